@@ -1,0 +1,11 @@
+/*
+ * engine/cli.h — command-line dispatch: `segscore <command> [options]`.
+ */
+#ifndef SGS_CLI_H
+#define SGS_CLI_H
+
+/* Parse argv, run the command, print errors; returns the process exit status
+ * (0, or the sysexits-style status of kernels/core.h's error table). */
+int sgs_cli_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,524 @@
+/*
+ * io/h5_columns.c — 1-D columns, the streaming appender and attributes. See h5_columns.h.
+ */
+#include "io/h5_columns.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- Types and groups -------------------------------------------------------------- */
+
+size_t sgs_h5_type_size(sgs_h5_type_t type)
+{
+    switch (type) {
+    case SGS_H5_I64:
+    case SGS_H5_F64:
+        return 8;
+    case SGS_H5_I32:
+        return 4;
+    case SGS_H5_U8:
+    case SGS_H5_I8:
+        return 1;
+    }
+    return 0;
+}
+
+/* Native memory type of a column type (owned by HDF5, never closed). */
+static hid_t mem_type(sgs_h5_type_t type)
+{
+    switch (type) {
+    case SGS_H5_I64:
+        return H5T_NATIVE_INT64;
+    case SGS_H5_I32:
+        return H5T_NATIVE_INT32;
+    case SGS_H5_U8:
+        return H5T_NATIVE_UINT8;
+    case SGS_H5_I8:
+        return H5T_NATIVE_INT8;
+    case SGS_H5_F64:
+        return H5T_NATIVE_DOUBLE;
+    }
+    return H5T_NATIVE_DOUBLE;
+}
+
+/* On-disk type: fixed little-endian, so files are identical on every machine. */
+static hid_t file_type(sgs_h5_type_t type)
+{
+    switch (type) {
+    case SGS_H5_I64:
+        return H5T_STD_I64LE;
+    case SGS_H5_I32:
+        return H5T_STD_I32LE;
+    case SGS_H5_U8:
+        return H5T_STD_U8LE;
+    case SGS_H5_I8:
+        return H5T_STD_I8LE;
+    case SGS_H5_F64:
+        return H5T_IEEE_F64LE;
+    }
+    return H5T_IEEE_F64LE;
+}
+
+void sgs_h5_quiet(void)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+int sgs_h5_group_ensure(hid_t file, const char *path, sgs_error_t *err)
+{
+    char partial[1024];
+    size_t len = strlen(path);
+    if (len >= sizeof partial)
+        return sgs_error_set(err, SGS_EINVAL, "group path too long: %s", path);
+    /* Walk "/a/b/c" creating each prefix that is missing. */
+    for (size_t i = 1; i <= len; i++) {
+        if (i != len && path[i] != '/')
+            continue;
+        memcpy(partial, path, i);
+        partial[i] = '\0';
+        htri_t exists = H5Lexists(file, partial, H5P_DEFAULT);
+        if (exists > 0)
+            continue;
+        hid_t g = exists == 0 ? H5Gcreate2(file, partial, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)
+                              : -1;
+        if (g < 0)
+            return sgs_error_set(err, SGS_EIO, "cannot create group %s", partial);
+        H5Gclose(g);
+    }
+    return SGS_OK;
+}
+
+/* Create the parent group of a dataset path ("/a/b/name" -> "/a/b"). */
+static int ensure_parent(hid_t file, const char *path, sgs_error_t *err)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path)
+        return SGS_OK;
+    char parent[1024];
+    size_t len = (size_t)(slash - path);
+    if (len >= sizeof parent)
+        return sgs_error_set(err, SGS_EINVAL, "dataset path too long: %s", path);
+    memcpy(parent, path, len);
+    parent[len] = '\0';
+    return sgs_h5_group_ensure(file, parent, err);
+}
+
+/* Dataset creation properties: chunked (required for extendible and compressed sets). */
+static hid_t chunked_plist(size_t chunk_rows, int deflate_level)
+{
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    if (dcpl < 0)
+        return -1;
+    hsize_t chunk = chunk_rows ? chunk_rows : 1;
+    if (H5Pset_chunk(dcpl, 1, &chunk) < 0 ||
+        (deflate_level > 0 && (H5Pset_shuffle(dcpl) < 0 ||
+                               H5Pset_deflate(dcpl, (unsigned)deflate_level) < 0))) {
+        H5Pclose(dcpl);
+        return -1;
+    }
+    return dcpl;
+}
+
+/* ---- Whole columns ----------------------------------------------------------------- */
+
+int sgs_h5_write_column(hid_t file, const char *path, sgs_h5_type_t type, const void *data,
+                        size_t n, int deflate_level, sgs_error_t *err)
+{
+    int rc = ensure_parent(file, path, err);
+    if (rc)
+        return rc;
+    hsize_t dims = n;
+    hid_t space = -1, dcpl = -1, dset = -1;
+    rc = SGS_EIO;
+    space = H5Screate_simple(1, &dims, NULL);
+    if (space < 0)
+        goto cleanup;
+    if (n > 0) {
+        size_t chunk = n < 65536 ? n : 65536;
+        dcpl = chunked_plist(chunk, deflate_level);
+    } else {
+        dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    }
+    if (dcpl < 0)
+        goto cleanup;
+    dset = H5Dcreate2(file, path, file_type(type), space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    if (dset < 0)
+        goto cleanup;
+    if (n > 0 && H5Dwrite(dset, mem_type(type), H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+        goto cleanup;
+    rc = SGS_OK;
+cleanup:
+    if (dset >= 0)
+        H5Dclose(dset);
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    if (space >= 0)
+        H5Sclose(space);
+    if (rc)
+        sgs_error_set(err, rc, "cannot write dataset %s (%zu rows)", path, n);
+    return rc;
+}
+
+int sgs_h5_write_matrix(hid_t file, const char *path, const double *data, size_t n_rows,
+                        size_t n_cols, sgs_error_t *err)
+{
+    int rc = ensure_parent(file, path, err);
+    if (rc)
+        return rc;
+    hsize_t dims[2] = {n_rows, n_cols};
+    hid_t space = H5Screate_simple(2, dims, NULL);
+    hid_t dset = -1;
+    rc = SGS_EIO;
+    if (space < 0)
+        goto cleanup;
+    dset = H5Dcreate2(file, path, H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (dset < 0)
+        goto cleanup;
+    if (n_rows * n_cols > 0 &&
+        H5Dwrite(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+        goto cleanup;
+    rc = SGS_OK;
+cleanup:
+    if (dset >= 0)
+        H5Dclose(dset);
+    if (space >= 0)
+        H5Sclose(space);
+    if (rc)
+        sgs_error_set(err, rc, "cannot write matrix %s (%zu x %zu)", path, n_rows, n_cols);
+    return rc;
+}
+
+/* Variable-length UTF-8 string type (caller closes). */
+static hid_t vlen_utf8(void)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    if (t < 0)
+        return -1;
+    if (H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0) {
+        H5Tclose(t);
+        return -1;
+    }
+    return t;
+}
+
+int sgs_h5_write_strings(hid_t file, const char *path, const char *const *strings, size_t n,
+                         sgs_error_t *err)
+{
+    int rc = ensure_parent(file, path, err);
+    if (rc)
+        return rc;
+    hsize_t dims = n;
+    hid_t type = vlen_utf8(), space = H5Screate_simple(1, &dims, NULL), dset = -1;
+    rc = SGS_EIO;
+    if (type < 0 || space < 0)
+        goto cleanup;
+    dset = H5Dcreate2(file, path, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (dset < 0)
+        goto cleanup;
+    if (n > 0 && H5Dwrite(dset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, strings) < 0)
+        goto cleanup;
+    rc = SGS_OK;
+cleanup:
+    if (dset >= 0)
+        H5Dclose(dset);
+    if (space >= 0)
+        H5Sclose(space);
+    if (type >= 0)
+        H5Tclose(type);
+    if (rc)
+        sgs_error_set(err, rc, "cannot write string dataset %s", path);
+    return rc;
+}
+
+/* ---- Streaming appender ------------------------------------------------------------ */
+
+struct sgs_h5_appender {
+    hid_t dset;
+    sgs_h5_type_t type;
+    size_t elem_size;
+    size_t chunk_rows;
+    size_t buffered; /* rows waiting in buffer */
+    size_t written;  /* rows already in the file */
+    unsigned char *buffer;
+    char path[256];
+};
+
+int sgs_h5_appender_create(hid_t file, const char *path, sgs_h5_type_t type, size_t chunk_rows,
+                           int deflate_level, sgs_h5_appender_t **out, sgs_error_t *err)
+{
+    *out = NULL;
+    if (chunk_rows == 0)
+        return sgs_error_set(err, SGS_EINVAL, "%s: chunk_rows must be >= 1", path);
+    int rc = ensure_parent(file, path, err);
+    if (rc)
+        return rc;
+    sgs_h5_appender_t *a = calloc(1, sizeof *a);
+    if (!a)
+        return sgs_error_set(err, SGS_ENOMEM, "%s: out of memory", path);
+    a->dset = -1;
+    a->type = type;
+    a->elem_size = sgs_h5_type_size(type);
+    a->chunk_rows = chunk_rows;
+    snprintf(a->path, sizeof a->path, "%s", path);
+    a->buffer = sgs_alloc_array(chunk_rows, a->elem_size);
+    hsize_t zero = 0, unlimited = H5S_UNLIMITED;
+    hid_t space = H5Screate_simple(1, &zero, &unlimited);
+    hid_t dcpl = chunked_plist(chunk_rows, deflate_level);
+    if (a->buffer && space >= 0 && dcpl >= 0)
+        a->dset = H5Dcreate2(file, path, file_type(type), space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    if (space >= 0)
+        H5Sclose(space);
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    if (!a->buffer || a->dset < 0) {
+        rc = a->buffer ? sgs_error_set(err, SGS_EIO, "cannot create dataset %s", path)
+                       : sgs_error_set(err, SGS_ENOMEM, "%s: out of memory", path);
+        sgs_h5_appender_close(a, NULL);
+        return rc;
+    }
+    *out = a;
+    return SGS_OK;
+}
+
+/* Write the buffered rows at the end of the dataset, extending it. */
+static int flush_buffer(sgs_h5_appender_t *a, sgs_error_t *err)
+{
+    if (a->buffered == 0)
+        return SGS_OK;
+    hsize_t new_size = a->written + a->buffered;
+    hsize_t start = a->written, count = a->buffered;
+    hid_t fspace = -1, mspace = -1;
+    int rc = SGS_EIO;
+    if (H5Dset_extent(a->dset, &new_size) < 0)
+        goto cleanup;
+    fspace = H5Dget_space(a->dset);
+    mspace = H5Screate_simple(1, &count, NULL);
+    if (fspace < 0 || mspace < 0 ||
+        H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &count, NULL) < 0 ||
+        H5Dwrite(a->dset, mem_type(a->type), mspace, fspace, H5P_DEFAULT, a->buffer) < 0)
+        goto cleanup;
+    a->written += a->buffered;
+    a->buffered = 0;
+    rc = SGS_OK;
+cleanup:
+    if (fspace >= 0)
+        H5Sclose(fspace);
+    if (mspace >= 0)
+        H5Sclose(mspace);
+    if (rc)
+        sgs_error_set(err, rc, "cannot append to dataset %s at row %zu", a->path, a->written);
+    return rc;
+}
+
+int sgs_h5_appender_append(sgs_h5_appender_t *a, const void *rows, size_t n, sgs_error_t *err)
+{
+    const unsigned char *src = rows;
+    while (n > 0) {
+        size_t take = a->chunk_rows - a->buffered;
+        if (take > n)
+            take = n;
+        memcpy(a->buffer + a->buffered * a->elem_size, src, take * a->elem_size);
+        a->buffered += take;
+        src += take * a->elem_size;
+        n -= take;
+        if (a->buffered == a->chunk_rows) {
+            int rc = flush_buffer(a, err);
+            if (rc)
+                return rc;
+        }
+    }
+    return SGS_OK;
+}
+
+size_t sgs_h5_appender_rows(const sgs_h5_appender_t *a)
+{
+    return a->written + a->buffered;
+}
+
+int sgs_h5_appender_close(sgs_h5_appender_t *a, sgs_error_t *err)
+{
+    if (!a)
+        return SGS_OK;
+    int rc = SGS_OK;
+    if (a->dset >= 0) {
+        rc = flush_buffer(a, err);
+        if (H5Dclose(a->dset) < 0 && rc == SGS_OK)
+            rc = sgs_error_set(err, SGS_EIO, "cannot close dataset %s", a->path);
+    }
+    sgs_free(a->buffer);
+    free(a);
+    return rc;
+}
+
+/* ---- Reading ------------------------------------------------------------------------ */
+
+int sgs_h5_read_column(hid_t file, const char *path, sgs_h5_type_t type, void **out, size_t *n,
+                       sgs_error_t *err)
+{
+    *out = NULL;
+    *n = 0;
+    if (H5Lexists(file, path, H5P_DEFAULT) <= 0)
+        return sgs_error_set(err, SGS_EDATA, "dataset %s is missing", path);
+    hid_t dset = H5Dopen2(file, path, H5P_DEFAULT);
+    hid_t space = dset >= 0 ? H5Dget_space(dset) : -1;
+    int rc = SGS_EIO;
+    void *data = NULL;
+    if (space < 0) {
+        sgs_error_set(err, rc, "cannot open dataset %s", path);
+        goto cleanup;
+    }
+    if (H5Sget_simple_extent_ndims(space) != 1) {
+        rc = sgs_error_set(err, SGS_EDATA, "dataset %s is not one-dimensional", path);
+        goto cleanup;
+    }
+    hsize_t len;
+    H5Sget_simple_extent_dims(space, &len, NULL);
+    data = sgs_alloc_array((size_t)len, sgs_h5_type_size(type));
+    if (!data) {
+        rc = sgs_error_set(err, SGS_ENOMEM, "dataset %s: out of memory for %llu rows", path,
+                           (unsigned long long)len);
+        goto cleanup;
+    }
+    if (len > 0 && H5Dread(dset, mem_type(type), H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
+        sgs_error_set(err, rc, "cannot read dataset %s", path);
+        goto cleanup;
+    }
+    *out = data;
+    *n = (size_t)len;
+    data = NULL;
+    rc = SGS_OK;
+cleanup:
+    sgs_free(data);
+    if (space >= 0)
+        H5Sclose(space);
+    if (dset >= 0)
+        H5Dclose(dset);
+    return rc;
+}
+
+/* ---- Attributes --------------------------------------------------------------------- */
+
+/* Write a scalar attribute of memory type mtype / file type ftype on obj_path. */
+static int write_attr(hid_t file, const char *obj_path, const char *name, hid_t ftype,
+                      hid_t mtype, const void *value, sgs_error_t *err)
+{
+    hid_t space = H5Screate(H5S_SCALAR), attr = -1;
+    int rc = SGS_EIO;
+    if (space < 0)
+        goto cleanup;
+    if (H5Aexists_by_name(file, obj_path, name, H5P_DEFAULT) > 0 &&
+        H5Adelete_by_name(file, obj_path, name, H5P_DEFAULT) < 0)
+        goto cleanup;
+    attr = H5Acreate_by_name(file, obj_path, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT,
+                             H5P_DEFAULT);
+    if (attr < 0 || H5Awrite(attr, mtype, value) < 0)
+        goto cleanup;
+    rc = SGS_OK;
+cleanup:
+    if (attr >= 0)
+        H5Aclose(attr);
+    if (space >= 0)
+        H5Sclose(space);
+    if (rc)
+        sgs_error_set(err, rc, "cannot write attribute %s on %s", name, obj_path);
+    return rc;
+}
+
+int sgs_h5_attr_string(hid_t file, const char *obj_path, const char *name, const char *value,
+                       sgs_error_t *err)
+{
+    hid_t type = vlen_utf8();
+    if (type < 0)
+        return sgs_error_set(err, SGS_EIO, "cannot make string type for attribute %s", name);
+    int rc = write_attr(file, obj_path, name, type, type, &value, err);
+    H5Tclose(type);
+    return rc;
+}
+
+int sgs_h5_attr_double(hid_t file, const char *obj_path, const char *name, double value,
+                       sgs_error_t *err)
+{
+    return write_attr(file, obj_path, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value, err);
+}
+
+int sgs_h5_attr_int64(hid_t file, const char *obj_path, const char *name, int64_t value,
+                      sgs_error_t *err)
+{
+    return write_attr(file, obj_path, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &value, err);
+}
+
+/* Open attribute `name` of obj_path, or fail with SGS_EDATA naming it. */
+static hid_t open_attr(hid_t file, const char *obj_path, const char *name, sgs_error_t *err)
+{
+    if (H5Aexists_by_name(file, obj_path, name, H5P_DEFAULT) <= 0) {
+        sgs_error_set(err, SGS_EDATA, "attribute %s is missing on %s", name, obj_path);
+        return -1;
+    }
+    hid_t attr = H5Aopen_by_name(file, obj_path, name, H5P_DEFAULT, H5P_DEFAULT);
+    if (attr < 0)
+        sgs_error_set(err, SGS_EIO, "cannot open attribute %s on %s", name, obj_path);
+    return attr;
+}
+
+int sgs_h5_attr_read_double(hid_t file, const char *obj_path, const char *name, double *value,
+                            sgs_error_t *err)
+{
+    hid_t attr = open_attr(file, obj_path, name, err);
+    if (attr < 0)
+        return err ? err->code : SGS_EDATA;
+    herr_t st = H5Aread(attr, H5T_NATIVE_DOUBLE, value);
+    H5Aclose(attr);
+    return st < 0 ? sgs_error_set(err, SGS_EDATA, "attribute %s on %s is not a number", name,
+                                  obj_path)
+                  : SGS_OK;
+}
+
+int sgs_h5_attr_read_int64(hid_t file, const char *obj_path, const char *name, int64_t *value,
+                           sgs_error_t *err)
+{
+    hid_t attr = open_attr(file, obj_path, name, err);
+    if (attr < 0)
+        return err ? err->code : SGS_EDATA;
+    herr_t st = H5Aread(attr, H5T_NATIVE_INT64, value);
+    H5Aclose(attr);
+    return st < 0 ? sgs_error_set(err, SGS_EDATA, "attribute %s on %s is not an integer", name,
+                                  obj_path)
+                  : SGS_OK;
+}
+
+int sgs_h5_attr_read_string(hid_t file, const char *obj_path, const char *name, char *buf,
+                            size_t size, sgs_error_t *err)
+{
+    hid_t attr = open_attr(file, obj_path, name, err);
+    if (attr < 0)
+        return err ? err->code : SGS_EDATA;
+    int rc = SGS_OK;
+    hid_t ftype = H5Aget_type(attr);
+    hid_t mtype = vlen_utf8();
+    if (ftype < 0 || mtype < 0 || H5Tget_class(ftype) != H5T_STRING) {
+        rc = sgs_error_set(err, SGS_EDATA, "attribute %s on %s is not a string", name,
+                           obj_path);
+    } else if (H5Tis_variable_str(ftype) > 0) {
+        char *value = NULL;
+        if (H5Aread(attr, mtype, &value) < 0) {
+            rc = sgs_error_set(err, SGS_EIO, "cannot read attribute %s on %s", name, obj_path);
+        } else {
+            snprintf(buf, size, "%s", value ? value : "");
+            H5free_memory(value);
+        }
+    } else {
+        size_t len = H5Tget_size(ftype);
+        char *tmp = calloc(len + 1, 1);
+        if (!tmp || H5Aread(attr, ftype, tmp) < 0)
+            rc = sgs_error_set(err, SGS_EIO, "cannot read attribute %s on %s", name, obj_path);
+        else
+            snprintf(buf, size, "%s", tmp);
+        free(tmp);
+    }
+    if (mtype >= 0)
+        H5Tclose(mtype);
+    if (ftype >= 0)
+        H5Tclose(ftype);
+    H5Aclose(attr);
+    return rc;
+}

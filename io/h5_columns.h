@@ -1,0 +1,94 @@
+/*
+ * io/h5_columns.h — one-dimensional HDF5 columns: write a whole column, append to a
+ * chunked column in pieces (streaming writers: generate, import), read a whole column,
+ * and scalar/string attributes. Knows HDF5, nothing of models.
+ *
+ * Every function reports failures through sgs_error_t with the file (when known),
+ * the dataset path and what went wrong; HDF5's own error printing must be off
+ * (sgs_h5_quiet()).
+ */
+#ifndef SGS_H5_COLUMNS_H
+#define SGS_H5_COLUMNS_H
+
+#include "kernels/core.h"
+
+#include <hdf5.h>
+
+/* Element types of project columns. */
+typedef enum sgs_h5_type {
+    SGS_H5_I64, /* int64_t, little-endian on disk */
+    SGS_H5_I32, /* int32_t */
+    SGS_H5_U8,  /* uint8_t */
+    SGS_H5_I8,  /* int8_t */
+    SGS_H5_F64  /* double, IEEE little-endian */
+} sgs_h5_type_t;
+
+/* Bytes per element of a column type. */
+size_t sgs_h5_type_size(sgs_h5_type_t type);
+
+/* Turn off HDF5's automatic error printing for this process (idempotent). */
+void sgs_h5_quiet(void);
+
+/* Create the group at `path` ("/customers") and any missing parents; existing groups are
+ * fine. @return 0 or SGS_EIO. */
+int sgs_h5_group_ensure(hid_t file, const char *path, sgs_error_t *err);
+
+/* Write `n` elements of `data` as a new 1-D dataset `path` (parents created), chunked
+ * and deflate-compressed at `deflate_level` (0 = none). n == 0 gives an empty dataset.
+ * @return 0 or SGS_EIO (message names the dataset). */
+int sgs_h5_write_column(hid_t file, const char *path, sgs_h5_type_t type, const void *data,
+                        size_t n, int deflate_level, sgs_error_t *err);
+
+/* Write a 2-D row-major n_rows x n_cols float64 matrix as dataset `path`. */
+int sgs_h5_write_matrix(hid_t file, const char *path, const double *data, size_t n_rows,
+                        size_t n_cols, sgs_error_t *err);
+
+/* Variable-length UTF-8 string column (e.g. segment names). */
+int sgs_h5_write_strings(hid_t file, const char *path, const char *const *strings, size_t n,
+                         sgs_error_t *err);
+
+/* Streaming appender: rows are buffered into whole chunks and written as they fill.
+ * Memory use is one chunk, whatever the total. */
+typedef struct sgs_h5_appender sgs_h5_appender_t;
+
+/* Create an extendible chunked dataset `path` (parents created) in `file`. chunk_rows
+ * >= 1. The appender is owned by the caller: close it with sgs_h5_appender_close.
+ * @return 0, SGS_ENOMEM or SGS_EIO. */
+int sgs_h5_appender_create(hid_t file, const char *path, sgs_h5_type_t type, size_t chunk_rows,
+                           int deflate_level, sgs_h5_appender_t **out, sgs_error_t *err);
+
+/* Append n rows (copied). @return 0 or SGS_EIO. */
+int sgs_h5_appender_append(sgs_h5_appender_t *a, const void *rows, size_t n, sgs_error_t *err);
+
+/* Rows appended so far. */
+size_t sgs_h5_appender_rows(const sgs_h5_appender_t *a);
+
+/* Flush the partial last chunk, close the dataset and free the appender (also on error;
+ * NULL is fine). @return 0 or SGS_EIO. */
+int sgs_h5_appender_close(sgs_h5_appender_t *a, sgs_error_t *err);
+
+/* Read the whole 1-D dataset `path` converted to `type` into a new array (caller frees
+ * with sgs_free); *n gets its length. @return 0; SGS_EDATA when missing or not 1-D;
+ * SGS_ENOMEM; SGS_EIO. */
+int sgs_h5_read_column(hid_t file, const char *path, sgs_h5_type_t type, void **out, size_t *n,
+                       sgs_error_t *err);
+
+/* Attributes on the object at `obj_path` ("/" for the root, "/models/bgnbd"). An existing
+ * attribute of the same name is replaced. @return 0 or SGS_EIO. */
+int sgs_h5_attr_string(hid_t file, const char *obj_path, const char *name, const char *value,
+                       sgs_error_t *err);
+int sgs_h5_attr_double(hid_t file, const char *obj_path, const char *name, double value,
+                       sgs_error_t *err);
+int sgs_h5_attr_int64(hid_t file, const char *obj_path, const char *name, int64_t value,
+                      sgs_error_t *err);
+
+/* Read a scalar attribute. @return 0; SGS_EDATA when it does not exist. */
+int sgs_h5_attr_read_double(hid_t file, const char *obj_path, const char *name, double *value,
+                            sgs_error_t *err);
+int sgs_h5_attr_read_int64(hid_t file, const char *obj_path, const char *name, int64_t *value,
+                           sgs_error_t *err);
+/* Read a string attribute into buf (truncated to size-1). */
+int sgs_h5_attr_read_string(hid_t file, const char *obj_path, const char *name, char *buf,
+                            size_t size, sgs_error_t *err);
+
+#endif

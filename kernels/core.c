@@ -1,0 +1,203 @@
+/*
+ * kernels/core.c — error table, execution context, sizes, allocation seam, random numbers.
+ */
+#include "kernels/core.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- Errors ------------------------------------------------------------------------ */
+
+const char *sgs_strerror(int code)
+{
+    switch (code) {
+    case SGS_OK:
+        return "success";
+#define SGS__ERROR_TEXT(name, value, exit_status, text)                                       \
+    case name:                                                                                \
+        return text;
+        SGS_ERROR_TABLE(SGS__ERROR_TEXT)
+#undef SGS__ERROR_TEXT
+    default:
+        return "unknown error";
+    }
+}
+
+int sgs_exit_status(int code)
+{
+    switch (code) {
+    case SGS_OK:
+        return 0;
+#define SGS__ERROR_EXIT(name, value, exit_status, text)                                       \
+    case name:                                                                                \
+        return exit_status;
+        SGS_ERROR_TABLE(SGS__ERROR_EXIT)
+#undef SGS__ERROR_EXIT
+    default:
+        return 70;
+    }
+}
+
+int sgs_error_set(sgs_error_t *err, int code, const char *fmt, ...)
+{
+    if (err) {
+        err->code = code;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+void sgs_error_prefix(sgs_error_t *err, const char *fmt, ...)
+{
+    if (!err)
+        return;
+    char prefix[SGS_ERROR_MESSAGE_MAX];
+    char old[SGS_ERROR_MESSAGE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    va_end(ap);
+    memcpy(old, err->message, sizeof old);
+    /* Build "prefix: old" piecewise; truncation of an overlong message is acceptable. */
+    size_t used = strnlen(prefix, sizeof err->message - 1);
+    memcpy(err->message, prefix, used);
+    const char *parts[2] = {": ", old};
+    for (int i = 0; i < 2; i++) {
+        size_t room = sizeof err->message - 1 - used;
+        size_t len = strnlen(parts[i], room);
+        memcpy(err->message + used, parts[i], len);
+        used += len;
+    }
+    err->message[used] = '\0';
+}
+
+/* ---- Execution context, blocks, sizes -------------------------------------------- */
+
+int sgs_exec_threads(const sgs_exec_t *exec)
+{
+    return (exec && exec->n_threads > 0) ? exec->n_threads : 1;
+}
+
+size_t sgs_block_count(size_t n, size_t block_rows)
+{
+    return block_rows ? (n + block_rows - 1) / block_rows : 0;
+}
+
+int sgs_size_mul(size_t a, size_t b, size_t *out)
+{
+    if (a != 0 && b > SIZE_MAX / a)
+        return SGS_EOVERFLOW;
+    *out = a * b;
+    return SGS_OK;
+}
+
+int sgs_size_add(size_t a, size_t b, size_t *out)
+{
+    if (b > SIZE_MAX - a)
+        return SGS_EOVERFLOW;
+    *out = a + b;
+    return SGS_OK;
+}
+
+/* ---- Memory ------------------------------------------------------------------------ */
+
+static long alloc_budget = -1; /* < 0: no failure injection */
+
+void sgs_test_fail_alloc_after(long n)
+{
+    alloc_budget = n;
+}
+
+/* Consume one unit of the injected-failure budget; false when this allocation must fail. */
+static int alloc_allowed(void)
+{
+    if (alloc_budget < 0)
+        return 1;
+    if (alloc_budget == 0)
+        return 0;
+    alloc_budget--;
+    return 1;
+}
+
+void *sgs_alloc_array(size_t n, size_t size)
+{
+    size_t bytes;
+    if (sgs_size_mul(n, size, &bytes) != SGS_OK || !alloc_allowed())
+        return NULL;
+    return malloc(bytes ? bytes : 1);
+}
+
+void *sgs_calloc_array(size_t n, size_t size)
+{
+    size_t bytes;
+    if (sgs_size_mul(n, size, &bytes) != SGS_OK || !alloc_allowed())
+        return NULL;
+    return calloc(bytes ? n : 1, bytes ? size : 1);
+}
+
+void *sgs_realloc_array(void *p, size_t n, size_t size)
+{
+    size_t bytes;
+    if (sgs_size_mul(n, size, &bytes) != SGS_OK || !alloc_allowed())
+        return NULL;
+    return realloc(p, bytes ? bytes : 1);
+}
+
+void sgs_free(void *p)
+{
+    free(p);
+}
+
+/* ---- Random numbers ---------------------------------------------------------------- */
+
+/* SplitMix64 finalizer (Steele, Lea and Flood 2014): a bijective mix with good avalanche. */
+static uint64_t mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+uint64_t sgs_rng_u64(uint64_t seed, uint64_t stream, uint64_t counter)
+{
+    uint64_t key = mix64(seed + UINT64_C(0x9e3779b97f4a7c15));
+    key = mix64(key ^ (stream * UINT64_C(0xd1b54a32d192ed03)));
+    return mix64(key + counter * UINT64_C(0x9e3779b97f4a7c15));
+}
+
+double sgs_rng_uniform(uint64_t seed, uint64_t stream, uint64_t counter)
+{
+    return ((double)(sgs_rng_u64(seed, stream, counter) >> 11) + 0.5) * 0x1.0p-53;
+}
+
+void sgs_rng_init(sgs_rng_t *rng, uint64_t seed, uint64_t stream)
+{
+    rng->seed = seed;
+    rng->stream = stream;
+    rng->counter = 0;
+}
+
+uint64_t sgs_rng_next_u64(sgs_rng_t *rng)
+{
+    return sgs_rng_u64(rng->seed, rng->stream, rng->counter++);
+}
+
+double sgs_rng_next_uniform(sgs_rng_t *rng)
+{
+    return sgs_rng_uniform(rng->seed, rng->stream, rng->counter++);
+}
+
+/* ---- Time ---------------------------------------------------------------------------- */
+
+int64_t sgs_day_of(int64_t time_s)
+{
+    int64_t q = time_s / SGS_SECONDS_PER_DAY;
+    if (time_s % SGS_SECONDS_PER_DAY < 0)
+        q--;
+    return q;
+}

@@ -1,0 +1,131 @@
+/*
+ * kernels/core.h — what every layer of segscore shares: error codes and the error
+ * struct, the execution context, overflow-checked sizes, fixed-size work blocks, and the
+ * counter-based random generator.
+ *
+ * Depends on nothing but the C library. Every other header of the project includes it.
+ */
+#ifndef SGS_CORE_H
+#define SGS_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- Error codes -----------------------------------------------------------------
+ * One table. Each row: enum name, value (negative), exit status of the command-line
+ * program (sysexits.h style, see README "Exit status"), and a short description.
+ * Fallible functions return 0 or one of these.
+ */
+#define SGS_ERROR_TABLE(X)                                                                    \
+    X(SGS_EUSAGE, -1, 64, "command-line usage error")                                         \
+    X(SGS_EDATA, -2, 65, "input data is invalid")                                             \
+    X(SGS_ENOINPUT, -3, 66, "input file missing or unreadable")                               \
+    X(SGS_ECANTCREAT, -4, 73, "output location unusable")                                     \
+    X(SGS_EIO, -5, 74, "input/output error")                                                  \
+    X(SGS_ETEMPFAIL, -6, 75, "temporary failure, retry later")                                \
+    X(SGS_ECONFIG, -7, 78, "configuration error")                                             \
+    X(SGS_ENOMEM, -8, 71, "out of memory")                                                    \
+    X(SGS_EINVAL, -9, 70, "invalid argument (internal error)")                                \
+    X(SGS_EOVERFLOW, -10, 65, "size overflow")                                                \
+    X(SGS_ENOCONVERGE, -11, 65, "model fit did not converge")
+
+enum sgs_error_code {
+    SGS_OK = 0,
+#define SGS__ERROR_ENUM(name, value, exit_status, text) name = value,
+    SGS_ERROR_TABLE(SGS__ERROR_ENUM)
+#undef SGS__ERROR_ENUM
+};
+
+/* Short description of an error code; "unknown error" for codes not in the table. */
+const char *sgs_strerror(int code);
+
+/* Exit status (sysexits style) for an error code: 0 for SGS_OK, 70 for unknown codes. */
+int sgs_exit_status(int code);
+
+/* The error channel. Functions take an optional `sgs_error_t *err` last parameter (NULL
+ * allowed) and fill it on failure with the code and a message a user can act on: which
+ * file, which dataset, which row, what was expected. */
+#define SGS_ERROR_MESSAGE_MAX 1024
+typedef struct sgs_error {
+    int code;                           /* 0 or a negative SGS_E* code */
+    char message[SGS_ERROR_MESSAGE_MAX]; /* NUL-terminated, human readable */
+} sgs_error_t;
+
+/* Set *err (when err is not NULL) to `code` with a printf-style message; returns `code`
+ * so that `return sgs_error_set(err, SGS_EDATA, "...")` reads naturally. */
+int sgs_error_set(sgs_error_t *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Prefix the message already in *err with more context ("reading demo.h5: ..."),
+ * keeping the code. No-op when err is NULL. */
+void sgs_error_prefix(sgs_error_t *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- Execution context ------------------------------------------------------------
+ * Passed to every parallel kernel: the thread count is a per-call choice, never a global
+ * set inside the library. n_threads <= 0 means "1". */
+typedef struct sgs_exec {
+    int n_threads; /* OpenMP threads for this call, >= 1 */
+} sgs_exec_t;
+
+/* Thread count to use from a context (NULL or n_threads <= 0 gives 1). */
+int sgs_exec_threads(const sgs_exec_t *exec);
+
+/* ---- Deterministic work blocks -----------------------------------------------------
+ * Index spaces are cut into blocks of SGS_BLOCK_ROWS items, independent of the thread
+ * count. Floating-point partials are computed per block and combined in block order. */
+#define SGS_BLOCK_ROWS ((size_t)16384)
+
+/* Number of blocks covering n items (0 for n == 0). */
+size_t sgs_block_count(size_t n, size_t block_rows);
+
+/* ---- Overflow-checked sizes ------------------------------------------------------- */
+
+/* *out = a * b; returns SGS_EOVERFLOW (and leaves *out unchanged) on overflow. */
+int sgs_size_mul(size_t a, size_t b, size_t *out);
+
+/* *out = a + b; returns SGS_EOVERFLOW on overflow. */
+int sgs_size_add(size_t a, size_t b, size_t *out);
+
+/* ---- Memory -------------------------------------------------------------------------
+ * All project allocations of arrays go through these, so that a test can make the N-th
+ * allocation fail (see sgs_test_fail_alloc_after) and check that nothing leaks or is lost.
+ * sgs_alloc_array returns NULL for overflow or exhaustion; n == 0 returns a valid
+ * 1-byte allocation so that NULL always means failure. */
+void *sgs_alloc_array(size_t n, size_t size);
+void *sgs_calloc_array(size_t n, size_t size);
+void *sgs_realloc_array(void *p, size_t n, size_t size);
+void sgs_free(void *p);
+
+/* Test seam: after `n` more successful allocations, every allocation fails; n < 0 turns
+ * failure injection off (the default). Not thread-safe; for single-threaded tests only.
+ * This is the one global of the library, on purpose: it exists only for OOM sweeps. */
+void sgs_test_fail_alloc_after(long n);
+
+/* ---- Counter-based random numbers ---------------------------------------------------
+ * Random draws are a pure function of (seed, stream, counter), so that a result does
+ * not depend on which thread drew it. SplitMix64 finalizer over a mixed key. */
+uint64_t sgs_rng_u64(uint64_t seed, uint64_t stream, uint64_t counter);
+
+/* Uniform double in (0, 1), never 0 or 1 (53 random bits, offset by half a step). */
+double sgs_rng_uniform(uint64_t seed, uint64_t stream, uint64_t counter);
+
+/* A small sequential generator for code that draws many numbers for one item: seeded
+ * from (seed, stream), so that item i's draws are the same whatever the thread. */
+typedef struct sgs_rng {
+    uint64_t seed;
+    uint64_t stream;
+    uint64_t counter;
+} sgs_rng_t;
+
+void sgs_rng_init(sgs_rng_t *rng, uint64_t seed, uint64_t stream);
+uint64_t sgs_rng_next_u64(sgs_rng_t *rng);
+double sgs_rng_next_uniform(sgs_rng_t *rng); /* in (0, 1) */
+
+/* ---- Time ---------------------------------------------------------------------------- */
+#define SGS_SECONDS_PER_DAY INT64_C(86400)
+
+/* Whole UTC day number (days since 1970-01-01) of a Unix time in seconds; floor division,
+ * so times before 1970 map to negative days. */
+int64_t sgs_day_of(int64_t time_s);
+
+#endif /* SGS_CORE_H */

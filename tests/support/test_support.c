@@ -1,0 +1,113 @@
+/*
+ * tests/support/test_support.c — see test_support.h.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "tests/support/test_support.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+void sgs_test_tmpdir(const char *tag, char *out, size_t out_size)
+{
+    const char *base = getenv("TMPDIR");
+    if (!base || !*base)
+        base = "/tmp";
+    int n = snprintf(out, out_size, "%s/sgs-%s-XXXXXX", base, tag);
+    assert_true(n > 0 && (size_t)n < out_size);
+    if (!mkdtemp(out))
+        fail_msg("mkdtemp(%s) failed", out);
+}
+
+void sgs_test_rmdir(const char *path)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
+    if (system(cmd) != 0)
+        print_error("could not remove %s\n", path);
+}
+
+int sgs_test_run(const char *args, char *output, size_t output_size)
+{
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", SGS_TEST_BINARY, args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t used = 0;
+    char buf[4096];
+    size_t got;
+    while ((got = fread(buf, 1, sizeof buf, p)) > 0) {
+        if (output && used + 1 < output_size) {
+            size_t take = got < output_size - 1 - used ? got : output_size - 1 - used;
+            memcpy(output + used, buf, take);
+            used += take;
+        }
+    }
+    if (output && output_size)
+        output[used] = '\0';
+    int status = pclose(p);
+    if (WIFSIGNALED(status))
+        return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+char *sgs_test_read_file(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 16, used = 0, got;
+    char *data = malloc(cap + 1);
+    assert_non_null(data);
+    while ((got = fread(data + used, 1, cap - used, f)) > 0) {
+        used += got;
+        if (used == cap) {
+            cap *= 2;
+            data = realloc(data, cap + 1);
+            assert_non_null(data);
+        }
+    }
+    fclose(f);
+    data[used] = '\0';
+    if (size)
+        *size = used;
+    return data;
+}
+
+int sgs_test_files_equal(const char *a, const char *b)
+{
+    size_t na, nb;
+    char *da = sgs_test_read_file(a, &na);
+    char *db = sgs_test_read_file(b, &nb);
+    int equal = da && db && na == nb && memcmp(da, db, na) == 0;
+    free(da);
+    free(db);
+    return equal;
+}
+
+int sgs_test_shared_data(const char *relative, char *out, size_t out_size)
+{
+    snprintf(out, out_size, "%s/%s", SGS_SHARED_DATA_DIR, relative);
+    struct stat st;
+    return stat(out, &st) == 0;
+}
+
+void sgs__assert_close(double got, double expected, double tol_abs, double tol_rel,
+                       const char *expr, const char *file, int line)
+{
+    double tol = tol_abs + tol_rel * fabs(expected);
+    if (!(fabs(got - expected) <= tol)) {
+        print_error("%s:%d: %s: expected %.17g, got %.17g (difference %.3g, tolerance %.3g)\n",
+                    file, line, expr, expected, got, got - expected, tol);
+        _fail(file, line);
+    }
+}

@@ -1,0 +1,44 @@
+/*
+ * tests/support/test_support.h — helpers shared by the cmocka tests: temporary folders,
+ * running the segscore program, reading whole files, and assertions that print both the
+ * expected and the actual value.
+ *
+ * Include after <setjmp.h>, <stdarg.h>, <stddef.h> and <cmocka.h>.
+ */
+#ifndef SGS_TEST_SUPPORT_H
+#define SGS_TEST_SUPPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Make a fresh empty folder under $TMPDIR (or /tmp) named after `tag`; the path is
+ * written to `out` (at least 256 bytes). Fails the test on error. */
+void sgs_test_tmpdir(const char *tag, char *out, size_t out_size);
+
+/* Remove a folder made by sgs_test_tmpdir and everything in it. */
+void sgs_test_rmdir(const char *path);
+
+/* Run the segscore binary with a shell-quoted argument string ("run -i a.h5 -o b.h5"),
+ * capturing stdout+stderr into `output` (may be NULL). Returns the exit status, or -1
+ * when the program was killed by a signal (a crash is never an acceptable outcome). */
+int sgs_test_run(const char *args, char *output, size_t output_size);
+
+/* Read a whole file into a malloc'd NUL-terminated buffer (caller frees); NULL if
+ * missing. *size gets the byte count when size is not NULL. */
+char *sgs_test_read_file(const char *path, size_t *size);
+
+/* True when both files exist and have identical bytes. */
+int sgs_test_files_equal(const char *a, const char *b);
+
+/* Path of ../shared/data/<relative> when it exists (written to out), else 0. Tests that
+ * need real data return 77 (ctest "skipped") when this is 0. */
+int sgs_test_shared_data(const char *relative, char *out, size_t out_size);
+
+/* |got - expected| <= tol_abs + tol_rel * |expected|, else fail printing both values. */
+#define sgs_assert_close(got, expected, tol_abs, tol_rel)                                     \
+    sgs__assert_close((double)(got), (double)(expected), (tol_abs), (tol_rel), #got,         \
+                      __FILE__, __LINE__)
+void sgs__assert_close(double got, double expected, double tol_abs, double tol_rel,
+                       const char *expr, const char *file, int line);
+
+#endif
