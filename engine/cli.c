@@ -1,19 +1,55 @@
 /*
- * engine/cli.c — command dispatch (placeholder until the commands land).
+ * engine/cli.c — `segscore <command>`: dispatch, top-level help and version.
  */
 #include "engine/cli.h"
 
+#include "engine/commands.h"
 #include "kernels/core.h"
 
 #include <stdio.h>
 #include <string.h>
 
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command_t;
+
+static const command_t commands[] = {
+    {"config", sgs_cmd_config, "print the configuration keys and defaults, or a file's effect"},
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void print_usage(FILE *out)
+{
+    fprintf(out, "usage: segscore <command> [options]\n\ncommands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n`segscore <command> --help` describes each command's options.\n"
+                 "Exit status: 0 ok, 64 usage, 65 bad data, 66 input missing, 70 internal,\n"
+                 "71 out of memory, 73 output location unusable, 74 I/O error, 75 retry later,\n"
+                 "78 bad configuration.\n");
+}
+
 int sgs_cli_main(int argc, char **argv)
 {
-    if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+    if (argc < 2) {
+        print_usage(stderr);
+        return sgs_exit_status(SGS_EUSAGE);
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
         printf("segscore %s\n", SGS_VERSION);
         return 0;
     }
-    fprintf(stderr, "usage: segscore <command> [options]\n");
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        print_usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "segscore: unknown command \"%s\"\n\n", argv[1]);
+    print_usage(stderr);
     return sgs_exit_status(SGS_EUSAGE);
 }

@@ -79,8 +79,12 @@ int sgs_h5_group_ensure(hid_t file, const char *path, sgs_error_t *err)
         htri_t exists = H5Lexists(file, partial, H5P_DEFAULT);
         if (exists > 0)
             continue;
-        hid_t g = exists == 0 ? H5Gcreate2(file, partial, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)
-                              : -1;
+        hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
+        hid_t g = -1;
+        if (exists == 0 && gcpl >= 0 && H5Pset_obj_track_times(gcpl, 0) >= 0)
+            g = H5Gcreate2(file, partial, H5P_DEFAULT, gcpl, H5P_DEFAULT);
+        if (gcpl >= 0)
+            H5Pclose(gcpl);
         if (g < 0)
             return sgs_error_set(err, SGS_EIO, "cannot create group %s", partial);
         H5Gclose(g);
@@ -103,10 +107,22 @@ static int ensure_parent(hid_t file, const char *path, sgs_error_t *err)
     return sgs_h5_group_ensure(file, parent, err);
 }
 
+/* Dataset creation properties without modification times, so that the same content gives
+ * the same file bytes (determinism across runs and thread counts). */
+static hid_t untimed_plist(void)
+{
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    if (dcpl >= 0 && H5Pset_obj_track_times(dcpl, 0) < 0) {
+        H5Pclose(dcpl);
+        return -1;
+    }
+    return dcpl;
+}
+
 /* Dataset creation properties: chunked (required for extendible and compressed sets). */
 static hid_t chunked_plist(size_t chunk_rows, int deflate_level)
 {
-    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    hid_t dcpl = untimed_plist();
     if (dcpl < 0)
         return -1;
     hsize_t chunk = chunk_rows ? chunk_rows : 1;
@@ -137,7 +153,7 @@ int sgs_h5_write_column(hid_t file, const char *path, sgs_h5_type_t type, const 
         size_t chunk = n < 65536 ? n : 65536;
         dcpl = chunked_plist(chunk, deflate_level);
     } else {
-        dcpl = H5Pcreate(H5P_DATASET_CREATE);
+        dcpl = untimed_plist();
     }
     if (dcpl < 0)
         goto cleanup;
@@ -167,11 +183,11 @@ int sgs_h5_write_matrix(hid_t file, const char *path, const double *data, size_t
         return rc;
     hsize_t dims[2] = {n_rows, n_cols};
     hid_t space = H5Screate_simple(2, dims, NULL);
-    hid_t dset = -1;
+    hid_t dcpl = untimed_plist(), dset = -1;
     rc = SGS_EIO;
-    if (space < 0)
+    if (space < 0 || dcpl < 0)
         goto cleanup;
-    dset = H5Dcreate2(file, path, H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    dset = H5Dcreate2(file, path, H5T_IEEE_F64LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     if (dset < 0)
         goto cleanup;
     if (n_rows * n_cols > 0 &&
@@ -181,6 +197,8 @@ int sgs_h5_write_matrix(hid_t file, const char *path, const double *data, size_t
 cleanup:
     if (dset >= 0)
         H5Dclose(dset);
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
     if (space >= 0)
         H5Sclose(space);
     if (rc)
@@ -209,10 +227,11 @@ int sgs_h5_write_strings(hid_t file, const char *path, const char *const *string
         return rc;
     hsize_t dims = n;
     hid_t type = vlen_utf8(), space = H5Screate_simple(1, &dims, NULL), dset = -1;
+    hid_t dcpl = untimed_plist();
     rc = SGS_EIO;
-    if (type < 0 || space < 0)
+    if (type < 0 || space < 0 || dcpl < 0)
         goto cleanup;
-    dset = H5Dcreate2(file, path, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    dset = H5Dcreate2(file, path, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     if (dset < 0)
         goto cleanup;
     if (n > 0 && H5Dwrite(dset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, strings) < 0)
@@ -221,6 +240,8 @@ int sgs_h5_write_strings(hid_t file, const char *path, const char *const *string
 cleanup:
     if (dset >= 0)
         H5Dclose(dset);
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
     if (space >= 0)
         H5Sclose(space);
     if (type >= 0)

@@ -1,0 +1,15 @@
+/*
+ * engine/commands.h — the subcommands of the segscore program. Each takes argv with
+ * argv[0] the command name, prints its own errors to stderr ("segscore <cmd>: ...") and
+ * returns the process exit status (kernels/core.h error table).
+ */
+#ifndef SGS_COMMANDS_H
+#define SGS_COMMANDS_H
+
+int sgs_cmd_run(int argc, char **argv);
+int sgs_cmd_generate(int argc, char **argv);
+int sgs_cmd_import(int argc, char **argv);
+int sgs_cmd_inspect(int argc, char **argv);
+int sgs_cmd_config(int argc, char **argv);
+
+#endif

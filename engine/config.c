@@ -1,0 +1,446 @@
+/*
+ * engine/config.c — the configuration key table and everything derived from it.
+ */
+#include "engine/config.h"
+
+#include "engine/dates.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- The key table ------------------------------------------------------------------ */
+
+typedef enum { KEY_STRING, KEY_DATE, KEY_INT, KEY_U64, KEY_DOUBLE, KEY_BOOL } key_type_t;
+
+typedef struct config_key {
+    const char *path;    /* dotted key path */
+    key_type_t type;
+    size_t offset;       /* of the field in sgs_config_t */
+    size_t size;         /* of the field (strings) */
+    const char *deflt;   /* default, as text */
+    const char *allowed; /* strings: "a|b|c" or NULL for free text */
+    double min, max;     /* numbers: inclusive range */
+    const char *doc;
+} config_key_t;
+
+#define STR(path, field, deflt, allowed, doc)                                                  \
+    {path, KEY_STRING, offsetof(sgs_config_t, field), sizeof(((sgs_config_t *)0)->field),      \
+     deflt, allowed, 0, 0, doc}
+#define NUM(path, type, field, deflt, lo, hi, doc)                                             \
+    {path, type, offsetof(sgs_config_t, field), 0, deflt, NULL, lo, hi, doc}
+
+static const config_key_t keys[] = {
+    STR("time_unit", time_unit, "day", "day|week",
+        "unit of every reported duration (frequency is a count; recency, T, horizon are in this "
+        "unit)"),
+    {"as_of", KEY_DATE, offsetof(sgs_config_t, as_of), sizeof(((sgs_config_t *)0)->as_of), "",
+     NULL, 0, 0,
+     "analysis date YYYY-MM-DD (UTC, inclusive): later transactions are ignored and counted; "
+     "empty = the last transaction's day"},
+    NUM("threads", KEY_INT, threads, "0", 0, 1024, "OpenMP threads; 0 = every available core"),
+    NUM("rfm.bins", KEY_INT, rfm_bins, "5", 2, 9, "RFM scores run 1..bins"),
+    STR("rfm.monetary", rfm_monetary, "total", "total|mean",
+        "M score from net total spend or from mean spend per purchase day"),
+    STR("value.model", model, "bgnbd", "bgnbd|paretonbd|mbgnbd|none",
+        "repeat-purchase model for P(alive), expected purchases and CLV"),
+    NUM("value.horizon", KEY_DOUBLE, horizon, "365", 0, 1e6,
+        "prediction horizon for expected purchases and CLV, in time_unit"),
+    NUM("value.discount_rate_annual", KEY_DOUBLE, discount_rate_annual, "0.1", 0, 10,
+        "annual discount rate of CLV"),
+    NUM("value.margin", KEY_DOUBLE, margin, "1", 0, 1, "profit margin applied to spend in CLV"),
+    NUM("value.penalizer", KEY_DOUBLE, penalizer, "0", 0, 1e6,
+        "L2 penalty on model parameters, as lifetimes' penalizer_coef"),
+    NUM("value.max_iter", KEY_INT, max_iter, "200", 1, 100000, "optimizer iteration limit"),
+    NUM("value.allow_unconverged", KEY_BOOL, allow_unconverged, "false", 0, 1,
+        "publish results of a fit that did not converge, flagged converged=false"),
+    NUM("value.gg_correlation_warn", KEY_DOUBLE, gg_correlation_warn, "0.3", 0, 1,
+        "warn when the absolute correlation of frequency and monetary exceeds this (Gamma-Gamma "
+        "assumes independence)"),
+    NUM("segments.k", KEY_INT, segments_k, "0", 0, 256,
+        "k-means segments; 0 = choose k in [k_min, k_max]"),
+    NUM("segments.k_min", KEY_INT, segments_k_min, "3", 2, 256, "smallest k tried"),
+    NUM("segments.k_max", KEY_INT, segments_k_max, "8", 2, 256, "largest k tried"),
+    NUM("segments.n_init", KEY_INT, segments_n_init, "3", 1, 100, "k-means restarts"),
+    NUM("segments.max_iter", KEY_INT, segments_max_iter, "300", 1, 100000,
+        "k-means iteration limit"),
+    NUM("seed", KEY_U64, seed, "42", 0, 0, "seed of every random choice"),
+    STR("output.summary_json", summary_json, "", NULL,
+        "run summary path; empty = summary.json next to the results file"),
+    STR("output.customers_csv", customers_csv, "", NULL,
+        "customer CSV path; empty = customers.csv next to the results file"),
+    STR("output.report", report, "", NULL,
+        "report path; empty = report.txt next to the results file"),
+    NUM("output.compression", KEY_INT, compression, "4", 0, 9,
+        "deflate level of results datasets (0 = none)"),
+};
+#define N_KEYS (sizeof keys / sizeof keys[0])
+
+static const config_key_t *find_key(const char *path)
+{
+    for (size_t i = 0; i < N_KEYS; i++)
+        if (strcmp(keys[i].path, path) == 0)
+            return &keys[i];
+    return NULL;
+}
+
+/* Levenshtein distance, bounded to short keys; used to suggest the intended key. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 63 || lb > 63)
+        return 99;
+    size_t row[64];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (row[j] + 1 < best)
+                best = row[j] + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+static const char *closest_key(const char *path)
+{
+    const char *best = keys[0].path;
+    size_t best_d = (size_t)-1;
+    for (size_t i = 0; i < N_KEYS; i++) {
+        size_t d = edit_distance(path, keys[i].path);
+        if (d < best_d) {
+            best_d = d;
+            best = keys[i].path;
+        }
+    }
+    return best;
+}
+
+/* ---- Setting one value ---------------------------------------------------------------- */
+
+/* True when `value` is one of the '|'-separated words of `allowed`. */
+static int word_allowed(const char *allowed, const char *value)
+{
+    size_t len = strlen(value);
+    for (const char *p = allowed; *p;) {
+        const char *end = strchr(p, '|');
+        size_t wlen = end ? (size_t)(end - p) : strlen(p);
+        if (wlen == len && strncmp(p, value, len) == 0)
+            return 1;
+        p += wlen + (end ? 1 : 0);
+    }
+    return 0;
+}
+
+static int set_from_text(sgs_config_t *cfg, const config_key_t *k, const char *value,
+                         sgs_error_t *err)
+{
+    char *field = (char *)cfg + k->offset;
+    char *end = NULL;
+    switch (k->type) {
+    case KEY_STRING:
+    case KEY_DATE:
+        if (strlen(value) >= k->size)
+            return sgs_error_set(err, SGS_ECONFIG, "config %s: value too long (max %zu)", k->path,
+                                 k->size - 1);
+        if (k->allowed && !word_allowed(k->allowed, value))
+            return sgs_error_set(err, SGS_ECONFIG, "config %s: \"%s\" is not one of %s", k->path,
+                                 value, k->allowed);
+        if (k->type == KEY_DATE && value[0]) {
+            int64_t day;
+            if (sgs_date_parse_day(value, &day) != SGS_OK)
+                return sgs_error_set(err, SGS_ECONFIG,
+                                     "config %s: \"%s\" is not a date YYYY-MM-DD", k->path,
+                                     value);
+        }
+        memcpy(field, value, strlen(value) + 1);
+        return SGS_OK;
+    case KEY_BOOL:
+        if (strcmp(value, "true") == 0 || strcmp(value, "1") == 0)
+            *(int *)field = 1;
+        else if (strcmp(value, "false") == 0 || strcmp(value, "0") == 0)
+            *(int *)field = 0;
+        else
+            return sgs_error_set(err, SGS_ECONFIG, "config %s: \"%s\" is not true or false",
+                                 k->path, value);
+        return SGS_OK;
+    case KEY_INT: {
+        errno = 0;
+        long v = strtol(value, &end, 10);
+        if (errno || end == value || *end || v < (long)k->min || v > (long)k->max)
+            return sgs_error_set(err, SGS_ECONFIG,
+                                 "config %s: \"%s\" is not an integer in %.0f..%.0f", k->path,
+                                 value, k->min, k->max);
+        *(int *)field = (int)v;
+        return SGS_OK;
+    }
+    case KEY_U64: {
+        errno = 0;
+        unsigned long long v = strtoull(value, &end, 10);
+        if (errno || end == value || *end || value[0] == '-')
+            return sgs_error_set(err, SGS_ECONFIG, "config %s: \"%s\" is not a whole number",
+                                 k->path, value);
+        *(uint64_t *)field = (uint64_t)v;
+        return SGS_OK;
+    }
+    case KEY_DOUBLE: {
+        errno = 0;
+        double v = strtod(value, &end);
+        if (errno || end == value || *end || !isfinite(v) || v < k->min || v > k->max)
+            return sgs_error_set(err, SGS_ECONFIG, "config %s: \"%s\" is not a number in %g..%g",
+                                 k->path, value, k->min, k->max);
+        *(double *)field = v;
+        return SGS_OK;
+    }
+    }
+    return SGS_EINVAL;
+}
+
+void sgs_config_defaults(sgs_config_t *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    for (size_t i = 0; i < N_KEYS; i++) {
+        int rc = set_from_text(cfg, &keys[i], keys[i].deflt, NULL);
+        (void)rc;
+        /* a default that fails its own validation is a programming error */
+        if (rc != SGS_OK)
+            abort();
+    }
+}
+
+int sgs_config_set(sgs_config_t *cfg, const char *key, const char *value, sgs_error_t *err)
+{
+    const config_key_t *k = find_key(key);
+    if (!k)
+        return sgs_error_set(err, SGS_ECONFIG, "unknown config key \"%s\" (did you mean \"%s\"?)",
+                             key, closest_key(key));
+    return set_from_text(cfg, k, value, err);
+}
+
+/* ---- JSON file ------------------------------------------------------------------------ */
+
+/* Apply every member of JSON object `obj` whose path prefix is `prefix`. */
+static int apply_object(sgs_config_t *cfg, const cJSON *obj, const char *prefix,
+                        const char *file, sgs_error_t *err)
+{
+    for (const cJSON *item = obj->child; item; item = item->next) {
+        char path[256];
+        snprintf(path, sizeof path, "%s%s%s", prefix, prefix[0] ? "." : "", item->string);
+        const config_key_t *k = find_key(path);
+        if (!k && cJSON_IsObject(item)) {
+            int rc = apply_object(cfg, item, path, file, err);
+            if (rc)
+                return rc;
+            continue;
+        }
+        if (!k)
+            return sgs_error_set(err, SGS_ECONFIG,
+                                 "%s: unknown config key \"%s\" (did you mean \"%s\"?)", file,
+                                 path, closest_key(path));
+        char text[SGS_CONFIG_STRING_MAX];
+        int type_ok = 1;
+        switch (k->type) {
+        case KEY_STRING:
+        case KEY_DATE:
+            if (cJSON_IsNull(item))
+                text[0] = '\0';
+            else if (cJSON_IsString(item))
+                snprintf(text, sizeof text, "%s", item->valuestring);
+            else
+                type_ok = 0;
+            break;
+        case KEY_BOOL:
+            type_ok = cJSON_IsBool(item);
+            snprintf(text, sizeof text, "%s", cJSON_IsTrue(item) ? "true" : "false");
+            break;
+        default:
+            type_ok = cJSON_IsNumber(item);
+            if (type_ok && k->type != KEY_DOUBLE && item->valuedouble != floor(item->valuedouble))
+                type_ok = 0;
+            if (k->type == KEY_DOUBLE)
+                snprintf(text, sizeof text, "%.17g", item->valuedouble);
+            else
+                snprintf(text, sizeof text, "%.0f", item->valuedouble);
+            break;
+        }
+        if (!type_ok)
+            return sgs_error_set(err, SGS_ECONFIG, "%s: config key \"%s\" has the wrong type",
+                                 file, path);
+        int rc = set_from_text(cfg, k, text, err);
+        if (rc) {
+            sgs_error_prefix(err, "%s", file);
+            return rc;
+        }
+    }
+    return SGS_OK;
+}
+
+int sgs_config_load_file(sgs_config_t *cfg, const char *path, sgs_error_t *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return sgs_error_set(err, SGS_ENOINPUT, "%s: cannot open config file: %s", path,
+                             strerror(errno));
+    char *text = NULL;
+    size_t used = 0, cap = 0;
+    int rc = SGS_OK;
+    for (;;) {
+        if (used + 4096 + 1 > cap) {
+            cap = cap ? cap * 2 : 8192;
+            char *grown = realloc(text, cap);
+            if (!grown) {
+                rc = sgs_error_set(err, SGS_ENOMEM, "%s: out of memory", path);
+                goto cleanup;
+            }
+            text = grown;
+        }
+        size_t got = fread(text + used, 1, cap - used - 1, f);
+        used += got;
+        if (got == 0)
+            break;
+    }
+    text[used] = '\0';
+    const char *error_at = NULL;
+    cJSON *root = cJSON_ParseWithOpts(text, &error_at, 1);
+    if (!root || !cJSON_IsObject(root)) {
+        int line = 1;
+        for (const char *p = text; error_at && p < error_at; p++)
+            line += *p == '\n';
+        rc = sgs_error_set(err, SGS_ECONFIG, "%s: line %d: not a valid JSON object", path,
+                           root ? 1 : line);
+        cJSON_Delete(root);
+        goto cleanup;
+    }
+    rc = apply_object(cfg, root, "", path, err);
+    cJSON_Delete(root);
+cleanup:
+    free(text);
+    fclose(f);
+    return rc;
+}
+
+int sgs_config_validate(const sgs_config_t *cfg, sgs_error_t *err)
+{
+    if (cfg->segments_k_min > cfg->segments_k_max)
+        return sgs_error_set(err, SGS_ECONFIG,
+                             "config segments.k_min (%d) is larger than segments.k_max (%d)",
+                             cfg->segments_k_min, cfg->segments_k_max);
+    return SGS_OK;
+}
+
+/* ---- Serialization and documentation ----------------------------------------------- */
+
+/* The value of key k in cfg as text (strings unquoted). */
+static void value_text(const sgs_config_t *cfg, const config_key_t *k, char *buf, size_t size)
+{
+    const char *field = (const char *)cfg + k->offset;
+    switch (k->type) {
+    case KEY_STRING:
+    case KEY_DATE:
+        snprintf(buf, size, "%s", field);
+        break;
+    case KEY_BOOL:
+        snprintf(buf, size, "%s", *(const int *)field ? "true" : "false");
+        break;
+    case KEY_INT:
+        snprintf(buf, size, "%d", *(const int *)field);
+        break;
+    case KEY_U64:
+        snprintf(buf, size, "%llu", (unsigned long long)*(const uint64_t *)field);
+        break;
+    case KEY_DOUBLE:
+        snprintf(buf, size, "%.17g", *(const double *)field);
+        break;
+    }
+}
+
+/* Object for dotted path prefix in root, created when missing. */
+static cJSON *object_for(cJSON *root, const char *path, const char **leaf)
+{
+    cJSON *obj = root;
+    const char *p = path;
+    const char *dot;
+    while ((dot = strchr(p, '.')) != NULL) {
+        char name[64];
+        size_t len = (size_t)(dot - p) < sizeof name - 1 ? (size_t)(dot - p) : sizeof name - 1;
+        memcpy(name, p, len);
+        name[len] = '\0';
+        cJSON *child = cJSON_GetObjectItemCaseSensitive(obj, name);
+        if (!child)
+            child = cJSON_AddObjectToObject(obj, name);
+        obj = child;
+        p = dot + 1;
+    }
+    *leaf = p;
+    return obj;
+}
+
+char *sgs_config_to_json(const sgs_config_t *cfg)
+{
+    cJSON *root = cJSON_CreateObject();
+    if (!root)
+        return NULL;
+    for (size_t i = 0; i < N_KEYS; i++) {
+        const config_key_t *k = &keys[i];
+        const char *leaf;
+        cJSON *obj = object_for(root, k->path, &leaf);
+        char text[SGS_CONFIG_STRING_MAX];
+        value_text(cfg, k, text, sizeof text);
+        if (!obj)
+            continue;
+        switch (k->type) {
+        case KEY_STRING:
+        case KEY_DATE:
+            cJSON_AddStringToObject(obj, leaf, text);
+            break;
+        case KEY_BOOL:
+            cJSON_AddBoolToObject(obj, leaf, *(const int *)((const char *)cfg + k->offset));
+            break;
+        case KEY_U64:
+            /* 64-bit seeds do not fit a JSON double exactly: keep them as text-free numbers
+             * only when exact, else as a string */
+            if (*(const uint64_t *)((const char *)cfg + k->offset) < (UINT64_C(1) << 53))
+                cJSON_AddRawToObject(obj, leaf, text);
+            else
+                cJSON_AddStringToObject(obj, leaf, text);
+            break;
+        default:
+            cJSON_AddRawToObject(obj, leaf, text);
+            break;
+        }
+    }
+    char *json = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    return json;
+}
+
+void sgs_config_print_doc(FILE *out)
+{
+    static const char *const type_names[] = {"string", "date", "integer", "integer", "number",
+                                             "boolean"};
+    fprintf(out, "| key | type | default | meaning |\n| --- | --- | --- | --- |\n");
+    for (size_t i = 0; i < N_KEYS; i++) {
+        const config_key_t *k = &keys[i];
+        fprintf(out, "| `%s` | %s%s", k->path, type_names[k->type], k->allowed ? ": " : "");
+        /* allowed words are '|'-separated, which would split a Markdown cell */
+        for (const char *p = k->allowed; p && *p; p++)
+            fputs(*p == '|' ? ", " : (char[]){*p, '\0'}, out);
+        fprintf(out, " | `%s` | %s |\n", k->deflt[0] ? k->deflt : "\"\"", k->doc);
+    }
+}
+
+double sgs_config_days_per_unit(const sgs_config_t *cfg)
+{
+    return strcmp(cfg->time_unit, "week") == 0 ? 7.0 : 1.0;
+}

@@ -1,0 +1,73 @@
+/*
+ * engine/config.h — the run configuration: one table of keys, each with its type,
+ * default, allowed values and documentation. The same table parses the JSON file, applies
+ * command-line overrides, rejects unknown keys, serializes the effective configuration
+ * (written into every result) and prints the documentation (`segscore config --defaults`).
+ */
+#ifndef SGS_CONFIG_H
+#define SGS_CONFIG_H
+
+#include "kernels/core.h"
+
+#include <stdio.h>
+
+#define SGS_CONFIG_STRING_MAX 512
+
+typedef struct sgs_config {
+    /* time */
+    char time_unit[16];  /* "day" or "week": unit of every reported duration */
+    char as_of[16];      /* "" (last transaction's day) or YYYY-MM-DD, UTC, inclusive */
+    int threads;         /* OpenMP threads; 0 = every available core */
+    /* rfm */
+    int rfm_bins;             /* scores 1..rfm_bins, 2..9 */
+    char rfm_monetary[16];    /* "total" (net spend) or "mean" (mean spend per purchase day) */
+    /* value models */
+    char model[16];              /* "bgnbd", "paretonbd", "mbgnbd" or "none" */
+    double horizon;              /* prediction horizon, in time_unit */
+    double discount_rate_annual; /* CLV discount rate per year, >= 0 */
+    double margin;               /* profit margin applied to spend, 0..1 */
+    double penalizer;            /* L2 penalty on parameters (lifetimes' penalizer_coef) */
+    int max_iter;                /* optimizer iteration limit */
+    int allow_unconverged;       /* publish results of a non-converged fit, flagged */
+    double gg_correlation_warn;  /* warn when |corr(frequency, monetary)| exceeds this */
+    /* segments */
+    int segments_k;            /* k-means k; 0 = choose from segments_k_min..segments_k_max */
+    int segments_k_min;
+    int segments_k_max;
+    int segments_n_init;       /* k-means restarts */
+    int segments_max_iter;
+    uint64_t seed;             /* seed of every random choice */
+    /* outputs, "" = next to the results file with the default name */
+    char summary_json[SGS_CONFIG_STRING_MAX];
+    char customers_csv[SGS_CONFIG_STRING_MAX];
+    char report[SGS_CONFIG_STRING_MAX];
+    int compression; /* deflate level 0..9 of results datasets */
+} sgs_config_t;
+
+/* Fill every field with its documented default. */
+void sgs_config_defaults(sgs_config_t *cfg);
+
+/* Apply the JSON file at `path` over *cfg. Nested objects mirror key paths
+ * ({"rfm": {"bins": 4}}); dotted keys are not used in files.
+ * @return 0; SGS_ENOINPUT when the file is missing; SGS_ECONFIG for invalid JSON (with line),
+ * an unknown key (its full path, and the closest known key), a wrong type or a value out
+ * of range. */
+int sgs_config_load_file(sgs_config_t *cfg, const char *path, sgs_error_t *err);
+
+/* Apply one override given by dotted key path ("rfm.bins", "time_unit") and textual value.
+ * @return 0 or SGS_ECONFIG. */
+int sgs_config_set(sgs_config_t *cfg, const char *key, const char *value, sgs_error_t *err);
+
+/* Check cross-field constraints (k_min <= k_max, ...). @return 0 or SGS_ECONFIG. */
+int sgs_config_validate(const sgs_config_t *cfg, sgs_error_t *err);
+
+/* The effective configuration as compact JSON (every key), malloc'd; NULL on OOM. */
+char *sgs_config_to_json(const sgs_config_t *cfg);
+
+/* Print the key table (key, type, default, meaning) as Markdown rows. */
+void sgs_config_print_doc(FILE *out);
+
+/* Days per configured time unit (1 or 7). */
+double sgs_config_days_per_unit(const sgs_config_t *cfg);
+
+#endif

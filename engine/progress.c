@@ -1,0 +1,94 @@
+/*
+ * engine/progress.c — step timing, peak memory, terminal and log output.
+ */
+#include "engine/progress.h"
+
+#include <stdarg.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+double sgs_peak_rss_mb(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0.0;
+    return (double)ru.ru_maxrss / 1024.0; /* Linux reports KiB */
+}
+
+void sgs_progress_init(sgs_progress_t *p, FILE *out, int quiet)
+{
+    memset(p, 0, sizeof *p);
+    p->out = out ? out : stderr;
+    p->quiet = quiet;
+    p->is_tty = isatty(fileno(p->out));
+    p->run_start = now_s();
+}
+
+double sgs_progress_elapsed(const sgs_progress_t *p)
+{
+    return now_s() - p->run_start;
+}
+
+void sgs_progress_begin(sgs_progress_t *p, const char *step)
+{
+    snprintf(p->current, sizeof p->current, "%s", step);
+    p->step_start = now_s();
+    p->last_draw = 0.0;
+}
+
+void sgs_progress_update(void *ctx, const char *what, size_t done, size_t total)
+{
+    sgs_progress_t *p = ctx;
+    if (!p || p->quiet || !p->is_tty || total == 0)
+        return;
+    double t = now_s();
+    if (t - p->last_draw < 0.1 && done < total)
+        return;
+    p->last_draw = t;
+    fprintf(p->out, "\r\033[Ksegscore: %s %s %5.1f%%", p->current, what ? what : "",
+            100.0 * (double)done / (double)total);
+    fflush(p->out);
+}
+
+void sgs_progress_end(sgs_progress_t *p, const char *detail_fmt, ...)
+{
+    double seconds = now_s() - p->step_start;
+    double rss = sgs_peak_rss_mb();
+    if (p->n_steps < SGS_PROGRESS_MAX_STEPS) {
+        sgs_step_record_t *r = &p->steps[p->n_steps++];
+        snprintf(r->name, sizeof r->name, "%s", p->current);
+        r->seconds = seconds;
+        r->peak_rss_mb = rss;
+    }
+    if (p->quiet)
+        return;
+    char detail[512];
+    va_list ap;
+    va_start(ap, detail_fmt);
+    vsnprintf(detail, sizeof detail, detail_fmt, ap);
+    va_end(ap);
+    fprintf(p->out, "%ssegscore: %-9s %8.3f s  peak %7.1f MiB  %s\n", p->is_tty ? "\r\033[K" : "",
+            p->current, seconds, rss, detail);
+    fflush(p->out);
+}
+
+void sgs_progress_note(sgs_progress_t *p, const char *fmt, ...)
+{
+    if (p->quiet)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(p->out, "segscore: ");
+    vfprintf(p->out, fmt, ap);
+    fprintf(p->out, "\n");
+    va_end(ap);
+}

@@ -1,0 +1,180 @@
+/*
+ * tests/unit/test_config.c — configuration: defaults, files, unknown keys, overrides,
+ * serialization; and the date helpers the configuration relies on.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "engine/config.h"
+#include "engine/dates.h"
+#include "tests/support/test_support.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Write `text` to <dir>/config.json and return the path in `path`. */
+static void write_config(const char *dir, const char *text, char *path, size_t size)
+{
+    snprintf(path, size, "%s/config.json", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_defaults_are_documented_values(void **state)
+{
+    (void)state;
+    sgs_config_t cfg;
+    sgs_config_defaults(&cfg);
+    assert_string_equal(cfg.time_unit, "day");
+    assert_string_equal(cfg.as_of, "");
+    assert_int_equal(cfg.rfm_bins, 5);
+    assert_string_equal(cfg.model, "bgnbd");
+    sgs_assert_close(cfg.discount_rate_annual, 0.1, 0, 0);
+    assert_int_equal(cfg.seed, 42);
+    assert_int_equal(sgs_config_validate(&cfg, NULL), SGS_OK);
+}
+
+static void test_file_overrides_nested_keys(void **state)
+{
+    (void)state;
+    char dir[256], path[512];
+    sgs_test_tmpdir("config", dir, sizeof dir);
+    write_config(dir,
+                 "{\"time_unit\": \"week\", \"rfm\": {\"bins\": 4}, "
+                 "\"value\": {\"margin\": 0.25, \"allow_unconverged\": true}, "
+                 "\"as_of\": \"2024-06-30\"}",
+                 path, sizeof path);
+    sgs_config_t cfg;
+    sgs_config_defaults(&cfg);
+    sgs_error_t err = {0};
+    assert_int_equal(sgs_config_load_file(&cfg, path, &err), SGS_OK);
+    assert_string_equal(cfg.time_unit, "week");
+    assert_int_equal(cfg.rfm_bins, 4);
+    sgs_assert_close(cfg.margin, 0.25, 0, 0);
+    assert_int_equal(cfg.allow_unconverged, 1);
+    assert_string_equal(cfg.as_of, "2024-06-30");
+    sgs_assert_close(sgs_config_days_per_unit(&cfg), 7.0, 0, 0);
+    sgs_test_rmdir(dir);
+}
+
+static void test_unknown_key_is_an_error_with_suggestion(void **state)
+{
+    (void)state;
+    char dir[256], path[512];
+    sgs_test_tmpdir("config", dir, sizeof dir);
+    write_config(dir, "{\"rfm\": {\"bin\": 4}}", path, sizeof path);
+    sgs_config_t cfg;
+    sgs_config_defaults(&cfg);
+    sgs_error_t err = {0};
+    assert_int_equal(sgs_config_load_file(&cfg, path, &err), SGS_ECONFIG);
+    assert_non_null(strstr(err.message, "unknown config key \"rfm.bin\""));
+    assert_non_null(strstr(err.message, "did you mean \"rfm.bins\""));
+    assert_non_null(strstr(err.message, path));
+    sgs_test_rmdir(dir);
+}
+
+static void test_wrong_types_and_ranges_are_errors(void **state)
+{
+    (void)state;
+    char dir[256], path[512];
+    sgs_test_tmpdir("config", dir, sizeof dir);
+    const char *bad[] = {"{\"rfm\": {\"bins\": \"5\"}}", "{\"rfm\": {\"bins\": 12}}",
+                         "{\"rfm\": {\"bins\": 4.5}}",   "{\"time_unit\": \"month\"}",
+                         "{\"as_of\": \"2023-02-30\"}",  "{\"value\": {\"margin\": 1.5}}",
+                         "{\"threads\": 2",              "[1, 2]"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        write_config(dir, bad[i], path, sizeof path);
+        sgs_config_t cfg;
+        sgs_config_defaults(&cfg);
+        sgs_error_t err = {0};
+        int rc = sgs_config_load_file(&cfg, path, &err);
+        if (rc != SGS_ECONFIG)
+            fail_msg("config %s: expected SGS_ECONFIG, got %d (%s)", bad[i], rc, err.message);
+    }
+    sgs_test_rmdir(dir);
+}
+
+static void test_missing_file_is_enoinput(void **state)
+{
+    (void)state;
+    sgs_config_t cfg;
+    sgs_config_defaults(&cfg);
+    sgs_error_t err = {0};
+    assert_int_equal(sgs_config_load_file(&cfg, "/nonexistent/x.json", &err), SGS_ENOINPUT);
+    assert_non_null(strstr(err.message, "/nonexistent/x.json"));
+}
+
+static void test_set_and_cross_field_validation(void **state)
+{
+    (void)state;
+    sgs_config_t cfg;
+    sgs_config_defaults(&cfg);
+    sgs_error_t err = {0};
+    assert_int_equal(sgs_config_set(&cfg, "segments.k_min", "9", &err), SGS_OK);
+    assert_int_equal(sgs_config_validate(&cfg, &err), SGS_ECONFIG);
+    assert_int_equal(sgs_config_set(&cfg, "no.such", "1", &err), SGS_ECONFIG);
+    assert_int_equal(sgs_config_set(&cfg, "value.model", "paretonbd", &err), SGS_OK);
+    assert_string_equal(cfg.model, "paretonbd");
+}
+
+static void test_effective_json_round_trips(void **state)
+{
+    (void)state;
+    sgs_config_t cfg, back;
+    sgs_config_defaults(&cfg);
+    assert_int_equal(sgs_config_set(&cfg, "rfm.bins", "7", NULL), SGS_OK);
+    assert_int_equal(sgs_config_set(&cfg, "value.horizon", "52.5", NULL), SGS_OK);
+    char *json = sgs_config_to_json(&cfg);
+    assert_non_null(json);
+    char dir[256], path[512];
+    sgs_test_tmpdir("config", dir, sizeof dir);
+    write_config(dir, json, path, sizeof path);
+    sgs_config_defaults(&back);
+    sgs_error_t err = {0};
+    assert_int_equal(sgs_config_load_file(&back, path, &err), SGS_OK);
+    assert_memory_equal(&cfg, &back, sizeof cfg);
+    free(json);
+    sgs_test_rmdir(dir);
+}
+
+static void test_dates_round_trip_and_reject_invalid(void **state)
+{
+    (void)state;
+    int64_t day;
+    assert_int_equal(sgs_date_parse_day("1970-01-01", &day), SGS_OK);
+    assert_int_equal(day, 0);
+    assert_int_equal(sgs_date_parse_day("2024-02-29", &day), SGS_OK);
+    assert_int_equal(day, 19782);
+    assert_int_equal(sgs_date_parse_day("2023-02-29", &day), SGS_EDATA);
+    assert_int_equal(sgs_date_parse_day("2024-6-30", &day), SGS_EDATA);
+    assert_int_equal(sgs_date_parse_day("1969-12-31", &day), SGS_OK);
+    assert_int_equal(day, -1);
+    char buf[16];
+    for (int64_t d = -800; d < 30000; d += 37) {
+        int64_t back;
+        sgs_date_format_day(d, buf, sizeof buf);
+        assert_int_equal(sgs_date_parse_day(buf, &back), SGS_OK);
+        assert_int_equal(back, d);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults_are_documented_values),
+        cmocka_unit_test(test_file_overrides_nested_keys),
+        cmocka_unit_test(test_unknown_key_is_an_error_with_suggestion),
+        cmocka_unit_test(test_wrong_types_and_ranges_are_errors),
+        cmocka_unit_test(test_missing_file_is_enoinput),
+        cmocka_unit_test(test_set_and_cross_field_validation),
+        cmocka_unit_test(test_effective_json_round_trips),
+        cmocka_unit_test(test_dates_round_trip_and_reject_invalid),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
