@@ -16,6 +16,7 @@ typedef struct command {
 } command_t;
 
 static const command_t commands[] = {
+    {"run", sgs_cmd_run, "the nightly job: summary, RFM, value, segments, stages, opportunities"},
     {"config", sgs_cmd_config, "print the configuration keys and defaults, or a file's effect"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
