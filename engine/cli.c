@@ -17,6 +17,7 @@ typedef struct command {
 
 static const command_t commands[] = {
     {"config", sgs_cmd_config, "print the configuration keys and defaults, or a file's effect"},
+    {"generate", sgs_cmd_generate, "simulate customers from known parameters into an input file"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
