@@ -4,11 +4,13 @@
  * with the columns' appenders, published atomically. See generate.h.
  *
  * Pipeline: customers 0..n_total-1 are cut into blocks of block_customers, each block into
- * sub-blocks of SUB_BLOCK customers. While one thread assembles, shuffles and writes block
- * k - 1 (HDF5 is used by one thread at a time), the others simulate the sub-blocks of block
- * k into their own row buffers (two buffer sets, alternating). The rows of a block are the
- * sub-blocks' rows in order, then a Fisher-Yates shuffle keyed by (seed, block): nothing
- * depends on which thread simulated what.
+ * sub-blocks of SUB_BLOCK customers. In step k, three things happen at once: one thread
+ * appends block k - 2 to the file (HDF5 is used by one thread at a time; deflate there is
+ * the bottleneck), one thread assembles block k - 1 (the sub-blocks' rows concatenated in
+ * order, then a Fisher-Yates shuffle keyed by (seed, block)), and the remaining threads,
+ * then all threads as they finish, simulate the sub-blocks of block k into their own row
+ * buffers. Nothing depends on which thread did what, so the file is the same for any
+ * thread count.
  */
 #include "datasets/generate.h"
 
@@ -178,14 +180,16 @@ static const column_spec_t tr_cols[N_TR_COLS] = {{"/truth/customer_id", SGS_H5_I
                                                  {"/truth/cancelled", SGS_H5_U8},
                                                  {"/truth/stopped_buying", SGS_H5_U8}};
 
+/* Buffer sets rotate: sub-block rows of block k live in sub[k % 2], its customer columns
+ * in cust[k % 3], its assembled rows in flat[k % 2]. */
 typedef struct gen_state {
     sgs__sim_model_t model;
     size_t block; /* customers per block */
     size_t n_blocks;
     size_t n_sub;                 /* sub-blocks of a full block */
-    sgs__sim_rows_t *sub[2];      /* [set][sub-block] */
-    sgs__sim_customers_t cust[2]; /* [set] */
-    sgs__sim_rows_t flat;         /* a block's rows, concatenated then shuffled */
+    sgs__sim_rows_t *sub[2];      /* [k % 2][sub-block] */
+    sgs__sim_customers_t cust[3]; /* [k % 3] */
+    sgs__sim_rows_t flat[2];      /* [k % 2]: a block's rows, concatenated then shuffled */
     hid_t file;
     sgs_h5_appender_t *tx[N_TX_COLS], *ev[N_EV_COLS], *cu[N_CU_COLS], *tr[N_TR_COLS];
     sgs_generate_stats_t stats;
@@ -205,16 +209,17 @@ static size_t block_count(const gen_state_t *g, size_t k)
     return left < g->block ? (size_t)left : g->block;
 }
 
-/* Simulate sub-block s of block k into buffer set `set`. */
-static void simulate_sub_block(gen_state_t *g, size_t k, int set, size_t s)
+/* Simulate sub-block s of block k. */
+static void simulate_sub_block(gen_state_t *g, size_t k, size_t s)
 {
-    sgs__sim_rows_t *rows = &g->sub[set][s];
+    sgs__sim_rows_t *rows = &g->sub[k % 2][s];
+    sgs__sim_customers_t *cust = &g->cust[k % 3];
     sgs__sim_rows_clear(rows);
     size_t count = block_count(g, k);
     size_t lo = s * SUB_BLOCK, hi = lo + SUB_BLOCK < count ? lo + SUB_BLOCK : count;
     uint64_t first = (uint64_t)block_first(g, k);
     for (size_t pos = lo; pos < hi && !rows->failed; pos++)
-        sgs__sim_customer(&g->model, first + pos, rows, &g->cust[set], pos);
+        sgs__sim_customer(&g->model, first + pos, rows, cust, pos);
 }
 
 /* Swap rows a and b of every column of a transaction or event table. */
@@ -228,7 +233,7 @@ static void simulate_sub_block(gen_state_t *g, size_t k, int set, size_t s)
 /* Fisher-Yates (Durstenfeld) shuffle of the flat rows, keyed by (seed, block, table). */
 static void shuffle_flat(gen_state_t *g, size_t k)
 {
-    sgs__sim_rows_t *f = &g->flat;
+    sgs__sim_rows_t *f = &g->flat[k % 2];
     sgs_rng_t rng;
     sgs_rng_init(&rng, g->model.params.seed, STREAM_SHUFFLE | ((uint64_t)k << 1));
     for (size_t i = f->n_tx; i > 1; i--) {
@@ -249,25 +254,24 @@ static void shuffle_flat(gen_state_t *g, size_t k)
     }
 }
 
-/* Concatenate the sub-blocks of block k (buffer set `set`) into flat, shuffle, append every
- * table. One thread at a time (HDF5). */
-static int write_block(gen_state_t *g, size_t k, int set, sgs_error_t *err)
+/* Concatenate the sub-blocks' rows of block k in order into flat[k % 2] and shuffle them. */
+static int assemble_block(gen_state_t *g, size_t k, sgs_error_t *err)
 {
-    size_t count = block_count(g, k);
-    size_t n_sub = sgs_block_count(count, SUB_BLOCK);
+    size_t n_sub = sgs_block_count(block_count(g, k), SUB_BLOCK);
+    sgs__sim_rows_t *sub = g->sub[k % 2], *f = &g->flat[k % 2];
     size_t n_tx = 0, n_ev = 0;
     for (size_t s = 0; s < n_sub; s++) {
-        if (g->sub[set][s].failed)
+        if (sub[s].failed)
             return sgs_error_set(err, SGS_ENOMEM, "out of memory while simulating customers");
-        n_tx += g->sub[set][s].n_tx;
-        n_ev += g->sub[set][s].n_ev;
+        n_tx += sub[s].n_tx;
+        n_ev += sub[s].n_ev;
     }
-    sgs__sim_rows_t *f = &g->flat;
     if (sgs__sim_rows_reserve(f, n_tx, n_ev) != SGS_OK)
         return sgs_error_set(err, SGS_ENOMEM, "out of memory for a block of %zu rows", n_tx + n_ev);
     f->n_tx = f->n_ev = 0;
+    f->n_purchases = f->n_refunds = 0;
     for (size_t s = 0; s < n_sub; s++) {
-        const sgs__sim_rows_t *r = &g->sub[set][s];
+        const sgs__sim_rows_t *r = &sub[s];
         memcpy(f->tx_customer + f->n_tx, r->tx_customer, r->n_tx * sizeof(int64_t));
         memcpy(f->tx_time + f->n_tx, r->tx_time, r->n_tx * sizeof(int64_t));
         memcpy(f->tx_amount + f->n_tx, r->tx_amount, r->n_tx * sizeof(double));
@@ -279,15 +283,22 @@ static int write_block(gen_state_t *g, size_t k, int set, sgs_error_t *err)
         memcpy(f->ev_value + f->n_ev, r->ev_value, r->n_ev * sizeof(double));
         f->n_tx += r->n_tx;
         f->n_ev += r->n_ev;
-        g->stats.n_purchases += r->n_purchases;
-        g->stats.n_refunds += r->n_refunds;
+        f->n_purchases += r->n_purchases;
+        f->n_refunds += r->n_refunds;
     }
     shuffle_flat(g, k);
+    return SGS_OK;
+}
 
+/* Append block k (assembled rows and customer columns) to every table. HDF5: one thread. */
+static int write_block(gen_state_t *g, size_t k, sgs_error_t *err)
+{
+    size_t count = block_count(g, k);
+    const sgs__sim_rows_t *f = &g->flat[k % 2];
     const void *tx_data[N_TX_COLS] = {f->tx_customer, f->tx_time, f->tx_amount, f->tx_channel,
                                       f->tx_category};
     const void *ev_data[N_EV_COLS] = {f->ev_customer, f->ev_time, f->ev_kind, f->ev_value};
-    const sgs__sim_customers_t *c = &g->cust[set];
+    const sgs__sim_customers_t *c = &g->cust[k % 3];
     const void *cu_data[N_CU_COLS] = {c->customer_id, c->signup_time, c->referrer_id,
                                       c->preferred_channel};
     const void *tr_data[N_TR_COLS] = {
@@ -307,6 +318,8 @@ static int write_block(gen_state_t *g, size_t k, int set, sgs_error_t *err)
         return rc;
     g->stats.n_transactions += f->n_tx;
     g->stats.n_events += f->n_ev;
+    g->stats.n_purchases += f->n_purchases;
+    g->stats.n_refunds += f->n_refunds;
     if (g->progress)
         g->progress(g->progress_ctx, "customers", block_first(g, k) + count,
                     (size_t)g->model.n_total);
@@ -442,43 +455,55 @@ static void state_free(gen_state_t *g)
             sgs_free(g->sub[set]);
             g->sub[set] = NULL;
         }
-        sgs__sim_customers_free(&g->cust[set]);
+        sgs__sim_rows_free(&g->flat[set]);
     }
-    sgs__sim_rows_free(&g->flat);
+    for (int set = 0; set < 3; set++)
+        sgs__sim_customers_free(&g->cust[set]);
 }
 
 static int state_alloc(gen_state_t *g, sgs_error_t *err)
 {
     g->n_sub = sgs_block_count(g->block, SUB_BLOCK);
-    for (int set = 0; set < 2; set++) {
-        g->sub[set] = sgs_calloc_array(g->n_sub, sizeof(sgs__sim_rows_t));
-        if (!g->sub[set] || sgs__sim_customers_alloc(&g->cust[set], g->block) != SGS_OK)
-            return sgs_error_set(err, SGS_ENOMEM, "out of memory for a block of %zu customers",
-                                 g->block);
-    }
-    return SGS_OK;
+    int ok = 1;
+    for (int set = 0; set < 2; set++)
+        ok &= (g->sub[set] = sgs_calloc_array(g->n_sub, sizeof(sgs__sim_rows_t))) != NULL;
+    for (int set = 0; set < 3; set++)
+        ok &= sgs__sim_customers_alloc(&g->cust[set], g->block) == SGS_OK;
+    return ok ? SGS_OK
+              : sgs_error_set(err, SGS_ENOMEM, "out of memory for a block of %zu customers",
+                              g->block);
 }
 
-/* Simulate block by block, writing block k - 1 while block k is simulated. */
+/* Step k: write block k - 2, assemble block k - 1, simulate block k, all at once. */
 static int run_blocks(gen_state_t *g, int n_threads, sgs_error_t *err)
 {
     int rc = SGS_OK;
-    for (size_t k = 0; k <= g->n_blocks && !rc; k++) {
-        const int set = (int)(k & 1);
+    for (size_t k = 0; k < g->n_blocks + 2 && !rc; k++) {
         const size_t n_sub = k < g->n_blocks ? sgs_block_count(block_count(g, k), SUB_BLOCK) : 0;
-        int write_rc = SGS_OK;
+        int write_rc = SGS_OK, assemble_rc = SGS_OK;
+        sgs_error_t assemble_err = {0};
 #pragma omp parallel num_threads(n_threads)
         {
 #pragma omp single nowait
             {
-                if (k > 0)
-                    write_rc = write_block(g, k - 1, set ^ 1, err);
+                if (k >= 2)
+                    write_rc = write_block(g, k - 2, err);
+            }
+#pragma omp single nowait
+            {
+                if (k >= 1 && k - 1 < g->n_blocks)
+                    assemble_rc = assemble_block(g, k - 1, &assemble_err);
             }
 #pragma omp for schedule(dynamic, 1) nowait
             for (size_t s = 0; s < n_sub; s++)
-                simulate_sub_block(g, k, set, s);
+                simulate_sub_block(g, k, s);
         }
         rc = write_rc;
+        if (!rc && assemble_rc) {
+            rc = assemble_rc;
+            if (err)
+                *err = assemble_err;
+        }
     }
     return rc;
 }
