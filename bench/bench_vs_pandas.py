@@ -32,8 +32,9 @@ t_read = time.perf_counter()
 df["day"] = df["time"] // 86400
 as_of = df["day"].max()
 df["is_purchase"] = df["amount"] >= 0
+df["purchase_amount"] = df["amount"].where(df["is_purchase"], 0.0)
 daily = df.groupby(["customer_id", "day"], sort=True).agg(
-    total=("amount", "sum"), purchases=("is_purchase", "sum")).reset_index()
+    total=("purchase_amount", "sum"), purchases=("is_purchase", "sum")).reset_index()
 total_spend = df.groupby("customer_id", sort=True)["amount"].sum()
 daily = daily[daily["purchases"] > 0]
 per = daily.groupby("customer_id", sort=True).agg(

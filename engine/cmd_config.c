@@ -25,7 +25,7 @@ int sgs_cmd_config(int argc, char **argv)
             fprintf(stderr, "segscore config: error: %s\n", err.message);
             return sgs_exit_status(rc);
         }
-        char *json = sgs_config_to_json(&cfg);
+        char *json = sgs_config_to_json(&cfg, 1);
         if (!json)
             return sgs_exit_status(SGS_ENOMEM);
         printf("%s\n", json);

@@ -389,13 +389,15 @@ static cJSON *object_for(cJSON *root, const char *path, const char **leaf)
     return obj;
 }
 
-char *sgs_config_to_json(const sgs_config_t *cfg)
+char *sgs_config_to_json(const sgs_config_t *cfg, int include_threads)
 {
     cJSON *root = cJSON_CreateObject();
     if (!root)
         return NULL;
     for (size_t i = 0; i < N_KEYS; i++) {
         const config_key_t *k = &keys[i];
+        if (!include_threads && k->offset == offsetof(sgs_config_t, threads))
+            continue;
         const char *leaf;
         cJSON *obj = object_for(root, k->path, &leaf);
         char text[SGS_CONFIG_STRING_MAX];

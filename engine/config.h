@@ -61,8 +61,10 @@ int sgs_config_set(sgs_config_t *cfg, const char *key, const char *value, sgs_er
 /* Check cross-field constraints (k_min <= k_max, ...). @return 0 or SGS_ECONFIG. */
 int sgs_config_validate(const sgs_config_t *cfg, sgs_error_t *err);
 
-/* The effective configuration as compact JSON (every key), malloc'd; NULL on OOM. */
-char *sgs_config_to_json(const sgs_config_t *cfg);
+/* The effective configuration as compact JSON, malloc'd; NULL on OOM. Every key, except
+ * that `threads` is left out when include_threads is 0: it changes how a run executes, never
+ * its results, so the results file does not record it (summary.json does). */
+char *sgs_config_to_json(const sgs_config_t *cfg, int include_threads);
 
 /* Print the key table (key, type, default, meaning) as Markdown rows. */
 void sgs_config_print_doc(FILE *out);

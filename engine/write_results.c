@@ -102,7 +102,7 @@ static int write_rfm_group(hid_t f, const sgs_run_state_t *st, int z, sgs_error_
 
 static int write_root_attributes(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
 {
-    char *config_json = sgs_config_to_json(st->req->config);
+    char *config_json = sgs_config_to_json(st->req->config, 0);
     if (!config_json)
         return sgs_error_set(err, SGS_ENOMEM, "no memory for the config JSON");
     int rc = sgs_h5_attr_string(f, "/", "engine_version", SGS_VERSION, err);

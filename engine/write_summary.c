@@ -69,7 +69,7 @@ static cJSON *steps_array(const sgs_run_state_t *st)
 int sgs_write_summary_json(const sgs_run_state_t *st, const char *path, sgs_error_t *err)
 {
     cJSON *root = cJSON_CreateObject();
-    char *config_json = sgs_config_to_json(st->req->config);
+    char *config_json = sgs_config_to_json(st->req->config, 1);
     if (!root || !config_json) {
         cJSON_Delete(root);
         free(config_json);

@@ -66,15 +66,15 @@ static void summarize_customer(const sgs_grouped_t *g, size_t lo, size_t hi, int
         /* One day at a time: its purchase rows, its refunds, its net total. */
         int32_t d = day[i];
         int purchased = 0;
-        double day_total = 0.0;
+        double day_spend = 0.0; /* purchase rows of the day */
         for (; i < hi && day[i] == d; i++) {
             total += amount[i];
-            day_total += amount[i];
             if (amount[i] < 0.0) {
                 refunds -= amount[i];
                 n_refunds++;
             } else {
                 purchased = 1;
+                day_spend += amount[i];
                 if (g->channel && g->channel[i] < SGS_CHANNEL_COUNT)
                     channel_count[g->channel[i]]++;
             }
@@ -87,7 +87,7 @@ static void summarize_customer(const sgs_grouped_t *g, size_t lo, size_t hi, int
             double gap = (double)(d - last);
             gap_sum += gap;
             gap_sq_sum += gap * gap;
-            repeat_total += day_total;
+            repeat_total += day_spend;
         }
         last = d;
         n_days++;

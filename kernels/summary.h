@@ -13,8 +13,8 @@
  *   - total_spend = sum of every row's amount (purchases minus refunds);
  *     mean_spend = total_spend / purchase days;
  *     monetary = mean over repeat purchase days (every purchase day but the first) of the
- *     day's total (the rows of that day, refunds of that day included); 0 when x = 0.
- *     This is lifetimes' monetary_value and the Gamma-Gamma input.
+ *     day's purchase amounts; 0 when x = 0. Refunds are left out of it wherever they fall:
+ *     they are not purchases. This is lifetimes' monetary_value and the Gamma-Gamma input.
  *   - gaps: days between consecutive purchase days; mean (NaN when x = 0) and population
  *     standard deviation (NaN when x < 2);
  *   - main channel: the channel code with most purchase rows (ties: lowest code; 0 when the
@@ -41,7 +41,7 @@ typedef struct sgs_summary {
     int32_t *days_since_last; /* as_of_day - last_day */
     double *total_spend;      /* net: purchases minus refunds */
     double *mean_spend;       /* total_spend / n_purchase_days */
-    double *monetary;         /* mean total of repeat purchase days; 0 when frequency = 0 */
+    double *monetary;         /* mean purchase spend of repeat days; 0 when frequency = 0 */
     double *refund_total;     /* sum of |refund amounts|, >= 0 */
     int32_t *n_refunds;       /* refund rows */
     double *gap_mean_days;    /* mean inter-purchase gap; NaN when frequency = 0 */

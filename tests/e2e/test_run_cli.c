@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "io/h5_columns.h"
+#include "kernels/rfm.h"
 #include "tests/support/test_support.h"
 
 #include <math.h>
@@ -203,7 +204,9 @@ static void test_run_summary_matches_independent_computation(void **state)
         }
         free(got);
     }
-    /* RFM: scores in 1..5, and F never decreases as frequency grows. */
+    /* RFM: each score recomputed by brute force: 1 + floor(5 * worse / n), where `worse`
+     * counts customers strictly worse (more days since the last purchase, fewer purchase
+     * days, less total spend). */
     uint8_t *r, *fs, *m, *seg;
     size_t nr;
     assert_int_equal(sgs_h5_read_column(f, "/rfm/r_score", SGS_H5_U8, (void **)&r, &nr, NULL), 0);
@@ -213,13 +216,17 @@ static void test_run_summary_matches_independent_computation(void **state)
                      0);
     assert_int_equal(nr, n);
     for (size_t i = 0; i < n; i++) {
-        assert_in_range(r[i], 1, 5);
-        assert_in_range(fs[i], 1, 5);
-        assert_in_range(m[i], 1, 5);
-        assert_in_range(seg[i], 1, 11);
-        for (size_t j = i + 1; j < n && j < i + 50; j++)
-            if (ref.frequency[j] > ref.frequency[i])
-                assert_true(fs[j] >= fs[i]);
+        size_t worse_r = 0, worse_f = 0, worse_m = 0;
+        double since_i = ref.T[i] - ref.recency[i];
+        for (size_t j = 0; j < n; j++) {
+            worse_r += ref.T[j] - ref.recency[j] > since_i;
+            worse_f += ref.frequency[j] < ref.frequency[i];
+            worse_m += ref.total_spend[j] < ref.total_spend[i];
+        }
+        assert_int_equal(r[i], 1 + 5 * worse_r / n);
+        assert_int_equal(fs[i], 1 + 5 * worse_f / n);
+        assert_int_equal(m[i], 1 + 5 * worse_m / n);
+        assert_int_equal(seg[i], sgs_rfm_segment_of(r[i], fs[i], 5));
     }
     H5Fclose(f);
     free(r);

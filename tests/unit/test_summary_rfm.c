@@ -44,8 +44,8 @@ static void test_summary_of_hand_built_histories(void **state)
     assert_int_equal(s.days_since_last[0], 10);
     sgs_assert_close(s.total_spend[0], 105.0, 1e-12, 0);
     sgs_assert_close(s.mean_spend[0], 35.0, 1e-12, 0);
-    /* repeat days: day 12 total 0, day 20 total 40 - 15 = 25 */
-    sgs_assert_close(s.monetary[0], 12.5, 1e-12, 0);
+    /* repeat days: day 12 spend 0, day 20 spend 40 (the refund that day is not a purchase) */
+    sgs_assert_close(s.monetary[0], 20.0, 1e-12, 0);
     sgs_assert_close(s.refund_total[0], 15.0, 1e-12, 0);
     assert_int_equal(s.n_refunds[0], 1);
     sgs_assert_close(s.gap_mean_days[0], 5.0, 1e-12, 0); /* gaps 2 and 8 */
