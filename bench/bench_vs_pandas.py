@@ -54,7 +54,7 @@ def score(values, ascending):
     return (1 + (bins * below.astype(np.int64)) // n).astype(np.uint8)
 per["r"] = score(per["since_last"], ascending=False)
 per["f"] = score(per["n_days"], ascending=True)
-per["m"] = score(per["total_spend"], ascending=True)
+per["m"] = score((per["total_spend"] * 1e6).round(), ascending=True)  # ties to 1e-6
 t_done = time.perf_counter()
 np.savez(sys.argv[3], customer_id=per.index.values, frequency=per["frequency"].values,
          recency=per["recency"].values, T=per["T"].values, monetary=per["monetary"].values,

@@ -7,6 +7,7 @@
 
 #include "engine/dates.h"
 
+#include <math.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,7 +102,8 @@ static int keep_buyers(sgs_run_state_t *st, sgs_error_t *err)
 #define MOVE(col) s->col[k] = s->col[c];
             MOVE(has_purchase)
             MOVE(first_day)
-            MOVE(last_day) MOVE(n_purchase_days) MOVE(frequency) MOVE(recency_days) MOVE(age_days)
+            MOVE(last_day)
+            MOVE(n_purchase_days) MOVE(frequency) MOVE(recency_days) MOVE(age_days)
                 MOVE(days_since_last) MOVE(total_spend) MOVE(mean_spend) MOVE(monetary)
                     MOVE(refund_total) MOVE(n_refunds) MOVE(gap_mean_days) MOVE(gap_sd_days)
                         MOVE(main_channel)
@@ -150,6 +152,13 @@ static int step_summarize(sgs_run_state_t *st, sgs_error_t *err)
 
 /* ---- score: RFM ------------------------------------------------------------------------- */
 
+/* Money is ranked in millionths: amounts that differ only by the rounding noise of adding
+ * the same purchases in another order must tie, whoever computed them. */
+static double money_key(double amount)
+{
+    return round(amount * 1e6);
+}
+
 static int step_rfm(sgs_run_state_t *st, sgs_error_t *err)
 {
     sgs_progress_begin(st->req->progress, "rfm");
@@ -176,8 +185,7 @@ static int step_rfm(sgs_run_state_t *st, sgs_error_t *err)
         for (size_t c = 0; c < n; c++)
             values[c] = measure == 0   ? (double)s->days_since_last[c]
                         : measure == 1 ? (double)s->n_purchase_days[c]
-                        : use_mean     ? s->mean_spend[c]
-                                       : s->total_spend[c];
+                                       : money_key(use_mean ? s->mean_spend[c] : s->total_spend[c]);
         uint8_t *out = measure == 0 ? st->r_score : measure == 1 ? st->f_score : st->m_score;
         rc = sgs_rfm_score(&st->exec, values, n, measure != 0, bins, workspace, out, err);
     }
