@@ -6,11 +6,13 @@
  *   - bitmap, when the ids span at most 8 bits per row: one bit per possible id, set in
  *     parallel; the rank of an id is the popcount of the bits before it. Real customer ids
  *     are usually allocated densely, and this is a few passes over memory.
- *   - hash table, for any other ids: serial insertion in first-seen order, then the
- *     distinct ids are sorted and the provisional indices remapped to ranks.
+ *   - sample sort, for any other ids: rows are split by id value into 256 partitions with
+ *     bounds taken from a sample, each partition is radix-sorted (in parallel), and ranks
+ *     follow from the distinct ids per partition laid end to end.
  */
 #include "kernels/group.h"
 
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,140 +90,194 @@ cleanup:
     return rc;
 }
 
-/* ---- Hash path --------------------------------------------------------------------------- */
+/* ---- Sample-sort path ------------------------------------------------------------------
+ * Rows are cut by id value into partitions whose bounds come from a sample of the ids, so
+ * that the partitions, sorted one by one (in parallel) and laid end to end, give every id
+ * in ascending order. Equal ids always land in one partition. */
 
-typedef struct id_table {
-    size_t capacity; /* power of two */
-    size_t count;
-    int64_t *keys;
-    uint32_t *values; /* provisional index (first-seen order) + 1; 0 = empty slot */
-} id_table_t;
+#define N_PARTITIONS 256
+#define SAMPLES_PER_PARTITION 32
 
-static size_t hash_slot(int64_t key, size_t capacity)
-{
-    uint64_t h = (uint64_t)key * UINT64_C(0x9E3779B97F4A7C15);
-    return (size_t)(h >> 17) & (capacity - 1);
-}
-
-static int table_alloc(id_table_t *t, size_t capacity)
-{
-    t->capacity = capacity;
-    t->count = 0;
-    t->keys = sgs_alloc_array(capacity, sizeof *t->keys);
-    t->values = sgs_calloc_array(capacity, sizeof *t->values);
-    return (t->keys && t->values) ? SGS_OK : SGS_ENOMEM;
-}
-
-static void table_free(id_table_t *t)
-{
-    sgs_free(t->keys);
-    sgs_free(t->values);
-    memset(t, 0, sizeof *t);
-}
-
-/* Slot of key: where it is, or the empty slot where it belongs. */
-static size_t table_find(const id_table_t *t, int64_t key)
-{
-    size_t s = hash_slot(key, t->capacity);
-    while (t->values[s] != 0 && t->keys[s] != key)
-        s = (s + 1) & (t->capacity - 1);
-    return s;
-}
-
-/* Double the capacity, keeping every key's value. */
-static int table_grow(id_table_t *t)
-{
-    id_table_t bigger;
-    if (t->capacity > SIZE_MAX / 4 || table_alloc(&bigger, t->capacity * 2) != SGS_OK) {
-        table_free(&bigger);
-        return SGS_ENOMEM;
-    }
-    for (size_t s = 0; s < t->capacity; s++) {
-        if (t->values[s] == 0)
-            continue;
-        size_t d = table_find(&bigger, t->keys[s]);
-        bigger.keys[d] = t->keys[s];
-        bigger.values[d] = t->values[s];
-    }
-    bigger.count = t->count;
-    table_free(t);
-    *t = bigger;
-    return SGS_OK;
-}
-
-typedef struct id_with_index {
+typedef struct id_row {
     int64_t id;
-    uint32_t provisional;
-} id_with_index_t;
+    uint32_t row_low;  /* row index, low 32 bits */
+    uint32_t row_high; /* row index, high 32 bits */
+} id_row_t;
 
-static int compare_ids(const void *a, const void *b)
+static int compare_int64(const void *a, const void *b)
 {
-    int64_t x = ((const id_with_index_t *)a)->id;
-    int64_t y = ((const id_with_index_t *)b)->id;
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return (x > y) - (x < y);
 }
 
-static int build_with_hash(int n_threads, const int64_t *customer_id, size_t n_rows,
-                           uint32_t *row_customer, int64_t **ids_out, size_t *n_customers,
-                           sgs_error_t *err)
+/* Number of bounds strictly below id: the partition of id. */
+static size_t partition_of(const int64_t *bounds, size_t n_bounds, int64_t id)
 {
-    id_table_t table = {0};
-    id_with_index_t *pairs = NULL;
-    uint32_t *rank_of = NULL;
+    size_t lo = 0, hi = n_bounds;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (bounds[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Stable LSD radix sort by (id - min_id) with byte digits, through tmp; digits above the
+ * largest key are skipped. Returns whichever buffer holds the result. */
+static id_row_t *sort_by_id(id_row_t *a, id_row_t *tmp, size_t n)
+{
+    if (n < 2)
+        return a;
+    int64_t min_id = a[0].id, max_id = a[0].id;
+    for (size_t i = 1; i < n; i++) {
+        min_id = a[i].id < min_id ? a[i].id : min_id;
+        max_id = a[i].id > max_id ? a[i].id : max_id;
+    }
+    uint64_t span = (uint64_t)max_id - (uint64_t)min_id;
+    id_row_t *from = a, *to = tmp;
+    for (int shift = 0; shift < 64 && (span >> shift) != 0; shift += 8) {
+        size_t count[256] = {0};
+        for (size_t i = 0; i < n; i++)
+            count[(((uint64_t)from[i].id - (uint64_t)min_id) >> shift) & 0xFF]++;
+        size_t next = 0;
+        for (int d = 0; d < 256; d++) {
+            size_t c = count[d];
+            count[d] = next;
+            next += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            to[count[(((uint64_t)from[i].id - (uint64_t)min_id) >> shift) & 0xFF]++] = from[i];
+        id_row_t *t = from;
+        from = to;
+        to = t;
+    }
+    return from;
+}
+
+static int build_with_sample_sort(int n_threads, const int64_t *customer_id, size_t n_rows,
+                                  uint32_t *row_customer, int64_t **ids_out, size_t *n_customers,
+                                  sgs_error_t *err)
+{
+    enum { N_SAMPLES = N_PARTITIONS * SAMPLES_PER_PARTITION };
+    int64_t bounds[N_PARTITIONS - 1];
+    size_t n_bounds = N_PARTITIONS - 1;
+    {
+        int64_t sample[N_SAMPLES];
+        for (size_t k = 0; k < N_SAMPLES; k++)
+            sample[k] = customer_id[(size_t)((double)k * (double)n_rows / N_SAMPLES)];
+        qsort(sample, N_SAMPLES, sizeof sample[0], compare_int64);
+        for (size_t p = 0; p < n_bounds; p++)
+            bounds[p] = sample[(p + 1) * SAMPLES_PER_PARTITION - 1];
+    }
+
+    size_t n_ranges = (size_t)n_threads;
+    size_t *cursor = sgs_calloc_array(n_ranges * N_PARTITIONS, sizeof *cursor);
+    size_t part_begin[N_PARTITIONS + 1];
+    size_t distinct_base[N_PARTITIONS + 1];
+    id_row_t *pairs = sgs_alloc_array(n_rows, sizeof *pairs);
+    uint8_t *row_partition = sgs_alloc_array(n_rows, 1); /* found once, used twice */
+    id_row_t *scratch = NULL;                            /* one partition's worth per thread */
+    size_t largest = 0;
     int64_t *ids = NULL;
     int rc = SGS_OK;
-    if (table_alloc(&table, 1024) != SGS_OK)
-        goto nomem;
+    if (!cursor || !pairs || !row_partition) {
+        rc = sgs_error_set(err, SGS_ENOMEM, "grouping: no memory to sort %zu customer ids", n_rows);
+        goto cleanup;
+    }
 
-    for (size_t i = 0; i < n_rows; i++) {
-        size_t s = table_find(&table, customer_id[i]);
-        uint32_t value = table.values[s];
-        if (value == 0) {
-            if (table.count == UINT32_MAX - 1) {
-                rc = sgs_error_set(err, SGS_EINVAL, "grouping: more than %u distinct customers",
-                                   UINT32_MAX - 1);
-                goto cleanup;
+    /* Count rows per (range, partition), then scatter them: stable, thread-independent. */
+#pragma omp parallel num_threads(n_threads)
+    {
+        size_t tid = (size_t)omp_get_thread_num(), step = (size_t)omp_get_num_threads();
+        for (size_t r = tid; r < n_ranges; r += step)
+            for (size_t i = n_rows * r / n_ranges; i < n_rows * (r + 1) / n_ranges; i++) {
+                row_partition[i] = (uint8_t)partition_of(bounds, n_bounds, customer_id[i]);
+                cursor[r * N_PARTITIONS + row_partition[i]]++;
             }
-            table.keys[s] = customer_id[i];
-            value = (uint32_t)++table.count;
-            table.values[s] = value;
-            if (table.count * 2 > table.capacity && table_grow(&table) != SGS_OK)
-                goto nomem;
+#pragma omp barrier
+#pragma omp single
+        {
+            size_t next = 0;
+            for (size_t p = 0; p < N_PARTITIONS; p++) {
+                part_begin[p] = next;
+                for (size_t q = 0; q < n_ranges; q++) {
+                    size_t c = cursor[q * N_PARTITIONS + p];
+                    cursor[q * N_PARTITIONS + p] = next;
+                    next += c;
+                }
+            }
+            part_begin[N_PARTITIONS] = next;
         }
-        row_customer[i] = value - 1;
+        for (size_t r = tid; r < n_ranges; r += step)
+            for (size_t i = n_rows * r / n_ranges; i < n_rows * (r + 1) / n_ranges; i++) {
+                pairs[cursor[r * N_PARTITIONS + row_partition[i]]++] =
+                    (id_row_t){customer_id[i], (uint32_t)i, (uint32_t)((uint64_t)i >> 32)};
+            }
     }
 
-    size_t n = table.count;
-    pairs = sgs_alloc_array(n, sizeof *pairs);
-    rank_of = sgs_alloc_array(n, sizeof *rank_of);
-    ids = sgs_alloc_array(n, sizeof *ids);
-    if (!pairs || !rank_of || !ids)
-        goto nomem;
-    size_t k = 0;
-    for (size_t s = 0; s < table.capacity; s++)
-        if (table.values[s] != 0)
-            pairs[k++] = (id_with_index_t){table.keys[s], table.values[s] - 1};
-    table_free(&table);
-    qsort(pairs, n, sizeof *pairs, compare_ids);
-    for (size_t r = 0; r < n; r++) {
-        ids[r] = pairs[r].id;
-        rank_of[pairs[r].provisional] = (uint32_t)r;
+    /* Sort each partition in place (through its thread's scratch) and count its ids. */
+    for (size_t p = 0; p < N_PARTITIONS; p++)
+        if (part_begin[p + 1] - part_begin[p] > largest)
+            largest = part_begin[p + 1] - part_begin[p];
+    scratch = sgs_alloc_array((size_t)n_threads * largest, sizeof *scratch);
+    if (!scratch) {
+        rc =
+            sgs_error_set(err, SGS_ENOMEM, "grouping: no memory to sort %zu customer ids", largest);
+        goto cleanup;
     }
-#pragma omp parallel for num_threads(n_threads) schedule(static)
-    for (size_t i = 0; i < n_rows; i++)
-        row_customer[i] = rank_of[row_customer[i]];
+#pragma omp parallel for num_threads(n_threads) schedule(dynamic, 1)
+    for (size_t p = 0; p < N_PARTITIONS; p++) {
+        size_t lo = part_begin[p], n = part_begin[p + 1] - lo;
+        id_row_t *part = pairs + lo;
+        id_row_t *result = sort_by_id(part, scratch + (size_t)omp_get_thread_num() * largest, n);
+        if (result != part)
+            memcpy(part, result, n * sizeof *part);
+        size_t distinct = 0;
+        for (size_t i = 0; i < n; i++)
+            distinct += i == 0 || part[i].id != part[i - 1].id;
+        distinct_base[p] = distinct;
+    }
+    size_t total = 0;
+    for (size_t p = 0; p < N_PARTITIONS; p++) {
+        size_t d = distinct_base[p];
+        distinct_base[p] = total;
+        total += d;
+    }
+    if (total > UINT32_MAX) {
+        rc =
+            sgs_error_set(err, SGS_EINVAL, "grouping: more than %u distinct customers", UINT32_MAX);
+        goto cleanup;
+    }
+    ids = sgs_alloc_array(total, sizeof *ids);
+    if (!ids) {
+        rc = sgs_error_set(err, SGS_ENOMEM, "grouping: no memory for %zu customer ids", total);
+        goto cleanup;
+    }
+#pragma omp parallel for num_threads(n_threads) schedule(dynamic, 1)
+    for (size_t p = 0; p < N_PARTITIONS; p++) {
+        const id_row_t *part = pairs + part_begin[p];
+        size_t n = part_begin[p + 1] - part_begin[p];
+        size_t rank = distinct_base[p];
+        for (size_t i = 0; i < n; i++) {
+            const id_row_t *e = &part[i];
+            if (i > 0 && e->id != part[i - 1].id)
+                rank++;
+            ids[rank] = e->id;
+            row_customer[(size_t)e->row_low | ((size_t)e->row_high << 32)] = (uint32_t)rank;
+        }
+    }
     *ids_out = ids;
-    *n_customers = n;
+    *n_customers = total;
     ids = NULL;
-    goto cleanup;
 
-nomem:
-    rc = sgs_error_set(err, SGS_ENOMEM, "grouping: no memory for the customer id table");
 cleanup:
-    table_free(&table);
-    sgs_free(pairs);
-    sgs_free(rank_of);
     sgs_free(ids);
+    sgs_free(cursor);
+    sgs_free(pairs);
+    sgs_free(row_partition);
+    sgs_free(scratch);
     return rc;
 }
 
@@ -246,5 +302,6 @@ int sgs_customer_index_build(const sgs_exec_t *exec, const int64_t *customer_id,
     if (range_minus_one / BITMAP_BITS_PER_ROW < n_rows)
         return build_with_bitmap(n_threads, customer_id, n_rows, min_id, range_minus_one + 1,
                                  row_customer, ids_out, n_customers, err);
-    return build_with_hash(n_threads, customer_id, n_rows, row_customer, ids_out, n_customers, err);
+    return build_with_sample_sort(n_threads, customer_id, n_rows, row_customer, ids_out,
+                                  n_customers, err);
 }

@@ -38,7 +38,7 @@ void sgs_grouped_free(sgs_grouped_t *g);
  * customer_id: n_rows ids, any order. Writes row_customer[i] = index of customer_id[i] in
  * *ids_out (caller-owned array of n_rows). *ids_out is allocated here (sgs_free), strictly
  * ascending, *n_customers long. Ids spanning a range up to 8 times the row count use a
- * bitmap (parallel, cache friendly); other ids use a hash table.
+ * bitmap (parallel, cache friendly); other ids a parallel sample sort.
  * @return 0; SGS_EINVAL when n_rows == 0 or more than UINT32_MAX distinct customers;
  * SGS_ENOMEM. */
 int sgs_customer_index_build(const sgs_exec_t *exec, const int64_t *customer_id, size_t n_rows,

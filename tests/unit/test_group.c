@@ -1,5 +1,5 @@
 /*
- * tests/unit/test_group.c — customer index (bitmap and hash paths), stable grouping by
+ * tests/unit/test_group.c — customer index (bitmap and sample-sort paths), stable grouping by
  * customer and day, the sorted-input shortcut, and independence from the thread count.
  */
 #include <setjmp.h>
@@ -75,8 +75,8 @@ static void test_groups_by_customer_then_day_stably(void **state)
     release(&b);
 }
 
-/* Ids spread over the whole int64 range take the hash path and give the same grouping. */
-static void test_sparse_ids_use_hash_path(void **state)
+/* Ids spread over the whole int64 range take the sample-sort path and give the same grouping. */
+static void test_sparse_ids_use_sample_sort_path(void **state)
 {
     (void)state;
     const int64_t ids[] = {INT64_MAX, INT64_MIN, 0, INT64_MIN, -5};
@@ -159,13 +159,50 @@ static void test_large_random_input_is_thread_independent(void **state)
     free(ch);
 }
 
+/* Many sparse ids (sample-sort path, every partition used, one heavy customer): the ids come
+ * out strictly ascending, every row maps back to its own id, and 1, 2, 3 threads agree. */
+static void test_sample_sort_path_maps_every_row(void **state)
+{
+    (void)state;
+    const size_t n = 300000;
+    int64_t *ids = malloc(n * sizeof *ids);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t k = sgs_rng_u64(7, 0, i) % 50000;
+        ids[i] = i % 5 == 0 ? INT64_C(-42) : (int64_t)sgs_rng_u64(7, 1, k); /* spread ids */
+    }
+    uint32_t *rc[3];
+    int64_t *distinct[3];
+    size_t n_customers[3];
+    for (int t = 0; t < 3; t++) {
+        sgs_exec_t exec = {t + 1};
+        rc[t] = malloc(n * sizeof *rc[t]);
+        assert_int_equal(
+            sgs_customer_index_build(&exec, ids, n, rc[t], &distinct[t], &n_customers[t], NULL), 0);
+    }
+    for (size_t c = 1; c < n_customers[0]; c++)
+        assert_true(distinct[0][c - 1] < distinct[0][c]);
+    for (size_t i = 0; i < n; i++)
+        assert_true(distinct[0][rc[0][i]] == ids[i]);
+    for (int t = 1; t < 3; t++) {
+        assert_int_equal(n_customers[t], n_customers[0]);
+        assert_memory_equal(rc[t], rc[0], n * sizeof *rc[0]);
+        assert_memory_equal(distinct[t], distinct[0], n_customers[0] * sizeof(int64_t));
+    }
+    for (int t = 0; t < 3; t++) {
+        free(rc[t]);
+        sgs_free(distinct[t]);
+    }
+    free(ids);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_groups_by_customer_then_day_stably),
-        cmocka_unit_test(test_sparse_ids_use_hash_path),
+        cmocka_unit_test(test_sparse_ids_use_sample_sort_path),
         cmocka_unit_test(test_sorted_input_skips_the_scatter),
         cmocka_unit_test(test_large_random_input_is_thread_independent),
+        cmocka_unit_test(test_sample_sort_path_maps_every_row),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
