@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 static char dir[256];
 static char demo[512];
@@ -80,12 +81,12 @@ static void reference_compute(const char *path, int64_t as_of_day, reference_t *
     int64_t *cid, *time;
     double *amount;
     size_t n, n2, n3;
-    assert_int_equal(sgs_h5_read_column(f, "/transactions/customer_id", SGS_H5_I64,
-                                        (void **)&cid, &n, NULL), 0);
-    assert_int_equal(sgs_h5_read_column(f, "/transactions/time", SGS_H5_I64, (void **)&time,
-                                        &n2, NULL), 0);
-    assert_int_equal(sgs_h5_read_column(f, "/transactions/amount", SGS_H5_F64,
-                                        (void **)&amount, &n3, NULL), 0);
+    assert_int_equal(
+        sgs_h5_read_column(f, "/transactions/customer_id", SGS_H5_I64, (void **)&cid, &n, NULL), 0);
+    assert_int_equal(
+        sgs_h5_read_column(f, "/transactions/time", SGS_H5_I64, (void **)&time, &n2, NULL), 0);
+    assert_int_equal(
+        sgs_h5_read_column(f, "/transactions/amount", SGS_H5_F64, (void **)&amount, &n3, NULL), 0);
     H5Fclose(f);
     assert_int_equal(n, n2);
     assert_int_equal(n, n3);
@@ -186,8 +187,8 @@ static void test_run_summary_matches_independent_computation(void **state)
     assert_true(f >= 0);
     int64_t *id;
     size_t n;
-    assert_int_equal(sgs_h5_read_column(f, "/customers/customer_id", SGS_H5_I64, (void **)&id,
-                                        &n, NULL), 0);
+    assert_int_equal(
+        sgs_h5_read_column(f, "/customers/customer_id", SGS_H5_I64, (void **)&id, &n, NULL), 0);
     assert_int_equal(n, ref.n);
     const char *names[] = {"/customers/frequency", "/customers/recency", "/customers/T",
                            "/customers/total_spend", "/customers/monetary"};
@@ -199,8 +200,8 @@ static void test_run_summary_matches_independent_computation(void **state)
         for (size_t i = 0; i < n; i++) {
             assert_true(id[i] == ref.id[i]);
             if (fabs(got[i] - expected[c][i]) > 1e-9 * (1 + fabs(expected[c][i])))
-                fail_msg("%s customer %lld: expected %.17g, got %.17g", names[c],
-                         (long long)id[i], expected[c][i], got[i]);
+                fail_msg("%s customer %lld: expected %.17g, got %.17g", names[c], (long long)id[i],
+                         expected[c][i], got[i]);
         }
         free(got);
     }
@@ -212,8 +213,7 @@ static void test_run_summary_matches_independent_computation(void **state)
     assert_int_equal(sgs_h5_read_column(f, "/rfm/r_score", SGS_H5_U8, (void **)&r, &nr, NULL), 0);
     assert_int_equal(sgs_h5_read_column(f, "/rfm/f_score", SGS_H5_U8, (void **)&fs, &nr, NULL), 0);
     assert_int_equal(sgs_h5_read_column(f, "/rfm/m_score", SGS_H5_U8, (void **)&m, &nr, NULL), 0);
-    assert_int_equal(sgs_h5_read_column(f, "/rfm/segment", SGS_H5_U8, (void **)&seg, &nr, NULL),
-                     0);
+    assert_int_equal(sgs_h5_read_column(f, "/rfm/segment", SGS_H5_U8, (void **)&seg, &nr, NULL), 0);
     assert_int_equal(nr, n);
     for (size_t i = 0; i < n; i++) {
         size_t worse_r = 0, worse_f = 0, worse_m = 0;
@@ -265,30 +265,80 @@ static void test_results_identical_for_1_2_3_threads(void **state)
     assert_true(sgs_test_files_equal(paths[0], paths[2]));
 }
 
-/* Run with a bad input over an existing good result: the status and message are the
- * documented ones, and the old results file is byte-for-byte what it was. */
+/* Run with a bad input over an existing good run: the status and message are the
+ * documented ones, and every previous output is byte-for-byte what it was. */
 static void expect_failure_keeps_results(const char *input, const char *extra, int status,
                                          const char *message_part)
 {
-    char results[512], backup[512], args[2048], out[8192];
-    snprintf(results, sizeof results, "%s/keep/results.h5", dir);
-    snprintf(backup, sizeof backup, "%s/keep-backup.h5", dir);
-    char keep[400];
+    static const char *const names[] = {"results.h5", "summary.json", "customers.csv",
+                                        "report.txt"};
+    char keep[400], args[2048], out[8192];
     snprintf(keep, sizeof keep, "%s/keep", dir);
     mkdir(keep, 0755);
+    char first[600];
+    snprintf(first, sizeof first, "%s/results.h5", keep);
     struct stat st;
-    if (stat(results, &st) != 0) {
-        snprintf(args, sizeof args, "run -q -i '%s' -o '%s'", demo, results);
+    if (stat(first, &st) != 0) {
+        snprintf(args, sizeof args, "run -q -i '%s' -o '%s'", demo, first);
         assert_int_equal(sgs_test_run(args, out, sizeof out), 0);
-        snprintf(args, sizeof args, "cp '%s' '%s'", results, backup);
+        snprintf(args, sizeof args, "cp -r '%s' '%s/keep-backup'", keep, dir);
         assert_int_equal(system(args), 0);
     }
-    snprintf(args, sizeof args, "run -q -i '%s' -o '%s' %s", input, results, extra);
+    snprintf(args, sizeof args, "run -q -i '%s' -o '%s' %s", input, first, extra);
     int got = sgs_test_run(args, out, sizeof out);
     if (got != status || !strstr(out, message_part))
         fail_msg("input %s: expected status %d with \"%s\", got %d: %s", input, status,
                  message_part, got, out);
-    assert_true(sgs_test_files_equal(results, backup));
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char now[700], before[700];
+        snprintf(now, sizeof now, "%s/%s", keep, names[i]);
+        snprintf(before, sizeof before, "%s/keep-backup/%s", dir, names[i]);
+        if (!sgs_test_files_equal(now, before))
+            fail_msg("%s changed after a failed run on %s", names[i], input);
+    }
+    /* No temporary file is left behind in the folder. */
+    snprintf(args, sizeof args, "test $(ls -A '%s' | wc -l) -eq 4", keep);
+    assert_int_equal(system(args), 0);
+}
+
+/* A small /transactions file; `variant` breaks it in one documented way. */
+static void write_transactions(const char *path, const char *variant)
+{
+    hid_t h = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    assert_true(h >= 0);
+    int64_t ids[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    double float_ids[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    int64_t times[8];
+    double amounts[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    for (int i = 0; i < 8; i++)
+        times[i] = INT64_C(1700000000) + i * 86400;
+    size_t n_amount = 8;
+    if (strcmp(variant, "nan") == 0)
+        amounts[5] = NAN;
+    if (strcmp(variant, "inf") == 0)
+        amounts[2] = INFINITY;
+    if (strcmp(variant, "before-1970") == 0)
+        times[3] = -86400;
+    if (strcmp(variant, "future") == 0)
+        times[6] = (int64_t)time(NULL) + 3 * 86400;
+    if (strcmp(variant, "short") == 0)
+        n_amount = 7;
+    size_t n = strcmp(variant, "empty") == 0 ? 0 : 8;
+    if (strcmp(variant, "float-ids") == 0)
+        assert_int_equal(
+            sgs_h5_write_column(h, "/transactions/customer_id", SGS_H5_F64, float_ids, n, 0, NULL),
+            0);
+    else
+        assert_int_equal(
+            sgs_h5_write_column(h, "/transactions/customer_id", SGS_H5_I64, ids, n, 0, NULL), 0);
+    assert_int_equal(sgs_h5_write_column(h, "/transactions/time", SGS_H5_I64, times, n, 0, NULL),
+                     0);
+    const char *amount_name =
+        strcmp(variant, "misspelled") == 0 ? "/transactions/amout" : "/transactions/amount";
+    assert_int_equal(
+        sgs_h5_write_column(h, amount_name, SGS_H5_F64, amounts, n == 0 ? 0 : n_amount, 0, NULL),
+        0);
+    H5Fclose(h);
 }
 
 static void test_bad_inputs_keep_previous_results(void **state)
@@ -304,23 +354,34 @@ static void test_bad_inputs_keep_previous_results(void **state)
     fclose(f);
     expect_failure_keeps_results(path, "", 65, "text.h5");
 
-    /* NaN amount at row 5 */
-    snprintf(path, sizeof path, "%s/nan.h5", dir);
-    hid_t h = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    int64_t ids[8] = {1, 2, 3, 4, 5, 6, 7, 8};
-    int64_t times[8] = {1e9, 1e9, 1e9, 1e9, 1e9, 1e9, 1e9, 1e9};
-    double amounts[8] = {1, 2, 3, 4, 5, NAN, 7, 8};
-    assert_int_equal(sgs_h5_write_column(h, "/transactions/customer_id", SGS_H5_I64, ids, 8, 0,
-                                         NULL), 0);
-    assert_int_equal(sgs_h5_write_column(h, "/transactions/time", SGS_H5_I64, times, 8, 0, NULL),
-                     0);
-    assert_int_equal(sgs_h5_write_column(h, "/transactions/amount", SGS_H5_F64, amounts, 8, 0,
-                                         NULL), 0);
-    H5Fclose(h);
-    expect_failure_keeps_results(path, "", 65, "row 5");
+    static const struct {
+        const char *variant, *extra, *message;
+    } cases[] = {
+        {"nan", "", "/transactions/amount: row 5"},
+        {"inf", "", "/transactions/amount: row 2"},
+        {"before-1970", "", "/transactions/time: row 3"},
+        {"future", "", "/transactions/time: row 6"},
+        {"short", "", "/transactions"},
+        {"misspelled", "", "/transactions/amount"},
+        {"float-ids", "", "/transactions/customer_id"},
+        {"empty", "", "/transactions"},
+        {"good", "--as-of 2000-01-01", "as-of"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s.h5", dir, cases[i].variant);
+        write_transactions(path, cases[i].variant);
+        expect_failure_keeps_results(path, cases[i].extra, 65, cases[i].message);
+    }
+
+    /* A future time is accepted when --as-of says which rows count. */
+    char args[2048], out[4096];
+    snprintf(path, sizeof path, "%s/future.h5", dir);
+    snprintf(args, sizeof args, "run -q -i '%s' -o '%s/future-results.h5' --as-of 2023-11-20", path,
+             dir);
+    if (sgs_test_run(args, out, sizeof out) != 0)
+        fail_msg("future rows with --as-of: %s", out);
 
     /* unwritable output folder */
-    char args[2048], out[4096];
     snprintf(args, sizeof args, "run -q -i '%s' -o '%s/no/such/folder/r.h5'", demo, dir);
     assert_int_equal(sgs_test_run(args, out, sizeof out), 73);
 
