@@ -185,7 +185,7 @@ static void suggest(const char *group, const char *name, const name_list_t *list
 /* ---- Files ---------------------------------------------------------------------------- */
 
 /* Open `r->file` read-only: SGS_ENOINPUT when it is missing or unreadable, SGS_EDATA when
- * it is not HDF5. Every dataset opened through this file gets the generous chunk cache. */
+ * it is not HDF5. */
 static int open_file(reporter_t *r, hid_t *out)
 {
     *out = -1;
@@ -213,12 +213,7 @@ static int open_file(reporter_t *r, hid_t *out)
         report(r, SGS_CHECK_FILE, SGS_EDATA, "", SGS_NO_ROW, "not an HDF5 file");
         return SGS_EDATA;
     }
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    if (fapl >= 0)
-        H5Pset_cache(fapl, 0, CACHE_SLOTS, CACHE_BYTES, 1.0);
-    *out = H5Fopen(r->file, H5F_ACC_RDONLY, fapl >= 0 ? fapl : H5P_DEFAULT);
-    if (fapl >= 0)
-        H5Pclose(fapl);
+    *out = H5Fopen(r->file, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (*out < 0) {
         report(r, SGS_CHECK_FILE, SGS_EIO, "", SGS_NO_ROW, "cannot open the HDF5 file");
         return SGS_EIO;
@@ -319,6 +314,11 @@ static hid_t native_type(sgs_h5_type_t type)
 
 /* ---- The reader ----------------------------------------------------------------------- */
 
+/* Lane states of one block of the content hash: one FNV-1a stream per required column. */
+typedef struct hash_lanes {
+    uint64_t h[3];
+} hash_lanes_t;
+
 typedef struct reader {
     reporter_t rep;
     int nt;            /* threads */
@@ -342,8 +342,8 @@ typedef struct reader {
     /* content hash (hash_kind 0: none, 1: transactions, 2: events) */
     int hash_kind;
     uint64_t hash_total;
-    uint64_t hash_carry;
-    uint64_t *hash_partial;
+    hash_lanes_t hash_carry;
+    hash_lanes_t *hash_partial;
     size_t hash_cap;
     void *scratch; /* chunk_rows 64-bit values, for locating an out-of-range value */
     /* kept rows */
@@ -419,34 +419,45 @@ static void reader_close(reader_t *r)
     r->scratch = NULL;
 }
 
-/* Reopen a dataset with a cache of twice its chunk when that exceeds the file default, so
- * that a chunk split between two reads is decompressed once. Keeps `dset` on failure. */
-static hid_t widen_cache(hid_t file, const char *path, hid_t dset)
+/* Reopen a dataset with the chunk cache that suits it. HDF5 1.10 sends every chunk that
+ * fits the cache through it (a malloc'd chunk buffer, then a copy): right for compressed
+ * chunks, which must be decompressed whole and may be split between two reads (the cache,
+ * at least 64 MiB and two chunks, keeps them decompressed once), wasteful for
+ * uncompressed ones, which are read straight into the destination when the cache is off.
+ * Returns the dataset reopened (or as it was when the properties cannot be set), or < 0. */
+static hid_t tune_cache(hid_t file, const char *path, hid_t dset)
 {
     hid_t dcpl = H5Dget_create_plist(dset), type = H5Dget_type(dset);
     size_t chunk_bytes = 0;
+    int filtered = 0;
     hsize_t cdim = 0;
     if (dcpl >= 0 && type >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED &&
-        H5Pget_chunk(dcpl, 1, &cdim) == 1)
+        H5Pget_chunk(dcpl, 1, &cdim) == 1) {
         chunk_bytes = (size_t)cdim * H5Tget_size(type);
+        filtered = H5Pget_nfilters(dcpl) > 0;
+    }
     if (dcpl >= 0)
         H5Pclose(dcpl);
     if (type >= 0)
         H5Tclose(type);
-    if (chunk_bytes == 0 || 2 * chunk_bytes <= CACHE_BYTES || chunk_bytes > ((size_t)1 << 30))
-        return dset;
+    if (chunk_bytes == 0)
+        return dset; /* contiguous or compact: no chunk cache involved */
+    size_t nbytes = 0, nslots = 521;
+    if (filtered) {
+        nbytes = 2 * chunk_bytes > CACHE_BYTES ? 2 * chunk_bytes : CACHE_BYTES;
+        nslots = CACHE_SLOTS;
+    }
     hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
-    if (dapl < 0 || H5Pset_chunk_cache(dapl, 521, 2 * chunk_bytes, 1.0) < 0) {
+    if (dapl < 0 || H5Pset_chunk_cache(dapl, nslots, nbytes, 1.0) < 0) {
         if (dapl >= 0)
             H5Pclose(dapl);
         return dset;
     }
-    hid_t wide = H5Dopen2(file, path, dapl);
-    H5Pclose(dapl);
-    if (wide < 0)
-        return dset;
+    /* Close first: a second open of an open dataset shares its cache, built already. */
     H5Dclose(dset);
-    return wide;
+    hid_t tuned = H5Dopen2(file, path, dapl);
+    H5Pclose(dapl);
+    return tuned >= 0 ? tuned : H5Dopen2(file, path, H5P_DEFAULT);
 }
 
 /* Open the columns of `group` described by specs. *present = 0 (and 0 returned) when the
@@ -514,7 +525,7 @@ static int open_group(reader_t *r, const char *group, const column_spec_t *specs
             report(rep, SGS_CHECK_FILE, SGS_EIO, c->path, SGS_NO_ROW, "cannot open dataset");
             return SGS_EIO;
         }
-        c->dset = widen_cache(r->file, c->path, c->dset);
+        c->dset = tune_cache(r->file, c->path, c->dset);
         c->fspace = H5Dget_space(c->dset);
         hid_t ftype = H5Dget_type(c->dset);
         if (c->fspace < 0 || ftype < 0) {
@@ -712,56 +723,63 @@ static inline uint64_t fnv_u8(uint64_t h, uint8_t v)
     return (h ^ v) * FNV_PRIME;
 }
 
-/* Hash of memory rows [lo, hi), continuing from state h. */
-static uint64_t hash_rows(const reader_t *r, uint64_t h, size_t lo, size_t hi)
+/* Continue the lanes over memory rows [lo, hi). The three chains are independent, so the
+ * processor overlaps their multiplications. */
+static hash_lanes_t hash_rows(const reader_t *r, hash_lanes_t s, size_t lo, size_t hi)
 {
+    uint64_t h0 = s.h[0], h1 = s.h[1], h2 = s.h[2];
     if (r->hash_kind == 1) {
         for (size_t i = lo; i < hi; i++) {
             uint64_t bits;
             memcpy(&bits, &r->amount[i], sizeof bits);
-            h = fnv_u64(h, (uint64_t)r->id[i]);
-            h = fnv_u64(h, (uint64_t)r->time[i]);
-            h = fnv_u64(h, bits);
+            h0 = fnv_u64(h0, (uint64_t)r->id[i]);
+            h1 = fnv_u64(h1, (uint64_t)r->time[i]);
+            h2 = fnv_u64(h2, bits);
         }
     } else if (r->hash_kind == 2) {
         for (size_t i = lo; i < hi; i++) {
-            h = fnv_u64(h, (uint64_t)r->id[i]);
-            h = fnv_u64(h, (uint64_t)r->time[i]);
-            h = fnv_u8(h, r->kind[i]);
+            h0 = fnv_u64(h0, (uint64_t)r->id[i]);
+            h1 = fnv_u64(h1, (uint64_t)r->time[i]);
+            h2 = fnv_u8(h2, r->kind[i]);
         }
     }
-    return h;
+    return (hash_lanes_t){{h0, h1, h2}};
 }
 
 /* Hash file rows [start, start + m), which sit at memory rows [dst, dst + m). Blocks are
- * hashed in parallel; a block cut by the chunk's end carries its state to the next chunk;
+ * hashed in parallel; a block cut by the chunk's end carries its lanes to the next chunk;
  * finished blocks are folded into the total in block order. */
 static void hash_chunk(reader_t *r, size_t start, size_t m, size_t dst)
 {
     const size_t B = SGS_INPUT_HASH_BLOCK_ROWS;
     size_t b0 = start / B, b1 = (start + m - 1) / B, nb = b1 - b0 + 1;
-    uint64_t *partial = r->hash_partial;
-    const uint64_t carry = r->hash_carry;
+    hash_lanes_t *partial = r->hash_partial;
+    const hash_lanes_t carry = r->hash_carry;
+    const hash_lanes_t fresh = {{FNV_OFFSET, FNV_OFFSET, FNV_OFFSET}};
 #pragma omp parallel for num_threads(r->nt) schedule(static) if (nb > 1)
     for (size_t k = 0; k < nb; k++) {
         size_t lo = (b0 + k) * B, hi = lo + B;
-        uint64_t h = FNV_OFFSET;
+        hash_lanes_t s = fresh;
         if (lo < start) {
             lo = start;
-            h = carry;
+            s = carry;
         }
         if (hi > start + m)
             hi = start + m;
-        partial[k] = hash_rows(r, h, dst + (lo - start), dst + (hi - start));
+        partial[k] = hash_rows(r, s, dst + (lo - start), dst + (hi - start));
     }
     for (size_t k = 0; k < nb; k++) {
         size_t block_end = (b0 + k + 1) * B;
         if (block_end > r->n_rows)
             block_end = r->n_rows;
-        if (start + m >= block_end)
-            r->hash_total = fnv_u64(r->hash_total, partial[k]);
-        else
+        if (start + m < block_end) {
             r->hash_carry = partial[k];
+            continue;
+        }
+        uint64_t block = FNV_OFFSET;
+        for (int lane = 0; lane < 3; lane++)
+            block = fnv_u64(block, partial[k].h[lane]);
+        r->hash_total = fnv_u64(r->hash_total, block);
     }
 }
 
@@ -937,7 +955,7 @@ static int read_chunks(reader_t *r, const sgs_read_options_t *opt, const char *w
     r->hash_total = FNV_OFFSET;
     if (r->hash_kind) {
         r->hash_cap = chunk / SGS_INPUT_HASH_BLOCK_ROWS + 2;
-        r->hash_partial = sgs_alloc_array(r->hash_cap, sizeof(uint64_t));
+        r->hash_partial = sgs_alloc_array(r->hash_cap, sizeof *r->hash_partial);
         if (!r->hash_partial)
             return sgs_error_set(r->rep.err, SGS_ENOMEM, "%s: out of memory", r->rep.file);
     }

@@ -101,13 +101,15 @@ typedef struct sgs_read_stats {
 } sgs_read_stats_t;
 
 /* The content fingerprint: the file rows (excluded ones too, in file order) are cut into
- * blocks of SGS_INPUT_HASH_BLOCK_ROWS rows; each block's FNV-1a 64 (Fowler, Noll, Vo;
- * offset basis 0xcbf29ce484222325, prime 0x100000001b3) runs over the bytes of its rows,
- * each row giving its required columns as little-endian values after conversion:
+ * blocks of SGS_INPUT_HASH_BLOCK_ROWS rows. In each block every required column has its
+ * own FNV-1a 64 lane (Fowler, Noll, Vo; offset basis 0xcbf29ce484222325, prime
+ * 0x100000001b3) over the bytes of its values, little-endian after conversion:
  * transactions customer_id (int64), time (int64), amount (float64 bits); events
- * customer_id, time, kind (uint8). The fingerprint is FNV-1a 64 over the block hashes (8
- * little-endian bytes each). Blocks make it parallel; it is the same for any chunk_rows
- * and thread count, and the same for an int32 and an int64 file of equal values. */
+ * customer_id, time, kind (uint8). The block's hash is FNV-1a 64 over its three lane hashes
+ * and the fingerprint FNV-1a 64 over the block hashes (8 little-endian bytes each).
+ * Independent lanes and blocks make it fast and parallel; it is the same for any
+ * chunk_rows and thread count, and the same for an int32 and an int64 file of equal
+ * values. */
 #define SGS_INPUT_HASH_BLOCK_ROWS ((size_t)65536)
 
 /* Read /transactions (customer_id, time, amount required; channel, category optional)

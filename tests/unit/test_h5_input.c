@@ -724,27 +724,36 @@ static void le64(unsigned char *out, uint64_t v)
         out[k] = (unsigned char)(v >> (8 * k));
 }
 
-/* The documented fingerprint: blocks of SGS_INPUT_HASH_BLOCK_ROWS rows, each hashed over
- * (id, time, amount) little-endian bytes; then FNV-1a over the block hashes. */
+/* The documented fingerprint: blocks of SGS_INPUT_HASH_BLOCK_ROWS rows; in each, one
+ * FNV-1a lane per column over its little-endian bytes; the block hash over the three lane
+ * hashes; the total over the block hashes. */
 static uint64_t reference_hash(const int64_t *ids, const int64_t *times, const double *a, size_t n)
 {
     const uint64_t basis = 14695981039346656037u;
     uint64_t total = basis;
     for (size_t lo = 0; lo < n; lo += SGS_INPUT_HASH_BLOCK_ROWS) {
         size_t hi = lo + SGS_INPUT_HASH_BLOCK_ROWS < n ? lo + SGS_INPUT_HASH_BLOCK_ROWS : n;
-        uint64_t h = basis;
+        uint64_t lane[3] = {basis, basis, basis};
         for (size_t i = lo; i < hi; i++) {
-            unsigned char row[24];
+            unsigned char b[8];
             uint64_t bits;
             memcpy(&bits, &a[i], 8);
-            le64(row, (uint64_t)ids[i]);
-            le64(row + 8, (uint64_t)times[i]);
-            le64(row + 16, bits);
-            h = fnv_bytes(h, row, 24);
+            le64(b, (uint64_t)ids[i]);
+            lane[0] = fnv_bytes(lane[0], b, 8);
+            le64(b, (uint64_t)times[i]);
+            lane[1] = fnv_bytes(lane[1], b, 8);
+            le64(b, bits);
+            lane[2] = fnv_bytes(lane[2], b, 8);
         }
-        unsigned char hb[8];
-        le64(hb, h);
-        total = fnv_bytes(total, hb, 8);
+        uint64_t block = basis;
+        for (int k = 0; k < 3; k++) {
+            unsigned char hb[8];
+            le64(hb, lane[k]);
+            block = fnv_bytes(block, hb, 8);
+        }
+        unsigned char bb[8];
+        le64(bb, block);
+        total = fnv_bytes(total, bb, 8);
     }
     return total;
 }
