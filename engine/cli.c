@@ -17,6 +17,7 @@ typedef struct command {
 
 static const command_t commands[] = {
     {"config", sgs_cmd_config, "print the configuration keys and defaults, or a file's effect"},
+    {"inspect", sgs_cmd_inspect, "show an input file's schema, counts, time range and problems"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
