@@ -385,9 +385,10 @@ static void reader_init(reader_t *r, const char *path, const sgs_read_options_t 
     r->chunk_rows = opt->chunk_rows ? opt->chunk_rows : DEFAULT_CHUNK_ROWS;
     r->has_as_of = opt->has_as_of;
     r->as_of_end_s = opt->as_of_end_s;
-    r->now_s = opt->now_s;
+    /* 0 is never a plausible "now": a zeroed options struct means "read the clock". */
+    r->now_s = opt->now_s ? opt->now_s : (int64_t)time(NULL);
     r->future_limit_s =
-        opt->now_s > INT64_MAX - SGS_SECONDS_PER_DAY ? INT64_MAX : opt->now_s + SGS_SECONDS_PER_DAY;
+        r->now_s > INT64_MAX - SGS_SECONDS_PER_DAY ? INT64_MAX : r->now_s + SGS_SECONDS_PER_DAY;
     r->file = -1;
     r->dxpl_checked = -1;
     for (size_t k = 0; k < MAX_COLUMNS; k++) {

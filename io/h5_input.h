@@ -79,11 +79,13 @@ typedef void (*sgs_read_progress_fn)(void *ctx, const char *what, size_t done, s
 typedef struct sgs_read_options {
     int has_as_of;       /* 1: rows with time_s >= as_of_end_s are excluded and counted */
     int64_t as_of_end_s; /* exclusive end (Unix s) of the as-of day, when has_as_of */
-    int64_t now_s;       /* current time (Unix s); without as-of, times > now + 1 day fail */
+    int64_t now_s;       /* current time (Unix s), 0 = the clock; without as-of, times later
+                            than now + 1 day fail */
     size_t chunk_rows;   /* rows per read; 0 = a default (1 << 20) */
     sgs_read_progress_fn progress; /* optional */
     void *progress_ctx;
-    int n_threads;          /* OpenMP threads for validation, hashing, page faulting; <= 0: 1 */
+    int n_threads;          /* OpenMP threads for validation, hashing and page faulting; <= 0: 1.
+                               Set it to the run's thread count: one thread reads at about half speed */
     sgs_problem_fn problem; /* optional: collect every problem instead of stopping (inspect) */
     void *problem_ctx;
 } sgs_read_options_t;

@@ -927,6 +927,65 @@ static void test_identity_and_listing(void **state)
     assert_int_equal(sgs_h5_list_objects(missing, &objs, &n, &err), SGS_ENOINPUT);
 }
 
+/* ---- Progress and the zeroed-options default ------------------------------------------ */
+
+typedef struct progress_log {
+    size_t calls, last_done, last_total;
+    int monotonic;
+    char what[32];
+} progress_log_t;
+
+static void on_progress(void *ctx, const char *what, size_t done, size_t total)
+{
+    progress_log_t *p = ctx;
+    if (done < p->last_done)
+        p->monotonic = 0;
+    p->calls++;
+    p->last_done = done;
+    p->last_total = total;
+    snprintf(p->what, sizeof p->what, "%s", what);
+}
+
+static void test_progress_and_zeroed_options(void **state)
+{
+    fixture_t *f = *state;
+    write_tx10(f->path, 0, 0, 0, amounts10);
+    sgs_read_options_t opt;
+    memset(&opt, 0, sizeof opt); /* now_s = 0: the clock; chunk 0: default; threads 0: 1 */
+    progress_log_t log = {0, 0, 0, 1, ""};
+    opt.chunk_rows = 4;
+    opt.progress = on_progress;
+    opt.progress_ctx = &log;
+    sgs_transactions_t t;
+    sgs_read_stats_t st;
+    sgs_error_t err = {0};
+    int rc = sgs_h5_read_transactions(f->path, &opt, &t, &st, &err);
+    if (rc)
+        fail_msg("%s", err.message);
+    sgs_transactions_free(&t);
+    assert_int_equal(log.calls, 3); /* 4 + 4 + 2 rows */
+    assert_int_equal(log.last_done, 10);
+    assert_int_equal(log.last_total, 10);
+    assert_true(log.monotonic);
+    assert_string_equal(log.what, "transactions");
+}
+
+static void test_customers_signup_before_1970(void **state)
+{
+    fixture_t *f = *state;
+    int64_t ids[3] = {1, 2, 3}, signup[3] = {T0, 0, -1};
+    hid_t file = create_file(f->path);
+    write_col(file, "/customers/customer_id", SGS_H5_I64, ids, 3);
+    write_col(file, "/customers/signup_time", SGS_H5_I64, signup, 3);
+    H5Fclose(file);
+    sgs_customers_t c;
+    int present;
+    sgs_error_t err = {0};
+    assert_int_equal(sgs_h5_read_customers(f->path, &c, &present, &err), SGS_EDATA);
+    assert_contains(err.message,
+                    "/customers/signup_time: row 2: signup_time -1 is before 1970-01-01");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -952,6 +1011,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hash_across_blocks_chunks_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_collect_mode_reports_every_problem, setup, teardown),
         cmocka_unit_test_setup_teardown(test_identity_and_listing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_progress_and_zeroed_options, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_customers_signup_before_1970, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
