@@ -346,6 +346,12 @@ typedef struct reader {
     hash_lanes_t *hash_partial;
     size_t hash_cap;
     void *scratch; /* chunk_rows 64-bit values, for locating an out-of-range value */
+    /* strict mode: the first out-of-range value of the chunk, reported after the value
+     * checks of the rows before it so that the first problem does not depend on chunk_rows */
+    int pending;
+    size_t pending_row;
+    const char *pending_dataset;
+    char pending_text[160];
     /* kept rows */
     size_t n_kept;
     size_t n_excluded;
@@ -597,9 +603,10 @@ static void type_limits(sgs_h5_type_t type, int64_t *lo, int64_t *hi, const char
     }
 }
 
-/* After a conversion abort: read the chunk again as 64-bit values and report the rows
- * whose value does not fit the column's type. Returns the code to stop with, or 0 (collect
- * mode: the caller re-reads with HDF5's saturating conversion). */
+/* After a conversion abort: read the chunk again as 64-bit values and find the rows whose
+ * value does not fit the column's type: reported (collect mode) or kept as pending (strict
+ * mode, see read_chunks). Returns 0 when the caller should re-read with HDF5's saturating
+ * conversion, else the code to stop with. */
 static int report_range(reader_t *r, column_t *c, hid_t mspace, size_t start, size_t m)
 {
     int64_t lo, hi;
@@ -619,18 +626,28 @@ static int report_range(reader_t *r, column_t *c, hid_t mspace, size_t start, si
         if (c->file_unsigned) {
             uint64_t v = ((const uint64_t *)r->scratch)[i];
             out = v > (uint64_t)hi;
-            snprintf(value, sizeof value, "%llu", (unsigned long long)v);
+            if (out)
+                snprintf(value, sizeof value, "%llu", (unsigned long long)v);
         } else {
             int64_t v = ((const int64_t *)r->scratch)[i];
             out = v < lo || v > hi;
-            snprintf(value, sizeof value, "%lld", (long long)v);
+            if (out)
+                snprintf(value, sizeof value, "%lld", (long long)v);
         }
-        if (out) {
-            int rc = report(&r->rep, SGS_CHECK_RANGE, SGS_EDATA, c->path, start + i,
-                            "%s %s does not fit in %s", c->spec->name, value, tname);
-            if (rc)
-                return rc;
+        if (!out)
+            continue;
+        if (!r->rep.fn) { /* strict: keep the earliest row (first column on ties) */
+            if (!r->pending || start + i < r->pending_row) {
+                r->pending = 1;
+                r->pending_row = start + i;
+                r->pending_dataset = c->path;
+                snprintf(r->pending_text, sizeof r->pending_text, "%s %s does not fit in %s",
+                         c->spec->name, value, tname);
+            }
+            return SGS_OK;
         }
+        report(&r->rep, SGS_CHECK_RANGE, SGS_EDATA, c->path, start + i, "%s %s does not fit in %s",
+               c->spec->name, value, tname);
     }
     return SGS_OK;
 }
@@ -980,6 +997,13 @@ static int read_chunks(reader_t *r, const sgs_read_options_t *opt, const char *w
             int rc = read_rows(r, c, start, m, dst);
             if (rc)
                 return rc;
+        }
+        if (r->pending) { /* value problems before the out-of-range row come first */
+            int rc = validate_chunk(r, start, r->pending_row - start, dst);
+            if (rc)
+                return rc;
+            return report(&r->rep, SGS_CHECK_RANGE, SGS_EDATA, r->pending_dataset, r->pending_row,
+                          "%s", r->pending_text);
         }
         int rc = validate_chunk(r, start, m, dst);
         if (rc)

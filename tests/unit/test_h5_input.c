@@ -459,6 +459,22 @@ static void test_value_out_of_range_for_type(void **state)
     H5Fclose(file);
     msg = expect_tx_error(f->path, &opt, SGS_EDATA);
     assert_contains(msg, "/transactions/channel: row 1: channel 300 does not fit in uint8");
+    /* a NaN at an earlier row of the same chunk comes first, whatever the chunk size */
+    double a_nan[3] = {1, 2, 3};
+    a_nan[0] = NAN;
+    file = H5Fopen(f->path, H5F_ACC_RDWR, H5P_DEFAULT);
+    H5Ldelete(file, "/transactions/amount", H5P_DEFAULT);
+    write_col(file, "/transactions/amount", SGS_H5_F64, a_nan, 3);
+    H5Fclose(file);
+    for (size_t chunk = 1; chunk <= 3; chunk++) {
+        sgs_read_options_t o = options(chunk);
+        assert_contains(expect_tx_error(f->path, &o, SGS_EDATA),
+                        "/transactions/amount: row 0: amount is NaN");
+    }
+    file = H5Fopen(f->path, H5F_ACC_RDWR, H5P_DEFAULT);
+    H5Ldelete(file, "/transactions/amount", H5P_DEFAULT);
+    write_col(file, "/transactions/amount", SGS_H5_F64, a, 3);
+    H5Fclose(file);
     channel[1] = 7;
     file = H5Fopen(f->path, H5F_ACC_RDWR, H5P_DEFAULT);
     H5Ldelete(file, "/transactions/channel", H5P_DEFAULT);
