@@ -1002,6 +1002,66 @@ static void test_customers_signup_before_1970(void **state)
                     "/customers/signup_time: row 2: signup_time -1 is before 1970-01-01");
 }
 
+/* ---- Allocation failures ---------------------------------------------------------------- */
+
+/* Make the n-th allocation fail for n = 0, 1, ... until a read succeeds: every failure is
+ * SGS_ENOMEM with an empty table (ASan checks that nothing leaks), and the read that
+ * succeeds gives the full, right table. */
+static void test_allocation_failure_sweep(void **state)
+{
+    fixture_t *f = *state;
+    write_tx10(f->path, 0, 1, 1, amounts10);
+    int succeeded = 0;
+    for (long n = 0; n < 50 && !succeeded; n++) {
+        sgs_read_options_t opt = options(3);
+        opt.has_as_of = 1;
+        opt.as_of_end_s = T0 + 3 * 86400; /* keeps 6 rows: the tail is given back */
+        sgs_transactions_t t;
+        sgs_read_stats_t st;
+        sgs_error_t err = {0};
+        sgs_test_fail_alloc_after(n);
+        int rc = sgs_h5_read_transactions(f->path, &opt, &t, &st, &err);
+        sgs_test_fail_alloc_after(-1);
+        if (rc == SGS_OK) {
+            succeeded = 1;
+            assert_int_equal(t.n_rows, 6);
+            assert_int_equal(t.customer_id[5], ids10[6]);
+            assert_int_equal(t.category[5], categories10[6]);
+        } else {
+            assert_int_equal(rc, SGS_ENOMEM);
+            assert_contains(err.message, "out of memory");
+            assert_null(t.customer_id);
+        }
+        sgs_transactions_free(&t);
+    }
+    assert_true(succeeded);
+    /* customers in no order need the (id, row) index */
+    int64_t ids[4] = {4, 3, 2, 1}, refs[4] = {-1, 4, 4, 3};
+    hid_t file = create_file(f->path);
+    write_col(file, "/customers/customer_id", SGS_H5_I64, ids, 4);
+    write_col(file, "/customers/referrer_id", SGS_H5_I64, refs, 4);
+    H5Fclose(file);
+    succeeded = 0;
+    for (long n = 0; n < 50 && !succeeded; n++) {
+        sgs_customers_t c;
+        int present;
+        sgs_error_t err = {0};
+        sgs_test_fail_alloc_after(n);
+        int rc = sgs_h5_read_customers(f->path, &c, &present, &err);
+        sgs_test_fail_alloc_after(-1);
+        if (rc == SGS_OK) {
+            succeeded = 1;
+            assert_int_equal(c.n_rows, 4);
+            assert_int_equal(c.referrer_id[3], 3);
+        } else {
+            assert_int_equal(rc, SGS_ENOMEM);
+            assert_int_equal(present, 0);
+        }
+        sgs_customers_free(&c);
+    }
+    assert_true(succeeded);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1029,6 +1089,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_identity_and_listing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_progress_and_zeroed_options, setup, teardown),
         cmocka_unit_test_setup_teardown(test_customers_signup_before_1970, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_allocation_failure_sweep, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
