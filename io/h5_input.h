@@ -20,8 +20,9 @@
  * hashed and, with an as-of, compacted before the next one is read; the tail is given
  * back at the end. Pages are faulted in (in parallel, huge pages where the kernel allows)
  * just ahead of each chunk, because first touch of fresh memory dominates otherwise
- * (DESIGN.md "Scale"). Every dataset gets a 64 MiB chunk cache (more for very large file
- * chunks), so that reads that split a compressed file chunk decompress it once.
+ * (DESIGN.md "Scale"). Compressed datasets get a chunk cache of at least 64 MiB and two
+ * chunks, so that reads that split a file chunk decompress it once; uncompressed ones
+ * bypass the cache and are read straight into the destination.
  *
  * Determinism: outputs, stats and the first reported problem do not depend on
  * opt->n_threads or opt->chunk_rows. Thread-safety: HDF5 (serial build) is not
