@@ -17,8 +17,10 @@
 static int step_read(sgs_run_state_t *st, sgs_transactions_t *tx, sgs_error_t *err)
 {
     const sgs_config_t *cfg = st->req->config;
-    sgs_read_options_t opt = {0};
+    sgs_read_options_t opt;
+    sgs_read_options_init(&opt);
     opt.now_s = st->req->now_s;
+    opt.n_threads = st->exec.n_threads;
     opt.progress = sgs_progress_update;
     opt.progress_ctx = st->req->progress;
     if (cfg->as_of[0]) {
@@ -103,10 +105,10 @@ static int keep_buyers(sgs_run_state_t *st, sgs_error_t *err)
             MOVE(has_purchase)
             MOVE(first_day)
             MOVE(last_day)
-            MOVE(n_purchase_days) MOVE(frequency) MOVE(recency_days) MOVE(age_days)
-                MOVE(days_since_last) MOVE(total_spend) MOVE(mean_spend) MOVE(monetary)
-                    MOVE(refund_total) MOVE(n_refunds) MOVE(gap_mean_days) MOVE(gap_sd_days)
-                        MOVE(main_channel)
+            MOVE(n_purchase_days)
+            MOVE(frequency) MOVE(recency_days) MOVE(age_days) MOVE(days_since_last)
+                MOVE(total_spend) MOVE(mean_spend) MOVE(monetary) MOVE(refund_total) MOVE(n_refunds)
+                    MOVE(gap_mean_days) MOVE(gap_sd_days) MOVE(main_channel)
 #undef MOVE
         }
         k++;

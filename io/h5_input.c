@@ -185,7 +185,7 @@ static void suggest(const char *group, const char *name, const name_list_t *list
 /* ---- Files ---------------------------------------------------------------------------- */
 
 /* Open `r->file` read-only: SGS_ENOINPUT when it is missing or unreadable, SGS_EDATA when
- * it is not HDF5. Every dataset opened through this file gets the generous chunk cache. */
+ * it is not HDF5. */
 static int open_file(reporter_t *r, hid_t *out)
 {
     *out = -1;
@@ -213,12 +213,7 @@ static int open_file(reporter_t *r, hid_t *out)
         report(r, SGS_CHECK_FILE, SGS_EDATA, "", SGS_NO_ROW, "not an HDF5 file");
         return SGS_EDATA;
     }
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    if (fapl >= 0)
-        H5Pset_cache(fapl, 0, CACHE_SLOTS, CACHE_BYTES, 1.0);
-    *out = H5Fopen(r->file, H5F_ACC_RDONLY, fapl >= 0 ? fapl : H5P_DEFAULT);
-    if (fapl >= 0)
-        H5Pclose(fapl);
+    *out = H5Fopen(r->file, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (*out < 0) {
         report(r, SGS_CHECK_FILE, SGS_EIO, "", SGS_NO_ROW, "cannot open the HDF5 file");
         return SGS_EIO;
@@ -319,6 +314,11 @@ static hid_t native_type(sgs_h5_type_t type)
 
 /* ---- The reader ----------------------------------------------------------------------- */
 
+/* Lane states of one block of the content hash: one FNV-1a stream per required column. */
+typedef struct hash_lanes {
+    uint64_t h[3];
+} hash_lanes_t;
+
 typedef struct reader {
     reporter_t rep;
     int nt;            /* threads */
@@ -342,10 +342,15 @@ typedef struct reader {
     /* content hash (hash_kind 0: none, 1: transactions, 2: events) */
     int hash_kind;
     uint64_t hash_total;
-    uint64_t hash_carry;
-    uint64_t *hash_partial;
-    size_t hash_cap;
-    void *scratch; /* chunk_rows 64-bit values, for locating an out-of-range value */
+    hash_lanes_t hash_carry;
+    struct block_scan *blocks; /* per-chunk results of the fused pass */
+    void *scratch;             /* chunk_rows 64-bit values, for locating an out-of-range value */
+    /* strict mode: the first out-of-range value of the chunk, reported after the value
+     * checks of the rows before it so that the first problem does not depend on chunk_rows */
+    int pending;
+    size_t pending_row;
+    const char *pending_dataset;
+    char pending_text[160];
     /* kept rows */
     size_t n_kept;
     size_t n_excluded;
@@ -385,9 +390,10 @@ static void reader_init(reader_t *r, const char *path, const sgs_read_options_t 
     r->chunk_rows = opt->chunk_rows ? opt->chunk_rows : DEFAULT_CHUNK_ROWS;
     r->has_as_of = opt->has_as_of;
     r->as_of_end_s = opt->as_of_end_s;
-    r->now_s = opt->now_s;
+    /* 0 is never a plausible "now": a zeroed options struct means "read the clock". */
+    r->now_s = opt->now_s ? opt->now_s : (int64_t)time(NULL);
     r->future_limit_s =
-        opt->now_s > INT64_MAX - SGS_SECONDS_PER_DAY ? INT64_MAX : opt->now_s + SGS_SECONDS_PER_DAY;
+        r->now_s > INT64_MAX - SGS_SECONDS_PER_DAY ? INT64_MAX : r->now_s + SGS_SECONDS_PER_DAY;
     r->file = -1;
     r->dxpl_checked = -1;
     for (size_t k = 0; k < MAX_COLUMNS; k++) {
@@ -413,40 +419,51 @@ static void reader_close(reader_t *r)
     if (r->file >= 0)
         H5Fclose(r->file);
     r->dxpl_checked = r->file = -1;
-    sgs_free(r->hash_partial);
+    sgs_free(r->blocks);
     sgs_free(r->scratch);
-    r->hash_partial = NULL;
+    r->blocks = NULL;
     r->scratch = NULL;
 }
 
-/* Reopen a dataset with a cache of twice its chunk when that exceeds the file default, so
- * that a chunk split between two reads is decompressed once. Keeps `dset` on failure. */
-static hid_t widen_cache(hid_t file, const char *path, hid_t dset)
+/* Reopen a dataset with the chunk cache that suits it. HDF5 1.10 sends every chunk that
+ * fits the cache through it (a malloc'd chunk buffer, then a copy): right for compressed
+ * chunks, which must be decompressed whole and may be split between two reads (the cache,
+ * at least 64 MiB and two chunks, keeps them decompressed once), wasteful for
+ * uncompressed ones, which are read straight into the destination when the cache is off.
+ * Returns the dataset reopened (or as it was when the properties cannot be set), or < 0. */
+static hid_t tune_cache(hid_t file, const char *path, hid_t dset)
 {
     hid_t dcpl = H5Dget_create_plist(dset), type = H5Dget_type(dset);
     size_t chunk_bytes = 0;
+    int filtered = 0;
     hsize_t cdim = 0;
     if (dcpl >= 0 && type >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED &&
-        H5Pget_chunk(dcpl, 1, &cdim) == 1)
+        H5Pget_chunk(dcpl, 1, &cdim) == 1) {
         chunk_bytes = (size_t)cdim * H5Tget_size(type);
+        filtered = H5Pget_nfilters(dcpl) > 0;
+    }
     if (dcpl >= 0)
         H5Pclose(dcpl);
     if (type >= 0)
         H5Tclose(type);
-    if (chunk_bytes == 0 || 2 * chunk_bytes <= CACHE_BYTES || chunk_bytes > ((size_t)1 << 30))
-        return dset;
+    if (chunk_bytes == 0)
+        return dset; /* contiguous or compact: no chunk cache involved */
+    size_t nbytes = 0, nslots = 521;
+    if (filtered) {
+        nbytes = 2 * chunk_bytes > CACHE_BYTES ? 2 * chunk_bytes : CACHE_BYTES;
+        nslots = CACHE_SLOTS;
+    }
     hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
-    if (dapl < 0 || H5Pset_chunk_cache(dapl, 521, 2 * chunk_bytes, 1.0) < 0) {
+    if (dapl < 0 || H5Pset_chunk_cache(dapl, nslots, nbytes, 1.0) < 0) {
         if (dapl >= 0)
             H5Pclose(dapl);
         return dset;
     }
-    hid_t wide = H5Dopen2(file, path, dapl);
-    H5Pclose(dapl);
-    if (wide < 0)
-        return dset;
+    /* Close first: a second open of an open dataset shares its cache, built already. */
     H5Dclose(dset);
-    return wide;
+    hid_t tuned = H5Dopen2(file, path, dapl);
+    H5Pclose(dapl);
+    return tuned >= 0 ? tuned : H5Dopen2(file, path, H5P_DEFAULT);
 }
 
 /* Open the columns of `group` described by specs. *present = 0 (and 0 returned) when the
@@ -514,7 +531,7 @@ static int open_group(reader_t *r, const char *group, const column_spec_t *specs
             report(rep, SGS_CHECK_FILE, SGS_EIO, c->path, SGS_NO_ROW, "cannot open dataset");
             return SGS_EIO;
         }
-        c->dset = widen_cache(r->file, c->path, c->dset);
+        c->dset = tune_cache(r->file, c->path, c->dset);
         c->fspace = H5Dget_space(c->dset);
         hid_t ftype = H5Dget_type(c->dset);
         if (c->fspace < 0 || ftype < 0) {
@@ -585,9 +602,10 @@ static void type_limits(sgs_h5_type_t type, int64_t *lo, int64_t *hi, const char
     }
 }
 
-/* After a conversion abort: read the chunk again as 64-bit values and report the rows
- * whose value does not fit the column's type. Returns the code to stop with, or 0 (collect
- * mode: the caller re-reads with HDF5's saturating conversion). */
+/* After a conversion abort: read the chunk again as 64-bit values and find the rows whose
+ * value does not fit the column's type: reported (collect mode) or kept as pending (strict
+ * mode, see read_chunks). Returns 0 when the caller should re-read with HDF5's saturating
+ * conversion, else the code to stop with. */
 static int report_range(reader_t *r, column_t *c, hid_t mspace, size_t start, size_t m)
 {
     int64_t lo, hi;
@@ -607,18 +625,28 @@ static int report_range(reader_t *r, column_t *c, hid_t mspace, size_t start, si
         if (c->file_unsigned) {
             uint64_t v = ((const uint64_t *)r->scratch)[i];
             out = v > (uint64_t)hi;
-            snprintf(value, sizeof value, "%llu", (unsigned long long)v);
+            if (out)
+                snprintf(value, sizeof value, "%llu", (unsigned long long)v);
         } else {
             int64_t v = ((const int64_t *)r->scratch)[i];
             out = v < lo || v > hi;
-            snprintf(value, sizeof value, "%lld", (long long)v);
+            if (out)
+                snprintf(value, sizeof value, "%lld", (long long)v);
         }
-        if (out) {
-            int rc = report(&r->rep, SGS_CHECK_RANGE, SGS_EDATA, c->path, start + i,
-                            "%s %s does not fit in %s", c->spec->name, value, tname);
-            if (rc)
-                return rc;
+        if (!out)
+            continue;
+        if (!r->rep.fn) { /* strict: keep the earliest row (first column on ties) */
+            if (!r->pending || start + i < r->pending_row) {
+                r->pending = 1;
+                r->pending_row = start + i;
+                r->pending_dataset = c->path;
+                snprintf(r->pending_text, sizeof r->pending_text, "%s %s does not fit in %s",
+                         c->spec->name, value, tname);
+            }
+            return SGS_OK;
         }
+        report(&r->rep, SGS_CHECK_RANGE, SGS_EDATA, c->path, start + i, "%s %s does not fit in %s",
+               c->spec->name, value, tname);
     }
     return SGS_OK;
 }
@@ -677,20 +705,33 @@ static void advise_huge(void *p, size_t bytes)
 #endif
 }
 
-/* Fault in the bytes of c's destination below `rows` rows that are not yet. Writes a zero
- * byte per page beyond the valid data; never touches a byte holding data. */
-static void prefault(column_t *c, size_t rows, int nt)
+/* Fault in, for every column, the pages below `rows` rows that are not yet: one parallel
+ * loop over the pages of all columns, so one fork per chunk. Writes a zero byte per page
+ * beyond the valid data; never touches a byte holding data. */
+static void prefault_chunk(reader_t *r, size_t rows)
 {
-    size_t end = rows * c->elem;
-    if (end <= c->touched)
-        return;
-    unsigned char *p = c->data;
-    size_t from = c->touched;
-    size_t n_pages = (end - from + PAGE_BYTES - 1) / PAGE_BYTES;
-#pragma omp parallel for num_threads(nt) schedule(static) if (n_pages > 1024)
-    for (size_t k = 0; k < n_pages; k++)
-        p[from + k * PAGE_BYTES] = 0;
-    c->touched = end;
+    size_t from[MAX_COLUMNS] = {0}, pages[MAX_COLUMNS] = {0}, total = 0;
+    unsigned char *base[MAX_COLUMNS] = {NULL};
+    for (size_t k = 0; k < r->n_cols; k++) {
+        column_t *c = &r->cols[k];
+        size_t end = rows * c->elem;
+        if (!c->data || end <= c->touched)
+            continue;
+        base[k] = c->data;
+        from[k] = c->touched;
+        pages[k] = (end - c->touched + PAGE_BYTES - 1) / PAGE_BYTES;
+        total += pages[k];
+        c->touched = end;
+    }
+#pragma omp parallel for num_threads(r->nt) schedule(static) if (total > 1024)
+    for (size_t p = 0; p < total; p++) {
+        size_t k = 0, q = p;
+        while (q >= pages[k]) { /* at most MAX_COLUMNS steps */
+            q -= pages[k];
+            k++;
+        }
+        base[k][from[k] + q * PAGE_BYTES] = 0;
+    }
 }
 
 /* ---- Content hash (h5_input.h, SGS_INPUT_HASH_BLOCK_ROWS) -------------------------------
@@ -712,57 +753,27 @@ static inline uint64_t fnv_u8(uint64_t h, uint8_t v)
     return (h ^ v) * FNV_PRIME;
 }
 
-/* Hash of memory rows [lo, hi), continuing from state h. */
-static uint64_t hash_rows(const reader_t *r, uint64_t h, size_t lo, size_t hi)
+/* Continue the lanes over memory rows [lo, hi). The three chains are independent, so the
+ * processor overlaps their multiplications. */
+static hash_lanes_t hash_rows(const reader_t *r, hash_lanes_t s, size_t lo, size_t hi)
 {
+    uint64_t h0 = s.h[0], h1 = s.h[1], h2 = s.h[2];
     if (r->hash_kind == 1) {
         for (size_t i = lo; i < hi; i++) {
             uint64_t bits;
             memcpy(&bits, &r->amount[i], sizeof bits);
-            h = fnv_u64(h, (uint64_t)r->id[i]);
-            h = fnv_u64(h, (uint64_t)r->time[i]);
-            h = fnv_u64(h, bits);
+            h0 = fnv_u64(h0, (uint64_t)r->id[i]);
+            h1 = fnv_u64(h1, (uint64_t)r->time[i]);
+            h2 = fnv_u64(h2, bits);
         }
     } else if (r->hash_kind == 2) {
         for (size_t i = lo; i < hi; i++) {
-            h = fnv_u64(h, (uint64_t)r->id[i]);
-            h = fnv_u64(h, (uint64_t)r->time[i]);
-            h = fnv_u8(h, r->kind[i]);
+            h0 = fnv_u64(h0, (uint64_t)r->id[i]);
+            h1 = fnv_u64(h1, (uint64_t)r->time[i]);
+            h2 = fnv_u8(h2, r->kind[i]);
         }
     }
-    return h;
-}
-
-/* Hash file rows [start, start + m), which sit at memory rows [dst, dst + m). Blocks are
- * hashed in parallel; a block cut by the chunk's end carries its state to the next chunk;
- * finished blocks are folded into the total in block order. */
-static void hash_chunk(reader_t *r, size_t start, size_t m, size_t dst)
-{
-    const size_t B = SGS_INPUT_HASH_BLOCK_ROWS;
-    size_t b0 = start / B, b1 = (start + m - 1) / B, nb = b1 - b0 + 1;
-    uint64_t *partial = r->hash_partial;
-    const uint64_t carry = r->hash_carry;
-#pragma omp parallel for num_threads(r->nt) schedule(static) if (nb > 1)
-    for (size_t k = 0; k < nb; k++) {
-        size_t lo = (b0 + k) * B, hi = lo + B;
-        uint64_t h = FNV_OFFSET;
-        if (lo < start) {
-            lo = start;
-            h = carry;
-        }
-        if (hi > start + m)
-            hi = start + m;
-        partial[k] = hash_rows(r, h, dst + (lo - start), dst + (hi - start));
-    }
-    for (size_t k = 0; k < nb; k++) {
-        size_t block_end = (b0 + k + 1) * B;
-        if (block_end > r->n_rows)
-            block_end = r->n_rows;
-        if (start + m >= block_end)
-            r->hash_total = fnv_u64(r->hash_total, partial[k]);
-        else
-            r->hash_carry = partial[k];
-    }
+    return (hash_lanes_t){{h0, h1, h2}};
 }
 
 /* ---- Row checks ----------------------------------------------------------------------- */
@@ -842,16 +853,10 @@ static int report_row(reader_t *r, size_t i, size_t row, unsigned bits)
     return rc;
 }
 
-/* Validate memory rows [dst, dst + m) = file rows [start, ...). The first bad row is found
- * in parallel (an exact integer min, so the same whatever the threads); from there rows
- * are walked in order, so problems come in file order. */
-static int validate_chunk(reader_t *r, size_t start, size_t m, size_t dst)
+/* Report the problems of memory rows [first, end) = file rows from start + (first - dst),
+ * in order. */
+static int report_rows(reader_t *r, size_t start, size_t dst, size_t first, size_t end)
 {
-    size_t end = dst + m, first = end;
-#pragma omp parallel for num_threads(r->nt) schedule(static) reduction(min : first) if (m > 32768)
-    for (size_t i = dst; i < end; i++)
-        if (row_bits(r, i) && i < first)
-            first = i;
     for (size_t i = first; i < end; i++) {
         unsigned bits = row_bits(r, i);
         if (bits) {
@@ -863,20 +868,125 @@ static int validate_chunk(reader_t *r, size_t start, size_t m, size_t dst)
     return SGS_OK;
 }
 
-/* Drop memory rows [dst, dst + m) whose time is at or after the as-of end, keeping order.
- * Returns the number kept. */
+/* ---- The fused pass over a chunk ---------------------------------------------------------
+ * After a chunk is read, one parallel loop over its hash blocks finds the first bad row,
+ * advances the fingerprint lanes, counts the rows after the as-of end, and checks order
+ * and time range; the blocks' results are combined in block order (integers only, so the
+ * outcome is the same for any thread count). Few forks per chunk matter: on a shared
+ * machine every barrier may wait for a descheduled thread. */
+
+typedef struct block_scan {
+    hash_lanes_t lanes; /* fingerprint lanes after this block's rows of the chunk */
+    size_t first_bad;   /* first memory row with a problem, SIZE_MAX when none */
+    size_t n_late;      /* rows at or after the as-of end */
+    int unsorted;       /* some row precedes its predecessor in (customer_id, time) */
+    int64_t min_time_s; /* INT64_MAX when the block has no time */
+    int64_t max_time_s; /* INT64_MIN when the block has no time */
+} block_scan_t;
+
+/* Scan memory rows [lo, hi); b->lanes holds the lane states to continue from. Row lo is
+ * compared with row lo - 1 (the previous block, or the last kept row of the previous
+ * chunk), which is right as long as no row of this chunk is excluded. */
+static void scan_block(const reader_t *r, size_t lo, size_t hi, block_scan_t *b)
+{
+    b->first_bad = SIZE_MAX;
+    for (size_t i = lo; i < hi; i++) {
+        if (row_bits(r, i)) {
+            b->first_bad = i;
+            break;
+        }
+    }
+    if (r->hash_kind)
+        b->lanes = hash_rows(r, b->lanes, lo, hi);
+    const int64_t *id = r->id, *time = r->time;
+    size_t n_late = 0;
+    int unsorted = 0;
+    int64_t tmin = INT64_MAX, tmax = INT64_MIN;
+    if (time) {
+        const int as_of = r->has_as_of;
+        const int64_t end_s = r->as_of_end_s;
+        for (size_t i = lo; i < hi; i++) {
+            int64_t t = time[i];
+            tmin = t < tmin ? t : tmin;
+            tmax = t > tmax ? t : tmax;
+            n_late += as_of && t >= end_s;
+            if (i > 0)
+                unsorted |= id[i - 1] > id[i] || (id[i - 1] == id[i] && time[i - 1] > t);
+        }
+    } else {
+        for (size_t i = lo > 0 ? lo : 1; i < hi; i++)
+            unsorted |= id[i - 1] > id[i];
+    }
+    b->n_late = n_late;
+    b->unsorted = unsorted;
+    b->min_time_s = tmin;
+    b->max_time_s = tmax;
+}
+
+/* The fused pass over file rows [start, start + m) at memory rows [dst, dst + m). Folds
+ * finished blocks into the fingerprint and carries a cut block's lanes; *first_bad gets
+ * the first memory row with a problem (SIZE_MAX when none), *n_late the rows after the
+ * as-of end. Order and time range are applied to the reader only when n_late is 0 (else
+ * the caller compacts and rescans). */
+static void scan_chunk(reader_t *r, size_t start, size_t m, size_t dst, size_t *first_bad,
+                       size_t *n_late)
+{
+    const size_t B = SGS_INPUT_HASH_BLOCK_ROWS;
+    size_t b0 = start / B, b1 = (start + m - 1) / B, nb = b1 - b0 + 1;
+    block_scan_t *bs = r->blocks;
+    const hash_lanes_t carry = r->hash_carry;
+    const hash_lanes_t fresh = {{FNV_OFFSET, FNV_OFFSET, FNV_OFFSET}};
+#pragma omp parallel for num_threads(r->nt) schedule(static) if (nb > 1)
+    for (size_t k = 0; k < nb; k++) {
+        size_t lo = (b0 + k) * B, hi = lo + B;
+        bs[k].lanes = fresh;
+        if (lo < start) {
+            lo = start;
+            bs[k].lanes = carry;
+        }
+        if (hi > start + m)
+            hi = start + m;
+        scan_block(r, dst + (lo - start), dst + (hi - start), &bs[k]);
+    }
+    size_t first = SIZE_MAX, late = 0;
+    int unsorted = 0;
+    int64_t tmin = r->min_time_s, tmax = r->max_time_s;
+    for (size_t k = 0; k < nb; k++) {
+        if (first == SIZE_MAX)
+            first = bs[k].first_bad;
+        late += bs[k].n_late;
+        unsorted |= bs[k].unsorted;
+        tmin = bs[k].min_time_s < tmin ? bs[k].min_time_s : tmin;
+        tmax = bs[k].max_time_s > tmax ? bs[k].max_time_s : tmax;
+        size_t block_end = (b0 + k + 1) * B;
+        if (block_end > r->n_rows)
+            block_end = r->n_rows;
+        if (start + m < block_end) {
+            r->hash_carry = bs[k].lanes;
+            continue;
+        }
+        uint64_t block = FNV_OFFSET;
+        for (int lane = 0; lane < 3; lane++)
+            block = fnv_u64(block, bs[k].lanes.h[lane]);
+        r->hash_total = fnv_u64(r->hash_total, block);
+    }
+    if (late == 0) {
+        r->sorted &= !unsorted;
+        r->min_time_s = tmin;
+        r->max_time_s = tmax;
+    }
+    *first_bad = first;
+    *n_late = late;
+}
+
+/* Keep, in every column, the memory rows [dst, dst + m) whose time is before the as-of
+ * end, in order (the time column last, since it decides). Returns the number kept. */
 static size_t exclude_after_as_of(reader_t *r, size_t m, size_t dst)
 {
     const int64_t *time = r->time;
     const int64_t end_s = r->as_of_end_s;
-    size_t n_late = 0;
-#pragma omp parallel for num_threads(r->nt) schedule(static) reduction(+ : n_late) if (m > 32768)
-    for (size_t i = dst; i < dst + m; i++)
-        n_late += time[i] >= end_s;
-    if (n_late == 0)
-        return m;
-    /* Compact every column, the time column last since it decides which rows stay. */
     column_t *time_col = NULL;
+    size_t w = dst;
     for (size_t k = 0; k <= r->n_cols; k++) {
         column_t *c = k < r->n_cols ? &r->cols[k] : time_col;
         if (!c || !c->data)
@@ -885,20 +995,36 @@ static size_t exclude_after_as_of(reader_t *r, size_t m, size_t dst)
             time_col = c;
             continue;
         }
-        size_t w = dst;
-        for (size_t i = dst; i < dst + m; i++) {
-            if (time[i] >= end_s)
-                continue;
-            if (w != i)
-                memcpy(c->data + w * c->elem, c->data + i * c->elem, c->elem);
-            w++;
+        w = dst;
+        switch (c->elem) { /* typed loops: a memcpy call per value is slow */
+        case 8: {
+            uint64_t *v = (uint64_t *)(void *)c->data;
+            for (size_t i = dst; i < dst + m; i++)
+                if (time[i] < end_s)
+                    v[w++] = v[i];
+            break;
+        }
+        case 4: {
+            uint32_t *v = (uint32_t *)(void *)c->data;
+            for (size_t i = dst; i < dst + m; i++)
+                if (time[i] < end_s)
+                    v[w++] = v[i];
+            break;
+        }
+        default: {
+            uint8_t *v = c->data;
+            for (size_t i = dst; i < dst + m; i++)
+                if (time[i] < end_s)
+                    v[w++] = v[i];
+            break;
+        }
         }
     }
-    return m - n_late;
+    return w - dst;
 }
 
-/* Sortedness by (customer_id, time) and the time range over memory rows [lo, hi), which
- * follow the kept rows [0, lo). */
+/* Order and time range over the kept memory rows [lo, hi), which follow the kept rows
+ * [0, lo) (used only for chunks where the as-of dropped rows). */
 static void scan_kept(reader_t *r, size_t lo, size_t hi)
 {
     if (hi <= lo)
@@ -907,21 +1033,17 @@ static void scan_kept(reader_t *r, size_t lo, size_t hi)
     int unsorted = 0;
     int64_t tmin = r->min_time_s, tmax = r->max_time_s;
     size_t from = lo > 0 ? lo : 1;
-#pragma omp parallel for num_threads(r->nt) schedule(static) reduction(|                           \
-                                                                       : unsorted)                 \
-    reduction(min                                                                                  \
-              : tmin) reduction(max                                                                \
-                                : tmax) if (hi - lo > 32768)
+    // clang-format off
+#pragma omp parallel for num_threads(r->nt) schedule(static) if (hi - lo > 32768) \
+    reduction(| : unsorted) reduction(min : tmin) reduction(max : tmax)
+    // clang-format on
     for (size_t i = lo; i < hi; i++) {
-        if (time) {
-            tmin = time[i] < tmin ? time[i] : tmin;
-            tmax = time[i] > tmax ? time[i] : tmax;
-        }
+        tmin = time[i] < tmin ? time[i] : tmin;
+        tmax = time[i] > tmax ? time[i] : tmax;
         if (i >= from)
-            unsorted |= id[i - 1] > id[i] || (time && id[i - 1] == id[i] && time[i - 1] > time[i]);
+            unsorted |= id[i - 1] > id[i] || (id[i - 1] == id[i] && time[i - 1] > time[i]);
     }
-    if (unsorted)
-        r->sorted = 0;
+    r->sorted &= !unsorted;
     r->min_time_s = tmin;
     r->max_time_s = tmax;
 }
@@ -929,18 +1051,15 @@ static void scan_kept(reader_t *r, size_t lo, size_t hi)
 /* ---- The chunk loop ------------------------------------------------------------------- */
 
 /* Read all file rows of the open group into the bound destination columns (allocated for
- * r->n_rows rows): per chunk, fault in, read every column, validate, hash, drop rows
- * after the as-of, scan the kept rows. Sets r->n_kept and r->n_excluded. */
+ * r->n_rows rows): per chunk, fault in, read every column, the fused pass, report, drop
+ * rows after the as-of. Sets r->n_kept and r->n_excluded. */
 static int read_chunks(reader_t *r, const sgs_read_options_t *opt, const char *what)
 {
     size_t chunk = r->chunk_rows < r->n_rows ? r->chunk_rows : r->n_rows;
     r->hash_total = FNV_OFFSET;
-    if (r->hash_kind) {
-        r->hash_cap = chunk / SGS_INPUT_HASH_BLOCK_ROWS + 2;
-        r->hash_partial = sgs_alloc_array(r->hash_cap, sizeof(uint64_t));
-        if (!r->hash_partial)
-            return sgs_error_set(r->rep.err, SGS_ENOMEM, "%s: out of memory", r->rep.file);
-    }
+    r->blocks = sgs_alloc_array(chunk / SGS_INPUT_HASH_BLOCK_ROWS + 2, sizeof *r->blocks);
+    if (!r->blocks)
+        return sgs_error_set(r->rep.err, SGS_ENOMEM, "%s: out of memory", r->rep.file);
     r->dxpl_checked = H5Pcreate(H5P_DATASET_XFER);
     if (r->dxpl_checked >= 0 &&
         H5Pset_type_conv_cb(r->dxpl_checked, conv_range_cb, &r->conv_failed) < 0) {
@@ -953,23 +1072,30 @@ static int read_chunks(reader_t *r, const sgs_read_options_t *opt, const char *w
     for (size_t start = 0; start < r->n_rows; start += chunk) {
         size_t m = r->n_rows - start < chunk ? r->n_rows - start : chunk;
         size_t dst = r->n_kept;
+        prefault_chunk(r, dst + m);
         for (size_t k = 0; k < r->n_cols; k++) {
-            column_t *c = &r->cols[k];
-            if (!c->data)
+            if (!r->cols[k].data)
                 continue;
-            prefault(c, dst + m, r->nt);
-            int rc = read_rows(r, c, start, m, dst);
+            int rc = read_rows(r, &r->cols[k], start, m, dst);
             if (rc)
                 return rc;
         }
-        int rc = validate_chunk(r, start, m, dst);
+        size_t first_bad, n_late;
+        scan_chunk(r, start, m, dst, &first_bad, &n_late);
+        /* an out-of-range value (strict mode) comes after the value problems before it */
+        size_t stop = r->pending ? dst + (r->pending_row - start) : dst + m;
+        int rc = report_rows(r, start, dst, first_bad, stop);
         if (rc)
             return rc;
-        if (r->hash_kind)
-            hash_chunk(r, start, m, dst);
-        size_t kept = (r->has_as_of && r->time) ? exclude_after_as_of(r, m, dst) : m;
+        if (r->pending)
+            return report(&r->rep, SGS_CHECK_RANGE, SGS_EDATA, r->pending_dataset, r->pending_row,
+                          "%s", r->pending_text);
+        size_t kept = m;
+        if (n_late) {
+            kept = exclude_after_as_of(r, m, dst);
+            scan_kept(r, dst, dst + kept);
+        }
         r->n_excluded += m - kept;
-        scan_kept(r, dst, dst + kept);
         r->n_kept += kept;
         if (opt && opt->progress)
             opt->progress(opt->progress_ctx, what, start + m, r->n_rows);

@@ -20,8 +20,9 @@
  * hashed and, with an as-of, compacted before the next one is read; the tail is given
  * back at the end. Pages are faulted in (in parallel, huge pages where the kernel allows)
  * just ahead of each chunk, because first touch of fresh memory dominates otherwise
- * (DESIGN.md "Scale"). Every dataset gets a 64 MiB chunk cache (more for very large file
- * chunks), so that reads that split a compressed file chunk decompress it once.
+ * (DESIGN.md "Scale"). Compressed datasets get a chunk cache of at least 64 MiB and two
+ * chunks, so that reads that split a file chunk decompress it once; uncompressed ones
+ * bypass the cache and are read straight into the destination.
  *
  * Determinism: outputs, stats and the first reported problem do not depend on
  * opt->n_threads or opt->chunk_rows. Thread-safety: HDF5 (serial build) is not
@@ -79,11 +80,13 @@ typedef void (*sgs_read_progress_fn)(void *ctx, const char *what, size_t done, s
 typedef struct sgs_read_options {
     int has_as_of;       /* 1: rows with time_s >= as_of_end_s are excluded and counted */
     int64_t as_of_end_s; /* exclusive end (Unix s) of the as-of day, when has_as_of */
-    int64_t now_s;       /* current time (Unix s); without as-of, times > now + 1 day fail */
+    int64_t now_s;       /* current time (Unix s), 0 = the clock; without as-of, times later
+                            than now + 1 day fail */
     size_t chunk_rows;   /* rows per read; 0 = a default (1 << 20) */
     sgs_read_progress_fn progress; /* optional */
     void *progress_ctx;
-    int n_threads;          /* OpenMP threads for validation, hashing, page faulting; <= 0: 1 */
+    int n_threads;          /* OpenMP threads for validation, hashing and page faulting; <= 0: 1.
+                               Set it to the run's thread count: one thread reads at about half speed */
     sgs_problem_fn problem; /* optional: collect every problem instead of stopping (inspect) */
     void *problem_ctx;
 } sgs_read_options_t;
@@ -101,13 +104,15 @@ typedef struct sgs_read_stats {
 } sgs_read_stats_t;
 
 /* The content fingerprint: the file rows (excluded ones too, in file order) are cut into
- * blocks of SGS_INPUT_HASH_BLOCK_ROWS rows; each block's FNV-1a 64 (Fowler, Noll, Vo;
- * offset basis 0xcbf29ce484222325, prime 0x100000001b3) runs over the bytes of its rows,
- * each row giving its required columns as little-endian values after conversion:
+ * blocks of SGS_INPUT_HASH_BLOCK_ROWS rows. In each block every required column has its
+ * own FNV-1a 64 lane (Fowler, Noll, Vo; offset basis 0xcbf29ce484222325, prime
+ * 0x100000001b3) over the bytes of its values, little-endian after conversion:
  * transactions customer_id (int64), time (int64), amount (float64 bits); events
- * customer_id, time, kind (uint8). The fingerprint is FNV-1a 64 over the block hashes (8
- * little-endian bytes each). Blocks make it parallel; it is the same for any chunk_rows
- * and thread count, and the same for an int32 and an int64 file of equal values. */
+ * customer_id, time, kind (uint8). The block's hash is FNV-1a 64 over its three lane hashes
+ * and the fingerprint FNV-1a 64 over the block hashes (8 little-endian bytes each).
+ * Independent lanes and blocks make it fast and parallel; it is the same for any
+ * chunk_rows and thread count, and the same for an int32 and an int64 file of equal
+ * values. */
 #define SGS_INPUT_HASH_BLOCK_ROWS ((size_t)65536)
 
 /* Read /transactions (customer_id, time, amount required; channel, category optional)

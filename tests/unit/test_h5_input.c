@@ -459,6 +459,22 @@ static void test_value_out_of_range_for_type(void **state)
     H5Fclose(file);
     msg = expect_tx_error(f->path, &opt, SGS_EDATA);
     assert_contains(msg, "/transactions/channel: row 1: channel 300 does not fit in uint8");
+    /* a NaN at an earlier row of the same chunk comes first, whatever the chunk size */
+    double a_nan[3] = {1, 2, 3};
+    a_nan[0] = NAN;
+    file = H5Fopen(f->path, H5F_ACC_RDWR, H5P_DEFAULT);
+    H5Ldelete(file, "/transactions/amount", H5P_DEFAULT);
+    write_col(file, "/transactions/amount", SGS_H5_F64, a_nan, 3);
+    H5Fclose(file);
+    for (size_t chunk = 1; chunk <= 3; chunk++) {
+        sgs_read_options_t o = options(chunk);
+        assert_contains(expect_tx_error(f->path, &o, SGS_EDATA),
+                        "/transactions/amount: row 0: amount is NaN");
+    }
+    file = H5Fopen(f->path, H5F_ACC_RDWR, H5P_DEFAULT);
+    H5Ldelete(file, "/transactions/amount", H5P_DEFAULT);
+    write_col(file, "/transactions/amount", SGS_H5_F64, a, 3);
+    H5Fclose(file);
     channel[1] = 7;
     file = H5Fopen(f->path, H5F_ACC_RDWR, H5P_DEFAULT);
     H5Ldelete(file, "/transactions/channel", H5P_DEFAULT);
@@ -724,27 +740,36 @@ static void le64(unsigned char *out, uint64_t v)
         out[k] = (unsigned char)(v >> (8 * k));
 }
 
-/* The documented fingerprint: blocks of SGS_INPUT_HASH_BLOCK_ROWS rows, each hashed over
- * (id, time, amount) little-endian bytes; then FNV-1a over the block hashes. */
+/* The documented fingerprint: blocks of SGS_INPUT_HASH_BLOCK_ROWS rows; in each, one
+ * FNV-1a lane per column over its little-endian bytes; the block hash over the three lane
+ * hashes; the total over the block hashes. */
 static uint64_t reference_hash(const int64_t *ids, const int64_t *times, const double *a, size_t n)
 {
     const uint64_t basis = 14695981039346656037u;
     uint64_t total = basis;
     for (size_t lo = 0; lo < n; lo += SGS_INPUT_HASH_BLOCK_ROWS) {
         size_t hi = lo + SGS_INPUT_HASH_BLOCK_ROWS < n ? lo + SGS_INPUT_HASH_BLOCK_ROWS : n;
-        uint64_t h = basis;
+        uint64_t lane[3] = {basis, basis, basis};
         for (size_t i = lo; i < hi; i++) {
-            unsigned char row[24];
+            unsigned char b[8];
             uint64_t bits;
             memcpy(&bits, &a[i], 8);
-            le64(row, (uint64_t)ids[i]);
-            le64(row + 8, (uint64_t)times[i]);
-            le64(row + 16, bits);
-            h = fnv_bytes(h, row, 24);
+            le64(b, (uint64_t)ids[i]);
+            lane[0] = fnv_bytes(lane[0], b, 8);
+            le64(b, (uint64_t)times[i]);
+            lane[1] = fnv_bytes(lane[1], b, 8);
+            le64(b, bits);
+            lane[2] = fnv_bytes(lane[2], b, 8);
         }
-        unsigned char hb[8];
-        le64(hb, h);
-        total = fnv_bytes(total, hb, 8);
+        uint64_t block = basis;
+        for (int k = 0; k < 3; k++) {
+            unsigned char hb[8];
+            le64(hb, lane[k]);
+            block = fnv_bytes(block, hb, 8);
+        }
+        unsigned char bb[8];
+        le64(bb, block);
+        total = fnv_bytes(total, bb, 8);
     }
     return total;
 }
@@ -918,6 +943,125 @@ static void test_identity_and_listing(void **state)
     assert_int_equal(sgs_h5_list_objects(missing, &objs, &n, &err), SGS_ENOINPUT);
 }
 
+/* ---- Progress and the zeroed-options default ------------------------------------------ */
+
+typedef struct progress_log {
+    size_t calls, last_done, last_total;
+    int monotonic;
+    char what[32];
+} progress_log_t;
+
+static void on_progress(void *ctx, const char *what, size_t done, size_t total)
+{
+    progress_log_t *p = ctx;
+    if (done < p->last_done)
+        p->monotonic = 0;
+    p->calls++;
+    p->last_done = done;
+    p->last_total = total;
+    snprintf(p->what, sizeof p->what, "%s", what);
+}
+
+static void test_progress_and_zeroed_options(void **state)
+{
+    fixture_t *f = *state;
+    write_tx10(f->path, 0, 0, 0, amounts10);
+    sgs_read_options_t opt;
+    memset(&opt, 0, sizeof opt); /* now_s = 0: the clock; chunk 0: default; threads 0: 1 */
+    progress_log_t log = {0, 0, 0, 1, ""};
+    opt.chunk_rows = 4;
+    opt.progress = on_progress;
+    opt.progress_ctx = &log;
+    sgs_transactions_t t;
+    sgs_read_stats_t st;
+    sgs_error_t err = {0};
+    int rc = sgs_h5_read_transactions(f->path, &opt, &t, &st, &err);
+    if (rc)
+        fail_msg("%s", err.message);
+    sgs_transactions_free(&t);
+    assert_int_equal(log.calls, 3); /* 4 + 4 + 2 rows */
+    assert_int_equal(log.last_done, 10);
+    assert_int_equal(log.last_total, 10);
+    assert_true(log.monotonic);
+    assert_string_equal(log.what, "transactions");
+}
+
+static void test_customers_signup_before_1970(void **state)
+{
+    fixture_t *f = *state;
+    int64_t ids[3] = {1, 2, 3}, signup[3] = {T0, 0, -1};
+    hid_t file = create_file(f->path);
+    write_col(file, "/customers/customer_id", SGS_H5_I64, ids, 3);
+    write_col(file, "/customers/signup_time", SGS_H5_I64, signup, 3);
+    H5Fclose(file);
+    sgs_customers_t c;
+    int present;
+    sgs_error_t err = {0};
+    assert_int_equal(sgs_h5_read_customers(f->path, &c, &present, &err), SGS_EDATA);
+    assert_contains(err.message,
+                    "/customers/signup_time: row 2: signup_time -1 is before 1970-01-01");
+}
+
+/* ---- Allocation failures ---------------------------------------------------------------- */
+
+/* Make the n-th allocation fail for n = 0, 1, ... until a read succeeds: every failure is
+ * SGS_ENOMEM with an empty table (ASan checks that nothing leaks), and the read that
+ * succeeds gives the full, right table. */
+static void test_allocation_failure_sweep(void **state)
+{
+    fixture_t *f = *state;
+    write_tx10(f->path, 0, 1, 1, amounts10);
+    int succeeded = 0;
+    for (long n = 0; n < 50 && !succeeded; n++) {
+        sgs_read_options_t opt = options(3);
+        opt.has_as_of = 1;
+        opt.as_of_end_s = T0 + 3 * 86400; /* keeps 6 rows: the tail is given back */
+        sgs_transactions_t t;
+        sgs_read_stats_t st;
+        sgs_error_t err = {0};
+        sgs_test_fail_alloc_after(n);
+        int rc = sgs_h5_read_transactions(f->path, &opt, &t, &st, &err);
+        sgs_test_fail_alloc_after(-1);
+        if (rc == SGS_OK) {
+            succeeded = 1;
+            assert_int_equal(t.n_rows, 6);
+            assert_int_equal(t.customer_id[5], ids10[6]);
+            assert_int_equal(t.category[5], categories10[6]);
+        } else {
+            assert_int_equal(rc, SGS_ENOMEM);
+            assert_contains(err.message, "out of memory");
+            assert_null(t.customer_id);
+        }
+        sgs_transactions_free(&t);
+    }
+    assert_true(succeeded);
+    /* customers in no order need the (id, row) index */
+    int64_t ids[4] = {4, 3, 2, 1}, refs[4] = {-1, 4, 4, 3};
+    hid_t file = create_file(f->path);
+    write_col(file, "/customers/customer_id", SGS_H5_I64, ids, 4);
+    write_col(file, "/customers/referrer_id", SGS_H5_I64, refs, 4);
+    H5Fclose(file);
+    succeeded = 0;
+    for (long n = 0; n < 50 && !succeeded; n++) {
+        sgs_customers_t c;
+        int present;
+        sgs_error_t err = {0};
+        sgs_test_fail_alloc_after(n);
+        int rc = sgs_h5_read_customers(f->path, &c, &present, &err);
+        sgs_test_fail_alloc_after(-1);
+        if (rc == SGS_OK) {
+            succeeded = 1;
+            assert_int_equal(c.n_rows, 4);
+            assert_int_equal(c.referrer_id[3], 3);
+        } else {
+            assert_int_equal(rc, SGS_ENOMEM);
+            assert_int_equal(present, 0);
+        }
+        sgs_customers_free(&c);
+    }
+    assert_true(succeeded);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -943,6 +1087,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hash_across_blocks_chunks_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_collect_mode_reports_every_problem, setup, teardown),
         cmocka_unit_test_setup_teardown(test_identity_and_listing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_progress_and_zeroed_options, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_customers_signup_before_1970, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_allocation_failure_sweep, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
