@@ -129,7 +129,8 @@ int sgs_opportunity_config_check(const sgs_opportunity_config_t *cfg, sgs_error_
 
 /* What the triggers read. All pointers borrowed. */
 typedef struct sgs_opportunity_input {
-    const sgs_stage_input_t *customers;   /* histories, model columns, segment, channels */
+    const sgs_stage_input_t *customers;   /* histories, model columns, segment, channels:
+                                             the view sgs_stages_compute validated */
     int32_t as_of_day;                    /* UTC day of the list */
     const uint8_t *stage;                 /* [n] sgs_stages_compute at as_of_day */
     const double *cycle_days;             /* [n] idem */
