@@ -301,6 +301,25 @@ static void test_threads_identical(void **state)
             assert_int_equal(depth[0][i], depth[0][ri[0][i]] + 1);
     }
     assert_int_equal(sum_direct, kept);
+    /* brute force: every customer walks up its kept referral chain and adds d^g * clv to
+     * the ancestor g generations up, and 1 to its descendant count */
+    double *nv_ref = calloc(n, sizeof *nv_ref);
+    int64_t *desc_ref = calloc(n, sizeof *desc_ref);
+    for (size_t i = 0; i < n; i++) {
+        nv_ref[i] += clv[i];
+        double w = 1.0;
+        for (int64_t j = ri[0][i]; j >= 0; j = ri[0][j]) {
+            w *= 0.5;
+            nv_ref[j] += w * clv[i];
+            desc_ref[j]++;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        sgs_assert_close(nv[0][i], nv_ref[i], 1e-9, 1e-12);
+        assert_int_equal(direct[0][i] + indirect[0][i], desc_ref[i]);
+    }
+    free(nv_ref);
+    free(desc_ref);
     assert_true(rep[0].n_cycles >= 39);
     assert_true(rep[0].n_unknown_referrers > 0);
     assert_int_equal(kept + rep[0].n_in_cycles + rep[0].n_unknown_referrers,
