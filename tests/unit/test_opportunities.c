@@ -613,6 +613,18 @@ static void test_errors(void **state)
                                             &n_rows, NULL, &err),
                      SGS_EINVAL);
     sgs_opportunity_stats_free(&f->st);
+    /* an empty base gives an empty list */
+    sgs_stage_input_t empty_cu = {0};
+    sgs_opportunity_input_t empty = {0};
+    empty.customers = &empty_cu;
+    sgs_opportunity_stats_t empty_st;
+    assert_int_equal(sgs_opportunities_detect(&empty, &f->cfg, NULL, f->mask, &empty_st, &err), 0);
+    assert_int_equal(empty_st.n_candidates, 0);
+    assert_int_equal(sgs_opportunities_rank(&empty, &f->cfg, &empty_st, NULL, NULL, &rows, 0,
+                                            &n_rows, NULL, &err),
+                     0);
+    assert_int_equal(n_rows, 0);
+    sgs_opportunity_stats_free(&empty_st);
     for (long k = 0; k < 12; k++) {
         sgs_test_fail_alloc_after(k);
         int rc1 = sgs_opportunities_detect(&f->in, &f->cfg, NULL, f->mask, &f->st, &err);
