@@ -17,6 +17,7 @@ typedef struct command {
 
 static const command_t commands[] = {
     {"config", sgs_cmd_config, "print the configuration keys and defaults, or a file's effect"},
+    {"import", sgs_cmd_import, "convert delimited text (CSV, whitespace) to the input schema"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
