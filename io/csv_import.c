@@ -643,14 +643,18 @@ static int not_found(const header_view_t *h, const char *option, const char *fac
     char first[128];
     size_t fl = strcspn(factor, "|");
     snprintf(first, sizeof first, "%.*s", (int)(fl < 100 ? fl : 100), factor);
-    if (!h->names) {
-        if (spec_has_names(factor))
+    if (!spec_has_names(factor) || !h->names) {
+        const char *hint = "";
+        if (h->n_fields == 1 && h->names && strcspn(h->names[0], " \t;|") < h->length[0])
+            hint = " (is the file whitespace-separated or ';'-delimited? see --format and "
+                   "--delimiter)";
+        if (!h->names && spec_has_names(factor))
             return sgs_error_set(err, SGS_EDATA,
                                  "%s \"%s\": the file %s has no header line to find names in; "
                                  "give 1-based column positions (1..%zu), or --header",
                                  option, factor, file, h->n_fields);
-        return sgs_error_set(err, SGS_EDATA, "%s %s: %s has only %zu columns", option, factor, file,
-                             h->n_fields);
+        return sgs_error_set(err, SGS_EDATA, "%s %s: %s has only %zu column%s%s", option, factor,
+                             file, h->n_fields, h->n_fields == 1 ? "" : "s", hint);
     }
     /* list the columns, and the closest name to the first alternative */
     char list[400];
