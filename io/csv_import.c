@@ -761,12 +761,18 @@ static void describe_ref(char *buf, size_t size, const char *name, const column_
 }
 
 /* ---- The set of distinct customer ids ------------------------------------------------
- * Open addressing with linear probing, power-of-two capacity, at most half full. */
+ * Open addressing with linear probing, power-of-two capacity, at most half full. Empty
+ * slots hold EMPTY_KEY (INT64_MIN); the id INT64_MIN itself is remembered by a flag, so
+ * that a lookup touches one array. Ids are added a batch at a time with the slot of a
+ * later id prefetched, which hides most cache misses when ids come in random order. */
+
+#define EMPTY_KEY INT64_MIN
+#define PREFETCH_AHEAD 8
 
 typedef struct id_set {
     int64_t *keys;
-    uint8_t *used;
     size_t cap, n;
+    int has_min; /* INT64_MIN was added (counted in n) */
 } id_set_t;
 
 static uint64_t mix64(uint64_t x)
@@ -783,49 +789,73 @@ static int id_set_init(id_set_t *s, size_t cap)
 {
     s->cap = cap;
     s->n = 0;
+    s->has_min = 0;
     s->keys = sgs_alloc_array(cap, sizeof *s->keys);
-    s->used = sgs_calloc_array(cap, 1);
-    return s->keys && s->used ? SGS_OK : SGS_ENOMEM;
+    if (!s->keys)
+        return SGS_ENOMEM;
+    for (size_t k = 0; k < cap; k++)
+        s->keys[k] = EMPTY_KEY;
+    return SGS_OK;
 }
 
 static void id_set_free(id_set_t *s)
 {
     sgs_free(s->keys);
-    sgs_free(s->used);
     s->keys = NULL;
-    s->used = NULL;
 }
 
-static int id_set_add(id_set_t *s, int64_t key);
+/* Insert into a table known to have room; returns 1 when the key is new. */
+static int id_set_put(id_set_t *s, int64_t key)
+{
+    if (key == EMPTY_KEY) {
+        int added = !s->has_min;
+        s->has_min = 1;
+        s->n += (size_t)added;
+        return added;
+    }
+    size_t mask = s->cap - 1;
+    size_t k = (size_t)mix64((uint64_t)key) & mask;
+    while (s->keys[k] != EMPTY_KEY) {
+        if (s->keys[k] == key)
+            return 0;
+        k = (k + 1) & mask;
+    }
+    s->keys[k] = key;
+    s->n++;
+    return 1;
+}
 
+/* Double the capacity, rehashing every key. */
 static int id_set_grow(id_set_t *s)
 {
-    id_set_t bigger = {NULL, NULL, 0, 0};
-    if (s->cap > SIZE_MAX / 4 || id_set_init(&bigger, 2 * s->cap) != SGS_OK) {
+    id_set_t bigger = {NULL, 0, 0, 0};
+    if (s->cap > SIZE_MAX / 32 || id_set_init(&bigger, 2 * s->cap) != SGS_OK) {
         id_set_free(&bigger);
         return SGS_ENOMEM;
     }
     for (size_t k = 0; k < s->cap; k++)
-        if (s->used[k])
-            (void)id_set_add(&bigger, s->keys[k]); /* cannot grow: half full at most */
+        if (s->keys[k] != EMPTY_KEY)
+            (void)id_set_put(&bigger, s->keys[k]);
+    bigger.has_min = s->has_min;
+    bigger.n += (size_t)s->has_min;
     id_set_free(s);
     *s = bigger;
     return SGS_OK;
 }
 
-static int id_set_add(id_set_t *s, int64_t key)
+/* Add n ids (consecutive repeats are cheap). */
+static int id_set_add_many(id_set_t *s, const int64_t *ids, size_t n)
 {
-    size_t mask = s->cap - 1;
-    size_t k = (size_t)mix64((uint64_t)key) & mask;
-    while (s->used[k]) {
-        if (s->keys[k] == key)
-            return SGS_OK;
-        k = (k + 1) & mask;
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && ids[i] == ids[i - 1])
+            continue;
+        if (i + PREFETCH_AHEAD < n)
+            __builtin_prefetch(
+                &s->keys[(size_t)mix64((uint64_t)ids[i + PREFETCH_AHEAD]) & (s->cap - 1)]);
+        if (id_set_put(s, ids[i]) && 2 * s->n > s->cap && id_set_grow(s) != SGS_OK)
+            return SGS_ENOMEM;
     }
-    s->used[k] = 1;
-    s->keys[k] = key;
-    s->n++;
-    return 2 * s->n > s->cap ? id_set_grow(s) : SGS_OK;
+    return SGS_OK;
 }
 
 /* ---- The import -------------------------------------------------------------------- */
@@ -872,8 +902,6 @@ typedef struct import_state {
     hid_t h5;
     sgs_h5_appender_t *a_customer, *a_time, *a_amount, *a_channel, *a_category;
     id_set_t customers;
-    int64_t last_customer;
-    int have_last_customer;
 } import_state_t;
 
 /* A bad row: stop with SGS_EDATA, or count it and keep the first messages. */
@@ -921,6 +949,9 @@ static int flush_batch(import_state_t *s, sgs_error_t *err)
 {
     if (s->n_batch == 0)
         return SGS_OK;
+    if (id_set_add_many(&s->customers, s->b_customer, s->n_batch) != SGS_OK)
+        return sgs_error_set(err, SGS_ENOMEM, "out of memory counting %zu customers",
+                             s->customers.n);
     int rc = sgs_h5_appender_append(s->a_customer, s->b_customer, s->n_batch, err);
     if (!rc)
         rc = sgs_h5_appender_append(s->a_time, s->b_time, s->n_batch, err);
@@ -1033,13 +1064,6 @@ static int import_record(import_state_t *s, const sgs_csv_record_t *rec, sgs_err
     st->n_imported++;
     st->n_refunds += amount < 0;
     st->n_zero_amount += amount == 0;
-    if (!s->have_last_customer || customer != s->last_customer) {
-        if (id_set_add(&s->customers, customer) != SGS_OK)
-            return sgs_error_set(err, SGS_ENOMEM, "out of memory counting %zu customers",
-                                 s->customers.n);
-        s->last_customer = customer;
-        s->have_last_customer = 1;
-    }
     return s->n_batch == s->batch_rows ? flush_batch(s, err) : SGS_OK;
 }
 
@@ -1280,7 +1304,6 @@ int sgs_csv_import(const char *in_path, const char *out_path, const sgs_import_o
                           (unsigned long long)(skipped - stats->n_skipped[SGS_IMPORT_NO_CUSTOMER]));
         goto cleanup;
     }
-    stats->n_customers = s.customers.n;
     rc = finish_columns(&s, in_path, err);
     if (rc)
         goto cleanup;
@@ -1295,8 +1318,9 @@ int sgs_csv_import(const char *in_path, const char *out_path, const sgs_import_o
 cleanup:
     if (reader && !stats->bytes_read)
         stats->bytes_read = sgs_csv_bytes_read(reader);
-    if (!stats->n_customers)
-        stats->n_customers = s.customers.n;
+    if (s.n_batch && s.customers.keys) /* rows queued when a later row failed */
+        (void)id_set_add_many(&s.customers, s.b_customer, s.n_batch);
+    stats->n_customers = s.customers.n;
     sgs_h5_appender_close(s.a_customer, NULL);
     sgs_h5_appender_close(s.a_time, NULL);
     sgs_h5_appender_close(s.a_amount, NULL);

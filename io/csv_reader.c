@@ -3,14 +3,16 @@
  *
  * How it works: the input is read in large blocks into one buffer. A record is parsed by
  * a small state machine with a read index i and a write index o (o <= i always), so that
- * unquoting (dropping quotes, folding "" to ") is done in place. Field boundaries are
+ * unquoting is done in place: a quoted field's text starts after its opening quote, and
+ * bytes are moved only after a doubled quote ("" folds to ") or text after a closing
+ * quote, within that field. Each field is NUL-terminated over its delimiter. Field boundaries are
  * kept as offsets from the record start, which makes the parse resumable: when i reaches
  * the end of the data, the partial record is moved to the front of the buffer, more input
  * is read behind it, and parsing continues where it stopped. The buffer grows (doubling)
  * only when one record does not fit in it.
  *
- * The hot path is a tight scan over unquoted bytes against a 256-entry class table; when
- * no quote has shifted the record (o == i) no byte is copied.
+ * The hot path scans 8 bytes at a time for the few bytes that matter (delimiter, newline;
+ * quote and newline inside quotes) and copies nothing.
  */
 #include "io/csv_reader.h"
 
@@ -42,7 +44,10 @@ struct sgs_csv_reader {
     /* tokenizer settings */
     sgs_csv_mode_t mode;
     unsigned char delimiter;
-    unsigned char cls[256];
+    unsigned char cls[256];        /* classes of bytes outside quotes */
+    unsigned char cls_quoted[256]; /* 1 for '"' and '\n', the bytes that matter in quotes */
+    uint64_t special[4];           /* bytes of class != 0 outside quotes, each repeated 8x */
+    int n_special;
     size_t max_record;
 
     /* the buffer: data in [pos, end); buf has cap + 1 bytes (room for a final NUL) */
@@ -62,6 +67,48 @@ struct sgs_csv_reader {
     int failed;
     char failed_message[SGS_ERROR_MESSAGE_MAX];
 };
+
+/* ---- Scanning ------------------------------------------------------------------------
+ * Find the next byte of interest 8 bytes at a time (SWAR): a word x has a byte equal to b
+ * exactly when y = x ^ (b * 0x01..01) has a zero byte, and (y - 0x01..01) & ~y & 0x80..80
+ * is nonzero exactly then, its lowest set bit marking the first such byte (little-endian
+ * loads; "Bit Twiddling Hacks", determine if a word has a zero byte). */
+
+#define SWAR_ONES UINT64_C(0x0101010101010101)
+#define SWAR_HIGHS UINT64_C(0x8080808080808080)
+
+static inline uint64_t swar_match(uint64_t x, uint64_t pattern)
+{
+    uint64_t y = x ^ pattern;
+    return (y - SWAR_ONES) & ~y & SWAR_HIGHS;
+}
+
+/* First index in [i, end) whose byte has a nonzero class (end if none). `patterns` are
+ * the n (1..4) bytes with a nonzero class, each repeated in all 8 bytes. */
+static size_t scan_ordinary(const char *buf, size_t i, size_t end, const unsigned char *cls,
+                            const uint64_t *patterns, int n)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (i + 8 <= end) {
+        uint64_t x;
+        memcpy(&x, buf + i, 8);
+        uint64_t m = swar_match(x, patterns[0]);
+        for (int p = 1; p < n; p++)
+            m |= swar_match(x, patterns[p]);
+        if (m)
+            return i + (size_t)(__builtin_ctzll(m) >> 3);
+        i += 8;
+    }
+#else
+    (void)patterns;
+    (void)n;
+#endif
+    while (i < end && cls[(unsigned char)buf[i]] == 0)
+        i++;
+    return i;
+}
+
+static const uint64_t quoted_patterns[2] = {SWAR_ONES * '"', SWAR_ONES * '\n'};
 
 /* ---- Opening and closing --------------------------------------------------------- */
 
@@ -117,6 +164,11 @@ static int reader_new(const sgs_csv_options_t *opt, const char *name, sgs_csv_re
     } else {
         r->cls[r->delimiter] = CLS_FIELD_END;
     }
+    for (int b = 0; b < 256; b++)
+        if (r->cls[b] != CLS_ORDINARY)
+            r->special[r->n_special++] = SWAR_ONES * (uint64_t)b;
+    r->cls_quoted['"'] = 1;
+    r->cls_quoted['\n'] = 1;
     *out = r;
     return SGS_OK;
 }
@@ -353,16 +405,12 @@ int sgs_csv_next(sgs_csv_reader_t *r, sgs_csv_record_t *rec, sgs_error_t *err)
             unsigned char c = (unsigned char)buf[i];
             if (st == ST_UNQUOTED) {
                 /* Hot loop: ordinary bytes up to a delimiter or the end of the data. */
-                const unsigned char *cls = r->cls;
                 const size_t end = r->end;
-                if (o == i) {
-                    while (i < end && cls[(unsigned char)buf[i]] == CLS_ORDINARY)
-                        i++;
-                    o = i;
-                } else {
-                    while (i < end && cls[(unsigned char)buf[i]] == CLS_ORDINARY)
-                        buf[o++] = buf[i++];
-                }
+                size_t j = scan_ordinary(buf, i, end, r->cls, r->special, r->n_special);
+                if (o != i)
+                    memmove(buf + o, buf + i, j - i);
+                o += j - i;
+                i = j;
                 if (i == end)
                     continue;
                 c = (unsigned char)buf[i];
@@ -375,16 +423,20 @@ int sgs_csv_next(sgs_csv_reader_t *r, sgs_csv_record_t *rec, sgs_error_t *err)
                     return rc;
                 r->start[nf] = field_start;
                 r->length[nf] = o - rec_start - field_start;
-                buf[o++] = '\0';
+                buf[o] = '\0'; /* o < i: over the delimiter or earlier */
                 nf++;
-                field_start = o - rec_start;
+                o = i; /* the next field starts right after the delimiter */
+                field_start = i - rec_start;
                 field_quoted = 0;
                 st = ST_FIELD_START;
                 continue;
             }
             if (st == ST_QUOTED) {
-                while (i < r->end && buf[i] != '"' && buf[i] != '\n')
-                    buf[o++] = buf[i++];
+                size_t j = scan_ordinary(buf, i, r->end, r->cls_quoted, quoted_patterns, 2);
+                if (o != i) /* only after a doubled quote */
+                    memmove(buf + o, buf + i, j - i);
+                o += j - i;
+                i = j;
                 if (i == r->end)
                     continue;
                 if (buf[i] == '\n') {
@@ -416,6 +468,8 @@ int sgs_csv_next(sgs_csv_reader_t *r, sgs_csv_record_t *rec, sgs_error_t *err)
             }
             if (c == '"') {
                 i++;
+                o = i; /* the field's text starts after the quote */
+                field_start = i - rec_start;
                 field_quoted = 1;
                 st = ST_QUOTED;
                 continue;
