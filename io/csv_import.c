@@ -12,6 +12,7 @@
 
 #include <locale.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -883,6 +884,15 @@ const char *sgs_import_reason_name(sgs_import_reason_t reason)
     return "unknown";
 }
 
+/* A batch of parsed rows on their way to the HDF5 columns. */
+typedef struct batch {
+    size_t n;
+    int64_t *customer, *time_s;
+    double *amount;
+    uint8_t *channel;  /* NULL without --channel */
+    int32_t *category; /* NULL without --category */
+} batch_t;
+
 /* Everything one import holds. */
 typedef struct import_state {
     const sgs_import_options_t *opt;
@@ -893,15 +903,23 @@ typedef struct import_state {
     uint64_t expected_from_line; /* line whose field count is the reference */
     int has_header;
     char header_names[5][64]; /* labels for messages: customer, time, amount x2... */
-    /* batch of rows not yet appended */
-    size_t batch_rows, n_batch;
-    int64_t *b_customer, *b_time;
-    double *b_amount;
-    uint8_t *b_channel;
-    int32_t *b_category;
+    /* Two batches: the parser fills batch[fill] while the writer writes the other. */
+    size_t batch_rows;
+    batch_t batch[2];
+    int fill;
+    /* owned by the writer while it runs: the HDF5 file, its columns, the customer set */
     hid_t h5;
     sgs_h5_appender_t *a_customer, *a_time, *a_amount, *a_channel, *a_category;
     id_set_t customers;
+    /* the background writer (threaded mode); fields below `lock` are shared */
+    int threaded, writer_started;
+    pthread_t writer;
+    pthread_mutex_t lock;
+    pthread_cond_t work, idle;
+    int pending; /* index of the batch handed to the writer, -1 when it is idle */
+    int stop;    /* no more batches will come */
+    int writer_rc;
+    sgs_error_t writer_err;
 } import_state_t;
 
 /* A bad row: stop with SGS_EDATA, or count it and keep the first messages. */
@@ -944,24 +962,136 @@ static void column_label(const import_state_t *s, const char *header_name, size_
         snprintf(buf, size, "column %zu", k + 1);
 }
 
-/* Append the batch to the HDF5 columns. */
-static int flush_batch(import_state_t *s, sgs_error_t *err)
+/* ---- Writing batches, optionally in a second thread --------------------------------
+ * Compression (deflate) costs more than parsing, so by default the parser hands full
+ * batches to a writer thread and goes on with the next one. Only the writer calls HDF5
+ * while it runs; the batches are appended in file order, so the output bytes are the
+ * same with and without the thread. */
+
+/* Count the batch's customers and append it to the HDF5 columns; empties the batch. */
+static int write_batch(import_state_t *s, batch_t *b, sgs_error_t *err)
 {
-    if (s->n_batch == 0)
+    if (b->n == 0)
         return SGS_OK;
-    if (id_set_add_many(&s->customers, s->b_customer, s->n_batch) != SGS_OK)
-        return sgs_error_set(err, SGS_ENOMEM, "out of memory counting %zu customers",
-                             s->customers.n);
-    int rc = sgs_h5_appender_append(s->a_customer, s->b_customer, s->n_batch, err);
+    int rc = SGS_OK;
+    if (id_set_add_many(&s->customers, b->customer, b->n) != SGS_OK)
+        rc = sgs_error_set(err, SGS_ENOMEM, "out of memory counting %zu customers", s->customers.n);
     if (!rc)
-        rc = sgs_h5_appender_append(s->a_time, s->b_time, s->n_batch, err);
+        rc = sgs_h5_appender_append(s->a_customer, b->customer, b->n, err);
     if (!rc)
-        rc = sgs_h5_appender_append(s->a_amount, s->b_amount, s->n_batch, err);
+        rc = sgs_h5_appender_append(s->a_time, b->time_s, b->n, err);
+    if (!rc)
+        rc = sgs_h5_appender_append(s->a_amount, b->amount, b->n, err);
     if (!rc && s->a_channel)
-        rc = sgs_h5_appender_append(s->a_channel, s->b_channel, s->n_batch, err);
+        rc = sgs_h5_appender_append(s->a_channel, b->channel, b->n, err);
     if (!rc && s->a_category)
-        rc = sgs_h5_appender_append(s->a_category, s->b_category, s->n_batch, err);
-    s->n_batch = 0;
+        rc = sgs_h5_appender_append(s->a_category, b->category, b->n, err);
+    b->n = 0;
+    return rc;
+}
+
+static void *writer_main(void *arg)
+{
+    import_state_t *s = arg;
+    pthread_mutex_lock(&s->lock);
+    for (;;) {
+        while (s->pending < 0 && !s->stop)
+            pthread_cond_wait(&s->work, &s->lock);
+        if (s->pending < 0)
+            break; /* stopped and idle */
+        batch_t *b = &s->batch[s->pending];
+        pthread_mutex_unlock(&s->lock);
+        sgs_error_t e = {0};
+        int rc = write_batch(s, b, &e);
+        pthread_mutex_lock(&s->lock);
+        if (rc && !s->writer_rc) {
+            s->writer_rc = rc;
+            s->writer_err = e;
+        }
+        s->pending = -1;
+        pthread_cond_signal(&s->idle);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
+}
+
+/* Start the writer thread; without it (threads off, or creation failed) batches are
+ * written in the calling thread. */
+static void writer_start(import_state_t *s)
+{
+    s->pending = -1;
+    if (!s->threaded)
+        return;
+    if (pthread_mutex_init(&s->lock, NULL) != 0) {
+        s->threaded = 0;
+        return;
+    }
+    if (pthread_cond_init(&s->work, NULL) != 0) {
+        pthread_mutex_destroy(&s->lock);
+        s->threaded = 0;
+        return;
+    }
+    if (pthread_cond_init(&s->idle, NULL) != 0) {
+        pthread_cond_destroy(&s->work);
+        pthread_mutex_destroy(&s->lock);
+        s->threaded = 0;
+        return;
+    }
+    if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
+        pthread_cond_destroy(&s->idle);
+        pthread_cond_destroy(&s->work);
+        pthread_mutex_destroy(&s->lock);
+        s->threaded = 0;
+        return;
+    }
+    s->writer_started = 1;
+}
+
+/* Hand the filled batch to the writer (waiting until it has finished the previous one)
+ * and continue in the other batch; or write it here when there is no writer. */
+static int hand_off(import_state_t *s, sgs_error_t *err)
+{
+    batch_t *b = &s->batch[s->fill];
+    if (b->n == 0)
+        return SGS_OK;
+    if (!s->writer_started)
+        return write_batch(s, b, err);
+    pthread_mutex_lock(&s->lock);
+    while (s->pending >= 0)
+        pthread_cond_wait(&s->idle, &s->lock);
+    int rc = s->writer_rc;
+    if (rc) {
+        if (err)
+            *err = s->writer_err;
+    } else {
+        s->pending = s->fill;
+        pthread_cond_signal(&s->work);
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (!rc)
+        s->fill ^= 1; /* the writer emptied the other batch before going idle */
+    return rc;
+}
+
+/* Wait for the writer to finish what it has, stop it and join it; returns its error. */
+static int writer_finish(import_state_t *s, sgs_error_t *err)
+{
+    if (!s->writer_started)
+        return SGS_OK;
+    pthread_mutex_lock(&s->lock);
+    while (s->pending >= 0)
+        pthread_cond_wait(&s->idle, &s->lock);
+    s->stop = 1;
+    pthread_cond_signal(&s->work);
+    int rc = s->writer_rc;
+    if (rc && err)
+        *err = s->writer_err;
+    pthread_mutex_unlock(&s->lock);
+    pthread_join(s->writer, NULL);
+    pthread_cond_destroy(&s->idle);
+    pthread_cond_destroy(&s->work);
+    pthread_mutex_destroy(&s->lock);
+    s->writer_started = 0;
     return rc;
 }
 
@@ -1049,14 +1179,15 @@ static int import_record(import_state_t *s, const sgs_csv_record_t *rec, sgs_err
     }
 
     /* queue the row */
-    size_t r = s->n_batch++;
-    s->b_customer[r] = customer;
-    s->b_time[r] = time_s;
-    s->b_amount[r] = amount;
-    if (s->b_channel)
-        s->b_channel[r] = channel;
-    if (s->b_category)
-        s->b_category[r] = category;
+    batch_t *b = &s->batch[s->fill];
+    size_t r = b->n++;
+    b->customer[r] = customer;
+    b->time_s[r] = time_s;
+    b->amount[r] = amount;
+    if (b->channel)
+        b->channel[r] = channel;
+    if (b->category)
+        b->category[r] = category;
     if (st->n_imported == 0 || time_s < st->min_time_s)
         st->min_time_s = time_s;
     if (st->n_imported == 0 || time_s > st->max_time_s)
@@ -1064,7 +1195,7 @@ static int import_record(import_state_t *s, const sgs_csv_record_t *rec, sgs_err
     st->n_imported++;
     st->n_refunds += amount < 0;
     st->n_zero_amount += amount == 0;
-    return s->n_batch == s->batch_rows ? flush_batch(s, err) : SGS_OK;
+    return b->n == s->batch_rows ? hand_off(s, err) : SGS_OK;
 }
 
 /* Base name of a path, for the "source" attribute. */
@@ -1103,10 +1234,11 @@ static int create_columns(import_state_t *s, const char *temp_path, sgs_error_t 
     return rc;
 }
 
-/* Close the columns (flushing), write the attributes that explain the file. */
+/* Close the columns (flushing; the writer has stopped), write the attributes that
+ * explain the file. */
 static int finish_columns(import_state_t *s, const char *in_path, sgs_error_t *err)
 {
-    int rc = flush_batch(s, err);
+    int rc = SGS_OK;
     int rc2 = sgs_h5_appender_close(s->a_customer, rc ? NULL : err);
     rc = rc ? rc : rc2;
     rc2 = sgs_h5_appender_close(s->a_time, rc ? NULL : err);
@@ -1249,15 +1381,20 @@ int sgs_csv_import(const char *in_path, const char *out_path, const sgs_import_o
 
     /* buffers and the output */
     s.batch_rows = opt->chunk_rows ? opt->chunk_rows : DEFAULT_CHUNK_ROWS;
-    s.b_customer = sgs_alloc_array(s.batch_rows, sizeof *s.b_customer);
-    s.b_time = sgs_alloc_array(s.batch_rows, sizeof *s.b_time);
-    s.b_amount = sgs_alloc_array(s.batch_rows, sizeof *s.b_amount);
-    if (s.channel.present)
-        s.b_channel = sgs_alloc_array(s.batch_rows, sizeof *s.b_channel);
-    if (s.category.present)
-        s.b_category = sgs_alloc_array(s.batch_rows, sizeof *s.b_category);
-    if (!s.b_customer || !s.b_time || !s.b_amount || (s.channel.present && !s.b_channel) ||
-        (s.category.present && !s.b_category) || id_set_init(&s.customers, 1024) != SGS_OK) {
+    int alloc_ok = id_set_init(&s.customers, 1024) == SGS_OK;
+    for (int q = 0; q < 2; q++) {
+        batch_t *b = &s.batch[q];
+        b->customer = sgs_alloc_array(s.batch_rows, sizeof *b->customer);
+        b->time_s = sgs_alloc_array(s.batch_rows, sizeof *b->time_s);
+        b->amount = sgs_alloc_array(s.batch_rows, sizeof *b->amount);
+        if (s.channel.present)
+            b->channel = sgs_alloc_array(s.batch_rows, sizeof *b->channel);
+        if (s.category.present)
+            b->category = sgs_alloc_array(s.batch_rows, sizeof *b->category);
+        alloc_ok = alloc_ok && b->customer && b->time_s && b->amount &&
+                   (!s.channel.present || b->channel) && (!s.category.present || b->category);
+    }
+    if (!alloc_ok) {
         rc = sgs_error_set(err, SGS_ENOMEM, "out of memory for the import buffers");
         goto cleanup;
     }
@@ -1267,6 +1404,8 @@ int sgs_csv_import(const char *in_path, const char *out_path, const sgs_import_o
     rc = create_columns(&s, atomic.temp_path, err);
     if (rc)
         goto cleanup;
+    s.threaded = opt->n_threads != 1;
+    writer_start(&s);
 
     /* the rows */
     if (!s.has_header) {
@@ -1304,7 +1443,11 @@ int sgs_csv_import(const char *in_path, const char *out_path, const sgs_import_o
                           (unsigned long long)(skipped - stats->n_skipped[SGS_IMPORT_NO_CUSTOMER]));
         goto cleanup;
     }
-    rc = finish_columns(&s, in_path, err);
+    rc = hand_off(&s, err); /* the last, partial batch */
+    if (!rc)
+        rc = writer_finish(&s, err);
+    if (!rc)
+        rc = finish_columns(&s, in_path, err);
     if (rc)
         goto cleanup;
     herr_t closed = H5Fclose(s.h5);
@@ -1318,8 +1461,10 @@ int sgs_csv_import(const char *in_path, const char *out_path, const sgs_import_o
 cleanup:
     if (reader && !stats->bytes_read)
         stats->bytes_read = sgs_csv_bytes_read(reader);
-    if (s.n_batch && s.customers.keys) /* rows queued when a later row failed */
-        (void)id_set_add_many(&s.customers, s.b_customer, s.n_batch);
+    (void)writer_finish(&s, NULL);
+    for (int q = 0; q < 2; q++) /* rows queued when a later row failed */
+        if (s.batch[q].n && s.customers.keys)
+            (void)id_set_add_many(&s.customers, s.batch[q].customer, s.batch[q].n);
     stats->n_customers = s.customers.n;
     sgs_h5_appender_close(s.a_customer, NULL);
     sgs_h5_appender_close(s.a_time, NULL);
@@ -1331,11 +1476,13 @@ cleanup:
     if (rc)
         sgs_atomic_abort(&atomic);
     sgs_csv_close(reader);
-    sgs_free(s.b_customer);
-    sgs_free(s.b_time);
-    sgs_free(s.b_amount);
-    sgs_free(s.b_channel);
-    sgs_free(s.b_category);
+    for (int q = 0; q < 2; q++) {
+        sgs_free(s.batch[q].customer);
+        sgs_free(s.batch[q].time_s);
+        sgs_free(s.batch[q].amount);
+        sgs_free(s.batch[q].channel);
+        sgs_free(s.batch[q].category);
+    }
     id_set_free(&s.customers);
     if (c_locale) {
         uselocale(old_locale);

@@ -5,9 +5,10 @@
  *
  * The conversion streams: the text is read through io/csv_reader in one buffer, rows are
  * parsed and appended to chunked HDF5 columns (io/h5_columns appenders), so memory does
- * not grow with the number of rows; only the set of distinct customer ids (16 bytes per
- * customer, for the summary count) grows with the number of customers. The output is
- * written to a temporary sibling and renamed into place when complete
+ * not grow with the number of rows; only the set of distinct customer ids (8 to 16 bytes
+ * per customer, for the summary count) grows with the number of customers. By default a
+ * second thread compresses and writes while the calling thread parses (n_threads). The
+ * output is written to a temporary sibling and renamed into place when complete
  * (io/atomic_file.h): a failed import leaves an existing output file untouched.
  *
  * Rows:
@@ -82,6 +83,9 @@ typedef struct sgs_import_options {
     sgs_time_format_t time_format;
     int skip_bad_rows;               /* 1: count bad rows and go on; 0: stop at the first */
     int deflate_level;               /* HDF5 compression 0..9 of the output columns */
+    int n_threads;                   /* 1: parse and write in the calling thread; otherwise
+                                        (0 = default) compress and write in a second thread
+                                        while parsing. The output bytes are the same. */
     size_t chunk_rows;               /* HDF5 chunk and write batch; 0 = 65536 */
     size_t buffer_bytes;             /* reader buffer; 0 = default (tests use small ones) */
     const char *source_name;         /* recorded as /transactions attribute "source"; NULL =

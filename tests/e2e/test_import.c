@@ -467,7 +467,7 @@ static void test_channel_category_and_many_rows(void **state)
     fclose(f);
     snprintf(args, sizeof args,
              "import -i '%s' -o '%s' --delimiter tab --customer id --time day --amount spent "
-             "--channel via --category cat --compress 0",
+             "--channel via --category cat --compression 0",
              csv, out);
     assert_int_equal(sgs_test_run(args, output, sizeof output), 0);
     assert_non_null(strstr(output, "customers: 1000\n"));
@@ -502,6 +502,19 @@ static void test_channel_category_and_many_rows(void **state)
     sgs_free(channel);
     sgs_free(category);
     free_imported(&t);
+
+    /* the background writer changes nothing: same bytes with one thread, also compressed */
+    char out1[512], out2[512];
+    snprintf(out1, sizeof out1, "%s/one.h5", dir);
+    snprintf(out2, sizeof out2, "%s/two.h5", dir);
+    for (int threads = 1; threads <= 2; threads++) {
+        snprintf(args, sizeof args,
+                 "import -i '%s' -o '%s' --delimiter tab --customer id --time day --amount spent "
+                 "--channel via --category cat --threads %d -q",
+                 csv, threads == 1 ? out1 : out2, threads);
+        assert_int_equal(sgs_test_run(args, output, sizeof output), 0);
+    }
+    assert_true(sgs_test_files_equal(out1, out2));
     sgs_test_rmdir(dir);
 }
 
