@@ -11,8 +11,10 @@
 #include <cmocka.h>
 
 #include "io/csv_import.h"
+#include "io/h5_columns.h"
 #include "tests/support/test_support.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,6 +239,154 @@ static void test_reason_names(void **state)
     assert_string_equal(sgs_import_reason_name(SGS_IMPORT_N_REASONS), "unknown");
 }
 
+/* ---- the whole import, in process -------------------------------------------------- */
+
+static const char SMALL_CSV[] = "\xEF\xBB\xBF"
+                                "cust;when;qty;price\r\n"
+                                "10;2020-01-01;2;1.5\r\n"
+                                "11;2020-01-02;\"1\";-4\r\n"
+                                ";2020-01-03;1;1\r\n"
+                                "10;2020-01-04;3;0.25\r\n"
+                                "12;2020-01-05;1;7\r\n"
+                                "13;2020-01-06;1;x\r\n"
+                                "10;2020-01-07;1;1\r\n"
+                                "14;2020-01-08;5;2\r\n";
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static sgs_import_options_t small_options(void)
+{
+    sgs_import_options_t o;
+    memset(&o, 0, sizeof o);
+    o.delimiter = ';';
+    o.customer = "cust";
+    o.time = "when";
+    o.amount = "qty*price";
+    o.skip_bad_rows = 1;
+    return o;
+}
+
+/* Tiny read buffers and HDF5 chunks of 2 rows, with and without the writer thread. */
+static void test_import_in_process(void **state)
+{
+    (void)state;
+    char dir[256], csv[512], out[512];
+    sgs_test_tmpdir("import-unit", dir, sizeof dir);
+    snprintf(csv, sizeof csv, "%s/small.csv", dir);
+    snprintf(out, sizeof out, "%s/small.h5", dir);
+    write_text(csv, SMALL_CSV);
+    for (int threads = 1; threads <= 2; threads++) {
+        for (size_t buffer = 2; buffer <= 64; buffer += 7) {
+            sgs_import_options_t o = small_options();
+            o.n_threads = threads;
+            o.buffer_bytes = buffer;
+            o.chunk_rows = 2;
+            sgs_import_stats_t st;
+            sgs_error_t err = {0};
+            int rc = sgs_csv_import(csv, out, &o, &st, &err);
+            if (rc != SGS_OK)
+                fail_msg("threads %d buffer %zu: %s", threads, buffer, err.message);
+            assert_int_equal(st.n_rows_read, 8);
+            assert_int_equal(st.n_imported, 6);
+            assert_int_equal(st.n_skipped[SGS_IMPORT_NO_CUSTOMER], 1);
+            assert_int_equal(st.n_skipped[SGS_IMPORT_BAD_AMOUNT], 1);
+            assert_int_equal(st.n_customers, 4);
+            assert_int_equal(st.n_refunds, 1);
+            assert_int_equal(st.header_line, 1);
+            assert_int_equal(st.min_time_s, 1577836800); /* 2020-01-01 */
+            assert_int_equal(st.max_time_s, 1577836800 + 7 * 86400);
+            assert_int_equal(st.n_examples, 1);
+            assert_non_null(strstr(st.examples[0], "small.csv:7: amount factor \"x\""));
+
+            hid_t f = H5Fopen(out, H5F_ACC_RDONLY, H5P_DEFAULT);
+            assert_true(f >= 0);
+            double *amount = NULL;
+            int64_t *customer = NULL;
+            size_t n = 0, m = 0;
+            assert_int_equal(sgs_h5_read_column(f, "/transactions/amount", SGS_H5_F64,
+                                                (void **)&amount, &n, &err),
+                             SGS_OK);
+            assert_int_equal(sgs_h5_read_column(f, "/transactions/customer_id", SGS_H5_I64,
+                                                (void **)&customer, &m, &err),
+                             SGS_OK);
+            char source[64];
+            assert_int_equal(
+                sgs_h5_attr_read_string(f, "/transactions", "source", source, sizeof source, &err),
+                SGS_OK);
+            assert_string_equal(source, "small.csv");
+            H5Fclose(f);
+            const double want_amount[6] = {3.0, -4.0, 0.75, 7.0, 1.0, 10.0};
+            const int64_t want_customer[6] = {10, 11, 10, 12, 10, 14};
+            assert_int_equal(n, 6);
+            assert_int_equal(m, 6);
+            for (size_t k = 0; k < 6; k++) {
+                sgs_assert_close(amount[k], want_amount[k], 0, 0);
+                assert_int_equal(customer[k], want_customer[k]);
+            }
+            sgs_free(amount);
+            sgs_free(customer);
+        }
+    }
+    sgs_test_rmdir(dir);
+}
+
+static int temporaries_in(const char *dir)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int found = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        found += strstr(e->d_name, ".tmp-") != NULL;
+    closedir(d);
+    return found;
+}
+
+/* Make the N-th allocation fail, for every N until the import succeeds: each failure is
+ * SGS_ENOMEM, leaves the previous output byte-identical and no temporary behind (and,
+ * under AddressSanitizer, leaks nothing). */
+static void test_import_allocation_failures(void **state)
+{
+    (void)state;
+    char dir[256], csv[512], out[512], saved[512];
+    sgs_test_tmpdir("import-oom", dir, sizeof dir);
+    snprintf(csv, sizeof csv, "%s/small.csv", dir);
+    snprintf(out, sizeof out, "%s/small.h5", dir);
+    snprintf(saved, sizeof saved, "%s/saved.csv", dir);
+    write_text(csv, SMALL_CSV);
+    write_text(out, "previous results");
+    write_text(saved, "previous results");
+    sgs_import_options_t o = small_options();
+    o.n_threads = 1; /* the failure counter is not thread-safe */
+    o.buffer_bytes = 16;
+    o.chunk_rows = 2;
+    int succeeded = 0;
+    for (long n = 0; n < 200 && !succeeded; n++) {
+        sgs_error_t err = {0};
+        sgs_test_fail_alloc_after(n);
+        int rc = sgs_csv_import(csv, out, &o, NULL, &err);
+        sgs_test_fail_alloc_after(-1);
+        if (rc == SGS_OK) {
+            succeeded = 1;
+            assert_true(n > 5);
+            break;
+        }
+        if (rc != SGS_ENOMEM)
+            fail_msg("allocation %ld: expected SGS_ENOMEM, got %d: %s", n, rc, err.message);
+        assert_true(sgs_test_files_equal(out, saved));
+        assert_int_equal(temporaries_in(dir), 0);
+    }
+    assert_true(succeeded);
+    assert_int_equal(temporaries_in(dir), 0);
+    sgs_test_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -246,6 +396,8 @@ int main(void)
         cmocka_unit_test(test_iso_times),
         cmocka_unit_test(test_other_time_formats),
         cmocka_unit_test(test_reason_names),
+        cmocka_unit_test(test_import_in_process),
+        cmocka_unit_test(test_import_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
