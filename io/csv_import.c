@@ -335,15 +335,22 @@ static int read_clock(cursor_t *c, int allow_ampm, int64_t *seconds, const char 
     return SGS_OK;
 }
 
-/* Optional UTC offset at the end: Z, +hh, +hhmm, +hh:mm (or -). *offset_s is the local
- * time minus UTC. */
+/* Optional UTC offset at the end, after optional blanks: Z, UTC, GMT, +hh, +hhmm, +hh:mm
+ * (or -). *offset_s is the local time minus UTC. */
 static int read_offset(cursor_t *c, int64_t *offset_s, const char **reason)
 {
     *offset_s = 0;
+    while (c->k < c->n && c->s[c->k] == ' ')
+        c->k++;
     if (c->k == c->n)
         return SGS_OK;
-    if (c->s[c->k] == 'Z' || c->s[c->k] == 'z') {
+    if (c->n - c->k == 1 && (c->s[c->k] == 'Z' || c->s[c->k] == 'z')) {
         c->k++;
+        return SGS_OK;
+    }
+    if (c->n - c->k == 3 &&
+        (equal_nocase(c->s + c->k, 3, "UTC", 3) || equal_nocase(c->s + c->k, 3, "GMT", 3))) {
+        c->k += 3;
         return SGS_OK;
     }
     if (c->s[c->k] != '+' && c->s[c->k] != '-') {

@@ -41,9 +41,10 @@ typedef enum sgs_time_format {
     SGS_TIME_AUTO = 0,     /* ISO 8601 (below) or YYYYMMDD (8 digits); slashed dates are an
                               error asking for mdy or dmy, because 12/9/2011 is ambiguous */
     SGS_TIME_ISO = 1,      /* YYYY-MM-DD, optionally followed by 'T' or ' ' and HH:MM, HH:MM:SS
-                              or HH:MM:SS.fff (fraction dropped), optionally followed by Z,
-                              +hh, +hhmm or +hh:mm (or -); with an offset the time is converted
-                              to UTC, without one it is taken as UTC */
+                              or HH:MM:SS.fff (fraction dropped), optionally followed (after
+                              optional blanks) by Z, UTC, GMT, +hh, +hhmm or +hh:mm (or -);
+                              with an offset the time is converted to UTC, without one it is
+                              taken as UTC */
     SGS_TIME_YYYYMMDD = 2, /* exactly 8 digits, e.g. 19970101 (midnight UTC) */
     SGS_TIME_MDY = 3,      /* month/day/year [H:MM[:SS] [AM|PM]]: 12/9/2011 12:50 is
                               9 December 2011; '/', '.' or '-' between the parts; the

@@ -179,6 +179,9 @@ static void test_iso_times(void **state)
     assert_int_equal(time_ok("2011-12-09T14:50:00+02:00", A), 1323435000);
     assert_int_equal(time_ok("2011-12-09T14:50:00+0200", A), 1323435000);
     assert_int_equal(time_ok("2011-12-09T07:50-05", A), 1323435000);
+    assert_int_equal(time_ok("2011-12-09 13:50:00 +01:00", A), 1323435000);
+    assert_int_equal(time_ok("2011-12-09 12:50:00 UTC", A), 1323435000);
+    assert_int_equal(time_ok("2011-12-09 12:50 gmt", A), 1323435000);
     assert_int_equal(time_ok("2011-12-09 0:50", A), 1323391800);
     assert_int_equal(time_ok("2000-03-01", A), 951868800);
     assert_int_equal(time_ok("2012-02-29", A), 1330473600);
@@ -195,6 +198,8 @@ static void test_iso_times(void **state)
     time_bad("2011-12-09 12:5", A, "H:MM");
     time_bad("2011-12-09x", A, "unexpected text");
     time_bad("2011-12-09T12:50+5", A, "offset");
+    time_bad("2011-12-09T12:50 CET", A, "unexpected text");
+    time_bad("2011-12-09T12:50ZZ", A, "unexpected text");
     time_bad("", A, "empty");
     time_bad("yesterday", A, "not a date");
 }
