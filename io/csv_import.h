@@ -5,7 +5,7 @@
  *
  * The conversion streams: the text is read through io/csv_reader in one buffer, rows are
  * parsed and appended to chunked HDF5 columns (io/h5_columns appenders), so memory does
- * not grow with the number of rows; only the set of distinct customer ids (8 to 16 bytes
+ * not grow with the number of rows; only the set of distinct customer ids (16 to 32 bytes
  * per customer, for the summary count) grows with the number of customers. By default a
  * second thread compresses and writes while the calling thread parses (n_threads). The
  * output is written to a temporary sibling and renamed into place when complete
