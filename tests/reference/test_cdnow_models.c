@@ -38,6 +38,7 @@
 
 #include "engine/dates.h"
 #include "kernels/bgnbd.h"
+#include "kernels/gammagamma.h"
 #include "kernels/histories.h"
 #include "tests/support/test_support.h"
 
@@ -169,6 +170,33 @@ static void test_bgnbd_published_estimates(void **state)
     assert_true(sgs_bgnbd_p_alive(fit.params, 0.0, 0.0, 38.86) == 1.0);
 }
 
+static void test_gammagamma_published_estimates(void **state)
+{
+    (void)state;
+    sgs_fit_t fit;
+    sgs_gg_summary_t sum;
+    sgs_exec_t ex = {2};
+    sgs_error_t err = {0};
+    int rc = sgs_gg_fit(data.x, data.spend, data.n, NULL, &fit, &sum, &ex, &err);
+    if (rc)
+        fail_msg("%s", err.message);
+    assert_int_equal(sum.n_used, 946);
+    assert_int_equal(sum.n_no_repeat, N_SAMPLE - 946);
+    assert_int_equal(sum.n_nonpositive, 0);
+    sgs_assert_close(fit.params[0], 6.25, 0.005, 0);
+    sgs_assert_close(fit.params[1], 3.74, 0.005, 0);
+    sgs_assert_close(fit.params[2], 15.44, 0.005, 0);
+    sgs_assert_close(sum.correlation, 0.11, 0.005, 0);
+    assert_false(sum.correlation_warning);
+    assert_true(fit.hessian_ok);
+    /* note 025 spreadsheet: E[M | x, m] of the first ten customers of the sample */
+    const double expected[10] = {24.65, 18.91, 35.17, 35.17, 35.17,
+                                 71.46, 18.91, 35.17, 27.28, 35.17};
+    for (int i = 0; i < 10; i++)
+        sgs_assert_close(sgs_gg_expected_spend(fit.params, data.x[i], data.spend[i]), expected[i],
+                         0.005, 0);
+}
+
 int main(void)
 {
     char path[1024];
@@ -186,6 +214,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sample_summary),
         cmocka_unit_test(test_bgnbd_published_estimates),
+        cmocka_unit_test(test_gammagamma_published_estimates),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     sgs_histories_free(&data.h);
