@@ -80,15 +80,24 @@ double sgs_bgnbd_p_alive(const double *params, double x, double t_x, double T)
     return sgs__bg_p_alive(0, params, x, t_x, T);
 }
 
-double sgs__bg_expected(int m, const double *p, double t, double x, double t_x, double T)
+double sgs__bg_expected_if_alive(int m, const double *p, double t, double x, double T)
 {
     double r = p[0], al = p[1], a = p[2], b = p[3];
     if (t == 0.0)
         return 0.0;
     double z = t / (al + T + t);
     double c = a + b + x - 1.0 + m;
-    double q = sgs_hyp2f1_euler_q(a + b - 1.0 + m - r, a - 1.0, c, z);
-    return c * q * sgs__bg_p_alive(m, p, x, t_x, T);
+    return c * sgs_hyp2f1_euler_q(a + b - 1.0 + m - r, a - 1.0, c, z);
+}
+
+double sgs__bg_expected(int m, const double *p, double t, double x, double t_x, double T)
+{
+    return sgs__bg_expected_if_alive(m, p, t, x, T) * sgs__bg_p_alive(m, p, x, t_x, T);
+}
+
+double sgs_bgnbd_expected_if_alive(const double *params, double t, double x, double T)
+{
+    return sgs__bg_expected_if_alive(0, params, t, x, T);
 }
 
 double sgs_bgnbd_expected(const double *params, double t, double x, double t_x, double T)
@@ -101,11 +110,16 @@ double sgs_bgnbd_expected_new(const double *params, double t)
     return sgs__bg_expected(0, params, t, 0.0, 0.0, 0.0);
 }
 
+double sgs_bgnbd_prob_no_purchase_if_alive(const double *p, double t, double x, double T)
+{
+    /* ((α+T)/(α+T+t))^(r+x) */
+    return exp(-(p[0] + x) * log1p(t / (p[1] + T)));
+}
+
 double sgs__bg_prob_no_purchase(int m, const double *p, double t, double x, double t_x, double T)
 {
-    double r = p[0], al = p[1];
-    /* 1 - ((α+T)/(α+T+t))^(r+x) = -expm1(-(r+x) ln(1 + t/(α+T))) */
-    double buy_if_alive = -expm1(-(r + x) * log1p(t / (al + T)));
+    /* 1 - P(alive) (1 - ((α+T)/(α+T+t))^(r+x)), the bracket by expm1 */
+    double buy_if_alive = -expm1(-(p[0] + x) * log1p(t / (p[1] + T)));
     return 1.0 - sgs__bg_p_alive(m, p, x, t_x, T) * buy_if_alive;
 }
 

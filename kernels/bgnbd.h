@@ -84,6 +84,12 @@ double sgs_bgnbd_expected_new(const double *params, double t);
 /* P(no purchase in (T, T+t] | x, t_x, T). */
 double sgs_bgnbd_prob_no_purchase(const double *params, double t, double x, double t_x, double T);
 
+/* The same two given that the customer is alive at T (they depend on x and T only):
+ * E[Y(t) | alive, x, T] = (a+b+x-1) Q(...) and ((α+T)/(α+T+t))^(r+x). Scoring
+ * (kernels/clv.h) computes them once per distinct (x, T). */
+double sgs_bgnbd_expected_if_alive(const double *params, double t, double x, double T);
+double sgs_bgnbd_prob_no_purchase_if_alive(const double *params, double t, double x, double T);
+
 /* ---- Shared with kernels/mbgnbd.c (not part of the public contract) --------------------
  * The BG/NBD and MBG/NBD differ by m = 1 in a handful of places (Batislam et al. 2007):
  * the MBG/NBD also lets the customer drop out right after the first purchase. */
@@ -94,6 +100,7 @@ int sgs__bg_fit(int m, const sgs_histories_t *h, const sgs_model_fit_options_t *
                 sgs_fit_t *fit, const sgs_exec_t *exec, sgs_error_t *err);
 double sgs__bg_p_alive(int m, const double *params, double x, double t_x, double T);
 double sgs__bg_expected(int m, const double *params, double t, double x, double t_x, double T);
+double sgs__bg_expected_if_alive(int m, const double *params, double t, double x, double T);
 double sgs__bg_prob_no_purchase(int m, const double *params, double t, double x, double t_x,
                                 double T);
 

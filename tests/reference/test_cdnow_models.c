@@ -40,6 +40,7 @@
 #include "kernels/bgnbd.h"
 #include "kernels/gammagamma.h"
 #include "kernels/histories.h"
+#include "kernels/mbgnbd.h"
 #include "tests/support/test_support.h"
 
 #include <math.h>
@@ -170,6 +171,22 @@ static void test_bgnbd_published_estimates(void **state)
     assert_true(sgs_bgnbd_p_alive(fit.params, 0.0, 0.0, 38.86) == 1.0);
 }
 
+static void test_mbgnbd_published_estimates(void **state)
+{
+    (void)state;
+    sgs_fit_t fit;
+    sgs_exec_t ex = {2};
+    sgs_error_t err = {0};
+    int rc = sgs_mbgnbd_fit(&data.h, NULL, &fit, &ex, &err);
+    if (rc)
+        fail_msg("%s", err.message);
+    sgs_assert_close(fit.params[0], 0.525, 0.0005, 0);
+    sgs_assert_close(fit.params[1], 6.183, 0.0005, 0);
+    sgs_assert_close(fit.params[2], 0.891, 0.0005, 0);
+    sgs_assert_close(fit.params[3], 1.614, 0.0005, 0);
+    assert_true(sgs_mbgnbd_p_alive(fit.params, 0.0, 0.0, 38.86) < 1.0);
+}
+
 static void test_gammagamma_published_estimates(void **state)
 {
     (void)state;
@@ -214,6 +231,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sample_summary),
         cmocka_unit_test(test_bgnbd_published_estimates),
+        cmocka_unit_test(test_mbgnbd_published_estimates),
         cmocka_unit_test(test_gammagamma_published_estimates),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
