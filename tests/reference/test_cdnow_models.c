@@ -41,6 +41,7 @@
 #include "kernels/gammagamma.h"
 #include "kernels/histories.h"
 #include "kernels/mbgnbd.h"
+#include "kernels/paretonbd.h"
 #include "tests/support/test_support.h"
 
 #include <math.h>
@@ -171,6 +172,24 @@ static void test_bgnbd_published_estimates(void **state)
     assert_true(sgs_bgnbd_p_alive(fit.params, 0.0, 0.0, 38.86) == 1.0);
 }
 
+static void test_paretonbd_published_estimates(void **state)
+{
+    (void)state;
+    sgs_fit_t fit;
+    sgs_exec_t ex = {2};
+    sgs_error_t err = {0};
+    int rc = sgs_paretonbd_fit(&data.h, NULL, &fit, &ex, &err);
+    if (rc)
+        fail_msg("%s", err.message);
+    assert_true(fit.converged);
+    sgs_assert_close(fit.params[0], 0.553, 0.0005, 0);
+    sgs_assert_close(fit.params[1], 10.578, 0.0005, 0);
+    sgs_assert_close(fit.params[2], 0.606, 0.0005, 0);
+    sgs_assert_close(fit.params[3], 11.669, 0.0005, 0);
+    sgs_assert_close(fit.log_likelihood, -9595.0, 0.05, 0);
+    assert_true(fit.hessian_ok);
+}
+
 static void test_mbgnbd_published_estimates(void **state)
 {
     (void)state;
@@ -231,6 +250,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sample_summary),
         cmocka_unit_test(test_bgnbd_published_estimates),
+        cmocka_unit_test(test_paretonbd_published_estimates),
         cmocka_unit_test(test_mbgnbd_published_estimates),
         cmocka_unit_test(test_gammagamma_published_estimates),
     };
