@@ -1,0 +1,362 @@
+/*
+ * kernels/gammagamma.c — Gamma-Gamma spend model. See gammagamma.h.
+ *
+ * Summed over customers, the log-likelihood separates into terms per distinct x
+ * (lnΓ(px+q) - lnΓ(px)), sums that do not depend on the parameters (Σ x ln m, Σ ln m,
+ * Σ x ln x, computed once), and Σ (px+q) ln(γ + x m) = p Σ x L + q Σ L with L = ln(γ + x m):
+ * one logarithm and one division per customer and evaluation.
+ */
+#include "kernels/gammagamma.h"
+
+#include "kernels/special.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int usable(double x, double m)
+{
+    return x > 0.0 && m > 0.0 && isfinite(m);
+}
+
+double sgs_gg_loglik_one(const double *params, double x, double m)
+{
+    double p = params[0], q = params[1], g = params[2], px = p * x;
+    return sgs_lgamma(px + q) - sgs_lgamma(px) - sgs_lgamma(q) + q * log(g) + (px - 1.0) * log(m) +
+           px * log(x) - (px + q) * log(g + m * x);
+}
+
+double sgs_gg_population_mean(const double *params)
+{
+    double p = params[0], q = params[1], g = params[2];
+    return q > 1.0 ? p * g / (q - 1.0) : HUGE_VAL;
+}
+
+double sgs_gg_expected_spend(const double *params, double x, double m)
+{
+    double p = params[0], q = params[1], g = params[2];
+    if (!(q > 1.0))
+        return HUGE_VAL;
+    if (!usable(x, m))
+        return p * g / (q - 1.0);
+    return p * (g + x * m) / (p * x + q - 1.0);
+}
+
+/* ---- Evaluator ------------------------------------------------------------------------------ */
+
+enum { G_L, G_XL, G_INV, G_XINV, G_COUNT };
+
+typedef struct gg_eval {
+    const double *x, *m;
+    size_t n, n_blocks;
+    int n_threads;
+    size_t n_x;       /* distinct x among used customers */
+    double *x_values; /* [n_x] */
+    double *x_counts; /* [n_x] */
+    double N;         /* used customers */
+    double sum_xlnm, sum_lnm, sum_xlnx;
+    double *part; /* [n_blocks * G_COUNT] */
+} gg_eval_t;
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void gg_eval_free(gg_eval_t *e)
+{
+    sgs_free(e->x_values);
+    sgs_free(e->x_counts);
+    sgs_free(e->part);
+    e->x_values = e->x_counts = e->part = NULL;
+}
+
+/* Validate x, count used/left out, distinct x with counts, constant sums. */
+static int gg_eval_init(gg_eval_t *e, const double *x, const double *m, size_t n,
+                        const sgs_exec_t *exec, sgs_gg_summary_t *summary, sgs_error_t *err)
+{
+    memset(e, 0, sizeof *e);
+    e->x = x;
+    e->m = m;
+    e->n = n;
+    e->n_threads = sgs_exec_threads(exec);
+    e->n_blocks = sgs_block_count(n, SGS_BLOCK_ROWS);
+    size_t nb = e->n_blocks;
+    e->part = sgs_calloc_array(nb * G_COUNT, sizeof *e->part);
+    if (!e->part)
+        return sgs_error_set(err, SGS_ENOMEM, "gamma-gamma: out of memory");
+    /* per block: first bad x, counts, max used x, constant sums (into part, reused) */
+    size_t first_bad = SIZE_MAX, n_used = 0, n_zero = 0, n_nonpos = 0;
+    double max_x = 0.0;
+#pragma omp parallel for num_threads(e->n_threads) schedule(static) \
+    reduction(min : first_bad) reduction(+ : n_used, n_zero, n_nonpos) reduction(max : max_x)
+    for (size_t b = 0; b < nb; b++) {
+        size_t end = (b + 1) * SGS_BLOCK_ROWS < n ? (b + 1) * SGS_BLOCK_ROWS : n;
+        double s0 = 0.0, s1 = 0.0, s2 = 0.0;
+        for (size_t i = b * SGS_BLOCK_ROWS; i < end; i++) {
+            double xi = x[i];
+            if (!(xi >= 0.0) || !isfinite(xi) || xi != floor(xi)) {
+                if (i < first_bad)
+                    first_bad = i;
+                continue;
+            }
+            if (xi == 0.0) {
+                n_zero++;
+            } else if (!usable(xi, m[i])) {
+                n_nonpos++;
+            } else {
+                n_used++;
+                max_x = fmax(max_x, xi);
+                double lm = log(m[i]);
+                s0 += xi * lm;
+                s1 += lm;
+                s2 += xi * log(xi);
+            }
+        }
+        e->part[b * G_COUNT + 0] = s0;
+        e->part[b * G_COUNT + 1] = s1;
+        e->part[b * G_COUNT + 2] = s2;
+    }
+    if (first_bad != SIZE_MAX)
+        return sgs_error_set(err, SGS_EDATA,
+                             "gamma-gamma: row %zu: x = %g must be a non-negative integer",
+                             first_bad, x[first_bad]);
+    if (summary) {
+        summary->n_used = n_used;
+        summary->n_no_repeat = n_zero;
+        summary->n_nonpositive = n_nonpos;
+    }
+    for (size_t b = 0; b < nb; b++) {
+        e->sum_xlnm += e->part[b * G_COUNT + 0];
+        e->sum_lnm += e->part[b * G_COUNT + 1];
+        e->sum_xlnx += e->part[b * G_COUNT + 2];
+    }
+    e->N = (double)n_used;
+    if (n_used == 0)
+        return SGS_OK;
+
+    /* distinct x of the used customers: dense counts when x is not too large, else sort */
+    if (max_x <= 16.0 * (double)n_used + 4096.0) {
+        size_t len = (size_t)max_x + 1;
+        double *dense = sgs_calloc_array(len, sizeof *dense);
+        if (!dense)
+            return sgs_error_set(err, SGS_ENOMEM, "gamma-gamma: out of memory");
+        for (size_t i = 0; i < n; i++)
+            if (usable(x[i], m[i]))
+                dense[(size_t)x[i]] += 1.0;
+        for (size_t v = 0; v < len; v++)
+            e->n_x += dense[v] > 0.0;
+        e->x_values = sgs_alloc_array(e->n_x, sizeof *e->x_values);
+        e->x_counts = sgs_alloc_array(e->n_x, sizeof *e->x_counts);
+        if (e->x_values && e->x_counts) {
+            size_t k = 0;
+            for (size_t v = 0; v < len; v++)
+                if (dense[v] > 0.0) {
+                    e->x_values[k] = (double)v;
+                    e->x_counts[k++] = dense[v];
+                }
+        }
+        sgs_free(dense);
+    } else {
+        double *xs = sgs_alloc_array(n_used, sizeof *xs);
+        if (!xs)
+            return sgs_error_set(err, SGS_ENOMEM, "gamma-gamma: out of memory");
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+            if (usable(x[i], m[i]))
+                xs[k++] = x[i];
+        qsort(xs, n_used, sizeof *xs, cmp_double);
+        for (size_t i = 0; i < n_used; i++)
+            e->n_x += i == 0 || xs[i] != xs[i - 1];
+        e->x_values = sgs_alloc_array(e->n_x, sizeof *e->x_values);
+        e->x_counts = sgs_alloc_array(e->n_x, sizeof *e->x_counts);
+        if (e->x_values && e->x_counts) {
+            k = 0;
+            for (size_t i = 0; i < n_used; i++) {
+                if (i == 0 || xs[i] != xs[i - 1]) {
+                    e->x_values[k] = xs[i];
+                    e->x_counts[k++] = 0.0;
+                }
+                e->x_counts[k - 1] += 1.0;
+            }
+        }
+        sgs_free(xs);
+    }
+    if (!e->x_values || !e->x_counts)
+        return sgs_error_set(err, SGS_ENOMEM, "gamma-gamma: out of memory");
+    return SGS_OK;
+}
+
+static void gg_eval(gg_eval_t *e, const double *params, double *ll, double *grad_log)
+{
+    double p = params[0], q = params[1], g = params[2];
+    const double *x = e->x, *m = e->m;
+    size_t n = e->n;
+#pragma omp parallel for num_threads(e->n_threads) schedule(static)
+    for (size_t b = 0; b < e->n_blocks; b++) {
+        size_t end = (b + 1) * SGS_BLOCK_ROWS < n ? (b + 1) * SGS_BLOCK_ROWS : n;
+        double s[G_COUNT] = {0};
+        for (size_t i = b * SGS_BLOCK_ROWS; i < end; i++) {
+            if (!usable(x[i], m[i]))
+                continue;
+            double den = g + x[i] * m[i], L = log(den), inv = 1.0 / den;
+            s[G_L] += L;
+            s[G_XL] += x[i] * L;
+            s[G_INV] += inv;
+            s[G_XINV] += x[i] * inv;
+        }
+        memcpy(e->part + b * G_COUNT, s, sizeof s);
+    }
+    double s[G_COUNT] = {0};
+    for (size_t b = 0; b < e->n_blocks; b++)
+        for (int k = 0; k < G_COUNT; k++)
+            s[k] += e->part[b * G_COUNT + k];
+    double lg = 0.0, dp = 0.0, dq = 0.0;
+    for (size_t k = 0; k < e->n_x; k++) {
+        double xv = e->x_values[k], c = e->x_counts[k], px = p * xv;
+        lg += c * (sgs_lgamma(px + q) - sgs_lgamma(px));
+        if (grad_log) {
+            double ps = sgs_digamma(px + q);
+            dp += c * xv * (ps - sgs_digamma(px));
+            dq += c * ps;
+        }
+    }
+    double N = e->N;
+    *ll = lg - N * sgs_lgamma(q) + N * q * log(g) + p * e->sum_xlnm - e->sum_lnm + p * e->sum_xlnx -
+          p * s[G_XL] - q * s[G_L];
+    if (grad_log) {
+        grad_log[0] = p * (dp + e->sum_xlnm + e->sum_xlnx - s[G_XL]);
+        grad_log[1] = q * (dq - N * sgs_digamma(q) + N * log(g) - s[G_L]);
+        grad_log[2] = g * (N * q / g - p * s[G_XINV] - q * s[G_INV]);
+    }
+}
+
+static int params_ok(const double *p)
+{
+    for (int j = 0; j < 3; j++)
+        if (!(p[j] > 0.0) || !isfinite(p[j]))
+            return 0;
+    return 1;
+}
+
+int sgs_gg_loglik(const double *params, const double *x, const double *m, size_t n, double *ll,
+                  double *grad_log, const sgs_exec_t *exec, sgs_error_t *err)
+{
+    if (!params_ok(params))
+        return sgs_error_set(err, SGS_EINVAL, "gamma-gamma: parameters must be finite and > 0");
+    gg_eval_t e;
+    int rc = gg_eval_init(&e, x, m, n, exec, NULL, err);
+    if (!rc)
+        gg_eval(&e, params, ll, grad_log);
+    gg_eval_free(&e);
+    return rc;
+}
+
+/* ---- Fit --------------------------------------------------------------------------------------
+ */
+
+static int gg_callback(const double *theta, double *ll, double *grad, void *ctx)
+{
+    double p[3] = {exp(theta[0]), exp(theta[1]), exp(theta[2])};
+    gg_eval(ctx, p, ll, grad);
+    return SGS_OK;
+}
+
+/* Pearson correlation of x and m over the used customers, in fixed blocks (two passes). */
+static double correlation(const gg_eval_t *e)
+{
+    const double *x = e->x, *m = e->m;
+    size_t n = e->n, nb = e->n_blocks;
+    if (e->N < 2.0)
+        return 0.0;
+    double sx = 0.0, sm = 0.0;
+    for (size_t b = 0; b < nb; b++) { /* serial: cheap next to the fit, and ordered */
+        size_t end = (b + 1) * SGS_BLOCK_ROWS < n ? (b + 1) * SGS_BLOCK_ROWS : n;
+        double bx = 0.0, bm = 0.0;
+        for (size_t i = b * SGS_BLOCK_ROWS; i < end; i++)
+            if (usable(x[i], m[i])) {
+                bx += x[i];
+                bm += m[i];
+            }
+        sx += bx;
+        sm += bm;
+    }
+    double mx = sx / e->N, mm = sm / e->N, cxx = 0.0, cmm = 0.0, cxm = 0.0;
+    for (size_t b = 0; b < nb; b++) {
+        size_t end = (b + 1) * SGS_BLOCK_ROWS < n ? (b + 1) * SGS_BLOCK_ROWS : n;
+        double a1 = 0.0, a2 = 0.0, a3 = 0.0;
+        for (size_t i = b * SGS_BLOCK_ROWS; i < end; i++)
+            if (usable(x[i], m[i])) {
+                double dx = x[i] - mx, dm = m[i] - mm;
+                a1 += dx * dx;
+                a2 += dm * dm;
+                a3 += dx * dm;
+            }
+        cxx += a1;
+        cmm += a2;
+        cxm += a3;
+    }
+    if (!(cxx > 0.0) || !(cmm > 0.0))
+        return 0.0;
+    return cxm / sqrt(cxx * cmm);
+}
+
+int sgs_gg_fit(const double *x, const double *m, size_t n, const sgs_model_fit_options_t *options,
+               sgs_fit_t *fit, sgs_gg_summary_t *summary, const sgs_exec_t *exec, sgs_error_t *err)
+{
+    sgs_model_fit_options_t o = options ? *options : sgs_model_fit_default_options();
+    if (n > 0 && (!x || !m))
+        return sgs_error_set(err, SGS_EINVAL, "gamma-gamma fit: NULL column");
+    gg_eval_t e;
+    sgs_gg_summary_t sum = {0};
+    int rc = gg_eval_init(&e, x, m, n, exec, &sum, err);
+    if (rc)
+        goto cleanup;
+    sum.correlation = correlation(&e);
+    sum.correlation_warning = fabs(sum.correlation) >= SGS_GG_CORRELATION_WARN;
+    if (summary)
+        *summary = sum;
+    if (e.N == 0.0) {
+        rc = sgs_error_set(err, SGS_EDATA,
+                           "gamma-gamma fit: no customer with a repeat purchase and a positive "
+                           "mean spend (%zu without repeat purchase, %zu with mean spend <= 0)",
+                           sum.n_no_repeat, sum.n_nonpositive);
+        goto cleanup;
+    }
+    double starts[SGS_OPTIM_MAX_STARTS * 3];
+    int n_starts;
+    if (o.n_starts > 0 && o.starts) {
+        if (o.n_starts > SGS_OPTIM_MAX_STARTS) {
+            rc = sgs_error_set(err, SGS_EINVAL, "gamma-gamma fit: too many starts");
+            goto cleanup;
+        }
+        n_starts = o.n_starts;
+        for (int k = 0; k < n_starts; k++) {
+            if (!params_ok(o.starts + 3 * k)) {
+                rc = sgs_error_set(err, SGS_EINVAL, "gamma-gamma fit: bad starting points");
+                goto cleanup;
+            }
+            for (int j = 0; j < 3; j++)
+                starts[3 * k + j] = log(o.starts[3 * k + j]);
+        }
+    } else {
+        double s = 0.0; /* mean of the used m = exp of nothing fancy: Σ m / N */
+        for (size_t i = 0; i < n; i++)
+            if (usable(x[i], m[i]))
+                s += m[i];
+        s /= e.N;
+        const double def[3][3] = {{1, 2, s}, {5, 3, 0.4 * s}, {0.5, 1.5, s}};
+        n_starts = 3;
+        for (int k = 0; k < 3; k++)
+            for (int j = 0; j < 3; j++)
+                starts[3 * k + j] = log(def[k][j]);
+    }
+    sgs_optim_problem_t prob = {3, gg_callback, &e, e.N, o.penalizer, n_starts, starts};
+    rc = sgs_optim_minimize(&prob, &o.optim, fit, err);
+    if (rc)
+        sgs_error_prefix(err, "gamma-gamma fit");
+cleanup:
+    gg_eval_free(&e);
+    return rc;
+}

@@ -1,0 +1,167 @@
+/*
+ * tests/unit/test_gammagamma.c — Gamma-Gamma spend model: the likelihood against the
+ * per-customer formula, the gradient against finite differences, the conditional mean by
+ * hand, left-out customers counted, the correlation recomputed, thread independence, and
+ * clear errors for unusable data.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "kernels/gammagamma.h"
+#include "tests/support/test_support.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define N 40000
+
+static double xs[N], ms[N];
+
+/* spend from the model itself: ν ~ Gamma(q, γ), each transaction ~ Gamma(p, ν) (sums of
+ * exponentials for integer p), mean of x transactions; some customers left out on purpose */
+static void make_data(uint64_t seed)
+{
+    sgs_rng_t rng;
+    for (size_t i = 0; i < N; i++) {
+        sgs_rng_init(&rng, seed, i);
+        int x = (int)(-3.0 * log(sgs_rng_next_uniform(&rng)));
+        double nu = 0.0; /* Gamma(3, 20): sum of 3 exponentials with rate 20 */
+        for (int k = 0; k < 3; k++)
+            nu += -log(sgs_rng_next_uniform(&rng)) / 20.0;
+        double total = 0.0;
+        for (int t = 0; t < x; t++)
+            for (int k = 0; k < 4; k++) /* p = 4 */
+                total += -log(sgs_rng_next_uniform(&rng)) / nu;
+        xs[i] = x;
+        ms[i] = x > 0 ? total / x : 0.0;
+        if (i % 1000 == 7 && x > 0)
+            ms[i] = -5.0; /* refunds: left out */
+    }
+}
+
+static void test_loglik_sum_and_gradient(void **state)
+{
+    (void)state;
+    make_data(3);
+    const double points[2][3] = {{4.0, 3.0, 20.0}, {0.7, 9.0, 300.0}};
+    sgs_exec_t ex = {2};
+    for (int k = 0; k < 2; k++) {
+        const double *p = points[k];
+        double ll, g[3];
+        assert_int_equal(sgs_gg_loglik(p, xs, ms, N, &ll, g, &ex, NULL), 0);
+        double sum = 0.0;
+        for (size_t i = 0; i < N; i++)
+            if (xs[i] > 0 && ms[i] > 0)
+                sum += sgs_gg_loglik_one(p, xs[i], ms[i]);
+        sgs_assert_close(ll, sum, 0, 1e-11);
+        for (int j = 0; j < 3; j++) {
+            double up[3], dn[3], lu, ld, eps = 1e-5;
+            memcpy(up, p, sizeof up);
+            memcpy(dn, p, sizeof dn);
+            up[j] *= exp(eps);
+            dn[j] *= exp(-eps);
+            assert_int_equal(sgs_gg_loglik(up, xs, ms, N, &lu, NULL, &ex, NULL), 0);
+            assert_int_equal(sgs_gg_loglik(dn, xs, ms, N, &ld, NULL, &ex, NULL), 0);
+            sgs_assert_close(g[j], (lu - ld) / (2 * eps), 1e-3, 1e-6);
+        }
+    }
+}
+
+static void test_one_customer_by_hand(void **state)
+{
+    (void)state;
+    /* p = 1, q = 2, γ = 3, x = 1, m = 2: Γ(3)/(Γ(1)Γ(2)) 3^2 2^0 1 / (3+2)^3 = 18/125 */
+    double p[3] = {1.0, 2.0, 3.0};
+    sgs_assert_close(sgs_gg_loglik_one(p, 1.0, 2.0), log(18.0 / 125.0), 0, 1e-14);
+    /* E[M|x,m] = p(γ + x m)/(px + q - 1): (3 + 2*5)/(2 + 1) */
+    sgs_assert_close(sgs_gg_expected_spend(p, 2.0, 5.0), 13.0 / 3.0, 0, 1e-15);
+    sgs_assert_close(sgs_gg_expected_spend(p, 0.0, 0.0), 3.0, 0, 1e-15); /* pγ/(q-1) */
+    sgs_assert_close(sgs_gg_expected_spend(p, 2.0, -1.0), 3.0, 0, 1e-15);
+    sgs_assert_close(sgs_gg_population_mean(p), 3.0, 0, 1e-15);
+    double q[3] = {1.0, 0.9, 3.0};
+    assert_true(sgs_gg_population_mean(q) == HUGE_VAL);
+}
+
+static void test_fit_summary_and_threads(void **state)
+{
+    (void)state;
+    make_data(5);
+    size_t used = 0, zero = 0, neg = 0;
+    double sx = 0, sm = 0;
+    for (size_t i = 0; i < N; i++) {
+        if (xs[i] == 0)
+            zero++;
+        else if (ms[i] <= 0)
+            neg++;
+        else {
+            used++;
+            sx += xs[i];
+            sm += ms[i];
+        }
+    }
+    double mx = sx / (double)used, mm = sm / (double)used, a = 0, b = 0, c = 0;
+    for (size_t i = 0; i < N; i++)
+        if (xs[i] > 0 && ms[i] > 0) {
+            a += (xs[i] - mx) * (ms[i] - mm);
+            b += (xs[i] - mx) * (xs[i] - mx);
+            c += (ms[i] - mm) * (ms[i] - mm);
+        }
+    sgs_fit_t fit[3];
+    sgs_gg_summary_t sum[3];
+    for (int t = 0; t < 3; t++) {
+        sgs_exec_t ex = {t + 1};
+        assert_int_equal(sgs_gg_fit(xs, ms, N, NULL, &fit[t], &sum[t], &ex, NULL), 0);
+    }
+    assert_int_equal(sum[0].n_used, used);
+    assert_int_equal(sum[0].n_no_repeat, zero);
+    assert_int_equal(sum[0].n_nonpositive, neg);
+    assert_true(neg > 5);
+    sgs_assert_close(sum[0].correlation, a / sqrt(b * c), 1e-12, 0);
+    assert_true(fabs(sum[0].correlation) < 0.05); /* spend drawn independently of x */
+    assert_false(sum[0].correlation_warning);
+    /* the truth is p = 4, q = 3, γ = 20; mean spend pγ/(q-1) = 40 is well determined */
+    sgs_assert_close(sgs_gg_population_mean(fit[0].params), 40.0, 0, 0.05);
+    for (int t = 1; t < 3; t++) {
+        assert_memory_equal(fit[t].params, fit[0].params, sizeof fit[0].params);
+        assert_memory_equal(&fit[t].log_likelihood, &fit[0].log_likelihood, sizeof(double));
+        assert_memory_equal(&sum[t].correlation, &sum[0].correlation, sizeof(double));
+    }
+}
+
+static void test_unusable_data(void **state)
+{
+    (void)state;
+    sgs_fit_t fit;
+    sgs_gg_summary_t sum;
+    sgs_error_t err = {0};
+    double x0[] = {0, 0, 3}, m0[] = {0, 0, -2};
+    assert_int_equal(sgs_gg_fit(x0, m0, 3, NULL, &fit, &sum, NULL, &err), SGS_EDATA);
+    assert_non_null(strstr(err.message, "no customer"));
+    assert_int_equal(sum.n_no_repeat, 2);
+    assert_int_equal(sum.n_nonpositive, 1);
+    double x1[] = {1, 2.5}, m1[] = {3, 4};
+    assert_int_equal(sgs_gg_fit(x1, m1, 2, NULL, &fit, &sum, NULL, &err), SGS_EDATA);
+    assert_non_null(strstr(err.message, "row 1"));
+    /* every customer with the same spend: the spread is 0, the fit cannot converge; never NaN */
+    double x2[] = {1, 2, 3, 4}, m2[] = {10, 10, 10, 10};
+    int rc = sgs_gg_fit(x2, m2, 4, NULL, &fit, &sum, NULL, &err);
+    assert_true(rc == SGS_ENOCONVERGE || rc == 0);
+    for (int j = 0; j < 3; j++)
+        assert_true(isfinite(fit.params[j]));
+    assert_true(sum.correlation == 0.0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_loglik_sum_and_gradient),
+        cmocka_unit_test(test_one_customer_by_hand),
+        cmocka_unit_test(test_fit_summary_and_threads),
+        cmocka_unit_test(test_unusable_data),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,205 @@
+/*
+ * tests/unit/test_optimizer.c — BFGS on log-parameters: closed-form maximum likelihood
+ * estimates and standard errors, Rosenbrock, the lifetimes-style penalty, the choice among
+ * starting points, and honest reports of fits that cannot converge.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "kernels/optimizer.h"
+#include "tests/support/test_support.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Exponential waiting times (n, Σy) for rate λ = e^θ0 and Poisson counts (n, Σk) for mean
+ * μ = e^θ1: LL = n ln λ - λ Σy + Σk ln μ - n μ. MLE λ = n/Σy, μ = Σk/n; observed
+ * information n/λ² and n/μ, so SE(λ) = λ/√n, SE(μ) = √(μ/n). */
+typedef struct expo {
+    double n, sum_y, sum_k;
+} expo_t;
+
+static int expo_ll(const double *th, double *ll, double *g, void *ctx)
+{
+    const expo_t *d = ctx;
+    double lam = exp(th[0]), mu = exp(th[1]);
+    *ll = d->n * th[0] - lam * d->sum_y + d->sum_k * th[1] - d->n * mu;
+    if (g) {
+        g[0] = d->n - lam * d->sum_y;
+        g[1] = d->sum_k - d->n * mu;
+    }
+    return 0;
+}
+
+static void test_closed_form_mle_and_standard_errors(void **state)
+{
+    (void)state;
+    expo_t d = {400.0, 1600.0, 2400.0}; /* λ = 0.25, μ = 6 */
+    double starts[] = {0.0, 0.0, 3.0, -2.0};
+    sgs_optim_problem_t p = {2, expo_ll, &d, d.n, 0.0, 2, starts};
+    sgs_fit_t fit;
+    sgs_optim_options_t o = sgs_optim_default_options();
+    o.gtol = 1e-10;
+    assert_int_equal(sgs_optim_minimize(&p, &o, &fit, NULL), 0);
+    assert_true(fit.converged);
+    assert_int_equal(fit.status, SGS_OPTIM_CONVERGED);
+    sgs_assert_close(fit.params[0], 0.25, 0, 1e-9);
+    sgs_assert_close(fit.params[1], 6.0, 0, 1e-9);
+    sgs_assert_close(fit.std_err[0], 0.25 / 20.0, 0, 1e-6);
+    sgs_assert_close(fit.std_err[1], sqrt(6.0 / 400.0), 0, 1e-6);
+    sgs_assert_close(fit.cov[0][1], 0.0, 1e-10, 0);
+    assert_true(fit.hessian_ok);
+    double ll = 400 * log(0.25) - 400 + 2400 * log(6.0) - 2400;
+    sgs_assert_close(fit.log_likelihood, ll, 0, 1e-13);
+    sgs_assert_close(fit.objective, -ll / 400.0, 0, 1e-13);
+    assert_true(fit.grad_norm <= 1e-10);
+    assert_int_equal(fit.n_starts_run, 1);
+    assert_true(fit.iterations > 0 && fit.n_evaluations > fit.iterations);
+}
+
+/* LL = -N [100 (θ1 - θ0²)² + (1 - θ0)²]: minimum at θ = (1, 1). */
+static int rosen_ll(const double *th, double *ll, double *g, void *ctx)
+{
+    (void)ctx;
+    double a = th[1] - th[0] * th[0], b = 1.0 - th[0];
+    *ll = -(100.0 * a * a + b * b);
+    if (g) {
+        g[0] = -(-400.0 * a * th[0] - 2.0 * b);
+        g[1] = -(200.0 * a);
+    }
+    return 0;
+}
+
+static void test_rosenbrock(void **state)
+{
+    (void)state;
+    double starts[] = {-1.2, 1.0};
+    sgs_optim_problem_t p = {2, rosen_ll, NULL, 1.0, 0.0, 1, starts};
+    sgs_fit_t fit;
+    sgs_optim_options_t o = sgs_optim_default_options();
+    o.gtol = 1e-9;
+    assert_int_equal(sgs_optim_minimize(&p, &o, &fit, NULL), 0);
+    sgs_assert_close(fit.log_params[0], 1.0, 1e-7, 0);
+    sgs_assert_close(fit.log_params[1], 1.0, 1e-7, 0);
+    assert_true(fit.iterations < 100);
+}
+
+static void test_penalty_is_on_natural_parameters(void **state)
+{
+    (void)state;
+    /* exponential only: minimize -(n ln λ - λ S)/n + c λ² -> 2c λ² + (S/n) λ - 1 = 0 */
+    expo_t d = {400.0, 1600.0, 0.0};
+    double c = 0.5, m = d.sum_y / d.n;
+    double lam = (-m + sqrt(m * m + 8.0 * c)) / (4.0 * c);
+    double starts[] = {0.0, 0.0};
+    sgs_optim_problem_t p = {2, expo_ll, &d, d.n, c, 1, starts};
+    /* the Poisson part has Σk = 0: its MLE is at μ -> 0, the penalty does not stop that,
+       so fit λ alone through a one-parameter wrapper */
+    p.n_params = 1;
+    sgs_fit_t fit;
+    sgs_optim_options_t o = sgs_optim_default_options();
+    o.gtol = 1e-12;
+    assert_int_equal(sgs_optim_minimize(&p, &o, &fit, NULL), 0);
+    sgs_assert_close(fit.params[0], lam, 0, 1e-9);
+    assert_true(fit.params[0] < 0.25);
+}
+
+/* f(θ) = (θ² - 1)² + 0.3 θ: local minimum near +0.96, global near -1.04. */
+static int wells_ll(const double *th, double *ll, double *g, void *ctx)
+{
+    (void)ctx;
+    double t = th[0];
+    *ll = -((t * t - 1) * (t * t - 1) + 0.3 * t);
+    if (g)
+        g[0] = -(4.0 * t * (t * t - 1) + 0.3);
+    return 0;
+}
+
+static void test_starts_ordered_and_all_run(void **state)
+{
+    (void)state;
+    double starts[] = {0.9, -0.3}; /* f(0.9) = 0.3061 < f(-0.3) = 0.7381 */
+    sgs_optim_problem_t p = {1, wells_ll, NULL, 1.0, 0.0, 2, starts};
+    sgs_fit_t fit;
+    /* default: best start first, first converged kept -> the local minimum */
+    assert_int_equal(sgs_optim_minimize(&p, NULL, &fit, NULL), 0);
+    assert_int_equal(fit.start_index, 0);
+    assert_int_equal(fit.n_starts_run, 1);
+    assert_true(fit.log_params[0] > 0.9);
+    /* run_all_starts: the global minimum wins */
+    sgs_optim_options_t o = sgs_optim_default_options();
+    o.run_all_starts = 1;
+    assert_int_equal(sgs_optim_minimize(&p, &o, &fit, NULL), 0);
+    assert_int_equal(fit.start_index, 1);
+    assert_int_equal(fit.n_starts_run, 2);
+    assert_true(fit.log_params[0] < -1.0);
+}
+
+static int unbounded_ll(const double *th, double *ll, double *g, void *ctx)
+{
+    (void)ctx;
+    *ll = th[0]; /* sup at θ -> +inf */
+    if (g)
+        g[0] = 1.0;
+    return 0;
+}
+
+static int nan_ll(const double *th, double *ll, double *g, void *ctx)
+{
+    (void)ctx;
+    (void)th;
+    *ll = NAN;
+    if (g)
+        g[0] = NAN;
+    return 0;
+}
+
+static int failing_ll(const double *th, double *ll, double *g, void *ctx)
+{
+    (void)ctx;
+    (void)th;
+    (void)ll;
+    (void)g;
+    return SGS_ENOMEM;
+}
+
+static void test_non_convergence_is_reported(void **state)
+{
+    (void)state;
+    double start[] = {0.0};
+    sgs_optim_problem_t p = {1, unbounded_ll, NULL, 1.0, 0.0, 1, start};
+    sgs_fit_t fit;
+    sgs_error_t err = {0};
+    assert_int_equal(sgs_optim_minimize(&p, NULL, &fit, &err), SGS_ENOCONVERGE);
+    assert_false(fit.converged);
+    assert_true(fit.status == SGS_OPTIM_LINE_SEARCH_FAILED || fit.status == SGS_OPTIM_MAX_ITER);
+    assert_true(isfinite(fit.params[0]) && isfinite(fit.objective));
+    assert_true(fit.log_params[0] <= 40.0);
+    assert_non_null(strstr(err.message, "did not converge"));
+
+    p.loglik = nan_ll;
+    assert_int_equal(sgs_optim_minimize(&p, NULL, &fit, &err), SGS_ENOCONVERGE);
+    assert_int_equal(fit.status, SGS_OPTIM_NON_FINITE);
+    assert_non_null(strstr(err.message, "non_finite"));
+
+    p.loglik = failing_ll;
+    assert_int_equal(sgs_optim_minimize(&p, NULL, &fit, &err), SGS_ENOMEM);
+
+    p.n_starts = 0;
+    assert_int_equal(sgs_optim_minimize(&p, NULL, &fit, &err), SGS_EINVAL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_closed_form_mle_and_standard_errors),
+        cmocka_unit_test(test_rosenbrock),
+        cmocka_unit_test(test_penalty_is_on_natural_parameters),
+        cmocka_unit_test(test_starts_ordered_and_all_run),
+        cmocka_unit_test(test_non_convergence_is_reported),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,204 @@
+/*
+ * tests/unit/test_paretonbd.c — Pareto/NBD: the likelihood against an independent
+ * quadrature of its integral form (no hypergeometric function), in both branches
+ * (alpha >= beta and alpha < beta) and for large x; the analytic gradient against finite
+ * differences; P(no purchase) against simulation; expectations; threads; degenerate inputs.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "kernels/paretonbd.h"
+#include "tests/support/test_support.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ln L by SMC's integral form: Γ(r+x)α^r β^s/Γ(r) [ (α+T)^-(r+x) (β+T)^-s
+ *   + s ∫_{t_x}^T (α+τ)^-(r+x) (β+τ)^-(s+1) dτ ], Simpson's rule in long double on
+ * u = ln(min(α,β) + τ) with 20000 panels. */
+static double ll_by_quadrature(const double *p, double x, double t_x, double T)
+{
+    long double r = p[0], al = p[1], s = p[2], be = p[3], c = al < be ? al : be;
+    long double lc = lgammal(r + x) - lgammal(r) + r * logl(al) + s * logl(be);
+    long double first = expl(-(r + x) * logl(al + T) - s * logl(be + T));
+    long double integral = 0;
+    if (T > t_x) {
+        long double u0 = logl(c + t_x), u1 = logl(c + T);
+        int n = 20000;
+        long double hstep = (u1 - u0) / n;
+        for (int i = 0; i <= n; i++) {
+            long double u = u0 + i * hstep, tau = expl(u) - c;
+            long double f = expl(-(r + x) * logl(al + tau) - (s + 1) * logl(be + tau)) * expl(u);
+            integral += f * (i == 0 || i == n ? 1 : (i % 2 ? 4 : 2));
+        }
+        integral *= hstep / 3;
+    }
+    return (double)(lc + logl(first + s * integral));
+}
+
+static const double points[][4] = {
+    {0.553, 10.578, 0.606, 11.669}, /* CDNOW, alpha < beta */
+    {0.8, 30.0, 1.3, 4.0},          /* alpha > beta */
+    {2.0, 5.0, 0.2, 5.0},           /* alpha == beta */
+    {0.3, 0.5, 0.9, 400.0},         /* z close to 1 in the alpha < beta branch */
+    {1.5, 900.0, 0.1, 2.0},         /* z close to 1 in the alpha >= beta branch */
+};
+static const double hist[][3] = {{0, 0, 39},   {2, 30.43, 38.86}, {1, 0.1, 50},
+                                 {15, 20, 21}, {60, 35, 39},      {3, 7, 7}};
+
+static void test_likelihood_against_quadrature(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < sizeof points / sizeof points[0]; k++)
+        for (size_t i = 0; i < sizeof hist / sizeof hist[0]; i++) {
+            double ll =
+                sgs_paretonbd_loglik_one(points[k], hist[i][0], hist[i][1], hist[i][2], NULL);
+            sgs_assert_close(ll, ll_by_quadrature(points[k], hist[i][0], hist[i][1], hist[i][2]),
+                             1e-9, 1e-10);
+            double pa = sgs_paretonbd_p_alive(points[k], hist[i][0], hist[i][1], hist[i][2]);
+            assert_true(pa > 0.0 && pa <= 1.0);
+        }
+}
+
+static void test_gradient_matches_differences(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < sizeof points / sizeof points[0]; k++)
+        for (size_t i = 0; i < sizeof hist / sizeof hist[0]; i++) {
+            double g[4];
+            const double *h = hist[i];
+            sgs_paretonbd_loglik_one(points[k], h[0], h[1], h[2], g);
+            for (int j = 0; j < 4; j++) {
+                double up[4], dn[4], eps = 1e-6 * points[k][j];
+                memcpy(up, points[k], sizeof up);
+                memcpy(dn, points[k], sizeof dn);
+                up[j] += eps;
+                dn[j] -= eps;
+                double fd = (sgs_paretonbd_loglik_one(up, h[0], h[1], h[2], NULL) -
+                             sgs_paretonbd_loglik_one(dn, h[0], h[1], h[2], NULL)) /
+                            (2 * eps);
+                sgs_assert_close(g[j], fd, 1e-6, 1e-5);
+            }
+        }
+}
+
+static void test_totals_and_threads(void **state)
+{
+    (void)state;
+    enum { n = 3000 };
+    static double x[n], tx[n], T[n];
+    for (size_t i = 0; i < n; i++) {
+        T[i] = (1 + (int)(sgs_rng_uniform(8, 0, i) * 272)) / 7.0;
+        x[i] = (int)(-2.0 * log(sgs_rng_uniform(8, 1, i)));
+        tx[i] = x[i] > 0 ? (int)(T[i] * 7 * sgs_rng_uniform(8, 2, i)) / 7.0 : 0.0;
+    }
+    sgs_histories_t h;
+    assert_int_equal(sgs_histories_build(&h, x, tx, T, NULL, n, NULL, NULL), 0);
+    const double p[4] = {0.553, 10.578, 0.606, 11.669};
+    double ll[3], g[3][4], sum = 0.0;
+    for (int t = 0; t < 3; t++) {
+        sgs_exec_t ex = {t + 1};
+        assert_int_equal(sgs_paretonbd_loglik(p, &h, &ll[t], g[t], &ex, NULL), 0);
+    }
+    for (size_t i = 0; i < n; i++)
+        sum += sgs_paretonbd_loglik_one(p, x[i], tx[i], T[i], NULL);
+    sgs_assert_close(ll[0], sum, 0, 1e-12);
+    for (int j = 0; j < 4; j++) {
+        double up[4], dn[4], lu, ld, eps = 1e-5;
+        memcpy(up, p, sizeof up);
+        memcpy(dn, p, sizeof dn);
+        up[j] *= exp(eps);
+        dn[j] *= exp(-eps);
+        assert_int_equal(sgs_paretonbd_loglik(up, &h, &lu, NULL, NULL, NULL), 0);
+        assert_int_equal(sgs_paretonbd_loglik(dn, &h, &ld, NULL, NULL, NULL), 0);
+        sgs_assert_close(g[0][j], (lu - ld) / (2 * eps), 1e-4, 1e-6);
+    }
+    for (int t = 1; t < 3; t++) {
+        assert_memory_equal(&ll[t], &ll[0], sizeof ll[0]);
+        assert_memory_equal(g[t], g[0], sizeof g[0]);
+    }
+    sgs_histories_free(&h);
+}
+
+/* Gamma(k, rate) for integer k: sum of k exponentials */
+static double gamma_int(sgs_rng_t *rng, int k, double rate)
+{
+    double s = 0.0;
+    for (int i = 0; i < k; i++)
+        s += -log(sgs_rng_next_uniform(rng));
+    return s / rate;
+}
+
+static void test_no_purchase_against_simulation(void **state)
+{
+    (void)state;
+    /* a new customer (x = t_x = T = 0) with r = 2, alpha = 6, s = 3, beta = 30: no purchase
+       in t = 8 iff death before the first purchase or no purchase in 8 */
+    const double p[4] = {2.0, 6.0, 3.0, 30.0};
+    const double t = 8.0;
+    sgs_rng_t rng;
+    int n = 400000, none = 0;
+    double total = 0.0;
+    for (int i = 0; i < n; i++) {
+        sgs_rng_init(&rng, 77, (uint64_t)i);
+        double lam = gamma_int(&rng, 2, 6.0), mu = gamma_int(&rng, 3, 30.0);
+        double life = -log(sgs_rng_next_uniform(&rng)) / mu, end = life < t ? life : t;
+        double first = -log(sgs_rng_next_uniform(&rng)) / lam;
+        none += first > end;
+        /* purchases in (0, end]: Poisson(λ end) mean, for E[X(t)] */
+        total += lam * end;
+    }
+    double p0 = (double)none / n, se = sqrt(p0 * (1 - p0) / n);
+    sgs_assert_close(sgs_paretonbd_prob_no_purchase(p, t, 0, 0, 0), p0, 4 * se, 0);
+    sgs_assert_close(sgs_paretonbd_expected_new(p, t), total / n, 0, 0.01);
+    /* identities: at t = 0 nothing can happen; P(alive) = 1 at x = t_x = T = 0 */
+    assert_true(sgs_paretonbd_prob_no_purchase(p, 0.0, 2, 3, 9) == 1.0);
+    assert_true(sgs_paretonbd_expected(p, 0.0, 2, 3, 9) == 0.0);
+    sgs_assert_close(sgs_paretonbd_p_alive(p, 0, 0, 0), 1.0, 0, 1e-15);
+    /* s = 1 exactly: the limit ln(1 + t/(β+T)) */
+    double q[4] = {1.0, 2.0, 1.0, 3.0};
+    sgs_assert_close(sgs_paretonbd_expected_if_alive(q, 5.0, 0, 0),
+                     1.0 * 3.0 / 2.0 * log(1 + 5.0 / 3.0), 0, 1e-14);
+}
+
+static void test_degenerate_inputs(void **state)
+{
+    (void)state;
+    /* lifetimes' overflow case: large x, tiny alpha */
+    const double p[4] = {10.465, 7.98565181e-03, 3.0516, 2.820};
+    const double cases[][3] = {{400, 5, 6}, {500, 1, 37}, {500, 4, 37}, {1e5, 30, 39}, {0, 0, 0}};
+    for (int c = 0; c < 5; c++) {
+        const double *h = cases[c];
+        double g[4];
+        double ll = sgs_paretonbd_loglik_one(p, h[0], h[1], h[2], g);
+        assert_true(isfinite(ll)); /* a density in t_x: may exceed 0 */
+        for (int j = 0; j < 4; j++)
+            assert_true(isfinite(g[j]));
+        double pa = sgs_paretonbd_p_alive(p, h[0], h[1], h[2]);
+        double e = sgs_paretonbd_expected(p, 52, h[0], h[1], h[2]);
+        double np = sgs_paretonbd_prob_no_purchase(p, 52, h[0], h[1], h[2]);
+        assert_true(pa >= 0 && pa <= 1 && isfinite(e) && e >= 0 && np >= 0 && np <= 1);
+    }
+    sgs_histories_t hh;
+    sgs_fit_t fit;
+    sgs_error_t err = {0};
+    double x0[] = {0, 0}, t0[] = {0, 0}, T0[] = {5, 9};
+    assert_int_equal(sgs_histories_build(&hh, x0, t0, T0, NULL, 2, NULL, NULL), 0);
+    assert_int_equal(sgs_paretonbd_fit(&hh, NULL, &fit, NULL, &err), SGS_EDATA);
+    sgs_histories_free(&hh);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_likelihood_against_quadrature),
+        cmocka_unit_test(test_gradient_matches_differences),
+        cmocka_unit_test(test_totals_and_threads),
+        cmocka_unit_test(test_no_purchase_against_simulation),
+        cmocka_unit_test(test_degenerate_inputs),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

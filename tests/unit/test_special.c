@@ -1,0 +1,128 @@
+/*
+ * tests/unit/test_special.c — log-space helpers, digamma, ₂F₁(a, b; a+1; z) (both the
+ * series and the quadrature path, against closed forms and values computed independently
+ * with scipy.special.hyp2f1 1.10.1), its derivatives against finite differences, and the
+ * BG/NBD expectation factor.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "kernels/core.h"
+#include "kernels/special.h"
+#include "tests/support/test_support.h"
+
+#include <math.h>
+
+static void test_log_helpers(void **state)
+{
+    (void)state;
+    sgs_assert_close(sgs_logaddexp(1000.0, 1000.0), 1000.0 + log(2.0), 0, 1e-15);
+    sgs_assert_close(sgs_logaddexp(-HUGE_VAL, 3.0), 3.0, 0, 0);
+    assert_true(sgs_logaddexp(-HUGE_VAL, -HUGE_VAL) == -HUGE_VAL);
+    sgs_assert_close(sgs_log1pexp(800.0), 800.0, 0, 1e-15);
+    sgs_assert_close(sgs_log1pexp(-800.0), exp(-800.0), 0, 1e-12);
+    sgs_assert_close(sgs_log1mexp(-1e-20), log(1e-20), 0, 1e-14);
+    sgs_assert_close(sgs_log1mexp(-50.0), -exp(-50.0), 0, 1e-12);
+    assert_true(sgs_log1mexp(0.0) == -HUGE_VAL);
+    sgs_assert_close(sgs_sigmoid(-800.0), 0.0, 1e-300, 0);
+    sgs_assert_close(sgs_sigmoid(0.0), 0.5, 0, 0);
+    sgs_assert_close(sgs_lgamma(0.5), 0.5 * log(3.14159265358979323846), 0, 1e-15);
+}
+
+static void test_digamma(void **state)
+{
+    (void)state;
+    const double euler = 0.57721566490153286;
+    sgs_assert_close(sgs_digamma(1.0), -euler, 1e-15, 0);
+    sgs_assert_close(sgs_digamma(0.5), -euler - 2.0 * log(2.0), 1e-14, 0);
+    /* ψ(x) = -1/x - γ + ζ(2) x + O(x²) */
+    sgs_assert_close(sgs_digamma(1e-6), -1e6 - euler + 1.6449340668482264e-6, 0, 1e-15);
+    sgs_assert_close(sgs_digamma(100.5), 4.605174352581845, 1e-14, 0); /* scipy.special.psi */
+    for (double x = 0.05; x < 40.0; x *= 1.7)                          /* ψ(x+1) = ψ(x) + 1/x */
+        sgs_assert_close(sgs_digamma(x + 1.0), sgs_digamma(x) + 1.0 / x, 1e-13, 1e-14);
+    assert_true(isnan(sgs_digamma(0.0)));
+}
+
+/* {a, b, z, ln 2F1(a, b; a+1; z)} from scipy.special.hyp2f1 or closed forms */
+static const double hyp_cases[][4] = {
+    {1.5, 2.0, 0.3, 0.4236894863049808},     {0.8, 1.6, 0.9, 1.5649767756141966},
+    {0.8, 1.6, 0.999, 4.423877502687363},    {0.8, 1.6, 0.999999, 8.576847598231964},
+    {3.0, 0.5, 0.99999, 1.1572339311878994}, {50, 1.2, 0.999, 5.96999816803854},
+    {100.3, 100.2, 0.99, 456.843798132324},  {0.3, 0.2, 0.9999, 0.09357184836358609},
+    {2.0, -1.5, 0.7, -0.9082315544991777},   {0.5, 3.0, 0.5, 0.796343875392449},
+};
+
+static void test_hyp2f1_ap1_values(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof hyp_cases / sizeof hyp_cases[0]; i++) {
+        double lf;
+        assert_int_equal(
+            sgs_hyp2f1_ap1(hyp_cases[i][0], hyp_cases[i][1], hyp_cases[i][2], &lf, NULL), 0);
+        sgs_assert_close(lf, hyp_cases[i][3], 1e-12, 1e-12);
+    }
+    /* closed forms: 2F1(1, b; 2; z) = (1 - (1-z)^(1-b)) / ((1-b) z); 2F1(1,1;2;z) = -ln(1-z)/z */
+    double bs[] = {0.3, 2.5, 7.0};
+    double zs[] = {0.2, 0.9, 1.0 - 1e-6, 1.0 - 1e-8};
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 4; j++) {
+            double b = bs[i], z = zs[j], lf;
+            double exact = log(-expm1((1.0 - b) * log1p(-z)) / ((1.0 - b) * z));
+            assert_int_equal(sgs_hyp2f1_ap1(1.0, b, z, &lf, NULL), 0);
+            sgs_assert_close(lf, exact, 1e-9, 1e-10);
+        }
+    double lf;
+    assert_int_equal(sgs_hyp2f1_ap1(1.0, 1.0, 0.75, &lf, NULL), 0);
+    sgs_assert_close(lf, log(-log(0.25) / 0.75), 0, 1e-14);
+    assert_int_equal(sgs_hyp2f1_ap1(2.0, 3.0, 0.0, &lf, NULL), 0);
+    assert_true(lf == 0.0);
+    assert_int_equal(sgs_hyp2f1_ap1(0.0, 1.0, 0.5, &lf, NULL), SGS_EINVAL);
+    assert_int_equal(sgs_hyp2f1_ap1(1.0, 1.0, 1.0, &lf, NULL), SGS_EINVAL);
+    assert_int_equal(sgs_hyp2f1_ap1(1.0, NAN, 0.5, &lf, NULL), SGS_EINVAL);
+}
+
+static void test_hyp2f1_ap1_derivatives(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof hyp_cases / sizeof hyp_cases[0]; i++) {
+        double p[3] = {hyp_cases[i][0], hyp_cases[i][1], hyp_cases[i][2]}, lf, d[3];
+        assert_int_equal(sgs_hyp2f1_ap1(p[0], p[1], p[2], &lf, d), 0);
+        for (int j = 0; j < 3; j++) {
+            double h = j == 2 ? 1e-4 * (1.0 - p[2]) : 1e-5 * fmax(1.0, fabs(p[j]));
+            double up[3] = {p[0], p[1], p[2]}, dn[3] = {p[0], p[1], p[2]}, l1, l2;
+            up[j] += h;
+            dn[j] -= h;
+            assert_int_equal(sgs_hyp2f1_ap1(up[0], up[1], up[2], &l1, NULL), 0);
+            assert_int_equal(sgs_hyp2f1_ap1(dn[0], dn[1], dn[2], &l2, NULL), 0);
+            sgs_assert_close(d[j], (l1 - l2) / (2 * h), 1e-6, 1e-5);
+        }
+    }
+}
+
+static void test_euler_q(void **state)
+{
+    (void)state;
+    /* (1 - (1-z)^e 2F1(d, e; c; z)) / e with scipy: d=2, e=0.5, c=3, z=0.4 */
+    sgs_assert_close(sgs_hyp2f1_euler_q(2.0, 0.5, 3.0, 0.4), 0.18011102528388645, 0, 1e-13);
+    /* continuous through e = 0 */
+    double q0 = sgs_hyp2f1_euler_q(2.0, 0.0, 3.0, 0.4);
+    sgs_assert_close(sgs_hyp2f1_euler_q(2.0, 1e-7, 3.0, 0.4), q0, 1e-8, 0);
+    sgs_assert_close(sgs_hyp2f1_euler_q(2.0, -1e-7, 3.0, 0.4), q0, 1e-8, 0);
+    /* d = 0: 2F1 = 1 and Q = (1 - (1-z)^e)/e */
+    sgs_assert_close(sgs_hyp2f1_euler_q(0.0, 2.0, 5.0, 0.5), (1.0 - 0.25) / 2.0, 0, 1e-15);
+    assert_true(sgs_hyp2f1_euler_q(0.0, 2.0, 5.0, 0.0) == 0.0);
+    assert_true(isnan(sgs_hyp2f1_euler_q(1.0, 2.0, 5.0, 1.0)));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_log_helpers),       cmocka_unit_test(test_digamma),
+        cmocka_unit_test(test_hyp2f1_ap1_values), cmocka_unit_test(test_hyp2f1_ap1_derivatives),
+        cmocka_unit_test(test_euler_q),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
