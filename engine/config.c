@@ -51,8 +51,9 @@ static const config_key_t keys[] = {
         "M score from net total spend or from mean spend per purchase day"),
     STR("value.model", model, "bgnbd", "bgnbd|paretonbd|mbgnbd|none",
         "repeat-purchase model for P(alive), expected purchases and CLV"),
-    NUM("value.horizon", KEY_DOUBLE, horizon, "365", 0, 1e6,
-        "prediction horizon for expected purchases and CLV, in time_unit"),
+    NUM("value.horizon", KEY_DOUBLE, horizon, "0", 0, 1e6,
+        "prediction horizon for expected purchases and CLV, in time_unit; 0 = one year (365 "
+        "days, 52.14 weeks)"),
     NUM("value.discount_rate_annual", KEY_DOUBLE, discount_rate_annual, "0.1", 0, 10,
         "annual discount rate of CLV"),
     NUM("value.margin", KEY_DOUBLE, margin, "1", 0, 1, "profit margin applied to spend in CLV"),

@@ -106,8 +106,9 @@ static int keep_buyers(sgs_run_state_t *st, sgs_error_t *err)
             MOVE(first_day)
             MOVE(last_day)
             MOVE(n_purchase_days)
-            MOVE(frequency) MOVE(recency_days) MOVE(age_days) MOVE(days_since_last)
-                MOVE(total_spend) MOVE(mean_spend) MOVE(monetary) MOVE(refund_total) MOVE(n_refunds)
+            MOVE(frequency)
+            MOVE(recency_days) MOVE(age_days) MOVE(days_since_last) MOVE(total_spend)
+                MOVE(mean_spend) MOVE(monetary) MOVE(refund_total) MOVE(n_refunds)
                     MOVE(gap_mean_days) MOVE(gap_sd_days) MOVE(main_channel)
 #undef MOVE
         }
@@ -221,6 +222,11 @@ static void free_state(sgs_run_state_t *st)
     sgs_free(st->rfm_segment);
     sgs_free(st->rfm_total);
     sgs_free(st->rfm_cell);
+    sgs_free(st->p_alive);
+    sgs_free(st->expected_purchases);
+    sgs_free(st->prob_no_purchase);
+    sgs_free(st->expected_spend);
+    sgs_free(st->clv);
 }
 
 int sgs_run(const sgs_run_request_t *req, sgs_error_t *err)
@@ -239,6 +245,8 @@ int sgs_run(const sgs_run_request_t *req, sgs_error_t *err)
         rc = step_summarize(st, err);
     if (rc == SGS_OK)
         rc = step_rfm(st, err);
+    if (rc == SGS_OK)
+        rc = sgs_run_value(st, err);
     if (rc == SGS_OK)
         rc = sgs_run_publish(st, err);
     sgs_transactions_free(&tx);

@@ -7,6 +7,8 @@
 
 #include "engine/run.h"
 #include "io/h5_input.h"
+#include "kernels/clv.h"
+#include "kernels/gammagamma.h"
 #include "kernels/group.h"
 #include "kernels/rfm.h"
 #include "kernels/summary.h"
@@ -42,9 +44,27 @@ typedef struct sgs_run_state {
     size_t segment_customers[SGS_RFM_SEGMENT_COUNT];
     double segment_revenue[SGS_RFM_SEGMENT_COUNT];
 
+    /* value (when value.model is not "none") */
+    int value_ran;
+    sgs_purchase_model_t model;
+    sgs_fit_t model_fit; /* repeat purchases; converged may be 0 only with allow_unconverged */
+    sgs_fit_t spend_fit; /* Gamma-Gamma */
+    sgs_gg_summary_t spend_summary;
+    size_t n_histories; /* distinct (x, t_x, T) */
+    double horizon;     /* in the time unit */
+    double *p_alive, *expected_purchases, *prob_no_purchase, *expected_spend, *clv;
+    double clv_total, expected_purchases_total;
+
     char warnings[SGS_RUN_MAX_WARNINGS][256];
     size_t n_warnings;
 } sgs_run_state_t;
+
+/* The value step: fit the configured purchase model and Gamma-Gamma, score every customer
+ * (engine/run_value.c). Skipped when value.model is "none". */
+int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err);
+
+/* Add a warning (printed, and kept for the summary and report). */
+void sgs_run_warn(sgs_run_state_t *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Output writers: each writes one complete file at `path` (a temporary name chosen by the
  * caller) from the state. @return 0 or an SGS_E* code with err naming the file. */

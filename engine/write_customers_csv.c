@@ -13,12 +13,13 @@
 #include <string.h>
 
 #define CSV_BLOCK ((size_t)16384)
-#define CSV_LINE_MAX 512 /* 17 fields of at most 32 characters, and the segment name */
+#define CSV_LINE_MAX 768 /* 21 fields of at most 32 characters, and the segment name */
 
 static const char CSV_HEADER[] =
     "customer_id,first_purchase,last_purchase,n_purchase_days,frequency,recency,T,"
     "time_since_last,total_spend,mean_spend,monetary,refund_total,r_score,f_score,m_score,"
-    "rfm_cell,rfm_segment\n";
+    "rfm_cell,rfm_segment";
+static const char CSV_VALUE_HEADER[] = ",p_alive,expected_purchases,expected_spend,clv";
 
 /* Format customers lo..hi-1 into buf; returns the length. */
 static size_t format_block(const sgs_run_state_t *st, size_t lo, size_t hi, char *buf)
@@ -64,6 +65,16 @@ static size_t format_block(const sgs_run_state_t *st, size_t lo, size_t hi, char
         size_t len = strlen(name);
         memcpy(p, name, len);
         p += len;
+        if (st->value_ran) {
+            *p++ = ',';
+            p += sgs_fmt_fixed(p, st->p_alive[c], 4);
+            *p++ = ',';
+            p += sgs_fmt_fixed(p, st->expected_purchases[c], 4);
+            *p++ = ',';
+            p += sgs_fmt_fixed(p, st->expected_spend[c], 2);
+            *p++ = ',';
+            p += sgs_fmt_fixed(p, st->clv[c], 2);
+        }
         *p++ = '\n';
     }
     return (size_t)(p - buf);
@@ -86,7 +97,8 @@ int sgs_write_customers_csv(const sgs_run_state_t *st, const char *path, sgs_err
                       : sgs_error_set(err, SGS_ECANTCREAT, "%s: %s", path, strerror(errno));
         goto cleanup;
     }
-    int ok = fputs(CSV_HEADER, out) >= 0;
+    int ok = fputs(CSV_HEADER, out) >= 0 && (!st->value_ran || fputs(CSV_VALUE_HEADER, out) >= 0) &&
+             fputc('\n', out) != EOF;
     for (size_t first = 0; ok && first < n_blocks; first += batch) {
         size_t count = n_blocks - first < batch ? n_blocks - first : batch;
 #pragma omp parallel for num_threads(n_threads) schedule(static, 1)

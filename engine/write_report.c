@@ -66,6 +66,54 @@ static void write_segments_table(const sgs_run_state_t *st, FILE *out)
     }
 }
 
+/* What they are worth: the model, its fit, and value per RFM segment. */
+static void write_value_section(const sgs_run_state_t *st, FILE *out)
+{
+    const sgs_fit_t *fit = &st->model_fit;
+    const char *const *names = sgs_purchase_model_param_names(st->model);
+    char a[40], b[40];
+    fprintf(out,
+            "\nWhat they are worth: %s repeat purchases and Gamma-Gamma spend, next %g %ss\n\n",
+            sgs_purchase_model_name(st->model), st->horizon, st->req->config->time_unit);
+    fprintf(out,
+            "Expected purchases: %s   Customer lifetime value (margin %g, %g%% a year "
+            "discount): %s\n",
+            grouped_number(st->expected_purchases_total, a, sizeof a), st->req->config->margin,
+            100.0 * st->req->config->discount_rate_annual,
+            grouped_number(st->clv_total, b, sizeof b));
+    fprintf(out, "Model fit: ");
+    for (int k = 0; k < fit->n_params; k++)
+        fprintf(out, "%s %.4g%s", names[k], fit->params[k], k + 1 < fit->n_params ? ", " : "");
+    fprintf(out, "; log-likelihood %.1f over %zu distinct histories; %s\n", fit->log_likelihood,
+            st->n_histories, fit->converged ? "converged" : "DID NOT CONVERGE");
+    fprintf(out,
+            "Spend model: p %.4g, q %.4g, gamma %.4g on %zu repeat customers; frequency-spend "
+            "correlation %.2f; %s\n\n",
+            st->spend_fit.params[0], st->spend_fit.params[1], st->spend_fit.params[2],
+            st->spend_summary.n_used, st->spend_summary.correlation,
+            st->spend_fit.converged ? "converged" : "DID NOT CONVERGE");
+
+    double clv_sum[SGS_RFM_SEGMENT_COUNT] = {0}, alive_sum[SGS_RFM_SEGMENT_COUNT] = {0};
+    size_t likely_gone[SGS_RFM_SEGMENT_COUNT] = {0};
+    for (size_t c = 0; c < st->n_customers; c++) {
+        clv_sum[st->rfm_segment[c]] += st->clv[c];
+        alive_sum[st->rfm_segment[c]] += st->p_alive[c];
+        likely_gone[st->rfm_segment[c]] += st->p_alive[c] < 0.5;
+    }
+    fprintf(out, "%-19s %8s %12s %10s %14s\n", "segment", "CLV share", "CLV per", "P(alive)",
+            "P(alive) < 0.5");
+    fprintf(out, "%-19s %8s %12s %10s %14s\n", "", "", "customer", "(avg)", "(customers)");
+    for (int k = 0; k < SGS_RFM_SEGMENT_COUNT; k++) {
+        double count = (double)st->segment_customers[k];
+        if (count == 0)
+            continue;
+        fprintf(out, "%-19s %7.1f%% %12s %10.2f %14s\n", sgs_rfm_segment_name(k),
+                st->clv_total != 0 ? 100.0 * clv_sum[k] / st->clv_total : 0.0,
+                grouped_number(clv_sum[k] / count, a, sizeof a), alive_sum[k] / count,
+                grouped_number((double)likely_gone[k], b, sizeof b));
+    }
+}
+
 int sgs_write_report(const sgs_run_state_t *st, const char *path, sgs_error_t *err)
 {
     FILE *out = fopen(path, "wb");
@@ -85,6 +133,8 @@ int sgs_write_report(const sgs_run_state_t *st, const char *path, sgs_error_t *e
             "1..%d, %s spend)\n\n",
             st->req->config->rfm_bins, st->req->config->rfm_monetary);
     write_segments_table(st, out);
+    if (st->value_ran)
+        write_value_section(st, out);
     for (size_t i = 0; i < st->n_warnings; i++)
         fprintf(out, "%sWarning: %s\n", i == 0 ? "\n" : "", st->warnings[i]);
     int ok = !ferror(out);

@@ -100,6 +100,85 @@ static int write_rfm_group(hid_t f, const sgs_run_state_t *st, int z, sgs_error_
     return rc;
 }
 
+/* Parameters, standard errors and diagnostics of one fit as attributes of `group`. */
+static int write_fit(hid_t f, const char *group, const sgs_fit_t *fit, const char *const *names,
+                     sgs_error_t *err)
+{
+    int rc = sgs_h5_group_ensure(f, group, err);
+    char name[64];
+    for (int k = 0; rc == SGS_OK && k < fit->n_params; k++) {
+        rc = sgs_h5_attr_double(f, group, names[k], fit->params[k], err);
+        snprintf(name, sizeof name, "%s_se", names[k]);
+        if (rc == SGS_OK)
+            rc = sgs_h5_attr_double(f, group, name, fit->std_err[k], err);
+    }
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_double(f, group, "log_likelihood", fit->log_likelihood, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_int64(f, group, "converged", fit->converged, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_int64(f, group, "iterations", fit->iterations, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_double(f, group, "gradient_norm", fit->grad_norm, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_string(f, group, "stop_reason", sgs_optim_status_name(fit->status), err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_double(f, group, "penalizer", fit->penalizer, err);
+    return rc;
+}
+
+static int write_value_groups(hid_t f, const sgs_run_state_t *st, int z, sgs_error_t *err)
+{
+    size_t n = st->n_customers;
+    int rc = SGS_OK;
+#define CLV_COLUMN(name, data)                                                                     \
+    if (rc == SGS_OK)                                                                              \
+        rc = sgs_h5_write_column(f, "/clv/" name, SGS_H5_F64, data, n, z, err);
+    CLV_COLUMN("p_alive", st->p_alive)
+    CLV_COLUMN("expected_purchases", st->expected_purchases)
+    CLV_COLUMN("prob_no_purchase", st->prob_no_purchase)
+    CLV_COLUMN("expected_spend", st->expected_spend)
+    CLV_COLUMN("clv", st->clv)
+#undef CLV_COLUMN
+    const sgs_config_t *cfg = st->req->config;
+    const char *model = sgs_purchase_model_name(st->model);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_string(f, "/clv", "model", model, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_double(f, "/clv", "horizon", st->horizon, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_string(f, "/clv", "time_unit", cfg->time_unit, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_double(f, "/clv", "discount_rate_annual", cfg->discount_rate_annual, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_double(f, "/clv", "margin", cfg->margin, err);
+
+    char group[64];
+    snprintf(group, sizeof group, "/models/%s", model);
+    if (rc == SGS_OK)
+        rc = write_fit(f, group, &st->model_fit, sgs_purchase_model_param_names(st->model), err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_int64(f, group, "n_customers", (int64_t)n, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_int64(f, group, "n_unique_histories", (int64_t)st->n_histories, err);
+    static const char *const gg_names[] = {"p", "q", "gamma"};
+    const sgs_gg_summary_t *gs = &st->spend_summary;
+    if (rc == SGS_OK)
+        rc = write_fit(f, "/models/gammagamma", &st->spend_fit, gg_names, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_int64(f, "/models/gammagamma", "n_customers", (int64_t)gs->n_used, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_int64(f, "/models/gammagamma", "n_no_repeat_purchase",
+                               (int64_t)gs->n_no_repeat, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_int64(f, "/models/gammagamma", "n_nonpositive_spend_left_out",
+                               (int64_t)gs->n_nonpositive, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_double(f, "/models/gammagamma", "frequency_spend_correlation",
+                                gs->correlation, err);
+    return rc;
+}
+
 static int write_root_attributes(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
 {
     char *config_json = sgs_config_to_json(st->req->config, 0);
@@ -137,6 +216,8 @@ int sgs_write_results_h5(const sgs_run_state_t *st, const char *path, sgs_error_
         rc = write_customers_group(f, st, z, scratch, err);
     if (rc == SGS_OK)
         rc = write_rfm_group(f, st, z, err);
+    if (rc == SGS_OK && st->value_ran)
+        rc = write_value_groups(f, st, z, err);
     if (rc == SGS_OK)
         rc = write_root_attributes(f, st, err);
     sgs_free(scratch);

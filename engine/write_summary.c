@@ -6,6 +6,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,48 @@ static cJSON *rfm_object(const sgs_run_state_t *st)
     return rfm;
 }
 
+static cJSON *fit_object(const sgs_fit_t *fit, const char *const *names)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *params = cJSON_AddObjectToObject(o, "params");
+    cJSON *se = cJSON_AddObjectToObject(o, "std_err");
+    for (int k = 0; k < fit->n_params; k++) {
+        cJSON_AddNumberToObject(params, names[k], fit->params[k]);
+        if (isfinite(fit->std_err[k])) /* JSON has no NaN */
+            cJSON_AddNumberToObject(se, names[k], fit->std_err[k]);
+        else
+            cJSON_AddNullToObject(se, names[k]);
+    }
+    cJSON_AddNumberToObject(o, "log_likelihood", fit->log_likelihood);
+    cJSON_AddBoolToObject(o, "converged", fit->converged);
+    cJSON_AddNumberToObject(o, "iterations", fit->iterations);
+    cJSON_AddNumberToObject(o, "gradient_norm", fit->grad_norm);
+    cJSON_AddStringToObject(o, "stop_reason", sgs_optim_status_name(fit->status));
+    return o;
+}
+
+static cJSON *value_object(const sgs_run_state_t *st)
+{
+    static const char *const gg_names[] = {"p", "q", "gamma"};
+    cJSON *v = cJSON_CreateObject();
+    cJSON_AddStringToObject(v, "model", sgs_purchase_model_name(st->model));
+    cJSON_AddNumberToObject(v, "horizon", st->horizon);
+    cJSON *m = fit_object(&st->model_fit, sgs_purchase_model_param_names(st->model));
+    cJSON_AddNumberToObject(m, "n_customers", (double)st->n_customers);
+    cJSON_AddNumberToObject(m, "n_unique_histories", (double)st->n_histories);
+    cJSON_AddItemToObject(v, "purchase_model", m);
+    cJSON *g = fit_object(&st->spend_fit, gg_names);
+    cJSON_AddNumberToObject(g, "n_customers", (double)st->spend_summary.n_used);
+    cJSON_AddNumberToObject(g, "n_no_repeat_purchase", (double)st->spend_summary.n_no_repeat);
+    cJSON_AddNumberToObject(g, "n_nonpositive_spend_left_out",
+                            (double)st->spend_summary.n_nonpositive);
+    cJSON_AddNumberToObject(g, "frequency_spend_correlation", st->spend_summary.correlation);
+    cJSON_AddItemToObject(v, "spend_model", g);
+    cJSON_AddNumberToObject(v, "expected_purchases_total", st->expected_purchases_total);
+    cJSON_AddNumberToObject(v, "clv_total", st->clv_total);
+    return v;
+}
+
 static cJSON *steps_array(const sgs_run_state_t *st)
 {
     const sgs_progress_t *p = st->req->progress;
@@ -83,6 +126,8 @@ int sgs_write_summary_json(const sgs_run_state_t *st, const char *path, sgs_erro
     cJSON_AddItemToObject(root, "input", input_object(st));
     cJSON_AddItemToObject(root, "customers", customers_object(st));
     cJSON_AddItemToObject(root, "rfm", rfm_object(st));
+    if (st->value_ran)
+        cJSON_AddItemToObject(root, "value", value_object(st));
     cJSON_AddItemToObject(root, "steps", steps_array(st));
     cJSON_AddNumberToObject(root, "seconds_total", sgs_progress_elapsed(st->req->progress));
     cJSON_AddNumberToObject(root, "peak_rss_mb", sgs_peak_rss_mb());

@@ -376,7 +376,7 @@ static void test_bad_inputs_keep_previous_results(void **state)
     /* A future time is accepted when --as-of says which rows count. */
     char args[2048], out[4096];
     snprintf(path, sizeof path, "%s/future.h5", dir);
-    snprintf(args, sizeof args, "run -q -i '%s' -o '%s/future-results.h5' --as-of 2023-11-20", path,
+    snprintf(args, sizeof args, "run -q -i '%s' -o '%s/future-results.h5' --as-of 2023-11-20 --model none", path,
              dir);
     if (sgs_test_run(args, out, sizeof out) != 0)
         fail_msg("future rows with --as-of: %s", out);
