@@ -20,11 +20,13 @@
 #include "io/h5_columns.h"
 #include "kernels/tables.h"
 
+#include <fcntl.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define SUB_BLOCK ((size_t)1024)
 #define CHUNK_ROWS ((size_t)1 << 16)
@@ -191,6 +193,7 @@ typedef struct gen_state {
     sgs__sim_customers_t cust[3]; /* [k % 3] */
     sgs__sim_rows_t flat[2];      /* [k % 2]: a block's rows, concatenated then shuffled */
     hid_t file;
+    int fd; /* the sec2 driver's descriptor of file, -1 when unknown */
     sgs_h5_appender_t *tx[N_TX_COLS], *ev[N_EV_COLS], *cu[N_CU_COLS], *tr[N_TR_COLS];
     sgs_generate_stats_t stats;
     sgs_generate_progress_fn progress;
@@ -347,6 +350,22 @@ static int open_appenders(gen_state_t *g, sgs_error_t *err)
     return rc;
 }
 
+/* After a failure the file will be removed; make HDF5's remaining writes go to /dev/null so
+ * that closing it succeeds. (HDF5 1.10 leaves a file whose H5Fclose failed half-destroyed
+ * in its ID table and then crashes in its atexit handler: a disk-full or I/O error must be
+ * an exit status, never a crash.) Idempotent. */
+static void discard_file_writes(gen_state_t *g)
+{
+    if (g->fd < 0)
+        return;
+    int devnull = open("/dev/null", O_WRONLY);
+    if (devnull >= 0) {
+        dup2(devnull, g->fd);
+        close(devnull);
+    }
+    g->fd = -1;
+}
+
 /* Close every appender (flushing the last chunks); the first error wins. */
 static int close_appenders(gen_state_t *g, sgs_error_t *err)
 {
@@ -356,8 +375,10 @@ static int close_appenders(gen_state_t *g, sgs_error_t *err)
     for (int t = 0; t < 4; t++) {
         for (int c = 0; c < n[t]; c++) {
             int r = sgs_h5_appender_close(all[t][c], rc ? NULL : err);
-            if (r && !rc)
+            if (r && !rc) {
                 rc = r;
+                discard_file_writes(g);
+            }
             all[t][c] = NULL;
         }
     }
@@ -521,6 +542,7 @@ int sgs_generate_file(const char *path, const sgs_generate_params_t *params, con
     if (!g)
         return sgs_error_set(err, SGS_ENOMEM, "out of memory");
     g->file = -1;
+    g->fd = -1;
     g->progress = progress;
     g->progress_ctx = progress_ctx;
     sgs__sim_model_init(&g->model, params);
@@ -537,24 +559,37 @@ int sgs_generate_file(const char *path, const sgs_generate_params_t *params, con
     rc = state_alloc(g, err);
     if (rc)
         goto cleanup;
-    g->file = H5Fcreate(out.temp_path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl >= 0 && H5Pset_fapl_sec2(fapl) >= 0)
+        g->file = H5Fcreate(out.temp_path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    if (fapl >= 0)
+        H5Pclose(fapl);
     if (g->file < 0) {
         rc = sgs_error_set(err, SGS_ECANTCREAT, "%s: cannot create an HDF5 file", path);
         goto cleanup;
     }
+    void *handle = NULL;
+    if (H5Fget_vfd_handle(g->file, H5P_DEFAULT, &handle) >= 0 && handle)
+        g->fd = *(int *)handle;
     rc = open_appenders(g, err);
     if (!rc)
         rc = run_blocks(g, sgs_exec_threads(exec), err);
     if (!rc)
         rc = write_attributes(g, err);
+    if (rc)
+        discard_file_writes(g);
     int close_rc = close_appenders(g, rc ? NULL : err);
     if (!rc)
         rc = close_rc;
+    if (!rc && H5Fflush(g->file, H5F_SCOPE_LOCAL) < 0)
+        rc = sgs_error_set(err, SGS_EIO, "writing the HDF5 file failed");
+    if (rc)
+        discard_file_writes(g);
     if (H5Fclose(g->file) < 0 && !rc)
         rc = sgs_error_set(err, SGS_EIO, "closing the HDF5 file failed");
     g->file = -1;
     if (rc) /* the dataset is named; say which file */
-        sgs_error_prefix(err, "%s", path);
+        sgs_error_prefix(err, "writing %s", path);
     if (!rc)
         rc = sgs_atomic_commit(&out, err);
     if (rc)
@@ -567,6 +602,7 @@ int sgs_generate_file(const char *path, const sgs_generate_params_t *params, con
         *stats = g->stats;
 cleanup:
     if (g->file >= 0) {
+        discard_file_writes(g);
         close_appenders(g, NULL);
         H5Fclose(g->file);
     }
