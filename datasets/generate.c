@@ -275,15 +275,19 @@ static int assemble_block(gen_state_t *g, size_t k, sgs_error_t *err)
     f->n_purchases = f->n_refunds = 0;
     for (size_t s = 0; s < n_sub; s++) {
         const sgs__sim_rows_t *r = &sub[s];
-        memcpy(f->tx_customer + f->n_tx, r->tx_customer, r->n_tx * sizeof(int64_t));
-        memcpy(f->tx_time + f->n_tx, r->tx_time, r->n_tx * sizeof(int64_t));
-        memcpy(f->tx_amount + f->n_tx, r->tx_amount, r->n_tx * sizeof(double));
-        memcpy(f->tx_channel + f->n_tx, r->tx_channel, r->n_tx * sizeof(uint8_t));
-        memcpy(f->tx_category + f->n_tx, r->tx_category, r->n_tx * sizeof(int32_t));
-        memcpy(f->ev_customer + f->n_ev, r->ev_customer, r->n_ev * sizeof(int64_t));
-        memcpy(f->ev_time + f->n_ev, r->ev_time, r->n_ev * sizeof(int64_t));
-        memcpy(f->ev_kind + f->n_ev, r->ev_kind, r->n_ev * sizeof(uint8_t));
-        memcpy(f->ev_value + f->n_ev, r->ev_value, r->n_ev * sizeof(double));
+        if (r->n_tx) { /* (empty buffers may be NULL) */
+            memcpy(f->tx_customer + f->n_tx, r->tx_customer, r->n_tx * sizeof(int64_t));
+            memcpy(f->tx_time + f->n_tx, r->tx_time, r->n_tx * sizeof(int64_t));
+            memcpy(f->tx_amount + f->n_tx, r->tx_amount, r->n_tx * sizeof(double));
+            memcpy(f->tx_channel + f->n_tx, r->tx_channel, r->n_tx * sizeof(uint8_t));
+            memcpy(f->tx_category + f->n_tx, r->tx_category, r->n_tx * sizeof(int32_t));
+        }
+        if (r->n_ev) {
+            memcpy(f->ev_customer + f->n_ev, r->ev_customer, r->n_ev * sizeof(int64_t));
+            memcpy(f->ev_time + f->n_ev, r->ev_time, r->n_ev * sizeof(int64_t));
+            memcpy(f->ev_kind + f->n_ev, r->ev_kind, r->n_ev * sizeof(uint8_t));
+            memcpy(f->ev_value + f->n_ev, r->ev_value, r->n_ev * sizeof(double));
+        }
         f->n_tx += r->n_tx;
         f->n_ev += r->n_ev;
         f->n_purchases += r->n_purchases;
@@ -350,10 +354,12 @@ static int open_appenders(gen_state_t *g, sgs_error_t *err)
     return rc;
 }
 
-/* After a failure the file will be removed; make HDF5's remaining writes go to /dev/null so
- * that closing it succeeds. (HDF5 1.10 leaves a file whose H5Fclose failed half-destroyed
- * in its ID table and then crashes in its atexit handler: a disk-full or I/O error must be
- * an exit status, never a crash.) Idempotent. */
+/* After a write failure (disk full, size limit) the file will be removed: make HDF5's
+ * remaining writes go to /dev/null so that closing it can succeed. HDF5 1.10 leaves a file
+ * whose H5Fclose failed half-destroyed in its ID table, and its exit handler then crashes;
+ * a write error must be an exit status, never a crash (engine/cmd_generate.c also skips
+ * that handler). Only for write failures: after others (out of memory) the writes work and
+ * a normal close is the clean one. Idempotent. */
 static void discard_file_writes(gen_state_t *g)
 {
     if (g->fd < 0)
@@ -375,10 +381,10 @@ static int close_appenders(gen_state_t *g, sgs_error_t *err)
     for (int t = 0; t < 4; t++) {
         for (int c = 0; c < n[t]; c++) {
             int r = sgs_h5_appender_close(all[t][c], rc ? NULL : err);
-            if (r && !rc) {
+            if (r && !rc)
                 rc = r;
+            if (r == SGS_EIO)
                 discard_file_writes(g);
-            }
             all[t][c] = NULL;
         }
     }
@@ -576,14 +582,14 @@ int sgs_generate_file(const char *path, const sgs_generate_params_t *params, con
         rc = run_blocks(g, sgs_exec_threads(exec), err);
     if (!rc)
         rc = write_attributes(g, err);
-    if (rc)
+    if (rc == SGS_EIO)
         discard_file_writes(g);
     int close_rc = close_appenders(g, rc ? NULL : err);
     if (!rc)
         rc = close_rc;
     if (!rc && H5Fflush(g->file, H5F_SCOPE_LOCAL) < 0)
         rc = sgs_error_set(err, SGS_EIO, "writing the HDF5 file failed");
-    if (rc)
+    if (rc == SGS_EIO)
         discard_file_writes(g);
     if (H5Fclose(g->file) < 0 && !rc)
         rc = sgs_error_set(err, SGS_EIO, "closing the HDF5 file failed");
@@ -602,7 +608,6 @@ int sgs_generate_file(const char *path, const sgs_generate_params_t *params, con
         *stats = g->stats;
 cleanup:
     if (g->file >= 0) {
-        discard_file_writes(g);
         close_appenders(g, NULL);
         H5Fclose(g->file);
     }
