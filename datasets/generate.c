@@ -72,10 +72,10 @@ int sgs_generate_check(const sgs_generate_params_t *p, sgs_error_t *err)
                              (unsigned long long)p->n_customers);
     if (p->seed > (uint64_t)INT64_MAX)
         return sgs_error_set(err, SGS_EUSAGE, "--seed must be 0..%lld", (long long)INT64_MAX);
-    if (p->start_day < 1 || p->end_day < p->start_day || p->end_day > 2932896 /* 9999 */)
+    if (p->start_day < 0 || p->end_day < p->start_day || p->end_day > 2932896 /* 9999 */)
         return sgs_error_set(err, SGS_EUSAGE,
-                             "the window must be 1970-01-02 or later and --end must not be "
-                             "before --start (start day %lld, end day %lld)",
+                             "the window must lie in 1970-01-01..9999-12-31 and --end must not "
+                             "be before --start (start day %lld, end day %lld)",
                              (long long)p->start_day, (long long)p->end_day);
     if (!(isfinite(p->prospect_share) && p->prospect_share >= 0.0 && p->prospect_share <= 10.0))
         return sgs_error_set(err, SGS_EUSAGE, "--prospects must be a share 0..10, got %g",
