@@ -159,6 +159,13 @@ static int setup(void **state)
         return -1;
     }
     load(demo);
+    /* ... and the row counts of the file. */
+    char expect[128];
+    snprintf(expect, sizeof expect, "%zu transactions, %zu events", L.n_tx, L.n_ev);
+    if (!strstr(out, expect)) {
+        print_error("summary \"%s\" does not say \"%s\"\n", out, expect);
+        return -1;
+    }
     return 0;
 }
 
