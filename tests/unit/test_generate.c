@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "datasets/generate.h"
+#include "datasets/sim_random.h"
 #include "io/h5_columns.h"
 #include "kernels/tables.h"
 #include "tests/support/test_support.h"
@@ -702,6 +703,61 @@ static void test_customer_ids_are_a_bijection(void **state)
     free(ids);
 }
 
+/* The variates themselves, 200,000 draws each: Gamma(shape) mean = var = shape (both
+ * branches of Marsaglia-Tsang, including tiny shapes), Beta, normal, exponential. The
+ * standard error of a sample variance uses the fourth central moment: for Gamma(k),
+ * mu4 = 3 k^2 + 6 k, so Var(s^2) ~ (mu4 - k^2) / n. */
+static void test_variates_follow_their_laws(void **state)
+{
+    (void)state;
+    const int n = 200000;
+    const double shapes[] = {0.05, 0.25, 0.8, 1.0, 3.74, 25.0};
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        const double a = shapes[k];
+        sgs_rng_t rng;
+        sgs_rng_init(&rng, 1234, k);
+        double s1 = 0, s2 = 0, slog = 0;
+        for (int i = 0; i < n; i++) {
+            double lx = sgs__rand_log_gamma(&rng, a);
+            double x = exp(lx);
+            s1 += x;
+            s2 += x * x;
+            slog += lx;
+        }
+        double mean = s1 / n, var = s2 / n - mean * mean;
+        sgs_assert_close(mean, a, Z_MAX * sqrt(a / n), 0);
+        sgs_assert_close(var, a, Z_MAX * sqrt((3 * a * a + 6 * a - a * a) / n), 0);
+        if (a == 0.25) /* E[log X] = psi(1/4), Var = psi'(1/4) (see test_parameter_moments) */
+            sgs_assert_close(slog / n,
+                             -0.5772156649015329 - 1.5707963267948966 - 3 * 0.6931471805599453,
+                             Z_MAX * sqrt(17.19732915450711 / n), 0);
+    }
+    sgs_rng_t rng;
+    sgs_rng_init(&rng, 99, 0);
+    double sb = 0, sn = 0, sn2 = 0, se = 0;
+    for (int i = 0; i < n; i++) {
+        double b = sgs__rand_beta(&rng, 0.8, 3.0);
+        assert_true(b >= 0 && b <= 1);
+        sb += b;
+        double z = sgs__rand_normal(&rng);
+        sn += z;
+        sn2 += z * z;
+        se += sgs__rand_exp(&rng);
+    }
+    sgs_assert_close(sb / n, 0.8 / 3.8, Z_MAX * sqrt(0.8 * 3.0 / (3.8 * 3.8 * 4.8) / n), 0);
+    sgs_assert_close(sn / n, 0, Z_MAX * sqrt(1.0 / n), 0);
+    sgs_assert_close(sn2 / n, 1, Z_MAX * sqrt(2.0 / n), 0);
+    sgs_assert_close(se / n, 1, Z_MAX * sqrt(1.0 / n), 0);
+    /* Tiny Beta shapes: mass near 0 and 1 in proportion a / (a + b), never NaN. */
+    double s_tiny = 0;
+    for (int i = 0; i < n; i++) {
+        double b = sgs__rand_beta(&rng, 0.001, 0.003);
+        assert_false(isnan(b));
+        s_tiny += b;
+    }
+    sgs_assert_close(s_tiny / n, 0.25, Z_MAX * sqrt(0.25 * 0.75 / n), 0);
+}
+
 /* ---- Errors ------------------------------------------------------------------------------- */
 
 static void expect_usage(const char *options, const char *message_part)
@@ -904,6 +960,7 @@ int main(void)
         cmocka_unit_test(test_blocks_and_threads_through_the_api),
         cmocka_unit_test(test_no_events_keeps_purchases),
         cmocka_unit_test(test_customer_ids_are_a_bijection),
+        cmocka_unit_test(test_variates_follow_their_laws),
         cmocka_unit_test(test_bad_arguments_exit_64),
         cmocka_unit_test(test_unwritable_output_exits_73_and_keeps_existing_file),
         cmocka_unit_test(test_failed_write_keeps_existing_file),
