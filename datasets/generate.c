@@ -20,11 +20,13 @@
 #include "io/h5_columns.h"
 #include "kernels/tables.h"
 
+#include <fcntl.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define SUB_BLOCK ((size_t)1024)
 #define CHUNK_ROWS ((size_t)1 << 16)
@@ -70,10 +72,10 @@ int sgs_generate_check(const sgs_generate_params_t *p, sgs_error_t *err)
                              (unsigned long long)p->n_customers);
     if (p->seed > (uint64_t)INT64_MAX)
         return sgs_error_set(err, SGS_EUSAGE, "--seed must be 0..%lld", (long long)INT64_MAX);
-    if (p->start_day < 1 || p->end_day < p->start_day || p->end_day > 2932896 /* 9999 */)
+    if (p->start_day < 0 || p->end_day < p->start_day || p->end_day > 2932896 /* 9999 */)
         return sgs_error_set(err, SGS_EUSAGE,
-                             "the window must be 1970-01-02 or later and --end must not be "
-                             "before --start (start day %lld, end day %lld)",
+                             "the window must lie in 1970-01-01..9999-12-31 and --end must not "
+                             "be before --start (start day %lld, end day %lld)",
                              (long long)p->start_day, (long long)p->end_day);
     if (!(isfinite(p->prospect_share) && p->prospect_share >= 0.0 && p->prospect_share <= 10.0))
         return sgs_error_set(err, SGS_EUSAGE, "--prospects must be a share 0..10, got %g",
@@ -191,6 +193,7 @@ typedef struct gen_state {
     sgs__sim_customers_t cust[3]; /* [k % 3] */
     sgs__sim_rows_t flat[2];      /* [k % 2]: a block's rows, concatenated then shuffled */
     hid_t file;
+    int fd; /* the sec2 driver's descriptor of file, -1 when unknown */
     sgs_h5_appender_t *tx[N_TX_COLS], *ev[N_EV_COLS], *cu[N_CU_COLS], *tr[N_TR_COLS];
     sgs_generate_stats_t stats;
     sgs_generate_progress_fn progress;
@@ -272,15 +275,19 @@ static int assemble_block(gen_state_t *g, size_t k, sgs_error_t *err)
     f->n_purchases = f->n_refunds = 0;
     for (size_t s = 0; s < n_sub; s++) {
         const sgs__sim_rows_t *r = &sub[s];
-        memcpy(f->tx_customer + f->n_tx, r->tx_customer, r->n_tx * sizeof(int64_t));
-        memcpy(f->tx_time + f->n_tx, r->tx_time, r->n_tx * sizeof(int64_t));
-        memcpy(f->tx_amount + f->n_tx, r->tx_amount, r->n_tx * sizeof(double));
-        memcpy(f->tx_channel + f->n_tx, r->tx_channel, r->n_tx * sizeof(uint8_t));
-        memcpy(f->tx_category + f->n_tx, r->tx_category, r->n_tx * sizeof(int32_t));
-        memcpy(f->ev_customer + f->n_ev, r->ev_customer, r->n_ev * sizeof(int64_t));
-        memcpy(f->ev_time + f->n_ev, r->ev_time, r->n_ev * sizeof(int64_t));
-        memcpy(f->ev_kind + f->n_ev, r->ev_kind, r->n_ev * sizeof(uint8_t));
-        memcpy(f->ev_value + f->n_ev, r->ev_value, r->n_ev * sizeof(double));
+        if (r->n_tx) { /* (empty buffers may be NULL) */
+            memcpy(f->tx_customer + f->n_tx, r->tx_customer, r->n_tx * sizeof(int64_t));
+            memcpy(f->tx_time + f->n_tx, r->tx_time, r->n_tx * sizeof(int64_t));
+            memcpy(f->tx_amount + f->n_tx, r->tx_amount, r->n_tx * sizeof(double));
+            memcpy(f->tx_channel + f->n_tx, r->tx_channel, r->n_tx * sizeof(uint8_t));
+            memcpy(f->tx_category + f->n_tx, r->tx_category, r->n_tx * sizeof(int32_t));
+        }
+        if (r->n_ev) {
+            memcpy(f->ev_customer + f->n_ev, r->ev_customer, r->n_ev * sizeof(int64_t));
+            memcpy(f->ev_time + f->n_ev, r->ev_time, r->n_ev * sizeof(int64_t));
+            memcpy(f->ev_kind + f->n_ev, r->ev_kind, r->n_ev * sizeof(uint8_t));
+            memcpy(f->ev_value + f->n_ev, r->ev_value, r->n_ev * sizeof(double));
+        }
         f->n_tx += r->n_tx;
         f->n_ev += r->n_ev;
         f->n_purchases += r->n_purchases;
@@ -347,6 +354,24 @@ static int open_appenders(gen_state_t *g, sgs_error_t *err)
     return rc;
 }
 
+/* After a write failure (disk full, size limit) the file will be removed: make HDF5's
+ * remaining writes go to /dev/null so that closing it can succeed. HDF5 1.10 leaves a file
+ * whose H5Fclose failed half-destroyed in its ID table, and its exit handler then crashes;
+ * a write error must be an exit status, never a crash (engine/cmd_generate.c also skips
+ * that handler). Only for write failures: after others (out of memory) the writes work and
+ * a normal close is the clean one. Idempotent. */
+static void discard_file_writes(gen_state_t *g)
+{
+    if (g->fd < 0)
+        return;
+    int devnull = open("/dev/null", O_WRONLY);
+    if (devnull >= 0) {
+        dup2(devnull, g->fd);
+        close(devnull);
+    }
+    g->fd = -1;
+}
+
 /* Close every appender (flushing the last chunks); the first error wins. */
 static int close_appenders(gen_state_t *g, sgs_error_t *err)
 {
@@ -358,6 +383,8 @@ static int close_appenders(gen_state_t *g, sgs_error_t *err)
             int r = sgs_h5_appender_close(all[t][c], rc ? NULL : err);
             if (r && !rc)
                 rc = r;
+            if (r == SGS_EIO)
+                discard_file_writes(g);
             all[t][c] = NULL;
         }
     }
@@ -521,6 +548,7 @@ int sgs_generate_file(const char *path, const sgs_generate_params_t *params, con
     if (!g)
         return sgs_error_set(err, SGS_ENOMEM, "out of memory");
     g->file = -1;
+    g->fd = -1;
     g->progress = progress;
     g->progress_ctx = progress_ctx;
     sgs__sim_model_init(&g->model, params);
@@ -537,24 +565,37 @@ int sgs_generate_file(const char *path, const sgs_generate_params_t *params, con
     rc = state_alloc(g, err);
     if (rc)
         goto cleanup;
-    g->file = H5Fcreate(out.temp_path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl >= 0 && H5Pset_fapl_sec2(fapl) >= 0)
+        g->file = H5Fcreate(out.temp_path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    if (fapl >= 0)
+        H5Pclose(fapl);
     if (g->file < 0) {
         rc = sgs_error_set(err, SGS_ECANTCREAT, "%s: cannot create an HDF5 file", path);
         goto cleanup;
     }
+    void *handle = NULL;
+    if (H5Fget_vfd_handle(g->file, H5P_DEFAULT, &handle) >= 0 && handle)
+        g->fd = *(int *)handle;
     rc = open_appenders(g, err);
     if (!rc)
         rc = run_blocks(g, sgs_exec_threads(exec), err);
     if (!rc)
         rc = write_attributes(g, err);
+    if (rc == SGS_EIO)
+        discard_file_writes(g);
     int close_rc = close_appenders(g, rc ? NULL : err);
     if (!rc)
         rc = close_rc;
+    if (!rc && H5Fflush(g->file, H5F_SCOPE_LOCAL) < 0)
+        rc = sgs_error_set(err, SGS_EIO, "writing the HDF5 file failed");
+    if (rc == SGS_EIO)
+        discard_file_writes(g);
     if (H5Fclose(g->file) < 0 && !rc)
         rc = sgs_error_set(err, SGS_EIO, "closing the HDF5 file failed");
     g->file = -1;
     if (rc) /* the dataset is named; say which file */
-        sgs_error_prefix(err, "%s", path);
+        sgs_error_prefix(err, "writing %s", path);
     if (!rc)
         rc = sgs_atomic_commit(&out, err);
     if (rc)

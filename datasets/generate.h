@@ -56,7 +56,7 @@
 typedef struct sgs_generate_params {
     uint64_t n_customers;   /* buyers simulated, 1..SGS_GEN_MAX_CUSTOMERS */
     uint64_t seed;          /* 0..INT64_MAX (stored as an int64 attribute) */
-    int64_t start_day;      /* first day of the window, days since 1970-01-01 UTC, >= 1 */
+    int64_t start_day;      /* first day of the window, days since 1970-01-01 UTC, >= 0 */
     int64_t end_day;        /* last day of the window (inclusive), >= start_day */
     char start_date[16];    /* "YYYY-MM-DD" of start_day, for the attributes ("" = omit) */
     char end_date[16];      /* "YYYY-MM-DD" of end_day */
