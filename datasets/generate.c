@@ -109,19 +109,34 @@ int sgs_generate_check(const sgs_generate_params_t *p, sgs_error_t *err)
 
 /* ---- Customer ids --------------------------------------------------------------------- */
 
-int64_t sgs_generate_customer_id(uint64_t seed, uint64_t index)
+/* Balanced Feistel network on 2 * half_bits bits (4 rounds): a bijection of
+ * 0 .. 2^(2 half_bits) - 1 whatever the round function (Luby and Rackoff 1988). */
+static uint64_t feistel(uint64_t seed, uint64_t value, unsigned half_bits)
 {
-    /* Balanced Feistel network on 40 bits (two 20-bit halves, 4 rounds): a bijection
-     * whatever the round function (Luby and Rackoff 1988). */
-    const uint64_t mask = (UINT64_C(1) << 20) - 1;
-    uint64_t left = (index >> 20) & mask, right = index & mask;
+    const uint64_t mask = (UINT64_C(1) << half_bits) - 1;
+    uint64_t left = (value >> half_bits) & mask, right = value & mask;
     for (uint64_t round = 0; round < 4; round++) {
-        uint64_t f = sgs_rng_u64(seed, STREAM_ID_FEISTEL, (round << 20) | right) & mask;
+        uint64_t f = sgs_rng_u64(seed, STREAM_ID_FEISTEL, (round << 32) | right) & mask;
         uint64_t next = left ^ f;
         left = right;
         right = next;
     }
-    return (int64_t)((left << 20) | right) + 1;
+    return (left << half_bits) | right;
+}
+
+int64_t sgs_generate_customer_id(uint64_t seed, uint64_t index, uint64_t n_total)
+{
+    /* Cycle walking: apply the permutation of the smallest even-bit domain holding n_total
+     * values until the result falls below n_total. That domain is less than 4 n_total, so
+     * a few steps on average; the result is a permutation of 0 .. n_total - 1. */
+    unsigned half_bits = 1;
+    while (half_bits < 31 && (UINT64_C(1) << (2 * half_bits)) < n_total)
+        half_bits++;
+    uint64_t v = index;
+    do
+        v = feistel(seed, v, half_bits);
+    while (v >= n_total);
+    return (int64_t)v + 1;
 }
 
 /* ---- Writer state --------------------------------------------------------------------- */

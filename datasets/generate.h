@@ -91,10 +91,11 @@ void sgs_generate_defaults(sgs_generate_params_t *p);
  * ("--alpha must be a positive finite number, got -1"). */
 int sgs_generate_check(const sgs_generate_params_t *p, sgs_error_t *err);
 
-/* The customer id of customer index i (buyers 0..n-1 then prospects): a keyed bijection
- * (4-round Feistel network on 40 bits) of i, plus 1, so ids are distinct, in 1..2^40,
- * not in index order, and never 0 or -1. Requires i < 2^40. */
-int64_t sgs_generate_customer_id(uint64_t seed, uint64_t index);
+/* The customer id of customer index i (buyers 0..n-1 then prospects) among n_total: a
+ * keyed permutation of 0..n_total-1 (4-round Feistel network with cycle walking), plus 1.
+ * Ids are distinct, dense in 1..n_total like the ids a database hands out, not in index
+ * order, and never 0 or -1. Requires i < n_total <= 2^62. */
+int64_t sgs_generate_customer_id(uint64_t seed, uint64_t index, uint64_t n_total);
 
 /* Simulate and write the whole file at `path` atomically (a temporary sibling renamed into
  * place on success; on failure the temporary is removed and an existing file at `path`

@@ -572,7 +572,7 @@ static void simulate_profile(const sgs__sim_model_t *m, uint64_t i, int64_t birt
     if (sgs__rand_bernoulli(&rng, referral_prob)) {
         int64_t j = pick_referrer(m, &rng, signup_s, prospect ? m->n_buyers : i);
         if (j >= 0)
-            referrer = sgs_generate_customer_id(m->params.seed, (uint64_t)j);
+            referrer = sgs_generate_customer_id(m->params.seed, (uint64_t)j, m->n_total);
     }
     cust->signup_time[pos] = signup_s;
     cust->referrer_id[pos] = referrer;
@@ -585,7 +585,7 @@ void sgs__sim_customer(const sgs__sim_model_t *m, uint64_t i, sgs__sim_rows_t *r
                        sgs__sim_customers_t *cust, size_t pos)
 {
     const sgs_generate_params_t *p = &m->params;
-    const int64_t id = sgs_generate_customer_id(p->seed, i);
+    const int64_t id = sgs_generate_customer_id(p->seed, i, m->n_total);
     cust->customer_id[pos] = id;
     cust->is_prospect[pos] = 0;
     cust->alive_at_end[pos] = 0;

@@ -689,8 +689,8 @@ static void test_customer_ids_are_a_bijection(void **state)
     enum { N = 1 << 16 };
     int64_t *ids = malloc(N * sizeof(int64_t));
     for (uint64_t i = 0; i < N; i++) {
-        ids[i] = sgs_generate_customer_id(9, i);
-        assert_true(ids[i] >= 1 && ids[i] <= (INT64_C(1) << 40));
+        ids[i] = sgs_generate_customer_id(9, i, N);
+        assert_true(ids[i] >= 1 && ids[i] <= N);
     }
     id_row_t *ix = malloc(N * sizeof *ix);
     for (size_t i = 0; i < N; i++)
@@ -698,7 +698,20 @@ static void test_customer_ids_are_a_bijection(void **state)
     qsort(ix, N, sizeof *ix, id_row_cmp);
     for (size_t i = 1; i < N; i++)
         assert_true(ix[i].id != ix[i - 1].id);
-    assert_true(sgs_generate_customer_id(9, 0) != sgs_generate_customer_id(10, 0));
+    assert_true(sgs_generate_customer_id(9, 0, N) != sgs_generate_customer_id(10, 0, N));
+    /* Not in index order: fewer than 1% of neighbours keep their order by accident. */
+    size_t in_order = 0;
+    for (size_t i = 1; i < N; i++)
+        in_order += ids[i] == ids[i - 1] + 1;
+    assert_true(in_order < N / 100);
+    /* A size that is not a power of two: still a permutation of 1..n. */
+    enum { M = 1000 };
+    unsigned char seen[M + 1] = {0};
+    for (uint64_t i = 0; i < M; i++) {
+        int64_t id = sgs_generate_customer_id(3, i, M);
+        assert_true(id >= 1 && id <= M && !seen[id]);
+        seen[id] = 1;
+    }
     free(ix);
     free(ids);
 }
