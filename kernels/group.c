@@ -1,11 +1,10 @@
 /*
  * kernels/group.c — rows into customer order (sgs_group_rows, kernels/group.h).
  *
- * A stable counting scatter: the rows are cut into one contiguous range per thread; each
- * range counts its rows per customer, an exclusive prefix over (customer, range) gives each
- * range its own write cursor per customer, and every range writes its rows in file order.
- * The result is the stable order, whatever the number of ranges. Then each customer's rows
- * are put in day order with a stable sort (usually they already are).
+ * A stable two-pass counting scatter (below): rows are cut into one contiguous range per
+ * thread, each range writes its rows in file order through its own cursors, so the result
+ * is the stable order whatever the number of ranges. Then each customer's rows are put in
+ * day order with a stable sort (usually they already are).
  */
 #include "kernels/group.h"
 
@@ -173,54 +172,112 @@ static void copy_in_order(int n_threads, size_t n_rows, const uint32_t *row_cust
     g->row_offset[g->n_customers] = n_rows;
 }
 
+/* ---- Two-pass scatter ----------------------------------------------------------------------
+ * Scattering rows straight to their customers costs two cache misses per row once the
+ * customers outnumber the cache. Instead: pass 1 moves rows into buckets of
+ * CUSTOMERS_PER_BUCKET consecutive customers (few, sequentially written streams); pass 2
+ * sorts each bucket by customer with a counting sort whose counters and output range fit
+ * in cache. Both passes are stable, so the result is the stable order whatever the
+ * number of threads. */
+
+#define CUSTOMERS_PER_BUCKET 4096
+
+/* A row between the passes: amount, day, and the customer's offset within its bucket
+ * (high 24 bits) with the channel (low 8 bits). */
+typedef struct packed_row {
+    double amount;
+    int32_t day;
+    uint32_t local_and_channel;
+} packed_row_t;
+
+static void bucket_to_columns(const packed_row_t *rows, size_t n, size_t first_row,
+                              size_t first_customer, size_t n_customers, sgs_grouped_t *g)
+{
+    uint32_t count[CUSTOMERS_PER_BUCKET] = {0};
+    for (size_t i = 0; i < n; i++)
+        count[rows[i].local_and_channel >> 8]++;
+    size_t next = first_row;
+    for (size_t j = 0; j < n_customers; j++) {
+        g->row_offset[first_customer + j] = next;
+        size_t c = count[j];
+        count[j] = (uint32_t)(next - first_row);
+        next += c;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t p = first_row + count[rows[i].local_and_channel >> 8]++;
+        g->day[p] = rows[i].day;
+        g->amount[p] = rows[i].amount;
+        if (g->channel)
+            g->channel[p] = (uint8_t)(rows[i].local_and_channel & 0xFF);
+    }
+}
+
 static int scatter_stable(int n_threads, size_t n_rows, const uint32_t *row_customer,
                           const int64_t *time_s, const double *amount, const uint8_t *channel,
                           sgs_grouped_t *g)
 {
     size_t n_ranges = (size_t)(n_threads < MAX_RANGES ? n_threads : MAX_RANGES);
     size_t n_cust = g->n_customers;
-    size_t cells;
-    if (sgs_size_mul(n_ranges, n_cust, &cells) != SGS_OK)
+    size_t n_buckets = (n_cust + CUSTOMERS_PER_BUCKET - 1) / CUSTOMERS_PER_BUCKET;
+    size_t *cursor = sgs_calloc_array(n_ranges * n_buckets, sizeof *cursor); /* [range][bucket] */
+    size_t *bucket_start = sgs_alloc_array(n_buckets + 1, sizeof *bucket_start);
+    packed_row_t *packed = sgs_alloc_array(n_rows, sizeof *packed);
+    if (!cursor || !bucket_start || !packed) {
+        sgs_free(cursor);
+        sgs_free(bucket_start);
+        sgs_free(packed);
         return SGS_ENOMEM;
-    size_t *cursor = sgs_calloc_array(cells, sizeof *cursor); /* [range][customer] */
-    if (!cursor)
-        return SGS_ENOMEM;
+    }
 
-        /* Ranges are taken round-robin by whatever threads OpenMP gives us. */
+    /* Ranges are taken round-robin by whatever threads OpenMP gives us. */
 #pragma omp parallel num_threads((int)n_ranges)
     {
         size_t tid = (size_t)omp_get_thread_num(), step = (size_t)omp_get_num_threads();
         for (size_t r = tid; r < n_ranges; r += step) {
-            size_t *mine = cursor + r * n_cust;
+            size_t *mine = cursor + r * n_buckets;
             for (size_t i = n_rows * r / n_ranges; i < n_rows * (r + 1) / n_ranges; i++)
-                mine[row_customer[i]]++;
+                mine[row_customer[i] / CUSTOMERS_PER_BUCKET]++;
         }
 #pragma omp barrier
 #pragma omp single
         {
             size_t next = 0;
-            for (size_t c = 0; c < n_cust; c++) {
-                g->row_offset[c] = next;
+            for (size_t b = 0; b < n_buckets; b++) {
+                bucket_start[b] = next;
                 for (size_t q = 0; q < n_ranges; q++) {
-                    size_t count = cursor[q * n_cust + c];
-                    cursor[q * n_cust + c] = next;
+                    size_t count = cursor[q * n_buckets + b];
+                    cursor[q * n_buckets + b] = next;
                     next += count;
                 }
             }
-            g->row_offset[n_cust] = next;
+            bucket_start[n_buckets] = next;
         }
         for (size_t r = tid; r < n_ranges; r += step) {
-            size_t *mine = cursor + r * n_cust;
+            size_t *mine = cursor + r * n_buckets;
             for (size_t i = n_rows * r / n_ranges; i < n_rows * (r + 1) / n_ranges; i++) {
-                size_t p = mine[row_customer[i]]++;
-                g->day[p] = (int32_t)sgs_day_of(time_s[i]);
-                g->amount[p] = amount[i];
-                if (channel)
-                    g->channel[p] = channel[i];
+                uint32_t c = row_customer[i];
+                packed_row_t *to = &packed[mine[c / CUSTOMERS_PER_BUCKET]++];
+                to->amount = amount[i];
+                to->day = (int32_t)sgs_day_of(time_s[i]);
+                to->local_and_channel =
+                    ((c % CUSTOMERS_PER_BUCKET) << 8) | (channel ? channel[i] : 0u);
             }
         }
+#pragma omp barrier
+#pragma omp for schedule(dynamic, 1)
+        for (size_t b = 0; b < n_buckets; b++) {
+            size_t first_customer = b * CUSTOMERS_PER_BUCKET;
+            size_t n_in_bucket = n_cust - first_customer < CUSTOMERS_PER_BUCKET
+                                     ? n_cust - first_customer
+                                     : CUSTOMERS_PER_BUCKET;
+            bucket_to_columns(packed + bucket_start[b], bucket_start[b + 1] - bucket_start[b],
+                              bucket_start[b], first_customer, n_in_bucket, g);
+        }
     }
+    g->row_offset[n_cust] = n_rows;
     sgs_free(cursor);
+    sgs_free(bucket_start);
+    sgs_free(packed);
     return SGS_OK;
 }
 
