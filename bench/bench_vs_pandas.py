@@ -107,8 +107,9 @@ def bench_size(args, n_customers):
     data = os.path.join(args.work, f"gen_{n_customers}.h5")
     if not os.path.exists(data):
         print(f"generating {n_customers} customers ...", flush=True)
+        # Uncompressed: HDF5 inflates on one thread, which would time zlib for both tools.
         run([args.segscore, "generate", "-q", "--customers", str(n_customers), "--seed", "42",
-             "-o", data])
+             "--compression", "0", "-o", data])
     results = os.path.join(args.work, f"results_{n_customers}.h5")
     t0 = time.perf_counter()
     run([args.segscore, "run", "-q", "-i", data, "-o", results, "--threads", str(args.threads)])

@@ -79,8 +79,9 @@ static const config_key_t keys[] = {
         "customer CSV path; empty = customers.csv next to the results file"),
     STR("output.report", report, "", NULL,
         "report path; empty = report.txt next to the results file"),
-    NUM("output.compression", KEY_INT, compression, "4", 0, 9,
-        "deflate level of results datasets (0 = none)"),
+    NUM("output.compression", KEY_INT, compression, "0", 0, 9,
+        "deflate level of results datasets (0 = none: HDF5 compresses on one thread, which "
+        "makes writing several times slower)"),
 };
 #define N_KEYS (sizeof keys / sizeof keys[0])
 
