@@ -15,8 +15,8 @@ const char *sgs_strerror(int code)
     switch (code) {
     case SGS_OK:
         return "success";
-#define SGS__ERROR_TEXT(name, value, exit_status, text)                                       \
-    case name:                                                                                \
+#define SGS__ERROR_TEXT(name, value, exit_status, text)                                            \
+    case name:                                                                                     \
         return text;
         SGS_ERROR_TABLE(SGS__ERROR_TEXT)
 #undef SGS__ERROR_TEXT
@@ -30,8 +30,8 @@ int sgs_exit_status(int code)
     switch (code) {
     case SGS_OK:
         return 0;
-#define SGS__ERROR_EXIT(name, value, exit_status, text)                                       \
-    case name:                                                                                \
+#define SGS__ERROR_EXIT(name, value, exit_status, text)                                            \
+    case name:                                                                                     \
         return exit_status;
         SGS_ERROR_TABLE(SGS__ERROR_EXIT)
 #undef SGS__ERROR_EXIT

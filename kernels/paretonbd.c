@@ -268,8 +268,8 @@ int sgs_paretonbd_fit(const sgs_histories_t *h, const sgs_model_fit_options_t *o
     pnbd_eval_t e;
     if (pnbd_eval_init(&e, h, exec))
         return sgs_error_set(err, SGS_ENOMEM, "Pareto/NBD fit: out of memory");
-    sgs_optim_problem_t prob = {4,           pnbd_callback, &e,    h->total_weight,
-                                o.penalizer, n_starts,      starts};
+    sgs_optim_problem_t prob = {4,           pnbd_callback, &e,     h->total_weight,
+                                o.penalizer, n_starts,      starts, NULL};
     int rc = sgs_optim_minimize(&prob, &o.optim, fit, err);
     sgs_free(e.ws);
     if (rc)

@@ -7,16 +7,16 @@
 
 const char *sgs_channel_name(int code)
 {
-    static const char *const names[SGS_CHANNEL_COUNT] = {"unknown", "store", "web",   "app",
-                                                         "phone",   "email", "sms",   "mail"};
+    static const char *const names[SGS_CHANNEL_COUNT] = {"unknown", "store", "web", "app",
+                                                         "phone",   "email", "sms", "mail"};
     return (code >= 0 && code < SGS_CHANNEL_COUNT) ? names[code] : "unknown";
 }
 
 const char *sgs_event_kind_name(int code)
 {
     static const char *const names[SGS_EVENT_KIND_COUNT] = {
-        "unknown", "support_contact", "complaint", "renewal_due",      "renewed",
-        "cancelled", "survey",        "campaign_contact", "campaign_response"};
+        "unknown",   "support_contact", "complaint",        "renewal_due",      "renewed",
+        "cancelled", "survey",          "campaign_contact", "campaign_response"};
     return (code > 0 && code < SGS_EVENT_KIND_COUNT) ? names[code] : "unknown";
 }
 
