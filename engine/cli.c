@@ -16,6 +16,10 @@ typedef struct command {
 } command_t;
 
 static const command_t commands[] = {
+    {"run", sgs_cmd_run, "the nightly job: summary, RFM, value, segments, stages, opportunities"},
+    {"generate", sgs_cmd_generate, "simulate customers from known parameters into an input file"},
+    {"import", sgs_cmd_import, "convert delimited text (CSV, whitespace) to the input schema"},
+    {"inspect", sgs_cmd_inspect, "show an input file's schema, counts, time range and problems"},
     {"config", sgs_cmd_config, "print the configuration keys and defaults, or a file's effect"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

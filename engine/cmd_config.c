@@ -25,7 +25,7 @@ int sgs_cmd_config(int argc, char **argv)
             fprintf(stderr, "segscore config: error: %s\n", err.message);
             return sgs_exit_status(rc);
         }
-        char *json = sgs_config_to_json(&cfg);
+        char *json = sgs_config_to_json(&cfg, 1);
         if (!json)
             return sgs_exit_status(SGS_ENOMEM);
         printf("%s\n", json);
@@ -35,7 +35,8 @@ int sgs_cmd_config(int argc, char **argv)
     FILE *out = (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
                     ? stdout
                     : stderr;
-    fprintf(out, "usage: segscore config --defaults     print every key with default and meaning\n"
-                 "       segscore config -c FILE.json   check a file, print the effective config\n");
+    fprintf(out,
+            "usage: segscore config --defaults     print every key with default and meaning\n"
+            "       segscore config -c FILE.json   check a file, print the effective config\n");
     return out == stdout ? 0 : sgs_exit_status(SGS_EUSAGE);
 }

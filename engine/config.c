@@ -17,7 +17,7 @@
 typedef enum { KEY_STRING, KEY_DATE, KEY_INT, KEY_U64, KEY_DOUBLE, KEY_BOOL } key_type_t;
 
 typedef struct config_key {
-    const char *path;    /* dotted key path */
+    const char *path; /* dotted key path */
     key_type_t type;
     size_t offset;       /* of the field in sgs_config_t */
     size_t size;         /* of the field (strings) */
@@ -27,18 +27,22 @@ typedef struct config_key {
     const char *doc;
 } config_key_t;
 
-#define STR(path, field, deflt, allowed, doc)                                                  \
-    {path, KEY_STRING, offsetof(sgs_config_t, field), sizeof(((sgs_config_t *)0)->field),      \
-     deflt, allowed, 0, 0, doc}
-#define NUM(path, type, field, deflt, lo, hi, doc)                                             \
-    {path, type, offsetof(sgs_config_t, field), 0, deflt, NULL, lo, hi, doc}
+#define STR(path, field, deflt, allowed, doc)                                                      \
+    {                                                                                              \
+        path, KEY_STRING, offsetof(sgs_config_t, field), sizeof(((sgs_config_t *)0)->field),       \
+            deflt, allowed, 0, 0, doc                                                              \
+    }
+#define NUM(path, type, field, deflt, lo, hi, doc)                                                 \
+    {                                                                                              \
+        path, type, offsetof(sgs_config_t, field), 0, deflt, NULL, lo, hi, doc                     \
+    }
 
 static const config_key_t keys[] = {
     STR("time_unit", time_unit, "day", "day|week",
         "unit of every reported duration (frequency is a count; recency, T, horizon are in this "
         "unit)"),
-    {"as_of", KEY_DATE, offsetof(sgs_config_t, as_of), sizeof(((sgs_config_t *)0)->as_of), "",
-     NULL, 0, 0,
+    {"as_of", KEY_DATE, offsetof(sgs_config_t, as_of), sizeof(((sgs_config_t *)0)->as_of), "", NULL,
+     0, 0,
      "analysis date YYYY-MM-DD (UTC, inclusive): later transactions are ignored and counted; "
      "empty = the last transaction's day"},
     NUM("threads", KEY_INT, threads, "0", 0, 1024, "OpenMP threads; 0 = every available core"),
@@ -47,8 +51,9 @@ static const config_key_t keys[] = {
         "M score from net total spend or from mean spend per purchase day"),
     STR("value.model", model, "bgnbd", "bgnbd|paretonbd|mbgnbd|none",
         "repeat-purchase model for P(alive), expected purchases and CLV"),
-    NUM("value.horizon", KEY_DOUBLE, horizon, "365", 0, 1e6,
-        "prediction horizon for expected purchases and CLV, in time_unit"),
+    NUM("value.horizon", KEY_DOUBLE, horizon, "0", 0, 1e6,
+        "prediction horizon for expected purchases and CLV, in time_unit; 0 = one year (365 "
+        "days, 52.14 weeks)"),
     NUM("value.discount_rate_annual", KEY_DOUBLE, discount_rate_annual, "0.1", 0, 10,
         "annual discount rate of CLV"),
     NUM("value.margin", KEY_DOUBLE, margin, "1", 0, 1, "profit margin applied to spend in CLV"),
@@ -160,9 +165,8 @@ static int set_from_text(sgs_config_t *cfg, const config_key_t *k, const char *v
         if (k->type == KEY_DATE && value[0]) {
             int64_t day;
             if (sgs_date_parse_day(value, &day) != SGS_OK)
-                return sgs_error_set(err, SGS_ECONFIG,
-                                     "config %s: \"%s\" is not a date YYYY-MM-DD", k->path,
-                                     value);
+                return sgs_error_set(err, SGS_ECONFIG, "config %s: \"%s\" is not a date YYYY-MM-DD",
+                                     k->path, value);
         }
         memcpy(field, value, strlen(value) + 1);
         return SGS_OK;
@@ -231,8 +235,8 @@ int sgs_config_set(sgs_config_t *cfg, const char *key, const char *value, sgs_er
 /* ---- JSON file ------------------------------------------------------------------------ */
 
 /* Apply every member of JSON object `obj` whose path prefix is `prefix`. */
-static int apply_object(sgs_config_t *cfg, const cJSON *obj, const char *prefix,
-                        const char *file, sgs_error_t *err)
+static int apply_object(sgs_config_t *cfg, const cJSON *obj, const char *prefix, const char *file,
+                        sgs_error_t *err)
 {
     for (const cJSON *item = obj->child; item; item = item->next) {
         char path[256];
@@ -246,8 +250,8 @@ static int apply_object(sgs_config_t *cfg, const cJSON *obj, const char *prefix,
         }
         if (!k)
             return sgs_error_set(err, SGS_ECONFIG,
-                                 "%s: unknown config key \"%s\" (did you mean \"%s\"?)", file,
-                                 path, closest_key(path));
+                                 "%s: unknown config key \"%s\" (did you mean \"%s\"?)", file, path,
+                                 closest_key(path));
         char text[SGS_CONFIG_STRING_MAX];
         int type_ok = 1;
         switch (k->type) {
@@ -275,8 +279,8 @@ static int apply_object(sgs_config_t *cfg, const cJSON *obj, const char *prefix,
             break;
         }
         if (!type_ok)
-            return sgs_error_set(err, SGS_ECONFIG, "%s: config key \"%s\" has the wrong type",
-                                 file, path);
+            return sgs_error_set(err, SGS_ECONFIG, "%s: config key \"%s\" has the wrong type", file,
+                                 path);
         int rc = set_from_text(cfg, k, text, err);
         if (rc) {
             sgs_error_prefix(err, "%s", file);
@@ -386,13 +390,15 @@ static cJSON *object_for(cJSON *root, const char *path, const char **leaf)
     return obj;
 }
 
-char *sgs_config_to_json(const sgs_config_t *cfg)
+char *sgs_config_to_json(const sgs_config_t *cfg, int include_threads)
 {
     cJSON *root = cJSON_CreateObject();
     if (!root)
         return NULL;
     for (size_t i = 0; i < N_KEYS; i++) {
         const config_key_t *k = &keys[i];
+        if (!include_threads && k->offset == offsetof(sgs_config_t, threads))
+            continue;
         const char *leaf;
         cJSON *obj = object_for(root, k->path, &leaf);
         char text[SGS_CONFIG_STRING_MAX];
@@ -427,8 +433,8 @@ char *sgs_config_to_json(const sgs_config_t *cfg)
 
 void sgs_config_print_doc(FILE *out)
 {
-    static const char *const type_names[] = {"string", "date", "integer", "integer", "number",
-                                             "boolean"};
+    static const char *const type_names[] = {"string",  "date",   "integer",
+                                             "integer", "number", "boolean"};
     fprintf(out, "| key | type | default | meaning |\n| --- | --- | --- | --- |\n");
     for (size_t i = 0; i < N_KEYS; i++) {
         const config_key_t *k = &keys[i];

@@ -15,12 +15,12 @@
 
 typedef struct sgs_config {
     /* time */
-    char time_unit[16];  /* "day" or "week": unit of every reported duration */
-    char as_of[16];      /* "" (last transaction's day) or YYYY-MM-DD, UTC, inclusive */
-    int threads;         /* OpenMP threads; 0 = every available core */
+    char time_unit[16]; /* "day" or "week": unit of every reported duration */
+    char as_of[16];     /* "" (last transaction's day) or YYYY-MM-DD, UTC, inclusive */
+    int threads;        /* OpenMP threads; 0 = every available core */
     /* rfm */
-    int rfm_bins;             /* scores 1..rfm_bins, 2..9 */
-    char rfm_monetary[16];    /* "total" (net spend) or "mean" (mean spend per purchase day) */
+    int rfm_bins;          /* scores 1..rfm_bins, 2..9 */
+    char rfm_monetary[16]; /* "total" (net spend) or "mean" (mean spend per purchase day) */
     /* value models */
     char model[16];              /* "bgnbd", "paretonbd", "mbgnbd" or "none" */
     double horizon;              /* prediction horizon, in time_unit */
@@ -31,12 +31,12 @@ typedef struct sgs_config {
     int allow_unconverged;       /* publish results of a non-converged fit, flagged */
     double gg_correlation_warn;  /* warn when |corr(frequency, monetary)| exceeds this */
     /* segments */
-    int segments_k;            /* k-means k; 0 = choose from segments_k_min..segments_k_max */
+    int segments_k; /* k-means k; 0 = choose from segments_k_min..segments_k_max */
     int segments_k_min;
     int segments_k_max;
-    int segments_n_init;       /* k-means restarts */
+    int segments_n_init; /* k-means restarts */
     int segments_max_iter;
-    uint64_t seed;             /* seed of every random choice */
+    uint64_t seed; /* seed of every random choice */
     /* outputs, "" = next to the results file with the default name */
     char summary_json[SGS_CONFIG_STRING_MAX];
     char customers_csv[SGS_CONFIG_STRING_MAX];
@@ -61,8 +61,10 @@ int sgs_config_set(sgs_config_t *cfg, const char *key, const char *value, sgs_er
 /* Check cross-field constraints (k_min <= k_max, ...). @return 0 or SGS_ECONFIG. */
 int sgs_config_validate(const sgs_config_t *cfg, sgs_error_t *err);
 
-/* The effective configuration as compact JSON (every key), malloc'd; NULL on OOM. */
-char *sgs_config_to_json(const sgs_config_t *cfg);
+/* The effective configuration as compact JSON, malloc'd; NULL on OOM. Every key, except
+ * that `threads` is left out when include_threads is 0: it changes how a run executes, never
+ * its results, so the results file does not record it (summary.json does). */
+char *sgs_config_to_json(const sgs_config_t *cfg, int include_threads);
 
 /* Print the key table (key, type, default, meaning) as Markdown rows. */
 void sgs_config_print_doc(FILE *out);

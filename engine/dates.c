@@ -17,8 +17,7 @@ int64_t sgs_days_from_civil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + doe - 719468;
 }
 
-/* Inverse of sgs_days_from_civil. */
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+void sgs_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
     z += 719468;
     const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -42,7 +41,7 @@ int sgs_date_parse_day(const char *text, int64_t *day)
     int64_t candidate = sgs_days_from_civil(y, (unsigned)m, (unsigned)d);
     int64_t yy;
     unsigned mm, dd;
-    civil_from_days(candidate, &yy, &mm, &dd); /* rejects 2023-02-30 and the like */
+    sgs_civil_from_days(candidate, &yy, &mm, &dd); /* rejects 2023-02-30 and the like */
     if (yy != y || mm != (unsigned)m || dd != (unsigned)d)
         return SGS_EDATA;
     *day = candidate;
@@ -53,6 +52,6 @@ void sgs_date_format_day(int64_t day, char *buf, size_t size)
 {
     int64_t y;
     unsigned m, d;
-    civil_from_days(day, &y, &m, &d);
+    sgs_civil_from_days(day, &y, &m, &d);
     snprintf(buf, size, "%04lld-%02u-%02u", (long long)y, m, d);
 }

@@ -543,3 +543,31 @@ int sgs_h5_attr_read_string(hid_t file, const char *obj_path, const char *name, 
     H5Aclose(attr);
     return rc;
 }
+
+int sgs_h5_attr_strings(hid_t file, const char *obj_path, const char *name,
+                        const char *const *values, size_t n, sgs_error_t *err)
+{
+    hsize_t dims = n;
+    hid_t type = vlen_utf8(), space = H5Screate_simple(1, &dims, NULL), attr = -1;
+    int rc = SGS_EIO;
+    if (type < 0 || space < 0)
+        goto cleanup;
+    if (H5Aexists_by_name(file, obj_path, name, H5P_DEFAULT) > 0 &&
+        H5Adelete_by_name(file, obj_path, name, H5P_DEFAULT) < 0)
+        goto cleanup;
+    attr = H5Acreate_by_name(file, obj_path, name, type, space, H5P_DEFAULT, H5P_DEFAULT,
+                             H5P_DEFAULT);
+    if (attr < 0 || H5Awrite(attr, type, values) < 0)
+        goto cleanup;
+    rc = SGS_OK;
+cleanup:
+    if (attr >= 0)
+        H5Aclose(attr);
+    if (space >= 0)
+        H5Sclose(space);
+    if (type >= 0)
+        H5Tclose(type);
+    if (rc)
+        sgs_error_set(err, rc, "cannot write attribute %s on %s", name, obj_path);
+    return rc;
+}

@@ -82,6 +82,10 @@ int sgs_h5_attr_double(hid_t file, const char *obj_path, const char *name, doubl
 int sgs_h5_attr_int64(hid_t file, const char *obj_path, const char *name, int64_t value,
                       sgs_error_t *err);
 
+/* A 1-D attribute of n UTF-8 strings (a code table: names[code]). */
+int sgs_h5_attr_strings(hid_t file, const char *obj_path, const char *name,
+                        const char *const *values, size_t n, sgs_error_t *err);
+
 /* Read a scalar attribute. @return 0; SGS_EDATA when it does not exist. */
 int sgs_h5_attr_read_double(hid_t file, const char *obj_path, const char *name, double *value,
                             sgs_error_t *err);

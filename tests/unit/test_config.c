@@ -130,7 +130,7 @@ static void test_effective_json_round_trips(void **state)
     sgs_config_defaults(&cfg);
     assert_int_equal(sgs_config_set(&cfg, "rfm.bins", "7", NULL), SGS_OK);
     assert_int_equal(sgs_config_set(&cfg, "value.horizon", "52.5", NULL), SGS_OK);
-    char *json = sgs_config_to_json(&cfg);
+    char *json = sgs_config_to_json(&cfg, 1);
     assert_non_null(json);
     char dir[256], path[512];
     sgs_test_tmpdir("config", dir, sizeof dir);

@@ -1,0 +1,256 @@
+/*
+ * engine/run.c — the order of a nightly run: read, group, summarize, score, publish.
+ * Each step is a small function over the run state (engine/run_state.h); the steps that
+ * follow (value models, segments, stages, opportunities) plug in between score and publish.
+ */
+#include "engine/run_state.h"
+
+#include "engine/dates.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- read ----------------------------------------------------------------------------- */
+
+static int step_read(sgs_run_state_t *st, sgs_transactions_t *tx, sgs_error_t *err)
+{
+    const sgs_config_t *cfg = st->req->config;
+    sgs_read_options_t opt;
+    sgs_read_options_init(&opt);
+    opt.now_s = st->req->now_s;
+    opt.n_threads = st->exec.n_threads;
+    opt.progress = sgs_progress_update;
+    opt.progress_ctx = st->req->progress;
+    if (cfg->as_of[0]) {
+        int64_t day;
+        if (sgs_date_parse_day(cfg->as_of, &day) != SGS_OK)
+            return sgs_error_set(err, SGS_ECONFIG, "as_of \"%s\" is not a date YYYY-MM-DD",
+                                 cfg->as_of);
+        opt.has_as_of = 1;
+        opt.as_of_end_s = (day + 1) * SGS_SECONDS_PER_DAY;
+    }
+    sgs_progress_begin(st->req->progress, "read");
+    int rc = sgs_h5_read_transactions(st->req->input_path, &opt, tx, &st->tx_stats, err);
+    if (rc == SGS_OK && tx->n_rows == 0)
+        rc = sgs_error_set(err, SGS_EDATA,
+                           "%s: /transactions: no rows on or before the as-of date %s",
+                           st->req->input_path, cfg->as_of);
+    if (rc == SGS_OK)
+        rc = sgs_h5_input_identity(st->req->input_path, &st->tx_stats, st->input_identity,
+                                   sizeof st->input_identity, err);
+    if (rc != SGS_OK)
+        return rc;
+    int64_t as_of_day = opt.has_as_of ? opt.as_of_end_s / SGS_SECONDS_PER_DAY - 1
+                                      : sgs_day_of(st->tx_stats.max_time_s);
+    st->as_of_day = (int32_t)as_of_day;
+    sgs_date_format_day(as_of_day, st->as_of_text, sizeof st->as_of_text);
+    sgs_progress_end(st->req->progress, "%zu rows (%zu after the as-of date %s left out)",
+                     tx->n_rows, st->tx_stats.n_rows_after_as_of, st->as_of_text);
+    return SGS_OK;
+}
+
+/* ---- group ---------------------------------------------------------------------------- */
+
+/* Groups the rows and frees the transaction columns as soon as they are not needed, so
+ * that the peak stays near 34 bytes per row. */
+static int step_group(sgs_run_state_t *st, sgs_transactions_t *tx, sgs_error_t *err)
+{
+    sgs_progress_begin(st->req->progress, "group");
+    uint32_t *row_customer = sgs_alloc_array(tx->n_rows, sizeof *row_customer);
+    if (!row_customer)
+        return sgs_error_set(err, SGS_ENOMEM, "grouping: no memory for %zu rows", tx->n_rows);
+    int64_t *ids = NULL;
+    size_t n_customers = 0;
+    int rc = sgs_customer_index_build(&st->exec, tx->customer_id, tx->n_rows, row_customer, &ids,
+                                      &n_customers, err);
+    if (rc == SGS_OK) {
+        sgs_free(tx->customer_id);
+        tx->customer_id = NULL;
+        sgs_free(tx->category); /* not used by the summary */
+        tx->category = NULL;
+        rc =
+            sgs_group_rows(&st->exec, tx->n_rows, row_customer, tx->time_s, tx->amount, tx->channel,
+                           ids, n_customers, &st->grouped, &st->sorted_input_skipped, err);
+        if (rc != SGS_OK)
+            sgs_free(ids);
+    }
+    sgs_free(row_customer);
+    sgs_transactions_free(tx);
+    if (rc != SGS_OK)
+        return rc;
+    sgs_progress_end(st->req->progress, "%zu customers%s", n_customers,
+                     st->sorted_input_skipped ? " (input already sorted: no sort needed)" : "");
+    return SGS_OK;
+}
+
+/* ---- summarize -------------------------------------------------------------------------- */
+
+/* Keep customers with at least one purchase: compact every summary column in place. */
+static int keep_buyers(sgs_run_state_t *st, sgs_error_t *err)
+{
+    sgs_summary_t *s = &st->summary;
+    const sgs_grouped_t *g = &st->grouped;
+    size_t n_all = g->n_customers, k = 0;
+    st->customer_id = sgs_alloc_array(n_all, sizeof *st->customer_id);
+    if (!st->customer_id)
+        return sgs_error_set(err, SGS_ENOMEM, "summary: no memory for %zu ids", n_all);
+    for (size_t c = 0; c < n_all; c++) {
+        if (!s->has_purchase[c])
+            continue;
+        st->customer_id[k] = g->customer_id[c];
+        if (k != c) {
+#define MOVE(col) s->col[k] = s->col[c];
+            MOVE(has_purchase)
+            MOVE(first_day)
+            MOVE(last_day)
+            MOVE(n_purchase_days)
+            MOVE(frequency)
+            MOVE(recency_days) MOVE(age_days) MOVE(days_since_last) MOVE(total_spend)
+                MOVE(mean_spend) MOVE(monetary) MOVE(refund_total) MOVE(n_refunds)
+                    MOVE(gap_mean_days) MOVE(gap_sd_days) MOVE(main_channel)
+#undef MOVE
+        }
+        k++;
+    }
+    st->n_customers = k;
+    st->n_refund_only = n_all - k;
+    s->n_customers = k;
+    return SGS_OK;
+}
+
+static int step_summarize(sgs_run_state_t *st, sgs_error_t *err)
+{
+    sgs_progress_begin(st->req->progress, "summarize");
+    const sgs_grouped_t *g = &st->grouped;
+    int rc = sgs_summary_alloc(&st->summary, g->n_customers);
+    if (rc != SGS_OK)
+        return sgs_error_set(err, rc, "summary: no memory for %zu customers", g->n_customers);
+    rc = sgs_summarize(&st->exec, g, st->as_of_day, &st->summary, err);
+    if (rc == SGS_OK)
+        rc = keep_buyers(st, err);
+    if (rc != SGS_OK)
+        return rc;
+    size_t n_refund_rows = 0, n_zero = 0;
+#pragma omp parallel for num_threads(st->exec.n_threads) reduction(+ : n_refund_rows, n_zero)
+    for (size_t i = 0; i < g->n_rows; i++) {
+        n_refund_rows += g->amount[i] < 0.0;
+        n_zero += g->amount[i] == 0.0;
+    }
+    st->n_refund_rows = n_refund_rows;
+    st->n_zero_amount_rows = n_zero;
+    st->n_purchase_rows = g->n_rows - n_refund_rows;
+    double revenue = 0.0; /* serial: a fixed order */
+    for (size_t c = 0; c < st->n_customers; c++)
+        revenue += st->summary.total_spend[c];
+    st->revenue_total = revenue;
+    if (st->n_customers == 0)
+        return sgs_error_set(err, SGS_EDATA, "%s: /transactions: no customer has a purchase",
+                             st->req->input_path);
+    sgs_progress_end(st->req->progress, "%zu customers with purchases, %zu with refunds only",
+                     st->n_customers, st->n_refund_only);
+    return SGS_OK;
+}
+
+/* ---- score: RFM ------------------------------------------------------------------------- */
+
+/* Money is ranked in millionths: amounts that differ only by the rounding noise of adding
+ * the same purchases in another order must tie, whoever computed them. */
+static double money_key(double amount)
+{
+    return round(amount * 1e6);
+}
+
+static int step_rfm(sgs_run_state_t *st, sgs_error_t *err)
+{
+    sgs_progress_begin(st->req->progress, "rfm");
+    size_t n = st->n_customers;
+    const sgs_summary_t *s = &st->summary;
+    int bins = st->req->config->rfm_bins;
+    int rc = SGS_OK;
+    double *values = sgs_alloc_array(n, sizeof *values);
+    void *workspace = sgs_alloc_array(sgs_rfm_workspace_size(n), 1);
+    st->r_score = sgs_alloc_array(n, 1);
+    st->f_score = sgs_alloc_array(n, 1);
+    st->m_score = sgs_alloc_array(n, 1);
+    st->rfm_segment = sgs_alloc_array(n, 1);
+    st->rfm_total = sgs_alloc_array(n, 1);
+    st->rfm_cell = sgs_alloc_array(n, sizeof *st->rfm_cell);
+    if (!values || !workspace || !st->r_score || !st->f_score || !st->m_score || !st->rfm_segment ||
+        !st->rfm_total || !st->rfm_cell) {
+        rc = sgs_error_set(err, SGS_ENOMEM, "rfm: no memory for %zu customers", n);
+        goto cleanup;
+    }
+    int use_mean = strcmp(st->req->config->rfm_monetary, "mean") == 0;
+    for (int measure = 0; measure < 3 && rc == SGS_OK; measure++) {
+#pragma omp parallel for num_threads(st->exec.n_threads) schedule(static)
+        for (size_t c = 0; c < n; c++)
+            values[c] = measure == 0   ? (double)s->days_since_last[c]
+                        : measure == 1 ? (double)s->n_purchase_days[c]
+                                       : money_key(use_mean ? s->mean_spend[c] : s->total_spend[c]);
+        uint8_t *out = measure == 0 ? st->r_score : measure == 1 ? st->f_score : st->m_score;
+        rc = sgs_rfm_score(&st->exec, values, n, measure != 0, bins, workspace, out, err);
+    }
+    if (rc != SGS_OK)
+        goto cleanup;
+    sgs_rfm_segments(&st->exec, st->r_score, st->f_score, st->m_score, n, bins, st->rfm_segment,
+                     st->rfm_cell, st->rfm_total);
+    for (size_t c = 0; c < n; c++) {
+        st->segment_customers[st->rfm_segment[c]]++;
+        st->segment_revenue[st->rfm_segment[c]] += s->total_spend[c];
+    }
+    sgs_progress_end(st->req->progress, "%d bins, %zu Champions, %zu At risk", bins,
+                     st->segment_customers[SGS_RFM_CHAMPIONS],
+                     st->segment_customers[SGS_RFM_AT_RISK]);
+cleanup:
+    sgs_free(values);
+    sgs_free(workspace);
+    return rc;
+}
+
+/* ---- the run ----------------------------------------------------------------------------- */
+
+static void free_state(sgs_run_state_t *st)
+{
+    sgs_grouped_free(&st->grouped);
+    sgs_summary_free(&st->summary);
+    sgs_free(st->customer_id);
+    sgs_free(st->r_score);
+    sgs_free(st->f_score);
+    sgs_free(st->m_score);
+    sgs_free(st->rfm_segment);
+    sgs_free(st->rfm_total);
+    sgs_free(st->rfm_cell);
+    sgs_free(st->p_alive);
+    sgs_free(st->expected_purchases);
+    sgs_free(st->prob_no_purchase);
+    sgs_free(st->expected_spend);
+    sgs_free(st->clv);
+}
+
+int sgs_run(const sgs_run_request_t *req, sgs_error_t *err)
+{
+    sgs_run_state_t *st = calloc(1, sizeof *st);
+    if (!st)
+        return sgs_error_set(err, SGS_ENOMEM, "no memory for the run state");
+    st->req = req;
+    st->exec.n_threads = req->config->threads > 0 ? req->config->threads : omp_get_num_procs();
+    st->days_per_unit = sgs_config_days_per_unit(req->config);
+    sgs_transactions_t tx = {0};
+    int rc = step_read(st, &tx, err);
+    if (rc == SGS_OK)
+        rc = step_group(st, &tx, err);
+    if (rc == SGS_OK)
+        rc = step_summarize(st, err);
+    if (rc == SGS_OK)
+        rc = step_rfm(st, err);
+    if (rc == SGS_OK)
+        rc = sgs_run_value(st, err);
+    if (rc == SGS_OK)
+        rc = sgs_run_publish(st, err);
+    sgs_transactions_free(&tx);
+    free_state(st);
+    free(st);
+    return rc;
+}

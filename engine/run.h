@@ -1,0 +1,25 @@
+/*
+ * engine/run.h — one nightly run, from the input file to the published outputs.
+ *
+ * Order of a run (DESIGN.md "One run"): read, group, summarize, score (RFM, value models),
+ * segment, stage, act, write. Every output is written aside and published only when all
+ * of them are complete: on any error nothing is published and yesterday's files stay.
+ */
+#ifndef SGS_RUN_H
+#define SGS_RUN_H
+
+#include "engine/config.h"
+#include "engine/progress.h"
+
+typedef struct sgs_run_request {
+    const char *input_path;     /* input HDF5 (DESIGN.md input schema) */
+    const char *output_path;    /* results HDF5; the other outputs go beside it by default */
+    const sgs_config_t *config; /* effective configuration */
+    sgs_progress_t *progress;   /* where steps are reported and timed */
+    int64_t now_s;              /* current time (Unix s): bounds input times without as-of */
+} sgs_run_request_t;
+
+/* Execute the run. @return 0 or an SGS_E* code with err naming what failed. */
+int sgs_run(const sgs_run_request_t *req, sgs_error_t *err);
+
+#endif

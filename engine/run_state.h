@@ -1,0 +1,80 @@
+/*
+ * engine/run_state.h — everything one run computes, shared by its steps (engine/run.c)
+ * and its output writers (engine/write_*.c). Internal to engine/.
+ */
+#ifndef SGS_RUN_STATE_H
+#define SGS_RUN_STATE_H
+
+#include "engine/run.h"
+#include "io/h5_input.h"
+#include "kernels/clv.h"
+#include "kernels/gammagamma.h"
+#include "kernels/group.h"
+#include "kernels/rfm.h"
+#include "kernels/summary.h"
+
+#define SGS_RUN_MAX_WARNINGS 16
+
+typedef struct sgs_run_state {
+    const sgs_run_request_t *req;
+    sgs_exec_t exec;
+    double days_per_unit; /* 1 (day) or 7 (week): reported durations are days / this */
+
+    /* read */
+    sgs_read_stats_t tx_stats;
+    char input_identity[1024];
+    int32_t as_of_day;   /* UTC day number; rows after it were excluded */
+    char as_of_text[16]; /* YYYY-MM-DD */
+
+    /* group */
+    sgs_grouped_t grouped; /* every customer with a row (refund-only ones included) */
+    int sorted_input_skipped;
+
+    /* summarize: customers with at least one purchase, ascending id */
+    size_t n_customers;
+    int64_t *customer_id; /* owned; n_customers */
+    sgs_summary_t summary;
+    size_t n_refund_only; /* customers with refund rows only, left out */
+    size_t n_purchase_rows, n_refund_rows, n_zero_amount_rows;
+    double revenue_total; /* sum of total_spend */
+
+    /* rfm */
+    uint8_t *r_score, *f_score, *m_score, *rfm_segment, *rfm_total;
+    uint16_t *rfm_cell;
+    size_t segment_customers[SGS_RFM_SEGMENT_COUNT];
+    double segment_revenue[SGS_RFM_SEGMENT_COUNT];
+
+    /* value (when value.model is not "none") */
+    int value_ran;
+    sgs_purchase_model_t model;
+    sgs_fit_t model_fit; /* repeat purchases; converged may be 0 only with allow_unconverged */
+    sgs_fit_t spend_fit; /* Gamma-Gamma */
+    sgs_gg_summary_t spend_summary;
+    size_t n_histories; /* distinct (x, t_x, T) */
+    double horizon;     /* in the time unit */
+    double *p_alive, *expected_purchases, *prob_no_purchase, *expected_spend, *clv;
+    double clv_total, expected_purchases_total;
+
+    char warnings[SGS_RUN_MAX_WARNINGS][256];
+    size_t n_warnings;
+} sgs_run_state_t;
+
+/* The value step: fit the configured purchase model and Gamma-Gamma, score every customer
+ * (engine/run_value.c). Skipped when value.model is "none". */
+int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err);
+
+/* Add a warning (printed, and kept for the summary and report). */
+void sgs_run_warn(sgs_run_state_t *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Output writers: each writes one complete file at `path` (a temporary name chosen by the
+ * caller) from the state. @return 0 or an SGS_E* code with err naming the file. */
+int sgs_write_results_h5(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
+int sgs_write_summary_json(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
+int sgs_write_customers_csv(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
+int sgs_write_report(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
+
+/* Publish every output: write each to a temporary sibling, then rename them all into place.
+ * On any failure nothing is renamed and the temporaries are removed. */
+int sgs_run_publish(sgs_run_state_t *st, sgs_error_t *err);
+
+#endif

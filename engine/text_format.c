@@ -1,0 +1,76 @@
+/*
+ * engine/text_format.c — integer, fixed-point and date formatting without printf.
+ */
+#include "engine/text_format.h"
+
+#include "engine/dates.h"
+
+#include <math.h>
+#include <stdio.h>
+
+size_t sgs_fmt_int(char *out, int64_t v)
+{
+    char digits[24];
+    size_t n = 0, len = 0;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do {
+        digits[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        out[len++] = '-';
+    while (n)
+        out[len++] = digits[--n];
+    return len;
+}
+
+size_t sgs_fmt_fixed(char *out, double v, int decimals)
+{
+    static const double scale[] = {1, 10, 100, 1000, 1e4, 1e5, 1e6};
+    if (isnan(v))
+        return 0;
+    if (!(fabs(v) < 1e15) || decimals < 0 || decimals > 6) {
+        int n = snprintf(out, 32, "%.*f", decimals < 0 ? 0 : decimals, v);
+        return n > 0 && n < 32 ? (size_t)n : 0;
+    }
+    double scaled = round(v * scale[decimals]);
+    int negative = scaled < 0;
+    uint64_t u = (uint64_t)fabs(scaled);
+    uint64_t unit = (uint64_t)scale[decimals];
+    size_t len = 0;
+    if (negative)
+        out[len++] = '-';
+    len += sgs_fmt_int(out + len, (int64_t)(u / unit));
+    if (decimals > 0) {
+        out[len++] = '.';
+        uint64_t frac = u % unit;
+        for (int k = decimals - 1; k >= 0; k--) {
+            out[len + (size_t)k] = (char)('0' + frac % 10);
+            frac /= 10;
+        }
+        len += (size_t)decimals;
+    }
+    return len;
+}
+
+size_t sgs_fmt_date(char *out, int64_t day)
+{
+    int64_t y;
+    unsigned m, d;
+    sgs_civil_from_days(day, &y, &m, &d);
+    if (y < 0 || y > 9999) {
+        int n = snprintf(out, 32, "%lld-%02u-%02u", (long long)y, m, d);
+        return n > 0 && n < 32 ? (size_t)n : 0;
+    }
+    out[0] = (char)('0' + y / 1000);
+    out[1] = (char)('0' + y / 100 % 10);
+    out[2] = (char)('0' + y / 10 % 10);
+    out[3] = (char)('0' + y % 10);
+    out[4] = '-';
+    out[5] = (char)('0' + m / 10);
+    out[6] = (char)('0' + m % 10);
+    out[7] = '-';
+    out[8] = (char)('0' + d / 10);
+    out[9] = (char)('0' + d % 10);
+    return 10;
+}

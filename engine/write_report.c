@@ -1,0 +1,144 @@
+/*
+ * engine/write_report.c — report.txt: what a person reads in the morning. Plain text,
+ * aligned tables, numbers with thousands separators, one suggested action per segment.
+ */
+#include "engine/run_state.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+/* What CRM practice suggests for each RFM segment (kernels/rfm.h order). */
+static const char *const segment_action[SGS_RFM_SEGMENT_COUNT] = {
+    "reward; early access; ask for reviews and referrals",
+    "upsell higher-value products; loyalty programme",
+    "membership or loyalty offer; recommend related products",
+    "onboarding; help them to a second purchase",
+    "build awareness; a free trial or sample",
+    "limited-time offer based on past purchases",
+    "recommend popular products; reconnect before they go",
+    "win them back with renewals or new products; talk to them",
+    "personal re-engagement; useful reminders, not discounts first",
+    "relevant offers only; do not over-contact",
+    "try a win-back campaign once; otherwise leave them",
+};
+
+/* 1234567.891 -> "1,234,568" (rounded, thousands separators). */
+static const char *grouped_number(double v, char *buf, size_t size)
+{
+    char digits[40];
+    snprintf(digits, sizeof digits, "%.0f", v < 0 ? -v : v);
+    size_t len = strlen(digits), k = 0;
+    if (v <= -0.5 && k + 1 < size)
+        buf[k++] = '-';
+    for (size_t i = 0; i < len && k + 2 < size; i++) {
+        buf[k++] = digits[i];
+        if ((len - i - 1) % 3 == 0 && i + 1 < len)
+            buf[k++] = ',';
+    }
+    buf[k] = '\0';
+    return buf;
+}
+
+static void write_segments_table(const sgs_run_state_t *st, FILE *out)
+{
+    double days_sum[SGS_RFM_SEGMENT_COUNT] = {0}, purchases_sum[SGS_RFM_SEGMENT_COUNT] = {0};
+    for (size_t c = 0; c < st->n_customers; c++) {
+        days_sum[st->rfm_segment[c]] += st->summary.days_since_last[c];
+        purchases_sum[st->rfm_segment[c]] += st->summary.n_purchase_days[c];
+    }
+    double n = (double)st->n_customers;
+    char a[40], b[40];
+    fprintf(out, "%-19s %11s %6s %8s %10s %10s %12s  %s\n", "segment", "customers", "share",
+            "revenue", "days since", "purchases", "spend per", "what to do");
+    fprintf(out, "%-19s %11s %6s %8s %10s %10s %12s\n", "", "", "", "share", "last (avg)", "(avg)",
+            "customer");
+    for (int k = 0; k < SGS_RFM_SEGMENT_COUNT; k++) {
+        double count = (double)st->segment_customers[k];
+        if (count == 0)
+            continue;
+        double revenue_share =
+            st->revenue_total != 0 ? 100.0 * st->segment_revenue[k] / st->revenue_total : 0.0;
+        fprintf(out, "%-19s %11s %5.1f%% %7.1f%% %10.0f %10.1f %12s  %s\n", sgs_rfm_segment_name(k),
+                grouped_number(count, a, sizeof a), 100.0 * count / n, revenue_share,
+                days_sum[k] / count, purchases_sum[k] / count,
+                grouped_number(st->segment_revenue[k] / count, b, sizeof b), segment_action[k]);
+    }
+}
+
+/* What they are worth: the model, its fit, and value per RFM segment. */
+static void write_value_section(const sgs_run_state_t *st, FILE *out)
+{
+    const sgs_fit_t *fit = &st->model_fit;
+    const char *const *names = sgs_purchase_model_param_names(st->model);
+    char a[40], b[40];
+    fprintf(out,
+            "\nWhat they are worth: %s repeat purchases and Gamma-Gamma spend, next %g %ss\n\n",
+            sgs_purchase_model_name(st->model), st->horizon, st->req->config->time_unit);
+    fprintf(out,
+            "Expected purchases: %s   Customer lifetime value (margin %g, %g%% a year "
+            "discount): %s\n",
+            grouped_number(st->expected_purchases_total, a, sizeof a), st->req->config->margin,
+            100.0 * st->req->config->discount_rate_annual,
+            grouped_number(st->clv_total, b, sizeof b));
+    fprintf(out, "Model fit: ");
+    for (int k = 0; k < fit->n_params; k++)
+        fprintf(out, "%s %.4g%s", names[k], fit->params[k], k + 1 < fit->n_params ? ", " : "");
+    fprintf(out, "; log-likelihood %.1f over %zu distinct histories; %s\n", fit->log_likelihood,
+            st->n_histories, fit->converged ? "converged" : "DID NOT CONVERGE");
+    fprintf(out,
+            "Spend model: p %.4g, q %.4g, gamma %.4g on %zu repeat customers; frequency-spend "
+            "correlation %.2f; %s\n\n",
+            st->spend_fit.params[0], st->spend_fit.params[1], st->spend_fit.params[2],
+            st->spend_summary.n_used, st->spend_summary.correlation,
+            st->spend_fit.converged ? "converged" : "DID NOT CONVERGE");
+
+    double clv_sum[SGS_RFM_SEGMENT_COUNT] = {0}, alive_sum[SGS_RFM_SEGMENT_COUNT] = {0};
+    size_t likely_gone[SGS_RFM_SEGMENT_COUNT] = {0};
+    for (size_t c = 0; c < st->n_customers; c++) {
+        clv_sum[st->rfm_segment[c]] += st->clv[c];
+        alive_sum[st->rfm_segment[c]] += st->p_alive[c];
+        likely_gone[st->rfm_segment[c]] += st->p_alive[c] < 0.5;
+    }
+    fprintf(out, "%-19s %8s %12s %10s %14s\n", "segment", "CLV share", "CLV per", "P(alive)",
+            "P(alive) < 0.5");
+    fprintf(out, "%-19s %8s %12s %10s %14s\n", "", "", "customer", "(avg)", "(customers)");
+    for (int k = 0; k < SGS_RFM_SEGMENT_COUNT; k++) {
+        double count = (double)st->segment_customers[k];
+        if (count == 0)
+            continue;
+        fprintf(out, "%-19s %7.1f%% %12s %10.2f %14s\n", sgs_rfm_segment_name(k),
+                st->clv_total != 0 ? 100.0 * clv_sum[k] / st->clv_total : 0.0,
+                grouped_number(clv_sum[k] / count, a, sizeof a), alive_sum[k] / count,
+                grouped_number((double)likely_gone[k], b, sizeof b));
+    }
+}
+
+int sgs_write_report(const sgs_run_state_t *st, const char *path, sgs_error_t *err)
+{
+    FILE *out = fopen(path, "wb");
+    if (!out)
+        return sgs_error_set(err, SGS_ECANTCREAT, "%s: %s", path, strerror(errno));
+    char a[40], b[40], c[40];
+    fprintf(out, "segscore %s — customer report as of %s\n\n", SGS_VERSION, st->as_of_text);
+    fprintf(out, "Input:     %s\n", st->input_identity);
+    fprintf(out, "Customers: %s with purchases, revenue %s (net of refunds)\n",
+            grouped_number((double)st->n_customers, a, sizeof a),
+            grouped_number(st->revenue_total, b, sizeof b));
+    fprintf(out, "Left out:  %s rows after the as-of date, %s customers with refunds only\n",
+            grouped_number((double)st->tx_stats.n_rows_after_as_of, a, sizeof a),
+            grouped_number((double)st->n_refund_only, c, sizeof c));
+    fprintf(out,
+            "\nWho your customers are: RFM segments (recency, frequency, monetary scores "
+            "1..%d, %s spend)\n\n",
+            st->req->config->rfm_bins, st->req->config->rfm_monetary);
+    write_segments_table(st, out);
+    if (st->value_ran)
+        write_value_section(st, out);
+    for (size_t i = 0; i < st->n_warnings; i++)
+        fprintf(out, "%sWarning: %s\n", i == 0 ? "\n" : "", st->warnings[i]);
+    int ok = !ferror(out);
+    if (fclose(out) != 0 || !ok)
+        return sgs_error_set(err, SGS_EIO, "%s: write failed: %s", path, strerror(errno));
+    return SGS_OK;
+}

@@ -1,0 +1,229 @@
+/*
+ * engine/write_results.c — the results HDF5 file (README "Results file"): /customers with
+ * the summary columns in the configured time unit, /rfm with scores and segments, and root
+ * attributes that say what produced it (engine version, effective config, as-of date,
+ * input identity). No wall-clock time goes in: the same input and config give the same
+ * bytes.
+ */
+#include "engine/run_state.h"
+
+#include "io/h5_columns.h"
+
+#include <hdf5.h>
+#include <stdlib.h>
+
+/* Durations in days (int32) to the configured unit, into scratch. */
+static const double *in_unit(const sgs_run_state_t *st, const int32_t *days, double *scratch)
+{
+    for (size_t c = 0; c < st->n_customers; c++)
+        scratch[c] = (double)days[c] / st->days_per_unit;
+    return scratch;
+}
+
+static const double *in_unit_f(const sgs_run_state_t *st, const double *days, double *scratch)
+{
+    for (size_t c = 0; c < st->n_customers; c++)
+        scratch[c] = days[c] / st->days_per_unit;
+    return scratch;
+}
+
+static int write_customers_group(hid_t f, const sgs_run_state_t *st, int z, double *scratch,
+                                 sgs_error_t *err)
+{
+    const sgs_summary_t *s = &st->summary;
+    size_t n = st->n_customers;
+    int rc =
+        sgs_h5_write_column(f, "/customers/customer_id", SGS_H5_I64, st->customer_id, n, z, err);
+#define COLUMN(name, type, data)                                                                   \
+    if (rc == SGS_OK)                                                                              \
+        rc = sgs_h5_write_column(f, "/customers/" name, type, data, n, z, err);
+    COLUMN("first_purchase_day", SGS_H5_I32, s->first_day)
+    COLUMN("last_purchase_day", SGS_H5_I32, s->last_day)
+    COLUMN("n_purchase_days", SGS_H5_I32, s->n_purchase_days)
+    COLUMN("frequency", SGS_H5_I32, s->frequency)
+    COLUMN("recency", SGS_H5_F64, in_unit(st, s->recency_days, scratch))
+    COLUMN("T", SGS_H5_F64, in_unit(st, s->age_days, scratch))
+    COLUMN("time_since_last", SGS_H5_F64, in_unit(st, s->days_since_last, scratch))
+    COLUMN("total_spend", SGS_H5_F64, s->total_spend)
+    COLUMN("mean_spend", SGS_H5_F64, s->mean_spend)
+    COLUMN("monetary", SGS_H5_F64, s->monetary)
+    COLUMN("refund_total", SGS_H5_F64, s->refund_total)
+    COLUMN("n_refunds", SGS_H5_I32, s->n_refunds)
+    COLUMN("gap_mean", SGS_H5_F64, in_unit_f(st, s->gap_mean_days, scratch))
+    COLUMN("gap_sd", SGS_H5_F64, in_unit_f(st, s->gap_sd_days, scratch))
+    COLUMN("main_channel", SGS_H5_U8, s->main_channel)
+#undef COLUMN
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_string(f, "/customers", "time_unit", st->req->config->time_unit, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_string(f, "/customers", "day_columns",
+                                "first_purchase_day, last_purchase_day: days since 1970-01-01 UTC",
+                                err);
+    const char *channels[SGS_CHANNEL_COUNT];
+    for (int k = 0; k < SGS_CHANNEL_COUNT; k++)
+        channels[k] = sgs_channel_name(k);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_strings(f, "/customers", "main_channel_names", channels, SGS_CHANNEL_COUNT,
+                                 err);
+    return rc;
+}
+
+static int write_rfm_group(hid_t f, const sgs_run_state_t *st, int z, sgs_error_t *err)
+{
+    size_t n = st->n_customers;
+    int32_t *cell = sgs_alloc_array(n, sizeof *cell);
+    if (!cell)
+        return sgs_error_set(err, SGS_ENOMEM, "no memory for %zu RFM cells", n);
+    for (size_t c = 0; c < n; c++)
+        cell[c] = st->rfm_cell[c];
+    int rc = sgs_h5_write_column(f, "/rfm/r_score", SGS_H5_U8, st->r_score, n, z, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_write_column(f, "/rfm/f_score", SGS_H5_U8, st->f_score, n, z, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_write_column(f, "/rfm/m_score", SGS_H5_U8, st->m_score, n, z, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_write_column(f, "/rfm/score", SGS_H5_U8, st->rfm_total, n, z, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_write_column(f, "/rfm/cell", SGS_H5_I32, cell, n, z, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_write_column(f, "/rfm/segment", SGS_H5_U8, st->rfm_segment, n, z, err);
+    sgs_free(cell);
+    const char *names[SGS_RFM_SEGMENT_COUNT];
+    for (int k = 0; k < SGS_RFM_SEGMENT_COUNT; k++)
+        names[k] = sgs_rfm_segment_name(k);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_strings(f, "/rfm", "segment_names", names, SGS_RFM_SEGMENT_COUNT, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_int64(f, "/rfm", "bins", st->req->config->rfm_bins, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_string(f, "/rfm", "monetary", st->req->config->rfm_monetary, err);
+    return rc;
+}
+
+/* Parameters, standard errors and diagnostics of one fit as attributes of `group`. */
+static int write_fit(hid_t f, const char *group, const sgs_fit_t *fit, const char *const *names,
+                     sgs_error_t *err)
+{
+    int rc = sgs_h5_group_ensure(f, group, err);
+    char name[64];
+    for (int k = 0; rc == SGS_OK && k < fit->n_params; k++) {
+        rc = sgs_h5_attr_double(f, group, names[k], fit->params[k], err);
+        snprintf(name, sizeof name, "%s_se", names[k]);
+        if (rc == SGS_OK)
+            rc = sgs_h5_attr_double(f, group, name, fit->std_err[k], err);
+    }
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_double(f, group, "log_likelihood", fit->log_likelihood, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_int64(f, group, "converged", fit->converged, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_int64(f, group, "iterations", fit->iterations, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_double(f, group, "gradient_norm", fit->grad_norm, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_string(f, group, "stop_reason", sgs_optim_status_name(fit->status), err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_double(f, group, "penalizer", fit->penalizer, err);
+    return rc;
+}
+
+static int write_value_groups(hid_t f, const sgs_run_state_t *st, int z, sgs_error_t *err)
+{
+    size_t n = st->n_customers;
+    int rc = SGS_OK;
+#define CLV_COLUMN(name, data)                                                                     \
+    if (rc == SGS_OK)                                                                              \
+        rc = sgs_h5_write_column(f, "/clv/" name, SGS_H5_F64, data, n, z, err);
+    CLV_COLUMN("p_alive", st->p_alive)
+    CLV_COLUMN("expected_purchases", st->expected_purchases)
+    CLV_COLUMN("prob_no_purchase", st->prob_no_purchase)
+    CLV_COLUMN("expected_spend", st->expected_spend)
+    CLV_COLUMN("clv", st->clv)
+#undef CLV_COLUMN
+    const sgs_config_t *cfg = st->req->config;
+    const char *model = sgs_purchase_model_name(st->model);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_string(f, "/clv", "model", model, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_double(f, "/clv", "horizon", st->horizon, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_string(f, "/clv", "time_unit", cfg->time_unit, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_double(f, "/clv", "discount_rate_annual", cfg->discount_rate_annual, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_double(f, "/clv", "margin", cfg->margin, err);
+
+    char group[64];
+    snprintf(group, sizeof group, "/models/%s", model);
+    if (rc == SGS_OK)
+        rc = write_fit(f, group, &st->model_fit, sgs_purchase_model_param_names(st->model), err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_int64(f, group, "n_customers", (int64_t)n, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_int64(f, group, "n_unique_histories", (int64_t)st->n_histories, err);
+    static const char *const gg_names[] = {"p", "q", "gamma"};
+    const sgs_gg_summary_t *gs = &st->spend_summary;
+    if (rc == SGS_OK)
+        rc = write_fit(f, "/models/gammagamma", &st->spend_fit, gg_names, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_int64(f, "/models/gammagamma", "n_customers", (int64_t)gs->n_used, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_int64(f, "/models/gammagamma", "n_no_repeat_purchase",
+                               (int64_t)gs->n_no_repeat, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_int64(f, "/models/gammagamma", "n_nonpositive_spend_left_out",
+                               (int64_t)gs->n_nonpositive, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_double(f, "/models/gammagamma", "frequency_spend_correlation",
+                                gs->correlation, err);
+    return rc;
+}
+
+static int write_root_attributes(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
+{
+    char *config_json = sgs_config_to_json(st->req->config, 0);
+    if (!config_json)
+        return sgs_error_set(err, SGS_ENOMEM, "no memory for the config JSON");
+    int rc = sgs_h5_attr_string(f, "/", "engine_version", SGS_VERSION, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_string(f, "/", "config", config_json, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_string(f, "/", "as_of", st->as_of_text, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_string(f, "/", "time_unit", st->req->config->time_unit, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_string(f, "/", "input", st->input_identity, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_int64(f, "/", "n_customers", (int64_t)st->n_customers, err);
+    free(config_json);
+    return rc;
+}
+
+int sgs_write_results_h5(const sgs_run_state_t *st, const char *path, sgs_error_t *err)
+{
+    sgs_h5_quiet();
+    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+    hid_t f = fcpl >= 0 ? H5Fcreate(path, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT) : -1;
+    if (fcpl >= 0)
+        H5Pclose(fcpl);
+    if (f < 0)
+        return sgs_error_set(err, SGS_ECANTCREAT, "%s: cannot create HDF5 file", path);
+    double *scratch = sgs_alloc_array(st->n_customers, sizeof *scratch);
+    int z = st->req->config->compression;
+    int rc = scratch ? SGS_OK
+                     : sgs_error_set(err, SGS_ENOMEM, "no memory for %zu values", st->n_customers);
+    if (rc == SGS_OK)
+        rc = write_customers_group(f, st, z, scratch, err);
+    if (rc == SGS_OK)
+        rc = write_rfm_group(f, st, z, err);
+    if (rc == SGS_OK && st->value_ran)
+        rc = write_value_groups(f, st, z, err);
+    if (rc == SGS_OK)
+        rc = write_root_attributes(f, st, err);
+    sgs_free(scratch);
+    if (H5Fclose(f) < 0 && rc == SGS_OK)
+        rc = sgs_error_set(err, SGS_EIO, "%s: cannot close HDF5 file", path);
+    if (rc != SGS_OK)
+        sgs_error_prefix(err, "writing results to %s", st->req->output_path);
+    return rc;
+}

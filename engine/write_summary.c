@@ -1,0 +1,154 @@
+/*
+ * engine/write_summary.c — summary.json: what a run read, left out, found and how long each
+ * step took (README "Run summary"). Meant to be compared night over night by scripts.
+ */
+#include "engine/run_state.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static cJSON *input_object(const sgs_run_state_t *st)
+{
+    cJSON *in = cJSON_CreateObject();
+    cJSON_AddStringToObject(in, "path", st->req->input_path);
+    cJSON_AddStringToObject(in, "identity", st->input_identity);
+    cJSON_AddNumberToObject(in, "rows_in_file", (double)st->tx_stats.n_rows_in_file);
+    cJSON_AddNumberToObject(in, "rows_after_as_of_left_out",
+                            (double)st->tx_stats.n_rows_after_as_of);
+    cJSON_AddNumberToObject(in, "rows_used", (double)st->grouped.n_rows);
+    cJSON_AddNumberToObject(in, "purchase_rows", (double)st->n_purchase_rows);
+    cJSON_AddNumberToObject(in, "refund_rows", (double)st->n_refund_rows);
+    cJSON_AddNumberToObject(in, "zero_amount_rows", (double)st->n_zero_amount_rows);
+    cJSON_AddBoolToObject(in, "sorted_by_customer", st->sorted_input_skipped);
+    return in;
+}
+
+static cJSON *customers_object(const sgs_run_state_t *st)
+{
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddNumberToObject(c, "with_purchases", (double)st->n_customers);
+    cJSON_AddNumberToObject(c, "refund_only_left_out", (double)st->n_refund_only);
+    cJSON_AddNumberToObject(c, "revenue_total", st->revenue_total);
+    return c;
+}
+
+static cJSON *rfm_object(const sgs_run_state_t *st)
+{
+    cJSON *rfm = cJSON_CreateObject();
+    cJSON_AddNumberToObject(rfm, "bins", st->req->config->rfm_bins);
+    cJSON_AddStringToObject(rfm, "monetary", st->req->config->rfm_monetary);
+    cJSON *segments = cJSON_AddArrayToObject(rfm, "segments");
+    for (int k = 0; k < SGS_RFM_SEGMENT_COUNT; k++) {
+        cJSON *seg = cJSON_CreateObject();
+        cJSON_AddStringToObject(seg, "name", sgs_rfm_segment_name(k));
+        cJSON_AddNumberToObject(seg, "code", k);
+        cJSON_AddNumberToObject(seg, "customers", (double)st->segment_customers[k]);
+        cJSON_AddNumberToObject(seg, "revenue", st->segment_revenue[k]);
+        cJSON_AddItemToArray(segments, seg);
+    }
+    return rfm;
+}
+
+static cJSON *fit_object(const sgs_fit_t *fit, const char *const *names)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *params = cJSON_AddObjectToObject(o, "params");
+    cJSON *se = cJSON_AddObjectToObject(o, "std_err");
+    for (int k = 0; k < fit->n_params; k++) {
+        cJSON_AddNumberToObject(params, names[k], fit->params[k]);
+        if (isfinite(fit->std_err[k])) /* JSON has no NaN */
+            cJSON_AddNumberToObject(se, names[k], fit->std_err[k]);
+        else
+            cJSON_AddNullToObject(se, names[k]);
+    }
+    cJSON_AddNumberToObject(o, "log_likelihood", fit->log_likelihood);
+    cJSON_AddBoolToObject(o, "converged", fit->converged);
+    cJSON_AddNumberToObject(o, "iterations", fit->iterations);
+    cJSON_AddNumberToObject(o, "gradient_norm", fit->grad_norm);
+    cJSON_AddStringToObject(o, "stop_reason", sgs_optim_status_name(fit->status));
+    return o;
+}
+
+static cJSON *value_object(const sgs_run_state_t *st)
+{
+    static const char *const gg_names[] = {"p", "q", "gamma"};
+    cJSON *v = cJSON_CreateObject();
+    cJSON_AddStringToObject(v, "model", sgs_purchase_model_name(st->model));
+    cJSON_AddNumberToObject(v, "horizon", st->horizon);
+    cJSON *m = fit_object(&st->model_fit, sgs_purchase_model_param_names(st->model));
+    cJSON_AddNumberToObject(m, "n_customers", (double)st->n_customers);
+    cJSON_AddNumberToObject(m, "n_unique_histories", (double)st->n_histories);
+    cJSON_AddItemToObject(v, "purchase_model", m);
+    cJSON *g = fit_object(&st->spend_fit, gg_names);
+    cJSON_AddNumberToObject(g, "n_customers", (double)st->spend_summary.n_used);
+    cJSON_AddNumberToObject(g, "n_no_repeat_purchase", (double)st->spend_summary.n_no_repeat);
+    cJSON_AddNumberToObject(g, "n_nonpositive_spend_left_out",
+                            (double)st->spend_summary.n_nonpositive);
+    cJSON_AddNumberToObject(g, "frequency_spend_correlation", st->spend_summary.correlation);
+    cJSON_AddItemToObject(v, "spend_model", g);
+    cJSON_AddNumberToObject(v, "expected_purchases_total", st->expected_purchases_total);
+    cJSON_AddNumberToObject(v, "clv_total", st->clv_total);
+    return v;
+}
+
+static cJSON *steps_array(const sgs_run_state_t *st)
+{
+    const sgs_progress_t *p = st->req->progress;
+    cJSON *steps = cJSON_CreateArray();
+    for (size_t i = 0; i < p->n_steps; i++) {
+        cJSON *step = cJSON_CreateObject();
+        cJSON_AddStringToObject(step, "name", p->steps[i].name);
+        cJSON_AddNumberToObject(step, "seconds", p->steps[i].seconds);
+        cJSON_AddNumberToObject(step, "peak_rss_mb", p->steps[i].peak_rss_mb);
+        cJSON_AddItemToArray(steps, step);
+    }
+    return steps;
+}
+
+int sgs_write_summary_json(const sgs_run_state_t *st, const char *path, sgs_error_t *err)
+{
+    cJSON *root = cJSON_CreateObject();
+    char *config_json = sgs_config_to_json(st->req->config, 1);
+    if (!root || !config_json) {
+        cJSON_Delete(root);
+        free(config_json);
+        return sgs_error_set(err, SGS_ENOMEM, "no memory for the run summary");
+    }
+    cJSON_AddStringToObject(root, "engine_version", SGS_VERSION);
+    cJSON_AddStringToObject(root, "results", st->req->output_path);
+    cJSON_AddStringToObject(root, "as_of", st->as_of_text);
+    cJSON_AddStringToObject(root, "time_unit", st->req->config->time_unit);
+    cJSON_AddNumberToObject(root, "threads", st->exec.n_threads);
+    cJSON_AddItemToObject(root, "input", input_object(st));
+    cJSON_AddItemToObject(root, "customers", customers_object(st));
+    cJSON_AddItemToObject(root, "rfm", rfm_object(st));
+    if (st->value_ran)
+        cJSON_AddItemToObject(root, "value", value_object(st));
+    cJSON_AddItemToObject(root, "steps", steps_array(st));
+    cJSON_AddNumberToObject(root, "seconds_total", sgs_progress_elapsed(st->req->progress));
+    cJSON_AddNumberToObject(root, "peak_rss_mb", sgs_peak_rss_mb());
+    cJSON *warnings = cJSON_AddArrayToObject(root, "warnings");
+    for (size_t i = 0; i < st->n_warnings; i++)
+        cJSON_AddItemToArray(warnings, cJSON_CreateString(st->warnings[i]));
+    cJSON *config = cJSON_Parse(config_json);
+    if (config)
+        cJSON_AddItemToObject(root, "config", config);
+    free(config_json);
+
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!text)
+        return sgs_error_set(err, SGS_ENOMEM, "no memory for the run summary");
+    FILE *out = fopen(path, "wb");
+    int ok = out && fputs(text, out) >= 0 && fputc('\n', out) != EOF;
+    if (out && fclose(out) != 0)
+        ok = 0;
+    free(text);
+    if (!ok)
+        return sgs_error_set(err, SGS_EIO, "%s: write failed: %s", path, strerror(errno));
+    return SGS_OK;
+}

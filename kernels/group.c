@@ -1,0 +1,263 @@
+/*
+ * kernels/group.c — rows into customer order (sgs_group_rows, kernels/group.h).
+ *
+ * A stable counting scatter: the rows are cut into one contiguous range per thread; each
+ * range counts its rows per customer, an exclusive prefix over (customer, range) gives each
+ * range its own write cursor per customer, and every range writes its rows in file order.
+ * The result is the stable order, whatever the number of ranges. Then each customer's rows
+ * are put in day order with a stable sort (usually they already are).
+ */
+#include "kernels/group.h"
+
+#include <omp.h>
+#include <string.h>
+
+#define MAX_RANGES 8
+#define INSERTION_SORT_MAX 64
+
+void sgs_grouped_free(sgs_grouped_t *g)
+{
+    if (!g)
+        return;
+    sgs_free(g->customer_id);
+    sgs_free(g->row_offset);
+    sgs_free(g->day);
+    sgs_free(g->amount);
+    sgs_free(g->channel);
+    memset(g, 0, sizeof *g);
+}
+
+/* 1 when rows are in (customer, time) order. Integer reduction: exact. */
+static int rows_in_order(int n_threads, size_t n_rows, const uint32_t *row_customer,
+                         const int64_t *time_s)
+{
+    size_t n_out_of_order = 0;
+#pragma omp parallel for num_threads(n_threads) reduction(+ : n_out_of_order)
+    for (size_t i = 1; i < n_rows; i++) {
+        int ok = row_customer[i - 1] < row_customer[i] ||
+                 (row_customer[i - 1] == row_customer[i] && time_s[i - 1] <= time_s[i]);
+        n_out_of_order += !ok;
+    }
+    return n_out_of_order == 0;
+}
+
+/* ---- Stable sort of one customer's rows by day ----------------------------------------- */
+
+typedef struct row_view {
+    int32_t *day;
+    double *amount;
+    uint8_t *channel; /* may be NULL */
+} row_view_t;
+
+static void insertion_sort_by_day(row_view_t v, size_t lo, size_t hi)
+{
+    for (size_t i = lo + 1; i < hi; i++) {
+        int32_t d = v.day[i];
+        double a = v.amount[i];
+        uint8_t c = v.channel ? v.channel[i] : 0;
+        size_t j = i;
+        for (; j > lo && v.day[j - 1] > d; j--) {
+            v.day[j] = v.day[j - 1];
+            v.amount[j] = v.amount[j - 1];
+            if (v.channel)
+                v.channel[j] = v.channel[j - 1];
+        }
+        v.day[j] = d;
+        v.amount[j] = a;
+        if (v.channel)
+            v.channel[j] = c;
+    }
+}
+
+/* Bottom-up stable merge sort of rows lo..hi-1 through scratch (hi - lo rows). */
+static void merge_sort_by_day(row_view_t v, row_view_t scratch, size_t lo, size_t hi)
+{
+    size_t n = hi - lo;
+    for (size_t s = lo; s < hi; s += INSERTION_SORT_MAX) /* sorted runs to merge */
+        insertion_sort_by_day(v, s, s + INSERTION_SORT_MAX < hi ? s + INSERTION_SORT_MAX : hi);
+    row_view_t from = v, to = scratch;
+    size_t from_base = lo, to_base = 0;
+    for (size_t width = INSERTION_SORT_MAX; width < n; width *= 2) {
+        for (size_t start = 0; start < n; start += 2 * width) {
+            size_t mid = start + width < n ? start + width : n;
+            size_t end = start + 2 * width < n ? start + 2 * width : n;
+            size_t i = start, j = mid, k = start;
+            while (k < end) {
+                size_t src =
+                    (i < mid && (j >= end || from.day[from_base + i] <= from.day[from_base + j]))
+                        ? i++
+                        : j++;
+                to.day[to_base + k] = from.day[from_base + src];
+                to.amount[to_base + k] = from.amount[from_base + src];
+                if (v.channel)
+                    to.channel[to_base + k] = from.channel[from_base + src];
+                k++;
+            }
+        }
+        row_view_t t = from;
+        from = to;
+        to = t;
+        size_t tb = from_base;
+        from_base = to_base;
+        to_base = tb;
+    }
+    if (from.day != v.day) { /* result sits in scratch: copy back */
+        memcpy(v.day + lo, from.day, n * sizeof *v.day);
+        memcpy(v.amount + lo, from.amount, n * sizeof *v.amount);
+        if (v.channel)
+            memcpy(v.channel + lo, from.channel, n);
+    }
+}
+
+/* Put every customer's rows in day order. Scratch per thread, sized by the longest
+ * customer, allocated only when some customer with more than INSERTION_SORT_MAX rows is
+ * out of order. */
+static int sort_each_customer_by_day(int n_threads, sgs_grouped_t *g)
+{
+    row_view_t v = {g->day, g->amount, g->channel};
+    size_t longest_unsorted = 0;
+#pragma omp parallel for num_threads(n_threads) schedule(dynamic, 4096)                            \
+    reduction(max                                                                                  \
+              : longest_unsorted)
+    for (size_t c = 0; c < g->n_customers; c++) {
+        size_t lo = g->row_offset[c], hi = g->row_offset[c + 1];
+        size_t i = lo + 1;
+        while (i < hi && g->day[i - 1] <= g->day[i])
+            i++;
+        if (i >= hi)
+            continue;
+        if (hi - lo <= INSERTION_SORT_MAX)
+            insertion_sort_by_day(v, lo, hi);
+        else if (hi - lo > longest_unsorted)
+            longest_unsorted = hi - lo;
+    }
+    if (longest_unsorted == 0)
+        return SGS_OK;
+
+    size_t row_bytes = sizeof(int32_t) + sizeof(double) + 1;
+    uint8_t *scratch = sgs_alloc_array((size_t)n_threads * longest_unsorted, row_bytes);
+    if (!scratch)
+        return SGS_ENOMEM;
+#pragma omp parallel num_threads(n_threads)
+    {
+        uint8_t *mine = scratch + (size_t)omp_get_thread_num() * longest_unsorted * row_bytes;
+        row_view_t s = {
+            (int32_t *)(void *)(mine + longest_unsorted * sizeof(double)), (double *)(void *)mine,
+            g->channel ? mine + longest_unsorted * (sizeof(double) + sizeof(int32_t)) : NULL};
+#pragma omp for schedule(dynamic, 64)
+        for (size_t c = 0; c < g->n_customers; c++) {
+            size_t lo = g->row_offset[c], hi = g->row_offset[c + 1];
+            if (hi - lo > INSERTION_SORT_MAX)
+                merge_sort_by_day(v, s, lo, hi);
+        }
+    }
+    sgs_free(scratch);
+    return SGS_OK;
+}
+
+/* ---- Scatter ------------------------------------------------------------------------------ */
+
+static void copy_in_order(int n_threads, size_t n_rows, const uint32_t *row_customer,
+                          const int64_t *time_s, const double *amount, const uint8_t *channel,
+                          sgs_grouped_t *g)
+{
+#pragma omp parallel for num_threads(n_threads) schedule(static)
+    for (size_t i = 0; i < n_rows; i++) {
+        g->day[i] = (int32_t)sgs_day_of(time_s[i]);
+        g->amount[i] = amount[i];
+        if (channel)
+            g->channel[i] = channel[i];
+        if (i == 0 || row_customer[i] != row_customer[i - 1])
+            g->row_offset[row_customer[i]] = i;
+    }
+    g->row_offset[g->n_customers] = n_rows;
+}
+
+static int scatter_stable(int n_threads, size_t n_rows, const uint32_t *row_customer,
+                          const int64_t *time_s, const double *amount, const uint8_t *channel,
+                          sgs_grouped_t *g)
+{
+    size_t n_ranges = (size_t)(n_threads < MAX_RANGES ? n_threads : MAX_RANGES);
+    size_t n_cust = g->n_customers;
+    size_t cells;
+    if (sgs_size_mul(n_ranges, n_cust, &cells) != SGS_OK)
+        return SGS_ENOMEM;
+    size_t *cursor = sgs_calloc_array(cells, sizeof *cursor); /* [range][customer] */
+    if (!cursor)
+        return SGS_ENOMEM;
+
+        /* Ranges are taken round-robin by whatever threads OpenMP gives us. */
+#pragma omp parallel num_threads((int)n_ranges)
+    {
+        size_t tid = (size_t)omp_get_thread_num(), step = (size_t)omp_get_num_threads();
+        for (size_t r = tid; r < n_ranges; r += step) {
+            size_t *mine = cursor + r * n_cust;
+            for (size_t i = n_rows * r / n_ranges; i < n_rows * (r + 1) / n_ranges; i++)
+                mine[row_customer[i]]++;
+        }
+#pragma omp barrier
+#pragma omp single
+        {
+            size_t next = 0;
+            for (size_t c = 0; c < n_cust; c++) {
+                g->row_offset[c] = next;
+                for (size_t q = 0; q < n_ranges; q++) {
+                    size_t count = cursor[q * n_cust + c];
+                    cursor[q * n_cust + c] = next;
+                    next += count;
+                }
+            }
+            g->row_offset[n_cust] = next;
+        }
+        for (size_t r = tid; r < n_ranges; r += step) {
+            size_t *mine = cursor + r * n_cust;
+            for (size_t i = n_rows * r / n_ranges; i < n_rows * (r + 1) / n_ranges; i++) {
+                size_t p = mine[row_customer[i]]++;
+                g->day[p] = (int32_t)sgs_day_of(time_s[i]);
+                g->amount[p] = amount[i];
+                if (channel)
+                    g->channel[p] = channel[i];
+            }
+        }
+    }
+    sgs_free(cursor);
+    return SGS_OK;
+}
+
+int sgs_group_rows(const sgs_exec_t *exec, size_t n_rows, const uint32_t *row_customer,
+                   const int64_t *time_s, const double *amount, const uint8_t *channel,
+                   int64_t *ids, size_t n_customers, sgs_grouped_t *out, int *sorted_input_skipped,
+                   sgs_error_t *err)
+{
+    memset(out, 0, sizeof *out);
+    if (n_rows == 0 || n_customers == 0)
+        return sgs_error_set(err, SGS_EINVAL, "grouping: no rows");
+    int n_threads = sgs_exec_threads(exec);
+    out->n_customers = n_customers;
+    out->n_rows = n_rows;
+    out->row_offset = sgs_alloc_array(n_customers + 1, sizeof *out->row_offset);
+    out->day = sgs_alloc_array(n_rows, sizeof *out->day);
+    out->amount = sgs_alloc_array(n_rows, sizeof *out->amount);
+    out->channel = channel ? sgs_alloc_array(n_rows, 1) : NULL;
+    int rc = SGS_OK;
+    if (!out->row_offset || !out->day || !out->amount || (channel && !out->channel)) {
+        rc = SGS_ENOMEM;
+        goto cleanup;
+    }
+    *sorted_input_skipped = rows_in_order(n_threads, n_rows, row_customer, time_s);
+    if (*sorted_input_skipped) {
+        copy_in_order(n_threads, n_rows, row_customer, time_s, amount, channel, out);
+    } else {
+        rc = scatter_stable(n_threads, n_rows, row_customer, time_s, amount, channel, out);
+        if (rc == SGS_OK)
+            rc = sort_each_customer_by_day(n_threads, out);
+    }
+cleanup:
+    if (rc != SGS_OK) {
+        sgs_grouped_free(out);
+        return sgs_error_set(err, rc, "grouping %zu rows of %zu customers: %s", n_rows, n_customers,
+                             sgs_strerror(rc));
+    }
+    out->customer_id = ids;
+    return SGS_OK;
+}

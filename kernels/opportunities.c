@@ -1,0 +1,866 @@
+/*
+ * kernels/opportunities.c — triggers, values at stake, reasons, ranking and channel
+ * capacity. See opportunities.h for the definitions.
+ */
+#include "kernels/opportunities.h"
+
+#include "kernels/order_stats.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ---- Names and configuration ---------------------------------------------------------- */
+
+const char *sgs_opportunity_kind_name(int kind)
+{
+    static const char *const names[SGS_OPP_KIND_COUNT] = {
+        "unknown",    "service_recovery",    "renewal_at_risk",
+        "win_back",   "save_high_value",     "overdue_reminder",
+        "onboarding", "detractor_follow_up", "grow",
+        "advocate"};
+    return (kind >= 1 && kind < SGS_OPP_KIND_COUNT) ? names[kind] : "unknown";
+}
+
+void sgs_opportunity_config_default(sgs_opportunity_config_t *c)
+{
+    memset(c, 0, sizeof *c);
+    static const int32_t prio[SGS_OPP_KIND_COUNT] = {0, 90, 85, 60, 80, 50, 40, 70, 20, 30};
+    for (int k = 1; k < SGS_OPP_KIND_COUNT; k++) {
+        c->enabled[k] = 1;
+        c->priority[k] = prio[k];
+    }
+    c->service_min_contacts = 3;
+    c->service_window_days = 30;
+    c->service_risk = 0.5;
+    c->renewal_grace_days = 14;
+    c->renewal_early_days = 30;
+    c->renewal_lookback_days = 90;
+    c->renewal_risk = 0.5;
+    c->win_back_recent_days = 30;
+    c->win_back_p_alive_floor = 0.05;
+    c->save_clv_quantile = 0.8;
+    c->save_min_clv = 0.0;
+    c->overdue_margin_cycles = 0.25;
+    c->overdue_min_p_alive = 0.5;
+    c->detractor_max_score = 6.0;
+    c->detractor_window_days = 90;
+    c->detractor_risk = 0.3;
+    c->grow_ratio = 0.5;
+    c->advocate_min_referrals = 1;
+    c->advocate_value_quantile = 0.8;
+    c->advocate_min_value = 0.0;
+    c->unknown_p_alive_risk = 0.5;
+    c->all_opportunities = 0;
+    for (int ch = 0; ch < SGS_CHANNEL_COUNT; ch++)
+        c->channel_capacity[ch] = -1;
+    c->channel_capacity[SGS_CHANNEL_PHONE] = 500;
+    static const uint8_t order[] = {SGS_CHANNEL_PHONE, SGS_CHANNEL_SMS, SGS_CHANNEL_EMAIL,
+                                    SGS_CHANNEL_APP,   SGS_CHANNEL_WEB, SGS_CHANNEL_MAIL,
+                                    SGS_CHANNEL_STORE};
+    memcpy(c->spill_order, order, sizeof order);
+    c->spill_order[SGS_CHANNEL_COUNT - 1] = 0;
+    c->fallback_channel = SGS_CHANNEL_EMAIL;
+}
+
+int sgs_opportunity_config_check(const sgs_opportunity_config_t *c, sgs_error_t *err)
+{
+    struct {
+        const char *name;
+        double value, lo, hi;
+    } checks[] = {
+        {"service_min_contacts", c->service_min_contacts, 1, 1e6},
+        {"service_window_days", c->service_window_days, 1, 1e6},
+        {"service_risk", c->service_risk, 0, 1},
+        {"renewal_grace_days", c->renewal_grace_days, 0, 1e6},
+        {"renewal_early_days", c->renewal_early_days, 0, 1e6},
+        {"renewal_lookback_days", c->renewal_lookback_days, 1, 1e6},
+        {"renewal_risk", c->renewal_risk, 0, 1},
+        {"win_back_recent_days", c->win_back_recent_days, 0, 1e6},
+        {"win_back_p_alive_floor", c->win_back_p_alive_floor, 1e-6, 1},
+        {"save_clv_quantile", c->save_clv_quantile, 0, 1},
+        {"save_min_clv", c->save_min_clv, -1e300, 1e300},
+        {"overdue_margin_cycles", c->overdue_margin_cycles, 0, 1e6},
+        {"overdue_min_p_alive", c->overdue_min_p_alive, 0, 1},
+        {"detractor_max_score", c->detractor_max_score, -1e300, 1e300},
+        {"detractor_window_days", c->detractor_window_days, 1, 1e6},
+        {"detractor_risk", c->detractor_risk, 0, 1},
+        {"grow_ratio", c->grow_ratio, 0, 1e6},
+        {"advocate_min_referrals", c->advocate_min_referrals, 1, 1e9},
+        {"advocate_value_quantile", c->advocate_value_quantile, 0, 1},
+        {"advocate_min_value", c->advocate_min_value, -1e300, 1e300},
+        {"unknown_p_alive_risk", c->unknown_p_alive_risk, 0, 1},
+    };
+    for (size_t k = 0; k < sizeof checks / sizeof checks[0]; k++) {
+        double v = checks[k].value;
+        if (!(v >= checks[k].lo && v <= checks[k].hi))
+            return sgs_error_set(err, SGS_ECONFIG, "opportunities: %s = %g is outside [%g, %g]",
+                                 checks[k].name, v, checks[k].lo, checks[k].hi);
+    }
+    for (int ch = 1; ch < SGS_CHANNEL_COUNT; ch++)
+        if (c->channel_capacity[ch] < -1)
+            return sgs_error_set(err, SGS_ECONFIG,
+                                 "opportunities: capacity of channel %s = %lld (use -1 for "
+                                 "unlimited, 0 for not allowed)",
+                                 sgs_channel_name(ch), (long long)c->channel_capacity[ch]);
+    int seen[SGS_CHANNEL_COUNT] = {0};
+    for (int s = 0; s < SGS_CHANNEL_COUNT && c->spill_order[s]; s++) {
+        uint8_t ch = c->spill_order[s];
+        if (ch >= SGS_CHANNEL_COUNT || seen[ch]++)
+            return sgs_error_set(err, SGS_ECONFIG,
+                                 "opportunities: spill_order[%d] = %d is not a channel code "
+                                 "1..7 listed once",
+                                 s, (int)ch);
+    }
+    if (c->fallback_channel == 0 || c->fallback_channel >= SGS_CHANNEL_COUNT)
+        return sgs_error_set(err, SGS_ECONFIG,
+                             "opportunities: fallback_channel = %d is not a channel code 1..7",
+                             (int)c->fallback_channel);
+    return SGS_OK;
+}
+
+void sgs_opportunity_stats_free(sgs_opportunity_stats_t *stats)
+{
+    if (!stats)
+        return;
+    sgs_free(stats->segment_clv_median);
+    stats->segment_clv_median = NULL;
+    stats->n_segments = 0;
+}
+
+/* ---- Per-customer helpers -------------------------------------------------------------- */
+
+typedef struct ctx {
+    const sgs_opportunity_input_t *in;
+    const sgs_stage_input_t *cu;
+    const sgs_opportunity_config_t *cfg;
+    const sgs_opportunity_stats_t *st;
+    sgs_stage_rules_t rules;
+} ctx_t;
+
+static void ctx_init(ctx_t *c, const sgs_opportunity_input_t *in,
+                     const sgs_opportunity_config_t *cfg, const sgs_opportunity_stats_t *st)
+{
+    c->in = in;
+    c->cu = in->customers;
+    c->cfg = cfg;
+    c->st = st;
+    if (in->stage_rules)
+        c->rules = *in->stage_rules;
+    else
+        sgs_stage_rules_default(&c->rules);
+}
+
+static int is_alive_stage(uint8_t s)
+{
+    return s == SGS_STAGE_NEW || s == SGS_STAGE_ACTIVE || s == SGS_STAGE_LOYAL ||
+           s == SGS_STAGE_REACTIVATED;
+}
+
+static double clv_of(const ctx_t *c, size_t i)
+{
+    return c->cu->clv ? c->cu->clv[i] : (double)NAN;
+}
+
+static double p_alive_of(const ctx_t *c, size_t i)
+{
+    return c->cu->p_alive ? c->cu->p_alive[i] : (double)NAN;
+}
+
+/* 1 - P(alive), or the configured risk when P(alive) is unknown. */
+static double risk_of(const ctx_t *c, size_t i)
+{
+    double p = p_alive_of(c, i);
+    return isfinite(p) ? 1.0 - p : c->cfg->unknown_p_alive_risk;
+}
+
+/* Value brought in through referrals: NV minus own value (1 per customer without CLV,
+ * matching sgs_influence_compute). */
+static double brought_in_of(const ctx_t *c, size_t i)
+{
+    if (!c->in->network_value)
+        return (double)NAN;
+    double own = 1.0;
+    if (c->cu->clv)
+        own = isfinite(c->cu->clv[i]) ? c->cu->clv[i] : 0.0;
+    return c->in->network_value[i] - own;
+}
+
+/* Potential value of customer i: its segment's median alive CLV, else the global one. */
+static double potential_of(const ctx_t *c, size_t i, int32_t *segment_used)
+{
+    int32_t seg = c->cu->segment ? c->cu->segment[i] : -1;
+    if (seg >= 0 && seg < c->st->n_segments && isfinite(c->st->segment_clv_median[seg])) {
+        *segment_used = seg;
+        return c->st->segment_clv_median[seg];
+    }
+    *segment_used = -1;
+    return c->st->global_clv_median;
+}
+
+/* Numbers behind a trigger, for its test and its reason. */
+typedef struct detail {
+    int32_t count;  /* service: contacts; */
+    int32_t count2; /* service: complaints */
+    int32_t day;    /* renewal: due day; detractor: survey day; onboarding: first purchase */
+    double score;   /* detractor: score */
+} detail_t;
+
+/* Support contacts and complaints of customer i on days lo..hi. */
+static void count_contacts(const sgs_stage_input_t *cu, size_t i, int32_t lo, int32_t hi,
+                           detail_t *d)
+{
+    d->count = d->count2 = 0;
+    if (!cu->event_offset)
+        return;
+    for (size_t r = cu->event_offset[i + 1]; r-- > cu->event_offset[i];) {
+        int32_t day = cu->event_day[r];
+        if (day > hi)
+            continue;
+        if (day < lo)
+            break;
+        d->count += cu->event_kind[r] == SGS_EVENT_SUPPORT;
+        d->count2 += cu->event_kind[r] == SGS_EVENT_COMPLAINT;
+    }
+}
+
+/* Latest day <= hi of an event of `kind` for customer i (with a finite value when
+ * need_value), SGS_DAY_NONE when none; *value gets its value. */
+static int32_t latest_event(const sgs_stage_input_t *cu, size_t i, int32_t hi, uint8_t kind,
+                            int need_value, double *value)
+{
+    if (!cu->event_offset)
+        return SGS_DAY_NONE;
+    for (size_t r = cu->event_offset[i + 1]; r-- > cu->event_offset[i];) {
+        if (cu->event_day[r] > hi || cu->event_kind[r] != kind)
+            continue;
+        double v = cu->event_value ? cu->event_value[r] : (double)NAN;
+        if (need_value && !isfinite(v))
+            continue;
+        *value = v;
+        return cu->event_day[r];
+    }
+    return SGS_DAY_NONE;
+}
+
+/* Whether trigger `kind` fires for customer i; *d gets the numbers behind it. */
+static int fires(const ctx_t *c, size_t i, int kind, detail_t *d)
+{
+    const sgs_opportunity_config_t *cfg = c->cfg;
+    const sgs_stage_input_t *cu = c->cu;
+    const int32_t t = c->in->as_of_day;
+    const uint8_t stage = c->in->stage[i];
+    memset(d, 0, sizeof *d);
+    d->day = SGS_DAY_NONE;
+    d->score = (double)NAN;
+    switch (kind) {
+    case SGS_OPP_SERVICE_RECOVERY: {
+        int64_t lo = (int64_t)t - cfg->service_window_days + 1;
+        count_contacts(cu, i, lo < INT32_MIN ? INT32_MIN : (int32_t)lo, t, d);
+        return stage != SGS_STAGE_NONE && d->count + d->count2 >= cfg->service_min_contacts;
+    }
+    case SGS_OPP_RENEWAL_AT_RISK: {
+        if (stage == SGS_STAGE_NONE || stage == SGS_STAGE_CANCELLED)
+            return 0;
+        double unused;
+        int32_t due = latest_event(cu, i, t, SGS_EVENT_RENEWAL_DUE, 0, &unused);
+        d->day = due;
+        if (due == SGS_DAY_NONE)
+            return 0;
+        int64_t age = (int64_t)t - due;
+        if (age <= cfg->renewal_grace_days || age > cfg->renewal_lookback_days)
+            return 0;
+        int32_t renewed = latest_event(cu, i, t, SGS_EVENT_RENEWED, 0, &unused);
+        return renewed == SGS_DAY_NONE || (int64_t)renewed < (int64_t)due - cfg->renewal_early_days;
+    }
+    case SGS_OPP_WIN_BACK: {
+        if (stage != SGS_STAGE_LAPSED)
+            return 0;
+        if (c->in->stage_compare)
+            return c->in->stage_compare[i] != SGS_STAGE_LAPSED;
+        double since =
+            c->in->days_overdue[i] - c->rules.lapsed_overdue_cycles * c->in->cycle_days[i];
+        return !(since > (double)cfg->win_back_recent_days);
+    }
+    case SGS_OPP_SAVE_HIGH_VALUE: {
+        double v = clv_of(c, i);
+        return stage == SGS_STAGE_AT_RISK && isfinite(v) && v >= c->st->save_clv_threshold;
+    }
+    case SGS_OPP_OVERDUE_REMINDER: {
+        double p = p_alive_of(c, i);
+        return is_alive_stage(stage) &&
+               c->in->days_overdue[i] > cfg->overdue_margin_cycles * c->in->cycle_days[i] &&
+               (!isfinite(p) || p >= cfg->overdue_min_p_alive);
+    }
+    case SGS_OPP_ONBOARDING: {
+        if (stage != SGS_STAGE_NEW)
+            return 0;
+        sgs_purchase_summary_t ps;
+        sgs_purchase_summary(cu, i, t, &ps);
+        d->day = ps.first_day;
+        d->count = ps.n_days;
+        return ps.n_days == 1;
+    }
+    case SGS_OPP_DETRACTOR_FOLLOW_UP: {
+        if (stage == SGS_STAGE_NONE)
+            return 0;
+        double score = (double)NAN;
+        int32_t day = latest_event(cu, i, t, SGS_EVENT_SURVEY, 1, &score);
+        d->day = day;
+        d->score = score;
+        return day != SGS_DAY_NONE && (int64_t)t - day < cfg->detractor_window_days &&
+               score <= cfg->detractor_max_score;
+    }
+    case SGS_OPP_GROW: {
+        double v = clv_of(c, i);
+        int32_t seg;
+        double potential = potential_of(c, i, &seg);
+        return is_alive_stage(stage) && isfinite(v) && potential > 0.0 &&
+               v < cfg->grow_ratio * potential;
+    }
+    case SGS_OPP_ADVOCATE: {
+        if (!c->in->n_direct_referrals || !c->in->network_value || stage == SGS_STAGE_NONE ||
+            stage == SGS_STAGE_LAPSED || stage == SGS_STAGE_CANCELLED)
+            return 0;
+        double b = brought_in_of(c, i);
+        return c->in->n_direct_referrals[i] >= cfg->advocate_min_referrals && isfinite(b) &&
+               b >= c->st->advocate_value_threshold;
+    }
+    default:
+        return 0;
+    }
+}
+
+double sgs_opportunity_value(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
+                             const sgs_opportunity_stats_t *stats, size_t i, int kind)
+{
+    ctx_t c;
+    ctx_init(&c, in, cfg, stats);
+    double clv = clv_of(&c, i), v = 0.0;
+    switch (kind) {
+    case SGS_OPP_SERVICE_RECOVERY:
+        v = clv * cfg->service_risk;
+        break;
+    case SGS_OPP_RENEWAL_AT_RISK:
+        v = clv * cfg->renewal_risk;
+        break;
+    case SGS_OPP_WIN_BACK: {
+        double p = p_alive_of(&c, i);
+        v = isfinite(p) ? clv / fmax(p, cfg->win_back_p_alive_floor) : clv;
+        break;
+    }
+    case SGS_OPP_SAVE_HIGH_VALUE:
+    case SGS_OPP_OVERDUE_REMINDER:
+        v = clv * risk_of(&c, i);
+        break;
+    case SGS_OPP_ONBOARDING:
+        v = clv;
+        break;
+    case SGS_OPP_DETRACTOR_FOLLOW_UP:
+        v = clv * cfg->detractor_risk;
+        break;
+    case SGS_OPP_GROW: {
+        int32_t seg;
+        v = potential_of(&c, i, &seg) - clv;
+        break;
+    }
+    case SGS_OPP_ADVOCATE:
+        v = brought_in_of(&c, i);
+        break;
+    default:
+        v = 0.0;
+    }
+    /* finite, and +0 rather than -0 so that equal values have equal bits */
+    return (isfinite(v) && v != 0.0) ? v : 0.0;
+}
+
+/* ---- Detection ------------------------------------------------------------------------- */
+
+int sgs_opportunities_detect(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
+                             const sgs_exec_t *exec, uint16_t *fired, sgs_opportunity_stats_t *st,
+                             sgs_error_t *err)
+{
+    if (!st)
+        return sgs_error_set(err, SGS_EINVAL, "opportunities: stats is NULL");
+    memset(st, 0, sizeof *st);
+    st->save_clv_threshold = st->advocate_value_threshold = st->global_clv_median = (double)NAN;
+    int rc = sgs_opportunity_config_check(cfg, err);
+    if (rc)
+        return rc;
+    const sgs_stage_input_t *cu = in ? in->customers : NULL;
+    if (!in || !cu || !fired ||
+        (cu->n > 0 && (!in->stage || !in->cycle_days || !in->days_overdue || !cu->purchase_offset ||
+                       !cu->purchase_day)) ||
+        (cu->event_offset && (!cu->event_day || !cu->event_kind)))
+        return sgs_error_set(err, SGS_EINVAL, "opportunities: a required array is NULL");
+    const size_t n = cu->n;
+    const long nl = (long)n;
+    const int n_threads = sgs_exec_threads(exec);
+    st->all_opportunities = cfg->all_opportunities != 0;
+    if (cfg->enabled[SGS_OPP_SAVE_HIGH_VALUE] && !cu->clv)
+        st->kinds_without_input |= 1u << SGS_OPP_SAVE_HIGH_VALUE;
+    if (cfg->enabled[SGS_OPP_GROW] && !cu->clv)
+        st->kinds_without_input |= 1u << SGS_OPP_GROW;
+    if (cfg->enabled[SGS_OPP_ADVOCATE] && (!in->network_value || !in->n_direct_referrals))
+        st->kinds_without_input |= 1u << SGS_OPP_ADVOCATE;
+
+    double *scratch = sgs_alloc_array(n, sizeof *scratch);
+    if (!scratch)
+        return sgs_error_set(err, SGS_ENOMEM, "opportunities: out of memory for %zu customers", n);
+    ctx_t c;
+    ctx_init(&c, in, cfg, st);
+
+    /* base-wide thresholds */
+    int32_t max_label = -1;
+    long first_bad = nl;
+    if (cu->segment) {
+#pragma omp parallel for num_threads(n_threads) schedule(static) reduction(max                     \
+                                                                           : max_label)            \
+    reduction(min                                                                                  \
+              : first_bad)
+        for (long il = 0; il < nl; il++) {
+            int32_t g = cu->segment[il];
+            if ((int64_t)g >= (int64_t)n && il < first_bad)
+                first_bad = il;
+            if (g > max_label)
+                max_label = g;
+        }
+    }
+    if (first_bad < nl) {
+        rc = sgs_error_set(err, SGS_EDATA,
+                           "customer_id %lld: segment label %d is not below the customer "
+                           "count %zu",
+                           (long long)cu->customer_id[first_bad], (int)cu->segment[first_bad], n);
+        goto cleanup;
+    }
+    if (cu->clv) {
+        /* CLV of buyers: the save_high_value quantile */
+#pragma omp parallel for num_threads(n_threads) schedule(static)
+        for (long il = 0; il < nl; il++) {
+            uint8_t s = in->stage[il];
+            scratch[il] =
+                (s != SGS_STAGE_NONE && s != SGS_STAGE_PROSPECT) ? cu->clv[il] : (double)NAN;
+        }
+        double q = (double)NAN;
+        rc = sgs_quantile_of(n, scratch, NULL, cfg->save_clv_quantile, &q, err);
+        if (rc)
+            goto cleanup;
+        st->save_clv_threshold = isfinite(q) ? fmax(q, cfg->save_min_clv) : (double)NAN;
+        /* CLV of alive customers: potentials per segment */
+#pragma omp parallel for num_threads(n_threads) schedule(static)
+        for (long il = 0; il < nl; il++)
+            scratch[il] = is_alive_stage(in->stage[il]) ? cu->clv[il] : (double)NAN;
+        st->n_segments = max_label + 1;
+        st->segment_clv_median = sgs_alloc_array((size_t)st->n_segments, sizeof(double));
+        if (!st->segment_clv_median) {
+            rc = sgs_error_set(err, SGS_ENOMEM, "opportunities: out of memory for segments");
+            goto cleanup;
+        }
+        rc = sgs_group_medians(n, scratch, cu->segment, st->n_segments, st->segment_clv_median,
+                               &st->global_clv_median, exec, err);
+        if (rc)
+            goto cleanup;
+    }
+    if (in->network_value && in->n_direct_referrals) {
+#pragma omp parallel for num_threads(n_threads) schedule(static)
+        for (long il = 0; il < nl; il++)
+            scratch[il] = in->n_direct_referrals[il] >= cfg->advocate_min_referrals
+                              ? brought_in_of(&c, (size_t)il)
+                              : (double)NAN;
+        double q = (double)NAN;
+        rc = sgs_quantile_of(n, scratch, NULL, cfg->advocate_value_quantile, &q, err);
+        if (rc)
+            goto cleanup;
+        st->advocate_value_threshold = isfinite(q) ? fmax(q, cfg->advocate_min_value) : (double)NAN;
+    }
+
+    /* the triggers */
+    int64_t n_fired[SGS_OPP_KIND_COUNT] = {0};
+    int64_t n_customers = 0, n_rows = 0;
+#pragma omp parallel for num_threads(n_threads) schedule(static)                              \
+    reduction(+ : n_fired[:SGS_OPP_KIND_COUNT], n_customers, n_rows)
+    for (long il = 0; il < nl; il++) {
+        uint16_t mask = 0;
+        int count = 0;
+        for (int k = 1; k < SGS_OPP_KIND_COUNT; k++) {
+            detail_t d;
+            if (cfg->enabled[k] && fires(&c, (size_t)il, k, &d)) {
+                mask = (uint16_t)(mask | (1u << k));
+                n_fired[k]++;
+                count++;
+            }
+        }
+        fired[il] = mask;
+        n_customers += count > 0;
+        n_rows += cfg->all_opportunities ? count : (count > 0);
+    }
+    memcpy(st->n_fired, n_fired, sizeof n_fired);
+    st->n_customers = n_customers;
+    st->n_candidates = n_rows;
+
+cleanup:
+    sgs_free(scratch);
+    return rc;
+}
+
+/* ---- Reasons --------------------------------------------------------------------------- */
+
+/* "YYYY-MM-DD" of a day number (days_from_civil inverse, H. Hinnant, "chrono-compatible
+ * low-level date algorithms"). */
+static void format_day(int64_t z, char out[64])
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t y = yoe + era * 400;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int64_t d = doy - (153 * mp + 2) / 5 + 1;
+    int64_t m = mp < 10 ? mp + 3 : mp - 9;
+    y += m <= 2;
+    snprintf(out, 64, "%04lld-%02lld-%02lld", (long long)y, (long long)m, (long long)d);
+}
+
+/* "0.42" or "unknown" */
+static void format_p(double p, char out[16])
+{
+    if (isfinite(p))
+        snprintf(out, 16, "%.2f", p);
+    else
+        snprintf(out, 16, "unknown");
+}
+
+int sgs_opportunity_reason(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
+                           const sgs_opportunity_stats_t *stats, size_t i, int kind, char *buf,
+                           size_t size)
+{
+    ctx_t c;
+    ctx_init(&c, in, cfg, stats);
+    detail_t d;
+    (void)fires(&c, i, kind, &d);
+    const int32_t t = in->as_of_day;
+    const double cycle = in->cycle_days[i];
+    const double overdue = in->days_overdue[i];
+    const double clv = clv_of(&c, i);
+    char day[64], p[16];
+    format_p(p_alive_of(&c, i), p);
+    sgs_purchase_summary_t ps;
+    sgs_purchase_summary(c.cu, i, t, &ps);
+    long long since_last = ps.n_days > 0 ? (long long)t - ps.last_day : -1;
+    switch (kind) {
+    case SGS_OPP_SERVICE_RECOVERY:
+        return snprintf(buf, size,
+                        "%d support contacts/complaints in the last %d days (%d support; %d "
+                        "complaints; threshold %d)",
+                        (int)(d.count + d.count2), (int)cfg->service_window_days, (int)d.count,
+                        (int)d.count2, (int)cfg->service_min_contacts);
+    case SGS_OPP_RENEWAL_AT_RISK:
+        if (d.day == SGS_DAY_NONE)
+            return snprintf(buf, size, "no renewal due");
+        format_day(d.day, day);
+        return snprintf(buf, size,
+                        "renewal due %s (%lld days ago) not renewed within the %d-day grace "
+                        "period",
+                        day, (long long)t - d.day, (int)cfg->renewal_grace_days);
+    case SGS_OPP_WIN_BACK:
+        if (in->stage_compare) {
+            format_day(in->compare_day, day);
+            return snprintf(buf, size,
+                            "lapsed since %s (then %s); %lld days since last purchase (cycle "
+                            "%.1f days); P(alive) %s",
+                            day, sgs_stage_name(in->stage_compare[i]), since_last, cycle, p);
+        }
+        return snprintf(buf, size,
+                        "lapsed: %lld days since last purchase (cycle %.1f days; lapse after "
+                        "%.1f days overdue); P(alive) %s",
+                        since_last, cycle, c.rules.lapsed_overdue_cycles * cycle, p);
+    case SGS_OPP_SAVE_HIGH_VALUE:
+        return snprintf(buf, size,
+                        "at risk: %lld days since last purchase (cycle %.1f days; %.1f "
+                        "overdue); P(alive) %s; CLV %.2f >= %.2f",
+                        since_last, cycle, overdue, p, clv, stats->save_clv_threshold);
+    case SGS_OPP_OVERDUE_REMINDER:
+        return snprintf(buf, size,
+                        "overdue by %.1f days (cycle %.1f days; margin %.1f); P(alive) %s", overdue,
+                        cycle, cfg->overdue_margin_cycles * cycle, p);
+    case SGS_OPP_ONBOARDING:
+        if (ps.n_days == 0)
+            return snprintf(buf, size, "no purchase yet");
+        format_day(ps.first_day, day);
+        return snprintf(buf, size,
+                        "first purchase %s (%lld days ago); %d purchase day(s); cycle %.1f "
+                        "days",
+                        day, (long long)t - ps.first_day, (int)ps.n_days, cycle);
+    case SGS_OPP_DETRACTOR_FOLLOW_UP:
+        if (d.day == SGS_DAY_NONE)
+            return snprintf(buf, size, "no survey answer");
+        format_day(d.day, day);
+        return snprintf(buf, size, "survey score %g on %s (%lld days ago); detractor at <= %g",
+                        d.score, day, (long long)t - d.day, cfg->detractor_max_score);
+    case SGS_OPP_GROW: {
+        int32_t seg;
+        double potential = potential_of(&c, i, &seg);
+        if (seg >= 0)
+            return snprintf(buf, size, "CLV %.2f below %g x %.2f (median CLV of segment %d)", clv,
+                            cfg->grow_ratio, potential, (int)seg);
+        return snprintf(buf, size, "CLV %.2f below %g x %.2f (median CLV of all customers)", clv,
+                        cfg->grow_ratio, potential);
+    }
+    case SGS_OPP_ADVOCATE: {
+        long long direct = in->n_direct_referrals ? (long long)in->n_direct_referrals[i] : 0;
+        long long indirect = in->n_indirect_referrals ? (long long)in->n_indirect_referrals[i] : 0;
+        double nv = in->network_value ? in->network_value[i] : (double)NAN;
+        return snprintf(buf, size,
+                        "%lld direct and %lld indirect referrals brought in %.2f (network "
+                        "value %.2f; threshold %.2f)",
+                        direct, indirect, brought_in_of(&c, i), nv,
+                        stats->advocate_value_threshold);
+    }
+    default:
+        return snprintf(buf, size, "unknown opportunity kind %d", kind);
+    }
+}
+
+/* ---- Ranking --------------------------------------------------------------------------- */
+
+typedef struct cand {
+    double value;
+    int64_t index;
+    int32_t priority;
+    uint8_t kind;
+} cand_t;
+
+/* a ranks before b: priority desc, value desc, index (= customer_id) asc, kind asc */
+static inline int cand_before(const cand_t *a, const cand_t *b)
+{
+    if (a->priority != b->priority)
+        return a->priority > b->priority;
+    if (a->value != b->value)
+        return a->value > b->value;
+    if (a->index != b->index)
+        return a->index < b->index;
+    return a->kind < b->kind;
+}
+
+static void merge_runs(const cand_t *a, size_t na, const cand_t *b, size_t nb, cand_t *out)
+{
+    size_t i = 0, j = 0, k = 0;
+    while (i < na && j < nb)
+        out[k++] = cand_before(&b[j], &a[i]) ? b[j++] : a[i++];
+    while (i < na)
+        out[k++] = a[i++];
+    while (j < nb)
+        out[k++] = b[j++];
+}
+
+/* Serial merge sort of a[0..n-1], tmp of the same size; result in a. */
+static void sort_serial(cand_t *a, cand_t *tmp, size_t n)
+{
+    if (n <= 16) {
+        for (size_t i = 1; i < n; i++) {
+            cand_t x = a[i];
+            size_t j = i;
+            while (j > 0 && cand_before(&x, &a[j - 1])) {
+                a[j] = a[j - 1];
+                j--;
+            }
+            a[j] = x;
+        }
+        return;
+    }
+    size_t h = n / 2;
+    sort_serial(a, tmp, h);
+    sort_serial(a + h, tmp + h, n - h);
+    merge_runs(a, h, a + h, n - h, tmp);
+    memcpy(a, tmp, n * sizeof *a);
+}
+
+/* Parallel merge sort: fixed runs sorted in parallel, then merged pairwise level by level.
+ * The order is total, so the result is unique. Returns the buffer holding the result. */
+static cand_t *sort_cands(cand_t *a, cand_t *tmp, size_t m, int n_threads)
+{
+    const size_t run = 8192;
+    long n_runs = (long)((m + run - 1) / run);
+#pragma omp parallel for num_threads(n_threads) schedule(dynamic, 1)
+    for (long r = 0; r < n_runs; r++) {
+        size_t lo = (size_t)r * run, len = m - lo < run ? m - lo : run;
+        sort_serial(a + lo, tmp + lo, len);
+    }
+    for (size_t width = run; width < m; width *= 2) {
+        long n_pairs = (long)((m + 2 * width - 1) / (2 * width));
+#pragma omp parallel for num_threads(n_threads) schedule(dynamic, 1)
+        for (long p = 0; p < n_pairs; p++) {
+            size_t lo = (size_t)p * 2 * width;
+            size_t mid = lo + width < m ? lo + width : m;
+            size_t hi = lo + 2 * width < m ? lo + 2 * width : m;
+            merge_runs(a + lo, mid - lo, a + mid, hi - mid, tmp + lo);
+        }
+        cand_t *t = a;
+        a = tmp;
+        tmp = t;
+    }
+    return a;
+}
+
+uint8_t sgs_opportunity_channel_of(const sgs_opportunity_input_t *in,
+                                   const sgs_opportunity_config_t *cfg, size_t i)
+{
+    const sgs_stage_input_t *cu = in->customers;
+    uint8_t pref = cu->preferred_channel ? cu->preferred_channel[i] : 0;
+    if (pref > 0 && pref < SGS_CHANNEL_COUNT)
+        return pref;
+    uint8_t main = cu->main_channel ? cu->main_channel[i] : 0;
+    if (main > 0 && main < SGS_CHANNEL_COUNT)
+        return main;
+    return cfg->fallback_channel;
+}
+
+/* The best kind of a mask for customer i: priority desc, value desc, code asc. */
+static void best_kind(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
+                      const sgs_opportunity_stats_t *st, size_t i, uint16_t mask, cand_t *out)
+{
+    int have = 0;
+    for (int k = 1; k < SGS_OPP_KIND_COUNT; k++) {
+        if (!(mask & (1u << k)))
+            continue;
+        cand_t c = {sgs_opportunity_value(in, cfg, st, i, k), (int64_t)i, cfg->priority[k],
+                    (uint8_t)k};
+        if (!have || cand_before(&c, out))
+            *out = c;
+        have = 1;
+    }
+}
+
+int sgs_opportunities_rank(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
+                           const sgs_opportunity_stats_t *st, const uint16_t *fired,
+                           const sgs_exec_t *exec, sgs_opportunity_rows_t *rows, size_t capacity,
+                           size_t *n_rows, sgs_opportunity_list_summary_t *summary,
+                           sgs_error_t *err)
+{
+    int rc = sgs_opportunity_config_check(cfg, err);
+    if (rc)
+        return rc;
+    if (!in || !in->customers || !st || !n_rows || !rows || !rows->customer_index || !rows->kind ||
+        !rows->priority || !rows->value_at_stake || !rows->channel || !rows->rank ||
+        (in->customers->n > 0 && !fired))
+        return sgs_error_set(err, SGS_EINVAL, "opportunities: a required array is NULL");
+    if (st->n_candidates < 0 || capacity < (size_t)st->n_candidates)
+        return sgs_error_set(err, SGS_EINVAL,
+                             "opportunities: room for %zu rows but %lld candidates", capacity,
+                             (long long)st->n_candidates);
+    const size_t n = in->customers->n;
+    const int all = st->all_opportunities;
+    const int n_threads = sgs_exec_threads(exec);
+    const size_t n_blocks = sgs_block_count(n, SGS_BLOCK_ROWS);
+    size_t *block_start = sgs_calloc_array(n_blocks + 1, sizeof *block_start);
+    cand_t *cand = NULL, *tmp = NULL;
+    if (!block_start) {
+        rc = sgs_error_set(err, SGS_ENOMEM, "opportunities: out of memory");
+        goto cleanup;
+    }
+    /* candidates per block, then their places: the candidate array is in customer order */
+    long nb = (long)n_blocks;
+#pragma omp parallel for num_threads(n_threads) schedule(static)
+    for (long b = 0; b < nb; b++) {
+        size_t lo = (size_t)b * SGS_BLOCK_ROWS,
+               hi = lo + SGS_BLOCK_ROWS < n ? lo + SGS_BLOCK_ROWS : n;
+        size_t count = 0;
+        for (size_t i = lo; i < hi; i++) {
+            uint16_t m = (uint16_t)(fired[i] & 0x3FEu); /* kinds 1..9 */
+            count += all ? (size_t)__builtin_popcount(m) : (m != 0);
+        }
+        block_start[b + 1] = count;
+    }
+    for (size_t b = 0; b < n_blocks; b++)
+        block_start[b + 1] += block_start[b];
+    const size_t m = block_start[n_blocks];
+    if (m != (size_t)st->n_candidates) {
+        rc = sgs_error_set(err, SGS_EINVAL,
+                           "opportunities: the masks give %zu candidates, detection counted "
+                           "%lld (masks and stats from different calls?)",
+                           m, (long long)st->n_candidates);
+        goto cleanup;
+    }
+    cand = sgs_alloc_array(m, sizeof *cand);
+    tmp = sgs_alloc_array(m, sizeof *tmp);
+    if (!cand || !tmp) {
+        rc = sgs_error_set(err, SGS_ENOMEM, "opportunities: out of memory for %zu candidates", m);
+        goto cleanup;
+    }
+#pragma omp parallel for num_threads(n_threads) schedule(static)
+    for (long b = 0; b < nb; b++) {
+        size_t lo = (size_t)b * SGS_BLOCK_ROWS,
+               hi = lo + SGS_BLOCK_ROWS < n ? lo + SGS_BLOCK_ROWS : n;
+        size_t w = block_start[b];
+        for (size_t i = lo; i < hi; i++) {
+            uint16_t mask = (uint16_t)(fired[i] & 0x3FEu);
+            if (!mask)
+                continue;
+            if (!all) {
+                best_kind(in, cfg, st, i, mask, &cand[w++]);
+                continue;
+            }
+            for (int k = 1; k < SGS_OPP_KIND_COUNT; k++)
+                if (mask & (1u << k))
+                    cand[w++] = (cand_t){sgs_opportunity_value(in, cfg, st, i, k), (int64_t)i,
+                                         cfg->priority[k], (uint8_t)k};
+        }
+    }
+    const cand_t *sorted = sort_cands(cand, tmp, m, n_threads);
+
+    /* channels within capacity, in rank order */
+    sgs_opportunity_list_summary_t sum;
+    memset(&sum, 0, sizeof sum);
+    sum.n_candidates = (int64_t)m;
+    int64_t used[SGS_CHANNEL_COUNT] = {0};
+    const int64_t *cap = cfg->channel_capacity;
+    size_t w = 0;
+    for (size_t k = 0; k < m; k++) {
+        const cand_t *cd = &sorted[k];
+        uint8_t own = sgs_opportunity_channel_of(in, cfg, (size_t)cd->index);
+        uint8_t ch = 0;
+        if (cap[own] != 0 && (cap[own] < 0 || used[own] < cap[own])) {
+            ch = own;
+        } else {
+            int s = 0;
+            for (int q = 0; q < SGS_CHANNEL_COUNT && cfg->spill_order[q]; q++)
+                if (cfg->spill_order[q] == own)
+                    s = q + 1;
+            for (; s < SGS_CHANNEL_COUNT && cfg->spill_order[s]; s++) {
+                uint8_t c = cfg->spill_order[s];
+                if (cap[c] != 0 && (cap[c] < 0 || used[c] < cap[c])) {
+                    ch = c;
+                    break;
+                }
+            }
+        }
+        if (!ch) {
+            sum.n_left_out++;
+            sum.n_left_out_per_kind[cd->kind]++;
+            sum.n_left_out_per_channel[own]++;
+            continue;
+        }
+        used[ch]++;
+        sum.n_spilled += ch != own;
+        sum.n_listed_per_kind[cd->kind]++;
+        sum.n_listed_per_channel[ch]++;
+        rows->customer_index[w] = cd->index;
+        rows->kind[w] = cd->kind;
+        rows->priority[w] = cd->priority;
+        rows->value_at_stake[w] = cd->value;
+        rows->channel[w] = ch;
+        rows->rank[w] = (int64_t)w + 1;
+        w++;
+    }
+    sum.n_listed = (int64_t)w;
+    *n_rows = w;
+    if (summary)
+        *summary = sum;
+
+cleanup:
+    sgs_free(block_start);
+    sgs_free(cand);
+    sgs_free(tmp);
+    return rc;
+}

@@ -1,0 +1,235 @@
+/*
+ * kernels/opportunities.h — behaviour-driven triggers and the prioritized opportunity
+ * list: who to contact today, why, through which channel, and what is at stake.
+ *
+ * Two calls and a formatter:
+ *   1. sgs_opportunities_detect: every enabled trigger is evaluated for every customer;
+ *      a bit per kind that fired goes into a caller-owned mask [n], and base-wide
+ *      thresholds (CLV quantile, segment CLV medians, ...) into an sgs_opportunity_stats_t.
+ *   2. sgs_opportunities_rank: one candidate per customer (the highest-priority kind that
+ *      fired) or every fired kind (all_opportunities), ranked by priority desc, value at
+ *      stake desc, customer_id asc (the dense index follows customer_id), kind asc; then
+ *      channels are assigned in rank order within per-channel daily capacity, spilling to
+ *      the next allowed channel of spill_order or leaving the row out (counted).
+ *   3. sgs_opportunity_reason: the one-line reason of a (customer, kind), with the numbers
+ *      that fired it, generated on demand into a caller buffer (no per-row storage).
+ * No I/O; stage, segment and RFM segment of a row are the caller's columns at
+ * customer_index.
+ *
+ * Triggers (t = as_of day; cycle, days_overdue and stage from sgs_stages_compute; clv,
+ * P(alive) from the value model; "alive stages" = new, active, loyal, reactivated):
+ *   service_recovery     >= service_min_contacts support contacts or complaints (event
+ *                        kinds 1, 2) on days t-service_window_days+1 .. t; stage != none
+ *   renewal_at_risk      the latest renewal-due event (kind 3) on day d <= t has
+ *                        renewal_grace_days < t-d <= renewal_lookback_days and no renewed
+ *                        event (kind 4) on days d-renewal_early_days .. t; stage is not
+ *                        none or cancelled
+ *   win_back             stage lapsed, and: with stage_compare, not lapsed at the compare
+ *                        day; without, the overdue threshold of lapse
+ *                        (lapsed_overdue_cycles * cycle) was crossed at most
+ *                        win_back_recent_days ago (P(alive)-lapsed customers count as recent)
+ *   save_high_value      stage at_risk and clv >= save threshold = max(save_min_clv, the
+ *                        nearest-rank save_clv_quantile of clv over customers who bought)
+ *   overdue_reminder     alive stage, days_overdue > overdue_margin_cycles * cycle and
+ *                        P(alive) >= overdue_min_p_alive (unknown P(alive): no condition)
+ *   onboarding           stage new and exactly one purchase day so far
+ *   detractor_follow_up  the latest survey answer (kind 6, finite value) on days
+ *                        t-detractor_window_days+1 .. t scored <= detractor_max_score;
+ *                        stage != none
+ *   grow                 alive stage and clv < grow_ratio * potential, potential = median
+ *                        clv of the alive customers of the customer's segment (all alive
+ *                        customers for segment -1 or an empty segment), potential > 0
+ *   advocate             n_direct_referrals >= advocate_min_referrals and value brought in
+ *                        = network_value - own clv >= max(advocate_min_value, the
+ *                        nearest-rank advocate_value_quantile of it over customers with
+ *                        that many referrals); stage not none, lapsed or cancelled
+ * Value at stake (currency; non-finite results count as 0; risk = 1 - P(alive), or
+ * unknown_p_alive_risk when P(alive) is unknown):
+ *   service_recovery clv * service_risk; renewal_at_risk clv * renewal_risk;
+ *   win_back clv / max(P(alive), win_back_p_alive_floor) (the CLV if still alive: BG/NBD
+ *   conditional expectations are P(alive) times the alive ones, Fader, Hardie and Lee 2005,
+ *   Marketing Science 24(2), eq. 10); save_high_value clv * risk; overdue_reminder
+ *   clv * risk; onboarding clv; detractor_follow_up clv * detractor_risk;
+ *   grow potential - clv; advocate value brought in.
+ * Triggers whose input column is missing (clv for save_high_value and grow, network_value
+ * and n_direct_referrals for advocate) do not fire; stats.kinds_without_input says which.
+ */
+#ifndef SGS_OPPORTUNITIES_H
+#define SGS_OPPORTUNITIES_H
+
+#include "kernels/core.h"
+#include "kernels/stages.h"
+#include "kernels/tables.h"
+
+/* Opportunity kinds. Codes are stable: they are written to results files. */
+enum sgs_opportunity_kind {
+    SGS_OPP_SERVICE_RECOVERY = 1,
+    SGS_OPP_RENEWAL_AT_RISK = 2,
+    SGS_OPP_WIN_BACK = 3,
+    SGS_OPP_SAVE_HIGH_VALUE = 4,
+    SGS_OPP_OVERDUE_REMINDER = 5,
+    SGS_OPP_ONBOARDING = 6,
+    SGS_OPP_DETRACTOR_FOLLOW_UP = 7,
+    SGS_OPP_GROW = 8,
+    SGS_OPP_ADVOCATE = 9
+};
+#define SGS_OPP_KIND_COUNT 10 /* codes 1..9; 0 unused */
+
+/* Name of a kind ("service_recovery"), "unknown" outside 1..9. */
+const char *sgs_opportunity_kind_name(int kind);
+
+/* Longest reason, terminating NUL included. */
+#define SGS_OPPORTUNITY_REASON_MAX 256
+
+/* Thresholds, switches and list settings; sgs_opportunity_config_default gives the
+ * defaults listed after each field. */
+typedef struct sgs_opportunity_config {
+    uint8_t enabled[SGS_OPP_KIND_COUNT];         /* 1 on, 0 off; all on; [0] ignored */
+    int32_t priority[SGS_OPP_KIND_COUNT];        /* higher ranks first; 90 service_recovery,
+                                                    85 renewal_at_risk, 60 win_back,
+                                                    80 save_high_value, 50 overdue_reminder,
+                                                    40 onboarding, 70 detractor_follow_up, 20 grow,
+                                                    30 advocate */
+    int32_t service_min_contacts;                /* support contacts + complaints needed; 3 */
+    int32_t service_window_days;                 /* window ending on the as-of day, days; 30 */
+    double service_risk;                         /* share of CLV at stake; 0.5 */
+    int32_t renewal_grace_days;                  /* days after the due date before firing; 14 */
+    int32_t renewal_early_days;                  /* a renewal this many days before the due date
+                                                    counts; 30 */
+    int32_t renewal_lookback_days;               /* due dates older than this are ignored; 90 */
+    double renewal_risk;                         /* share of CLV at stake; 0.5 */
+    int32_t win_back_recent_days;                /* "recently lapsed" without a compare day; 30 */
+    double win_back_p_alive_floor;               /* floor of P(alive) in clv / P(alive); 0.05 */
+    double save_clv_quantile;                    /* quantile of CLV over buyers; 0.8 (top 20%) */
+    double save_min_clv;                         /* absolute CLV floor, currency; 0 */
+    double overdue_margin_cycles;                /* days overdue must exceed this * cycle; 0.25 */
+    double overdue_min_p_alive;                  /* still likely alive; 0.5 */
+    double detractor_max_score;                  /* survey scores <= this are detractors; 6 */
+    int32_t detractor_window_days;               /* window ending on the as-of day, days; 90 */
+    double detractor_risk;                       /* share of CLV at stake; 0.3 */
+    double grow_ratio;                           /* fires when clv < this * potential; 0.5 */
+    int32_t advocate_min_referrals;              /* direct referrals needed; 1 */
+    double advocate_value_quantile;              /* quantile of value brought in; 0.8 */
+    double advocate_min_value;                   /* absolute floor of value brought in; 0 */
+    double unknown_p_alive_risk;                 /* risk used when P(alive) is unknown; 0.5 */
+    int all_opportunities;                       /* 1: every fired kind; 0: best per customer; 0 */
+    int64_t channel_capacity[SGS_CHANNEL_COUNT]; /* rows per channel and day: -1
+                                                    unlimited, 0 not allowed; phone 500,
+                                                    others -1; [0] ignored */
+    uint8_t spill_order[SGS_CHANNEL_COUNT];      /* channel codes, 0-terminated: phone, sms,
+                                                    email, app, web, mail, store */
+    uint8_t fallback_channel; /* when preferred and main channel are unknown; email */
+} sgs_opportunity_config_t;
+
+void sgs_opportunity_config_default(sgs_opportunity_config_t *cfg);
+
+/* Check ranges (quantiles and shares in [0,1], windows >= 1, capacities >= -1, channel
+ * codes 1..7 without repeats, ...). @return 0 or SGS_ECONFIG naming the field. */
+int sgs_opportunity_config_check(const sgs_opportunity_config_t *cfg, sgs_error_t *err);
+
+/* What the triggers read. All pointers borrowed. */
+typedef struct sgs_opportunity_input {
+    const sgs_stage_input_t *customers;   /* histories, model columns, segment, channels:
+                                             the view sgs_stages_compute validated */
+    int32_t as_of_day;                    /* UTC day of the list */
+    const uint8_t *stage;                 /* [n] sgs_stages_compute at as_of_day */
+    const double *cycle_days;             /* [n] idem */
+    const double *days_overdue;           /* [n] idem */
+    const sgs_stage_rules_t *stage_rules; /* the rules used for the stages; NULL = defaults */
+    const uint8_t *stage_compare;         /* [n] optional: stages at compare_day */
+    int32_t compare_day;                  /* earlier day (reasons only) */
+    const int64_t *n_direct_referrals;    /* [n] optional (sgs_influence_compute) */
+    const int64_t *n_indirect_referrals;  /* [n] optional (reasons only) */
+    const double *network_value;          /* [n] optional */
+} sgs_opportunity_input_t;
+
+/* Base-wide results of detection; owns segment_clv_median. */
+typedef struct sgs_opportunity_stats {
+    int64_t n_fired[SGS_OPP_KIND_COUNT]; /* customers each kind fired for */
+    int64_t n_customers;                 /* customers with at least one kind fired */
+    int64_t n_candidates;                /* rows before capacity: n_customers, or the sum of
+                                            n_fired with all_opportunities */
+    uint32_t kinds_without_input;        /* bit k: kind k is enabled but its input is missing */
+    double save_clv_threshold;           /* CLV needed by save_high_value (NaN: no CLV) */
+    double advocate_value_threshold;     /* value brought in needed by advocate (NaN: none) */
+    double global_clv_median;            /* potential for segment -1 (NaN: no CLV) */
+    int32_t n_segments;                  /* length of segment_clv_median */
+    double *segment_clv_median;          /* [n_segments] owned; NaN for an empty segment */
+    int all_opportunities;               /* the setting the candidates were counted with */
+} sgs_opportunity_stats_t;
+
+/* Release what stats owns (NULL-safe; stats stays safe to free again). */
+void sgs_opportunity_stats_free(sgs_opportunity_stats_t *stats);
+
+/* Evaluate every enabled trigger for every customer (definitions above).
+ *   fired: [n] caller-owned, bit k set when kind k fired for customer i;
+ *   stats: overwritten (free a previous result first); owns memory afterwards, also
+ *   after a failure: release with sgs_opportunity_stats_free.
+ * Parallel over customers; each mask is a pure function of the customer's rows and the
+ * base-wide thresholds (order statistics), so the bits do not depend on the thread count.
+ * @return 0; SGS_ECONFIG; SGS_EINVAL for a missing required column; SGS_EDATA for a
+ * segment label >= n; SGS_ENOMEM. */
+int sgs_opportunities_detect(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
+                             const sgs_exec_t *exec, uint16_t *fired,
+                             sgs_opportunity_stats_t *stats, sgs_error_t *err);
+
+/* Value at stake of kind for customer i (formula above), finite. */
+double sgs_opportunity_value(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
+                             const sgs_opportunity_stats_t *stats, size_t i, int kind);
+
+/* One-line reason for (customer i, kind) with the numbers behind it, e.g.
+ * "4 support contacts/complaints in the last 30 days (3 support; 1 complaint; threshold 3)".
+ * Contains no commas, quotes or newlines (safe in an unquoted CSV field). Writes at most
+ * size bytes including the NUL; returns the length it needed (snprintf style). */
+int sgs_opportunity_reason(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
+                           const sgs_opportunity_stats_t *stats, size_t i, int kind, char *buf,
+                           size_t size);
+
+/* The ranked list: caller-owned columns of `capacity` rows, capacity >= stats->n_candidates. */
+typedef struct sgs_opportunity_rows {
+    int64_t *customer_index; /* dense customer index */
+    uint8_t *kind;           /* enum sgs_opportunity_kind */
+    int32_t *priority;       /* cfg priority of the kind */
+    double *value_at_stake;  /* currency */
+    uint8_t *channel;        /* enum sgs_channel assigned (after spilling) */
+    int64_t *rank;           /* 1, 2, ... in list order */
+} sgs_opportunity_rows_t;
+
+typedef struct sgs_opportunity_list_summary {
+    int64_t n_candidates; /* rows before capacity */
+    int64_t n_listed;     /* rows written */
+    int64_t n_spilled;    /* listed on another channel than
+                             their own */
+    int64_t n_left_out;   /* dropped: no capacity left */
+    int64_t n_listed_per_kind[SGS_OPP_KIND_COUNT];
+    int64_t n_left_out_per_kind[SGS_OPP_KIND_COUNT];
+    int64_t n_listed_per_channel[SGS_CHANNEL_COUNT];   /* by assigned channel */
+    int64_t n_left_out_per_channel[SGS_CHANNEL_COUNT]; /* by the customer's own channel */
+} sgs_opportunity_list_summary_t;
+
+/* The customer's own channel: preferred if known (1..7), else main purchase channel if
+ * known, else cfg->fallback_channel. */
+uint8_t sgs_opportunity_channel_of(const sgs_opportunity_input_t *in,
+                                   const sgs_opportunity_config_t *cfg, size_t i);
+
+/* Build, rank and cut the list from the masks of sgs_opportunities_detect (same in and
+ * cfg). Rows are written in rank order; *n_rows gets their count.
+ * Ranking: priority desc, value at stake desc, customer_id asc, kind asc: a total order,
+ * so the list is unique. Per customer without all_opportunities: the kind with the
+ * highest priority, then the highest value, then the lowest code.
+ * Capacity, in rank order: a row takes its customer's own channel when it is allowed
+ * (capacity != 0) and has room; else the first channel after it in spill_order (from the
+ * start of spill_order when its own channel is not listed) that is allowed and has room;
+ * else it is left out and counted. Rows left out do not free a place for a customer's
+ * other kinds.
+ * Allocates 2 * candidates * 24 bytes for the sort; sorts in parallel (fixed runs merged
+ * pairwise), channels are assigned serially; output independent of the thread count.
+ * @return 0; SGS_EINVAL when capacity < stats->n_candidates or a required pointer is
+ * NULL; SGS_ENOMEM. */
+int sgs_opportunities_rank(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
+                           const sgs_opportunity_stats_t *stats, const uint16_t *fired,
+                           const sgs_exec_t *exec, sgs_opportunity_rows_t *rows, size_t capacity,
+                           size_t *n_rows, sgs_opportunity_list_summary_t *summary,
+                           sgs_error_t *err);
+
+#endif /* SGS_OPPORTUNITIES_H */

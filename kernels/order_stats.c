@@ -1,0 +1,185 @@
+/*
+ * kernels/order_stats.c — k-th smallest, medians, quantiles, medians per group.
+ * See order_stats.h for the contracts.
+ */
+#include "kernels/order_stats.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- Selection --------------------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void swap_d(double *x, size_t i, size_t j)
+{
+    double t = x[i];
+    x[i] = x[j];
+    x[j] = t;
+}
+
+/* Introselect (Musser 1997): Hoare-style quickselect with a median-of-three pivot; after
+ * 2*log2(n) partition rounds the remaining range is sorted, bounding the worst case. */
+double sgs_select_kth(double *x, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n - 1; /* inclusive range that contains the k-th */
+    int budget = 2;
+    for (size_t m = n; m > 1; m >>= 1)
+        budget += 2;
+    while (hi > lo) {
+        if (budget-- == 0 || hi - lo < 16) {
+            qsort(x + lo, hi - lo + 1, sizeof *x, cmp_double);
+            return x[k];
+        }
+        size_t mid = lo + (hi - lo) / 2;
+        /* order x[lo], x[mid], x[hi]; the median lands in x[mid] */
+        if (x[mid] < x[lo])
+            swap_d(x, mid, lo);
+        if (x[hi] < x[lo])
+            swap_d(x, hi, lo);
+        if (x[hi] < x[mid])
+            swap_d(x, hi, mid);
+        double pivot = x[mid];
+        size_t i = lo, j = hi;
+        /* Hoare partition: afterwards x[lo..j] <= pivot <= x[i..hi], j < i */
+        while (i <= j) {
+            while (x[i] < pivot)
+                i++;
+            while (x[j] > pivot)
+                j--;
+            if (i <= j) {
+                swap_d(x, i, j);
+                i++;
+                if (j == 0)
+                    break;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return x[k]; /* j < k < i: x[k] == pivot */
+    }
+    return x[k];
+}
+
+/* Smallest of x[0..n-1] (n >= 1). */
+static double min_of(const double *x, size_t n)
+{
+    double m = x[0];
+    for (size_t i = 1; i < n; i++)
+        if (x[i] < m)
+            m = x[i];
+    return m;
+}
+
+double sgs_median_inplace(double *x, size_t n)
+{
+    if (n == 0)
+        return (double)NAN;
+    size_t k = (n - 1) / 2;
+    double a = sgs_select_kth(x, n, k);
+    if (n % 2 == 1)
+        return a;
+    /* after selection everything right of k is >= x[k]; the next order statistic is the
+     * smallest of them */
+    double b = min_of(x + k + 1, n - k - 1);
+    return 0.5 * (a + b);
+}
+
+double sgs_quantile_nearest_rank_inplace(double *x, size_t n, double q)
+{
+    if (n == 0)
+        return (double)NAN;
+    double r = ceil(q * (double)n);
+    size_t rank = r < 1.0 ? 1 : (r > (double)n ? n : (size_t)r);
+    return sgs_select_kth(x, n, rank - 1);
+}
+
+/* ---- Per group ---------------------------------------------------------------------- */
+
+int sgs_group_medians(size_t n, const double *value, const int32_t *group, int32_t n_groups,
+                      double *group_median, double *overall_median, const sgs_exec_t *exec,
+                      sgs_error_t *err)
+{
+    if (n_groups < 0)
+        return sgs_error_set(err, SGS_EINVAL, "group medians: n_groups %d < 0", (int)n_groups);
+    size_t n_buckets = (size_t)n_groups + 1; /* bucket 0 holds labels < 0 */
+    size_t *start = sgs_calloc_array(n_buckets + 1, sizeof *start);
+    double *scratch = NULL;
+    size_t *fill = NULL;
+    int rc = SGS_OK;
+    if (!start) {
+        rc = sgs_error_set(err, SGS_ENOMEM, "group medians: out of memory");
+        goto cleanup;
+    }
+    /* count finite values per bucket */
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(value[i]))
+            continue;
+        int32_t g = group ? group[i] : -1;
+        if (g >= n_groups) {
+            rc = sgs_error_set(err, SGS_EDATA,
+                               "row %zu: segment label %d is not below the segment count %d", i,
+                               (int)g, (int)n_groups);
+            goto cleanup;
+        }
+        start[(g < 0 ? 0 : (size_t)g + 1) + 1]++;
+    }
+    for (size_t b = 0; b < n_buckets; b++)
+        start[b + 1] += start[b];
+    size_t m = start[n_buckets];
+    scratch = sgs_alloc_array(m, sizeof *scratch);
+    fill = sgs_alloc_array(n_buckets, sizeof *fill);
+    if (!scratch || !fill) {
+        rc = sgs_error_set(err, SGS_ENOMEM, "group medians: out of memory for %zu values", m);
+        goto cleanup;
+    }
+    memcpy(fill, start, n_buckets * sizeof *fill);
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(value[i]))
+            continue;
+        int32_t g = group ? group[i] : -1;
+        scratch[fill[g < 0 ? 0 : (size_t)g + 1]++] = value[i];
+    }
+    int n_threads = sgs_exec_threads(exec);
+    long ng = (long)n_groups;
+#pragma omp parallel for num_threads(n_threads) schedule(dynamic, 1)
+    for (long g = 0; g < ng; g++) {
+        size_t b = (size_t)g + 1;
+        group_median[g] = sgs_median_inplace(scratch + start[b], start[b + 1] - start[b]);
+    }
+    if (overall_median)
+        *overall_median = sgs_median_inplace(scratch, m);
+
+cleanup:
+    sgs_free(start);
+    sgs_free(scratch);
+    sgs_free(fill);
+    return rc;
+}
+
+int sgs_quantile_of(size_t n, const double *value, const uint8_t *keep, double q, double *out,
+                    sgs_error_t *err)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        m += (!keep || keep[i]) && isfinite(value[i]);
+    double *scratch = sgs_alloc_array(m, sizeof *scratch);
+    if (!scratch)
+        return sgs_error_set(err, SGS_ENOMEM, "quantile: out of memory for %zu values", m);
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++)
+        if ((!keep || keep[i]) && isfinite(value[i]))
+            scratch[j++] = value[i];
+    *out = sgs_quantile_nearest_rank_inplace(scratch, m, q);
+    sgs_free(scratch);
+    return SGS_OK;
+}

@@ -1,0 +1,51 @@
+/*
+ * kernels/order_stats.h — order statistics used by the lifecycle and opportunity kernels:
+ * the k-th smallest value, medians, nearest-rank quantiles, and medians per group (per
+ * segment) in linear expected time.
+ *
+ * Every function here ignores non-finite values (NaN, +-inf): they mark "no value" in the
+ * callers' columns. A result over an empty set is NaN.
+ *
+ * Determinism: an order statistic is a property of the multiset of values, not of their
+ * order, so results are the same bits whatever the thread count or the input order.
+ */
+#ifndef SGS_ORDER_STATS_H
+#define SGS_ORDER_STATS_H
+
+#include "kernels/core.h"
+
+/* k-th smallest (0-based) of x[0..n-1], rearranging x in place (introselect: quickselect
+ * with median-of-three pivots, falling back to sorting a range after 2*log2(n) rounds, so
+ * the worst case is O(n log n)). Preconditions: k < n, no NaN in x. */
+double sgs_select_kth(double *x, size_t n, size_t k);
+
+/* Median of x[0..n-1] in place (x is rearranged): the middle order statistic for odd n,
+ * the mean of the two middle ones for even n. NaN for n == 0. Precondition: no NaN. */
+double sgs_median_inplace(double *x, size_t n);
+
+/* Nearest-rank quantile of x[0..n-1] in place: the order statistic of 1-based rank
+ * ceil(q * n) (rank 1 for q == 0). q in [0, 1]. NaN for n == 0. Precondition: no NaN.
+ * Example: q = 0.8, n = 5 gives the 4th smallest. */
+double sgs_quantile_nearest_rank_inplace(double *x, size_t n, double q);
+
+/* Medians per group. value[i] belongs to group group[i] (NULL group: every row in group
+ * -1). For g in 0..n_groups-1, group_median[g] = median of the finite values of group g
+ * (NaN when it has none); *overall_median (when not NULL) = median of all finite values,
+ * groups < 0 included. Rows with a non-finite value are ignored.
+ *   n: rows; value: [n]; group: [n] or NULL, labels -1..n_groups-1 (other negatives
+ *   count as -1); group_median: [n_groups] written, may be NULL when n_groups == 0.
+ * Allocates one scratch copy of the finite values (O(n) doubles) per call; groups are
+ * processed in parallel with exec's threads.
+ * @return 0; SGS_EDATA when a label is >= n_groups (message names the row);
+ * SGS_ENOMEM. */
+int sgs_group_medians(size_t n, const double *value, const int32_t *group, int32_t n_groups,
+                      double *group_median, double *overall_median, const sgs_exec_t *exec,
+                      sgs_error_t *err);
+
+/* Nearest-rank quantile (see above) of the finite values value[i] with keep[i] != 0 (keep
+ * NULL: all rows). Copies them into one scratch array (allocated per call).
+ * @return 0 or SGS_ENOMEM; *out = NaN when nothing qualifies. */
+int sgs_quantile_of(size_t n, const double *value, const uint8_t *keep, double q, double *out,
+                    sgs_error_t *err);
+
+#endif /* SGS_ORDER_STATS_H */

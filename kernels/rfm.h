@@ -1,0 +1,66 @@
+/*
+ * kernels/rfm.h — RFM scores by equal-frequency ranks and the named RFM segments.
+ *
+ * Scores. For a measure v over n customers and B bins, each customer's score is
+ *     score = 1 + floor(B * below / n)
+ * where `below` is the number of customers whose value is strictly worse. Customers with
+ * equal values therefore always get the same score (ties take the score of the lowest rank
+ * they share, like pandas' rank(method="min")), and a value shared by many customers can
+ * leave some scores unused. "Better" is: fewer days since the last purchase (R), more
+ * purchase days (F), more spend (M).
+ *
+ * Segments, from R and F scaled to 1..5 (s5 = ceil(5 s / B)), first matching row wins:
+ *     Champions          R 5      F 4-5
+ *     Loyal              R 3-5    F 4-5   (R 3-4, or R 5 with F 4-5 caught above)
+ *     Potential loyalist R 4-5    F 2-3
+ *     New                R 5      F 1
+ *     Promising          R 4      F 1
+ *     Need attention     R 3      F 3
+ *     About to sleep     R 3      F 1-2
+ *     Cannot lose them   R 1-2    F 5
+ *     At risk            R 1-2    F 3-4
+ *     Hibernating        R 1-2    F 1-2   but not R 1 F 1
+ *     Lost               R 1      F 1
+ * which is the widely used R-F segment map, with its lowest cell split off as Lost.
+ */
+#ifndef SGS_RFM_H
+#define SGS_RFM_H
+
+#include "kernels/core.h"
+
+enum sgs_rfm_segment {
+    SGS_RFM_CHAMPIONS = 0,
+    SGS_RFM_LOYAL,
+    SGS_RFM_POTENTIAL_LOYALIST,
+    SGS_RFM_NEW,
+    SGS_RFM_PROMISING,
+    SGS_RFM_NEED_ATTENTION,
+    SGS_RFM_ABOUT_TO_SLEEP,
+    SGS_RFM_CANNOT_LOSE,
+    SGS_RFM_AT_RISK,
+    SGS_RFM_HIBERNATING,
+    SGS_RFM_LOST,
+    SGS_RFM_SEGMENT_COUNT
+};
+
+/* Display name of a segment code ("Cannot lose them"); "unknown" outside the table. */
+const char *sgs_rfm_segment_name(int code);
+
+/* Segment of R and F scores given on 1..n_bins. */
+uint8_t sgs_rfm_segment_of(int r_score, int f_score, int n_bins);
+
+/* Scores 1..n_bins of `values` (n customers) by equal-frequency ranks as above;
+ * higher_is_better selects the direction. NaN values are not allowed (SGS_EINVAL).
+ * Sorting uses a caller-provided workspace of sgs_rfm_workspace_size(n) bytes.
+ * Deterministic and independent of threads. @return 0 or SGS_EINVAL (n_bins outside
+ * 2..9, NaN value). */
+size_t sgs_rfm_workspace_size(size_t n);
+int sgs_rfm_score(const sgs_exec_t *exec, const double *values, size_t n, int higher_is_better,
+                  int n_bins, void *workspace, uint8_t *score, sgs_error_t *err);
+
+/* Segment codes and combined scores for n customers from their r, f, m scores:
+ * segment[i] (enum sgs_rfm_segment), cell[i] = 100 r + 10 f + m, total[i] = r + f + m. */
+void sgs_rfm_segments(const sgs_exec_t *exec, const uint8_t *r, const uint8_t *f, const uint8_t *m,
+                      size_t n, int n_bins, uint8_t *segment, uint16_t *cell, uint8_t *total);
+
+#endif

@@ -1,0 +1,400 @@
+/*
+ * tests/e2e/test_run_cli.c — `segscore generate` then `segscore run`, checked against an
+ * independent, deliberately simple recomputation of the customer summary written here;
+ * determinism across thread counts; every bad input leaves the previous results intact.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "io/h5_columns.h"
+#include "kernels/rfm.h"
+#include "tests/support/test_support.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+static char dir[256];
+static char demo[512];
+
+static int setup(void **state)
+{
+    (void)state;
+    sgs_h5_quiet();
+    sgs_test_tmpdir("e2e-run", dir, sizeof dir);
+    snprintf(demo, sizeof demo, "%s/demo.h5", dir);
+    char args[1024], out[8192];
+    snprintf(args, sizeof args, "generate --customers 3000 --seed 7 -o '%s'", demo);
+    int status = sgs_test_run(args, out, sizeof out);
+    if (status != 0) {
+        print_error("generate failed (%d): %s\n", status, out);
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    sgs_test_rmdir(dir);
+    return 0;
+}
+
+/* ---- Independent reference: sort rows by (customer, time) with qsort, then walk. ---- */
+
+typedef struct row {
+    int64_t customer;
+    int64_t day;
+    double amount;
+} row_t;
+
+static int row_cmp(const void *a, const void *b)
+{
+    const row_t *x = a, *y = b;
+    if (x->customer != y->customer)
+        return x->customer < y->customer ? -1 : 1;
+    return (x->day > y->day) - (x->day < y->day);
+}
+
+typedef struct reference {
+    size_t n;
+    int64_t *id;
+    double *frequency, *recency, *T, *total_spend, *monetary;
+} reference_t;
+
+/* Floor division of Unix seconds to UTC days, written out again on purpose. */
+static int64_t day_of(int64_t t)
+{
+    return t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+}
+
+static void reference_compute(const char *path, int64_t as_of_day, reference_t *ref)
+{
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(f >= 0);
+    int64_t *cid, *time;
+    double *amount;
+    size_t n, n2, n3;
+    assert_int_equal(
+        sgs_h5_read_column(f, "/transactions/customer_id", SGS_H5_I64, (void **)&cid, &n, NULL), 0);
+    assert_int_equal(
+        sgs_h5_read_column(f, "/transactions/time", SGS_H5_I64, (void **)&time, &n2, NULL), 0);
+    assert_int_equal(
+        sgs_h5_read_column(f, "/transactions/amount", SGS_H5_F64, (void **)&amount, &n3, NULL), 0);
+    H5Fclose(f);
+    assert_int_equal(n, n2);
+    assert_int_equal(n, n3);
+    row_t *rows = malloc(n * sizeof *rows);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (day_of(time[i]) <= as_of_day)
+            rows[m++] = (row_t){cid[i], day_of(time[i]), amount[i]};
+    qsort(rows, m, sizeof *rows, row_cmp);
+    ref->id = malloc(m * sizeof(int64_t));
+    ref->frequency = malloc(m * sizeof(double));
+    ref->recency = malloc(m * sizeof(double));
+    ref->T = malloc(m * sizeof(double));
+    ref->total_spend = malloc(m * sizeof(double));
+    ref->monetary = malloc(m * sizeof(double));
+    ref->n = 0;
+    for (size_t i = 0; i < m;) {
+        size_t j = i;
+        while (j < m && rows[j].customer == rows[i].customer)
+            j++;
+        /* purchase days: days with at least one row of amount >= 0 */
+        int64_t first = -1, last = -1, prev_day = INT64_MIN;
+        long days = 0;
+        double total = 0, repeat_spend = 0, day_spend = 0;
+        for (size_t k = i; k < j; k++) {
+            total += rows[k].amount;
+            if (rows[k].amount < 0)
+                continue;
+            if (rows[k].day != prev_day) {
+                if (days > 1)
+                    repeat_spend += day_spend;
+                day_spend = 0;
+                days++;
+                prev_day = rows[k].day;
+                if (first < 0)
+                    first = rows[k].day;
+                last = rows[k].day;
+            }
+            day_spend += rows[k].amount;
+        }
+        if (days > 1)
+            repeat_spend += day_spend;
+        if (days > 0) {
+            size_t c = ref->n++;
+            ref->id[c] = rows[i].customer;
+            ref->frequency[c] = (double)(days - 1);
+            ref->recency[c] = (double)(last - first);
+            ref->T[c] = (double)(as_of_day - first);
+            ref->total_spend[c] = total;
+            ref->monetary[c] = days > 1 ? repeat_spend / (double)(days - 1) : 0.0;
+        }
+        i = j;
+    }
+    free(rows);
+    free(cid);
+    free(time);
+    free(amount);
+}
+
+static void reference_free(reference_t *ref)
+{
+    free(ref->id);
+    free(ref->frequency);
+    free(ref->recency);
+    free(ref->T);
+    free(ref->total_spend);
+    free(ref->monetary);
+}
+
+/* Read a results column as double. */
+static double *results_column(hid_t f, const char *path, size_t *n)
+{
+    double *data;
+    sgs_error_t err = {0};
+    int rc = sgs_h5_read_column(f, path, SGS_H5_F64, (void **)&data, n, &err);
+    if (rc)
+        fail_msg("%s", err.message);
+    return data;
+}
+
+static void test_run_summary_matches_independent_computation(void **state)
+{
+    (void)state;
+    char results[512], args[2048], out[16384];
+    snprintf(results, sizeof results, "%s/results.h5", dir);
+    snprintf(args, sizeof args, "run -q -i '%s' -o '%s' --as-of 2024-03-31 --threads 2", demo,
+             results);
+    int status = sgs_test_run(args, out, sizeof out);
+    if (status != 0)
+        fail_msg("run failed (%d): %s", status, out);
+
+    reference_t ref;
+    /* 2024-03-31 is day 19813 */
+    reference_compute(demo, 19813, &ref);
+    assert_true(ref.n > 1000);
+
+    hid_t f = H5Fopen(results, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(f >= 0);
+    int64_t *id;
+    size_t n;
+    assert_int_equal(
+        sgs_h5_read_column(f, "/customers/customer_id", SGS_H5_I64, (void **)&id, &n, NULL), 0);
+    assert_int_equal(n, ref.n);
+    const char *names[] = {"/customers/frequency", "/customers/recency", "/customers/T",
+                           "/customers/total_spend", "/customers/monetary"};
+    double *expected[] = {ref.frequency, ref.recency, ref.T, ref.total_spend, ref.monetary};
+    for (size_t c = 0; c < 5; c++) {
+        size_t m;
+        double *got = results_column(f, names[c], &m);
+        assert_int_equal(m, n);
+        for (size_t i = 0; i < n; i++) {
+            assert_true(id[i] == ref.id[i]);
+            if (fabs(got[i] - expected[c][i]) > 1e-9 * (1 + fabs(expected[c][i])))
+                fail_msg("%s customer %lld: expected %.17g, got %.17g", names[c], (long long)id[i],
+                         expected[c][i], got[i]);
+        }
+        free(got);
+    }
+    /* RFM: each score recomputed by brute force: 1 + floor(5 * worse / n), where `worse`
+     * counts customers strictly worse (more days since the last purchase, fewer purchase
+     * days, less total spend). */
+    uint8_t *r, *fs, *m, *seg;
+    size_t nr;
+    assert_int_equal(sgs_h5_read_column(f, "/rfm/r_score", SGS_H5_U8, (void **)&r, &nr, NULL), 0);
+    assert_int_equal(sgs_h5_read_column(f, "/rfm/f_score", SGS_H5_U8, (void **)&fs, &nr, NULL), 0);
+    assert_int_equal(sgs_h5_read_column(f, "/rfm/m_score", SGS_H5_U8, (void **)&m, &nr, NULL), 0);
+    assert_int_equal(sgs_h5_read_column(f, "/rfm/segment", SGS_H5_U8, (void **)&seg, &nr, NULL), 0);
+    assert_int_equal(nr, n);
+    for (size_t i = 0; i < n; i++) {
+        size_t worse_r = 0, worse_f = 0, worse_m = 0;
+        double since_i = ref.T[i] - ref.recency[i];
+        for (size_t j = 0; j < n; j++) {
+            worse_r += ref.T[j] - ref.recency[j] > since_i;
+            worse_f += ref.frequency[j] < ref.frequency[i];
+            worse_m += ref.total_spend[j] < ref.total_spend[i];
+        }
+        assert_int_equal(r[i], 1 + 5 * worse_r / n);
+        assert_int_equal(fs[i], 1 + 5 * worse_f / n);
+        assert_int_equal(m[i], 1 + 5 * worse_m / n);
+        assert_int_equal(seg[i], sgs_rfm_segment_of(r[i], fs[i], 5));
+    }
+    H5Fclose(f);
+    free(r);
+    free(fs);
+    free(m);
+    free(seg);
+    free(id);
+    reference_free(&ref);
+
+    /* The other outputs exist beside the results. */
+    const char *beside[] = {"summary.json", "customers.csv", "report.txt"};
+    for (size_t i = 0; i < 3; i++) {
+        char path[600];
+        snprintf(path, sizeof path, "%s/%s", dir, beside[i]);
+        struct stat st;
+        if (stat(path, &st) != 0 || st.st_size == 0)
+            fail_msg("%s missing or empty", path);
+    }
+}
+
+static void test_results_identical_for_1_2_3_threads(void **state)
+{
+    (void)state;
+    char paths[3][512];
+    for (int t = 1; t <= 3; t++) {
+        char sub[400], args[4096], out[8192];
+        snprintf(sub, sizeof sub, "%s/t%d", dir, t);
+        mkdir(sub, 0755);
+        snprintf(paths[t - 1], sizeof paths[t - 1], "%s/results.h5", sub);
+        snprintf(args, sizeof args, "run -q -i '%s' -o '%s' --threads %d", demo, paths[t - 1], t);
+        int status = sgs_test_run(args, out, sizeof out);
+        if (status != 0)
+            fail_msg("run --threads %d failed (%d): %s", t, status, out);
+    }
+    assert_true(sgs_test_files_equal(paths[0], paths[1]));
+    assert_true(sgs_test_files_equal(paths[0], paths[2]));
+}
+
+/* Run with a bad input over an existing good run: the status and message are the
+ * documented ones, and every previous output is byte-for-byte what it was. */
+static void expect_failure_keeps_results(const char *input, const char *extra, int status,
+                                         const char *message_part)
+{
+    static const char *const names[] = {"results.h5", "summary.json", "customers.csv",
+                                        "report.txt"};
+    char keep[400], args[2048], out[8192];
+    snprintf(keep, sizeof keep, "%s/keep", dir);
+    mkdir(keep, 0755);
+    char first[600];
+    snprintf(first, sizeof first, "%s/results.h5", keep);
+    struct stat st;
+    if (stat(first, &st) != 0) {
+        snprintf(args, sizeof args, "run -q -i '%s' -o '%s'", demo, first);
+        assert_int_equal(sgs_test_run(args, out, sizeof out), 0);
+        snprintf(args, sizeof args, "cp -r '%s' '%s/keep-backup'", keep, dir);
+        assert_int_equal(system(args), 0);
+    }
+    snprintf(args, sizeof args, "run -q -i '%s' -o '%s' %s", input, first, extra);
+    int got = sgs_test_run(args, out, sizeof out);
+    if (got != status || !strstr(out, message_part))
+        fail_msg("input %s: expected status %d with \"%s\", got %d: %s", input, status,
+                 message_part, got, out);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char now[700], before[700];
+        snprintf(now, sizeof now, "%s/%s", keep, names[i]);
+        snprintf(before, sizeof before, "%s/keep-backup/%s", dir, names[i]);
+        if (!sgs_test_files_equal(now, before))
+            fail_msg("%s changed after a failed run on %s", names[i], input);
+    }
+    /* No temporary file is left behind in the folder. */
+    snprintf(args, sizeof args, "test $(ls -A '%s' | wc -l) -eq 4", keep);
+    assert_int_equal(system(args), 0);
+}
+
+/* A small /transactions file; `variant` breaks it in one documented way. */
+static void write_transactions(const char *path, const char *variant)
+{
+    hid_t h = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    assert_true(h >= 0);
+    int64_t ids[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    double float_ids[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    int64_t times[8];
+    double amounts[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    for (int i = 0; i < 8; i++)
+        times[i] = INT64_C(1700000000) + i * 86400;
+    size_t n_amount = 8;
+    if (strcmp(variant, "nan") == 0)
+        amounts[5] = NAN;
+    if (strcmp(variant, "inf") == 0)
+        amounts[2] = INFINITY;
+    if (strcmp(variant, "before-1970") == 0)
+        times[3] = -86400;
+    if (strcmp(variant, "future") == 0)
+        times[6] = (int64_t)time(NULL) + 3 * 86400;
+    if (strcmp(variant, "short") == 0)
+        n_amount = 7;
+    size_t n = strcmp(variant, "empty") == 0 ? 0 : 8;
+    if (strcmp(variant, "float-ids") == 0)
+        assert_int_equal(
+            sgs_h5_write_column(h, "/transactions/customer_id", SGS_H5_F64, float_ids, n, 0, NULL),
+            0);
+    else
+        assert_int_equal(
+            sgs_h5_write_column(h, "/transactions/customer_id", SGS_H5_I64, ids, n, 0, NULL), 0);
+    assert_int_equal(sgs_h5_write_column(h, "/transactions/time", SGS_H5_I64, times, n, 0, NULL),
+                     0);
+    const char *amount_name =
+        strcmp(variant, "misspelled") == 0 ? "/transactions/amout" : "/transactions/amount";
+    assert_int_equal(
+        sgs_h5_write_column(h, amount_name, SGS_H5_F64, amounts, n == 0 ? 0 : n_amount, 0, NULL),
+        0);
+    H5Fclose(h);
+}
+
+static void test_bad_inputs_keep_previous_results(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/missing.h5", dir);
+    expect_failure_keeps_results(path, "", 66, "missing.h5");
+
+    snprintf(path, sizeof path, "%s/text.h5", dir);
+    FILE *f = fopen(path, "w");
+    fputs("customer_id,time,amount\n1,2,3\n", f);
+    fclose(f);
+    expect_failure_keeps_results(path, "", 65, "text.h5");
+
+    static const struct {
+        const char *variant, *extra, *message;
+    } cases[] = {
+        {"nan", "", "/transactions/amount: row 5"},
+        {"inf", "", "/transactions/amount: row 2"},
+        {"before-1970", "", "/transactions/time: row 3"},
+        {"future", "", "/transactions/time: row 6"},
+        {"short", "", "/transactions"},
+        {"misspelled", "", "/transactions/amount"},
+        {"float-ids", "", "/transactions/customer_id"},
+        {"empty", "", "/transactions"},
+        {"good", "--as-of 2000-01-01", "as-of"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s.h5", dir, cases[i].variant);
+        write_transactions(path, cases[i].variant);
+        expect_failure_keeps_results(path, cases[i].extra, 65, cases[i].message);
+    }
+
+    /* A future time is accepted when --as-of says which rows count. */
+    char args[2048], out[4096];
+    snprintf(path, sizeof path, "%s/future.h5", dir);
+    snprintf(args, sizeof args, "run -q -i '%s' -o '%s/future-results.h5' --as-of 2023-11-20 --model none", path,
+             dir);
+    if (sgs_test_run(args, out, sizeof out) != 0)
+        fail_msg("future rows with --as-of: %s", out);
+
+    /* unwritable output folder */
+    snprintf(args, sizeof args, "run -q -i '%s' -o '%s/no/such/folder/r.h5'", demo, dir);
+    assert_int_equal(sgs_test_run(args, out, sizeof out), 73);
+
+    /* bad configuration */
+    expect_failure_keeps_results(demo, "--set rfm.bins=99", 78, "rfm.bins");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_run_summary_matches_independent_computation),
+        cmocka_unit_test(test_results_identical_for_1_2_3_threads),
+        cmocka_unit_test(test_bad_inputs_keep_previous_results),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

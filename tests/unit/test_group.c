@@ -1,0 +1,208 @@
+/*
+ * tests/unit/test_group.c — customer index (bitmap and sample-sort paths), stable grouping by
+ * customer and day, the sorted-input shortcut, and independence from the thread count.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "kernels/group.h"
+#include "tests/support/test_support.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define DAY SGS_SECONDS_PER_DAY
+
+typedef struct built {
+    uint32_t *row_customer;
+    sgs_grouped_t g;
+    int skipped;
+} built_t;
+
+static void build(const int64_t *ids, const int64_t *time_s, const double *amount,
+                  const uint8_t *channel, size_t n, int n_threads, built_t *b)
+{
+    sgs_exec_t exec = {n_threads};
+    b->row_customer = malloc(n * sizeof *b->row_customer);
+    int64_t *distinct = NULL;
+    size_t n_customers = 0;
+    assert_int_equal(
+        sgs_customer_index_build(&exec, ids, n, b->row_customer, &distinct, &n_customers, NULL), 0);
+    assert_int_equal(sgs_group_rows(&exec, n, b->row_customer, time_s, amount, channel, distinct,
+                                    n_customers, &b->g, &b->skipped, NULL),
+                     0);
+}
+
+static void release(built_t *b)
+{
+    free(b->row_customer);
+    sgs_grouped_free(&b->g);
+}
+
+/* Three customers, rows shuffled, two rows of customer 20 on the same day in file order. */
+static void test_groups_by_customer_then_day_stably(void **state)
+{
+    (void)state;
+    const int64_t ids[] = {30, 10, 20, 10, 20, 20, 30};
+    const int64_t t[] = {5 * DAY, 3 * DAY + 7,  9 * DAY + 100, 1 * DAY,
+                         2 * DAY, 9 * DAY + 50, 4 * DAY};
+    const double a[] = {1, 2, 3, 4, 5, 6, 7};
+    const uint8_t ch[] = {1, 2, 3, 4, 5, 6, 7};
+    built_t b;
+    build(ids, t, a, ch, 7, 2, &b);
+    assert_int_equal(b.skipped, 0);
+    assert_int_equal(b.g.n_customers, 3);
+    assert_int_equal(b.g.customer_id[0], 10);
+    assert_int_equal(b.g.customer_id[1], 20);
+    assert_int_equal(b.g.customer_id[2], 30);
+    const size_t offsets[] = {0, 2, 5, 7};
+    for (int c = 0; c <= 3; c++)
+        assert_int_equal(b.g.row_offset[c], offsets[c]);
+    /* customer 10: day 1 (a 4), day 3 (a 2); 20: day 2 (5), day 9 rows in file order (3, 6);
+     * 30: day 4 (7), day 5 (1). */
+    const int32_t days[] = {1, 3, 2, 9, 9, 4, 5};
+    const double amounts[] = {4, 2, 5, 3, 6, 7, 1};
+    for (int i = 0; i < 7; i++) {
+        assert_int_equal(b.g.day[i], days[i]);
+        assert_true(b.g.amount[i] == amounts[i]);
+        assert_int_equal(b.g.channel[i], (uint8_t)amounts[i]);
+    }
+    assert_int_equal(b.row_customer[0], 2);
+    assert_int_equal(b.row_customer[1], 0);
+    release(&b);
+}
+
+/* Ids spread over the whole int64 range take the sample-sort path and give the same grouping. */
+static void test_sparse_ids_use_sample_sort_path(void **state)
+{
+    (void)state;
+    const int64_t ids[] = {INT64_MAX, INT64_MIN, 0, INT64_MIN, -5};
+    const int64_t t[] = {DAY, DAY, DAY, 2 * DAY, DAY};
+    const double a[] = {1, 2, 3, 4, 5};
+    built_t b;
+    build(ids, t, a, NULL, 5, 1, &b);
+    assert_int_equal(b.g.n_customers, 4);
+    assert_true(b.g.customer_id[0] == INT64_MIN);
+    assert_int_equal(b.g.customer_id[1], -5);
+    assert_int_equal(b.g.customer_id[2], 0);
+    assert_true(b.g.customer_id[3] == INT64_MAX);
+    assert_int_equal(b.g.row_offset[1], 2);
+    assert_true(b.g.amount[0] == 2 && b.g.amount[1] == 4 && b.g.amount[4] == 1);
+    assert_null(b.g.channel);
+    release(&b);
+}
+
+static void test_sorted_input_skips_the_scatter(void **state)
+{
+    (void)state;
+    const int64_t ids[] = {1, 1, 2, 5, 5, 5};
+    const int64_t t[] = {DAY, 3 * DAY, 0, DAY, DAY, 4 * DAY};
+    const double a[] = {1, 2, 3, 4, 5, 6};
+    built_t b;
+    build(ids, t, a, NULL, 6, 2, &b);
+    assert_int_equal(b.skipped, 1);
+    assert_int_equal(b.g.n_customers, 3);
+    assert_int_equal(b.g.row_offset[1], 2);
+    assert_int_equal(b.g.row_offset[2], 3);
+    assert_int_equal(b.g.row_offset[3], 6);
+    assert_int_equal(b.g.day[5], 4);
+    release(&b);
+}
+
+/* A customer with more rows than the insertion-sort limit, in reverse day order, gets the
+ * merge sort; random data grouped with 1, 2 and 3 threads gives identical arrays. */
+static void test_large_random_input_is_thread_independent(void **state)
+{
+    (void)state;
+    const size_t n = 200000;
+    int64_t *ids = malloc(n * sizeof *ids);
+    int64_t *t = malloc(n * sizeof *t);
+    double *a = malloc(n * sizeof *a);
+    uint8_t *ch = malloc(n);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t r = sgs_rng_u64(99, 0, i);
+        ids[i] = i < 1000 ? 77777 : (int64_t)(r % 40000) * 3;
+        t[i] = i < 1000 ? (int64_t)(1000 - i) * DAY : (int64_t)(r >> 20) % (3000 * DAY);
+        a[i] = (double)(r % 1000) / 10.0;
+        ch[i] = (uint8_t)(r % 8);
+    }
+    built_t b[3];
+    for (int k = 0; k < 3; k++)
+        build(ids, t, a, ch, n, k + 1, &b[k]);
+    for (int k = 1; k < 3; k++) {
+        assert_int_equal(b[k].g.n_customers, b[0].g.n_customers);
+        assert_memory_equal(b[k].g.row_offset, b[0].g.row_offset,
+                            (b[0].g.n_customers + 1) * sizeof(size_t));
+        assert_memory_equal(b[k].g.day, b[0].g.day, n * sizeof(int32_t));
+        assert_memory_equal(b[k].g.amount, b[0].g.amount, n * sizeof(double));
+        assert_memory_equal(b[k].g.channel, b[0].g.channel, n);
+    }
+    /* Every customer's days ascend; the long customer holds days 1..1000 in order. */
+    const sgs_grouped_t *g = &b[0].g;
+    for (size_t c = 0; c < g->n_customers; c++)
+        for (size_t i = g->row_offset[c] + 1; i < g->row_offset[c + 1]; i++)
+            assert_true(g->day[i - 1] <= g->day[i]);
+    size_t long_c = 0;
+    while (g->customer_id[long_c] != 77777)
+        long_c++;
+    size_t lo = g->row_offset[long_c];
+    assert_true(g->row_offset[long_c + 1] - lo >= 1000);
+    assert_int_equal(g->day[lo], 1);
+    for (int k = 0; k < 3; k++)
+        release(&b[k]);
+    free(ids);
+    free(t);
+    free(a);
+    free(ch);
+}
+
+/* Many sparse ids (sample-sort path, every partition used, one heavy customer): the ids come
+ * out strictly ascending, every row maps back to its own id, and 1, 2, 3 threads agree. */
+static void test_sample_sort_path_maps_every_row(void **state)
+{
+    (void)state;
+    const size_t n = 300000;
+    int64_t *ids = malloc(n * sizeof *ids);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t k = sgs_rng_u64(7, 0, i) % 50000;
+        ids[i] = i % 5 == 0 ? INT64_C(-42) : (int64_t)sgs_rng_u64(7, 1, k); /* spread ids */
+    }
+    uint32_t *rc[3];
+    int64_t *distinct[3];
+    size_t n_customers[3];
+    for (int t = 0; t < 3; t++) {
+        sgs_exec_t exec = {t + 1};
+        rc[t] = malloc(n * sizeof *rc[t]);
+        assert_int_equal(
+            sgs_customer_index_build(&exec, ids, n, rc[t], &distinct[t], &n_customers[t], NULL), 0);
+    }
+    for (size_t c = 1; c < n_customers[0]; c++)
+        assert_true(distinct[0][c - 1] < distinct[0][c]);
+    for (size_t i = 0; i < n; i++)
+        assert_true(distinct[0][rc[0][i]] == ids[i]);
+    for (int t = 1; t < 3; t++) {
+        assert_int_equal(n_customers[t], n_customers[0]);
+        assert_memory_equal(rc[t], rc[0], n * sizeof *rc[0]);
+        assert_memory_equal(distinct[t], distinct[0], n_customers[0] * sizeof(int64_t));
+    }
+    for (int t = 0; t < 3; t++) {
+        free(rc[t]);
+        sgs_free(distinct[t]);
+    }
+    free(ids);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_groups_by_customer_then_day_stably),
+        cmocka_unit_test(test_sparse_ids_use_sample_sort_path),
+        cmocka_unit_test(test_sorted_input_skips_the_scatter),
+        cmocka_unit_test(test_large_random_input_is_thread_independent),
+        cmocka_unit_test(test_sample_sort_path_maps_every_row),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,192 @@
+/*
+ * tests/unit/test_summary_rfm.c — per-customer summary on hand-built histories (same-day
+ * purchases, refunds, zero amounts, one-time and refund-only customers) and RFM scores on
+ * ties, with the segment table.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "kernels/rfm.h"
+#include "kernels/summary.h"
+#include "tests/support/test_support.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+/* Four customers, rows already grouped and in day order:
+ *  0: day 10 (50 + 30 same day), day 12 (0, free item), day 20 (40, and a -15 refund)
+ *  1: day 5 (100) only: a one-time buyer
+ *  2: day 7 refund only (-20)
+ *  3: day 1 (10), day 4 (-10 refund on a non-purchase day), day 9 (20) */
+static void test_summary_of_hand_built_histories(void **state)
+{
+    (void)state;
+    int64_t ids[] = {1, 2, 3, 4};
+    size_t offsets[] = {0, 5, 6, 7, 10};
+    int32_t day[] = {10, 10, 12, 20, 20, 5, 7, 1, 4, 9};
+    double amount[] = {50, 30, 0, 40, -15, 100, -20, 10, -10, 20};
+    uint8_t channel[] = {2, 2, 1, 1, 0, 3, 1, 4, 4, 5};
+    sgs_grouped_t g = {4, 10, ids, offsets, day, amount, channel};
+    sgs_summary_t s;
+    assert_int_equal(sgs_summary_alloc(&s, 4), 0);
+    sgs_exec_t exec = {2};
+    assert_int_equal(sgs_summarize(&exec, &g, 30, &s, NULL), 0);
+
+    assert_int_equal(s.has_purchase[0], 1);
+    assert_int_equal(s.n_purchase_days[0], 3);
+    assert_int_equal(s.frequency[0], 2);
+    assert_int_equal(s.first_day[0], 10);
+    assert_int_equal(s.recency_days[0], 10);
+    assert_int_equal(s.age_days[0], 20);
+    assert_int_equal(s.days_since_last[0], 10);
+    sgs_assert_close(s.total_spend[0], 105.0, 1e-12, 0);
+    sgs_assert_close(s.mean_spend[0], 35.0, 1e-12, 0);
+    /* repeat days: day 12 spend 0, day 20 spend 40 (the refund that day is not a purchase) */
+    sgs_assert_close(s.monetary[0], 20.0, 1e-12, 0);
+    sgs_assert_close(s.refund_total[0], 15.0, 1e-12, 0);
+    assert_int_equal(s.n_refunds[0], 1);
+    sgs_assert_close(s.gap_mean_days[0], 5.0, 1e-12, 0); /* gaps 2 and 8 */
+    sgs_assert_close(s.gap_sd_days[0], 3.0, 1e-12, 0);
+    assert_int_equal(s.main_channel[0], 1); /* channels 2,2,1,1: tie -> lowest code */
+
+    assert_int_equal(s.frequency[1], 0);
+    assert_int_equal(s.recency_days[1], 0);
+    assert_int_equal(s.age_days[1], 25);
+    assert_true(s.monetary[1] == 0.0);
+    assert_true(isnan(s.gap_mean_days[1]));
+    assert_true(isnan(s.gap_sd_days[1]));
+    assert_int_equal(s.main_channel[1], 3);
+
+    assert_int_equal(s.has_purchase[2], 0);
+    sgs_assert_close(s.refund_total[2], 20.0, 1e-12, 0);
+
+    assert_int_equal(s.frequency[3], 1);
+    sgs_assert_close(s.total_spend[3], 20.0, 1e-12, 0);
+    sgs_assert_close(s.monetary[3], 20.0, 1e-12, 0); /* the day-4 refund is not a repeat day */
+    sgs_assert_close(s.gap_mean_days[3], 8.0, 1e-12, 0);
+    assert_true(isnan(s.gap_sd_days[3]));
+
+    /* A row after the as-of day is a caller error. */
+    sgs_error_t err = {0};
+    assert_int_equal(sgs_summarize(&exec, &g, 15, &s, &err), SGS_EINVAL);
+    sgs_summary_free(&s);
+}
+
+static void score(const double *v, size_t n, int higher_is_better, int bins, uint8_t *out)
+{
+    void *ws = malloc(sgs_rfm_workspace_size(n));
+    sgs_exec_t exec = {1};
+    assert_int_equal(sgs_rfm_score(&exec, v, n, higher_is_better, bins, ws, out, NULL), 0);
+    free(ws);
+}
+
+/* 10 customers, 5 bins: score = 1 + floor(5 * below / 10), ties share the lowest. */
+static void test_scores_by_equal_frequency_ranks_with_ties(void **state)
+{
+    (void)state;
+    const double freq[] = {0, 0, 0, 0, 0, 0, 1, 1, 2, 7};
+    uint8_t f[10];
+    score(freq, 10, 1, 5, f);
+    const uint8_t expected_f[] = {1, 1, 1, 1, 1, 1, 4, 4, 5, 5};
+    assert_memory_equal(f, expected_f, 10);
+
+    const double days_since[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+    uint8_t r[10];
+    score(days_since, 10, 0, 5, r); /* fewer days is better: 10 is worst */
+    const uint8_t expected_r[] = {5, 5, 4, 4, 3, 3, 2, 2, 1, 1};
+    assert_memory_equal(r, expected_r, 10);
+
+    const double spend[] = {-5, 3.5, -0.0, 0.0, 1e300, 3.5, 2, 2, 2, 100};
+    uint8_t m[10];
+    score(spend, 10, 1, 3, m); /* -0 and 0 tie */
+    const uint8_t expected_m[] = {1, 2, 1, 1, 3, 2, 1, 1, 1, 3};
+    assert_memory_equal(m, expected_m, 10);
+
+    uint8_t one;
+    const double single = 42;
+    score(&single, 1, 1, 5, &one);
+    assert_int_equal(one, 1);
+
+    sgs_error_t err = {0};
+    const double with_nan[] = {1, NAN};
+    void *ws = malloc(sgs_rfm_workspace_size(2));
+    sgs_exec_t exec = {1};
+    assert_int_equal(sgs_rfm_score(&exec, with_nan, 2, 1, 5, ws, &one, &err), SGS_EINVAL);
+    assert_int_equal(sgs_rfm_score(&exec, freq, 2, 1, 10, ws, &one, &err), SGS_EINVAL);
+    free(ws);
+}
+
+/* Large random values: 1, 2 and 3 threads give the same scores, and every score's count is
+ * within the equal-frequency share when values are distinct. */
+static void test_scores_are_thread_independent_and_balanced(void **state)
+{
+    (void)state;
+    const size_t n = 100000;
+    double *v = malloc(n * sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = sgs_rng_uniform(5, 0, i) * 1000.0;
+    uint8_t *s[3];
+    void *ws = malloc(sgs_rfm_workspace_size(n));
+    for (int k = 0; k < 3; k++) {
+        s[k] = malloc(n);
+        sgs_exec_t exec = {k + 1};
+        assert_int_equal(sgs_rfm_score(&exec, v, n, 1, 5, ws, s[k], NULL), 0);
+    }
+    assert_memory_equal(s[0], s[1], n);
+    assert_memory_equal(s[0], s[2], n);
+    size_t count[6] = {0};
+    for (size_t i = 0; i < n; i++)
+        count[s[0][i]]++;
+    for (int b = 1; b <= 5; b++)
+        assert_int_equal(count[b], n / 5);
+    for (int k = 0; k < 3; k++)
+        free(s[k]);
+    free(ws);
+    free(v);
+}
+
+static void test_segment_table(void **state)
+{
+    (void)state;
+    assert_int_equal(sgs_rfm_segment_of(5, 5, 5), SGS_RFM_CHAMPIONS);
+    assert_int_equal(sgs_rfm_segment_of(5, 4, 5), SGS_RFM_CHAMPIONS);
+    assert_int_equal(sgs_rfm_segment_of(3, 5, 5), SGS_RFM_LOYAL);
+    assert_int_equal(sgs_rfm_segment_of(4, 4, 5), SGS_RFM_LOYAL);
+    assert_int_equal(sgs_rfm_segment_of(4, 2, 5), SGS_RFM_POTENTIAL_LOYALIST);
+    assert_int_equal(sgs_rfm_segment_of(5, 3, 5), SGS_RFM_POTENTIAL_LOYALIST);
+    assert_int_equal(sgs_rfm_segment_of(5, 1, 5), SGS_RFM_NEW);
+    assert_int_equal(sgs_rfm_segment_of(4, 1, 5), SGS_RFM_PROMISING);
+    assert_int_equal(sgs_rfm_segment_of(3, 3, 5), SGS_RFM_NEED_ATTENTION);
+    assert_int_equal(sgs_rfm_segment_of(3, 2, 5), SGS_RFM_ABOUT_TO_SLEEP);
+    assert_int_equal(sgs_rfm_segment_of(2, 5, 5), SGS_RFM_CANNOT_LOSE);
+    assert_int_equal(sgs_rfm_segment_of(1, 3, 5), SGS_RFM_AT_RISK);
+    assert_int_equal(sgs_rfm_segment_of(2, 2, 5), SGS_RFM_HIBERNATING);
+    assert_int_equal(sgs_rfm_segment_of(1, 2, 5), SGS_RFM_HIBERNATING);
+    assert_int_equal(sgs_rfm_segment_of(1, 1, 5), SGS_RFM_LOST);
+    /* 3 bins scale up: 3 -> 5, 2 -> 4 (ceil(10/3)), 1 -> 2 (ceil(5/3)) */
+    assert_int_equal(sgs_rfm_segment_of(3, 3, 3), SGS_RFM_CHAMPIONS);
+    assert_int_equal(sgs_rfm_segment_of(1, 1, 3), SGS_RFM_HIBERNATING);
+    assert_string_equal(sgs_rfm_segment_name(SGS_RFM_CANNOT_LOSE), "Cannot lose them");
+
+    uint8_t r[] = {5, 1}, f[] = {4, 1}, m[] = {3, 2}, seg[2], tot[2];
+    uint16_t cell[2];
+    sgs_exec_t exec = {1};
+    sgs_rfm_segments(&exec, r, f, m, 2, 5, seg, cell, tot);
+    assert_int_equal(cell[0], 543);
+    assert_int_equal(tot[0], 12);
+    assert_int_equal(seg[1], SGS_RFM_LOST);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_summary_of_hand_built_histories),
+        cmocka_unit_test(test_scores_by_equal_frequency_ranks_with_ties),
+        cmocka_unit_test(test_scores_are_thread_independent_and_balanced),
+        cmocka_unit_test(test_segment_table),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
