@@ -310,7 +310,8 @@ int sgs__bg_fit(int m, const sgs_histories_t *h, const sgs_model_fit_options_t *
     bg_eval_t e;
     if (bg_eval_init(&e, m, h, exec))
         return sgs_error_set(err, SGS_ENOMEM, "%s fit: out of memory", name);
-    sgs_optim_problem_t prob = {4, bg_callback, &e, h->total_weight, o.penalizer, n_starts, starts};
+    sgs_optim_problem_t prob = {4,           bg_callback, &e,     h->total_weight,
+                                o.penalizer, n_starts,    starts, NULL};
     int rc = sgs_optim_minimize(&prob, &o.optim, fit, err);
     bg_eval_free(&e);
     if (rc)

@@ -16,17 +16,17 @@
  * program (sysexits.h style, see README "Exit status"), and a short description.
  * Fallible functions return 0 or one of these.
  */
-#define SGS_ERROR_TABLE(X)                                                                    \
-    X(SGS_EUSAGE, -1, 64, "command-line usage error")                                         \
-    X(SGS_EDATA, -2, 65, "input data is invalid")                                             \
-    X(SGS_ENOINPUT, -3, 66, "input file missing or unreadable")                               \
-    X(SGS_ECANTCREAT, -4, 73, "output location unusable")                                     \
-    X(SGS_EIO, -5, 74, "input/output error")                                                  \
-    X(SGS_ETEMPFAIL, -6, 75, "temporary failure, retry later")                                \
-    X(SGS_ECONFIG, -7, 78, "configuration error")                                             \
-    X(SGS_ENOMEM, -8, 71, "out of memory")                                                    \
-    X(SGS_EINVAL, -9, 70, "invalid argument (internal error)")                                \
-    X(SGS_EOVERFLOW, -10, 65, "size overflow")                                                \
+#define SGS_ERROR_TABLE(X)                                                                         \
+    X(SGS_EUSAGE, -1, 64, "command-line usage error")                                              \
+    X(SGS_EDATA, -2, 65, "input data is invalid")                                                  \
+    X(SGS_ENOINPUT, -3, 66, "input file missing or unreadable")                                    \
+    X(SGS_ECANTCREAT, -4, 73, "output location unusable")                                          \
+    X(SGS_EIO, -5, 74, "input/output error")                                                       \
+    X(SGS_ETEMPFAIL, -6, 75, "temporary failure, retry later")                                     \
+    X(SGS_ECONFIG, -7, 78, "configuration error")                                                  \
+    X(SGS_ENOMEM, -8, 71, "out of memory")                                                         \
+    X(SGS_EINVAL, -9, 70, "invalid argument (internal error)")                                     \
+    X(SGS_EOVERFLOW, -10, 65, "size overflow")                                                     \
     X(SGS_ENOCONVERGE, -11, 65, "model fit did not converge")
 
 enum sgs_error_code {
@@ -47,7 +47,7 @@ int sgs_exit_status(int code);
  * file, which dataset, which row, what was expected. */
 #define SGS_ERROR_MESSAGE_MAX 1024
 typedef struct sgs_error {
-    int code;                           /* 0 or a negative SGS_E* code */
+    int code;                            /* 0 or a negative SGS_E* code */
     char message[SGS_ERROR_MESSAGE_MAX]; /* NUL-terminated, human readable */
 } sgs_error_t;
 

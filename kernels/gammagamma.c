@@ -44,7 +44,7 @@ double sgs_gg_expected_spend(const double *params, double x, double m)
 
 /* ---- Evaluator ------------------------------------------------------------------------------ */
 
-enum { G_L, G_XL, G_INV, G_XINV, G_COUNT };
+enum { G_L, G_XL, G_INV, G_XINV, G_INV2, G_XINV2, G_COUNT };
 
 typedef struct gg_eval {
     const double *x, *m;
@@ -55,7 +55,12 @@ typedef struct gg_eval {
     double *x_counts; /* [n_x] */
     double N;         /* used customers */
     double sum_xlnm, sum_lnm, sum_xlnx;
-    double *part; /* [n_blocks * G_COUNT] */
+    double *part; /* [max(n_blocks, n_used_blocks) * G_COUNT] */
+    /* the used customers, compacted in row order: the hot loop has no branch */
+    size_t n_used, n_used_blocks;
+    double *ux;         /* [n_used] x */
+    double *uxm;        /* [n_used] x m */
+    size_t *block_used; /* [n_blocks + 1] used customers before each block of rows */
 } gg_eval_t;
 
 static int cmp_double(const void *a, const void *b)
@@ -69,7 +74,11 @@ static void gg_eval_free(gg_eval_t *e)
     sgs_free(e->x_values);
     sgs_free(e->x_counts);
     sgs_free(e->part);
-    e->x_values = e->x_counts = e->part = NULL;
+    sgs_free(e->ux);
+    sgs_free(e->uxm);
+    sgs_free(e->block_used);
+    e->x_values = e->x_counts = e->part = e->ux = e->uxm = NULL;
+    e->block_used = NULL;
 }
 
 /* Validate x, count used/left out, distinct x with counts, constant sums. */
@@ -84,7 +93,8 @@ static int gg_eval_init(gg_eval_t *e, const double *x, const double *m, size_t n
     e->n_blocks = sgs_block_count(n, SGS_BLOCK_ROWS);
     size_t nb = e->n_blocks;
     e->part = sgs_calloc_array(nb * G_COUNT, sizeof *e->part);
-    if (!e->part)
+    e->block_used = sgs_calloc_array(nb + 1, sizeof *e->block_used);
+    if (!e->part || !e->block_used)
         return sgs_error_set(err, SGS_ENOMEM, "gamma-gamma: out of memory");
     /* per block: first bad x, counts, max used x, constant sums (into part, reused) */
     size_t first_bad = SIZE_MAX, n_used = 0, n_zero = 0, n_nonpos = 0;
@@ -107,6 +117,7 @@ static int gg_eval_init(gg_eval_t *e, const double *x, const double *m, size_t n
                 n_nonpos++;
             } else {
                 n_used++;
+                e->block_used[b + 1]++;
                 max_x = fmax(max_x, xi);
                 double lm = log(m[i]);
                 s0 += xi * lm;
@@ -135,6 +146,30 @@ static int gg_eval_init(gg_eval_t *e, const double *x, const double *m, size_t n
     e->N = (double)n_used;
     if (n_used == 0)
         return SGS_OK;
+
+    /* compact the used customers (x, x m) in row order */
+    for (size_t b = 0; b < nb; b++)
+        e->block_used[b + 1] += e->block_used[b];
+    e->n_used = n_used;
+    e->n_used_blocks = sgs_block_count(n_used, SGS_BLOCK_ROWS);
+    e->ux = sgs_alloc_array(n_used, sizeof *e->ux);
+    e->uxm = sgs_alloc_array(n_used, sizeof *e->uxm);
+    if (e->n_used_blocks > nb) {
+        sgs_free(e->part);
+        e->part = sgs_calloc_array(e->n_used_blocks * G_COUNT, sizeof *e->part);
+    }
+    if (!e->ux || !e->uxm || !e->part)
+        return sgs_error_set(err, SGS_ENOMEM, "gamma-gamma: out of memory");
+#pragma omp parallel for num_threads(e->n_threads) schedule(static)
+    for (size_t b = 0; b < nb; b++) {
+        size_t end = (b + 1) * SGS_BLOCK_ROWS < n ? (b + 1) * SGS_BLOCK_ROWS : n;
+        size_t k = e->block_used[b];
+        for (size_t i = b * SGS_BLOCK_ROWS; i < end; i++)
+            if (usable(x[i], m[i])) {
+                e->ux[k] = x[i];
+                e->uxm[k++] = x[i] * m[i];
+            }
+    }
 
     /* distinct x of the used customers: dense counts when x is not too large, else sort */
     if (max_x <= 16.0 * (double)n_used + 4096.0) {
@@ -188,30 +223,39 @@ static int gg_eval_init(gg_eval_t *e, const double *x, const double *m, size_t n
     return SGS_OK;
 }
 
+/* Σ over used customers of L = ln(γ + x m), x L, 1/(γ + x m), x/(γ + x m) and their
+ * squares' versions, combined in block order into s[G_COUNT]. */
+static void gg_sums(gg_eval_t *e, double g, double *s)
+{
+    const double *ux = e->ux, *uxm = e->uxm;
+    size_t n = e->n_used;
+#pragma omp parallel for num_threads(e->n_threads) schedule(static)
+    for (size_t b = 0; b < e->n_used_blocks; b++) {
+        size_t end = (b + 1) * SGS_BLOCK_ROWS < n ? (b + 1) * SGS_BLOCK_ROWS : n;
+        double a[G_COUNT] = {0};
+        for (size_t i = b * SGS_BLOCK_ROWS; i < end; i++) {
+            double den = g + uxm[i], L = log(den), inv = 1.0 / den, xi = ux[i];
+            a[G_L] += L;
+            a[G_XL] += xi * L;
+            a[G_INV] += inv;
+            a[G_XINV] += xi * inv;
+            a[G_INV2] += inv * inv;
+            a[G_XINV2] += xi * inv * inv;
+        }
+        memcpy(e->part + b * G_COUNT, a, sizeof a);
+    }
+    for (int k = 0; k < G_COUNT; k++)
+        s[k] = 0.0;
+    for (size_t b = 0; b < e->n_used_blocks; b++)
+        for (int k = 0; k < G_COUNT; k++)
+            s[k] += e->part[b * G_COUNT + k];
+}
+
 static void gg_eval(gg_eval_t *e, const double *params, double *ll, double *grad_log)
 {
     double p = params[0], q = params[1], g = params[2];
-    const double *x = e->x, *m = e->m;
-    size_t n = e->n;
-#pragma omp parallel for num_threads(e->n_threads) schedule(static)
-    for (size_t b = 0; b < e->n_blocks; b++) {
-        size_t end = (b + 1) * SGS_BLOCK_ROWS < n ? (b + 1) * SGS_BLOCK_ROWS : n;
-        double s[G_COUNT] = {0};
-        for (size_t i = b * SGS_BLOCK_ROWS; i < end; i++) {
-            if (!usable(x[i], m[i]))
-                continue;
-            double den = g + x[i] * m[i], L = log(den), inv = 1.0 / den;
-            s[G_L] += L;
-            s[G_XL] += x[i] * L;
-            s[G_INV] += inv;
-            s[G_XINV] += x[i] * inv;
-        }
-        memcpy(e->part + b * G_COUNT, s, sizeof s);
-    }
-    double s[G_COUNT] = {0};
-    for (size_t b = 0; b < e->n_blocks; b++)
-        for (int k = 0; k < G_COUNT; k++)
-            s[k] += e->part[b * G_COUNT + k];
+    double s[G_COUNT];
+    gg_sums(e, g, s);
     double lg = 0.0, dp = 0.0, dq = 0.0;
     for (size_t k = 0; k < e->n_x; k++) {
         double xv = e->x_values[k], c = e->x_counts[k], px = p * xv;
@@ -230,6 +274,40 @@ static void gg_eval(gg_eval_t *e, const double *params, double *ll, double *grad
         grad_log[1] = q * (dq - N * sgs_digamma(q) + N * log(g) - s[G_L]);
         grad_log[2] = g * (N * q / g - p * s[G_XINV] - q * s[G_INV]);
     }
+}
+
+/* Hessian of the total log-likelihood with respect to (ln p, ln q, ln γ): the natural
+ * parameters' second derivatives (trigamma terms per distinct x, the sums of gg_sums),
+ * then H_θ[i][j] = v_i v_j H[i][j] + δ_ij v_i ∂LL/∂v_i. */
+static void gg_hessian(gg_eval_t *e, const double *params, double *hess)
+{
+    double p = params[0], q = params[1], g = params[2], N = e->N;
+    double s[G_COUNT];
+    gg_sums(e, g, s);
+    double hpp = 0.0, hpq = 0.0, hqq = 0.0, dp = 0.0, dq = 0.0;
+    for (size_t k = 0; k < e->n_x; k++) {
+        double xv = e->x_values[k], c = e->x_counts[k], px = p * xv;
+        double t1 = sgs_trigamma(px + q), ps = sgs_digamma(px + q);
+        hpp += c * xv * xv * (t1 - sgs_trigamma(px));
+        hpq += c * xv * t1;
+        hqq += c * t1;
+        dp += c * xv * (ps - sgs_digamma(px));
+        dq += c * ps;
+    }
+    double h[3][3];
+    h[0][0] = hpp;
+    h[0][1] = h[1][0] = hpq;
+    h[1][1] = hqq - N * sgs_trigamma(q);
+    h[0][2] = h[2][0] = -s[G_XINV];
+    h[1][2] = h[2][1] = N / g - s[G_INV];
+    h[2][2] = -N * q / (g * g) + p * s[G_XINV2] + q * s[G_INV2];
+    double grad[3] = {dp + e->sum_xlnm + e->sum_xlnx - s[G_XL],
+                      dq - N * sgs_digamma(q) + N * log(g) - s[G_L],
+                      N * q / g - p * s[G_XINV] - q * s[G_INV]};
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++)
+            hess[3 * i + j] =
+                params[i] * params[j] * h[i][j] + (i == j ? params[i] * grad[i] : 0.0);
 }
 
 static int params_ok(const double *p)
@@ -260,6 +338,13 @@ static int gg_callback(const double *theta, double *ll, double *grad, void *ctx)
 {
     double p[3] = {exp(theta[0]), exp(theta[1]), exp(theta[2])};
     gg_eval(ctx, p, ll, grad);
+    return SGS_OK;
+}
+
+static int gg_hessian_callback(const double *theta, double *hess, void *ctx)
+{
+    double p[3] = {exp(theta[0]), exp(theta[1]), exp(theta[2])};
+    gg_hessian(ctx, p, hess);
     return SGS_OK;
 }
 
@@ -352,7 +437,8 @@ int sgs_gg_fit(const double *x, const double *m, size_t n, const sgs_model_fit_o
             for (int j = 0; j < 3; j++)
                 starts[3 * k + j] = log(def[k][j]);
     }
-    sgs_optim_problem_t prob = {3, gg_callback, &e, e.N, o.penalizer, n_starts, starts};
+    sgs_optim_problem_t prob = {3,           gg_callback, &e,     e.N,
+                                o.penalizer, n_starts,    starts, gg_hessian_callback};
     rc = sgs_optim_minimize(&prob, &o.optim, fit, err);
     if (rc)
         sgs_error_prefix(err, "gamma-gamma fit");

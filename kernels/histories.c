@@ -36,19 +36,13 @@ static double value_of(uint64_t k)
     return v;
 }
 
-static uint64_t hash_u64(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
-
 /* ---- Open-addressing set of keys --------------------------------------------------------- */
 
 typedef struct keyset {
     uint64_t *slot; /* [cap], EMPTY_KEY when free */
     uint32_t *rank; /* [cap] or NULL: value attached to the key (lookup tables) */
     size_t cap;     /* power of two */
+    int shift;      /* 64 - log2(cap) */
     size_t n;
 } keyset_t;
 
@@ -57,6 +51,9 @@ static int keyset_init(keyset_t *s, size_t cap, int with_rank)
     s->slot = sgs_alloc_array(cap, sizeof *s->slot);
     s->rank = with_rank ? sgs_alloc_array(cap, sizeof *s->rank) : NULL;
     s->cap = cap;
+    s->shift = 64;
+    for (size_t c = cap; c > 1; c >>= 1)
+        s->shift--;
     s->n = 0;
     if (!s->slot || (with_rank && !s->rank)) {
         sgs_free(s->slot);
@@ -78,10 +75,12 @@ static void keyset_free(keyset_t *s)
     s->rank = NULL;
 }
 
-/* Slot of key k: where it is, or the free slot where it would go. */
+/* Slot of key k: where it is, or the free slot where it would go. Fibonacci hashing
+ * (multiply, keep the high bits) spreads both the exponent and the mantissa bits. */
 static size_t keyset_find(const keyset_t *s, uint64_t k)
 {
-    size_t mask = s->cap - 1, i = (size_t)hash_u64(k) & mask;
+    size_t mask = s->cap - 1;
+    size_t i = (size_t)((k * UINT64_C(0x9e3779b97f4a7c15)) >> s->shift);
     while (s->slot[i] != EMPTY_KEY && s->slot[i] != k)
         i = (i + 1) & mask;
     return i;
@@ -92,7 +91,7 @@ static int keyset_insert(keyset_t *s, uint64_t k)
     size_t i = keyset_find(s, k);
     if (s->slot[i] == k)
         return SGS_OK;
-    if (2 * (s->n + 1) > s->cap) {
+    if (4 * (s->n + 1) > s->cap) {
         keyset_t bigger;
         int rc = keyset_init(&bigger, s->cap * 2, 0);
         if (rc)
@@ -272,7 +271,7 @@ static int column_by_hash(column_t *col, size_t n, int n_threads, int *too_many)
             if (j == 0 || all[j] != all[j - 1])
                 all[u++] = all[j];
         size_t cap = 16;
-        while (cap < 2 * u + 2)
+        while (cap < 4 * u + 4)
             cap *= 2;
         col->values = sgs_alloc_array(u, sizeof *col->values);
         rc = col->values ? keyset_init(&col->lookup, cap, 1) : SGS_ENOMEM;

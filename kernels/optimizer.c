@@ -304,7 +304,20 @@ static int standard_errors(objective_t *o, const double *theta, sgs_fit_t *fit)
     int n = o->n, rc;
     double hess[SGS_OPTIM_MAX_PARAMS * SGS_OPTIM_MAX_PARAMS];
     const double h = 1e-4;
-    for (int j = 0; j < n; j++) {
+    if (o->p->hessian) {
+        o->evaluations++;
+        if ((rc = o->p->hessian(theta, hess, o->p->ctx)) != 0)
+            return rc;
+        /* N f = -LL + N pen Σ e^(2θ): add the penalty's diagonal 4 N pen e^(2θ_j) */
+        for (int i = 0; i < n * n; i++)
+            hess[i] = -hess[i];
+        for (int j = 0; j < n; j++)
+            hess[j * n + j] += 4.0 * fit->total_weight * fit->penalizer * exp(2.0 * theta[j]);
+        for (int i = 0; i < n * n; i++)
+            if (!isfinite(hess[i]))
+                return SGS_OK;
+    }
+    for (int j = 0; j < n && !o->p->hessian; j++) {
         double tp[SGS_OPTIM_MAX_PARAMS], tm[SGS_OPTIM_MAX_PARAMS];
         double gp[SGS_OPTIM_MAX_PARAMS], gm[SGS_OPTIM_MAX_PARAMS], fp, fm;
         memcpy(tp, theta, (size_t)n * sizeof *tp);

@@ -18,11 +18,11 @@
  * infeasible (objective +inf), which keeps exp(θ) finite; a fit running off to such a
  * boundary ends as "line search failed" or "max iterations", never with NaN.
  *
- * Standard errors: the Hessian of N·f at the optimum by central differences (step 1e-4)
- * of the analytic gradient, symmetrized, inverted by Cholesky (LAPACKE dpotrf/dpotri):
- * Cov(θ) = (N ∇²f)^-1 — the inverse observed information, including the penalty when
- * there is one. For the natural parameters p_j = exp(θ_j), by the delta method,
- * Cov(p_i, p_j) = p_i p_j Cov(θ_i, θ_j) and SE(p_j) = p_j sqrt(Cov(θ_j, θ_j)).
+ * Standard errors: the Hessian of N·f at the optimum, analytic when the problem has a Hessian
+ * callback, else by central differences (step 1e-4) of the analytic gradient, symmetrized, inverted
+ * by Cholesky (LAPACKE dpotrf/dpotri): Cov(θ) = (N ∇²f)^-1 — the inverse observed information,
+ * including the penalty when there is one. For the natural parameters p_j = exp(θ_j), by the delta
+ * method, Cov(p_i, p_j) = p_i p_j Cov(θ_i, θ_j) and SE(p_j) = p_j sqrt(Cov(θ_j, θ_j)).
  *
  * Everything is serial and deterministic; parallelism lives in the likelihood callbacks.
  */
@@ -51,14 +51,20 @@ const char *sgs_optim_status_name(sgs_optim_status_t status);
  * negative SGS_E* code that aborts the fit. */
 typedef int (*sgs_loglik_fn)(const double *theta, double *ll, double *grad, void *ctx);
 
+/* Optional Hessian callback: the matrix of second derivatives of the weighted total
+ * log-likelihood with respect to theta, written row-major to hess[n_params * n_params].
+ * When given, the standard errors use it instead of differences of the gradient. */
+typedef int (*sgs_loglik_hessian_fn)(const double *theta, double *hess, void *ctx);
+
 typedef struct sgs_optim_problem {
-    int n_params;         /* 1..SGS_OPTIM_MAX_PARAMS */
-    sgs_loglik_fn loglik; /* see above */
-    void *ctx;            /* passed to loglik */
-    double total_weight;  /* N > 0: the objective is per customer */
-    double penalizer;     /* >= 0, lifetimes' penalizer_coef */
-    int n_starts;         /* 1..SGS_OPTIM_MAX_STARTS */
-    const double *starts; /* [n_starts * n_params] starting log-parameters */
+    int n_params;                  /* 1..SGS_OPTIM_MAX_PARAMS */
+    sgs_loglik_fn loglik;          /* see above */
+    void *ctx;                     /* passed to loglik */
+    double total_weight;           /* N > 0: the objective is per customer */
+    double penalizer;              /* >= 0, lifetimes' penalizer_coef */
+    int n_starts;                  /* 1..SGS_OPTIM_MAX_STARTS */
+    const double *starts;          /* [n_starts * n_params] starting log-parameters */
+    sgs_loglik_hessian_fn hessian; /* optional, NULL: central differences of the gradient */
 } sgs_optim_problem_t;
 
 typedef struct sgs_optim_options {

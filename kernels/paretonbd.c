@@ -8,6 +8,7 @@
 #include "kernels/special.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 /* ln F and the derivatives of h = ln F(a, b; a+1; z(t)) - a ln(k + t) with respect to
@@ -44,26 +45,25 @@ static double end_term(const double *p, double x, double t, int branch_alpha, do
 
 /* D = ln(e^L1 + e^L2) of FH eq. 22 without the constant lnΓ(r+x) - lnΓ(r) + r ln α + s ln β,
  * its gradient in g (may be NULL), and L1 - D = ln P(alive) in *log_alive (may be NULL). */
-static double pnbd_core(const double *p, double x, double t_x, double T, double *g,
-                        double *log_alive)
+/* D = ln(e^L1 + e^L2) from the two end terms h1 = h(t_x), h2 = h(T) (with their gradients
+ * d1, d2 when g is wanted); ends_equal when t_x == T (then A0 = 0). */
+static double pnbd_combine(const double *p, double x, double T, double l_at, double l_bt,
+                           double l_sa, double h1, const double *d1, double h2, const double *d2,
+                           int ends_equal, double *g, double *log_alive)
 {
     double r = p[0], al = p[1], s = p[2], be = p[3], a = r + s + x;
-    double l1 = -(r + x) * log(al + T) - s * log(be + T);
-    int branch_alpha = al >= be;
-    double d1[4], d2[4];
-    double h1 = end_term(p, x, t_x, branch_alpha, g ? d1 : NULL);
-    double h2 = t_x < T ? end_term(p, x, T, branch_alpha, g ? d2 : NULL) : h1;
+    double l1 = -(r + x) * l_at - s * l_bt;
     double l2 = -HUGE_VAL, rho = 1.0;
-    if (h2 < h1) { /* A0 = e^h1 - e^h2 > 0 */
+    if (!ends_equal && h2 < h1) { /* A0 = e^h1 - e^h2 > 0 */
         rho = exp(h2 - h1);
-        l2 = log(s) - log(a) + h1 + sgs_log1mexp(h2 - h1);
+        l2 = l_sa + h1 + sgs_log1mexp(h2 - h1);
     }
     double dd = sgs_logaddexp(l1, l2);
     if (log_alive)
         *log_alive = l1 - dd;
     if (g) {
         double w = l2 > -HUGE_VAL ? exp(l2 - dd) : 0.0;
-        double dl1[4] = {-log(al + T), -(r + x) / (al + T), -log(be + T), -s / (be + T)};
+        double dl1[4] = {-l_at, -(r + x) / (al + T), -l_bt, -s / (be + T)};
         for (int j = 0; j < 4; j++) {
             double dl2 = 0.0;
             if (w > 0.0)
@@ -76,6 +76,19 @@ static double pnbd_core(const double *p, double x, double t_x, double T, double 
         }
     }
     return dd;
+}
+
+/* D of FH eq. 22 without the constant lnΓ(r+x) - lnΓ(r) + r ln α + s ln β, its gradient in
+ * g (may be NULL), and L1 - D = ln P(alive) in *log_alive (may be NULL). */
+static double pnbd_core(const double *p, double x, double t_x, double T, double *g,
+                        double *log_alive)
+{
+    int branch_alpha = p[1] >= p[3];
+    double d1[4] = {0}, d2[4] = {0};
+    double h1 = end_term(p, x, t_x, branch_alpha, g ? d1 : NULL);
+    double h2 = t_x < T ? end_term(p, x, T, branch_alpha, g ? d2 : NULL) : h1;
+    return pnbd_combine(p, x, T, log(p[1] + T), log(p[3] + T), log(p[2]) - log(p[0] + p[2] + x), h1,
+                        d1, h2, d2, !(t_x < T), g, log_alive);
 }
 
 double sgs_paretonbd_loglik_one(const double *params, double x, double t_x, double T, double *grad)
@@ -139,20 +152,73 @@ double sgs_paretonbd_prob_no_purchase(const double *params, double t, double x, 
 
 /* ---- Likelihood over histories --------------------------------------------------------------- */
 
+/* The end terms h(x, t) depend on x and one time only: per evaluation they are computed
+ * once per distinct (x, t_x) and (x, T) pair that occurs (dense tables over the distinct
+ * values, when those are not much larger than the number of histories), and the loop over
+ * histories only combines them. */
 typedef struct pnbd_eval {
     const sgs_histories_t *h;
     int n_threads;
     size_t n_blocks;
-    double *ws; /* [n_x_values * 2] per-x constants, [n_blocks * 5] partials */
+    double *ws;        /* [n_x_values * 2] per-x constants, [n_blocks * 5] partials */
+    int tables;        /* 1 when the pair tables below are used */
+    size_t n_lo, n_hi; /* n_x_values * n_t_x_values, n_x_values * n_T_values */
+    uint8_t *used_lo;  /* [n_lo] pair (x, t_x) occurs */
+    uint8_t *used_hi;  /* [n_hi] pair (x, T) occurs */
+    double *lo, *hi;   /* [n_lo * 5], [n_hi * 5]: h and its 4 derivatives */
 } pnbd_eval_t;
+
+static void pnbd_eval_free(pnbd_eval_t *e)
+{
+    sgs_free(e->ws);
+    sgs_free(e->used_lo);
+    sgs_free(e->used_hi);
+    sgs_free(e->lo);
+    sgs_free(e->hi);
+    memset(e, 0, sizeof *e);
+}
 
 static int pnbd_eval_init(pnbd_eval_t *e, const sgs_histories_t *h, const sgs_exec_t *exec)
 {
+    memset(e, 0, sizeof *e);
     e->h = h;
     e->n_threads = sgs_exec_threads(exec);
     e->n_blocks = sgs_block_count(h->n_unique, SGS_BLOCK_ROWS);
-    e->ws = sgs_alloc_array(2 * h->n_x_values + 5 * e->n_blocks, sizeof *e->ws);
-    return e->ws ? SGS_OK : SGS_ENOMEM;
+    e->ws = sgs_alloc_array(3 * h->n_x_values + 2 * h->n_T_values + 5 * e->n_blocks, sizeof *e->ws);
+    if (!e->ws)
+        return SGS_ENOMEM;
+    size_t limit = 4 * h->n_unique > 65536 ? 4 * h->n_unique : 65536;
+    if (sgs_size_mul(h->n_x_values, h->n_t_x_values, &e->n_lo) == SGS_OK &&
+        sgs_size_mul(h->n_x_values, h->n_T_values, &e->n_hi) == SGS_OK && e->n_lo <= limit &&
+        e->n_hi <= limit) {
+        e->used_lo = sgs_calloc_array(e->n_lo, 1);
+        e->used_hi = sgs_calloc_array(e->n_hi, 1);
+        e->lo = sgs_alloc_array(e->n_lo, 5 * sizeof *e->lo);
+        e->hi = sgs_alloc_array(e->n_hi, 5 * sizeof *e->hi);
+        if (!e->used_lo || !e->used_hi || !e->lo || !e->hi) {
+            pnbd_eval_free(e);
+            return SGS_ENOMEM;
+        }
+        for (size_t i = 0; i < h->n_unique; i++) {
+            e->used_lo[(size_t)h->x_id[i] * h->n_t_x_values + h->t_x_id[i]] = 1;
+            e->used_hi[(size_t)h->x_id[i] * h->n_T_values + h->T_id[i]] = 1;
+        }
+        e->tables = 1;
+    }
+    return SGS_OK;
+}
+
+/* Fill a pair table: entry k is (x_values[k / n_t], times[k % n_t]). */
+static void fill_table(const pnbd_eval_t *e, const double *p, const uint8_t *used, double *tab,
+                       size_t n_pairs, const double *times, size_t n_t, int want_grad)
+{
+    const sgs_histories_t *h = e->h;
+    int branch_alpha = p[1] >= p[3];
+#pragma omp parallel for num_threads(e->n_threads) schedule(dynamic, 256)
+    for (size_t k = 0; k < n_pairs; k++)
+        if (used[k])
+            tab[5 * k] = end_term(p, h->x_values[k / n_t], times[k % n_t], branch_alpha,
+                                  want_grad ? tab + 5 * k + 1 : NULL);
 }
 
 static void pnbd_eval(pnbd_eval_t *e, const double *p, double *ll, double *grad_log)
@@ -160,21 +226,42 @@ static void pnbd_eval(pnbd_eval_t *e, const double *p, double *ll, double *grad_
     const sgs_histories_t *h = e->h;
     double r = p[0], al = p[1], s = p[2], be = p[3];
     size_t nx = h->n_x_values, n = h->n_unique;
-    double *cx = e->ws, *dcx = cx + nx, *part = dcx + nx;
-    double lg_r = sgs_lgamma(r), ps_r = sgs_digamma(r);
+    size_t nT = h->n_T_values;
+    double *cx = e->ws, *dcx = cx + nx, *lsa = dcx + nx, *lat = lsa + nx, *lbt = lat + nT;
+    double *part = lbt + nT;
+    double lg_r = sgs_lgamma(r), ps_r = sgs_digamma(r), ls = log(s);
     for (size_t k = 0; k < nx; k++) {
         double x = h->x_values[k];
         cx[k] = sgs_lgamma(r + x) - lg_r;
         dcx[k] = sgs_digamma(r + x) - ps_r;
+        lsa[k] = ls - log(r + s + x);
+    }
+    for (size_t k = 0; k < nT; k++) {
+        lat[k] = log(al + h->T_values[k]);
+        lbt[k] = log(be + h->T_values[k]);
     }
     int want_grad = grad_log != NULL;
+    if (e->tables) {
+        fill_table(e, p, e->used_lo, e->lo, e->n_lo, h->t_x_values, h->n_t_x_values, want_grad);
+        fill_table(e, p, e->used_hi, e->hi, e->n_hi, h->T_values, h->n_T_values, want_grad);
+    }
 #pragma omp parallel for num_threads(e->n_threads) schedule(dynamic, 1)
     for (size_t blk = 0; blk < e->n_blocks; blk++) {
         double acc[5] = {0};
         size_t end = (blk + 1) * SGS_BLOCK_ROWS < n ? (blk + 1) * SGS_BLOCK_ROWS : n;
         for (size_t i = blk * SGS_BLOCK_ROWS; i < end; i++) {
-            double g[4], c = h->count[i];
-            double d = pnbd_core(p, h->x[i], h->t_x[i], h->T[i], want_grad ? g : NULL, NULL);
+            double g[4], c = h->count[i], d;
+            if (e->tables) {
+                const double *lo =
+                    e->lo + 5 * ((size_t)h->x_id[i] * h->n_t_x_values + h->t_x_id[i]);
+                const double *hi = e->hi + 5 * ((size_t)h->x_id[i] * h->n_T_values + h->T_id[i]);
+                int equal = !(h->t_x[i] < h->T[i]);
+                d = pnbd_combine(p, h->x[i], h->T[i], lat[h->T_id[i]], lbt[h->T_id[i]],
+                                 lsa[h->x_id[i]], lo[0], lo + 1, equal ? lo[0] : hi[0],
+                                 equal ? lo + 1 : hi + 1, equal, want_grad ? g : NULL, NULL);
+            } else {
+                d = pnbd_core(p, h->x[i], h->t_x[i], h->T[i], want_grad ? g : NULL, NULL);
+            }
             acc[0] += c * d;
             if (want_grad)
                 for (int j = 0; j < 4; j++)
@@ -217,7 +304,7 @@ int sgs_paretonbd_loglik(const double *params, const sgs_histories_t *h, double 
     if (pnbd_eval_init(&e, h, exec))
         return sgs_error_set(err, SGS_ENOMEM, "Pareto/NBD: out of memory");
     pnbd_eval(&e, params, ll, grad_log);
-    sgs_free(e.ws);
+    pnbd_eval_free(&e);
     return SGS_OK;
 }
 
@@ -268,10 +355,10 @@ int sgs_paretonbd_fit(const sgs_histories_t *h, const sgs_model_fit_options_t *o
     pnbd_eval_t e;
     if (pnbd_eval_init(&e, h, exec))
         return sgs_error_set(err, SGS_ENOMEM, "Pareto/NBD fit: out of memory");
-    sgs_optim_problem_t prob = {4,           pnbd_callback, &e,    h->total_weight,
-                                o.penalizer, n_starts,      starts};
+    sgs_optim_problem_t prob = {4,           pnbd_callback, &e,     h->total_weight,
+                                o.penalizer, n_starts,      starts, NULL};
     int rc = sgs_optim_minimize(&prob, &o.optim, fit, err);
-    sgs_free(e.ws);
+    pnbd_eval_free(&e);
     if (rc)
         sgs_error_prefix(err, "Pareto/NBD fit");
     return rc;

@@ -38,6 +38,25 @@ double sgs_digamma(double x)
     return acc + log(x) - 0.5 / x - series;
 }
 
+double sgs_trigamma(double x)
+{
+    if (!(x > 0.0))
+        return NAN;
+    double acc = 0.0;
+    while (x < 10.0) {
+        acc += 1.0 / (x * x);
+        x += 1.0;
+    }
+    double f = 1.0 / (x * x);
+    /* B_2k for k = 1..7: 1/6, -1/30, 1/42, -1/30, 5/66, -691/2730, 7/6 */
+    double series =
+        f * (1.0 / 6 -
+             f * (1.0 / 30 -
+                  f * (1.0 / 42 -
+                       f * (1.0 / 30 - f * (5.0 / 66 - f * (691.0 / 2730 - f * (7.0 / 6)))))));
+    return acc + (1.0 + 0.5 / x + series) / x;
+}
+
 double sgs_logaddexp(double a, double b)
 {
     if (a == -HUGE_VAL && b == -HUGE_VAL)

@@ -19,6 +19,10 @@ double sgs_lgamma(double x);
  * seven terms); absolute error below 1e-15 for x >= 10. NaN for x <= 0. */
 double sgs_digamma(double x);
 
+/* Trigamma ψ1(x) = d²lnΓ(x)/dx² for x > 0: recurrence ψ1(x) = ψ1(x+1) + 1/x² to x >= 10,
+ * then the asymptotic series 1/x + 1/(2x²) + Σ B_2k / x^(2k+1) (A&S 6.4.12). NaN for x <= 0. */
+double sgs_trigamma(double x);
+
 /* ln(e^a + e^b) without overflow; -inf when both are -inf. */
 double sgs_logaddexp(double a, double b);
 

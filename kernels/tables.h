@@ -65,9 +65,9 @@ typedef struct sgs_events {
 typedef struct sgs_customers {
     size_t n_rows;
     int64_t *customer_id;
-    int64_t *signup_time_s;       /* optional */
-    int64_t *referrer_id;         /* optional: -1 for nobody */
-    uint8_t *preferred_channel;   /* optional: channel code */
+    int64_t *signup_time_s;     /* optional */
+    int64_t *referrer_id;       /* optional: -1 for nobody */
+    uint8_t *preferred_channel; /* optional: channel code */
 } sgs_customers_t;
 
 /* Allocate the columns for n_rows rows (contents uninitialized). The optional columns are

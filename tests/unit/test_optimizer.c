@@ -39,7 +39,7 @@ static void test_closed_form_mle_and_standard_errors(void **state)
     (void)state;
     expo_t d = {400.0, 1600.0, 2400.0}; /* λ = 0.25, μ = 6 */
     double starts[] = {0.0, 0.0, 3.0, -2.0};
-    sgs_optim_problem_t p = {2, expo_ll, &d, d.n, 0.0, 2, starts};
+    sgs_optim_problem_t p = {2, expo_ll, &d, d.n, 0.0, 2, starts, NULL};
     sgs_fit_t fit;
     sgs_optim_options_t o = sgs_optim_default_options();
     o.gtol = 1e-10;
@@ -77,7 +77,7 @@ static void test_rosenbrock(void **state)
 {
     (void)state;
     double starts[] = {-1.2, 1.0};
-    sgs_optim_problem_t p = {2, rosen_ll, NULL, 1.0, 0.0, 1, starts};
+    sgs_optim_problem_t p = {2, rosen_ll, NULL, 1.0, 0.0, 1, starts, NULL};
     sgs_fit_t fit;
     sgs_optim_options_t o = sgs_optim_default_options();
     o.gtol = 1e-9;
@@ -95,7 +95,7 @@ static void test_penalty_is_on_natural_parameters(void **state)
     double c = 0.5, m = d.sum_y / d.n;
     double lam = (-m + sqrt(m * m + 8.0 * c)) / (4.0 * c);
     double starts[] = {0.0, 0.0};
-    sgs_optim_problem_t p = {2, expo_ll, &d, d.n, c, 1, starts};
+    sgs_optim_problem_t p = {2, expo_ll, &d, d.n, c, 1, starts, NULL};
     /* the Poisson part has Σk = 0: its MLE is at μ -> 0, the penalty does not stop that,
        so fit λ alone through a one-parameter wrapper */
     p.n_params = 1;
@@ -122,7 +122,7 @@ static void test_starts_ordered_and_all_run(void **state)
 {
     (void)state;
     double starts[] = {0.9, -0.3}; /* f(0.9) = 0.3061 < f(-0.3) = 0.7381 */
-    sgs_optim_problem_t p = {1, wells_ll, NULL, 1.0, 0.0, 2, starts};
+    sgs_optim_problem_t p = {1, wells_ll, NULL, 1.0, 0.0, 2, starts, NULL};
     sgs_fit_t fit;
     /* default: best start first, first converged kept -> the local minimum */
     assert_int_equal(sgs_optim_minimize(&p, NULL, &fit, NULL), 0);
@@ -170,7 +170,7 @@ static void test_non_convergence_is_reported(void **state)
 {
     (void)state;
     double start[] = {0.0};
-    sgs_optim_problem_t p = {1, unbounded_ll, NULL, 1.0, 0.0, 1, start};
+    sgs_optim_problem_t p = {1, unbounded_ll, NULL, 1.0, 0.0, 1, start, NULL};
     sgs_fit_t fit;
     sgs_error_t err = {0};
     assert_int_equal(sgs_optim_minimize(&p, NULL, &fit, &err), SGS_ENOCONVERGE);
