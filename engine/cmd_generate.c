@@ -4,7 +4,7 @@
  */
 #include "datasets/generate.h"
 #include "engine/commands.h"
-#include "engine/dates.h"
+#include "kernels/dates.h"
 #include "engine/progress.h"
 
 #include <errno.h>

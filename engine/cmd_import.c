@@ -4,7 +4,7 @@
  * Retail export. The work is io/csv_import; this file parses options and prints.
  */
 #include "engine/commands.h"
-#include "engine/dates.h"
+#include "kernels/dates.h"
 #include "engine/progress.h"
 #include "io/csv_import.h"
 #include "io/h5_columns.h"

@@ -10,7 +10,7 @@
  * problem (with the full count). Exit status: 0 usable, 65 problems, 66 file missing.
  */
 #include "engine/commands.h"
-#include "engine/dates.h"
+#include "kernels/dates.h"
 #include "io/h5_input.h"
 #include "kernels/core.h"
 #include "kernels/tables.h"

@@ -3,7 +3,7 @@
  */
 #include "engine/config.h"
 
-#include "engine/dates.h"
+#include "kernels/dates.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -93,38 +93,12 @@ static const config_key_t *find_key(const char *path)
     return NULL;
 }
 
-/* Levenshtein distance, bounded to short keys; used to suggest the intended key. */
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 63 || lb > 63)
-        return 99;
-    size_t row[64];
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t best = diag + (a[i - 1] != b[j - 1]);
-            if (row[j] + 1 < best)
-                best = row[j] + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
 static const char *closest_key(const char *path)
 {
     const char *best = keys[0].path;
     size_t best_d = (size_t)-1;
     for (size_t i = 0; i < N_KEYS; i++) {
-        size_t d = edit_distance(path, keys[i].path);
+        size_t d = sgs_edit_distance(path, strlen(path), keys[i].path, strlen(keys[i].path), 0);
         if (d < best_d) {
             best_d = d;
             best = keys[i].path;

@@ -5,7 +5,7 @@
  */
 #include "engine/run_state.h"
 
-#include "engine/dates.h"
+#include "kernels/dates.h"
 
 #include <math.h>
 #include <omp.h>

@@ -3,7 +3,7 @@
  */
 #include "engine/text_format.h"
 
-#include "engine/dates.h"
+#include "kernels/dates.h"
 
 #include <math.h>
 #include <stdio.h>

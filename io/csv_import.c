@@ -9,6 +9,7 @@
 
 #include "io/atomic_file.h"
 #include "io/h5_columns.h"
+#include "kernels/dates.h"
 
 #include <locale.h>
 #include <math.h>
@@ -237,18 +238,6 @@ int sgs_import_parse_double(const char *text, size_t len, double *value, const c
 
 /* ---- Times ------------------------------------------------------------------------ */
 
-/* Day number of civil date y-m-d (H. Hinnant, "chrono-Compatible Low-Level Date
- * Algorithms", days_from_civil; the same as engine/dates.c, which io/ cannot use). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    const int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const int64_t yoe = y - era * 400;
-    const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 static unsigned days_in_month(int64_t y, unsigned m)
 {
     static const unsigned days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -388,7 +377,7 @@ static int finish_time(int y, int m, int d, int64_t clock_s, int64_t offset_s, i
         return SGS_EDATA;
     }
     int64_t t =
-        days_from_civil(y, (unsigned)m, (unsigned)d) * SGS_SECONDS_PER_DAY + clock_s - offset_s;
+        sgs_days_from_civil(y, (unsigned)m, (unsigned)d) * SGS_SECONDS_PER_DAY + clock_s - offset_s;
     if (t < 0) {
         *reason = "before 1970-01-01 (the schema's times are Unix seconds >= 0)";
         return SGS_EDATA;
@@ -560,33 +549,6 @@ typedef struct header_view {
     size_t n_fields; /* fields of the header, or of the first data row */
 } header_view_t;
 
-/* Edit distance between two short strings, ignoring case (for "did you mean"). */
-static size_t edit_distance(const char *a, size_t na, const char *b, size_t nb)
-{
-    enum { MAXLEN = 64 };
-    if (na > MAXLEN || nb > MAXLEN)
-        return (size_t)-1;
-    size_t row[MAXLEN + 1];
-    for (size_t j = 0; j <= nb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= na; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= nb; j++) {
-            size_t up = row[j];
-            size_t cost = to_lower(a[i - 1]) == to_lower(b[j - 1]) ? 0 : 1;
-            size_t best = diag + cost;
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[nb];
-}
-
 /* True when the reference is a 1-based position (digits only). */
 static int is_position(const char *s, size_t len)
 {
@@ -669,7 +631,7 @@ static int not_found(const header_view_t *h, const char *option, const char *fac
     size_t used = 0, best_k = 0, best_d = (size_t)-1;
     list[0] = '\0';
     for (size_t k = 0; k < h->n_fields; k++) {
-        size_t d = edit_distance(first, strlen(first), h->names[k], h->length[k]);
+        size_t d = sgs_edit_distance(first, strlen(first), h->names[k], h->length[k], 1);
         if (d < best_d) {
             best_d = d;
             best_k = k;

@@ -88,32 +88,6 @@ static void format_iso(int64_t t, char *buf, size_t size)
     snprintf(buf, size, "%lld s", (long long)t);
 }
 
-/* Levenshtein distance (bounded to names of < 64 characters; 99 beyond). */
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 63 || lb > 63)
-        return 99;
-    size_t row[64];
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t best = diag + (a[i - 1] != b[j - 1]);
-            if (row[j] + 1 < best)
-                best = row[j] + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
 /* Link names of one group, for "did you mean". */
 typedef struct name_list {
     size_t n;
@@ -162,7 +136,7 @@ static void suggest(const char *group, const char *name, const name_list_t *list
             is_known |= strcmp(list->names[i], known[k]) == 0;
         if (is_known)
             continue;
-        size_t d = edit_distance(name, list->names[i]);
+        size_t d = sgs_edit_distance(name, strlen(name), list->names[i], strlen(list->names[i]), 0);
         if (d < best_d) {
             best_d = d;
             best = list->names[i];

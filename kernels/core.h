@@ -121,6 +121,13 @@ void sgs_rng_init(sgs_rng_t *rng, uint64_t seed, uint64_t stream);
 uint64_t sgs_rng_next_u64(sgs_rng_t *rng);
 double sgs_rng_next_uniform(sgs_rng_t *rng); /* in (0, 1) */
 
+/* ---- Text ---------------------------------------------------------------------------- */
+
+/* Levenshtein distance between a[0..na) and b[0..nb), for "did you mean" suggestions;
+ * ASCII letters compare without case when ignore_case. Strings longer than 64 characters
+ * get SIZE_MAX (never the closest). */
+size_t sgs_edit_distance(const char *a, size_t na, const char *b, size_t nb, int ignore_case);
+
 /* ---- Time ---------------------------------------------------------------------------- */
 #define SGS_SECONDS_PER_DAY INT64_C(86400)
 

@@ -36,7 +36,7 @@
 
 #include <cmocka.h>
 
-#include "engine/dates.h"
+#include "kernels/dates.h"
 #include "kernels/bgnbd.h"
 #include "kernels/gammagamma.h"
 #include "kernels/histories.h"

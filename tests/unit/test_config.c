@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "engine/config.h"
-#include "engine/dates.h"
+#include "kernels/dates.h"
 #include "tests/support/test_support.h"
 
 #include <stdio.h>

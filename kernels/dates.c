@@ -1,8 +1,8 @@
 /*
- * engine/dates.c — civil date arithmetic (H. Hinnant, "chrono-Compatible Low-Level Date
+ * kernels/dates.c — civil date arithmetic (H. Hinnant, "chrono-Compatible Low-Level Date
  * Algorithms": days_from_civil and civil_from_days).
  */
-#include "engine/dates.h"
+#include "kernels/dates.h"
 
 #include <stdio.h>
 #include <string.h>

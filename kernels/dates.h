@@ -1,5 +1,5 @@
 /*
- * engine/dates.h — calendar dates in UTC: day numbers (days since 1970-01-01) from and to
+ * kernels/dates.h — calendar dates in UTC: day numbers (days since 1970-01-01) from and to
  * "YYYY-MM-DD", proleptic Gregorian.
  */
 #ifndef SGS_DATES_H
