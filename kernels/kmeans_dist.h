@@ -1,0 +1,72 @@
+/*
+ * kernels/kmeans_dist.h — the distance arithmetic of k-means, in one place (internal to
+ * kernels/; the public contract is kernels/kmeans.h).
+ *
+ * THE distance. Every path of the k-means code (Lloyd, Hamerly, Elkan, k-means++,
+ * k-means||, mini-batch, inertia, relocation) computes the squared Euclidean distance
+ * between a row x and a center c with exactly this sequence of IEEE double operations:
+ *
+ *     t = x[0] - c[0];  acc = t * t;
+ *     for f = 1 .. d-1:  t = x[f] - c[f];  acc = acc + t * t;
+ *
+ * (direct differences, features in order, no fused multiply-add — the build is ISO C11,
+ * where GCC does not contract, and the SIMD paths use separate sub/mul/add). The SIMD
+ * kernels put 4 rows in the 4 lanes of a vector and perform the same operations per lane,
+ * so they give the same bits as the scalar reference. The label of a row is the index of
+ * the smallest such distance, the lowest index on ties ("first minimum").
+ *
+ * Why direct differences rather than ||x||^2 - 2 x.c + ||c||^2 (scikit-learn's GEMM form):
+ * the computed value has a relative error bound, |D~ - D| <= gamma_{d+2} D with
+ * gamma_m = m u / (1 - m u), u = 2^-53 (Higham, Accuracy and Stability of Numerical
+ * Algorithms, 2nd ed., 2002, sec. 3.1), whatever the offset of the data. That bound is what
+ * lets Hamerly and Elkan prove, with a small margin, that a skipped distance could not
+ * have changed the label, so that they return exactly the Lloyd labels; and it makes
+ * centering the data (scikit-learn copies X to subtract its mean) unnecessary.
+ * Labels agree with scikit-learn's except where two centers are within rounding of each
+ * other, which the label-for-label test checks does not happen on its fixture.
+ */
+#ifndef SGS_KMEANS_DIST_H
+#define SGS_KMEANS_DIST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Largest d handled by the vector kernels; wider rows use the scalar reference. */
+#define SGS__KMEANS_SIMD_DMAX 64
+
+/* Instruction set of the distance kernels. AUTO picks the widest the CPU supports. */
+enum { SGS__ISA_AUTO = 0, SGS__ISA_SCALAR = 1, SGS__ISA_AVX2 = 2 };
+
+/* Resolve AUTO to what the CPU supports; a request the CPU cannot honour gives SCALAR. */
+int sgs__kmeans_isa_resolve(int isa);
+
+/* The distance above. d >= 1. */
+static inline double sgs__kmeans_sqdist(const double *x, const double *c, size_t d)
+{
+    double t = x[0] - c[0];
+    double acc = t * t;
+    for (size_t f = 1; f < d; f++) {
+        t = x[f] - c[f];
+        acc = acc + t * t;
+    }
+    return acc;
+}
+
+/* For each of the m rows of x (m x d, row-major): labels[i] = first argmin over the k
+ * centers c (k x d, row-major) of the distance above; when best != NULL, best[i] = that
+ * smallest distance; when second != NULL, second[i] = the smallest distance to any other
+ * center (+inf when k == 1). Bitwise the same for every isa. k >= 1, d >= 1. */
+void sgs__kmeans_argmin(int isa, const double *x, size_t m, size_t d, const double *c, size_t k,
+                        int32_t *labels, double *best, double *second);
+
+/* out[j * m + i] = distance between row i of x (m x d) and center j of c (k x d), for
+ * all i < m, j < k (center-major, so that a vector of rows is stored at once). Bitwise the
+ * same for every isa. */
+void sgs__kmeans_distances(int isa, const double *x, size_t m, size_t d, const double *c, size_t k,
+                           double *out);
+
+/* Scalar reference of sgs__kmeans_argmin (what the vector kernels are tested against). */
+void sgs__kmeans_argmin_ref(const double *x, size_t m, size_t d, const double *c, size_t k,
+                            int32_t *labels, double *best, double *second);
+
+#endif
