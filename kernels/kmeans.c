@@ -144,13 +144,25 @@ int sgs_kmeans_assign(const double *x, size_t n, size_t d, const double *centers
     int isa = sgs__kmeans_isa_resolve(SGS__ISA_AUTO);
     size_t nb = sgs_block_count(n, SGS_BLOCK_ROWS);
     int nt = sgs_exec_threads(exec);
+    double *ws = NULL;
+    sgs__kmeans_prep_t prep;
+    if (!sqdist) {
+        ws = sgs_alloc_array(sgs__kmeans_prep_size(k, d), sizeof *ws);
+        if (!ws)
+            return sgs_error_set(err, SGS_ENOMEM, "assign: out of memory");
+        sgs__kmeans_prep(centers, k, d, ws, &prep);
+    }
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
     for (size_t b = 0; b < nb; b++) {
         size_t r0, r1;
         block_range(b, n, &r0, &r1);
-        sgs__kmeans_argmin(isa, x + r0 * d, r1 - r0, d, centers, k, labels + r0,
-                           sqdist ? sqdist + r0 : NULL, NULL);
+        if (sqdist)
+            sgs__kmeans_argmin(isa, x + r0 * d, r1 - r0, d, centers, k, labels + r0, sqdist + r0,
+                               NULL);
+        else
+            sgs__kmeans_labels(isa, x + r0 * d, r1 - r0, &prep, labels + r0);
     }
+    sgs_free(ws);
     return SGS_OK;
 }
 
@@ -286,20 +298,22 @@ int sgs_kmeans_same_clustering(const int32_t *a, const int32_t *b, size_t n, siz
 
 typedef struct run_ws {
     size_t n, d, k, nb, stride;
-    double *centers_new; /* k x d */
-    double *part;        /* nb x stride: per-block sums (k x d) then weights (k) */
-    double *wsum;        /* k, combined weights */
-    size_t *changed;     /* nb */
-    uint64_t *ndist;     /* nb */
-    double *shift;       /* k, sqrt of squared shift of each center (sklearn center_shift) */
-    double *sigma;       /* k, shift inflated to an upper bound of the exact shift */
-    double *sigma_other; /* k, max over the other centers of sigma */
-    double *half;        /* k, lower bound of half the distance to the nearest other center */
-    double *halfcc;      /* k x k (Elkan), lower bound of half the center-center distance */
-    double *upper;       /* n (Hamerly/Elkan) */
-    double *lower;       /* n (Hamerly) or n x k (Elkan) */
-    struct far_row *far; /* (nb + 1) x k: relocation candidates per block, then merged */
-    int32_t *empty;      /* k */
+    double *centers_new;     /* k x d */
+    double *part;            /* nb x stride: per-block sums (k x d) then weights (k) */
+    double *wsum;            /* k, combined weights */
+    size_t *changed;         /* nb */
+    uint64_t *ndist;         /* nb */
+    double *shift;           /* k, sqrt of squared shift of each center (sklearn center_shift) */
+    double *sigma;           /* k, shift inflated to an upper bound of the exact shift */
+    double *sigma_other;     /* k, max over the other centers of sigma */
+    double *half;            /* k, lower bound of half the distance to the nearest other center */
+    double *halfcc;          /* k x k (Elkan), lower bound of half the center-center distance */
+    double *upper;           /* n (Hamerly/Elkan) */
+    double *lower;           /* n (Hamerly) or n x k (Elkan) */
+    struct far_row *far;     /* (nb + 1) x k: relocation candidates per block, then merged */
+    int32_t *empty;          /* k */
+    double *prep_ws;         /* sgs__kmeans_prep_size(k, d) */
+    sgs__kmeans_prep_t prep; /* the current centers prepared for the labels kernel */
 } run_ws_t;
 
 typedef struct far_row {
@@ -323,6 +337,7 @@ static void run_ws_free(run_ws_t *w)
     sgs_free(w->lower);
     sgs_free(w->far);
     sgs_free(w->empty);
+    sgs_free(w->prep_ws);
     memset(w, 0, sizeof *w);
 }
 
@@ -346,8 +361,9 @@ static int run_ws_alloc(run_ws_t *w, size_t n, size_t d, size_t k, int algorithm
     w->half = sgs_alloc_array(k, sizeof(double));
     w->far = sgs_alloc_array(w->nb + 1, k * sizeof(far_row_t));
     w->empty = sgs_alloc_array(k, sizeof(int32_t));
+    w->prep_ws = sgs_alloc_array(sgs__kmeans_prep_size(k, d), sizeof(double));
     int ok = w->centers_new && w->part && w->wsum && w->changed && w->ndist && w->shift &&
-             w->sigma && w->sigma_other && w->half && w->far && w->empty;
+             w->sigma && w->sigma_other && w->half && w->far && w->empty && w->prep_ws;
     if (ok && algorithm == SGS_KMEANS_HAMERLY) {
         w->upper = sgs_alloc_array(n, sizeof(double));
         w->lower = sgs_alloc_array(n, sizeof(double));
@@ -496,8 +512,8 @@ static void center_bounds(run_ws_t *ws, const double *c, double rho, int elkan)
 }
 
 /* Lloyd assignment of one block: labels, partial sums, changes. */
-static void lloyd_block(const double *x, size_t d, const double *w, const double *c, size_t k,
-                        int isa, size_t r0, size_t r1, int32_t *labels, double *part,
+static void lloyd_block(const double *x, size_t d, const double *w, const sgs__kmeans_prep_t *prep,
+                        size_t k, int isa, size_t r0, size_t r1, int32_t *labels, double *part,
                         size_t *changed)
 {
     double *sums = part, *wsum = part + k * d;
@@ -505,13 +521,11 @@ static void lloyd_block(const double *x, size_t d, const double *w, const double
     int32_t lab[CHUNK_ROWS];
     for (size_t i0 = r0; i0 < r1; i0 += CHUNK_ROWS) {
         size_t m = r1 - i0 < CHUNK_ROWS ? r1 - i0 : CHUNK_ROWS;
-        sgs__kmeans_argmin(isa, x + i0 * d, m, d, c, k, lab, NULL, NULL);
-        for (size_t q = 0; q < m; q++) {
-            size_t i = i0 + q;
-            nchg += lab[q] != labels[i];
-            labels[i] = lab[q];
-            accumulate(sums, wsum, x + i * d, d, lab[q], w, i);
-        }
+        sgs__kmeans_labels(isa, x + i0 * d, m, prep, lab);
+        for (size_t q = 0; q < m; q++)
+            nchg += lab[q] != labels[i0 + q];
+        memcpy(labels + i0, lab, m * sizeof *lab);
+        sgs__kmeans_accumulate(isa, x + i0 * d, m, d, lab, w ? w + i0 : NULL, sums, wsum);
     }
     *changed = nchg;
 }
@@ -677,7 +691,9 @@ int sgs_kmeans_single(const double *x, size_t n, size_t d, const double *weights
     uint64_t ndist_total = 0;
     for (it = 0; it < opt->max_iter; it++) {
         int first = it == 0;
-        /* Assignment and per-block sums. */
+        if (alg == SGS_KMEANS_LLOYD)
+            sgs__kmeans_prep(centers, k, d, ws.prep_ws, &ws.prep);
+            /* Assignment and per-block sums. */
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
         for (size_t b = 0; b < nb; b++) {
             size_t r0, r1;
@@ -687,7 +703,7 @@ int sgs_kmeans_single(const double *x, size_t n, size_t d, const double *weights
                 p[e] = 0;
             ws.ndist[b] = (uint64_t)(r1 - r0) * k;
             if (alg == SGS_KMEANS_LLOYD)
-                lloyd_block(x, d, weights, centers, k, isa, r0, r1, labels, p, &ws.changed[b]);
+                lloyd_block(x, d, weights, &ws.prep, k, isa, r0, r1, labels, p, &ws.changed[b]);
             else if (alg == SGS_KMEANS_HAMERLY)
                 hamerly_block(x, d, weights, centers, k, isa, r0, r1, labels, &ws, rho, first, p,
                               &ws.changed[b], &ws.ndist[b]);

@@ -35,7 +35,7 @@
 #define SGS__KMEANS_SIMD_DMAX 64
 
 /* Instruction set of the distance kernels. AUTO picks the widest the CPU supports. */
-enum { SGS__ISA_AUTO = 0, SGS__ISA_SCALAR = 1, SGS__ISA_AVX2 = 2 };
+enum { SGS__ISA_AUTO = 0, SGS__ISA_SCALAR = 1, SGS__ISA_AVX2 = 2, SGS__ISA_AVX512 = 3 };
 
 /* Resolve AUTO to what the CPU supports; a request the CPU cannot honour gives SCALAR. */
 int sgs__kmeans_isa_resolve(int isa);
@@ -64,6 +64,47 @@ void sgs__kmeans_argmin(int isa, const double *x, size_t m, size_t d, const doub
  * same for every isa. */
 void sgs__kmeans_distances(int isa, const double *x, size_t m, size_t d, const double *c, size_t k,
                            double *out);
+
+/* ---- Labels only: certified screening ----------------------------------------------------
+ * When only labels are wanted (Lloyd, predict), the vector kernels first rank centers by
+ * e_j = ||c'_j||^2 - 2 x'.c'_j with fused multiply-adds (x' = x - s, c' = c - s, s = the
+ * mean of the centers, so that norms stay at the scale of the spread of the data), which
+ * costs one FMA per feature and center instead of sub + mul + add. The exact distance is
+ * D_j = e_j + ||x'||^2 up to rounding, and the rounding is bounded:
+ *   |computed e_j - exact e_j| <= gamma_{2d+1} R^2,  shift rounding moves D_j by <= 2.01 u R^2,
+ *   computed direct distance = D_j (1 +- gamma_{d+2}),   R = ||x'|| + max_j ||c'_j||
+ * (Higham 2002, sec. 3.1 and 2.6). So when the smallest e (center j*) is below every other e
+ * by more than M = (d + 4) 2^-49 * 2 (||x'||^2 + max_j ||c'_j||^2) >= (16 d + 64) u R^2,
+ * which exceeds twice the sum of those bounds, j* is also the first minimum of the direct
+ * distances of kmeans_dist.h. Rows without that margin (near-ties, duplicates, overflow,
+ * anything non-finite) are recomputed with the direct scalar reference. Labels are thus
+ * exactly those of sgs__kmeans_argmin, for every isa. */
+typedef struct sgs__kmeans_prep {
+    size_t k, d;
+    const double *c; /* the centers, k x d (borrowed) */
+    double *s;       /* d: shift, mean of the centers */
+    double *m;       /* k x d: -2 (c - s), exact doubling of the rounded difference */
+    double *cn;      /* k: ||c - s||^2 */
+    double cmax2;    /* max_j cn_j, inflated by 1e-12 relative */
+} sgs__kmeans_prep_t;
+
+/* Doubles of workspace sgs__kmeans_prep needs: d + k d + k. */
+size_t sgs__kmeans_prep_size(size_t k, size_t d);
+
+/* Prepare centers c (k x d) into *p using ws (sgs__kmeans_prep_size doubles). */
+void sgs__kmeans_prep(const double *c, size_t k, size_t d, double *ws, sgs__kmeans_prep_t *p);
+
+/* labels[i] for m rows of x: exactly sgs__kmeans_argmin's labels. Returns how many rows
+ * needed the exact fallback (0 for the scalar isa, which computes every row exactly). */
+size_t sgs__kmeans_labels(int isa, const double *x, size_t m, const sgs__kmeans_prep_t *p,
+                          int32_t *labels);
+
+/* Cluster sums of m rows (x: m x d) with labels lab (0..k-1) and weights w (m values, or
+ * NULL for 1): for each row in order, sums[a][f] = sums[a][f] + x[f] * w (the product is
+ * skipped when w == NULL: multiplying by 1 is exact) and wsum[a] = wsum[a] + w. Bitwise the
+ * same for every isa. */
+void sgs__kmeans_accumulate(int isa, const double *x, size_t m, size_t d, const int32_t *lab,
+                            const double *w, double *sums, double *wsum);
 
 /* Scalar reference of sgs__kmeans_argmin (what the vector kernels are tested against). */
 void sgs__kmeans_argmin_ref(const double *x, size_t m, size_t d, const double *c, size_t k,

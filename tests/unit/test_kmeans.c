@@ -276,38 +276,97 @@ static void test_hamerly_elkan_equal_lloyd_with_ties(void **state)
     free(x);
 }
 
-static void test_vector_kernel_equals_scalar_reference(void **state)
+/* Every vector kernel (argmin with best and second, all distances, screened labels, cluster
+ * sums) against the scalar reference, bit for bit, on three kinds of data: generic values,
+ * a small integer grid (exact ties, duplicate centers) and a large offset (1e8 + spread 1,
+ * where the expanded form ||c||^2 - 2 x.c would lose every digit without the shift). */
+static void check_kernels_on(const double *x, size_t m, size_t d, const double *c, size_t k,
+                             int isa, size_t *n_fallback)
+{
+    int32_t l1[103], l2[103], l3[103];
+    double b1[103], b2[103], s1[103], s2[103];
+    sgs__kmeans_argmin_ref(x, m, d, c, k, l1, b1, s1);
+    sgs__kmeans_argmin(isa, x, m, d, c, k, l2, b2, s2);
+    assert_memory_equal(l1, l2, m * sizeof *l1);
+    assert_memory_equal(b1, b2, m * sizeof *b1);
+    assert_memory_equal(s1, s2, m * sizeof *s1);
+    double *ws = malloc(sgs__kmeans_prep_size(k, d) * sizeof *ws);
+    sgs__kmeans_prep_t prep;
+    sgs__kmeans_prep(c, k, d, ws, &prep);
+    *n_fallback += sgs__kmeans_labels(isa, x, m, &prep, l3);
+    for (size_t i = 0; i < m; i++)
+        if (l3[i] != l1[i])
+            fail_msg("isa %d d %zu k %zu row %zu: screened label %d, reference %d", isa, d, k, i,
+                     l3[i], l1[i]);
+    free(ws);
+    double *o1 = malloc(m * k * sizeof *o1), *o2 = malloc(m * k * sizeof *o2);
+    sgs__kmeans_distances(SGS__ISA_SCALAR, x, m, d, c, k, o1);
+    sgs__kmeans_distances(isa, x, m, d, c, k, o2);
+    assert_memory_equal(o1, o2, m * k * sizeof *o1);
+    for (size_t i = 0; i < m; i++)
+        assert_true(o1[(size_t)l1[i] * m + i] == b1[i]);
+    double *w = malloc(m * sizeof *w);
+    for (size_t i = 0; i < m; i++)
+        w[i] = 0.25 + (double)(i % 5);
+    for (int weighted = 0; weighted < 2; weighted++) {
+        double *sa = calloc(k * (d + 1), sizeof *sa), *sb = calloc(k * (d + 1), sizeof *sb);
+        sgs__kmeans_accumulate(SGS__ISA_SCALAR, x, m, d, l1, weighted ? w : NULL, sa, sa + k * d);
+        sgs__kmeans_accumulate(isa, x, m, d, l1, weighted ? w : NULL, sb, sb + k * d);
+        assert_memory_equal(sa, sb, k * (d + 1) * sizeof *sa);
+        free(sa);
+        free(sb);
+    }
+    free(w);
+    free(o1);
+    free(o2);
+}
+
+static void test_vector_kernels_equal_scalar_reference(void **state)
 {
     (void)state;
+    const int isas[] = {SGS__ISA_AVX2, SGS__ISA_AVX512};
     size_t m = 103;
-    for (size_t d = 1; d <= 20; d++) {
-        for (size_t k = 1; k <= 37; k += 6) {
-            double *x = malloc(m * d * sizeof *x), *c = malloc(k * d * sizeof *c);
-            for (size_t e = 0; e < m * d; e++)
-                x[e] = sgs_rng_uniform(d, k, e) * 10 - 5;
-            for (size_t e = 0; e < k * d; e++)
-                c[e] = sgs_rng_uniform(d, k + 1000, e) * 10 - 5;
-            /* Duplicate centers make ties the kernel must break like the reference. */
-            if (k > 2)
-                memcpy(c + 2 * d, c, d * sizeof *c);
-            int32_t l1[103], l2[103];
-            double b1[103], b2[103], s1[103], s2[103];
-            sgs__kmeans_argmin_ref(x, m, d, c, k, l1, b1, s1);
-            sgs__kmeans_argmin(sgs__kmeans_isa_resolve(SGS__ISA_AUTO), x, m, d, c, k, l2, b2, s2);
-            assert_memory_equal(l1, l2, sizeof l1);
-            assert_memory_equal(b1, b2, sizeof b1);
-            assert_memory_equal(s1, s2, sizeof s1);
-            double *o1 = malloc(m * k * sizeof *o1), *o2 = malloc(m * k * sizeof *o2);
-            sgs__kmeans_distances(SGS__ISA_SCALAR, x, m, d, c, k, o1);
-            sgs__kmeans_distances(sgs__kmeans_isa_resolve(SGS__ISA_AUTO), x, m, d, c, k, o2);
-            assert_memory_equal(o1, o2, m * k * sizeof *o1);
-            for (size_t i = 0; i < m; i++)
-                assert_true(o1[(size_t)l1[i] * m + i] == b1[i]);
-            free(o1);
-            free(o2);
-            free(x);
-            free(c);
+    for (size_t v = 0; v < 2; v++) {
+        int isa = sgs__kmeans_isa_resolve(isas[v]);
+        if (isa != isas[v]) {
+            print_message("isa %d not supported here: skipped\n", isas[v]);
+            continue;
         }
+        size_t fallback_generic = 0, fallback_ties = 0, fallback_offset = 0;
+        for (size_t d = 1; d <= 20; d++) {
+            for (size_t k = 1; k <= 37; k += 6) {
+                double *x = malloc(m * d * sizeof *x), *c = malloc(k * d * sizeof *c);
+                for (size_t kind = 0; kind < 3; kind++) {
+                    for (size_t e = 0; e < m * d; e++) {
+                        double u = sgs_rng_uniform(d, k, e);
+                        x[e] = kind == 0   ? u * 10 - 5
+                               : kind == 1 ? (double)(sgs_rng_u64(d, k, e) % 3)
+                                           : 1e8 + u;
+                    }
+                    for (size_t e = 0; e < k * d; e++) {
+                        double u = sgs_rng_uniform(d, k + 1000, e);
+                        c[e] = kind == 0   ? u * 10 - 5
+                               : kind == 1 ? (double)(sgs_rng_u64(d, k + 1000, e) % 3)
+                                           : 1e8 + u;
+                    }
+                    /* Duplicate centers make ties the kernels must break like the reference. */
+                    if (k > 2)
+                        memcpy(c + 2 * d, c, d * sizeof *c);
+                    size_t *fb = kind == 0   ? &fallback_generic
+                                 : kind == 1 ? &fallback_ties
+                                             : &fallback_offset;
+                    check_kernels_on(x, m, d, c, k, isa, fb);
+                }
+                free(x);
+                free(c);
+            }
+        }
+        /* The certificate holds on generic data (duplicate centers aside) and gives way to
+         * the exact fallback on ties. */
+        print_message("isa %d: fallback rows generic %zu, ties %zu, offset %zu\n", isa,
+                      fallback_generic, fallback_ties, fallback_offset);
+        assert_true(fallback_ties > 0);
+        assert_true(fallback_generic < fallback_ties);
     }
 }
 
@@ -606,7 +665,7 @@ int main(void)
         cmocka_unit_test(test_sklearn_tolerance_and_final_estep),
         cmocka_unit_test(test_hamerly_elkan_equal_lloyd),
         cmocka_unit_test(test_hamerly_elkan_equal_lloyd_with_ties),
-        cmocka_unit_test(test_vector_kernel_equals_scalar_reference),
+        cmocka_unit_test(test_vector_kernels_equal_scalar_reference),
         cmocka_unit_test(test_scalar_and_vector_fits_identical),
         cmocka_unit_test(test_plusplus_same_for_1_2_3_threads),
         cmocka_unit_test(test_fit_same_for_1_2_3_threads),
