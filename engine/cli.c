@@ -17,6 +17,7 @@ typedef struct command {
 
 static const command_t commands[] = {
     {"config", sgs_cmd_config, "print the configuration keys and defaults, or a file's effect"},
+    {"kmeans", sgs_cmd_kmeans, "cluster the rows of an HDF5 matrix with k-means (benchmarkable)"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
