@@ -16,6 +16,7 @@ import sys
 import numpy as np
 import sklearn
 from sklearn.cluster import KMeans
+from sklearn.metrics import calinski_harabasz_score, silhouette_score
 
 M64 = (1 << 64) - 1
 N, D = 300, 3
@@ -59,6 +60,9 @@ def emit(name, x, k, tol, w):
     print(f"static const double {name}_tol = {tol!r};")
     print(f"static const int {name}_n_iter = {km.n_iter_};")
     print(f"static const double {name}_inertia = {km.inertia_:.17g};")
+    print(f"static const double {name}_calinski_harabasz = "
+          f"{calinski_harabasz_score(x, km.labels_):.17g};")
+    print(f"static const double {name}_silhouette = {silhouette_score(x, km.labels_):.17g};")
     print(f"static const int32_t {name}_labels[{N}] = {{")
     labels = [str(int(v)) for v in km.labels_]
     for i in range(0, N, 30):

@@ -8,6 +8,8 @@ static const size_t sk_plain_k = 5;
 static const double sk_plain_tol = 0.0;
 static const int sk_plain_n_iter = 6;
 static const double sk_plain_inertia = 445.70589118636082;
+static const double sk_plain_calinski_harabasz = 313.72626882949999;
+static const double sk_plain_silhouette = 0.4073902048225756;
 static const int32_t sk_plain_labels[300] = {
     0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 1, 1, 2, 3, 4, 0, 1, 2, 3, 3, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4,
     0, 1, 3, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4,
@@ -33,6 +35,8 @@ static const size_t sk_weighted_k = 5;
 static const double sk_weighted_tol = 0.0;
 static const int sk_weighted_n_iter = 8;
 static const double sk_weighted_inertia = 880.00539742903993;
+static const double sk_weighted_calinski_harabasz = 313.79333234093428;
+static const double sk_weighted_silhouette = 0.40693002787384763;
 static const int32_t sk_weighted_labels[300] = {
     0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 1, 1, 2, 3, 4, 0, 1, 2, 3, 3, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4,
     0, 1, 3, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4,
@@ -58,6 +62,8 @@ static const size_t sk_tol_k = 7;
 static const double sk_tol_tol = 0.0001;
 static const int sk_tol_n_iter = 8;
 static const double sk_tol_inertia = 391.20223591963088;
+static const double sk_tol_calinski_harabasz = 243.478569846852;
+static const double sk_tol_silhouette = 0.3151600963009899;
 static const int32_t sk_tol_labels[300] = {
     0, 1, 2, 3, 4, 5, 6, 2, 6, 4, 1, 1, 2, 3, 4, 0, 1, 2, 6, 3, 0, 5, 2, 3, 4, 0, 1, 2, 3, 4,
     0, 1, 3, 6, 4, 5, 1, 2, 6, 4, 5, 1, 2, 6, 4, 0, 1, 2, 3, 4, 5, 1, 2, 3, 4, 5, 1, 2, 3, 4,
