@@ -35,7 +35,7 @@ int sgs_kchoice_calinski_harabasz(const double *x, size_t n, size_t d, const int
         return rc;
     size_t nb = sgs_block_count(n, SGS_BLOCK_ROWS);
     size_t stride = k * (d + 1);
-    double *part = sgs_alloc_array(nb, stride * sizeof *part);
+    double *part = sgs_alloc_array(nb, 4 * stride * sizeof *part);
     double *sums = sgs_calloc_array(stride + d, sizeof *sums);
     double *wpart = sgs_alloc_array(nb, sizeof *wpart);
     if (!part || !sums || !wpart) {
@@ -50,15 +50,14 @@ int sgs_kchoice_calinski_harabasz(const double *x, size_t n, size_t d, const int
     for (size_t b = 0; b < nb; b++) {
         size_t r0, r1;
         block_range(b, n, &r0, &r1);
-        double *p = part + b * stride;
-        memset(p, 0, stride * sizeof *p);
-        sgs__kmeans_accumulate(SGS__ISA_SCALAR, x + r0 * d, r1 - r0, d, labels + r0, NULL, p,
-                               p + k * d);
+        double *p = part + b * 4 * stride;
+        memset(p, 0, 4 * stride * sizeof *p);
+        sgs__kmeans_accumulate(SGS__ISA_SCALAR, x + r0 * d, r1 - r0, d, k, r0, labels + r0, NULL,
+                               p);
     }
     double *cs = sums, *cnt = sums + k * d, *mean = sums + stride;
     for (size_t b = 0; b < nb; b++)
-        for (size_t e = 0; e < stride; e++)
-            sums[e] += part[b * stride + e];
+        sgs__kmeans_fold4_add(part + b * 4 * stride, stride, sums);
     size_t q = 0;
     for (size_t f = 0; f < d; f++) {
         double s = 0;

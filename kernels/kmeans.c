@@ -41,25 +41,6 @@ static void block_range(size_t b, size_t n, size_t *r0, size_t *r1)
     *r1 = *r0 + SGS_BLOCK_ROWS < n ? *r0 + SGS_BLOCK_ROWS : n;
 }
 
-/* Add row xi (weight w[i], or 1) to the sums of cluster a: sums[a][f] += x_f * w and
- * wsum[a] += w, as sklearn's lloyd_iter does. Multiplying by 1.0 is exact, so the
- * unweighted branch gives the same bits as weights of 1. */
-static inline void accumulate(double *sums, double *wsum, const double *xi, size_t d, int32_t a,
-                              const double *w, size_t i)
-{
-    double *s = sums + (size_t)a * d;
-    if (w) {
-        double wi = w[i];
-        for (size_t f = 0; f < d; f++)
-            s[f] = s[f] + xi[f] * wi;
-        wsum[a] += wi;
-    } else {
-        for (size_t f = 0; f < d; f++)
-            s[f] = s[f] + xi[f];
-        wsum[a] += 1.0;
-    }
-}
-
 int sgs_kmeans_check_finite(const double *x, size_t n, size_t d, const sgs_exec_t *exec,
                             sgs_error_t *err)
 {
@@ -160,7 +141,7 @@ int sgs_kmeans_assign(const double *x, size_t n, size_t d, const double *centers
             sgs__kmeans_argmin(isa, x + r0 * d, r1 - r0, d, centers, k, labels + r0, sqdist + r0,
                                NULL);
         else
-            sgs__kmeans_labels(isa, x + r0 * d, r1 - r0, &prep, labels + r0);
+            sgs__kmeans_labels(isa, x + r0 * d, r1 - r0, &prep, labels + r0, NULL);
     }
     sgs_free(ws);
     return SGS_OK;
@@ -299,7 +280,8 @@ int sgs_kmeans_same_clustering(const int32_t *a, const int32_t *b, size_t n, siz
 typedef struct run_ws {
     size_t n, d, k, nb, stride;
     double *centers_new;     /* k x d */
-    double *part;            /* nb x stride: per-block sums (k x d) then weights (k) */
+    double *part;            /* nb x 4 x stride: per-block sub-partials (kmeans_dist.h) */
+    double *part_total;      /* stride: folded partials combined in block order */
     double *wsum;            /* k, combined weights */
     size_t *changed;         /* nb */
     uint64_t *ndist;         /* nb */
@@ -326,6 +308,7 @@ static void run_ws_free(run_ws_t *w)
     sgs_free(w->centers_new);
     sgs_free(w->part);
     sgs_free(w->wsum);
+    sgs_free(w->part_total);
     sgs_free(w->changed);
     sgs_free(w->ndist);
     sgs_free(w->shift);
@@ -351,8 +334,9 @@ static int run_ws_alloc(run_ws_t *w, size_t n, size_t d, size_t k, int algorithm
     if (sgs_size_mul(k, d + 1, &w->stride))
         return SGS_ENOMEM;
     w->centers_new = sgs_alloc_array(k * d, sizeof(double));
-    w->part = sgs_alloc_array(w->nb, w->stride * sizeof(double));
+    w->part = sgs_alloc_array(w->nb, 4 * w->stride * sizeof(double));
     w->wsum = sgs_alloc_array(k, sizeof(double));
+    w->part_total = sgs_alloc_array(w->stride, sizeof(double));
     w->changed = sgs_alloc_array(w->nb, sizeof(size_t));
     w->ndist = sgs_alloc_array(w->nb, sizeof(uint64_t));
     w->shift = sgs_alloc_array(k, sizeof(double));
@@ -362,8 +346,8 @@ static int run_ws_alloc(run_ws_t *w, size_t n, size_t d, size_t k, int algorithm
     w->far = sgs_alloc_array(w->nb + 1, k * sizeof(far_row_t));
     w->empty = sgs_alloc_array(k, sizeof(int32_t));
     w->prep_ws = sgs_alloc_array(sgs__kmeans_prep_size(k, d), sizeof(double));
-    int ok = w->centers_new && w->part && w->wsum && w->changed && w->ndist && w->shift &&
-             w->sigma && w->sigma_other && w->half && w->far && w->empty && w->prep_ws;
+    int ok = w->centers_new && w->part && w->wsum && w->part_total && w->changed && w->ndist &&
+             w->shift && w->sigma && w->sigma_other && w->half && w->far && w->empty && w->prep_ws;
     if (ok && algorithm == SGS_KMEANS_HAMERLY) {
         w->upper = sgs_alloc_array(n, sizeof(double));
         w->lower = sgs_alloc_array(n, sizeof(double));
@@ -403,8 +387,8 @@ static void far_insert(far_row_t *top, size_t *len, size_t m, far_row_t r)
     top[pos] = r;
 }
 
-/* sklearn's _relocate_empty_clusters_dense on the combined sums (ws->part block 0 is not
- * used; sums live in `sums`, weights in ws->wsum). Returns the number relocated. */
+/* sklearn's _relocate_empty_clusters_dense on the combined sums (`sums`, k x d) and
+ * weights (ws->wsum). Returns the number relocated. */
 static size_t relocate_empty(const double *x, size_t n, size_t d, const double *weights,
                              const double *centers_old, const int32_t *labels, double *sums,
                              run_ws_t *ws, int nt)
@@ -458,18 +442,13 @@ static size_t relocate_empty(const double *x, size_t n, size_t d, const double *
 static void combine_partials(run_ws_t *ws)
 {
     size_t k = ws->k, d = ws->d, kd = k * d;
-    double *sums = ws->centers_new;
-    for (size_t e = 0; e < kd; e++)
-        sums[e] = 0;
-    for (size_t j = 0; j < k; j++)
-        ws->wsum[j] = 0;
-    for (size_t b = 0; b < ws->nb; b++) {
-        const double *p = ws->part + b * ws->stride;
-        for (size_t e = 0; e < kd; e++)
-            sums[e] += p[e];
-        for (size_t j = 0; j < k; j++)
-            ws->wsum[j] += p[kd + j];
-    }
+    double *tot = ws->part_total;
+    for (size_t e = 0; e < ws->stride; e++)
+        tot[e] = 0;
+    for (size_t b = 0; b < ws->nb; b++)
+        sgs__kmeans_fold4_add(ws->part + b * 4 * ws->stride, ws->stride, tot);
+    memcpy(ws->centers_new, tot, kd * sizeof *tot);
+    memcpy(ws->wsum, tot + kd, k * sizeof *tot);
 }
 
 /* Centers from sums: multiply by 1 / weight (sklearn _average_centers); a cluster without
@@ -516,16 +495,12 @@ static void lloyd_block(const double *x, size_t d, const double *w, const sgs__k
                         size_t k, int isa, size_t r0, size_t r1, int32_t *labels, double *part,
                         size_t *changed)
 {
-    double *sums = part, *wsum = part + k * d;
     size_t nchg = 0;
-    int32_t lab[CHUNK_ROWS];
     for (size_t i0 = r0; i0 < r1; i0 += CHUNK_ROWS) {
-        size_t m = r1 - i0 < CHUNK_ROWS ? r1 - i0 : CHUNK_ROWS;
-        sgs__kmeans_labels(isa, x + i0 * d, m, prep, lab);
-        for (size_t q = 0; q < m; q++)
-            nchg += lab[q] != labels[i0 + q];
-        memcpy(labels + i0, lab, m * sizeof *lab);
-        sgs__kmeans_accumulate(isa, x + i0 * d, m, d, lab, w ? w + i0 : NULL, sums, wsum);
+        size_t m = r1 - i0 < CHUNK_ROWS ? r1 - i0 : CHUNK_ROWS, c;
+        sgs__kmeans_labels(isa, x + i0 * d, m, prep, labels + i0, &c);
+        nchg += c;
+        sgs__kmeans_accumulate(isa, x + i0 * d, m, d, k, i0, labels + i0, w ? w + i0 : NULL, part);
     }
     *changed = nchg;
 }
@@ -535,7 +510,6 @@ static void hamerly_block(const double *x, size_t d, const double *w, const doub
                           int isa, size_t r0, size_t r1, int32_t *labels, const run_ws_t *ws,
                           double rho, int first, double *part, size_t *changed, uint64_t *ndist)
 {
-    double *sums = part, *wsum = part + k * d;
     double *U = ws->upper, *L = ws->lower;
     size_t nchg = 0;
     uint64_t nd = 0;
@@ -551,7 +525,7 @@ static void hamerly_block(const double *x, size_t d, const double *w, const doub
                 labels[i] = lab[q];
                 U[i] = sqrt(best[q]) * (1 + rho);
                 L[i] = sqrt(second[q]) * (1 - rho);
-                accumulate(sums, wsum, x + i * d, d, lab[q], w, i);
+                sgs__kmeans_add_row(part, k, d, i, x + i * d, lab[q], w ? w + i : NULL);
             }
         }
         nd += (uint64_t)(r1 - r0) * k;
@@ -582,7 +556,7 @@ static void hamerly_block(const double *x, size_t d, const double *w, const doub
             }
             U[i] = u;
             L[i] = l;
-            accumulate(sums, wsum, xi, d, a, w, i);
+            sgs__kmeans_add_row(part, k, d, i, xi, a, w ? w + i : NULL);
         }
     }
     *changed = nchg;
@@ -594,7 +568,6 @@ static void elkan_block(const double *x, size_t d, const double *w, const double
                         size_t r0, size_t r1, int32_t *labels, const run_ws_t *ws, double rho,
                         int first, double *part, size_t *changed, uint64_t *ndist)
 {
-    double *sums = part, *wsum = part + k * d;
     double *U = ws->upper;
     size_t nchg = 0;
     uint64_t nd = 0;
@@ -657,7 +630,7 @@ static void elkan_block(const double *x, size_t d, const double *w, const double
         nchg += a != labels[i];
         labels[i] = a;
         U[i] = u;
-        accumulate(sums, wsum, xi, d, a, w, i);
+        sgs__kmeans_add_row(part, k, d, i, xi, a, w ? w + i : NULL);
     }
     *changed = nchg;
     *ndist = nd;
@@ -698,8 +671,8 @@ int sgs_kmeans_single(const double *x, size_t n, size_t d, const double *weights
         for (size_t b = 0; b < nb; b++) {
             size_t r0, r1;
             block_range(b, n, &r0, &r1);
-            double *p = ws.part + b * ws.stride;
-            for (size_t e = 0; e < ws.stride; e++)
+            double *p = ws.part + b * 4 * ws.stride;
+            for (size_t e = 0; e < 4 * ws.stride; e++)
                 p[e] = 0;
             ws.ndist[b] = (uint64_t)(r1 - r0) * k;
             if (alg == SGS_KMEANS_LLOYD)

@@ -6,6 +6,7 @@
 #include "kernels/kmeans_dist.h"
 
 #include <math.h>
+#include <string.h>
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -48,22 +49,29 @@ static void distances_ref(const double *x, size_t m, size_t d, const double *c, 
             out[j * ld + i] = sgs__kmeans_sqdist(x + i * d, c + j * d, d);
 }
 
-static void accumulate_ref(const double *x, size_t m, size_t d, const int32_t *lab, const double *w,
-                           double *sums, double *wsum)
+static void accumulate_ref(const double *x, size_t m, size_t d, size_t k, size_t g0,
+                           const int32_t *lab, const double *w, double *part)
 {
-    for (size_t i = 0; i < m; i++) {
-        double *s = sums + (size_t)lab[i] * d;
-        const double *xi = x + i * d;
-        if (w) {
-            for (size_t f = 0; f < d; f++)
-                s[f] = s[f] + xi[f] * w[i];
-            wsum[lab[i]] += w[i];
-        } else {
-            for (size_t f = 0; f < d; f++)
-                s[f] = s[f] + xi[f];
-            wsum[lab[i]] += 1.0;
-        }
-    }
+    for (size_t i = 0; i < m; i++)
+        sgs__kmeans_add_row(part, k, d, g0 + i, x + i * d, lab[i], w ? w + i : NULL);
+}
+
+void sgs__kmeans_fold4_add(const double *part, size_t stride, double *out)
+{
+    const double *p0 = part, *p1 = part + stride, *p2 = part + 2 * stride, *p3 = part + 3 * stride;
+    for (size_t e = 0; e < stride; e++)
+        out[e] = out[e] + ((p0[e] + p1[e]) + (p2[e] + p3[e]));
+}
+
+/* Copy cnt new labels over the old ones; when count is set, return how many differ. */
+static inline size_t store_labels(int32_t *dst, const int32_t *src, size_t cnt, int count)
+{
+    size_t ch = 0;
+    if (count)
+        for (size_t q = 0; q < cnt; q++)
+            ch += dst[q] != src[q];
+    memcpy(dst, src, cnt * sizeof *dst);
+    return ch;
 }
 
 /* ---- AVX2: four rows per vector ----------------------------------------------------------
@@ -75,6 +83,9 @@ static void accumulate_ref(const double *x, size_t m, size_t d, const int32_t *l
 #ifdef SGS__X86
 
 #define SGS__AVX2 __attribute__((target("avx2")))
+
+/* Rows ahead of the current tile that the labels kernels prefetch. */
+#define SGS__PREFETCH_ROWS 64
 
 SGS__AVX2 static inline __attribute__((always_inline)) void transpose4(const double *x, size_t d,
                                                                        size_t dd, __m256d *xt)
@@ -261,12 +272,13 @@ SGS__AVX2 static void distances_avx2(const double *x, size_t m, size_t d, const 
 /* Row sums with 4-wide vector adds (elementwise, so the same bits as the reference);
  * dd == d, a constant in the specialised copies. */
 SGS__AVX2 static inline __attribute__((always_inline)) void
-accumulate_avx2_d(const double *x, size_t m, size_t dd, const int32_t *lab, const double *w,
-                  double *sums, double *wsum)
+accumulate_avx2_d(const double *x, size_t m, size_t dd, size_t k, size_t g0, const int32_t *lab,
+                  const double *w, double *part)
 {
-    size_t d4 = dd & ~(size_t)3;
+    size_t d4 = dd & ~(size_t)3, stride = k * (dd + 1);
     for (size_t i = 0; i < m; i++) {
-        double *s = sums + (size_t)lab[i] * dd;
+        double *base = part + ((g0 + i) & 3) * stride;
+        double *s = base + (size_t)lab[i] * dd, *ws = base + k * dd + lab[i];
         const double *xi = x + i * dd;
         if (w) {
             __m256d wv = _mm256_set1_pd(w[i]);
@@ -275,25 +287,25 @@ accumulate_avx2_d(const double *x, size_t m, size_t dd, const int32_t *lab, cons
                                                       _mm256_mul_pd(_mm256_loadu_pd(xi + f), wv)));
             for (size_t f = d4; f < dd; f++)
                 s[f] = s[f] + xi[f] * w[i];
-            wsum[lab[i]] += w[i];
+            *ws = *ws + w[i];
         } else {
             for (size_t f = 0; f < d4; f += 4)
                 _mm256_storeu_pd(s + f,
                                  _mm256_add_pd(_mm256_loadu_pd(s + f), _mm256_loadu_pd(xi + f)));
             for (size_t f = d4; f < dd; f++)
                 s[f] = s[f] + xi[f];
-            wsum[lab[i]] += 1.0;
+            *ws = *ws + 1.0;
         }
     }
 }
 
 #define SGS__ACASE(D)                                                                              \
     case D:                                                                                        \
-        accumulate_avx2_d(x, m, D, lab, w, sums, wsum);                                            \
+        accumulate_avx2_d(x, m, D, k, g0, lab, w, part);                                           \
         break;
 
-SGS__AVX2 static void accumulate_avx2(const double *x, size_t m, size_t d, const int32_t *lab,
-                                      const double *w, double *sums, double *wsum)
+SGS__AVX2 static void accumulate_avx2(const double *x, size_t m, size_t d, size_t k, size_t g0,
+                                      const int32_t *lab, const double *w, double *part)
 {
     switch (d) {
         SGS__ACASE(1)
@@ -307,7 +319,7 @@ SGS__AVX2 static void accumulate_avx2(const double *x, size_t m, size_t d, const
         SGS__ACASE(12)
         SGS__ACASE(16)
     default:
-        accumulate_avx2_d(x, m, d, lab, w, sums, wsum);
+        accumulate_avx2_d(x, m, d, k, g0, lab, w, part);
         break;
     }
 }
@@ -378,30 +390,38 @@ screen4_pair(const double *x, size_t d, size_t dd, const sgs__kmeans_prep_t *p, 
 
 SGS__AVX2FMA static inline __attribute__((always_inline)) size_t
 labels_avx2_d(const double *x, size_t m, size_t d, size_t dd, const sgs__kmeans_prep_t *p,
-              int32_t *labels)
+              int32_t *labels, size_t *n_changed)
 {
-    size_t i = 0, nfall = 0;
+    size_t i = 0, nfall = 0, nchg = 0;
+    int32_t tmp[8];
     for (; i + 4 <= m; i += i + 8 <= m ? 8 : 4) {
-        unsigned bad = i + 8 <= m ? screen4_pair(x + i * d, d, dd, p, labels + i, 1)
-                                  : screen4_pair(x + i * d, d, dd, p, labels + i, 0);
+        for (size_t q = 0; q < 8 * dd; q += 8)
+            _mm_prefetch((const char *)(x + (i + SGS__PREFETCH_ROWS) * d + q), _MM_HINT_T0);
+        size_t cnt = i + 8 <= m ? 8 : 4;
+        unsigned bad = cnt == 8 ? screen4_pair(x + i * d, d, dd, p, tmp, 1)
+                                : screen4_pair(x + i * d, d, dd, p, tmp, 0);
         for (unsigned r = 0; bad; r++, bad >>= 1)
             if (bad & 1) {
-                sgs__kmeans_argmin_ref(x + (i + r) * d, 1, d, p->c, p->k, labels + i + r, NULL,
-                                       NULL);
+                sgs__kmeans_argmin_ref(x + (i + r) * d, 1, d, p->c, p->k, tmp + r, NULL, NULL);
                 nfall++;
             }
+        nchg += store_labels(labels + i, tmp, cnt, n_changed != NULL);
     }
-    if (i < m)
-        sgs__kmeans_argmin_ref(x + i * d, m - i, d, p->c, p->k, labels + i, NULL, NULL);
+    if (i < m) {
+        sgs__kmeans_argmin_ref(x + i * d, m - i, d, p->c, p->k, tmp, NULL, NULL);
+        nchg += store_labels(labels + i, tmp, m - i, n_changed != NULL);
+    }
+    if (n_changed)
+        *n_changed = nchg;
     return nfall;
 }
 
 #define SGS__LCASE(D)                                                                              \
     case D:                                                                                        \
-        return labels_avx2_d(x, m, d, D, p, labels);
+        return labels_avx2_d(x, m, d, D, p, labels, n_changed);
 
 SGS__AVX2FMA static size_t labels_avx2(const double *x, size_t m, const sgs__kmeans_prep_t *p,
-                                       int32_t *labels)
+                                       int32_t *labels, size_t *n_changed)
 {
     size_t d = p->d;
     switch (d) {
@@ -422,7 +442,7 @@ SGS__AVX2FMA static size_t labels_avx2(const double *x, size_t m, const sgs__kme
         SGS__LCASE(15)
         SGS__LCASE(16)
     default:
-        return labels_avx2_d(x, m, d, d, p, labels);
+        return labels_avx2_d(x, m, d, d, p, labels, n_changed);
     }
 }
 #undef SGS__LCASE
@@ -616,30 +636,38 @@ screen8_pair(const double *x, size_t d, size_t dd, const sgs__kmeans_prep_t *p, 
 
 SGS__AVX512 static inline __attribute__((always_inline)) size_t
 labels_avx512_d(const double *x, size_t m, size_t d, size_t dd, const sgs__kmeans_prep_t *p,
-                int32_t *labels)
+                int32_t *labels, size_t *n_changed)
 {
-    size_t i = 0, nfall = 0;
+    size_t i = 0, nfall = 0, nchg = 0;
+    int32_t tmp[16];
     for (; i + 8 <= m; i += i + 16 <= m ? 16 : 8) {
-        unsigned bad = i + 16 <= m ? screen8_pair(x + i * d, d, dd, p, labels + i, 1)
-                                   : screen8_pair(x + i * d, d, dd, p, labels + i, 0);
+        for (size_t q = 0; q < 16 * dd; q += 8)
+            _mm_prefetch((const char *)(x + (i + SGS__PREFETCH_ROWS) * d + q), _MM_HINT_T0);
+        size_t cnt = i + 16 <= m ? 16 : 8;
+        unsigned bad = cnt == 16 ? screen8_pair(x + i * d, d, dd, p, tmp, 1)
+                                 : screen8_pair(x + i * d, d, dd, p, tmp, 0);
         for (unsigned r = 0; bad; r++, bad >>= 1)
             if (bad & 1) {
-                sgs__kmeans_argmin_ref(x + (i + r) * d, 1, d, p->c, p->k, labels + i + r, NULL,
-                                       NULL);
+                sgs__kmeans_argmin_ref(x + (i + r) * d, 1, d, p->c, p->k, tmp + r, NULL, NULL);
                 nfall++;
             }
+        nchg += store_labels(labels + i, tmp, cnt, n_changed != NULL);
     }
-    if (i < m)
-        sgs__kmeans_argmin_ref(x + i * d, m - i, d, p->c, p->k, labels + i, NULL, NULL);
+    if (i < m) {
+        sgs__kmeans_argmin_ref(x + i * d, m - i, d, p->c, p->k, tmp, NULL, NULL);
+        nchg += store_labels(labels + i, tmp, m - i, n_changed != NULL);
+    }
+    if (n_changed)
+        *n_changed = nchg;
     return nfall;
 }
 
 #define SGS__LCASE(D)                                                                              \
     case D:                                                                                        \
-        return labels_avx512_d(x, m, d, D, p, labels);
+        return labels_avx512_d(x, m, d, D, p, labels, n_changed);
 
 SGS__AVX512 static size_t labels_avx512(const double *x, size_t m, const sgs__kmeans_prep_t *p,
-                                        int32_t *labels)
+                                        int32_t *labels, size_t *n_changed)
 {
     size_t d = p->d;
     switch (d) {
@@ -660,7 +688,7 @@ SGS__AVX512 static size_t labels_avx512(const double *x, size_t m, const sgs__km
         SGS__LCASE(15)
         SGS__LCASE(16)
     default:
-        return labels_avx512_d(x, m, d, d, p, labels);
+        return labels_avx512_d(x, m, d, d, p, labels, n_changed);
     }
 }
 #undef SGS__LCASE
@@ -704,15 +732,23 @@ void sgs__kmeans_prep(const double *c, size_t k, size_t d, double *ws, sgs__kmea
 }
 
 size_t sgs__kmeans_labels(int isa, const double *x, size_t m, const sgs__kmeans_prep_t *p,
-                          int32_t *labels)
+                          int32_t *labels, size_t *n_changed)
 {
 #ifdef SGS__X86
     if (isa == SGS__ISA_AVX512 && p->d <= SGS__KMEANS_SIMD_DMAX)
-        return labels_avx512(x, m, p, labels);
+        return labels_avx512(x, m, p, labels, n_changed);
     if (isa == SGS__ISA_AVX2 && p->d <= SGS__KMEANS_SIMD_DMAX && __builtin_cpu_supports("fma"))
-        return labels_avx2(x, m, p, labels);
+        return labels_avx2(x, m, p, labels, n_changed);
 #endif
-    sgs__kmeans_argmin(isa, x, m, p->d, p->c, p->k, labels, NULL, NULL);
+    size_t nchg = 0;
+    int32_t tmp[256];
+    for (size_t i = 0; i < m; i += 256) {
+        size_t cnt = m - i < 256 ? m - i : 256;
+        sgs__kmeans_argmin(isa, x + i * p->d, cnt, p->d, p->c, p->k, tmp, NULL, NULL);
+        nchg += store_labels(labels + i, tmp, cnt, n_changed != NULL);
+    }
+    if (n_changed)
+        *n_changed = nchg;
     return 0;
 }
 
@@ -744,16 +780,16 @@ void sgs__kmeans_distances(int isa, const double *x, size_t m, size_t d, const d
     distances_ref(x, m, d, c, k, out, m);
 }
 
-void sgs__kmeans_accumulate(int isa, const double *x, size_t m, size_t d, const int32_t *lab,
-                            const double *w, double *sums, double *wsum)
+void sgs__kmeans_accumulate(int isa, const double *x, size_t m, size_t d, size_t k, size_t g0,
+                            const int32_t *lab, const double *w, double *part)
 {
 #ifdef SGS__X86
     if (isa == SGS__ISA_AVX2 || isa == SGS__ISA_AVX512) {
-        accumulate_avx2(x, m, d, lab, w, sums, wsum);
+        accumulate_avx2(x, m, d, k, g0, lab, w, part);
         return;
     }
 #endif
-    accumulate_ref(x, m, d, lab, w, sums, wsum);
+    accumulate_ref(x, m, d, k, g0, lab, w, part);
 }
 
 void sgs__kmeans_argmin(int isa, const double *x, size_t m, size_t d, const double *c, size_t k,

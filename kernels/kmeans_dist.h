@@ -94,17 +94,48 @@ size_t sgs__kmeans_prep_size(size_t k, size_t d);
 /* Prepare centers c (k x d) into *p using ws (sgs__kmeans_prep_size doubles). */
 void sgs__kmeans_prep(const double *c, size_t k, size_t d, double *ws, sgs__kmeans_prep_t *p);
 
-/* labels[i] for m rows of x: exactly sgs__kmeans_argmin's labels. Returns how many rows
- * needed the exact fallback (0 for the scalar isa, which computes every row exactly). */
+/* labels[i] for m rows of x: exactly sgs__kmeans_argmin's labels. When n_changed is not
+ * NULL, labels holds the previous labels on entry and *n_changed gets how many changed.
+ * Returns how many rows needed the exact fallback (0 for the scalar isa, which computes
+ * every row exactly). */
 size_t sgs__kmeans_labels(int isa, const double *x, size_t m, const sgs__kmeans_prep_t *p,
-                          int32_t *labels);
+                          int32_t *labels, size_t *n_changed);
 
-/* Cluster sums of m rows (x: m x d) with labels lab (0..k-1) and weights w (m values, or
- * NULL for 1): for each row in order, sums[a][f] = sums[a][f] + x[f] * w (the product is
- * skipped when w == NULL: multiplying by 1 is exact) and wsum[a] = wsum[a] + w. Bitwise the
- * same for every isa. */
-void sgs__kmeans_accumulate(int isa, const double *x, size_t m, size_t d, const int32_t *lab,
-                            const double *w, double *sums, double *wsum);
+/* ---- Cluster sums ---------------------------------------------------------------------------
+ * The canonical order of every cluster sum of the k-means code. Rows are dealt to 4
+ * sub-partials by global row index g (g & 3), so that rows of the same cluster that follow
+ * each other do not wait on each other's additions; within a sub-partial, rows are added
+ * in row order: s[a][f] = s[a][f] + x[f] * w (the product is skipped without weights:
+ * multiplying by 1 is exact) and ws[a] = ws[a] + w. A block's partial is the fold
+ * (S0 + S1) + (S2 + S3). Each sub-partial is `stride` = k (d + 1) doubles: the k x d sums,
+ * then the k weights; `part` holds 4 of them. */
+
+/* Add row xi (global index g, label a, weight *w or 1 when w == NULL) to part. */
+static inline void sgs__kmeans_add_row(double *part, size_t k, size_t d, size_t g, const double *xi,
+                                       int32_t a, const double *w)
+{
+    double *base = part + (g & 3) * k * (d + 1);
+    double *s = base + (size_t)a * d, *ws = base + k * d + a;
+    if (w) {
+        for (size_t f = 0; f < d; f++)
+            s[f] = s[f] + xi[f] * *w;
+        *ws = *ws + *w;
+    } else {
+        for (size_t f = 0; f < d; f++)
+            s[f] = s[f] + xi[f];
+        *ws = *ws + 1.0;
+    }
+}
+
+/* Add m rows of x (the first has global index g0) with labels lab and weights w (m values
+ * or NULL) to part, exactly as sgs__kmeans_add_row row after row. Bitwise the same for
+ * every isa. */
+void sgs__kmeans_accumulate(int isa, const double *x, size_t m, size_t d, size_t k, size_t g0,
+                            const int32_t *lab, const double *w, double *part);
+
+/* out[e] = out[e] + ((p0[e] + p1[e]) + (p2[e] + p3[e])) for e < stride, the p's being the 4
+ * sub-partials of part. */
+void sgs__kmeans_fold4_add(const double *part, size_t stride, double *out);
 
 /* Scalar reference of sgs__kmeans_argmin (what the vector kernels are tested against). */
 void sgs__kmeans_argmin_ref(const double *x, size_t m, size_t d, const double *c, size_t k,

@@ -293,7 +293,14 @@ static void check_kernels_on(const double *x, size_t m, size_t d, const double *
     double *ws = malloc(sgs__kmeans_prep_size(k, d) * sizeof *ws);
     sgs__kmeans_prep_t prep;
     sgs__kmeans_prep(c, k, d, ws, &prep);
-    *n_fallback += sgs__kmeans_labels(isa, x, m, &prep, l3);
+    /* Start from other labels so that the change count is checked too. */
+    size_t changed = 0, want_changed = 0;
+    for (size_t i = 0; i < m; i++) {
+        l3[i] = i % 3 == 0 ? l1[i] : l1[i] + 1;
+        want_changed += i % 3 != 0;
+    }
+    *n_fallback += sgs__kmeans_labels(isa, x, m, &prep, l3, &changed);
+    assert_int_equal(changed, want_changed);
     for (size_t i = 0; i < m; i++)
         if (l3[i] != l1[i])
             fail_msg("isa %d d %zu k %zu row %zu: screened label %d, reference %d", isa, d, k, i,
@@ -309,10 +316,12 @@ static void check_kernels_on(const double *x, size_t m, size_t d, const double *
     for (size_t i = 0; i < m; i++)
         w[i] = 0.25 + (double)(i % 5);
     for (int weighted = 0; weighted < 2; weighted++) {
-        double *sa = calloc(k * (d + 1), sizeof *sa), *sb = calloc(k * (d + 1), sizeof *sb);
-        sgs__kmeans_accumulate(SGS__ISA_SCALAR, x, m, d, l1, weighted ? w : NULL, sa, sa + k * d);
-        sgs__kmeans_accumulate(isa, x, m, d, l1, weighted ? w : NULL, sb, sb + k * d);
-        assert_memory_equal(sa, sb, k * (d + 1) * sizeof *sa);
+        size_t stride = k * (d + 1);
+        double *sa = calloc(4 * stride, sizeof *sa), *sb = calloc(4 * stride, sizeof *sb);
+        /* Start at global row 3 so that the dealing to sub-partials wraps mid-chunk. */
+        sgs__kmeans_accumulate(SGS__ISA_SCALAR, x, m, d, k, 3, l1, weighted ? w : NULL, sa);
+        sgs__kmeans_accumulate(isa, x, m, d, k, 3, l1, weighted ? w : NULL, sb);
+        assert_memory_equal(sa, sb, 4 * stride * sizeof *sa);
         free(sa);
         free(sb);
     }
