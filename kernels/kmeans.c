@@ -726,9 +726,9 @@ int sgs_kmeans_single(const double *x, size_t n, size_t d, const double *weights
     result->converged = it < opt->max_iter;
     result->n_iter = it < opt->max_iter ? it + 1 : opt->max_iter;
     result->n_distances = ndist_total;
-    if (!strict)
-        sgs_kmeans_assign(x, n, d, centers, k, exec, labels, NULL, NULL);
-    rc = sgs_kmeans_inertia(x, n, d, weights, centers, k, labels, exec, &result->inertia, err);
+    rc = strict ? SGS_OK : sgs_kmeans_assign(x, n, d, centers, k, exec, labels, NULL, err);
+    if (!rc)
+        rc = sgs_kmeans_inertia(x, n, d, weights, centers, k, labels, exec, &result->inertia, err);
     /* Non-empty clusters of the final labels. */
     for (size_t j = 0; j < k; j++)
         ws.wsum[j] = 0;

@@ -665,6 +665,53 @@ static void test_iteration_callback_counts(void **state)
     free(x);
 }
 
+/* Allocation failure sweep (libuv's test-loop-oom style): make the N-th allocation fail
+ * for N = 0, 1, ... until the fit succeeds; every failure must be SGS_ENOMEM with a message,
+ * and the sanitizer build checks that nothing leaks on any of those paths. */
+static void test_allocation_failures_are_clean(void **state)
+{
+    (void)state;
+    size_t n = 2000, d = 3, k = 6;
+    double *x = blobs(n, d, 6, 3.0, 0.5, 12, NULL);
+    double *w = malloc(n * sizeof *w);
+    for (size_t i = 0; i < n; i++)
+        w[i] = 1 + (double)(i % 2);
+    const sgs_kmeans_algorithm_t algs[] = {SGS_KMEANS_LLOYD, SGS_KMEANS_HAMERLY, SGS_KMEANS_ELKAN,
+                                           SGS_KMEANS_MINIBATCH, SGS_KMEANS_LLOYD};
+    const sgs_kmeans_init_t inits[] = {SGS_KMEANS_INIT_PLUSPLUS, SGS_KMEANS_INIT_RANDOM,
+                                       SGS_KMEANS_INIT_PARALLEL, SGS_KMEANS_INIT_PLUSPLUS,
+                                       SGS_KMEANS_INIT_PARALLEL};
+    int32_t *labels = malloc(n * sizeof *labels);
+    double centers[6 * 3];
+    for (size_t v = 0; v < 5; v++) {
+        sgs_kmeans_options_t opt;
+        sgs_kmeans_options_init(&opt, k);
+        opt.algorithm = algs[v];
+        opt.init = inits[v];
+        opt.n_init = 2;
+        opt.max_iter = 5;
+        opt.batch_size = 100;
+        int rc = SGS_ENOMEM;
+        long budget;
+        for (budget = 0; rc == SGS_ENOMEM && budget < 1000; budget++) {
+            sgs_kmeans_result_t res;
+            sgs_error_t err = {0};
+            sgs_test_fail_alloc_after(budget);
+            rc =
+                sgs_kmeans_fit(x, n, d, v == 4 ? w : NULL, &opt, NULL, labels, centers, &res, &err);
+            sgs_test_fail_alloc_after(-1);
+            if (rc == SGS_ENOMEM)
+                assert_true(err.message[0] != '\0');
+        }
+        if (rc != SGS_OK)
+            fail_msg("variant %zu: rc %d after %ld allocations", v, rc, budget);
+        assert_true(budget > 3); /* the sweep did go through failing allocations */
+    }
+    free(labels);
+    free(w);
+    free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -687,6 +734,7 @@ int main(void)
         cmocka_unit_test(test_nan_reported_with_row_and_column),
         cmocka_unit_test(test_more_clusters_than_distinct_points),
         cmocka_unit_test(test_constant_features),
+        cmocka_unit_test(test_allocation_failures_are_clean),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
