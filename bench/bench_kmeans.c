@@ -1,0 +1,244 @@
+/*
+ * bench/bench_kmeans.c — time segscore's k-means kernels on one matrix: per Lloyd (or
+ * Hamerly / Elkan) iteration and to convergence. Prints one JSON object per measurement
+ * on stdout, which bench/kmeans_peers.py reads to compare with scikit-learn and faiss on the
+ * same matrix and the same initial centers.
+ *
+ *   bench_kmeans --n 1000000 --d 4 --k 8                # generated blobs
+ *   bench_kmeans --raw X.f64 --d 4 --k 8 --init-raw C.f64 --threads 2 --mode both
+ *
+ * --raw: little-endian float64 row-major file of n x d values (n = size / (8 d)).
+ * --init-raw: k x d initial centers in the same format (default: the first k rows).
+ * --mode iter: --iters iterations with tol 0 (time per iteration = median of the
+ *   per-iteration times reported by the iteration callback); conv: tol (default 1e-4), at
+ *   most --max-iter iterations, total wall time of sgs_kmeans_single (includes the final
+ *   E-step and inertia); both: the two.
+ * --algorithms lloyd,hamerly,elkan (comma list).
+ */
+#include "kernels/kmeans.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+typedef struct timing {
+    double last;
+    double *iter_s;
+    int n, cap;
+} timing_t;
+
+static void on_iter(void *ctx, int run, int iter, size_t n_changed, double shift2)
+{
+    timing_t *t = ctx;
+    (void)run;
+    (void)iter;
+    (void)n_changed;
+    (void)shift2;
+    double now = now_s();
+    if (t->n < t->cap)
+        t->iter_s[t->n++] = now - t->last;
+    t->last = now;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double *read_raw(const char *path, size_t d, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "bench_kmeans: cannot open %s\n", path);
+        return NULL;
+    }
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    *n = (size_t)size / (8 * d);
+    double *x = malloc(*n * d * sizeof *x);
+    if (!x || fread(x, sizeof *x, *n * d, f) != *n * d) {
+        fprintf(stderr, "bench_kmeans: cannot read %s\n", path);
+        free(x);
+        x = NULL;
+    }
+    fclose(f);
+    return x;
+}
+
+/* Gaussian blobs around k lattice points, rows in random group order. */
+static double *generate(size_t n, size_t d, size_t k, uint64_t seed)
+{
+    double *x = malloc(n * d * sizeof *x);
+    if (!x)
+        return NULL;
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        size_t c = (size_t)(sgs_rng_u64(seed, 1, i) % k);
+        for (size_t f = 0; f < d; f++) {
+            double center = 4.0 * (double)(sgs_rng_u64(seed, 2, c * d + f) % 7);
+            double u1 = sgs_rng_uniform(seed, 3, i * d + f),
+                   u2 = sgs_rng_uniform(seed, 4, i * d + f);
+            x[i * d + f] = center + sqrt(-2 * log(u1)) * cos(6.283185307179586 * u2);
+        }
+    }
+    return x;
+}
+
+static const char *alg_name(sgs_kmeans_algorithm_t a)
+{
+    return a == SGS_KMEANS_LLOYD ? "lloyd" : a == SGS_KMEANS_HAMERLY ? "hamerly" : "elkan";
+}
+
+int main(int argc, char **argv)
+{
+    size_t n = 1000000, d = 4, k = 8;
+    int threads = 2, iters = 20, max_iter = 300;
+    double tol = 1e-4;
+    const char *raw = NULL, *init_raw = NULL, *mode = "both", *algs = "lloyd,hamerly,elkan";
+    static const struct option longopts[] = {
+        {"n", required_argument, 0, 'n'},          {"d", required_argument, 0, 'd'},
+        {"k", required_argument, 0, 'k'},          {"raw", required_argument, 0, 'r'},
+        {"init-raw", required_argument, 0, 'c'},   {"threads", required_argument, 0, 't'},
+        {"iters", required_argument, 0, 'i'},      {"max-iter", required_argument, 0, 'm'},
+        {"tol", required_argument, 0, 'e'},        {"mode", required_argument, 0, 'o'},
+        {"algorithms", required_argument, 0, 'a'}, {0, 0, 0, 0}};
+    int ch;
+    while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'n':
+            n = strtoull(optarg, NULL, 10);
+            break;
+        case 'd':
+            d = strtoull(optarg, NULL, 10);
+            break;
+        case 'k':
+            k = strtoull(optarg, NULL, 10);
+            break;
+        case 'r':
+            raw = optarg;
+            break;
+        case 'c':
+            init_raw = optarg;
+            break;
+        case 't':
+            threads = atoi(optarg);
+            break;
+        case 'i':
+            iters = atoi(optarg);
+            break;
+        case 'm':
+            max_iter = atoi(optarg);
+            break;
+        case 'e':
+            tol = atof(optarg);
+            break;
+        case 'o':
+            mode = optarg;
+            break;
+        case 'a':
+            algs = optarg;
+            break;
+        default:
+            fprintf(stderr, "usage: see the comment at the top of bench/bench_kmeans.c\n");
+            return 64;
+        }
+    }
+    double *x = raw ? read_raw(raw, d, &n) : generate(n, d, k, 42);
+    if (!x)
+        return 66;
+    double *c0 = malloc(k * d * sizeof *c0), *c = malloc(k * d * sizeof *c);
+    int32_t *labels = malloc(n * sizeof *labels);
+    if (!c0 || !c || !labels)
+        return 71;
+    if (init_raw) {
+        size_t kk;
+        double *ci = read_raw(init_raw, d, &kk);
+        if (!ci || kk != k) {
+            fprintf(stderr, "bench_kmeans: %s does not hold %zu centers\n", init_raw, k);
+            return 66;
+        }
+        memcpy(c0, ci, k * d * sizeof *c0);
+        free(ci);
+    } else {
+        memcpy(c0, x, k * d * sizeof *c0);
+    }
+    sgs_exec_t exec = {threads};
+    double tol_abs;
+    sgs_error_t err = {0};
+    if (sgs_kmeans_tolerance(x, n, d, tol, &exec, &tol_abs, &err))
+        return 70;
+    timing_t tm = {0, NULL, 0, 0};
+    tm.cap = (iters > max_iter ? iters : max_iter) + 1;
+    tm.iter_s = malloc((size_t)tm.cap * sizeof *tm.iter_s);
+
+    char list[256];
+    snprintf(list, sizeof list, "%s", algs);
+    for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
+        sgs_kmeans_options_t opt;
+        sgs_kmeans_options_init(&opt, k);
+        opt.algorithm = strcmp(tok, "hamerly") == 0 ? SGS_KMEANS_HAMERLY
+                        : strcmp(tok, "elkan") == 0 ? SGS_KMEANS_ELKAN
+                                                    : SGS_KMEANS_LLOYD;
+        opt.on_iter = on_iter;
+        opt.on_iter_ctx = &tm;
+        sgs_kmeans_result_t res;
+        if (strcmp(mode, "iter") == 0 || strcmp(mode, "both") == 0) {
+            memcpy(c, c0, k * d * sizeof *c);
+            opt.max_iter = iters;
+            tm.n = 0;
+            tm.last = now_s();
+            double t0 = tm.last;
+            if (sgs_kmeans_single(x, n, d, NULL, &opt, 0.0, &exec, c, labels, &res, &err)) {
+                fprintf(stderr, "bench_kmeans: %s\n", err.message);
+                return 70;
+            }
+            double total = now_s() - t0;
+            double first = tm.iter_s[0];
+            qsort(tm.iter_s, (size_t)tm.n, sizeof *tm.iter_s, cmp_double);
+            printf(
+                "{\"impl\": \"segscore\", \"algorithm\": \"%s\", \"mode\": \"iter\", \"n\": %zu, "
+                "\"d\": %zu, \"k\": %zu, \"threads\": %d, \"iters\": %d, "
+                "\"per_iter_s\": %.6f, \"first_iter_s\": %.6f, \"total_s\": %.6f, "
+                "\"inertia\": %.17g, \"distances_per_row_iter\": %.3f}\n",
+                alg_name(opt.algorithm), n, d, k, threads, res.n_iter, tm.iter_s[tm.n / 2], first,
+                total, res.inertia, (double)res.n_distances / ((double)n * (double)res.n_iter));
+        }
+        if (strcmp(mode, "conv") == 0 || strcmp(mode, "both") == 0) {
+            memcpy(c, c0, k * d * sizeof *c);
+            opt.max_iter = max_iter;
+            tm.n = 0;
+            tm.last = now_s();
+            double t0 = tm.last;
+            if (sgs_kmeans_single(x, n, d, NULL, &opt, tol_abs, &exec, c, labels, &res, &err)) {
+                fprintf(stderr, "bench_kmeans: %s\n", err.message);
+                return 70;
+            }
+            double total = now_s() - t0;
+            printf(
+                "{\"impl\": \"segscore\", \"algorithm\": \"%s\", \"mode\": \"conv\", \"n\": %zu, "
+                "\"d\": %zu, \"k\": %zu, \"threads\": %d, \"iters\": %d, \"tol\": %g, "
+                "\"total_s\": %.6f, \"inertia\": %.17g, \"converged\": %d}\n",
+                alg_name(opt.algorithm), n, d, k, threads, res.n_iter, tol, total, res.inertia,
+                res.converged);
+        }
+        fflush(stdout);
+    }
+    free(tm.iter_s);
+    free(labels);
+    free(c);
+    free(c0);
+    free(x);
+    return 0;
+}

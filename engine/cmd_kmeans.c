@@ -1,0 +1,460 @@
+/*
+ * engine/cmd_kmeans.c — `segscore kmeans`: cluster any float64 n x d matrix stored in HDF5
+ * and write labels, centers, inertia and iterations; print the time per iteration. The
+ * stand-alone, benchmarkable face of kernels/kmeans.h.
+ */
+#include "engine/commands.h"
+
+#include "io/atomic_file.h"
+#include "io/h5_columns.h"
+#include "io/h5_matrix.h"
+#include "kernels/kmeans.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define CMD "segscore kmeans"
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: segscore kmeans -i MATRIX.h5 --k K -o OUT.h5 [options]\n"
+                 "\n"
+                 "Cluster the rows of a 2-D numeric dataset with k-means.\n"
+                 "\n"
+                 "  -i, --input FILE       HDF5 file holding the matrix (n rows x d columns)\n"
+                 "      --dataset PATH     the matrix dataset (default /X)\n"
+                 "      --weights PATH     optional 1-D dataset of n sample weights in the input\n"
+                 "      --k K              number of clusters (1 <= K <= n)\n"
+                 "      --init WHAT        k-means++ (default) | k-means|| | first | random |\n"
+                 "                         FILE.h5:/DATASET (K x d initial centers)\n"
+                 "      --algorithm A      lloyd (default) | hamerly | elkan | minibatch\n"
+                 "      --max-iter N       iterations per run (default 300; minibatch: epochs)\n"
+                 "      --tol T            relative tolerance on the center shift (default 1e-4;\n"
+                 "                         0 = stop only when labels stop changing)\n"
+                 "      --n-init N         restarts, the lowest inertia kept (default 1)\n"
+                 "      --seed S           random seed (default 42)\n"
+                 "      --batch-size B     minibatch rows per step (default 1024)\n"
+                 "      --threads N        OpenMP threads (default 1)\n"
+                 "  -o, --output FILE      result HDF5: /labels (int32, n), /centers (K x d),\n"
+                 "                         attributes inertia, iterations, converged, ...\n"
+                 "  -v, --verbose          print every iteration\n"
+                 "  -q, --quiet            print nothing but errors\n"
+                 "  -h, --help             this text\n");
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+typedef struct iter_clock {
+    double last;   /* time of the previous callback or of the start of the fit */
+    double *times; /* seconds of each iteration of the kept run, by run */
+    int *run_of;   /* run of each recorded iteration */
+    size_t n, cap;
+    int verbose;
+} iter_clock_t;
+
+static void on_iter(void *ctx, int run, int iter, size_t n_changed, double shift2)
+{
+    iter_clock_t *c = ctx;
+    double t = now_s(), dt = t - c->last;
+    c->last = t;
+    if (c->n < c->cap) {
+        c->times[c->n] = dt;
+        c->run_of[c->n] = run;
+        c->n++;
+    }
+    if (c->verbose)
+        printf("run %d iteration %d: %.3f ms, %zu labels changed, center shift^2 %.6g\n", run,
+               iter + 1, dt * 1e3, n_changed, shift2);
+}
+
+static int parse_size(const char *s, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || s[0] == '-' || end == s)
+        return -1;
+    *out = (size_t)v;
+    return 0;
+}
+
+static int parse_int(const char *s, int lo, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || *end || end == s || v < lo || v > INT32_MAX)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+/* Write the result file into the temporary of `a` (reserved before the fit, so that an
+ * unusable output folder is reported before any work) and publish it atomically. */
+static int write_output(sgs_atomic_t *a, const int32_t *labels, size_t n, const double *centers,
+                        size_t k, size_t d, const sgs_kmeans_result_t *res, const char *alg,
+                        const char *init, const sgs_kmeans_options_t *opt, sgs_error_t *err)
+{
+    const char *path = a->final_path;
+    int rc;
+    sgs_h5_quiet();
+    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+    if (fcpl >= 0)
+        H5Pset_obj_track_times(fcpl, 0);
+    hid_t f = fcpl >= 0 ? H5Fcreate(a->temp_path, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT) : -1;
+    if (fcpl >= 0)
+        H5Pclose(fcpl);
+    if (f < 0) {
+        sgs_atomic_abort(a);
+        return sgs_error_set(err, SGS_ECANTCREAT, "%s: cannot create HDF5 file", path);
+    }
+    rc = sgs_h5_write_column(f, "/labels", SGS_H5_I32, labels, n, 0, err);
+    if (!rc)
+        rc = sgs_h5_write_matrix(f, "/centers", centers, k, d, err);
+    if (!rc)
+        rc = sgs_h5_attr_double(f, "/", "inertia", res->inertia, err);
+    if (!rc)
+        rc = sgs_h5_attr_int64(f, "/", "iterations", res->n_iter, err);
+    if (!rc)
+        rc = sgs_h5_attr_int64(f, "/", "converged", res->converged, err);
+    if (!rc)
+        rc = sgs_h5_attr_int64(f, "/", "k", (int64_t)k, err);
+    if (!rc)
+        rc = sgs_h5_attr_int64(f, "/", "nonempty_clusters", (int64_t)res->n_nonempty, err);
+    if (!rc)
+        rc = sgs_h5_attr_int64(f, "/", "best_run", res->best_run, err);
+    if (!rc)
+        rc = sgs_h5_attr_int64(f, "/", "n_init", opt->n_init, err);
+    if (!rc)
+        rc = sgs_h5_attr_int64(f, "/", "seed", (int64_t)opt->seed, err);
+    if (!rc)
+        rc = sgs_h5_attr_double(f, "/", "tol", opt->tol, err);
+    if (!rc)
+        rc = sgs_h5_attr_double(f, "/", "tol_abs", res->tol_abs, err);
+    if (!rc)
+        rc = sgs_h5_attr_string(f, "/", "algorithm", alg, err);
+    if (!rc)
+        rc = sgs_h5_attr_string(f, "/", "init", init, err);
+    if (!rc)
+        rc = sgs_h5_attr_string(f, "/", "engine_version", SGS_VERSION, err);
+    if (H5Fclose(f) < 0 && !rc)
+        rc = sgs_error_set(err, SGS_EIO, "%s: cannot close HDF5 file", path);
+    if (rc) {
+        sgs_atomic_abort(a);
+        sgs_error_prefix(err, "%s", path);
+        return rc;
+    }
+    return sgs_atomic_commit(a, err);
+}
+
+/* "file.h5:/dataset" -> file and dataset; 0 when the text has that shape. */
+static int split_file_dataset(const char *s, char *file, size_t fsize, const char **dataset)
+{
+    const char *colon = strstr(s, ":/");
+    if (!colon || colon == s || (size_t)(colon - s) >= fsize)
+        return -1;
+    memcpy(file, s, (size_t)(colon - s));
+    file[colon - s] = '\0';
+    *dataset = colon + 1;
+    return 0;
+}
+
+static int fail(int rc, const sgs_error_t *err)
+{
+    fprintf(stderr, CMD ": error: %s\n", err->message);
+    return sgs_exit_status(rc);
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, CMD ": ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n(see segscore kmeans --help)\n");
+    va_end(ap);
+    return sgs_exit_status(SGS_EUSAGE);
+}
+
+int sgs_cmd_kmeans(int argc, char **argv)
+{
+    const char *input = NULL, *output = NULL, *dataset = "/X", *weights_path = NULL;
+    const char *init = "k-means++", *alg = "lloyd";
+    size_t k = 0;
+    int have_k = 0, threads = 1, verbose = 0, quiet = 0;
+    sgs_kmeans_options_t opt;
+    sgs_kmeans_options_init(&opt, 0);
+    enum {
+        O_DATASET = 256,
+        O_WEIGHTS,
+        O_K,
+        O_INIT,
+        O_ALG,
+        O_MAXIT,
+        O_TOL,
+        O_NINIT,
+        O_SEED,
+        O_BATCH,
+        O_THREADS
+    };
+    static const struct option longopts[] = {{"input", required_argument, 0, 'i'},
+                                             {"output", required_argument, 0, 'o'},
+                                             {"dataset", required_argument, 0, O_DATASET},
+                                             {"weights", required_argument, 0, O_WEIGHTS},
+                                             {"k", required_argument, 0, O_K},
+                                             {"init", required_argument, 0, O_INIT},
+                                             {"algorithm", required_argument, 0, O_ALG},
+                                             {"max-iter", required_argument, 0, O_MAXIT},
+                                             {"tol", required_argument, 0, O_TOL},
+                                             {"n-init", required_argument, 0, O_NINIT},
+                                             {"seed", required_argument, 0, O_SEED},
+                                             {"batch-size", required_argument, 0, O_BATCH},
+                                             {"threads", required_argument, 0, O_THREADS},
+                                             {"verbose", no_argument, 0, 'v'},
+                                             {"quiet", no_argument, 0, 'q'},
+                                             {"help", no_argument, 0, 'h'},
+                                             {0, 0, 0, 0}};
+    optind = 1;
+    opterr = 0;
+    int ch;
+    while ((ch = getopt_long(argc, argv, ":i:o:vqh", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'i':
+            input = optarg;
+            break;
+        case 'o':
+            output = optarg;
+            break;
+        case O_DATASET:
+            dataset = optarg;
+            break;
+        case O_WEIGHTS:
+            weights_path = optarg;
+            break;
+        case O_K:
+            if (parse_size(optarg, &k) || k == 0)
+                return usage_error("--k needs a positive integer, got \"%s\"", optarg);
+            have_k = 1;
+            break;
+        case O_INIT:
+            init = optarg;
+            break;
+        case O_ALG:
+            alg = optarg;
+            break;
+        case O_MAXIT:
+            if (parse_int(optarg, 1, &opt.max_iter))
+                return usage_error("--max-iter needs an integer >= 1, got \"%s\"", optarg);
+            break;
+        case O_TOL: {
+            char *end;
+            opt.tol = strtod(optarg, &end);
+            if (*end || end == optarg || !(opt.tol >= 0) || !isfinite(opt.tol))
+                return usage_error("--tol needs a finite number >= 0, got \"%s\"", optarg);
+            break;
+        }
+        case O_NINIT:
+            if (parse_int(optarg, 1, &opt.n_init))
+                return usage_error("--n-init needs an integer >= 1, got \"%s\"", optarg);
+            break;
+        case O_SEED: {
+            size_t s;
+            if (parse_size(optarg, &s))
+                return usage_error("--seed needs a non-negative integer, got \"%s\"", optarg);
+            opt.seed = (uint64_t)s;
+            break;
+        }
+        case O_BATCH:
+            if (parse_size(optarg, &opt.batch_size) || opt.batch_size == 0)
+                return usage_error("--batch-size needs a positive integer, got \"%s\"", optarg);
+            break;
+        case O_THREADS:
+            if (parse_int(optarg, 1, &threads))
+                return usage_error("--threads needs an integer >= 1, got \"%s\"", optarg);
+            break;
+        case 'v':
+            verbose = 1;
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case ':':
+            return usage_error("option %s needs a value", argv[optind - 1]);
+        default:
+            return usage_error("unknown option %s", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return usage_error("unexpected argument \"%s\"", argv[optind]);
+    if (!input || !output || !have_k) {
+        fprintf(stderr, CMD ": -i, --k and -o are required\n\n");
+        usage(stderr);
+        return sgs_exit_status(SGS_EUSAGE);
+    }
+    if (strcmp(alg, "lloyd") == 0)
+        opt.algorithm = SGS_KMEANS_LLOYD;
+    else if (strcmp(alg, "hamerly") == 0)
+        opt.algorithm = SGS_KMEANS_HAMERLY;
+    else if (strcmp(alg, "elkan") == 0)
+        opt.algorithm = SGS_KMEANS_ELKAN;
+    else if (strcmp(alg, "minibatch") == 0)
+        opt.algorithm = SGS_KMEANS_MINIBATCH;
+    else
+        return usage_error("--algorithm must be lloyd, hamerly, elkan or minibatch, got \"%s\"",
+                           alg);
+    char init_file[4096];
+    const char *init_dataset = NULL;
+    if (strcmp(init, "k-means++") == 0)
+        opt.init = SGS_KMEANS_INIT_PLUSPLUS;
+    else if (strcmp(init, "k-means||") == 0)
+        opt.init = SGS_KMEANS_INIT_PARALLEL;
+    else if (strcmp(init, "first") == 0)
+        opt.init = SGS_KMEANS_INIT_FIRST;
+    else if (strcmp(init, "random") == 0)
+        opt.init = SGS_KMEANS_INIT_RANDOM;
+    else if (split_file_dataset(init, init_file, sizeof init_file, &init_dataset) == 0)
+        opt.init = SGS_KMEANS_INIT_GIVEN;
+    else
+        return usage_error("--init must be k-means++, k-means||, first, random or "
+                           "FILE.h5:/DATASET, got \"%s\"",
+                           init);
+    opt.k = k;
+
+    sgs_error_t err = {0};
+    double *x = NULL, *w = NULL, *c0 = NULL, *centers = NULL;
+    int32_t *labels = NULL;
+    iter_clock_t clk = {0};
+    size_t n = 0, d = 0;
+    sgs_atomic_t out;
+    int rc = sgs_atomic_begin(output, &out, &err);
+    if (rc)
+        return fail(rc, &err);
+    double t_read = now_s();
+    rc = sgs_h5_matrix_read_file(input, dataset, threads, &x, &n, &d, &err);
+    if (rc)
+        goto done;
+    t_read = now_s() - t_read;
+    rc = sgs_kmeans_check_finite(x, n, d, &(sgs_exec_t){threads}, &err);
+    if (rc) {
+        sgs_error_prefix(&err, "%s %s", input, dataset);
+        goto done;
+    }
+    if (n < k) {
+        rc = sgs_error_set(&err, SGS_EDATA, "%s %s has %zu rows, fewer than --k %zu", input,
+                           dataset, n, k);
+        goto done;
+    }
+    if (weights_path) {
+        hid_t f = H5Fopen(input, H5F_ACC_RDONLY, H5P_DEFAULT);
+        size_t nw = 0;
+        rc = f < 0 ? sgs_error_set(&err, SGS_ENOINPUT, "%s: cannot open", input)
+                   : sgs_h5_read_column(f, weights_path, SGS_H5_F64, (void **)&w, &nw, &err);
+        if (f >= 0)
+            H5Fclose(f);
+        if (!rc && nw != n)
+            rc =
+                sgs_error_set(&err, SGS_EDATA, "%s: weights %s has %zu values, the matrix %zu rows",
+                              input, weights_path, nw, n);
+        if (rc)
+            goto done;
+    }
+    if (opt.init == SGS_KMEANS_INIT_GIVEN) {
+        size_t kr = 0, kc = 0;
+        rc = sgs_h5_matrix_read_file(init_file, init_dataset, 1, &c0, &kr, &kc, &err);
+        if (!rc && (kr != k || kc != d))
+            rc = sgs_error_set(&err, SGS_EDATA,
+                               "initial centers %s %s are %zu x %zu, expected %zu x %zu (--k x "
+                               "columns of %s)",
+                               init_file, init_dataset, kr, kc, k, d, dataset);
+        if (rc)
+            goto done;
+        opt.init_centers = c0;
+    }
+    labels = sgs_alloc_array(n, sizeof *labels);
+    centers = sgs_alloc_array(k, d * sizeof *centers);
+    clk.cap = (size_t)opt.max_iter * (size_t)opt.n_init;
+    if (opt.algorithm == SGS_KMEANS_MINIBATCH)
+        clk.cap = 1u << 20;
+    clk.times = sgs_alloc_array(clk.cap, sizeof *clk.times);
+    clk.run_of = sgs_alloc_array(clk.cap, sizeof *clk.run_of);
+    if (!labels || !centers || !clk.times || !clk.run_of) {
+        rc = sgs_error_set(&err, SGS_ENOMEM, "out of memory for %zu rows", n);
+        goto done;
+    }
+    clk.verbose = verbose && !quiet;
+    opt.on_iter = on_iter;
+    opt.on_iter_ctx = &clk;
+    if (!quiet)
+        printf(CMD ": %s %s: %zu rows x %zu columns read in %.3f s\n", input, dataset, n, d,
+               t_read);
+    sgs_kmeans_result_t res;
+    double t_fit = now_s();
+    clk.last = t_fit;
+    rc = sgs_kmeans_fit(x, n, d, w, &opt, &(sgs_exec_t){threads}, labels, centers, &res, &err);
+    t_fit = now_s() - t_fit;
+    if (rc) {
+        sgs_error_prefix(&err, "%s %s", input, dataset);
+        goto done;
+    }
+    rc = write_output(&out, labels, n, centers, k, d, &res, alg, init, &opt, &err);
+    if (rc)
+        goto done;
+    if (!quiet) {
+        /* Per-iteration times of the kept run (the first iteration of a run also carries
+         * its seeding, so it is reported apart). */
+        double sum = 0, mn = INFINITY, mx = 0, first = 0;
+        size_t cnt = 0, seen = 0;
+        for (size_t q = 0; q < clk.n; q++) {
+            if (clk.run_of[q] != res.best_run)
+                continue;
+            if (seen++ == 0) {
+                first = clk.times[q];
+                continue;
+            }
+            sum += clk.times[q];
+            mn = clk.times[q] < mn ? clk.times[q] : mn;
+            mx = clk.times[q] > mx ? clk.times[q] : mx;
+            cnt++;
+        }
+        printf(CMD ": %s, k = %zu, %d thread%s: %d iteration%s (%s), inertia %.10g\n", alg, k,
+               threads, threads == 1 ? "" : "s", res.n_iter, res.n_iter == 1 ? "" : "s",
+               res.converged ? "converged" : "max-iter reached", res.inertia);
+        if (cnt > 0)
+            printf(CMD ": time per iteration %.3f ms (min %.3f, max %.3f; first iteration "
+                       "with seeding %.3f ms); fit %.3f s\n",
+                   sum / (double)cnt * 1e3, mn * 1e3, mx * 1e3, first * 1e3, t_fit);
+        else
+            printf(CMD ": one iteration (with seeding) %.3f ms; fit %.3f s\n", first * 1e3, t_fit);
+        if (res.n_nonempty < k)
+            printf(CMD ": warning: only %zu of %zu clusters are non-empty (fewer distinct rows "
+                       "than clusters?)\n",
+                   res.n_nonempty, k);
+        printf(CMD ": wrote %s\n", output);
+    }
+done:
+    sgs_atomic_abort(&out); /* no-op after a commit */
+    sgs_free(x);
+    sgs_free(w);
+    sgs_free(c0);
+    sgs_free(labels);
+    sgs_free(centers);
+    sgs_free(clk.times);
+    sgs_free(clk.run_of);
+    return rc ? fail(rc, &err) : 0;
+}

@@ -1,0 +1,302 @@
+/*
+ * kernels/features.c — column transforms, standardization and PCA. See features.h.
+ */
+#include "kernels/features.h"
+
+#include <lapacke.h>
+#include <math.h>
+#include <string.h>
+
+static void block_range(size_t b, size_t n, size_t *r0, size_t *r1)
+{
+    *r0 = b * SGS_BLOCK_ROWS;
+    *r1 = *r0 + SGS_BLOCK_ROWS < n ? *r0 + SGS_BLOCK_ROWS : n;
+}
+
+/* ---- Transforms ------------------------------------------------------------------------------ */
+
+int sgs_features_transform(double *x, size_t n, size_t d, const sgs_feature_transform_t *kinds,
+                           const sgs_exec_t *exec, sgs_error_t *err)
+{
+    for (size_t f = 0; f < d; f++)
+        if ((unsigned)kinds[f] > SGS_FEATURE_SIGNED_LOG1P)
+            return sgs_error_set(err, SGS_EINVAL, "column %zu: unknown transform %d", f,
+                                 (int)kinds[f]);
+    size_t nb = sgs_block_count(n, SGS_BLOCK_ROWS);
+    size_t bad = SIZE_MAX; /* first bad flat index (integer min: exact in any order) */
+    int nt = sgs_exec_threads(exec);
+#pragma omp parallel for num_threads(nt) schedule(static) reduction(min : bad)
+    for (size_t b = 0; b < nb; b++) {
+        size_t r0, r1;
+        block_range(b, n, &r0, &r1);
+        for (size_t i = r0; i < r1 && bad == SIZE_MAX; i++)
+            for (size_t f = 0; f < d; f++) {
+                double v = x[i * d + f];
+                if (!isfinite(v) || (kinds[f] == SGS_FEATURE_LOG1P && v <= -1)) {
+                    bad = i * d + f;
+                    break;
+                }
+                if (kinds[f] == SGS_FEATURE_LOG1P)
+                    x[i * d + f] = log1p(v);
+                else if (kinds[f] == SGS_FEATURE_SIGNED_LOG1P)
+                    x[i * d + f] = v < 0 ? -log1p(-v) : log1p(v);
+            }
+    }
+    if (bad == SIZE_MAX)
+        return SGS_OK;
+    /* The flat index above is the first bad one of its block; report the smallest. */
+    double v = x[bad];
+    if (!isfinite(v))
+        return sgs_error_set(err, SGS_EDATA, "row %zu column %zu is %s", bad / d, bad % d,
+                             isnan(v) ? "NaN" : "infinite");
+    return sgs_error_set(err, SGS_EDATA, "row %zu column %zu is %g: log1p needs values > -1",
+                         bad / d, bad % d, v);
+}
+
+void sgs_features_untransform(double *x, size_t n, size_t d, const sgs_feature_transform_t *kinds)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t f = 0; f < d; f++) {
+            double y = x[i * d + f];
+            if (kinds[f] == SGS_FEATURE_LOG1P)
+                x[i * d + f] = expm1(y);
+            else if (kinds[f] == SGS_FEATURE_SIGNED_LOG1P)
+                x[i * d + f] = y < 0 ? -expm1(-y) : expm1(y);
+        }
+}
+
+/* ---- Column means and second moments ----------------------------------------------------------
+ */
+
+/* mean[f] of the columns: per-block sums combined in block order. */
+static int column_means(const double *x, size_t n, size_t d, int nt, double *mean)
+{
+    size_t nb = sgs_block_count(n, SGS_BLOCK_ROWS);
+    double *part = sgs_alloc_array(nb, d * sizeof *part);
+    if (!part)
+        return SGS_ENOMEM;
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (size_t b = 0; b < nb; b++) {
+        size_t r0, r1;
+        block_range(b, n, &r0, &r1);
+        double *p = part + b * d;
+        for (size_t f = 0; f < d; f++)
+            p[f] = 0;
+        for (size_t i = r0; i < r1; i++)
+            for (size_t f = 0; f < d; f++)
+                p[f] += x[i * d + f];
+    }
+    for (size_t f = 0; f < d; f++) {
+        double s = 0;
+        for (size_t b = 0; b < nb; b++)
+            s += part[b * d + f];
+        mean[f] = s / (double)n;
+    }
+    sgs_free(part);
+    return SGS_OK;
+}
+
+int sgs_features_standardize(double *x, size_t n, size_t d, const sgs_exec_t *exec, double *mean,
+                             double *scale, sgs_error_t *err)
+{
+    if (n == 0 || d == 0)
+        return sgs_error_set(err, SGS_EINVAL, "standardize: empty matrix (%zu x %zu)", n, d);
+    int nt = sgs_exec_threads(exec);
+    if (column_means(x, n, d, nt, mean))
+        return sgs_error_set(err, SGS_ENOMEM, "standardize: out of memory");
+    size_t nb = sgs_block_count(n, SGS_BLOCK_ROWS);
+    double *part = sgs_alloc_array(nb, d * sizeof *part);
+    if (!part)
+        return sgs_error_set(err, SGS_ENOMEM, "standardize: out of memory");
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (size_t b = 0; b < nb; b++) {
+        size_t r0, r1;
+        block_range(b, n, &r0, &r1);
+        double *p = part + b * d;
+        for (size_t f = 0; f < d; f++)
+            p[f] = 0;
+        for (size_t i = r0; i < r1; i++)
+            for (size_t f = 0; f < d; f++) {
+                double t = x[i * d + f] - mean[f];
+                p[f] += t * t;
+            }
+    }
+    for (size_t f = 0; f < d; f++) {
+        double s = 0;
+        for (size_t b = 0; b < nb; b++)
+            s += part[b * d + f];
+        double sd = sqrt(s / (double)n);
+        scale[f] = sd > 0 ? sd : 1.0;
+    }
+    sgs_free(part);
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (size_t b = 0; b < nb; b++) {
+        size_t r0, r1;
+        block_range(b, n, &r0, &r1);
+        for (size_t i = r0; i < r1; i++)
+            for (size_t f = 0; f < d; f++)
+                x[i * d + f] = (x[i * d + f] - mean[f]) / scale[f];
+    }
+    return SGS_OK;
+}
+
+void sgs_features_unstandardize(double *x, size_t n, size_t d, const double *mean,
+                                const double *scale)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t f = 0; f < d; f++)
+            x[i * d + f] = x[i * d + f] * scale[f] + mean[f];
+}
+
+/* ---- PCA ----------------------------------------------------------------------------------------
+ */
+
+void sgs_pca_destroy(sgs_pca_t *pca)
+{
+    if (!pca)
+        return;
+    sgs_free(pca->mean);
+    sgs_free(pca->components);
+    sgs_free(pca->explained_variance);
+    sgs_free(pca->explained_variance_ratio);
+    sgs_free(pca);
+}
+
+int sgs_pca_fit(const double *x, size_t n, size_t d, size_t n_components, double min_ratio,
+                const sgs_exec_t *exec, sgs_pca_t **out, sgs_error_t *err)
+{
+    *out = NULL;
+    if (n < 2 || d == 0)
+        return sgs_error_set(err, SGS_EINVAL,
+                             "PCA needs at least 2 rows and 1 column (got %zu x %zu)", n, d);
+    if (n_components == 0 && !(min_ratio > 0 && min_ratio <= 1))
+        return sgs_error_set(err, SGS_EINVAL, "PCA: min_ratio must be in (0, 1], got %g",
+                             min_ratio);
+    if (d > 46340)
+        return sgs_error_set(err, SGS_EINVAL, "PCA: %zu columns is too many", d);
+    int nt = sgs_exec_threads(exec);
+    size_t nb = sgs_block_count(n, SGS_BLOCK_ROWS);
+    size_t tri = d * (d + 1) / 2;
+    sgs_pca_t *p = sgs_calloc_array(1, sizeof *p);
+    double *cov = sgs_alloc_array(d * d, sizeof *cov);
+    double *w = sgs_alloc_array(d, sizeof *w);
+    double *part = sgs_alloc_array(nb, tri * sizeof *part);
+    int rc = SGS_OK;
+    if (!p || !cov || !w || !part || !(p->mean = sgs_alloc_array(d, sizeof(double)))) {
+        rc = sgs_error_set(err, SGS_ENOMEM, "PCA: out of memory");
+        goto cleanup;
+    }
+    p->d = d;
+    if (column_means(x, n, d, nt, p->mean)) {
+        rc = sgs_error_set(err, SGS_ENOMEM, "PCA: out of memory");
+        goto cleanup;
+    }
+    /* Upper triangle of sum (x - mean)(x - mean)^T per block, in block order. */
+    const double *mean = p->mean;
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (size_t b = 0; b < nb; b++) {
+        size_t r0, r1;
+        block_range(b, n, &r0, &r1);
+        double *q = part + b * tri;
+        for (size_t e = 0; e < tri; e++)
+            q[e] = 0;
+        for (size_t i = r0; i < r1; i++) {
+            size_t e = 0;
+            for (size_t a = 0; a < d; a++) {
+                double ta = x[i * d + a] - mean[a];
+                for (size_t c = a; c < d; c++)
+                    q[e++] += ta * (x[i * d + c] - mean[c]);
+            }
+        }
+    }
+    size_t e = 0;
+    for (size_t a = 0; a < d; a++)
+        for (size_t c = a; c < d; c++, e++) {
+            double s = 0;
+            for (size_t b = 0; b < nb; b++)
+                s += part[b * tri + e];
+            cov[a * d + c] = cov[c * d + a] = s / (double)(n - 1);
+        }
+    double trace = 0;
+    for (size_t a = 0; a < d; a++)
+        trace += cov[a * d + a];
+    /* Eigenvalues ascending in w; eigenvector of w[j] in column j of cov (row-major). */
+    lapack_int info =
+        LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)d, cov, (lapack_int)d, w);
+    if (info != 0) {
+        rc = sgs_error_set(err, SGS_EDATA,
+                           "PCA: LAPACKE_dsyevd failed (info %d); is the input "
+                           "finite?",
+                           (int)info);
+        goto cleanup;
+    }
+    size_t m = n_components > d ? d : n_components;
+    if (m == 0) {
+        double cum = 0;
+        for (m = 0; m < d;) {
+            double lam = w[d - 1 - m] > 0 ? w[d - 1 - m] : 0;
+            cum += lam;
+            m++;
+            if (trace <= 0 || cum / trace >= min_ratio * (1 - 1e-12))
+                break;
+        }
+    }
+    p->n_components = m;
+    p->total_variance = trace;
+    p->components = sgs_alloc_array(m, d * sizeof(double));
+    p->explained_variance = sgs_alloc_array(m, sizeof(double));
+    p->explained_variance_ratio = sgs_alloc_array(m, sizeof(double));
+    if (!p->components || !p->explained_variance || !p->explained_variance_ratio) {
+        rc = sgs_error_set(err, SGS_ENOMEM, "PCA: out of memory");
+        goto cleanup;
+    }
+    for (size_t c = 0; c < m; c++) {
+        size_t col = d - 1 - c;
+        double lam = w[col] > 0 ? w[col] : 0;
+        p->explained_variance[c] = lam;
+        p->explained_variance_ratio[c] = trace > 0 ? lam / trace : 0;
+        /* Sign convention: the entry of largest magnitude (the first of equals) positive. */
+        size_t arg = 0;
+        for (size_t a = 1; a < d; a++)
+            if (fabs(cov[a * d + col]) > fabs(cov[arg * d + col]))
+                arg = a;
+        double sign = cov[arg * d + col] < 0 ? -1.0 : 1.0;
+        for (size_t a = 0; a < d; a++)
+            p->components[c * d + a] = sign * cov[a * d + col];
+    }
+    *out = p;
+    p = NULL;
+cleanup:
+    sgs_pca_destroy(p);
+    sgs_free(cov);
+    sgs_free(w);
+    sgs_free(part);
+    return rc;
+}
+
+void sgs_pca_transform(const sgs_pca_t *pca, const double *x, size_t n, const sgs_exec_t *exec,
+                       double *out)
+{
+    size_t d = pca->d, m = pca->n_components;
+    int nt = sgs_exec_threads(exec);
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (size_t i = 0; i < n; i++)
+        for (size_t c = 0; c < m; c++) {
+            double s = 0;
+            for (size_t a = 0; a < d; a++)
+                s += (x[i * d + a] - pca->mean[a]) * pca->components[c * d + a];
+            out[i * m + c] = s;
+        }
+}
+
+void sgs_pca_inverse(const sgs_pca_t *pca, const double *y, size_t n, double *x)
+{
+    size_t d = pca->d, m = pca->n_components;
+    for (size_t i = 0; i < n; i++)
+        for (size_t a = 0; a < d; a++) {
+            double s = pca->mean[a];
+            for (size_t c = 0; c < m; c++)
+                s += y[i * m + c] * pca->components[c * d + a];
+            x[i * d + a] = s;
+        }
+}

@@ -1,0 +1,84 @@
+/*
+ * kernels/features.h — turning a customer feature matrix into something k-means can use:
+ * per-column transforms (log1p for counts and money), standardization, and an optional
+ * principal component analysis through LAPACKE dsyevd on the covariance matrix, with the
+ * explained variance of each component. And the inverses, to show centroids in original
+ * units.
+ *
+ * Data: x is n rows by d columns, row-major (x[i*d + f]), caller-owned. Column
+ * statistics are formed per block of SGS_BLOCK_ROWS rows and combined in block order, so
+ * results are bitwise identical whatever exec->n_threads.
+ */
+#ifndef SGS_FEATURES_H
+#define SGS_FEATURES_H
+
+#include "kernels/core.h"
+
+#include <stddef.h>
+
+typedef enum sgs_feature_transform {
+    SGS_FEATURE_IDENTITY = 0,    /* y = x */
+    SGS_FEATURE_LOG1P = 1,       /* y = log(1 + x), x > -1: counts, non-negative money */
+    SGS_FEATURE_SIGNED_LOG1P = 2 /* y = sign(x) log(1 + |x|): money that can be negative */
+} sgs_feature_transform_t;
+
+/* Apply kinds[f] to column f of x, in place (log1p from the C library, accurate near 0).
+ * @return 0; SGS_EDATA for a non-finite value or, with LOG1P, a value <= -1 (message
+ * names the row and column); SGS_EINVAL for an unknown kind. On error x is partly
+ * transformed. */
+int sgs_features_transform(double *x, size_t n, size_t d, const sgs_feature_transform_t *kinds,
+                           const sgs_exec_t *exec, sgs_error_t *err);
+
+/* Inverse of sgs_features_transform (expm1; sign(y) expm1(|y|)), in place, n rows. */
+void sgs_features_untransform(double *x, size_t n, size_t d, const sgs_feature_transform_t *kinds);
+
+/* Standardize the columns of x in place: mean_f = (1/n) sum_i x_if, var_f = (1/n) sum_i
+ * (x_if - mean_f)^2 (two passes; population variance, as scikit-learn's StandardScaler),
+ * scale_f = sqrt(var_f), or 1 when var_f == 0 (a constant column becomes 0, as sklearn);
+ * then x_if = (x_if - mean_f) / scale_f. mean and scale (d each) are written.
+ * @return 0; SGS_EINVAL when n == 0 or d == 0; SGS_ENOMEM. */
+int sgs_features_standardize(double *x, size_t n, size_t d, const sgs_exec_t *exec, double *mean,
+                             double *scale, sgs_error_t *err);
+
+/* x_if = x_if * scale_f + mean_f, in place (centroids back to transformed units). */
+void sgs_features_unstandardize(double *x, size_t n, size_t d, const double *mean,
+                                const double *scale);
+
+/* ---- Principal components ------------------------------------------------------------ */
+
+/* A fitted PCA (owned; sgs_pca_destroy frees it). */
+typedef struct sgs_pca {
+    size_t d;                         /* input columns */
+    size_t n_components;              /* kept components, 1..d */
+    double *mean;                     /* d: column means removed before projecting */
+    double *components;               /* n_components x d: unit principal axes, by
+                                         decreasing variance; sign: the entry of largest
+                                         magnitude (first such) is positive */
+    double *explained_variance;       /* n_components: eigenvalues of the covariance
+                                         (divisor n - 1, as scikit-learn), >= 0 */
+    double *explained_variance_ratio; /* n_components: explained_variance / total_variance */
+    double total_variance;            /* trace of the covariance = sum of all d eigenvalues */
+} sgs_pca_t;
+
+/* Fit a PCA: covariance C = (1/(n-1)) sum_i (x_i - mean)(x_i - mean)^T (block partials in
+ * order), eigen-decomposition by LAPACKE_dsyevd (divide and conquer; eigenvalues clamped
+ * at 0 against rounding), components sorted by decreasing eigenvalue. n_components = 0
+ * keeps the smallest number whose cumulative ratio reaches min_ratio (in (0, 1]; ignored
+ * when n_components > 0); otherwise min(n_components, d).
+ * @return 0; SGS_EINVAL when n < 2, d == 0 or min_ratio is out of range; SGS_EDATA when
+ * LAPACK fails (non-finite input); SGS_ENOMEM. *out is NULL on error. */
+int sgs_pca_fit(const double *x, size_t n, size_t d, size_t n_components, double min_ratio,
+                const sgs_exec_t *exec, sgs_pca_t **out, sgs_error_t *err);
+
+/* out_i (n_components values) = components (x_i - mean): the projection of each row.
+ * out is n x n_components, caller-owned. */
+void sgs_pca_transform(const sgs_pca_t *pca, const double *x, size_t n, const sgs_exec_t *exec,
+                       double *out);
+
+/* x_i = mean + components^T y_i: rows of y (n x n_components) back to the d input columns. */
+void sgs_pca_inverse(const sgs_pca_t *pca, const double *y, size_t n, double *x);
+
+/* Free a PCA (NULL is fine). */
+void sgs_pca_destroy(sgs_pca_t *pca);
+
+#endif

@@ -1,0 +1,811 @@
+/*
+ * kernels/kmeans_dist.c — first-argmin of the k-means distance over a set of centers:
+ * the scalar reference and an AVX2 kernel with 4 rows in the lanes of a vector.
+ * See kmeans_dist.h for the arithmetic both must perform.
+ */
+#include "kernels/kmeans_dist.h"
+
+#include <math.h>
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define SGS__X86 1
+#endif
+
+/* ---- Scalar reference ------------------------------------------------------------------ */
+
+void sgs__kmeans_argmin_ref(const double *x, size_t m, size_t d, const double *c, size_t k,
+                            int32_t *labels, double *best, double *second)
+{
+    for (size_t i = 0; i < m; i++) {
+        const double *xi = x + i * d;
+        double b = INFINITY, s = INFINITY;
+        int32_t lab = 0;
+        for (size_t j = 0; j < k; j++) {
+            double dist = sgs__kmeans_sqdist(xi, c + j * d, d);
+            /* second = min(second, max(dist, best)), written as MAXPD/MINPD define them,
+             * so that the vector kernel gives the same bits. */
+            double mx = dist > b ? dist : b;
+            s = mx < s ? mx : s;
+            if (dist < b) {
+                b = dist;
+                lab = (int32_t)j;
+            }
+        }
+        labels[i] = lab;
+        if (best)
+            best[i] = b;
+        if (second)
+            second[i] = s;
+    }
+}
+
+static void distances_ref(const double *x, size_t m, size_t d, const double *c, size_t k,
+                          double *out, size_t ld)
+{
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < k; j++)
+            out[j * ld + i] = sgs__kmeans_sqdist(x + i * d, c + j * d, d);
+}
+
+static void accumulate_ref(const double *x, size_t m, size_t d, size_t k, size_t g0,
+                           const int32_t *lab, const double *w, double *part)
+{
+    for (size_t i = 0; i < m; i++)
+        sgs__kmeans_add_row(part, k, d, g0 + i, x + i * d, lab[i], w ? w + i : NULL);
+}
+
+void sgs__kmeans_fold4_add(const double *part, size_t stride, double *out)
+{
+    const double *p0 = part, *p1 = part + stride, *p2 = part + 2 * stride, *p3 = part + 3 * stride;
+    for (size_t e = 0; e < stride; e++)
+        out[e] = out[e] + ((p0[e] + p1[e]) + (p2[e] + p3[e]));
+}
+
+/* Copy cnt new labels over the old ones; when count is set, return how many differ. */
+static inline size_t store_labels(int32_t *dst, const int32_t *src, size_t cnt, int count)
+{
+    size_t ch = 0;
+    if (count)
+        for (size_t q = 0; q < cnt; q++)
+            ch += dst[q] != src[q];
+    memcpy(dst, src, cnt * sizeof *dst);
+    return ch;
+}
+
+/* ---- AVX2: four rows per vector ----------------------------------------------------------
+ * A tile of 4 consecutive rows is transposed into xt[f] = (x[r0][f], .., x[r3][f]); each
+ * center's coordinates are broadcast; lane r accumulates exactly the scalar sequence of
+ * the reference for row r. The running minimum uses a strict "<" per lane while centers
+ * are visited in increasing index, so each lane keeps the first minimum, as the reference.
+ */
+#ifdef SGS__X86
+
+#define SGS__AVX2 __attribute__((target("avx2")))
+
+/* Rows ahead of the current tile that the labels kernels prefetch. */
+#define SGS__PREFETCH_ROWS 64
+
+SGS__AVX2 static inline __attribute__((always_inline)) void transpose4(const double *x, size_t d,
+                                                                       size_t dd, __m256d *xt)
+{
+    const double *p0 = x, *p1 = x + d, *p2 = x + 2 * d, *p3 = x + 3 * d;
+    for (size_t fc = 0; fc < dd; fc += 4) {
+        size_t rem = dd - fc;
+        __m256d a0, a1, a2, a3;
+        if (rem >= 4) {
+            a0 = _mm256_loadu_pd(p0 + fc);
+            a1 = _mm256_loadu_pd(p1 + fc);
+            a2 = _mm256_loadu_pd(p2 + fc);
+            a3 = _mm256_loadu_pd(p3 + fc);
+        } else {
+            /* Masked loads never touch memory past the row (nor past the array). */
+            __m256i mask = _mm256_set_epi64x(0, rem > 2 ? -1 : 0, rem > 1 ? -1 : 0, -1);
+            a0 = _mm256_maskload_pd(p0 + fc, mask);
+            a1 = _mm256_maskload_pd(p1 + fc, mask);
+            a2 = _mm256_maskload_pd(p2 + fc, mask);
+            a3 = _mm256_maskload_pd(p3 + fc, mask);
+        }
+        __m256d t0 = _mm256_unpacklo_pd(a0, a1); /* a0[0] a1[0] a0[2] a1[2] */
+        __m256d t1 = _mm256_unpackhi_pd(a0, a1); /* a0[1] a1[1] a0[3] a1[3] */
+        __m256d t2 = _mm256_unpacklo_pd(a2, a3);
+        __m256d t3 = _mm256_unpackhi_pd(a2, a3);
+        xt[fc] = _mm256_permute2f128_pd(t0, t2, 0x20);
+        if (rem > 1)
+            xt[fc + 1] = _mm256_permute2f128_pd(t1, t3, 0x20);
+        if (rem > 2)
+            xt[fc + 2] = _mm256_permute2f128_pd(t0, t2, 0x31);
+        if (rem > 3)
+            xt[fc + 3] = _mm256_permute2f128_pd(t1, t3, 0x31);
+    }
+}
+
+/* One tile of 4 rows: the distance of center j for the 4 lanes. */
+#define SGS__DIST4(acc, xt, cj, dd)                                                                \
+    do {                                                                                           \
+        __m256d t_ = _mm256_sub_pd((xt)[0], _mm256_set1_pd((cj)[0]));                              \
+        acc = _mm256_mul_pd(t_, t_);                                                               \
+        for (size_t f_ = 1; f_ < (dd); f_++) {                                                     \
+            t_ = _mm256_sub_pd((xt)[f_], _mm256_set1_pd((cj)[f_]));                                \
+            acc = _mm256_add_pd(acc, _mm256_mul_pd(t_, t_));                                       \
+        }                                                                                          \
+    } while (0)
+
+/* Rows [0, m4) in tiles of 4, m4 a multiple of 4; dd == d, a compile-time constant in the
+ * specialised copies below so that the feature loop is unrolled and xt lives in registers.
+ * Two tiles (8 rows) go through the centers together: the running minimum is a chain of
+ * dependent compare/blend per center, and two independent chains keep the core busy. */
+SGS__AVX2 static inline __attribute__((always_inline)) void
+tiles_avx2(const double *x, size_t m4, size_t d, size_t dd, const double *c, size_t k,
+           int32_t *labels, double *best, double *second, int want_second)
+{
+    const __m256d inf = _mm256_set1_pd(INFINITY);
+    __m256d xa[SGS__KMEANS_SIMD_DMAX], xb[SGS__KMEANS_SIMD_DMAX];
+    size_t i = 0;
+    for (; i + 8 <= m4; i += 8) {
+        transpose4(x + i * d, d, dd, xa);
+        transpose4(x + (i + 4) * d, d, dd, xb);
+        __m256d bva = inf, sva = inf, bia = _mm256_setzero_pd();
+        __m256d bvb = inf, svb = inf, bib = _mm256_setzero_pd();
+        for (size_t j = 0; j < k; j++) {
+            const double *cj = c + j * dd;
+            __m256d acca, accb;
+            __m256d t = _mm256_sub_pd(xa[0], _mm256_set1_pd(cj[0]));
+            __m256d u = _mm256_sub_pd(xb[0], _mm256_set1_pd(cj[0]));
+            acca = _mm256_mul_pd(t, t);
+            accb = _mm256_mul_pd(u, u);
+            for (size_t f = 1; f < dd; f++) {
+                __m256d cf = _mm256_set1_pd(cj[f]);
+                t = _mm256_sub_pd(xa[f], cf);
+                u = _mm256_sub_pd(xb[f], cf);
+                acca = _mm256_add_pd(acca, _mm256_mul_pd(t, t));
+                accb = _mm256_add_pd(accb, _mm256_mul_pd(u, u));
+            }
+            __m256d jv = _mm256_set1_pd((double)j);
+            if (want_second) {
+                sva = _mm256_min_pd(_mm256_max_pd(acca, bva), sva);
+                svb = _mm256_min_pd(_mm256_max_pd(accb, bvb), svb);
+            }
+            __m256d lta = _mm256_cmp_pd(acca, bva, _CMP_LT_OQ);
+            __m256d ltb = _mm256_cmp_pd(accb, bvb, _CMP_LT_OQ);
+            bva = _mm256_blendv_pd(bva, acca, lta);
+            bvb = _mm256_blendv_pd(bvb, accb, ltb);
+            bia = _mm256_blendv_pd(bia, jv, lta);
+            bib = _mm256_blendv_pd(bib, jv, ltb);
+        }
+        _mm_storeu_si128((__m128i *)(void *)(labels + i), _mm256_cvttpd_epi32(bia));
+        _mm_storeu_si128((__m128i *)(void *)(labels + i + 4), _mm256_cvttpd_epi32(bib));
+        if (best) {
+            _mm256_storeu_pd(best + i, bva);
+            _mm256_storeu_pd(best + i + 4, bvb);
+        }
+        if (want_second) {
+            _mm256_storeu_pd(second + i, sva);
+            _mm256_storeu_pd(second + i + 4, svb);
+        }
+    }
+    for (; i < m4; i += 4) {
+        transpose4(x + i * d, d, dd, xa);
+        __m256d bv = inf, sv = inf, bi = _mm256_setzero_pd();
+        for (size_t j = 0; j < k; j++) {
+            __m256d acc;
+            SGS__DIST4(acc, xa, c + j * dd, dd);
+            if (want_second)
+                sv = _mm256_min_pd(_mm256_max_pd(acc, bv), sv);
+            __m256d lt = _mm256_cmp_pd(acc, bv, _CMP_LT_OQ);
+            bv = _mm256_blendv_pd(bv, acc, lt);
+            bi = _mm256_blendv_pd(bi, _mm256_set1_pd((double)j), lt);
+        }
+        _mm_storeu_si128((__m128i *)(void *)(labels + i), _mm256_cvttpd_epi32(bi));
+        if (best)
+            _mm256_storeu_pd(best + i, bv);
+        if (want_second)
+            _mm256_storeu_pd(second + i, sv);
+    }
+}
+
+#define SGS__CASE(D)                                                                               \
+    case D:                                                                                        \
+        if (second)                                                                                \
+            tiles_avx2(x, m4, d, D, c, k, labels, best, second, 1);                                \
+        else                                                                                       \
+            tiles_avx2(x, m4, d, D, c, k, labels, best, NULL, 0);                                  \
+        break;
+
+SGS__AVX2 static void argmin_avx2(const double *x, size_t m, size_t d, const double *c, size_t k,
+                                  int32_t *labels, double *best, double *second)
+{
+    size_t m4 = m & ~(size_t)3;
+    switch (d) {
+        SGS__CASE(1)
+        SGS__CASE(2)
+        SGS__CASE(3)
+        SGS__CASE(4)
+        SGS__CASE(5)
+        SGS__CASE(6)
+        SGS__CASE(7)
+        SGS__CASE(8)
+        SGS__CASE(9)
+        SGS__CASE(10)
+        SGS__CASE(11)
+        SGS__CASE(12)
+        SGS__CASE(13)
+        SGS__CASE(14)
+        SGS__CASE(15)
+        SGS__CASE(16)
+    default:
+        if (second)
+            tiles_avx2(x, m4, d, d, c, k, labels, best, second, 1);
+        else
+            tiles_avx2(x, m4, d, d, c, k, labels, best, NULL, 0);
+        break;
+    }
+    if (m4 < m)
+        sgs__kmeans_argmin_ref(x + m4 * d, m - m4, d, c, k, labels + m4, best ? best + m4 : NULL,
+                               second ? second + m4 : NULL);
+}
+#undef SGS__CASE
+
+SGS__AVX2 static void distances_avx2(const double *x, size_t m, size_t d, const double *c, size_t k,
+                                     double *out)
+{
+    size_t m4 = m & ~(size_t)3;
+    __m256d xt[SGS__KMEANS_SIMD_DMAX];
+    for (size_t i = 0; i < m4; i += 4) {
+        transpose4(x + i * d, d, d, xt);
+        for (size_t j = 0; j < k; j++) {
+            const double *cj = c + j * d;
+            __m256d t = _mm256_sub_pd(xt[0], _mm256_set1_pd(cj[0]));
+            __m256d acc = _mm256_mul_pd(t, t);
+            for (size_t f = 1; f < d; f++) {
+                t = _mm256_sub_pd(xt[f], _mm256_set1_pd(cj[f]));
+                acc = _mm256_add_pd(acc, _mm256_mul_pd(t, t));
+            }
+            _mm256_storeu_pd(out + j * m + i, acc);
+        }
+    }
+    if (m4 < m)
+        distances_ref(x + m4 * d, m - m4, d, c, k, out + m4, m);
+}
+
+/* Row sums with 4-wide vector adds (elementwise, so the same bits as the reference);
+ * dd == d, a constant in the specialised copies. */
+SGS__AVX2 static inline __attribute__((always_inline)) void
+accumulate_avx2_d(const double *x, size_t m, size_t dd, size_t k, size_t g0, const int32_t *lab,
+                  const double *w, double *part)
+{
+    size_t d4 = dd & ~(size_t)3, stride = k * (dd + 1);
+    for (size_t i = 0; i < m; i++) {
+        double *base = part + ((g0 + i) & 3) * stride;
+        double *s = base + (size_t)lab[i] * dd, *ws = base + k * dd + lab[i];
+        const double *xi = x + i * dd;
+        if (w) {
+            __m256d wv = _mm256_set1_pd(w[i]);
+            for (size_t f = 0; f < d4; f += 4)
+                _mm256_storeu_pd(s + f, _mm256_add_pd(_mm256_loadu_pd(s + f),
+                                                      _mm256_mul_pd(_mm256_loadu_pd(xi + f), wv)));
+            for (size_t f = d4; f < dd; f++)
+                s[f] = s[f] + xi[f] * w[i];
+            *ws = *ws + w[i];
+        } else {
+            for (size_t f = 0; f < d4; f += 4)
+                _mm256_storeu_pd(s + f,
+                                 _mm256_add_pd(_mm256_loadu_pd(s + f), _mm256_loadu_pd(xi + f)));
+            for (size_t f = d4; f < dd; f++)
+                s[f] = s[f] + xi[f];
+            *ws = *ws + 1.0;
+        }
+    }
+}
+
+#define SGS__ACASE(D)                                                                              \
+    case D:                                                                                        \
+        accumulate_avx2_d(x, m, D, k, g0, lab, w, part);                                           \
+        break;
+
+SGS__AVX2 static void accumulate_avx2(const double *x, size_t m, size_t d, size_t k, size_t g0,
+                                      const int32_t *lab, const double *w, double *part)
+{
+    switch (d) {
+        SGS__ACASE(1)
+        SGS__ACASE(2)
+        SGS__ACASE(3)
+        SGS__ACASE(4)
+        SGS__ACASE(5)
+        SGS__ACASE(6)
+        SGS__ACASE(7)
+        SGS__ACASE(8)
+        SGS__ACASE(12)
+        SGS__ACASE(16)
+    default:
+        accumulate_avx2_d(x, m, d, k, g0, lab, w, part);
+        break;
+    }
+}
+#undef SGS__ACASE
+
+/* ---- Screened labels, AVX2 + FMA -----------------------------------------------------------
+ * See kmeans_dist.h for the certificate. Lanes whose margin test fails get bit 1 in the
+ * returned mask and are recomputed by the caller. */
+#define SGS__AVX2FMA __attribute__((target("avx2,fma")))
+
+SGS__AVX2FMA static inline __attribute__((always_inline)) unsigned
+screen4_pair(const double *x, size_t d, size_t dd, const sgs__kmeans_prep_t *p, int32_t *labels,
+             int two)
+{
+    __m256d xa[SGS__KMEANS_SIMD_DMAX], xb[SGS__KMEANS_SIMD_DMAX];
+    transpose4(x, d, dd, xa);
+    if (two)
+        transpose4(x + 4 * d, d, dd, xb);
+    __m256d nxa = _mm256_setzero_pd(), nxb = _mm256_setzero_pd();
+    for (size_t f = 0; f < dd; f++) {
+        __m256d sf = _mm256_set1_pd(p->s[f]);
+        xa[f] = _mm256_sub_pd(xa[f], sf);
+        nxa = _mm256_fmadd_pd(xa[f], xa[f], nxa);
+        if (two) {
+            xb[f] = _mm256_sub_pd(xb[f], sf);
+            nxb = _mm256_fmadd_pd(xb[f], xb[f], nxb);
+        }
+    }
+    const __m256d inf = _mm256_set1_pd(INFINITY);
+    __m256d bva = inf, sva = inf, bia = _mm256_setzero_pd();
+    __m256d bvb = inf, svb = inf, bib = _mm256_setzero_pd();
+    for (size_t j = 0; j < p->k; j++) {
+        const double *mj = p->m + j * dd;
+        __m256d cn = _mm256_set1_pd(p->cn[j]);
+        __m256d ea = cn, eb = cn;
+        for (size_t f = 0; f < dd; f++) {
+            __m256d mf = _mm256_set1_pd(mj[f]);
+            ea = _mm256_fmadd_pd(xa[f], mf, ea);
+            if (two)
+                eb = _mm256_fmadd_pd(xb[f], mf, eb);
+        }
+        __m256d jv = _mm256_set1_pd((double)j);
+        __m256d lta = _mm256_cmp_pd(ea, bva, _CMP_LT_OQ);
+        sva = _mm256_min_pd(_mm256_max_pd(ea, bva), sva);
+        bva = _mm256_min_pd(ea, bva);
+        bia = _mm256_blendv_pd(bia, jv, lta);
+        if (two) {
+            __m256d ltb = _mm256_cmp_pd(eb, bvb, _CMP_LT_OQ);
+            svb = _mm256_min_pd(_mm256_max_pd(eb, bvb), svb);
+            bvb = _mm256_min_pd(eb, bvb);
+            bib = _mm256_blendv_pd(bib, jv, ltb);
+        }
+    }
+    const __m256d kappa = _mm256_set1_pd((double)(dd + 4) * 0x1p-48);
+    const __m256d c2 = _mm256_set1_pd(p->cmax2);
+    __m256d ma = _mm256_mul_pd(kappa, _mm256_add_pd(nxa, c2));
+    unsigned bad =
+        (unsigned)_mm256_movemask_pd(_mm256_cmp_pd(sva, _mm256_add_pd(bva, ma), _CMP_NGT_UQ));
+    _mm_storeu_si128((__m128i *)(void *)labels, _mm256_cvttpd_epi32(bia));
+    if (two) {
+        __m256d mb = _mm256_mul_pd(kappa, _mm256_add_pd(nxb, c2));
+        bad |= (unsigned)_mm256_movemask_pd(_mm256_cmp_pd(svb, _mm256_add_pd(bvb, mb), _CMP_NGT_UQ))
+               << 4;
+        _mm_storeu_si128((__m128i *)(void *)(labels + 4), _mm256_cvttpd_epi32(bib));
+    }
+    return bad;
+}
+
+SGS__AVX2FMA static inline __attribute__((always_inline)) size_t
+labels_avx2_d(const double *x, size_t m, size_t d, size_t dd, const sgs__kmeans_prep_t *p,
+              int32_t *labels, size_t *n_changed)
+{
+    size_t i = 0, nfall = 0, nchg = 0;
+    int32_t tmp[8];
+    for (; i + 4 <= m; i += i + 8 <= m ? 8 : 4) {
+        for (size_t q = 0; q < 8 * dd; q += 8)
+            _mm_prefetch((const char *)(x + (i + SGS__PREFETCH_ROWS) * d + q), _MM_HINT_T0);
+        size_t cnt = i + 8 <= m ? 8 : 4;
+        unsigned bad = cnt == 8 ? screen4_pair(x + i * d, d, dd, p, tmp, 1)
+                                : screen4_pair(x + i * d, d, dd, p, tmp, 0);
+        for (unsigned r = 0; bad; r++, bad >>= 1)
+            if (bad & 1) {
+                sgs__kmeans_argmin_ref(x + (i + r) * d, 1, d, p->c, p->k, tmp + r, NULL, NULL);
+                nfall++;
+            }
+        nchg += store_labels(labels + i, tmp, cnt, n_changed != NULL);
+    }
+    if (i < m) {
+        sgs__kmeans_argmin_ref(x + i * d, m - i, d, p->c, p->k, tmp, NULL, NULL);
+        nchg += store_labels(labels + i, tmp, m - i, n_changed != NULL);
+    }
+    if (n_changed)
+        *n_changed = nchg;
+    return nfall;
+}
+
+#define SGS__LCASE(D)                                                                              \
+    case D:                                                                                        \
+        return labels_avx2_d(x, m, d, D, p, labels, n_changed);
+
+SGS__AVX2FMA static size_t labels_avx2(const double *x, size_t m, const sgs__kmeans_prep_t *p,
+                                       int32_t *labels, size_t *n_changed)
+{
+    size_t d = p->d;
+    switch (d) {
+        SGS__LCASE(1)
+        SGS__LCASE(2)
+        SGS__LCASE(3)
+        SGS__LCASE(4)
+        SGS__LCASE(5)
+        SGS__LCASE(6)
+        SGS__LCASE(7)
+        SGS__LCASE(8)
+        SGS__LCASE(9)
+        SGS__LCASE(10)
+        SGS__LCASE(11)
+        SGS__LCASE(12)
+        SGS__LCASE(13)
+        SGS__LCASE(14)
+        SGS__LCASE(15)
+        SGS__LCASE(16)
+    default:
+        return labels_avx2_d(x, m, d, d, p, labels, n_changed);
+    }
+}
+#undef SGS__LCASE
+
+/* ---- AVX-512: eight rows per vector ---------------------------------------------------------
+ * Same scheme as AVX2 with 8 lanes; two vectors (16 rows) go through the centers together.
+ * The running minimum is MINPD (acc < best ? acc : best, the strict "<" of the reference)
+ * and the index moves under the mask of the same comparison. */
+#define SGS__AVX512 __attribute__((target("avx512f")))
+
+SGS__AVX512 static inline __attribute__((always_inline)) void transpose8(const double *x, size_t d,
+                                                                         size_t dd, __m512d *xt)
+{
+    __m256d lo[SGS__KMEANS_SIMD_DMAX], hi[SGS__KMEANS_SIMD_DMAX];
+    transpose4(x, d, dd, lo);
+    transpose4(x + 4 * d, d, dd, hi);
+    for (size_t f = 0; f < dd; f++)
+        xt[f] = _mm512_insertf64x4(_mm512_castpd256_pd512(lo[f]), hi[f], 1);
+}
+
+SGS__AVX512 static inline __attribute__((always_inline)) void
+tiles_avx512(const double *x, size_t m8, size_t d, size_t dd, const double *c, size_t k,
+             int32_t *labels, double *best, double *second, int want_second)
+{
+    const __m512d inf = _mm512_set1_pd(INFINITY);
+    __m512d xa[SGS__KMEANS_SIMD_DMAX], xb[SGS__KMEANS_SIMD_DMAX];
+    size_t i = 0;
+    for (; i + 16 <= m8; i += 16) {
+        transpose8(x + i * d, d, dd, xa);
+        transpose8(x + (i + 8) * d, d, dd, xb);
+        __m512d bva = inf, sva = inf, bia = _mm512_setzero_pd();
+        __m512d bvb = inf, svb = inf, bib = _mm512_setzero_pd();
+        for (size_t j = 0; j < k; j++) {
+            const double *cj = c + j * dd;
+            __m512d c0 = _mm512_set1_pd(cj[0]);
+            __m512d t = _mm512_sub_pd(xa[0], c0), u = _mm512_sub_pd(xb[0], c0);
+            __m512d acca = _mm512_mul_pd(t, t), accb = _mm512_mul_pd(u, u);
+            for (size_t f = 1; f < dd; f++) {
+                __m512d cf = _mm512_set1_pd(cj[f]);
+                t = _mm512_sub_pd(xa[f], cf);
+                u = _mm512_sub_pd(xb[f], cf);
+                acca = _mm512_add_pd(acca, _mm512_mul_pd(t, t));
+                accb = _mm512_add_pd(accb, _mm512_mul_pd(u, u));
+            }
+            __m512d jv = _mm512_set1_pd((double)j);
+            __mmask8 lta = _mm512_cmp_pd_mask(acca, bva, _CMP_LT_OQ);
+            __mmask8 ltb = _mm512_cmp_pd_mask(accb, bvb, _CMP_LT_OQ);
+            if (want_second) {
+                sva = _mm512_min_pd(_mm512_max_pd(acca, bva), sva);
+                svb = _mm512_min_pd(_mm512_max_pd(accb, bvb), svb);
+            }
+            bva = _mm512_min_pd(acca, bva);
+            bvb = _mm512_min_pd(accb, bvb);
+            bia = _mm512_mask_mov_pd(bia, lta, jv);
+            bib = _mm512_mask_mov_pd(bib, ltb, jv);
+        }
+        _mm256_storeu_si256((__m256i *)(void *)(labels + i), _mm512_cvttpd_epi32(bia));
+        _mm256_storeu_si256((__m256i *)(void *)(labels + i + 8), _mm512_cvttpd_epi32(bib));
+        if (best) {
+            _mm512_storeu_pd(best + i, bva);
+            _mm512_storeu_pd(best + i + 8, bvb);
+        }
+        if (want_second) {
+            _mm512_storeu_pd(second + i, sva);
+            _mm512_storeu_pd(second + i + 8, svb);
+        }
+    }
+    for (; i < m8; i += 8) {
+        transpose8(x + i * d, d, dd, xa);
+        __m512d bv = inf, sv = inf, bi = _mm512_setzero_pd();
+        for (size_t j = 0; j < k; j++) {
+            const double *cj = c + j * dd;
+            __m512d t = _mm512_sub_pd(xa[0], _mm512_set1_pd(cj[0]));
+            __m512d acc = _mm512_mul_pd(t, t);
+            for (size_t f = 1; f < dd; f++) {
+                t = _mm512_sub_pd(xa[f], _mm512_set1_pd(cj[f]));
+                acc = _mm512_add_pd(acc, _mm512_mul_pd(t, t));
+            }
+            __mmask8 lt = _mm512_cmp_pd_mask(acc, bv, _CMP_LT_OQ);
+            if (want_second)
+                sv = _mm512_min_pd(_mm512_max_pd(acc, bv), sv);
+            bv = _mm512_min_pd(acc, bv);
+            bi = _mm512_mask_mov_pd(bi, lt, _mm512_set1_pd((double)j));
+        }
+        _mm256_storeu_si256((__m256i *)(void *)(labels + i), _mm512_cvttpd_epi32(bi));
+        if (best)
+            _mm512_storeu_pd(best + i, bv);
+        if (want_second)
+            _mm512_storeu_pd(second + i, sv);
+    }
+}
+
+#define SGS__CASE(D)                                                                               \
+    case D:                                                                                        \
+        if (second)                                                                                \
+            tiles_avx512(x, m8, d, D, c, k, labels, best, second, 1);                              \
+        else                                                                                       \
+            tiles_avx512(x, m8, d, D, c, k, labels, best, NULL, 0);                                \
+        break;
+
+SGS__AVX512 static void argmin_avx512(const double *x, size_t m, size_t d, const double *c,
+                                      size_t k, int32_t *labels, double *best, double *second)
+{
+    size_t m8 = m & ~(size_t)7;
+    switch (d) {
+        SGS__CASE(1)
+        SGS__CASE(2)
+        SGS__CASE(3)
+        SGS__CASE(4)
+        SGS__CASE(5)
+        SGS__CASE(6)
+        SGS__CASE(7)
+        SGS__CASE(8)
+        SGS__CASE(9)
+        SGS__CASE(10)
+        SGS__CASE(11)
+        SGS__CASE(12)
+        SGS__CASE(13)
+        SGS__CASE(14)
+        SGS__CASE(15)
+        SGS__CASE(16)
+    default:
+        if (second)
+            tiles_avx512(x, m8, d, d, c, k, labels, best, second, 1);
+        else
+            tiles_avx512(x, m8, d, d, c, k, labels, best, NULL, 0);
+        break;
+    }
+    if (m8 < m)
+        sgs__kmeans_argmin_ref(x + m8 * d, m - m8, d, c, k, labels + m8, best ? best + m8 : NULL,
+                               second ? second + m8 : NULL);
+}
+#undef SGS__CASE
+
+/* Screened labels, AVX-512: 8 rows per vector, two vectors at once. */
+SGS__AVX512 static inline __attribute__((always_inline)) unsigned
+screen8_pair(const double *x, size_t d, size_t dd, const sgs__kmeans_prep_t *p, int32_t *labels,
+             int two)
+{
+    __m512d xa[SGS__KMEANS_SIMD_DMAX], xb[SGS__KMEANS_SIMD_DMAX];
+    transpose8(x, d, dd, xa);
+    if (two)
+        transpose8(x + 8 * d, d, dd, xb);
+    __m512d nxa = _mm512_setzero_pd(), nxb = _mm512_setzero_pd();
+    for (size_t f = 0; f < dd; f++) {
+        __m512d sf = _mm512_set1_pd(p->s[f]);
+        xa[f] = _mm512_sub_pd(xa[f], sf);
+        nxa = _mm512_fmadd_pd(xa[f], xa[f], nxa);
+        if (two) {
+            xb[f] = _mm512_sub_pd(xb[f], sf);
+            nxb = _mm512_fmadd_pd(xb[f], xb[f], nxb);
+        }
+    }
+    const __m512d inf = _mm512_set1_pd(INFINITY);
+    __m512d bva = inf, sva = inf, bia = _mm512_setzero_pd();
+    __m512d bvb = inf, svb = inf, bib = _mm512_setzero_pd();
+    for (size_t j = 0; j < p->k; j++) {
+        const double *mj = p->m + j * dd;
+        __m512d cn = _mm512_set1_pd(p->cn[j]);
+        __m512d ea = cn, eb = cn;
+        for (size_t f = 0; f < dd; f++) {
+            __m512d mf = _mm512_set1_pd(mj[f]);
+            ea = _mm512_fmadd_pd(xa[f], mf, ea);
+            if (two)
+                eb = _mm512_fmadd_pd(xb[f], mf, eb);
+        }
+        __m512d jv = _mm512_set1_pd((double)j);
+        __mmask8 lta = _mm512_cmp_pd_mask(ea, bva, _CMP_LT_OQ);
+        sva = _mm512_min_pd(_mm512_max_pd(ea, bva), sva);
+        bva = _mm512_min_pd(ea, bva);
+        bia = _mm512_mask_mov_pd(bia, lta, jv);
+        if (two) {
+            __mmask8 ltb = _mm512_cmp_pd_mask(eb, bvb, _CMP_LT_OQ);
+            svb = _mm512_min_pd(_mm512_max_pd(eb, bvb), svb);
+            bvb = _mm512_min_pd(eb, bvb);
+            bib = _mm512_mask_mov_pd(bib, ltb, jv);
+        }
+    }
+    const __m512d kappa = _mm512_set1_pd((double)(dd + 4) * 0x1p-48);
+    const __m512d c2 = _mm512_set1_pd(p->cmax2);
+    __m512d ma = _mm512_mul_pd(kappa, _mm512_add_pd(nxa, c2));
+    unsigned bad = (unsigned)_mm512_cmp_pd_mask(sva, _mm512_add_pd(bva, ma), _CMP_NGT_UQ);
+    _mm256_storeu_si256((__m256i *)(void *)labels, _mm512_cvttpd_epi32(bia));
+    if (two) {
+        __m512d mb = _mm512_mul_pd(kappa, _mm512_add_pd(nxb, c2));
+        bad |= (unsigned)_mm512_cmp_pd_mask(svb, _mm512_add_pd(bvb, mb), _CMP_NGT_UQ) << 8;
+        _mm256_storeu_si256((__m256i *)(void *)(labels + 8), _mm512_cvttpd_epi32(bib));
+    }
+    return bad;
+}
+
+SGS__AVX512 static inline __attribute__((always_inline)) size_t
+labels_avx512_d(const double *x, size_t m, size_t d, size_t dd, const sgs__kmeans_prep_t *p,
+                int32_t *labels, size_t *n_changed)
+{
+    size_t i = 0, nfall = 0, nchg = 0;
+    int32_t tmp[16];
+    for (; i + 8 <= m; i += i + 16 <= m ? 16 : 8) {
+        for (size_t q = 0; q < 16 * dd; q += 8)
+            _mm_prefetch((const char *)(x + (i + SGS__PREFETCH_ROWS) * d + q), _MM_HINT_T0);
+        size_t cnt = i + 16 <= m ? 16 : 8;
+        unsigned bad = cnt == 16 ? screen8_pair(x + i * d, d, dd, p, tmp, 1)
+                                 : screen8_pair(x + i * d, d, dd, p, tmp, 0);
+        for (unsigned r = 0; bad; r++, bad >>= 1)
+            if (bad & 1) {
+                sgs__kmeans_argmin_ref(x + (i + r) * d, 1, d, p->c, p->k, tmp + r, NULL, NULL);
+                nfall++;
+            }
+        nchg += store_labels(labels + i, tmp, cnt, n_changed != NULL);
+    }
+    if (i < m) {
+        sgs__kmeans_argmin_ref(x + i * d, m - i, d, p->c, p->k, tmp, NULL, NULL);
+        nchg += store_labels(labels + i, tmp, m - i, n_changed != NULL);
+    }
+    if (n_changed)
+        *n_changed = nchg;
+    return nfall;
+}
+
+#define SGS__LCASE(D)                                                                              \
+    case D:                                                                                        \
+        return labels_avx512_d(x, m, d, D, p, labels, n_changed);
+
+SGS__AVX512 static size_t labels_avx512(const double *x, size_t m, const sgs__kmeans_prep_t *p,
+                                        int32_t *labels, size_t *n_changed)
+{
+    size_t d = p->d;
+    switch (d) {
+        SGS__LCASE(1)
+        SGS__LCASE(2)
+        SGS__LCASE(3)
+        SGS__LCASE(4)
+        SGS__LCASE(5)
+        SGS__LCASE(6)
+        SGS__LCASE(7)
+        SGS__LCASE(8)
+        SGS__LCASE(9)
+        SGS__LCASE(10)
+        SGS__LCASE(11)
+        SGS__LCASE(12)
+        SGS__LCASE(13)
+        SGS__LCASE(14)
+        SGS__LCASE(15)
+        SGS__LCASE(16)
+    default:
+        return labels_avx512_d(x, m, d, d, p, labels, n_changed);
+    }
+}
+#undef SGS__LCASE
+
+#endif /* SGS__X86 */
+
+/* ---- Prepared centers ------------------------------------------------------------------------ */
+
+size_t sgs__kmeans_prep_size(size_t k, size_t d)
+{
+    return d + k * d + k;
+}
+
+void sgs__kmeans_prep(const double *c, size_t k, size_t d, double *ws, sgs__kmeans_prep_t *p)
+{
+    p->k = k;
+    p->d = d;
+    p->c = c;
+    p->s = ws;
+    p->m = ws + d;
+    p->cn = ws + d + k * d;
+    for (size_t f = 0; f < d; f++) {
+        double t = 0;
+        for (size_t j = 0; j < k; j++)
+            t += c[j * d + f];
+        p->s[f] = t / (double)k;
+    }
+    double mx = 0;
+    for (size_t j = 0; j < k; j++) {
+        double n2 = 0;
+        for (size_t f = 0; f < d; f++) {
+            double t = c[j * d + f] - p->s[f];
+            p->m[j * d + f] = -2 * t;
+            n2 += t * t;
+        }
+        p->cn[j] = n2;
+        if (n2 > mx)
+            mx = n2;
+    }
+    p->cmax2 = mx * (1 + 1e-12);
+}
+
+size_t sgs__kmeans_labels(int isa, const double *x, size_t m, const sgs__kmeans_prep_t *p,
+                          int32_t *labels, size_t *n_changed)
+{
+#ifdef SGS__X86
+    if (isa == SGS__ISA_AVX512 && p->d <= SGS__KMEANS_SIMD_DMAX)
+        return labels_avx512(x, m, p, labels, n_changed);
+    if (isa == SGS__ISA_AVX2 && p->d <= SGS__KMEANS_SIMD_DMAX && __builtin_cpu_supports("fma"))
+        return labels_avx2(x, m, p, labels, n_changed);
+#endif
+    size_t nchg = 0;
+    int32_t tmp[256];
+    for (size_t i = 0; i < m; i += 256) {
+        size_t cnt = m - i < 256 ? m - i : 256;
+        sgs__kmeans_argmin(isa, x + i * p->d, cnt, p->d, p->c, p->k, tmp, NULL, NULL);
+        nchg += store_labels(labels + i, tmp, cnt, n_changed != NULL);
+    }
+    if (n_changed)
+        *n_changed = nchg;
+    return 0;
+}
+
+/* ---- Dispatch ---------------------------------------------------------------------------- */
+
+int sgs__kmeans_isa_resolve(int isa)
+{
+#ifdef SGS__X86
+    if ((isa == SGS__ISA_AUTO || isa == SGS__ISA_AVX512) && __builtin_cpu_supports("avx512f"))
+        return SGS__ISA_AVX512;
+    if ((isa == SGS__ISA_AUTO || isa == SGS__ISA_AVX2 || isa == SGS__ISA_AVX512) &&
+        __builtin_cpu_supports("avx2"))
+        return SGS__ISA_AVX2;
+#else
+    (void)isa;
+#endif
+    return SGS__ISA_SCALAR;
+}
+
+void sgs__kmeans_distances(int isa, const double *x, size_t m, size_t d, const double *c, size_t k,
+                           double *out)
+{
+#ifdef SGS__X86
+    if ((isa == SGS__ISA_AVX2 || isa == SGS__ISA_AVX512) && d <= SGS__KMEANS_SIMD_DMAX) {
+        distances_avx2(x, m, d, c, k, out);
+        return;
+    }
+#endif
+    distances_ref(x, m, d, c, k, out, m);
+}
+
+void sgs__kmeans_accumulate(int isa, const double *x, size_t m, size_t d, size_t k, size_t g0,
+                            const int32_t *lab, const double *w, double *part)
+{
+#ifdef SGS__X86
+    if (isa == SGS__ISA_AVX2 || isa == SGS__ISA_AVX512) {
+        accumulate_avx2(x, m, d, k, g0, lab, w, part);
+        return;
+    }
+#endif
+    accumulate_ref(x, m, d, k, g0, lab, w, part);
+}
+
+void sgs__kmeans_argmin(int isa, const double *x, size_t m, size_t d, const double *c, size_t k,
+                        int32_t *labels, double *best, double *second)
+{
+#ifdef SGS__X86
+    if (isa == SGS__ISA_AVX512 && d <= SGS__KMEANS_SIMD_DMAX) {
+        argmin_avx512(x, m, d, c, k, labels, best, second);
+        return;
+    }
+    if (isa == SGS__ISA_AVX2 && d <= SGS__KMEANS_SIMD_DMAX) {
+        argmin_avx2(x, m, d, c, k, labels, best, second);
+        return;
+    }
+#else
+    (void)isa;
+#endif
+    sgs__kmeans_argmin_ref(x, m, d, c, k, labels, best, second);
+}

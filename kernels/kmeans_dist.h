@@ -1,0 +1,144 @@
+/*
+ * kernels/kmeans_dist.h — the distance arithmetic of k-means, in one place (internal to
+ * kernels/; the public contract is kernels/kmeans.h).
+ *
+ * THE distance. Every path of the k-means code (Lloyd, Hamerly, Elkan, k-means++,
+ * k-means||, mini-batch, inertia, relocation) computes the squared Euclidean distance
+ * between a row x and a center c with exactly this sequence of IEEE double operations:
+ *
+ *     t = x[0] - c[0];  acc = t * t;
+ *     for f = 1 .. d-1:  t = x[f] - c[f];  acc = acc + t * t;
+ *
+ * (direct differences, features in order, no fused multiply-add — the build is ISO C11,
+ * where GCC does not contract, and the SIMD paths use separate sub/mul/add). The SIMD
+ * kernels put 4 rows in the 4 lanes of a vector and perform the same operations per lane,
+ * so they give the same bits as the scalar reference. The label of a row is the index of
+ * the smallest such distance, the lowest index on ties ("first minimum").
+ *
+ * Why direct differences rather than ||x||^2 - 2 x.c + ||c||^2 (scikit-learn's GEMM form):
+ * the computed value has a relative error bound, |D~ - D| <= gamma_{d+2} D with
+ * gamma_m = m u / (1 - m u), u = 2^-53 (Higham, Accuracy and Stability of Numerical
+ * Algorithms, 2nd ed., 2002, sec. 3.1), whatever the offset of the data. That bound is what
+ * lets Hamerly and Elkan prove, with a small margin, that a skipped distance could not
+ * have changed the label, so that they return exactly the Lloyd labels; and it makes
+ * centering the data (scikit-learn copies X to subtract its mean) unnecessary.
+ * Labels agree with scikit-learn's except where two centers are within rounding of each
+ * other, which the label-for-label test checks does not happen on its fixture.
+ */
+#ifndef SGS_KMEANS_DIST_H
+#define SGS_KMEANS_DIST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Largest d handled by the vector kernels; wider rows use the scalar reference. */
+#define SGS__KMEANS_SIMD_DMAX 64
+
+/* Instruction set of the distance kernels. AUTO picks the widest the CPU supports. */
+enum { SGS__ISA_AUTO = 0, SGS__ISA_SCALAR = 1, SGS__ISA_AVX2 = 2, SGS__ISA_AVX512 = 3 };
+
+/* Resolve AUTO to what the CPU supports; a request the CPU cannot honour gives SCALAR. */
+int sgs__kmeans_isa_resolve(int isa);
+
+/* The distance above. d >= 1. */
+static inline double sgs__kmeans_sqdist(const double *x, const double *c, size_t d)
+{
+    double t = x[0] - c[0];
+    double acc = t * t;
+    for (size_t f = 1; f < d; f++) {
+        t = x[f] - c[f];
+        acc = acc + t * t;
+    }
+    return acc;
+}
+
+/* For each of the m rows of x (m x d, row-major): labels[i] = first argmin over the k
+ * centers c (k x d, row-major) of the distance above; when best != NULL, best[i] = that
+ * smallest distance; when second != NULL, second[i] = the smallest distance to any other
+ * center (+inf when k == 1). Bitwise the same for every isa. k >= 1, d >= 1. */
+void sgs__kmeans_argmin(int isa, const double *x, size_t m, size_t d, const double *c, size_t k,
+                        int32_t *labels, double *best, double *second);
+
+/* out[j * m + i] = distance between row i of x (m x d) and center j of c (k x d), for
+ * all i < m, j < k (center-major, so that a vector of rows is stored at once). Bitwise the
+ * same for every isa. */
+void sgs__kmeans_distances(int isa, const double *x, size_t m, size_t d, const double *c, size_t k,
+                           double *out);
+
+/* ---- Labels only: certified screening ----------------------------------------------------
+ * When only labels are wanted (Lloyd, predict), the vector kernels first rank centers by
+ * e_j = ||c'_j||^2 - 2 x'.c'_j with fused multiply-adds (x' = x - s, c' = c - s, s = the
+ * mean of the centers, so that norms stay at the scale of the spread of the data), which
+ * costs one FMA per feature and center instead of sub + mul + add. The exact distance is
+ * D_j = e_j + ||x'||^2 up to rounding, and the rounding is bounded:
+ *   |computed e_j - exact e_j| <= gamma_{2d+1} R^2,  shift rounding moves D_j by <= 2.01 u R^2,
+ *   computed direct distance = D_j (1 +- gamma_{d+2}),   R = ||x'|| + max_j ||c'_j||
+ * (Higham 2002, sec. 3.1 and 2.6). So when the smallest e (center j*) is below every other e
+ * by more than M = (d + 4) 2^-49 * 2 (||x'||^2 + max_j ||c'_j||^2) >= (16 d + 64) u R^2,
+ * which exceeds twice the sum of those bounds, j* is also the first minimum of the direct
+ * distances of kmeans_dist.h. Rows without that margin (near-ties, duplicates, overflow,
+ * anything non-finite) are recomputed with the direct scalar reference. Labels are thus
+ * exactly those of sgs__kmeans_argmin, for every isa. */
+typedef struct sgs__kmeans_prep {
+    size_t k, d;
+    const double *c; /* the centers, k x d (borrowed) */
+    double *s;       /* d: shift, mean of the centers */
+    double *m;       /* k x d: -2 (c - s), exact doubling of the rounded difference */
+    double *cn;      /* k: ||c - s||^2 */
+    double cmax2;    /* max_j cn_j, inflated by 1e-12 relative */
+} sgs__kmeans_prep_t;
+
+/* Doubles of workspace sgs__kmeans_prep needs: d + k d + k. */
+size_t sgs__kmeans_prep_size(size_t k, size_t d);
+
+/* Prepare centers c (k x d) into *p using ws (sgs__kmeans_prep_size doubles). */
+void sgs__kmeans_prep(const double *c, size_t k, size_t d, double *ws, sgs__kmeans_prep_t *p);
+
+/* labels[i] for m rows of x: exactly sgs__kmeans_argmin's labels. When n_changed is not
+ * NULL, labels holds the previous labels on entry and *n_changed gets how many changed.
+ * Returns how many rows needed the exact fallback (0 for the scalar isa, which computes
+ * every row exactly). */
+size_t sgs__kmeans_labels(int isa, const double *x, size_t m, const sgs__kmeans_prep_t *p,
+                          int32_t *labels, size_t *n_changed);
+
+/* ---- Cluster sums ---------------------------------------------------------------------------
+ * The canonical order of every cluster sum of the k-means code. Rows are dealt to 4
+ * sub-partials by global row index g (g & 3), so that rows of the same cluster that follow
+ * each other do not wait on each other's additions; within a sub-partial, rows are added
+ * in row order: s[a][f] = s[a][f] + x[f] * w (the product is skipped without weights:
+ * multiplying by 1 is exact) and ws[a] = ws[a] + w. A block's partial is the fold
+ * (S0 + S1) + (S2 + S3). Each sub-partial is `stride` = k (d + 1) doubles: the k x d sums,
+ * then the k weights; `part` holds 4 of them. */
+
+/* Add row xi (global index g, label a, weight *w or 1 when w == NULL) to part. */
+static inline void sgs__kmeans_add_row(double *part, size_t k, size_t d, size_t g, const double *xi,
+                                       int32_t a, const double *w)
+{
+    double *base = part + (g & 3) * k * (d + 1);
+    double *s = base + (size_t)a * d, *ws = base + k * d + a;
+    if (w) {
+        for (size_t f = 0; f < d; f++)
+            s[f] = s[f] + xi[f] * *w;
+        *ws = *ws + *w;
+    } else {
+        for (size_t f = 0; f < d; f++)
+            s[f] = s[f] + xi[f];
+        *ws = *ws + 1.0;
+    }
+}
+
+/* Add m rows of x (the first has global index g0) with labels lab and weights w (m values
+ * or NULL) to part, exactly as sgs__kmeans_add_row row after row. Bitwise the same for
+ * every isa. */
+void sgs__kmeans_accumulate(int isa, const double *x, size_t m, size_t d, size_t k, size_t g0,
+                            const int32_t *lab, const double *w, double *part);
+
+/* out[e] = out[e] + ((p0[e] + p1[e]) + (p2[e] + p3[e])) for e < stride, the p's being the 4
+ * sub-partials of part. */
+void sgs__kmeans_fold4_add(const double *part, size_t stride, double *out);
+
+/* Scalar reference of sgs__kmeans_argmin (what the vector kernels are tested against). */
+void sgs__kmeans_argmin_ref(const double *x, size_t m, size_t d, const double *c, size_t k,
+                            int32_t *labels, double *best, double *second);
+
+#endif
