@@ -4,8 +4,8 @@
  */
 #include "datasets/generate.h"
 #include "engine/commands.h"
-#include "kernels/dates.h"
 #include "engine/progress.h"
+#include "kernels/dates.h"
 
 #include <errno.h>
 #include <getopt.h>

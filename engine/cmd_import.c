@@ -4,10 +4,10 @@
  * Retail export. The work is io/csv_import; this file parses options and prints.
  */
 #include "engine/commands.h"
-#include "kernels/dates.h"
 #include "engine/progress.h"
 #include "io/csv_import.h"
 #include "io/h5_columns.h"
+#include "kernels/dates.h"
 
 #include <getopt.h>
 #include <stdarg.h>

@@ -10,9 +10,9 @@
  * problem (with the full count). Exit status: 0 usable, 65 problems, 66 file missing.
  */
 #include "engine/commands.h"
-#include "kernels/dates.h"
 #include "io/h5_input.h"
 #include "kernels/core.h"
+#include "kernels/dates.h"
 #include "kernels/tables.h"
 
 #include <cJSON.h>

@@ -1,6 +1,8 @@
 /*
  * engine/config.c — the configuration key table and everything derived from it.
  */
+#define _POSIX_C_SOURCE 200809L /* strtok_r */
+
 #include "engine/config.h"
 
 #include "kernels/dates.h"
@@ -72,6 +74,17 @@ static const config_key_t keys[] = {
     NUM("segments.n_init", KEY_INT, segments_n_init, "3", 1, 100, "k-means restarts"),
     NUM("segments.max_iter", KEY_INT, segments_max_iter, "300", 1, 100000,
         "k-means iteration limit"),
+    NUM("segments.enabled", KEY_BOOL, segments_enabled, "true", 0, 1,
+        "run the k-means segment step"),
+    STR("segments.features", segments_features, SGS_SEGMENT_FEATURES, NULL,
+        "comma-separated features of the segment step, from " SGS_SEGMENT_FEATURES
+        " and total_spend (clv and p_alive need the value step)"),
+    NUM("segments.pca_components", KEY_INT, segments_pca_components, "0", 0, 16,
+        "principal components kept before k-means; 0 = cluster the standardized features"),
+    NUM("segments.choice_sample", KEY_INT, segments_choice_sample, "100000", 0, 100000000,
+        "customers (an even spread) on which k is chosen when segments.k is 0; 0 = all"),
+    NUM("segments.silhouette_sample", KEY_INT, segments_silhouette_sample, "5000", 100, 1000000,
+        "rows of the seeded sample the silhouette is computed on"),
     NUM("seed", KEY_U64, seed, "42", 0, 0, "seed of every random choice"),
     STR("output.summary_json", summary_json, "", NULL,
         "run summary path; empty = summary.json next to the results file"),
@@ -311,6 +324,24 @@ cleanup:
 
 int sgs_config_validate(const sgs_config_t *cfg, sgs_error_t *err)
 {
+    char list[sizeof cfg->segments_features];
+    snprintf(list, sizeof list, "%s", cfg->segments_features);
+    size_t n_features = 0;
+    for (char *save = NULL, *name = strtok_r(list, ",", &save); name;
+         name = strtok_r(NULL, ",", &save), n_features++) {
+        static const char *const known[] = {"recency", "frequency", "monetary",   "tenure",
+                                            "clv",     "p_alive",   "total_spend"};
+        int found = 0;
+        for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
+            found |= strcmp(name, known[k]) == 0;
+        if (!found)
+            return sgs_error_set(err, SGS_ECONFIG,
+                                 "config segments.features: unknown feature \"%s\" (known: %s, "
+                                 "total_spend)",
+                                 name, SGS_SEGMENT_FEATURES);
+    }
+    if (cfg->segments_enabled && n_features == 0)
+        return sgs_error_set(err, SGS_ECONFIG, "config segments.features is empty");
     if (cfg->segments_k_min > cfg->segments_k_max)
         return sgs_error_set(err, SGS_ECONFIG,
                              "config segments.k_min (%d) is larger than segments.k_max (%d)",

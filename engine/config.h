@@ -36,13 +36,21 @@ typedef struct sgs_config {
     int segments_k_max;
     int segments_n_init; /* k-means restarts */
     int segments_max_iter;
-    uint64_t seed; /* seed of every random choice */
+    int segments_enabled;           /* run the segment step */
+    char segments_features[256];    /* comma-separated feature names (SGS_SEGMENT_FEATURES) */
+    int segments_pca_components;    /* 0 = no PCA */
+    int segments_choice_sample;     /* customers used to choose k (0 = all) */
+    int segments_silhouette_sample; /* rows of the silhouette sample */
+    uint64_t seed;                  /* seed of every random choice */
     /* outputs, "" = next to the results file with the default name */
     char summary_json[SGS_CONFIG_STRING_MAX];
     char customers_csv[SGS_CONFIG_STRING_MAX];
     char report[SGS_CONFIG_STRING_MAX];
     int compression; /* deflate level 0..9 of results datasets */
 } sgs_config_t;
+
+/* Features the segment step knows, in the order of the default list. */
+#define SGS_SEGMENT_FEATURES "recency,frequency,monetary,tenure,clv,p_alive"
 
 /* Fill every field with its documented default. */
 void sgs_config_defaults(sgs_config_t *cfg);

@@ -107,9 +107,10 @@ static int keep_buyers(sgs_run_state_t *st, sgs_error_t *err)
             MOVE(last_day)
             MOVE(n_purchase_days)
             MOVE(frequency)
-            MOVE(recency_days) MOVE(age_days) MOVE(days_since_last) MOVE(total_spend)
-                MOVE(mean_spend) MOVE(monetary) MOVE(refund_total) MOVE(n_refunds)
-                    MOVE(gap_mean_days) MOVE(gap_sd_days) MOVE(main_channel)
+            MOVE(recency_days)
+            MOVE(age_days) MOVE(days_since_last) MOVE(total_spend) MOVE(mean_spend) MOVE(monetary)
+                MOVE(refund_total) MOVE(n_refunds) MOVE(gap_mean_days) MOVE(gap_sd_days)
+                    MOVE(main_channel)
 #undef MOVE
         }
         k++;
@@ -227,6 +228,17 @@ static void free_state(sgs_run_state_t *st)
     sgs_free(st->prob_no_purchase);
     sgs_free(st->expected_spend);
     sgs_free(st->clv);
+    sgs_free(st->segment);
+    sgs_free(st->segment_distance);
+    sgs_free(st->centroids);
+    sgs_free(st->centroids_original);
+    sgs_free(st->profile_mean);
+    sgs_free(st->profile_median);
+    sgs_free(st->profile_size);
+    sgs_free(st->profile_revenue_share);
+    sgs_free(st->profile_clv_share);
+    sgs_free(st->profile_rfm_mix);
+    sgs_free(st->profile_label);
 }
 
 int sgs_run(const sgs_run_request_t *req, sgs_error_t *err)
@@ -247,6 +259,8 @@ int sgs_run(const sgs_run_request_t *req, sgs_error_t *err)
         rc = step_rfm(st, err);
     if (rc == SGS_OK)
         rc = sgs_run_value(st, err);
+    if (rc == SGS_OK)
+        rc = sgs_run_segments(st, err);
     if (rc == SGS_OK)
         rc = sgs_run_publish(st, err);
     sgs_transactions_free(&tx);

@@ -6,14 +6,17 @@
 #define SGS_RUN_STATE_H
 
 #include "engine/run.h"
+#include "io/h5_columns.h"
 #include "io/h5_input.h"
 #include "kernels/clv.h"
 #include "kernels/gammagamma.h"
 #include "kernels/group.h"
+#include "kernels/kchoice.h"
 #include "kernels/rfm.h"
 #include "kernels/summary.h"
 
 #define SGS_RUN_MAX_WARNINGS 16
+#define SGS_SEGMENTS_MAX_K 256
 
 typedef struct sgs_run_state {
     const sgs_run_request_t *req;
@@ -55,6 +58,27 @@ typedef struct sgs_run_state {
     double *p_alive, *expected_purchases, *prob_no_purchase, *expected_spend, *clv;
     double clv_total, expected_purchases_total;
 
+    /* segments (k-means on standardized features) */
+    int segments_ran;
+    size_t n_features;         /* d */
+    char feature_names[8][16]; /* the features, in matrix column order */
+    size_t n_dims;             /* columns clustered: d, or the PCA components */
+    size_t k;                  /* segments */
+    char k_chosen_by[32];      /* "config", or "silhouette" / "calinski_harabasz" */
+    sgs_kchoice_row_t k_table[SGS_SEGMENTS_MAX_K]; /* when k was chosen */
+    size_t n_k_table;
+    sgs_kmeans_result_t kmeans;
+    double explained_variance_ratio[8]; /* PCA, n_dims entries */
+    int32_t *segment;                   /* n_customers: 0..k-1 */
+    double *segment_distance;           /* n_customers: distance to the centre (clustered space) */
+    double *centroids;                  /* k x n_dims, clustered space */
+    double *centroids_original;         /* k x d: centres back in original units */
+    double *profile_mean, *profile_median;             /* k x d, original units */
+    size_t *profile_size;                              /* k */
+    double *profile_revenue_share, *profile_clv_share; /* k (clv: NaN without value step) */
+    size_t *profile_rfm_mix;                           /* k x SGS_RFM_SEGMENT_COUNT */
+    char (*profile_label)[96];                         /* k readable labels */
+
     char warnings[SGS_RUN_MAX_WARNINGS][256];
     size_t n_warnings;
 } sgs_run_state_t;
@@ -62,6 +86,10 @@ typedef struct sgs_run_state {
 /* The value step: fit the configured purchase model and Gamma-Gamma, score every customer
  * (engine/run_value.c). Skipped when value.model is "none". */
 int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err);
+
+/* The segment step: features, optional PCA, k (given or chosen), k-means, profiles
+ * (engine/run_segments.c). Skipped when segments.enabled is false. */
+int sgs_run_segments(sgs_run_state_t *st, sgs_error_t *err);
 
 /* Add a warning (printed, and kept for the summary and report). */
 void sgs_run_warn(sgs_run_state_t *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -72,6 +100,12 @@ int sgs_write_results_h5(const sgs_run_state_t *st, const char *path, sgs_error_
 int sgs_write_summary_json(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
 int sgs_write_customers_csv(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
 int sgs_write_report(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
+
+/* The segment step's parts of the outputs (engine/write_segments.c). */
+int sgs_write_segments_h5(hid_t file, const sgs_run_state_t *st, int deflate_level,
+                          sgs_error_t *err);
+struct cJSON *sgs_segments_json(const sgs_run_state_t *st);
+void sgs_report_segments(const sgs_run_state_t *st, FILE *out);
 
 /* Publish every output: write each to a temporary sibling, then rename them all into place.
  * On any failure nothing is renamed and the temporaries are removed. */

@@ -75,6 +75,10 @@ static size_t format_block(const sgs_run_state_t *st, size_t lo, size_t hi, char
             *p++ = ',';
             p += sgs_fmt_fixed(p, st->clv[c], 2);
         }
+        if (st->segments_ran) {
+            *p++ = ',';
+            p += sgs_fmt_int(p, st->segment[c]);
+        }
         *p++ = '\n';
     }
     return (size_t)(p - buf);
@@ -98,7 +102,7 @@ int sgs_write_customers_csv(const sgs_run_state_t *st, const char *path, sgs_err
         goto cleanup;
     }
     int ok = fputs(CSV_HEADER, out) >= 0 && (!st->value_ran || fputs(CSV_VALUE_HEADER, out) >= 0) &&
-             fputc('\n', out) != EOF;
+             (!st->segments_ran || fputs(",segment", out) >= 0) && fputc('\n', out) != EOF;
     for (size_t first = 0; ok && first < n_blocks; first += batch) {
         size_t count = n_blocks - first < batch ? n_blocks - first : batch;
 #pragma omp parallel for num_threads(n_threads) schedule(static, 1)

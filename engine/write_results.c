@@ -218,6 +218,8 @@ int sgs_write_results_h5(const sgs_run_state_t *st, const char *path, sgs_error_
         rc = write_rfm_group(f, st, z, err);
     if (rc == SGS_OK && st->value_ran)
         rc = write_value_groups(f, st, z, err);
+    if (rc == SGS_OK && st->segments_ran)
+        rc = sgs_write_segments_h5(f, st, z, err);
     if (rc == SGS_OK)
         rc = write_root_attributes(f, st, err);
     sgs_free(scratch);

@@ -128,6 +128,8 @@ int sgs_write_summary_json(const sgs_run_state_t *st, const char *path, sgs_erro
     cJSON_AddItemToObject(root, "rfm", rfm_object(st));
     if (st->value_ran)
         cJSON_AddItemToObject(root, "value", value_object(st));
+    if (st->segments_ran)
+        cJSON_AddItemToObject(root, "segments", sgs_segments_json(st));
     cJSON_AddItemToObject(root, "steps", steps_array(st));
     cJSON_AddNumberToObject(root, "seconds_total", sgs_progress_elapsed(st->req->progress));
     cJSON_AddNumberToObject(root, "peak_rss_mb", sgs_peak_rss_mb());

@@ -1,0 +1,353 @@
+/*
+ * engine/run_segments.c — customer segments: a feature matrix from the summary (and the
+ * value step), log1p and standardization, optional PCA, k given or chosen on a spread
+ * sample, k-means on every customer, then a profile of each segment a marketer can read
+ * (README "Segments in the run").
+ */
+#define _POSIX_C_SOURCE 200809L /* strtok_r */
+
+#include "engine/run_state.h"
+
+#include "kernels/features.h"
+#include "kernels/order_stats.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- Features ------------------------------------------------------------------------------ */
+
+typedef enum feature_id {
+    F_RECENCY,
+    F_FREQUENCY,
+    F_MONETARY,
+    F_TENURE,
+    F_CLV,
+    F_P_ALIVE,
+    F_TOTAL_SPEND
+} feature_id_t;
+
+typedef struct feature_spec {
+    const char *name;
+    sgs_feature_transform_t transform;
+    int needs_value;                  /* only when the value step ran */
+    const char *low_word, *high_word; /* for segment labels */
+} feature_spec_t;
+
+static const feature_spec_t FEATURES[] = {
+    [F_RECENCY] = {"recency", SGS_FEATURE_LOG1P, 0, "recent", "lapsed"},
+    [F_FREQUENCY] = {"frequency", SGS_FEATURE_LOG1P, 0, "one-off", "frequent"},
+    [F_MONETARY] = {"monetary", SGS_FEATURE_SIGNED_LOG1P, 0, "small baskets", "big baskets"},
+    [F_TENURE] = {"tenure", SGS_FEATURE_LOG1P, 0, "new", "long-standing"},
+    [F_CLV] = {"clv", SGS_FEATURE_SIGNED_LOG1P, 1, "low value", "high value"},
+    [F_P_ALIVE] = {"p_alive", SGS_FEATURE_IDENTITY, 1, "likely gone", "likely active"},
+    [F_TOTAL_SPEND] = {"total_spend", SGS_FEATURE_SIGNED_LOG1P, 0, "low spend", "high spend"},
+};
+#define N_KNOWN_FEATURES (sizeof FEATURES / sizeof FEATURES[0])
+
+/* Value of feature f for customer c in original units: recency = time since the last
+ * purchase and tenure = T, in the time unit; monetary = mean spend per purchase day. */
+static double feature_value(const sgs_run_state_t *st, feature_id_t f, size_t c)
+{
+    const sgs_summary_t *s = &st->summary;
+    switch (f) {
+    case F_RECENCY:
+        return s->days_since_last[c] / st->days_per_unit;
+    case F_FREQUENCY:
+        return s->frequency[c];
+    case F_MONETARY:
+        return s->mean_spend[c];
+    case F_TENURE:
+        return s->age_days[c] / st->days_per_unit;
+    case F_CLV:
+        return st->clv[c];
+    case F_P_ALIVE:
+        return st->p_alive[c];
+    case F_TOTAL_SPEND:
+        return s->total_spend[c];
+    }
+    return NAN;
+}
+
+/* Parse segments.features into ids; features that need the value step are dropped (with a
+ * note) when it did not run. */
+static size_t parse_features(sgs_run_state_t *st, feature_id_t *ids)
+{
+    char list[sizeof st->req->config->segments_features];
+    snprintf(list, sizeof list, "%s", st->req->config->segments_features);
+    size_t d = 0;
+    for (char *save = NULL, *name = strtok_r(list, ",", &save); name && d < 8;
+         name = strtok_r(NULL, ",", &save)) {
+        for (size_t f = 0; f < N_KNOWN_FEATURES; f++) {
+            if (strcmp(name, FEATURES[f].name) != 0)
+                continue;
+            if (FEATURES[f].needs_value && !st->value_ran)
+                break;
+            ids[d] = (feature_id_t)f;
+            snprintf(st->feature_names[d], sizeof st->feature_names[d], "%s", name);
+            d++;
+        }
+    }
+    return d;
+}
+
+/* ---- Choosing k -------------------------------------------------------------------------- */
+
+/* k from the config, or the best silhouette over k_min..k_max on an even spread of at most
+ * segments.choice_sample rows (the rows are in customer id order, unrelated to behaviour). */
+static int choose_k(sgs_run_state_t *st, const double *x, size_t n, size_t dims,
+                    const sgs_kmeans_options_t *base, sgs_error_t *err)
+{
+    const sgs_config_t *cfg = st->req->config;
+    if (cfg->segments_k > 0) {
+        st->k = (size_t)cfg->segments_k;
+        snprintf(st->k_chosen_by, sizeof st->k_chosen_by, "config");
+        return SGS_OK;
+    }
+    size_t m = cfg->segments_choice_sample > 0 && (size_t)cfg->segments_choice_sample < n
+                   ? (size_t)cfg->segments_choice_sample
+                   : n;
+    double *sample = sgs_alloc_array(m * dims, sizeof *sample);
+    if (!sample)
+        return sgs_error_set(err, SGS_ENOMEM, "segments: no memory for a %zu-row sample", m);
+    for (size_t j = 0; j < m; j++)
+        memcpy(sample + j * dims, x + (j * n / m) * dims, dims * sizeof *sample);
+    size_t k_min = (size_t)cfg->segments_k_min, k_max = (size_t)cfg->segments_k_max;
+    if (k_max > m)
+        k_max = m;
+    st->n_k_table = k_max - k_min + 1;
+    int rc = sgs_kchoice_run(sample, m, dims, NULL, k_min, k_max, base,
+                             (size_t)cfg->segments_silhouette_sample, &st->exec, st->k_table,
+                             &st->k, err);
+    sgs_free(sample);
+    int by_silhouette = 0;
+    for (size_t i = 0; rc == SGS_OK && i < st->n_k_table; i++)
+        by_silhouette |= !isnan(st->k_table[i].silhouette);
+    snprintf(st->k_chosen_by, sizeof st->k_chosen_by, "%s",
+             by_silhouette ? "silhouette" : "calinski_harabasz");
+    return rc;
+}
+
+/* ---- Profiles ------------------------------------------------------------------------------ */
+
+/* "recent, frequent, big baskets": the (up to three) features whose segment mean, in
+ * standardized units, is furthest from the base's (0), beyond half a standard deviation. */
+static void label_segment(const sgs_run_state_t *st, const feature_id_t *ids, size_t j,
+                          const double *standardized_mean, char *label, size_t size)
+{
+    size_t d = st->n_features, used = 0;
+    int taken[8] = {0};
+    label[0] = '\0';
+    for (int word = 0; word < 3; word++) {
+        size_t best = d;
+        for (size_t f = 0; f < d; f++)
+            if (!taken[f] && fabs(standardized_mean[j * d + f]) > 0.5 &&
+                (best == d ||
+                 fabs(standardized_mean[j * d + f]) > fabs(standardized_mean[j * d + best])))
+                best = f;
+        if (best == d)
+            break;
+        taken[best] = 1;
+        const feature_spec_t *spec = &FEATURES[ids[best]];
+        const char *w = standardized_mean[j * d + best] > 0 ? spec->high_word : spec->low_word;
+        int n = snprintf(label + used, size - used, "%s%s", used ? ", " : "", w);
+        used += n > 0 && (size_t)n < size - used ? (size_t)n : 0;
+    }
+    if (used == 0)
+        snprintf(label, size, "typical customers");
+}
+
+static int build_profiles(sgs_run_state_t *st, const feature_id_t *ids, const double *x_std,
+                          sgs_error_t *err)
+{
+    size_t n = st->n_customers, d = st->n_features, k = st->k;
+    double *column = sgs_alloc_array(n, sizeof *column);
+    double *std_mean = sgs_calloc_array(k * d, sizeof *std_mean);
+    double *clv_sum = sgs_calloc_array(k, sizeof *clv_sum);
+    double *revenue_sum = sgs_calloc_array(k, sizeof *revenue_sum);
+    int rc = SGS_OK;
+    if (!column || !std_mean || !clv_sum || !revenue_sum) {
+        rc = sgs_error_set(err, SGS_ENOMEM, "segments: no memory for the profiles");
+        goto cleanup;
+    }
+    /* Sums in customer order: deterministic. */
+    for (size_t c = 0; c < n; c++) {
+        size_t j = (size_t)st->segment[c];
+        st->profile_size[j]++;
+        st->profile_rfm_mix[j * SGS_RFM_SEGMENT_COUNT + st->rfm_segment[c]]++;
+        revenue_sum[j] += st->summary.total_spend[c];
+        if (st->value_ran)
+            clv_sum[j] += st->clv[c];
+        for (size_t f = 0; f < d; f++) {
+            st->profile_mean[j * d + f] += feature_value(st, ids[f], c);
+            std_mean[j * d + f] += x_std[c * d + f];
+        }
+    }
+    for (size_t j = 0; j < k; j++) {
+        double size = (double)st->profile_size[j];
+        for (size_t f = 0; f < d; f++) {
+            st->profile_mean[j * d + f] = size > 0 ? st->profile_mean[j * d + f] / size : (double)NAN;
+            std_mean[j * d + f] = size > 0 ? std_mean[j * d + f] / size : 0.0;
+        }
+        st->profile_revenue_share[j] =
+            st->revenue_total != 0 ? revenue_sum[j] / st->revenue_total : (double)NAN;
+        st->profile_clv_share[j] =
+            st->value_ran && st->clv_total != 0 ? clv_sum[j] / st->clv_total : (double)NAN;
+        label_segment(st, ids, j, std_mean, st->profile_label[j], sizeof st->profile_label[j]);
+    }
+    double median_of_segment[SGS_SEGMENTS_MAX_K], overall;
+    for (size_t f = 0; rc == SGS_OK && f < d; f++) {
+        for (size_t c = 0; c < n; c++)
+            column[c] = feature_value(st, ids[f], c);
+        rc = sgs_group_medians(n, column, st->segment, (int32_t)k, median_of_segment, &overall,
+                               &st->exec, err);
+        for (size_t j = 0; rc == SGS_OK && j < k; j++)
+            st->profile_median[j * d + f] = median_of_segment[j];
+    }
+cleanup:
+    sgs_free(column);
+    sgs_free(std_mean);
+    sgs_free(clv_sum);
+    sgs_free(revenue_sum);
+    return rc;
+}
+
+/* ---- The step ---------------------------------------------------------------------------- */
+
+static int alloc_segment_outputs(sgs_run_state_t *st)
+{
+    size_t n = st->n_customers, k = st->k, d = st->n_features;
+    st->segment = sgs_alloc_array(n, sizeof *st->segment);
+    st->segment_distance = sgs_alloc_array(n, sizeof *st->segment_distance);
+    st->centroids_original = sgs_alloc_array(k * d, sizeof(double));
+    st->profile_mean = sgs_calloc_array(k * d, sizeof(double));
+    st->profile_median = sgs_alloc_array(k * d, sizeof(double));
+    st->profile_size = sgs_calloc_array(k, sizeof(size_t));
+    st->profile_revenue_share = sgs_alloc_array(k, sizeof(double));
+    st->profile_clv_share = sgs_alloc_array(k, sizeof(double));
+    st->profile_rfm_mix = sgs_calloc_array(k * SGS_RFM_SEGMENT_COUNT, sizeof(size_t));
+    st->profile_label = sgs_calloc_array(k, sizeof *st->profile_label);
+    return st->segment && st->segment_distance && st->centroids_original && st->profile_mean &&
+                   st->profile_median && st->profile_size && st->profile_revenue_share &&
+                   st->profile_clv_share && st->profile_rfm_mix && st->profile_label
+               ? SGS_OK
+               : SGS_ENOMEM;
+}
+
+/* Centres back to original units: PCA inverse, unstandardize, untransform. */
+static int centroids_to_original(sgs_run_state_t *st, const sgs_pca_t *pca, const double *mean,
+                                 const double *scale, const sgs_feature_transform_t *kinds)
+{
+    size_t k = st->k, d = st->n_features;
+    if (pca)
+        sgs_pca_inverse(pca, st->centroids, k, st->centroids_original);
+    else
+        memcpy(st->centroids_original, st->centroids, k * d * sizeof(double));
+    sgs_features_unstandardize(st->centroids_original, k, d, mean, scale);
+    sgs_features_untransform(st->centroids_original, k, d, kinds);
+    return SGS_OK;
+}
+
+int sgs_run_segments(sgs_run_state_t *st, sgs_error_t *err)
+{
+    const sgs_config_t *cfg = st->req->config;
+    if (!cfg->segments_enabled)
+        return SGS_OK;
+    size_t n = st->n_customers;
+    feature_id_t ids[8];
+    size_t d = parse_features(st, ids);
+    size_t k_needed = cfg->segments_k > 0 ? (size_t)cfg->segments_k : (size_t)cfg->segments_k_min;
+    if (d == 0 || n < 2 * k_needed) {
+        sgs_run_warn(st, "segments skipped: %s",
+                     d == 0 ? "no usable feature (clv and p_alive need the value step)"
+                            : "fewer than two customers per segment");
+        return SGS_OK;
+    }
+    sgs_progress_begin(st->req->progress, "segments");
+    st->n_features = d;
+    sgs_feature_transform_t kinds[8];
+    for (size_t f = 0; f < d; f++)
+        kinds[f] = FEATURES[ids[f]].transform;
+    double mean[8], scale[8];
+    sgs_pca_t *pca = NULL;
+    double *x_std = sgs_alloc_array(n * d, sizeof *x_std);
+    double *x_pca = NULL;
+    int rc = SGS_OK;
+    if (!x_std) {
+        rc = sgs_error_set(err, SGS_ENOMEM, "segments: no memory for %zu x %zu features", n, d);
+        goto cleanup;
+    }
+#pragma omp parallel for num_threads(st->exec.n_threads) schedule(static)
+    for (size_t c = 0; c < n; c++)
+        for (size_t f = 0; f < d; f++)
+            x_std[c * d + f] = feature_value(st, ids[f], c);
+    rc = sgs_features_transform(x_std, n, d, kinds, &st->exec, err);
+    if (rc == SGS_OK)
+        rc = sgs_features_standardize(x_std, n, d, &st->exec, mean, scale, err);
+    const double *x = x_std;
+    st->n_dims = d;
+    if (rc == SGS_OK && cfg->segments_pca_components > 0) {
+        rc = sgs_pca_fit(x_std, n, d, (size_t)cfg->segments_pca_components, 1.0, &st->exec, &pca,
+                         err);
+        if (rc == SGS_OK) {
+            st->n_dims = pca->n_components;
+            memcpy(st->explained_variance_ratio, pca->explained_variance_ratio,
+                   st->n_dims * sizeof(double));
+            x_pca = sgs_alloc_array(n * st->n_dims, sizeof *x_pca);
+            if (!x_pca)
+                rc = sgs_error_set(err, SGS_ENOMEM, "segments: no memory for the projection");
+            else
+                sgs_pca_transform(pca, x_std, n, &st->exec, x_pca);
+            x = x_pca;
+        }
+    }
+    sgs_kmeans_options_t opt;
+    sgs_kmeans_options_init(&opt, 2);
+    opt.algorithm = SGS_KMEANS_HAMERLY; /* same result as Lloyd, fewer distances */
+    opt.init = n > 2000000 ? SGS_KMEANS_INIT_PARALLEL : SGS_KMEANS_INIT_PLUSPLUS;
+    opt.max_iter = cfg->segments_max_iter;
+    opt.seed = cfg->seed;
+    if (rc == SGS_OK)
+        rc = choose_k(st, x, n, st->n_dims, &opt, err);
+    if (rc == SGS_OK && alloc_segment_outputs(st) != SGS_OK)
+        rc = sgs_error_set(err, SGS_ENOMEM, "segments: no memory for %zu customers", n);
+    if (rc == SGS_OK) {
+        st->centroids = sgs_alloc_array(st->k * st->n_dims, sizeof(double));
+        if (!st->centroids)
+            rc = sgs_error_set(err, SGS_ENOMEM, "segments: no memory for the centres");
+    }
+    opt.k = st->k;
+    opt.n_init = cfg->segments_n_init;
+    if (rc == SGS_OK)
+        rc = sgs_kmeans_fit(x, n, st->n_dims, NULL, &opt, &st->exec, st->segment, st->centroids,
+                            &st->kmeans, err);
+    if (rc != SGS_OK) {
+        sgs_error_prefix(err, "segments");
+        goto cleanup;
+    }
+    if (!st->kmeans.converged)
+        sgs_run_warn(st, "k-means stopped at segments.max_iter = %d before converging",
+                     cfg->segments_max_iter);
+    size_t dims = st->n_dims;
+#pragma omp parallel for num_threads(st->exec.n_threads) schedule(static)
+    for (size_t c = 0; c < n; c++) {
+        const double *row = x + c * dims, *centre = st->centroids + (size_t)st->segment[c] * dims;
+        double sum = 0.0;
+        for (size_t f = 0; f < dims; f++)
+            sum += (row[f] - centre[f]) * (row[f] - centre[f]);
+        st->segment_distance[c] = sqrt(sum);
+    }
+    centroids_to_original(st, pca, mean, scale, kinds);
+    rc = build_profiles(st, ids, x_std, err);
+    if (rc != SGS_OK)
+        goto cleanup;
+    st->segments_ran = 1;
+    sgs_progress_end(st->req->progress, "%zu segments (k by %s) on %zu features, inertia %.4g",
+                     st->k, st->k_chosen_by, d, st->kmeans.inertia);
+cleanup:
+    sgs_pca_destroy(pca);
+    sgs_free(x_std);
+    sgs_free(x_pca);
+    return rc;
+}
