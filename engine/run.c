@@ -6,6 +6,7 @@
 #include "engine/run_state.h"
 
 #include "engine/dates.h"
+#include "engine/run_actions.h"
 
 #include <math.h>
 #include <omp.h>
@@ -227,6 +228,7 @@ static void free_state(sgs_run_state_t *st)
     sgs_free(st->prob_no_purchase);
     sgs_free(st->expected_spend);
     sgs_free(st->clv);
+    sgs_run_actions_free(st);
 }
 
 int sgs_run(const sgs_run_request_t *req, sgs_error_t *err)
@@ -247,6 +249,8 @@ int sgs_run(const sgs_run_request_t *req, sgs_error_t *err)
         rc = step_rfm(st, err);
     if (rc == SGS_OK)
         rc = sgs_run_value(st, err);
+    if (rc == SGS_OK)
+        rc = sgs_run_actions(st, err);
     if (rc == SGS_OK)
         rc = sgs_run_publish(st, err);
     sgs_transactions_free(&tx);

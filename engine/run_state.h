@@ -15,6 +15,8 @@
 
 #define SGS_RUN_MAX_WARNINGS 16
 
+struct sgs_run_actions; /* engine/run_actions.h */
+
 typedef struct sgs_run_state {
     const sgs_run_request_t *req;
     sgs_exec_t exec;
@@ -55,6 +57,9 @@ typedef struct sgs_run_state {
     double *p_alive, *expected_purchases, *prob_no_purchase, *expected_spend, *clv;
     double clv_total, expected_purchases_total;
 
+    /* stages, influence, opportunities (engine/run_actions.h); NULL before that step */
+    struct sgs_run_actions *actions;
+
     char warnings[SGS_RUN_MAX_WARNINGS][256];
     size_t n_warnings;
 } sgs_run_state_t;
@@ -62,6 +67,11 @@ typedef struct sgs_run_state {
 /* The value step: fit the configured purchase model and Gamma-Gamma, score every customer
  * (engine/run_value.c). Skipped when value.model is "none". */
 int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err);
+
+/* Stages, influence and opportunities (engine/run_actions.c): reads /events and /customers
+ * when present. Free with sgs_run_actions_free (NULL-safe). */
+int sgs_run_actions(sgs_run_state_t *st, sgs_error_t *err);
+void sgs_run_actions_free(sgs_run_state_t *st);
 
 /* Add a warning (printed, and kept for the summary and report). */
 void sgs_run_warn(sgs_run_state_t *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -72,6 +82,7 @@ int sgs_write_results_h5(const sgs_run_state_t *st, const char *path, sgs_error_
 int sgs_write_summary_json(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
 int sgs_write_customers_csv(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
 int sgs_write_report(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
+int sgs_write_opportunities_csv(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
 
 /* Publish every output: write each to a temporary sibling, then rename them all into place.
  * On any failure nothing is renamed and the temporaries are removed. */

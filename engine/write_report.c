@@ -2,6 +2,7 @@
  * engine/write_report.c — report.txt: what a person reads in the morning. Plain text,
  * aligned tables, numbers with thousands separators, one suggested action per segment.
  */
+#include "engine/run_actions.h"
 #include "engine/run_state.h"
 
 #include <errno.h>
@@ -135,6 +136,7 @@ int sgs_write_report(const sgs_run_state_t *st, const char *path, sgs_error_t *e
     write_segments_table(st, out);
     if (st->value_ran)
         write_value_section(st, out);
+    sgs_write_actions_report(st, out);
     for (size_t i = 0; i < st->n_warnings; i++)
         fprintf(out, "%sWarning: %s\n", i == 0 ? "\n" : "", st->warnings[i]);
     int ok = !ferror(out);
