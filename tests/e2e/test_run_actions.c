@@ -915,30 +915,45 @@ static void test_outputs_identical_for_1_2_3_threads(void **state)
 
 /* ---- Hand-made inputs -------------------------------------------------------------------- */
 
-/* Customers 1..6 buy; 7 is a prospect. Referrals: 2 -> 3 -> 4 -> 2 is a cycle, 5 refers
- * itself, 6 was referred by 1 and 7 by 6. */
+/* Customers 1..6 buy; 7 is a prospect; 8 has a refund only; 9 is known only from a support
+ * contact in /events; 10 signs up after the as-of date. Referrals: 2 -> 3 -> 4 -> 2 is a
+ * cycle, 5 refers itself, 6 was referred by 1 and 7 by 6. */
 static void write_referral_input(const char *path)
 {
     hid_t h = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     assert_true(h >= 0);
-    int64_t cid[12], time[12];
-    double amount[12];
+    int64_t cid[13], time[13];
+    double amount[13];
     for (int k = 0; k < 12; k++) {
         cid[k] = 1 + k % 6;
         time[k] = INT64_C(1700000000) + (int64_t)k * 86400 * 7;
         amount[k] = 10.0 + k;
     }
+    cid[12] = 8;
+    time[12] = INT64_C(1700000000) + 3 * 86400;
+    amount[12] = -5.0;
     assert_int_equal(
-        sgs_h5_write_column(h, "/transactions/customer_id", SGS_H5_I64, cid, 12, 0, NULL), 0);
-    assert_int_equal(sgs_h5_write_column(h, "/transactions/time", SGS_H5_I64, time, 12, 0, NULL),
+        sgs_h5_write_column(h, "/transactions/customer_id", SGS_H5_I64, cid, 13, 0, NULL), 0);
+    assert_int_equal(sgs_h5_write_column(h, "/transactions/time", SGS_H5_I64, time, 13, 0, NULL),
                      0);
     assert_int_equal(
-        sgs_h5_write_column(h, "/transactions/amount", SGS_H5_F64, amount, 12, 0, NULL), 0);
-    int64_t ids[7] = {1, 2, 3, 4, 5, 6, 7}, referrer[7] = {-1, 4, 2, 3, 5, 1, 6};
-    assert_int_equal(sgs_h5_write_column(h, "/customers/customer_id", SGS_H5_I64, ids, 7, 0, NULL),
+        sgs_h5_write_column(h, "/transactions/amount", SGS_H5_F64, amount, 13, 0, NULL), 0);
+    int64_t ids[8] = {1, 2, 3, 4, 5, 6, 7, 10}, referrer[8] = {-1, 4, 2, 3, 5, 1, 6, -1};
+    int64_t signup[8];
+    for (int k = 0; k < 8; k++)
+        signup[k] = k < 7 ? INT64_C(1600000000) : INT64_C(1800000000);
+    assert_int_equal(sgs_h5_write_column(h, "/customers/customer_id", SGS_H5_I64, ids, 8, 0, NULL),
                      0);
     assert_int_equal(
-        sgs_h5_write_column(h, "/customers/referrer_id", SGS_H5_I64, referrer, 7, 0, NULL), 0);
+        sgs_h5_write_column(h, "/customers/referrer_id", SGS_H5_I64, referrer, 8, 0, NULL), 0);
+    assert_int_equal(
+        sgs_h5_write_column(h, "/customers/signup_time", SGS_H5_I64, signup, 8, 0, NULL), 0);
+    int64_t ev_id[1] = {9}, ev_time[1] = {INT64_C(1700000000) + 86400};
+    uint8_t ev_kind[1] = {SGS_EVENT_SUPPORT};
+    assert_int_equal(sgs_h5_write_column(h, "/events/customer_id", SGS_H5_I64, ev_id, 1, 0, NULL),
+                     0);
+    assert_int_equal(sgs_h5_write_column(h, "/events/time", SGS_H5_I64, ev_time, 1, 0, NULL), 0);
+    assert_int_equal(sgs_h5_write_column(h, "/events/kind", SGS_H5_U8, ev_kind, 1, 0, NULL), 0);
     H5Fclose(h);
 }
 
@@ -971,7 +986,14 @@ static void test_referral_cycle_is_a_reported_warning(void **state)
         fail_msg("no referral cycle warning in summary.json");
     assert_int_equal(json_number(summary, "influence", "cycles", NULL), 2);
     assert_int_equal(json_number(summary, "influence", "customers_in_cycles", NULL), 4);
-    assert_int_equal(json_number(summary, "stages", "per_stage", "prospect"), 1);
+    /* 7 (no purchase), 8 (refunds only) and 9 (an event only) are prospects; 10 is not
+     * known yet */
+    assert_int_equal(json_number(summary, "stages", "per_stage", "prospect"), 3);
+    assert_int_equal(json_number(summary, "stages", "per_stage", "none"), 1);
+    assert_int_equal(json_number(summary, "stages", "customers", NULL), 10);
+    assert_int_equal(json_number(summary, "optional_inputs", "customers_only_in_events", NULL), 1);
+    assert_int_equal(
+        json_number(summary, "optional_inputs", "customers_only_in_customers_table", NULL), 2);
     cJSON_Delete(summary);
 
     snprintf(path, sizeof path, "%s/results.h5", sub);
@@ -982,11 +1004,30 @@ static void test_referral_cycle_is_a_reported_warning(void **state)
     int64_t *direct = column(f, "/influence/n_direct", SGS_H5_I64, &n);
     int64_t *indirect = column(f, "/influence/n_indirect", SGS_H5_I64, &n);
     double *nv = column(f, "/influence/network_value", SGS_H5_F64, &n);
+    int64_t *row = column(f, "/stages/customer_row", SGS_H5_I64, &n);
+    uint8_t *stage = column(f, "/stages/stage", SGS_H5_U8, &n);
     H5Fclose(f);
-    assert_int_equal(n, 7);
-    static const uint8_t want_status[7] = {0, 3, 3, 3, 3, 1, 1};
-    for (size_t i = 0; i < 7; i++)
+    assert_int_equal(n, 10);
+    static const uint8_t want_status[10] = {0, 3, 3, 3, 3, 1, 1, 0, 0, 0};
+    static const int64_t want_row[10] = {0, 1, 2, 3, 4, 5, -1, -1, -1, -1};
+    static const uint8_t want_stage[10] = {0,
+                                           0,
+                                           0,
+                                           0,
+                                           0,
+                                           0,
+                                           SGS_STAGE_PROSPECT,
+                                           SGS_STAGE_PROSPECT,
+                                           SGS_STAGE_PROSPECT,
+                                           SGS_STAGE_NONE};
+    for (size_t i = 0; i < 10; i++) {
         assert_int_equal(status_col[i], want_status[i]);
+        assert_int_equal(row[i], want_row[i]);
+        if (i >= 6)
+            assert_int_equal(stage[i], want_stage[i]);
+    }
+    free(row);
+    free(stage);
     assert_int_equal(direct[0], 1);                             /* 1 referred 6 */
     assert_int_equal(indirect[0], 1);                           /* and, through 6, 7 */
     sgs_assert_close(nv[0], 1.0 + 0.5 * (1.0 + 0.5), 0, 1e-15); /* head count without CLV */
