@@ -135,12 +135,14 @@ static int sort_each_customer_by_day(int n_threads, sgs_grouped_t *g)
         return SGS_OK;
 
     size_t row_bytes = sizeof(int32_t) + sizeof(double) + 1;
-    uint8_t *scratch = sgs_alloc_array((size_t)n_threads * longest_unsorted, row_bytes);
+    /* each thread's slice starts on an 8-byte boundary: its doubles come first */
+    size_t stride = (longest_unsorted * row_bytes + 7) / 8 * 8;
+    uint8_t *scratch = sgs_alloc_array((size_t)n_threads, stride);
     if (!scratch)
         return SGS_ENOMEM;
 #pragma omp parallel num_threads(n_threads)
     {
-        uint8_t *mine = scratch + (size_t)omp_get_thread_num() * longest_unsorted * row_bytes;
+        uint8_t *mine = scratch + (size_t)omp_get_thread_num() * stride;
         row_view_t s = {
             (int32_t *)(void *)(mine + longest_unsorted * sizeof(double)), (double *)(void *)mine,
             g->channel ? mine + longest_unsorted * (sizeof(double) + sizeof(int32_t)) : NULL};
