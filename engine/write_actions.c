@@ -444,7 +444,7 @@ void sgs_write_actions_report(const sgs_run_state_t *st, FILE *out)
         fprintf(out, " (and %s)", A->compare_text);
     fprintf(out, "\n\n%-12s %11s", "stage", "customers");
     if (A->has_compare)
-        fprintf(out, " %11s %15s", "at compare", "mean days in");
+        fprintf(out, " %11s %15s", "at compare", "mean days");
     fprintf(out, "\n");
     for (int s = 1; s < SGS_STAGE_COUNT; s++) {
         fprintf(out, "%-12s %11lld", sgs_stage_name(s), (long long)A->stage_summary.n_per_stage[s]);
