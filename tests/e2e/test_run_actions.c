@@ -918,7 +918,7 @@ static void test_outputs_identical_for_1_2_3_threads(void **state)
 /* Customers 1..6 buy; 7 is a prospect; 8 has a refund only; 9 is known only from a support
  * contact in /events; 10 signs up after the as-of date. Referrals: 2 -> 3 -> 4 -> 2 is a
  * cycle, 5 refers itself, 6 was referred by 1 and 7 by 6. */
-static void write_referral_input(const char *path)
+static void write_referral_input(const char *path, uint8_t event_kind)
 {
     hid_t h = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     assert_true(h >= 0);
@@ -949,7 +949,7 @@ static void write_referral_input(const char *path)
     assert_int_equal(
         sgs_h5_write_column(h, "/customers/signup_time", SGS_H5_I64, signup, 8, 0, NULL), 0);
     int64_t ev_id[1] = {9}, ev_time[1] = {INT64_C(1700000000) + 86400};
-    uint8_t ev_kind[1] = {SGS_EVENT_SUPPORT};
+    uint8_t ev_kind[1] = {event_kind};
     assert_int_equal(sgs_h5_write_column(h, "/events/customer_id", SGS_H5_I64, ev_id, 1, 0, NULL),
                      0);
     assert_int_equal(sgs_h5_write_column(h, "/events/time", SGS_H5_I64, ev_time, 1, 0, NULL), 0);
@@ -964,7 +964,7 @@ static void test_referral_cycle_is_a_reported_warning(void **state)
     snprintf(input, sizeof input, "%s/referrals.h5", dir);
     snprintf(sub, sizeof sub, "%s/referrals", dir);
     mkdir(sub, 0755);
-    write_referral_input(input);
+    write_referral_input(input, SGS_EVENT_SUPPORT);
     snprintf(args, sizeof args, "run -i '%s' -o '%s/results.h5' --model none", input, sub);
     int status = sgs_test_run(args, out, sizeof out);
     if (status != 0)
@@ -1028,6 +1028,27 @@ static void test_referral_cycle_is_a_reported_warning(void **state)
     }
     free(row);
     free(stage);
+
+    /* An event kind outside 1..8 fails the run (exit 65, the row named) and every output of
+     * the previous run, opportunities.csv included, stays as it was. */
+    static const char *const names[] = {"results.h5", "summary.json", "customers.csv",
+                                        "opportunities.csv", "report.txt"};
+    char keep[700];
+    snprintf(keep, sizeof keep, "%s/referrals-before", dir);
+    snprintf(args, sizeof args, "cp -r '%s' '%s'", sub, keep);
+    assert_int_equal(system(args), 0);
+    write_referral_input(input, 9);
+    snprintf(args, sizeof args, "run -q -i '%s' -o '%s/results.h5' --model none", input, sub);
+    status = sgs_test_run(args, out, sizeof out);
+    if (status != 65 || !strstr(out, "/events/kind: row 0"))
+        fail_msg("bad event kind: expected exit 65 naming /events/kind, got %d: %s", status, out);
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        char a[800], b[800];
+        snprintf(a, sizeof a, "%s/%s", sub, names[k]);
+        snprintf(b, sizeof b, "%s/%s", keep, names[k]);
+        if (!sgs_test_files_equal(a, b))
+            fail_msg("%s changed after a failed run", names[k]);
+    }
     assert_int_equal(direct[0], 1);                             /* 1 referred 6 */
     assert_int_equal(indirect[0], 1);                           /* and, through 6, 7 */
     sgs_assert_close(nv[0], 1.0 + 0.5 * (1.0 + 0.5), 0, 1e-15); /* head count without CLV */
