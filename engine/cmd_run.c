@@ -15,17 +15,22 @@ static void print_help(FILE *out)
     fprintf(out, "usage: segscore run -i INPUT.h5 -o RESULTS.h5 [options]\n"
                  "\n"
                  "Read transactions (and events and customers when present), summarize every\n"
-                 "customer, score RFM and lifetime value, and publish the results atomically.\n"
+                 "customer, score RFM and lifetime value, stage every customer, list whom to\n"
+                 "contact today (opportunities.csv), and publish the results atomically.\n"
                  "\n"
                  "  -i, --input PATH       input HDF5 file (see README: input schema)\n"
-                 "  -o, --output PATH      results HDF5 file; summary.json, customers.csv and\n"
-                 "                         report.txt are written beside it\n"
+                 "  -o, --output PATH      results HDF5 file; summary.json, customers.csv,\n"
+                 "                         opportunities.csv and report.txt are written beside it\n"
                  "  -c, --config PATH      JSON configuration (keys: segscore config --defaults)\n"
                  "      --as-of DATE       analysis date YYYY-MM-DD; later rows are ignored\n"
                  "      --threads N        OpenMP threads (0 = all cores)\n"
                  "      --time-unit U      day or week\n"
                  "      --model M          bgnbd, paretonbd, mbgnbd or none\n"
                  "      --horizon N        prediction horizon in the time unit\n"
+                 "      --compare-as-of DATE  also stage customers at this earlier date:\n"
+                 "                         transitions and time in stage (README: Acting on it)\n"
+                 "      --all-opportunities  list every opportunity that fired, not only the\n"
+                 "                         best one per customer\n"
                  "      --set KEY=VALUE    any configuration key, e.g. --set rfm.bins=4\n"
                  "  -q, --quiet            no progress output\n"
                  "  -h, --help             this help\n"
@@ -50,19 +55,31 @@ static int apply_set(sgs_config_t *cfg, const char *assignment, sgs_error_t *err
 
 int sgs_cmd_run(int argc, char **argv)
 {
-    enum { OPT_AS_OF = 256, OPT_THREADS, OPT_TIME_UNIT, OPT_MODEL, OPT_HORIZON, OPT_SET };
-    static const struct option options[] = {{"input", required_argument, NULL, 'i'},
-                                            {"output", required_argument, NULL, 'o'},
-                                            {"config", required_argument, NULL, 'c'},
-                                            {"as-of", required_argument, NULL, OPT_AS_OF},
-                                            {"threads", required_argument, NULL, OPT_THREADS},
-                                            {"time-unit", required_argument, NULL, OPT_TIME_UNIT},
-                                            {"model", required_argument, NULL, OPT_MODEL},
-                                            {"horizon", required_argument, NULL, OPT_HORIZON},
-                                            {"set", required_argument, NULL, OPT_SET},
-                                            {"quiet", no_argument, NULL, 'q'},
-                                            {"help", no_argument, NULL, 'h'},
-                                            {NULL, 0, NULL, 0}};
+    enum {
+        OPT_AS_OF = 256,
+        OPT_THREADS,
+        OPT_TIME_UNIT,
+        OPT_MODEL,
+        OPT_HORIZON,
+        OPT_SET,
+        OPT_COMPARE_AS_OF,
+        OPT_ALL_OPPORTUNITIES
+    };
+    static const struct option options[] = {
+        {"input", required_argument, NULL, 'i'},
+        {"output", required_argument, NULL, 'o'},
+        {"config", required_argument, NULL, 'c'},
+        {"as-of", required_argument, NULL, OPT_AS_OF},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"time-unit", required_argument, NULL, OPT_TIME_UNIT},
+        {"model", required_argument, NULL, OPT_MODEL},
+        {"horizon", required_argument, NULL, OPT_HORIZON},
+        {"set", required_argument, NULL, OPT_SET},
+        {"compare-as-of", required_argument, NULL, OPT_COMPARE_AS_OF},
+        {"all-opportunities", no_argument, NULL, OPT_ALL_OPPORTUNITIES},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     /* Overrides are collected first and applied after the file, whatever their order. */
     const char *overrides[64][2];
     size_t n_overrides = 0;
@@ -72,7 +89,7 @@ int sgs_cmd_run(int argc, char **argv)
     optind = 1;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, ":i:o:c:qh", options, NULL)) != -1) {
-        const char *key = NULL;
+        const char *key = NULL, *value = optarg;
         switch (opt) {
         case 'i':
             input = optarg;
@@ -107,6 +124,13 @@ int sgs_cmd_run(int argc, char **argv)
         case OPT_SET:
             key = "";
             break;
+        case OPT_COMPARE_AS_OF:
+            key = "stages.compare_as_of";
+            break;
+        case OPT_ALL_OPPORTUNITIES:
+            key = "actions.all_opportunities";
+            value = "true";
+            break;
         case ':':
             fprintf(stderr, "segscore run: option %s needs a value\n", argv[optind - 1]);
             return sgs_exit_status(SGS_EUSAGE);
@@ -121,7 +145,7 @@ int sgs_cmd_run(int argc, char **argv)
                 return sgs_exit_status(SGS_EUSAGE);
             }
             overrides[n_overrides][0] = key;
-            overrides[n_overrides++][1] = optarg;
+            overrides[n_overrides++][1] = value;
         }
     }
     if (optind < argc) {

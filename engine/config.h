@@ -7,6 +7,7 @@
 #ifndef SGS_CONFIG_H
 #define SGS_CONFIG_H
 
+#include "engine/config_actions.h"
 #include "kernels/core.h"
 
 #include <stdio.h>
@@ -42,10 +43,13 @@ typedef struct sgs_config {
     int segments_choice_sample;     /* customers used to choose k (0 = all) */
     int segments_silhouette_sample; /* rows of the silhouette sample */
     uint64_t seed;                  /* seed of every random choice */
+    /* stages, influence, opportunities (engine/config_actions.h) */
+    sgs_actions_config_t actions;
     /* outputs, "" = next to the results file with the default name */
     char summary_json[SGS_CONFIG_STRING_MAX];
     char customers_csv[SGS_CONFIG_STRING_MAX];
     char report[SGS_CONFIG_STRING_MAX];
+    char opportunities_csv[SGS_CONFIG_STRING_MAX];
     int compression; /* deflate level 0..9 of results datasets */
 } sgs_config_t;
 
@@ -68,6 +72,10 @@ int sgs_config_set(sgs_config_t *cfg, const char *key, const char *value, sgs_er
 
 /* Check cross-field constraints (k_min <= k_max, ...). @return 0 or SGS_ECONFIG. */
 int sgs_config_validate(const sgs_config_t *cfg, sgs_error_t *err);
+
+/* The stage, influence and opportunity keys checked together by their kernels
+ * (engine/run_actions.c); called by sgs_config_validate. @return 0 or SGS_ECONFIG. */
+int sgs_config_validate_actions(const sgs_config_t *cfg, sgs_error_t *err);
 
 /* The effective configuration as compact JSON, malloc'd; NULL on OOM. Every key, except
  * that `threads` is left out when include_threads is 0: it changes how a run executes, never

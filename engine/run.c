@@ -5,6 +5,7 @@
  */
 #include "engine/run_state.h"
 
+#include "engine/run_actions.h"
 #include "kernels/dates.h"
 
 #include <math.h>
@@ -108,7 +109,8 @@ static int keep_buyers(sgs_run_state_t *st, sgs_error_t *err)
             MOVE(n_purchase_days)
             MOVE(frequency)
             MOVE(recency_days)
-            MOVE(age_days) MOVE(days_since_last) MOVE(total_spend) MOVE(mean_spend) MOVE(monetary)
+            MOVE(age_days)
+            MOVE(days_since_last) MOVE(total_spend) MOVE(mean_spend) MOVE(monetary)
                 MOVE(refund_total) MOVE(n_refunds) MOVE(gap_mean_days) MOVE(gap_sd_days)
                     MOVE(main_channel)
 #undef MOVE
@@ -239,6 +241,7 @@ static void free_state(sgs_run_state_t *st)
     sgs_free(st->profile_clv_share);
     sgs_free(st->profile_rfm_mix);
     sgs_free(st->profile_label);
+    sgs_run_actions_free(st);
 }
 
 int sgs_run(const sgs_run_request_t *req, sgs_error_t *err)
@@ -261,6 +264,8 @@ int sgs_run(const sgs_run_request_t *req, sgs_error_t *err)
         rc = sgs_run_value(st, err);
     if (rc == SGS_OK)
         rc = sgs_run_segments(st, err);
+    if (rc == SGS_OK)
+        rc = sgs_run_actions(st, err);
     if (rc == SGS_OK)
         rc = sgs_run_publish(st, err);
     sgs_transactions_free(&tx);

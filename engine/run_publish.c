@@ -13,6 +13,8 @@
 typedef struct output {
     const char *what;
     int (*write)(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
+    const char *configured;   /* config path, "" = default_name beside the results */
+    const char *default_name; /* NULL: the results file itself */
     char path[SGS_PATH_MAX];
     sgs_atomic_t file;
 } output_t;
@@ -39,21 +41,32 @@ int sgs_run_publish(sgs_run_state_t *st, sgs_error_t *err)
     const sgs_config_t *cfg = st->req->config;
     /* The summary is written last so that it carries the timing of the other writes. */
     output_t outputs[] = {
-        {"results", sgs_write_results_h5, "", {"", ""}},
-        {"customers csv", sgs_write_customers_csv, "", {"", ""}},
-        {"report", sgs_write_report, "", {"", ""}},
-        {"summary", sgs_write_summary_json, "", {"", ""}},
+        {"results", sgs_write_results_h5, "", NULL, "", {"", ""}},
+        {"customers csv",
+         sgs_write_customers_csv,
+         cfg->customers_csv,
+         "customers.csv",
+         "",
+         {"", ""}},
+        {"opportunities csv",
+         sgs_write_opportunities_csv,
+         cfg->opportunities_csv,
+         "opportunities.csv",
+         "",
+         {"", ""}},
+        {"report", sgs_write_report, cfg->report, "report.txt", "", {"", ""}},
+        {"summary", sgs_write_summary_json, cfg->summary_json, "summary.json", "", {"", ""}},
     };
     enum { N_OUTPUTS = sizeof outputs / sizeof outputs[0] };
-    snprintf(outputs[0].path, sizeof outputs[0].path, "%s", st->req->output_path);
-    int rc = resolve_path(st->req->output_path, cfg->customers_csv, "customers.csv",
-                          outputs[1].path, SGS_PATH_MAX, err);
-    if (rc == SGS_OK)
-        rc = resolve_path(st->req->output_path, cfg->report, "report.txt", outputs[2].path,
-                          SGS_PATH_MAX, err);
-    if (rc == SGS_OK)
-        rc = resolve_path(st->req->output_path, cfg->summary_json, "summary.json", outputs[3].path,
-                          SGS_PATH_MAX, err);
+    int rc = SGS_OK;
+    for (size_t i = 0; rc == SGS_OK && i < N_OUTPUTS; i++) {
+        output_t *o = &outputs[i];
+        if (!o->default_name)
+            snprintf(o->path, sizeof o->path, "%s", st->req->output_path);
+        else
+            rc = resolve_path(st->req->output_path, o->configured, o->default_name, o->path,
+                              SGS_PATH_MAX, err);
+    }
     if (rc != SGS_OK)
         return rc;
 
@@ -62,7 +75,7 @@ int sgs_run_publish(sgs_run_state_t *st, sgs_error_t *err)
     for (; n_begun < N_OUTPUTS; n_begun++) {
         output_t *o = &outputs[n_begun];
         if (n_begun == N_OUTPUTS - 1)
-            sgs_progress_end(st->req->progress, "results, customers csv and report");
+            sgs_progress_end(st->req->progress, "results, csv files and report");
         rc = sgs_atomic_begin(o->path, &o->file, err);
         if (rc == SGS_OK)
             rc = o->write(st, o->file.temp_path, err);
@@ -75,8 +88,15 @@ int sgs_run_publish(sgs_run_state_t *st, sgs_error_t *err)
         rc = sgs_atomic_commit(&outputs[i].file, err);
     for (size_t i = 0; i < n_begun; i++)
         sgs_atomic_abort(&outputs[i].file); /* no-op for committed files */
-    if (rc == SGS_OK)
-        sgs_progress_note(st->req->progress, "wrote %s, %s, %s and %s", outputs[0].path,
-                          outputs[1].path, outputs[2].path, outputs[3].path);
+    if (rc == SGS_OK) {
+        char list[4 * SGS_PATH_MAX] = "";
+        size_t used = 0;
+        for (size_t i = 0; i < N_OUTPUTS && used < sizeof list; i++) {
+            int w = snprintf(list + used, sizeof list - used, "%s%s",
+                             i == 0 ? "" : (i + 1 == N_OUTPUTS ? " and " : ", "), outputs[i].path);
+            used += w > 0 ? (size_t)w : 0;
+        }
+        sgs_progress_note(st->req->progress, "wrote %s", list);
+    }
     return rc;
 }

@@ -187,7 +187,8 @@ static int build_profiles(sgs_run_state_t *st, const feature_id_t *ids, const do
     for (size_t j = 0; j < k; j++) {
         double size = (double)st->profile_size[j];
         for (size_t f = 0; f < d; f++) {
-            st->profile_mean[j * d + f] = size > 0 ? st->profile_mean[j * d + f] / size : (double)NAN;
+            st->profile_mean[j * d + f] =
+                size > 0 ? st->profile_mean[j * d + f] / size : (double)NAN;
             std_mean[j * d + f] = size > 0 ? std_mean[j * d + f] / size : 0.0;
         }
         st->profile_revenue_share[j] =

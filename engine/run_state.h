@@ -18,6 +18,8 @@
 #define SGS_RUN_MAX_WARNINGS 16
 #define SGS_SEGMENTS_MAX_K 256
 
+struct sgs_run_actions; /* engine/run_actions.h */
+
 typedef struct sgs_run_state {
     const sgs_run_request_t *req;
     sgs_exec_t exec;
@@ -78,6 +80,8 @@ typedef struct sgs_run_state {
     double *profile_revenue_share, *profile_clv_share; /* k (clv: NaN without value step) */
     size_t *profile_rfm_mix;                           /* k x SGS_RFM_SEGMENT_COUNT */
     char (*profile_label)[96];                         /* k readable labels */
+    /* stages, influence, opportunities (engine/run_actions.h); NULL before that step */
+    struct sgs_run_actions *actions;
 
     char warnings[SGS_RUN_MAX_WARNINGS][256];
     size_t n_warnings;
@@ -90,6 +94,10 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err);
 /* The segment step: features, optional PCA, k (given or chosen), k-means, profiles
  * (engine/run_segments.c). Skipped when segments.enabled is false. */
 int sgs_run_segments(sgs_run_state_t *st, sgs_error_t *err);
+/* Stages, influence and opportunities (engine/run_actions.c): reads /events and /customers
+ * when present. Free with sgs_run_actions_free (NULL-safe). */
+int sgs_run_actions(sgs_run_state_t *st, sgs_error_t *err);
+void sgs_run_actions_free(sgs_run_state_t *st);
 
 /* Add a warning (printed, and kept for the summary and report). */
 void sgs_run_warn(sgs_run_state_t *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -100,6 +108,7 @@ int sgs_write_results_h5(const sgs_run_state_t *st, const char *path, sgs_error_
 int sgs_write_summary_json(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
 int sgs_write_customers_csv(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
 int sgs_write_report(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
+int sgs_write_opportunities_csv(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
 
 /* The segment step's parts of the outputs (engine/write_segments.c). */
 int sgs_write_segments_h5(hid_t file, const sgs_run_state_t *st, int deflate_level,

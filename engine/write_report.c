@@ -2,6 +2,7 @@
  * engine/write_report.c — report.txt: what a person reads in the morning. Plain text,
  * aligned tables, numbers with thousands separators, one suggested action per segment.
  */
+#include "engine/run_actions.h"
 #include "engine/run_state.h"
 
 #include <errno.h>
@@ -163,6 +164,7 @@ int sgs_write_report(const sgs_run_state_t *st, const char *path, sgs_error_t *e
         write_value_section(st, out);
     if (st->segments_ran)
         sgs_report_segments(st, out);
+    sgs_write_actions_report(st, out);
     for (size_t i = 0; i < st->n_warnings; i++)
         fprintf(out, "%sWarning: %s\n", i == 0 ? "\n" : "", st->warnings[i]);
     int ok = !ferror(out);

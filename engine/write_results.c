@@ -5,6 +5,7 @@
  * input identity). No wall-clock time goes in: the same input and config give the same
  * bytes.
  */
+#include "engine/run_actions.h"
 #include "engine/run_state.h"
 
 #include "io/h5_columns.h"
@@ -220,6 +221,8 @@ int sgs_write_results_h5(const sgs_run_state_t *st, const char *path, sgs_error_
         rc = write_value_groups(f, st, z, err);
     if (rc == SGS_OK && st->segments_ran)
         rc = sgs_write_segments_h5(f, st, z, err);
+    if (rc == SGS_OK)
+        rc = sgs_write_actions_h5(st, f, z, err);
     if (rc == SGS_OK)
         rc = write_root_attributes(f, st, err);
     sgs_free(scratch);

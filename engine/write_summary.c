@@ -2,6 +2,7 @@
  * engine/write_summary.c — summary.json: what a run read, left out, found and how long each
  * step took (README "Run summary"). Meant to be compared night over night by scripts.
  */
+#include "engine/run_actions.h"
 #include "engine/run_state.h"
 
 #include <cjson/cJSON.h>
@@ -130,6 +131,7 @@ int sgs_write_summary_json(const sgs_run_state_t *st, const char *path, sgs_erro
         cJSON_AddItemToObject(root, "value", value_object(st));
     if (st->segments_ran)
         cJSON_AddItemToObject(root, "segments", sgs_segments_json(st));
+    sgs_actions_summary_add(st, root);
     cJSON_AddItemToObject(root, "steps", steps_array(st));
     cJSON_AddNumberToObject(root, "seconds_total", sgs_progress_elapsed(st->req->progress));
     cJSON_AddNumberToObject(root, "peak_rss_mb", sgs_peak_rss_mb());

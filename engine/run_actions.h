@@ -1,0 +1,119 @@
+/*
+ * engine/run_actions.h — the stage, influence and opportunity steps of a run
+ * (engine/run_actions.c) and their writers (engine/write_actions.c). Internal to engine/.
+ *
+ * The combined customer index. The earlier steps know two sets of customers: st->grouped
+ * (every customer with a transaction row, refund-only ones included) and st->customer_id
+ * (those with a purchase: the rows of /customers, /rfm and /clv in the results). Stages
+ * need more: a customer known from /customers (or from /events) who never bought is a
+ * prospect and has a stage too. So this step builds its own dense index, the union of
+ *   - st->grouped.customer_id   (transactions, refund-only customers included),
+ *   - /customers/customer_id    (known customers, prospects included),
+ *   - /events/customer_id       (anyone with an event on or before the as-of day),
+ * sorted ascending by customer_id (the order the kernels require). buyer_row[i] maps it
+ * back to the results' customer rows (-1 for a customer without a purchase), so
+ * per-buyer columns (P(alive), CLV, RFM segment, main channel) are looked up there and
+ * are NaN / unknown for the others. /stages and /influence in the results have one row
+ * per customer of this index, with their own customer_id column.
+ */
+#ifndef SGS_RUN_ACTIONS_H
+#define SGS_RUN_ACTIONS_H
+
+#include "engine/run_state.h"
+#include "kernels/influence.h"
+#include "kernels/opportunities.h"
+#include "kernels/stages.h"
+
+#include <hdf5.h>
+#include <stdio.h>
+
+struct cJSON;
+
+typedef struct sgs_run_actions {
+    /* the combined customer index (above) */
+    size_t n;             /* customers in the index */
+    int64_t *customer_id; /* [n] strictly ascending */
+    int64_t *buyer_row;   /* [n] row in st->customer_id, or -1 without a purchase */
+    size_t n_buyers;      /* entries with buyer_row >= 0 (== st->n_customers) */
+
+    /* optional input groups */
+    int events_present, customers_present, referrers_present;
+    size_t n_event_rows;        /* /events rows used (on or before the as-of day) */
+    size_t n_event_rows_after;  /* /events rows after the as-of day, left out */
+    size_t n_customer_rows;     /* /customers rows */
+    size_t n_only_in_events;    /* customers known only from /events */
+    size_t n_only_in_customers; /* customers of /customers without a transaction row */
+
+    /* the kernels' view (kernels/stages.h) and the columns it points to (owned) */
+    sgs_stage_input_t input;
+    int32_t *signup_day;
+    size_t *purchase_offset, *event_offset;
+    int32_t *purchase_day, *event_day;
+    uint8_t *event_kind;
+    double *event_value;
+    double *p_alive, *rate_per_day, *clv; /* NULL when the value step did not run */
+    uint8_t *preferred_channel, *main_channel;
+    int32_t *segment;     /* k-means segment of buyers, -1 for others; NULL without segments */
+    int64_t *referrer_id; /* NULL without /customers/referrer_id */
+
+    /* configuration, as the kernels take it */
+    sgs_stage_rules_t rules;
+    sgs_opportunity_config_t opp_cfg;
+    sgs_influence_config_t infl_cfg;
+
+    /* stages at the as-of day */
+    uint8_t *stage, *cycle_source;
+    double *cycle_days, *days_overdue, *observed_gap_days;
+    int32_t *n_purchase_days;
+    sgs_stage_summary_t stage_summary;
+
+    /* --compare-as-of */
+    int has_compare;
+    int32_t compare_day;
+    char compare_text[16];
+    uint8_t *stage_compare;
+    sgs_stage_summary_t compare_summary;
+    int64_t transitions[SGS_STAGE_COUNT * SGS_STAGE_COUNT]; /* [before * 9 + after] */
+    double mean_days_in_stage[SGS_STAGE_COUNT];
+
+    /* influence (when /customers/referrer_id exists) */
+    int influence_ran;
+    int64_t *n_direct, *n_indirect, *referrer_index;
+    double *network_value;
+    int32_t *depth;
+    uint8_t *referral_status;
+    sgs_influence_report_t influence;
+
+    /* opportunities */
+    sgs_opportunity_input_t opp_in;
+    sgs_opportunity_stats_t opp_stats;
+    uint16_t *fired;
+    sgs_opportunity_rows_t rows; /* columns of n_rows rows, in rank order */
+    size_t n_rows;
+    sgs_opportunity_list_summary_t list;
+    double value_listed_per_kind[SGS_OPP_KIND_COUNT]; /* value at stake of listed rows */
+} sgs_run_actions_t;
+
+/* The kernels' rule tables from the configuration (the "stages.*", "influence.*" and
+ * "actions.*" keys), each checked by its kernel. Any output pointer may be NULL.
+ * @return 0 or SGS_ECONFIG naming the key. */
+int sgs_actions_kernel_config(const sgs_config_t *cfg, sgs_stage_rules_t *rules,
+                              sgs_opportunity_config_t *opp, sgs_influence_config_t *influence,
+                              sgs_error_t *err);
+
+/* Parse a comma-separated list of channel names ("phone,sms,email") into codes,
+ * 0-terminated, at most SGS_CHANNEL_COUNT - 1 codes. @return 0 or SGS_ECONFIG. */
+int sgs_actions_parse_channels(const char *text, uint8_t out[SGS_CHANNEL_COUNT], sgs_error_t *err);
+
+/* Writers (engine/write_actions.c), called by the results, summary and report writers. */
+int sgs_write_actions_h5(const sgs_run_state_t *st, hid_t file, int deflate_level,
+                         sgs_error_t *err);
+void sgs_actions_summary_add(const sgs_run_state_t *st,
+                             struct cJSON *root); /* stages,
+                                               influence, opportunities */
+void sgs_write_actions_report(const sgs_run_state_t *st, FILE *out);
+
+/* Header of opportunities.csv (README "Acting on it"), without the newline. */
+extern const char sgs_opportunities_csv_header[];
+
+#endif

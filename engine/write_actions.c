@@ -1,0 +1,491 @@
+/*
+ * engine/write_actions.c — the outputs of the stage, influence and opportunity steps:
+ * /stages, /influence and /opportunities in the results file, opportunities.csv, their
+ * block of summary.json and the "Whom to contact today" section of report.txt (README
+ * "Acting on it: stages and opportunities in the nightly run" has the schemas).
+ * No wall-clock time is written: the same input and config give the same bytes.
+ */
+#include "engine/run_actions.h"
+
+#include "engine/text_format.h"
+#include "io/h5_columns.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+const char sgs_opportunities_csv_header[] =
+    "rank,customer_id,opportunity,reason,value_at_stake,priority,channel,stage,segment,"
+    "rfm_segment";
+
+/* ---- results.h5 ------------------------------------------------------------------------- */
+
+static void code_names(const char *(*name)(int), int n, const char **out)
+{
+    for (int k = 0; k < n; k++)
+        out[k] = name(k);
+}
+
+/* A 2-D int64 dataset (HDF5 directly: h5_columns writes 2-D float64 only), without
+ * modification times so that the file's bytes are reproducible. */
+static int write_matrix_i64(hid_t f, const char *path, const int64_t *data, size_t n_rows,
+                            size_t n_cols, sgs_error_t *err)
+{
+    hsize_t dims[2] = {n_rows, n_cols};
+    hid_t space = H5Screate_simple(2, dims, NULL);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    hid_t ds = -1;
+    if (space >= 0 && dcpl >= 0 && H5Pset_obj_track_times(dcpl, 0) >= 0)
+        ds = H5Dcreate2(f, path, H5T_STD_I64LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    int ok = ds >= 0 && H5Dwrite(ds, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0;
+    if (ds >= 0 && H5Dclose(ds) < 0)
+        ok = 0;
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    if (space >= 0)
+        H5Sclose(space);
+    return ok ? SGS_OK : sgs_error_set(err, SGS_EIO, "%s: cannot write the dataset", path);
+}
+
+static int write_stages_group(hid_t f, const sgs_run_state_t *st, int z, sgs_error_t *err)
+{
+    const sgs_run_actions_t *A = st->actions;
+    size_t n = A->n;
+    int rc = SGS_OK;
+#define COLUMN(name, type, data)                                                                   \
+    if (rc == SGS_OK)                                                                              \
+        rc = sgs_h5_write_column(f, "/stages/" name, type, data, n, z, err);
+    COLUMN("customer_id", SGS_H5_I64, A->customer_id)
+    COLUMN("customer_row", SGS_H5_I64, A->buyer_row)
+    COLUMN("stage", SGS_H5_U8, A->stage)
+    COLUMN("cycle_days", SGS_H5_F64, A->cycle_days)
+    COLUMN("cycle_source", SGS_H5_U8, A->cycle_source)
+    COLUMN("observed_gap_days", SGS_H5_F64, A->observed_gap_days)
+    COLUMN("days_overdue", SGS_H5_F64, A->days_overdue)
+    COLUMN("n_purchase_days", SGS_H5_I32, A->n_purchase_days)
+    if (A->has_compare)
+        COLUMN("stage_at_compare", SGS_H5_U8, A->stage_compare)
+#undef COLUMN
+    const char *stages[SGS_STAGE_COUNT], *sources[SGS_CYCLE_SOURCE_COUNT];
+    code_names(sgs_stage_name, SGS_STAGE_COUNT, stages);
+    code_names(sgs_cycle_source_name, SGS_CYCLE_SOURCE_COUNT, sources);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_strings(f, "/stages", "stage_names", stages, SGS_STAGE_COUNT, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_strings(f, "/stages", "cycle_source_names", sources,
+                                 SGS_CYCLE_SOURCE_COUNT, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_string(f, "/stages", "as_of", st->as_of_text, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_double(f, "/stages", "global_cycle_days",
+                                A->stage_summary.global_cycle_days, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_string(f, "/stages", "customer_row",
+                                "row of the customer in /customers, /rfm and /clv; -1 without a "
+                                "purchase",
+                                err);
+    if (rc != SGS_OK || !A->has_compare)
+        return rc;
+    rc = sgs_h5_attr_string(f, "/stages", "compare_as_of", A->compare_text, err);
+    if (rc == SGS_OK)
+        rc = write_matrix_i64(f, "/stages/transitions", A->transitions, SGS_STAGE_COUNT,
+                              SGS_STAGE_COUNT, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_string(f, "/stages/transitions", "rows", "stage at compare_as_of", err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_string(f, "/stages/transitions", "columns", "stage at as_of", err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_strings(f, "/stages/transitions", "stage_names", stages, SGS_STAGE_COUNT,
+                                 err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_int64(f, "/stages/transitions", "interval_days",
+                               st->as_of_day - A->compare_day, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_write_column(f, "/stages/mean_days_in_stage", SGS_H5_F64, A->mean_days_in_stage,
+                                 SGS_STAGE_COUNT, 0, err);
+    return rc;
+}
+
+static int write_influence_group(hid_t f, const sgs_run_state_t *st, int z, sgs_error_t *err)
+{
+    const sgs_run_actions_t *A = st->actions;
+    size_t n = A->n;
+    int64_t *referrer = sgs_alloc_array(n, sizeof *referrer);
+    if (!referrer)
+        return sgs_error_set(err, SGS_ENOMEM, "no memory for %zu referrers", n);
+    for (size_t i = 0; i < n; i++)
+        referrer[i] = A->referrer_index[i] >= 0 ? A->customer_id[A->referrer_index[i]] : -1;
+    int rc = SGS_OK;
+#define COLUMN(name, type, data)                                                                   \
+    if (rc == SGS_OK)                                                                              \
+        rc = sgs_h5_write_column(f, "/influence/" name, type, data, n, z, err);
+    COLUMN("customer_id", SGS_H5_I64, A->customer_id)
+    COLUMN("referrer_id", SGS_H5_I64, referrer)
+    COLUMN("referral_status", SGS_H5_U8, A->referral_status)
+    COLUMN("n_direct", SGS_H5_I64, A->n_direct)
+    COLUMN("n_indirect", SGS_H5_I64, A->n_indirect)
+    COLUMN("depth", SGS_H5_I32, A->depth)
+    COLUMN("network_value", SGS_H5_F64, A->network_value)
+#undef COLUMN
+    sgs_free(referrer);
+    static const char *const status[] = {"none", "ok", "unknown_referrer", "cycle"};
+    const sgs_influence_report_t *r = &A->influence;
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_strings(f, "/influence", "referral_status_names", status, 4, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_double(f, "/influence", "damping", A->infl_cfg.damping, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_string(f, "/influence", "network_value",
+                                A->clv ? "own CLV + damping x network value of each referral"
+                                       : "1 + damping x network value of each referral (no CLV)",
+                                err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_int64(f, "/influence", "n_cycles", r->n_cycles, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_int64(f, "/influence", "n_in_cycles", r->n_in_cycles, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_int64(f, "/influence", "n_unknown_referrers", r->n_unknown_referrers, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_int64(f, "/influence", "max_depth", r->max_depth, err);
+    return rc;
+}
+
+static int write_opportunities_group(hid_t f, const sgs_run_state_t *st, int z, sgs_error_t *err)
+{
+    const sgs_run_actions_t *A = st->actions;
+    size_t n = A->n_rows;
+    int64_t *ids = sgs_alloc_array(n, sizeof *ids);
+    if (!ids)
+        return sgs_error_set(err, SGS_ENOMEM, "no memory for %zu opportunities", n);
+    for (size_t r = 0; r < n; r++)
+        ids[r] = A->customer_id[A->rows.customer_index[r]];
+    int rc = SGS_OK;
+#define COLUMN(name, type, data)                                                                   \
+    if (rc == SGS_OK)                                                                              \
+        rc = sgs_h5_write_column(f, "/opportunities/" name, type, data, n, z, err);
+    COLUMN("rank", SGS_H5_I64, A->rows.rank)
+    COLUMN("customer_id", SGS_H5_I64, ids)
+    COLUMN("kind", SGS_H5_U8, A->rows.kind)
+    COLUMN("priority", SGS_H5_I32, A->rows.priority)
+    COLUMN("value_at_stake", SGS_H5_F64, A->rows.value_at_stake)
+    COLUMN("channel", SGS_H5_U8, A->rows.channel)
+#undef COLUMN
+    sgs_free(ids);
+    const char *kinds[SGS_OPP_KIND_COUNT], *channels[SGS_CHANNEL_COUNT];
+    code_names(sgs_opportunity_kind_name, SGS_OPP_KIND_COUNT, kinds);
+    code_names(sgs_channel_name, SGS_CHANNEL_COUNT, channels);
+    const char *g = "/opportunities";
+    if (rc == SGS_OK)
+        rc = sgs_h5_group_ensure(f, g, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_strings(f, g, "kind_names", kinds, SGS_OPP_KIND_COUNT, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_strings(f, g, "channel_names", channels, SGS_CHANNEL_COUNT, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_int64(f, g, "all_opportunities", A->opp_cfg.all_opportunities, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_int64(f, g, "n_candidates", A->list.n_candidates, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_int64(f, g, "n_spilled", A->list.n_spilled, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_int64(f, g, "n_left_out", A->list.n_left_out, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_string(f, g, "as_of", st->as_of_text, err);
+    return rc;
+}
+
+int sgs_write_actions_h5(const sgs_run_state_t *st, hid_t file, int deflate_level, sgs_error_t *err)
+{
+    if (!st->actions)
+        return SGS_OK;
+    int rc = write_stages_group(file, st, deflate_level, err);
+    if (rc == SGS_OK && st->actions->influence_ran)
+        rc = write_influence_group(file, st, deflate_level, err);
+    if (rc == SGS_OK)
+        rc = write_opportunities_group(file, st, deflate_level, err);
+    return rc;
+}
+
+/* ---- opportunities.csv ------------------------------------------------------------------ */
+
+#define CSV_BLOCK ((size_t)16384)
+#define CSV_LINE_MAX (SGS_OPPORTUNITY_REASON_MAX + 256)
+
+static size_t put(char *p, const char *s)
+{
+    size_t len = strlen(s);
+    memcpy(p, s, len);
+    return len;
+}
+
+/* Format rows lo..hi-1 into buf; returns the length. */
+static size_t format_block(const sgs_run_state_t *st, size_t lo, size_t hi, char *buf)
+{
+    const sgs_run_actions_t *A = st->actions;
+    const sgs_opportunity_rows_t *rows = &A->rows;
+    char *p = buf;
+    for (size_t r = lo; r < hi; r++) {
+        size_t i = (size_t)rows->customer_index[r];
+        int kind = rows->kind[r];
+        p += sgs_fmt_int(p, rows->rank[r]);
+        *p++ = ',';
+        p += sgs_fmt_int(p, A->customer_id[i]);
+        *p++ = ',';
+        p += put(p, sgs_opportunity_kind_name(kind));
+        *p++ = ',';
+        int len = sgs_opportunity_reason(&A->opp_in, &A->opp_cfg, &A->opp_stats, i, kind, p,
+                                         SGS_OPPORTUNITY_REASON_MAX);
+        if (len > 0)
+            p += len < SGS_OPPORTUNITY_REASON_MAX ? len : SGS_OPPORTUNITY_REASON_MAX - 1;
+        *p++ = ',';
+        p += sgs_fmt_fixed(p, rows->value_at_stake[r], 2);
+        *p++ = ',';
+        p += sgs_fmt_int(p, rows->priority[r]);
+        *p++ = ',';
+        p += put(p, sgs_channel_name(rows->channel[r]));
+        *p++ = ',';
+        p += put(p, sgs_stage_name(A->stage[i]));
+        *p++ = ',';
+        p += sgs_fmt_int(p, A->input.segment ? A->input.segment[i] : -1);
+        *p++ = ',';
+        if (A->buyer_row[i] >= 0)
+            p += put(p, sgs_rfm_segment_name(st->rfm_segment[A->buyer_row[i]]));
+        *p++ = '\n';
+    }
+    return (size_t)(p - buf);
+}
+
+int sgs_write_opportunities_csv(const sgs_run_state_t *st, const char *path, sgs_error_t *err)
+{
+    const sgs_run_actions_t *A = st->actions;
+    int n_threads = st->exec.n_threads;
+    size_t n = A ? A->n_rows : 0;
+    size_t n_blocks = sgs_block_count(n, CSV_BLOCK);
+    size_t lengths[64];
+    size_t batch = (size_t)n_threads * 2; /* blocks formatted per round */
+    if (batch > 64)
+        batch = 64;
+    if (batch > n_blocks)
+        batch = n_blocks ? n_blocks : 1;
+    char *buffers = sgs_alloc_array(batch, CSV_BLOCK * CSV_LINE_MAX);
+    FILE *out = fopen(path, "wb");
+    int rc = SGS_OK;
+    if (!buffers || !out) {
+        rc = !buffers ? sgs_error_set(err, SGS_ENOMEM, "no memory to format %s", path)
+                      : sgs_error_set(err, SGS_ECANTCREAT, "%s: %s", path, strerror(errno));
+        goto cleanup;
+    }
+    int ok = fputs(sgs_opportunities_csv_header, out) >= 0 && fputc('\n', out) != EOF;
+    for (size_t first = 0; ok && first < n_blocks; first += batch) {
+        size_t count = n_blocks - first < batch ? n_blocks - first : batch;
+#pragma omp parallel for num_threads(n_threads) schedule(static, 1)
+        for (size_t b = 0; b < count; b++) {
+            size_t lo = (first + b) * CSV_BLOCK;
+            size_t hi = lo + CSV_BLOCK < n ? lo + CSV_BLOCK : n;
+            lengths[b] = format_block(st, lo, hi, buffers + b * CSV_BLOCK * CSV_LINE_MAX);
+        }
+        for (size_t b = 0; ok && b < count; b++)
+            ok = fwrite(buffers + b * CSV_BLOCK * CSV_LINE_MAX, 1, lengths[b], out) == lengths[b];
+    }
+    if (!ok)
+        rc = sgs_error_set(err, SGS_EIO, "%s: write failed: %s", path, strerror(errno));
+cleanup:
+    if (out && fclose(out) != 0 && rc == SGS_OK)
+        rc = sgs_error_set(err, SGS_EIO, "%s: write failed: %s", path, strerror(errno));
+    sgs_free(buffers);
+    return rc;
+}
+
+/* ---- summary.json ----------------------------------------------------------------------- */
+
+/* A number, or null when not finite (JSON has no NaN or infinity). */
+static void add_number(cJSON *o, const char *name, double v)
+{
+    if (isfinite(v))
+        cJSON_AddNumberToObject(o, name, v);
+    else
+        cJSON_AddNullToObject(o, name);
+}
+
+static cJSON *stage_counts(const int64_t counts[SGS_STAGE_COUNT])
+{
+    cJSON *o = cJSON_CreateObject();
+    for (int s = 0; s < SGS_STAGE_COUNT; s++)
+        cJSON_AddNumberToObject(o, sgs_stage_name(s), (double)counts[s]);
+    return o;
+}
+
+static cJSON *stages_object(const sgs_run_state_t *st)
+{
+    const sgs_run_actions_t *A = st->actions;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "as_of", st->as_of_text);
+    cJSON_AddNumberToObject(o, "customers", (double)A->n);
+    cJSON_AddNumberToObject(o, "customers_without_purchase", (double)(A->n - A->n_buyers));
+    cJSON_AddItemToObject(o, "per_stage", stage_counts(A->stage_summary.n_per_stage));
+    cJSON *src = cJSON_AddObjectToObject(o, "per_cycle_source");
+    for (int s = 0; s < SGS_CYCLE_SOURCE_COUNT; s++)
+        cJSON_AddNumberToObject(src, sgs_cycle_source_name(s),
+                                (double)A->stage_summary.n_per_cycle_source[s]);
+    add_number(o, "global_cycle_days", A->stage_summary.global_cycle_days);
+    if (!A->has_compare)
+        return o;
+    cJSON_AddStringToObject(o, "compare_as_of", A->compare_text);
+    cJSON_AddNumberToObject(o, "interval_days", st->as_of_day - A->compare_day);
+    cJSON_AddItemToObject(o, "per_stage_at_compare", stage_counts(A->compare_summary.n_per_stage));
+    /* transitions[from][to], customers; only the pairs that occur */
+    cJSON *tr = cJSON_AddObjectToObject(o, "transitions");
+    for (int a = 0; a < SGS_STAGE_COUNT; a++) {
+        cJSON *row = NULL;
+        for (int b = 0; b < SGS_STAGE_COUNT; b++) {
+            int64_t c = A->transitions[a * SGS_STAGE_COUNT + b];
+            if (c == 0)
+                continue;
+            if (!row)
+                row = cJSON_AddObjectToObject(tr, sgs_stage_name(a));
+            cJSON_AddNumberToObject(row, sgs_stage_name(b), (double)c);
+        }
+    }
+    cJSON *mean = cJSON_AddObjectToObject(o, "mean_days_in_stage");
+    for (int s = 0; s < SGS_STAGE_COUNT; s++)
+        add_number(mean, sgs_stage_name(s), A->mean_days_in_stage[s]);
+    return o;
+}
+
+static cJSON *influence_object(const sgs_run_actions_t *A)
+{
+    const sgs_influence_report_t *r = &A->influence;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "damping", A->infl_cfg.damping);
+    cJSON_AddNumberToObject(o, "with_referrer", (double)r->n_with_referrer);
+    cJSON_AddNumberToObject(o, "referrers", (double)r->n_referrers);
+    cJSON_AddNumberToObject(o, "max_depth", (double)r->max_depth);
+    cJSON_AddNumberToObject(o, "unknown_referrers", (double)r->n_unknown_referrers);
+    cJSON_AddNumberToObject(o, "cycles", (double)r->n_cycles);
+    cJSON_AddNumberToObject(o, "customers_in_cycles", (double)r->n_in_cycles);
+    cJSON *ex = cJSON_AddArrayToObject(o, "cycle_examples");
+    for (int k = 0; k < r->n_cycle_examples; k++) {
+        cJSON *c = cJSON_CreateObject();
+        cJSON_AddNumberToObject(c, "customer_id", (double)r->cycle_customer_id[k]);
+        cJSON_AddNumberToObject(c, "length", (double)r->cycle_length[k]);
+        cJSON_AddItemToArray(ex, c);
+    }
+    return o;
+}
+
+static cJSON *opportunities_object(const sgs_run_actions_t *A)
+{
+    const sgs_opportunity_stats_t *s = &A->opp_stats;
+    const sgs_opportunity_list_summary_t *l = &A->list;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddBoolToObject(o, "all_opportunities", A->opp_cfg.all_opportunities);
+    cJSON_AddNumberToObject(o, "customers_with_opportunity", (double)s->n_customers);
+    cJSON_AddNumberToObject(o, "candidates", (double)l->n_candidates);
+    cJSON_AddNumberToObject(o, "listed", (double)l->n_listed);
+    cJSON_AddNumberToObject(o, "spilled", (double)l->n_spilled);
+    cJSON_AddNumberToObject(o, "left_out", (double)l->n_left_out);
+    cJSON *kinds = cJSON_AddObjectToObject(o, "per_kind");
+    for (int k = 1; k < SGS_OPP_KIND_COUNT; k++) {
+        cJSON *c = cJSON_AddObjectToObject(kinds, sgs_opportunity_kind_name(k));
+        cJSON_AddBoolToObject(c, "enabled", A->opp_cfg.enabled[k]);
+        cJSON_AddBoolToObject(c, "input_missing", (s->kinds_without_input >> k) & 1u);
+        cJSON_AddNumberToObject(c, "fired", (double)s->n_fired[k]);
+        cJSON_AddNumberToObject(c, "listed", (double)l->n_listed_per_kind[k]);
+        cJSON_AddNumberToObject(c, "left_out", (double)l->n_left_out_per_kind[k]);
+        cJSON_AddNumberToObject(c, "value_at_stake_listed", A->value_listed_per_kind[k]);
+    }
+    cJSON *channels = cJSON_AddObjectToObject(o, "per_channel");
+    for (int ch = 1; ch < SGS_CHANNEL_COUNT; ch++) {
+        cJSON *c = cJSON_AddObjectToObject(channels, sgs_channel_name(ch));
+        cJSON_AddNumberToObject(c, "capacity", (double)A->opp_cfg.channel_capacity[ch]);
+        cJSON_AddNumberToObject(c, "listed", (double)l->n_listed_per_channel[ch]);
+        cJSON_AddNumberToObject(c, "left_out", (double)l->n_left_out_per_channel[ch]);
+    }
+    cJSON *th = cJSON_AddObjectToObject(o, "thresholds");
+    add_number(th, "save_high_value_clv", s->save_clv_threshold);
+    add_number(th, "advocate_value_brought_in", s->advocate_value_threshold);
+    add_number(th, "grow_potential_all_customers", s->global_clv_median);
+    return o;
+}
+
+void sgs_actions_summary_add(const sgs_run_state_t *st, cJSON *o)
+{
+    const sgs_run_actions_t *A = st->actions;
+    if (!A)
+        return;
+    cJSON *in = cJSON_AddObjectToObject(o, "optional_inputs");
+    cJSON_AddBoolToObject(in, "events", A->events_present);
+    cJSON_AddNumberToObject(in, "event_rows_used", (double)A->n_event_rows);
+    cJSON_AddNumberToObject(in, "event_rows_after_as_of_left_out", (double)A->n_event_rows_after);
+    cJSON_AddBoolToObject(in, "customers", A->customers_present);
+    cJSON_AddNumberToObject(in, "customer_rows", (double)A->n_customer_rows);
+    cJSON_AddNumberToObject(in, "customers_only_in_customers_table",
+                            (double)A->n_only_in_customers);
+    cJSON_AddNumberToObject(in, "customers_only_in_events", (double)A->n_only_in_events);
+    cJSON_AddItemToObject(o, "stages", stages_object(st));
+    if (A->influence_ran)
+        cJSON_AddItemToObject(o, "influence", influence_object(A));
+    cJSON_AddItemToObject(o, "opportunities", opportunities_object(A));
+}
+
+/* ---- report.txt ------------------------------------------------------------------------- */
+
+#define REPORT_TOP_ROWS 10
+
+void sgs_write_actions_report(const sgs_run_state_t *st, FILE *out)
+{
+    const sgs_run_actions_t *A = st->actions;
+    if (!A)
+        return;
+    fprintf(out, "\nWhere they are: lifecycle stages as of %s", st->as_of_text);
+    if (A->has_compare)
+        fprintf(out, " (and %s)", A->compare_text);
+    fprintf(out, "\n\n%-12s %11s", "stage", "customers");
+    if (A->has_compare)
+        fprintf(out, " %11s %15s", "at compare", "mean days");
+    fprintf(out, "\n");
+    for (int s = 1; s < SGS_STAGE_COUNT; s++) {
+        fprintf(out, "%-12s %11lld", sgs_stage_name(s), (long long)A->stage_summary.n_per_stage[s]);
+        if (A->has_compare)
+            fprintf(out, " %11lld %15.1f", (long long)A->compare_summary.n_per_stage[s],
+                    A->mean_days_in_stage[s]);
+        fprintf(out, "\n");
+    }
+
+    const sgs_opportunity_list_summary_t *l = &A->list;
+    fprintf(out, "\nWhom to contact today: %lld opportunities listed", (long long)l->n_listed);
+    if (l->n_left_out > 0)
+        fprintf(out, ", %lld left out for lack of channel capacity", (long long)l->n_left_out);
+    fprintf(out, " (opportunities.csv)\n\n");
+    fprintf(out, "%-20s %8s %8s %14s\n", "opportunity", "fired", "listed", "value at stake");
+    for (int k = 1; k < SGS_OPP_KIND_COUNT; k++) {
+        if (A->opp_stats.n_fired[k] == 0)
+            continue;
+        fprintf(out, "%-20s %8lld %8lld %14.0f\n", sgs_opportunity_kind_name(k),
+                (long long)A->opp_stats.n_fired[k], (long long)l->n_listed_per_kind[k],
+                A->value_listed_per_kind[k]);
+    }
+    fprintf(out, "\nChannel mix:");
+    for (int ch = 1; ch < SGS_CHANNEL_COUNT; ch++)
+        if (l->n_listed_per_channel[ch] > 0)
+            fprintf(out, " %s %lld", sgs_channel_name(ch), (long long)l->n_listed_per_channel[ch]);
+    fprintf(out, "%s\n", l->n_spilled > 0 ? "" : " (no spill)");
+    if (l->n_spilled > 0)
+        fprintf(out, "%lld rows moved to another channel: their own was full or not used\n",
+                (long long)l->n_spilled);
+    size_t top = A->n_rows < REPORT_TOP_ROWS ? A->n_rows : REPORT_TOP_ROWS;
+    if (top == 0)
+        return;
+    fprintf(out, "\nTop %zu:\n", top);
+    for (size_t r = 0; r < top; r++) {
+        size_t i = (size_t)A->rows.customer_index[r];
+        char reason[SGS_OPPORTUNITY_REASON_MAX];
+        sgs_opportunity_reason(&A->opp_in, &A->opp_cfg, &A->opp_stats, i, A->rows.kind[r], reason,
+                               sizeof reason);
+        fprintf(out, "%3lld. %lld %s via %s, %.0f at stake: %s\n", (long long)A->rows.rank[r],
+                (long long)A->customer_id[i], sgs_opportunity_kind_name(A->rows.kind[r]),
+                sgs_channel_name(A->rows.channel[r]), A->rows.value_at_stake[r], reason);
+    }
+}
