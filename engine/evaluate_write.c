@@ -136,7 +136,11 @@ void sgs_eval_print(const sgs_eval_result_t *res, const char *input_path, FILE *
         fprintf(out, "  %-5zu %-10s %10.0f", p + 1, day, res->tracking_actual[p]);
         for (int k = 0; k < res->n_models; k++)
             fprintf(out, " %10.1f", res->models[k].tracking_expected[p]);
-        fprintf(out, "%s\n", is_cal ? "   <- calibration end" : "");
+        fprintf(out, "%s\n",
+                !is_cal ? ""
+                : res->point_day[p] == res->calibration_end_day
+                    ? "   <- calibration end"
+                    : "   <- calibration end in this week");
     }
     for (size_t i = 0; i < res->n_warnings; i++)
         fprintf(out, "warning: %s\n", res->warnings[i]);
