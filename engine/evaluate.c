@@ -82,12 +82,13 @@ static int step_read(const sgs_eval_request_t *req, const sgs_exec_t *exec, sgs_
                              "customer has a calibration period; choose a date from %s to the day "
                              "before %s",
                              req->input_path, cal_text, first_text, first_text, last_text);
-    if (!req->has_holdout_end && req->calibration_end_day >= res->last_transaction_day)
+    if (req->calibration_end_day >= res->last_transaction_day)
         return sgs_error_set(err, SGS_EDATA,
-                             "%s: calibration end %s is on or after the last transaction (%s): "
-                             "no holdout period is left; choose an earlier --calibration-end or "
-                             "give a later --holdout-end",
-                             req->input_path, cal_text, last_text);
+                             "%s: calibration end %s is on or after the last transaction (%s%s): "
+                             "no holdout period is left; choose an earlier --calibration-end%s",
+                             req->input_path, cal_text, last_text,
+                             req->has_holdout_end ? " up to the holdout end" : "",
+                             req->has_holdout_end ? "" : " or give a later --holdout-end");
     sgs_progress_end(req->progress, "%zu rows (%zu after the holdout end left out)", tx->n_rows,
                      stats.n_rows_after_as_of);
     if (req->has_holdout_end && res->last_transaction_day < req->holdout_end_day)

@@ -339,6 +339,7 @@ static void test_errors(void **state)
         {"--calibration-end 2000-01-01", 65, "before the first transaction (2021-07-01)"},
         {"--calibration-end 2030-01-01", 65, "no holdout period is left"},
         {"--calibration-end 2024-06-30", 65, "on or after the last transaction"},
+        {"--calibration-end 2030-01-01 --holdout-end 2031-01-01", 65, "no holdout period is left"},
         {"--calibration-end 2022-12-31 --holdout-end 2022-06-30", 64,
          "--holdout-end must be after --calibration-end"},
         {"--calibration-end 2022-13-01", 64, "is not a date YYYY-MM-DD"},
