@@ -381,26 +381,34 @@ static int holdout_metrics(const sgs_exec_t *exec, sgs_eval_result_t *res, sgs_e
 }
 
 /* Expected cumulative repeat purchases at each tracking point: customers grouped by their
- * first purchase day; parallel over points, each summed serially over birth days. */
+ * first purchase day, E[X(t)] evaluated once per whole-day lag (the only ages that occur),
+ * then for each point a serial sum over birth days (parallel over points). */
 static int tracking_expected(const sgs_exec_t *exec, const sgs_eval_request_t *req,
                              const sgs_eval_result_t *res, const int64_t *births, size_t n_births,
                              sgs_eval_model_t *m, sgs_error_t *err)
 {
+    size_t n_lags = (size_t)(res->holdout_end_day - res->first_day) + 1;
     m->tracking_expected = sgs_alloc_array(res->n_points, sizeof *m->tracking_expected);
-    if (!m->tracking_expected)
-        return sgs_error_set(err, SGS_ENOMEM, "no memory for %zu tracking points", res->n_points);
+    double *by_lag = sgs_alloc_array(n_lags, sizeof *by_lag);
+    if (!m->tracking_expected || !by_lag) {
+        sgs_free(by_lag);
+        return sgs_error_set(err, SGS_ENOMEM, "no memory for %zu tracking days", n_lags);
+    }
+#pragma omp parallel for num_threads(exec->n_threads) schedule(dynamic, 16)
+    for (size_t lag = 0; lag < n_lags; lag++)
+        by_lag[lag] =
+            sgs_purchase_expected_new(m->model, m->fit.params, (double)lag / req->days_per_unit);
     int32_t d0 = res->first_day;
-#pragma omp parallel for num_threads(exec->n_threads) schedule(dynamic, 1)
+#pragma omp parallel for num_threads(exec->n_threads) schedule(static)
     for (size_t k = 0; k < res->n_points; k++) {
+        size_t last = (size_t)(res->point_day[k] - d0); /* lag of a customer born on d0 */
         double sum = 0.0;
-        for (size_t b = 0; b < n_births && d0 + (int32_t)b <= res->point_day[k]; b++) {
-            if (births[b] == 0)
-                continue;
-            double t = (double)(res->point_day[k] - d0 - (int32_t)b) / req->days_per_unit;
-            sum += (double)births[b] * sgs_purchase_expected_new(m->model, m->fit.params, t);
-        }
+        for (size_t b = 0; b < n_births && b <= last; b++)
+            if (births[b] != 0)
+                sum += (double)births[b] * by_lag[last - b];
         m->tracking_expected[k] = sum;
     }
+    sgs_free(by_lag);
     return SGS_OK;
 }
 
@@ -475,10 +483,16 @@ static int evaluate_model(const sgs_eval_request_t *req, const sgs_exec_t *exec,
     if (!m->history_expected)
         return sgs_error_set(err, SGS_ENOMEM, "no memory for %zu histories", nu);
     const sgs_histories_t *h = &res->hist;
-#pragma omp parallel for num_threads(exec->n_threads) schedule(dynamic, 64)
-    for (size_t u = 0; u < nu; u++)
-        m->history_expected[u] = sgs_purchase_expected(m->model, m->fit.params, res->holdout_length,
-                                                       h->x[u], h->t_x[u], h->T[u]);
+    /* E[Y(t*) | x, t_x, T] = E[Y(t*) | alive, x, T] P(alive | x, t_x, T), the first factor
+       once per distinct (x, T) (kernels/clv.h); one monthly step as long as the horizon, so
+       that the discounted sum (not used) costs one term */
+    sgs_clv_options_t clv = {res->holdout_length, res->holdout_length, 0.0, 1.0};
+    rc = sgs_clv_score_histories(m->model, m->fit.params, h, &clv, NULL, m->history_expected, NULL,
+                                 NULL, exec, err);
+    if (rc != SGS_OK) {
+        sgs_error_prefix(err, "%s: holdout predictions", name);
+        return rc;
+    }
     for (size_t u = 0; u < nu; u++)
         if (!isfinite(m->history_expected[u]))
             return sgs_error_set(err, SGS_EDATA,

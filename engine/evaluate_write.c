@@ -60,8 +60,8 @@ void sgs_eval_print(const sgs_eval_result_t *res, const char *input_path, FILE *
     fprintf(out, "  repeat purchases: %lld in the calibration period, %lld in the holdout\n\n",
             (long long)res->calibration_repeat_total, (long long)res->holdout_actual_total);
 
-    fprintf(out, "%-10s %12s %3s %12s %12s %11s %8s %8s %8s %6s %s\n", "model", "log-lik", "k",
-            "AIC", "BIC", "holdout", "MAE", "RMSE", "corr", "conv", "");
+    fprintf(out, "%-10s %12s %3s %12s %12s %11s %8s %8s %8s %6s\n", "model", "log-lik", "k", "AIC",
+            "BIC", "holdout", "MAE", "RMSE", "corr", "conv");
     for (int k = 0; k < res->n_models; k++) {
         const sgs_eval_model_t *m = &res->models[k];
         fprintf(out, "%-10s %12.2f %3d %12.2f %12.2f %11.1f %8.4f %8.4f %8.4f %6s\n",
