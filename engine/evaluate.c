@@ -1,0 +1,580 @@
+/*
+ * engine/evaluate.c — the computation of segscore evaluate (definitions in
+ * engine/evaluate.h): read up to the holdout end, group and summarize as a run does, split
+ * the rows at the calibration end and summarize the calibration part, then fit and score
+ * every model.
+ */
+#include "engine/evaluate.h"
+
+#include "kernels/dates.h"
+#include "io/h5_input.h"
+#include "kernels/evaluate_probs.h"
+#include "kernels/group.h"
+#include "kernels/summary.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdarg.h>
+#include <string.h>
+
+static void warn(sgs_eval_result_t *res, sgs_progress_t *progress, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void warn(sgs_eval_result_t *res, sgs_progress_t *progress, const char *fmt, ...)
+{
+    if (res->n_warnings == SGS_EVAL_MAX_WARNINGS)
+        return;
+    char *slot = res->warnings[res->n_warnings++];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(slot, sizeof res->warnings[0], fmt, ap);
+    va_end(ap);
+    sgs_progress_note(progress, "warning: %s", slot);
+}
+
+static int bin_of(double x)
+{
+    return x < SGS_EVAL_BINS - 1 ? (int)x : SGS_EVAL_BINS - 1;
+}
+
+/* ---- read ------------------------------------------------------------------------------ */
+
+static int step_read(const sgs_eval_request_t *req, const sgs_exec_t *exec, sgs_eval_result_t *res,
+                     sgs_transactions_t *tx, sgs_error_t *err)
+{
+    char cal_text[16], end_text[16] = "", first_text[16], last_text[16];
+    sgs_date_format_day(req->calibration_end_day, cal_text, sizeof cal_text);
+    sgs_read_options_t opt;
+    sgs_read_options_init(&opt);
+    opt.now_s = req->now_s;
+    opt.n_threads = exec->n_threads;
+    opt.progress = sgs_progress_update;
+    opt.progress_ctx = req->progress;
+    if (req->has_holdout_end) {
+        opt.has_as_of = 1;
+        opt.as_of_end_s = ((int64_t)req->holdout_end_day + 1) * SGS_SECONDS_PER_DAY;
+        sgs_date_format_day(req->holdout_end_day, end_text, sizeof end_text);
+    }
+    sgs_progress_begin(req->progress, "read");
+    sgs_read_stats_t stats;
+    int rc = sgs_h5_read_transactions(req->input_path, &opt, tx, &stats, err);
+    if (rc == SGS_OK && tx->n_rows == 0)
+        return sgs_error_set(err, SGS_EDATA,
+                             "%s: /transactions: no rows on or before the holdout end %s",
+                             req->input_path, end_text);
+    if (rc == SGS_OK)
+        rc = sgs_h5_input_identity(req->input_path, &stats, res->input_identity,
+                                   sizeof res->input_identity, err);
+    if (rc != SGS_OK)
+        return rc;
+    res->n_rows_in_file = stats.n_rows_in_file;
+    res->n_rows_after_holdout_end = stats.n_rows_after_as_of;
+    res->n_rows_used = tx->n_rows;
+    int64_t first_day = sgs_day_of(stats.min_time_s);
+    res->last_transaction_day = (int32_t)sgs_day_of(stats.max_time_s);
+    res->holdout_end_day = req->has_holdout_end ? req->holdout_end_day : res->last_transaction_day;
+    res->calibration_end_day = req->calibration_end_day;
+    sgs_date_format_day(first_day, first_text, sizeof first_text);
+    sgs_date_format_day(res->last_transaction_day, last_text, sizeof last_text);
+    if (req->calibration_end_day < first_day)
+        return sgs_error_set(err, SGS_EDATA,
+                             "%s: calibration end %s is before the first transaction (%s): no "
+                             "customer has a calibration period; choose a date from %s to the day "
+                             "before %s",
+                             req->input_path, cal_text, first_text, first_text, last_text);
+    if (req->calibration_end_day >= res->last_transaction_day)
+        return sgs_error_set(err, SGS_EDATA,
+                             "%s: calibration end %s is on or after the last transaction (%s%s): "
+                             "no holdout period is left; choose an earlier --calibration-end%s",
+                             req->input_path, cal_text, last_text,
+                             req->has_holdout_end ? " up to the holdout end" : "",
+                             req->has_holdout_end ? "" : " or give a later --holdout-end");
+    sgs_progress_end(req->progress, "%zu rows (%zu after the holdout end left out)", tx->n_rows,
+                     stats.n_rows_after_as_of);
+    if (req->has_holdout_end && res->last_transaction_day < req->holdout_end_day)
+        warn(res, req->progress,
+             "the data end on %s, before the holdout end %s: purchases after %s are missing "
+             "from the actual holdout counts",
+             last_text, end_text, last_text);
+    return SGS_OK;
+}
+
+/* ---- group (as engine/run.c's step_group) ----------------------------------------------- */
+
+static int step_group(const sgs_eval_request_t *req, const sgs_exec_t *exec, sgs_transactions_t *tx,
+                      sgs_grouped_t *grouped, sgs_error_t *err)
+{
+    sgs_progress_begin(req->progress, "group");
+    uint32_t *row_customer = sgs_alloc_array(tx->n_rows, sizeof *row_customer);
+    if (!row_customer)
+        return sgs_error_set(err, SGS_ENOMEM, "grouping: no memory for %zu rows", tx->n_rows);
+    int64_t *ids = NULL;
+    size_t n_customers = 0;
+    int sorted_skipped = 0;
+    int rc = sgs_customer_index_build(exec, tx->customer_id, tx->n_rows, row_customer, &ids,
+                                      &n_customers, err);
+    if (rc == SGS_OK) {
+        sgs_free(tx->customer_id);
+        tx->customer_id = NULL;
+        sgs_free(tx->category);
+        tx->category = NULL;
+        rc = sgs_group_rows(exec, tx->n_rows, row_customer, tx->time_s, tx->amount, tx->channel,
+                            ids, n_customers, grouped, &sorted_skipped, err);
+        if (rc != SGS_OK)
+            sgs_free(ids);
+    }
+    sgs_free(row_customer);
+    sgs_transactions_free(tx);
+    if (rc != SGS_OK)
+        return rc;
+    sgs_progress_end(req->progress, "%zu customers", n_customers);
+    return SGS_OK;
+}
+
+/* ---- split and summarize ------------------------------------------------------------------ */
+
+/* The calibration part of g: each customer's rows on or before cal_end (a prefix, rows are
+ * ordered by day). customer_id is borrowed from g (set it to NULL before freeing *cal). */
+static int split_calibration(const sgs_exec_t *exec, const sgs_grouped_t *g, int32_t cal_end,
+                             sgs_grouped_t *cal, sgs_error_t *err)
+{
+    size_t n = g->n_customers;
+    memset(cal, 0, sizeof *cal);
+    cal->n_customers = n;
+    cal->customer_id = g->customer_id;
+    cal->row_offset = sgs_alloc_array(n + 1, sizeof *cal->row_offset);
+    if (!cal->row_offset)
+        return sgs_error_set(err, SGS_ENOMEM, "split: no memory for %zu customers", n);
+    cal->row_offset[0] = 0;
+#pragma omp parallel for num_threads(exec->n_threads) schedule(static)
+    for (size_t c = 0; c < n; c++) {
+        size_t k = g->row_offset[c];
+        while (k < g->row_offset[c + 1] && g->day[k] <= cal_end)
+            k++;
+        cal->row_offset[c + 1] = k - g->row_offset[c];
+    }
+    for (size_t c = 0; c < n; c++)
+        cal->row_offset[c + 1] += cal->row_offset[c];
+    size_t rows = cal->row_offset[n];
+    cal->n_rows = rows;
+    cal->day = sgs_alloc_array(rows, sizeof *cal->day);
+    cal->amount = sgs_alloc_array(rows, sizeof *cal->amount);
+    cal->channel = g->channel ? sgs_alloc_array(rows, sizeof *cal->channel) : NULL;
+    if (!cal->day || !cal->amount || (g->channel && !cal->channel))
+        return sgs_error_set(err, SGS_ENOMEM, "split: no memory for %zu calibration rows", rows);
+#pragma omp parallel for num_threads(exec->n_threads) schedule(static)
+    for (size_t c = 0; c < n; c++) {
+        size_t from = g->row_offset[c], to = cal->row_offset[c],
+               len = cal->row_offset[c + 1] - cal->row_offset[c];
+        memcpy(cal->day + to, g->day + from, len * sizeof *cal->day);
+        memcpy(cal->amount + to, g->amount + from, len * sizeof *cal->amount);
+        if (g->channel)
+            memcpy(cal->channel + to, g->channel + from, len * sizeof *cal->channel);
+    }
+    return SGS_OK;
+}
+
+/* Cohort columns from the two summaries. */
+static int build_cohort(const sgs_grouped_t *g, const sgs_summary_t *full, const sgs_summary_t *cal,
+                        double unit, sgs_eval_result_t *res, sgs_error_t *err)
+{
+    size_t n_all = g->n_customers, n = 0;
+    for (size_t c = 0; c < n_all; c++) {
+        n += cal->has_purchase[c] != 0;
+        res->n_first_in_holdout += full->has_purchase[c] && !cal->has_purchase[c];
+        res->n_refund_only += !full->has_purchase[c];
+    }
+    res->n_customers = n;
+    char cal_text[16];
+    sgs_date_format_day(res->calibration_end_day, cal_text, sizeof cal_text);
+    if (n == 0)
+        return sgs_error_set(err, SGS_EDATA,
+                             "no customer has a purchase on or before the calibration end %s "
+                             "(%zu first buy later, %zu have refunds only)",
+                             cal_text, res->n_first_in_holdout, res->n_refund_only);
+    res->customer_id = sgs_alloc_array(n, sizeof *res->customer_id);
+    res->first_purchase_day = sgs_alloc_array(n, sizeof *res->first_purchase_day);
+    res->x = sgs_alloc_array(n, sizeof *res->x);
+    res->t_x = sgs_alloc_array(n, sizeof *res->t_x);
+    res->T = sgs_alloc_array(n, sizeof *res->T);
+    res->holdout_actual = sgs_alloc_array(n, sizeof *res->holdout_actual);
+    if (!res->customer_id || !res->first_purchase_day || !res->x || !res->t_x || !res->T ||
+        !res->holdout_actual)
+        return sgs_error_set(err, SGS_ENOMEM, "no memory for %zu customers", n);
+    int32_t first = INT32_MAX;
+    int64_t cal_total = 0, hold_total = 0;
+    size_t i = 0;
+    for (size_t c = 0; c < n_all; c++) {
+        if (!cal->has_purchase[c])
+            continue;
+        res->customer_id[i] = g->customer_id[c];
+        res->first_purchase_day[i] = cal->first_day[c];
+        res->x[i] = cal->frequency[c];
+        res->t_x[i] = cal->recency_days[c] / unit;
+        res->T[i] = cal->age_days[c] / unit;
+        res->holdout_actual[i] = full->n_purchase_days[c] - cal->n_purchase_days[c];
+        cal_total += cal->frequency[c];
+        hold_total += res->holdout_actual[i];
+        int b = bin_of(res->x[i]);
+        res->bin_count[b]++;
+        res->by_frequency_actual[b] += res->holdout_actual[i]; /* integers: exact */
+        if (cal->first_day[c] < first)
+            first = cal->first_day[c];
+        i++;
+    }
+    for (int b = 0; b < SGS_EVAL_BINS; b++)
+        if (res->bin_count[b] > 0)
+            res->by_frequency_actual[b] /= (double)res->bin_count[b];
+    res->first_day = first;
+    res->calibration_repeat_total = cal_total;
+    res->holdout_actual_total = hold_total;
+    return SGS_OK;
+}
+
+/* Weekly points and the cohort's cumulative repeat purchase days at each. Per-thread
+ * integer histograms over days, summed exactly. */
+static int build_tracking(const sgs_exec_t *exec, const sgs_grouped_t *g, const sgs_summary_t *cal,
+                          sgs_eval_result_t *res, sgs_error_t *err)
+{
+    int32_t d0 = res->first_day, end = res->holdout_end_day;
+    size_t n_days = (size_t)(end - d0) + 1;
+    res->n_points = (n_days + 6) / 7;
+    res->point_day = sgs_alloc_array(res->n_points, sizeof *res->point_day);
+    res->tracking_actual = sgs_alloc_array(res->n_points, sizeof *res->tracking_actual);
+    int n_threads = exec->n_threads;
+    int64_t *per_thread = sgs_calloc_array((size_t)n_threads * n_days, sizeof *per_thread);
+    if (!res->point_day || !res->tracking_actual || !per_thread) {
+        sgs_free(per_thread);
+        return sgs_error_set(err, SGS_ENOMEM, "tracking: no memory for %zu days", n_days);
+    }
+#pragma omp parallel num_threads(n_threads)
+    {
+        int64_t *h = per_thread + (size_t)omp_get_thread_num() * n_days;
+#pragma omp for schedule(static)
+        for (size_t c = 0; c < g->n_customers; c++) {
+            if (!cal->has_purchase[c])
+                continue;
+            int32_t last = cal->first_day[c];
+            for (size_t k = g->row_offset[c]; k < g->row_offset[c + 1]; k++) {
+                int32_t day = g->day[k];
+                if (g->amount[k] < 0.0 || day <= last)
+                    continue; /* a refund, the first purchase day or a day already counted */
+                h[day - d0]++;
+                last = day;
+            }
+        }
+    }
+    for (int t = 1; t < n_threads; t++)
+        for (size_t d = 0; d < n_days; d++)
+            per_thread[d] += per_thread[(size_t)t * n_days + d];
+    int64_t cumulative = 0;
+    size_t d = 0;
+    for (size_t k = 0; k < res->n_points; k++) {
+        int32_t day = d0 + (int32_t)(7 * k + 6);
+        res->point_day[k] = day < end ? day : end;
+        for (; d <= (size_t)(res->point_day[k] - d0); d++)
+            cumulative += per_thread[d];
+        res->tracking_actual[k] = (double)cumulative;
+    }
+    sgs_free(per_thread);
+    return SGS_OK;
+}
+
+static int step_summarize(const sgs_eval_request_t *req, const sgs_exec_t *exec,
+                          const sgs_grouped_t *g, sgs_eval_result_t *res, sgs_error_t *err)
+{
+    sgs_progress_begin(req->progress, "summarize");
+    sgs_grouped_t calg;
+    sgs_summary_t full = {0}, cal = {0};
+    int rc = split_calibration(exec, g, req->calibration_end_day, &calg, err);
+    if (rc == SGS_OK && (sgs_summary_alloc(&full, g->n_customers) != SGS_OK ||
+                         sgs_summary_alloc(&cal, g->n_customers) != SGS_OK))
+        rc = sgs_error_set(err, SGS_ENOMEM, "summary: no memory for %zu customers", g->n_customers);
+    if (rc == SGS_OK)
+        rc = sgs_summarize(exec, g, res->holdout_end_day, &full, err);
+    if (rc == SGS_OK)
+        rc = sgs_summarize(exec, &calg, req->calibration_end_day, &cal, err);
+    if (rc == SGS_OK)
+        rc = build_cohort(g, &full, &cal, req->days_per_unit, res, err);
+    if (rc == SGS_OK)
+        rc = build_tracking(exec, g, &cal, res, err);
+    if (rc == SGS_OK)
+        rc = sgs_histories_build(&res->hist, res->x, res->t_x, res->T, NULL, res->n_customers, exec,
+                                 err);
+    calg.customer_id = NULL; /* borrowed */
+    sgs_grouped_free(&calg);
+    sgs_summary_free(&full);
+    sgs_summary_free(&cal);
+    if (rc != SGS_OK)
+        return rc;
+    sgs_progress_end(req->progress,
+                     "%zu customers (%zu first buying in the holdout left out), %zu histories",
+                     res->n_customers, res->n_first_in_holdout, res->hist.n_unique);
+    return SGS_OK;
+}
+
+/* ---- one model -------------------------------------------------------------------------- */
+
+typedef struct block_sums {
+    double pred_bin[SGS_EVAL_BINS];
+    double pred, abs_err, sq_err;
+    double cross, pred_sq, act_sq; /* centred, second pass */
+} block_sums_t;
+
+/* Holdout errors per customer and by frequency, over fixed blocks combined in order. */
+static int holdout_metrics(const sgs_exec_t *exec, sgs_eval_result_t *res, sgs_eval_model_t *m,
+                           sgs_error_t *err)
+{
+    size_t n = res->n_customers, nb = sgs_block_count(n, SGS_BLOCK_ROWS);
+    block_sums_t *blk = sgs_calloc_array(nb, sizeof *blk);
+    if (!blk)
+        return sgs_error_set(err, SGS_ENOMEM, "no memory for %zu blocks", nb);
+    const uint32_t *hist_of = res->hist.history_of;
+    const double *e = m->history_expected;
+#pragma omp parallel for num_threads(exec->n_threads) schedule(static)
+    for (size_t k = 0; k < nb; k++) {
+        size_t lo = k * SGS_BLOCK_ROWS, hi = lo + SGS_BLOCK_ROWS < n ? lo + SGS_BLOCK_ROWS : n;
+        block_sums_t *b = &blk[k];
+        for (size_t i = lo; i < hi; i++) {
+            double p = e[hist_of[i]], d = p - res->holdout_actual[i];
+            b->pred_bin[bin_of(res->x[i])] += p;
+            b->pred += p;
+            b->abs_err += fabs(d);
+            b->sq_err += d * d;
+        }
+    }
+    block_sums_t tot = {{0}, 0, 0, 0, 0, 0, 0};
+    for (size_t k = 0; k < nb; k++) {
+        for (int j = 0; j < SGS_EVAL_BINS; j++)
+            tot.pred_bin[j] += blk[k].pred_bin[j];
+        tot.pred += blk[k].pred;
+        tot.abs_err += blk[k].abs_err;
+        tot.sq_err += blk[k].sq_err;
+    }
+    double mean_p = tot.pred / (double)n, mean_a = (double)res->holdout_actual_total / (double)n;
+#pragma omp parallel for num_threads(exec->n_threads) schedule(static)
+    for (size_t k = 0; k < nb; k++) {
+        size_t lo = k * SGS_BLOCK_ROWS, hi = lo + SGS_BLOCK_ROWS < n ? lo + SGS_BLOCK_ROWS : n;
+        block_sums_t *b = &blk[k];
+        for (size_t i = lo; i < hi; i++) {
+            double dp = e[hist_of[i]] - mean_p, da = res->holdout_actual[i] - mean_a;
+            b->cross += dp * da;
+            b->pred_sq += dp * dp;
+            b->act_sq += da * da;
+        }
+    }
+    for (size_t k = 0; k < nb; k++) {
+        tot.cross += blk[k].cross;
+        tot.pred_sq += blk[k].pred_sq;
+        tot.act_sq += blk[k].act_sq;
+    }
+    sgs_free(blk);
+    for (int j = 0; j < SGS_EVAL_BINS; j++)
+        m->by_frequency_predicted[j] =
+            res->bin_count[j] > 0 ? tot.pred_bin[j] / (double)res->bin_count[j] : 0.0;
+    m->holdout_predicted_total = tot.pred;
+    m->mae = tot.abs_err / (double)n;
+    m->rmse = sqrt(tot.sq_err / (double)n);
+    m->correlation =
+        tot.pred_sq > 0 && tot.act_sq > 0 ? tot.cross / sqrt(tot.pred_sq * tot.act_sq) : 0.0;
+    return SGS_OK;
+}
+
+/* Expected cumulative repeat purchases at each tracking point: customers grouped by their
+ * first purchase day, E[X(t)] evaluated once per whole-day lag (the only ages that occur),
+ * then for each point a serial sum over birth days (parallel over points). */
+static int tracking_expected(const sgs_exec_t *exec, const sgs_eval_request_t *req,
+                             const sgs_eval_result_t *res, const int64_t *births, size_t n_births,
+                             sgs_eval_model_t *m, sgs_error_t *err)
+{
+    size_t n_lags = (size_t)(res->holdout_end_day - res->first_day) + 1;
+    m->tracking_expected = sgs_alloc_array(res->n_points, sizeof *m->tracking_expected);
+    double *by_lag = sgs_alloc_array(n_lags, sizeof *by_lag);
+    if (!m->tracking_expected || !by_lag) {
+        sgs_free(by_lag);
+        return sgs_error_set(err, SGS_ENOMEM, "no memory for %zu tracking days", n_lags);
+    }
+#pragma omp parallel for num_threads(exec->n_threads) schedule(dynamic, 16)
+    for (size_t lag = 0; lag < n_lags; lag++)
+        by_lag[lag] =
+            sgs_purchase_expected_new(m->model, m->fit.params, (double)lag / req->days_per_unit);
+    int32_t d0 = res->first_day;
+#pragma omp parallel for num_threads(exec->n_threads) schedule(static)
+    for (size_t k = 0; k < res->n_points; k++) {
+        size_t last = (size_t)(res->point_day[k] - d0); /* lag of a customer born on d0 */
+        double sum = 0.0;
+        for (size_t b = 0; b < n_births && b <= last; b++)
+            if (births[b] != 0)
+                sum += (double)births[b] * by_lag[last - b];
+        m->tracking_expected[k] = sum;
+    }
+    sgs_free(by_lag);
+    return SGS_OK;
+}
+
+/* Σ_i P(X(T_i) = x) per bin, through the distinct T values of the histories. */
+static int distribution_predicted(const sgs_exec_t *exec, const sgs_eval_result_t *res,
+                                  sgs_eval_model_t *m, sgs_error_t *err)
+{
+    const sgs_histories_t *h = &res->hist;
+    size_t nT = h->n_T_values;
+    double *weight = sgs_calloc_array(nT, sizeof *weight);
+    double *probs = sgs_alloc_array(nT * SGS_EVAL_BINS, sizeof *probs);
+    if (!weight || !probs) {
+        sgs_free(weight);
+        sgs_free(probs);
+        return sgs_error_set(err, SGS_ENOMEM, "no memory for %zu ages", nT);
+    }
+    for (size_t u = 0; u < h->n_unique; u++)
+        weight[h->T_id[u]] += h->count[u]; /* integer-valued counts: exact */
+    int rc = SGS_OK;
+#pragma omp parallel for num_threads(exec->n_threads) schedule(dynamic, 16)
+    for (size_t j = 0; j < nT; j++) {
+        double *p = probs + j * SGS_EVAL_BINS;
+        if (sgs_purchase_count_distribution(m->model, m->fit.params, h->T_values[j],
+                                            SGS_EVAL_BINS - 1, p,
+                                            p + SGS_EVAL_BINS - 1) != SGS_OK) {
+#pragma omp atomic write
+            rc = SGS_EINVAL;
+        }
+    }
+    for (int b = 0; b < SGS_EVAL_BINS; b++)
+        m->distribution_predicted[b] = 0.0;
+    for (size_t j = 0; rc == SGS_OK && j < nT; j++)
+        for (int b = 0; b < SGS_EVAL_BINS; b++)
+            m->distribution_predicted[b] += weight[j] * probs[j * SGS_EVAL_BINS + b];
+    sgs_free(weight);
+    sgs_free(probs);
+    if (rc != SGS_OK)
+        return sgs_error_set(err, SGS_EINVAL, "%s: P(X(T) = x) is not finite at the estimate",
+                             sgs_purchase_model_name(m->model));
+    return SGS_OK;
+}
+
+static int evaluate_model(const sgs_eval_request_t *req, const sgs_exec_t *exec,
+                          sgs_eval_result_t *res, const int64_t *births, size_t n_births,
+                          sgs_eval_model_t *m, sgs_error_t *err)
+{
+    const char *name = sgs_purchase_model_name(m->model);
+    char step[32];
+    snprintf(step, sizeof step, "%s", name);
+    sgs_progress_begin(req->progress, step);
+    sgs_model_fit_options_t opt = sgs_model_fit_default_options();
+    opt.penalizer = req->penalizer;
+    opt.optim.max_iter = req->max_iter;
+    int rc = sgs_purchase_model_fit(m->model, &res->hist, &opt, &m->fit, exec, err);
+    if (rc == SGS_ENOCONVERGE) {
+        warn(res, req->progress,
+             "%s fit did not converge (%s after %d iterations, gradient %.3g); its results are "
+             "flagged converged = false",
+             name, sgs_optim_status_name(m->fit.status), m->fit.iterations, m->fit.grad_norm);
+        rc = SGS_OK;
+    }
+    if (rc != SGS_OK) {
+        sgs_error_prefix(err, "%s fit on the calibration period", name);
+        return rc;
+    }
+    double k = m->fit.n_params, ll = m->fit.log_likelihood;
+    m->aic = 2.0 * k - 2.0 * ll;
+    m->bic = k * log((double)res->n_customers) - 2.0 * ll;
+
+    size_t nu = res->hist.n_unique;
+    m->history_expected = sgs_alloc_array(nu, sizeof *m->history_expected);
+    if (!m->history_expected)
+        return sgs_error_set(err, SGS_ENOMEM, "no memory for %zu histories", nu);
+    const sgs_histories_t *h = &res->hist;
+    /* E[Y(t*) | x, t_x, T] = E[Y(t*) | alive, x, T] P(alive | x, t_x, T), the first factor
+       once per distinct (x, T) (kernels/clv.h); one monthly step as long as the horizon, so
+       that the discounted sum (not used) costs one term */
+    sgs_clv_options_t clv = {res->holdout_length, res->holdout_length, 0.0, 1.0};
+    rc = sgs_clv_score_histories(m->model, m->fit.params, h, &clv, NULL, m->history_expected, NULL,
+                                 NULL, exec, err);
+    if (rc != SGS_OK) {
+        sgs_error_prefix(err, "%s: holdout predictions", name);
+        return rc;
+    }
+    for (size_t u = 0; u < nu; u++)
+        if (!isfinite(m->history_expected[u]))
+            return sgs_error_set(err, SGS_EDATA,
+                                 "%s: the expected holdout purchases of the history x = %g, "
+                                 "t_x = %g, T = %g are not finite at the estimate",
+                                 name, h->x[u], h->t_x[u], h->T[u]);
+    rc = holdout_metrics(exec, res, m, err);
+    if (rc == SGS_OK)
+        rc = tracking_expected(exec, req, res, births, n_births, m, err);
+    if (rc == SGS_OK)
+        rc = distribution_predicted(exec, res, m, err);
+    if (rc != SGS_OK)
+        return rc;
+    sgs_progress_end(req->progress,
+                     "log-likelihood %.2f, holdout %.1f predicted vs %lld actual, RMSE %.4f%s", ll,
+                     m->holdout_predicted_total, (long long)res->holdout_actual_total, m->rmse,
+                     m->fit.converged ? "" : " (NOT CONVERGED)");
+    return SGS_OK;
+}
+
+/* ---- the evaluation ----------------------------------------------------------------------- */
+
+void sgs_eval_result_free(sgs_eval_result_t *res)
+{
+    if (!res)
+        return;
+    sgs_free(res->customer_id);
+    sgs_free(res->first_purchase_day);
+    sgs_free(res->x);
+    sgs_free(res->t_x);
+    sgs_free(res->T);
+    sgs_free(res->holdout_actual);
+    sgs_histories_free(&res->hist);
+    sgs_free(res->point_day);
+    sgs_free(res->tracking_actual);
+    for (int k = 0; k < SGS_PURCHASE_MODEL_COUNT; k++) {
+        sgs_free(res->models[k].tracking_expected);
+        sgs_free(res->models[k].history_expected);
+    }
+    memset(res, 0, sizeof *res);
+}
+
+int sgs_evaluate(const sgs_eval_request_t *req, sgs_eval_result_t *res, sgs_error_t *err)
+{
+    memset(res, 0, sizeof *res);
+    if (req->n_models < 1 || req->n_models > SGS_PURCHASE_MODEL_COUNT ||
+        !(req->days_per_unit > 0.0) || !(req->penalizer >= 0.0))
+        return sgs_error_set(err, SGS_EINVAL, "evaluate: malformed request");
+    if (req->has_holdout_end && req->holdout_end_day <= req->calibration_end_day)
+        return sgs_error_set(err, SGS_EUSAGE, "the holdout end must be after the calibration end");
+    sgs_exec_t exec = {req->n_threads > 0 ? req->n_threads : 1};
+    snprintf(res->time_unit, sizeof res->time_unit, "%s", req->time_unit);
+    res->days_per_unit = req->days_per_unit;
+    res->penalizer = req->penalizer;
+    res->n_models = req->n_models;
+    for (int k = 0; k < req->n_models; k++)
+        res->models[k].model = req->models[k];
+
+    sgs_transactions_t tx = {0};
+    sgs_grouped_t grouped = {0};
+    int64_t *births = NULL;
+    int rc = step_read(req, &exec, res, &tx, err);
+    if (rc == SGS_OK) {
+        res->holdout_length =
+            (double)(res->holdout_end_day - res->calibration_end_day) / req->days_per_unit;
+        rc = step_group(req, &exec, &tx, &grouped, err);
+    }
+    if (rc == SGS_OK)
+        rc = step_summarize(req, &exec, &grouped, res, err);
+    sgs_grouped_free(&grouped);
+    sgs_transactions_free(&tx);
+    size_t n_births = 0;
+    if (rc == SGS_OK) {
+        n_births = (size_t)(res->calibration_end_day - res->first_day) + 1;
+        births = sgs_calloc_array(n_births, sizeof *births);
+        if (!births)
+            rc = sgs_error_set(err, SGS_ENOMEM, "no memory for %zu days", n_births);
+        for (size_t i = 0; births && i < res->n_customers; i++)
+            births[res->first_purchase_day[i] - res->first_day]++;
+    }
+    for (int k = 0; rc == SGS_OK && k < res->n_models; k++)
+        rc = evaluate_model(req, &exec, res, births, n_births, &res->models[k], err);
+    sgs_free(births);
+    return rc;
+}
