@@ -84,6 +84,10 @@ static inline size_t store_labels(int32_t *dst, const int32_t *src, size_t cnt, 
 
 #define SGS__AVX2 __attribute__((target("avx2")))
 
+/* Loops over features carry "#pragma GCC unroll": with d a compile-time constant in the
+ * specialised copies, full unrolling keeps the transposed rows in registers (-O2 alone
+ * leaves them on the stack). */
+
 /* Rows ahead of the current tile that the labels kernels prefetch. */
 #define SGS__PREFETCH_ROWS 64
 
@@ -91,6 +95,7 @@ SGS__AVX2 static inline __attribute__((always_inline)) void transpose4(const dou
                                                                        size_t dd, __m256d *xt)
 {
     const double *p0 = x, *p1 = x + d, *p2 = x + 2 * d, *p3 = x + 3 * d;
+#pragma GCC unroll 16
     for (size_t fc = 0; fc < dd; fc += 4) {
         size_t rem = dd - fc;
         __m256d a0, a1, a2, a3;
@@ -155,6 +160,7 @@ tiles_avx2(const double *x, size_t m4, size_t d, size_t dd, const double *c, siz
             __m256d u = _mm256_sub_pd(xb[0], _mm256_set1_pd(cj[0]));
             acca = _mm256_mul_pd(t, t);
             accb = _mm256_mul_pd(u, u);
+#pragma GCC unroll 16
             for (size_t f = 1; f < dd; f++) {
                 __m256d cf = _mm256_set1_pd(cj[f]);
                 t = _mm256_sub_pd(xa[f], cf);
@@ -282,6 +288,7 @@ accumulate_avx2_d(const double *x, size_t m, size_t dd, size_t k, size_t g0, con
         const double *xi = x + i * dd;
         if (w) {
             __m256d wv = _mm256_set1_pd(w[i]);
+#pragma GCC unroll 16
             for (size_t f = 0; f < d4; f += 4)
                 _mm256_storeu_pd(s + f, _mm256_add_pd(_mm256_loadu_pd(s + f),
                                                       _mm256_mul_pd(_mm256_loadu_pd(xi + f), wv)));
@@ -289,6 +296,7 @@ accumulate_avx2_d(const double *x, size_t m, size_t dd, size_t k, size_t g0, con
                 s[f] = s[f] + xi[f] * w[i];
             *ws = *ws + w[i];
         } else {
+#pragma GCC unroll 16
             for (size_t f = 0; f < d4; f += 4)
                 _mm256_storeu_pd(s + f,
                                  _mm256_add_pd(_mm256_loadu_pd(s + f), _mm256_loadu_pd(xi + f)));
@@ -339,6 +347,7 @@ screen4_pair(const double *x, size_t d, size_t dd, const sgs__kmeans_prep_t *p, 
     if (two)
         transpose4(x + 4 * d, d, dd, xb);
     __m256d nxa = _mm256_setzero_pd(), nxb = _mm256_setzero_pd();
+#pragma GCC unroll 16
     for (size_t f = 0; f < dd; f++) {
         __m256d sf = _mm256_set1_pd(p->s[f]);
         xa[f] = _mm256_sub_pd(xa[f], sf);
@@ -355,6 +364,7 @@ screen4_pair(const double *x, size_t d, size_t dd, const sgs__kmeans_prep_t *p, 
         const double *mj = p->m + j * dd;
         __m256d cn = _mm256_set1_pd(p->cn[j]);
         __m256d ea = cn, eb = cn;
+#pragma GCC unroll 16
         for (size_t f = 0; f < dd; f++) {
             __m256d mf = _mm256_set1_pd(mj[f]);
             ea = _mm256_fmadd_pd(xa[f], mf, ea);
@@ -456,11 +466,46 @@ SGS__AVX2FMA static size_t labels_avx2(const double *x, size_t m, const sgs__kme
 SGS__AVX512 static inline __attribute__((always_inline)) void transpose8(const double *x, size_t d,
                                                                          size_t dd, __m512d *xt)
 {
-    __m256d lo[SGS__KMEANS_SIMD_DMAX], hi[SGS__KMEANS_SIMD_DMAX];
-    transpose4(x, d, dd, lo);
-    transpose4(x + 4 * d, d, dd, hi);
-    for (size_t f = 0; f < dd; f++)
-        xt[f] = _mm512_insertf64x4(_mm512_castpd256_pd512(lo[f]), hi[f], 1);
+    /* Full chunks of 4 features: pairs of rows in one vector, then two permute stages
+     * (8 shuffles for 8 rows x 4 features). */
+    const __m512i ia = _mm512_set_epi64(13, 9, 5, 1, 12, 8, 4, 0);
+    const __m512i ib = _mm512_set_epi64(15, 11, 7, 3, 14, 10, 6, 2);
+    size_t fc = 0;
+#pragma GCC unroll 4
+    for (; fc + 4 <= dd; fc += 4) {
+        __m512d r01, r23, r45, r67;
+        if (dd == 4) {
+            r01 = _mm512_loadu_pd(x);
+            r23 = _mm512_loadu_pd(x + 8);
+            r45 = _mm512_loadu_pd(x + 16);
+            r67 = _mm512_loadu_pd(x + 24);
+        } else {
+            r01 = _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_loadu_pd(x + fc)),
+                                     _mm256_loadu_pd(x + d + fc), 1);
+            r23 = _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_loadu_pd(x + 2 * d + fc)),
+                                     _mm256_loadu_pd(x + 3 * d + fc), 1);
+            r45 = _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_loadu_pd(x + 4 * d + fc)),
+                                     _mm256_loadu_pd(x + 5 * d + fc), 1);
+            r67 = _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_loadu_pd(x + 6 * d + fc)),
+                                     _mm256_loadu_pd(x + 7 * d + fc), 1);
+        }
+        /* a = (x0f0 x1f0 x2f0 x3f0 | x0f1 x1f1 x2f1 x3f1), b = the same for f2, f3. */
+        __m512d a = _mm512_permutex2var_pd(r01, ia, r23), b = _mm512_permutex2var_pd(r01, ib, r23);
+        __m512d c = _mm512_permutex2var_pd(r45, ia, r67), e = _mm512_permutex2var_pd(r45, ib, r67);
+        xt[fc] = _mm512_shuffle_f64x2(a, c, 0x44);
+        xt[fc + 1] = _mm512_shuffle_f64x2(a, c, 0xEE);
+        xt[fc + 2] = _mm512_shuffle_f64x2(b, e, 0x44);
+        xt[fc + 3] = _mm512_shuffle_f64x2(b, e, 0xEE);
+    }
+    if (fc < dd) {
+        /* The last 1..3 features through two 4-row transposes (masked loads). */
+        __m256d lo[4], hi[4];
+        size_t rem = dd - fc;
+        transpose4(x + fc, d, rem, lo);
+        transpose4(x + 4 * d + fc, d, rem, hi);
+        for (size_t f = 0; f < rem; f++)
+            xt[fc + f] = _mm512_insertf64x4(_mm512_castpd256_pd512(lo[f]), hi[f], 1);
+    }
 }
 
 SGS__AVX512 static inline __attribute__((always_inline)) void
@@ -480,6 +525,7 @@ tiles_avx512(const double *x, size_t m8, size_t d, size_t dd, const double *c, s
             __m512d c0 = _mm512_set1_pd(cj[0]);
             __m512d t = _mm512_sub_pd(xa[0], c0), u = _mm512_sub_pd(xb[0], c0);
             __m512d acca = _mm512_mul_pd(t, t), accb = _mm512_mul_pd(u, u);
+#pragma GCC unroll 16
             for (size_t f = 1; f < dd; f++) {
                 __m512d cf = _mm512_set1_pd(cj[f]);
                 t = _mm512_sub_pd(xa[f], cf);
@@ -517,6 +563,7 @@ tiles_avx512(const double *x, size_t m8, size_t d, size_t dd, const double *c, s
             const double *cj = c + j * dd;
             __m512d t = _mm512_sub_pd(xa[0], _mm512_set1_pd(cj[0]));
             __m512d acc = _mm512_mul_pd(t, t);
+#pragma GCC unroll 16
             for (size_t f = 1; f < dd; f++) {
                 t = _mm512_sub_pd(xa[f], _mm512_set1_pd(cj[f]));
                 acc = _mm512_add_pd(acc, _mm512_mul_pd(t, t));
@@ -587,6 +634,7 @@ screen8_pair(const double *x, size_t d, size_t dd, const sgs__kmeans_prep_t *p, 
     if (two)
         transpose8(x + 8 * d, d, dd, xb);
     __m512d nxa = _mm512_setzero_pd(), nxb = _mm512_setzero_pd();
+#pragma GCC unroll 16
     for (size_t f = 0; f < dd; f++) {
         __m512d sf = _mm512_set1_pd(p->s[f]);
         xa[f] = _mm512_sub_pd(xa[f], sf);
@@ -603,6 +651,7 @@ screen8_pair(const double *x, size_t d, size_t dd, const sgs__kmeans_prep_t *p, 
         const double *mj = p->m + j * dd;
         __m512d cn = _mm512_set1_pd(p->cn[j]);
         __m512d ea = cn, eb = cn;
+#pragma GCC unroll 16
         for (size_t f = 0; f < dd; f++) {
             __m512d mf = _mm512_set1_pd(mj[f]);
             ea = _mm512_fmadd_pd(xa[f], mf, ea);
@@ -735,9 +784,14 @@ size_t sgs__kmeans_labels(int isa, const double *x, size_t m, const sgs__kmeans_
                           int32_t *labels, size_t *n_changed)
 {
 #ifdef SGS__X86
-    if (isa == SGS__ISA_AVX512 && p->d <= SGS__KMEANS_SIMD_DMAX)
+    /* Measured on Zen 4: the screen pays off from about 48 multiply-adds per row and
+     * vector; below that (few centers or features) the direct kernel is as fast or faster.
+     * Both give the same labels. */
+    int screen = p->d >= 3 && p->d * p->k >= 48;
+    if (screen && isa == SGS__ISA_AVX512 && p->d <= SGS__KMEANS_SIMD_DMAX)
         return labels_avx512(x, m, p, labels, n_changed);
-    if (isa == SGS__ISA_AVX2 && p->d <= SGS__KMEANS_SIMD_DMAX && __builtin_cpu_supports("fma"))
+    if (screen && isa == SGS__ISA_AVX2 && p->d <= SGS__KMEANS_SIMD_DMAX &&
+        __builtin_cpu_supports("fma"))
         return labels_avx2(x, m, p, labels, n_changed);
 #endif
     size_t nchg = 0;
