@@ -74,6 +74,23 @@ static inline size_t store_labels(int32_t *dst, const int32_t *src, size_t cnt, 
     return ch;
 }
 
+/* The scalar reference on the last rows, counting changed labels when nchg != NULL. */
+static void tail_ref(const double *x, size_t m, size_t d, const double *c, size_t k,
+                     int32_t *labels, double *best, double *second, size_t *nchg)
+{
+    int32_t old[16];
+    for (size_t i0 = 0; i0 < m; i0 += 16) {
+        size_t cnt = m - i0 < 16 ? m - i0 : 16;
+        if (nchg)
+            memcpy(old, labels + i0, cnt * sizeof *old);
+        sgs__kmeans_argmin_ref(x + i0 * d, cnt, d, c, k, labels + i0, best ? best + i0 : NULL,
+                               second ? second + i0 : NULL);
+        if (nchg)
+            for (size_t q = 0; q < cnt; q++)
+                *nchg += old[q] != labels[i0 + q];
+    }
+}
+
 /* ---- AVX2: four rows per vector ----------------------------------------------------------
  * A tile of 4 consecutive rows is transposed into xt[f] = (x[r0][f], .., x[r3][f]); each
  * center's coordinates are broadcast; lane r accumulates exactly the scalar sequence of
@@ -141,14 +158,32 @@ SGS__AVX2 static inline __attribute__((always_inline)) void transpose4(const dou
  * specialised copies below so that the feature loop is unrolled and xt lives in registers.
  * Two tiles (8 rows) go through the centers together: the running minimum is a chain of
  * dependent compare/blend per center, and two independent chains keep the core busy. */
+/* Store 4 new labels; when count is set, return how many differ from the old ones. */
+SGS__AVX2 static inline __attribute__((always_inline)) size_t store4(int32_t *dst, __m128i nw,
+                                                                     int count)
+{
+    size_t ch = 0;
+    if (count) {
+        __m128i old = _mm_loadu_si128((const __m128i *)(const void *)dst);
+        int eq = _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(old, nw)));
+        ch = 4 - (size_t)__builtin_popcount((unsigned)eq);
+    }
+    _mm_storeu_si128((__m128i *)(void *)dst, nw);
+    return ch;
+}
+
 SGS__AVX2 static inline __attribute__((always_inline)) void
 tiles_avx2(const double *x, size_t m4, size_t d, size_t dd, const double *c, size_t k,
-           int32_t *labels, double *best, double *second, int want_second)
+           int32_t *labels, double *best, double *second, int want_second, size_t *nchg)
 {
+    size_t ch = 0;
+    int count = nchg != NULL;
     const __m256d inf = _mm256_set1_pd(INFINITY);
     __m256d xa[SGS__KMEANS_SIMD_DMAX], xb[SGS__KMEANS_SIMD_DMAX];
     size_t i = 0;
     for (; i + 8 <= m4; i += 8) {
+        for (size_t q = 0; q < 8 * dd; q += 8)
+            _mm_prefetch((const char *)(x + (i + SGS__PREFETCH_ROWS) * d + q), _MM_HINT_T0);
         transpose4(x + i * d, d, dd, xa);
         transpose4(x + (i + 4) * d, d, dd, xb);
         __m256d bva = inf, sva = inf, bia = _mm256_setzero_pd();
@@ -180,8 +215,8 @@ tiles_avx2(const double *x, size_t m4, size_t d, size_t dd, const double *c, siz
             bia = _mm256_blendv_pd(bia, jv, lta);
             bib = _mm256_blendv_pd(bib, jv, ltb);
         }
-        _mm_storeu_si128((__m128i *)(void *)(labels + i), _mm256_cvttpd_epi32(bia));
-        _mm_storeu_si128((__m128i *)(void *)(labels + i + 4), _mm256_cvttpd_epi32(bib));
+        ch += store4(labels + i, _mm256_cvttpd_epi32(bia), count);
+        ch += store4(labels + i + 4, _mm256_cvttpd_epi32(bib), count);
         if (best) {
             _mm256_storeu_pd(best + i, bva);
             _mm256_storeu_pd(best + i + 4, bvb);
@@ -203,24 +238,27 @@ tiles_avx2(const double *x, size_t m4, size_t d, size_t dd, const double *c, siz
             bv = _mm256_blendv_pd(bv, acc, lt);
             bi = _mm256_blendv_pd(bi, _mm256_set1_pd((double)j), lt);
         }
-        _mm_storeu_si128((__m128i *)(void *)(labels + i), _mm256_cvttpd_epi32(bi));
+        ch += store4(labels + i, _mm256_cvttpd_epi32(bi), count);
         if (best)
             _mm256_storeu_pd(best + i, bv);
         if (want_second)
             _mm256_storeu_pd(second + i, sv);
     }
+    if (nchg)
+        *nchg += ch;
 }
 
 #define SGS__CASE(D)                                                                               \
     case D:                                                                                        \
         if (second)                                                                                \
-            tiles_avx2(x, m4, d, D, c, k, labels, best, second, 1);                                \
+            tiles_avx2(x, m4, d, D, c, k, labels, best, second, 1, nchg);                          \
         else                                                                                       \
-            tiles_avx2(x, m4, d, D, c, k, labels, best, NULL, 0);                                  \
+            tiles_avx2(x, m4, d, D, c, k, labels, best, NULL, 0, nchg);                            \
         break;
 
+/* nchg: when not NULL, labels holds the old labels and the number changed is added. */
 SGS__AVX2 static void argmin_avx2(const double *x, size_t m, size_t d, const double *c, size_t k,
-                                  int32_t *labels, double *best, double *second)
+                                  int32_t *labels, double *best, double *second, size_t *nchg)
 {
     size_t m4 = m & ~(size_t)3;
     switch (d) {
@@ -242,14 +280,14 @@ SGS__AVX2 static void argmin_avx2(const double *x, size_t m, size_t d, const dou
         SGS__CASE(16)
     default:
         if (second)
-            tiles_avx2(x, m4, d, d, c, k, labels, best, second, 1);
+            tiles_avx2(x, m4, d, d, c, k, labels, best, second, 1, nchg);
         else
-            tiles_avx2(x, m4, d, d, c, k, labels, best, NULL, 0);
+            tiles_avx2(x, m4, d, d, c, k, labels, best, NULL, 0, nchg);
         break;
     }
     if (m4 < m)
-        sgs__kmeans_argmin_ref(x + m4 * d, m - m4, d, c, k, labels + m4, best ? best + m4 : NULL,
-                               second ? second + m4 : NULL);
+        tail_ref(x + m4 * d, m - m4, d, c, k, labels + m4, best ? best + m4 : NULL,
+                 second ? second + m4 : NULL, nchg);
 }
 #undef SGS__CASE
 
@@ -508,14 +546,31 @@ SGS__AVX512 static inline __attribute__((always_inline)) void transpose8(const d
     }
 }
 
+SGS__AVX512 static inline __attribute__((always_inline)) size_t store8(int32_t *dst, __m256i nw,
+                                                                       int count)
+{
+    size_t ch = 0;
+    if (count) {
+        __m256i old = _mm256_loadu_si256((const __m256i *)(const void *)dst);
+        int eq = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(old, nw)));
+        ch = 8 - (size_t)__builtin_popcount((unsigned)eq);
+    }
+    _mm256_storeu_si256((__m256i *)(void *)dst, nw);
+    return ch;
+}
+
 SGS__AVX512 static inline __attribute__((always_inline)) void
 tiles_avx512(const double *x, size_t m8, size_t d, size_t dd, const double *c, size_t k,
-             int32_t *labels, double *best, double *second, int want_second)
+             int32_t *labels, double *best, double *second, int want_second, size_t *nchg)
 {
+    size_t ch = 0;
+    int count = nchg != NULL;
     const __m512d inf = _mm512_set1_pd(INFINITY);
     __m512d xa[SGS__KMEANS_SIMD_DMAX], xb[SGS__KMEANS_SIMD_DMAX];
     size_t i = 0;
     for (; i + 16 <= m8; i += 16) {
+        for (size_t q = 0; q < 16 * dd; q += 8)
+            _mm_prefetch((const char *)(x + (i + SGS__PREFETCH_ROWS) * d + q), _MM_HINT_T0);
         transpose8(x + i * d, d, dd, xa);
         transpose8(x + (i + 8) * d, d, dd, xb);
         __m512d bva = inf, sva = inf, bia = _mm512_setzero_pd();
@@ -545,8 +600,8 @@ tiles_avx512(const double *x, size_t m8, size_t d, size_t dd, const double *c, s
             bia = _mm512_mask_mov_pd(bia, lta, jv);
             bib = _mm512_mask_mov_pd(bib, ltb, jv);
         }
-        _mm256_storeu_si256((__m256i *)(void *)(labels + i), _mm512_cvttpd_epi32(bia));
-        _mm256_storeu_si256((__m256i *)(void *)(labels + i + 8), _mm512_cvttpd_epi32(bib));
+        ch += store8(labels + i, _mm512_cvttpd_epi32(bia), count);
+        ch += store8(labels + i + 8, _mm512_cvttpd_epi32(bib), count);
         if (best) {
             _mm512_storeu_pd(best + i, bva);
             _mm512_storeu_pd(best + i + 8, bvb);
@@ -574,24 +629,27 @@ tiles_avx512(const double *x, size_t m8, size_t d, size_t dd, const double *c, s
             bv = _mm512_min_pd(acc, bv);
             bi = _mm512_mask_mov_pd(bi, lt, _mm512_set1_pd((double)j));
         }
-        _mm256_storeu_si256((__m256i *)(void *)(labels + i), _mm512_cvttpd_epi32(bi));
+        ch += store8(labels + i, _mm512_cvttpd_epi32(bi), count);
         if (best)
             _mm512_storeu_pd(best + i, bv);
         if (want_second)
             _mm512_storeu_pd(second + i, sv);
     }
+    if (nchg)
+        *nchg += ch;
 }
 
 #define SGS__CASE(D)                                                                               \
     case D:                                                                                        \
         if (second)                                                                                \
-            tiles_avx512(x, m8, d, D, c, k, labels, best, second, 1);                              \
+            tiles_avx512(x, m8, d, D, c, k, labels, best, second, 1, nchg);                        \
         else                                                                                       \
-            tiles_avx512(x, m8, d, D, c, k, labels, best, NULL, 0);                                \
+            tiles_avx512(x, m8, d, D, c, k, labels, best, NULL, 0, nchg);                          \
         break;
 
 SGS__AVX512 static void argmin_avx512(const double *x, size_t m, size_t d, const double *c,
-                                      size_t k, int32_t *labels, double *best, double *second)
+                                      size_t k, int32_t *labels, double *best, double *second,
+                                      size_t *nchg)
 {
     size_t m8 = m & ~(size_t)7;
     switch (d) {
@@ -613,14 +671,14 @@ SGS__AVX512 static void argmin_avx512(const double *x, size_t m, size_t d, const
         SGS__CASE(16)
     default:
         if (second)
-            tiles_avx512(x, m8, d, d, c, k, labels, best, second, 1);
+            tiles_avx512(x, m8, d, d, c, k, labels, best, second, 1, nchg);
         else
-            tiles_avx512(x, m8, d, d, c, k, labels, best, NULL, 0);
+            tiles_avx512(x, m8, d, d, c, k, labels, best, NULL, 0, nchg);
         break;
     }
     if (m8 < m)
-        sgs__kmeans_argmin_ref(x + m8 * d, m - m8, d, c, k, labels + m8, best ? best + m8 : NULL,
-                               second ? second + m8 : NULL);
+        tail_ref(x + m8 * d, m - m8, d, c, k, labels + m8, best ? best + m8 : NULL,
+                 second ? second + m8 : NULL, nchg);
 }
 #undef SGS__CASE
 
@@ -795,12 +853,14 @@ size_t sgs__kmeans_labels(int isa, const double *x, size_t m, const sgs__kmeans_
         return labels_avx2(x, m, p, labels, n_changed);
 #endif
     size_t nchg = 0;
-    int32_t tmp[256];
-    for (size_t i = 0; i < m; i += 256) {
-        size_t cnt = m - i < 256 ? m - i : 256;
-        sgs__kmeans_argmin(isa, x + i * p->d, cnt, p->d, p->c, p->k, tmp, NULL, NULL);
-        nchg += store_labels(labels + i, tmp, cnt, n_changed != NULL);
-    }
+#ifdef SGS__X86
+    if (isa == SGS__ISA_AVX512 && p->d <= SGS__KMEANS_SIMD_DMAX)
+        argmin_avx512(x, m, p->d, p->c, p->k, labels, NULL, NULL, n_changed ? &nchg : NULL);
+    else if (isa == SGS__ISA_AVX2 && p->d <= SGS__KMEANS_SIMD_DMAX)
+        argmin_avx2(x, m, p->d, p->c, p->k, labels, NULL, NULL, n_changed ? &nchg : NULL);
+    else
+#endif
+        tail_ref(x, m, p->d, p->c, p->k, labels, NULL, NULL, n_changed ? &nchg : NULL);
     if (n_changed)
         *n_changed = nchg;
     return 0;
@@ -851,11 +911,11 @@ void sgs__kmeans_argmin(int isa, const double *x, size_t m, size_t d, const doub
 {
 #ifdef SGS__X86
     if (isa == SGS__ISA_AVX512 && d <= SGS__KMEANS_SIMD_DMAX) {
-        argmin_avx512(x, m, d, c, k, labels, best, second);
+        argmin_avx512(x, m, d, c, k, labels, best, second, NULL);
         return;
     }
     if (isa == SGS__ISA_AVX2 && d <= SGS__KMEANS_SIMD_DMAX) {
-        argmin_avx2(x, m, d, c, k, labels, best, second);
+        argmin_avx2(x, m, d, c, k, labels, best, second, NULL);
         return;
     }
 #else
