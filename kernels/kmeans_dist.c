@@ -421,15 +421,18 @@ screen4_pair(const double *x, size_t d, size_t dd, const sgs__kmeans_prep_t *p, 
             bib = _mm256_blendv_pd(bib, jv, ltb);
         }
     }
-    const __m256d kappa = _mm256_set1_pd((double)(dd + 4) * 0x1p-48);
-    const __m256d c2 = _mm256_set1_pd(p->cmax2);
-    __m256d ma = _mm256_mul_pd(kappa, _mm256_add_pd(nxa, c2));
-    unsigned bad =
-        (unsigned)_mm256_movemask_pd(_mm256_cmp_pd(sva, _mm256_add_pd(bva, ma), _CMP_NGT_UQ));
+    const __m256d kappa = _mm256_set1_pd(p->kappa);
+    const __m256d c2 = _mm256_set1_pd(p->cmax2), big = _mm256_set1_pd(1e300);
+    __m256d ra = _mm256_add_pd(nxa, c2);
+    unsigned bad = (unsigned)_mm256_movemask_pd(
+        _mm256_or_pd(_mm256_cmp_pd(sva, _mm256_add_pd(bva, _mm256_mul_pd(kappa, ra)), _CMP_NGT_UQ),
+                     _mm256_cmp_pd(ra, big, _CMP_NLE_UQ)));
     _mm_storeu_si128((__m128i *)(void *)labels, _mm256_cvttpd_epi32(bia));
     if (two) {
-        __m256d mb = _mm256_mul_pd(kappa, _mm256_add_pd(nxb, c2));
-        bad |= (unsigned)_mm256_movemask_pd(_mm256_cmp_pd(svb, _mm256_add_pd(bvb, mb), _CMP_NGT_UQ))
+        __m256d rb = _mm256_add_pd(nxb, c2);
+        bad |= (unsigned)_mm256_movemask_pd(_mm256_or_pd(
+                   _mm256_cmp_pd(svb, _mm256_add_pd(bvb, _mm256_mul_pd(kappa, rb)), _CMP_NGT_UQ),
+                   _mm256_cmp_pd(rb, big, _CMP_NLE_UQ)))
                << 4;
         _mm_storeu_si128((__m128i *)(void *)(labels + 4), _mm256_cvttpd_epi32(bib));
     }
@@ -703,8 +706,10 @@ screen8_pair(const double *x, size_t d, size_t dd, const sgs__kmeans_prep_t *p, 
         }
     }
     const __m512d inf = _mm512_set1_pd(INFINITY);
-    __m512d bva = inf, sva = inf, bia = _mm512_setzero_pd();
-    __m512d bvb = inf, svb = inf, bib = _mm512_setzero_pd();
+    const __m512i low = _mm512_set1_epi64((long long)(((uint64_t)1 << p->index_bits) - 1));
+    const __m512i one = _mm512_set1_epi64(1);
+    __m512i jb = _mm512_setzero_si512();
+    __m512d bva = inf, sva = inf, bvb = inf, svb = inf;
     for (size_t j = 0; j < p->k; j++) {
         const double *mj = p->m + j * dd;
         __m512d cn = _mm512_set1_pd(p->cn[j]);
@@ -716,27 +721,34 @@ screen8_pair(const double *x, size_t d, size_t dd, const sgs__kmeans_prep_t *p, 
             if (two)
                 eb = _mm512_fmadd_pd(xb[f], mf, eb);
         }
-        __m512d jv = _mm512_set1_pd((double)j);
-        __mmask8 lta = _mm512_cmp_pd_mask(ea, bva, _CMP_LT_OQ);
+        /* e with its low bits replaced by j: bitwise (low ? j : e), ternary logic 0xB8. */
+        ea = _mm512_castsi512_pd(_mm512_ternarylogic_epi64(_mm512_castpd_si512(ea), low, jb, 0xB8));
         sva = _mm512_min_pd(_mm512_max_pd(ea, bva), sva);
         bva = _mm512_min_pd(ea, bva);
-        bia = _mm512_mask_mov_pd(bia, lta, jv);
         if (two) {
-            __mmask8 ltb = _mm512_cmp_pd_mask(eb, bvb, _CMP_LT_OQ);
+            eb = _mm512_castsi512_pd(
+                _mm512_ternarylogic_epi64(_mm512_castpd_si512(eb), low, jb, 0xB8));
             svb = _mm512_min_pd(_mm512_max_pd(eb, bvb), svb);
             bvb = _mm512_min_pd(eb, bvb);
-            bib = _mm512_mask_mov_pd(bib, ltb, jv);
         }
+        jb = _mm512_add_epi64(jb, one);
     }
-    const __m512d kappa = _mm512_set1_pd((double)(dd + 4) * 0x1p-48);
-    const __m512d c2 = _mm512_set1_pd(p->cmax2);
-    __m512d ma = _mm512_mul_pd(kappa, _mm512_add_pd(nxa, c2));
-    unsigned bad = (unsigned)_mm512_cmp_pd_mask(sva, _mm512_add_pd(bva, ma), _CMP_NGT_UQ);
-    _mm256_storeu_si256((__m256i *)(void *)labels, _mm512_cvttpd_epi32(bia));
+    const __m512d kappa = _mm512_set1_pd(p->kappa);
+    const __m512d c2 = _mm512_set1_pd(p->cmax2), big = _mm512_set1_pd(1e300);
+    __m512d ra = _mm512_add_pd(nxa, c2);
+    unsigned bad = (unsigned)(_mm512_cmp_pd_mask(sva, _mm512_add_pd(bva, _mm512_mul_pd(kappa, ra)),
+                                                 _CMP_NGT_UQ) |
+                              _mm512_cmp_pd_mask(ra, big, _CMP_NLE_UQ));
+    _mm256_storeu_si256((__m256i *)(void *)labels,
+                        _mm512_cvtepi64_epi32(_mm512_and_si512(_mm512_castpd_si512(bva), low)));
     if (two) {
-        __m512d mb = _mm512_mul_pd(kappa, _mm512_add_pd(nxb, c2));
-        bad |= (unsigned)_mm512_cmp_pd_mask(svb, _mm512_add_pd(bvb, mb), _CMP_NGT_UQ) << 8;
-        _mm256_storeu_si256((__m256i *)(void *)(labels + 8), _mm512_cvttpd_epi32(bib));
+        __m512d rb = _mm512_add_pd(nxb, c2);
+        bad |= (unsigned)(_mm512_cmp_pd_mask(svb, _mm512_add_pd(bvb, _mm512_mul_pd(kappa, rb)),
+                                             _CMP_NGT_UQ) |
+                          _mm512_cmp_pd_mask(rb, big, _CMP_NLE_UQ))
+               << 8;
+        _mm256_storeu_si256((__m256i *)(void *)(labels + 8),
+                            _mm512_cvtepi64_epi32(_mm512_and_si512(_mm512_castpd_si512(bvb), low)));
     }
     return bad;
 }
@@ -836,16 +848,22 @@ void sgs__kmeans_prep(const double *c, size_t k, size_t d, double *ws, sgs__kmea
             mx = n2;
     }
     p->cmax2 = mx * (1 + 1e-12);
+    int b = 0;
+    while (b < 62 && ((size_t)1 << b) < k)
+        b++;
+    p->index_bits = b;
+    p->kappa = (double)(d + 4) * 0x1p-48 + ldexp(1.0, b - 45);
 }
 
 size_t sgs__kmeans_labels(int isa, const double *x, size_t m, const sgs__kmeans_prep_t *p,
                           int32_t *labels, size_t *n_changed)
 {
 #ifdef SGS__X86
-    /* Measured on Zen 4: the screen pays off from about 48 multiply-adds per row and
-     * vector; below that (few centers or features) the direct kernel is as fast or faster.
-     * Both give the same labels. */
-    int screen = p->d >= 3 && p->d * p->k >= 48;
+    /* Measured on Zen 4: the screen pays off from about 24 (AVX-512) or 48 (AVX2)
+     * multiply-adds per row; below that (few centers or features) the direct kernel is as
+     * fast or faster. Both give the same labels. */
+    size_t dk = p->d * p->k;
+    int screen = p->d >= 3 && dk >= (isa == SGS__ISA_AVX512 ? 24u : 48u);
     if (screen && isa == SGS__ISA_AVX512 && p->d <= SGS__KMEANS_SIMD_DMAX)
         return labels_avx512(x, m, p, labels, n_changed);
     if (screen && isa == SGS__ISA_AVX2 && p->d <= SGS__KMEANS_SIMD_DMAX &&
