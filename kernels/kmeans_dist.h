@@ -77,8 +77,14 @@ void sgs__kmeans_distances(int isa, const double *x, size_t m, size_t d, const d
  * by more than M = (d + 4) 2^-49 * 2 (||x'||^2 + max_j ||c'_j||^2) >= (16 d + 64) u R^2,
  * which exceeds twice the sum of those bounds, j* is also the first minimum of the direct
  * distances of kmeans_dist.h. Rows without that margin (near-ties, duplicates, overflow,
- * anything non-finite) are recomputed with the direct scalar reference. Labels are thus
- * exactly those of sgs__kmeans_argmin, for every isa. */
+ * anything non-finite, ||x'||^2 + max ||c'||^2 > 1e300) are recomputed with the direct
+ * scalar reference. Labels are thus exactly those of sgs__kmeans_argmin, for every isa.
+ *
+ * Bookkeeping (AVX-512): the running minimum keeps the center index in the low index_bits
+ * bits of the mantissa of e_j, so that one MINPD tracks value and index. That moves e_j by
+ * less than 2^index_bits ulps, at most 2^(index_bits - 52) R^2, and the margin grows by
+ * 2^(index_bits - 45) (||x'||^2 + max ||c'||^2) >= 64 times that, so the certificate
+ * still holds for the perturbed values. */
 typedef struct sgs__kmeans_prep {
     size_t k, d;
     const double *c; /* the centers, k x d (borrowed) */
@@ -86,6 +92,8 @@ typedef struct sgs__kmeans_prep {
     double *m;       /* k x d: -2 (c - s), exact doubling of the rounded difference */
     double *cn;      /* k: ||c - s||^2 */
     double cmax2;    /* max_j cn_j, inflated by 1e-12 relative */
+    int index_bits;  /* smallest b with 2^b >= k: low mantissa bits that carry j */
+    double kappa;    /* margin factor: M = kappa (||x - s||^2 + cmax2) */
 } sgs__kmeans_prep_t;
 
 /* Doubles of workspace sgs__kmeans_prep needs: d + k d + k. */

@@ -370,6 +370,25 @@ static void test_vector_kernels_equal_scalar_reference(void **state)
                 free(c);
             }
         }
+        /* Many centers (9 index bits in the mantissa) and values whose squares overflow
+         * (the screen must give way to the exact reference). */
+        {
+            size_t d = 4, k = 300;
+            double *x = malloc(m * d * sizeof *x), *c = malloc(k * d * sizeof *c);
+            for (int kind = 0; kind < 2; kind++) {
+                double scale = kind == 0 ? 1.0 : 1e160;
+                for (size_t e = 0; e < m * d; e++)
+                    x[e] = (sgs_rng_uniform(9, 1, e) - 0.5) * scale;
+                for (size_t e = 0; e < k * d; e++)
+                    c[e] = (sgs_rng_uniform(9, 2, e) - 0.5) * scale;
+                size_t fb = 0;
+                check_kernels_on(x, m, d, c, k, isa, &fb);
+                if (kind == 1)
+                    assert_true(fb + 8 > m); /* every tiled row fell back (tails are exact) */
+            }
+            free(x);
+            free(c);
+        }
         /* The certificate holds on generic data (duplicate centers aside) and gives way to
          * the exact fallback on ties. */
         print_message("isa %d: fallback rows generic %zu, ties %zu, offset %zu\n", isa,
