@@ -108,6 +108,15 @@ static void merge_sort_by_day(row_view_t v, row_view_t scratch, size_t lo, size_
     }
 }
 
+/* 1 when day[lo..hi) ascends. */
+static int in_day_order(const int32_t *day, size_t lo, size_t hi)
+{
+    for (size_t i = lo + 1; i < hi; i++)
+        if (day[i - 1] > day[i])
+            return 0;
+    return 1;
+}
+
 /* Put every customer's rows in day order. Scratch per thread, sized by the longest
  * customer, allocated only when some customer with more than INSERTION_SORT_MAX rows is
  * out of order. */
@@ -120,10 +129,7 @@ static int sort_each_customer_by_day(int n_threads, sgs_grouped_t *g)
               : longest_unsorted)
     for (size_t c = 0; c < g->n_customers; c++) {
         size_t lo = g->row_offset[c], hi = g->row_offset[c + 1];
-        size_t i = lo + 1;
-        while (i < hi && g->day[i - 1] <= g->day[i])
-            i++;
-        if (i >= hi)
+        if (in_day_order(g->day, lo, hi))
             continue;
         if (hi - lo <= INSERTION_SORT_MAX)
             insertion_sort_by_day(v, lo, hi);
@@ -192,8 +198,11 @@ typedef struct packed_row {
     uint32_t local_and_channel;
 } packed_row_t;
 
-static void bucket_to_columns(const packed_row_t *rows, size_t n, size_t first_row,
-                              size_t first_customer, size_t n_customers, sgs_grouped_t *g)
+/* Counting sort of one bucket into the columns, then each customer's rows into day order
+ * while they are still in cache. Returns the row count of the longest customer left out of
+ * order (more rows than the insertion sort takes), 0 when none. */
+static size_t bucket_to_columns(const packed_row_t *rows, size_t n, size_t first_row,
+                                size_t first_customer, size_t n_customers, sgs_grouped_t *g)
 {
     uint32_t count[CUSTOMERS_PER_BUCKET] = {0};
     for (size_t i = 0; i < n; i++)
@@ -212,12 +221,26 @@ static void bucket_to_columns(const packed_row_t *rows, size_t n, size_t first_r
         if (g->channel)
             g->channel[p] = (uint8_t)(rows[i].local_and_channel & 0xFF);
     }
+    row_view_t v = {g->day, g->amount, g->channel};
+    size_t longest_unsorted = 0;
+    for (size_t j = 0; j < n_customers; j++) {
+        size_t lo = g->row_offset[first_customer + j];
+        size_t hi = j + 1 < n_customers ? g->row_offset[first_customer + j + 1] : first_row + n;
+        if (!in_day_order(g->day, lo, hi)) {
+            if (hi - lo <= INSERTION_SORT_MAX)
+                insertion_sort_by_day(v, lo, hi);
+            else if (hi - lo > longest_unsorted)
+                longest_unsorted = hi - lo;
+        }
+    }
+    return longest_unsorted;
 }
 
 static int scatter_stable(int n_threads, size_t n_rows, const uint32_t *row_customer,
                           const int64_t *time_s, const double *amount, const uint8_t *channel,
-                          sgs_grouped_t *g)
+                          sgs_grouped_t *g, size_t *longest_unsorted)
 {
+    size_t longest = 0;
     size_t n_ranges = (size_t)(n_threads < MAX_RANGES ? n_threads : MAX_RANGES);
     size_t n_cust = g->n_customers;
     size_t n_buckets = (n_cust + CUSTOMERS_PER_BUCKET - 1) / CUSTOMERS_PER_BUCKET;
@@ -266,17 +289,20 @@ static int scatter_stable(int n_threads, size_t n_rows, const uint32_t *row_cust
             }
         }
 #pragma omp barrier
-#pragma omp for schedule(dynamic, 1)
+#pragma omp for schedule(dynamic, 1) reduction(max : longest)
         for (size_t b = 0; b < n_buckets; b++) {
             size_t first_customer = b * CUSTOMERS_PER_BUCKET;
             size_t n_in_bucket = n_cust - first_customer < CUSTOMERS_PER_BUCKET
                                      ? n_cust - first_customer
                                      : CUSTOMERS_PER_BUCKET;
-            bucket_to_columns(packed + bucket_start[b], bucket_start[b + 1] - bucket_start[b],
-                              bucket_start[b], first_customer, n_in_bucket, g);
+            size_t l =
+                bucket_to_columns(packed + bucket_start[b], bucket_start[b + 1] - bucket_start[b],
+                                  bucket_start[b], first_customer, n_in_bucket, g);
+            longest = l > longest ? l : longest;
         }
     }
     g->row_offset[n_cust] = n_rows;
+    *longest_unsorted = longest;
     sgs_free(cursor);
     sgs_free(bucket_start);
     sgs_free(packed);
@@ -307,8 +333,10 @@ int sgs_group_rows(const sgs_exec_t *exec, size_t n_rows, const uint32_t *row_cu
     if (*sorted_input_skipped) {
         copy_in_order(n_threads, n_rows, row_customer, time_s, amount, channel, out);
     } else {
-        rc = scatter_stable(n_threads, n_rows, row_customer, time_s, amount, channel, out);
-        if (rc == SGS_OK)
+        size_t longest_unsorted = 0; /* customers too long for the in-bucket sort */
+        rc = scatter_stable(n_threads, n_rows, row_customer, time_s, amount, channel, out,
+                            &longest_unsorted);
+        if (rc == SGS_OK && longest_unsorted > 0)
             rc = sort_each_customer_by_day(n_threads, out);
     }
 cleanup:
