@@ -5,9 +5,10 @@
  * every model.
  */
 #include "engine/evaluate.h"
+#include "engine/group_transactions.h"
 
-#include "kernels/dates.h"
 #include "io/h5_input.h"
+#include "kernels/dates.h"
 #include "kernels/evaluate_probs.h"
 #include "kernels/group.h"
 #include "kernels/summary.h"
@@ -99,42 +100,20 @@ static int step_read(const sgs_eval_request_t *req, const sgs_exec_t *exec, sgs_
     return SGS_OK;
 }
 
-/* ---- group (as engine/run.c's step_group) ----------------------------------------------- */
+/* ---- group ------------------------------------------------------------------------------ */
 
 static int step_group(const sgs_eval_request_t *req, const sgs_exec_t *exec, sgs_transactions_t *tx,
                       sgs_grouped_t *grouped, sgs_error_t *err)
 {
     sgs_progress_begin(req->progress, "group");
-    uint32_t *row_customer = sgs_alloc_array(tx->n_rows, sizeof *row_customer);
-    if (!row_customer)
-        return sgs_error_set(err, SGS_ENOMEM, "grouping: no memory for %zu rows", tx->n_rows);
-    int64_t *ids = NULL;
-    size_t n_customers = 0;
     int sorted_skipped = 0;
-    int rc = sgs_customer_index_build(exec, tx->customer_id, tx->n_rows, row_customer, &ids,
-                                      &n_customers, err);
-    if (rc == SGS_OK) {
-        sgs_free(tx->customer_id);
-        tx->customer_id = NULL;
-        sgs_free(tx->category);
-        tx->category = NULL;
-        rc = sgs_group_rows(exec, tx->n_rows, row_customer, tx->time_s, tx->amount, tx->channel,
-                            ids, n_customers, grouped, &sorted_skipped, err);
-        if (rc != SGS_OK)
-            sgs_free(ids);
-    }
-    sgs_free(row_customer);
-    sgs_transactions_free(tx);
+    int rc = sgs_group_transactions(exec, tx, grouped, &sorted_skipped, err);
     if (rc != SGS_OK)
         return rc;
-    sgs_progress_end(req->progress, "%zu customers", n_customers);
+    sgs_progress_end(req->progress, "%zu customers", grouped->n_customers);
     return SGS_OK;
 }
 
-/* ---- split and summarize ------------------------------------------------------------------ */
-
-/* The calibration part of g: each customer's rows on or before cal_end (a prefix, rows are
- * ordered by day). customer_id is borrowed from g (set it to NULL before freeing *cal). */
 static int split_calibration(const sgs_exec_t *exec, const sgs_grouped_t *g, int32_t cal_end,
                              sgs_grouped_t *cal, sgs_error_t *err)
 {

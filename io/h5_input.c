@@ -1125,7 +1125,8 @@ int sgs_h5_read_transactions(const char *path, const sgs_read_options_t *opt,
     int rc = open_file(&r.rep, &r.file);
     if (rc)
         goto cleanup;
-    rc = open_group(&r, "/transactions", tx_specs, 5, 1, &present);
+    /* category is the last spec: leaving it out leaves its column unopened */
+    rc = open_group(&r, "/transactions", tx_specs, opt && opt->skip_category ? 4 : 5, 1, &present);
     if (rc)
         goto cleanup;
     if (r.n_rows == 0) {

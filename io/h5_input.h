@@ -89,6 +89,7 @@ typedef struct sgs_read_options {
                                Set it to the run's thread count: one thread reads at about half speed */
     sgs_problem_fn problem; /* optional: collect every problem instead of stopping (inspect) */
     void *problem_ctx;
+    int skip_category; /* 1: leave /transactions/category unread (out->category NULL) */
 } sgs_read_options_t;
 
 /* Options with defaults: no as-of, now_s = time(NULL), default chunk, 1 thread. */

@@ -1,7 +1,8 @@
 /*
  * kernels/rfm.c — equal-frequency RFM scores and the segment table (kernels/rfm.h).
  *
- * Scores need each customer's count of strictly worse customers. The values are sorted
+ * Scores need each customer's count of strictly worse customers. Small integer values (days,
+ * purchase counts) are counted in a histogram. Other values are sorted
  * with their customer index (LSD radix sort on an order-preserving 64-bit image of the
  * double, 16-bit digits, skipping digits where every key agrees, so counts and day numbers
  * take one pass), then each run of equal values gets the score of its first position.
@@ -107,6 +108,28 @@ static keyed_index_t *radix_sort(keyed_index_t *a, keyed_index_t *tmp, size_t *c
     return from;
 }
 
+/* Scores of integer values spanning at most `span` + 1 counters that fit the workspace
+ * (day counts, purchase counts): a histogram instead of a sort. */
+static void score_small_integers(int n_threads, const double *values, size_t n,
+                                 int higher_is_better, int n_bins, double min_value, size_t span,
+                                 uint32_t *worse, uint8_t *score)
+{
+    memset(worse, 0, (span + 1) * sizeof *worse);
+    for (size_t i = 0; i < n; i++)
+        worse[(size_t)(values[i] - min_value)]++;
+    /* counts -> customers strictly worse than each value */
+    uint32_t running = 0;
+    for (size_t j = 0; j <= span; j++) {
+        size_t slot = higher_is_better ? j : span - j;
+        uint32_t c = worse[slot];
+        worse[slot] = running;
+        running += c;
+    }
+#pragma omp parallel for num_threads(n_threads) schedule(static)
+    for (size_t i = 0; i < n; i++)
+        score[i] = (uint8_t)(1 + (size_t)n_bins * worse[(size_t)(values[i] - min_value)] / n);
+}
+
 int sgs_rfm_score(const sgs_exec_t *exec, const double *values, size_t n, int higher_is_better,
                   int n_bins, void *workspace, uint8_t *score, sgs_error_t *err)
 {
@@ -117,17 +140,31 @@ int sgs_rfm_score(const sgs_exec_t *exec, const double *values, size_t n, int hi
     if (n > UINT32_MAX)
         return sgs_error_set(err, SGS_EINVAL, "rfm: more than %u customers", UINT32_MAX);
     keyed_index_t *pairs = workspace, *tmp = pairs + n;
-    size_t n_nan = 0;
+    size_t n_nan = 0, n_fraction = 0;
     int n_threads = sgs_exec_threads(exec);
-#pragma omp parallel for num_threads(n_threads) schedule(static) reduction(+ : n_nan)
+    double lo = values[0], hi = values[0];
+#pragma omp parallel for num_threads(n_threads) schedule(static) reduction(+ : n_nan, n_fraction) \
+    reduction(min : lo) reduction(max : hi)
     for (size_t i = 0; i < n; i++) {
         double v = values[i];
         n_nan += isnan(v);
-        pairs[i].key = ordered_bits(higher_is_better ? v : -v);
-        pairs[i].index = (uint32_t)i;
+        n_fraction += v != floor(v);
+        lo = v < lo ? v : lo;
+        hi = v > hi ? v : hi;
     }
     if (n_nan > 0)
         return sgs_error_set(err, SGS_EINVAL, "rfm: %zu values are NaN", n_nan);
+    size_t counters = sgs_rfm_workspace_size(n) / sizeof(uint32_t);
+    if (n_fraction == 0 && hi - lo < (double)counters && hi - lo < 16777216.0) {
+        score_small_integers(n_threads, values, n, higher_is_better, n_bins, lo, (size_t)(hi - lo),
+                             workspace, score);
+        return SGS_OK;
+    }
+#pragma omp parallel for num_threads(n_threads) schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        pairs[i].key = ordered_bits(higher_is_better ? values[i] : -values[i]);
+        pairs[i].index = (uint32_t)i;
+    }
 
     keyed_index_t *sorted = radix_sort(pairs, tmp, (size_t *)(void *)(tmp + n), n);
 

@@ -376,8 +376,8 @@ static void test_bad_inputs_keep_previous_results(void **state)
     /* A future time is accepted when --as-of says which rows count. */
     char args[2048], out[4096];
     snprintf(path, sizeof path, "%s/future.h5", dir);
-    snprintf(args, sizeof args, "run -q -i '%s' -o '%s/future-results.h5' --as-of 2023-11-20 --model none", path,
-             dir);
+    snprintf(args, sizeof args,
+             "run -q -i '%s' -o '%s/future-results.h5' --as-of 2023-11-20 --model none", path, dir);
     if (sgs_test_run(args, out, sizeof out) != 0)
         fail_msg("future rows with --as-of: %s", out);
 
@@ -389,12 +389,47 @@ static void test_bad_inputs_keep_previous_results(void **state)
     expect_failure_keeps_results(demo, "--set rfm.bins=99", 78, "rfm.bins");
 }
 
+/* A fit stopped by value.max_iter fails the run (65, saying why) and publishes nothing;
+ * with value.allow_unconverged the results are published flagged converged = 0, with a
+ * warning in the summary. */
+static void test_unconverged_fit_fails_unless_allowed(void **state)
+{
+    (void)state;
+    expect_failure_keeps_results(demo, "--set value.max_iter=2", 65, "did not converge");
+
+    char results[600], args[2048], out[8192];
+    snprintf(results, sizeof results, "%s/flagged/results.h5", dir);
+    snprintf(args, sizeof args, "mkdir -p '%s/flagged'", dir);
+    assert_int_equal(system(args), 0);
+    snprintf(args, sizeof args,
+             "run -q -i '%s' -o '%s' --set value.max_iter=2 --set value.allow_unconverged=true",
+             demo, results);
+    if (sgs_test_run(args, out, sizeof out) != 0)
+        fail_msg("flagged run failed: %s", out);
+    hid_t f = H5Fopen(results, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(f >= 0);
+    int64_t converged = 1, iterations = 0;
+    assert_int_equal(sgs_h5_attr_read_int64(f, "/models/bgnbd", "converged", &converged, NULL), 0);
+    assert_int_equal(sgs_h5_attr_read_int64(f, "/models/bgnbd", "iterations", &iterations, NULL),
+                     0);
+    H5Fclose(f);
+    assert_int_equal(converged, 0);
+    assert_true(iterations <= 2);
+    char summary[700];
+    snprintf(summary, sizeof summary, "%s/flagged/summary.json", dir);
+    char *text = sgs_test_read_file(summary, NULL);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "did not converge"));
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_run_summary_matches_independent_computation),
         cmocka_unit_test(test_results_identical_for_1_2_3_threads),
         cmocka_unit_test(test_bad_inputs_keep_previous_results),
+        cmocka_unit_test(test_unconverged_fit_fails_unless_allowed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -148,6 +148,32 @@ static void test_scores_are_thread_independent_and_balanced(void **state)
     free(v);
 }
 
+/* Small integers take the histogram path, values with a fraction the radix sort: shifting
+ * every value by one half keeps the order, so both paths must give the same scores. */
+static void test_histogram_and_sort_paths_agree(void **state)
+{
+    (void)state;
+    const size_t n = 50000;
+    double *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+    uint8_t *sa = malloc(n), *sb = malloc(n);
+    void *ws = malloc(sgs_rfm_workspace_size(n));
+    sgs_exec_t exec = {2};
+    for (int direction = 0; direction < 2; direction++) {
+        for (size_t i = 0; i < n; i++) {
+            a[i] = (double)(sgs_rng_u64(8, 0, i) % 700) - 100.0; /* many ties */
+            b[i] = a[i] + 0.5;
+        }
+        assert_int_equal(sgs_rfm_score(&exec, a, n, direction, 5, ws, sa, NULL), 0);
+        assert_int_equal(sgs_rfm_score(&exec, b, n, direction, 5, ws, sb, NULL), 0);
+        assert_memory_equal(sa, sb, n);
+    }
+    free(a);
+    free(b);
+    free(sa);
+    free(sb);
+    free(ws);
+}
+
 static void test_segment_table(void **state)
 {
     (void)state;
@@ -186,6 +212,7 @@ int main(void)
         cmocka_unit_test(test_summary_of_hand_built_histories),
         cmocka_unit_test(test_scores_by_equal_frequency_ranks_with_ties),
         cmocka_unit_test(test_scores_are_thread_independent_and_balanced),
+        cmocka_unit_test(test_histogram_and_sort_paths_agree),
         cmocka_unit_test(test_segment_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
