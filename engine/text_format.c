@@ -5,8 +5,10 @@
 
 #include "kernels/dates.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 size_t sgs_fmt_int(char *out, int64_t v)
 {
@@ -73,4 +75,45 @@ size_t sgs_fmt_date(char *out, int64_t day)
     out[8] = (char)('0' + d / 10);
     out[9] = (char)('0' + d % 10);
     return 10;
+}
+
+int sgs_write_text_rows(const char *path, const char *header, size_t n_rows, size_t max_line,
+                        sgs_format_rows_fn format, const void *ctx, int n_threads, sgs_error_t *err)
+{
+    enum { MAX_BATCH = 64 };
+    size_t n_blocks = sgs_block_count(n_rows, SGS_TEXT_BLOCK_ROWS);
+    size_t lengths[MAX_BATCH];
+    size_t batch = (size_t)(n_threads > 0 ? n_threads : 1) * 2; /* blocks per round */
+    if (batch > MAX_BATCH)
+        batch = MAX_BATCH;
+    if (batch > n_blocks)
+        batch = n_blocks ? n_blocks : 1;
+    size_t block_bytes;
+    int rc = sgs_size_mul(SGS_TEXT_BLOCK_ROWS, max_line, &block_bytes);
+    char *buffers = rc == SGS_OK ? sgs_alloc_array(batch, block_bytes) : NULL;
+    FILE *out = fopen(path, "wb");
+    if (!buffers || !out) {
+        rc = !buffers ? sgs_error_set(err, SGS_ENOMEM, "no memory to format %s", path)
+                      : sgs_error_set(err, SGS_ECANTCREAT, "%s: %s", path, strerror(errno));
+        goto cleanup;
+    }
+    int ok = fputs(header, out) >= 0;
+    for (size_t first = 0; ok && first < n_blocks; first += batch) {
+        size_t count = n_blocks - first < batch ? n_blocks - first : batch;
+#pragma omp parallel for num_threads(n_threads) schedule(static, 1)
+        for (size_t b = 0; b < count; b++) {
+            size_t lo = (first + b) * SGS_TEXT_BLOCK_ROWS;
+            size_t hi = lo + SGS_TEXT_BLOCK_ROWS < n_rows ? lo + SGS_TEXT_BLOCK_ROWS : n_rows;
+            lengths[b] = format(ctx, lo, hi, buffers + b * block_bytes);
+        }
+        for (size_t b = 0; ok && b < count; b++)
+            ok = fwrite(buffers + b * block_bytes, 1, lengths[b], out) == lengths[b];
+    }
+    if (!ok)
+        rc = sgs_error_set(err, SGS_EIO, "%s: write failed: %s", path, strerror(errno));
+cleanup:
+    if (out && fclose(out) != 0 && rc == SGS_OK)
+        rc = sgs_error_set(err, SGS_EIO, "%s: write failed: %s", path, strerror(errno));
+    sgs_free(buffers);
+    return rc;
 }

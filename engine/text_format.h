@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernels/core.h"
+
 /* Decimal integer. */
 size_t sgs_fmt_int(char *out, int64_t v);
 
@@ -20,5 +22,18 @@ size_t sgs_fmt_fixed(char *out, double v, int decimals);
 
 /* YYYY-MM-DD of a UTC day number. */
 size_t sgs_fmt_date(char *out, int64_t day);
+
+/* Formats rows lo..hi-1 (at most SGS_TEXT_BLOCK_ROWS) into buf, each line at most the
+ * writer's max_line characters; returns the characters written. */
+typedef size_t (*sgs_format_rows_fn)(const void *ctx, size_t lo, size_t hi, char *buf);
+
+#define SGS_TEXT_BLOCK_ROWS ((size_t)16384)
+
+/* Write `header` and then n_rows lines to a new file at path: blocks of rows are formatted
+ * in parallel into their own buffers and written in block order, so the bytes do not depend
+ * on n_threads. @return 0, SGS_ENOMEM, SGS_ECANTCREAT or SGS_EIO (err names the file). */
+int sgs_write_text_rows(const char *path, const char *header, size_t n_rows, size_t max_line,
+                        sgs_format_rows_fn format, const void *ctx, int n_threads,
+                        sgs_error_t *err);
 
 #endif

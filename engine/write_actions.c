@@ -210,7 +210,6 @@ int sgs_write_actions_h5(const sgs_run_state_t *st, hid_t file, int deflate_leve
 
 /* ---- opportunities.csv ------------------------------------------------------------------ */
 
-#define CSV_BLOCK ((size_t)16384)
 #define CSV_LINE_MAX (SGS_OPPORTUNITY_REASON_MAX + 256)
 
 static size_t put(char *p, const char *s)
@@ -221,8 +220,9 @@ static size_t put(char *p, const char *s)
 }
 
 /* Format rows lo..hi-1 into buf; returns the length. */
-static size_t format_block(const sgs_run_state_t *st, size_t lo, size_t hi, char *buf)
+static size_t format_block(const void *ctx, size_t lo, size_t hi, char *buf)
 {
+    const sgs_run_state_t *st = ctx;
     const sgs_run_actions_t *A = st->actions;
     const sgs_opportunity_rows_t *rows = &A->rows;
     char *p = buf;
@@ -259,43 +259,10 @@ static size_t format_block(const sgs_run_state_t *st, size_t lo, size_t hi, char
 
 int sgs_write_opportunities_csv(const sgs_run_state_t *st, const char *path, sgs_error_t *err)
 {
-    const sgs_run_actions_t *A = st->actions;
-    int n_threads = st->exec.n_threads;
-    size_t n = A ? A->n_rows : 0;
-    size_t n_blocks = sgs_block_count(n, CSV_BLOCK);
-    size_t lengths[64];
-    size_t batch = (size_t)n_threads * 2; /* blocks formatted per round */
-    if (batch > 64)
-        batch = 64;
-    if (batch > n_blocks)
-        batch = n_blocks ? n_blocks : 1;
-    char *buffers = sgs_alloc_array(batch, CSV_BLOCK * CSV_LINE_MAX);
-    FILE *out = fopen(path, "wb");
-    int rc = SGS_OK;
-    if (!buffers || !out) {
-        rc = !buffers ? sgs_error_set(err, SGS_ENOMEM, "no memory to format %s", path)
-                      : sgs_error_set(err, SGS_ECANTCREAT, "%s: %s", path, strerror(errno));
-        goto cleanup;
-    }
-    int ok = fputs(sgs_opportunities_csv_header, out) >= 0 && fputc('\n', out) != EOF;
-    for (size_t first = 0; ok && first < n_blocks; first += batch) {
-        size_t count = n_blocks - first < batch ? n_blocks - first : batch;
-#pragma omp parallel for num_threads(n_threads) schedule(static, 1)
-        for (size_t b = 0; b < count; b++) {
-            size_t lo = (first + b) * CSV_BLOCK;
-            size_t hi = lo + CSV_BLOCK < n ? lo + CSV_BLOCK : n;
-            lengths[b] = format_block(st, lo, hi, buffers + b * CSV_BLOCK * CSV_LINE_MAX);
-        }
-        for (size_t b = 0; ok && b < count; b++)
-            ok = fwrite(buffers + b * CSV_BLOCK * CSV_LINE_MAX, 1, lengths[b], out) == lengths[b];
-    }
-    if (!ok)
-        rc = sgs_error_set(err, SGS_EIO, "%s: write failed: %s", path, strerror(errno));
-cleanup:
-    if (out && fclose(out) != 0 && rc == SGS_OK)
-        rc = sgs_error_set(err, SGS_EIO, "%s: write failed: %s", path, strerror(errno));
-    sgs_free(buffers);
-    return rc;
+    char header[256];
+    snprintf(header, sizeof header, "%s\n", sgs_opportunities_csv_header);
+    return sgs_write_text_rows(path, header, st->actions ? st->actions->n_rows : 0, CSV_LINE_MAX,
+                               format_block, st, st->exec.n_threads, err);
 }
 
 /* ---- summary.json ----------------------------------------------------------------------- */

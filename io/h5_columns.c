@@ -127,8 +127,8 @@ static hid_t chunked_plist(size_t chunk_rows, int deflate_level)
         return -1;
     hsize_t chunk = chunk_rows ? chunk_rows : 1;
     if (H5Pset_chunk(dcpl, 1, &chunk) < 0 ||
-        (deflate_level > 0 && (H5Pset_shuffle(dcpl) < 0 ||
-                               H5Pset_deflate(dcpl, (unsigned)deflate_level) < 0))) {
+        (deflate_level > 0 &&
+         (H5Pset_shuffle(dcpl) < 0 || H5Pset_deflate(dcpl, (unsigned)deflate_level) < 0))) {
         H5Pclose(dcpl);
         return -1;
     }
@@ -419,11 +419,13 @@ cleanup:
 
 /* ---- Attributes --------------------------------------------------------------------- */
 
-/* Write a scalar attribute of memory type mtype / file type ftype on obj_path. */
-static int write_attr(hid_t file, const char *obj_path, const char *name, hid_t ftype,
-                      hid_t mtype, const void *value, sgs_error_t *err)
+/* Write an attribute of memory type mtype / file type ftype and n values (0: a scalar) on
+ * obj_path, replacing one of the same name. */
+static int write_attr(hid_t file, const char *obj_path, const char *name, hid_t ftype, hid_t mtype,
+                      size_t n, const void *value, sgs_error_t *err)
 {
-    hid_t space = H5Screate(H5S_SCALAR), attr = -1;
+    hsize_t dims = n;
+    hid_t space = n ? H5Screate_simple(1, &dims, NULL) : H5Screate(H5S_SCALAR), attr = -1;
     int rc = SGS_EIO;
     if (space < 0)
         goto cleanup;
@@ -451,7 +453,7 @@ int sgs_h5_attr_string(hid_t file, const char *obj_path, const char *name, const
     hid_t type = vlen_utf8();
     if (type < 0)
         return sgs_error_set(err, SGS_EIO, "cannot make string type for attribute %s", name);
-    int rc = write_attr(file, obj_path, name, type, type, &value, err);
+    int rc = write_attr(file, obj_path, name, type, type, 0, &value, err);
     H5Tclose(type);
     return rc;
 }
@@ -459,13 +461,13 @@ int sgs_h5_attr_string(hid_t file, const char *obj_path, const char *name, const
 int sgs_h5_attr_double(hid_t file, const char *obj_path, const char *name, double value,
                        sgs_error_t *err)
 {
-    return write_attr(file, obj_path, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value, err);
+    return write_attr(file, obj_path, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, &value, err);
 }
 
 int sgs_h5_attr_int64(hid_t file, const char *obj_path, const char *name, int64_t value,
                       sgs_error_t *err)
 {
-    return write_attr(file, obj_path, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &value, err);
+    return write_attr(file, obj_path, name, H5T_STD_I64LE, H5T_NATIVE_INT64, 0, &value, err);
 }
 
 /* Open attribute `name` of obj_path, or fail with SGS_EDATA naming it. */
@@ -489,9 +491,9 @@ int sgs_h5_attr_read_double(hid_t file, const char *obj_path, const char *name, 
         return err ? err->code : SGS_EDATA;
     herr_t st = H5Aread(attr, H5T_NATIVE_DOUBLE, value);
     H5Aclose(attr);
-    return st < 0 ? sgs_error_set(err, SGS_EDATA, "attribute %s on %s is not a number", name,
-                                  obj_path)
-                  : SGS_OK;
+    return st < 0
+               ? sgs_error_set(err, SGS_EDATA, "attribute %s on %s is not a number", name, obj_path)
+               : SGS_OK;
 }
 
 int sgs_h5_attr_read_int64(hid_t file, const char *obj_path, const char *name, int64_t *value,
@@ -517,8 +519,7 @@ int sgs_h5_attr_read_string(hid_t file, const char *obj_path, const char *name, 
     hid_t ftype = H5Aget_type(attr);
     hid_t mtype = vlen_utf8();
     if (ftype < 0 || mtype < 0 || H5Tget_class(ftype) != H5T_STRING) {
-        rc = sgs_error_set(err, SGS_EDATA, "attribute %s on %s is not a string", name,
-                           obj_path);
+        rc = sgs_error_set(err, SGS_EDATA, "attribute %s on %s is not a string", name, obj_path);
     } else if (H5Tis_variable_str(ftype) > 0) {
         char *value = NULL;
         if (H5Aread(attr, mtype, &value) < 0) {
@@ -547,27 +548,10 @@ int sgs_h5_attr_read_string(hid_t file, const char *obj_path, const char *name, 
 int sgs_h5_attr_strings(hid_t file, const char *obj_path, const char *name,
                         const char *const *values, size_t n, sgs_error_t *err)
 {
-    hsize_t dims = n;
-    hid_t type = vlen_utf8(), space = H5Screate_simple(1, &dims, NULL), attr = -1;
-    int rc = SGS_EIO;
-    if (type < 0 || space < 0)
-        goto cleanup;
-    if (H5Aexists_by_name(file, obj_path, name, H5P_DEFAULT) > 0 &&
-        H5Adelete_by_name(file, obj_path, name, H5P_DEFAULT) < 0)
-        goto cleanup;
-    attr = H5Acreate_by_name(file, obj_path, name, type, space, H5P_DEFAULT, H5P_DEFAULT,
-                             H5P_DEFAULT);
-    if (attr < 0 || H5Awrite(attr, type, values) < 0)
-        goto cleanup;
-    rc = SGS_OK;
-cleanup:
-    if (attr >= 0)
-        H5Aclose(attr);
-    if (space >= 0)
-        H5Sclose(space);
-    if (type >= 0)
-        H5Tclose(type);
-    if (rc)
-        sgs_error_set(err, rc, "cannot write attribute %s on %s", name, obj_path);
+    hid_t type = vlen_utf8();
+    if (type < 0)
+        return sgs_error_set(err, SGS_EIO, "cannot make string type for attribute %s", name);
+    int rc = write_attr(file, obj_path, name, type, type, n, values, err);
+    H5Tclose(type);
     return rc;
 }
