@@ -4,8 +4,8 @@
  * reports.
  */
 #include "engine/commands.h"
-#include "kernels/dates.h"
 #include "engine/evaluate.h"
+#include "kernels/dates.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -6,9 +6,9 @@
  */
 #include "engine/evaluate.h"
 
-#include "kernels/dates.h"
 #include "io/atomic_file.h"
 #include "io/h5_columns.h"
+#include "kernels/dates.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>

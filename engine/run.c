@@ -92,8 +92,9 @@ static int keep_buyers(sgs_run_state_t *st, sgs_error_t *err)
             MOVE(recency_days)
             MOVE(age_days)
             MOVE(days_since_last)
-            MOVE(total_spend) MOVE(mean_spend) MOVE(monetary) MOVE(refund_total) MOVE(n_refunds)
-                MOVE(gap_mean_days) MOVE(gap_sd_days) MOVE(main_channel)
+            MOVE(total_spend)
+            MOVE(mean_spend) MOVE(monetary) MOVE(refund_total) MOVE(n_refunds) MOVE(gap_mean_days)
+                MOVE(gap_sd_days) MOVE(main_channel)
 #undef MOVE
         }
         k++;

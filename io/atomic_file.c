@@ -34,8 +34,8 @@ int sgs_atomic_begin(const char *final_path, sgs_atomic_t *a, sgs_error_t *err)
     snprintf(a->final_path, sizeof a->final_path, "%s", final_path);
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return sgs_error_set(err, SGS_ECANTCREAT, "%s: output folder %s does not exist",
-                             final_path, dir);
+        return sgs_error_set(err, SGS_ECANTCREAT, "%s: output folder %s does not exist", final_path,
+                             dir);
     if (stat(final_path, &st) == 0 && S_ISDIR(st.st_mode))
         return sgs_error_set(err, SGS_ECANTCREAT, "%s: is a folder, not a file", final_path);
     int n = snprintf(a->temp_path, sizeof a->temp_path, "%s/.%s.tmp-XXXXXX", dir, base);

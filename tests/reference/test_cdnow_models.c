@@ -36,8 +36,8 @@
 
 #include <cmocka.h>
 
-#include "kernels/dates.h"
 #include "kernels/bgnbd.h"
+#include "kernels/dates.h"
 #include "kernels/gammagamma.h"
 #include "kernels/histories.h"
 #include "kernels/mbgnbd.h"

@@ -31,8 +31,8 @@
 
 #include <cmocka.h>
 
-#include "kernels/dates.h"
 #include "io/h5_columns.h"
+#include "kernels/dates.h"
 #include "tests/support/test_support.h"
 
 #include <cjson/cJSON.h>

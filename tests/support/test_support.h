@@ -35,9 +35,9 @@ int sgs_test_files_equal(const char *a, const char *b);
 int sgs_test_shared_data(const char *relative, char *out, size_t out_size);
 
 /* |got - expected| <= tol_abs + tol_rel * |expected|, else fail printing both values. */
-#define sgs_assert_close(got, expected, tol_abs, tol_rel)                                     \
-    sgs__assert_close((double)(got), (double)(expected), (tol_abs), (tol_rel), #got,         \
-                      __FILE__, __LINE__)
+#define sgs_assert_close(got, expected, tol_abs, tol_rel)                                          \
+    sgs__assert_close((double)(got), (double)(expected), (tol_abs), (tol_rel), #got, __FILE__,     \
+                      __LINE__)
 void sgs__assert_close(double got, double expected, double tol_abs, double tol_rel,
                        const char *expr, const char *file, int line);
 

@@ -84,10 +84,14 @@ static void test_wrong_types_and_ranges_are_errors(void **state)
     (void)state;
     char dir[256], path[512];
     sgs_test_tmpdir("config", dir, sizeof dir);
-    const char *bad[] = {"{\"rfm\": {\"bins\": \"5\"}}", "{\"rfm\": {\"bins\": 12}}",
-                         "{\"rfm\": {\"bins\": 4.5}}",   "{\"time_unit\": \"month\"}",
-                         "{\"as_of\": \"2023-02-30\"}",  "{\"value\": {\"margin\": 1.5}}",
-                         "{\"threads\": 2",              "[1, 2]"};
+    const char *bad[] = {"{\"rfm\": {\"bins\": \"5\"}}",
+                         "{\"rfm\": {\"bins\": 12}}",
+                         "{\"rfm\": {\"bins\": 4.5}}",
+                         "{\"time_unit\": \"month\"}",
+                         "{\"as_of\": \"2023-02-30\"}",
+                         "{\"value\": {\"margin\": 1.5}}",
+                         "{\"threads\": 2",
+                         "[1, 2]"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         write_config(dir, bad[i], path, sizeof path);
         sgs_config_t cfg;
