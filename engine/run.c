@@ -82,21 +82,8 @@ static int keep_buyers(sgs_run_state_t *st, sgs_error_t *err)
         if (!s->has_purchase[c])
             continue;
         st->customer_id[k] = g->customer_id[c];
-        if (k != c) {
-#define MOVE(col) s->col[k] = s->col[c];
-            MOVE(has_purchase)
-            MOVE(first_day)
-            MOVE(last_day)
-            MOVE(n_purchase_days)
-            MOVE(frequency)
-            MOVE(recency_days)
-            MOVE(age_days)
-            MOVE(days_since_last)
-            MOVE(total_spend)
-            MOVE(mean_spend) MOVE(monetary) MOVE(refund_total) MOVE(n_refunds) MOVE(gap_mean_days)
-                MOVE(gap_sd_days) MOVE(main_channel)
-#undef MOVE
-        }
+        if (k != c)
+            sgs_summary_copy_row(s, k, c);
         k++;
     }
     st->n_customers = k;

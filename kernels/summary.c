@@ -51,6 +51,13 @@ void sgs_summary_free(sgs_summary_t *s)
     memset(s, 0, sizeof *s);
 }
 
+void sgs_summary_copy_row(sgs_summary_t *s, size_t to, size_t from)
+{
+#define COPY_COLUMN(name) s->name[to] = s->name[from];
+    SUMMARY_COLUMNS(COPY_COLUMN)
+#undef COPY_COLUMN
+}
+
 /* Summarize one customer's rows lo..hi-1 (day order) into slot c. */
 static void summarize_customer(const sgs_grouped_t *g, size_t lo, size_t hi, int32_t as_of_day,
                                sgs_summary_t *s, size_t c)

@@ -53,6 +53,9 @@ typedef struct sgs_summary {
 int sgs_summary_alloc(sgs_summary_t *s, size_t n_customers);
 void sgs_summary_free(sgs_summary_t *s);
 
+/* Copy customer slot `from` to slot `to` in every column (compacting a summary). */
+void sgs_summary_copy_row(sgs_summary_t *s, size_t to, size_t from);
+
 /* Summarize every customer of g as of `as_of_day` (>= every row's day).
  * @return 0 or SGS_EINVAL when a row is after as_of_day (the reader excludes them). */
 int sgs_summarize(const sgs_exec_t *exec, const sgs_grouped_t *g, int32_t as_of_day,
