@@ -96,18 +96,16 @@ static int column_means(const double *x, size_t n, size_t d, int nt, double *mea
     return SGS_OK;
 }
 
-int sgs_features_standardize(double *x, size_t n, size_t d, const sgs_exec_t *exec, double *mean,
-                             double *scale, sgs_error_t *err)
+int sgs_features_column_moments(const double *x, size_t n, size_t d, const sgs_exec_t *exec,
+                                double *mean, double *var)
 {
-    if (n == 0 || d == 0)
-        return sgs_error_set(err, SGS_EINVAL, "standardize: empty matrix (%zu x %zu)", n, d);
     int nt = sgs_exec_threads(exec);
     if (column_means(x, n, d, nt, mean))
-        return sgs_error_set(err, SGS_ENOMEM, "standardize: out of memory");
+        return SGS_ENOMEM;
     size_t nb = sgs_block_count(n, SGS_BLOCK_ROWS);
     double *part = sgs_alloc_array(nb, d * sizeof *part);
     if (!part)
-        return sgs_error_set(err, SGS_ENOMEM, "standardize: out of memory");
+        return SGS_ENOMEM;
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (size_t b = 0; b < nb; b++) {
         size_t r0, r1;
@@ -125,10 +123,25 @@ int sgs_features_standardize(double *x, size_t n, size_t d, const sgs_exec_t *ex
         double s = 0;
         for (size_t b = 0; b < nb; b++)
             s += part[b * d + f];
-        double sd = sqrt(s / (double)n);
-        scale[f] = sd > 0 ? sd : 1.0;
+        var[f] = s / (double)n;
     }
     sgs_free(part);
+    return SGS_OK;
+}
+
+int sgs_features_standardize(double *x, size_t n, size_t d, const sgs_exec_t *exec, double *mean,
+                             double *scale, sgs_error_t *err)
+{
+    if (n == 0 || d == 0)
+        return sgs_error_set(err, SGS_EINVAL, "standardize: empty matrix (%zu x %zu)", n, d);
+    if (sgs_features_column_moments(x, n, d, exec, mean, scale))
+        return sgs_error_set(err, SGS_ENOMEM, "standardize: out of memory");
+    for (size_t f = 0; f < d; f++) {
+        double sd = sqrt(scale[f]); /* scale held the variance */
+        scale[f] = sd > 0 ? sd : 1.0;
+    }
+    int nt = sgs_exec_threads(exec);
+    size_t nb = sgs_block_count(n, SGS_BLOCK_ROWS);
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (size_t b = 0; b < nb; b++) {
         size_t r0, r1;

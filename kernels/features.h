@@ -32,6 +32,12 @@ int sgs_features_transform(double *x, size_t n, size_t d, const sgs_feature_tran
 /* Inverse of sgs_features_transform (expm1; sign(y) expm1(|y|)), in place, n rows. */
 void sgs_features_untransform(double *x, size_t n, size_t d, const sgs_feature_transform_t *kinds);
 
+/* Column means mean_f = (1/n) sum_i x_if and population variances var_f = (1/n) sum_i
+ * (x_if - mean_f)^2 (two passes, block partials combined in block order: bitwise the same
+ * whatever exec->n_threads). mean and var (d each) are written. @return 0 or SGS_ENOMEM. */
+int sgs_features_column_moments(const double *x, size_t n, size_t d, const sgs_exec_t *exec,
+                                double *mean, double *var);
+
 /* Standardize the columns of x in place: mean_f = (1/n) sum_i x_if, var_f = (1/n) sum_i
  * (x_if - mean_f)^2 (two passes; population variance, as scikit-learn's StandardScaler),
  * scale_f = sqrt(var_f), or 1 when var_f == 0 (a constant column becomes 0, as sklearn);

@@ -6,6 +6,7 @@
  */
 #include "kernels/kmeans.h"
 
+#include "kernels/features.h"
 #include "kernels/kmeans_dist.h"
 #include "kernels/kmeans_internal.h"
 
@@ -192,55 +193,16 @@ int sgs_kmeans_tolerance(const double *x, size_t n, size_t d, double tol, const 
         *tol_abs = 0;
         return SGS_OK;
     }
-    size_t nb = sgs_block_count(n, SGS_BLOCK_ROWS);
-    double *part = sgs_alloc_array(nb * 2 + 1, d * sizeof(double));
-    if (!part)
+    double *moments = sgs_alloc_array(2 * d, sizeof *moments); /* means, then variances */
+    if (!moments || sgs_features_column_moments(x, n, d, exec, moments, moments + d)) {
+        sgs_free(moments);
         return sgs_error_set(err, SGS_ENOMEM, "tolerance: out of memory");
-    double *mean = part + nb * 2 * d;
-    int nt = sgs_exec_threads(exec);
-    /* Pass 1: column sums per block. */
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (size_t b = 0; b < nb; b++) {
-        size_t r0, r1;
-        block_range(b, n, &r0, &r1);
-        double *p = part + b * d;
-        for (size_t f = 0; f < d; f++)
-            p[f] = 0;
-        for (size_t i = r0; i < r1; i++)
-            for (size_t f = 0; f < d; f++)
-                p[f] += x[i * d + f];
-    }
-    for (size_t f = 0; f < d; f++) {
-        double s = 0;
-        for (size_t b = 0; b < nb; b++)
-            s += part[b * d + f];
-        mean[f] = s / (double)n;
-    }
-    /* Pass 2: squared deviations per block. */
-    double *dev = part + nb * d;
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (size_t b = 0; b < nb; b++) {
-        size_t r0, r1;
-        block_range(b, n, &r0, &r1);
-        double *p = dev + b * d;
-        for (size_t f = 0; f < d; f++)
-            p[f] = 0;
-        for (size_t i = r0; i < r1; i++)
-            for (size_t f = 0; f < d; f++) {
-                double t = x[i * d + f] - mean[f];
-                p[f] += t * t;
-            }
     }
     double var_sum = 0;
-    for (size_t f = 0; f < d; f++) {
-        double s = 0;
-        for (size_t b = 0; b < nb; b++)
-            s += dev[b * d + f];
-        var_sum += s / (double)n;
-    }
-    sgs_free(part);
+    for (size_t f = 0; f < d; f++)
+        var_sum += moments[d + f];
+    sgs_free(moments);
     *tol_abs = var_sum / (double)d * tol;
-    (void)err;
     return SGS_OK;
 }
 
