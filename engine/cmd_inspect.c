@@ -247,8 +247,8 @@ static void print_text(FILE *out, const char *path, long long size_bytes,
         fprintf(out, "  %-22s %s%s%s\n", "optional columns", tx->has_channel ? "channel " : "",
                 tx->has_category ? "category" : "",
                 !tx->has_channel && !tx->has_category ? "none" : "");
-        fprintf(out, "  %-22s %016llx\n", "content fnv1a64",
-                (unsigned long long)tx->stats.content_fnv1a64);
+        fprintf(out, "  %-22s %016llx\n", "content hash64",
+                (unsigned long long)tx->stats.content_hash64);
     }
     fprintf(out, "\nevents:\n");
     if (!ev->present) {
@@ -350,8 +350,8 @@ static cJSON *json_report(const char *path, long long size_bytes, const sgs_h5_o
         cJSON_AddBoolToObject(t, "sorted_by_customer", tx->stats.sorted_by_customer);
         cJSON_AddBoolToObject(t, "has_channel", tx->has_channel);
         cJSON_AddBoolToObject(t, "has_category", tx->has_category);
-        snprintf(a, sizeof a, "%016llx", (unsigned long long)tx->stats.content_fnv1a64);
-        cJSON_AddStringToObject(t, "content_fnv1a64", a);
+        snprintf(a, sizeof a, "%016llx", (unsigned long long)tx->stats.content_hash64);
+        cJSON_AddStringToObject(t, "content_hash64", a);
     } else {
         cJSON_AddNullToObject(root, "transactions");
     }

@@ -101,16 +101,19 @@ typedef struct sgs_read_stats {
     int sorted_by_customer;    /* 1 when the kept rows are sorted by (customer_id, time_s) */
     int64_t min_time_s;        /* over kept rows; 0 when none */
     int64_t max_time_s;
-    uint64_t content_fnv1a64; /* the data's fingerprint, see below */
+    uint64_t content_hash64; /* the data's fingerprint, see below */
 } sgs_read_stats_t;
 
 /* The content fingerprint: the file rows (excluded ones too, in file order) are cut into
  * blocks of SGS_INPUT_HASH_BLOCK_ROWS rows. In each block every required column has its
- * own FNV-1a 64 lane (Fowler, Noll, Vo; offset basis 0xcbf29ce484222325, prime
- * 0x100000001b3) over the bytes of its values, little-endian after conversion:
- * transactions customer_id (int64), time (int64), amount (float64 bits); events
- * customer_id, time, kind (uint8). The block's hash is FNV-1a 64 over its three lane hashes
- * and the fingerprint FNV-1a 64 over the block hashes (8 little-endian bytes each).
+ * own lane over its values as unsigned 64-bit integers after conversion (transactions
+ * customer_id, time, amount as float64 bits; events customer_id, time, kind), each lane
+ * starting from S and taking value v as lane = rotl64(lane + v * P2, 31) * P1 (the
+ * accumulate round of xxHash64; S = 0x27d4eb2f165667c5, P1 = 0x9e3779b185ebca87,
+ * P2 = 0xc2b2ae3d27d4eb4f). The block's hash is the same round from S over its three
+ * lanes, the total the same round from S over the block hashes, and the fingerprint the
+ * xxHash64 avalanche of the total (h ^= h >> 33; h *= P2; h ^= h >> 29;
+ * h *= P3 = 0x165667b19e3779f9; h ^= h >> 32). It is not xxHash64 of the file.
  * Independent lanes and blocks make it fast and parallel; it is the same for any
  * chunk_rows and thread count, and the same for an int32 and an int64 file of equal
  * values. */
@@ -147,7 +150,7 @@ int sgs_h5_read_customers_opt(const char *path, const sgs_read_options_t *opt, s
 
 /* The input's identity, recorded in results so that a result can be traced to its input:
  * "<basename> size=<bytes> mtime=<YYYY-MM-DDTHH:MM:SSZ> rows=<n_rows_in_file>
- * fnv1a64=<16 hex digits>" from the file's metadata and the stats of
+ * hash64=<16 hex digits>" from the file's metadata and the stats of
  * sgs_h5_read_transactions. @return 0 or SGS_ENOINPUT. */
 int sgs_h5_input_identity(const char *path, const sgs_read_stats_t *tx_stats, char *buf,
                           size_t size, sgs_error_t *err);

@@ -1,12 +1,15 @@
 /*
  * kernels/core.c — error table, execution context, sizes, allocation seam, random numbers.
  */
+#define _DEFAULT_SOURCE /* madvise(MADV_HUGEPAGE) */
 #include "kernels/core.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* ---- Errors ------------------------------------------------------------------------ */
 
@@ -124,12 +127,28 @@ static int alloc_allowed(void)
     return 1;
 }
 
+#define HUGE_ADVICE_MIN_BYTES ((size_t)32 << 20)
+#define HUGE_PAGE_BYTES ((uintptr_t)2 << 20)
+
+static void *advise_huge_pages(void *p, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+    if (p && bytes >= HUGE_ADVICE_MIN_BYTES) {
+        uintptr_t begin = ((uintptr_t)p + HUGE_PAGE_BYTES - 1) & ~(HUGE_PAGE_BYTES - 1);
+        uintptr_t end = ((uintptr_t)p + bytes) & ~(HUGE_PAGE_BYTES - 1);
+        if (end > begin)
+            madvise((void *)begin, end - begin, MADV_HUGEPAGE);
+    }
+#endif
+    return p;
+}
+
 void *sgs_alloc_array(size_t n, size_t size)
 {
     size_t bytes;
     if (sgs_size_mul(n, size, &bytes) != SGS_OK || !alloc_allowed())
         return NULL;
-    return malloc(bytes ? bytes : 1);
+    return advise_huge_pages(malloc(bytes ? bytes : 1), bytes);
 }
 
 void *sgs_calloc_array(size_t n, size_t size)
