@@ -107,7 +107,7 @@ static int step_group(const sgs_eval_request_t *req, const sgs_exec_t *exec, sgs
 {
     sgs_progress_begin(req->progress, "group");
     int sorted_skipped = 0;
-    int rc = sgs_group_transactions(exec, tx, grouped, &sorted_skipped, err);
+    int rc = sgs_group_transactions(exec, tx, SGS_ORDER_UNKNOWN, grouped, &sorted_skipped, err);
     if (rc != SGS_OK)
         return rc;
     sgs_progress_end(req->progress, "%zu customers", grouped->n_customers);

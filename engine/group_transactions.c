@@ -1,11 +1,11 @@
 /*
- * engine/group_transactions.c — index the customers, then scatter the rows, freeing the
- * input columns on the way (engine/group_transactions.h).
+ * engine/group_transactions.c — index the customers, then hand the columns over to the
+ * grouping, which frees or reuses them (engine/group_transactions.h).
  */
 #include "engine/group_transactions.h"
 
-int sgs_group_transactions(const sgs_exec_t *exec, sgs_transactions_t *tx, sgs_grouped_t *out,
-                           int *sorted_input_skipped, sgs_error_t *err)
+int sgs_group_transactions(const sgs_exec_t *exec, sgs_transactions_t *tx, int order,
+                           sgs_grouped_t *out, int *sorted_input_skipped, sgs_error_t *err)
 {
     uint32_t *row_customer = sgs_alloc_array(tx->n_rows, sizeof *row_customer);
     if (!row_customer) {
@@ -16,17 +16,20 @@ int sgs_group_transactions(const sgs_exec_t *exec, sgs_transactions_t *tx, sgs_g
     size_t n_customers = 0;
     int rc = sgs_customer_index_build(exec, tx->customer_id, tx->n_rows, row_customer, &ids,
                                       &n_customers, err);
-    if (rc == SGS_OK) {
-        sgs_free(tx->customer_id);
-        tx->customer_id = NULL;
-        sgs_free(tx->category); /* not used by the summary */
-        tx->category = NULL;
-        rc = sgs_group_rows(exec, tx->n_rows, row_customer, tx->time_s, tx->amount, tx->channel,
-                            ids, n_customers, out, sorted_input_skipped, err);
-        if (rc != SGS_OK)
-            sgs_free(ids);
+    if (rc != SGS_OK) {
+        sgs_free(row_customer);
+        sgs_transactions_free(tx);
+        return rc;
     }
-    sgs_free(row_customer);
-    sgs_transactions_free(tx);
+    sgs_row_columns_t rows = {tx->n_rows, row_customer, tx->time_s,
+                              tx->amount, tx->channel,  tx->customer_id};
+    tx->time_s = NULL;
+    tx->amount = NULL;
+    tx->channel = NULL;
+    tx->customer_id = NULL;
+    sgs_transactions_free(tx); /* the category column: not used by the summary */
+    rc = sgs_group_rows(exec, &rows, order, ids, n_customers, out, sorted_input_skipped, err);
+    if (rc != SGS_OK)
+        sgs_free(ids);
     return rc;
 }

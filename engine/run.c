@@ -59,7 +59,9 @@ static int step_read(sgs_run_state_t *st, sgs_transactions_t *tx, sgs_error_t *e
 static int step_group(sgs_run_state_t *st, sgs_transactions_t *tx, sgs_error_t *err)
 {
     sgs_progress_begin(st->req->progress, "group");
-    int rc = sgs_group_transactions(&st->exec, tx, &st->grouped, &st->sorted_input_skipped, err);
+    int order = st->tx_stats.sorted_by_customer ? SGS_ORDER_SORTED : SGS_ORDER_SCATTERED;
+    int rc =
+        sgs_group_transactions(&st->exec, tx, order, &st->grouped, &st->sorted_input_skipped, err);
     if (rc != SGS_OK)
         return rc;
     sgs_progress_end(st->req->progress, "%zu customers%s", st->grouped.n_customers,

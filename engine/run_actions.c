@@ -190,34 +190,36 @@ static int read_and_group_events(sgs_run_state_t *st, sgs_run_actions_t *A,
         return SGS_OK;
     }
     uint32_t *row_customer = sgs_alloc_array(ev.n_rows, sizeof *row_customer);
-    double *value = ev.value;
-    if (!value) {
-        value = sgs_alloc_array(ev.n_rows, sizeof *value);
-        if (value)
+    if (!ev.value) { /* the value column is optional: NaN where absent */
+        ev.value = sgs_alloc_array(ev.n_rows, sizeof *ev.value);
+        if (ev.value)
             for (size_t i = 0; i < ev.n_rows; i++)
-                value[i] = NAN;
+                ev.value[i] = NAN;
     }
     int64_t *ids = NULL;
     size_t n_ids = 0;
-    if (!row_customer || !value) {
+    if (!row_customer || !ev.value) {
+        sgs_free(row_customer);
         rc = sgs_error_set(err, SGS_ENOMEM, "events: no memory for %zu rows", ev.n_rows);
         goto cleanup;
     }
     rc = sgs_customer_index_build(&st->exec, ev.customer_id, ev.n_rows, row_customer, &ids, &n_ids,
                                   err);
-    if (rc != SGS_OK)
+    if (rc != SGS_OK) {
+        sgs_free(row_customer);
         goto cleanup;
-    sgs_free(ev.customer_id);
+    }
+    sgs_row_columns_t rows = {ev.n_rows, row_customer, ev.time_s,
+                              ev.value,  ev.kind,      ev.customer_id};
+    ev.time_s = NULL;
+    ev.value = NULL;
+    ev.kind = NULL;
     ev.customer_id = NULL;
     int sorted = 0;
-    rc = sgs_group_rows(&st->exec, ev.n_rows, row_customer, ev.time_s, value, ev.kind, ids, n_ids,
-                        &eg->g, &sorted, err);
+    rc = sgs_group_rows(&st->exec, &rows, SGS_ORDER_UNKNOWN, ids, n_ids, &eg->g, &sorted, err);
     if (rc != SGS_OK)
         sgs_free(ids);
 cleanup:
-    if (value != ev.value)
-        sgs_free(value);
-    sgs_free(row_customer);
     sgs_events_free(&ev);
     if (rc != SGS_OK)
         sgs_error_prefix(err, "%s: /events", st->req->input_path);

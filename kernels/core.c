@@ -127,6 +127,8 @@ static int alloc_allowed(void)
     return 1;
 }
 
+/* Large arrays are advised for transparent huge pages: faulting in fresh memory is a large
+ * share of a run on virtual machines, and a huge page takes one fault instead of 512. */
 #define HUGE_ADVICE_MIN_BYTES ((size_t)32 << 20)
 #define HUGE_PAGE_BYTES ((uintptr_t)2 << 20)
 

@@ -164,20 +164,29 @@ static int sort_each_customer_by_day(int n_threads, sgs_grouped_t *g)
 
 /* ---- Scatter ------------------------------------------------------------------------------ */
 
-static void copy_in_order(int n_threads, size_t n_rows, const uint32_t *row_customer,
-                          const int64_t *time_s, const double *amount, const uint8_t *channel,
-                          sgs_grouped_t *g)
+/* Rows already in order: the offsets from the customer indices, then each row's day
+ * written over its customer index (a separate pass: a row's neighbour must still hold
+ * its customer index when the offsets are found). */
+static void group_in_place(int n_threads, sgs_row_columns_t *rows, sgs_grouped_t *g)
 {
+    size_t n_rows = rows->n_rows;
+    const uint32_t *row_customer = rows->row_customer;
 #pragma omp parallel for num_threads(n_threads) schedule(static)
-    for (size_t i = 0; i < n_rows; i++) {
-        g->day[i] = (int32_t)sgs_day_of(time_s[i]);
-        g->amount[i] = amount[i];
-        if (channel)
-            g->channel[i] = channel[i];
+    for (size_t i = 0; i < n_rows; i++)
         if (i == 0 || row_customer[i] != row_customer[i - 1])
             g->row_offset[row_customer[i]] = i;
-    }
     g->row_offset[g->n_customers] = n_rows;
+    int32_t *day = (int32_t *)(void *)rows->row_customer;
+    const int64_t *time_s = rows->time_s;
+#pragma omp parallel for num_threads(n_threads) schedule(static)
+    for (size_t i = 0; i < n_rows; i++)
+        day[i] = (int32_t)sgs_day_of(time_s[i]);
+    g->day = day;
+    g->amount = rows->amount;
+    g->channel = rows->channel;
+    rows->row_customer = NULL;
+    rows->amount = NULL;
+    rows->channel = NULL;
 }
 
 /* ---- Two-pass scatter ----------------------------------------------------------------------
@@ -190,23 +199,24 @@ static void copy_in_order(int n_threads, size_t n_rows, const uint32_t *row_cust
 
 #define CUSTOMERS_PER_BUCKET 4096
 
-/* A row between the passes: amount, day, and the customer's offset within its bucket
- * (high 24 bits) with the channel (low 8 bits). */
-typedef struct packed_row {
-    double amount;
+/* A row between the passes, as two columns (the amount, and this key), so that the
+ * caller's spare 8-byte column can hold one of them: the day, and the customer's offset
+ * within its bucket (high 24 bits) with the channel (low 8 bits). */
+typedef struct packed_key {
     int32_t day;
     uint32_t local_and_channel;
-} packed_row_t;
+} packed_key_t;
 
 /* Counting sort of one bucket into the columns, then each customer's rows into day order
  * while they are still in cache. Returns the row count of the longest customer left out of
  * order (more rows than the insertion sort takes), 0 when none. */
-static size_t bucket_to_columns(const packed_row_t *rows, size_t n, size_t first_row,
-                                size_t first_customer, size_t n_customers, sgs_grouped_t *g)
+static size_t bucket_to_columns(const packed_key_t *keys, const double *amounts, size_t n,
+                                size_t first_row, size_t first_customer, size_t n_customers,
+                                sgs_grouped_t *g)
 {
     uint32_t count[CUSTOMERS_PER_BUCKET] = {0};
     for (size_t i = 0; i < n; i++)
-        count[rows[i].local_and_channel >> 8]++;
+        count[keys[i].local_and_channel >> 8]++;
     size_t next = first_row;
     for (size_t j = 0; j < n_customers; j++) {
         g->row_offset[first_customer + j] = next;
@@ -215,11 +225,11 @@ static size_t bucket_to_columns(const packed_row_t *rows, size_t n, size_t first
         next += c;
     }
     for (size_t i = 0; i < n; i++) {
-        size_t p = first_row + count[rows[i].local_and_channel >> 8]++;
-        g->day[p] = rows[i].day;
-        g->amount[p] = rows[i].amount;
+        size_t p = first_row + count[keys[i].local_and_channel >> 8]++;
+        g->day[p] = keys[i].day;
+        g->amount[p] = amounts[i];
         if (g->channel)
-            g->channel[p] = (uint8_t)(rows[i].local_and_channel & 0xFF);
+            g->channel[p] = (uint8_t)(keys[i].local_and_channel & 0xFF);
     }
     row_view_t v = {g->day, g->amount, g->channel};
     size_t longest_unsorted = 0;
@@ -236,23 +246,34 @@ static size_t bucket_to_columns(const packed_row_t *rows, size_t n, size_t first
     return longest_unsorted;
 }
 
-static int scatter_stable(int n_threads, size_t n_rows, const uint32_t *row_customer,
-                          const int64_t *time_s, const double *amount, const uint8_t *channel,
-                          sgs_grouped_t *g, size_t *longest_unsorted)
+/* Pass 1 reads the input columns into the packed columns (the amounts in the caller's
+ * spare column when there is one); pass 2 writes the output columns over the input columns
+ * pass 1 has finished with (days over the customer indices, amounts over the times,
+ * channels over the channels). */
+static int scatter_stable(int n_threads, sgs_row_columns_t *rows, sgs_grouped_t *g,
+                          size_t *longest_unsorted)
 {
+    size_t n_rows = rows->n_rows;
     size_t longest = 0;
     size_t n_ranges = (size_t)(n_threads < MAX_RANGES ? n_threads : MAX_RANGES);
     size_t n_cust = g->n_customers;
     size_t n_buckets = (n_cust + CUSTOMERS_PER_BUCKET - 1) / CUSTOMERS_PER_BUCKET;
     size_t *cursor = sgs_calloc_array(n_ranges * n_buckets, sizeof *cursor); /* [range][bucket] */
     size_t *bucket_start = sgs_alloc_array(n_buckets + 1, sizeof *bucket_start);
-    packed_row_t *packed = sgs_alloc_array(n_rows, sizeof *packed);
-    if (!cursor || !bucket_start || !packed) {
+    packed_key_t *keys = sgs_alloc_array(n_rows, sizeof *keys);
+    double *amounts = rows->spare ? rows->spare : sgs_alloc_array(n_rows, sizeof *amounts);
+    rows->spare = NULL;
+    if (!cursor || !bucket_start || !keys || !amounts) {
         sgs_free(cursor);
         sgs_free(bucket_start);
-        sgs_free(packed);
+        sgs_free(keys);
+        sgs_free(amounts);
         return SGS_ENOMEM;
     }
+    const uint32_t *row_customer = rows->row_customer;
+    const int64_t *time_s = rows->time_s;
+    const double *amount = rows->amount;
+    const uint8_t *channel = rows->channel;
 
     /* Ranges are taken round-robin by whatever threads OpenMP gives us. */
 #pragma omp parallel num_threads((int)n_ranges)
@@ -281,23 +302,32 @@ static int scatter_stable(int n_threads, size_t n_rows, const uint32_t *row_cust
             size_t *mine = cursor + r * n_buckets;
             for (size_t i = n_rows * r / n_ranges; i < n_rows * (r + 1) / n_ranges; i++) {
                 uint32_t c = row_customer[i];
-                packed_row_t *to = &packed[mine[c / CUSTOMERS_PER_BUCKET]++];
-                to->amount = amount[i];
-                to->day = (int32_t)sgs_day_of(time_s[i]);
-                to->local_and_channel =
+                size_t p = mine[c / CUSTOMERS_PER_BUCKET]++;
+                amounts[p] = amount[i];
+                keys[p].day = (int32_t)sgs_day_of(time_s[i]);
+                keys[p].local_and_channel =
                     ((c % CUSTOMERS_PER_BUCKET) << 8) | (channel ? channel[i] : 0u);
             }
         }
 #pragma omp barrier
+#pragma omp single
+        {
+            g->day = (int32_t *)(void *)rows->row_customer;
+            g->amount = (double *)(void *)rows->time_s;
+            g->channel = rows->channel;
+            rows->row_customer = NULL;
+            rows->time_s = NULL;
+            rows->channel = NULL;
+        }
 #pragma omp for schedule(dynamic, 1) reduction(max : longest)
         for (size_t b = 0; b < n_buckets; b++) {
             size_t first_customer = b * CUSTOMERS_PER_BUCKET;
             size_t n_in_bucket = n_cust - first_customer < CUSTOMERS_PER_BUCKET
                                      ? n_cust - first_customer
                                      : CUSTOMERS_PER_BUCKET;
-            size_t l =
-                bucket_to_columns(packed + bucket_start[b], bucket_start[b + 1] - bucket_start[b],
-                                  bucket_start[b], first_customer, n_in_bucket, g);
+            size_t lo = bucket_start[b];
+            size_t l = bucket_to_columns(keys + lo, amounts + lo, bucket_start[b + 1] - lo, lo,
+                                         first_customer, n_in_bucket, g);
             longest = l > longest ? l : longest;
         }
     }
@@ -305,43 +335,60 @@ static int scatter_stable(int n_threads, size_t n_rows, const uint32_t *row_cust
     *longest_unsorted = longest;
     sgs_free(cursor);
     sgs_free(bucket_start);
-    sgs_free(packed);
+    sgs_free(keys);
+    sgs_free(amounts);
     return SGS_OK;
 }
 
-int sgs_group_rows(const sgs_exec_t *exec, size_t n_rows, const uint32_t *row_customer,
-                   const int64_t *time_s, const double *amount, const uint8_t *channel,
-                   int64_t *ids, size_t n_customers, sgs_grouped_t *out, int *sorted_input_skipped,
+/* Free whatever the row columns still hold, and zero them. */
+static void release_rows(sgs_row_columns_t *rows)
+{
+    sgs_free(rows->row_customer);
+    sgs_free(rows->time_s);
+    sgs_free(rows->amount);
+    sgs_free(rows->channel);
+    sgs_free(rows->spare);
+    memset(rows, 0, sizeof *rows);
+}
+
+int sgs_group_rows(const sgs_exec_t *exec, sgs_row_columns_t *rows, int order, int64_t *ids,
+                   size_t n_customers, sgs_grouped_t *out, int *sorted_input_skipped,
                    sgs_error_t *err)
 {
     memset(out, 0, sizeof *out);
-    if (n_rows == 0 || n_customers == 0)
-        return sgs_error_set(err, SGS_EINVAL, "grouping: no rows");
+    size_t n_rows = rows->n_rows;
+    int rc = SGS_OK;
+    if (n_rows == 0 || n_customers == 0) {
+        rc = SGS_EINVAL;
+        goto cleanup;
+    }
     int n_threads = sgs_exec_threads(exec);
     out->n_customers = n_customers;
     out->n_rows = n_rows;
     out->row_offset = sgs_alloc_array(n_customers + 1, sizeof *out->row_offset);
-    out->day = sgs_alloc_array(n_rows, sizeof *out->day);
-    out->amount = sgs_alloc_array(n_rows, sizeof *out->amount);
-    out->channel = channel ? sgs_alloc_array(n_rows, 1) : NULL;
-    int rc = SGS_OK;
-    if (!out->row_offset || !out->day || !out->amount || (channel && !out->channel)) {
+    if (!out->row_offset) {
         rc = SGS_ENOMEM;
         goto cleanup;
     }
-    *sorted_input_skipped = rows_in_order(n_threads, n_rows, row_customer, time_s);
-    if (*sorted_input_skipped) {
-        copy_in_order(n_threads, n_rows, row_customer, time_s, amount, channel, out);
+    if (order == SGS_ORDER_UNKNOWN)
+        order = rows_in_order(n_threads, n_rows, rows->row_customer, rows->time_s)
+                    ? SGS_ORDER_SORTED
+                    : SGS_ORDER_SCATTERED;
+    *sorted_input_skipped = order == SGS_ORDER_SORTED;
+    if (order == SGS_ORDER_SORTED) {
+        group_in_place(n_threads, rows, out);
     } else {
         size_t longest_unsorted = 0; /* customers too long for the in-bucket sort */
-        rc = scatter_stable(n_threads, n_rows, row_customer, time_s, amount, channel, out,
-                            &longest_unsorted);
+        rc = scatter_stable(n_threads, rows, out, &longest_unsorted);
         if (rc == SGS_OK && longest_unsorted > 0)
             rc = sort_each_customer_by_day(n_threads, out);
     }
 cleanup:
+    release_rows(rows);
     if (rc != SGS_OK) {
         sgs_grouped_free(out);
+        if (rc == SGS_EINVAL)
+            return sgs_error_set(err, rc, "grouping: no rows");
         return sgs_error_set(err, rc, "grouping %zu rows of %zu customers: %s", n_rows, n_customers,
                              sgs_strerror(rc));
     }

@@ -6,8 +6,8 @@
  *   1. sgs_customer_index_build: the sorted distinct customer ids (the dense customer index
  *      0..n-1 shared by every per-customer column) and, for each row, its customer's index.
  *   2. sgs_group_rows: a stable counting scatter of the rows into customer order, then a
- *      stable sort by day inside each customer. Skipped (a plain copy) when the rows are
- *      already in (customer, time) order.
+ *      stable sort by day inside each customer. Skipped when the rows are already in
+ *      (customer, time) order. It takes over the row columns and reuses them.
  * Results are the same bits whatever the thread count: the scatter is stable (rows of one
  * customer keep their file order, then are ordered by day), so it does not depend on how
  * rows were split among threads.
@@ -45,14 +45,30 @@ int sgs_customer_index_build(const sgs_exec_t *exec, const int64_t *customer_id,
                              uint32_t *row_customer, int64_t **ids_out, size_t *n_customers,
                              sgs_error_t *err);
 
-/* Group rows by customer index. row_customer from sgs_customer_index_build; time_s Unix
- * seconds; amount; channel may be NULL. ids (n_customers, owned by the caller until this
- * call succeeds) becomes out->customer_id. *sorted_input_skipped tells whether the rows
- * were already in order (no scatter was needed).
+/* The row columns handed over to sgs_group_rows, which takes them: each is freed there or
+ * becomes an output column (so the grouping needs little fresh memory, which is slow to
+ * fault in), on success and on error. All allocated with sgs_alloc_array, n_rows long. */
+typedef struct sgs_row_columns {
+    size_t n_rows;
+    uint32_t *row_customer; /* from sgs_customer_index_build */
+    int64_t *time_s;        /* Unix seconds */
+    double *amount;
+    uint8_t *channel; /* may be NULL */
+    void *spare;      /* n_rows * 8 bytes the caller no longer needs (its customer_id column,
+                         once indexed), used as scratch; may be NULL */
+} sgs_row_columns_t;
+
+/* What the caller knows of the row order. */
+enum { SGS_ORDER_UNKNOWN = -1, SGS_ORDER_SCATTERED = 0, SGS_ORDER_SORTED = 1 };
+
+/* Group rows by customer index. rows is taken over (above) and zeroed. order: whether the
+ * rows are in (customer, time) order, SGS_ORDER_UNKNOWN to have it checked here.
+ * ids (n_customers, owned by the caller until this call succeeds) becomes
+ * out->customer_id. *sorted_input_skipped tells whether the rows were in order (no
+ * scatter was needed).
  * @return 0, SGS_ENOMEM (ids still owned by the caller) or SGS_EINVAL. */
-int sgs_group_rows(const sgs_exec_t *exec, size_t n_rows, const uint32_t *row_customer,
-                   const int64_t *time_s, const double *amount, const uint8_t *channel,
-                   int64_t *ids, size_t n_customers, sgs_grouped_t *out, int *sorted_input_skipped,
+int sgs_group_rows(const sgs_exec_t *exec, sgs_row_columns_t *rows, int order, int64_t *ids,
+                   size_t n_customers, sgs_grouped_t *out, int *sorted_input_skipped,
                    sgs_error_t *err);
 
 #endif

@@ -22,8 +22,22 @@ typedef struct built {
     int skipped;
 } built_t;
 
-static void build(const int64_t *ids, const int64_t *time_s, const double *amount,
-                  const uint8_t *channel, size_t n, int n_threads, built_t *b)
+static void *copy_of(const void *p, size_t bytes)
+{
+    if (!p)
+        return NULL;
+    void *q = sgs_alloc_array(bytes, 1);
+    assert_non_null(q);
+    memcpy(q, p, bytes);
+    return q;
+}
+
+/* Index and group copies of the columns (the grouping takes them over); b->row_customer
+ * keeps the index for the checks. order: SGS_ORDER_*; with_spare: hand over a spare
+ * 8-byte column as the caller's customer ids would be. */
+static void build_with(const int64_t *ids, const int64_t *time_s, const double *amount,
+                       const uint8_t *channel, size_t n, int n_threads, int order, int with_spare,
+                       built_t *b)
 {
     sgs_exec_t exec = {n_threads};
     b->row_customer = malloc(n * sizeof *b->row_customer);
@@ -31,9 +45,35 @@ static void build(const int64_t *ids, const int64_t *time_s, const double *amoun
     size_t n_customers = 0;
     assert_int_equal(
         sgs_customer_index_build(&exec, ids, n, b->row_customer, &distinct, &n_customers, NULL), 0);
-    assert_int_equal(sgs_group_rows(&exec, n, b->row_customer, time_s, amount, channel, distinct,
-                                    n_customers, &b->g, &b->skipped, NULL),
-                     0);
+    sgs_row_columns_t rows = {n,
+                              copy_of(b->row_customer, n * sizeof(uint32_t)),
+                              copy_of(time_s, n * sizeof *time_s),
+                              copy_of(amount, n * sizeof *amount),
+                              copy_of(channel, channel ? n : 0),
+                              with_spare ? copy_of(ids, n * sizeof *ids) : NULL};
+    assert_int_equal(
+        sgs_group_rows(&exec, &rows, order, distinct, n_customers, &b->g, &b->skipped, NULL), 0);
+    assert_null(rows.row_customer); /* taken over */
+    assert_null(rows.spare);
+}
+
+static void build(const int64_t *ids, const int64_t *time_s, const double *amount,
+                  const uint8_t *channel, size_t n, int n_threads, built_t *b)
+{
+    build_with(ids, time_s, amount, channel, n, n_threads, SGS_ORDER_UNKNOWN, 1, b);
+}
+
+static void assert_same_grouping(const sgs_grouped_t *x, const sgs_grouped_t *y)
+{
+    assert_int_equal(x->n_customers, y->n_customers);
+    assert_int_equal(x->n_rows, y->n_rows);
+    assert_memory_equal(x->customer_id, y->customer_id, x->n_customers * sizeof(int64_t));
+    assert_memory_equal(x->row_offset, y->row_offset, (x->n_customers + 1) * sizeof(size_t));
+    assert_memory_equal(x->day, y->day, x->n_rows * sizeof(int32_t));
+    assert_memory_equal(x->amount, y->amount, x->n_rows * sizeof(double));
+    assert_true((x->channel == NULL) == (y->channel == NULL));
+    if (x->channel)
+        assert_memory_equal(x->channel, y->channel, x->n_rows);
 }
 
 static void release(built_t *b)
@@ -109,6 +149,16 @@ static void test_sorted_input_skips_the_scatter(void **state)
     assert_int_equal(b.g.row_offset[2], 3);
     assert_int_equal(b.g.row_offset[3], 6);
     assert_int_equal(b.g.day[5], 4);
+    /* the caller's word for the order: the shortcut and the scatter agree */
+    built_t sorted, scattered;
+    build_with(ids, t, a, NULL, 6, 2, SGS_ORDER_SORTED, 0, &sorted);
+    build_with(ids, t, a, NULL, 6, 2, SGS_ORDER_SCATTERED, 0, &scattered);
+    assert_int_equal(sorted.skipped, 1);
+    assert_int_equal(scattered.skipped, 0);
+    assert_same_grouping(&sorted.g, &b.g);
+    assert_same_grouping(&scattered.g, &b.g);
+    release(&sorted);
+    release(&scattered);
     release(&b);
 }
 
@@ -132,14 +182,12 @@ static void test_large_random_input_is_thread_independent(void **state)
     built_t b[3];
     for (int k = 0; k < 3; k++)
         build(ids, t, a, ch, n, k + 1, &b[k]);
-    for (int k = 1; k < 3; k++) {
-        assert_int_equal(b[k].g.n_customers, b[0].g.n_customers);
-        assert_memory_equal(b[k].g.row_offset, b[0].g.row_offset,
-                            (b[0].g.n_customers + 1) * sizeof(size_t));
-        assert_memory_equal(b[k].g.day, b[0].g.day, n * sizeof(int32_t));
-        assert_memory_equal(b[k].g.amount, b[0].g.amount, n * sizeof(double));
-        assert_memory_equal(b[k].g.channel, b[0].g.channel, n);
-    }
+    for (int k = 1; k < 3; k++)
+        assert_same_grouping(&b[k].g, &b[0].g);
+    built_t no_spare; /* scratch of its own instead of the caller's spare column */
+    build_with(ids, t, a, ch, n, 2, SGS_ORDER_UNKNOWN, 0, &no_spare);
+    assert_same_grouping(&no_spare.g, &b[0].g);
+    release(&no_spare);
     /* Every customer's days ascend; the long customer holds days 1..1000 in order. */
     const sgs_grouped_t *g = &b[0].g;
     for (size_t c = 0; c < g->n_customers; c++)
