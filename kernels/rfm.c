@@ -1,23 +1,17 @@
 /*
  * kernels/rfm.c — equal-frequency RFM scores and the segment table (kernels/rfm.h).
  *
- * Scores need each customer's count of strictly worse customers. Small integer values (days,
- * purchase counts) are counted in a histogram. Other values are sorted
- * with their customer index (LSD radix sort on an order-preserving 64-bit image of the
- * double, 16-bit digits, skipping digits where every key agrees, so counts and day numbers
- * take one pass), then each run of equal values gets the score of its first position.
+ * A score only depends on which of B - 1 order statistics (the cuts) a value exceeds, so
+ * no sort is needed: the cuts are found by radix select on an order-preserving 64-bit image
+ * of each value, then every customer is scored against them in parallel.
  */
 #include "kernels/rfm.h"
 
 #include <math.h>
+#include <omp.h>
 #include <string.h>
 
-#define DIGITS ((size_t)1 << 16) /* radix sort: 16-bit digits */
-
-typedef struct keyed_index {
-    uint64_t key;
-    uint32_t index;
-} keyed_index_t;
+#define DIGITS ((size_t)1 << 16) /* radix select: 16-bit digits */
 
 const char *sgs_rfm_segment_name(int code)
 {
@@ -66,10 +60,7 @@ uint8_t sgs_rfm_segment_of(int r_score, int f_score, int n_bins)
 size_t sgs_rfm_workspace_size(size_t n)
 {
     size_t bytes;
-    if (sgs_size_mul(n, 2 * sizeof(keyed_index_t), &bytes) != SGS_OK ||
-        sgs_size_add(bytes, DIGITS * sizeof(size_t), &bytes) != SGS_OK)
-        return SIZE_MAX;
-    return bytes;
+    return sgs_size_mul(n, sizeof(uint64_t), &bytes) == SGS_OK ? bytes : SIZE_MAX;
 }
 
 /* Order-preserving image of a double: unsigned comparison of images equals numeric
@@ -82,54 +73,120 @@ static uint64_t ordered_bits(double v)
     return (u >> 63) ? ~u : (u | (UINT64_C(1) << 63));
 }
 
-/* Stable LSD radix sort of a[0..n) by key, through tmp and a DIGITS-entry histogram;
- * returns whichever of a and tmp holds the result. */
-static keyed_index_t *radix_sort(keyed_index_t *a, keyed_index_t *tmp, size_t *count, size_t n)
+/* Key of customer i: larger is better. */
+static inline uint64_t key_of(const double *values, size_t i, int higher_is_better)
 {
-    keyed_index_t *from = a, *to = tmp;
-    for (int shift = 0; shift < 64; shift += 16) {
-        memset(count, 0, DIGITS * sizeof *count);
-        for (size_t i = 0; i < n; i++)
-            count[(from[i].key >> shift) & 0xFFFF]++;
-        if (count[(from[0].key >> shift) & 0xFFFF] == n)
-            continue; /* every key has this digit */
-        size_t next = 0;
-        for (size_t d = 0; d < DIGITS; d++) {
-            size_t c = count[d];
-            count[d] = next;
-            next += c;
+    return ordered_bits(higher_is_better ? values[i] : -values[i]);
+}
+
+/* The k-th smallest (0-based) of a[0..n), k < n, reordering a: quickselect with a
+ * three-way partition, so that runs of equal keys (ties are common) end it at once. */
+static uint64_t select_kth(uint64_t *a, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n;
+    while (hi - lo > 1) {
+        uint64_t x = a[lo], y = a[lo + (hi - lo) / 2], z = a[hi - 1];
+        uint64_t pivot = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
+        size_t lt = lo, i = lo, gt = hi;
+        while (i < gt) {
+            uint64_t v = a[i];
+            if (v < pivot) {
+                a[i++] = a[lt];
+                a[lt++] = v;
+            } else if (v > pivot) {
+                a[i] = a[--gt];
+                a[gt] = v;
+            } else {
+                i++;
+            }
         }
-        for (size_t i = 0; i < n; i++)
-            to[count[(from[i].key >> shift) & 0xFFFF]++] = from[i];
-        keyed_index_t *t = from;
-        from = to;
-        to = t;
+        if (k < lt)
+            hi = lt;
+        else if (k >= gt)
+            lo = gt;
+        else
+            return pivot;
     }
-    return from;
+    return a[lo];
 }
 
-/* Scores of integer values spanning at most `span` + 1 counters that fit the workspace
- * (day counts, purchase counts): a histogram instead of a sort. */
-static void score_small_integers(int n_threads, const double *values, size_t n,
-                                 int higher_is_better, int n_bins, double min_value, size_t span,
-                                 uint32_t *worse, uint8_t *score)
+/* cut[s-1] = the key of rank ceil(s n / B) - 1 (0-based, ascending), s = 1..B-1. Radix
+ * select: a histogram of the top 16 key bits finds each rank's bin; the keys of those bins
+ * (few, unless many customers tie) are gathered into the workspace, and the rank is
+ * selected among them. The rows are cut into n_parts ranges, each with a histogram of its
+ * own, so that each range gathers its keys to a place of its own (ranges go round-robin
+ * to whatever threads OpenMP gives). */
+static int find_cuts(int n_threads, const double *values, size_t n, int higher_is_better,
+                     int n_bins, uint64_t *workspace, uint64_t *cut)
 {
-    memset(worse, 0, (span + 1) * sizeof *worse);
-    for (size_t i = 0; i < n; i++)
-        worse[(size_t)(values[i] - min_value)]++;
-    /* counts -> customers strictly worse than each value */
-    uint32_t running = 0;
-    for (size_t j = 0; j <= span; j++) {
-        size_t slot = higher_is_better ? j : span - j;
-        uint32_t c = worse[slot];
-        worse[slot] = running;
-        running += c;
+    enum { NONE = 0xFFFF };
+    const size_t n_parts = (size_t)n_threads;
+    size_t *hist = sgs_calloc_array(n_parts * DIGITS, sizeof *hist); /* [part][bin] */
+    size_t *total = sgs_calloc_array(DIGITS, sizeof *total);
+    uint16_t *slot_of = sgs_alloc_array(DIGITS, sizeof *slot_of); /* bin -> gathered slot */
+    if (!hist || !total || !slot_of) {
+        sgs_free(hist);
+        sgs_free(total);
+        sgs_free(slot_of);
+        return SGS_ENOMEM;
     }
-#pragma omp parallel for num_threads(n_threads) schedule(static)
-    for (size_t i = 0; i < n; i++)
-        score[i] = (uint8_t)(1 + (size_t)n_bins * worse[(size_t)(values[i] - min_value)] / n);
+    size_t bin[8], rank_in_bin[8], slot_start[8];
+#pragma omp parallel num_threads(n_threads)
+    {
+        size_t tid = (size_t)omp_get_thread_num(), step = (size_t)omp_get_num_threads();
+        for (size_t p = tid; p < n_parts; p += step) {
+            size_t *h = hist + p * DIGITS;
+            for (size_t i = n * p / n_parts; i < n * (p + 1) / n_parts; i++)
+                h[key_of(values, i, higher_is_better) >> 48]++;
+        }
+#pragma omp barrier
+#pragma omp single
+        {
+            /* hist[p][d] becomes the keys of bin d in the parts before p */
+            for (size_t p = 0; p < n_parts; p++)
+                for (size_t d = 0; d < DIGITS; d++) {
+                    size_t c = hist[p * DIGITS + d];
+                    hist[p * DIGITS + d] = total[d];
+                    total[d] += c;
+                }
+            for (size_t d = 0; d < DIGITS; d++)
+                slot_of[d] = NONE;
+            size_t below_bin = 0, d = 0, gathered = 0, n_slots = 0;
+            for (int s = 1; s < n_bins; s++) {
+                size_t rank = ((size_t)s * n + (size_t)n_bins - 1) / (size_t)n_bins - 1;
+                while (below_bin + total[d] <= rank) /* ranks ascend with s */
+                    below_bin += total[d++];
+                bin[s - 1] = d;
+                rank_in_bin[s - 1] = rank - below_bin;
+                if (slot_of[d] == NONE) {
+                    slot_of[d] = (uint16_t)n_slots;
+                    slot_start[n_slots++] = gathered;
+                    gathered += total[d];
+                }
+            }
+        }
+        for (size_t p = tid; p < n_parts; p += step) {
+            size_t *before = hist + p * DIGITS;
+            for (size_t i = n * p / n_parts; i < n * (p + 1) / n_parts; i++) {
+                uint64_t key = key_of(values, i, higher_is_better);
+                size_t b = (size_t)(key >> 48);
+                if (slot_of[b] != NONE)
+                    workspace[slot_start[slot_of[b]] + before[b]++] = key;
+            }
+        }
+    }
+    for (int s = 1; s < n_bins; s++) {
+        size_t first = slot_start[slot_of[bin[s - 1]]];
+        cut[s - 1] = select_kth(workspace + first, total[bin[s - 1]], rank_in_bin[s - 1]);
+    }
+    sgs_free(hist);
+    sgs_free(total);
+    sgs_free(slot_of);
+    return SGS_OK;
 }
 
+/* below >= ceil(s n / B) exactly when the key exceeds the key of rank ceil(s n / B) - 1, so
+ * score = 1 + floor(B below / n) = 1 + the number of cuts the key exceeds. */
 int sgs_rfm_score(const sgs_exec_t *exec, const double *values, size_t n, int higher_is_better,
                   int n_bins, void *workspace, uint8_t *score, sgs_error_t *err)
 {
@@ -137,42 +194,24 @@ int sgs_rfm_score(const sgs_exec_t *exec, const double *values, size_t n, int hi
         return sgs_error_set(err, SGS_EINVAL, "rfm: %d bins (must be 2..9)", n_bins);
     if (n == 0)
         return SGS_OK;
-    if (n > UINT32_MAX)
-        return sgs_error_set(err, SGS_EINVAL, "rfm: more than %u customers", UINT32_MAX);
-    keyed_index_t *pairs = workspace, *tmp = pairs + n;
-    size_t n_nan = 0, n_fraction = 0;
     int n_threads = sgs_exec_threads(exec);
-    double lo = values[0], hi = values[0];
-#pragma omp parallel for num_threads(n_threads) schedule(static) reduction(+ : n_nan, n_fraction) \
-    reduction(min : lo) reduction(max : hi)
-    for (size_t i = 0; i < n; i++) {
-        double v = values[i];
-        n_nan += isnan(v);
-        n_fraction += v != floor(v);
-        lo = v < lo ? v : lo;
-        hi = v > hi ? v : hi;
-    }
+    size_t n_nan = 0;
+#pragma omp parallel for num_threads(n_threads) schedule(static) reduction(+ : n_nan)
+    for (size_t i = 0; i < n; i++)
+        n_nan += isnan(values[i]);
     if (n_nan > 0)
         return sgs_error_set(err, SGS_EINVAL, "rfm: %zu values are NaN", n_nan);
-    size_t counters = sgs_rfm_workspace_size(n) / sizeof(uint32_t);
-    if (n_fraction == 0 && hi - lo < (double)counters && hi - lo < 16777216.0) {
-        score_small_integers(n_threads, values, n, higher_is_better, n_bins, lo, (size_t)(hi - lo),
-                             workspace, score);
-        return SGS_OK;
-    }
+    uint64_t cut[8];
+    if (find_cuts(n_threads, values, n, higher_is_better, n_bins, workspace, cut) != SGS_OK)
+        return sgs_error_set(err, SGS_ENOMEM, "rfm: no memory for the score histogram");
+    const int n_cuts = n_bins - 1;
 #pragma omp parallel for num_threads(n_threads) schedule(static)
     for (size_t i = 0; i < n; i++) {
-        pairs[i].key = ordered_bits(higher_is_better ? values[i] : -values[i]);
-        pairs[i].index = (uint32_t)i;
-    }
-
-    keyed_index_t *sorted = radix_sort(pairs, tmp, (size_t *)(void *)(tmp + n), n);
-
-    size_t run_start = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (sorted[i].key != sorted[run_start].key)
-            run_start = i;
-        score[sorted[i].index] = (uint8_t)(1 + (size_t)n_bins * run_start / n);
+        uint64_t key = key_of(values, i, higher_is_better);
+        int above = 0;
+        for (int c = 0; c < n_cuts; c++)
+            above += key > cut[c];
+        score[i] = (uint8_t)(1 + above);
     }
     return SGS_OK;
 }

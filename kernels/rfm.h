@@ -51,9 +51,10 @@ uint8_t sgs_rfm_segment_of(int r_score, int f_score, int n_bins);
 
 /* Scores 1..n_bins of `values` (n customers) by equal-frequency ranks as above;
  * higher_is_better selects the direction. NaN values are not allowed (SGS_EINVAL).
- * Sorting uses a caller-provided workspace of sgs_rfm_workspace_size(n) bytes.
- * Deterministic and independent of threads. @return 0 or SGS_EINVAL (n_bins outside
- * 2..9, NaN value). */
+ * Needs a caller-provided workspace of sgs_rfm_workspace_size(n) bytes (8 per customer; only
+ * the part holding values near the score boundaries is touched). Deterministic and
+ * independent of threads. @return 0, SGS_EINVAL (n_bins outside 2..9, NaN value) or
+ * SGS_ENOMEM. */
 size_t sgs_rfm_workspace_size(size_t n);
 int sgs_rfm_score(const sgs_exec_t *exec, const double *values, size_t n, int higher_is_better,
                   int n_bins, void *workspace, uint8_t *score, sgs_error_t *err);

@@ -148,9 +148,8 @@ static void test_scores_are_thread_independent_and_balanced(void **state)
     free(v);
 }
 
-/* Small integers take the histogram path, values with a fraction the radix sort: shifting
- * every value by one half keeps the order, so both paths must give the same scores. */
-static void test_histogram_and_sort_paths_agree(void **state)
+/* Shifting every value by one half keeps the order, so the scores must not change. */
+static void test_order_preserving_shift_keeps_scores(void **state)
 {
     (void)state;
     const size_t n = 50000;
@@ -172,6 +171,38 @@ static void test_histogram_and_sort_paths_agree(void **state)
     free(sa);
     free(sb);
     free(ws);
+}
+
+/* Every bin count from 2 to 9 on data with many ties, one dominant value, all values equal,
+ * and distinct values against the definition counted directly: score = 1 + floor(B * below
+ * / n), below = customers with a strictly worse value. */
+static void test_scores_match_the_definition(void **state)
+{
+    (void)state;
+    const size_t n = 1500;
+    double *v = malloc(n * sizeof *v);
+    uint8_t *got = malloc(n);
+    for (int shape = 0; shape < 4; shape++) {
+        for (size_t i = 0; i < n; i++) {
+            uint64_t r = sgs_rng_u64(21, (uint64_t)shape, i);
+            v[i] = shape == 0   ? (double)(r % 13)                       /* many ties */
+                   : shape == 1 ? (r % 10 == 0 ? (double)(r % 97) : 5.0) /* one dominant value */
+                   : shape == 2 ? -2.5                                   /* all equal */
+                                : sgs_rng_uniform(21, 9, i) * 200.0 - 100.0; /* distinct */
+        }
+        for (int bins = 2; bins <= 9; bins++)
+            for (int higher = 0; higher < 2; higher++) {
+                score(v, n, higher, bins, got);
+                for (size_t i = 0; i < n; i++) {
+                    size_t below = 0;
+                    for (size_t j = 0; j < n; j++)
+                        below += higher ? v[j] < v[i] : v[j] > v[i];
+                    assert_int_equal(got[i], 1 + (size_t)bins * below / n);
+                }
+            }
+    }
+    free(v);
+    free(got);
 }
 
 static void test_segment_table(void **state)
@@ -212,7 +243,8 @@ int main(void)
         cmocka_unit_test(test_summary_of_hand_built_histories),
         cmocka_unit_test(test_scores_by_equal_frequency_ranks_with_ties),
         cmocka_unit_test(test_scores_are_thread_independent_and_balanced),
-        cmocka_unit_test(test_histogram_and_sort_paths_agree),
+        cmocka_unit_test(test_order_preserving_shift_keeps_scores),
+        cmocka_unit_test(test_scores_match_the_definition),
         cmocka_unit_test(test_segment_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
