@@ -213,16 +213,6 @@ double sgs_rng_next_uniform(sgs_rng_t *rng)
     return sgs_rng_uniform(rng->seed, rng->stream, rng->counter++);
 }
 
-/* ---- Time ---------------------------------------------------------------------------- */
-
-int64_t sgs_day_of(int64_t time_s)
-{
-    int64_t q = time_s / SGS_SECONDS_PER_DAY;
-    if (time_s % SGS_SECONDS_PER_DAY < 0)
-        q--;
-    return q;
-}
-
 /* ---- Text ------------------------------------------------------------------------------ */
 
 static char ascii_lower(char c, int ignore_case)

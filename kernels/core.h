@@ -132,7 +132,11 @@ size_t sgs_edit_distance(const char *a, size_t na, const char *b, size_t nb, int
 #define SGS_SECONDS_PER_DAY INT64_C(86400)
 
 /* Whole UTC day number (days since 1970-01-01) of a Unix time in seconds; floor division,
- * so times before 1970 map to negative days. */
-int64_t sgs_day_of(int64_t time_s);
+ * so times before 1970 map to negative days. Inline: it runs once per transaction. */
+static inline int64_t sgs_day_of(int64_t time_s)
+{
+    int64_t q = time_s / SGS_SECONDS_PER_DAY;
+    return time_s % SGS_SECONDS_PER_DAY < 0 ? q - 1 : q;
+}
 
 #endif /* SGS_CORE_H */

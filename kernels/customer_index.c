@@ -4,8 +4,9 @@
  *
  * Two paths, one result:
  *   - bitmap, when the ids span at most 8 bits per row: one bit per possible id, set in
- *     parallel; the rank of an id is the popcount of the bits before it. Real customer ids
- *     are usually allocated densely, and this is a few passes over memory.
+ *     parallel (a bitmap per thread's rows, then OR-ed); the rank of an id is the popcount of the
+ * bits before it. Real customer ids are usually allocated densely, and this is a few passes over
+ * memory.
  *   - sample sort, for any other ids: rows are split by id value into 256 partitions with
  *     bounds taken from a sample, each partition is radix-sorted (in parallel), and ranks
  *     follow from the distinct ids per partition laid end to end.
@@ -25,7 +26,14 @@ static int build_with_bitmap(int n_threads, const int64_t *customer_id, size_t n
                              int64_t **ids_out, size_t *n_customers, sgs_error_t *err)
 {
     size_t n_words = (size_t)((range + 63) / 64);
-    uint64_t *bits = sgs_calloc_array(n_words, sizeof *bits);
+    /* One bitmap per range of rows, OR-ed together afterwards: plain stores instead of an
+     * atomic read-modify-write per row. At most 4 bytes per row go to the bitmaps. */
+    size_t n_parts = (size_t)n_threads;
+    if (n_parts > 1 && n_parts * n_words * sizeof(uint64_t) > 4 * n_rows)
+        n_parts = 4 * n_rows / (n_words * sizeof(uint64_t)) > 1
+                      ? 4 * n_rows / (n_words * sizeof(uint64_t))
+                      : 1;
+    uint64_t *bits = sgs_calloc_array(n_parts * n_words, sizeof *bits);
     uint32_t *rank_base = sgs_alloc_array(n_words + 1, sizeof *rank_base);
     int64_t *ids = NULL;
     int rc = SGS_OK;
@@ -35,10 +43,21 @@ static int build_with_bitmap(int n_threads, const int64_t *customer_id, size_t n
         goto cleanup;
     }
 
-#pragma omp parallel for num_threads(n_threads) schedule(static)
-    for (size_t i = 0; i < n_rows; i++) {
-        uint64_t offset = (uint64_t)customer_id[i] - (uint64_t)min_id;
-        __atomic_fetch_or(&bits[offset >> 6], UINT64_C(1) << (offset & 63), __ATOMIC_RELAXED);
+#pragma omp parallel num_threads(n_threads)
+    {
+        size_t tid = (size_t)omp_get_thread_num(), step = (size_t)omp_get_num_threads();
+        for (size_t p = tid; p < n_parts; p += step) {
+            uint64_t *mine = bits + p * n_words;
+            for (size_t i = n_rows * p / n_parts; i < n_rows * (p + 1) / n_parts; i++) {
+                uint64_t offset = (uint64_t)customer_id[i] - (uint64_t)min_id;
+                mine[offset >> 6] |= UINT64_C(1) << (offset & 63);
+            }
+        }
+#pragma omp barrier
+#pragma omp for schedule(static)
+        for (size_t w = 0; w < n_words; w++)
+            for (size_t p = 1; p < n_parts; p++)
+                bits[w] |= bits[p * n_words + w];
     }
 
     /* Exclusive prefix popcount: serial, one add per 64 possible ids. */
