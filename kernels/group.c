@@ -207,22 +207,63 @@ typedef struct packed_key {
     uint32_t local_and_channel;
 } packed_key_t;
 
-/* Counting sort of one bucket into the columns, then each customer's rows into day order
- * while they are still in cache. Returns the row count of the longest customer left out of
- * order (more rows than the insertion sort takes), 0 when none. */
+/* Per thread scratch of the in-bucket sort: a counter per day of the bucket's span, and
+ * the bucket's rows in day order. Buckets with a wider span of days or more rows take the
+ * insertion sort after the counting sort instead. */
+#define BUCKET_DAY_SPAN_MAX ((size_t)1 << 16)
+#define BUCKET_ROWS_MAX ((size_t)1 << 18)
+
+typedef struct bucket_scratch {
+    uint32_t day_count[BUCKET_DAY_SPAN_MAX];
+    uint32_t by_day[BUCKET_ROWS_MAX];
+} bucket_scratch_t;
+
+/* One bucket into the columns, in (customer, day, file) order: a counting sort by day,
+ * then a stable counting sort by customer, both in cache and without branches that depend
+ * on the data (a per-customer insertion sort mispredicts on almost every row). Returns the
+ * row count of the longest customer left out of order (the fallback: more rows than the
+ * insertion sort takes), 0 when none. */
 static size_t bucket_to_columns(const packed_key_t *keys, const double *amounts, size_t n,
                                 size_t first_row, size_t first_customer, size_t n_customers,
-                                sgs_grouped_t *g)
+                                bucket_scratch_t *scratch, sgs_grouped_t *g)
 {
     uint32_t count[CUSTOMERS_PER_BUCKET] = {0};
-    for (size_t i = 0; i < n; i++)
+    int32_t day_min = INT32_MAX, day_max = INT32_MIN;
+    for (size_t i = 0; i < n; i++) {
         count[keys[i].local_and_channel >> 8]++;
+        day_min = keys[i].day < day_min ? keys[i].day : day_min;
+        day_max = keys[i].day > day_max ? keys[i].day : day_max;
+    }
     size_t next = first_row;
     for (size_t j = 0; j < n_customers; j++) {
         g->row_offset[first_customer + j] = next;
         size_t c = count[j];
         count[j] = (uint32_t)(next - first_row);
         next += c;
+    }
+    size_t span = n > 0 ? (size_t)((int64_t)day_max - day_min) + 1 : 0;
+    if (n > 0 && span <= BUCKET_DAY_SPAN_MAX && n <= BUCKET_ROWS_MAX) {
+        uint32_t *day_count = scratch->day_count, *by_day = scratch->by_day;
+        memset(day_count, 0, span * sizeof *day_count);
+        for (size_t i = 0; i < n; i++)
+            day_count[keys[i].day - day_min]++;
+        uint32_t below = 0;
+        for (size_t d = 0; d < span; d++) {
+            uint32_t c = day_count[d];
+            day_count[d] = below;
+            below += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            by_day[day_count[keys[i].day - day_min]++] = (uint32_t)i;
+        for (size_t k = 0; k < n; k++) {
+            size_t i = by_day[k];
+            size_t p = first_row + count[keys[i].local_and_channel >> 8]++;
+            g->day[p] = keys[i].day;
+            g->amount[p] = amounts[i];
+            if (g->channel)
+                g->channel[p] = (uint8_t)(keys[i].local_and_channel & 0xFF);
+        }
+        return 0;
     }
     for (size_t i = 0; i < n; i++) {
         size_t p = first_row + count[keys[i].local_and_channel >> 8]++;
@@ -262,12 +303,14 @@ static int scatter_stable(int n_threads, sgs_row_columns_t *rows, sgs_grouped_t 
     size_t *bucket_start = sgs_alloc_array(n_buckets + 1, sizeof *bucket_start);
     packed_key_t *keys = sgs_alloc_array(n_rows, sizeof *keys);
     double *amounts = rows->spare ? rows->spare : sgs_alloc_array(n_rows, sizeof *amounts);
+    bucket_scratch_t *scratch = sgs_alloc_array(n_ranges, sizeof *scratch);
     rows->spare = NULL;
-    if (!cursor || !bucket_start || !keys || !amounts) {
+    if (!cursor || !bucket_start || !keys || !amounts || !scratch) {
         sgs_free(cursor);
         sgs_free(bucket_start);
         sgs_free(keys);
         sgs_free(amounts);
+        sgs_free(scratch);
         return SGS_ENOMEM;
     }
     const uint32_t *row_customer = rows->row_customer;
@@ -326,8 +369,9 @@ static int scatter_stable(int n_threads, sgs_row_columns_t *rows, sgs_grouped_t 
                                      ? n_cust - first_customer
                                      : CUSTOMERS_PER_BUCKET;
             size_t lo = bucket_start[b];
-            size_t l = bucket_to_columns(keys + lo, amounts + lo, bucket_start[b + 1] - lo, lo,
-                                         first_customer, n_in_bucket, g);
+            size_t l =
+                bucket_to_columns(keys + lo, amounts + lo, bucket_start[b + 1] - lo, lo,
+                                  first_customer, n_in_bucket, &scratch[omp_get_thread_num()], g);
             longest = l > longest ? l : longest;
         }
     }
@@ -337,6 +381,7 @@ static int scatter_stable(int n_threads, sgs_row_columns_t *rows, sgs_grouped_t 
     sgs_free(bucket_start);
     sgs_free(keys);
     sgs_free(amounts);
+    sgs_free(scratch);
     return SGS_OK;
 }
 
