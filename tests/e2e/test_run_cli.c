@@ -167,12 +167,12 @@ static double *results_column(hid_t f, const char *path, size_t *n)
     return data;
 }
 
-static void test_run_summary_matches_independent_computation(void **state)
+/* Run `input` with --as-of 2024-03-31 into `results` and check the summary and RFM columns
+ * against the reference computed here. */
+static void run_and_check_against_reference(const char *input, const char *results)
 {
-    (void)state;
-    char results[512], args[2048], out[16384];
-    snprintf(results, sizeof results, "%s/results.h5", dir);
-    snprintf(args, sizeof args, "run -q -i '%s' -o '%s' --as-of 2024-03-31 --threads 2", demo,
+    char args[2048], out[16384];
+    snprintf(args, sizeof args, "run -q -i '%s' -o '%s' --as-of 2024-03-31 --threads 2", input,
              results);
     int status = sgs_test_run(args, out, sizeof out);
     if (status != 0)
@@ -180,7 +180,7 @@ static void test_run_summary_matches_independent_computation(void **state)
 
     reference_t ref;
     /* 2024-03-31 is day 19813 */
-    reference_compute(demo, 19813, &ref);
+    reference_compute(input, 19813, &ref);
     assert_true(ref.n > 1000);
 
     hid_t f = H5Fopen(results, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -235,6 +235,14 @@ static void test_run_summary_matches_independent_computation(void **state)
     free(seg);
     free(id);
     reference_free(&ref);
+}
+
+static void test_run_summary_matches_independent_computation(void **state)
+{
+    (void)state;
+    char results[512];
+    snprintf(results, sizeof results, "%s/results.h5", dir);
+    run_and_check_against_reference(demo, results);
 
     /* The other outputs exist beside the results. */
     const char *beside[] = {"summary.json", "customers.csv", "report.txt"};
@@ -263,6 +271,80 @@ static void test_results_identical_for_1_2_3_threads(void **state)
     }
     assert_true(sgs_test_files_equal(paths[0], paths[1]));
     assert_true(sgs_test_files_equal(paths[0], paths[2]));
+}
+
+typedef struct tx_row {
+    int64_t id, time;
+    double amount;
+    size_t row;
+} tx_row_t;
+
+static int tx_row_cmp(const void *a, const void *b)
+{
+    const tx_row_t *x = a, *y = b;
+    if (x->id != y->id)
+        return x->id < y->id ? -1 : 1;
+    if (x->time != y->time)
+        return x->time < y->time ? -1 : 1;
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+/* The demo's rows sorted by (customer_id, time): the reader sees the order, the grouping
+ * skips its scatter (summary.json says so), and the results still match the reference. */
+static void test_sorted_input_skips_the_scatter_and_agrees(void **state)
+{
+    (void)state;
+    hid_t f = H5Fopen(demo, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(f >= 0);
+    int64_t *cid, *time_s;
+    double *amount;
+    size_t n, n2, n3;
+    assert_int_equal(
+        sgs_h5_read_column(f, "/transactions/customer_id", SGS_H5_I64, (void **)&cid, &n, NULL), 0);
+    assert_int_equal(
+        sgs_h5_read_column(f, "/transactions/time", SGS_H5_I64, (void **)&time_s, &n2, NULL), 0);
+    assert_int_equal(
+        sgs_h5_read_column(f, "/transactions/amount", SGS_H5_F64, (void **)&amount, &n3, NULL), 0);
+    H5Fclose(f);
+    assert_true(n == n2 && n == n3);
+    tx_row_t *rows = malloc(n * sizeof *rows);
+    for (size_t i = 0; i < n; i++)
+        rows[i] = (tx_row_t){cid[i], time_s[i], amount[i], i};
+    qsort(rows, n, sizeof *rows, tx_row_cmp);
+    for (size_t i = 0; i < n; i++) {
+        cid[i] = rows[i].id;
+        time_s[i] = rows[i].time;
+        amount[i] = rows[i].amount;
+    }
+    char sub[400], sorted[512], results[512], summary[512];
+    snprintf(sub, sizeof sub, "%s/sorted", dir);
+    mkdir(sub, 0755);
+    snprintf(sorted, sizeof sorted, "%s/sorted.h5", sub);
+    snprintf(results, sizeof results, "%s/results.h5", sub);
+    snprintf(summary, sizeof summary, "%s/summary.json", sub);
+    hid_t h = H5Fcreate(sorted, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    assert_true(h >= 0);
+    assert_int_equal(
+        sgs_h5_write_column(h, "/transactions/customer_id", SGS_H5_I64, cid, n, 0, NULL), 0);
+    assert_int_equal(sgs_h5_write_column(h, "/transactions/time", SGS_H5_I64, time_s, n, 0, NULL),
+                     0);
+    assert_int_equal(sgs_h5_write_column(h, "/transactions/amount", SGS_H5_F64, amount, n, 0, NULL),
+                     0);
+    H5Fclose(h);
+    free(rows);
+    free(cid);
+    free(time_s);
+    free(amount);
+
+    run_and_check_against_reference(sorted, results);
+    char *json = sgs_test_read_file(summary, NULL);
+    assert_non_null(json);
+    const char *flag = strstr(json, "\"sorted_by_customer\"");
+    assert_non_null(flag);
+    flag += strlen("\"sorted_by_customer\"");
+    flag += strspn(flag, ": \t");
+    assert_true(strncmp(flag, "true", 4) == 0);
+    free(json);
 }
 
 /* Run with a bad input over an existing good run: the status and message are the
@@ -428,6 +510,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_run_summary_matches_independent_computation),
         cmocka_unit_test(test_results_identical_for_1_2_3_threads),
+        cmocka_unit_test(test_sorted_input_skips_the_scatter_and_agrees),
         cmocka_unit_test(test_bad_inputs_keep_previous_results),
         cmocka_unit_test(test_unconverged_fit_fails_unless_allowed),
     };
