@@ -812,6 +812,126 @@ SGS__AVX512 static size_t labels_avx512(const double *x, size_t m, const sgs__km
 }
 #undef SGS__LCASE
 
+/* ---- AVX-512 Lloyd rows: screen, labels and cluster sums of 16 rows at a time ----------------
+ * One pass over the rows per iteration: each tile of 16 rows is transposed and screened
+ * (screen8_pair, the certificate of kmeans_dist.h), its ambiguous rows are recomputed
+ * exactly, and while its rows are still in L1 they are added to the sub-partials in the
+ * canonical order (row after row, sub-partial (g & 3)). Cluster sizes are counted in
+ * integers (cnt, 4 x k) and added to the weights at the end (see kmeans_dist.h). Labels are
+ * compared with the previous ones and stored 16 at a time; the narrow store (one byte per
+ * row) moves a quarter of the memory traffic of int32 labels, which matters at d = 4 where a
+ * row is only 32 bytes. */
+#define SGS__FUSED_KMAX 256
+
+SGS__AVX512 static inline __attribute__((always_inline)) size_t
+store16(uint8_t *lab8, int32_t *lab32, __m512i nw)
+{
+    __mmask16 ne;
+    if (lab8) {
+        __m128i old = _mm_loadu_si128((const __m128i *)(const void *)lab8);
+        ne = _mm512_cmpneq_epi32_mask(_mm512_cvtepu8_epi32(old), nw);
+        _mm_storeu_si128((__m128i *)(void *)lab8, _mm512_cvtepi32_epi8(nw));
+    } else {
+        ne = _mm512_cmpneq_epi32_mask(_mm512_loadu_si512((const void *)lab32), nw);
+        _mm512_storeu_si512((void *)lab32, nw);
+    }
+    return (size_t)__builtin_popcount((unsigned)ne);
+}
+
+/* s[f] = s[f] + xi[f] for f < dd, elementwise (the same bits as the scalar loop). */
+SGS__AVX512 static inline __attribute__((always_inline)) void add_row_avx512(double *s,
+                                                                            const double *xi,
+                                                                            size_t dd)
+{
+    size_t f = 0;
+#pragma GCC unroll 8
+    for (; f + 8 <= dd; f += 8)
+        _mm512_storeu_pd(s + f, _mm512_add_pd(_mm512_loadu_pd(s + f), _mm512_loadu_pd(xi + f)));
+    if (dd - f >= 4) {
+        _mm256_storeu_pd(s + f, _mm256_add_pd(_mm256_loadu_pd(s + f), _mm256_loadu_pd(xi + f)));
+        f += 4;
+    }
+    for (; f < dd; f++)
+        s[f] = s[f] + xi[f];
+}
+
+SGS__AVX512 static inline __attribute__((always_inline)) size_t
+lloyd_avx512_d(const double *x, size_t m, size_t g0, size_t dd, const sgs__kmeans_prep_t *p,
+               uint8_t *lab8, int32_t *lab32, double *part, size_t *n_changed)
+{
+    size_t k = p->k, stride = k * (dd + 1), nfall = 0, nchg = 0, i = 0;
+    uint32_t cnt[4 * SGS__FUSED_KMAX];
+    int32_t tmp[16];
+    memset(cnt, 0, 4 * k * sizeof *cnt);
+    for (; i + 16 <= m; i += 16) {
+        const double *xi = x + i * dd;
+        unsigned bad = screen8_pair(xi, dd, dd, p, tmp, 1);
+        for (unsigned r = 0; bad; r++, bad >>= 1)
+            if (bad & 1) {
+                sgs__kmeans_argmin_ref(xi + r * dd, 1, dd, p->c, k, tmp + r, NULL, NULL);
+                nfall++;
+            }
+        nchg += store16(lab8 ? lab8 + i : NULL, lab32 ? lab32 + i : NULL,
+                        _mm512_loadu_si512((const void *)tmp));
+        for (size_t r = 0; r < 16; r++) {
+            size_t sub = (g0 + i + r) & 3, a = (size_t)tmp[r];
+            add_row_avx512(part + sub * stride + a * dd, xi + r * dd, dd);
+            cnt[sub * k + a]++;
+        }
+    }
+    for (; i < m; i++) {
+        const double *xi = x + i * dd;
+        int32_t a;
+        sgs__kmeans_argmin_ref(xi, 1, dd, p->c, k, &a, NULL, NULL);
+        if (lab8) {
+            nchg += lab8[i] != (uint8_t)a;
+            lab8[i] = (uint8_t)a;
+        } else {
+            nchg += lab32[i] != a;
+            lab32[i] = a;
+        }
+        size_t sub = (g0 + i) & 3;
+        add_row_avx512(part + sub * stride + (size_t)a * dd, xi, dd);
+        cnt[sub * k + (size_t)a]++;
+    }
+    for (size_t sub = 0; sub < 4; sub++) {
+        double *ws = part + sub * stride + k * dd;
+        for (size_t j = 0; j < k; j++)
+            ws[j] = ws[j] + (double)cnt[sub * k + j];
+    }
+    *n_changed = nchg;
+    return nfall;
+}
+
+#define SGS__FCASE(D)                                                                              \
+    case D:                                                                                        \
+        return lloyd_avx512_d(x, m, g0, D, p, lab8, lab32, part, n_changed);
+
+SGS__AVX512 static size_t lloyd_avx512(const double *x, size_t m, size_t g0,
+                                       const sgs__kmeans_prep_t *p, uint8_t *lab8, int32_t *lab32,
+                                       double *part, size_t *n_changed)
+{
+    switch (p->d) {
+        SGS__FCASE(3)
+        SGS__FCASE(4)
+        SGS__FCASE(5)
+        SGS__FCASE(6)
+        SGS__FCASE(7)
+        SGS__FCASE(8)
+        SGS__FCASE(9)
+        SGS__FCASE(10)
+        SGS__FCASE(11)
+        SGS__FCASE(12)
+        SGS__FCASE(13)
+        SGS__FCASE(14)
+        SGS__FCASE(15)
+        SGS__FCASE(16)
+    default:
+        return lloyd_avx512_d(x, m, g0, p->d, p, lab8, lab32, part, n_changed);
+    }
+}
+#undef SGS__FCASE
+
 #endif /* SGS__X86 */
 
 /* ---- Prepared centers ------------------------------------------------------------------------ */
@@ -855,6 +975,12 @@ void sgs__kmeans_prep(const double *c, size_t k, size_t d, double *ws, sgs__kmea
     p->kappa = (double)(d + 4) * 0x1p-48 + ldexp(1.0, b - 45);
 }
 
+/* Whether the labels kernels screen (see sgs__kmeans_labels). */
+static inline int use_screen(int isa, size_t d, size_t k)
+{
+    return d >= 3 && d * k >= (isa == SGS__ISA_AVX512 ? 24u : 48u);
+}
+
 size_t sgs__kmeans_labels(int isa, const double *x, size_t m, const sgs__kmeans_prep_t *p,
                           int32_t *labels, size_t *n_changed)
 {
@@ -862,8 +988,7 @@ size_t sgs__kmeans_labels(int isa, const double *x, size_t m, const sgs__kmeans_
     /* Measured on Zen 4: the screen pays off from about 24 (AVX-512) or 48 (AVX2)
      * multiply-adds per row; below that (few centers or features) the direct kernel is as
      * fast or faster. Both give the same labels. */
-    size_t dk = p->d * p->k;
-    int screen = p->d >= 3 && dk >= (isa == SGS__ISA_AVX512 ? 24u : 48u);
+    int screen = use_screen(isa, p->d, p->k);
     if (screen && isa == SGS__ISA_AVX512 && p->d <= SGS__KMEANS_SIMD_DMAX)
         return labels_avx512(x, m, p, labels, n_changed);
     if (screen && isa == SGS__ISA_AVX2 && p->d <= SGS__KMEANS_SIMD_DMAX &&
@@ -882,6 +1007,42 @@ size_t sgs__kmeans_labels(int isa, const double *x, size_t m, const sgs__kmeans_
     if (n_changed)
         *n_changed = nchg;
     return 0;
+}
+
+/* ---- Lloyd rows --------------------------------------------------------------------------- */
+
+
+size_t sgs__kmeans_lloyd_rows(int isa, const double *x, size_t m, size_t g0,
+                              const sgs__kmeans_prep_t *p, const double *w, uint8_t *lab8,
+                              int32_t *lab32, double *part, size_t *n_changed)
+{
+    size_t d = p->d, k = p->k;
+#ifdef SGS__X86
+    if (isa == SGS__ISA_AVX512 && !w && use_screen(isa, d, k) && d <= SGS__KMEANS_SIMD_DMAX &&
+        k <= SGS__FUSED_KMAX)
+        return lloyd_avx512(x, m, g0, p, lab8, lab32, part, n_changed);
+#endif
+    /* Any isa: labels of a chunk into a stack array, then the chunk's rows (still in L1)
+     * into the sums. */
+    enum { CH = 128 };
+    int32_t tmp[CH];
+    size_t nfall = 0, nchg = 0;
+    for (size_t i0 = 0; i0 < m; i0 += CH) {
+        size_t cnt = m - i0 < CH ? m - i0 : CH;
+        nfall += sgs__kmeans_labels(isa, x + i0 * d, cnt, p, tmp, NULL);
+        for (size_t q = 0; q < cnt; q++) {
+            if (lab8) {
+                nchg += lab8[i0 + q] != (uint8_t)tmp[q];
+                lab8[i0 + q] = (uint8_t)tmp[q];
+            } else {
+                nchg += lab32[i0 + q] != tmp[q];
+                lab32[i0 + q] = tmp[q];
+            }
+        }
+        sgs__kmeans_accumulate(isa, x + i0 * d, cnt, d, k, g0 + i0, tmp, w ? w + i0 : NULL, part);
+    }
+    *n_changed = nchg;
+    return nfall;
 }
 
 /* ---- Dispatch ---------------------------------------------------------------------------- */

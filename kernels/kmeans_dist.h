@@ -141,6 +141,21 @@ static inline void sgs__kmeans_add_row(double *part, size_t k, size_t d, size_t 
 void sgs__kmeans_accumulate(int isa, const double *x, size_t m, size_t d, size_t k, size_t g0,
                             const int32_t *lab, const double *w, double *part);
 
+/* ---- Lloyd rows: labels and cluster sums in one pass over the rows ----------------------------
+ * For the m rows of x (m x p->d, the first with global index g0): the label of each row,
+ * exactly sgs__kmeans_labels's (so exactly sgs__kmeans_argmin's), and the rows added to part
+ * exactly as sgs__kmeans_accumulate(isa, x, m, d, k, g0, labels, w, part) adds them.
+ * Labels are read and written in one of two stores: lab8 (when not NULL; k <= 255, the
+ * value 255 meaning "no label yet") or lab32; on entry they hold the previous labels, and
+ * *n_changed gets how many rows changed label. Bitwise the same for every isa.
+ * Without weights, the weight of a cluster is a count of rows: the AVX-512 kernel counts in
+ * integers and adds the count to the (integer-valued) weight once, which gives the same bits
+ * as adding 1.0 row after row (every partial is an integer below 2^53, so exact).
+ * Returns how many rows needed the exact fallback of the screen. */
+size_t sgs__kmeans_lloyd_rows(int isa, const double *x, size_t m, size_t g0,
+                              const sgs__kmeans_prep_t *p, const double *w, uint8_t *lab8,
+                              int32_t *lab32, double *part, size_t *n_changed);
+
 /* out[e] = out[e] + ((p0[e] + p1[e]) + (p2[e] + p3[e])) for e < stride, the p's being the 4
  * sub-partials of part. */
 void sgs__kmeans_fold4_add(const double *part, size_t stride, double *out);
