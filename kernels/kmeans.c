@@ -462,8 +462,8 @@ static void center_bounds(run_ws_t *ws, const double *c, double rho, int elkan)
 
 /* Lloyd assignment of one block: labels, partial sums, changes. */
 static void lloyd_block(const double *x, size_t d, const double *w, const sgs__kmeans_prep_t *prep,
-                        int isa, size_t r0, size_t r1, uint8_t *lab8, int32_t *labels,
-                        double *part, size_t *changed)
+                        int isa, size_t r0, size_t r1, uint8_t *lab8, int32_t *labels, double *part,
+                        size_t *changed)
 {
     sgs__kmeans_lloyd_rows(isa, x + r0 * d, r1 - r0, r0, prep, w ? w + r0 : NULL,
                            lab8 ? lab8 + r0 : NULL, lab8 ? NULL : labels + r0, part, changed);

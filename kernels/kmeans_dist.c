@@ -812,19 +812,25 @@ SGS__AVX512 static size_t labels_avx512(const double *x, size_t m, const sgs__km
 }
 #undef SGS__LCASE
 
-/* ---- AVX-512 Lloyd rows: screen, labels and cluster sums of 16 rows at a time ----------------
- * One pass over the rows per iteration: each tile of 16 rows is transposed and screened
- * (screen8_pair, the certificate of kmeans_dist.h), its ambiguous rows are recomputed
- * exactly, and while its rows are still in L1 they are added to the sub-partials in the
- * canonical order (row after row, sub-partial (g & 3)). Cluster sizes are counted in
- * integers (cnt, 4 x k) and added to the weights at the end (see kmeans_dist.h). Labels are
- * compared with the previous ones and stored 16 at a time; the narrow store (one byte per
- * row) moves a quarter of the memory traffic of int32 labels, which matters at d = 4 where a
- * row is only 32 bytes. */
-#define SGS__FUSED_KMAX 256
+/* ---- AVX-512 Lloyd rows: screen, labels and cluster sums in one pass -----------------------
+ * One pass over the rows per iteration. Each tile of 16 rows (two tiles at once for d <= 8)
+ * is transposed, shifted and screened in float32 (the certificate of kmeans_dist.h, "Float32
+ * screen"), which puts 16 rows in a vector and halves the multiply-adds and minimum updates of
+ * the double screen; its ambiguous rows are recomputed exactly; and while the rows are still
+ * in L1 they are added to the cluster sums in the canonical order (row after row, sub-partial
+ * g & 3). The sums go through a local copy of the sub-partials padded to dp = the multiple of
+ * 8 above d: lanes 0..d-1 of a cluster's slot hold its sums, lane d its weight, so that one
+ * vector add per 8 features adds a row and the 1.0 of its count (ws = ws + 1.0, the very
+ * operation of the reference, in the same order). The copy is taken from part on entry and
+ * written back at the end. Labels are compared with the previous ones and stored 16 at a
+ * time; the narrow store (one byte per row) moves a quarter of the memory traffic of int32
+ * labels, which matters at d = 4 where a row is only 32 bytes. */
 
-SGS__AVX512 static inline __attribute__((always_inline)) size_t
-store16(uint8_t *lab8, int32_t *lab32, __m512i nw)
+/* Largest padded local copy of the sub-partials (doubles): 4 k dp <= this. */
+#define SGS__FUSED_LOCAL 8192
+
+SGS__AVX512 static inline __attribute__((always_inline)) size_t store16(uint8_t *lab8,
+                                                                        int32_t *lab32, __m512i nw)
 {
     __mmask16 ne;
     if (lab8) {
@@ -838,21 +844,105 @@ store16(uint8_t *lab8, int32_t *lab32, __m512i nw)
     return (size_t)__builtin_popcount((unsigned)ne);
 }
 
-/* s[f] = s[f] + xi[f] for f < dd, elementwise (the same bits as the scalar loop). */
-SGS__AVX512 static inline __attribute__((always_inline)) void add_row_avx512(double *s,
-                                                                            const double *xi,
-                                                                            size_t dd)
+/* Two vectors of 8 doubles rounded to one vector of 16 floats (lo in lanes 0..7). */
+SGS__AVX512 static inline __attribute__((always_inline)) __m512 to_f32x16(__m512d lo, __m512d hi)
 {
-    size_t f = 0;
-#pragma GCC unroll 8
-    for (; f + 8 <= dd; f += 8)
-        _mm512_storeu_pd(s + f, _mm512_add_pd(_mm512_loadu_pd(s + f), _mm512_loadu_pd(xi + f)));
-    if (dd - f >= 4) {
-        _mm256_storeu_pd(s + f, _mm256_add_pd(_mm256_loadu_pd(s + f), _mm256_loadu_pd(xi + f)));
-        f += 4;
+    __m512d l = _mm512_castps_pd(_mm512_castps256_ps512(_mm512_cvtpd_ps(lo)));
+    return _mm512_castpd_ps(_mm512_insertf64x4(l, _mm256_castps_pd(_mm512_cvtpd_ps(hi)), 1));
+}
+
+/* Transpose, shift and round 16 rows (x, row length dd) into xs[f] (16 floats per feature);
+ * *q = ||x' ||^2 + cmax2 per lane (float) and the lanes whose q is not <= 1e30 in *badq. */
+SGS__AVX512 static inline __attribute__((always_inline)) void prep16(const double *x, size_t dd,
+                                                                     const sgs__kmeans_prep_t *p,
+                                                                     __m512 *xs, __m512 *q,
+                                                                     unsigned *badq)
+{
+    __m512d xa[SGS__KMEANS_SIMD_DMAX], xb[SGS__KMEANS_SIMD_DMAX];
+    transpose8(x, dd, dd, xa);
+    transpose8(x + 8 * dd, dd, dd, xb);
+    __m512d na = _mm512_setzero_pd(), nb = _mm512_setzero_pd();
+#pragma GCC unroll 16
+    for (size_t f = 0; f < dd; f++) {
+        __m512d sf = _mm512_set1_pd(p->s[f]);
+        __m512d a = _mm512_sub_pd(xa[f], sf), b = _mm512_sub_pd(xb[f], sf);
+        na = _mm512_fmadd_pd(a, a, na);
+        nb = _mm512_fmadd_pd(b, b, nb);
+        xs[f] = to_f32x16(a, b);
     }
-    for (; f < dd; f++)
-        s[f] = s[f] + xi[f];
+    const __m512d c2 = _mm512_set1_pd(p->cmax2), big = _mm512_set1_pd(1e30);
+    na = _mm512_add_pd(na, c2);
+    nb = _mm512_add_pd(nb, c2);
+    *badq = (unsigned)_mm512_cmp_pd_mask(na, big, _CMP_NLE_UQ) |
+            (unsigned)_mm512_cmp_pd_mask(nb, big, _CMP_NLE_UQ) << 8;
+    /* Lanes over 1e30 are flagged; clamp them so that the float conversion stays finite. */
+    *q = to_f32x16(_mm512_min_pd(na, big), _mm512_min_pd(nb, big));
+}
+
+/* Screen V (1 or 2) groups of 16 rows: labels into lab[v], returns the mask of rows (bit
+ * 16 v + r) to recompute exactly. */
+SGS__AVX512 static inline __attribute__((always_inline)) unsigned
+screen16(const double *x, size_t dd, const sgs__kmeans_prep_t *p, int two, __m512i *lab)
+{
+    __m512 xa[SGS__KMEANS_SIMD_DMAX], xb[SGS__KMEANS_SIMD_DMAX], qa, qb = _mm512_setzero_ps();
+    unsigned bqa, bqb = 0;
+    prep16(x, dd, p, xa, &qa, &bqa);
+    if (two)
+        prep16(x + 16 * dd, dd, p, xb, &qb, &bqb);
+    const __m512 inf = _mm512_set1_ps(INFINITY);
+    __m512 bva = inf, sva = inf, bvb = inf, svb = inf;
+    __m512i bia = _mm512_setzero_si512(), bib = _mm512_setzero_si512();
+    for (size_t j = 0; j < p->k; j++) {
+        const float *mj = p->m32 + j * dd;
+        __m512 ea = _mm512_set1_ps(p->cn32[j]), eb = ea;
+#pragma GCC unroll 16
+        for (size_t f = 0; f < dd; f++) {
+            __m512 mf = _mm512_set1_ps(mj[f]);
+            ea = _mm512_fmadd_ps(xa[f], mf, ea);
+            if (two)
+                eb = _mm512_fmadd_ps(xb[f], mf, eb);
+        }
+        __m512i jv = _mm512_set1_epi32((int)j);
+        __mmask16 lta = _mm512_cmp_ps_mask(ea, bva, _CMP_LT_OQ);
+        sva = _mm512_min_ps(_mm512_max_ps(ea, bva), sva);
+        bva = _mm512_min_ps(ea, bva);
+        bia = _mm512_mask_mov_epi32(bia, lta, jv);
+        if (two) {
+            __mmask16 ltb = _mm512_cmp_ps_mask(eb, bvb, _CMP_LT_OQ);
+            svb = _mm512_min_ps(_mm512_max_ps(eb, bvb), svb);
+            bvb = _mm512_min_ps(eb, bvb);
+            bib = _mm512_mask_mov_epi32(bib, ltb, jv);
+        }
+    }
+    const __m512 kappa = _mm512_set1_ps(p->kappa32), tiny = _mm512_set1_ps(0x1p-89f);
+    unsigned bad =
+        bqa | (unsigned)_mm512_cmp_ps_mask(
+                  sva, _mm512_add_ps(bva, _mm512_fmadd_ps(kappa, qa, tiny)), _CMP_NGT_UQ);
+    lab[0] = bia;
+    if (two) {
+        bad |= (bqb | (unsigned)_mm512_cmp_ps_mask(
+                          svb, _mm512_add_ps(bvb, _mm512_fmadd_ps(kappa, qb, tiny)), _CMP_NGT_UQ))
+               << 16;
+        lab[1] = bib;
+    }
+    return bad;
+}
+
+/* Add row xi (dd features) and its count to the padded slot s (dp doubles). */
+SGS__AVX512 static inline __attribute__((always_inline)) void
+add_row_padded(double *s, const double *xi, size_t dd, size_t dp, __m512d one_at_d)
+{
+#pragma GCC unroll 8
+    for (size_t f = 0; f < dp; f += 8) {
+        __m512d v;
+        if (f + 8 <= dd)
+            v = _mm512_loadu_pd(xi + f);
+        else if (f < dd)
+            v = _mm512_mask_loadu_pd(one_at_d, (__mmask8)((1u << (dd - f)) - 1), xi + f);
+        else
+            v = one_at_d;
+        _mm512_storeu_pd(s + f, _mm512_add_pd(_mm512_loadu_pd(s + f), v));
+    }
 }
 
 SGS__AVX512 static inline __attribute__((always_inline)) size_t
@@ -860,23 +950,40 @@ lloyd_avx512_d(const double *x, size_t m, size_t g0, size_t dd, const sgs__kmean
                uint8_t *lab8, int32_t *lab32, double *part, size_t *n_changed)
 {
     size_t k = p->k, stride = k * (dd + 1), nfall = 0, nchg = 0, i = 0;
-    uint32_t cnt[4 * SGS__FUSED_KMAX];
-    int32_t tmp[16];
-    memset(cnt, 0, 4 * k * sizeof *cnt);
-    for (; i + 16 <= m; i += 16) {
+    size_t dp = (dd + 8) & ~(size_t)7;
+    const int two = dd <= 8;
+    const size_t tile = two ? 32 : 16;
+    double loc[SGS__FUSED_LOCAL] __attribute__((aligned(64)));
+    /* Lane d of the vector holding feature d: 1.0 (the count), the other lanes 0. */
+    const __m512d one_at_d = _mm512_maskz_mov_pd((__mmask8)(1u << (dd & 7)), _mm512_set1_pd(1.0));
+    for (size_t sub = 0; sub < 4; sub++)
+        for (size_t j = 0; j < k; j++) {
+            double *sl = loc + (sub * k + j) * dp;
+            const double *ps = part + sub * stride;
+            memcpy(sl, ps + j * dd, dd * sizeof *sl);
+            sl[dd] = ps[k * dd + j];
+            for (size_t f = dd + 1; f < dp; f++)
+                sl[f] = 0;
+        }
+    int32_t tmp[32];
+    for (; i + tile <= m; i += tile) {
         const double *xi = x + i * dd;
-        unsigned bad = screen8_pair(xi, dd, dd, p, tmp, 1);
+        __m512i lab[2];
+        unsigned bad = two ? screen16(xi, dd, p, 1, lab) : screen16(xi, dd, p, 0, lab);
+        _mm512_storeu_si512((void *)tmp, lab[0]);
+        if (two)
+            _mm512_storeu_si512((void *)(tmp + 16), lab[1]);
         for (unsigned r = 0; bad; r++, bad >>= 1)
             if (bad & 1) {
                 sgs__kmeans_argmin_ref(xi + r * dd, 1, dd, p->c, k, tmp + r, NULL, NULL);
                 nfall++;
             }
-        nchg += store16(lab8 ? lab8 + i : NULL, lab32 ? lab32 + i : NULL,
-                        _mm512_loadu_si512((const void *)tmp));
-        for (size_t r = 0; r < 16; r++) {
-            size_t sub = (g0 + i + r) & 3, a = (size_t)tmp[r];
-            add_row_avx512(part + sub * stride + a * dd, xi + r * dd, dd);
-            cnt[sub * k + a]++;
+        for (size_t v = 0; v < tile; v += 16)
+            nchg += store16(lab8 ? lab8 + i + v : NULL, lab32 ? lab32 + i + v : NULL,
+                            _mm512_loadu_si512((const void *)(tmp + v)));
+        for (size_t r = 0; r < tile; r++) {
+            size_t sub = (g0 + i + r) & 3;
+            add_row_padded(loc + (sub * k + (size_t)tmp[r]) * dp, xi + r * dd, dd, dp, one_at_d);
         }
     }
     for (; i < m; i++) {
@@ -891,14 +998,15 @@ lloyd_avx512_d(const double *x, size_t m, size_t g0, size_t dd, const sgs__kmean
             lab32[i] = a;
         }
         size_t sub = (g0 + i) & 3;
-        add_row_avx512(part + sub * stride + (size_t)a * dd, xi, dd);
-        cnt[sub * k + (size_t)a]++;
+        add_row_padded(loc + (sub * k + (size_t)a) * dp, xi, dd, dp, one_at_d);
     }
-    for (size_t sub = 0; sub < 4; sub++) {
-        double *ws = part + sub * stride + k * dd;
-        for (size_t j = 0; j < k; j++)
-            ws[j] = ws[j] + (double)cnt[sub * k + j];
-    }
+    for (size_t sub = 0; sub < 4; sub++)
+        for (size_t j = 0; j < k; j++) {
+            const double *sl = loc + (sub * k + j) * dp;
+            double *ps = part + sub * stride;
+            memcpy(ps + j * dd, sl, dd * sizeof *sl);
+            ps[k * dd + j] = sl[dd];
+        }
     *n_changed = nchg;
     return nfall;
 }
@@ -938,7 +1046,7 @@ SGS__AVX512 static size_t lloyd_avx512(const double *x, size_t m, size_t g0,
 
 size_t sgs__kmeans_prep_size(size_t k, size_t d)
 {
-    return d + k * d + k;
+    return d + k * d + k + (k * d + k + 1) / 2;
 }
 
 void sgs__kmeans_prep(const double *c, size_t k, size_t d, double *ws, sgs__kmeans_prep_t *p)
@@ -973,6 +1081,13 @@ void sgs__kmeans_prep(const double *c, size_t k, size_t d, double *ws, sgs__kmea
         b++;
     p->index_bits = b;
     p->kappa = (double)(d + 4) * 0x1p-48 + ldexp(1.0, b - 45);
+    p->m32 = (float *)(void *)(ws + d + k * d + k);
+    p->cn32 = p->m32 + k * d;
+    for (size_t e = 0; e < k * d; e++)
+        p->m32[e] = (float)p->m[e];
+    for (size_t j = 0; j < k; j++)
+        p->cn32[j] = (float)p->cn[j];
+    p->kappa32 = (float)((double)(d + 4) * 0x1p-21);
 }
 
 /* Whether the labels kernels screen (see sgs__kmeans_labels). */
@@ -1011,7 +1126,6 @@ size_t sgs__kmeans_labels(int isa, const double *x, size_t m, const sgs__kmeans_
 
 /* ---- Lloyd rows --------------------------------------------------------------------------- */
 
-
 size_t sgs__kmeans_lloyd_rows(int isa, const double *x, size_t m, size_t g0,
                               const sgs__kmeans_prep_t *p, const double *w, uint8_t *lab8,
                               int32_t *lab32, double *part, size_t *n_changed)
@@ -1019,7 +1133,7 @@ size_t sgs__kmeans_lloyd_rows(int isa, const double *x, size_t m, size_t g0,
     size_t d = p->d, k = p->k;
 #ifdef SGS__X86
     if (isa == SGS__ISA_AVX512 && !w && use_screen(isa, d, k) && d <= SGS__KMEANS_SIMD_DMAX &&
-        k <= SGS__FUSED_KMAX)
+        4 * k * ((d + 8) & ~(size_t)7) <= SGS__FUSED_LOCAL)
         return lloyd_avx512(x, m, g0, p, lab8, lab32, part, n_changed);
 #endif
     /* Any isa: labels of a chunk into a stack array, then the chunk's rows (still in L1)

@@ -94,9 +94,31 @@ typedef struct sgs__kmeans_prep {
     double cmax2;    /* max_j cn_j, inflated by 1e-12 relative */
     int index_bits;  /* smallest b with 2^b >= k: low mantissa bits that carry j */
     double kappa;    /* margin factor: M = kappa (||x - s||^2 + cmax2) */
+    float *m32;      /* k x d: m rounded to float (the float32 screen below) */
+    float *cn32;     /* k: cn rounded to float */
+    float kappa32;   /* margin factor of the float32 screen */
 } sgs__kmeans_prep_t;
 
-/* Doubles of workspace sgs__kmeans_prep needs: d + k d + k. */
+/* ---- Float32 screen (AVX-512 Lloyd rows) -----------------------------------------------------
+ * The fused Lloyd kernel ranks centers in single precision, 16 rows per vector: x' = x - s and
+ * ||x'||^2 are computed in double as above, then x' and the prepared centers are rounded to
+ * float and e_j = cn_j + sum_f m_jf x'_f is accumulated with float FMAs; the running minimum
+ * and second minimum are tracked with MINPS/MAXPS and the index moves under the mask of a
+ * strict "<" (no bits of e are borrowed). With u = 2^-24 and Q = ||x'||^2 + cmax2, rounding
+ * each x'_f and m_jf to float moves each product by at most (2u + u^2)|m_jf x'_f| (plus
+ * absolute underflow terms), and the chain of d FMAs from the rounded cn_j adds at most
+ * gamma_d (|cn_j| + sum_f |m_jf x'_f|) (Higham 2002, sec. 3.1); since sum_f |m_jf x'_f| <=
+ * 2 ||c'_j|| ||x'|| <= Q and cn_j <= Q, |computed e_j - exact e_j| <= (2d + 5) u Q + A with
+ * A < 2^-90 for Q <= 1e30. The double-precision terms of the certificate above are below
+ * (d + 5) 2^-51 Q. A row is certified when the second smallest e exceeds the smallest by more
+ * than M32 = kappa32 Q + 2^-89, kappa32 = (d + 4) 2^-21 >= 2 (2d + 5) u + 2^-19, twice the
+ * float error plus a slack that covers the double-precision terms, the rounding of Q to
+ * float and of the test itself. Rows without that margin, with Q > 1e30 (which also keeps
+ * every float product and sum far from overflow) or with anything non-finite are
+ * recomputed with the direct scalar reference, so the labels are exactly those of
+ * sgs__kmeans_argmin. */
+
+/* Doubles of workspace sgs__kmeans_prep needs: d + k d + k, then k d + k floats. */
 size_t sgs__kmeans_prep_size(size_t k, size_t d);
 
 /* Prepare centers c (k x d) into *p using ws (sgs__kmeans_prep_size doubles). */
