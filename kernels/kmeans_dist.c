@@ -892,7 +892,30 @@ screen16(const double *x, size_t dd, const sgs__kmeans_prep_t *p, int two, __m51
     const __m512 inf = _mm512_set1_ps(INFINITY);
     __m512 bva = inf, sva = inf, bvb = inf, svb = inf;
     __m512i bia = _mm512_setzero_si512(), bib = _mm512_setzero_si512();
-    for (size_t j = 0; j < p->k; j++) {
+    /* Centers in groups of U so that U (or 2 U) independent chains of FMAs are in flight;
+     * the minimum updates then visit the group's centers in increasing index. */
+    enum { U = 4 };
+    size_t j = 0;
+    if (!two)
+        for (; j + U <= p->k; j += U) {
+            __m512 e[U];
+#pragma GCC unroll 4
+            for (size_t u = 0; u < U; u++)
+                e[u] = _mm512_set1_ps(p->cn32[j + u]);
+#pragma GCC unroll 16
+            for (size_t f = 0; f < dd; f++)
+#pragma GCC unroll 4
+                for (size_t u = 0; u < U; u++)
+                    e[u] = _mm512_fmadd_ps(xa[f], _mm512_set1_ps(p->m32[(j + u) * dd + f]), e[u]);
+#pragma GCC unroll 4
+            for (size_t u = 0; u < U; u++) {
+                __mmask16 lt = _mm512_cmp_ps_mask(e[u], bva, _CMP_LT_OQ);
+                sva = _mm512_min_ps(_mm512_max_ps(e[u], bva), sva);
+                bva = _mm512_min_ps(e[u], bva);
+                bia = _mm512_mask_mov_epi32(bia, lt, _mm512_set1_epi32((int)(j + u)));
+            }
+        }
+    for (; j < p->k; j++) {
         const float *mj = p->m32 + j * dd;
         __m512 ea = _mm512_set1_ps(p->cn32[j]), eb = ea;
 #pragma GCC unroll 16
