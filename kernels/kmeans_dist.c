@@ -826,7 +826,7 @@ SGS__AVX512 static size_t labels_avx512(const double *x, size_t m, const sgs__km
  * time; the narrow store (one byte per row) moves a quarter of the memory traffic of int32
  * labels, which matters at d = 4 where a row is only 32 bytes. */
 
-/* Largest padded local copy of the sub-partials (doubles): 4 k dp <= this. */
+/* Largest padded local copy of the sub-partials (doubles): 4 k (dp + 1) <= this. */
 #define SGS__FUSED_LOCAL 8192
 
 SGS__AVX512 static inline __attribute__((always_inline)) size_t store16(uint8_t *lab8,
@@ -892,29 +892,42 @@ screen16(const double *x, size_t dd, const sgs__kmeans_prep_t *p, int two, __m51
     const __m512 inf = _mm512_set1_ps(INFINITY);
     __m512 bva = inf, sva = inf, bvb = inf, svb = inf;
     __m512i bia = _mm512_setzero_si512(), bib = _mm512_setzero_si512();
-    /* Centers in groups of U so that U (or 2 U) independent chains of FMAs are in flight;
-     * the minimum updates then visit the group's centers in increasing index. */
-    enum { U = 4 };
+    /* Centers in groups of U (2 for two tiles, 4 for one) so that 4 independent chains of
+     * FMAs are in flight; the minimum updates then visit the group's centers in increasing
+     * index. The index vector is incremented rather than broadcast from a register. */
+    const size_t U = two ? 2 : 4;
+    const __m512i one = _mm512_set1_epi32(1);
+    __m512i jv = _mm512_setzero_si512();
     size_t j = 0;
-    if (!two)
-        for (; j + U <= p->k; j += U) {
-            __m512 e[U];
+    for (; j + U <= p->k; j += U) {
+        __m512 ea[4], eb[4];
 #pragma GCC unroll 4
-            for (size_t u = 0; u < U; u++)
-                e[u] = _mm512_set1_ps(p->cn32[j + u]);
+        for (size_t u = 0; u < U; u++)
+            ea[u] = eb[u] = _mm512_set1_ps(p->cn32[j + u]);
 #pragma GCC unroll 16
-            for (size_t f = 0; f < dd; f++)
-#pragma GCC unroll 4
-                for (size_t u = 0; u < U; u++)
-                    e[u] = _mm512_fmadd_ps(xa[f], _mm512_set1_ps(p->m32[(j + u) * dd + f]), e[u]);
+        for (size_t f = 0; f < dd; f++)
 #pragma GCC unroll 4
             for (size_t u = 0; u < U; u++) {
-                __mmask16 lt = _mm512_cmp_ps_mask(e[u], bva, _CMP_LT_OQ);
-                sva = _mm512_min_ps(_mm512_max_ps(e[u], bva), sva);
-                bva = _mm512_min_ps(e[u], bva);
-                bia = _mm512_mask_mov_epi32(bia, lt, _mm512_set1_epi32((int)(j + u)));
+                __m512 mf = _mm512_set1_ps(p->m32[(j + u) * dd + f]);
+                ea[u] = _mm512_fmadd_ps(xa[f], mf, ea[u]);
+                if (two)
+                    eb[u] = _mm512_fmadd_ps(xb[f], mf, eb[u]);
             }
+#pragma GCC unroll 4
+        for (size_t u = 0; u < U; u++) {
+            __mmask16 lta = _mm512_cmp_ps_mask(ea[u], bva, _CMP_LT_OQ);
+            sva = _mm512_min_ps(_mm512_max_ps(ea[u], bva), sva);
+            bva = _mm512_min_ps(ea[u], bva);
+            bia = _mm512_mask_mov_epi32(bia, lta, jv);
+            if (two) {
+                __mmask16 ltb = _mm512_cmp_ps_mask(eb[u], bvb, _CMP_LT_OQ);
+                svb = _mm512_min_ps(_mm512_max_ps(eb[u], bvb), svb);
+                bvb = _mm512_min_ps(eb[u], bvb);
+                bib = _mm512_mask_mov_epi32(bib, ltb, jv);
+            }
+            jv = _mm512_add_epi32(jv, one);
         }
+    }
     for (; j < p->k; j++) {
         const float *mj = p->m32 + j * dd;
         __m512 ea = _mm512_set1_ps(p->cn32[j]), eb = ea;
@@ -925,7 +938,6 @@ screen16(const double *x, size_t dd, const sgs__kmeans_prep_t *p, int two, __m51
             if (two)
                 eb = _mm512_fmadd_ps(xb[f], mf, eb);
         }
-        __m512i jv = _mm512_set1_epi32((int)j);
         __mmask16 lta = _mm512_cmp_ps_mask(ea, bva, _CMP_LT_OQ);
         sva = _mm512_min_ps(_mm512_max_ps(ea, bva), sva);
         bva = _mm512_min_ps(ea, bva);
@@ -936,6 +948,7 @@ screen16(const double *x, size_t dd, const sgs__kmeans_prep_t *p, int two, __m51
             bvb = _mm512_min_ps(eb, bvb);
             bib = _mm512_mask_mov_epi32(bib, ltb, jv);
         }
+        jv = _mm512_add_epi32(jv, one);
     }
     const __m512 kappa = _mm512_set1_ps(p->kappa32), tiny = _mm512_set1_ps(0x1p-89f);
     unsigned bad =
@@ -951,7 +964,16 @@ screen16(const double *x, size_t dd, const sgs__kmeans_prep_t *p, int two, __m51
     return bad;
 }
 
-/* Add row xi (dd features) and its count to the padded slot s (dp doubles). */
+/* Padded slot length: d rounded up past lane d when d is not a multiple of 8 (the weight
+ * rides in lane d); d itself when it is (the weight then has its own slot, see lw below,
+ * rather than a whole extra vector add). */
+static inline size_t fused_dp(size_t d)
+{
+    return (d & 7) ? (d + 8) & ~(size_t)7 : d;
+}
+
+/* Add row xi (dd features) to the padded slot s (dp doubles), and its count when dd is not
+ * a multiple of 8 (lane dd). */
 SGS__AVX512 static inline __attribute__((always_inline)) void
 add_row_padded(double *s, const double *xi, size_t dd, size_t dp, __m512d one_at_d)
 {
@@ -973,20 +995,26 @@ lloyd_avx512_d(const double *x, size_t m, size_t g0, size_t dd, const sgs__kmean
                uint8_t *lab8, int32_t *lab32, double *part, size_t *n_changed)
 {
     size_t k = p->k, stride = k * (dd + 1), nfall = 0, nchg = 0, i = 0;
-    size_t dp = (dd + 8) & ~(size_t)7;
+    size_t dp = fused_dp(dd);
+    const int lane_w = (dd & 7) != 0;
     const int two = dd <= 8;
     const size_t tile = two ? 32 : 16;
     double loc[SGS__FUSED_LOCAL] __attribute__((aligned(64)));
     /* Lane d of the vector holding feature d: 1.0 (the count), the other lanes 0. */
     const __m512d one_at_d = _mm512_maskz_mov_pd((__mmask8)(1u << (dd & 7)), _mm512_set1_pd(1.0));
+    double *lw = loc + 4 * k * dp; /* weights when !lane_w: 4 x k */
     for (size_t sub = 0; sub < 4; sub++)
         for (size_t j = 0; j < k; j++) {
             double *sl = loc + (sub * k + j) * dp;
             const double *ps = part + sub * stride;
             memcpy(sl, ps + j * dd, dd * sizeof *sl);
-            sl[dd] = ps[k * dd + j];
-            for (size_t f = dd + 1; f < dp; f++)
-                sl[f] = 0;
+            if (lane_w) {
+                sl[dd] = ps[k * dd + j];
+                for (size_t f = dd + 1; f < dp; f++)
+                    sl[f] = 0;
+            } else {
+                lw[sub * k + j] = ps[k * dd + j];
+            }
         }
     int32_t tmp[32];
     for (; i + tile <= m; i += tile) {
@@ -1005,8 +1033,10 @@ lloyd_avx512_d(const double *x, size_t m, size_t g0, size_t dd, const sgs__kmean
             nchg += store16(lab8 ? lab8 + i + v : NULL, lab32 ? lab32 + i + v : NULL,
                             _mm512_loadu_si512((const void *)(tmp + v)));
         for (size_t r = 0; r < tile; r++) {
-            size_t sub = (g0 + i + r) & 3;
-            add_row_padded(loc + (sub * k + (size_t)tmp[r]) * dp, xi + r * dd, dd, dp, one_at_d);
+            size_t sub = (g0 + i + r) & 3, slot = sub * k + (size_t)tmp[r];
+            add_row_padded(loc + slot * dp, xi + r * dd, dd, dp, one_at_d);
+            if (!lane_w)
+                lw[slot] = lw[slot] + 1.0;
         }
     }
     for (; i < m; i++) {
@@ -1020,15 +1050,17 @@ lloyd_avx512_d(const double *x, size_t m, size_t g0, size_t dd, const sgs__kmean
             nchg += lab32[i] != a;
             lab32[i] = a;
         }
-        size_t sub = (g0 + i) & 3;
-        add_row_padded(loc + (sub * k + (size_t)a) * dp, xi, dd, dp, one_at_d);
+        size_t sub = (g0 + i) & 3, slot = sub * k + (size_t)a;
+        add_row_padded(loc + slot * dp, xi, dd, dp, one_at_d);
+        if (!lane_w)
+            lw[slot] = lw[slot] + 1.0;
     }
     for (size_t sub = 0; sub < 4; sub++)
         for (size_t j = 0; j < k; j++) {
             const double *sl = loc + (sub * k + j) * dp;
             double *ps = part + sub * stride;
             memcpy(ps + j * dd, sl, dd * sizeof *sl);
-            ps[k * dd + j] = sl[dd];
+            ps[k * dd + j] = lane_w ? sl[dd] : lw[sub * k + j];
         }
     *n_changed = nchg;
     return nfall;
@@ -1156,7 +1188,7 @@ size_t sgs__kmeans_lloyd_rows(int isa, const double *x, size_t m, size_t g0,
     size_t d = p->d, k = p->k;
 #ifdef SGS__X86
     if (isa == SGS__ISA_AVX512 && !w && use_screen(isa, d, k) && d <= SGS__KMEANS_SIMD_DMAX &&
-        4 * k * ((d + 8) & ~(size_t)7) <= SGS__FUSED_LOCAL)
+        4 * k * (fused_dp(d) + 1) <= SGS__FUSED_LOCAL)
         return lloyd_avx512(x, m, g0, p, lab8, lab32, part, n_changed);
 #endif
     /* Any isa: labels of a chunk into a stack array, then the chunk's rows (still in L1)
