@@ -1017,6 +1017,11 @@ lloyd_avx512_d(const double *x, size_t m, size_t g0, size_t dd, const sgs__kmean
             }
         }
     int32_t tmp[32];
+    double *base[4], *wbase[4];
+    for (size_t u = 0; u < 4; u++) {
+        base[u] = loc + ((g0 + u) & 3) * k * dp;
+        wbase[u] = lw + ((g0 + u) & 3) * k;
+    }
     for (; i + tile <= m; i += tile) {
         const double *xi = x + i * dd;
         __m512i lab[2];
@@ -1032,12 +1037,16 @@ lloyd_avx512_d(const double *x, size_t m, size_t g0, size_t dd, const sgs__kmean
         for (size_t v = 0; v < tile; v += 16)
             nchg += store16(lab8 ? lab8 + i + v : NULL, lab32 ? lab32 + i + v : NULL,
                             _mm512_loadu_si512((const void *)(tmp + v)));
-        for (size_t r = 0; r < tile; r++) {
-            size_t sub = (g0 + i + r) & 3, slot = sub * k + (size_t)tmp[r];
-            add_row_padded(loc + slot * dp, xi + r * dd, dd, dp, one_at_d);
-            if (!lane_w)
-                lw[slot] = lw[slot] + 1.0;
-        }
+        /* Four rows at a time, one per sub-partial (i is a multiple of 4): the slot of a
+         * row is its sub-partial's base plus its label, without index arithmetic. */
+        for (size_t r = 0; r < tile; r += 4)
+#pragma GCC unroll 4
+            for (size_t u = 0; u < 4; u++) {
+                size_t a = (size_t)tmp[r + u];
+                add_row_padded(base[u] + a * dp, xi + (r + u) * dd, dd, dp, one_at_d);
+                if (!lane_w)
+                    wbase[u][a] = wbase[u][a] + 1.0;
+            }
     }
     for (; i < m; i++) {
         const double *xi = x + i * dd;
