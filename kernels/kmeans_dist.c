@@ -858,6 +858,40 @@ SGS__AVX512 static inline __attribute__((always_inline)) void prep16(const doubl
                                                                      __m512 *xs, __m512 *q,
                                                                      unsigned *badq)
 {
+    if (dd == 4) {
+        /* d = 4: shift and round the rows as they are stored (2 rows per vector of
+         * doubles), then transpose 16 rows x 4 features in float: 8 shuffles instead of
+         * the 24 of two double transposes. ||x'||^2 is then summed from the rounded
+         * values, in float: Q_float >= Q (1 - (d + 4) 2^-24) (minus underflow below
+         * 2^-120), which the factor 2 in kappa32 and the 2^-89 term absorb. */
+        const __m512d sv = _mm512_broadcast_f64x4(_mm256_loadu_pd(p->s));
+        __m512 z[4];
+#pragma GCC unroll 4
+        for (size_t q4 = 0; q4 < 4; q4++)
+            z[q4] = to_f32x16(_mm512_sub_pd(_mm512_loadu_pd(x + 16 * q4), sv),
+                              _mm512_sub_pd(_mm512_loadu_pd(x + 16 * q4 + 8), sv));
+        /* z[q4] holds rows 4 q4 .. 4 q4 + 3, row-major; in [z0 z1], (r, f) is at 4 r + f. */
+        const __m512i i01 =
+            _mm512_set_epi32(29, 25, 21, 17, 13, 9, 5, 1, 28, 24, 20, 16, 12, 8, 4, 0);
+        const __m512i i23 =
+            _mm512_set_epi32(31, 27, 23, 19, 15, 11, 7, 3, 30, 26, 22, 18, 14, 10, 6, 2);
+        __m512 a01 = _mm512_permutex2var_ps(z[0], i01, z[1]),
+               a23 = _mm512_permutex2var_ps(z[0], i23, z[1]);
+        __m512 b01 = _mm512_permutex2var_ps(z[2], i01, z[3]),
+               b23 = _mm512_permutex2var_ps(z[2], i23, z[3]);
+        xs[0] = _mm512_shuffle_f32x4(a01, b01, 0x44);
+        xs[1] = _mm512_shuffle_f32x4(a01, b01, 0xEE);
+        xs[2] = _mm512_shuffle_f32x4(a23, b23, 0x44);
+        xs[3] = _mm512_shuffle_f32x4(a23, b23, 0xEE);
+        __m512 nq = _mm512_set1_ps((float)p->cmax2);
+#pragma GCC unroll 4
+        for (size_t f = 0; f < 4; f++)
+            nq = _mm512_fmadd_ps(xs[f], xs[f], nq);
+        const __m512 bigf = _mm512_set1_ps(1e30f);
+        *badq = (unsigned)_mm512_cmp_ps_mask(nq, bigf, _CMP_NLE_UQ);
+        *q = _mm512_min_ps(nq, bigf);
+        return;
+    }
     __m512d xa[SGS__KMEANS_SIMD_DMAX], xb[SGS__KMEANS_SIMD_DMAX];
     transpose8(x, dd, dd, xa);
     transpose8(x + 8 * dd, dd, dd, xb);
