@@ -256,6 +256,7 @@ typedef struct run_ws {
     double *lower;           /* n (Hamerly) or n x k (Elkan) */
     struct far_row *far;     /* (nb + 1) x k: relocation candidates per block, then merged */
     int32_t *empty;          /* k */
+    uint8_t *lab8;           /* n (Lloyd, k <= 255): labels of the iterations, 255 = none */
     double *prep_ws;         /* sgs__kmeans_prep_size(k, d) */
     sgs__kmeans_prep_t prep; /* the current centers prepared for the labels kernel */
 } run_ws_t;
@@ -283,6 +284,7 @@ static void run_ws_free(run_ws_t *w)
     sgs_free(w->far);
     sgs_free(w->empty);
     sgs_free(w->prep_ws);
+    sgs_free(w->lab8);
     memset(w, 0, sizeof *w);
 }
 
@@ -310,7 +312,13 @@ static int run_ws_alloc(run_ws_t *w, size_t n, size_t d, size_t k, int algorithm
     w->prep_ws = sgs_alloc_array(sgs__kmeans_prep_size(k, d), sizeof(double));
     int ok = w->centers_new && w->part && w->wsum && w->part_total && w->changed && w->ndist &&
              w->shift && w->sigma && w->sigma_other && w->half && w->far && w->empty && w->prep_ws;
-    if (ok && algorithm == SGS_KMEANS_HAMERLY) {
+    if (ok && algorithm == SGS_KMEANS_LLOYD && k <= 255) {
+        /* Lloyd keeps its labels in one byte per row between iterations: at d = 4 a row
+         * is 32 bytes, and reading and writing int32 labels would add a quarter to the
+         * memory traffic of an iteration. The int32 labels are written once, at the end. */
+        w->lab8 = sgs_alloc_array(n, sizeof(uint8_t));
+        ok = w->lab8 != NULL;
+    } else if (ok && algorithm == SGS_KMEANS_HAMERLY) {
         w->upper = sgs_alloc_array(n, sizeof(double));
         w->lower = sgs_alloc_array(n, sizeof(double));
         ok = w->upper && w->lower;
@@ -454,17 +462,24 @@ static void center_bounds(run_ws_t *ws, const double *c, double rho, int elkan)
 
 /* Lloyd assignment of one block: labels, partial sums, changes. */
 static void lloyd_block(const double *x, size_t d, const double *w, const sgs__kmeans_prep_t *prep,
-                        size_t k, int isa, size_t r0, size_t r1, int32_t *labels, double *part,
+                        int isa, size_t r0, size_t r1, uint8_t *lab8, int32_t *labels, double *part,
                         size_t *changed)
 {
-    size_t nchg = 0;
-    for (size_t i0 = r0; i0 < r1; i0 += CHUNK_ROWS) {
-        size_t m = r1 - i0 < CHUNK_ROWS ? r1 - i0 : CHUNK_ROWS, c;
-        sgs__kmeans_labels(isa, x + i0 * d, m, prep, labels + i0, &c);
-        nchg += c;
-        sgs__kmeans_accumulate(isa, x + i0 * d, m, d, k, i0, labels + i0, w ? w + i0 : NULL, part);
+    sgs__kmeans_lloyd_rows(isa, x + r0 * d, r1 - r0, r0, prep, w ? w + r0 : NULL,
+                           lab8 ? lab8 + r0 : NULL, lab8 ? NULL : labels + r0, part, changed);
+}
+
+/* labels[i] = lab8[i] (255 = none: -1) for i < n. */
+static void expand_labels(const uint8_t *lab8, size_t n, int nt, int32_t *labels)
+{
+    size_t nb = sgs_block_count(n, SGS_BLOCK_ROWS);
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (size_t b = 0; b < nb; b++) {
+        size_t r0, r1;
+        block_range(b, n, &r0, &r1);
+        for (size_t i = r0; i < r1; i++)
+            labels[i] = lab8[i] == 255 ? -1 : (int32_t)lab8[i];
     }
-    *changed = nchg;
 }
 
 /* Hamerly assignment of one block (first == 1: full computation that sets the bounds). */
@@ -621,6 +636,8 @@ int sgs_kmeans_single(const double *x, size_t n, size_t d, const double *weights
     result->tol_abs = tol_abs;
     for (size_t i = 0; i < n; i++)
         labels[i] = -1;
+    if (ws.lab8)
+        memset(ws.lab8, 255, n);
 
     int strict = 0, it;
     uint64_t ndist_total = 0;
@@ -638,7 +655,8 @@ int sgs_kmeans_single(const double *x, size_t n, size_t d, const double *weights
                 p[e] = 0;
             ws.ndist[b] = (uint64_t)(r1 - r0) * k;
             if (alg == SGS_KMEANS_LLOYD)
-                lloyd_block(x, d, weights, &ws.prep, k, isa, r0, r1, labels, p, &ws.changed[b]);
+                lloyd_block(x, d, weights, &ws.prep, isa, r0, r1, ws.lab8, labels, p,
+                            &ws.changed[b]);
             else if (alg == SGS_KMEANS_HAMERLY)
                 hamerly_block(x, d, weights, centers, k, isa, r0, r1, labels, &ws, rho, first, p,
                               &ws.changed[b], &ws.ndist[b]);
@@ -653,6 +671,14 @@ int sgs_kmeans_single(const double *x, size_t n, size_t d, const double *weights
         }
         /* Update step. */
         combine_partials(&ws);
+        if (ws.lab8) {
+            /* Relocation (rare) reads the int32 labels. */
+            int any_empty = 0;
+            for (size_t j = 0; j < k; j++)
+                any_empty |= ws.wsum[j] == 0;
+            if (any_empty)
+                expand_labels(ws.lab8, n, nt, labels);
+        }
         result->n_relocated +=
             relocate_empty(x, n, d, weights, centers, labels, ws.centers_new, &ws, nt);
         average_centers(&ws, centers);
@@ -688,6 +714,8 @@ int sgs_kmeans_single(const double *x, size_t n, size_t d, const double *weights
     result->converged = it < opt->max_iter;
     result->n_iter = it < opt->max_iter ? it + 1 : opt->max_iter;
     result->n_distances = ndist_total;
+    if (strict && ws.lab8)
+        expand_labels(ws.lab8, n, nt, labels);
     rc = strict ? SGS_OK : sgs_kmeans_assign(x, n, d, centers, k, exec, labels, NULL, err);
     if (!rc)
         rc = sgs_kmeans_inertia(x, n, d, weights, centers, k, labels, exec, &result->inertia, err);

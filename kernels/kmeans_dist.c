@@ -812,13 +812,339 @@ SGS__AVX512 static size_t labels_avx512(const double *x, size_t m, const sgs__km
 }
 #undef SGS__LCASE
 
+/* ---- AVX-512 Lloyd rows: screen, labels and cluster sums in one pass -----------------------
+ * One pass over the rows per iteration. Each tile of 16 rows (two tiles at once for d <= 8)
+ * is transposed, shifted and screened in float32 (the certificate of kmeans_dist.h, "Float32
+ * screen"), which puts 16 rows in a vector and halves the multiply-adds and minimum updates of
+ * the double screen; its ambiguous rows are recomputed exactly; and while the rows are still
+ * in L1 they are added to the cluster sums in the canonical order (row after row, sub-partial
+ * g & 3). The sums go through a local copy of the sub-partials padded to dp = the multiple of
+ * 8 above d: lanes 0..d-1 of a cluster's slot hold its sums, lane d its weight, so that one
+ * vector add per 8 features adds a row and the 1.0 of its count (ws = ws + 1.0, the very
+ * operation of the reference, in the same order). The copy is taken from part on entry and
+ * written back at the end. Labels are compared with the previous ones and stored 16 at a
+ * time; the narrow store (one byte per row) moves a quarter of the memory traffic of int32
+ * labels, which matters at d = 4 where a row is only 32 bytes. */
+
+/* Largest padded local copy of the sub-partials (doubles): 4 k (dp + 1) <= this. */
+#define SGS__FUSED_LOCAL 8192
+
+SGS__AVX512 static inline __attribute__((always_inline)) size_t store16(uint8_t *lab8,
+                                                                        int32_t *lab32, __m512i nw)
+{
+    __mmask16 ne;
+    if (lab8) {
+        __m128i old = _mm_loadu_si128((const __m128i *)(const void *)lab8);
+        ne = _mm512_cmpneq_epi32_mask(_mm512_cvtepu8_epi32(old), nw);
+        _mm_storeu_si128((__m128i *)(void *)lab8, _mm512_cvtepi32_epi8(nw));
+    } else {
+        ne = _mm512_cmpneq_epi32_mask(_mm512_loadu_si512((const void *)lab32), nw);
+        _mm512_storeu_si512((void *)lab32, nw);
+    }
+    return (size_t)__builtin_popcount((unsigned)ne);
+}
+
+/* Two vectors of 8 doubles rounded to one vector of 16 floats (lo in lanes 0..7). */
+SGS__AVX512 static inline __attribute__((always_inline)) __m512 to_f32x16(__m512d lo, __m512d hi)
+{
+    __m512d l = _mm512_castps_pd(_mm512_castps256_ps512(_mm512_cvtpd_ps(lo)));
+    return _mm512_castpd_ps(_mm512_insertf64x4(l, _mm256_castps_pd(_mm512_cvtpd_ps(hi)), 1));
+}
+
+/* Transpose, shift and round 16 rows (x, row length dd) into xs[f] (16 floats per feature);
+ * *q = ||x' ||^2 + cmax2 per lane (float) and the lanes whose q is not <= 1e30 in *badq. */
+SGS__AVX512 static inline __attribute__((always_inline)) void prep16(const double *x, size_t dd,
+                                                                     const sgs__kmeans_prep_t *p,
+                                                                     __m512 *xs, __m512 *q,
+                                                                     unsigned *badq)
+{
+    if (dd == 4) {
+        /* d = 4: shift and round the rows as they are stored (2 rows per vector of
+         * doubles), then transpose 16 rows x 4 features in float: 8 shuffles instead of
+         * the 24 of two double transposes. ||x'||^2 is then summed from the rounded
+         * values, in float: Q_float >= Q (1 - (d + 4) 2^-24) (minus underflow below
+         * 2^-120), which the factor 2 in kappa32 and the 2^-89 term absorb. */
+        const __m512d sv = _mm512_broadcast_f64x4(_mm256_loadu_pd(p->s));
+        __m512 z[4];
+#pragma GCC unroll 4
+        for (size_t q4 = 0; q4 < 4; q4++)
+            z[q4] = to_f32x16(_mm512_sub_pd(_mm512_loadu_pd(x + 16 * q4), sv),
+                              _mm512_sub_pd(_mm512_loadu_pd(x + 16 * q4 + 8), sv));
+        /* z[q4] holds rows 4 q4 .. 4 q4 + 3, row-major; in [z0 z1], (r, f) is at 4 r + f. */
+        const __m512i i01 =
+            _mm512_set_epi32(29, 25, 21, 17, 13, 9, 5, 1, 28, 24, 20, 16, 12, 8, 4, 0);
+        const __m512i i23 =
+            _mm512_set_epi32(31, 27, 23, 19, 15, 11, 7, 3, 30, 26, 22, 18, 14, 10, 6, 2);
+        __m512 a01 = _mm512_permutex2var_ps(z[0], i01, z[1]),
+               a23 = _mm512_permutex2var_ps(z[0], i23, z[1]);
+        __m512 b01 = _mm512_permutex2var_ps(z[2], i01, z[3]),
+               b23 = _mm512_permutex2var_ps(z[2], i23, z[3]);
+        xs[0] = _mm512_shuffle_f32x4(a01, b01, 0x44);
+        xs[1] = _mm512_shuffle_f32x4(a01, b01, 0xEE);
+        xs[2] = _mm512_shuffle_f32x4(a23, b23, 0x44);
+        xs[3] = _mm512_shuffle_f32x4(a23, b23, 0xEE);
+        __m512 nq = _mm512_set1_ps((float)p->cmax2);
+#pragma GCC unroll 4
+        for (size_t f = 0; f < 4; f++)
+            nq = _mm512_fmadd_ps(xs[f], xs[f], nq);
+        const __m512 bigf = _mm512_set1_ps(1e30f);
+        *badq = (unsigned)_mm512_cmp_ps_mask(nq, bigf, _CMP_NLE_UQ);
+        *q = _mm512_min_ps(nq, bigf);
+        return;
+    }
+    __m512d xa[SGS__KMEANS_SIMD_DMAX], xb[SGS__KMEANS_SIMD_DMAX];
+    transpose8(x, dd, dd, xa);
+    transpose8(x + 8 * dd, dd, dd, xb);
+    __m512d na = _mm512_setzero_pd(), nb = _mm512_setzero_pd();
+#pragma GCC unroll 16
+    for (size_t f = 0; f < dd; f++) {
+        __m512d sf = _mm512_set1_pd(p->s[f]);
+        __m512d a = _mm512_sub_pd(xa[f], sf), b = _mm512_sub_pd(xb[f], sf);
+        na = _mm512_fmadd_pd(a, a, na);
+        nb = _mm512_fmadd_pd(b, b, nb);
+        xs[f] = to_f32x16(a, b);
+    }
+    const __m512d c2 = _mm512_set1_pd(p->cmax2), big = _mm512_set1_pd(1e30);
+    na = _mm512_add_pd(na, c2);
+    nb = _mm512_add_pd(nb, c2);
+    *badq = (unsigned)_mm512_cmp_pd_mask(na, big, _CMP_NLE_UQ) |
+            (unsigned)_mm512_cmp_pd_mask(nb, big, _CMP_NLE_UQ) << 8;
+    /* Lanes over 1e30 are flagged; clamp them so that the float conversion stays finite. */
+    *q = to_f32x16(_mm512_min_pd(na, big), _mm512_min_pd(nb, big));
+}
+
+/* Screen V (1 or 2) groups of 16 rows: labels into lab[v], returns the mask of rows (bit
+ * 16 v + r) to recompute exactly. */
+SGS__AVX512 static inline __attribute__((always_inline)) unsigned
+screen16(const double *x, size_t dd, const sgs__kmeans_prep_t *p, int two, __m512i *lab)
+{
+    __m512 xa[SGS__KMEANS_SIMD_DMAX], xb[SGS__KMEANS_SIMD_DMAX], qa, qb = _mm512_setzero_ps();
+    unsigned bqa, bqb = 0;
+    prep16(x, dd, p, xa, &qa, &bqa);
+    if (two)
+        prep16(x + 16 * dd, dd, p, xb, &qb, &bqb);
+    const __m512 inf = _mm512_set1_ps(INFINITY);
+    __m512 bva = inf, sva = inf, bvb = inf, svb = inf;
+    __m512i bia = _mm512_setzero_si512(), bib = _mm512_setzero_si512();
+    /* Centers in groups of U (2 for two tiles, 4 for one) so that 4 independent chains of
+     * FMAs are in flight; the minimum updates then visit the group's centers in increasing
+     * index. The index vector is incremented rather than broadcast from a register. */
+    const size_t U = two ? 2 : 4;
+    const __m512i one = _mm512_set1_epi32(1);
+    __m512i jv = _mm512_setzero_si512();
+    size_t j = 0;
+    for (; j + U <= p->k; j += U) {
+        __m512 ea[4], eb[4];
+#pragma GCC unroll 4
+        for (size_t u = 0; u < U; u++)
+            ea[u] = eb[u] = _mm512_set1_ps(p->cn32[j + u]);
+#pragma GCC unroll 16
+        for (size_t f = 0; f < dd; f++)
+#pragma GCC unroll 4
+            for (size_t u = 0; u < U; u++) {
+                __m512 mf = _mm512_set1_ps(p->m32[(j + u) * dd + f]);
+                ea[u] = _mm512_fmadd_ps(xa[f], mf, ea[u]);
+                if (two)
+                    eb[u] = _mm512_fmadd_ps(xb[f], mf, eb[u]);
+            }
+#pragma GCC unroll 4
+        for (size_t u = 0; u < U; u++) {
+            __mmask16 lta = _mm512_cmp_ps_mask(ea[u], bva, _CMP_LT_OQ);
+            sva = _mm512_min_ps(_mm512_max_ps(ea[u], bva), sva);
+            bva = _mm512_min_ps(ea[u], bva);
+            bia = _mm512_mask_mov_epi32(bia, lta, jv);
+            if (two) {
+                __mmask16 ltb = _mm512_cmp_ps_mask(eb[u], bvb, _CMP_LT_OQ);
+                svb = _mm512_min_ps(_mm512_max_ps(eb[u], bvb), svb);
+                bvb = _mm512_min_ps(eb[u], bvb);
+                bib = _mm512_mask_mov_epi32(bib, ltb, jv);
+            }
+            jv = _mm512_add_epi32(jv, one);
+        }
+    }
+    for (; j < p->k; j++) {
+        const float *mj = p->m32 + j * dd;
+        __m512 ea = _mm512_set1_ps(p->cn32[j]), eb = ea;
+#pragma GCC unroll 16
+        for (size_t f = 0; f < dd; f++) {
+            __m512 mf = _mm512_set1_ps(mj[f]);
+            ea = _mm512_fmadd_ps(xa[f], mf, ea);
+            if (two)
+                eb = _mm512_fmadd_ps(xb[f], mf, eb);
+        }
+        __mmask16 lta = _mm512_cmp_ps_mask(ea, bva, _CMP_LT_OQ);
+        sva = _mm512_min_ps(_mm512_max_ps(ea, bva), sva);
+        bva = _mm512_min_ps(ea, bva);
+        bia = _mm512_mask_mov_epi32(bia, lta, jv);
+        if (two) {
+            __mmask16 ltb = _mm512_cmp_ps_mask(eb, bvb, _CMP_LT_OQ);
+            svb = _mm512_min_ps(_mm512_max_ps(eb, bvb), svb);
+            bvb = _mm512_min_ps(eb, bvb);
+            bib = _mm512_mask_mov_epi32(bib, ltb, jv);
+        }
+        jv = _mm512_add_epi32(jv, one);
+    }
+    const __m512 kappa = _mm512_set1_ps(p->kappa32), tiny = _mm512_set1_ps(0x1p-89f);
+    unsigned bad =
+        bqa | (unsigned)_mm512_cmp_ps_mask(
+                  sva, _mm512_add_ps(bva, _mm512_fmadd_ps(kappa, qa, tiny)), _CMP_NGT_UQ);
+    lab[0] = bia;
+    if (two) {
+        bad |= (bqb | (unsigned)_mm512_cmp_ps_mask(
+                          svb, _mm512_add_ps(bvb, _mm512_fmadd_ps(kappa, qb, tiny)), _CMP_NGT_UQ))
+               << 16;
+        lab[1] = bib;
+    }
+    return bad;
+}
+
+/* Padded slot length: d rounded up past lane d when d is not a multiple of 8 (the weight
+ * rides in lane d); d itself when it is (the weight then has its own slot, see lw below,
+ * rather than a whole extra vector add). */
+static inline size_t fused_dp(size_t d)
+{
+    return (d & 7) ? (d + 8) & ~(size_t)7 : d;
+}
+
+/* Add row xi (dd features) to the padded slot s (dp doubles), and its count when dd is not
+ * a multiple of 8 (lane dd). */
+SGS__AVX512 static inline __attribute__((always_inline)) void
+add_row_padded(double *s, const double *xi, size_t dd, size_t dp, __m512d one_at_d)
+{
+#pragma GCC unroll 8
+    for (size_t f = 0; f < dp; f += 8) {
+        __m512d v;
+        if (f + 8 <= dd)
+            v = _mm512_loadu_pd(xi + f);
+        else if (f < dd)
+            v = _mm512_mask_loadu_pd(one_at_d, (__mmask8)((1u << (dd - f)) - 1), xi + f);
+        else
+            v = one_at_d;
+        _mm512_storeu_pd(s + f, _mm512_add_pd(_mm512_loadu_pd(s + f), v));
+    }
+}
+
+SGS__AVX512 static inline __attribute__((always_inline)) size_t
+lloyd_avx512_d(const double *x, size_t m, size_t g0, size_t dd, const sgs__kmeans_prep_t *p,
+               uint8_t *lab8, int32_t *lab32, double *part, size_t *n_changed)
+{
+    size_t k = p->k, stride = k * (dd + 1), nfall = 0, nchg = 0, i = 0;
+    size_t dp = fused_dp(dd);
+    const int lane_w = (dd & 7) != 0;
+    const int two = dd <= 8;
+    const size_t tile = two ? 32 : 16;
+    double loc[SGS__FUSED_LOCAL] __attribute__((aligned(64)));
+    /* Lane d of the vector holding feature d: 1.0 (the count), the other lanes 0. */
+    const __m512d one_at_d = _mm512_maskz_mov_pd((__mmask8)(1u << (dd & 7)), _mm512_set1_pd(1.0));
+    double *lw = loc + 4 * k * dp; /* weights when !lane_w: 4 x k */
+    for (size_t sub = 0; sub < 4; sub++)
+        for (size_t j = 0; j < k; j++) {
+            double *sl = loc + (sub * k + j) * dp;
+            const double *ps = part + sub * stride;
+            memcpy(sl, ps + j * dd, dd * sizeof *sl);
+            if (lane_w) {
+                sl[dd] = ps[k * dd + j];
+                for (size_t f = dd + 1; f < dp; f++)
+                    sl[f] = 0;
+            } else {
+                lw[sub * k + j] = ps[k * dd + j];
+            }
+        }
+    int32_t tmp[32];
+    double *base[4], *wbase[4];
+    for (size_t u = 0; u < 4; u++) {
+        base[u] = loc + ((g0 + u) & 3) * k * dp;
+        wbase[u] = lw + ((g0 + u) & 3) * k;
+    }
+    for (; i + tile <= m; i += tile) {
+        const double *xi = x + i * dd;
+        __m512i lab[2];
+        unsigned bad = two ? screen16(xi, dd, p, 1, lab) : screen16(xi, dd, p, 0, lab);
+        _mm512_storeu_si512((void *)tmp, lab[0]);
+        if (two)
+            _mm512_storeu_si512((void *)(tmp + 16), lab[1]);
+        for (unsigned r = 0; bad; r++, bad >>= 1)
+            if (bad & 1) {
+                sgs__kmeans_argmin_ref(xi + r * dd, 1, dd, p->c, k, tmp + r, NULL, NULL);
+                nfall++;
+            }
+        for (size_t v = 0; v < tile; v += 16)
+            nchg += store16(lab8 ? lab8 + i + v : NULL, lab32 ? lab32 + i + v : NULL,
+                            _mm512_loadu_si512((const void *)(tmp + v)));
+        /* Four rows at a time, one per sub-partial (i is a multiple of 4): the slot of a
+         * row is its sub-partial's base plus its label, without index arithmetic. */
+        for (size_t r = 0; r < tile; r += 4)
+#pragma GCC unroll 4
+            for (size_t u = 0; u < 4; u++) {
+                size_t a = (size_t)tmp[r + u];
+                add_row_padded(base[u] + a * dp, xi + (r + u) * dd, dd, dp, one_at_d);
+                if (!lane_w)
+                    wbase[u][a] = wbase[u][a] + 1.0;
+            }
+    }
+    for (; i < m; i++) {
+        const double *xi = x + i * dd;
+        int32_t a;
+        sgs__kmeans_argmin_ref(xi, 1, dd, p->c, k, &a, NULL, NULL);
+        if (lab8) {
+            nchg += lab8[i] != (uint8_t)a;
+            lab8[i] = (uint8_t)a;
+        } else {
+            nchg += lab32[i] != a;
+            lab32[i] = a;
+        }
+        size_t sub = (g0 + i) & 3, slot = sub * k + (size_t)a;
+        add_row_padded(loc + slot * dp, xi, dd, dp, one_at_d);
+        if (!lane_w)
+            lw[slot] = lw[slot] + 1.0;
+    }
+    for (size_t sub = 0; sub < 4; sub++)
+        for (size_t j = 0; j < k; j++) {
+            const double *sl = loc + (sub * k + j) * dp;
+            double *ps = part + sub * stride;
+            memcpy(ps + j * dd, sl, dd * sizeof *sl);
+            ps[k * dd + j] = lane_w ? sl[dd] : lw[sub * k + j];
+        }
+    *n_changed = nchg;
+    return nfall;
+}
+
+#define SGS__FCASE(D)                                                                              \
+    case D:                                                                                        \
+        return lloyd_avx512_d(x, m, g0, D, p, lab8, lab32, part, n_changed);
+
+SGS__AVX512 static size_t lloyd_avx512(const double *x, size_t m, size_t g0,
+                                       const sgs__kmeans_prep_t *p, uint8_t *lab8, int32_t *lab32,
+                                       double *part, size_t *n_changed)
+{
+    switch (p->d) {
+        SGS__FCASE(3)
+        SGS__FCASE(4)
+        SGS__FCASE(5)
+        SGS__FCASE(6)
+        SGS__FCASE(7)
+        SGS__FCASE(8)
+        SGS__FCASE(9)
+        SGS__FCASE(10)
+        SGS__FCASE(11)
+        SGS__FCASE(12)
+        SGS__FCASE(13)
+        SGS__FCASE(14)
+        SGS__FCASE(15)
+        SGS__FCASE(16)
+    default:
+        return lloyd_avx512_d(x, m, g0, p->d, p, lab8, lab32, part, n_changed);
+    }
+}
+#undef SGS__FCASE
+
 #endif /* SGS__X86 */
 
 /* ---- Prepared centers ------------------------------------------------------------------------ */
 
 size_t sgs__kmeans_prep_size(size_t k, size_t d)
 {
-    return d + k * d + k;
+    return d + k * d + k + (k * d + k + 1) / 2;
 }
 
 void sgs__kmeans_prep(const double *c, size_t k, size_t d, double *ws, sgs__kmeans_prep_t *p)
@@ -853,6 +1179,19 @@ void sgs__kmeans_prep(const double *c, size_t k, size_t d, double *ws, sgs__kmea
         b++;
     p->index_bits = b;
     p->kappa = (double)(d + 4) * 0x1p-48 + ldexp(1.0, b - 45);
+    p->m32 = (float *)(void *)(ws + d + k * d + k);
+    p->cn32 = p->m32 + k * d;
+    for (size_t e = 0; e < k * d; e++)
+        p->m32[e] = (float)p->m[e];
+    for (size_t j = 0; j < k; j++)
+        p->cn32[j] = (float)p->cn[j];
+    p->kappa32 = (float)((double)(d + 4) * 0x1p-21);
+}
+
+/* Whether the labels kernels screen (see sgs__kmeans_labels). */
+static inline int use_screen(int isa, size_t d, size_t k)
+{
+    return d >= 3 && d * k >= (isa == SGS__ISA_AVX512 ? 24u : 48u);
 }
 
 size_t sgs__kmeans_labels(int isa, const double *x, size_t m, const sgs__kmeans_prep_t *p,
@@ -862,8 +1201,7 @@ size_t sgs__kmeans_labels(int isa, const double *x, size_t m, const sgs__kmeans_
     /* Measured on Zen 4: the screen pays off from about 24 (AVX-512) or 48 (AVX2)
      * multiply-adds per row; below that (few centers or features) the direct kernel is as
      * fast or faster. Both give the same labels. */
-    size_t dk = p->d * p->k;
-    int screen = p->d >= 3 && dk >= (isa == SGS__ISA_AVX512 ? 24u : 48u);
+    int screen = use_screen(isa, p->d, p->k);
     if (screen && isa == SGS__ISA_AVX512 && p->d <= SGS__KMEANS_SIMD_DMAX)
         return labels_avx512(x, m, p, labels, n_changed);
     if (screen && isa == SGS__ISA_AVX2 && p->d <= SGS__KMEANS_SIMD_DMAX &&
@@ -882,6 +1220,41 @@ size_t sgs__kmeans_labels(int isa, const double *x, size_t m, const sgs__kmeans_
     if (n_changed)
         *n_changed = nchg;
     return 0;
+}
+
+/* ---- Lloyd rows --------------------------------------------------------------------------- */
+
+size_t sgs__kmeans_lloyd_rows(int isa, const double *x, size_t m, size_t g0,
+                              const sgs__kmeans_prep_t *p, const double *w, uint8_t *lab8,
+                              int32_t *lab32, double *part, size_t *n_changed)
+{
+    size_t d = p->d, k = p->k;
+#ifdef SGS__X86
+    if (isa == SGS__ISA_AVX512 && !w && use_screen(isa, d, k) && d <= SGS__KMEANS_SIMD_DMAX &&
+        4 * k * (fused_dp(d) + 1) <= SGS__FUSED_LOCAL)
+        return lloyd_avx512(x, m, g0, p, lab8, lab32, part, n_changed);
+#endif
+    /* Any isa: labels of a chunk into a stack array, then the chunk's rows (still in L1)
+     * into the sums. */
+    enum { CH = 128 };
+    int32_t tmp[CH];
+    size_t nfall = 0, nchg = 0;
+    for (size_t i0 = 0; i0 < m; i0 += CH) {
+        size_t cnt = m - i0 < CH ? m - i0 : CH;
+        nfall += sgs__kmeans_labels(isa, x + i0 * d, cnt, p, tmp, NULL);
+        for (size_t q = 0; q < cnt; q++) {
+            if (lab8) {
+                nchg += lab8[i0 + q] != (uint8_t)tmp[q];
+                lab8[i0 + q] = (uint8_t)tmp[q];
+            } else {
+                nchg += lab32[i0 + q] != tmp[q];
+                lab32[i0 + q] = tmp[q];
+            }
+        }
+        sgs__kmeans_accumulate(isa, x + i0 * d, cnt, d, k, g0 + i0, tmp, w ? w + i0 : NULL, part);
+    }
+    *n_changed = nchg;
+    return nfall;
 }
 
 /* ---- Dispatch ---------------------------------------------------------------------------- */

@@ -94,9 +94,33 @@ typedef struct sgs__kmeans_prep {
     double cmax2;    /* max_j cn_j, inflated by 1e-12 relative */
     int index_bits;  /* smallest b with 2^b >= k: low mantissa bits that carry j */
     double kappa;    /* margin factor: M = kappa (||x - s||^2 + cmax2) */
+    float *m32;      /* k x d: m rounded to float (the float32 screen below) */
+    float *cn32;     /* k: cn rounded to float */
+    float kappa32;   /* margin factor of the float32 screen */
 } sgs__kmeans_prep_t;
 
-/* Doubles of workspace sgs__kmeans_prep needs: d + k d + k. */
+/* ---- Float32 screen (AVX-512 Lloyd rows) -----------------------------------------------------
+ * The fused Lloyd kernel ranks centers in single precision, 16 rows per vector: x' = x - s and
+ * ||x'||^2 are computed in double as above, then x' and the prepared centers are rounded to
+ * float and e_j = cn_j + sum_f m_jf x'_f is accumulated with float FMAs; the running minimum
+ * and second minimum are tracked with MINPS/MAXPS and the index moves under the mask of a
+ * strict "<" (no bits of e are borrowed). With u = 2^-24 and Q = ||x'||^2 + cmax2, rounding
+ * each x'_f and m_jf to float moves each product by at most (2u + u^2)|m_jf x'_f| (plus
+ * absolute underflow terms), and the chain of d FMAs from the rounded cn_j adds at most
+ * gamma_d (|cn_j| + sum_f |m_jf x'_f|) (Higham 2002, sec. 3.1); since sum_f |m_jf x'_f| <=
+ * 2 ||c'_j|| ||x'|| <= Q and cn_j <= Q, |computed e_j - exact e_j| <= (2d + 5) u Q + A with
+ * A < 2^-90 for Q <= 1e30. The double-precision terms of the certificate above are below
+ * (d + 5) 2^-51 Q. A row is certified when the second smallest e exceeds the smallest by more
+ * than M32 = kappa32 Q + 2^-89, kappa32 = (d + 4) 2^-21 >= 2 (2d + 5) u + 2^-19, twice the
+ * float error plus a slack that covers the double-precision terms, the rounding of Q to
+ * float and of the test itself. Rows without that margin, with Q > 1e30 (which also keeps
+ * every float product and sum far from overflow) or with anything non-finite are
+ * recomputed with the direct scalar reference, so the labels are exactly those of
+ * sgs__kmeans_argmin. At d = 4 the kernel sums ||x'||^2 from the rounded x' in float
+ * instead: that Q is >= Q (1 - (d + 4) u) up to underflow terms below 2^-120, and the margin
+ * above has a factor 2 to spare and the 2^-89 term, so the certificate still holds. */
+
+/* Doubles of workspace sgs__kmeans_prep needs: d + k d + k, then k d + k floats. */
 size_t sgs__kmeans_prep_size(size_t k, size_t d);
 
 /* Prepare centers c (k x d) into *p using ws (sgs__kmeans_prep_size doubles). */
@@ -140,6 +164,21 @@ static inline void sgs__kmeans_add_row(double *part, size_t k, size_t d, size_t 
  * every isa. */
 void sgs__kmeans_accumulate(int isa, const double *x, size_t m, size_t d, size_t k, size_t g0,
                             const int32_t *lab, const double *w, double *part);
+
+/* ---- Lloyd rows: labels and cluster sums in one pass over the rows ----------------------------
+ * For the m rows of x (m x p->d, the first with global index g0): the label of each row,
+ * exactly sgs__kmeans_labels's (so exactly sgs__kmeans_argmin's), and the rows added to part
+ * exactly as sgs__kmeans_accumulate(isa, x, m, d, k, g0, labels, w, part) adds them.
+ * Labels are read and written in one of two stores: lab8 (when not NULL; k <= 255, the
+ * value 255 meaning "no label yet") or lab32; on entry they hold the previous labels, and
+ * *n_changed gets how many rows changed label. Bitwise the same for every isa.
+ * Without weights, the weight of a cluster is a count of rows: the AVX-512 kernel counts in
+ * integers and adds the count to the (integer-valued) weight once, which gives the same bits
+ * as adding 1.0 row after row (every partial is an integer below 2^53, so exact).
+ * Returns how many rows needed the exact fallback of the screen. */
+size_t sgs__kmeans_lloyd_rows(int isa, const double *x, size_t m, size_t g0,
+                              const sgs__kmeans_prep_t *p, const double *w, uint8_t *lab8,
+                              int32_t *lab32, double *part, size_t *n_changed);
 
 /* out[e] = out[e] + ((p0[e] + p1[e]) + (p2[e] + p3[e])) for e < stride, the p's being the 4
  * sub-partials of part. */

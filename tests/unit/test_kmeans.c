@@ -305,7 +305,6 @@ static void check_kernels_on(const double *x, size_t m, size_t d, const double *
         if (l3[i] != l1[i])
             fail_msg("isa %d d %zu k %zu row %zu: screened label %d, reference %d", isa, d, k, i,
                      l3[i], l1[i]);
-    free(ws);
     double *o1 = malloc(m * k * sizeof *o1), *o2 = malloc(m * k * sizeof *o2);
     sgs__kmeans_distances(SGS__ISA_SCALAR, x, m, d, c, k, o1);
     sgs__kmeans_distances(isa, x, m, d, c, k, o2);
@@ -325,6 +324,39 @@ static void check_kernels_on(const double *x, size_t m, size_t d, const double *
         free(sa);
         free(sb);
     }
+    /* Lloyd rows (labels and sums in one pass) against the reference labels and sums, with
+     * int32 and one-byte label stores, with and without weights. */
+    for (int weighted = 0; weighted < 2; weighted++)
+        for (int narrow = 0; narrow < 2; narrow++) {
+            if (narrow && k > 255)
+                continue;
+            size_t stride = k * (d + 1), chg = 0, want = 0;
+            double *sa = calloc(4 * stride, sizeof *sa), *sb = calloc(4 * stride, sizeof *sb);
+            int32_t l4[103];
+            uint8_t l8[103];
+            for (size_t i = 0; i < m; i++) {
+                l4[i] = i % 3 == 0 ? l1[i] : (int32_t)((l1[i] + 1) % k);
+                l8[i] = i % 5 == 0 ? 255 : (uint8_t)l4[i];
+                want += narrow ? l8[i] != (uint8_t)l1[i] : l4[i] != l1[i];
+            }
+            /* Non-zero sums on entry: the kernel must add to them. */
+            for (size_t e = 0; e < 4 * stride; e++)
+                sa[e] = sb[e] = (double)(e % 7);
+            sgs__kmeans_accumulate(SGS__ISA_SCALAR, x, m, d, k, 3, l1, weighted ? w : NULL, sa);
+            *n_fallback += sgs__kmeans_lloyd_rows(isa, x, m, 3, &prep, weighted ? w : NULL,
+                                                  narrow ? l8 : NULL, narrow ? NULL : l4, sb, &chg);
+            assert_int_equal(chg, want);
+            for (size_t i = 0; i < m; i++) {
+                int32_t got = narrow ? (int32_t)l8[i] : l4[i];
+                if (got != l1[i])
+                    fail_msg("isa %d d %zu k %zu row %zu: lloyd label %d, reference %d", isa, d, k,
+                             i, got, l1[i]);
+            }
+            assert_memory_equal(sa, sb, 4 * stride * sizeof *sa);
+            free(sa);
+            free(sb);
+        }
+    free(ws);
     free(w);
     free(o1);
     free(o2);
