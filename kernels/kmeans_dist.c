@@ -821,7 +821,9 @@ SGS__AVX512 static size_t labels_avx512(const double *x, size_t m, const sgs__km
  * g & 3). The sums go through a local copy of the sub-partials padded to dp = the multiple of
  * 8 above d: lanes 0..d-1 of a cluster's slot hold its sums, lane d its weight, so that one
  * vector add per 8 features adds a row and the 1.0 of its count (ws = ws + 1.0, the very
- * operation of the reference, in the same order). The copy is taken from part on entry and
+ * operation of the reference, in the same order); when d is a multiple of 8 that lane would
+ * cost a whole extra vector add, so dp = d and the weights get their own slots. The rows of
+ * a tile go four at a time, one per sub-partial. The copy is taken from part on entry and
  * written back at the end. Labels are compared with the previous ones and stored 16 at a
  * time; the narrow store (one byte per row) moves a quarter of the memory traffic of int32
  * labels, which matters at d = 4 where a row is only 32 bytes. */

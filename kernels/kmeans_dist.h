@@ -172,9 +172,10 @@ void sgs__kmeans_accumulate(int isa, const double *x, size_t m, size_t d, size_t
  * Labels are read and written in one of two stores: lab8 (when not NULL; k <= 255, the
  * value 255 meaning "no label yet") or lab32; on entry they hold the previous labels, and
  * *n_changed gets how many rows changed label. Bitwise the same for every isa.
- * Without weights, the weight of a cluster is a count of rows: the AVX-512 kernel counts in
- * integers and adds the count to the (integer-valued) weight once, which gives the same bits
- * as adding 1.0 row after row (every partial is an integer below 2^53, so exact).
+ * m == 0 does nothing. Rows are not checked for NaN (callers check the matrix once); labels
+ * of rows with NaN are whatever the exact fallback gives, as for sgs__kmeans_argmin.
+ * Thread-safe for disjoint rows, labels and part; no allocation (the AVX-512 kernel keeps a
+ * local copy of part of at most 64 KB on the stack).
  * Returns how many rows needed the exact fallback of the screen. */
 size_t sgs__kmeans_lloyd_rows(int isa, const double *x, size_t m, size_t g0,
                               const sgs__kmeans_prep_t *p, const double *w, uint8_t *lab8,
