@@ -3,8 +3,8 @@
  *
  * A stable two-pass counting scatter (below): rows are cut into one contiguous range per
  * thread, each range writes its rows in file order through its own cursors, so the result
- * is the stable order whatever the number of ranges. Then each customer's rows are put in
- * day order with a stable sort (usually they already are).
+ * is the stable order whatever the number of ranges; each bucket of customers is then put
+ * in (customer, day) order in cache. The input columns are reused for the output.
  */
 #include "kernels/group.h"
 
@@ -218,6 +218,15 @@ typedef struct bucket_scratch {
     uint32_t by_day[BUCKET_ROWS_MAX];
 } bucket_scratch_t;
 
+/* Write packed row (key, amount) to output row p. */
+static inline void put_row(sgs_grouped_t *g, size_t p, packed_key_t key, double amount)
+{
+    g->day[p] = key.day;
+    g->amount[p] = amount;
+    if (g->channel)
+        g->channel[p] = (uint8_t)(key.local_and_channel & 0xFF);
+}
+
 /* One bucket into the columns, in (customer, day, file) order: a counting sort by day,
  * then a stable counting sort by customer, both in cache and without branches that depend
  * on the data (a per-customer insertion sort mispredicts on almost every row). Returns the
@@ -257,21 +266,12 @@ static size_t bucket_to_columns(const packed_key_t *keys, const double *amounts,
             by_day[day_count[keys[i].day - day_min]++] = (uint32_t)i;
         for (size_t k = 0; k < n; k++) {
             size_t i = by_day[k];
-            size_t p = first_row + count[keys[i].local_and_channel >> 8]++;
-            g->day[p] = keys[i].day;
-            g->amount[p] = amounts[i];
-            if (g->channel)
-                g->channel[p] = (uint8_t)(keys[i].local_and_channel & 0xFF);
+            put_row(g, first_row + count[keys[i].local_and_channel >> 8]++, keys[i], amounts[i]);
         }
         return 0;
     }
-    for (size_t i = 0; i < n; i++) {
-        size_t p = first_row + count[keys[i].local_and_channel >> 8]++;
-        g->day[p] = keys[i].day;
-        g->amount[p] = amounts[i];
-        if (g->channel)
-            g->channel[p] = (uint8_t)(keys[i].local_and_channel & 0xFF);
-    }
+    for (size_t i = 0; i < n; i++)
+        put_row(g, first_row + count[keys[i].local_and_channel >> 8]++, keys[i], amounts[i]);
     row_view_t v = {g->day, g->amount, g->channel};
     size_t longest_unsorted = 0;
     for (size_t j = 0; j < n_customers; j++) {
