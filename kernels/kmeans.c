@@ -472,14 +472,9 @@ static void lloyd_block(const double *x, size_t d, const double *w, const sgs__k
 /* labels[i] = lab8[i] (255 = none: -1) for i < n. */
 static void expand_labels(const uint8_t *lab8, size_t n, int nt, int32_t *labels)
 {
-    size_t nb = sgs_block_count(n, SGS_BLOCK_ROWS);
 #pragma omp parallel for num_threads(nt) schedule(static)
-    for (size_t b = 0; b < nb; b++) {
-        size_t r0, r1;
-        block_range(b, n, &r0, &r1);
-        for (size_t i = r0; i < r1; i++)
-            labels[i] = lab8[i] == 255 ? -1 : (int32_t)lab8[i];
-    }
+    for (size_t i = 0; i < n; i++)
+        labels[i] = lab8[i] == 255 ? -1 : (int32_t)lab8[i];
 }
 
 /* Hamerly assignment of one block (first == 1: full computation that sets the bounds). */

@@ -74,22 +74,29 @@ static int64_t day_of(int64_t t)
     return t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
 }
 
-static void reference_compute(const char *path, int64_t as_of_day, reference_t *ref)
+/* The three required transaction columns of `path`; returns the row count. */
+static size_t read_transactions(const char *path, int64_t **cid, int64_t **time_s, double **amount)
 {
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     assert_true(f >= 0);
-    int64_t *cid, *time;
-    double *amount;
     size_t n, n2, n3;
     assert_int_equal(
-        sgs_h5_read_column(f, "/transactions/customer_id", SGS_H5_I64, (void **)&cid, &n, NULL), 0);
+        sgs_h5_read_column(f, "/transactions/customer_id", SGS_H5_I64, (void **)cid, &n, NULL), 0);
     assert_int_equal(
-        sgs_h5_read_column(f, "/transactions/time", SGS_H5_I64, (void **)&time, &n2, NULL), 0);
+        sgs_h5_read_column(f, "/transactions/time", SGS_H5_I64, (void **)time_s, &n2, NULL), 0);
     assert_int_equal(
-        sgs_h5_read_column(f, "/transactions/amount", SGS_H5_F64, (void **)&amount, &n3, NULL), 0);
+        sgs_h5_read_column(f, "/transactions/amount", SGS_H5_F64, (void **)amount, &n3, NULL), 0);
     H5Fclose(f);
     assert_int_equal(n, n2);
     assert_int_equal(n, n3);
+    return n;
+}
+
+static void reference_compute(const char *path, int64_t as_of_day, reference_t *ref)
+{
+    int64_t *cid, *time;
+    double *amount;
+    size_t n = read_transactions(path, &cid, &time, &amount);
     row_t *rows = malloc(n * sizeof *rows);
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
@@ -294,19 +301,9 @@ static int tx_row_cmp(const void *a, const void *b)
 static void test_sorted_input_skips_the_scatter_and_agrees(void **state)
 {
     (void)state;
-    hid_t f = H5Fopen(demo, H5F_ACC_RDONLY, H5P_DEFAULT);
-    assert_true(f >= 0);
     int64_t *cid, *time_s;
     double *amount;
-    size_t n, n2, n3;
-    assert_int_equal(
-        sgs_h5_read_column(f, "/transactions/customer_id", SGS_H5_I64, (void **)&cid, &n, NULL), 0);
-    assert_int_equal(
-        sgs_h5_read_column(f, "/transactions/time", SGS_H5_I64, (void **)&time_s, &n2, NULL), 0);
-    assert_int_equal(
-        sgs_h5_read_column(f, "/transactions/amount", SGS_H5_F64, (void **)&amount, &n3, NULL), 0);
-    H5Fclose(f);
-    assert_true(n == n2 && n == n3);
+    size_t n = read_transactions(demo, &cid, &time_s, &amount);
     tx_row_t *rows = malloc(n * sizeof *rows);
     for (size_t i = 0; i < n; i++)
         rows[i] = (tx_row_t){cid[i], time_s[i], amount[i], i};
