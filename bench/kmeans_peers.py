@@ -9,12 +9,15 @@ For each (n, d, k) it generates X (float64, Gaussian blobs around k lattice poin
 random order, seeded), picks k random rows as initial centers, writes both as raw float64
 files, and measures with T threads (default 2):
 
-  time per iteration   segscore: median of the per-iteration times reported by the
-                       iteration callback over --iters Lloyd iterations (tol 0);
+  time per iteration   from k rows of one blob, which keeps every implementation iterating
+                       (from random rows some cases stop after 3 iterations);
+                       segscore: mean of the per-iteration times reported by the
+                       iteration callback over iterations 2..I of --iters = I (tol 0);
                        scikit-learn / faiss: (t(1 + I) - t(1)) / I, the difference of
                        two fits from the same centers with max_iter 1 + I and 1, which
                        removes their fixed costs (validation, copies, final E-step);
-  time to convergence  segscore and scikit-learn: tol 1e-4 (scaled by the mean feature
+                       the iterations each timing covers are printed beside it;
+  time to convergence  from k random rows; segscore and scikit-learn: tol 1e-4 (scaled by the mean feature
                        variance, the same rule), max_iter 300, total fit time from the
                        same centers, with the final inertia; faiss (which has no
                        tolerance, and computes in float32): the number of iterations its
@@ -57,24 +60,34 @@ def ints(s):
 
 
 def make_data(n, d, k, seed=42):
+    """X, the convergence init (k random rows) and the iteration init (k rows of one blob).
+
+    From k random rows some cases reach a fixed point in 3 iterations, too few to time an
+    iteration. From k rows taken out of one blob the centers must spread over the whole
+    lattice, which keeps every implementation iterating for well over --iters iterations."""
     rng = np.random.default_rng(seed)
     lattice = rng.integers(0, 7, size=(k, d)).astype(np.float64) * 4.0
     groups = rng.integers(0, k, size=n)
     x = lattice[groups]
     x += rng.standard_normal((n, d))
     init = x[rng.choice(n, size=k, replace=False)].copy()
-    return np.ascontiguousarray(x), np.ascontiguousarray(init)
+    head = x[: min(n, 200000)]
+    near = np.argsort(((head - x[0]) ** 2).sum(axis=1))
+    step = max(1, min(50, len(near) // k))
+    init_iter = head[near[: k * step : step]].copy()
+    return np.ascontiguousarray(x), np.ascontiguousarray(init), np.ascontiguousarray(init_iter)
 
 
-def run_segscore(bench, xpath, cpath, d, k, threads, iters):
-    cmd = [bench, "--raw", xpath, "--init-raw", cpath, "--d", str(d), "--k", str(k),
-           "--threads", str(threads), "--iters", str(iters), "--mode", "both",
-           "--algorithms", "lloyd,hamerly,elkan"]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+def run_segscore(bench, xpath, cpath, ipath, d, k, threads, iters):
     res = {}
-    for line in out.splitlines():
-        r = json.loads(line)
-        res[(r["algorithm"], r["mode"])] = r
+    for mode, init in (("iter", ipath), ("conv", cpath)):
+        cmd = [bench, "--raw", xpath, "--init-raw", init, "--d", str(d), "--k", str(k),
+               "--threads", str(threads), "--iters", str(iters), "--mode", mode,
+               "--algorithms", "lloyd,hamerly,elkan"]
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            r = json.loads(line)
+            res[(r["algorithm"], r["mode"])] = r
     return res
 
 
@@ -87,41 +100,43 @@ def best_time(fn, repeat):
     return best, val
 
 
-def run_sklearn(x, init, k, iters, repeat):
+def run_sklearn(x, init, init_iter, k, iters, repeat):
     from sklearn.cluster import KMeans
     out = {}
     for alg in ("lloyd", "elkan"):
-        def fit(max_iter, tol):
-            return KMeans(n_clusters=k, init=init, n_init=1, max_iter=max_iter, tol=tol,
+        def fit(start, max_iter, tol):
+            return KMeans(n_clusters=k, init=start, n_init=1, max_iter=max_iter, tol=tol,
                           algorithm=alg).fit(x)
-        t1, _ = best_time(lambda: fit(1, 0.0), repeat)
-        tn, km = best_time(lambda: fit(1 + iters, 0.0), repeat)
+        t1, _ = best_time(lambda: fit(init_iter, 1, 0.0), repeat)
+        tn, km = best_time(lambda: fit(init_iter, 1 + iters, 0.0), repeat)
         done = km.n_iter_ - 1
         per_iter = (tn - t1) / done if done > 0 else float("nan")
-        tc, kc = best_time(lambda: fit(300, 1e-4), 1)
+        tc, kc = best_time(lambda: fit(init, 300, 1e-4), 1)
         out[alg] = {"per_iter_s": per_iter, "iters_timed": done, "conv_s": tc,
                     "conv_iters": int(kc.n_iter_), "conv_inertia": float(kc.inertia_)}
     return out
 
 
-def run_faiss(x, init, k, iters, faiss_iters, threads, target, repeat):
+def run_faiss(x, init, init_iter, k, iters, faiss_iters, threads, target, repeat):
     import faiss
     faiss.omp_set_num_threads(threads)
     x32 = np.ascontiguousarray(x, dtype=np.float32)
     c32 = np.ascontiguousarray(init, dtype=np.float32)
+    i32 = np.ascontiguousarray(init_iter, dtype=np.float32)
     n, d = x.shape
 
-    def fit(niter):
+    def fit(start, niter):
         km = faiss.Kmeans(d, k, niter=niter, verbose=False, seed=1, spherical=False,
                           max_points_per_centroid=n // k + 1, min_points_per_centroid=1)
-        km.train(x32, init_centroids=c32)
+        km.train(x32, init_centroids=start)
         return km
 
-    t1, _ = best_time(lambda: fit(1), repeat)
-    tn, _ = best_time(lambda: fit(1 + iters), repeat)
+    t1, _ = best_time(lambda: fit(i32, 1), repeat)
+    tn, _ = best_time(lambda: fit(i32, 1 + iters), repeat)
     per_iter = (tn - t1) / iters
     # Time to reach segscore's converged inertia: objective per iteration (float32).
-    km = fit(faiss_iters)
+    km = fit(c32, faiss_iters)
+    t1 = best_time(lambda: fit(c32, 1), repeat)[0]
     obj = np.asarray(km.obj, dtype=np.float64)
     reached = np.nonzero(obj <= target * (1 + 1e-6))[0]
     it = int(reached[0]) + 1 if reached.size else None
@@ -158,20 +173,22 @@ def main():
     for n in ints(args.n):
         for d in ints(args.d):
             for k in ints(args.k):
-                x, init = make_data(n, d, k)
+                x, init, init_iter = make_data(n, d, k)
                 xpath = os.path.join(workdir, f"x_{n}_{d}.f64")
                 cpath = os.path.join(workdir, f"c_{n}_{d}_{k}.f64")
+                ipath = os.path.join(workdir, f"i_{n}_{d}_{k}.f64")
                 x.tofile(xpath)
                 init.tofile(cpath)
-                seg = run_segscore(bench, xpath, cpath, d, k, args.threads, args.iters)
+                init_iter.tofile(ipath)
+                seg = run_segscore(bench, xpath, cpath, ipath, d, k, args.threads, args.iters)
                 target = seg[("lloyd", "conv")]["inertia"]
-                sk = None if "sklearn" in skip else run_sklearn(x, init, k, args.iters,
-                                                                 args.repeat)
-                fa = None if "faiss" in skip else run_faiss(x, init, k, args.iters,
+                sk = None if "sklearn" in skip else run_sklearn(x, init, init_iter, k,
+                                                                 args.iters, args.repeat)
+                fa = None if "faiss" in skip else run_faiss(x, init, init_iter, k, args.iters,
                                                             args.faiss_iters, args.threads,
                                                             target, args.repeat)
-                os.unlink(xpath)
-                os.unlink(cpath)
+                for path in (xpath, cpath, ipath):
+                    os.unlink(path)
                 rec = {"n": n, "d": d, "k": k, "threads": args.threads,
                        "segscore": {f"{a}/{m}": v for (a, m), v in seg.items()},
                        "sklearn": sk, "faiss": fa}
@@ -188,21 +205,25 @@ def main():
 def report(rec, seg, sk, fa):
     n, d, k, t = rec["n"], rec["d"], rec["k"], rec["threads"]
     print(f"\n== n = {n:,}, d = {d}, k = {k}, {t} threads ==")
-    print("time per iteration (ms)          segscore    peer     peer/segscore")
-    ours = seg[("lloyd", "iter")]["per_iter_s"]
-    print(f"  lloyd      segscore           {fmt_ms(ours)}")
+    print("time per iteration (ms), from one-blob centers   segscore    peer  peer/segscore"
+          "  iterations timed")
+    ours = seg[("lloyd", "iter")]["mean_iter_s"]
+    print(f"  lloyd      segscore                         {fmt_ms(ours)}"
+          f"                   {seg[('lloyd', 'iter')]['iters'] - 1}")
     for alg in ("hamerly", "elkan"):
-        print(f"  {alg:<10} segscore           {fmt_ms(seg[(alg, 'iter')]['per_iter_s'])}"
-              f"   ({seg[(alg, 'iter')]['distances_per_row_iter']:.2f} distances/row)")
+        r = seg[(alg, "iter")]
+        print(f"  {alg:<10} segscore                         {fmt_ms(r['mean_iter_s'])}"
+              f"                   {r['iters'] - 1}   ({r['distances_per_row_iter']:.2f}"
+              " distances/row)")
     if sk:
-        print(f"  lloyd      scikit-learn       {fmt_ms(ours)} {fmt_ms(sk['lloyd']['per_iter_s'])}"
-              f"   {ratio(sk['lloyd']['per_iter_s'], ours)}")
-        oe = seg[("elkan", "iter")]["per_iter_s"]
-        print(f"  elkan      scikit-learn       {fmt_ms(oe)} {fmt_ms(sk['elkan']['per_iter_s'])}"
-              f"   {ratio(sk['elkan']['per_iter_s'], oe)}")
+        for alg in ("lloyd", "elkan"):
+            o = seg[(alg, "iter")]["mean_iter_s"]
+            p = sk[alg]["per_iter_s"]
+            print(f"  {alg:<10} scikit-learn                     {fmt_ms(o)} {fmt_ms(p)}"
+                  f"   {ratio(p, o)}   {sk[alg]['iters_timed']}")
     if fa:
-        print(f"  lloyd      faiss (float32)    {fmt_ms(ours)} {fmt_ms(fa['per_iter_s'])}"
-              f"   {ratio(fa['per_iter_s'], ours)}")
+        print(f"  lloyd      faiss (float32)                  {fmt_ms(ours)} "
+              f"{fmt_ms(fa['per_iter_s'])}   {ratio(fa['per_iter_s'], ours)}")
     print("time to convergence (tol 1e-4)   seconds  iterations  inertia")
     best_ours = None
     for alg in ("lloyd", "hamerly", "elkan"):
