@@ -9,8 +9,10 @@
  *
  * --raw: little-endian float64 row-major file of n x d values (n = size / (8 d)).
  * --init-raw: k x d initial centers in the same format (default: the first k rows).
- * --mode iter: --iters iterations with tol 0 (time per iteration: median, and mean over all
- *   but the first, of the per-iteration times reported by the iteration callback); conv: tol (default 1e-4), at
+ * --mode iter: --iters iterations with tol 0, --repeat times (default 2), the fit with the
+ *   lowest mean kept (time per iteration: mean over all but the first iteration, and median,
+ *   of the per-iteration times reported by the iteration callback; rows the float32 screen
+ *   left to the exact computation, and empty-cluster relocations); conv: tol (default 1e-4), at
  *   most --max-iter iterations, total wall time of sgs_kmeans_single (includes the final
  *   E-step and inertia); both: the two.
  * --algorithms lloyd,hamerly,elkan (comma list).
@@ -104,7 +106,7 @@ static const char *alg_name(sgs_kmeans_algorithm_t a)
 int main(int argc, char **argv)
 {
     size_t n = 1000000, d = 4, k = 8;
-    int threads = 2, iters = 20, max_iter = 300;
+    int threads = 2, iters = 20, max_iter = 300, repeat = 2;
     double tol = 1e-4;
     const char *raw = NULL, *init_raw = NULL, *mode = "both", *algs = "lloyd,hamerly,elkan";
     static const struct option longopts[] = {
@@ -113,7 +115,8 @@ int main(int argc, char **argv)
         {"init-raw", required_argument, 0, 'c'},   {"threads", required_argument, 0, 't'},
         {"iters", required_argument, 0, 'i'},      {"max-iter", required_argument, 0, 'm'},
         {"tol", required_argument, 0, 'e'},        {"mode", required_argument, 0, 'o'},
-        {"algorithms", required_argument, 0, 'a'}, {0, 0, 0, 0}};
+        {"algorithms", required_argument, 0, 'a'}, {"repeat", required_argument, 0, 'p'},
+        {0, 0, 0, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (ch) {
@@ -149,6 +152,9 @@ int main(int argc, char **argv)
             break;
         case 'a':
             algs = optarg;
+            break;
+        case 'p':
+            repeat = atoi(optarg) > 0 ? atoi(optarg) : 1;
             break;
         default:
             fprintf(stderr, "usage: see the comment at the top of bench/bench_kmeans.c\n");
@@ -195,29 +201,42 @@ int main(int argc, char **argv)
         opt.on_iter_ctx = &tm;
         sgs_kmeans_result_t res;
         if (strcmp(mode, "iter") == 0 || strcmp(mode, "both") == 0) {
-            memcpy(c, c0, k * d * sizeof *c);
-            opt.max_iter = iters;
-            tm.n = 0;
-            tm.last = now_s();
-            double t0 = tm.last;
-            if (sgs_kmeans_single(x, n, d, NULL, &opt, 0.0, &exec, c, labels, &res, &err)) {
-                fprintf(stderr, "bench_kmeans: %s\n", err.message);
-                return 70;
+            /* Best of --repeat fits, as the peers' timings are: on these virtual machines
+             * the first tens of milliseconds of two-thread work in a fresh process are
+             * sometimes several times slower than the rest. */
+            double best_mean = INFINITY, best_median = 0, best_first = 0, best_total = 0;
+            for (int rep = 0; rep < repeat; rep++) {
+                memcpy(c, c0, k * d * sizeof *c);
+                opt.max_iter = iters;
+                tm.n = 0;
+                tm.last = now_s();
+                double t0 = tm.last;
+                if (sgs_kmeans_single(x, n, d, NULL, &opt, 0.0, &exec, c, labels, &res, &err)) {
+                    fprintf(stderr, "bench_kmeans: %s\n", err.message);
+                    return 70;
+                }
+                double total = now_s() - t0, later_sum = 0.0;
+                for (int i = 1; i < tm.n; i++)
+                    later_sum += tm.iter_s[i];
+                double mean = tm.n > 1 ? later_sum / (tm.n - 1) : tm.iter_s[0];
+                if (mean < best_mean) {
+                    best_mean = mean;
+                    best_first = tm.iter_s[0];
+                    best_total = total;
+                    qsort(tm.iter_s, (size_t)tm.n, sizeof *tm.iter_s, cmp_double);
+                    best_median = tm.iter_s[tm.n / 2];
+                }
             }
-            double total = now_s() - t0;
-            double first = tm.iter_s[0], later_sum = 0.0;
-            for (int i = 1; i < tm.n; i++)
-                later_sum += tm.iter_s[i];
-            double later_mean = tm.n > 1 ? later_sum / (tm.n - 1) : first;
-            qsort(tm.iter_s, (size_t)tm.n, sizeof *tm.iter_s, cmp_double);
             printf(
                 "{\"impl\": \"segscore\", \"algorithm\": \"%s\", \"mode\": \"iter\", \"n\": %zu, "
-                "\"d\": %zu, \"k\": %zu, \"threads\": %d, \"iters\": %d, "
+                "\"d\": %zu, \"k\": %zu, \"threads\": %d, \"iters\": %d, \"repeat\": %d, "
                 "\"per_iter_s\": %.6f, \"mean_iter_s\": %.6f, \"first_iter_s\": %.6f, "
-                "\"total_s\": %.6f, "
-                "\"inertia\": %.17g, \"distances_per_row_iter\": %.3f}\n",
-                alg_name(opt.algorithm), n, d, k, threads, res.n_iter, tm.iter_s[tm.n / 2], later_mean, first,
-                total, res.inertia, (double)res.n_distances / ((double)n * (double)res.n_iter));
+                "\"total_s\": %.6f, \"inertia\": %.17g, \"distances_per_row_iter\": %.3f, "
+                "\"rechecked_per_row_iter\": %.6f, \"relocated\": %zu}\n",
+                alg_name(opt.algorithm), n, d, k, threads, res.n_iter, repeat, best_median,
+                best_mean, best_first, best_total, res.inertia,
+                (double)res.n_distances / ((double)n * (double)res.n_iter),
+                (double)res.n_rechecked / ((double)n * (double)res.n_iter), res.n_relocated);
         }
         if (strcmp(mode, "conv") == 0 || strcmp(mode, "both") == 0) {
             memcpy(c, c0, k * d * sizeof *c);

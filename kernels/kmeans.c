@@ -247,6 +247,7 @@ typedef struct run_ws {
     double *wsum;            /* k, combined weights */
     size_t *changed;         /* nb */
     uint64_t *ndist;         /* nb */
+    uint64_t *rechecked;     /* nb */
     double *shift;           /* k, sqrt of squared shift of each center (sklearn center_shift) */
     double *sigma;           /* k, shift inflated to an upper bound of the exact shift */
     double *sigma_other;     /* k, max over the other centers of sigma */
@@ -274,6 +275,7 @@ static void run_ws_free(run_ws_t *w)
     sgs_free(w->part_total);
     sgs_free(w->changed);
     sgs_free(w->ndist);
+    sgs_free(w->rechecked);
     sgs_free(w->shift);
     sgs_free(w->sigma);
     sgs_free(w->sigma_other);
@@ -303,6 +305,7 @@ static int run_ws_alloc(run_ws_t *w, size_t n, size_t d, size_t k, int algorithm
     w->part_total = sgs_alloc_array(w->stride, sizeof(double));
     w->changed = sgs_alloc_array(w->nb, sizeof(size_t));
     w->ndist = sgs_alloc_array(w->nb, sizeof(uint64_t));
+    w->rechecked = sgs_alloc_array(w->nb, sizeof(uint64_t));
     w->shift = sgs_alloc_array(k, sizeof(double));
     w->sigma = sgs_alloc_array(k, sizeof(double));
     w->sigma_other = sgs_alloc_array(k, sizeof(double));
@@ -310,7 +313,7 @@ static int run_ws_alloc(run_ws_t *w, size_t n, size_t d, size_t k, int algorithm
     w->far = sgs_alloc_array(w->nb + 1, k * sizeof(far_row_t));
     w->empty = sgs_alloc_array(k, sizeof(int32_t));
     w->prep_ws = sgs_alloc_array(sgs__kmeans_prep_size(k, d), sizeof(double));
-    int ok = w->centers_new && w->part && w->wsum && w->part_total && w->changed && w->ndist &&
+    int ok = w->centers_new && w->part && w->wsum && w->part_total && w->changed && w->ndist && w->rechecked &&
              w->shift && w->sigma && w->sigma_other && w->half && w->far && w->empty && w->prep_ws;
     if (ok && algorithm == SGS_KMEANS_LLOYD && k <= 255) {
         /* Lloyd keeps its labels in one byte per row between iterations: at d = 4 a row
@@ -460,13 +463,15 @@ static void center_bounds(run_ws_t *ws, const double *c, double rho, int elkan)
     }
 }
 
-/* Lloyd assignment of one block: labels, partial sums, changes. */
-static void lloyd_block(const double *x, size_t d, const double *w, const sgs__kmeans_prep_t *prep,
+/* Lloyd assignment of one block: labels, partial sums, changes; returns the rows the float32
+ * screen left to the exact computation. */
+static size_t lloyd_block(const double *x, size_t d, const double *w, const sgs__kmeans_prep_t *prep,
                         int isa, size_t r0, size_t r1, uint8_t *lab8, int32_t *labels, double *part,
                         size_t *changed)
 {
-    sgs__kmeans_lloyd_rows(isa, x + r0 * d, r1 - r0, r0, prep, w ? w + r0 : NULL,
-                           lab8 ? lab8 + r0 : NULL, lab8 ? NULL : labels + r0, part, changed);
+    return sgs__kmeans_lloyd_rows(isa, x + r0 * d, r1 - r0, r0, prep, w ? w + r0 : NULL,
+                                  lab8 ? lab8 + r0 : NULL, lab8 ? NULL : labels + r0, part,
+                                  changed);
 }
 
 /* labels[i] = lab8[i] (255 = none: -1) for i < n. */
@@ -649,9 +654,10 @@ int sgs_kmeans_single(const double *x, size_t n, size_t d, const double *weights
             for (size_t e = 0; e < 4 * ws.stride; e++)
                 p[e] = 0;
             ws.ndist[b] = (uint64_t)(r1 - r0) * k;
+            ws.rechecked[b] = 0;
             if (alg == SGS_KMEANS_LLOYD)
-                lloyd_block(x, d, weights, &ws.prep, isa, r0, r1, ws.lab8, labels, p,
-                            &ws.changed[b]);
+                ws.rechecked[b] = lloyd_block(x, d, weights, &ws.prep, isa, r0, r1, ws.lab8,
+                                              labels, p, &ws.changed[b]);
             else if (alg == SGS_KMEANS_HAMERLY)
                 hamerly_block(x, d, weights, centers, k, isa, r0, r1, labels, &ws, rho, first, p,
                               &ws.changed[b], &ws.ndist[b]);
@@ -663,6 +669,7 @@ int sgs_kmeans_single(const double *x, size_t n, size_t d, const double *weights
         for (size_t b = 0; b < nb; b++) {
             changed += ws.changed[b];
             ndist_total += ws.ndist[b];
+            result->n_rechecked += ws.rechecked[b];
         }
         /* Update step. */
         combine_partials(&ws);

@@ -124,6 +124,9 @@ typedef struct sgs_kmeans_result {
     size_t n_relocated;   /* empty-cluster relocations in the kept run */
     uint64_t n_distances; /* row-center distances computed in the kept run's iterations
                              (Lloyd: n*k per iteration; less for Hamerly/Elkan) */
+    uint64_t n_rechecked; /* Lloyd: rows whose float32 screen was not conclusive and were
+                             recomputed in float64, over the kept run's iterations (0 where
+                             the kernel does not screen) */
 } sgs_kmeans_result_t;
 
 /* Fill *opt with the defaults above for k clusters. */

@@ -853,6 +853,53 @@ SGS__AVX512 static inline __attribute__((always_inline)) __m512 to_f32x16(__m512
     return _mm512_castpd_ps(_mm512_insertf64x4(l, _mm256_castps_pd(_mm512_cvtpd_ps(hi)), 1));
 }
 
+/* In place: r[i] holds row i (16 floats) on entry and feature f = i on return. Unpacks
+ * within 128-bit lanes, then 128-bit lane shuffles: 64 shuffles for 16 x 16. */
+SGS__AVX512 static inline __attribute__((always_inline)) void transpose16_ps(__m512 *r)
+{
+    __m512 t[16], u[16];
+#pragma GCC unroll 8
+    for (size_t i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    /* u[4 g + j], lane block c: feature 4 c + j of rows 4 g .. 4 g + 3. */
+#pragma GCC unroll 4
+    for (size_t g = 0; g < 16; g += 4) {
+        __m512d a = _mm512_castps_pd(t[g]), b = _mm512_castps_pd(t[g + 1]);
+        __m512d c = _mm512_castps_pd(t[g + 2]), e = _mm512_castps_pd(t[g + 3]);
+        u[g] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+        u[g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+        u[g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, e));
+        u[g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, e));
+    }
+#pragma GCC unroll 4
+    for (size_t j = 0; j < 4; j++) {
+        __m512 lo01 = _mm512_shuffle_f32x4(u[j], u[4 + j], 0x44);
+        __m512 hi01 = _mm512_shuffle_f32x4(u[j], u[4 + j], 0xEE);
+        __m512 lo23 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0x44);
+        __m512 hi23 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0xEE);
+        r[j] = _mm512_shuffle_f32x4(lo01, lo23, 0x88);
+        r[4 + j] = _mm512_shuffle_f32x4(lo01, lo23, 0xDD);
+        r[8 + j] = _mm512_shuffle_f32x4(hi01, hi23, 0x88);
+        r[12 + j] = _mm512_shuffle_f32x4(hi01, hi23, 0xDD);
+    }
+}
+
+/* ||x'||^2 + cmax2 summed in float from the rounded features (the certificate allows it,
+ * kmeans_dist.h); lanes whose sum is not <= 1e30 go to *badq, and *q is clamped there. */
+SGS__AVX512 static inline __attribute__((always_inline)) void
+norms16_ps(const __m512 *xs, size_t dd, double cmax2, __m512 *q, unsigned *badq)
+{
+    __m512 nq = _mm512_set1_ps((float)cmax2);
+#pragma GCC unroll 16
+    for (size_t f = 0; f < dd; f++)
+        nq = _mm512_fmadd_ps(xs[f], xs[f], nq);
+    const __m512 bigf = _mm512_set1_ps(1e30f);
+    *badq = (unsigned)_mm512_cmp_ps_mask(nq, bigf, _CMP_NLE_UQ);
+    *q = _mm512_min_ps(nq, bigf);
+}
+
 /* Transpose, shift and round 16 rows (x, row length dd) into xs[f] (16 floats per feature);
  * *q = ||x' ||^2 + cmax2 per lane (float) and the lanes whose q is not <= 1e30 in *badq. */
 SGS__AVX512 static inline __attribute__((always_inline)) void prep16(const double *x, size_t dd,
@@ -885,13 +932,27 @@ SGS__AVX512 static inline __attribute__((always_inline)) void prep16(const doubl
         xs[1] = _mm512_shuffle_f32x4(a01, b01, 0xEE);
         xs[2] = _mm512_shuffle_f32x4(a23, b23, 0x44);
         xs[3] = _mm512_shuffle_f32x4(a23, b23, 0xEE);
-        __m512 nq = _mm512_set1_ps((float)p->cmax2);
-#pragma GCC unroll 4
-        for (size_t f = 0; f < 4; f++)
-            nq = _mm512_fmadd_ps(xs[f], xs[f], nq);
-        const __m512 bigf = _mm512_set1_ps(1e30f);
-        *badq = (unsigned)_mm512_cmp_ps_mask(nq, bigf, _CMP_NLE_UQ);
-        *q = _mm512_min_ps(nq, bigf);
+        norms16_ps(xs, 4, p->cmax2, q, badq);
+        return;
+    }
+    if (dd > 8 && dd <= 16) {
+        /* 9 <= d <= 16: each row shifted in double and rounded into one vector of 16
+         * floats (lanes d..15 zero), then one 16 x 16 float transpose: 64 shuffles
+         * instead of the 96 of four double transposes and the 48 conversions after them. */
+        const __mmask8 hi = (__mmask8)((1u << (dd - 8)) - 1);
+        const __m512d s_lo = _mm512_loadu_pd(p->s), s_hi = _mm512_maskz_loadu_pd(hi, p->s + 8);
+        __m512 r[16];
+#pragma GCC unroll 16
+        for (size_t i = 0; i < 16; i++) {
+            const double *xi = x + i * dd;
+            r[i] = to_f32x16(_mm512_sub_pd(_mm512_loadu_pd(xi), s_lo),
+                             _mm512_maskz_sub_pd(hi, _mm512_maskz_loadu_pd(hi, xi + 8), s_hi));
+        }
+        transpose16_ps(r);
+#pragma GCC unroll 16
+        for (size_t f = 0; f < dd; f++)
+            xs[f] = r[f];
+        norms16_ps(xs, dd, p->cmax2, q, badq);
         return;
     }
     __m512d xa[SGS__KMEANS_SIMD_DMAX], xb[SGS__KMEANS_SIMD_DMAX];
