@@ -69,10 +69,11 @@ static double *read_raw(const char *path, size_t d, size_t *n)
     long size = ftell(f);
     fseek(f, 0, SEEK_SET);
     *n = (size_t)size / (8 * d);
-    double *x = malloc(*n * d * sizeof *x);
+    /* The allocator of segscore kmeans (large arrays advised for huge pages). */
+    double *x = sgs_alloc_array(*n * d, sizeof *x);
     if (!x || fread(x, sizeof *x, *n * d, f) != *n * d) {
         fprintf(stderr, "bench_kmeans: cannot read %s\n", path);
-        free(x);
+        sgs_free(x);
         x = NULL;
     }
     fclose(f);
@@ -82,7 +83,7 @@ static double *read_raw(const char *path, size_t d, size_t *n)
 /* Gaussian blobs around k lattice points, rows in random group order. */
 static double *generate(size_t n, size_t d, size_t k, uint64_t seed)
 {
-    double *x = malloc(n * d * sizeof *x);
+    double *x = sgs_alloc_array(n * d, sizeof *x);
     if (!x)
         return NULL;
 #pragma omp parallel for schedule(static)
@@ -165,7 +166,7 @@ int main(int argc, char **argv)
     if (!x)
         return 66;
     double *c0 = malloc(k * d * sizeof *c0), *c = malloc(k * d * sizeof *c);
-    int32_t *labels = malloc(n * sizeof *labels);
+    int32_t *labels = sgs_alloc_array(n, sizeof *labels);
     if (!c0 || !c || !labels)
         return 71;
     if (init_raw) {
@@ -176,7 +177,7 @@ int main(int argc, char **argv)
             return 66;
         }
         memcpy(c0, ci, k * d * sizeof *c0);
-        free(ci);
+        sgs_free(ci);
     } else {
         memcpy(c0, x, k * d * sizeof *c0);
     }
@@ -259,9 +260,9 @@ int main(int argc, char **argv)
         fflush(stdout);
     }
     free(tm.iter_s);
-    free(labels);
+    sgs_free(labels);
     free(c);
     free(c0);
-    free(x);
+    sgs_free(x);
     return 0;
 }

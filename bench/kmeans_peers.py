@@ -12,7 +12,8 @@ files, and measures with T threads (default 2):
   time per iteration   from k rows of one blob, which keeps every implementation iterating
                        (from random rows some cases stop after 3 iterations);
                        segscore: mean of the per-iteration times reported by the
-                       iteration callback over iterations 2..I of --iters = I (tol 0);
+                       iteration callback over iterations 2..I of --iters = I (tol 0),
+                       the best of --repeat fits;
                        scikit-learn / faiss: (t(1 + I) - t(1)) / I, the difference of
                        two fits from the same centers with max_iter 1 + I and 1, which
                        removes their fixed costs (validation, copies, final E-step);
@@ -47,7 +48,8 @@ def parse_args():
     ap.add_argument("--iters", type=int, default=20, help="iterations for time per iteration")
     ap.add_argument("--faiss-iters", type=int, default=100,
                     help="faiss iterations allowed to reach segscore's converged inertia")
-    ap.add_argument("--repeat", type=int, default=2, help="repeats per peer timing (best kept)")
+    ap.add_argument("--repeat", type=int, default=2,
+                    help="fits per time-per-iteration figure, all implementations (best kept)")
     ap.add_argument("--bench", default=None, help="path to bench_kmeans (default: build/)")
     ap.add_argument("--workdir", default=None, help="where to put the raw matrices")
     ap.add_argument("--json", default=None, help="write all measurements here")
@@ -78,12 +80,12 @@ def make_data(n, d, k, seed=42):
     return np.ascontiguousarray(x), np.ascontiguousarray(init), np.ascontiguousarray(init_iter)
 
 
-def run_segscore(bench, xpath, cpath, ipath, d, k, threads, iters):
+def run_segscore(bench, xpath, cpath, ipath, d, k, threads, iters, repeat):
     res = {}
     for mode, init in (("iter", ipath), ("conv", cpath)):
         cmd = [bench, "--raw", xpath, "--init-raw", init, "--d", str(d), "--k", str(k),
                "--threads", str(threads), "--iters", str(iters), "--mode", mode,
-               "--algorithms", "lloyd,hamerly,elkan"]
+               "--algorithms", "lloyd,hamerly,elkan", "--repeat", str(repeat)]
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
         for line in out.splitlines():
             r = json.loads(line)
@@ -180,7 +182,8 @@ def main():
                 x.tofile(xpath)
                 init.tofile(cpath)
                 init_iter.tofile(ipath)
-                seg = run_segscore(bench, xpath, cpath, ipath, d, k, args.threads, args.iters)
+                seg = run_segscore(bench, xpath, cpath, ipath, d, k, args.threads, args.iters,
+                                   args.repeat)
                 target = seg[("lloyd", "conv")]["inertia"]
                 sk = None if "sklearn" in skip else run_sklearn(x, init, init_iter, k,
                                                                  args.iters, args.repeat)

@@ -116,9 +116,10 @@ typedef struct sgs__kmeans_prep {
  * float and of the test itself. Rows without that margin, with Q > 1e30 (which also keeps
  * every float product and sum far from overflow) or with anything non-finite are
  * recomputed with the direct scalar reference, so the labels are exactly those of
- * sgs__kmeans_argmin. At d = 4 the kernel sums ||x'||^2 from the rounded x' in float
- * instead: that Q is >= Q (1 - (d + 4) u) up to underflow terms below 2^-120, and the margin
- * above has a factor 2 to spare and the 2^-89 term, so the certificate still holds. */
+ * sgs__kmeans_argmin. At d = 4 and d = 9..16 the kernel sums ||x'||^2 from the rounded x' in
+ * float instead: that Q is >= Q (1 - (d + 4) u) up to underflow terms below 2^-120, and the
+ * margin above has a factor 2 to spare (kappa32 / (2 (2d + 5) u) = 2 + 12 / (4d + 10)) and
+ * the 2^-89 term, so the certificate still holds. */
 
 /* Doubles of workspace sgs__kmeans_prep needs: d + k d + k, then k d + k floats. */
 size_t sgs__kmeans_prep_size(size_t k, size_t d);

@@ -74,29 +74,13 @@ static int64_t day_of(int64_t t)
     return t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
 }
 
-/* The three required transaction columns of `path`; returns the row count. */
-static size_t read_transactions(const char *path, int64_t **cid, int64_t **time_s, double **amount)
-{
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    assert_true(f >= 0);
-    size_t n, n2, n3;
-    assert_int_equal(
-        sgs_h5_read_column(f, "/transactions/customer_id", SGS_H5_I64, (void **)cid, &n, NULL), 0);
-    assert_int_equal(
-        sgs_h5_read_column(f, "/transactions/time", SGS_H5_I64, (void **)time_s, &n2, NULL), 0);
-    assert_int_equal(
-        sgs_h5_read_column(f, "/transactions/amount", SGS_H5_F64, (void **)amount, &n3, NULL), 0);
-    H5Fclose(f);
-    assert_int_equal(n, n2);
-    assert_int_equal(n, n3);
-    return n;
-}
-
 static void reference_compute(const char *path, int64_t as_of_day, reference_t *ref)
 {
-    int64_t *cid, *time;
-    double *amount;
-    size_t n = read_transactions(path, &cid, &time, &amount);
+    sgs_test_transactions_t tx;
+    sgs_test_read_transactions(path, &tx);
+    size_t n = tx.n;
+    const int64_t *cid = tx.customer_id, *time = tx.time_s;
+    const double *amount = tx.amount;
     row_t *rows = malloc(n * sizeof *rows);
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
@@ -148,9 +132,7 @@ static void reference_compute(const char *path, int64_t as_of_day, reference_t *
         i = j;
     }
     free(rows);
-    free(cid);
-    free(time);
-    free(amount);
+    sgs_test_free_transactions(&tx);
 }
 
 static void reference_free(reference_t *ref)
@@ -301,9 +283,11 @@ static int tx_row_cmp(const void *a, const void *b)
 static void test_sorted_input_skips_the_scatter_and_agrees(void **state)
 {
     (void)state;
-    int64_t *cid, *time_s;
-    double *amount;
-    size_t n = read_transactions(demo, &cid, &time_s, &amount);
+    sgs_test_transactions_t tx;
+    sgs_test_read_transactions(demo, &tx);
+    size_t n = tx.n;
+    int64_t *cid = tx.customer_id, *time_s = tx.time_s;
+    double *amount = tx.amount;
     tx_row_t *rows = malloc(n * sizeof *rows);
     for (size_t i = 0; i < n; i++)
         rows[i] = (tx_row_t){cid[i], time_s[i], amount[i], i};
@@ -329,9 +313,7 @@ static void test_sorted_input_skips_the_scatter_and_agrees(void **state)
                      0);
     H5Fclose(h);
     free(rows);
-    free(cid);
-    free(time_s);
-    free(amount);
+    sgs_test_free_transactions(&tx);
 
     run_and_check_against_reference(sorted, results);
     char *json = sgs_test_read_file(summary, NULL);

@@ -9,6 +9,8 @@
 
 #include "tests/support/test_support.h"
 
+#include "io/h5_columns.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,4 +112,33 @@ void sgs__assert_close(double got, double expected, double tol_abs, double tol_r
                     file, line, expr, expected, got, got - expected, tol);
         _fail(file, line);
     }
+}
+
+void sgs_test_read_transactions(const char *path, sgs_test_transactions_t *t)
+{
+    sgs_h5_quiet();
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0)
+        fail_msg("%s: cannot open as HDF5", path);
+    size_t n_time, n_amount;
+    assert_int_equal(sgs_h5_read_column(f, "/transactions/customer_id", SGS_H5_I64,
+                                        (void **)&t->customer_id, &t->n, NULL),
+                     SGS_OK);
+    assert_int_equal(sgs_h5_read_column(f, "/transactions/time", SGS_H5_I64, (void **)&t->time_s,
+                                        &n_time, NULL),
+                     SGS_OK);
+    assert_int_equal(sgs_h5_read_column(f, "/transactions/amount", SGS_H5_F64,
+                                        (void **)&t->amount, &n_amount, NULL),
+                     SGS_OK);
+    H5Fclose(f);
+    assert_int_equal(n_time, t->n);
+    assert_int_equal(n_amount, t->n);
+}
+
+void sgs_test_free_transactions(sgs_test_transactions_t *t)
+{
+    sgs_free(t->customer_id);
+    sgs_free(t->time_s);
+    sgs_free(t->amount);
+    *t = (sgs_test_transactions_t){0};
 }

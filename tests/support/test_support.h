@@ -1,6 +1,6 @@
 /*
  * tests/support/test_support.h — helpers shared by the cmocka tests: temporary folders,
- * running the segscore program, reading whole files, and assertions that print both the
+ * running the segscore program, reading whole files and transaction columns, and assertions that print both the
  * expected and the actual value.
  *
  * Include after <setjmp.h>, <stdarg.h>, <stddef.h> and <cmocka.h>.
@@ -33,6 +33,18 @@ int sgs_test_files_equal(const char *a, const char *b);
 /* Path of ../shared/data/<relative> when it exists (written to out), else 0. Tests that
  * need real data return 77 (ctest "skipped") when this is 0. */
 int sgs_test_shared_data(const char *relative, char *out, size_t out_size);
+
+/* The three required /transactions columns of an HDF5 file, as read by the io layer. */
+typedef struct sgs_test_transactions {
+    size_t n;
+    int64_t *customer_id, *time_s;
+    double *amount;
+} sgs_test_transactions_t;
+
+/* Read them (fails the test when a column is missing or the lengths differ); free with
+ * sgs_test_free_transactions. */
+void sgs_test_read_transactions(const char *path, sgs_test_transactions_t *t);
+void sgs_test_free_transactions(sgs_test_transactions_t *t);
 
 /* |got - expected| <= tol_abs + tol_rel * |expected|, else fail printing both values. */
 #define sgs_assert_close(got, expected, tol_abs, tol_rel)                                          \
