@@ -6,27 +6,27 @@
     /usr/bin/python3 bench/kmeans_peers.py --n 1000000 --d 4 --k 8   # one small case
 
 For each (n, d, k) it generates X (float64, Gaussian blobs around k lattice points, rows in
-random order, seeded), picks k random rows as initial centers, writes both as raw float64
-files, and measures with T threads (default 2):
+random order, seeded) and two sets of initial centers, writes them as raw float64 files, and
+measures with T threads (default 2), every figure the best of --repeat fits (default 2):
 
   time per iteration   from k rows of one blob, which keeps every implementation iterating
                        (from random rows some cases stop after 3 iterations);
                        segscore: mean of the per-iteration times reported by the
-                       iteration callback over iterations 2..I of --iters = I (tol 0),
-                       the best of --repeat fits;
+                       iteration callback over iterations 2..I of --iters = I (tol 0);
                        scikit-learn / faiss: (t(1 + I) - t(1)) / I, the difference of
                        two fits from the same centers with max_iter 1 + I and 1, which
                        removes their fixed costs (validation, copies, final E-step);
                        the iterations each timing covers are printed beside it;
-  time to convergence  from k random rows; segscore and scikit-learn: tol 1e-4 (scaled by the mean feature
-                       variance, the same rule), max_iter 300, total fit time from the
+  time to convergence  from k random rows; segscore and scikit-learn: tol 1e-4 (scaled by
+                       the mean feature variance, the same rule), max_iter 300, total fit time from the
                        same centers, with the final inertia; faiss (which has no
                        tolerance, and computes in float32): the number of iterations its
                        objective needs to come within 1e-6 of segscore's converged inertia,
                        times its time per iteration ("n/r" if not reached in --faiss-iters).
 
 Ratios printed are peer time / segscore time (> 1 means segscore is faster). Results are
-also written as JSON (--json). The machine should be quiet: every number is a wall time.
+also written as JSON (--json) and, with --markdown, as the README's table. The machine
+should be quiet: every number is a wall time.
 """
 import argparse
 import json
@@ -53,6 +53,8 @@ def parse_args():
     ap.add_argument("--bench", default=None, help="path to bench_kmeans (default: build/)")
     ap.add_argument("--workdir", default=None, help="where to put the raw matrices")
     ap.add_argument("--json", default=None, help="write all measurements here")
+    ap.add_argument("--markdown", action="store_true",
+                    help="end with the results as the Markdown table of the README")
     ap.add_argument("--skip", default="", help="comma list of peers to skip: sklearn,faiss")
     return ap.parse_args()
 
@@ -113,7 +115,7 @@ def run_sklearn(x, init, init_iter, k, iters, repeat):
         tn, km = best_time(lambda: fit(init_iter, 1 + iters, 0.0), repeat)
         done = km.n_iter_ - 1
         per_iter = (tn - t1) / done if done > 0 else float("nan")
-        tc, kc = best_time(lambda: fit(init, 300, 1e-4), 1)
+        tc, kc = best_time(lambda: fit(init, 300, 1e-4), repeat)
         out[alg] = {"per_iter_s": per_iter, "iters_timed": done, "conv_s": tc,
                     "conv_iters": int(kc.n_iter_), "conv_inertia": float(kc.inertia_)}
     return out
@@ -201,8 +203,33 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)
+    if args.markdown:
+        print_markdown(results)
     if limits is not None:
         limits.restore_original_limits()
+
+
+def print_markdown(results):
+    """One row per case: milliseconds per iteration (peer / segscore in parentheses), then
+    time to convergence."""
+    print("\n| n | d | k | segscore Lloyd | scikit-learn Lloyd | faiss | segscore Elkan "
+          "| scikit-learn Elkan | to convergence, segscore / scikit-learn Lloyd |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for r in results:
+        seg, sk, fa = r["segscore"], r["sklearn"], r["faiss"]
+        ours, elkan = seg["lloyd/iter"]["mean_iter_s"], seg["elkan/iter"]["mean_iter_s"]
+        conv = seg["lloyd/conv"]
+
+        def cell(peer, base):
+            return "n/a" if peer is None else f"{peer * 1e3:.2f} ({peer / base:.2f}x)"
+        sk_l = cell(sk["lloyd"]["per_iter_s"], ours) if sk else "n/a"
+        sk_e = cell(sk["elkan"]["per_iter_s"], elkan) if sk else "n/a"
+        fa_l = cell(fa["per_iter_s"], ours) if fa else "n/a"
+        tc = (f"{conv['total_s']:.3f} s / {sk['lloyd']['conv_s']:.3f} s "
+              f"({sk['lloyd']['conv_s'] / conv['total_s']:.2f}x, {conv['iters']} iterations)"
+              if sk else f"{conv['total_s']:.3f} s")
+        print(f"| {r['n']:,} | {r['d']} | {r['k']} | {ours * 1e3:.2f} | {sk_l} | {fa_l} | "
+              f"{elkan * 1e3:.2f} | {sk_e} | {tc} |")
 
 
 def report(rec, seg, sk, fa):
