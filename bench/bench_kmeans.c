@@ -110,14 +110,19 @@ int main(int argc, char **argv)
     int threads = 2, iters = 20, max_iter = 300, repeat = 2;
     double tol = 1e-4;
     const char *raw = NULL, *init_raw = NULL, *mode = "both", *algs = "lloyd,hamerly,elkan";
-    static const struct option longopts[] = {
-        {"n", required_argument, 0, 'n'},          {"d", required_argument, 0, 'd'},
-        {"k", required_argument, 0, 'k'},          {"raw", required_argument, 0, 'r'},
-        {"init-raw", required_argument, 0, 'c'},   {"threads", required_argument, 0, 't'},
-        {"iters", required_argument, 0, 'i'},      {"max-iter", required_argument, 0, 'm'},
-        {"tol", required_argument, 0, 'e'},        {"mode", required_argument, 0, 'o'},
-        {"algorithms", required_argument, 0, 'a'}, {"repeat", required_argument, 0, 'p'},
-        {0, 0, 0, 0}};
+    static const struct option longopts[] = {{"n", required_argument, 0, 'n'},
+                                             {"d", required_argument, 0, 'd'},
+                                             {"k", required_argument, 0, 'k'},
+                                             {"raw", required_argument, 0, 'r'},
+                                             {"init-raw", required_argument, 0, 'c'},
+                                             {"threads", required_argument, 0, 't'},
+                                             {"iters", required_argument, 0, 'i'},
+                                             {"max-iter", required_argument, 0, 'm'},
+                                             {"tol", required_argument, 0, 'e'},
+                                             {"mode", required_argument, 0, 'o'},
+                                             {"algorithms", required_argument, 0, 'a'},
+                                             {"repeat", required_argument, 0, 'p'},
+                                             {0, 0, 0, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (ch) {
@@ -247,8 +252,7 @@ int main(int argc, char **argv)
                 tm.n = 0;
                 tm.last = now_s();
                 double t0 = tm.last;
-                if (sgs_kmeans_single(x, n, d, NULL, &opt, tol_abs, &exec, c, labels, &res,
-                                      &err)) {
+                if (sgs_kmeans_single(x, n, d, NULL, &opt, tol_abs, &exec, c, labels, &res, &err)) {
                     fprintf(stderr, "bench_kmeans: %s\n", err.message);
                     return 70;
                 }

@@ -131,10 +131,6 @@ int sgs_cmd_generate(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
 
-    /* HDF5 1.10 crashes in its exit handler when a file's close failed (disk full, size
-     * limit): this command reports the error through its exit status and exits without
-     * that handler. Files are closed before returning on every path. */
-    H5dont_atexit();
     sgs_generate_params_t params;
     sgs_generate_defaults(&params);
     const char *output = NULL;

@@ -313,8 +313,9 @@ static int run_ws_alloc(run_ws_t *w, size_t n, size_t d, size_t k, int algorithm
     w->far = sgs_alloc_array(w->nb + 1, k * sizeof(far_row_t));
     w->empty = sgs_alloc_array(k, sizeof(int32_t));
     w->prep_ws = sgs_alloc_array(sgs__kmeans_prep_size(k, d), sizeof(double));
-    int ok = w->centers_new && w->part && w->wsum && w->part_total && w->changed && w->ndist && w->rechecked &&
-             w->shift && w->sigma && w->sigma_other && w->half && w->far && w->empty && w->prep_ws;
+    int ok = w->centers_new && w->part && w->wsum && w->part_total && w->changed && w->ndist &&
+             w->rechecked && w->shift && w->sigma && w->sigma_other && w->half && w->far &&
+             w->empty && w->prep_ws;
     if (ok && algorithm == SGS_KMEANS_LLOYD && k <= 255) {
         /* Lloyd keeps its labels in one byte per row between iterations: at d = 4 a row
          * is 32 bytes, and reading and writing int32 labels would add a quarter to the
@@ -465,9 +466,9 @@ static void center_bounds(run_ws_t *ws, const double *c, double rho, int elkan)
 
 /* Lloyd assignment of one block: labels, partial sums, changes; returns the rows the float32
  * screen left to the exact computation. */
-static size_t lloyd_block(const double *x, size_t d, const double *w, const sgs__kmeans_prep_t *prep,
-                        int isa, size_t r0, size_t r1, uint8_t *lab8, int32_t *labels, double *part,
-                        size_t *changed)
+static size_t lloyd_block(const double *x, size_t d, const double *w,
+                          const sgs__kmeans_prep_t *prep, int isa, size_t r0, size_t r1,
+                          uint8_t *lab8, int32_t *labels, double *part, size_t *changed)
 {
     return sgs__kmeans_lloyd_rows(isa, x + r0 * d, r1 - r0, r0, prep, w ? w + r0 : NULL,
                                   lab8 ? lab8 + r0 : NULL, lab8 ? NULL : labels + r0, part,
@@ -656,8 +657,8 @@ int sgs_kmeans_single(const double *x, size_t n, size_t d, const double *weights
             ws.ndist[b] = (uint64_t)(r1 - r0) * k;
             ws.rechecked[b] = 0;
             if (alg == SGS_KMEANS_LLOYD)
-                ws.rechecked[b] = lloyd_block(x, d, weights, &ws.prep, isa, r0, r1, ws.lab8,
-                                              labels, p, &ws.changed[b]);
+                ws.rechecked[b] = lloyd_block(x, d, weights, &ws.prep, isa, r0, r1, ws.lab8, labels,
+                                              p, &ws.changed[b]);
             else if (alg == SGS_KMEANS_HAMERLY)
                 hamerly_block(x, d, weights, centers, k, isa, r0, r1, labels, &ws, rho, first, p,
                               &ws.changed[b], &ws.ndist[b]);

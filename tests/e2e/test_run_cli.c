@@ -14,9 +14,11 @@
 #include "tests/support/test_support.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -450,6 +452,43 @@ static void test_bad_inputs_keep_previous_results(void **state)
     expect_failure_keeps_results(demo, "--set rfm.bins=99", 78, "rfm.bins");
 }
 
+/* The file size limit and SIGXFSZ disposition before test_write_failure_keeps_previous_results,
+ * restored by its teardown also when an assertion ends it early. */
+static struct rlimit saved_fsize;
+static void (*saved_xfsz)(int);
+
+static int restore_file_size_limit(void **state)
+{
+    (void)state;
+    setrlimit(RLIMIT_FSIZE, &saved_fsize);
+    signal(SIGXFSZ, saved_xfsz);
+    return 0;
+}
+
+/* Writing fails (a file size limit, as a full disk would): exit 74 naming the output, no
+ * crash (HDF5's exit handler is off, engine/main.c), every previous output intact and no
+ * temporary left; early, in the middle, and in the last byte of the results file. */
+static void test_write_failure_keeps_previous_results(void **state)
+{
+    (void)state;
+    /* A failure without a limit first, so that the previous outputs exist. */
+    expect_failure_keeps_results(demo, "--set rfm.bins=99", 78, "rfm.bins");
+    char results[600];
+    snprintf(results, sizeof results, "%s/keep/results.h5", dir);
+    struct stat st;
+    assert_int_equal(stat(results, &st), 0);
+    const rlim_t size = (rlim_t)st.st_size;
+    const rlim_t limits[] = {4096, size / 2, size - 1};
+    getrlimit(RLIMIT_FSIZE, &saved_fsize);
+    saved_xfsz = signal(SIGXFSZ, SIG_IGN); /* ignored signals survive exec */
+    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+        struct rlimit lim = saved_fsize;
+        lim.rlim_cur = limits[i];
+        assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+        expect_failure_keeps_results(demo, "", 74, "keep/");
+    }
+}
+
 /* A fit stopped by value.max_iter fails the run (65, saying why) and publishes nothing;
  * with value.allow_unconverged the results are published flagged converged = 0, with a
  * warning in the summary. */
@@ -491,6 +530,8 @@ int main(void)
         cmocka_unit_test(test_results_identical_for_1_2_3_threads),
         cmocka_unit_test(test_sorted_input_skips_the_scatter_and_agrees),
         cmocka_unit_test(test_bad_inputs_keep_previous_results),
+        cmocka_unit_test_teardown(test_write_failure_keeps_previous_results,
+                                  restore_file_size_limit),
         cmocka_unit_test(test_unconverged_fit_fails_unless_allowed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

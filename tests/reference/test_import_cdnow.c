@@ -162,7 +162,6 @@ static void test_cdnow_master(void **state)
     sgs_test_rmdir(dir);
 }
 
-
 int main(void)
 {
     char probe[1024];

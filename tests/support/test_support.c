@@ -124,11 +124,11 @@ void sgs_test_read_transactions(const char *path, sgs_test_transactions_t *t)
     assert_int_equal(sgs_h5_read_column(f, "/transactions/customer_id", SGS_H5_I64,
                                         (void **)&t->customer_id, &t->n, NULL),
                      SGS_OK);
-    assert_int_equal(sgs_h5_read_column(f, "/transactions/time", SGS_H5_I64, (void **)&t->time_s,
-                                        &n_time, NULL),
-                     SGS_OK);
-    assert_int_equal(sgs_h5_read_column(f, "/transactions/amount", SGS_H5_F64,
-                                        (void **)&t->amount, &n_amount, NULL),
+    assert_int_equal(
+        sgs_h5_read_column(f, "/transactions/time", SGS_H5_I64, (void **)&t->time_s, &n_time, NULL),
+        SGS_OK);
+    assert_int_equal(sgs_h5_read_column(f, "/transactions/amount", SGS_H5_F64, (void **)&t->amount,
+                                        &n_amount, NULL),
                      SGS_OK);
     H5Fclose(f);
     assert_int_equal(n_time, t->n);

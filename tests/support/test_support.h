@@ -1,7 +1,7 @@
 /*
  * tests/support/test_support.h — helpers shared by the cmocka tests: temporary folders,
- * running the segscore program, reading whole files and transaction columns, and assertions that print both the
- * expected and the actual value.
+ * running the segscore program, reading whole files and transaction columns, and assertions that
+ * print both the expected and the actual value.
  *
  * Include after <setjmp.h>, <stdarg.h>, <stddef.h> and <cmocka.h>.
  */
