@@ -18,15 +18,14 @@
 #include "datasets/simulate.h"
 #include "io/atomic_file.h"
 #include "io/h5_columns.h"
+#include "io/h5_output.h"
 #include "kernels/tables.h"
 
-#include <fcntl.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #define SUB_BLOCK ((size_t)1024)
 #define CHUNK_ROWS ((size_t)1 << 16)
@@ -208,7 +207,6 @@ typedef struct gen_state {
     sgs__sim_customers_t cust[3]; /* [k % 3] */
     sgs__sim_rows_t flat[2];      /* [k % 2]: a block's rows, concatenated then shuffled */
     hid_t file;
-    int fd; /* the sec2 driver's descriptor of file, -1 when unknown */
     sgs_h5_appender_t *tx[N_TX_COLS], *ev[N_EV_COLS], *cu[N_CU_COLS], *tr[N_TR_COLS];
     sgs_generate_stats_t stats;
     sgs_generate_progress_fn progress;
@@ -369,24 +367,6 @@ static int open_appenders(gen_state_t *g, sgs_error_t *err)
     return rc;
 }
 
-/* After a write failure (disk full, size limit) the file will be removed: make HDF5's
- * remaining writes go to /dev/null so that closing it can succeed. HDF5 1.10 leaves a file
- * whose H5Fclose failed half-destroyed in its ID table, and its exit handler then crashes;
- * a write error must be an exit status, never a crash (engine/cmd_generate.c also skips
- * that handler). Only for write failures: after others (out of memory) the writes work and
- * a normal close is the clean one. Idempotent. */
-static void discard_file_writes(gen_state_t *g)
-{
-    if (g->fd < 0)
-        return;
-    int devnull = open("/dev/null", O_WRONLY);
-    if (devnull >= 0) {
-        dup2(devnull, g->fd);
-        close(devnull);
-    }
-    g->fd = -1;
-}
-
 /* Close every appender (flushing the last chunks); the first error wins. */
 static int close_appenders(gen_state_t *g, sgs_error_t *err)
 {
@@ -398,8 +378,8 @@ static int close_appenders(gen_state_t *g, sgs_error_t *err)
             int r = sgs_h5_appender_close(all[t][c], rc ? NULL : err);
             if (r && !rc)
                 rc = r;
-            if (r == SGS_EIO)
-                discard_file_writes(g);
+            if (r == SGS_EIO) /* the file will be removed: let the other closes succeed */
+                sgs_h5_discard_writes(g->file);
             all[t][c] = NULL;
         }
     }
@@ -563,7 +543,6 @@ int sgs_generate_file(const char *path, const sgs_generate_params_t *params, con
     if (!g)
         return sgs_error_set(err, SGS_ENOMEM, "out of memory");
     g->file = -1;
-    g->fd = -1;
     g->progress = progress;
     g->progress_ctx = progress_ctx;
     sgs__sim_model_init(&g->model, params);
@@ -589,25 +568,17 @@ int sgs_generate_file(const char *path, const sgs_generate_params_t *params, con
         rc = sgs_error_set(err, SGS_ECANTCREAT, "%s: cannot create an HDF5 file", path);
         goto cleanup;
     }
-    void *handle = NULL;
-    if (H5Fget_vfd_handle(g->file, H5P_DEFAULT, &handle) >= 0 && handle)
-        g->fd = *(int *)handle;
     rc = open_appenders(g, err);
     if (!rc)
         rc = run_blocks(g, sgs_exec_threads(exec), err);
     if (!rc)
         rc = write_attributes(g, err);
     if (rc == SGS_EIO)
-        discard_file_writes(g);
+        sgs_h5_discard_writes(g->file);
     int close_rc = close_appenders(g, rc ? NULL : err);
     if (!rc)
         rc = close_rc;
-    if (!rc && H5Fflush(g->file, H5F_SCOPE_LOCAL) < 0)
-        rc = sgs_error_set(err, SGS_EIO, "writing the HDF5 file failed");
-    if (rc == SGS_EIO)
-        discard_file_writes(g);
-    if (H5Fclose(g->file) < 0 && !rc)
-        rc = sgs_error_set(err, SGS_EIO, "closing the HDF5 file failed");
+    rc = sgs_h5_finish_output(g->file, rc, err);
     g->file = -1;
     if (rc) /* the dataset is named; say which file */
         sgs_error_prefix(err, "writing %s", path);

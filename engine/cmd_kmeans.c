@@ -8,6 +8,7 @@
 #include "io/atomic_file.h"
 #include "io/h5_columns.h"
 #include "io/h5_matrix.h"
+#include "io/h5_output.h"
 #include "kernels/kmeans.h"
 
 #include <errno.h>
@@ -148,8 +149,7 @@ static int write_output(sgs_atomic_t *a, const int32_t *labels, size_t n, const 
         rc = sgs_h5_attr_string(f, "/", "init", init, err);
     if (!rc)
         rc = sgs_h5_attr_string(f, "/", "engine_version", SGS_VERSION, err);
-    if (H5Fclose(f) < 0 && !rc)
-        rc = sgs_error_set(err, SGS_EIO, "%s: cannot close HDF5 file", path);
+    rc = sgs_h5_finish_output(f, rc, err);
     if (rc) {
         sgs_atomic_abort(a);
         sgs_error_prefix(err, "%s", path);

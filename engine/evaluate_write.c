@@ -8,6 +8,7 @@
 
 #include "io/atomic_file.h"
 #include "io/h5_columns.h"
+#include "io/h5_output.h"
 #include "kernels/dates.h"
 
 #include <cjson/cJSON.h>
@@ -461,8 +462,7 @@ int sgs_eval_write_h5(const sgs_eval_result_t *res, const char *input_path, cons
         return sgs_error_set(err, SGS_ECANTCREAT, "%s: cannot create HDF5 file", path);
     }
     rc = write_h5_contents(f, res, input_path, err);
-    if (H5Fclose(f) < 0 && rc == SGS_OK)
-        rc = sgs_error_set(err, SGS_EIO, "%s: cannot close HDF5 file", path);
+    rc = sgs_h5_finish_output(f, rc, err);
     if (rc == SGS_OK)
         rc = sgs_atomic_commit(&a, err);
     sgs_atomic_abort(&a);

@@ -9,6 +9,7 @@
 #include "engine/run_state.h"
 
 #include "io/h5_columns.h"
+#include "io/h5_output.h"
 
 #include <hdf5.h>
 #include <stdlib.h>
@@ -226,8 +227,7 @@ int sgs_write_results_h5(const sgs_run_state_t *st, const char *path, sgs_error_
     if (rc == SGS_OK)
         rc = write_root_attributes(f, st, err);
     sgs_free(scratch);
-    if (H5Fclose(f) < 0 && rc == SGS_OK)
-        rc = sgs_error_set(err, SGS_EIO, "%s: cannot close HDF5 file", path);
+    rc = sgs_h5_finish_output(f, rc, err);
     if (rc != SGS_OK)
         sgs_error_prefix(err, "writing results to %s", st->req->output_path);
     return rc;

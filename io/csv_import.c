@@ -9,6 +9,7 @@
 
 #include "io/atomic_file.h"
 #include "io/h5_columns.h"
+#include "io/h5_output.h"
 #include "kernels/dates.h"
 
 #include <locale.h>
@@ -1417,14 +1418,14 @@ int sgs_csv_import(const char *in_path, const char *out_path, const sgs_import_o
         rc = writer_finish(&s, err);
     if (!rc)
         rc = finish_columns(&s, in_path, err);
+    if (!rc) {
+        rc = sgs_h5_finish_output(s.h5, rc, err);
+        s.h5 = -1;
+    }
+    if (rc == SGS_EIO)
+        sgs_error_prefix(err, "writing %s", out_path);
     if (rc)
         goto cleanup;
-    herr_t closed = H5Fclose(s.h5);
-    s.h5 = -1;
-    if (closed < 0) {
-        rc = sgs_error_set(err, SGS_EIO, "%s: closing the HDF5 file failed", out_path);
-        goto cleanup;
-    }
     rc = sgs_atomic_commit(&atomic, err);
 
 cleanup:
@@ -1441,7 +1442,7 @@ cleanup:
     sgs_h5_appender_close(s.a_channel, NULL);
     sgs_h5_appender_close(s.a_category, NULL);
     if (s.h5 >= 0)
-        H5Fclose(s.h5);
+        sgs_h5_finish_output(s.h5, rc, NULL);
     if (rc)
         sgs_atomic_abort(&atomic);
     sgs_csv_close(reader);

@@ -453,15 +453,23 @@ static void test_bad_inputs_keep_previous_results(void **state)
 }
 
 /* The file size limit and SIGXFSZ disposition before test_write_failure_keeps_previous_results,
- * restored by its teardown also when an assertion ends it early. */
+ * restored by its teardown also when an assertion ends it early, with the leak checker's
+ * options. */
 static struct rlimit saved_fsize;
 static void (*saved_xfsz)(int);
+static char *saved_lsan_options;
 
 static int restore_file_size_limit(void **state)
 {
     (void)state;
     setrlimit(RLIMIT_FSIZE, &saved_fsize);
     signal(SIGXFSZ, saved_xfsz);
+    if (saved_lsan_options)
+        setenv("LSAN_OPTIONS", saved_lsan_options, 1);
+    else
+        unsetenv("LSAN_OPTIONS");
+    free(saved_lsan_options);
+    saved_lsan_options = NULL;
     return 0;
 }
 
@@ -479,6 +487,19 @@ static void test_write_failure_keeps_previous_results(void **state)
     assert_int_equal(stat(results, &st), 0);
     const rlim_t size = (rlim_t)st.st_size;
     const rlim_t limits[] = {4096, size / 2, size - 1};
+    /* HDF5 1.10.8 does not free what it allocated for writes that failed (io/h5_output.h):
+     * under the sanitizer build those blocks, and only blocks allocated inside HDF5, are
+     * not reported for these runs. */
+    char suppressions[600], lsan[700];
+    snprintf(suppressions, sizeof suppressions, "%s/lsan-hdf5.supp", dir);
+    FILE *supp = fopen(suppressions, "w");
+    assert_non_null(supp);
+    fputs("leak:libhdf5\n", supp);
+    fclose(supp);
+    snprintf(lsan, sizeof lsan, "suppressions=%s", suppressions);
+    const char *lsan_before = getenv("LSAN_OPTIONS");
+    saved_lsan_options = lsan_before ? strdup(lsan_before) : NULL;
+    setenv("LSAN_OPTIONS", lsan, 1);
     getrlimit(RLIMIT_FSIZE, &saved_fsize);
     saved_xfsz = signal(SIGXFSZ, SIG_IGN); /* ignored signals survive exec */
     for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {

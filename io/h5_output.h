@@ -1,0 +1,31 @@
+/*
+ * io/h5_output.h — finishing an HDF5 output file whose writing may have failed.
+ *
+ * Every output of segscore is written under a temporary name and renamed into place only
+ * when complete (io/atomic_file.h), so after a failed write (disk full, file size limit)
+ * the file is removed anyway. HDF5 1.10 then needs help to let go of it: when H5Fclose
+ * fails (its final flush cannot write), the file stays half-destroyed in HDF5's tables and
+ * HDF5's exit handler crashes (engine/main.c also turns that handler off). So after a write
+ * failure the file's descriptor is pointed at /dev/null: HDF5's remaining writes then
+ * succeed, and the close releases the file. What HDF5 allocated for the writes that failed
+ * is not freed (HDF5 1.10.8; the process exits with status 74 right after).
+ */
+#ifndef SGS_H5_OUTPUT_H
+#define SGS_H5_OUTPUT_H
+
+#include "kernels/core.h"
+
+#include <hdf5.h>
+
+/* Send every later write of HDF5 file f (default sec2 driver) to /dev/null. Only after a
+ * write failure, for a file that will be removed. Safe to call more than once. */
+void sgs_h5_discard_writes(hid_t f);
+
+/* Flush and close output file f. rc is the writer's status so far: SGS_EIO (a write
+ * failed) discards the remaining writes before closing; another error closes normally.
+ * Returns rc when it is an error, else SGS_EIO when the flush or the close failed (the
+ * message does not name the file: callers prefix it), else SGS_OK. f is closed in every
+ * case. */
+int sgs_h5_finish_output(hid_t f, int rc, sgs_error_t *err);
+
+#endif
