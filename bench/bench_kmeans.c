@@ -52,6 +52,34 @@ static void on_iter(void *ctx, int run, int iter, size_t n_changed, double shift
     t->last = now;
 }
 
+/* The matrix and the buffers of a fit, the same for every measurement. */
+typedef struct problem {
+    const double *x, *c0; /* n x d rows, k x d initial centers */
+    double *c;            /* k x d centers of the fit */
+    int32_t *labels;      /* n */
+    size_t n, d, k;
+    sgs_exec_t exec;
+} problem_t;
+
+/* One fit from the initial centers, at most max_iter iterations (tm gets the time of each);
+ * returns its wall time in seconds, or -1 after printing the error. */
+static double fit_once(const problem_t *pb, sgs_kmeans_options_t *opt, int max_iter, double tol_abs,
+                       timing_t *tm, sgs_kmeans_result_t *res)
+{
+    memcpy(pb->c, pb->c0, pb->k * pb->d * sizeof *pb->c);
+    opt->max_iter = max_iter;
+    tm->n = 0;
+    tm->last = now_s();
+    double t0 = tm->last;
+    sgs_error_t err = {0};
+    if (sgs_kmeans_single(pb->x, pb->n, pb->d, NULL, opt, tol_abs, &pb->exec, pb->c, pb->labels,
+                          res, &err)) {
+        fprintf(stderr, "bench_kmeans: %s\n", err.message);
+        return -1;
+    }
+    return now_s() - t0;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -191,6 +219,7 @@ int main(int argc, char **argv)
     sgs_error_t err = {0};
     if (sgs_kmeans_tolerance(x, n, d, tol, &exec, &tol_abs, &err))
         return 70;
+    const problem_t pb = {x, c0, c, labels, n, d, k, exec};
     timing_t tm = {0, NULL, 0, 0};
     tm.cap = (iters > max_iter ? iters : max_iter) + 1;
     tm.iter_s = malloc((size_t)tm.cap * sizeof *tm.iter_s);
@@ -212,16 +241,9 @@ int main(int argc, char **argv)
              * sometimes several times slower than the rest. */
             double best_mean = INFINITY, best_median = 0, best_first = 0, best_total = 0;
             for (int rep = 0; rep < repeat; rep++) {
-                memcpy(c, c0, k * d * sizeof *c);
-                opt.max_iter = iters;
-                tm.n = 0;
-                tm.last = now_s();
-                double t0 = tm.last;
-                if (sgs_kmeans_single(x, n, d, NULL, &opt, 0.0, &exec, c, labels, &res, &err)) {
-                    fprintf(stderr, "bench_kmeans: %s\n", err.message);
+                double total = fit_once(&pb, &opt, iters, 0.0, &tm, &res), later_sum = 0.0;
+                if (total < 0)
                     return 70;
-                }
-                double total = now_s() - t0, later_sum = 0.0;
                 for (int i = 1; i < tm.n; i++)
                     later_sum += tm.iter_s[i];
                 double mean = tm.n > 1 ? later_sum / (tm.n - 1) : tm.iter_s[0];
@@ -247,16 +269,9 @@ int main(int argc, char **argv)
         if (strcmp(mode, "conv") == 0 || strcmp(mode, "both") == 0) {
             double total = INFINITY;
             for (int rep = 0; rep < repeat; rep++) {
-                memcpy(c, c0, k * d * sizeof *c);
-                opt.max_iter = max_iter;
-                tm.n = 0;
-                tm.last = now_s();
-                double t0 = tm.last;
-                if (sgs_kmeans_single(x, n, d, NULL, &opt, tol_abs, &exec, c, labels, &res, &err)) {
-                    fprintf(stderr, "bench_kmeans: %s\n", err.message);
+                double t = fit_once(&pb, &opt, max_iter, tol_abs, &tm, &res);
+                if (t < 0)
                     return 70;
-                }
-                double t = now_s() - t0;
                 total = t < total ? t : total;
             }
             printf(

@@ -14,10 +14,10 @@ int main(int argc, char **argv)
      * than the work done on them (DESIGN.md "Scale"). Peak memory is unchanged. */
     mallopt(M_MMAP_MAX, 0);
     mallopt(M_TRIM_THRESHOLD, -1);
-    /* HDF5 1.10 crashes in its exit handler after a file's close has failed (disk full, a
-     * size limit): every command closes its files on every path and reports a failure
-     * through its exit status, so the handler has nothing left to do. Before any other
-     * HDF5 call, or it has no effect. */
+    /* HDF5 1.10 crashes in its exit handler when a file's close has failed (disk full, a
+     * size limit). Outputs are finished through io/h5_output.h, which lets HDF5 release a
+     * file it could not write; this is the backstop for any path that does not. Every
+     * command closes its files itself. Before any other HDF5 call, or it has no effect. */
     H5dont_atexit();
     return sgs_cli_main(argc, argv);
 }

@@ -22,14 +22,6 @@
 
 /* ---- helpers ---------------------------------------------------------------------- */
 
-static void write_bytes(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
-    fclose(f);
-}
-
 /* True when `dir` has a file whose name starts with `prefix` (leftover temporaries). */
 static int has_file_with_prefix(const char *dir, const char *prefix)
 {
@@ -86,7 +78,7 @@ static void test_online_retail_bad_row_stops_and_output_untouched(void **state)
     sgs_test_tmpdir("import-retail", dir, sizeof dir);
     snprintf(csv, sizeof csv, "%s/orders.csv", dir);
     snprintf(out, sizeof out, "%s/orders.h5", dir);
-    write_bytes(csv, RETAIL_CSV);
+    sgs_test_write_file(csv, RETAIL_CSV);
 
     /* without --skip-bad-rows and no output yet: exit 65, file:line: reason, no output */
     snprintf(args, sizeof args, "import -i '%s' -o '%s' --preset online-retail", csv, out);
@@ -125,7 +117,7 @@ static void test_online_retail_skip_bad_rows(void **state)
     sgs_test_tmpdir("import-retail", dir, sizeof dir);
     snprintf(csv, sizeof csv, "%s/orders.csv", dir);
     snprintf(out, sizeof out, "%s/orders.h5", dir);
-    write_bytes(csv, RETAIL_CSV);
+    sgs_test_write_file(csv, RETAIL_CSV);
     snprintf(args, sizeof args, "import -i '%s' -o '%s' --preset online-retail --skip-bad-rows",
              csv, out);
     assert_int_equal(sgs_test_run(args, output, sizeof output), 0);
@@ -141,10 +133,10 @@ static void test_online_retail_skip_bad_rows(void **state)
 
     /* explicit columns, Online Retail II names, a semicolon file with a decimal comma */
     snprintf(csv, sizeof csv, "%s/ii.csv", dir);
-    write_bytes(csv, "Invoice;StockCode;Description;Quantity;InvoiceDate;Price;Customer ID;"
-                     "Country\n"
-                     "489434;85048;\"LED; BLUE\";12;2009-12-01 07:45:00;6.95;13085.0;UK\n"
-                     "489435;22350;CAT;-2;2009-12-01 07:46:00;2.5;13085.0;UK\n");
+    sgs_test_write_file(csv, "Invoice;StockCode;Description;Quantity;InvoiceDate;Price;Customer ID;"
+                             "Country\n"
+                             "489434;85048;\"LED; BLUE\";12;2009-12-01 07:45:00;6.95;13085.0;UK\n"
+                             "489435;22350;CAT;-2;2009-12-01 07:46:00;2.5;13085.0;UK\n");
     snprintf(args, sizeof args, "import -i '%s' -o '%s' --preset online-retail --delimiter ';' -q",
              csv, out);
     assert_int_equal(sgs_test_run(args, output, sizeof output), 0);
@@ -157,8 +149,8 @@ static void test_online_retail_skip_bad_rows(void **state)
     sgs_assert_close(t.amount[1], -5.0, 0, 0);
     sgs_test_free_transactions(&t);
 
-    write_bytes(csv, "Invoice;Quantity;InvoiceDate;Price;Customer ID\n"
-                     "1;2;2009-12-01;1,5;7\n");
+    sgs_test_write_file(csv, "Invoice;Quantity;InvoiceDate;Price;Customer ID\n"
+                             "1;2;2009-12-01;1,5;7\n");
     assert_int_equal(sgs_test_run(args, output, sizeof output), 65);
     assert_non_null(strstr(output, "ii.csv:2: amount factor \"1,5\" in column 4 \"Price\""));
     assert_non_null(strstr(output, "decimal comma"));
@@ -173,7 +165,8 @@ static void test_time_formats(void **state)
     sgs_test_tmpdir("import-times", dir, sizeof dir);
     snprintf(csv, sizeof csv, "%s/t.csv", dir);
     snprintf(out, sizeof out, "%s/t.h5", dir);
-    write_bytes(csv, "cust,when,value\n5,12/9/2011 12:50,10\n6,\"12/9/2011 12:50:00 PM\",-3\n");
+    sgs_test_write_file(csv,
+                        "cust,when,value\n5,12/9/2011 12:50,10\n6,\"12/9/2011 12:50:00 PM\",-3\n");
     snprintf(args, sizeof args, "import -i '%s' -o '%s' --customer cust --time when --amount value",
              csv, out);
     assert_int_equal(sgs_test_run(args, output, sizeof output), 65);
@@ -206,7 +199,7 @@ static void test_errors(void **state)
     sgs_test_tmpdir("import-errors", dir, sizeof dir);
     snprintf(csv, sizeof csv, "%s/orders.csv", dir);
     snprintf(out, sizeof out, "%s/orders.h5", dir);
-    write_bytes(csv, RETAIL_CSV);
+    sgs_test_write_file(csv, RETAIL_CSV);
 
     snprintf(args, sizeof args,
              "import -i '%s' -o '%s' --customer CustomrID --time InvoiceDate --amount UnitPrice",
@@ -237,14 +230,14 @@ static void test_errors(void **state)
     assert_int_equal(sgs_test_run(args, output, sizeof output), 64);
 
     /* an unclosed quote names the line where the record began */
-    write_bytes(csv, "c,t,a\n1,2011-01-01,3\n2,\"2011-01-02,4\n");
+    sgs_test_write_file(csv, "c,t,a\n1,2011-01-01,3\n2,\"2011-01-02,4\n");
     snprintf(args, sizeof args, "import -i '%s' -o '%s' --customer c --time t --amount a", csv,
              out);
     assert_int_equal(sgs_test_run(args, output, sizeof output), 65);
     assert_non_null(strstr(output, "orders.csv:3: quoted field not closed"));
 
     /* only rows without customers: nothing to write */
-    write_bytes(csv, "c,t,a\n,2011-01-01,3\nNA,2011-01-01,3\n");
+    sgs_test_write_file(csv, "c,t,a\n,2011-01-01,3\nNA,2011-01-01,3\n");
     assert_int_equal(sgs_test_run(args, output, sizeof output), 65);
     assert_non_null(strstr(output, "no rows imported (2 rows read, 2 without customer id"));
     assert_null(sgs_test_read_file(out, NULL));

@@ -216,10 +216,7 @@ static void test_not_hdf5_missing_and_usage(void **state)
     (void)state;
     char path[512], args[1024], out[8192];
     snprintf(path, sizeof path, "%s/text.h5", dir);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs("not hdf5\n", f);
-    fclose(f);
+    sgs_test_write_file(path, "not hdf5\n");
     snprintf(args, sizeof args, "inspect '%s'", path);
     assert_int_equal(sgs_test_run(args, out, sizeof out), 65);
     assert_contains(out, "text.h5: not an HDF5 file");

@@ -412,9 +412,7 @@ static void test_bad_inputs_keep_previous_results(void **state)
     expect_failure_keeps_results(path, "", 66, "missing.h5");
 
     snprintf(path, sizeof path, "%s/text.h5", dir);
-    FILE *f = fopen(path, "w");
-    fputs("customer_id,time,amount\n1,2,3\n", f);
-    fclose(f);
+    sgs_test_write_file(path, "customer_id,time,amount\n1,2,3\n");
     expect_failure_keeps_results(path, "", 65, "text.h5");
 
     static const struct {
@@ -492,10 +490,7 @@ static void test_write_failure_keeps_previous_results(void **state)
      * not reported for these runs. */
     char suppressions[600], lsan[700];
     snprintf(suppressions, sizeof suppressions, "%s/lsan-hdf5.supp", dir);
-    FILE *supp = fopen(suppressions, "w");
-    assert_non_null(supp);
-    fputs("leak:libhdf5\n", supp);
-    fclose(supp);
+    sgs_test_write_file(suppressions, "leak:libhdf5\n");
     snprintf(lsan, sizeof lsan, "suppressions=%s", suppressions);
     const char *lsan_before = getenv("LSAN_OPTIONS");
     saved_lsan_options = lsan_before ? strdup(lsan_before) : NULL;

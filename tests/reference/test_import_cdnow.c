@@ -59,19 +59,34 @@ static int repeat_purchases(const sgs_test_transactions_t *t, int64_t customer, 
 
 /* ---- CDNOW ------------------------------------------------------------------------ */
 
+/* One CDNOW log imported into a fresh folder. */
+typedef struct cdnow_import {
+    char data[1024];   /* ../shared/data/cdnow/<name> */
+    char dir[256];     /* the folder, removed by the test */
+    char out[512];     /* <dir>/imported.h5 */
+    char output[8192]; /* what segscore import printed */
+} cdnow_import_t;
+
+/* Import ../shared/data/cdnow/<name> with `options`; the import must succeed. */
+static void import_cdnow(const char *name, const char *options, cdnow_import_t *im)
+{
+    char relative[256], args[2048];
+    snprintf(relative, sizeof relative, "cdnow/%s", name);
+    assert_true(sgs_test_shared_data(relative, im->data, sizeof im->data));
+    sgs_test_tmpdir("import-cdnow", im->dir, sizeof im->dir);
+    snprintf(im->out, sizeof im->out, "%s/imported.h5", im->dir);
+    snprintf(args, sizeof args, "import -i '%s' -o '%s' %s", im->data, im->out, options);
+    assert_int_equal(sgs_test_run(args, im->output, sizeof im->output), 0);
+}
+
 /* The sample: 6,919 rows, 2,357 customers; every row equal to an independent sscanf of
  * the text; the repeat purchases of customers 1..5 in the 39-week calibration period. */
 static void test_cdnow_sample(void **state)
 {
     (void)state;
-    char data[1024];
-    assert_true(sgs_test_shared_data("cdnow/CDNOW_sample.txt", data, sizeof data));
-    char dir[256], out[512], args[2048], output[8192];
-    sgs_test_tmpdir("import-cdnow", dir, sizeof dir);
-    snprintf(out, sizeof out, "%s/sample.h5", dir);
-    snprintf(args, sizeof args,
-             "import -i '%s' -o '%s' --preset cdnow --customer 2 --time 3 --amount 5", data, out);
-    assert_int_equal(sgs_test_run(args, output, sizeof output), 0);
+    cdnow_import_t im;
+    import_cdnow("CDNOW_sample.txt", "--preset cdnow --customer 2 --time 3 --amount 5", &im);
+    const char *output = im.output;
     assert_non_null(strstr(output, "rows read: 6919\n"));
     assert_non_null(strstr(output, "rows imported: 6919 (0 refunds, 8 with amount 0)"));
     assert_non_null(strstr(output, "customers: 2357\n"));
@@ -79,12 +94,12 @@ static void test_cdnow_sample(void **state)
     assert_non_null(strstr(output, "time range: 1997-01-01 00:00:00 to 1998-06-30 00:00:00"));
 
     sgs_test_transactions_t t;
-    sgs_test_read_transactions(out, &t);
+    sgs_test_read_transactions(im.out, &t);
     assert_int_equal(t.n, 6919);
     assert_int_equal(count_distinct(t.customer_id, t.n), 2357);
 
     /* independent recomputation from the text */
-    FILE *f = fopen(data, "r");
+    FILE *f = fopen(im.data, "r");
     assert_non_null(f);
     long master_id, sample_id, date, cds;
     double dollars;
@@ -116,7 +131,7 @@ static void test_cdnow_sample(void **state)
     for (int c = 1; c <= 5; c++)
         assert_int_equal(repeat_purchases(&t, c, end_day), expected[c - 1]);
     sgs_test_free_transactions(&t);
-    sgs_test_rmdir(dir);
+    sgs_test_rmdir(im.dir);
 }
 
 /* The master file, whose first line is a header: 69,659 rows, 23,570 customers, 80 rows
@@ -124,13 +139,10 @@ static void test_cdnow_sample(void **state)
 static void test_cdnow_master(void **state)
 {
     (void)state;
-    char data[1024];
-    assert_true(sgs_test_shared_data("cdnow/CDNOW_master.txt", data, sizeof data));
-    char dir[256], out[512], args[2048], output[8192];
-    sgs_test_tmpdir("import-master", dir, sizeof dir);
-    snprintf(out, sizeof out, "%s/master.h5", dir);
-    snprintf(args, sizeof args, "import -i '%s' -o '%s' --preset cdnow", data, out);
-    assert_int_equal(sgs_test_run(args, output, sizeof output), 0);
+    cdnow_import_t im;
+    import_cdnow("CDNOW_master.txt", "--preset cdnow", &im);
+    const char *data = im.data, *out = im.out;
+    char *output = im.output, args[2048];
     assert_non_null(strstr(output, "header: line 1"));
     assert_non_null(strstr(output, "customers: 23570\n"));
     sgs_test_transactions_t t;
@@ -151,15 +163,15 @@ static void test_cdnow_master(void **state)
 
     /* --no-header makes the header line a bad row: line 1, customer id "customer_id" */
     snprintf(args, sizeof args, "import -i '%s' -o '%s' --preset cdnow --no-header", data, out);
-    assert_int_equal(sgs_test_run(args, output, sizeof output), 65);
+    assert_int_equal(sgs_test_run(args, output, sizeof im.output), 65);
     assert_non_null(strstr(output, "CDNOW_master.txt:1: customer id \"customer_id\""));
 
     /* forgetting --format whitespace gives a hint */
     snprintf(args, sizeof args, "import -i '%s' -o '%s' --customer 1 --time 2 --amount 4", data,
              out);
-    assert_int_equal(sgs_test_run(args, output, sizeof output), 65);
+    assert_int_equal(sgs_test_run(args, output, sizeof im.output), 65);
     assert_non_null(strstr(output, "see --format"));
-    sgs_test_rmdir(dir);
+    sgs_test_rmdir(im.dir);
 }
 
 int main(void)

@@ -62,6 +62,16 @@ int sgs_test_run(const char *args, char *output, size_t output_size)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+void sgs_test_write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        fail_msg("cannot write %s", path);
+    size_t len = strlen(text);
+    assert_int_equal(fwrite(text, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+}
+
 char *sgs_test_read_file(const char *path, size_t *size)
 {
     FILE *f = fopen(path, "rb");

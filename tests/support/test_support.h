@@ -27,6 +27,9 @@ int sgs_test_run(const char *args, char *output, size_t output_size);
  * missing. *size gets the byte count when size is not NULL. */
 char *sgs_test_read_file(const char *path, size_t *size);
 
+/* Write `text` to `path` (created or truncated). Fails the test on error. */
+void sgs_test_write_file(const char *path, const char *text);
+
 /* True when both files exist and have identical bytes. */
 int sgs_test_files_equal(const char *a, const char *b);
 

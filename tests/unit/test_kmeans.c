@@ -447,6 +447,41 @@ static void test_scalar_and_vector_fits_identical(void **state)
     free(x);
 }
 
+/* n_rechecked counts the rows the screen left to the exact computation: none for the scalar
+ * kernel, which computes every row exactly; some on an integer grid full of exact ties for
+ * a screening kernel (AVX2 or AVX-512), at most one per row and iteration; the fit the
+ * same either way. */
+static void test_rechecked_rows_counted(void **state)
+{
+    (void)state;
+    size_t n = 4000, d = 4, k = 8;
+    double *x = malloc(n * d * sizeof *x);
+    assert_non_null(x);
+    for (size_t i = 0; i < n * d; i++)
+        x[i] = (double)(sgs_rng_u64(12, 1, i) % 5);
+    sgs_kmeans_options_t opt;
+    sgs_kmeans_options_init(&opt, k);
+    opt.algorithm = SGS_KMEANS_LLOYD;
+    opt.init = SGS_KMEANS_INIT_FIRST;
+    opt.tol = 0;
+    opt.isa = SGS_KMEANS_ISA_SCALAR;
+    fit_out_t a = run_fit(x, n, d, NULL, &opt, 2);
+    assert_int_equal(a.res.n_rechecked, 0);
+    opt.isa = SGS_KMEANS_ISA_AUTO;
+    fit_out_t b = run_fit(x, n, d, NULL, &opt, 2);
+    assert_same_fit(&a, &b, n, k * d, "scalar vs vector on a grid");
+    if (sgs__kmeans_isa_resolve(SGS__ISA_AUTO) == SGS__ISA_SCALAR) {
+        print_message("no vector kernel here: n_rechecked checked for the scalar kernel only\n");
+        assert_int_equal(b.res.n_rechecked, 0);
+    } else {
+        assert_true(b.res.n_rechecked > 0);
+        assert_true(b.res.n_rechecked <= (uint64_t)n * (uint64_t)b.res.n_iter);
+    }
+    fit_free(&a);
+    fit_free(&b);
+    free(x);
+}
+
 /* ---- Determinism across thread counts -------------------------------------------------------- */
 
 static void test_plusplus_same_for_1_2_3_threads(void **state)
@@ -774,6 +809,7 @@ int main(void)
         cmocka_unit_test(test_hamerly_elkan_equal_lloyd_with_ties),
         cmocka_unit_test(test_vector_kernels_equal_scalar_reference),
         cmocka_unit_test(test_scalar_and_vector_fits_identical),
+        cmocka_unit_test(test_rechecked_rows_counted),
         cmocka_unit_test(test_plusplus_same_for_1_2_3_threads),
         cmocka_unit_test(test_fit_same_for_1_2_3_threads),
         cmocka_unit_test(test_planted_clusters_recovered),
