@@ -233,13 +233,12 @@ static int build_tracking(const sgs_exec_t *exec, const sgs_grouped_t *g, const 
         for (size_t c = 0; c < g->n_customers; c++) {
             if (!cal->has_purchase[c])
                 continue;
-            int32_t last = cal->first_day[c];
-            for (size_t k = g->row_offset[c]; k < g->row_offset[c + 1]; k++) {
-                int32_t day = g->day[k];
-                if (g->amount[k] < 0.0 || day <= last)
-                    continue; /* a refund, the first purchase day or a day already counted */
-                h[day - d0]++;
-                last = day;
+            size_t hi = g->row_offset[c + 1];
+            for (size_t k = g->row_offset[c]; k < hi;) {
+                sgs_purchase_day_t pd = sgs_purchase_day_read(g->day, g->amount, k, hi);
+                if (pd.occasion && g->day[k] > cal->first_day[c]) /* repeat occasions */
+                    h[g->day[k] - d0]++;
+                k = pd.end;
             }
         }
     }

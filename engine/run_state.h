@@ -15,10 +15,17 @@
 #include "kernels/rfm.h"
 #include "kernels/summary.h"
 
-#define SGS_RUN_MAX_WARNINGS 16
+#define SGS_RUN_MAX_WARNINGS 32
 #define SGS_SEGMENTS_MAX_K 256
 
 struct sgs_run_actions; /* engine/run_actions.h */
+
+/* A warning of the run: a stable code a program can test (README "Warnings" lists them) and a
+ * message for a person. */
+typedef struct sgs_run_warning {
+    char code[40];
+    char message[400];
+} sgs_run_warning_t;
 
 typedef struct sgs_run_state {
     const sgs_run_request_t *req;
@@ -39,9 +46,11 @@ typedef struct sgs_run_state {
     size_t n_customers;
     int64_t *customer_id; /* owned; n_customers */
     sgs_summary_t summary;
-    size_t n_refund_only; /* customers with refund rows only, left out */
+    size_t n_refund_only;     /* customers without a purchase occasion, left out */
+    size_t n_cancelled_days;  /* purchase days fully cancelled the same day (every customer) */
+    size_t n_nonpositive_net; /* customers kept whose net spend is <= 0: spend and CLV 0 */
     size_t n_purchase_rows, n_refund_rows, n_zero_amount_rows;
-    double revenue_total; /* sum of total_spend */
+    double revenue_total; /* sum of total_spend over every customer, left-out ones included */
 
     /* rfm */
     uint8_t *r_score, *f_score, *m_score, *rfm_segment, *rfm_total;
@@ -59,6 +68,8 @@ typedef struct sgs_run_state {
     double horizon;     /* in the time unit */
     double *p_alive, *expected_purchases, *prob_no_purchase, *expected_spend, *clv;
     double clv_total, expected_purchases_total;
+    int p_alive_informative; /* 0 when the fit does not identify dropout: stages and
+                                opportunities then treat P(alive) as unknown */
 
     /* segments (k-means on standardized features) */
     int segments_ran;
@@ -83,7 +94,7 @@ typedef struct sgs_run_state {
     /* stages, influence, opportunities (engine/run_actions.h); NULL before that step */
     struct sgs_run_actions *actions;
 
-    char warnings[SGS_RUN_MAX_WARNINGS][256];
+    sgs_run_warning_t warnings[SGS_RUN_MAX_WARNINGS];
     size_t n_warnings;
 } sgs_run_state_t;
 
@@ -99,8 +110,10 @@ int sgs_run_segments(sgs_run_state_t *st, sgs_error_t *err);
 int sgs_run_actions(sgs_run_state_t *st, sgs_error_t *err);
 void sgs_run_actions_free(sgs_run_state_t *st);
 
-/* Add a warning (printed, and kept for the summary and report). */
-void sgs_run_warn(sgs_run_state_t *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Add a warning with its code (printed, and kept for the summary and report); warnings past
+ * SGS_RUN_MAX_WARNINGS are printed only (engine/run_warnings.c). */
+void sgs_run_warn(sgs_run_state_t *st, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Output writers: each writes one complete file at `path` (a temporary name chosen by the
  * caller) from the state. @return 0 or an SGS_E* code with err naming the file. */

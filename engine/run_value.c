@@ -6,26 +6,21 @@
  *
  * A fit that does not converge stops the run (exit 65) and publishes nothing, unless
  * value.allow_unconverged is set: then the results are published flagged converged = 0.
+ * A fit that converges without identifying its parameters (kernels/fit_diagnostics.h) is
+ * published with a warning that says what it means; when the dropout process is not
+ * identified, the later steps treat P(alive) as unknown. Customers whose net spend is <= 0
+ * stay in the purchase model (they did buy) but are left out of the spend fit and are worth
+ * nothing: expected spend and CLV 0. Every score is checked before it is handed on: a value
+ * that is not finite or outside its range stops the run, naming the customer, its history
+ * and the parameters.
  */
 #include "engine/run_state.h"
 
+#include "kernels/fit_diagnostics.h"
+
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-void sgs_run_warn(sgs_run_state_t *st, const char *fmt, ...)
-{
-    if (st->n_warnings == SGS_RUN_MAX_WARNINGS)
-        return;
-    char *slot = st->warnings[st->n_warnings++];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(slot, sizeof st->warnings[0], fmt, ap);
-    va_end(ap);
-    sgs_progress_note(st->req->progress, "warning: %s", slot);
-}
-
 /* A non-converged fit either fails the run or becomes a warning, as configured. */
 static int accept_fit(sgs_run_state_t *st, int rc, const char *model, const sgs_fit_t *fit,
                       sgs_error_t *err)
@@ -40,11 +35,122 @@ static int accept_fit(sgs_run_state_t *st, int rc, const char *model, const sgs_
                              model, sgs_optim_status_name(fit->status), fit->iterations,
                              fit->grad_norm);
     }
-    sgs_run_warn(st,
+    sgs_run_warn(st, "fit_not_converged",
                  "%s fit did not converge (%s after %d iterations); results are flagged "
                  "converged = false",
                  model, sgs_optim_status_name(fit->status), fit->iterations);
     return SGS_OK;
+}
+
+
+/* ---- Identification ------------------------------------------------------------------ */
+
+/* "a = 0.0034 (SE 0.0103, standard error larger than the estimate)" for each flagged
+ * parameter among the n given; returns how many were flagged. */
+static int describe_flagged(const sgs_fit_t *fit, const char *const *names, const int *which,
+                            int n, char *text, size_t size)
+{
+    int flagged = 0;
+    size_t used = 0;
+    text[0] = '\0';
+    for (int k = 0; k < n; k++) {
+        int j = which[k];
+        unsigned flags = sgs_fit_param_flags(fit, j);
+        if (!flags)
+            continue;
+        int w = snprintf(text + used, size - used, "%s%s = %.4g (SE %.3g, %s)", flagged ? ", " : "",
+                         names[j], fit->params[j], fit->std_err[j], sgs_fit_flag_text(flags));
+        used += w > 0 && (size_t)w < size - used ? (size_t)w : 0;
+        flagged++;
+    }
+    return flagged;
+}
+
+/* Warn about parameters the data do not identify, in words a marketer can act on. */
+static void check_identification(sgs_run_state_t *st)
+{
+    static const int rate[] = {0, 1}, dropout[] = {2, 3}, spend[] = {0, 1, 2};
+    static const char *const gg_names[] = {"p", "q", "gamma"};
+    const char *const *names = sgs_purchase_model_param_names(st->model);
+    const char *model = sgs_purchase_model_name(st->model);
+    char text[300];
+    st->p_alive_informative = 1;
+    if (describe_flagged(&st->model_fit, names, dropout, 2, text, sizeof text)) {
+        st->p_alive_informative = 0;
+        sgs_run_warn(st, "dropout_not_identified",
+                     "%s: %s. The data do not tell when customers stop buying: P(alive) is not "
+                     "informative. Stages and opportunities treat P(alive) as unknown (stages "
+                     "follow each customer's purchase cycle alone; values at stake use "
+                     "actions.unknown_p_alive_risk); CLV assumes the fitted dropout",
+                     model, text);
+    }
+    if (describe_flagged(&st->model_fit, names, rate, 2, text, sizeof text))
+        sgs_run_warn(st, "purchase_rate_not_identified",
+                     "%s: %s. The data do not pin down how often customers buy: expected "
+                     "purchases and CLV are uncertain",
+                     model, text);
+    if (describe_flagged(&st->spend_fit, gg_names, spend, 3, text, sizeof text))
+        sgs_run_warn(st, "spend_not_identified",
+                     "Gamma-Gamma: %s. The data do not pin down how much customers spend per "
+                     "purchase: expected spend and CLV are uncertain",
+                     text);
+}
+
+/* ---- Checks before the scores are handed on ------------------------------------------ */
+
+/* NULL when customer c's scores are finite and in range, else the name of the first bad one
+ * with its value in *value. */
+static const char *bad_score(const sgs_run_state_t *st, size_t c, double *value)
+{
+    const double tol = 1e-12; /* rounding of probabilities computed as 1 - something */
+    double pa = st->p_alive[c], e = st->expected_purchases[c], pn = st->prob_no_purchase[c];
+    double m = st->expected_spend[c], clv = st->clv[c];
+    const char *bad = NULL;
+    if (!(pa >= 0.0 && pa <= 1.0 + tol))
+        bad = "P(alive)", *value = pa;
+    else if (!(e >= 0.0 && isfinite(e)))
+        bad = "expected purchases", *value = e;
+    else if (!(pn >= -tol && pn <= 1.0 + tol))
+        bad = "P(no purchase)", *value = pn;
+    else if (!(m >= 0.0 && isfinite(m)))
+        bad = "expected spend", *value = m;
+    else if (!isfinite(clv))
+        bad = "CLV", *value = clv;
+    return bad;
+}
+
+static int check_scores(const sgs_run_state_t *st, sgs_error_t *err)
+{
+    size_t n_bad = 0, first = 0;
+    const char *what = NULL;
+    double value = 0.0;
+    for (size_t c = 0; c < st->n_customers; c++) {
+        double v;
+        const char *bad = bad_score(st, c, &v);
+        if (bad && n_bad++ == 0) {
+            first = c;
+            what = bad;
+            value = v;
+        }
+    }
+    if (n_bad == 0)
+        return SGS_OK;
+    const sgs_summary_t *s = &st->summary;
+    const double *p = st->model_fit.params, *g = st->spend_fit.params;
+    const char *const *names = sgs_purchase_model_param_names(st->model);
+    const char *unit = st->days_per_unit == 1.0 ? "days" : "weeks";
+    return sgs_error_set(
+        err, SGS_ENUMERIC,
+        "value: %zu customers have a score that is not finite or outside its range (%s first); "
+        "the first, customer %lld (x = %d, t_x = %g, T = %g %s, monetary %.6g), has %s = %g over "
+        "a horizon "
+        "of %g %s with %s %s = %.6g, %s = %.6g, %s = %.6g, %s = %.6g and Gamma-Gamma p = %.6g, "
+        "q = %.6g, gamma = %.6g. Nothing was published; run with another value.model, and "
+        "please report these numbers",
+        n_bad, what, (long long)st->customer_id[first], s->frequency[first],
+        s->recency_days[first] / st->days_per_unit, s->age_days[first] / st->days_per_unit, unit,
+        s->monetary[first], what, value, st->horizon, unit, sgs_purchase_model_name(st->model),
+        names[0], p[0], names[1], p[1], names[2], p[2], names[3], p[3], g[0], g[1], g[2]);
 }
 
 static int alloc_outputs(sgs_run_state_t *st)
@@ -74,8 +180,9 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
     double *x = sgs_alloc_array(n, sizeof *x);
     double *t_x = sgs_alloc_array(n, sizeof *t_x);
     double *age = sgs_alloc_array(n, sizeof *age);
+    double *spend = sgs_alloc_array(n, sizeof *spend); /* Gamma-Gamma's m per customer */
     int rc = SGS_OK;
-    if (!x || !t_x || !age || alloc_outputs(st) != SGS_OK) {
+    if (!x || !t_x || !age || !spend || alloc_outputs(st) != SGS_OK) {
         rc = sgs_error_set(err, SGS_ENOMEM, "value: no memory for %zu customers", n);
         goto cleanup;
     }
@@ -101,15 +208,17 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
         sgs_error_prefix(err, "value: %s", model_name);
         goto cleanup;
     }
-    rc = sgs_gg_fit(x, s->monetary, n, &fit_options, &st->spend_fit, &st->spend_summary, &st->exec,
-                    err);
+    /* Net spend <= 0: nothing to learn about spend per purchase, and worth nothing. */
+    for (size_t c = 0; c < n; c++)
+        spend[c] = s->total_spend[c] > 0.0 ? s->monetary[c] : 0.0;
+    rc = sgs_gg_fit(x, spend, n, &fit_options, &st->spend_fit, &st->spend_summary, &st->exec, err);
     rc = accept_fit(st, rc, "Gamma-Gamma", &st->spend_fit, err);
     if (rc != SGS_OK) {
         sgs_error_prefix(err, "value: Gamma-Gamma spend model");
         goto cleanup;
     }
     if (fabs(st->spend_summary.correlation) > cfg->gg_correlation_warn)
-        sgs_run_warn(st,
+        sgs_run_warn(st, "spend_frequency_correlation",
                      "frequency and repeat spend are correlated (r = %.2f): Gamma-Gamma "
                      "assumes they are independent, so expected spend may be biased",
                      st->spend_summary.correlation);
@@ -119,12 +228,19 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
                                      unit == 1.0 ? SGS_CLV_DAYS_PER_MONTH : SGS_CLV_WEEKS_PER_MONTH,
                                      cfg->discount_rate_annual, cfg->margin};
     rc = sgs_clv_score_customers(st->model, st->model_fit.params, st->spend_fit.params, &hist, x,
-                                 s->monetary, &clv_options, st->p_alive, st->expected_purchases,
+                                 spend, &clv_options, st->p_alive, st->expected_purchases,
                                  st->prob_no_purchase, st->expected_spend, st->clv, &st->exec, err);
     if (rc != SGS_OK) {
         sgs_error_prefix(err, "value: scoring");
         goto cleanup;
     }
+    for (size_t c = 0; c < n; c++)
+        if (!(s->total_spend[c] > 0.0))
+            st->expected_spend[c] = st->clv[c] = 0.0;
+    rc = check_scores(st, err);
+    if (rc != SGS_OK)
+        goto cleanup;
+    check_identification(st);
     double clv_total = 0.0, purchases_total = 0.0; /* serial: fixed order */
     for (size_t c = 0; c < n; c++) {
         clv_total += st->clv[c];
@@ -141,5 +257,6 @@ cleanup:
     sgs_free(x);
     sgs_free(t_x);
     sgs_free(age);
+    sgs_free(spend);
     return rc;
 }

@@ -32,7 +32,9 @@ static cJSON *customers_object(const sgs_run_state_t *st)
 {
     cJSON *c = cJSON_CreateObject();
     cJSON_AddNumberToObject(c, "with_purchases", (double)st->n_customers);
-    cJSON_AddNumberToObject(c, "refund_only_left_out", (double)st->n_refund_only);
+    cJSON_AddNumberToObject(c, "no_purchase_left_out", (double)st->n_refund_only);
+    cJSON_AddNumberToObject(c, "purchase_days_cancelled_same_day", (double)st->n_cancelled_days);
+    cJSON_AddNumberToObject(c, "nonpositive_net_spend", (double)st->n_nonpositive_net);
     cJSON_AddNumberToObject(c, "revenue_total", st->revenue_total);
     return c;
 }
@@ -136,8 +138,12 @@ int sgs_write_summary_json(const sgs_run_state_t *st, const char *path, sgs_erro
     cJSON_AddNumberToObject(root, "seconds_total", sgs_progress_elapsed(st->req->progress));
     cJSON_AddNumberToObject(root, "peak_rss_mb", sgs_peak_rss_mb());
     cJSON *warnings = cJSON_AddArrayToObject(root, "warnings");
-    for (size_t i = 0; i < st->n_warnings; i++)
-        cJSON_AddItemToArray(warnings, cJSON_CreateString(st->warnings[i]));
+    for (size_t i = 0; i < st->n_warnings; i++) {
+        cJSON *w = cJSON_CreateObject();
+        cJSON_AddStringToObject(w, "code", st->warnings[i].code);
+        cJSON_AddStringToObject(w, "message", st->warnings[i].message);
+        cJSON_AddItemToArray(warnings, w);
+    }
     cJSON *config = cJSON_Parse(config_json);
     if (config)
         cJSON_AddItemToObject(root, "config", config);

@@ -22,6 +22,7 @@
     X(monetary)                                                                                    \
     X(refund_total)                                                                                \
     X(n_refunds)                                                                                   \
+    X(n_cancelled_days)                                                                            \
     X(gap_mean_days)                                                                               \
     X(gap_sd_days)                                                                                 \
     X(main_channel)
@@ -58,46 +59,52 @@ void sgs_summary_copy_row(sgs_summary_t *s, size_t to, size_t from)
 #undef COPY_COLUMN
 }
 
-/* Summarize one customer's rows lo..hi-1 (day order) into slot c. */
+/* Summarize one customer's rows lo..hi-1 (day order) into slot c (summary.h has the rules). */
 static void summarize_customer(const sgs_grouped_t *g, size_t lo, size_t hi, int32_t as_of_day,
                                sgs_summary_t *s, size_t c)
 {
     const int32_t *day = g->day;
     const double *amount = g->amount;
     uint32_t channel_count[SGS_CHANNEL_COUNT] = {0};
-    int32_t first = 0, last = 0, n_days = 0, n_refunds = 0;
+    int32_t first = 0, last = 0, n_days = 0, n_refunds = 0, n_cancelled = 0;
     double total = 0.0, refunds = 0.0, repeat_total = 0.0;
+    double last_amount = 0.0; /* net amount of the latest occasion, after attributions */
     double gap_sum = 0.0, gap_sq_sum = 0.0;
 
     for (size_t i = lo; i < hi;) {
-        /* One day at a time: its purchase rows, its refunds, its net total. */
-        int32_t d = day[i];
-        int purchased = 0;
-        double day_spend = 0.0; /* purchase rows of the day */
-        for (; i < hi && day[i] == d; i++) {
-            total += amount[i];
-            if (amount[i] < 0.0) {
-                refunds -= amount[i];
-                n_refunds++;
-            } else {
-                purchased = 1;
-                day_spend += amount[i];
-                if (g->channel && g->channel[i] < SGS_CHANNEL_COUNT)
-                    channel_count[g->channel[i]]++;
+        sgs_purchase_day_t pd = sgs_purchase_day_read(day, amount, i, hi);
+        double net = pd.purchases + pd.refunds;
+        total += net;
+        refunds -= pd.refunds;
+        n_refunds += pd.n_refund_rows;
+        if (!pd.occasion) {
+            n_cancelled += pd.has_purchase_row;
+            /* Refunded beyond the day's own purchases: returns an earlier occasion's goods. */
+            double returned = fmin(-net, last_amount);
+            if (returned > 0.0) {
+                last_amount -= returned;
+                if (n_days > 1)
+                    repeat_total -= returned;
             }
-        }
-        if (!purchased)
+            i = pd.end;
             continue;
+        }
+        if (g->channel)
+            for (size_t k = i; k < pd.end; k++)
+                if (amount[k] >= 0.0 && g->channel[k] < SGS_CHANNEL_COUNT)
+                    channel_count[g->channel[k]]++;
         if (n_days == 0) {
-            first = d;
+            first = day[i];
         } else {
-            double gap = (double)(d - last);
+            double gap = (double)(day[i] - last);
             gap_sum += gap;
             gap_sq_sum += gap * gap;
-            repeat_total += day_spend;
+            repeat_total += net;
         }
-        last = d;
+        last = day[i];
+        last_amount = net;
         n_days++;
+        i = pd.end;
     }
 
     s->has_purchase[c] = n_days > 0;
@@ -112,8 +119,9 @@ static void summarize_customer(const sgs_grouped_t *g, size_t lo, size_t hi, int
     s->mean_spend[c] = n_days > 0 ? total / n_days : 0.0;
     s->refund_total[c] = refunds;
     s->n_refunds[c] = n_refunds;
+    s->n_cancelled_days[c] = n_cancelled;
     int32_t x = s->frequency[c];
-    s->monetary[c] = x > 0 ? repeat_total / x : 0.0;
+    s->monetary[c] = x > 0 ? fmax(0.0, repeat_total) / x : 0.0;
     double gap_mean = x > 0 ? gap_sum / x : (double)NAN;
     s->gap_mean_days[c] = gap_mean;
     s->gap_sd_days[c] = x > 1 ? sqrt(fmax(0.0, gap_sq_sum / x - gap_mean * gap_mean)) : (double)NAN;
