@@ -328,7 +328,8 @@ int sgs_run_segments(sgs_run_state_t *st, sgs_error_t *err)
         goto cleanup;
     }
     if (!st->kmeans.converged)
-        sgs_run_warn(st, "kmeans_not_converged", "k-means stopped at segments.max_iter = %d before converging",
+        sgs_run_warn(st, "kmeans_not_converged",
+                     "k-means stopped at segments.max_iter = %d before converging",
                      cfg->segments_max_iter);
     size_t dims = st->n_dims;
 #pragma omp parallel for num_threads(st->exec.n_threads) schedule(static)

@@ -42,13 +42,12 @@ static int accept_fit(sgs_run_state_t *st, int rc, const char *model, const sgs_
     return SGS_OK;
 }
 
-
 /* ---- Identification ------------------------------------------------------------------ */
 
 /* "a = 0.0034 (SE 0.0103, standard error larger than the estimate)" for each flagged
  * parameter among the n given; returns how many were flagged. */
-static int describe_flagged(const sgs_fit_t *fit, const char *const *names, const int *which,
-                            int n, char *text, size_t size)
+static int describe_flagged(const sgs_fit_t *fit, const char *const *names, const int *which, int n,
+                            char *text, size_t size)
 {
     int flagged = 0;
     size_t used = 0;

@@ -69,23 +69,23 @@ static inline sgs_purchase_day_t sgs_purchase_day_read(const int32_t *day, const
 
 typedef struct sgs_summary {
     size_t n_customers;
-    uint8_t *has_purchase;    /* 1 when the customer has at least one purchase row */
-    int32_t *first_day;       /* first purchase day (UTC day number) */
-    int32_t *last_day;        /* last purchase day */
-    int32_t *n_purchase_days; /* distinct purchase days, >= 1 when has_purchase */
-    int32_t *frequency;       /* n_purchase_days - 1 */
-    int32_t *recency_days;    /* last_day - first_day */
-    int32_t *age_days;        /* as_of_day - first_day (T) */
-    int32_t *days_since_last; /* as_of_day - last_day */
-    double *total_spend;      /* net: purchases minus refunds */
-    double *mean_spend;       /* total_spend / n_purchase_days */
-    double *monetary;         /* mean purchase spend of repeat days; 0 when frequency = 0 */
-    double *refund_total;     /* sum of |refund amounts|, >= 0 */
-    int32_t *n_refunds;       /* refund rows */
+    uint8_t *has_purchase;     /* 1 when the customer has at least one purchase row */
+    int32_t *first_day;        /* first purchase day (UTC day number) */
+    int32_t *last_day;         /* last purchase day */
+    int32_t *n_purchase_days;  /* distinct purchase days, >= 1 when has_purchase */
+    int32_t *frequency;        /* n_purchase_days - 1 */
+    int32_t *recency_days;     /* last_day - first_day */
+    int32_t *age_days;         /* as_of_day - first_day (T) */
+    int32_t *days_since_last;  /* as_of_day - last_day */
+    double *total_spend;       /* net: purchases minus refunds */
+    double *mean_spend;        /* total_spend / n_purchase_days */
+    double *monetary;          /* mean purchase spend of repeat days; 0 when frequency = 0 */
+    double *refund_total;      /* sum of |refund amounts|, >= 0 */
+    int32_t *n_refunds;        /* refund rows */
     int32_t *n_cancelled_days; /* days with purchases fully cancelled that day */
-    double *gap_mean_days;    /* mean inter-purchase gap; NaN when frequency = 0 */
-    double *gap_sd_days;      /* population sd of gaps; NaN when frequency < 2 */
-    uint8_t *main_channel;    /* most used purchase channel */
+    double *gap_mean_days;     /* mean inter-purchase gap; NaN when frequency = 0 */
+    double *gap_sd_days;       /* population sd of gaps; NaN when frequency < 2 */
+    uint8_t *main_channel;     /* most used purchase channel */
 } sgs_summary_t;
 
 /* Allocate every column for n customers. @return 0 or SGS_ENOMEM (nothing left). */

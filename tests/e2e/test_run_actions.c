@@ -1039,8 +1039,7 @@ static void test_referral_cycle_is_a_reported_warning(void **state)
     assert_non_null(summary);
     const cJSON *warnings = cJSON_GetObjectItemCaseSensitive(summary, "warnings");
     int found = 0;
-    for (const cJSON *w = warnings ? warnings->child : NULL; w; w = w->next)
-    {
+    for (const cJSON *w = warnings ? warnings->child : NULL; w; w = w->next) {
         const cJSON *code = cJSON_GetObjectItemCaseSensitive(w, "code");
         const cJSON *message = cJSON_GetObjectItemCaseSensitive(w, "message");
         found |= cJSON_IsString(code) && strcmp(code->valuestring, "referral_cycles") == 0 &&

@@ -144,7 +144,8 @@ static void reference_compute(const char *path, int64_t as_of_day, reference_t *
             ref->recency[c] = (double)(last - first);
             ref->T[c] = (double)(as_of_day - first);
             ref->total_spend[c] = total;
-            ref->monetary[c] = days > 1 ? (repeat_spend > 0 ? repeat_spend : 0) / (double)(days - 1) : 0.0;
+            ref->monetary[c] =
+                days > 1 ? (repeat_spend > 0 ? repeat_spend : 0) / (double)(days - 1) : 0.0;
         }
         i = j;
     }

@@ -52,7 +52,8 @@ static void write_export(const char *path)
 {
     FILE *f = fopen(path, "w");
     assert_non_null(f);
-    fprintf(f, "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n");
+    fprintf(f,
+            "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n");
     amount_total = 0;
     /* Ordinary customers, each with its own mean spend, mean gap and dropout probability
      * after each purchase (a BG/NBD-like story), starting in 2011. */
@@ -202,8 +203,8 @@ static void test_cancellations_and_refunds(void **state)
     assert_non_null(summary);
     assert_int_equal(json_at(summary, "customers", "with_purchases")->valuedouble, n);
     assert_int_equal(json_at(summary, "customers", "no_purchase_left_out")->valuedouble, 2);
-    assert_int_equal(
-        json_at(summary, "customers", "purchase_days_cancelled_same_day")->valuedouble, 2);
+    assert_int_equal(json_at(summary, "customers", "purchase_days_cancelled_same_day")->valuedouble,
+                     2);
     assert_int_equal(json_at(summary, "customers", "nonpositive_net_spend")->valuedouble, 1);
     /* revenue: every amount of the file, the refunds of customers left out included */
     sgs_assert_close(json_at(summary, "customers", "revenue_total")->valuedouble, amount_total,

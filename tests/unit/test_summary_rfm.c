@@ -31,8 +31,8 @@ static void test_summary_of_hand_built_histories(void **state)
     int64_t ids[] = {1, 2, 3, 4, 5, 6, 7};
     size_t offsets[] = {0, 5, 6, 7, 10, 13, 15, 21};
     int32_t day[] = {10, 10, 12, 20, 20, 5, 7, 1, 4, 9, 3, 3, 8, 2, 2, 1, 5, 6, 9, 9, 9};
-    double amount[] = {50, 30, 0, 40, -15, 100, -20, 10, -10, 20, 500,
-                       -500, 30, 80, -80, 40, 60, -100, 30, -5, 0};
+    double amount[] = {50,   30, 0,  40,  -15, 100, -20,  10, -10, 20, 500,
+                       -500, 30, 80, -80, 40,  60,  -100, 30, -5,  0};
     uint8_t channel[] = {2, 2, 1, 1, 0, 3, 1, 4, 4, 5, 6, 6, 2, 1, 1, 7, 7, 7, 3, 3, 3};
     sgs_grouped_t g = {7, 21, ids, offsets, day, amount, channel};
     sgs_summary_t s;
