@@ -85,6 +85,7 @@ static cJSON *value_object(const sgs_run_state_t *st)
     cJSON *m = fit_object(&st->model_fit, sgs_purchase_model_param_names(st->model));
     cJSON_AddNumberToObject(m, "n_customers", (double)st->n_customers);
     cJSON_AddNumberToObject(m, "n_unique_histories", (double)st->n_histories);
+    cJSON_AddBoolToObject(m, "p_alive_informative", st->p_alive_informative);
     cJSON_AddItemToObject(v, "purchase_model", m);
     cJSON *g = fit_object(&st->spend_fit, gg_names);
     cJSON_AddNumberToObject(g, "n_customers", (double)st->spend_summary.n_used);

@@ -1,7 +1,8 @@
 /*
- * tests/e2e/test_run_refunds.c — spend semantics of `segscore run` on a small export shaped
- * like the UCI Online Retail file (imported with --preset online-retail), with the cases
- * real exports have (README "Customer summary"):
+ * tests/e2e/test_run_awkward_data.c — `segscore run` on the shapes real exports have.
+ *
+ * Spend semantics (README "Customer summary") on a small export shaped like the UCI Online
+ * Retail file (imported with --preset online-retail):
  *   - 16446: two small items in May, then 80,995 units bought and cancelled the same day in
  *     December: one purchase occasion worth 2.90, not a repeat buyer worth 168,469.60;
  *   - 12346: the only order cancelled the same day: no purchase, left out and counted;
@@ -9,6 +10,9 @@
  *   - 99001: a refund and nothing else: left out, its refund still in the revenue total;
  *   - 99002: a partial same-day refund: the day counts, at its net amount.
  * A few hundred ordinary customers around them make the model fits meaningful.
+ *
+ * A base whose customers never stop buying: the fit cannot identify the dropout process, the
+ * run says so (warning code dropout_not_identified) and the stages stop reading P(alive).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -91,7 +95,7 @@ static int setup(void **state)
 {
     (void)state;
     char csv[512], h5[512], args[2048], out[8192];
-    sgs_test_tmpdir("run-refunds", dir, sizeof dir);
+    sgs_test_tmpdir("run-awkward", dir, sizeof dir);
     snprintf(csv, sizeof csv, "%s/retail.csv", dir);
     snprintf(h5, sizeof h5, "%s/retail.h5", dir);
     write_export(csv);
@@ -224,10 +228,80 @@ static void test_cancellations_and_refunds(void **state)
     free(clv);
 }
 
+static void test_dropout_not_identified_is_said(void **state)
+{
+    (void)state;
+    char h5[512], sub[512], args[2048], out[16384];
+    snprintf(h5, sizeof h5, "%s/loyal.h5", dir);
+    snprintf(sub, sizeof sub, "%s/loyal", dir);
+    snprintf(args, sizeof args,
+             "generate -q --customers 5000 --no-events --prospects 0 --seed 3 --r 0.8 --alpha 60 "
+             "--a 0.001 --b 1000 -o '%s'",
+             h5);
+    assert_int_equal(sgs_test_run(args, out, sizeof out), 0);
+    snprintf(args, sizeof args, "mkdir -p '%s'", sub);
+    assert_int_equal(system(args), 0);
+    snprintf(args, sizeof args, "run -i '%s' -o '%s/results.h5'", h5, sub);
+    if (sgs_test_run(args, out, sizeof out) != 0)
+        fail_msg("run failed: %s", out);
+    assert_non_null(strstr(out, "warning: bgnbd: "));
+    assert_non_null(strstr(out, "P(alive) is not informative"));
+
+    char path[700];
+    snprintf(path, sizeof path, "%s/summary.json", sub);
+    char *text = sgs_test_read_file(path, NULL);
+    cJSON *summary = cJSON_Parse(text);
+    free(text);
+    assert_non_null(summary);
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(summary, "value"), "purchase_model");
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(model, "p_alive_informative")));
+    int found = 0;
+    const cJSON *w;
+    cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(summary, "warnings"))
+    {
+        const cJSON *code = cJSON_GetObjectItemCaseSensitive(w, "code");
+        found |= cJSON_IsString(code) && strcmp(code->valuestring, "dropout_not_identified") == 0;
+    }
+    assert_true(found);
+    cJSON_Delete(summary);
+    snprintf(path, sizeof path, "%s/report.txt", sub);
+    text = sgs_test_read_file(path, NULL);
+    assert_non_null(strstr(text, "Stages and opportunities treat P(alive) as unknown"));
+    free(text);
+
+    /* The stages do not read P(alive): thresholds that would make every repeat buyer lapsed
+     * (P(alive) < 1) change nothing. */
+    char sub2[600];
+    snprintf(sub2, sizeof sub2, "%s/strict", sub);
+    snprintf(args, sizeof args, "mkdir -p '%s'", sub2);
+    assert_int_equal(system(args), 0);
+    snprintf(args, sizeof args,
+             "run -q -i '%s' -o '%s/results.h5' --set stages.at_risk_p_alive=1 "
+             "--set stages.lapsed_p_alive=1",
+             h5, sub2);
+    if (sgs_test_run(args, out, sizeof out) != 0)
+        fail_msg("run failed: %s", out);
+    size_t n1, n2;
+    snprintf(path, sizeof path, "%s/results.h5", sub);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    uint8_t *stage1 = column(f, "/stages/stage", SGS_H5_U8, &n1);
+    H5Fclose(f);
+    snprintf(path, sizeof path, "%s/results.h5", sub2);
+    f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    uint8_t *stage2 = column(f, "/stages/stage", SGS_H5_U8, &n2);
+    H5Fclose(f);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(stage1, stage2, n1);
+    free(stage1);
+    free(stage2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cancellations_and_refunds),
+        cmocka_unit_test(test_dropout_not_identified_is_said),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
