@@ -119,7 +119,8 @@ static int step_summarize(sgs_run_state_t *st, sgs_error_t *err)
     for (size_t c = 0; c < st->n_customers; c++)
         st->n_nonpositive_net += st->summary.total_spend[c] <= 0.0;
     size_t n_refund_rows = 0, n_zero = 0;
-#pragma omp parallel for num_threads(st->exec.n_threads) reduction(+ : n_refund_rows, n_zero)
+#pragma omp parallel for num_threads(sgs_exec_threads_for(&st->exec, g->n_rows))                 \
+    reduction(+ : n_refund_rows, n_zero)
     for (size_t i = 0; i < g->n_rows; i++) {
         n_refund_rows += g->amount[i] < 0.0;
         n_zero += g->amount[i] == 0.0;
@@ -168,7 +169,7 @@ static int step_rfm(sgs_run_state_t *st, sgs_error_t *err)
     }
     int use_mean = strcmp(st->req->config->rfm_monetary, "mean") == 0;
     for (int measure = 0; measure < 3 && rc == SGS_OK; measure++) {
-#pragma omp parallel for num_threads(st->exec.n_threads) schedule(static)
+#pragma omp parallel for num_threads(sgs_exec_threads_for(&st->exec, n)) schedule(static)
         for (size_t c = 0; c < n; c++)
             values[c] = measure == 0   ? (double)s->days_since_last[c]
                         : measure == 1 ? (double)s->n_purchase_days[c]

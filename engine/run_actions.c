@@ -290,7 +290,7 @@ static int build_purchases(const sgs_run_state_t *st, sgs_run_actions_t *A,
     if (!A->purchase_offset)
         return sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", n);
     A->purchase_offset[0] = 0;
-#pragma omp parallel for num_threads(st->exec.n_threads) schedule(static)
+#pragma omp parallel for num_threads(sgs_exec_threads_for(&st->exec, n)) schedule(static)
     for (size_t u = 0; u < n; u++) {
         size_t count = 0;
         if (grouped_of[u] >= 0) {
@@ -310,7 +310,7 @@ static int build_purchases(const sgs_run_state_t *st, sgs_run_actions_t *A,
     A->purchase_day = sgs_alloc_array(total ? total : 1, sizeof *A->purchase_day);
     if (!A->purchase_day)
         return sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu purchase days", total);
-#pragma omp parallel for num_threads(st->exec.n_threads) schedule(static)
+#pragma omp parallel for num_threads(sgs_exec_threads_for(&st->exec, n)) schedule(static)
     for (size_t u = 0; u < n; u++) {
         if (grouped_of[u] < 0)
             continue;
@@ -400,7 +400,7 @@ static int fill_model_columns(const sgs_run_state_t *st, sgs_run_actions_t *A, s
         return sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", n);
     const double r = st->model_fit.params[0], alpha = st->model_fit.params[1];
     const double unit = st->days_per_unit;
-#pragma omp parallel for num_threads(st->exec.n_threads) schedule(static)
+#pragma omp parallel for num_threads(sgs_exec_threads_for(&st->exec, n)) schedule(static)
     for (size_t u = 0; u < n; u++) {
         int64_t b = A->buyer_row[u];
         if (b < 0) {
@@ -433,7 +433,7 @@ static int model_columns_at(const sgs_run_state_t *st, const sgs_run_actions_t *
     }
     const double *params = st->model_fit.params;
     const double unit = st->days_per_unit;
-#pragma omp parallel for num_threads(st->exec.n_threads) schedule(dynamic, 4096)
+#pragma omp parallel for num_threads(sgs_exec_threads_for(&st->exec, n)) schedule(dynamic, 4096)
     for (size_t u = 0; u < n; u++) {
         sgs_purchase_summary_t ps;
         sgs_purchase_summary(&A->input, u, day, &ps);

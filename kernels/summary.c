@@ -139,7 +139,7 @@ int sgs_summarize(const sgs_exec_t *exec, const sgs_grouped_t *g, int32_t as_of_
         return sgs_error_set(err, SGS_EINVAL, "summary: %zu slots for %zu customers",
                              out->n_customers, g->n_customers);
     size_t n_late = 0;
-    int n_threads = sgs_exec_threads(exec);
+    int n_threads = sgs_exec_threads_for(exec, g->n_customers);
 #pragma omp parallel for num_threads(n_threads) schedule(dynamic, 4096) reduction(+ : n_late)
     for (size_t c = 0; c < g->n_customers; c++) {
         size_t lo = g->row_offset[c], hi = g->row_offset[c + 1];
