@@ -24,7 +24,7 @@ struct sgs_run_actions; /* engine/run_actions.h */
  * message for a person. */
 typedef struct sgs_run_warning {
     char code[40];
-    char message[400];
+    char message[1024];
 } sgs_run_warning_t;
 
 typedef struct sgs_run_state {

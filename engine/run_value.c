@@ -21,24 +21,88 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+/* ---- Fits that run off ---------------------------------------------------------------- */
+
+/* What it means when a parameter runs to 0 (up = 0) or to infinity (up = 1), per model. A fit
+ * at such an edge says the data lack the variation the model describes. */
+typedef struct drift_meaning {
+    int spend_model; /* 1: Gamma-Gamma, 0: the purchase models */
+    int pareto;      /* purchase models: 1 for Pareto/NBD only, 0 for the BG/NBD family */
+    int param, up;
+    const char *meaning;
+} drift_meaning_t;
+
+static const drift_meaning_t drift_meanings[] = {
+    {1, 0, 0, 1,
+     "customers' average spend varies as much among frequent buyers as among occasional "
+     "ones, where the model expects it to settle as purchases add up (common when most "
+     "customers buy very often): the model cannot tell spend per purchase from spend per "
+     "customer"},
+    {1, 0, 1, 1, "customers do not differ in their average spend"},
+    {0, 0, 0, 1, "customers do not differ in how often they buy"},
+    {0, 1, 0, 1, "customers do not differ in how often they buy"},
+    {0, 0, 2, 0, "customers do not seem to stop buying"},
+    {0, 0, 2, 1, "customers do not differ in their chance of stopping"},
+    {0, 0, 3, 1, "customers hardly ever stop buying"},
+    {0, 1, 2, 0, "customers do not seem to stop buying"},
+    {0, 1, 3, 1, "customers do not seem to stop buying"},
+    {0, 1, 2, 1, "customers do not differ in how long they stay"},
+};
+
+/* |ln p| beyond which a parameter of a fit that did not converge is running off. */
+#define DRIFT_LOG_PARAM 12.0
+
+/* "; p = 2.3e+17 runs to infinity: <meaning>" for each parameter running off among the n
+ * given in which[] (all when which is NULL), or "". */
+static void explain_drift(const sgs_run_state_t *st, int spend_model, const sgs_fit_t *fit,
+                          const int *which, int n, char *text, size_t size)
+{
+    static const char *const gg_names[] = {"p", "q", "gamma"};
+    const char *const *names = spend_model ? gg_names : sgs_purchase_model_param_names(st->model);
+    int pareto = st->model == SGS_MODEL_PARETONBD;
+    size_t used = 0;
+    text[0] = '\0';
+    for (int k = 0; k < (which ? n : fit->n_params); k++) {
+        int j = which ? which[k] : k;
+        double lp = log(fit->params[j]);
+        if (!(fabs(lp) > DRIFT_LOG_PARAM))
+            continue;
+        int up = lp > 0;
+        const char *meaning = NULL;
+        for (size_t m = 0; m < sizeof drift_meanings / sizeof drift_meanings[0]; m++) {
+            const drift_meaning_t *d = &drift_meanings[m];
+            if (d->spend_model == spend_model && d->param == j && d->up == up &&
+                (spend_model || d->pareto == pareto))
+                meaning = d->meaning;
+        }
+        int w = snprintf(text + used, size - used, "; %s = %.3g runs to %s%s%s", names[j],
+                         fit->params[j], up ? "infinity" : "0", meaning ? ": " : "",
+                         meaning ? meaning : "");
+        used += w > 0 && (size_t)w < size - used ? (size_t)w : 0;
+    }
+}
+
 /* A non-converged fit either fails the run or becomes a warning, as configured. */
-static int accept_fit(sgs_run_state_t *st, int rc, const char *model, const sgs_fit_t *fit,
+static int accept_fit(sgs_run_state_t *st, int rc, int spend_model, const sgs_fit_t *fit,
                       sgs_error_t *err)
 {
     if (rc != SGS_ENOCONVERGE)
         return rc;
+    const char *model = spend_model ? "Gamma-Gamma" : sgs_purchase_model_name(st->model);
+    char why[600];
+    explain_drift(st, spend_model, fit, NULL, 0, why, sizeof why);
     if (!st->req->config->allow_unconverged) {
         return sgs_error_set(err, SGS_ENOCONVERGE,
-                             "%s fit did not converge (%s after %d iterations, gradient %.3g); "
+                             "%s fit did not converge (%s after %d iterations, gradient %.3g%s); "
                              "nothing was published. Check the input, raise value.max_iter, or "
                              "set value.allow_unconverged to publish flagged results",
                              model, sgs_optim_status_name(fit->status), fit->iterations,
-                             fit->grad_norm);
+                             fit->grad_norm, why);
     }
     sgs_run_warn(st, "fit_not_converged",
-                 "%s fit did not converge (%s after %d iterations); results are flagged "
+                 "%s fit did not converge (%s after %d iterations%s); results are flagged "
                  "converged = false",
-                 model, sgs_optim_status_name(fit->status), fit->iterations);
+                 model, sgs_optim_status_name(fit->status), fit->iterations, why);
     return SGS_OK;
 }
 
@@ -72,27 +136,32 @@ static void check_identification(sgs_run_state_t *st)
     static const char *const gg_names[] = {"p", "q", "gamma"};
     const char *const *names = sgs_purchase_model_param_names(st->model);
     const char *model = sgs_purchase_model_name(st->model);
-    char text[300];
+    char text[300], why[600];
     st->p_alive_informative = 1;
     if (describe_flagged(&st->model_fit, names, dropout, 2, text, sizeof text)) {
         st->p_alive_informative = 0;
+        explain_drift(st, 0, &st->model_fit, dropout, 2, why, sizeof why);
         sgs_run_warn(st, "dropout_not_identified",
-                     "%s: %s. The data do not tell when customers stop buying: P(alive) is not "
+                     "%s: %s%s. The data do not tell when customers stop buying: P(alive) is not "
                      "informative. Stages and opportunities treat P(alive) as unknown (stages "
                      "follow each customer's purchase cycle alone; values at stake use "
                      "actions.unknown_p_alive_risk); CLV assumes the fitted dropout",
-                     model, text);
+                     model, text, why);
     }
-    if (describe_flagged(&st->model_fit, names, rate, 2, text, sizeof text))
+    if (describe_flagged(&st->model_fit, names, rate, 2, text, sizeof text)) {
+        explain_drift(st, 0, &st->model_fit, rate, 2, why, sizeof why);
         sgs_run_warn(st, "purchase_rate_not_identified",
-                     "%s: %s. The data do not pin down how often customers buy: expected "
-                     "purchases and CLV are uncertain",
-                     model, text);
-    if (describe_flagged(&st->spend_fit, gg_names, spend, 3, text, sizeof text))
+                     "%s: %s%s. The data do not pin down how purchase rates vary between "
+                     "customers: expected purchases and CLV are uncertain",
+                     model, text, why);
+    }
+    if (describe_flagged(&st->spend_fit, gg_names, spend, 3, text, sizeof text)) {
+        explain_drift(st, 1, &st->spend_fit, spend, 3, why, sizeof why);
         sgs_run_warn(st, "spend_not_identified",
-                     "Gamma-Gamma: %s. The data do not pin down how much customers spend per "
-                     "purchase: expected spend and CLV are uncertain",
-                     text);
+                     "Gamma-Gamma: %s%s. The data do not pin down how spend varies between and "
+                     "within customers: expected spend and CLV are uncertain",
+                     text, why);
+    }
 }
 
 /* ---- Checks before the scores are handed on ------------------------------------------ */
@@ -202,7 +271,7 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
     fit_options.optim.max_iter = cfg->max_iter;
     const char *model_name = sgs_purchase_model_name(st->model);
     rc = sgs_purchase_model_fit(st->model, &hist, &fit_options, &st->model_fit, &st->exec, err);
-    rc = accept_fit(st, rc, model_name, &st->model_fit, err);
+    rc = accept_fit(st, rc, 0, &st->model_fit, err);
     if (rc != SGS_OK) {
         sgs_error_prefix(err, "value: %s", model_name);
         goto cleanup;
@@ -211,7 +280,7 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
     for (size_t c = 0; c < n; c++)
         spend[c] = s->total_spend[c] > 0.0 ? s->monetary[c] : 0.0;
     rc = sgs_gg_fit(x, spend, n, &fit_options, &st->spend_fit, &st->spend_summary, &st->exec, err);
-    rc = accept_fit(st, rc, "Gamma-Gamma", &st->spend_fit, err);
+    rc = accept_fit(st, rc, 1, &st->spend_fit, err);
     if (rc != SGS_OK) {
         sgs_error_prefix(err, "value: Gamma-Gamma spend model");
         goto cleanup;

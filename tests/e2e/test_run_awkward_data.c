@@ -13,6 +13,8 @@
  *
  * A base whose customers never stop buying: the fit cannot identify the dropout process, the
  * run says so (warning code dropout_not_identified) and the stages stop reading P(alive).
+ * Daily buyers who always spend about the same: the spend fit runs off, and the error says
+ * what that means.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -297,11 +299,50 @@ static void test_dropout_not_identified_is_said(void **state)
     free(stage2);
 }
 
+/* 100 customers who each buy on about every other day, always about the same amount: the
+ * spend fit runs off to the edge of its parameter space; the run stops (exit 65) and says
+ * why in plain words. */
+static void test_fit_running_off_says_why(void **state)
+{
+    (void)state;
+    char csv[512], h5[512], args[2048], out[16384];
+    snprintf(csv, sizeof csv, "%s/daily.csv", dir);
+    snprintf(h5, sizeof h5, "%s/daily.h5", dir);
+    FILE *f = fopen(csv, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n");
+    lcg_state = 777;
+    for (long c = 0; c < 100; c++) {
+        double mean = 10 + 20 * uniform();
+        for (int day = 0; day < 300; day++) {
+            if (uniform() >= 0.5)
+                continue;
+            char when[32];
+            time_t t = (time_t)((int64_t)(14975 + day) * 86400 + 36000);
+            strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", gmtime(&t));
+            row(f, "500000", 1, when, mean * (0.9 + 0.2 * uniform()), 30000 + c);
+        }
+    }
+    fclose(f);
+    snprintf(args, sizeof args, "import -q -i '%s' -o '%s' --preset online-retail", csv, h5);
+    assert_int_equal(sgs_test_run(args, out, sizeof out), 0);
+    snprintf(args, sizeof args, "run -q -i '%s' -o '%s/daily-results.h5'", h5, dir);
+    int status = sgs_test_run(args, out, sizeof out);
+    if (status != 65 || !strstr(out, "Gamma-Gamma fit did not converge") ||
+        !strstr(out, "runs to infinity: customers do not differ in their average spend"))
+        fail_msg("expected exit 65 saying why the spend fit ran off, got %d: %s", status, out);
+    char path[600];
+    snprintf(path, sizeof path, "%s/daily-results.h5", dir);
+    assert_null(fopen(path, "r")); /* nothing published */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cancellations_and_refunds),
         cmocka_unit_test(test_dropout_not_identified_is_said),
+        cmocka_unit_test(test_fit_running_off_says_why),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
