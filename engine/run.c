@@ -89,7 +89,7 @@ static int keep_buyers(sgs_run_state_t *st, sgs_error_t *err)
         k++;
     }
     st->n_customers = k;
-    st->n_refund_only = n_all - k;
+    st->n_no_purchase = n_all - k;
     s->n_customers = k;
     return SGS_OK;
 }
@@ -134,7 +134,7 @@ static int step_summarize(sgs_run_state_t *st, sgs_error_t *err)
     sgs_progress_end(st->req->progress,
                      "%zu customers with purchases, %zu without a purchase occasion (refunds or "
                      "same-day cancellations only), %zu purchase days cancelled the same day",
-                     st->n_customers, st->n_refund_only, st->n_cancelled_days);
+                     st->n_customers, st->n_no_purchase, st->n_cancelled_days);
     return SGS_OK;
 }
 

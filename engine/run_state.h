@@ -46,7 +46,7 @@ typedef struct sgs_run_state {
     size_t n_customers;
     int64_t *customer_id; /* owned; n_customers */
     sgs_summary_t summary;
-    size_t n_refund_only;     /* customers without a purchase occasion, left out */
+    size_t n_no_purchase;     /* customers without a purchase occasion, left out */
     size_t n_cancelled_days;  /* purchase days fully cancelled the same day (every customer) */
     size_t n_nonpositive_net; /* customers kept whose net spend is <= 0: spend and CLV 0 */
     size_t n_purchase_rows, n_refund_rows, n_zero_amount_rows;

@@ -156,7 +156,7 @@ int sgs_write_report(const sgs_run_state_t *st, const char *path, sgs_error_t *e
             "Left out:  %s rows after the as-of date, %s customers without a purchase (refunds "
             "only, or every order cancelled the same day)\n",
             grouped_number((double)st->tx_stats.n_rows_after_as_of, a, sizeof a),
-            grouped_number((double)st->n_refund_only, c, sizeof c));
+            grouped_number((double)st->n_no_purchase, c, sizeof c));
     if (st->n_cancelled_days > 0 || st->n_nonpositive_net > 0)
         fprintf(out,
                 "Refunds:   %s purchase days cancelled the same day are not purchases; %s "

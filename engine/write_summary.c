@@ -32,7 +32,7 @@ static cJSON *customers_object(const sgs_run_state_t *st)
 {
     cJSON *c = cJSON_CreateObject();
     cJSON_AddNumberToObject(c, "with_purchases", (double)st->n_customers);
-    cJSON_AddNumberToObject(c, "no_purchase_left_out", (double)st->n_refund_only);
+    cJSON_AddNumberToObject(c, "no_purchase_left_out", (double)st->n_no_purchase);
     cJSON_AddNumberToObject(c, "purchase_days_cancelled_same_day", (double)st->n_cancelled_days);
     cJSON_AddNumberToObject(c, "nonpositive_net_spend", (double)st->n_nonpositive_net);
     cJSON_AddNumberToObject(c, "revenue_total", st->revenue_total);
