@@ -212,6 +212,8 @@ static void free_state(sgs_run_state_t *st)
     sgs_free(st->prob_no_purchase);
     sgs_free(st->expected_spend);
     sgs_free(st->clv);
+    sgs_free(st->p_buy);
+    sgs_backtest_free(&st->backtest);
     sgs_free(st->segment);
     sgs_free(st->segment_distance);
     sgs_free(st->centroids);

@@ -6,6 +6,7 @@
 #define SGS_RUN_STATE_H
 
 #include "engine/run.h"
+#include "engine/run_backtest.h"
 #include "io/h5_columns.h"
 #include "io/h5_input.h"
 #include "kernels/clv.h"
@@ -67,6 +68,9 @@ typedef struct sgs_run_state {
     size_t n_histories; /* distinct (x, t_x, T) */
     double horizon;     /* in the time unit */
     double *p_alive, *expected_purchases, *prob_no_purchase, *expected_spend, *clv;
+    double *p_buy;        /* calibrated P(buy within the horizon) (engine/run_backtest.h) */
+    int p_buy_calibrated; /* 0: the model's own probability (no calibration available) */
+    sgs_backtest_t backtest;
     double clv_total, expected_purchases_total;
     int p_alive_informative; /* 0 when the fit does not identify dropout: stages and
                                 opportunities then treat P(alive) as unknown */
@@ -122,6 +126,11 @@ int sgs_write_summary_json(const sgs_run_state_t *st, const char *path, sgs_erro
 int sgs_write_customers_csv(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
 int sgs_write_report(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
 int sgs_write_opportunities_csv(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
+
+/* The backtest's parts of the outputs (engine/write_backtest.c). */
+int sgs_write_backtest_h5(hid_t file, const sgs_run_state_t *st, sgs_error_t *err);
+struct cJSON *sgs_backtest_json(const sgs_run_state_t *st);
+void sgs_report_backtest(const sgs_run_state_t *st, FILE *out);
 
 /* The segment step's parts of the outputs (engine/write_segments.c). */
 int sgs_write_segments_h5(hid_t file, const sgs_run_state_t *st, int deflate_level,

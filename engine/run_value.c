@@ -184,6 +184,8 @@ static const char *bad_score(const sgs_run_state_t *st, size_t c, double *value)
         bad = "expected spend", *value = m;
     else if (!isfinite(clv))
         bad = "CLV", *value = clv;
+    else if (!(st->p_buy[c] >= 0.0 && st->p_buy[c] <= 1.0))
+        bad = "p_buy", *value = st->p_buy[c];
     return bad;
 }
 
@@ -221,6 +223,44 @@ static int check_scores(const sgs_run_state_t *st, sgs_error_t *err)
         names[0], p[0], names[1], p[1], names[2], p[2], names[3], p[3], g[0], g[1], g[2]);
 }
 
+/* ---- Model choice and calibration (engine/run_backtest.h) ----------------------------- */
+
+/* The configured model, or with "auto" the backtest's choice (BG/NBD when it could not run). */
+static int choose_model(sgs_run_state_t *st, sgs_error_t *err)
+{
+    const char *name = st->req->config->model;
+    const sgs_backtest_t *bt = &st->backtest;
+    if (strcmp(name, "auto") != 0)
+        return sgs_purchase_model_parse(name, &st->model, err);
+    if (bt->ran) {
+        st->model = bt->models[bt->chosen].model;
+        return SGS_OK;
+    }
+    st->model = SGS_MODEL_BGNBD;
+    sgs_run_warn(st, "backtest_skipped",
+                 "value.model is auto but the backtest did not run (%s): BG/NBD is used",
+                 bt->skipped);
+    return SGS_OK;
+}
+
+/* p_buy: the model's P(buy within the horizon) through the backtest's calibration; the
+ * model's own probability, with a warning, when there is none. */
+static void calibrate_p_buy(sgs_run_state_t *st)
+{
+    const sgs_backtest_t *bt = &st->backtest;
+    st->p_buy_calibrated = bt->ran && bt->used >= 0;
+    for (size_t c = 0; c < st->n_customers; c++) {
+        double raw = fmin(1.0, fmax(0.0, 1.0 - st->prob_no_purchase[c]));
+        st->p_buy[c] = st->p_buy_calibrated ? sgs_isotonic_predict(&bt->calibration, raw) : raw;
+    }
+    if (!st->p_buy_calibrated)
+        sgs_run_warn(st, "p_buy_uncalibrated",
+                     "p_buy is the model's own probability of buying within the horizon, not "
+                     "calibrated: %s",
+                     bt->ran ? "the configured model could not be fitted in the backtest"
+                             : bt->skipped);
+}
+
 static int alloc_outputs(sgs_run_state_t *st)
 {
     size_t n = st->n_customers;
@@ -229,8 +269,9 @@ static int alloc_outputs(sgs_run_state_t *st)
     st->prob_no_purchase = sgs_alloc_array(n, sizeof(double));
     st->expected_spend = sgs_alloc_array(n, sizeof(double));
     st->clv = sgs_alloc_array(n, sizeof(double));
+    st->p_buy = sgs_alloc_array(n, sizeof(double));
     return st->p_alive && st->expected_purchases && st->prob_no_purchase && st->expected_spend &&
-                   st->clv
+                   st->clv && st->p_buy
                ? SGS_OK
                : SGS_ENOMEM;
 }
@@ -259,7 +300,10 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
         t_x[c] = s->recency_days[c] / unit;
         age[c] = s->age_days[c] / unit;
     }
-    rc = sgs_purchase_model_parse(cfg->model, &st->model, err);
+    st->horizon = cfg->horizon > 0 ? cfg->horizon : 365.0 / unit;
+    rc = sgs_run_backtest(st, &st->backtest, err);
+    if (rc == SGS_OK)
+        rc = choose_model(st, err);
     if (rc == SGS_OK)
         rc = sgs_histories_build(&hist, x, t_x, age, NULL, n, &st->exec, err);
     if (rc != SGS_OK)
@@ -291,7 +335,6 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
                      "assumes they are independent, so expected spend may be biased",
                      st->spend_summary.correlation);
 
-    st->horizon = cfg->horizon > 0 ? cfg->horizon : 365.0 / unit;
     sgs_clv_options_t clv_options = {st->horizon,
                                      unit == 1.0 ? SGS_CLV_DAYS_PER_MONTH : SGS_CLV_WEEKS_PER_MONTH,
                                      cfg->discount_rate_annual, cfg->margin};
@@ -305,6 +348,7 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
     for (size_t c = 0; c < n; c++)
         if (!(s->total_spend[c] > 0.0))
             st->expected_spend[c] = st->clv[c] = 0.0;
+    calibrate_p_buy(st);
     rc = check_scores(st, err);
     if (rc != SGS_OK)
         goto cleanup;

@@ -170,8 +170,10 @@ int sgs_write_report(const sgs_run_state_t *st, const char *path, sgs_error_t *e
             "1..%d, %s spend)\n\n",
             st->req->config->rfm_bins, st->req->config->rfm_monetary);
     write_segments_table(st, out);
-    if (st->value_ran)
+    if (st->value_ran) {
         write_value_section(st, out);
+        sgs_report_backtest(st, out);
+    }
     if (st->segments_ran)
         sgs_report_segments(st, out);
     sgs_write_actions_report(st, out);

@@ -94,6 +94,8 @@ static cJSON *value_object(const sgs_run_state_t *st)
                             (double)st->spend_summary.n_nonpositive);
     cJSON_AddNumberToObject(g, "frequency_spend_correlation", st->spend_summary.correlation);
     cJSON_AddItemToObject(v, "spend_model", g);
+    cJSON_AddBoolToObject(v, "p_buy_calibrated", st->p_buy_calibrated);
+    cJSON_AddItemToObject(v, "backtest", sgs_backtest_json(st));
     cJSON_AddNumberToObject(v, "expected_purchases_total", st->expected_purchases_total);
     cJSON_AddNumberToObject(v, "clv_total", st->clv_total);
     return v;

@@ -42,6 +42,24 @@ int sgs_summary_alloc(sgs_summary_t *s, size_t n)
     return SGS_OK;
 }
 
+int sgs_summary_alloc_history(sgs_summary_t *s, size_t n)
+{
+    memset(s, 0, sizeof *s);
+    s->has_purchase = sgs_alloc_array(n, sizeof *s->has_purchase);
+    s->n_purchase_days = sgs_alloc_array(n, sizeof *s->n_purchase_days);
+    s->recency_days = sgs_alloc_array(n, sizeof *s->recency_days);
+    s->age_days = sgs_alloc_array(n, sizeof *s->age_days);
+    s->total_spend = sgs_alloc_array(n, sizeof *s->total_spend);
+    s->monetary = sgs_alloc_array(n, sizeof *s->monetary);
+    if (!s->has_purchase || !s->n_purchase_days || !s->recency_days || !s->age_days ||
+        !s->total_spend || !s->monetary) {
+        sgs_summary_free(s);
+        return SGS_ENOMEM;
+    }
+    s->n_customers = n;
+    return SGS_OK;
+}
+
 void sgs_summary_free(sgs_summary_t *s)
 {
     if (!s)
@@ -107,29 +125,53 @@ static void summarize_customer(const sgs_grouped_t *g, size_t lo, size_t hi, int
         i = pd.end;
     }
 
-    s->has_purchase[c] = n_days > 0;
-    s->first_day[c] = first;
-    s->last_day[c] = last;
-    s->n_purchase_days[c] = n_days;
-    s->frequency[c] = n_days > 0 ? n_days - 1 : 0;
-    s->recency_days[c] = last - first;
-    s->age_days[c] = n_days > 0 ? as_of_day - first : 0;
-    s->days_since_last[c] = n_days > 0 ? as_of_day - last : 0;
-    s->total_spend[c] = total;
-    s->mean_spend[c] = n_days > 0 ? total / n_days : 0.0;
-    s->refund_total[c] = refunds;
-    s->n_refunds[c] = n_refunds;
-    s->n_cancelled_days[c] = n_cancelled;
-    int32_t x = s->frequency[c];
-    s->monetary[c] = x > 0 ? fmax(0.0, repeat_total) / x : 0.0;
+    /* Columns left NULL are not wanted (sgs_summary_alloc_some). */
+#define SET(column, value)                                                                         \
+    do {                                                                                           \
+        if (s->column)                                                                             \
+            s->column[c] = (value);                                                                \
+    } while (0)
+    int32_t x = n_days > 0 ? n_days - 1 : 0;
+    SET(has_purchase, n_days > 0);
+    SET(first_day, first);
+    SET(last_day, last);
+    SET(n_purchase_days, n_days);
+    SET(frequency, x);
+    SET(recency_days, last - first);
+    SET(age_days, n_days > 0 ? as_of_day - first : 0);
+    SET(days_since_last, n_days > 0 ? as_of_day - last : 0);
+    SET(total_spend, total);
+    SET(mean_spend, n_days > 0 ? total / n_days : 0.0);
+    SET(refund_total, refunds);
+    SET(n_refunds, n_refunds);
+    SET(n_cancelled_days, n_cancelled);
+    SET(monetary, x > 0 ? fmax(0.0, repeat_total) / x : 0.0);
     double gap_mean = x > 0 ? gap_sum / x : (double)NAN;
-    s->gap_mean_days[c] = gap_mean;
-    s->gap_sd_days[c] = x > 1 ? sqrt(fmax(0.0, gap_sq_sum / x - gap_mean * gap_mean)) : (double)NAN;
+    SET(gap_mean_days, gap_mean);
+    SET(gap_sd_days, x > 1 ? sqrt(fmax(0.0, gap_sq_sum / x - gap_mean * gap_mean)) : (double)NAN);
     uint8_t best = 0;
     for (uint8_t k = 1; k < SGS_CHANNEL_COUNT; k++)
         if (channel_count[k] > channel_count[best])
             best = k;
-    s->main_channel[c] = best;
+    SET(main_channel, best);
+#undef SET
+}
+
+int sgs_summarize_until(const sgs_exec_t *exec, const sgs_grouped_t *g, int32_t end_day,
+                        sgs_summary_t *out, sgs_error_t *err)
+{
+    if (out->n_customers != g->n_customers)
+        return sgs_error_set(err, SGS_EINVAL, "summary: %zu slots for %zu customers",
+                             out->n_customers, g->n_customers);
+    int n_threads = sgs_exec_threads_for(exec, g->n_customers);
+#pragma omp parallel for num_threads(n_threads) schedule(dynamic, 4096)
+    for (size_t c = 0; c < g->n_customers; c++) {
+        size_t lo = g->row_offset[c], hi = g->row_offset[c + 1];
+        while (hi > lo && g->day[hi - 1] > end_day) /* rows are in day order */
+            hi--;
+        summarize_customer(g, lo, hi, end_day, out, c);
+    }
+    return SGS_OK;
 }
 
 int sgs_summarize(const sgs_exec_t *exec, const sgs_grouped_t *g, int32_t as_of_day,

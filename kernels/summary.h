@@ -92,12 +92,24 @@ typedef struct sgs_summary {
 int sgs_summary_alloc(sgs_summary_t *s, size_t n_customers);
 void sgs_summary_free(sgs_summary_t *s);
 
-/* Copy customer slot `from` to slot `to` in every column (compacting a summary). */
+/* Allocate only the columns of a purchase history and its spend: has_purchase,
+ * n_purchase_days, recency_days, age_days, total_spend, monetary (the others stay NULL and are
+ * not written). 21 bytes per customer, for the backtest's calibration period.
+ * @return 0 or SGS_ENOMEM (nothing left). */
+int sgs_summary_alloc_history(sgs_summary_t *s, size_t n_customers);
+
+/* Copy customer slot `from` to slot `to` in every column (compacting a full summary). */
 void sgs_summary_copy_row(sgs_summary_t *s, size_t to, size_t from);
 
 /* Summarize every customer of g as of `as_of_day` (>= every row's day).
  * @return 0 or SGS_EINVAL when a row is after as_of_day (the reader excludes them). */
 int sgs_summarize(const sgs_exec_t *exec, const sgs_grouped_t *g, int32_t as_of_day,
                   sgs_summary_t *out, sgs_error_t *err);
+
+/* The same as of end_day, reading only the rows on or before it (later rows are ignored, not
+ * an error): the history a backtest's calibration period sees. Writes the columns of out that
+ * are allocated. @return 0 or SGS_EINVAL (slot count). */
+int sgs_summarize_until(const sgs_exec_t *exec, const sgs_grouped_t *g, int32_t end_day,
+                        sgs_summary_t *out, sgs_error_t *err);
 
 #endif
