@@ -3,6 +3,8 @@
  */
 #include "kernels/features.h"
 
+#include "kernels/order_stats.h"
+
 #include <lapacke.h>
 #include <math.h>
 #include <string.h>
@@ -159,6 +161,82 @@ void sgs_features_unstandardize(double *x, size_t n, size_t d, const double *mea
     for (size_t i = 0; i < n; i++)
         for (size_t f = 0; f < d; f++)
             x[i * d + f] = x[i * d + f] * scale[f] + mean[f];
+}
+
+/* ---- Robust scaling ----------------------------------------------------------------------------
+ */
+
+int sgs_features_quantiles(const double *x, size_t n, size_t d, double tail, double *lo,
+                           double *median, double *hi, sgs_error_t *err)
+{
+    if (n == 0 || d == 0)
+        return sgs_error_set(err, SGS_EINVAL, "quantiles: empty matrix (%zu x %zu)", n, d);
+    if (!(tail >= 0 && tail < 0.5))
+        return sgs_error_set(err, SGS_EINVAL, "quantiles: tail must be in [0, 0.5), got %g", tail);
+    size_t m = (size_t)floor(tail * (double)n); /* < n / 2 */
+    double *col = sgs_alloc_array(n, sizeof *col);
+    if (!col)
+        return sgs_error_set(err, SGS_ENOMEM, "quantiles: no memory for %zu values", n);
+    for (size_t f = 0; f < d; f++) {
+        for (size_t i = 0; i < n; i++) {
+            col[i] = x[i * d + f];
+            if (!isfinite(col[i])) {
+                double v = col[i];
+                sgs_free(col);
+                return sgs_error_set(err, SGS_EDATA, "row %zu column %zu is %s", i, f,
+                                     isnan(v) ? "NaN" : "infinite");
+            }
+        }
+        /* After selecting the middle order statistic k = (n-1)/2, col[0..k] holds the k+1
+         * smallest values and col[k..n) the n-k largest (order_stats.h), so lo and hi are
+         * selected within those halves. */
+        size_t k = (n - 1) / 2;
+        median[f] = sgs_median_inplace(col, n);
+        lo[f] = sgs_select_kth(col, k + 1, m);
+        hi[f] = sgs_select_kth(col + k, n - k, n - 1 - m - k);
+    }
+    sgs_free(col);
+    return SGS_OK;
+}
+
+size_t sgs_features_keep_columns(double *x, size_t n, size_t d, const unsigned char *keep)
+{
+    size_t kept = 0;
+    for (size_t f = 0; f < d; f++)
+        kept += keep[f] != 0;
+    if (kept == d)
+        return d;
+    size_t out = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t f = 0; f < d; f++)
+            if (keep[f])
+                x[out++] = x[i * d + f]; /* out <= i * d + f: never overwrites unread data */
+    return kept;
+}
+
+void sgs_features_robust_scale(double *x, size_t n, size_t d, const double *lo, const double *hi,
+                               const double *center, const double *scale, const sgs_exec_t *exec,
+                               size_t *n_clipped)
+{
+    for (size_t f = 0; f < d; f++)
+        n_clipped[f] = 0;
+    int nt = sgs_exec_threads(exec);
+    size_t nb = sgs_block_count(n, SGS_BLOCK_ROWS);
+    /* integer counts: the reduction is exact in any order */
+#pragma omp parallel for num_threads(nt) schedule(static) reduction(+ : n_clipped[:d])
+    for (size_t b = 0; b < nb; b++) {
+        size_t r0, r1;
+        block_range(b, n, &r0, &r1);
+        for (size_t i = r0; i < r1; i++)
+            for (size_t f = 0; f < d; f++) {
+                double v = x[i * d + f];
+                if (v < lo[f] || v > hi[f]) {
+                    v = v < lo[f] ? lo[f] : hi[f];
+                    n_clipped[f]++;
+                }
+                x[i * d + f] = (v - center[f]) / scale[f];
+            }
+    }
 }
 
 /* ---- PCA ----------------------------------------------------------------------------------------
