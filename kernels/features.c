@@ -7,6 +7,9 @@
 
 #include <lapacke.h>
 #include <math.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include <string.h>
 
 static void block_range(size_t b, size_t n, size_t *r0, size_t *r1)
@@ -166,37 +169,70 @@ void sgs_features_unstandardize(double *x, size_t n, size_t d, const double *mea
 /* ---- Robust scaling ----------------------------------------------------------------------------
  */
 
-int sgs_features_quantiles(const double *x, size_t n, size_t d, double tail, double *lo,
-                           double *median, double *hi, sgs_error_t *err)
+/* The quantiles of one column, gathered into col (n entries); *bad = the first row that is
+ * not finite (SIZE_MAX when all are). */
+static void column_quantiles(const double *x, size_t n, size_t d, size_t f, size_t m, double *col,
+                             double *lo, double *median, double *hi, size_t *bad)
+{
+    *bad = SIZE_MAX;
+    for (size_t i = 0; i < n; i++) {
+        col[i] = x[i * d + f];
+        if (!isfinite(col[i])) {
+            *bad = i;
+            return;
+        }
+    }
+    /* After selecting the middle order statistic k = (n-1)/2, col[0..k] holds the k+1
+     * smallest values and col[k..n) the n-k largest (order_stats.h), so lo and hi are
+     * selected within those halves. */
+    size_t k = (n - 1) / 2;
+    *median = sgs_median_inplace(col, n);
+    *lo = sgs_select_kth(col, k + 1, m);
+    *hi = sgs_select_kth(col + k, n - k, n - 1 - m - k);
+}
+
+int sgs_features_quantiles(const double *x, size_t n, size_t d, double tail, const sgs_exec_t *exec,
+                           double *lo, double *median, double *hi, sgs_error_t *err)
 {
     if (n == 0 || d == 0)
         return sgs_error_set(err, SGS_EINVAL, "quantiles: empty matrix (%zu x %zu)", n, d);
     if (!(tail >= 0 && tail < 0.5))
         return sgs_error_set(err, SGS_EINVAL, "quantiles: tail must be in [0, 0.5), got %g", tail);
     size_t m = (size_t)floor(tail * (double)n); /* < n / 2 */
-    double *col = sgs_alloc_array(n, sizeof *col);
-    if (!col)
-        return sgs_error_set(err, SGS_ENOMEM, "quantiles: no memory for %zu values", n);
-    for (size_t f = 0; f < d; f++) {
-        for (size_t i = 0; i < n; i++) {
-            col[i] = x[i * d + f];
-            if (!isfinite(col[i])) {
-                double v = col[i];
-                sgs_free(col);
-                return sgs_error_set(err, SGS_EDATA, "row %zu column %zu is %s", i, f,
-                                     isnan(v) ? "NaN" : "infinite");
-            }
-        }
-        /* After selecting the middle order statistic k = (n-1)/2, col[0..k] holds the k+1
-         * smallest values and col[k..n) the n-k largest (order_stats.h), so lo and hi are
-         * selected within those halves. */
-        size_t k = (n - 1) / 2;
-        median[f] = sgs_median_inplace(col, n);
-        lo[f] = sgs_select_kth(col, k + 1, m);
-        hi[f] = sgs_select_kth(col + k, n - k, n - 1 - m - k);
+    /* One scratch column per thread at work: columns are independent, so each is computed
+     * whole by one thread and the results do not depend on the thread count. */
+    int nt = sgs_exec_threads(exec);
+    size_t n_scratch = (size_t)nt < d ? (size_t)nt : d;
+    double *scratch = sgs_alloc_array(n_scratch, n * sizeof *scratch);
+    size_t *bad = sgs_alloc_array(d, sizeof *bad);
+    if (!scratch || !bad) {
+        sgs_free(scratch);
+        sgs_free(bad);
+        return sgs_error_set(err, SGS_ENOMEM, "quantiles: no memory for %zu x %zu values",
+                             n_scratch, n);
     }
-    sgs_free(col);
-    return SGS_OK;
+#pragma omp parallel num_threads((int)n_scratch)
+    {
+#ifdef _OPENMP
+        double *col = scratch + (size_t)omp_get_thread_num() * n;
+#else
+        double *col = scratch;
+#endif
+#pragma omp for schedule(dynamic, 1)
+        for (size_t f = 0; f < d; f++)
+            column_quantiles(x, n, d, f, m, col, &lo[f], &median[f], &hi[f], &bad[f]);
+    }
+    int rc = SGS_OK;
+    for (size_t f = 0; f < d && rc == SGS_OK; f++)
+        if (bad[f] != SIZE_MAX) {
+            double v = x[bad[f] * d + f];
+            /* the first bad column; name its first bad row */
+            rc = sgs_error_set(err, SGS_EDATA, "row %zu column %zu is %s", bad[f], f,
+                               isnan(v) ? "NaN" : "infinite");
+        }
+    sgs_free(scratch);
+    sgs_free(bad);
+    return rc;
 }
 
 size_t sgs_features_keep_columns(double *x, size_t n, size_t d, const unsigned char *keep)

@@ -60,11 +60,13 @@ void sgs_features_unstandardize(double *x, size_t n, size_t d, const double *mea
  * so up to 10 outliers at either end cannot move them. Exact (introselect on a copy of the
  * column, kernels/order_stats.h), so the results do not depend on row order or threads.
  * tail in [0, 0.5); tail = 0 gives the minimum and maximum. lo, median, hi: d each, written.
- * Scratch: one copy of a column (n doubles), allocated per call; columns one after another.
+ * Columns are processed in parallel, each whole by one thread, with one scratch copy of a
+ * column (n doubles) per thread at work: min(exec->n_threads, d) x n doubles, allocated per
+ * call. O(n) expected per column.
  * @return 0; SGS_EINVAL when n == 0 or tail is out of range; SGS_EDATA for a non-finite
- * value (the message names the row and column); SGS_ENOMEM. */
-int sgs_features_quantiles(const double *x, size_t n, size_t d, double tail, double *lo,
-                           double *median, double *hi, sgs_error_t *err);
+ * value (the message names the first such row of the first such column); SGS_ENOMEM. */
+int sgs_features_quantiles(const double *x, size_t n, size_t d, double tail, const sgs_exec_t *exec,
+                           double *lo, double *median, double *hi, sgs_error_t *err);
 
 /* Keep the columns f with keep[f] != 0, in their order: x (n x d, row-major) becomes
  * n x d_kept in place (serial: rows move towards the front). @return d_kept. */

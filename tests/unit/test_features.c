@@ -88,13 +88,13 @@ static void test_quantiles_set_a_few_outliers_aside(void **state)
         x[2 * i + 1] = (double)(n - i);
     }
     double lo[2], median[2], hi[2];
-    assert_int_equal(sgs_features_quantiles(x, n, 2, 0.01, lo, median, hi, NULL), 0);
+    assert_int_equal(sgs_features_quantiles(x, n, 2, 0.01, NULL, lo, median, hi, NULL), 0);
     assert_true(lo[0] == 0.999);
     assert_true(hi[0] == 0.999 + 1e-6 * 98.0);
     assert_true(median[0] == 0.999 + 1e-6 * 49.0);
     assert_true(lo[1] == 11 && hi[1] == 990 && median[1] == 500.5);
     /* tail 0: the extremes themselves */
-    assert_int_equal(sgs_features_quantiles(x, n, 2, 0, lo, median, hi, NULL), 0);
+    assert_int_equal(sgs_features_quantiles(x, n, 2, 0, NULL, lo, median, hi, NULL), 0);
     assert_true(lo[0] == 0.7 && hi[0] == 0.999 + 1e-6 * 99.0);
     assert_true(lo[1] == 1 && hi[1] == 1000);
     /* the input is not changed */
@@ -103,17 +103,18 @@ static void test_quantiles_set_a_few_outliers_aside(void **state)
 
     /* small n: m = floor(0.3 * 5) = 1; odd n: the middle value */
     double y[5] = {5, 1, 4, 2, 3};
-    assert_int_equal(sgs_features_quantiles(y, 5, 1, 0.3, lo, median, hi, NULL), 0);
+    assert_int_equal(sgs_features_quantiles(y, 5, 1, 0.3, NULL, lo, median, hi, NULL), 0);
     assert_true(lo[0] == 2 && median[0] == 3 && hi[0] == 4);
-    assert_int_equal(sgs_features_quantiles(y, 1, 1, 0.49, lo, median, hi, NULL), 0);
+    assert_int_equal(sgs_features_quantiles(y, 1, 1, 0.49, NULL, lo, median, hi, NULL), 0);
     assert_true(lo[0] == 5 && median[0] == 5 && hi[0] == 5);
 
     sgs_error_t err = {0};
     double bad[6] = {1, 2, 3, 4, 5, NAN};
-    assert_int_equal(sgs_features_quantiles(bad, 3, 2, 0.01, lo, median, hi, &err), SGS_EDATA);
+    assert_int_equal(sgs_features_quantiles(bad, 3, 2, 0.01, NULL, lo, median, hi, &err),
+                     SGS_EDATA);
     assert_string_equal(err.message, "row 2 column 1 is NaN");
-    assert_int_equal(sgs_features_quantiles(y, 5, 1, 0.5, lo, median, hi, &err), SGS_EINVAL);
-    assert_int_equal(sgs_features_quantiles(y, 0, 1, 0.01, lo, median, hi, &err), SGS_EINVAL);
+    assert_int_equal(sgs_features_quantiles(y, 5, 1, 0.5, NULL, lo, median, hi, &err), SGS_EINVAL);
+    assert_int_equal(sgs_features_quantiles(y, 0, 1, 0.01, NULL, lo, median, hi, &err), SGS_EINVAL);
 }
 
 static void test_keep_columns(void **state)
@@ -239,7 +240,7 @@ static void test_same_bits_for_1_2_3_threads(void **state)
         /* quantiles, then robust scaling of the standardized columns */
         double *lo = t == 1 ? lo0 : lo1, *md = t == 1 ? md0 : md1, *hi = t == 1 ? hi0 : hi1;
         size_t *clipped = t == 1 ? c0 : c1;
-        assert_int_equal(sgs_features_quantiles(x, n, d, 0.01, lo, md, hi, NULL), 0);
+        assert_int_equal(sgs_features_quantiles(x, n, d, 0.01, &ex, lo, md, hi, NULL), 0);
         double sc[5];
         for (size_t f = 0; f < d; f++)
             sc[f] = (hi[f] - lo[f]) / 4.6526957480816815;
