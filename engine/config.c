@@ -86,9 +86,10 @@ static const config_key_t keys[] = {
     NUM("segments.silhouette_sample", KEY_INT, segments_silhouette_sample, "5000", 100, 1000000,
         "rows of the seeded sample the silhouette is computed on"),
     STR("segments.scaling", segments_scaling, "robust", "robust|standard",
-        "how features are put on one scale: robust = centre on the median, divide by the central "
-        "98% range / 4.65, winsorize at 3; standard = mean and standard deviation "
-        "(scikit-learn's StandardScaler), which lets a few extreme customers dominate"),
+        "how features are put on one scale: robust = winsorize at the 1% and 99% quantiles, "
+        "centre on the median, divide by the central 98% range / 4.65; standard = mean and "
+        "standard deviation (scikit-learn's StandardScaler), which lets a few extreme customers "
+        "dominate"),
     NUM("segments.min_spread", KEY_DOUBLE, segments_min_spread, "0.01", 0, 1e6,
         "drop a feature whose central 98% range (log units for counts and money, probability "
         "for p_alive) is below this; 0 keeps every feature"),

@@ -377,6 +377,16 @@ static void test_standard_scaling_isolates_them_and_merging_folds_them_in(void *
         fail_msg("report lacks \"%s\":\n%s", line, o.report);
     outcome_free(&o);
 
+    /* A min_share under 0.4% keeps it too, and the report says so. */
+    outcome_read("crafted-old-small-share",
+                 "--set segments.k=4 --set segments.scaling=standard --set segments.min_spread=0 "
+                 "--set segments.min_share=0.001",
+                 &o);
+    assert_int_equal(o.k, 4);
+    assert_non_null(strstr(o.report, "under 1%: kept because segments.min_share = 0.001 merges "
+                                     "only segments under 0.1%"));
+    outcome_free(&o);
+
     /* The same with segments.min_share at its default: the segment of 4 (0.4%) is merged
      * into its nearest neighbour, and k is what was published: 3 of the fit's 4. */
     outcome_read("crafted-merged",
