@@ -87,6 +87,14 @@ static double feature_value(const sgs_run_state_t *st, feature_id_t f, size_t c)
     return NAN;
 }
 
+/* Why feature f cannot be clustered on in this run, or NULL when it can. */
+static const char *unusable_because(const sgs_run_state_t *st, feature_id_t f)
+{
+    if (FEATURES[f].needs_value && !st->value_ran)
+        return "value step off";
+    return NULL;
+}
+
 /* Parse segments.features: every feature gets a check record (st->feature_check, config
  * order); those that can be computed get a column: ids[col] and check_of[col]. Features that
  * need the value step are dropped, and reported, when it did not run. */
@@ -110,9 +118,8 @@ static size_t parse_features(sgs_run_state_t *st, feature_id_t *ids, size_t *che
                                                .center = NAN,
                                                .scale = NAN};
             snprintf(c->name, sizeof c->name, "%s", name);
-            if (FEATURES[f].needs_value && !st->value_ran) {
-                c->dropped = "value step off";
-            } else {
+            c->dropped = unusable_because(st, (feature_id_t)f);
+            if (!c->dropped) {
                 ids[d] = (feature_id_t)f;
                 check_of[d] = st->n_feature_check;
                 snprintf(st->feature_names[d], sizeof st->feature_names[d], "%s", name);

@@ -293,8 +293,10 @@ static void report_how_made(const sgs_run_state_t *st, FILE *out)
         const sgs_segment_feature_check_t *c = &st->feature_check[i];
         if (!c->dropped)
             continue;
-        if (isnan(c->spread))
-            fprintf(out, "  %s left out: the value step did not run\n", c->name);
+        if (isnan(c->spread)) /* not computed: left out before the spread check */
+            fprintf(out, "  %s left out: %s\n", c->name,
+                    strcmp(c->dropped, "value step off") == 0 ? "the value step did not run"
+                                                              : c->dropped);
         else
             fprintf(out,
                     "  %s left out: %s: 98%% of customers between %.6g and %.6g (a range of "
