@@ -44,6 +44,10 @@ typedef struct sgs_config {
     int segments_pca_components;    /* 0 = no PCA */
     int segments_choice_sample;     /* customers used to choose k (0 = all) */
     int segments_silhouette_sample; /* rows of the silhouette sample */
+    char segments_scaling[16];      /* "robust" (winsorized, median, central range) or
+                                       "standard" (mean and standard deviation) */
+    double segments_min_spread;     /* drop a feature whose central 98% range is below this */
+    double segments_min_share;      /* merge a segment with fewer customers than this share */
     uint64_t seed;                  /* seed of every random choice */
     /* stages, influence, opportunities (engine/config_actions.h) */
     sgs_actions_config_t actions;
