@@ -334,8 +334,9 @@ static int bg_mean_euler(double R, double a, double B, double u, double *out)
                 done = 1;
                 break;
             }
+            /* every fourth term: the bound is worth computing once the term is negligible */
             double kk = k + 1.0;
-            if (kk > kpos) {
+            if ((k & 3) == 0 && e1 * fabs(t) <= 1e-14 * fabs(first - e1 * h) && kk > kpos) {
                 double rho = z * (1.0 + up / kk + uq / (kk * kk));
                 if (rho < 1.0) {
                     tail = fabs(t) * rho / (1.0 - rho);
