@@ -366,12 +366,15 @@ static int bg_mean_euler(double R, double a, double B, double u, double *out)
  * binomial, π_j = (1-z)^R (R)_j z^j / j!. Of j opportunities the customer uses the first
  * min(j, N) where N is the number of purchases before dropping out, so
  *   E = Σ_{j>=1} π_j h_j,  h_j = Σ_{k<j} ρ_k,  ρ_k = E[(1-p)^k] = (B)_k / (a+B)_k,
- * every term positive (no cancellation, any c). π is carried with a separate log scale so
- * that (1-z)^R may underflow. Stops when the tail bound π_j (h_j q/(1-q) + ρ_j q/(1-q)^2)
- * is below 2^-55 of the sum, where q bounds every later ratio π_{i+1}/π_i (non-increasing
- * when R >= 1, below z when R < 1) and h_i <= h_j + (i-j) ρ_j. Rounding: each term carries
- * at most 11 j rounding errors, so the relative error is below (12 n + 2 R ln(1+u)) 2^-53
- * after n terms. Returns -1 when BG_SUM_MAX_TERMS terms do not reach the bound. */
+ * every term positive (no cancellation, for any c). The π_j are computed unnormalized from
+ * π_0 = 1 and E = Σ π_j h_j / Σ π_j: (1-z)^R may underflow, and the ratio cancels the drift
+ * that the rounding of z would give the powers z^j. Stops when the tail bounds
+ * π_j q/(1-q) (denominator) and π_j (h_j q/(1-q) + ρ_j q/(1-q)^2) (numerator) are below
+ * 2^-55 of the sums, where q bounds every later ratio π_{i+1}/π_i (non-increasing when
+ * R >= 1, below z when R < 1) and h_i <= h_j + (i-j) ρ_j. Rounding: each term carries at
+ * most 11 j rounding errors, so both sums are within 12 n 2^-53 after n terms and the ratio
+ * within 24 n 2^-53 (1.1e-11 at the term limit). Returns -1 when BG_SUM_MAX_TERMS terms do
+ * not reach the bound. */
 static int bg_mean_sum(double R, double a, double B, double u, double *out)
 {
     double z = u / (1.0 + u);
@@ -600,7 +603,7 @@ int sgs__bg_mean_branch(int branch, double R, double a, double B, double u, doub
 double sgs_bg_mean_purchases(double R, double a, double B, double u)
 {
     if (!(R > 0.0) || !(a > 0.0) || !(B > 0.0) || !(u >= 0.0) || !isfinite(R) || !isfinite(a) ||
-        !isfinite(B) || !isfinite(u))
+        !(R * u <= 1e300) || !isfinite(B))
         return NAN;
     if (u == 0.0)
         return 0.0;

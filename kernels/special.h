@@ -92,8 +92,8 @@ int sgs_hyp2f1_ap1(double a, double b, double z, double *log_f, double *d_log_f)
  *     (π_j: probability of j Poisson events in u under the Gamma mixture; h_j: expected
  *     purchases among j opportunities when each survives with E[(1-p)^k]). Every term is
  *     positive, so there is no cancellation for any a, B, R (large r, a+b < 1, a -> 0);
- *     rigorous tail bound; relative error below (12 n + 2 R ln(1+u) + 4) 2^-53 for n terms
- *     (below 6e-12 within the term limit).
+ *     rigorous tail bound; the sum is divided by Σ π_j computed alike, so (1-z)^R may
+ *     underflow; relative error below 24 n 2^-53 for n terms (1.1e-11 at the limit).
  *  3. Otherwise (z near 1, or many expected purchases with a wide spread): the integral
  *     itself, N/D with N = ∫ p^(a-1) (1-p)^(B-1) f(p) dp, f(p) = (1 - (1+pu)^-R)/p, and
  *     D = B(a, B), by power series on [0, P] and [1-Q, 1] (a -> 0 and B -> 0 are handled
@@ -105,7 +105,8 @@ int sgs_hyp2f1_ap1(double a, double b, double z, double *log_f, double *d_log_f)
  *
  * Cost: branch 1 tens of terms in the ordinary region; branch 2 at most 4000 terms; branch
  * 3 a few hundred integrand evaluations. No allocation (fixed arrays on the stack).
- * @return M, 0 when u = 0, NaN when an argument is out of range or not finite. */
+ * @return M, 0 when u = 0, NaN when an argument is out of range or not finite, or when
+ *         R u > 1e300 (expected purchases beyond any meaning). */
 double sgs_bg_mean_purchases(double R, double a, double B, double u);
 
 /* One branch of sgs_bg_mean_purchases (1 Euler series, 2 opportunity sum, 3 quadrature),
