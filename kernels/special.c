@@ -411,12 +411,13 @@ static int bg_mean_sum(double R, double a, double B, double u, double *out)
  * are power series (f and (1-p)^(B-1) in p; (1-q)^(a-2) (1 - (1+u(1-q))^-R) and (1-q)^(a-1)
  * in q = 1-p) integrated term by term, with P and Q small enough that every series'
  * consecutive coefficients shrink by 4 or more (32 terms: truncation below 1e-18). Between,
- * in the logit y = ln(p/(1-p)), dp p^(a-1) (1-p)^(B-1) = p^a (1-p)^B dy: both integrands are
- * smooth, analytic in the strip |Im y| < π/2, and log-concave weights; they are integrated
- * by globally adaptive Gauss-Kronrod (7-15) until the summed error estimates (QUADPACK's)
- * are at most BG_QUAD_TOL of N and of D. Initial breakpoints: the mode y* = ln(a/B) and,
- * when the weight is narrow, y* ± σ {1, 2, 4, 8, 16} with σ^2 = 1/a + 1/B; panels at most
- * (y_R - y_L)/48 or 4 wide. The ratio cancels the rounding of the normalization. */
+ * in the logit y = ln(p/(1-p)), dp p^(a-1) (1-p)^(B-1) = p^a (1-p)^B dy: the weight is
+ * log-concave with exponential tails and no endpoint singularity, f is smooth and monotone;
+ * both are integrated by globally adaptive Gauss-Kronrod (7-15) until the summed error
+ * estimates (QUADPACK's) are at most BG_QUAD_TOL of N and of D, or BG_QUAD_MAX_PANELS
+ * panels are used. Initial breakpoints: the mode y* = ln(a/B) and, when the weight is
+ * narrow, y* ± σ {1, 2, 4, 8, 16} with σ^2 = 1/a + 1/B; panels at most
+ * max(4, (y_R - y_L)/48) wide. The ratio cancels the rounding of the normalization. */
 typedef struct bg_quad {
     double R, a, B, u;
     double lmode; /* ln max p^a (1-p)^B */
