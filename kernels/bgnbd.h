@@ -22,9 +22,9 @@
  *                sgs_bg_mean_purchases (special.h): M = E[(1 - (1+pu)^-(r+x))/p] over the
  *                posterior p ~ Beta(a, b+x) of an alive customer, which equals the bracket
  *                where the ₂F₁ exists and stays finite where it does not (x = 0 with
- *                a+b < 1, a+b = 1, a = 1). Relative error below 1e-11 everywhere (branch
- *                bounds in special.h; tests/unit/test_bg_reference.c checks 1e-10 against
- *                60-digit values), >= 0 and at most (r+x) t/(α+T).
+ *                a+b < 1, a+b = 1, a = 1). Relative error at most about 1e-11 (the branch
+ *                bounds in special.h; at most 1e-13 seen against the 60-digit values of
+ *                tests/unit/test_bg_reference.c), >= 0 and at most (r+x) t/(α+T).
  *   E[X(t)]      FHL eq. 9, for a new customer: the conditional expectation at x=t_x=T=0
  *   P(no purchase in (T, T+t] | ...) = 1 - P(alive) (1 - ((α+T)/(α+T+t))^(r+x)).
  *                Derivation: given alive at T, λ | data ~ Gamma(r+x, α+T) (FHL section 5),
