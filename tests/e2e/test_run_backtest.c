@@ -106,11 +106,8 @@ static void test_auto_takes_the_best_log_score(void **state)
     assert_true(f >= 0);
     double *p_buy = NULL, *knots = NULL;
     size_t n, nk;
-    sgs_error_t err = {0};
-    assert_int_equal(sgs_h5_read_column(f, "/clv/p_buy", SGS_H5_F64, (void **)&p_buy, &n, &err), 0);
-    assert_int_equal(sgs_h5_read_column(f, "/backtest/calibration/value", SGS_H5_F64,
-                                        (void **)&knots, &nk, &err),
-                     0);
+    p_buy = sgs_test_column(f, "/clv/p_buy", SGS_H5_F64, &n);
+    knots = sgs_test_column(f, "/backtest/calibration/value", SGS_H5_F64, &nk);
     H5Fclose(f);
     for (size_t i = 0; i < n; i++)
         assert_true(p_buy[i] >= 0 && p_buy[i] <= 1);

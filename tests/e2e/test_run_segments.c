@@ -125,15 +125,6 @@ static void run_ok(const char *name, const char *extra, char *results, size_t si
     run_on(input, name, extra, results, size);
 }
 
-static void *column(hid_t f, const char *path, sgs_h5_type_t type, size_t *n)
-{
-    void *data = NULL;
-    sgs_error_t err = {0};
-    if (sgs_h5_read_column(f, path, type, &data, n, &err) != 0)
-        fail_msg("%s", err.message);
-    return data;
-}
-
 static void test_chosen_k_and_consistent_profiles(void **state)
 {
     (void)state;
@@ -149,14 +140,14 @@ static void test_chosen_k_and_consistent_profiles(void **state)
                      0);
     assert_string_equal(by, "silhouette");
     size_t n, n2, nk;
-    int32_t *label = column(f, "/clusters/label", SGS_H5_I32, &n);
-    double *frequency = column(f, "/customers/frequency", SGS_H5_F64, &n2);
-    double *spend = column(f, "/customers/total_spend", SGS_H5_F64, &n2);
-    double *clv = column(f, "/clv/clv", SGS_H5_F64, &n2);
-    double *size = column(f, "/profiles/size", SGS_H5_F64, &nk);
-    double *revenue_share = column(f, "/profiles/revenue_share", SGS_H5_F64, &nk);
-    double *clv_share = column(f, "/profiles/clv_share", SGS_H5_F64, &nk);
-    double *table_k = column(f, "/clusters/k_table/k", SGS_H5_F64, &n2);
+    int32_t *label = sgs_test_column(f, "/clusters/label", SGS_H5_I32, &n);
+    double *frequency = sgs_test_column(f, "/customers/frequency", SGS_H5_F64, &n2);
+    double *spend = sgs_test_column(f, "/customers/total_spend", SGS_H5_F64, &n2);
+    double *clv = sgs_test_column(f, "/clv/clv", SGS_H5_F64, &n2);
+    double *size = sgs_test_column(f, "/profiles/size", SGS_H5_F64, &nk);
+    double *revenue_share = sgs_test_column(f, "/profiles/revenue_share", SGS_H5_F64, &nk);
+    double *clv_share = sgs_test_column(f, "/profiles/clv_share", SGS_H5_F64, &nk);
+    double *table_k = sgs_test_column(f, "/clusters/k_table/k", SGS_H5_F64, &n2);
     assert_int_equal(n2, 6);
     assert_int_equal(nk, (size_t)k);
     /* Recount sizes and shares from the labels. */
@@ -204,7 +195,7 @@ static void test_configured_k_and_pca(void **state)
     assert_int_equal(sgs_h5_attr_read_int64(f, "/clusters", "k", &k, NULL), 0);
     assert_int_equal(k, 4);
     size_t m;
-    double *ratio = column(f, "/clusters/pca_explained_variance_ratio", SGS_H5_F64, &m);
+    double *ratio = sgs_test_column(f, "/clusters/pca_explained_variance_ratio", SGS_H5_F64, &m);
     assert_int_equal(m, 2);
     assert_true(ratio[0] >= ratio[1] && ratio[1] > 0 && ratio[0] + ratio[1] <= 1 + 1e-12);
     free(ratio);
@@ -242,8 +233,8 @@ static void outcome_read(const char *name, const char *extra, outcome_t *o)
     assert_true(f >= 0);
     assert_int_equal(sgs_h5_attr_read_int64(f, "/clusters", "k", &o->k, NULL), 0);
     size_t n2;
-    o->label = column(f, "/clusters/label", SGS_H5_I32, &o->n);
-    int64_t *id = column(f, "/customers/customer_id", SGS_H5_I64, &n2);
+    o->label = sgs_test_column(f, "/clusters/label", SGS_H5_I32, &o->n);
+    int64_t *id = sgs_test_column(f, "/customers/customer_id", SGS_H5_I64, &n2);
     assert_int_equal(n2, o->n);
     assert_int_equal(o->n, N_STEADY + N_DROPOUT);
     for (size_t c = 0; c < o->n; c++) {
@@ -413,8 +404,8 @@ static void test_standard_scaling_isolates_them_and_merging_folds_them_in(void *
     assert_int_equal(sgs_h5_attr_read_int64(f, "/clusters", "k_fitted", &k_fitted, NULL), 0);
     assert_int_equal(k_fitted, 4);
     size_t nm, nk;
-    int64_t *customers = column(f, "/clusters/merged/customers", SGS_H5_I64, &nm);
-    double *size = column(f, "/profiles/size", SGS_H5_F64, &nk);
+    int64_t *customers = sgs_test_column(f, "/clusters/merged/customers", SGS_H5_I64, &nm);
+    double *size = sgs_test_column(f, "/profiles/size", SGS_H5_F64, &nk);
     assert_int_equal(nm, 1);
     assert_int_equal(customers[0], N_DROPOUT);
     assert_int_equal(nk, 3);

@@ -109,13 +109,9 @@ static void test_p_buy_beats_the_model_out_of_sample(void **state)
     int64_t *id = NULL;
     double *p_buy = NULL, *no_buy = NULL;
     size_t n, n2, n3;
-    sgs_error_t err = {0};
-    assert_int_equal(
-        sgs_h5_read_column(h, "/customers/customer_id", SGS_H5_I64, (void **)&id, &n, &err), 0);
-    assert_int_equal(sgs_h5_read_column(h, "/clv/p_buy", SGS_H5_F64, (void **)&p_buy, &n2, &err),
-                     0);
-    assert_int_equal(
-        sgs_h5_read_column(h, "/clv/prob_no_purchase", SGS_H5_F64, (void **)&no_buy, &n3, &err), 0);
+    id = sgs_test_column(h, "/customers/customer_id", SGS_H5_I64, &n);
+    p_buy = sgs_test_column(h, "/clv/p_buy", SGS_H5_F64, &n2);
+    no_buy = sgs_test_column(h, "/clv/prob_no_purchase", SGS_H5_F64, &n3);
     H5Fclose(h);
     assert_int_equal(n, 23570);
     assert_true(n2 == n && n3 == n);
