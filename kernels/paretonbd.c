@@ -1,7 +1,7 @@
 /*
  * kernels/paretonbd.c — Pareto/NBD likelihood (Fader & Hardie note 009, branch on
- * alpha >= beta, everything in logs), analytic gradient, fit, per-customer expressions.
- * See paretonbd.h.
+ * alpha >= beta, grouped so that no large terms cancel), analytic gradient, fit,
+ * per-customer expressions. See paretonbd.h.
  */
 #include "kernels/paretonbd.h"
 
@@ -11,97 +11,168 @@
 #include <stdint.h>
 #include <string.h>
 
-/* ln F and the derivatives of h = ln F(a, b; a+1; z(t)) - a ln(k + t) with respect to
- * (r, α, s, β), for one end t of the interval (FH eq. 23; see the header for branches). */
-static double end_term(const double *p, double x, double t, int branch_alpha, double *dh)
+/* ---- ln Γ(r+x) - ln Γ(r) ------------------------------------------------------------------ */
+
+/* Stirling's series of ln Γ(y) - (y - 1/2) ln y + y - ln(2π)/2 and of ψ(y) - ln y + 1/(2y)
+ * (A&S 6.1.41, 6.3.18), for y >= 10: seven terms, error below 1e-17. */
+static double stirling_rest(double y, double *psi_rest)
+{
+    double f = 1.0 / (y * y);
+    *psi_rest =
+        -f * (1.0 / 12 -
+              f * (1.0 / 120 -
+                   f * (1.0 / 252 -
+                        f * (1.0 / 240 - f * (1.0 / 132 - f * (691.0 / 32760 - f * (1.0 / 12)))))));
+    return (1.0 / 12 -
+            f * (1.0 / 360 -
+                 f * (1.0 / 1260 - f * (1.0 / 1680 - f * (1.0 / 1188 - f * (691.0 / 360360 -
+                                                                            f * (1.0 / 156))))))) /
+           y;
+}
+
+/* ln Γ(r+x) - ln Γ(r), and ψ(r+x) - ψ(r) in *dpsi. For r >= 10 from Stirling's series as
+ * (r - 1/2) ln(1 + x/r) + x ln(r+x) - x + rest(r+x) - rest(r), so that nothing of size
+ * r ln r cancels (lgamma(r+x) - lgamma(r) loses r ln r · 1e-16, which at r = 1e12 is
+ * 3e-3). */
+static double lgamma_ratio(double r, double x, double *dpsi)
+{
+    if (x == 0.0) {
+        *dpsi = 0.0;
+        return 0.0;
+    }
+    if (r < 10.0) {
+        *dpsi = sgs_digamma(r + x) - sgs_digamma(r);
+        return sgs_lgamma(r + x) - sgs_lgamma(r);
+    }
+    double p1, p0, l1 = stirling_rest(r + x, &p1), l0 = stirling_rest(r, &p0);
+    double lq = log1p(x / r);
+    *dpsi = lq + x / (2.0 * r * (r + x)) + (p1 - p0);
+    return (r - 0.5) * lq + x * log(r + x) - x + (l1 - l0);
+}
+
+/* ---- One history --------------------------------------------------------------------------- */
+
+/* ln F(a, b; a+1; z(t)) of FH eq. 23 at one end t of the interval, and its derivatives with
+ * respect to (r, α, s, β) in d (may be NULL). α >= β: b = s+1, z = (α-β)/(α+t); otherwise
+ * b = r+x, z = (β-α)/(β+t); 1 - z and a + 1 - b are passed exactly. NaN when the ₂F₁ fails
+ * (arguments out of its domain). */
+static double end_term(const double *p, double x, double t, int branch_alpha, double *d)
 {
     double r = p[0], al = p[1], s = p[2], be = p[3], a = r + s + x;
-    double k = branch_alpha ? al : be, other = branch_alpha ? be : al;
-    double kt = k + t, b = branch_alpha ? s + 1.0 : r + x;
-    double z = (k - other) / kt;
+    double k = branch_alpha ? al : be, other = branch_alpha ? be : al, kt = k + t;
+    double b = branch_alpha ? s + 1.0 : r + x, q = branch_alpha ? r + x : s + 1.0;
+    double z = (k - other) / kt, zc = (other + t) / kt;
     if (z < 0.0) /* k >= other by the branch; guard the rounding of k - other */
         z = 0.0;
-    double lf, d[3];
-    if (sgs_hyp2f1_ap1(a, b, z, &lf, d) != SGS_OK)
+    double lf, df[3];
+    if (sgs_hyp2f1_ap1_ex(a, b, q, z, zc, &lf, df, NULL) != SGS_OK)
         return NAN;
-    double lkt = log(kt);
-    if (dh) {
-        /* ∂z/∂k = (other + t)/kt², ∂z/∂other = -1/kt */
-        double dz_k = (other + t) / (kt * kt), dz_o = -1.0 / kt;
-        if (branch_alpha) { /* b = s+1 */
-            dh[0] = d[0] - lkt;
-            dh[2] = d[0] + d[1] - lkt;
-            dh[1] = d[2] * dz_k - a / kt;
-            dh[3] = d[2] * dz_o;
-        } else { /* b = r+x */
-            dh[0] = d[0] + d[1] - lkt;
-            dh[2] = d[0] - lkt;
-            dh[1] = d[2] * dz_o;
-            dh[3] = d[2] * dz_k - a / kt;
-        }
+    if (d) {
+        /* ∂z/∂k = (other + t)/kt² = zc/kt, ∂z/∂other = -1/kt */
+        double dz_k = df[2] * zc / kt, dz_o = -df[2] / kt;
+        d[0] = df[0] + (branch_alpha ? 0.0 : df[1]);
+        d[2] = df[0] + (branch_alpha ? df[1] : 0.0);
+        d[1] = branch_alpha ? dz_k : dz_o;
+        d[3] = branch_alpha ? dz_o : dz_k;
     }
-    return lf - a * lkt;
+    return lf;
 }
 
-/* D = ln(e^L1 + e^L2) of FH eq. 22 without the constant lnΓ(r+x) - lnΓ(r) + r ln α + s ln β,
- * its gradient in g (may be NULL), and L1 - D = ln P(alive) in *log_alive (may be NULL). */
-/* D = ln(e^L1 + e^L2) from the two end terms h1 = h(t_x), h2 = h(T) (with their gradients
- * d1, d2 when g is wanted); ends_equal when t_x == T (then A0 = 0). */
-static double pnbd_combine(const double *p, double x, double T, double l_at, double l_bt,
-                           double l_sa, double h1, const double *d1, double h2, const double *d2,
-                           int ends_equal, double *g, double *log_alive)
+/* Per T: ln(α+T), ln(1 + T/α), ln(1 + T/β). */
+typedef struct pnbd_at_T {
+    double l_at, l1_a, l1_b;
+} pnbd_at_T_t;
+
+static pnbd_at_T_t at_T(const double *p, double T)
+{
+    pnbd_at_T_t v = {log(p[1] + T), log1p(T / p[1]), log1p(T / p[3])};
+    return v;
+}
+
+/* ln L of one history without ln Γ(r+x) - ln Γ(r) (FH eq. 22, rearranged):
+ *   ln L = lnΓ(r+x) - lnΓ(r) - x ln(α+T) - r ln(1 + T/α) - s ln(1 + T/β) + ln(1 + e^Δ),
+ *   Δ = ln(s/a) + ln A0 + (r+x) ln(α+T) + s ln(β+T),
+ * with A0 = e^(lf1 - a ln(k+t_x)) - e^(lf2 - a ln(k+T)) from the end terms lf1, lf2 (ln F
+ * at t_x and T) and k = max(α, β). The powers are paired before they are added:
+ *   Δ = ln(s/a) + C + lf1 + ln(1 - e^(lf2 - lf1 - a u)),   u = ln(1 + (T - t_x)/(k + t_x)),
+ *   C = (r+x) u + s ln((β+T)/(α+t_x))   when α >= β,
+ *   C = (r+x) ln((α+T)/(β+t_x)) + s u   otherwise,
+ * so that terms like r ln α, which grow without bound as a fit drifts (r, α -> ∞ together),
+ * never meet. P(alive) = 1/(1 + e^Δ); Δ = -∞ when t_x = T (A0 = 0).
+ * g (may be NULL) gets the gradient with respect to (r, α, s, β) without ψ(r+x) - ψ(r);
+ * d1, d2 are the end terms' derivatives. */
+static double pnbd_history(const double *p, double x, double t_x, double T, pnbd_at_T_t v,
+                           double lf1, const double *d1, double lf2, const double *d2, double *g,
+                           double *log_alive)
 {
     double r = p[0], al = p[1], s = p[2], be = p[3], a = r + s + x;
-    double l1 = -(r + x) * l_at - s * l_bt;
-    double l2 = -HUGE_VAL, rho = 1.0;
-    if (!ends_equal && h2 < h1) { /* A0 = e^h1 - e^h2 > 0 */
-        rho = exp(h2 - h1);
-        l2 = l_sa + h1 + sgs_log1mexp(h2 - h1);
-    }
-    double dd = sgs_logaddexp(l1, l2);
-    if (log_alive)
-        *log_alive = l1 - dd;
-    if (g) {
-        double w = l2 > -HUGE_VAL ? exp(l2 - dd) : 0.0;
-        double dl1[4] = {-l_at, -(r + x) / (al + T), -l_bt, -s / (be + T)};
-        for (int j = 0; j < 4; j++) {
-            double dl2 = 0.0;
-            if (w > 0.0)
-                dl2 = (d1[j] - rho * d2[j]) / (1.0 - rho);
-            if (j == 0)
-                dl2 -= 1.0 / a;
-            if (j == 2)
-                dl2 += 1.0 / s - 1.0 / a;
-            g[j] = (1.0 - w) * dl1[j] + (w > 0.0 ? w * dl2 : 0.0);
+    int branch_alpha = al >= be;
+    double base = -x * v.l_at - r * v.l1_a - s * v.l1_b;
+    double delta = -HUGE_VAL, rho = 0.0, u = 0.0, lr = 0.0, kt1 = 0.0, kT = 0.0;
+    if (t_x < T) {
+        double k = branch_alpha ? al : be;
+        kt1 = k + t_x;
+        kT = k + T;
+        u = log1p((T - t_x) / kt1);
+        double dh = lf2 - lf1 - a * u; /* ln of the ratio of the two terms of A0, < 0 */
+        if (dh < 0.0) {
+            rho = exp(dh);
+            lr = branch_alpha ? log((be + T) / kt1) : log((al + T) / kt1);
+            double c = branch_alpha ? (r + x) * u + s * lr : (r + x) * lr + s * u;
+            delta = log(s / a) + c + lf1 + sgs_log1mexp(dh);
         }
     }
-    return dd;
+    double tail = sgs_log1pexp(delta); /* ln(1 + e^Δ); 0 at Δ = -∞ */
+    if (log_alive)
+        *log_alive = -tail;
+    if (g) {
+        g[0] = -v.l1_a;
+        g[1] = -x / (al + T) + r * T / (al * (al + T));
+        g[2] = -v.l1_b;
+        g[3] = s * T / (be * (be + T));
+        if (delta > -HUGE_VAL) {
+            double w = sgs_sigmoid(delta), q = rho / (1.0 - rho), dd[4];
+            /* ∂u/∂k; ∂Δ = ∂ln s - ∂ln a + ∂C + (d1 - ρ d2)/(1-ρ) + ρ/(1-ρ) ∂(a u) */
+            double du_k = -(T - t_x) / (kT * kt1);
+            if (branch_alpha) {
+                dd[0] = u;
+                dd[1] = (r + x) * du_k - s / kt1;
+                dd[2] = lr;
+                dd[3] = s / (be + T);
+            } else {
+                dd[0] = lr;
+                dd[1] = (r + x) / (al + T);
+                dd[2] = u;
+                dd[3] = -(r + x) / kt1 + s * du_k;
+            }
+            dd[0] += -1.0 / a + q * u;
+            dd[2] += 1.0 / s - 1.0 / a + q * u;
+            dd[branch_alpha ? 1 : 3] += q * a * du_k;
+            for (int j = 0; j < 4; j++)
+                g[j] += w * (dd[j] + (d1[j] - rho * d2[j]) / (1.0 - rho));
+        }
+    }
+    return base + tail;
 }
 
-/* D of FH eq. 22 without the constant lnΓ(r+x) - lnΓ(r) + r ln α + s ln β, its gradient in
- * g (may be NULL), and L1 - D = ln P(alive) in *log_alive (may be NULL). */
+/* ln L of one history without ln Γ(r+x) - ln Γ(r), its gradient (without ψ(r+x) - ψ(r))
+ * and ln P(alive), computing both end terms. */
 static double pnbd_core(const double *p, double x, double t_x, double T, double *g,
                         double *log_alive)
 {
     int branch_alpha = p[1] >= p[3];
     double d1[4] = {0}, d2[4] = {0};
-    double h1 = end_term(p, x, t_x, branch_alpha, g ? d1 : NULL);
-    double h2 = t_x < T ? end_term(p, x, T, branch_alpha, g ? d2 : NULL) : h1;
-    return pnbd_combine(p, x, T, log(p[1] + T), log(p[3] + T), log(p[2]) - log(p[0] + p[2] + x), h1,
-                        d1, h2, d2, !(t_x < T), g, log_alive);
+    double lf1 = end_term(p, x, t_x, branch_alpha, g ? d1 : NULL);
+    double lf2 = t_x < T ? end_term(p, x, T, branch_alpha, g ? d2 : NULL) : lf1;
+    return pnbd_history(p, x, t_x, T, at_T(p, T), lf1, d1, lf2, d2, g, log_alive);
 }
 
 double sgs_paretonbd_loglik_one(const double *params, double x, double t_x, double T, double *grad)
 {
-    double r = params[0], al = params[1], s = params[2], be = params[3];
-    double c = sgs_lgamma(r + x) - sgs_lgamma(r) + r * log(al) + s * log(be);
+    double dpsi, c = lgamma_ratio(params[0], x, &dpsi);
     double d = pnbd_core(params, x, t_x, T, grad, NULL);
-    if (grad) {
-        grad[0] += sgs_digamma(r + x) - sgs_digamma(r) + log(al);
-        grad[1] += r / al;
-        grad[2] += log(be);
-        grad[3] += s / be;
-    }
+    if (grad)
+        grad[0] += dpsi;
     return c + d;
 }
 
@@ -184,7 +255,7 @@ static int pnbd_eval_init(pnbd_eval_t *e, const sgs_histories_t *h, const sgs_ex
     e->h = h;
     e->n_threads = sgs_exec_threads(exec);
     e->n_blocks = sgs_block_count(h->n_unique, SGS_BLOCK_ROWS);
-    e->ws = sgs_alloc_array(3 * h->n_x_values + 2 * h->n_T_values + 5 * e->n_blocks, sizeof *e->ws);
+    e->ws = sgs_alloc_array(2 * h->n_x_values + 3 * h->n_T_values + 5 * e->n_blocks, sizeof *e->ws);
     if (!e->ws)
         return SGS_ENOMEM;
     size_t limit = 4 * h->n_unique > 65536 ? 4 * h->n_unique : 65536;
@@ -227,18 +298,14 @@ static void pnbd_eval(pnbd_eval_t *e, const double *p, double *ll, double *grad_
     double r = p[0], al = p[1], s = p[2], be = p[3];
     size_t nx = h->n_x_values, n = h->n_unique;
     size_t nT = h->n_T_values;
-    double *cx = e->ws, *dcx = cx + nx, *lsa = dcx + nx, *lat = lsa + nx, *lbt = lat + nT;
-    double *part = lbt + nT;
-    double lg_r = sgs_lgamma(r), ps_r = sgs_digamma(r), ls = log(s);
-    for (size_t k = 0; k < nx; k++) {
-        double x = h->x_values[k];
-        cx[k] = sgs_lgamma(r + x) - lg_r;
-        dcx[k] = sgs_digamma(r + x) - ps_r;
-        lsa[k] = ls - log(r + s + x);
-    }
+    double *cx = e->ws, *dcx = cx + nx, *vt = dcx + nx, *part = vt + 3 * nT;
+    for (size_t k = 0; k < nx; k++)
+        cx[k] = lgamma_ratio(r, h->x_values[k], &dcx[k]);
     for (size_t k = 0; k < nT; k++) {
-        lat[k] = log(al + h->T_values[k]);
-        lbt[k] = log(be + h->T_values[k]);
+        pnbd_at_T_t v = at_T(p, h->T_values[k]);
+        vt[3 * k] = v.l_at;
+        vt[3 * k + 1] = v.l1_a;
+        vt[3 * k + 2] = v.l1_b;
     }
     int want_grad = grad_log != NULL;
     if (e->tables) {
@@ -255,10 +322,12 @@ static void pnbd_eval(pnbd_eval_t *e, const double *p, double *ll, double *grad_
                 const double *lo =
                     e->lo + 5 * ((size_t)h->x_id[i] * h->n_t_x_values + h->t_x_id[i]);
                 const double *hi = e->hi + 5 * ((size_t)h->x_id[i] * h->n_T_values + h->T_id[i]);
-                int equal = !(h->t_x[i] < h->T[i]);
-                d = pnbd_combine(p, h->x[i], h->T[i], lat[h->T_id[i]], lbt[h->T_id[i]],
-                                 lsa[h->x_id[i]], lo[0], lo + 1, equal ? lo[0] : hi[0],
-                                 equal ? lo + 1 : hi + 1, equal, want_grad ? g : NULL, NULL);
+                const double *w = vt + 3 * (size_t)h->T_id[i];
+                pnbd_at_T_t v = {w[0], w[1], w[2]};
+                if (!(h->t_x[i] < h->T[i]))
+                    hi = lo;
+                d = pnbd_history(p, h->x[i], h->t_x[i], h->T[i], v, lo[0], lo + 1, hi[0], hi + 1,
+                                 want_grad ? g : NULL, NULL);
             } else {
                 d = pnbd_core(p, h->x[i], h->t_x[i], h->T[i], want_grad ? g : NULL, NULL);
             }
@@ -273,17 +342,17 @@ static void pnbd_eval(pnbd_eval_t *e, const double *p, double *ll, double *grad_
     for (size_t blk = 0; blk < e->n_blocks; blk++)
         for (int j = 0; j < 5; j++)
             acc[j] += part[blk * 5 + j];
-    double sc = 0.0, sdc = 0.0, W = h->total_weight;
+    double sc = 0.0, sdc = 0.0;
     for (size_t k = 0; k < nx; k++) {
         sc += h->count_by_x[k] * cx[k];
         sdc += h->count_by_x[k] * dcx[k];
     }
-    *ll = sc + W * (r * log(al) + s * log(be)) + acc[0];
+    *ll = sc + acc[0];
     if (grad_log) {
-        grad_log[0] = r * (sdc + W * log(al) + acc[1]);
-        grad_log[1] = al * (W * r / al + acc[2]);
-        grad_log[2] = s * (W * log(be) + acc[3]);
-        grad_log[3] = be * (W * s / be + acc[4]);
+        grad_log[0] = r * (sdc + acc[1]);
+        grad_log[1] = al * acc[2];
+        grad_log[2] = s * acc[3];
+        grad_log[3] = be * acc[4];
     }
 }
 
