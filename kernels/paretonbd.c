@@ -52,10 +52,11 @@ static double lgamma_ratio(double r, double x, double *dpsi)
 
 /* ---- One history --------------------------------------------------------------------------- */
 
-/* ln F(a, b; a+1; z(t)) of FH eq. 23 at one end t of the interval, and its derivatives with
- * respect to (r, α, s, β) in d (may be NULL). α >= β: b = s+1, z = (α-β)/(α+t); otherwise
- * b = r+x, z = (β-α)/(β+t); 1 - z and a + 1 - b are passed exactly. NaN when the ₂F₁ fails
- * (arguments out of its domain). */
+/* One end t of the interval (FH eq. 23): with k = max(α, β), F = ₂F₁(a, b; a+1; z(t)),
+ *   α >= β: b = s+1, z = (α-β)/(α+t);   α < β: b = r+x, z = (β-α)/(β+t),
+ * returns ln G = ln F + b ln(1 - z), the part of F that stays moderate as z -> 1 (formed by
+ * the ₂F₁ itself: special.h), and in d (may be NULL) its derivatives with respect to
+ * (r, α, s, β). 1 - z and a + 1 - b are passed exactly. NaN when the ₂F₁ fails. */
 static double end_term(const double *p, double x, double t, int branch_alpha, double *d)
 {
     double r = p[0], al = p[1], s = p[2], be = p[3], a = r + s + x;
@@ -64,18 +65,18 @@ static double end_term(const double *p, double x, double t, int branch_alpha, do
     double z = (k - other) / kt, zc = (other + t) / kt;
     if (z < 0.0) /* k >= other by the branch; guard the rounding of k - other */
         z = 0.0;
-    double lf, df[3];
-    if (sgs_hyp2f1_ap1_ex(a, b, q, z, zc, &lf, df, NULL) != SGS_OK)
+    sgs_hyp2f1_t f;
+    if (sgs_hyp2f1_ap1_ex(a, b, q, z, zc, &f) != SGS_OK)
         return NAN;
     if (d) {
-        /* ∂z/∂k = (other + t)/kt² = zc/kt, ∂z/∂other = -1/kt */
-        double dz_k = df[2] * zc / kt, dz_o = -df[2] / kt;
-        d[0] = df[0] + (branch_alpha ? 0.0 : df[1]);
-        d[2] = df[0] + (branch_alpha ? df[1] : 0.0);
-        d[1] = branch_alpha ? dz_k : dz_o;
-        d[3] = branch_alpha ? dz_o : dz_k;
+        /* ln(1-z) = ln(other + t) - ln(k + t); ∂z/∂k = zc/kt, ∂z/∂other = -1/kt */
+        double lzc = log(zc), d_k = (f.d[2] * zc - b) / kt, d_o = -f.d[2] / kt + b / (other + t);
+        d[0] = f.d[0] + (branch_alpha ? 0.0 : f.d[1] + lzc);
+        d[2] = f.d[0] + (branch_alpha ? f.d[1] + lzc : 0.0);
+        d[1] = branch_alpha ? d_k : d_o;
+        d[3] = branch_alpha ? d_o : d_k;
     }
-    return lf;
+    return f.log_fs;
 }
 
 /* Per T: ln(α+T), ln(1 + T/α), ln(1 + T/β). */
@@ -92,79 +93,80 @@ static pnbd_at_T_t at_T(const double *p, double T)
 /* ln L of one history without ln Γ(r+x) - ln Γ(r) (FH eq. 22, rearranged):
  *   ln L = lnΓ(r+x) - lnΓ(r) - x ln(α+T) - r ln(1 + T/α) - s ln(1 + T/β) + ln(1 + e^Δ),
  *   Δ = ln(s/a) + ln A0 + (r+x) ln(α+T) + s ln(β+T),
- * with A0 = e^(lf1 - a ln(k+t_x)) - e^(lf2 - a ln(k+T)) from the end terms lf1, lf2 (ln F
- * at t_x and T) and k = max(α, β). The powers are paired before they are added:
- *   Δ = ln(s/a) + C + lf1 + ln(1 - e^(lf2 - lf1 - a u)),   u = ln(1 + (T - t_x)/(k + t_x)),
- *   C = (r+x) u + s ln((β+T)/(α+t_x))   when α >= β,
- *   C = (r+x) ln((α+T)/(β+t_x)) + s u   otherwise,
- * so that terms like r ln α, which grow without bound as a fit drifts (r, α -> ∞ together),
- * never meet. P(alive) = 1/(1 + e^Δ); Δ = -∞ when t_x = T (A0 = 0).
+ * A0 = F(z(t_x))/(k+t_x)^a - F(z(T))/(k+T)^a. With the end terms g1, g2 = ln G at t_x and T
+ * (end_term) and u_α = ln(1 + (T-t_x)/(α+t_x)), u_β = ln(1 + (T-t_x)/(β+t_x)), the powers
+ * pair up exactly:
+ *   Δ = ln(s/a) + E + g1 + D + ln(1 - e^(g2 - g1 - D)),
+ *   α >= β: D = (r+x-1) u_α + (s+1) u_β,  E = ln((α+T)/(β+T));
+ *   α <  β: D = (r+x) u_α + s u_β,        E = 0,
+ * so that no two large terms cancel, however large r, α, s, β or x (terms such as r ln α
+ * grow without bound as a fit drifts to r, α -> ∞, and lgamma or ₂F₁ values of size
+ * b |ln(1-z)| are never formed). P(alive) = 1/(1 + e^Δ), 1 - P(alive) = 1/(1 + e^-Δ); Δ = -∞
+ * when t_x = T (A0 = 0); *delta_out (may be NULL) gets Δ.
  * g (may be NULL) gets the gradient with respect to (r, α, s, β) without ψ(r+x) - ψ(r);
  * d1, d2 are the end terms' derivatives. */
 static double pnbd_history(const double *p, double x, double t_x, double T, pnbd_at_T_t v,
-                           double lf1, const double *d1, double lf2, const double *d2, double *g,
-                           double *log_alive)
+                           double g1, const double *d1, double g2, const double *d2, double *g,
+                           double *delta_out)
 {
     double r = p[0], al = p[1], s = p[2], be = p[3], a = r + s + x;
     int branch_alpha = al >= be;
     double base = -x * v.l_at - r * v.l1_a - s * v.l1_b;
-    double delta = -HUGE_VAL, rho = 0.0, u = 0.0, lr = 0.0, kt1 = 0.0, kT = 0.0;
+    double delta = -HUGE_VAL, rho = 0.0, u_a = 0.0, u_b = 0.0;
+    double c_a = branch_alpha ? r + x - 1.0 : r + x, c_b = branch_alpha ? s + 1.0 : s;
     if (t_x < T) {
-        double k = branch_alpha ? al : be;
-        kt1 = k + t_x;
-        kT = k + T;
-        u = log1p((T - t_x) / kt1);
-        double dh = lf2 - lf1 - a * u; /* ln of the ratio of the two terms of A0, < 0 */
-        if (dh < 0.0) {
+        u_a = log1p((T - t_x) / (al + t_x));
+        u_b = log1p((T - t_x) / (be + t_x));
+        double dd = c_a * u_a + c_b * u_b;
+        double dh = g2 - g1 - dd; /* ln of the ratio of the two terms of A0, < 0 */
+        if (isnan(dh)) {
+            delta = NAN; /* an end term failed: no value rather than a wrong one */
+        } else if (dh < 0.0) {
             rho = exp(dh);
-            lr = branch_alpha ? log((be + T) / kt1) : log((al + T) / kt1);
-            double c = branch_alpha ? (r + x) * u + s * lr : (r + x) * lr + s * u;
-            delta = log(s / a) + c + lf1 + sgs_log1mexp(dh);
+            double e = branch_alpha ? log1p((al - be) / (be + T)) : 0.0;
+            delta = log(s / a) + e + g1 + dd + sgs_log1mexp(dh);
         }
     }
     double tail = sgs_log1pexp(delta); /* ln(1 + e^Δ); 0 at Δ = -∞ */
-    if (log_alive)
-        *log_alive = -tail;
+    if (delta_out)
+        *delta_out = delta;
     if (g) {
         g[0] = -v.l1_a;
         g[1] = -x / (al + T) + r * T / (al * (al + T));
         g[2] = -v.l1_b;
         g[3] = s * T / (be * (be + T));
         if (delta > -HUGE_VAL) {
-            double w = sgs_sigmoid(delta), q = rho / (1.0 - rho), dd[4];
-            /* ∂u/∂k; ∂Δ = ∂ln s - ∂ln a + ∂C + (d1 - ρ d2)/(1-ρ) + ρ/(1-ρ) ∂(a u) */
-            double du_k = -(T - t_x) / (kT * kt1);
+            /* ∂Δ = ∂ln s - ∂ln a + ∂E + (∂g1 + ∂D - ρ ∂g2)/(1-ρ) */
+            double w = sgs_sigmoid(delta), dD[4], dE[4] = {0.0, 0.0, 0.0, 0.0};
+            dD[0] = u_a;
+            dD[1] = -c_a * (T - t_x) / ((al + T) * (al + t_x));
+            dD[2] = u_b;
+            dD[3] = -c_b * (T - t_x) / ((be + T) * (be + t_x));
             if (branch_alpha) {
-                dd[0] = u;
-                dd[1] = (r + x) * du_k - s / kt1;
-                dd[2] = lr;
-                dd[3] = s / (be + T);
-            } else {
-                dd[0] = lr;
-                dd[1] = (r + x) / (al + T);
-                dd[2] = u;
-                dd[3] = -(r + x) / kt1 + s * du_k;
+                dE[1] = 1.0 / (al + T);
+                dE[3] = -1.0 / (be + T);
             }
-            dd[0] += -1.0 / a + q * u;
-            dd[2] += 1.0 / s - 1.0 / a + q * u;
-            dd[branch_alpha ? 1 : 3] += q * a * du_k;
+            dE[0] = -1.0 / a;
+            dE[2] = 1.0 / s - 1.0 / a;
             for (int j = 0; j < 4; j++)
-                g[j] += w * (dd[j] + (d1[j] - rho * d2[j]) / (1.0 - rho));
+                g[j] += w * (dE[j] + (d1[j] + dD[j] - rho * d2[j]) / (1.0 - rho));
         }
     }
     return base + tail;
 }
 
 /* ln L of one history without ln Γ(r+x) - ln Γ(r), its gradient (without ψ(r+x) - ψ(r))
- * and ln P(alive), computing both end terms. */
+ * and Δ (above), computing both end terms. */
 static double pnbd_core(const double *p, double x, double t_x, double T, double *g,
-                        double *log_alive)
+                        double *delta_out)
 {
     int branch_alpha = p[1] >= p[3];
-    double d1[4] = {0}, d2[4] = {0};
-    double lf1 = end_term(p, x, t_x, branch_alpha, g ? d1 : NULL);
-    double lf2 = t_x < T ? end_term(p, x, T, branch_alpha, g ? d2 : NULL) : lf1;
-    return pnbd_history(p, x, t_x, T, at_T(p, T), lf1, d1, lf2, d2, g, log_alive);
+    double d1[4] = {0}, d2[4] = {0}, g1 = 0.0, g2 = 0.0;
+    if (t_x < T) { /* otherwise A0 = 0 and the end terms are not used */
+        g1 = end_term(p, x, t_x, branch_alpha, g ? d1 : NULL);
+        g2 = end_term(p, x, T, branch_alpha, g ? d2 : NULL);
+    }
+    return pnbd_history(p, x, t_x, T, at_T(p, T), g1, d1, g2, d2, g, delta_out);
 }
 
 double sgs_paretonbd_loglik_one(const double *params, double x, double t_x, double T, double *grad)
@@ -178,9 +180,9 @@ double sgs_paretonbd_loglik_one(const double *params, double x, double t_x, doub
 
 double sgs_paretonbd_p_alive(const double *params, double x, double t_x, double T)
 {
-    double la;
-    pnbd_core(params, x, t_x, T, NULL, &la);
-    return exp(la);
+    double delta = NAN;
+    pnbd_core(params, x, t_x, T, NULL, &delta);
+    return sgs_sigmoid(-delta);
 }
 
 /* (r+x)(β+T)/(α+T) · [1 - ((β+T)/(β+T+t))^(s-1)] / (s-1) */
@@ -217,8 +219,11 @@ double sgs_paretonbd_prob_no_purchase_if_alive(const double *params, double t, d
 double sgs_paretonbd_prob_no_purchase(const double *params, double t, double x, double t_x,
                                       double T)
 {
-    double pa = sgs_paretonbd_p_alive(params, x, t_x, T);
-    return 1.0 - pa * (1.0 - sgs_paretonbd_prob_no_purchase_if_alive(params, t, x, T));
+    /* (1 - P(alive)) + P(alive) P0: two terms >= 0, no cancellation when the result is small */
+    double delta = NAN;
+    pnbd_core(params, x, t_x, T, NULL, &delta);
+    return sgs_sigmoid(delta) +
+           sgs_sigmoid(-delta) * sgs_paretonbd_prob_no_purchase_if_alive(params, t, x, T);
 }
 
 /* ---- Likelihood over histories --------------------------------------------------------------- */

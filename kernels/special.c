@@ -108,11 +108,12 @@ double sgs_sigmoid(double x)
 
 /* Euler's transformation (A&S 15.3.3): F = zc^(1-b) Σ_k t_k, t_0 = 1,
  * t_{k+1} = t_k (p+k)/(a+1+k) z. With b > 0 every ratio is below z, so the tail after t_k
- * is at most t_k z/zc. Writes ln F and its derivatives in a, b, z (∂ ln t_k/∂a =
- * Σ_{j<k} b/((p+j)(a+1+j)), ∂ ln t_k/∂b = -Σ_{j<k} 1/(p+j)). Returns 0, or -1 when the tail
- * bound was not met within max_terms (outputs untouched). */
+ * is at most t_k z/zc (and that of the z-derivative Σ k t_k / z at most t_k (k zc + 1)/zc²). Writes
+ * ln F and its derivatives in a, b, z (∂ ln t_k/∂a = Σ_{j<k} b/((p+j)(a+1+j)), ∂ ln t_k/∂b =
+ * -Σ_{j<k} 1/(p+j)). Returns 0, or -1 when the tail bound was not met within max_terms (outputs
+ * untouched). */
 static int hyp_euler_series(double a, double b, double p, double z, double zc, int max_terms,
-                            double *log_f, double d[3], int *work)
+                            double *log_fs, double d[3], int *work)
 {
     double t = 1.0, g = 1.0, g_a = 0.0, g_b = 0.0, g_z = 0.0;
     double s_p = 0.0, s_pe = 0.0;
@@ -126,14 +127,16 @@ static int hyp_euler_series(double a, double b, double p, double z, double zc, i
         g += t;
         g_a += t * s_pe;
         g_b -= t * s_p;
-        if (t * z <= HYP_TOL * zc * g)
+        /* tails after t = t_{k+1}: of g below t z/zc, of g_z (Σ j t_j / z) below
+         * t ((k+1) zc + 1)/zc² */
+        if (t * z <= HYP_TOL * zc * g && t * ((k + 1.0) * zc + 1.0) <= HYP_TOL * zc * zc * g_z)
             break;
     }
     *work += k + 1;
     if (k == max_terms)
         return -1;
     double lzc = log(zc);
-    *log_f = (1.0 - b) * lzc + log(g);
+    *log_fs = lzc + log(g);
     d[0] = g_a / g;
     d[1] = -lzc + g_b / g;
     d[2] = (b - 1.0) / zc + g_z / g;
@@ -143,13 +146,13 @@ static int hyp_euler_series(double a, double b, double p, double z, double zc, i
 /* The series above for z > 1/2, when it will meet its tail bound within HYP_TRY_TERMS
  * terms: t_K <= z^K ((a+1)/(a+1+K))^b (each ratio is 1 - b/(a+1+k)), so the test
  * t_K z/zc <= HYP_TOL says in advance whether to try. Returns -1 when not tried. */
-static int hyp_euler_series_tried(double a, double b, double p, double z, double zc, double *log_f,
+static int hyp_euler_series_tried(double a, double b, double p, double z, double zc, double *log_fs,
                                   double d[3], int *work)
 {
     double K = HYP_TRY_TERMS - 1;
     if (K * log(z) - b * log1p(K / (a + 1.0)) + log(z / zc) > log(HYP_TOL))
         return -1;
-    return hyp_euler_series(a, b, p, z, zc, HYP_TRY_TERMS, log_f, d, work);
+    return hyp_euler_series(a, b, p, z, zc, HYP_TRY_TERMS, log_fs, d, work);
 }
 
 /* Pfaff's transformation (A&S 15.3.4): F = zc^-b ₂F₁(1, b; a+1; w), w = -z/zc, and
@@ -161,7 +164,7 @@ static int hyp_euler_series_tried(double a, double b, double p, double z, double
  * of the sum, before the terms start to grow. This is accurate when (a+1) zc / z is large
  * against b: large a, the case the other series converge slowly. Returns 0, or -1 when
  * the terms grow first or max_terms is reached (outputs untouched). */
-static int hyp_pfaff_series(double a, double b, double z, double zc, int max_terms, double *log_f,
+static int hyp_pfaff_series(double a, double b, double z, double zc, int max_terms, double *log_fs,
                             double d[3], int *work)
 {
     double r = z / zc, t = 1.0, g = 1.0, g_a = 0.0, g_b = 0.0, g_z = 0.0;
@@ -187,7 +190,7 @@ static int hyp_pfaff_series(double a, double b, double z, double zc, int max_ter
     if (!ok || !(g > 0.0))
         return -1;
     double lzc = log(zc);
-    *log_f = -b * lzc + log(g);
+    *log_fs = log(g);
     d[0] = g_a / g;
     d[1] = -lzc + g_b / g;
     d[2] = b / zc + g_z / (g * z * zc);
@@ -348,7 +351,7 @@ static int hyp_panels(const hyp_logit_t *q, double w, double w_end, double beyon
 
 /* z > 1/2: the integral over σ0 <= σ <= 0 (expansion, then panels) plus the part beyond
  * σ = 0, which is F(a, b; a+1; 1/2) 2^-a / a by the series. */
-static int hyp_logit_method(double a, double b, double p, double z, double zc, double *log_f,
+static int hyp_logit_method(double a, double b, double p, double z, double zc, double *log_fs,
                             double d[3], int *work)
 {
     hyp_logit_t q = {1.0 - b, p, zc, log(zc), log1p(-zc), 0.0};
@@ -366,6 +369,7 @@ static int hyp_logit_method(double a, double b, double p, double z, double zc, d
         q.ref = hyp_dpsi(&q, w_max, hyp_x(&q, w_max), &ds);
     double lf0, d0[3];
     hyp_euler_series(a, b, p, 0.5, 0.5, HYP_SERIES_MAX_TERMS, &lf0, d0, work);
+    lf0 += b * M_LN2; /* ln F(a, b; a+1; 1/2) */
     /* ln of the part beyond σ = 0 relative to e^(ψ(σ0) + ref); ψ(σ0) = (1-b) ln zc + a ln z */
     double beyond = exp(lf0 - a * M_LN2 - log(a) - q.b1 * q.lzc - a * q.lz - q.ref);
     hyp_sums_t s = {0.0, 0.0, 0.0};
@@ -379,44 +383,48 @@ static int hyp_logit_method(double a, double b, double p, double z, double zc, d
     double total = s.v + beyond;
     /* ln F = ln a - a ln z + ψ(σ0) + ref + ln total; ∂a from a F z^a = a ∫, whose part
      * beyond 0 is F(1/2) 2^-a, so that no 1/a cancels; ∂z from the moving end σ0. */
-    *log_f = log(a) + q.b1 * q.lzc + q.ref + log(total);
+    *log_fs = log(a) + q.lzc + q.ref + log(total);
     d[0] = -q.lz + s.v / (a * total) + (s.ga + beyond * (d0[0] - M_LN2)) / total;
     d[1] = (s.gb + beyond * d0[1]) / total;
     d[2] = -a / z + exp(-q.ref - log(total) - q.lz - q.lzc);
     return 0;
 }
 
-int sgs_hyp2f1_ap1_ex(double a, double b, double p, double z, double zc, double *log_f,
-                      double *d_log_f, int *n_work)
+int sgs_hyp2f1_ap1_ex(double a, double b, double p, double z, double zc, sgs_hyp2f1_t *out)
 {
     if (!(a > 0.0) || !(b > 0.0) || !(p > 0.0) || !isfinite(a) || !isfinite(b) || !isfinite(p) ||
         !(z >= 0.0) || !(zc > 0.0) || !(zc <= 1.0) ||
         !(fabs(a + 1.0 - b - p) <= 1e-12 * (a + 1.0 + b)) || !(fabs(z + zc - 1.0) <= 1e-12))
         return SGS_EINVAL;
     int work = 0, rc;
-    double lf, d[3];
+    double lfs, d[3];
     if (z <= 0.5)
-        rc = hyp_euler_series(a, b, p, z, zc, HYP_SERIES_MAX_TERMS, &lf, d, &work);
-    else if ((rc = hyp_euler_series_tried(a, b, p, z, zc, &lf, d, &work)) != 0 &&
+        rc = hyp_euler_series(a, b, p, z, zc, HYP_SERIES_MAX_TERMS, &lfs, d, &work);
+    else if ((rc = hyp_euler_series_tried(a, b, p, z, zc, &lfs, d, &work)) != 0 &&
              (b * z > 0.5 * (a + 1.0) * zc ||
-              (rc = hyp_pfaff_series(a, b, z, zc, HYP_TRY_TERMS * 2, &lf, d, &work)) != 0))
-        rc = hyp_logit_method(a, b, p, z, zc, &lf, d, &work);
+              (rc = hyp_pfaff_series(a, b, z, zc, HYP_TRY_TERMS * 2, &lfs, d, &work)) != 0))
+        rc = hyp_logit_method(a, b, p, z, zc, &lfs, d, &work);
     if (rc != 0)
         return SGS_EINVAL;
-    *log_f = lf;
-    if (d_log_f) {
-        d_log_f[0] = d[0];
-        d_log_f[1] = d[1];
-        d_log_f[2] = d[2];
-    }
-    if (n_work)
-        *n_work = work;
+    out->log_fs = lfs;
+    out->log_f = lfs - b * log(zc);
+    for (int j = 0; j < 3; j++)
+        out->d[j] = d[j];
+    out->n_work = work;
     return SGS_OK;
 }
 
 int sgs_hyp2f1_ap1(double a, double b, double z, double *log_f, double *d_log_f)
 {
-    return sgs_hyp2f1_ap1_ex(a, b, a + 1.0 - b, z, 1.0 - z, log_f, d_log_f, NULL);
+    sgs_hyp2f1_t r;
+    int rc = sgs_hyp2f1_ap1_ex(a, b, a + 1.0 - b, z, 1.0 - z, &r);
+    if (rc != SGS_OK)
+        return rc;
+    *log_f = r.log_f;
+    if (d_log_f)
+        for (int j = 0; j < 3; j++)
+            d_log_f[j] = r.d[j];
+    return SGS_OK;
 }
 
 /* ---- BG/NBD expectation factor --------------------------------------------------------- */

@@ -90,13 +90,22 @@ double sgs_sigmoid(double x);
  */
 int sgs_hyp2f1_ap1(double a, double b, double z, double *log_f, double *d_log_f);
 
+/* Result of sgs_hyp2f1_ap1_ex. */
+typedef struct sgs_hyp2f1 {
+    double log_f;  /* ln F */
+    double log_fs; /* ln F + b ln(1-z): F without the factor (1-z)^-b it grows by as z -> 1,
+                      formed inside each method, without the cancellation of two terms of size
+                      b |ln(1-z)| that adding b ln(1-z) to log_f would cost */
+    double d[3];   /* ∂ln F/∂a (b fixed), ∂ln F/∂b (a fixed), ∂ln F/∂z */
+    int n_work;    /* series terms and integrand evaluations used */
+} sgs_hyp2f1_t;
+
 /* The same, with p = a + 1 - b and zc = 1 - z given by the caller, exact: the Pareto/NBD
  * forms them from its parameters (p = r+x or s+1; zc = (min(α,β) + t)/(max(α,β) + t)), so
  * that a tiny p or zc keeps its digits (z may then round to 1). Requires
- * |a + 1 - b - p| <= 1e-12 (a + 1 + b) and |z + zc - 1| <= 1e-12, zc > 0. *n_work (may be
- * NULL) gets the number of series terms and integrand evaluations used. */
-int sgs_hyp2f1_ap1_ex(double a, double b, double p, double z, double zc, double *log_f,
-                      double *d_log_f, int *n_work);
+ * |a + 1 - b - p| <= 1e-12 (a + 1 + b) and |z + zc - 1| <= 1e-12, zc > 0.
+ * @return 0 with *out written, or SGS_EINVAL (out untouched). */
+int sgs_hyp2f1_ap1_ex(double a, double b, double p, double z, double zc, sgs_hyp2f1_t *out);
 
 /* ---- The expectation factor of the BG/NBD family --------------------------------------
  *
