@@ -326,13 +326,24 @@ static int hyp_panels(const hyp_logit_t *q, double w, double w_end, double beyon
         double x = hyp_x(q, w), ds, rho = (q->zc + x) / (1.0 + x);
         double lam = q->b1 - p * rho; /* ψ'(w) */
         double f = exp(hyp_dpsi(q, w, x, &ds) - q->ref);
-        if (lam < 0.0 && f <= -lam * HYP_TOL * (s->v + beyond))
+        double done = s->v + beyond, rel = lam < 0.0 ? f / (-lam * done) : HUGE_VAL;
+        if (rel <= HYP_TOL)
             break;
-        double h = fmin(w_end - w, HYP_PANEL_MAX_W);
+        /* the rest is at most rel of the total: its panels may be wider, their relative
+         * error (about (L/2)^24/24! for 12 points and a slope budget L) only has to stay
+         * below HYP_TOL / rel */
+        double budget = rel <= 1.3e-12  ? 4.0
+                        : rel <= 2.2e-8 ? 8.0 / 3.0
+                        : rel <= 2.2e-5 ? 2.0
+                                        : 1.0;
+        double k_slope = HYP_PANEL_SLOPE * budget, k_curv = HYP_PANEL_CURV * budget * budget;
+        /* start from the bounds at w itself, then shrink until they hold over the panel */
+        double h = fmin(fmin(w_end - w, HYP_PANEL_MAX_W * budget),
+                        fmin(k_slope / fabs(lam), sqrt(k_curv / (p * rho))));
         for (;;) {
             double rho_end = fmin(rho * exp(h), 1.0); /* ρ(w + h) <= ρ(w) e^h */
             double slope = fabs(lam) + p * (rho_end - rho), curv = p * fmin(rho_end, 0.25);
-            if (h * slope <= HYP_PANEL_SLOPE && h * h * curv <= HYP_PANEL_CURV)
+            if (h * slope <= k_slope && h * h * curv <= k_curv)
                 break;
             h *= 0.75;
         }
