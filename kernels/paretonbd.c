@@ -79,14 +79,18 @@ static double end_term(const double *p, double x, double t, int branch_alpha, do
     return f.log_fs;
 }
 
-/* Per T: ln(α+T), ln(1 + T/α), ln(1 + T/β). */
+/* Per T: ln(α+T), ln(1 + T/α), ln(1 + T/β), and E below. */
 typedef struct pnbd_at_T {
-    double l_at, l1_a, l1_b;
+    double l_at, l1_a, l1_b, e;
 } pnbd_at_T_t;
+
+_Static_assert(sizeof(pnbd_at_T_t) == 4 * sizeof(double), "pnbd_at_T_t is stored as 4 doubles");
 
 static pnbd_at_T_t at_T(const double *p, double T)
 {
-    pnbd_at_T_t v = {log(p[1] + T), log1p(T / p[1]), log1p(T / p[3])};
+    double al = p[1], be = p[3];
+    pnbd_at_T_t v = {log(al + T), log1p(T / al), log1p(T / be),
+                     al >= be ? log1p((al - be) / (be + T)) : 0.0};
     return v;
 }
 
@@ -104,10 +108,10 @@ static pnbd_at_T_t at_T(const double *p, double T)
  * b |ln(1-z)| are never formed). P(alive) = 1/(1 + e^Δ), 1 - P(alive) = 1/(1 + e^-Δ); Δ = -∞
  * when t_x = T (A0 = 0); *delta_out (may be NULL) gets Δ.
  * g (may be NULL) gets the gradient with respect to (r, α, s, β) without ψ(r+x) - ψ(r);
- * d1, d2 are the end terms' derivatives. */
+ * d1, d2 are the end terms' derivatives, l_sa = ln(s/a). */
 static double pnbd_history(const double *p, double x, double t_x, double T, pnbd_at_T_t v,
-                           double g1, const double *d1, double g2, const double *d2, double *g,
-                           double *delta_out)
+                           double l_sa, double g1, const double *d1, double g2, const double *d2,
+                           double *g, double *delta_out)
 {
     double r = p[0], al = p[1], s = p[2], be = p[3], a = r + s + x;
     int branch_alpha = al >= be;
@@ -123,8 +127,7 @@ static double pnbd_history(const double *p, double x, double t_x, double T, pnbd
             delta = NAN; /* an end term failed: no value rather than a wrong one */
         } else if (dh < 0.0) {
             rho = exp(dh);
-            double e = branch_alpha ? log1p((al - be) / (be + T)) : 0.0;
-            delta = log(s / a) + e + g1 + dd + sgs_log1mexp(dh);
+            delta = l_sa + v.e + g1 + dd + sgs_log1mexp(dh);
         }
     }
     double tail = sgs_log1pexp(delta); /* ln(1 + e^Δ); 0 at Δ = -∞ */
@@ -166,7 +169,8 @@ static double pnbd_core(const double *p, double x, double t_x, double T, double 
         g1 = end_term(p, x, t_x, branch_alpha, g ? d1 : NULL);
         g2 = end_term(p, x, T, branch_alpha, g ? d2 : NULL);
     }
-    return pnbd_history(p, x, t_x, T, at_T(p, T), g1, d1, g2, d2, g, delta_out);
+    double l_sa = log(p[2] / (p[0] + p[2] + x));
+    return pnbd_history(p, x, t_x, T, at_T(p, T), l_sa, g1, d1, g2, d2, g, delta_out);
 }
 
 double sgs_paretonbd_loglik_one(const double *params, double x, double t_x, double T, double *grad)
@@ -260,7 +264,7 @@ static int pnbd_eval_init(pnbd_eval_t *e, const sgs_histories_t *h, const sgs_ex
     e->h = h;
     e->n_threads = sgs_exec_threads(exec);
     e->n_blocks = sgs_block_count(h->n_unique, SGS_BLOCK_ROWS);
-    e->ws = sgs_alloc_array(2 * h->n_x_values + 3 * h->n_T_values + 5 * e->n_blocks, sizeof *e->ws);
+    e->ws = sgs_alloc_array(3 * h->n_x_values + 4 * h->n_T_values + 5 * e->n_blocks, sizeof *e->ws);
     if (!e->ws)
         return SGS_ENOMEM;
     size_t limit = 4 * h->n_unique > 65536 ? 4 * h->n_unique : 65536;
@@ -303,14 +307,14 @@ static void pnbd_eval(pnbd_eval_t *e, const double *p, double *ll, double *grad_
     double r = p[0], al = p[1], s = p[2], be = p[3];
     size_t nx = h->n_x_values, n = h->n_unique;
     size_t nT = h->n_T_values;
-    double *cx = e->ws, *dcx = cx + nx, *vt = dcx + nx, *part = vt + 3 * nT;
-    for (size_t k = 0; k < nx; k++)
+    double *cx = e->ws, *dcx = cx + nx, *lsa = dcx + nx, *vt = lsa + nx, *part = vt + 4 * nT;
+    for (size_t k = 0; k < nx; k++) {
         cx[k] = lgamma_ratio(r, h->x_values[k], &dcx[k]);
+        lsa[k] = log(s / (r + s + h->x_values[k]));
+    }
     for (size_t k = 0; k < nT; k++) {
         pnbd_at_T_t v = at_T(p, h->T_values[k]);
-        vt[3 * k] = v.l_at;
-        vt[3 * k + 1] = v.l1_a;
-        vt[3 * k + 2] = v.l1_b;
+        memcpy(vt + 4 * k, &v, sizeof v);
     }
     int want_grad = grad_log != NULL;
     if (e->tables) {
@@ -327,12 +331,12 @@ static void pnbd_eval(pnbd_eval_t *e, const double *p, double *ll, double *grad_
                 const double *lo =
                     e->lo + 5 * ((size_t)h->x_id[i] * h->n_t_x_values + h->t_x_id[i]);
                 const double *hi = e->hi + 5 * ((size_t)h->x_id[i] * h->n_T_values + h->T_id[i]);
-                const double *w = vt + 3 * (size_t)h->T_id[i];
-                pnbd_at_T_t v = {w[0], w[1], w[2]};
+                pnbd_at_T_t v;
+                memcpy(&v, vt + 4 * (size_t)h->T_id[i], sizeof v);
                 if (!(h->t_x[i] < h->T[i]))
                     hi = lo;
-                d = pnbd_history(p, h->x[i], h->t_x[i], h->T[i], v, lo[0], lo + 1, hi[0], hi + 1,
-                                 want_grad ? g : NULL, NULL);
+                d = pnbd_history(p, h->x[i], h->t_x[i], h->T[i], v, lsa[h->x_id[i]], lo[0], lo + 1,
+                                 hi[0], hi + 1, want_grad ? g : NULL, NULL);
             } else {
                 d = pnbd_core(p, h->x[i], h->t_x[i], h->T[i], want_grad ? g : NULL, NULL);
             }

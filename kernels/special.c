@@ -97,7 +97,8 @@ double sgs_sigmoid(double x)
  * Positions inside the integral are w = σ - σ0 >= 0, so that e^σ = (zc / z) e^w and
  * 1 + e^σ = (1 + zc (e^w - 1)) / z are formed from zc without rounding 1 - z. */
 
-#define HYP_TOL 1e-17
+#define HYP_TOL 1e-16           /* truncation of every sum and integral, relative: below rounding */
+#define HYP_TOL_D 1e-15         /* the same for the derivatives' own tails, where they are longer */
 #define HYP_SERIES_MAX_TERMS 64 /* z <= 1/2: the tail bound is met by term 57 */
 #define HYP_TRY_TERMS 32        /* z > 1/2: the series is tried this far first */
 #define HYP_EXPAND_MAX_TERMS 64 /* terms shrink at least 2x each: met by term 60 */
@@ -113,30 +114,31 @@ double sgs_sigmoid(double x)
  * -Σ_{j<k} 1/(p+j)). Returns 0, or -1 when the tail bound was not met within max_terms (outputs
  * untouched). */
 static int hyp_euler_series(double a, double b, double p, double z, double zc, int max_terms,
-                            double *log_fs, double d[3], int *work)
+                            double lf[2], double d[3], int *work)
 {
     double t = 1.0, g = 1.0, g_a = 0.0, g_b = 0.0, g_z = 0.0;
     double s_p = 0.0, s_pe = 0.0;
     int k = 0;
     for (; k < max_terms; k++) {
-        double pk = p + k, ek = a + 1.0 + k, ratio = pk / ek;
+        double pk = p + k, ie = 1.0 / (a + 1.0 + k), ip = 1.0 / pk, ratio = pk * ie;
         g_z += (k + 1.0) * t * ratio; /* ∂t_{k+1}/∂z = (k+1) t_k ratio */
-        s_p += 1.0 / pk;
-        s_pe += b / (pk * ek);
+        s_p += ip;
+        s_pe += b * ip * ie;
         t *= ratio * z;
         g += t;
         g_a += t * s_pe;
         g_b -= t * s_p;
         /* tails after t = t_{k+1}: of g below t z/zc, of g_z (Σ j t_j / z) below
          * t ((k+1) zc + 1)/zc² */
-        if (t * z <= HYP_TOL * zc * g && t * ((k + 1.0) * zc + 1.0) <= HYP_TOL * zc * zc * g_z)
+        if (t * z <= HYP_TOL * zc * g && t * ((k + 1.0) * zc + 1.0) <= HYP_TOL_D * zc * zc * g_z)
             break;
     }
     *work += k + 1;
     if (k == max_terms)
         return -1;
     double lzc = log(zc);
-    *log_fs = lzc + log(g);
+    lf[0] = lzc + log(g);
+    lf[1] = lf[0] - b * lzc;
     d[0] = g_a / g;
     d[1] = -lzc + g_b / g;
     d[2] = (b - 1.0) / zc + g_z / g;
@@ -146,13 +148,13 @@ static int hyp_euler_series(double a, double b, double p, double z, double zc, i
 /* The series above for z > 1/2, when it will meet its tail bound within HYP_TRY_TERMS
  * terms: t_K <= z^K ((a+1)/(a+1+K))^b (each ratio is 1 - b/(a+1+k)), so the test
  * t_K z/zc <= HYP_TOL says in advance whether to try. Returns -1 when not tried. */
-static int hyp_euler_series_tried(double a, double b, double p, double z, double zc, double *log_fs,
+static int hyp_euler_series_tried(double a, double b, double p, double z, double zc, double lf[2],
                                   double d[3], int *work)
 {
     double K = HYP_TRY_TERMS - 1;
     if (K * log(z) - b * log1p(K / (a + 1.0)) + log(z / zc) > log(HYP_TOL))
         return -1;
-    return hyp_euler_series(a, b, p, z, zc, HYP_TRY_TERMS, log_fs, d, work);
+    return hyp_euler_series(a, b, p, z, zc, HYP_TRY_TERMS, lf, d, work);
 }
 
 /* Pfaff's transformation (A&S 15.3.4): F = zc^-b ₂F₁(1, b; a+1; w), w = -z/zc, and
@@ -164,7 +166,7 @@ static int hyp_euler_series_tried(double a, double b, double p, double z, double
  * of the sum, before the terms start to grow. This is accurate when (a+1) zc / z is large
  * against b: large a, the case the other series converge slowly. Returns 0, or -1 when
  * the terms grow first or max_terms is reached (outputs untouched). */
-static int hyp_pfaff_series(double a, double b, double z, double zc, int max_terms, double *log_fs,
+static int hyp_pfaff_series(double a, double b, double z, double zc, int max_terms, double lf[2],
                             double d[3], int *work)
 {
     double r = z / zc, t = 1.0, g = 1.0, g_a = 0.0, g_b = 0.0, g_z = 0.0;
@@ -190,7 +192,8 @@ static int hyp_pfaff_series(double a, double b, double z, double zc, int max_ter
     if (!ok || !(g > 0.0))
         return -1;
     double lzc = log(zc);
-    *log_fs = log(g);
+    lf[0] = log(g);
+    lf[1] = lf[0] - b * lzc;
     d[0] = g_a / g;
     d[1] = -lzc + g_b / g;
     d[2] = b / zc + g_z / (g * z * zc);
@@ -362,7 +365,7 @@ static int hyp_panels(const hyp_logit_t *q, double w, double w_end, double beyon
 
 /* z > 1/2: the integral over σ0 <= σ <= 0 (expansion, then panels) plus the part beyond
  * σ = 0, which is F(a, b; a+1; 1/2) 2^-a / a by the series. */
-static int hyp_logit_method(double a, double b, double p, double z, double zc, double *log_fs,
+static int hyp_logit_method(double a, double b, double p, double z, double zc, double lf[2],
                             double d[3], int *work)
 {
     hyp_logit_t q = {1.0 - b, p, zc, log(zc), log1p(-zc), 0.0};
@@ -378,11 +381,10 @@ static int hyp_logit_method(double a, double b, double p, double z, double zc, d
     }
     if (w_max > 0.0)
         q.ref = hyp_dpsi(&q, w_max, hyp_x(&q, w_max), &ds);
-    double lf0, d0[3];
-    hyp_euler_series(a, b, p, 0.5, 0.5, HYP_SERIES_MAX_TERMS, &lf0, d0, work);
-    lf0 += b * M_LN2; /* ln F(a, b; a+1; 1/2) */
+    double lf0[2], d0[3];
+    hyp_euler_series(a, b, p, 0.5, 0.5, HYP_SERIES_MAX_TERMS, lf0, d0, work);
     /* ln of the part beyond σ = 0 relative to e^(ψ(σ0) + ref); ψ(σ0) = (1-b) ln zc + a ln z */
-    double beyond = exp(lf0 - a * M_LN2 - log(a) - q.b1 * q.lzc - a * q.lz - q.ref);
+    double beyond = exp(lf0[1] - a * M_LN2 - log(a) - q.b1 * q.lzc - a * q.lz - q.ref);
     hyp_sums_t s = {0.0, 0.0, 0.0};
     double sigma_e = -log(4.0 * fmax(p, 1.0)), w_start = 0.0;
     if (sigma_e > sigma0) {
@@ -394,7 +396,8 @@ static int hyp_logit_method(double a, double b, double p, double z, double zc, d
     double total = s.v + beyond;
     /* ln F = ln a - a ln z + ψ(σ0) + ref + ln total; ∂a from a F z^a = a ∫, whose part
      * beyond 0 is F(1/2) 2^-a, so that no 1/a cancels; ∂z from the moving end σ0. */
-    *log_fs = log(a) + q.lzc + q.ref + log(total);
+    lf[0] = log(a) + q.lzc + q.ref + log(total);
+    lf[1] = lf[0] - b * q.lzc;
     d[0] = -q.lz + s.v / (a * total) + (s.ga + beyond * (d0[0] - M_LN2)) / total;
     d[1] = (s.gb + beyond * d0[1]) / total;
     d[2] = -a / z + exp(-q.ref - log(total) - q.lz - q.lzc);
@@ -408,17 +411,17 @@ int sgs_hyp2f1_ap1_ex(double a, double b, double p, double z, double zc, sgs_hyp
         !(fabs(a + 1.0 - b - p) <= 1e-12 * (a + 1.0 + b)) || !(fabs(z + zc - 1.0) <= 1e-12))
         return SGS_EINVAL;
     int work = 0, rc;
-    double lfs, d[3];
+    double lf[2], d[3];
     if (z <= 0.5)
-        rc = hyp_euler_series(a, b, p, z, zc, HYP_SERIES_MAX_TERMS, &lfs, d, &work);
-    else if ((rc = hyp_euler_series_tried(a, b, p, z, zc, &lfs, d, &work)) != 0 &&
+        rc = hyp_euler_series(a, b, p, z, zc, HYP_SERIES_MAX_TERMS, lf, d, &work);
+    else if ((rc = hyp_euler_series_tried(a, b, p, z, zc, lf, d, &work)) != 0 &&
              (b * z > 0.5 * (a + 1.0) * zc ||
-              (rc = hyp_pfaff_series(a, b, z, zc, HYP_TRY_TERMS * 2, &lfs, d, &work)) != 0))
-        rc = hyp_logit_method(a, b, p, z, zc, &lfs, d, &work);
+              (rc = hyp_pfaff_series(a, b, z, zc, HYP_TRY_TERMS * 2, lf, d, &work)) != 0))
+        rc = hyp_logit_method(a, b, p, z, zc, lf, d, &work);
     if (rc != 0)
         return SGS_EINVAL;
-    out->log_fs = lfs;
-    out->log_f = lfs - b * log(zc);
+    out->log_fs = lf[0];
+    out->log_f = lf[1];
     for (int j = 0; j < 3; j++)
         out->d[j] = d[j];
     out->n_work = work;
