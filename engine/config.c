@@ -51,8 +51,15 @@ static const config_key_t keys[] = {
     NUM("rfm.bins", KEY_INT, rfm_bins, "5", 2, 9, "RFM scores run 1..bins"),
     STR("rfm.monetary", rfm_monetary, "total", "total|mean",
         "M score from net total spend or from mean spend per purchase day"),
-    STR("value.model", model, "bgnbd", "bgnbd|paretonbd|mbgnbd|none",
-        "repeat-purchase model for P(alive), expected purchases and CLV"),
+    STR("value.model", model, "bgnbd", "auto|bgnbd|paretonbd|mbgnbd|none",
+        "repeat-purchase model for P(alive), expected purchases and CLV; auto = the backtest's "
+        "choice"),
+    NUM("value.backtest", KEY_BOOL, backtest, "true", 0, 1,
+        "hold out the end of the history, fit every model on the rest, score them on it and "
+        "learn the calibration of p_buy"),
+    NUM("value.backtest_holdout", KEY_DOUBLE, backtest_holdout, "0", 0, 1e6,
+        "backtest holdout length in time_unit; 0 = the horizon, or a third of the observed span "
+        "when the horizon is more than half of it"),
     NUM("value.horizon", KEY_DOUBLE, horizon, "0", 0, 1e6,
         "prediction horizon for expected purchases and CLV, in time_unit; 0 = one year (365 "
         "days, 52.14 weeks)"),

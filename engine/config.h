@@ -23,7 +23,9 @@ typedef struct sgs_config {
     int rfm_bins;          /* scores 1..rfm_bins, 2..9 */
     char rfm_monetary[16]; /* "total" (net spend) or "mean" (mean spend per purchase day) */
     /* value models */
-    char model[16];              /* "bgnbd", "paretonbd", "mbgnbd" or "none" */
+    char model[16];              /* "auto", "bgnbd", "paretonbd", "mbgnbd" or "none" */
+    int backtest;                /* backtest inside the run (engine/run_backtest.c) */
+    double backtest_holdout;     /* holdout length in time_unit; 0 = automatic */
     double horizon;              /* prediction horizon, in time_unit */
     double discount_rate_annual; /* CLV discount rate per year, >= 0 */
     double margin;               /* profit margin applied to spend, 0..1 */

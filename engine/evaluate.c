@@ -161,16 +161,17 @@ static int build_cohort(const sgs_grouped_t *g, const sgs_summary_t *full, const
     for (size_t c = 0; c < n_all; c++) {
         n += cal->has_purchase[c] != 0;
         res->n_first_in_holdout += full->has_purchase[c] && !cal->has_purchase[c];
-        res->n_refund_only += !full->has_purchase[c];
+        res->n_no_purchase += !full->has_purchase[c];
     }
     res->n_customers = n;
     char cal_text[16];
     sgs_date_format_day(res->calibration_end_day, cal_text, sizeof cal_text);
     if (n == 0)
-        return sgs_error_set(err, SGS_EDATA,
-                             "no customer has a purchase on or before the calibration end %s "
-                             "(%zu first buy later, %zu have refunds only)",
-                             cal_text, res->n_first_in_holdout, res->n_refund_only);
+        return sgs_error_set(
+            err, SGS_EDATA,
+            "no customer has a purchase on or before the calibration end %s "
+            "(%zu first buy later, %zu have no purchase: refunds only or cancelled the same day)",
+            cal_text, res->n_first_in_holdout, res->n_no_purchase);
     res->customer_id = sgs_alloc_array(n, sizeof *res->customer_id);
     res->first_purchase_day = sgs_alloc_array(n, sizeof *res->first_purchase_day);
     res->x = sgs_alloc_array(n, sizeof *res->x);
@@ -233,13 +234,12 @@ static int build_tracking(const sgs_exec_t *exec, const sgs_grouped_t *g, const 
         for (size_t c = 0; c < g->n_customers; c++) {
             if (!cal->has_purchase[c])
                 continue;
-            int32_t last = cal->first_day[c];
-            for (size_t k = g->row_offset[c]; k < g->row_offset[c + 1]; k++) {
-                int32_t day = g->day[k];
-                if (g->amount[k] < 0.0 || day <= last)
-                    continue; /* a refund, the first purchase day or a day already counted */
-                h[day - d0]++;
-                last = day;
+            size_t hi = g->row_offset[c + 1];
+            for (size_t k = g->row_offset[c]; k < hi;) {
+                sgs_purchase_day_t pd = sgs_purchase_day_read(g->day, g->amount, k, hi);
+                if (pd.occasion && g->day[k] > cal->first_day[c]) /* repeat occasions */
+                    h[g->day[k] - d0]++;
+                k = pd.end;
             }
         }
     }

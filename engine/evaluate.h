@@ -88,7 +88,7 @@ typedef struct sgs_eval_result {
     /* customers */
     size_t n_customers;               /* the cohort */
     size_t n_first_in_holdout;        /* first purchase after the calibration end: left out */
-    size_t n_refund_only;             /* customers with refunds only: left out */
+    size_t n_no_purchase;             /* customers without a purchase occasion: left out */
     int64_t *customer_id;             /* [n_customers] ascending */
     int32_t *first_purchase_day;      /* [n_customers] */
     double *x, *t_x, *T;              /* [n_customers] calibration history, in the unit */

@@ -55,9 +55,9 @@ void sgs_eval_print(const sgs_eval_result_t *res, const char *input_path, FILE *
     fprintf(out, "  calibration %s .. %s, holdout %s .. %s (%.4g %ss)\n", first, cal, cal_next, end,
             res->holdout_length, u);
     fprintf(out,
-            "  %zu customers (%zu first buying in the holdout and %zu with refunds only left "
+            "  %zu customers (%zu first buying in the holdout and %zu without a purchase left "
             "out), %zu distinct histories\n",
-            res->n_customers, res->n_first_in_holdout, res->n_refund_only, res->hist.n_unique);
+            res->n_customers, res->n_first_in_holdout, res->n_no_purchase, res->hist.n_unique);
     fprintf(out, "  repeat purchases: %lld in the calibration period, %lld in the holdout\n\n",
             (long long)res->calibration_repeat_total, (long long)res->holdout_actual_total);
 
@@ -232,7 +232,7 @@ static char *json_text(const sgs_eval_result_t *res, const char *input_path)
     cJSON_AddNumberToObject(c, "evaluated", (double)res->n_customers);
     cJSON_AddNumberToObject(c, "first_purchase_in_holdout_left_out",
                             (double)res->n_first_in_holdout);
-    cJSON_AddNumberToObject(c, "refund_only_left_out", (double)res->n_refund_only);
+    cJSON_AddNumberToObject(c, "no_purchase_left_out", (double)res->n_no_purchase);
     cJSON_AddNumberToObject(c, "distinct_histories", (double)res->hist.n_unique);
     cJSON_AddNumberToObject(root, "calibration_repeat_purchases",
                             (double)res->calibration_repeat_total);
@@ -421,7 +421,7 @@ static int write_h5_contents(hid_t f, const sgs_eval_result_t *res, const char *
     ATTR_D("penalizer", res->penalizer)
     ATTR_I("n_customers", res->n_customers)
     ATTR_I("n_first_purchase_in_holdout_left_out", res->n_first_in_holdout)
-    ATTR_I("n_refund_only_left_out", res->n_refund_only)
+    ATTR_I("n_no_purchase_left_out", res->n_no_purchase)
     ATTR_I("n_histories", res->hist.n_unique)
     ATTR_I("calibration_repeat_purchases", res->calibration_repeat_total)
     ATTR_I("holdout_repeat_purchases", res->holdout_actual_total)

@@ -89,7 +89,7 @@ static int keep_buyers(sgs_run_state_t *st, sgs_error_t *err)
         k++;
     }
     st->n_customers = k;
-    st->n_refund_only = n_all - k;
+    st->n_no_purchase = n_all - k;
     s->n_customers = k;
     return SGS_OK;
 }
@@ -102,12 +102,25 @@ static int step_summarize(sgs_run_state_t *st, sgs_error_t *err)
     if (rc != SGS_OK)
         return sgs_error_set(err, rc, "summary: no memory for %zu customers", g->n_customers);
     rc = sgs_summarize(&st->exec, g, st->as_of_day, &st->summary, err);
-    if (rc == SGS_OK)
-        rc = keep_buyers(st, err);
     if (rc != SGS_OK)
         return rc;
+    /* Totals over every customer, those left out included: their refunds are revenue lost. */
+    double revenue = 0.0; /* serial: a fixed order */
+    size_t n_cancelled = 0;
+    for (size_t c = 0; c < g->n_customers; c++) {
+        revenue += st->summary.total_spend[c];
+        n_cancelled += (size_t)st->summary.n_cancelled_days[c];
+    }
+    st->revenue_total = revenue;
+    st->n_cancelled_days = n_cancelled;
+    rc = keep_buyers(st, err);
+    if (rc != SGS_OK)
+        return rc;
+    for (size_t c = 0; c < st->n_customers; c++)
+        st->n_nonpositive_net += st->summary.total_spend[c] <= 0.0;
     size_t n_refund_rows = 0, n_zero = 0;
-#pragma omp parallel for num_threads(st->exec.n_threads) reduction(+ : n_refund_rows, n_zero)
+#pragma omp parallel for num_threads(sgs_exec_threads_for(&st->exec, g->n_rows))                 \
+    reduction(+ : n_refund_rows, n_zero)
     for (size_t i = 0; i < g->n_rows; i++) {
         n_refund_rows += g->amount[i] < 0.0;
         n_zero += g->amount[i] == 0.0;
@@ -115,15 +128,13 @@ static int step_summarize(sgs_run_state_t *st, sgs_error_t *err)
     st->n_refund_rows = n_refund_rows;
     st->n_zero_amount_rows = n_zero;
     st->n_purchase_rows = g->n_rows - n_refund_rows;
-    double revenue = 0.0; /* serial: a fixed order */
-    for (size_t c = 0; c < st->n_customers; c++)
-        revenue += st->summary.total_spend[c];
-    st->revenue_total = revenue;
     if (st->n_customers == 0)
         return sgs_error_set(err, SGS_EDATA, "%s: /transactions: no customer has a purchase",
                              st->req->input_path);
-    sgs_progress_end(st->req->progress, "%zu customers with purchases, %zu with refunds only",
-                     st->n_customers, st->n_refund_only);
+    sgs_progress_end(st->req->progress,
+                     "%zu customers with purchases, %zu without a purchase occasion (refunds or "
+                     "same-day cancellations only), %zu purchase days cancelled the same day",
+                     st->n_customers, st->n_no_purchase, st->n_cancelled_days);
     return SGS_OK;
 }
 
@@ -158,7 +169,7 @@ static int step_rfm(sgs_run_state_t *st, sgs_error_t *err)
     }
     int use_mean = strcmp(st->req->config->rfm_monetary, "mean") == 0;
     for (int measure = 0; measure < 3 && rc == SGS_OK; measure++) {
-#pragma omp parallel for num_threads(st->exec.n_threads) schedule(static)
+#pragma omp parallel for num_threads(sgs_exec_threads_for(&st->exec, n)) schedule(static)
         for (size_t c = 0; c < n; c++)
             values[c] = measure == 0   ? (double)s->days_since_last[c]
                         : measure == 1 ? (double)s->n_purchase_days[c]
@@ -201,6 +212,8 @@ static void free_state(sgs_run_state_t *st)
     sgs_free(st->prob_no_purchase);
     sgs_free(st->expected_spend);
     sgs_free(st->clv);
+    sgs_free(st->p_buy);
+    sgs_backtest_free(&st->backtest);
     sgs_free(st->segment);
     sgs_free(st->segment_distance);
     sgs_free(st->centroids);

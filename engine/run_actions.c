@@ -280,7 +280,7 @@ static size_t merge_ids(const sgs_run_state_t *st, sgs_run_actions_t *A, const i
     return u;
 }
 
-/* Distinct purchase days (rows with amount >= 0) of every customer of the index, CSR. */
+/* Purchase occasions (kernels/summary.h) of every customer of the index, CSR. */
 static int build_purchases(const sgs_run_state_t *st, sgs_run_actions_t *A,
                            const int64_t *grouped_of, sgs_error_t *err)
 {
@@ -290,17 +290,17 @@ static int build_purchases(const sgs_run_state_t *st, sgs_run_actions_t *A,
     if (!A->purchase_offset)
         return sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", n);
     A->purchase_offset[0] = 0;
-#pragma omp parallel for num_threads(st->exec.n_threads) schedule(static)
+#pragma omp parallel for num_threads(sgs_exec_threads_for(&st->exec, n)) schedule(static)
     for (size_t u = 0; u < n; u++) {
         size_t count = 0;
         if (grouped_of[u] >= 0) {
             size_t c = (size_t)grouped_of[u];
-            int32_t prev = SGS_DAY_NONE;
-            for (size_t r = g->row_offset[c]; r < g->row_offset[c + 1]; r++)
-                if (g->amount[r] >= 0.0 && (count == 0 || g->day[r] != prev)) {
-                    prev = g->day[r];
-                    count++;
-                }
+            size_t hi = g->row_offset[c + 1];
+            for (size_t r = g->row_offset[c]; r < hi;) {
+                sgs_purchase_day_t pd = sgs_purchase_day_read(g->day, g->amount, r, hi);
+                count += pd.occasion;
+                r = pd.end;
+            }
         }
         A->purchase_offset[u + 1] = count;
     }
@@ -310,15 +310,18 @@ static int build_purchases(const sgs_run_state_t *st, sgs_run_actions_t *A,
     A->purchase_day = sgs_alloc_array(total ? total : 1, sizeof *A->purchase_day);
     if (!A->purchase_day)
         return sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu purchase days", total);
-#pragma omp parallel for num_threads(st->exec.n_threads) schedule(static)
+#pragma omp parallel for num_threads(sgs_exec_threads_for(&st->exec, n)) schedule(static)
     for (size_t u = 0; u < n; u++) {
         if (grouped_of[u] < 0)
             continue;
         size_t c = (size_t)grouped_of[u], k = A->purchase_offset[u];
-        for (size_t r = g->row_offset[c]; r < g->row_offset[c + 1]; r++)
-            if (g->amount[r] >= 0.0 &&
-                (k == A->purchase_offset[u] || g->day[r] != A->purchase_day[k - 1]))
+        size_t hi = g->row_offset[c + 1];
+        for (size_t r = g->row_offset[c]; r < hi;) {
+            sgs_purchase_day_t pd = sgs_purchase_day_read(g->day, g->amount, r, hi);
+            if (pd.occasion)
                 A->purchase_day[k++] = g->day[r];
+            r = pd.end;
+        }
     }
     return SGS_OK;
 }
@@ -382,7 +385,9 @@ static int fill_customer_columns(sgs_run_actions_t *A, const sgs_customers_t *cu
 }
 
 /* Model columns of the buyers at the as-of day: P(alive), CLV (the value step's) and the
- * posterior rate per day (file comment); NaN for customers without a purchase. */
+ * posterior rate per day (file comment); NaN for customers without a purchase. P(alive) is
+ * NaN (unknown: the stage and opportunity rules that read it stand aside) for everyone when
+ * the fit does not identify the dropout process (engine/run_value.c). */
 static int fill_model_columns(const sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error_t *err)
 {
     size_t n = A->n;
@@ -395,14 +400,14 @@ static int fill_model_columns(const sgs_run_state_t *st, sgs_run_actions_t *A, s
         return sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", n);
     const double r = st->model_fit.params[0], alpha = st->model_fit.params[1];
     const double unit = st->days_per_unit;
-#pragma omp parallel for num_threads(st->exec.n_threads) schedule(static)
+#pragma omp parallel for num_threads(sgs_exec_threads_for(&st->exec, n)) schedule(static)
     for (size_t u = 0; u < n; u++) {
         int64_t b = A->buyer_row[u];
         if (b < 0) {
             A->p_alive[u] = A->rate_per_day[u] = A->clv[u] = NAN;
             continue;
         }
-        A->p_alive[u] = st->p_alive[b];
+        A->p_alive[u] = st->p_alive_informative ? st->p_alive[b] : (double)NAN;
         A->clv[u] = st->clv[b];
         double x = st->summary.frequency[b], T = st->summary.age_days[b] / unit;
         A->rate_per_day[u] = (r + x) / (alpha + T) / unit;
@@ -428,7 +433,7 @@ static int model_columns_at(const sgs_run_state_t *st, const sgs_run_actions_t *
     }
     const double *params = st->model_fit.params;
     const double unit = st->days_per_unit;
-#pragma omp parallel for num_threads(st->exec.n_threads) schedule(dynamic, 4096)
+#pragma omp parallel for num_threads(sgs_exec_threads_for(&st->exec, n)) schedule(dynamic, 4096)
     for (size_t u = 0; u < n; u++) {
         sgs_purchase_summary_t ps;
         sgs_purchase_summary(&A->input, u, day, &ps);
@@ -438,7 +443,8 @@ static int model_columns_at(const sgs_run_state_t *st, const sgs_run_actions_t *
         }
         double x = ps.n_days - 1, t_x = (ps.last_day - ps.first_day) / unit,
                T = (day - ps.first_day) / unit;
-        p_alive[u] = sgs_purchase_p_alive(st->model, params, x, t_x, T);
+        p_alive[u] = st->p_alive_informative ? sgs_purchase_p_alive(st->model, params, x, t_x, T)
+                                             : (double)NAN;
         rate[u] = (params[0] + x) / (params[1] + T) / unit;
     }
     *p_alive_out = p_alive;
@@ -624,14 +630,14 @@ static int run_influence(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error_t 
                              (long long)r->cycle_length[k]);
             used += w > 0 ? (size_t)w : 0;
         }
-        sgs_run_warn(st,
+        sgs_run_warn(st, "referral_cycles",
                      "/customers/referrer_id: %lld referral cycle%s (%lld customers) ignored: "
                      "customer %s refers back to itself",
                      (long long)r->n_cycles, r->n_cycles == 1 ? "" : "s", (long long)r->n_in_cycles,
                      examples);
     }
     if (r->n_unknown_referrers > 0)
-        sgs_run_warn(st,
+        sgs_run_warn(st, "unknown_referrers",
                      "/customers/referrer_id: %lld referrers are not known customers (e.g. "
                      "customer %lld names %lld); ignored",
                      (long long)r->n_unknown_referrers, (long long)r->unknown_customer_id[0],

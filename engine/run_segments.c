@@ -260,7 +260,7 @@ int sgs_run_segments(sgs_run_state_t *st, sgs_error_t *err)
     size_t d = parse_features(st, ids);
     size_t k_needed = cfg->segments_k > 0 ? (size_t)cfg->segments_k : (size_t)cfg->segments_k_min;
     if (d == 0 || n < 2 * k_needed) {
-        sgs_run_warn(st, "segments skipped: %s",
+        sgs_run_warn(st, "segments_skipped", "segments skipped: %s",
                      d == 0 ? "no usable feature (clv and p_alive need the value step)"
                             : "fewer than two customers per segment");
         return SGS_OK;
@@ -328,7 +328,8 @@ int sgs_run_segments(sgs_run_state_t *st, sgs_error_t *err)
         goto cleanup;
     }
     if (!st->kmeans.converged)
-        sgs_run_warn(st, "k-means stopped at segments.max_iter = %d before converging",
+        sgs_run_warn(st, "kmeans_not_converged",
+                     "k-means stopped at segments.max_iter = %d before converging",
                      cfg->segments_max_iter);
     size_t dims = st->n_dims;
 #pragma omp parallel for num_threads(st->exec.n_threads) schedule(static)

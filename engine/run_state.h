@@ -6,6 +6,7 @@
 #define SGS_RUN_STATE_H
 
 #include "engine/run.h"
+#include "engine/run_backtest.h"
 #include "io/h5_columns.h"
 #include "io/h5_input.h"
 #include "kernels/clv.h"
@@ -15,10 +16,17 @@
 #include "kernels/rfm.h"
 #include "kernels/summary.h"
 
-#define SGS_RUN_MAX_WARNINGS 16
+#define SGS_RUN_MAX_WARNINGS 32
 #define SGS_SEGMENTS_MAX_K 256
 
 struct sgs_run_actions; /* engine/run_actions.h */
+
+/* A warning of the run: a stable code a program can test (README "Warnings" lists them) and a
+ * message for a person. */
+typedef struct sgs_run_warning {
+    char code[40];
+    char message[1024];
+} sgs_run_warning_t;
 
 typedef struct sgs_run_state {
     const sgs_run_request_t *req;
@@ -39,9 +47,11 @@ typedef struct sgs_run_state {
     size_t n_customers;
     int64_t *customer_id; /* owned; n_customers */
     sgs_summary_t summary;
-    size_t n_refund_only; /* customers with refund rows only, left out */
+    size_t n_no_purchase;     /* customers without a purchase occasion, left out */
+    size_t n_cancelled_days;  /* purchase days fully cancelled the same day (every customer) */
+    size_t n_nonpositive_net; /* customers kept whose net spend is <= 0: spend and CLV 0 */
     size_t n_purchase_rows, n_refund_rows, n_zero_amount_rows;
-    double revenue_total; /* sum of total_spend */
+    double revenue_total; /* sum of total_spend over every customer, left-out ones included */
 
     /* rfm */
     uint8_t *r_score, *f_score, *m_score, *rfm_segment, *rfm_total;
@@ -58,7 +68,12 @@ typedef struct sgs_run_state {
     size_t n_histories; /* distinct (x, t_x, T) */
     double horizon;     /* in the time unit */
     double *p_alive, *expected_purchases, *prob_no_purchase, *expected_spend, *clv;
+    double *p_buy;        /* calibrated P(buy within the horizon) (engine/run_backtest.h) */
+    int p_buy_calibrated; /* 0: the model's own probability (no calibration available) */
+    sgs_backtest_t backtest;
     double clv_total, expected_purchases_total;
+    int p_alive_informative; /* 0 when the fit does not identify dropout: stages and
+                                opportunities then treat P(alive) as unknown */
 
     /* segments (k-means on standardized features) */
     int segments_ran;
@@ -83,7 +98,7 @@ typedef struct sgs_run_state {
     /* stages, influence, opportunities (engine/run_actions.h); NULL before that step */
     struct sgs_run_actions *actions;
 
-    char warnings[SGS_RUN_MAX_WARNINGS][256];
+    sgs_run_warning_t warnings[SGS_RUN_MAX_WARNINGS];
     size_t n_warnings;
 } sgs_run_state_t;
 
@@ -99,8 +114,10 @@ int sgs_run_segments(sgs_run_state_t *st, sgs_error_t *err);
 int sgs_run_actions(sgs_run_state_t *st, sgs_error_t *err);
 void sgs_run_actions_free(sgs_run_state_t *st);
 
-/* Add a warning (printed, and kept for the summary and report). */
-void sgs_run_warn(sgs_run_state_t *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Add a warning with its code (printed, and kept for the summary and report); warnings past
+ * SGS_RUN_MAX_WARNINGS are printed only (engine/run_warnings.c). */
+void sgs_run_warn(sgs_run_state_t *st, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Output writers: each writes one complete file at `path` (a temporary name chosen by the
  * caller) from the state. @return 0 or an SGS_E* code with err naming the file. */
@@ -109,6 +126,11 @@ int sgs_write_summary_json(const sgs_run_state_t *st, const char *path, sgs_erro
 int sgs_write_customers_csv(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
 int sgs_write_report(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
 int sgs_write_opportunities_csv(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
+
+/* The backtest's parts of the outputs (engine/write_backtest.c). */
+int sgs_write_backtest_h5(hid_t file, const sgs_run_state_t *st, sgs_error_t *err);
+struct cJSON *sgs_backtest_json(const sgs_run_state_t *st);
+void sgs_report_backtest(const sgs_run_state_t *st, FILE *out);
 
 /* The segment step's parts of the outputs (engine/write_segments.c). */
 int sgs_write_segments_h5(hid_t file, const sgs_run_state_t *st, int deflate_level,

@@ -6,45 +6,259 @@
  *
  * A fit that does not converge stops the run (exit 65) and publishes nothing, unless
  * value.allow_unconverged is set: then the results are published flagged converged = 0.
+ * A fit that converges without identifying its parameters (kernels/fit_diagnostics.h) is
+ * published with a warning that says what it means; when the dropout process is not
+ * identified, the later steps treat P(alive) as unknown. Customers whose net spend is <= 0
+ * stay in the purchase model (they did buy) but are left out of the spend fit and are worth
+ * nothing: expected spend and CLV 0. Every score is checked before it is handed on: a value
+ * that is not finite or outside its range stops the run, naming the customer, its history
+ * and the parameters.
  */
 #include "engine/run_state.h"
 
+#include "kernels/fit_diagnostics.h"
+
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+/* ---- Fits that run off ---------------------------------------------------------------- */
 
-void sgs_run_warn(sgs_run_state_t *st, const char *fmt, ...)
+/* What it means when a parameter runs to 0 (up = 0) or to infinity (up = 1), per model. A fit
+ * at such an edge says the data lack the variation the model describes. */
+typedef struct drift_meaning {
+    int spend_model; /* 1: Gamma-Gamma, 0: the purchase models */
+    int pareto;      /* purchase models: 1 for Pareto/NBD only, 0 for the BG/NBD family */
+    int param, up;
+    const char *meaning;
+} drift_meaning_t;
+
+static const drift_meaning_t drift_meanings[] = {
+    {1, 0, 0, 1,
+     "customers' average spend varies as much among frequent buyers as among occasional "
+     "ones, where the model expects it to settle as purchases add up (common when most "
+     "customers buy very often): the model cannot tell spend per purchase from spend per "
+     "customer"},
+    {1, 0, 1, 1, "customers do not differ in their average spend"},
+    {0, 0, 0, 1, "customers do not differ in how often they buy"},
+    {0, 1, 0, 1, "customers do not differ in how often they buy"},
+    {0, 0, 2, 0, "customers do not seem to stop buying"},
+    {0, 0, 2, 1, "customers do not differ in their chance of stopping"},
+    {0, 0, 3, 1, "customers hardly ever stop buying"},
+    {0, 1, 2, 0, "customers do not seem to stop buying"},
+    {0, 1, 3, 1, "customers do not seem to stop buying"},
+    {0, 1, 2, 1, "customers do not differ in how long they stay"},
+};
+
+/* |ln p| beyond which a parameter of a fit that did not converge is running off. */
+#define DRIFT_LOG_PARAM 12.0
+
+/* "; p = 2.3e+17 runs to infinity: <meaning>" for each parameter running off among the n
+ * given in which[] (all when which is NULL), or "". */
+static void explain_drift(const sgs_run_state_t *st, int spend_model, const sgs_fit_t *fit,
+                          const int *which, int n, char *text, size_t size)
 {
-    if (st->n_warnings == SGS_RUN_MAX_WARNINGS)
-        return;
-    char *slot = st->warnings[st->n_warnings++];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(slot, sizeof st->warnings[0], fmt, ap);
-    va_end(ap);
-    sgs_progress_note(st->req->progress, "warning: %s", slot);
+    static const char *const gg_names[] = {"p", "q", "gamma"};
+    const char *const *names = spend_model ? gg_names : sgs_purchase_model_param_names(st->model);
+    int pareto = st->model == SGS_MODEL_PARETONBD;
+    size_t used = 0;
+    text[0] = '\0';
+    for (int k = 0; k < (which ? n : fit->n_params); k++) {
+        int j = which ? which[k] : k;
+        double lp = log(fit->params[j]);
+        if (!(fabs(lp) > DRIFT_LOG_PARAM))
+            continue;
+        int up = lp > 0;
+        const char *meaning = NULL;
+        for (size_t m = 0; m < sizeof drift_meanings / sizeof drift_meanings[0]; m++) {
+            const drift_meaning_t *d = &drift_meanings[m];
+            if (d->spend_model == spend_model && d->param == j && d->up == up &&
+                (spend_model || d->pareto == pareto))
+                meaning = d->meaning;
+        }
+        int w = snprintf(text + used, size - used, "; %s = %.3g runs to %s%s%s", names[j],
+                         fit->params[j], up ? "infinity" : "0", meaning ? ": " : "",
+                         meaning ? meaning : "");
+        used += w > 0 && (size_t)w < size - used ? (size_t)w : 0;
+    }
 }
 
 /* A non-converged fit either fails the run or becomes a warning, as configured. */
-static int accept_fit(sgs_run_state_t *st, int rc, const char *model, const sgs_fit_t *fit,
+static int accept_fit(sgs_run_state_t *st, int rc, int spend_model, const sgs_fit_t *fit,
                       sgs_error_t *err)
 {
     if (rc != SGS_ENOCONVERGE)
         return rc;
+    const char *model = spend_model ? "Gamma-Gamma" : sgs_purchase_model_name(st->model);
+    char why[600];
+    explain_drift(st, spend_model, fit, NULL, 0, why, sizeof why);
     if (!st->req->config->allow_unconverged) {
         return sgs_error_set(err, SGS_ENOCONVERGE,
-                             "%s fit did not converge (%s after %d iterations, gradient %.3g); "
+                             "%s fit did not converge (%s after %d iterations, gradient %.3g%s); "
                              "nothing was published. Check the input, raise value.max_iter, or "
                              "set value.allow_unconverged to publish flagged results",
                              model, sgs_optim_status_name(fit->status), fit->iterations,
-                             fit->grad_norm);
+                             fit->grad_norm, why);
     }
-    sgs_run_warn(st,
-                 "%s fit did not converge (%s after %d iterations); results are flagged "
+    sgs_run_warn(st, "fit_not_converged",
+                 "%s fit did not converge (%s after %d iterations%s); results are flagged "
                  "converged = false",
-                 model, sgs_optim_status_name(fit->status), fit->iterations);
+                 model, sgs_optim_status_name(fit->status), fit->iterations, why);
     return SGS_OK;
+}
+
+/* ---- Identification ------------------------------------------------------------------ */
+
+/* "a = 0.0034 (SE 0.0103, standard error larger than the estimate)" for each flagged
+ * parameter among the n given; returns how many were flagged. */
+static int describe_flagged(const sgs_fit_t *fit, const char *const *names, const int *which, int n,
+                            char *text, size_t size)
+{
+    int flagged = 0;
+    size_t used = 0;
+    text[0] = '\0';
+    for (int k = 0; k < n; k++) {
+        int j = which[k];
+        unsigned flags = sgs_fit_param_flags(fit, j);
+        if (!flags)
+            continue;
+        int w = snprintf(text + used, size - used, "%s%s = %.4g (SE %.3g, %s)", flagged ? ", " : "",
+                         names[j], fit->params[j], fit->std_err[j], sgs_fit_flag_text(flags));
+        used += w > 0 && (size_t)w < size - used ? (size_t)w : 0;
+        flagged++;
+    }
+    return flagged;
+}
+
+/* Warn about parameters the data do not identify, in words a marketer can act on. */
+static void check_identification(sgs_run_state_t *st)
+{
+    static const int rate[] = {0, 1}, dropout[] = {2, 3}, spend[] = {0, 1, 2};
+    static const char *const gg_names[] = {"p", "q", "gamma"};
+    const char *const *names = sgs_purchase_model_param_names(st->model);
+    const char *model = sgs_purchase_model_name(st->model);
+    char text[300], why[600];
+    st->p_alive_informative = 1;
+    if (describe_flagged(&st->model_fit, names, dropout, 2, text, sizeof text)) {
+        st->p_alive_informative = 0;
+        explain_drift(st, 0, &st->model_fit, dropout, 2, why, sizeof why);
+        sgs_run_warn(st, "dropout_not_identified",
+                     "%s: %s%s. The data do not tell when customers stop buying: P(alive) is not "
+                     "informative. Stages and opportunities treat P(alive) as unknown (stages "
+                     "follow each customer's purchase cycle alone; values at stake use "
+                     "actions.unknown_p_alive_risk); CLV assumes the fitted dropout",
+                     model, text, why);
+    }
+    if (describe_flagged(&st->model_fit, names, rate, 2, text, sizeof text)) {
+        explain_drift(st, 0, &st->model_fit, rate, 2, why, sizeof why);
+        sgs_run_warn(st, "purchase_rate_not_identified",
+                     "%s: %s%s. The data do not pin down how purchase rates vary between "
+                     "customers: expected purchases and CLV are uncertain",
+                     model, text, why);
+    }
+    if (describe_flagged(&st->spend_fit, gg_names, spend, 3, text, sizeof text)) {
+        explain_drift(st, 1, &st->spend_fit, spend, 3, why, sizeof why);
+        sgs_run_warn(st, "spend_not_identified",
+                     "Gamma-Gamma: %s%s. The data do not pin down how spend varies between and "
+                     "within customers: expected spend and CLV are uncertain",
+                     text, why);
+    }
+}
+
+/* ---- Checks before the scores are handed on ------------------------------------------ */
+
+/* NULL when customer c's scores are finite and in range, else the name of the first bad one
+ * with its value in *value. */
+static const char *bad_score(const sgs_run_state_t *st, size_t c, double *value)
+{
+    const double tol = 1e-12; /* rounding of probabilities computed as 1 - something */
+    double pa = st->p_alive[c], e = st->expected_purchases[c], pn = st->prob_no_purchase[c];
+    double m = st->expected_spend[c], clv = st->clv[c];
+    const char *bad = NULL;
+    if (!(pa >= 0.0 && pa <= 1.0 + tol))
+        bad = "P(alive)", *value = pa;
+    else if (!(e >= 0.0 && isfinite(e)))
+        bad = "expected purchases", *value = e;
+    else if (!(pn >= -tol && pn <= 1.0 + tol))
+        bad = "P(no purchase)", *value = pn;
+    else if (!(m >= 0.0 && isfinite(m)))
+        bad = "expected spend", *value = m;
+    else if (!isfinite(clv))
+        bad = "CLV", *value = clv;
+    else if (!(st->p_buy[c] >= 0.0 && st->p_buy[c] <= 1.0))
+        bad = "p_buy", *value = st->p_buy[c];
+    return bad;
+}
+
+static int check_scores(const sgs_run_state_t *st, sgs_error_t *err)
+{
+    size_t n_bad = 0, first = 0;
+    const char *what = NULL;
+    double value = 0.0;
+    for (size_t c = 0; c < st->n_customers; c++) {
+        double v;
+        const char *bad = bad_score(st, c, &v);
+        if (bad && n_bad++ == 0) {
+            first = c;
+            what = bad;
+            value = v;
+        }
+    }
+    if (n_bad == 0)
+        return SGS_OK;
+    const sgs_summary_t *s = &st->summary;
+    const double *p = st->model_fit.params, *g = st->spend_fit.params;
+    const char *const *names = sgs_purchase_model_param_names(st->model);
+    const char *unit = st->days_per_unit == 1.0 ? "days" : "weeks";
+    return sgs_error_set(
+        err, SGS_ENUMERIC,
+        "value: %zu customers have a score that is not finite or outside its range (%s first); "
+        "the first, customer %lld (x = %d, t_x = %g, T = %g %s, monetary %.6g), has %s = %g over "
+        "a horizon "
+        "of %g %s with %s %s = %.6g, %s = %.6g, %s = %.6g, %s = %.6g and Gamma-Gamma p = %.6g, "
+        "q = %.6g, gamma = %.6g. Nothing was published; run with another value.model, and "
+        "please report these numbers",
+        n_bad, what, (long long)st->customer_id[first], s->frequency[first],
+        s->recency_days[first] / st->days_per_unit, s->age_days[first] / st->days_per_unit, unit,
+        s->monetary[first], what, value, st->horizon, unit, sgs_purchase_model_name(st->model),
+        names[0], p[0], names[1], p[1], names[2], p[2], names[3], p[3], g[0], g[1], g[2]);
+}
+
+/* ---- Model choice and calibration (engine/run_backtest.h) ----------------------------- */
+
+/* The configured model, or with "auto" the backtest's choice (BG/NBD when it could not run). */
+static int choose_model(sgs_run_state_t *st, sgs_error_t *err)
+{
+    const char *name = st->req->config->model;
+    const sgs_backtest_t *bt = &st->backtest;
+    if (strcmp(name, "auto") != 0)
+        return sgs_purchase_model_parse(name, &st->model, err);
+    if (bt->ran) {
+        st->model = bt->models[bt->chosen].model;
+        return SGS_OK;
+    }
+    st->model = SGS_MODEL_BGNBD;
+    sgs_run_warn(st, "backtest_skipped",
+                 "value.model is auto but the backtest did not run (%s): BG/NBD is used",
+                 bt->skipped);
+    return SGS_OK;
+}
+
+/* p_buy: the model's P(buy within the horizon) through the backtest's calibration; the
+ * model's own probability, with a warning, when there is none. */
+static void calibrate_p_buy(sgs_run_state_t *st)
+{
+    const sgs_backtest_t *bt = &st->backtest;
+    st->p_buy_calibrated = bt->ran && bt->used >= 0;
+    for (size_t c = 0; c < st->n_customers; c++) {
+        double raw = fmin(1.0, fmax(0.0, 1.0 - st->prob_no_purchase[c]));
+        st->p_buy[c] = st->p_buy_calibrated ? sgs_isotonic_predict(&bt->calibration, raw) : raw;
+    }
+    if (!st->p_buy_calibrated)
+        sgs_run_warn(st, "p_buy_uncalibrated",
+                     "p_buy is the model's own probability of buying within the horizon, not "
+                     "calibrated: %s",
+                     bt->ran ? "the configured model could not be fitted in the backtest"
+                             : bt->skipped);
 }
 
 static int alloc_outputs(sgs_run_state_t *st)
@@ -55,8 +269,9 @@ static int alloc_outputs(sgs_run_state_t *st)
     st->prob_no_purchase = sgs_alloc_array(n, sizeof(double));
     st->expected_spend = sgs_alloc_array(n, sizeof(double));
     st->clv = sgs_alloc_array(n, sizeof(double));
+    st->p_buy = sgs_alloc_array(n, sizeof(double));
     return st->p_alive && st->expected_purchases && st->prob_no_purchase && st->expected_spend &&
-                   st->clv
+                   st->clv && st->p_buy
                ? SGS_OK
                : SGS_ENOMEM;
 }
@@ -74,8 +289,9 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
     double *x = sgs_alloc_array(n, sizeof *x);
     double *t_x = sgs_alloc_array(n, sizeof *t_x);
     double *age = sgs_alloc_array(n, sizeof *age);
+    double *spend = sgs_alloc_array(n, sizeof *spend); /* Gamma-Gamma's m per customer */
     int rc = SGS_OK;
-    if (!x || !t_x || !age || alloc_outputs(st) != SGS_OK) {
+    if (!x || !t_x || !age || !spend || alloc_outputs(st) != SGS_OK) {
         rc = sgs_error_set(err, SGS_ENOMEM, "value: no memory for %zu customers", n);
         goto cleanup;
     }
@@ -84,7 +300,10 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
         t_x[c] = s->recency_days[c] / unit;
         age[c] = s->age_days[c] / unit;
     }
-    rc = sgs_purchase_model_parse(cfg->model, &st->model, err);
+    st->horizon = cfg->horizon > 0 ? cfg->horizon : 365.0 / unit;
+    rc = sgs_run_backtest(st, &st->backtest, err);
+    if (rc == SGS_OK)
+        rc = choose_model(st, err);
     if (rc == SGS_OK)
         rc = sgs_histories_build(&hist, x, t_x, age, NULL, n, &st->exec, err);
     if (rc != SGS_OK)
@@ -96,35 +315,44 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
     fit_options.optim.max_iter = cfg->max_iter;
     const char *model_name = sgs_purchase_model_name(st->model);
     rc = sgs_purchase_model_fit(st->model, &hist, &fit_options, &st->model_fit, &st->exec, err);
-    rc = accept_fit(st, rc, model_name, &st->model_fit, err);
+    rc = accept_fit(st, rc, 0, &st->model_fit, err);
     if (rc != SGS_OK) {
         sgs_error_prefix(err, "value: %s", model_name);
         goto cleanup;
     }
-    rc = sgs_gg_fit(x, s->monetary, n, &fit_options, &st->spend_fit, &st->spend_summary, &st->exec,
-                    err);
-    rc = accept_fit(st, rc, "Gamma-Gamma", &st->spend_fit, err);
+    /* Net spend <= 0: nothing to learn about spend per purchase, and worth nothing. */
+    for (size_t c = 0; c < n; c++)
+        spend[c] = s->total_spend[c] > 0.0 ? s->monetary[c] : 0.0;
+    rc = sgs_gg_fit(x, spend, n, &fit_options, &st->spend_fit, &st->spend_summary, &st->exec, err);
+    rc = accept_fit(st, rc, 1, &st->spend_fit, err);
     if (rc != SGS_OK) {
         sgs_error_prefix(err, "value: Gamma-Gamma spend model");
         goto cleanup;
     }
     if (fabs(st->spend_summary.correlation) > cfg->gg_correlation_warn)
-        sgs_run_warn(st,
+        sgs_run_warn(st, "spend_frequency_correlation",
                      "frequency and repeat spend are correlated (r = %.2f): Gamma-Gamma "
                      "assumes they are independent, so expected spend may be biased",
                      st->spend_summary.correlation);
 
-    st->horizon = cfg->horizon > 0 ? cfg->horizon : 365.0 / unit;
     sgs_clv_options_t clv_options = {st->horizon,
                                      unit == 1.0 ? SGS_CLV_DAYS_PER_MONTH : SGS_CLV_WEEKS_PER_MONTH,
                                      cfg->discount_rate_annual, cfg->margin};
     rc = sgs_clv_score_customers(st->model, st->model_fit.params, st->spend_fit.params, &hist, x,
-                                 s->monetary, &clv_options, st->p_alive, st->expected_purchases,
+                                 spend, &clv_options, st->p_alive, st->expected_purchases,
                                  st->prob_no_purchase, st->expected_spend, st->clv, &st->exec, err);
     if (rc != SGS_OK) {
         sgs_error_prefix(err, "value: scoring");
         goto cleanup;
     }
+    for (size_t c = 0; c < n; c++)
+        if (!(s->total_spend[c] > 0.0))
+            st->expected_spend[c] = st->clv[c] = 0.0;
+    calibrate_p_buy(st);
+    rc = check_scores(st, err);
+    if (rc != SGS_OK)
+        goto cleanup;
+    check_identification(st);
     double clv_total = 0.0, purchases_total = 0.0; /* serial: fixed order */
     for (size_t c = 0; c < n; c++) {
         clv_total += st->clv[c];
@@ -141,5 +369,6 @@ cleanup:
     sgs_free(x);
     sgs_free(t_x);
     sgs_free(age);
+    sgs_free(spend);
     return rc;
 }

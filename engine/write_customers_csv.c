@@ -11,13 +11,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#define CSV_LINE_MAX 768 /* 21 fields of at most 32 characters, and the segment name */
+#define CSV_LINE_MAX 800 /* 22 fields of at most 32 characters, and the segment name */
 
 static const char CSV_HEADER[] =
     "customer_id,first_purchase,last_purchase,n_purchase_days,frequency,recency,T,"
     "time_since_last,total_spend,mean_spend,monetary,refund_total,r_score,f_score,m_score,"
     "rfm_cell,rfm_segment";
-static const char CSV_VALUE_HEADER[] = ",p_alive,expected_purchases,expected_spend,clv";
+static const char CSV_VALUE_HEADER[] = ",p_alive,expected_purchases,expected_spend,clv,p_buy";
 
 /* Format customers lo..hi-1 into buf; returns the length. */
 static size_t format_block(const void *ctx, size_t lo, size_t hi, char *buf)
@@ -73,6 +73,8 @@ static size_t format_block(const void *ctx, size_t lo, size_t hi, char *buf)
             p += sgs_fmt_fixed(p, st->expected_spend[c], 2);
             *p++ = ',';
             p += sgs_fmt_fixed(p, st->clv[c], 2);
+            *p++ = ',';
+            p += sgs_fmt_fixed(p, st->p_buy[c], 4);
         }
         if (st->segments_ran) {
             *p++ = ',';

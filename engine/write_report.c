@@ -149,24 +149,34 @@ int sgs_write_report(const sgs_run_state_t *st, const char *path, sgs_error_t *e
     char a[40], b[40], c[40];
     fprintf(out, "segscore %s — customer report as of %s\n\n", SGS_VERSION, st->as_of_text);
     fprintf(out, "Input:     %s\n", st->input_identity);
-    fprintf(out, "Customers: %s with purchases, revenue %s (net of refunds)\n",
+    fprintf(out, "Customers: %s with purchases, revenue %s (net of every refund)\n",
             grouped_number((double)st->n_customers, a, sizeof a),
             grouped_number(st->revenue_total, b, sizeof b));
-    fprintf(out, "Left out:  %s rows after the as-of date, %s customers with refunds only\n",
+    fprintf(out,
+            "Left out:  %s rows after the as-of date, %s customers without a purchase (refunds "
+            "only, or every order cancelled the same day)\n",
             grouped_number((double)st->tx_stats.n_rows_after_as_of, a, sizeof a),
-            grouped_number((double)st->n_refund_only, c, sizeof c));
+            grouped_number((double)st->n_no_purchase, c, sizeof c));
+    if (st->n_cancelled_days > 0 || st->n_nonpositive_net > 0)
+        fprintf(out,
+                "Refunds:   %s purchase days cancelled the same day are not purchases; %s "
+                "customers who returned at least what they bought are worth 0\n",
+                grouped_number((double)st->n_cancelled_days, a, sizeof a),
+                grouped_number((double)st->n_nonpositive_net, b, sizeof b));
+    for (size_t i = 0; i < st->n_warnings; i++)
+        fprintf(out, "%sWarning: %s\n", i == 0 ? "\n" : "", st->warnings[i].message);
     fprintf(out,
             "\nWho your customers are: RFM segments (recency, frequency, monetary scores "
             "1..%d, %s spend)\n\n",
             st->req->config->rfm_bins, st->req->config->rfm_monetary);
     write_segments_table(st, out);
-    if (st->value_ran)
+    if (st->value_ran) {
         write_value_section(st, out);
+        sgs_report_backtest(st, out);
+    }
     if (st->segments_ran)
         sgs_report_segments(st, out);
     sgs_write_actions_report(st, out);
-    for (size_t i = 0; i < st->n_warnings; i++)
-        fprintf(out, "%sWarning: %s\n", i == 0 ? "\n" : "", st->warnings[i]);
     int ok = !ferror(out);
     if (fclose(out) != 0 || !ok)
         return sgs_error_set(err, SGS_EIO, "%s: write failed: %s", path, strerror(errno));

@@ -141,6 +141,7 @@ static int write_value_groups(hid_t f, const sgs_run_state_t *st, int z, sgs_err
     CLV_COLUMN("prob_no_purchase", st->prob_no_purchase)
     CLV_COLUMN("expected_spend", st->expected_spend)
     CLV_COLUMN("clv", st->clv)
+    CLV_COLUMN("p_buy", st->p_buy)
 #undef CLV_COLUMN
     const sgs_config_t *cfg = st->req->config;
     const char *model = sgs_purchase_model_name(st->model);
@@ -154,6 +155,10 @@ static int write_value_groups(hid_t f, const sgs_run_state_t *st, int z, sgs_err
         rc = sgs_h5_attr_double(f, "/clv", "discount_rate_annual", cfg->discount_rate_annual, err);
     if (rc == SGS_OK)
         rc = sgs_h5_attr_double(f, "/clv", "margin", cfg->margin, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_int64(f, "/clv", "p_buy_calibrated", st->p_buy_calibrated, err);
+    if (rc == SGS_OK)
+        rc = sgs_write_backtest_h5(f, st, err);
 
     char group[64];
     snprintf(group, sizeof group, "/models/%s", model);

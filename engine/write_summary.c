@@ -32,7 +32,9 @@ static cJSON *customers_object(const sgs_run_state_t *st)
 {
     cJSON *c = cJSON_CreateObject();
     cJSON_AddNumberToObject(c, "with_purchases", (double)st->n_customers);
-    cJSON_AddNumberToObject(c, "refund_only_left_out", (double)st->n_refund_only);
+    cJSON_AddNumberToObject(c, "no_purchase_left_out", (double)st->n_no_purchase);
+    cJSON_AddNumberToObject(c, "purchase_days_cancelled_same_day", (double)st->n_cancelled_days);
+    cJSON_AddNumberToObject(c, "nonpositive_net_spend", (double)st->n_nonpositive_net);
     cJSON_AddNumberToObject(c, "revenue_total", st->revenue_total);
     return c;
 }
@@ -83,6 +85,7 @@ static cJSON *value_object(const sgs_run_state_t *st)
     cJSON *m = fit_object(&st->model_fit, sgs_purchase_model_param_names(st->model));
     cJSON_AddNumberToObject(m, "n_customers", (double)st->n_customers);
     cJSON_AddNumberToObject(m, "n_unique_histories", (double)st->n_histories);
+    cJSON_AddBoolToObject(m, "p_alive_informative", st->p_alive_informative);
     cJSON_AddItemToObject(v, "purchase_model", m);
     cJSON *g = fit_object(&st->spend_fit, gg_names);
     cJSON_AddNumberToObject(g, "n_customers", (double)st->spend_summary.n_used);
@@ -91,6 +94,8 @@ static cJSON *value_object(const sgs_run_state_t *st)
                             (double)st->spend_summary.n_nonpositive);
     cJSON_AddNumberToObject(g, "frequency_spend_correlation", st->spend_summary.correlation);
     cJSON_AddItemToObject(v, "spend_model", g);
+    cJSON_AddBoolToObject(v, "p_buy_calibrated", st->p_buy_calibrated);
+    cJSON_AddItemToObject(v, "backtest", sgs_backtest_json(st));
     cJSON_AddNumberToObject(v, "expected_purchases_total", st->expected_purchases_total);
     cJSON_AddNumberToObject(v, "clv_total", st->clv_total);
     return v;
@@ -136,8 +141,12 @@ int sgs_write_summary_json(const sgs_run_state_t *st, const char *path, sgs_erro
     cJSON_AddNumberToObject(root, "seconds_total", sgs_progress_elapsed(st->req->progress));
     cJSON_AddNumberToObject(root, "peak_rss_mb", sgs_peak_rss_mb());
     cJSON *warnings = cJSON_AddArrayToObject(root, "warnings");
-    for (size_t i = 0; i < st->n_warnings; i++)
-        cJSON_AddItemToArray(warnings, cJSON_CreateString(st->warnings[i]));
+    for (size_t i = 0; i < st->n_warnings; i++) {
+        cJSON *w = cJSON_CreateObject();
+        cJSON_AddStringToObject(w, "code", st->warnings[i].code);
+        cJSON_AddStringToObject(w, "message", st->warnings[i].message);
+        cJSON_AddItemToArray(warnings, w);
+    }
     cJSON *config = cJSON_Parse(config_json);
     if (config)
         cJSON_AddItemToObject(root, "config", config);

@@ -145,7 +145,7 @@ static int bg_eval_init(bg_eval_t *e, int m, const sgs_histories_t *h, const sgs
 {
     e->m = m;
     e->h = h;
-    e->n_threads = sgs_exec_threads(exec);
+    e->n_threads = sgs_exec_threads_for(exec, h->n_unique);
     e->n_blocks = sgs_block_count(h->n_unique, SGS_BLOCK_ROWS);
     size_t n = 6 * h->n_x_values + 2 * h->n_T_values + 2 * h->n_t_x_values + S_COUNT * e->n_blocks;
     e->ws = sgs_alloc_array(n, sizeof *e->ws);

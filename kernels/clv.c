@@ -176,8 +176,8 @@ int sgs_clv_score_histories(sgs_purchase_model_t model, const double *params,
     int rc = check_inputs(o, params, options, err);
     if (rc)
         return rc;
-    int nt = sgs_exec_threads(exec);
     size_t n = h->n_unique, n_T = h->n_T_values;
+    int nt = sgs_exec_threads_for(exec, n);
     /* one table entry per (x, T) pair when the dense table is not much larger than n */
     size_t n_pairs = 0;
     int dense = sgs_size_mul(h->n_x_values, n_T, &n_pairs) == SGS_OK &&
@@ -264,7 +264,7 @@ int sgs_clv_score_customers(sgs_purchase_model_t model, const double *params,
         sgs_free(buf);
         return rc;
     }
-    int nt = sgs_exec_threads(exec);
+    int nt = sgs_exec_threads_for(exec, n);
     double margin = options->margin;
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (size_t i = 0; i < n; i++) {

@@ -86,6 +86,13 @@ int sgs_exec_threads(const sgs_exec_t *exec)
     return (exec && exec->n_threads > 0) ? exec->n_threads : 1;
 }
 
+int sgs_exec_threads_for(const sgs_exec_t *exec, size_t n_items)
+{
+    int nt = sgs_exec_threads(exec);
+    size_t blocks = sgs_block_count(n_items, SGS_BLOCK_ROWS);
+    return blocks < (size_t)nt ? (blocks > 0 ? (int)blocks : 1) : nt;
+}
+
 size_t sgs_block_count(size_t n, size_t block_rows)
 {
     return block_rows ? (n + block_rows - 1) / block_rows : 0;

@@ -308,7 +308,7 @@ int sgs_customer_index_build(const sgs_exec_t *exec, const int64_t *customer_id,
 {
     if (n_rows == 0)
         return sgs_error_set(err, SGS_EINVAL, "grouping: no rows");
-    int n_threads = sgs_exec_threads(exec);
+    int n_threads = sgs_exec_threads_for(exec, n_rows);
     int64_t min_id = customer_id[0];
     int64_t max_id = customer_id[0];
 #pragma omp parallel for num_threads(n_threads) reduction(min : min_id) reduction(max : max_id)

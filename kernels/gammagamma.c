@@ -89,7 +89,7 @@ static int gg_eval_init(gg_eval_t *e, const double *x, const double *m, size_t n
     e->x = x;
     e->m = m;
     e->n = n;
-    e->n_threads = sgs_exec_threads(exec);
+    e->n_threads = sgs_exec_threads_for(exec, n);
     e->n_blocks = sgs_block_count(n, SGS_BLOCK_ROWS);
     size_t nb = e->n_blocks;
     e->part = sgs_calloc_array(nb * G_COUNT, sizeof *e->part);

@@ -387,7 +387,7 @@ int sgs_histories_build(sgs_histories_t *h, const double *x, const double *t_x, 
         return sgs_error_set(err, SGS_EINVAL, "histories: NULL column with %zu rows", n);
     if (n >= (size_t)UINT32_MAX)
         return sgs_error_set(err, SGS_EOVERFLOW, "histories: %zu rows, at most 2^32 - 2", n);
-    int nt = sgs_exec_threads(exec);
+    int nt = sgs_exec_threads_for(exec, n);
     int rc = validate(x, t_x, T, weight, n, nt, err);
     if (rc)
         return rc;

@@ -76,7 +76,7 @@ int sgs_influence_compute(size_t n, const int64_t *customer_id, const int64_t *r
         return sgs_error_set(err, SGS_EINVAL, "influence: %zu customers exceed the int32 range", n);
     const double d = cfg->damping;
     const long nl = (long)n;
-    const int n_threads = sgs_exec_threads(exec);
+    const int n_threads = sgs_exec_threads_for(exec, n);
     int rc = SGS_OK;
     int32_t *parent = sgs_alloc_array(n, sizeof *parent);   /* -1: none */
     int32_t *pending = sgs_alloc_array(n, sizeof *pending); /* children not yet done */

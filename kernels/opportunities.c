@@ -395,7 +395,7 @@ int sgs_opportunities_detect(const sgs_opportunity_input_t *in, const sgs_opport
         return sgs_error_set(err, SGS_EINVAL, "opportunities: a required array is NULL");
     const size_t n = cu->n;
     const long nl = (long)n;
-    const int n_threads = sgs_exec_threads(exec);
+    const int n_threads = sgs_exec_threads_for(exec, n);
     st->all_opportunities = cfg->all_opportunities != 0;
     if (cfg->enabled[SGS_OPP_SAVE_HIGH_VALUE] && !cu->clv)
         st->kinds_without_input |= 1u << SGS_OPP_SAVE_HIGH_VALUE;
@@ -751,7 +751,7 @@ int sgs_opportunities_rank(const sgs_opportunity_input_t *in, const sgs_opportun
                              (long long)st->n_candidates);
     const size_t n = in->customers->n;
     const int all = st->all_opportunities;
-    const int n_threads = sgs_exec_threads(exec);
+    const int n_threads = sgs_exec_threads_for(exec, n);
     const size_t n_blocks = sgs_block_count(n, SGS_BLOCK_ROWS);
     size_t *block_start = sgs_calloc_array(n_blocks + 1, sizeof *block_start);
     cand_t *cand = NULL, *tmp = NULL;

@@ -149,7 +149,7 @@ int sgs_group_medians(size_t n, const double *value, const int32_t *group, int32
         int32_t g = group ? group[i] : -1;
         scratch[fill[g < 0 ? 0 : (size_t)g + 1]++] = value[i];
     }
-    int n_threads = sgs_exec_threads(exec);
+    int n_threads = sgs_exec_threads_for(exec, m);
     long ng = (long)n_groups;
 #pragma omp parallel for num_threads(n_threads) schedule(dynamic, 1)
     for (long g = 0; g < ng; g++) {

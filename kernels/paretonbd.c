@@ -262,7 +262,7 @@ static int pnbd_eval_init(pnbd_eval_t *e, const sgs_histories_t *h, const sgs_ex
 {
     memset(e, 0, sizeof *e);
     e->h = h;
-    e->n_threads = sgs_exec_threads(exec);
+    e->n_threads = sgs_exec_threads_for(exec, h->n_unique);
     e->n_blocks = sgs_block_count(h->n_unique, SGS_BLOCK_ROWS);
     e->ws = sgs_alloc_array(3 * h->n_x_values + 4 * h->n_T_values + 5 * e->n_blocks, sizeof *e->ws);
     if (!e->ws)

@@ -194,7 +194,7 @@ int sgs_rfm_score(const sgs_exec_t *exec, const double *values, size_t n, int hi
         return sgs_error_set(err, SGS_EINVAL, "rfm: %d bins (must be 2..9)", n_bins);
     if (n == 0)
         return SGS_OK;
-    int n_threads = sgs_exec_threads(exec);
+    int n_threads = sgs_exec_threads_for(exec, n);
     size_t n_nan = 0;
 #pragma omp parallel for num_threads(n_threads) schedule(static) reduction(+ : n_nan)
     for (size_t i = 0; i < n; i++)
@@ -219,7 +219,7 @@ int sgs_rfm_score(const sgs_exec_t *exec, const double *values, size_t n, int hi
 void sgs_rfm_segments(const sgs_exec_t *exec, const uint8_t *r, const uint8_t *f, const uint8_t *m,
                       size_t n, int n_bins, uint8_t *segment, uint16_t *cell, uint8_t *total)
 {
-    int n_threads = sgs_exec_threads(exec);
+    int n_threads = sgs_exec_threads_for(exec, n);
 #pragma omp parallel for num_threads(n_threads) schedule(static)
     for (size_t i = 0; i < n; i++) {
         segment[i] = sgs_rfm_segment_of(r[i], f[i], n_bins);

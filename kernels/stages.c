@@ -317,7 +317,7 @@ int sgs_stages_compute(const sgs_stage_input_t *in, int32_t as_of_day,
                              in->n);
     size_t n = in->n;
     long nl = (long)n;
-    int n_threads = sgs_exec_threads(exec);
+    int n_threads = sgs_exec_threads_for(exec, n);
     double *seg_value = NULL;   /* own cycle of customers that count for the medians */
     uint8_t *own_source = NULL; /* source of the own cycle */
     double *seg_median = NULL;
@@ -433,7 +433,7 @@ int sgs_stage_transitions(size_t n, const uint8_t *stage_before, const uint8_t *
     enum { CELLS = SGS_STAGE_COUNT * SGS_STAGE_COUNT };
     int64_t c[CELLS] = {0};
     long nl = (long)n, first_bad = nl;
-    int n_threads = sgs_exec_threads(exec);
+    int n_threads = sgs_exec_threads_for(exec, n);
 #pragma omp parallel for num_threads(n_threads) schedule(static) reduction(+ : c[:CELLS])    \
     reduction(min : first_bad)
     for (long i = 0; i < nl; i++) {

@@ -22,6 +22,7 @@
     X(monetary)                                                                                    \
     X(refund_total)                                                                                \
     X(n_refunds)                                                                                   \
+    X(n_cancelled_days)                                                                            \
     X(gap_mean_days)                                                                               \
     X(gap_sd_days)                                                                                 \
     X(main_channel)
@@ -34,6 +35,24 @@ int sgs_summary_alloc(sgs_summary_t *s, size_t n)
     SUMMARY_COLUMNS(ALLOC_COLUMN)
 #undef ALLOC_COLUMN
     if (!ok) {
+        sgs_summary_free(s);
+        return SGS_ENOMEM;
+    }
+    s->n_customers = n;
+    return SGS_OK;
+}
+
+int sgs_summary_alloc_history(sgs_summary_t *s, size_t n)
+{
+    memset(s, 0, sizeof *s);
+    s->has_purchase = sgs_alloc_array(n, sizeof *s->has_purchase);
+    s->n_purchase_days = sgs_alloc_array(n, sizeof *s->n_purchase_days);
+    s->recency_days = sgs_alloc_array(n, sizeof *s->recency_days);
+    s->age_days = sgs_alloc_array(n, sizeof *s->age_days);
+    s->total_spend = sgs_alloc_array(n, sizeof *s->total_spend);
+    s->monetary = sgs_alloc_array(n, sizeof *s->monetary);
+    if (!s->has_purchase || !s->n_purchase_days || !s->recency_days || !s->age_days ||
+        !s->total_spend || !s->monetary) {
         sgs_summary_free(s);
         return SGS_ENOMEM;
     }
@@ -58,70 +77,101 @@ void sgs_summary_copy_row(sgs_summary_t *s, size_t to, size_t from)
 #undef COPY_COLUMN
 }
 
-/* Summarize one customer's rows lo..hi-1 (day order) into slot c. */
+/* Summarize one customer's rows lo..hi-1 (day order) into slot c (summary.h has the rules). */
 static void summarize_customer(const sgs_grouped_t *g, size_t lo, size_t hi, int32_t as_of_day,
                                sgs_summary_t *s, size_t c)
 {
     const int32_t *day = g->day;
     const double *amount = g->amount;
     uint32_t channel_count[SGS_CHANNEL_COUNT] = {0};
-    int32_t first = 0, last = 0, n_days = 0, n_refunds = 0;
+    int32_t first = 0, last = 0, n_days = 0, n_refunds = 0, n_cancelled = 0;
     double total = 0.0, refunds = 0.0, repeat_total = 0.0;
+    double last_amount = 0.0; /* net amount of the latest occasion, after attributions */
     double gap_sum = 0.0, gap_sq_sum = 0.0;
 
     for (size_t i = lo; i < hi;) {
-        /* One day at a time: its purchase rows, its refunds, its net total. */
-        int32_t d = day[i];
-        int purchased = 0;
-        double day_spend = 0.0; /* purchase rows of the day */
-        for (; i < hi && day[i] == d; i++) {
-            total += amount[i];
-            if (amount[i] < 0.0) {
-                refunds -= amount[i];
-                n_refunds++;
-            } else {
-                purchased = 1;
-                day_spend += amount[i];
-                if (g->channel && g->channel[i] < SGS_CHANNEL_COUNT)
-                    channel_count[g->channel[i]]++;
+        sgs_purchase_day_t pd = sgs_purchase_day_read(day, amount, i, hi);
+        double net = pd.purchases + pd.refunds;
+        total += net;
+        refunds -= pd.refunds;
+        n_refunds += pd.n_refund_rows;
+        if (!pd.occasion) {
+            n_cancelled += pd.has_purchase_row;
+            /* Refunded beyond the day's own purchases: returns an earlier occasion's goods. */
+            double returned = fmin(-net, last_amount);
+            if (returned > 0.0) {
+                last_amount -= returned;
+                if (n_days > 1)
+                    repeat_total -= returned;
             }
-        }
-        if (!purchased)
+            i = pd.end;
             continue;
+        }
+        if (g->channel)
+            for (size_t k = i; k < pd.end; k++)
+                if (amount[k] >= 0.0 && g->channel[k] < SGS_CHANNEL_COUNT)
+                    channel_count[g->channel[k]]++;
         if (n_days == 0) {
-            first = d;
+            first = day[i];
         } else {
-            double gap = (double)(d - last);
+            double gap = (double)(day[i] - last);
             gap_sum += gap;
             gap_sq_sum += gap * gap;
-            repeat_total += day_spend;
+            repeat_total += net;
         }
-        last = d;
+        last = day[i];
+        last_amount = net;
         n_days++;
+        i = pd.end;
     }
 
-    s->has_purchase[c] = n_days > 0;
-    s->first_day[c] = first;
-    s->last_day[c] = last;
-    s->n_purchase_days[c] = n_days;
-    s->frequency[c] = n_days > 0 ? n_days - 1 : 0;
-    s->recency_days[c] = last - first;
-    s->age_days[c] = n_days > 0 ? as_of_day - first : 0;
-    s->days_since_last[c] = n_days > 0 ? as_of_day - last : 0;
-    s->total_spend[c] = total;
-    s->mean_spend[c] = n_days > 0 ? total / n_days : 0.0;
-    s->refund_total[c] = refunds;
-    s->n_refunds[c] = n_refunds;
-    int32_t x = s->frequency[c];
-    s->monetary[c] = x > 0 ? repeat_total / x : 0.0;
+    /* Columns left NULL are not wanted (sgs_summary_alloc_some). */
+#define SET(column, value)                                                                         \
+    do {                                                                                           \
+        if (s->column)                                                                             \
+            s->column[c] = (value);                                                                \
+    } while (0)
+    int32_t x = n_days > 0 ? n_days - 1 : 0;
+    SET(has_purchase, n_days > 0);
+    SET(first_day, first);
+    SET(last_day, last);
+    SET(n_purchase_days, n_days);
+    SET(frequency, x);
+    SET(recency_days, last - first);
+    SET(age_days, n_days > 0 ? as_of_day - first : 0);
+    SET(days_since_last, n_days > 0 ? as_of_day - last : 0);
+    SET(total_spend, total);
+    SET(mean_spend, n_days > 0 ? total / n_days : 0.0);
+    SET(refund_total, refunds);
+    SET(n_refunds, n_refunds);
+    SET(n_cancelled_days, n_cancelled);
+    SET(monetary, x > 0 ? fmax(0.0, repeat_total) / x : 0.0);
     double gap_mean = x > 0 ? gap_sum / x : (double)NAN;
-    s->gap_mean_days[c] = gap_mean;
-    s->gap_sd_days[c] = x > 1 ? sqrt(fmax(0.0, gap_sq_sum / x - gap_mean * gap_mean)) : (double)NAN;
+    SET(gap_mean_days, gap_mean);
+    SET(gap_sd_days, x > 1 ? sqrt(fmax(0.0, gap_sq_sum / x - gap_mean * gap_mean)) : (double)NAN);
     uint8_t best = 0;
     for (uint8_t k = 1; k < SGS_CHANNEL_COUNT; k++)
         if (channel_count[k] > channel_count[best])
             best = k;
-    s->main_channel[c] = best;
+    SET(main_channel, best);
+#undef SET
+}
+
+int sgs_summarize_until(const sgs_exec_t *exec, const sgs_grouped_t *g, int32_t end_day,
+                        sgs_summary_t *out, sgs_error_t *err)
+{
+    if (out->n_customers != g->n_customers)
+        return sgs_error_set(err, SGS_EINVAL, "summary: %zu slots for %zu customers",
+                             out->n_customers, g->n_customers);
+    int n_threads = sgs_exec_threads_for(exec, g->n_customers);
+#pragma omp parallel for num_threads(n_threads) schedule(dynamic, 4096)
+    for (size_t c = 0; c < g->n_customers; c++) {
+        size_t lo = g->row_offset[c], hi = g->row_offset[c + 1];
+        while (hi > lo && g->day[hi - 1] > end_day) /* rows are in day order */
+            hi--;
+        summarize_customer(g, lo, hi, end_day, out, c);
+    }
+    return SGS_OK;
 }
 
 int sgs_summarize(const sgs_exec_t *exec, const sgs_grouped_t *g, int32_t as_of_day,
@@ -131,7 +181,7 @@ int sgs_summarize(const sgs_exec_t *exec, const sgs_grouped_t *g, int32_t as_of_
         return sgs_error_set(err, SGS_EINVAL, "summary: %zu slots for %zu customers",
                              out->n_customers, g->n_customers);
     size_t n_late = 0;
-    int n_threads = sgs_exec_threads(exec);
+    int n_threads = sgs_exec_threads_for(exec, g->n_customers);
 #pragma omp parallel for num_threads(n_threads) schedule(dynamic, 4096) reduction(+ : n_late)
     for (size_t c = 0; c < g->n_customers; c++) {
         size_t lo = g->row_offset[c], hi = g->row_offset[c + 1];

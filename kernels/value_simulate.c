@@ -72,7 +72,7 @@ int sgs_simulate_histories(sgs_purchase_model_t model, const double *params, con
         if (!(T[i] >= 0.0) || !isfinite(T[i]))
             return sgs_error_set(err, SGS_EINVAL, "simulate: T[%zu] = %g", i, T[i]);
     double r = params[0], al = params[1], a = params[2], b = params[3];
-    int nt = sgs_exec_threads(exec);
+    int nt = sgs_exec_threads_for(exec, n);
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (size_t i = 0; i < n; i++) {
         sgs_rng_t rng;
@@ -100,7 +100,7 @@ int sgs_simulate_spend(const double *gg_params, const double *x, size_t n, uint6
     double p = gg_params[0], q = gg_params[1], g = gg_params[2];
     if (!(p > 0.0) || !(q > 0.0) || !(g > 0.0) || !isfinite(p + q + g))
         return sgs_error_set(err, SGS_EINVAL, "simulate: Gamma-Gamma parameters must be > 0");
-    int nt = sgs_exec_threads(exec);
+    int nt = sgs_exec_threads_for(exec, n);
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (size_t i = 0; i < n; i++) {
         if (!(x[i] > 0.0)) {

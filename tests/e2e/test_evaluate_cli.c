@@ -101,8 +101,9 @@ static int row_cmp(const void *a, const void *b)
     return (x->day > y->day) - (x->day < y->day);
 }
 
-/* Customers whose first purchase (amount >= 0) is on or before cal_end, their repeat purchase
- * days up to cal_end and in (cal_end, end]. */
+/* Customers whose first purchase occasion is on or before cal_end, their repeat occasions up
+ * to cal_end and in (cal_end, end]. An occasion is a day with a purchase row (amount >= 0) that
+ * is not fully cancelled by refunds of the same day (README "Customer summary"). */
 static void recompute(int64_t cal_end, int64_t end, long *n_cohort, long *n_later, long *cal_rep,
                       long *hold_rep)
 {
@@ -118,8 +119,8 @@ static void recompute(int64_t cal_end, int64_t end, long *n_cohort, long *n_late
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
         int64_t day = t[i] / 86400;
-        if (day > end || amount[i] < 0)
-            continue; /* after the holdout; refunds are not purchases */
+        if (day > end)
+            continue;
         rows[m].customer = id[i];
         rows[m].day = day;
         rows[m++].amount = amount[i];
@@ -127,18 +128,30 @@ static void recompute(int64_t cal_end, int64_t end, long *n_cohort, long *n_late
     qsort(rows, m, sizeof *rows, row_cmp);
     *n_cohort = *n_later = *cal_rep = *hold_rep = 0;
     for (size_t i = 0; i < m;) {
-        size_t j = i;
-        int64_t first = rows[i].day, prev = -1;
+        int64_t customer = rows[i].customer, first = -1;
         long cal = 0, hold = 0;
-        for (; j < m && rows[j].customer == rows[i].customer; j++) {
-            if (rows[j].day == prev)
+        while (i < m && rows[i].customer == customer) {
+            int64_t day = rows[i].day;
+            double bought = 0, refunded = 0;
+            int purchase_row = 0;
+            for (; i < m && rows[i].customer == customer && rows[i].day == day; i++) {
+                purchase_row |= rows[i].amount >= 0;
+                if (rows[i].amount >= 0)
+                    bought += rows[i].amount;
+                else
+                    refunded += rows[i].amount;
+            }
+            if (!purchase_row || (refunded < 0 && bought + refunded <= 0))
                 continue;
-            prev = rows[j].day;
-            if (rows[j].day <= cal_end)
+            if (first < 0)
+                first = day;
+            if (day <= cal_end)
                 cal++;
             else
                 hold++;
         }
+        if (first < 0)
+            continue;
         if (first <= cal_end) {
             (*n_cohort)++;
             *cal_rep += cal - 1;
@@ -146,7 +159,6 @@ static void recompute(int64_t cal_end, int64_t end, long *n_cohort, long *n_late
         } else {
             (*n_later)++;
         }
-        i = j;
     }
     free(rows);
     sgs_free(id);
@@ -212,7 +224,7 @@ static void test_outputs_and_threads(void **state)
         cJSON *mo = item(models, model_names[m]);
         double ll = item(mo, "log_likelihood")->valuedouble;
         assert_true(isfinite(ll) && ll < 0);
-        assert_true(item(mo, "aic")->valuedouble == 2.0 * 4 - 2.0 * ll);
+        sgs_assert_close(item(mo, "aic")->valuedouble, 2.0 * 4 - 2.0 * ll, 0, 1e-13);
         assert_true(item(mo, "n_params")->valuedouble == 4);
         assert_int_equal(cJSON_GetArraySize(item(mo, "params")), 4);
         assert_int_equal(cJSON_GetArraySize(item(mo, "std_err")), 4);

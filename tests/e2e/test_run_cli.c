@@ -100,28 +100,43 @@ static void reference_compute(const char *path, int64_t as_of_day, reference_t *
         size_t j = i;
         while (j < m && rows[j].customer == rows[i].customer)
             j++;
-        /* purchase days: days with at least one row of amount >= 0 */
-        int64_t first = -1, last = -1, prev_day = INT64_MIN;
+        /* Day by day (README "Customer summary"): an occasion is a day with a purchase row
+         * not fully cancelled the same day; a refund not netted that day takes the latest
+         * occasion's net amount down, to 0 at most. */
+        int64_t first = -1, last = -1;
         long days = 0;
-        double total = 0, repeat_spend = 0, day_spend = 0;
-        for (size_t k = i; k < j; k++) {
-            total += rows[k].amount;
-            if (rows[k].amount < 0)
-                continue;
-            if (rows[k].day != prev_day) {
-                if (days > 1)
-                    repeat_spend += day_spend;
-                day_spend = 0;
-                days++;
-                prev_day = rows[k].day;
-                if (first < 0)
-                    first = rows[k].day;
-                last = rows[k].day;
+        double total = 0, repeat_spend = 0, last_net = 0;
+        for (size_t k = i; k < j;) {
+            int64_t day = rows[k].day;
+            double bought = 0, refunded = 0;
+            int purchase_row = 0;
+            for (; k < j && rows[k].day == day; k++) {
+                total += rows[k].amount;
+                if (rows[k].amount >= 0) {
+                    bought += rows[k].amount;
+                    purchase_row = 1;
+                } else {
+                    refunded += rows[k].amount;
+                }
             }
-            day_spend += rows[k].amount;
+            double net = bought + refunded;
+            if (!purchase_row || (refunded < 0 && net <= 0)) {
+                double back = -net < last_net ? -net : last_net;
+                if (back > 0) {
+                    last_net -= back;
+                    if (days > 1)
+                        repeat_spend -= back;
+                }
+                continue;
+            }
+            if (first < 0)
+                first = day;
+            else
+                repeat_spend += net;
+            last = day;
+            last_net = net;
+            days++;
         }
-        if (days > 1)
-            repeat_spend += day_spend;
         if (days > 0) {
             size_t c = ref->n++;
             ref->id[c] = rows[i].customer;
@@ -129,7 +144,8 @@ static void reference_compute(const char *path, int64_t as_of_day, reference_t *
             ref->recency[c] = (double)(last - first);
             ref->T[c] = (double)(as_of_day - first);
             ref->total_spend[c] = total;
-            ref->monetary[c] = days > 1 ? repeat_spend / (double)(days - 1) : 0.0;
+            ref->monetary[c] =
+                days > 1 ? (repeat_spend > 0 ? repeat_spend : 0) / (double)(days - 1) : 0.0;
         }
         i = j;
     }

@@ -27,6 +27,18 @@ static void test_error_table_maps_codes_to_sysexits(void **state)
     assert_string_equal(sgs_strerror(SGS_EDATA), "input data is invalid");
 }
 
+static void test_threads_follow_the_work(void **state)
+{
+    (void)state;
+    sgs_exec_t two = {2}, eight = {8};
+    assert_int_equal(sgs_exec_threads_for(&two, 0), 1);
+    assert_int_equal(sgs_exec_threads_for(&two, SGS_BLOCK_ROWS), 1);
+    assert_int_equal(sgs_exec_threads_for(&two, SGS_BLOCK_ROWS + 1), 2);
+    assert_int_equal(sgs_exec_threads_for(&two, 1000 * SGS_BLOCK_ROWS), 2);
+    assert_int_equal(sgs_exec_threads_for(&eight, 3 * SGS_BLOCK_ROWS), 3);
+    assert_int_equal(sgs_exec_threads_for(NULL, 1000 * SGS_BLOCK_ROWS), 1);
+}
+
 static void test_error_set_and_prefix(void **state)
 {
     (void)state;
@@ -100,6 +112,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_error_table_maps_codes_to_sysexits),
         cmocka_unit_test(test_error_set_and_prefix),
+        cmocka_unit_test(test_threads_follow_the_work),
         cmocka_unit_test(test_size_checks_detect_overflow),
         cmocka_unit_test(test_alloc_failure_injection),
         cmocka_unit_test(test_rng_is_pure_and_uniform_in_open_interval),

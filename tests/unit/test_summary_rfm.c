@@ -16,22 +16,27 @@
 #include <math.h>
 #include <stdlib.h>
 
-/* Four customers, rows already grouped and in day order:
- *  0: day 10 (50 + 30 same day), day 12 (0, free item), day 20 (40, and a -15 refund)
+/* Seven customers, rows already grouped and in day order (README "Customer summary"):
+ *  0: day 10 (50 + 30 same day), day 12 (0, free item), day 20 (40 and a -15 refund: net 25)
  *  1: day 5 (100) only: a one-time buyer
  *  2: day 7 refund only (-20)
- *  3: day 1 (10), day 4 (-10 refund on a non-purchase day), day 9 (20) */
+ *  3: day 1 (10), day 4 (-10 refund on a non-purchase day: returns day 1), day 9 (20)
+ *  4: day 3 (500, cancelled the same day: -500), day 8 (30): one occasion, day 8
+ *  5: day 2 (80, -80 the same day) only: no occasion at all
+ *  6: day 1 (40), day 5 (60), day 6 (-100 refund-only day: 60 returns day 5, 40 is left),
+ *     day 9 (30, -5): net 25 */
 static void test_summary_of_hand_built_histories(void **state)
 {
     (void)state;
-    int64_t ids[] = {1, 2, 3, 4};
-    size_t offsets[] = {0, 5, 6, 7, 10};
-    int32_t day[] = {10, 10, 12, 20, 20, 5, 7, 1, 4, 9};
-    double amount[] = {50, 30, 0, 40, -15, 100, -20, 10, -10, 20};
-    uint8_t channel[] = {2, 2, 1, 1, 0, 3, 1, 4, 4, 5};
-    sgs_grouped_t g = {4, 10, ids, offsets, day, amount, channel};
+    int64_t ids[] = {1, 2, 3, 4, 5, 6, 7};
+    size_t offsets[] = {0, 5, 6, 7, 10, 13, 15, 21};
+    int32_t day[] = {10, 10, 12, 20, 20, 5, 7, 1, 4, 9, 3, 3, 8, 2, 2, 1, 5, 6, 9, 9, 9};
+    double amount[] = {50,   30, 0,  40,  -15, 100, -20,  10, -10, 20, 500,
+                       -500, 30, 80, -80, 40,  60,  -100, 30, -5,  0};
+    uint8_t channel[] = {2, 2, 1, 1, 0, 3, 1, 4, 4, 5, 6, 6, 2, 1, 1, 7, 7, 7, 3, 3, 3};
+    sgs_grouped_t g = {7, 21, ids, offsets, day, amount, channel};
     sgs_summary_t s;
-    assert_int_equal(sgs_summary_alloc(&s, 4), 0);
+    assert_int_equal(sgs_summary_alloc(&s, 7), 0);
     sgs_exec_t exec = {2};
     assert_int_equal(sgs_summarize(&exec, &g, 30, &s, NULL), 0);
 
@@ -44,10 +49,11 @@ static void test_summary_of_hand_built_histories(void **state)
     assert_int_equal(s.days_since_last[0], 10);
     sgs_assert_close(s.total_spend[0], 105.0, 1e-12, 0);
     sgs_assert_close(s.mean_spend[0], 35.0, 1e-12, 0);
-    /* repeat days: day 12 spend 0, day 20 spend 40 (the refund that day is not a purchase) */
-    sgs_assert_close(s.monetary[0], 20.0, 1e-12, 0);
+    /* repeat occasions: day 12 net 0, day 20 net 40 - 15 = 25 */
+    sgs_assert_close(s.monetary[0], 12.5, 1e-12, 0);
     sgs_assert_close(s.refund_total[0], 15.0, 1e-12, 0);
     assert_int_equal(s.n_refunds[0], 1);
+    assert_int_equal(s.n_cancelled_days[0], 0);
     sgs_assert_close(s.gap_mean_days[0], 5.0, 1e-12, 0); /* gaps 2 and 8 */
     sgs_assert_close(s.gap_sd_days[0], 3.0, 1e-12, 0);
     assert_int_equal(s.main_channel[0], 1); /* channels 2,2,1,1: tie -> lowest code */
@@ -62,12 +68,36 @@ static void test_summary_of_hand_built_histories(void **state)
 
     assert_int_equal(s.has_purchase[2], 0);
     sgs_assert_close(s.refund_total[2], 20.0, 1e-12, 0);
+    sgs_assert_close(s.total_spend[2], -20.0, 1e-12, 0);
 
     assert_int_equal(s.frequency[3], 1);
     sgs_assert_close(s.total_spend[3], 20.0, 1e-12, 0);
-    sgs_assert_close(s.monetary[3], 20.0, 1e-12, 0); /* the day-4 refund is not a repeat day */
+    sgs_assert_close(s.monetary[3], 20.0, 1e-12, 0); /* the day-4 refund returns day 1 */
     sgs_assert_close(s.gap_mean_days[3], 8.0, 1e-12, 0);
     assert_true(isnan(s.gap_sd_days[3]));
+
+    /* a purchase cancelled the same day is not an occasion, nor is its channel counted */
+    assert_int_equal(s.has_purchase[4], 1);
+    assert_int_equal(s.n_purchase_days[4], 1);
+    assert_int_equal(s.frequency[4], 0);
+    assert_int_equal(s.first_day[4], 8);
+    assert_int_equal(s.age_days[4], 22);
+    assert_int_equal(s.n_cancelled_days[4], 1);
+    sgs_assert_close(s.total_spend[4], 30.0, 1e-12, 0);
+    sgs_assert_close(s.refund_total[4], 500.0, 1e-12, 0);
+    assert_int_equal(s.main_channel[4], 2);
+
+    assert_int_equal(s.has_purchase[5], 0); /* only a cancelled order */
+    assert_int_equal(s.n_cancelled_days[5], 1);
+    sgs_assert_close(s.total_spend[5], 0.0, 1e-12, 0);
+
+    /* occasions days 1, 5, 9; the day-6 refund takes day 5 down to 0, 40 is left over */
+    assert_int_equal(s.frequency[6], 2);
+    assert_int_equal(s.recency_days[6], 8);
+    sgs_assert_close(s.total_spend[6], 25.0, 1e-12, 0);
+    sgs_assert_close(s.monetary[6], (0.0 + 25.0) / 2, 1e-12, 0);
+    sgs_assert_close(s.refund_total[6], 105.0, 1e-12, 0);
+    assert_int_equal(s.n_refunds[6], 2);
 
     /* A row after the as-of day is a caller error. */
     sgs_error_t err = {0};

@@ -1,0 +1,282 @@
+/*
+ * engine/run_backtest.c — the backtest inside every run (run_backtest.h, README "Backtest").
+ *
+ * The calibration period ends holdout days before the as-of date; the cohort is every customer
+ * with a purchase occasion by then. Each purchase model is fitted on the cohort's calibration
+ * histories and predicts, per distinct history, P(buy in the holdout) and the expected number
+ * of purchase occasions in it; these are scored against what each customer did. Scores are
+ * computed per distinct history (customers with the same history share the prediction), so
+ * the cost is a few fits and a pass over the customers, not a second run.
+ */
+#include "engine/run_backtest.h"
+
+#include "engine/run_state.h"
+#include "kernels/gammagamma.h"
+#include "kernels/histories.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The candidate models, in the order they are reported. */
+static const sgs_purchase_model_t candidates[] = {SGS_MODEL_BGNBD, SGS_MODEL_MBGNBD,
+                                                  SGS_MODEL_PARETONBD};
+
+/* Holdout length in days: the configured one, else the horizon when it is at most half of the
+ * observed span, else a third of the span. 0 when the span is too short for any. */
+static int32_t holdout_days(const sgs_run_state_t *st, int32_t span_days)
+{
+    const sgs_config_t *cfg = st->req->config;
+    double unit = st->days_per_unit, days;
+    if (cfg->backtest_holdout > 0)
+        days = cfg->backtest_holdout * unit;
+    else if (st->horizon * unit <= 0.5 * span_days)
+        days = st->horizon * unit;
+    else
+        days = span_days / 3.0;
+    int32_t d = (int32_t)lround(days);
+    return d >= 1 && d < span_days ? d : 0;
+}
+
+/* The cohort and what it did: calibration histories and holdout outcomes. */
+typedef struct cohort {
+    size_t n;
+    double *x, *t_x, *T; /* calibration history, in the unit */
+    double *m;           /* Gamma-Gamma input: calibration monetary (0 when net <= 0) */
+    int32_t *occasions;  /* purchase occasions in the holdout */
+    double *spend;       /* net spend in the holdout */
+} cohort_t;
+
+static void cohort_free(cohort_t *c)
+{
+    sgs_free(c->x);
+    sgs_free(c->t_x);
+    sgs_free(c->T);
+    sgs_free(c->m);
+    sgs_free(c->occasions);
+    sgs_free(c->spend);
+}
+
+/* Walk the grouped customers and the (compacted, same order) buyers side by side. */
+static int build_cohort(const sgs_run_state_t *st, const sgs_summary_t *cal, cohort_t *co,
+                        sgs_error_t *err)
+{
+    const sgs_grouped_t *g = &st->grouped;
+    const sgs_summary_t *full = &st->summary;
+    double unit = st->days_per_unit;
+    size_t n = 0;
+    for (size_t c = 0; c < g->n_customers; c++)
+        n += cal->has_purchase[c] != 0;
+    co->n = n;
+    co->x = sgs_alloc_array(n, sizeof *co->x);
+    co->t_x = sgs_alloc_array(n, sizeof *co->t_x);
+    co->T = sgs_alloc_array(n, sizeof *co->T);
+    co->m = sgs_alloc_array(n, sizeof *co->m);
+    co->occasions = sgs_alloc_array(n, sizeof *co->occasions);
+    co->spend = sgs_alloc_array(n, sizeof *co->spend);
+    if (!co->x || !co->t_x || !co->T || !co->m || !co->occasions || !co->spend)
+        return sgs_error_set(err, SGS_ENOMEM, "backtest: no memory for %zu customers", n);
+    size_t i = 0, k = 0;
+    for (size_t c = 0; c < g->n_customers; c++) {
+        if (!cal->has_purchase[c])
+            continue;
+        while (k < st->n_customers && st->customer_id[k] < g->customer_id[c])
+            k++; /* a customer with an occasion by the calibration end is a buyer */
+        co->x[i] = cal->n_purchase_days[c] - 1;
+        co->t_x[i] = cal->recency_days[c] / unit;
+        co->T[i] = cal->age_days[c] / unit;
+        co->m[i] = cal->total_spend[c] > 0.0 ? cal->monetary[c] : 0.0;
+        co->occasions[i] = full->n_purchase_days[k] - cal->n_purchase_days[c];
+        co->spend[i] = full->total_spend[k] - cal->total_spend[c];
+        i++;
+    }
+    return SGS_OK;
+}
+
+/* Score one fitted model on the holdout; p_buy receives P(buy in the holdout) per history. */
+static int score_model(const sgs_run_state_t *st, const cohort_t *co, const sgs_histories_t *h,
+                       const double *weight, const double *bought, double holdout,
+                       sgs_backtest_model_t *bm, double *p_buy, double *expected, sgs_error_t *err)
+{
+    sgs_clv_options_t o = {holdout, 1.0, 0.0, 1.0};
+    int rc = sgs_clv_score_histories(bm->model, bm->params, h, &o, NULL, expected, p_buy, NULL,
+                                     &st->exec, err);
+    if (rc)
+        return rc;
+    for (size_t j = 0; j < h->n_unique; j++)
+        p_buy[j] = fmin(1.0, fmax(0.0, 1.0 - p_buy[j])); /* P(no purchase) -> P(buy) */
+    double abs_sum = 0.0, predicted = 0.0, actual = 0.0; /* serial: a fixed order */
+    for (size_t i = 0; i < co->n; i++) {
+        double e = expected[h->history_of[i]];
+        abs_sum += fabs(e - co->occasions[i]);
+        predicted += e;
+        actual += co->occasions[i];
+    }
+    bm->mae = abs_sum / (double)co->n;
+    bm->total_error = actual > 0 ? (predicted - actual) / actual : (double)NAN;
+    rc = sgs_reliability(p_buy, weight, bought, h->n_unique, SGS_BACKTEST_BINS, &bm->raw, err);
+    if (rc)
+        return rc;
+    bm->brier = bm->raw.brier;
+    bm->log_score = bm->raw.log_score;
+    return SGS_OK;
+}
+
+/* Gamma-Gamma on the calibration period against the holdout's spend per occasion. */
+static void backtest_spend(const sgs_run_state_t *st, const cohort_t *co, sgs_backtest_t *bt)
+{
+    sgs_model_fit_options_t o = sgs_model_fit_default_options();
+    o.penalizer = st->req->config->penalizer;
+    o.optim.max_iter = st->req->config->max_iter;
+    o.optim.no_hessian = 1;
+    sgs_fit_t fit;
+    sgs_error_t err = {0};
+    if (sgs_gg_fit(co->x, co->m, co->n, &o, &fit, NULL, &st->exec, &err) != SGS_OK ||
+        !(fit.params[1] > 1.0))
+        return;
+    double abs_sum = 0.0, predicted = 0.0, actual = 0.0;
+    size_t n = 0;
+    for (size_t i = 0; i < co->n; i++) {
+        if (co->occasions[i] <= 0 || !(co->spend[i] > 0.0))
+            continue;
+        double e = sgs_gg_expected_spend(fit.params, co->x[i], co->m[i]);
+        double per_occasion = co->spend[i] / co->occasions[i];
+        abs_sum += fabs(e - per_occasion);
+        predicted += e * co->occasions[i];
+        actual += co->spend[i];
+        n++;
+    }
+    if (n == 0)
+        return;
+    bt->spend_ok = 1;
+    bt->n_spend = n;
+    bt->spend_mae = abs_sum / (double)n;
+    bt->spend_total_error = (predicted - actual) / actual;
+}
+
+int sgs_run_backtest(sgs_run_state_t *st, sgs_backtest_t *bt, sgs_error_t *err)
+{
+    memset(bt, 0, sizeof *bt);
+    bt->chosen = -1;
+    const sgs_config_t *cfg = st->req->config;
+    if (!cfg->backtest) {
+        snprintf(bt->skipped, sizeof bt->skipped, "value.backtest is off");
+        return SGS_OK;
+    }
+    int32_t first = st->as_of_day;
+    for (size_t k = 0; k < st->n_customers; k++)
+        first = st->summary.first_day[k] < first ? st->summary.first_day[k] : first;
+    int32_t span = st->as_of_day - first, hold = holdout_days(st, span);
+    if (hold == 0) {
+        snprintf(bt->skipped, sizeof bt->skipped,
+                 "the history spans %d days, too short to hold out a part", (int)span);
+        return SGS_OK;
+    }
+    bt->calibration_end_day = st->as_of_day - hold;
+    bt->holdout = hold / st->days_per_unit;
+
+    sgs_summary_t cal = {0};
+    cohort_t co = {0};
+    sgs_histories_t h = {0};
+    double *work = NULL;
+    int rc = sgs_summary_alloc_history(&cal, st->grouped.n_customers);
+    if (rc) {
+        rc = sgs_error_set(err, rc, "backtest: no memory for %zu customers",
+                           st->grouped.n_customers);
+        goto cleanup;
+    }
+    rc = sgs_summarize_until(&st->exec, &st->grouped, bt->calibration_end_day, &cal, err);
+    if (rc == SGS_OK)
+        rc = build_cohort(st, &cal, &co, err);
+    if (rc == SGS_OK)
+        rc = sgs_histories_build(&h, co.x, co.t_x, co.T, NULL, co.n, &st->exec, err);
+    if (rc)
+        goto cleanup;
+    bt->n_cohort = co.n;
+    size_t nh = h.n_unique;
+    work = sgs_alloc_array(nh ? 4 * nh : 1, sizeof *work);
+    if (!work) {
+        rc = sgs_error_set(err, SGS_ENOMEM, "backtest: no memory for %zu histories", nh);
+        goto cleanup;
+    }
+    double *weight = work, *bought = work + nh, *p_buy = work + 2 * nh, *expected = work + 3 * nh;
+    memset(work, 0, 2 * nh * sizeof *work);
+    for (size_t i = 0; i < co.n; i++) {
+        weight[h.history_of[i]] += 1.0;
+        bought[h.history_of[i]] += co.occasions[i] > 0;
+        bt->n_bought_again += co.occasions[i] > 0;
+    }
+
+    sgs_model_fit_options_t o = sgs_model_fit_default_options();
+    o.penalizer = cfg->penalizer;
+    o.optim.max_iter = cfg->max_iter;
+    o.optim.no_hessian = 1; /* only the point estimates are used */
+    bt->n_models = (int)(sizeof candidates / sizeof candidates[0]);
+    for (int j = 0; j < bt->n_models; j++) {
+        sgs_backtest_model_t *bm = &bt->models[j];
+        bm->model = candidates[j];
+        sgs_fit_t fit;
+        sgs_error_t fit_err = {0};
+        int frc = sgs_purchase_model_fit(bm->model, &h, &o, &fit, &st->exec, &fit_err);
+        if (frc == SGS_ENOMEM) {
+            rc = sgs_error_set(err, frc, "backtest: %s", fit_err.message);
+            goto cleanup;
+        }
+        if (frc != SGS_OK) {
+            snprintf(bm->failure, sizeof bm->failure, "%s", fit_err.message);
+            continue;
+        }
+        memcpy(bm->params, fit.params, sizeof bm->params);
+        sgs_error_t score_err = {0};
+        if (score_model(st, &co, &h, weight, bought, bt->holdout, bm, p_buy, expected,
+                        &score_err) != SGS_OK) {
+            snprintf(bm->failure, sizeof bm->failure, "%s", score_err.message);
+            continue;
+        }
+        bm->ok = 1;
+        if (bt->chosen < 0 || bm->log_score > bt->models[bt->chosen].log_score)
+            bt->chosen = j;
+    }
+    if (bt->chosen < 0) {
+        snprintf(bt->skipped, sizeof bt->skipped, "no model could be fitted on the first %d days",
+                 (int)(span - hold));
+        goto cleanup;
+    }
+    bt->ran = 1;
+    backtest_spend(st, &co, bt);
+    snprintf(bt->chosen_because, sizeof bt->chosen_because,
+             "best log score of \"bought again in the holdout\" (%.4f)",
+             bt->models[bt->chosen].log_score);
+    /* The calibration of the model the run uses: the chosen one, or the configured one. */
+    bt->used = bt->chosen;
+    if (strcmp(cfg->model, "auto") != 0) {
+        bt->used = -1;
+        for (int j = 0; j < bt->n_models; j++)
+            if (bt->models[j].ok &&
+                strcmp(sgs_purchase_model_name(bt->models[j].model), cfg->model) == 0)
+                bt->used = j;
+    }
+    if (bt->used >= 0) {
+        sgs_backtest_model_t *bm = &bt->models[bt->used];
+        rc = score_model(st, &co, &h, weight, bought, bt->holdout, bm, p_buy, expected, err);
+        if (rc == SGS_OK)
+            rc = sgs_isotonic_fit(p_buy, weight, bought, nh, &bt->calibration, err);
+        if (rc)
+            goto cleanup;
+        for (size_t j = 0; j < nh; j++)
+            p_buy[j] = sgs_isotonic_predict(&bt->calibration, p_buy[j]);
+        rc = sgs_reliability(p_buy, weight, bought, nh, SGS_BACKTEST_BINS, &bm->calibrated, err);
+    }
+cleanup:
+    sgs_free(work);
+    sgs_histories_free(&h);
+    cohort_free(&co);
+    sgs_summary_free(&cal);
+    return rc;
+}
+
+void sgs_backtest_free(sgs_backtest_t *bt)
+{
+    if (bt)
+        sgs_isotonic_free(&bt->calibration);
+}

@@ -1,0 +1,59 @@
+/*
+ * engine/run_backtest.h — the backtest inside every run (README "Backtest"): hold out the end
+ * of the observed history, fit every purchase model and Gamma-Gamma on the rest, score them on
+ * what customers did in the holdout, pick a model, and learn the monotone calibration of the
+ * probability of buying again. Internal to engine/.
+ */
+#ifndef SGS_RUN_BACKTEST_H
+#define SGS_RUN_BACKTEST_H
+
+#include "kernels/calibration.h"
+#include "kernels/clv.h"
+
+#define SGS_BACKTEST_BINS 10
+
+/* How one purchase model did on the holdout. */
+typedef struct sgs_backtest_model {
+    sgs_purchase_model_t model;
+    int ok;                              /* fitted (converged); the rest is valid only then */
+    char failure[SGS_ERROR_MESSAGE_MAX]; /* why not, when !ok */
+    double params[4];                    /* fitted on the calibration period */
+    double log_score;                    /* mean ln P(bought again or not), higher is better */
+    double brier;                        /* mean (bought - P(buy))^2 */
+    double mae;                          /* mean |E[purchases] - purchases| per customer */
+    double total_error;                  /* (Σ E - Σ actual) / Σ actual */
+    sgs_reliability_t raw;               /* reliability of the model's P(buy in the holdout) */
+    sgs_reliability_t calibrated;        /* of the calibrated probability (in-sample) */
+} sgs_backtest_model_t;
+
+typedef struct sgs_backtest {
+    int ran;
+    char skipped[200]; /* why it did not run, when !ran */
+    int32_t calibration_end_day;
+    double holdout;        /* t*, in the time unit */
+    size_t n_cohort;       /* customers who bought by the calibration end */
+    size_t n_bought_again; /* of them, customers with an occasion in the holdout */
+    int n_models;
+    sgs_backtest_model_t models[SGS_PURCHASE_MODEL_COUNT];
+    int chosen;                 /* index in models of the chosen model */
+    int used;                   /* index of the model the run uses (chosen, or the configured
+                                   one), -1 when that one could not be fitted here */
+    char chosen_because[200];   /* the rule, in words, with the figures */
+    sgs_isotonic_t calibration; /* P(buy) of the used model -> observed share (when used >= 0) */
+    /* spend: Gamma-Gamma fitted on the calibration period */
+    int spend_ok;
+    size_t n_spend;           /* holdout buyers with positive holdout spend */
+    double spend_mae;         /* mean |E[M] - holdout spend per occasion| */
+    double spend_total_error; /* (Σ E[M] x* - Σ holdout spend) / Σ holdout spend */
+} sgs_backtest_t;
+
+struct sgs_run_state;
+
+/* Run the backtest on the run's grouped rows and summary (engine/run_state.h), as configured;
+ * fills *bt (bt->ran = 0 with bt->skipped when it cannot run, which is not an error).
+ * @return 0, SGS_ENOMEM. */
+int sgs_run_backtest(struct sgs_run_state *st, sgs_backtest_t *bt, sgs_error_t *err);
+
+void sgs_backtest_free(sgs_backtest_t *bt);
+
+#endif /* SGS_RUN_BACKTEST_H */

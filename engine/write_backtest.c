@@ -1,0 +1,210 @@
+/*
+ * engine/write_backtest.c — the backtest (engine/run_backtest.h) in the results file
+ * (/backtest), the run summary ("backtest") and the report (README "Backtest").
+ */
+#include "engine/run_state.h"
+
+#include "kernels/dates.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+
+/* ---- Results file ------------------------------------------------------------------------ */
+
+int sgs_write_backtest_h5(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
+{
+    const sgs_backtest_t *bt = &st->backtest;
+    if (!bt->ran)
+        return SGS_OK;
+    int m = bt->n_models;
+    const char *names[SGS_PURCHASE_MODEL_COUNT];
+    double log_score[SGS_PURCHASE_MODEL_COUNT], brier[SGS_PURCHASE_MODEL_COUNT],
+        mae[SGS_PURCHASE_MODEL_COUNT], total_error[SGS_PURCHASE_MODEL_COUNT];
+    for (int j = 0; j < m; j++) {
+        const sgs_backtest_model_t *bm = &bt->models[j];
+        names[j] = sgs_purchase_model_name(bm->model);
+        log_score[j] = bm->ok ? bm->log_score : (double)NAN;
+        brier[j] = bm->ok ? bm->brier : (double)NAN;
+        mae[j] = bm->ok ? bm->mae : (double)NAN;
+        total_error[j] = bm->ok ? bm->total_error : (double)NAN;
+    }
+    char cal_end[16];
+    sgs_date_format_day(bt->calibration_end_day, cal_end, sizeof cal_end);
+    int rc =
+        sgs_h5_write_column(f, "/backtest/log_score", SGS_H5_F64, log_score, (size_t)m, 0, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_write_column(f, "/backtest/brier", SGS_H5_F64, brier, (size_t)m, 0, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_write_column(f, "/backtest/mae", SGS_H5_F64, mae, (size_t)m, 0, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_write_column(f, "/backtest/total_error", SGS_H5_F64, total_error, (size_t)m, 0,
+                                 err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_strings(f, "/backtest", "models", names, (size_t)m, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_string(f, "/backtest", "calibration_end", cal_end, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_double(f, "/backtest", "holdout", bt->holdout, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_int64(f, "/backtest", "n_customers", (int64_t)bt->n_cohort, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_int64(f, "/backtest", "n_bought_again", (int64_t)bt->n_bought_again, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_string(f, "/backtest", "chosen_model",
+                                sgs_purchase_model_name(bt->models[bt->chosen].model), err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_string(f, "/backtest", "chosen_because", bt->chosen_because, err);
+    if (rc != SGS_OK || bt->used < 0)
+        return rc;
+    const sgs_backtest_model_t *u = &bt->models[bt->used];
+    size_t nb = (size_t)u->raw.n_bins;
+    rc = sgs_h5_write_column(f, "/backtest/reliability/weight", SGS_H5_F64, u->raw.weight, nb, 0,
+                             err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_write_column(f, "/backtest/reliability/predicted", SGS_H5_F64, u->raw.predicted,
+                                 nb, 0, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_write_column(f, "/backtest/reliability/observed", SGS_H5_F64, u->raw.observed,
+                                 nb, 0, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_write_column(f, "/backtest/calibration/score", SGS_H5_F64,
+                                 bt->calibration.score, bt->calibration.n_knots, 0, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_write_column(f, "/backtest/calibration/value", SGS_H5_F64,
+                                 bt->calibration.value, bt->calibration.n_knots, 0, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_string(f, "/backtest", "used_model", sgs_purchase_model_name(u->model),
+                                err);
+    return rc;
+}
+
+/* ---- Run summary ------------------------------------------------------------------------- */
+
+static void add_number_or_null(cJSON *o, const char *name, double v)
+{
+    if (isfinite(v))
+        cJSON_AddNumberToObject(o, name, v);
+    else
+        cJSON_AddNullToObject(o, name);
+}
+
+static cJSON *reliability_json(const sgs_reliability_t *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *w = cJSON_AddArrayToObject(o, "customers");
+    cJSON *p = cJSON_AddArrayToObject(o, "predicted");
+    cJSON *y = cJSON_AddArrayToObject(o, "observed");
+    for (int b = 0; b < r->n_bins; b++) {
+        cJSON_AddItemToArray(w, cJSON_CreateNumber(r->weight[b]));
+        cJSON_AddItemToArray(p, isfinite(r->predicted[b]) ? cJSON_CreateNumber(r->predicted[b])
+                                                          : cJSON_CreateNull());
+        cJSON_AddItemToArray(y, isfinite(r->observed[b]) ? cJSON_CreateNumber(r->observed[b])
+                                                         : cJSON_CreateNull());
+    }
+    cJSON_AddNumberToObject(o, "brier", r->brier);
+    cJSON_AddNumberToObject(o, "log_score", r->log_score);
+    cJSON_AddNumberToObject(o, "max_gap", r->max_gap);
+    return o;
+}
+
+cJSON *sgs_backtest_json(const sgs_run_state_t *st)
+{
+    const sgs_backtest_t *bt = &st->backtest;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddBoolToObject(o, "ran", bt->ran);
+    if (!bt->ran) {
+        cJSON_AddStringToObject(o, "skipped", bt->skipped);
+        return o;
+    }
+    char cal_end[16];
+    sgs_date_format_day(bt->calibration_end_day, cal_end, sizeof cal_end);
+    cJSON_AddStringToObject(o, "calibration_end", cal_end);
+    cJSON_AddNumberToObject(o, "holdout", bt->holdout);
+    cJSON_AddNumberToObject(o, "customers", (double)bt->n_cohort);
+    cJSON_AddNumberToObject(o, "bought_again", (double)bt->n_bought_again);
+    cJSON *models = cJSON_AddObjectToObject(o, "models");
+    for (int j = 0; j < bt->n_models; j++) {
+        const sgs_backtest_model_t *bm = &bt->models[j];
+        cJSON *m = cJSON_AddObjectToObject(models, sgs_purchase_model_name(bm->model));
+        cJSON_AddBoolToObject(m, "fitted", bm->ok);
+        if (!bm->ok) {
+            cJSON_AddStringToObject(m, "failure", bm->failure);
+            continue;
+        }
+        cJSON_AddNumberToObject(m, "log_score", bm->log_score);
+        cJSON_AddNumberToObject(m, "brier", bm->brier);
+        cJSON_AddNumberToObject(m, "mae", bm->mae);
+        add_number_or_null(m, "total_error", bm->total_error);
+    }
+    cJSON_AddStringToObject(o, "chosen_model",
+                            sgs_purchase_model_name(bt->models[bt->chosen].model));
+    cJSON_AddStringToObject(o, "chosen_because", bt->chosen_because);
+    if (bt->used >= 0) {
+        const sgs_backtest_model_t *u = &bt->models[bt->used];
+        cJSON_AddStringToObject(o, "used_model", sgs_purchase_model_name(u->model));
+        cJSON_AddItemToObject(o, "reliability", reliability_json(&u->raw));
+        cJSON_AddItemToObject(o, "reliability_calibrated", reliability_json(&u->calibrated));
+    }
+    if (bt->spend_ok) {
+        cJSON *s = cJSON_AddObjectToObject(o, "spend");
+        cJSON_AddNumberToObject(s, "customers", (double)bt->n_spend);
+        cJSON_AddNumberToObject(s, "mae", bt->spend_mae);
+        cJSON_AddNumberToObject(s, "total_error", bt->spend_total_error);
+    }
+    return o;
+}
+
+/* ---- Report ------------------------------------------------------------------------------ */
+
+void sgs_report_backtest(const sgs_run_state_t *st, FILE *out)
+{
+    const sgs_backtest_t *bt = &st->backtest;
+    if (!bt->ran) {
+        fprintf(out, "\nBacktest: not run (%s)\n", bt->skipped);
+        return;
+    }
+    char cal_end[16];
+    sgs_date_format_day(bt->calibration_end_day, cal_end, sizeof cal_end);
+    const char *unit = st->days_per_unit == 1.0 ? "days" : "weeks";
+    fprintf(out,
+            "\nBacktest: the models fitted on the history up to %s, checked on the %g %s after "
+            "it\n(%zu customers, %zu of them bought again)\n\n",
+            cal_end, bt->holdout, unit, bt->n_cohort, bt->n_bought_again);
+    fprintf(out, "  %-10s %10s %8s %10s %12s\n", "model", "log score", "Brier", "MAE",
+            "total error");
+    for (int j = 0; j < bt->n_models; j++) {
+        const sgs_backtest_model_t *bm = &bt->models[j];
+        if (bm->ok)
+            fprintf(out, "  %-10s %10.4f %8.4f %10.4f %+11.1f%%%s\n",
+                    sgs_purchase_model_name(bm->model), bm->log_score, bm->brier, bm->mae,
+                    100 * bm->total_error, j == bt->chosen ? "  <- best" : "");
+        else
+            fprintf(out, "  %-10s not fitted: %s\n", sgs_purchase_model_name(bm->model),
+                    bm->failure);
+    }
+    fprintf(out, "  chosen: %s, %s\n", sgs_purchase_model_name(bt->models[bt->chosen].model),
+            bt->chosen_because);
+    if (bt->spend_ok)
+        fprintf(out,
+                "  spend per purchase (Gamma-Gamma): mean absolute error %.2f over %zu "
+                "customers, total %+.1f%%\n",
+                fabs(bt->spend_mae), bt->n_spend, 100 * bt->spend_total_error);
+    if (bt->used < 0)
+        return;
+    const sgs_backtest_model_t *u = &bt->models[bt->used];
+    fprintf(out,
+            "\n  Can P(buy) be trusted? %s's probability of buying in the holdout against what "
+            "customers did,\n  by decile of the probability; p_buy maps the first column onto "
+            "the last\n\n",
+            sgs_purchase_model_name(u->model));
+    fprintf(out, "  %8s %10s %10s %10s\n", "decile", "customers", "predicted", "observed");
+    for (int b = 0; b < u->raw.n_bins; b++)
+        if (u->raw.weight[b] > 0)
+            fprintf(out, "  %8d %10.0f %10.3f %10.3f\n", b + 1, u->raw.weight[b],
+                    u->raw.predicted[b], u->raw.observed[b]);
+    fprintf(out,
+            "  largest gap %.3f (model), %.3f (calibrated, on the same customers); Brier %.4f "
+            "-> %.4f\n",
+            u->raw.max_gap, u->calibrated.max_gap, u->raw.brier, u->calibrated.brier);
+}

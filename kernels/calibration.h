@@ -1,0 +1,73 @@
+/*
+ * kernels/calibration.h — monotone calibration of predicted probabilities: isotonic
+ * regression by pool-adjacent-violators, and a reliability table.
+ *
+ * Isotonic regression (Barlow, Bartholomew, Bremner & Brunk 1972; Zadrozny & Elkan 2002 for
+ * calibrating classifier scores): given groups i = 1..n with a score s_i, a weight w_i > 0
+ * (observations) and y_i (their summed outcomes, 0 <= y_i <= w_i for 0/1 outcomes), find the
+ * non-decreasing step function f of the score minimizing Σ_i w_i (y_i/w_i - f(s_i))². Groups
+ * with equal scores are pooled first (a function of the score must give them one value);
+ * then adjacent blocks whose means decrease are pooled until none does. The fit is exact,
+ * O(n log n) for the sort and O(n) for the pooling.
+ *
+ * Prediction (as scikit-learn's IsotonicRegression with out_of_bounds="clip"): each block
+ * spans [lowest score, highest score] at its mean; between blocks the function is linear
+ * between the end of one and the start of the next; outside the fitted scores it is the first
+ * or last block's mean. So a new score maps to a value between those of its neighbours, and
+ * the map is non-decreasing.
+ *
+ * Determinism: the fit depends only on the multiset of (score, weight, y) groups, not on
+ * their order (ties are pooled, sums taken in sorted order with a total order on the keys).
+ * Not parallel: callers calibrate on distinct histories (thousands of groups), not customers.
+ */
+#ifndef SGS_CALIBRATION_H
+#define SGS_CALIBRATION_H
+
+#include "kernels/core.h"
+
+/* A fitted monotone map: knots ascending in score, values non-decreasing. */
+typedef struct sgs_isotonic {
+    size_t n_knots;  /* >= 1 after a successful fit */
+    double *score;   /* [n_knots] ascending (a block gives one or two knots) */
+    double *value;   /* [n_knots] non-decreasing */
+    size_t n_blocks; /* pooled blocks (steps) */
+} sgs_isotonic_t;
+
+/* Fit the isotonic regression of y/weight on score over n groups (see above). Groups with
+ * weight 0 are ignored. Allocates the knots (free with sgs_isotonic_free).
+ * @return 0; SGS_EDATA when a score is not finite, a weight is negative or not finite, y is not
+ *         finite, or no group has weight > 0; SGS_ENOMEM. */
+int sgs_isotonic_fit(const double *score, const double *weight, const double *y, size_t n,
+                     sgs_isotonic_t *out, sgs_error_t *err);
+
+/* The calibrated value of a score (see above). Pure; NaN for a NaN score. */
+double sgs_isotonic_predict(const sgs_isotonic_t *m, double score);
+
+void sgs_isotonic_free(sgs_isotonic_t *m);
+
+#define SGS_RELIABILITY_MAX_BINS 20
+
+/* A reliability table and the scores of a set of probabilities against 0/1 outcomes. */
+typedef struct sgs_reliability {
+    int n_bins;                                 /* as asked, 1..SGS_RELIABILITY_MAX_BINS */
+    double weight[SGS_RELIABILITY_MAX_BINS];    /* observations per bin */
+    double predicted[SGS_RELIABILITY_MAX_BINS]; /* mean p in the bin; NaN when empty */
+    double observed[SGS_RELIABILITY_MAX_BINS];  /* mean outcome in the bin; NaN when empty */
+    double brier;                               /* mean (outcome - p)^2 */
+    double log_score;                           /* mean ln P(outcome), p clipped to 1e-12 */
+    double max_gap;                             /* max |predicted - observed|, non-empty bins */
+} sgs_reliability_t;
+
+/* Reliability of predictions p_i for groups of weight w_i (observations) with y_i of them
+ * positive: the groups sorted by p are cut into n_bins bins of as nearly equal weight as
+ * whole groups allow (a group goes to the bin that holds the middle of its weight), and each
+ * bin gets its weight, mean prediction and observed share. Brier score
+ * Σ (y_i (1 - p_i)² + (w_i - y_i) p_i²) / Σ w_i; log score
+ * Σ (y_i ln p_i + (w_i - y_i) ln(1 - p_i)) / Σ w_i. Groups with weight 0 are ignored.
+ * Deterministic for the same multiset of groups. Allocates scratch (n indices).
+ * @return 0; SGS_EDATA (p outside [0, 1], weight or y negative or not finite, no weight);
+ *         SGS_EINVAL (n_bins out of range); SGS_ENOMEM. */
+int sgs_reliability(const double *p, const double *weight, const double *y, size_t n, int n_bins,
+                    sgs_reliability_t *out, sgs_error_t *err);
+
+#endif /* SGS_CALIBRATION_H */

@@ -1,0 +1,160 @@
+/*
+ * tests/unit/test_calibration.c — isotonic calibration and the reliability table
+ * (kernels/calibration.h): a hand-computed pooling, ties, the min-max characterization of
+ * isotonic regression on random data, order independence, clipping and interpolation, and a
+ * hand-computed reliability table with its Brier and log scores.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "kernels/calibration.h"
+#include "tests/support/test_support.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void test_hand_computed_pooling(void **state)
+{
+    (void)state;
+    double s[] = {0.1, 0.2, 0.3, 0.4}, w[] = {1, 1, 1, 1}, y[] = {0, 1, 0, 1};
+    sgs_isotonic_t m;
+    assert_int_equal(sgs_isotonic_fit(s, w, y, 4, &m, NULL), 0);
+    /* 0 | 1, 0 pooled to 0.5 over [0.2, 0.3] | 1 */
+    assert_int_equal(m.n_blocks, 3);
+    assert_int_equal(m.n_knots, 4);
+    double ks[] = {0.1, 0.2, 0.3, 0.4}, kv[] = {0, 0.5, 0.5, 1};
+    for (int k = 0; k < 4; k++) {
+        sgs_assert_close(m.score[k], ks[k], 0, 0);
+        sgs_assert_close(m.value[k], kv[k], 0, 0);
+    }
+    sgs_assert_close(sgs_isotonic_predict(&m, 0.35), 0.75, 1e-15, 0); /* interpolated */
+    sgs_assert_close(sgs_isotonic_predict(&m, 0.15), 0.25, 1e-15, 0);
+    assert_true(sgs_isotonic_predict(&m, -3) == 0.0); /* clipped */
+    assert_true(sgs_isotonic_predict(&m, 7) == 1.0);
+    assert_true(isnan(sgs_isotonic_predict(&m, NAN)));
+    sgs_isotonic_free(&m);
+
+    /* equal scores are one value; weight-0 groups are ignored */
+    double s2[] = {0.2, 0.2, 0.9}, w2[] = {3, 1, 0}, y2[] = {0, 1, 0};
+    assert_int_equal(sgs_isotonic_fit(s2, w2, y2, 3, &m, NULL), 0);
+    assert_int_equal(m.n_knots, 1);
+    sgs_assert_close(sgs_isotonic_predict(&m, 0.5), 0.25, 0, 0);
+    sgs_isotonic_free(&m);
+}
+
+/* Isotonic regression at point i is max over j <= i of min over k >= i of the weighted mean
+ * of groups j..k (Robertson, Wright & Dykstra 1988, theorem 1.4.4): an O(n^3) definition
+ * independent of the pooling algorithm. Scores here are distinct. */
+static double minmax(const double *w, const double *y, int n, int i)
+{
+    double best = -INFINITY;
+    for (int j = 0; j <= i; j++) {
+        double low = INFINITY;
+        for (int k = i; k < n; k++) {
+            double sw = 0, sy = 0;
+            for (int q = j; q <= k; q++) {
+                sw += w[q];
+                sy += y[q];
+            }
+            low = fmin(low, sy / sw);
+        }
+        best = fmax(best, low);
+    }
+    return best;
+}
+
+static void test_matches_the_min_max_definition_in_any_order(void **state)
+{
+    (void)state;
+    enum { N = 60 };
+    for (uint64_t seed = 1; seed <= 20; seed++) {
+        double s[N], w[N], y[N], ps[N], pw[N], py[N];
+        for (int i = 0; i < N; i++) {
+            s[i] = (i + 0.5) / N; /* ascending, distinct */
+            w[i] = 1 + floor(5 * sgs_rng_uniform(seed, 0, (uint64_t)i));
+            double p = s[i] * s[i];
+            y[i] = 0;
+            for (int k = 0; k < (int)w[i]; k++)
+                y[i] += sgs_rng_uniform(seed, 1, (uint64_t)(10 * i + k)) < p;
+        }
+        sgs_isotonic_t m, m2;
+        assert_int_equal(sgs_isotonic_fit(s, w, y, N, &m, NULL), 0);
+        for (int i = 0; i < N; i++) {
+            double want = minmax(w, y, N, i);
+            double got = sgs_isotonic_predict(&m, s[i]);
+            if (fabs(got - want) > 1e-12)
+                fail_msg("seed %llu, group %d: isotonic %.17g, min-max %.17g",
+                         (unsigned long long)seed, i, got, want);
+        }
+        /* reversed order: the same knots */
+        for (int i = 0; i < N; i++) {
+            ps[i] = s[N - 1 - i];
+            pw[i] = w[N - 1 - i];
+            py[i] = y[N - 1 - i];
+        }
+        assert_int_equal(sgs_isotonic_fit(ps, pw, py, N, &m2, NULL), 0);
+        assert_int_equal(m.n_knots, m2.n_knots);
+        assert_memory_equal(m.score, m2.score, m.n_knots * sizeof(double));
+        assert_memory_equal(m.value, m2.value, m.n_knots * sizeof(double));
+        /* non-decreasing everywhere */
+        double prev = -1;
+        for (int k = 0; k <= 1000; k++) {
+            double v = sgs_isotonic_predict(&m, k / 1000.0);
+            assert_true(v >= prev);
+            prev = v;
+        }
+        sgs_isotonic_free(&m);
+        sgs_isotonic_free(&m2);
+    }
+}
+
+static void test_bad_groups_are_errors(void **state)
+{
+    (void)state;
+    sgs_isotonic_t m;
+    sgs_error_t err = {0};
+    double s[] = {0.1, NAN}, w[] = {1, 1}, y[] = {0, 1};
+    assert_int_equal(sgs_isotonic_fit(s, w, y, 2, &m, &err), SGS_EDATA);
+    assert_non_null(strstr(err.message, "group 1"));
+    double w0[] = {0, 0}, s1[] = {0.1, 0.2};
+    assert_int_equal(sgs_isotonic_fit(s1, w0, y, 2, &m, &err), SGS_EDATA);
+}
+
+static void test_reliability_by_hand(void **state)
+{
+    (void)state;
+    double p[] = {0.9, 0.1}, w[] = {10, 10}, y[] = {9, 1};
+    sgs_reliability_t r;
+    assert_int_equal(sgs_reliability(p, w, y, 2, 2, &r, NULL), 0);
+    sgs_assert_close(r.weight[0], 10, 0, 0);
+    sgs_assert_close(r.predicted[0], 0.1, 1e-15, 0);
+    sgs_assert_close(r.observed[0], 0.1, 1e-15, 0);
+    sgs_assert_close(r.predicted[1], 0.9, 1e-15, 0);
+    sgs_assert_close(r.observed[1], 0.9, 1e-15, 0);
+    sgs_assert_close(r.max_gap, 0, 1e-15, 0);
+    /* Brier: (1 * 0.81 + 9 * 0.01 + 9 * 0.01 + 1 * 0.81) / 20 */
+    sgs_assert_close(r.brier, 1.8 / 20, 1e-15, 0);
+    sgs_assert_close(r.log_score, (2 * log(0.1) + 18 * log(0.9)) / 20, 1e-14, 0);
+    /* three bins over two groups: one stays empty */
+    assert_int_equal(sgs_reliability(p, w, y, 2, 3, &r, NULL), 0);
+    assert_true(r.weight[1] == 0 && isnan(r.predicted[1]));
+    assert_int_equal(sgs_reliability(p, w, y, 2, 0, &r, NULL), SGS_EINVAL);
+    double bad[] = {1.5, 0.1};
+    assert_int_equal(sgs_reliability(bad, w, y, 2, 2, &r, NULL), SGS_EDATA);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hand_computed_pooling),
+        cmocka_unit_test(test_matches_the_min_max_definition_in_any_order),
+        cmocka_unit_test(test_bad_groups_are_errors),
+        cmocka_unit_test(test_reliability_by_hand),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
