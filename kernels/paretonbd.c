@@ -238,15 +238,21 @@ double sgs_paretonbd_prob_no_purchase(const double *params, double t, double x, 
  * histories only combines them. */
 typedef struct pnbd_eval {
     const sgs_histories_t *h;
-    int n_threads;
+    int n_threads;       /* for the loop over histories */
+    int n_threads_terms; /* for the end terms, weighted by their cost */
     size_t n_blocks;
-    double *ws;        /* [n_x_values * 2] per-x constants, [n_blocks * 5] partials */
+    double *ws;        /* [3 n_x_values] per x, [4 n_T_values] per T, [5 n_blocks] partials */
     int tables;        /* 1 when the pair tables below are used */
     size_t n_lo, n_hi; /* n_x_values * n_t_x_values, n_x_values * n_T_values */
     uint8_t *used_lo;  /* [n_lo] pair (x, t_x) occurs */
     uint8_t *used_hi;  /* [n_hi] pair (x, T) occurs */
-    double *lo, *hi;   /* [n_lo * 5], [n_hi * 5]: h and its 4 derivatives */
+    double *lo, *hi;   /* [n_lo * 5], [n_hi * 5]: ln G and its 4 derivatives */
 } pnbd_eval_t;
+
+/* An end term (one ₂F₁ with derivatives, 0.3-3 µs) costs about as much as this many items
+ * of the cheap loops SGS_BLOCK_ROWS is sized for: the thread count of the end-term loop
+ * follows the work, not the number of terms. */
+#define PNBD_TERM_WEIGHT 64
 
 static void pnbd_eval_free(pnbd_eval_t *e)
 {
@@ -279,11 +285,15 @@ static int pnbd_eval_init(pnbd_eval_t *e, const sgs_histories_t *h, const sgs_ex
             pnbd_eval_free(e);
             return SGS_ENOMEM;
         }
+        size_t n_used = 0;
         for (size_t i = 0; i < h->n_unique; i++) {
-            e->used_lo[(size_t)h->x_id[i] * h->n_t_x_values + h->t_x_id[i]] = 1;
-            e->used_hi[(size_t)h->x_id[i] * h->n_T_values + h->T_id[i]] = 1;
+            uint8_t *lo = &e->used_lo[(size_t)h->x_id[i] * h->n_t_x_values + h->t_x_id[i]];
+            uint8_t *hi = &e->used_hi[(size_t)h->x_id[i] * h->n_T_values + h->T_id[i]];
+            n_used += !*lo + !*hi;
+            *lo = *hi = 1;
         }
         e->tables = 1;
+        e->n_threads_terms = sgs_exec_threads_for(exec, n_used * PNBD_TERM_WEIGHT);
     }
     return SGS_OK;
 }
@@ -294,7 +304,7 @@ static void fill_table(const pnbd_eval_t *e, const double *p, const uint8_t *use
 {
     const sgs_histories_t *h = e->h;
     int branch_alpha = p[1] >= p[3];
-#pragma omp parallel for num_threads(e->n_threads) schedule(dynamic, 256)
+#pragma omp parallel for num_threads(e->n_threads_terms) schedule(dynamic, 256)
     for (size_t k = 0; k < n_pairs; k++)
         if (used[k])
             tab[5 * k] = end_term(p, h->x_values[k / n_t], times[k % n_t], branch_alpha,

@@ -99,7 +99,7 @@ double sgs_sigmoid(double x)
 
 #define HYP_TOL 1e-16           /* truncation of every sum and integral, relative: below rounding */
 #define HYP_TOL_D 1e-15         /* the same for the derivatives' own tails, where they are longer */
-#define HYP_SERIES_MAX_TERMS 64 /* z <= 1/2: the tail bound is met by term 57 */
+#define HYP_SERIES_MAX_TERMS 64 /* z <= 1/2: both tail bounds are met within 60 terms */
 #define HYP_TRY_TERMS 32        /* z > 1/2: the series is tried this far first */
 #define HYP_EXPAND_MAX_TERMS 64 /* terms shrink at least 2x each: met by term 60 */
 #define HYP_MAX_PANELS 64
