@@ -126,11 +126,15 @@ static double pnbd_history(const double *p, double x, double t_x, double T, pnbd
         if (isnan(dh)) {
             delta = NAN; /* an end term failed: no value rather than a wrong one */
         } else if (dh < 0.0) {
+            /* ln(1 - ρ), ρ = e^dh: by log1p(-ρ) below ρ = 1/2, expm1 above (Mächler 2012) */
             rho = exp(dh);
-            delta = l_sa + v.e + g1 + dd + sgs_log1mexp(dh);
+            double l1mr = dh < -0.6931471805599453 ? log1p(-rho) : log(-expm1(dh));
+            delta = l_sa + v.e + g1 + dd + l1mr;
         }
     }
-    double tail = sgs_log1pexp(delta); /* ln(1 + e^Δ); 0 at Δ = -∞ */
+    /* ln(1 + e^Δ) and the weight e^Δ/(1 + e^Δ) of A0 in L, from one e^-|Δ| */
+    double em = exp(-fabs(delta)), tail = (delta > 0.0 ? delta : 0.0) + log1p(em);
+    double w = delta > 0.0 ? 1.0 / (1.0 + em) : em / (1.0 + em);
     if (delta_out)
         *delta_out = delta;
     if (g) {
@@ -140,7 +144,7 @@ static double pnbd_history(const double *p, double x, double t_x, double T, pnbd
         g[3] = s * T / (be * (be + T));
         if (delta > -HUGE_VAL) {
             /* ∂Δ = ∂ln s - ∂ln a + ∂E + (∂g1 + ∂D - ρ ∂g2)/(1-ρ) */
-            double w = sgs_sigmoid(delta), dD[4], dE[4] = {0.0, 0.0, 0.0, 0.0};
+            double dD[4], dE[4] = {0.0, 0.0, 0.0, 0.0};
             dD[0] = u_a;
             dD[1] = -c_a * (T - t_x) / ((al + T) * (al + t_x));
             dD[2] = u_b;

@@ -100,7 +100,8 @@ double sgs_sigmoid(double x)
 #define HYP_TOL 1e-16           /* truncation of every sum and integral, relative: below rounding */
 #define HYP_TOL_D 1e-15         /* the same for the derivatives' own tails, where they are longer */
 #define HYP_SERIES_MAX_TERMS 64 /* z <= 1/2: both tail bounds are met within 60 terms */
-#define HYP_TRY_TERMS 32        /* z > 1/2: the series is tried this far first */
+#define HYP_TRY_TERMS 128       /* z > 1/2: the series is tried when predicted to end this soon */
+#define HYP_PFAFF_MAX_TERMS 64  /* Pfaff's series: used when it ends this soon */
 #define HYP_EXPAND_MAX_TERMS 64 /* terms shrink at least 2x each: met by term 60 */
 #define HYP_MAX_PANELS 64
 #define HYP_PANEL_SLOPE 3.0 /* panel width x max |ψ'| on it */
@@ -416,7 +417,7 @@ int sgs_hyp2f1_ap1_ex(double a, double b, double p, double z, double zc, sgs_hyp
         rc = hyp_euler_series(a, b, p, z, zc, HYP_SERIES_MAX_TERMS, lf, d, &work);
     else if ((rc = hyp_euler_series_tried(a, b, p, z, zc, lf, d, &work)) != 0 &&
              (b * z > 0.5 * (a + 1.0) * zc ||
-              (rc = hyp_pfaff_series(a, b, z, zc, HYP_TRY_TERMS * 2, lf, d, &work)) != 0))
+              (rc = hyp_pfaff_series(a, b, z, zc, HYP_PFAFF_MAX_TERMS, lf, d, &work)) != 0))
         rc = hyp_logit_method(a, b, p, z, zc, lf, d, &work);
     if (rc != 0)
         return SGS_EINVAL;

@@ -49,7 +49,7 @@ double sgs_sigmoid(double x);
  * and ψ is concave (ψ'' = -p ρ(1-ρ), ρ = 1/(1 + e^-σ)).
  *
  * Method, by region; the first that applies is used:
- *  A. z <= 1/2, or z > 1/2 when the bound below says the series ends within 32 terms:
+ *  A. z <= 1/2, or z > 1/2 when the bound below says the series ends within 128 terms:
  *     Euler's transformation (A&S 15.3.3) F = zc^(1-b) Σ_k (p)_k/(a+1)_k z^k. Every ratio of
  *     terms is (p+k)/(a+1+k) z < z, so the tail after a term t is below t z/zc: summed until
  *     that is below 1e-16 of the sum (and the z-derivative's tail below 1e-15 of it; within
@@ -83,7 +83,7 @@ double sgs_sigmoid(double x);
  * values (tests/data/pareto_hyp2f1_reference.csv, mpmath) the error of ln F is within
  * 1e-13 max(1, |ln F|), of the derivatives within 1e-11 max(1, |d|) (measured worst there
  * and over 4,500 further random arguments: 2e-14 and 8e-13), for a and b up to 2e4 and
- * 1 - z down to 1e-30. Work is bounded: at most 32 + 64 + 64 + 64 series terms and 64 x 12
+ * 1 - z down to 1e-30. Work is bounded: at most 128 + 64 + 64 + 64 series terms and 64 x 12
  * integrand evaluations per call (measured worst over 10^6 random arguments, a and b from
  * 1e-18 to 1e18 and 1 - z down to 1e-40: 240 in all). No allocation, no global state.
  *
