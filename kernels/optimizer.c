@@ -11,6 +11,7 @@
 #include <lapacke.h>
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 #define THETA_BOUND 40.0
 #define WOLFE_C1 1e-4
@@ -29,13 +30,15 @@ const char *sgs_optim_status_name(sgs_optim_status_t status)
         return "line_search_failed";
     case SGS_OPTIM_NON_FINITE:
         return "non_finite";
+    case SGS_OPTIM_TIME_LIMIT:
+        return "time_limit";
     }
     return "unknown";
 }
 
 sgs_optim_options_t sgs_optim_default_options(void)
 {
-    sgs_optim_options_t o = {500, 1e-6, 0, 0};
+    sgs_optim_options_t o = {500, 1e-6, 0, 0, 0.0, NULL, NULL};
     return o;
 }
 
@@ -43,15 +46,39 @@ sgs_optim_options_t sgs_optim_default_options(void)
 
 typedef struct objective {
     const sgs_optim_problem_t *p;
+    const sgs_optim_options_t *options;
     int n;
     int evaluations;
+    int start;     /* the run in progress, for the progress hook */
+    double t0;     /* CLOCK_MONOTONIC at the call, seconds */
+    int timed_out; /* the time limit was reached: every later evaluation is refused */
 } objective_t;
 
-/* f(θ) and ∇f (grad may be NULL); *f = +inf when θ is out of bounds or LL not finite.
- * Returns the callback's error code. */
+static double monotonic_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* 1 when the time limit is set and reached (sticky). */
+static int out_of_time(objective_t *o)
+{
+    double limit = o->options->time_limit_s;
+    if (!o->timed_out && limit > 0.0 && isfinite(limit) && monotonic_s() - o->t0 >= limit)
+        o->timed_out = 1;
+    return o->timed_out;
+}
+
+/* f(θ) and ∇f (grad may be NULL); *f = +inf when θ is out of bounds, LL not finite, or the
+ * time limit is reached (nothing is evaluated then). Returns the callback's error code. */
 static int objective_eval(objective_t *o, const double *theta, double *f, double *grad)
 {
     int n = o->n;
+    if (out_of_time(o)) {
+        *f = HUGE_VAL;
+        return SGS_OK;
+    }
     for (int j = 0; j < n; j++)
         if (!(fabs(theta[j]) <= THETA_BOUND)) {
             *f = HUGE_VAL;
@@ -220,7 +247,7 @@ static int bfgs(objective_t *o, const double *start, int max_iter, double gtol, 
     if ((rc = objective_eval(o, r->theta, &r->f, r->grad)) != 0)
         return rc;
     if (!isfinite(r->f)) {
-        r->status = SGS_OPTIM_NON_FINITE;
+        r->status = o->timed_out ? SGS_OPTIM_TIME_LIMIT : SGS_OPTIM_NON_FINITE;
         return SGS_OK;
     }
     for (int i = 0; i < n; i++)
@@ -234,6 +261,10 @@ static int bfgs(objective_t *o, const double *start, int max_iter, double gtol, 
         }
         if (r->iterations >= max_iter) {
             r->status = SGS_OPTIM_MAX_ITER;
+            return SGS_OK;
+        }
+        if (out_of_time(o)) {
+            r->status = SGS_OPTIM_TIME_LIMIT;
             return SGS_OK;
         }
         double dir[SGS_OPTIM_MAX_PARAMS];
@@ -261,7 +292,7 @@ static int bfgs(objective_t *o, const double *start, int max_iter, double gtol, 
             return rc;
         r->iterations++;
         if (rc == 1 && !(pt.a > 0.0 && pt.f < r->f)) {
-            r->status = SGS_OPTIM_LINE_SEARCH_FAILED;
+            r->status = o->timed_out ? SGS_OPTIM_TIME_LIMIT : SGS_OPTIM_LINE_SEARCH_FAILED;
             return SGS_OK;
         }
         double s[SGS_OPTIM_MAX_PARAMS], y[SGS_OPTIM_MAX_PARAMS];
@@ -272,6 +303,16 @@ static int bfgs(objective_t *o, const double *start, int max_iter, double gtol, 
         memcpy(r->theta, pt.theta, (size_t)n * sizeof *r->theta);
         memcpy(r->grad, pt.grad, (size_t)n * sizeof *r->grad);
         r->f = pt.f;
+        if (o->options->progress) {
+            sgs_optim_progress_t pr = {o->start,       r->iterations,
+                                       r->f,           max_abs(r->grad, n),
+                                       o->evaluations, monotonic_s() - o->t0};
+            o->options->progress(&pr, o->options->progress_ctx);
+        }
+        if (o->timed_out) { /* the line search was cut short; keep the point it found */
+            r->status = SGS_OPTIM_TIME_LIMIT;
+            return SGS_OK;
+        }
         double sy = dot(s, y, n);
         if (sy > 1e-12 * sqrt(dot(s, s, n) * dot(y, y, n))) {
             if (first) { /* N&W (6.20) */
@@ -372,7 +413,7 @@ int sgs_optim_minimize(const sgs_optim_problem_t *problem, const sgs_optim_optio
     if (!(o.gtol > 0.0))
         o.gtol = 1e-6;
     int n = p->n_params, rc;
-    objective_t obj = {p, n, 0};
+    objective_t obj = {p, &o, n, 0, 0, monotonic_s(), 0};
 
     memset(fit, 0, sizeof *fit);
     fit->n_params = n;
@@ -407,6 +448,9 @@ int sgs_optim_minimize(const sgs_optim_problem_t *problem, const sgs_optim_optio
         int s = order[k];
         if (!isfinite(f_start[s]))
             break; /* the rest are not finite either */
+        if (obj.timed_out)
+            break;
+        obj.start = s;
         if ((rc = bfgs(&obj, p->starts + s * n, o.max_iter, o.gtol, &r)) != 0)
             return sgs_error_set(err, rc, "optimizer: likelihood failed: %s", sgs_strerror(rc));
         fit->n_starts_run++;
@@ -422,8 +466,6 @@ int sgs_optim_minimize(const sgs_optim_problem_t *problem, const sgs_optim_optio
     }
 
     fit->start_index = best_start;
-    fit->status = best.status;
-    fit->converged = best.status == SGS_OPTIM_CONVERGED;
     fit->iterations = best.iterations;
     fit->objective = best.f;
     fit->grad_norm = have_best ? max_abs(best.grad, n) : HUGE_VAL;
@@ -437,11 +479,22 @@ int sgs_optim_minimize(const sgs_optim_problem_t *problem, const sgs_optim_optio
         if ((rc = p->loglik(best.theta, &fit->log_likelihood, NULL, p->ctx)) != 0)
             return sgs_error_set(err, rc, "optimizer: likelihood failed: %s", sgs_strerror(rc));
     }
-    if (have_best && isfinite(best.f) && !o.no_hessian) {
+    if (obj.timed_out && best.status != SGS_OPTIM_CONVERGED)
+        best.status = SGS_OPTIM_TIME_LIMIT; /* e.g. when it struck while the starts were ranked */
+    fit->status = best.status;
+    fit->converged = best.status == SGS_OPTIM_CONVERGED;
+    if (have_best && isfinite(best.f) && !o.no_hessian && !obj.timed_out) {
         if ((rc = standard_errors(&obj, best.theta, fit)) != 0)
             return sgs_error_set(err, rc, "optimizer: likelihood failed: %s", sgs_strerror(rc));
     }
     fit->n_evaluations = obj.evaluations;
+    if (fit->status == SGS_OPTIM_TIME_LIMIT)
+        return sgs_error_set(err, SGS_ENOCONVERGE,
+                             "model fit stopped by its time limit of %.3g s after %d "
+                             "iterations (%d of %d starts run; max |gradient| %.3g, tolerance "
+                             "%.3g)",
+                             o.time_limit_s, fit->iterations, fit->n_starts_run, p->n_starts,
+                             fit->grad_norm, o.gtol);
     if (!fit->converged)
         return sgs_error_set(err, SGS_ENOCONVERGE,
                              "model fit did not converge (%s after %d iterations, %d of %d "

@@ -14,6 +14,13 @@
  * parameter; here it acts on the parameters in the caller's time unit. With penalizer 0,
  * the default, the two agree.)
  *
+ * Bounds on the work: at most max_iter BFGS iterations per start (each a line search of at
+ * most 60 likelihood evaluations), and, when time_limit_s > 0, a wall-time limit on the whole
+ * minimization, checked before every likelihood evaluation: a fit that reaches it stops at
+ * the best point found so far with status SGS_OPTIM_TIME_LIMIT (one more evaluation gives
+ * its log-likelihood; no standard errors). An optional progress hook sees every iteration;
+ * kernels never print, the caller decides what to show.
+ *
  * Convergence: max_j |∂f/∂θ_j| <= gtol. Parameters with |θ_j| > 40 are treated as
  * infeasible (objective +inf), which keeps exp(θ) finite; a fit running off to such a
  * boundary ends as "line search failed" or "max iterations", never with NaN.
@@ -39,10 +46,11 @@ typedef enum sgs_optim_status {
     SGS_OPTIM_CONVERGED = 0,          /* gradient criterion met */
     SGS_OPTIM_MAX_ITER = 1,           /* iteration limit reached first */
     SGS_OPTIM_LINE_SEARCH_FAILED = 2, /* no step gave sufficient decrease */
-    SGS_OPTIM_NON_FINITE = 3          /* objective not finite at every starting point */
+    SGS_OPTIM_NON_FINITE = 3,         /* objective not finite at every starting point */
+    SGS_OPTIM_TIME_LIMIT = 4          /* options.time_limit_s reached first */
 } sgs_optim_status_t;
 
-/* "converged", "max_iter", "line_search_failed", "non_finite". */
+/* "converged", "max_iter", "line_search_failed", "non_finite", "time_limit". */
 const char *sgs_optim_status_name(sgs_optim_status_t status);
 
 /* Log-likelihood callback. theta: [n_params] log-parameters. Writes the weighted total
@@ -67,16 +75,35 @@ typedef struct sgs_optim_problem {
     sgs_loglik_hessian_fn hessian; /* optional, NULL: central differences of the gradient */
 } sgs_optim_problem_t;
 
+/* What the progress hook sees, once per completed BFGS iteration. */
+typedef struct sgs_optim_progress {
+    int start;         /* index into problem.starts of the run in progress */
+    int iteration;     /* iterations of that run so far, >= 1 */
+    double objective;  /* f at the current point */
+    double grad_norm;  /* max_j |∂f/∂θ_j| there */
+    int n_evaluations; /* likelihood evaluations so far, every start included */
+    double elapsed_s;  /* wall time since sgs_optim_minimize was called, seconds */
+} sgs_optim_progress_t;
+
+/* Progress hook: called from the thread that called sgs_optim_minimize, between likelihood
+ * evaluations (never concurrently). It cannot stop the fit; time_limit_s does. */
+typedef void (*sgs_optim_progress_fn)(const sgs_optim_progress_t *progress, void *ctx);
+
 typedef struct sgs_optim_options {
-    int max_iter;       /* BFGS iterations per start; <= 0 means 500 */
-    double gtol;        /* gradient tolerance; <= 0 means 1e-6 */
-    int run_all_starts; /* 0: starts are tried in order of their objective value and the first
-                           that converges is kept; 1: every start is run and the converged one
-                           with the lowest objective is kept */
-    int no_hessian;     /* 1: skip the standard errors (hessian_ok = 0) */
+    int max_iter;        /* BFGS iterations per start; <= 0 means 500 */
+    double gtol;         /* gradient tolerance; <= 0 means 1e-6 */
+    int run_all_starts;  /* 0: starts are tried in order of their objective value and the first
+                            that converges is kept; 1: every start is run and the converged one
+                            with the lowest objective is kept */
+    int no_hessian;      /* 1: skip the standard errors (hessian_ok = 0) */
+    double time_limit_s; /* wall-time limit of the whole minimization, seconds
+                            (CLOCK_MONOTONIC); <= 0 or not finite: none */
+    sgs_optim_progress_fn progress; /* optional (NULL): called once per iteration */
+    void *progress_ctx;             /* passed to progress */
 } sgs_optim_options_t;
 
-/* Defaults: max_iter 500, gtol 1e-6, run_all_starts 0, standard errors on. */
+/* Defaults: max_iter 500, gtol 1e-6, run_all_starts 0, standard errors on, no time limit,
+ * no progress hook. */
 sgs_optim_options_t sgs_optim_default_options(void);
 
 /* Result of a fit (also what the model fits return). */
@@ -103,9 +130,11 @@ typedef struct sgs_fit {
 
 /* Minimize f from the given starts (see the top of this file).
  * Writes *fit in every case except a callback error: on success (converged) returns 0; a
- * fit that did not converge returns SGS_ENOCONVERGE with *fit describing the best point
- * reached (status says why) and err naming the reason and the gradient. Also SGS_EINVAL for
- * a malformed problem, or the callback's error code.
+ * fit that did not converge, or was stopped by the time limit, returns SGS_ENOCONVERGE with
+ * *fit describing the best point reached (status says why) and err naming the reason and
+ * the gradient. Also SGS_EINVAL for a malformed problem, or the callback's error code.
+ * Without a time limit the result is a pure function of the problem; with one, a fit that
+ * reaches it depends on the machine's speed (and says so in its status).
  */
 int sgs_optim_minimize(const sgs_optim_problem_t *problem, const sgs_optim_options_t *options,
                        sgs_fit_t *fit, sgs_error_t *err);

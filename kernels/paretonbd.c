@@ -1,7 +1,7 @@
 /*
  * kernels/paretonbd.c — Pareto/NBD likelihood (Fader & Hardie note 009, branch on
- * alpha >= beta, everything in logs), analytic gradient, fit, per-customer expressions.
- * See paretonbd.h.
+ * alpha >= beta, grouped so that no large terms cancel), analytic gradient, fit,
+ * per-customer expressions. See paretonbd.h.
  */
 #include "kernels/paretonbd.h"
 
@@ -11,105 +11,186 @@
 #include <stdint.h>
 #include <string.h>
 
-/* ln F and the derivatives of h = ln F(a, b; a+1; z(t)) - a ln(k + t) with respect to
- * (r, α, s, β), for one end t of the interval (FH eq. 23; see the header for branches). */
-static double end_term(const double *p, double x, double t, int branch_alpha, double *dh)
+/* ---- ln Γ(r+x) - ln Γ(r) ------------------------------------------------------------------ */
+
+/* Stirling's series of ln Γ(y) - (y - 1/2) ln y + y - ln(2π)/2 and of ψ(y) - ln y + 1/(2y)
+ * (A&S 6.1.41, 6.3.18), for y >= 10: seven terms, error below 1e-17. */
+static double stirling_rest(double y, double *psi_rest)
+{
+    double f = 1.0 / (y * y);
+    *psi_rest =
+        -f * (1.0 / 12 -
+              f * (1.0 / 120 -
+                   f * (1.0 / 252 -
+                        f * (1.0 / 240 - f * (1.0 / 132 - f * (691.0 / 32760 - f * (1.0 / 12)))))));
+    return (1.0 / 12 -
+            f * (1.0 / 360 -
+                 f * (1.0 / 1260 - f * (1.0 / 1680 - f * (1.0 / 1188 - f * (691.0 / 360360 -
+                                                                            f * (1.0 / 156))))))) /
+           y;
+}
+
+/* ln Γ(r+x) - ln Γ(r), and ψ(r+x) - ψ(r) in *dpsi. For r >= 10 from Stirling's series as
+ * (r - 1/2) ln(1 + x/r) + x ln(r+x) - x + rest(r+x) - rest(r), so that nothing of size
+ * r ln r cancels (lgamma(r+x) - lgamma(r) loses r ln r · 1e-16, which at r = 1e12 is
+ * 3e-3). */
+static double lgamma_ratio(double r, double x, double *dpsi)
+{
+    if (x == 0.0) {
+        *dpsi = 0.0;
+        return 0.0;
+    }
+    if (r < 10.0) {
+        *dpsi = sgs_digamma(r + x) - sgs_digamma(r);
+        return sgs_lgamma(r + x) - sgs_lgamma(r);
+    }
+    double p1, p0, l1 = stirling_rest(r + x, &p1), l0 = stirling_rest(r, &p0);
+    double lq = log1p(x / r);
+    *dpsi = lq + x / (2.0 * r * (r + x)) + (p1 - p0);
+    return (r - 0.5) * lq + x * log(r + x) - x + (l1 - l0);
+}
+
+/* ---- One history --------------------------------------------------------------------------- */
+
+/* One end t of the interval (FH eq. 23): with k = max(α, β), F = ₂F₁(a, b; a+1; z(t)),
+ *   α >= β: b = s+1, z = (α-β)/(α+t);   α < β: b = r+x, z = (β-α)/(β+t),
+ * returns ln G = ln F + b ln(1 - z), the part of F that stays moderate as z -> 1 (formed by
+ * the ₂F₁ itself: special.h), and in d (may be NULL) its derivatives with respect to
+ * (r, α, s, β). 1 - z and a + 1 - b are passed exactly. NaN when the ₂F₁ fails. */
+static double end_term(const double *p, double x, double t, int branch_alpha, double *d)
 {
     double r = p[0], al = p[1], s = p[2], be = p[3], a = r + s + x;
-    double k = branch_alpha ? al : be, other = branch_alpha ? be : al;
-    double kt = k + t, b = branch_alpha ? s + 1.0 : r + x;
-    double z = (k - other) / kt;
+    double k = branch_alpha ? al : be, other = branch_alpha ? be : al, kt = k + t;
+    double b = branch_alpha ? s + 1.0 : r + x, q = branch_alpha ? r + x : s + 1.0;
+    double z = (k - other) / kt, zc = (other + t) / kt;
     if (z < 0.0) /* k >= other by the branch; guard the rounding of k - other */
         z = 0.0;
-    double lf, d[3];
-    if (sgs_hyp2f1_ap1(a, b, z, &lf, d) != SGS_OK)
+    sgs_hyp2f1_t f;
+    if (sgs_hyp2f1_ap1_ex(a, b, q, z, zc, &f) != SGS_OK)
         return NAN;
-    double lkt = log(kt);
-    if (dh) {
-        /* ∂z/∂k = (other + t)/kt², ∂z/∂other = -1/kt */
-        double dz_k = (other + t) / (kt * kt), dz_o = -1.0 / kt;
-        if (branch_alpha) { /* b = s+1 */
-            dh[0] = d[0] - lkt;
-            dh[2] = d[0] + d[1] - lkt;
-            dh[1] = d[2] * dz_k - a / kt;
-            dh[3] = d[2] * dz_o;
-        } else { /* b = r+x */
-            dh[0] = d[0] + d[1] - lkt;
-            dh[2] = d[0] - lkt;
-            dh[1] = d[2] * dz_o;
-            dh[3] = d[2] * dz_k - a / kt;
-        }
+    if (d) {
+        /* ln(1-z) = ln(other + t) - ln(k + t); ∂z/∂k = zc/kt, ∂z/∂other = -1/kt */
+        double lzc = log(zc), d_k = (f.d[2] * zc - b) / kt, d_o = -f.d[2] / kt + b / (other + t);
+        d[0] = f.d[0] + (branch_alpha ? 0.0 : f.d[1] + lzc);
+        d[2] = f.d[0] + (branch_alpha ? f.d[1] + lzc : 0.0);
+        d[1] = branch_alpha ? d_k : d_o;
+        d[3] = branch_alpha ? d_o : d_k;
     }
-    return lf - a * lkt;
+    return f.log_fs;
 }
 
-/* D = ln(e^L1 + e^L2) of FH eq. 22 without the constant lnΓ(r+x) - lnΓ(r) + r ln α + s ln β,
- * its gradient in g (may be NULL), and L1 - D = ln P(alive) in *log_alive (may be NULL). */
-/* D = ln(e^L1 + e^L2) from the two end terms h1 = h(t_x), h2 = h(T) (with their gradients
- * d1, d2 when g is wanted); ends_equal when t_x == T (then A0 = 0). */
-static double pnbd_combine(const double *p, double x, double T, double l_at, double l_bt,
-                           double l_sa, double h1, const double *d1, double h2, const double *d2,
-                           int ends_equal, double *g, double *log_alive)
+/* Per T: ln(α+T), ln(1 + T/α), ln(1 + T/β), and E below. */
+typedef struct pnbd_at_T {
+    double l_at, l1_a, l1_b, e;
+} pnbd_at_T_t;
+
+_Static_assert(sizeof(pnbd_at_T_t) == 4 * sizeof(double), "pnbd_at_T_t is stored as 4 doubles");
+
+static pnbd_at_T_t at_T(const double *p, double T)
+{
+    double al = p[1], be = p[3];
+    pnbd_at_T_t v = {log(al + T), log1p(T / al), log1p(T / be),
+                     al >= be ? log1p((al - be) / (be + T)) : 0.0};
+    return v;
+}
+
+/* ln L of one history without ln Γ(r+x) - ln Γ(r) (FH eq. 22, rearranged):
+ *   ln L = lnΓ(r+x) - lnΓ(r) - x ln(α+T) - r ln(1 + T/α) - s ln(1 + T/β) + ln(1 + e^Δ),
+ *   Δ = ln(s/a) + ln A0 + (r+x) ln(α+T) + s ln(β+T),
+ * A0 = F(z(t_x))/(k+t_x)^a - F(z(T))/(k+T)^a. With the end terms g1, g2 = ln G at t_x and T
+ * (end_term) and u_α = ln(1 + (T-t_x)/(α+t_x)), u_β = ln(1 + (T-t_x)/(β+t_x)), the powers
+ * pair up exactly:
+ *   Δ = ln(s/a) + E + g1 + D + ln(1 - e^(g2 - g1 - D)),
+ *   α >= β: D = (r+x-1) u_α + (s+1) u_β,  E = ln((α+T)/(β+T));
+ *   α <  β: D = (r+x) u_α + s u_β,        E = 0,
+ * so that no two large terms cancel, however large r, α, s, β or x (terms such as r ln α
+ * grow without bound as a fit drifts to r, α -> ∞, and lgamma or ₂F₁ values of size
+ * b |ln(1-z)| are never formed). P(alive) = 1/(1 + e^Δ), 1 - P(alive) = 1/(1 + e^-Δ); Δ = -∞
+ * when t_x = T (A0 = 0); *delta_out (may be NULL) gets Δ.
+ * g (may be NULL) gets the gradient with respect to (r, α, s, β) without ψ(r+x) - ψ(r);
+ * d1, d2 are the end terms' derivatives, l_sa = ln(s/a). */
+static double pnbd_history(const double *p, double x, double t_x, double T, pnbd_at_T_t v,
+                           double l_sa, double g1, const double *d1, double g2, const double *d2,
+                           double *g, double *delta_out)
 {
     double r = p[0], al = p[1], s = p[2], be = p[3], a = r + s + x;
-    double l1 = -(r + x) * l_at - s * l_bt;
-    double l2 = -HUGE_VAL, rho = 1.0;
-    if (!ends_equal && h2 < h1) { /* A0 = e^h1 - e^h2 > 0 */
-        rho = exp(h2 - h1);
-        l2 = l_sa + h1 + sgs_log1mexp(h2 - h1);
-    }
-    double dd = sgs_logaddexp(l1, l2);
-    if (log_alive)
-        *log_alive = l1 - dd;
-    if (g) {
-        double w = l2 > -HUGE_VAL ? exp(l2 - dd) : 0.0;
-        double dl1[4] = {-l_at, -(r + x) / (al + T), -l_bt, -s / (be + T)};
-        for (int j = 0; j < 4; j++) {
-            double dl2 = 0.0;
-            if (w > 0.0)
-                dl2 = (d1[j] - rho * d2[j]) / (1.0 - rho);
-            if (j == 0)
-                dl2 -= 1.0 / a;
-            if (j == 2)
-                dl2 += 1.0 / s - 1.0 / a;
-            g[j] = (1.0 - w) * dl1[j] + (w > 0.0 ? w * dl2 : 0.0);
+    int branch_alpha = al >= be;
+    double base = -x * v.l_at - r * v.l1_a - s * v.l1_b;
+    double delta = -HUGE_VAL, rho = 0.0, u_a = 0.0, u_b = 0.0;
+    double c_a = branch_alpha ? r + x - 1.0 : r + x, c_b = branch_alpha ? s + 1.0 : s;
+    if (t_x < T) {
+        u_a = log1p((T - t_x) / (al + t_x));
+        u_b = log1p((T - t_x) / (be + t_x));
+        double dd = c_a * u_a + c_b * u_b;
+        double dh = g2 - g1 - dd; /* ln of the ratio of the two terms of A0, < 0 */
+        if (isnan(dh)) {
+            delta = NAN; /* an end term failed: no value rather than a wrong one */
+        } else if (dh < 0.0) {
+            /* ln(1 - ρ), ρ = e^dh: by log1p(-ρ) below ρ = 1/2, expm1 above (Mächler 2012) */
+            rho = exp(dh);
+            double l1mr = dh < -0.6931471805599453 ? log1p(-rho) : log(-expm1(dh));
+            delta = l_sa + v.e + g1 + dd + l1mr;
         }
     }
-    return dd;
+    /* ln(1 + e^Δ) and the weight e^Δ/(1 + e^Δ) of A0 in L, from one e^-|Δ| */
+    double em = exp(-fabs(delta)), tail = (delta > 0.0 ? delta : 0.0) + log1p(em);
+    double w = delta > 0.0 ? 1.0 / (1.0 + em) : em / (1.0 + em);
+    if (delta_out)
+        *delta_out = delta;
+    if (g) {
+        g[0] = -v.l1_a;
+        g[1] = -x / (al + T) + r * T / (al * (al + T));
+        g[2] = -v.l1_b;
+        g[3] = s * T / (be * (be + T));
+        if (delta > -HUGE_VAL) {
+            /* ∂Δ = ∂ln s - ∂ln a + ∂E + (∂g1 + ∂D - ρ ∂g2)/(1-ρ) */
+            double dD[4], dE[4] = {0.0, 0.0, 0.0, 0.0};
+            dD[0] = u_a;
+            dD[1] = -c_a * (T - t_x) / ((al + T) * (al + t_x));
+            dD[2] = u_b;
+            dD[3] = -c_b * (T - t_x) / ((be + T) * (be + t_x));
+            if (branch_alpha) {
+                dE[1] = 1.0 / (al + T);
+                dE[3] = -1.0 / (be + T);
+            }
+            dE[0] = -1.0 / a;
+            dE[2] = 1.0 / s - 1.0 / a;
+            for (int j = 0; j < 4; j++)
+                g[j] += w * (dE[j] + (d1[j] + dD[j] - rho * d2[j]) / (1.0 - rho));
+        }
+    }
+    return base + tail;
 }
 
-/* D of FH eq. 22 without the constant lnΓ(r+x) - lnΓ(r) + r ln α + s ln β, its gradient in
- * g (may be NULL), and L1 - D = ln P(alive) in *log_alive (may be NULL). */
+/* ln L of one history without ln Γ(r+x) - ln Γ(r), its gradient (without ψ(r+x) - ψ(r))
+ * and Δ (above), computing both end terms. */
 static double pnbd_core(const double *p, double x, double t_x, double T, double *g,
-                        double *log_alive)
+                        double *delta_out)
 {
     int branch_alpha = p[1] >= p[3];
-    double d1[4] = {0}, d2[4] = {0};
-    double h1 = end_term(p, x, t_x, branch_alpha, g ? d1 : NULL);
-    double h2 = t_x < T ? end_term(p, x, T, branch_alpha, g ? d2 : NULL) : h1;
-    return pnbd_combine(p, x, T, log(p[1] + T), log(p[3] + T), log(p[2]) - log(p[0] + p[2] + x), h1,
-                        d1, h2, d2, !(t_x < T), g, log_alive);
+    double d1[4] = {0}, d2[4] = {0}, g1 = 0.0, g2 = 0.0;
+    if (t_x < T) { /* otherwise A0 = 0 and the end terms are not used */
+        g1 = end_term(p, x, t_x, branch_alpha, g ? d1 : NULL);
+        g2 = end_term(p, x, T, branch_alpha, g ? d2 : NULL);
+    }
+    double l_sa = log(p[2] / (p[0] + p[2] + x));
+    return pnbd_history(p, x, t_x, T, at_T(p, T), l_sa, g1, d1, g2, d2, g, delta_out);
 }
 
 double sgs_paretonbd_loglik_one(const double *params, double x, double t_x, double T, double *grad)
 {
-    double r = params[0], al = params[1], s = params[2], be = params[3];
-    double c = sgs_lgamma(r + x) - sgs_lgamma(r) + r * log(al) + s * log(be);
+    double dpsi, c = lgamma_ratio(params[0], x, &dpsi);
     double d = pnbd_core(params, x, t_x, T, grad, NULL);
-    if (grad) {
-        grad[0] += sgs_digamma(r + x) - sgs_digamma(r) + log(al);
-        grad[1] += r / al;
-        grad[2] += log(be);
-        grad[3] += s / be;
-    }
+    if (grad)
+        grad[0] += dpsi;
     return c + d;
 }
 
 double sgs_paretonbd_p_alive(const double *params, double x, double t_x, double T)
 {
-    double la;
-    pnbd_core(params, x, t_x, T, NULL, &la);
-    return exp(la);
+    double delta = NAN;
+    pnbd_core(params, x, t_x, T, NULL, &delta);
+    return sgs_sigmoid(-delta);
 }
 
 /* (r+x)(β+T)/(α+T) · [1 - ((β+T)/(β+T+t))^(s-1)] / (s-1) */
@@ -146,8 +227,11 @@ double sgs_paretonbd_prob_no_purchase_if_alive(const double *params, double t, d
 double sgs_paretonbd_prob_no_purchase(const double *params, double t, double x, double t_x,
                                       double T)
 {
-    double pa = sgs_paretonbd_p_alive(params, x, t_x, T);
-    return 1.0 - pa * (1.0 - sgs_paretonbd_prob_no_purchase_if_alive(params, t, x, T));
+    /* (1 - P(alive)) + P(alive) P0: two terms >= 0, no cancellation when the result is small */
+    double delta = NAN;
+    pnbd_core(params, x, t_x, T, NULL, &delta);
+    return sgs_sigmoid(delta) +
+           sgs_sigmoid(-delta) * sgs_paretonbd_prob_no_purchase_if_alive(params, t, x, T);
 }
 
 /* ---- Likelihood over histories --------------------------------------------------------------- */
@@ -158,15 +242,21 @@ double sgs_paretonbd_prob_no_purchase(const double *params, double t, double x, 
  * histories only combines them. */
 typedef struct pnbd_eval {
     const sgs_histories_t *h;
-    int n_threads;
+    int n_threads;       /* for the loop over histories */
+    int n_threads_terms; /* for the end terms, weighted by their cost */
     size_t n_blocks;
-    double *ws;        /* [n_x_values * 2] per-x constants, [n_blocks * 5] partials */
+    double *ws;        /* [3 n_x_values] per x, [4 n_T_values] per T, [5 n_blocks] partials */
     int tables;        /* 1 when the pair tables below are used */
     size_t n_lo, n_hi; /* n_x_values * n_t_x_values, n_x_values * n_T_values */
     uint8_t *used_lo;  /* [n_lo] pair (x, t_x) occurs */
     uint8_t *used_hi;  /* [n_hi] pair (x, T) occurs */
-    double *lo, *hi;   /* [n_lo * 5], [n_hi * 5]: h and its 4 derivatives */
+    double *lo, *hi;   /* [n_lo * 5], [n_hi * 5]: ln G and its 4 derivatives */
 } pnbd_eval_t;
+
+/* An end term (one ₂F₁ with derivatives, 0.3-3 µs) costs about as much as this many items
+ * of the cheap loops SGS_BLOCK_ROWS is sized for: the thread count of the end-term loop
+ * follows the work, not the number of terms. */
+#define PNBD_TERM_WEIGHT 64
 
 static void pnbd_eval_free(pnbd_eval_t *e)
 {
@@ -184,7 +274,7 @@ static int pnbd_eval_init(pnbd_eval_t *e, const sgs_histories_t *h, const sgs_ex
     e->h = h;
     e->n_threads = sgs_exec_threads_for(exec, h->n_unique);
     e->n_blocks = sgs_block_count(h->n_unique, SGS_BLOCK_ROWS);
-    e->ws = sgs_alloc_array(3 * h->n_x_values + 2 * h->n_T_values + 5 * e->n_blocks, sizeof *e->ws);
+    e->ws = sgs_alloc_array(3 * h->n_x_values + 4 * h->n_T_values + 5 * e->n_blocks, sizeof *e->ws);
     if (!e->ws)
         return SGS_ENOMEM;
     size_t limit = 4 * h->n_unique > 65536 ? 4 * h->n_unique : 65536;
@@ -199,11 +289,15 @@ static int pnbd_eval_init(pnbd_eval_t *e, const sgs_histories_t *h, const sgs_ex
             pnbd_eval_free(e);
             return SGS_ENOMEM;
         }
+        size_t n_used = 0;
         for (size_t i = 0; i < h->n_unique; i++) {
-            e->used_lo[(size_t)h->x_id[i] * h->n_t_x_values + h->t_x_id[i]] = 1;
-            e->used_hi[(size_t)h->x_id[i] * h->n_T_values + h->T_id[i]] = 1;
+            uint8_t *lo = &e->used_lo[(size_t)h->x_id[i] * h->n_t_x_values + h->t_x_id[i]];
+            uint8_t *hi = &e->used_hi[(size_t)h->x_id[i] * h->n_T_values + h->T_id[i]];
+            n_used += !*lo + !*hi;
+            *lo = *hi = 1;
         }
         e->tables = 1;
+        e->n_threads_terms = sgs_exec_threads_for(exec, n_used * PNBD_TERM_WEIGHT);
     }
     return SGS_OK;
 }
@@ -214,7 +308,7 @@ static void fill_table(const pnbd_eval_t *e, const double *p, const uint8_t *use
 {
     const sgs_histories_t *h = e->h;
     int branch_alpha = p[1] >= p[3];
-#pragma omp parallel for num_threads(e->n_threads) schedule(dynamic, 256)
+#pragma omp parallel for num_threads(e->n_threads_terms) schedule(dynamic, 256)
     for (size_t k = 0; k < n_pairs; k++)
         if (used[k])
             tab[5 * k] = end_term(p, h->x_values[k / n_t], times[k % n_t], branch_alpha,
@@ -227,18 +321,14 @@ static void pnbd_eval(pnbd_eval_t *e, const double *p, double *ll, double *grad_
     double r = p[0], al = p[1], s = p[2], be = p[3];
     size_t nx = h->n_x_values, n = h->n_unique;
     size_t nT = h->n_T_values;
-    double *cx = e->ws, *dcx = cx + nx, *lsa = dcx + nx, *lat = lsa + nx, *lbt = lat + nT;
-    double *part = lbt + nT;
-    double lg_r = sgs_lgamma(r), ps_r = sgs_digamma(r), ls = log(s);
+    double *cx = e->ws, *dcx = cx + nx, *lsa = dcx + nx, *vt = lsa + nx, *part = vt + 4 * nT;
     for (size_t k = 0; k < nx; k++) {
-        double x = h->x_values[k];
-        cx[k] = sgs_lgamma(r + x) - lg_r;
-        dcx[k] = sgs_digamma(r + x) - ps_r;
-        lsa[k] = ls - log(r + s + x);
+        cx[k] = lgamma_ratio(r, h->x_values[k], &dcx[k]);
+        lsa[k] = log(s / (r + s + h->x_values[k]));
     }
     for (size_t k = 0; k < nT; k++) {
-        lat[k] = log(al + h->T_values[k]);
-        lbt[k] = log(be + h->T_values[k]);
+        pnbd_at_T_t v = at_T(p, h->T_values[k]);
+        memcpy(vt + 4 * k, &v, sizeof v);
     }
     int want_grad = grad_log != NULL;
     if (e->tables) {
@@ -255,10 +345,12 @@ static void pnbd_eval(pnbd_eval_t *e, const double *p, double *ll, double *grad_
                 const double *lo =
                     e->lo + 5 * ((size_t)h->x_id[i] * h->n_t_x_values + h->t_x_id[i]);
                 const double *hi = e->hi + 5 * ((size_t)h->x_id[i] * h->n_T_values + h->T_id[i]);
-                int equal = !(h->t_x[i] < h->T[i]);
-                d = pnbd_combine(p, h->x[i], h->T[i], lat[h->T_id[i]], lbt[h->T_id[i]],
-                                 lsa[h->x_id[i]], lo[0], lo + 1, equal ? lo[0] : hi[0],
-                                 equal ? lo + 1 : hi + 1, equal, want_grad ? g : NULL, NULL);
+                pnbd_at_T_t v;
+                memcpy(&v, vt + 4 * (size_t)h->T_id[i], sizeof v);
+                if (!(h->t_x[i] < h->T[i]))
+                    hi = lo;
+                d = pnbd_history(p, h->x[i], h->t_x[i], h->T[i], v, lsa[h->x_id[i]], lo[0], lo + 1,
+                                 hi[0], hi + 1, want_grad ? g : NULL, NULL);
             } else {
                 d = pnbd_core(p, h->x[i], h->t_x[i], h->T[i], want_grad ? g : NULL, NULL);
             }
@@ -273,17 +365,17 @@ static void pnbd_eval(pnbd_eval_t *e, const double *p, double *ll, double *grad_
     for (size_t blk = 0; blk < e->n_blocks; blk++)
         for (int j = 0; j < 5; j++)
             acc[j] += part[blk * 5 + j];
-    double sc = 0.0, sdc = 0.0, W = h->total_weight;
+    double sc = 0.0, sdc = 0.0;
     for (size_t k = 0; k < nx; k++) {
         sc += h->count_by_x[k] * cx[k];
         sdc += h->count_by_x[k] * dcx[k];
     }
-    *ll = sc + W * (r * log(al) + s * log(be)) + acc[0];
+    *ll = sc + acc[0];
     if (grad_log) {
-        grad_log[0] = r * (sdc + W * log(al) + acc[1]);
-        grad_log[1] = al * (W * r / al + acc[2]);
-        grad_log[2] = s * (W * log(be) + acc[3]);
-        grad_log[3] = be * (W * s / be + acc[4]);
+        grad_log[0] = r * (sdc + acc[1]);
+        grad_log[1] = al * acc[2];
+        grad_log[2] = s * acc[3];
+        grad_log[3] = be * acc[4];
     }
 }
 

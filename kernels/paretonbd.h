@@ -13,10 +13,29 @@
  *   L = Γ(r+x) α^r β^s / Γ(r) · [ 1/((α+T)^(r+x) (β+T)^s) + s/a · A0 ]
  *   α >= β: A0 = F(z(t_x))/(α+t_x)^a - F(z(T))/(α+T)^a,  b = s+1,  z(t) = (α-β)/(α+t)
  *   α <  β: A0 = F(w(t_x))/(β+t_x)^a - F(w(T))/(β+T)^a,  b = r+x,  w(t) = (β-α)/(β+t)
- * The branch keeps the argument in [0, 1), where ₂F₁ converges; everything is computed in
- * logs (ln F from sgs_hyp2f1_ap1, special.h; ln A0 = h1 + ln(1 - e^(h2-h1))), so that no
- * power or ₂F₁ overflows in either branch, whatever x. The gradient is analytic, through
- * the derivatives of ln F with respect to its parameters and argument.
+ * The branch keeps the argument in [0, 1), where ₂F₁ converges (at α = β, z = 0 and F = 1;
+ * the two branches agree there, and so do their gradients).
+ *
+ * Evaluation, arranged so that no two large terms cancel however far a fit drifts (r and α
+ * to infinity together in the Poisson limit, s -> 0 with β large when nobody drops out):
+ *   ln L = lnΓ(r+x) - lnΓ(r) - x ln(α+T) - r ln(1 + T/α) - s ln(1 + T/β) + ln(1 + e^Δ),
+ *   Δ = ln(s/a) + E + g1 + D + ln(1 - e^(g2 - g1 - D)),
+ * where g1, g2 = ln F + b ln(1-z) at t_x and T (sgs_hyp2f1_ap1_ex, special.h: the part of F
+ * that stays moderate as z -> 1, formed without cancellation), u_α = ln(1 + (T-t_x)/(α+t_x)),
+ * u_β = ln(1 + (T-t_x)/(β+t_x)), and
+ *   α >= β: D = (r+x-1) u_α + (s+1) u_β,  E = ln((α+T)/(β+T));
+ *   α <  β: D = (r+x) u_α + s u_β,        E = 0.
+ * lnΓ(r+x) - lnΓ(r) comes from Stirling's series as (r - 1/2) ln(1 + x/r) + ... for r >= 10
+ * (and ψ(r+x) - ψ(r) likewise), not from two lgamma values of size r ln r. The gradient is
+ * analytic, through the derivatives of the ₂F₁ with respect to its parameters and argument.
+ * P(alive) = 1/(1 + e^Δ) and 1 - P(alive) = 1/(1 + e^-Δ); Δ = -∞ when t_x = T (A0 = 0).
+ *
+ * Accuracy (tests/unit/test_pareto_reference against 80-digit values from the published
+ * formulas, on a grid with s down to 1e-6, β up to 1e6, r and α up to 1e4, x up to 1e4,
+ * t_x = T, α = β, α >> β and β >> α): ln L within 1e-12 max(1, |ln L|), its gradient
+ * within 1e-11 max(1, |g|), P(alive), E[Y(t)] and P(no purchase) within 1e-11 of their
+ * value (measured worst: 4e-14, 3e-13, 2e-13). Work: one ₂F₁ per distinct (x, t_x) and
+ * (x, T) pair, each of bounded cost (special.h), and O(1) per distinct history.
  *
  * Per customer:
  *   P(alive)     FH eq. 24: (1/((α+T)^(r+x)(β+T)^s)) / [ ... ] above, i.e. the share of the
@@ -24,7 +43,7 @@
  *   E[Y(t)|...]  SMC eq. 22 (FH eq. 27): (r+x)(β+T) / ((α+T)(s-1)) [1 - ((β+T)/(β+T+t))^(s-1)]
  *                P(alive); the bracket over (s-1) by expm1, exactly ln(1 + t/(β+T)) at s = 1
  *   E[X(t)]      SMC eq. 17: rβ/(α(s-1)) [1 - (β/(β+t))^(s-1)]
- *   P(no purchase in (T, T+t] | ...) = 1 - P(alive) + P(alive) P0, where P0 is the
+ *   P(no purchase in (T, T+t] | ...) = (1 - P(alive)) + P(alive) P0, where P0 is the
  *                probability of no purchase in t of a new customer with the posterior
  *                parameters (r+x, α+T, s, β+T): given alive at T, λ and μ are independent
  *                Gamma(r+x, α+T) and Gamma(s, β+T) (FH section 4) and the process starts
@@ -51,7 +70,9 @@ int sgs_paretonbd_loglik(const double *params, const sgs_histories_t *h, double 
                          double *grad_log, const sgs_exec_t *exec, sgs_error_t *err);
 
 /* Maximum likelihood fit. Default starts, with s_x = Σ count T / Σ count x and T̄ the mean
- * T: (1, s_x, 1, T̄), (0.5, s_x/2, 0.5, T̄/2), (2, 2 s_x, 2, 2 T̄). Errors as sgs_bgnbd_fit. */
+ * T: (1, s_x, 1, T̄), (0.5, s_x/2, 0.5, T̄/2), (2, 2 s_x, 2, 2 T̄). The work is bounded by
+ * options->optim (max_iter per start, time_limit_s over the fit; progress hook: optimizer.h)
+ * and the cost of one evaluation above. Errors as sgs_bgnbd_fit. */
 int sgs_paretonbd_fit(const sgs_histories_t *h, const sgs_model_fit_options_t *options,
                       sgs_fit_t *fit, const sgs_exec_t *exec, sgs_error_t *err);
 

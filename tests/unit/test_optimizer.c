@@ -1,7 +1,8 @@
 /*
  * tests/unit/test_optimizer.c — BFGS on log-parameters: closed-form maximum likelihood
  * estimates and standard errors, Rosenbrock, the lifetimes-style penalty, the choice among
- * starting points, and honest reports of fits that cannot converge.
+ * starting points, honest reports of fits that cannot converge, the progress hook and the
+ * wall-time limit.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 /* Exponential waiting times (n, Σy) for rate λ = e^θ0 and Poisson counts (n, Σk) for mean
  * μ = e^θ1: LL = n ln λ - λ Σy + Σk ln μ - n μ. MLE λ = n/Σy, μ = Σk/n; observed
@@ -192,11 +194,117 @@ static void test_non_convergence_is_reported(void **state)
     assert_int_equal(sgs_optim_minimize(&p, NULL, &fit, &err), SGS_EINVAL);
 }
 
+/* Progress hook: records what it sees. */
+typedef struct seen {
+    int calls, last_start, last_iteration, last_evaluations, ordered;
+    double last_objective, last_grad, last_elapsed;
+} seen_t;
+
+static void record_progress(const sgs_optim_progress_t *pr, void *ctx)
+{
+    seen_t *s = ctx;
+    /* within one start: iterations count 1, 2, ...; the objective never rises; evaluations
+       and elapsed time never go back */
+    int same_start = s->calls > 0 && pr->start == s->last_start;
+    if (pr->iteration != (same_start ? s->last_iteration + 1 : 1) ||
+        (same_start && pr->objective > s->last_objective) ||
+        pr->n_evaluations <= s->last_evaluations || pr->elapsed_s < s->last_elapsed ||
+        !(pr->grad_norm >= 0.0))
+        s->ordered = 0;
+    s->calls++;
+    s->last_start = pr->start;
+    s->last_iteration = pr->iteration;
+    s->last_objective = pr->objective;
+    s->last_grad = pr->grad_norm;
+    s->last_evaluations = pr->n_evaluations;
+    s->last_elapsed = pr->elapsed_s;
+}
+
+static void test_progress_hook_sees_every_iteration(void **state)
+{
+    (void)state;
+    double starts[] = {-1.2, 1.0};
+    sgs_optim_problem_t p = {2, rosen_ll, NULL, 1.0, 0.0, 1, starts, NULL};
+    sgs_fit_t fit;
+    seen_t seen = {0, -1, 0, 0, 1, 0, 0, 0};
+    sgs_optim_options_t o = sgs_optim_default_options();
+    o.gtol = 1e-9;
+    o.progress = record_progress;
+    o.progress_ctx = &seen;
+    assert_int_equal(sgs_optim_minimize(&p, &o, &fit, NULL), 0);
+    assert_true(fit.iterations > 10);
+    assert_int_equal(seen.calls, fit.iterations);
+    assert_int_equal(seen.last_iteration, fit.iterations);
+    assert_true(seen.ordered);
+    sgs_assert_close(seen.last_objective, fit.objective, 0, 0);
+    sgs_assert_close(seen.last_grad, fit.grad_norm, 0, 0);
+    assert_true(seen.last_evaluations < fit.n_evaluations); /* + final LL and Hessian */
+
+    /* every start is reported, under its own index */
+    double two[] = {0.9, -0.3};
+    sgs_optim_problem_t w = {1, wells_ll, NULL, 1.0, 0.0, 2, two, NULL};
+    seen_t seen2 = {0, -1, 0, 0, 1, 0, 0, 0};
+    o.progress_ctx = &seen2;
+    o.run_all_starts = 1;
+    o.gtol = 1e-6;
+    assert_int_equal(sgs_optim_minimize(&w, &o, &fit, NULL), 0);
+    assert_int_equal(fit.n_starts_run, 2);
+    assert_true(seen2.ordered);
+    assert_int_equal(seen2.last_start, 1); /* ranked second, run second */
+}
+
+/* Rosenbrock that takes 20 ms per evaluation, counting its evaluations. */
+static int slow_rosen_ll(const double *th, double *ll, double *g, void *ctx)
+{
+    int *count = ctx;
+    (*count)++;
+    struct timespec ts = {0, 20000000L};
+    nanosleep(&ts, NULL);
+    return rosen_ll(th, ll, g, NULL);
+}
+
+static void test_time_limit_stops_a_slow_fit(void **state)
+{
+    (void)state;
+    double starts[] = {-1.2, 1.0, 2.0, 2.0, -2.0, 3.0};
+    int count = 0;
+    sgs_optim_problem_t p = {2, slow_rosen_ll, &count, 1.0, 0.0, 3, starts, NULL};
+    sgs_fit_t fit;
+    sgs_error_t err = {0};
+    seen_t seen = {0, -1, 0, 0, 1, 0, 0, 0};
+    sgs_optim_options_t o = sgs_optim_default_options();
+    o.gtol = 1e-9;
+    o.max_iter = 100000;
+    o.run_all_starts = 1;
+    o.time_limit_s = 0.2;
+    o.progress = record_progress;
+    o.progress_ctx = &seen;
+    assert_int_equal(sgs_optim_minimize(&p, &o, &fit, &err), SGS_ENOCONVERGE);
+    assert_int_equal(fit.status, SGS_OPTIM_TIME_LIMIT);
+    assert_false(fit.converged);
+    assert_string_equal(sgs_optim_status_name(fit.status), "time_limit");
+    assert_non_null(strstr(err.message, "time limit"));
+    /* 20 ms each: at most 0.2 / 0.02 evaluations before the limit, then the final
+       log-likelihood; none for standard errors; the later starts never ran */
+    assert_true(count <= 11);
+    assert_int_equal(fit.n_evaluations, count);
+    assert_false(fit.hessian_ok);
+    assert_true(isnan(fit.std_err[0]));
+    assert_int_equal(fit.n_starts_run, 1);
+    /* the point reached is kept, finite, and no worse than the start */
+    assert_true(isfinite(fit.log_likelihood) && isfinite(fit.objective));
+    assert_true(fit.objective <= 100.0 * (1.0 - 1.44) * (1.0 - 1.44) + 2.2 * 2.2);
+    assert_int_equal(seen.calls, fit.iterations);
+    assert_true(seen.ordered);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_closed_form_mle_and_standard_errors),
         cmocka_unit_test(test_rosenbrock),
+        cmocka_unit_test(test_progress_hook_sees_every_iteration),
+        cmocka_unit_test(test_time_limit_stops_a_slow_fit),
         cmocka_unit_test(test_penalty_is_on_natural_parameters),
         cmocka_unit_test(test_starts_ordered_and_all_run),
         cmocka_unit_test(test_non_convergence_is_reported),

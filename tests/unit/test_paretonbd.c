@@ -2,7 +2,10 @@
  * tests/unit/test_paretonbd.c — Pareto/NBD: the likelihood against an independent
  * quadrature of its integral form (no hypergeometric function), in both branches
  * (alpha >= beta and alpha < beta) and for large x; the analytic gradient against finite
- * differences; P(no purchase) against simulation; expectations; threads; degenerate inputs.
+ * differences; P(no purchase) against simulation; expectations; threads; degenerate inputs;
+ * the two fits issue 11 reported (a retail export drifting to s -> 0, beta -> large: 78 s
+ * and NaN standard errors; generated data with r = 500, alpha = 2000: not finished in 15
+ * minutes), which must finish with finite values and bounded work; the fit's time limit.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,10 +13,14 @@
 
 #include <cmocka.h>
 
+#include "kernels/clv.h"
 #include "kernels/paretonbd.h"
+#include "kernels/special.h"
+#include "kernels/value_simulate.h"
 #include "tests/support/test_support.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ln L by SMC's integral form: Γ(r+x)α^r β^s/Γ(r) [ (α+T)^-(r+x) (β+T)^-s
@@ -191,6 +198,131 @@ static void test_degenerate_inputs(void **state)
     sgs_histories_free(&hh);
 }
 
+/* ---- Fits that ran away (issue 11) ---------------------------------------------------------- */
+
+/* The largest work of the ₂F₁ over every end term (x, t_x) and (x, T) the likelihood at
+ * params evaluates (the arguments as kernels/paretonbd.c forms them), and the number of
+ * end terms; fails on any error. */
+static int max_end_term_work(const double *p, const sgs_histories_t *h, size_t *n_terms)
+{
+    int most = 0;
+    *n_terms = 0;
+    for (size_t i = 0; i < h->n_unique; i++)
+        for (int e = 0; e < 2 && h->t_x[i] < h->T[i]; e++) {
+            double r = p[0], al = p[1], s = p[2], be = p[3], x = h->x[i];
+            double t = e ? h->T[i] : h->t_x[i], k = fmax(al, be), o = fmin(al, be);
+            double b = al >= be ? s + 1.0 : r + x, q = al >= be ? r + x : s + 1.0;
+            sgs_hyp2f1_t f;
+            if (sgs_hyp2f1_ap1_ex(r + s + x, b, q, (k - o) / (k + t), (o + t) / (k + t), &f))
+                fail_msg("2F1 failed at x %g t %g", x, t);
+            most = f.n_work > most ? f.n_work : most;
+            (*n_terms)++;
+        }
+    return most;
+}
+
+/* Fit Pareto/NBD to n simulated customers (T uniform on 1..t_max days, day grid) and check
+ * that it ends with finite values, scores every history finitely, and that the work was
+ * bounded: evaluations, and ₂F₁ work per end term at the end point (the adaptive quadrature
+ * of the old evaluation used up to 1000 intervals of 15 points there). */
+static void fit_and_score(sgs_purchase_model_t truth, const double *truth_params, size_t n,
+                          double t_max, uint64_t seed, sgs_fit_t *fit)
+{
+    double *x = malloc(n * sizeof *x), *tx = malloc(n * sizeof *tx), *T = malloc(n * sizeof *T);
+    assert_non_null(x);
+    assert_non_null(tx);
+    assert_non_null(T);
+    for (size_t i = 0; i < n; i++)
+        T[i] = (double)(1 + (int)(t_max * sgs_rng_uniform(seed + 100, 0, i)));
+    sgs_exec_t ex = {2};
+    assert_int_equal(sgs_simulate_histories(truth, truth_params, T, n, seed, 1.0, x, tx, &ex, NULL),
+                     0);
+    sgs_histories_t h;
+    assert_int_equal(sgs_histories_build(&h, x, tx, T, NULL, n, &ex, NULL), 0);
+    sgs_error_t err = {0};
+    int rc = sgs_paretonbd_fit(&h, NULL, fit, &ex, &err);
+    if (rc != 0 && rc != SGS_ENOCONVERGE)
+        fail_msg("fit failed: %s", err.message);
+    assert_true(fit->status == SGS_OPTIM_CONVERGED || fit->status == SGS_OPTIM_LINE_SEARCH_FAILED);
+    assert_true(isfinite(fit->log_likelihood) && isfinite(fit->objective));
+    for (int j = 0; j < 4; j++)
+        assert_true(isfinite(fit->params[j]) && fit->params[j] > 0.0);
+    /* bounded: three starts of at most a few hundred evaluations (500 iterations allowed) */
+    assert_true(fit->n_evaluations <= 400);
+    size_t n_terms;
+    int most = max_end_term_work(fit->params, &h, &n_terms);
+    print_message("params %.4g %.4g %.4g %.4g, %d evaluations, %zu end terms, most 2F1 work %d\n",
+                  fit->params[0], fit->params[1], fit->params[2], fit->params[3],
+                  fit->n_evaluations, n_terms, most);
+    assert_true(most <= 400);
+    /* scores of every history: finite, in range */
+    sgs_clv_options_t co = {365.0, 30.0, 0.1, 1.0};
+    size_t m = h.n_unique;
+    double *pa = malloc(m * sizeof *pa), *ey = malloc(m * sizeof *ey), *np = malloc(m * sizeof *np);
+    double *disc = malloc(m * sizeof *disc);
+    assert_true(pa && ey && np && disc);
+    assert_int_equal(sgs_clv_score_histories(SGS_MODEL_PARETONBD, fit->params, &h, &co, pa, ey, np,
+                                             disc, &ex, NULL),
+                     0);
+    for (size_t i = 0; i < m; i++) {
+        assert_true(pa[i] >= 0.0 && pa[i] <= 1.0 && np[i] >= 0.0 && np[i] <= 1.0);
+        assert_true(isfinite(ey[i]) && ey[i] >= 0.0 && isfinite(disc[i]) && disc[i] >= 0.0);
+    }
+    free(pa);
+    free(ey);
+    free(np);
+    free(disc);
+    sgs_histories_free(&h);
+    free(x);
+    free(tx);
+    free(T);
+}
+
+/* Issue 11 item 4: on a real retail export (3,046 distinct histories, one year in days) the
+ * fit drifted to s = 3.3e-5, beta = 6.3e4 and took 78 s. The same shape: customers who
+ * almost never drop out (Pareto/NBD with s = 1e-5, beta = 1e5), buying at heterogeneous rates
+ * (r = 0.4, alpha = 8 days), observed 1..373 days: 3,313 distinct histories. */
+static void test_fit_drifting_to_no_dropout(void **state)
+{
+    (void)state;
+    const double truth[4] = {0.4, 8.0, 1e-5, 1e5};
+    sgs_fit_t fit;
+    fit_and_score(SGS_MODEL_PARETONBD, truth, 4372, 373.0, 13, &fit);
+    assert_true(fit.params[2] < 1e-3 && fit.params[3] > 1e3); /* the corner was reached */
+}
+
+/* Issue 11 item 9: 2,000 customers from `segscore generate --r 500 --alpha 2000 --a 0.05
+ * --b 20` (BG/NBD, nearly homogeneous rates, few dropouts) over three years: the fit did
+ * not finish in 15 minutes. Pareto/NBD runs to the Poisson limit (r, alpha -> infinity
+ * together), where the ₂F₁ has a = r+s+x of 1e6 and more and z within 1e-5 of 1. */
+static void test_fit_drifting_to_poisson_rates(void **state)
+{
+    (void)state;
+    const double truth[4] = {500.0, 2000.0, 0.05, 20.0};
+    sgs_fit_t fit;
+    fit_and_score(SGS_MODEL_BGNBD, truth, 2000, 1095.0, 5, &fit);
+    assert_true(fit.params[0] > 1e3); /* the corner was reached */
+}
+
+/* Model fits pass the optimizer's time limit through: a limit that has passed before the
+ * first evaluation stops the fit at once, with a status saying so. */
+static void test_fit_time_limit(void **state)
+{
+    (void)state;
+    const double x[] = {2, 0, 5, 1}, tx[] = {30, 0, 35, 3}, T[] = {39, 20, 39, 10};
+    sgs_histories_t h;
+    assert_int_equal(sgs_histories_build(&h, x, tx, T, NULL, 4, NULL, NULL), 0);
+    sgs_model_fit_options_t o = sgs_model_fit_default_options();
+    o.optim.time_limit_s = 1e-12;
+    sgs_fit_t fit;
+    sgs_error_t err = {0};
+    assert_int_equal(sgs_paretonbd_fit(&h, &o, &fit, NULL, &err), SGS_ENOCONVERGE);
+    assert_int_equal(fit.status, SGS_OPTIM_TIME_LIMIT);
+    assert_non_null(strstr(err.message, "time limit"));
+    assert_true(fit.n_evaluations <= 1);
+    sgs_histories_free(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -199,6 +331,9 @@ int main(void)
         cmocka_unit_test(test_totals_and_threads),
         cmocka_unit_test(test_no_purchase_against_simulation),
         cmocka_unit_test(test_degenerate_inputs),
+        cmocka_unit_test(test_fit_drifting_to_no_dropout),
+        cmocka_unit_test(test_fit_drifting_to_poisson_rates),
+        cmocka_unit_test(test_fit_time_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
