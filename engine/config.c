@@ -69,6 +69,8 @@ static const config_key_t keys[] = {
     NUM("value.penalizer", KEY_DOUBLE, penalizer, "0", 0, 1e6,
         "L2 penalty on model parameters, as lifetimes' penalizer_coef"),
     NUM("value.max_iter", KEY_INT, max_iter, "200", 1, 100000, "optimizer iteration limit"),
+    NUM("value.fit_time_limit", KEY_DOUBLE, fit_time_limit, "600", 0, 1e6,
+        "wall-time limit of each model fit in seconds; 0 = none"),
     NUM("value.allow_unconverged", KEY_BOOL, allow_unconverged, "false", 0, 1,
         "publish results of a fit that did not converge, flagged converged=false"),
     NUM("value.gg_correlation_warn", KEY_DOUBLE, gg_correlation_warn, "0.3", 0, 1,

@@ -31,6 +31,7 @@ typedef struct sgs_config {
     double margin;               /* profit margin applied to spend, 0..1 */
     double penalizer;            /* L2 penalty on parameters (lifetimes' penalizer_coef) */
     int max_iter;                /* optimizer iteration limit */
+    double fit_time_limit;       /* wall-time limit of each fit, seconds; 0 = none */
     int allow_unconverged;       /* publish results of a non-converged fit, flagged */
     double gg_correlation_warn;  /* warn when |corr(frequency, monetary)| exceeds this */
     /* segments */

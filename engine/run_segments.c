@@ -382,6 +382,23 @@ static int scale_features(sgs_run_state_t *st, double *x, size_t n, size_t d, co
     return SGS_OK;
 }
 
+/* A feature that is not a finite number is a defect of the step that computed it: say which
+ * (the value step checks its scores, so this is a backstop). */
+static int check_finite(const sgs_run_state_t *st, const double *x, size_t n, size_t d,
+                        const feature_id_t *ids, sgs_error_t *err)
+{
+    for (size_t c = 0; c < n; c++)
+        for (size_t f = 0; f < d; f++)
+            if (!isfinite(x[c * d + f]))
+                return sgs_error_set(err, SGS_ENUMERIC,
+                                     "segments: feature %s of customer %lld is %g, as the %s "
+                                     "step computed it; nothing was published",
+                                     FEATURES[ids[f]].name, (long long)st->customer_id[c],
+                                     x[c * d + f],
+                                     FEATURES[ids[f]].needs_value ? "value" : "summarize");
+    return SGS_OK;
+}
+
 int sgs_run_segments(sgs_run_state_t *st, sgs_error_t *err)
 {
     const sgs_config_t *cfg = st->req->config;
@@ -394,7 +411,8 @@ int sgs_run_segments(sgs_run_state_t *st, sgs_error_t *err)
     size_t k_needed = cfg->segments_k > 0 ? (size_t)cfg->segments_k : (size_t)cfg->segments_k_min;
     if (d == 0 || n < 2 * k_needed) {
         sgs_run_warn(st, "segments_skipped", "segments skipped: %s",
-                     d == 0 ? "no usable feature (clv and p_alive need the value step)"
+                     d == 0 ? "no usable feature (each is listed with the reason in the "
+                              "feature checks)"
                             : "fewer than two customers per segment");
         return SGS_OK;
     }
@@ -415,7 +433,9 @@ int sgs_run_segments(sgs_run_state_t *st, sgs_error_t *err)
     for (size_t c = 0; c < n; c++)
         for (size_t f = 0; f < d; f++)
             x_std[c * d + f] = feature_value(st, ids[f], c);
-    rc = sgs_features_transform(x_std, n, d, kinds, &st->exec, err);
+    rc = check_finite(st, x_std, n, d, ids, err);
+    if (rc == SGS_OK)
+        rc = sgs_features_transform(x_std, n, d, kinds, &st->exec, err);
     if (rc == SGS_OK)
         d = drop_negligible(st, x_std, n, d, ids, kinds, check_of, lo, median, hi, &rc, err);
     if (rc == SGS_OK && d == 0) {

@@ -21,6 +21,36 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+/* ---- Fit options and progress ----------------------------------------------------------- */
+
+static void fit_progress(const sgs_optim_progress_t *p, void *ctx)
+{
+    sgs_fit_watch_t *w = ctx;
+    sgs_progress_update(w->st->req->progress, w->what, (size_t)p->iteration,
+                        (size_t)(w->max_iter > 0 ? w->max_iter : 500));
+    if (p->elapsed_s >= w->next_note_s) {
+        sgs_progress_note(w->st->req->progress,
+                          "%s: start %d, iteration %d, objective %.10g, gradient %.3g, %.0f s",
+                          w->what, p->start + 1, p->iteration, p->objective, p->grad_norm,
+                          p->elapsed_s);
+        w->next_note_s = p->elapsed_s + 10.0;
+    }
+}
+
+sgs_model_fit_options_t sgs_run_fit_options(const sgs_run_state_t *st, const char *what,
+                                            sgs_fit_watch_t *watch)
+{
+    const sgs_config_t *cfg = st->req->config;
+    sgs_model_fit_options_t o = sgs_model_fit_default_options();
+    o.penalizer = cfg->penalizer;
+    o.optim.max_iter = cfg->max_iter;
+    o.optim.time_limit_s = cfg->fit_time_limit;
+    *watch = (sgs_fit_watch_t){st, what, cfg->max_iter, 10.0};
+    o.optim.progress = fit_progress;
+    o.optim.progress_ctx = watch;
+    return o;
+}
+
 /* ---- Fits that run off ---------------------------------------------------------------- */
 
 /* What it means when a parameter runs to 0 (up = 0) or to infinity (up = 1), per model. A fit
@@ -94,8 +124,9 @@ static int accept_fit(sgs_run_state_t *st, int rc, int spend_model, const sgs_fi
     if (!st->req->config->allow_unconverged) {
         return sgs_error_set(err, SGS_ENOCONVERGE,
                              "%s fit did not converge (%s after %d iterations, gradient %.3g%s); "
-                             "nothing was published. Check the input, raise value.max_iter, or "
-                             "set value.allow_unconverged to publish flagged results",
+                             "nothing was published. Check the input, raise value.max_iter or "
+                             "value.fit_time_limit, or set value.allow_unconverged to publish "
+                             "flagged results",
                              model, sgs_optim_status_name(fit->status), fit->iterations,
                              fit->grad_norm, why);
     }
@@ -336,10 +367,11 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
         goto cleanup;
     st->n_histories = hist.n_unique;
 
-    sgs_model_fit_options_t fit_options = sgs_model_fit_default_options();
-    fit_options.penalizer = cfg->penalizer;
-    fit_options.optim.max_iter = cfg->max_iter;
     const char *model_name = sgs_purchase_model_name(st->model);
+    char what[48];
+    snprintf(what, sizeof what, "%s fit", model_name);
+    sgs_fit_watch_t watch;
+    sgs_model_fit_options_t fit_options = sgs_run_fit_options(st, what, &watch);
     rc = sgs_purchase_model_fit(st->model, &hist, &fit_options, &st->model_fit, &st->exec, err);
     rc = accept_fit(st, rc, 0, &st->model_fit, err);
     if (rc != SGS_OK) {
@@ -349,6 +381,7 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
     /* Net spend <= 0: nothing to learn about spend per purchase, and worth nothing. */
     for (size_t c = 0; c < n; c++)
         spend[c] = s->total_spend[c] > 0.0 ? s->monetary[c] : 0.0;
+    fit_options = sgs_run_fit_options(st, "Gamma-Gamma fit", &watch);
     rc = sgs_gg_fit(x, spend, n, &fit_options, &st->spend_fit, &st->spend_summary, &st->exec, err);
     rc = accept_fit(st, rc, 1, &st->spend_fit, err);
     if (rc != SGS_OK) {

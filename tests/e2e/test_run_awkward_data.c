@@ -328,12 +328,26 @@ static void test_fit_running_off_says_why(void **state)
     assert_null(fopen(path, "r")); /* nothing published */
 }
 
+/* Every fit has a time bound: a tiny value.fit_time_limit stops the run with exit 65 saying so. */
+static void test_fit_time_limit_stops_the_run(void **state)
+{
+    (void)state;
+    char args[2048], out[16384];
+    snprintf(args, sizeof args,
+             "run -q -i '%s/loyal.h5' -o '%s/limited.h5' --set value.fit_time_limit=1e-6", dir,
+             dir);
+    int status = sgs_test_run(args, out, sizeof out);
+    if (status != 65 || !strstr(out, "time_limit") || !strstr(out, "value.fit_time_limit"))
+        fail_msg("expected exit 65 naming the time limit, got %d: %s", status, out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cancellations_and_refunds),
         cmocka_unit_test(test_dropout_not_identified_is_said),
         cmocka_unit_test(test_fit_running_off_says_why),
+        cmocka_unit_test(test_fit_time_limit_stops_the_run),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
