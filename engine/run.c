@@ -116,8 +116,12 @@ static int step_summarize(sgs_run_state_t *st, sgs_error_t *err)
     rc = keep_buyers(st, err);
     if (rc != SGS_OK)
         return rc;
-    for (size_t c = 0; c < st->n_customers; c++)
+    double buyers = 0.0; /* serial: a fixed order */
+    for (size_t c = 0; c < st->n_customers; c++) {
         st->n_nonpositive_net += st->summary.total_spend[c] <= 0.0;
+        buyers += st->summary.total_spend[c];
+    }
+    st->revenue_buyers = buyers;
     size_t n_refund_rows = 0, n_zero = 0;
 #pragma omp parallel for num_threads(sgs_exec_threads_for(&st->exec, g->n_rows))                 \
     reduction(+ : n_refund_rows, n_zero)

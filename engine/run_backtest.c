@@ -14,6 +14,7 @@
 #include "kernels/gammagamma.h"
 #include "kernels/histories.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -81,7 +82,9 @@ static int build_cohort(const sgs_run_state_t *st, const sgs_summary_t *cal, coh
         if (!cal->has_purchase[c])
             continue;
         while (k < st->n_customers && st->customer_id[k] < g->customer_id[c])
-            k++; /* a customer with an occasion by the calibration end is a buyer */
+            k++;
+        /* a customer with an occasion by the calibration end is a buyer */
+        assert(k < st->n_customers && st->customer_id[k] == g->customer_id[c]);
         co->x[i] = cal->n_purchase_days[c] - 1;
         co->t_x[i] = cal->recency_days[c] / unit;
         co->T[i] = cal->age_days[c] / unit;
@@ -103,8 +106,13 @@ static int score_model(const sgs_run_state_t *st, const cohort_t *co, const sgs_
                                      &st->exec, err);
     if (rc)
         return rc;
-    for (size_t j = 0; j < h->n_unique; j++)
+    for (size_t j = 0; j < h->n_unique; j++) {
+        if (!isfinite(p_buy[j]) || !isfinite(expected[j]))
+            return sgs_error_set(err, SGS_ENUMERIC,
+                                 "a score is not finite for the history x = %g, t_x = %g, T = %g",
+                                 h->x[j], h->t_x[j], h->T[j]);
         p_buy[j] = fmin(1.0, fmax(0.0, 1.0 - p_buy[j])); /* P(no purchase) -> P(buy) */
+    }
     double abs_sum = 0.0, predicted = 0.0, actual = 0.0; /* serial: a fixed order */
     for (size_t i = 0; i < co->n; i++) {
         double e = expected[h->history_of[i]];
@@ -168,7 +176,8 @@ int sgs_run_backtest(sgs_run_state_t *st, sgs_backtest_t *bt, sgs_error_t *err)
     int32_t span = st->as_of_day - first, hold = holdout_days(st, span);
     if (hold == 0) {
         snprintf(bt->skipped, sizeof bt->skipped,
-                 "the history spans %d days, too short to hold out a part", (int)span);
+                 "the history spans %d days: no holdout of %s fits in it", (int)span,
+                 cfg->backtest_holdout > 0 ? "value.backtest_holdout" : "a third of it");
         return SGS_OK;
     }
     bt->calibration_end_day = st->as_of_day - hold;
@@ -260,7 +269,7 @@ int sgs_run_backtest(sgs_run_state_t *st, sgs_backtest_t *bt, sgs_error_t *err)
         sgs_backtest_model_t *bm = &bt->models[bt->used];
         rc = score_model(st, &co, &h, weight, bought, bt->holdout, bm, p_buy, expected, err);
         if (rc == SGS_OK)
-            rc = sgs_isotonic_fit(p_buy, weight, bought, nh, &bt->calibration, err);
+            rc = sgs_isotonic_fit(p_buy, weight, bought, nh, 1.0, &bt->calibration, err);
         if (rc)
             goto cleanup;
         for (size_t j = 0; j < nh; j++)

@@ -293,7 +293,7 @@ static int build_profiles(sgs_run_state_t *st, const feature_id_t *ids, const do
                 size > 0 && sd > 0 ? (std_mean[j * d + f] / size - base_mean[f]) / sd : 0.0;
         }
         st->profile_revenue_share[j] =
-            st->revenue_total != 0 ? revenue_sum[j] / st->revenue_total : (double)NAN;
+            st->revenue_buyers != 0 ? revenue_sum[j] / st->revenue_buyers : (double)NAN;
         st->profile_clv_share[j] =
             st->value_ran && st->clv_total != 0 ? clv_sum[j] / st->clv_total : (double)NAN;
         label_segment(st, ids, j, std_mean, st->profile_label[j], sizeof st->profile_label[j]);

@@ -68,7 +68,8 @@ typedef struct sgs_run_state {
     size_t n_cancelled_days;  /* purchase days fully cancelled the same day (every customer) */
     size_t n_nonpositive_net; /* customers kept whose net spend is <= 0: spend and CLV 0 */
     size_t n_purchase_rows, n_refund_rows, n_zero_amount_rows;
-    double revenue_total; /* sum of total_spend over every customer, left-out ones included */
+    double revenue_total;  /* sum of total_spend over every customer, left-out ones included */
+    double revenue_buyers; /* the same over the customers kept: the base of revenue shares */
 
     /* rfm */
     uint8_t *r_score, *f_score, *m_score, *rfm_segment, *rfm_total;

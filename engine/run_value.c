@@ -160,6 +160,26 @@ static int describe_flagged(const sgs_fit_t *fit, const char *const *names, cons
     return flagged;
 }
 
+/* Whether the mean dropout is identified even when its two parameters are not: a/(a+b), the
+ * mean chance of stopping after a purchase (BG/NBD family), or s/beta, the mean dropout rate
+ * (Pareto/NBD), with its delta-method standard error from the fit's covariance no larger than
+ * itself. a and b running to infinity together (everyone alike) leave it well determined. */
+static int mean_dropout_identified(const sgs_run_state_t *st)
+{
+    const sgs_fit_t *f = &st->model_fit;
+    if (!f->hessian_ok)
+        return 0;
+    double u = f->params[2], v = f->params[3], g, du, dv;
+    if (st->model == SGS_MODEL_PARETONBD) {
+        g = u / v, du = 1.0 / v, dv = -u / (v * v);
+    } else {
+        double t = (u + v) * (u + v);
+        g = u / (u + v), du = v / t, dv = -u / t;
+    }
+    double var = du * du * f->cov[2][2] + dv * dv * f->cov[3][3] + 2 * du * dv * f->cov[2][3];
+    return g > 0.0 && isfinite(var) && var >= 0.0 && sqrt(var) <= g;
+}
+
 /* Warn about parameters the data do not identify, in words a marketer can act on. */
 static void check_identification(sgs_run_state_t *st)
 {
@@ -169,7 +189,14 @@ static void check_identification(sgs_run_state_t *st)
     const char *model = sgs_purchase_model_name(st->model);
     char text[300], why[600];
     st->p_alive_informative = 1;
-    if (describe_flagged(&st->model_fit, names, dropout, 2, text, sizeof text)) {
+    if (describe_flagged(&st->model_fit, names, dropout, 2, text, sizeof text) &&
+        mean_dropout_identified(st)) {
+        explain_drift(st, 0, &st->model_fit, dropout, 2, why, sizeof why);
+        sgs_run_warn(st, "dropout_spread_not_identified",
+                     "%s: %s%s. The data tell how likely customers are to stop on average, not "
+                     "how much that differs between customers: P(alive) is used as fitted",
+                     model, text, why);
+    } else if (describe_flagged(&st->model_fit, names, dropout, 2, text, sizeof text)) {
         st->p_alive_informative = 0;
         explain_drift(st, 0, &st->model_fit, dropout, 2, why, sizeof why);
         sgs_run_warn(st, "dropout_not_identified",

@@ -59,7 +59,7 @@ static void write_segments_table(const sgs_run_state_t *st, FILE *out)
         if (count == 0)
             continue;
         double revenue_share =
-            st->revenue_total != 0 ? 100.0 * st->segment_revenue[k] / st->revenue_total : 0.0;
+            st->revenue_buyers != 0 ? 100.0 * st->segment_revenue[k] / st->revenue_buyers : 0.0;
         fprintf(out, "%-19s %11s %5.1f%% %7.1f%% %10.0f %10.1f %12s  %s\n", sgs_rfm_segment_name(k),
                 grouped_number(count, a, sizeof a), 100.0 * count / n, revenue_share,
                 days_sum[k] / count, purchases_sum[k] / count,

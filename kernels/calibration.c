@@ -60,7 +60,7 @@ typedef struct block {
 } block_t;
 
 int sgs_isotonic_fit(const double *score, const double *weight, const double *y, size_t n,
-                     sgs_isotonic_t *out, sgs_error_t *err)
+                     double prior, sgs_isotonic_t *out, sgs_error_t *err)
 {
     memset(out, 0, sizeof *out);
     keyed_t *g;
@@ -68,7 +68,6 @@ int sgs_isotonic_fit(const double *score, const double *weight, const double *y,
     int rc = sorted_groups(score, weight, y, n, 0, &g, &m, err);
     if (rc)
         return rc;
-    /* The stack of blocks overwrites the sorted groups' storage from the front. */
     block_t *st = sgs_alloc_array(m, sizeof *st);
     if (!st) {
         sgs_free(g);
@@ -81,8 +80,9 @@ int sgs_isotonic_fit(const double *score, const double *weight, const double *y,
             b.weight += g[i].weight;
             b.y += g[i].y;
         }
-        /* Pool while the previous block's mean exceeds this one's: y1/w1 > y2/w2. */
-        while (top > 0 && st[top - 1].y * b.weight > b.y * st[top - 1].weight) {
+        /* Pool while the previous block's mean is not below this one's: y1/w1 >= y2/w2 (equal
+         * means make one step). */
+        while (top > 0 && st[top - 1].y * b.weight >= b.y * st[top - 1].weight) {
             block_t *p = &st[--top];
             b.lo = p->lo;
             b.weight += p->weight;
@@ -99,8 +99,13 @@ int sgs_isotonic_fit(const double *score, const double *weight, const double *y,
         return sgs_error_set(err, SGS_ENOMEM, "calibration: no memory for %zu knots", 2 * top);
     }
     size_t k = 0;
+    double floor_value = -INFINITY;
     for (size_t j = 0; j < top; j++) {
-        double mean = st[j].y / st[j].weight;
+        /* With a prior, (y + prior/2) / (w + prior): the block means shrunk toward 1/2 by
+         * `prior` pseudo-observations, kept non-decreasing. */
+        double mean = (st[j].y + 0.5 * prior) / (st[j].weight + prior);
+        mean = fmax(mean, floor_value);
+        floor_value = mean;
         out->score[k] = st[j].lo;
         out->value[k++] = mean;
         if (st[j].hi > st[j].lo) {

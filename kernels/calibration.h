@@ -7,7 +7,7 @@
  * (observations) and y_i (their summed outcomes, 0 <= y_i <= w_i for 0/1 outcomes), find the
  * non-decreasing step function f of the score minimizing Σ_i w_i (y_i/w_i - f(s_i))². Groups
  * with equal scores are pooled first (a function of the score must give them one value);
- * then adjacent blocks whose means decrease are pooled until none does. The fit is exact,
+ * then adjacent blocks whose means do not increase are pooled until every step rises. The fit is exact,
  * O(n log n) for the sort and O(n) for the pooling.
  *
  * Prediction (as scikit-learn's IsotonicRegression with out_of_bounds="clip"): each block
@@ -34,11 +34,15 @@ typedef struct sgs_isotonic {
 } sgs_isotonic_t;
 
 /* Fit the isotonic regression of y/weight on score over n groups (see above). Groups with
- * weight 0 are ignored. Allocates the knots (free with sgs_isotonic_free).
+ * weight 0 are ignored. prior = 0 gives the exact fit; prior > 0 then replaces each block's
+ * mean by (Σy + prior/2) / (Σw + prior) (for 0/1 outcomes and prior = 1, the posterior mean
+ * under Jeffreys' Beta(1/2, 1/2) prior), kept non-decreasing, so that no value is 0 or 1 just
+ * because a block saw no buyer or only buyers. Allocates the knots (free with
+ * sgs_isotonic_free).
  * @return 0; SGS_EDATA when a score is not finite, a weight is negative or not finite, y is not
  *         finite, or no group has weight > 0; SGS_ENOMEM. */
 int sgs_isotonic_fit(const double *score, const double *weight, const double *y, size_t n,
-                     sgs_isotonic_t *out, sgs_error_t *err);
+                     double prior, sgs_isotonic_t *out, sgs_error_t *err);
 
 /* The calibrated value of a score (see above). Pure; NaN for a NaN score. */
 double sgs_isotonic_predict(const sgs_isotonic_t *m, double score);

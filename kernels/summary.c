@@ -125,7 +125,7 @@ static void summarize_customer(const sgs_grouped_t *g, size_t lo, size_t hi, int
         i = pd.end;
     }
 
-    /* Columns left NULL are not wanted (sgs_summary_alloc_some). */
+    /* Columns left NULL are not wanted (sgs_summary_alloc_history). */
 #define SET(column, value)                                                                         \
     do {                                                                                           \
         if (s->column)                                                                             \

@@ -8,9 +8,11 @@
  *     a refund row has amount < 0;
  *   - rows are read one day at a time. Refunds net against the purchases of the same day:
  *     the day's net amount is purchases + refunds. A day is a purchase occasion when it has
- *     a purchase row and either no refund or a positive net amount; a day whose purchases
- *     are fully cancelled the same day (net <= 0) is not an occasion (counted in
- *     n_cancelled_days). Several purchases on one day are one occasion;
+ *     a purchase row and either no refund or a positive net amount (above 1e-9 of its
+ *     purchases, so that rounding does not make a purchase); a day whose refunds take it to
+ *     net <= 0 (its purchases fully cancelled, or an exchange for goods bought earlier) is
+ *     not an occasion (counted in n_cancelled_days). Several purchases on one day are one
+ *     occasion;
  *   - a refund not netted the same day (a refund-only day, or what a cancelled day refunds
  *     beyond its own purchases) returns something bought before: it is attributed to the
  *     latest earlier occasion, reducing that occasion's net amount down to 0 at most; the
@@ -63,23 +65,26 @@ static inline sgs_purchase_day_t sgs_purchase_day_read(const int32_t *day, const
             d.has_purchase_row = 1;
         }
     }
-    d.occasion = d.has_purchase_row && (d.refunds == 0.0 || d.purchases + d.refunds > 0.0);
+    /* "Fully cancelled" allows for rounding: lines of 0.1 and 0.2 cancelled by one row of -0.3
+     * leave 5.6e-17, which is no purchase. */
+    d.occasion = d.has_purchase_row &&
+                 (d.refunds == 0.0 || d.purchases + d.refunds > 1e-9 * d.purchases);
     return d;
 }
 
 typedef struct sgs_summary {
     size_t n_customers;
-    uint8_t *has_purchase;     /* 1 when the customer has at least one purchase row */
+    uint8_t *has_purchase;     /* 1 when the customer has at least one purchase occasion */
     int32_t *first_day;        /* first purchase day (UTC day number) */
     int32_t *last_day;         /* last purchase day */
-    int32_t *n_purchase_days;  /* distinct purchase days, >= 1 when has_purchase */
+    int32_t *n_purchase_days;  /* purchase occasions, >= 1 when has_purchase */
     int32_t *frequency;        /* n_purchase_days - 1 */
     int32_t *recency_days;     /* last_day - first_day */
     int32_t *age_days;         /* as_of_day - first_day (T) */
     int32_t *days_since_last;  /* as_of_day - last_day */
     double *total_spend;       /* net: purchases minus refunds */
     double *mean_spend;        /* total_spend / n_purchase_days */
-    double *monetary;          /* mean purchase spend of repeat days; 0 when frequency = 0 */
+    double *monetary;          /* mean net amount of repeat occasions; 0 when frequency = 0 */
     double *refund_total;      /* sum of |refund amounts|, >= 0 */
     int32_t *n_refunds;        /* refund rows */
     int32_t *n_cancelled_days; /* days with purchases fully cancelled that day */
@@ -94,7 +99,7 @@ void sgs_summary_free(sgs_summary_t *s);
 
 /* Allocate only the columns of a purchase history and its spend: has_purchase,
  * n_purchase_days, recency_days, age_days, total_spend, monetary (the others stay NULL and are
- * not written). 21 bytes per customer, for the backtest's calibration period.
+ * not written). 29 bytes per customer, for the backtest's calibration period.
  * @return 0 or SGS_ENOMEM (nothing left). */
 int sgs_summary_alloc_history(sgs_summary_t *s, size_t n_customers);
 

@@ -141,7 +141,7 @@ static void recompute(int64_t cal_end, int64_t end, long *n_cohort, long *n_late
                 else
                     refunded += rows[i].amount;
             }
-            if (!purchase_row || (refunded < 0 && bought + refunded <= 0))
+            if (!purchase_row || (refunded < 0 && bought + refunded <= 1e-9 * bought))
                 continue;
             if (first < 0)
                 first = day;

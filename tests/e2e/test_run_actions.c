@@ -178,7 +178,7 @@ static void load_input(void)
             purchase_row |= rows[j].amount >= 0;
             *(rows[j].amount >= 0 ? &bought : &refunded) += rows[j].amount;
         }
-        if (purchase_row && (refunded == 0 || bought + refunded > 0))
+        if (purchase_row && (refunded == 0 || bought + refunded > 1e-9 * bought))
             in.pu[in.n_pu++] = rows[i];
         i = j;
     }

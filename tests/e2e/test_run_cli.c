@@ -120,7 +120,7 @@ static void reference_compute(const char *path, int64_t as_of_day, reference_t *
                 }
             }
             double net = bought + refunded;
-            if (!purchase_row || (refunded < 0 && net <= 0)) {
+            if (!purchase_row || (refunded < 0 && net <= 1e-9 * bought)) {
                 double back = -net < last_net ? -net : last_net;
                 if (back > 0) {
                     last_net -= back;

@@ -293,16 +293,16 @@ static void test_near_constant_p_alive_is_dropped(void **state)
     (void)state;
     outcome_t o;
     outcome_read("crafted-default", "--set segments.k=4", &o);
-    /* The fit cannot tell when these customers stop (1,000 never do): P(alive) is not
-     * informative, and the segments leave it out, saying why. (Its spread is negligible too;
-     * the spread rule itself is checked on the other features below and in test_features.) */
+    /* P(alive) of the 1,000 steady customers spans far less than 0.01: dropped, and said so. */
     cJSON *p = feature_check(&o, "p_alive");
     assert_true(cJSON_IsFalse(cJSON_GetObjectItem(p, "used")));
-    assert_string_equal(cJSON_GetObjectItem(p, "dropped")->valuestring,
-                        "not identified by the fit");
+    assert_string_equal(cJSON_GetObjectItem(p, "dropped")->valuestring, "negligible spread");
+    double spread = cJSON_GetObjectItem(p, "spread")->valuedouble;
+    assert_true(spread >= 0 && spread < 0.01);
+    assert_true(cJSON_GetObjectItem(p, "q01")->valuedouble > 0.99);
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(feature_check(&o, "recency"), "used")));
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o.segments, "features")), 5);
-    assert_non_null(strstr(o.report, "p_alive left out: not identified by the fit"));
+    assert_non_null(strstr(o.report, "p_alive left out: negligible spread: 98% of customers"));
     /* Four segments, none of them a handful, and nothing needed merging. */
     assert_int_equal(o.k, 4);
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o.segments, "merged")), 0);
@@ -318,7 +318,8 @@ static void test_near_constant_p_alive_is_dropped(void **state)
              "run -i '%s' -o '%s/crafted-p-alive-only/results.h5' --set segments.features=p_alive",
              crafted, dir);
     assert_int_equal(sgs_test_run(args, out, sizeof out), 0);
-    assert_non_null(strstr(out, "segments skipped: no usable feature"));
+    assert_non_null(strstr(out, "segments skipped: every feature's central 98% range is below "
+                                "segments.min_spread = 0.01"));
     snprintf(args, sizeof args, "%s/crafted-p-alive-only/results.h5", dir);
     hid_t f = H5Fopen(args, H5F_ACC_RDONLY, H5P_DEFAULT);
     assert_true(f >= 0);
@@ -329,12 +330,12 @@ static void test_near_constant_p_alive_is_dropped(void **state)
 static void test_robust_scaling_keeps_outliers_in_larger_segments(void **state)
 {
     (void)state;
-    /* Nothing dropped for its spread and nothing merged: robust scaling alone. The dropouts'
-     * recency is pulled in to the 1% quantile, next to other customers. */
+    /* Nothing dropped and nothing merged: robust scaling alone. The dropouts' P(alive) and
+     * recency are pulled in to the 1% quantiles, next to other customers. */
     outcome_t o;
     outcome_read("crafted-robust",
                  "--set segments.k=4 --set segments.min_spread=0 --set segments.min_share=0", &o);
-    cJSON *p = feature_check(&o, "recency");
+    cJSON *p = feature_check(&o, "p_alive");
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(p, "used")));
     assert_true(cJSON_GetObjectItem(p, "n_clipped")->valuedouble >= N_DROPOUT);
     assert_int_equal(o.k, 4);

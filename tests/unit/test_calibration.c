@@ -23,7 +23,7 @@ static void test_hand_computed_pooling(void **state)
     (void)state;
     double s[] = {0.1, 0.2, 0.3, 0.4}, w[] = {1, 1, 1, 1}, y[] = {0, 1, 0, 1};
     sgs_isotonic_t m;
-    assert_int_equal(sgs_isotonic_fit(s, w, y, 4, &m, NULL), 0);
+    assert_int_equal(sgs_isotonic_fit(s, w, y, 4, 0, &m, NULL), 0);
     /* 0 | 1, 0 pooled to 0.5 over [0.2, 0.3] | 1 */
     assert_int_equal(m.n_blocks, 3);
     assert_int_equal(m.n_knots, 4);
@@ -39,9 +39,22 @@ static void test_hand_computed_pooling(void **state)
     assert_true(isnan(sgs_isotonic_predict(&m, NAN)));
     sgs_isotonic_free(&m);
 
+    /* with Jeffreys' prior: blocks 0/1 -> 0.25, 1/2 -> 0.5, 1/1 -> 0.75; never 0 or 1 */
+    assert_int_equal(sgs_isotonic_fit(s, w, y, 4, 1.0, &m, NULL), 0);
+    sgs_assert_close(sgs_isotonic_predict(&m, 0.1), 0.25, 1e-15, 0);
+    sgs_assert_close(sgs_isotonic_predict(&m, 0.25), 0.5, 1e-15, 0);
+    sgs_assert_close(sgs_isotonic_predict(&m, 0.4), 0.75, 1e-15, 0);
+    sgs_isotonic_free(&m);
+
+    /* equal means make one step: 0/1, 1/2, 1/2, 1/1 pool the middle into one block */
+    double s3[] = {0.1, 0.2, 0.3, 0.4}, w3[] = {1, 2, 2, 1}, y3[] = {0, 1, 1, 1};
+    assert_int_equal(sgs_isotonic_fit(s3, w3, y3, 4, 0, &m, NULL), 0);
+    assert_int_equal(m.n_blocks, 3);
+    sgs_isotonic_free(&m);
+
     /* equal scores are one value; weight-0 groups are ignored */
     double s2[] = {0.2, 0.2, 0.9}, w2[] = {3, 1, 0}, y2[] = {0, 1, 0};
-    assert_int_equal(sgs_isotonic_fit(s2, w2, y2, 3, &m, NULL), 0);
+    assert_int_equal(sgs_isotonic_fit(s2, w2, y2, 3, 0, &m, NULL), 0);
     assert_int_equal(m.n_knots, 1);
     sgs_assert_close(sgs_isotonic_predict(&m, 0.5), 0.25, 0, 0);
     sgs_isotonic_free(&m);
@@ -83,7 +96,7 @@ static void test_matches_the_min_max_definition_in_any_order(void **state)
                 y[i] += sgs_rng_uniform(seed, 1, (uint64_t)(10 * i + k)) < p;
         }
         sgs_isotonic_t m, m2;
-        assert_int_equal(sgs_isotonic_fit(s, w, y, N, &m, NULL), 0);
+        assert_int_equal(sgs_isotonic_fit(s, w, y, N, 0, &m, NULL), 0);
         for (int i = 0; i < N; i++) {
             double want = minmax(w, y, N, i);
             double got = sgs_isotonic_predict(&m, s[i]);
@@ -97,7 +110,7 @@ static void test_matches_the_min_max_definition_in_any_order(void **state)
             pw[i] = w[N - 1 - i];
             py[i] = y[N - 1 - i];
         }
-        assert_int_equal(sgs_isotonic_fit(ps, pw, py, N, &m2, NULL), 0);
+        assert_int_equal(sgs_isotonic_fit(ps, pw, py, N, 0, &m2, NULL), 0);
         assert_int_equal(m.n_knots, m2.n_knots);
         assert_memory_equal(m.score, m2.score, m.n_knots * sizeof(double));
         assert_memory_equal(m.value, m2.value, m.n_knots * sizeof(double));
@@ -119,10 +132,10 @@ static void test_bad_groups_are_errors(void **state)
     sgs_isotonic_t m;
     sgs_error_t err = {0};
     double s[] = {0.1, NAN}, w[] = {1, 1}, y[] = {0, 1};
-    assert_int_equal(sgs_isotonic_fit(s, w, y, 2, &m, &err), SGS_EDATA);
+    assert_int_equal(sgs_isotonic_fit(s, w, y, 2, 0, &m, &err), SGS_EDATA);
     assert_non_null(strstr(err.message, "group 1"));
     double w0[] = {0, 0}, s1[] = {0.1, 0.2};
-    assert_int_equal(sgs_isotonic_fit(s1, w0, y, 2, &m, &err), SGS_EDATA);
+    assert_int_equal(sgs_isotonic_fit(s1, w0, y, 2, 0, &m, &err), SGS_EDATA);
 }
 
 static void test_reliability_by_hand(void **state)

@@ -99,6 +99,21 @@ static void test_summary_of_hand_built_histories(void **state)
     sgs_assert_close(s.refund_total[6], 105.0, 1e-12, 0);
     assert_int_equal(s.n_refunds[6], 2);
 
+    /* Lines of 0.1 and 0.2 cancelled by one row of -0.3: no purchase, whatever the rounding. */
+    {
+        int64_t id1[] = {9};
+        size_t off1[] = {0, 3};
+        int32_t day1[] = {4, 4, 4};
+        double amount1[] = {0.1, 0.2, -0.3};
+        sgs_grouped_t g1 = {1, 3, id1, off1, day1, amount1, NULL};
+        sgs_summary_t s1;
+        assert_int_equal(sgs_summary_alloc(&s1, 1), 0);
+        assert_int_equal(sgs_summarize(&exec, &g1, 10, &s1, NULL), 0);
+        assert_int_equal(s1.has_purchase[0], 0);
+        assert_int_equal(s1.n_cancelled_days[0], 1);
+        sgs_summary_free(&s1);
+    }
+
     /* A row after the as-of day is a caller error. */
     sgs_error_t err = {0};
     assert_int_equal(sgs_summarize(&exec, &g, 15, &s, &err), SGS_EINVAL);
