@@ -35,7 +35,7 @@ int main(int argc, char **argv)
     int threads = argc > 3 ? atoi(argv[3]) : 2;
     const uint64_t seed = 7;
     const int32_t as_of = 20000;
-    sgs_exec_t exec = {threads};
+    sgs_exec_t exec = {.n_threads = threads};
     long nl = (long)n;
 
     /* ---- generate: ids, purchase days (0..6 per customer), events (n_events spread

@@ -214,7 +214,7 @@ int main(int argc, char **argv)
     } else {
         memcpy(c0, x, k * d * sizeof *c0);
     }
-    sgs_exec_t exec = {threads};
+    sgs_exec_t exec = {.n_threads = threads};
     double tol_abs;
     sgs_error_t err = {0};
     if (sgs_kmeans_tolerance(x, n, d, tol, &exec, &tol_abs, &err))

@@ -31,7 +31,7 @@ static double now(void)
 
 static int run(size_t n, int threads)
 {
-    sgs_exec_t ex = {threads};
+    sgs_exec_t ex = {.n_threads = threads};
     sgs_error_t err = {0};
     double *T = malloc(n * sizeof *T), *x = malloc(n * sizeof *x), *tx = malloc(n * sizeof *tx);
     double *m = malloc(n * sizeof *m), *out = malloc(5 * n * sizeof *out);

@@ -350,7 +350,7 @@ int sgs_cmd_kmeans(int argc, char **argv)
     if (rc)
         goto done;
     t_read = now_s() - t_read;
-    rc = sgs_kmeans_check_finite(x, n, d, &(sgs_exec_t){threads}, &err);
+    rc = sgs_kmeans_check_finite(x, n, d, &(sgs_exec_t){.n_threads = threads}, &err);
     if (rc) {
         sgs_error_prefix(&err, "%s %s", input, dataset);
         goto done;
@@ -406,7 +406,8 @@ int sgs_cmd_kmeans(int argc, char **argv)
     sgs_kmeans_result_t res;
     double t_fit = now_s();
     clk.last = t_fit;
-    rc = sgs_kmeans_fit(x, n, d, w, &opt, &(sgs_exec_t){threads}, labels, centers, &res, &err);
+    rc = sgs_kmeans_fit(x, n, d, w, &opt, &(sgs_exec_t){.n_threads = threads}, labels, centers,
+                        &res, &err);
     t_fit = now_s() - t_fit;
     if (rc) {
         sgs_error_prefix(&err, "%s %s", input, dataset);

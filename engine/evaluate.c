@@ -522,7 +522,7 @@ int sgs_evaluate(const sgs_eval_request_t *req, sgs_eval_result_t *res, sgs_erro
         return sgs_error_set(err, SGS_EINVAL, "evaluate: malformed request");
     if (req->has_holdout_end && req->holdout_end_day <= req->calibration_end_day)
         return sgs_error_set(err, SGS_EUSAGE, "the holdout end must be after the calibration end");
-    sgs_exec_t exec = {req->n_threads > 0 ? req->n_threads : 1};
+    sgs_exec_t exec = {.n_threads = req->n_threads > 0 ? req->n_threads : 1};
     snprintf(res->time_unit, sizeof res->time_unit, "%s", req->time_unit);
     res->days_per_unit = req->days_per_unit;
     res->penalizer = req->penalizer;

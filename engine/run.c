@@ -239,6 +239,10 @@ int sgs_run(const sgs_run_request_t *req, sgs_error_t *err)
         return sgs_error_set(err, SGS_ENOMEM, "no memory for the run state");
     st->req = req;
     st->exec.n_threads = req->config->threads > 0 ? req->config->threads : omp_get_num_procs();
+    /* SGS_THREAD_GRAIN: items per thread below which a loop runs on fewer threads (kernels/
+     * core.h); the determinism tests set 1 so that small inputs still use every thread. */
+    const char *grain = getenv("SGS_THREAD_GRAIN");
+    st->exec.grain = grain ? (size_t)strtoull(grain, NULL, 10) : 0;
     st->days_per_unit = sgs_config_days_per_unit(req->config);
     sgs_transactions_t tx = {0};
     int rc = step_read(st, &tx, err);

@@ -89,7 +89,8 @@ int sgs_exec_threads(const sgs_exec_t *exec)
 int sgs_exec_threads_for(const sgs_exec_t *exec, size_t n_items)
 {
     int nt = sgs_exec_threads(exec);
-    size_t blocks = sgs_block_count(n_items, SGS_BLOCK_ROWS);
+    size_t grain = exec && exec->grain > 0 ? exec->grain : SGS_BLOCK_ROWS;
+    size_t blocks = sgs_block_count(n_items, grain);
     return blocks < (size_t)nt ? (blocks > 0 ? (int)blocks : 1) : nt;
 }
 

@@ -420,6 +420,7 @@ static void test_standard_scaling_isolates_them_and_merging_folds_them_in(void *
 static void test_merged_labels_same_for_1_2_3_threads(void **state)
 {
     (void)state;
+    setenv("SGS_THREAD_GRAIN", "1", 1); /* every loop on every thread, however small */
     outcome_t o[3];
     for (int t = 0; t < 3; t++) {
         char name[32], extra[200];
@@ -438,6 +439,7 @@ static void test_merged_labels_same_for_1_2_3_threads(void **state)
     }
     for (int t = 0; t < 3; t++)
         outcome_free(&o[t]);
+    unsetenv("SGS_THREAD_GRAIN");
 }
 
 static void test_crafted_without_the_value_step(void **state)

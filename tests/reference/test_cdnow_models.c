@@ -143,7 +143,7 @@ static void test_bgnbd_published_estimates(void **state)
 {
     (void)state;
     sgs_fit_t fit;
-    sgs_exec_t ex = {2};
+    sgs_exec_t ex = {.n_threads = 2};
     sgs_error_t err = {0};
     int rc = sgs_bgnbd_fit(&data.h, NULL, &fit, &ex, &err);
     if (rc)
@@ -176,7 +176,7 @@ static void test_paretonbd_published_estimates(void **state)
 {
     (void)state;
     sgs_fit_t fit;
-    sgs_exec_t ex = {2};
+    sgs_exec_t ex = {.n_threads = 2};
     sgs_error_t err = {0};
     int rc = sgs_paretonbd_fit(&data.h, NULL, &fit, &ex, &err);
     if (rc)
@@ -194,7 +194,7 @@ static void test_mbgnbd_published_estimates(void **state)
 {
     (void)state;
     sgs_fit_t fit;
-    sgs_exec_t ex = {2};
+    sgs_exec_t ex = {.n_threads = 2};
     sgs_error_t err = {0};
     int rc = sgs_mbgnbd_fit(&data.h, NULL, &fit, &ex, &err);
     if (rc)
@@ -211,7 +211,7 @@ static void test_gammagamma_published_estimates(void **state)
     (void)state;
     sgs_fit_t fit;
     sgs_gg_summary_t sum;
-    sgs_exec_t ex = {2};
+    sgs_exec_t ex = {.n_threads = 2};
     sgs_error_t err = {0};
     int rc = sgs_gg_fit(data.x, data.spend, data.n, NULL, &fit, &sum, &ex, &err);
     if (rc)
@@ -244,7 +244,7 @@ int main(void)
         fprintf(stderr, "test_cdnow_models: cannot parse %s\n", path);
         return 1;
     }
-    sgs_exec_t ex = {2};
+    sgs_exec_t ex = {.n_threads = 2};
     if (sgs_histories_build(&data.h, data.x, data.t_x, data.T, NULL, data.n, &ex, NULL) != 0)
         return 1;
     const struct CMUnitTest tests[] = {

@@ -49,7 +49,7 @@ static void check_recovery(const char *what, const sgs_fit_t *fit, const double 
 
 static void recover(sgs_purchase_model_t model, const double *truth)
 {
-    sgs_exec_t ex = {2};
+    sgs_exec_t ex = {.n_threads = 2};
     for (size_t i = 0; i < N; i++)
         T[i] = 10.0 + 42.0 * sgs_rng_uniform(SEED, 99, i); /* weeks */
     assert_int_equal(
@@ -92,7 +92,7 @@ static void test_paretonbd_recovery(void **state)
 static void test_gammagamma_recovery(void **state)
 {
     (void)state;
-    sgs_exec_t ex = {2};
+    sgs_exec_t ex = {.n_threads = 2};
     for (size_t i = 0; i < N; i++) /* repeat transactions: 1 + geometric-ish counts */
         x[i] = floor(-3.0 * log(sgs_rng_uniform(SEED, 7, i)));
     const double truth[3] = {6.0, 4.0, 15.0};

@@ -59,7 +59,7 @@ static void test_total_equals_sum_and_gradient_matches_differences(void **state)
     (void)state;
     make_random(5);
     sgs_histories_t h;
-    sgs_exec_t ex = {2};
+    sgs_exec_t ex = {.n_threads = 2};
     assert_int_equal(sgs_histories_build(&h, rx, rtx, rT, NULL, N_RANDOM, &ex, NULL), 0);
     const double points[3][4] = {
         {0.25, 4.4, 0.8, 2.4}, {1.7, 0.3, 3.0, 0.4}, {0.05, 60.0, 1.0, 9.0}};
@@ -148,7 +148,7 @@ static void test_threads_bitwise_identical(void **state)
     double p[4] = {0.3, 5.0, 0.9, 2.1}, ll[3], g[3][4];
     sgs_fit_t fit[3];
     for (int t = 0; t < 3; t++) {
-        sgs_exec_t ex = {t + 1};
+        sgs_exec_t ex = {t + 1, 1}; /* grain 1: every thread works */
         assert_int_equal(sgs_bgnbd_loglik(p, &h, &ll[t], g[t], &ex, NULL), 0);
         assert_int_equal(sgs_bgnbd_fit(&h, NULL, &fit[t], &ex, NULL), 0);
     }

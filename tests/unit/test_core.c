@@ -30,13 +30,16 @@ static void test_error_table_maps_codes_to_sysexits(void **state)
 static void test_threads_follow_the_work(void **state)
 {
     (void)state;
-    sgs_exec_t two = {2}, eight = {8};
+    sgs_exec_t two = {.n_threads = 2}, eight = {.n_threads = 8},
+               fine = {.n_threads = 2, .grain = 10};
     assert_int_equal(sgs_exec_threads_for(&two, 0), 1);
     assert_int_equal(sgs_exec_threads_for(&two, SGS_BLOCK_ROWS), 1);
     assert_int_equal(sgs_exec_threads_for(&two, SGS_BLOCK_ROWS + 1), 2);
     assert_int_equal(sgs_exec_threads_for(&two, 1000 * SGS_BLOCK_ROWS), 2);
     assert_int_equal(sgs_exec_threads_for(&eight, 3 * SGS_BLOCK_ROWS), 3);
     assert_int_equal(sgs_exec_threads_for(NULL, 1000 * SGS_BLOCK_ROWS), 1);
+    assert_int_equal(sgs_exec_threads_for(&fine, 10), 1); /* a grain of 10 items per thread */
+    assert_int_equal(sgs_exec_threads_for(&fine, 11), 2);
 }
 
 static void test_error_set_and_prefix(void **state)

@@ -57,7 +57,7 @@ static double T[N], x[N], t_x[N];
 /* BG/NBD fit of N customers simulated with `truth`, observed 1 to 2 years (in weeks). */
 static void fit_simulated(const double *truth, uint64_t seed, sgs_fit_t *fit)
 {
-    sgs_exec_t exec = {2};
+    sgs_exec_t exec = {.n_threads = 2};
     for (size_t i = 0; i < N; i++)
         T[i] = 52.0 + (double)(i % 53);
     sgs_error_t err = {0};

@@ -50,7 +50,7 @@ static void test_loglik_sum_and_gradient(void **state)
     (void)state;
     make_data(3);
     const double points[2][3] = {{4.0, 3.0, 20.0}, {0.7, 9.0, 300.0}};
-    sgs_exec_t ex = {2};
+    sgs_exec_t ex = {.n_threads = 2};
     for (int k = 0; k < 2; k++) {
         const double *p = points[k];
         double ll, g[3];
@@ -115,7 +115,7 @@ static void test_fit_summary_and_threads(void **state)
     sgs_fit_t fit[3];
     sgs_gg_summary_t sum[3];
     for (int t = 0; t < 3; t++) {
-        sgs_exec_t ex = {t + 1};
+        sgs_exec_t ex = {t + 1, 1}; /* grain 1: every thread works */
         assert_int_equal(sgs_gg_fit(xs, ms, N, NULL, &fit[t], &sum[t], &ex, NULL), 0);
     }
     assert_int_equal(sum[0].n_used, used);

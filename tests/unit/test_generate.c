@@ -644,7 +644,7 @@ static void test_blocks_and_threads_through_the_api(void **state)
     size_t n_tx[4];
     for (int t = 1; t <= 4; t++) {
         snprintf(paths[t - 1], sizeof paths[t - 1], "%s/api%d.h5", dir, t);
-        sgs_exec_t exec = {.n_threads = t < 4 ? t : 2};
+        sgs_exec_t exec = {.n_threads = t < 4 ? t : 2, .grain = 1};
         if (t == 4)
             p.block_customers = 0; /* default block: one block here */
         sgs_generate_stats_t st;

@@ -24,7 +24,7 @@ static void test_hand_made_table(void **state)
     double tx[] = {5, 0, 5, 3, 0, 4, 0};
     double T[] = {9, 7, 9, 9, 8, 9, 7};
     sgs_histories_t h;
-    sgs_exec_t ex = {2};
+    sgs_exec_t ex = {.n_threads = 2};
     assert_int_equal(sgs_histories_build(&h, x, tx, T, NULL, 7, &ex, NULL), 0);
     /* sorted: (0,0,7)x2 (0,0,8) (1,3,9) (2,4,9) (2,5,9)x2 */
     assert_int_equal(h.n_unique, 5);
@@ -132,7 +132,7 @@ static void test_random_counts_sum_and_threads_agree(void **state)
     random_histories(n, 7, x, tx, T);
     sgs_histories_t h[3];
     for (int t = 0; t < 3; t++) {
-        sgs_exec_t ex = {t + 1};
+        sgs_exec_t ex = {t + 1, 1}; /* grain 1: every thread works */
         assert_int_equal(sgs_histories_build(&h[t], x, tx, T, NULL, n, &ex, NULL), 0);
     }
     check_table(&h[0], x, tx, T, n);
@@ -166,7 +166,7 @@ static void test_continuous_times_take_the_sort_path(void **state)
         tx[i] = x[i] > 0 ? T[i] * sgs_rng_uniform(11, 1, i / 2) : 0.0;
     }
     sgs_histories_t h1, h3;
-    sgs_exec_t e1 = {1}, e3 = {3};
+    sgs_exec_t e1 = {.n_threads = 1}, e3 = {.n_threads = 3, .grain = 1};
     assert_int_equal(sgs_histories_build(&h1, x, tx, T, NULL, n, &e1, NULL), 0);
     assert_int_equal(sgs_histories_build(&h3, x, tx, T, NULL, n, &e3, NULL), 0);
     check_table(&h1, x, tx, T, n);

@@ -29,7 +29,7 @@ static void run(size_t n, const int64_t *id, const int64_t *ref, const double *c
 {
     sgs_influence_config_t cfg = {damping};
     sgs_influence_output_t out = {r->direct, r->indirect, r->nv, r->ref_index, r->depth, r->status};
-    sgs_exec_t exec = {2};
+    sgs_exec_t exec = {.n_threads = 2};
     sgs_error_t err = {0};
     if (sgs_influence_compute(n, id, ref, clv, &cfg, &exec, &out, &r->report, &err))
         fail_msg("%s", err.message);
@@ -145,7 +145,7 @@ static void test_long_chains_no_recursion(void **state)
     sgs_influence_config_t cfg = {1.0};
     sgs_influence_output_t out = {direct, indirect, nv, NULL, depth, NULL};
     sgs_influence_report_t rep;
-    sgs_exec_t exec = {2};
+    sgs_exec_t exec = {.n_threads = 2};
     assert_int_equal(sgs_influence_compute(n, id, ref, NULL, &cfg, &exec, &out, &rep, NULL), 0);
     sgs_assert_close(nv[0], (double)n, 0, 0);
     assert_int_equal(indirect[0], (int64_t)n - 2);
@@ -278,7 +278,7 @@ static void test_threads_identical(void **state)
         depth[t] = malloc(n * sizeof(int32_t));
         status[t] = malloc(n);
         sgs_influence_output_t out = {direct[t], indirect[t], nv[t], ri[t], depth[t], status[t]};
-        sgs_exec_t exec = {t + 1};
+        sgs_exec_t exec = {t + 1, 1}; /* grain 1: every thread works */
         assert_int_equal(sgs_influence_compute(n, id, ref, clv, NULL, &exec, &out, &rep[t], NULL),
                          0);
     }

@@ -107,7 +107,7 @@ static void test_k_table_finds_planted_groups(void **state)
     opt.n_init = 3;
     sgs_kchoice_row_t rows[6];
     size_t chosen = 0;
-    sgs_exec_t ex = {2};
+    sgs_exec_t ex = {.n_threads = 2};
     sgs_error_t err = {0};
     assert_int_equal(sgs_kchoice_run(x, n, d, NULL, 2, 7, &opt, 1000, &ex, rows, &chosen, &err), 0);
     assert_int_equal(chosen, g);
@@ -136,7 +136,7 @@ static void test_sampled_silhouette_same_for_1_2_3_threads(void **state)
         l[i] = (int32_t)(i % 5);
     double s1 = 0, s2 = 0;
     for (int t = 1; t <= 3; t++) {
-        sgs_exec_t ex = {t};
+        sgs_exec_t ex = {t, 1}; /* grain 1: every thread works */
         assert_int_equal(
             sgs_kchoice_silhouette(x, n, d, l, 5, 700, 77, &ex, t == 1 ? &s1 : &s2, NULL), 0);
         if (t > 1)

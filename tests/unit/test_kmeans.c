@@ -104,7 +104,7 @@ static double ari(const int32_t *a, const int32_t *b, size_t n, size_t ka, size_
 
 static sgs_exec_t threads(int n)
 {
-    sgs_exec_t e = {n};
+    sgs_exec_t e = {n, 1}; /* grain 1: every thread works */
     return e;
 }
 

@@ -84,7 +84,7 @@ static void fx_detect(fx_t *f, int with_compare, int with_referrals)
         f->in.network_value = f->nv;
     }
     sgs_opportunity_stats_free(&f->st);
-    sgs_exec_t exec = {2};
+    sgs_exec_t exec = {.n_threads = 2};
     sgs_error_t err = {0};
     if (sgs_opportunities_detect(&f->in, &f->cfg, &exec, f->mask, &f->st, &err))
         fail_msg("detect: %s", err.message);
@@ -94,7 +94,7 @@ static void fx_rank(fx_t *f)
 {
     sgs_opportunity_rows_t rows = {f->r_index, f->r_kind,    f->r_priority,
                                    f->r_value, f->r_channel, f->r_rank};
-    sgs_exec_t exec = {2};
+    sgs_exec_t exec = {.n_threads = 2};
     sgs_error_t err = {0};
     if (sgs_opportunities_rank(&f->in, &f->cfg, &f->st, f->mask, &exec, &rows, HB_MAX_CUSTOMERS * 9,
                                &f->n_rows, &f->sum, &err))
@@ -727,7 +727,7 @@ static void test_threads_identical_and_reference(void **state)
         int32_t *pr[3];
         double *val[3];
         for (int t = 0; t < 3; t++) {
-            sgs_exec_t exec = {t + 1};
+            sgs_exec_t exec = {t + 1, 1}; /* grain 1: every thread works */
             mask[t] = malloc(n * sizeof(uint16_t));
             ci[t] = malloc(cap * sizeof(int64_t));
             rk[t] = malloc(cap * sizeof(int64_t));

@@ -169,7 +169,7 @@ static void test_totals_against_reference(void **state)
             j++;
         }
         sgs_histories_t h;
-        sgs_exec_t ex = {2};
+        sgs_exec_t ex = {.n_threads = 2};
         double ll, g[4];
         assert_int_equal(sgs_histories_build(&h, x, t_x, T, NULL, (size_t)(j - i), &ex, NULL), 0);
         assert_int_equal(sgs_paretonbd_loglik(rows[i], &h, &ll, g, &ex, NULL), 0);

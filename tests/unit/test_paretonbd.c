@@ -107,7 +107,7 @@ static void test_totals_and_threads(void **state)
     const double p[4] = {0.553, 10.578, 0.606, 11.669};
     double ll[3], g[3][4], sum = 0.0;
     for (int t = 0; t < 3; t++) {
-        sgs_exec_t ex = {t + 1};
+        sgs_exec_t ex = {t + 1, 1}; /* grain 1: every thread works */
         assert_int_equal(sgs_paretonbd_loglik(p, &h, &ll[t], g[t], &ex, NULL), 0);
     }
     for (size_t i = 0; i < n; i++)
@@ -234,7 +234,7 @@ static void fit_and_score(sgs_purchase_model_t truth, const double *truth_params
     assert_non_null(T);
     for (size_t i = 0; i < n; i++)
         T[i] = (double)(1 + (int)(t_max * sgs_rng_uniform(seed + 100, 0, i)));
-    sgs_exec_t ex = {2};
+    sgs_exec_t ex = {.n_threads = 2};
     assert_int_equal(sgs_simulate_histories(truth, truth_params, T, n, seed, 1.0, x, tx, &ex, NULL),
                      0);
     sgs_histories_t h;

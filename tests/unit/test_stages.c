@@ -44,7 +44,7 @@ static void run_stages(const hb_t *h, const sgs_stage_input_t *in, int32_t as_of
     memset(r, 0xAB, sizeof *r);
     sgs_stage_output_t out = {r->stage, r->cycle,  r->overdue,   r->source,
                               r->gap,   r->n_days, r->seg_cycle, 4};
-    sgs_exec_t exec = {2};
+    sgs_exec_t exec = {.n_threads = 2};
     sgs_error_t err = {0};
     int rc = sgs_stages_compute(in, as_of, rules, &exec, &out, &r->summary, &err);
     if (rc)
@@ -126,7 +126,7 @@ static void test_group_medians(void **state)
     int32_t g[] = {0, 0, 0, 1, 1, 1, -1, 2};
     double med[4];
     double overall = 0;
-    sgs_exec_t exec = {3};
+    sgs_exec_t exec = {.n_threads = 3};
     assert_int_equal(sgs_group_medians(8, v, g, 4, med, &overall, &exec, NULL), 0);
     assert_true(med[0] == 2.0);
     assert_true(med[1] == 15.0);
@@ -514,7 +514,7 @@ static void test_transitions_and_mean_days(void **state)
     uint8_t before[10] = {3, 3, 3, 3, 3, 3, 5, 5, 2, 0};
     uint8_t after[10] = {3, 3, 3, 3, 5, 5, 6, 5, 3, 2};
     int64_t counts[SGS_STAGE_COUNT * SGS_STAGE_COUNT];
-    sgs_exec_t exec = {3};
+    sgs_exec_t exec = {.n_threads = 3};
     assert_int_equal(sgs_stage_transitions(10, before, after, &exec, counts, NULL), 0);
     assert_int_equal(counts[3 * SGS_STAGE_COUNT + 3], 4);
     assert_int_equal(counts[3 * SGS_STAGE_COUNT + 5], 2);
@@ -650,7 +650,7 @@ static void test_threads_identical(void **state)
         gap[t] = malloc(n * sizeof(double));
         double seg[8];
         sgs_stage_output_t out = {stage[t], cycle[t], overdue[t], source[t], gap[t], NULL, seg, 8};
-        sgs_exec_t exec = {t + 1};
+        sgs_exec_t exec = {t + 1, 1}; /* grain 1: every thread works */
         sgs_error_t err = {0};
         if (sgs_stages_compute(&in, 900, NULL, &exec, &out, &sum[t], &err))
             fail_msg("%s", err.message);

@@ -37,7 +37,7 @@ static void test_summary_of_hand_built_histories(void **state)
     sgs_grouped_t g = {7, 21, ids, offsets, day, amount, channel};
     sgs_summary_t s;
     assert_int_equal(sgs_summary_alloc(&s, 7), 0);
-    sgs_exec_t exec = {2};
+    sgs_exec_t exec = {.n_threads = 2};
     assert_int_equal(sgs_summarize(&exec, &g, 30, &s, NULL), 0);
 
     assert_int_equal(s.has_purchase[0], 1);
@@ -123,7 +123,7 @@ static void test_summary_of_hand_built_histories(void **state)
 static void score(const double *v, size_t n, int higher_is_better, int bins, uint8_t *out)
 {
     void *ws = malloc(sgs_rfm_workspace_size(n));
-    sgs_exec_t exec = {1};
+    sgs_exec_t exec = {.n_threads = 1};
     assert_int_equal(sgs_rfm_score(&exec, v, n, higher_is_better, bins, ws, out, NULL), 0);
     free(ws);
 }
@@ -158,7 +158,7 @@ static void test_scores_by_equal_frequency_ranks_with_ties(void **state)
     sgs_error_t err = {0};
     const double with_nan[] = {1, NAN};
     void *ws = malloc(sgs_rfm_workspace_size(2));
-    sgs_exec_t exec = {1};
+    sgs_exec_t exec = {.n_threads = 1};
     assert_int_equal(sgs_rfm_score(&exec, with_nan, 2, 1, 5, ws, &one, &err), SGS_EINVAL);
     assert_int_equal(sgs_rfm_score(&exec, freq, 2, 1, 10, ws, &one, &err), SGS_EINVAL);
     free(ws);
@@ -177,7 +177,7 @@ static void test_scores_are_thread_independent_and_balanced(void **state)
     void *ws = malloc(sgs_rfm_workspace_size(n));
     for (int k = 0; k < 3; k++) {
         s[k] = malloc(n);
-        sgs_exec_t exec = {k + 1};
+        sgs_exec_t exec = {k + 1, 1}; /* grain 1: every thread works */
         assert_int_equal(sgs_rfm_score(&exec, v, n, 1, 5, ws, s[k], NULL), 0);
     }
     assert_memory_equal(s[0], s[1], n);
@@ -201,7 +201,7 @@ static void test_order_preserving_shift_keeps_scores(void **state)
     double *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
     uint8_t *sa = malloc(n), *sb = malloc(n);
     void *ws = malloc(sgs_rfm_workspace_size(n));
-    sgs_exec_t exec = {2};
+    sgs_exec_t exec = {.n_threads = 2};
     for (int direction = 0; direction < 2; direction++) {
         for (size_t i = 0; i < n; i++) {
             a[i] = (double)(sgs_rng_u64(8, 0, i) % 700) - 100.0; /* many ties */
@@ -275,7 +275,7 @@ static void test_segment_table(void **state)
 
     uint8_t r[] = {5, 1}, f[] = {4, 1}, m[] = {3, 2}, seg[2], tot[2];
     uint16_t cell[2];
-    sgs_exec_t exec = {1};
+    sgs_exec_t exec = {.n_threads = 1};
     sgs_rfm_segments(&exec, r, f, m, 2, 5, seg, cell, tot);
     assert_int_equal(cell[0], 543);
     assert_int_equal(tot[0], 12);
