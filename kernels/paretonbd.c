@@ -130,9 +130,10 @@ static double pnbd_history(const double *p, double x, double t_x, double T, pnbd
             l_gone = delta = NAN; /* an end term failed: no value rather than a wrong one */
         } else if (dh < 0.0) {
             /* ln(1 - ρ), ρ = e^dh: by log1p(-ρ) below ρ = 1/2, expm1 above (Mächler 2012) */
+            int far = dh < -0.6931471805599453; /* ρ < 1/2: 1 - ρ has no cancellation */
             rho = exp(dh);
-            one_m_rho = -expm1(dh);
-            double l1mr = dh < -0.6931471805599453 ? log1p(-rho) : log(one_m_rho);
+            one_m_rho = far ? 1.0 - rho : -expm1(dh);
+            double l1mr = far ? log1p(-rho) : log(one_m_rho);
             l_gone = -x * v_x.l_at - r * v_x.l1_a - s * v_x.l1_b + v_x.e + l_sa + g1 + l1mr;
             /* Δ = L_d - L_a with the terms of both paired: no x ln(α+T) to cancel */
             delta = v_T.e + l_sa + g1 + dd + l1mr;
