@@ -69,6 +69,8 @@ static const config_key_t keys[] = {
     NUM("value.penalizer", KEY_DOUBLE, penalizer, "0", 0, 1e6,
         "L2 penalty on model parameters, as lifetimes' penalizer_coef"),
     NUM("value.max_iter", KEY_INT, max_iter, "200", 1, 100000, "optimizer iteration limit"),
+    NUM("value.fit_time_limit", KEY_DOUBLE, fit_time_limit, "600", 0, 1e6,
+        "wall-time limit of each model fit in seconds; 0 = none"),
     NUM("value.allow_unconverged", KEY_BOOL, allow_unconverged, "false", 0, 1,
         "publish results of a fit that did not converge, flagged converged=false"),
     NUM("value.gg_correlation_warn", KEY_DOUBLE, gg_correlation_warn, "0.3", 0, 1,
@@ -92,6 +94,17 @@ static const config_key_t keys[] = {
         "customers (an even spread) on which k is chosen when segments.k is 0; 0 = all"),
     NUM("segments.silhouette_sample", KEY_INT, segments_silhouette_sample, "5000", 100, 1000000,
         "rows of the seeded sample the silhouette is computed on"),
+    STR("segments.scaling", segments_scaling, "robust", "robust|standard",
+        "how features are put on one scale: robust = winsorize at the 1% and 99% quantiles, "
+        "centre on the median, divide by the central 98% range / 4.65; standard = mean and "
+        "standard deviation (scikit-learn's StandardScaler), which lets a few extreme customers "
+        "dominate"),
+    NUM("segments.min_spread", KEY_DOUBLE, segments_min_spread, "0.01", 0, 1e6,
+        "drop a feature whose central 98% range (log units for counts and money, probability "
+        "for p_alive) is below this; 0 keeps every feature"),
+    NUM("segments.min_share", KEY_DOUBLE, segments_min_share, "0.01", 0, 0.5,
+        "merge a segment holding under this share of the customers into its nearest segment; "
+        "0 keeps every segment"),
     NUM("seed", KEY_U64, seed, "42", 0, 0, "seed of every random choice"),
     /* stages, influence and opportunities (engine/run_actions.c, README "Acting on it") */
     {"stages.compare_as_of", KEY_DATE, offsetof(sgs_config_t, actions.compare_as_of),

@@ -31,6 +31,7 @@ typedef struct sgs_config {
     double margin;               /* profit margin applied to spend, 0..1 */
     double penalizer;            /* L2 penalty on parameters (lifetimes' penalizer_coef) */
     int max_iter;                /* optimizer iteration limit */
+    double fit_time_limit;       /* wall-time limit of each fit, seconds; 0 = none */
     int allow_unconverged;       /* publish results of a non-converged fit, flagged */
     double gg_correlation_warn;  /* warn when |corr(frequency, monetary)| exceeds this */
     /* segments */
@@ -44,6 +45,10 @@ typedef struct sgs_config {
     int segments_pca_components;    /* 0 = no PCA */
     int segments_choice_sample;     /* customers used to choose k (0 = all) */
     int segments_silhouette_sample; /* rows of the silhouette sample */
+    char segments_scaling[16];      /* "robust" (winsorized, median, central range) or
+                                       "standard" (mean and standard deviation) */
+    double segments_min_spread;     /* drop a feature whose central 98% range is below this */
+    double segments_min_share;      /* merge a segment with fewer customers than this share */
     uint64_t seed;                  /* seed of every random choice */
     /* stages, influence, opportunities (engine/config_actions.h) */
     sgs_actions_config_t actions;

@@ -125,9 +125,8 @@ static int score_model(const sgs_run_state_t *st, const cohort_t *co, const sgs_
 /* Gamma-Gamma on the calibration period against the holdout's spend per occasion. */
 static void backtest_spend(const sgs_run_state_t *st, const cohort_t *co, sgs_backtest_t *bt)
 {
-    sgs_model_fit_options_t o = sgs_model_fit_default_options();
-    o.penalizer = st->req->config->penalizer;
-    o.optim.max_iter = st->req->config->max_iter;
+    sgs_fit_watch_t watch;
+    sgs_model_fit_options_t o = sgs_run_fit_options(st, "backtest: Gamma-Gamma fit", &watch);
     o.optim.no_hessian = 1;
     sgs_fit_t fit;
     sgs_error_t err = {0};
@@ -207,14 +206,15 @@ int sgs_run_backtest(sgs_run_state_t *st, sgs_backtest_t *bt, sgs_error_t *err)
         bt->n_bought_again += co.occasions[i] > 0;
     }
 
-    sgs_model_fit_options_t o = sgs_model_fit_default_options();
-    o.penalizer = cfg->penalizer;
-    o.optim.max_iter = cfg->max_iter;
-    o.optim.no_hessian = 1; /* only the point estimates are used */
     bt->n_models = (int)(sizeof candidates / sizeof candidates[0]);
     for (int j = 0; j < bt->n_models; j++) {
         sgs_backtest_model_t *bm = &bt->models[j];
         bm->model = candidates[j];
+        char what[48];
+        snprintf(what, sizeof what, "backtest: %s fit", sgs_purchase_model_name(bm->model));
+        sgs_fit_watch_t watch;
+        sgs_model_fit_options_t o = sgs_run_fit_options(st, what, &watch);
+        o.optim.no_hessian = 1; /* only the point estimates are used */
         sgs_fit_t fit;
         sgs_error_t fit_err = {0};
         int frc = sgs_purchase_model_fit(bm->model, &h, &o, &fit, &st->exec, &fit_err);

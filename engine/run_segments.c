@@ -1,14 +1,17 @@
 /*
  * engine/run_segments.c — customer segments: a feature matrix from the summary (and the
- * value step), log1p and standardization, optional PCA, k given or chosen on a spread
- * sample, k-means on every customer, then a profile of each segment a marketer can read
- * (README "Segments in the run").
+ * value step), log1p for counts and money, features whose spread is negligible dropped,
+ * robust scaling (or standardization), optional PCA, k given or chosen on a spread sample,
+ * k-means on every customer, segments under segments.min_share merged into their nearest
+ * neighbour, then a profile of each segment a marketer can read (README "Segments in the
+ * run").
  */
 #define _POSIX_C_SOURCE 200809L /* strtok_r */
 
 #include "engine/run_state.h"
 
 #include "kernels/features.h"
+#include "kernels/kmeans.h"
 #include "kernels/order_stats.h"
 
 #include <math.h>
@@ -30,21 +33,35 @@ typedef enum feature_id {
 
 typedef struct feature_spec {
     const char *name;
-    sgs_feature_transform_t transform;
-    int needs_value;                  /* only when the value step ran */
-    const char *low_word, *high_word; /* for segment labels */
+    sgs_feature_transform_t transform; /* to the working units spreads are measured in */
+    const char *units;                 /* those units, for the outputs */
+    int needs_value;                   /* only when the value step ran */
+    const char *low_word, *high_word;  /* for segment labels */
 } feature_spec_t;
 
+/* Counts and durations are heavy-tailed: log1p. Money can be negative (refunds): signed
+ * log1p. P(alive) is a probability, bounded, compared in its own units. */
 static const feature_spec_t FEATURES[] = {
-    [F_RECENCY] = {"recency", SGS_FEATURE_LOG1P, 0, "recent", "lapsed"},
-    [F_FREQUENCY] = {"frequency", SGS_FEATURE_LOG1P, 0, "one-off", "frequent"},
-    [F_MONETARY] = {"monetary", SGS_FEATURE_SIGNED_LOG1P, 0, "small baskets", "big baskets"},
-    [F_TENURE] = {"tenure", SGS_FEATURE_LOG1P, 0, "new", "long-standing"},
-    [F_CLV] = {"clv", SGS_FEATURE_SIGNED_LOG1P, 1, "low value", "high value"},
-    [F_P_ALIVE] = {"p_alive", SGS_FEATURE_IDENTITY, 1, "likely gone", "likely active"},
-    [F_TOTAL_SPEND] = {"total_spend", SGS_FEATURE_SIGNED_LOG1P, 0, "low spend", "high spend"},
+    [F_RECENCY] = {"recency", SGS_FEATURE_LOG1P, "log1p", 0, "recent", "lapsed"},
+    [F_FREQUENCY] = {"frequency", SGS_FEATURE_LOG1P, "log1p", 0, "one-off", "frequent"},
+    [F_MONETARY] = {"monetary", SGS_FEATURE_SIGNED_LOG1P, "signed log1p", 0, "small baskets",
+                    "big baskets"},
+    [F_TENURE] = {"tenure", SGS_FEATURE_LOG1P, "log1p", 0, "new", "long-standing"},
+    [F_CLV] = {"clv", SGS_FEATURE_SIGNED_LOG1P, "signed log1p", 1, "low value", "high value"},
+    [F_P_ALIVE] = {"p_alive", SGS_FEATURE_IDENTITY, "probability", 1, "likely gone",
+                   "likely active"},
+    [F_TOTAL_SPEND] = {"total_spend", SGS_FEATURE_SIGNED_LOG1P, "signed log1p", 0, "low spend",
+                       "high spend"},
 };
 #define N_KNOWN_FEATURES (sizeof FEATURES / sizeof FEATURES[0])
+
+/* The spread of a feature is its central 98% range: SPREAD_TAIL of the customers are set
+ * aside at each end, so that a handful of extreme customers cannot make a near-constant
+ * feature look informative (nor set its scale). */
+#define SPREAD_TAIL 0.01
+/* Robust scale = central 98% range / (2 Phi^-1(0.99)): for normally distributed values it is
+ * the standard deviation (Phi^-1(0.99) = 2.3263478740408408). */
+#define RANGE98_PER_SD 4.6526957480816815
 
 /* Value of feature f for customer c in original units: recency = time since the last
  * purchase and tenure = T, in the time unit; monetary = mean spend per purchase day. */
@@ -70,26 +87,102 @@ static double feature_value(const sgs_run_state_t *st, feature_id_t f, size_t c)
     return NAN;
 }
 
-/* Parse segments.features into ids; features that need the value step are dropped (with a
- * note) when it did not run. */
-static size_t parse_features(sgs_run_state_t *st, feature_id_t *ids)
+/* Why feature f cannot be clustered on in this run, or NULL when it can. */
+static const char *unusable_because(const sgs_run_state_t *st, feature_id_t f)
+{
+    if (FEATURES[f].needs_value && !st->value_ran)
+        return "value step off";
+    if (f == F_P_ALIVE && !st->p_alive_informative)
+        return "not identified by the fit"; /* warning dropout_not_identified */
+    return NULL;
+}
+
+/* Parse segments.features: every feature gets a check record (st->feature_check, config
+ * order); those that can be computed get a column: ids[col] and check_of[col]. Features that
+ * need the value step are dropped, and reported, when it did not run. */
+static size_t parse_features(sgs_run_state_t *st, feature_id_t *ids, size_t *check_of)
 {
     char list[sizeof st->req->config->segments_features];
     snprintf(list, sizeof list, "%s", st->req->config->segments_features);
     size_t d = 0;
-    for (char *save = NULL, *name = strtok_r(list, ",", &save); name && d < 8;
+    st->n_feature_check = 0;
+    for (char *save = NULL, *name = strtok_r(list, ",", &save); name && st->n_feature_check < 8;
          name = strtok_r(NULL, ",", &save)) {
         for (size_t f = 0; f < N_KNOWN_FEATURES; f++) {
             if (strcmp(name, FEATURES[f].name) != 0)
                 continue;
-            if (FEATURES[f].needs_value && !st->value_ran)
-                break;
-            ids[d] = (feature_id_t)f;
-            snprintf(st->feature_names[d], sizeof st->feature_names[d], "%s", name);
-            d++;
+            sgs_segment_feature_check_t *c = &st->feature_check[st->n_feature_check];
+            *c = (sgs_segment_feature_check_t){.units = FEATURES[f].units,
+                                               .q01 = NAN,
+                                               .median = NAN,
+                                               .q99 = NAN,
+                                               .spread = NAN,
+                                               .center = NAN,
+                                               .scale = NAN};
+            snprintf(c->name, sizeof c->name, "%s", name);
+            c->dropped = unusable_because(st, (feature_id_t)f);
+            if (!c->dropped) {
+                ids[d] = (feature_id_t)f;
+                check_of[d] = st->n_feature_check;
+                snprintf(st->feature_names[d], sizeof st->feature_names[d], "%s", name);
+                d++;
+            }
+            st->n_feature_check++;
+            break;
         }
     }
     return d;
+}
+
+/* Drop the columns whose spread is negligible: the central 98% range of the feature in its
+ * working units (log1p for counts and durations, signed log1p for money, probability for
+ * P(alive)) below segments.min_spread (0.01: 98% of the customers within one percentage
+ * point of P(alive), or within about 1% of each other for the log features). Such a column
+ * tells apart at most the 2% of customers in its tails, so clustering on it can only make
+ * segments of those few; scaled to unit spread it would instead blow their differences up
+ * (the lowest P(alive) of a real export sat 40 standard deviations from the mean). Records
+ * the quantiles, spread and decision in st->feature_check; compacts x, ids, kinds, check_of
+ * and st->feature_names, and lo, median, hi (the column quantiles, working units) with them.
+ * @return the columns kept, or 0 with rc set on error. */
+static size_t drop_negligible(sgs_run_state_t *st, double *x, size_t n, size_t d, feature_id_t *ids,
+                              sgs_feature_transform_t *kinds, size_t *check_of, double *lo,
+                              double *median, double *hi, int *rc, sgs_error_t *err)
+{
+    double orig[3 * 8];
+    *rc = sgs_features_quantiles(x, n, d, SPREAD_TAIL, &st->exec, lo, median, hi, err);
+    if (*rc != SGS_OK)
+        return 0;
+    memcpy(orig, lo, d * sizeof(double)); /* rows q01, median, q99 of a 3 x d matrix */
+    memcpy(orig + d, median, d * sizeof(double));
+    memcpy(orig + 2 * d, hi, d * sizeof(double));
+    sgs_features_untransform(orig, 3, d, kinds);
+    unsigned char keep[8];
+    double min_spread = st->req->config->segments_min_spread;
+    for (size_t f = 0; f < d; f++) {
+        sgs_segment_feature_check_t *c = &st->feature_check[check_of[f]];
+        c->q01 = orig[f];
+        c->median = orig[d + f];
+        c->q99 = orig[2 * d + f];
+        c->spread = hi[f] - lo[f];
+        keep[f] = !(c->spread < min_spread);
+        if (!keep[f])
+            c->dropped = "negligible spread";
+    }
+    size_t kept = sgs_features_keep_columns(x, n, d, keep);
+    for (size_t f = 0, out = 0; f < d; f++) {
+        if (!keep[f])
+            continue;
+        ids[out] = ids[f];
+        kinds[out] = kinds[f];
+        check_of[out] = check_of[f];
+        lo[out] = lo[f];
+        median[out] = median[f];
+        hi[out] = hi[f];
+        if (out != f)
+            memcpy(st->feature_names[out], st->feature_names[f], sizeof st->feature_names[0]);
+        out++;
+    }
+    return kept;
 }
 
 /* ---- Choosing k -------------------------------------------------------------------------- */
@@ -131,10 +224,11 @@ static int choose_k(sgs_run_state_t *st, const double *x, size_t n, size_t dims,
 
 /* ---- Profiles ------------------------------------------------------------------------------ */
 
-/* "recent, frequent, big baskets": the (up to three) features whose segment mean, in
- * standardized units, is furthest from the base's (0), beyond half a standard deviation. */
+/* "recent, frequent, big baskets": the (up to three) features whose segment mean, in the
+ * clustered units, is furthest from the base's mean, beyond half the base's standard
+ * deviation. `deviation` holds (segment mean - base mean) / base standard deviation. */
 static void label_segment(const sgs_run_state_t *st, const feature_id_t *ids, size_t j,
-                          const double *standardized_mean, char *label, size_t size)
+                          const double *deviation, char *label, size_t size)
 {
     size_t d = st->n_features, used = 0;
     int taken[8] = {0};
@@ -142,15 +236,14 @@ static void label_segment(const sgs_run_state_t *st, const feature_id_t *ids, si
     for (int word = 0; word < 3; word++) {
         size_t best = d;
         for (size_t f = 0; f < d; f++)
-            if (!taken[f] && fabs(standardized_mean[j * d + f]) > 0.5 &&
-                (best == d ||
-                 fabs(standardized_mean[j * d + f]) > fabs(standardized_mean[j * d + best])))
+            if (!taken[f] && fabs(deviation[j * d + f]) > 0.5 &&
+                (best == d || fabs(deviation[j * d + f]) > fabs(deviation[j * d + best])))
                 best = f;
         if (best == d)
             break;
         taken[best] = 1;
         const feature_spec_t *spec = &FEATURES[ids[best]];
-        const char *w = standardized_mean[j * d + best] > 0 ? spec->high_word : spec->low_word;
+        const char *w = deviation[j * d + best] > 0 ? spec->high_word : spec->low_word;
         int n = snprintf(label + used, size - used, "%s%s", used ? ", " : "", w);
         used += n > 0 && (size_t)n < size - used ? (size_t)n : 0;
     }
@@ -184,12 +277,20 @@ static int build_profiles(sgs_run_state_t *st, const feature_id_t *ids, const do
             std_mean[j * d + f] += x_std[c * d + f];
         }
     }
+    /* The base's mean and standard deviation of each clustered column, for the labels. */
+    double base_mean[8], base_var[8];
+    if (sgs_features_column_moments(x_std, n, d, &st->exec, base_mean, base_var)) {
+        rc = sgs_error_set(err, SGS_ENOMEM, "segments: no memory for the profiles");
+        goto cleanup;
+    }
     for (size_t j = 0; j < k; j++) {
         double size = (double)st->profile_size[j];
         for (size_t f = 0; f < d; f++) {
             st->profile_mean[j * d + f] =
                 size > 0 ? st->profile_mean[j * d + f] / size : (double)NAN;
-            std_mean[j * d + f] = size > 0 ? std_mean[j * d + f] / size : 0.0;
+            double sd = sqrt(base_var[f]);
+            std_mean[j * d + f] =
+                size > 0 && sd > 0 ? (std_mean[j * d + f] / size - base_mean[f]) / sd : 0.0;
         }
         st->profile_revenue_share[j] =
             st->revenue_total != 0 ? revenue_sum[j] / st->revenue_total : (double)NAN;
@@ -250,6 +351,54 @@ static int centroids_to_original(sgs_run_state_t *st, const sgs_pca_t *pca, cons
     return SGS_OK;
 }
 
+/* Put the kept columns on one scale, in place. robust: winsorize at the column's 1% quantiles
+ * (the 11th smallest and 11th largest of 1,000: a handful of extreme customers join the tail
+ * of everybody else, so none can pull a centre of its own), centre on the median, divide by
+ * the central 98% range / 4.65 (the standard deviation, for normal data; 1 for a column whose
+ * range is 0, kept only when min_spread = 0). standard: mean and population standard
+ * deviation (scikit-learn's StandardScaler). center and scale (d each) are written. */
+static int scale_features(sgs_run_state_t *st, double *x, size_t n, size_t d, const double *lo,
+                          const double *median, const double *hi, const size_t *check_of,
+                          double *center, double *scale, sgs_error_t *err)
+{
+    size_t clipped[8] = {0};
+    if (strcmp(st->req->config->segments_scaling, "robust") == 0) {
+        for (size_t f = 0; f < d; f++) {
+            center[f] = median[f];
+            scale[f] = hi[f] > lo[f] ? (hi[f] - lo[f]) / RANGE98_PER_SD : 1.0;
+        }
+        sgs_features_robust_scale(x, n, d, lo, hi, center, scale, &st->exec, clipped);
+    } else {
+        int rc = sgs_features_standardize(x, n, d, &st->exec, center, scale, err);
+        if (rc != SGS_OK)
+            return rc;
+    }
+    for (size_t f = 0; f < d; f++) {
+        sgs_segment_feature_check_t *c = &st->feature_check[check_of[f]];
+        c->center = center[f];
+        c->scale = scale[f];
+        c->n_clipped = clipped[f];
+    }
+    return SGS_OK;
+}
+
+/* A feature that is not a finite number is a defect of the step that computed it: say which
+ * (the value step checks its scores, so this is a backstop). */
+static int check_finite(const sgs_run_state_t *st, const double *x, size_t n, size_t d,
+                        const feature_id_t *ids, sgs_error_t *err)
+{
+    for (size_t c = 0; c < n; c++)
+        for (size_t f = 0; f < d; f++)
+            if (!isfinite(x[c * d + f]))
+                return sgs_error_set(err, SGS_ENUMERIC,
+                                     "segments: feature %s of customer %lld is %g, as the %s "
+                                     "step computed it; nothing was published",
+                                     FEATURES[ids[f]].name, (long long)st->customer_id[c],
+                                     x[c * d + f],
+                                     FEATURES[ids[f]].needs_value ? "value" : "summarize");
+    return SGS_OK;
+}
+
 int sgs_run_segments(sgs_run_state_t *st, sgs_error_t *err)
 {
     const sgs_config_t *cfg = st->req->config;
@@ -257,20 +406,21 @@ int sgs_run_segments(sgs_run_state_t *st, sgs_error_t *err)
         return SGS_OK;
     size_t n = st->n_customers;
     feature_id_t ids[8];
-    size_t d = parse_features(st, ids);
+    size_t check_of[8];
+    size_t d = parse_features(st, ids, check_of);
     size_t k_needed = cfg->segments_k > 0 ? (size_t)cfg->segments_k : (size_t)cfg->segments_k_min;
     if (d == 0 || n < 2 * k_needed) {
         sgs_run_warn(st, "segments_skipped", "segments skipped: %s",
-                     d == 0 ? "no usable feature (clv and p_alive need the value step)"
+                     d == 0 ? "no usable feature (each is listed with the reason in the "
+                              "feature checks)"
                             : "fewer than two customers per segment");
         return SGS_OK;
     }
     sgs_progress_begin(st->req->progress, "segments");
-    st->n_features = d;
     sgs_feature_transform_t kinds[8];
     for (size_t f = 0; f < d; f++)
         kinds[f] = FEATURES[ids[f]].transform;
-    double mean[8], scale[8];
+    double lo[8], median[8], hi[8], mean[8], scale[8];
     sgs_pca_t *pca = NULL;
     double *x_std = sgs_alloc_array(n * d, sizeof *x_std);
     double *x_pca = NULL;
@@ -283,9 +433,22 @@ int sgs_run_segments(sgs_run_state_t *st, sgs_error_t *err)
     for (size_t c = 0; c < n; c++)
         for (size_t f = 0; f < d; f++)
             x_std[c * d + f] = feature_value(st, ids[f], c);
-    rc = sgs_features_transform(x_std, n, d, kinds, &st->exec, err);
+    rc = check_finite(st, x_std, n, d, ids, err);
     if (rc == SGS_OK)
-        rc = sgs_features_standardize(x_std, n, d, &st->exec, mean, scale, err);
+        rc = sgs_features_transform(x_std, n, d, kinds, &st->exec, err);
+    if (rc == SGS_OK)
+        d = drop_negligible(st, x_std, n, d, ids, kinds, check_of, lo, median, hi, &rc, err);
+    if (rc == SGS_OK && d == 0) {
+        sgs_progress_end(st->req->progress, "skipped: no feature with a usable spread");
+        sgs_run_warn(st, "segments_skipped",
+                     "segments skipped: every feature's central 98%% range is below "
+                     "segments.min_spread = %g",
+                     cfg->segments_min_spread);
+        goto cleanup;
+    }
+    st->n_features = d;
+    if (rc == SGS_OK)
+        rc = scale_features(st, x_std, n, d, lo, median, hi, check_of, mean, scale, err);
     const double *x = x_std;
     st->n_dims = d;
     if (rc == SGS_OK && cfg->segments_pca_components > 0) {
@@ -323,6 +486,17 @@ int sgs_run_segments(sgs_run_state_t *st, sgs_error_t *err)
     if (rc == SGS_OK)
         rc = sgs_kmeans_fit(x, n, st->n_dims, NULL, &opt, &st->exec, st->segment, st->centroids,
                             &st->kmeans, err);
+    /* Segments under segments.min_share join their nearest neighbour (kernels/segment_merge.h);
+     * st->k becomes the number of segments published, st->k_fitted keeps the fit's. The
+     * output arrays stay sized for k_fitted >= k. */
+    st->k_fitted = st->k;
+    if (rc == SGS_OK)
+        rc = sgs_segments_merge_small(st->segment, n, st->centroids, st->k_fitted, st->n_dims,
+                                      cfg->segments_min_share, &st->exec, &st->k, st->merges,
+                                      &st->n_merges, NULL, err);
+    if (rc == SGS_OK)
+        rc = sgs_kmeans_inertia(x, n, st->n_dims, NULL, st->centroids, st->k, st->segment,
+                                &st->exec, &st->segments_inertia, err);
     if (rc != SGS_OK) {
         sgs_error_prefix(err, "segments");
         goto cleanup;
@@ -345,8 +519,15 @@ int sgs_run_segments(sgs_run_state_t *st, sgs_error_t *err)
     if (rc != SGS_OK)
         goto cleanup;
     st->segments_ran = 1;
-    sgs_progress_end(st->req->progress, "%zu segments (k by %s) on %zu features, inertia %.4g",
-                     st->k, st->k_chosen_by, d, st->kmeans.inertia);
+    if (st->n_merges > 0)
+        sgs_progress_end(st->req->progress,
+                         "%zu segments (k-means k = %zu by %s, %zu under %g%% of customers "
+                         "merged) on %zu features, inertia %.4g",
+                         st->k, st->k_fitted, st->k_chosen_by, st->n_merges,
+                         100 * cfg->segments_min_share, d, st->segments_inertia);
+    else
+        sgs_progress_end(st->req->progress, "%zu segments (k by %s) on %zu features, inertia %.4g",
+                         st->k, st->k_chosen_by, d, st->kmeans.inertia);
 cleanup:
     sgs_pca_destroy(pca);
     sgs_free(x_std);

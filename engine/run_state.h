@@ -14,6 +14,7 @@
 #include "kernels/group.h"
 #include "kernels/kchoice.h"
 #include "kernels/rfm.h"
+#include "kernels/segment_merge.h"
 #include "kernels/summary.h"
 
 #define SGS_RUN_MAX_WARNINGS 32
@@ -27,6 +28,22 @@ typedef struct sgs_run_warning {
     char code[40];
     char message[1024];
 } sgs_run_warning_t;
+
+/* How one feature of segments.features fared in the segment step (README "Segments in the
+ * run"): clustered, or dropped and why, with the numbers the decision was made on. */
+typedef struct sgs_segment_feature_check {
+    char name[16];
+    const char *units;   /* units its spread is measured in: "log1p", "signed log1p",
+                            "probability" */
+    const char *dropped; /* NULL when clustered; else why: "value step off", "not identified by the
+                            fit" or "negligible spread" */
+    double q01, median, q99; /* original units: the 11th smallest value of 1,000 (1% set aside
+                                at each end), the median, the 11th largest; NaN when the
+                                feature could not be computed */
+    double spread;           /* (q99 - q01) in `units`: the central 98% range */
+    double center, scale;    /* clustered value = (working value - center) / scale */
+    size_t n_clipped;        /* robust scaling: customers pulled in to q01 or q99 */
+} sgs_segment_feature_check_t;
 
 typedef struct sgs_run_state {
     const sgs_run_request_t *req;
@@ -95,12 +112,32 @@ typedef struct sgs_run_state {
     double *profile_revenue_share, *profile_clv_share; /* k (clv: NaN without value step) */
     size_t *profile_rfm_mix;                           /* k x SGS_RFM_SEGMENT_COUNT */
     char (*profile_label)[96];                         /* k readable labels */
+    sgs_segment_feature_check_t feature_check[8]; /* every feature asked for, in config order */
+    size_t n_feature_check;
+    size_t k_fitted;                                /* k of the k-means fit, before merging */
+    sgs_segment_merge_t merges[SGS_SEGMENTS_MAX_K]; /* segments under segments.min_share */
+    size_t n_merges;
+    double segments_inertia; /* sum of squared distances to the final (merged) centres */
     /* stages, influence, opportunities (engine/run_actions.h); NULL before that step */
     struct sgs_run_actions *actions;
 
     sgs_run_warning_t warnings[SGS_RUN_MAX_WARNINGS];
     size_t n_warnings;
 } sgs_run_state_t;
+
+/* Progress of one model fit: a live line on a terminal and, every 10 s, a note naming the fit
+ * (engine/run_value.c). */
+typedef struct sgs_fit_watch {
+    const sgs_run_state_t *st;
+    const char *what; /* "bgnbd fit", "backtest: paretonbd fit", ... */
+    int max_iter;
+    double next_note_s;
+} sgs_fit_watch_t;
+
+/* Fit options of the run (value.penalizer, value.max_iter, value.fit_time_limit) with the
+ * progress hook reporting to *watch, which must outlive the fit. */
+sgs_model_fit_options_t sgs_run_fit_options(const sgs_run_state_t *st, const char *what,
+                                            sgs_fit_watch_t *watch);
 
 /* The value step: fit the configured purchase model and Gamma-Gamma, score every customer
  * (engine/run_value.c). Skipped when value.model is "none". */

@@ -21,6 +21,36 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+/* ---- Fit options and progress ----------------------------------------------------------- */
+
+static void fit_progress(const sgs_optim_progress_t *p, void *ctx)
+{
+    sgs_fit_watch_t *w = ctx;
+    sgs_progress_update(w->st->req->progress, w->what, (size_t)p->iteration,
+                        (size_t)(w->max_iter > 0 ? w->max_iter : 500));
+    if (p->elapsed_s >= w->next_note_s) {
+        sgs_progress_note(w->st->req->progress,
+                          "%s: start %d, iteration %d, objective %.10g, gradient %.3g, %.0f s",
+                          w->what, p->start + 1, p->iteration, p->objective, p->grad_norm,
+                          p->elapsed_s);
+        w->next_note_s = p->elapsed_s + 10.0;
+    }
+}
+
+sgs_model_fit_options_t sgs_run_fit_options(const sgs_run_state_t *st, const char *what,
+                                            sgs_fit_watch_t *watch)
+{
+    const sgs_config_t *cfg = st->req->config;
+    sgs_model_fit_options_t o = sgs_model_fit_default_options();
+    o.penalizer = cfg->penalizer;
+    o.optim.max_iter = cfg->max_iter;
+    o.optim.time_limit_s = cfg->fit_time_limit;
+    *watch = (sgs_fit_watch_t){st, what, cfg->max_iter, 10.0};
+    o.optim.progress = fit_progress;
+    o.optim.progress_ctx = watch;
+    return o;
+}
+
 /* ---- Fits that run off ---------------------------------------------------------------- */
 
 /* What it means when a parameter runs to 0 (up = 0) or to infinity (up = 1), per model. A fit
@@ -94,8 +124,9 @@ static int accept_fit(sgs_run_state_t *st, int rc, int spend_model, const sgs_fi
     if (!st->req->config->allow_unconverged) {
         return sgs_error_set(err, SGS_ENOCONVERGE,
                              "%s fit did not converge (%s after %d iterations, gradient %.3g%s); "
-                             "nothing was published. Check the input, raise value.max_iter, or "
-                             "set value.allow_unconverged to publish flagged results",
+                             "nothing was published. Check the input, raise value.max_iter or "
+                             "value.fit_time_limit, or set value.allow_unconverged to publish "
+                             "flagged results",
                              model, sgs_optim_status_name(fit->status), fit->iterations,
                              fit->grad_norm, why);
     }
@@ -243,22 +274,48 @@ static int choose_model(sgs_run_state_t *st, sgs_error_t *err)
     return SGS_OK;
 }
 
-/* p_buy: the model's P(buy within the horizon) through the backtest's calibration; the
- * model's own probability, with a warning, when there is none. */
-static void calibrate_p_buy(sgs_run_state_t *st)
+/* p_buy: the model's P(buy within the horizon H), corrected by what the backtest learned.
+ * The calibration maps the model's P(buy within the holdout t*) to the observed share; when
+ * t* = H that is p_buy. When the history is too short for t* = H, the correction is carried to
+ * the horizon as a factor on the probability of being alive, which is what the model gets
+ * wrong most (README "Backtest"): with raw(t) = P(alive) q(t), q(t) the probability of buying
+ * within t if alive,
+ *     p_buy = raw(H) min(1 / P(alive), cal(raw(t*)) / raw(t*)),
+ * the model's q(H) times a calibrated P(alive) = min(1, cal(raw(t*)) / q(t*)). At t* = H this
+ * is min(q(H), cal(raw(H))). The model's own probability, with a warning, when no calibration
+ * is available. */
+static int calibrate_p_buy(sgs_run_state_t *st, const sgs_histories_t *hist, sgs_error_t *err)
 {
     const sgs_backtest_t *bt = &st->backtest;
     st->p_buy_calibrated = bt->ran && bt->used >= 0;
-    for (size_t c = 0; c < st->n_customers; c++) {
-        double raw = fmin(1.0, fmax(0.0, 1.0 - st->prob_no_purchase[c]));
-        st->p_buy[c] = st->p_buy_calibrated ? sgs_isotonic_predict(&bt->calibration, raw) : raw;
-    }
-    if (!st->p_buy_calibrated)
+    if (!st->p_buy_calibrated) {
+        for (size_t c = 0; c < st->n_customers; c++)
+            st->p_buy[c] = fmin(1.0, fmax(0.0, 1.0 - st->prob_no_purchase[c]));
         sgs_run_warn(st, "p_buy_uncalibrated",
                      "p_buy is the model's own probability of buying within the horizon, not "
                      "calibrated: %s",
                      bt->ran ? "the configured model could not be fitted in the backtest"
                              : bt->skipped);
+        return SGS_OK;
+    }
+    double *no_buy_t = sgs_alloc_array(hist->n_unique ? hist->n_unique : 1, sizeof *no_buy_t);
+    if (!no_buy_t)
+        return sgs_error_set(err, SGS_ENOMEM, "value: no memory for %zu histories", hist->n_unique);
+    sgs_clv_options_t o = {bt->holdout, 1.0, 0.0, 1.0};
+    int rc = sgs_clv_score_histories(st->model, st->model_fit.params, hist, &o, NULL, NULL,
+                                     no_buy_t, NULL, &st->exec, err);
+    if (rc == SGS_OK) {
+        for (size_t c = 0; c < st->n_customers; c++) {
+            double raw_h = fmin(1.0, fmax(0.0, 1.0 - st->prob_no_purchase[c]));
+            double raw_t = fmin(1.0, fmax(0.0, 1.0 - no_buy_t[hist->history_of[c]]));
+            double factor =
+                raw_t > 0.0 ? sgs_isotonic_predict(&bt->calibration, raw_t) / raw_t : 1.0;
+            double cap = st->p_alive[c] > 0.0 ? 1.0 / st->p_alive[c] : 1.0;
+            st->p_buy[c] = fmin(1.0, raw_h * fmin(cap, factor));
+        }
+    }
+    sgs_free(no_buy_t);
+    return rc;
 }
 
 static int alloc_outputs(sgs_run_state_t *st)
@@ -310,10 +367,11 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
         goto cleanup;
     st->n_histories = hist.n_unique;
 
-    sgs_model_fit_options_t fit_options = sgs_model_fit_default_options();
-    fit_options.penalizer = cfg->penalizer;
-    fit_options.optim.max_iter = cfg->max_iter;
     const char *model_name = sgs_purchase_model_name(st->model);
+    char what[48];
+    snprintf(what, sizeof what, "%s fit", model_name);
+    sgs_fit_watch_t watch;
+    sgs_model_fit_options_t fit_options = sgs_run_fit_options(st, what, &watch);
     rc = sgs_purchase_model_fit(st->model, &hist, &fit_options, &st->model_fit, &st->exec, err);
     rc = accept_fit(st, rc, 0, &st->model_fit, err);
     if (rc != SGS_OK) {
@@ -323,6 +381,7 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
     /* Net spend <= 0: nothing to learn about spend per purchase, and worth nothing. */
     for (size_t c = 0; c < n; c++)
         spend[c] = s->total_spend[c] > 0.0 ? s->monetary[c] : 0.0;
+    fit_options = sgs_run_fit_options(st, "Gamma-Gamma fit", &watch);
     rc = sgs_gg_fit(x, spend, n, &fit_options, &st->spend_fit, &st->spend_summary, &st->exec, err);
     rc = accept_fit(st, rc, 1, &st->spend_fit, err);
     if (rc != SGS_OK) {
@@ -348,8 +407,9 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
     for (size_t c = 0; c < n; c++)
         if (!(s->total_spend[c] > 0.0))
             st->expected_spend[c] = st->clv[c] = 0.0;
-    calibrate_p_buy(st);
-    rc = check_scores(st, err);
+    rc = calibrate_p_buy(st, &hist, err);
+    if (rc == SGS_OK)
+        rc = check_scores(st, err);
     if (rc != SGS_OK)
         goto cleanup;
     check_identification(st);

@@ -117,3 +117,21 @@ cleanup:
     sgs_free(buffers);
     return rc;
 }
+
+const char *sgs_fmt_grouped(double v, char *buf, size_t size)
+{
+    char digits[400];
+    snprintf(digits, sizeof digits, "%.0f", fabs(v));
+    size_t len = strlen(digits), k = 0;
+    if (size == 0)
+        return buf;
+    if (v <= -0.5 && k + 1 < size)
+        buf[k++] = '-';
+    for (size_t i = 0; i < len && k + 1 < size; i++) {
+        buf[k++] = digits[i];
+        if ((len - i - 1) % 3 == 0 && i + 1 < len && k + 1 < size)
+            buf[k++] = ',';
+    }
+    buf[k] = '\0';
+    return buf;
+}

@@ -23,6 +23,11 @@ size_t sgs_fmt_fixed(char *out, double v, int decimals);
 /* YYYY-MM-DD of a UTC day number. */
 size_t sgs_fmt_date(char *out, int64_t day);
 
+/* For reports, not for the fast writers: v rounded to a whole number with thousands
+ * separators ("1,234,568"; "-1,235"; "0" for -0.4), NUL-terminated in buf (truncated to
+ * size - 1 characters; 40 is always enough). Returns buf. */
+const char *sgs_fmt_grouped(double v, char *buf, size_t size);
+
 /* Formats rows lo..hi-1 (at most SGS_TEXT_BLOCK_ROWS) into buf, each line at most the
  * writer's max_line characters; returns the characters written. */
 typedef size_t (*sgs_format_rows_fn)(const void *ctx, size_t lo, size_t hi, char *buf);

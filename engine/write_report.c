@@ -115,32 +115,6 @@ static void write_value_section(const sgs_run_state_t *st, FILE *out)
     }
 }
 
-/* Segments: who they are, in a line each, with size and value. */
-void sgs_report_segments(const sgs_run_state_t *st, FILE *out)
-{
-    size_t d = st->n_features;
-    char a[40];
-    fprintf(out, "\nSegments: %zu groups found by k-means (k chosen by %s) on ", st->k,
-            st->k_chosen_by);
-    for (size_t f = 0; f < d; f++)
-        fprintf(out, "%s%s", st->feature_names[f], f + 1 < d ? ", " : "\n\n");
-    fprintf(out, "%-3s %-42s %11s %6s %8s %8s  %s\n", "#", "who they are", "customers", "share",
-            "revenue", "CLV", "typical (median)");
-    for (size_t j = 0; j < st->k; j++) {
-        fprintf(out, "%-3zu %-42s %11s %5.1f%% %7.1f%% ", j, st->profile_label[j],
-                grouped_number((double)st->profile_size[j], a, sizeof a),
-                100.0 * (double)st->profile_size[j] / (double)st->n_customers,
-                100.0 * st->profile_revenue_share[j]);
-        if (st->value_ran)
-            fprintf(out, "%7.1f%%  ", 100.0 * st->profile_clv_share[j]);
-        else
-            fprintf(out, "%8s  ", "-");
-        for (size_t f = 0; f < d; f++)
-            fprintf(out, "%s %.3g%s", st->feature_names[f], st->profile_median[j * d + f],
-                    f + 1 < d ? ", " : "\n");
-    }
-}
-
 int sgs_write_report(const sgs_run_state_t *st, const char *path, sgs_error_t *err)
 {
     FILE *out = fopen(path, "wb");

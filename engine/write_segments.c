@@ -1,12 +1,16 @@
 /*
- * engine/write_segments.c — the segment step in the results file (/clusters, /profiles)
- * and in the run summary (README "Segments in the run").
+ * engine/write_segments.c — the segment step in the results file (/clusters, /profiles),
+ * in the run summary and in the report (README "Segments in the run"): the segments and
+ * their profiles, and how the features were checked and scaled and which small segments
+ * were merged, so that a reader can tell why the segments are what they are.
  */
 #include "engine/run_state.h"
+#include "engine/text_format.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 static int write_k_table(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
 {
@@ -31,8 +35,69 @@ static int write_k_table(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
     return rc;
 }
 
+/* /clusters/features/...: one row per feature of segments.features, in config order. */
+static int write_feature_checks(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
+{
+    size_t m = st->n_feature_check;
+    const char *name[8], *units[8], *dropped[8];
+    int32_t used[8];
+    int64_t clipped[8];
+    double q01[8], median[8], q99[8], spread[8], center[8], scale[8];
+    for (size_t i = 0; i < m; i++) {
+        const sgs_segment_feature_check_t *c = &st->feature_check[i];
+        name[i] = c->name;
+        units[i] = c->units;
+        dropped[i] = c->dropped ? c->dropped : "";
+        used[i] = c->dropped == NULL;
+        clipped[i] = (int64_t)c->n_clipped;
+        q01[i] = c->q01;
+        median[i] = c->median;
+        q99[i] = c->q99;
+        spread[i] = c->spread;
+        center[i] = c->center;
+        scale[i] = c->scale;
+    }
+    int rc = sgs_h5_write_strings(f, "/clusters/features/name", name, m, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_write_column(f, "/clusters/features/used", SGS_H5_I32, used, m, 0, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_write_strings(f, "/clusters/features/dropped", dropped, m, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_write_strings(f, "/clusters/features/units", units, m, err);
+    const struct {
+        const char *path;
+        const double *v;
+    } cols[] = {{"/clusters/features/q01", q01},       {"/clusters/features/median", median},
+                {"/clusters/features/q99", q99},       {"/clusters/features/spread", spread},
+                {"/clusters/features/center", center}, {"/clusters/features/scale", scale}};
+    for (size_t i = 0; rc == SGS_OK && i < sizeof cols / sizeof cols[0]; i++)
+        rc = sgs_h5_write_column(f, cols[i].path, SGS_H5_F64, cols[i].v, m, 0, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_write_column(f, "/clusters/features/n_clipped", SGS_H5_I64, clipped, m, 0, err);
+    return rc;
+}
+
+/* /clusters/merged/...: one row per merge, in the order made (empty when none). */
+static int write_merges(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
+{
+    size_t m = st->n_merges;
+    int64_t from[SGS_SEGMENTS_MAX_K], customers[SGS_SEGMENTS_MAX_K], into[SGS_SEGMENTS_MAX_K];
+    for (size_t i = 0; i < m; i++) {
+        from[i] = (int64_t)st->merges[i].from;
+        customers[i] = (int64_t)st->merges[i].customers;
+        into[i] = (int64_t)st->merges[i].into;
+    }
+    int rc = sgs_h5_write_column(f, "/clusters/merged/fitted_segment", SGS_H5_I64, from, m, 0, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_write_column(f, "/clusters/merged/customers", SGS_H5_I64, customers, m, 0, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_write_column(f, "/clusters/merged/into", SGS_H5_I64, into, m, 0, err);
+    return rc;
+}
+
 int sgs_write_segments_h5(hid_t f, const sgs_run_state_t *st, int z, sgs_error_t *err)
 {
+    const sgs_config_t *cfg = st->req->config;
     size_t n = st->n_customers, k = st->k, d = st->n_features;
     const char *names[8], *labels[SGS_SEGMENTS_MAX_K];
     for (size_t i = 0; i < d; i++)
@@ -60,6 +125,20 @@ int sgs_write_segments_h5(hid_t f, const sgs_run_state_t *st, int z, sgs_error_t
         rc = sgs_h5_attr_int64(f, "/clusters", "iterations", st->kmeans.n_iter, err);
     if (rc == SGS_OK)
         rc = sgs_h5_attr_int64(f, "/clusters", "converged", st->kmeans.converged, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_int64(f, "/clusters", "k_fitted", (int64_t)st->k_fitted, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_double(f, "/clusters", "inertia_final", st->segments_inertia, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_string(f, "/clusters", "scaling", cfg->segments_scaling, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_double(f, "/clusters", "min_spread", cfg->segments_min_spread, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_double(f, "/clusters", "min_share", cfg->segments_min_share, err);
+    if (rc == SGS_OK)
+        rc = write_feature_checks(f, st, err);
+    if (rc == SGS_OK)
+        rc = write_merges(f, st, err);
     if (rc == SGS_OK && st->n_dims != d)
         rc = sgs_h5_write_column(f, "/clusters/pca_explained_variance_ratio", SGS_H5_F64,
                                  st->explained_variance_ratio, st->n_dims, 0, err);
@@ -115,9 +194,43 @@ cJSON *sgs_segments_json(const sgs_run_state_t *st)
     cJSON_AddNumberToObject(o, "inertia", st->kmeans.inertia);
     cJSON_AddNumberToObject(o, "iterations", st->kmeans.n_iter);
     cJSON_AddBoolToObject(o, "converged", st->kmeans.converged);
+    cJSON_AddNumberToObject(o, "k_fitted", (double)st->k_fitted);
+    cJSON_AddNumberToObject(o, "inertia_final", st->segments_inertia);
     cJSON *features = cJSON_AddArrayToObject(o, "features");
     for (size_t f = 0; f < d; f++)
         cJSON_AddItemToArray(features, cJSON_CreateString(st->feature_names[f]));
+    const sgs_config_t *cfg = st->req->config;
+    cJSON_AddStringToObject(o, "scaling", cfg->segments_scaling);
+    cJSON_AddNumberToObject(o, "min_spread", cfg->segments_min_spread);
+    cJSON_AddNumberToObject(o, "min_share", cfg->segments_min_share);
+    cJSON *checks = cJSON_AddArrayToObject(o, "feature_checks");
+    for (size_t i = 0; i < st->n_feature_check; i++) {
+        const sgs_segment_feature_check_t *c = &st->feature_check[i];
+        cJSON *row = cJSON_CreateObject();
+        cJSON_AddStringToObject(row, "name", c->name);
+        cJSON_AddBoolToObject(row, "used", c->dropped == NULL);
+        cJSON_AddItemToObject(row, "dropped",
+                              c->dropped ? cJSON_CreateString(c->dropped) : cJSON_CreateNull());
+        cJSON_AddStringToObject(row, "units", c->units);
+        cJSON_AddItemToObject(row, "q01", number_or_null(c->q01));
+        cJSON_AddItemToObject(row, "median", number_or_null(c->median));
+        cJSON_AddItemToObject(row, "q99", number_or_null(c->q99));
+        cJSON_AddItemToObject(row, "spread", number_or_null(c->spread));
+        cJSON_AddItemToObject(row, "center", number_or_null(c->center));
+        cJSON_AddItemToObject(row, "scale", number_or_null(c->scale));
+        cJSON_AddNumberToObject(row, "n_clipped", (double)c->n_clipped);
+        cJSON_AddItemToArray(checks, row);
+    }
+    cJSON *merged = cJSON_AddArrayToObject(o, "merged");
+    for (size_t i = 0; i < st->n_merges; i++) {
+        cJSON *row = cJSON_CreateObject();
+        cJSON_AddNumberToObject(row, "fitted_segment", (double)st->merges[i].from);
+        cJSON_AddNumberToObject(row, "customers", (double)st->merges[i].customers);
+        cJSON_AddNumberToObject(row, "customer_share",
+                                (double)st->merges[i].customers / (double)st->n_customers);
+        cJSON_AddNumberToObject(row, "into", (double)st->merges[i].into);
+        cJSON_AddItemToArray(merged, row);
+    }
     if (st->n_dims != d) {
         cJSON *pca = cJSON_AddArrayToObject(o, "pca_explained_variance_ratio");
         for (size_t i = 0; i < st->n_dims; i++)
@@ -158,4 +271,106 @@ cJSON *sgs_segments_json(const sgs_run_state_t *st)
         cJSON_AddItemToArray(profiles, p);
     }
     return o;
+}
+
+/* ---- Report ------------------------------------------------------------------------------ */
+
+/* How the segments were made: scaling, features left out and why, customers winsorized,
+ * segments merged, and any segment under 1% of the customers that was kept, with the
+ * reason. */
+static void report_how_made(const sgs_run_state_t *st, FILE *out)
+{
+    const sgs_config_t *cfg = st->req->config;
+    char a[40];
+    if (strcmp(cfg->segments_scaling, "robust") == 0)
+        fprintf(out, "\nHow they were made: robust scaling (each feature winsorized at its 1%% "
+                     "and 99%% quantiles, centred on its median, divided by its central 98%% "
+                     "range / 4.65)\n");
+    else
+        fprintf(out, "\nHow they were made: standard scaling (mean and standard deviation: a few "
+                     "extreme customers can make a segment of their own)\n");
+    for (size_t i = 0; i < st->n_feature_check; i++) {
+        const sgs_segment_feature_check_t *c = &st->feature_check[i];
+        if (!c->dropped)
+            continue;
+        if (isnan(c->spread)) /* not computed: left out before the spread check */
+            fprintf(out, "  %s left out: %s\n", c->name,
+                    strcmp(c->dropped, "value step off") == 0 ? "the value step did not run"
+                                                              : c->dropped);
+        else
+            fprintf(out,
+                    "  %s left out: %s: 98%% of customers between %.6g and %.6g (a range of "
+                    "%.3g in %s units, below segments.min_spread = %g)\n",
+                    c->name, c->dropped, c->q01, c->q99, c->spread, c->units,
+                    cfg->segments_min_spread);
+    }
+    int any = 0;
+    for (size_t i = 0; i < st->n_feature_check; i++) {
+        const sgs_segment_feature_check_t *c = &st->feature_check[i];
+        if (c->dropped || c->n_clipped == 0)
+            continue;
+        fprintf(out, "%s%s %s",
+                any ? ", " : "  winsorized (pulled in to the 1% or 99% quantile): ", c->name,
+                sgs_fmt_grouped((double)c->n_clipped, a, sizeof a));
+        any = 1;
+    }
+    if (any)
+        fprintf(out, " customers\n");
+    if (st->n_merges > 0) {
+        fprintf(out,
+                "  k-means found %zu segments; %zu with under %g%% of the customers merged into "
+                "the nearest:",
+                st->k_fitted, st->n_merges, 100 * cfg->segments_min_share);
+        for (size_t i = 0; i < st->n_merges; i++)
+            fprintf(out, "%s %s customers (%.2g%%) into segment %zu", i ? "," : "",
+                    sgs_fmt_grouped((double)st->merges[i].customers, a, sizeof a),
+                    100.0 * (double)st->merges[i].customers / (double)st->n_customers,
+                    st->merges[i].into);
+        fprintf(out, "\n");
+    }
+    for (size_t j = 0; j < st->k; j++) {
+        double share = (double)st->profile_size[j] / (double)st->n_customers;
+        if (share >= 0.01)
+            continue;
+        fprintf(out, "  segment %zu holds %.2g%% of the customers, under 1%%: kept because ", j,
+                100 * share);
+        if (cfg->segments_min_share == 0)
+            fprintf(out, "segments.min_share = 0 turns merging off\n");
+        else
+            fprintf(out, "segments.min_share = %g merges only segments under %g%%\n",
+                    cfg->segments_min_share, 100 * cfg->segments_min_share);
+    }
+}
+
+/* Segments: who they are, in a line each, with size and value; then how they were made. */
+void sgs_report_segments(const sgs_run_state_t *st, FILE *out)
+{
+    size_t d = st->n_features;
+    char a[40];
+    if (st->n_merges > 0)
+        fprintf(out,
+                "\nSegments: %zu groups found by k-means (k = %zu chosen by %s, %zu small "
+                "one%s merged) on ",
+                st->k, st->k_fitted, st->k_chosen_by, st->n_merges, st->n_merges > 1 ? "s" : "");
+    else
+        fprintf(out, "\nSegments: %zu groups found by k-means (k chosen by %s) on ", st->k,
+                st->k_chosen_by);
+    for (size_t f = 0; f < d; f++)
+        fprintf(out, "%s%s", st->feature_names[f], f + 1 < d ? ", " : "\n\n");
+    fprintf(out, "%-3s %-42s %11s %6s %8s %8s  %s\n", "#", "who they are", "customers", "share",
+            "revenue", "CLV", "typical (median)");
+    for (size_t j = 0; j < st->k; j++) {
+        fprintf(out, "%-3zu %-42s %11s %5.1f%% %7.1f%% ", j, st->profile_label[j],
+                sgs_fmt_grouped((double)st->profile_size[j], a, sizeof a),
+                100.0 * (double)st->profile_size[j] / (double)st->n_customers,
+                100.0 * st->profile_revenue_share[j]);
+        if (st->value_ran)
+            fprintf(out, "%7.1f%%  ", 100.0 * st->profile_clv_share[j]);
+        else
+            fprintf(out, "%8s  ", "-");
+        for (size_t f = 0; f < d; f++)
+            fprintf(out, "%s %.3g%s", st->feature_names[f], st->profile_median[j * d + f],
+                    f + 1 < d ? ", " : "\n");
+    }
+    report_how_made(st, out);
 }

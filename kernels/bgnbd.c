@@ -82,12 +82,8 @@ double sgs_bgnbd_p_alive(const double *params, double x, double t_x, double T)
 
 double sgs__bg_expected_if_alive(int m, const double *p, double t, double x, double T)
 {
-    double r = p[0], al = p[1], a = p[2], b = p[3];
-    if (t == 0.0)
-        return 0.0;
-    double z = t / (al + T + t);
-    double c = a + b + x - 1.0 + m;
-    return c * sgs_hyp2f1_euler_q(a + b - 1.0 + m - r, a - 1.0, c, z);
+    /* E over p ~ Beta(a, b+x+m) and λ ~ Gamma(r+x, α+T), special.h */
+    return sgs_bg_mean_purchases(p[0] + x, p[2], p[3] + x + m, t / (p[1] + T));
 }
 
 double sgs__bg_expected(int m, const double *p, double t, double x, double t_x, double T)

@@ -16,9 +16,15 @@
  *                A3 = -(r+x) ln(α+T),  A4 = ln a - ln(b+x-1) - (r+x) ln(α+t_x),  δ = [x > 0]
  *   P(alive)     Fader, Hardie & Lee, note 021 ("Computing P(alive) using the BG/NBD model"):
  *                1 / (1 + δ a/(b+x-1) ((α+T)/(α+t_x))^(r+x)); exactly 1 when x = 0
- *   E[Y(t)|...]  FHL eq. 10, expected repeat purchases in (T, T+t], through
- *                sgs_hyp2f1_euler_q (special.h): (a+b+x-1) Q(a+b-1-r, a-1, a+b+x-1,
- *                t/(α+T+t)) P(alive)
+ *   E[Y(t)|...]  FHL eq. 10, expected repeat purchases in (T, T+t]:
+ *                (a+b+x-1)/(a-1) [1 - ((α+T)/(α+T+t))^(r+x) ₂F₁(r+x, b+x; a+b+x-1; z)]
+ *                P(alive), z = t/(α+T+t). Computed as M(r+x, a, b+x, t/(α+T)) P(alive) by
+ *                sgs_bg_mean_purchases (special.h): M = E[(1 - (1+pu)^-(r+x))/p] over the
+ *                posterior p ~ Beta(a, b+x) of an alive customer, which equals the bracket
+ *                where the ₂F₁ exists and stays finite where it does not (x = 0 with
+ *                a+b < 1, a+b = 1, a = 1). Relative error at most about 1e-11 (the branch
+ *                bounds in special.h; at most 1e-13 seen against the 60-digit values of
+ *                tests/unit/test_bg_reference.c), >= 0 and at most (r+x) t/(α+T).
  *   E[X(t)]      FHL eq. 9, for a new customer: the conditional expectation at x=t_x=T=0
  *   P(no purchase in (T, T+t] | ...) = 1 - P(alive) (1 - ((α+T)/(α+T+t))^(r+x)).
  *                Derivation: given alive at T, λ | data ~ Gamma(r+x, α+T) (FHL section 5),
@@ -29,8 +35,9 @@
  *                α+T, and the posterior Beta(a, b+x) of p.)
  *
  * All scalar functions are pure and thread-safe; they return NaN only for parameters or
- * inputs outside their domain (params > 0, 0 <= t_x <= T, x >= 0, t >= 0), which callers
- * validate (sgs_histories_build does for histories).
+ * inputs outside their domain (params > 0, 0 <= t_x <= T, x >= 0, t >= 0, t/(α+T)
+ * finite), which callers validate (sgs_histories_build does for histories). Inside it every
+ * output is finite: expectations >= 0, probabilities in [0, 1].
  */
 #ifndef SGS_BGNBD_H
 #define SGS_BGNBD_H
@@ -85,7 +92,7 @@ double sgs_bgnbd_expected_new(const double *params, double t);
 double sgs_bgnbd_prob_no_purchase(const double *params, double t, double x, double t_x, double T);
 
 /* The same two given that the customer is alive at T (they depend on x and T only):
- * E[Y(t) | alive, x, T] = (a+b+x-1) Q(...) and ((α+T)/(α+T+t))^(r+x). Scoring
+ * E[Y(t) | alive, x, T] = M(r+x, a, b+x, t/(α+T)) and ((α+T)/(α+T+t))^(r+x). Scoring
  * (kernels/clv.h) computes them once per distinct (x, T). */
 double sgs_bgnbd_expected_if_alive(const double *params, double t, double x, double T);
 double sgs_bgnbd_prob_no_purchase_if_alive(const double *params, double t, double x, double T);

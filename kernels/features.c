@@ -3,8 +3,13 @@
  */
 #include "kernels/features.h"
 
+#include "kernels/order_stats.h"
+
 #include <lapacke.h>
 #include <math.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include <string.h>
 
 static void block_range(size_t b, size_t n, size_t *r0, size_t *r1)
@@ -159,6 +164,115 @@ void sgs_features_unstandardize(double *x, size_t n, size_t d, const double *mea
     for (size_t i = 0; i < n; i++)
         for (size_t f = 0; f < d; f++)
             x[i * d + f] = x[i * d + f] * scale[f] + mean[f];
+}
+
+/* ---- Robust scaling ----------------------------------------------------------------------------
+ */
+
+/* The quantiles of one column, gathered into col (n entries); *bad = the first row that is
+ * not finite (SIZE_MAX when all are). */
+static void column_quantiles(const double *x, size_t n, size_t d, size_t f, size_t m, double *col,
+                             double *lo, double *median, double *hi, size_t *bad)
+{
+    *bad = SIZE_MAX;
+    for (size_t i = 0; i < n; i++) {
+        col[i] = x[i * d + f];
+        if (!isfinite(col[i])) {
+            *bad = i;
+            return;
+        }
+    }
+    /* After selecting the middle order statistic k = (n-1)/2, col[0..k] holds the k+1
+     * smallest values and col[k..n) the n-k largest (order_stats.h), so lo and hi are
+     * selected within those halves. */
+    size_t k = (n - 1) / 2;
+    *median = sgs_median_inplace(col, n);
+    *lo = sgs_select_kth(col, k + 1, m);
+    *hi = sgs_select_kth(col + k, n - k, n - 1 - m - k);
+}
+
+int sgs_features_quantiles(const double *x, size_t n, size_t d, double tail, const sgs_exec_t *exec,
+                           double *lo, double *median, double *hi, sgs_error_t *err)
+{
+    if (n == 0 || d == 0)
+        return sgs_error_set(err, SGS_EINVAL, "quantiles: empty matrix (%zu x %zu)", n, d);
+    if (!(tail >= 0 && tail < 0.5))
+        return sgs_error_set(err, SGS_EINVAL, "quantiles: tail must be in [0, 0.5), got %g", tail);
+    size_t m = (size_t)floor(tail * (double)n); /* < n / 2 */
+    /* One scratch column per thread at work: columns are independent, so each is computed
+     * whole by one thread and the results do not depend on the thread count. */
+    int nt = sgs_exec_threads(exec);
+    size_t n_scratch = (size_t)nt < d ? (size_t)nt : d;
+    double *scratch = sgs_alloc_array(n_scratch, n * sizeof *scratch);
+    size_t *bad = sgs_alloc_array(d, sizeof *bad);
+    if (!scratch || !bad) {
+        sgs_free(scratch);
+        sgs_free(bad);
+        return sgs_error_set(err, SGS_ENOMEM, "quantiles: no memory for %zu x %zu values",
+                             n_scratch, n);
+    }
+#pragma omp parallel num_threads((int)n_scratch)
+    {
+#ifdef _OPENMP
+        double *col = scratch + (size_t)omp_get_thread_num() * n;
+#else
+        double *col = scratch;
+#endif
+#pragma omp for schedule(dynamic, 1)
+        for (size_t f = 0; f < d; f++)
+            column_quantiles(x, n, d, f, m, col, &lo[f], &median[f], &hi[f], &bad[f]);
+    }
+    int rc = SGS_OK;
+    for (size_t f = 0; f < d && rc == SGS_OK; f++)
+        if (bad[f] != SIZE_MAX) {
+            double v = x[bad[f] * d + f];
+            /* the first bad column; name its first bad row */
+            rc = sgs_error_set(err, SGS_EDATA, "row %zu column %zu is %s", bad[f], f,
+                               isnan(v) ? "NaN" : "infinite");
+        }
+    sgs_free(scratch);
+    sgs_free(bad);
+    return rc;
+}
+
+size_t sgs_features_keep_columns(double *x, size_t n, size_t d, const unsigned char *keep)
+{
+    size_t kept = 0;
+    for (size_t f = 0; f < d; f++)
+        kept += keep[f] != 0;
+    if (kept == d)
+        return d;
+    size_t out = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t f = 0; f < d; f++)
+            if (keep[f])
+                x[out++] = x[i * d + f]; /* out <= i * d + f: never overwrites unread data */
+    return kept;
+}
+
+void sgs_features_robust_scale(double *x, size_t n, size_t d, const double *lo, const double *hi,
+                               const double *center, const double *scale, const sgs_exec_t *exec,
+                               size_t *n_clipped)
+{
+    for (size_t f = 0; f < d; f++)
+        n_clipped[f] = 0;
+    int nt = sgs_exec_threads(exec);
+    size_t nb = sgs_block_count(n, SGS_BLOCK_ROWS);
+    /* integer counts: the reduction is exact in any order */
+#pragma omp parallel for num_threads(nt) schedule(static) reduction(+ : n_clipped[:d])
+    for (size_t b = 0; b < nb; b++) {
+        size_t r0, r1;
+        block_range(b, n, &r0, &r1);
+        for (size_t i = r0; i < r1; i++)
+            for (size_t f = 0; f < d; f++) {
+                double v = x[i * d + f];
+                if (v < lo[f] || v > hi[f]) {
+                    v = v < lo[f] ? lo[f] : hi[f];
+                    n_clipped[f]++;
+                }
+                x[i * d + f] = (v - center[f]) / scale[f];
+            }
+    }
 }
 
 /* ---- PCA ----------------------------------------------------------------------------------------

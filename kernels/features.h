@@ -1,9 +1,10 @@
 /*
  * kernels/features.h — turning a customer feature matrix into something k-means can use:
- * per-column transforms (log1p for counts and money), standardization, and an optional
- * principal component analysis through LAPACKE dsyevd on the covariance matrix, with the
- * explained variance of each component. And the inverses, to show centroids in original
- * units.
+ * per-column transforms (log1p for counts and money), column quantiles (to judge a
+ * column's spread), robust scaling (winsorized, median and central range) or
+ * standardization, and an optional principal component analysis through LAPACKE dsyevd on
+ * the covariance matrix, with the explained variance of each component. And the inverses,
+ * to show centroids in original units.
  *
  * Data: x is n rows by d columns, row-major (x[i*d + f]), caller-owned. Column
  * statistics are formed per block of SGS_BLOCK_ROWS rows and combined in block order, so
@@ -49,6 +50,40 @@ int sgs_features_standardize(double *x, size_t n, size_t d, const sgs_exec_t *ex
 /* x_if = x_if * scale_f + mean_f, in place (centroids back to transformed units). */
 void sgs_features_unstandardize(double *x, size_t n, size_t d, const double *mean,
                                 const double *scale);
+
+/* ---- Robust scaling ------------------------------------------------------------------ */
+
+/* Per column f, three order statistics of x_0f..x_(n-1)f: with m = floor(tail * n) values set
+ * aside at each end, lo[f] is the (m+1)-th smallest, hi[f] the (m+1)-th largest, and
+ * median[f] the median (the middle value; the mean of the two middle ones for even n).
+ * Example: n = 1000, tail = 0.01: m = 10, lo is the 11th smallest and hi the 11th largest,
+ * so up to 10 outliers at either end cannot move them. Exact (introselect on a copy of the
+ * column, kernels/order_stats.h), so the results do not depend on row order or threads.
+ * tail in [0, 0.5); tail = 0 gives the minimum and maximum. lo, median, hi: d each, written.
+ * Columns are processed in parallel, each whole by one thread, with one scratch copy of a
+ * column (n doubles) per thread at work: min(exec->n_threads, d) x n doubles, allocated per
+ * call. O(n) expected per column.
+ * @return 0; SGS_EINVAL when n == 0 or tail is out of range; SGS_EDATA for a non-finite
+ * value (the message names the first such row of the first such column); SGS_ENOMEM. */
+int sgs_features_quantiles(const double *x, size_t n, size_t d, double tail, const sgs_exec_t *exec,
+                           double *lo, double *median, double *hi, sgs_error_t *err);
+
+/* Keep the columns f with keep[f] != 0, in their order: x (n x d, row-major) becomes
+ * n x d_kept in place (serial: rows move towards the front). @return d_kept. */
+size_t sgs_features_keep_columns(double *x, size_t n, size_t d, const unsigned char *keep);
+
+/* Robust scaling, in place: each value is first winsorized to [lo_f, hi_f] (a value below
+ * lo_f becomes lo_f, above hi_f becomes hi_f), then x_if = (x_if - center_f) / scale_f.
+ * n_clipped[f] (d entries, written) counts the rows of column f that were pulled in. The
+ * caller chooses the bounds, center and scale (segments: the quantiles of
+ * sgs_features_quantiles with tail 0.01, the median, and the central range over
+ * 2 Phi^-1(0.99), see engine/run_segments.c); lo_f <= hi_f, scale_f > 0. Rows are independent
+ * and the counts are integers, so the result does not depend on the thread count. Inverse
+ * (for centres, which are means of rows and so inside the bounds):
+ * sgs_features_unstandardize with the same center and scale. */
+void sgs_features_robust_scale(double *x, size_t n, size_t d, const double *lo, const double *hi,
+                               const double *center, const double *scale, const sgs_exec_t *exec,
+                               size_t *n_clipped);
 
 /* ---- Principal components ------------------------------------------------------------ */
 

@@ -11,7 +11,9 @@
  *          A4 = ln a - ln(b+x) - (r+x) ln(α+t_x)   (for every x, also 0)
  *   P(alive) = 1 / (1 + a/(b+x) ((α+T)/(α+t_x))^(r+x))
  *   E[Y(t)|...] = (a+b+x)/(a-1) [1 - ((α+T)/(α+T+t))^(r+x) ₂F₁(r+x, b+x+1; a+b+x; z)] P(alive)
- *              = (a+b+x) Q(a+b-r, a-1, a+b+x, z) P(alive),   z = t/(α+T+t)
+ *              = M(r+x, a, b+x+1, t/(α+T)) P(alive),   z = t/(α+T+t)
+ *     (sgs_bg_mean_purchases, special.h: the alive customer has survived x+1 chances to
+ *     drop out, p | alive ~ Beta(a, b+x+1); same accuracy and range as the BG/NBD)
  *   P(no purchase in (T, T+t]) = 1 - P(alive) (1 - ((α+T)/(α+T+t))^(r+x)) (as for BG/NBD:
  *   an alive customer can only drop out right after a purchase).
  */

@@ -51,15 +51,6 @@ static const uint8_t spill[] = {SGS_CHANNEL_PHONE, SGS_CHANNEL_SMS, SGS_CHANNEL_
 
 /* ---- Reading ----------------------------------------------------------------------------- */
 
-static void *column(hid_t f, const char *path, sgs_h5_type_t type, size_t *n)
-{
-    void *data = NULL;
-    sgs_error_t err = {0};
-    if (sgs_h5_read_column(f, path, type, &data, n, &err) != SGS_OK)
-        fail_msg("%s", err.message);
-    return data;
-}
-
 static int64_t day_of(int64_t t)
 {
     return t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
@@ -153,10 +144,10 @@ static void load_input(void)
     hid_t f = H5Fopen(gen, H5F_ACC_RDONLY, H5P_DEFAULT);
     assert_true(f >= 0);
     size_t n, n2;
-    int64_t *cid = column(f, "/events/customer_id", SGS_H5_I64, &n);
-    int64_t *time = column(f, "/events/time", SGS_H5_I64, &n2);
-    uint8_t *kind = column(f, "/events/kind", SGS_H5_U8, &n2);
-    double *value = column(f, "/events/value", SGS_H5_F64, &n2);
+    int64_t *cid = sgs_test_column(f, "/events/customer_id", SGS_H5_I64, &n);
+    int64_t *time = sgs_test_column(f, "/events/time", SGS_H5_I64, &n2);
+    uint8_t *kind = sgs_test_column(f, "/events/kind", SGS_H5_U8, &n2);
+    double *value = sgs_test_column(f, "/events/value", SGS_H5_F64, &n2);
     in.ev = malloc(n * sizeof *in.ev);
     for (size_t i = 0; i < n; i++)
         in.ev[i] = (event_t){cid[i], (int32_t)day_of(time[i]), kind[i], value[i]};
@@ -167,9 +158,9 @@ static void load_input(void)
     free(kind);
     free(value);
 
-    cid = column(f, "/transactions/customer_id", SGS_H5_I64, &n);
-    time = column(f, "/transactions/time", SGS_H5_I64, &n2);
-    double *amount = column(f, "/transactions/amount", SGS_H5_F64, &n2);
+    cid = sgs_test_column(f, "/transactions/customer_id", SGS_H5_I64, &n);
+    time = sgs_test_column(f, "/transactions/time", SGS_H5_I64, &n2);
+    double *amount = sgs_test_column(f, "/transactions/amount", SGS_H5_F64, &n2);
     /* Purchase occasions: days with a purchase row not fully cancelled by refunds of the same
      * day (README "Customer summary"), one entry per customer and day. */
     purchase_t *rows = malloc(n * sizeof *rows);
@@ -200,14 +191,14 @@ static void load_input(void)
     free(time);
     free(amount);
 
-    int64_t *truth_id = column(f, "/truth/customer_id", SGS_H5_I64, &n);
-    uint8_t *burst = column(f, "/truth/support_burst", SGS_H5_U8, &n);
-    uint8_t *missed = column(f, "/truth/missed_renewal", SGS_H5_U8, &n);
-    uint8_t *cancelled = column(f, "/truth/cancelled", SGS_H5_U8, &n);
-    uint8_t *stopped = column(f, "/truth/stopped_buying", SGS_H5_U8, &n);
-    cid = column(f, "/customers/customer_id", SGS_H5_I64, &in.n_cust);
-    int64_t *referrer = column(f, "/customers/referrer_id", SGS_H5_I64, &n);
-    uint8_t *preferred = column(f, "/customers/preferred_channel", SGS_H5_U8, &n);
+    int64_t *truth_id = sgs_test_column(f, "/truth/customer_id", SGS_H5_I64, &n);
+    uint8_t *burst = sgs_test_column(f, "/truth/support_burst", SGS_H5_U8, &n);
+    uint8_t *missed = sgs_test_column(f, "/truth/missed_renewal", SGS_H5_U8, &n);
+    uint8_t *cancelled = sgs_test_column(f, "/truth/cancelled", SGS_H5_U8, &n);
+    uint8_t *stopped = sgs_test_column(f, "/truth/stopped_buying", SGS_H5_U8, &n);
+    cid = sgs_test_column(f, "/customers/customer_id", SGS_H5_I64, &in.n_cust);
+    int64_t *referrer = sgs_test_column(f, "/customers/referrer_id", SGS_H5_I64, &n);
+    uint8_t *preferred = sgs_test_column(f, "/customers/preferred_channel", SGS_H5_U8, &n);
     H5Fclose(f);
     in.cust = malloc(in.n_cust * sizeof *in.cust);
     for (size_t k = 0; k < in.n_cust; k++) {
@@ -349,28 +340,28 @@ static void load_results(const char *sub, results_t *r)
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     assert_true(f >= 0);
     size_t n;
-    r->cid = column(f, "/stages/customer_id", SGS_H5_I64, &r->n);
-    r->row = column(f, "/stages/customer_row", SGS_H5_I64, &n);
-    r->stage = column(f, "/stages/stage", SGS_H5_U8, &n);
-    r->stage_compare = column(f, "/stages/stage_at_compare", SGS_H5_U8, &n);
-    r->cycle = column(f, "/stages/cycle_days", SGS_H5_F64, &n);
-    r->overdue = column(f, "/stages/days_overdue", SGS_H5_F64, &n);
-    r->n_days = column(f, "/stages/n_purchase_days", SGS_H5_I32, &n);
-    r->buyer_id = column(f, "/customers/customer_id", SGS_H5_I64, &r->n_buyers);
-    r->main_channel = column(f, "/customers/main_channel", SGS_H5_U8, &n);
-    r->segment_label = column(f, "/clusters/label", SGS_H5_I32, &n);
-    r->clv = column(f, "/clv/clv", SGS_H5_F64, &n);
-    r->p_alive = column(f, "/clv/p_alive", SGS_H5_F64, &n);
-    r->infl_id = column(f, "/influence/customer_id", SGS_H5_I64, &n);
-    r->n_direct = column(f, "/influence/n_direct", SGS_H5_I64, &n);
-    r->n_indirect = column(f, "/influence/n_indirect", SGS_H5_I64, &n);
-    r->network_value = column(f, "/influence/network_value", SGS_H5_F64, &n);
-    r->opp_rank = column(f, "/opportunities/rank", SGS_H5_I64, &r->n_opp);
-    r->opp_cid = column(f, "/opportunities/customer_id", SGS_H5_I64, &n);
-    r->opp_kind = column(f, "/opportunities/kind", SGS_H5_U8, &n);
-    r->opp_channel = column(f, "/opportunities/channel", SGS_H5_U8, &n);
-    r->opp_priority = column(f, "/opportunities/priority", SGS_H5_I32, &n);
-    r->opp_value = column(f, "/opportunities/value_at_stake", SGS_H5_F64, &n);
+    r->cid = sgs_test_column(f, "/stages/customer_id", SGS_H5_I64, &r->n);
+    r->row = sgs_test_column(f, "/stages/customer_row", SGS_H5_I64, &n);
+    r->stage = sgs_test_column(f, "/stages/stage", SGS_H5_U8, &n);
+    r->stage_compare = sgs_test_column(f, "/stages/stage_at_compare", SGS_H5_U8, &n);
+    r->cycle = sgs_test_column(f, "/stages/cycle_days", SGS_H5_F64, &n);
+    r->overdue = sgs_test_column(f, "/stages/days_overdue", SGS_H5_F64, &n);
+    r->n_days = sgs_test_column(f, "/stages/n_purchase_days", SGS_H5_I32, &n);
+    r->buyer_id = sgs_test_column(f, "/customers/customer_id", SGS_H5_I64, &r->n_buyers);
+    r->main_channel = sgs_test_column(f, "/customers/main_channel", SGS_H5_U8, &n);
+    r->segment_label = sgs_test_column(f, "/clusters/label", SGS_H5_I32, &n);
+    r->clv = sgs_test_column(f, "/clv/clv", SGS_H5_F64, &n);
+    r->p_alive = sgs_test_column(f, "/clv/p_alive", SGS_H5_F64, &n);
+    r->infl_id = sgs_test_column(f, "/influence/customer_id", SGS_H5_I64, &n);
+    r->n_direct = sgs_test_column(f, "/influence/n_direct", SGS_H5_I64, &n);
+    r->n_indirect = sgs_test_column(f, "/influence/n_indirect", SGS_H5_I64, &n);
+    r->network_value = sgs_test_column(f, "/influence/network_value", SGS_H5_F64, &n);
+    r->opp_rank = sgs_test_column(f, "/opportunities/rank", SGS_H5_I64, &r->n_opp);
+    r->opp_cid = sgs_test_column(f, "/opportunities/customer_id", SGS_H5_I64, &n);
+    r->opp_kind = sgs_test_column(f, "/opportunities/kind", SGS_H5_U8, &n);
+    r->opp_channel = sgs_test_column(f, "/opportunities/channel", SGS_H5_U8, &n);
+    r->opp_priority = sgs_test_column(f, "/opportunities/priority", SGS_H5_I32, &n);
+    r->opp_value = sgs_test_column(f, "/opportunities/value_at_stake", SGS_H5_F64, &n);
     assert_int_equal(sgs_h5_attr_read_double(f, "/models/bgnbd", "r", &r->r, NULL), 0);
     assert_int_equal(sgs_h5_attr_read_double(f, "/models/bgnbd", "alpha", &r->alpha, NULL), 0);
     H5Fclose(f);
@@ -1065,12 +1056,12 @@ static void test_referral_cycle_is_a_reported_warning(void **state)
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     assert_true(f >= 0);
     size_t n;
-    uint8_t *status_col = column(f, "/influence/referral_status", SGS_H5_U8, &n);
-    int64_t *direct = column(f, "/influence/n_direct", SGS_H5_I64, &n);
-    int64_t *indirect = column(f, "/influence/n_indirect", SGS_H5_I64, &n);
-    double *nv = column(f, "/influence/network_value", SGS_H5_F64, &n);
-    int64_t *row = column(f, "/stages/customer_row", SGS_H5_I64, &n);
-    uint8_t *stage = column(f, "/stages/stage", SGS_H5_U8, &n);
+    uint8_t *status_col = sgs_test_column(f, "/influence/referral_status", SGS_H5_U8, &n);
+    int64_t *direct = sgs_test_column(f, "/influence/n_direct", SGS_H5_I64, &n);
+    int64_t *indirect = sgs_test_column(f, "/influence/n_indirect", SGS_H5_I64, &n);
+    double *nv = sgs_test_column(f, "/influence/network_value", SGS_H5_F64, &n);
+    int64_t *row = sgs_test_column(f, "/stages/customer_row", SGS_H5_I64, &n);
+    uint8_t *stage = sgs_test_column(f, "/stages/stage", SGS_H5_U8, &n);
     H5Fclose(f);
     assert_int_equal(n, 10);
     static const uint8_t want_status[10] = {0, 3, 3, 3, 3, 1, 1, 0, 0, 0};
@@ -1137,11 +1128,11 @@ static void test_run_without_events_and_customers(void **state)
     size_t n;
     const char *names[] = {"/transactions/customer_id", "/transactions/time"};
     for (int k = 0; k < 2; k++) {
-        int64_t *v = column(src, names[k], SGS_H5_I64, &n);
+        int64_t *v = sgs_test_column(src, names[k], SGS_H5_I64, &n);
         assert_int_equal(sgs_h5_write_column(dst, names[k], SGS_H5_I64, v, n, 0, NULL), 0);
         free(v);
     }
-    double *amount = column(src, "/transactions/amount", SGS_H5_F64, &n);
+    double *amount = sgs_test_column(src, "/transactions/amount", SGS_H5_F64, &n);
     assert_int_equal(
         sgs_h5_write_column(dst, "/transactions/amount", SGS_H5_F64, amount, n, 0, NULL), 0);
     free(amount);

@@ -121,15 +121,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static void *column(hid_t f, const char *path, sgs_h5_type_t type, size_t *n)
-{
-    void *data = NULL;
-    sgs_error_t err = {0};
-    if (sgs_h5_read_column(f, path, type, &data, n, &err) != 0)
-        fail_msg("%s", err.message);
-    return data;
-}
-
 static const cJSON *json_at(const cJSON *root, const char *a, const char *b)
 {
     const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, a);
@@ -155,12 +146,12 @@ static void test_cancellations_and_refunds(void **state)
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     assert_true(f >= 0);
     size_t n, n2;
-    int64_t *id = column(f, "/customers/customer_id", SGS_H5_I64, &n);
-    int32_t *freq = column(f, "/customers/frequency", SGS_H5_I32, &n2);
-    double *total = column(f, "/customers/total_spend", SGS_H5_F64, &n2);
-    double *monetary = column(f, "/customers/monetary", SGS_H5_F64, &n2);
-    double *spend = column(f, "/clv/expected_spend", SGS_H5_F64, &n2);
-    double *clv = column(f, "/clv/clv", SGS_H5_F64, &n2);
+    int64_t *id = sgs_test_column(f, "/customers/customer_id", SGS_H5_I64, &n);
+    int32_t *freq = sgs_test_column(f, "/customers/frequency", SGS_H5_I32, &n2);
+    double *total = sgs_test_column(f, "/customers/total_spend", SGS_H5_F64, &n2);
+    double *monetary = sgs_test_column(f, "/customers/monetary", SGS_H5_F64, &n2);
+    double *spend = sgs_test_column(f, "/clv/expected_spend", SGS_H5_F64, &n2);
+    double *clv = sgs_test_column(f, "/clv/clv", SGS_H5_F64, &n2);
     H5Fclose(f);
     assert_int_equal(n2, n);
 
@@ -287,11 +278,11 @@ static void test_dropout_not_identified_is_said(void **state)
     size_t n1, n2;
     snprintf(path, sizeof path, "%s/results.h5", sub);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    uint8_t *stage1 = column(f, "/stages/stage", SGS_H5_U8, &n1);
+    uint8_t *stage1 = sgs_test_column(f, "/stages/stage", SGS_H5_U8, &n1);
     H5Fclose(f);
     snprintf(path, sizeof path, "%s/results.h5", sub2);
     f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    uint8_t *stage2 = column(f, "/stages/stage", SGS_H5_U8, &n2);
+    uint8_t *stage2 = sgs_test_column(f, "/stages/stage", SGS_H5_U8, &n2);
     H5Fclose(f);
     assert_int_equal(n1, n2);
     assert_memory_equal(stage1, stage2, n1);
@@ -337,12 +328,26 @@ static void test_fit_running_off_says_why(void **state)
     assert_null(fopen(path, "r")); /* nothing published */
 }
 
+/* Every fit has a time bound: a tiny value.fit_time_limit stops the run with exit 65 saying so. */
+static void test_fit_time_limit_stops_the_run(void **state)
+{
+    (void)state;
+    char args[2048], out[16384];
+    snprintf(args, sizeof args,
+             "run -q -i '%s/loyal.h5' -o '%s/limited.h5' --set value.fit_time_limit=1e-6", dir,
+             dir);
+    int status = sgs_test_run(args, out, sizeof out);
+    if (status != 65 || !strstr(out, "time_limit") || !strstr(out, "value.fit_time_limit"))
+        fail_msg("expected exit 65 naming the time limit, got %d: %s", status, out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cancellations_and_refunds),
         cmocka_unit_test(test_dropout_not_identified_is_said),
         cmocka_unit_test(test_fit_running_off_says_why),
+        cmocka_unit_test(test_fit_time_limit_stops_the_run),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -152,3 +152,12 @@ void sgs_test_free_transactions(sgs_test_transactions_t *t)
     sgs_free(t->amount);
     *t = (sgs_test_transactions_t){0};
 }
+
+void *sgs_test_column(hid_t file, const char *path, sgs_h5_type_t type, size_t *n)
+{
+    void *data = NULL;
+    sgs_error_t err = {0};
+    if (sgs_h5_read_column(file, path, type, &data, n, &err) != SGS_OK)
+        fail_msg("%s", err.message);
+    return data;
+}

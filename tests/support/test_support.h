@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "io/h5_columns.h"
+
 /* Make a fresh empty folder under $TMPDIR (or /tmp) named after `tag`; the path is
  * written to `out` (at least 256 bytes). Fails the test on error. */
 void sgs_test_tmpdir(const char *tag, char *out, size_t out_size);
@@ -36,6 +38,10 @@ int sgs_test_files_equal(const char *a, const char *b);
 /* Path of ../shared/data/<relative> when it exists (written to out), else 0. Tests that
  * need real data return 77 (ctest "skipped") when this is 0. */
 int sgs_test_shared_data(const char *relative, char *out, size_t out_size);
+
+/* A whole one-dimensional dataset of an open HDF5 file read as `type` (fails the test, with
+ * the reader's message, on error); the caller frees it. */
+void *sgs_test_column(hid_t file, const char *path, sgs_h5_type_t type, size_t *n);
 
 /* The three required /transactions columns of an HDF5 file, as read by the io layer. */
 typedef struct sgs_test_transactions {

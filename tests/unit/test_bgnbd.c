@@ -236,6 +236,40 @@ static void test_degenerate_inputs(void **state)
     sgs_histories_free(&h);
 }
 
+/* The failures of issue 11 (items 3 and 9), against FHL eq. 10 evaluated by mpmath at 60
+ * digits (tests/data/make_bg_reference.py: closed_form and probabilities). Before the fix
+ * the first two were NaN and the last two wrong by 1e15 and 1.7e-5 relative. */
+static void test_issue_11_corners(void **state)
+{
+    (void)state;
+    /* a -> 0 with large r and alpha (a + b < 1): x = 0, T = 3 days, 365 days ahead */
+    const double p3[4] = {84.5, 9006.0, 0.0095, 0.404};
+    sgs_assert_close(sgs_bgnbd_expected(p3, 365, 0, 0, 3), 3.3507384451492346, 0, 1e-12);
+    /* a + b < 1: every x = 0 customer had NaN (c = a+b-1 < 0 in the 2F1) */
+    const double p9[4] = {0.25, 8.0, 0.05, 0.5};
+    sgs_assert_close(sgs_bgnbd_expected(p9, 365, 0, 0, 0), 9.194745083799965, 0, 1e-12);
+    sgs_assert_close(sgs_bgnbd_expected_new(p9, 365), 9.194745083799965, 0, 1e-12);
+    sgs_assert_close(sgs_bgnbd_expected(p9, 365, 0, 0, 30), 2.098024004899033, 0, 1e-12);
+    sgs_assert_close(sgs_bgnbd_expected(p9, 30, 0, 0, 700), 0.01056825093741348, 0, 1e-12);
+    /* large r: the Euler series alternates and cancels */
+    const double pr[4] = {3672.0, 14700.0, 0.8, 3.0};
+    sgs_assert_close(sgs_bgnbd_expected(pr, 365, 0, 0, 10), 15.060349385904617, 0, 1e-12);
+    sgs_assert_close(sgs_bgnbd_expected(pr, 365, 20, 650, 700), 0.007150115535818216, 0, 1e-12);
+    sgs_assert_close(sgs_bgnbd_p_alive(pr, 20, 650, 700), 0.0001678404895744524, 0, 1e-12);
+    /* every x = 0 customer of the a + b < 1 fit, over T and the monthly horizons of a CLV:
+       finite, positive, at most the no-drop-out value (r+x) t/(α+T), growing with t */
+    const double pf[4] = {0.25493809952190855, 9.043517530632624, 0.047523900808845214,
+                          0.47760214509149684};
+    for (double T = 0; T <= 1100; T += 1) {
+        double prev = 0.0;
+        for (int k = 1; k <= 12; k++) {
+            double t = 30.436875 * k, e = sgs_bgnbd_expected(pf, t, 0, 0, T);
+            assert_true(isfinite(e) && e > prev && e <= pf[0] * t / (pf[1] + T) * (1 + 1e-14));
+            prev = e;
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -245,6 +279,7 @@ int main(void)
         cmocka_unit_test(test_threads_bitwise_identical),
         cmocka_unit_test(test_penalizer_shrinks),
         cmocka_unit_test(test_degenerate_inputs),
+        cmocka_unit_test(test_issue_11_corners),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

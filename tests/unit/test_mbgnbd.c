@@ -76,11 +76,32 @@ static void test_gradient_matches_differences(void **state)
     sgs_histories_free(&h);
 }
 
+/* Issue 11 item 9: the MBG/NBD fit r = 1066 (from `segscore generate --r 200 --alpha 800
+ * --a 0.8 --b 3 --seed 5`) gave -12,138 expected purchases for x = 0, T = 10 days; the
+ * reference is Batislam et al.'s closed form evaluated by mpmath at 60 digits
+ * (tests/data/make_bg_reference.py). Every (x, T) of such a base is non-negative. */
+static void test_issue_11_large_r(void **state)
+{
+    (void)state;
+    const double p[4] = {1065.7371578046036, 4822.68817345393, 1.1964569403883862,
+                         6.8399621593068245};
+    sgs_assert_close(sgs_mbgnbd_expected(p, 365, 0, 0, 10), 6.056200641508592, 0, 1e-12);
+    sgs_assert_close(sgs_mbgnbd_p_alive(p, 0, 0, 10), 0.3860053462998142, 0, 1e-12);
+    sgs_assert_close(sgs_mbgnbd_expected(p, 365, 5, 100, 120), 2.449813630623097, 0, 1e-12);
+    for (double x = 0; x <= 300; x += 3)
+        for (double T = x; T <= 1100; T += 7) {
+            double e = sgs_mbgnbd_expected_if_alive(p, 365, x, T);
+            assert_true(isfinite(e) && e >= 0.0 &&
+                        e <= (p[0] + x) * 365 / (p[1] + T) * (1 + 1e-14));
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hand_values),
         cmocka_unit_test(test_gradient_matches_differences),
+        cmocka_unit_test(test_issue_11_large_r),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,8 @@
  * tests/unit/test_special.c — log-space helpers, digamma, ₂F₁(a, b; a+1; z) (both the
  * series and the quadrature path, against closed forms and values computed independently
  * with scipy.special.hyp2f1 1.10.1), its derivatives against finite differences, and the
- * BG/NBD expectation factor.
+ * BG/NBD expected purchases M(R, a, B, u) (closed forms, its three branches against each
+ * other, bounds and monotonicity; the 60-digit grid is tests/unit/test_bg_reference.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -106,27 +107,82 @@ static void test_hyp2f1_ap1_derivatives(void **state)
     }
 }
 
-static void test_euler_q(void **state)
+/* M(R, a, B, u) = E[(1 - (1+pu)^-R)/p], p ~ Beta(a, B): closed forms. */
+static void test_bg_mean_closed_forms(void **state)
 {
     (void)state;
-    /* (1 - (1-z)^e 2F1(d, e; c; z)) / e with scipy: d=2, e=0.5, c=3, z=0.4 */
-    sgs_assert_close(sgs_hyp2f1_euler_q(2.0, 0.5, 3.0, 0.4), 0.18011102528388645, 0, 1e-13);
-    /* continuous through e = 0 */
-    double q0 = sgs_hyp2f1_euler_q(2.0, 0.0, 3.0, 0.4);
-    sgs_assert_close(sgs_hyp2f1_euler_q(2.0, 1e-7, 3.0, 0.4), q0, 1e-8, 0);
-    sgs_assert_close(sgs_hyp2f1_euler_q(2.0, -1e-7, 3.0, 0.4), q0, 1e-8, 0);
-    /* d = 0: 2F1 = 1 and Q = (1 - (1-z)^e)/e */
-    sgs_assert_close(sgs_hyp2f1_euler_q(0.0, 2.0, 5.0, 0.5), (1.0 - 0.25) / 2.0, 0, 1e-15);
-    assert_true(sgs_hyp2f1_euler_q(0.0, 2.0, 5.0, 0.0) == 0.0);
-    assert_true(isnan(sgs_hyp2f1_euler_q(1.0, 2.0, 5.0, 1.0)));
+    const double us[] = {1e-6, 0.1, 0.5, 1.0, 30.0, 1e4, 1e7};
+    for (size_t k = 0; k < sizeof us / sizeof us[0]; k++) {
+        double u = us[k];
+        /* R = a = B = 1: ∫ u/(1+pu) dp = ln(1+u) */
+        sgs_assert_close(sgs_bg_mean_purchases(1.0, 1.0, 1.0, u), log1p(u), 0, 1e-13);
+        /* R = 1, a = 1, B = 2: ∫ 2(1-p) u/(1+pu) dp = 2((1+u) ln(1+u)/u - 1) */
+        if (u >= 0.1)
+            sgs_assert_close(sgs_bg_mean_purchases(1.0, 1.0, 2.0, u),
+                             2.0 * ((1.0 + u) * log1p(u) / u - 1.0), 0, 1e-12);
+        /* a -> 0: nobody drops out, M -> R u (the deviation is O(a)) */
+        sgs_assert_close(sgs_bg_mean_purchases(3.0, 1e-12, 2.0, u), 3.0 * u, 0, 1e-9);
+    }
+    /* scipy.special.hyp2f1 1.10.1: (1 - (1-z)^e 2F1(d, e; c; z))/e = 0.18011102528388645 at
+     * d = 2, e = 0.5, c = 3, z = 0.4, i.e. R = 1, a = 1.5, B = 2.5, u = 2/3, M = c Q */
+    sgs_assert_close(sgs_bg_mean_purchases(1.0, 1.5, 2.5, 2.0 / 3.0), 3.0 * 0.18011102528388645, 0,
+                     1e-13);
+    /* u = 0 and arguments out of range */
+    assert_true(sgs_bg_mean_purchases(2.0, 0.5, 0.5, 0.0) == 0.0);
+    assert_true(isnan(sgs_bg_mean_purchases(0.0, 0.5, 0.5, 1.0)));
+    assert_true(isnan(sgs_bg_mean_purchases(1.0, 0.0, 0.5, 1.0)));
+    assert_true(isnan(sgs_bg_mean_purchases(1.0, 0.5, -1.0, 1.0)));
+    assert_true(isnan(sgs_bg_mean_purchases(1.0, 0.5, 0.5, -1.0)));
+    assert_true(isnan(sgs_bg_mean_purchases(1.0, 0.5, 0.5, HUGE_VAL)));
+    assert_true(isnan(sgs_bg_mean_purchases(NAN, 0.5, 0.5, 1.0)));
+}
+
+/* Every branch that accepts a point agrees with the others; bounds 0 <= M <= R u; M grows
+ * with u across the branch switches; continuous through c = a + B - 1 = 0 and a = 1. */
+static void test_bg_mean_branches(void **state)
+{
+    (void)state;
+    const double pars[][3] = {
+        {0.243, 0.793, 2.426},    {84.5, 0.0095, 0.404}, {0.25, 0.05, 0.5},  {1066.0, 1.2, 7.8},
+        {3672.0, 0.8, 3.0},       {1e4, 1e-4, 1e4},      {0.01, 30.0, 0.01}, {2.0, 1.0, 1e-3},
+        {20000.0, 200.0, 5000.0}, {0.5, 1.0 + 1e-9, 3.0}};
+    int accepted[3] = {0, 0, 0};
+    for (size_t k = 0; k < sizeof pars / sizeof pars[0]; k++) {
+        double R = pars[k][0], a = pars[k][1], B = pars[k][2], prev = 0.0;
+        for (double u = 1e-5; u < 1e7; u *= 1.7) {
+            double m = sgs_bg_mean_purchases(R, a, B, u);
+            assert_true(isfinite(m) && m > 0.0 && m <= R * u * (1.0 + 1e-14));
+            assert_true(m >= prev * (1.0 - 1e-13));
+            prev = m;
+            for (int br = 1; br <= 3; br++) {
+                double v;
+                if (sgs__bg_mean_branch(br, R, a, B, u, &v) == 0) {
+                    accepted[br - 1]++;
+                    sgs_assert_close(v, m, 0, 2e-13);
+                }
+            }
+        }
+    }
+    for (int br = 0; br < 3; br++)
+        assert_true(accepted[br] > 20);
+    /* c = a + B - 1 = 0 exactly (x = 0, a + b = 1 in the BG/NBD): finite and continuous */
+    for (double u = 0.01; u < 1e4; u *= 10.0) {
+        double m0 = sgs_bg_mean_purchases(0.7, 0.25, 0.75, u);
+        assert_true(isfinite(m0) && m0 > 0.0);
+        sgs_assert_close(sgs_bg_mean_purchases(0.7, 0.25, 0.75 + 1e-9, u), m0, 0, 1e-8);
+        sgs_assert_close(sgs_bg_mean_purchases(0.7, 0.25, 0.75 - 1e-9, u), m0, 0, 1e-8);
+    }
+    /* a = 1: (a+B-1)/(a-1) [...] has a removable singularity there */
+    sgs_assert_close(sgs_bg_mean_purchases(0.5, 1.0, 5.0, 2.0),
+                     sgs_bg_mean_purchases(0.5, 1.0 + 1e-8, 5.0, 2.0), 0, 1e-7);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_log_helpers),       cmocka_unit_test(test_digamma),
-        cmocka_unit_test(test_hyp2f1_ap1_values), cmocka_unit_test(test_hyp2f1_ap1_derivatives),
-        cmocka_unit_test(test_euler_q),
+        cmocka_unit_test(test_log_helpers),          cmocka_unit_test(test_digamma),
+        cmocka_unit_test(test_hyp2f1_ap1_values),    cmocka_unit_test(test_hyp2f1_ap1_derivatives),
+        cmocka_unit_test(test_bg_mean_closed_forms), cmocka_unit_test(test_bg_mean_branches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -55,11 +55,26 @@ static void test_fixed_point(void **state)
     }
 }
 
+static void test_grouped_numbers(void **state)
+{
+    (void)state;
+    char buf[40];
+    assert_string_equal(sgs_fmt_grouped(1234567.891, buf, sizeof buf), "1,234,568");
+    assert_string_equal(sgs_fmt_grouped(999.4, buf, sizeof buf), "999");
+    assert_string_equal(sgs_fmt_grouped(1000, buf, sizeof buf), "1,000");
+    assert_string_equal(sgs_fmt_grouped(-1234.6, buf, sizeof buf), "-1,235");
+    assert_string_equal(sgs_fmt_grouped(-0.4, buf, sizeof buf), "0");
+    assert_string_equal(sgs_fmt_grouped(0, buf, sizeof buf), "0");
+    /* truncated to the buffer, always terminated */
+    assert_string_equal(sgs_fmt_grouped(1234567, buf, 6), "1,234");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_integers_and_dates),
         cmocka_unit_test(test_fixed_point),
+        cmocka_unit_test(test_grouped_numbers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,107 @@
+/*
+ * kernels/segment_merge.c — folding small segments into their nearest neighbour. See
+ * segment_merge.h.
+ */
+#include "kernels/segment_merge.h"
+
+#include <math.h>
+#include <string.h>
+
+int sgs_segments_merge_small(int32_t *labels, size_t n, double *centers, size_t k, size_t d,
+                             double min_share, const sgs_exec_t *exec, size_t *k_out,
+                             sgs_segment_merge_t *merges, size_t *n_merges, size_t *sizes,
+                             sgs_error_t *err)
+{
+    if (k == 0 || d == 0 || k > INT32_MAX)
+        return sgs_error_set(err, SGS_EINVAL, "merge segments: k = %zu, d = %zu", k, d);
+    if (!(min_share >= 0 && min_share < 1))
+        return sgs_error_set(err, SGS_EINVAL, "merge segments: min_share must be in [0, 1), got %g",
+                             min_share);
+    size_t *size = sgs_calloc_array(k, sizeof *size);
+    size_t *root = sgs_alloc_array(k, sizeof *root); /* segment that holds j's rows now */
+    int32_t *final = sgs_alloc_array(k, sizeof *final);
+    if (!size || !root || !final) {
+        sgs_free(size);
+        sgs_free(root);
+        sgs_free(final);
+        return sgs_error_set(err, SGS_ENOMEM, "merge segments: out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (labels[i] < 0 || (size_t)labels[i] >= k) {
+            int32_t bad = labels[i];
+            sgs_free(size);
+            sgs_free(root);
+            sgs_free(final);
+            return sgs_error_set(err, SGS_EDATA, "merge segments: row %zu has label %d (k = %zu)",
+                                 i, (int)bad, k);
+        }
+        size[labels[i]]++;
+    }
+    for (size_t j = 0; j < k; j++)
+        root[j] = j;
+    size_t alive = k, made = 0;
+    double threshold = min_share * (double)n; /* a segment is small when size < threshold */
+    while (alive > 1) {
+        size_t small = k;
+        for (size_t j = 0; j < k; j++)
+            if (root[j] == j && (double)size[j] < threshold &&
+                (small == k || size[j] < size[small]))
+                small = j;
+        if (small == k)
+            break;
+        const double *cs = centers + small * d;
+        size_t near = k;
+        double best = INFINITY;
+        for (size_t t = 0; t < k; t++) {
+            if (t == small || root[t] != t)
+                continue;
+            double s = 0;
+            for (size_t f = 0; f < d; f++)
+                s += (centers[t * d + f] - cs[f]) * (centers[t * d + f] - cs[f]);
+            if (near == k || s < best) {
+                near = t;
+                best = s;
+            }
+        }
+        double w_near = (double)size[near], w_small = (double)size[small];
+        if (w_near + w_small > 0)
+            for (size_t f = 0; f < d; f++)
+                centers[near * d + f] =
+                    (w_near * centers[near * d + f] + w_small * cs[f]) / (w_near + w_small);
+        merges[made].from = small;
+        merges[made].customers = size[small];
+        merges[made].into = near; /* a fitted number for now; final number below */
+        made++;
+        size[near] += size[small];
+        size[small] = 0;
+        for (size_t j = 0; j < k; j++) /* everything that had joined `small` follows it */
+            if (root[j] == small)
+                root[j] = near;
+        alive--;
+    }
+    /* Renumber the remaining segments in order and move their centres to the front. */
+    size_t next = 0;
+    for (size_t j = 0; j < k; j++)
+        if (root[j] == j) {
+            final[j] = (int32_t)next;
+            if (next != j)
+                memcpy(centers + next * d, centers + j * d, d * sizeof *centers);
+            if (sizes)
+                sizes[next] = size[j];
+            next++;
+        }
+    for (size_t j = 0; j < k; j++)
+        final[j] = final[root[j]];
+    for (size_t m = 0; m < made; m++)
+        merges[m].into = (size_t) final[merges[m].into];
+    int nt = sgs_exec_threads(exec);
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (size_t i = 0; i < n; i++)
+        labels[i] = final[labels[i]];
+    *k_out = next;
+    *n_merges = made;
+    sgs_free(size);
+    sgs_free(root);
+    sgs_free(final);
+    return SGS_OK;
+}

@@ -1,0 +1,154 @@
+/*
+ * tests/e2e/test_run_backtest.c — the backtest inside `segscore run` (README "Backtest") on
+ * generated data: the holdout rule, the three models scored, value.model=auto taking the best
+ * log score, p_buy in [0, 1] and no worse than the model's own probability in sample, the
+ * outputs in results.h5, summary.json and the report, and the backtest skipped (with the
+ * model's own probability and a warning) when the history is too short.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "io/h5_columns.h"
+#include "tests/support/test_support.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char dir[256], input[512];
+
+static int setup(void **state)
+{
+    (void)state;
+    char args[1024], out[4096];
+    sgs_test_tmpdir("run-backtest", dir, sizeof dir);
+    snprintf(input, sizeof input, "%s/in.h5", dir);
+    snprintf(args, sizeof args, "generate -q --customers 8000 --no-events --seed 17 -o '%s'",
+             input);
+    return sgs_test_run(args, out, sizeof out) == 0 ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    sgs_test_rmdir(dir);
+    return 0;
+}
+
+static cJSON *run_summary(const char *name, const char *extra)
+{
+    char args[2048], out[16384], path[700];
+    snprintf(args, sizeof args, "mkdir -p '%s/%s'", dir, name);
+    assert_int_equal(system(args), 0);
+    snprintf(args, sizeof args, "run -q -i '%s' -o '%s/%s/results.h5' %s", input, dir, name, extra);
+    if (sgs_test_run(args, out, sizeof out) != 0)
+        fail_msg("run %s failed: %s", extra, out);
+    snprintf(path, sizeof path, "%s/%s/summary.json", dir, name);
+    char *text = sgs_test_read_file(path, NULL);
+    cJSON *root = cJSON_Parse(text);
+    free(text);
+    assert_non_null(root);
+    return root;
+}
+
+static const cJSON *at(const cJSON *o, const char *a, const char *b, const char *c)
+{
+    o = cJSON_GetObjectItemCaseSensitive(o, a);
+    if (b)
+        o = cJSON_GetObjectItemCaseSensitive(o, b);
+    if (c)
+        o = cJSON_GetObjectItemCaseSensitive(o, c);
+    if (!o)
+        fail_msg("summary.json: %s.%s.%s missing", a, b ? b : "", c ? c : "");
+    return o;
+}
+
+static void test_auto_takes_the_best_log_score(void **state)
+{
+    (void)state;
+    cJSON *root = run_summary("auto", "--set value.model=auto");
+    const cJSON *value = at(root, "value", NULL, NULL);
+    const cJSON *bt = at(value, "backtest", NULL, NULL);
+    assert_true(cJSON_IsTrue(at(bt, "ran", NULL, NULL)));
+    /* the default holdout is the horizon (365 days) when it is at most half the span (3 years) */
+    assert_true(at(bt, "holdout", NULL, NULL)->valuedouble == 365);
+    assert_string_equal(at(bt, "calibration_end", NULL, NULL)->valuestring, "2023-07-01");
+    const char *names[] = {"bgnbd", "mbgnbd", "paretonbd"};
+    const char *best = NULL;
+    double best_score = -INFINITY;
+    for (int j = 0; j < 3; j++) {
+        const cJSON *m = at(bt, "models", names[j], NULL);
+        assert_true(cJSON_IsTrue(at(m, "fitted", NULL, NULL)));
+        double s = at(m, "log_score", NULL, NULL)->valuedouble;
+        assert_true(s < 0 && isfinite(s));
+        if (s > best_score) {
+            best_score = s;
+            best = names[j];
+        }
+    }
+    assert_string_equal(at(bt, "chosen_model", NULL, NULL)->valuestring, best);
+    assert_string_equal(at(value, "model", NULL, NULL)->valuestring, best);
+    assert_string_equal(at(bt, "used_model", NULL, NULL)->valuestring, best);
+    assert_true(cJSON_IsTrue(at(value, "p_buy_calibrated", NULL, NULL)));
+    /* in sample, the isotonic calibration cannot make the Brier score worse */
+    assert_true(at(bt, "reliability_calibrated", "brier", NULL)->valuedouble <=
+                at(bt, "reliability", "brier", NULL)->valuedouble + 1e-12);
+    cJSON_Delete(root);
+
+    char path[700];
+    snprintf(path, sizeof path, "%s/auto/results.h5", dir);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(f >= 0);
+    double *p_buy = NULL, *knots = NULL;
+    size_t n, nk;
+    p_buy = sgs_test_column(f, "/clv/p_buy", SGS_H5_F64, &n);
+    knots = sgs_test_column(f, "/backtest/calibration/value", SGS_H5_F64, &nk);
+    H5Fclose(f);
+    for (size_t i = 0; i < n; i++)
+        assert_true(p_buy[i] >= 0 && p_buy[i] <= 1);
+    for (size_t k = 1; k < nk; k++)
+        assert_true(knots[k] >= knots[k - 1]); /* monotone */
+    free(p_buy);
+    free(knots);
+    snprintf(path, sizeof path, "%s/auto/report.txt", dir);
+    char *text = sgs_test_read_file(path, NULL);
+    assert_non_null(strstr(text, "Backtest: the models fitted on the history up to 2023-07-01"));
+    assert_non_null(strstr(text, "<- best"));
+    free(text);
+}
+
+static void test_short_history_and_switched_off(void **state)
+{
+    (void)state;
+    /* a holdout as long as the history: skipped, and p_buy is the model's own, with a warning */
+    cJSON *root = run_summary("long-holdout", "--set value.backtest_holdout=5000");
+    assert_true(cJSON_IsFalse(at(root, "value", "backtest", "ran")));
+    assert_true(cJSON_IsFalse(at(root, "value", "p_buy_calibrated", NULL)));
+    int found = 0;
+    const cJSON *w;
+    cJSON_ArrayForEach(w, at(root, "warnings", NULL, NULL))
+    {
+        found |= strcmp(at(w, "code", NULL, NULL)->valuestring, "p_buy_uncalibrated") == 0;
+    }
+    assert_true(found);
+    cJSON_Delete(root);
+    root = run_summary("off", "--set value.backtest=false --set value.model=auto");
+    assert_string_equal(at(root, "value", "backtest", "skipped")->valuestring,
+                        "value.backtest is off");
+    assert_string_equal(at(root, "value", "model", NULL)->valuestring, "bgnbd");
+    cJSON_Delete(root);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_auto_takes_the_best_log_score),
+        cmocka_unit_test(test_short_history_and_switched_off),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
