@@ -79,87 +79,93 @@ static double end_term(const double *p, double x, double t, int branch_alpha, do
     return f.log_fs;
 }
 
-/* Per T: ln(α+T), ln(1 + T/α), ln(1 + T/β), and E below. */
+/* At one time t (t_x or T): ln(α+t), ln(1 + t/α), ln(1 + t/β), and e = ln((α+t)/(β+t))
+ * when α >= β, else 0. */
 typedef struct pnbd_at_T {
     double l_at, l1_a, l1_b, e;
 } pnbd_at_T_t;
 
 _Static_assert(sizeof(pnbd_at_T_t) == 4 * sizeof(double), "pnbd_at_T_t is stored as 4 doubles");
 
-static pnbd_at_T_t at_T(const double *p, double T)
+static pnbd_at_T_t at_T(const double *p, double t)
 {
     double al = p[1], be = p[3];
-    pnbd_at_T_t v = {log(al + T), log1p(T / al), log1p(T / be),
-                     al >= be ? log1p((al - be) / (be + T)) : 0.0};
+    pnbd_at_T_t v = {log(al + t), log1p(t / al), log1p(t / be),
+                     al >= be ? log1p((al - be) / (be + t)) : 0.0};
     return v;
 }
 
-/* ln L of one history without ln Γ(r+x) - ln Γ(r) (FH eq. 22, rearranged):
- *   ln L = lnΓ(r+x) - lnΓ(r) - x ln(α+T) - r ln(1 + T/α) - s ln(1 + T/β) + ln(1 + e^Δ),
- *   Δ = ln(s/a) + ln A0 + (r+x) ln(α+T) + s ln(β+T),
- * A0 = F(z(t_x))/(k+t_x)^a - F(z(T))/(k+T)^a. With the end terms g1, g2 = ln G at t_x and T
- * (end_term) and u_α = ln(1 + (T-t_x)/(α+t_x)), u_β = ln(1 + (T-t_x)/(β+t_x)), the powers
- * pair up exactly:
- *   Δ = ln(s/a) + E + g1 + D + ln(1 - e^(g2 - g1 - D)),
- *   α >= β: D = (r+x-1) u_α + (s+1) u_β,  E = ln((α+T)/(β+T));
- *   α <  β: D = (r+x) u_α + s u_β,        E = 0,
- * so that no two large terms cancel, however large r, α, s, β or x (terms such as r ln α
- * grow without bound as a fit drifts to r, α -> ∞, and lgamma or ₂F₁ values of size
- * b |ln(1-z)| are never formed). P(alive) = 1/(1 + e^Δ), 1 - P(alive) = 1/(1 + e^-Δ); Δ = -∞
- * when t_x = T (A0 = 0); *delta_out (may be NULL) gets Δ.
- * g (may be NULL) gets the gradient with respect to (r, α, s, β) without ψ(r+x) - ψ(r);
- * d1, d2 are the end terms' derivatives, l_sa = ln(s/a). */
-static double pnbd_history(const double *p, double x, double t_x, double T, pnbd_at_T_t v,
-                           double l_sa, double g1, const double *d1, double g2, const double *d2,
-                           double *g, double *delta_out)
+/* ln L of one history without ln Γ(r+x) - ln Γ(r) (FH eq. 22, rearranged). FH's bracket
+ * is the sum of the term of a customer still alive at T and the term A0 of one gone in
+ * (t_x, T]; with a = r+s+x, k = max(α, β), the end terms g1, g2 = ln G at t_x and T
+ * (end_term), u_α = ln(1 + (T-t_x)/(α+t_x)) and u_β = ln(1 + (T-t_x)/(β+t_x)):
+ *   alive:  L_a = -x ln(α+T) - r ln(1 + T/α) - s ln(1 + T/β)
+ *   gone:   L_d = -x ln(α+t_x) - r ln(1 + t_x/α) - s ln(1 + t_x/β) + e(t_x) + ln(s/a) + g1
+ *                 + ln(1 - e^(g2 - g1 - D)),
+ *           α >= β: D = (r+x-1) u_α + (s+1) u_β;  α < β: D = (r+x) u_α + s u_β,
+ *   ln L = max(L_a, L_d) + ln(1 + e^-|Δ|),
+ *   Δ = L_d - L_a = e(T) + ln(s/a) + g1 + D + ln(1 - e^(g2 - g1 - D)), formed so.
+ * Each of L_a, L_d is formed from terms that never cancel, however large r, α, s, β or x (a
+ * fit drifting to r, α -> ∞ together, or to s -> ∞ where everyone is gone: the two forms
+ * then differ by 3e14), the powers of FH eq. 22 paired with the ₂F₁ values before anything
+ * is added (lgamma or ₂F₁ values of size b |ln(1-z)| are never formed). P(alive) =
+ * 1/(1 + e^Δ), 1 - P(alive) = 1/(1 + e^-Δ); Δ = -∞ when t_x = T (A0 = 0); *delta_out (may
+ * be NULL) gets Δ. g (may be NULL) gets the gradient with respect to (r, α, s, β) without
+ * ψ(r+x) - ψ(r), as (1-w) ∂L_a + w ∂L_d with w = 1 - P(alive); d1, d2 are the end terms'
+ * derivatives, v_T and v_x the per-time values above at T and t_x, l_sa = ln(s/a). */
+static double pnbd_history(const double *p, double x, double t_x, double T, pnbd_at_T_t v_T,
+                           pnbd_at_T_t v_x, double l_sa, double g1, const double *d1, double g2,
+                           const double *d2, double *g, double *delta_out)
 {
     double r = p[0], al = p[1], s = p[2], be = p[3], a = r + s + x;
     int branch_alpha = al >= be;
-    double base = -x * v.l_at - r * v.l1_a - s * v.l1_b;
-    double delta = -HUGE_VAL, rho = 0.0, u_a = 0.0, u_b = 0.0;
+    double l_alive = -x * v_T.l_at - r * v_T.l1_a - s * v_T.l1_b;
+    double l_gone = -HUGE_VAL, delta = -HUGE_VAL, rho = 0.0, one_m_rho = 1.0, u_a = 0.0, u_b = 0.0;
     double c_a = branch_alpha ? r + x - 1.0 : r + x, c_b = branch_alpha ? s + 1.0 : s;
     if (t_x < T) {
         u_a = log1p((T - t_x) / (al + t_x));
         u_b = log1p((T - t_x) / (be + t_x));
-        double dd = c_a * u_a + c_b * u_b;
-        double dh = g2 - g1 - dd; /* ln of the ratio of the two terms of A0, < 0 */
+        double dd = c_a * u_a + c_b * u_b, dh = g2 - g1 - dd; /* ln of A0's terms' ratio, < 0 */
         if (isnan(dh)) {
-            delta = NAN; /* an end term failed: no value rather than a wrong one */
+            l_gone = delta = NAN; /* an end term failed: no value rather than a wrong one */
         } else if (dh < 0.0) {
             /* ln(1 - ρ), ρ = e^dh: by log1p(-ρ) below ρ = 1/2, expm1 above (Mächler 2012) */
+            int far = dh < -0.6931471805599453; /* ρ < 1/2: 1 - ρ has no cancellation */
             rho = exp(dh);
-            double l1mr = dh < -0.6931471805599453 ? log1p(-rho) : log(-expm1(dh));
-            delta = l_sa + v.e + g1 + dd + l1mr;
+            one_m_rho = far ? 1.0 - rho : -expm1(dh);
+            double l1mr = far ? log1p(-rho) : log(one_m_rho);
+            l_gone = -x * v_x.l_at - r * v_x.l1_a - s * v_x.l1_b + v_x.e + l_sa + g1 + l1mr;
+            /* Δ = L_d - L_a with the terms of both paired: no x ln(α+T) to cancel */
+            delta = v_T.e + l_sa + g1 + dd + l1mr;
         }
     }
-    /* ln(1 + e^Δ) and the weight e^Δ/(1 + e^Δ) of A0 in L, from one e^-|Δ| */
-    double em = exp(-fabs(delta)), tail = (delta > 0.0 ? delta : 0.0) + log1p(em);
+    /* ln(1 + e^-|Δ|) and the weight w = e^Δ/(1 + e^Δ) of A0 in L, from one e^-|Δ| */
+    double em = exp(-fabs(delta)), top = delta > 0.0 ? l_gone : l_alive;
     double w = delta > 0.0 ? 1.0 / (1.0 + em) : em / (1.0 + em);
     if (delta_out)
         *delta_out = delta;
     if (g) {
-        g[0] = -v.l1_a;
-        g[1] = -x / (al + T) + r * T / (al * (al + T));
-        g[2] = -v.l1_b;
-        g[3] = s * T / (be * (be + T));
-        if (delta > -HUGE_VAL) {
-            /* ∂Δ = ∂ln s - ∂ln a + ∂E + (∂g1 + ∂D - ρ ∂g2)/(1-ρ) */
-            double dD[4], dE[4] = {0.0, 0.0, 0.0, 0.0};
-            dD[0] = u_a;
-            dD[1] = -c_a * (T - t_x) / ((al + T) * (al + t_x));
-            dD[2] = u_b;
-            dD[3] = -c_b * (T - t_x) / ((be + T) * (be + t_x));
+        double ga[4] = {-v_T.l1_a, -x / (al + T) + r * T / (al * (al + T)), -v_T.l1_b,
+                        s * T / (be * (be + T))};
+        for (int j = 0; j < 4; j++)
+            g[j] = (1.0 - w) * ga[j];
+        if (w > 0.0) {
+            /* ∂L_d = ∂(its t_x terms) + ∂e(t_x) + ∂ln(s/a) + (∂g1 - ρ ∂g2)/(1-ρ) + ρ/(1-ρ) ∂D */
+            double q = rho / one_m_rho, gd[4];
+            gd[0] = -v_x.l1_a - 1.0 / a + q * u_a;
+            gd[1] = -x / (al + t_x) + r * t_x / (al * (al + t_x)) -
+                    q * c_a * (T - t_x) / ((al + T) * (al + t_x));
+            gd[2] = -v_x.l1_b + 1.0 / s - 1.0 / a + q * u_b;
+            gd[3] = s * t_x / (be * (be + t_x)) - q * c_b * (T - t_x) / ((be + T) * (be + t_x));
             if (branch_alpha) {
-                dE[1] = 1.0 / (al + T);
-                dE[3] = -1.0 / (be + T);
+                gd[1] += 1.0 / (al + t_x);
+                gd[3] -= 1.0 / (be + t_x);
             }
-            dE[0] = -1.0 / a;
-            dE[2] = 1.0 / s - 1.0 / a;
             for (int j = 0; j < 4; j++)
-                g[j] += w * (dE[j] + (d1[j] + dD[j] - rho * d2[j]) / (1.0 - rho));
+                g[j] += w * (gd[j] + (d1[j] - rho * d2[j]) / one_m_rho);
         }
     }
-    return base + tail;
+    return top + log1p(em);
 }
 
 /* ln L of one history without ln Γ(r+x) - ln Γ(r), its gradient (without ψ(r+x) - ψ(r))
@@ -174,7 +180,7 @@ static double pnbd_core(const double *p, double x, double t_x, double T, double 
         g2 = end_term(p, x, T, branch_alpha, g ? d2 : NULL);
     }
     double l_sa = log(p[2] / (p[0] + p[2] + x));
-    return pnbd_history(p, x, t_x, T, at_T(p, T), l_sa, g1, d1, g2, d2, g, delta_out);
+    return pnbd_history(p, x, t_x, T, at_T(p, T), at_T(p, t_x), l_sa, g1, d1, g2, d2, g, delta_out);
 }
 
 double sgs_paretonbd_loglik_one(const double *params, double x, double t_x, double T, double *grad)
@@ -230,8 +236,9 @@ double sgs_paretonbd_prob_no_purchase(const double *params, double t, double x, 
     /* (1 - P(alive)) + P(alive) P0: two terms >= 0, no cancellation when the result is small */
     double delta = NAN;
     pnbd_core(params, x, t_x, T, NULL, &delta);
-    return sgs_sigmoid(delta) +
-           sgs_sigmoid(-delta) * sgs_paretonbd_prob_no_purchase_if_alive(params, t, x, T);
+    double v = sgs_sigmoid(delta) +
+               sgs_sigmoid(-delta) * sgs_paretonbd_prob_no_purchase_if_alive(params, t, x, T);
+    return v < 1.0 ? v : 1.0; /* the sum of two rounded terms may pass 1 by an ulp */
 }
 
 /* ---- Likelihood over histories --------------------------------------------------------------- */
@@ -245,7 +252,8 @@ typedef struct pnbd_eval {
     int n_threads;       /* for the loop over histories */
     int n_threads_terms; /* for the end terms, weighted by their cost */
     size_t n_blocks;
-    double *ws;        /* [3 n_x_values] per x, [4 n_T_values] per T, [5 n_blocks] partials */
+    double *ws;        /* [3 n_x_values] per x, [4 n_T_values] per T, [4 n_t_x_values] per t_x,
+                          [5 n_blocks] partials */
     int tables;        /* 1 when the pair tables below are used */
     size_t n_lo, n_hi; /* n_x_values * n_t_x_values, n_x_values * n_T_values */
     uint8_t *used_lo;  /* [n_lo] pair (x, t_x) occurs */
@@ -274,7 +282,8 @@ static int pnbd_eval_init(pnbd_eval_t *e, const sgs_histories_t *h, const sgs_ex
     e->h = h;
     e->n_threads = sgs_exec_threads_for(exec, h->n_unique);
     e->n_blocks = sgs_block_count(h->n_unique, SGS_BLOCK_ROWS);
-    e->ws = sgs_alloc_array(3 * h->n_x_values + 4 * h->n_T_values + 5 * e->n_blocks, sizeof *e->ws);
+    e->ws = sgs_alloc_array(
+        3 * h->n_x_values + 4 * (h->n_T_values + h->n_t_x_values) + 5 * e->n_blocks, sizeof *e->ws);
     if (!e->ws)
         return SGS_ENOMEM;
     size_t limit = 4 * h->n_unique > 65536 ? 4 * h->n_unique : 65536;
@@ -320,8 +329,9 @@ static void pnbd_eval(pnbd_eval_t *e, const double *p, double *ll, double *grad_
     const sgs_histories_t *h = e->h;
     double r = p[0], al = p[1], s = p[2], be = p[3];
     size_t nx = h->n_x_values, n = h->n_unique;
-    size_t nT = h->n_T_values;
-    double *cx = e->ws, *dcx = cx + nx, *lsa = dcx + nx, *vt = lsa + nx, *part = vt + 4 * nT;
+    size_t nT = h->n_T_values, ntx = h->n_t_x_values;
+    double *cx = e->ws, *dcx = cx + nx, *lsa = dcx + nx, *vt = lsa + nx, *vx = vt + 4 * nT;
+    double *part = vx + 4 * ntx;
     for (size_t k = 0; k < nx; k++) {
         cx[k] = lgamma_ratio(r, h->x_values[k], &dcx[k]);
         lsa[k] = log(s / (r + s + h->x_values[k]));
@@ -329,6 +339,10 @@ static void pnbd_eval(pnbd_eval_t *e, const double *p, double *ll, double *grad_
     for (size_t k = 0; k < nT; k++) {
         pnbd_at_T_t v = at_T(p, h->T_values[k]);
         memcpy(vt + 4 * k, &v, sizeof v);
+    }
+    for (size_t k = 0; k < ntx; k++) {
+        pnbd_at_T_t v = at_T(p, h->t_x_values[k]);
+        memcpy(vx + 4 * k, &v, sizeof v);
     }
     int want_grad = grad_log != NULL;
     if (e->tables) {
@@ -345,12 +359,13 @@ static void pnbd_eval(pnbd_eval_t *e, const double *p, double *ll, double *grad_
                 const double *lo =
                     e->lo + 5 * ((size_t)h->x_id[i] * h->n_t_x_values + h->t_x_id[i]);
                 const double *hi = e->hi + 5 * ((size_t)h->x_id[i] * h->n_T_values + h->T_id[i]);
-                pnbd_at_T_t v;
-                memcpy(&v, vt + 4 * (size_t)h->T_id[i], sizeof v);
+                pnbd_at_T_t v_T, v_x;
+                memcpy(&v_T, vt + 4 * (size_t)h->T_id[i], sizeof v_T);
+                memcpy(&v_x, vx + 4 * (size_t)h->t_x_id[i], sizeof v_x);
                 if (!(h->t_x[i] < h->T[i]))
                     hi = lo;
-                d = pnbd_history(p, h->x[i], h->t_x[i], h->T[i], v, lsa[h->x_id[i]], lo[0], lo + 1,
-                                 hi[0], hi + 1, want_grad ? g : NULL, NULL);
+                d = pnbd_history(p, h->x[i], h->t_x[i], h->T[i], v_T, v_x, lsa[h->x_id[i]], lo[0],
+                                 lo + 1, hi[0], hi + 1, want_grad ? g : NULL, NULL);
             } else {
                 d = pnbd_core(p, h->x[i], h->t_x[i], h->T[i], want_grad ? g : NULL, NULL);
             }

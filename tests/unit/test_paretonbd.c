@@ -198,6 +198,40 @@ static void test_degenerate_inputs(void **state)
     sgs_histories_free(&hh);
 }
 
+/* Everything a fit can reach is finite: the optimizer keeps |ln θ| <= 40, so parameters run
+ * from 4e-18 to 2e17; at 100,000 random points of that box (with x up to 2e4, t_x = T for
+ * one in five) the log-likelihood and its gradient are finite, P(alive) and P(no purchase)
+ * lie in [0, 1] and expected purchases are finite and >= 0. Seeded; the seed is printed on
+ * failure. */
+static void test_finite_over_the_reachable_box(void **state)
+{
+    (void)state;
+    const uint64_t seed = 2611;
+    for (uint64_t i = 0; i < 100000; i++) {
+        double p[4], g[4];
+        for (int j = 0; j < 4; j++)
+            p[j] = exp(-40.0 + 80.0 * sgs_rng_uniform(seed, (uint64_t)j, i));
+        double T = 1.0 + 999.0 * sgs_rng_uniform(seed, 4, i);
+        double x = floor(pow(10.0, 4.3 * sgs_rng_uniform(seed, 5, i))) - 1.0;
+        double t_x = x == 0.0                            ? 0.0
+                     : sgs_rng_uniform(seed, 6, i) < 0.2 ? T
+                                                         : T * sgs_rng_uniform(seed, 7, i);
+        double ll = sgs_paretonbd_loglik_one(p, x, t_x, T, g);
+        double pa = sgs_paretonbd_p_alive(p, x, t_x, T);
+        double ex = sgs_paretonbd_expected(p, 365.0, x, t_x, T);
+        double np = sgs_paretonbd_prob_no_purchase(p, 365.0, x, t_x, T);
+        int ok = isfinite(ll) && pa >= 0.0 && pa <= 1.0 && isfinite(ex) && ex >= 0.0 && np >= 0.0 &&
+                 np <= 1.0;
+        for (int j = 0; j < 4; j++)
+            ok = ok && isfinite(g[j]);
+        if (!ok)
+            fail_msg("seed %llu point %llu: params %.17g %.17g %.17g %.17g, x %g, t_x %.17g, "
+                     "T %.17g: ln L %g, gradient %g %g %g %g, P(alive) %g, E %g, P0 %g",
+                     (unsigned long long)seed, (unsigned long long)i, p[0], p[1], p[2], p[3], x,
+                     t_x, T, ll, g[0], g[1], g[2], g[3], pa, ex, np);
+    }
+}
+
 /* ---- Fits that ran away (issue 11) ---------------------------------------------------------- */
 
 /* The largest work of the ₂F₁ over every end term (x, t_x) and (x, T) the likelihood at
@@ -331,6 +365,7 @@ int main(void)
         cmocka_unit_test(test_totals_and_threads),
         cmocka_unit_test(test_no_purchase_against_simulation),
         cmocka_unit_test(test_degenerate_inputs),
+        cmocka_unit_test(test_finite_over_the_reachable_box),
         cmocka_unit_test(test_fit_drifting_to_no_dropout),
         cmocka_unit_test(test_fit_drifting_to_poisson_rates),
         cmocka_unit_test(test_fit_time_limit),
