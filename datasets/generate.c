@@ -451,7 +451,9 @@ static int write_attributes(gen_state_t *g, sgs_error_t *err)
         rc = sgs_h5_attr_string(f, "/truth", "model",
                                 "BG/NBD (Fader, Hardie and Lee 2005) purchases with "
                                 "lambda ~ Gamma(r, rate alpha) per day and dropout p ~ "
-                                "Beta(a, b) after each repeat purchase; Gamma-Gamma spend "
+                                "Beta(a, b) after each repeat purchase, at most one purchase "
+                                "occasion per day (same-day arrivals moved to earlier days, "
+                                "keeping BG/NBD's x and t_x); Gamma-Gamma spend per occasion "
                                 "z ~ Gamma(p, rate nu), nu ~ Gamma(q, rate gamma)",
                                 err);
     if (!rc)

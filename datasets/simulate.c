@@ -1,7 +1,9 @@
 /*
- * datasets/simulate.c — one customer's story: birth, purchases until dropout, spend,
- * rows (split baskets, free items, refunds), events, the customers-table row and the truth.
- * Every constant of the story is in the tables below, and in the README.
+ * datasets/simulate.c — one customer's story: birth, purchase occasions until dropout (at
+ * most one a day, the pipeline's resolution: see occasion_days), spend per occasion, rows
+ * (split baskets, free items, refunds on days without a purchase), events, the
+ * customers-table row and the truth. Every constant of the story is in the tables below,
+ * and in the README.
  */
 #include "datasets/simulate.h"
 
@@ -18,9 +20,10 @@
 
 /* Rows */
 static const double split_basket_prob = 0.05; /* occasion written as two rows */
-static const double free_row_prob = 0.004;    /* a row's amount is 0 */
+static const double free_row_prob = 0.004;    /* occasion with an extra free row (amount 0) */
 static const double refund_prob = 0.02;       /* occasion followed by a refund row */
 static const double refund_full_prob = 0.7;   /* full refund of the row, else half */
+static const int refund_max_days = 30;        /* refund 1..30 days after, never on a purchase day */
 static const double favourite_channel_prob = 0.7;
 static const double favourite_category_prob = 0.5;
 /* Transaction channels 1..7: store, web, app, phone, email, sms, mail. */
@@ -367,10 +370,31 @@ typedef struct buyer_state {
     int fav_category;
 } buyer_state_t;
 
-/* Write one purchase occasion at time_s (tod = its seconds after midnight): one or two
- * rows, maybe free items, maybe a refund within 30 days. */
+/* Room for n values in rows->scratch; 0 when growth failed (rows->failed is set). */
+static int scratch_room(sgs__sim_rows_t *rows, size_t n)
+{
+    if (n <= rows->cap_scratch)
+        return 1;
+    if (rows->failed)
+        return 0;
+    size_t cap = rows->cap_scratch ? rows->cap_scratch : 256;
+    while (cap < n)
+        cap *= 2;
+    if (!grow((void **)&rows->scratch, cap, sizeof(int64_t))) {
+        rows->failed = 1;
+        return 0;
+    }
+    rows->cap_scratch = cap;
+    return 1;
+}
+
+/* Write the purchase occasion j of a customer whose occasion days (window day numbers,
+ * strictly increasing) are day[0..n-1], at time_s on day[j] (tod = seconds after midnight):
+ * the spend z ~ Gamma(p, rate nu) in one row or (split basket) two rows summing to z, maybe
+ * an extra free row, and maybe a refund 1..30 days later on a day without an occasion. */
 static void emit_occasion(const sgs__sim_model_t *m, sgs_rng_t *rng, const buyer_state_t *b,
-                          int64_t time_s, int64_t tod, sgs__sim_rows_t *rows)
+                          const int64_t *day, size_t n, size_t j, int64_t time_s, int64_t tod,
+                          sgs__sim_rows_t *rows)
 {
     const sgs_generate_params_t *p = &m->params;
     /* Spend z ~ Gamma(p, rate nu): log z = log G(p) - log nu. */
@@ -381,6 +405,8 @@ static void emit_occasion(const sgs__sim_model_t *m, sgs_rng_t *rng, const buyer
     int channel = sgs__rand_bernoulli(rng, favourite_channel_prob)
                       ? b->fav_channel
                       : pick_channel(rng, m->tx_channel_cdf);
+    const int64_t room = 86400 - tod; /* later rows stay on the same day, within 15 minutes */
+    const uint64_t later = (uint64_t)(room < 900 ? room : 900);
     int split = sgs__rand_bernoulli(rng, split_basket_prob);
     double amount[2] = {z, 0.0};
     int64_t when[2] = {time_s, time_s};
@@ -390,30 +416,99 @@ static void emit_occasion(const sgs__sim_model_t *m, sgs_rng_t *rng, const buyer
         amount[1] = round_cents(z - amount[0]);
         if (amount[1] < 0.0)
             amount[1] = 0.0;
-        int64_t room = 86400 - tod; /* stays on the same day */
-        when[1] = time_s + (int64_t)sgs__rand_below(rng, (uint64_t)(room < 900 ? room : 900));
+        when[1] = time_s + (int64_t)sgs__rand_below(rng, later);
     }
     int category0 = 0;
     for (int k = 0; k <= split; k++) {
         int category = sgs__rand_bernoulli(rng, favourite_category_prob)
                            ? b->fav_category
                            : 1 + sgs__rand_categorical(rng, m->category_cdf, SGS__SIM_N_CATEGORIES);
-        if (sgs__rand_bernoulli(rng, free_row_prob))
-            amount[k] = 0.0;
         if (k == 0)
             category0 = category;
         emit_tx(rows, b->id, when[k], amount[k], channel, category);
     }
+    if (sgs__rand_bernoulli(rng, free_row_prob)) /* a free item: the spend is unchanged */
+        emit_tx(rows, b->id, time_s + (int64_t)sgs__rand_below(rng, later), 0.0, channel,
+                1 + sgs__rand_categorical(rng, m->category_cdf, SGS__SIM_N_CATEGORIES));
     rows->n_purchases++;
     if (sgs__rand_bernoulli(rng, refund_prob) && amount[0] > 0.0) {
-        int64_t dt = 3600 + (int64_t)sgs__rand_below(rng, 30 * 86400 - 3600);
         double back =
             sgs__rand_bernoulli(rng, refund_full_prob) ? amount[0] : round_cents(0.5 * amount[0]);
-        if (time_s + dt < m->end_s && back > 0.0) {
-            emit_tx(rows, b->id, time_s + dt, -back, channel, category0);
+        int64_t d = day[j] + 1 + (int64_t)sgs__rand_below(rng, (uint64_t)refund_max_days);
+        int64_t refund_tod = draw_time_of_day(rng);
+        /* Not on a purchase day (the pipeline would net it against that day's spend): the
+         * next day without an occasion. */
+        for (size_t k = j + 1; k < n && day[k] <= d; k++)
+            if (day[k] == d)
+                d++;
+        if (d < m->n_days && back > 0.0) {
+            emit_tx(rows, b->id, m->start_s + d * DAY_S + refund_tod, -back, channel, category0);
             rows->n_refunds++;
         }
     }
+}
+
+/* The days of a buyer's purchase occasions, at the pipeline's resolution (README "The
+ * story each customer follows", item 3).
+ * BG/NBD in continuous time: from the birth, arrivals of a Poisson process of rate lambda,
+ * each repeat arrival followed by dropout with probability p_drop, observed for the
+ * T = D - 1 - birth day whole days that the pipeline measures (its age T with the as-of
+ * date at the window end). The clock starts at a uniform point birth_t of the birth day and
+ * arrival k falls on day floor(t_k), so the day count floor(birth_t + t) - birth day is
+ * unbiased for any duration t.
+ * The pipeline counts purchase days, and BG/NBD's likelihood uses only the number of repeat
+ * purchases x and the time of the last one t_x (Fader, Hardie and Lee 2005, equation 6):
+ * the days of the others do not matter to it. So instead of merging two arrivals of one
+ * day (which loses purchases and biases the fit), going back from the last arrival, an
+ * arrival on the day of the next one (or later) moves to the day before it: x and the last
+ * day stay as simulated. Only when the arrivals cannot fit between the birth day and the
+ * last one (x above the last day's distance: a repeat arrival on the birth day itself, or
+ * more arrivals than days) are they laid out one day apart from the birth day, and any
+ * beyond the window end are lost (then the customer is alive at the end).
+ * Writes day[0..n) (window day numbers, strictly increasing, day[0] = birth day) to
+ * rows->scratch and returns n >= 1; *dropped: the customer dropped out after the last
+ * occasion. Returns 0 when the scratch could not grow (rows->failed is set). */
+static size_t occasion_days(const sgs__sim_model_t *m, sgs_rng_t *rng, double lambda, double p_drop,
+                            int64_t birth_s, sgs__sim_rows_t *rows, int *dropped)
+{
+    /* A uniform point of the birth day, whatever time of day the row shows. */
+    const int64_t birth_day = (birth_s - m->start_s) / DAY_S;
+    const double birth_t = (double)birth_day + sgs_rng_next_uniform(rng);
+    const double end_t = birth_t + (double)(m->n_days - 1 - birth_day);
+    size_t n = 0;
+    *dropped = 0;
+    if (!scratch_room(rows, 1))
+        return 0;
+    rows->scratch[n++] = birth_day;
+    double t = birth_t;
+    while (lambda > 0.0) {
+        t += sgs__rand_exp(rng) / lambda;
+        if (!(t < end_t))
+            break;
+        if (!scratch_room(rows, n + 1))
+            return 0;
+        rows->scratch[n++] = (int64_t)t;
+        if (sgs__rand_bernoulli(rng, p_drop)) {
+            *dropped = 1;
+            break;
+        }
+    }
+    int64_t *day = rows->scratch;
+    for (size_t k = n - 1; k >= 2; k--) /* repeat k - 1 strictly before repeat k */
+        if (day[k - 1] >= day[k])
+            day[k - 1] = day[k] - 1;
+    if (n >= 2 && day[1] <= birth_day) { /* no room: one day apart from the birth day on */
+        for (size_t k = 1; k < n; k++)
+            if (day[k] <= day[k - 1])
+                day[k] = day[k - 1] + 1;
+        size_t kept = n;
+        while (kept > 1 && day[kept - 1] >= m->n_days)
+            kept--;
+        if (kept < n)
+            *dropped = 0; /* the occasion it followed is beyond the window */
+        n = kept;
+    }
+    return n;
 }
 
 /* ---- Events --------------------------------------------------------------------------- */
@@ -629,36 +724,20 @@ void sgs__sim_customer(const sgs__sim_model_t *m, uint64_t i, sgs__sim_rows_t *r
     b.fav_channel = pick_channel(&details, m->tx_channel_cdf);
     b.fav_category = 1 + sgs__rand_categorical(&details, m->category_cdf, SGS__SIM_N_CATEGORIES);
 
-    /* The purchase process: first purchase at birth, then Poisson arrivals of rate lambda;
-     * after each repeat purchase, dropout with probability p_drop. Each arrival keeps its
-     * day; its time of day comes from the daily profile, after the previous purchase when
-     * on the same day. */
+    /* The purchase occasions: their days (occasion_days), the birth's time of day, later
+     * ones a time of day from the daily profile; each written with its spend and rows. */
     rng_for(&rng, m, i, PURPOSE_PURCHASES);
-    int64_t day = (birth_s - m->start_s) / DAY_S;
-    int64_t tod = (birth_s - m->start_s) % DAY_S;
-    double t = (double)(birth_s - m->start_s) / 86400.0;
+    int dropped = 0;
+    size_t n_occasions = occasion_days(m, &rng, lambda, p_drop, birth_s, rows, &dropped);
     int64_t last_s = birth_s, death_s = -1;
-    int32_t n_purchases = 1;
-    emit_occasion(m, &details, &b, birth_s, tod, rows);
-    while (lambda > 0.0) {
-        t += sgs__rand_exp(&rng) / lambda;
-        if (!(t < (double)m->n_days))
-            break;
-        int64_t d = (int64_t)t;
-        if (d == day) {
-            tod += (int64_t)sgs__rand_below(&rng, (uint64_t)(86400 - tod));
-        } else {
-            day = d;
-            tod = draw_time_of_day(&rng);
-        }
-        last_s = m->start_s + day * DAY_S + tod;
-        emit_occasion(m, &details, &b, last_s, tod, rows);
-        n_purchases++;
-        if (sgs__rand_bernoulli(&rng, p_drop)) {
-            death_s = last_s;
-            break;
-        }
+    for (size_t k = 0; k < n_occasions; k++) {
+        int64_t tod = k == 0 ? (birth_s - m->start_s) % DAY_S : draw_time_of_day(&rng);
+        last_s = m->start_s + rows->scratch[k] * DAY_S + tod;
+        emit_occasion(m, &details, &b, rows->scratch, n_occasions, k, last_s, tod, rows);
     }
+    if (dropped)
+        death_s = last_s;
+    int32_t n_purchases = (int32_t)n_occasions;
 
     cust->lambda[pos] = lambda;
     cust->p_drop[pos] = p_drop;
