@@ -46,6 +46,7 @@ void sgs_generate_defaults(sgs_generate_params_t *p)
     snprintf(p->start_date, sizeof p->start_date, "2021-07-01");
     snprintf(p->end_date, sizeof p->end_date, "2024-06-30");
     p->prospect_share = SGS_GEN_DEFAULT_PROSPECTS;
+    p->refund_share = SGS_GEN_DEFAULT_REFUND_SHARE;
     p->r = SGS_GEN_DEFAULT_R;
     p->alpha = SGS_GEN_DEFAULT_ALPHA;
     p->a = SGS_GEN_DEFAULT_A;
@@ -79,6 +80,9 @@ int sgs_generate_check(const sgs_generate_params_t *p, sgs_error_t *err)
     if (!(isfinite(p->prospect_share) && p->prospect_share >= 0.0 && p->prospect_share <= 10.0))
         return sgs_error_set(err, SGS_EUSAGE, "--prospects must be a share 0..10, got %g",
                              p->prospect_share);
+    if (!(isfinite(p->refund_share) && p->refund_share >= 0.0 && p->refund_share <= 1.0))
+        return sgs_error_set(err, SGS_EUSAGE, "--refund-rate must be a share 0..1, got %g",
+                             p->refund_share);
     const struct {
         const char *name;
         double value;
@@ -421,10 +425,15 @@ static int write_attributes(gen_state_t *g, sgs_error_t *err)
     const struct {
         const char *name;
         double value;
-    } dbl[] = {{"r", p->r},         {"alpha", p->alpha},
-               {"a", p->a},         {"b", p->b},
-               {"p", p->p},         {"q", p->q},
-               {"gamma", p->gamma}, {"prospect_share", p->prospect_share}};
+    } dbl[] = {{"r", p->r},
+               {"alpha", p->alpha},
+               {"a", p->a},
+               {"b", p->b},
+               {"p", p->p},
+               {"q", p->q},
+               {"gamma", p->gamma},
+               {"prospect_share", p->prospect_share},
+               {"refund_share", p->refund_share}};
     for (size_t k = 0; k < sizeof dbl / sizeof dbl[0] && !rc; k++)
         rc = sgs_h5_attr_double(f, "/truth", dbl[k].name, dbl[k].value, err);
     const struct {

@@ -71,6 +71,7 @@
 #define SGS_GEN_DEFAULT_Q 3.74
 #define SGS_GEN_DEFAULT_GAMMA 15.44
 #define SGS_GEN_DEFAULT_PROSPECTS 0.1
+#define SGS_GEN_DEFAULT_REFUND_SHARE 0.02
 #define SGS_GEN_DEFAULT_SEED 42
 #define SGS_GEN_DEFAULT_BLOCK ((size_t)65536)
 #define SGS_GEN_MAX_CUSTOMERS ((uint64_t)100000000000) /* 1e11: ids stay below 2^40 */
@@ -86,6 +87,9 @@ typedef struct sgs_generate_params {
     double r, alpha;        /* BG/NBD purchase rate lambda ~ Gamma(r, rate alpha), per day */
     double a, b;            /* BG/NBD dropout probability p ~ Beta(a, b) */
     double p, q, gamma;     /* Gamma-Gamma: nu ~ Gamma(q, rate gamma), spend ~ Gamma(p, nu) */
+    double refund_share;    /* share of occasions refunded later, 0..1 (default 0.02); refunds
+                               are outside the spend model: the truth p, q, gamma is of spend
+                               before refunds, what the pipeline sees with refund_share 0 */
     int with_events;        /* 1: simulate and write /events; 0: no /events group */
     int deflate_level;      /* 0..9 for every dataset */
     size_t block_customers; /* customers per shuffle block (0 = SGS_GEN_DEFAULT_BLOCK); part

@@ -21,7 +21,6 @@
 /* Rows */
 static const double split_basket_prob = 0.05; /* occasion written as two rows */
 static const double free_row_prob = 0.004;    /* occasion with an extra free row (amount 0) */
-static const double refund_prob = 0.02;       /* occasion followed by a refund row */
 static const double refund_full_prob = 0.7;   /* full refund of the row, else half */
 static const int refund_max_days = 30;        /* refund 1..30 days after, never on a purchase day */
 static const double favourite_channel_prob = 0.7;
@@ -431,7 +430,7 @@ static void emit_occasion(const sgs__sim_model_t *m, sgs_rng_t *rng, const buyer
         emit_tx(rows, b->id, time_s + (int64_t)sgs__rand_below(rng, later), 0.0, channel,
                 1 + sgs__rand_categorical(rng, m->category_cdf, SGS__SIM_N_CATEGORIES));
     rows->n_purchases++;
-    if (sgs__rand_bernoulli(rng, refund_prob) && amount[0] > 0.0) {
+    if (sgs__rand_bernoulli(rng, m->params.refund_share) && amount[0] > 0.0) {
         double back =
             sgs__rand_bernoulli(rng, refund_full_prob) ? amount[0] : round_cents(0.5 * amount[0]);
         int64_t d = day[j] + 1 + (int64_t)sgs__rand_below(rng, (uint64_t)refund_max_days);

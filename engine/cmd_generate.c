@@ -38,6 +38,8 @@ static void usage(FILE *out)
             "  --p P --q Q --gamma G\n"
             "                    spend ~ Gamma(p, rate nu), nu ~ Gamma(q, rate gamma)\n"
             "                    (default %g, %g, %g)\n"
+            "  --refund-rate R   share of purchase occasions refunded 1..30 days later\n"
+            "                    (default %g); refunds are outside the spend truth\n"
             "  --threads N       threads, 0 = every core (default 0); the file is the same\n"
             "  --compression L   deflate level 0..9 (default 1)\n"
             "  --no-events       do not simulate /events\n"
@@ -45,7 +47,7 @@ static void usage(FILE *out)
             "  -h, --help        this help\n",
             SGS_GEN_DEFAULT_SEED, SGS_GEN_DEFAULT_PROSPECTS, SGS_GEN_DEFAULT_R,
             SGS_GEN_DEFAULT_ALPHA, SGS_GEN_DEFAULT_A, SGS_GEN_DEFAULT_B, SGS_GEN_DEFAULT_P,
-            SGS_GEN_DEFAULT_Q, SGS_GEN_DEFAULT_GAMMA);
+            SGS_GEN_DEFAULT_Q, SGS_GEN_DEFAULT_GAMMA, SGS_GEN_DEFAULT_REFUND_SHARE);
 }
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -96,6 +98,7 @@ enum {
     OPT_START,
     OPT_END,
     OPT_PROSPECTS,
+    OPT_REFUND_RATE,
     OPT_R,
     OPT_ALPHA,
     OPT_A,
@@ -117,6 +120,7 @@ int sgs_cmd_generate(int argc, char **argv)
         {"start", required_argument, NULL, OPT_START},
         {"end", required_argument, NULL, OPT_END},
         {"prospects", required_argument, NULL, OPT_PROSPECTS},
+        {"refund-rate", required_argument, NULL, OPT_REFUND_RATE},
         {"r", required_argument, NULL, OPT_R},
         {"alpha", required_argument, NULL, OPT_ALPHA},
         {"a", required_argument, NULL, OPT_A},
@@ -205,6 +209,9 @@ int sgs_cmd_generate(int argc, char **argv)
         }
         case OPT_PROSPECTS:
             dst = &params.prospect_share;
+            break;
+        case OPT_REFUND_RATE:
+            dst = &params.refund_share;
             break;
         case OPT_R:
             dst = &params.r;
