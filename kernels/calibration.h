@@ -7,8 +7,8 @@
  * (observations) and y_i (their summed outcomes, 0 <= y_i <= w_i for 0/1 outcomes), find the
  * non-decreasing step function f of the score minimizing Σ_i w_i (y_i/w_i - f(s_i))². Groups
  * with equal scores are pooled first (a function of the score must give them one value);
- * then adjacent blocks whose means do not increase are pooled until every step rises. The fit is exact,
- * O(n log n) for the sort and O(n) for the pooling.
+ * then adjacent blocks whose means do not increase are pooled until every step rises. The fit is
+ * exact, O(n log n) for the sort and O(n) for the pooling.
  *
  * Prediction (as scikit-learn's IsotonicRegression with out_of_bounds="clip"): each block
  * spans [lowest score, highest score] at its mean; between blocks the function is linear

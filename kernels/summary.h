@@ -67,8 +67,8 @@ static inline sgs_purchase_day_t sgs_purchase_day_read(const int32_t *day, const
     }
     /* "Fully cancelled" allows for rounding: lines of 0.1 and 0.2 cancelled by one row of -0.3
      * leave 5.6e-17, which is no purchase. */
-    d.occasion = d.has_purchase_row &&
-                 (d.refunds == 0.0 || d.purchases + d.refunds > 1e-9 * d.purchases);
+    d.occasion =
+        d.has_purchase_row && (d.refunds == 0.0 || d.purchases + d.refunds > 1e-9 * d.purchases);
     return d;
 }
 
