@@ -441,6 +441,10 @@ static int evaluate_model(const sgs_eval_request_t *req, const sgs_exec_t *exec,
     sgs_model_fit_options_t opt = sgs_model_fit_default_options();
     opt.penalizer = req->penalizer;
     opt.optim.max_iter = req->max_iter;
+    char what[48];
+    snprintf(what, sizeof what, "%s fit", name);
+    sgs_fit_watch_t watch;
+    sgs_fit_watch_attach(&watch, req->progress, what, SGS_FIT_TIME_LIMIT_DEFAULT, &opt.optim);
     int rc = sgs_purchase_model_fit(m->model, &res->hist, &opt, &m->fit, exec, err);
     if (rc == SGS_ENOCONVERGE) {
         warn(res, req->progress,

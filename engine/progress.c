@@ -92,3 +92,27 @@ void sgs_progress_note(sgs_progress_t *p, const char *fmt, ...)
     fprintf(p->out, "\n");
     va_end(ap);
 }
+
+/* ---- Model fits -------------------------------------------------------------------------- */
+
+static void fit_progress(const sgs_optim_progress_t *p, void *ctx)
+{
+    sgs_fit_watch_t *w = ctx;
+    sgs_progress_update(w->progress, w->what, (size_t)p->iteration,
+                        (size_t)(w->max_iter > 0 ? w->max_iter : 500));
+    if (p->elapsed_s >= w->next_note_s) {
+        sgs_progress_note(
+            w->progress, "%s: start %d, iteration %d, objective %.10g, gradient %.3g, %.0f s",
+            w->what, p->start + 1, p->iteration, p->objective, p->grad_norm, p->elapsed_s);
+        w->next_note_s = p->elapsed_s + 10.0;
+    }
+}
+
+void sgs_fit_watch_attach(sgs_fit_watch_t *w, sgs_progress_t *p, const char *what,
+                          double time_limit_s, sgs_optim_options_t *o)
+{
+    *w = (sgs_fit_watch_t){p, what, o->max_iter, 10.0};
+    o->time_limit_s = time_limit_s;
+    o->progress = fit_progress;
+    o->progress_ctx = w;
+}

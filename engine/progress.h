@@ -9,6 +9,8 @@
 #ifndef SGS_PROGRESS_H
 #define SGS_PROGRESS_H
 
+#include "kernels/optimizer.h"
+
 #include <stddef.h>
 #include <stdio.h>
 
@@ -52,5 +54,22 @@ void sgs_progress_note(sgs_progress_t *p, const char *fmt, ...)
 /* Seconds since sgs_progress_init; process peak RSS in MiB. */
 double sgs_progress_elapsed(const sgs_progress_t *p);
 double sgs_peak_rss_mb(void);
+
+/* ---- Model fits ------------------------------------------------------------------------
+ * A fit's progress: a live line on a terminal (iteration of max_iter) and, every 10 s, a note
+ * naming the fit, its iteration, objective and gradient. */
+typedef struct sgs_fit_watch {
+    sgs_progress_t *progress;
+    const char *what; /* "bgnbd fit", "backtest: paretonbd fit", ... */
+    int max_iter;
+    double next_note_s;
+} sgs_fit_watch_t;
+
+/* Default wall-time limit of one model fit, seconds (value.fit_time_limit). */
+#define SGS_FIT_TIME_LIMIT_DEFAULT 600.0
+
+/* Point o's progress hook at *w (which must outlive the fit) and set the time limit. */
+void sgs_fit_watch_attach(sgs_fit_watch_t *w, sgs_progress_t *p, const char *what,
+                          double time_limit_s, sgs_optim_options_t *o);
 
 #endif

@@ -126,15 +126,6 @@ typedef struct sgs_run_state {
     size_t n_warnings;
 } sgs_run_state_t;
 
-/* Progress of one model fit: a live line on a terminal and, every 10 s, a note naming the fit
- * (engine/run_value.c). */
-typedef struct sgs_fit_watch {
-    const sgs_run_state_t *st;
-    const char *what; /* "bgnbd fit", "backtest: paretonbd fit", ... */
-    int max_iter;
-    double next_note_s;
-} sgs_fit_watch_t;
-
 /* Fit options of the run (value.penalizer, value.max_iter, value.fit_time_limit) with the
  * progress hook reporting to *watch, which must outlive the fit. */
 sgs_model_fit_options_t sgs_run_fit_options(const sgs_run_state_t *st, const char *what,

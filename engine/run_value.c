@@ -23,20 +23,6 @@
 #include <string.h>
 /* ---- Fit options and progress ----------------------------------------------------------- */
 
-static void fit_progress(const sgs_optim_progress_t *p, void *ctx)
-{
-    sgs_fit_watch_t *w = ctx;
-    sgs_progress_update(w->st->req->progress, w->what, (size_t)p->iteration,
-                        (size_t)(w->max_iter > 0 ? w->max_iter : 500));
-    if (p->elapsed_s >= w->next_note_s) {
-        sgs_progress_note(w->st->req->progress,
-                          "%s: start %d, iteration %d, objective %.10g, gradient %.3g, %.0f s",
-                          w->what, p->start + 1, p->iteration, p->objective, p->grad_norm,
-                          p->elapsed_s);
-        w->next_note_s = p->elapsed_s + 10.0;
-    }
-}
-
 sgs_model_fit_options_t sgs_run_fit_options(const sgs_run_state_t *st, const char *what,
                                             sgs_fit_watch_t *watch)
 {
@@ -44,10 +30,7 @@ sgs_model_fit_options_t sgs_run_fit_options(const sgs_run_state_t *st, const cha
     sgs_model_fit_options_t o = sgs_model_fit_default_options();
     o.penalizer = cfg->penalizer;
     o.optim.max_iter = cfg->max_iter;
-    o.optim.time_limit_s = cfg->fit_time_limit;
-    *watch = (sgs_fit_watch_t){st, what, cfg->max_iter, 10.0};
-    o.optim.progress = fit_progress;
-    o.optim.progress_ctx = watch;
+    sgs_fit_watch_attach(watch, st->req->progress, what, cfg->fit_time_limit, &o.optim);
     return o;
 }
 
