@@ -131,6 +131,16 @@ typedef struct sgs_run_state {
 sgs_model_fit_options_t sgs_run_fit_options(const sgs_run_state_t *st, const char *what,
                                             sgs_fit_watch_t *watch);
 
+/* A fit's return code as the run takes it: SGS_ENOCONVERGE becomes an error naming the stop
+ * reason and the parameters running off, or, with value.allow_unconverged, a warning and 0;
+ * other codes pass through (engine/value_diagnostics.c). spend_model: 1 for Gamma-Gamma. */
+int sgs_value_accept_fit(sgs_run_state_t *st, int rc, int spend_model, const sgs_fit_t *fit,
+                         sgs_error_t *err);
+
+/* Warn about parameters of the fitted models that the data do not identify, and set
+ * st->p_alive_informative (engine/value_diagnostics.c). */
+void sgs_value_check_identification(sgs_run_state_t *st);
+
 /* The value step: fit the configured purchase model and Gamma-Gamma, score every customer
  * (engine/run_value.c). Skipped when value.model is "none". */
 int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err);
