@@ -202,12 +202,14 @@ int sgs_run_backtest(sgs_run_state_t *st, sgs_backtest_t *bt, sgs_error_t *err)
         goto cleanup;
     bt->n_cohort = co.n;
     size_t nh = h.n_unique;
-    work = sgs_alloc_array(nh ? 4 * nh : 1, sizeof *work);
+    work = sgs_alloc_array(nh ? (3 + SGS_PURCHASE_MODEL_COUNT) * nh : 1, sizeof *work);
     if (!work) {
         rc = sgs_error_set(err, SGS_ENOMEM, "backtest: no memory for %zu histories", nh);
         goto cleanup;
     }
-    double *weight = work, *bought = work + nh, *p_buy = work + 2 * nh, *expected = work + 3 * nh;
+    /* per history: weight, buyers, expected purchases, and each model's P(buy) */
+    double *weight = work, *bought = work + nh, *expected = work + 2 * nh,
+           *p_buy_of = work + 3 * nh;
     memset(work, 0, 2 * nh * sizeof *work);
     for (size_t i = 0; i < co.n; i++) {
         weight[h.history_of[i]] += 1.0;
@@ -237,8 +239,8 @@ int sgs_run_backtest(sgs_run_state_t *st, sgs_backtest_t *bt, sgs_error_t *err)
         }
         memcpy(bm->params, fit.params, sizeof bm->params);
         sgs_error_t score_err = {0};
-        if (score_model(st, &co, &h, weight, bought, bt->holdout, bm, p_buy, expected,
-                        &score_err) != SGS_OK) {
+        if (score_model(st, &co, &h, weight, bought, bt->holdout, bm, p_buy_of + (size_t)j * nh,
+                        expected, &score_err) != SGS_OK) {
             snprintf(bm->failure, sizeof bm->failure, "%s", score_err.message);
             continue;
         }
@@ -267,9 +269,8 @@ int sgs_run_backtest(sgs_run_state_t *st, sgs_backtest_t *bt, sgs_error_t *err)
     }
     if (bt->used >= 0) {
         sgs_backtest_model_t *bm = &bt->models[bt->used];
-        rc = score_model(st, &co, &h, weight, bought, bt->holdout, bm, p_buy, expected, err);
-        if (rc == SGS_OK)
-            rc = sgs_isotonic_fit(p_buy, weight, bought, nh, 1.0, &bt->calibration, err);
+        double *p_buy = p_buy_of + (size_t)bt->used * nh; /* scored in the loop above */
+        rc = sgs_isotonic_fit(p_buy, weight, bought, nh, 1.0, &bt->calibration, err);
         if (rc)
             goto cleanup;
         for (size_t j = 0; j < nh; j++)
