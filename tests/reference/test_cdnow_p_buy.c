@@ -56,12 +56,16 @@ static int teardown(void **state)
 typedef struct scored {
     double p;
     int bought;
+    int64_t id;
 } scored_t;
 
+/* By p, ties by customer id: deciles that do not depend on the C library's sort. */
 static int scored_cmp(const void *a, const void *b)
 {
-    double x = ((const scored_t *)a)->p, y = ((const scored_t *)b)->p;
-    return (x > y) - (x < y);
+    const scored_t *x = a, *y = b;
+    if (x->p != y->p)
+        return x->p < y->p ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
 }
 
 /* Brier score and the largest |mean p - share bought| over deciles of p. */
@@ -118,8 +122,8 @@ static void test_p_buy_beats_the_model_out_of_sample(void **state)
     scored_t *cal = malloc(n * sizeof *cal), *raw = malloc(n * sizeof *raw);
     for (size_t i = 0; i < n; i++) {
         int b = id[i] > 0 && id[i] < MAX_ID && bought[id[i]];
-        cal[i] = (scored_t){p_buy[i], b};
-        raw[i] = (scored_t){1 - no_buy[i], b};
+        cal[i] = (scored_t){p_buy[i], b, id[i]};
+        raw[i] = (scored_t){1 - no_buy[i], b, id[i]};
     }
     double brier_cal, gap_cal, brier_raw, gap_raw;
     assess(cal, n, &brier_cal, &gap_cal);
