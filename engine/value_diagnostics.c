@@ -33,7 +33,7 @@ static const drift_meaning_t drift_meanings[] = {
     {0, 0, 0, 1, "customers do not differ in how often they buy"},
     {0, 1, 0, 1, "customers do not differ in how often they buy"},
     {0, 0, 2, 0, "customers do not seem to stop buying"},
-    {0, 0, 2, 1, "customers do not differ in their chance of stopping"},
+    {0, 0, 2, 1, "customers do not differ in their chance of stopping"}, /* with b: below */
     {0, 0, 3, 1, "customers hardly ever stop buying"},
     {0, 1, 2, 0, "customers do not seem to stop buying"},
     {0, 1, 3, 1, "customers do not seem to stop buying"},
@@ -66,6 +66,10 @@ static void explain_drift(const sgs_run_state_t *st, int spend_model, const sgs_
                 (spend_model || d->pareto == pareto))
                 meaning = d->meaning;
         }
+        /* a alone to infinity pushes the chance of stopping, a/(a+b), to 1; with b it stays
+         * put and only its spread between customers vanishes */
+        if (!spend_model && !pareto && j == 2 && up && !(log(fit->params[3]) > DRIFT_LOG_PARAM))
+            meaning = "nearly every customer stops after the next purchase";
         int w = snprintf(text + used, size - used, "; %s = %.3g runs to %s%s%s", names[j],
                          fit->params[j], up ? "infinity" : "0", meaning ? ": " : "",
                          meaning ? meaning : "");
