@@ -114,45 +114,6 @@ static int step_group(const sgs_eval_request_t *req, const sgs_exec_t *exec, sgs
     return SGS_OK;
 }
 
-static int split_calibration(const sgs_exec_t *exec, const sgs_grouped_t *g, int32_t cal_end,
-                             sgs_grouped_t *cal, sgs_error_t *err)
-{
-    size_t n = g->n_customers;
-    memset(cal, 0, sizeof *cal);
-    cal->n_customers = n;
-    cal->customer_id = g->customer_id;
-    cal->row_offset = sgs_alloc_array(n + 1, sizeof *cal->row_offset);
-    if (!cal->row_offset)
-        return sgs_error_set(err, SGS_ENOMEM, "split: no memory for %zu customers", n);
-    cal->row_offset[0] = 0;
-#pragma omp parallel for num_threads(exec->n_threads) schedule(static)
-    for (size_t c = 0; c < n; c++) {
-        size_t k = g->row_offset[c];
-        while (k < g->row_offset[c + 1] && g->day[k] <= cal_end)
-            k++;
-        cal->row_offset[c + 1] = k - g->row_offset[c];
-    }
-    for (size_t c = 0; c < n; c++)
-        cal->row_offset[c + 1] += cal->row_offset[c];
-    size_t rows = cal->row_offset[n];
-    cal->n_rows = rows;
-    cal->day = sgs_alloc_array(rows, sizeof *cal->day);
-    cal->amount = sgs_alloc_array(rows, sizeof *cal->amount);
-    cal->channel = g->channel ? sgs_alloc_array(rows, sizeof *cal->channel) : NULL;
-    if (!cal->day || !cal->amount || (g->channel && !cal->channel))
-        return sgs_error_set(err, SGS_ENOMEM, "split: no memory for %zu calibration rows", rows);
-#pragma omp parallel for num_threads(exec->n_threads) schedule(static)
-    for (size_t c = 0; c < n; c++) {
-        size_t from = g->row_offset[c], to = cal->row_offset[c],
-               len = cal->row_offset[c + 1] - cal->row_offset[c];
-        memcpy(cal->day + to, g->day + from, len * sizeof *cal->day);
-        memcpy(cal->amount + to, g->amount + from, len * sizeof *cal->amount);
-        if (g->channel)
-            memcpy(cal->channel + to, g->channel + from, len * sizeof *cal->channel);
-    }
-    return SGS_OK;
-}
-
 /* Cohort columns from the two summaries. */
 static int build_cohort(const sgs_grouped_t *g, const sgs_summary_t *full, const sgs_summary_t *cal,
                         double unit, sgs_eval_result_t *res, sgs_error_t *err)
@@ -263,16 +224,15 @@ static int step_summarize(const sgs_eval_request_t *req, const sgs_exec_t *exec,
                           const sgs_grouped_t *g, sgs_eval_result_t *res, sgs_error_t *err)
 {
     sgs_progress_begin(req->progress, "summarize");
-    sgs_grouped_t calg;
     sgs_summary_t full = {0}, cal = {0};
-    int rc = split_calibration(exec, g, req->calibration_end_day, &calg, err);
-    if (rc == SGS_OK && (sgs_summary_alloc(&full, g->n_customers) != SGS_OK ||
-                         sgs_summary_alloc(&cal, g->n_customers) != SGS_OK))
+    int rc = SGS_OK;
+    if (sgs_summary_alloc(&full, g->n_customers) != SGS_OK ||
+        sgs_summary_alloc(&cal, g->n_customers) != SGS_OK)
         rc = sgs_error_set(err, SGS_ENOMEM, "summary: no memory for %zu customers", g->n_customers);
     if (rc == SGS_OK)
         rc = sgs_summarize(exec, g, res->holdout_end_day, &full, err);
-    if (rc == SGS_OK)
-        rc = sgs_summarize(exec, &calg, req->calibration_end_day, &cal, err);
+    if (rc == SGS_OK) /* the calibration period: the same rows, read up to its end */
+        rc = sgs_summarize_until(exec, g, req->calibration_end_day, &cal, err);
     if (rc == SGS_OK)
         rc = build_cohort(g, &full, &cal, req->days_per_unit, res, err);
     if (rc == SGS_OK)
@@ -280,8 +240,6 @@ static int step_summarize(const sgs_eval_request_t *req, const sgs_exec_t *exec,
     if (rc == SGS_OK)
         rc = sgs_histories_build(&res->hist, res->x, res->t_x, res->T, NULL, res->n_customers, exec,
                                  err);
-    calg.customer_id = NULL; /* borrowed */
-    sgs_grouped_free(&calg);
     sgs_summary_free(&full);
     sgs_summary_free(&cal);
     if (rc != SGS_OK)

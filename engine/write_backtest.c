@@ -198,7 +198,7 @@ void sgs_report_backtest(const sgs_run_state_t *st, FILE *out)
             "customers did,\n  by decile of the probability. p_buy maps the first column onto "
             "the last%s\n\n",
             sgs_purchase_model_name(u->model),
-            bt->holdout * st->days_per_unit == st->horizon * st->days_per_unit
+            bt->holdout == st->horizon
                 ? ""
                 : ";\n  the holdout is shorter than the horizon, so the correction is carried to "
                   "the horizon\n  as a calibrated P(alive) (README \"Backtest\")");
