@@ -206,6 +206,17 @@ static void test_cancellations_and_refunds(void **state)
     /* revenue: every amount of the file, the refunds of customers left out included */
     sgs_assert_close(json_at(summary, "customers", "revenue_total")->valuedouble, amount_total,
                      1e-6, 1e-12);
+    /* shares of revenue are of the customers kept: the segments' shares add up to 1 although
+     * the total above includes the refunds of customers left out */
+    double share_sum = 0;
+    const cJSON *profile;
+    cJSON_ArrayForEach(profile,
+                       cJSON_GetObjectItemCaseSensitive(
+                           cJSON_GetObjectItemCaseSensitive(summary, "segments"), "profiles"))
+    {
+        share_sum += cJSON_GetObjectItemCaseSensitive(profile, "revenue_share")->valuedouble;
+    }
+    sgs_assert_close(share_sum, 1.0, 1e-12, 0);
     cJSON_Delete(summary);
 
     snprintf(path, sizeof path, "%s/report.txt", dir);
@@ -328,6 +339,43 @@ static void test_fit_running_off_says_why(void **state)
     assert_null(fopen(path, "r")); /* nothing published */
 }
 
+/* Everyone stops alike (p ~ Beta(2000, 6000): a chance of 0.25 after every purchase for
+ * every customer): a and b are not identified, their mean is, and P(alive) stays in use. */
+static void test_dropout_alike_keeps_p_alive(void **state)
+{
+    (void)state;
+    char h5[512], args[2048], out[16384], path[600];
+    snprintf(h5, sizeof h5, "%s/alike.h5", dir);
+    snprintf(args, sizeof args,
+             "generate -q --customers 20000 --no-events --prospects 0 --seed 8 --a 2000 "
+             "--b 6000 -o '%s'",
+             h5);
+    assert_int_equal(sgs_test_run(args, out, sizeof out), 0);
+    snprintf(args, sizeof args, "mkdir -p '%s/alike'", dir);
+    assert_int_equal(system(args), 0);
+    snprintf(args, sizeof args, "run -q -i '%s' -o '%s/alike/results.h5'", h5, dir);
+    if (sgs_test_run(args, out, sizeof out) != 0)
+        fail_msg("run failed: %s", out);
+    snprintf(path, sizeof path, "%s/alike/summary.json", dir);
+    char *text = sgs_test_read_file(path, NULL);
+    cJSON *summary = cJSON_Parse(text);
+    free(text);
+    assert_non_null(summary);
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(summary, "value"), "purchase_model");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(model, "p_alive_informative")));
+    int spread = 0, not_identified = 0;
+    const cJSON *w;
+    cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(summary, "warnings"))
+    {
+        const char *code = cJSON_GetObjectItemCaseSensitive(w, "code")->valuestring;
+        spread |= strcmp(code, "dropout_spread_not_identified") == 0;
+        not_identified |= strcmp(code, "dropout_not_identified") == 0;
+    }
+    assert_true(spread && !not_identified);
+    cJSON_Delete(summary);
+}
+
 /* Every fit has a time bound: a tiny value.fit_time_limit stops the run with exit 65 saying so. */
 static void test_fit_time_limit_stops_the_run(void **state)
 {
@@ -348,6 +396,7 @@ int main(void)
         cmocka_unit_test(test_dropout_not_identified_is_said),
         cmocka_unit_test(test_fit_running_off_says_why),
         cmocka_unit_test(test_fit_time_limit_stops_the_run),
+        cmocka_unit_test(test_dropout_alike_keeps_p_alive),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -114,6 +114,24 @@ static void test_summary_of_hand_built_histories(void **state)
         sgs_summary_free(&s1);
     }
 
+    /* The history as of day 8, from the same rows (the backtest's calibration period): only
+     * the columns of a purchase history are allocated and written. */
+    {
+        sgs_summary_t h;
+        assert_int_equal(sgs_summary_alloc_history(&h, 7), 0);
+        assert_null(h.frequency);
+        assert_int_equal(sgs_summarize_until(&exec, &g, 8, &h, NULL), 0);
+        assert_int_equal(h.has_purchase[0], 0); /* first buys on day 10 */
+        assert_int_equal(h.age_days[1], 3);
+        assert_int_equal(h.n_purchase_days[3], 1); /* day 1, its day-4 refund */
+        sgs_assert_close(h.total_spend[3], 0.0, 1e-12, 0);
+        assert_int_equal(h.has_purchase[4], 1);         /* day 8 */
+        assert_int_equal(h.has_purchase[5], 0);         /* cancelled */
+        assert_int_equal(h.n_purchase_days[6], 2);      /* days 1 and 5 */
+        sgs_assert_close(h.monetary[6], 0.0, 1e-12, 0); /* day 5 refunded on day 6 */
+        sgs_summary_free(&h);
+    }
+
     /* A row after the as-of day is a caller error. */
     sgs_error_t err = {0};
     assert_int_equal(sgs_summarize(&exec, &g, 15, &s, &err), SGS_EINVAL);
