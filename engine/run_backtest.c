@@ -1,5 +1,5 @@
 /*
- * engine/run_backtest.c — the backtest inside every run (run_backtest.h, README "Backtest").
+ * engine/run_backtest.c — the backtest inside every run (run_backtest.h, docs/backtest.md).
  *
  * The calibration period ends holdout days before the as-of date; the cohort is every customer
  * with a purchase occasion by then. Each purchase model is fitted on the cohort's calibration

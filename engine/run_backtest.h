@@ -1,5 +1,5 @@
 /*
- * engine/run_backtest.h — the backtest inside every run (README "Backtest"): hold out the end
+ * engine/run_backtest.h — the backtest inside every run (docs/backtest.md): hold out the end
  * of the observed history, fit every purchase model and Gamma-Gamma on the rest, score them on
  * what customers did in the holdout, pick a model, and learn the monotone calibration of the
  * probability of buying again. Internal to engine/.

@@ -116,7 +116,7 @@ static int choose_model(sgs_run_state_t *st, sgs_error_t *err)
  * The calibration maps the model's P(buy within the holdout t*) to the observed share; when
  * t* = H that is p_buy. When the history is too short for t* = H, the correction is carried to
  * the horizon as a factor on the probability of being alive, which is what the model gets
- * wrong most (README "Backtest"): with raw(t) = P(alive) q(t), q(t) the probability of buying
+ * wrong most (docs/backtest.md): with raw(t) = P(alive) q(t), q(t) the probability of buying
  * within t if alive,
  *     p_buy = raw(H) min(1 / P(alive), cal(raw(t*)) / raw(t*)),
  * the model's q(H) times a calibrated P(alive) = min(1, cal(raw(t*)) / q(t*)). At t* = H this

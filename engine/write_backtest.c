@@ -1,6 +1,6 @@
 /*
  * engine/write_backtest.c — the backtest (engine/run_backtest.h) in the results file
- * (/backtest), the run summary ("backtest") and the report (README "Backtest").
+ * (/backtest), the run summary ("backtest") and the report (docs/backtest.md).
  */
 #include "engine/run_state.h"
 
@@ -201,7 +201,7 @@ void sgs_report_backtest(const sgs_run_state_t *st, FILE *out)
             bt->holdout == st->horizon
                 ? ""
                 : ";\n  the holdout is shorter than the horizon, so the correction is carried to "
-                  "the horizon\n  as a calibrated P(alive) (README \"Backtest\")");
+                  "the horizon\n  as a calibrated P(alive) (docs/backtest.md)");
     fprintf(out, "  %8s %10s %10s %10s\n", "decile", "customers", "predicted", "observed");
     for (int b = 0; b < u->raw.n_bins; b++)
         if (u->raw.weight[b] > 0)

@@ -2,7 +2,7 @@
  * kernels/summary.h — one pass per customer over its grouped rows: purchase occasions,
  * frequency, recency, age, spend, refunds, gaps, main channel.
  *
- * Spend semantics (README "Customer summary" has a worked example), durations in whole UTC
+ * Spend semantics (docs/spend.md has a worked example), durations in whole UTC
  * days:
  *   - a purchase row has amount >= 0 (0 is a purchase occasion with no spend, as in CDNOW);
  *     a refund row has amount < 0;

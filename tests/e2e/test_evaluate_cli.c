@@ -103,7 +103,7 @@ static int row_cmp(const void *a, const void *b)
 
 /* Customers whose first purchase occasion is on or before cal_end, their repeat occasions up
  * to cal_end and in (cal_end, end]. An occasion is a day with a purchase row (amount >= 0) that
- * is not fully cancelled by refunds of the same day (README "Customer summary"). */
+ * is not fully cancelled by refunds of the same day (docs/spend.md). */
 static void recompute(int64_t cal_end, int64_t end, long *n_cohort, long *n_later, long *cal_rep,
                       long *hold_rep)
 {

@@ -162,7 +162,7 @@ static void load_input(void)
     time = sgs_test_column(f, "/transactions/time", SGS_H5_I64, &n2);
     double *amount = sgs_test_column(f, "/transactions/amount", SGS_H5_F64, &n2);
     /* Purchase occasions: days with a purchase row not fully cancelled by refunds of the same
-     * day (README "Customer summary"), one entry per customer and day. */
+     * day (docs/spend.md), one entry per customer and day. */
     purchase_t *rows = malloc(n * sizeof *rows);
     size_t m = 0;
     for (size_t i = 0; i < n; i++)

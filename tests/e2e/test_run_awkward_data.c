@@ -1,7 +1,7 @@
 /*
  * tests/e2e/test_run_awkward_data.c — `segscore run` on the shapes real exports have.
  *
- * Spend semantics (README "Customer summary") on a small export shaped like the UCI Online
+ * Spend semantics (docs/spend.md) on a small export shaped like the UCI Online
  * Retail file (imported with --preset online-retail):
  *   - 16446: two small items in May, then 80,995 units bought and cancelled the same day in
  *     December: one purchase occasion worth 2.90, not a repeat buyer worth 168,469.60;

@@ -1,5 +1,5 @@
 /*
- * tests/e2e/test_run_backtest.c — the backtest inside `segscore run` (README "Backtest") on
+ * tests/e2e/test_run_backtest.c — the backtest inside `segscore run` (docs/backtest.md) on
  * generated data: the holdout rule, the three models scored, value.model=auto taking the best
  * log score, p_buy in [0, 1] and no worse than the model's own probability in sample, the
  * outputs in results.h5, summary.json and the report, and the backtest skipped (with the

@@ -100,7 +100,7 @@ static void reference_compute(const char *path, int64_t as_of_day, reference_t *
         size_t j = i;
         while (j < m && rows[j].customer == rows[i].customer)
             j++;
-        /* Day by day (README "Customer summary"): an occasion is a day with a purchase row
+        /* Day by day (docs/spend.md): an occasion is a day with a purchase row
          * not fully cancelled the same day; a refund not netted that day takes the latest
          * occasion's net amount down, to 0 at most. */
         int64_t first = -1, last = -1;

@@ -3,7 +3,7 @@
  * of 1997-09-30 in weeks with a 39-week horizon sees nothing later; the purchases of
  * 1997-10-01..1998-06-30, read here from the text file, say who bought. p_buy must beat the
  * model's own probability of buying (1 - prob_no_purchase) on the Brier score and on the
- * largest gap between predicted and observed share in a decile (README "Backtest" gives the
+ * largest gap between predicted and observed share in a decile (docs/backtest.md gives the
  * figures). Skipped (77) when ../shared/data is absent.
  */
 #include <setjmp.h>

@@ -121,7 +121,7 @@ static int gen_setup(void **state)
     params.seed = gen_seed;
     params.deflate_level = 0; /* the rows do not depend on it; saves time */
     /* Refunds are outside the Gamma-Gamma story: the pipeline nets them against the spend it
-     * sees (README "Customer summary"), so the stored truth is what it sees only without them. */
+     * sees (docs/spend.md), so the stored truth is what it sees only without them. */
     params.refund_share = 0.0;
     sgs_exec_t ex = {.n_threads = 2};
     sgs_error_t err = {0};

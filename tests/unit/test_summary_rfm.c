@@ -16,7 +16,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-/* Seven customers, rows already grouped and in day order (README "Customer summary"):
+/* Seven customers, rows already grouped and in day order (docs/spend.md):
  *  0: day 10 (50 + 30 same day), day 12 (0, free item), day 20 (40 and a -15 refund: net 25)
  *  1: day 5 (100) only: a one-time buyer
  *  2: day 7 refund only (-20)
