@@ -58,7 +58,7 @@ static const config_key_t keys[] = {
         "hold out the end of the history, fit every model on the rest, score them on it and "
         "learn the calibration of p_buy"),
     NUM("value.backtest_holdout", KEY_DOUBLE, backtest_holdout, "0", 0, 1e6,
-        "backtest holdout length in time_unit; 0 = the horizon, or a third of the observed span "
+        "backtest holdout length in time_unit; 0 = the horizon, or half of the observed span "
         "when the horizon is more than half of it"),
     NUM("value.horizon", KEY_DOUBLE, horizon, "0", 0, 1e6,
         "prediction horizon for expected purchases and CLV, in time_unit; 0 = one year (365 "

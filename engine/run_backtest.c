@@ -24,7 +24,8 @@ static const sgs_purchase_model_t candidates[] = {SGS_MODEL_BGNBD, SGS_MODEL_MBG
                                                   SGS_MODEL_PARETONBD};
 
 /* Holdout length in days: the configured one, else the horizon when it is at most half of the
- * observed span, else a third of the span. 0 when the span is too short for any. */
+ * observed span, else half of the span (the longer the holdout, the better the
+ * calibration carries to the horizon: docs/backtest.md). 0 when the span is too short for any. */
 static int32_t holdout_days(const sgs_run_state_t *st, int32_t span_days)
 {
     const sgs_config_t *cfg = st->req->config;
@@ -34,7 +35,7 @@ static int32_t holdout_days(const sgs_run_state_t *st, int32_t span_days)
     else if (st->horizon * unit <= 0.5 * span_days)
         days = st->horizon * unit;
     else
-        days = span_days / 3.0;
+        days = span_days / 2.0;
     int32_t d = (int32_t)lround(days);
     return d >= 1 && d < span_days ? d : 0;
 }
@@ -177,7 +178,7 @@ int sgs_run_backtest(sgs_run_state_t *st, sgs_backtest_t *bt, sgs_error_t *err)
     if (hold == 0) {
         snprintf(bt->skipped, sizeof bt->skipped,
                  "the history spans %d days: no holdout of %s fits in it", (int)span,
-                 cfg->backtest_holdout > 0 ? "value.backtest_holdout" : "a third of it");
+                 cfg->backtest_holdout > 0 ? "value.backtest_holdout" : "half of it");
         return SGS_OK;
     }
     bt->calibration_end_day = st->as_of_day - hold;
@@ -270,11 +271,17 @@ int sgs_run_backtest(sgs_run_state_t *st, sgs_backtest_t *bt, sgs_error_t *err)
     if (bt->used >= 0) {
         sgs_backtest_model_t *bm = &bt->models[bt->used];
         double *p_buy = p_buy_of + (size_t)bt->used * nh; /* scored in the loop above */
-        rc = sgs_isotonic_fit(p_buy, weight, bought, nh, 1.0, &bt->calibration, err);
+        double *p_alive = expected;                       /* no longer needed */
+        sgs_clv_options_t o = {bt->holdout, 1.0, 0.0, 1.0};
+        rc = sgs_clv_score_histories(bm->model, bm->params, &h, &o, p_alive, NULL, NULL, NULL,
+                                     &st->exec, err);
+        if (rc == SGS_OK)
+            rc = sgs_alive_calibration_fit(p_alive, p_buy, weight, bought, nh, &bt->calibration,
+                                           err);
         if (rc)
             goto cleanup;
         for (size_t j = 0; j < nh; j++)
-            p_buy[j] = sgs_isotonic_predict(&bt->calibration, p_buy[j]);
+            p_buy[j] = sgs_calibrated_p_buy(&bt->calibration, p_alive[j], p_buy[j]);
         rc = sgs_reliability(p_buy, weight, bought, nh, SGS_BACKTEST_BINS, &bm->calibrated, err);
     }
 cleanup:

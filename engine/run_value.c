@@ -112,48 +112,25 @@ static int choose_model(sgs_run_state_t *st, sgs_error_t *err)
     return SGS_OK;
 }
 
-/* p_buy: the model's P(buy within the horizon H), corrected by what the backtest learned.
- * The calibration maps the model's P(buy within the holdout t*) to the observed share; when
- * t* = H that is p_buy. When the history is too short for t* = H, the correction is carried to
- * the horizon as a factor on the probability of being alive, which is what the model gets
- * wrong most (docs/backtest.md): with raw(t) = P(alive) q(t), q(t) the probability of buying
- * within t if alive,
- *     p_buy = raw(H) min(1 / P(alive), cal(raw(t*)) / raw(t*)),
- * the model's q(H) times a calibrated P(alive) = min(1, cal(raw(t*)) / q(t*)). At t* = H this
- * is min(q(H), cal(raw(H))). The model's own probability, with a warning, when no calibration
- * is available. */
-static int calibrate_p_buy(sgs_run_state_t *st, const sgs_histories_t *hist, sgs_error_t *err)
+/* p_buy: the model's P(buy within the horizon) with its P(alive) replaced by the calibrated
+ * one the backtest learned (kernels/calibration.h, docs/backtest.md). The model's own
+ * probability, with a warning, when no calibration is available. */
+static void calibrate_p_buy(sgs_run_state_t *st)
 {
     const sgs_backtest_t *bt = &st->backtest;
     st->p_buy_calibrated = bt->ran && bt->used >= 0;
-    if (!st->p_buy_calibrated) {
-        for (size_t c = 0; c < st->n_customers; c++)
-            st->p_buy[c] = fmin(1.0, fmax(0.0, 1.0 - st->prob_no_purchase[c]));
+    for (size_t c = 0; c < st->n_customers; c++) {
+        double raw = fmin(1.0, fmax(0.0, 1.0 - st->prob_no_purchase[c]));
+        st->p_buy[c] = st->p_buy_calibrated
+                           ? sgs_calibrated_p_buy(&bt->calibration, st->p_alive[c], raw)
+                           : raw;
+    }
+    if (!st->p_buy_calibrated)
         sgs_run_warn(st, "p_buy_uncalibrated",
                      "p_buy is the model's own probability of buying within the horizon, not "
                      "calibrated: %s",
                      bt->ran ? "the configured model could not be fitted in the backtest"
                              : bt->skipped);
-        return SGS_OK;
-    }
-    double *no_buy_t = sgs_alloc_array(hist->n_unique ? hist->n_unique : 1, sizeof *no_buy_t);
-    if (!no_buy_t)
-        return sgs_error_set(err, SGS_ENOMEM, "value: no memory for %zu histories", hist->n_unique);
-    sgs_clv_options_t o = {bt->holdout, 1.0, 0.0, 1.0};
-    int rc = sgs_clv_score_histories(st->model, st->model_fit.params, hist, &o, NULL, NULL,
-                                     no_buy_t, NULL, &st->exec, err);
-    if (rc == SGS_OK) {
-        for (size_t c = 0; c < st->n_customers; c++) {
-            double raw_h = fmin(1.0, fmax(0.0, 1.0 - st->prob_no_purchase[c]));
-            double raw_t = fmin(1.0, fmax(0.0, 1.0 - no_buy_t[hist->history_of[c]]));
-            double factor =
-                raw_t > 0.0 ? sgs_isotonic_predict(&bt->calibration, raw_t) / raw_t : 1.0;
-            double cap = st->p_alive[c] > 0.0 ? 1.0 / st->p_alive[c] : 1.0;
-            st->p_buy[c] = fmin(1.0, raw_h * fmin(cap, factor));
-        }
-    }
-    sgs_free(no_buy_t);
-    return rc;
 }
 
 static int alloc_outputs(sgs_run_state_t *st)
@@ -245,9 +222,8 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
     for (size_t c = 0; c < n; c++)
         if (!(s->total_spend[c] > 0.0))
             st->expected_spend[c] = st->clv[c] = 0.0;
-    rc = calibrate_p_buy(st, &hist, err);
-    if (rc == SGS_OK)
-        rc = check_scores(st, err);
+    calibrate_p_buy(st);
+    rc = check_scores(st, err);
     if (rc != SGS_OK)
         goto cleanup;
     sgs_value_check_identification(st);

@@ -195,13 +195,10 @@ void sgs_report_backtest(const sgs_run_state_t *st, FILE *out)
     const sgs_backtest_model_t *u = &bt->models[bt->used];
     fprintf(out,
             "\n  Can P(buy) be trusted? %s's probability of buying in the holdout against what "
-            "customers did,\n  by decile of the probability. p_buy maps the first column onto "
-            "the last%s\n\n",
-            sgs_purchase_model_name(u->model),
-            bt->holdout == st->horizon
-                ? ""
-                : ";\n  the holdout is shorter than the horizon, so the correction is carried to "
-                  "the horizon\n  as a calibrated P(alive) (docs/backtest.md)");
+            "customers did,\n  by decile of the probability. p_buy replaces the model's P(alive) "
+            "by one calibrated\n  on these customers, which carries to any horizon "
+            "(docs/backtest.md)\n\n",
+            sgs_purchase_model_name(u->model));
     fprintf(out, "  %8s %10s %10s %10s\n", "decile", "customers", "predicted", "observed");
     for (int b = 0; b < u->raw.n_bins; b++)
         if (u->raw.weight[b] > 0)

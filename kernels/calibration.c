@@ -149,6 +149,48 @@ void sgs_isotonic_free(sgs_isotonic_t *m)
     memset(m, 0, sizeof *m);
 }
 
+/* ---- Calibrated P(alive) --------------------------------------------------------------- */
+
+int sgs_alive_calibration_fit(const double *p_alive, const double *p_buy_model,
+                              const double *weight, const double *bought, size_t n,
+                              sgs_isotonic_t *out, sgs_error_t *err)
+{
+    memset(out, 0, sizeof *out);
+    double *w2 = sgs_alloc_array(n ? 2 * n : 1, sizeof *w2);
+    if (!w2)
+        return sgs_error_set(err, SGS_ENOMEM, "calibration: no memory for %zu groups", n);
+    double *y2 = w2 + n;
+    int rc = SGS_OK;
+    for (size_t j = 0; j < n; j++) {
+        double a = p_alive[j], p = p_buy_model[j];
+        if (!(a >= 0.0 && a <= 1.0 && p >= 0.0 && p <= 1.0)) {
+            rc = sgs_error_set(err, SGS_EDATA,
+                               "calibration: group %zu has P(alive) %g and P(buy) %g, not in "
+                               "[0, 1]",
+                               j, a, p);
+            goto done;
+        }
+        double q = a > 0.0 ? fmin(1.0, p / a) : 0.0;
+        w2[j] = weight[j] * q * q;
+        y2[j] = bought[j] * q;
+    }
+    rc = sgs_isotonic_fit(p_alive, w2, y2, n, 1.0, out, err);
+    if (rc == SGS_OK)
+        for (size_t k = 0; k < out->n_knots; k++) /* clipping keeps the map non-decreasing */
+            out->value[k] = fmin(1.0, fmax(0.0, out->value[k]));
+done:
+    sgs_free(w2);
+    return rc;
+}
+
+double sgs_calibrated_p_buy(const sgs_isotonic_t *alive_map, double p_alive, double p_buy_model)
+{
+    if (isnan(p_alive) || isnan(p_buy_model))
+        return NAN;
+    double q = p_alive > 0.0 ? fmin(1.0, p_buy_model / p_alive) : 1.0;
+    return fmin(1.0, sgs_isotonic_predict(alive_map, p_alive) * q);
+}
+
 /* ---- Reliability ------------------------------------------------------------------------ */
 
 int sgs_reliability(const double *p, const double *weight, const double *y, size_t n, int n_bins,

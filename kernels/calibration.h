@@ -49,6 +49,31 @@ double sgs_isotonic_predict(const sgs_isotonic_t *m, double score);
 
 void sgs_isotonic_free(sgs_isotonic_t *m);
 
+/* ---- Calibrated P(alive) ----------------------------------------------------------------
+ *
+ * A purchase model's probability of buying within t factors as P(alive) q(t), q(t) the
+ * probability of buying within t if alive. The models' q is well determined by the purchases
+ * seen; their P(alive) is not (BG/NBD gives every one-time buyer 1, and real bases drift). So
+ * the calibration learned on a backtest holdout of length t* is a monotone map A of the
+ * model's P(alive) onto a calibrated one, chosen so that A(a_j) q_j(t*) matches the observed
+ * share o_j of buyers: least squares Σ w_j (o_j - A(a_j) q_j)² = Σ w_j q_j² (o_j/q_j - A(a_j))²,
+ * an isotonic regression of o_j/q_j on a_j with weights w_j q_j² (prior 1 in those units, see
+ * sgs_isotonic_fit), clipped to [0, 1]. Being a map of P(alive), it carries to any horizon H:
+ * p_buy(H) = min(1, A(a) q(H)). */
+
+/* Fit A over n groups (distinct histories): p_alive a_j, p_buy_model the model's P(buy within
+ * the holdout) a_j q_j, weight w_j customers, bought the buyers among them. Groups with
+ * a_j q_j = 0 carry no information and are ignored.
+ * @return as sgs_isotonic_fit (SGS_EDATA also for a probability outside [0, 1]). */
+int sgs_alive_calibration_fit(const double *p_alive, const double *p_buy_model,
+                              const double *weight, const double *bought, size_t n,
+                              sgs_isotonic_t *out, sgs_error_t *err);
+
+/* The calibrated probability of buying within a horizon: min(1, A(p_alive) q), where
+ * q = p_buy_model / p_alive is the model's probability of buying within the horizon if alive
+ * (q = 1 when p_alive is 0: nothing is known of q then). Pure; NaN for NaN inputs. */
+double sgs_calibrated_p_buy(const sgs_isotonic_t *alive_map, double p_alive, double p_buy_model);
+
 #define SGS_RELIABILITY_MAX_BINS 20
 
 /* A reliability table and the scores of a set of probabilities against 0/1 outcomes. */

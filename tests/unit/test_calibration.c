@@ -161,6 +161,61 @@ static void test_reliability_by_hand(void **state)
     assert_int_equal(sgs_reliability(bad, w, y, 2, 2, &r, NULL), SGS_EDATA);
 }
 
+/* The calibrated P(alive) by hand: two groups, o/q pooled with weights w q^2 and prior 1. */
+static void test_alive_calibration_by_hand(void **state)
+{
+    (void)state;
+    double a[] = {0.2, 0.8}, raw[] = {0.1, 0.4}, w[] = {100, 100}, b[] = {20, 40};
+    sgs_isotonic_t m;
+    assert_int_equal(sgs_alive_calibration_fit(a, raw, w, b, 2, &m, NULL), 0);
+    /* q = 0.5 for both: A = (q b + 1/2) / (q^2 w + 1) */
+    sgs_assert_close(sgs_isotonic_predict(&m, 0.2), 10.5 / 26, 1e-15, 0);
+    sgs_assert_close(sgs_isotonic_predict(&m, 0.8), 20.5 / 26, 1e-15, 0);
+    /* at a = 0.8 with the model's P(buy within H) 0.6: q(H) = 0.75 */
+    sgs_assert_close(sgs_calibrated_p_buy(&m, 0.8, 0.6), 20.5 / 26 * 0.75, 1e-15, 0);
+    assert_true(isnan(sgs_calibrated_p_buy(&m, NAN, 0.5)));
+    sgs_isotonic_free(&m);
+
+    /* far more buyers than q allows: A is clipped to 1, p_buy to q(H) */
+    double a2[] = {0.5}, raw2[] = {0.05}, w2[] = {1000}, b2[] = {500};
+    assert_int_equal(sgs_alive_calibration_fit(a2, raw2, w2, b2, 1, &m, NULL), 0);
+    assert_true(sgs_isotonic_predict(&m, 0.5) == 1.0);
+    sgs_assert_close(sgs_calibrated_p_buy(&m, 0.5, 0.3), 0.6, 1e-15, 0);
+    assert_true(sgs_calibrated_p_buy(&m, 0.0, 0.0) == 1.0); /* P(alive) 0: q taken as 1 */
+    sgs_isotonic_free(&m);
+
+    double bad[] = {1.5};
+    sgs_error_t err = {0};
+    assert_int_equal(sgs_alive_calibration_fit(bad, raw2, w2, b2, 1, &m, &err), SGS_EDATA);
+    assert_non_null(strstr(err.message, "P(alive)"));
+}
+
+/* Recovery: customers alive with probability sqrt(a) (the model's a understates it) and
+ * buying within the holdout with probability q if alive; the fitted map recovers sqrt(a). */
+static void test_alive_calibration_recovers_the_true_map(void **state)
+{
+    (void)state;
+    enum { N = 2000, W = 50 };
+    static double a[N], raw[N], w[N], b[N];
+    for (int j = 0; j < N; j++) {
+        a[j] = 0.05 + 0.95 * sgs_rng_uniform(7, 0, (uint64_t)j);
+        double q = 0.1 + 0.8 * sgs_rng_uniform(7, 1, (uint64_t)j);
+        raw[j] = a[j] * q;
+        w[j] = W;
+        b[j] = 0;
+        for (int k = 0; k < W; k++)
+            b[j] += sgs_rng_uniform(7, 2, (uint64_t)(W * j + k)) < sqrt(a[j]) * q;
+    }
+    sgs_isotonic_t m;
+    assert_int_equal(sgs_alive_calibration_fit(a, raw, w, b, N, &m, NULL), 0);
+    for (double x = 0.2; x < 0.95; x += 0.15) {
+        double got = sgs_isotonic_predict(&m, x);
+        if (fabs(got - sqrt(x)) > 0.05)
+            fail_msg("A(%g) = %g, true %g", x, got, sqrt(x));
+    }
+    sgs_isotonic_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -168,6 +223,8 @@ int main(void)
         cmocka_unit_test(test_matches_the_min_max_definition_in_any_order),
         cmocka_unit_test(test_bad_groups_are_errors),
         cmocka_unit_test(test_reliability_by_hand),
+        cmocka_unit_test(test_alive_calibration_by_hand),
+        cmocka_unit_test(test_alive_calibration_recovers_the_true_map),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
