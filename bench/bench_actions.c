@@ -42,7 +42,7 @@ int main(int argc, char **argv)
      * as evenly as possible), model columns, segments, channels, referrers */
     int64_t *id = xmalloc(n, sizeof *id);
     size_t *poff = xmalloc(n + 1, sizeof *poff), *eoff = xmalloc(n + 1, sizeof *eoff);
-    double *p_alive = xmalloc(n, sizeof(double)), *rate = xmalloc(n, sizeof(double));
+    double *p_buy = xmalloc(n, sizeof(double)), *rate = xmalloc(n, sizeof(double));
     double *clv = xmalloc(n, sizeof(double));
     int32_t *segment = xmalloc(n, sizeof(int32_t));
     uint8_t *pref = xmalloc(n, 1), *main_ch = xmalloc(n, 1);
@@ -77,7 +77,7 @@ int main(int argc, char **argv)
                 ekind[r] == SGS_EVENT_SURVEY ? (double)(sgs_rng_next_u64(&rng) % 11) : (double)NAN;
             e += (int32_t)(sgs_rng_next_u64(&rng) % 40);
         }
-        p_alive[i] = sgs_rng_next_uniform(&rng);
+        p_buy[i] = sgs_rng_next_uniform(&rng);
         rate[i] = sgs_rng_next_uniform(&rng) * 0.1;
         clv[i] = sgs_rng_next_uniform(&rng) * 1000.0;
         segment[i] = (int32_t)(sgs_rng_next_u64(&rng) % 9) - 1;
@@ -89,8 +89,20 @@ int main(int argc, char **argv)
     printf("generated %zu customers, %zu purchase days, %zu events in %.2f s\n", n, n_p, n_events,
            omp_get_wtime() - t0);
 
-    sgs_stage_input_t cu = {n,      id,      NULL, poff, pday,    eoff, eday,   ekind,
-                            evalue, p_alive, rate, clv,  segment, pref, main_ch};
+    sgs_stage_input_t cu = {.n = n,
+                            .customer_id = id,
+                            .purchase_offset = poff,
+                            .purchase_day = pday,
+                            .event_offset = eoff,
+                            .event_day = eday,
+                            .event_kind = ekind,
+                            .event_value = evalue,
+                            .p_buy = p_buy,
+                            .rate_per_day = rate,
+                            .clv = clv,
+                            .segment = segment,
+                            .preferred_channel = pref,
+                            .main_channel = main_ch};
     uint8_t *stage = xmalloc(n, 1), *stage_then = xmalloc(n, 1);
     double *cycle = xmalloc(n, sizeof(double)), *overdue = xmalloc(n, sizeof(double));
     double *cycle_then = xmalloc(n, sizeof(double)), *overdue_then = xmalloc(n, sizeof(double));
@@ -116,7 +128,7 @@ int main(int argc, char **argv)
 
     t0 = omp_get_wtime();
     sgs_stage_input_t cu_then = cu;
-    cu_then.p_alive = NULL;
+    cu_then.p_buy = NULL;
     cu_then.rate_per_day = NULL;
     sgs_stage_output_t so2 = {stage_then, cycle_then, overdue_then, NULL, NULL, NULL, NULL, 0};
     if (sgs_stages_compute(&cu_then, as_of - 30, NULL, &exec, &so2, NULL, &err))

@@ -87,7 +87,7 @@ static const config_key_t keys[] = {
         "run the k-means segment step"),
     STR("segments.features", segments_features, SGS_SEGMENT_FEATURES, NULL,
         "comma-separated features of the segment step, from " SGS_SEGMENT_FEATURES
-        " and total_spend (clv and p_alive need the value step)"),
+        " and p_alive, total_spend (clv, p_buy and p_alive need the value step)"),
     NUM("segments.pca_components", KEY_INT, segments_pca_components, "0", 0, 16,
         "principal components kept before k-means; 0 = cluster the standardized features"),
     NUM("segments.choice_sample", KEY_INT, segments_choice_sample, "100000", 0, 100000000,
@@ -101,7 +101,7 @@ static const config_key_t keys[] = {
         "dominate"),
     NUM("segments.min_spread", KEY_DOUBLE, segments_min_spread, "0.01", 0, 1e6,
         "drop a feature whose central 98% range (log units for counts and money, probability "
-        "for p_alive) is below this; 0 keeps every feature"),
+        "for p_buy and p_alive) is below this; 0 keeps every feature"),
     NUM("segments.min_share", KEY_DOUBLE, segments_min_share, "0.01", 0, 0.5,
         "merge a segment holding under this share of the customers into its nearest segment; "
         "0 keeps every segment"),
@@ -120,12 +120,12 @@ static const config_key_t keys[] = {
         "new while the first purchase is at most this many cycles ago"),
     NUM("stages.at_risk_overdue_cycles", KEY_DOUBLE, actions.at_risk_overdue_cycles, "1", 1e-6, 1e6,
         "at risk when more than this many cycles overdue"),
-    NUM("stages.at_risk_p_alive", KEY_DOUBLE, actions.at_risk_p_alive, "0.5", 0, 1,
-        "at risk when P(alive) is below this"),
+    NUM("stages.at_risk_p_buy", KEY_DOUBLE, actions.at_risk_p_buy, "0.5", 0, 1,
+        "at risk when p_buy (calibrated probability of buying within the horizon) is below this"),
     NUM("stages.lapsed_overdue_cycles", KEY_DOUBLE, actions.lapsed_overdue_cycles, "3", 1e-6, 1e6,
         "lapsed when more than this many cycles overdue (>= at_risk_overdue_cycles)"),
-    NUM("stages.lapsed_p_alive", KEY_DOUBLE, actions.lapsed_p_alive, "0.2", 0, 1,
-        "lapsed when P(alive) is below this (<= at_risk_p_alive)"),
+    NUM("stages.lapsed_p_buy", KEY_DOUBLE, actions.lapsed_p_buy, "0.2", 0, 1,
+        "lapsed when p_buy is below this (<= at_risk_p_buy)"),
     NUM("stages.reactivated_cycles", KEY_DOUBLE, actions.reactivated_cycles, "1", 1e-6, 1e6,
         "reactivated while the return after a lapse or cancellation is at most this many cycles "
         "ago"),
@@ -165,8 +165,6 @@ static const config_key_t keys[] = {
         "priority of win_back (higher ranks first)"),
     NUM("actions.win_back.recent_days", KEY_INT, actions.win_back_recent_days, "30", 0, 1e6,
         "without a compare date: lapsed at most this many days ago"),
-    NUM("actions.win_back.p_alive_floor", KEY_DOUBLE, actions.win_back_p_alive_floor, "0.05", 1e-6,
-        1, "floor of P(alive) in the value at stake CLV / P(alive)"),
     NUM("actions.save_high_value.enabled", KEY_BOOL, actions.enabled[4], "true", 0, 1,
         "switch of the save_high_value trigger"),
     NUM("actions.save_high_value.priority", KEY_INT, actions.priority[4], "80", -1000000, 1000000,
@@ -181,8 +179,8 @@ static const config_key_t keys[] = {
         "priority of overdue_reminder (higher ranks first)"),
     NUM("actions.overdue_reminder.margin_cycles", KEY_DOUBLE, actions.overdue_margin_cycles, "0.25",
         0, 1e6, "days overdue must exceed this many cycles"),
-    NUM("actions.overdue_reminder.min_p_alive", KEY_DOUBLE, actions.overdue_min_p_alive, "0.5", 0,
-        1, "and P(alive) must be at least this"),
+    NUM("actions.overdue_reminder.min_p_buy", KEY_DOUBLE, actions.overdue_min_p_buy, "0.5", 0, 1,
+        "and p_buy must be at least this"),
     NUM("actions.onboarding.enabled", KEY_BOOL, actions.enabled[6], "true", 0, 1,
         "switch of the onboarding trigger"),
     NUM("actions.onboarding.priority", KEY_INT, actions.priority[6], "40", -1000000, 1000000,
@@ -213,8 +211,8 @@ static const config_key_t keys[] = {
         "quantile of value brought in over customers with enough referrals"),
     NUM("actions.advocate.min_value", KEY_DOUBLE, actions.advocate_min_value, "0", -1e300, 1e300,
         "absolute floor of value brought in"),
-    NUM("actions.unknown_p_alive_risk", KEY_DOUBLE, actions.unknown_p_alive_risk, "0.5", 0, 1,
-        "risk of losing a customer whose P(alive) is unknown"),
+    NUM("actions.unknown_p_buy_risk", KEY_DOUBLE, actions.unknown_p_buy_risk, "0.5", 0, 1,
+        "risk of losing a customer whose p_buy is unknown"),
     NUM("actions.capacity.store", KEY_INT, actions.capacity[1], "-1", -1, 1e9,
         "opportunities per day through store: -1 unlimited, 0 not used"),
     NUM("actions.capacity.web", KEY_INT, actions.capacity[2], "-1", -1, 1e9,
@@ -479,15 +477,15 @@ int sgs_config_validate(const sgs_config_t *cfg, sgs_error_t *err)
     size_t n_features = 0;
     for (char *save = NULL, *name = strtok_r(list, ",", &save); name;
          name = strtok_r(NULL, ",", &save), n_features++) {
-        static const char *const known[] = {"recency", "frequency", "monetary",   "tenure",
-                                            "clv",     "p_alive",   "total_spend"};
+        static const char *const known[] = {"recency", "frequency", "monetary", "tenure",
+                                            "clv",     "p_buy",     "p_alive",  "total_spend"};
         int found = 0;
         for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
             found |= strcmp(name, known[k]) == 0;
         if (!found)
             return sgs_error_set(err, SGS_ECONFIG,
                                  "config segments.features: unknown feature \"%s\" (known: %s, "
-                                 "total_spend)",
+                                 "p_alive, total_spend)",
                                  name, SGS_SEGMENT_FEATURES);
     }
     if (cfg->segments_enabled && n_features == 0)

@@ -61,7 +61,7 @@ typedef struct sgs_config {
 } sgs_config_t;
 
 /* Features the segment step knows, in the order of the default list. */
-#define SGS_SEGMENT_FEATURES "recency,frequency,monetary,tenure,clv,p_alive"
+#define SGS_SEGMENT_FEATURES "recency,frequency,monetary,tenure,clv,p_buy"
 
 /* Fill every field with its documented default. */
 void sgs_config_defaults(sgs_config_t *cfg);

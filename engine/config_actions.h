@@ -21,9 +21,9 @@ typedef struct sgs_actions_config {
     double default_cycle_days;   /* cycle when nobody has enough history, days */
     double new_cycles;           /* new while the first purchase is <= this many cycles ago */
     double at_risk_overdue_cycles;
-    double at_risk_p_alive;
+    double at_risk_p_buy;
     double lapsed_overdue_cycles;
-    double lapsed_p_alive;
+    double lapsed_p_buy;
     double reactivated_cycles;
     double loyal_rate_multiple;
     int loyal_min_purchases;
@@ -41,11 +41,10 @@ typedef struct sgs_actions_config {
     int renewal_lookback_days;          /* older due dates are ignored */
     double renewal_risk;                /* share of CLV at stake */
     int win_back_recent_days;           /* "recently lapsed" without a compare day */
-    double win_back_p_alive_floor;      /* floor of P(alive) in CLV / P(alive) */
     double save_clv_quantile;           /* quantile of CLV over buyers */
     double save_min_clv;                /* absolute CLV floor */
     double overdue_margin_cycles;       /* days overdue must exceed this many cycles */
-    double overdue_min_p_alive;         /* still likely alive */
+    double overdue_min_p_buy;           /* still likely to buy */
     double detractor_max_score;         /* survey scores <= this are detractors */
     int detractor_window_days;          /* window ending on the as-of day */
     double detractor_risk;              /* share of CLV at stake */
@@ -53,7 +52,7 @@ typedef struct sgs_actions_config {
     int advocate_min_referrals;         /* direct referrals needed */
     double advocate_value_quantile;     /* quantile of value brought in */
     double advocate_min_value;          /* absolute floor of value brought in */
-    double unknown_p_alive_risk;        /* risk used when P(alive) is unknown */
+    double unknown_p_buy_risk;          /* risk used when p_buy is unknown */
     int capacity[SGS_ACTIONS_CHANNELS]; /* rows per channel and day: -1 unlimited, 0 none;
                                            [0] unused */
     char spill_order[96];               /* channel names, comma-separated */

@@ -91,9 +91,9 @@ int sgs_actions_kernel_config(const sgs_config_t *cfg, sgs_stage_rules_t *rules,
     r.default_cycle_days = a->default_cycle_days;
     r.new_cycles = a->new_cycles;
     r.at_risk_overdue_cycles = a->at_risk_overdue_cycles;
-    r.at_risk_p_alive = a->at_risk_p_alive;
+    r.at_risk_p_buy = a->at_risk_p_buy;
     r.lapsed_overdue_cycles = a->lapsed_overdue_cycles;
-    r.lapsed_p_alive = a->lapsed_p_alive;
+    r.lapsed_p_buy = a->lapsed_p_buy;
     r.reactivated_cycles = a->reactivated_cycles;
     r.loyal_rate_multiple = a->loyal_rate_multiple;
     r.loyal_min_purchases = a->loyal_min_purchases;
@@ -117,11 +117,10 @@ int sgs_actions_kernel_config(const sgs_config_t *cfg, sgs_stage_rules_t *rules,
     o.renewal_lookback_days = a->renewal_lookback_days;
     o.renewal_risk = a->renewal_risk;
     o.win_back_recent_days = a->win_back_recent_days;
-    o.win_back_p_alive_floor = a->win_back_p_alive_floor;
     o.save_clv_quantile = a->save_clv_quantile;
     o.save_min_clv = a->save_min_clv;
     o.overdue_margin_cycles = a->overdue_margin_cycles;
-    o.overdue_min_p_alive = a->overdue_min_p_alive;
+    o.overdue_min_p_buy = a->overdue_min_p_buy;
     o.detractor_max_score = a->detractor_max_score;
     o.detractor_window_days = a->detractor_window_days;
     o.detractor_risk = a->detractor_risk;
@@ -129,7 +128,7 @@ int sgs_actions_kernel_config(const sgs_config_t *cfg, sgs_stage_rules_t *rules,
     o.advocate_min_referrals = a->advocate_min_referrals;
     o.advocate_value_quantile = a->advocate_value_quantile;
     o.advocate_min_value = a->advocate_min_value;
-    o.unknown_p_alive_risk = a->unknown_p_alive_risk;
+    o.unknown_p_buy_risk = a->unknown_p_buy_risk;
     o.all_opportunities = a->all_opportunities != 0;
     for (int ch = 1; ch < SGS_CHANNEL_COUNT; ch++)
         o.channel_capacity[ch] = a->capacity[ch];
@@ -384,70 +383,94 @@ static int fill_customer_columns(sgs_run_actions_t *A, const sgs_customers_t *cu
     return SGS_OK;
 }
 
-/* Model columns of the buyers at the as-of day: P(alive), CLV (the value step's) and the
- * posterior rate per day (file comment); NaN for customers without a purchase. P(alive) is
- * NaN (unknown: the stage and opportunity rules that read it stand aside) for everyone when
- * the fit does not identify the dropout process (engine/run_value.c). */
+/* Whether the run has a probability of buying the stage rules can use: calibrated by the
+ * backtest, or the model's own when its P(alive) is informative (engine/run_value.c). */
+static int p_buy_usable(const sgs_run_state_t *st)
+{
+    return st->p_buy_calibrated || st->p_alive_informative;
+}
+
+/* The purchase rate while buying, per day: the posterior mean (r + x) / (alpha + t_x) given
+ * the purchases up to the last one, so the cycle 1 / rate does not grow with the silence
+ * since (the stage rules measure the silence in cycles). */
+static double rate_while_buying(const double *params, double x, double t_x, double unit)
+{
+    return (params[0] + x) / (params[1] + t_x) / unit;
+}
+
+/* Model columns of the buyers at the as-of day: p_buy, the model's own P(buy), CLV (the value
+ * step's) and the rate while buying; NaN for customers without a purchase, and p_buy NaN
+ * (unknown: the stage and opportunity rules that read it stand aside) for everyone when it
+ * is neither calibrated nor backed by an informative P(alive). */
 static int fill_model_columns(const sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error_t *err)
 {
     size_t n = A->n;
     if (!st->value_ran)
         return SGS_OK;
-    A->p_alive = sgs_alloc_array(n, sizeof(double));
+    A->p_buy = sgs_alloc_array(n, sizeof(double));
+    A->p_buy_model = sgs_alloc_array(n, sizeof(double));
     A->rate_per_day = sgs_alloc_array(n, sizeof(double));
     A->clv = sgs_alloc_array(n, sizeof(double));
-    if (!A->p_alive || !A->rate_per_day || !A->clv)
+    if (!A->p_buy || !A->p_buy_model || !A->rate_per_day || !A->clv)
         return sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", n);
-    const double r = st->model_fit.params[0], alpha = st->model_fit.params[1];
     const double unit = st->days_per_unit;
+    const int usable = p_buy_usable(st);
 #pragma omp parallel for num_threads(sgs_exec_threads_for(&st->exec, n)) schedule(static)
     for (size_t u = 0; u < n; u++) {
         int64_t b = A->buyer_row[u];
         if (b < 0) {
-            A->p_alive[u] = A->rate_per_day[u] = A->clv[u] = NAN;
+            A->p_buy[u] = A->p_buy_model[u] = A->rate_per_day[u] = A->clv[u] = NAN;
             continue;
         }
-        A->p_alive[u] = st->p_alive_informative ? st->p_alive[b] : (double)NAN;
+        A->p_buy[u] = usable ? st->p_buy[b] : (double)NAN;
+        A->p_buy_model[u] = 1.0 - st->prob_no_purchase[b];
         A->clv[u] = st->clv[b];
-        double x = st->summary.frequency[b], T = st->summary.age_days[b] / unit;
-        A->rate_per_day[u] = (r + x) / (alpha + T) / unit;
+        A->rate_per_day[u] = rate_while_buying(st->model_fit.params, st->summary.frequency[b],
+                                               st->summary.recency_days[b] / unit, unit);
     }
     return SGS_OK;
 }
 
-/* The same model columns at an earlier day, from the purchase days on or before it and
- * the parameters fitted at the as-of day. NULL columns without a value model. */
+/* p_buy and the rate while buying at an earlier day, from the purchase days on or before it,
+ * the given model parameters and calibration (NULL: the model's own probability). */
 static int model_columns_at(const sgs_run_state_t *st, const sgs_run_actions_t *A, int32_t day,
-                            double **p_alive_out, double **rate_out, sgs_error_t *err)
+                            sgs_purchase_model_t model, const double *params,
+                            const sgs_isotonic_t *calibration, double **p_buy_out,
+                            double **rate_out, sgs_error_t *err)
 {
-    *p_alive_out = *rate_out = NULL;
-    if (!st->value_ran)
-        return SGS_OK;
     size_t n = A->n;
-    double *p_alive = sgs_alloc_array(n, sizeof *p_alive);
-    double *rate = sgs_alloc_array(n, sizeof *rate);
-    if (!p_alive || !rate) {
-        sgs_free(p_alive);
+    double *p_buy = sgs_alloc_array(n ? n : 1, sizeof *p_buy);
+    double *rate = sgs_alloc_array(n ? n : 1, sizeof *rate);
+    if (!p_buy || !rate) {
+        sgs_free(p_buy);
         sgs_free(rate);
         return sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", n);
     }
-    const double *params = st->model_fit.params;
-    const double unit = st->days_per_unit;
+    const double unit = st->days_per_unit, horizon = st->horizon;
+    const int usable = p_buy_usable(st);
 #pragma omp parallel for num_threads(sgs_exec_threads_for(&st->exec, n)) schedule(dynamic, 4096)
     for (size_t u = 0; u < n; u++) {
         sgs_purchase_summary_t ps;
         sgs_purchase_summary(&A->input, u, day, &ps);
         if (ps.n_days == 0) {
-            p_alive[u] = rate[u] = NAN;
+            p_buy[u] = rate[u] = NAN;
             continue;
         }
         double x = ps.n_days - 1, t_x = (ps.last_day - ps.first_day) / unit,
                T = (day - ps.first_day) / unit;
-        p_alive[u] = st->p_alive_informative ? sgs_purchase_p_alive(st->model, params, x, t_x, T)
-                                             : (double)NAN;
-        rate[u] = (params[0] + x) / (params[1] + T) / unit;
+        rate[u] = rate_while_buying(params, x, t_x, unit);
+        if (!usable) {
+            p_buy[u] = NAN;
+            continue;
+        }
+        double raw = 1.0 - sgs_purchase_prob_no_purchase(model, params, horizon, x, t_x, T);
+        raw = fmin(1.0, fmax(0.0, raw));
+        p_buy[u] = calibration
+                       ? sgs_calibrated_p_buy(calibration,
+                                              sgs_purchase_p_alive(model, params, x, t_x, T), raw)
+                       : raw;
     }
-    *p_alive_out = p_alive;
+    *p_buy_out = p_buy;
     *rate_out = rate;
     return SGS_OK;
 }
@@ -524,7 +547,8 @@ static int step_events(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error_t *e
     in->event_day = A->event_day;
     in->event_kind = A->event_kind;
     in->event_value = A->event_value;
-    in->p_alive = A->p_alive;
+    in->p_buy = A->p_buy;
+    in->p_buy_model = A->p_buy_model;
     in->rate_per_day = A->rate_per_day;
     in->clv = A->clv;
     /* k-means segments (buyers); without them cycles fall back to the median of all
@@ -570,8 +594,12 @@ static int alloc_stage_columns(size_t n, uint8_t **stage, double **cycle, double
 static int stages_at_compare_day(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error_t *err)
 {
     size_t n = A->n;
-    double *p_alive = NULL, *rate = NULL, *cycle = NULL, *overdue = NULL;
-    int rc = model_columns_at(st, A, A->compare_day, &p_alive, &rate, err);
+    double *p_buy = NULL, *rate = NULL, *cycle = NULL, *overdue = NULL;
+    int rc = SGS_OK;
+    if (st->value_ran)
+        rc = model_columns_at(st, A, A->compare_day, st->model, st->model_fit.params,
+                              st->p_buy_calibrated ? &st->backtest.calibration : NULL, &p_buy,
+                              &rate, err);
     if (rc != SGS_OK)
         return rc;
     if (alloc_stage_columns(n, &A->stage_compare, &cycle, &overdue) != SGS_OK) {
@@ -579,7 +607,7 @@ static int stages_at_compare_day(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_
         goto cleanup;
     }
     sgs_stage_input_t then = A->input;
-    then.p_alive = p_alive;
+    then.p_buy = p_buy;
     then.rate_per_day = rate;
     sgs_stage_output_t out = {A->stage_compare, cycle, overdue, NULL, NULL, NULL, NULL, 0};
     rc = sgs_stages_compute(&then, A->compare_day, &A->rules, &st->exec, &out, &A->compare_summary,
@@ -590,7 +618,7 @@ static int stages_at_compare_day(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_
         rc = sgs_stage_mean_days(A->transitions, st->as_of_day - A->compare_day,
                                  A->mean_days_in_stage, err);
 cleanup:
-    sgs_free(p_alive);
+    sgs_free(p_buy);
     sgs_free(rate);
     sgs_free(cycle);
     sgs_free(overdue);
@@ -645,6 +673,101 @@ static int run_influence(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error_t 
     return SGS_OK;
 }
 
+/* Stages with fewer customers than this on the backtest are not compared. */
+#define STAGE_CHECK_MIN_CUSTOMERS 20
+
+/* Warn when the backtest's shares of buyers do not order the stages as their names promise:
+ * active and loyal above at_risk above lapsed. */
+static void warn_unless_ordered(sgs_run_state_t *st)
+{
+    const sgs_backtest_t *bt = &st->backtest;
+    static const int chain[][2] = {{SGS_STAGE_ACTIVE, SGS_STAGE_AT_RISK},
+                                   {SGS_STAGE_LOYAL, SGS_STAGE_AT_RISK},
+                                   {SGS_STAGE_AT_RISK, SGS_STAGE_LAPSED},
+                                   {SGS_STAGE_ACTIVE, SGS_STAGE_LAPSED},
+                                   {SGS_STAGE_LOYAL, SGS_STAGE_LAPSED}};
+    for (size_t k = 0; k < sizeof chain / sizeof chain[0]; k++) {
+        int hi = chain[k][0], lo = chain[k][1];
+        if (bt->stage_customers[hi] < STAGE_CHECK_MIN_CUSTOMERS ||
+            bt->stage_customers[lo] < STAGE_CHECK_MIN_CUSTOMERS)
+            continue;
+        double share_hi = (double)bt->stage_bought[hi] / (double)bt->stage_customers[hi];
+        double share_lo = (double)bt->stage_bought[lo] / (double)bt->stage_customers[lo];
+        if (share_hi > share_lo)
+            continue;
+        sgs_run_warn(st, "stages_not_ordered",
+                     "on the backtest %.1f%% of the customers staged %s bought again, not more "
+                     "than the %.1f%% staged %s: the stage thresholds (stages.at_risk_p_buy, "
+                     "stages.lapsed_p_buy) do not separate them on this data",
+                     100 * share_hi, sgs_stage_name(hi), 100 * share_lo, sgs_stage_name(lo));
+        return;
+    }
+}
+
+/* The stages checked on the backtest: every customer staged at the calibration end with the
+ * p_buy the backtest gave them (over the run's horizon, calibrated) and the rate while buying
+ * of the backtest's fit, without segments (they are the as-of date's); counted per stage
+ * with those who bought in the holdout. Customers outside the backtest's cohort are not
+ * counted. */
+static int stages_on_backtest(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error_t *err)
+{
+    sgs_backtest_t *bt = &st->backtest;
+    if (!bt->ran || bt->used < 0 || !bt->p_buy_at_end)
+        return SGS_OK;
+    size_t n = A->n;
+    const int32_t end = bt->calibration_end_day;
+    const double *params = bt->models[bt->used].params, unit = st->days_per_unit;
+    double *p_buy = sgs_alloc_array(n ? n : 1, sizeof *p_buy);
+    double *rate = sgs_alloc_array(n ? n : 1, sizeof *rate);
+    double *cycle = NULL, *overdue = NULL;
+    uint8_t *stage = NULL;
+    int rc = SGS_OK;
+    if (!p_buy || !rate || alloc_stage_columns(n, &stage, &cycle, &overdue) != SGS_OK) {
+        rc = sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", n);
+        goto cleanup;
+    }
+#pragma omp parallel for num_threads(sgs_exec_threads_for(&st->exec, n)) schedule(static)
+    for (size_t u = 0; u < n; u++) {
+        int64_t b = A->buyer_row[u];
+        p_buy[u] = b >= 0 ? bt->p_buy_at_end[b] : (double)NAN;
+        sgs_purchase_summary_t ps;
+        sgs_purchase_summary(&A->input, u, end, &ps);
+        rate[u] = ps.n_days > 0 ? rate_while_buying(params, ps.n_days - 1,
+                                                    (ps.last_day - ps.first_day) / unit, unit)
+                                : (double)NAN;
+    }
+    sgs_stage_input_t then = A->input;
+    then.p_buy = p_buy;
+    then.p_buy_model = NULL;
+    then.rate_per_day = rate;
+    then.segment = NULL;
+    sgs_stage_output_t out = {stage, cycle, overdue, NULL, NULL, NULL, NULL, 0};
+    rc = sgs_stages_compute(&then, end, &A->rules, &st->exec, &out, NULL, err);
+    if (rc != SGS_OK) {
+        sgs_error_prefix(err, "stages at the backtest's calibration end");
+        goto cleanup;
+    }
+    memset(bt->stage_customers, 0, sizeof bt->stage_customers);
+    memset(bt->stage_bought, 0, sizeof bt->stage_bought);
+    for (size_t u = 0; u < n; u++) { /* serial: integer counts */
+        if (!isfinite(p_buy[u]))
+            continue;
+        sgs_purchase_summary_t ps;
+        sgs_purchase_summary(&A->input, u, end, &ps);
+        bt->stage_customers[stage[u]]++;
+        bt->stage_bought[stage[u]] += ps.next_day != SGS_DAY_NONE && ps.next_day <= st->as_of_day;
+    }
+    bt->stages_ran = 1;
+    warn_unless_ordered(st);
+cleanup:
+    sgs_free(p_buy);
+    sgs_free(rate);
+    sgs_free(stage);
+    sgs_free(cycle);
+    sgs_free(overdue);
+    return rc;
+}
+
 static int step_stages(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error_t *err)
 {
     sgs_progress_begin(st->req->progress, "stages");
@@ -669,6 +792,9 @@ static int step_stages(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error_t *e
         sgs_error_prefix(err, "stages");
         return rc;
     }
+    rc = stages_on_backtest(st, A, err);
+    if (rc != SGS_OK)
+        return rc;
     const char *compare = st->req->config->actions.compare_as_of;
     if (compare[0]) {
         int64_t day;
@@ -782,7 +908,8 @@ void sgs_run_actions_free(sgs_run_state_t *st)
                      A->event_day,
                      A->event_kind,
                      A->event_value,
-                     A->p_alive,
+                     A->p_buy,
+                     A->p_buy_model,
                      A->rate_per_day,
                      A->clv,
                      A->preferred_channel,

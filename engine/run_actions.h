@@ -51,7 +51,7 @@ typedef struct sgs_run_actions {
     int32_t *purchase_day, *event_day;
     uint8_t *event_kind;
     double *event_value;
-    double *p_alive, *rate_per_day, *clv; /* NULL when the value step did not run */
+    double *p_buy, *p_buy_model, *rate_per_day, *clv; /* NULL when the value step did not run */
     uint8_t *preferred_channel, *main_channel;
     int32_t *segment;     /* k-means segment of buyers, -1 for others; NULL without segments */
     int64_t *referrer_id; /* NULL without /customers/referrer_id */

@@ -47,6 +47,7 @@ typedef struct cohort {
     double *m;           /* Gamma-Gamma input: calibration monetary (0 when net <= 0) */
     int32_t *occasions;  /* purchase occasions in the holdout */
     double *spend;       /* net spend in the holdout */
+    size_t *row;         /* the customer's buyer row in the run */
 } cohort_t;
 
 static void cohort_free(cohort_t *c)
@@ -57,6 +58,7 @@ static void cohort_free(cohort_t *c)
     sgs_free(c->m);
     sgs_free(c->occasions);
     sgs_free(c->spend);
+    sgs_free(c->row);
 }
 
 /* Walk the grouped customers and the (compacted, same order) buyers side by side. */
@@ -76,7 +78,8 @@ static int build_cohort(const sgs_run_state_t *st, const sgs_summary_t *cal, coh
     co->m = sgs_alloc_array(n, sizeof *co->m);
     co->occasions = sgs_alloc_array(n, sizeof *co->occasions);
     co->spend = sgs_alloc_array(n, sizeof *co->spend);
-    if (!co->x || !co->t_x || !co->T || !co->m || !co->occasions || !co->spend)
+    co->row = sgs_alloc_array(n, sizeof *co->row);
+    if (!co->x || !co->t_x || !co->T || !co->m || !co->occasions || !co->spend || !co->row)
         return sgs_error_set(err, SGS_ENOMEM, "backtest: no memory for %zu customers", n);
     size_t i = 0, k = 0;
     for (size_t c = 0; c < g->n_customers; c++) {
@@ -92,6 +95,7 @@ static int build_cohort(const sgs_run_state_t *st, const sgs_summary_t *cal, coh
         co->m[i] = cal->total_spend[c] > 0.0 ? cal->monetary[c] : 0.0;
         co->occasions[i] = full->n_purchase_days[k] - cal->n_purchase_days[c];
         co->spend[i] = full->total_spend[k] - cal->total_spend[c];
+        co->row[i] = k;
         i++;
     }
     return SGS_OK;
@@ -160,6 +164,31 @@ static void backtest_spend(const sgs_run_state_t *st, const cohort_t *co, sgs_ba
     bt->n_spend = n;
     bt->spend_mae = abs_sum / (double)n;
     bt->spend_total_error = (predicted - actual) / actual;
+}
+
+/* p_buy over the run's horizon at the calibration end, for the stages checked on the holdout
+ * (engine/run_actions.c). p_alive and no_buy are scratch of h->n_unique. */
+static int p_buy_over_horizon(const sgs_run_state_t *st, const cohort_t *co,
+                              const sgs_histories_t *h, const sgs_backtest_model_t *bm,
+                              sgs_backtest_t *bt, double *p_alive, double *no_buy, sgs_error_t *err)
+{
+    bt->p_buy_at_end = sgs_alloc_array(st->n_customers ? st->n_customers : 1, sizeof(double));
+    if (!bt->p_buy_at_end)
+        return sgs_error_set(err, SGS_ENOMEM, "backtest: no memory for %zu customers",
+                             st->n_customers);
+    sgs_clv_options_t o = {st->horizon, 1.0, 0.0, 1.0};
+    int rc = sgs_clv_score_histories(bm->model, bm->params, h, &o, p_alive, NULL, no_buy, NULL,
+                                     &st->exec, err);
+    if (rc)
+        return rc;
+    for (size_t j = 0; j < h->n_unique; j++)
+        no_buy[j] = sgs_calibrated_p_buy(&bt->calibration, p_alive[j],
+                                         fmin(1.0, fmax(0.0, 1.0 - no_buy[j])));
+    for (size_t k = 0; k < st->n_customers; k++)
+        bt->p_buy_at_end[k] = NAN;
+    for (size_t i = 0; i < co->n; i++)
+        bt->p_buy_at_end[co->row[i]] = no_buy[h->history_of[i]];
+    return SGS_OK;
 }
 
 int sgs_run_backtest(sgs_run_state_t *st, sgs_backtest_t *bt, sgs_error_t *err)
@@ -283,6 +312,8 @@ int sgs_run_backtest(sgs_run_state_t *st, sgs_backtest_t *bt, sgs_error_t *err)
         for (size_t j = 0; j < nh; j++)
             p_buy[j] = sgs_calibrated_p_buy(&bt->calibration, p_alive[j], p_buy[j]);
         rc = sgs_reliability(p_buy, weight, bought, nh, SGS_BACKTEST_BINS, &bm->calibrated, err);
+        if (rc == SGS_OK)
+            rc = p_buy_over_horizon(st, &co, &h, bm, bt, p_alive, p_buy, err);
     }
 cleanup:
     sgs_free(work);
@@ -294,6 +325,9 @@ cleanup:
 
 void sgs_backtest_free(sgs_backtest_t *bt)
 {
-    if (bt)
-        sgs_isotonic_free(&bt->calibration);
+    if (!bt)
+        return;
+    sgs_isotonic_free(&bt->calibration);
+    sgs_free(bt->p_buy_at_end);
+    bt->p_buy_at_end = NULL;
 }

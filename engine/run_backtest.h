@@ -9,6 +9,7 @@
 
 #include "kernels/calibration.h"
 #include "kernels/clv.h"
+#include "kernels/stages.h"
 
 #define SGS_BACKTEST_BINS 10
 
@@ -45,6 +46,13 @@ typedef struct sgs_backtest {
     size_t n_spend;           /* holdout buyers with positive holdout spend */
     double spend_mae;         /* mean |E[M] - holdout spend per occasion| */
     double spend_total_error; /* (Σ E[M] x* - Σ holdout spend) / Σ holdout spend */
+    /* The stages checked: p_buy over the horizon at the calibration end, per buyer row of the
+     * run (NaN outside the cohort; NULL when used < 0), and what the stages made of it
+     * (engine/run_actions.c): customers per stage and those who bought in the holdout. */
+    double *p_buy_at_end;
+    int stages_ran;
+    int64_t stage_customers[SGS_STAGE_COUNT];
+    int64_t stage_bought[SGS_STAGE_COUNT];
 } sgs_backtest_t;
 
 struct sgs_run_state;

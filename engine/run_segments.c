@@ -28,7 +28,8 @@ typedef enum feature_id {
     F_TENURE,
     F_CLV,
     F_P_ALIVE,
-    F_TOTAL_SPEND
+    F_TOTAL_SPEND,
+    F_P_BUY
 } feature_id_t;
 
 typedef struct feature_spec {
@@ -48,10 +49,13 @@ static const feature_spec_t FEATURES[] = {
                     "big baskets"},
     [F_TENURE] = {"tenure", SGS_FEATURE_LOG1P, "log1p", 0, "new", "long-standing"},
     [F_CLV] = {"clv", SGS_FEATURE_SIGNED_LOG1P, "signed log1p", 1, "low value", "high value"},
-    [F_P_ALIVE] = {"p_alive", SGS_FEATURE_IDENTITY, "probability", 1, "likely gone",
-                   "likely active"},
+    [F_P_ALIVE] = {"p_alive", SGS_FEATURE_IDENTITY, "probability", 1, "low P(alive)",
+                   "high P(alive)"},
     [F_TOTAL_SPEND] = {"total_spend", SGS_FEATURE_SIGNED_LOG1P, "signed log1p", 0, "low spend",
                        "high spend"},
+    /* words by level, not by deviation: see label_word */
+    [F_P_BUY] = {"p_buy", SGS_FEATURE_IDENTITY, "probability", 1, "unlikely to buy again",
+                 "likely to buy again"},
 };
 #define N_KNOWN_FEATURES (sizeof FEATURES / sizeof FEATURES[0])
 
@@ -83,6 +87,8 @@ static double feature_value(const sgs_run_state_t *st, feature_id_t f, size_t c)
         return st->p_alive[c];
     case F_TOTAL_SPEND:
         return s->total_spend[c];
+    case F_P_BUY:
+        return st->p_buy[c];
     }
     return NAN;
 }
@@ -94,6 +100,8 @@ static const char *unusable_because(const sgs_run_state_t *st, feature_id_t f)
         return "value step off";
     if (f == F_P_ALIVE && !st->p_alive_informative)
         return "not identified by the fit"; /* warning dropout_not_identified */
+    if (f == F_P_BUY && !st->p_alive_informative && !st->p_buy_calibrated)
+        return "neither calibrated nor identified by the fit";
     return NULL;
 }
 
@@ -224,9 +232,24 @@ static int choose_k(sgs_run_state_t *st, const double *x, size_t n, size_t dims,
 
 /* ---- Profiles ------------------------------------------------------------------------------ */
 
+/* The word for feature column f of segment j, NULL for none. p_buy speaks of a level, not of
+ * a difference: "likely to buy again" when the segment's mean p_buy is at least
+ * stages.at_risk_p_buy, "unlikely to buy again" below stages.lapsed_p_buy, no word between. */
+static const char *label_word(const sgs_run_state_t *st, const feature_id_t *ids, size_t j,
+                              size_t f, double deviation)
+{
+    const feature_spec_t *spec = &FEATURES[ids[f]];
+    if (ids[f] != F_P_BUY)
+        return deviation > 0 ? spec->high_word : spec->low_word;
+    const sgs_actions_config_t *a = &st->req->config->actions;
+    double p = st->profile_mean[j * st->n_features + f];
+    return p >= a->at_risk_p_buy ? spec->high_word : p < a->lapsed_p_buy ? spec->low_word : NULL;
+}
+
 /* "recent, frequent, big baskets": the (up to three) features whose segment mean, in the
  * clustered units, is furthest from the base's mean, beyond half the base's standard
- * deviation. `deviation` holds (segment mean - base mean) / base standard deviation. */
+ * deviation, and that have a word (label_word). `deviation` holds (segment mean - base
+ * mean) / base standard deviation. */
 static void label_segment(const sgs_run_state_t *st, const feature_id_t *ids, size_t j,
                           const double *deviation, char *label, size_t size)
 {
@@ -237,13 +260,13 @@ static void label_segment(const sgs_run_state_t *st, const feature_id_t *ids, si
         size_t best = d;
         for (size_t f = 0; f < d; f++)
             if (!taken[f] && fabs(deviation[j * d + f]) > 0.5 &&
+                label_word(st, ids, j, f, deviation[j * d + f]) &&
                 (best == d || fabs(deviation[j * d + f]) > fabs(deviation[j * d + best])))
                 best = f;
         if (best == d)
             break;
         taken[best] = 1;
-        const feature_spec_t *spec = &FEATURES[ids[best]];
-        const char *w = deviation[j * d + best] > 0 ? spec->high_word : spec->low_word;
+        const char *w = label_word(st, ids, j, best, deviation[j * d + best]);
         int n = snprintf(label + used, size - used, "%s%s", used ? ", " : "", w);
         used += n > 0 && (size_t)n < size - used ? (size_t)n : 0;
     }

@@ -166,10 +166,13 @@ void sgs_value_check_identification(sgs_run_state_t *st)
         explain_drift(st, 0, &st->model_fit, dropout, 2, why, sizeof why);
         sgs_run_warn(st, "dropout_not_identified",
                      "%s: %s%s. The data do not tell when customers stop buying: P(alive) is not "
-                     "informative. Stages and opportunities treat P(alive) as unknown (stages "
-                     "follow each customer's purchase cycle alone; values at stake use "
-                     "actions.unknown_p_alive_risk); CLV assumes the fitted dropout",
-                     model, text, why);
+                     "informative. %s; CLV assumes the fitted dropout",
+                     model, text, why,
+                     st->p_buy_calibrated
+                         ? "p_buy rests on the backtest's calibration alone"
+                         : "Stages and opportunities treat p_buy as unknown (stages follow each "
+                           "customer's purchase cycle alone; values at stake use "
+                           "actions.unknown_p_buy_risk)");
     }
     if (describe_flagged(&st->model_fit, names, rate, 2, text, sizeof text)) {
         explain_drift(st, 0, &st->model_fit, rate, 2, why, sizeof why);

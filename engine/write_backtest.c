@@ -76,6 +76,12 @@ int sgs_write_backtest_h5(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
     if (rc == SGS_OK)
         rc = sgs_h5_attr_string(f, "/backtest", "used_model", sgs_purchase_model_name(u->model),
                                 err);
+    if (rc == SGS_OK && bt->stages_ran)
+        rc = sgs_h5_write_column(f, "/backtest/stages/customers", SGS_H5_I64, bt->stage_customers,
+                                 SGS_STAGE_COUNT, 0, err);
+    if (rc == SGS_OK && bt->stages_ran)
+        rc = sgs_h5_write_column(f, "/backtest/stages/bought_again", SGS_H5_I64, bt->stage_bought,
+                                 SGS_STAGE_COUNT, 0, err);
     return rc;
 }
 
@@ -146,6 +152,18 @@ cJSON *sgs_backtest_json(const sgs_run_state_t *st)
         cJSON_AddItemToObject(o, "reliability", reliability_json(&u->raw));
         cJSON_AddItemToObject(o, "reliability_calibrated", reliability_json(&u->calibrated));
     }
+    if (bt->stages_ran) {
+        cJSON *s = cJSON_AddObjectToObject(o, "stages");
+        for (int k = 0; k < SGS_STAGE_COUNT; k++) {
+            if (bt->stage_customers[k] == 0)
+                continue;
+            cJSON *e = cJSON_AddObjectToObject(s, sgs_stage_name(k));
+            cJSON_AddNumberToObject(e, "customers", (double)bt->stage_customers[k]);
+            cJSON_AddNumberToObject(e, "bought_again", (double)bt->stage_bought[k]);
+            cJSON_AddNumberToObject(e, "share",
+                                    (double)bt->stage_bought[k] / (double)bt->stage_customers[k]);
+        }
+    }
     if (bt->spend_ok) {
         cJSON *s = cJSON_AddObjectToObject(o, "spend");
         cJSON_AddNumberToObject(s, "customers", (double)bt->n_spend);
@@ -208,4 +226,15 @@ void sgs_report_backtest(const sgs_run_state_t *st, FILE *out)
             "  largest gap %.3f (model), %.3f (calibrated, on the same customers); Brier %.4f "
             "-> %.4f\n",
             u->raw.max_gap, u->calibrated.max_gap, u->raw.brier, u->calibrated.brier);
+    if (!bt->stages_ran)
+        return;
+    fprintf(out,
+            "\n  Do the stages mean what they say? The same customers staged at the calibration "
+            "end,\n  and the share of each stage who bought in the holdout:\n\n");
+    fprintf(out, "  %-12s %10s %10s\n", "stage", "customers", "bought");
+    for (int k = 0; k < SGS_STAGE_COUNT; k++)
+        if (bt->stage_customers[k] > 0)
+            fprintf(out, "  %-12s %10lld %9.1f%%\n", sgs_stage_name(k),
+                    (long long)bt->stage_customers[k],
+                    100.0 * (double)bt->stage_bought[k] / (double)bt->stage_customers[k]);
 }

@@ -94,15 +94,18 @@ static void write_value_section(const sgs_run_state_t *st, FILE *out)
             st->spend_summary.n_used, st->spend_summary.correlation,
             st->spend_fit.converged ? "converged" : "DID NOT CONVERGE");
 
-    double clv_sum[SGS_RFM_SEGMENT_COUNT] = {0}, alive_sum[SGS_RFM_SEGMENT_COUNT] = {0};
-    size_t likely_gone[SGS_RFM_SEGMENT_COUNT] = {0};
+    /* "unlikely to buy again" as the stages say it: p_buy below stages.lapsed_p_buy */
+    double unlikely = st->req->config->actions.lapsed_p_buy;
+    double clv_sum[SGS_RFM_SEGMENT_COUNT] = {0}, p_buy_sum[SGS_RFM_SEGMENT_COUNT] = {0};
+    size_t n_unlikely[SGS_RFM_SEGMENT_COUNT] = {0};
     for (size_t c = 0; c < st->n_customers; c++) {
         clv_sum[st->rfm_segment[c]] += st->clv[c];
-        alive_sum[st->rfm_segment[c]] += st->p_alive[c];
-        likely_gone[st->rfm_segment[c]] += st->p_alive[c] < 0.5;
+        p_buy_sum[st->rfm_segment[c]] += st->p_buy[c];
+        n_unlikely[st->rfm_segment[c]] += st->p_buy[c] < unlikely;
     }
-    fprintf(out, "%-19s %8s %12s %10s %14s\n", "segment", "CLV share", "CLV per", "P(alive)",
-            "P(alive) < 0.5");
+    char below[32];
+    snprintf(below, sizeof below, "p_buy < %g", unlikely);
+    fprintf(out, "%-19s %8s %12s %10s %14s\n", "segment", "CLV share", "CLV per", "p_buy", below);
     fprintf(out, "%-19s %8s %12s %10s %14s\n", "", "", "customer", "(avg)", "(customers)");
     for (int k = 0; k < SGS_RFM_SEGMENT_COUNT; k++) {
         double count = (double)st->segment_customers[k];
@@ -110,8 +113,8 @@ static void write_value_section(const sgs_run_state_t *st, FILE *out)
             continue;
         fprintf(out, "%-19s %7.1f%% %12s %10.2f %14s\n", sgs_rfm_segment_name(k),
                 st->clv_total != 0 ? 100.0 * clv_sum[k] / st->clv_total : 0.0,
-                grouped_number(clv_sum[k] / count, a, sizeof a), alive_sum[k] / count,
-                grouped_number((double)likely_gone[k], b, sizeof b));
+                grouped_number(clv_sum[k] / count, a, sizeof a), p_buy_sum[k] / count,
+                grouped_number((double)n_unlikely[k], b, sizeof b));
     }
 }
 

@@ -38,11 +38,10 @@ void sgs_opportunity_config_default(sgs_opportunity_config_t *c)
     c->renewal_lookback_days = 90;
     c->renewal_risk = 0.5;
     c->win_back_recent_days = 30;
-    c->win_back_p_alive_floor = 0.05;
     c->save_clv_quantile = 0.8;
     c->save_min_clv = 0.0;
     c->overdue_margin_cycles = 0.25;
-    c->overdue_min_p_alive = 0.5;
+    c->overdue_min_p_buy = 0.5;
     c->detractor_max_score = 6.0;
     c->detractor_window_days = 90;
     c->detractor_risk = 0.3;
@@ -50,7 +49,7 @@ void sgs_opportunity_config_default(sgs_opportunity_config_t *c)
     c->advocate_min_referrals = 1;
     c->advocate_value_quantile = 0.8;
     c->advocate_min_value = 0.0;
-    c->unknown_p_alive_risk = 0.5;
+    c->unknown_p_buy_risk = 0.5;
     c->all_opportunities = 0;
     for (int ch = 0; ch < SGS_CHANNEL_COUNT; ch++)
         c->channel_capacity[ch] = -1;
@@ -77,11 +76,10 @@ int sgs_opportunity_config_check(const sgs_opportunity_config_t *c, sgs_error_t 
         {"renewal_lookback_days", c->renewal_lookback_days, 1, 1e6},
         {"renewal_risk", c->renewal_risk, 0, 1},
         {"win_back_recent_days", c->win_back_recent_days, 0, 1e6},
-        {"win_back_p_alive_floor", c->win_back_p_alive_floor, 1e-6, 1},
         {"save_clv_quantile", c->save_clv_quantile, 0, 1},
         {"save_min_clv", c->save_min_clv, -1e300, 1e300},
         {"overdue_margin_cycles", c->overdue_margin_cycles, 0, 1e6},
-        {"overdue_min_p_alive", c->overdue_min_p_alive, 0, 1},
+        {"overdue_min_p_buy", c->overdue_min_p_buy, 0, 1},
         {"detractor_max_score", c->detractor_max_score, -1e300, 1e300},
         {"detractor_window_days", c->detractor_window_days, 1, 1e6},
         {"detractor_risk", c->detractor_risk, 0, 1},
@@ -89,7 +87,7 @@ int sgs_opportunity_config_check(const sgs_opportunity_config_t *c, sgs_error_t 
         {"advocate_min_referrals", c->advocate_min_referrals, 1, 1e9},
         {"advocate_value_quantile", c->advocate_value_quantile, 0, 1},
         {"advocate_min_value", c->advocate_min_value, -1e300, 1e300},
-        {"unknown_p_alive_risk", c->unknown_p_alive_risk, 0, 1},
+        {"unknown_p_buy_risk", c->unknown_p_buy_risk, 0, 1},
     };
     for (size_t k = 0; k < sizeof checks / sizeof checks[0]; k++) {
         double v = checks[k].value;
@@ -162,16 +160,24 @@ static double clv_of(const ctx_t *c, size_t i)
     return c->cu->clv ? c->cu->clv[i] : (double)NAN;
 }
 
-static double p_alive_of(const ctx_t *c, size_t i)
+static double p_buy_of(const ctx_t *c, size_t i)
 {
-    return c->cu->p_alive ? c->cu->p_alive[i] : (double)NAN;
+    return c->cu->p_buy ? c->cu->p_buy[i] : (double)NAN;
 }
 
-/* 1 - P(alive), or the configured risk when P(alive) is unknown. */
+/* 1 - p_buy, or the configured risk when p_buy is unknown. */
 static double risk_of(const ctx_t *c, size_t i)
 {
-    double p = p_alive_of(c, i);
-    return isfinite(p) ? 1.0 - p : c->cfg->unknown_p_alive_risk;
+    double p = p_buy_of(c, i);
+    return isfinite(p) ? 1.0 - p : c->cfg->unknown_p_buy_risk;
+}
+
+/* The customer's value if they buy again within the horizon: clv / the model's P(buy). */
+static double value_if_back(const ctx_t *c, size_t i)
+{
+    double clv = clv_of(c, i);
+    double p = c->cu->p_buy_model ? c->cu->p_buy_model[i] : (double)NAN;
+    return p > 0.0 && p <= 1.0 ? clv / p : clv;
 }
 
 /* Value brought in through referrals: NV minus own value (1 per customer without CLV,
@@ -278,6 +284,8 @@ static int fires(const ctx_t *c, size_t i, int kind, detail_t *d)
             return 0;
         if (c->in->stage_compare)
             return c->in->stage_compare[i] != SGS_STAGE_LAPSED;
+        if (isfinite(p_buy_of(c, i)))
+            return 1; /* lapsed by p_buy: no crossing day to measure, the value ranks them */
         double since =
             c->in->days_overdue[i] - c->rules.lapsed_overdue_cycles * c->in->cycle_days[i];
         return !(since > (double)cfg->win_back_recent_days);
@@ -287,10 +295,10 @@ static int fires(const ctx_t *c, size_t i, int kind, detail_t *d)
         return stage == SGS_STAGE_AT_RISK && isfinite(v) && v >= c->st->save_clv_threshold;
     }
     case SGS_OPP_OVERDUE_REMINDER: {
-        double p = p_alive_of(c, i);
+        double p = p_buy_of(c, i);
         return is_alive_stage(stage) &&
                c->in->days_overdue[i] > cfg->overdue_margin_cycles * c->in->cycle_days[i] &&
-               (!isfinite(p) || p >= cfg->overdue_min_p_alive);
+               (!isfinite(p) || p >= cfg->overdue_min_p_buy);
     }
     case SGS_OPP_ONBOARDING: {
         if (stage != SGS_STAGE_NEW)
@@ -344,14 +352,10 @@ double sgs_opportunity_value(const sgs_opportunity_input_t *in, const sgs_opport
     case SGS_OPP_RENEWAL_AT_RISK:
         v = clv * cfg->renewal_risk;
         break;
-    case SGS_OPP_WIN_BACK: {
-        double p = p_alive_of(&c, i);
-        v = isfinite(p) ? clv / fmax(p, cfg->win_back_p_alive_floor) : clv;
-        break;
-    }
+    case SGS_OPP_WIN_BACK:
     case SGS_OPP_SAVE_HIGH_VALUE:
     case SGS_OPP_OVERDUE_REMINDER:
-        v = clv * risk_of(&c, i);
+        v = value_if_back(&c, i) * risk_of(&c, i);
         break;
     case SGS_OPP_ONBOARDING:
         v = clv;
@@ -544,7 +548,7 @@ int sgs_opportunity_reason(const sgs_opportunity_input_t *in, const sgs_opportun
     const double overdue = in->days_overdue[i];
     const double clv = clv_of(&c, i);
     char day[64], p[16];
-    format_p(p_alive_of(&c, i), p);
+    format_p(p_buy_of(&c, i), p);
     sgs_purchase_summary_t ps;
     sgs_purchase_summary(c.cu, i, t, &ps);
     long long since_last = ps.n_days > 0 ? (long long)t - ps.last_day : -1;
@@ -568,22 +572,32 @@ int sgs_opportunity_reason(const sgs_opportunity_input_t *in, const sgs_opportun
             format_day(in->compare_day, day);
             return snprintf(buf, size,
                             "lapsed since %s (then %s); %lld days since last purchase (cycle "
-                            "%.1f days); P(alive) %s",
+                            "%.1f days); p_buy %s",
                             day, sgs_stage_name(in->stage_compare[i]), since_last, cycle, p);
         }
+        if (isfinite(p_buy_of(&c, i)))
+            return snprintf(buf, size,
+                            "lapsed: p_buy %s (below %.2f); %lld days since last purchase "
+                            "(cycle %.1f days); worth %.2f if they buy again",
+                            p, c.rules.lapsed_p_buy, since_last, cycle, value_if_back(&c, i));
         return snprintf(buf, size,
                         "lapsed: %lld days since last purchase (cycle %.1f days; lapse after "
-                        "%.1f days overdue); P(alive) %s",
-                        since_last, cycle, c.rules.lapsed_overdue_cycles * cycle, p);
+                        "%.1f days overdue); p_buy unknown",
+                        since_last, cycle, c.rules.lapsed_overdue_cycles * cycle);
     case SGS_OPP_SAVE_HIGH_VALUE:
+        if (!isfinite(p_buy_of(&c, i)))
+            return snprintf(buf, size,
+                            "at risk: %lld days since last purchase (cycle %.1f days; %.1f "
+                            "overdue); p_buy unknown; CLV %.2f >= %.2f",
+                            since_last, cycle, overdue, clv, stats->save_clv_threshold);
         return snprintf(buf, size,
-                        "at risk: %lld days since last purchase (cycle %.1f days; %.1f "
-                        "overdue); P(alive) %s; CLV %.2f >= %.2f",
-                        since_last, cycle, overdue, p, clv, stats->save_clv_threshold);
+                        "at risk: p_buy %s (below %.2f); %lld days since last purchase (cycle "
+                        "%.1f days); CLV %.2f >= %.2f; worth %.2f if they buy again",
+                        p, c.rules.at_risk_p_buy, since_last, cycle, clv, stats->save_clv_threshold,
+                        value_if_back(&c, i));
     case SGS_OPP_OVERDUE_REMINDER:
-        return snprintf(buf, size,
-                        "overdue by %.1f days (cycle %.1f days; margin %.1f); P(alive) %s", overdue,
-                        cycle, cfg->overdue_margin_cycles * cycle, p);
+        return snprintf(buf, size, "overdue by %.1f days (cycle %.1f days; margin %.1f); p_buy %s",
+                        overdue, cycle, cfg->overdue_margin_cycles * cycle, p);
     case SGS_OPP_ONBOARDING:
         if (ps.n_days == 0)
             return snprintf(buf, size, "no purchase yet");

@@ -17,7 +17,8 @@
  * customer_index.
  *
  * Triggers (t = as_of day; cycle, days_overdue and stage from sgs_stages_compute; clv,
- * P(alive) from the value model; "alive stages" = new, active, loyal, reactivated):
+ * p_buy (calibrated) and the model's own P(buy) from the value step, all over the value
+ * horizon; "alive stages" = new, active, loyal, reactivated):
  *   service_recovery     >= service_min_contacts support contacts or complaints (event
  *                        kinds 1, 2) on days t-service_window_days+1 .. t; stage != none
  *   renewal_at_risk      the latest renewal-due event (kind 3) on day d <= t has
@@ -27,11 +28,12 @@
  *   win_back             stage lapsed, and: with stage_compare, not lapsed at the compare
  *                        day; without, the overdue threshold of lapse
  *                        (lapsed_overdue_cycles * cycle) was crossed at most
- *                        win_back_recent_days ago (P(alive)-lapsed customers count as recent)
+ *                        win_back_recent_days ago (customers lapsed by p_buy count as recent:
+ *                        their value at stake ranks them)
  *   save_high_value      stage at_risk and clv >= save threshold = max(save_min_clv, the
  *                        nearest-rank save_clv_quantile of clv over customers who bought)
  *   overdue_reminder     alive stage, days_overdue > overdue_margin_cycles * cycle and
- *                        P(alive) >= overdue_min_p_alive (unknown P(alive): no condition)
+ *                        p_buy >= overdue_min_p_buy (unknown p_buy: no condition)
  *   onboarding           stage new and exactly one purchase day so far
  *   detractor_follow_up  the latest survey answer (kind 6, finite value) on days
  *                        t-detractor_window_days+1 .. t scored <= detractor_max_score;
@@ -43,14 +45,19 @@
  *                        = network_value - own clv >= max(advocate_min_value, the
  *                        nearest-rank advocate_value_quantile of it over customers with
  *                        that many referrals); stage not none, lapsed or cancelled
- * Value at stake (currency; non-finite results count as 0; risk = 1 - P(alive), or
- * unknown_p_alive_risk when P(alive) is unknown):
+ * Value at stake: an expected amount of money (currency; non-finite results count as 0).
+ *   back  = clv / P_model(buy), the value of the customer if they buy again within the
+ *           horizon (the model's expectation given at least one purchase; clv when the
+ *           model's P(buy) is 0 or unknown)
+ *   risk  = 1 - p_buy, the calibrated probability that they do not buy again within the
+ *           horizon; unknown_p_buy_risk when p_buy is unknown
+ *   win_back, save_high_value, overdue_reminder   back * risk (what is lost if they do not
+ *           come back, times the probability that they do not);
  *   service_recovery clv * service_risk; renewal_at_risk clv * renewal_risk;
- *   win_back clv / max(P(alive), win_back_p_alive_floor) (the CLV if still alive: BG/NBD
- *   conditional expectations are P(alive) times the alive ones, Fader, Hardie and Lee 2005,
- *   Marketing Science 24(2), eq. 10); save_high_value clv * risk; overdue_reminder
- *   clv * risk; onboarding clv; detractor_follow_up clv * detractor_risk;
- *   grow potential - clv; advocate value brought in.
+ *   detractor_follow_up clv * detractor_risk; onboarding clv; grow potential - clv;
+ *   advocate value brought in.
+ * Example: CLV 40, the model's P(buy) 0.25, p_buy 0.30: back = 160, risk = 0.70, a
+ * win-back is worth 112.
  * Triggers whose input column is missing (clv for save_high_value and grow, network_value
  * and n_direct_referrals for advocate) do not fire; stats.kinds_without_input says which.
  */
@@ -99,11 +106,10 @@ typedef struct sgs_opportunity_config {
     int32_t renewal_lookback_days;               /* due dates older than this are ignored; 90 */
     double renewal_risk;                         /* share of CLV at stake; 0.5 */
     int32_t win_back_recent_days;                /* "recently lapsed" without a compare day; 30 */
-    double win_back_p_alive_floor;               /* floor of P(alive) in clv / P(alive); 0.05 */
     double save_clv_quantile;                    /* quantile of CLV over buyers; 0.8 (top 20%) */
     double save_min_clv;                         /* absolute CLV floor, currency; 0 */
     double overdue_margin_cycles;                /* days overdue must exceed this * cycle; 0.25 */
-    double overdue_min_p_alive;                  /* still likely alive; 0.5 */
+    double overdue_min_p_buy;                    /* still likely to buy; 0.5 */
     double detractor_max_score;                  /* survey scores <= this are detractors; 6 */
     int32_t detractor_window_days;               /* window ending on the as-of day, days; 90 */
     double detractor_risk;                       /* share of CLV at stake; 0.3 */
@@ -111,7 +117,7 @@ typedef struct sgs_opportunity_config {
     int32_t advocate_min_referrals;              /* direct referrals needed; 1 */
     double advocate_value_quantile;              /* quantile of value brought in; 0.8 */
     double advocate_min_value;                   /* absolute floor of value brought in; 0 */
-    double unknown_p_alive_risk;                 /* risk used when P(alive) is unknown; 0.5 */
+    double unknown_p_buy_risk;                   /* risk used when p_buy is unknown; 0.5 */
     int all_opportunities;                       /* 1: every fired kind; 0: best per customer; 0 */
     int64_t channel_capacity[SGS_CHANNEL_COUNT]; /* rows per channel and day: -1
                                                     unlimited, 0 not allowed; phone 500,

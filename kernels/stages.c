@@ -36,9 +36,9 @@ void sgs_stage_rules_default(sgs_stage_rules_t *rules)
     rules->default_cycle_days = 90.0;
     rules->new_cycles = 1.0;
     rules->at_risk_overdue_cycles = 1.0;
-    rules->at_risk_p_alive = 0.5;
+    rules->at_risk_p_buy = 0.5;
     rules->lapsed_overdue_cycles = 3.0;
-    rules->lapsed_p_alive = 0.2;
+    rules->lapsed_p_buy = 0.2;
     rules->reactivated_cycles = 1.0;
     rules->loyal_rate_multiple = 1.5;
     rules->loyal_min_purchases = 4;
@@ -54,9 +54,9 @@ int sgs_stage_rules_check(const sgs_stage_rules_t *r, sgs_error_t *err)
         {"default_cycle_days", r->default_cycle_days, 1e-9, 1e9},
         {"new_cycles", r->new_cycles, 0.0, 1e6},
         {"at_risk_overdue_cycles", r->at_risk_overdue_cycles, 0.0, 1e6},
-        {"at_risk_p_alive", r->at_risk_p_alive, 0.0, 1.0},
+        {"at_risk_p_buy", r->at_risk_p_buy, 0.0, 1.0},
         {"lapsed_overdue_cycles", r->lapsed_overdue_cycles, 0.0, 1e6},
-        {"lapsed_p_alive", r->lapsed_p_alive, 0.0, 1.0},
+        {"lapsed_p_buy", r->lapsed_p_buy, 0.0, 1.0},
         {"reactivated_cycles", r->reactivated_cycles, 0.0, 1e6},
         {"loyal_rate_multiple", r->loyal_rate_multiple, 1e-9, 1e6},
     };
@@ -82,10 +82,10 @@ int sgs_stage_rules_check(const sgs_stage_rules_t *r, sgs_error_t *err)
                              "stage rules: lapsed_overdue_cycles = %g < at_risk_overdue_cycles "
                              "= %g",
                              r->lapsed_overdue_cycles, r->at_risk_overdue_cycles);
-    if (r->lapsed_p_alive > r->at_risk_p_alive)
+    if (r->lapsed_p_buy > r->at_risk_p_buy)
         return sgs_error_set(err, SGS_ECONFIG,
-                             "stage rules: lapsed_p_alive = %g > at_risk_p_alive = %g",
-                             r->lapsed_p_alive, r->at_risk_p_alive);
+                             "stage rules: lapsed_p_buy = %g > at_risk_p_buy = %g", r->lapsed_p_buy,
+                             r->at_risk_p_buy);
     return SGS_OK;
 }
 
@@ -264,19 +264,19 @@ static void stage_one(const stage_ctx_t *c, size_t i, double own, uint8_t own_so
         *stage_out = SGS_STAGE_PROSPECT;
         return;
     }
+    if ((double)((int64_t)as_of - ps->first_day) <= ru->new_cycles * cycle) {
+        *stage_out = SGS_STAGE_NEW;
+        return;
+    }
     double overdue = *overdue_out;
-    double p = in->p_alive ? in->p_alive[i] : (double)NAN;
+    double p = in->p_buy ? in->p_buy[i] : (double)NAN;
     int has_p = isfinite(p);
-    if (overdue > ru->lapsed_overdue_cycles * cycle || (has_p && p < ru->lapsed_p_alive)) {
+    if (has_p ? p < ru->lapsed_p_buy : overdue > ru->lapsed_overdue_cycles * cycle) {
         *stage_out = SGS_STAGE_LAPSED;
         return;
     }
-    if (overdue > ru->at_risk_overdue_cycles * cycle || (has_p && p < ru->at_risk_p_alive)) {
+    if (has_p ? p < ru->at_risk_p_buy : overdue > ru->at_risk_overdue_cycles * cycle) {
         *stage_out = SGS_STAGE_AT_RISK;
-        return;
-    }
-    if ((double)((int64_t)as_of - ps->first_day) <= ru->new_cycles * cycle) {
-        *stage_out = SGS_STAGE_NEW;
         return;
     }
     int32_t react = reactivation_day(in, i, as_of, (1.0 + ru->lapsed_overdue_cycles) * cycle);

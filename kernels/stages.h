@@ -15,6 +15,8 @@
  *
  *   purchase cycle (days between purchases), first rule that applies:
  *     model     n_days >= min_purchases_own_cycle and rate_per_day finite > 0: 1 / rate
+ *               (the run passes the rate while buying, (r + x) / (alpha + t_x): it does not
+ *               grow with the time since the last purchase)
  *     observed  n_days >= min_purchases_own_cycle: observed mean gap (last-first)/(n_days-1)
  *     segment   the median own cycle (model or observed) of the customers of the same
  *               segment with n_days >= segment_min_purchases
@@ -31,10 +33,11 @@
  *     cancelled    a cancelled event on day c <= as_of, with no purchase day > c and no
  *                  renewed event on a day > c (a purchase on day c does not undo it)
  *     prospect     known, no purchase on or before as_of
- *     lapsed       days_overdue > lapsed_overdue_cycles * cycle, or P(alive) < lapsed_p_alive
- *     at_risk      days_overdue > at_risk_overdue_cycles * cycle,
- *                  or P(alive) < at_risk_p_alive
  *     new          as_of - first purchase day <= new_cycles * cycle
+ *     lapsed       p_buy known: p_buy < lapsed_p_buy;
+ *                  p_buy unknown: days_overdue > lapsed_overdue_cycles * cycle
+ *     at_risk      p_buy known: p_buy < at_risk_p_buy;
+ *                  p_buy unknown: days_overdue > at_risk_overdue_cycles * cycle
  *     reactivated  as_of - reactivation day <= reactivated_cycles * cycle, where the
  *                  reactivation day is the latest purchase day that either follows a gap
  *                  longer than (1 + lapsed_overdue_cycles) * cycle (the customer had been
@@ -44,7 +47,9 @@
  *                  cycle * loyal_rate_multiple <= the segment's cycle (the customer buys at
  *                  least loyal_rate_multiple times as often as the segment's median)
  *     active       everything else
- *   P(alive) rules apply only when p_alive is given and finite for the customer.
+ *   p_buy is known when the column is given and finite for the customer. With it, the
+ *   calibrated probability that the backtest validates decides, not the silence measured
+ *   in cycles (a cycle estimate is least reliable exactly for customers with few purchases).
  */
 #ifndef SGS_STAGES_H
 #define SGS_STAGES_H
@@ -61,8 +66,8 @@ enum sgs_stage {
     SGS_STAGE_NEW = 2,         /* first purchase within new_cycles cycles */
     SGS_STAGE_ACTIVE = 3,      /* buying, not overdue beyond at-risk */
     SGS_STAGE_LOYAL = 4,       /* active and buying much more often than the segment */
-    SGS_STAGE_AT_RISK = 5,     /* overdue beyond at_risk_overdue_cycles or P(alive) low */
-    SGS_STAGE_LAPSED = 6,      /* far overdue or P(alive) very low */
+    SGS_STAGE_AT_RISK = 5,     /* p_buy low (without p_buy: overdue) */
+    SGS_STAGE_LAPSED = 6,      /* p_buy very low (without p_buy: far overdue) */
     SGS_STAGE_REACTIVATED = 7, /* bought again after a lapse or a cancellation, recently */
     SGS_STAGE_CANCELLED = 8    /* explicit cancellation, nothing since */
 };
@@ -102,7 +107,10 @@ typedef struct sgs_stage_input {
     const uint8_t *event_kind;  /* [event_offset[n]] enum sgs_event_kind (kernels/tables.h) */
     const double *event_value;  /* [event_offset[n]] optional: survey score 0..10, else NaN */
     /* value model at the as-of day: optional, NULL = no model (fallbacks documented) */
-    const double *p_alive;      /* [n] P(alive) in [0,1]; NaN = unknown for this customer */
+    const double *p_buy;        /* [n] calibrated P(buy within the horizon) in [0,1]; NaN =
+                                   unknown for this customer */
+    const double *p_buy_model;  /* [n] the model's own P(buy within the horizon): value at
+                                   stake (opportunities.h); NaN = unknown */
     const double *rate_per_day; /* [n] posterior mean purchase rate while alive, purchases
                                    per day (e.g. E[lambda | history]); NaN = unknown */
     const double *clv;          /* [n] customer lifetime value, currency; NaN = unknown */
@@ -121,9 +129,9 @@ typedef struct sgs_stage_rules {
     double default_cycle_days;       /* cycle when nobody has enough history; default 90 */
     double new_cycles;               /* new while days since first <= this * cycle; 1 */
     double at_risk_overdue_cycles;   /* at risk when days overdue > this * cycle; 1 */
-    double at_risk_p_alive;          /* at risk when P(alive) < this; 0.5 */
+    double at_risk_p_buy;            /* at risk when p_buy < this; 0.5 */
     double lapsed_overdue_cycles;    /* lapsed when days overdue > this * cycle; 3 */
-    double lapsed_p_alive;           /* lapsed when P(alive) < this; 0.2 */
+    double lapsed_p_buy;             /* lapsed when p_buy < this; 0.2 */
     double reactivated_cycles;       /* reactivated while days since reactivation <= this *
                                         cycle; 1 */
     double loyal_rate_multiple;      /* loyal when rate >= this * segment rate; 1.5 */
@@ -134,7 +142,7 @@ typedef struct sgs_stage_rules {
 void sgs_stage_rules_default(sgs_stage_rules_t *rules);
 
 /* Check a rule table: finite, positive cycle multiples, 0 <= p thresholds <= 1,
- * lapsed_overdue_cycles >= at_risk_overdue_cycles, lapsed_p_alive <= at_risk_p_alive,
+ * lapsed_overdue_cycles >= at_risk_overdue_cycles, lapsed_p_buy <= at_risk_p_buy,
  * min_purchases_own_cycle >= 2, segment_min_purchases >= min_purchases_own_cycle.
  * @return 0 or SGS_ECONFIG with the offending field named in err. */
 int sgs_stage_rules_check(const sgs_stage_rules_t *rules, sgs_error_t *err);
@@ -165,7 +173,7 @@ typedef struct sgs_stage_summary {
 
 /* Purchase cycle and lifecycle stage of every customer at as_of_day (rules above).
  *   in: the histories (model columns describe the customers at as_of_day; for an earlier
- *       as-of day pass model outputs of that day or NULL, which turns the P(alive) rules
+ *       as-of day pass model outputs of that day or NULL, which turns the p_buy rules
  *       off and takes cycles from observed gaps); rules: NULL = defaults;
  *   out: caller-owned, written for every customer; summary: may be NULL.
  * Two passes over the purchases and events plus one median per segment; allocates O(n)

@@ -272,7 +272,7 @@ typedef struct results {
     int64_t *buyer_id;
     int32_t *segment_label; /* /clusters/label, per buyer */
     uint8_t *main_channel;
-    double *clv, *p_alive; /* per buyer row */
+    double *clv, *p_buy, *no_buy; /* per buyer row */
     int64_t *infl_id, *n_direct, *n_indirect;
     double *network_value;
     int64_t *opp_rank, *opp_cid;
@@ -351,7 +351,8 @@ static void load_results(const char *sub, results_t *r)
     r->main_channel = sgs_test_column(f, "/customers/main_channel", SGS_H5_U8, &n);
     r->segment_label = sgs_test_column(f, "/clusters/label", SGS_H5_I32, &n);
     r->clv = sgs_test_column(f, "/clv/clv", SGS_H5_F64, &n);
-    r->p_alive = sgs_test_column(f, "/clv/p_alive", SGS_H5_F64, &n);
+    r->p_buy = sgs_test_column(f, "/clv/p_buy", SGS_H5_F64, &n);
+    r->no_buy = sgs_test_column(f, "/clv/prob_no_purchase", SGS_H5_F64, &n);
     r->infl_id = sgs_test_column(f, "/influence/customer_id", SGS_H5_I64, &n);
     r->n_direct = sgs_test_column(f, "/influence/n_direct", SGS_H5_I64, &n);
     r->n_indirect = sgs_test_column(f, "/influence/n_indirect", SGS_H5_I64, &n);
@@ -392,11 +393,11 @@ static void load_results(const char *sub, results_t *r)
 
 static void free_results(results_t *r)
 {
-    void *p[] = {r->cid,       r->row,     r->stage,        r->stage_compare, r->cycle,
-                 r->overdue,   r->n_days,  r->buyer_id,     r->main_channel,  r->clv,
-                 r->p_alive,   r->infl_id, r->n_direct,     r->n_indirect,    r->network_value,
-                 r->opp_rank,  r->opp_cid, r->opp_kind,     r->opp_channel,   r->opp_priority,
-                 r->opp_value, r->rows,    r->segment_label};
+    void *p[] = {r->cid,           r->row,       r->stage,    r->stage_compare, r->cycle,
+                 r->overdue,       r->n_days,    r->buyer_id, r->main_channel,  r->clv,
+                 r->p_buy,         r->no_buy,    r->infl_id,  r->n_direct,      r->n_indirect,
+                 r->network_value, r->opp_rank,  r->opp_cid,  r->opp_kind,      r->opp_channel,
+                 r->opp_priority,  r->opp_value, r->rows,     r->segment_label};
     for (size_t k = 0; k < sizeof p / sizeof p[0]; k++)
         free(p[k]);
     cJSON_Delete(r->summary);
@@ -426,9 +427,9 @@ static double clv_at(const results_t *r, size_t i)
     return r->row[i] >= 0 ? r->clv[r->row[i]] : (double)NAN;
 }
 
-static double p_alive_at(const results_t *r, size_t i)
+static double p_buy_at(const results_t *r, size_t i)
 {
-    return r->row[i] >= 0 ? r->p_alive[r->row[i]] : (double)NAN;
+    return r->row[i] >= 0 ? r->p_buy[r->row[i]] : (double)NAN;
 }
 
 static int is_alive_stage(int s)
@@ -663,8 +664,9 @@ static void test_planted_cases_found_under_their_kind(void **state)
     }
     expect_kind(&r, got, SGS_OPP_ONBOARDING, expected);
 
-    /* The model columns reach the stages: a cycle from the model is 1 / E[lambda | x, T] =
-     * (alpha + T) / (r + x) days, and days overdue = days since the last purchase - cycle. */
+    /* The model columns reach the stages: a cycle from the model is 1 / the rate while buying,
+     * (alpha + t_x) / (r + x) days (it does not grow with the silence), and days overdue =
+     * days since the last purchase - cycle. */
     size_t n_model_cycles = 0;
     for (size_t i = 0; i < n; i++) {
         int32_t last;
@@ -681,8 +683,9 @@ static void test_planted_cases_found_under_their_kind(void **state)
         range_of(in.pu, in.n_pu, sizeof *in.pu, r.cid[i], &lo, &hi);
         for (size_t k = lo; k < hi; k++)
             first = in.pu[k].day < first ? in.pu[k].day : first;
-        sgs_assert_close(r.cycle[i], (r.alpha + (double)(T - first)) / (r.r + (double)(days - 1)),
-                         1e-9, 1e-12);
+        sgs_assert_close(r.cycle[i],
+                         (r.alpha + (double)(last - first)) / (r.r + (double)(days - 1)), 1e-9,
+                         1e-12);
         n_model_cycles++;
     }
     assert_true(n_model_cycles > 5000);
@@ -718,11 +721,30 @@ static void test_planted_cases_found_under_their_kind(void **state)
         expected[i] = r.stage[i] == SGS_STAGE_AT_RISK && clv_at(&r, i) >= threshold;
     expect_kind(&r, got, SGS_OPP_SAVE_HIGH_VALUE, expected);
 
-    /* overdue_reminder: alive stage, overdue by more than a quarter cycle, P(alive) >= 0.5. */
+    /* overdue_reminder: alive stage, overdue by more than a quarter cycle, p_buy >= 0.5. */
     for (size_t i = 0; i < n; i++)
         expected[i] = is_alive_stage(r.stage[i]) && r.overdue[i] > 0.25 * r.cycle[i] &&
-                      p_alive_at(&r, i) >= 0.5;
+                      p_buy_at(&r, i) >= 0.5;
     expect_kind(&r, got, SGS_OPP_OVERDUE_REMINDER, expected);
+
+    /* value at stake of the kinds that weigh a loss: the CLV if the customer buys again
+     * (CLV / the model's P(buy)) times the calibrated probability that they do not; never 0
+     * for a customer worth something */
+    size_t n_weighed = 0;
+    for (size_t k = 0; k < r.n_opp; k++) {
+        int kind = r.opp_kind[k];
+        if (kind != SGS_OPP_WIN_BACK && kind != SGS_OPP_SAVE_HIGH_VALUE &&
+            kind != SGS_OPP_OVERDUE_REMINDER)
+            continue;
+        long b = find_id(r.buyer_id, r.n_buyers, r.opp_cid[k]);
+        assert_true(b >= 0);
+        double want = r.clv[b] / (1 - r.no_buy[b]) * (1 - r.p_buy[b]);
+        sgs_assert_close(r.opp_value[k], want, 1e-9, 1e-12);
+        if (r.clv[b] > 0)
+            assert_true(r.opp_value[k] > 0);
+        n_weighed++;
+    }
+    assert_true(n_weighed > 100);
 
     /* grow: alive stage and CLV below half the median CLV of the alive customers of the
      * customer's k-means segment (all alive customers for customers without a segment). */

@@ -271,23 +271,32 @@ static void test_dropout_not_identified_is_said(void **state)
     cJSON_Delete(summary);
     snprintf(path, sizeof path, "%s/report.txt", sub);
     text = sgs_test_read_file(path, NULL);
-    assert_non_null(strstr(text, "Stages and opportunities treat P(alive) as unknown"));
+    assert_non_null(strstr(text, "p_buy rests on the backtest's calibration alone"));
     free(text);
 
-    /* The stages do not read P(alive): thresholds that would make every repeat buyer lapsed
-     * (P(alive) < 1) change nothing. */
-    char sub2[600];
+    /* Without the backtest's calibration the stages do not read p_buy: thresholds that would
+     * make every repeat buyer lapsed (p_buy < 1) change nothing. */
+    char sub1[600], sub2[600];
+    snprintf(sub1, sizeof sub1, "%s/uncalibrated", sub);
     snprintf(sub2, sizeof sub2, "%s/strict", sub);
-    snprintf(args, sizeof args, "mkdir -p '%s'", sub2);
+    snprintf(args, sizeof args, "mkdir -p '%s' '%s'", sub1, sub2);
     assert_int_equal(system(args), 0);
+    snprintf(args, sizeof args, "run -q -i '%s' -o '%s/results.h5' --set value.backtest=false", h5,
+             sub1);
+    if (sgs_test_run(args, out, sizeof out) != 0)
+        fail_msg("run failed: %s", out);
+    snprintf(path, sizeof path, "%s/report.txt", sub1);
+    text = sgs_test_read_file(path, NULL);
+    assert_non_null(strstr(text, "Stages and opportunities treat p_buy as unknown"));
+    free(text);
     snprintf(args, sizeof args,
-             "run -q -i '%s' -o '%s/results.h5' --set stages.at_risk_p_alive=1 "
-             "--set stages.lapsed_p_alive=1",
+             "run -q -i '%s' -o '%s/results.h5' --set value.backtest=false "
+             "--set stages.at_risk_p_buy=1 --set stages.lapsed_p_buy=1",
              h5, sub2);
     if (sgs_test_run(args, out, sizeof out) != 0)
         fail_msg("run failed: %s", out);
     size_t n1, n2;
-    snprintf(path, sizeof path, "%s/results.h5", sub);
+    snprintf(path, sizeof path, "%s/results.h5", sub1);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     uint8_t *stage1 = sgs_test_column(f, "/stages/stage", SGS_H5_U8, &n1);
     H5Fclose(f);

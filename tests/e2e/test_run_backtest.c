@@ -98,6 +98,19 @@ static void test_auto_takes_the_best_log_score(void **state)
     /* in sample, the isotonic calibration cannot make the Brier score worse */
     assert_true(at(bt, "reliability_calibrated", "brier", NULL)->valuedouble <=
                 at(bt, "reliability", "brier", NULL)->valuedouble + 1e-12);
+    /* the stages checked on the holdout: every customer of the cohort staged once, and the
+     * shares are the counts' */
+    double staged = 0;
+    const cJSON *s;
+    cJSON_ArrayForEach(s, at(bt, "stages", NULL, NULL))
+    {
+        double customers = at(s, "customers", NULL, NULL)->valuedouble;
+        double bought = at(s, "bought_again", NULL, NULL)->valuedouble;
+        assert_true(customers > 0 && bought >= 0 && bought <= customers);
+        sgs_assert_close(at(s, "share", NULL, NULL)->valuedouble, bought / customers, 1e-15, 0);
+        staged += customers;
+    }
+    assert_true(staged == at(bt, "customers", NULL, NULL)->valuedouble);
     cJSON_Delete(root);
 
     char path[700];
@@ -117,6 +130,7 @@ static void test_auto_takes_the_best_log_score(void **state)
     free(knots);
     snprintf(path, sizeof path, "%s/auto/report.txt", dir);
     char *text = sgs_test_read_file(path, NULL);
+    assert_non_null(strstr(text, "Do the stages mean what they say?"));
     assert_non_null(strstr(text, "Backtest: the models fitted on the history up to 2023-07-01"));
     assert_non_null(strstr(text, "<- best"));
     free(text);

@@ -288,11 +288,14 @@ static void assert_no_handful(const outcome_t *o)
     }
 }
 
+/* The defences are about the model's P(alive), which the default features replace by p_buy. */
+#define P_ALIVE_FEATURES "segments.features=recency,frequency,monetary,tenure,clv,p_alive"
+
 static void test_near_constant_p_alive_is_dropped(void **state)
 {
     (void)state;
     outcome_t o;
-    outcome_read("crafted-default", "--set segments.k=4", &o);
+    outcome_read("crafted-default", "--set segments.k=4 --set " P_ALIVE_FEATURES, &o);
     /* P(alive) of the 1,000 steady customers spans far less than 0.01: dropped, and said so. */
     cJSON *p = feature_check(&o, "p_alive");
     assert_true(cJSON_IsFalse(cJSON_GetObjectItem(p, "used")));
@@ -334,7 +337,9 @@ static void test_robust_scaling_keeps_outliers_in_larger_segments(void **state)
      * recency are pulled in to the 1% quantiles, next to other customers. */
     outcome_t o;
     outcome_read("crafted-robust",
-                 "--set segments.k=4 --set segments.min_spread=0 --set segments.min_share=0", &o);
+                 "--set segments.k=4 --set segments.min_spread=0 --set segments.min_share=0 "
+                 "--set " P_ALIVE_FEATURES,
+                 &o);
     cJSON *p = feature_check(&o, "p_alive");
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(p, "used")));
     assert_true(cJSON_GetObjectItem(p, "n_clipped")->valuedouble >= N_DROPOUT);
@@ -445,16 +450,16 @@ static void test_merged_labels_same_for_1_2_3_threads(void **state)
 static void test_crafted_without_the_value_step(void **state)
 {
     (void)state;
-    /* clv and p_alive need the value step: reported as left out; the four summary features
+    /* clv and p_buy need the value step: reported as left out; the four summary features
      * are checked and scaled the same way, and no segment is a handful. */
     outcome_t o;
     outcome_read("crafted-novalue", "--model none --set segments.k=4", &o);
-    assert_string_equal(cJSON_GetObjectItem(feature_check(&o, "p_alive"), "dropped")->valuestring,
+    assert_string_equal(cJSON_GetObjectItem(feature_check(&o, "p_buy"), "dropped")->valuestring,
                         "value step off");
     assert_string_equal(cJSON_GetObjectItem(feature_check(&o, "clv"), "dropped")->valuestring,
                         "value step off");
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o.segments, "features")), 4);
-    assert_non_null(strstr(o.report, "p_alive left out: the value step did not run"));
+    assert_non_null(strstr(o.report, "p_buy left out: the value step did not run"));
     assert_no_handful(&o);
     outcome_free(&o);
 }

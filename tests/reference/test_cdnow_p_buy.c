@@ -1,10 +1,14 @@
 /*
- * tests/reference/test_cdnow_p_buy.c — p_buy out of sample on the CDNOW master file: a run as
- * of 1997-09-30 in weeks with a 39-week horizon sees nothing later; the purchases of
- * 1997-10-01..1998-06-30, read here from the text file, say who bought. p_buy must beat the
- * model's own probability of buying (1 - prob_no_purchase) on the Brier score and on the
- * largest gap between predicted and observed share in a decile (docs/backtest.md gives the
- * figures). Skipped (77) when ../shared/data is absent.
+ * tests/reference/test_cdnow_p_buy.c — p_buy and the stages out of sample on the CDNOW master
+ * file. A run sees nothing after its as-of date; the purchases after it, read here from the
+ * text file, say who bought.
+ *  - As of 1997-09-30, weeks, 39-week horizon (issue 12's acceptance run): p_buy beats the
+ *    model's own probability of buying (1 - prob_no_purchase) on the Brier score and on the
+ *    largest gap between predicted and observed share in a decile, and the stages order
+ *    the share who bought: active and loyal above at_risk above lapsed.
+ *  - As of 1997-12-31 with a 26-week horizon, where the backtest's holdout is the horizon:
+ *    p_buy is within 0.05 of the observed share in every decile.
+ * docs/backtest.md gives the figures. Skipped (77) when ../shared/data is absent.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +17,7 @@
 #include <cmocka.h>
 
 #include "io/h5_columns.h"
+#include "kernels/stages.h"
 #include "tests/support/test_support.h"
 
 #include <math.h>
@@ -21,6 +26,21 @@
 #include <string.h>
 
 static char dir[256], master[512];
+
+/* Run segscore as of as_of with the horizon in weeks into dir/name. */
+static int run_as_of(const char *name, const char *as_of, int horizon)
+{
+    char args[2048], out[8192];
+    snprintf(args, sizeof args,
+             "run -q -i '%s/m.h5' -o '%s/%s.h5' --as-of %s --time-unit week "
+             "--set value.horizon=%d",
+             dir, dir, name, as_of, horizon);
+    if (sgs_test_run(args, out, sizeof out) != 0) {
+        fprintf(stderr, "run failed: %s\n", out);
+        return -1;
+    }
+    return 0;
+}
 
 static int setup(void **state)
 {
@@ -34,15 +54,7 @@ static int setup(void **state)
         fprintf(stderr, "import failed: %s\n", out);
         return -1;
     }
-    snprintf(args, sizeof args,
-             "run -q -i '%s/m.h5' -o '%s/results.h5' --as-of 1997-09-30 --time-unit week "
-             "--set value.horizon=39",
-             dir, dir);
-    if (sgs_test_run(args, out, sizeof out) != 0) {
-        fprintf(stderr, "run failed: %s\n", out);
-        return -1;
-    }
-    return 0;
+    return run_as_of("sep", "1997-09-30", 39) || run_as_of("dec", "1997-12-31", 26);
 }
 
 static int teardown(void **state)
@@ -89,49 +101,47 @@ static void assess(scored_t *s, size_t n, double *brier, double *max_gap)
     }
 }
 
-static void test_p_buy_beats_the_model_out_of_sample(void **state)
+/* bought[id] = 1 when customer id (1..23570) has a purchase on days from..to (YYYYMMDD). */
+enum { MAX_ID = 23571 };
+static void who_bought(long from, long to, int *bought)
 {
-    (void)state;
-    /* who bought in the 39 weeks after the as-of date (ids run 1..23570) */
-    enum { MAX_ID = 23571 };
-    static int bought[MAX_ID];
+    memset(bought, 0, MAX_ID * sizeof *bought);
     FILE *f = fopen(master, "r");
     assert_non_null(f);
     char line[256];
     while (fgets(line, sizeof line, f)) {
         long id, date;
-        if (sscanf(line, "%ld %ld", &id, &date) == 2 && id > 0 && id < MAX_ID && date >= 19971001 &&
-            date <= 19980630)
+        if (sscanf(line, "%ld %ld", &id, &date) == 2 && id > 0 && id < MAX_ID && date >= from &&
+            date <= to)
             bought[id] = 1;
     }
     fclose(f);
+}
 
+/* p_buy and the model's own probability of results file `name` against who bought. */
+static void assess_run(const char *name, const int *bought, double *brier_cal, double *gap_cal,
+                       double *brier_raw, double *gap_raw)
+{
     char path[600];
-    snprintf(path, sizeof path, "%s/results.h5", dir);
+    snprintf(path, sizeof path, "%s/%s.h5", dir, name);
     hid_t h = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     assert_true(h >= 0);
-    int64_t *id = NULL;
-    double *p_buy = NULL, *no_buy = NULL;
     size_t n, n2, n3;
-    id = sgs_test_column(h, "/customers/customer_id", SGS_H5_I64, &n);
-    p_buy = sgs_test_column(h, "/clv/p_buy", SGS_H5_F64, &n2);
-    no_buy = sgs_test_column(h, "/clv/prob_no_purchase", SGS_H5_F64, &n3);
+    int64_t *id = sgs_test_column(h, "/customers/customer_id", SGS_H5_I64, &n);
+    double *p_buy = sgs_test_column(h, "/clv/p_buy", SGS_H5_F64, &n2);
+    double *no_buy = sgs_test_column(h, "/clv/prob_no_purchase", SGS_H5_F64, &n3);
     H5Fclose(h);
-    assert_int_equal(n, 23570);
-    assert_true(n2 == n && n3 == n);
+    assert_true(n > 0 && n2 == n && n3 == n);
     scored_t *cal = malloc(n * sizeof *cal), *raw = malloc(n * sizeof *raw);
     for (size_t i = 0; i < n; i++) {
         int b = id[i] > 0 && id[i] < MAX_ID && bought[id[i]];
         cal[i] = (scored_t){p_buy[i], b, id[i]};
         raw[i] = (scored_t){1 - no_buy[i], b, id[i]};
     }
-    double brier_cal, gap_cal, brier_raw, gap_raw;
-    assess(cal, n, &brier_cal, &gap_cal);
-    assess(raw, n, &brier_raw, &gap_raw);
-    printf("out of sample: Brier %.4f (model) -> %.4f (p_buy); largest decile gap %.3f -> %.3f\n",
-           brier_raw, brier_cal, gap_raw, gap_cal);
-    assert_true(brier_cal < brier_raw);
-    assert_true(gap_cal < gap_raw);
+    assess(cal, n, brier_cal, gap_cal);
+    assess(raw, n, brier_raw, gap_raw);
+    printf("%s: Brier %.4f (model) -> %.4f (p_buy); largest decile gap %.3f -> %.3f\n", name,
+           *brier_raw, *brier_cal, *gap_raw, *gap_cal);
     free(cal);
     free(raw);
     free(id);
@@ -139,10 +149,70 @@ static void test_p_buy_beats_the_model_out_of_sample(void **state)
     free(no_buy);
 }
 
+static void test_p_buy_beats_the_model_out_of_sample(void **state)
+{
+    (void)state;
+    static int bought[MAX_ID];
+    who_bought(19971001, 19980630, bought);
+    double brier_cal, gap_cal, brier_raw, gap_raw;
+    assess_run("sep", bought, &brier_cal, &gap_cal, &brier_raw, &gap_raw);
+    assert_true(brier_cal < brier_raw);
+    assert_true(gap_cal < gap_raw);
+}
+
+static void test_p_buy_within_five_points_when_the_holdout_is_the_horizon(void **state)
+{
+    (void)state;
+    static int bought[MAX_ID];
+    who_bought(19980101, 19980630, bought);
+    double brier_cal, gap_cal, brier_raw, gap_raw;
+    assess_run("dec", bought, &brier_cal, &gap_cal, &brier_raw, &gap_raw);
+    assert_true(brier_cal < brier_raw);
+    if (!(gap_cal < 0.05))
+        fail_msg("largest decile gap of p_buy %.3f", gap_cal);
+}
+
+static void test_stages_order_who_bought_again(void **state)
+{
+    (void)state;
+    static int bought[MAX_ID];
+    who_bought(19971001, 19980630, bought);
+    char path[600];
+    snprintf(path, sizeof path, "%s/sep.h5", dir);
+    hid_t h = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(h >= 0);
+    size_t n, n2;
+    int64_t *id = sgs_test_column(h, "/stages/customer_id", SGS_H5_I64, &n);
+    uint8_t *stage = sgs_test_column(h, "/stages/stage", SGS_H5_U8, &n2);
+    H5Fclose(h);
+    assert_true(n > 0 && n2 == n);
+    double customers[SGS_STAGE_COUNT] = {0}, share[SGS_STAGE_COUNT] = {0};
+    for (size_t i = 0; i < n; i++) {
+        assert_true(stage[i] < SGS_STAGE_COUNT);
+        customers[stage[i]]++;
+        share[stage[i]] += id[i] > 0 && id[i] < MAX_ID && bought[id[i]];
+    }
+    for (int k = 0; k < SGS_STAGE_COUNT; k++) {
+        share[k] = customers[k] > 0 ? share[k] / customers[k] : (double)NAN;
+        if (customers[k] > 0)
+            printf("  %-12s %6.0f customers, %5.1f%% bought again\n", sgs_stage_name(k),
+                   customers[k], 100 * share[k]);
+    }
+    for (int k = SGS_STAGE_ACTIVE; k <= SGS_STAGE_LAPSED; k++)
+        assert_true(customers[k] >= 100);
+    assert_true(share[SGS_STAGE_ACTIVE] > share[SGS_STAGE_AT_RISK]);
+    assert_true(share[SGS_STAGE_LOYAL] > share[SGS_STAGE_AT_RISK]);
+    assert_true(share[SGS_STAGE_AT_RISK] > share[SGS_STAGE_LAPSED]);
+    free(id);
+    free(stage);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_p_buy_beats_the_model_out_of_sample),
+        cmocka_unit_test(test_p_buy_within_five_points_when_the_holdout_is_the_horizon),
+        cmocka_unit_test(test_stages_order_who_bought_again),
     };
     char probe[512];
     if (!sgs_test_shared_data("cdnow/CDNOW_master.txt", probe, sizeof probe)) {

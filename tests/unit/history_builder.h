@@ -32,8 +32,10 @@ typedef struct hb {
     int32_t eday[HB_MAX_ROWS];
     uint8_t ekind[HB_MAX_ROWS];
     double evalue[HB_MAX_ROWS];
-    /* model and segment columns, defaults: p_alive 0.9, rate NaN, clv 100, segment -1 */
-    double p_alive[HB_MAX_CUSTOMERS];
+    /* model and segment columns, defaults: p_buy 0.9, p_buy_model NaN, rate NaN, clv 100,
+     * segment -1 */
+    double p_buy[HB_MAX_CUSTOMERS];
+    double p_buy_model[HB_MAX_CUSTOMERS];
     double rate[HB_MAX_CUSTOMERS];
     double clv[HB_MAX_CUSTOMERS];
     int32_t segment[HB_MAX_CUSTOMERS];
@@ -55,7 +57,8 @@ static inline size_t hb_customer(hb_t *h, int64_t id)
     h->signup[i] = SGS_DAY_NONE;
     h->poff[i + 1] = h->poff[i];
     h->eoff[i + 1] = h->eoff[i];
-    h->p_alive[i] = 0.9;
+    h->p_buy[i] = 0.9;
+    h->p_buy_model[i] = NAN;
     h->rate[i] = NAN;
     h->clv[i] = 100.0;
     h->segment[i] = -1;
@@ -100,7 +103,8 @@ static inline sgs_stage_input_t hb_input(const hb_t *h)
     in.event_day = h->eday;
     in.event_kind = h->ekind;
     in.event_value = h->evalue;
-    in.p_alive = h->p_alive;
+    in.p_buy = h->p_buy;
+    in.p_buy_model = h->p_buy_model;
     in.rate_per_day = h->rate;
     in.clv = h->clv;
     in.segment = h->segment;
@@ -122,7 +126,7 @@ typedef struct big {
     size_t *poff, *eoff;
     int32_t *pday, *eday;
     uint8_t *ekind;
-    double *evalue, *p_alive, *rate, *clv;
+    double *evalue, *p_buy, *rate, *clv;
     int32_t *segment;
     uint8_t *preferred, *main_channel;
     int64_t *referrer;
@@ -135,7 +139,7 @@ static inline void big_make(big_t *b, size_t n, uint64_t seed)
     b->signup = malloc(n * sizeof *b->signup);
     b->poff = malloc((n + 1) * sizeof *b->poff);
     b->eoff = malloc((n + 1) * sizeof *b->eoff);
-    b->p_alive = malloc(n * sizeof *b->p_alive);
+    b->p_buy = malloc(n * sizeof *b->p_buy);
     b->rate = malloc(n * sizeof *b->rate);
     b->clv = malloc(n * sizeof *b->clv);
     b->segment = malloc(n * sizeof *b->segment);
@@ -172,7 +176,7 @@ static inline void big_make(big_t *b, size_t n, uint64_t seed)
             e += (int32_t)(sgs_rng_next_uniform(&rng) * 20.0);
         }
         b->eoff[i + 1] = q;
-        b->p_alive[i] = sgs_rng_next_uniform(&rng);
+        b->p_buy[i] = sgs_rng_next_uniform(&rng);
         b->rate[i] =
             sgs_rng_next_uniform(&rng) < 0.2 ? (double)NAN : sgs_rng_next_uniform(&rng) * 0.2;
         b->clv[i] =
@@ -195,7 +199,7 @@ static inline void big_free(big_t *b)
     free(b->signup);
     free(b->poff);
     free(b->eoff);
-    free(b->p_alive);
+    free(b->p_buy);
     free(b->rate);
     free(b->clv);
     free(b->segment);
@@ -220,7 +224,7 @@ static inline sgs_stage_input_t big_input(const big_t *b)
     in.event_day = b->eday;
     in.event_kind = b->ekind;
     in.event_value = b->evalue;
-    in.p_alive = b->p_alive;
+    in.p_buy = b->p_buy;
     in.rate_per_day = b->rate;
     in.clv = b->clv;
     in.segment = b->segment;

@@ -230,26 +230,33 @@ static void test_win_back(void **state)
 {
     (void)state;
     fx_t *f = fx_new();
-    /* cycle 8, lapse after 3 cycles = 24 days overdue: crossing was overdue-24 days ago */
+    /* p_buy unknown: cycle 8, lapse after 3 cycles = 24 days overdue, so the crossing was
+     * overdue - 24 days ago; recent when at most 30 days */
     size_t recent = fx_customer(f, 1, SGS_STAGE_LAPSED, 54.0); /* crossed 30 days ago */
     size_t older = fx_customer(f, 2, SGS_STAGE_LAPSED, 55.0);  /* 31 days ago */
-    size_t by_p = fx_customer(f, 3, SGS_STAGE_LAPSED, 2.0);    /* lapsed by P(alive) */
+    size_t by_p = fx_customer(f, 3, SGS_STAGE_LAPSED, 2.0);    /* lapsed by p_buy */
     size_t active = fx_customer(f, 4, SGS_STAGE_ACTIVE, 54.0);
-    f->h.p_alive[recent] = 0.2;
-    f->h.p_alive[older] = 0.01;
-    f->h.p_alive[by_p] = NAN;
+    f->h.p_buy[recent] = NAN;
+    f->h.p_buy[older] = NAN;
+    f->h.p_buy[by_p] = 0.1;
+    f->h.p_buy_model[by_p] = 0.25;
+    f->h.p_buy_model[older] = 0.02;
     f->stage_cmp[recent] = SGS_STAGE_ACTIVE; /* with the compare day: became lapsed */
     f->stage_cmp[older] = SGS_STAGE_AT_RISK;
     f->stage_cmp[by_p] = SGS_STAGE_LAPSED; /* already lapsed then */
     fx_detect(f, 0, 0);
     assert_fires(f, recent, SGS_OPP_WIN_BACK, 1);
     assert_fires(f, older, SGS_OPP_WIN_BACK, 0);
-    assert_fires(f, by_p, SGS_OPP_WIN_BACK, 1);
+    assert_fires(f, by_p, SGS_OPP_WIN_BACK, 1); /* lapsed by p_buy: always a candidate */
     assert_fires(f, active, SGS_OPP_WIN_BACK, 0);
-    /* CLV if alive: 100 / 0.2; 100 / max(0.01, 0.05); unknown P(alive): 100 */
-    sgs_assert_close(sgs_opportunity_value(&f->in, &f->cfg, &f->st, recent, 3), 500.0, 1e-12, 0);
-    sgs_assert_close(sgs_opportunity_value(&f->in, &f->cfg, &f->st, older, 3), 2000.0, 1e-12, 0);
-    sgs_assert_close(sgs_opportunity_value(&f->in, &f->cfg, &f->st, by_p, 3), 100.0, 0, 0);
+    /* value if back (CLV / the model's P(buy), CLV when unknown) x (1 - p_buy, 0.5 when
+     * unknown): 100 x 0.5; 100 / 0.02 x 0.5; 100 / 0.25 x 0.9 */
+    sgs_assert_close(sgs_opportunity_value(&f->in, &f->cfg, &f->st, recent, 3), 50.0, 1e-12, 0);
+    sgs_assert_close(sgs_opportunity_value(&f->in, &f->cfg, &f->st, older, 3), 2500.0, 1e-12, 0);
+    sgs_assert_close(sgs_opportunity_value(&f->in, &f->cfg, &f->st, by_p, 3), 360.0, 1e-12, 0);
+    assert_reason(f, by_p, SGS_OPP_WIN_BACK,
+                  "lapsed: p_buy 0.10 (below 0.20); -1 days since last purchase (cycle 8.0 "
+                  "days); worth 400.00 if they buy again");
     fx_detect(f, 1, 0);
     assert_fires(f, recent, SGS_OPP_WIN_BACK, 1);
     assert_fires(f, older, SGS_OPP_WIN_BACK, 1);
@@ -274,7 +281,7 @@ static void test_save_high_value(void **state)
     f->h.clv[c400] = 400;
     f->h.clv[c500] = 500;
     f->h.clv[prospect] = 1e6;
-    f->h.p_alive[c400] = 0.75;
+    f->h.p_buy[c400] = 0.75;
     fx_detect(f, 0, 0);
     assert_true(f->st.save_clv_threshold == 400.0);
     assert_fires(f, c400, SGS_OPP_SAVE_HIGH_VALUE, 1);
@@ -301,17 +308,17 @@ static void test_overdue_reminder(void **state)
 {
     (void)state;
     fx_t *f = fx_new();
-    /* margin 0.25 cycles = 2 days overdue; P(alive) >= 0.5 */
+    /* margin 0.25 cycles = 2 days overdue; p_buy >= 0.5 */
     size_t o2 = fx_customer(f, 1, SGS_STAGE_ACTIVE, 2.0);
     size_t o3 = fx_customer(f, 2, SGS_STAGE_LOYAL, 3.0);
     size_t p50 = fx_customer(f, 3, SGS_STAGE_ACTIVE, 3.0);
     size_t p49 = fx_customer(f, 4, SGS_STAGE_ACTIVE, 3.0);
     size_t risk = fx_customer(f, 5, SGS_STAGE_AT_RISK, 9.0);
     size_t pnan = fx_customer(f, 6, SGS_STAGE_REACTIVATED, 3.0);
-    f->h.p_alive[p50] = 0.5;
-    f->h.p_alive[p49] = 0.49;
-    f->h.p_alive[pnan] = NAN;
-    f->h.p_alive[o3] = 0.75;
+    f->h.p_buy[p50] = 0.5;
+    f->h.p_buy[p49] = 0.49;
+    f->h.p_buy[pnan] = NAN;
+    f->h.p_buy[o3] = 0.75;
     fx_detect(f, 0, 0);
     assert_fires(f, o2, SGS_OPP_OVERDUE_REMINDER, 0);
     assert_fires(f, o3, SGS_OPP_OVERDUE_REMINDER, 1);
@@ -322,7 +329,7 @@ static void test_overdue_reminder(void **state)
     sgs_assert_close(sgs_opportunity_value(&f->in, &f->cfg, &f->st, o3, 5), 25.0, 0, 0);
     sgs_assert_close(sgs_opportunity_value(&f->in, &f->cfg, &f->st, pnan, 5), 50.0, 0, 0);
     assert_reason(f, o3, SGS_OPP_OVERDUE_REMINDER,
-                  "overdue by 3.0 days (cycle 8.0 days; margin 2.0); P(alive) 0.75");
+                  "overdue by 3.0 days (cycle 8.0 days; margin 2.0); p_buy 0.75");
     fx_free(f);
 }
 
@@ -649,7 +656,7 @@ static void test_with_stage_kernel(void **state)
     hb_buy(&f->h, 952);
     hb_buy(&f->h, 960);
     f->h.rate[lapsed] = 0.125;
-    f->h.p_alive[lapsed] = 0.3;
+    f->h.p_buy[lapsed] = NAN; /* unknown: the overdue rules decide */
     size_t fresh = fx_customer(f, 2, 0, 0);
     hb_buy(&f->h, 998);
     sgs_stage_input_t cu = hb_input(&f->h);
@@ -663,7 +670,7 @@ static void test_with_stage_kernel(void **state)
     assert_fires(f, fresh, SGS_OPP_ONBOARDING, 1);
     assert_reason(f, lapsed, SGS_OPP_WIN_BACK,
                   "lapsed: 40 days since last purchase (cycle 8.0 days; lapse after 24.0 days "
-                  "overdue); P(alive) 0.30");
+                  "overdue); p_buy unknown");
     fx_free(f);
 }
 
@@ -702,7 +709,7 @@ static void test_threads_identical_and_reference(void **state)
     sgs_stage_output_t so = {stage, cycle, overdue, NULL, NULL, NULL, NULL, 0};
     assert_int_equal(sgs_stages_compute(&cu, as_of, NULL, NULL, &so, NULL, NULL), 0);
     sgs_stage_input_t cu_then = cu;
-    cu_then.p_alive = NULL;
+    cu_then.p_buy = NULL;
     sgs_stage_output_t so2 = {stage_cmp, c2, o2, NULL, NULL, NULL, NULL, 0};
     assert_int_equal(sgs_stages_compute(&cu_then, as_of - 60, NULL, NULL, &so2, NULL, NULL), 0);
     int64_t *direct = malloc(n * sizeof *direct), *indirect = malloc(n * sizeof *indirect);
@@ -800,7 +807,8 @@ static void test_threads_identical_and_reference(void **state)
         for (size_t r = 0; r < n_rows[0]; r += 97) {
             int len = sgs_opportunity_reason(&in, &cfg, &st[0], (size_t)ci[0][r], kd[0][r], buf,
                                              sizeof buf);
-            assert_true(len > 0 && len < SGS_OPPORTUNITY_REASON_MAX);
+            if (!(len > 0 && len < SGS_OPPORTUNITY_REASON_MAX))
+                fail_msg("reason of %d chars: %s", len, buf);
             assert_null(strchr(buf, ','));
         }
         free(ref);

@@ -40,9 +40,9 @@ static void test_defaults_are_the_kernels_defaults(void **state)
     SAME(rules, want_rules, default_cycle_days)
     SAME(rules, want_rules, new_cycles)
     SAME(rules, want_rules, at_risk_overdue_cycles)
-    SAME(rules, want_rules, at_risk_p_alive)
+    SAME(rules, want_rules, at_risk_p_buy)
     SAME(rules, want_rules, lapsed_overdue_cycles)
-    SAME(rules, want_rules, lapsed_p_alive)
+    SAME(rules, want_rules, lapsed_p_buy)
     SAME(rules, want_rules, reactivated_cycles)
     SAME(rules, want_rules, loyal_rate_multiple)
     SAME(rules, want_rules, loyal_min_purchases)
@@ -58,11 +58,10 @@ static void test_defaults_are_the_kernels_defaults(void **state)
     SAME(opp, want_opp, renewal_lookback_days)
     SAME(opp, want_opp, renewal_risk)
     SAME(opp, want_opp, win_back_recent_days)
-    SAME(opp, want_opp, win_back_p_alive_floor)
     SAME(opp, want_opp, save_clv_quantile)
     SAME(opp, want_opp, save_min_clv)
     SAME(opp, want_opp, overdue_margin_cycles)
-    SAME(opp, want_opp, overdue_min_p_alive)
+    SAME(opp, want_opp, overdue_min_p_buy)
     SAME(opp, want_opp, detractor_max_score)
     SAME(opp, want_opp, detractor_window_days)
     SAME(opp, want_opp, detractor_risk)
@@ -70,7 +69,7 @@ static void test_defaults_are_the_kernels_defaults(void **state)
     SAME(opp, want_opp, advocate_min_referrals)
     SAME(opp, want_opp, advocate_value_quantile)
     SAME(opp, want_opp, advocate_min_value)
-    SAME(opp, want_opp, unknown_p_alive_risk)
+    SAME(opp, want_opp, unknown_p_buy_risk)
     SAME(opp, want_opp, all_opportunities)
     for (int ch = 1; ch < SGS_CHANNEL_COUNT; ch++)
         SAME(opp, want_opp, channel_capacity[ch])
@@ -91,7 +90,7 @@ static void test_keys_reach_the_kernels(void **state)
     sgs_config_defaults(&cfg);
     static const char *const set[][2] = {
         {"stages.lapsed_overdue_cycles", "4.5"},
-        {"stages.at_risk_p_alive", "0.4"},
+        {"stages.at_risk_p_buy", "0.4"},
         {"stages.loyal_min_purchases", "6"},
         {"stages.compare_as_of", "2024-03-31"},
         {"influence.damping", "0.25"},
@@ -115,7 +114,7 @@ static void test_keys_reach_the_kernels(void **state)
     sgs_influence_config_t infl;
     assert_int_equal(sgs_actions_kernel_config(&cfg, &rules, &opp, &infl, &err), SGS_OK);
     sgs_assert_close(rules.lapsed_overdue_cycles, 4.5, 0, 0);
-    sgs_assert_close(rules.at_risk_p_alive, 0.4, 0, 0);
+    sgs_assert_close(rules.at_risk_p_buy, 0.4, 0, 0);
     assert_int_equal(rules.loyal_min_purchases, 6);
     sgs_assert_close(infl.damping, 0.25, 0, 0);
     assert_int_equal(opp.all_opportunities, 1);
@@ -179,10 +178,10 @@ static void test_bad_values_are_configuration_errors(void **state)
         const char *key, *value, *message;
         int at_set; /* refused by the key table itself (range), else by validation */
     } cases[] = {
-        {"stages.at_risk_p_alive", "1.5", "stages.at_risk_p_alive", 1},
+        {"stages.at_risk_p_buy", "1.5", "stages.at_risk_p_buy", 1},
         {"stages.min_purchases_own_cycle", "1", "stages.min_purchases_own_cycle", 1},
         {"stages.lapsed_overdue_cycles", "0.5", "lapsed_overdue_cycles", 0},
-        {"stages.lapsed_p_alive", "0.6", "lapsed_p_alive", 0},
+        {"stages.lapsed_p_buy", "0.6", "lapsed_p_buy", 0},
         {"stages.compare_as_of", "2024-02-30", "stages.compare_as_of", 1},
         {"influence.damping", "1.5", "influence.damping", 1},
         {"actions.capacity.phone", "-2", "actions.capacity.phone", 1},

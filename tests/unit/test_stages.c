@@ -223,7 +223,7 @@ static void test_cycle_sources(void **state)
     hb_buy(&h, 999);
     in = hb_input(&h);
     in.rate_per_day = NULL;
-    in.p_alive = NULL;
+    in.p_buy = NULL;
     run_stages(&h, &in, AS_OF, NULL, &r);
     assert_true(r.cycle[0] == 6.0);
     assert_int_equal(r.source[0], SGS_CYCLE_OBSERVED);
@@ -304,13 +304,13 @@ static void test_none_prospect_cancelled(void **state)
 /* ---- stages: at risk and lapsed edges --------------------------------------------------- */
 
 /* A customer with a model cycle of 8 days: purchases at last-8 and last. */
-static size_t cycle8_customer(hb_t *h, int64_t id, int32_t last, double p_alive)
+static size_t cycle8_customer(hb_t *h, int64_t id, int32_t last, double p_buy)
 {
     size_t i = hb_customer(h, id);
     hb_buy(h, last - 8);
     hb_buy(h, last);
     h->rate[i] = 0.125;
-    h->p_alive[i] = p_alive;
+    h->p_buy[i] = p_buy;
     return i;
 }
 
@@ -319,18 +319,24 @@ static void test_at_risk_and_lapsed_edges(void **state)
     (void)state;
     hb_t h;
     hb_init(&h);
-    /* at risk when days overdue > 1 cycle (8), i.e. days since last > 16;
+    /* p_buy unknown: at risk when days overdue > 1 cycle (8), i.e. days since last > 16;
      * lapsed when days overdue > 3 cycles (24), i.e. days since last > 32 */
-    size_t since16 = cycle8_customer(&h, 1, AS_OF - 16, 0.9);
-    size_t since17 = cycle8_customer(&h, 2, AS_OF - 17, 0.9);
-    size_t since32 = cycle8_customer(&h, 3, AS_OF - 32, 0.9);
-    size_t since33 = cycle8_customer(&h, 4, AS_OF - 33, 0.9);
-    /* P(alive) thresholds: at risk below 0.5, lapsed below 0.2 (recent purchase) */
+    size_t since16 = cycle8_customer(&h, 1, AS_OF - 16, NAN);
+    size_t since17 = cycle8_customer(&h, 2, AS_OF - 17, NAN);
+    size_t since32 = cycle8_customer(&h, 3, AS_OF - 32, NAN);
+    size_t since33 = cycle8_customer(&h, 4, AS_OF - 33, NAN);
+    /* p_buy known: it alone decides, at risk below 0.5, lapsed below 0.2 */
     size_t p50 = cycle8_customer(&h, 5, AS_OF - 1, 0.5);
     size_t p49 = cycle8_customer(&h, 6, AS_OF - 1, 0.4999);
     size_t p20 = cycle8_customer(&h, 7, AS_OF - 1, 0.2);
     size_t p19 = cycle8_customer(&h, 8, AS_OF - 1, 0.1999);
-    size_t pnan = cycle8_customer(&h, 9, AS_OF - 1, NAN); /* unknown P(alive): no rule */
+    size_t silent_likely = cycle8_customer(&h, 9, AS_OF - 60, 0.9); /* 6.5 cycles overdue */
+    /* new comes first: first purchase 5 days ago (<= 1 cycle), p_buy 0.1 */
+    size_t new_unlikely = hb_customer(&h, 10);
+    hb_buy(&h, AS_OF - 5);
+    hb_buy(&h, AS_OF - 1);
+    h.rate[new_unlikely] = 0.125;
+    h.p_buy[new_unlikely] = 0.1;
     sgs_stage_input_t in = hb_input(&h);
     run_t r;
     run_stages(&h, &in, AS_OF, NULL, &r);
@@ -345,22 +351,24 @@ static void test_at_risk_and_lapsed_edges(void **state)
     assert_stage(&r, p49, SGS_STAGE_AT_RISK);
     assert_stage(&r, p20, SGS_STAGE_AT_RISK);
     assert_stage(&r, p19, SGS_STAGE_LAPSED);
-    assert_stage(&r, pnan, SGS_STAGE_ACTIVE);
+    assert_stage(&r, silent_likely, SGS_STAGE_ACTIVE);
+    assert_stage(&r, new_unlikely, SGS_STAGE_NEW);
 
     /* the rule table is configurable: at risk after 0.5 cycles overdue (> 4 days) */
     sgs_stage_rules_t rules;
     sgs_stage_rules_default(&rules);
     rules.at_risk_overdue_cycles = 0.5;
-    rules.at_risk_p_alive = 0.3;
+    rules.at_risk_p_buy = 0.3;
     run_stages(&h, &in, AS_OF, &rules, &r);
     assert_stage(&r, since16, SGS_STAGE_AT_RISK);
     assert_stage(&r, p49, SGS_STAGE_ACTIVE);
 
-    /* without a model the P(alive) rules are off */
-    in.p_alive = NULL;
+    /* without p_buy the overdue rules decide for everyone */
+    in.p_buy = NULL;
     run_stages(&h, &in, AS_OF, NULL, &r);
     assert_stage(&r, p19, SGS_STAGE_ACTIVE);
     assert_stage(&r, since33, SGS_STAGE_LAPSED);
+    assert_stage(&r, silent_likely, SGS_STAGE_LAPSED);
 }
 
 /* ---- stages: new, reactivated, loyal ----------------------------------------------------- */
@@ -559,7 +567,7 @@ static void test_stages_at_two_days(void **state)
     size_t b = hb_customer(&h, 2);               /* first purchase 995: none, then new */
     hb_buy(&h, 995);
     sgs_stage_input_t in = hb_input(&h);
-    in.p_alive = NULL; /* model columns describe neither day here */
+    in.p_buy = NULL; /* model columns describe neither day here */
     run_t r0, r1;
     run_stages(&h, &in, 990, NULL, &r0);
     run_stages(&h, &in, 1000, NULL, &r1);
@@ -603,7 +611,7 @@ static void test_errors(void **state)
     assert_int_equal(sgs_stages_compute(&in, AS_OF, &rules, NULL, &out, NULL, &err), SGS_ECONFIG);
     assert_non_null(strstr(err.message, "lapsed_overdue_cycles"));
     sgs_stage_rules_default(&rules);
-    rules.at_risk_p_alive = NAN;
+    rules.at_risk_p_buy = NAN;
     assert_int_equal(sgs_stage_rules_check(&rules, &err), SGS_ECONFIG);
     out.stage = NULL;
     assert_int_equal(sgs_stages_compute(&in, AS_OF, NULL, NULL, &out, NULL, &err), SGS_EINVAL);
