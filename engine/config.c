@@ -51,7 +51,7 @@ static const config_key_t keys[] = {
     NUM("rfm.bins", KEY_INT, rfm_bins, "5", 2, 9, "RFM scores run 1..bins"),
     STR("rfm.monetary", rfm_monetary, "total", "total|mean",
         "M score from net total spend or from mean spend per purchase day"),
-    STR("value.model", model, "bgnbd", "auto|bgnbd|paretonbd|mbgnbd|none",
+    STR("value.model", model, "auto", "auto|bgnbd|paretonbd|mbgnbd|none",
         "repeat-purchase model for P(alive), expected purchases and CLV; auto = the backtest's "
         "choice"),
     NUM("value.backtest", KEY_BOOL, backtest, "true", 0, 1,

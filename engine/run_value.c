@@ -1,6 +1,6 @@
 /*
  * engine/run_value.c — what customers are worth: the configured repeat-purchase model
- * (BG/NBD by default) and the Gamma-Gamma spend model, fitted over the whole base by
+ * (by default the one the backtest chooses) and the Gamma-Gamma spend model, fitted over the whole base by
  * maximum likelihood, then P(alive), expected purchases, P(no purchase), expected spend
  * and CLV for every customer (kernels/clv.h has the formulas).
  *

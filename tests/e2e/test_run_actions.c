@@ -293,6 +293,16 @@ static int code_of(const char *(*name)(int), int n, const char *text)
     return -1;
 }
 
+static const cJSON *json_get(const cJSON *root, const char *a, const char *b, const char *c)
+{
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, a);
+    if (o && b)
+        o = cJSON_GetObjectItemCaseSensitive(o, b);
+    if (o && c)
+        o = cJSON_GetObjectItemCaseSensitive(o, c);
+    return o;
+}
+
 static void parse_csv(const char *path, results_t *r)
 {
     char *text = sgs_test_read_file(path, NULL);
@@ -363,8 +373,6 @@ static void load_results(const char *sub, results_t *r)
     r->opp_channel = sgs_test_column(f, "/opportunities/channel", SGS_H5_U8, &n);
     r->opp_priority = sgs_test_column(f, "/opportunities/priority", SGS_H5_I32, &n);
     r->opp_value = sgs_test_column(f, "/opportunities/value_at_stake", SGS_H5_F64, &n);
-    assert_int_equal(sgs_h5_attr_read_double(f, "/models/bgnbd", "r", &r->r, NULL), 0);
-    assert_int_equal(sgs_h5_attr_read_double(f, "/models/bgnbd", "alpha", &r->alpha, NULL), 0);
     H5Fclose(f);
     snprintf(path, sizeof path, "%s/%s/opportunities.csv", dir, sub);
     parse_csv(path, r);
@@ -389,6 +397,17 @@ static void load_results(const char *sub, results_t *r)
     r->summary = cJSON_Parse(text);
     assert_non_null(r->summary);
     free(text);
+    /* the model the run used (value.model = auto: the backtest's choice) */
+    const cJSON *model = json_get(r->summary, "value", "model", NULL);
+    assert_true(cJSON_IsString(model));
+    char group[64];
+    snprintf(group, sizeof group, "/models/%s", model->valuestring);
+    snprintf(path, sizeof path, "%s/%s/results.h5", dir, sub);
+    f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(f >= 0);
+    assert_int_equal(sgs_h5_attr_read_double(f, group, "r", &r->r, NULL), 0);
+    assert_int_equal(sgs_h5_attr_read_double(f, group, "alpha", &r->alpha, NULL), 0);
+    H5Fclose(f);
 }
 
 static void free_results(results_t *r)
@@ -404,15 +423,6 @@ static void free_results(results_t *r)
 }
 
 /* root.a.b.c (b, c may be NULL) */
-static const cJSON *json_get(const cJSON *root, const char *a, const char *b, const char *c)
-{
-    const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, a);
-    if (o && b)
-        o = cJSON_GetObjectItemCaseSensitive(o, b);
-    if (o && c)
-        o = cJSON_GetObjectItemCaseSensitive(o, c);
-    return o;
-}
 
 static double json_number(const cJSON *root, const char *a, const char *b, const char *c)
 {

@@ -536,7 +536,8 @@ static void test_unconverged_fit_fails_unless_allowed(void **state)
     snprintf(args, sizeof args, "mkdir -p '%s/flagged'", dir);
     assert_int_equal(system(args), 0);
     snprintf(args, sizeof args,
-             "run -q -i '%s' -o '%s' --set value.max_iter=2 --set value.allow_unconverged=true",
+             "run -q -i '%s' -o '%s' --model bgnbd --set value.max_iter=2 "
+             "--set value.allow_unconverged=true",
              demo, results);
     if (sgs_test_run(args, out, sizeof out) != 0)
         fail_msg("flagged run failed: %s", out);

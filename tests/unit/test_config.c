@@ -34,7 +34,7 @@ static void test_defaults_are_documented_values(void **state)
     assert_string_equal(cfg.time_unit, "day");
     assert_string_equal(cfg.as_of, "");
     assert_int_equal(cfg.rfm_bins, 5);
-    assert_string_equal(cfg.model, "bgnbd");
+    assert_string_equal(cfg.model, "auto");
     sgs_assert_close(cfg.discount_rate_annual, 0.1, 0, 0);
     assert_int_equal(cfg.seed, 42);
     assert_int_equal(sgs_config_validate(&cfg, NULL), SGS_OK);
