@@ -1,8 +1,8 @@
 /*
- * engine/run_value.c — what customers are worth: the configured repeat-purchase model
- * (by default the one the backtest chooses) and the Gamma-Gamma spend model, fitted over the whole base by
- * maximum likelihood, then P(alive), expected purchases, P(no purchase), expected spend
- * and CLV for every customer (kernels/clv.h has the formulas).
+ * engine/run_value.c — what customers are worth: the configured repeat-purchase model (by
+ * default the one the backtest chooses) and the Gamma-Gamma spend model, fitted over the
+ * whole base by maximum likelihood, then P(alive), expected purchases, P(no purchase),
+ * expected spend and CLV for every customer (kernels/clv.h has the formulas).
  *
  * The backtest (engine/run_backtest.c) runs first: it may choose the model (value.model =
  * auto) and gives the calibration of p_buy. What the step says about its fits (not
