@@ -191,6 +191,25 @@ static int p_buy_over_horizon(const sgs_run_state_t *st, const cohort_t *co,
     return SGS_OK;
 }
 
+/* The rule in words, with the winner's and the runner-up's figures. */
+static void describe_choice(sgs_backtest_t *bt)
+{
+    const sgs_backtest_model_t *win = &bt->models[bt->chosen], *second = NULL;
+    for (int j = 0; j < bt->n_models; j++)
+        if (j != bt->chosen && bt->models[j].ok &&
+            (!second || bt->models[j].log_score > second->log_score))
+            second = &bt->models[j];
+    if (second)
+        snprintf(bt->chosen_because, sizeof bt->chosen_because,
+                 "best log score of \"bought again in the holdout\" (%.4f; runner-up %s %.4f, "
+                 "Brier %.4f against %.4f)",
+                 win->log_score, sgs_purchase_model_name(second->model), second->log_score,
+                 win->brier, second->brier);
+    else
+        snprintf(bt->chosen_because, sizeof bt->chosen_because,
+                 "the only model fitted (log score %.4f)", win->log_score);
+}
+
 int sgs_run_backtest(sgs_run_state_t *st, sgs_backtest_t *bt, sgs_error_t *err)
 {
     memset(bt, 0, sizeof *bt);
@@ -285,9 +304,7 @@ int sgs_run_backtest(sgs_run_state_t *st, sgs_backtest_t *bt, sgs_error_t *err)
     }
     bt->ran = 1;
     backtest_spend(st, &co, bt);
-    snprintf(bt->chosen_because, sizeof bt->chosen_because,
-             "best log score of \"bought again in the holdout\" (%.4f)",
-             bt->models[bt->chosen].log_score);
+    describe_choice(bt);
     /* The calibration of the model the run uses: the chosen one, or the configured one. */
     bt->used = bt->chosen;
     if (strcmp(cfg->model, "auto") != 0) {

@@ -133,6 +133,7 @@ static void test_auto_takes_the_best_log_score(void **state)
     assert_non_null(strstr(text, "Do the stages mean what they say?"));
     assert_non_null(strstr(text, "Backtest: the models fitted on the history up to 2023-07-01"));
     assert_non_null(strstr(text, "<- best"));
+    assert_non_null(strstr(text, "runner-up"));
     free(text);
 }
 
