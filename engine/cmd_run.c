@@ -29,7 +29,7 @@ static void print_help(FILE *out)
                  "                         paretonbd, mbgnbd or none\n"
                  "      --horizon N        prediction horizon in the time unit\n"
                  "      --compare-as-of DATE  also stage customers at this earlier date:\n"
-                 "                         transitions and time in stage (README: Acting on it)\n"
+                 "                         transitions and time in stage (docs/stages.md)\n"
                  "      --all-opportunities  list every opportunity that fired, not only the\n"
                  "                         best one per customer\n"
                  "      --set KEY=VALUE    any configuration key, e.g. --set rfm.bins=4\n"

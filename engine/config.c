@@ -106,7 +106,7 @@ static const config_key_t keys[] = {
         "merge a segment holding under this share of the customers into its nearest segment; "
         "0 keeps every segment"),
     NUM("seed", KEY_U64, seed, "42", 0, 0, "seed of every random choice"),
-    /* stages, influence and opportunities (engine/run_actions.c, README "Acting on it") */
+    /* stages, influence and opportunities (engine/run_actions.c, docs/stages.md) */
     {"stages.compare_as_of", KEY_DATE, offsetof(sgs_config_t, actions.compare_as_of),
      sizeof(((sgs_config_t *)0)->actions.compare_as_of), "", NULL, 0, 0,
      "also stage every customer at this earlier date YYYY-MM-DD: transitions and time in stage"},

@@ -2,10 +2,10 @@
  * engine/config_actions.h — the configuration of the stage, influence and opportunity
  * steps of a run (engine/run_actions.c): one field per configuration key ("stages.*",
  * "influence.*", "actions.*"; engine/config.c has the table with defaults and ranges,
- * README "Acting on it" documents them). Plain ints, doubles and strings so that the
- * generic key table can set them; sgs_actions_kernel_config (engine/run_actions.h)
- * turns them into the kernels' rule tables (kernels/stages.h, kernels/opportunities.h,
- * kernels/influence.h), whose defaults they repeat (a unit test checks that they agree).
+ * docs/stages.md and docs/opportunities.md document them). Plain ints, doubles and strings so that
+ * the generic key table can set them; sgs_actions_kernel_config (engine/run_actions.h) turns them
+ * into the kernels' rule tables (kernels/stages.h, kernels/opportunities.h, kernels/influence.h),
+ * whose defaults they repeat (a unit test checks that they agree).
  */
 #ifndef SGS_CONFIG_ACTIONS_H
 #define SGS_CONFIG_ACTIONS_H

@@ -12,16 +12,15 @@
  *              the mean time in stage); referral forest and network value
  *   act        triggers, one row per customer (or all), ranked, cut to channel capacity
  *
- * Model columns: P(alive) and CLV are the value step's. The purchase rate is the posterior
- * mean of lambda given the history and that the customer is alive, E[lambda | x, T] =
- * (r + x) / (alpha + T) per time unit: under BG/NBD, MBG/NBD and Pareto/NBD alike the
- * Gamma(r, alpha) prior on lambda updated by x repeat purchases in the T units since the
- * first one (Fader, Hardie and Lee 2005, Marketing Science 24(2), section 3; Schmittlein,
- * Morrison and Colombo 1987). Expected purchases over the horizon divided by the horizon is
- * not used: it multiplies the rate by the chance of being alive and would make the cycle
- * of a customer who is probably gone longer, counting the same risk twice.
- * At the compare day the same fitted parameters are applied to the history as it was then
- * (P(alive) and the rate of (x, t_x, T) at that day), so both days use the same rules.
+ * Model columns: p_buy (calibrated, engine/run_value.c), the model's own P(buy) and CLV are
+ * the value step's. The purchase rate behind a customer's own cycle is the rate while
+ * buying, (r + x) / (alpha + t_x) per time unit: the Gamma(r, alpha) prior on lambda (the
+ * same under BG/NBD, MBG/NBD and Pareto/NBD; Fader, Hardie and Lee 2005, Marketing Science
+ * 24(2)) updated by x repeat purchases over the t_x units from the first to the last one.
+ * With T in place of t_x the cycle would grow with the silence it is meant to measure, and
+ * customers with few purchases could never be overdue (docs/stages.md). At the compare day
+ * and at the backtest's calibration end the same formulas are applied to the history as it
+ * was then, so every day is staged by the same rules.
  *
  * Determinism: the index is a merge of sorted id lists; purchases and events are grouped
  * with the stable grouping kernel; every kernel is thread-count independent.

@@ -113,7 +113,7 @@ void sgs_actions_summary_add(const sgs_run_state_t *st,
                                                influence, opportunities */
 void sgs_write_actions_report(const sgs_run_state_t *st, FILE *out);
 
-/* Header of opportunities.csv (README "Acting on it"), without the newline. */
+/* Header of opportunities.csv (docs/opportunities.md), without the newline. */
 extern const char sgs_opportunities_csv_header[];
 
 #endif

@@ -1,8 +1,8 @@
 /*
  * engine/write_actions.c — the outputs of the stage, influence and opportunity steps:
  * /stages, /influence and /opportunities in the results file, opportunities.csv, their
- * block of summary.json and the "Whom to contact today" section of report.txt (README
- * "Acting on it: stages and opportunities in the nightly run" has the schemas).
+ * block of summary.json and the "Whom to contact today" section of report.txt
+ * (docs/stages.md and docs/opportunities.md have the schemas).
  * No wall-clock time is written: the same input and config give the same bytes.
  */
 #include "engine/run_actions.h"

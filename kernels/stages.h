@@ -11,7 +11,7 @@
  *
  * Times are whole UTC days (days since 1970-01-01, see sgs_day_of) in int32_t.
  *
- * The rules (README "Stages, opportunities and influence" has them as tables):
+ * The rules (docs/stages.md has them as tables):
  *
  *   purchase cycle (days between purchases), first rule that applies:
  *     model     n_days >= min_purchases_own_cycle and rate_per_day finite > 0: 1 / rate
