@@ -256,7 +256,10 @@ int sgs_run(const sgs_run_request_t *req, sgs_error_t *err)
     st->exec.grain = grain ? (size_t)strtoull(grain, NULL, 10) : 0;
     st->days_per_unit = sgs_config_days_per_unit(req->config);
     sgs_transactions_t tx = {0};
-    int rc = checkpoint("read", err);
+    /* Before any work: the output paths, the lock, what a stopped run left. */
+    int rc = sgs_run_publish_open(st, err);
+    if (rc == SGS_OK)
+        rc = checkpoint("read", err);
     if (rc == SGS_OK)
         rc = step_read(st, &tx, err);
     if (rc == SGS_OK)
@@ -287,6 +290,7 @@ int sgs_run(const sgs_run_request_t *req, sgs_error_t *err)
         rc = checkpoint("write", err);
     if (rc == SGS_OK)
         rc = sgs_run_publish(st, err);
+    sgs_run_publish_close(st);
     sgs_transactions_free(&tx);
     free_state(st);
     free(st);
