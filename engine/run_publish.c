@@ -109,9 +109,10 @@ int sgs_run_publish(sgs_run_state_t *st, sgs_error_t *err)
     if (rc == SGS_OK)
         rc = sgs_publish_seal(p, err);
     /* The last point where the run can still step back: after the switch it is done. */
-    sgs_test_pause_at("written");
-    if (rc == SGS_OK)
+    if (rc == SGS_OK) {
+        sgs_test_pause_at("written");
         rc = sgs_interrupt_check("before publishing the outputs", err);
+    }
     if (rc == SGS_OK)
         rc = sgs_publish_switch(p, err);
     if (rc != SGS_OK)
