@@ -4,9 +4,11 @@
 #include "engine/cli.h"
 
 #include "engine/commands.h"
+#include "io/atomic_file.h"
 #include "kernels/core.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct command {
@@ -31,14 +33,19 @@ static void print_usage(FILE *out)
     fprintf(out, "usage: segscore <command> [options]\n\ncommands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\n`segscore <command> --help` describes each command's options.\n"
-                 "Exit status: 0 ok, 64 usage, 65 bad data, 66 input missing, 70 internal,\n"
-                 "71 out of memory, 73 output location unusable, 74 I/O error, 75 retry later,\n"
-                 "78 bad configuration.\n");
+    fprintf(out,
+            "\n`segscore <command> --help` describes each command's options.\n"
+            "Exit status: 0 ok, 64 usage, 65 bad data, 66 input missing, 70 internal,\n"
+            "71 out of memory, 73 output location unusable, 74 I/O error, 75 retry later,\n"
+            "78 bad configuration; a run stopped by SIGHUP, SIGINT or SIGTERM 129, 130, 143.\n");
 }
 
 int sgs_cli_main(int argc, char **argv)
 {
+    /* Test hook (README "Errors and exit status"): the n-th flush of an output fails. */
+    const char *fail_fsync = getenv("SGS_TEST_FAIL_FSYNC_AT");
+    if (fail_fsync)
+        sgs_test_fail_fsync_at(strtol(fail_fsync, NULL, 10));
     if (argc < 2) {
         print_usage(stderr);
         return sgs_exit_status(SGS_EUSAGE);

@@ -5,6 +5,7 @@
  */
 #include "engine/commands.h"
 #include "engine/evaluate.h"
+#include "io/output_paths.h"
 #include "kernels/dates.h"
 
 #include <errno.h>
@@ -201,12 +202,26 @@ int sgs_cmd_evaluate(int argc, char **argv)
     if (req.has_holdout_end && req.holdout_end_day <= req.calibration_end_day)
         return usage_error("--holdout-end must be after --calibration-end %s", cal_text);
 
+    /* Before any work: the outputs are usable and neither is the input nor the other. */
+    const sgs_named_path_t inputs[] = {{"input", req.input_path}};
+    sgs_named_path_t outputs[2];
+    size_t n_outputs = 0;
+    if (output)
+        outputs[n_outputs++] = (sgs_named_path_t){"output (-o)", output};
+    if (json)
+        outputs[n_outputs++] = (sgs_named_path_t){"--json output", json};
+    sgs_error_t err = {0};
+    rc = sgs_output_paths_check(inputs, 1, outputs, n_outputs, &err);
+    if (rc != SGS_OK) {
+        fprintf(stderr, "segscore evaluate: error: %s\n", err.message);
+        return sgs_exit_status(rc);
+    }
+
     req.n_threads = threads > 0 ? threads : omp_get_num_procs();
     req.now_s = (int64_t)time(NULL);
     sgs_progress_t progress;
     sgs_progress_init(&progress, stderr, quiet);
     req.progress = &progress;
-    sgs_error_t err = {0};
     sgs_eval_result_t res;
     rc = sgs_evaluate(&req, &res, &err);
     if (rc == SGS_OK && output)

@@ -9,6 +9,7 @@
 #include "io/h5_columns.h"
 #include "io/h5_matrix.h"
 #include "io/h5_output.h"
+#include "io/output_paths.h"
 #include "kernels/kmeans.h"
 
 #include <errno.h>
@@ -341,8 +342,14 @@ int sgs_cmd_kmeans(int argc, char **argv)
     int32_t *labels = NULL;
     iter_clock_t clk = {0};
     size_t n = 0, d = 0;
+    const sgs_named_path_t inputs[] = {{"input", input},
+                                       {"--init file", init_dataset ? init_file : NULL}};
+    const sgs_named_path_t outputs[] = {{"output", output}};
+    int rc = sgs_output_paths_check(inputs, 2, outputs, 1, &err);
+    if (rc)
+        return fail(rc, &err);
     sgs_atomic_t out;
-    int rc = sgs_atomic_begin(output, &out, &err);
+    rc = sgs_atomic_begin(output, &out, &err);
     if (rc)
         return fail(rc, &err);
     double t_read = now_s();

@@ -3,6 +3,7 @@
  */
 #include "engine/commands.h"
 #include "engine/config.h"
+#include "engine/interrupt.h"
 #include "engine/run.h"
 
 #include <getopt.h>
@@ -169,13 +170,19 @@ int sgs_cmd_run(int argc, char **argv)
     if (rc == SGS_OK) {
         sgs_progress_t progress;
         sgs_progress_init(&progress, stderr, quiet);
-        sgs_run_request_t req = {input, output, &cfg, &progress, (int64_t)time(NULL)};
+        sgs_run_request_t req = {.input_path = input,
+                                 .output_path = output,
+                                 .config_path = config_path,
+                                 .config = &cfg,
+                                 .progress = &progress,
+                                 .now_s = (int64_t)time(NULL)};
+        sgs_interrupt_install();
         rc = sgs_run(&req, &err);
     }
     if (rc != SGS_OK) {
-        fprintf(stderr, "segscore run: error: %s\n",
-                err.message[0] ? err.message : sgs_strerror(rc));
-        return sgs_exit_status(rc);
+        fprintf(stderr, "segscore run: %s%s\n",
+                rc == SGS_EINTR ? "" : "error: ", err.message[0] ? err.message : sgs_strerror(rc));
+        return rc == SGS_EINTR ? sgs_interrupt_exit_status() : sgs_exit_status(rc);
     }
     return 0;
 }

@@ -5,6 +5,7 @@
 
 #include <hdf5.h>
 #include <malloc.h>
+#include <signal.h>
 
 int main(int argc, char **argv)
 {
@@ -19,5 +20,8 @@ int main(int argc, char **argv)
      * file it could not write; this is the backstop for any path that does not. Every
      * command closes its files itself. Before any other HDF5 call, or it has no effect. */
     H5dont_atexit();
+    /* Over a file size limit a write then fails with EFBIG and the command reports it (74,
+     * naming the output) and cleans up, instead of dying with its temporaries left. */
+    signal(SIGXFSZ, SIG_IGN);
     return sgs_cli_main(argc, argv);
 }

@@ -6,11 +6,13 @@
 #include "engine/run_state.h"
 
 #include "engine/group_transactions.h"
+#include "engine/interrupt.h"
 #include "engine/run_actions.h"
 #include "kernels/dates.h"
 
 #include <math.h>
 #include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -200,6 +202,15 @@ cleanup:
 
 /* ---- the run ----------------------------------------------------------------------------- */
 
+/* Between steps: the test hook's pause point (engine/interrupt.h), then stop if a signal came. */
+static int checkpoint(const char *step, sgs_error_t *err)
+{
+    char before[48];
+    snprintf(before, sizeof before, "before the %s step", step);
+    sgs_test_pause_at(step);
+    return sgs_interrupt_check(before, err);
+}
+
 static void free_state(sgs_run_state_t *st)
 {
     sgs_grouped_free(&st->grouped);
@@ -245,21 +256,41 @@ int sgs_run(const sgs_run_request_t *req, sgs_error_t *err)
     st->exec.grain = grain ? (size_t)strtoull(grain, NULL, 10) : 0;
     st->days_per_unit = sgs_config_days_per_unit(req->config);
     sgs_transactions_t tx = {0};
-    int rc = step_read(st, &tx, err);
+    /* Before any work: the output paths, the lock, what a stopped run left. */
+    int rc = sgs_run_publish_open(st, err);
+    if (rc == SGS_OK)
+        rc = checkpoint("read", err);
+    if (rc == SGS_OK)
+        rc = step_read(st, &tx, err);
+    if (rc == SGS_OK)
+        rc = checkpoint("group", err);
     if (rc == SGS_OK)
         rc = step_group(st, &tx, err);
     if (rc == SGS_OK)
+        rc = checkpoint("summarize", err);
+    if (rc == SGS_OK)
         rc = step_summarize(st, err);
+    if (rc == SGS_OK)
+        rc = checkpoint("rfm", err);
     if (rc == SGS_OK)
         rc = step_rfm(st, err);
     if (rc == SGS_OK)
+        rc = checkpoint("value", err);
+    if (rc == SGS_OK)
         rc = sgs_run_value(st, err);
+    if (rc == SGS_OK)
+        rc = checkpoint("segments", err);
     if (rc == SGS_OK)
         rc = sgs_run_segments(st, err);
     if (rc == SGS_OK)
+        rc = checkpoint("actions", err);
+    if (rc == SGS_OK)
         rc = sgs_run_actions(st, err);
     if (rc == SGS_OK)
+        rc = checkpoint("write", err);
+    if (rc == SGS_OK)
         rc = sgs_run_publish(st, err);
+    sgs_run_publish_close(st);
     sgs_transactions_free(&tx);
     free_state(st);
     free(st);

@@ -3,7 +3,8 @@
  *
  * Order of a run (DESIGN.md "One run"): read, group, summarize, score (RFM, value models),
  * segment, stage, act, write. Every output is written aside and published only when all
- * of them are complete: on any error nothing is published and yesterday's files stay.
+ * of them are complete, with one switch: on any error or signal nothing is published and
+ * yesterday's files stay (docs/publishing.md).
  */
 #ifndef SGS_RUN_H
 #define SGS_RUN_H
@@ -14,12 +15,14 @@
 typedef struct sgs_run_request {
     const char *input_path;     /* input HDF5 (DESIGN.md input schema) */
     const char *output_path;    /* results HDF5; the other outputs go beside it by default */
+    const char *config_path;    /* the configuration file read, or NULL: never an output */
     const sgs_config_t *config; /* effective configuration */
     sgs_progress_t *progress;   /* where steps are reported and timed */
     int64_t now_s;              /* current time (Unix s): bounds input times without as-of */
 } sgs_run_request_t;
 
-/* Execute the run. @return 0 or an SGS_E* code with err naming what failed. */
+/* Execute the run. @return 0 or an SGS_E* code with err naming what failed; SGS_EINTR when
+ * a signal stopped it (engine/interrupt.h). */
 int sgs_run(const sgs_run_request_t *req, sgs_error_t *err);
 
 #endif

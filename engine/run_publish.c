@@ -1,102 +1,138 @@
 /*
- * engine/run_publish.c — write every output of a run aside, then rename them all into
- * place. A failure anywhere before the renames leaves yesterday's files exactly as they
- * were; the temporaries are removed.
+ * engine/run_publish.c — where a run's outputs go and how they appear: every path checked
+ * against the input and the other outputs before any work, the output set locked for the
+ * run, and all outputs published together by io/publish.h (docs/publishing.md).
  */
 #include "engine/run_state.h"
 
+#include "engine/interrupt.h"
 #include "io/atomic_file.h"
+#include "io/output_paths.h"
+#include "io/publish.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
-typedef struct output {
-    const char *what;
-    int (*write)(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
-    const char *configured;   /* config path, "" = default_name beside the results */
-    const char *default_name; /* NULL: the results file itself */
-    char path[SGS_PATH_MAX];
-    sgs_atomic_t file;
-} output_t;
+#define RESULTS_ITSELF ((size_t)-1)
 
-/* `configured` when set, else `default_name` in the results file's folder. */
-static int resolve_path(const char *results_path, const char *configured, const char *default_name,
-                        char *out, size_t size, sgs_error_t *err)
+/* The outputs of a run, in the order they are written; adding one is adding a row. The
+ * summary is written last so that it carries the timing of the other writes. */
+static const struct {
+    const char *what;     /* in messages: the configuration key */
+    const char *name;     /* default file name beside the results, and name in a generation */
+    size_t config_offset; /* offsetof the sgs_config_t path ("" = default); RESULTS_ITSELF */
+    int (*write)(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
+} outputs[] = {
+    {"results", "results.h5", RESULTS_ITSELF, sgs_write_results_h5},
+    {"output.customers_csv", "customers.csv", offsetof(sgs_config_t, customers_csv),
+     sgs_write_customers_csv},
+    {"output.opportunities_csv", "opportunities.csv", offsetof(sgs_config_t, opportunities_csv),
+     sgs_write_opportunities_csv},
+    {"output.report", "report.txt", offsetof(sgs_config_t, report), sgs_write_report},
+    {"output.summary_json", "summary.json", offsetof(sgs_config_t, summary_json),
+     sgs_write_summary_json},
+};
+enum { N_OUTPUTS = sizeof outputs / sizeof outputs[0] };
+
+/* The configured path of output i, else its default name in the results file's folder. */
+static int resolve_path(const sgs_run_request_t *req, size_t i, char *out, size_t size,
+                        sgs_error_t *err)
 {
+    const char *results = req->output_path;
+    const char *configured = outputs[i].config_offset == RESULTS_ITSELF
+                                 ? results
+                                 : (const char *)req->config + outputs[i].config_offset;
     int n;
-    if (configured[0]) {
+    if (configured[0] || outputs[i].config_offset == RESULTS_ITSELF) {
         n = snprintf(out, size, "%s", configured);
     } else {
-        const char *slash = strrchr(results_path, '/');
-        int dir_len = slash ? (int)(slash - results_path) + 1 : 0;
-        n = snprintf(out, size, "%.*s%s", dir_len, results_path, default_name);
+        const char *slash = strrchr(results, '/');
+        int dir_len = slash ? (int)(slash - results) + 1 : 0;
+        n = snprintf(out, size, "%.*s%s", dir_len, results, outputs[i].name);
     }
     if (n < 0 || (size_t)n >= size)
-        return sgs_error_set(err, SGS_ECANTCREAT, "output path too long: %s", out);
+        return sgs_error_set(err, SGS_EUSAGE, "%s: output path too long: %.200s...",
+                             outputs[i].what, out);
     return SGS_OK;
+}
+
+int sgs_run_publish_open(sgs_run_state_t *st, sgs_error_t *err)
+{
+    const sgs_run_request_t *req = st->req;
+    char paths[N_OUTPUTS][SGS_PATH_MAX];
+    sgs_named_path_t named[N_OUTPUTS];
+    sgs_publish_output_t set[N_OUTPUTS];
+    for (size_t i = 0; i < N_OUTPUTS; i++) {
+        int rc = resolve_path(req, i, paths[i], sizeof paths[i], err);
+        if (rc != SGS_OK)
+            return rc;
+        named[i] = (sgs_named_path_t){outputs[i].what, paths[i]};
+        set[i] = (sgs_publish_output_t){paths[i], outputs[i].name};
+    }
+    const sgs_named_path_t inputs[] = {{"input", req->input_path},
+                                       {"configuration file", req->config_path}};
+    int rc =
+        sgs_output_paths_check(inputs, sizeof inputs / sizeof inputs[0], named, N_OUTPUTS, err);
+    if (rc == SGS_OK)
+        rc = sgs_publish_open(set, N_OUTPUTS, &st->publish, err);
+    if (rc == SGS_OK && sgs_publish_stale_removed(st->publish) > 0)
+        sgs_progress_note(req->progress,
+                          "removed %zu temporary files or folders that a stopped run of these "
+                          "outputs left",
+                          sgs_publish_stale_removed(st->publish));
+    return rc;
+}
+
+/* Write output i into the new generation and flush it. */
+static int write_one(sgs_run_state_t *st, size_t i, sgs_error_t *err)
+{
+    sgs_publish_t *p = st->publish;
+    int rc = outputs[i].write(st, sgs_publish_file(p, i), err);
+    if (rc != SGS_OK && err && !strstr(err->message, sgs_publish_path(p, i)))
+        sgs_error_prefix(err, "writing %s", sgs_publish_path(p, i));
+    return rc == SGS_OK ? sgs_publish_flush(p, i, err) : rc;
 }
 
 int sgs_run_publish(sgs_run_state_t *st, sgs_error_t *err)
 {
-    const sgs_config_t *cfg = st->req->config;
-    /* The summary is written last so that it carries the timing of the other writes. */
-    output_t outputs[] = {
-        {"results", sgs_write_results_h5, "", NULL, "", {"", ""}},
-        {"customers csv",
-         sgs_write_customers_csv,
-         cfg->customers_csv,
-         "customers.csv",
-         "",
-         {"", ""}},
-        {"opportunities csv",
-         sgs_write_opportunities_csv,
-         cfg->opportunities_csv,
-         "opportunities.csv",
-         "",
-         {"", ""}},
-        {"report", sgs_write_report, cfg->report, "report.txt", "", {"", ""}},
-        {"summary", sgs_write_summary_json, cfg->summary_json, "summary.json", "", {"", ""}},
-    };
-    enum { N_OUTPUTS = sizeof outputs / sizeof outputs[0] };
-    int rc = SGS_OK;
+    sgs_publish_t *p = st->publish;
+    sgs_progress_begin(st->req->progress, "write");
+    int rc = sgs_publish_begin(p, err);
     for (size_t i = 0; rc == SGS_OK && i < N_OUTPUTS; i++) {
-        output_t *o = &outputs[i];
-        if (!o->default_name)
-            snprintf(o->path, sizeof o->path, "%s", st->req->output_path);
-        else
-            rc = resolve_path(st->req->output_path, o->configured, o->default_name, o->path,
-                              SGS_PATH_MAX, err);
+        if (i == N_OUTPUTS - 1)
+            sgs_progress_end(st->req->progress, "results, csv files and report");
+        rc = sgs_interrupt_check("while writing the outputs", err);
+        if (rc == SGS_OK)
+            rc = write_one(st, i, err);
     }
+    if (rc == SGS_OK)
+        rc = sgs_publish_seal(p, err);
+    /* The last point where the run can still step back: after the switch it is done. */
+    if (rc == SGS_OK) {
+        sgs_test_pause_at("written");
+        rc = sgs_interrupt_check("before publishing the outputs", err);
+    }
+    if (rc == SGS_OK)
+        rc = sgs_publish_switch(p, err);
     if (rc != SGS_OK)
         return rc;
+    sgs_test_pause_at("switched");
+    sgs_publish_prune(p);
+    char list[4 * SGS_PATH_MAX] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < N_OUTPUTS && used < sizeof list; i++) {
+        int w =
+            snprintf(list + used, sizeof list - used, "%s%s",
+                     i == 0 ? "" : (i + 1 == N_OUTPUTS ? " and " : ", "), sgs_publish_path(p, i));
+        used += w > 0 ? (size_t)w : 0;
+    }
+    sgs_progress_note(st->req->progress, "wrote %s", list);
+    return SGS_OK;
+}
 
-    size_t n_begun = 0;
-    sgs_progress_begin(st->req->progress, "write");
-    for (; n_begun < N_OUTPUTS; n_begun++) {
-        output_t *o = &outputs[n_begun];
-        if (n_begun == N_OUTPUTS - 1)
-            sgs_progress_end(st->req->progress, "results, csv files and report");
-        rc = sgs_atomic_begin(o->path, &o->file, err);
-        if (rc == SGS_OK)
-            rc = o->write(st, o->file.temp_path, err);
-        if (rc != SGS_OK) {
-            n_begun++;
-            break;
-        }
-    }
-    for (size_t i = 0; rc == SGS_OK && i < N_OUTPUTS; i++)
-        rc = sgs_atomic_commit(&outputs[i].file, err);
-    for (size_t i = 0; i < n_begun; i++)
-        sgs_atomic_abort(&outputs[i].file); /* no-op for committed files */
-    if (rc == SGS_OK) {
-        char list[4 * SGS_PATH_MAX] = "";
-        size_t used = 0;
-        for (size_t i = 0; i < N_OUTPUTS && used < sizeof list; i++) {
-            int w = snprintf(list + used, sizeof list - used, "%s%s",
-                             i == 0 ? "" : (i + 1 == N_OUTPUTS ? " and " : ", "), outputs[i].path);
-            used += w > 0 ? (size_t)w : 0;
-        }
-        sgs_progress_note(st->req->progress, "wrote %s", list);
-    }
-    return rc;
+void sgs_run_publish_close(sgs_run_state_t *st)
+{
+    sgs_publish_close(st->publish);
+    st->publish = NULL;
 }

@@ -21,6 +21,7 @@
 #define SGS_SEGMENTS_MAX_K 256
 
 struct sgs_run_actions; /* engine/run_actions.h */
+struct sgs_publish;     /* io/publish.h */
 
 /* A warning of the run: a stable code a program can test (README "Warnings" lists them) and a
  * message for a person. */
@@ -124,6 +125,9 @@ typedef struct sgs_run_state {
 
     sgs_run_warning_t warnings[SGS_RUN_MAX_WARNINGS];
     size_t n_warnings;
+
+    /* the output set, locked from before the first step to the end (engine/run_publish.c) */
+    struct sgs_publish *publish;
 } sgs_run_state_t;
 
 /* Fit options of the run (value.penalizer, value.max_iter, value.fit_time_limit) with the
@@ -177,8 +181,18 @@ int sgs_write_segments_h5(hid_t file, const sgs_run_state_t *st, int deflate_lev
 struct cJSON *sgs_segments_json(const sgs_run_state_t *st);
 void sgs_report_segments(const sgs_run_state_t *st, FILE *out);
 
-/* Publish every output: write each to a temporary sibling, then rename them all into place.
- * On any failure nothing is renamed and the temporaries are removed. */
+/* Before any work: resolve every output path, check each against the input, the
+ * configuration file and the other outputs (64 naming both; 64 or 73 for an unusable path),
+ * take the output set's lock (75 naming the holder) and remove what a stopped run of the set
+ * left (engine/run_publish.c, io/publish.h). */
+int sgs_run_publish_open(sgs_run_state_t *st, sgs_error_t *err);
+
+/* Publish every output together: each is written into a new generation and flushed, then
+ * one rename makes the whole set visible. A failure or a signal before that rename leaves
+ * the previous set as it was (docs/publishing.md). */
 int sgs_run_publish(sgs_run_state_t *st, sgs_error_t *err);
+
+/* Remove an unpublished generation and release the lock. NULL-safe on st->publish. */
+void sgs_run_publish_close(sgs_run_state_t *st);
 
 #endif

@@ -16,6 +16,8 @@
  */
 #include "engine/run_state.h"
 
+#include "engine/interrupt.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -174,6 +176,8 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
     }
     st->horizon = cfg->horizon > 0 ? cfg->horizon : 365.0 / unit;
     rc = sgs_run_backtest(st, &st->backtest, err);
+    if (rc == SGS_OK) /* the fits take the time of this step: stop between them */
+        rc = sgs_interrupt_check("after the backtest", err);
     if (rc == SGS_OK)
         rc = choose_model(st, err);
     if (rc == SGS_OK)
@@ -193,6 +197,9 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
         sgs_error_prefix(err, "value: %s", model_name);
         goto cleanup;
     }
+    rc = sgs_interrupt_check("before the Gamma-Gamma fit", err);
+    if (rc != SGS_OK)
+        goto cleanup;
     /* Net spend <= 0: nothing to learn about spend per purchase, and worth nothing. */
     for (size_t c = 0; c < n; c++)
         spend[c] = s->total_spend[c] > 0.0 ? s->monetary[c] : 0.0;

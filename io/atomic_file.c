@@ -3,6 +3,8 @@
  */
 #include "io/atomic_file.h"
 
+#include "io/output_paths.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -29,15 +31,13 @@ int sgs_atomic_begin(const char *final_path, sgs_atomic_t *a, sgs_error_t *err)
 {
     char dir[SGS_PATH_MAX], base[SGS_PATH_MAX];
     a->temp_path[0] = '\0';
+    a->final_path[0] = '\0';
+    int rc = sgs_output_path_check("output", final_path, err);
+    if (rc != SGS_OK)
+        return rc;
     if (split_path(final_path, dir, base, sizeof dir) != SGS_OK)
         return sgs_error_set(err, SGS_EINVAL, "output path too long: %.200s...", final_path);
     snprintf(a->final_path, sizeof a->final_path, "%s", final_path);
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return sgs_error_set(err, SGS_ECANTCREAT, "%s: output folder %s does not exist", final_path,
-                             dir);
-    if (stat(final_path, &st) == 0 && S_ISDIR(st.st_mode))
-        return sgs_error_set(err, SGS_ECANTCREAT, "%s: is a folder, not a file", final_path);
     int n = snprintf(a->temp_path, sizeof a->temp_path, "%s/.%s.tmp-XXXXXX", dir, base);
     if (n < 0 || (size_t)n >= sizeof a->temp_path) {
         a->temp_path[0] = '\0';
@@ -60,14 +60,27 @@ int sgs_atomic_begin(const char *final_path, sgs_atomic_t *a, sgs_error_t *err)
     return SGS_OK;
 }
 
-/* fsync a path opened read-only (works for files and, on Linux, folders). */
-static int fsync_path(const char *path)
+static long fsync_fail_at; /* sgs_test_fail_fsync_at: calls until the failing one, 0 off */
+
+void sgs_test_fail_fsync_at(long n)
 {
+    fsync_fail_at = n > 0 ? n : 0;
+}
+
+/* Opened read-only: works for files and, on Linux, folders. */
+int sgs_fsync_path(const char *path)
+{
+    if (fsync_fail_at > 0 && --fsync_fail_at == 0) {
+        errno = EIO;
+        return -1;
+    }
     int fd = open(path, O_RDONLY);
     if (fd < 0)
         return -1;
     int rc = fsync(fd);
+    int e = errno;
     close(fd);
+    errno = e;
     return rc;
 }
 
@@ -75,7 +88,7 @@ int sgs_atomic_commit(sgs_atomic_t *a, sgs_error_t *err)
 {
     if (!a->temp_path[0])
         return sgs_error_set(err, SGS_EINVAL, "%s: nothing to commit", a->final_path);
-    if (fsync_path(a->temp_path) != 0) {
+    if (sgs_fsync_path(a->temp_path) != 0) {
         int e = errno;
         sgs_atomic_abort(a);
         return sgs_error_set(err, SGS_EIO, "%s: flushing to disk failed: %s", a->final_path,
@@ -90,7 +103,7 @@ int sgs_atomic_commit(sgs_atomic_t *a, sgs_error_t *err)
     a->temp_path[0] = '\0';
     char dir[SGS_PATH_MAX], base[SGS_PATH_MAX];
     if (split_path(a->final_path, dir, base, sizeof dir) == SGS_OK)
-        (void)fsync_path(dir); /* best effort: the rename is already visible */
+        (void)sgs_fsync_path(dir); /* best effort: the rename is already visible */
     return SGS_OK;
 }
 

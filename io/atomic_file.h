@@ -22,8 +22,9 @@ typedef struct sgs_atomic {
 } sgs_atomic_t;
 
 /* Reserve a temporary sibling of final_path (created empty, mode 0644 under umask).
- * @return 0; SGS_ECANTCREAT when the folder does not exist or is not writable (the
- * message names the folder); SGS_EINVAL when the path is too long. */
+ * The path is checked first (io/output_paths.h: SGS_EUSAGE when empty or too long,
+ * SGS_ECANTCREAT for a folder, a missing or unwritable folder, naming it).
+ * @return 0 or those codes; SGS_ECANTCREAT when the temporary cannot be created. */
 int sgs_atomic_begin(const char *final_path, sgs_atomic_t *a, sgs_error_t *err);
 
 /* Flush the temporary to disk, rename it to final_path and flush the folder entry.
@@ -33,5 +34,15 @@ int sgs_atomic_commit(sgs_atomic_t *a, sgs_error_t *err);
 
 /* Remove the temporary if it still exists. Safe to call twice, or after commit. */
 void sgs_atomic_abort(sgs_atomic_t *a);
+
+/* fsync a file or a folder (opened read-only) by path. Every flush of an output goes
+ * through here (io/publish.c too), so that a test can make one fail.
+ * @return 0, or -1 with errno set. */
+int sgs_fsync_path(const char *path);
+
+/* Test seam (SGS_TEST_FAIL_FSYNC_AT, engine/cli.c): the n-th call of sgs_fsync_path from now
+ * on (1 = the next) fails with EIO without flushing; n <= 0 turns it off (the default). Not
+ * thread-safe, like sgs_test_fail_alloc_after. */
+void sgs_test_fail_fsync_at(long n);
 
 #endif

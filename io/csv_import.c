@@ -10,6 +10,7 @@
 #include "io/atomic_file.h"
 #include "io/h5_columns.h"
 #include "io/h5_output.h"
+#include "io/output_paths.h"
 #include "kernels/dates.h"
 
 #include <locale.h>
@@ -19,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define DEFAULT_CHUNK_ROWS ((size_t)65536)
 #define PROGRESS_EVERY_ROWS 65536
@@ -1280,12 +1280,10 @@ int sgs_csv_import(const char *in_path, const char *out_path, const sgs_import_o
                            "required (--customer, --time, --amount)");
         goto cleanup;
     }
-    struct stat st_in, st_out;
-    if (strcmp(in_path, "-") != 0 && stat(in_path, &st_in) == 0 && stat(out_path, &st_out) == 0 &&
-        st_in.st_dev == st_out.st_dev && st_in.st_ino == st_out.st_ino) {
-        rc = sgs_error_set(err, SGS_EUSAGE, "%s: the output would overwrite the input", out_path);
+    const sgs_named_path_t inputs[] = {{"input", in_path}}, outputs[] = {{"output", out_path}};
+    rc = sgs_output_paths_check(inputs, 1, outputs, 1, err);
+    if (rc)
         goto cleanup;
-    }
 
     sgs_csv_options_t copt = {
         .mode = opt->mode, .delimiter = opt->delimiter, .buffer_bytes = opt->buffer_bytes};

@@ -28,7 +28,8 @@
     X(SGS_EINVAL, -9, 70, "invalid argument (internal error)")                                     \
     X(SGS_EOVERFLOW, -10, 65, "size overflow")                                                     \
     X(SGS_ENOCONVERGE, -11, 65, "model fit did not converge")                                      \
-    X(SGS_ENUMERIC, -12, 65, "a model result is not a finite number")
+    X(SGS_ENUMERIC, -12, 65, "a model result is not a finite number")                              \
+    X(SGS_EINTR, -13, 130, "stopped by a signal")
 
 enum sgs_error_code {
     SGS_OK = 0,

@@ -11,6 +11,7 @@
 
 #include "io/h5_columns.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +105,62 @@ int sgs_test_files_equal(const char *a, const char *b)
     free(da);
     free(db);
     return equal;
+}
+
+/* The state folder of one output set: lock, current and at most two generations. */
+static void assert_clean_state(const char *state)
+{
+    DIR *d = opendir(state);
+    if (!d)
+        fail_msg("cannot list %s", state);
+    char current[64] = "", path[1100];
+    if (snprintf(path, sizeof path, "%s/current", state) >= (int)sizeof path)
+        fail_msg("path too long: %s", state);
+    ssize_t len = readlink(path, current, sizeof current - 1);
+    current[len > 0 ? len : 0] = '\0';
+    int n_gen = 0, current_found = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        const char *name = e->d_name;
+        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || strcmp(name, "lock") == 0 ||
+            strcmp(name, "current") == 0)
+            continue;
+        if (strncmp(name, "gen-", 4) != 0) {
+            closedir(d);
+            fail_msg("%s: %s left behind", state, name);
+        }
+        n_gen++;
+        current_found |= strcmp(name, current) == 0;
+    }
+    closedir(d);
+    if (n_gen > 2 || (current[0] && !current_found))
+        fail_msg("%s: %d generations, current \"%s\"%s", state, n_gen, current,
+                 current[0] && !current_found ? " missing" : "");
+}
+
+void sgs_test_assert_no_leftovers(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        fail_msg("cannot list %s", dir);
+    struct dirent *e;
+    char states[8][1024];
+    int n_states = 0;
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (strstr(e->d_name, ".tmp-") || strstr(e->d_name, ".tmp")) {
+            closedir(d);
+            fail_msg("%s: temporary %s left behind", dir, e->d_name);
+        }
+        if (e->d_name[0] == '.' && len > 9 && strcmp(e->d_name + len - 9, ".segscore") == 0 &&
+            n_states < 8 &&
+            snprintf(states[n_states], sizeof states[0], "%s/%s", dir, e->d_name) <
+                (int)sizeof states[0])
+            n_states++;
+    }
+    closedir(d);
+    for (int i = 0; i < n_states; i++)
+        assert_clean_state(states[i]);
 }
 
 int sgs_test_shared_data(const char *relative, char *out, size_t out_size)

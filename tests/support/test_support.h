@@ -35,6 +35,11 @@ void sgs_test_write_file(const char *path, const char *text);
 /* True when both files exist and have identical bytes. */
 int sgs_test_files_equal(const char *a, const char *b);
 
+/* Fail unless folder `dir` holds nothing a run left behind: no temporary ".NAME.tmp-*", and in
+ * each state folder ".NAME.segscore" (docs/publishing.md) only `lock`, `current` and at most two
+ * generations gen-<n>, one of them the generation `current` names. */
+void sgs_test_assert_no_leftovers(const char *dir);
+
 /* Path of ../shared/data/<relative> when it exists (written to out), else 0. Tests that
  * need real data return 77 (ctest "skipped") when this is 0. */
 int sgs_test_shared_data(const char *relative, char *out, size_t out_size);

@@ -1,0 +1,534 @@
+/*
+ * tests/e2e/test_run_publish.c — where and how `segscore run` publishes (docs/publishing.md):
+ * outputs never replace inputs or each other, unusable paths are refused before any work, one
+ * run at a time per output set, signals and kills at known points of a run (the
+ * SGS_TEST_PAUSE_AT hook), a failed flush of the third output (SGS_TEST_FAIL_FSYNC_AT), and
+ * the first run over plain files of earlier versions. Every case checks the exit status, the
+ * message, the previous outputs byte for byte, and that nothing temporary is left.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "tests/support/test_support.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char dir[256];
+static char demo[512];
+
+/* Every output of a run, by its default name beside the results. */
+static const char *const names[] = {"results.h5", "customers.csv", "opportunities.csv",
+                                    "report.txt", "summary.json"};
+#define N_NAMES (sizeof names / sizeof names[0])
+
+/* A quick run: one thread, no backtest, k given (the publishing does not depend on them). */
+#define FAST "--threads 1 --model bgnbd --set value.backtest=false --set segments.k=3"
+/* "Today": the same input with another configuration, so that every output differs. */
+#define TODAY "--set rfm.bins=4"
+
+static int setup(void **state)
+{
+    (void)state;
+    sgs_test_tmpdir("e2e-publish", dir, sizeof dir);
+    snprintf(demo, sizeof demo, "%s/demo.h5", dir);
+    char args[1024], out[8192];
+    snprintf(args, sizeof args, "generate --customers 1000 --seed 7 -o '%s'", demo);
+    if (sgs_test_run(args, out, sizeof out) != 0) {
+        print_error("generate failed: %s\n", out);
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    sgs_test_rmdir(dir);
+    return 0;
+}
+
+/* ---- helpers ---------------------------------------------------------------------------- */
+
+/* A fresh folder <dir>/<name> (emptied if it exists); its path into out. */
+static void fresh_folder(const char *name, char *out, size_t size)
+{
+    snprintf(out, size, "%s/%s", dir, name);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", out, out);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* segscore run -q FAST -i demo -o <folder>/results.h5 <extra>; the exit status. */
+static int run_into(const char *folder, const char *extra, char *msg, size_t msg_size)
+{
+    char args[4096];
+    snprintf(args, sizeof args, "run -q " FAST " -i '%s' -o '%s/results.h5' %s", demo, folder,
+             extra);
+    return sgs_test_run(args, msg, msg_size);
+}
+
+/* Copy the bytes every output path shows now into <dir>/<snap> (plain files). */
+static void snapshot(const char *folder, const char *snap, char *out, size_t size)
+{
+    fresh_folder(snap, out, size);
+    char cmd[2048];
+    for (size_t i = 0; i < N_NAMES; i++) {
+        snprintf(cmd, sizeof cmd, "cp -L '%s/%s' '%s/%s'", folder, names[i], out, names[i]);
+        assert_int_equal(system(cmd), 0);
+    }
+}
+
+/* Every output path of folder shows the bytes of the same file in snap. */
+static void assert_set_equals(const char *folder, const char *snap, const char *when)
+{
+    for (size_t i = 0; i < N_NAMES; i++) {
+        char a[700], b[700];
+        snprintf(a, sizeof a, "%s/%s", folder, names[i]);
+        snprintf(b, sizeof b, "%s/%s", snap, names[i]);
+        if (!sgs_test_files_equal(a, b))
+            fail_msg("%s: %s differs from %s", when, a, b);
+    }
+}
+
+/* The outputs are today's: the deterministic ones equal a reference run of today's
+ * configuration, and the summary (which has timings) is today's configuration. */
+static void assert_set_is_today(const char *folder, const char *reference, const char *when)
+{
+    for (size_t i = 0; i + 1 < N_NAMES; i++) {
+        char a[700], b[700];
+        snprintf(a, sizeof a, "%s/%s", folder, names[i]);
+        snprintf(b, sizeof b, "%s/%s", reference, names[i]);
+        if (!sgs_test_files_equal(a, b))
+            fail_msg("%s: %s is not today's (%s)", when, a, b);
+    }
+    char path[700];
+    snprintf(path, sizeof path, "%s/summary.json", folder);
+    char *summary = sgs_test_read_file(path, NULL);
+    assert_non_null(summary);
+    if (!strstr(summary, "\"bins\":\t4"))
+        fail_msg("%s: %s is not today's", when, path);
+    free(summary);
+}
+
+/* Number of generation folders in folder's state folder. */
+static int count_generations(const char *folder)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "exit $(ls -d '%s/.results.h5.segscore'/gen-* 2>/dev/null | wc -l)",
+             folder);
+    int status = system(cmd);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Start `segscore run ... <args>` with SGS_TEST_PAUSE_AT=<point> and wait until it says it
+ * paused there; its stderr goes to <dir>/paused.txt. Returns its pid. */
+static pid_t start_paused(const char *args, const char *point)
+{
+    char log[512], cmd[4096];
+    snprintf(log, sizeof log, "%s/paused.txt", dir);
+    unlink(log);
+    snprintf(cmd, sizeof cmd, "exec '%s' %s 2>'%s'", SGS_TEST_BINARY, args, log);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        setenv("SGS_TEST_PAUSE_AT", point, 1);
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    char want[64];
+    snprintf(want, sizeof want, "paused at %s ", point);
+    for (int i = 0; i < 6000; i++) {
+        char *text = sgs_test_read_file(log, NULL);
+        int paused = text && strstr(text, want);
+        free(text);
+        if (paused)
+            return pid;
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            text = sgs_test_read_file(log, NULL);
+            fail_msg("the run ended (status %d) before pausing at %s: %s", status, point,
+                     text ? text : "");
+        }
+        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+    }
+    kill(pid, SIGKILL);
+    fail_msg("the run never paused at %s", point);
+    return -1;
+}
+
+/* Send sig to pid; its exit status (128 + n for a death by signal n). */
+static int signal_and_wait(pid_t pid, int sig)
+{
+    assert_int_equal(kill(pid, sig), 0);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* ---- outputs never touch inputs ------------------------------------------------------------ */
+
+/* -o onto the input, directly, through a symlink and through a hard link; an output on the
+ * input, on the configuration file, on another output: 64 naming both, and nothing written. */
+static void test_outputs_never_replace_inputs(void **state)
+{
+    (void)state;
+    char work[512], cmd[4096], in[600], link[600], hard[600], cfg[600], out[8192];
+    fresh_folder("inputs", work, sizeof work);
+    snprintf(in, sizeof in, "%s/in.h5", work);
+    snprintf(link, sizeof link, "%s/link.h5", work);
+    snprintf(hard, sizeof hard, "%s/hard.h5", work);
+    snprintf(cfg, sizeof cfg, "%s/config.json", work);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s' && ln -s in.h5 '%s' && ln '%s' '%s'", demo, in, link,
+             in, hard);
+    assert_int_equal(system(cmd), 0);
+    sgs_test_write_file(cfg, "{\"rfm\": {\"bins\": 4}}\n");
+    const struct {
+        const char *input, *results, *extra, *message;
+    } cases[] = {
+        {in, in, "", "is the input"},
+        {in, link, "", "is the input"},
+        {in, hard, "", "is the input"},
+        {link, hard, "", "is the input"},
+        {in, "@/r.h5", "--set output.customers_csv=@/in.h5", "output.customers_csv"},
+        {in, "@/r.h5", "--set output.summary_json=@/r.h5", "output.summary_json"},
+        {in, "@/r.h5", "--set output.customers_csv=@/report.txt", "output.report"},
+        {in, "@/r.h5", "--set output.report=@/link.h5", "is the input"},
+        {in, "@/r.h5", "-c @/config.json --set output.report=@/config.json", "configuration"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char results[700], extra[1400] = "", args[4096];
+        snprintf(results, sizeof results, "%s%s", cases[i].results[0] == '@' ? work : "",
+                 cases[i].results + (cases[i].results[0] == '@'));
+        for (const char *c = cases[i].extra; *c; c++) { /* "@" is the folder */
+            size_t used = strlen(extra);
+            if (*c == '@')
+                snprintf(extra + used, sizeof extra - used, "%s", work);
+            else
+                snprintf(extra + used, sizeof extra - used, "%c", *c);
+        }
+        snprintf(args, sizeof args, "run " FAST " -i '%s' -o '%s' %s", cases[i].input, results,
+                 extra);
+        int status = sgs_test_run(args, out, sizeof out);
+        if (status != 64 || !strstr(out, cases[i].message) || !strstr(out, work))
+            fail_msg("case %zu (%s): expected 64 naming \"%s\", got %d: %s", i, args,
+                     cases[i].message, status, out);
+        if (strstr(out, "segscore: read")) /* refused before any work */
+            fail_msg("case %zu: the run started: %s", i, out);
+        if (!sgs_test_files_equal(in, demo))
+            fail_msg("case %zu: the input changed", i);
+        snprintf(cmd, sizeof cmd, "test $(ls -A '%s' | wc -l) -eq 4", work);
+        if (system(cmd) != 0)
+            fail_msg("case %zu: something was created in %s", i, work);
+    }
+    /* The same code serves evaluate (-o and --json) and import. */
+    snprintf(cmd, sizeof cmd, "evaluate -i '%s' --calibration-end 2023-01-01 -o '%s'", in, link);
+    assert_int_equal(sgs_test_run(cmd, out, sizeof out), 64);
+    assert_non_null(strstr(out, "is the input"));
+    snprintf(cmd, sizeof cmd,
+             "evaluate -i '%s' --calibration-end 2023-01-01 -o '%s/e.h5' --json '%s/e.h5'", in,
+             work, work);
+    assert_int_equal(sgs_test_run(cmd, out, sizeof out), 64);
+    assert_non_null(strstr(out, "the same file"));
+    snprintf(cmd, sizeof cmd, "import -i '%s' -o '%s' --customer 1 --time 2 --amount 3", cfg, cfg);
+    assert_int_equal(sgs_test_run(cmd, out, sizeof out), 64);
+    assert_non_null(strstr(out, "is the input"));
+    assert_true(sgs_test_files_equal(in, demo));
+}
+
+/* Empty, folder, missing folder, a pipe: refused before any work (64 or 73). */
+static void test_unusable_paths_refused_before_work(void **state)
+{
+    (void)state;
+    char work[512], fifo[600], out[8192], args[4096];
+    fresh_folder("unusable", work, sizeof work);
+    snprintf(fifo, sizeof fifo, "%s/pipe", work);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    const struct {
+        const char *results, *extra;
+        int status;
+        const char *message;
+    } cases[] = {
+        {"", "", 64, "the output path is empty"},
+        {"@", "", 73, "is a folder"},
+        {"@/", "", 73, "is a folder"},
+        {"@/missing/r.h5", "", 73, "output folder"},
+        {"@/r.h5", "--set output.report=@/missing/report.txt", 73, "output folder"},
+        {"@/pipe", "", 73, "not a file"},
+        {"@/r.h5", "--set output.summary_json=@/pipe", 73, "not a file"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char results[700], extra[1400];
+        snprintf(results, sizeof results, "%s%s", cases[i].results[0] == '@' ? work : "",
+                 cases[i].results + (cases[i].results[0] == '@'));
+        const char *at = strchr(cases[i].extra, '@');
+        if (at)
+            snprintf(extra, sizeof extra, "%.*s%s%s", (int)(at - cases[i].extra), cases[i].extra,
+                     work, at + 1);
+        else
+            snprintf(extra, sizeof extra, "%s", cases[i].extra);
+        snprintf(args, sizeof args, "run " FAST " -i '%s' -o '%s' %s", demo, results, extra);
+        int status = sgs_test_run(args, out, sizeof out);
+        if (status != cases[i].status || !strstr(out, cases[i].message))
+            fail_msg("case %zu (%s): expected %d with \"%s\", got %d: %s", i, args, cases[i].status,
+                     cases[i].message, status, out);
+        if (strstr(out, "segscore: read"))
+            fail_msg("case %zu: the run started: %s", i, out);
+    }
+    snprintf(args, sizeof args, "test $(ls -A '%s' | wc -l) -eq 1", work);
+    assert_int_equal(system(args), 0);
+    /* generate and evaluate say the same before their work. */
+    assert_int_equal(sgs_test_run("generate --customers 10 -o ''", out, sizeof out), 64);
+    snprintf(args, sizeof args, "evaluate -i '%s' --calibration-end 2023-01-01 --json '%s'", demo,
+             work);
+    assert_int_equal(sgs_test_run(args, out, sizeof out), 73);
+    assert_null(strstr(out, "segscore: read"));
+}
+
+/* ---- one run at a time ----------------------------------------------------------------------- */
+
+/* The lock held (by this process, with the call segscore uses): 75 at once, naming this pid,
+ * nothing changed. A lock file left by a process that is gone is taken over. */
+static void test_second_run_on_the_same_outputs_exits_75(void **state)
+{
+    (void)state;
+    char work[512], snap[512], lock[700], out[8192];
+    fresh_folder("lock", work, sizeof work);
+    assert_int_equal(run_into(work, "", out, sizeof out), 0);
+    snapshot(work, "lock-snap", snap, sizeof snap);
+
+    snprintf(lock, sizeof lock, "%s/.results.h5.segscore/lock", work);
+    int fd = open(lock, O_RDWR);
+    assert_true(fd >= 0);
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+    assert_int_equal(fcntl(fd, F_SETLK, &fl), 0);
+    time_t t0 = time(NULL);
+    int status = run_into(work, TODAY, out, sizeof out);
+    char pid[32];
+    snprintf(pid, sizeof pid, "(pid %ld)", (long)getpid());
+    if (status != 75 || !strstr(out, pid) || !strstr(out, "another segscore run"))
+        fail_msg("expected 75 naming %s, got %d: %s", pid, status, out);
+    assert_true(time(NULL) - t0 < 10); /* at once, not after the work */
+    assert_set_equals(work, snap, "locked");
+    sgs_test_assert_no_leftovers(work);
+    close(fd); /* releases the lock */
+
+    /* A stale lock file: its pid is of a process long gone, and no lock is held. */
+    sgs_test_write_file(lock, "999999999\n");
+    assert_int_equal(run_into(work, TODAY, out, sizeof out), 0);
+    char *text = sgs_test_read_file(lock, NULL);
+    assert_non_null(text);
+    assert_null(strstr(text, "999999999"));
+    assert_true(strtol(text, NULL, 10) > 0);
+    free(text);
+    sgs_test_assert_no_leftovers(work);
+}
+
+/* ---- signals and kills ---------------------------------------------------------------------- */
+
+/* SIGINT, SIGTERM and SIGHUP at several points: 130, 143, 129, "stopped by", the previous
+ * outputs byte for byte, no temporary and no new generation. A signal after the switch lets
+ * the run finish: today's outputs, exit 0. */
+static void test_signals_stop_the_run_and_keep_previous_outputs(void **state)
+{
+    (void)state;
+    char work[512], snap[512], args[4096], out[8192];
+    fresh_folder("signals", work, sizeof work);
+    assert_int_equal(run_into(work, "", out, sizeof out), 0);
+    snapshot(work, "signals-snap", snap, sizeof snap);
+    int n_gen = count_generations(work);
+    snprintf(args, sizeof args, "run " FAST " " TODAY " -i '%s' -o '%s/results.h5'", demo, work);
+    static const char *const points[] = {"read", "value", "segments", "write", "written"};
+    static const struct {
+        int sig, status;
+        const char *name;
+    } sigs[] = {{SIGTERM, 143, "SIGTERM"}, {SIGINT, 130, "SIGINT"}, {SIGHUP, 129, "SIGHUP"}};
+    char log[512];
+    snprintf(log, sizeof log, "%s/paused.txt", dir);
+    for (size_t p = 0; p < sizeof points / sizeof points[0]; p++)
+        for (size_t s = 0; s < sizeof sigs / sizeof sigs[0]; s++) {
+            pid_t pid = start_paused(args, points[p]);
+            int status = signal_and_wait(pid, sigs[s].sig);
+            char *text = sgs_test_read_file(log, NULL);
+            char want[64];
+            snprintf(want, sizeof want, "stopped by %s", sigs[s].name);
+            if (status != sigs[s].status || !text || !strstr(text, want))
+                fail_msg("%s at %s: expected %d with \"%s\", got %d: %s", sigs[s].name, points[p],
+                         sigs[s].status, want, status, text ? text : "");
+            free(text);
+            assert_set_equals(work, snap, points[p]);
+            sgs_test_assert_no_leftovers(work);
+            assert_int_equal(count_generations(work), n_gen);
+        }
+
+    char reference[512];
+    fresh_folder("signals-today", reference, sizeof reference);
+    assert_int_equal(run_into(reference, TODAY, out, sizeof out), 0);
+    pid_t pid = start_paused(args, "switched");
+    assert_int_equal(signal_and_wait(pid, SIGTERM), 0);
+    assert_set_is_today(work, reference, "SIGTERM after the switch");
+    sgs_test_assert_no_leftovers(work);
+}
+
+/* kill -9 between the new generation written and the switch, and right after the switch: the
+ * outputs are all yesterday's, or all today's; the next run cleans up. A reader that opened a
+ * file before keeps reading yesterday's bytes. */
+static void test_kill_9_around_the_switch(void **state)
+{
+    (void)state;
+    char work[512], snap[512], reference[512], args[4096], out[8192], path[700];
+    fresh_folder("kill", work, sizeof work);
+    fresh_folder("kill-today", reference, sizeof reference);
+    assert_int_equal(run_into(reference, TODAY, out, sizeof out), 0);
+    assert_int_equal(run_into(work, "", out, sizeof out), 0);
+    snapshot(work, "kill-snap", snap, sizeof snap);
+    snprintf(args, sizeof args, "run " FAST " " TODAY " -i '%s' -o '%s/results.h5'", demo, work);
+
+    /* Killed before the switch: yesterday's set; the unfinished generation is left ... */
+    int n_gen = count_generations(work);
+    assert_int_equal(signal_and_wait(start_paused(args, "written"), SIGKILL), 128 + SIGKILL);
+    assert_set_equals(work, snap, "kill -9 before the switch");
+    assert_int_equal(count_generations(work), n_gen + 1);
+    /* ... and removed by the next run, which says so. */
+    snprintf(path, sizeof path, "%s/customers.csv", work);
+    FILE *reader = fopen(path, "rb");
+    assert_non_null(reader);
+    char args2[4096];
+    snprintf(args2, sizeof args2, "run " FAST " " TODAY " -i '%s' -o '%s/results.h5'", demo, work);
+    assert_int_equal(sgs_test_run(args2, out, sizeof out), 0);
+    assert_non_null(strstr(out, "a stopped run"));
+    sgs_test_assert_no_leftovers(work);
+    assert_set_is_today(work, reference, "the run after");
+    /* The reader's open file is still yesterday's. */
+    char expected_path[700];
+    snprintf(expected_path, sizeof expected_path, "%s/customers.csv", snap);
+    size_t n_expected;
+    char *expected = sgs_test_read_file(expected_path, &n_expected);
+    char *got = malloc(n_expected + 1);
+    assert_non_null(got);
+    assert_int_equal(fread(got, 1, n_expected + 1, reader), n_expected);
+    assert_memory_equal(got, expected, n_expected);
+    fclose(reader);
+    free(got);
+    free(expected);
+
+    /* Killed right after the switch: today's set; the next run removes the old generation. */
+    assert_int_equal(run_into(work, "", out, sizeof out), 0);
+    snapshot(work, "kill-snap", snap, sizeof snap);
+    assert_int_equal(signal_and_wait(start_paused(args, "switched"), SIGKILL), 128 + SIGKILL);
+    assert_set_is_today(work, reference, "kill -9 after the switch");
+    assert_int_equal(count_generations(work), 3);
+    assert_int_equal(run_into(work, TODAY, out, sizeof out), 0);
+    sgs_test_assert_no_leftovers(work);
+    assert_set_is_today(work, reference, "the run after");
+}
+
+/* ---- a failed write ----------------------------------------------------------------------------
+ */
+
+/* The flush of the third output (opportunities.csv) fails: 74 naming it, yesterday's set. */
+static void test_failed_flush_of_the_third_output(void **state)
+{
+    (void)state;
+    char work[512], snap[512], out[8192];
+    fresh_folder("fsync", work, sizeof work);
+    assert_int_equal(run_into(work, "", out, sizeof out), 0);
+    snapshot(work, "fsync-snap", snap, sizeof snap);
+    int n_gen = count_generations(work);
+    static const struct {
+        const char *at, *message;
+    } cases[] = {{"3", "opportunities.csv: flushing to disk failed"},
+                 {"1", "results.h5: flushing to disk failed"},
+                 {"6", "flushing to disk failed"}}; /* 6: the generation's folder */
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        setenv("SGS_TEST_FAIL_FSYNC_AT", cases[i].at, 1);
+        int status = run_into(work, TODAY, out, sizeof out);
+        unsetenv("SGS_TEST_FAIL_FSYNC_AT");
+        if (status != 74 || !strstr(out, cases[i].message))
+            fail_msg("fsync %s: expected 74 with \"%s\", got %d: %s", cases[i].at, cases[i].message,
+                     status, out);
+        assert_set_equals(work, snap, "failed flush");
+        sgs_test_assert_no_leftovers(work);
+        assert_int_equal(count_generations(work), n_gen);
+    }
+}
+
+/* ---- from plain files -------------------------------------------------------------------------
+ */
+
+/* The first run over the plain files of an earlier version (one output in another folder,
+ * temporaries of a killed run beside them): killed before its switch it leaves the plain
+ * files' bytes at every path; the next run publishes today's set, removes the temporaries,
+ * and every path is a link into the state folder. */
+static void test_first_run_over_plain_files(void **state)
+{
+    (void)state;
+    char work[512], other[512], snap[512], reference[512], cmd[4096], args[4096], out[8192];
+    fresh_folder("plain", work, sizeof work);
+    fresh_folder("plain-report", other, sizeof other);
+    fresh_folder("plain-today", reference, sizeof reference);
+    assert_int_equal(run_into(reference, TODAY, out, sizeof out), 0);
+    /* Yesterday, as an earlier version left it: plain files, and two temporaries. */
+    char yesterday[512];
+    fresh_folder("plain-yesterday", yesterday, sizeof yesterday);
+    assert_int_equal(run_into(yesterday, "", out, sizeof out), 0);
+    snapshot(yesterday, "plain-snap", snap, sizeof snap);
+    snprintf(cmd, sizeof cmd,
+             "cp '%s'/* '%s' && mv '%s/report.txt' '%s/report.txt' && "
+             "touch '%s/.results.h5.tmp-a1B2c3' '%s/.report.txt.tmp-XyZ123'",
+             snap, work, work, other, work, other);
+    assert_int_equal(system(cmd), 0);
+    char extra[700];
+    snprintf(extra, sizeof extra, "--set output.report='%s/report.txt'", other);
+    snprintf(args, sizeof args, "run " FAST " " TODAY " -i '%s' -o '%s/results.h5' %s", demo, work,
+             extra);
+
+    assert_int_equal(signal_and_wait(start_paused(args, "written"), SIGKILL), 128 + SIGKILL);
+    char path[700], want[700];
+    for (size_t i = 0; i < N_NAMES; i++) {
+        snprintf(path, sizeof path, "%s/%s", i == 3 ? other : work, names[i]);
+        snprintf(want, sizeof want, "%s/%s", snap, names[i]);
+        if (!sgs_test_files_equal(path, want))
+            fail_msg("killed while adopting plain files: %s changed", path);
+    }
+
+    assert_int_equal(sgs_test_run(args, out, sizeof out), 0);
+    for (size_t i = 0; i < N_NAMES; i++) {
+        snprintf(path, sizeof path, "%s/%s", i == 3 ? other : work, names[i]);
+        struct stat st;
+        assert_int_equal(lstat(path, &st), 0);
+        if (!S_ISLNK(st.st_mode))
+            fail_msg("%s is not a link into the state folder", path);
+        /* The results file and the summary hold the configuration, report path included. */
+        int same_config = i != 0 && i + 1 < N_NAMES;
+        snprintf(want, sizeof want, "%s/%s", same_config ? reference : snap, names[i]);
+        if (sgs_test_files_equal(path, want) != same_config)
+            fail_msg("%s is not today's", path);
+    }
+    sgs_test_assert_no_leftovers(work);
+    sgs_test_assert_no_leftovers(other);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_outputs_never_replace_inputs),
+        cmocka_unit_test(test_unusable_paths_refused_before_work),
+        cmocka_unit_test(test_second_run_on_the_same_outputs_exits_75),
+        cmocka_unit_test(test_signals_stop_the_run_and_keep_previous_outputs),
+        cmocka_unit_test(test_kill_9_around_the_switch),
+        cmocka_unit_test(test_failed_flush_of_the_third_output),
+        cmocka_unit_test(test_first_run_over_plain_files),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
