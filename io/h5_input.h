@@ -55,6 +55,9 @@ typedef enum sgs_input_check {
     SGS_CHECK_KIND,          /* event kind outside 1..8 */
     SGS_CHECK_DUPLICATE,     /* a customer id appears twice in /customers */
     SGS_CHECK_REFERRER,      /* referrer_id neither -1 nor a customer of /customers */
+    SGS_CHECK_LINK,          /* an external link, or a soft link leaving the file (h5_guard.h) */
+    SGS_CHECK_STORAGE,       /* virtual, external storage, never written, beyond the file */
+    SGS_CHECK_FILTER,        /* a filter this HDF5 library cannot decode */
     SGS_CHECK_COUNT
 } sgs_input_check_t;
 
