@@ -268,8 +268,10 @@ restart:
             return refuse(why, SGS_EDATA, SGS_H5_REFUSE_LINK,
                           "more than %d soft links in a chain (a loop?) at %s", MAX_SOFT_HOPS,
                           prefix);
-        if (!*via)
-            snprintf(via, sizeof via, "%s is a soft link to %s", prefix, target);
+        if (!*via && strcmp(prefix, path) == 0)
+            snprintf(via, sizeof via, "is a soft link to %s", target);
+        else if (!*via)
+            snprintf(via, sizeof via, "goes through %s, a soft link to %s", prefix, target);
         char next[MAX_PATH];
         const char *rest = cur + end;
         int n;
@@ -334,10 +336,18 @@ static void type_name(hid_t type, char *buf, size_t size)
     size_t bytes = H5Tget_size(type);
     switch (H5Tget_class(type)) {
     case H5T_INTEGER:
-        snprintf(buf, size, "%sint%zu", H5Tget_sign(type) == H5T_SGN_NONE ? "u" : "", bytes * 8);
+        if (bytes > 8) /* "uint524352" would hide how absurd it is */
+            snprintf(buf, size, "%zu-byte %s integers", bytes,
+                     H5Tget_sign(type) == H5T_SGN_NONE ? "unsigned" : "signed");
+        else
+            snprintf(buf, size, "%sint%zu", H5Tget_sign(type) == H5T_SGN_NONE ? "u" : "",
+                     bytes * 8);
         return;
     case H5T_FLOAT:
-        snprintf(buf, size, "float%zu", bytes * 8);
+        if (bytes > 8)
+            snprintf(buf, size, "%zu-byte floats", bytes);
+        else
+            snprintf(buf, size, "float%zu", bytes * 8);
         return;
     case H5T_STRING:
         snprintf(buf, size, "string");
@@ -374,7 +384,7 @@ static int check_type(hid_t type, const sgs_h5_column_rule_t *rule, sgs_h5_refus
 {
     H5T_class_t cls = H5Tget_class(type);
     size_t bytes = H5Tget_size(type);
-    char tname[32];
+    char tname[64];
     type_name(type, tname, sizeof tname);
     if (rule->is_float ? cls != H5T_FLOAT : cls != H5T_INTEGER)
         return refuse(why, SGS_EDATA, SGS_H5_REFUSE_TYPE, "elements are %s; %s must be %s (%s)",
@@ -382,9 +392,9 @@ static int check_type(hid_t type, const sgs_h5_column_rule_t *rule, sgs_h5_refus
                       rule->type_name);
     if (bytes == 0 || bytes > rule->max_bytes)
         return refuse(why, SGS_EDATA, SGS_H5_REFUSE_TYPE,
-                      "elements are %s (%zu bytes each); %s accepts %s types of at most %zu "
-                      "bytes (%s)",
-                      tname, bytes, rule->name, rule->is_float ? "floating-point" : "integer",
+                      "elements are %s; %s accepts %s types of at most %zu bytes (%s), checked "
+                      "before any read",
+                      tname, rule->name, rule->is_float ? "floating-point" : "integer",
                       rule->max_bytes, rule->type_name);
     H5T_order_t order = H5Tget_order(type);
     if (bytes > 1 && order != H5T_ORDER_LE && order != H5T_ORDER_BE)
@@ -395,9 +405,13 @@ static int check_type(hid_t type, const sgs_h5_column_rule_t *rule, sgs_h5_refus
     return SGS_OK;
 }
 
-/* Every filter of the pipeline must be available and able to decode. */
-static int check_filters(hid_t dcpl, sgs_h5_refusal_t *why)
+/* Every filter of the pipeline must be available and able to decode. A required filter
+ * that is not is refused here. An optional one (H5Z_FLAG_OPTIONAL) may have been skipped
+ * when a chunk was written (the chunk's filter mask says so), so its pipeline bit goes to
+ * *optional_missing for check_optional_filters once the chunks are known complete. */
+static int check_filters(hid_t dcpl, unsigned *optional_missing, sgs_h5_refusal_t *why)
 {
+    *optional_missing = 0;
     int n = H5Pget_nfilters(dcpl);
     for (int i = 0; i < n; i++) {
         unsigned flags = 0, config = 0, cd[16];
@@ -414,13 +428,55 @@ static int check_filters(hid_t dcpl, sgs_h5_refusal_t *why)
             (info & H5Z_FILTER_CONFIG_DECODE_ENABLED))
             continue;
         H5Eclear2(H5E_DEFAULT);
+        if ((flags & H5Z_FLAG_OPTIONAL) && i < 32) {
+            *optional_missing |= 1u << i;
+            continue;
+        }
         return refuse(why, SGS_EDATA, SGS_H5_REFUSE_FILTER,
-                      "dataset needs filter %d (%s)%s, not available in this HDF5 library%s; "
+                      "dataset needs filter %d (%s), not available in this HDF5 library%s; "
                       "install the filter plugin (HDF5_PLUGIN_PATH) or rewrite the file "
                       "without it (h5repack -f NONE)",
                       (int)id, sgs_h5_guard_filter_name(id, name),
-                      (flags & H5Z_FLAG_OPTIONAL) ? " (optional)" : "",
                       avail > 0 ? " for decoding" : "");
+    }
+    return SGS_OK;
+}
+
+/* Optional filters this library lacks: refused when a stored chunk went through one (its
+ * filter mask bit clear). Called after check_chunked, so the chunks are all stored and the
+ * walk (one index lookup per chunk) is bounded by the chunks the file really holds. */
+static int check_optional_filters(hid_t dset, hid_t dcpl, uint64_t n_rows, unsigned missing,
+                                  sgs_h5_refusal_t *why)
+{
+    hsize_t cdim = 0;
+    if (H5Pget_chunk(dcpl, 1, &cdim) != 1 || cdim == 0)
+        return refuse(why, SGS_EDATA, SGS_H5_REFUSE_STORAGE, "has an unreadable chunk shape");
+    for (uint64_t lo = 0; lo < n_rows; lo += cdim) {
+        hsize_t offset = (hsize_t)lo;
+        unsigned mask = 0;
+        haddr_t addr = HADDR_UNDEF;
+        hsize_t size = 0;
+        if (H5Dget_chunk_info_by_coord(dset, &offset, &mask, &addr, &size) < 0) {
+            H5Eclear2(H5E_DEFAULT);
+            return refuse(why, SGS_EDATA, SGS_H5_REFUSE_STORAGE,
+                          "its chunk index cannot be read (malformed)");
+        }
+        unsigned used = missing & ~mask; /* mask bit set: filter skipped for this chunk */
+        if (addr == HADDR_UNDEF || used == 0)
+            continue;
+        int i = __builtin_ctz(used);
+        unsigned flags = 0, config = 0, cd[16];
+        size_t n_cd = sizeof cd / sizeof cd[0];
+        char name[128] = "";
+        H5Z_filter_t id =
+            H5Pget_filter2(dcpl, (unsigned)i, &flags, &n_cd, cd, sizeof name, name, &config);
+        uint64_t hi = lo + cdim < n_rows ? lo + cdim : n_rows;
+        return refuse(why, SGS_EDATA, SGS_H5_REFUSE_FILTER,
+                      "rows %llu..%llu were stored through filter %d (%s, optional), not "
+                      "available in this HDF5 library; install the filter plugin "
+                      "(HDF5_PLUGIN_PATH) or rewrite the file without it (h5repack -f NONE)",
+                      (unsigned long long)lo, (unsigned long long)(hi - 1), (int)id,
+                      sgs_h5_guard_filter_name(id, name));
     }
     return SGS_OK;
 }
@@ -562,7 +618,8 @@ int sgs_h5_guard_dataset(hid_t file, hid_t dset, const sgs_h5_column_rule_t *rul
     }
     if ((rc = check_type(type, rule, why)) != SGS_OK)
         goto cleanup;
-    if ((rc = check_filters(dcpl, why)) != SGS_OK)
+    unsigned optional_missing = 0;
+    if ((rc = check_filters(dcpl, &optional_missing, why)) != SGS_OK)
         goto cleanup;
     hssize_t n_points = H5Sget_simple_extent_npoints(space);
     if (n_points < 0) {
@@ -585,6 +642,8 @@ int sgs_h5_guard_dataset(hid_t file, hid_t dset, const sgs_h5_column_rule_t *rul
     else if (layout != H5D_COMPACT)
         rc = refuse(why, SGS_EDATA, SGS_H5_REFUSE_STORAGE, "has an unknown storage layout (%d)",
                     (int)layout);
+    if (rc == SGS_OK && optional_missing && layout == H5D_CHUNKED)
+        rc = check_optional_filters(dset, dcpl, n_rows, optional_missing, why);
 cleanup:
     if (space >= 0)
         H5Sclose(space);
