@@ -37,9 +37,9 @@ refuse(sgs_h5_refusal_t *why, int code, sgs_h5_refusal_kind_t kind, const char *
 typedef struct stack_scan {
     int locked;    /* H5E_CANTLOCKFILE: another process holds the file lock */
     int truncated; /* H5E_TRUNCATED */
-    int io;        /* a Low-level I/O error (read(2), seek) */
+    int io;        /* the innermost error is a Low-level I/O one: read(2) or seek failed */
     int pline;     /* a filter pipeline error */
-    int nomem;     /* H5E_RESOURCE: allocation failed */
+    int nomem;     /* the innermost error is an allocation failure */
     char inner[256];
 } stack_scan_t;
 
@@ -51,13 +51,14 @@ static herr_t scan_entry(unsigned n, const H5E_error2_t *e, void *data)
         s->locked = 1;
     if (e->min_num == H5E_TRUNCATED)
         s->truncated = 1;
-    if (e->maj_num == H5E_IO)
-        s->io = 1;
     if (e->maj_num == H5E_PLINE)
         s->pline = 1;
-    if (e->maj_num == H5E_RESOURCE && (e->min_num == H5E_NOSPACE || e->min_num == H5E_CANTALLOC))
-        s->nomem = 1;
-    if (e->desc && *e->desc) /* walking downward: the last one is the innermost */
+    /* Walking downward, the last entry is the innermost, the cause; the outer ones wrap it
+     * (a read past the end of allocated space is wrapped in "read failed" I/O errors) */
+    s->io = e->maj_num == H5E_IO;
+    s->nomem =
+        e->maj_num == H5E_RESOURCE && (e->min_num == H5E_NOSPACE || e->min_num == H5E_CANTALLOC);
+    if (e->desc && *e->desc)
         snprintf(s->inner, sizeof s->inner, "%s", e->desc);
     return 0;
 }
@@ -208,27 +209,40 @@ int sgs_h5_guard_path(hid_t file, const char *path, sgs_h5_refusal_t *why)
         return refuse(why, SGS_EDATA, SGS_H5_REFUSE_LINK, "path too long");
     snprintf(cur, sizeof cur, "%s", path);
     int hops = 0;
-restart:
-    for (size_t end = 1; cur[end - 1] != '\0'; end++) {
-        if (cur[end] != '/' && cur[end] != '\0')
+restart:;
+    /* prefix: the components checked so far, normalized as HDF5 reads a path (repeated
+     * slashes are one, "." is the group itself) */
+    char prefix[MAX_PATH] = "";
+    size_t plen = 0;
+    const char *p = cur;
+    for (;;) {
+        while (*p == '/')
+            p++;
+        if (*p == '\0')
+            return SGS_OK;
+        size_t len = strcspn(p, "/");
+        if (len == 1 && p[0] == '.') {
+            p++;
             continue;
-        if (end == 1 && cur[0] == '/' && cur[1] == '/')
-            continue;
-        char prefix[MAX_PATH];
-        memcpy(prefix, cur, end);
-        prefix[end] = '\0';
-        if (strcmp(prefix, "/") == 0)
-            continue;
+        }
+        if (plen + 1 + len >= sizeof prefix)
+            return refuse(why, SGS_EDATA, SGS_H5_REFUSE_LINK, "path too long");
+        prefix[plen++] = '/';
+        memcpy(prefix + plen, p, len);
+        plen += len;
+        prefix[plen] = '\0';
+        p += len; /* the rest of the path, "" or from a '/' */
         /* Every component before this one is a hard link (checked), so neither call
-         * traverses anything unchecked: the last component is never followed. */
-        if (H5Lexists(file, prefix, H5P_DEFAULT) <= 0) {
+         * traverses anything unchecked: the last component of a path is never followed. */
+        htri_t exists = H5Lexists(file, prefix, H5P_DEFAULT);
+        if (exists <= 0) {
             H5Eclear2(H5E_DEFAULT);
-            return SGS_OK; /* missing: the caller says so */
+            return SGS_OK; /* missing (or below a dataset): the caller says so */
         }
         link_info_t li;
         if (LGET_INFO(file, prefix, &li, H5P_DEFAULT) < 0) {
             H5Eclear2(H5E_DEFAULT);
-            return SGS_OK;
+            return refuse(why, SGS_EDATA, SGS_H5_REFUSE_LINK, "the link %s cannot be read", prefix);
         }
         if (li.type == H5L_TYPE_HARD)
             continue;
@@ -272,26 +286,21 @@ restart:
             snprintf(via, sizeof via, "is a soft link to %s", target);
         else if (!*via)
             snprintf(via, sizeof via, "goes through %s, a soft link to %s", prefix, target);
+        /* a relative target is relative to the group holding the link */
         char next[MAX_PATH];
-        const char *rest = cur + end;
-        int n;
-        if (target[0] == '/') {
-            n = snprintf(next, sizeof next, "%s%s", target, rest);
-        } else {
-            const char *slash = strrchr(prefix, '/');
-            int parent = (int)(slash - prefix);
-            n = snprintf(next, sizeof next, "%.*s/%s%s", parent, prefix, target, rest);
-        }
+        int parent = (int)(strrchr(prefix, '/') - prefix);
+        int n = target[0] == '/'
+                    ? snprintf(next, sizeof next, "%s%s", target, p)
+                    : snprintf(next, sizeof next, "%.*s/%s%s", parent, prefix, target, p);
         if (n < 0 || (size_t)n >= sizeof next)
             return refuse(why, SGS_EDATA, SGS_H5_REFUSE_LINK, "soft link target too long at %s",
                           prefix);
         memcpy(cur, next, (size_t)n + 1);
         goto restart;
     }
-    return SGS_OK;
 }
 
-/* The external-link traversal callback of sgs_h5_guard_lapl: always refuses. */
+/* The external-link traversal callback of sgs_h5_guard_dapl: always refuses. */
 static herr_t deny_external(const char *parent_file, const char *parent_group,
                             const char *child_file, const char *child_object, unsigned *acc_flags,
                             hid_t fapl, void *data)
@@ -301,14 +310,14 @@ static herr_t deny_external(const char *parent_file, const char *parent_group,
     return -1;
 }
 
-hid_t sgs_h5_guard_lapl(void)
+hid_t sgs_h5_guard_dapl(void)
 {
-    hid_t lapl = H5Pcreate(H5P_LINK_ACCESS);
-    if (lapl >= 0 && H5Pset_elink_cb(lapl, deny_external, NULL) < 0) {
-        H5Pclose(lapl);
+    hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS); /* a kind of link access list */
+    if (dapl >= 0 && H5Pset_elink_cb(dapl, deny_external, NULL) < 0) {
+        H5Pclose(dapl);
         return -1;
     }
-    return lapl;
+    return dapl;
 }
 
 /* ---- Datasets ----------------------------------------------------------------------------- */
@@ -511,11 +520,26 @@ static int check_contiguous(hid_t file, hid_t dset, uint64_t need, sgs_h5_refusa
     return SGS_OK;
 }
 
+/* Compact storage: the data lives in the object header, in a buffer of its own size.
+ * libhdf5 1.10 does not compare that size with the extent times the element size, and
+ * reads past the buffer when a (fuzzed) header declares more (ASan: H5VM_memcpyvv from
+ * H5D__compact_readvv, issue 13 item 5). */
+static int check_compact(hid_t dset, uint64_t need, sgs_h5_refusal_t *why)
+{
+    uint64_t stored = (uint64_t)H5Dget_storage_size(dset);
+    if (stored < need)
+        return refuse(why, SGS_EDATA, SGS_H5_REFUSE_STORAGE,
+                      "declares %llu bytes of data (rows x element size) but its compact "
+                      "storage holds %llu",
+                      (unsigned long long)need, (unsigned long long)stored);
+    return SGS_OK;
+}
+
 /* Chunked storage: every chunk the extent needs is stored. Chunks never written read as
  * the fill value, so a file whose writer stopped early would give silent zeros. Counting
  * the stored chunks is one pass over the chunk index; only when some are missing is the
  * first one looked up by coordinate (at most stored + 1 lookups) to name its rows. */
-static int check_chunked(hid_t dset, hid_t dcpl, hid_t space, uint64_t n_rows,
+static int check_chunked(hid_t dset, hid_t dcpl, hid_t space, uint64_t n_rows, size_t elem,
                          sgs_h5_refusal_t *why)
 {
     hsize_t cdim = 0;
@@ -528,8 +552,20 @@ static int check_chunked(hid_t dset, hid_t dcpl, hid_t space, uint64_t n_rows,
         return refuse(why, SGS_EDATA, SGS_H5_REFUSE_STORAGE,
                       "its chunk index cannot be read (malformed)");
     }
-    if ((uint64_t)stored >= expected)
+    if ((uint64_t)stored >= expected) {
+        /* Unfiltered chunks hold chunk rows x element size bytes each: less in all means a
+         * header that declares more than was written (the chunked twin of check_compact) */
+        size_t need;
+        uint64_t bytes = (uint64_t)H5Dget_storage_size(dset);
+        if (H5Pget_nfilters(dcpl) == 0 &&
+            (sgs_size_mul((size_t)expected * (size_t)cdim, elem, &need) != SGS_OK || bytes < need))
+            return refuse(why, SGS_EDATA, SGS_H5_REFUSE_STORAGE,
+                          "its %llu uncompressed chunks hold %llu bytes, less than chunk rows x "
+                          "element size (%llu x %zu) each",
+                          (unsigned long long)stored, (unsigned long long)bytes,
+                          (unsigned long long)cdim, elem);
         return SGS_OK;
+    }
     uint64_t first = expected;
     for (uint64_t k = 0; k < expected && k <= (uint64_t)stored; k++) {
         hsize_t offset = (hsize_t)(k * cdim);
@@ -638,8 +674,10 @@ int sgs_h5_guard_dataset(hid_t file, hid_t dset, const sgs_h5_column_rule_t *rul
     if (layout == H5D_CONTIGUOUS)
         rc = check_contiguous(file, dset, need, why);
     else if (layout == H5D_CHUNKED)
-        rc = check_chunked(dset, dcpl, space, n_rows, why);
-    else if (layout != H5D_COMPACT)
+        rc = check_chunked(dset, dcpl, space, n_rows, H5Tget_size(type), why);
+    else if (layout == H5D_COMPACT)
+        rc = check_compact(dset, need, why);
+    else
         rc = refuse(why, SGS_EDATA, SGS_H5_REFUSE_STORAGE, "has an unknown storage layout (%d)",
                     (int)layout);
     if (rc == SGS_OK && optional_missing && layout == H5D_CHUNKED)

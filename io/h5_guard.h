@@ -17,12 +17,19 @@
  *   libhdf5 converts any width, and its conversion of an integer of 65,544 bytes reads past
  *   its buffers (ASan, H5VM_memcpyvv); nothing wider than 8 bytes is ever passed to it.
  * - filters this libhdf5 cannot decode (H5Zfilter_avail, or a filter built encode-only):
- *   named with their id and name, refused before a read fails half-way.
+ *   named with their id and name, refused before a read fails half-way. An optional filter
+ *   (H5Z_FLAG_OPTIONAL) is refused only when a stored chunk went through it: a writer that
+ *   lacked it too skipped it, and its chunks' filter masks say so.
  * - data that was never written: a contiguous dataset without storage, or a chunked dataset
  *   with fewer chunks stored than its extent needs (H5Dget_num_chunks). Unwritten chunks
  *   read as the fill value, zeros by default: silent fake transactions.
- * - declared sizes beyond the file: a contiguous dataset whose storage is smaller than its
- *   extent times its element size, or that reaches past the end of the file.
+ * - declared sizes beyond the storage: a contiguous or compact dataset whose storage is
+ *   smaller than its extent times its element size (libhdf5 reads past a compact buffer
+ *   that is: the over-read of issue 13 item 5, a fuzzed element size over a compact
+ *   channel column), or contiguous data that reaches past the end of the file. (A chunk
+ *   address past the end is caught by libhdf5 on the read, against the end-of-file address
+ *   that the open checked against the file's size; sgs_h5_guard_read_failure calls it
+ *   malformed.) A huge declared extent with few chunks stored is "never written".
  * - at open: a truncated file (the superblock's end-of-file address beyond the file's size),
  *   a file locked by a writer (HDF5 file locking) or marked open for writing in its
  *   superblock (exit 75: retry later), and other open failures by their HDF5 cause (65 for
@@ -82,7 +89,7 @@ int sgs_h5_guard_path(hid_t file, const char *path, sgs_h5_refusal_t *why);
  * decodable, and every byte of its extent written and inside the file (contiguous:
  * allocated, storage >= length x element size, ending within the file; chunked: as many
  * chunks stored as the extent needs, else the first missing chunk's rows are named;
- * compact: always complete). Metadata only; no data is read.
+ * compact: its buffer >= length x element size). Metadata only; no data is read.
  * @return 0, SGS_EDATA (why filled) or SGS_EIO when HDF5 cannot describe the dataset. */
 int sgs_h5_guard_dataset(hid_t file, hid_t dset, const sgs_h5_column_rule_t *rule,
                          sgs_h5_refusal_t *why);
@@ -91,10 +98,11 @@ int sgs_h5_guard_dataset(hid_t file, hid_t dset, const sgs_h5_column_rule_t *rul
  * known name ("deflate", "blosc", "zstd", ...), else "unknown". */
 const char *sgs_h5_guard_filter_name(H5Z_filter_t id, const char *stored_name);
 
-/* A link access property list on which external links fail to traverse (the traversal
- * callback refuses before any other file is opened), for opening objects reached by soft
- * links. The caller closes it with H5Pclose. @return the id, or < 0. */
-hid_t sgs_h5_guard_lapl(void);
+/* A dataset access property list (also good wherever a link access list is taken) on which
+ * external links fail to traverse: the traversal callback refuses before any other file is
+ * opened. The reader opens everything through it, behind sgs_h5_guard_path, and the object
+ * listing too. The caller closes it with H5Pclose. @return the id, or < 0. */
+hid_t sgs_h5_guard_dapl(void);
 
 /* Classify the HDF5 error stack after a failed read (then clear it): a filter failure or
  * malformed storage -> SGS_EDATA, an operating-system I/O error -> SGS_EIO, out of

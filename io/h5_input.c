@@ -198,12 +198,13 @@ static int open_file(reporter_t *r, hid_t *out)
     return SGS_OK;
 }
 
-/* Type of the object at path: H5I_GROUP, H5I_DATASET, other, or H5I_BADID when absent. */
-static H5I_type_t object_type(hid_t file, const char *path)
+/* Type of the object at path: H5I_GROUP, H5I_DATASET, other, or H5I_BADID when absent.
+ * lapl: the link access list (external links refused, h5_guard.h). */
+static H5I_type_t object_type(hid_t file, const char *path, hid_t lapl)
 {
-    if (H5Lexists(file, path, H5P_DEFAULT) <= 0)
+    if (H5Lexists(file, path, lapl) <= 0)
         return H5I_BADID;
-    hid_t obj = H5Oopen(file, path, H5P_DEFAULT);
+    hid_t obj = H5Oopen(file, path, lapl);
     if (obj < 0)
         return H5I_BADID;
     H5I_type_t t = H5Iget_type(obj);
@@ -352,6 +353,7 @@ typedef struct reader {
     int64_t future_limit_s; /* now + 1 day */
     int64_t now_s;
     hid_t file;
+    hid_t dapl;         /* dataset and link access: external links refused (h5_guard.h) */
     hid_t dxpl_checked; /* conversions abort on out-of-range integers */
     int conv_failed;    /* set by the conversion callback */
     column_t cols[MAX_COLUMNS];
@@ -419,6 +421,7 @@ static void reader_init(reader_t *r, const char *path, const sgs_read_options_t 
     r->future_limit_s =
         r->now_s > INT64_MAX - SGS_SECONDS_PER_DAY ? INT64_MAX : r->now_s + SGS_SECONDS_PER_DAY;
     r->file = -1;
+    r->dapl = -1;
     r->dxpl_checked = -1;
     for (size_t k = 0; k < MAX_COLUMNS; k++) {
         r->cols[k].dset = -1;
@@ -440,9 +443,11 @@ static void reader_close(reader_t *r)
     }
     if (r->dxpl_checked >= 0)
         H5Pclose(r->dxpl_checked);
+    if (r->dapl >= 0)
+        H5Pclose(r->dapl);
     if (r->file >= 0)
         H5Fclose(r->file);
-    r->dxpl_checked = r->file = -1;
+    r->dxpl_checked = r->dapl = r->file = -1;
     sgs_free(r->blocks);
     sgs_free(r->scratch);
     r->blocks = NULL;
@@ -455,7 +460,7 @@ static void reader_close(reader_t *r)
  * at least 64 MiB and two chunks, keeps them decompressed once), wasteful for
  * uncompressed ones, which are read straight into the destination when the cache is off.
  * Returns the dataset reopened (or as it was when the properties cannot be set), or < 0. */
-static hid_t tune_cache(hid_t file, const char *path, hid_t dset)
+static hid_t tune_cache(hid_t file, const char *path, hid_t dset, hid_t dapl_base)
 {
     hid_t dcpl = H5Dget_create_plist(dset), type = H5Dget_type(dset);
     size_t chunk_bytes = 0;
@@ -477,7 +482,7 @@ static hid_t tune_cache(hid_t file, const char *path, hid_t dset)
         nbytes = 2 * chunk_bytes > CACHE_BYTES ? 2 * chunk_bytes : CACHE_BYTES;
         nslots = CACHE_SLOTS;
     }
-    hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
+    hid_t dapl = H5Pcopy(dapl_base);
     if (dapl < 0 || H5Pset_chunk_cache(dapl, nslots, nbytes, 1.0) < 0) {
         if (dapl >= 0)
             H5Pclose(dapl);
@@ -487,7 +492,7 @@ static hid_t tune_cache(hid_t file, const char *path, hid_t dset)
     H5Dclose(dset);
     hid_t tuned = H5Dopen2(file, path, dapl);
     H5Pclose(dapl);
-    return tuned >= 0 ? tuned : H5Dopen2(file, path, H5P_DEFAULT);
+    return tuned >= 0 ? tuned : H5Dopen2(file, path, dapl_base);
 }
 
 /* Open the columns of `group` described by specs. *present = 0 (and 0 returned) when the
@@ -502,12 +507,17 @@ static int open_group(reader_t *r, const char *group, const column_spec_t *specs
     char hint[320];
     sgs_h5_refusal_t why;
     *present = 0;
-    /* links first: nothing is opened through a link that leaves the file */
+    if (r->dapl < 0 && (r->dapl = sgs_h5_guard_dapl()) < 0) {
+        report(rep, SGS_CHECK_FILE, SGS_EIO, group, SGS_NO_ROW, "cannot set up HDF5 access");
+        return SGS_EIO;
+    }
+    /* Links first: nothing is opened through a link that leaves the file (and r->dapl
+     * refuses to traverse an external link, should one be missed) */
     if (sgs_h5_guard_path(r->file, group, &why) != SGS_OK) {
         report(rep, refusal_check(why.kind), why.code, group, SGS_NO_ROW, "%s", why.text);
         return why.code;
     }
-    H5I_type_t gt = object_type(r->file, group);
+    H5I_type_t gt = object_type(r->file, group, r->dapl);
     if (gt == H5I_BADID) {
         if (!required)
             return SGS_OK;
@@ -546,7 +556,7 @@ static int open_group(reader_t *r, const char *group, const column_spec_t *specs
             bad = 1;
             continue;
         }
-        H5I_type_t t = object_type(r->file, c->path);
+        H5I_type_t t = object_type(r->file, c->path, r->dapl);
         if (t == H5I_BADID) {
             if (specs[k].required) {
                 suggest(group, specs[k].name, &names, known, n_specs, hint, sizeof hint);
@@ -561,7 +571,7 @@ static int open_group(reader_t *r, const char *group, const column_spec_t *specs
             bad = 1;
             continue;
         }
-        c->dset = H5Dopen2(r->file, c->path, H5P_DEFAULT);
+        c->dset = H5Dopen2(r->file, c->path, r->dapl);
         if (c->dset < 0) {
             char cause[256];
             int code = sgs_h5_guard_read_failure(cause, sizeof cause);
@@ -595,7 +605,7 @@ static int open_group(reader_t *r, const char *group, const column_spec_t *specs
             bad = 1;
             continue;
         }
-        c->dset = tune_cache(r->file, c->path, c->dset);
+        c->dset = tune_cache(r->file, c->path, c->dset, r->dapl);
         if (c->dset < 0) {
             report(rep, SGS_CHECK_FILE, SGS_EIO, c->path, SGS_NO_ROW, "cannot open dataset");
             return SGS_EIO;
@@ -1602,7 +1612,7 @@ int sgs_h5_list_objects(const char *path, sgs_h5_object_info_t **out, size_t *n,
     if (rc)
         return rc;
     object_list_t list = {0};
-    list.lapl = sgs_h5_guard_lapl();
+    list.lapl = sgs_h5_guard_dapl();
     if (list.lapl < 0) {
         H5Fclose(file);
         return sgs_error_set(err, SGS_EIO, "%s: cannot list the file's objects", path);

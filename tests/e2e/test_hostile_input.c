@@ -3,7 +3,8 @@
  * (io/h5_guard.h, README "Input validation rules"): external links, soft links out of the
  * file, virtual datasets, external storage, a 65,544-byte integer type and a wrong class on
  * a column, chunks never written, contiguous data past the end of the file, a truncated
- * file, filters this libhdf5 lacks, and an input locked by its writer.
+ * file, filters this libhdf5 lacks, a corrupt compressed chunk, and an input locked by its
+ * writer.
  *
  * Every file is crafted here with the HDF5 C API. For each: `segscore run` exits 65 (75 for
  * a locked input) with a message naming the file and the dataset or cause; `segscore
@@ -68,7 +69,7 @@ static void take(snapshot_t *s, const char *path, const char *rel)
         }
         assert_true(s->n < MAX_ENTRIES);
         size_t k = s->n++;
-        snprintf(s->name[k], sizeof s->name[k], "%s", name);
+        memcpy(s->name[k], name, strlen(name) + 1); /* length checked above */
         if (S_ISLNK(st.st_mode)) {
             char target[600] = "-> ";
             ssize_t len = readlink(full, target + 3, sizeof target - 4);
@@ -291,6 +292,26 @@ static void test_external_link(void **state)
                                    H5P_DEFAULT) >= 0);
     H5Fclose(file);
     REFUSED(path, 65, "/transactions: is an external link to ", "group.h5:/transactions");
+    /* a link to a FIFO: opening it would block forever, so nothing may open it, neither the
+     * reader (refused) nor inspect's listing (an unread link elsewhere: usable). SIGALRM
+     * fails the test instead of hanging it, should it regress. */
+    char fifo[600];
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    file = base("elink_fifo.h5", path, sizeof path, H5P_DEFAULT);
+    assert_true(H5Lcreate_external(fifo, "/amount", file, "/transactions/amount", H5P_DEFAULT,
+                                   H5P_DEFAULT) >= 0);
+    H5Fclose(file);
+    alarm(120);
+    REFUSED(path, 65, "/transactions/amount: is an external link to ", "fifo:/amount");
+    file = base("elink_fifo_other.h5", path, sizeof path, H5P_DEFAULT);
+    col(file, "/transactions/amount", SGS_H5_F64, amounts, N);
+    assert_true(H5Lcreate_external(fifo, "/x", file, "/elsewhere", H5P_DEFAULT, H5P_DEFAULT) >= 0);
+    assert_true(H5Lcreate_soft("/elsewhere/y", file, "/soft_elsewhere", H5P_DEFAULT, H5P_DEFAULT) >=
+                0);
+    H5Fclose(file);
+    expect_usable(path);
+    alarm(0);
 }
 
 static void test_soft_link_out_of_the_file(void **state)
@@ -325,6 +346,19 @@ static void test_soft_link_out_of_the_file(void **state)
                                H5P_DEFAULT) >= 0);
     H5Fclose(file);
     REFUSED(path, 65, "/transactions/amount: more than 16 soft links in a chain");
+    /* "." and repeated slashes (HDF5 stores them as one) resolve as HDF5 resolves them */
+    snprintf(other, sizeof other, "%s/other3.h5", dir);
+    amounts_file(other, "/amount");
+    file = base("softdot.h5", path, sizeof path, H5P_DEFAULT);
+    assert_true(
+        H5Lcreate_external(other, "/", file, "/transactions/ext", H5P_DEFAULT, H5P_DEFAULT) >= 0);
+    assert_true(H5Lcreate_soft(".//ext/./amount", file, "/transactions/amount", H5P_DEFAULT,
+                               H5P_DEFAULT) >= 0);
+    H5Fclose(file);
+    REFUSED(path, 65,
+            "/transactions/amount: is a soft link to ./ext/./amount, and /transactions/ext is "
+            "an external link to ",
+            "other3.h5:/: it leaves the file");
 }
 
 /* ---- Data stored elsewhere --------------------------------------------------------------- */
@@ -390,6 +424,68 @@ static void test_wide_integer_type(void **state)
     REFUSED(path, 65,
             "/transactions/channel: elements are 65544-byte unsigned integers; channel "
             "accepts integer types of at most 8 bytes (uint8)");
+}
+
+/* Replace, in the file, the one uint8 datatype message (version 1, class integer, little-
+ * endian unsigned, size 1, offset 0, precision 8) by the same with `size` bytes: what the
+ * fuzzer did. Object headers of the default format carry no checksum. */
+static void patch_uint8_size(const char *path, uint32_t size)
+{
+    static const unsigned char msg[12] = {0x10, 0, 0, 0, 1, 0, 0, 0, 0, 0, 8, 0};
+    size_t n = 0;
+    unsigned char *b = (unsigned char *)sgs_test_read_file(path, &n);
+    assert_non_null(b);
+    size_t hits = 0, at = 0;
+    for (size_t i = 0; i + sizeof msg <= n; i++)
+        if (memcmp(b + i, msg, sizeof msg) == 0)
+            hits++, at = i;
+    assert_int_equal(hits, 1);
+    for (int k = 0; k < 4; k++)
+        b[at + 4 + (size_t)k] = (unsigned char)(size >> (8 * k));
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(b, 1, n, f), n);
+    fclose(f);
+    free(b);
+}
+
+/* The reproduction of issue 13 item 5: a compact uint8 channel of N bytes whose header
+ * is made to declare a wider element; libhdf5 1.10 reads N x size bytes from the N-byte
+ * buffer (ASan: heap-buffer-overflow in H5VM_memcpyvv). Refused before the read: too wide,
+ * or, at 8 bytes, more data declared than the compact storage (or, chunked, than the
+ * chunks) holds. */
+static void test_fuzzed_element_size(void **state)
+{
+    (void)state;
+    static const uint8_t channel[N] = {1, 2, 3, 4, 5, 6, 7, 1, 2, 3};
+    static const uint32_t sizes[3] = {WIDE_BYTES, 8, 8};
+    static const char *const expected[3] = {
+        "/transactions/channel: elements are 65544-byte unsigned integers; channel accepts "
+        "integer types of at most 8 bytes (uint8)",
+        "/transactions/channel: declares 80 bytes of data (rows x element size) but its compact "
+        "storage holds 10",
+        "/transactions/channel: its 1 uncompressed chunks hold 10 bytes, less than chunk rows x "
+        "element size (10 x 8) each"};
+    for (int k = 0; k < 3; k++) {
+        char path[600], name[32];
+        snprintf(name, sizeof name, "fuzzed%d.h5", k);
+        hid_t file = base(name, path, sizeof path, H5P_DEFAULT);
+        col(file, "/transactions/amount", SGS_H5_F64, amounts, N);
+        hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+        hsize_t chunk = N;
+        if (k < 2)
+            H5Pset_layout(dcpl, H5D_COMPACT);
+        else
+            H5Pset_chunk(dcpl, 1, &chunk);
+        hid_t d = dataset(file, "/transactions/channel", H5T_STD_U8LE, N, dcpl);
+        assert_true(H5Dwrite(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, channel) >= 0);
+        H5Dclose(d);
+        H5Pclose(dcpl);
+        H5Fclose(file);
+        patch_uint8_size(path, sizes[k]);
+        const char *parts[] = {expected[k]};
+        expect_refused(path, 65, parts, 1);
+    }
 }
 
 static void test_wrong_class(void **state)
@@ -571,6 +667,32 @@ static void test_unavailable_filter(void **state)
     expect_usable(path);
 }
 
+/* A compressed chunk whose bytes are garbage: bad data (65), not an I/O error (74). */
+static void test_corrupt_compressed_chunk(void **state)
+{
+    (void)state;
+    char path[600];
+    hid_t file = base("corrupt.h5", path, sizeof path, H5P_DEFAULT);
+    sgs_error_t err = {0};
+    assert_int_equal(
+        sgs_h5_write_column(file, "/transactions/amount", SGS_H5_F64, amounts, N, 4, &err), 0);
+    hid_t d = H5Dopen2(file, "/transactions/amount", H5P_DEFAULT);
+    hsize_t offset = 0, size = 0;
+    unsigned mask = 0;
+    haddr_t addr = HADDR_UNDEF;
+    assert_true(H5Dget_chunk_info_by_coord(d, &offset, &mask, &addr, &size) >= 0);
+    H5Dclose(d);
+    H5Fclose(file);
+    assert_true(addr != HADDR_UNDEF && size > 0);
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, (long)addr, SEEK_SET), 0);
+    for (hsize_t i = 0; i < size; i++)
+        fputc(0xA5, f);
+    fclose(f);
+    REFUSED(path, 65, "/transactions/amount: cannot read rows 0..9: the stored data is malformed");
+}
+
 /* ---- Locked by its writer --------------------------------------------------------------- */
 
 static void test_locked_input(void **state)
@@ -610,11 +732,13 @@ int main(void)
         cmocka_unit_test(test_virtual_dataset),
         cmocka_unit_test(test_external_storage),
         cmocka_unit_test(test_wide_integer_type),
+        cmocka_unit_test(test_fuzzed_element_size),
         cmocka_unit_test(test_wrong_class),
         cmocka_unit_test(test_chunks_never_written),
         cmocka_unit_test(test_contiguous_data_past_the_end),
         cmocka_unit_test(test_truncated_file),
         cmocka_unit_test(test_unavailable_filter),
+        cmocka_unit_test(test_corrupt_compressed_chunk),
         cmocka_unit_test(test_locked_input),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
