@@ -7,7 +7,10 @@
  * sortedness; events per kind; customers with a referrer and prospects), then every
  * problem the reader's checks find. Unlike `run`, inspect does not stop at the first
  * problem: the reader is used in collect mode and the listing is capped per kind of
- * problem (with the full count). Exit status: 0 usable, 65 problems, 66 file missing.
+ * problem (with the full count). Hostile files (links out of the file, virtual or external
+ * storage, data never written, filters this library lacks, absurd types) are problems
+ * found before any read (io/h5_guard.h); a truncated or malformed file is the one problem
+ * there is. Exit status: 0 usable, 65 problems, 66 file missing, 75 locked by a writer.
  */
 #include "engine/commands.h"
 #include "io/h5_input.h"
@@ -421,7 +424,8 @@ static void usage(FILE *out)
             "                    excluded (counted) instead of failing the future-time check\n"
             "  --threads N       threads for the checks (default: OpenMP's default)\n"
             "\n"
-            "Exit status: 0 usable, 65 problems found, 66 file missing or unreadable.\n",
+            "Exit status: 0 usable, 65 problems found, 66 file missing or unreadable,\n"
+            "75 locked by a program writing it (retry later).\n",
             LISTED_PER_CHECK);
 }
 
@@ -495,7 +499,7 @@ int sgs_cmd_inspect(int argc, char **argv)
     cu_summary_t cu = {0};
     int64_t *tx_ids = NULL;
     size_t n_tx_ids = 0;
-    int status = 0, is_hdf5 = 1;
+    int status = 0, is_hdf5 = 1; /* 0: not HDF5, truncated or malformed: nothing to list */
 
     int rc = sgs_h5_list_objects(path, &objs, &n_objs, &err);
     if (rc == SGS_EDATA) { /* not HDF5: the one problem there is */

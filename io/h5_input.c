@@ -10,6 +10,7 @@
 
 #include "io/h5_input.h"
 #include "io/h5_columns.h"
+#include "io/h5_guard.h"
 
 #include <hdf5.h>
 
@@ -34,9 +35,9 @@
 /* ---- Problems and messages ------------------------------------------------------------ */
 
 static const char *const check_names[SGS_CHECK_COUNT] = {
-    "file",        "missing", "shape",        "type",       "length",
-    "empty",       "range",   "amount_nan",   "amount_inf", "time_negative",
-    "time_future", "kind",    "duplicate_id", "referrer"};
+    "file",         "missing",    "shape",      "type",          "length",      "empty",
+    "range",        "amount_nan", "amount_inf", "time_negative", "time_future", "kind",
+    "duplicate_id", "referrer",   "link",       "storage",       "filter"};
 
 const char *sgs_input_check_name(sgs_input_check_t check)
 {
@@ -188,19 +189,22 @@ static int open_file(reporter_t *r, hid_t *out)
         return SGS_EDATA;
     }
     *out = H5Fopen(r->file, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (*out < 0) {
-        report(r, SGS_CHECK_FILE, SGS_EIO, "", SGS_NO_ROW, "cannot open the HDF5 file");
-        return SGS_EIO;
+    if (*out < 0) { /* locked (75), truncated or malformed (65), I/O (74): h5_guard.h */
+        sgs_h5_refusal_t why;
+        int code = sgs_h5_guard_open_failure(r->file, &why);
+        report(r, SGS_CHECK_FILE, code, "", SGS_NO_ROW, "%s", why.text);
+        return code;
     }
     return SGS_OK;
 }
 
-/* Type of the object at path: H5I_GROUP, H5I_DATASET, other, or H5I_BADID when absent. */
-static H5I_type_t object_type(hid_t file, const char *path)
+/* Type of the object at path: H5I_GROUP, H5I_DATASET, other, or H5I_BADID when absent.
+ * lapl: the link access list (external links refused, h5_guard.h). */
+static H5I_type_t object_type(hid_t file, const char *path, hid_t lapl)
 {
-    if (H5Lexists(file, path, H5P_DEFAULT) <= 0)
+    if (H5Lexists(file, path, lapl) <= 0)
         return H5I_BADID;
-    hid_t obj = H5Oopen(file, path, H5P_DEFAULT);
+    hid_t obj = H5Oopen(file, path, lapl);
     if (obj < 0)
         return H5I_BADID;
     H5I_type_t t = H5Iget_type(obj);
@@ -258,6 +262,53 @@ typedef struct column_spec {
     sgs_h5_type_t type; /* element type in memory */
 } column_spec_t;
 
+/* The widest element a column accepts in the file: 8 bytes, the widest native type, for
+ * every column (README "Input schema": integers of any width up to 64 bits are converted
+ * and range-checked, floats of 32 or 64 bits). Wider types are refused before any read
+ * (h5_guard.h): libhdf5's conversion of very wide integers reads past its buffers. */
+#define MAX_ELEMENT_BYTES ((size_t)8)
+
+/* The guard's rule for a column. */
+static sgs_h5_column_rule_t column_rule(const column_spec_t *spec)
+{
+    const char *type_name = "int64";
+    switch (spec->type) {
+    case SGS_H5_I64:
+        break;
+    case SGS_H5_I32:
+        type_name = "int32";
+        break;
+    case SGS_H5_U8:
+        type_name = "uint8";
+        break;
+    case SGS_H5_I8:
+        type_name = "int8";
+        break;
+    case SGS_H5_F64:
+        type_name = "float64";
+        break;
+    }
+    return (sgs_h5_column_rule_t){spec->name, spec->is_float, MAX_ELEMENT_BYTES, type_name};
+}
+
+/* Map a guard refusal to the reader's check. */
+static sgs_input_check_t refusal_check(sgs_h5_refusal_kind_t kind)
+{
+    switch (kind) {
+    case SGS_H5_REFUSE_LINK:
+        return SGS_CHECK_LINK;
+    case SGS_H5_REFUSE_STORAGE:
+        return SGS_CHECK_STORAGE;
+    case SGS_H5_REFUSE_FILTER:
+        return SGS_CHECK_FILTER;
+    case SGS_H5_REFUSE_TYPE:
+        return SGS_CHECK_TYPE;
+    case SGS_H5_REFUSE_FILE:
+        break;
+    }
+    return SGS_CHECK_FILE;
+}
+
 typedef struct column {
     const column_spec_t *spec;
     char path[128];      /* "/transactions/amount" */
@@ -302,6 +353,7 @@ typedef struct reader {
     int64_t future_limit_s; /* now + 1 day */
     int64_t now_s;
     hid_t file;
+    hid_t dapl;         /* dataset and link access: external links refused (h5_guard.h) */
     hid_t dxpl_checked; /* conversions abort on out-of-range integers */
     int conv_failed;    /* set by the conversion callback */
     column_t cols[MAX_COLUMNS];
@@ -369,6 +421,7 @@ static void reader_init(reader_t *r, const char *path, const sgs_read_options_t 
     r->future_limit_s =
         r->now_s > INT64_MAX - SGS_SECONDS_PER_DAY ? INT64_MAX : r->now_s + SGS_SECONDS_PER_DAY;
     r->file = -1;
+    r->dapl = -1;
     r->dxpl_checked = -1;
     for (size_t k = 0; k < MAX_COLUMNS; k++) {
         r->cols[k].dset = -1;
@@ -390,9 +443,11 @@ static void reader_close(reader_t *r)
     }
     if (r->dxpl_checked >= 0)
         H5Pclose(r->dxpl_checked);
+    if (r->dapl >= 0)
+        H5Pclose(r->dapl);
     if (r->file >= 0)
         H5Fclose(r->file);
-    r->dxpl_checked = r->file = -1;
+    r->dxpl_checked = r->dapl = r->file = -1;
     sgs_free(r->blocks);
     sgs_free(r->scratch);
     r->blocks = NULL;
@@ -405,7 +460,7 @@ static void reader_close(reader_t *r)
  * at least 64 MiB and two chunks, keeps them decompressed once), wasteful for
  * uncompressed ones, which are read straight into the destination when the cache is off.
  * Returns the dataset reopened (or as it was when the properties cannot be set), or < 0. */
-static hid_t tune_cache(hid_t file, const char *path, hid_t dset)
+static hid_t tune_cache(hid_t file, const char *path, hid_t dset, hid_t dapl_base)
 {
     hid_t dcpl = H5Dget_create_plist(dset), type = H5Dget_type(dset);
     size_t chunk_bytes = 0;
@@ -427,7 +482,7 @@ static hid_t tune_cache(hid_t file, const char *path, hid_t dset)
         nbytes = 2 * chunk_bytes > CACHE_BYTES ? 2 * chunk_bytes : CACHE_BYTES;
         nslots = CACHE_SLOTS;
     }
-    hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
+    hid_t dapl = H5Pcopy(dapl_base);
     if (dapl < 0 || H5Pset_chunk_cache(dapl, nslots, nbytes, 1.0) < 0) {
         if (dapl >= 0)
             H5Pclose(dapl);
@@ -437,7 +492,7 @@ static hid_t tune_cache(hid_t file, const char *path, hid_t dset)
     H5Dclose(dset);
     hid_t tuned = H5Dopen2(file, path, dapl);
     H5Pclose(dapl);
-    return tuned >= 0 ? tuned : H5Dopen2(file, path, H5P_DEFAULT);
+    return tuned >= 0 ? tuned : H5Dopen2(file, path, dapl_base);
 }
 
 /* Open the columns of `group` described by specs. *present = 0 (and 0 returned) when the
@@ -450,8 +505,19 @@ static int open_group(reader_t *r, const char *group, const column_spec_t *specs
 {
     reporter_t *rep = &r->rep;
     char hint[320];
+    sgs_h5_refusal_t why;
     *present = 0;
-    H5I_type_t gt = object_type(r->file, group);
+    if (r->dapl < 0 && (r->dapl = sgs_h5_guard_dapl()) < 0) {
+        report(rep, SGS_CHECK_FILE, SGS_EIO, group, SGS_NO_ROW, "cannot set up HDF5 access");
+        return SGS_EIO;
+    }
+    /* Links first: nothing is opened through a link that leaves the file (and r->dapl
+     * refuses to traverse an external link, should one be missed) */
+    if (sgs_h5_guard_path(r->file, group, &why) != SGS_OK) {
+        report(rep, refusal_check(why.kind), why.code, group, SGS_NO_ROW, "%s", why.text);
+        return why.code;
+    }
+    H5I_type_t gt = object_type(r->file, group, r->dapl);
     if (gt == H5I_BADID) {
         if (!required)
             return SGS_OK;
@@ -485,7 +551,12 @@ static int open_group(reader_t *r, const char *group, const column_spec_t *specs
         c->spec = &specs[k];
         c->elem = sgs_h5_type_size(specs[k].type);
         snprintf(c->path, sizeof c->path, "%s/%s", group, specs[k].name);
-        H5I_type_t t = object_type(r->file, c->path);
+        if (sgs_h5_guard_path(r->file, c->path, &why) != SGS_OK) {
+            report(rep, refusal_check(why.kind), why.code, c->path, SGS_NO_ROW, "%s", why.text);
+            bad = 1;
+            continue;
+        }
+        H5I_type_t t = object_type(r->file, c->path, r->dapl);
         if (t == H5I_BADID) {
             if (specs[k].required) {
                 suggest(group, specs[k].name, &names, known, n_specs, hint, sizeof hint);
@@ -500,12 +571,14 @@ static int open_group(reader_t *r, const char *group, const column_spec_t *specs
             bad = 1;
             continue;
         }
-        c->dset = H5Dopen2(r->file, c->path, H5P_DEFAULT);
+        c->dset = H5Dopen2(r->file, c->path, r->dapl);
         if (c->dset < 0) {
-            report(rep, SGS_CHECK_FILE, SGS_EIO, c->path, SGS_NO_ROW, "cannot open dataset");
-            return SGS_EIO;
+            char cause[256];
+            int code = sgs_h5_guard_read_failure(cause, sizeof cause);
+            report(rep, SGS_CHECK_FILE, code, c->path, SGS_NO_ROW, "cannot open dataset%s%s%s",
+                   code == SGS_EDATA ? ": its header is malformed" : "", *cause ? ": " : "", cause);
+            return code;
         }
-        c->dset = tune_cache(r->file, c->path, c->dset);
         c->fspace = H5Dget_space(c->dset);
         hid_t ftype = H5Dget_type(c->dset);
         if (c->fspace < 0 || ftype < 0) {
@@ -514,10 +587,7 @@ static int open_group(reader_t *r, const char *group, const column_spec_t *specs
             report(rep, SGS_CHECK_FILE, SGS_EIO, c->path, SGS_NO_ROW, "cannot read metadata");
             return SGS_EIO;
         }
-        H5T_class_t cls = H5Tget_class(ftype);
-        char tname[32];
-        describe_type(ftype, tname, sizeof tname);
-        c->file_unsigned = cls == H5T_INTEGER && H5Tget_sign(ftype) == H5T_SGN_NONE;
+        c->file_unsigned = H5Tget_class(ftype) == H5T_INTEGER && H5Tget_sign(ftype) == H5T_SGN_NONE;
         H5Tclose(ftype);
         int ndims = H5Sget_simple_extent_ndims(c->fspace);
         if (ndims != 1) {
@@ -526,12 +596,19 @@ static int open_group(reader_t *r, const char *group, const column_spec_t *specs
             bad = 1;
             continue;
         }
-        if (specs[k].is_float ? cls != H5T_FLOAT : cls != H5T_INTEGER) {
-            report(rep, SGS_CHECK_TYPE, SGS_EDATA, c->path, SGS_NO_ROW,
-                   "elements are %s; %s must be %s", tname, specs[k].name,
-                   specs[k].is_float ? "floating point (float64)" : "an integer type (int64)");
+        /* where the data lives, type, filters, storage: before the first read */
+        sgs_h5_column_rule_t rule = column_rule(&specs[k]);
+        if (sgs_h5_guard_dataset(r->file, c->dset, &rule, &why) != SGS_OK) {
+            report(rep, refusal_check(why.kind), why.code, c->path, SGS_NO_ROW, "%s", why.text);
+            if (why.code != SGS_EDATA)
+                return why.code;
             bad = 1;
             continue;
+        }
+        c->dset = tune_cache(r->file, c->path, c->dset, r->dapl);
+        if (c->dset < 0) {
+            report(rep, SGS_CHECK_FILE, SGS_EIO, c->path, SGS_NO_ROW, "cannot open dataset");
+            return SGS_EIO;
         }
     }
     if (bad)
@@ -652,9 +729,11 @@ static int read_rows(reader_t *r, column_t *c, size_t start, size_t m, size_t ds
         if (rc)
             goto cleanup;
     }
-    report(&r->rep, SGS_CHECK_FILE, SGS_EIO, c->path, SGS_NO_ROW, "cannot read rows %zu..%zu",
-           start, start + m - 1);
-    rc = SGS_EIO;
+    char cause[256];
+    rc = sgs_h5_guard_read_failure(cause, sizeof cause);
+    report(&r->rep, SGS_CHECK_FILE, rc, c->path, SGS_NO_ROW, "cannot read rows %zu..%zu%s%s%s",
+           start, start + m - 1, rc == SGS_EDATA ? ": the stored data is malformed" : "",
+           *cause ? ": " : "", cause);
 cleanup:
     if (mspace >= 0)
         H5Sclose(mspace);
@@ -1415,6 +1494,7 @@ typedef struct object_list {
     sgs_h5_object_info_t *items;
     size_t n, cap;
     int failed;
+    hid_t lapl; /* external links refused (h5_guard.h) */
 } object_list_t;
 
 /* Filters of a dataset as "shuffle+deflate(4)". */
@@ -1459,13 +1539,19 @@ static void describe_filters(hid_t dcpl, char *buf, size_t size)
     }
 }
 
+/* Only hard and soft links are opened, and a soft link's target is never reached through an
+ * external link: listing a hostile file opens nothing outside it (the reader names the
+ * links it refuses). */
 static herr_t visit_object(hid_t root, const char *name, const sgs_link_info_t *info, void *data)
 {
-    (void)info;
     object_list_t *list = data;
-    hid_t obj = H5Oopen(root, name, H5P_DEFAULT);
-    if (obj < 0)
-        return 0; /* dangling soft or external link: not an object of this file */
+    if (info->type != H5L_TYPE_HARD && info->type != H5L_TYPE_SOFT)
+        return 0;
+    hid_t obj = H5Oopen(root, name, list->lapl);
+    if (obj < 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return 0; /* dangling soft link, or one that leaves the file: not an object of it */
+    }
     H5I_type_t t = H5Iget_type(obj);
     if (t != H5I_GROUP && t != H5I_DATASET) {
         H5Oclose(obj);
@@ -1526,7 +1612,13 @@ int sgs_h5_list_objects(const char *path, sgs_h5_object_info_t **out, size_t *n,
     if (rc)
         return rc;
     object_list_t list = {0};
+    list.lapl = sgs_h5_guard_dapl();
+    if (list.lapl < 0) {
+        H5Fclose(file);
+        return sgs_error_set(err, SGS_EIO, "%s: cannot list the file's objects", path);
+    }
     herr_t st = SGS_LVISIT(file, H5_INDEX_NAME, H5_ITER_INC, visit_object, &list);
+    H5Pclose(list.lapl);
     H5Fclose(file);
     if (list.failed) {
         sgs_free(list.items);

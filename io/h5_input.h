@@ -9,11 +9,15 @@
  * lengths, NaN or infinite amounts, times before 1970, times later than now + 1 day when
  * no as-of is given (a bad clock must not move "today"), an empty /transactions table, an
  * event kind outside 1..8, duplicate customer ids, a referrer that is not a known
- * customer (all SGS_EDATA). Integer columns of any width/sign are accepted and converted
- * by HDF5; a value that does not fit the column's type (a uint64 id above INT64_MAX, a
- * channel of 300) is an error naming the row. Floats are not accepted for integer
- * columns, and amounts must be floats. README "Checking an input file" has the table of
- * every rule with its message and exit status.
+ * customer (all SGS_EDATA). Integer columns of either sign and 1 to 8 bytes are accepted
+ * and converted by HDF5; a value that does not fit the column's type (a uint64 id above
+ * INT64_MAX, a channel of 300) is an error naming the row. Floats are not accepted for
+ * integer columns, and amounts must be floats. Before any read, io/h5_guard.h refuses
+ * (SGS_EDATA) links out of the file, virtual datasets, external storage, types wider than
+ * 8 bytes, filters this library cannot decode, data never written and storage past the
+ * end of the file; a truncated or malformed file is SGS_EDATA, a file locked by a writer
+ * SGS_ETEMPFAIL, and only an operating-system read error SGS_EIO. README "Checking an
+ * input file" has the table of every rule with its message and exit status.
  *
  * Reading: the destination columns are allocated once (file rows), read chunk by chunk
  * (opt->chunk_rows rows per H5Dread) straight into place, and the chunk is validated,
@@ -55,6 +59,9 @@ typedef enum sgs_input_check {
     SGS_CHECK_KIND,          /* event kind outside 1..8 */
     SGS_CHECK_DUPLICATE,     /* a customer id appears twice in /customers */
     SGS_CHECK_REFERRER,      /* referrer_id neither -1 nor a customer of /customers */
+    SGS_CHECK_LINK,          /* an external link, or a soft link leaving the file (h5_guard.h) */
+    SGS_CHECK_STORAGE,       /* virtual, external storage, never written, beyond the file */
+    SGS_CHECK_FILTER,        /* a filter this HDF5 library cannot decode */
     SGS_CHECK_COUNT
 } sgs_input_check_t;
 
@@ -126,7 +133,8 @@ typedef struct sgs_read_stats {
  * With opt->problem set, row problems are reported and the rows kept as read, and the
  * return is 0 when the table could be read at all (structural problems still return
  * SGS_EDATA after being reported).
- * @return 0, SGS_ENOINPUT, SGS_EDATA, SGS_ENOMEM or SGS_EIO. On error *out is empty. */
+ * @return 0, SGS_ENOINPUT, SGS_EDATA, SGS_ETEMPFAIL (locked by a writer), SGS_ENOMEM or
+ * SGS_EIO. On error *out is empty. */
 int sgs_h5_read_transactions(const char *path, const sgs_read_options_t *opt,
                              sgs_transactions_t *out, sgs_read_stats_t *stats, sgs_error_t *err);
 
@@ -168,8 +176,10 @@ typedef struct sgs_h5_object_info {
     uint64_t storage_bytes; /* bytes the data takes in the file */
 } sgs_h5_object_info_t;
 
-/* List every group and dataset of the file, in name order (depth first). *out is owned
- * by the caller (sgs_free). @return 0, SGS_ENOINPUT, SGS_EDATA (not HDF5), SGS_ENOMEM. */
+/* List every group and dataset of the file, in name order (depth first), through hard and
+ * soft links that stay in the file (nothing outside the file is opened). *out is owned
+ * by the caller (sgs_free). @return 0, SGS_ENOINPUT, SGS_EDATA (not HDF5, truncated,
+ * malformed), SGS_ETEMPFAIL (locked by a writer), SGS_ENOMEM, SGS_EIO. */
 int sgs_h5_list_objects(const char *path, sgs_h5_object_info_t **out, size_t *n, sgs_error_t *err);
 
 #endif
