@@ -3,9 +3,10 @@
  */
 #include "kernels/features.h"
 
+#include "kernels/linalg.h"
+
 #include "kernels/order_stats.h"
 
-#include <lapacke.h>
 #include <math.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -307,9 +308,10 @@ int sgs_pca_fit(const double *x, size_t n, size_t d, size_t n_components, double
     sgs_pca_t *p = sgs_calloc_array(1, sizeof *p);
     double *cov = sgs_alloc_array(d * d, sizeof *cov);
     double *w = sgs_alloc_array(d, sizeof *w);
+    double *eig_work = sgs_alloc_array(d * d, sizeof *eig_work);
     double *part = sgs_alloc_array(nb, tri * sizeof *part);
     int rc = SGS_OK;
-    if (!p || !cov || !w || !part || !(p->mean = sgs_alloc_array(d, sizeof(double)))) {
+    if (!p || !cov || !w || !eig_work || !part || !(p->mean = sgs_alloc_array(d, sizeof(double)))) {
         rc = sgs_error_set(err, SGS_ENOMEM, "PCA: out of memory");
         goto cleanup;
     }
@@ -348,13 +350,10 @@ int sgs_pca_fit(const double *x, size_t n, size_t d, size_t n_components, double
     for (size_t a = 0; a < d; a++)
         trace += cov[a * d + a];
     /* Eigenvalues ascending in w; eigenvector of w[j] in column j of cov (row-major). */
-    lapack_int info =
-        LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)d, cov, (lapack_int)d, w);
-    if (info != 0) {
+    if (sgs_linalg_symmetric_eigen(cov, d, w, eig_work) != SGS_OK) {
         rc = sgs_error_set(err, SGS_EDATA,
-                           "PCA: LAPACKE_dsyevd failed (info %d); is the input "
-                           "finite?",
-                           (int)info);
+                           "PCA: the covariance matrix has no eigen-decomposition; is the "
+                           "input finite?");
         goto cleanup;
     }
     size_t m = n_components > d ? d : n_components;
@@ -397,6 +396,7 @@ cleanup:
     sgs_pca_destroy(p);
     sgs_free(cov);
     sgs_free(w);
+    sgs_free(eig_work);
     sgs_free(part);
     return rc;
 }

@@ -2,8 +2,8 @@
  * kernels/features.h — turning a customer feature matrix into something k-means can use:
  * per-column transforms (log1p for counts and money), column quantiles (to judge a
  * column's spread), robust scaling (winsorized, median and central range) or
- * standardization, and an optional principal component analysis through LAPACKE dsyevd on
- * the covariance matrix, with the explained variance of each component. And the inverses,
+ * standardization, and an optional principal component analysis (a Jacobi eigen-decomposition of
+ * the covariance matrix), with the explained variance of each component. And the inverses,
  * to show centroids in original units.
  *
  * Data: x is n rows by d columns, row-major (x[i*d + f]), caller-owned. Column
@@ -102,12 +102,12 @@ typedef struct sgs_pca {
 } sgs_pca_t;
 
 /* Fit a PCA: covariance C = (1/(n-1)) sum_i (x_i - mean)(x_i - mean)^T (block partials in
- * order), eigen-decomposition by LAPACKE_dsyevd (divide and conquer; eigenvalues clamped
+ * order), eigen-decomposition by cyclic Jacobi (kernels/linalg.h; eigenvalues clamped
  * at 0 against rounding), components sorted by decreasing eigenvalue. n_components = 0
  * keeps the smallest number whose cumulative ratio reaches min_ratio (in (0, 1]; ignored
  * when n_components > 0); otherwise min(n_components, d).
  * @return 0; SGS_EINVAL when n < 2, d == 0 or min_ratio is out of range; SGS_EDATA when
- * LAPACK fails (non-finite input); SGS_ENOMEM. *out is NULL on error. */
+ * the decomposition fails (non-finite input); SGS_ENOMEM. *out is NULL on error. */
 int sgs_pca_fit(const double *x, size_t n, size_t d, size_t n_components, double min_ratio,
                 const sgs_exec_t *exec, sgs_pca_t **out, sgs_error_t *err);
 

@@ -8,7 +8,8 @@
  */
 #include "kernels/optimizer.h"
 
-#include <lapacke.h>
+#include "kernels/linalg.h"
+
 #include <math.h>
 #include <string.h>
 #include <time.h>
@@ -378,13 +379,9 @@ static int standard_errors(objective_t *o, const double *theta, sgs_fit_t *fit)
             double v = 0.5 * (hess[i * n + j] + hess[j * n + i]);
             hess[i * n + j] = hess[j * n + i] = v;
         }
-    if (LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'U', n, hess, n) != 0)
-        return SGS_OK;
-    if (LAPACKE_dpotri(LAPACK_ROW_MAJOR, 'U', n, hess, n) != 0)
-        return SGS_OK;
-    for (int i = 0; i < n; i++)
-        for (int j = 0; j < i; j++)
-            hess[i * n + j] = hess[j * n + i]; /* dpotri fills the upper triangle */
+    double work[SGS_OPTIM_MAX_PARAMS * SGS_OPTIM_MAX_PARAMS];
+    if (sgs_linalg_spd_inverse(hess, (size_t)n, work) != SGS_OK)
+        return SGS_OK; /* not positive definite: hessian_ok stays 0 */
     for (int i = 0; i < n; i++) {
         if (!(hess[i * n + i] > 0.0))
             return SGS_OK;

@@ -27,7 +27,7 @@
  *
  * Standard errors: the Hessian of N·f at the optimum, analytic when the problem has a Hessian
  * callback, else by central differences (step 1e-4) of the analytic gradient, symmetrized, inverted
- * by Cholesky (LAPACKE dpotrf/dpotri): Cov(θ) = (N ∇²f)^-1 — the inverse observed information,
+ * by Cholesky (kernels/linalg.h): Cov(θ) = (N ∇²f)^-1 — the inverse observed information,
  * including the penalty when there is one. For the natural parameters p_j = exp(θ_j), by the delta
  * method, Cov(p_i, p_j) = p_i p_j Cov(θ_i, θ_j) and SE(p_j) = p_j sqrt(Cov(θ_j, θ_j)).
  *
