@@ -1,23 +1,43 @@
 /*
  * kernels/sample.c — rows chosen by the smallest keys of their ids. See sample.h.
  *
- * The n_sample-th smallest key is found without sorting every key: a histogram of the keys'
- * top bits gives the bucket it falls in and how many rows lie below that bucket; only that
- * bucket's rows are sorted. Rows are then kept by comparing with that threshold, so the
- * result is a pure function of the keys, whatever the thread count.
+ * The n_sample-th smallest key is found without sorting every key: per-block histograms of the
+ * keys' top bits give the bucket it falls in, how many rows lie below that bucket and where
+ * each block's rows go; one more pass collects the rows of the buckets up to it, and only that
+ * bucket's rows are sorted. Two hashes per row in all. Which rows are kept is a pure function
+ * of the keys, so the result does not depend on the thread count.
  */
 #include "kernels/sample.h"
 
-#include <omp.h>
 #include <stdlib.h>
-#include <string.h>
 
-#define BUCKET_BITS 14
+#define BUCKET_BITS 8
 #define N_BUCKETS ((size_t)1 << BUCKET_BITS)
+
+/* sgs_rng_u64 (core.c) with its first two rounds, which depend on (seed, stream) only, done
+ * once per call, and inlined: a key is then two multiplications and a few shifts.
+ * tests/unit/test_sample.c checks that the two agree. */
+static uint64_t mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+static uint64_t key_base(uint64_t seed, uint64_t stream)
+{
+    return mix64(mix64(seed + UINT64_C(0x9e3779b97f4a7c15)) ^
+                 (stream * UINT64_C(0xd1b54a32d192ed03)));
+}
+
+static uint64_t key_of(uint64_t base, int64_t id)
+{
+    return mix64(base + (uint64_t)id * UINT64_C(0x9e3779b97f4a7c15));
+}
 
 uint64_t sgs_sample_key(uint64_t seed, uint64_t stream, int64_t id)
 {
-    return sgs_rng_u64(seed, stream, (uint64_t)id);
+    return key_of(key_base(seed, stream), id);
 }
 
 /* A row's place in the order of sample.h: (key, id, row). */
@@ -37,85 +57,12 @@ static int entry_cmp(const void *a, const void *b)
     return x->row < y->row ? -1 : x->row > y->row;
 }
 
-/* Which rows a pass keeps: every eligible row (KEEP_ALL), the eligible rows of one bucket
- * (KEEP_BUCKET), or the eligible rows at or below a threshold (KEEP_UP_TO). */
-enum { KEEP_ALL, KEEP_BUCKET, KEEP_UP_TO };
+/* The bucket of a key: its top BUCKET_BITS bits. */
+#define BUCKET_OF(key) ((size_t)((key) >> (64 - BUCKET_BITS)))
 
-typedef struct filter {
-    const int64_t *id;
-    const uint8_t *eligible;
-    uint64_t seed, stream;
-    int mode;
-    uint64_t bucket; /* KEEP_BUCKET */
-    entry_t limit;   /* KEEP_UP_TO */
-} filter_t;
-
-static int keeps(const filter_t *f, size_t i)
+static size_t block_end(size_t b, size_t n)
 {
-    if (f->eligible && !f->eligible[i])
-        return 0;
-    if (f->mode == KEEP_ALL)
-        return 1;
-    entry_t e = {sgs_sample_key(f->seed, f->stream, f->id[i]), f->id[i], i};
-    if (f->mode == KEEP_BUCKET)
-        return e.key >> (64 - BUCKET_BITS) == f->bucket;
-    return entry_cmp(&e, &f->limit) <= 0;
-}
-
-/* The rows f keeps, ascending, into out (room for every kept row; the caller knows how many):
- * counted per block, prefix-summed in block order, then written. @return 0 or SGS_ENOMEM. */
-static int keep_rows(const filter_t *f, size_t n, int nt, size_t *out)
-{
-    size_t n_blocks = sgs_block_count(n, SGS_BLOCK_ROWS);
-    size_t *start = sgs_alloc_array(n_blocks + 1, sizeof *start);
-    if (!start)
-        return SGS_ENOMEM;
-    start[0] = 0;
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (size_t b = 0; b < n_blocks; b++) {
-        size_t end = (b + 1) * SGS_BLOCK_ROWS < n ? (b + 1) * SGS_BLOCK_ROWS : n, c = 0;
-        for (size_t i = b * SGS_BLOCK_ROWS; i < end; i++)
-            c += (size_t)keeps(f, i);
-        start[b + 1] = c;
-    }
-    for (size_t b = 0; b < n_blocks; b++)
-        start[b + 1] += start[b];
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (size_t b = 0; b < n_blocks; b++) {
-        size_t end = (b + 1) * SGS_BLOCK_ROWS < n ? (b + 1) * SGS_BLOCK_ROWS : n, k = start[b];
-        for (size_t i = b * SGS_BLOCK_ROWS; i < end; i++)
-            if (keeps(f, i))
-                out[k++] = i;
-    }
-    sgs_free(start);
-    return SGS_OK;
-}
-
-/* Eligible rows per bucket of the keys' top bits, summed over threads (integer sums: exact in
- * any order). hist: [N_BUCKETS] written. @return 0 or SGS_ENOMEM. */
-static int bucket_histogram(const filter_t *f, size_t n, int nt, size_t *hist)
-{
-    size_t *per_thread = sgs_calloc_array((size_t)nt * N_BUCKETS, sizeof *per_thread);
-    if (!per_thread)
-        return SGS_ENOMEM;
-    size_t n_blocks = sgs_block_count(n, SGS_BLOCK_ROWS);
-#pragma omp parallel num_threads(nt)
-    {
-        size_t *h = per_thread + (size_t)omp_get_thread_num() * N_BUCKETS;
-#pragma omp for schedule(static)
-        for (size_t b = 0; b < n_blocks; b++) {
-            size_t end = (b + 1) * SGS_BLOCK_ROWS < n ? (b + 1) * SGS_BLOCK_ROWS : n;
-            for (size_t i = b * SGS_BLOCK_ROWS; i < end; i++)
-                if (!f->eligible || f->eligible[i])
-                    h[sgs_sample_key(f->seed, f->stream, f->id[i]) >> (64 - BUCKET_BITS)]++;
-        }
-    }
-    memset(hist, 0, N_BUCKETS * sizeof *hist);
-    for (int t = 0; t < nt; t++)
-        for (size_t k = 0; k < N_BUCKETS; k++)
-            hist[k] += per_thread[(size_t)t * N_BUCKETS + k];
-    sgs_free(per_thread);
-    return SGS_OK;
+    return (b + 1) * SGS_BLOCK_ROWS < n ? (b + 1) * SGS_BLOCK_ROWS : n;
 }
 
 int sgs_sample_by_key(const int64_t *id, const uint8_t *eligible, size_t n, size_t n_sample,
@@ -131,55 +78,91 @@ int sgs_sample_by_key(const int64_t *id, const uint8_t *eligible, size_t n, size
     if (n == 0)
         return SGS_OK;
     int nt = sgs_exec_threads_for(exec, n);
-    filter_t f = {.id = id, .eligible = eligible, .seed = seed, .stream = stream};
-    size_t *hist = sgs_alloc_array(N_BUCKETS, sizeof *hist);
-    size_t *bucket_rows = NULL;
+    uint64_t base = key_base(seed, stream);
+    size_t n_blocks = sgs_block_count(n, SGS_BLOCK_ROWS);
+    /* pass 1: eligible rows per (block, bucket); a block has at most SGS_BLOCK_ROWS rows */
+    uint32_t *hist = sgs_calloc_array(n_blocks, N_BUCKETS * sizeof *hist);
+    size_t *offset = sgs_alloc_array(n_blocks, sizeof *offset), *low = NULL;
     entry_t *cand = NULL;
-    size_t total = 0, below = 0, bucket = 0, m = 0;
-    int rc = hist ? bucket_histogram(&f, n, nt, hist) : SGS_ENOMEM;
-    if (rc)
-        goto cleanup;
-    for (size_t k = 0; k < N_BUCKETS; k++)
-        total += hist[k];
-    if (n_sample >= total) {
-        f.mode = KEEP_ALL;
-        rc = keep_rows(&f, n, nt, chosen);
-        if (rc == SGS_OK)
-            *n_chosen = total;
-        goto cleanup;
-    }
-    if (n_sample == 0)
-        goto cleanup;
-    while (below + hist[bucket] < n_sample)
-        below += hist[bucket++];
-    /* the threshold: the (n_sample - below)-th smallest row of that bucket */
-    m = hist[bucket];
-    bucket_rows = sgs_alloc_array(m, sizeof *bucket_rows);
-    cand = sgs_alloc_array(m, sizeof *cand);
-    if (!bucket_rows || !cand) {
+    int rc = SGS_OK;
+    if (!hist || !offset) {
         rc = SGS_ENOMEM;
         goto cleanup;
     }
-    f.mode = KEEP_BUCKET;
-    f.bucket = bucket;
-    rc = keep_rows(&f, n, nt, bucket_rows);
-    if (rc)
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (size_t b = 0; b < n_blocks; b++) {
+        uint32_t *h = hist + b * N_BUCKETS;
+        for (size_t i = b * SGS_BLOCK_ROWS; i < block_end(b, n); i++)
+            if (!eligible || eligible[i])
+                h[BUCKET_OF(key_of(base, id[i]))]++;
+    }
+    size_t total_of[N_BUCKETS] = {0}, total = 0;
+    for (size_t b = 0; b < n_blocks; b++)
+        for (size_t k = 0; k < N_BUCKETS; k++)
+            total_of[k] += hist[b * N_BUCKETS + k];
+    for (size_t k = 0; k < N_BUCKETS; k++)
+        total += total_of[k];
+    if (n_eligible)
+        *n_eligible = total;
+    if (n_sample == 0)
         goto cleanup;
-    for (size_t j = 0; j < m; j++) {
-        size_t i = bucket_rows[j];
-        cand[j] = (entry_t){sgs_sample_key(seed, stream, id[i]), id[i], i};
+
+    /* The bucket where the n_sample-th smallest falls (the last one when all are wanted), and
+     * the rows below it. */
+    size_t bucket = 0, below = 0;
+    int all = n_sample >= total;
+    if (all)
+        bucket = N_BUCKETS - 1, below = total - total_of[bucket];
+    else
+        while (below + total_of[bucket] < n_sample)
+            below += total_of[bucket++];
+    /* pass 2: the rows of the buckets up to it, in row order (each block from its offset) */
+    size_t n_low = below + total_of[bucket], at = 0;
+    for (size_t b = 0; b < n_blocks; b++) {
+        offset[b] = at;
+        for (size_t k = 0; k <= bucket; k++)
+            at += hist[b * N_BUCKETS + k];
+    }
+    low = all ? chosen : sgs_alloc_array(n_low, sizeof *low);
+    cand = all ? NULL : sgs_alloc_array(total_of[bucket], sizeof *cand);
+    if (!low || (!all && !cand)) {
+        rc = SGS_ENOMEM;
+        goto cleanup;
+    }
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (size_t b = 0; b < n_blocks; b++) {
+        size_t k = offset[b];
+        for (size_t i = b * SGS_BLOCK_ROWS; i < block_end(b, n); i++)
+            if ((!eligible || eligible[i]) && (all || BUCKET_OF(key_of(base, id[i])) <= bucket))
+                low[k++] = i;
+    }
+    if (all) {
+        *n_chosen = total;
+        goto cleanup;
+    }
+    /* the threshold: the (n_sample - below)-th smallest row of that bucket; then keep the rows
+     * below the bucket and those of it up to the threshold */
+    size_t m = 0;
+    for (size_t j = 0; j < n_low; j++) {
+        uint64_t key = key_of(base, id[low[j]]);
+        if (BUCKET_OF(key) == bucket)
+            cand[m++] = (entry_t){key, id[low[j]], low[j]};
     }
     qsort(cand, m, sizeof *cand, entry_cmp);
-    f.mode = KEEP_UP_TO;
-    f.limit = cand[n_sample - below - 1];
-    rc = keep_rows(&f, n, nt, chosen);
-    if (rc == SGS_OK)
-        *n_chosen = n_sample;
+    entry_t limit = cand[n_sample - below - 1];
+    size_t k = 0;
+    for (size_t j = 0; j < n_low; j++) {
+        size_t i = low[j];
+        entry_t e = {key_of(base, id[i]), id[i], i};
+        if (BUCKET_OF(e.key) < bucket || entry_cmp(&e, &limit) <= 0)
+            chosen[k++] = i;
+    }
+    *n_chosen = k; /* = n_sample */
 cleanup:
-    if (rc == SGS_OK && n_eligible)
-        *n_eligible = total;
     sgs_free(hist);
-    sgs_free(bucket_rows);
+    sgs_free(offset);
+    if (low != chosen)
+        sgs_free(low);
     sgs_free(cand);
     if (rc)
         return sgs_error_set(err, rc, "sample: out of memory choosing %zu of %zu rows", n_sample,

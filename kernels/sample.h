@@ -30,11 +30,11 @@ uint64_t sgs_sample_key(uint64_t seed, uint64_t stream, int64_t id);
  *   n_chosen:   written: min(n_sample, n_eligible)
  *   n_eligible: written when not NULL: the eligible rows
  *
- * Three passes over the rows, parallel over fixed blocks of SGS_BLOCK_ROWS with exec's threads:
- * a histogram of the keys' top 14 bits, the rows of the bucket where the n_sample-th smallest
- * falls (sorted: about n_eligible / 16384 of them for distinct ids), then the rows at or below
- * it. Allocates 128 KiB per thread and the bucket's rows. The output does not depend on the
- * thread count. n == 0 chooses nothing.
+ * Two passes over the rows, parallel over fixed blocks of SGS_BLOCK_ROWS with exec's threads:
+ * per-block histograms of the keys' top 8 bits, then the rows of the buckets up to the one where
+ * the n_sample-th smallest falls; only that bucket's rows are sorted (about n_eligible / 256
+ * for distinct ids). Allocates 1 KiB per block, and 8 bytes per row of those buckets and 24 per
+ * row of the last one. The output does not depend on the thread count. n == 0 chooses nothing.
  * @return 0; SGS_EINVAL (NULL id or output with n > 0); SGS_ENOMEM (nothing written). */
 int sgs_sample_by_key(const int64_t *id, const uint8_t *eligible, size_t n, size_t n_sample,
                       uint64_t seed, uint64_t stream, size_t *chosen, size_t *n_chosen,

@@ -136,7 +136,11 @@ static void test_edges(void **state)
     assert_int_equal(sgs_sample_by_key(id, NULL, 5, 2, 1, 2, NULL, &n_chosen, NULL, NULL, &err),
                      SGS_EINVAL);
     assert_int_equal(err.code, SGS_EINVAL);
-    assert_true(sgs_sample_key(7, 3, -12) == sgs_rng_u64(7, 3, (uint64_t)(int64_t)-12));
+    /* the key is sgs_rng_u64's, computed with its (seed, stream) rounds hoisted */
+    for (uint64_t s = 0; s < 50; s++) {
+        int64_t v = (int64_t)sgs_rng_u64(s, 1, 2);
+        assert_true(sgs_sample_key(s, s * 7919, v) == sgs_rng_u64(s, s * 7919, (uint64_t)v));
+    }
 }
 
 /* A row in a sample stays in every larger one; equal ids are ordered by row. */
@@ -161,6 +165,18 @@ static void test_nested_and_ties(void **state)
             k++;
         if (k == nb || big[k] != small[j])
             fail_msg("row %zu is in the sample of 500 but not in that of 5000", small[j]);
+    }
+    /* 20 rows per id: whole groups, the last one cut by row */
+    for (size_t i = 0; i < n; i++)
+        id[i] = (int64_t)(i % 1000);
+    const size_t sizes[] = {1, 19, 20, 21, 555, 19999};
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        size_t k = reference(id, NULL, n, sizes[s], 8, 9, small);
+        sgs_exec_t ex = {.n_threads = 2, .grain = 1};
+        assert_int_equal(sgs_sample_by_key(id, NULL, n, sizes[s], 8, 9, big, &nb, NULL, &ex, NULL),
+                         0);
+        assert_int_equal(nb, k);
+        assert_memory_equal(big, small, k * sizeof *big);
     }
     /* every id twice: the sample of 3 is the smallest key's two rows and the next one's first */
     int64_t twice[8] = {1, 1, 2, 2, 3, 3, 4, 4};
