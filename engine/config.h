@@ -26,6 +26,7 @@ typedef struct sgs_config {
     char model[16];              /* "auto", "bgnbd", "paretonbd", "mbgnbd" or "none" */
     int backtest;                /* backtest inside the run (engine/run_backtest.c) */
     double backtest_holdout;     /* holdout length in time_unit; 0 = automatic */
+    int backtest_sample;         /* customers the backtest scores at most; 0 = all */
     double horizon;              /* prediction horizon, in time_unit */
     double discount_rate_annual; /* CLV discount rate per year, >= 0 */
     double margin;               /* profit margin applied to spend, 0..1 */

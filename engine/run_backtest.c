@@ -2,22 +2,31 @@
  * engine/run_backtest.c — the backtest inside every run (run_backtest.h, docs/backtest.md).
  *
  * The calibration period ends holdout days before the as-of date; the cohort is every customer
- * with a purchase occasion by then. Each purchase model is fitted on the cohort's calibration
- * histories and predicts, per distinct history, P(buy in the holdout) and the expected number
- * of purchase occasions in it; these are scored against what each customer did. Scores are
- * computed per distinct history (customers with the same history share the prediction), so
- * the cost is a few fits and a pass over the customers, not a second run.
+ * with a purchase occasion by then. On a large base the backtest takes a sample of the cohort
+ * (value.backtest_sample customers, chosen by a hash of the customer id: kernels/sample.h), and
+ * reads the calibration history of those customers only. Each purchase model is fitted on their
+ * calibration histories and predicts, per distinct history, P(buy in the holdout) and the
+ * expected number of purchase occasions in it; these are scored against what each customer
+ * did. Scores are computed per distinct history (customers with the same history share the
+ * prediction), so the cost is a few fits on the sample and a pass over the cohort, not a
+ * second run.
  */
 #include "engine/run_backtest.h"
 
 #include "engine/run_state.h"
 #include "kernels/gammagamma.h"
 #include "kernels/histories.h"
+#include "kernels/sample.h"
 
 #include <assert.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+/* Random stream of the backtest's sample ("backtest" in ASCII): the run's other random choices
+ * use other streams of the same seed. */
+#define SAMPLE_STREAM UINT64_C(0x6261636b74657374)
 
 /* The candidate models, in the order they are reported. */
 static const sgs_purchase_model_t candidates[] = {SGS_MODEL_BGNBD, SGS_MODEL_MBGNBD,
@@ -61,53 +70,96 @@ static void cohort_free(cohort_t *c)
     sgs_free(c->row);
 }
 
-/* Walk the grouped customers and the (compacted, same order) buyers side by side. */
-static int build_cohort(const sgs_run_state_t *st, const sgs_summary_t *cal, cohort_t *co,
-                        sgs_error_t *err)
+/* The customers the backtest scores, as indices among the run's buyers (ascending): the
+ * cohort (bought by the calibration end, which is first_day <= end_day: whether a day is a
+ * purchase occasion depends on that day's rows only), or a sample of it when it has more than
+ * value.backtest_sample customers. *which is owned by the caller. */
+static int choose_customers(const sgs_run_state_t *st, int32_t end_day, size_t **which,
+                            size_t *n_which, size_t *n_cohort, sgs_error_t *err)
+{
+    const sgs_config_t *cfg = st->req->config;
+    size_t n = st->n_customers;
+    size_t want = cfg->backtest_sample > 0 ? (size_t)cfg->backtest_sample : SIZE_MAX;
+    uint8_t *eligible = sgs_alloc_array(n, sizeof *eligible);
+    *which = sgs_alloc_array(want < n ? want : n, sizeof **which);
+    if (!eligible || !*which) {
+        sgs_free(eligible);
+        return sgs_error_set(err, SGS_ENOMEM, "backtest: no memory for %zu customers", n);
+    }
+    for (size_t k = 0; k < n; k++)
+        eligible[k] = st->summary.first_day[k] <= end_day;
+    int rc = sgs_sample_by_key(st->customer_id, eligible, n, want, cfg->seed, SAMPLE_STREAM, *which,
+                               n_which, n_cohort, &st->exec, err);
+    sgs_free(eligible);
+    return rc;
+}
+
+/* The cohort's calibration histories and what it did in the holdout, for the buyers which[]
+ * (ascending): their grouped rows are found by walking both id lists, which are ascending. */
+static int build_cohort(const sgs_run_state_t *st, int32_t end_day, const size_t *which,
+                        size_t n_which, cohort_t *co, sgs_error_t *err)
 {
     const sgs_grouped_t *g = &st->grouped;
     const sgs_summary_t *full = &st->summary;
     double unit = st->days_per_unit;
-    size_t n = 0;
-    for (size_t c = 0; c < g->n_customers; c++)
-        n += cal->has_purchase[c] != 0;
-    co->n = n;
-    co->x = sgs_alloc_array(n, sizeof *co->x);
-    co->t_x = sgs_alloc_array(n, sizeof *co->t_x);
-    co->T = sgs_alloc_array(n, sizeof *co->T);
-    co->m = sgs_alloc_array(n, sizeof *co->m);
-    co->occasions = sgs_alloc_array(n, sizeof *co->occasions);
-    co->spend = sgs_alloc_array(n, sizeof *co->spend);
-    co->row = sgs_alloc_array(n, sizeof *co->row);
-    if (!co->x || !co->t_x || !co->T || !co->m || !co->occasions || !co->spend || !co->row)
-        return sgs_error_set(err, SGS_ENOMEM, "backtest: no memory for %zu customers", n);
-    size_t i = 0, k = 0;
-    for (size_t c = 0; c < g->n_customers; c++) {
-        if (!cal->has_purchase[c])
+    sgs_summary_t cal = {0};
+    size_t *rows = sgs_alloc_array(n_which, sizeof *rows);
+    int rc = sgs_summary_alloc_history(&cal, n_which);
+    co->x = sgs_alloc_array(n_which, sizeof *co->x);
+    co->t_x = sgs_alloc_array(n_which, sizeof *co->t_x);
+    co->T = sgs_alloc_array(n_which, sizeof *co->T);
+    co->m = sgs_alloc_array(n_which, sizeof *co->m);
+    co->occasions = sgs_alloc_array(n_which, sizeof *co->occasions);
+    co->spend = sgs_alloc_array(n_which, sizeof *co->spend);
+    co->row = sgs_alloc_array(n_which, sizeof *co->row);
+    if (rc || !rows || !co->x || !co->t_x || !co->T || !co->m || !co->occasions || !co->spend ||
+        !co->row) {
+        rc = sgs_error_set(err, SGS_ENOMEM, "backtest: no memory for %zu customers", n_which);
+        goto cleanup;
+    }
+    for (size_t j = 0, c = 0; j < n_which; j++) {
+        int64_t id = st->customer_id[which[j]];
+        while (c < g->n_customers && g->customer_id[c] < id)
+            c++;
+        assert(c < g->n_customers && g->customer_id[c] == id); /* every buyer has rows */
+        rows[j] = c;
+    }
+    rc = sgs_summarize_until_subset(&st->exec, g, end_day, rows, n_which, &cal, err);
+    if (rc)
+        goto cleanup;
+    size_t i = 0;
+    for (size_t j = 0; j < n_which; j++) {
+        size_t k = which[j];
+        /* an occasion by the calibration end (first_day <= end_day) is one in its summary */
+        assert(cal.has_purchase[j]);
+        if (!cal.has_purchase[j])
             continue;
-        while (k < st->n_customers && st->customer_id[k] < g->customer_id[c])
-            k++;
-        /* a customer with an occasion by the calibration end is a buyer */
-        assert(k < st->n_customers && st->customer_id[k] == g->customer_id[c]);
-        co->x[i] = cal->n_purchase_days[c] - 1;
-        co->t_x[i] = cal->recency_days[c] / unit;
-        co->T[i] = cal->age_days[c] / unit;
-        co->m[i] = cal->total_spend[c] > 0.0 ? cal->monetary[c] : 0.0;
-        co->occasions[i] = full->n_purchase_days[k] - cal->n_purchase_days[c];
-        co->spend[i] = full->total_spend[k] - cal->total_spend[c];
+        co->x[i] = cal.n_purchase_days[j] - 1;
+        co->t_x[i] = cal.recency_days[j] / unit;
+        co->T[i] = cal.age_days[j] / unit;
+        co->m[i] = cal.total_spend[j] > 0.0 ? cal.monetary[j] : 0.0;
+        co->occasions[i] = full->n_purchase_days[k] - cal.n_purchase_days[j];
+        co->spend[i] = full->total_spend[k] - cal.total_spend[j];
         co->row[i] = k;
         i++;
     }
-    return SGS_OK;
+    co->n = i;
+cleanup:
+    sgs_free(rows);
+    sgs_summary_free(&cal);
+    return rc;
 }
 
-/* Score one fitted model on the holdout; p_buy receives P(buy in the holdout) per history. */
+/* Score one fitted model on the holdout; p_buy receives P(buy in the holdout) and p_alive
+ * P(alive at the calibration end) per history. */
 static int score_model(const sgs_run_state_t *st, const cohort_t *co, const sgs_histories_t *h,
                        const double *weight, const double *bought, double holdout,
-                       sgs_backtest_model_t *bm, double *p_buy, double *expected, sgs_error_t *err)
+                       sgs_backtest_model_t *bm, double *p_buy, double *p_alive, double *expected,
+                       sgs_error_t *err)
 {
+    /* no discounted sum asked for: one expectation per distinct (x, T) (kernels/clv.h) */
     sgs_clv_options_t o = {holdout, 1.0, 0.0, 1.0};
-    int rc = sgs_clv_score_histories(bm->model, bm->params, h, &o, NULL, expected, p_buy, NULL,
+    int rc = sgs_clv_score_histories(bm->model, bm->params, h, &o, p_alive, expected, p_buy, NULL,
                                      &st->exec, err);
     if (rc)
         return rc;
@@ -210,7 +262,7 @@ static void describe_choice(sgs_backtest_t *bt)
                  "the only model fitted (log score %.4f)", win->log_score);
 }
 
-int sgs_run_backtest(sgs_run_state_t *st, sgs_backtest_t *bt, sgs_error_t *err)
+static int backtest(sgs_run_state_t *st, sgs_backtest_t *bt, sgs_error_t *err)
 {
     memset(bt, 0, sizeof *bt);
     bt->chosen = -1;
@@ -232,33 +284,27 @@ int sgs_run_backtest(sgs_run_state_t *st, sgs_backtest_t *bt, sgs_error_t *err)
     bt->calibration_end_day = st->as_of_day - hold;
     bt->holdout = hold / st->days_per_unit;
 
-    sgs_summary_t cal = {0};
     cohort_t co = {0};
     sgs_histories_t h = {0};
     double *work = NULL;
-    int rc = sgs_summary_alloc_history(&cal, st->grouped.n_customers);
-    if (rc) {
-        rc = sgs_error_set(err, rc, "backtest: no memory for %zu customers",
-                           st->grouped.n_customers);
-        goto cleanup;
-    }
-    rc = sgs_summarize_until(&st->exec, &st->grouped, bt->calibration_end_day, &cal, err);
+    size_t *which = NULL, n_which = 0;
+    int rc = choose_customers(st, bt->calibration_end_day, &which, &n_which, &bt->n_cohort, err);
     if (rc == SGS_OK)
-        rc = build_cohort(st, &cal, &co, err);
+        rc = build_cohort(st, bt->calibration_end_day, which, n_which, &co, err);
     if (rc == SGS_OK)
         rc = sgs_histories_build(&h, co.x, co.t_x, co.T, NULL, co.n, &st->exec, err);
     if (rc)
         goto cleanup;
-    bt->n_cohort = co.n;
+    bt->n_scored = co.n;
     size_t nh = h.n_unique;
-    work = sgs_alloc_array(nh ? (3 + SGS_PURCHASE_MODEL_COUNT) * nh : 1, sizeof *work);
+    work = sgs_alloc_array(nh ? (3 + 2 * SGS_PURCHASE_MODEL_COUNT) * nh : 1, sizeof *work);
     if (!work) {
         rc = sgs_error_set(err, SGS_ENOMEM, "backtest: no memory for %zu histories", nh);
         goto cleanup;
     }
-    /* per history: weight, buyers, expected purchases, and each model's P(buy) */
+    /* per history: weight, buyers, expected purchases, and each model's P(buy) and P(alive) */
     double *weight = work, *bought = work + nh, *expected = work + 2 * nh,
-           *p_buy_of = work + 3 * nh;
+           *p_buy_of = work + 3 * nh, *p_alive_of = p_buy_of + SGS_PURCHASE_MODEL_COUNT * nh;
     memset(work, 0, 2 * nh * sizeof *work);
     for (size_t i = 0; i < co.n; i++) {
         weight[h.history_of[i]] += 1.0;
@@ -289,7 +335,7 @@ int sgs_run_backtest(sgs_run_state_t *st, sgs_backtest_t *bt, sgs_error_t *err)
         memcpy(bm->params, fit.params, sizeof bm->params);
         sgs_error_t score_err = {0};
         if (score_model(st, &co, &h, weight, bought, bt->holdout, bm, p_buy_of + (size_t)j * nh,
-                        expected, &score_err) != SGS_OK) {
+                        p_alive_of + (size_t)j * nh, expected, &score_err) != SGS_OK) {
             snprintf(bm->failure, sizeof bm->failure, "%s", score_err.message);
             continue;
         }
@@ -316,14 +362,10 @@ int sgs_run_backtest(sgs_run_state_t *st, sgs_backtest_t *bt, sgs_error_t *err)
     }
     if (bt->used >= 0) {
         sgs_backtest_model_t *bm = &bt->models[bt->used];
-        double *p_buy = p_buy_of + (size_t)bt->used * nh; /* scored in the loop above */
-        double *p_alive = expected;                       /* no longer needed */
-        sgs_clv_options_t o = {bt->holdout, 1.0, 0.0, 1.0};
-        rc = sgs_clv_score_histories(bm->model, bm->params, &h, &o, p_alive, NULL, NULL, NULL,
-                                     &st->exec, err);
-        if (rc == SGS_OK)
-            rc = sgs_alive_calibration_fit(p_alive, p_buy, weight, bought, nh, &bt->calibration,
-                                           err);
+        /* scored in the loop above */
+        double *p_buy = p_buy_of + (size_t)bt->used * nh,
+               *p_alive = p_alive_of + (size_t)bt->used * nh;
+        rc = sgs_alive_calibration_fit(p_alive, p_buy, weight, bought, nh, &bt->calibration, err);
         if (rc)
             goto cleanup;
         for (size_t j = 0; j < nh; j++)
@@ -334,9 +376,17 @@ int sgs_run_backtest(sgs_run_state_t *st, sgs_backtest_t *bt, sgs_error_t *err)
     }
 cleanup:
     sgs_free(work);
+    sgs_free(which);
     sgs_histories_free(&h);
     cohort_free(&co);
-    sgs_summary_free(&cal);
+    return rc;
+}
+
+int sgs_run_backtest(sgs_run_state_t *st, sgs_backtest_t *bt, sgs_error_t *err)
+{
+    double start = sgs_progress_elapsed(st->req->progress);
+    int rc = backtest(st, bt, err);
+    bt->seconds = sgs_progress_elapsed(st->req->progress) - start;
     return rc;
 }
 

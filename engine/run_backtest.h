@@ -33,7 +33,9 @@ typedef struct sgs_backtest {
     int32_t calibration_end_day;
     double holdout;        /* t*, in the time unit */
     size_t n_cohort;       /* customers who bought by the calibration end */
-    size_t n_bought_again; /* of them, customers with an occasion in the holdout */
+    size_t n_scored;       /* of them, the customers fitted and scored: all, or a sample of
+                              value.backtest_sample chosen by a hash of the id (kernels/sample.h) */
+    size_t n_bought_again; /* of those scored, customers with an occasion in the holdout */
     int n_models;
     sgs_backtest_model_t models[SGS_PURCHASE_MODEL_COUNT];
     int chosen;                 /* index in models of the chosen model */
@@ -53,6 +55,7 @@ typedef struct sgs_backtest {
     int stages_ran;
     int64_t stage_customers[SGS_STAGE_COUNT];
     int64_t stage_bought[SGS_STAGE_COUNT];
+    double seconds; /* wall time of the backtest, part of the value step's */
 } sgs_backtest_t;
 
 struct sgs_run_state;

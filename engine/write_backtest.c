@@ -47,7 +47,9 @@ int sgs_write_backtest_h5(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
     if (rc == SGS_OK)
         rc = sgs_h5_attr_double(f, "/backtest", "holdout", bt->holdout, err);
     if (rc == SGS_OK)
-        rc = sgs_h5_attr_int64(f, "/backtest", "n_customers", (int64_t)bt->n_cohort, err);
+        rc = sgs_h5_attr_int64(f, "/backtest", "n_customers", (int64_t)bt->n_scored, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_int64(f, "/backtest", "n_cohort", (int64_t)bt->n_cohort, err);
     if (rc == SGS_OK)
         rc = sgs_h5_attr_int64(f, "/backtest", "n_bought_again", (int64_t)bt->n_bought_again, err);
     if (rc == SGS_OK)
@@ -119,6 +121,7 @@ cJSON *sgs_backtest_json(const sgs_run_state_t *st)
     const sgs_backtest_t *bt = &st->backtest;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddBoolToObject(o, "ran", bt->ran);
+    cJSON_AddNumberToObject(o, "seconds", bt->seconds);
     if (!bt->ran) {
         cJSON_AddStringToObject(o, "skipped", bt->skipped);
         return o;
@@ -127,7 +130,9 @@ cJSON *sgs_backtest_json(const sgs_run_state_t *st)
     sgs_date_format_day(bt->calibration_end_day, cal_end, sizeof cal_end);
     cJSON_AddStringToObject(o, "calibration_end", cal_end);
     cJSON_AddNumberToObject(o, "holdout", bt->holdout);
-    cJSON_AddNumberToObject(o, "customers", (double)bt->n_cohort);
+    cJSON_AddNumberToObject(o, "cohort", (double)bt->n_cohort);
+    cJSON_AddNumberToObject(o, "customers", (double)bt->n_scored);
+    cJSON_AddBoolToObject(o, "sampled", bt->n_scored < bt->n_cohort);
     cJSON_AddNumberToObject(o, "bought_again", (double)bt->n_bought_again);
     cJSON *models = cJSON_AddObjectToObject(o, "models");
     for (int j = 0; j < bt->n_models; j++) {
@@ -187,8 +192,14 @@ void sgs_report_backtest(const sgs_run_state_t *st, FILE *out)
     const char *unit = st->days_per_unit == 1.0 ? "days" : "weeks";
     fprintf(out,
             "\nBacktest: the models fitted on the history up to %s, checked on the %g %s after "
-            "it\n(%zu customers, %zu of them bought again)\n\n",
-            cal_end, bt->holdout, unit, bt->n_cohort, bt->n_bought_again);
+            "it\n(%zu customers, %zu of them bought again",
+            cal_end, bt->holdout, unit, bt->n_scored, bt->n_bought_again);
+    if (bt->n_scored < bt->n_cohort)
+        fprintf(out,
+                "; a sample of the %zu customers who had bought by then, chosen by a hash of the "
+                "customer id: value.backtest_sample",
+                bt->n_cohort);
+    fprintf(out, ")\n\n");
     fprintf(out, "  %-10s %10s %8s %10s %12s\n", "model", "log score", "Brier", "MAE",
             "total error");
     for (int j = 0; j < bt->n_models; j++) {

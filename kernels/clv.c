@@ -143,14 +143,18 @@ static int check_inputs(const model_ops_t *o, const double *params, const sgs_cl
     return SGS_OK;
 }
 
-/* E[Y(H)|alive], P(no purchase in H | alive) and the discounted monthly sum of E[Y|alive]. */
+/* E[Y(H)|alive], P(no purchase in H | alive) and, when with_discounted, the discounted monthly
+ * sum of E[Y|alive] (else out[2] = 0). The sum costs one expectation per month of the horizon;
+ * without it E[Y(H)|alive] is evaluated once, at H. */
 static void pair_scores(const model_ops_t *o, const double *params, const sgs_clv_options_t *opt,
-                        double x, double T, double out[3])
+                        int with_discounted, double x, double T, double out[3])
 {
     double H = opt->horizon, u = opt->units_per_month;
     double log_disc = log1p(opt->annual_discount) / (12.0 * u); /* per time unit */
     double prev = 0.0, sum = 0.0;
-    if (H > 0.0) {
+    if (H > 0.0 && !with_discounted) {
+        prev = o->expected_if_alive(params, H, x, T);
+    } else if (H > 0.0) {
         double steps = ceil(H / u);
         for (double k = 1.0; k <= steps; k += 1.0) {
             double tau = k * u < H ? k * u : H;
@@ -198,8 +202,8 @@ int sgs_clv_score_histories(sgs_purchase_model_t model, const double *params,
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 64)
         for (size_t k = 0; k < n_pairs; k++)
             if (used[k] == PAIR_USED)
-                pair_scores(o, params, options, h->x_values[k / n_T], h->T_values[k % n_T],
-                            pair + 3 * k);
+                pair_scores(o, params, options, discounted != NULL, h->x_values[k / n_T],
+                            h->T_values[k % n_T], pair + 3 * k);
     }
     size_t n_blocks = sgs_block_count(n, SGS_BLOCK_ROWS);
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
@@ -211,7 +215,7 @@ int sgs_clv_score_histories(sgs_purchase_model_t model, const double *params,
             if (dense)
                 ps = pair + 3 * ((size_t)h->x_id[i] * n_T + h->T_id[i]);
             else
-                pair_scores(o, params, options, h->x[i], h->T[i], local);
+                pair_scores(o, params, options, discounted != NULL, h->x[i], h->T[i], local);
             double pa = o->p_alive(params, h->x[i], h->t_x[i], h->T[i]);
             if (p_alive)
                 p_alive[i] = pa;

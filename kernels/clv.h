@@ -77,6 +77,9 @@ typedef struct sgs_clv_options {
 /* Scores of each distinct history; every output is [h->n_unique] or NULL (skipped):
  * p_alive, expected (E[Y(H)]), prob_no_purchase (in (T, T+H]), discounted (the
  * Σ_k ΔE / (1+d_m)^(τ_k/u) factor of CLV, so that CLV = margin · E[M] · discounted).
+ * The discounted sum costs one expectation per monthly step of the horizon; when discounted is
+ * NULL it is skipped and E[Y(H)] costs one expectation per distinct (x, T) (what a backtest
+ * needs). options->units_per_month still must be valid.
  * @return 0; SGS_EINVAL for bad options or parameters, SGS_ENOMEM. */
 int sgs_clv_score_histories(sgs_purchase_model_t model, const double *params,
                             const sgs_histories_t *h, const sgs_clv_options_t *options,

@@ -174,6 +174,28 @@ int sgs_summarize_until(const sgs_exec_t *exec, const sgs_grouped_t *g, int32_t 
     return SGS_OK;
 }
 
+int sgs_summarize_until_subset(const sgs_exec_t *exec, const sgs_grouped_t *g, int32_t end_day,
+                               const size_t *which, size_t n_which, sgs_summary_t *out,
+                               sgs_error_t *err)
+{
+    if (out->n_customers != n_which)
+        return sgs_error_set(err, SGS_EINVAL, "summary: %zu slots for %zu customers",
+                             out->n_customers, n_which);
+    for (size_t j = 0; j < n_which; j++)
+        if (which[j] >= g->n_customers)
+            return sgs_error_set(err, SGS_EINVAL, "summary: customer %zu of %zu", which[j],
+                                 g->n_customers);
+    int n_threads = sgs_exec_threads_for(exec, n_which);
+#pragma omp parallel for num_threads(n_threads) schedule(dynamic, 4096)
+    for (size_t j = 0; j < n_which; j++) {
+        size_t c = which[j], lo = g->row_offset[c], hi = g->row_offset[c + 1];
+        while (hi > lo && g->day[hi - 1] > end_day) /* rows are in day order */
+            hi--;
+        summarize_customer(g, lo, hi, end_day, out, j);
+    }
+    return SGS_OK;
+}
+
 int sgs_summarize(const sgs_exec_t *exec, const sgs_grouped_t *g, int32_t as_of_day,
                   sgs_summary_t *out, sgs_error_t *err)
 {

@@ -117,4 +117,13 @@ int sgs_summarize(const sgs_exec_t *exec, const sgs_grouped_t *g, int32_t as_of_
 int sgs_summarize_until(const sgs_exec_t *exec, const sgs_grouped_t *g, int32_t end_day,
                         sgs_summary_t *out, sgs_error_t *err);
 
+/* sgs_summarize_until for some customers only: slot j of out is customer which[j] of g
+ * (out->n_customers == n_which; which[j] < g->n_customers, in any order). Reads only those
+ * customers' rows (a backtest on a sample of a large base). Parallel over the slots; the result
+ * does not depend on the thread count. @return 0 or SGS_EINVAL (slot count, a customer out of
+ * range). */
+int sgs_summarize_until_subset(const sgs_exec_t *exec, const sgs_grouped_t *g, int32_t end_day,
+                               const size_t *which, size_t n_which, sgs_summary_t *out,
+                               sgs_error_t *err);
+
 #endif

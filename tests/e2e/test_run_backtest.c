@@ -2,8 +2,9 @@
  * tests/e2e/test_run_backtest.c — the backtest inside `segscore run` (docs/backtest.md) on
  * generated data: the holdout rule, the three models scored, value.model=auto taking the best
  * log score, p_buy in [0, 1] and no worse than the model's own probability in sample, the
- * outputs in results.h5, summary.json and the report, and the backtest skipped (with the
- * model's own probability and a warning) when the history is too short.
+ * outputs in results.h5, summary.json and the report, the backtest skipped (with the
+ * model's own probability and a warning) when the history is too short, and its sample of a
+ * large cohort (value.backtest_sample), the same for any thread count and documented.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "engine/config.h"
 #include "io/h5_columns.h"
 #include "tests/support/test_support.h"
 
@@ -165,11 +167,102 @@ static void test_short_history_and_switched_off(void **state)
     cJSON_Delete(root);
 }
 
+static int64_t attr_int64(hid_t f, const char *name)
+{
+    int64_t v = -1;
+    hid_t a = H5Aopen_by_name(f, "/backtest", name, H5P_DEFAULT, H5P_DEFAULT);
+    if (a < 0 || H5Aread(a, H5T_NATIVE_INT64, &v) < 0)
+        fail_msg("/backtest attribute %s unreadable", name);
+    H5Aclose(a);
+    return v;
+}
+
+/* value.backtest_sample: a cohort larger than the sample is sampled (summary.json, results.h5
+ * and the report say so), the sampled backtest is the same bits for 1, 2 and 3 threads (the
+ * same customers chosen: kernels/sample.h), and a cohort within the sample is taken whole. */
+static void test_sample_is_the_same_for_any_thread_count(void **state)
+{
+    (void)state;
+    setenv("SGS_THREAD_GRAIN", "1", 1); /* every loop on every thread, however small */
+    char name[3][32], path[3][700];
+    cJSON *root[3];
+    for (int t = 1; t <= 3; t++) {
+        char extra[128];
+        snprintf(name[t - 1], sizeof name[t - 1], "sample-t%d", t);
+        snprintf(extra, sizeof extra, "--threads %d --set value.backtest_sample=1000", t);
+        root[t - 1] = run_summary(name[t - 1], extra);
+        snprintf(path[t - 1], sizeof path[t - 1], "%s/%s/results.h5", dir, name[t - 1]);
+    }
+    unsetenv("SGS_THREAD_GRAIN");
+    assert_true(sgs_test_files_equal(path[0], path[1]));
+    assert_true(sgs_test_files_equal(path[0], path[2]));
+
+    const cJSON *bt = at(root[0], "value", "backtest", NULL);
+    assert_true(at(root[0], "config", "value", "backtest_sample")->valuedouble == 1000);
+    assert_true(at(bt, "customers", NULL, NULL)->valuedouble == 1000);
+    assert_true(cJSON_IsTrue(at(bt, "sampled", NULL, NULL)));
+    assert_true(at(bt, "seconds", NULL, NULL)->valuedouble >= 0);
+    double cohort = at(bt, "cohort", NULL, NULL)->valuedouble;
+    double weight = 0;
+    const cJSON *w;
+    cJSON_ArrayForEach(w, at(bt, "reliability", "customers", NULL))
+    {
+        weight += w->valuedouble;
+    }
+    sgs_assert_close(weight, 1000, 1e-9, 0); /* the scores are on the sample */
+    assert_true(at(bt, "bought_again", NULL, NULL)->valuedouble <= 1000);
+
+    /* the default sample is larger than this cohort: all of it, the same cohort */
+    cJSON *whole = run_summary("sample-whole", "");
+    const cJSON *wbt = at(whole, "value", "backtest", NULL);
+    assert_true(at(wbt, "cohort", NULL, NULL)->valuedouble == cohort);
+    assert_true(at(wbt, "customers", NULL, NULL)->valuedouble == cohort);
+    assert_true(cohort > 2000);
+    assert_true(cJSON_IsFalse(at(wbt, "sampled", NULL, NULL)));
+    assert_true(at(wbt, "models", "bgnbd", "log_score")->valuedouble !=
+                at(bt, "models", "bgnbd", "log_score")->valuedouble);
+    cJSON_Delete(whole);
+
+    hid_t f = H5Fopen(path[0], H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(f >= 0);
+    assert_int_equal(attr_int64(f, "n_customers"), 1000);
+    assert_true((double)attr_int64(f, "n_cohort") == cohort);
+    H5Fclose(f);
+
+    char report[700];
+    snprintf(report, sizeof report, "%s/%s/report.txt", dir, name[0]);
+    char *text = sgs_test_read_file(report, NULL);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "(1000 customers,"));
+    assert_non_null(strstr(text, "value.backtest_sample"));
+    free(text);
+    for (int t = 0; t < 3; t++)
+        cJSON_Delete(root[t]);
+}
+
+/* The README's table of configuration keys documents value.backtest_sample with its default. */
+static void test_sample_key_in_readme(void **state)
+{
+    (void)state;
+    sgs_config_t cfg;
+    sgs_config_defaults(&cfg);
+    char row[128];
+    snprintf(row, sizeof row, "\n| `value.backtest_sample` | integer | `%d` | ",
+             cfg.backtest_sample);
+    char *readme = sgs_test_read_file(SGS_SOURCE_DIR "/README.md", NULL);
+    assert_non_null(readme);
+    if (!strstr(readme, row))
+        fail_msg("README.md has no configuration row starting \"%s\"", row + 1);
+    free(readme);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_auto_takes_the_best_log_score),
         cmocka_unit_test(test_short_history_and_switched_off),
+        cmocka_unit_test(test_sample_is_the_same_for_any_thread_count),
+        cmocka_unit_test(test_sample_key_in_readme),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

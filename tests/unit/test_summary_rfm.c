@@ -129,6 +129,29 @@ static void test_summary_of_hand_built_histories(void **state)
         assert_int_equal(h.has_purchase[5], 0);         /* cancelled */
         assert_int_equal(h.n_purchase_days[6], 2);      /* days 1 and 5 */
         sgs_assert_close(h.monetary[6], 0.0, 1e-12, 0); /* day 5 refunded on day 6 */
+        /* some customers only, in any order: slot j is customer which[j], the same values */
+        size_t which[] = {6, 1, 3, 4};
+        sgs_summary_t part;
+        assert_int_equal(sgs_summary_alloc_history(&part, 4), 0);
+        sgs_exec_t ex2 = {.n_threads = 2, .grain = 1};
+        assert_int_equal(sgs_summarize_until_subset(&ex2, &g, 8, which, 4, &part, NULL), 0);
+        for (size_t j = 0; j < 4; j++) {
+            size_t c = which[j];
+            assert_int_equal(part.has_purchase[j], h.has_purchase[c]);
+            assert_int_equal(part.n_purchase_days[j], h.n_purchase_days[c]);
+            assert_int_equal(part.recency_days[j], h.recency_days[c]);
+            assert_int_equal(part.age_days[j], h.age_days[c]);
+            assert_true(part.total_spend[j] == h.total_spend[c]);
+            assert_true(part.monetary[j] == h.monetary[c]);
+        }
+        size_t bad[] = {7};
+        sgs_summary_t one;
+        assert_int_equal(sgs_summary_alloc_history(&one, 1), 0);
+        assert_int_equal(sgs_summarize_until_subset(&exec, &g, 8, bad, 1, &one, NULL), SGS_EINVAL);
+        assert_int_equal(sgs_summarize_until_subset(&exec, &g, 8, which, 4, &one, NULL),
+                         SGS_EINVAL);
+        sgs_summary_free(&one);
+        sgs_summary_free(&part);
         sgs_summary_free(&h);
     }
 
