@@ -80,6 +80,7 @@ int sgs_run_publish(sgs_run_state_t *st, sgs_error_t *err)
         if (rc == SGS_OK)
             rc = o->write(st, o->file.temp_path, err);
         if (rc != SGS_OK) {
+            sgs_error_rename(err, o->file.temp_path, o->path); /* name the file asked for */
             n_begun++;
             break;
         }

@@ -4,6 +4,7 @@
 #define _DEFAULT_SOURCE /* madvise(MADV_HUGEPAGE) */
 #include "kernels/core.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -77,6 +78,48 @@ void sgs_error_prefix(sgs_error_t *err, const char *fmt, ...)
         used += len;
     }
     err->message[used] = '\0';
+}
+
+int sgs_error_set_os(sgs_error_t *err, int code, int errnum, const char *path, const char *what)
+{
+    switch (errnum) {
+    case ENOSPC:
+        return sgs_error_set(err, SGS_ENOSPACE, "%s: no space left on device", path);
+#ifdef EDQUOT
+    case EDQUOT:
+        return sgs_error_set(err, SGS_ENOSPACE, "%s: disk quota exceeded", path);
+#endif
+    case EFBIG:
+        return sgs_error_set(err, SGS_ENOSPACE,
+                             "%s: file too large for the file size limit (ulimit -f)", path);
+    default:
+        return sgs_error_set(err, code, "%s: %s: %s", path, what, strerror(errnum));
+    }
+}
+
+void sgs_error_rename(sgs_error_t *err, const char *from, const char *to)
+{
+    if (!err || !from || !*from || !to)
+        return;
+    char old[SGS_ERROR_MESSAGE_MAX];
+    memcpy(old, err->message, sizeof old);
+    old[sizeof old - 1] = '\0';
+    size_t from_len = strlen(from), to_len = strlen(to), used = 0;
+    const char *rest = old;
+    for (const char *hit; (hit = strstr(rest, from)) != NULL; rest = hit + from_len) {
+        const char *parts[2] = {rest, to};
+        size_t lens[2] = {(size_t)(hit - rest), to_len};
+        for (int i = 0; i < 2; i++) {
+            size_t take =
+                lens[i] < sizeof err->message - 1 - used ? lens[i] : sizeof err->message - 1 - used;
+            memcpy(err->message + used, parts[i], take);
+            used += take;
+        }
+    }
+    size_t take = strlen(rest) < sizeof err->message - 1 - used ? strlen(rest)
+                                                                : sizeof err->message - 1 - used;
+    memcpy(err->message + used, rest, take);
+    err->message[used + take] = '\0';
 }
 
 /* ---- Execution context, blocks, sizes -------------------------------------------- */

@@ -28,7 +28,8 @@
     X(SGS_EINVAL, -9, 70, "invalid argument (internal error)")                                     \
     X(SGS_EOVERFLOW, -10, 65, "size overflow")                                                     \
     X(SGS_ENOCONVERGE, -11, 65, "model fit did not converge")                                      \
-    X(SGS_ENUMERIC, -12, 65, "a model result is not a finite number")
+    X(SGS_ENUMERIC, -12, 65, "a model result is not a finite number")                              \
+    X(SGS_ENOSPACE, -13, 74, "no space left on device")
 
 enum sgs_error_code {
     SGS_OK = 0,
@@ -60,6 +61,18 @@ int sgs_error_set(sgs_error_t *err, int code, const char *fmt, ...)
 /* Prefix the message already in *err with more context ("reading demo.h5: ..."),
  * keeping the code. No-op when err is NULL. */
 void sgs_error_prefix(sgs_error_t *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Set *err for a failed system call on `path` that left `errnum` in errno, and return the
+ * code. Running out of room to write is SGS_ENOSPACE with the one-line message
+ * "<path>: no space left on device" (ENOSPC), "<path>: disk quota exceeded" (EDQUOT) or
+ * "<path>: file too large for the file size limit (ulimit -f)" (EFBIG); any other errno is
+ * `code` with "<path>: <what>: <strerror(errnum)>". */
+int sgs_error_set_os(sgs_error_t *err, int code, int errnum, const char *path, const char *what);
+
+/* Replace each occurrence of `from` in the message of *err by `to`, keeping the code: a
+ * temporary file's name by the name it was to be published under, so that a message names
+ * the file the user asked for. No-op when err is NULL or `from` is empty. */
+void sgs_error_rename(sgs_error_t *err, const char *from, const char *to);
 
 /* ---- Execution context ------------------------------------------------------------
  * Passed to every parallel kernel: the thread count is a per-call choice, never a global
