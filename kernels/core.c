@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,22 +161,33 @@ int sgs_size_add(size_t a, size_t b, size_t *out)
 
 /* ---- Memory ------------------------------------------------------------------------ */
 
-static long alloc_budget = -1; /* < 0: no failure injection */
+/* The injected-failure budget (< 0: no injection) and the allocations it has let through.
+ * Atomic so that a whole command, whose allocations may come from several threads, can be
+ * swept without a data race; the order in which threads take the budget is then theirs. */
+static _Atomic long alloc_budget = -1;
+static _Atomic long alloc_granted = 0;
 
 void sgs_test_fail_alloc_after(long n)
 {
-    alloc_budget = n;
+    atomic_store(&alloc_budget, n);
+    atomic_store(&alloc_granted, 0);
+}
+
+long sgs_test_allocations_granted(void)
+{
+    return atomic_load(&alloc_granted);
 }
 
 /* Consume one unit of the injected-failure budget; false when this allocation must fail. */
 static int alloc_allowed(void)
 {
-    if (alloc_budget < 0)
-        return 1;
-    if (alloc_budget == 0)
-        return 0;
-    alloc_budget--;
-    return 1;
+    long b = atomic_load_explicit(&alloc_budget, memory_order_relaxed);
+    while (b > 0)
+        if (atomic_compare_exchange_weak(&alloc_budget, &b, b - 1)) {
+            atomic_fetch_add(&alloc_granted, 1);
+            return 1;
+        }
+    return b < 0;
 }
 
 /* Large arrays are advised for transparent huge pages: faulting in fresh memory is a large

@@ -121,9 +121,15 @@ void *sgs_realloc_array(void *p, size_t n, size_t size);
 void sgs_free(void *p);
 
 /* Test seam: after `n` more successful allocations, every allocation fails; n < 0 turns
- * failure injection off (the default). Not thread-safe; for single-threaded tests only.
- * This is the one global of the library, on purpose: it exists only for OOM sweeps. */
+ * failure injection off (the default). Safe from any thread, but which allocation is the
+ * n-th is reproducible only when one thread allocates. This is the one global of the
+ * library, on purpose: it exists only for OOM sweeps. The command-line program sets it from
+ * the environment variable SGS_TEST_FAIL_ALLOC_AFTER (engine/main.c). */
 void sgs_test_fail_alloc_after(long n);
+
+/* Allocations let through since the last sgs_test_fail_alloc_after(n >= 0): with a budget
+ * larger than a command needs, the number of allocations it makes (the length of a sweep). */
+long sgs_test_allocations_granted(void);
 
 /* ---- Counter-based random numbers ---------------------------------------------------
  * Random draws are a pure function of (seed, stream, counter), so that a result does
