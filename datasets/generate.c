@@ -382,7 +382,8 @@ static int close_appenders(gen_state_t *g, sgs_error_t *err)
             int r = sgs_h5_appender_close(all[t][c], rc ? NULL : err);
             if (r && !rc)
                 rc = r;
-            if (r == SGS_EIO) /* the file will be removed: let the other closes succeed */
+            if (r == SGS_EIO || r == SGS_ENOSPACE) /* the file will be removed: let the other
+                                                       closes succeed */
                 sgs_h5_discard_writes(g->file);
             all[t][c] = NULL;
         }
@@ -584,14 +585,16 @@ int sgs_generate_file(const char *path, const sgs_generate_params_t *params, con
         rc = run_blocks(g, sgs_exec_threads(exec), err);
     if (!rc)
         rc = write_attributes(g, err);
-    if (rc == SGS_EIO)
+    if (rc == SGS_EIO || rc == SGS_ENOSPACE)
         sgs_h5_discard_writes(g->file);
     int close_rc = close_appenders(g, rc ? NULL : err);
     if (!rc)
         rc = close_rc;
     rc = sgs_h5_finish_output(g->file, rc, err);
     g->file = -1;
-    if (rc) /* the dataset is named; say which file */
+    if (rc == SGS_ENOSPACE) /* "<temporary>: no space left on device" */
+        sgs_error_rename(err, out.temp_path, path);
+    else if (rc) /* the dataset is named; say which file */
         sgs_error_prefix(err, "writing %s", path);
     if (!rc)
         rc = sgs_atomic_commit(&out, err);

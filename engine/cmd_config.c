@@ -26,8 +26,10 @@ int sgs_cmd_config(int argc, char **argv)
             return sgs_exit_status(rc);
         }
         char *json = sgs_config_to_json(&cfg, 1);
-        if (!json)
+        if (!json) {
+            fprintf(stderr, "segscore config: error: out of memory printing the configuration\n");
             return sgs_exit_status(SGS_ENOMEM);
+        }
         printf("%s\n", json);
         free(json);
         return 0;

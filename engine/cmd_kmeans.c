@@ -152,8 +152,11 @@ static int write_output(sgs_atomic_t *a, const int32_t *labels, size_t n, const 
         rc = sgs_h5_attr_string(f, "/", "engine_version", SGS_VERSION, err);
     rc = sgs_h5_finish_output(f, rc, err);
     if (rc) {
+        if (rc == SGS_ENOSPACE) /* "<temporary>: no space left on device" */
+            sgs_error_rename(err, a->temp_path, path);
+        else
+            sgs_error_prefix(err, "%s", path);
         sgs_atomic_abort(a);
-        sgs_error_prefix(err, "%s", path);
         return rc;
     }
     return sgs_atomic_commit(a, err);

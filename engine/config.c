@@ -373,16 +373,25 @@ int sgs_config_set(sgs_config_t *cfg, const char *key, const char *value, sgs_er
 
 /* ---- JSON file ------------------------------------------------------------------------ */
 
-/* Apply every member of JSON object `obj` whose path prefix is `prefix`. */
+/* Apply every member of JSON object `obj` whose path prefix is `prefix`. seen[i] counts the
+ * times key i was set so far: JSON does not say which of two equal keys counts (cJSON kept the
+ * last), so a key given twice, also as "a.b" beside {"a": {"b"}}, is an error. */
 static int apply_object(sgs_config_t *cfg, const cJSON *obj, const char *prefix, const char *file,
-                        sgs_error_t *err)
+                        unsigned char *seen, sgs_error_t *err)
 {
     for (const cJSON *item = obj->child; item; item = item->next) {
         char path[256];
         snprintf(path, sizeof path, "%s%s%s", prefix, prefix[0] ? "." : "", item->string);
+        for (const cJSON *before = obj->child; before != item; before = before->next)
+            if (strcmp(before->string, item->string) == 0)
+                return sgs_error_set(
+                    err, SGS_ECONFIG,
+                    "%s: key \"%s\" appears twice in one object (JSON does not say "
+                    "which one counts)",
+                    file, path);
         const config_key_t *k = find_key(path);
         if (!k && cJSON_IsObject(item)) {
-            int rc = apply_object(cfg, item, path, file, err);
+            int rc = apply_object(cfg, item, path, file, seen, err);
             if (rc)
                 return rc;
             continue;
@@ -391,6 +400,11 @@ static int apply_object(sgs_config_t *cfg, const cJSON *obj, const char *prefix,
             return sgs_error_set(err, SGS_ECONFIG,
                                  "%s: unknown config key \"%s\" (did you mean \"%s\"?)", file, path,
                                  closest_key(path));
+        if (seen[k - keys]++)
+            return sgs_error_set(err, SGS_ECONFIG,
+                                 "%s: config key \"%s\" is set twice (JSON does not say which one "
+                                 "counts)",
+                                 file, path);
         char text[SGS_CONFIG_STRING_MAX];
         int type_ok = 1;
         switch (k->type) {
@@ -429,6 +443,48 @@ static int apply_object(sgs_config_t *cfg, const cJSON *obj, const char *prefix,
     return SGS_OK;
 }
 
+/* Line (from 1) of byte `offset` of text. */
+static int line_of(const char *text, size_t offset)
+{
+    int line = 1;
+    for (size_t i = 0; i < offset; i++)
+        line += text[i] == '\n';
+    return line;
+}
+
+/* What cJSON would take without a word and must not: a NUL byte in the file (cJSON stops
+ * reading there, so whatever follows was ignored) and the escape \u0000 in a string (decoded
+ * to a NUL, which cuts the string short: "abc\u0000def" became "abc"). Strings are followed
+ * from their quotes, so that an escaped backslash before "u0000" is not taken for one.
+ * Returns 0 or SGS_ECONFIG naming the byte offset (from 0) and line. */
+static int check_text(const char *text, size_t len, const char *file, sgs_error_t *err)
+{
+    const char *nul = memchr(text, '\0', len);
+    if (nul)
+        return sgs_error_set(err, SGS_ECONFIG,
+                             "%s: byte %zu (line %d): a NUL byte; a configuration file is JSON "
+                             "text",
+                             file, (size_t)(nul - text), line_of(text, (size_t)(nul - text)));
+    int in_string = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (!in_string) {
+            in_string = text[i] == '"';
+            continue;
+        }
+        if (text[i] == '"') {
+            in_string = 0;
+        } else if (text[i] == '\\' && i + 1 < len) {
+            if (text[i + 1] == 'u' && i + 6 <= len && strncmp(text + i + 2, "0000", 4) == 0)
+                return sgs_error_set(err, SGS_ECONFIG,
+                                     "%s: byte %zu (line %d): \\u0000 in a string: a NUL "
+                                     "character would cut the string short",
+                                     file, i, line_of(text, i));
+            i++; /* the escaped character, a quote or a backslash included */
+        }
+    }
+    return SGS_OK;
+}
+
 int sgs_config_load_file(sgs_config_t *cfg, const char *path, sgs_error_t *err)
 {
     FILE *f = fopen(path, "rb");
@@ -438,10 +494,11 @@ int sgs_config_load_file(sgs_config_t *cfg, const char *path, sgs_error_t *err)
     char *text = NULL;
     size_t used = 0, cap = 0;
     int rc = SGS_OK;
+    unsigned char seen[N_KEYS] = {0};
     for (;;) {
         if (used + 4096 + 1 > cap) {
             cap = cap ? cap * 2 : 8192;
-            char *grown = realloc(text, cap);
+            char *grown = sgs_realloc_array(text, cap, 1);
             if (!grown) {
                 rc = sgs_error_set(err, SGS_ENOMEM, "%s: out of memory", path);
                 goto cleanup;
@@ -453,22 +510,38 @@ int sgs_config_load_file(sgs_config_t *cfg, const char *path, sgs_error_t *err)
         if (got == 0)
             break;
     }
+    if (ferror(f)) {
+        rc = sgs_error_set_os(err, SGS_EIO, errno ? errno : EIO, path, "cannot read");
+        goto cleanup;
+    }
     text[used] = '\0';
+    rc = check_text(text, used, path, err);
+    if (rc)
+        goto cleanup;
     const char *error_at = NULL;
     cJSON *root = cJSON_ParseWithOpts(text, &error_at, 1);
+    if (!root) {
+        /* cJSON says the same for text it cannot read and memory it cannot get: when a small
+         * block cannot be had from cJSON's allocator now, it was the memory. */
+        void *probe = cJSON_malloc(64);
+        if (!probe) {
+            rc =
+                sgs_error_set(err, SGS_ENOMEM, "%s: out of memory reading the configuration", path);
+            goto cleanup;
+        }
+        cJSON_free(probe);
+    }
     if (!root || !cJSON_IsObject(root)) {
-        int line = 1;
-        for (const char *p = text; error_at && p < error_at; p++)
-            line += *p == '\n';
+        size_t at = root || !error_at ? 0 : (size_t)(error_at - text);
         rc = sgs_error_set(err, SGS_ECONFIG, "%s: line %d: not a valid JSON object", path,
-                           root ? 1 : line);
+                           line_of(text, at > used ? used : at));
         cJSON_Delete(root);
         goto cleanup;
     }
-    rc = apply_object(cfg, root, "", path, err);
+    rc = apply_object(cfg, root, "", path, seen, err);
     cJSON_Delete(root);
 cleanup:
-    free(text);
+    sgs_free(text);
     fclose(f);
     return rc;
 }

@@ -69,9 +69,11 @@ void sgs_config_defaults(sgs_config_t *cfg);
 
 /* Apply the JSON file at `path` over *cfg. Nested objects mirror key paths
  * ({"rfm": {"bins": 4}}); dotted keys are not used in files.
- * @return 0; SGS_ENOINPUT when the file is missing; SGS_ECONFIG for invalid JSON (with line),
- * an unknown key (its full path, and the closest known key), a wrong type or a value out
- * of range. */
+ * @return 0; SGS_ENOINPUT when the file is missing; SGS_EIO when it cannot be read;
+ * SGS_ECONFIG for invalid JSON (with line), a NUL byte in the file or the escape \u0000 in a
+ * string (with byte offset and line), a key given twice in one object or a config key set
+ * twice (its full path), an unknown key (its full path, and the closest known key), a wrong
+ * type or a value out of range; SGS_ENOMEM. */
 int sgs_config_load_file(sgs_config_t *cfg, const char *path, sgs_error_t *err);
 
 /* Apply one override given by dotted key path ("rfm.bins", "time_unit") and textual value.

@@ -282,7 +282,7 @@ int sgs_eval_write_json(const sgs_eval_result_t *res, const char *input_path, co
         if (f && fclose(f) != 0)
             ok = 0;
         rc = ok ? sgs_atomic_commit(&a, err)
-                : sgs_error_set(err, SGS_EIO, "%s: write failed: %s", path, strerror(errno));
+                : sgs_error_set_os(err, SGS_EIO, errno ? errno : EIO, path, "write failed");
         sgs_atomic_abort(&a);
     }
     free(text);
@@ -465,8 +465,10 @@ int sgs_eval_write_h5(const sgs_eval_result_t *res, const char *input_path, cons
     rc = sgs_h5_finish_output(f, rc, err);
     if (rc == SGS_OK)
         rc = sgs_atomic_commit(&a, err);
-    sgs_atomic_abort(&a);
-    if (rc != SGS_OK)
+    if (rc == SGS_ENOSPACE) /* "<temporary>: no space left on device" */
+        sgs_error_rename(err, a.temp_path, path);
+    else if (rc != SGS_OK)
         sgs_error_prefix(err, "writing %s", path);
+    sgs_atomic_abort(&a);
     return rc;
 }

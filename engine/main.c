@@ -1,20 +1,109 @@
 /*
- * engine/main.c — the segscore command-line program. Thin: dispatches to engine/cli.
+ * engine/main.c — the segscore command-line program. Thin: dispatches to engine/cli, with
+ * the process-wide settings around it: memory, HDF5, and what happens when resources run out.
  */
+#define _DEFAULT_SOURCE /* on_exit, MAP_ANONYMOUS, MAP_NORESERVE */
 #include "engine/cli.h"
 
+#include "io/h5_columns.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
 #include <hdf5.h>
 #include <malloc.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+/* Address space that must be free once the program is loaded (under ulimit -v) before
+ * anything else runs: HDF5 crashes inside its own initialization when an allocation fails there
+ * (1.10.8, H5E__get_stack on a stack it could not allocate), and an OpenMP thread needs its
+ * stack. 8 MB is one default thread stack; under it no command can do any work. */
+#define STARTUP_HEADROOM_BYTES ((size_t)8 << 20)
+
+/* The OpenMP runtime stops the process with exit(1) when it cannot allocate memory or start a
+ * thread (libgomp's gomp_fatal: "Thread creation failed", "Out of memory allocating"), which
+ * under an address-space limit (ulimit -v) can happen before any of our allocations fail.
+ * segscore itself never exits 1 (0 or 64..78, README "Errors and exit status"), so a status
+ * of 1 at exit is a library giving up for want of resources: say so and exit 71 (out of
+ * memory) as the documentation promises. Registered first, this runs after every exit handler
+ * registered later. */
+static void library_exit_is_out_of_memory(int status, void *arg)
+{
+    (void)arg;
+    if (status != 1)
+        return;
+    fputs("segscore: error: out of memory: a library could not allocate memory or start a "
+          "thread (the line above); lower --threads or raise the memory limit (ulimit -v)\n",
+          stderr);
+    fflush(NULL);
+    _exit(71);
+}
+
+/* 0 when STARTUP_HEADROOM_BYTES of address space can still be mapped (always, without an
+ * address-space limit), else 71 after saying why. */
+static int check_startup_headroom(void)
+{
+    struct rlimit as;
+    if (getrlimit(RLIMIT_AS, &as) != 0 || as.rlim_cur == RLIM_INFINITY)
+        return 0;
+    void *p = mmap(NULL, STARTUP_HEADROOM_BYTES, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p != MAP_FAILED) {
+        munmap(p, STARTUP_HEADROOM_BYTES);
+        return 0;
+    }
+    fprintf(stderr,
+            "segscore: error: out of memory: the address-space limit (ulimit -v %llu) leaves "
+            "less than %zu MB once the program is loaded\n",
+            (unsigned long long)(as.rlim_cur / 1024), STARTUP_HEADROOM_BYTES >> 20);
+    return 71;
+}
+
+/* cJSON's allocations through the project's allocation seam, so that a failure-injection
+ * sweep (SGS_TEST_FAIL_ALLOC_AFTER) reaches the config parser and the JSON writers too. */
+static void *json_malloc(size_t size)
+{
+    return sgs_alloc_array(size, 1);
+}
+
+/* The test seam of kernels/core.h from the environment: SGS_TEST_FAIL_ALLOC_AFTER=n makes
+ * every allocation after the first n fail, so that a test can run a whole command with each
+ * of its allocations failing in turn. Returns 1 when armed, 0 when not set, -1 when malformed. */
+static int arm_allocation_failures(void)
+{
+    const char *text = getenv("SGS_TEST_FAIL_ALLOC_AFTER");
+    if (!text)
+        return 0;
+    char *end;
+    errno = 0;
+    long n = strtol(text, &end, 10);
+    if (errno || end == text || *end || n < 0) {
+        fprintf(stderr,
+                "segscore: error: SGS_TEST_FAIL_ALLOC_AFTER must be a whole number >= 0, "
+                "not \"%s\"\n",
+                text);
+        return -1;
+    }
+    sgs_test_fail_alloc_after(n);
+    return 1;
+}
 
 int main(int argc, char **argv)
 {
+    on_exit(library_exit_is_out_of_memory, NULL);
     /* Keep freed memory in the process instead of returning it to the system: a run frees
      * large columns (the input's customer ids, then its times and amounts) just before it
      * allocates the next ones, and on virtual machines faulting fresh pages in costs more
      * than the work done on them (DESIGN.md "Scale"). Peak memory is unchanged. */
     mallopt(M_MMAP_MAX, 0);
     mallopt(M_TRIM_THRESHOLD, -1);
+    int status = check_startup_headroom();
+    if (status != 0)
+        return status;
     /* HDF5 1.10 crashes in its exit handler when a file's close has failed (disk full, a
      * size limit). Outputs are finished through io/h5_output.h, which lets HDF5 release a
      * file it could not write; this is the backstop for any path that does not. Every
@@ -23,5 +112,31 @@ int main(int argc, char **argv)
     /* Over a file size limit a write then fails with EFBIG and the command reports it (74,
      * naming the output) and cleans up, instead of dying with its temporaries left. */
     signal(SIGXFSZ, SIG_IGN);
-    return sgs_cli_main(argc, argv);
+    /* Initialize HDF5 now, while the headroom is known to be there, and keep its error stack
+     * off the terminal: every failure is reported through the project's own one-line errors
+     * (io/h5_columns.h; the io layer says so again in threads that call HDF5). */
+    if (H5open() < 0) {
+        fputs("segscore: error: out of memory: the HDF5 library could not start\n", stderr);
+        return 71;
+    }
+    sgs_h5_quiet();
+    cJSON_InitHooks(&(cJSON_Hooks){.malloc_fn = json_malloc, .free_fn = sgs_free});
+    int armed = arm_allocation_failures();
+    if (armed < 0)
+        return sgs_exit_status(SGS_EUSAGE);
+    status = sgs_cli_main(argc, argv);
+    if (armed) /* the length of a sweep over this command */
+        fprintf(stderr, "segscore: test: %ld allocations granted\n",
+                sgs_test_allocations_granted());
+    /* What was printed must have reached its destination: `segscore inspect x.h5 > full-disk`
+     * is a failure, not an empty report. */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        sgs_error_t err = {0};
+        int e = errno ? errno : EIO;
+        sgs_error_set_os(&err, SGS_EIO, e, "standard output", "write failed");
+        fprintf(stderr, "segscore: error: %s\n", err.message);
+        if (status == 0)
+            status = sgs_exit_status(err.code);
+    }
+    return status;
 }

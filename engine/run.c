@@ -10,6 +10,7 @@
 #include "engine/run_actions.h"
 #include "kernels/dates.h"
 
+#include <float.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -104,15 +105,26 @@ static int step_summarize(sgs_run_state_t *st, sgs_error_t *err)
     if (rc != SGS_OK)
         return sgs_error_set(err, rc, "summary: no memory for %zu customers", g->n_customers);
     rc = sgs_summarize(&st->exec, g, st->as_of_day, &st->summary, err);
+    if (rc == SGS_EDATA) /* a customer's spend overflows: say in which file */
+        sgs_error_prefix(err, "%s: /transactions", st->req->input_path);
     if (rc != SGS_OK)
         return rc;
     /* Totals over every customer, those left out included: their refunds are revenue lost. */
-    double revenue = 0.0; /* serial: a fixed order */
+    double revenue = 0.0, magnitude = 0.0; /* serial: a fixed order */
     size_t n_cancelled = 0;
     for (size_t c = 0; c < g->n_customers; c++) {
         revenue += st->summary.total_spend[c];
+        magnitude += fabs(st->summary.total_spend[c]);
         n_cancelled += (size_t)st->summary.n_cancelled_days[c];
     }
+    /* Every total of spend over customers (revenue, per segment, per profile, of buyers) is at
+     * most this sum of magnitudes, in any order: when it is finite, so are they all. */
+    if (!isfinite(magnitude))
+        return sgs_error_set(err, SGS_EDATA,
+                             "%s: /transactions: the customers' net spend adds up beyond the "
+                             "largest number a double holds (%.3g): revenue totals would be "
+                             "infinite; are the amounts in the right unit?",
+                             st->req->input_path, DBL_MAX);
     st->revenue_total = revenue;
     st->n_cancelled_days = n_cancelled;
     rc = keep_buyers(st, err);

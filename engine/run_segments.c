@@ -521,7 +521,8 @@ int sgs_run_segments(sgs_run_state_t *st, sgs_error_t *err)
         rc = sgs_kmeans_inertia(x, n, st->n_dims, NULL, st->centroids, st->k, st->segment,
                                 &st->exec, &st->segments_inertia, err);
     if (rc != SGS_OK) {
-        sgs_error_prefix(err, "segments");
+        if (err && strncmp(err->message, "segments:", strlen("segments:")) != 0)
+            sgs_error_prefix(err, "segments"); /* once: "segments: segments: ..." was seen */
         goto cleanup;
     }
     if (!st->kmeans.converged)

@@ -18,6 +18,7 @@
 
 #include "engine/interrupt.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -234,10 +235,20 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
     if (rc != SGS_OK)
         goto cleanup;
     sgs_value_check_identification(st);
-    double clv_total = 0.0, purchases_total = 0.0; /* serial: fixed order */
+    double clv_total = 0.0, clv_magnitude = 0.0, purchases_total = 0.0; /* serial: fixed order */
     for (size_t c = 0; c < n; c++) {
         clv_total += st->clv[c];
+        clv_magnitude += fabs(st->clv[c]);
         purchases_total += st->expected_purchases[c];
+    }
+    /* Each CLV is finite (check_scores); their sum of magnitudes bounds every total of CLV or
+     * of value at stake (CLV x a probability) over customers, in any order. */
+    if (!isfinite(clv_magnitude) || !isfinite(purchases_total)) {
+        rc = sgs_error_set(err, SGS_ENUMERIC,
+                           "value: the customers' CLVs add up beyond the largest number a "
+                           "double holds (%.3g): totals would be infinite; nothing was published",
+                           DBL_MAX);
+        goto cleanup;
     }
     st->clv_total = clv_total;
     st->expected_purchases_total = purchases_total;

@@ -110,10 +110,10 @@ int sgs_write_text_rows(const char *path, const char *header, size_t n_rows, siz
             ok = fwrite(buffers + b * block_bytes, 1, lengths[b], out) == lengths[b];
     }
     if (!ok)
-        rc = sgs_error_set(err, SGS_EIO, "%s: write failed: %s", path, strerror(errno));
+        rc = sgs_error_set_os(err, SGS_EIO, errno ? errno : EIO, path, "write failed");
 cleanup:
     if (out && fclose(out) != 0 && rc == SGS_OK)
-        rc = sgs_error_set(err, SGS_EIO, "%s: write failed: %s", path, strerror(errno));
+        rc = sgs_error_set_os(err, SGS_EIO, errno ? errno : EIO, path, "write failed");
     sgs_free(buffers);
     return rc;
 }

@@ -156,6 +156,6 @@ int sgs_write_report(const sgs_run_state_t *st, const char *path, sgs_error_t *e
     sgs_write_actions_report(st, out);
     int ok = !ferror(out);
     if (fclose(out) != 0 || !ok)
-        return sgs_error_set(err, SGS_EIO, "%s: write failed: %s", path, strerror(errno));
+        return sgs_error_set_os(err, SGS_EIO, errno ? errno : EIO, path, "write failed");
     return SGS_OK;
 }

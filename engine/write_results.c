@@ -233,7 +233,7 @@ int sgs_write_results_h5(const sgs_run_state_t *st, const char *path, sgs_error_
         rc = write_root_attributes(f, st, err);
     sgs_free(scratch);
     rc = sgs_h5_finish_output(f, rc, err);
-    if (rc != SGS_OK)
+    if (rc != SGS_OK && rc != SGS_ENOSPACE) /* that one names the file already */
         sgs_error_prefix(err, "writing results to %s", st->req->output_path);
     return rc;
 }

@@ -162,6 +162,6 @@ int sgs_write_summary_json(const sgs_run_state_t *st, const char *path, sgs_erro
         ok = 0;
     free(text);
     if (!ok)
-        return sgs_error_set(err, SGS_EIO, "%s: write failed: %s", path, strerror(errno));
+        return sgs_error_set_os(err, SGS_EIO, errno ? errno : EIO, path, "write failed");
     return SGS_OK;
 }

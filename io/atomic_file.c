@@ -91,8 +91,7 @@ int sgs_atomic_commit(sgs_atomic_t *a, sgs_error_t *err)
     if (sgs_fsync_path(a->temp_path) != 0) {
         int e = errno;
         sgs_atomic_abort(a);
-        return sgs_error_set(err, SGS_EIO, "%s: flushing to disk failed: %s", a->final_path,
-                             strerror(e));
+        return sgs_error_set_os(err, SGS_EIO, e, a->final_path, "flushing to disk failed");
     }
     if (rename(a->temp_path, a->final_path) != 0) {
         int e = errno;

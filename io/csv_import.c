@@ -963,6 +963,7 @@ static int write_batch(import_state_t *s, batch_t *b, sgs_error_t *err)
 static void *writer_main(void *arg)
 {
     import_state_t *s = arg;
+    sgs_h5_quiet(); /* HDF5's error handling is per thread (a thread-safe build) */
     pthread_mutex_lock(&s->lock);
     for (;;) {
         while (s->pending < 0 && !s->stop)
@@ -1178,6 +1179,7 @@ static const char *base_name(const char *path)
 /* Create the output columns in the temporary file. */
 static int create_columns(import_state_t *s, const char *temp_path, sgs_error_t *err)
 {
+    sgs_h5_quiet(); /* failures are reported through err, in one line */
     hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
     if (fcpl >= 0)
         s->h5 = H5Fcreate(temp_path, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
@@ -1427,6 +1429,8 @@ int sgs_csv_import(const char *in_path, const char *out_path, const sgs_import_o
     rc = sgs_atomic_commit(&atomic, err);
 
 cleanup:
+    if (rc == SGS_ENOSPACE && atomic.temp_path[0]) /* "<temporary>: no space left on device" */
+        sgs_error_rename(err, atomic.temp_path, out_path);
     if (reader && !stats->bytes_read)
         stats->bytes_read = sgs_csv_bytes_read(reader);
     (void)writer_finish(&s, NULL);

@@ -3,6 +3,9 @@
  */
 #include "io/h5_columns.h"
 
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,9 +62,90 @@ static hid_t file_type(sgs_h5_type_t type)
     return H5T_IEEE_F64LE;
 }
 
+/* What the last failed HDF5 calls of this thread reported, since last taken: the errno of a
+ * failed system call, and whether HDF5 could not allocate memory. Per thread, as HDF5's error
+ * stacks and handlers are in a thread-safe build (Debian's is one). */
+static _Thread_local int last_os_errno, last_out_of_memory;
+
+/* H5Ewalk2 callback over one failure's stack. HDF5's file drivers describe a failed system
+ * call as "..., errno = %d, error message = '...'" (H5Eprivate.h HSYS_GOTO_ERROR, a format
+ * HDF5 keeps stable because other projects parse it); a failed memory allocation is the minor
+ * error H5E_NOSPACE ("no space available for allocation") of the major H5E_RESOURCE. */
+static herr_t inspect_failure(unsigned n, const H5E_error2_t *e, void *data)
+{
+    (void)n;
+    (void)data;
+    const char *at = e->desc ? strstr(e->desc, "errno = ") : NULL;
+    if (at && atoi(at + strlen("errno = ")) > 0)
+        last_os_errno = atoi(at + strlen("errno = "));
+    if (e->maj_num == H5E_RESOURCE && e->min_num == H5E_NOSPACE)
+        last_out_of_memory = 1;
+    return 0;
+}
+
+/* The automatic error handler: print nothing, remember what the failure was. */
+static herr_t record_failure(hid_t stack, void *data)
+{
+    (void)data;
+    H5Ewalk2(stack, H5E_WALK_DOWNWARD, inspect_failure, NULL);
+    return 0;
+}
+
 void sgs_h5_quiet(void)
 {
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    H5Eset_auto2(H5E_DEFAULT, record_failure, NULL);
+}
+
+/* Bytes a failure without a recorded cause tries to allocate to tell want of memory from the
+ * rest: more than HDF5 asks for at once here (a chunk of 65,536 rows and its compressed copy). */
+#define MEMORY_PROBE_BYTES ((size_t)8 << 20)
+
+int sgs_h5_take_failure(int *os_errno)
+{
+    int e = last_os_errno, oom = last_out_of_memory;
+    last_os_errno = last_out_of_memory = 0;
+    if (os_errno)
+        *os_errno = e;
+    if (oom || e == ENOMEM)
+        return SGS_ENOMEM;
+    if (e == ENOSPC || e == EFBIG
+#ifdef EDQUOT
+        || e == EDQUOT
+#endif
+    )
+        return SGS_ENOSPACE;
+    if (e == 0) {
+        /* HDF5 does not always say why: closing a dataset whose last chunk it cannot compress
+         * for want of memory reports only "can't close dataset" (1.10.8). When the process
+         * cannot allocate a few megabytes now, memory is the cause. */
+        void *volatile probe = malloc(MEMORY_PROBE_BYTES); /* volatile: not optimized away */
+        if (!probe)
+            return SGS_ENOMEM;
+        free(probe);
+    }
+    return SGS_EIO;
+}
+
+int sgs_h5_write_error(sgs_error_t *err, hid_t obj, const char *fmt, ...)
+{
+    int os_errno;
+    int code = sgs_h5_take_failure(&os_errno);
+    char what[SGS_ERROR_MESSAGE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    if (code == SGS_ENOMEM)
+        return sgs_error_set(err, SGS_ENOMEM, "%s: out of memory", what);
+    if (code == SGS_ENOSPACE) {
+        char name[1024];
+        if (H5Fget_name(obj, name, sizeof name) < 0)
+            snprintf(name, sizeof name, "the HDF5 file");
+        return sgs_error_set_os(err, SGS_EIO, os_errno, name, what);
+    }
+    if (os_errno > 0)
+        return sgs_error_set(err, SGS_EIO, "%s: %s", what, strerror(os_errno));
+    return sgs_error_set(err, SGS_EIO, "%s", what);
 }
 
 int sgs_h5_group_ensure(hid_t file, const char *path, sgs_error_t *err)
@@ -86,7 +170,7 @@ int sgs_h5_group_ensure(hid_t file, const char *path, sgs_error_t *err)
         if (gcpl >= 0)
             H5Pclose(gcpl);
         if (g < 0)
-            return sgs_error_set(err, SGS_EIO, "cannot create group %s", partial);
+            return sgs_h5_write_error(err, file, "cannot create group %s", partial);
         H5Gclose(g);
     }
     return SGS_OK;
@@ -171,7 +255,7 @@ cleanup:
     if (space >= 0)
         H5Sclose(space);
     if (rc)
-        sgs_error_set(err, rc, "cannot write dataset %s (%zu rows)", path, n);
+        rc = sgs_h5_write_error(err, file, "cannot write dataset %s (%zu rows)", path, n);
     return rc;
 }
 
@@ -202,7 +286,8 @@ cleanup:
     if (space >= 0)
         H5Sclose(space);
     if (rc)
-        sgs_error_set(err, rc, "cannot write matrix %s (%zu x %zu)", path, n_rows, n_cols);
+        rc = sgs_h5_write_error(err, file, "cannot write matrix %s (%zu x %zu)", path, n_rows,
+                                n_cols);
     return rc;
 }
 
@@ -247,13 +332,14 @@ cleanup:
     if (type >= 0)
         H5Tclose(type);
     if (rc)
-        sgs_error_set(err, rc, "cannot write string dataset %s", path);
+        rc = sgs_h5_write_error(err, file, "cannot write string dataset %s", path);
     return rc;
 }
 
 /* ---- Streaming appender ------------------------------------------------------------ */
 
 struct sgs_h5_appender {
+    hid_t file; /* borrowed: the file the dataset is in */
     hid_t dset;
     sgs_h5_type_t type;
     size_t elem_size;
@@ -276,6 +362,7 @@ int sgs_h5_appender_create(hid_t file, const char *path, sgs_h5_type_t type, siz
     sgs_h5_appender_t *a = calloc(1, sizeof *a);
     if (!a)
         return sgs_error_set(err, SGS_ENOMEM, "%s: out of memory", path);
+    a->file = file;
     a->dset = -1;
     a->type = type;
     a->elem_size = sgs_h5_type_size(type);
@@ -292,7 +379,7 @@ int sgs_h5_appender_create(hid_t file, const char *path, sgs_h5_type_t type, siz
     if (dcpl >= 0)
         H5Pclose(dcpl);
     if (!a->buffer || a->dset < 0) {
-        rc = a->buffer ? sgs_error_set(err, SGS_EIO, "cannot create dataset %s", path)
+        rc = a->buffer ? sgs_h5_write_error(err, file, "cannot create dataset %s", path)
                        : sgs_error_set(err, SGS_ENOMEM, "%s: out of memory", path);
         sgs_h5_appender_close(a, NULL);
         return rc;
@@ -327,7 +414,8 @@ cleanup:
     if (mspace >= 0)
         H5Sclose(mspace);
     if (rc)
-        sgs_error_set(err, rc, "cannot append to dataset %s at row %zu", a->path, a->written);
+        rc = sgs_h5_write_error(err, a->file, "cannot append to dataset %s at row %zu", a->path,
+                                a->written);
     return rc;
 }
 
@@ -364,7 +452,7 @@ int sgs_h5_appender_close(sgs_h5_appender_t *a, sgs_error_t *err)
     if (a->dset >= 0) {
         rc = flush_buffer(a, err);
         if (H5Dclose(a->dset) < 0 && rc == SGS_OK)
-            rc = sgs_error_set(err, SGS_EIO, "cannot close dataset %s", a->path);
+            rc = sgs_h5_write_error(err, a->file, "cannot close dataset %s", a->path);
     }
     sgs_free(a->buffer);
     free(a);
@@ -443,7 +531,7 @@ cleanup:
     if (space >= 0)
         H5Sclose(space);
     if (rc)
-        sgs_error_set(err, rc, "cannot write attribute %s on %s", name, obj_path);
+        rc = sgs_h5_write_error(err, file, "cannot write attribute %s on %s", name, obj_path);
     return rc;
 }
 

@@ -26,8 +26,28 @@ typedef enum sgs_h5_type {
 /* Bytes per element of a column type. */
 size_t sgs_h5_type_size(sgs_h5_type_t type);
 
-/* Turn off HDF5's automatic error printing for this process (idempotent). */
+/* Turn off HDF5's automatic error printing for the calling thread (idempotent; a thread-safe
+ * HDF5 keeps one setting per thread, so every thread that calls HDF5 calls this). In its place
+ * a silent handler remembers what a failure was (sgs_h5_take_failure). */
 void sgs_h5_quiet(void);
+
+/* Why the HDF5 calls of this thread that failed since the previous call failed, and forget it:
+ * SGS_ENOMEM when HDF5 could not allocate memory (or a system call said ENOMEM), SGS_ENOSPACE
+ * when a system call ran out of room to write (ENOSPC, EDQUOT, EFBIG), else SGS_EIO. A failure
+ * HDF5 gives no cause for counts as SGS_ENOMEM when 8 MB cannot be allocated at that moment
+ * (HDF5 1.10.8 reports a chunk it could not compress for want of memory only as "can't close
+ * dataset"). *os_errno
+ * (may be NULL) gets the errno of the last failed system call, 0 if none. Needs
+ * sgs_h5_quiet(). */
+int sgs_h5_take_failure(int *os_errno);
+
+/* Report a failed HDF5 write into the file that holds `obj` (a file or any object in it) and
+ * return the code, by sgs_h5_take_failure: SGS_ENOMEM with "<message>: out of memory";
+ * SGS_ENOSPACE with the one-line "<file name>: no space left on device" (see
+ * sgs_error_set_os); else SGS_EIO with the printf-style message, followed by ": <reason>"
+ * when HDF5 reported a failed system call. */
+int sgs_h5_write_error(sgs_error_t *err, hid_t obj, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Create the group at `path` ("/customers") and any missing parents; existing groups are
  * fine. @return 0 or SGS_EIO. */

@@ -3,6 +3,8 @@
  */
 #include "io/h5_output.h"
 
+#include "io/h5_columns.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -21,15 +23,27 @@ void sgs_h5_discard_writes(hid_t f)
 int sgs_h5_finish_output(hid_t f, int rc, sgs_error_t *err)
 {
     if (rc == SGS_OK && H5Fflush(f, H5F_SCOPE_LOCAL) < 0)
-        rc = sgs_error_set(err, SGS_EIO, "cannot write the HDF5 file");
-    if (rc == SGS_EIO) {
+        rc = sgs_h5_write_error(err, f, "cannot write the HDF5 file");
+    if (rc == SGS_EIO || rc == SGS_ENOSPACE) {
         /* Flush again into /dev/null: after a failed flush HDF5 1.10 cannot close the file
          * until its metadata cache has written out what the failed flush left (this flush
          * may still report an error; the close then succeeds). */
         sgs_h5_discard_writes(f);
         H5Fflush(f, H5F_SCOPE_LOCAL);
     }
-    if (H5Fclose(f) < 0 && rc == SGS_OK)
-        rc = sgs_error_set(err, SGS_EIO, "cannot close the HDF5 file");
+    char name[1024];
+    if (rc == SGS_OK && H5Fget_name(f, name, sizeof name) < 0)
+        name[0] = '\0';
+    if (H5Fclose(f) < 0 && rc == SGS_OK) {
+        /* The file is gone from HDF5's tables: name it from before the close. */
+        int os_errno, code = sgs_h5_take_failure(&os_errno);
+        if (code == SGS_ENOMEM)
+            rc = sgs_error_set(err, code, "cannot close the HDF5 file: out of memory");
+        else if (os_errno > 0)
+            rc = sgs_error_set_os(err, SGS_EIO, os_errno, name[0] ? name : "the HDF5 file",
+                                  "cannot close the HDF5 file");
+        else
+            rc = sgs_error_set(err, SGS_EIO, "cannot close the HDF5 file");
+    }
     return rc;
 }

@@ -23,9 +23,11 @@ void sgs_h5_discard_writes(hid_t f);
 
 /* Flush and close output file f. rc is the writer's status so far: SGS_EIO (a write
  * failed) discards the remaining writes before closing; another error closes normally.
- * Returns rc when it is an error, else SGS_EIO when the flush or the close failed (the
- * message does not name the file: callers prefix it), else SGS_OK. f is closed in every
- * case. */
+ * Returns rc when it is an error, else SGS_ENOSPACE when the flush or the close ran out of
+ * room ("<file>: no space left on device", naming the file HDF5 has open: callers that wrote
+ * a temporary rename it, sgs_error_rename), else SGS_EIO when the flush or the close failed
+ * (the message does not name the file: callers prefix it), else SGS_OK. SGS_ENOSPACE as rc
+ * is treated as SGS_EIO. f is closed in every case. */
 int sgs_h5_finish_output(hid_t f, int rc, sgs_error_t *err);
 
 #endif

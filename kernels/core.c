@@ -4,7 +4,9 @@
 #define _DEFAULT_SOURCE /* madvise(MADV_HUGEPAGE) */
 #include "kernels/core.h"
 
+#include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +81,48 @@ void sgs_error_prefix(sgs_error_t *err, const char *fmt, ...)
     err->message[used] = '\0';
 }
 
+int sgs_error_set_os(sgs_error_t *err, int code, int errnum, const char *path, const char *what)
+{
+    switch (errnum) {
+    case ENOSPC:
+        return sgs_error_set(err, SGS_ENOSPACE, "%s: no space left on device", path);
+#ifdef EDQUOT
+    case EDQUOT:
+        return sgs_error_set(err, SGS_ENOSPACE, "%s: disk quota exceeded", path);
+#endif
+    case EFBIG:
+        return sgs_error_set(err, SGS_ENOSPACE,
+                             "%s: file too large for the file size limit (ulimit -f)", path);
+    default:
+        return sgs_error_set(err, code, "%s: %s: %s", path, what, strerror(errnum));
+    }
+}
+
+void sgs_error_rename(sgs_error_t *err, const char *from, const char *to)
+{
+    if (!err || !from || !*from || !to)
+        return;
+    char old[SGS_ERROR_MESSAGE_MAX];
+    memcpy(old, err->message, sizeof old);
+    old[sizeof old - 1] = '\0';
+    size_t from_len = strlen(from), to_len = strlen(to), used = 0;
+    const char *rest = old;
+    for (const char *hit; (hit = strstr(rest, from)) != NULL; rest = hit + from_len) {
+        const char *parts[2] = {rest, to};
+        size_t lens[2] = {(size_t)(hit - rest), to_len};
+        for (int i = 0; i < 2; i++) {
+            size_t take =
+                lens[i] < sizeof err->message - 1 - used ? lens[i] : sizeof err->message - 1 - used;
+            memcpy(err->message + used, parts[i], take);
+            used += take;
+        }
+    }
+    size_t take = strlen(rest) < sizeof err->message - 1 - used ? strlen(rest)
+                                                                : sizeof err->message - 1 - used;
+    memcpy(err->message + used, rest, take);
+    err->message[used + take] = '\0';
+}
+
 /* ---- Execution context, blocks, sizes -------------------------------------------- */
 
 int sgs_exec_threads(const sgs_exec_t *exec)
@@ -117,22 +161,33 @@ int sgs_size_add(size_t a, size_t b, size_t *out)
 
 /* ---- Memory ------------------------------------------------------------------------ */
 
-static long alloc_budget = -1; /* < 0: no failure injection */
+/* The injected-failure budget (< 0: no injection) and the allocations it has let through.
+ * Atomic so that a whole command, whose allocations may come from several threads, can be
+ * swept without a data race; the order in which threads take the budget is then theirs. */
+static _Atomic long alloc_budget = -1;
+static _Atomic long alloc_granted = 0;
 
 void sgs_test_fail_alloc_after(long n)
 {
-    alloc_budget = n;
+    atomic_store(&alloc_budget, n);
+    atomic_store(&alloc_granted, 0);
+}
+
+long sgs_test_allocations_granted(void)
+{
+    return atomic_load(&alloc_granted);
 }
 
 /* Consume one unit of the injected-failure budget; false when this allocation must fail. */
 static int alloc_allowed(void)
 {
-    if (alloc_budget < 0)
-        return 1;
-    if (alloc_budget == 0)
-        return 0;
-    alloc_budget--;
-    return 1;
+    long b = atomic_load_explicit(&alloc_budget, memory_order_relaxed);
+    while (b > 0)
+        if (atomic_compare_exchange_weak(&alloc_budget, &b, b - 1)) {
+            atomic_fetch_add(&alloc_granted, 1);
+            return 1;
+        }
+    return b < 0;
 }
 
 /* Large arrays are advised for transparent huge pages: faulting in fresh memory is a large

@@ -29,7 +29,8 @@
     X(SGS_EOVERFLOW, -10, 65, "size overflow")                                                     \
     X(SGS_ENOCONVERGE, -11, 65, "model fit did not converge")                                      \
     X(SGS_ENUMERIC, -12, 65, "a model result is not a finite number")                              \
-    X(SGS_EINTR, -13, 130, "stopped by a signal")
+    X(SGS_EINTR, -13, 130, "stopped by a signal")                                                  \
+    X(SGS_ENOSPACE, -14, 74, "no space left on device")
 
 enum sgs_error_code {
     SGS_OK = 0,
@@ -61,6 +62,18 @@ int sgs_error_set(sgs_error_t *err, int code, const char *fmt, ...)
 /* Prefix the message already in *err with more context ("reading demo.h5: ..."),
  * keeping the code. No-op when err is NULL. */
 void sgs_error_prefix(sgs_error_t *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Set *err for a failed system call on `path` that left `errnum` in errno, and return the
+ * code. Running out of room to write is SGS_ENOSPACE with the one-line message
+ * "<path>: no space left on device" (ENOSPC), "<path>: disk quota exceeded" (EDQUOT) or
+ * "<path>: file too large for the file size limit (ulimit -f)" (EFBIG); any other errno is
+ * `code` with "<path>: <what>: <strerror(errnum)>". */
+int sgs_error_set_os(sgs_error_t *err, int code, int errnum, const char *path, const char *what);
+
+/* Replace each occurrence of `from` in the message of *err by `to`, keeping the code: a
+ * temporary file's name by the name it was to be published under, so that a message names
+ * the file the user asked for. No-op when err is NULL or `from` is empty. */
+void sgs_error_rename(sgs_error_t *err, const char *from, const char *to);
 
 /* ---- Execution context ------------------------------------------------------------
  * Passed to every parallel kernel: the thread count is a per-call choice, never a global
@@ -109,9 +122,15 @@ void *sgs_realloc_array(void *p, size_t n, size_t size);
 void sgs_free(void *p);
 
 /* Test seam: after `n` more successful allocations, every allocation fails; n < 0 turns
- * failure injection off (the default). Not thread-safe; for single-threaded tests only.
- * This is the one global of the library, on purpose: it exists only for OOM sweeps. */
+ * failure injection off (the default). Safe from any thread, but which allocation is the
+ * n-th is reproducible only when one thread allocates. This is the one global of the
+ * library, on purpose: it exists only for OOM sweeps. The command-line program sets it from
+ * the environment variable SGS_TEST_FAIL_ALLOC_AFTER (engine/main.c). */
 void sgs_test_fail_alloc_after(long n);
+
+/* Allocations let through since the last sgs_test_fail_alloc_after(n >= 0): with a budget
+ * larger than a command needs, the number of allocations it makes (the length of a sweep). */
+long sgs_test_allocations_granted(void);
 
 /* ---- Counter-based random numbers ---------------------------------------------------
  * Random draws are a pure function of (seed, stream, counter), so that a result does

@@ -5,7 +5,9 @@
 
 #include "kernels/tables.h"
 
+#include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #define SUMMARY_COLUMNS(X)                                                                         \
@@ -77,9 +79,11 @@ void sgs_summary_copy_row(sgs_summary_t *s, size_t to, size_t from)
 #undef COPY_COLUMN
 }
 
-/* Summarize one customer's rows lo..hi-1 (day order) into slot c (summary.h has the rules). */
-static void summarize_customer(const sgs_grouped_t *g, size_t lo, size_t hi, int32_t as_of_day,
-                               sgs_summary_t *s, size_t c)
+/* Summarize one customer's rows lo..hi-1 (day order) into slot c (summary.h has the rules).
+ * Returns 0, or 1 when a spend sum of the customer is not finite (finite amounts whose sum
+ * overflows; the slot is then written all the same, and the caller stops). */
+static int summarize_customer(const sgs_grouped_t *g, size_t lo, size_t hi, int32_t as_of_day,
+                              sgs_summary_t *s, size_t c)
 {
     const int32_t *day = g->day;
     const double *amount = g->amount;
@@ -155,6 +159,25 @@ static void summarize_customer(const sgs_grouped_t *g, size_t lo, size_t hi, int
             best = k;
     SET(main_channel, best);
 #undef SET
+    /* Every spend figure derives from these four sums (a day's purchases and refunds enter
+     * total and refunds): finite sums, finite figures. */
+    return !(isfinite(total) && isfinite(refunds) && isfinite(repeat_total) &&
+             isfinite(last_amount));
+}
+
+/* The error for customer c whose spend sums overflow (summarize_customer returned 1). */
+static int spend_overflow(const sgs_grouped_t *g, size_t c, size_t n_bad, sgs_error_t *err)
+{
+    size_t lo = g->row_offset[c], hi = g->row_offset[c + 1];
+    double largest = 0.0;
+    for (size_t i = lo; i < hi; i++)
+        largest = fmax(largest, fabs(g->amount[i]));
+    return sgs_error_set(err, SGS_EDATA,
+                         "customer %lld: its %zu amounts (the largest %.6g in magnitude) add up "
+                         "beyond the largest number a double holds (%.3g), so its spend is not "
+                         "a finite number%s",
+                         (long long)g->customer_id[c], hi - lo, largest, DBL_MAX,
+                         n_bad > 1 ? " (the first of several such customers)" : "");
 }
 
 int sgs_summarize_until(const sgs_exec_t *exec, const sgs_grouped_t *g, int32_t end_day,
@@ -164,14 +187,19 @@ int sgs_summarize_until(const sgs_exec_t *exec, const sgs_grouped_t *g, int32_t 
         return sgs_error_set(err, SGS_EINVAL, "summary: %zu slots for %zu customers",
                              out->n_customers, g->n_customers);
     int n_threads = sgs_exec_threads_for(exec, g->n_customers);
-#pragma omp parallel for num_threads(n_threads) schedule(dynamic, 4096)
+    size_t first_bad = SIZE_MAX, n_bad = 0;
+#pragma omp parallel for num_threads(n_threads) schedule(dynamic, 4096)                           \
+    reduction(min : first_bad) reduction(+ : n_bad)
     for (size_t c = 0; c < g->n_customers; c++) {
         size_t lo = g->row_offset[c], hi = g->row_offset[c + 1];
         while (hi > lo && g->day[hi - 1] > end_day) /* rows are in day order */
             hi--;
-        summarize_customer(g, lo, hi, end_day, out, c);
+        if (summarize_customer(g, lo, hi, end_day, out, c)) {
+            n_bad++;
+            first_bad = c < first_bad ? c : first_bad;
+        }
     }
-    return SGS_OK;
+    return n_bad ? spend_overflow(g, first_bad, n_bad, err) : SGS_OK;
 }
 
 int sgs_summarize_until_subset(const sgs_exec_t *exec, const sgs_grouped_t *g, int32_t end_day,
@@ -202,16 +230,20 @@ int sgs_summarize(const sgs_exec_t *exec, const sgs_grouped_t *g, int32_t as_of_
     if (out->n_customers != g->n_customers)
         return sgs_error_set(err, SGS_EINVAL, "summary: %zu slots for %zu customers",
                              out->n_customers, g->n_customers);
-    size_t n_late = 0;
+    size_t n_late = 0, first_bad = SIZE_MAX, n_bad = 0;
     int n_threads = sgs_exec_threads_for(exec, g->n_customers);
-#pragma omp parallel for num_threads(n_threads) schedule(dynamic, 4096) reduction(+ : n_late)
+#pragma omp parallel for num_threads(n_threads) schedule(dynamic, 4096)                           \
+    reduction(+ : n_late, n_bad) reduction(min : first_bad)
     for (size_t c = 0; c < g->n_customers; c++) {
         size_t lo = g->row_offset[c], hi = g->row_offset[c + 1];
         n_late += hi > lo && g->day[hi - 1] > as_of_day;
-        summarize_customer(g, lo, hi, as_of_day, out, c);
+        if (summarize_customer(g, lo, hi, as_of_day, out, c)) {
+            n_bad++;
+            first_bad = c < first_bad ? c : first_bad;
+        }
     }
     if (n_late > 0)
         return sgs_error_set(err, SGS_EINVAL,
                              "summary: %zu customers have rows after the as-of day", n_late);
-    return SGS_OK;
+    return n_bad ? spend_overflow(g, first_bad, n_bad, err) : SGS_OK;
 }

@@ -107,13 +107,16 @@ int sgs_summary_alloc_history(sgs_summary_t *s, size_t n_customers);
 void sgs_summary_copy_row(sgs_summary_t *s, size_t to, size_t from);
 
 /* Summarize every customer of g as of `as_of_day` (>= every row's day).
- * @return 0 or SGS_EINVAL when a row is after as_of_day (the reader excludes them). */
+ * @return 0; SGS_EINVAL when a row is after as_of_day (the reader excludes them); SGS_EDATA
+ * when a customer's amounts, each finite, add up beyond DBL_MAX (its spend would be infinite):
+ * the message names the customer of lowest index among them, whatever the thread count. */
 int sgs_summarize(const sgs_exec_t *exec, const sgs_grouped_t *g, int32_t as_of_day,
                   sgs_summary_t *out, sgs_error_t *err);
 
 /* The same as of end_day, reading only the rows on or before it (later rows are ignored, not
  * an error): the history a backtest's calibration period sees. Writes the columns of out that
- * are allocated. @return 0 or SGS_EINVAL (slot count). */
+ * are allocated. @return 0, SGS_EINVAL (slot count) or SGS_EDATA (a spend sum overflows, as
+ * above). */
 int sgs_summarize_until(const sgs_exec_t *exec, const sgs_grouped_t *g, int32_t end_day,
                         sgs_summary_t *out, sgs_error_t *err);
 

@@ -13,11 +13,14 @@
 
 #include <dirent.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 void sgs_test_tmpdir(const char *tag, char *out, size_t out_size)
@@ -58,6 +61,70 @@ int sgs_test_run(const char *args, char *output, size_t output_size)
     if (output && output_size)
         output[used] = '\0';
     int status = pclose(p);
+    if (WIFSIGNALED(status))
+        return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int sgs_test_run_limited(const sgs_test_limits_t *limits, const char *args, char *output,
+                         size_t output_size)
+{
+    char log_path[] = "/tmp/sgs-run-limited-XXXXXX";
+    int log = mkstemp(log_path);
+    assert_true(log >= 0);
+    unlink(log_path);
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "exec '%s' %s", SGS_TEST_BINARY, args);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        /* The child: its own process group (so that a hang is killed whole), output to the
+         * log, the limits, then the shell, which execs the program in its place. */
+        setpgid(0, 0);
+        dup2(log, 1);
+        dup2(log, 2);
+        if (limits->env) {
+            char name[256];
+            snprintf(name, sizeof name, "%s", limits->env);
+            char *eq = strchr(name, '=');
+            if (!eq)
+                _exit(125);
+            *eq = '\0';
+            setenv(name, eq + 1, 1);
+        }
+        if (limits->file_size_bytes) {
+            signal(SIGXFSZ, SIG_IGN); /* ignored signals survive exec */
+            struct rlimit r = {limits->file_size_bytes, limits->file_size_bytes};
+            if (setrlimit(RLIMIT_FSIZE, &r) != 0)
+                _exit(125);
+        }
+        if (limits->address_space_bytes) {
+            struct rlimit r = {limits->address_space_bytes, limits->address_space_bytes};
+            if (setrlimit(RLIMIT_AS, &r) != 0)
+                _exit(125);
+        }
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    int timeout_ms = (limits->timeout_s > 0 ? limits->timeout_s : 120) * 1000, status = 0;
+    pid_t done = 0;
+    for (int waited_ms = 0; (done = waitpid(pid, &status, WNOHANG)) == 0; waited_ms += 10) {
+        if (waited_ms >= timeout_ms) {
+            kill(-pid, SIGKILL);
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            break;
+        }
+        struct timespec ten_ms = {0, 10 * 1000 * 1000};
+        nanosleep(&ten_ms, NULL);
+    }
+    if (output && output_size) {
+        ssize_t got = pread(log, output, output_size - 1, 0);
+        output[got > 0 ? (size_t)got : 0] = '\0';
+    }
+    close(log);
+    if (done == 0)
+        return -2;
     if (WIFSIGNALED(status))
         return -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;

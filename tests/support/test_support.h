@@ -29,6 +29,21 @@ int sgs_test_run(const char *args, char *output, size_t output_size);
  * missing. *size gets the byte count when size is not NULL. */
 char *sgs_test_read_file(const char *path, size_t *size);
 
+/* Limits for sgs_test_run_limited; a 0 field means "none". */
+typedef struct sgs_test_limits {
+    size_t address_space_bytes; /* RLIMIT_AS, as `ulimit -v` sets it */
+    size_t file_size_bytes;     /* RLIMIT_FSIZE, with SIGXFSZ ignored so that writes fail with
+                                   EFBIG instead of killing the program */
+    int timeout_s;              /* killed (SIGKILL) when still running after this; 0: 120 */
+    const char *env;            /* one "NAME=value" added to the program's environment, or NULL */
+} sgs_test_limits_t;
+
+/* sgs_test_run under limits, in a forked child: the exit status; -1 when the program was
+ * killed by a signal (a crash); -2 when it ran past the timeout and was killed (a hang). The
+ * limits apply to the program only, not to the test. */
+int sgs_test_run_limited(const sgs_test_limits_t *limits, const char *args, char *output,
+                         size_t output_size);
+
 /* Write `text` to `path` (created or truncated). Fails the test on error. */
 void sgs_test_write_file(const char *path, const char *text);
 

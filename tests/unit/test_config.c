@@ -12,9 +12,16 @@
 #include "kernels/dates.h"
 #include "tests/support/test_support.h"
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* cJSON's allocations through the allocation seam, as engine/main.c has them. */
+static void *seam_malloc(size_t size)
+{
+    return sgs_alloc_array(size, 1);
+}
 
 /* Write `text` to <dir>/config.json and return the path in `path`. */
 static void write_config(const char *dir, const char *text, char *path, size_t size)
@@ -104,6 +111,82 @@ static void test_wrong_types_and_ranges_are_errors(void **state)
     sgs_test_rmdir(dir);
 }
 
+/* What cJSON took without a word: a key given twice (the last won), a NUL byte (what followed
+ * it was ignored) and \u0000 in a string (the string was cut there). Each is refused with the
+ * key, or the byte offset and line; the configuration is not applied. An escaped backslash
+ * before "u0000" is text, and fine. */
+static void test_duplicate_keys_nul_bytes_and_escaped_nul_are_refused(void **state)
+{
+    (void)state;
+    char dir[256], path[512];
+    sgs_test_tmpdir("config", dir, sizeof dir);
+    static const struct {
+        const char *text;
+        size_t len; /* 0: strlen */
+        const char *message;
+    } cases[] = {
+        {"{\"rfm\": {\"bins\": 4, \"bins\": 5}}", 0, "\"rfm.bins\" appears twice"},
+        {"{\"rfm\": {\"bins\": 4}, \"rfm\": {\"monetary\": \"mean\"}}", 0, "\"rfm\" appears twice"},
+        {"{\"rfm.bins\": 4, \"rfm\": {\"bins\": 5}}", 0, "\"rfm.bins\" is set twice"},
+        {"{\"rfm\": {\"bins\": 4}}\n\0{\"rfm\": {\"bins\": 5}}", 43,
+         "byte 21 (line 2): a NUL byte"},
+        {"{\"rfm\": {\"bins\":\0 4}}", 20, "byte 16 (line 1): a NUL byte"},
+        {"{\n\"output\": {\"report\": \"r.txt\\u0000.html\"}}", 0,
+         "byte 29 (line 2): \\u0000 in a string"},
+        {"{\"output\": {\"rep\\u0000ort\": \"r.txt\"}}", 0, "byte 16 (line 1): \\u0000"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(path, sizeof path, "%s/config.json", dir);
+        FILE *f = fopen(path, "wb");
+        assert_non_null(f);
+        size_t len = cases[i].len ? cases[i].len : strlen(cases[i].text);
+        assert_int_equal(fwrite(cases[i].text, 1, len, f), len);
+        fclose(f);
+        sgs_config_t cfg;
+        sgs_config_defaults(&cfg);
+        sgs_error_t err = {0};
+        int rc = sgs_config_load_file(&cfg, path, &err);
+        if (rc != SGS_ECONFIG || !strstr(err.message, cases[i].message) ||
+            !strstr(err.message, path))
+            fail_msg("case %zu: expected SGS_ECONFIG with \"%s\", got %d: %s", i, cases[i].message,
+                     rc, err.message);
+    }
+    /* an escaped backslash, then u0000: the text \u0000, not a NUL */
+    write_config(dir, "{\"output\": {\"report\": \"a\\\\u0000b\"}}", path, sizeof path);
+    sgs_config_t cfg;
+    sgs_config_defaults(&cfg);
+    sgs_error_t err = {0};
+    assert_int_equal(sgs_config_load_file(&cfg, path, &err), SGS_OK);
+    assert_string_equal(cfg.report, "a\\u0000b");
+    sgs_test_rmdir(dir);
+}
+
+/* Every allocation of loading a file failed in turn: SGS_ENOMEM, never "not valid JSON". */
+static void test_out_of_memory_is_not_a_syntax_error(void **state)
+{
+    (void)state;
+    char dir[256], path[512];
+    sgs_test_tmpdir("config", dir, sizeof dir);
+    write_config(dir, "{\"rfm\": {\"bins\": 4}, \"segments\": {\"k\": 3}}", path, sizeof path);
+    cJSON_InitHooks(&(cJSON_Hooks){.malloc_fn = seam_malloc, .free_fn = sgs_free});
+    int n_ok = 0;
+    for (long n = 0; n < 100 && !n_ok; n++) {
+        sgs_config_t cfg;
+        sgs_config_defaults(&cfg);
+        sgs_error_t err = {0};
+        sgs_test_fail_alloc_after(n);
+        int rc = sgs_config_load_file(&cfg, path, &err);
+        sgs_test_fail_alloc_after(-1);
+        if (rc == SGS_OK)
+            n_ok = 1;
+        else if (rc != SGS_ENOMEM)
+            fail_msg("allocation %ld failing: %d (%s)", n, rc, err.message);
+    }
+    cJSON_InitHooks(NULL);
+    assert_true(n_ok);
+    sgs_test_rmdir(dir);
+}
+
 static void test_missing_file_is_enoinput(void **state)
 {
     (void)state;
@@ -179,6 +262,8 @@ int main(void)
         cmocka_unit_test(test_set_and_cross_field_validation),
         cmocka_unit_test(test_effective_json_round_trips),
         cmocka_unit_test(test_dates_round_trip_and_reject_invalid),
+        cmocka_unit_test(test_duplicate_keys_nul_bytes_and_escaped_nul_are_refused),
+        cmocka_unit_test(test_out_of_memory_is_not_a_syntax_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

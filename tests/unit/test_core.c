@@ -10,6 +10,7 @@
 #include "kernels/core.h"
 #include "tests/support/test_support.h"
 
+#include <errno.h>
 #include <string.h>
 
 static void test_error_table_maps_codes_to_sysexits(void **state)
@@ -25,6 +26,39 @@ static void test_error_table_maps_codes_to_sysexits(void **state)
     assert_int_equal(sgs_exit_status(SGS_ECONFIG), 78);
     assert_int_equal(sgs_exit_status(-12345), 70);
     assert_string_equal(sgs_strerror(SGS_EDATA), "input data is invalid");
+    assert_int_equal(sgs_exit_status(SGS_ENOSPACE), 74);
+}
+
+static void test_system_errors_name_the_file_and_the_want_of_space(void **state)
+{
+    (void)state;
+    sgs_error_t err = {0};
+    assert_int_equal(sgs_error_set_os(&err, SGS_EIO, ENOSPC, "out/a.csv", "write failed"),
+                     SGS_ENOSPACE);
+    assert_string_equal(err.message, "out/a.csv: no space left on device");
+    assert_int_equal(sgs_error_set_os(&err, SGS_EIO, EFBIG, "b.h5", "write failed"), SGS_ENOSPACE);
+    assert_string_equal(err.message, "b.h5: file too large for the file size limit (ulimit -f)");
+    assert_int_equal(sgs_error_set_os(&err, SGS_EIO, EIO, "c", "write failed"), SGS_EIO);
+    assert_string_equal(err.message, "c: write failed: Input/output error");
+    assert_int_equal(sgs_error_set_os(NULL, SGS_EIO, ENOSPC, "c", "x"), SGS_ENOSPACE);
+
+    /* a temporary's name replaced by the published one, every occurrence */
+    sgs_error_set(&err, SGS_EIO, "out/.r.h5.tmp-ab12: cannot write (out/.r.h5.tmp-ab12)");
+    sgs_error_rename(&err, "out/.r.h5.tmp-ab12", "out/r.h5");
+    assert_string_equal(err.message, "out/r.h5: cannot write (out/r.h5)");
+    assert_int_equal(err.code, SGS_EIO);
+    sgs_error_rename(&err, "absent", "x");
+    assert_string_equal(err.message, "out/r.h5: cannot write (out/r.h5)");
+    sgs_error_rename(&err, "", "x");
+    sgs_error_rename(NULL, "a", "b");
+    assert_string_equal(err.message, "out/r.h5: cannot write (out/r.h5)");
+    /* a replacement that overflows the message is cut, NUL-terminated */
+    char longer[SGS_ERROR_MESSAGE_MAX];
+    memset(longer, 'x', sizeof longer - 1);
+    longer[sizeof longer - 1] = '\0';
+    sgs_error_rename(&err, "r.h5", longer);
+    assert_int_equal(strlen(err.message), SGS_ERROR_MESSAGE_MAX - 1);
+    assert_memory_equal(err.message, "out/xxx", 7);
 }
 
 static void test_threads_follow_the_work(void **state)
@@ -114,6 +148,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_error_table_maps_codes_to_sysexits),
+        cmocka_unit_test(test_system_errors_name_the_file_and_the_want_of_space),
         cmocka_unit_test(test_error_set_and_prefix),
         cmocka_unit_test(test_threads_follow_the_work),
         cmocka_unit_test(test_size_checks_detect_overflow),

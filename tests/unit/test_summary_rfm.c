@@ -15,6 +15,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Seven customers, rows already grouped and in day order (docs/spend.md):
  *  0: day 10 (50 + 30 same day), day 12 (0, free item), day 20 (40 and a -15 refund: net 25)
@@ -170,6 +171,50 @@ static void score(const double *v, size_t n, int higher_is_better, int bins, uin
 }
 
 /* 10 customers, 5 bins: score = 1 + floor(5 * below / 10), ties share the lowest. */
+/* Finite amounts whose sum overflows: an error naming the customer (the first by index,
+ * whatever the thread count), never an infinite spend. Refunds overflow too (the sum of a
+ * day's refunds, and -inf + inf on one day), as does the sum of occasions. */
+static void test_spend_that_overflows_names_the_customer(void **state)
+{
+    (void)state;
+    const double big = 1.5e308;
+    int64_t ids[] = {11, 22, 33, 44, 55};
+    size_t offsets[] = {0, 2, 4, 6, 8, 10};
+    int32_t day[] = {1, 2, 1, 2, 1, 2, 3, 3, 5, 9};
+    double amount[] = {10, 20, big, big, 5, 6, -big, -big, big, -big / 2};
+    sgs_grouped_t g = {5, 10, ids, offsets, day, amount, NULL};
+    for (int t = 1; t <= 3; t++) {
+        sgs_summary_t s;
+        assert_int_equal(sgs_summary_alloc(&s, 5), 0);
+        sgs_exec_t exec = {.n_threads = t, .grain = 1};
+        sgs_error_t err = {0};
+        assert_int_equal(sgs_summarize(&exec, &g, 30, &s, &err), SGS_EDATA);
+        assert_non_null(strstr(err.message, "customer 22: its 2 amounts"));
+        assert_non_null(strstr(err.message, "first of several"));
+        sgs_summary_free(&s);
+
+        /* the calibration-period summary says the same; before day 2 nobody overflows */
+        sgs_summary_t h;
+        assert_int_equal(sgs_summary_alloc_history(&h, 5), 0);
+        assert_int_equal(sgs_summarize_until(&exec, &g, 1, &h, NULL), 0);
+        assert_int_equal(sgs_summarize_until(&exec, &g, 3, &h, &err), SGS_EDATA);
+        assert_non_null(strstr(err.message, "customer 22"));
+        sgs_summary_free(&h);
+    }
+    /* refunds alone: customer 44's two refunds on one day */
+    sgs_grouped_t refunds = {1, 2, ids + 3, (size_t[]){0, 2}, day + 6, amount + 6, NULL};
+    sgs_summary_t s;
+    assert_int_equal(sgs_summary_alloc(&s, 1), 0);
+    sgs_error_t err = {0};
+    assert_int_equal(sgs_summarize(NULL, &refunds, 30, &s, &err), SGS_EDATA);
+    assert_non_null(strstr(err.message, "customer 44"));
+    /* big and -big/2 on separate days are fine: 7.5e307 */
+    sgs_grouped_t fine = {1, 2, ids + 4, (size_t[]){0, 2}, day + 8, amount + 8, NULL};
+    assert_int_equal(sgs_summarize(NULL, &fine, 30, &s, NULL), 0);
+    assert_true(s.total_spend[0] == big - big / 2);
+    sgs_summary_free(&s);
+}
+
 static void test_scores_by_equal_frequency_ranks_with_ties(void **state)
 {
     (void)state;
@@ -327,6 +372,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_summary_of_hand_built_histories),
+        cmocka_unit_test(test_spend_that_overflows_names_the_customer),
         cmocka_unit_test(test_scores_by_equal_frequency_ranks_with_ties),
         cmocka_unit_test(test_scores_are_thread_independent_and_balanced),
         cmocka_unit_test(test_order_preserving_shift_keeps_scores),
