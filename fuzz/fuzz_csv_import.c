@@ -2,7 +2,7 @@
  * fuzz/fuzz_csv_import.c — libFuzzer target for CSV import: the tokenizer on a buffer
  * (io/csv_reader.h), the field parsers and the whole conversion to HDF5 (io/csv_import.h).
  *
- * Input layout (tests/fuzz_corpus/csv_import/README.md shows how seeds are made):
+ * Input layout (tests/fuzz_corpus/make_seeds.sh writes seeds in it):
  *   byte 0   options: bits 0-2 time format (mod 6: auto iso yyyymmdd mdy dmy unix),
  *            bit 3 whitespace mode, bits 4-5 header (auto yes no auto), bit 6 a column
  *            line follows, bit 7 skip bad rows
