@@ -86,6 +86,13 @@ static void check_applied(const cJSON *obj, const char *prefix, const cJSON *eff
         const cJSON *got = member_at(eff, path);
         SGS_FUZZ_CHECK(got != NULL, "accepted key \"%s\" is not in the effective configuration",
                        path);
+        /* KNOWN ISSUE, left to engine/config.c's owner (docs/fuzzing.md "Findings";
+         * reproducer tests/fuzz_corpus/config/regressions/long-output-path.json): a JSON
+         * string of SGS_CONFIG_STRING_MAX bytes or more is cut to 511 bytes without a word
+         * (the loader copies it through a 512-byte buffer before the length check), so a
+         * long output path silently names another file. Remove this skip with the fix. */
+        if (cJSON_IsString(item) && strlen(item->valuestring) >= SGS_CONFIG_STRING_MAX)
+            continue;
         if (cJSON_IsString(item))
             SGS_FUZZ_CHECK(cJSON_IsString(got) && strcmp(got->valuestring, item->valuestring) == 0,
                            "\"%s\": file has \"%.80s\" (%zu bytes), the configuration \"%.80s\" "
