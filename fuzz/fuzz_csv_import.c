@@ -392,7 +392,6 @@ static void fuzz_import(const unsigned char *data, size_t size, const sgs_import
                    fds_before, fds_after);
     ssize_t open_ids = H5Fget_obj_count((hid_t)H5F_OBJ_ALL, H5F_OBJ_ALL);
     SGS_FUZZ_CHECK(open_ids == 0, "%zd HDF5 objects left open", open_ids);
-    H5garbage_collect(); /* see fuzz_h5_input.c */
 }
 
 /* ---- The input layout ------------------------------------------------------------------ */
