@@ -361,6 +361,10 @@ static int read_offset(cursor_t *c, int64_t *offset_s, const char **reason)
             return SGS_EDATA;
         }
     }
+    if (c->k < c->n) { /* the offset ends the field: "+0530x" is not a time */
+        *reason = "unexpected text after the UTC offset";
+        return SGS_EDATA;
+    }
     if (hh > 23 || mm > 59) {
         *reason = "UTC offset out of range";
         return SGS_EDATA;

@@ -30,12 +30,25 @@ void sgs_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
     *y = yoe + era * 400 + (*m <= 2);
 }
 
+/* The value of n decimal digits (checked by the caller). */
+static int digits_value(const char *s, int n)
+{
+    int v = 0;
+    for (int k = 0; k < n; k++)
+        v = v * 10 + (s[k] - '0');
+    return v;
+}
+
 int sgs_date_parse_day(const char *text, int64_t *day)
 {
-    int y, m, d, consumed = 0;
-    if (strlen(text) != 10 || sscanf(text, "%4d-%2d-%2d%n", &y, &m, &d, &consumed) != 3 ||
-        consumed != 10 || text[4] != '-' || text[7] != '-')
+    /* Exactly ten characters, digits but for the two dashes. (sscanf's %d, used before,
+     * also took a sign or blanks: "+024-06-30" was year 24, "-202-01-01" year -202.) */
+    if (strlen(text) != 10 || text[4] != '-' || text[7] != '-')
         return SGS_EDATA;
+    for (int k = 0; k < 10; k++)
+        if (k != 4 && k != 7 && (text[k] < '0' || text[k] > '9'))
+            return SGS_EDATA;
+    int y = digits_value(text, 4), m = digits_value(text + 5, 2), d = digits_value(text + 8, 2);
     if (m < 1 || m > 12 || d < 1 || d > 31)
         return SGS_EDATA;
     int64_t candidate = sgs_days_from_civil(y, (unsigned)m, (unsigned)d);

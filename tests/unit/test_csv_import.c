@@ -200,6 +200,12 @@ static void test_iso_times(void **state)
     time_bad("2011-12-09T12:50+5", A, "offset");
     time_bad("2011-12-09T12:50 CET", A, "unexpected text");
     time_bad("2011-12-09T12:50ZZ", A, "unexpected text");
+    /* found by fuzz/fuzz_dates.c (tests/fuzz_corpus/dates/regressions/): text after a
+     * numeric offset used to be ignored */
+    time_bad("2011-12-09T14:50+0200x", A, "after the UTC offset");
+    time_bad("2011-12-09T14:50:00+02:00:30", A, "after the UTC offset");
+    time_bad("2011-12-09 14:50 +02:00 x", I, "after the UTC offset");
+    time_bad("9/12/2011 7:50 -0500 EST", SGS_TIME_DMY, "after the UTC offset");
     time_bad("", A, "empty");
     time_bad("yesterday", A, "not a date");
 }
