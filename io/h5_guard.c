@@ -339,8 +339,7 @@ const char *sgs_h5_guard_filter_name(H5Z_filter_t id, const char *stored_name)
     return "unknown";
 }
 
-/* Human name of an element type: "int64", "uint8", "float64", "string", ... */
-static void type_name(hid_t type, char *buf, size_t size)
+void sgs_h5_type_name(hid_t type, char *buf, size_t size)
 {
     size_t bytes = H5Tget_size(type);
     switch (H5Tget_class(type)) {
@@ -394,7 +393,7 @@ static int check_type(hid_t type, const sgs_h5_column_rule_t *rule, sgs_h5_refus
     H5T_class_t cls = H5Tget_class(type);
     size_t bytes = H5Tget_size(type);
     char tname[64];
-    type_name(type, tname, sizeof tname);
+    sgs_h5_type_name(type, tname, sizeof tname);
     if (rule->is_float ? cls != H5T_FLOAT : cls != H5T_INTEGER)
         return refuse(why, SGS_EDATA, SGS_H5_REFUSE_TYPE, "elements are %s; %s must be %s (%s)",
                       tname, rule->name, rule->is_float ? "floating point" : "an integer type",

@@ -94,6 +94,10 @@ int sgs_h5_guard_path(hid_t file, const char *path, sgs_h5_refusal_t *why);
 int sgs_h5_guard_dataset(hid_t file, hid_t dset, const sgs_h5_column_rule_t *rule,
                          sgs_h5_refusal_t *why);
 
+/* Human name of an element type: "int64", "uint8", "float64", "string", ...; widths beyond
+ * 8 bytes spelled out ("65544-byte signed integers"). */
+void sgs_h5_type_name(hid_t type, char *buf, size_t size);
+
 /* Name of filter `id` for messages: the name the file stores when it has one, else a
  * known name ("deflate", "blosc", "zstd", ...), else "unknown". */
 const char *sgs_h5_guard_filter_name(H5Z_filter_t id, const char *stored_name);

@@ -212,47 +212,6 @@ static H5I_type_t object_type(hid_t file, const char *path, hid_t lapl)
     return t;
 }
 
-/* Human name of an HDF5 element type: "int64", "uint8", "float64", "string", ... */
-static void describe_type(hid_t type, char *buf, size_t size)
-{
-    size_t bits = H5Tget_size(type) * 8;
-    switch (H5Tget_class(type)) {
-    case H5T_INTEGER:
-        snprintf(buf, size, "%sint%zu", H5Tget_sign(type) == H5T_SGN_NONE ? "u" : "", bits);
-        return;
-    case H5T_FLOAT:
-        snprintf(buf, size, "float%zu", bits);
-        return;
-    case H5T_STRING:
-        snprintf(buf, size, "string");
-        return;
-    case H5T_COMPOUND:
-        snprintf(buf, size, "compound");
-        return;
-    case H5T_ENUM:
-        snprintf(buf, size, "enum");
-        return;
-    case H5T_ARRAY:
-        snprintf(buf, size, "array");
-        return;
-    case H5T_VLEN:
-        snprintf(buf, size, "vlen");
-        return;
-    case H5T_BITFIELD:
-        snprintf(buf, size, "bitfield");
-        return;
-    case H5T_OPAQUE:
-        snprintf(buf, size, "opaque");
-        return;
-    case H5T_REFERENCE:
-        snprintf(buf, size, "reference");
-        return;
-    default:
-        snprintf(buf, size, "unknown");
-        return;
-    }
-}
-
 /* ---- Columns -------------------------------------------------------------------------- */
 
 typedef struct column_spec {
@@ -1578,7 +1537,7 @@ static herr_t visit_object(hid_t root, const char *name, const sgs_link_info_t *
     }
     hid_t type = H5Dget_type(obj), space = H5Dget_space(obj), dcpl = H5Dget_create_plist(obj);
     if (type >= 0)
-        describe_type(type, it->type, sizeof it->type);
+        sgs_h5_type_name(type, it->type, sizeof it->type);
     if (space >= 0) {
         hsize_t dims[H5S_MAX_RANK];
         int rank = H5Sget_simple_extent_dims(space, dims, NULL);
