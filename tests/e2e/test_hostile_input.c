@@ -9,7 +9,9 @@
  * Every file is crafted here with the HDF5 C API. For each: `segscore run` exits 65 (75 for
  * a locked input) with a message naming the file and the dataset or cause; `segscore
  * inspect` refuses the file too; and the results set of an earlier good run into the same
- * output is byte-identical afterwards, with no file added or removed.
+ * output is byte-identical afterwards (the output links and the state folder of
+ * docs/publishing.md, all but the lock's pid), with no file added or removed and no
+ * temporary left behind.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -47,15 +49,19 @@ typedef struct snapshot {
 
 static snapshot_t before;
 
-/* Every entry under `path` (recursively), sorted by name. Lock files of an output set are
- * not results: they are left out. */
+/* Every entry under `path` (recursively): bytes of files, targets of symlinks. The lock of
+ * an output set's state folder holds the pid of the last run that took it
+ * (docs/publishing.md): not part of the results, left out. */
 static void take(snapshot_t *s, const char *path, const char *rel)
 {
     DIR *d = opendir(path);
     assert_non_null(d);
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || strstr(e->d_name, ".lock"))
+        size_t plen = strlen(path);
+        int in_state = plen > 9 && strcmp(path + plen - 9, ".segscore") == 0;
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+            (in_state && !strcmp(e->d_name, "lock")))
             continue;
         char full[1024], name[600];
         snprintf(full, sizeof full, "%s/%s", path, e->d_name);
@@ -117,9 +123,11 @@ static void release(snapshot_t *s)
     s->n = 0;
 }
 
-/* The output folder holds exactly the good run's entries, byte for byte. */
+/* The output folder holds exactly the good run's entries, byte for byte, and nothing a
+ * run leaves behind. */
 static void assert_results_unchanged(void)
 {
+    sgs_test_assert_no_leftovers(out_dir);
     snapshot_t now;
     snapshot(&now);
     for (size_t i = 0; i < now.n || i < before.n; i++) {
