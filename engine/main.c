@@ -130,9 +130,12 @@ int main(int argc, char **argv)
                 sgs_test_allocations_granted());
     /* What was printed must have reached its destination: `segscore inspect x.h5 > full-disk`
      * is a failure, not an empty report. */
-    if (fflush(stdout) != 0 || ferror(stdout)) {
+    errno = 0;
+    int flushed = fflush(stdout) == 0;
+    if (!flushed || ferror(stdout)) {
+        /* A failed flush says why; an error flag alone (an earlier write) no longer does. */
+        int e = !flushed && errno ? errno : EIO;
         sgs_error_t err = {0};
-        int e = errno ? errno : EIO;
         sgs_error_set_os(&err, SGS_EIO, e, "standard output", "write failed");
         fprintf(stderr, "segscore: error: %s\n", err.message);
         if (status == 0)

@@ -89,9 +89,14 @@ static int write_one(sgs_run_state_t *st, size_t i, sgs_error_t *err)
 {
     sgs_publish_t *p = st->publish;
     int rc = outputs[i].write(st, sgs_publish_file(p, i), err);
-    if (rc != SGS_OK && err && !strstr(err->message, sgs_publish_path(p, i)))
-        sgs_error_prefix(err, "writing %s", sgs_publish_path(p, i));
-    return rc == SGS_OK ? sgs_publish_flush(p, i, err) : rc;
+    if (rc == SGS_OK)
+        rc = sgs_publish_flush(p, i, err);
+    if (rc != SGS_OK && err) { /* name the file asked for, not its place in the generation */
+        sgs_error_rename(err, sgs_publish_file(p, i), sgs_publish_path(p, i));
+        if (!strstr(err->message, sgs_publish_path(p, i)))
+            sgs_error_prefix(err, "writing %s", sgs_publish_path(p, i));
+    }
+    return rc;
 }
 
 int sgs_run_publish(sgs_run_state_t *st, sgs_error_t *err)

@@ -5,11 +5,11 @@
  *
  * Why not LAPACK: on matrices this small a library brings nothing but risk. The OpenBLAS that
  * Debian ships as LAPACK starts a thread per core when it is loaded, before main(), and every
- * one of its routines (dpotrf on a 4 x 4 matrix included) takes a 128 MB buffer; under an
- * address-space limit (ulimit -v) the allocation fails and OpenBLAS 0.3.21 retries it forever
- * (OpenMathLib/OpenBLAS#5289, fixed in 0.3.30 by exit(1)): `segscore --help` never returned
- * and a run spun in the Cholesky. These routines allocate nothing, start no thread, and give
- * the same bits on every machine.
+ * thread, the caller's included (dpotrf on a 4 x 4 matrix takes one), needs a 128 MB buffer;
+ * under an address-space limit (ulimit -v) the allocation fails and OpenBLAS 0.3.21 retries it
+ * forever (OpenMathLib/OpenBLAS#5289; upstream exits instead since #5303): `segscore --help`
+ * hung at exit joining a worker, and a run spun in the Cholesky. These routines allocate
+ * nothing, start no thread, and give the same bits on every machine.
  *
  * Matrices are row-major, n x n, contiguous. Serial and deterministic; thread-safe (no
  * state). Cost O(n^3) per call, O(n^3) per Jacobi sweep.
