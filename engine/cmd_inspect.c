@@ -14,6 +14,7 @@
  */
 #include "engine/commands.h"
 #include "io/h5_input.h"
+#include "io/json_doc.h"
 #include "kernels/core.h"
 #include "kernels/dates.h"
 #include "kernels/tables.h"
@@ -331,7 +332,7 @@ static cJSON *json_report(const char *path, long long size_bytes, const sgs_h5_o
             cJSON_AddStringToObject(it, "filters", o->filters);
             cJSON_AddNumberToObject(it, "storage_bytes", (double)o->storage_bytes);
         }
-        cJSON_AddItemToArray(list, it);
+        sgs_json_attach(list, NULL, it);
     }
     if (tx->read) {
         cJSON *t = cJSON_AddObjectToObject(root, "transactions");
@@ -401,7 +402,7 @@ static cJSON *json_report(const char *path, long long size_bytes, const sgs_h5_o
             else
                 cJSON_AddNumberToObject(it, "row", (double)lp->row);
             cJSON_AddStringToObject(it, "message", lp->message);
-            cJSON_AddItemToArray(items, it);
+            sgs_json_attach(items, NULL, it);
         }
     }
     return root;
@@ -553,9 +554,9 @@ int sgs_cmd_inspect(int argc, char **argv)
     struct stat st;
     long long size_bytes = stat(path, &st) == 0 ? (long long)st.st_size : -1;
     if (json) {
+        long mark = sgs_json_begin();
         cJSON *root = json_report(path, size_bytes, objs, n_objs, &tx, &ev, &cu, ps);
-        char *text = root ? cJSON_Print(root) : NULL;
-        cJSON_Delete(root);
+        char *text = sgs_json_finish(root, mark, 1);
         if (!text) {
             rc = sgs_error_set(&err, SGS_ENOMEM, "out of memory writing JSON");
             goto fail;

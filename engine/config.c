@@ -5,6 +5,7 @@
 
 #include "engine/config.h"
 
+#include "io/json_doc.h"
 #include "kernels/dates.h"
 
 #include <cjson/cJSON.h>
@@ -519,17 +520,12 @@ int sgs_config_load_file(sgs_config_t *cfg, const char *path, sgs_error_t *err)
     if (rc)
         goto cleanup;
     const char *error_at = NULL;
+    long mark = sgs_json_begin();
     cJSON *root = cJSON_ParseWithOpts(text, &error_at, 1);
-    if (!root) {
-        /* cJSON says the same for text it cannot read and memory it cannot get: when a small
-         * block cannot be had from cJSON's allocator now, it was the memory. */
-        void *probe = cJSON_malloc(64);
-        if (!probe) {
-            rc =
-                sgs_error_set(err, SGS_ENOMEM, "%s: out of memory reading the configuration", path);
-            goto cleanup;
-        }
-        cJSON_free(probe);
+    if (sgs_alloc_failures() != mark) { /* cJSON says "cannot parse" for both */
+        cJSON_Delete(root);
+        rc = sgs_error_set(err, SGS_ENOMEM, "%s: out of memory reading the configuration", path);
+        goto cleanup;
     }
     if (!root || !cJSON_IsObject(root)) {
         size_t at = root || !error_at ? 0 : (size_t)(error_at - text);
@@ -622,10 +618,9 @@ static cJSON *object_for(cJSON *root, const char *path, const char **leaf)
 
 char *sgs_config_to_json(const sgs_config_t *cfg, int include_threads)
 {
+    long mark = sgs_json_begin();
     cJSON *root = cJSON_CreateObject();
-    if (!root)
-        return NULL;
-    for (size_t i = 0; i < N_KEYS; i++) {
+    for (size_t i = 0; root && i < N_KEYS; i++) {
         const config_key_t *k = &keys[i];
         if (!include_threads && k->offset == offsetof(sgs_config_t, threads))
             continue;
@@ -656,9 +651,7 @@ char *sgs_config_to_json(const sgs_config_t *cfg, int include_threads)
             break;
         }
     }
-    char *json = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
-    return json;
+    return sgs_json_finish(root, mark, 0);
 }
 
 void sgs_config_print_doc(FILE *out)

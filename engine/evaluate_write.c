@@ -9,6 +9,7 @@
 #include "io/atomic_file.h"
 #include "io/h5_columns.h"
 #include "io/h5_output.h"
+#include "io/json_doc.h"
 #include "kernels/dates.h"
 
 #include <cjson/cJSON.h>
@@ -153,7 +154,7 @@ static cJSON *number_array(const double *v, size_t n)
 {
     cJSON *a = cJSON_CreateArray();
     for (size_t i = 0; a && i < n; i++)
-        cJSON_AddItemToArray(a, isfinite(v[i]) ? cJSON_CreateNumber(v[i]) : cJSON_CreateNull());
+        sgs_json_attach(a, NULL, isfinite(v[i]) ? cJSON_CreateNumber(v[i]) : cJSON_CreateNull());
     return a;
 }
 
@@ -161,7 +162,7 @@ static cJSON *int_array(const int64_t *v, size_t n)
 {
     cJSON *a = cJSON_CreateArray();
     for (size_t i = 0; a && i < n; i++)
-        cJSON_AddItemToArray(a, cJSON_CreateNumber((double)v[i]));
+        sgs_json_attach(a, NULL, cJSON_CreateNumber((double)v[i]));
     return a;
 }
 
@@ -198,17 +199,17 @@ static cJSON *model_object(const sgs_eval_result_t *res, const sgs_eval_model_t 
     cJSON_AddNumberToObject(h, "rmse", m->rmse);
     cJSON_AddNumberToObject(h, "correlation", m->correlation);
     cJSON *bf = cJSON_AddObjectToObject(o, "by_frequency");
-    cJSON_AddItemToObject(bf, "predicted", number_array(m->by_frequency_predicted, SGS_EVAL_BINS));
+    sgs_json_attach(bf, "predicted", number_array(m->by_frequency_predicted, SGS_EVAL_BINS));
     cJSON *fd = cJSON_AddObjectToObject(o, "frequency_distribution");
-    cJSON_AddItemToObject(fd, "predicted", number_array(m->distribution_predicted, SGS_EVAL_BINS));
-    cJSON_AddItemToObject(o, "tracking_expected",
-                          number_array(m->tracking_expected, res->n_points));
+    sgs_json_attach(fd, "predicted", number_array(m->distribution_predicted, SGS_EVAL_BINS));
+    sgs_json_attach(o, "tracking_expected", number_array(m->tracking_expected, res->n_points));
     return o;
 }
 
 static char *json_text(const sgs_eval_result_t *res, const char *input_path)
 {
     char text[16];
+    long mark = sgs_json_begin();
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "engine_version", SGS_VERSION);
     cJSON *in = cJSON_AddObjectToObject(root, "input");
@@ -239,33 +240,31 @@ static char *json_text(const sgs_eval_result_t *res, const char *input_path)
     cJSON_AddNumberToObject(root, "holdout_repeat_purchases", (double)res->holdout_actual_total);
     cJSON *labels = cJSON_AddArrayToObject(root, "frequency_bins");
     for (int b = 0; b < SGS_EVAL_BINS; b++)
-        cJSON_AddItemToArray(labels, cJSON_CreateString(bin_labels[b]));
+        sgs_json_attach(labels, NULL, cJSON_CreateString(bin_labels[b]));
     cJSON *bf = cJSON_AddObjectToObject(root, "by_frequency");
-    cJSON_AddItemToObject(bf, "count", int_array(res->bin_count, SGS_EVAL_BINS));
-    cJSON_AddItemToObject(bf, "actual", number_array(res->by_frequency_actual, SGS_EVAL_BINS));
+    sgs_json_attach(bf, "count", int_array(res->bin_count, SGS_EVAL_BINS));
+    sgs_json_attach(bf, "actual", number_array(res->by_frequency_actual, SGS_EVAL_BINS));
     cJSON *fd = cJSON_AddObjectToObject(root, "frequency_distribution");
-    cJSON_AddItemToObject(fd, "actual", int_array(res->bin_count, SGS_EVAL_BINS));
+    sgs_json_attach(fd, "actual", int_array(res->bin_count, SGS_EVAL_BINS));
     cJSON *tr = cJSON_AddObjectToObject(root, "tracking");
     cJSON *days = cJSON_AddArrayToObject(tr, "day");
     for (size_t p = 0; p < res->n_points; p++) {
         sgs_date_format_day(res->point_day[p], text, sizeof text);
-        cJSON_AddItemToArray(days, cJSON_CreateString(text));
+        sgs_json_attach(days, NULL, cJSON_CreateString(text));
     }
-    cJSON_AddItemToObject(tr, "actual", number_array(res->tracking_actual, res->n_points));
+    sgs_json_attach(tr, "actual", number_array(res->tracking_actual, res->n_points));
     cJSON *models = cJSON_AddObjectToObject(root, "models");
     for (int k = 0; k < res->n_models; k++)
-        cJSON_AddItemToObject(models, sgs_purchase_model_name(res->models[k].model),
-                              model_object(res, &res->models[k]));
+        sgs_json_attach(models, sgs_purchase_model_name(res->models[k].model),
+                        model_object(res, &res->models[k]));
     cJSON *best = cJSON_AddObjectToObject(root, "best");
     for (int j = 0; j < 4; j++)
         cJSON_AddStringToObject(best, criterion_names[j],
                                 sgs_purchase_model_name(res->models[best_by(res, j)].model));
     cJSON *warnings = cJSON_AddArrayToObject(root, "warnings");
     for (size_t i = 0; i < res->n_warnings; i++)
-        cJSON_AddItemToArray(warnings, cJSON_CreateString(res->warnings[i]));
-    char *out = cJSON_Print(root);
-    cJSON_Delete(root);
-    return out;
+        sgs_json_attach(warnings, NULL, cJSON_CreateString(res->warnings[i]));
+    return sgs_json_finish(root, mark, 1);
 }
 
 int sgs_eval_write_json(const sgs_eval_result_t *res, const char *input_path, const char *path,
@@ -285,7 +284,7 @@ int sgs_eval_write_json(const sgs_eval_result_t *res, const char *input_path, co
                 : sgs_error_set_os(err, SGS_EIO, errno ? errno : EIO, path, "write failed");
         sgs_atomic_abort(&a);
     }
-    free(text);
+    cJSON_free(text);
     return rc;
 }
 

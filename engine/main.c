@@ -7,7 +7,6 @@
 
 #include "io/h5_columns.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <hdf5.h>
 #include <malloc.h>
@@ -63,13 +62,6 @@ static int check_startup_headroom(void)
     return 71;
 }
 
-/* cJSON's allocations through the project's allocation seam, so that a failure-injection
- * sweep (SGS_TEST_FAIL_ALLOC_AFTER) reaches the config parser and the JSON writers too. */
-static void *json_malloc(size_t size)
-{
-    return sgs_alloc_array(size, 1);
-}
-
 /* The test seam of kernels/core.h from the environment: SGS_TEST_FAIL_ALLOC_AFTER=n makes
  * every allocation after the first n fail, so that a test can run a whole command with each
  * of its allocations failing in turn. Returns 1 when armed, 0 when not set, -1 when malformed. */
@@ -120,7 +112,6 @@ int main(int argc, char **argv)
         return 71;
     }
     sgs_h5_quiet();
-    cJSON_InitHooks(&(cJSON_Hooks){.malloc_fn = json_malloc, .free_fn = sgs_free});
     int armed = arm_allocation_failures();
     if (armed < 0)
         return sgs_exit_status(SGS_EUSAGE);

@@ -9,6 +9,7 @@
 
 #include "engine/text_format.h"
 #include "io/h5_columns.h"
+#include "io/json_doc.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -291,7 +292,7 @@ static cJSON *stages_object(const sgs_run_state_t *st)
     cJSON_AddStringToObject(o, "as_of", st->as_of_text);
     cJSON_AddNumberToObject(o, "customers", (double)A->n);
     cJSON_AddNumberToObject(o, "customers_without_purchase", (double)(A->n - A->n_buyers));
-    cJSON_AddItemToObject(o, "per_stage", stage_counts(A->stage_summary.n_per_stage));
+    sgs_json_attach(o, "per_stage", stage_counts(A->stage_summary.n_per_stage));
     cJSON *src = cJSON_AddObjectToObject(o, "per_cycle_source");
     for (int s = 0; s < SGS_CYCLE_SOURCE_COUNT; s++)
         cJSON_AddNumberToObject(src, sgs_cycle_source_name(s),
@@ -301,7 +302,7 @@ static cJSON *stages_object(const sgs_run_state_t *st)
         return o;
     cJSON_AddStringToObject(o, "compare_as_of", A->compare_text);
     cJSON_AddNumberToObject(o, "interval_days", st->as_of_day - A->compare_day);
-    cJSON_AddItemToObject(o, "per_stage_at_compare", stage_counts(A->compare_summary.n_per_stage));
+    sgs_json_attach(o, "per_stage_at_compare", stage_counts(A->compare_summary.n_per_stage));
     /* transitions[from][to], customers; only the pairs that occur */
     cJSON *tr = cJSON_AddObjectToObject(o, "transitions");
     for (int a = 0; a < SGS_STAGE_COUNT; a++) {
@@ -337,7 +338,7 @@ static cJSON *influence_object(const sgs_run_actions_t *A)
         cJSON *c = cJSON_CreateObject();
         cJSON_AddNumberToObject(c, "customer_id", (double)r->cycle_customer_id[k]);
         cJSON_AddNumberToObject(c, "length", (double)r->cycle_length[k]);
-        cJSON_AddItemToArray(ex, c);
+        sgs_json_attach(ex, NULL, c);
     }
     return o;
 }
@@ -391,10 +392,10 @@ void sgs_actions_summary_add(const sgs_run_state_t *st, cJSON *o)
     cJSON_AddNumberToObject(in, "customers_only_in_customers_table",
                             (double)A->n_only_in_customers);
     cJSON_AddNumberToObject(in, "customers_only_in_events", (double)A->n_only_in_events);
-    cJSON_AddItemToObject(o, "stages", stages_object(st));
+    sgs_json_attach(o, "stages", stages_object(st));
     if (A->influence_ran)
-        cJSON_AddItemToObject(o, "influence", influence_object(A));
-    cJSON_AddItemToObject(o, "opportunities", opportunities_object(A));
+        sgs_json_attach(o, "influence", influence_object(A));
+    sgs_json_attach(o, "opportunities", opportunities_object(A));
 }
 
 /* ---- report.txt ------------------------------------------------------------------------- */

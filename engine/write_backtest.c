@@ -4,6 +4,7 @@
  */
 #include "engine/run_state.h"
 
+#include "io/json_doc.h"
 #include "kernels/dates.h"
 
 #include <cjson/cJSON.h>
@@ -104,11 +105,13 @@ static cJSON *reliability_json(const sgs_reliability_t *r)
     cJSON *p = cJSON_AddArrayToObject(o, "predicted");
     cJSON *y = cJSON_AddArrayToObject(o, "observed");
     for (int b = 0; b < r->n_bins; b++) {
-        cJSON_AddItemToArray(w, cJSON_CreateNumber(r->weight[b]));
-        cJSON_AddItemToArray(p, isfinite(r->predicted[b]) ? cJSON_CreateNumber(r->predicted[b])
-                                                          : cJSON_CreateNull());
-        cJSON_AddItemToArray(y, isfinite(r->observed[b]) ? cJSON_CreateNumber(r->observed[b])
-                                                         : cJSON_CreateNull());
+        sgs_json_attach(w, NULL, cJSON_CreateNumber(r->weight[b]));
+        sgs_json_attach(p, NULL,
+                        isfinite(r->predicted[b]) ? cJSON_CreateNumber(r->predicted[b])
+                                                  : cJSON_CreateNull());
+        sgs_json_attach(y, NULL,
+                        isfinite(r->observed[b]) ? cJSON_CreateNumber(r->observed[b])
+                                                 : cJSON_CreateNull());
     }
     cJSON_AddNumberToObject(o, "brier", r->brier);
     cJSON_AddNumberToObject(o, "log_score", r->log_score);
@@ -154,8 +157,8 @@ cJSON *sgs_backtest_json(const sgs_run_state_t *st)
     if (bt->used >= 0) {
         const sgs_backtest_model_t *u = &bt->models[bt->used];
         cJSON_AddStringToObject(o, "used_model", sgs_purchase_model_name(u->model));
-        cJSON_AddItemToObject(o, "reliability", reliability_json(&u->raw));
-        cJSON_AddItemToObject(o, "reliability_calibrated", reliability_json(&u->calibrated));
+        sgs_json_attach(o, "reliability", reliability_json(&u->raw));
+        sgs_json_attach(o, "reliability_calibrated", reliability_json(&u->calibrated));
     }
     if (bt->stages_ran) {
         cJSON *s = cJSON_AddObjectToObject(o, "stages");

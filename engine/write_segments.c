@@ -6,6 +6,7 @@
  */
 #include "engine/run_state.h"
 #include "engine/text_format.h"
+#include "io/json_doc.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -198,7 +199,7 @@ cJSON *sgs_segments_json(const sgs_run_state_t *st)
     cJSON_AddNumberToObject(o, "inertia_final", st->segments_inertia);
     cJSON *features = cJSON_AddArrayToObject(o, "features");
     for (size_t f = 0; f < d; f++)
-        cJSON_AddItemToArray(features, cJSON_CreateString(st->feature_names[f]));
+        sgs_json_attach(features, NULL, cJSON_CreateString(st->feature_names[f]));
     const sgs_config_t *cfg = st->req->config;
     cJSON_AddStringToObject(o, "scaling", cfg->segments_scaling);
     cJSON_AddNumberToObject(o, "min_spread", cfg->segments_min_spread);
@@ -209,17 +210,17 @@ cJSON *sgs_segments_json(const sgs_run_state_t *st)
         cJSON *row = cJSON_CreateObject();
         cJSON_AddStringToObject(row, "name", c->name);
         cJSON_AddBoolToObject(row, "used", c->dropped == NULL);
-        cJSON_AddItemToObject(row, "dropped",
-                              c->dropped ? cJSON_CreateString(c->dropped) : cJSON_CreateNull());
+        sgs_json_attach(row, "dropped",
+                        c->dropped ? cJSON_CreateString(c->dropped) : cJSON_CreateNull());
         cJSON_AddStringToObject(row, "units", c->units);
-        cJSON_AddItemToObject(row, "q01", number_or_null(c->q01));
-        cJSON_AddItemToObject(row, "median", number_or_null(c->median));
-        cJSON_AddItemToObject(row, "q99", number_or_null(c->q99));
-        cJSON_AddItemToObject(row, "spread", number_or_null(c->spread));
-        cJSON_AddItemToObject(row, "center", number_or_null(c->center));
-        cJSON_AddItemToObject(row, "scale", number_or_null(c->scale));
+        sgs_json_attach(row, "q01", number_or_null(c->q01));
+        sgs_json_attach(row, "median", number_or_null(c->median));
+        sgs_json_attach(row, "q99", number_or_null(c->q99));
+        sgs_json_attach(row, "spread", number_or_null(c->spread));
+        sgs_json_attach(row, "center", number_or_null(c->center));
+        sgs_json_attach(row, "scale", number_or_null(c->scale));
         cJSON_AddNumberToObject(row, "n_clipped", (double)c->n_clipped);
-        cJSON_AddItemToArray(checks, row);
+        sgs_json_attach(checks, NULL, row);
     }
     cJSON *merged = cJSON_AddArrayToObject(o, "merged");
     for (size_t i = 0; i < st->n_merges; i++) {
@@ -229,22 +230,21 @@ cJSON *sgs_segments_json(const sgs_run_state_t *st)
         cJSON_AddNumberToObject(row, "customer_share",
                                 (double)st->merges[i].customers / (double)st->n_customers);
         cJSON_AddNumberToObject(row, "into", (double)st->merges[i].into);
-        cJSON_AddItemToArray(merged, row);
+        sgs_json_attach(merged, NULL, row);
     }
     if (st->n_dims != d) {
         cJSON *pca = cJSON_AddArrayToObject(o, "pca_explained_variance_ratio");
         for (size_t i = 0; i < st->n_dims; i++)
-            cJSON_AddItemToArray(pca, cJSON_CreateNumber(st->explained_variance_ratio[i]));
+            sgs_json_attach(pca, NULL, cJSON_CreateNumber(st->explained_variance_ratio[i]));
     }
     cJSON *table = cJSON_AddArrayToObject(o, "k_table");
     for (size_t i = 0; i < st->n_k_table; i++) {
         cJSON *row = cJSON_CreateObject();
         cJSON_AddNumberToObject(row, "k", (double)st->k_table[i].k);
         cJSON_AddNumberToObject(row, "inertia", st->k_table[i].inertia);
-        cJSON_AddItemToObject(row, "calinski_harabasz",
-                              number_or_null(st->k_table[i].calinski_harabasz));
-        cJSON_AddItemToObject(row, "silhouette", number_or_null(st->k_table[i].silhouette));
-        cJSON_AddItemToArray(table, row);
+        sgs_json_attach(row, "calinski_harabasz", number_or_null(st->k_table[i].calinski_harabasz));
+        sgs_json_attach(row, "silhouette", number_or_null(st->k_table[i].silhouette));
+        sgs_json_attach(table, NULL, row);
     }
     cJSON *profiles = cJSON_AddArrayToObject(o, "profiles");
     for (size_t j = 0; j < k; j++) {
@@ -254,21 +254,21 @@ cJSON *sgs_segments_json(const sgs_run_state_t *st)
         cJSON_AddNumberToObject(p, "customers", (double)st->profile_size[j]);
         cJSON_AddNumberToObject(p, "customer_share",
                                 (double)st->profile_size[j] / (double)st->n_customers);
-        cJSON_AddItemToObject(p, "revenue_share", number_or_null(st->profile_revenue_share[j]));
-        cJSON_AddItemToObject(p, "clv_share", number_or_null(st->profile_clv_share[j]));
+        sgs_json_attach(p, "revenue_share", number_or_null(st->profile_revenue_share[j]));
+        sgs_json_attach(p, "clv_share", number_or_null(st->profile_clv_share[j]));
         cJSON *mean = cJSON_AddObjectToObject(p, "mean");
         cJSON *median = cJSON_AddObjectToObject(p, "median");
         for (size_t f = 0; f < d; f++) {
-            cJSON_AddItemToObject(mean, st->feature_names[f],
-                                  number_or_null(st->profile_mean[j * d + f]));
-            cJSON_AddItemToObject(median, st->feature_names[f],
-                                  number_or_null(st->profile_median[j * d + f]));
+            sgs_json_attach(mean, st->feature_names[f],
+                            number_or_null(st->profile_mean[j * d + f]));
+            sgs_json_attach(median, st->feature_names[f],
+                            number_or_null(st->profile_median[j * d + f]));
         }
         cJSON *mix = cJSON_AddObjectToObject(p, "rfm_mix");
         for (int r = 0; r < SGS_RFM_SEGMENT_COUNT; r++)
             cJSON_AddNumberToObject(mix, sgs_rfm_segment_name(r),
                                     (double)st->profile_rfm_mix[j * SGS_RFM_SEGMENT_COUNT + r]);
-        cJSON_AddItemToArray(profiles, p);
+        sgs_json_attach(profiles, NULL, p);
     }
     return o;
 }

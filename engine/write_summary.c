@@ -4,6 +4,7 @@
  */
 #include "engine/run_actions.h"
 #include "engine/run_state.h"
+#include "io/json_doc.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -51,7 +52,7 @@ static cJSON *rfm_object(const sgs_run_state_t *st)
         cJSON_AddNumberToObject(seg, "code", k);
         cJSON_AddNumberToObject(seg, "customers", (double)st->segment_customers[k]);
         cJSON_AddNumberToObject(seg, "revenue", st->segment_revenue[k]);
-        cJSON_AddItemToArray(segments, seg);
+        sgs_json_attach(segments, NULL, seg);
     }
     return rfm;
 }
@@ -86,16 +87,16 @@ static cJSON *value_object(const sgs_run_state_t *st)
     cJSON_AddNumberToObject(m, "n_customers", (double)st->n_customers);
     cJSON_AddNumberToObject(m, "n_unique_histories", (double)st->n_histories);
     cJSON_AddBoolToObject(m, "p_alive_informative", st->p_alive_informative);
-    cJSON_AddItemToObject(v, "purchase_model", m);
+    sgs_json_attach(v, "purchase_model", m);
     cJSON *g = fit_object(&st->spend_fit, gg_names);
     cJSON_AddNumberToObject(g, "n_customers", (double)st->spend_summary.n_used);
     cJSON_AddNumberToObject(g, "n_no_repeat_purchase", (double)st->spend_summary.n_no_repeat);
     cJSON_AddNumberToObject(g, "n_nonpositive_spend_left_out",
                             (double)st->spend_summary.n_nonpositive);
     cJSON_AddNumberToObject(g, "frequency_spend_correlation", st->spend_summary.correlation);
-    cJSON_AddItemToObject(v, "spend_model", g);
+    sgs_json_attach(v, "spend_model", g);
     cJSON_AddBoolToObject(v, "p_buy_calibrated", st->p_buy_calibrated);
-    cJSON_AddItemToObject(v, "backtest", sgs_backtest_json(st));
+    sgs_json_attach(v, "backtest", sgs_backtest_json(st));
     cJSON_AddNumberToObject(v, "expected_purchases_total", st->expected_purchases_total);
     cJSON_AddNumberToObject(v, "clv_total", st->clv_total);
     return v;
@@ -110,34 +111,32 @@ static cJSON *steps_array(const sgs_run_state_t *st)
         cJSON_AddStringToObject(step, "name", p->steps[i].name);
         cJSON_AddNumberToObject(step, "seconds", p->steps[i].seconds);
         cJSON_AddNumberToObject(step, "peak_rss_mb", p->steps[i].peak_rss_mb);
-        cJSON_AddItemToArray(steps, step);
+        sgs_json_attach(steps, NULL, step);
     }
     return steps;
 }
 
 int sgs_write_summary_json(const sgs_run_state_t *st, const char *path, sgs_error_t *err)
 {
-    cJSON *root = cJSON_CreateObject();
     char *config_json = sgs_config_to_json(st->req->config, 1);
-    if (!root || !config_json) {
-        cJSON_Delete(root);
-        free(config_json);
+    if (!config_json)
         return sgs_error_set(err, SGS_ENOMEM, "no memory for the run summary");
-    }
+    long mark = sgs_json_begin();
+    cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "engine_version", SGS_VERSION);
     cJSON_AddStringToObject(root, "results", st->req->output_path);
     cJSON_AddStringToObject(root, "as_of", st->as_of_text);
     cJSON_AddStringToObject(root, "time_unit", st->req->config->time_unit);
     cJSON_AddNumberToObject(root, "threads", st->exec.n_threads);
-    cJSON_AddItemToObject(root, "input", input_object(st));
-    cJSON_AddItemToObject(root, "customers", customers_object(st));
-    cJSON_AddItemToObject(root, "rfm", rfm_object(st));
+    sgs_json_attach(root, "input", input_object(st));
+    sgs_json_attach(root, "customers", customers_object(st));
+    sgs_json_attach(root, "rfm", rfm_object(st));
     if (st->value_ran)
-        cJSON_AddItemToObject(root, "value", value_object(st));
+        sgs_json_attach(root, "value", value_object(st));
     if (st->segments_ran)
-        cJSON_AddItemToObject(root, "segments", sgs_segments_json(st));
+        sgs_json_attach(root, "segments", sgs_segments_json(st));
     sgs_actions_summary_add(st, root);
-    cJSON_AddItemToObject(root, "steps", steps_array(st));
+    sgs_json_attach(root, "steps", steps_array(st));
     cJSON_AddNumberToObject(root, "seconds_total", sgs_progress_elapsed(st->req->progress));
     cJSON_AddNumberToObject(root, "peak_rss_mb", sgs_peak_rss_mb());
     cJSON *warnings = cJSON_AddArrayToObject(root, "warnings");
@@ -145,22 +144,19 @@ int sgs_write_summary_json(const sgs_run_state_t *st, const char *path, sgs_erro
         cJSON *w = cJSON_CreateObject();
         cJSON_AddStringToObject(w, "code", st->warnings[i].code);
         cJSON_AddStringToObject(w, "message", st->warnings[i].message);
-        cJSON_AddItemToArray(warnings, w);
+        sgs_json_attach(warnings, NULL, w);
     }
-    cJSON *config = cJSON_Parse(config_json);
-    if (config)
-        cJSON_AddItemToObject(root, "config", config);
-    free(config_json);
+    sgs_json_attach(root, "config", cJSON_Parse(config_json));
+    cJSON_free(config_json);
 
-    char *text = cJSON_Print(root);
-    cJSON_Delete(root);
+    char *text = sgs_json_finish(root, mark, 1);
     if (!text)
         return sgs_error_set(err, SGS_ENOMEM, "no memory for the run summary");
     FILE *out = fopen(path, "wb");
     int ok = out && fputs(text, out) >= 0 && fputc('\n', out) != EOF;
     if (out && fclose(out) != 0)
         ok = 0;
-    free(text);
+    cJSON_free(text);
     if (!ok)
         return sgs_error_set_os(err, SGS_EIO, errno ? errno : EIO, path, "write failed");
     return SGS_OK;

@@ -166,6 +166,7 @@ int sgs_size_add(size_t a, size_t b, size_t *out)
  * swept without a data race; the order in which threads take the budget is then theirs. */
 static _Atomic long alloc_budget = -1;
 static _Atomic long alloc_granted = 0;
+static _Atomic long alloc_failed = 0;
 
 void sgs_test_fail_alloc_after(long n)
 {
@@ -176,6 +177,18 @@ void sgs_test_fail_alloc_after(long n)
 long sgs_test_allocations_granted(void)
 {
     return atomic_load(&alloc_granted);
+}
+
+long sgs_alloc_failures(void)
+{
+    return atomic_load(&alloc_failed);
+}
+
+static void *counted(void *p)
+{
+    if (!p)
+        atomic_fetch_add(&alloc_failed, 1);
+    return p;
 }
 
 /* Consume one unit of the injected-failure budget; false when this allocation must fail. */
@@ -212,24 +225,24 @@ void *sgs_alloc_array(size_t n, size_t size)
 {
     size_t bytes;
     if (sgs_size_mul(n, size, &bytes) != SGS_OK || !alloc_allowed())
-        return NULL;
-    return advise_huge_pages(malloc(bytes ? bytes : 1), bytes);
+        return counted(NULL);
+    return advise_huge_pages(counted(malloc(bytes ? bytes : 1)), bytes);
 }
 
 void *sgs_calloc_array(size_t n, size_t size)
 {
     size_t bytes;
     if (sgs_size_mul(n, size, &bytes) != SGS_OK || !alloc_allowed())
-        return NULL;
-    return calloc(bytes ? n : 1, bytes ? size : 1);
+        return counted(NULL);
+    return counted(calloc(bytes ? n : 1, bytes ? size : 1));
 }
 
 void *sgs_realloc_array(void *p, size_t n, size_t size)
 {
     size_t bytes;
     if (sgs_size_mul(n, size, &bytes) != SGS_OK || !alloc_allowed())
-        return NULL;
-    return realloc(p, bytes ? bytes : 1);
+        return counted(NULL);
+    return counted(realloc(p, bytes ? bytes : 1));
 }
 
 void sgs_free(void *p)

@@ -132,6 +132,11 @@ void sgs_test_fail_alloc_after(long n);
  * larger than a command needs, the number of allocations it makes (the length of a sweep). */
 long sgs_test_allocations_granted(void);
 
+/* Allocations through these functions that have failed in this process, injected or real:
+ * a caller whose library drops a part silently on a failed allocation (cJSON) compares the
+ * count before and after (io/json_doc.h). */
+long sgs_alloc_failures(void);
+
 /* ---- Counter-based random numbers ---------------------------------------------------
  * Random draws are a pure function of (seed, stream, counter), so that a result does
  * not depend on which thread drew it. SplitMix64 finalizer over a mixed key. */

@@ -80,7 +80,7 @@ static int setup(void **state)
     char suppressions[600], lsan[700];
     snprintf(suppressions, sizeof suppressions, "%s/lsan-hdf5.supp", dir);
     sgs_test_write_file(suppressions, "leak:libhdf5\n");
-    snprintf(lsan, sizeof lsan, "suppressions=%s", suppressions);
+    snprintf(lsan, sizeof lsan, "suppressions=%s:print_suppressions=0", suppressions);
     setenv("LSAN_OPTIONS", lsan, 1);
     mkdir(previous, 0755);
     snprintf(args, sizeof args, "run -q -i '%s' -o '%s/results.h5'", input, previous);

@@ -17,12 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* cJSON's allocations through the allocation seam, as engine/main.c has them. */
-static void *seam_malloc(size_t size)
-{
-    return sgs_alloc_array(size, 1);
-}
-
 /* Write `text` to <dir>/config.json and return the path in `path`. */
 static void write_config(const char *dir, const char *text, char *path, size_t size)
 {
@@ -168,7 +162,6 @@ static void test_out_of_memory_is_not_a_syntax_error(void **state)
     char dir[256], path[512];
     sgs_test_tmpdir("config", dir, sizeof dir);
     write_config(dir, "{\"rfm\": {\"bins\": 4}, \"segments\": {\"k\": 3}}", path, sizeof path);
-    cJSON_InitHooks(&(cJSON_Hooks){.malloc_fn = seam_malloc, .free_fn = sgs_free});
     int n_ok = 0;
     for (long n = 0; n < 100 && !n_ok; n++) {
         sgs_config_t cfg;
@@ -182,7 +175,6 @@ static void test_out_of_memory_is_not_a_syntax_error(void **state)
         else if (rc != SGS_ENOMEM)
             fail_msg("allocation %ld failing: %d (%s)", n, rc, err.message);
     }
-    cJSON_InitHooks(NULL);
     assert_true(n_ok);
     sgs_test_rmdir(dir);
 }
