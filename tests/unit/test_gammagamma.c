@@ -134,7 +134,7 @@ static void test_fit_summary_and_threads(void **state)
 }
 
 /* The fit's standard errors come from the analytic Hessian; recompute them from central
- * differences of the analytic gradient and invert with LAPACKE here. */
+ * differences of the analytic gradient and invert by cofactors here. */
 static void test_standard_errors_match_numeric_hessian(void **state)
 {
     (void)state;
