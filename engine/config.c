@@ -61,7 +61,7 @@ static const config_key_t keys[] = {
     NUM("value.backtest_holdout", KEY_DOUBLE, backtest_holdout, "0", 0, 1e6,
         "backtest holdout length in time_unit; 0 = the horizon, or half of the observed span "
         "when the horizon is more than half of it"),
-    NUM("value.backtest_sample", KEY_INT, backtest_sample, "250000", 0, 1e9,
+    NUM("value.backtest_sample", KEY_INT, backtest_sample, "100000", 0, 1e9,
         "customers the backtest fits and scores at most: a sample of those who bought by the "
         "calibration end, chosen by a hash of the customer id and seed; 0 = all"),
     NUM("value.horizon", KEY_DOUBLE, horizon, "0", 0, 1e6,
