@@ -108,7 +108,7 @@ static void recompute(int64_t cal_end, int64_t end, long *n_cohort, long *n_late
                       long *hold_rep)
 {
     hid_t f = H5Fopen(input, H5F_ACC_RDONLY, H5P_DEFAULT);
-    assert_true(f >= 0);
+    sgs_assert_cmp(f, >=, 0);
     size_t n, n2, n3;
     int64_t *id = read_col(f, "/transactions/customer_id", SGS_H5_I64, &n);
     int64_t *t = read_col(f, "/transactions/time", SGS_H5_I64, &n2);
@@ -184,8 +184,8 @@ static void test_outputs_and_threads(void **state)
             fail_msg("evaluate --threads %d: exit %d: %s", k + 1, status, out[k]);
     }
     /* same bytes whatever the thread count: files and the table */
-    assert_true(sgs_test_files_equal(h5[0], h5[1]));
-    assert_true(sgs_test_files_equal(json[0], json[1]));
+    sgs_assert_files_equal(h5[0], h5[1]);
+    sgs_assert_files_equal(json[0], json[1]);
     assert_string_equal(out[0], out[1]);
     assert_non_null(strstr(out[0], "lowest AIC"));
     assert_non_null(strstr(out[0], "<- calibration end"));
@@ -210,7 +210,7 @@ static void test_outputs_and_threads(void **state)
     double count_sum = 0;
     for (int b = 0; b < 8; b++)
         count_sum += cJSON_GetArrayItem(item(bf, "count"), b)->valuedouble;
-    assert_true(count_sum == (double)n_cohort);
+    sgs_assert_cmp(count_sum, ==, (double)n_cohort);
     assert_int_equal(cJSON_GetArraySize(item(item(root, "frequency_distribution"), "actual")), 8);
     cJSON *tracking = item(root, "tracking");
     int n_points = cJSON_GetArraySize(item(tracking, "day"));
@@ -253,7 +253,7 @@ static void test_outputs_and_threads(void **state)
 
     /* HDF5: the datasets for plotting */
     hid_t f = H5Fopen(h5[0], H5F_ACC_RDONLY, H5P_DEFAULT);
-    assert_true(f >= 0);
+    sgs_assert_cmp(f, >=, 0);
     static const char *const common[] = {"/tracking/day", "/tracking/actual",
                                          "/frequency_distribution/actual"};
     size_t n;
@@ -291,7 +291,7 @@ static void test_outputs_and_threads(void **state)
     long sum = 0;
     for (size_t i = 0; i < n; i++)
         sum += ha[i];
-    assert_true(sum == hold_rep);
+    sgs_assert_cmp(sum, ==, hold_rep);
     sgs_free(ha);
     char text[64];
     sgs_error_t err = {0};
@@ -382,7 +382,7 @@ static void test_errors(void **state)
     snprintf(args, sizeof args, "--calibration-end 2022-12-31 --models bgnbd -o '%s/no/x.h5'", dir);
     assert_int_equal(evaluate(args, out, sizeof out), 73);
     struct stat sb;
-    assert_true(stat(good, &sb) == 0);
+    sgs_assert_cmp(stat(good, &sb), ==, 0);
     assert_int_equal(sgs_test_run("evaluate --help", out, sizeof out), 0);
     assert_non_null(strstr(out, "--calibration-end"));
 }

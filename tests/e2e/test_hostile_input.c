@@ -66,20 +66,20 @@ static void take(snapshot_t *s, const char *path, const char *rel)
         char full[1024], name[600];
         snprintf(full, sizeof full, "%s/%s", path, e->d_name);
         snprintf(name, sizeof name, "%s%s%s", rel, *rel ? "/" : "", e->d_name);
-        assert_true(strlen(name) < sizeof s->name[0]);
+        sgs_assert_cmp(strlen(name), <, sizeof s->name[0]);
         struct stat st;
         assert_int_equal(lstat(full, &st), 0);
         if (S_ISDIR(st.st_mode)) {
             take(s, full, name);
             continue;
         }
-        assert_true(s->n < MAX_ENTRIES);
+        sgs_assert_cmp(s->n, <, MAX_ENTRIES);
         size_t k = s->n++;
         memcpy(s->name[k], name, strlen(name) + 1); /* length checked above */
         if (S_ISLNK(st.st_mode)) {
             char target[600] = "-> ";
             ssize_t len = readlink(full, target + 3, sizeof target - 4);
-            assert_true(len >= 0);
+            sgs_assert_cmp(len, >=, 0);
             target[3 + len] = '\0';
             s->data[k] = strdup(target);
             s->size[k] = strlen(target);
@@ -201,7 +201,7 @@ static hid_t base(const char *name, char *path, size_t size, hid_t fapl)
 {
     snprintf(path, size, "%s/%s", dir, name);
     hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-    assert_true(file >= 0);
+    sgs_assert_cmp(file, >=, 0);
     int64_t ids[N], times[N];
     for (int i = 0; i < N; i++) {
         ids[i] = 1 + i / 2;
@@ -218,7 +218,7 @@ static hid_t dataset(hid_t file, const char *path, hid_t type, hsize_t n, hid_t 
     hid_t space = H5Screate_simple(1, &n, NULL);
     hid_t d = H5Dcreate2(file, path, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     H5Sclose(space);
-    assert_true(d >= 0);
+    sgs_assert_cmp(d, >=, 0);
     return d;
 }
 
@@ -226,7 +226,7 @@ static hid_t dataset(hid_t file, const char *path, hid_t type, hsize_t n, hid_t 
 static void amounts_file(const char *path, const char *dset)
 {
     hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    assert_true(file >= 0);
+    sgs_assert_cmp(file, >=, 0);
     col(file, dset, SGS_H5_F64, amounts, N);
     H5Fclose(file);
 }
@@ -405,7 +405,7 @@ static void test_external_storage(void **state)
     fclose(f);
     hid_t file = base("external.h5", path, sizeof path, H5P_DEFAULT);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    assert_true(H5Pset_external(dcpl, payload, 0, N * sizeof(double)) >= 0);
+    sgs_assert_cmp(H5Pset_external(dcpl, payload, 0, N * sizeof(double)), >=, 0);
     H5Dclose(dataset(file, "/transactions/amount", H5T_IEEE_F64LE, N, dcpl));
     H5Pclose(dcpl);
     H5Fclose(file);
@@ -422,13 +422,13 @@ static void test_wide_integer_type(void **state)
     col(file, "/transactions/amount", SGS_H5_F64, amounts, N);
     /* an 8-bit channel declared in a 65,544-byte integer type, with its bytes written */
     hid_t wide = H5Tcopy(H5T_STD_U8LE);
-    assert_true(H5Tset_size(wide, WIDE_BYTES) >= 0);
+    sgs_assert_cmp(H5Tset_size(wide, WIDE_BYTES), >=, 0);
     hid_t d = dataset(file, "/transactions/channel", wide, N, H5P_DEFAULT);
     unsigned char *bytes = calloc(N, WIDE_BYTES);
     assert_non_null(bytes);
     for (size_t i = 0; i < N; i++)
         bytes[i * WIDE_BYTES] = (unsigned char)(1 + i % 7);
-    assert_true(H5Dwrite(d, wide, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes) >= 0);
+    sgs_assert_cmp(H5Dwrite(d, wide, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes), >=, 0);
     free(bytes);
     H5Dclose(d);
     H5Tclose(wide);
@@ -490,7 +490,8 @@ static void test_fuzzed_element_size(void **state)
         else
             H5Pset_chunk(dcpl, 1, &chunk);
         hid_t d = dataset(file, "/transactions/channel", H5T_STD_U8LE, N, dcpl);
-        assert_true(H5Dwrite(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, channel) >= 0);
+        sgs_assert_cmp(H5Dwrite(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, channel), >=,
+                       0);
         H5Dclose(d);
         H5Pclose(dcpl);
         H5Fclose(file);
@@ -508,7 +509,7 @@ static void test_wrong_class(void **state)
     col(file, "/transactions/amount", SGS_H5_F64, amounts, N);
     /* channel as 1-byte strings: right width, wrong class */
     hid_t str = H5Tcopy(H5T_C_S1);
-    assert_true(H5Tset_size(str, 1) >= 0);
+    sgs_assert_cmp(H5Tset_size(str, 1), >=, 0);
     hid_t d = dataset(file, "/transactions/channel", str, N, H5P_DEFAULT);
     assert_true(H5Dwrite(d, str, H5S_ALL, H5S_ALL, H5P_DEFAULT, "1234567123") >= 0);
     H5Dclose(d);
@@ -521,7 +522,7 @@ static void test_wrong_class(void **state)
     file = base("class2.h5", path, sizeof path, H5P_DEFAULT);
     hid_t opaque = H5Tcreate(H5T_OPAQUE, 8);
     d = dataset(file, "/transactions/amount", opaque, N, H5P_DEFAULT);
-    assert_true(H5Dwrite(d, opaque, H5S_ALL, H5S_ALL, H5P_DEFAULT, amounts) >= 0);
+    sgs_assert_cmp(H5Dwrite(d, opaque, H5S_ALL, H5S_ALL, H5P_DEFAULT, amounts), >=, 0);
     H5Dclose(d);
     H5Tclose(opaque);
     H5Fclose(file);
@@ -542,7 +543,7 @@ static void test_chunks_never_written(void **state)
     hid_t d = dataset(file, "/transactions/amount", H5T_IEEE_F64LE, N, dcpl);
     hid_t fspace = H5Dget_space(d), mspace = H5Screate_simple(1, &count, NULL);
     H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &count, NULL);
-    assert_true(H5Dwrite(d, H5T_NATIVE_DOUBLE, mspace, fspace, H5P_DEFAULT, amounts) >= 0);
+    sgs_assert_cmp(H5Dwrite(d, H5T_NATIVE_DOUBLE, mspace, fspace, H5P_DEFAULT, amounts), >=, 0);
     H5Sclose(mspace);
     H5Sclose(fspace);
     H5Dclose(d);
@@ -592,7 +593,7 @@ static void test_contiguous_data_past_the_end(void **state)
     H5Fclose(file);
     file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
     hid_t d = H5Dopen2(file, "/transactions/amount", H5P_DEFAULT);
-    assert_true(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, amounts) >= 0);
+    sgs_assert_cmp(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, amounts), >=, 0);
     haddr_t offset = H5Dget_offset(d);
     H5Dclose(d);
     H5Fclose(file);
@@ -638,7 +639,7 @@ static void register_dummy(void)
 {
     static const H5Z_class2_t cls = {H5Z_CLASS_T_VERS, DUMMY_FILTER, 1,    1,
                                      "sgs_test_dummy", NULL,         NULL, pass_through};
-    assert_true(H5Zregister(&cls) >= 0);
+    sgs_assert_cmp(H5Zregister(&cls), >=, 0);
 }
 
 /* amount chunked through filter `id` with `flags`. */
@@ -649,9 +650,9 @@ static void filtered_file(const char *name, char *path, size_t size, H5Z_filter_
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     hsize_t chunk = 4;
     H5Pset_chunk(dcpl, 1, &chunk);
-    assert_true(H5Pset_filter(dcpl, id, flags, 0, NULL) >= 0);
+    sgs_assert_cmp(H5Pset_filter(dcpl, id, flags, 0, NULL), >=, 0);
     hid_t d = dataset(file, "/transactions/amount", H5T_IEEE_F64LE, N, dcpl);
-    assert_true(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, amounts) >= 0);
+    sgs_assert_cmp(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, amounts), >=, 0);
     H5Dclose(d);
     H5Pclose(dcpl);
     H5Fclose(file);
@@ -672,7 +673,7 @@ static void test_unavailable_filter(void **state)
     REFUSED(path, 65,
             "/transactions/amount: rows 0..3 were stored through filter 65000 "
             "(sgs_test_dummy, optional), not available in this HDF5 library");
-    assert_true(H5Zunregister(DUMMY_FILTER) >= 0);
+    sgs_assert_cmp(H5Zunregister(DUMMY_FILTER), >=, 0);
     /* optional and unavailable to the writer too: HDF5 skipped it for every chunk (the
      * chunk's filter mask says so), so the data is plain and readable */
     filtered_file("filter_skipped.h5", path, sizeof path, DUMMY_FILTER + 1, H5Z_FLAG_OPTIONAL);
@@ -692,7 +693,7 @@ static void test_corrupt_compressed_chunk(void **state)
     hsize_t offset = 0, size = 0;
     unsigned mask = 0;
     haddr_t addr = HADDR_UNDEF;
-    assert_true(H5Dget_chunk_info_by_coord(d, &offset, &mask, &addr, &size) >= 0);
+    sgs_assert_cmp(H5Dget_chunk_info_by_coord(d, &offset, &mask, &addr, &size), >=, 0);
     H5Dclose(d);
     H5Fclose(file);
     assert_true(addr != HADDR_UNDEF && size > 0);
@@ -716,7 +717,7 @@ static void test_locked_input(void **state)
     assert_int_equal(system(cmd), 0);
     /* a writer holds the file open (HDF5 takes an exclusive file lock) */
     hid_t writer = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
-    assert_true(writer >= 0);
+    sgs_assert_cmp(writer, >=, 0);
     REFUSED(path, 75, "file is locked by another process that has it open for writing");
     H5Fclose(writer);
     expect_usable(path);
@@ -727,7 +728,7 @@ static void test_locked_input(void **state)
     col(file, "/transactions/amount", SGS_H5_F64, amounts, N);
     H5Fclose(file);
     writer = H5Fopen(path, H5F_ACC_RDWR, fapl);
-    assert_true(writer >= 0);
+    sgs_assert_cmp(writer, >=, 0);
     setenv("HDF5_USE_FILE_LOCKING", "FALSE", 1);
     REFUSED(path, 75, "file is marked open for writing in its superblock");
     unsetenv("HDF5_USE_FILE_LOCKING");

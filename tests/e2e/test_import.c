@@ -104,7 +104,7 @@ static void test_online_retail_bad_row_stops_and_output_untouched(void **state)
     free(bytes);
     snprintf(args, sizeof args, "import -i '%s' -o '%s' --preset online-retail", csv, out);
     assert_int_equal(sgs_test_run(args, output, sizeof output), 65);
-    assert_true(sgs_test_files_equal(out, saved));
+    sgs_assert_files_equal(out, saved);
     assert_false(has_file_with_prefix(dir, ".orders.h5.tmp"));
     check_retail_rows(out);
     sgs_test_rmdir(dir);
@@ -275,7 +275,7 @@ static void test_channel_category_and_many_rows(void **state)
     sgs_test_read_transactions(out, &t);
     assert_int_equal(t.n, n);
     hid_t h = H5Fopen(out, H5F_ACC_RDONLY, H5P_DEFAULT);
-    assert_true(h >= 0);
+    sgs_assert_cmp(h, >=, 0);
     uint8_t *channel = NULL;
     int32_t *category = NULL;
     size_t nc, ng;
@@ -295,7 +295,7 @@ static void test_channel_category_and_many_rows(void **state)
         /* 2020-01-01 is day 18262; the +02:00 offset moves the time two hours back */
         int64_t want = (18262 + (int64_t)(k % 28)) * 86400 + (int64_t)(k % 24) * 3600 - 7200;
         assert_int_equal(t.time_s[k], want);
-        assert_true(t.amount[k] == (double)(k % 100) + 0.25);
+        sgs_assert_cmp(t.amount[k], ==, (double)(k % 100) + 0.25);
         assert_int_equal(channel[k], codes[k % 3]);
         assert_int_equal(category[k], k % 7 == 0 ? -1 : 12);
     }
@@ -314,7 +314,7 @@ static void test_channel_category_and_many_rows(void **state)
                  csv, threads == 1 ? out1 : out2, threads);
         assert_int_equal(sgs_test_run(args, output, sizeof output), 0);
     }
-    assert_true(sgs_test_files_equal(out1, out2));
+    sgs_assert_files_equal(out1, out2);
     sgs_test_rmdir(dir);
 }
 

@@ -63,7 +63,7 @@ static void write_good(const char *path)
     for (int i = 0; i < 10; i++)
         times[i] = T0 + days[i] * 86400 + i;
     hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    assert_true(file >= 0);
+    sgs_assert_cmp(file, >=, 0);
     col(file, "/transactions/customer_id", SGS_H5_I64, ids, 10);
     col(file, "/transactions/time", SGS_H5_I64, times, 10);
     col(file, "/transactions/amount", SGS_H5_F64, amounts, 10);
@@ -154,7 +154,7 @@ static void write_bad(const char *path)
         amounts[i] = NAN;
     times[3] = -7;
     hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    assert_true(file >= 0);
+    sgs_assert_cmp(file, >=, 0);
     col(file, "/transactions/customer_id", SGS_H5_I64, ids, 40);
     col(file, "/transactions/time", SGS_H5_I64, times, 40);
     col(file, "/transactions/amount", SGS_H5_F64, amounts, 40);

@@ -56,7 +56,7 @@ static hid_t create_file(const char *name)
     path_of(p, sizeof p, name);
     sgs_h5_quiet();
     hid_t f = H5Fcreate(p, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    assert_true(f >= 0);
+    sgs_assert_cmp(f, >=, 0);
     return f;
 }
 
@@ -120,7 +120,7 @@ static void test_sklearn_fixture_through_the_command_line(void **state)
     char p[600];
     path_of(p, sizeof p, "fx.h5");
     hid_t f = H5Fopen(p, H5F_ACC_RDONLY, H5P_DEFAULT);
-    assert_true(f >= 0);
+    sgs_assert_cmp(f, >=, 0);
     int32_t *labels = NULL;
     size_t n = 0;
     assert_int_equal(sgs_h5_read_column(f, "/labels", SGS_H5_I32, (void **)&labels, &n, NULL), 0);
@@ -136,7 +136,7 @@ static void test_sklearn_fixture_through_the_command_line(void **state)
     assert_int_equal(iters, sk_plain_n_iter);
     /* /centers is 5 x 3; recompute the inertia from the file's labels and centers. */
     hid_t ds = H5Dopen2(f, "/centers", H5P_DEFAULT);
-    assert_true(ds >= 0);
+    sgs_assert_cmp(ds, >=, 0);
     hid_t sp = H5Dget_space(ds);
     hsize_t dims[2];
     assert_int_equal(H5Sget_simple_extent_ndims(sp), 2);
@@ -144,7 +144,7 @@ static void test_sklearn_fixture_through_the_command_line(void **state)
     assert_int_equal(dims[0], 5);
     assert_int_equal(dims[1], 3);
     double c[15], x[900];
-    assert_true(H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, c) >= 0);
+    sgs_assert_cmp(H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, c), >=, 0);
     H5Sclose(sp);
     H5Dclose(ds);
     H5Fclose(f);
@@ -230,7 +230,7 @@ static void test_input_errors(void **state)
         if (rc != cases[q].status || !strstr(out, cases[q].message))
             fail_msg("case %zu (%s): exit %d (want %d), output: %s", q, args, rc, cases[q].status,
                      out);
-        assert_true(sgs_test_files_equal(prev, copy));
+        sgs_assert_files_equal(prev, copy);
     }
 }
 

@@ -239,7 +239,7 @@ static void sweep(const char *args, const char *run_dir, int n_spread)
 {
     long n_alloc = count_allocations(args);
     print_message("segscore %.60s...: %ld allocations, %d sampled\n", args, n_alloc, 8 + n_spread);
-    assert_true(n_alloc > 0);
+    sgs_assert_cmp(n_alloc, >, 0);
     for (long n = 0; n < 8 && n < n_alloc; n++)
         run_with_failing_allocation(args, n, run_dir);
     unsigned seed = 12345;
@@ -318,7 +318,7 @@ static void test_file_size_limit_is_one_line_naming_the_file(void **state)
 static int run_on_full_disk(const char *mnt, const char *cmd, const char *log)
 {
     pid_t pid = fork();
-    assert_true(pid >= 0);
+    sgs_assert_cmp(pid, >=, 0);
     if (pid == 0) {
         if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
             mount("tmpfs", mnt, "tmpfs", 0, "size=64k") != 0)

@@ -142,7 +142,7 @@ static struct input {
 static void load_input(void)
 {
     hid_t f = H5Fopen(gen, H5F_ACC_RDONLY, H5P_DEFAULT);
-    assert_true(f >= 0);
+    sgs_assert_cmp(f, >=, 0);
     size_t n, n2;
     int64_t *cid = sgs_test_column(f, "/events/customer_id", SGS_H5_I64, &n);
     int64_t *time = sgs_test_column(f, "/events/time", SGS_H5_I64, &n2);
@@ -202,7 +202,7 @@ static void load_input(void)
     H5Fclose(f);
     in.cust = malloc(in.n_cust * sizeof *in.cust);
     for (size_t k = 0; k < in.n_cust; k++) {
-        assert_true(truth_id[k] == cid[k]);
+        sgs_assert_cmp(truth_id[k], ==, cid[k]);
         in.cust[k] = (customer_t){cid[k],    referrer[k],  preferred[k], burst[k],
                                   missed[k], cancelled[k], stopped[k]};
     }
@@ -332,7 +332,7 @@ static void parse_csv(const char *path, results_t *r)
         row->rank = strtoll(field[0], NULL, 10);
         row->cid = strtoll(field[1], NULL, 10);
         row->kind = code_of(sgs_opportunity_kind_name, SGS_OPP_KIND_COUNT, field[2]);
-        assert_true(strlen(field[3]) > 10); /* a reason with numbers */
+        sgs_assert_cmp(strlen(field[3]), >, 10); /* a reason with numbers */
         row->value = strtod(field[4], NULL);
         row->priority = (int)strtol(field[5], NULL, 10);
         row->channel = code_of(sgs_channel_name, SGS_CHANNEL_COUNT, field[6]);
@@ -348,7 +348,7 @@ static void load_results(const char *sub, results_t *r)
     char path[700];
     snprintf(path, sizeof path, "%s/%s/results.h5", dir, sub);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    assert_true(f >= 0);
+    sgs_assert_cmp(f, >=, 0);
     size_t n;
     r->cid = sgs_test_column(f, "/stages/customer_id", SGS_H5_I64, &r->n);
     r->row = sgs_test_column(f, "/stages/customer_row", SGS_H5_I64, &n);
@@ -404,7 +404,7 @@ static void load_results(const char *sub, results_t *r)
     snprintf(group, sizeof group, "/models/%s", model->valuestring);
     snprintf(path, sizeof path, "%s/%s/results.h5", dir, sub);
     f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    assert_true(f >= 0);
+    sgs_assert_cmp(f, >=, 0);
     assert_int_equal(sgs_h5_attr_read_double(f, group, "r", &r->r, NULL), 0);
     assert_int_equal(sgs_h5_attr_read_double(f, group, "alpha", &r->alpha, NULL), 0);
     H5Fclose(f);
@@ -509,7 +509,7 @@ static uint8_t *listed_kinds(const results_t *r)
     uint8_t *got = calloc(SGS_OPP_KIND_COUNT * r->n, 1);
     for (size_t k = 0; k < r->n_rows; k++) {
         long i = find_id(r->cid, r->n, r->rows[k].cid);
-        assert_true(i >= 0);
+        sgs_assert_cmp(i, >=, 0);
         uint8_t *cell = &got[(size_t)r->rows[k].kind * r->n + (size_t)i];
         if (*cell)
             fail_msg("customer %lld listed twice under %s", (long long)r->rows[k].cid,
@@ -554,7 +554,7 @@ static void test_planted_cases_found_under_their_kind(void **state)
     size_t n_prospect_stage = 0;
     for (size_t i = 0; i < n; i++)
         n_prospect_stage += r.stage[i] == SGS_STAGE_PROSPECT;
-    assert_true(n_prospect_stage > 0);
+    sgs_assert_cmp(n_prospect_stage, >, 0);
 
     /* cancelled (a stage): a cancelled event c with no purchase and no renewal after c. */
     size_t n_cancelled_truth = 0;
@@ -583,7 +583,7 @@ static void test_planted_cases_found_under_their_kind(void **state)
         if (r.stage[i] == SGS_STAGE_CANCELLED)
             assert_true(c->cancelled);
     }
-    assert_true(n_cancelled_truth > 100);
+    sgs_assert_cmp(n_cancelled_truth, >, 100);
 
     /* service_recovery: >= 3 support contacts or complaints on days T-29..T. */
     size_t n_planted_found = 0;
@@ -605,7 +605,7 @@ static void test_planted_cases_found_under_their_kind(void **state)
             n_planted_found++;
         }
         if (got[SGS_OPP_SERVICE_RECOVERY * n + i] && !c->support_burst)
-            assert_true(complaints > 0);
+            sgs_assert_cmp(complaints, >, 0);
     }
     expect_kind(&r, got, SGS_OPP_SERVICE_RECOVERY, expected);
     if (n_planted_found < 5)
@@ -682,7 +682,7 @@ static void test_planted_cases_found_under_their_kind(void **state)
         int32_t last;
         int days = purchase_days(r.cid[i], T, &last);
         if (days == 0) {
-            assert_true(isnan(r.overdue[i]));
+            sgs_assert_nan(r.overdue[i]);
             continue;
         }
         sgs_assert_close(r.overdue[i], (double)(T - last) - r.cycle[i], 1e-9, 1e-12);
@@ -698,7 +698,7 @@ static void test_planted_cases_found_under_their_kind(void **state)
                          1e-12);
         n_model_cycles++;
     }
-    assert_true(n_model_cycles > 5000);
+    sgs_assert_cmp(n_model_cycles, >, 5000);
 
     /* stopped_buying (the model cannot see dropout, so this one is statistical): customers
      * who stopped are at risk, lapsed or cancelled, all but a few. */
@@ -747,14 +747,14 @@ static void test_planted_cases_found_under_their_kind(void **state)
             kind != SGS_OPP_OVERDUE_REMINDER)
             continue;
         long b = find_id(r.buyer_id, r.n_buyers, r.opp_cid[k]);
-        assert_true(b >= 0);
+        sgs_assert_cmp(b, >=, 0);
         double want = r.clv[b] / (1 - r.no_buy[b]) * (1 - r.p_buy[b]);
         sgs_assert_close(r.opp_value[k], want, 1e-9, 1e-12);
         if (r.clv[b] > 0)
-            assert_true(r.opp_value[k] > 0);
+            sgs_assert_cmp(r.opp_value[k], >, 0);
         n_weighed++;
     }
-    assert_true(n_weighed > 100);
+    sgs_assert_cmp(n_weighed, >, 100);
 
     /* grow: alive stage and CLV below half the median CLV of the alive customers of the
      * customer's k-means segment (all alive customers for customers without a segment). */
@@ -762,7 +762,7 @@ static void test_planted_cases_found_under_their_kind(void **state)
     for (size_t b = 0; b < r.n_buyers; b++)
         n_segments = r.segment_label[b] + 1 > n_segments ? r.segment_label[b] + 1 : n_segments;
     double segment_median[64];
-    assert_true(n_segments <= 64);
+    sgs_assert_cmp(n_segments, <=, 64);
     for (int32_t g = -1; g < n_segments; g++) {
         size_t m = 0;
         for (size_t i = 0; i < n; i++) {
@@ -802,7 +802,7 @@ static void test_referral_chains_and_advocates(void **state)
     results_t r;
     load_results("all", &r);
     size_t n = r.n;
-    assert_true(memcmp(r.infl_id, r.cid, n * sizeof *r.cid) == 0);
+    sgs_assert_cmp(memcmp(r.infl_id, r.cid, n * sizeof *r.cid), ==, 0);
     long *parent = malloc(n * sizeof *parent);
     int64_t *direct = calloc(n, sizeof *direct);
     for (size_t i = 0; i < n; i++)
@@ -820,7 +820,7 @@ static void test_referral_chains_and_advocates(void **state)
         assert_int_equal(r.n_direct[i], direct[i]);
         n_chains += r.n_indirect[i] > 0;
     }
-    assert_true(n_chains > 50);
+    sgs_assert_cmp(n_chains, >, 50);
     double *nv = malloc(n * sizeof *nv), *next = malloc(n * sizeof *next);
     for (size_t i = 0; i < n; i++)
         nv[i] = isfinite(clv_at(&r, i)) ? clv_at(&r, i) : 0.0;
@@ -912,14 +912,14 @@ static void test_one_per_customer_ranking_and_capacity(void **state)
     uint8_t *seen = calloc(n, 1);
     for (size_t k = 0; k < cap.n_rows; k++) {
         long i = find_id(cap.cid, n, cap.rows[k].cid);
-        assert_true(i >= 0);
+        sgs_assert_cmp(i, >=, 0);
         if (seen[i]++)
             fail_msg("customer %lld listed twice", (long long)cap.rows[k].cid);
         assert_int_equal(cap.rows[k].kind, best_kind[i]);
         assert_int_equal(cap.rows[k].stage, cap.stage[i]);
     }
     double left_out = json_number(cap.summary, "opportunities", "left_out", NULL);
-    assert_true(left_out > 0);
+    sgs_assert_cmp(left_out, >, 0);
     assert_int_equal((size_t)left_out + cap.n_rows, n_customers_all);
     assert_int_equal(json_number(cap.summary, "opportunities", "candidates", NULL),
                      n_customers_all);
@@ -958,10 +958,10 @@ static void test_one_per_customer_ranking_and_capacity(void **state)
         n_spilled += want != own;
     }
     for (int ch = 1; ch < SGS_CHANNEL_COUNT; ch++)
-        assert_true(used[ch] <= capacity[ch]);
+        sgs_assert_cmp(used[ch], <=, capacity[ch]);
     assert_int_equal(used[SGS_CHANNEL_SMS], 0);
     assert_int_equal(json_number(cap.summary, "opportunities", "spilled", NULL), n_spilled);
-    assert_true(n_spilled > 0);
+    sgs_assert_cmp(n_spilled, >, 0);
     free(best);
     free(best_kind);
     free(seen);
@@ -1006,7 +1006,7 @@ static void test_outputs_identical_for_1_2_3_threads(void **state)
 static void write_referral_input(const char *path, uint8_t event_kind)
 {
     hid_t h = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    assert_true(h >= 0);
+    sgs_assert_cmp(h, >=, 0);
     int64_t cid[13], time[13];
     double amount[13];
     for (int k = 0; k < 12; k++) {
@@ -1088,7 +1088,7 @@ static void test_referral_cycle_is_a_reported_warning(void **state)
 
     snprintf(path, sizeof path, "%s/results.h5", sub);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    assert_true(f >= 0);
+    sgs_assert_cmp(f, >=, 0);
     size_t n;
     uint8_t *status_col = sgs_test_column(f, "/influence/referral_status", SGS_H5_U8, &n);
     int64_t *direct = sgs_test_column(f, "/influence/n_direct", SGS_H5_I64, &n);

@@ -144,7 +144,7 @@ static void test_cancellations_and_refunds(void **state)
     char path[512];
     snprintf(path, sizeof path, "%s/results.h5", dir);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    assert_true(f >= 0);
+    sgs_assert_cmp(f, >=, 0);
     size_t n, n2;
     int64_t *id = sgs_test_column(f, "/customers/customer_id", SGS_H5_I64, &n);
     int32_t *freq = sgs_test_column(f, "/customers/frequency", SGS_H5_I32, &n2);
@@ -158,17 +158,17 @@ static void test_cancellations_and_refunds(void **state)
     /* 16446: one occasion worth 2.90; its expected spend is the population mean, as for
      * every one-time buyer */
     long k = index_of(id, n, 16446);
-    assert_true(k >= 0);
+    sgs_assert_cmp(k, >=, 0);
     assert_int_equal(freq[k], 0);
     sgs_assert_close(total[k], 2.90, 1e-9, 0);
-    assert_true(monetary[k] == 0.0);
+    sgs_assert_cmp(monetary[k], ==, 0.0);
     long other = -1;
     for (size_t i = 0; i < n && other < 0; i++)
         if (freq[i] == 0 && total[i] > 0 && id[i] != 16446)
             other = (long)i;
-    assert_true(other >= 0);
+    sgs_assert_cmp(other, >=, 0);
     sgs_assert_close(spend[k], spend[other], 0, 1e-15);
-    assert_true(clv[k] < 1000.0);
+    sgs_assert_cmp(clv[k], <, 1000.0);
 
     /* 12346 (only order cancelled) and 99001 (refund only) are not customers with purchases */
     assert_int_equal(index_of(id, n, 12346), -1);
@@ -176,14 +176,14 @@ static void test_cancellations_and_refunds(void **state)
 
     /* 17603: two purchase days, net -1,165: worth nothing */
     k = index_of(id, n, 17603);
-    assert_true(k >= 0);
+    sgs_assert_cmp(k, >=, 0);
     assert_int_equal(freq[k], 1);
     sgs_assert_close(total[k], -1165.0, 1e-9, 0);
     assert_true(spend[k] == 0.0 && clv[k] == 0.0);
 
     /* 99002: day 1 net 20, day 2 40: the repeat day's net is the monetary value */
     k = index_of(id, n, 99002);
-    assert_true(k >= 0);
+    sgs_assert_cmp(k, >=, 0);
     assert_int_equal(freq[k], 1);
     sgs_assert_close(total[k], 60.0, 1e-9, 0);
     sgs_assert_close(monetary[k], 40.0, 1e-9, 0);

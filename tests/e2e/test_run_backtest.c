@@ -118,7 +118,7 @@ static void test_auto_takes_the_best_log_score(void **state)
     char path[700];
     snprintf(path, sizeof path, "%s/auto/results.h5", dir);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    assert_true(f >= 0);
+    sgs_assert_cmp(f, >=, 0);
     double *p_buy = NULL, *knots = NULL;
     size_t n, nk;
     p_buy = sgs_test_column(f, "/clv/p_buy", SGS_H5_F64, &n);
@@ -127,7 +127,7 @@ static void test_auto_takes_the_best_log_score(void **state)
     for (size_t i = 0; i < n; i++)
         assert_true(p_buy[i] >= 0 && p_buy[i] <= 1);
     for (size_t k = 1; k < nk; k++)
-        assert_true(knots[k] >= knots[k - 1]); /* monotone */
+        sgs_assert_cmp(knots[k], >=, knots[k - 1]); /* monotone */
     free(p_buy);
     free(knots);
     snprintf(path, sizeof path, "%s/auto/report.txt", dir);
@@ -194,8 +194,8 @@ static void test_sample_is_the_same_for_any_thread_count(void **state)
         snprintf(path[t - 1], sizeof path[t - 1], "%s/%s/results.h5", dir, name[t - 1]);
     }
     unsetenv("SGS_THREAD_GRAIN");
-    assert_true(sgs_test_files_equal(path[0], path[1]));
-    assert_true(sgs_test_files_equal(path[0], path[2]));
+    sgs_assert_files_equal(path[0], path[1]);
+    sgs_assert_files_equal(path[0], path[2]);
 
     const cJSON *bt = at(root[0], "value", "backtest", NULL);
     assert_true(at(root[0], "config", "value", "backtest_sample")->valuedouble == 1000);
@@ -217,14 +217,14 @@ static void test_sample_is_the_same_for_any_thread_count(void **state)
     const cJSON *wbt = at(whole, "value", "backtest", NULL);
     assert_true(at(wbt, "cohort", NULL, NULL)->valuedouble == cohort);
     assert_true(at(wbt, "customers", NULL, NULL)->valuedouble == cohort);
-    assert_true(cohort > 2000);
+    sgs_assert_cmp(cohort, >, 2000);
     assert_true(cJSON_IsFalse(at(wbt, "sampled", NULL, NULL)));
     assert_true(at(wbt, "models", "bgnbd", "log_score")->valuedouble !=
                 at(bt, "models", "bgnbd", "log_score")->valuedouble);
     cJSON_Delete(whole);
 
     hid_t f = H5Fopen(path[0], H5F_ACC_RDONLY, H5P_DEFAULT);
-    assert_true(f >= 0);
+    sgs_assert_cmp(f, >=, 0);
     assert_int_equal(attr_int64(f, "n_customers"), 1000);
     assert_true((double)attr_int64(f, "n_cohort") == cohort);
     H5Fclose(f);

@@ -188,10 +188,10 @@ static void run_and_check_against_reference(const char *input, const char *resul
     reference_t ref;
     /* 2024-03-31 is day 19813 */
     reference_compute(input, 19813, &ref);
-    assert_true(ref.n > 1000);
+    sgs_assert_cmp(ref.n, >, 1000);
 
     hid_t f = H5Fopen(results, H5F_ACC_RDONLY, H5P_DEFAULT);
-    assert_true(f >= 0);
+    sgs_assert_cmp(f, >=, 0);
     int64_t *id;
     size_t n;
     assert_int_equal(
@@ -205,7 +205,7 @@ static void run_and_check_against_reference(const char *input, const char *resul
         double *got = results_column(f, names[c], &m);
         assert_int_equal(m, n);
         for (size_t i = 0; i < n; i++) {
-            assert_true(id[i] == ref.id[i]);
+            sgs_assert_cmp(id[i], ==, ref.id[i]);
             if (fabs(got[i] - expected[c][i]) > 1e-9 * (1 + fabs(expected[c][i])))
                 fail_msg("%s customer %lld: expected %.17g, got %.17g", names[c], (long long)id[i],
                          expected[c][i], got[i]);
@@ -277,8 +277,8 @@ static void test_results_identical_for_1_2_3_threads(void **state)
         if (status != 0)
             fail_msg("run --threads %d failed (%d): %s", t, status, out);
     }
-    assert_true(sgs_test_files_equal(paths[0], paths[1]));
-    assert_true(sgs_test_files_equal(paths[0], paths[2]));
+    sgs_assert_files_equal(paths[0], paths[1]);
+    sgs_assert_files_equal(paths[0], paths[2]);
     unsetenv("SGS_THREAD_GRAIN");
 }
 
@@ -324,7 +324,7 @@ static void test_sorted_input_skips_the_scatter_and_agrees(void **state)
     snprintf(results, sizeof results, "%s/results.h5", sub);
     snprintf(summary, sizeof summary, "%s/summary.json", sub);
     hid_t h = H5Fcreate(sorted, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    assert_true(h >= 0);
+    sgs_assert_cmp(h, >=, 0);
     assert_int_equal(
         sgs_h5_write_column(h, "/transactions/customer_id", SGS_H5_I64, cid, n, 0, NULL), 0);
     assert_int_equal(sgs_h5_write_column(h, "/transactions/time", SGS_H5_I64, time_s, n, 0, NULL),
@@ -387,7 +387,7 @@ static void expect_failure_keeps_results(const char *input, const char *extra, i
 static void write_transactions(const char *path, const char *variant)
 {
     hid_t h = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    assert_true(h >= 0);
+    sgs_assert_cmp(h, >=, 0);
     int64_t ids[8] = {1, 2, 3, 4, 5, 6, 7, 8};
     double float_ids[8] = {1, 2, 3, 4, 5, 6, 7, 8};
     int64_t times[8];
@@ -542,14 +542,14 @@ static void test_unconverged_fit_fails_unless_allowed(void **state)
     if (sgs_test_run(args, out, sizeof out) != 0)
         fail_msg("flagged run failed: %s", out);
     hid_t f = H5Fopen(results, H5F_ACC_RDONLY, H5P_DEFAULT);
-    assert_true(f >= 0);
+    sgs_assert_cmp(f, >=, 0);
     int64_t converged = 1, iterations = 0;
     assert_int_equal(sgs_h5_attr_read_int64(f, "/models/bgnbd", "converged", &converged, NULL), 0);
     assert_int_equal(sgs_h5_attr_read_int64(f, "/models/bgnbd", "iterations", &iterations, NULL),
                      0);
     H5Fclose(f);
     assert_int_equal(converged, 0);
-    assert_true(iterations <= 2);
+    sgs_assert_cmp(iterations, <=, 2);
     char summary[700];
     snprintf(summary, sizeof summary, "%s/flagged/summary.json", dir);
     char *text = sgs_test_read_file(summary, NULL);

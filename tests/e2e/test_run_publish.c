@@ -140,7 +140,7 @@ static pid_t start_paused(const char *args, const char *point)
     unlink(log);
     snprintf(cmd, sizeof cmd, "exec '%s' %s 2>'%s'", SGS_TEST_BINARY, args, log);
     pid_t pid = fork();
-    assert_true(pid >= 0);
+    sgs_assert_cmp(pid, >=, 0);
     if (pid == 0) {
         setenv("SGS_TEST_PAUSE_AT", point, 1);
         execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
@@ -243,7 +243,7 @@ static void test_outputs_never_replace_inputs(void **state)
     snprintf(cmd, sizeof cmd, "import -i '%s' -o '%s' --customer 1 --time 2 --amount 3", cfg, cfg);
     assert_int_equal(sgs_test_run(cmd, out, sizeof out), 64);
     assert_non_null(strstr(out, "is the input"));
-    assert_true(sgs_test_files_equal(in, demo));
+    sgs_assert_files_equal(in, demo);
 }
 
 /* Empty, folder, missing folder, a pipe: refused before any work (64 or 73). */
@@ -309,7 +309,7 @@ static void test_second_run_on_the_same_outputs_exits_75(void **state)
 
     snprintf(lock, sizeof lock, "%s/.results.h5.segscore/lock", work);
     int fd = open(lock, O_RDWR);
-    assert_true(fd >= 0);
+    sgs_assert_cmp(fd, >=, 0);
     struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
     assert_int_equal(fcntl(fd, F_SETLK, &fl), 0);
     time_t t0 = time(NULL);
@@ -318,7 +318,7 @@ static void test_second_run_on_the_same_outputs_exits_75(void **state)
     snprintf(pid, sizeof pid, "(pid %ld)", (long)getpid());
     if (status != 75 || !strstr(out, pid) || !strstr(out, "another segscore run"))
         fail_msg("expected 75 naming %s, got %d: %s", pid, status, out);
-    assert_true(time(NULL) - t0 < 10); /* at once, not after the work */
+    sgs_assert_cmp(time(NULL) - t0, <, 10); /* at once, not after the work */
     assert_set_equals(work, snap, "locked");
     sgs_test_assert_no_leftovers(work);
     close(fd); /* releases the lock */
@@ -329,7 +329,7 @@ static void test_second_run_on_the_same_outputs_exits_75(void **state)
     char *text = sgs_test_read_file(lock, NULL);
     assert_non_null(text);
     assert_null(strstr(text, "999999999"));
-    assert_true(strtol(text, NULL, 10) > 0);
+    sgs_assert_cmp(strtol(text, NULL, 10), >, 0);
     free(text);
     sgs_test_assert_no_leftovers(work);
 }

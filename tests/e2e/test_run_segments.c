@@ -75,9 +75,9 @@ static void write_crafted(const char *path)
     for (int64_t id = FIRST_DROPOUT_ID; id < FIRST_DROPOUT_ID + N_DROPOUT; id++)
         n = add_customer(id, 0, 4, 6, 100, 30, 30, cid, time_s, amount, n);
     n = add_customer(1, 364, 1, 1, 364, 25, 25, cid, time_s, amount, n); /* as-of: day 364 */
-    assert_true(n < cap);
+    sgs_assert_cmp(n, <, cap);
     hid_t h = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    assert_true(h >= 0);
+    sgs_assert_cmp(h, >=, 0);
     assert_int_equal(
         sgs_h5_write_column(h, "/transactions/customer_id", SGS_H5_I64, cid, n, 0, NULL), 0);
     assert_int_equal(sgs_h5_write_column(h, "/transactions/time", SGS_H5_I64, time_s, n, 0, NULL),
@@ -131,7 +131,7 @@ static void test_chosen_k_and_consistent_profiles(void **state)
     char results[600];
     run_ok("chosen", "", results, sizeof results);
     hid_t f = H5Fopen(results, H5F_ACC_RDONLY, H5P_DEFAULT);
-    assert_true(f >= 0);
+    sgs_assert_cmp(f, >=, 0);
     int64_t k = 0;
     assert_int_equal(sgs_h5_attr_read_int64(f, "/clusters", "k", &k, NULL), 0);
     assert_in_range(k, 3, 8); /* segments.k_min .. k_max defaults */
@@ -165,10 +165,10 @@ static void test_chosen_k_and_consistent_profiles(void **state)
     /* The profile mean of frequency (feature 1 of the default list) is the segment mean. */
     hid_t d = H5Dopen2(f, "/profiles/mean", H5P_DEFAULT);
     double mean[256 * 8];
-    assert_true(H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, mean) >= 0);
+    sgs_assert_cmp(H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, mean), >=, 0);
     H5Dclose(d);
     for (int64_t j = 0; j < k; j++) {
-        assert_true(count[j] > 0);
+        sgs_assert_cmp(count[j], >, 0);
         sgs_assert_close(size[j], count[j], 0, 0);
         sgs_assert_close(revenue_share[j], revenue[j] / revenue_total, 1e-12, 1e-9);
         sgs_assert_close(clv_share[j], value[j] / clv_total, 1e-12, 1e-9);
@@ -230,7 +230,7 @@ static void outcome_read(const char *name, const char *extra, outcome_t *o)
     run_on(crafted, name, extra, results, sizeof results);
     memset(o, 0, sizeof *o);
     hid_t f = H5Fopen(results, H5F_ACC_RDONLY, H5P_DEFAULT);
-    assert_true(f >= 0);
+    sgs_assert_cmp(f, >=, 0);
     assert_int_equal(sgs_h5_attr_read_int64(f, "/clusters", "k", &o->k, NULL), 0);
     size_t n2;
     o->label = sgs_test_column(f, "/clusters/label", SGS_H5_I32, &o->n);
@@ -325,7 +325,7 @@ static void test_near_constant_p_alive_is_dropped(void **state)
                                 "segments.min_spread = 0.01"));
     snprintf(args, sizeof args, "%s/crafted-p-alive-only/results.h5", dir);
     hid_t f = H5Fopen(args, H5F_ACC_RDONLY, H5P_DEFAULT);
-    assert_true(f >= 0);
+    sgs_assert_cmp(f, >=, 0);
     assert_true(H5Lexists(f, "/clusters", H5P_DEFAULT) == 0);
     H5Fclose(f);
 }
@@ -363,7 +363,7 @@ static void test_standard_scaling_isolates_them_and_merging_folds_them_in(void *
     for (int j = 0; j < 4; j++)
         if (o.size[j] == N_DROPOUT && o.dropouts[j] == N_DROPOUT)
             isolated = j;
-    assert_true(isolated >= 0);
+    sgs_assert_cmp(isolated, >=, 0);
     char line[200];
     snprintf(line, sizeof line,
              "segment %d holds 0.4%% of the customers, under 1%%: kept because "

@@ -131,8 +131,8 @@ static void test_sample_summary(void **state)
         repeaters += data.x[i] > 0;
         sum_x += data.x[i];
     }
-    assert_int_equal(repeaters, 946); /* FHL 2005 "RFM and CLV", section 4 */
-    assert_true(sum_x == 2457.0);     /* repeat transactions in weeks 1-39 (FHL 2005, fig. 4) */
+    assert_int_equal(repeaters, 946);  /* FHL 2005 "RFM and CLV", section 4 */
+    sgs_assert_cmp(sum_x, ==, 2457.0); /* repeat transactions in weeks 1-39 (FHL 2005, fig. 4) */
     /* the first customer is the one of the conditional expectation example */
     sgs_assert_close(data.x[0], 2, 0, 0);
     sgs_assert_close(data.t_x[0], 30.43, 0.005, 0);
@@ -169,7 +169,7 @@ static void test_bgnbd_published_estimates(void **state)
         sgs_assert_close(sgs_bgnbd_expected_new(fit.params, t[i]), ex_t[i],
                          i < 5 ? 0.00005 : 0.0005, 0);
     /* P(alive) = 1 without repeat purchases */
-    assert_true(sgs_bgnbd_p_alive(fit.params, 0.0, 0.0, 38.86) == 1.0);
+    sgs_assert_cmp(sgs_bgnbd_p_alive(fit.params, 0.0, 0.0, 38.86), ==, 1.0);
 }
 
 static void test_paretonbd_published_estimates(void **state)
@@ -203,7 +203,7 @@ static void test_mbgnbd_published_estimates(void **state)
     sgs_assert_close(fit.params[1], 6.183, 0.0005, 0);
     sgs_assert_close(fit.params[2], 0.891, 0.0005, 0);
     sgs_assert_close(fit.params[3], 1.614, 0.0005, 0);
-    assert_true(sgs_mbgnbd_p_alive(fit.params, 0.0, 0.0, 38.86) < 1.0);
+    sgs_assert_cmp(sgs_mbgnbd_p_alive(fit.params, 0.0, 0.0, 38.86), <, 1.0);
 }
 
 static void test_gammagamma_published_estimates(void **state)

@@ -125,7 +125,7 @@ static void assess_run(const char *name, const int *bought, double *brier_cal, d
     char path[600];
     snprintf(path, sizeof path, "%s/%s.h5", dir, name);
     hid_t h = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    assert_true(h >= 0);
+    sgs_assert_cmp(h, >=, 0);
     size_t n, n2, n3;
     int64_t *id = sgs_test_column(h, "/customers/customer_id", SGS_H5_I64, &n);
     double *p_buy = sgs_test_column(h, "/clv/p_buy", SGS_H5_F64, &n2);
@@ -156,8 +156,8 @@ static void test_p_buy_beats_the_model_out_of_sample(void **state)
     who_bought(19971001, 19980630, bought);
     double brier_cal, gap_cal, brier_raw, gap_raw;
     assess_run("sep", bought, &brier_cal, &gap_cal, &brier_raw, &gap_raw);
-    assert_true(brier_cal < brier_raw);
-    assert_true(gap_cal < gap_raw);
+    sgs_assert_cmp(brier_cal, <, brier_raw);
+    sgs_assert_cmp(gap_cal, <, gap_raw);
 }
 
 static void test_p_buy_within_five_points_when_the_holdout_is_the_horizon(void **state)
@@ -167,7 +167,7 @@ static void test_p_buy_within_five_points_when_the_holdout_is_the_horizon(void *
     who_bought(19980101, 19980630, bought);
     double brier_cal, gap_cal, brier_raw, gap_raw;
     assess_run("dec", bought, &brier_cal, &gap_cal, &brier_raw, &gap_raw);
-    assert_true(brier_cal < brier_raw);
+    sgs_assert_cmp(brier_cal, <, brier_raw);
     if (!(gap_cal < 0.05))
         fail_msg("largest decile gap of p_buy %.3f", gap_cal);
 }
@@ -180,7 +180,7 @@ static void test_stages_order_who_bought_again(void **state)
     char path[600];
     snprintf(path, sizeof path, "%s/sep.h5", dir);
     hid_t h = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    assert_true(h >= 0);
+    sgs_assert_cmp(h, >=, 0);
     size_t n, n2;
     int64_t *id = sgs_test_column(h, "/stages/customer_id", SGS_H5_I64, &n);
     uint8_t *stage = sgs_test_column(h, "/stages/stage", SGS_H5_U8, &n2);
@@ -188,7 +188,7 @@ static void test_stages_order_who_bought_again(void **state)
     assert_true(n > 0 && n2 == n);
     double customers[SGS_STAGE_COUNT] = {0}, share[SGS_STAGE_COUNT] = {0};
     for (size_t i = 0; i < n; i++) {
-        assert_true(stage[i] < SGS_STAGE_COUNT);
+        sgs_assert_cmp(stage[i], <, SGS_STAGE_COUNT);
         customers[stage[i]]++;
         share[stage[i]] += id[i] > 0 && id[i] < MAX_ID && bought[id[i]];
     }
@@ -199,10 +199,10 @@ static void test_stages_order_who_bought_again(void **state)
                    customers[k], 100 * share[k]);
     }
     for (int k = SGS_STAGE_ACTIVE; k <= SGS_STAGE_LAPSED; k++)
-        assert_true(customers[k] >= 100);
-    assert_true(share[SGS_STAGE_ACTIVE] > share[SGS_STAGE_AT_RISK]);
-    assert_true(share[SGS_STAGE_LOYAL] > share[SGS_STAGE_AT_RISK]);
-    assert_true(share[SGS_STAGE_AT_RISK] > share[SGS_STAGE_LAPSED]);
+        sgs_assert_cmp(customers[k], >=, 100);
+    sgs_assert_cmp(share[SGS_STAGE_ACTIVE], >, share[SGS_STAGE_AT_RISK]);
+    sgs_assert_cmp(share[SGS_STAGE_LOYAL], >, share[SGS_STAGE_AT_RISK]);
+    sgs_assert_cmp(share[SGS_STAGE_AT_RISK], >, share[SGS_STAGE_LAPSED]);
     free(id);
     free(stage);
 }

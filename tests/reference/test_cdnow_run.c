@@ -72,7 +72,7 @@ static void test_published_estimates(void **state)
     if (!dir[0])
         skip();
     hid_t f = H5Fopen(results, H5F_ACC_RDONLY, H5P_DEFAULT);
-    assert_true(f >= 0);
+    sgs_assert_cmp(f, >=, 0);
     /* Printed precision: 3 decimals for the parameters, 1 for the log-likelihood. */
     sgs_assert_close(attr(f, "/models/bgnbd", "r"), 0.243, 0.0005, 0);
     sgs_assert_close(attr(f, "/models/bgnbd", "alpha"), 4.414, 0.0005, 0);
@@ -107,7 +107,7 @@ static void test_published_estimates(void **state)
     const double repeat[5] = {2, 1, 0, 0, 0};
     for (int c = 0; c < 5; c++) {
         assert_int_equal(id[c], c + 1);
-        assert_true(frequency[c] == repeat[c]);
+        sgs_assert_cmp(frequency[c], ==, repeat[c]);
     }
     sgs_assert_close(recency[0], 30.43, 0.005, 0);
     sgs_assert_close(T[0], 38.86, 0.005, 0);

@@ -383,7 +383,7 @@ static void test_bgnbd_predictions_recomputed(void **state)
     int64_t count[N_BINS] = {0};
     for (size_t i = 0; i < n_cust; i++) {
         const customer_t *c = &cust[i];
-        assert_true(ids[i] == (double)c->id);
+        sgs_assert_cmp(ids[i], ==, (double)c->id);
         double e = cond_expected(p, 39.0, c->x, c->t_x, c->T);
         sgs_assert_close(pred[i], e, 1e-12, 1e-9);
         int b = c->x < 7 ? (int)c->x : 7;
@@ -415,7 +415,7 @@ static void test_bgnbd_predictions_recomputed(void **state)
     for (int b = 0; b < N_BINS; b++)
         sgs_assert_close(bp[b], bin_p[b] / (double)count[b], 0, 1e-9);
     for (int b = 1; b < N_BINS; b++) /* conditional expectations grow with frequency */
-        assert_true(bp[b] > bp[b - 1]);
+        sgs_assert_cmp(bp[b], >, bp[b - 1]);
     sgs_free(bp);
 
     /* tracking: Σ_i E[X((d_k - first_i) / 7)] over customers born by d_k */

@@ -50,7 +50,7 @@ static int repeat_purchases(const sgs_test_transactions_t *t, int64_t customer, 
         while (j < nd && days[j] != d)
             j++;
         if (j == nd) {
-            assert_true(nd < 512);
+            sgs_assert_cmp(nd, <, 512);
             days[nd++] = d;
         }
     }
@@ -105,7 +105,7 @@ static void test_cdnow_sample(void **state)
     double dollars;
     size_t row = 0, zero = 0;
     while (fscanf(f, "%ld %ld %ld %ld %lf", &master_id, &sample_id, &date, &cds, &dollars) == 5) {
-        assert_true(row < t.n);
+        sgs_assert_cmp(row, <, t.n);
         int y = (int)(date / 10000), m = (int)(date / 100 % 100), d = (int)(date % 100);
         /* days since 1970-01-01 by counting, not by the importer's formula */
         int64_t days = 0;
@@ -117,7 +117,7 @@ static void test_cdnow_sample(void **state)
         days += d - 1;
         assert_int_equal(t.customer_id[row], sample_id);
         assert_int_equal(t.time_s[row], days * 86400);
-        assert_true(t.amount[row] == dollars); /* both correctly rounded */
+        sgs_assert_cmp(t.amount[row], ==, dollars); /* both correctly rounded */
         zero += dollars == 0.0;
         row++;
     }

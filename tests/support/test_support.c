@@ -71,12 +71,12 @@ int sgs_test_run_limited(const sgs_test_limits_t *limits, const char *args, char
 {
     char log_path[] = "/tmp/sgs-run-limited-XXXXXX";
     int log = mkstemp(log_path);
-    assert_true(log >= 0);
+    sgs_assert_cmp(log, >=, 0);
     unlink(log_path);
     char cmd[8192];
     snprintf(cmd, sizeof cmd, "exec '%s' %s", SGS_TEST_BINARY, args);
     pid_t pid = fork();
-    assert_true(pid >= 0);
+    sgs_assert_cmp(pid, >=, 0);
     if (pid == 0) {
         /* The child: its own process group (so that a hang is killed whole), output to the
          * log, the limits, then the shell, which execs the program in its place. */
@@ -284,4 +284,41 @@ void *sgs_test_column(hid_t file, const char *path, sgs_h5_type_t type, size_t *
     if (sgs_h5_read_column(file, path, type, &data, n, &err) != SGS_OK)
         fail_msg("%s", err.message);
     return data;
+}
+
+void sgs__fail_cmp(const char *a, const char *op, const char *b, long double va, long double vb,
+                   const char *file, int line)
+{
+    print_error("%s:%d: expected %s %s %s, got %.21Lg against %.21Lg\n", file, line, a, op, b, va,
+                vb);
+    _fail(file, line);
+}
+
+void sgs__assert_nan(double x, const char *expr, const char *file, int line)
+{
+    if (!isnan(x)) {
+        print_error("%s:%d: expected %s to be NaN, got %.17g\n", file, line, expr, x);
+        _fail(file, line);
+    }
+}
+
+void sgs__assert_files_equal(const char *a, const char *b, const char *file, int line)
+{
+    size_t na = 0, nb = 0;
+    char *da = sgs_test_read_file(a, &na);
+    char *db = sgs_test_read_file(b, &nb);
+    size_t at = 0;
+    while (da && db && at < na && at < nb && da[at] == db[at])
+        at++;
+    int equal = da && db && na == nb && at == na;
+    free(da);
+    free(db);
+    if (equal)
+        return;
+    if (!da || !db)
+        print_error("%s:%d: cannot read %s\n", file, line, !da ? a : b);
+    else
+        print_error("%s:%d: %s (%zu bytes) and %s (%zu bytes) differ from byte %zu on\n", file,
+                    line, a, na, b, nb, at);
+    _fail(file, line);
 }

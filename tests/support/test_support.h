@@ -82,4 +82,25 @@ void sgs_test_free_transactions(sgs_test_transactions_t *t);
 void sgs__assert_close(double got, double expected, double tol_abs, double tol_rel,
                        const char *expr, const char *file, int line);
 
+/* Fail unless `a op b` (op one of == != < <= > >=), printing both sides' expressions and
+ * values. Numbers of any arithmetic type; compared as long double, which holds every 64-bit
+ * integer and every double exactly. */
+#define sgs_assert_cmp(a, op, b)                                                                   \
+    do {                                                                                           \
+        long double sgs_a_ = (long double)(a), sgs_b_ = (long double)(b);                          \
+        if (!(sgs_a_ op sgs_b_))                                                                   \
+            sgs__fail_cmp(#a, #op, #b, sgs_a_, sgs_b_, __FILE__, __LINE__);                        \
+    } while (0)
+void sgs__fail_cmp(const char *a, const char *op, const char *b, long double va, long double vb,
+                   const char *file, int line);
+
+/* Fail unless x is a NaN, printing it otherwise. */
+#define sgs_assert_nan(x) sgs__assert_nan((double)(x), #x, __FILE__, __LINE__)
+void sgs__assert_nan(double x, const char *expr, const char *file, int line);
+
+/* Fail unless files a and b have the same bytes, printing their sizes and the first offset
+ * where they differ. */
+#define sgs_assert_files_equal(a, b) sgs__assert_files_equal((a), (b), __FILE__, __LINE__)
+void sgs__assert_files_equal(const char *a, const char *b, const char *file, int line);
+
 #endif

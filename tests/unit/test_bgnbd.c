@@ -50,8 +50,8 @@ static void test_hand_computed_likelihood(void **state)
     /* P(alive) = 1 / (1 + a/(b+x-1) ((α+T)/(α+t_x))^(r+x)) */
     double pa = 1.0 / (1.0 + 1.3 / (2.2 + 1.0) * pow((3.0 + 9.0) / (3.0 + 4.0), 2.7));
     sgs_assert_close(sgs_bgnbd_p_alive(p, 2, 4.0, 9.0), pa, 0, 1e-14);
-    assert_true(sgs_bgnbd_p_alive(p, 0, 0, 9.0) == 1.0);
-    assert_true(sgs_bgnbd_p_alive(p, 0, 0, 1e9) == 1.0);
+    sgs_assert_cmp(sgs_bgnbd_p_alive(p, 0, 0, 9.0), ==, 1.0);
+    sgs_assert_cmp(sgs_bgnbd_p_alive(p, 0, 0, 1e9), ==, 1.0);
 }
 
 static void test_total_equals_sum_and_gradient_matches_differences(void **state)
@@ -114,15 +114,15 @@ static void test_expectations(void **state)
             double e = sgs_bgnbd_expected(p, t, cases[c][0], cases[c][1], cases[c][2]);
             sgs_assert_close(e, direct_expected(p, t, cases[c][0], cases[c][1], cases[c][2]), 1e-12,
                              1e-10);
-            assert_true(e > prev); /* grows with the horizon */
+            sgs_assert_cmp(e, >, prev); /* grows with the horizon */
             prev = e;
             double np = sgs_bgnbd_prob_no_purchase(p, t, cases[c][0], cases[c][1], cases[c][2]);
             assert_true(np > 0.0 && np < prev_np); /* falls with the horizon */
             prev_np = np;
         }
-        assert_true(sgs_bgnbd_expected(p, 0.0, cases[c][0], cases[c][1], cases[c][2]) == 0.0);
-        assert_true(sgs_bgnbd_prob_no_purchase(p, 0.0, cases[c][0], cases[c][1], cases[c][2]) ==
-                    1.0);
+        sgs_assert_cmp(sgs_bgnbd_expected(p, 0.0, cases[c][0], cases[c][1], cases[c][2]), ==, 0.0);
+        sgs_assert_cmp(sgs_bgnbd_prob_no_purchase(p, 0.0, cases[c][0], cases[c][1], cases[c][2]),
+                       ==, 1.0);
         /* a very long horizon: only the customers already gone stay without purchase */
         double pa = sgs_bgnbd_p_alive(p, cases[c][0], cases[c][1], cases[c][2]);
         sgs_assert_close(sgs_bgnbd_prob_no_purchase(p, 1e30, cases[c][0], cases[c][1], cases[c][2]),
@@ -132,7 +132,7 @@ static void test_expectations(void **state)
     sgs_assert_close(sgs_bgnbd_prob_no_purchase(p, 10.0, 0, 0, 5.0), pow(9.414 / 19.414, 0.243), 0,
                      1e-14);
     /* E[X(t)] is the conditional expectation at x = t_x = T = 0 */
-    assert_true(sgs_bgnbd_expected_new(p, 52.0) == sgs_bgnbd_expected(p, 52.0, 0, 0, 0));
+    sgs_assert_cmp(sgs_bgnbd_expected_new(p, 52.0), ==, sgs_bgnbd_expected(p, 52.0, 0, 0, 0));
     /* a = 1 exactly: the limit is continuous */
     double q[4] = {0.5, 3.0, 1.0, 2.0}, q1[4] = {0.5, 3.0, 1.0 + 1e-7, 2.0};
     sgs_assert_close(sgs_bgnbd_expected(q, 20, 3, 10, 15), sgs_bgnbd_expected(q1, 20, 3, 10, 15),
@@ -178,9 +178,9 @@ static void test_penalizer_shrinks(void **state)
         s0 += f0.params[j] * f0.params[j];
         s1 += f1.params[j] * f1.params[j];
     }
-    assert_true(s1 < s0);
-    assert_true(f1.log_likelihood < f0.log_likelihood);
-    assert_true(f1.penalizer == 0.1);
+    sgs_assert_cmp(s1, <, s0);
+    sgs_assert_cmp(f1.log_likelihood, <, f0.log_likelihood);
+    sgs_assert_cmp(f1.penalizer, ==, 0.1);
     sgs_histories_free(&h);
 }
 

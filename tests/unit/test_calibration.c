@@ -34,9 +34,9 @@ static void test_hand_computed_pooling(void **state)
     }
     sgs_assert_close(sgs_isotonic_predict(&m, 0.35), 0.75, 1e-15, 0); /* interpolated */
     sgs_assert_close(sgs_isotonic_predict(&m, 0.15), 0.25, 1e-15, 0);
-    assert_true(sgs_isotonic_predict(&m, -3) == 0.0); /* clipped */
-    assert_true(sgs_isotonic_predict(&m, 7) == 1.0);
-    assert_true(isnan(sgs_isotonic_predict(&m, NAN)));
+    sgs_assert_cmp(sgs_isotonic_predict(&m, -3), ==, 0.0); /* clipped */
+    sgs_assert_cmp(sgs_isotonic_predict(&m, 7), ==, 1.0);
+    sgs_assert_nan(sgs_isotonic_predict(&m, NAN));
     sgs_isotonic_free(&m);
 
     /* with Jeffreys' prior: blocks 0/1 -> 0.25, 1/2 -> 0.5, 1/1 -> 0.75; never 0 or 1 */
@@ -118,7 +118,7 @@ static void test_matches_the_min_max_definition_in_any_order(void **state)
         double prev = -1;
         for (int k = 0; k <= 1000; k++) {
             double v = sgs_isotonic_predict(&m, k / 1000.0);
-            assert_true(v >= prev);
+            sgs_assert_cmp(v, >=, prev);
             prev = v;
         }
         sgs_isotonic_free(&m);
@@ -173,15 +173,15 @@ static void test_alive_calibration_by_hand(void **state)
     sgs_assert_close(sgs_isotonic_predict(&m, 0.8), 20.5 / 26, 1e-15, 0);
     /* at a = 0.8 with the model's P(buy within H) 0.6: q(H) = 0.75 */
     sgs_assert_close(sgs_calibrated_p_buy(&m, 0.8, 0.6), 20.5 / 26 * 0.75, 1e-15, 0);
-    assert_true(isnan(sgs_calibrated_p_buy(&m, NAN, 0.5)));
+    sgs_assert_nan(sgs_calibrated_p_buy(&m, NAN, 0.5));
     sgs_isotonic_free(&m);
 
     /* far more buyers than q allows: A is clipped to 1, p_buy to q(H) */
     double a2[] = {0.5}, raw2[] = {0.05}, w2[] = {1000}, b2[] = {500};
     assert_int_equal(sgs_alive_calibration_fit(a2, raw2, w2, b2, 1, &m, NULL), 0);
-    assert_true(sgs_isotonic_predict(&m, 0.5) == 1.0);
+    sgs_assert_cmp(sgs_isotonic_predict(&m, 0.5), ==, 1.0);
     sgs_assert_close(sgs_calibrated_p_buy(&m, 0.5, 0.3), 0.6, 1e-15, 0);
-    assert_true(sgs_calibrated_p_buy(&m, 0.0, 0.0) == 1.0); /* P(alive) 0: q taken as 1 */
+    sgs_assert_cmp(sgs_calibrated_p_buy(&m, 0.0, 0.0), ==, 1.0); /* P(alive) 0: q taken as 1 */
     sgs_isotonic_free(&m);
 
     double bad[] = {1.5};

@@ -117,7 +117,7 @@ static void test_direct_path(void **state)
     }
     sgs_histories_t h;
     assert_int_equal(sgs_histories_build(&h, x, tx, T, NULL, n, NULL, NULL), 0);
-    assert_true(h.n_x_values * h.n_T_values > 65536);
+    sgs_assert_cmp(h.n_x_values * h.n_T_values, >, 65536);
     sgs_clv_options_t o = {52.0, SGS_CLV_WEEKS_PER_MONTH, 0.05, 1.0};
     double pa[n], ex[n], np[n];
     const double p[4] = {0.243, 4.414, 0.793, 2.426};

@@ -85,22 +85,27 @@ static void test_wrong_types_and_ranges_are_errors(void **state)
     (void)state;
     char dir[256], path[512];
     sgs_test_tmpdir("config", dir, sizeof dir);
-    const char *bad[] = {"{\"rfm\": {\"bins\": \"5\"}}",
-                         "{\"rfm\": {\"bins\": 12}}",
-                         "{\"rfm\": {\"bins\": 4.5}}",
-                         "{\"time_unit\": \"month\"}",
-                         "{\"as_of\": \"2023-02-30\"}",
-                         "{\"value\": {\"margin\": 1.5}}",
-                         "{\"threads\": 2",
-                         "[1, 2]"};
+    static const struct {
+        const char *text, *message;
+    } bad[] = {
+        {"{\"rfm\": {\"bins\": \"5\"}}", "config key \"rfm.bins\" has the wrong type"},
+        {"{\"rfm\": {\"bins\": 12}}", "config rfm.bins: \"12\" is not an integer in 2..9"},
+        {"{\"rfm\": {\"bins\": 4.5}}", "config key \"rfm.bins\" has the wrong type"},
+        {"{\"time_unit\": \"month\"}", "config time_unit: \"month\" is not one of day|week"},
+        {"{\"as_of\": \"2023-02-30\"}", "config as_of: \"2023-02-30\" is not a date YYYY-MM-DD"},
+        {"{\"value\": {\"margin\": 1.5}}", "config value.margin: \"1.5\" is not a number in 0..1"},
+        {"{\"threads\": 2\n", "line 2: not a valid JSON object"},
+        {"[1, 2]", "line 1: not a valid JSON object"},
+    };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        write_config(dir, bad[i], path, sizeof path);
+        write_config(dir, bad[i].text, path, sizeof path);
         sgs_config_t cfg;
         sgs_config_defaults(&cfg);
         sgs_error_t err = {0};
         int rc = sgs_config_load_file(&cfg, path, &err);
-        if (rc != SGS_ECONFIG)
-            fail_msg("config %s: expected SGS_ECONFIG, got %d (%s)", bad[i], rc, err.message);
+        if (rc != SGS_ECONFIG || !strstr(err.message, bad[i].message) || !strstr(err.message, path))
+            fail_msg("config %s: expected SGS_ECONFIG with \"%s: ...%s\", got %d (%s)", bad[i].text,
+                     path, bad[i].message, rc, err.message);
     }
     sgs_test_rmdir(dir);
 }
@@ -197,7 +202,9 @@ static void test_set_and_cross_field_validation(void **state)
     sgs_error_t err = {0};
     assert_int_equal(sgs_config_set(&cfg, "segments.k_min", "9", &err), SGS_OK);
     assert_int_equal(sgs_config_validate(&cfg, &err), SGS_ECONFIG);
+    assert_non_null(strstr(err.message, "segments.k_min"));
     assert_int_equal(sgs_config_set(&cfg, "no.such", "1", &err), SGS_ECONFIG);
+    assert_non_null(strstr(err.message, "unknown config key \"no.such\""));
     assert_int_equal(sgs_config_set(&cfg, "value.model", "paretonbd", &err), SGS_OK);
     assert_string_equal(cfg.model, "paretonbd");
 }

@@ -120,9 +120,9 @@ static void test_alloc_failure_injection(void **state)
 static void test_rng_is_pure_and_uniform_in_open_interval(void **state)
 {
     (void)state;
-    assert_true(sgs_rng_u64(1, 2, 3) == sgs_rng_u64(1, 2, 3));
-    assert_true(sgs_rng_u64(1, 2, 3) != sgs_rng_u64(1, 2, 4));
-    assert_true(sgs_rng_u64(1, 2, 3) != sgs_rng_u64(1, 3, 3));
+    sgs_assert_cmp(sgs_rng_u64(1, 2, 3), ==, sgs_rng_u64(1, 2, 3));
+    sgs_assert_cmp(sgs_rng_u64(1, 2, 3), !=, sgs_rng_u64(1, 2, 4));
+    sgs_assert_cmp(sgs_rng_u64(1, 2, 3), !=, sgs_rng_u64(1, 3, 3));
     double sum = 0.0;
     for (uint64_t i = 0; i < 100000; i++) {
         double u = sgs_rng_uniform(42, 0, i);

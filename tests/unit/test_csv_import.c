@@ -316,7 +316,7 @@ static void test_import_in_process(void **state)
             assert_non_null(strstr(st.examples[0], "small.csv:7: amount factor \"x\""));
 
             hid_t f = H5Fopen(out, H5F_ACC_RDONLY, H5P_DEFAULT);
-            assert_true(f >= 0);
+            sgs_assert_cmp(f, >=, 0);
             double *amount = NULL;
             int64_t *customer = NULL;
             size_t n = 0, m = 0;
@@ -385,12 +385,12 @@ static void test_import_allocation_failures(void **state)
         sgs_test_fail_alloc_after(-1);
         if (rc == SGS_OK) {
             succeeded = 1;
-            assert_true(n > 5);
+            sgs_assert_cmp(n, >, 5);
             break;
         }
         if (rc != SGS_ENOMEM)
             fail_msg("allocation %ld: expected SGS_ENOMEM, got %d: %s", n, rc, err.message);
-        assert_true(sgs_test_files_equal(out, saved));
+        sgs_assert_files_equal(out, saved);
         assert_int_equal(temporaries_in(dir), 0);
     }
     assert_true(succeeded);

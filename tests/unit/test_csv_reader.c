@@ -282,7 +282,7 @@ static void test_file_input(void **state)
     sgs_error_t err = {0};
     sgs_csv_options_t opt = {.buffer_bytes = 4096};
     assert_int_equal(sgs_csv_open(path, &opt, &r, &err), SGS_OK);
-    assert_true(sgs_csv_total_bytes(r) > 0);
+    sgs_assert_cmp(sgs_csv_total_bytes(r), >, 0);
     sgs_csv_record_t rec;
     int k = 0;
     char want[64];

@@ -175,18 +175,18 @@ static void test_edges(void **state)
     double probs[3], tail = -1;
     for (int m = 0; m < 3; m++) {
         const double *p = m == SGS_MODEL_PARETONBD ? pareto_points[0] : bg_points[0];
-        assert_true(sgs_purchase_prob_count((sgs_purchase_model_t)m, p, 0.0, 0) == 1.0);
-        assert_true(sgs_purchase_prob_count((sgs_purchase_model_t)m, p, 0.0, 3) == 0.0);
-        assert_true(isnan(sgs_purchase_prob_count((sgs_purchase_model_t)m, p, -1.0, 0)));
-        assert_true(isnan(sgs_purchase_prob_count((sgs_purchase_model_t)m, p, 1.0, -1)));
+        sgs_assert_cmp(sgs_purchase_prob_count((sgs_purchase_model_t)m, p, 0.0, 0), ==, 1.0);
+        sgs_assert_cmp(sgs_purchase_prob_count((sgs_purchase_model_t)m, p, 0.0, 3), ==, 0.0);
+        sgs_assert_nan(sgs_purchase_prob_count((sgs_purchase_model_t)m, p, -1.0, 0));
+        sgs_assert_nan(sgs_purchase_prob_count((sgs_purchase_model_t)m, p, 1.0, -1));
         assert_int_equal(
             sgs_purchase_count_distribution((sgs_purchase_model_t)m, p, 0.0, 3, probs, &tail), 0);
         assert_true(probs[0] == 1.0 && probs[1] == 0.0 && tail == 0.0);
         /* a tiny t: almost surely nothing */
-        assert_true(sgs_purchase_prob_count((sgs_purchase_model_t)m, p, 1e-9, 0) > 1 - 1e-8);
+        sgs_assert_cmp(sgs_purchase_prob_count((sgs_purchase_model_t)m, p, 1e-9, 0), >, 1 - 1e-8);
     }
     const double bad[4] = {0.2, -1, 1, 1};
-    assert_true(isnan(sgs_bgnbd_prob_count(bad, 1.0, 0)));
+    sgs_assert_nan(sgs_bgnbd_prob_count(bad, 1.0, 0));
     assert_int_equal(sgs_purchase_count_distribution(SGS_MODEL_BGNBD, bad, 1.0, 3, probs, NULL),
                      SGS_EINVAL);
     assert_int_equal(

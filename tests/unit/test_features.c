@@ -27,7 +27,7 @@ static void test_transforms_and_inverse(void **state)
     sgs_error_t err = {0};
     assert_int_equal(sgs_features_transform(x, 3, 3, kinds, NULL, &err), 0);
     assert_true(x[0] == 5 && x[3] == -2 && x[6] == 7);
-    assert_true(x[1] == 0);
+    sgs_assert_cmp(x[1], ==, 0);
     sgs_assert_close(x[4], 1e-10 - 5e-21, 0, 1e-15); /* log1p keeps tiny values exact */
     sgs_assert_close(x[7], log(4.0), 0, 1e-15);
     sgs_assert_close(x[2], -log(4.0), 0, 1e-15);
@@ -64,7 +64,7 @@ static void test_standardize_hand_computed(void **state)
     assert_true(mean[1] == 7 && scale[1] == 1);
     for (int i = 0; i < 4; i++) {
         sgs_assert_close(x[2 * i], ((double)(i + 1) - 2.5) / sqrt(1.25), 1e-15, 1e-15);
-        assert_true(x[2 * i + 1] == 0);
+        sgs_assert_cmp(x[2 * i + 1], ==, 0);
     }
     sgs_features_unstandardize(x, 4, 2, mean, scale);
     for (int i = 0; i < 4; i++)
@@ -89,9 +89,9 @@ static void test_quantiles_set_a_few_outliers_aside(void **state)
     }
     double lo[2], median[2], hi[2];
     assert_int_equal(sgs_features_quantiles(x, n, 2, 0.01, NULL, lo, median, hi, NULL), 0);
-    assert_true(lo[0] == 0.999);
-    assert_true(hi[0] == 0.999 + 1e-6 * 98.0);
-    assert_true(median[0] == 0.999 + 1e-6 * 49.0);
+    sgs_assert_cmp(lo[0], ==, 0.999);
+    sgs_assert_cmp(hi[0], ==, 0.999 + 1e-6 * 98.0);
+    sgs_assert_cmp(median[0], ==, 0.999 + 1e-6 * 49.0);
     assert_true(lo[1] == 11 && hi[1] == 990 && median[1] == 500.5);
     /* tail 0: the extremes themselves */
     assert_int_equal(sgs_features_quantiles(x, n, 2, 0, NULL, lo, median, hi, NULL), 0);
@@ -125,10 +125,10 @@ static void test_keep_columns(void **state)
     assert_int_equal(sgs_features_keep_columns(x, 3, 3, keep), 2);
     const double want[6] = {1, 3, 4, 6, 7, 9};
     for (int e = 0; e < 6; e++)
-        assert_true(x[e] == want[e]);
+        sgs_assert_cmp(x[e], ==, want[e]);
     const unsigned char all[2] = {1, 1};
     assert_int_equal(sgs_features_keep_columns(x, 3, 2, all), 2);
-    assert_true(x[5] == 9);
+    sgs_assert_cmp(x[5], ==, 9);
 }
 
 static void test_robust_scale_hand_computed(void **state)

@@ -84,7 +84,7 @@ static void test_one_customer_by_hand(void **state)
     sgs_assert_close(sgs_gg_expected_spend(p, 2.0, -1.0), 3.0, 0, 1e-15);
     sgs_assert_close(sgs_gg_population_mean(p), 3.0, 0, 1e-15);
     double q[3] = {1.0, 0.9, 3.0};
-    assert_true(sgs_gg_population_mean(q) == HUGE_VAL);
+    sgs_assert_cmp(sgs_gg_population_mean(q), ==, HUGE_VAL);
 }
 
 static void test_fit_summary_and_threads(void **state)
@@ -120,9 +120,9 @@ static void test_fit_summary_and_threads(void **state)
     assert_int_equal(sum[0].n_used, used);
     assert_int_equal(sum[0].n_no_repeat, zero);
     assert_int_equal(sum[0].n_nonpositive, neg);
-    assert_true(neg > 5);
+    sgs_assert_cmp(neg, >, 5);
     sgs_assert_close(sum[0].correlation, a / sqrt(b * c), 1e-12, 0);
-    assert_true(fabs(sum[0].correlation) < 0.05); /* spend drawn independently of x */
+    sgs_assert_cmp(fabs(sum[0].correlation), <, 0.05); /* spend drawn independently of x */
     assert_false(sum[0].correlation_warning);
     /* the truth is p = 4, q = 3, γ = 20; mean spend pγ/(q-1) = 40 is well determined */
     sgs_assert_close(sgs_gg_population_mean(fit[0].params), 40.0, 0, 0.05);
@@ -161,7 +161,7 @@ static void test_standard_errors_match_numeric_hessian(void **state)
             H[3 * i + j] = H[3 * j + i] = 0.5 * (H[3 * i + j] + H[3 * j + i]);
     double det = H[0] * (H[4] * H[8] - H[5] * H[7]) - H[1] * (H[3] * H[8] - H[5] * H[6]) +
                  H[2] * (H[3] * H[7] - H[4] * H[6]);
-    assert_true(det > 0);
+    sgs_assert_cmp(det, >, 0);
     for (int j = 0; j < 3; j++) {
         int k = (j + 1) % 3, l = (j + 2) % 3;
         double inv_jj = (H[3 * k + k] * H[3 * l + l] - H[3 * k + l] * H[3 * l + k]) / det;
@@ -192,7 +192,7 @@ static void test_unusable_data(void **state)
     assert_true(rc == SGS_ENOCONVERGE || rc == 0);
     for (int j = 0; j < 3; j++)
         assert_true(isfinite(fit.params[j]));
-    assert_true(sum.correlation == 0.0);
+    sgs_assert_cmp(sum.correlation, ==, 0.0);
 }
 
 int main(void)

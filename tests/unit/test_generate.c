@@ -74,7 +74,7 @@ static void *column(hid_t f, const char *path, sgs_h5_type_t type, size_t *n)
 static void load(const char *path)
 {
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    assert_true(f >= 0);
+    sgs_assert_cmp(f, >=, 0);
     size_t n;
     L.tx_id = column(f, "/transactions/customer_id", SGS_H5_I64, &L.n_tx);
     L.tx_time = column(f, "/transactions/time", SGS_H5_I64, &n);
@@ -230,7 +230,7 @@ static void test_schema_types_and_attributes(void **state)
 {
     (void)state;
     hid_t f = H5Fopen(demo, H5F_ACC_RDONLY, H5P_DEFAULT);
-    assert_true(f >= 0);
+    sgs_assert_cmp(f, >=, 0);
     expect_type(f, "/transactions/customer_id", H5T_INTEGER, 8, 1);
     expect_type(f, "/transactions/time", H5T_INTEGER, 8, 1);
     expect_type(f, "/transactions/amount", H5T_FLOAT, 8, 1);
@@ -292,11 +292,11 @@ static void test_tables_agree(void **state)
     size_t in_order = 0;
     for (size_t i = 0; i < L.n_cu; i++)
         in_order += L.cu_id[i] == (int64_t)i || L.cu_id[i] == (int64_t)i + 1;
-    assert_true(in_order < 10);
+    sgs_assert_cmp(in_order, <, 10);
 
     size_t n_prospects = 0;
     for (size_t i = 0; i < L.n_cu; i++) {
-        assert_true(L.tr_id[i] == L.cu_id[i]);
+        sgs_assert_cmp(L.tr_id[i], ==, L.cu_id[i]);
         n_prospects += L.prospect[i];
         assert_in_range(L.cu_channel[i], 0, 7);
     }
@@ -327,30 +327,40 @@ static void test_tables_agree(void **state)
     }
     /* Events: kinds 1..8, value NaN except surveys (whole scores 0..10), in the window. */
     for (size_t k = 0; k < L.n_ev; k++) {
-        assert_true(row_of(ix, L.ev_id[k]) >= 0);
+        sgs_assert_cmp(row_of(ix, L.ev_id[k]), >=, 0);
         assert_in_range(L.ev_kind[k], 1, 8);
         assert_true(L.ev_time[k] >= 0 && L.ev_time[k] < L.end_s);
         if (L.ev_kind[k] == SGS_EVENT_SURVEY)
             assert_true(L.ev_value[k] >= 0 && L.ev_value[k] <= 10 &&
                         L.ev_value[k] == floor(L.ev_value[k]));
         else
-            assert_true(isnan(L.ev_value[k]));
+            sgs_assert_nan(L.ev_value[k]);
     }
     free(purchase_rows);
     free(ix);
 }
 
-/* Rows are not in customer or time order. */
+/* Rows are in random order, neither sorted nor reversed by customer or time: in a random order
+ * a value rises from one row to the next as often as it falls (for distinct values the
+ * difference rises - falls has mean 0 and variance about n / 3); ties are not counted. */
+static void assert_random_order(const int64_t *v, size_t n, const char *what)
+{
+    long rises = 0, falls = 0;
+    for (size_t k = 1; k < n; k++) {
+        rises += v[k] > v[k - 1];
+        falls += v[k] < v[k - 1];
+    }
+    double sd = sqrt((double)(rises + falls) / 3.0);
+    if (!(rises + falls > 100 && fabs((double)(rises - falls)) < 6.0 * sd))
+        fail_msg("%s: %ld rises and %ld falls between consecutive rows: not a random order", what,
+                 rises, falls);
+}
+
 static void test_rows_are_shuffled(void **state)
 {
     (void)state;
-    size_t id_up = 0, time_up = 0;
-    for (size_t k = 1; k < L.n_tx; k++) {
-        id_up += L.tx_id[k] >= L.tx_id[k - 1];
-        time_up += L.tx_time[k] >= L.tx_time[k - 1];
-    }
-    /* A random order rises about half the time. */
-    assert_true(id_up < L.n_tx * 6 / 10 && time_up < L.n_tx * 6 / 10);
+    assert_random_order(L.tx_id, L.n_tx, "customer id");
+    assert_random_order(L.tx_time, L.n_tx, "time");
 }
 
 /* Birth = first purchase; no purchase after death (a basket's other rows are < 900 s after
@@ -388,7 +398,7 @@ static void test_truth_agrees_with_rows(void **state)
         if (first[i] != L.birth[i])
             fail_msg("row %zu: first purchase %lld, birth %lld", i, (long long)first[i],
                      (long long)L.birth[i]);
-        assert_true(L.cu_signup[i] <= L.birth[i]);
+        sgs_assert_cmp(L.cu_signup[i], <=, L.birth[i]);
         assert_int_equal(L.alive[i], L.death[i] == -1);
         if (L.death[i] >= 0) {
             /* No purchase after the one after which the customer dropped out. */
@@ -396,7 +406,7 @@ static void test_truth_agrees_with_rows(void **state)
                 last[i] / 86400 != L.death[i] / 86400)
                 fail_msg("row %zu: last purchase %lld after death %lld", i, (long long)last[i],
                          (long long)L.death[i]);
-            assert_true(L.n_purchases[i] >= 2); /* dropout follows a repeat purchase */
+            sgs_assert_cmp(L.n_purchases[i], >=, 2); /* dropout follows a repeat purchase */
         } else {
             assert_int_equal(L.stopped[i], 0);
         }
@@ -406,7 +416,7 @@ static void test_truth_agrees_with_rows(void **state)
     double refund_share = (double)n_refund / (double)occasions;
     double se = sqrt(0.02 * 0.98 / (double)occasions);
     assert_true(refund_share < 0.02 + Z_MAX * se && refund_share > 0.018 - Z_MAX * se);
-    assert_true(n_zero > 0);
+    sgs_assert_cmp(n_zero, >, 0);
 
     /* Each refund is on a later day than a purchase of the same customer, at most 30 days
      * after the last one when the customer dropped out. */
@@ -414,7 +424,7 @@ static void test_truth_agrees_with_rows(void **state)
         if (L.tx_amount[k] >= 0)
             continue;
         long row = row_of(ix, L.tx_id[k]);
-        assert_true(L.tx_time[k] / 86400 > first[row] / 86400);
+        sgs_assert_cmp(L.tx_time[k] / 86400, >, first[row] / 86400);
         assert_true(L.death[row] < 0 || L.tx_time[k] / 86400 - L.death[row] / 86400 <= 30);
     }
     free(first);
@@ -462,7 +472,7 @@ static void test_one_occasion_per_purchase_day(void **state)
             fail_msg("customer row %ld: a refund on purchase day %lld", rd[k].row,
                      (long long)rd[k].day);
     }
-    assert_true(n_refunds > 0);
+    sgs_assert_cmp(n_refunds, >, 0);
     for (size_t i = 0; i < L.n_cu; i++)
         if (days[i] != (L.prospect[i] ? 0 : L.n_purchases[i]))
             fail_msg("customer row %zu: %d purchase days, %d occasions in /truth", i, days[i],
@@ -572,14 +582,14 @@ static void test_referrals_form_an_acyclic_forest_of_earlier_customers(void **st
             fail_msg("row %zu: referrer %lld is not a customer", i, (long long)L.cu_referrer[i]);
         /* Earlier row, a buyer, first purchase strictly before the referee signed up: along
          * a chain the row number strictly falls, so there is no cycle. */
-        assert_true((size_t)j < i);
+        sgs_assert_cmp((size_t)j, <, i);
         assert_int_equal(L.prospect[j], 0);
-        assert_true(L.birth[j] < L.cu_signup[i]);
+        sgs_assert_cmp(L.birth[j], <, L.cu_signup[i]);
         chains += L.cu_referrer[j] != -1;
     }
     double share = (double)referred / (double)L.n_cu;
     assert_true(share > 0.12 && share < 0.16); /* 15% of those with an earlier customer */
-    assert_true(chains > 100);                 /* referred customers who were referred */
+    sgs_assert_cmp(chains, >, 100);            /* referred customers who were referred */
     free(ix);
 }
 
@@ -648,8 +658,8 @@ static void test_flags_match_events(void **state)
     double burst_share = (double)n_burst / (double)n_buyers;
     assert_true(burst_share > 0.015 - Z_MAX * se && burst_share < 0.02 + Z_MAX * se);
     double sub_share = (double)n_sub / (double)n_buyers;
-    assert_true(fabs(sub_share - 0.2) < Z_MAX * sqrt(0.2 * 0.8 / (double)n_buyers));
-    assert_true(n_missed > 0);
+    sgs_assert_cmp(fabs(sub_share - 0.2), <, Z_MAX * sqrt(0.2 * 0.8 / (double)n_buyers));
+    sgs_assert_cmp(n_missed, >, 0);
     free(support);
     free(burst);
     free(missed);
@@ -678,8 +688,8 @@ static void test_same_seed_same_bytes_whatever_threads(void **state)
     generate_cli("s1t2.h5", "--seed 11 --threads 2", b, sizeof b);
     generate_cli("s1t3.h5", "--seed 11 --threads 3", c, sizeof c);
     generate_cli("s2t2.h5", "--seed 12 --threads 2", d, sizeof d);
-    assert_true(sgs_test_files_equal(a, b));
-    assert_true(sgs_test_files_equal(a, c));
+    sgs_assert_files_equal(a, b);
+    sgs_assert_files_equal(a, c);
     assert_false(sgs_test_files_equal(a, d));
     /* Different parameters, different file. */
     generate_cli("s1r.h5", "--seed 11 --r 0.5", d, sizeof d);
@@ -712,8 +722,8 @@ static void test_blocks_and_threads_through_the_api(void **state)
         assert_int_equal(st.n_prospects, 250);
         n_tx[t - 1] = (size_t)st.n_transactions;
     }
-    assert_true(sgs_test_files_equal(paths[0], paths[1]));
-    assert_true(sgs_test_files_equal(paths[0], paths[2]));
+    sgs_assert_files_equal(paths[0], paths[1]);
+    sgs_assert_files_equal(paths[0], paths[2]);
     assert_false(sgs_test_files_equal(paths[0], paths[3])); /* another shuffle */
     assert_int_equal(n_tx[0], n_tx[3]);                     /* the same rows */
 }
@@ -753,13 +763,13 @@ static void test_customer_ids_are_a_bijection(void **state)
         ix[i] = (id_row_t){ids[i], i};
     qsort(ix, N, sizeof *ix, id_row_cmp);
     for (size_t i = 1; i < N; i++)
-        assert_true(ix[i].id != ix[i - 1].id);
-    assert_true(sgs_generate_customer_id(9, 0, N) != sgs_generate_customer_id(10, 0, N));
+        sgs_assert_cmp(ix[i].id, !=, ix[i - 1].id);
+    sgs_assert_cmp(sgs_generate_customer_id(9, 0, N), !=, sgs_generate_customer_id(10, 0, N));
     /* Not in index order: fewer than 1% of neighbours keep their order by accident. */
     size_t in_order = 0;
     for (size_t i = 1; i < N; i++)
         in_order += ids[i] == ids[i - 1] + 1;
-    assert_true(in_order < N / 100);
+    sgs_assert_cmp(in_order, <, N / 100);
     /* A size that is not a power of two: still a permutation of 1..n. */
     enum { M = 1000 };
     unsigned char seen[M + 1] = {0};
@@ -839,7 +849,7 @@ static void expect_usage(const char *options, const char *message_part)
         fail_msg("generate %s: expected 64 and \"%s\", got %d: %s", options, message_part, status,
                  out);
     struct stat st;
-    assert_true(stat(path, &st) != 0); /* nothing written */
+    sgs_assert_cmp(stat(path, &st), !=, 0); /* nothing written */
 }
 
 static void test_bad_arguments_exit_64(void **state)

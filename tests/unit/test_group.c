@@ -71,7 +71,7 @@ static void assert_same_grouping(const sgs_grouped_t *x, const sgs_grouped_t *y)
     assert_memory_equal(x->row_offset, y->row_offset, (x->n_customers + 1) * sizeof(size_t));
     assert_memory_equal(x->day, y->day, x->n_rows * sizeof(int32_t));
     assert_memory_equal(x->amount, y->amount, x->n_rows * sizeof(double));
-    assert_true((x->channel == NULL) == (y->channel == NULL));
+    sgs_assert_cmp((x->channel == NULL), ==, (y->channel == NULL));
     if (x->channel)
         assert_memory_equal(x->channel, y->channel, x->n_rows);
 }
@@ -107,7 +107,7 @@ static void test_groups_by_customer_then_day_stably(void **state)
     const double amounts[] = {4, 2, 5, 3, 6, 7, 1};
     for (int i = 0; i < 7; i++) {
         assert_int_equal(b.g.day[i], days[i]);
-        assert_true(b.g.amount[i] == amounts[i]);
+        sgs_assert_cmp(b.g.amount[i], ==, amounts[i]);
         assert_int_equal(b.g.channel[i], (uint8_t)amounts[i]);
     }
     assert_int_equal(b.row_customer[0], 2);
@@ -125,10 +125,10 @@ static void test_sparse_ids_use_sample_sort_path(void **state)
     built_t b;
     build(ids, t, a, NULL, 5, 1, &b);
     assert_int_equal(b.g.n_customers, 4);
-    assert_true(b.g.customer_id[0] == INT64_MIN);
+    sgs_assert_cmp(b.g.customer_id[0], ==, INT64_MIN);
     assert_int_equal(b.g.customer_id[1], -5);
     assert_int_equal(b.g.customer_id[2], 0);
-    assert_true(b.g.customer_id[3] == INT64_MAX);
+    sgs_assert_cmp(b.g.customer_id[3], ==, INT64_MAX);
     assert_int_equal(b.g.row_offset[1], 2);
     assert_true(b.g.amount[0] == 2 && b.g.amount[1] == 4 && b.g.amount[4] == 1);
     assert_null(b.g.channel);
@@ -192,12 +192,12 @@ static void test_large_random_input_is_thread_independent(void **state)
     const sgs_grouped_t *g = &b[0].g;
     for (size_t c = 0; c < g->n_customers; c++)
         for (size_t i = g->row_offset[c] + 1; i < g->row_offset[c + 1]; i++)
-            assert_true(g->day[i - 1] <= g->day[i]);
+            sgs_assert_cmp(g->day[i - 1], <=, g->day[i]);
     size_t long_c = 0;
     while (g->customer_id[long_c] != 77777)
         long_c++;
     size_t lo = g->row_offset[long_c];
-    assert_true(g->row_offset[long_c + 1] - lo >= 1000);
+    sgs_assert_cmp(g->row_offset[long_c + 1] - lo, >=, 1000);
     assert_int_equal(g->day[lo], 1);
     for (int k = 0; k < 3; k++)
         release(&b[k]);
@@ -228,9 +228,9 @@ static void test_sample_sort_path_maps_every_row(void **state)
             sgs_customer_index_build(&exec, ids, n, rc[t], &distinct[t], &n_customers[t], NULL), 0);
     }
     for (size_t c = 1; c < n_customers[0]; c++)
-        assert_true(distinct[0][c - 1] < distinct[0][c]);
+        sgs_assert_cmp(distinct[0][c - 1], <, distinct[0][c]);
     for (size_t i = 0; i < n; i++)
-        assert_true(distinct[0][rc[0][i]] == ids[i]);
+        sgs_assert_cmp(distinct[0][rc[0][i]], ==, ids[i]);
     for (int t = 1; t < 3; t++) {
         assert_int_equal(n_customers[t], n_customers[0]);
         assert_memory_equal(rc[t], rc[0], n * sizeof *rc[0]);
@@ -287,7 +287,7 @@ static void test_narrow_and_wide_day_spans_match_a_reference_sort(void **state)
         assert_int_equal(b.g.n_customers, 8192);
         for (size_t k = 0; k < n; k++) {
             assert_int_equal(b.g.day[k], ref[k].day);
-            assert_true(b.g.amount[k] == (double)ref[k].row);
+            sgs_assert_cmp(b.g.amount[k], ==, (double)ref[k].row);
             assert_int_equal(b.g.channel[k], ch[ref[k].row]);
         }
         for (size_t c = 0; c < 8192; c++)

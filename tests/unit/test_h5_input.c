@@ -53,7 +53,7 @@ static int teardown(void **state)
 static hid_t create_file(const char *path)
 {
     hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    assert_true(file >= 0);
+    sgs_assert_cmp(file, >=, 0);
     return file;
 }
 
@@ -84,8 +84,8 @@ static void write_raw(hid_t file, const char *path, hid_t ftype, hid_t mtype, co
     assert_int_equal(sgs_h5_group_ensure(file, "/transactions", &err), 0);
     hid_t space = H5Screate_simple(rank, dims, NULL);
     hid_t dset = H5Dcreate2(file, path, ftype, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    assert_true(dset >= 0);
-    assert_true(H5Dwrite(dset, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0);
+    sgs_assert_cmp(dset, >=, 0);
+    sgs_assert_cmp(H5Dwrite(dset, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), >=, 0);
     H5Dclose(dset);
     H5Sclose(space);
 }
@@ -252,7 +252,7 @@ static void test_as_of_excludes_and_counts(void **state)
             size_t i = kept_rows[k];
             assert_int_equal(t.customer_id[k], ids10[i]);
             assert_int_equal(t.time_s[k], times10[i]);
-            assert_true(t.amount[k] == amounts10[i]);
+            sgs_assert_cmp(t.amount[k], ==, amounts10[i]);
             assert_int_equal(t.channel[k], channels10[i]);
             assert_int_equal(t.category[k], categories10[i]);
         }
@@ -572,7 +572,7 @@ static void test_wrong_types_and_shapes(void **state)
     sgs_read_stats_t st;
     assert_int_equal(sgs_h5_read_transactions(f->path, &opt, &t, &st, NULL), 0);
     for (size_t i = 0; i < N10; i++)
-        assert_true(t.amount[i] == (double)a32[i]);
+        sgs_assert_cmp(t.amount[i], ==, (double)a32[i]);
     sgs_transactions_free(&t);
     /* a 2-D amount */
     hsize_t dims2[2] = {5, 2};
@@ -652,8 +652,8 @@ static void test_events_read_and_kind_range(void **state)
         assert_int_equal(e.time_s[i], times[i]);
         assert_int_equal(e.kind[i], kinds[i]);
     }
-    assert_true(isnan(e.value[0]));
-    assert_true(e.value[1] == 9.0);
+    sgs_assert_nan(e.value[0]);
+    sgs_assert_cmp(e.value[1], ==, 9.0);
     sgs_events_free(&e);
     /* kind 9 at row 3 (and 0 at row 4) */
     kinds[3] = 9;
@@ -800,7 +800,7 @@ static void test_hash_small(void **state)
     a[9] = nextafter(a[9], 100.0);
     write_tx10(f->path, 0, 0, 1, a);
     uint64_t changed = read_hash(f->path, 0, 1);
-    assert_true(changed != expected);
+    sgs_assert_cmp(changed, !=, expected);
     assert_int_equal(changed, reference_hash(ids10, times10, a, N10));
 }
 

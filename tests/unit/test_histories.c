@@ -32,13 +32,13 @@ static void test_hand_made_table(void **state)
     double ex_x[] = {0, 0, 1, 2, 2}, ex_tx[] = {0, 0, 3, 4, 5}, ex_T[] = {7, 8, 9, 9, 9};
     double ex_c[] = {2, 1, 1, 1, 2};
     for (int j = 0; j < 5; j++) {
-        assert_true(h.x[j] == ex_x[j]);
-        assert_true(h.t_x[j] == ex_tx[j]);
-        assert_true(h.T[j] == ex_T[j]);
-        assert_true(h.count[j] == ex_c[j]);
-        assert_true(h.x_values[h.x_id[j]] == h.x[j]);
-        assert_true(h.t_x_values[h.t_x_id[j]] == h.t_x[j]);
-        assert_true(h.T_values[h.T_id[j]] == h.T[j]);
+        sgs_assert_cmp(h.x[j], ==, ex_x[j]);
+        sgs_assert_cmp(h.t_x[j], ==, ex_tx[j]);
+        sgs_assert_cmp(h.T[j], ==, ex_T[j]);
+        sgs_assert_cmp(h.count[j], ==, ex_c[j]);
+        sgs_assert_cmp(h.x_values[h.x_id[j]], ==, h.x[j]);
+        sgs_assert_cmp(h.t_x_values[h.t_x_id[j]], ==, h.t_x[j]);
+        sgs_assert_cmp(h.T_values[h.T_id[j]], ==, h.T[j]);
     }
     assert_int_equal(h.n_x_values, 3);
     assert_int_equal(h.n_t_x_values, 4);
@@ -47,7 +47,7 @@ static void test_hand_made_table(void **state)
     uint32_t ex_of[] = {4, 0, 4, 2, 1, 3, 0};
     for (int i = 0; i < 7; i++)
         assert_int_equal(h.history_of[i], ex_of[i]);
-    assert_true(h.total_weight == 7.0);
+    sgs_assert_cmp(h.total_weight, ==, 7.0);
     sgs_histories_free(&h);
     sgs_histories_free(&h); /* idempotent */
 }
@@ -111,16 +111,16 @@ static void check_table(const sgs_histories_t *h, const double *x, const double 
             assert_true(asc);
         }
     }
-    assert_true(sum == (double)n);
+    sgs_assert_cmp(sum, ==, (double)n);
     double *recount = calloc(h->n_unique, sizeof *recount);
     for (size_t i = 0; i < n; i++) {
         uint32_t j = h->history_of[i];
-        assert_true(j < h->n_unique);
+        sgs_assert_cmp(j, <, h->n_unique);
         assert_true(h->x[j] == x[i] && h->t_x[j] == tx[i] && h->T[j] == T[i]);
         recount[j] += 1.0;
     }
     for (size_t j = 0; j < h->n_unique; j++)
-        assert_true(recount[j] == h->count[j]);
+        sgs_assert_cmp(recount[j], ==, h->count[j]);
     free(recount);
 }
 
@@ -170,7 +170,7 @@ static void test_continuous_times_take_the_sort_path(void **state)
     assert_int_equal(sgs_histories_build(&h1, x, tx, T, NULL, n, &e1, NULL), 0);
     assert_int_equal(sgs_histories_build(&h3, x, tx, T, NULL, n, &e3, NULL), 0);
     check_table(&h1, x, tx, T, n);
-    assert_true(h1.n_T_values > 10000);
+    sgs_assert_cmp(h1.n_T_values, >, 10000);
     assert_int_equal(h3.n_unique, h1.n_unique);
     assert_memory_equal(h3.history_of, h1.history_of, n * sizeof(uint32_t));
     sgs_histories_free(&h1);
@@ -188,7 +188,7 @@ static void test_weights_are_summed(void **state)
     assert_int_equal(sgs_histories_build(&h, x, tx, T, w, 3, NULL, NULL), 0);
     assert_int_equal(h.n_unique, 2);
     assert_true(h.count[0] == 4.0 && h.count[1] == 2.75);
-    assert_true(h.total_weight == 6.75);
+    sgs_assert_cmp(h.total_weight, ==, 6.75);
     sgs_histories_free(&h);
 }
 
@@ -214,7 +214,7 @@ static void test_allocation_failures_leave_nothing(void **state)
         assert_null(h.history_of);
         failures++;
     }
-    assert_true(failures > 5);
+    sgs_assert_cmp(failures, >, 5);
     free(x);
     free(tx);
     free(T);

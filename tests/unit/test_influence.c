@@ -296,7 +296,7 @@ static void test_threads_identical(void **state)
     for (size_t i = 0; i < n; i++) {
         sum_direct += direct[0][i];
         kept += ri[0][i] >= 0;
-        assert_true(nv[0][i] >= clv[i]);
+        sgs_assert_cmp(nv[0][i], >=, clv[i]);
         if (ri[0][i] >= 0)
             assert_int_equal(depth[0][i], depth[0][ri[0][i]] + 1);
     }
@@ -320,8 +320,8 @@ static void test_threads_identical(void **state)
     }
     free(nv_ref);
     free(desc_ref);
-    assert_true(rep[0].n_cycles >= 39);
-    assert_true(rep[0].n_unknown_referrers > 0);
+    sgs_assert_cmp(rep[0].n_cycles, >=, 39);
+    sgs_assert_cmp(rep[0].n_unknown_referrers, >, 0);
     assert_int_equal(kept + rep[0].n_in_cycles + rep[0].n_unknown_referrers,
                      rep[0].n_with_referrer);
     for (int t = 0; t < 3; t++) {

@@ -46,7 +46,7 @@ static void test_document_is_whole_or_missing(void **state)
     assert_non_null(strstr(whole, "\"row3\""));
     int n_null = 0, n_whole = 0;
     for (long n = 0; n_whole == 0; n++) {
-        assert_true(n < 10000);
+        sgs_assert_cmp(n, <, 10000);
         sgs_test_fail_alloc_after(n);
         char *text = build_document();
         sgs_test_fail_alloc_after(-1);
@@ -58,7 +58,7 @@ static void test_document_is_whole_or_missing(void **state)
         cJSON_free(text);
         n_whole++;
     }
-    assert_true(n_null > 20); /* every allocation on the way failed once */
+    sgs_assert_cmp(n_null, >, 20); /* every allocation on the way failed once */
     cJSON_free(whole);
 }
 
@@ -85,7 +85,7 @@ static void test_config_json_is_whole_or_missing(void **state)
     assert_non_null(whole);
     int n_null = 0;
     for (long n = 0;; n++) {
-        assert_true(n < 100000);
+        sgs_assert_cmp(n, <, 100000);
         sgs_test_fail_alloc_after(n);
         char *text = sgs_config_to_json(&cfg, 1);
         sgs_test_fail_alloc_after(-1);
@@ -97,7 +97,7 @@ static void test_config_json_is_whole_or_missing(void **state)
         cJSON_free(text);
         break;
     }
-    assert_true(n_null > 50);
+    sgs_assert_cmp(n_null, >, 50);
     cJSON_free(whole);
 }
 

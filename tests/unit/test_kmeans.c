@@ -115,8 +115,8 @@ static void test_fixture_matrix_matches_python(void **state)
     (void)state;
     double *x = fixture_matrix();
     for (int f = 0; f < 3; f++) {
-        assert_true(x[f] == fixture_x0[f]);
-        assert_true(x[299 * 3 + f] == fixture_x299[f]);
+        sgs_assert_cmp(x[f], ==, fixture_x0[f]);
+        sgs_assert_cmp(x[299 * 3 + f], ==, fixture_x299[f]);
     }
     free(x);
 }
@@ -238,8 +238,8 @@ static void check_bounded_equal_lloyd(const double *x, size_t n, size_t d, const
     assert_same_fit(&lloyd, &elk, n, k * d, "elkan vs lloyd");
     /* The bounds must actually skip work after the first iterations. */
     if (lloyd.res.n_iter > 3) {
-        assert_true(ham.res.n_distances < lloyd.res.n_distances);
-        assert_true(elk.res.n_distances < lloyd.res.n_distances);
+        sgs_assert_cmp(ham.res.n_distances, <, lloyd.res.n_distances);
+        sgs_assert_cmp(elk.res.n_distances, <, lloyd.res.n_distances);
     }
     fit_free(&lloyd);
     fit_free(&ham);
@@ -310,7 +310,7 @@ static void check_kernels_on(const double *x, size_t m, size_t d, const double *
     sgs__kmeans_distances(isa, x, m, d, c, k, o2);
     assert_memory_equal(o1, o2, m * k * sizeof *o1);
     for (size_t i = 0; i < m; i++)
-        assert_true(o1[(size_t)l1[i] * m + i] == b1[i]);
+        sgs_assert_cmp(o1[(size_t)l1[i] * m + i], ==, b1[i]);
     double *w = malloc(m * sizeof *w);
     for (size_t i = 0; i < m; i++)
         w[i] = 0.25 + (double)(i % 5);
@@ -416,7 +416,7 @@ static void test_vector_kernels_equal_scalar_reference(void **state)
                 size_t fb = 0;
                 check_kernels_on(x, m, d, c, k, isa, &fb);
                 if (kind == 1)
-                    assert_true(fb + 8 > m); /* every tiled row fell back (tails are exact) */
+                    sgs_assert_cmp(fb + 8, >, m); /* every tiled row fell back (tails are exact) */
             }
             free(x);
             free(c);
@@ -425,8 +425,8 @@ static void test_vector_kernels_equal_scalar_reference(void **state)
          * the exact fallback on ties. */
         print_message("isa %d: fallback rows generic %zu, ties %zu, offset %zu\n", isa,
                       fallback_generic, fallback_ties, fallback_offset);
-        assert_true(fallback_ties > 0);
-        assert_true(fallback_generic < fallback_ties);
+        sgs_assert_cmp(fallback_ties, >, 0);
+        sgs_assert_cmp(fallback_generic, <, fallback_ties);
     }
 }
 
@@ -474,8 +474,8 @@ static void test_rechecked_rows_counted(void **state)
         print_message("no vector kernel here: n_rechecked checked for the scalar kernel only\n");
         assert_int_equal(b.res.n_rechecked, 0);
     } else {
-        assert_true(b.res.n_rechecked > 0);
-        assert_true(b.res.n_rechecked <= (uint64_t)n * (uint64_t)b.res.n_iter);
+        sgs_assert_cmp(b.res.n_rechecked, >, 0);
+        sgs_assert_cmp(b.res.n_rechecked, <=, (uint64_t)n * (uint64_t)b.res.n_iter);
     }
     fit_free(&a);
     fit_free(&b);
@@ -503,7 +503,7 @@ static void test_plusplus_same_for_1_2_3_threads(void **state)
     for (size_t j = 0; j < k; j++) {
         assert_memory_equal(c1 + j * d, x + i1[j] * d, d * sizeof(double));
         for (size_t q = 0; q < j; q++)
-            assert_true(i1[q] != i1[j]);
+            sgs_assert_cmp(i1[q], !=, i1[j]);
     }
     free(x);
 }
@@ -595,7 +595,7 @@ static void test_empty_cluster_relocated_to_farthest_row(void **state)
         assert_int_equal(o.labels[0], 0);
         assert_int_equal(o.labels[3], 1);
         assert_true(o.centers[0] == 1.0 && o.centers[1] == 10.0);
-        assert_true(o.res.inertia == 2.0);
+        sgs_assert_cmp(o.res.inertia, ==, 2.0);
         assert_int_equal(o.res.n_relocated, 1);
         assert_int_equal(o.res.n_iter, 2);
         assert_int_equal(o.res.converged, 1);
@@ -611,7 +611,7 @@ static void test_tolerance_hand_computed(void **state)
     assert_int_equal(sgs_kmeans_tolerance(x, 2, 2, 1e-4, NULL, &t, NULL), 0);
     sgs_assert_close(t, 2.5e-4, 0, 1e-15);
     assert_int_equal(sgs_kmeans_tolerance(x, 2, 2, 0, NULL, &t, NULL), 0);
-    assert_true(t == 0);
+    sgs_assert_cmp(t, ==, 0);
 }
 
 static void test_same_clustering(void **state)
@@ -675,9 +675,9 @@ static void test_more_clusters_than_distinct_points(void **state)
         opt.n_init = 3;
         fit_out_t o = run_fit(x, 10, 1, NULL, &opt, 2);
         assert_int_equal(o.res.n_nonempty, 3);
-        assert_true(o.res.inertia == 0);
+        sgs_assert_cmp(o.res.inertia, ==, 0);
         for (size_t i = 0; i < 10; i++)
-            assert_true(o.centers[o.labels[i]] == x[i]);
+            sgs_assert_cmp(o.centers[o.labels[i]], ==, x[i]);
         fit_free(&o);
     }
 }
@@ -697,13 +697,13 @@ static void test_constant_features(void **state)
     opt.n_init = 3;
     fit_out_t o = run_fit(x, n, d, NULL, &opt, 2);
     for (size_t j = 0; j < 3; j++)
-        assert_true(o.centers[j * d + 1] == 7.25);
+        sgs_assert_cmp(o.centers[j * d + 1], ==, 7.25);
     fit_free(&o);
     for (size_t e = 0; e < n * d; e++)
         x[e] = 3.0;
     o = run_fit(x, n, d, NULL, &opt, 2);
-    assert_true(o.res.tol_abs == 0);
-    assert_true(o.res.inertia == 0);
+    sgs_assert_cmp(o.res.tol_abs, ==, 0);
+    sgs_assert_cmp(o.res.inertia, ==, 0);
     assert_int_equal(o.res.n_nonempty, 1);
     fit_free(&o);
     free(x);
@@ -787,11 +787,11 @@ static void test_allocation_failures_are_clean(void **state)
                 sgs_kmeans_fit(x, n, d, v == 4 ? w : NULL, &opt, NULL, labels, centers, &res, &err);
             sgs_test_fail_alloc_after(-1);
             if (rc == SGS_ENOMEM)
-                assert_true(err.message[0] != '\0');
+                sgs_assert_cmp(err.message[0], !=, '\0');
         }
         if (rc != SGS_OK)
             fail_msg("variant %zu: rc %d after %ld allocations", v, rc, budget);
-        assert_true(budget > 3); /* the sweep did go through failing allocations */
+        sgs_assert_cmp(budget, >, 3); /* the sweep did go through failing allocations */
     }
     free(labels);
     free(w);

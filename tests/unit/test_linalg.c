@@ -79,7 +79,7 @@ static void test_inverse_by_hand(void **state)
         sgs_assert_close(a[e], want[e], 0, 1e-15);
     double one[1] = {0.25};
     assert_int_equal(sgs_linalg_spd_inverse(one, 1, work), 0);
-    assert_true(one[0] == 4.0);
+    sgs_assert_cmp(one[0], ==, 4.0);
 }
 
 static void test_inverse_of_hilbert_4(void **state)
@@ -118,7 +118,7 @@ static void test_inverse_identity_on_random_matrices(void **state)
                     for (size_t k = 0; k < n; k++)
                         s += a[i * n + k] * inv[k * n + j];
                     sgs_assert_close(s, i == j ? 1.0 : 0.0, 1e-11, 0);
-                    assert_true(inv[i * n + j] == inv[j * n + i]);
+                    sgs_assert_cmp(inv[i * n + j], ==, inv[j * n + i]);
                 }
         }
 }
@@ -155,7 +155,7 @@ static void check_eigen(const double *a, const double *v, const double *w, size_
     for (size_t k = 0; k < n; k++)
         norm = fmax(norm, fabs(w[k]));
     for (size_t k = 0; k + 1 < n; k++)
-        assert_true(w[k] <= w[k + 1]);
+        sgs_assert_cmp(w[k], <=, w[k + 1]);
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < n; j++) {
             double av = 0, vtv = 0;
@@ -205,9 +205,9 @@ static void test_eigen_of_a_diagonal_keeps_ties_in_order(void **state)
     const double want_w[4] = {1, 1, 2, 3};
     const size_t unit[4] = {1, 2, 3, 0};
     for (size_t j = 0; j < 4; j++) {
-        assert_true(w[j] == want_w[j]);
+        sgs_assert_cmp(w[j], ==, want_w[j]);
         for (size_t r = 0; r < 4; r++)
-            assert_true(a[r * 4 + j] == (r == unit[j] ? 1.0 : 0.0));
+            sgs_assert_cmp(a[r * 4 + j], ==, (r == unit[j] ? 1.0 : 0.0));
     }
     double zero[9] = {0}, w3[3];
     assert_int_equal(sgs_linalg_symmetric_eigen(zero, 3, w3, work), 0);

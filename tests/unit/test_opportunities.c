@@ -283,14 +283,14 @@ static void test_save_high_value(void **state)
     f->h.clv[prospect] = 1e6;
     f->h.p_buy[c400] = 0.75;
     fx_detect(f, 0, 0);
-    assert_true(f->st.save_clv_threshold == 400.0);
+    sgs_assert_cmp(f->st.save_clv_threshold, ==, 400.0);
     assert_fires(f, c400, SGS_OPP_SAVE_HIGH_VALUE, 1);
     assert_fires(f, c300, SGS_OPP_SAVE_HIGH_VALUE, 0);
     assert_fires(f, c500, SGS_OPP_SAVE_HIGH_VALUE, 0); /* lapsed, not at risk */
     sgs_assert_close(sgs_opportunity_value(&f->in, &f->cfg, &f->st, c400, 4), 100.0, 0, 0);
     f->cfg.save_min_clv = 450;
     fx_detect(f, 0, 0);
-    assert_true(f->st.save_clv_threshold == 450.0);
+    sgs_assert_cmp(f->st.save_clv_threshold, ==, 450.0);
     assert_fires(f, c400, SGS_OPP_SAVE_HIGH_VALUE, 0);
     /* no CLV column: cannot fire, and says so */
     f->cfg.save_min_clv = 0;
@@ -440,7 +440,7 @@ static void test_advocate(void **state)
     assert_int_equal(f->st.n_fired[SGS_OPP_ADVOCATE], 0);
     assert_true(f->st.kinds_without_input & (1u << SGS_OPP_ADVOCATE));
     fx_detect(f, 0, 1);
-    assert_true(f->st.kinds_without_input == 0);
+    sgs_assert_cmp(f->st.kinds_without_input, ==, 0);
     sgs_assert_close(f->st.advocate_value_threshold, 200.0, 0, 0);
     assert_fires(f, idx[3], SGS_OPP_ADVOCATE, 1);
     assert_fires(f, idx[2], SGS_OPP_ADVOCATE, 0);
@@ -753,7 +753,7 @@ static void test_threads_identical_and_reference(void **state)
         for (int t = 1; t < 3; t++) {
             assert_memory_equal(mask[0], mask[t], n * sizeof(uint16_t));
             assert_memory_equal(st[0].n_fired, st[t].n_fired, sizeof st[0].n_fired);
-            assert_true(st[0].save_clv_threshold == st[t].save_clv_threshold);
+            sgs_assert_cmp(st[0].save_clv_threshold, ==, st[t].save_clv_threshold);
             assert_memory_equal(st[0].segment_clv_median, st[t].segment_clv_median,
                                 (size_t)st[0].n_segments * sizeof(double));
             assert_int_equal(n_rows[0], n_rows[t]);
@@ -794,14 +794,14 @@ static void test_threads_identical_and_reference(void **state)
         for (size_t k = 0; k < m && w < n_rows[0]; k++) {
             if (ref[k].index != ci[0][w] || ref[k].kind != kd[0][w])
                 continue; /* left out for capacity */
-            assert_true(ref[k].value == val[0][w]);
+            sgs_assert_cmp(ref[k].value, ==, val[0][w]);
             w++;
         }
         assert_int_equal(w, n_rows[0]);
         assert_int_equal((int64_t)m, sum[0].n_listed + sum[0].n_left_out);
-        assert_true(sum[0].n_listed_per_channel[SGS_CHANNEL_SMS] <= 300);
-        assert_true(sum[0].n_listed_per_channel[SGS_CHANNEL_PHONE] == 500);
-        assert_true(sum[0].n_spilled > 0);
+        sgs_assert_cmp(sum[0].n_listed_per_channel[SGS_CHANNEL_SMS], <=, 300);
+        sgs_assert_cmp(sum[0].n_listed_per_channel[SGS_CHANNEL_PHONE], ==, 500);
+        sgs_assert_cmp(sum[0].n_spilled, >, 0);
         /* every reason formats and has no comma */
         char buf[SGS_OPPORTUNITY_REASON_MAX];
         for (size_t r = 0; r < n_rows[0]; r += 97) {

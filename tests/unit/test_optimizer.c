@@ -57,7 +57,7 @@ static void test_closed_form_mle_and_standard_errors(void **state)
     double ll = 400 * log(0.25) - 400 + 2400 * log(6.0) - 2400;
     sgs_assert_close(fit.log_likelihood, ll, 0, 1e-13);
     sgs_assert_close(fit.objective, -ll / 400.0, 0, 1e-13);
-    assert_true(fit.grad_norm <= 1e-10);
+    sgs_assert_cmp(fit.grad_norm, <=, 1e-10);
     assert_int_equal(fit.n_starts_run, 1);
     assert_true(fit.iterations > 0 && fit.n_evaluations > fit.iterations);
 }
@@ -86,7 +86,7 @@ static void test_rosenbrock(void **state)
     assert_int_equal(sgs_optim_minimize(&p, &o, &fit, NULL), 0);
     sgs_assert_close(fit.log_params[0], 1.0, 1e-7, 0);
     sgs_assert_close(fit.log_params[1], 1.0, 1e-7, 0);
-    assert_true(fit.iterations < 100);
+    sgs_assert_cmp(fit.iterations, <, 100);
 }
 
 /* The exponential part of expo_ll alone: LL = n ln λ - λ Σy, one parameter. (Calling expo_ll
@@ -117,7 +117,7 @@ static void test_penalty_is_on_natural_parameters(void **state)
     o.gtol = 1e-12;
     assert_int_equal(sgs_optim_minimize(&p, &o, &fit, NULL), 0);
     sgs_assert_close(fit.params[0], lam, 0, 1e-9);
-    assert_true(fit.params[0] < 0.25);
+    sgs_assert_cmp(fit.params[0], <, 0.25);
 }
 
 /* f(θ) = (θ² - 1)² + 0.3 θ: local minimum near +0.96, global near -1.04. */
@@ -141,14 +141,14 @@ static void test_starts_ordered_and_all_run(void **state)
     assert_int_equal(sgs_optim_minimize(&p, NULL, &fit, NULL), 0);
     assert_int_equal(fit.start_index, 0);
     assert_int_equal(fit.n_starts_run, 1);
-    assert_true(fit.log_params[0] > 0.9);
+    sgs_assert_cmp(fit.log_params[0], >, 0.9);
     /* run_all_starts: the global minimum wins */
     sgs_optim_options_t o = sgs_optim_default_options();
     o.run_all_starts = 1;
     assert_int_equal(sgs_optim_minimize(&p, &o, &fit, NULL), 0);
     assert_int_equal(fit.start_index, 1);
     assert_int_equal(fit.n_starts_run, 2);
-    assert_true(fit.log_params[0] < -1.0);
+    sgs_assert_cmp(fit.log_params[0], <, -1.0);
 }
 
 static int unbounded_ll(const double *th, double *ll, double *g, void *ctx)
@@ -190,7 +190,7 @@ static void test_non_convergence_is_reported(void **state)
     assert_false(fit.converged);
     assert_true(fit.status == SGS_OPTIM_LINE_SEARCH_FAILED || fit.status == SGS_OPTIM_MAX_ITER);
     assert_true(isfinite(fit.params[0]) && isfinite(fit.objective));
-    assert_true(fit.log_params[0] <= 40.0);
+    sgs_assert_cmp(fit.log_params[0], <=, 40.0);
     assert_non_null(strstr(err.message, "did not converge"));
 
     p.loglik = nan_ll;
@@ -243,13 +243,13 @@ static void test_progress_hook_sees_every_iteration(void **state)
     o.progress = record_progress;
     o.progress_ctx = &seen;
     assert_int_equal(sgs_optim_minimize(&p, &o, &fit, NULL), 0);
-    assert_true(fit.iterations > 10);
+    sgs_assert_cmp(fit.iterations, >, 10);
     assert_int_equal(seen.calls, fit.iterations);
     assert_int_equal(seen.last_iteration, fit.iterations);
     assert_true(seen.ordered);
     sgs_assert_close(seen.last_objective, fit.objective, 0, 0);
     sgs_assert_close(seen.last_grad, fit.grad_norm, 0, 0);
-    assert_true(seen.last_evaluations < fit.n_evaluations); /* + final LL and Hessian */
+    sgs_assert_cmp(seen.last_evaluations, <, fit.n_evaluations); /* + final LL and Hessian */
 
     /* every start is reported, under its own index */
     double two[] = {0.9, -0.3};
@@ -297,14 +297,14 @@ static void test_time_limit_stops_a_slow_fit(void **state)
     assert_non_null(strstr(err.message, "time limit"));
     /* 20 ms each: at most 0.2 / 0.02 evaluations before the limit, then the final
        log-likelihood; none for standard errors; the later starts never ran */
-    assert_true(count <= 11);
+    sgs_assert_cmp(count, <=, 11);
     assert_int_equal(fit.n_evaluations, count);
     assert_false(fit.hessian_ok);
-    assert_true(isnan(fit.std_err[0]));
+    sgs_assert_nan(fit.std_err[0]);
     assert_int_equal(fit.n_starts_run, 1);
     /* the point reached is kept, finite, and no worse than the start */
     assert_true(isfinite(fit.log_likelihood) && isfinite(fit.objective));
-    assert_true(fit.objective <= 100.0 * (1.0 - 1.44) * (1.0 - 1.44) + 2.2 * 2.2);
+    sgs_assert_cmp(fit.objective, <=, 100.0 * (1.0 - 1.44) * (1.0 - 1.44) + 2.2 * 2.2);
     assert_int_equal(seen.calls, fit.iterations);
     assert_true(seen.ordered);
 }

@@ -162,8 +162,8 @@ static void test_no_purchase_against_simulation(void **state)
     sgs_assert_close(sgs_paretonbd_prob_no_purchase(p, t, 0, 0, 0), p0, 4 * se, 0);
     sgs_assert_close(sgs_paretonbd_expected_new(p, t), total / n, 0, 0.01);
     /* identities: at t = 0 nothing can happen; P(alive) = 1 at x = t_x = T = 0 */
-    assert_true(sgs_paretonbd_prob_no_purchase(p, 0.0, 2, 3, 9) == 1.0);
-    assert_true(sgs_paretonbd_expected(p, 0.0, 2, 3, 9) == 0.0);
+    sgs_assert_cmp(sgs_paretonbd_prob_no_purchase(p, 0.0, 2, 3, 9), ==, 1.0);
+    sgs_assert_cmp(sgs_paretonbd_expected(p, 0.0, 2, 3, 9), ==, 0.0);
     sgs_assert_close(sgs_paretonbd_p_alive(p, 0, 0, 0), 1.0, 0, 1e-15);
     /* s = 1 exactly: the limit ln(1 + t/(β+T)) */
     double q[4] = {1.0, 2.0, 1.0, 3.0};
@@ -282,13 +282,13 @@ static void fit_and_score(sgs_purchase_model_t truth, const double *truth_params
     for (int j = 0; j < 4; j++)
         assert_true(isfinite(fit->params[j]) && fit->params[j] > 0.0);
     /* bounded: three starts of at most a few hundred evaluations (500 iterations allowed) */
-    assert_true(fit->n_evaluations <= 400);
+    sgs_assert_cmp(fit->n_evaluations, <=, 400);
     size_t n_terms;
     int most = max_end_term_work(fit->params, &h, &n_terms);
     print_message("params %.4g %.4g %.4g %.4g, %d evaluations, %zu end terms, most 2F1 work %d\n",
                   fit->params[0], fit->params[1], fit->params[2], fit->params[3],
                   fit->n_evaluations, n_terms, most);
-    assert_true(most <= 400);
+    sgs_assert_cmp(most, <=, 400);
     /* scores of every history: finite, in range */
     sgs_clv_options_t co = {365.0, 30.0, 0.1, 1.0};
     size_t m = h.n_unique;
@@ -335,7 +335,7 @@ static void test_fit_drifting_to_poisson_rates(void **state)
     const double truth[4] = {500.0, 2000.0, 0.05, 20.0};
     sgs_fit_t fit;
     fit_and_score(SGS_MODEL_BGNBD, truth, 2000, 1095.0, 5, &fit);
-    assert_true(fit.params[0] > 1e3); /* the corner was reached */
+    sgs_assert_cmp(fit.params[0], >, 1e3); /* the corner was reached */
 }
 
 /* Model fits pass the optimizer's time limit through: a limit that has passed before the
@@ -353,7 +353,7 @@ static void test_fit_time_limit(void **state)
     assert_int_equal(sgs_paretonbd_fit(&h, &o, &fit, NULL, &err), SGS_ENOCONVERGE);
     assert_int_equal(fit.status, SGS_OPTIM_TIME_LIMIT);
     assert_non_null(strstr(err.message, "time limit"));
-    assert_true(fit.n_evaluations <= 1);
+    sgs_assert_cmp(fit.n_evaluations, <=, 1);
     sgs_histories_free(&h);
 }
 

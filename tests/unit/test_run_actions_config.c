@@ -168,6 +168,7 @@ static void test_channel_lists(void **state)
     assert_int_equal(sgs_actions_parse_channels("phone,sms,phone", codes, &err), SGS_ECONFIG);
     assert_non_null(strstr(err.message, "phone is listed twice"));
     assert_int_equal(sgs_actions_parse_channels("phone,,sms", codes, &err), SGS_ECONFIG);
+    assert_non_null(strstr(err.message, "\"\" is not a channel"));
 }
 
 /* Each bad setting is refused with SGS_ECONFIG and a message naming what is wrong. */

@@ -139,7 +139,7 @@ static void test_edges(void **state)
     /* the key is sgs_rng_u64's, computed with its (seed, stream) rounds hoisted */
     for (uint64_t s = 0; s < 50; s++) {
         int64_t v = (int64_t)sgs_rng_u64(s, 1, 2);
-        assert_true(sgs_sample_key(s, s * 7919, v) == sgs_rng_u64(s, s * 7919, (uint64_t)v));
+        sgs_assert_cmp(sgs_sample_key(s, s * 7919, v), ==, sgs_rng_u64(s, s * 7919, (uint64_t)v));
     }
 }
 
@@ -239,7 +239,7 @@ static void test_allocation_failures(void **state)
         }
         assert_int_equal(rc, SGS_ENOMEM);
         assert_int_equal(err.code, SGS_ENOMEM);
-        assert_true(fail_after < 20);
+        sgs_assert_cmp(fail_after, <, 20);
     }
     free(id);
     free(eligible);

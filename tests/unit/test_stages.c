@@ -92,31 +92,31 @@ static void test_select_matches_sorting(void **state)
     /* already sorted and reversed inputs */
     for (size_t i = 0; i < N; i++)
         x[i] = (double)i;
-    assert_true(sgs_select_kth(x, N, 1000) == 1000.0);
+    sgs_assert_cmp(sgs_select_kth(x, N, 1000), ==, 1000.0);
     for (size_t i = 0; i < N; i++)
         x[i] = (double)(N - i);
-    assert_true(sgs_select_kth(x, N, 0) == 1.0);
+    sgs_assert_cmp(sgs_select_kth(x, N, 0), ==, 1.0);
 }
 
 static void test_median_and_quantile(void **state)
 {
     (void)state;
     double a[] = {5, 1, 4, 2, 3};
-    assert_true(sgs_median_inplace(a, 5) == 3.0);
+    sgs_assert_cmp(sgs_median_inplace(a, 5), ==, 3.0);
     double b[] = {8, 1, 2, 16};
-    assert_true(sgs_median_inplace(b, 4) == 5.0); /* (2 + 8) / 2 */
-    assert_true(isnan(sgs_median_inplace(b, 0)));
+    sgs_assert_cmp(sgs_median_inplace(b, 4), ==, 5.0); /* (2 + 8) / 2 */
+    sgs_assert_nan(sgs_median_inplace(b, 0));
     double c[] = {10, 50, 30, 20, 40};
     /* nearest rank: ceil(0.8*5) = 4th smallest = 40; ceil(0.81*5) = 5th = 50 */
-    assert_true(sgs_quantile_nearest_rank_inplace(c, 5, 0.8) == 40.0);
-    assert_true(sgs_quantile_nearest_rank_inplace(c, 5, 0.81) == 50.0);
-    assert_true(sgs_quantile_nearest_rank_inplace(c, 5, 0.0) == 10.0);
-    assert_true(sgs_quantile_nearest_rank_inplace(c, 5, 1.0) == 50.0);
+    sgs_assert_cmp(sgs_quantile_nearest_rank_inplace(c, 5, 0.8), ==, 40.0);
+    sgs_assert_cmp(sgs_quantile_nearest_rank_inplace(c, 5, 0.81), ==, 50.0);
+    sgs_assert_cmp(sgs_quantile_nearest_rank_inplace(c, 5, 0.0), ==, 10.0);
+    sgs_assert_cmp(sgs_quantile_nearest_rank_inplace(c, 5, 1.0), ==, 50.0);
     double v[] = {1, NAN, 3, 100, 7, 9, INFINITY};
     uint8_t keep[] = {1, 1, 1, 0, 1, 1, 1};
     double q = 0;
     assert_int_equal(sgs_quantile_of(7, v, keep, 0.5, &q, NULL), 0);
-    assert_true(q == 3.0); /* of {1, 3, 7, 9}: rank ceil(2) = 2 -> 3 */
+    sgs_assert_cmp(q, ==, 3.0); /* of {1, 3, 7, 9}: rank ceil(2) = 2 -> 3 */
 }
 
 static void test_group_medians(void **state)
@@ -128,11 +128,11 @@ static void test_group_medians(void **state)
     double overall = 0;
     sgs_exec_t exec = {.n_threads = 3};
     assert_int_equal(sgs_group_medians(8, v, g, 4, med, &overall, &exec, NULL), 0);
-    assert_true(med[0] == 2.0);
-    assert_true(med[1] == 15.0);
-    assert_true(med[2] == 100.0);
-    assert_true(isnan(med[3]));
-    assert_true(overall == 7.0); /* of {1,2,3,7,10,20,100} */
+    sgs_assert_cmp(med[0], ==, 2.0);
+    sgs_assert_cmp(med[1], ==, 15.0);
+    sgs_assert_cmp(med[2], ==, 100.0);
+    sgs_assert_nan(med[3]);
+    sgs_assert_cmp(overall, ==, 7.0); /* of {1,2,3,7,10,20,100} */
     sgs_error_t err = {0};
     assert_int_equal(sgs_group_medians(8, v, g, 2, med, &overall, &exec, &err), SGS_EDATA);
     assert_non_null(strstr(err.message, "row 7"));
@@ -187,28 +187,28 @@ static void test_cycle_sources(void **state)
     sgs_stage_input_t in = hb_input(&h);
     run_t r;
     run_stages(&h, &in, AS_OF, NULL, &r);
-    assert_true(r.cycle[0] == 8.0);
+    sgs_assert_cmp(r.cycle[0], ==, 8.0);
     assert_int_equal(r.source[0], SGS_CYCLE_MODEL);
-    assert_true(r.cycle[1] == 15.0);
+    sgs_assert_cmp(r.cycle[1], ==, 15.0);
     assert_int_equal(r.source[1], SGS_CYCLE_OBSERVED);
-    assert_true(r.gap[1] == 15.0);
+    sgs_assert_cmp(r.gap[1], ==, 15.0);
     assert_int_equal(r.n_days[1], 3);
-    assert_true(r.cycle[2] == 16.0);
-    assert_true(r.gap[2] == 10.0); /* observed gap beside the model cycle */
-    assert_true(r.cycle[4] == 16.0);
+    sgs_assert_cmp(r.cycle[2], ==, 16.0);
+    sgs_assert_cmp(r.gap[2], ==, 10.0); /* observed gap beside the model cycle */
+    sgs_assert_cmp(r.cycle[4], ==, 16.0);
     assert_int_equal(r.source[4], SGS_CYCLE_SEGMENT);
-    assert_true(isnan(r.gap[4]));
-    assert_true(r.cycle[5] == 16.0);
+    sgs_assert_nan(r.gap[4]);
+    sgs_assert_cmp(r.cycle[5], ==, 16.0);
     assert_int_equal(r.source[5], SGS_CYCLE_GLOBAL);
     assert_int_equal(r.source[6], SGS_CYCLE_GLOBAL);
     assert_int_equal(r.source[7], SGS_CYCLE_GLOBAL);
     assert_int_equal(r.n_days[7], 1);
-    assert_true(r.overdue[7] == 20.0 - 16.0);
-    assert_true(r.seg_cycle[0] == 16.0);
-    assert_true(isnan(r.seg_cycle[1]));
-    assert_true(isnan(r.seg_cycle[2]));
+    sgs_assert_cmp(r.overdue[7], ==, 20.0 - 16.0);
+    sgs_assert_cmp(r.seg_cycle[0], ==, 16.0);
+    sgs_assert_nan(r.seg_cycle[1]);
+    sgs_assert_nan(r.seg_cycle[2]);
     assert_int_equal(r.summary.n_segments, 2);
-    assert_true(r.summary.global_cycle_days == 16.0);
+    sgs_assert_cmp(r.summary.global_cycle_days, ==, 16.0);
     assert_int_equal(r.summary.n_per_cycle_source[SGS_CYCLE_MODEL], 3);
     assert_int_equal(r.summary.n_per_cycle_source[SGS_CYCLE_OBSERVED], 1);
     assert_int_equal(r.summary.n_per_cycle_source[SGS_CYCLE_SEGMENT], 1);
@@ -225,11 +225,11 @@ static void test_cycle_sources(void **state)
     in.rate_per_day = NULL;
     in.p_buy = NULL;
     run_stages(&h, &in, AS_OF, NULL, &r);
-    assert_true(r.cycle[0] == 6.0);
+    sgs_assert_cmp(r.cycle[0], ==, 6.0);
     assert_int_equal(r.source[0], SGS_CYCLE_OBSERVED);
-    assert_true(r.cycle[1] == 90.0);
+    sgs_assert_cmp(r.cycle[1], ==, 90.0);
     assert_int_equal(r.source[1], SGS_CYCLE_DEFAULT);
-    assert_true(r.summary.global_cycle_days == 90.0);
+    sgs_assert_cmp(r.summary.global_cycle_days, ==, 90.0);
 }
 
 /* ---- stages: none, prospect, cancelled ------------------------------------------------- */
@@ -274,7 +274,7 @@ static void test_none_prospect_cancelled(void **state)
     run_t r;
     run_stages(&h, &in, AS_OF, NULL, &r);
     assert_stage(&r, plain, SGS_STAGE_PROSPECT);
-    assert_true(isnan(r.overdue[plain]));
+    sgs_assert_nan(r.overdue[plain]);
     assert_stage(&r, later, SGS_STAGE_NONE);
     assert_stage(&r, later_ev, SGS_STAGE_PROSPECT);
     assert_stage(&r, signup_late, SGS_STAGE_NONE);
@@ -340,13 +340,13 @@ static void test_at_risk_and_lapsed_edges(void **state)
     sgs_stage_input_t in = hb_input(&h);
     run_t r;
     run_stages(&h, &in, AS_OF, NULL, &r);
-    assert_true(r.overdue[since16] == 8.0);
+    sgs_assert_cmp(r.overdue[since16], ==, 8.0);
     assert_stage(&r, since16, SGS_STAGE_ACTIVE);
-    assert_true(r.overdue[since17] == 9.0);
+    sgs_assert_cmp(r.overdue[since17], ==, 9.0);
     assert_stage(&r, since17, SGS_STAGE_AT_RISK);
     assert_stage(&r, since32, SGS_STAGE_AT_RISK);
     assert_stage(&r, since33, SGS_STAGE_LAPSED);
-    assert_true(r.overdue[p50] == -7.0);
+    sgs_assert_cmp(r.overdue[p50], ==, -7.0);
     assert_stage(&r, p50, SGS_STAGE_ACTIVE);
     assert_stage(&r, p49, SGS_STAGE_AT_RISK);
     assert_stage(&r, p20, SGS_STAGE_AT_RISK);
@@ -398,9 +398,9 @@ static void test_new_edges(void **state)
     assert_stage(&r, first8, SGS_STAGE_NEW);
     assert_stage(&r, first9, SGS_STAGE_ACTIVE);
     assert_stage(&r, single, SGS_STAGE_NEW);
-    assert_true(r.cycle[single] == 90.0);
+    sgs_assert_cmp(r.cycle[single], ==, 90.0);
     assert_stage(&r, single91, SGS_STAGE_ACTIVE);
-    assert_true(r.overdue[single91] == 1.0);
+    sgs_assert_cmp(r.overdue[single91], ==, 1.0);
 }
 
 static void test_reactivated_edges(void **state)
@@ -478,14 +478,14 @@ static void test_loyal_edges(void **state)
         in.rate_per_day = NULL;
         run_t r;
         run_stages(&h, &in, AS_OF, NULL, &r);
-        assert_true(r.cycle[fast] == 8.0);
+        sgs_assert_cmp(r.cycle[fast], ==, 8.0);
         if (variant == 0) {
-            assert_true(r.seg_cycle[0] == 12.0);
+            sgs_assert_cmp(r.seg_cycle[0], ==, 12.0);
             assert_stage(&r, fast, SGS_STAGE_LOYAL);
             assert_stage(&r, mid, SGS_STAGE_ACTIVE);
         } else {
             /* median 11: 8 * 1.5 = 12 > 11, not loyal */
-            assert_true(r.seg_cycle[0] == 11.0);
+            sgs_assert_cmp(r.seg_cycle[0], ==, 11.0);
             assert_stage(&r, fast, SGS_STAGE_ACTIVE);
         }
     }
@@ -503,7 +503,7 @@ static void test_loyal_edges(void **state)
     in.rate_per_day = NULL;
     run_t r;
     run_stages(&h, &in, AS_OF, NULL, &r);
-    assert_true(r.seg_cycle[0] == 12.0);
+    sgs_assert_cmp(r.seg_cycle[0], ==, 12.0);
     assert_stage(&r, fast3, SGS_STAGE_ACTIVE);
     sgs_stage_rules_t rules;
     sgs_stage_rules_default(&rules);
@@ -544,7 +544,7 @@ static void test_transitions_and_mean_days(void **state)
     sgs_assert_close(mean[SGS_STAGE_NEW], 30.0, 1e-12, 0);
     /* lapsed: before 0, after 1, entries 1: 30 * 1 / 1 */
     sgs_assert_close(mean[SGS_STAGE_LAPSED], 30.0, 1e-12, 0);
-    assert_true(isnan(mean[SGS_STAGE_LOYAL]));
+    sgs_assert_nan(mean[SGS_STAGE_LOYAL]);
     /* a stage nobody leaves or enters: infinite */
     int64_t still[SGS_STAGE_COUNT * SGS_STAGE_COUNT] = {0};
     still[4 * SGS_STAGE_COUNT + 4] = 5;
@@ -673,7 +673,7 @@ static void test_threads_identical(void **state)
         assert_memory_equal(sum[0].n_per_cycle_source, sum[t].n_per_cycle_source,
                             sizeof sum[0].n_per_cycle_source);
         assert_int_equal(sum[0].n_segments, sum[t].n_segments);
-        assert_true(sum[0].global_cycle_days == sum[t].global_cycle_days);
+        sgs_assert_cmp(sum[0].global_cycle_days, ==, sum[t].global_cycle_days);
     }
     /* every stage occurs in this base, and the counts sum to n */
     int64_t total = 0;

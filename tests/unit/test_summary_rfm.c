@@ -62,9 +62,9 @@ static void test_summary_of_hand_built_histories(void **state)
     assert_int_equal(s.frequency[1], 0);
     assert_int_equal(s.recency_days[1], 0);
     assert_int_equal(s.age_days[1], 25);
-    assert_true(s.monetary[1] == 0.0);
-    assert_true(isnan(s.gap_mean_days[1]));
-    assert_true(isnan(s.gap_sd_days[1]));
+    sgs_assert_cmp(s.monetary[1], ==, 0.0);
+    sgs_assert_nan(s.gap_mean_days[1]);
+    sgs_assert_nan(s.gap_sd_days[1]);
     assert_int_equal(s.main_channel[1], 3);
 
     assert_int_equal(s.has_purchase[2], 0);
@@ -75,7 +75,7 @@ static void test_summary_of_hand_built_histories(void **state)
     sgs_assert_close(s.total_spend[3], 20.0, 1e-12, 0);
     sgs_assert_close(s.monetary[3], 20.0, 1e-12, 0); /* the day-4 refund returns day 1 */
     sgs_assert_close(s.gap_mean_days[3], 8.0, 1e-12, 0);
-    assert_true(isnan(s.gap_sd_days[3]));
+    sgs_assert_nan(s.gap_sd_days[3]);
 
     /* a purchase cancelled the same day is not an occasion, nor is its channel counted */
     assert_int_equal(s.has_purchase[4], 1);
@@ -142,8 +142,8 @@ static void test_summary_of_hand_built_histories(void **state)
             assert_int_equal(part.n_purchase_days[j], h.n_purchase_days[c]);
             assert_int_equal(part.recency_days[j], h.recency_days[c]);
             assert_int_equal(part.age_days[j], h.age_days[c]);
-            assert_true(part.total_spend[j] == h.total_spend[c]);
-            assert_true(part.monetary[j] == h.monetary[c]);
+            sgs_assert_cmp(part.total_spend[j], ==, h.total_spend[c]);
+            sgs_assert_cmp(part.monetary[j], ==, h.monetary[c]);
         }
         size_t bad[] = {7};
         sgs_summary_t one;
@@ -211,7 +211,7 @@ static void test_spend_that_overflows_names_the_customer(void **state)
     /* big and -big/2 on separate days are fine: 7.5e307 */
     sgs_grouped_t fine = {1, 2, ids + 4, (size_t[]){0, 2}, day + 8, amount + 8, NULL};
     assert_int_equal(sgs_summarize(NULL, &fine, 30, &s, NULL), 0);
-    assert_true(s.total_spend[0] == big - big / 2);
+    sgs_assert_cmp(s.total_spend[0], ==, big - big / 2);
     sgs_summary_free(&s);
 }
 
