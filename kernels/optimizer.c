@@ -291,11 +291,11 @@ static int bfgs(objective_t *o, const double *start, int max_iter, double gtol, 
         rc = line_search(o, r->theta, r->f, d0, dir, a_init, &pt);
         if (rc < 0)
             return rc;
-        r->iterations++;
-        if (rc == 1 && !(pt.a > 0.0 && pt.f < r->f)) {
+        if (rc == 1 && !(pt.a > 0.0 && pt.f < r->f)) { /* no step: not an iteration */
             r->status = o->timed_out ? SGS_OPTIM_TIME_LIMIT : SGS_OPTIM_LINE_SEARCH_FAILED;
             return SGS_OK;
         }
+        r->iterations++;
         double s[SGS_OPTIM_MAX_PARAMS], y[SGS_OPTIM_MAX_PARAMS];
         for (int j = 0; j < n; j++) {
             s[j] = pt.theta[j] - r->theta[j];

@@ -114,7 +114,8 @@ static void recompute(int64_t cal_end, int64_t end, long *n_cohort, long *n_late
     int64_t *t = read_col(f, "/transactions/time", SGS_H5_I64, &n2);
     double *amount = read_col(f, "/transactions/amount", SGS_H5_F64, &n3);
     H5Fclose(f);
-    assert_true(n == n2 && n == n3);
+    sgs_assert_cmp(n, ==, n2);
+    sgs_assert_cmp(n, ==, n3);
     row_t *rows = malloc(n * sizeof *rows);
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
@@ -193,18 +194,21 @@ static void test_outputs_and_threads(void **state)
     long n_cohort, n_later, cal_rep, hold_rep;
     recompute(19357 /* 2022-12-31 */, 19904 /* 2024-06-30 */, &n_cohort, &n_later, &cal_rep,
               &hold_rep);
-    assert_true(n_cohort > 1000 && n_later > 1000 && hold_rep > 1000);
+    sgs_assert_cmp(n_cohort, >, 1000);
+    sgs_assert_cmp(n_later, >, 1000);
+    sgs_assert_cmp(hold_rep, >, 1000);
 
     cJSON *root = load_json(json[0]);
     assert_string_equal(item(root, "calibration_end")->valuestring, "2022-12-31");
     assert_string_equal(item(root, "holdout_end")->valuestring, "2024-06-30");
     assert_string_equal(item(root, "time_unit")->valuestring, "day");
-    assert_true(item(root, "holdout_length")->valuedouble == 547);
+    sgs_assert_cmp(item(root, "holdout_length")->valuedouble, ==, 547);
     cJSON *cust = item(root, "customers");
-    assert_true(item(cust, "evaluated")->valuedouble == (double)n_cohort);
-    assert_true(item(cust, "first_purchase_in_holdout_left_out")->valuedouble == (double)n_later);
-    assert_true(item(root, "calibration_repeat_purchases")->valuedouble == (double)cal_rep);
-    assert_true(item(root, "holdout_repeat_purchases")->valuedouble == (double)hold_rep);
+    sgs_assert_cmp(item(cust, "evaluated")->valuedouble, ==, (double)n_cohort);
+    sgs_assert_cmp(item(cust, "first_purchase_in_holdout_left_out")->valuedouble, ==,
+                   (double)n_later);
+    sgs_assert_cmp(item(root, "calibration_repeat_purchases")->valuedouble, ==, (double)cal_rep);
+    sgs_assert_cmp(item(root, "holdout_repeat_purchases")->valuedouble, ==, (double)hold_rep);
     cJSON *bf = item(root, "by_frequency");
     assert_int_equal(cJSON_GetArraySize(item(bf, "count")), 8);
     double count_sum = 0;
@@ -223,20 +227,23 @@ static void test_outputs_and_threads(void **state)
     for (int m = 0; m < 3; m++) {
         cJSON *mo = item(models, model_names[m]);
         double ll = item(mo, "log_likelihood")->valuedouble;
-        assert_true(isfinite(ll) && ll < 0);
+        assert_true(isfinite(ll));
+        sgs_assert_cmp(ll, <, 0);
         sgs_assert_close(item(mo, "aic")->valuedouble, 2.0 * 4 - 2.0 * ll, 0, 1e-13);
-        assert_true(item(mo, "n_params")->valuedouble == 4);
+        sgs_assert_cmp(item(mo, "n_params")->valuedouble, ==, 4);
         assert_int_equal(cJSON_GetArraySize(item(mo, "params")), 4);
         assert_int_equal(cJSON_GetArraySize(item(mo, "std_err")), 4);
         assert_true(cJSON_IsBool(item(mo, "converged")));
         cJSON *h = item(mo, "holdout");
-        assert_true(item(h, "actual_total")->valuedouble == (double)hold_rep);
+        sgs_assert_cmp(item(h, "actual_total")->valuedouble, ==, (double)hold_rep);
         double pred = item(h, "predicted_total")->valuedouble;
         /* the data follow a BG/NBD story: every model is in the right range */
-        assert_true(pred > 0.7 * (double)hold_rep && pred < 1.5 * (double)hold_rep);
-        assert_true(item(h, "rmse")->valuedouble >= item(h, "mae")->valuedouble);
+        sgs_assert_cmp(pred, >, 0.7 * (double)hold_rep);
+        sgs_assert_cmp(pred, <, 1.5 * (double)hold_rep);
+        sgs_assert_cmp(item(h, "rmse")->valuedouble, >=, item(h, "mae")->valuedouble);
         double r = item(h, "correlation")->valuedouble;
-        assert_true(r > 0.5 && r <= 1);
+        sgs_assert_cmp(r, >, 0.5);
+        sgs_assert_cmp(r, <=, 1);
         assert_int_equal(cJSON_GetArraySize(item(item(mo, "by_frequency"), "predicted")), 8);
         cJSON *fd = item(item(mo, "frequency_distribution"), "predicted");
         assert_int_equal(cJSON_GetArraySize(fd), 8);
@@ -284,7 +291,8 @@ static void test_outputs_and_threads(void **state)
         assert_int_equal(sgs_h5_attr_read_double(f, group, "aic", &aic, &err), 0);
         assert_int_equal(sgs_h5_attr_read_double(f, group, "bic", &bic, &err), 0);
         assert_int_equal(sgs_h5_attr_read_double(f, group, "rmse", &rmse, &err), 0);
-        assert_true(bic > aic && rmse > 0);
+        sgs_assert_cmp(bic, >, aic);
+        sgs_assert_cmp(rmse, >, 0);
     }
     int32_t *ha = read_col(f, "/customers/holdout_actual", SGS_H5_I32, &n);
     assert_int_equal(n, (size_t)n_cohort);
@@ -317,12 +325,12 @@ static void test_holdout_end_and_models(void **state)
     recompute(19357, 19538 /* 2023-06-30 */, &n_cohort, &n_later, &cal_rep, &hold_rep);
     cJSON *root = load_json(json);
     assert_string_equal(item(root, "holdout_end")->valuestring, "2023-06-30");
-    assert_true(item(root, "holdout_length")->valuedouble == 181.0 / 7.0);
-    assert_true(item(item(root, "input"), "rows_after_holdout_end_left_out")->valuedouble > 0);
-    assert_true(item(root, "holdout_repeat_purchases")->valuedouble == (double)hold_rep);
-    assert_true(item(item(root, "customers"), "first_purchase_in_holdout_left_out")->valuedouble ==
-                (double)n_later);
-    assert_true(item(root, "penalizer")->valuedouble == 0.001);
+    sgs_assert_cmp(item(root, "holdout_length")->valuedouble, ==, 181.0 / 7.0);
+    sgs_assert_cmp(item(item(root, "input"), "rows_after_holdout_end_left_out")->valuedouble, >, 0);
+    sgs_assert_cmp(item(root, "holdout_repeat_purchases")->valuedouble, ==, (double)hold_rep);
+    sgs_assert_cmp(item(item(root, "customers"), "first_purchase_in_holdout_left_out")->valuedouble,
+                   ==, (double)n_later);
+    sgs_assert_cmp(item(root, "penalizer")->valuedouble, ==, 0.001);
     cJSON *models = item(root, "models");
     assert_int_equal(cJSON_GetArraySize(models), 1);
     assert_non_null(cJSON_GetObjectItem(models, "bgnbd"));
@@ -372,7 +380,9 @@ static void test_errors(void **state)
     /* the earlier output is untouched by every failure */
     size_t after_size = 0;
     char *after = sgs_test_read_file(good, &after_size);
-    assert_true(after && after_size == before_size && memcmp(before, after, before_size) == 0);
+    assert_true(after);
+    sgs_assert_cmp(after_size, ==, before_size);
+    sgs_assert_cmp(memcmp(before, after, before_size), ==, 0);
     free(before);
     free(after);
 

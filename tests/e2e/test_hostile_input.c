@@ -287,8 +287,9 @@ static void test_external_link(void **state)
     amounts_file(other, "/amount");
     /* the dataset itself is an external link: if it were followed, the run would succeed */
     hid_t file = base("elink.h5", path, sizeof path, H5P_DEFAULT);
-    assert_true(H5Lcreate_external(other, "/amount", file, "/transactions/amount", H5P_DEFAULT,
-                                   H5P_DEFAULT) >= 0);
+    sgs_assert_cmp(H5Lcreate_external(other, "/amount", file, "/transactions/amount", H5P_DEFAULT,
+                                      H5P_DEFAULT),
+                   >=, 0);
     H5Fclose(file);
     REFUSED(path, 65, "/transactions/amount: is an external link to ", "other.h5:/amount",
             "segscore reads only data stored in the input file");
@@ -300,8 +301,9 @@ static void test_external_link(void **state)
     H5Fclose(file);
     snprintf(path, sizeof path, "%s/elink_group.h5", dir);
     file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    assert_true(H5Lcreate_external(group_file, "/transactions", file, "/transactions", H5P_DEFAULT,
-                                   H5P_DEFAULT) >= 0);
+    sgs_assert_cmp(H5Lcreate_external(group_file, "/transactions", file, "/transactions",
+                                      H5P_DEFAULT, H5P_DEFAULT),
+                   >=, 0);
     H5Fclose(file);
     REFUSED(path, 65, "/transactions: is an external link to ", "group.h5:/transactions");
     /* a link to a FIFO: opening it would block forever, so nothing may open it, neither the
@@ -311,16 +313,18 @@ static void test_external_link(void **state)
     snprintf(fifo, sizeof fifo, "%s/fifo", dir);
     assert_int_equal(mkfifo(fifo, 0600), 0);
     file = base("elink_fifo.h5", path, sizeof path, H5P_DEFAULT);
-    assert_true(H5Lcreate_external(fifo, "/amount", file, "/transactions/amount", H5P_DEFAULT,
-                                   H5P_DEFAULT) >= 0);
+    sgs_assert_cmp(
+        H5Lcreate_external(fifo, "/amount", file, "/transactions/amount", H5P_DEFAULT, H5P_DEFAULT),
+        >=, 0);
     H5Fclose(file);
     alarm(120);
     REFUSED(path, 65, "/transactions/amount: is an external link to ", "fifo:/amount");
     file = base("elink_fifo_other.h5", path, sizeof path, H5P_DEFAULT);
     col(file, "/transactions/amount", SGS_H5_F64, amounts, N);
-    assert_true(H5Lcreate_external(fifo, "/x", file, "/elsewhere", H5P_DEFAULT, H5P_DEFAULT) >= 0);
-    assert_true(H5Lcreate_soft("/elsewhere/y", file, "/soft_elsewhere", H5P_DEFAULT, H5P_DEFAULT) >=
-                0);
+    sgs_assert_cmp(H5Lcreate_external(fifo, "/x", file, "/elsewhere", H5P_DEFAULT, H5P_DEFAULT), >=,
+                   0);
+    sgs_assert_cmp(
+        H5Lcreate_soft("/elsewhere/y", file, "/soft_elsewhere", H5P_DEFAULT, H5P_DEFAULT), >=, 0);
     H5Fclose(file);
     expect_usable(path);
     alarm(0);
@@ -334,9 +338,10 @@ static void test_soft_link_out_of_the_file(void **state)
     amounts_file(other, "/amount");
     /* /transactions/amount -> /ext/amount, and /ext is an external link to other2.h5:/ */
     hid_t file = base("softout.h5", path, sizeof path, H5P_DEFAULT);
-    assert_true(H5Lcreate_external(other, "/", file, "/ext", H5P_DEFAULT, H5P_DEFAULT) >= 0);
-    assert_true(
-        H5Lcreate_soft("/ext/amount", file, "/transactions/amount", H5P_DEFAULT, H5P_DEFAULT) >= 0);
+    sgs_assert_cmp(H5Lcreate_external(other, "/", file, "/ext", H5P_DEFAULT, H5P_DEFAULT), >=, 0);
+    sgs_assert_cmp(
+        H5Lcreate_soft("/ext/amount", file, "/transactions/amount", H5P_DEFAULT, H5P_DEFAULT), >=,
+        0);
     H5Fclose(file);
     REFUSED(path, 65,
             "/transactions/amount: is a soft link to /ext/amount, and /ext is an "
@@ -345,27 +350,30 @@ static void test_soft_link_out_of_the_file(void **state)
     /* soft links that stay inside the file are fine, also a chain of them */
     file = base("softin.h5", path, sizeof path, H5P_DEFAULT);
     col(file, "/data/amount", SGS_H5_F64, amounts, N);
-    assert_true(H5Lcreate_soft("/data", file, "/alias", H5P_DEFAULT, H5P_DEFAULT) >= 0);
-    assert_true(H5Lcreate_soft("/alias/amount", file, "/transactions/amount", H5P_DEFAULT,
-                               H5P_DEFAULT) >= 0);
+    sgs_assert_cmp(H5Lcreate_soft("/data", file, "/alias", H5P_DEFAULT, H5P_DEFAULT), >=, 0);
+    sgs_assert_cmp(
+        H5Lcreate_soft("/alias/amount", file, "/transactions/amount", H5P_DEFAULT, H5P_DEFAULT), >=,
+        0);
     H5Fclose(file);
     expect_usable(path);
     /* a loop of soft links is refused, not followed forever */
     file = base("softloop.h5", path, sizeof path, H5P_DEFAULT);
-    assert_true(H5Lcreate_soft("/loop_b", file, "/loop_a", H5P_DEFAULT, H5P_DEFAULT) >= 0);
-    assert_true(H5Lcreate_soft("/loop_a", file, "/loop_b", H5P_DEFAULT, H5P_DEFAULT) >= 0);
-    assert_true(H5Lcreate_soft("/loop_a/amount", file, "/transactions/amount", H5P_DEFAULT,
-                               H5P_DEFAULT) >= 0);
+    sgs_assert_cmp(H5Lcreate_soft("/loop_b", file, "/loop_a", H5P_DEFAULT, H5P_DEFAULT), >=, 0);
+    sgs_assert_cmp(H5Lcreate_soft("/loop_a", file, "/loop_b", H5P_DEFAULT, H5P_DEFAULT), >=, 0);
+    sgs_assert_cmp(
+        H5Lcreate_soft("/loop_a/amount", file, "/transactions/amount", H5P_DEFAULT, H5P_DEFAULT),
+        >=, 0);
     H5Fclose(file);
     REFUSED(path, 65, "/transactions/amount: more than 16 soft links in a chain");
     /* "." and repeated slashes (HDF5 stores them as one) resolve as HDF5 resolves them */
     snprintf(other, sizeof other, "%s/other3.h5", dir);
     amounts_file(other, "/amount");
     file = base("softdot.h5", path, sizeof path, H5P_DEFAULT);
-    assert_true(
-        H5Lcreate_external(other, "/", file, "/transactions/ext", H5P_DEFAULT, H5P_DEFAULT) >= 0);
-    assert_true(H5Lcreate_soft(".//ext/./amount", file, "/transactions/amount", H5P_DEFAULT,
-                               H5P_DEFAULT) >= 0);
+    sgs_assert_cmp(
+        H5Lcreate_external(other, "/", file, "/transactions/ext", H5P_DEFAULT, H5P_DEFAULT), >=, 0);
+    sgs_assert_cmp(
+        H5Lcreate_soft(".//ext/./amount", file, "/transactions/amount", H5P_DEFAULT, H5P_DEFAULT),
+        >=, 0);
     H5Fclose(file);
     REFUSED(path, 65,
             "/transactions/amount: is a soft link to ./ext/./amount, and /transactions/ext is "
@@ -385,7 +393,7 @@ static void test_virtual_dataset(void **state)
     hsize_t n = N;
     hid_t space = H5Screate_simple(1, &n, NULL);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    assert_true(H5Pset_virtual(dcpl, space, src, "/amount", space) >= 0);
+    sgs_assert_cmp(H5Pset_virtual(dcpl, space, src, "/amount", space), >=, 0);
     H5Dclose(dataset(file, "/transactions/amount", H5T_IEEE_F64LE, N, dcpl));
     H5Pclose(dcpl);
     H5Sclose(space);
@@ -511,7 +519,7 @@ static void test_wrong_class(void **state)
     hid_t str = H5Tcopy(H5T_C_S1);
     sgs_assert_cmp(H5Tset_size(str, 1), >=, 0);
     hid_t d = dataset(file, "/transactions/channel", str, N, H5P_DEFAULT);
-    assert_true(H5Dwrite(d, str, H5S_ALL, H5S_ALL, H5P_DEFAULT, "1234567123") >= 0);
+    sgs_assert_cmp(H5Dwrite(d, str, H5S_ALL, H5S_ALL, H5P_DEFAULT, "1234567123"), >=, 0);
     H5Dclose(d);
     H5Tclose(str);
     H5Fclose(file);
@@ -696,7 +704,8 @@ static void test_corrupt_compressed_chunk(void **state)
     sgs_assert_cmp(H5Dget_chunk_info_by_coord(d, &offset, &mask, &addr, &size), >=, 0);
     H5Dclose(d);
     H5Fclose(file);
-    assert_true(addr != HADDR_UNDEF && size > 0);
+    sgs_assert_cmp(addr, !=, HADDR_UNDEF);
+    sgs_assert_cmp(size, >, 0);
     FILE *f = fopen(path, "r+b");
     assert_non_null(f);
     assert_int_equal(fseek(f, (long)addr, SEEK_SET), 0);

@@ -811,7 +811,8 @@ static void test_referral_chains_and_advocates(void **state)
         if (in.cust[k].referrer == -1)
             continue;
         long i = find_id(r.cid, n, in.cust[k].cid), p = find_id(r.cid, n, in.cust[k].referrer);
-        assert_true(i >= 0 && p >= 0);
+        sgs_assert_cmp(i, >=, 0);
+        sgs_assert_cmp(p, >=, 0);
         parent[i] = p;
         direct[p]++;
     }
@@ -848,8 +849,9 @@ static void test_referral_chains_and_advocates(void **state)
     }
     qsort(sorted, m, sizeof *sorted, f64_cmp);
     double threshold = sorted[(size_t)ceil(0.8 * (double)m) - 1];
-    assert_true(threshold ==
-                json_number(r.summary, "opportunities", "thresholds", "advocate_value_brought_in"));
+    sgs_assert_cmp(
+        threshold, ==,
+        json_number(r.summary, "opportunities", "thresholds", "advocate_value_brought_in"));
     uint8_t *expected = calloc(n, 1);
     for (size_t i = 0; i < n; i++)
         expected[i] = direct[i] >= 1 && brought[i] >= threshold && r.stage[i] != SGS_STAGE_NONE &&
@@ -1158,7 +1160,8 @@ static void test_run_without_events_and_customers(void **state)
     mkdir(sub, 0755);
     hid_t src = H5Fopen(gen, H5F_ACC_RDONLY, H5P_DEFAULT);
     hid_t dst = H5Fcreate(input, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    assert_true(src >= 0 && dst >= 0);
+    sgs_assert_cmp(src, >=, 0);
+    sgs_assert_cmp(dst, >=, 0);
     size_t n;
     const char *names[] = {"/transactions/customer_id", "/transactions/time"};
     for (int k = 0; k < 2; k++) {
@@ -1190,7 +1193,8 @@ static void test_run_without_events_and_customers(void **state)
     assert_int_equal(listed[SGS_OPP_RENEWAL_AT_RISK], 0);
     assert_int_equal(listed[SGS_OPP_DETRACTOR_FOLLOW_UP], 0);
     assert_int_equal(listed[SGS_OPP_ADVOCATE], 0);
-    assert_true(listed[SGS_OPP_ONBOARDING] > 0 && listed[SGS_OPP_WIN_BACK] > 0);
+    sgs_assert_cmp(listed[SGS_OPP_ONBOARDING], >, 0);
+    sgs_assert_cmp(listed[SGS_OPP_WIN_BACK], >, 0);
 
     snprintf(path, sizeof path, "%s/summary.json", sub);
     char *text = sgs_test_read_file(path, NULL);
@@ -1223,12 +1227,13 @@ static void test_run_without_events_and_customers(void **state)
     summary = cJSON_Parse(text);
     free(text);
     assert_int_equal(json_number(summary, "stages", "per_cycle_source", "model"), 0);
-    assert_true(json_number(summary, "stages", "per_cycle_source", "observed") > 5000);
+    sgs_assert_cmp(json_number(summary, "stages", "per_cycle_source", "observed"), >, 5000);
     per_kind = json_get(summary, "opportunities", "per_kind", NULL);
     assert_true(cJSON_IsTrue(json_get(per_kind, "save_high_value", "input_missing", NULL)));
     assert_true(cJSON_IsTrue(json_get(per_kind, "grow", "input_missing", NULL)));
     const cJSON *transitions = json_get(summary, "stages", "transitions", NULL);
-    assert_true(transitions && transitions->child); /* counts per (from, to) pair */
+    assert_true(transitions);
+    assert_true(transitions->child); /* counts per (from, to) pair */
     cJSON_Delete(summary);
 
     /* a compare date that is not before the as-of date is a configuration error */

@@ -179,7 +179,8 @@ static void test_cancellations_and_refunds(void **state)
     sgs_assert_cmp(k, >=, 0);
     assert_int_equal(freq[k], 1);
     sgs_assert_close(total[k], -1165.0, 1e-9, 0);
-    assert_true(spend[k] == 0.0 && clv[k] == 0.0);
+    sgs_assert_cmp(spend[k], ==, 0.0);
+    sgs_assert_cmp(clv[k], ==, 0.0);
 
     /* 99002: day 1 net 20, day 2 40: the repeat day's net is the monetary value */
     k = index_of(id, n, 99002);
@@ -381,7 +382,8 @@ static void test_dropout_alike_keeps_p_alive(void **state)
         spread |= strcmp(code, "dropout_spread_not_identified") == 0;
         not_identified |= strcmp(code, "dropout_not_identified") == 0;
     }
-    assert_true(spread && !not_identified);
+    assert_true(spread);
+    assert_true(!not_identified);
     cJSON_Delete(summary);
 }
 

@@ -78,7 +78,7 @@ static void test_auto_takes_the_best_log_score(void **state)
     const cJSON *bt = at(value, "backtest", NULL, NULL);
     assert_true(cJSON_IsTrue(at(bt, "ran", NULL, NULL)));
     /* the default holdout is the horizon (365 days) when it is at most half the span (3 years) */
-    assert_true(at(bt, "holdout", NULL, NULL)->valuedouble == 365);
+    sgs_assert_cmp(at(bt, "holdout", NULL, NULL)->valuedouble, ==, 365);
     assert_string_equal(at(bt, "calibration_end", NULL, NULL)->valuestring, "2023-07-01");
     const char *names[] = {"bgnbd", "mbgnbd", "paretonbd"};
     const char *best = NULL;
@@ -87,7 +87,8 @@ static void test_auto_takes_the_best_log_score(void **state)
         const cJSON *m = at(bt, "models", names[j], NULL);
         assert_true(cJSON_IsTrue(at(m, "fitted", NULL, NULL)));
         double s = at(m, "log_score", NULL, NULL)->valuedouble;
-        assert_true(s < 0 && isfinite(s));
+        sgs_assert_cmp(s, <, 0);
+        assert_true(isfinite(s));
         if (s > best_score) {
             best_score = s;
             best = names[j];
@@ -98,8 +99,8 @@ static void test_auto_takes_the_best_log_score(void **state)
     assert_string_equal(at(bt, "used_model", NULL, NULL)->valuestring, best);
     assert_true(cJSON_IsTrue(at(value, "p_buy_calibrated", NULL, NULL)));
     /* in sample, the isotonic calibration cannot make the Brier score worse */
-    assert_true(at(bt, "reliability_calibrated", "brier", NULL)->valuedouble <=
-                at(bt, "reliability", "brier", NULL)->valuedouble + 1e-12);
+    sgs_assert_cmp(at(bt, "reliability_calibrated", "brier", NULL)->valuedouble, <=,
+                   at(bt, "reliability", "brier", NULL)->valuedouble + 1e-12);
     /* the stages checked on the holdout: every customer of the cohort staged once, and the
      * shares are the counts' */
     double staged = 0;
@@ -108,11 +109,13 @@ static void test_auto_takes_the_best_log_score(void **state)
     {
         double customers = at(s, "customers", NULL, NULL)->valuedouble;
         double bought = at(s, "bought_again", NULL, NULL)->valuedouble;
-        assert_true(customers > 0 && bought >= 0 && bought <= customers);
+        sgs_assert_cmp(customers, >, 0);
+        sgs_assert_cmp(bought, >=, 0);
+        sgs_assert_cmp(bought, <=, customers);
         sgs_assert_close(at(s, "share", NULL, NULL)->valuedouble, bought / customers, 1e-15, 0);
         staged += customers;
     }
-    assert_true(staged == at(bt, "customers", NULL, NULL)->valuedouble);
+    sgs_assert_cmp(staged, ==, at(bt, "customers", NULL, NULL)->valuedouble);
     cJSON_Delete(root);
 
     char path[700];
@@ -198,10 +201,10 @@ static void test_sample_is_the_same_for_any_thread_count(void **state)
     sgs_assert_files_equal(path[0], path[2]);
 
     const cJSON *bt = at(root[0], "value", "backtest", NULL);
-    assert_true(at(root[0], "config", "value", "backtest_sample")->valuedouble == 1000);
-    assert_true(at(bt, "customers", NULL, NULL)->valuedouble == 1000);
+    sgs_assert_cmp(at(root[0], "config", "value", "backtest_sample")->valuedouble, ==, 1000);
+    sgs_assert_cmp(at(bt, "customers", NULL, NULL)->valuedouble, ==, 1000);
     assert_true(cJSON_IsTrue(at(bt, "sampled", NULL, NULL)));
-    assert_true(at(bt, "seconds", NULL, NULL)->valuedouble >= 0);
+    sgs_assert_cmp(at(bt, "seconds", NULL, NULL)->valuedouble, >=, 0);
     double cohort = at(bt, "cohort", NULL, NULL)->valuedouble;
     double weight = 0;
     const cJSON *w;
@@ -210,23 +213,23 @@ static void test_sample_is_the_same_for_any_thread_count(void **state)
         weight += w->valuedouble;
     }
     sgs_assert_close(weight, 1000, 1e-9, 0); /* the scores are on the sample */
-    assert_true(at(bt, "bought_again", NULL, NULL)->valuedouble <= 1000);
+    sgs_assert_cmp(at(bt, "bought_again", NULL, NULL)->valuedouble, <=, 1000);
 
     /* the default sample is larger than this cohort: all of it, the same cohort */
     cJSON *whole = run_summary("sample-whole", "");
     const cJSON *wbt = at(whole, "value", "backtest", NULL);
-    assert_true(at(wbt, "cohort", NULL, NULL)->valuedouble == cohort);
-    assert_true(at(wbt, "customers", NULL, NULL)->valuedouble == cohort);
+    sgs_assert_cmp(at(wbt, "cohort", NULL, NULL)->valuedouble, ==, cohort);
+    sgs_assert_cmp(at(wbt, "customers", NULL, NULL)->valuedouble, ==, cohort);
     sgs_assert_cmp(cohort, >, 2000);
     assert_true(cJSON_IsFalse(at(wbt, "sampled", NULL, NULL)));
-    assert_true(at(wbt, "models", "bgnbd", "log_score")->valuedouble !=
-                at(bt, "models", "bgnbd", "log_score")->valuedouble);
+    sgs_assert_cmp(at(wbt, "models", "bgnbd", "log_score")->valuedouble, !=,
+                   at(bt, "models", "bgnbd", "log_score")->valuedouble);
     cJSON_Delete(whole);
 
     hid_t f = H5Fopen(path[0], H5F_ACC_RDONLY, H5P_DEFAULT);
     sgs_assert_cmp(f, >=, 0);
     assert_int_equal(attr_int64(f, "n_customers"), 1000);
-    assert_true((double)attr_int64(f, "n_cohort") == cohort);
+    sgs_assert_cmp((double)attr_int64(f, "n_cohort"), ==, cohort);
     H5Fclose(f);
 
     char report[700];

@@ -342,7 +342,7 @@ static void test_sorted_input_skips_the_scatter_and_agrees(void **state)
     assert_non_null(flag);
     flag += strlen("\"sorted_by_customer\"");
     flag += strspn(flag, ": \t");
-    assert_true(strncmp(flag, "true", 4) == 0);
+    sgs_assert_cmp(strncmp(flag, "true", 4), ==, 0);
     free(json);
 }
 

@@ -197,7 +197,9 @@ static void test_configured_k_and_pca(void **state)
     size_t m;
     double *ratio = sgs_test_column(f, "/clusters/pca_explained_variance_ratio", SGS_H5_F64, &m);
     assert_int_equal(m, 2);
-    assert_true(ratio[0] >= ratio[1] && ratio[1] > 0 && ratio[0] + ratio[1] <= 1 + 1e-12);
+    sgs_assert_cmp(ratio[0], >=, ratio[1]);
+    sgs_assert_cmp(ratio[1], >, 0);
+    sgs_assert_cmp(ratio[0] + ratio[1], <=, 1 + 1e-12);
     free(ratio);
     H5Fclose(f);
 
@@ -301,8 +303,9 @@ static void test_near_constant_p_alive_is_dropped(void **state)
     assert_true(cJSON_IsFalse(cJSON_GetObjectItem(p, "used")));
     assert_string_equal(cJSON_GetObjectItem(p, "dropped")->valuestring, "negligible spread");
     double spread = cJSON_GetObjectItem(p, "spread")->valuedouble;
-    assert_true(spread >= 0 && spread < 0.01);
-    assert_true(cJSON_GetObjectItem(p, "q01")->valuedouble > 0.99);
+    sgs_assert_cmp(spread, >=, 0);
+    sgs_assert_cmp(spread, <, 0.01);
+    sgs_assert_cmp(cJSON_GetObjectItem(p, "q01")->valuedouble, >, 0.99);
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(feature_check(&o, "recency"), "used")));
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o.segments, "features")), 5);
     assert_non_null(strstr(o.report, "p_alive left out: negligible spread: 98% of customers"));
@@ -326,7 +329,7 @@ static void test_near_constant_p_alive_is_dropped(void **state)
     snprintf(args, sizeof args, "%s/crafted-p-alive-only/results.h5", dir);
     hid_t f = H5Fopen(args, H5F_ACC_RDONLY, H5P_DEFAULT);
     sgs_assert_cmp(f, >=, 0);
-    assert_true(H5Lexists(f, "/clusters", H5P_DEFAULT) == 0);
+    sgs_assert_cmp(H5Lexists(f, "/clusters", H5P_DEFAULT), ==, 0);
     H5Fclose(f);
 }
 
@@ -342,7 +345,7 @@ static void test_robust_scaling_keeps_outliers_in_larger_segments(void **state)
                  &o);
     cJSON *p = feature_check(&o, "p_alive");
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(p, "used")));
-    assert_true(cJSON_GetObjectItem(p, "n_clipped")->valuedouble >= N_DROPOUT);
+    sgs_assert_cmp(cJSON_GetObjectItem(p, "n_clipped")->valuedouble, >=, N_DROPOUT);
     assert_int_equal(o.k, 4);
     assert_no_handful(&o);
     outcome_free(&o);

@@ -131,7 +131,9 @@ static void assess_run(const char *name, const int *bought, double *brier_cal, d
     double *p_buy = sgs_test_column(h, "/clv/p_buy", SGS_H5_F64, &n2);
     double *no_buy = sgs_test_column(h, "/clv/prob_no_purchase", SGS_H5_F64, &n3);
     H5Fclose(h);
-    assert_true(n > 0 && n2 == n && n3 == n);
+    sgs_assert_cmp(n, >, 0);
+    sgs_assert_cmp(n2, ==, n);
+    sgs_assert_cmp(n3, ==, n);
     scored_t *cal = malloc(n * sizeof *cal), *raw = malloc(n * sizeof *raw);
     for (size_t i = 0; i < n; i++) {
         int b = id[i] > 0 && id[i] < MAX_ID && bought[id[i]];
@@ -185,7 +187,8 @@ static void test_stages_order_who_bought_again(void **state)
     int64_t *id = sgs_test_column(h, "/stages/customer_id", SGS_H5_I64, &n);
     uint8_t *stage = sgs_test_column(h, "/stages/stage", SGS_H5_U8, &n2);
     H5Fclose(h);
-    assert_true(n > 0 && n2 == n);
+    sgs_assert_cmp(n, >, 0);
+    sgs_assert_cmp(n2, ==, n);
     double customers[SGS_STAGE_COUNT] = {0}, share[SGS_STAGE_COUNT] = {0};
     for (size_t i = 0; i < n; i++) {
         sgs_assert_cmp(stage[i], <, SGS_STAGE_COUNT);

@@ -29,7 +29,8 @@ void sgs_test_tmpdir(const char *tag, char *out, size_t out_size)
     if (!base || !*base)
         base = "/tmp";
     int n = snprintf(out, out_size, "%s/sgs-%s-XXXXXX", base, tag);
-    assert_true(n > 0 && (size_t)n < out_size);
+    sgs_assert_cmp(n, >, 0);
+    sgs_assert_cmp((size_t)n, <, out_size);
     if (!mkdtemp(out))
         fail_msg("mkdtemp(%s) failed", out);
 }

@@ -121,7 +121,10 @@ static void test_reference_grid(void **state)
                       worst[j].rel > 0 ? " at " : "", worst[j].row);
     print_message("%d rows (%d BG/NBD, %d MBG/NBD, %d at a = 1 or c = 0), %d outside\n", n_rows,
                   n_models[0], n_models[1], n_limit, n_bad);
-    assert_true(n_rows >= MIN_ROWS && n_models[0] > 0 && n_models[1] > 0 && n_limit > 0);
+    sgs_assert_cmp(n_rows, >=, MIN_ROWS);
+    sgs_assert_cmp(n_models[0], >, 0);
+    sgs_assert_cmp(n_models[1], >, 0);
+    sgs_assert_cmp(n_limit, >, 0);
     assert_int_equal(n_bad, 0);
 }
 

@@ -117,7 +117,8 @@ static void test_expectations(void **state)
             sgs_assert_cmp(e, >, prev); /* grows with the horizon */
             prev = e;
             double np = sgs_bgnbd_prob_no_purchase(p, t, cases[c][0], cases[c][1], cases[c][2]);
-            assert_true(np > 0.0 && np < prev_np); /* falls with the horizon */
+            sgs_assert_cmp(np, >, 0.0);
+            sgs_assert_cmp(np, <, prev_np); /* falls with the horizon */
             prev_np = np;
         }
         sgs_assert_cmp(sgs_bgnbd_expected(p, 0.0, cases[c][0], cases[c][1], cases[c][2]), ==, 0.0);
@@ -225,8 +226,11 @@ static void test_degenerate_inputs(void **state)
                           sgs_bgnbd_loglik_one(p, v[0], v[1], v[2])};
         for (int k = 0; k < 4; k++)
             assert_true(isfinite(vals[k]));
-        assert_true(vals[0] >= 0.0 && vals[0] <= 1.0 && vals[1] >= 0.0);
-        assert_true(vals[2] >= 0.0 && vals[2] <= 1.0);
+        sgs_assert_cmp(vals[0], >=, 0.0);
+        sgs_assert_cmp(vals[0], <=, 1.0);
+        sgs_assert_cmp(vals[1], >=, 0.0);
+        sgs_assert_cmp(vals[2], >=, 0.0);
+        sgs_assert_cmp(vals[2], <=, 1.0);
     }
     assert_true(isfinite(sgs_bgnbd_expected(p, 1e9, 2, 30, 39)));
     double bad[4] = {0.2, -1.0, 1.0, 1.0}, ll;
@@ -264,7 +268,9 @@ static void test_issue_11_corners(void **state)
         double prev = 0.0;
         for (int k = 1; k <= 12; k++) {
             double t = 30.436875 * k, e = sgs_bgnbd_expected(pf, t, 0, 0, T);
-            assert_true(isfinite(e) && e > prev && e <= pf[0] * t / (pf[1] + T) * (1 + 1e-14));
+            assert_true(isfinite(e));
+            sgs_assert_cmp(e, >, prev);
+            sgs_assert_cmp(e, <=, pf[0] * t / (pf[1] + T) * (1 + 1e-14));
             prev = e;
         }
     }

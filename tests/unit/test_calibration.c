@@ -155,7 +155,8 @@ static void test_reliability_by_hand(void **state)
     sgs_assert_close(r.log_score, (2 * log(0.1) + 18 * log(0.9)) / 20, 1e-14, 0);
     /* three bins over two groups: one stays empty */
     assert_int_equal(sgs_reliability(p, w, y, 2, 3, &r, NULL), 0);
-    assert_true(r.weight[1] == 0 && isnan(r.predicted[1]));
+    sgs_assert_cmp(r.weight[1], ==, 0);
+    sgs_assert_nan(r.predicted[1]);
     assert_int_equal(sgs_reliability(p, w, y, 2, 0, &r, NULL), SGS_EINVAL);
     double bad[] = {1.5, 0.1};
     assert_int_equal(sgs_reliability(bad, w, y, 2, 2, &r, NULL), SGS_EDATA);

@@ -77,7 +77,10 @@ static void test_clv_equals_lifetimes_loop(void **state)
             sgs_assert_close(np[i],
                              sgs_purchase_prob_no_purchase(model, p, 360.0, x[i], tx[i], T[i]),
                              1e-15, 1e-13);
-            assert_true(pa[i] >= 0 && pa[i] <= 1 && np[i] >= 0 && np[i] <= 1);
+            sgs_assert_cmp(pa[i], >=, 0);
+            sgs_assert_cmp(pa[i], <=, 1);
+            sgs_assert_cmp(np[i], >=, 0);
+            sgs_assert_cmp(np[i], <=, 1);
         }
     }
     /* a horizon of 45 days: a full month then half a month, discounted at 30 and 45 days */
@@ -128,7 +131,9 @@ static void test_direct_path(void **state)
                          1e-13);
         sgs_assert_close(np[j], sgs_bgnbd_prob_no_purchase(p, 52.0, h.x[j], h.t_x[j], h.T[j]),
                          1e-15, 1e-13);
-        assert_true(isfinite(pa[j]) && isfinite(ex[j]) && isfinite(np[j]));
+        assert_true(isfinite(pa[j]));
+        assert_true(isfinite(ex[j]));
+        assert_true(isfinite(np[j]));
     }
     sgs_histories_free(&h);
 }
@@ -196,7 +201,8 @@ static void test_names_and_errors(void **state)
     assert_int_equal(sgs_clv_score_customers(SGS_MODEL_BGNBD, bg, gg, &h, x, mm, &o, out, NULL,
                                              NULL, NULL, NULL, NULL, NULL),
                      0);
-    assert_true(out[1] == 1.0 && out[0] < 1.0);
+    sgs_assert_cmp(out[1], ==, 1.0);
+    sgs_assert_cmp(out[0], <, 1.0);
     sgs_histories_free(&h);
 }
 

@@ -51,8 +51,8 @@ static void test_integers(void **state)
     assert_int_equal(int_ok("00004"), 4);
     assert_int_equal(int_ok("-5"), -5);
     assert_int_equal(int_ok("+7"), 7);
-    assert_true(int_ok("9223372036854775807") == INT64_MAX);
-    assert_true(int_ok("-9223372036854775808") == INT64_MIN);
+    sgs_assert_cmp(int_ok("9223372036854775807"), ==, INT64_MAX);
+    sgs_assert_cmp(int_ok("-9223372036854775808"), ==, INT64_MIN);
     int_bad("9223372036854775808", "range");
     int_bad("17850.5", "whole");
     int_bad("1e3", "not an integer");
@@ -87,17 +87,17 @@ static void dbl_bad(const char *text, const char *reason_part)
 static void test_decimals(void **state)
 {
     (void)state;
-    assert_true(dbl_ok("2.55") == 2.55);
-    assert_true(dbl_ok("-27.50") == -27.5);
-    assert_true(dbl_ok(" 11.77\t") == 11.77);
-    assert_true(dbl_ok(".5") == 0.5);
-    assert_true(dbl_ok("5.") == 5.0);
-    assert_true(dbl_ok("+0") == 0.0);
-    assert_true(dbl_ok("1e3") == 1000.0);
-    assert_true(dbl_ok("1.5E-2") == 0.015);
-    assert_true(dbl_ok("15.299999999999999") == 15.299999999999999);
-    assert_true(dbl_ok("0.1000000000000000055511151231257827") == 0.1);
-    assert_true(dbl_ok("123456789012345678901234567890") == 123456789012345678901234567890.0);
+    sgs_assert_cmp(dbl_ok("2.55"), ==, 2.55);
+    sgs_assert_cmp(dbl_ok("-27.50"), ==, -27.5);
+    sgs_assert_cmp(dbl_ok(" 11.77\t"), ==, 11.77);
+    sgs_assert_cmp(dbl_ok(".5"), ==, 0.5);
+    sgs_assert_cmp(dbl_ok("5."), ==, 5.0);
+    sgs_assert_cmp(dbl_ok("+0"), ==, 0.0);
+    sgs_assert_cmp(dbl_ok("1e3"), ==, 1000.0);
+    sgs_assert_cmp(dbl_ok("1.5E-2"), ==, 0.015);
+    sgs_assert_cmp(dbl_ok("15.299999999999999"), ==, 15.299999999999999);
+    sgs_assert_cmp(dbl_ok("0.1000000000000000055511151231257827"), ==, 0.1);
+    sgs_assert_cmp(dbl_ok("123456789012345678901234567890"), ==, 123456789012345678901234567890.0);
     dbl_bad("1,5", "decimal comma");
     dbl_bad("1,234.50", "decimal comma");
     dbl_bad("nan", "not a number");

@@ -66,7 +66,10 @@ static void test_days_and_civil_dates_are_inverse(void **state)
         int64_t y;
         unsigned m, d;
         sgs_civil_from_days(z, &y, &m, &d);
-        assert_true(m >= 1 && m <= 12 && d >= 1 && d <= 31);
+        sgs_assert_cmp(m, >=, 1);
+        sgs_assert_cmp(m, <=, 12);
+        sgs_assert_cmp(d, >=, 1);
+        sgs_assert_cmp(d, <=, 31);
         assert_int_equal(sgs_days_from_civil(y, m, d), z);
     }
 }

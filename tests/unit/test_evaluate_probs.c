@@ -56,7 +56,9 @@ static void check_identities(sgs_purchase_model_t model, const double *p, double
     int x = 0;
     for (; x < 20000; x++) {
         double v = sgs_purchase_prob_count(model, p, t, x);
-        assert_true(isfinite(v) && v >= 0.0 && v <= 1.0);
+        assert_true(isfinite(v));
+        sgs_assert_cmp(v, >=, 0.0);
+        sgs_assert_cmp(v, <=, 1.0);
         sum += v;
         mean += x * v;
         if (1.0 - sum < 1e-13 && x * v < 1e-15)
@@ -181,7 +183,9 @@ static void test_edges(void **state)
         sgs_assert_nan(sgs_purchase_prob_count((sgs_purchase_model_t)m, p, 1.0, -1));
         assert_int_equal(
             sgs_purchase_count_distribution((sgs_purchase_model_t)m, p, 0.0, 3, probs, &tail), 0);
-        assert_true(probs[0] == 1.0 && probs[1] == 0.0 && tail == 0.0);
+        sgs_assert_cmp(probs[0], ==, 1.0);
+        sgs_assert_cmp(probs[1], ==, 0.0);
+        sgs_assert_cmp(tail, ==, 0.0);
         /* a tiny t: almost surely nothing */
         sgs_assert_cmp(sgs_purchase_prob_count((sgs_purchase_model_t)m, p, 1e-9, 0), >, 1 - 1e-8);
     }

@@ -26,7 +26,9 @@ static void test_transforms_and_inverse(void **state)
                                               SGS_FEATURE_SIGNED_LOG1P};
     sgs_error_t err = {0};
     assert_int_equal(sgs_features_transform(x, 3, 3, kinds, NULL, &err), 0);
-    assert_true(x[0] == 5 && x[3] == -2 && x[6] == 7);
+    sgs_assert_cmp(x[0], ==, 5);
+    sgs_assert_cmp(x[3], ==, -2);
+    sgs_assert_cmp(x[6], ==, 7);
     sgs_assert_cmp(x[1], ==, 0);
     sgs_assert_close(x[4], 1e-10 - 5e-21, 0, 1e-15); /* log1p keeps tiny values exact */
     sgs_assert_close(x[7], log(4.0), 0, 1e-15);
@@ -61,7 +63,8 @@ static void test_standardize_hand_computed(void **state)
     assert_int_equal(sgs_features_standardize(x, 4, 2, NULL, mean, scale, NULL), 0);
     sgs_assert_close(mean[0], 2.5, 0, 1e-15);
     sgs_assert_close(scale[0], sqrt(1.25), 0, 1e-15);
-    assert_true(mean[1] == 7 && scale[1] == 1);
+    sgs_assert_cmp(mean[1], ==, 7);
+    sgs_assert_cmp(scale[1], ==, 1);
     for (int i = 0; i < 4; i++) {
         sgs_assert_close(x[2 * i], ((double)(i + 1) - 2.5) / sqrt(1.25), 1e-15, 1e-15);
         sgs_assert_cmp(x[2 * i + 1], ==, 0);
@@ -92,21 +95,31 @@ static void test_quantiles_set_a_few_outliers_aside(void **state)
     sgs_assert_cmp(lo[0], ==, 0.999);
     sgs_assert_cmp(hi[0], ==, 0.999 + 1e-6 * 98.0);
     sgs_assert_cmp(median[0], ==, 0.999 + 1e-6 * 49.0);
-    assert_true(lo[1] == 11 && hi[1] == 990 && median[1] == 500.5);
+    sgs_assert_cmp(lo[1], ==, 11);
+    sgs_assert_cmp(hi[1], ==, 990);
+    sgs_assert_cmp(median[1], ==, 500.5);
     /* tail 0: the extremes themselves */
     assert_int_equal(sgs_features_quantiles(x, n, 2, 0, NULL, lo, median, hi, NULL), 0);
-    assert_true(lo[0] == 0.7 && hi[0] == 0.999 + 1e-6 * 99.0);
-    assert_true(lo[1] == 1 && hi[1] == 1000);
+    sgs_assert_cmp(lo[0], ==, 0.7);
+    sgs_assert_cmp(hi[0], ==, 0.999 + 1e-6 * 99.0);
+    sgs_assert_cmp(lo[1], ==, 1);
+    sgs_assert_cmp(hi[1], ==, 1000);
     /* the input is not changed */
-    assert_true(x[0] == 0.999 && x[2 * 999] == 0.7 && x[1] == 1000);
+    sgs_assert_cmp(x[0], ==, 0.999);
+    sgs_assert_cmp(x[2 * 999], ==, 0.7);
+    sgs_assert_cmp(x[1], ==, 1000);
     free(x);
 
     /* small n: m = floor(0.3 * 5) = 1; odd n: the middle value */
     double y[5] = {5, 1, 4, 2, 3};
     assert_int_equal(sgs_features_quantiles(y, 5, 1, 0.3, NULL, lo, median, hi, NULL), 0);
-    assert_true(lo[0] == 2 && median[0] == 3 && hi[0] == 4);
+    sgs_assert_cmp(lo[0], ==, 2);
+    sgs_assert_cmp(median[0], ==, 3);
+    sgs_assert_cmp(hi[0], ==, 4);
     assert_int_equal(sgs_features_quantiles(y, 1, 1, 0.49, NULL, lo, median, hi, NULL), 0);
-    assert_true(lo[0] == 5 && median[0] == 5 && hi[0] == 5);
+    sgs_assert_cmp(lo[0], ==, 5);
+    sgs_assert_cmp(median[0], ==, 5);
+    sgs_assert_cmp(hi[0], ==, 5);
 
     sgs_error_t err = {0};
     double bad[6] = {1, 2, 3, 4, 5, NAN};

@@ -269,8 +269,13 @@ static void test_schema_types_and_attributes(void **state)
     assert_int_equal(sgs_h5_attr_read_double(f, "/truth", "q", &q, NULL), 0);
     assert_int_equal(sgs_h5_attr_read_double(f, "/truth", "gamma", &gamma, NULL), 0);
     assert_int_equal(sgs_h5_attr_read_int64(f, "/truth", "seed", &seed, NULL), 0);
-    assert_true(r == 0.243 && alpha == 30.898 && a == 0.793 && b == 2.426); /* CDNOW */
-    assert_true(p == 6.25 && q == 3.74 && gamma == 15.44);
+    sgs_assert_cmp(r, ==, 0.243);
+    sgs_assert_cmp(alpha, ==, 30.898);
+    sgs_assert_cmp(a, ==, 0.793);
+    sgs_assert_cmp(b, ==, 2.426); /* CDNOW */
+    sgs_assert_cmp(p, ==, 6.25);
+    sgs_assert_cmp(q, ==, 3.74);
+    sgs_assert_cmp(gamma, ==, 15.44);
     assert_int_equal(seed, SEED);
     H5Fclose(f);
     /* 2021-07-01 and the exclusive end 2024-07-01, Unix seconds. */
@@ -308,7 +313,8 @@ static void test_tables_agree(void **state)
         long row = row_of(ix, L.tx_id[k]);
         if (row < 0 || L.prospect[row])
             fail_msg("transaction %zu: customer %lld is not a buyer", k, (long long)L.tx_id[k]);
-        assert_true(L.tx_time[k] >= L.start_s && L.tx_time[k] < L.end_s);
+        sgs_assert_cmp(L.tx_time[k], >=, L.start_s);
+        sgs_assert_cmp(L.tx_time[k], <, L.end_s);
         assert_true(isfinite(L.tx_amount[k]));
         assert_in_range(L.tx_channel[k], 1, 7);
         assert_in_range(L.tx_category[k], 1, 20);
@@ -329,7 +335,8 @@ static void test_tables_agree(void **state)
     for (size_t k = 0; k < L.n_ev; k++) {
         sgs_assert_cmp(row_of(ix, L.ev_id[k]), >=, 0);
         assert_in_range(L.ev_kind[k], 1, 8);
-        assert_true(L.ev_time[k] >= 0 && L.ev_time[k] < L.end_s);
+        sgs_assert_cmp(L.ev_time[k], >=, 0);
+        sgs_assert_cmp(L.ev_time[k], <, L.end_s);
         if (L.ev_kind[k] == SGS_EVENT_SURVEY)
             assert_true(L.ev_value[k] >= 0 && L.ev_value[k] <= 10 &&
                         L.ev_value[k] == floor(L.ev_value[k]));
@@ -391,7 +398,9 @@ static void test_truth_agrees_with_rows(void **state)
     uint64_t occasions = 0;
     for (size_t i = 0; i < L.n_cu; i++) {
         if (L.prospect[i]) {
-            assert_true(L.birth[i] == -1 && L.death[i] == -1 && isnan(L.lambda[i]));
+            sgs_assert_cmp(L.birth[i], ==, -1);
+            sgs_assert_cmp(L.death[i], ==, -1);
+            sgs_assert_nan(L.lambda[i]);
             continue;
         }
         occasions += (uint64_t)L.n_purchases[i];
@@ -415,7 +424,8 @@ static void test_truth_agrees_with_rows(void **state)
      * standard error sqrt(0.02 * 0.98 / n)). */
     double refund_share = (double)n_refund / (double)occasions;
     double se = sqrt(0.02 * 0.98 / (double)occasions);
-    assert_true(refund_share < 0.02 + Z_MAX * se && refund_share > 0.018 - Z_MAX * se);
+    sgs_assert_cmp(refund_share, <, 0.02 + Z_MAX * se);
+    sgs_assert_cmp(refund_share, >, 0.018 - Z_MAX * se);
     sgs_assert_cmp(n_zero, >, 0);
 
     /* Each refund is on a later day than a purchase of the same customer, at most 30 days
@@ -500,7 +510,8 @@ static void test_parameter_moments(void **state)
         s_nu += L.nu[i];
         s_loglambda += log(L.lambda[i]);
         s_spend += L.mean_spend[i];
-        assert_true(L.p_drop[i] >= 0 && L.p_drop[i] <= 1);
+        sgs_assert_cmp(L.p_drop[i], >=, 0);
+        sgs_assert_cmp(L.p_drop[i], <=, 1);
         sgs_assert_close(L.mean_spend[i], 6.25 / L.nu[i], 0, 1e-12);
     }
     assert_int_equal(n, N_BUYERS);
@@ -588,8 +599,9 @@ static void test_referrals_form_an_acyclic_forest_of_earlier_customers(void **st
         chains += L.cu_referrer[j] != -1;
     }
     double share = (double)referred / (double)L.n_cu;
-    assert_true(share > 0.12 && share < 0.16); /* 15% of those with an earlier customer */
-    sgs_assert_cmp(chains, >, 100);            /* referred customers who were referred */
+    sgs_assert_cmp(share, >, 0.12);
+    sgs_assert_cmp(share, <, 0.16); /* 15% of those with an earlier customer */
+    sgs_assert_cmp(chains, >, 100); /* referred customers who were referred */
     free(ix);
 }
 
@@ -656,7 +668,8 @@ static void test_flags_match_events(void **state)
     }
     double se = sqrt(0.02 * 0.98 / (double)n_buyers);
     double burst_share = (double)n_burst / (double)n_buyers;
-    assert_true(burst_share > 0.015 - Z_MAX * se && burst_share < 0.02 + Z_MAX * se);
+    sgs_assert_cmp(burst_share, >, 0.015 - Z_MAX * se);
+    sgs_assert_cmp(burst_share, <, 0.02 + Z_MAX * se);
     double sub_share = (double)n_sub / (double)n_buyers;
     sgs_assert_cmp(fabs(sub_share - 0.2), <, Z_MAX * sqrt(0.2 * 0.8 / (double)n_buyers));
     sgs_assert_cmp(n_missed, >, 0);
@@ -736,8 +749,9 @@ static void test_no_events_keeps_purchases(void **state)
     generate_cli("noev.h5", "--seed 3 --no-events", b, sizeof b);
     hid_t fa = H5Fopen(a, H5F_ACC_RDONLY, H5P_DEFAULT),
           fb = H5Fopen(b, H5F_ACC_RDONLY, H5P_DEFAULT);
-    assert_true(fa >= 0 && fb >= 0);
-    assert_true(H5Lexists(fb, "/events", H5P_DEFAULT) == 0);
+    sgs_assert_cmp(fa, >=, 0);
+    sgs_assert_cmp(fb, >=, 0);
+    sgs_assert_cmp(H5Lexists(fb, "/events", H5P_DEFAULT), ==, 0);
     size_t na, nb;
     double *xa = column(fa, "/transactions/amount", SGS_H5_F64, &na);
     double *xb = column(fb, "/transactions/amount", SGS_H5_F64, &nb);
@@ -756,7 +770,8 @@ static void test_customer_ids_are_a_bijection(void **state)
     int64_t *ids = malloc(N * sizeof(int64_t));
     for (uint64_t i = 0; i < N; i++) {
         ids[i] = sgs_generate_customer_id(9, i, N);
-        assert_true(ids[i] >= 1 && ids[i] <= N);
+        sgs_assert_cmp(ids[i], >=, 1);
+        sgs_assert_cmp(ids[i], <=, N);
     }
     id_row_t *ix = malloc(N * sizeof *ix);
     for (size_t i = 0; i < N; i++)
@@ -775,7 +790,9 @@ static void test_customer_ids_are_a_bijection(void **state)
     unsigned char seen[M + 1] = {0};
     for (uint64_t i = 0; i < M; i++) {
         int64_t id = sgs_generate_customer_id(3, i, M);
-        assert_true(id >= 1 && id <= M && !seen[id]);
+        sgs_assert_cmp(id, >=, 1);
+        sgs_assert_cmp(id, <=, M);
+        assert_true(!seen[id]);
         seen[id] = 1;
     }
     free(ix);
@@ -816,7 +833,8 @@ static void test_variates_follow_their_laws(void **state)
     double sb = 0, sn = 0, sn2 = 0, se = 0;
     for (int i = 0; i < n; i++) {
         double b = sgs__rand_beta(&rng, 0.8, 3.0);
-        assert_true(b >= 0 && b <= 1);
+        sgs_assert_cmp(b, >=, 0);
+        sgs_assert_cmp(b, <=, 1);
         sb += b;
         double z = sgs__rand_normal(&rng);
         sn += z;
@@ -1016,7 +1034,9 @@ static void test_allocation_failures_keep_existing_file(void **state)
             fail_msg("allocation %ld: %d %s", n, rc, err.message);
         size_t size;
         char *now = sgs_test_read_file(file, &size);
-        assert_true(now && size == good_size && memcmp(now, good, size) == 0);
+        assert_true(now);
+        sgs_assert_cmp(size, ==, good_size);
+        sgs_assert_cmp(memcmp(now, good, size), ==, 0);
         free(now);
         expect_no_temporaries(sub);
     }

@@ -130,7 +130,9 @@ static void test_sparse_ids_use_sample_sort_path(void **state)
     assert_int_equal(b.g.customer_id[2], 0);
     sgs_assert_cmp(b.g.customer_id[3], ==, INT64_MAX);
     assert_int_equal(b.g.row_offset[1], 2);
-    assert_true(b.g.amount[0] == 2 && b.g.amount[1] == 4 && b.g.amount[4] == 1);
+    sgs_assert_cmp(b.g.amount[0], ==, 2);
+    sgs_assert_cmp(b.g.amount[1], ==, 4);
+    sgs_assert_cmp(b.g.amount[4], ==, 1);
     assert_null(b.g.channel);
     release(&b);
 }

@@ -901,7 +901,7 @@ static void test_identity_and_listing(void **state)
     sgs_transactions_free(&t);
     char id[512], expected_tail[128];
     assert_int_equal(sgs_h5_input_identity(f->path, &st, id, sizeof id, NULL), 0);
-    assert_true(strncmp(id, "demo.h5 size=", 13) == 0);
+    sgs_assert_cmp(strncmp(id, "demo.h5 size=", 13), ==, 0);
     snprintf(expected_tail, sizeof expected_tail, " rows=10 hash64=%016llx",
              (unsigned long long)reference_hash(ids10, times10, amounts10, N10));
     assert_contains(id, expected_tail);

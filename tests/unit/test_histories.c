@@ -43,7 +43,9 @@ static void test_hand_made_table(void **state)
     assert_int_equal(h.n_x_values, 3);
     assert_int_equal(h.n_t_x_values, 4);
     assert_int_equal(h.n_T_values, 3);
-    assert_true(h.count_by_x[0] == 3 && h.count_by_x[1] == 1 && h.count_by_x[2] == 3);
+    sgs_assert_cmp(h.count_by_x[0], ==, 3);
+    sgs_assert_cmp(h.count_by_x[1], ==, 1);
+    sgs_assert_cmp(h.count_by_x[2], ==, 3);
     uint32_t ex_of[] = {4, 0, 4, 2, 1, 3, 0};
     for (int i = 0; i < 7; i++)
         assert_int_equal(h.history_of[i], ex_of[i]);
@@ -116,7 +118,9 @@ static void check_table(const sgs_histories_t *h, const double *x, const double 
     for (size_t i = 0; i < n; i++) {
         uint32_t j = h->history_of[i];
         sgs_assert_cmp(j, <, h->n_unique);
-        assert_true(h->x[j] == x[i] && h->t_x[j] == tx[i] && h->T[j] == T[i]);
+        sgs_assert_cmp(h->x[j], ==, x[i]);
+        sgs_assert_cmp(h->t_x[j], ==, tx[i]);
+        sgs_assert_cmp(h->T[j], ==, T[i]);
         recount[j] += 1.0;
     }
     for (size_t j = 0; j < h->n_unique; j++)
@@ -136,7 +140,8 @@ static void test_random_counts_sum_and_threads_agree(void **state)
         assert_int_equal(sgs_histories_build(&h[t], x, tx, T, NULL, n, &ex, NULL), 0);
     }
     check_table(&h[0], x, tx, T, n);
-    assert_true(h[0].n_unique > 1000 && h[0].n_unique < n);
+    sgs_assert_cmp(h[0].n_unique, >, 1000);
+    sgs_assert_cmp(h[0].n_unique, <, n);
     for (int t = 1; t < 3; t++) {
         assert_int_equal(h[t].n_unique, h[0].n_unique);
         size_t m = h[0].n_unique;
@@ -187,7 +192,8 @@ static void test_weights_are_summed(void **state)
     sgs_histories_t h;
     assert_int_equal(sgs_histories_build(&h, x, tx, T, w, 3, NULL, NULL), 0);
     assert_int_equal(h.n_unique, 2);
-    assert_true(h.count[0] == 4.0 && h.count[1] == 2.75);
+    sgs_assert_cmp(h.count[0], ==, 4.0);
+    sgs_assert_cmp(h.count[1], ==, 2.75);
     sgs_assert_cmp(h.total_weight, ==, 6.75);
     sgs_histories_free(&h);
 }

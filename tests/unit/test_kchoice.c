@@ -142,7 +142,8 @@ static void test_sampled_silhouette_same_for_1_2_3_threads(void **state)
         if (t > 1)
             assert_memory_equal(&s1, &s2, sizeof s1);
     }
-    assert_true(s1 > 0.3 && s1 < 1);
+    sgs_assert_cmp(s1, >, 0.3);
+    sgs_assert_cmp(s1, <, 1);
     free(x);
     free(l);
 }

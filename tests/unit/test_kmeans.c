@@ -594,7 +594,8 @@ static void test_empty_cluster_relocated_to_farthest_row(void **state)
         fit_out_t o = run_fit(x, 4, 1, NULL, &opt, 1);
         assert_int_equal(o.labels[0], 0);
         assert_int_equal(o.labels[3], 1);
-        assert_true(o.centers[0] == 1.0 && o.centers[1] == 10.0);
+        sgs_assert_cmp(o.centers[0], ==, 1.0);
+        sgs_assert_cmp(o.centers[1], ==, 10.0);
         sgs_assert_cmp(o.res.inertia, ==, 2.0);
         assert_int_equal(o.res.n_relocated, 1);
         assert_int_equal(o.res.n_iter, 2);

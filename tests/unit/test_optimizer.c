@@ -59,7 +59,8 @@ static void test_closed_form_mle_and_standard_errors(void **state)
     sgs_assert_close(fit.objective, -ll / 400.0, 0, 1e-13);
     sgs_assert_cmp(fit.grad_norm, <=, 1e-10);
     assert_int_equal(fit.n_starts_run, 1);
-    assert_true(fit.iterations > 0 && fit.n_evaluations > fit.iterations);
+    sgs_assert_cmp(fit.iterations, >, 0);
+    sgs_assert_cmp(fit.n_evaluations, >, fit.iterations);
 }
 
 /* LL = -N [100 (θ1 - θ0²)² + (1 - θ0)²]: minimum at θ = (1, 1). */
@@ -189,7 +190,8 @@ static void test_non_convergence_is_reported(void **state)
     assert_int_equal(sgs_optim_minimize(&p, NULL, &fit, &err), SGS_ENOCONVERGE);
     assert_false(fit.converged);
     assert_true(fit.status == SGS_OPTIM_LINE_SEARCH_FAILED || fit.status == SGS_OPTIM_MAX_ITER);
-    assert_true(isfinite(fit.params[0]) && isfinite(fit.objective));
+    assert_true(isfinite(fit.params[0]));
+    assert_true(isfinite(fit.objective));
     sgs_assert_cmp(fit.log_params[0], <=, 40.0);
     assert_non_null(strstr(err.message, "did not converge"));
 
@@ -303,7 +305,8 @@ static void test_time_limit_stops_a_slow_fit(void **state)
     sgs_assert_nan(fit.std_err[0]);
     assert_int_equal(fit.n_starts_run, 1);
     /* the point reached is kept, finite, and no worse than the start */
-    assert_true(isfinite(fit.log_likelihood) && isfinite(fit.objective));
+    assert_true(isfinite(fit.log_likelihood));
+    assert_true(isfinite(fit.objective));
     sgs_assert_cmp(fit.objective, <=, 100.0 * (1.0 - 1.44) * (1.0 - 1.44) + 2.2 * 2.2);
     assert_int_equal(seen.calls, fit.iterations);
     assert_true(seen.ordered);

@@ -144,7 +144,11 @@ static void test_customers_against_reference(void **state)
         check_relative("P(alive)", i + 2, pa, v[13], &worst[2]);
         check_relative("E[Y(t)]", i + 2, ex, v[14], &worst[3]);
         check_relative("P(no purchase)", i + 2, np, v[15], &worst[4]);
-        assert_true(pa >= 0.0 && pa <= 1.0 && ex >= 0.0 && np >= 0.0 && np <= 1.0);
+        sgs_assert_cmp(pa, >=, 0.0);
+        sgs_assert_cmp(pa, <=, 1.0);
+        sgs_assert_cmp(ex, >=, 0.0);
+        sgs_assert_cmp(np, >=, 0.0);
+        sgs_assert_cmp(np, <=, 1.0);
     }
     print_message("%d rows; worst relative errors: ln L %.2g, gradient %.2g, P(alive) %.2g, "
                   "E[Y] %.2g, P(no purchase) %.2g\n",

@@ -66,7 +66,8 @@ static void test_likelihood_against_quadrature(void **state)
             sgs_assert_close(ll, ll_by_quadrature(points[k], hist[i][0], hist[i][1], hist[i][2]),
                              1e-9, 1e-10);
             double pa = sgs_paretonbd_p_alive(points[k], hist[i][0], hist[i][1], hist[i][2]);
-            assert_true(pa > 0.0 && pa <= 1.0);
+            sgs_assert_cmp(pa, >, 0.0);
+            sgs_assert_cmp(pa, <=, 1.0);
         }
 }
 
@@ -187,7 +188,12 @@ static void test_degenerate_inputs(void **state)
         double pa = sgs_paretonbd_p_alive(p, h[0], h[1], h[2]);
         double e = sgs_paretonbd_expected(p, 52, h[0], h[1], h[2]);
         double np = sgs_paretonbd_prob_no_purchase(p, 52, h[0], h[1], h[2]);
-        assert_true(pa >= 0 && pa <= 1 && isfinite(e) && e >= 0 && np >= 0 && np <= 1);
+        sgs_assert_cmp(pa, >=, 0);
+        sgs_assert_cmp(pa, <=, 1);
+        assert_true(isfinite(e));
+        sgs_assert_cmp(e, >=, 0);
+        sgs_assert_cmp(np, >=, 0);
+        sgs_assert_cmp(np, <=, 1);
     }
     sgs_histories_t hh;
     sgs_fit_t fit;
@@ -278,7 +284,8 @@ static void fit_and_score(sgs_purchase_model_t truth, const double *truth_params
     if (rc != 0 && rc != SGS_ENOCONVERGE)
         fail_msg("fit failed: %s", err.message);
     assert_true(fit->status == SGS_OPTIM_CONVERGED || fit->status == SGS_OPTIM_LINE_SEARCH_FAILED);
-    assert_true(isfinite(fit->log_likelihood) && isfinite(fit->objective));
+    assert_true(isfinite(fit->log_likelihood));
+    assert_true(isfinite(fit->objective));
     for (int j = 0; j < 4; j++)
         assert_true(isfinite(fit->params[j]) && fit->params[j] > 0.0);
     /* bounded: three starts of at most a few hundred evaluations (500 iterations allowed) */
@@ -294,13 +301,22 @@ static void fit_and_score(sgs_purchase_model_t truth, const double *truth_params
     size_t m = h.n_unique;
     double *pa = malloc(m * sizeof *pa), *ey = malloc(m * sizeof *ey), *np = malloc(m * sizeof *np);
     double *disc = malloc(m * sizeof *disc);
-    assert_true(pa && ey && np && disc);
+    assert_true(pa);
+    assert_true(ey);
+    assert_true(np);
+    assert_true(disc);
     assert_int_equal(sgs_clv_score_histories(SGS_MODEL_PARETONBD, fit->params, &h, &co, pa, ey, np,
                                              disc, &ex, NULL),
                      0);
     for (size_t i = 0; i < m; i++) {
-        assert_true(pa[i] >= 0.0 && pa[i] <= 1.0 && np[i] >= 0.0 && np[i] <= 1.0);
-        assert_true(isfinite(ey[i]) && ey[i] >= 0.0 && isfinite(disc[i]) && disc[i] >= 0.0);
+        sgs_assert_cmp(pa[i], >=, 0.0);
+        sgs_assert_cmp(pa[i], <=, 1.0);
+        sgs_assert_cmp(np[i], >=, 0.0);
+        sgs_assert_cmp(np[i], <=, 1.0);
+        assert_true(isfinite(ey[i]));
+        sgs_assert_cmp(ey[i], >=, 0.0);
+        assert_true(isfinite(disc[i]));
+        sgs_assert_cmp(disc[i], >=, 0.0);
     }
     free(pa);
     free(ey);
@@ -322,7 +338,8 @@ static void test_fit_drifting_to_no_dropout(void **state)
     const double truth[4] = {0.4, 8.0, 1e-5, 1e5};
     sgs_fit_t fit;
     fit_and_score(SGS_MODEL_PARETONBD, truth, 4372, 373.0, 13, &fit);
-    assert_true(fit.params[2] < 1e-3 && fit.params[3] > 1e3); /* the corner was reached */
+    sgs_assert_cmp(fit.params[2], <, 1e-3);
+    sgs_assert_cmp(fit.params[3], >, 1e3); /* the corner was reached */
 }
 
 /* Issue 11 item 9: 2,000 customers from `segscore generate --r 500 --alpha 2000 --a 0.05
