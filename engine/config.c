@@ -48,13 +48,14 @@ static const config_key_t keys[] = {
      0, 0,
      "analysis date YYYY-MM-DD (UTC, inclusive): later transactions are ignored and counted; "
      "empty = the last transaction's day"},
-    NUM("threads", KEY_INT, threads, "0", 0, 1024, "OpenMP threads; 0 = every available core"),
+    NUM("threads", KEY_INT, threads, "0", 0, 1024,
+        "OpenMP threads; 0 = every available core. Results do not depend on it"),
     NUM("rfm.bins", KEY_INT, rfm_bins, "5", 2, 9, "RFM scores run 1..bins"),
     STR("rfm.monetary", rfm_monetary, "total", "total|mean",
         "M score from net total spend or from mean spend per purchase day"),
     STR("value.model", model, "auto", "auto|bgnbd|paretonbd|mbgnbd|none",
         "repeat-purchase model for P(alive), expected purchases and CLV; auto = the backtest's "
-        "choice"),
+        "choice (BG/NBD when the backtest cannot run); none skips the value step"),
     NUM("value.backtest", KEY_BOOL, backtest, "true", 0, 1,
         "hold out the end of the history, fit every model on the rest, score them on it and "
         "learn the calibration of p_buy"),
@@ -62,19 +63,23 @@ static const config_key_t keys[] = {
         "backtest holdout length in time_unit; 0 = the horizon, or half of the observed span "
         "when the horizon is more than half of it"),
     NUM("value.backtest_sample", KEY_INT, backtest_sample, "100000", 0, 1e9,
-        "customers the backtest fits and scores at most: a sample of those who bought by the "
-        "calibration end, chosen by a hash of the customer id and seed; 0 = all"),
+        "customers the backtest fits and scores at most: when more bought by the calibration end, "
+        "a sample of them chosen by a hash of the customer id and seed (the same whatever the "
+        "thread count); 0 = all. summary.json value.backtest gives cohort and customers (scored)"),
     NUM("value.horizon", KEY_DOUBLE, horizon, "0", 0, 1e6,
         "prediction horizon for expected purchases and CLV, in time_unit; 0 = one year (365 "
         "days, 52.14 weeks)"),
     NUM("value.discount_rate_annual", KEY_DOUBLE, discount_rate_annual, "0.1", 0, 10,
         "annual discount rate of CLV"),
-    NUM("value.margin", KEY_DOUBLE, margin, "1", 0, 1, "profit margin applied to spend in CLV"),
+    NUM("value.margin", KEY_DOUBLE, margin, "1", 0, 1,
+        "share of spend that is profit, applied in CLV"),
     NUM("value.penalizer", KEY_DOUBLE, penalizer, "0", 0, 1e6,
         "L2 penalty on model parameters, as lifetimes' penalizer_coef"),
     NUM("value.max_iter", KEY_INT, max_iter, "200", 1, 100000, "optimizer iteration limit"),
     NUM("value.fit_time_limit", KEY_DOUBLE, fit_time_limit, "600", 0, 1e6,
-        "wall-time limit of each model fit in seconds; 0 = none"),
+        "wall-time limit of each model fit in seconds; 0 = none. A fit that reaches it stops the "
+        "run like one that does not converge; every fit shows its iterations live on a terminal "
+        "and notes its progress every 10 s"),
     NUM("value.allow_unconverged", KEY_BOOL, allow_unconverged, "false", 0, 1,
         "publish results of a fit that did not converge, flagged converged=false"),
     NUM("value.gg_correlation_warn", KEY_DOUBLE, gg_correlation_warn, "0.3", 0, 1,
@@ -84,7 +89,8 @@ static const config_key_t keys[] = {
         "k-means segments; 0 = choose k in [k_min, k_max]"),
     NUM("segments.k_min", KEY_INT, segments_k_min, "3", 2, 256, "smallest k tried"),
     NUM("segments.k_max", KEY_INT, segments_k_max, "8", 2, 256, "largest k tried"),
-    NUM("segments.n_init", KEY_INT, segments_n_init, "3", 1, 100, "k-means restarts"),
+    NUM("segments.n_init", KEY_INT, segments_n_init, "3", 1, 100,
+        "k-means restarts on all customers (the lowest inertia is kept)"),
     NUM("segments.max_iter", KEY_INT, segments_max_iter, "300", 1, 100000,
         "k-means iteration limit"),
     NUM("segments.enabled", KEY_BOOL, segments_enabled, "true", 0, 1,
@@ -95,7 +101,8 @@ static const config_key_t keys[] = {
     NUM("segments.pca_components", KEY_INT, segments_pca_components, "0", 0, 16,
         "principal components kept before k-means; 0 = cluster the standardized features"),
     NUM("segments.choice_sample", KEY_INT, segments_choice_sample, "100000", 0, 100000000,
-        "customers (an even spread) on which k is chosen when segments.k is 0; 0 = all"),
+        "customers (an even spread in id order) on which k is chosen when segments.k is 0; 0 = "
+        "all"),
     NUM("segments.silhouette_sample", KEY_INT, segments_silhouette_sample, "5000", 100, 1000000,
         "rows of the seeded sample the silhouette is computed on"),
     STR("segments.scaling", segments_scaling, "robust", "robust|standard",
@@ -245,8 +252,9 @@ static const config_key_t keys[] = {
     STR("output.opportunities_csv", opportunities_csv, "", NULL,
         "opportunity list path; empty = opportunities.csv next to the results file"),
     NUM("output.compression", KEY_INT, compression, "0", 0, 9,
-        "deflate level of results datasets (0 = none: HDF5 compresses on one thread, which "
-        "makes writing several times slower)"),
+        "deflate level of results datasets; 0 = none. HDF5 compresses on one thread: at 1M "
+        "customers the results file was 157 MB written in 0.5 s uncompressed, 71 MB in 2.4 s at "
+        "level 1, 69 MB in 4.9 s at level 4 (2-core AMD EPYC VM, loaded)"),
 };
 #define N_KEYS (sizeof keys / sizeof keys[0])
 
@@ -662,6 +670,8 @@ void sgs_config_print_doc(FILE *out)
     for (size_t i = 0; i < N_KEYS; i++) {
         const config_key_t *k = &keys[i];
         fprintf(out, "| `%s` | %s%s", k->path, type_names[k->type], k->allowed ? ": " : "");
+        if (k->type == KEY_INT || k->type == KEY_DOUBLE)
+            fprintf(out, " %.10g..%.10g", k->min, k->max);
         /* allowed words are '|'-separated, which would split a Markdown cell */
         for (const char *p = k->allowed; p && *p; p++)
             fputs(*p == '|' ? ", " : (char[]){*p, '\0'}, out);

@@ -243,29 +243,12 @@ static void test_sample_is_the_same_for_any_thread_count(void **state)
         cJSON_Delete(root[t]);
 }
 
-/* The README's table of configuration keys documents value.backtest_sample with its default. */
-static void test_sample_key_in_readme(void **state)
-{
-    (void)state;
-    sgs_config_t cfg;
-    sgs_config_defaults(&cfg);
-    char row[128];
-    snprintf(row, sizeof row, "\n| `value.backtest_sample` | integer | `%d` | ",
-             cfg.backtest_sample);
-    char *readme = sgs_test_read_file(SGS_SOURCE_DIR "/README.md", NULL);
-    assert_non_null(readme);
-    if (!strstr(readme, row))
-        fail_msg("README.md has no configuration row starting \"%s\"", row + 1);
-    free(readme);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_auto_takes_the_best_log_score),
         cmocka_unit_test(test_short_history_and_switched_off),
         cmocka_unit_test(test_sample_is_the_same_for_any_thread_count),
-        cmocka_unit_test(test_sample_key_in_readme),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
