@@ -297,8 +297,9 @@ static void test_unusable_paths_refused_before_work(void **state)
 
 /* ---- one run at a time ----------------------------------------------------------------------- */
 
-/* The lock held (by this process, with the call segscore uses): 75 at once, naming this pid,
- * nothing changed. A lock file left by a process that is gone is taken over. */
+/* The lock held (by this process, with the call segscore uses, and the lock file written as a
+ * run writes it): 75 at once, naming this pid, nothing changed. A lock file left by a process
+ * that is gone is taken over. */
 static void test_second_run_on_the_same_outputs_exits_75(void **state)
 {
     (void)state;
@@ -312,6 +313,11 @@ static void test_second_run_on_the_same_outputs_exits_75(void **state)
     assert_true(fd >= 0);
     struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
     assert_int_equal(fcntl(fd, F_SETLK, &fl), 0);
+    /* as a run that holds it writes it: its pid and its command (io/output_lock.h) */
+    char holder[64];
+    int len = snprintf(holder, sizeof holder, "%ld run\n", (long)getpid());
+    assert_int_equal(ftruncate(fd, 0), 0);
+    assert_int_equal(pwrite(fd, holder, (size_t)len, 0), len);
     time_t t0 = time(NULL);
     int status = run_into(work, TODAY, out, sizeof out);
     char pid[32];
