@@ -18,7 +18,7 @@ int sgs_output_state_dir(const char *path, char *out, size_t size, sgs_error_t *
     const char *slash = strrchr(path, '/');
     int n;
     if (!slash)
-        n = snprintf(out, size, "./.%s.segscore", path);
+        n = snprintf(out, size, ".%s.segscore", path);
     else if (slash == path)
         n = snprintf(out, size, "/.%s.segscore", slash + 1);
     else

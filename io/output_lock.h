@@ -33,8 +33,9 @@ typedef struct sgs_output_lock {
 /* A lock not held, for initialization. */
 #define SGS_OUTPUT_LOCK_INIT ((sgs_output_lock_t){.fd = -1})
 
-/* The state folder of output `path`: ".<name>.segscore" in the output's folder ("." when the
- * path has no folder part). @return 0; SGS_EINVAL when it does not fit in `size` bytes. */
+/* The state folder of output `path`: ".<name>.segscore" in the output's folder (a relative
+ * path for a path without a folder part). @return 0; SGS_EINVAL when it does not fit in `size`
+ * bytes. */
 int sgs_output_state_dir(const char *path, char *out, size_t size, sgs_error_t *err);
 
 /* Take the lock of output `path` for `command` ("run", "import": written into the lock file
