@@ -259,7 +259,7 @@ int sgs_cmd_generate(int argc, char **argv)
     }
     sgs_progress_t progress;
     sgs_progress_init(&progress, stderr, quiet);
-    /* Before any work: the output checked and locked, a killed run's temporary removed,
+    /* Before any work: the output checked and locked, a killed command's temporary removed,
      * signals caught (engine/command_outputs.h). */
     const sgs_named_path_t outputs[] = {{"output", output}};
     sgs_command_outputs_t outs;

@@ -353,7 +353,7 @@ int sgs_cmd_kmeans(int argc, char **argv)
     int32_t *labels = NULL;
     iter_clock_t clk = {0};
     size_t n = 0, d = 0;
-    /* Before any work: the output checked against the inputs and locked, a killed run's
+    /* Before any work: the output checked against the inputs and locked, a killed command's
      * temporary removed, signals caught (engine/command_outputs.h). */
     const sgs_named_path_t inputs[] = {{"input", input},
                                        {"--init file", init_dataset ? init_file : NULL}};
