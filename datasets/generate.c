@@ -509,10 +509,14 @@ static int state_alloc(gen_state_t *g, sgs_error_t *err)
 }
 
 /* Step k: write block k - 2, assemble block k - 1, simulate block k, all at once. */
-static int run_blocks(gen_state_t *g, int n_threads, sgs_error_t *err)
+static int run_blocks(gen_state_t *g, const sgs_exec_t *exec, sgs_error_t *err)
 {
+    int n_threads = sgs_exec_threads(exec);
     int rc = SGS_OK;
     for (size_t k = 0; k < g->n_blocks + 2 && !rc; k++) {
+        rc = sgs_exec_stop(exec, err); /* between steps: no block half-written */
+        if (rc)
+            break;
         const size_t n_sub = k < g->n_blocks ? sgs_block_count(block_count(g, k), SUB_BLOCK) : 0;
         int write_rc = SGS_OK, assemble_rc = SGS_OK;
         sgs_error_t assemble_err = {0};
@@ -582,7 +586,7 @@ int sgs_generate_file(const char *path, const sgs_generate_params_t *params, con
     }
     rc = open_appenders(g, err);
     if (!rc)
-        rc = run_blocks(g, sgs_exec_threads(exec), err);
+        rc = run_blocks(g, exec, err);
     if (!rc)
         rc = write_attributes(g, err);
     if (rc == SGS_EIO || rc == SGS_ENOSPACE)
@@ -594,8 +598,10 @@ int sgs_generate_file(const char *path, const sgs_generate_params_t *params, con
     g->file = -1;
     if (rc == SGS_ENOSPACE) /* "<temporary>: no space left on device" */
         sgs_error_rename(err, out.temp_path, path);
-    else if (rc) /* the dataset is named; say which file */
+    else if (rc && rc != SGS_EINTR) /* the dataset is named; say which file (a stop says why) */
         sgs_error_prefix(err, "writing %s", path);
+    if (!rc) /* the last point where the command can step back */
+        rc = sgs_exec_stop(exec, err);
     if (!rc)
         rc = sgs_atomic_commit(&out, err);
     if (rc)

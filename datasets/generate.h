@@ -127,9 +127,11 @@ int64_t sgs_generate_customer_id(uint64_t seed, uint64_t index, uint64_t n_total
  * place on success; on failure the temporary is removed and an existing file at `path`
  * is untouched). Schema: DESIGN.md "Input schema" plus /truth (README). Memory is
  * proportional to one block of customers, not to the output.
- * exec: threads (NULL = 1); the file does not depend on it. progress may be NULL.
- * stats may be NULL. @return 0; SGS_EUSAGE (bad params); SGS_ECANTCREAT (folder missing or
- * not writable); SGS_EIO (HDF5 write failed); SGS_ENOMEM. */
+ * exec: threads (NULL = 1); the file does not depend on it. Its stop check (kernels/core.h)
+ * is asked before each block of customers and once more before the rename: when it says stop,
+ * the temporary is removed, `path` is untouched, and its code is returned. progress may be
+ * NULL. stats may be NULL. @return 0; SGS_EUSAGE (bad params); SGS_ECANTCREAT (folder missing
+ * or not writable); SGS_EIO (HDF5 write failed); SGS_ENOMEM; the stop check's code. */
 int sgs_generate_file(const char *path, const sgs_generate_params_t *p, const sgs_exec_t *exec,
                       sgs_generate_progress_fn progress, void *progress_ctx,
                       sgs_generate_stats_t *stats, sgs_error_t *err);

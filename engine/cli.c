@@ -33,11 +33,11 @@ static void print_usage(FILE *out)
     fprintf(out, "usage: segscore <command> [options]\n\ncommands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out,
-            "\n`segscore <command> --help` describes each command's options.\n"
-            "Exit status: 0 ok, 64 usage, 65 bad data, 66 input missing, 70 internal,\n"
-            "71 out of memory, 73 output location unusable, 74 I/O error, 75 retry later,\n"
-            "78 bad configuration; a run stopped by SIGHUP, SIGINT or SIGTERM 129, 130, 143.\n");
+    fprintf(out, "\n`segscore <command> --help` describes each command's options.\n"
+                 "Exit status: 0 ok, 64 usage, 65 bad data, 66 input missing, 70 internal,\n"
+                 "71 out of memory, 73 output location unusable, 74 I/O error, 75 retry later\n"
+                 "(another command is writing the same output), 78 bad configuration; a command\n"
+                 "stopped by SIGHUP, SIGINT or SIGTERM 129, 130, 143.\n");
 }
 
 int sgs_cli_main(int argc, char **argv)

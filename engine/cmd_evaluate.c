@@ -3,9 +3,11 @@
  * (engine/evaluate.h), then the table on standard output and the optional JSON and HDF5
  * reports.
  */
+#include "engine/command_outputs.h"
 #include "engine/commands.h"
 #include "engine/evaluate.h"
-#include "io/output_paths.h"
+#include "engine/interrupt.h"
+#include "io/atomic_file.h"
 #include "kernels/dates.h"
 
 #include <errno.h>
@@ -202,7 +204,9 @@ int sgs_cmd_evaluate(int argc, char **argv)
     if (req.has_holdout_end && req.holdout_end_day <= req.calibration_end_day)
         return usage_error("--holdout-end must be after --calibration-end %s", cal_text);
 
-    /* Before any work: the outputs are usable and neither is the input nor the other. */
+    /* Before any work: the outputs are usable, neither is the input nor the other, each is
+     * locked, a killed evaluation's temporaries are removed, and signals are caught
+     * (engine/command_outputs.h). */
     const sgs_named_path_t inputs[] = {{"input", req.input_path}};
     sgs_named_path_t outputs[2];
     size_t n_outputs = 0;
@@ -211,23 +215,46 @@ int sgs_cmd_evaluate(int argc, char **argv)
     if (json)
         outputs[n_outputs++] = (sgs_named_path_t){"--json output", json};
     sgs_error_t err = {0};
-    rc = sgs_output_paths_check(inputs, 1, outputs, n_outputs, &err);
+    sgs_progress_t progress;
+    sgs_progress_init(&progress, stderr, quiet);
+    sgs_command_outputs_t outs;
+    rc =
+        sgs_command_outputs_open("evaluate", inputs, 1, outputs, n_outputs, &progress, &outs, &err);
     if (rc != SGS_OK) {
+        sgs_command_outputs_close(&outs);
         fprintf(stderr, "segscore evaluate: error: %s\n", err.message);
         return sgs_exit_status(rc);
     }
 
     req.n_threads = threads > 0 ? threads : omp_get_num_procs();
     req.now_s = (int64_t)time(NULL);
-    sgs_progress_t progress;
-    sgs_progress_init(&progress, stderr, quiet);
     req.progress = &progress;
     sgs_eval_result_t res;
     rc = sgs_evaluate(&req, &res, &err);
+    /* Both reports are written aside first; only then, unless a signal came, is each renamed
+     * into place, one right after the other. */
+    sgs_atomic_t h5 = {{0}, {0}}, js = {{0}, {0}};
+    if (rc == SGS_OK)
+        rc = sgs_interrupt_checkpoint("evaluate-write", "before writing the outputs", &err);
+    if (rc == SGS_OK && output) {
+        rc = sgs_atomic_begin(output, &h5, &err);
+        if (rc == SGS_OK)
+            rc = sgs_eval_write_h5(&res, req.input_path, &h5, &err);
+    }
+    if (rc == SGS_OK && json) {
+        rc = sgs_atomic_begin(json, &js, &err);
+        if (rc == SGS_OK)
+            rc = sgs_eval_write_json(&res, req.input_path, &js, &err);
+    }
+    if (rc == SGS_OK && (output || json))
+        rc = sgs_interrupt_checkpoint("evaluate-written", "before publishing the outputs", &err);
     if (rc == SGS_OK && output)
-        rc = sgs_eval_write_h5(&res, req.input_path, output, &err);
+        rc = sgs_atomic_commit(&h5, &err);
     if (rc == SGS_OK && json)
-        rc = sgs_eval_write_json(&res, req.input_path, json, &err);
+        rc = sgs_atomic_commit(&js, &err);
+    sgs_atomic_abort(&h5); /* no-op once committed */
+    sgs_atomic_abort(&js);
+    sgs_command_outputs_close(&outs);
     if (rc == SGS_OK) {
         sgs_eval_print(&res, req.input_path, stdout);
         if (output || json)
@@ -236,9 +263,9 @@ int sgs_cmd_evaluate(int argc, char **argv)
     }
     sgs_eval_result_free(&res);
     if (rc != SGS_OK) {
-        fprintf(stderr, "segscore evaluate: error: %s\n",
-                err.message[0] ? err.message : sgs_strerror(rc));
-        return sgs_exit_status(rc);
+        fprintf(stderr, "segscore evaluate: %s%s\n",
+                rc == SGS_EINTR ? "" : "error: ", err.message[0] ? err.message : sgs_strerror(rc));
+        return sgs_interrupt_exit_status_for(rc);
     }
     return 0;
 }

@@ -3,7 +3,9 @@
  * into an input file (datasets/generate.h), with the truth kept in /truth.
  */
 #include "datasets/generate.h"
+#include "engine/command_outputs.h"
 #include "engine/commands.h"
+#include "engine/interrupt.h"
 #include "engine/progress.h"
 #include "kernels/dates.h"
 
@@ -255,17 +257,31 @@ int sgs_cmd_generate(int argc, char **argv)
         fprintf(stderr, "segscore generate: %s\n", err.message);
         return sgs_exit_status(rc);
     }
-    sgs_exec_t exec = {.n_threads = threads > 0 ? (int)threads : omp_get_max_threads()};
     sgs_progress_t progress;
     sgs_progress_init(&progress, stderr, quiet);
+    /* Before any work: the output checked and locked, a killed command's temporary removed,
+     * signals caught (engine/command_outputs.h). */
+    const sgs_named_path_t outputs[] = {{"output", output}};
+    sgs_command_outputs_t outs;
+    rc = sgs_command_outputs_open("generate", NULL, 0, outputs, 1, &progress, &outs, &err);
+    if (rc) {
+        sgs_command_outputs_close(&outs);
+        fprintf(stderr, "segscore generate: error: %s\n", err.message);
+        return sgs_exit_status(rc);
+    }
+    sgs_stop_point_t stop = {"generate-blocks", "while generating customers"};
+    sgs_exec_t exec = {.n_threads = threads > 0 ? (int)threads : omp_get_max_threads(),
+                       .stop = sgs_interrupt_stop,
+                       .stop_ctx = &stop};
     sgs_progress_begin(&progress, "generate");
     sgs_generate_stats_t stats;
     rc = sgs_generate_file(output, &params, &exec, sgs_progress_update, &progress, &stats, &err);
+    sgs_command_outputs_close(&outs);
     if (progress.is_tty && !quiet)
         fprintf(stderr, "\r\033[K");
     if (rc) {
-        fprintf(stderr, "segscore generate: error: %s\n", err.message);
-        return sgs_exit_status(rc);
+        fprintf(stderr, "segscore generate: %s%s\n", rc == SGS_EINTR ? "" : "error: ", err.message);
+        return sgs_interrupt_exit_status_for(rc);
     }
     if (!quiet)
         printf("segscore generate: %s: %llu customers + %llu prospects, %llu transactions, "

@@ -3,7 +3,9 @@
  * columns) to the input schema, with presets for the CDNOW logs and the UCI Online
  * Retail export. The work is io/csv_import; this file parses options and prints.
  */
+#include "engine/command_outputs.h"
 #include "engine/commands.h"
+#include "engine/interrupt.h"
 #include "engine/progress.h"
 #include "io/csv_import.h"
 #include "io/h5_columns.h"
@@ -62,7 +64,8 @@ static void print_help(FILE *out)
         "  -q, --quiet           print nothing but errors\n"
         "\n"
         "Exit status: 0 ok, 64 usage, 65 bad data (file:line: reason), 66 input missing,\n"
-        "73 output folder unusable, 74 I/O error.\n");
+        "73 output folder unusable, 74 I/O error, 75 another command is writing the output;\n"
+        "stopped by SIGHUP, SIGINT or SIGTERM 129, 130, 143 (the output left as it was).\n");
 }
 
 /* Options as given; NULL / -1 means "not given" so that a preset can fill it. */
@@ -363,22 +366,36 @@ int sgs_cmd_import(int argc, char **argv)
     sgs_h5_quiet();
     sgs_progress_t progress;
     sgs_progress_init(&progress, stderr, c.quiet);
+    sgs_error_t err = {0};
+    /* Before any work: the output checked and locked, a killed import's temporary removed,
+     * signals caught (engine/command_outputs.h). */
+    const sgs_named_path_t inputs[] = {{"input", c.input}}, outputs[] = {{"output", c.output}};
+    sgs_command_outputs_t outs;
+    int rc = sgs_command_outputs_open("import", inputs, 1, outputs, 1, &progress, &outs, &err);
+    if (rc != SGS_OK) {
+        sgs_command_outputs_close(&outs);
+        fprintf(stderr, "segscore import: error: %s\n", err.message);
+        return sgs_exit_status(rc);
+    }
+    sgs_stop_point_t stop = {"import-rows", "while importing rows"};
+    opt.stop = sgs_interrupt_stop;
+    opt.stop_ctx = &stop;
     opt.progress = sgs_progress_update;
     opt.progress_ctx = &progress;
     sgs_progress_begin(&progress, "import");
     sgs_import_stats_t stats;
-    sgs_error_t err = {0};
-    int rc = sgs_csv_import(c.input, c.output, &opt, &stats, &err);
+    rc = sgs_csv_import(c.input, c.output, &opt, &stats, &err);
+    sgs_command_outputs_close(&outs);
     if (rc != SGS_OK) {
         if (progress.is_tty && !c.quiet)
             fprintf(stderr, "\r\033[K");
-        fprintf(stderr, "segscore import: error: %s\n", err.message);
+        fprintf(stderr, "segscore import: %s%s\n", rc == SGS_EINTR ? "" : "error: ", err.message);
         if (stats.error_line)
             fprintf(stderr,
                     "segscore import: %s was not written; fix the row, or use "
                     "--skip-bad-rows to count and skip bad rows\n",
                     c.output);
-        return sgs_exit_status(rc);
+        return sgs_interrupt_exit_status_for(rc);
     }
     sgs_progress_end(&progress, "%llu rows, %llu customers", (unsigned long long)stats.n_imported,
                      (unsigned long long)stats.n_customers);

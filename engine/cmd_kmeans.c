@@ -3,7 +3,9 @@
  * and write labels, centers, inertia and iterations; print the time per iteration. The
  * stand-alone, benchmarkable face of kernels/kmeans.h.
  */
+#include "engine/command_outputs.h"
 #include "engine/commands.h"
+#include "engine/interrupt.h"
 
 #include "io/atomic_file.h"
 #include "io/h5_columns.h"
@@ -159,6 +161,12 @@ static int write_output(sgs_atomic_t *a, const int32_t *labels, size_t n, const 
         sgs_atomic_abort(a);
         return rc;
     }
+    /* The last point where the command can step back. */
+    rc = sgs_interrupt_checkpoint("kmeans-written", "before publishing the output", err);
+    if (rc) {
+        sgs_atomic_abort(a);
+        return rc;
+    }
     return sgs_atomic_commit(a, err);
 }
 
@@ -176,8 +184,8 @@ static int split_file_dataset(const char *s, char *file, size_t fsize, const cha
 
 static int fail(int rc, const sgs_error_t *err)
 {
-    fprintf(stderr, CMD ": error: %s\n", err->message);
-    return sgs_exit_status(rc);
+    fprintf(stderr, CMD ": %s%s\n", rc == SGS_EINTR ? "" : "error: ", err->message);
+    return sgs_interrupt_exit_status_for(rc);
 }
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -345,22 +353,36 @@ int sgs_cmd_kmeans(int argc, char **argv)
     int32_t *labels = NULL;
     iter_clock_t clk = {0};
     size_t n = 0, d = 0;
+    /* Before any work: the output checked against the inputs and locked, a killed command's
+     * temporary removed, signals caught (engine/command_outputs.h). */
     const sgs_named_path_t inputs[] = {{"input", input},
                                        {"--init file", init_dataset ? init_file : NULL}};
     const sgs_named_path_t outputs[] = {{"output", output}};
-    int rc = sgs_output_paths_check(inputs, 2, outputs, 1, &err);
-    if (rc)
+    sgs_progress_t notes; /* for the note on removed temporaries */
+    sgs_progress_init(&notes, stderr, quiet);
+    sgs_command_outputs_t outs;
+    int rc = sgs_command_outputs_open("kmeans", inputs, 2, outputs, 1, &notes, &outs, &err);
+    if (rc) {
+        sgs_command_outputs_close(&outs);
         return fail(rc, &err);
+    }
     sgs_atomic_t out;
     rc = sgs_atomic_begin(output, &out, &err);
-    if (rc)
+    if (rc) {
+        sgs_command_outputs_close(&outs);
         return fail(rc, &err);
+    }
+    sgs_stop_point_t stop = {"kmeans-fit", "while clustering"};
+    const sgs_exec_t exec = {.n_threads = threads, .stop = sgs_interrupt_stop, .stop_ctx = &stop};
     double t_read = now_s();
     rc = sgs_h5_matrix_read_file(input, dataset, threads, &x, &n, &d, &err);
     if (rc)
         goto done;
     t_read = now_s() - t_read;
-    rc = sgs_kmeans_check_finite(x, n, d, &(sgs_exec_t){.n_threads = threads}, &err);
+    rc = sgs_interrupt_check("after reading the input", &err);
+    if (rc)
+        goto done;
+    rc = sgs_kmeans_check_finite(x, n, d, &exec, &err);
     if (rc) {
         sgs_error_prefix(&err, "%s %s", input, dataset);
         goto done;
@@ -416,11 +438,11 @@ int sgs_cmd_kmeans(int argc, char **argv)
     sgs_kmeans_result_t res;
     double t_fit = now_s();
     clk.last = t_fit;
-    rc = sgs_kmeans_fit(x, n, d, w, &opt, &(sgs_exec_t){.n_threads = threads}, labels, centers,
-                        &res, &err);
+    rc = sgs_kmeans_fit(x, n, d, w, &opt, &exec, labels, centers, &res, &err);
     t_fit = now_s() - t_fit;
     if (rc) {
-        sgs_error_prefix(&err, "%s %s", input, dataset);
+        if (rc != SGS_EINTR) /* a stop says why */
+            sgs_error_prefix(&err, "%s %s", input, dataset);
         goto done;
     }
     rc = write_output(&out, labels, n, centers, k, d, &res, alg, init, &opt, &err);
@@ -460,6 +482,7 @@ int sgs_cmd_kmeans(int argc, char **argv)
     }
 done:
     sgs_atomic_abort(&out); /* no-op after a commit */
+    sgs_command_outputs_close(&outs);
     sgs_free(x);
     sgs_free(w);
     sgs_free(c0);

@@ -5,7 +5,9 @@
  * every model.
  */
 #include "engine/evaluate.h"
+
 #include "engine/group_transactions.h"
+#include "engine/interrupt.h"
 
 #include "io/h5_input.h"
 #include "kernels/dates.h"
@@ -496,11 +498,17 @@ int sgs_evaluate(const sgs_eval_request_t *req, sgs_eval_result_t *res, sgs_erro
     sgs_grouped_t grouped = {0};
     int64_t *births = NULL;
     int rc = step_read(req, &exec, res, &tx, err);
+    /* Between steps a signal stops the evaluation (engine/interrupt.h); a fit is not
+     * interrupted (its time limit bounds it). */
+    if (rc == SGS_OK)
+        rc = sgs_interrupt_checkpoint("evaluate-group", "before the group step", err);
     if (rc == SGS_OK) {
         res->holdout_length =
             (double)(res->holdout_end_day - res->calibration_end_day) / req->days_per_unit;
         rc = step_group(req, &exec, &tx, &grouped, err);
     }
+    if (rc == SGS_OK)
+        rc = sgs_interrupt_checkpoint("evaluate-summarize", "before the summarize step", err);
     if (rc == SGS_OK)
         rc = step_summarize(req, &exec, &grouped, res, err);
     sgs_grouped_free(&grouped);
@@ -514,8 +522,14 @@ int sgs_evaluate(const sgs_eval_request_t *req, sgs_eval_result_t *res, sgs_erro
         for (size_t i = 0; births && i < res->n_customers; i++)
             births[res->first_purchase_day[i] - res->first_day]++;
     }
-    for (int k = 0; rc == SGS_OK && k < res->n_models; k++)
-        rc = evaluate_model(req, &exec, res, births, n_births, &res->models[k], err);
+    for (int k = 0; rc == SGS_OK && k < res->n_models; k++) {
+        char before[64];
+        snprintf(before, sizeof before, "before the %s fit",
+                 sgs_purchase_model_name(res->models[k].model));
+        rc = sgs_interrupt_checkpoint("evaluate-fit", before, err);
+        if (rc == SGS_OK)
+            rc = evaluate_model(req, &exec, res, births, n_births, &res->models[k], err);
+    }
     sgs_free(births);
     return rc;
 }

@@ -267,28 +267,21 @@ static char *json_text(const sgs_eval_result_t *res, const char *input_path)
     return sgs_json_finish(root, mark, 1);
 }
 
-int sgs_eval_write_json(const sgs_eval_result_t *res, const char *input_path, const char *path,
+int sgs_eval_write_json(const sgs_eval_result_t *res, const char *input_path, sgs_atomic_t *a,
                         sgs_error_t *err)
 {
     char *text = json_text(res, input_path);
     if (!text)
         return sgs_error_set(err, SGS_ENOMEM, "no memory for the JSON report");
-    sgs_atomic_t a;
-    int rc = sgs_atomic_begin(path, &a, err);
-    if (rc == SGS_OK) {
-        FILE *f = fopen(a.temp_path, "wb");
-        int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-        if (f && fclose(f) != 0)
-            ok = 0;
-        rc = ok ? sgs_atomic_commit(&a, err)
-                : sgs_error_set_os(err, SGS_EIO, errno ? errno : EIO, path, "write failed");
-        sgs_atomic_abort(&a);
-    }
+    errno = 0;
+    FILE *f = fopen(a->temp_path, "wb");
+    int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+    if (f && fclose(f) != 0)
+        ok = 0;
     cJSON_free(text);
-    return rc;
+    return ok ? SGS_OK
+              : sgs_error_set_os(err, SGS_EIO, errno ? errno : EIO, a->final_path, "write failed");
 }
-
-/* ---- HDF5 ---------------------------------------------------------------------------------- */
 
 static int write_model_group(hid_t f, const sgs_eval_result_t *res, const sgs_eval_model_t *m,
                              const int32_t *bins, const double *counts, double *scratch,
@@ -447,27 +440,18 @@ static int write_h5_contents(hid_t f, const sgs_eval_result_t *res, const char *
     return rc;
 }
 
-int sgs_eval_write_h5(const sgs_eval_result_t *res, const char *input_path, const char *path,
+int sgs_eval_write_h5(const sgs_eval_result_t *res, const char *input_path, sgs_atomic_t *a,
                       sgs_error_t *err)
 {
     sgs_h5_quiet();
-    sgs_atomic_t a;
-    int rc = sgs_atomic_begin(path, &a, err);
-    if (rc != SGS_OK)
-        return rc;
-    hid_t f = H5Fcreate(a.temp_path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (f < 0) {
-        sgs_atomic_abort(&a);
-        return sgs_error_set(err, SGS_ECANTCREAT, "%s: cannot create HDF5 file", path);
-    }
-    rc = write_h5_contents(f, res, input_path, err);
+    hid_t f = H5Fcreate(a->temp_path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0)
+        return sgs_error_set(err, SGS_ECANTCREAT, "%s: cannot create HDF5 file", a->final_path);
+    int rc = write_h5_contents(f, res, input_path, err);
     rc = sgs_h5_finish_output(f, rc, err);
-    if (rc == SGS_OK)
-        rc = sgs_atomic_commit(&a, err);
     if (rc == SGS_ENOSPACE) /* "<temporary>: no space left on device" */
-        sgs_error_rename(err, a.temp_path, path);
+        sgs_error_rename(err, a->temp_path, a->final_path);
     else if (rc != SGS_OK)
-        sgs_error_prefix(err, "writing %s", path);
-    sgs_atomic_abort(&a);
+        sgs_error_prefix(err, "writing %s", a->final_path);
     return rc;
 }

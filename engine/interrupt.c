@@ -64,10 +64,27 @@ int sgs_interrupt_exit_status(void)
     return 128 + (int)caught;
 }
 
+int sgs_interrupt_exit_status_for(int rc)
+{
+    return rc == SGS_EINTR && caught ? sgs_interrupt_exit_status() : sgs_exit_status(rc);
+}
+
+int sgs_interrupt_checkpoint(const char *pause_at, const char *where, sgs_error_t *err)
+{
+    sgs_test_pause_at(pause_at);
+    return sgs_interrupt_check(where, err);
+}
+
+int sgs_interrupt_stop(void *point, sgs_error_t *err)
+{
+    const sgs_stop_point_t *p = point;
+    return sgs_interrupt_checkpoint(p->pause_at, p->where, err);
+}
+
 void sgs_test_pause_at(const char *point)
 {
     const char *want = getenv("SGS_TEST_PAUSE_AT");
-    if (!want || strcmp(want, point) != 0)
+    if (!want || strcmp(want, point) != 0 || caught)
         return;
     fprintf(stderr, "segscore: test hook: paused at %s (pid %ld)\n", point, (long)getpid());
     fflush(stderr);

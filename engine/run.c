@@ -219,8 +219,7 @@ static int checkpoint(const char *step, sgs_error_t *err)
 {
     char before[48];
     snprintf(before, sizeof before, "before the %s step", step);
-    sgs_test_pause_at(step);
-    return sgs_interrupt_check(before, err);
+    return sgs_interrupt_checkpoint(step, before, err);
 }
 
 static void free_state(sgs_run_state_t *st)

@@ -75,7 +75,7 @@ int sgs_run_publish_open(sgs_run_state_t *st, sgs_error_t *err)
     int rc =
         sgs_output_paths_check(inputs, sizeof inputs / sizeof inputs[0], named, N_OUTPUTS, err);
     if (rc == SGS_OK)
-        rc = sgs_publish_open(set, N_OUTPUTS, &st->publish, err);
+        rc = sgs_publish_open(set, N_OUTPUTS, "run", &st->publish, err);
     if (rc == SGS_OK && sgs_publish_stale_removed(st->publish) > 0)
         sgs_progress_note(req->progress,
                           "removed %zu temporary files or folders that a stopped run of these "

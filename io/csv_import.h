@@ -93,6 +93,10 @@ typedef struct sgs_import_options {
                                         the input's base name */
     sgs_import_progress_fn progress; /* optional, called every 64 Ki rows */
     void *progress_ctx;
+    sgs_stop_fn stop; /* optional stop check (kernels/core.h), asked every 1024 records and
+                         before the rename; when it says stop the import returns its code, the
+                         temporary is removed and the output is untouched */
+    void *stop_ctx;   /* passed to stop */
 } sgs_import_options_t;
 
 /* Why a row was not imported. */
@@ -139,7 +143,8 @@ typedef struct sgs_import_stats {
  *   SGS_EDATA for a column that is not in the header (message lists the columns and the
  *     closest name), a header-less file given names, an empty input, a bad row (without
  *     skip_bad_rows), a tokenizer error (unclosed quote), or no row imported at all;
- *   SGS_ECANTCREAT when the output folder is unusable; SGS_EIO; SGS_ENOMEM. */
+ *   SGS_ECANTCREAT when the output folder is unusable; SGS_EIO; SGS_ENOMEM;
+ *   the code of opt->stop when it said stop. */
 int sgs_csv_import(const char *in_path, const char *out_path, const sgs_import_options_t *opt,
                    sgs_import_stats_t *stats, sgs_error_t *err);
 

@@ -6,6 +6,8 @@
 #include "io/publish.h"
 
 #include "io/atomic_file.h"
+#include "io/output_lock.h"
+#include "io/stale_temporaries.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -27,7 +29,7 @@ typedef struct publish_output {
 
 struct sgs_publish {
     size_t n;
-    int lock_fd;
+    sgs_output_lock_t lock;
     long current; /* generation `current` names; 0 none */
     long gen;     /* generation being written; 0 before sgs_publish_begin */
     int switched; /* current == gen */
@@ -219,59 +221,6 @@ static int switch_current(sgs_publish_t *p, long gen, sgs_error_t *err)
     return SGS_OK;
 }
 
-/* ---- the lock ----------------------------------------------------------------------------- */
-
-/* The pid of the process holding the lock on fd's file: the kernel's answer, else the pid
- * the holder wrote into the file; -1 when neither says. */
-static long lock_holder(int fd)
-{
-    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
-    if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
-        return (long)fl.l_pid;
-    char text[32];
-    ssize_t got = pread(fd, text, sizeof text - 1, 0);
-    if (got <= 0)
-        return -1;
-    text[got] = '\0';
-    long pid = strtol(text, NULL, 10);
-    return pid > 0 ? pid : -1;
-}
-
-/* A kernel advisory lock: it goes away with its process, so a lock file left by a killed
- * run is simply taken (and its pid rewritten). */
-static int take_lock(sgs_publish_t *p, sgs_error_t *err)
-{
-    char path[SGS_PATH_MAX];
-    if (path_printf(path, sizeof path, "%s/lock", p->state) != 0)
-        return sgs_error_set(err, SGS_EINVAL, "%s: path too long", p->state);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-    if (fd < 0)
-        return sgs_error_set(err, SGS_ECANTCREAT, "%s: cannot create the lock file: %s", path,
-                             strerror(errno));
-    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
-    if (fcntl(fd, F_SETLK, &fl) != 0) {
-        int e = errno;
-        long pid = e == EACCES || e == EAGAIN ? lock_holder(fd) : 0;
-        close(fd);
-        if (e == EACCES || e == EAGAIN)
-            return sgs_error_set(err, SGS_ETEMPFAIL,
-                                 "%s: another segscore run (pid %ld) is writing these outputs "
-                                 "(lock %s); try again when it has finished",
-                                 p->out[0].path, pid, path);
-        return sgs_error_set(err, SGS_ECANTCREAT, "%s: cannot lock: %s", path, strerror(e));
-    }
-    char text[32];
-    int len = snprintf(text, sizeof text, "%ld\n", (long)getpid());
-    if (ftruncate(fd, 0) != 0 || pwrite(fd, text, (size_t)len, 0) != len) {
-        int e = errno;
-        close(fd);
-        return sgs_error_set(err, SGS_ECANTCREAT, "%s: cannot write the lock file: %s", path,
-                             strerror(e));
-    }
-    p->lock_fd = fd;
-    return SGS_OK;
-}
-
 /* ---- stale files ---------------------------------------------------------------------------- */
 
 /* Remove generations other than the current one and the newest one before it, and a
@@ -301,40 +250,15 @@ static void remove_old_generations(sgs_publish_t *p)
     closedir(d);
 }
 
-/* Remove ".<name>.tmp-*" beside each output: the temporaries of earlier versions (written
- * aside, then renamed) and the symlinks of place_symlink, left by a run that was killed. */
-static void remove_stale_temporaries(sgs_publish_t *p)
-{
-    for (size_t i = 0; i < p->n; i++) {
-        char dir[SGS_PATH_MAX], prefix[SGS_PATH_MAX], path[SGS_PATH_MAX];
-        const char *base;
-        split(p->out[i].path, dir, sizeof dir, &base);
-        if (path_printf(prefix, sizeof prefix, ".%s.tmp-", base) != 0)
-            continue;
-        DIR *d = opendir(dir);
-        if (!d)
-            continue;
-        struct dirent *e;
-        struct stat st;
-        while ((e = readdir(d)) != NULL)
-            if (strncmp(e->d_name, prefix, strlen(prefix)) == 0 &&
-                path_printf(path, sizeof path, "%s/%s", dir, e->d_name) == 0 &&
-                lstat(path, &st) == 0 && !S_ISDIR(st.st_mode) && unlink(path) == 0)
-                p->n_stale++;
-        closedir(d);
-    }
-}
-
 /* ---- the set -------------------------------------------------------------------------------- */
 
 /* Names, the symlink each output path gets, and the state folder's place. */
 static int describe_outputs(sgs_publish_t *p, const sgs_publish_output_t *outputs, sgs_error_t *err)
 {
     char dir[SGS_PATH_MAX], state_real[PATH_MAX], dir_real[PATH_MAX], rel[SGS_PATH_MAX];
-    const char *base;
-    split(outputs[0].path, dir, sizeof dir, &base);
-    if (path_printf(p->state, sizeof p->state, "%s/.%s.segscore", dir, base) != 0)
-        return sgs_error_set(err, SGS_EINVAL, "%s: path too long", outputs[0].path);
+    int rc = sgs_output_state_dir(outputs[0].path, p->state, sizeof p->state, err);
+    if (rc != SGS_OK)
+        return rc;
     if (mkdir(p->state, 0777) != 0 && errno != EEXIST)
         return sgs_error_set(err, SGS_ECANTCREAT, "%s: cannot create the folder: %s", p->state,
                              strerror(errno));
@@ -364,8 +288,8 @@ static int describe_outputs(sgs_publish_t *p, const sgs_publish_output_t *output
     return SGS_OK;
 }
 
-int sgs_publish_open(const sgs_publish_output_t *outputs, size_t n, sgs_publish_t **out,
-                     sgs_error_t *err)
+int sgs_publish_open(const sgs_publish_output_t *outputs, size_t n, const char *command,
+                     sgs_publish_t **out, sgs_error_t *err)
 {
     *out = NULL;
     if (n == 0 || n > SGS_PUBLISH_MAX_OUTPUTS)
@@ -375,10 +299,10 @@ int sgs_publish_open(const sgs_publish_output_t *outputs, size_t n, sgs_publish_
     if (!p)
         return sgs_error_set(err, SGS_ENOMEM, "no memory to publish the outputs");
     p->n = n;
-    p->lock_fd = -1;
+    p->lock = SGS_OUTPUT_LOCK_INIT;
     int rc = describe_outputs(p, outputs, err);
     if (rc == SGS_OK)
-        rc = take_lock(p, err);
+        rc = sgs_output_lock_take(p->out[0].path, command, "these outputs", &p->lock, err);
     if (rc == SGS_OK) {
         p->current = read_current(p->state);
         if (p->current < 0)
@@ -392,7 +316,8 @@ int sgs_publish_open(const sgs_publish_output_t *outputs, size_t n, sgs_publish_
         return rc;
     }
     remove_old_generations(p);
-    remove_stale_temporaries(p);
+    for (size_t i = 0; i < p->n; i++) /* the lock says nobody else is writing them */
+        p->n_stale += sgs_stale_temporaries_remove(p->out[i].path);
     *out = p;
     return SGS_OK;
 }
@@ -553,7 +478,6 @@ void sgs_publish_close(sgs_publish_t *p)
         return;
     if (p->gen && !p->switched)
         remove_generation(p->gen_dir);
-    if (p->lock_fd >= 0)
-        close(p->lock_fd); /* releases the lock */
+    sgs_output_lock_release(&p->lock);
     free(p);
 }

@@ -9,7 +9,7 @@
  * also holds the lock of the set. Outputs may be in different folders (and file systems).
  *
  *   sgs_publish_t *p;
- *   sgs_publish_open(outputs, n, &p, &err);   // state folder, lock (75 when held), cleanup
+ *   sgs_publish_open(outputs, n, "run", &p, &err);  // state folder, lock (75), cleanup
  *   sgs_publish_begin(p, &err);               // plain files at the paths adopted; gen-<n>
  *   for each output i: write sgs_publish_file(p, i), then sgs_publish_flush(p, i, &err);
  *   sgs_publish_seal(p, &err);                // the generation folder flushed
@@ -36,17 +36,18 @@ typedef struct sgs_publish_output {
 
 typedef struct sgs_publish sgs_publish_t;
 
-/* Create the state folder beside outputs[0].path if needed, take the set's lock (an fcntl
- * write lock on <state>/lock, which then holds this process's pid), and remove what a
- * stopped run of this set left: generation folders other than the current and the previous
- * one, a half-made `current`, and hidden temporaries ".<output name>.tmp-*" beside each
- * output. The paths are copied; they must have passed io/output_paths.h's checks.
+/* Create the state folder beside outputs[0].path if needed, take the set's lock (the lock of
+ * outputs[0].path, io/output_lock.h: an fcntl write lock on <state>/lock, which then holds this
+ * process's pid and `command`), and remove what a stopped run of this set left: generation
+ * folders other than the current and the previous one, a half-made `current`, and hidden
+ * temporaries ".<output name>.tmp-*" beside each output (io/stale_temporaries.h). The paths
+ * are copied; they must have passed io/output_paths.h's checks.
  * @return 0 with *out owned by the caller (sgs_publish_close); SGS_ETEMPFAIL when another
  * process holds the lock (the message names its pid); SGS_ECANTCREAT when the state folder
  * cannot be made or locked; SGS_EINVAL for more than SGS_PUBLISH_MAX_OUTPUTS outputs or a
  * bad name; SGS_ENOMEM. */
-int sgs_publish_open(const sgs_publish_output_t *outputs, size_t n, sgs_publish_t **out,
-                     sgs_error_t *err);
+int sgs_publish_open(const sgs_publish_output_t *outputs, size_t n, const char *command,
+                     sgs_publish_t **out, sgs_error_t *err);
 
 /* Temporaries and generations of stopped runs that sgs_publish_open removed. */
 size_t sgs_publish_stale_removed(const sgs_publish_t *p);

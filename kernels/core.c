@@ -130,6 +130,11 @@ int sgs_exec_threads(const sgs_exec_t *exec)
     return (exec && exec->n_threads > 0) ? exec->n_threads : 1;
 }
 
+int sgs_exec_stop(const sgs_exec_t *exec, sgs_error_t *err)
+{
+    return exec && exec->stop ? exec->stop(exec->stop_ctx, err) : SGS_OK;
+}
+
 int sgs_exec_threads_for(const sgs_exec_t *exec, size_t n_items)
 {
     int nt = sgs_exec_threads(exec);

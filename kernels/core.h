@@ -78,10 +78,25 @@ void sgs_error_rename(sgs_error_t *err, const char *from, const char *to);
 /* ---- Execution context ------------------------------------------------------------
  * Passed to every parallel kernel: the thread count is a per-call choice, never a global
  * set inside the library. n_threads <= 0 means "1". */
+
+/* A caller's stop check, asked by long work at its safe points (between iterations, restarts
+ * or blocks; from the calling thread, never inside a parallel region): 0 to go on, or a
+ * negative SGS_E* code, with *err filled, to stop there. The work then unwinds as on any error
+ * and returns that code. The library never reads a global to know it should stop: the engine
+ * supplies a check that looks at the signals it caught (engine/interrupt.h). */
+typedef int (*sgs_stop_fn)(void *ctx, sgs_error_t *err);
+
 typedef struct sgs_exec {
-    int n_threads; /* OpenMP threads for this call, >= 1 */
-    size_t grain;  /* items per thread at least (sgs_exec_threads_for); 0: SGS_BLOCK_ROWS */
+    int n_threads;    /* OpenMP threads for this call, >= 1 */
+    size_t grain;     /* items per thread at least (sgs_exec_threads_for); 0: SGS_BLOCK_ROWS */
+    sgs_stop_fn stop; /* optional stop check (NULL: never stop early); see sgs_exec_stop */
+    void *stop_ctx;   /* passed to stop */
 } sgs_exec_t;
+
+/* Ask the context's stop check: 0 when exec or exec->stop is NULL or the check says go on,
+ * else the code it returned (with *err as it filled it). Kernels that honour it say so in
+ * their header. */
+int sgs_exec_stop(const sgs_exec_t *exec, sgs_error_t *err);
 
 /* Thread count to use from a context (NULL or n_threads <= 0 gives 1). */
 int sgs_exec_threads(const sgs_exec_t *exec);

@@ -643,6 +643,11 @@ int sgs_kmeans_single(const double *x, size_t n, size_t d, const double *weights
     int strict = 0, it;
     uint64_t ndist_total = 0;
     for (it = 0; it < opt->max_iter; it++) {
+        rc = sgs_exec_stop(exec, err); /* a safe point: nothing half-updated */
+        if (rc) {
+            run_ws_free(&ws);
+            return rc;
+        }
         int first = it == 0;
         if (alg == SGS_KMEANS_LLOYD)
             sgs__kmeans_prep(centers, k, d, ws.prep_ws, &ws.prep);
@@ -777,6 +782,9 @@ int sgs_kmeans_fit(const double *x, size_t n, size_t d, const double *weights,
         double *cen = run == 0 ? centers : run_centers;
         sgs_kmeans_result_t res;
         sgs_kmeans_options_t o = *opt;
+        rc = sgs_exec_stop(exec, err); /* before the seeding of each restart */
+        if (rc)
+            break;
         if (opt->algorithm == SGS_KMEANS_MINIBATCH) {
             rc = sgs__kmeans_minibatch(x, n, d, weights, &o, tol_abs, run, exec, cen, lab, &res,
                                        err);

@@ -55,6 +55,11 @@
  * exec->n_threads, and whatever instruction set the distance kernel uses.
  *
  * Threads: exec->n_threads OpenMP threads inside each call; functions are reentrant.
+ *
+ * Stopping: sgs_kmeans_fit and sgs_kmeans_single ask exec's stop check (kernels/core.h) before
+ * each restart and before each iteration (mini-batch: each step), and return its code when it
+ * says stop; the outputs are then unspecified. The seeding and one iteration are not
+ * interrupted.
  */
 #ifndef SGS_KMEANS_H
 #define SGS_KMEANS_H

@@ -76,6 +76,9 @@ int sgs__kmeans_minibatch(const double *x, size_t n, size_t d, const double *wei
     size_t step;
     uint64_t counter = 0;
     for (step = 0; step < n_steps && !converged; step++) {
+        rc = sgs_exec_stop(exec, err);
+        if (rc)
+            goto cleanup;
         /* Draw the batch with replacement. */
         for (size_t q = 0; q < bs; q++) {
             idx[q] = (size_t)(sgs_rng_u64(opt->seed, stream, counter++) % (uint64_t)n);

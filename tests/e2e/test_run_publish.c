@@ -131,49 +131,18 @@ static int count_generations(const char *folder)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/* Start `segscore run ... <args>` with SGS_TEST_PAUSE_AT=<point> and wait until it says it
- * paused there; its stderr goes to <dir>/paused.txt. Returns its pid. */
+/* Start `segscore <args>` paused at <point> (sgs_test_start_paused); its stderr goes to
+ * <dir>/paused.txt. Returns its pid. */
 static pid_t start_paused(const char *args, const char *point)
 {
-    char log[512], cmd[4096];
+    char log[512];
     snprintf(log, sizeof log, "%s/paused.txt", dir);
-    unlink(log);
-    snprintf(cmd, sizeof cmd, "exec '%s' %s 2>'%s'", SGS_TEST_BINARY, args, log);
-    pid_t pid = fork();
-    sgs_assert_cmp(pid, >=, 0);
-    if (pid == 0) {
-        setenv("SGS_TEST_PAUSE_AT", point, 1);
-        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-        _exit(127);
-    }
-    char want[64];
-    snprintf(want, sizeof want, "paused at %s ", point);
-    for (int i = 0; i < 6000; i++) {
-        char *text = sgs_test_read_file(log, NULL);
-        int paused = text && strstr(text, want);
-        free(text);
-        if (paused)
-            return pid;
-        int status;
-        if (waitpid(pid, &status, WNOHANG) == pid) {
-            text = sgs_test_read_file(log, NULL);
-            fail_msg("the run ended (status %d) before pausing at %s: %s", status, point,
-                     text ? text : "");
-        }
-        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
-    }
-    kill(pid, SIGKILL);
-    fail_msg("the run never paused at %s", point);
-    return -1;
+    return sgs_test_start_paused(args, point, log);
 }
 
-/* Send sig to pid; its exit status (128 + n for a death by signal n). */
 static int signal_and_wait(pid_t pid, int sig)
 {
-    assert_int_equal(kill(pid, sig), 0);
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return sgs_test_signal_and_wait(pid, sig);
 }
 
 /* ---- outputs never touch inputs ------------------------------------------------------------ */
@@ -297,8 +266,9 @@ static void test_unusable_paths_refused_before_work(void **state)
 
 /* ---- one run at a time ----------------------------------------------------------------------- */
 
-/* The lock held (by this process, with the call segscore uses): 75 at once, naming this pid,
- * nothing changed. A lock file left by a process that is gone is taken over. */
+/* The lock held (by this process, with the call segscore uses, and the lock file written as a
+ * run writes it): 75 at once, naming this pid, nothing changed. A lock file left by a process
+ * that is gone is taken over. */
 static void test_second_run_on_the_same_outputs_exits_75(void **state)
 {
     (void)state;
@@ -312,6 +282,11 @@ static void test_second_run_on_the_same_outputs_exits_75(void **state)
     sgs_assert_cmp(fd, >=, 0);
     struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
     assert_int_equal(fcntl(fd, F_SETLK, &fl), 0);
+    /* as a run that holds it writes it: its pid and its command (io/output_lock.h) */
+    char holder[64];
+    int len = snprintf(holder, sizeof holder, "%ld run\n", (long)getpid());
+    assert_int_equal(ftruncate(fd, 0), 0);
+    assert_int_equal(pwrite(fd, holder, (size_t)len, 0), len);
     time_t t0 = time(NULL);
     int status = run_into(work, TODAY, out, sizeof out);
     char pid[32];

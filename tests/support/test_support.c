@@ -35,6 +35,49 @@ void sgs_test_tmpdir(const char *tag, char *out, size_t out_size)
         fail_msg("mkdtemp(%s) failed", out);
 }
 
+pid_t sgs_test_start_paused(const char *args, const char *point, const char *log)
+{
+    char cmd[8192];
+    unlink(log);
+    int n = snprintf(cmd, sizeof cmd, "exec '%s' %s 2>'%s' >/dev/null", SGS_TEST_BINARY, args, log);
+    assert_true(n > 0 && (size_t)n < sizeof cmd);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        setenv("SGS_TEST_PAUSE_AT", point, 1);
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    char want[128];
+    snprintf(want, sizeof want, "paused at %s ", point);
+    for (int i = 0; i < 6000; i++) {
+        char *text = sgs_test_read_file(log, NULL);
+        int paused = text && strstr(text, want);
+        free(text);
+        if (paused)
+            return pid;
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            text = sgs_test_read_file(log, NULL);
+            fail_msg("`segscore %s` ended (status %d) before pausing at %s: %s", args, status,
+                     point, text ? text : "");
+        }
+        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    fail_msg("`segscore %s` never paused at %s", args, point);
+    return -1;
+}
+
+int sgs_test_signal_and_wait(pid_t pid, int sig)
+{
+    assert_int_equal(kill(pid, sig), 0);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 void sgs_test_rmdir(const char *path)
 {
     char cmd[1024];

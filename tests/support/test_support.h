@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "io/h5_columns.h"
 
@@ -43,6 +44,16 @@ typedef struct sgs_test_limits {
  * limits apply to the program only, not to the test. */
 int sgs_test_run_limited(const sgs_test_limits_t *limits, const char *args, char *output,
                          size_t output_size);
+
+/* Start the segscore binary with a shell-quoted argument string and SGS_TEST_PAUSE_AT=<point>
+ * (engine/interrupt.h), its standard error into the file `log` (its standard output to
+ * /dev/null), and wait until it says it paused there. Fails the test when it ends before, or
+ * does not pause within 60 s. Returns its pid: signal it with sgs_test_signal_and_wait. */
+pid_t sgs_test_start_paused(const char *args, const char *point, const char *log);
+
+/* Send sig to pid (a child) and wait for it: its exit status, or 128 + n when signal n killed
+ * it. */
+int sgs_test_signal_and_wait(pid_t pid, int sig);
 
 /* Write `text` to `path` (created or truncated). Fails the test on error. */
 void sgs_test_write_file(const char *path, const char *text);

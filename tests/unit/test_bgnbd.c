@@ -149,7 +149,7 @@ static void test_threads_bitwise_identical(void **state)
     double p[4] = {0.3, 5.0, 0.9, 2.1}, ll[3], g[3][4];
     sgs_fit_t fit[3];
     for (int t = 0; t < 3; t++) {
-        sgs_exec_t ex = {t + 1, 1}; /* grain 1: every thread works */
+        sgs_exec_t ex = {.n_threads = t + 1, .grain = 1}; /* grain 1: every thread works */
         assert_int_equal(sgs_bgnbd_loglik(p, &h, &ll[t], g[t], &ex, NULL), 0);
         assert_int_equal(sgs_bgnbd_fit(&h, NULL, &fit[t], &ex, NULL), 0);
     }

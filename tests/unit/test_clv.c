@@ -150,7 +150,7 @@ static void test_threads_identical(void **state)
     for (int model = 0; model < SGS_PURCHASE_MODEL_COUNT; model++) {
         const double *p = model == SGS_MODEL_PARETONBD ? pn : bg;
         for (int t = 0; t < 3; t++) {
-            sgs_exec_t ex = {t + 1, 1}; /* grain 1: every thread works */
+            sgs_exec_t ex = {.n_threads = t + 1, .grain = 1}; /* grain 1: every thread works */
             assert_int_equal(sgs_clv_score_customers(model, p, gg, &h, x, m, &o, out[t][0],
                                                      out[t][1], out[t][2], out[t][3], out[t][4],
                                                      &ex, NULL),

@@ -398,6 +398,68 @@ static void test_import_allocation_failures(void **state)
     sgs_test_rmdir(dir);
 }
 
+/* A stop check that says stop at its n-th call (kernels/core.h sgs_stop_fn); at = 0 never. */
+typedef struct stop_after {
+    int calls, at;
+} stop_after_t;
+
+static int stop_at_call(void *ctx, sgs_error_t *err)
+{
+    stop_after_t *s = ctx;
+    if (++s->calls != s->at)
+        return SGS_OK;
+    return sgs_error_set(err, SGS_EINTR, "stopped at call %d", s->at);
+}
+
+/* The stop check is asked every 1024 records and before the rename: a stop at any of them, with
+ * and without the writer thread, returns its code and message, leaves the previous output
+ * byte-identical and no temporary behind. */
+static void test_import_stop_check(void **state)
+{
+    (void)state;
+    char dir[256], csv[512], out[512], saved[512];
+    sgs_test_tmpdir("import-stop", dir, sizeof dir);
+    snprintf(csv, sizeof csv, "%s/rows.csv", dir);
+    snprintf(out, sizeof out, "%s/rows.h5", dir);
+    snprintf(saved, sizeof saved, "%s/saved.csv", dir);
+    FILE *f = fopen(csv, "w");
+    assert_non_null(f);
+    fputs("cust;when;qty;price\n", f);
+    for (int i = 0; i < 5000; i++)
+        fprintf(f, "%d;2020-01-%02d;%d;1.5\n", i % 97, 1 + i % 28, 1 + i % 3);
+    assert_int_equal(fclose(f), 0);
+    write_text(out, "previous results");
+    write_text(saved, "previous results");
+    for (int threads = 1; threads <= 2; threads++) {
+        sgs_import_options_t o = small_options();
+        o.n_threads = threads;
+        o.chunk_rows = 512;
+        o.stop = stop_at_call;
+        /* 5000 records: checks at records 1024, 2048, 3072, 4096, then before the rename */
+        const int n_checks = 5;
+        for (int at = 1; at <= n_checks; at++) {
+            stop_after_t stop = {0, at};
+            o.stop_ctx = &stop;
+            sgs_error_t err = {0};
+            int rc = sgs_csv_import(csv, out, &o, NULL, &err);
+            char want[64];
+            snprintf(want, sizeof want, "stopped at call %d", at);
+            if (rc != SGS_EINTR || strcmp(err.message, want) != 0)
+                fail_msg("%d threads, stop at call %d: got %d \"%s\"", threads, at, rc,
+                         err.message);
+            assert_true(sgs_test_files_equal(out, saved));
+            assert_int_equal(temporaries_in(dir), 0);
+        }
+        stop_after_t never = {0, 0};
+        o.stop_ctx = &never;
+        assert_int_equal(sgs_csv_import(csv, out, &o, NULL, NULL), SGS_OK);
+        assert_int_equal(never.calls, n_checks);
+        assert_false(sgs_test_files_equal(out, saved));
+        write_text(out, "previous results");
+    }
+    sgs_test_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -409,6 +471,7 @@ int main(void)
         cmocka_unit_test(test_reason_names),
         cmocka_unit_test(test_import_in_process),
         cmocka_unit_test(test_import_allocation_failures),
+        cmocka_unit_test(test_import_stop_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

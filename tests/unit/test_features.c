@@ -242,7 +242,7 @@ static void test_same_bits_for_1_2_3_threads(void **state)
     size_t c0[5], c1[5];
     sgs_pca_t *p0 = NULL, *p1 = NULL;
     for (int t = 1; t <= 3; t++) {
-        sgs_exec_t ex = {t, 1}; /* grain 1: every thread works */
+        sgs_exec_t ex = {.n_threads = t, .grain = 1}; /* grain 1: every thread works */
         double *x = t == 1 ? x0 : x1;
         if (t > 1)
             memcpy(x1, orig, n * d * sizeof *x1);

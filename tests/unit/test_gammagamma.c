@@ -114,7 +114,7 @@ static void test_fit_summary_and_threads(void **state)
     sgs_fit_t fit[3];
     sgs_gg_summary_t sum[3];
     for (int t = 0; t < 3; t++) {
-        sgs_exec_t ex = {t + 1, 1}; /* grain 1: every thread works */
+        sgs_exec_t ex = {.n_threads = t + 1, .grain = 1}; /* grain 1: every thread works */
         assert_int_equal(sgs_gg_fit(xs, ms, N, NULL, &fit[t], &sum[t], &ex, NULL), 0);
     }
     assert_int_equal(sum[0].n_used, used);

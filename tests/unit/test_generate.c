@@ -1044,6 +1044,68 @@ static void test_allocation_failures_keep_existing_file(void **state)
     free(good);
 }
 
+/* A stop check that says stop at its n-th call (kernels/core.h sgs_stop_fn). */
+typedef struct stop_after {
+    int calls, at;
+} stop_after_t;
+
+static int stop_at_call(void *ctx, sgs_error_t *err)
+{
+    stop_after_t *s = ctx;
+    if (++s->calls != s->at)
+        return SGS_OK;
+    return sgs_error_set(err, SGS_EINTR, "stopped at call %d", s->at);
+}
+
+/* The stop check is asked before each block and before the rename: a stop at any of them
+ * returns its code and message, keeps the previous file and leaves no temporary; a check that
+ * never stops changes nothing in the file. */
+static void test_stop_check_keeps_existing_file(void **state)
+{
+    (void)state;
+    char sub[512], file[600], plain[600];
+    snprintf(sub, sizeof sub, "%s/stop", dir);
+    mkdir(sub, 0755);
+    snprintf(file, sizeof file, "%s/keep.h5", sub);
+    snprintf(plain, sizeof plain, "%s/plain.h5", sub);
+    sgs_generate_params_t p;
+    sgs_generate_defaults(&p);
+    p.n_customers = 300;
+    p.block_customers = 100;
+    sgs_exec_t exec = {.n_threads = 1};
+    assert_int_equal(sgs_generate_file(file, &p, &exec, NULL, NULL, NULL, NULL), 0);
+    size_t good_size;
+    char *good = sgs_test_read_file(file, &good_size);
+    p.seed = 99; /* another file than the one on disk */
+    /* A check that never stops: the same file; its calls are the checks of this file (one
+     * before each step of the block pipeline, one before the rename). */
+    stop_after_t never = {0, 0};
+    sgs_exec_t stopping = {.n_threads = 1, .stop = stop_at_call, .stop_ctx = &never};
+    char checked[600];
+    snprintf(checked, sizeof checked, "%s/checked.h5", sub);
+    assert_int_equal(sgs_generate_file(plain, &p, &exec, NULL, NULL, NULL, NULL), 0);
+    assert_int_equal(sgs_generate_file(checked, &p, &stopping, NULL, NULL, NULL, NULL), 0);
+    assert_true(sgs_test_files_equal(checked, plain));
+    int n_checks = never.calls;
+    assert_true(n_checks >= 4);
+    for (int at = 1; at <= n_checks; at++) {
+        stop_after_t stop = {0, at};
+        stopping.stop_ctx = &stop;
+        sgs_error_t err = {0};
+        int rc = sgs_generate_file(file, &p, &stopping, NULL, NULL, NULL, &err);
+        char want[64];
+        snprintf(want, sizeof want, "stopped at call %d", at);
+        if (rc != SGS_EINTR || strcmp(err.message, want) != 0)
+            fail_msg("stop at call %d of %d: got %d \"%s\"", at, n_checks, rc, err.message);
+        size_t size;
+        char *now = sgs_test_read_file(file, &size);
+        assert_true(now && size == good_size && memcmp(now, good, size) == 0);
+        free(now);
+        expect_no_temporaries(sub);
+    }
+    free(good);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1065,6 +1127,7 @@ int main(void)
         cmocka_unit_test(test_unwritable_output_exits_73_and_keeps_existing_file),
         cmocka_unit_test(test_failed_write_keeps_existing_file),
         cmocka_unit_test(test_allocation_failures_keep_existing_file),
+        cmocka_unit_test(test_stop_check_keeps_existing_file),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -39,7 +39,7 @@ static void build_with(const int64_t *ids, const int64_t *time_s, const double *
                        const uint8_t *channel, size_t n, int n_threads, int order, int with_spare,
                        built_t *b)
 {
-    sgs_exec_t exec = {n_threads, 1}; /* grain 1: every thread works */
+    sgs_exec_t exec = {.n_threads = n_threads, .grain = 1}; /* grain 1: every thread works */
     b->row_customer = malloc(n * sizeof *b->row_customer);
     int64_t *distinct = NULL;
     size_t n_customers = 0;
@@ -224,7 +224,7 @@ static void test_sample_sort_path_maps_every_row(void **state)
     int64_t *distinct[3];
     size_t n_customers[3];
     for (int t = 0; t < 3; t++) {
-        sgs_exec_t exec = {t + 1, 1}; /* grain 1: every thread works */
+        sgs_exec_t exec = {.n_threads = t + 1, .grain = 1}; /* grain 1: every thread works */
         rc[t] = malloc(n * sizeof *rc[t]);
         assert_int_equal(
             sgs_customer_index_build(&exec, ids, n, rc[t], &distinct[t], &n_customers[t], NULL), 0);

@@ -136,7 +136,7 @@ static void test_random_counts_sum_and_threads_agree(void **state)
     random_histories(n, 7, x, tx, T);
     sgs_histories_t h[3];
     for (int t = 0; t < 3; t++) {
-        sgs_exec_t ex = {t + 1, 1}; /* grain 1: every thread works */
+        sgs_exec_t ex = {.n_threads = t + 1, .grain = 1}; /* grain 1: every thread works */
         assert_int_equal(sgs_histories_build(&h[t], x, tx, T, NULL, n, &ex, NULL), 0);
     }
     check_table(&h[0], x, tx, T, n);

@@ -278,7 +278,7 @@ static void test_threads_identical(void **state)
         depth[t] = malloc(n * sizeof(int32_t));
         status[t] = malloc(n);
         sgs_influence_output_t out = {direct[t], indirect[t], nv[t], ri[t], depth[t], status[t]};
-        sgs_exec_t exec = {t + 1, 1}; /* grain 1: every thread works */
+        sgs_exec_t exec = {.n_threads = t + 1, .grain = 1}; /* grain 1: every thread works */
         assert_int_equal(sgs_influence_compute(n, id, ref, clv, NULL, &exec, &out, &rep[t], NULL),
                          0);
     }

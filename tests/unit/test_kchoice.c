@@ -136,7 +136,7 @@ static void test_sampled_silhouette_same_for_1_2_3_threads(void **state)
         l[i] = (int32_t)(i % 5);
     double s1 = 0, s2 = 0;
     for (int t = 1; t <= 3; t++) {
-        sgs_exec_t ex = {t, 1}; /* grain 1: every thread works */
+        sgs_exec_t ex = {.n_threads = t, .grain = 1}; /* grain 1: every thread works */
         assert_int_equal(
             sgs_kchoice_silhouette(x, n, d, l, 5, 700, 77, &ex, t == 1 ? &s1 : &s2, NULL), 0);
         if (t > 1)

@@ -104,7 +104,7 @@ static double ari(const int32_t *a, const int32_t *b, size_t n, size_t ka, size_
 
 static sgs_exec_t threads(int n)
 {
-    sgs_exec_t e = {n, 1}; /* grain 1: every thread works */
+    sgs_exec_t e = {.n_threads = n, .grain = 1}; /* grain 1: every thread works */
     return e;
 }
 
@@ -752,6 +752,63 @@ static void test_iteration_callback_counts(void **state)
     free(x);
 }
 
+/* A stop check that says stop at its n-th call (kernels/core.h sgs_stop_fn); at = 0 never. */
+typedef struct stop_after {
+    int calls, at;
+} stop_after_t;
+
+static int stop_at_call(void *ctx, sgs_error_t *err)
+{
+    stop_after_t *s = ctx;
+    if (++s->calls != s->at)
+        return SGS_OK;
+    return sgs_error_set(err, SGS_EINTR, "stopped at call %d", s->at);
+}
+
+/* Every algorithm asks the stop check before each restart and each iteration (step): a stop
+ * returns its code and message at once; a check that never stops changes no result. */
+static void test_stop_check(void **state)
+{
+    (void)state;
+    double *x = fixture_matrix();
+    const sgs_kmeans_algorithm_t algs[] = {SGS_KMEANS_LLOYD, SGS_KMEANS_HAMERLY, SGS_KMEANS_ELKAN,
+                                           SGS_KMEANS_MINIBATCH};
+    for (size_t a = 0; a < sizeof algs / sizeof algs[0]; a++) {
+        sgs_kmeans_options_t opt;
+        sgs_kmeans_options_init(&opt, 5);
+        opt.algorithm = algs[a];
+        opt.n_init = 2;
+        opt.batch_size = 64;
+        fit_out_t plain = run_fit(x, 300, 3, NULL, &opt, 1);
+        int32_t labels[300];
+        double centers[5 * 3];
+        sgs_kmeans_result_t res;
+        stop_after_t never = {0, 0};
+        sgs_exec_t exec = {.n_threads = 1, .stop = stop_at_call, .stop_ctx = &never};
+        assert_int_equal(sgs_kmeans_fit(x, 300, 3, NULL, &opt, &exec, labels, centers, &res, NULL),
+                         0);
+        assert_memory_equal(labels, plain.labels, sizeof labels);
+        assert_memory_equal(centers, plain.centers, sizeof centers);
+        /* one check per restart and one per iteration or step */
+        int n_checks = never.calls;
+        assert_true(n_checks >= 2 + plain.res.n_iter);
+        const int ats[] = {1, 2, n_checks / 2, n_checks};
+        for (size_t i = 0; i < sizeof ats / sizeof ats[0]; i++) {
+            stop_after_t stop = {0, ats[i]};
+            exec.stop_ctx = &stop;
+            sgs_error_t err = {0};
+            int rc = sgs_kmeans_fit(x, 300, 3, NULL, &opt, &exec, labels, centers, &res, &err);
+            char want[64];
+            snprintf(want, sizeof want, "stopped at call %d", ats[i]);
+            if (rc != SGS_EINTR || strcmp(err.message, want) != 0 || stop.calls != ats[i])
+                fail_msg("algorithm %zu, stop at call %d of %d: got %d \"%s\" after %d calls", a,
+                         ats[i], n_checks, rc, err.message, stop.calls);
+        }
+        fit_free(&plain);
+    }
+    free(x);
+}
+
 /* Allocation failure sweep (libuv's test-loop-oom style): make the N-th allocation fail
  * for N = 0, 1, ... until the fit succeeds; every failure must be SGS_ENOMEM with a message,
  * and the sanitizer build checks that nothing leaks on any of those paths. */
@@ -823,6 +880,7 @@ int main(void)
         cmocka_unit_test(test_more_clusters_than_distinct_points),
         cmocka_unit_test(test_constant_features),
         cmocka_unit_test(test_allocation_failures_are_clean),
+        cmocka_unit_test(test_stop_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -734,7 +734,7 @@ static void test_threads_identical_and_reference(void **state)
         int32_t *pr[3];
         double *val[3];
         for (int t = 0; t < 3; t++) {
-            sgs_exec_t exec = {t + 1, 1}; /* grain 1: every thread works */
+            sgs_exec_t exec = {.n_threads = t + 1, .grain = 1}; /* grain 1: every thread works */
             mask[t] = malloc(n * sizeof(uint16_t));
             ci[t] = malloc(cap * sizeof(int64_t));
             rk[t] = malloc(cap * sizeof(int64_t));

@@ -108,7 +108,7 @@ static void test_totals_and_threads(void **state)
     const double p[4] = {0.553, 10.578, 0.606, 11.669};
     double ll[3], g[3][4], sum = 0.0;
     for (int t = 0; t < 3; t++) {
-        sgs_exec_t ex = {t + 1, 1}; /* grain 1: every thread works */
+        sgs_exec_t ex = {.n_threads = t + 1, .grain = 1}; /* grain 1: every thread works */
         assert_int_equal(sgs_paretonbd_loglik(p, &h, &ll[t], g[t], &ex, NULL), 0);
     }
     for (size_t i = 0; i < n; i++)

@@ -179,7 +179,7 @@ static void test_same_labels_for_1_2_3_threads(void **state)
     assert_int_equal(k_ref, 5);
     assert_int_equal(nm_ref, 3);
     for (int t = 2; t <= 3; t++) {
-        sgs_exec_t ex = {t, 1}; /* grain 1: every thread works */
+        sgs_exec_t ex = {.n_threads = t, .grain = 1}; /* grain 1: every thread works */
         for (size_t i = 0; i < n; i++) {
             double u = sgs_rng_uniform(11, 2, i);
             got[i] = u < 0.004 ? 5 : u < 0.01 ? 6 : u < 0.012 ? 7 : (int32_t)(u * 5) % 5;

@@ -659,7 +659,7 @@ static void test_threads_identical(void **state)
         gap[t] = malloc(n * sizeof(double));
         double seg[8];
         sgs_stage_output_t out = {stage[t], cycle[t], overdue[t], source[t], gap[t], NULL, seg, 8};
-        sgs_exec_t exec = {t + 1, 1}; /* grain 1: every thread works */
+        sgs_exec_t exec = {.n_threads = t + 1, .grain = 1}; /* grain 1: every thread works */
         sgs_error_t err = {0};
         if (sgs_stages_compute(&in, 900, NULL, &exec, &out, &sum[t], &err))
             fail_msg("%s", err.message);

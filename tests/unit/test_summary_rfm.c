@@ -263,7 +263,7 @@ static void test_scores_are_thread_independent_and_balanced(void **state)
     void *ws = malloc(sgs_rfm_workspace_size(n));
     for (int k = 0; k < 3; k++) {
         s[k] = malloc(n);
-        sgs_exec_t exec = {k + 1, 1}; /* grain 1: every thread works */
+        sgs_exec_t exec = {.n_threads = k + 1, .grain = 1}; /* grain 1: every thread works */
         assert_int_equal(sgs_rfm_score(&exec, v, n, 1, 5, ws, s[k], NULL), 0);
     }
     assert_memory_equal(s[0], s[1], n);
