@@ -1,5 +1,5 @@
 /*
- * engine/write_results.c — the results HDF5 file (README "Results file"): /customers with
+ * engine/write_results.c — the results HDF5 file (docs/results-layout.md): /customers with
  * the summary columns in the configured time unit, /rfm with scores and segments, and root
  * attributes that say what produced it (engine version, effective config, as-of date,
  * input identity). No wall-clock time goes in: the same input and config give the same
