@@ -1,11 +1,15 @@
 /*
  * io/csv_import.c — delimited text to /transactions. See csv_import.h for the contract.
  *
- * Sections: field parsers (integers, decimals, times), column references (names,
- * positions, alternatives, products), the distinct-customer set, and the streaming
- * import loop that ties the tokenizer to the HDF5 appenders and publishes atomically.
+ * The streaming import loop that ties the tokenizer to the HDF5 appenders and publishes
+ * atomically; the field parsers are in import_fields.c, the column references in
+ * import_columns.c, the set of distinct customers in id_set.c.
  */
 #include "io/csv_import.h"
+#include "io/id_set.h"
+#include "io/import_columns.h"
+#include "io/import_fields.h"
+#include "io/import_text.h"
 
 #include "io/atomic_file.h"
 #include "io/h5_columns.h"
@@ -26,815 +30,6 @@
 /* Records between two stop checks: a few microseconds of parsing for short rows, so a stop
  * is seen at once; 1024 rows of 10 KB are 10 MB, still well under a second. */
 #define STOP_CHECK_EVERY_RECORDS 1024
-
-/* ---- Small text helpers ---------------------------------------------------------- */
-/* No <ctype.h>: its answers depend on the locale. */
-
-static int is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-static int is_blank(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-static char to_lower(char c)
-{
-    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-}
-
-/* Drop blanks at both ends of [*s, *s + *len). */
-static void trim(const char **s, size_t *len)
-{
-    while (*len > 0 && is_blank(**s)) {
-        (*s)++;
-        (*len)--;
-    }
-    while (*len > 0 && is_blank((*s)[*len - 1]))
-        (*len)--;
-}
-
-/* Case-insensitive equality of two byte ranges. */
-static int equal_nocase(const char *a, size_t na, const char *b, size_t nb)
-{
-    if (na != nb)
-        return 0;
-    for (size_t k = 0; k < na; k++)
-        if (to_lower(a[k]) != to_lower(b[k]))
-            return 0;
-    return 1;
-}
-
-/* True for an empty field or a missing-value marker (NA, N/A, NaN, null, None). */
-static int is_missing(const char *s, size_t len)
-{
-    static const char *const markers[] = {"na", "n/a", "nan", "null", "none"};
-    trim(&s, &len);
-    if (len == 0)
-        return 1;
-    for (size_t k = 0; k < sizeof markers / sizeof markers[0]; k++)
-        if (equal_nocase(s, len, markers[k], strlen(markers[k])))
-            return 1;
-    return 0;
-}
-
-/* Write a field for a message: quoted, at most ~40 bytes, control characters escaped. */
-static void show_field(char *dst, size_t size, const char *s, size_t len)
-{
-    size_t o = 0;
-    if (size < 8) {
-        if (size)
-            dst[0] = '\0';
-        return;
-    }
-    dst[o++] = '"';
-    for (size_t k = 0; k < len && o + 6 < size; k++) {
-        if (k == 40) {
-            memcpy(dst + o, "...", 3);
-            o += 3;
-            break;
-        }
-        char c = s[k];
-        if (c == '\n' || c == '\r' || c == '\t' || c == '\0') {
-            dst[o++] = '\\';
-            dst[o++] = c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : '0';
-        } else {
-            dst[o++] = c;
-        }
-    }
-    dst[o++] = '"';
-    dst[o] = '\0';
-}
-
-/* ---- Integers ---------------------------------------------------------------------- */
-
-int sgs_import_parse_int64(const char *text, size_t len, int64_t *value, const char **reason)
-{
-    trim(&text, &len);
-    if (len == 0) {
-        *reason = "empty";
-        return SGS_EDATA;
-    }
-    size_t k = 0;
-    int negative = 0;
-    if (text[0] == '+' || text[0] == '-') {
-        negative = text[0] == '-';
-        k++;
-    }
-    if (k == len || !is_digit(text[k])) {
-        *reason = "not an integer";
-        return SGS_EDATA;
-    }
-    const uint64_t limit = negative ? (uint64_t)INT64_MAX + 1u : (uint64_t)INT64_MAX;
-    uint64_t acc = 0;
-    for (; k < len && is_digit(text[k]); k++) {
-        uint64_t d = (uint64_t)(text[k] - '0');
-        if (acc > (limit - d) / 10) {
-            *reason = "outside the 64-bit integer range";
-            return SGS_EDATA;
-        }
-        acc = acc * 10 + d;
-    }
-    if (k < len && text[k] == '.') { /* "17850.0": a float export of an integer */
-        k++;
-        while (k < len && text[k] == '0')
-            k++;
-        if (k < len && is_digit(text[k])) {
-            *reason = "not a whole number";
-            return SGS_EDATA;
-        }
-    }
-    if (k != len) {
-        *reason = "not an integer";
-        return SGS_EDATA;
-    }
-    if (negative)
-        *value = acc == (uint64_t)INT64_MAX + 1u ? INT64_MIN : -(int64_t)acc;
-    else
-        *value = (int64_t)acc;
-    return SGS_OK;
-}
-
-/* ---- Decimal numbers ------------------------------------------------------------- */
-
-/* Powers of ten that are exact doubles (10^22 < 2^53 * 2^22). */
-static const double exact_pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                     1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                     1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-
-int sgs_import_parse_double(const char *text, size_t len, double *value, const char **reason)
-{
-    trim(&text, &len);
-    if (len == 0) {
-        *reason = "empty";
-        return SGS_EDATA;
-    }
-    size_t k = 0;
-    int negative = 0;
-    if (text[0] == '+' || text[0] == '-') {
-        negative = text[0] == '-';
-        k++;
-    }
-    uint64_t mantissa = 0;
-    int n_digits = 0, n_significant = 0, n_fraction = 0, has_exponent = 0;
-    for (; k < len && is_digit(text[k]); k++, n_digits++) {
-        if (n_significant > 0 || text[k] != '0')
-            n_significant++;
-        if (n_significant <= 18)
-            mantissa = mantissa * 10 + (uint64_t)(text[k] - '0');
-    }
-    if (k < len && text[k] == '.') {
-        k++;
-        for (; k < len && is_digit(text[k]); k++, n_digits++, n_fraction++) {
-            if (n_significant > 0 || text[k] != '0')
-                n_significant++;
-            if (n_significant <= 18)
-                mantissa = mantissa * 10 + (uint64_t)(text[k] - '0');
-        }
-    }
-    if (n_digits > 0 && k < len && (text[k] == 'e' || text[k] == 'E')) {
-        size_t e = k + 1;
-        if (e < len && (text[e] == '+' || text[e] == '-'))
-            e++;
-        if (e < len && is_digit(text[e])) {
-            while (e < len && is_digit(text[e]))
-                e++;
-            k = e;
-            has_exponent = 1;
-        }
-    }
-    if (n_digits == 0 || k != len) {
-        *reason = memchr(text, ',', len)
-                      ? "has a ',' (decimal comma or thousands separator): write numbers "
-                        "with a '.' decimal point and no grouping"
-                      : "not a number";
-        return SGS_EDATA;
-    }
-    /* Fast path (Clinger 1990): an integer mantissa below 2^53 divided by an exact power
-     * of ten is one correctly rounded IEEE operation, so it equals strtod's result. */
-    if (!has_exponent && n_significant <= 15 && n_fraction <= 22) {
-        double v = (double)mantissa / exact_pow10[n_fraction];
-        *value = negative ? -v : v;
-        return SGS_OK;
-    }
-    char buf[128];
-    if (len >= sizeof buf) {
-        *reason = "number longer than 127 characters";
-        return SGS_EDATA;
-    }
-    memcpy(buf, text, len);
-    buf[len] = '\0';
-    char *end = NULL;
-    double v = strtod(buf, &end);
-    if (end != buf + len) { /* only when the thread's locale wants another decimal point */
-        *reason = "not a number in the C locale";
-        return SGS_EDATA;
-    }
-    if (!isfinite(v)) {
-        *reason = "outside the range of a double";
-        return SGS_EDATA;
-    }
-    *value = v;
-    return SGS_OK;
-}
-
-/* ---- Times ------------------------------------------------------------------------ */
-
-static unsigned days_in_month(int64_t y, unsigned m)
-{
-    static const unsigned days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : days[m - 1];
-}
-
-/* A cursor over the text of one time field. */
-typedef struct cursor {
-    const char *s;
-    size_t n, k;
-} cursor_t;
-
-/* Read min..max digits as a number; returns the count read, 0 when fewer than min. */
-static int read_digits(cursor_t *c, int min, int max, int *out)
-{
-    int count = 0, v = 0;
-    while (count < max && c->k < c->n && is_digit(c->s[c->k])) {
-        v = v * 10 + (c->s[c->k] - '0');
-        c->k++;
-        count++;
-    }
-    if (count < min)
-        return 0;
-    *out = v;
-    return count;
-}
-
-static int accept_char(cursor_t *c, char ch)
-{
-    if (c->k < c->n && c->s[c->k] == ch) {
-        c->k++;
-        return 1;
-    }
-    return 0;
-}
-
-/* Optional time of day "H:MM[:SS[.fff]]" after the date (the separator already read),
- * then, for the slashed formats, an optional AM/PM; *seconds gets the time of day. */
-static int read_clock(cursor_t *c, int allow_ampm, int64_t *seconds, const char **reason)
-{
-    int h, mi, sec = 0;
-    if (!read_digits(c, 1, 2, &h) || !accept_char(c, ':') || read_digits(c, 2, 2, &mi) != 2) {
-        *reason = "time of day is not H:MM or H:MM:SS";
-        return SGS_EDATA;
-    }
-    if (accept_char(c, ':')) {
-        if (read_digits(c, 2, 2, &sec) != 2) {
-            *reason = "seconds are not two digits";
-            return SGS_EDATA;
-        }
-        if (accept_char(c, '.') || accept_char(c, ',')) {
-            int frac;
-            if (!read_digits(c, 1, 9, &frac)) {
-                *reason = "fraction of a second has no digits";
-                return SGS_EDATA;
-            }
-            while (c->k < c->n && is_digit(c->s[c->k])) /* beyond 9 digits */
-                c->k++;
-        }
-    }
-    if (allow_ampm) {
-        size_t save = c->k;
-        while (c->k < c->n && c->s[c->k] == ' ')
-            c->k++;
-        if (c->k + 2 <= c->n && to_lower(c->s[c->k + 1]) == 'm' &&
-            (to_lower(c->s[c->k]) == 'a' || to_lower(c->s[c->k]) == 'p')) {
-            int pm = to_lower(c->s[c->k]) == 'p';
-            c->k += 2;
-            if (h < 1 || h > 12) {
-                *reason = "hour must be 1..12 with AM/PM";
-                return SGS_EDATA;
-            }
-            h = (h % 12) + (pm ? 12 : 0);
-        } else {
-            c->k = save;
-        }
-    }
-    if (h > 23 || mi > 59 || sec > 60) {
-        *reason = "hour, minute or second out of range";
-        return SGS_EDATA;
-    }
-    *seconds = (int64_t)h * 3600 + mi * 60 + sec;
-    return SGS_OK;
-}
-
-/* Optional UTC offset at the end, after optional blanks: Z, UTC, GMT, +hh, +hhmm, +hh:mm
- * (or -). *offset_s is the local time minus UTC. */
-static int read_offset(cursor_t *c, int64_t *offset_s, const char **reason)
-{
-    *offset_s = 0;
-    while (c->k < c->n && c->s[c->k] == ' ')
-        c->k++;
-    if (c->k == c->n)
-        return SGS_OK;
-    if (c->n - c->k == 1 && (c->s[c->k] == 'Z' || c->s[c->k] == 'z')) {
-        c->k++;
-        return SGS_OK;
-    }
-    if (c->n - c->k == 3 &&
-        (equal_nocase(c->s + c->k, 3, "UTC", 3) || equal_nocase(c->s + c->k, 3, "GMT", 3))) {
-        c->k += 3;
-        return SGS_OK;
-    }
-    if (c->s[c->k] != '+' && c->s[c->k] != '-') {
-        *reason = "unexpected text after the time";
-        return SGS_EDATA;
-    }
-    int sign = c->s[c->k] == '-' ? -1 : 1;
-    c->k++;
-    int hh, mm = 0;
-    if (read_digits(c, 2, 2, &hh) != 2) {
-        *reason = "UTC offset is not +hh, +hhmm or +hh:mm";
-        return SGS_EDATA;
-    }
-    if (c->k < c->n) {
-        accept_char(c, ':');
-        if (read_digits(c, 2, 2, &mm) != 2) {
-            *reason = "UTC offset is not +hh, +hhmm or +hh:mm";
-            return SGS_EDATA;
-        }
-    }
-    if (c->k < c->n) { /* the offset ends the field: "+0530x" is not a time */
-        *reason = "unexpected text after the UTC offset";
-        return SGS_EDATA;
-    }
-    if (hh > 23 || mm > 59) {
-        *reason = "UTC offset out of range";
-        return SGS_EDATA;
-    }
-    *offset_s = sign * ((int64_t)hh * 3600 + mm * 60);
-    return SGS_OK;
-}
-
-/* Combine a checked date, a time of day and an offset into Unix seconds >= 0. */
-static int finish_time(int y, int m, int d, int64_t clock_s, int64_t offset_s, int64_t *time_s,
-                       const char **reason)
-{
-    if (m < 1 || m > 12 || d < 1 || (unsigned)d > days_in_month(y, (unsigned)m)) {
-        *reason = "not a calendar date";
-        return SGS_EDATA;
-    }
-    int64_t t =
-        sgs_days_from_civil(y, (unsigned)m, (unsigned)d) * SGS_SECONDS_PER_DAY + clock_s - offset_s;
-    if (t < 0) {
-        *reason = "before 1970-01-01 (the schema's times are Unix seconds >= 0)";
-        return SGS_EDATA;
-    }
-    *time_s = t;
-    return SGS_OK;
-}
-
-static int parse_iso(cursor_t *c, int64_t *time_s, const char **reason)
-{
-    int y, m, d;
-    if (read_digits(c, 4, 4, &y) != 4 || !accept_char(c, '-') || !read_digits(c, 1, 2, &m) ||
-        !accept_char(c, '-') || !read_digits(c, 1, 2, &d)) {
-        *reason = "not an ISO 8601 date YYYY-MM-DD";
-        return SGS_EDATA;
-    }
-    int64_t clock_s = 0, offset_s = 0;
-    if (c->k < c->n && (c->s[c->k] == 'T' || c->s[c->k] == ' ')) {
-        while (c->k < c->n && (c->s[c->k] == 'T' || c->s[c->k] == ' '))
-            c->k++;
-        if (read_clock(c, 0, &clock_s, reason))
-            return SGS_EDATA;
-    }
-    if (read_offset(c, &offset_s, reason))
-        return SGS_EDATA;
-    return finish_time(y, m, d, clock_s, offset_s, time_s, reason);
-}
-
-static int parse_slashed(cursor_t *c, int month_first, int64_t *time_s, const char **reason)
-{
-    int a, b, y;
-    char sep = c->k < c->n ? c->s[c->k] : 0;
-    if (!read_digits(c, 1, 2, &a) || c->k >= c->n ||
-        (c->s[c->k] != '/' && c->s[c->k] != '.' && c->s[c->k] != '-')) {
-        *reason = month_first ? "not a date M/D/YYYY" : "not a date D/M/YYYY";
-        return SGS_EDATA;
-    }
-    sep = c->s[c->k++];
-    int ny;
-    if (!read_digits(c, 1, 2, &b) || !accept_char(c, sep) || (ny = read_digits(c, 1, 4, &y)) == 0) {
-        *reason = month_first ? "not a date M/D/YYYY" : "not a date D/M/YYYY";
-        return SGS_EDATA;
-    }
-    if (ny != 4) {
-        *reason = "the year must have four digits";
-        return SGS_EDATA;
-    }
-    int64_t clock_s = 0, offset_s = 0;
-    if (c->k < c->n && (c->s[c->k] == 'T' || c->s[c->k] == ' ')) {
-        while (c->k < c->n && (c->s[c->k] == 'T' || c->s[c->k] == ' '))
-            c->k++;
-        if (read_clock(c, 1, &clock_s, reason))
-            return SGS_EDATA;
-    }
-    if (read_offset(c, &offset_s, reason))
-        return SGS_EDATA;
-    return finish_time(y, month_first ? a : b, month_first ? b : a, clock_s, offset_s, time_s,
-                       reason);
-}
-
-int sgs_import_parse_time(const char *text, size_t len, sgs_time_format_t format, int64_t *time_s,
-                          const char **reason)
-{
-    trim(&text, &len);
-    if (len == 0) {
-        *reason = "empty";
-        return SGS_EDATA;
-    }
-    cursor_t c = {text, len, 0};
-    int all_digits = 1;
-    for (size_t k = 0; k < len && all_digits; k++)
-        all_digits = is_digit(text[k]);
-    switch (format) {
-    case SGS_TIME_AUTO:
-        if (len == 8 && all_digits)
-            return sgs_import_parse_time(text, len, SGS_TIME_YYYYMMDD, time_s, reason);
-        if (len >= 8 && is_digit(text[0]) && is_digit(text[3]) && text[4] == '-')
-            return parse_iso(&c, time_s, reason);
-        *reason = memchr(text, '/', len) || memchr(text, '.', len)
-                      ? "day/month order is ambiguous (12/9/2011): give --time-format mdy or dmy"
-                      : "not a date (expected YYYY-MM-DD[ HH:MM[:SS]] or YYYYMMDD; see "
-                        "--time-format)";
-        return SGS_EDATA;
-    case SGS_TIME_ISO:
-        return parse_iso(&c, time_s, reason);
-    case SGS_TIME_YYYYMMDD: {
-        if (len != 8 || !all_digits) {
-            *reason = "not a date YYYYMMDD";
-            return SGS_EDATA;
-        }
-        int y =
-            (text[0] - '0') * 1000 + (text[1] - '0') * 100 + (text[2] - '0') * 10 + (text[3] - '0');
-        int m = (text[4] - '0') * 10 + (text[5] - '0');
-        int d = (text[6] - '0') * 10 + (text[7] - '0');
-        return finish_time(y, m, d, 0, 0, time_s, reason);
-    }
-    case SGS_TIME_MDY:
-    case SGS_TIME_DMY:
-        return parse_slashed(&c, format == SGS_TIME_MDY, time_s, reason);
-    case SGS_TIME_UNIX: {
-        int64_t t;
-        if (sgs_import_parse_int64(text, len, &t, reason))
-            return SGS_EDATA;
-        if (t < 0) {
-            *reason = "before 1970-01-01 (negative Unix time)";
-            return SGS_EDATA;
-        }
-        *time_s = t;
-        return SGS_OK;
-    }
-    }
-    *reason = "unknown time format";
-    return SGS_EDATA;
-}
-
-/* ---- Channel codes ----------------------------------------------------------------- */
-
-static int parse_channel(const char *text, size_t len, uint8_t *code, const char **reason)
-{
-    static const char *const names[8] = {"unknown", "store", "web", "app",
-                                         "phone",   "email", "sms", "mail"};
-    trim(&text, &len);
-    if (len == 0) {
-        *code = 0;
-        return SGS_OK;
-    }
-    int64_t v;
-    const char *ignored;
-    if (sgs_import_parse_int64(text, len, &v, &ignored) == SGS_OK) {
-        if (v < 0 || v > 7) {
-            *reason = "channel code outside 0..7";
-            return SGS_EDATA;
-        }
-        *code = (uint8_t)v;
-        return SGS_OK;
-    }
-    for (int k = 0; k < 8; k++)
-        if (equal_nocase(text, len, names[k], strlen(names[k]))) {
-            *code = (uint8_t)k;
-            return SGS_OK;
-        }
-    *reason = "not a channel (0..7 or unknown, store, web, app, phone, email, sms, mail)";
-    return SGS_EDATA;
-}
-
-static int parse_category(const char *text, size_t len, int32_t *category, const char **reason)
-{
-    if (is_missing(text, len)) {
-        *category = -1;
-        return SGS_OK;
-    }
-    int64_t v;
-    if (sgs_import_parse_int64(text, len, &v, reason))
-        return SGS_EDATA;
-    if (v < INT32_MIN || v > INT32_MAX) {
-        *reason = "outside the 32-bit integer range";
-        return SGS_EDATA;
-    }
-    *category = (int32_t)v;
-    return SGS_OK;
-}
-
-/* ---- Column references ----------------------------------------------------------- */
-
-/* What the header looks like when column names are resolved. */
-typedef struct header_view {
-    char *const *names; /* NULL when the file has no header */
-    const size_t *length;
-    size_t n_fields; /* fields of the header, or of the first data row */
-} header_view_t;
-
-/* True when the reference is a 1-based position (digits only). */
-static int is_position(const char *s, size_t len)
-{
-    if (len == 0)
-        return 0;
-    for (size_t k = 0; k < len; k++)
-        if (!is_digit(s[k]))
-            return 0;
-    return 1;
-}
-
-/* True when any alternative of `spec` (split at '|' and '*') is a name. */
-static int spec_has_names(const char *spec)
-{
-    const char *s = spec;
-    while (1) {
-        size_t len = strcspn(s, "|*");
-        const char *t = s;
-        size_t tl = len;
-        trim(&t, &tl);
-        if (!is_position(t, tl))
-            return 1;
-        if (!s[len])
-            return 0;
-        s += len + 1;
-    }
-}
-
-/* Find one alternative (no '|', no '*') in the header; returns 1 and *index when found. */
-static int find_one(const header_view_t *h, const char *ref, size_t len, size_t *index)
-{
-    if (h->names) {
-        for (size_t k = 0; k < h->n_fields; k++)
-            if (h->length[k] == len && memcmp(h->names[k], ref, len) == 0) {
-                *index = k;
-                return 1;
-            }
-        for (size_t k = 0; k < h->n_fields; k++) {
-            const char *name = h->names[k];
-            size_t nl = h->length[k];
-            trim(&name, &nl);
-            if (equal_nocase(name, nl, ref, len)) {
-                *index = k;
-                return 1;
-            }
-        }
-    }
-    if (is_position(ref, len) && len < 10) {
-        size_t p = (size_t)strtoul(ref, NULL, 10);
-        if (p >= 1 && p <= h->n_fields) {
-            *index = p - 1;
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* Explain why `factor` (alternatives separated by '|') matched nothing. */
-static int not_found(const header_view_t *h, const char *option, const char *factor,
-                     const char *file, sgs_error_t *err)
-{
-    char first[128];
-    size_t fl = strcspn(factor, "|");
-    snprintf(first, sizeof first, "%.*s", (int)(fl < 100 ? fl : 100), factor);
-    if (!spec_has_names(factor) || !h->names) {
-        const char *hint = "";
-        if (h->n_fields == 1 && h->names && strcspn(h->names[0], " \t;|") < h->length[0])
-            hint = " (is the file whitespace-separated or ';'-delimited? see --format and "
-                   "--delimiter)";
-        if (!h->names && spec_has_names(factor))
-            return sgs_error_set(err, SGS_EDATA,
-                                 "%s \"%s\": the file %s has no header line to find names in; "
-                                 "give 1-based column positions (1..%zu), or --header",
-                                 option, factor, file, h->n_fields);
-        return sgs_error_set(err, SGS_EDATA, "%s %s: %s has only %zu column%s%s", option, factor,
-                             file, h->n_fields, h->n_fields == 1 ? "" : "s", hint);
-    }
-    /* list the columns, and the closest name to the first alternative */
-    char list[400];
-    size_t used = 0, best_k = 0, best_d = (size_t)-1;
-    list[0] = '\0';
-    for (size_t k = 0; k < h->n_fields; k++) {
-        size_t d = sgs_edit_distance(first, strlen(first), h->names[k], h->length[k], 1);
-        if (d < best_d) {
-            best_d = d;
-            best_k = k;
-        }
-        if (used + 8 < sizeof list) {
-            int n = snprintf(list + used, sizeof list - used, "%s\"%.*s\"", k ? ", " : "",
-                             (int)(h->length[k] < 60 ? h->length[k] : 60), h->names[k]);
-            if (n > 0)
-                used += (size_t)n < sizeof list - used ? (size_t)n : sizeof list - used - 1;
-        }
-    }
-    char hint[128] = "";
-    if (best_d != (size_t)-1 && best_d <= 2 + strlen(first) / 3 && h->n_fields > 0)
-        snprintf(hint, sizeof hint, " Did you mean \"%.*s\"?",
-                 (int)(h->length[best_k] < 60 ? h->length[best_k] : 60), h->names[best_k]);
-    return sgs_error_set(err, SGS_EDATA,
-                         "%s \"%s\": no such column in the header of %s (columns: %s).%s", option,
-                         factor, file, list, hint);
-}
-
-/* Resolve a factor with alternatives "A|B|3" to a column index. */
-static int resolve_factor(const header_view_t *h, const char *option, const char *factor,
-                          size_t factor_len, const char *file, size_t *index, sgs_error_t *err)
-{
-    char copy[256];
-    if (factor_len >= sizeof copy)
-        return sgs_error_set(err, SGS_EUSAGE, "%s: column reference too long", option);
-    memcpy(copy, factor, factor_len);
-    copy[factor_len] = '\0';
-    const char *s = copy;
-    while (1) {
-        size_t len = strcspn(s, "|");
-        const char *t = s;
-        size_t tl = len;
-        trim(&t, &tl);
-        if (tl == 0)
-            return sgs_error_set(err, SGS_EUSAGE, "%s \"%s\": empty column reference", option,
-                                 copy);
-        if (find_one(h, t, tl, index))
-            return SGS_OK;
-        if (!s[len])
-            break;
-        s += len + 1;
-    }
-    return not_found(h, option, copy, file, err);
-}
-
-/* A resolved column reference: one column, or the product of two. */
-typedef struct column_ref {
-    int present;
-    size_t index[2];
-    int n_factors; /* 1 or 2 */
-} column_ref_t;
-
-static int resolve_ref(const header_view_t *h, const char *option, const char *spec,
-                       int allow_product, const char *file, column_ref_t *ref, sgs_error_t *err)
-{
-    memset(ref, 0, sizeof *ref);
-    if (!spec)
-        return SGS_OK;
-    ref->present = 1;
-    ref->n_factors = 1;
-    size_t len = strlen(spec);
-    /* a header name containing '*' wins over the product reading */
-    if (h->names && find_one(h, spec, len, &ref->index[0]) && !is_position(spec, len))
-        return SGS_OK;
-    const char *star = allow_product ? strchr(spec, '*') : NULL;
-    if (!star)
-        return resolve_factor(h, option, spec, len, file, &ref->index[0], err);
-    if (strchr(star + 1, '*'))
-        return sgs_error_set(err, SGS_EUSAGE, "%s \"%s\": at most two columns can be multiplied",
-                             option, spec);
-    ref->n_factors = 2;
-    int rc = resolve_factor(h, option, spec, (size_t)(star - spec), file, &ref->index[0], err);
-    if (rc == SGS_OK)
-        rc = resolve_factor(h, option, star + 1, strlen(star + 1), file, &ref->index[1], err);
-    return rc;
-}
-
-/* Append "name = column N "Header"" to the mapping description. */
-static void describe_ref(char *buf, size_t size, const char *name, const column_ref_t *ref,
-                         const header_view_t *h)
-{
-    if (!ref->present)
-        return;
-    size_t used = strlen(buf);
-    int n = snprintf(buf + used, size - used, "%s%s =", used ? "; " : "", name);
-    for (int f = 0; f < ref->n_factors && n > 0; f++) {
-        used = strlen(buf);
-        size_t k = ref->index[f];
-        if (h->names)
-            n = snprintf(buf + used, size - used, "%s column %zu \"%.*s\"", f ? " *" : "", k + 1,
-                         (int)(h->length[k] < 40 ? h->length[k] : 40), h->names[k]);
-        else
-            n = snprintf(buf + used, size - used, "%s column %zu", f ? " *" : "", k + 1);
-    }
-}
-
-/* ---- The set of distinct customer ids ------------------------------------------------
- * Open addressing with linear probing, power-of-two capacity, at most half full. Empty
- * slots hold EMPTY_KEY (INT64_MIN); the id INT64_MIN itself is remembered by a flag, so
- * that a lookup touches one array. Ids are added a batch at a time with the slot of a
- * later id prefetched, which hides most cache misses when ids come in random order. */
-
-#define EMPTY_KEY INT64_MIN
-#define PREFETCH_AHEAD 8
-
-typedef struct id_set {
-    int64_t *keys;
-    size_t cap, n;
-    int has_min; /* INT64_MIN was added (counted in n) */
-} id_set_t;
-
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= UINT64_C(0xbf58476d1ce4e5b9);
-    x ^= x >> 27;
-    x *= UINT64_C(0x94d049bb133111eb);
-    x ^= x >> 31;
-    return x;
-}
-
-static int id_set_init(id_set_t *s, size_t cap)
-{
-    s->cap = cap;
-    s->n = 0;
-    s->has_min = 0;
-    s->keys = sgs_alloc_array(cap, sizeof *s->keys);
-    if (!s->keys)
-        return SGS_ENOMEM;
-    for (size_t k = 0; k < cap; k++)
-        s->keys[k] = EMPTY_KEY;
-    return SGS_OK;
-}
-
-static void id_set_free(id_set_t *s)
-{
-    sgs_free(s->keys);
-    s->keys = NULL;
-}
-
-/* Insert into a table known to have room; returns 1 when the key is new. */
-static int id_set_put(id_set_t *s, int64_t key)
-{
-    if (key == EMPTY_KEY) {
-        int added = !s->has_min;
-        s->has_min = 1;
-        s->n += (size_t)added;
-        return added;
-    }
-    size_t mask = s->cap - 1;
-    size_t k = (size_t)mix64((uint64_t)key) & mask;
-    while (s->keys[k] != EMPTY_KEY) {
-        if (s->keys[k] == key)
-            return 0;
-        k = (k + 1) & mask;
-    }
-    s->keys[k] = key;
-    s->n++;
-    return 1;
-}
-
-/* Double the capacity, rehashing every key. */
-static int id_set_grow(id_set_t *s)
-{
-    id_set_t bigger = {NULL, 0, 0, 0};
-    if (s->cap > SIZE_MAX / 32 || id_set_init(&bigger, 2 * s->cap) != SGS_OK) {
-        id_set_free(&bigger);
-        return SGS_ENOMEM;
-    }
-    for (size_t k = 0; k < s->cap; k++)
-        if (s->keys[k] != EMPTY_KEY)
-            (void)id_set_put(&bigger, s->keys[k]);
-    bigger.has_min = s->has_min;
-    bigger.n += (size_t)s->has_min;
-    id_set_free(s);
-    *s = bigger;
-    return SGS_OK;
-}
-
-/* Add n ids (consecutive repeats are cheap). */
-static int id_set_add_many(id_set_t *s, const int64_t *ids, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (i > 0 && ids[i] == ids[i - 1])
-            continue;
-        if (i + PREFETCH_AHEAD < n)
-            __builtin_prefetch(
-                &s->keys[(size_t)mix64((uint64_t)ids[i + PREFETCH_AHEAD]) & (s->cap - 1)]);
-        if (id_set_put(s, ids[i]) && 2 * s->n > s->cap && id_set_grow(s) != SGS_OK)
-            return SGS_ENOMEM;
-    }
-    return SGS_OK;
-}
 
 /* ---- The import -------------------------------------------------------------------- */
 
@@ -951,7 +146,7 @@ static int write_batch(import_state_t *s, batch_t *b, sgs_error_t *err)
     if (b->n == 0)
         return SGS_OK;
     int rc = SGS_OK;
-    if (id_set_add_many(&s->customers, b->customer, b->n) != SGS_OK)
+    if (sgs__id_set_add_many(&s->customers, b->customer, b->n) != SGS_OK)
         rc = sgs_error_set(err, SGS_ENOMEM, "out of memory counting %zu customers", s->customers.n);
     if (!rc)
         rc = sgs_h5_appender_append(s->a_customer, b->customer, b->n, err);
@@ -1138,7 +333,7 @@ static int import_record(import_state_t *s, const sgs_csv_record_t *rec, sgs_err
     uint8_t channel = 0;
     if (s->channel.present) {
         k = s->channel.index[0];
-        if (parse_channel(rec->fields[k], rec->length[k], &channel, &reason)) {
+        if (sgs__import_parse_channel(rec->fields[k], rec->length[k], &channel, &reason)) {
             column_label(s, s->header_names[4], k, label, sizeof label);
             show_field(shown, sizeof shown, rec->fields[k], rec->length[k]);
             return bad_row(s, rec->line, SGS_IMPORT_BAD_CHANNEL, err, "channel %s in %s: %s", shown,
@@ -1148,7 +343,7 @@ static int import_record(import_state_t *s, const sgs_csv_record_t *rec, sgs_err
     int32_t category = -1;
     if (s->category.present) {
         k = s->category.index[0];
-        if (parse_category(rec->fields[k], rec->length[k], &category, &reason)) {
+        if (sgs__import_parse_category(rec->fields[k], rec->length[k], &category, &reason)) {
             column_label(s, NULL, k, label, sizeof label);
             show_field(shown, sizeof shown, rec->fields[k], rec->length[k]);
             return bad_row(s, rec->line, SGS_IMPORT_BAD_CATEGORY, err, "category %s in %s: %s",
@@ -1310,9 +505,10 @@ int sgs_csv_import(const char *in_path, const char *out_path, const sgs_import_o
         rc = sgs_error_set(err, SGS_EDATA, "%s: no records (the file is empty)", s.file);
         goto cleanup;
     }
-    int names = spec_has_names(opt->customer) || spec_has_names(opt->time) ||
-                spec_has_names(opt->amount) || (opt->channel && spec_has_names(opt->channel)) ||
-                (opt->category && spec_has_names(opt->category));
+    int names = sgs__import_spec_has_names(opt->customer) ||
+                sgs__import_spec_has_names(opt->time) || sgs__import_spec_has_names(opt->amount) ||
+                (opt->channel && sgs__import_spec_has_names(opt->channel)) ||
+                (opt->category && sgs__import_spec_has_names(opt->category));
     switch (opt->header) {
     case SGS_IMPORT_HEADER_YES:
         s.has_header = 1;
@@ -1325,22 +521,22 @@ int sgs_csv_import(const char *in_path, const char *out_path, const sgs_import_o
         break;
     }
     header_view_t h = {s.has_header ? rec.fields : NULL, rec.length, rec.n_fields};
-    rc = resolve_ref(&h, "--customer", opt->customer, 0, s.file, &s.customer, err);
+    rc = sgs__import_resolve_ref(&h, "--customer", opt->customer, 0, s.file, &s.customer, err);
     if (!rc)
-        rc = resolve_ref(&h, "--time", opt->time, 0, s.file, &s.time, err);
+        rc = sgs__import_resolve_ref(&h, "--time", opt->time, 0, s.file, &s.time, err);
     if (!rc)
-        rc = resolve_ref(&h, "--amount", opt->amount, 1, s.file, &s.amount, err);
+        rc = sgs__import_resolve_ref(&h, "--amount", opt->amount, 1, s.file, &s.amount, err);
     if (!rc)
-        rc = resolve_ref(&h, "--channel", opt->channel, 0, s.file, &s.channel, err);
+        rc = sgs__import_resolve_ref(&h, "--channel", opt->channel, 0, s.file, &s.channel, err);
     if (!rc)
-        rc = resolve_ref(&h, "--category", opt->category, 0, s.file, &s.category, err);
+        rc = sgs__import_resolve_ref(&h, "--category", opt->category, 0, s.file, &s.category, err);
     if (rc)
         goto cleanup;
-    describe_ref(stats->mapping, sizeof stats->mapping, "customer_id", &s.customer, &h);
-    describe_ref(stats->mapping, sizeof stats->mapping, "time", &s.time, &h);
-    describe_ref(stats->mapping, sizeof stats->mapping, "amount", &s.amount, &h);
-    describe_ref(stats->mapping, sizeof stats->mapping, "channel", &s.channel, &h);
-    describe_ref(stats->mapping, sizeof stats->mapping, "category", &s.category, &h);
+    sgs__import_describe_ref(stats->mapping, sizeof stats->mapping, "customer_id", &s.customer, &h);
+    sgs__import_describe_ref(stats->mapping, sizeof stats->mapping, "time", &s.time, &h);
+    sgs__import_describe_ref(stats->mapping, sizeof stats->mapping, "amount", &s.amount, &h);
+    sgs__import_describe_ref(stats->mapping, sizeof stats->mapping, "channel", &s.channel, &h);
+    sgs__import_describe_ref(stats->mapping, sizeof stats->mapping, "category", &s.category, &h);
     if (s.has_header) {
         const column_ref_t *refs[5] = {&s.customer, &s.time, &s.amount, &s.amount, &s.channel};
         const int factor[5] = {0, 0, 0, 1, 0};
@@ -1358,7 +554,7 @@ int sgs_csv_import(const char *in_path, const char *out_path, const sgs_import_o
 
     /* buffers and the output */
     s.batch_rows = opt->chunk_rows ? opt->chunk_rows : DEFAULT_CHUNK_ROWS;
-    int alloc_ok = id_set_init(&s.customers, 1024) == SGS_OK;
+    int alloc_ok = sgs__id_set_init(&s.customers, 1024) == SGS_OK;
     for (int q = 0; q < 2; q++) {
         batch_t *b = &s.batch[q];
         b->customer = sgs_alloc_array(s.batch_rows, sizeof *b->customer);
@@ -1450,7 +646,7 @@ cleanup:
     (void)writer_finish(&s, NULL);
     for (int q = 0; q < 2; q++) /* rows queued when a later row failed */
         if (s.batch[q].n && s.customers.keys)
-            (void)id_set_add_many(&s.customers, s.batch[q].customer, s.batch[q].n);
+            (void)sgs__id_set_add_many(&s.customers, s.batch[q].customer, s.batch[q].n);
     stats->n_customers = s.customers.n;
     sgs_h5_appender_close(s.a_customer, NULL);
     sgs_h5_appender_close(s.a_time, NULL);
@@ -1469,7 +665,7 @@ cleanup:
         sgs_free(s.batch[q].channel);
         sgs_free(s.batch[q].category);
     }
-    id_set_free(&s.customers);
+    sgs__id_set_free(&s.customers);
     if (c_locale) {
         uselocale(old_locale);
         freelocale(c_locale);
