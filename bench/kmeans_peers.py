@@ -25,7 +25,7 @@ measures with T threads (default 2), every figure the best of --repeat fits (def
                        times its time per iteration ("n/r" if not reached in --faiss-iters).
 
 Ratios printed are peer time / segscore time (> 1 means segscore is faster). Results are
-also written as JSON (--json) and, with --markdown, as the README's table. The machine
+also written as JSON (--json) and, with --markdown, as the table of docs/kmeans.md. The machine
 should be quiet: every number is a wall time.
 """
 import argparse
@@ -54,7 +54,7 @@ def parse_args():
     ap.add_argument("--workdir", default=None, help="where to put the raw matrices")
     ap.add_argument("--json", default=None, help="write all measurements here")
     ap.add_argument("--markdown", action="store_true",
-                    help="end with the results as the Markdown table of the README")
+                    help="end with the results as the Markdown table of docs/kmeans.md")
     ap.add_argument("--skip", default="", help="comma list of peers to skip: sklearn,faiss")
     return ap.parse_args()
 
