@@ -247,7 +247,8 @@ static sgs_h5_column_rule_t column_rule(const column_spec_t *spec)
         type_name = "float64";
         break;
     }
-    return (sgs_h5_column_rule_t){spec->name, spec->is_float, MAX_ELEMENT_BYTES, type_name};
+    return (sgs_h5_column_rule_t){spec->name, spec->is_float ? SGS_H5_FLOATS : SGS_H5_INTEGERS,
+                                  MAX_ELEMENT_BYTES, type_name};
 }
 
 /* Map a guard refusal to the reader's check. */
