@@ -1169,10 +1169,10 @@ int sgs_h5_read_transactions(const char *path, const sgs_read_options_t *opt,
     reader_init(&r, path, opt, err);
     int present = 0;
     int rc = open_file(&r.rep, &r.file);
-    if (rc)
-        goto cleanup;
     /* category is the last spec: leaving it out leaves its column unopened */
-    rc = open_group(&r, "/transactions", tx_specs, opt && opt->skip_category ? 4 : 5, 1, &present);
+    if (rc == SGS_OK)
+        rc = open_group(&r, "/transactions", tx_specs, opt && opt->skip_category ? 4 : 5, 1,
+                        &present);
     if (rc)
         goto cleanup;
     if (r.n_rows == 0) {
@@ -1239,9 +1239,8 @@ int sgs_h5_read_events(const char *path, const sgs_read_options_t *opt, sgs_even
     reader_t r;
     reader_init(&r, path, opt, err);
     int rc = open_file(&r.rep, &r.file);
-    if (rc)
-        goto cleanup;
-    rc = open_group(&r, "/events", ev_specs, 4, 0, present);
+    if (rc == SGS_OK)
+        rc = open_group(&r, "/events", ev_specs, 4, 0, present);
     if (rc || !*present)
         goto cleanup;
     rc = sgs_events_alloc(out, r.n_rows, r.cols[3].dset >= 0);
@@ -1394,9 +1393,8 @@ int sgs_h5_read_customers_opt(const char *path, const sgs_read_options_t *opt, s
     reader_init(&r, path, opt, err);
     r.has_as_of = 0; /* every known customer is kept */
     int rc = open_file(&r.rep, &r.file);
-    if (rc)
-        goto cleanup;
-    rc = open_group(&r, "/customers", cu_specs, 4, 0, present);
+    if (rc == SGS_OK)
+        rc = open_group(&r, "/customers", cu_specs, 4, 0, present);
     if (rc || !*present)
         goto cleanup;
     rc = sgs_customers_alloc(out, r.n_rows, r.cols[1].dset >= 0, r.cols[2].dset >= 0,
@@ -1569,8 +1567,9 @@ int sgs_h5_list_objects(const char *path, sgs_h5_object_info_t **out, size_t *n,
     reporter_t rep = {path, NULL, NULL, err, 0};
     hid_t file;
     int rc = open_file(&rep, &file);
-    if (rc)
+    if (rc) {
         return rc;
+    }
     object_list_t list = {0};
     list.lapl = sgs_h5_guard_dapl();
     if (list.lapl < 0) {
@@ -1578,15 +1577,20 @@ int sgs_h5_list_objects(const char *path, sgs_h5_object_info_t **out, size_t *n,
         return sgs_error_set(err, SGS_EIO, "%s: cannot list the file's objects", path);
     }
     herr_t st = SGS_LVISIT(file, H5_INDEX_NAME, H5_ITER_INC, visit_object, &list);
+    /* why it failed, before the next HDF5 call clears the error stack */
+    char cause[256] = "";
+    int code = st < 0 ? sgs_h5_guard_read_failure(cause, sizeof cause) : SGS_OK;
     H5Pclose(list.lapl);
     H5Fclose(file);
     if (list.failed) {
         sgs_free(list.items);
         return sgs_error_set(err, SGS_ENOMEM, "%s: out of memory listing datasets", path);
     }
-    if (st < 0) {
+    if (st < 0) { /* a corrupt object header or group: 65, unless a read(2) failed */
         sgs_free(list.items);
-        return sgs_error_set(err, SGS_EIO, "%s: cannot list the file's objects", path);
+        return sgs_error_set(err, code, "%s: cannot list the file's objects%s%s%s", path,
+                             code == SGS_EDATA ? ": its metadata is malformed" : "",
+                             *cause ? ": " : "", cause);
     }
     *out = list.items;
     *n = list.n;
