@@ -114,7 +114,7 @@ int main(int argc, char **argv)
     }
     sgs_h5_quiet();
     /* The last resort against input files that crash libhdf5 itself (1.10.8 divides by a
-     * zero chunk dimension, reads through a corrupt local heap): while io/ has HDF5 read an
+     * chunk size of 0, copies through a corrupt local heap): while io/ has HDF5 read an
      * input, SIGSEGV, SIGFPE and SIGBUS say the file is damaged and exit 65 (io/h5_crash.h).
      * The commands read their inputs before they create any output, so nothing is left.
      * (sigaction fails only for a bad signal number; without the handlers a crash stays a

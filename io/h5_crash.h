@@ -3,8 +3,9 @@
  *
  * io/h5_guard.h refuses hostile and broken files before their data is read, through HDF5's
  * public API. Some damage cannot be seen that way, because libhdf5 1.10.8 crashes in the
- * very call that would describe it: a chunk dimension of 0 in a layout message divides by
- * zero (SIGFPE in H5D__chunk_set_info) while the dataset is opened, and a corrupt local
+ * very call that would describe it: a chunked layout message that declares no dimensions
+ * makes it divide by a chunk size of 0 (SIGFPE in H5D__chunk_set_info) while the dataset
+ * is opened (a declared dimension of 0 it does refuse), and a corrupt local
  * heap makes a link lookup copy from a NULL pointer (SIGSEGV in H5F__accum_read under
  * H5Lexists). There is no earlier call that could look (the chunk shape is known only
  * after the open; the heap is read by the lookup itself); parsing HDF5's metadata by hand
