@@ -430,29 +430,6 @@ static void test_wrong_class(void **state)
     REFUSED(path, 65, "/transactions/amount: elements are opaque; amount must be floating point");
 }
 
-/* Replace, in the file at `path`, the one occurrence of the n bytes `find` by `repl` (n
- * bytes too): a damaged or hostile header made from a good one. Object headers of the
- * default format carry no checksum. */
-static void patch_once(const char *path, const unsigned char *find, const unsigned char *repl,
-                       size_t n)
-{
-    size_t size = 0;
-    unsigned char *b = (unsigned char *)sgs_test_read_file(path, &size);
-    assert_non_null(b);
-    size_t hits = 0, at = 0;
-    for (size_t i = 0; i + n <= size; i++)
-        if (memcmp(b + i, find, n) == 0)
-            hits++, at = i;
-    if (hits != 1)
-        fail_msg("%s: the bytes to patch occur %zu times, expected once", path, hits);
-    memcpy(b + at, repl, n);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(b, 1, size, f), size);
-    fclose(f);
-    free(b);
-}
-
 /* A good file (customer_id, time, amount, channel) whose channel (the one uint8 type) or
  * amount (the one float64 type) datatype message is `find` patched to `repl`. */
 static void type_patched(const char *name, char *path, size_t size, const unsigned char *find,
@@ -464,7 +441,7 @@ static void type_patched(const char *name, char *path, size_t size, const unsign
     col(file, "/transactions/channel", SGS_H5_U8, channel, N);
     H5Fclose(file);
     expect_usable(path); /* the good file is: only the patch makes it hostile */
-    patch_once(path, find, repl, n);
+    sgs_test_patch_once(path, find, repl, n);
 }
 
 /* Types whose declared bits do not fit their bytes. libhdf5 decodes such a type message as
@@ -612,7 +589,7 @@ static void test_contiguous_storage_short(void **state)
     repl[10] = 49; /* 49 bytes: six rows and a piece of the seventh */
     for (int i = 11; i < 18; i++)
         repl[i] = 0;
-    patch_once(path, find, repl, sizeof find);
+    sgs_test_patch_once(path, find, repl, sizeof find);
     REFUSED(path, 65,
             "/transactions/amount: declares 80 bytes of data (rows x element size) but stores "
             "49");

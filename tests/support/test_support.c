@@ -319,6 +319,26 @@ void sgs_test_assert_snapshot_unchanged(const char *dir, const sgs_test_snapshot
     free(now);
 }
 
+void sgs_test_patch_once(const char *path, const void *find, const void *repl, size_t n)
+{
+    size_t size = 0;
+    unsigned char *b = (unsigned char *)sgs_test_read_file(path, &size);
+    if (!b)
+        fail_msg("cannot read %s", path);
+    size_t hits = 0, at = 0;
+    for (size_t i = 0; i + n <= size; i++)
+        if (memcmp(b + i, find, n) == 0)
+            hits++, at = i;
+    if (hits != 1)
+        fail_msg("%s: the bytes to patch occur %zu times, expected once", path, hits);
+    memcpy(b + at, repl, n);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(b, 1, size, f), size);
+    assert_int_equal(fclose(f), 0);
+    free(b);
+}
+
 int sgs_test_shared_data(const char *relative, char *out, size_t out_size)
 {
     snprintf(out, out_size, "%s/%s", SGS_SHARED_DATA_DIR, relative);

@@ -77,6 +77,12 @@ void sgs_test_assert_snapshot_unchanged(const char *dir, const sgs_test_snapshot
 /* Free what a snapshot holds (it may be taken again). */
 void sgs_test_snapshot_free(sgs_test_snapshot_t *s);
 
+/* Replace, in the file at `path`, the one occurrence of the n bytes `find` by the n bytes
+ * `repl` (fails the test when `find` occurs 0 or several times): a damaged or hostile
+ * header made from a good one (HDF5 object headers of the default format carry no
+ * checksum). */
+void sgs_test_patch_once(const char *path, const void *find, const void *repl, size_t n);
+
 /* Path of ../shared/data/<relative> when it exists (written to out), else 0. Tests that
  * need real data return 77 (ctest "skipped") when this is 0. */
 int sgs_test_shared_data(const char *relative, char *out, size_t out_size);
