@@ -393,7 +393,7 @@ void sgs_h5_type_name(hid_t type, char *buf, size_t size)
  * file does not check, and its conversions then read and shift the bits beside each element
  * (an 8-byte integer of 198 bits: a row's value depended on its neighbours). */
 static int check_bits(hid_t type, H5T_class_t cls, size_t bytes, const char *tname,
-                      const sgs_h5_column_rule_t *rule, sgs_h5_refusal_t *why)
+                      sgs_h5_refusal_t *why)
 {
     size_t bits = 8 * bytes, precision = H5Tget_precision(type);
     int offset = H5Tget_offset(type);
@@ -401,8 +401,8 @@ static int check_bits(hid_t type, H5T_class_t cls, size_t bytes, const char *tna
         return refuse(why, SGS_EDATA, SGS_H5_REFUSE_TYPE,
                       "elements are %s declaring %zu bits of precision at bit offset %d, more "
                       "than their %zu bits (a damaged type: libhdf5 would read the bits beside "
-                      "each element); %s must be %s",
-                      tname, precision, offset, bits, rule->name, rule->type_name);
+                      "each element)",
+                      tname, precision, offset, bits);
     if (cls != H5T_FLOAT)
         return SGS_OK;
     size_t sign = 0, epos = 0, esize = 0, mpos = 0, msize = 0;
@@ -414,9 +414,9 @@ static int check_bits(hid_t type, H5T_class_t cls, size_t bytes, const char *tna
     if (sign >= bits || esize > bits || epos > bits - esize || msize > bits || mpos > bits - msize)
         return refuse(why, SGS_EDATA, SGS_H5_REFUSE_TYPE,
                       "elements are %s whose sign (bit %zu), exponent (bits %zu + %zu) or "
-                      "mantissa (bits %zu + %zu) lie beyond their %zu bits (a damaged type); "
-                      "%s must be %s",
-                      tname, sign, epos, esize, mpos, msize, bits, rule->name, rule->type_name);
+                      "mantissa (bits %zu + %zu) lie beyond their %zu bits (a damaged type: "
+                      "libhdf5 would read the bits beside each element)",
+                      tname, sign, epos, esize, mpos, msize, bits);
     return SGS_OK;
 }
 
@@ -451,7 +451,7 @@ static int check_type(hid_t type, const sgs_h5_column_rule_t *rule, sgs_h5_refus
                       "elements are %s in an unusual byte order; %s must be little- or "
                       "big-endian",
                       tname, rule->name);
-    return check_bits(type, cls, bytes, tname, rule, why);
+    return check_bits(type, cls, bytes, tname, why);
 }
 
 /* Every filter of the pipeline must be available and able to decode. A required filter

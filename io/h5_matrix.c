@@ -34,12 +34,12 @@ static int refused(sgs_error_t *err, const char *file_name, const char *dataset,
     return sgs_error_set(err, why->code, "%s: %s: %s", file_name, dataset, why->text);
 }
 
-/* Open `dataset` of `file` for reading, through the checks of io/h5_guard.h: its links
- * walked first (nothing outside the file), opened so that no external link is traversed,
- * `rank` dimensions, then where its data lives, its type (`rule`), filters and storage.
- * @return 0 with *out open; SGS_EDATA (missing, not a dataset, another rank, refused);
+/* Open the two-dimensional `dataset` of `file` for reading, through the checks of
+ * io/h5_guard.h: its links walked first (nothing outside the file), opened so that no
+ * external link is traversed, then where its data lives, its type (`rule`), filters and
+ * storage. @return 0 with *out open; SGS_EDATA (missing, not a dataset, not 2-D, refused);
  * SGS_EIO, SGS_ENOMEM. */
-static int open_checked(hid_t file, const char *file_name, const char *dataset, int rank,
+static int open_checked(hid_t file, const char *file_name, const char *dataset,
                         const sgs_h5_column_rule_t *rule, hid_t *out, sgs_error_t *err)
 {
     *out = -1;
@@ -80,16 +80,11 @@ static int open_checked(hid_t file, const char *file_name, const char *dataset, 
                            cause);
         goto cleanup;
     }
-    int got = H5Sget_simple_extent_ndims(space);
-    if (got != rank) {
-        rc = rank == 2 ? sgs_error_set(err, SGS_EDATA,
-                                       "%s: dataset %s has %d dimension%s, expected 2 (rows x "
-                                       "columns)",
-                                       file_name, dataset, got, got == 1 ? "" : "s")
-                       : sgs_error_set(err, SGS_EDATA,
-                                       "%s: dataset %s has %d dimensions, "
-                                       "expected %d",
-                                       file_name, dataset, got, rank);
+    int rank = H5Sget_simple_extent_ndims(space);
+    if (rank != 2) {
+        rc = sgs_error_set(err, SGS_EDATA,
+                           "%s: dataset %s has %d dimension%s, expected 2 (rows x columns)",
+                           file_name, dataset, rank, rank == 1 ? "" : "s");
         goto cleanup;
     }
     if (sgs_h5_guard_dataset(file, dset, rule, &why) != SGS_OK) {
@@ -115,7 +110,7 @@ int sgs_h5_matrix_read(hid_t file, const char *file_name, const char *dataset, i
     static const sgs_h5_column_rule_t rule = {"the matrix", SGS_H5_NUMBERS, 8, "read as float64"};
     hid_t dset, space = -1, mspace = -1, fspace = -1;
     sgs_h5_crash_arm(file_name);
-    int rc = open_checked(file, file_name, dataset, 2, &rule, &dset, err);
+    int rc = open_checked(file, file_name, dataset, &rule, &dset, err);
     sgs_h5_crash_disarm();
     if (rc)
         return rc;
