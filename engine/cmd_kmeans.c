@@ -366,14 +366,11 @@ int sgs_cmd_kmeans(int argc, char **argv)
         sgs_command_outputs_close(&outs);
         return fail(rc, &err);
     }
-    sgs_atomic_t out;
-    rc = sgs_atomic_begin(output, &out, &err);
-    if (rc) {
-        sgs_command_outputs_close(&outs);
-        return fail(rc, &err);
-    }
     sgs_stop_point_t stop = {"kmeans-fit", "while clustering"};
     const sgs_exec_t exec = {.n_threads = threads, .stop = sgs_interrupt_stop, .stop_ctx = &stop};
+    /* The output's temporary is created once every input has been read: a damaged input that
+     * crashes libhdf5 ends the process at once (io/h5_crash.h), with nothing to clean up. */
+    sgs_atomic_t out = {{0}, {0}};
     double t_read = now_s();
     rc = sgs_h5_matrix_read_file(input, dataset, threads, &x, &n, &d, &err);
     if (rc)
@@ -393,12 +390,8 @@ int sgs_cmd_kmeans(int argc, char **argv)
         goto done;
     }
     if (weights_path) {
-        hid_t f = H5Fopen(input, H5F_ACC_RDONLY, H5P_DEFAULT);
         size_t nw = 0;
-        rc = f < 0 ? sgs_error_set(&err, SGS_ENOINPUT, "%s: cannot open", input)
-                   : sgs_h5_read_column(f, weights_path, SGS_H5_F64, (void **)&w, &nw, &err);
-        if (f >= 0)
-            H5Fclose(f);
+        rc = sgs_h5_vector_read_file(input, weights_path, &w, &nw, &err);
         if (!rc && nw != n)
             rc =
                 sgs_error_set(&err, SGS_EDATA, "%s: weights %s has %zu values, the matrix %zu rows",
@@ -418,6 +411,9 @@ int sgs_cmd_kmeans(int argc, char **argv)
             goto done;
         opt.init_centers = c0;
     }
+    rc = sgs_atomic_begin(output, &out, &err);
+    if (rc)
+        goto done;
     labels = sgs_alloc_array(n, sizeof *labels);
     centers = sgs_alloc_array(k, d * sizeof *centers);
     clk.cap = (size_t)opt.max_iter * (size_t)opt.n_init;

@@ -6,6 +6,7 @@
 #include "engine/cli.h"
 
 #include "io/h5_columns.h"
+#include "io/h5_crash.h"
 
 #include <errno.h>
 #include <hdf5.h>
@@ -112,6 +113,13 @@ int main(int argc, char **argv)
         return 71;
     }
     sgs_h5_quiet();
+    /* The last resort against input files that crash libhdf5 itself (1.10.8 divides by a
+     * chunk size of 0, copies through a corrupt local heap): while io/ has HDF5 read an
+     * input, SIGSEGV, SIGFPE and SIGBUS say the file is damaged and exit 65 (io/h5_crash.h).
+     * The commands read their inputs before they create any output, so nothing is left.
+     * (sigaction fails only for a bad signal number; without the handlers a crash stays a
+     * crash.) */
+    (void)sgs_h5_crash_install("segscore", sgs_exit_status(SGS_EDATA));
     int armed = arm_allocation_failures();
     if (armed < 0)
         return sgs_exit_status(SGS_EUSAGE);

@@ -61,7 +61,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 /* ---- Comparing two reads -------------------------------------------------------------
  * The first disagreement between passes A and B is written to `disagreement` and the
- * comparison stops there; the caller decides (see known_reader_issue). */
+ * comparison stops there. */
 
 static char disagreement[1024];
 #define DISAGREE(...) (snprintf(disagreement, sizeof disagreement, __VA_ARGS__), 1)
@@ -102,70 +102,6 @@ static int same_stats(const sgs_read_stats_t *a, const sgs_read_stats_t *b, cons
                     a->n_rows_in_file, b->n_rows_in_file, a->sorted_by_customer,
                     b->sorted_by_customer, (unsigned long long)a->content_hash64,
                     (unsigned long long)b->content_hash64);
-}
-
-/* KNOWN ISSUES, left to io/h5_input.c's owner (docs/fuzzing.md "Findings", reproducers in
- * tests/fuzz_corpus/h5_input/regressions/), which make passes A and B disagree because
- * libhdf5 reads bytes that are not the rows' own; the reader should refuse both (issue 13,
- * "declared sizes beyond what the file can hold", "types ... of an unexpected class"):
- * - contiguous-storage-short.h5: a contiguous dataset whose layout message declares less
- *   storage than its rows need (49 bytes for 7 int64); the rows past it come out of a
- *   stale buffer;
- * - int-precision-198-bits.h5: an 8-byte integer type declaring 198 bits of precision;
- *   the conversion reads bits beyond each element, so a row's value depends on what lies
- *   beside it in the conversion buffer (2 read alone, INT64_MAX read with the others).
- * Returns the name of the issue when the file has one among the schema's columns, else
- * NULL. Remove a check with its fix; its reproducer then checks the reader. */
-static const char *known_reader_issue(const char *path)
-{
-    static const char *const columns[] = {"/transactions/customer_id",
-                                          "/transactions/time",
-                                          "/transactions/amount",
-                                          "/transactions/channel",
-                                          "/transactions/category",
-                                          "/events/customer_id",
-                                          "/events/time",
-                                          "/events/kind",
-                                          "/events/value",
-                                          "/customers/customer_id",
-                                          "/customers/signup_time",
-                                          "/customers/referrer_id",
-                                          "/customers/preferred_channel"};
-    hid_t h5 = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (h5 < 0)
-        return NULL;
-    const char *issue = NULL;
-    for (size_t k = 0; k < sizeof columns / sizeof columns[0] && !issue; k++) {
-        char group[32];
-        snprintf(group, sizeof group, "%.*s", (int)(strchr(columns[k] + 1, '/') - columns[k]),
-                 columns[k]);
-        if (H5Lexists(h5, group, H5P_DEFAULT) <= 0 || H5Lexists(h5, columns[k], H5P_DEFAULT) <= 0)
-            continue;
-        hid_t d = H5Dopen2(h5, columns[k], H5P_DEFAULT);
-        if (d < 0)
-            continue;
-        hid_t dcpl = H5Dget_create_plist(d), space = H5Dget_space(d), type = H5Dget_type(d);
-        if (dcpl >= 0 && space >= 0 && type >= 0) {
-            hssize_t n = H5Sget_simple_extent_npoints(space);
-            size_t size = H5Tget_size(type);
-            size_t precision = H5Tget_precision(type);
-            int offset = H5Tget_offset(type);
-            if (H5Pget_layout(dcpl) == H5D_CONTIGUOUS && n > 0 &&
-                H5Dget_storage_size(d) < (hsize_t)n * size)
-                issue = "contiguous storage shorter than the rows";
-            else if (precision + (size_t)(offset > 0 ? offset : 0) > 8 * size)
-                issue = "type precision beyond its size";
-        }
-        if (type >= 0)
-            H5Tclose(type);
-        if (space >= 0)
-            H5Sclose(space);
-        if (dcpl >= 0)
-            H5Pclose(dcpl);
-        H5Dclose(d);
-    }
-    H5Fclose(h5);
-    return issue;
 }
 
 /* A failed read names the file it read (h5_input.h: "<file>: <dataset>: ..."). */
@@ -420,13 +356,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             show_pass(&a, "A");
             show_pass(&b, "B");
         }
-        if (compare_passes(&a, &b)) {
-            const char *known = known_reader_issue(path);
-            if (verbose)
-                fprintf(stderr, "passes disagree (%s): %s\n", known ? known : "not a known issue",
-                        disagreement);
-            SGS_FUZZ_CHECK(known, "passes A and B disagree: %s", disagreement);
-        }
+        SGS_FUZZ_CHECK(!compare_passes(&a, &b), "passes A and B disagree: %s", disagreement);
         free_pass(&a);
         free_pass(&b);
     }

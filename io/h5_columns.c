@@ -3,6 +3,9 @@
  */
 #include "io/h5_columns.h"
 
+#include "io/h5_crash.h"
+#include "io/h5_guard.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -461,35 +464,86 @@ int sgs_h5_appender_close(sgs_h5_appender_t *a, sgs_error_t *err)
 
 /* ---- Reading ------------------------------------------------------------------------ */
 
+/* Name of a column type for messages. */
+static const char *type_label(sgs_h5_type_t type)
+{
+    switch (type) {
+    case SGS_H5_I64:
+        return "read as int64";
+    case SGS_H5_I32:
+        return "read as int32";
+    case SGS_H5_U8:
+        return "read as uint8";
+    case SGS_H5_I8:
+        return "read as int8";
+    case SGS_H5_F64:
+        return "read as float64";
+    }
+    return "read as a number";
+}
+
 int sgs_h5_read_column(hid_t file, const char *path, sgs_h5_type_t type, void **out, size_t *n,
                        sgs_error_t *err)
 {
     *out = NULL;
     *n = 0;
-    if (H5Lexists(file, path, H5P_DEFAULT) <= 0)
-        return sgs_error_set(err, SGS_EDATA, "dataset %s is missing", path);
-    hid_t dset = H5Dopen2(file, path, H5P_DEFAULT);
-    hid_t space = dset >= 0 ? H5Dget_space(dset) : -1;
+    char name[1024];
+    if (H5Fget_name(file, name, sizeof name) < 0) {
+        H5Eclear2(H5E_DEFAULT);
+        snprintf(name, sizeof name, "the HDF5 file");
+    }
+    /* links, storage, type: the checks of every input (io/h5_guard.h), armed against a
+     * crash of libhdf5 on a damaged file (io/h5_crash.h) */
+    sgs_h5_crash_arm(name);
+    const sgs_h5_column_rule_t rule = {"the column", SGS_H5_NUMBERS, 8, type_label(type)};
+    sgs_h5_refusal_t why;
+    hid_t dapl = -1, dset = -1, space = -1;
     int rc = SGS_EIO;
     void *data = NULL;
+    if (sgs_h5_guard_path(file, path, &why) != SGS_OK) {
+        rc = sgs_error_set(err, why.code, "%s: %s: %s", name, path, why.text);
+        goto cleanup;
+    }
+    if ((dapl = sgs_h5_guard_dapl()) < 0) {
+        sgs_error_set(err, rc, "%s: cannot set up HDF5 access", name);
+        goto cleanup;
+    }
+    if (H5Lexists(file, path, dapl) <= 0) {
+        H5Eclear2(H5E_DEFAULT);
+        rc = sgs_error_set(err, SGS_EDATA, "%s: dataset %s is missing", name, path);
+        goto cleanup;
+    }
+    dset = H5Dopen2(file, path, dapl);
+    space = dset >= 0 ? H5Dget_space(dset) : -1;
     if (space < 0) {
-        sgs_error_set(err, rc, "cannot open dataset %s", path);
+        char cause[256];
+        rc = sgs_h5_guard_read_failure(cause, sizeof cause);
+        sgs_error_set(err, rc, "%s: cannot open dataset %s%s%s", name, path, *cause ? ": " : "",
+                      cause);
         goto cleanup;
     }
     if (H5Sget_simple_extent_ndims(space) != 1) {
-        rc = sgs_error_set(err, SGS_EDATA, "dataset %s is not one-dimensional", path);
+        rc = sgs_error_set(err, SGS_EDATA, "%s: dataset %s is not one-dimensional", name, path);
+        goto cleanup;
+    }
+    if (sgs_h5_guard_dataset(file, dset, &rule, &why) != SGS_OK) {
+        rc = sgs_error_set(err, why.code, "%s: %s: %s", name, path, why.text);
         goto cleanup;
     }
     hsize_t len;
     H5Sget_simple_extent_dims(space, &len, NULL);
     data = sgs_alloc_array((size_t)len, sgs_h5_type_size(type));
     if (!data) {
-        rc = sgs_error_set(err, SGS_ENOMEM, "dataset %s: out of memory for %llu rows", path,
-                           (unsigned long long)len);
+        rc = sgs_error_set(err, SGS_ENOMEM, "%s: dataset %s: out of memory for %llu rows", name,
+                           path, (unsigned long long)len);
         goto cleanup;
     }
     if (len > 0 && H5Dread(dset, mem_type(type), H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
-        sgs_error_set(err, rc, "cannot read dataset %s", path);
+        char cause[256];
+        rc = sgs_h5_guard_read_failure(cause, sizeof cause);
+        sgs_error_set(err, rc, "%s: cannot read dataset %s%s%s%s", name, path,
+                      rc == SGS_EDATA ? ": the stored data is malformed" : "", *cause ? ": " : "",
+                      cause);
         goto cleanup;
     }
     *out = data;
@@ -502,6 +556,9 @@ cleanup:
         H5Sclose(space);
     if (dset >= 0)
         H5Dclose(dset);
+    if (dapl >= 0)
+        H5Pclose(dapl);
+    sgs_h5_crash_disarm();
     return rc;
 }
 

@@ -88,7 +88,11 @@ size_t sgs_h5_appender_rows(const sgs_h5_appender_t *a);
 int sgs_h5_appender_close(sgs_h5_appender_t *a, sgs_error_t *err);
 
 /* Read the whole 1-D dataset `path` converted to `type` into a new array (caller frees
- * with sgs_free); *n gets its length. @return 0; SGS_EDATA when missing or not 1-D;
+ * with sgs_free); *n gets its length. The dataset goes through the checks of every input
+ * first (io/h5_guard.h: no link out of the file, no virtual dataset or external storage,
+ * integer or floating-point elements of at most 8 bytes whose declared bits fit them,
+ * decodable filters, every element stored); messages start "<file name>: ".
+ * @return 0; SGS_EDATA when missing, not 1-D, refused, or its stored data is malformed;
  * SGS_ENOMEM; SGS_EIO. */
 int sgs_h5_read_column(hid_t file, const char *path, sgs_h5_type_t type, void **out, size_t *n,
                        sgs_error_t *err);

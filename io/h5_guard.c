@@ -387,30 +387,71 @@ void sgs_h5_type_name(hid_t type, char *buf, size_t size)
     }
 }
 
-/* Element class and width against the rule. */
+/* The bits a type declares lie inside its bytes: precision + offset <= 8 x size, and for a
+ * float the sign, exponent and mantissa fields too. HDF5's own API refuses anything else
+ * (H5Tset_precision, H5Tset_offset, H5Tset_fields), but the decoder of a type message in a
+ * file does not check, and its conversions then read and shift the bits beside each element
+ * (an 8-byte integer of 198 bits: a row's value depended on its neighbours). */
+static int check_bits(hid_t type, H5T_class_t cls, size_t bytes, const char *tname,
+                      sgs_h5_refusal_t *why)
+{
+    size_t bits = 8 * bytes, precision = H5Tget_precision(type);
+    int offset = H5Tget_offset(type);
+    if (precision == 0 || offset < 0 || precision > bits || (size_t)offset > bits - precision)
+        return refuse(why, SGS_EDATA, SGS_H5_REFUSE_TYPE,
+                      "elements are %s declaring %zu bits of precision at bit offset %d, more "
+                      "than their %zu bits (a damaged type: libhdf5 would read the bits beside "
+                      "each element)",
+                      tname, precision, offset, bits);
+    if (cls != H5T_FLOAT)
+        return SGS_OK;
+    size_t sign = 0, epos = 0, esize = 0, mpos = 0, msize = 0;
+    if (H5Tget_fields(type, &sign, &epos, &esize, &mpos, &msize) < 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return refuse(why, SGS_EDATA, SGS_H5_REFUSE_TYPE,
+                      "elements are %s whose bit fields cannot be read", tname);
+    }
+    if (sign >= bits || esize > bits || epos > bits - esize || msize > bits || mpos > bits - msize)
+        return refuse(why, SGS_EDATA, SGS_H5_REFUSE_TYPE,
+                      "elements are %s whose sign (bit %zu), exponent (bits %zu + %zu) or "
+                      "mantissa (bits %zu + %zu) lie beyond their %zu bits (a damaged type: "
+                      "libhdf5 would read the bits beside each element)",
+                      tname, sign, epos, esize, mpos, msize, bits);
+    return SGS_OK;
+}
+
+/* Element class, width and bits against the rule. */
 static int check_type(hid_t type, const sgs_h5_column_rule_t *rule, sgs_h5_refusal_t *why)
 {
     H5T_class_t cls = H5Tget_class(type);
     size_t bytes = H5Tget_size(type);
     char tname[64];
     sgs_h5_type_name(type, tname, sizeof tname);
-    if (rule->is_float ? cls != H5T_FLOAT : cls != H5T_INTEGER)
+    int class_ok = rule->classes == SGS_H5_INTEGERS ? cls == H5T_INTEGER
+                   : rule->classes == SGS_H5_FLOATS ? cls == H5T_FLOAT
+                                                    : cls == H5T_INTEGER || cls == H5T_FLOAT;
+    const char *kind = rule->classes == SGS_H5_INTEGERS ? "integer"
+                       : rule->classes == SGS_H5_FLOATS ? "floating-point"
+                                                        : "integer or floating-point";
+    if (!class_ok)
         return refuse(why, SGS_EDATA, SGS_H5_REFUSE_TYPE, "elements are %s; %s must be %s (%s)",
-                      tname, rule->name, rule->is_float ? "floating point" : "an integer type",
+                      tname, rule->name,
+                      rule->classes == SGS_H5_INTEGERS ? "an integer type"
+                      : rule->classes == SGS_H5_FLOATS ? "floating point"
+                                                       : "numeric",
                       rule->type_name);
     if (bytes == 0 || bytes > rule->max_bytes)
         return refuse(why, SGS_EDATA, SGS_H5_REFUSE_TYPE,
                       "elements are %s; %s accepts %s types of at most %zu bytes (%s), checked "
                       "before any read",
-                      tname, rule->name, rule->is_float ? "floating-point" : "integer",
-                      rule->max_bytes, rule->type_name);
+                      tname, rule->name, kind, rule->max_bytes, rule->type_name);
     H5T_order_t order = H5Tget_order(type);
     if (bytes > 1 && order != H5T_ORDER_LE && order != H5T_ORDER_BE)
         return refuse(why, SGS_EDATA, SGS_H5_REFUSE_TYPE,
                       "elements are %s in an unusual byte order; %s must be little- or "
                       "big-endian",
                       tname, rule->name);
-    return SGS_OK;
+    return check_bits(type, cls, bytes, tname, why);
 }
 
 /* Every filter of the pipeline must be available and able to decode. A required filter
@@ -450,21 +491,79 @@ static int check_filters(hid_t dcpl, unsigned *optional_missing, sgs_h5_refusal_
     return SGS_OK;
 }
 
+/* The chunk grid of a chunked dataset of one or two dimensions. */
+#define MAX_RANK 2
+
+typedef struct chunk_grid {
+    int rank;                  /* 1 or 2 */
+    hsize_t dims[MAX_RANK];    /* extent */
+    hsize_t cdims[MAX_RANK];   /* chunk shape, each >= 1 */
+    uint64_t across[MAX_RANK]; /* chunks along each dimension */
+    uint64_t n;                /* chunks the extent needs */
+    uint64_t chunk_elems;      /* elements of one whole chunk */
+} chunk_grid_t;
+
+static int chunk_grid(hid_t dcpl, hid_t space, chunk_grid_t *g, sgs_h5_refusal_t *why)
+{
+    memset(g, 0, sizeof *g);
+    g->rank = H5Sget_simple_extent_ndims(space);
+    if (g->rank < 1 || g->rank > MAX_RANK ||
+        H5Sget_simple_extent_dims(space, g->dims, NULL) != g->rank)
+        return refuse(why, SGS_EDATA, SGS_H5_REFUSE_STORAGE, "has an unreadable extent");
+    if (H5Pget_chunk(dcpl, g->rank, g->cdims) != g->rank)
+        return refuse(why, SGS_EDATA, SGS_H5_REFUSE_STORAGE, "has an unreadable chunk shape");
+    g->n = 1;
+    g->chunk_elems = 1;
+    for (int i = 0; i < g->rank; i++) {
+        if (g->cdims[i] == 0)
+            return refuse(why, SGS_EDATA, SGS_H5_REFUSE_STORAGE, "has an unreadable chunk shape");
+        g->across[i] = g->dims[i] / g->cdims[i] + (g->dims[i] % g->cdims[i] != 0);
+        if ((g->across[i] && g->n > UINT64_MAX / g->across[i]) ||
+            g->chunk_elems > UINT64_MAX / g->cdims[i])
+            return refuse(why, SGS_EDATA, SGS_H5_REFUSE_STORAGE,
+                          "declares more chunks than any file can hold");
+        g->n *= g->across[i];
+        g->chunk_elems *= g->cdims[i];
+    }
+    return SGS_OK;
+}
+
+/* The first element of chunk k (row-major order of the grid). */
+static void chunk_offset(const chunk_grid_t *g, uint64_t k, hsize_t *offset)
+{
+    for (int i = g->rank - 1; i >= 0; i--) {
+        offset[i] = (hsize_t)(k % g->across[i]) * g->cdims[i];
+        k /= g->across[i];
+    }
+}
+
+/* "rows 4..7", or "rows 4..7, columns 0..2" for two dimensions: what the chunk at offset
+ * holds. */
+static void chunk_place(const chunk_grid_t *g, const hsize_t *offset, char *buf, size_t size)
+{
+    hsize_t end[MAX_RANK];
+    for (int i = 0; i < g->rank; i++)
+        end[i] = offset[i] + g->cdims[i] < g->dims[i] ? offset[i] + g->cdims[i] : g->dims[i];
+    int n = snprintf(buf, size, "rows %llu..%llu", (unsigned long long)offset[0],
+                     (unsigned long long)(end[0] - 1));
+    if (g->rank > 1 && n > 0 && (size_t)n < size)
+        snprintf(buf + n, size - (size_t)n, ", columns %llu..%llu", (unsigned long long)offset[1],
+                 (unsigned long long)(end[1] - 1));
+}
+
 /* Optional filters this library lacks: refused when a stored chunk went through one (its
  * filter mask bit clear). Called after check_chunked, so the chunks are all stored and the
  * walk (one index lookup per chunk) is bounded by the chunks the file really holds. */
-static int check_optional_filters(hid_t dset, hid_t dcpl, uint64_t n_rows, unsigned missing,
+static int check_optional_filters(hid_t dset, hid_t dcpl, const chunk_grid_t *g, unsigned missing,
                                   sgs_h5_refusal_t *why)
 {
-    hsize_t cdim = 0;
-    if (H5Pget_chunk(dcpl, 1, &cdim) != 1 || cdim == 0)
-        return refuse(why, SGS_EDATA, SGS_H5_REFUSE_STORAGE, "has an unreadable chunk shape");
-    for (uint64_t lo = 0; lo < n_rows; lo += cdim) {
-        hsize_t offset = (hsize_t)lo;
+    for (uint64_t k = 0; k < g->n; k++) {
+        hsize_t offset[MAX_RANK];
+        chunk_offset(g, k, offset);
         unsigned mask = 0;
         haddr_t addr = HADDR_UNDEF;
         hsize_t size = 0;
-        if (H5Dget_chunk_info_by_coord(dset, &offset, &mask, &addr, &size) < 0) {
+        if (H5Dget_chunk_info_by_coord(dset, offset, &mask, &addr, &size) < 0) {
             H5Eclear2(H5E_DEFAULT);
             return refuse(why, SGS_EDATA, SGS_H5_REFUSE_STORAGE,
                           "its chunk index cannot be read (malformed)");
@@ -475,16 +574,15 @@ static int check_optional_filters(hid_t dset, hid_t dcpl, uint64_t n_rows, unsig
         int i = __builtin_ctz(used);
         unsigned flags = 0, config = 0, cd[16];
         size_t n_cd = sizeof cd / sizeof cd[0];
-        char name[128] = "";
+        char name[128] = "", place[96];
         H5Z_filter_t id =
             H5Pget_filter2(dcpl, (unsigned)i, &flags, &n_cd, cd, sizeof name, name, &config);
-        uint64_t hi = lo + cdim < n_rows ? lo + cdim : n_rows;
+        chunk_place(g, offset, place, sizeof place);
         return refuse(why, SGS_EDATA, SGS_H5_REFUSE_FILTER,
-                      "rows %llu..%llu were stored through filter %d (%s, optional), not "
-                      "available in this HDF5 library; install the filter plugin "
-                      "(HDF5_PLUGIN_PATH) or rewrite the file without it (h5repack -f NONE)",
-                      (unsigned long long)lo, (unsigned long long)(hi - 1), (int)id,
-                      sgs_h5_guard_filter_name(id, name));
+                      "%s were stored through filter %d (%s, optional), not available in this "
+                      "HDF5 library; install the filter plugin (HDF5_PLUGIN_PATH) or rewrite "
+                      "the file without it (h5repack -f NONE)",
+                      place, (int)id, sgs_h5_guard_filter_name(id, name));
     }
     return SGS_OK;
 }
@@ -538,57 +636,57 @@ static int check_compact(hid_t dset, uint64_t need, sgs_h5_refusal_t *why)
  * the fill value, so a file whose writer stopped early would give silent zeros. Counting
  * the stored chunks is one pass over the chunk index; only when some are missing is the
  * first one looked up by coordinate (at most stored + 1 lookups) to name its rows. */
-static int check_chunked(hid_t dset, hid_t dcpl, hid_t space, uint64_t n_rows, size_t elem,
+static int check_chunked(hid_t dset, hid_t dcpl, hid_t space, const chunk_grid_t *g, size_t elem,
                          sgs_h5_refusal_t *why)
 {
-    hsize_t cdim = 0;
-    if (H5Pget_chunk(dcpl, 1, &cdim) != 1 || cdim == 0)
-        return refuse(why, SGS_EDATA, SGS_H5_REFUSE_STORAGE, "has an unreadable chunk shape");
-    uint64_t expected = n_rows / cdim + (n_rows % cdim != 0);
     hsize_t stored = 0;
     if (H5Dget_num_chunks(dset, space, &stored) < 0) { /* 1.10 refuses H5S_ALL here */
         H5Eclear2(H5E_DEFAULT);
         return refuse(why, SGS_EDATA, SGS_H5_REFUSE_STORAGE,
                       "its chunk index cannot be read (malformed)");
     }
-    if ((uint64_t)stored >= expected) {
-        /* Unfiltered chunks hold chunk rows x element size bytes each: less in all means a
-         * header that declares more than was written (the chunked twin of check_compact) */
-        size_t need;
+    if ((uint64_t)stored >= g->n) {
+        /* Unfiltered chunks hold chunk elements x element size bytes each: less in all means
+         * a header that declares more than was written (the chunked twin of check_compact) */
+        size_t per_chunk, need;
         uint64_t bytes = (uint64_t)H5Dget_storage_size(dset);
         if (H5Pget_nfilters(dcpl) == 0 &&
-            (sgs_size_mul((size_t)expected * (size_t)cdim, elem, &need) != SGS_OK || bytes < need))
+            (sgs_size_mul((size_t)g->chunk_elems, elem, &per_chunk) != SGS_OK ||
+             sgs_size_mul((size_t)g->n, per_chunk, &need) != SGS_OK || bytes < need))
             return refuse(why, SGS_EDATA, SGS_H5_REFUSE_STORAGE,
-                          "its %llu uncompressed chunks hold %llu bytes, less than chunk rows x "
+                          "its %llu uncompressed chunks hold %llu bytes, less than chunk %s x "
                           "element size (%llu x %zu) each",
                           (unsigned long long)stored, (unsigned long long)bytes,
-                          (unsigned long long)cdim, elem);
+                          g->rank == 1 ? "rows" : "elements", (unsigned long long)g->chunk_elems,
+                          elem);
         return SGS_OK;
     }
-    uint64_t first = expected;
-    for (uint64_t k = 0; k < expected && k <= (uint64_t)stored; k++) {
-        hsize_t offset = (hsize_t)(k * cdim);
+    uint64_t first = g->n;
+    hsize_t offset[MAX_RANK];
+    for (uint64_t k = 0; k < g->n && k <= (uint64_t)stored; k++) {
         unsigned mask = 0;
         haddr_t addr = HADDR_UNDEF;
         hsize_t size = 0;
-        if (H5Dget_chunk_info_by_coord(dset, &offset, &mask, &addr, &size) < 0 ||
+        chunk_offset(g, k, offset);
+        if (H5Dget_chunk_info_by_coord(dset, offset, &mask, &addr, &size) < 0 ||
             addr == HADDR_UNDEF) {
             H5Eclear2(H5E_DEFAULT);
             first = k;
             break;
         }
     }
-    if (first == expected)
+    if (first == g->n)
         return refuse(why, SGS_EDATA, SGS_H5_REFUSE_STORAGE,
                       "%llu of its %llu chunks were never written (they would read as the fill "
                       "value)",
-                      (unsigned long long)(expected - stored), (unsigned long long)expected);
-    uint64_t lo = first * cdim, hi = lo + cdim < n_rows ? lo + cdim : n_rows;
+                      (unsigned long long)(g->n - stored), (unsigned long long)g->n);
+    char place[96];
+    chunk_place(g, offset, place, sizeof place);
     return refuse(why, SGS_EDATA, SGS_H5_REFUSE_STORAGE,
-                  "rows %llu..%llu (chunk %llu) were never written; %llu of its %llu chunks "
-                  "are missing and would read as the fill value",
-                  (unsigned long long)lo, (unsigned long long)(hi - 1), (unsigned long long)first,
-                  (unsigned long long)(expected - stored), (unsigned long long)expected);
+                  "%s (chunk %llu) were never written; %llu of its %llu chunks are missing and "
+                  "would read as the fill value",
+                  place, (unsigned long long)first, (unsigned long long)(g->n - stored),
+                  (unsigned long long)g->n);
 }
 
 #if H5_VERSION_GE(1, 12, 0)
@@ -651,6 +749,12 @@ int sgs_h5_guard_dataset(hid_t file, hid_t dset, const sgs_h5_column_rule_t *rul
                     n_ext, n_ext == 1 ? "" : "s", name);
         goto cleanup;
     }
+    int rank = H5Sget_simple_extent_ndims(space);
+    if (rank < 0 || rank > MAX_RANK) {
+        rc = refuse(why, SGS_EDATA, SGS_H5_REFUSE_STORAGE,
+                    "has %d dimensions; segscore reads one- and two-dimensional datasets", rank);
+        goto cleanup;
+    }
     if ((rc = check_type(type, rule, why)) != SGS_OK)
         goto cleanup;
     unsigned optional_missing = 0;
@@ -661,26 +765,35 @@ int sgs_h5_guard_dataset(hid_t file, hid_t dset, const sgs_h5_column_rule_t *rul
         rc = refuse(why, SGS_EDATA, SGS_H5_REFUSE_STORAGE, "has an unreadable extent");
         goto cleanup;
     }
-    size_t n_rows = (size_t)n_points, need;
-    if (n_rows == 0)
+    size_t n_elems = (size_t)n_points, need;
+    if (n_elems == 0)
         goto cleanup;
-    if (sgs_size_mul(n_rows, H5Tget_size(type), &need) != SGS_OK) {
+    if (sgs_size_mul(n_elems, H5Tget_size(type), &need) != SGS_OK) {
         rc = refuse(why, SGS_EDATA, SGS_H5_REFUSE_STORAGE,
-                    "declares %llu rows, more bytes than any file can hold",
-                    (unsigned long long)n_rows);
+                    "declares %llu %s, more bytes than any file can hold",
+                    (unsigned long long)n_elems, rank == 1 ? "rows" : "elements");
         goto cleanup;
     }
-    if (layout == H5D_CONTIGUOUS)
+    chunk_grid_t grid;
+    switch (layout) {
+    case H5D_CONTIGUOUS:
         rc = check_contiguous(file, dset, need, why);
-    else if (layout == H5D_CHUNKED)
-        rc = check_chunked(dset, dcpl, space, n_rows, H5Tget_size(type), why);
-    else if (layout == H5D_COMPACT)
+        break;
+    case H5D_CHUNKED:
+        rc = chunk_grid(dcpl, space, &grid, why);
+        if (rc == SGS_OK)
+            rc = check_chunked(dset, dcpl, space, &grid, H5Tget_size(type), why);
+        if (rc == SGS_OK && optional_missing)
+            rc = check_optional_filters(dset, dcpl, &grid, optional_missing, why);
+        break;
+    case H5D_COMPACT:
         rc = check_compact(dset, need, why);
-    else
+        break;
+    default:
         rc = refuse(why, SGS_EDATA, SGS_H5_REFUSE_STORAGE, "has an unknown storage layout (%d)",
                     (int)layout);
-    if (rc == SGS_OK && optional_missing && layout == H5D_CHUNKED)
-        rc = check_optional_filters(dset, dcpl, n_rows, optional_missing, why);
+        break;
+    }
 cleanup:
     if (space >= 0)
         H5Sclose(space);

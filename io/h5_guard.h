@@ -16,6 +16,11 @@
  *   integer belongs, an integer amount) or wider than the widest type the column accepts.
  *   libhdf5 converts any width, and its conversion of an integer of 65,544 bytes reads past
  *   its buffers (ASan, H5VM_memcpyvv); nothing wider than 8 bytes is ever passed to it.
+ *   Nor a type whose declared bits do not fit in its own bytes: an integer or a float whose
+ *   precision plus bit offset exceeds 8 x its size (an 8-byte integer of 198 bits), or a
+ *   float whose sign, exponent or mantissa field lies beyond its bytes. libhdf5 decodes such
+ *   a header as it is, and its conversion then reads the bits beside each element: a row's
+ *   value would depend on its neighbours (fuzzing, regressions/int-precision-198-bits.h5).
  * - filters this libhdf5 cannot decode (H5Zfilter_avail, or a filter built encode-only):
  *   named with their id and name, refused before a read fails half-way. An optional filter
  *   (H5Z_FLAG_OPTIONAL) is refused only when a stored chunk went through it: a writer that
@@ -26,7 +31,9 @@
  * - declared sizes beyond the storage: a contiguous or compact dataset whose storage is
  *   smaller than its extent times its element size (libhdf5 reads past a compact buffer
  *   that is: the over-read of issue 13 item 5, a fuzzed element size over a compact
- *   channel column), or contiguous data that reaches past the end of the file. (A chunk
+ *   channel column; contiguous, the rows past the storage come out of a stale buffer:
+ *   regressions/contiguous-storage-short.h5), or contiguous data that reaches past the
+ *   end of the file. (A chunk
  *   address past the end is caught by libhdf5 on the read, against the end-of-file address
  *   that the open checked against the file's size; sgs_h5_guard_read_failure calls it
  *   malformed.) A huge declared extent with few chunks stored is "never written".
@@ -59,12 +66,19 @@ typedef struct sgs_h5_refusal {
     char text[640];             /* what is wrong, without the file and dataset names */
 } sgs_h5_refusal_t;
 
+/* The element classes a dataset may have. */
+typedef enum sgs_h5_classes {
+    SGS_H5_INTEGERS, /* H5T_INTEGER only */
+    SGS_H5_FLOATS,   /* H5T_FLOAT only */
+    SGS_H5_NUMBERS   /* H5T_INTEGER or H5T_FLOAT: HDF5 converts either to the type read */
+} sgs_h5_classes_t;
+
 /* What a column accepts. */
 typedef struct sgs_h5_column_rule {
-    const char *name;      /* column name for messages: "channel" */
-    int is_float;          /* 1: H5T_FLOAT only; 0: H5T_INTEGER only */
-    size_t max_bytes;      /* widest element accepted, 1..8 */
-    const char *type_name; /* the schema's type, for messages: "uint8" */
+    const char *name;         /* column name for messages: "channel" */
+    sgs_h5_classes_t classes; /* element classes accepted */
+    size_t max_bytes;         /* widest element accepted, 1..8 */
+    const char *type_name;    /* the schema's type, for messages: "uint8" */
 } sgs_h5_column_rule_t;
 
 /* Why H5Fopen(path) just failed, from the HDF5 error stack (read, then cleared) and the
@@ -84,12 +98,14 @@ int sgs_h5_guard_open_failure(const char *path, sgs_h5_refusal_t *why);
  * missing. @return 0 or SGS_EDATA (why filled, kind SGS_H5_REFUSE_LINK). */
 int sgs_h5_guard_path(hid_t file, const char *path, sgs_h5_refusal_t *why);
 
-/* Check an open one-dimensional dataset before any read: stored in `file` itself, not
- * virtual, no external storage, element class and width per `rule`, every filter
- * decodable, and every byte of its extent written and inside the file (contiguous:
- * allocated, storage >= length x element size, ending within the file; chunked: as many
- * chunks stored as the extent needs, else the first missing chunk's rows are named;
- * compact: its buffer >= length x element size). Metadata only; no data is read.
+/* Check an open one- or two-dimensional dataset before any read: stored in `file` itself,
+ * not virtual, no external storage, element class and width per `rule` and every declared
+ * bit inside the element (precision + offset <= 8 x size; a float's fields too), every
+ * filter decodable, and every byte of its extent written and inside the file (contiguous:
+ * allocated, storage >= elements x element size, ending within the file; chunked: as many
+ * chunks stored as the extent needs, else the first missing chunk's rows (and columns) are
+ * named; compact: its buffer >= elements x element size). Metadata only; no data is read.
+ * The caller checks the rank it wants first; more than two dimensions are refused here.
  * @return 0, SGS_EDATA (why filled) or SGS_EIO when HDF5 cannot describe the dataset. */
 int sgs_h5_guard_dataset(hid_t file, hid_t dset, const sgs_h5_column_rule_t *rule,
                          sgs_h5_refusal_t *why);

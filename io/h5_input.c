@@ -10,6 +10,7 @@
 
 #include "io/h5_input.h"
 #include "io/h5_columns.h"
+#include "io/h5_crash.h"
 #include "io/h5_guard.h"
 
 #include <hdf5.h>
@@ -75,7 +76,9 @@ __attribute__((format(printf, 6, 7))) static int report(reporter_t *r, sgs_input
     if (!r->fn)
         return code;
     sgs_input_problem_t p = {check, code, dataset, row, msg};
+    int armed = sgs_h5_crash_pause(); /* the caller's code is not HDF5's (h5_crash.h) */
     r->fn(r->ctx, &p);
+    sgs_h5_crash_resume(armed);
     return 0;
 }
 
@@ -247,7 +250,8 @@ static sgs_h5_column_rule_t column_rule(const column_spec_t *spec)
         type_name = "float64";
         break;
     }
-    return (sgs_h5_column_rule_t){spec->name, spec->is_float, MAX_ELEMENT_BYTES, type_name};
+    return (sgs_h5_column_rule_t){spec->name, spec->is_float ? SGS_H5_FLOATS : SGS_H5_INTEGERS,
+                                  MAX_ELEMENT_BYTES, type_name};
 }
 
 /* Map a guard refusal to the reader's check. */
@@ -393,6 +397,7 @@ static void reader_init(reader_t *r, const char *path, const sgs_read_options_t 
 
 static void reader_close(reader_t *r)
 {
+    sgs_h5_crash_arm(r->rep.file);
     for (size_t k = 0; k < MAX_COLUMNS; k++) {
         if (r->cols[k].fspace >= 0)
             H5Sclose(r->cols[k].fspace);
@@ -406,6 +411,7 @@ static void reader_close(reader_t *r)
         H5Pclose(r->dapl);
     if (r->file >= 0)
         H5Fclose(r->file);
+    sgs_h5_crash_disarm();
     r->dxpl_checked = r->dapl = r->file = -1;
     sgs_free(r->blocks);
     sgs_free(r->scratch);
@@ -664,6 +670,7 @@ static int report_range(reader_t *r, column_t *c, hid_t mspace, size_t start, si
 /* Read file rows [start, start + m) of column c into its destination at row `dst`. */
 static int read_rows(reader_t *r, column_t *c, size_t start, size_t m, size_t dst)
 {
+    sgs_h5_crash_arm(r->rep.file);
     hsize_t hstart = start, hcount = m;
     hid_t mspace = H5Screate_simple(1, &hcount, NULL);
     int rc = SGS_OK;
@@ -696,6 +703,7 @@ static int read_rows(reader_t *r, column_t *c, size_t start, size_t m, size_t ds
 cleanup:
     if (mspace >= 0)
         H5Sclose(mspace);
+    sgs_h5_crash_disarm();
     return rc;
 }
 
@@ -1167,11 +1175,13 @@ int sgs_h5_read_transactions(const char *path, const sgs_read_options_t *opt,
     reader_t r;
     reader_init(&r, path, opt, err);
     int present = 0;
+    sgs_h5_crash_arm(path); /* the file's metadata: opened and checked by HDF5 */
     int rc = open_file(&r.rep, &r.file);
-    if (rc)
-        goto cleanup;
     /* category is the last spec: leaving it out leaves its column unopened */
-    rc = open_group(&r, "/transactions", tx_specs, opt && opt->skip_category ? 4 : 5, 1, &present);
+    if (rc == SGS_OK)
+        rc = open_group(&r, "/transactions", tx_specs, opt && opt->skip_category ? 4 : 5, 1,
+                        &present);
+    sgs_h5_crash_disarm();
     if (rc)
         goto cleanup;
     if (r.n_rows == 0) {
@@ -1237,10 +1247,11 @@ int sgs_h5_read_events(const char *path, const sgs_read_options_t *opt, sgs_even
         memset(stats, 0, sizeof *stats);
     reader_t r;
     reader_init(&r, path, opt, err);
+    sgs_h5_crash_arm(path);
     int rc = open_file(&r.rep, &r.file);
-    if (rc)
-        goto cleanup;
-    rc = open_group(&r, "/events", ev_specs, 4, 0, present);
+    if (rc == SGS_OK)
+        rc = open_group(&r, "/events", ev_specs, 4, 0, present);
+    sgs_h5_crash_disarm();
     if (rc || !*present)
         goto cleanup;
     rc = sgs_events_alloc(out, r.n_rows, r.cols[3].dset >= 0);
@@ -1392,10 +1403,11 @@ int sgs_h5_read_customers_opt(const char *path, const sgs_read_options_t *opt, s
     reader_t r;
     reader_init(&r, path, opt, err);
     r.has_as_of = 0; /* every known customer is kept */
+    sgs_h5_crash_arm(path);
     int rc = open_file(&r.rep, &r.file);
-    if (rc)
-        goto cleanup;
-    rc = open_group(&r, "/customers", cu_specs, 4, 0, present);
+    if (rc == SGS_OK)
+        rc = open_group(&r, "/customers", cu_specs, 4, 0, present);
+    sgs_h5_crash_disarm();
     if (rc || !*present)
         goto cleanup;
     rc = sgs_customers_alloc(out, r.n_rows, r.cols[1].dset >= 0, r.cols[2].dset >= 0,
@@ -1567,25 +1579,35 @@ int sgs_h5_list_objects(const char *path, sgs_h5_object_info_t **out, size_t *n,
     *n = 0;
     reporter_t rep = {path, NULL, NULL, err, 0};
     hid_t file;
+    sgs_h5_crash_arm(path);
     int rc = open_file(&rep, &file);
-    if (rc)
+    if (rc) {
+        sgs_h5_crash_disarm();
         return rc;
+    }
     object_list_t list = {0};
     list.lapl = sgs_h5_guard_dapl();
     if (list.lapl < 0) {
         H5Fclose(file);
+        sgs_h5_crash_disarm();
         return sgs_error_set(err, SGS_EIO, "%s: cannot list the file's objects", path);
     }
     herr_t st = SGS_LVISIT(file, H5_INDEX_NAME, H5_ITER_INC, visit_object, &list);
+    /* why it failed, before the next HDF5 call clears the error stack */
+    char cause[256] = "";
+    int code = st < 0 ? sgs_h5_guard_read_failure(cause, sizeof cause) : SGS_OK;
     H5Pclose(list.lapl);
     H5Fclose(file);
+    sgs_h5_crash_disarm();
     if (list.failed) {
         sgs_free(list.items);
         return sgs_error_set(err, SGS_ENOMEM, "%s: out of memory listing datasets", path);
     }
-    if (st < 0) {
+    if (st < 0) { /* a corrupt object header or group: 65, unless a read(2) failed */
         sgs_free(list.items);
-        return sgs_error_set(err, SGS_EIO, "%s: cannot list the file's objects", path);
+        return sgs_error_set(err, code, "%s: cannot list the file's objects%s%s%s", path,
+                             code == SGS_EDATA ? ": its metadata is malformed" : "",
+                             *cause ? ": " : "", cause);
     }
     *out = list.items;
     *n = list.n;

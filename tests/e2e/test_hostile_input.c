@@ -22,7 +22,6 @@
 #include "io/h5_columns.h"
 #include "tests/support/test_support.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,110 +37,13 @@ static char dir[256], good[512], out_dir[512], results[600];
 
 /* ---- The results set of a good run ----------------------------------------------------- */
 
-#define MAX_ENTRIES 64
+static sgs_test_snapshot_t before;
 
-typedef struct snapshot {
-    size_t n;
-    char name[MAX_ENTRIES][256]; /* relative to out_dir */
-    char *data[MAX_ENTRIES];     /* bytes, or "-> target" for a symlink */
-    size_t size[MAX_ENTRIES];
-} snapshot_t;
-
-static snapshot_t before;
-
-/* Every entry under `path` (recursively): bytes of files, targets of symlinks. The lock of
- * an output set's state folder holds the pid of the last run that took it
- * (docs/publishing.md): not part of the results, left out. */
-static void take(snapshot_t *s, const char *path, const char *rel)
-{
-    DIR *d = opendir(path);
-    assert_non_null(d);
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        size_t plen = strlen(path);
-        int in_state = plen > 9 && strcmp(path + plen - 9, ".segscore") == 0;
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
-            (in_state && !strcmp(e->d_name, "lock")))
-            continue;
-        char full[1024], name[600];
-        snprintf(full, sizeof full, "%s/%s", path, e->d_name);
-        snprintf(name, sizeof name, "%s%s%s", rel, *rel ? "/" : "", e->d_name);
-        sgs_assert_cmp(strlen(name), <, sizeof s->name[0]);
-        struct stat st;
-        assert_int_equal(lstat(full, &st), 0);
-        if (S_ISDIR(st.st_mode)) {
-            take(s, full, name);
-            continue;
-        }
-        sgs_assert_cmp(s->n, <, MAX_ENTRIES);
-        size_t k = s->n++;
-        memcpy(s->name[k], name, strlen(name) + 1); /* length checked above */
-        if (S_ISLNK(st.st_mode)) {
-            char target[600] = "-> ";
-            ssize_t len = readlink(full, target + 3, sizeof target - 4);
-            sgs_assert_cmp(len, >=, 0);
-            target[3 + len] = '\0';
-            s->data[k] = strdup(target);
-            s->size[k] = strlen(target);
-        } else {
-            s->data[k] = sgs_test_read_file(full, &s->size[k]);
-            assert_non_null(s->data[k]);
-        }
-    }
-    closedir(d);
-}
-
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(a, b);
-}
-
-static void snapshot(snapshot_t *s)
-{
-    memset(s, 0, sizeof *s);
-    take(s, out_dir, "");
-    /* sort names and their data together: a simple insertion sort on indices */
-    for (size_t i = 1; i < s->n; i++)
-        for (size_t j = i; j > 0 && by_name(s->name[j - 1], s->name[j]) > 0; j--) {
-            char tmp[256];
-            memcpy(tmp, s->name[j], sizeof tmp);
-            memcpy(s->name[j], s->name[j - 1], sizeof tmp);
-            memcpy(s->name[j - 1], tmp, sizeof tmp);
-            char *p = s->data[j];
-            s->data[j] = s->data[j - 1];
-            s->data[j - 1] = p;
-            size_t z = s->size[j];
-            s->size[j] = s->size[j - 1];
-            s->size[j - 1] = z;
-        }
-}
-
-static void release(snapshot_t *s)
-{
-    for (size_t i = 0; i < s->n; i++)
-        free(s->data[i]);
-    s->n = 0;
-}
-
-/* The output folder holds exactly the good run's entries, byte for byte, and nothing a
- * run leaves behind. */
+/* The output folder holds exactly the good run's entries, byte for byte (all but the lock's
+ * pid), and nothing a run leaves behind. */
 static void assert_results_unchanged(void)
 {
-    sgs_test_assert_no_leftovers(out_dir);
-    snapshot_t now;
-    snapshot(&now);
-    for (size_t i = 0; i < now.n || i < before.n; i++) {
-        if (i >= now.n || i >= before.n || strcmp(now.name[i], before.name[i]) != 0)
-            fail_msg("the output folder changed: entry %zu is \"%s\", was \"%s\"", i,
-                     i < now.n ? now.name[i] : "(none)", i < before.n ? before.name[i] : "(none)");
-        /* the output set's lock file names the last run that took it (docs/publishing.md) */
-        size_t len = strlen(now.name[i]);
-        if (len >= 5 && strcmp(now.name[i] + len - 5, "/lock") == 0)
-            continue;
-        if (now.size[i] != before.size[i] || memcmp(now.data[i], before.data[i], now.size[i]))
-            fail_msg("%s changed (%zu bytes, was %zu)", now.name[i], now.size[i], before.size[i]);
-    }
-    release(&now);
+    sgs_test_assert_snapshot_unchanged(out_dir, &before);
 }
 
 static int setup(void **state)
@@ -166,14 +68,14 @@ static int setup(void **state)
         print_error("the good run failed (%d): %s\n", status, out);
         return -1;
     }
-    snapshot(&before);
+    sgs_test_snapshot(out_dir, &before);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    release(&before);
+    sgs_test_snapshot_free(&before);
     sgs_test_rmdir(dir);
     return 0;
 }
@@ -537,6 +439,61 @@ static void test_wrong_class(void **state)
     REFUSED(path, 65, "/transactions/amount: elements are opaque; amount must be floating point");
 }
 
+/* A good file (customer_id, time, amount, channel) whose channel (the one uint8 type) or
+ * amount (the one float64 type) datatype message is `find` patched to `repl`. */
+static void type_patched(const char *name, char *path, size_t size, const unsigned char *find,
+                         const unsigned char *repl, size_t n)
+{
+    static const uint8_t channel[N] = {1, 2, 3, 4, 5, 6, 7, 1, 2, 3};
+    hid_t file = base(name, path, size, H5P_DEFAULT);
+    col(file, "/transactions/amount", SGS_H5_F64, amounts, N);
+    col(file, "/transactions/channel", SGS_H5_U8, channel, N);
+    H5Fclose(file);
+    expect_usable(path); /* the good file is: only the patch makes it hostile */
+    sgs_test_patch_once(path, find, repl, n);
+}
+
+/* Types whose declared bits do not fit their bytes. libhdf5 decodes such a type message as
+ * it is (its API would refuse to make one) and its conversion then reads the bits beside
+ * each element: the fuzzed file regressions/int-precision-198-bits.h5, an 8-byte integer of
+ * 198 bits, read a row as 2 alone and as INT64_MAX with its neighbours. Refused before the
+ * read. */
+static void test_type_bits_beyond_its_bytes(void **state)
+{
+    (void)state;
+    char path[600];
+    /* datatype message, version 1: class and version, 3 bytes of flags, size (4), then for
+     * an integer: bit offset (2), precision (2); for a float: bit offset (2), precision (2),
+     * exponent location, exponent size, mantissa location, mantissa size, bias (4) */
+    static const unsigned char u8[12] = {0x10, 0, 0, 0, 1, 0, 0, 0, 0, 0, 8, 0};
+    static const unsigned char u8_wide[12] = {0x10, 0, 0, 0, 1, 0, 0, 0, 0, 0, 12, 0};
+    static const unsigned char u8_shifted[12] = {0x10, 0, 0, 0, 1, 0, 0, 0, 4, 0, 8, 0};
+    static const unsigned char f64[20] = {0x11, 0x20, 0x3f, 0,  8, 0,  0,    0,    0, 0,
+                                          64,   0,    52,   11, 0, 52, 0xff, 0x03, 0, 0};
+    unsigned char f64_wide[20], f64_exponent[20];
+    memcpy(f64_wide, f64, sizeof f64);
+    f64_wide[10] = 80; /* precision 80 of 64 bits */
+    memcpy(f64_exponent, f64, sizeof f64);
+    f64_exponent[12] = 60; /* exponent at bits 60..70 of 64 */
+
+    type_patched("bits_u8_wide.h5", path, sizeof path, u8, u8_wide, sizeof u8);
+    REFUSED(path, 65,
+            "/transactions/channel: elements are uint8 declaring 12 bits of precision at bit "
+            "offset 0, more than their 8 bits");
+    type_patched("bits_u8_shifted.h5", path, sizeof path, u8, u8_shifted, sizeof u8);
+    REFUSED(path, 65,
+            "/transactions/channel: elements are uint8 declaring 8 bits of precision at bit "
+            "offset 4, more than their 8 bits");
+    type_patched("bits_f64_wide.h5", path, sizeof path, f64, f64_wide, sizeof f64);
+    REFUSED(path, 65,
+            "/transactions/amount: elements are float64 declaring 80 bits of precision at bit "
+            "offset 0, more than their 64 bits");
+    type_patched("bits_f64_exponent.h5", path, sizeof path, f64, f64_exponent, sizeof f64);
+    REFUSED(path, 65,
+            "/transactions/amount: elements are float64 whose sign (bit 63), exponent (bits 60 "
+            "+ 11) or mantissa (bits 0 + 52) lie beyond their 64 bits");
+}
+
 /* ---- Storage ------------------------------------------------------------------------------ */
 
 static void test_chunks_never_written(void **state)
@@ -613,6 +570,38 @@ static void test_contiguous_data_past_the_end(void **state)
     patch_superblock_eof(path, cut);
     REFUSED(path, 65, "/transactions/amount: declares 80 bytes of data at offset ",
             "past the end of the file");
+}
+
+/* A contiguous dataset whose layout message declares less storage than its rows need:
+ * libhdf5 reads the rows past it from a stale buffer, so that a row's value depended on
+ * what was read before (the fuzzed regressions/contiguous-storage-short.h5: 49 bytes for 7
+ * int64). Refused before the read. */
+static void test_contiguous_storage_short(void **state)
+{
+    (void)state;
+    char path[600];
+    hid_t file = base("contig_short.h5", path, sizeof path, H5P_DEFAULT);
+    hid_t d = dataset(file, "/transactions/amount", H5T_IEEE_F64LE, N, H5P_DEFAULT);
+    assert_true(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, amounts) >= 0);
+    haddr_t addr = H5Dget_offset(d);
+    H5Dclose(d);
+    H5Fclose(file);
+    assert_true(addr != HADDR_UNDEF);
+    expect_usable(path);
+    /* layout message, version 3, contiguous: version, class 1, address (8), size (8) */
+    unsigned char find[18] = {3, 1}, repl[18];
+    for (int i = 0; i < 8; i++) {
+        find[2 + i] = (unsigned char)(addr >> (8 * i));
+        find[10 + i] = (unsigned char)((uint64_t)(N * sizeof(double)) >> (8 * i));
+    }
+    memcpy(repl, find, sizeof find);
+    repl[10] = 49; /* 49 bytes: six rows and a piece of the seventh */
+    for (int i = 11; i < 18; i++)
+        repl[i] = 0;
+    sgs_test_patch_once(path, find, repl, sizeof find);
+    REFUSED(path, 65,
+            "/transactions/amount: declares 80 bytes of data (rows x element size) but stores "
+            "49");
 }
 
 static void test_truncated_file(void **state)
@@ -756,8 +745,10 @@ int main(void)
         cmocka_unit_test(test_wide_integer_type),
         cmocka_unit_test(test_fuzzed_element_size),
         cmocka_unit_test(test_wrong_class),
+        cmocka_unit_test(test_type_bits_beyond_its_bytes),
         cmocka_unit_test(test_chunks_never_written),
         cmocka_unit_test(test_contiguous_data_past_the_end),
+        cmocka_unit_test(test_contiguous_storage_short),
         cmocka_unit_test(test_truncated_file),
         cmocka_unit_test(test_unavailable_filter),
         cmocka_unit_test(test_corrupt_compressed_chunk),

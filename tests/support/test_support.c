@@ -274,6 +274,115 @@ void sgs_test_assert_no_leftovers(const char *dir)
         assert_clean_state(states[i]);
 }
 
+/* Add every entry under `path` (`rel` its name relative to the snapshot's folder). */
+static void snapshot_take(sgs_test_snapshot_t *s, const char *path, const char *rel)
+{
+    DIR *d = opendir(path);
+    if (!d)
+        fail_msg("cannot list %s", path);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t plen = strlen(path);
+        int in_state = plen > 9 && strcmp(path + plen - 9, ".segscore") == 0;
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+            (in_state && !strcmp(e->d_name, "lock")))
+            continue;
+        char full[1024], name[600];
+        snprintf(full, sizeof full, "%s/%s", path, e->d_name);
+        snprintf(name, sizeof name, "%s%s%s", rel, *rel ? "/" : "", e->d_name);
+        assert_true(strlen(name) < sizeof s->name[0]);
+        struct stat st;
+        assert_int_equal(lstat(full, &st), 0);
+        if (S_ISDIR(st.st_mode)) {
+            snapshot_take(s, full, name);
+            continue;
+        }
+        if (s->n >= SGS_TEST_SNAPSHOT_MAX)
+            fail_msg("%s: more than %d entries to compare", path, SGS_TEST_SNAPSHOT_MAX);
+        size_t k = s->n++;
+        memcpy(s->name[k], name, strlen(name) + 1); /* length checked above */
+        if (S_ISLNK(st.st_mode)) {
+            char target[600] = "-> ";
+            ssize_t len = readlink(full, target + 3, sizeof target - 4);
+            assert_true(len >= 0);
+            target[3 + len] = '\0';
+            s->data[k] = strdup(target);
+            s->size[k] = strlen(target);
+        } else {
+            s->data[k] = sgs_test_read_file(full, &s->size[k]);
+        }
+        assert_non_null(s->data[k]);
+    }
+    closedir(d);
+}
+
+void sgs_test_snapshot(const char *dir, sgs_test_snapshot_t *s)
+{
+    memset(s, 0, sizeof *s);
+    snapshot_take(s, dir, "");
+    /* names and their data sorted together: an insertion sort on the entries */
+    for (size_t i = 1; i < s->n; i++)
+        for (size_t j = i; j > 0 && strcmp(s->name[j - 1], s->name[j]) > 0; j--) {
+            char tmp[sizeof s->name[0]];
+            memcpy(tmp, s->name[j], sizeof tmp);
+            memcpy(s->name[j], s->name[j - 1], sizeof tmp);
+            memcpy(s->name[j - 1], tmp, sizeof tmp);
+            char *p = s->data[j];
+            s->data[j] = s->data[j - 1];
+            s->data[j - 1] = p;
+            size_t z = s->size[j];
+            s->size[j] = s->size[j - 1];
+            s->size[j - 1] = z;
+        }
+}
+
+void sgs_test_snapshot_free(sgs_test_snapshot_t *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->data[i]);
+    s->n = 0;
+}
+
+void sgs_test_assert_snapshot_unchanged(const char *dir, const sgs_test_snapshot_t *before)
+{
+    sgs_test_assert_no_leftovers(dir);
+    sgs_test_snapshot_t *now = malloc(sizeof *now);
+    assert_non_null(now);
+    sgs_test_snapshot(dir, now);
+    for (size_t i = 0; i < now->n || i < before->n; i++) {
+        if (i >= now->n || i >= before->n || strcmp(now->name[i], before->name[i]) != 0)
+            fail_msg("%s changed: entry %zu is \"%s\", was \"%s\"", dir, i,
+                     i < now->n ? now->name[i] : "(none)",
+                     i < before->n ? before->name[i] : "(none)");
+        if (now->size[i] != before->size[i] ||
+            memcmp(now->data[i], before->data[i], now->size[i]) != 0)
+            fail_msg("%s/%s changed (%zu bytes, was %zu)", dir, now->name[i], now->size[i],
+                     before->size[i]);
+    }
+    sgs_test_snapshot_free(now);
+    free(now);
+}
+
+void sgs_test_patch_once(const char *path, const void *find, const void *repl, size_t n)
+{
+    size_t size = 0;
+    unsigned char *b = (unsigned char *)sgs_test_read_file(path, &size);
+    if (!b)
+        fail_msg("cannot read %s", path);
+    size_t hits = 0, at = 0;
+    for (size_t i = 0; i + n <= size; i++)
+        if (memcmp(b + i, find, n) == 0)
+            hits++, at = i;
+    if (hits != 1)
+        fail_msg("%s: the bytes to patch occur %zu times, expected once", path, hits);
+    memcpy(b + at, repl, n);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(b, 1, size, f), size);
+    assert_int_equal(fclose(f), 0);
+    free(b);
+}
+
 int sgs_test_shared_data(const char *relative, char *out, size_t out_size)
 {
     snprintf(out, out_size, "%s/%s", SGS_SHARED_DATA_DIR, relative);

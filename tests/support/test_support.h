@@ -66,6 +66,34 @@ int sgs_test_files_equal(const char *a, const char *b);
  * generations gen-<n>, one of them the generation `current` names. */
 void sgs_test_assert_no_leftovers(const char *dir);
 
+/* Every entry under a folder, recursively, for "the previous outputs are byte-identical":
+ * names relative to the folder (sorted), bytes of files, "-> target" of symlinks. The lock
+ * file of an output set's state folder (docs/publishing.md) holds the pid of the last run
+ * that took it and is left out. */
+#define SGS_TEST_SNAPSHOT_MAX 64
+typedef struct sgs_test_snapshot {
+    size_t n;
+    char name[SGS_TEST_SNAPSHOT_MAX][256]; /* relative to the folder */
+    char *data[SGS_TEST_SNAPSHOT_MAX];     /* bytes, or "-> target" for a symlink */
+    size_t size[SGS_TEST_SNAPSHOT_MAX];
+} sgs_test_snapshot_t;
+
+/* Take a snapshot of folder `dir` (fails the test beyond SGS_TEST_SNAPSHOT_MAX entries). */
+void sgs_test_snapshot(const char *dir, sgs_test_snapshot_t *s);
+
+/* Fail unless `dir` holds nothing a run leaves behind (sgs_test_assert_no_leftovers) and
+ * exactly the entries of `before`, byte for byte (names the first difference). */
+void sgs_test_assert_snapshot_unchanged(const char *dir, const sgs_test_snapshot_t *before);
+
+/* Free what a snapshot holds (it may be taken again). */
+void sgs_test_snapshot_free(sgs_test_snapshot_t *s);
+
+/* Replace, in the file at `path`, the one occurrence of the n bytes `find` by the n bytes
+ * `repl` (fails the test when `find` occurs 0 or several times): a damaged or hostile
+ * header made from a good one (HDF5 object headers of the default format carry no
+ * checksum). */
+void sgs_test_patch_once(const char *path, const void *find, const void *repl, size_t n);
+
 /* Path of ../shared/data/<relative> when it exists (written to out), else 0. Tests that
  * need real data return 77 (ctest "skipped") when this is 0. */
 int sgs_test_shared_data(const char *relative, char *out, size_t out_size);
