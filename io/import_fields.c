@@ -145,6 +145,9 @@ int sgs_import_parse_double(const char *text, size_t len, double *value, const c
     return SGS_OK;
 }
 
+/* The last second of 9999-12-31 UTC: every time format accepts four-digit years only. */
+#define LAST_UNIX_SECOND INT64_C(253402300799)
+
 /* ---- Times ------------------------------------------------------------------------ */
 
 static unsigned days_in_month(int64_t y, unsigned m)
@@ -396,6 +399,10 @@ int sgs_import_parse_time(const char *text, size_t len, sgs_time_format_t format
             return SGS_EDATA;
         if (t < 0) {
             *reason = "before 1970-01-01 (negative Unix time)";
+            return SGS_EDATA;
+        }
+        if (t > LAST_UNIX_SECOND) { /* dates have four-digit years everywhere else */
+            *reason = "after 9999-12-31 (Unix time too large)";
             return SGS_EDATA;
         }
         *time_s = t;

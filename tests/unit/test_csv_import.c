@@ -239,6 +239,9 @@ static void test_other_time_formats(void **state)
     assert_int_equal(time_ok("1323435000", SGS_TIME_UNIX), 1323435000);
     assert_int_equal(time_ok("0", SGS_TIME_UNIX), 0);
     time_bad("-1", SGS_TIME_UNIX, "before 1970");
+    assert_int_equal(time_ok("253402300799", SGS_TIME_UNIX), 253402300799); /* 9999-12-31 */
+    time_bad("253402300800", SGS_TIME_UNIX, "after 9999-12-31");
+    time_bad("17000000000640", SGS_TIME_UNIX, "after 9999-12-31"); /* found by the fuzzer */
     time_bad("2011-12-09", SGS_TIME_UNIX, "integer");
 }
 
