@@ -7,9 +7,9 @@
  */
 #include "engine/run_actions.h"
 
-#include "engine/text_format.h"
 #include "io/h5_columns.h"
 #include "io/json_doc.h"
+#include "io/text_format.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
