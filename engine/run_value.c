@@ -118,22 +118,21 @@ static int choose_model(sgs_run_state_t *st, sgs_error_t *err)
 /* p_buy: the model's P(buy within the horizon) with its P(alive) replaced by the calibrated
  * one the backtest learned (kernels/calibration.h, docs/backtest.md). The model's own
  * probability, with a warning, when no calibration is available. */
-static void calibrate_p_buy(sgs_run_state_t *st)
+static int calibrate_p_buy(sgs_run_state_t *st, sgs_error_t *err)
 {
     const sgs_backtest_t *bt = &st->backtest;
     st->p_buy_calibrated = bt->ran && bt->used >= 0;
-    for (size_t c = 0; c < st->n_customers; c++) {
-        double raw = fmin(1.0, fmax(0.0, 1.0 - st->prob_no_purchase[c]));
-        st->p_buy[c] = st->p_buy_calibrated
-                           ? sgs_calibrated_p_buy(&bt->calibration, st->p_alive[c], raw)
-                           : raw;
-    }
+    int rc = sgs_p_buy_column(st->n_customers, st->p_buy_calibrated ? &bt->calibration : NULL,
+                              st->p_alive, st->prob_no_purchase, &st->exec, st->p_buy, err);
+    if (rc != SGS_OK)
+        return rc;
     if (!st->p_buy_calibrated)
         sgs_run_warn(st, "p_buy_uncalibrated",
                      "p_buy is the model's own probability of buying within the horizon, not "
                      "calibrated: %s",
                      bt->ran ? "the configured model could not be fitted in the backtest"
                              : bt->skipped);
+    return SGS_OK;
 }
 
 static int alloc_outputs(sgs_run_state_t *st)
@@ -230,8 +229,9 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
     for (size_t c = 0; c < n; c++)
         if (!(s->total_spend[c] > 0.0))
             st->expected_spend[c] = st->clv[c] = 0.0;
-    calibrate_p_buy(st);
-    rc = check_scores(st, err);
+    rc = calibrate_p_buy(st, err);
+    if (rc == SGS_OK)
+        rc = check_scores(st, err);
     if (rc != SGS_OK)
         goto cleanup;
     sgs_value_check_identification(st);
