@@ -17,6 +17,7 @@
 #include "engine/run_state.h"
 
 #include "engine/interrupt.h"
+#include "kernels/base_totals.h"
 
 #include <float.h>
 #include <math.h>
@@ -169,11 +170,11 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
         rc = sgs_error_set(err, SGS_ENOMEM, "value: no memory for %zu customers", n);
         goto cleanup;
     }
-    for (size_t c = 0; c < n; c++) {
-        x[c] = s->frequency[c];
-        t_x[c] = s->recency_days[c] / unit;
-        age[c] = s->age_days[c] / unit;
-    }
+    /* the purchase models' histories, and Gamma-Gamma's m per customer: net spend <= 0 has
+     * nothing to learn about spend per purchase, and is worth nothing */
+    rc = sgs_value_inputs(s, n, unit, &st->exec, x, t_x, age, spend, err);
+    if (rc != SGS_OK)
+        goto cleanup;
     st->horizon = cfg->horizon > 0 ? cfg->horizon : 365.0 / unit;
     rc = sgs_run_backtest(st, &st->backtest, err);
     if (rc == SGS_OK) /* the fits take the time of this step: stop between them */
@@ -200,9 +201,6 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
     rc = sgs_interrupt_check("before the Gamma-Gamma fit", err);
     if (rc != SGS_OK)
         goto cleanup;
-    /* Net spend <= 0: nothing to learn about spend per purchase, and worth nothing. */
-    for (size_t c = 0; c < n; c++)
-        spend[c] = s->total_spend[c] > 0.0 ? s->monetary[c] : 0.0;
     fit_options = sgs_run_fit_options(st, "Gamma-Gamma fit", &watch);
     rc = sgs_gg_fit(x, spend, n, &fit_options, &st->spend_fit, &st->spend_summary, &st->exec, err);
     rc = sgs_value_accept_fit(st, rc, 1, &st->spend_fit, err);
@@ -226,21 +224,16 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
         sgs_error_prefix(err, "value: scoring");
         goto cleanup;
     }
-    for (size_t c = 0; c < n; c++)
-        if (!(s->total_spend[c] > 0.0))
-            st->expected_spend[c] = st->clv[c] = 0.0;
+    sgs_value_zero_without_spend(n, s->total_spend, st->expected_spend, st->clv);
     rc = calibrate_p_buy(st, err);
     if (rc == SGS_OK)
         rc = check_scores(st, err);
     if (rc != SGS_OK)
         goto cleanup;
     sgs_value_check_identification(st);
-    double clv_total = 0.0, clv_magnitude = 0.0, purchases_total = 0.0; /* serial: fixed order */
-    for (size_t c = 0; c < n; c++) {
-        clv_total += st->clv[c];
-        clv_magnitude += fabs(st->clv[c]);
-        purchases_total += st->expected_purchases[c];
-    }
+    double clv_total, clv_magnitude, purchases_total, purchases_magnitude; /* a fixed order */
+    sgs_column_total(n, st->clv, &clv_total, &clv_magnitude);
+    sgs_column_total(n, st->expected_purchases, &purchases_total, &purchases_magnitude);
     /* Each CLV is finite (check_scores); their sum of magnitudes bounds every total of CLV or
      * of value at stake (CLV x a probability) over customers, in any order. */
     if (!isfinite(clv_magnitude) || !isfinite(purchases_total)) {
