@@ -5,6 +5,7 @@
  * (docs/stages.md and docs/opportunities.md have the schemas).
  * No wall-clock time is written: the same input and config give the same bytes.
  */
+#include "engine/opportunity_reason.h"
 #include "engine/run_actions.h"
 
 #include "io/h5_columns.h"
