@@ -5,6 +5,7 @@
 #include "kernels/holdout.h"
 
 #include "kernels/evaluate_probs.h"
+#include "kernels/gammagamma.h"
 #include "kernels/summary.h"
 
 #include <math.h>
@@ -451,6 +452,46 @@ int sgs_holdout_count_distribution_ref(sgs_purchase_model_t model, const double 
     sgs_free(weight);
     sgs_free(probs);
     return failed ? not_finite(model, n_bins, expected, err) : SGS_OK;
+}
+
+/* ---- The backtest's checks --------------------------------------------------------------- */
+
+void sgs_holdout_forecast_error(size_t n, const uint32_t *history_of,
+                                const double *history_expected, const int32_t *actual, double *mae,
+                                double *total_error)
+{
+    double abs_sum = 0.0, predicted = 0.0, total = 0.0; /* serial: a fixed order */
+    for (size_t i = 0; i < n; i++) {
+        double e = history_expected[history_of[i]];
+        abs_sum += fabs(e - actual[i]);
+        predicted += e;
+        total += actual[i];
+    }
+    *mae = abs_sum / (double)n;
+    *total_error = total > 0 ? (predicted - total) / total : (double)NAN;
+}
+
+void sgs_holdout_spend_error(const double *params, size_t n, const double *x, const double *m,
+                             const int32_t *occasions, const double *spend, size_t *n_used,
+                             double *mae, double *total_error)
+{
+    double abs_sum = 0.0, predicted = 0.0, total = 0.0; /* serial: a fixed order */
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (occasions[i] <= 0 || !(spend[i] > 0.0))
+            continue;
+        double e = sgs_gg_expected_spend(params, x[i], m[i]);
+        double per_occasion = spend[i] / occasions[i];
+        abs_sum += fabs(e - per_occasion);
+        predicted += e * occasions[i];
+        total += spend[i];
+        used++;
+    }
+    *n_used = used;
+    if (used == 0)
+        return;
+    *mae = abs_sum / (double)used;
+    *total_error = (predicted - total) / total;
 }
 
 /* ---- Information criteria ------------------------------------------------------------ */

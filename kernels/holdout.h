@@ -132,6 +132,26 @@ int sgs_holdout_count_distribution_ref(sgs_purchase_model_t model, const double 
                                        const sgs_histories_t *h, int n_bins, double *expected,
                                        sgs_error_t *err);
 
+/* ---- The backtest's checks --------------------------------------------------------------- */
+
+/* The purchase forecast of a run's backtest against its holdout, serially in customer order:
+ * *mae = mean |E_i - x*_i| and *total_error = (Σ E_i - Σ x*_i) / Σ x*_i (NaN when Σ x*_i is
+ * 0), with E_i = history_expected[history_of[i]] and x*_i = actual[i], for n >= 1 customers. */
+void sgs_holdout_forecast_error(size_t n, const uint32_t *history_of,
+                                const double *history_expected, const int32_t *actual, double *mae,
+                                double *total_error);
+
+/* The spend forecast of Gamma-Gamma (params p, q, gamma; kernels/gammagamma.h) against the
+ * holdout, serially in customer order, over the customers with occasions[i] > 0 and
+ * spend[i] > 0 (net spend in the holdout): with e_i = sgs_gg_expected_spend(params, x_i, m_i)
+ * (x_i, m_i the calibration frequency and mean spend), *n_used of them,
+ * *mae = mean |e_i - spend_i / occasions_i| and
+ * *total_error = (Σ e_i occasions_i - Σ spend_i) / Σ spend_i. *mae and *total_error are left
+ * as they are when *n_used is 0. */
+void sgs_holdout_spend_error(const double *params, size_t n, const double *x, const double *m,
+                             const int32_t *occasions, const double *spend, size_t *n_used,
+                             double *mae, double *total_error);
+
 /* ---- Information criteria ------------------------------------------------------------ */
 
 /* *aic = 2k - 2 LL and *bic = k ln(n) - 2 LL for a fit of k parameters with log-likelihood

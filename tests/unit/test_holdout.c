@@ -2,7 +2,8 @@
  * tests/unit/test_holdout.c — the holdout kernels of segscore evaluate (kernels/holdout.h):
  * hand-computed errors, repeat purchase days, tracking and distribution; each parallel kernel
  * against its serial reference twin bit for bit on 1, 2 and 3 threads (grain 1: every thread
- * works); the distribution against a direct sum over customers; information criteria; errors.
+ * works); the distribution against a direct sum over customers; the backtest's forecast and
+ * spend checks; information criteria; errors.
  * Randomized cases take a fixed seed and print it when they fail.
  */
 #include <setjmp.h>
@@ -12,6 +13,7 @@
 #include <cmocka.h>
 
 #include "kernels/evaluate_probs.h"
+#include "kernels/gammagamma.h"
 #include "kernels/holdout.h"
 #include "tests/support/test_support.h"
 
@@ -345,6 +347,37 @@ static void test_distribution(void **state)
     sgs_histories_free(&h);
 }
 
+static void test_backtest_checks_by_hand(void **state)
+{
+    (void)state;
+    /* E = {1.5, 0.5, 1.5}, x* = {1, 0, 3}: |E - x*| = {0.5, 0.5, 1.5}; Σ E = 3.5, Σ x* = 4 */
+    const uint32_t hist_of[3] = {0, 1, 0};
+    const double expected[2] = {1.5, 0.5};
+    const int32_t actual[3] = {1, 0, 3}, none[3] = {0, 0, 0};
+    double mae, total_error;
+    sgs_holdout_forecast_error(3, hist_of, expected, actual, &mae, &total_error);
+    sgs_assert_close(mae, 2.5 / 3, 0, 1e-15);
+    sgs_assert_close(total_error, -0.125, 0, 1e-15);
+    sgs_holdout_forecast_error(3, hist_of, expected, none, &mae, &total_error);
+    sgs_assert_nan(total_error); /* nobody bought in the holdout */
+
+    const double gg[3] = {6.25, 3.74, 15.44};
+    const double x[4] = {1, 2, 5, 0}, m[4] = {10, 20, 30, 0};
+    const int32_t occasions[4] = {2, 0, 1, 3};
+    const double spend[4] = {30, 50, -5, 60}; /* customers 1 (no occasion), 2 (net refund) out */
+    size_t used;
+    sgs_holdout_spend_error(gg, 4, x, m, occasions, spend, &used, &mae, &total_error);
+    double e0 = sgs_gg_expected_spend(gg, 1, 10), e3 = sgs_gg_expected_spend(gg, 0, 0);
+    sgs_assert_cmp(used, ==, 2);
+    sgs_assert_close(mae, (fabs(e0 - 15.0) + fabs(e3 - 20.0)) / 2, 0, 1e-15);
+    sgs_assert_close(total_error, (2 * e0 + 3 * e3 - 90.0) / 90.0, 1e-15, 1e-14);
+    mae = total_error = -1.0;
+    sgs_holdout_spend_error(gg, 2, x + 1, m + 1, occasions + 1, spend + 1, &used, &mae,
+                            &total_error);
+    sgs_assert_cmp(used, ==, 0);
+    sgs_assert_cmp(mae, ==, -1.0); /* left as it was */
+}
+
 static void test_information_criteria(void **state)
 {
     (void)state;
@@ -365,6 +398,7 @@ int main(void)
         cmocka_unit_test(test_tracking_by_hand),
         cmocka_unit_test(test_tracking_threads_and_twin),
         cmocka_unit_test(test_distribution),
+        cmocka_unit_test(test_backtest_checks_by_hand),
         cmocka_unit_test(test_information_criteria),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
