@@ -27,6 +27,7 @@
 
 #include "kernels/dates.h"
 
+#include "kernels/base_totals.h"
 #include "kernels/clv.h"
 #include "kernels/group.h"
 #include "kernels/stage_columns.h"
@@ -802,8 +803,11 @@ static int step_act(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error_t *err)
         sgs_error_prefix(err, "opportunities");
         return rc;
     }
-    for (size_t r = 0; r < A->n_rows; r++) /* serial: a fixed order */
-        A->value_listed_per_kind[rows->kind[r]] += rows->value_at_stake[r];
+    size_t listed_per_kind[SGS_OPP_KIND_COUNT]; /* the list summary has them too */
+    rc = sgs_category_totals(A->n_rows, rows->kind, SGS_OPP_KIND_COUNT, rows->value_at_stake,
+                             listed_per_kind, A->value_listed_per_kind, err);
+    if (rc != SGS_OK)
+        return rc;
     sgs_progress_end(st->req->progress,
                      "%lld customers with an opportunity, %zu listed, %lld left out (capacity)",
                      (long long)A->opp_stats.n_customers, A->n_rows, (long long)A->list.n_left_out);
