@@ -6,6 +6,7 @@
 #include "engine/config.h"
 
 #include "io/json_doc.h"
+#include "io/suggest.h"
 #include "kernels/dates.h"
 
 #include <cjson/cJSON.h>

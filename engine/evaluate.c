@@ -13,10 +13,10 @@
 #include "kernels/dates.h"
 #include "kernels/evaluate_probs.h"
 #include "kernels/group.h"
+#include "kernels/holdout.h"
 #include "kernels/summary.h"
 
 #include <math.h>
-#include <omp.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -33,11 +33,6 @@ static void warn(sgs_eval_result_t *res, sgs_progress_t *progress, const char *f
     vsnprintf(slot, sizeof res->warnings[0], fmt, ap);
     va_end(ap);
     sgs_progress_note(progress, "warning: %s", slot);
-}
-
-static int bin_of(double x)
-{
-    return x < SGS_EVAL_BINS - 1 ? (int)x : SGS_EVAL_BINS - 1;
 }
 
 /* ---- read ------------------------------------------------------------------------------ */
@@ -158,7 +153,7 @@ static int build_cohort(const sgs_grouped_t *g, const sgs_summary_t *full, const
         res->holdout_actual[i] = full->n_purchase_days[c] - cal->n_purchase_days[c];
         cal_total += cal->frequency[c];
         hold_total += res->holdout_actual[i];
-        int b = bin_of(res->x[i]);
+        int b = sgs_holdout_bin(res->x[i], SGS_EVAL_BINS);
         res->bin_count[b]++;
         res->by_frequency_actual[b] += res->holdout_actual[i]; /* integers: exact */
         if (cal->first_day[c] < first)
@@ -174,8 +169,8 @@ static int build_cohort(const sgs_grouped_t *g, const sgs_summary_t *full, const
     return SGS_OK;
 }
 
-/* Weekly points and the cohort's cumulative repeat purchase days at each. Per-thread
- * integer histograms over days, summed exactly. */
+/* Weekly points and the cohort's cumulative repeat purchase days at each
+ * (kernels/holdout.h). */
 static int build_tracking(const sgs_exec_t *exec, const sgs_grouped_t *g, const sgs_summary_t *cal,
                           sgs_eval_result_t *res, sgs_error_t *err)
 {
@@ -184,42 +179,24 @@ static int build_tracking(const sgs_exec_t *exec, const sgs_grouped_t *g, const 
     res->n_points = (n_days + 6) / 7;
     res->point_day = sgs_alloc_array(res->n_points, sizeof *res->point_day);
     res->tracking_actual = sgs_alloc_array(res->n_points, sizeof *res->tracking_actual);
-    int n_threads = exec->n_threads;
-    int64_t *per_thread = sgs_calloc_array((size_t)n_threads * n_days, sizeof *per_thread);
-    if (!res->point_day || !res->tracking_actual || !per_thread) {
-        sgs_free(per_thread);
+    int64_t *per_day = sgs_alloc_array(n_days, sizeof *per_day);
+    if (!res->point_day || !res->tracking_actual || !per_day) {
+        sgs_free(per_day);
         return sgs_error_set(err, SGS_ENOMEM, "tracking: no memory for %zu days", n_days);
     }
-#pragma omp parallel num_threads(n_threads)
-    {
-        int64_t *h = per_thread + (size_t)omp_get_thread_num() * n_days;
-#pragma omp for schedule(static)
-        for (size_t c = 0; c < g->n_customers; c++) {
-            if (!cal->has_purchase[c])
-                continue;
-            size_t hi = g->row_offset[c + 1];
-            for (size_t k = g->row_offset[c]; k < hi;) {
-                sgs_purchase_day_t pd = sgs_purchase_day_read(g->day, g->amount, k, hi);
-                if (pd.occasion && g->day[k] > cal->first_day[c]) /* repeat occasions */
-                    h[g->day[k] - d0]++;
-                k = pd.end;
-            }
-        }
-    }
-    for (int t = 1; t < n_threads; t++)
-        for (size_t d = 0; d < n_days; d++)
-            per_thread[d] += per_thread[(size_t)t * n_days + d];
+    int rc = sgs_holdout_repeat_days(g, cal->has_purchase, cal->first_day, d0, n_days, exec,
+                                     per_day, err);
     int64_t cumulative = 0;
     size_t d = 0;
-    for (size_t k = 0; k < res->n_points; k++) {
+    for (size_t k = 0; rc == SGS_OK && k < res->n_points; k++) {
         int32_t day = d0 + (int32_t)(7 * k + 6);
         res->point_day[k] = day < end ? day : end;
         for (; d <= (size_t)(res->point_day[k] - d0); d++)
-            cumulative += per_thread[d];
+            cumulative += per_day[d]; /* integers: exact */
         res->tracking_actual[k] = (double)cumulative;
     }
-    sgs_free(per_thread);
-    return SGS_OK;
+    sgs_free(per_day);
+    return rc;
 }
 
 static int step_summarize(const sgs_eval_request_t *req, const sgs_exec_t *exec,
@@ -254,140 +231,34 @@ static int step_summarize(const sgs_eval_request_t *req, const sgs_exec_t *exec,
 
 /* ---- one model -------------------------------------------------------------------------- */
 
-typedef struct block_sums {
-    double pred_bin[SGS_EVAL_BINS];
-    double pred, abs_err, sq_err;
-    double cross, pred_sq, act_sq; /* centred, second pass */
-} block_sums_t;
-
-/* Holdout errors per customer and by frequency, over fixed blocks combined in order. */
+/* Holdout errors per customer and by frequency (kernels/holdout.h). */
 static int holdout_metrics(const sgs_exec_t *exec, sgs_eval_result_t *res, sgs_eval_model_t *m,
                            sgs_error_t *err)
 {
-    size_t n = res->n_customers, nb = sgs_block_count(n, SGS_BLOCK_ROWS);
-    block_sums_t *blk = sgs_calloc_array(nb, sizeof *blk);
-    if (!blk)
-        return sgs_error_set(err, SGS_ENOMEM, "no memory for %zu blocks", nb);
-    const uint32_t *hist_of = res->hist.history_of;
-    const double *e = m->history_expected;
-#pragma omp parallel for num_threads(exec->n_threads) schedule(static)
-    for (size_t k = 0; k < nb; k++) {
-        size_t lo = k * SGS_BLOCK_ROWS, hi = lo + SGS_BLOCK_ROWS < n ? lo + SGS_BLOCK_ROWS : n;
-        block_sums_t *b = &blk[k];
-        for (size_t i = lo; i < hi; i++) {
-            double p = e[hist_of[i]], d = p - res->holdout_actual[i];
-            b->pred_bin[bin_of(res->x[i])] += p;
-            b->pred += p;
-            b->abs_err += fabs(d);
-            b->sq_err += d * d;
-        }
-    }
-    block_sums_t tot = {{0}, 0, 0, 0, 0, 0, 0};
-    for (size_t k = 0; k < nb; k++) {
-        for (int j = 0; j < SGS_EVAL_BINS; j++)
-            tot.pred_bin[j] += blk[k].pred_bin[j];
-        tot.pred += blk[k].pred;
-        tot.abs_err += blk[k].abs_err;
-        tot.sq_err += blk[k].sq_err;
-    }
-    double mean_p = tot.pred / (double)n, mean_a = (double)res->holdout_actual_total / (double)n;
-#pragma omp parallel for num_threads(exec->n_threads) schedule(static)
-    for (size_t k = 0; k < nb; k++) {
-        size_t lo = k * SGS_BLOCK_ROWS, hi = lo + SGS_BLOCK_ROWS < n ? lo + SGS_BLOCK_ROWS : n;
-        block_sums_t *b = &blk[k];
-        for (size_t i = lo; i < hi; i++) {
-            double dp = e[hist_of[i]] - mean_p, da = res->holdout_actual[i] - mean_a;
-            b->cross += dp * da;
-            b->pred_sq += dp * dp;
-            b->act_sq += da * da;
-        }
-    }
-    for (size_t k = 0; k < nb; k++) {
-        tot.cross += blk[k].cross;
-        tot.pred_sq += blk[k].pred_sq;
-        tot.act_sq += blk[k].act_sq;
-    }
-    sgs_free(blk);
-    for (int j = 0; j < SGS_EVAL_BINS; j++)
-        m->by_frequency_predicted[j] =
-            res->bin_count[j] > 0 ? tot.pred_bin[j] / (double)res->bin_count[j] : 0.0;
-    m->holdout_predicted_total = tot.pred;
-    m->mae = tot.abs_err / (double)n;
-    m->rmse = sqrt(tot.sq_err / (double)n);
-    m->correlation =
-        tot.pred_sq > 0 && tot.act_sq > 0 ? tot.cross / sqrt(tot.pred_sq * tot.act_sq) : 0.0;
+    sgs_holdout_errors_t e;
+    int rc = sgs_holdout_errors(res->n_customers, res->hist.history_of, m->history_expected,
+                                res->holdout_actual, res->x, SGS_EVAL_BINS, exec,
+                                m->by_frequency_predicted, &e, err);
+    if (rc != SGS_OK)
+        return rc;
+    m->holdout_predicted_total = e.predicted_total;
+    m->mae = e.mae;
+    m->rmse = e.rmse;
+    m->correlation = e.correlation;
     return SGS_OK;
 }
 
-/* Expected cumulative repeat purchases at each tracking point: customers grouped by their
- * first purchase day, E[X(t)] evaluated once per whole-day lag (the only ages that occur),
- * then for each point a serial sum over birth days (parallel over points). */
+/* Expected cumulative repeat purchases at each tracking point (kernels/holdout.h). */
 static int tracking_expected(const sgs_exec_t *exec, const sgs_eval_request_t *req,
                              const sgs_eval_result_t *res, const int64_t *births, size_t n_births,
                              sgs_eval_model_t *m, sgs_error_t *err)
 {
-    size_t n_lags = (size_t)(res->holdout_end_day - res->first_day) + 1;
     m->tracking_expected = sgs_alloc_array(res->n_points, sizeof *m->tracking_expected);
-    double *by_lag = sgs_alloc_array(n_lags, sizeof *by_lag);
-    if (!m->tracking_expected || !by_lag) {
-        sgs_free(by_lag);
-        return sgs_error_set(err, SGS_ENOMEM, "no memory for %zu tracking days", n_lags);
-    }
-#pragma omp parallel for num_threads(exec->n_threads) schedule(dynamic, 16)
-    for (size_t lag = 0; lag < n_lags; lag++)
-        by_lag[lag] =
-            sgs_purchase_expected_new(m->model, m->fit.params, (double)lag / req->days_per_unit);
-    int32_t d0 = res->first_day;
-#pragma omp parallel for num_threads(exec->n_threads) schedule(static)
-    for (size_t k = 0; k < res->n_points; k++) {
-        size_t last = (size_t)(res->point_day[k] - d0); /* lag of a customer born on d0 */
-        double sum = 0.0;
-        for (size_t b = 0; b < n_births && b <= last; b++)
-            if (births[b] != 0)
-                sum += (double)births[b] * by_lag[last - b];
-        m->tracking_expected[k] = sum;
-    }
-    sgs_free(by_lag);
-    return SGS_OK;
-}
-
-/* Σ_i P(X(T_i) = x) per bin, through the distinct T values of the histories. */
-static int distribution_predicted(const sgs_exec_t *exec, const sgs_eval_result_t *res,
-                                  sgs_eval_model_t *m, sgs_error_t *err)
-{
-    const sgs_histories_t *h = &res->hist;
-    size_t nT = h->n_T_values;
-    double *weight = sgs_calloc_array(nT, sizeof *weight);
-    double *probs = sgs_alloc_array(nT * SGS_EVAL_BINS, sizeof *probs);
-    if (!weight || !probs) {
-        sgs_free(weight);
-        sgs_free(probs);
-        return sgs_error_set(err, SGS_ENOMEM, "no memory for %zu ages", nT);
-    }
-    for (size_t u = 0; u < h->n_unique; u++)
-        weight[h->T_id[u]] += h->count[u]; /* integer-valued counts: exact */
-    int rc = SGS_OK;
-#pragma omp parallel for num_threads(exec->n_threads) schedule(dynamic, 16)
-    for (size_t j = 0; j < nT; j++) {
-        double *p = probs + j * SGS_EVAL_BINS;
-        if (sgs_purchase_count_distribution(m->model, m->fit.params, h->T_values[j],
-                                            SGS_EVAL_BINS - 1, p,
-                                            p + SGS_EVAL_BINS - 1) != SGS_OK) {
-#pragma omp atomic write
-            rc = SGS_EINVAL;
-        }
-    }
-    for (int b = 0; b < SGS_EVAL_BINS; b++)
-        m->distribution_predicted[b] = 0.0;
-    for (size_t j = 0; rc == SGS_OK && j < nT; j++)
-        for (int b = 0; b < SGS_EVAL_BINS; b++)
-            m->distribution_predicted[b] += weight[j] * probs[j * SGS_EVAL_BINS + b];
-    sgs_free(weight);
-    sgs_free(probs);
-    if (rc != SGS_OK)
-        return sgs_error_set(err, SGS_EINVAL, "%s: P(X(T) = x) is not finite at the estimate",
-                             sgs_purchase_model_name(m->model));
-    return SGS_OK;
+    if (!m->tracking_expected)
+        return sgs_error_set(err, SGS_ENOMEM, "no memory for %zu tracking points", res->n_points);
+    return sgs_holdout_tracking_expected(m->model, m->fit.params, req->days_per_unit, births,
+                                         n_births, res->first_day, res->point_day, res->n_points,
+                                         exec, m->tracking_expected, err);
 }
 
 static int evaluate_model(const sgs_eval_request_t *req, const sgs_exec_t *exec,
@@ -417,9 +288,8 @@ static int evaluate_model(const sgs_eval_request_t *req, const sgs_exec_t *exec,
         sgs_error_prefix(err, "%s fit on the calibration period", name);
         return rc;
     }
-    double k = m->fit.n_params, ll = m->fit.log_likelihood;
-    m->aic = 2.0 * k - 2.0 * ll;
-    m->bic = k * log((double)res->n_customers) - 2.0 * ll;
+    double ll = m->fit.log_likelihood;
+    sgs_information_criteria(ll, m->fit.n_params, res->n_customers, &m->aic, &m->bic);
 
     size_t nu = res->hist.n_unique;
     m->history_expected = sgs_alloc_array(nu, sizeof *m->history_expected);
@@ -446,7 +316,8 @@ static int evaluate_model(const sgs_eval_request_t *req, const sgs_exec_t *exec,
     if (rc == SGS_OK)
         rc = tracking_expected(exec, req, res, births, n_births, m, err);
     if (rc == SGS_OK)
-        rc = distribution_predicted(exec, res, m, err);
+        rc = sgs_holdout_count_distribution(m->model, m->fit.params, &res->hist, SGS_EVAL_BINS,
+                                            exec, m->distribution_predicted, err);
     if (rc != SGS_OK)
         return rc;
     sgs_progress_end(req->progress,

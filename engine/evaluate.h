@@ -27,8 +27,10 @@
  *   - AIC = 2k - 2 LL and BIC = k ln n - 2 LL, k = 4 parameters, n = cohort customers, LL the
  *     unpenalized log-likelihood at the estimate.
  *
- * Determinism: every sum over customers runs over fixed blocks of SGS_BLOCK_ROWS combined in
- * block order, so the results are the same bits for any thread count.
+ * The numbers are the kernels' (kernels/holdout.h: errors, repeat days, tracking, distribution,
+ * AIC and BIC); this file orders the steps. Determinism: every sum over customers runs over
+ * fixed blocks of SGS_BLOCK_ROWS combined in block order, so the results are the same bits for
+ * any thread count.
  */
 #ifndef SGS_EVALUATE_H
 #define SGS_EVALUATE_H

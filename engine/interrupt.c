@@ -4,6 +4,8 @@
 #define _DEFAULT_SOURCE /* SA_RESTART */
 #include "engine/interrupt.h"
 
+#include "engine/exit_status.h"
+
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>

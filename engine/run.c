@@ -8,11 +8,12 @@
 #include "engine/group_transactions.h"
 #include "engine/interrupt.h"
 #include "engine/run_actions.h"
+#include "kernels/base_totals.h"
 #include "kernels/dates.h"
 
 #include <float.h>
 #include <math.h>
-#include <omp.h>
+#include <omp.h> /* omp_get_num_procs: the default thread count */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,43 +110,28 @@ static int step_summarize(sgs_run_state_t *st, sgs_error_t *err)
         sgs_error_prefix(err, "%s: /transactions", st->req->input_path);
     if (rc != SGS_OK)
         return rc;
-    /* Totals over every customer, those left out included: their refunds are revenue lost. */
-    double revenue = 0.0, magnitude = 0.0; /* serial: a fixed order */
-    size_t n_cancelled = 0;
-    for (size_t c = 0; c < g->n_customers; c++) {
-        revenue += st->summary.total_spend[c];
-        magnitude += fabs(st->summary.total_spend[c]);
-        n_cancelled += (size_t)st->summary.n_cancelled_days[c];
-    }
+    /* Totals over every customer, those left out included: their refunds are revenue lost
+     * (kernels/base_totals.h). */
+    sgs_spend_totals_t all, buyers;
+    sgs_spend_totals(&st->summary, g->n_customers, &all);
     /* Every total of spend over customers (revenue, per segment, per profile, of buyers) is at
      * most this sum of magnitudes, in any order: when it is finite, so are they all. */
-    if (!isfinite(magnitude))
+    if (!isfinite(all.magnitude))
         return sgs_error_set(err, SGS_EDATA,
                              "%s: /transactions: the customers' net spend adds up beyond the "
                              "largest number a double holds (%.3g): revenue totals would be "
                              "infinite; are the amounts in the right unit?",
                              st->req->input_path, DBL_MAX);
-    st->revenue_total = revenue;
-    st->n_cancelled_days = n_cancelled;
+    st->revenue_total = all.revenue;
+    st->n_cancelled_days = all.n_cancelled_days;
     rc = keep_buyers(st, err);
     if (rc != SGS_OK)
         return rc;
-    double buyers = 0.0; /* serial: a fixed order */
-    for (size_t c = 0; c < st->n_customers; c++) {
-        st->n_nonpositive_net += st->summary.total_spend[c] <= 0.0;
-        buyers += st->summary.total_spend[c];
-    }
-    st->revenue_buyers = buyers;
-    size_t n_refund_rows = 0, n_zero = 0;
-#pragma omp parallel for num_threads(sgs_exec_threads_for(&st->exec, g->n_rows))                 \
-    reduction(+ : n_refund_rows, n_zero)
-    for (size_t i = 0; i < g->n_rows; i++) {
-        n_refund_rows += g->amount[i] < 0.0;
-        n_zero += g->amount[i] == 0.0;
-    }
-    st->n_refund_rows = n_refund_rows;
-    st->n_zero_amount_rows = n_zero;
-    st->n_purchase_rows = g->n_rows - n_refund_rows;
+    sgs_spend_totals(&st->summary, st->n_customers, &buyers);
+    st->n_nonpositive_net = buyers.n_nonpositive;
+    st->revenue_buyers = buyers.revenue;
+    sgs_amount_signs(g->n_rows, g->amount, &st->exec, &st->n_refund_rows, &st->n_zero_amount_rows);
+    st->n_purchase_rows = g->n_rows - st->n_refund_rows;
     if (st->n_customers == 0)
         return sgs_error_set(err, SGS_EDATA, "%s: /transactions: no customer has a purchase",
                              st->req->input_path);
@@ -157,13 +143,6 @@ static int step_summarize(sgs_run_state_t *st, sgs_error_t *err)
 }
 
 /* ---- score: RFM ------------------------------------------------------------------------- */
-
-/* Money is ranked in millionths: amounts that differ only by the rounding noise of adding
- * the same purchases in another order must tie, whoever computed them. */
-static double money_key(double amount)
-{
-    return round(amount * 1e6);
-}
 
 static int step_rfm(sgs_run_state_t *st, sgs_error_t *err)
 {
@@ -185,24 +164,24 @@ static int step_rfm(sgs_run_state_t *st, sgs_error_t *err)
         rc = sgs_error_set(err, SGS_ENOMEM, "rfm: no memory for %zu customers", n);
         goto cleanup;
     }
-    int use_mean = strcmp(st->req->config->rfm_monetary, "mean") == 0;
-    for (int measure = 0; measure < 3 && rc == SGS_OK; measure++) {
-#pragma omp parallel for num_threads(sgs_exec_threads_for(&st->exec, n)) schedule(static)
-        for (size_t c = 0; c < n; c++)
-            values[c] = measure == 0   ? (double)s->days_since_last[c]
-                        : measure == 1 ? (double)s->n_purchase_days[c]
-                                       : money_key(use_mean ? s->mean_spend[c] : s->total_spend[c]);
-        uint8_t *out = measure == 0 ? st->r_score : measure == 1 ? st->f_score : st->m_score;
-        rc = sgs_rfm_score(&st->exec, values, n, measure != 0, bins, workspace, out, err);
+    /* Money is ranked in millionths (sgs_money_key, kernels/base_totals.h). */
+    int monetary = strcmp(st->req->config->rfm_monetary, "mean") == 0 ? SGS_RFM_MONETARY_MEAN
+                                                                      : SGS_RFM_MONETARY_TOTAL;
+    for (int k = 0; k < 3 && rc == SGS_OK; k++) {
+        int measure = k == 0 ? SGS_RFM_RECENCY : k == 1 ? SGS_RFM_FREQUENCY : monetary;
+        rc = sgs_rfm_measure_values(s, n, measure, &st->exec, values, err);
+        uint8_t *out = k == 0 ? st->r_score : k == 1 ? st->f_score : st->m_score;
+        if (rc == SGS_OK)
+            rc = sgs_rfm_score(&st->exec, values, n, k != 0, bins, workspace, out, err);
     }
     if (rc != SGS_OK)
         goto cleanup;
     sgs_rfm_segments(&st->exec, st->r_score, st->f_score, st->m_score, n, bins, st->rfm_segment,
                      st->rfm_cell, st->rfm_total);
-    for (size_t c = 0; c < n; c++) {
-        st->segment_customers[st->rfm_segment[c]]++;
-        st->segment_revenue[st->rfm_segment[c]] += s->total_spend[c];
-    }
+    rc = sgs_category_totals(n, st->rfm_segment, SGS_RFM_SEGMENT_COUNT, s->total_spend,
+                             st->segment_customers, st->segment_revenue, err);
+    if (rc != SGS_OK)
+        goto cleanup;
     sgs_progress_end(st->req->progress, "%d bins, %zu Champions, %zu At risk", bins,
                      st->segment_customers[SGS_RFM_CHAMPIONS],
                      st->segment_customers[SGS_RFM_AT_RISK]);

@@ -13,14 +13,12 @@
  *   act        triggers, one row per customer (or all), ranked, cut to channel capacity
  *
  * Model columns: p_buy (calibrated, engine/run_value.c), the model's own P(buy) and CLV are
- * the value step's. The purchase rate behind a customer's own cycle is the rate while
- * buying, (r + x) / (alpha + t_x) per time unit: the Gamma(r, alpha) prior on lambda (the
- * same under BG/NBD, MBG/NBD and Pareto/NBD; Fader, Hardie and Lee 2005, Marketing Science
- * 24(2)) updated by x repeat purchases over the t_x units from the first to the last one.
- * With T in place of t_x the cycle would grow with the silence it is meant to measure, and
- * customers with few purchases could never be overdue (docs/stages.md). At the compare day
- * and at the backtest's calibration end the same formulas are applied to the history as it
- * was then, so every day is staged by the same rules.
+ * the value step's. The purchase rate behind a customer's own cycle is the rate while buying
+ * (kernels/stage_columns.h: the posterior mean of lambda given the purchases up to the last
+ * one). At the compare day and at the backtest's calibration end the same formulas are
+ * applied to the history as it was then, so every day is staged by the same rules. The
+ * columns are computed by kernels/stage_columns.h; this file maps the customers and orders
+ * the steps.
  *
  * Determinism: the index is a merge of sorted id lists; purchases and events are grouped
  * with the stable grouping kernel; every kernel is thread-count independent.
@@ -29,8 +27,10 @@
 
 #include "kernels/dates.h"
 
+#include "kernels/base_totals.h"
 #include "kernels/clv.h"
 #include "kernels/group.h"
+#include "kernels/stage_columns.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -278,7 +278,8 @@ static size_t merge_ids(const sgs_run_state_t *st, sgs_run_actions_t *A, const i
     return u;
 }
 
-/* Purchase occasions (kernels/summary.h) of every customer of the index, CSR. */
+/* Purchase occasions (kernels/summary.h) of every customer of the index, CSR
+ * (kernels/stage_columns.h). */
 static int build_purchases(const sgs_run_state_t *st, sgs_run_actions_t *A,
                            const int64_t *grouped_of, sgs_error_t *err)
 {
@@ -287,41 +288,15 @@ static int build_purchases(const sgs_run_state_t *st, sgs_run_actions_t *A,
     A->purchase_offset = sgs_alloc_array(n + 1, sizeof *A->purchase_offset);
     if (!A->purchase_offset)
         return sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", n);
-    A->purchase_offset[0] = 0;
-#pragma omp parallel for num_threads(sgs_exec_threads_for(&st->exec, n)) schedule(static)
-    for (size_t u = 0; u < n; u++) {
-        size_t count = 0;
-        if (grouped_of[u] >= 0) {
-            size_t c = (size_t)grouped_of[u];
-            size_t hi = g->row_offset[c + 1];
-            for (size_t r = g->row_offset[c]; r < hi;) {
-                sgs_purchase_day_t pd = sgs_purchase_day_read(g->day, g->amount, r, hi);
-                count += pd.occasion;
-                r = pd.end;
-            }
-        }
-        A->purchase_offset[u + 1] = count;
-    }
-    for (size_t u = 0; u < n; u++) /* serial prefix sum: exact */
-        A->purchase_offset[u + 1] += A->purchase_offset[u];
+    int rc = sgs_purchase_index_count(g, grouped_of, n, &st->exec, A->purchase_offset, err);
+    if (rc != SGS_OK)
+        return rc;
     size_t total = A->purchase_offset[n];
     A->purchase_day = sgs_alloc_array(total ? total : 1, sizeof *A->purchase_day);
     if (!A->purchase_day)
         return sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu purchase days", total);
-#pragma omp parallel for num_threads(sgs_exec_threads_for(&st->exec, n)) schedule(static)
-    for (size_t u = 0; u < n; u++) {
-        if (grouped_of[u] < 0)
-            continue;
-        size_t c = (size_t)grouped_of[u], k = A->purchase_offset[u];
-        size_t hi = g->row_offset[c + 1];
-        for (size_t r = g->row_offset[c]; r < hi;) {
-            sgs_purchase_day_t pd = sgs_purchase_day_read(g->day, g->amount, r, hi);
-            if (pd.occasion)
-                A->purchase_day[k++] = g->day[r];
-            r = pd.end;
-        }
-    }
-    return SGS_OK;
+    return sgs_purchase_index_fill(g, grouped_of, n, A->purchase_offset, &st->exec, A->purchase_day,
+                                   err);
 }
 
 /* Events of every customer of the index, CSR; takes the arrays of eg. */
@@ -389,14 +364,6 @@ static int p_buy_usable(const sgs_run_state_t *st)
     return st->p_buy_calibrated || st->p_alive_informative;
 }
 
-/* The purchase rate while buying, per day: the posterior mean (r + x) / (alpha + t_x) given
- * the purchases up to the last one, so the cycle 1 / rate does not grow with the silence
- * since (the stage rules measure the silence in cycles). */
-static double rate_while_buying(const double *params, double x, double t_x, double unit)
-{
-    return (params[0] + x) / (params[1] + t_x) / unit;
-}
-
 /* Model columns of the buyers at the as-of day: p_buy, the model's own P(buy), CLV (the value
  * step's) and the rate while buying; NaN for customers without a purchase, and p_buy NaN
  * (unknown: the stage and opportunity rules that read it stand aside) for everyone when it
@@ -412,62 +379,40 @@ static int fill_model_columns(const sgs_run_state_t *st, sgs_run_actions_t *A, s
     A->clv = sgs_alloc_array(n, sizeof(double));
     if (!A->p_buy || !A->p_buy_model || !A->rate_per_day || !A->clv)
         return sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", n);
-    const double unit = st->days_per_unit;
-    const int usable = p_buy_usable(st);
-#pragma omp parallel for num_threads(sgs_exec_threads_for(&st->exec, n)) schedule(static)
-    for (size_t u = 0; u < n; u++) {
-        int64_t b = A->buyer_row[u];
-        if (b < 0) {
-            A->p_buy[u] = A->p_buy_model[u] = A->rate_per_day[u] = A->clv[u] = NAN;
-            continue;
-        }
-        A->p_buy[u] = usable ? st->p_buy[b] : (double)NAN;
-        A->p_buy_model[u] = 1.0 - st->prob_no_purchase[b];
-        A->clv[u] = st->clv[b];
-        A->rate_per_day[u] = rate_while_buying(st->model_fit.params, st->summary.frequency[b],
-                                               st->summary.recency_days[b] / unit, unit);
-    }
-    return SGS_OK;
+    sgs_buyer_scores_t scores = {p_buy_usable(st) ? st->p_buy : NULL,
+                                 st->prob_no_purchase,
+                                 st->clv,
+                                 st->summary.frequency,
+                                 st->summary.recency_days,
+                                 st->model_fit.params,
+                                 st->days_per_unit};
+    return sgs_stage_buyer_columns(n, A->buyer_row, &scores, &st->exec, A->p_buy, A->p_buy_model,
+                                   A->clv, A->rate_per_day, err);
 }
 
 /* p_buy and the rate while buying at an earlier day, from the purchase days on or before it,
- * the given model parameters and calibration (NULL: the model's own probability). */
+ * the given model parameters and calibration (NULL: the model's own probability). p_buy is
+ * NULL (unknown for everyone, as NaN is to the stage rules) unless p_buy_usable. */
 static int model_columns_at(const sgs_run_state_t *st, const sgs_run_actions_t *A, int32_t day,
                             sgs_purchase_model_t model, const double *params,
                             const sgs_isotonic_t *calibration, double **p_buy_out,
                             double **rate_out, sgs_error_t *err)
 {
     size_t n = A->n;
-    double *p_buy = sgs_alloc_array(n ? n : 1, sizeof *p_buy);
+    const int usable = p_buy_usable(st);
+    double *p_buy = usable ? sgs_alloc_array(n ? n : 1, sizeof *p_buy) : NULL;
     double *rate = sgs_alloc_array(n ? n : 1, sizeof *rate);
-    if (!p_buy || !rate) {
+    if ((usable && !p_buy) || !rate) {
         sgs_free(p_buy);
         sgs_free(rate);
         return sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", n);
     }
-    const double unit = st->days_per_unit, horizon = st->horizon;
-    const int usable = p_buy_usable(st);
-#pragma omp parallel for num_threads(sgs_exec_threads_for(&st->exec, n)) schedule(dynamic, 4096)
-    for (size_t u = 0; u < n; u++) {
-        sgs_purchase_summary_t ps;
-        sgs_purchase_summary(&A->input, u, day, &ps);
-        if (ps.n_days == 0) {
-            p_buy[u] = rate[u] = NAN;
-            continue;
-        }
-        double x = ps.n_days - 1, t_x = (ps.last_day - ps.first_day) / unit,
-               T = (day - ps.first_day) / unit;
-        rate[u] = rate_while_buying(params, x, t_x, unit);
-        if (!usable) {
-            p_buy[u] = NAN;
-            continue;
-        }
-        double raw = 1.0 - sgs_purchase_prob_no_purchase(model, params, horizon, x, t_x, T);
-        raw = fmin(1.0, fmax(0.0, raw));
-        p_buy[u] = calibration
-                       ? sgs_calibrated_p_buy(calibration,
-                                              sgs_purchase_p_alive(model, params, x, t_x, T), raw)
-                       : raw;
+    sgs_stage_model_t m = {model, params, st->days_per_unit, st->horizon, calibration};
+    int rc = sgs_stage_model_at(&A->input, day, &m, &st->exec, p_buy, rate, err);
+    if (rc != SGS_OK) {
+        sgs_free(p_buy);
+        sgs_free(rate);
+        return rc;
     }
     *p_buy_out = p_buy;
     *rate_out = rate;
@@ -715,7 +660,6 @@ static int stages_on_backtest(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_err
         return SGS_OK;
     size_t n = A->n;
     const int32_t end = bt->calibration_end_day;
-    const double *params = bt->models[bt->used].params, unit = st->days_per_unit;
     double *p_buy = sgs_alloc_array(n ? n : 1, sizeof *p_buy);
     double *rate = sgs_alloc_array(n ? n : 1, sizeof *rate);
     double *cycle = NULL, *overdue = NULL;
@@ -725,16 +669,14 @@ static int stages_on_backtest(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_err
         rc = sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", n);
         goto cleanup;
     }
-#pragma omp parallel for num_threads(sgs_exec_threads_for(&st->exec, n)) schedule(static)
-    for (size_t u = 0; u < n; u++) {
-        int64_t b = A->buyer_row[u];
-        p_buy[u] = b >= 0 ? bt->p_buy_at_end[b] : (double)NAN;
-        sgs_purchase_summary_t ps;
-        sgs_purchase_summary(&A->input, u, end, &ps);
-        rate[u] = ps.n_days > 0 ? rate_while_buying(params, ps.n_days - 1,
-                                                    (ps.last_day - ps.first_day) / unit, unit)
-                                : (double)NAN;
-    }
+    /* the p_buy the backtest gave the buyers, the rate while buying of its fit */
+    sgs_stage_model_t m = {bt->models[bt->used].model, bt->models[bt->used].params,
+                           st->days_per_unit, st->horizon, NULL};
+    rc = sgs_gather_rows(n, A->buyer_row, bt->p_buy_at_end, &st->exec, p_buy, err);
+    if (rc == SGS_OK)
+        rc = sgs_stage_model_at(&A->input, end, &m, &st->exec, NULL, rate, err);
+    if (rc != SGS_OK)
+        goto cleanup;
     sgs_stage_input_t then = A->input;
     then.p_buy = p_buy;
     then.p_buy_model = NULL;
@@ -746,16 +688,10 @@ static int stages_on_backtest(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_err
         sgs_error_prefix(err, "stages at the backtest's calibration end");
         goto cleanup;
     }
-    memset(bt->stage_customers, 0, sizeof bt->stage_customers);
-    memset(bt->stage_bought, 0, sizeof bt->stage_bought);
-    for (size_t u = 0; u < n; u++) { /* serial: integer counts */
-        if (!isfinite(p_buy[u]))
-            continue;
-        sgs_purchase_summary_t ps;
-        sgs_purchase_summary(&A->input, u, end, &ps);
-        bt->stage_customers[stage[u]]++;
-        bt->stage_bought[stage[u]] += ps.next_day != SGS_DAY_NONE && ps.next_day <= st->as_of_day;
-    }
+    rc = sgs_stage_came_back(&A->input, stage, p_buy, end, st->as_of_day, bt->stage_customers,
+                             bt->stage_bought, err);
+    if (rc != SGS_OK)
+        goto cleanup;
     bt->stages_ran = 1;
     warn_unless_ordered(st);
 cleanup:
@@ -867,8 +803,11 @@ static int step_act(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error_t *err)
         sgs_error_prefix(err, "opportunities");
         return rc;
     }
-    for (size_t r = 0; r < A->n_rows; r++) /* serial: a fixed order */
-        A->value_listed_per_kind[rows->kind[r]] += rows->value_at_stake[r];
+    size_t listed_per_kind[SGS_OPP_KIND_COUNT]; /* the list summary has them too */
+    rc = sgs_category_totals(A->n_rows, rows->kind, SGS_OPP_KIND_COUNT, rows->value_at_stake,
+                             listed_per_kind, A->value_listed_per_kind, err);
+    if (rc != SGS_OK)
+        return rc;
     sgs_progress_end(st->req->progress,
                      "%lld customers with an opportunity, %zu listed, %lld left out (capacity)",
                      (long long)A->opp_stats.n_customers, A->n_rows, (long long)A->list.n_left_out);

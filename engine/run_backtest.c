@@ -16,6 +16,7 @@
 #include "engine/run_state.h"
 #include "kernels/gammagamma.h"
 #include "kernels/histories.h"
+#include "kernels/holdout.h"
 #include "kernels/sample.h"
 
 #include <assert.h>
@@ -163,22 +164,17 @@ static int score_model(const sgs_run_state_t *st, const cohort_t *co, const sgs_
                                      &st->exec, err);
     if (rc)
         return rc;
-    for (size_t j = 0; j < h->n_unique; j++) {
+    for (size_t j = 0; j < h->n_unique; j++)
         if (!isfinite(p_buy[j]) || !isfinite(expected[j]))
             return sgs_error_set(err, SGS_ENUMERIC,
                                  "a score is not finite for the history x = %g, t_x = %g, T = %g",
                                  h->x[j], h->t_x[j], h->T[j]);
-        p_buy[j] = fmin(1.0, fmax(0.0, 1.0 - p_buy[j])); /* P(no purchase) -> P(buy) */
-    }
-    double abs_sum = 0.0, predicted = 0.0, actual = 0.0; /* serial: a fixed order */
-    for (size_t i = 0; i < co->n; i++) {
-        double e = expected[h->history_of[i]];
-        abs_sum += fabs(e - co->occasions[i]);
-        predicted += e;
-        actual += co->occasions[i];
-    }
-    bm->mae = abs_sum / (double)co->n;
-    bm->total_error = actual > 0 ? (predicted - actual) / actual : (double)NAN;
+    /* P(no purchase) -> P(buy), the model's own (kernels/calibration.h sgs_p_buy), in place */
+    rc = sgs_p_buy_column(h->n_unique, NULL, NULL, p_buy, &st->exec, p_buy, err);
+    if (rc)
+        return rc;
+    sgs_holdout_forecast_error(co->n, h->history_of, expected, co->occasions, &bm->mae,
+                               &bm->total_error);
     rc = sgs_reliability(p_buy, weight, bought, h->n_unique, SGS_BACKTEST_BINS, &bm->raw, err);
     if (rc)
         return rc;
@@ -198,24 +194,16 @@ static void backtest_spend(const sgs_run_state_t *st, const cohort_t *co, sgs_ba
     if (sgs_gg_fit(co->x, co->m, co->n, &o, &fit, NULL, &st->exec, &err) != SGS_OK ||
         !(fit.params[1] > 1.0))
         return;
-    double abs_sum = 0.0, predicted = 0.0, actual = 0.0;
     size_t n = 0;
-    for (size_t i = 0; i < co->n; i++) {
-        if (co->occasions[i] <= 0 || !(co->spend[i] > 0.0))
-            continue;
-        double e = sgs_gg_expected_spend(fit.params, co->x[i], co->m[i]);
-        double per_occasion = co->spend[i] / co->occasions[i];
-        abs_sum += fabs(e - per_occasion);
-        predicted += e * co->occasions[i];
-        actual += co->spend[i];
-        n++;
-    }
+    double mae = 0.0, total_error = 0.0;
+    sgs_holdout_spend_error(fit.params, co->n, co->x, co->m, co->occasions, co->spend, &n, &mae,
+                            &total_error);
     if (n == 0)
         return;
     bt->spend_ok = 1;
     bt->n_spend = n;
-    bt->spend_mae = abs_sum / (double)n;
-    bt->spend_total_error = (predicted - actual) / actual;
+    bt->spend_mae = mae;
+    bt->spend_total_error = total_error;
 }
 
 /* p_buy over the run's horizon at the calibration end, for the stages checked on the holdout
@@ -233,9 +221,10 @@ static int p_buy_over_horizon(const sgs_run_state_t *st, const cohort_t *co,
                                      &st->exec, err);
     if (rc)
         return rc;
-    for (size_t j = 0; j < h->n_unique; j++)
-        no_buy[j] = sgs_calibrated_p_buy(&bt->calibration, p_alive[j],
-                                         fmin(1.0, fmax(0.0, 1.0 - no_buy[j])));
+    /* P(no purchase) -> the calibrated P(buy) (kernels/calibration.h sgs_p_buy), in place */
+    rc = sgs_p_buy_column(h->n_unique, &bt->calibration, p_alive, no_buy, &st->exec, no_buy, err);
+    if (rc)
+        return rc;
     for (size_t k = 0; k < st->n_customers; k++)
         bt->p_buy_at_end[k] = NAN;
     for (size_t i = 0; i < co->n; i++)

@@ -13,6 +13,7 @@
 #include "kernels/features.h"
 #include "kernels/kmeans.h"
 #include "kernels/order_stats.h"
+#include "kernels/segment_profile.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -67,30 +68,38 @@ static const feature_spec_t FEATURES[] = {
  * the standard deviation (Phi^-1(0.99) = 2.3263478740408408). */
 #define RANGE98_PER_SD 4.6526957480816815
 
-/* Value of feature f for customer c in original units: recency = time since the last
- * purchase and tenure = T, in the time unit; monetary = mean spend per purchase day. */
-static double feature_value(const sgs_run_state_t *st, feature_id_t f, size_t c)
+/* Feature f in original units, as a column (kernels/segment_profile.h): recency = time since
+ * the last purchase and tenure = T, in the time unit; monetary = mean spend per purchase day. */
+static sgs_feature_column_t feature_column(const sgs_run_state_t *st, feature_id_t f)
 {
     const sgs_summary_t *s = &st->summary;
     switch (f) {
     case F_RECENCY:
-        return s->days_since_last[c] / st->days_per_unit;
+        return (sgs_feature_column_t){NULL, 0, s->days_since_last, st->days_per_unit};
     case F_FREQUENCY:
-        return s->frequency[c];
+        return (sgs_feature_column_t){NULL, 0, s->frequency, 1.0};
     case F_MONETARY:
-        return s->mean_spend[c];
+        return (sgs_feature_column_t){s->mean_spend, 1, NULL, 1.0};
     case F_TENURE:
-        return s->age_days[c] / st->days_per_unit;
+        return (sgs_feature_column_t){NULL, 0, s->age_days, st->days_per_unit};
     case F_CLV:
-        return st->clv[c];
+        return (sgs_feature_column_t){st->clv, 1, NULL, 1.0};
     case F_P_ALIVE:
-        return st->p_alive[c];
+        return (sgs_feature_column_t){st->p_alive, 1, NULL, 1.0};
     case F_TOTAL_SPEND:
-        return s->total_spend[c];
+        return (sgs_feature_column_t){s->total_spend, 1, NULL, 1.0};
     case F_P_BUY:
-        return st->p_buy[c];
+        return (sgs_feature_column_t){st->p_buy, 1, NULL, 1.0};
     }
-    return NAN;
+    return (sgs_feature_column_t){NULL, 0, NULL, 1.0};
+}
+
+/* The columns of the features ids[0..d-1]. */
+static void feature_columns(const sgs_run_state_t *st, const feature_id_t *ids, size_t d,
+                            sgs_feature_column_t *cols)
+{
+    for (size_t f = 0; f < d; f++)
+        cols[f] = feature_column(st, ids[f]);
 }
 
 /* Why feature f cannot be clustered on in this run, or NULL when it can. */
@@ -287,19 +296,27 @@ static int build_profiles(sgs_run_state_t *st, const feature_id_t *ids, const do
         rc = sgs_error_set(err, SGS_ENOMEM, "segments: no memory for the profiles");
         goto cleanup;
     }
-    /* Sums in customer order: deterministic. */
-    for (size_t c = 0; c < n; c++) {
-        size_t j = (size_t)st->segment[c];
-        st->profile_size[j]++;
-        st->profile_rfm_mix[j * SGS_RFM_SEGMENT_COUNT + st->rfm_segment[c]]++;
-        revenue_sum[j] += st->summary.total_spend[c];
-        if (st->value_ran)
-            clv_sum[j] += st->clv[c];
-        for (size_t f = 0; f < d; f++) {
-            st->profile_mean[j * d + f] += feature_value(st, ids[f], c);
-            std_mean[j * d + f] += x_std[c * d + f];
-        }
-    }
+    /* Sums in customer order: deterministic (kernels/segment_profile.h). */
+    sgs_feature_column_t cols[8], std_cols[8];
+    feature_columns(st, ids, d, cols);
+    for (size_t f = 0; f < d; f++)
+        std_cols[f] = (sgs_feature_column_t){x_std + f, d, NULL, 1.0};
+    const sgs_feature_column_t revenue_col = {st->summary.total_spend, 1, NULL, 1.0},
+                               clv_col = {st->clv, 1, NULL, 1.0};
+    rc = sgs_segment_counts(n, st->segment, k, NULL, 0, st->profile_size, err);
+    if (rc == SGS_OK)
+        rc = sgs_segment_counts(n, st->segment, k, st->rfm_segment, SGS_RFM_SEGMENT_COUNT,
+                                st->profile_rfm_mix, err);
+    if (rc == SGS_OK)
+        rc = sgs_segment_sums(&revenue_col, 1, n, st->segment, k, revenue_sum, err);
+    if (rc == SGS_OK && st->value_ran)
+        rc = sgs_segment_sums(&clv_col, 1, n, st->segment, k, clv_sum, err);
+    if (rc == SGS_OK)
+        rc = sgs_segment_sums(cols, d, n, st->segment, k, st->profile_mean, err);
+    if (rc == SGS_OK)
+        rc = sgs_segment_sums(std_cols, d, n, st->segment, k, std_mean, err);
+    if (rc != SGS_OK)
+        goto cleanup;
     /* The base's mean and standard deviation of each clustered column, for the labels. */
     double base_mean[8], base_var[8];
     if (sgs_features_column_moments(x_std, n, d, &st->exec, base_mean, base_var)) {
@@ -323,10 +340,10 @@ static int build_profiles(sgs_run_state_t *st, const feature_id_t *ids, const do
     }
     double median_of_segment[SGS_SEGMENTS_MAX_K], overall;
     for (size_t f = 0; rc == SGS_OK && f < d; f++) {
-        for (size_t c = 0; c < n; c++)
-            column[c] = feature_value(st, ids[f], c);
-        rc = sgs_group_medians(n, column, st->segment, (int32_t)k, median_of_segment, &overall,
-                               &st->exec, err);
+        rc = sgs_features_gather(&cols[f], 1, n, &st->exec, column, err);
+        if (rc == SGS_OK)
+            rc = sgs_group_medians(n, column, st->segment, (int32_t)k, median_of_segment, &overall,
+                                   &st->exec, err);
         for (size_t j = 0; rc == SGS_OK && j < k; j++)
             st->profile_median[j * d + f] = median_of_segment[j];
     }
@@ -452,11 +469,11 @@ int sgs_run_segments(sgs_run_state_t *st, sgs_error_t *err)
         rc = sgs_error_set(err, SGS_ENOMEM, "segments: no memory for %zu x %zu features", n, d);
         goto cleanup;
     }
-#pragma omp parallel for num_threads(st->exec.n_threads) schedule(static)
-    for (size_t c = 0; c < n; c++)
-        for (size_t f = 0; f < d; f++)
-            x_std[c * d + f] = feature_value(st, ids[f], c);
-    rc = check_finite(st, x_std, n, d, ids, err);
+    sgs_feature_column_t cols[8];
+    feature_columns(st, ids, d, cols);
+    rc = sgs_features_gather(cols, d, n, &st->exec, x_std, err);
+    if (rc == SGS_OK)
+        rc = check_finite(st, x_std, n, d, ids, err);
     if (rc == SGS_OK)
         rc = sgs_features_transform(x_std, n, d, kinds, &st->exec, err);
     if (rc == SGS_OK)
@@ -529,15 +546,10 @@ int sgs_run_segments(sgs_run_state_t *st, sgs_error_t *err)
         sgs_run_warn(st, "kmeans_not_converged",
                      "k-means stopped at segments.max_iter = %d before converging",
                      cfg->segments_max_iter);
-    size_t dims = st->n_dims;
-#pragma omp parallel for num_threads(st->exec.n_threads) schedule(static)
-    for (size_t c = 0; c < n; c++) {
-        const double *row = x + c * dims, *centre = st->centroids + (size_t)st->segment[c] * dims;
-        double sum = 0.0;
-        for (size_t f = 0; f < dims; f++)
-            sum += (row[f] - centre[f]) * (row[f] - centre[f]);
-        st->segment_distance[c] = sqrt(sum);
-    }
+    rc = sgs_segment_distances(x, n, st->n_dims, st->centroids, st->k, st->segment, &st->exec,
+                               st->segment_distance, err);
+    if (rc != SGS_OK)
+        goto cleanup;
     centroids_to_original(st, pca, mean, scale, kinds);
     rc = build_profiles(st, ids, x_std, err);
     if (rc != SGS_OK)

@@ -17,6 +17,7 @@
 #include "engine/run_state.h"
 
 #include "engine/interrupt.h"
+#include "kernels/base_totals.h"
 
 #include <float.h>
 #include <math.h>
@@ -118,22 +119,21 @@ static int choose_model(sgs_run_state_t *st, sgs_error_t *err)
 /* p_buy: the model's P(buy within the horizon) with its P(alive) replaced by the calibrated
  * one the backtest learned (kernels/calibration.h, docs/backtest.md). The model's own
  * probability, with a warning, when no calibration is available. */
-static void calibrate_p_buy(sgs_run_state_t *st)
+static int calibrate_p_buy(sgs_run_state_t *st, sgs_error_t *err)
 {
     const sgs_backtest_t *bt = &st->backtest;
     st->p_buy_calibrated = bt->ran && bt->used >= 0;
-    for (size_t c = 0; c < st->n_customers; c++) {
-        double raw = fmin(1.0, fmax(0.0, 1.0 - st->prob_no_purchase[c]));
-        st->p_buy[c] = st->p_buy_calibrated
-                           ? sgs_calibrated_p_buy(&bt->calibration, st->p_alive[c], raw)
-                           : raw;
-    }
+    int rc = sgs_p_buy_column(st->n_customers, st->p_buy_calibrated ? &bt->calibration : NULL,
+                              st->p_alive, st->prob_no_purchase, &st->exec, st->p_buy, err);
+    if (rc != SGS_OK)
+        return rc;
     if (!st->p_buy_calibrated)
         sgs_run_warn(st, "p_buy_uncalibrated",
                      "p_buy is the model's own probability of buying within the horizon, not "
                      "calibrated: %s",
                      bt->ran ? "the configured model could not be fitted in the backtest"
                              : bt->skipped);
+    return SGS_OK;
 }
 
 static int alloc_outputs(sgs_run_state_t *st)
@@ -170,11 +170,11 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
         rc = sgs_error_set(err, SGS_ENOMEM, "value: no memory for %zu customers", n);
         goto cleanup;
     }
-    for (size_t c = 0; c < n; c++) {
-        x[c] = s->frequency[c];
-        t_x[c] = s->recency_days[c] / unit;
-        age[c] = s->age_days[c] / unit;
-    }
+    /* the purchase models' histories, and Gamma-Gamma's m per customer: net spend <= 0 has
+     * nothing to learn about spend per purchase, and is worth nothing */
+    rc = sgs_value_inputs(s, n, unit, &st->exec, x, t_x, age, spend, err);
+    if (rc != SGS_OK)
+        goto cleanup;
     st->horizon = cfg->horizon > 0 ? cfg->horizon : 365.0 / unit;
     rc = sgs_run_backtest(st, &st->backtest, err);
     if (rc == SGS_OK) /* the fits take the time of this step: stop between them */
@@ -201,9 +201,6 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
     rc = sgs_interrupt_check("before the Gamma-Gamma fit", err);
     if (rc != SGS_OK)
         goto cleanup;
-    /* Net spend <= 0: nothing to learn about spend per purchase, and worth nothing. */
-    for (size_t c = 0; c < n; c++)
-        spend[c] = s->total_spend[c] > 0.0 ? s->monetary[c] : 0.0;
     fit_options = sgs_run_fit_options(st, "Gamma-Gamma fit", &watch);
     rc = sgs_gg_fit(x, spend, n, &fit_options, &st->spend_fit, &st->spend_summary, &st->exec, err);
     rc = sgs_value_accept_fit(st, rc, 1, &st->spend_fit, err);
@@ -227,20 +224,16 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
         sgs_error_prefix(err, "value: scoring");
         goto cleanup;
     }
-    for (size_t c = 0; c < n; c++)
-        if (!(s->total_spend[c] > 0.0))
-            st->expected_spend[c] = st->clv[c] = 0.0;
-    calibrate_p_buy(st);
-    rc = check_scores(st, err);
+    sgs_value_zero_without_spend(n, s->total_spend, st->expected_spend, st->clv);
+    rc = calibrate_p_buy(st, err);
+    if (rc == SGS_OK)
+        rc = check_scores(st, err);
     if (rc != SGS_OK)
         goto cleanup;
     sgs_value_check_identification(st);
-    double clv_total = 0.0, clv_magnitude = 0.0, purchases_total = 0.0; /* serial: fixed order */
-    for (size_t c = 0; c < n; c++) {
-        clv_total += st->clv[c];
-        clv_magnitude += fabs(st->clv[c]);
-        purchases_total += st->expected_purchases[c];
-    }
+    double clv_total, clv_magnitude, purchases_total, purchases_magnitude; /* a fixed order */
+    sgs_column_total(n, st->clv, &clv_total, &clv_magnitude);
+    sgs_column_total(n, st->expected_purchases, &purchases_total, &purchases_magnitude);
     /* Each CLV is finite (check_scores); their sum of magnitudes bounds every total of CLV or
      * of value at stake (CLV x a probability) over customers, in any order. */
     if (!isfinite(clv_magnitude) || !isfinite(purchases_total)) {

@@ -5,11 +5,12 @@
  * (docs/stages.md and docs/opportunities.md have the schemas).
  * No wall-clock time is written: the same input and config give the same bytes.
  */
+#include "engine/opportunity_reason.h"
 #include "engine/run_actions.h"
 
-#include "engine/text_format.h"
 #include "io/h5_columns.h"
 #include "io/json_doc.h"
+#include "io/text_format.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>

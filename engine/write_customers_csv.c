@@ -5,7 +5,7 @@
  */
 #include "engine/run_state.h"
 
-#include "engine/text_format.h"
+#include "io/text_format.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -5,8 +5,8 @@
  * were merged, so that a reader can tell why the segments are what they are.
  */
 #include "engine/run_state.h"
-#include "engine/text_format.h"
 #include "io/json_doc.h"
+#include "io/text_format.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>

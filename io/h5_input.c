@@ -12,6 +12,7 @@
 #include "io/h5_columns.h"
 #include "io/h5_crash.h"
 #include "io/h5_guard.h"
+#include "io/suggest.h"
 
 #include <hdf5.h>
 

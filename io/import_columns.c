@@ -4,6 +4,7 @@
  */
 #include "io/import_columns.h"
 #include "io/import_text.h"
+#include "io/suggest.h"
 
 #include <stdio.h>
 #include <stdlib.h>

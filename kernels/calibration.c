@@ -191,6 +191,44 @@ double sgs_calibrated_p_buy(const sgs_isotonic_t *alive_map, double p_alive, dou
     return fmin(1.0, sgs_isotonic_predict(alive_map, p_alive) * q);
 }
 
+double sgs_p_buy(const sgs_isotonic_t *alive_map, double p_alive, double prob_no_purchase)
+{
+    double raw = fmin(1.0, fmax(0.0, 1.0 - prob_no_purchase));
+    return alive_map ? sgs_calibrated_p_buy(alive_map, p_alive, raw) : raw;
+}
+
+static int check_p_buy_args(size_t n, const sgs_isotonic_t *alive_map, const double *p_alive,
+                            const double *prob_no_purchase, const double *p_buy, sgs_error_t *err)
+{
+    if (n > 0 && (!prob_no_purchase || !p_buy || (alive_map && !p_alive)))
+        return sgs_error_set(err, SGS_EINVAL, "p_buy: a NULL array");
+    return SGS_OK;
+}
+
+int sgs_p_buy_column(size_t n, const sgs_isotonic_t *alive_map, const double *p_alive,
+                     const double *prob_no_purchase, const sgs_exec_t *exec, double *p_buy,
+                     sgs_error_t *err)
+{
+    int rc = check_p_buy_args(n, alive_map, p_alive, prob_no_purchase, p_buy, err);
+    if (rc != SGS_OK)
+        return rc;
+#pragma omp parallel for num_threads(sgs_exec_threads_for(exec, n)) schedule(static)
+    for (size_t i = 0; i < n; i++)
+        p_buy[i] = sgs_p_buy(alive_map, alive_map ? p_alive[i] : (double)NAN, prob_no_purchase[i]);
+    return SGS_OK;
+}
+
+int sgs_p_buy_column_ref(size_t n, const sgs_isotonic_t *alive_map, const double *p_alive,
+                         const double *prob_no_purchase, double *p_buy, sgs_error_t *err)
+{
+    int rc = check_p_buy_args(n, alive_map, p_alive, prob_no_purchase, p_buy, err);
+    if (rc != SGS_OK)
+        return rc;
+    for (size_t i = 0; i < n; i++)
+        p_buy[i] = sgs_p_buy(alive_map, alive_map ? p_alive[i] : (double)NAN, prob_no_purchase[i]);
+    return SGS_OK;
+}
+
 /* ---- Reliability ------------------------------------------------------------------------ */
 
 int sgs_reliability(const double *p, const double *weight, const double *y, size_t n, int n_bins,

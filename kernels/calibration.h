@@ -18,7 +18,8 @@
  *
  * Determinism: the fit depends only on the multiset of (score, weight, y) groups, not on
  * their order (ties are pooled, sums taken in sorted order with a total order on the keys).
- * Not parallel: callers calibrate on distinct histories (thousands of groups), not customers.
+ * Not parallel: callers calibrate on distinct histories (thousands of groups), not customers;
+ * only applying the calibration to every customer (sgs_p_buy_column) is.
  */
 #ifndef SGS_CALIBRATION_H
 #define SGS_CALIBRATION_H
@@ -73,6 +74,23 @@ int sgs_alive_calibration_fit(const double *p_alive, const double *p_buy_model,
  * q = p_buy_model / p_alive is the model's probability of buying within the horizon if alive
  * (q = 1 when p_alive is 0: nothing is known of q then). Pure; NaN for NaN inputs. */
 double sgs_calibrated_p_buy(const sgs_isotonic_t *alive_map, double p_alive, double p_buy_model);
+
+/* A customer's p_buy from the purchase model: its P(buy within the horizon), 1 - prob_no_purchase
+ * clamped to [0, 1], calibrated by alive_map (sgs_calibrated_p_buy with the model's p_alive)
+ * when alive_map is not NULL, else as it is (p_alive is then not read). The one formula of
+ * p_buy: the value step's column and the stages at an earlier day both use it. Pure. */
+double sgs_p_buy(const sgs_isotonic_t *alive_map, double p_alive, double prob_no_purchase);
+
+/* p_buy[i] = sgs_p_buy(alive_map, p_alive[i], prob_no_purchase[i]) for i < n (p_alive may be
+ * NULL when alive_map is). Parallel over customers; each value is a pure function of its
+ * inputs, the same bits for any thread count. @return 0 or SGS_EINVAL (NULL array). */
+int sgs_p_buy_column(size_t n, const sgs_isotonic_t *alive_map, const double *p_alive,
+                     const double *prob_no_purchase, const sgs_exec_t *exec, double *p_buy,
+                     sgs_error_t *err);
+
+/* Serial reference twin of sgs_p_buy_column. */
+int sgs_p_buy_column_ref(size_t n, const sgs_isotonic_t *alive_map, const double *p_alive,
+                         const double *prob_no_purchase, double *p_buy, sgs_error_t *err);
 
 #define SGS_RELIABILITY_MAX_BINS 20
 

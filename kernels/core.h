@@ -12,38 +12,35 @@
 #include <stdint.h>
 
 /* ---- Error codes -----------------------------------------------------------------
- * One table. Each row: enum name, value (negative), exit status of the command-line
- * program (sysexits.h style, see README "Exit status"), and a short description.
- * Fallible functions return 0 or one of these.
+ * One table. Each row: enum name, value (negative), and a short description. Fallible
+ * functions return 0 or one of these. What each code means to the command-line program's
+ * caller (its exit status) is the engine's: engine/exit_status.h.
  */
 #define SGS_ERROR_TABLE(X)                                                                         \
-    X(SGS_EUSAGE, -1, 64, "command-line usage error")                                              \
-    X(SGS_EDATA, -2, 65, "input data is invalid")                                                  \
-    X(SGS_ENOINPUT, -3, 66, "input file missing or unreadable")                                    \
-    X(SGS_ECANTCREAT, -4, 73, "output location unusable")                                          \
-    X(SGS_EIO, -5, 74, "input/output error")                                                       \
-    X(SGS_ETEMPFAIL, -6, 75, "temporary failure, retry later")                                     \
-    X(SGS_ECONFIG, -7, 78, "configuration error")                                                  \
-    X(SGS_ENOMEM, -8, 71, "out of memory")                                                         \
-    X(SGS_EINVAL, -9, 70, "invalid argument (internal error)")                                     \
-    X(SGS_EOVERFLOW, -10, 65, "size overflow")                                                     \
-    X(SGS_ENOCONVERGE, -11, 65, "model fit did not converge")                                      \
-    X(SGS_ENUMERIC, -12, 65, "a model result is not a finite number")                              \
-    X(SGS_EINTR, -13, 130, "stopped by a signal")                                                  \
-    X(SGS_ENOSPACE, -14, 74, "no space left on device")
+    X(SGS_EUSAGE, -1, "command-line usage error")                                                  \
+    X(SGS_EDATA, -2, "input data is invalid")                                                      \
+    X(SGS_ENOINPUT, -3, "input file missing or unreadable")                                        \
+    X(SGS_ECANTCREAT, -4, "output location unusable")                                              \
+    X(SGS_EIO, -5, "input/output error")                                                           \
+    X(SGS_ETEMPFAIL, -6, "temporary failure, retry later")                                         \
+    X(SGS_ECONFIG, -7, "configuration error")                                                      \
+    X(SGS_ENOMEM, -8, "out of memory")                                                             \
+    X(SGS_EINVAL, -9, "invalid argument (internal error)")                                         \
+    X(SGS_EOVERFLOW, -10, "size overflow")                                                         \
+    X(SGS_ENOCONVERGE, -11, "model fit did not converge")                                          \
+    X(SGS_ENUMERIC, -12, "a model result is not a finite number")                                  \
+    X(SGS_EINTR, -13, "stopped by a signal")                                                       \
+    X(SGS_ENOSPACE, -14, "no space left on device")
 
 enum sgs_error_code {
     SGS_OK = 0,
-#define SGS__ERROR_ENUM(name, value, exit_status, text) name = value,
+#define SGS__ERROR_ENUM(name, value, text) name = value,
     SGS_ERROR_TABLE(SGS__ERROR_ENUM)
 #undef SGS__ERROR_ENUM
 };
 
 /* Short description of an error code; "unknown error" for codes not in the table. */
 const char *sgs_strerror(int code);
-
-/* Exit status (sysexits style) for an error code: 0 for SGS_OK, 70 for unknown codes. */
-int sgs_exit_status(int code);
 
 /* The error channel. Functions take an optional `sgs_error_t *err` last parameter (NULL
  * allowed) and fill it on failure with the code and a message a user can act on: which
@@ -171,13 +168,6 @@ typedef struct sgs_rng {
 void sgs_rng_init(sgs_rng_t *rng, uint64_t seed, uint64_t stream);
 uint64_t sgs_rng_next_u64(sgs_rng_t *rng);
 double sgs_rng_next_uniform(sgs_rng_t *rng); /* in (0, 1) */
-
-/* ---- Text ---------------------------------------------------------------------------- */
-
-/* Levenshtein distance between a[0..na) and b[0..nb), for "did you mean" suggestions;
- * ASCII letters compare without case when ignore_case. Strings longer than 64 characters
- * get SIZE_MAX (never the closest). */
-size_t sgs_edit_distance(const char *a, size_t na, const char *b, size_t nb, int ignore_case);
 
 /* ---- Time ---------------------------------------------------------------------------- */
 #define SGS_SECONDS_PER_DAY INT64_C(86400)

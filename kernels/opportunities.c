@@ -1,13 +1,12 @@
 /*
- * kernels/opportunities.c — triggers, values at stake, reasons, ranking and channel
- * capacity. See opportunities.h for the definitions.
+ * kernels/opportunities.c — triggers, values at stake, the numbers behind a reason, ranking
+ * and channel capacity. See opportunities.h for the definitions.
  */
 #include "kernels/opportunities.h"
 
 #include "kernels/order_stats.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
 
 /* ---- Names and configuration ---------------------------------------------------------- */
@@ -507,133 +506,49 @@ cleanup:
     return rc;
 }
 
-/* ---- Reasons --------------------------------------------------------------------------- */
+/* ---- The numbers behind a reason ------------------------------------------------------- */
 
-/* "YYYY-MM-DD" of a day number (days_from_civil inverse, H. Hinnant, "chrono-compatible
- * low-level date algorithms"). */
-static void format_day(int64_t z, char out[64])
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t y = yoe + era * 400;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int64_t d = doy - (153 * mp + 2) / 5 + 1;
-    int64_t m = mp < 10 ? mp + 3 : mp - 9;
-    y += m <= 2;
-    snprintf(out, 64, "%04lld-%02lld-%02lld", (long long)y, (long long)m, (long long)d);
-}
-
-/* "0.42" or "unknown" */
-static void format_p(double p, char out[16])
-{
-    if (isfinite(p))
-        snprintf(out, 16, "%.2f", p);
-    else
-        snprintf(out, 16, "unknown");
-}
-
-int sgs_opportunity_reason(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
-                           const sgs_opportunity_stats_t *stats, size_t i, int kind, char *buf,
-                           size_t size)
+void sgs_opportunity_facts(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
+                           const sgs_opportunity_stats_t *stats, size_t i, int kind,
+                           sgs_opportunity_facts_t *f)
 {
     ctx_t c;
     ctx_init(&c, in, cfg, stats);
     detail_t d;
     (void)fires(&c, i, kind, &d);
     const int32_t t = in->as_of_day;
-    const double cycle = in->cycle_days[i];
-    const double overdue = in->days_overdue[i];
-    const double clv = clv_of(&c, i);
-    char day[64], p[16];
-    format_p(p_buy_of(&c, i), p);
     sgs_purchase_summary_t ps;
     sgs_purchase_summary(c.cu, i, t, &ps);
-    long long since_last = ps.n_days > 0 ? (long long)t - ps.last_day : -1;
-    switch (kind) {
-    case SGS_OPP_SERVICE_RECOVERY:
-        return snprintf(buf, size,
-                        "%d support contacts/complaints in the last %d days (%d support; %d "
-                        "complaints; threshold %d)",
-                        (int)(d.count + d.count2), (int)cfg->service_window_days, (int)d.count,
-                        (int)d.count2, (int)cfg->service_min_contacts);
-    case SGS_OPP_RENEWAL_AT_RISK:
-        if (d.day == SGS_DAY_NONE)
-            return snprintf(buf, size, "no renewal due");
-        format_day(d.day, day);
-        return snprintf(buf, size,
-                        "renewal due %s (%lld days ago) not renewed within the %d-day grace "
-                        "period",
-                        day, (long long)t - d.day, (int)cfg->renewal_grace_days);
-    case SGS_OPP_WIN_BACK:
-        if (in->stage_compare) {
-            format_day(in->compare_day, day);
-            return snprintf(buf, size,
-                            "lapsed since %s (then %s); %lld days since last purchase (cycle "
-                            "%.1f days); p_buy %s",
-                            day, sgs_stage_name(in->stage_compare[i]), since_last, cycle, p);
-        }
-        if (isfinite(p_buy_of(&c, i)))
-            return snprintf(buf, size,
-                            "lapsed: p_buy %s (below %.2f); %lld days since last purchase "
-                            "(cycle %.1f days); worth %.2f if they buy again",
-                            p, c.rules.lapsed_p_buy, since_last, cycle, value_if_back(&c, i));
-        return snprintf(buf, size,
-                        "lapsed: %lld days since last purchase (cycle %.1f days; lapse after "
-                        "%.1f days overdue); p_buy unknown",
-                        since_last, cycle, c.rules.lapsed_overdue_cycles * cycle);
-    case SGS_OPP_SAVE_HIGH_VALUE:
-        if (!isfinite(p_buy_of(&c, i)))
-            return snprintf(buf, size,
-                            "at risk: %lld days since last purchase (cycle %.1f days; %.1f "
-                            "overdue); p_buy unknown; CLV %.2f >= %.2f",
-                            since_last, cycle, overdue, clv, stats->save_clv_threshold);
-        return snprintf(buf, size,
-                        "at risk: p_buy %s (below %.2f); %lld days since last purchase (cycle "
-                        "%.1f days); CLV %.2f >= %.2f; worth %.2f if they buy again",
-                        p, c.rules.at_risk_p_buy, since_last, cycle, clv, stats->save_clv_threshold,
-                        value_if_back(&c, i));
-    case SGS_OPP_OVERDUE_REMINDER:
-        return snprintf(buf, size, "overdue by %.1f days (cycle %.1f days; margin %.1f); p_buy %s",
-                        overdue, cycle, cfg->overdue_margin_cycles * cycle, p);
-    case SGS_OPP_ONBOARDING:
-        if (ps.n_days == 0)
-            return snprintf(buf, size, "no purchase yet");
-        format_day(ps.first_day, day);
-        return snprintf(buf, size,
-                        "first purchase %s (%lld days ago); %d purchase day(s); cycle %.1f "
-                        "days",
-                        day, (long long)t - ps.first_day, (int)ps.n_days, cycle);
-    case SGS_OPP_DETRACTOR_FOLLOW_UP:
-        if (d.day == SGS_DAY_NONE)
-            return snprintf(buf, size, "no survey answer");
-        format_day(d.day, day);
-        return snprintf(buf, size, "survey score %g on %s (%lld days ago); detractor at <= %g",
-                        d.score, day, (long long)t - d.day, cfg->detractor_max_score);
-    case SGS_OPP_GROW: {
-        int32_t seg;
-        double potential = potential_of(&c, i, &seg);
-        if (seg >= 0)
-            return snprintf(buf, size, "CLV %.2f below %g x %.2f (median CLV of segment %d)", clv,
-                            cfg->grow_ratio, potential, (int)seg);
-        return snprintf(buf, size, "CLV %.2f below %g x %.2f (median CLV of all customers)", clv,
-                        cfg->grow_ratio, potential);
-    }
-    case SGS_OPP_ADVOCATE: {
-        long long direct = in->n_direct_referrals ? (long long)in->n_direct_referrals[i] : 0;
-        long long indirect = in->n_indirect_referrals ? (long long)in->n_indirect_referrals[i] : 0;
-        double nv = in->network_value ? in->network_value[i] : (double)NAN;
-        return snprintf(buf, size,
-                        "%lld direct and %lld indirect referrals brought in %.2f (network "
-                        "value %.2f; threshold %.2f)",
-                        direct, indirect, brought_in_of(&c, i), nv,
-                        stats->advocate_value_threshold);
-    }
-    default:
-        return snprintf(buf, size, "unknown opportunity kind %d", kind);
-    }
+    memset(f, 0, sizeof *f);
+    f->kind = kind;
+    f->as_of_day = t;
+    f->cycle_days = in->cycle_days[i];
+    f->days_overdue = in->days_overdue[i];
+    f->clv = clv_of(&c, i);
+    f->p_buy = p_buy_of(&c, i);
+    f->value_if_back = value_if_back(&c, i);
+    f->n_purchase_days = ps.n_days;
+    f->first_purchase_day = ps.n_days > 0 ? ps.first_day : SGS_DAY_NONE;
+    f->days_since_last = ps.n_days > 0 ? (int64_t)t - ps.last_day : -1;
+    f->n_support = kind == SGS_OPP_SERVICE_RECOVERY ? d.count : 0;
+    f->n_complaints = kind == SGS_OPP_SERVICE_RECOVERY ? d.count2 : 0;
+    f->event_day = kind == SGS_OPP_RENEWAL_AT_RISK || kind == SGS_OPP_DETRACTOR_FOLLOW_UP
+                       ? d.day
+                       : SGS_DAY_NONE;
+    f->survey_score = kind == SGS_OPP_DETRACTOR_FOLLOW_UP ? d.score : (double)NAN;
+    f->stage_then = in->stage_compare ? (int)in->stage_compare[i] : -1;
+    f->compare_day = in->compare_day;
+    f->potential = potential_of(&c, i, &f->potential_segment);
+    f->n_direct_referrals = in->n_direct_referrals ? in->n_direct_referrals[i] : 0;
+    f->n_indirect_referrals = in->n_indirect_referrals ? in->n_indirect_referrals[i] : 0;
+    f->brought_in = brought_in_of(&c, i);
+    f->network_value = in->network_value ? in->network_value[i] : (double)NAN;
+    f->lapsed_p_buy = c.rules.lapsed_p_buy;
+    f->at_risk_p_buy = c.rules.at_risk_p_buy;
+    f->lapse_overdue_days = c.rules.lapsed_overdue_cycles * f->cycle_days;
+    f->overdue_margin_days = cfg->overdue_margin_cycles * f->cycle_days;
+    f->save_clv_threshold = stats->save_clv_threshold;
+    f->advocate_value_threshold = stats->advocate_value_threshold;
 }
 
 /* ---- Ranking --------------------------------------------------------------------------- */

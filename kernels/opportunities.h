@@ -2,7 +2,7 @@
  * kernels/opportunities.h — behaviour-driven triggers and the prioritized opportunity
  * list: who to contact today, why, through which channel, and what is at stake.
  *
- * Two calls and a formatter:
+ * Two calls and the numbers of a reason:
  *   1. sgs_opportunities_detect: every enabled trigger is evaluated for every customer;
  *      a bit per kind that fired goes into a caller-owned mask [n], and base-wide
  *      thresholds (CLV quantile, segment CLV medians, ...) into an sgs_opportunity_stats_t.
@@ -11,9 +11,9 @@
  *      stake desc, customer_id asc (the dense index follows customer_id), kind asc; then
  *      channels are assigned in rank order within per-channel daily capacity, spilling to
  *      the next allowed channel of spill_order or leaving the row out (counted).
- *   3. sgs_opportunity_reason: the one-line reason of a (customer, kind), with the numbers
- *      that fired it, generated on demand into a caller buffer (no per-row storage).
- * No I/O; stage, segment and RFM segment of a row are the caller's columns at
+ *   3. sgs_opportunity_facts: the numbers behind the reason of a (customer, kind), computed
+ *      on demand (no per-row storage); the engine words them (engine/opportunity_reason.h).
+ * No I/O, no text; stage, segment and RFM segment of a row are the caller's columns at
  * customer_index.
  *
  * Triggers (t = as_of day; cycle, days_overdue and stage from sgs_stages_compute; clv,
@@ -84,9 +84,6 @@ enum sgs_opportunity_kind {
 
 /* Name of a kind ("service_recovery"), "unknown" outside 1..9. */
 const char *sgs_opportunity_kind_name(int kind);
-
-/* Longest reason, terminating NUL included. */
-#define SGS_OPPORTUNITY_REASON_MAX 256
 
 /* Thresholds, switches and list settings; sgs_opportunity_config_default gives the
  * defaults listed after each field. */
@@ -183,13 +180,49 @@ int sgs_opportunities_detect(const sgs_opportunity_input_t *in, const sgs_opport
 double sgs_opportunity_value(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
                              const sgs_opportunity_stats_t *stats, size_t i, int kind);
 
-/* One-line reason for (customer i, kind) with the numbers behind it, e.g.
- * "4 support contacts/complaints in the last 30 days (3 support; 1 complaint; threshold 3)".
- * Contains no commas, quotes or newlines (safe in an unquoted CSV field). Writes at most
- * size bytes including the NUL; returns the length it needed (snprintf style). */
-int sgs_opportunity_reason(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
-                           const sgs_opportunity_stats_t *stats, size_t i, int kind, char *buf,
-                           size_t size);
+/* The numbers behind the reason of (customer i, kind): what made the trigger fire, or not,
+ * at in->as_of_day. Every field is filled for every kind (NaN, -1 or SGS_DAY_NONE where it
+ * does not apply); the thresholds are the ones the triggers used. */
+typedef struct sgs_opportunity_facts {
+    int kind;          /* the kind asked for (any value; unknown kinds have no facts) */
+    int32_t as_of_day; /* in->as_of_day */
+    /* the customer at as_of_day */
+    double cycle_days;          /* in->cycle_days[i] */
+    double days_overdue;        /* in->days_overdue[i] */
+    double clv;                 /* currency; NaN without the column */
+    double p_buy;               /* calibrated P(buy); NaN = unknown */
+    double value_if_back;       /* clv / the model's P(buy), or clv (see the top) */
+    int32_t n_purchase_days;    /* distinct purchase days on or before as_of_day */
+    int32_t first_purchase_day; /* SGS_DAY_NONE without purchase */
+    int64_t days_since_last;    /* as_of_day - last purchase day; -1 without purchase */
+    /* what the trigger looked at */
+    int32_t n_support;          /* service_recovery: support contacts in the window */
+    int32_t n_complaints;       /* service_recovery: complaints in the window */
+    int32_t event_day;          /* renewal_at_risk: the renewal due day; detractor_follow_up: the
+                                   survey day; SGS_DAY_NONE when none */
+    double survey_score;        /* detractor_follow_up: that survey's score, NaN when none */
+    int stage_then;             /* stage at compare_day when in->stage_compare is given, else -1 */
+    int32_t compare_day;        /* in->compare_day */
+    double potential;           /* grow: the median CLV compared with */
+    int32_t potential_segment;  /* grow: its segment, -1 for all customers */
+    int64_t n_direct_referrals; /* advocate: 0 without the column */
+    int64_t n_indirect_referrals; /* advocate: 0 without the column */
+    double brought_in;            /* advocate: network value - own value; NaN without it */
+    double network_value;         /* advocate: NaN without the column */
+    /* thresholds */
+    double lapsed_p_buy;             /* stage rules */
+    double at_risk_p_buy;            /* stage rules */
+    double lapse_overdue_days;       /* lapsed_overdue_cycles * cycle_days */
+    double overdue_margin_days;      /* overdue_margin_cycles * cycle_days */
+    double save_clv_threshold;       /* stats */
+    double advocate_value_threshold; /* stats */
+} sgs_opportunity_facts_t;
+
+/* Fill *facts for customer i < n and kind (same in, cfg and stats as detection). Pure,
+ * thread-safe; O(rows of i). */
+void sgs_opportunity_facts(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
+                           const sgs_opportunity_stats_t *stats, size_t i, int kind,
+                           sgs_opportunity_facts_t *facts);
 
 /* The ranked list: caller-owned columns of `capacity` rows, capacity >= stats->n_candidates. */
 typedef struct sgs_opportunity_rows {

@@ -2,7 +2,8 @@
  * tests/unit/test_calibration.c — isotonic calibration and the reliability table
  * (kernels/calibration.h): a hand-computed pooling, ties, the min-max characterization of
  * isotonic regression on random data, order independence, clipping and interpolation, and a
- * hand-computed reliability table with its Brier and log scores.
+ * hand-computed reliability table with its Brier and log scores; p_buy from the model (by hand,
+ * and the column kernel against its serial twin on 1, 2 and 3 threads).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -191,6 +192,45 @@ static void test_alive_calibration_by_hand(void **state)
     assert_non_null(strstr(err.message, "P(alive)"));
 }
 
+/* p_buy from the model: 1 - P(no purchase) clamped, calibrated through the P(alive) map;
+ * the column kernel against its serial twin on 1, 2 and 3 threads. */
+static void test_p_buy_by_hand_and_column(void **state)
+{
+    (void)state;
+    sgs_assert_close(sgs_p_buy(NULL, NAN, 0.3), 0.7, 1e-15, 0);
+    sgs_assert_cmp(sgs_p_buy(NULL, NAN, 1.2), ==, 0.0);  /* clamped */
+    sgs_assert_cmp(sgs_p_buy(NULL, NAN, -0.1), ==, 1.0); /* clamped */
+    double a[] = {0.2, 0.8}, raw[] = {0.1, 0.4}, w[] = {100, 100}, b[] = {20, 40};
+    sgs_isotonic_t m;
+    assert_int_equal(sgs_alive_calibration_fit(a, raw, w, b, 2, &m, NULL), 0);
+    /* as in test_alive_calibration_by_hand: A(0.8) = 20.5 / 26, q(H) = 0.6 / 0.8 */
+    sgs_assert_close(sgs_p_buy(&m, 0.8, 0.4), 20.5 / 26 * 0.75, 1e-15, 0);
+
+    enum { N = 40000 };
+    static double pa[N], pnp[N], ref[N], got[N];
+    const uint64_t seed = 17;
+    for (size_t i = 0; i < N; i++) {
+        pa[i] = sgs_rng_uniform(seed, 0, i);
+        pnp[i] = 1.0 - pa[i] * sgs_rng_uniform(seed, 1, i);
+    }
+    for (int calibrated = 0; calibrated < 2; calibrated++) {
+        const sgs_isotonic_t *map = calibrated ? &m : NULL;
+        assert_int_equal(sgs_p_buy_column_ref(N, map, pa, pnp, ref, NULL), 0);
+        for (size_t i = 0; i < N; i += 997)
+            sgs_assert_cmp(ref[i], ==, sgs_p_buy(map, pa[i], pnp[i]));
+        for (int t = 1; t <= 3; t++) {
+            sgs_exec_t ex = {.n_threads = t, .grain = 1};
+            assert_int_equal(sgs_p_buy_column(N, map, pa, pnp, &ex, got, NULL), 0);
+            if (memcmp(got, ref, sizeof got) != 0)
+                fail_msg("seed %llu, calibrated %d, %d threads: not the reference's bits",
+                         (unsigned long long)seed, calibrated, t);
+        }
+    }
+    sgs_error_t err = {0};
+    assert_int_equal(sgs_p_buy_column(N, &m, NULL, pnp, NULL, got, &err), SGS_EINVAL);
+    sgs_isotonic_free(&m);
+}
+
 /* Recovery: customers alive with probability sqrt(a) (the model's a understates it) and
  * buying within the holdout with probability q if alive; the fitted map recovers sqrt(a). */
 static void test_alive_calibration_recovers_the_true_map(void **state)
@@ -226,6 +266,7 @@ int main(void)
         cmocka_unit_test(test_reliability_by_hand),
         cmocka_unit_test(test_alive_calibration_by_hand),
         cmocka_unit_test(test_alive_calibration_recovers_the_true_map),
+        cmocka_unit_test(test_p_buy_by_hand_and_column),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "engine/exit_status.h"
 #include "io/h5_columns.h"
 #include "io/h5_input.h"
 #include "tests/support/test_support.h"

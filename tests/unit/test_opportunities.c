@@ -1,6 +1,7 @@
 /*
  * tests/unit/test_opportunities.c — every trigger at the edges of its thresholds on
- * hand-built histories, values at stake, reasons, one opportunity per customer, the
+ * hand-built histories, values at stake, the facts behind a reason (the kernel) and the reason
+ * worded from them (engine/opportunity_reason.h), one opportunity per customer, the
  * ranking order and its tie breaks, channel capacity with spilling, and identical bits
  * for 1, 2 and 3 threads against a plain serial reference of the ranking.
  *
@@ -13,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "engine/opportunity_reason.h"
 #include "kernels/influence.h"
 #include "kernels/opportunities.h"
 #include "kernels/stages.h"
@@ -167,6 +169,25 @@ static void test_service_recovery(void **state)
     assert_reason(f, mixed, SGS_OPP_SERVICE_RECOVERY,
                   "3 support contacts/complaints in the last 30 days (2 support; 1 complaints; "
                   "threshold 3)");
+    /* the numbers behind it, from the kernel */
+    sgs_opportunity_facts_t facts;
+    sgs_opportunity_facts(&f->in, &f->cfg, &f->st, mixed, SGS_OPP_SERVICE_RECOVERY, &facts);
+    sgs_assert_cmp(facts.kind, ==, SGS_OPP_SERVICE_RECOVERY);
+    sgs_assert_cmp(facts.n_support, ==, 2);
+    sgs_assert_cmp(facts.n_complaints, ==, 1);
+    sgs_assert_cmp(facts.as_of_day, ==, T);
+    sgs_assert_cmp(facts.days_since_last, ==, -1); /* no purchase */
+    sgs_assert_cmp(facts.first_purchase_day, ==, SGS_DAY_NONE);
+    sgs_assert_cmp(facts.stage_then, ==, -1); /* no compare day */
+    sgs_assert_cmp(facts.event_day, ==, SGS_DAY_NONE);
+    sgs_assert_close(facts.overdue_margin_days, 0.25 * 8.0, 0, 0);
+    sgs_assert_close(facts.lapse_overdue_days, 3.0 * 8.0, 0, 0);
+    /* the wording is a function of the facts alone */
+    char worded[SGS_OPPORTUNITY_REASON_MAX];
+    facts.n_support = 7;
+    sgs_opportunity_reason_text(&facts, &f->cfg, worded, sizeof worded);
+    assert_string_equal(worded, "8 support contacts/complaints in the last 30 days (7 support; 1 "
+                                "complaints; threshold 3)");
     /* 31-day window: customer 2 fires too; off switch: nobody */
     f->cfg.service_window_days = 31;
     fx_detect(f, 0, 0);

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "engine/text_format.h"
+#include "io/text_format.h"
 #include "kernels/core.h"
 
 #include <math.h>

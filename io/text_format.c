@@ -1,7 +1,8 @@
 /*
- * engine/text_format.c — integer, fixed-point and date formatting without printf.
+ * io/text_format.c — integer, fixed-point and date formatting without printf, and the
+ * parallel writer of text rows (io/text_format.h).
  */
-#include "engine/text_format.h"
+#include "io/text_format.h"
 
 #include "kernels/dates.h"
 

@@ -1,7 +1,9 @@
 /*
- * engine/text_format.h — fast number and date formatting for large text outputs
- * (customers.csv has one line per customer: printf would dominate the write).
- * Each function writes at `out` without a terminating NUL and returns the characters
+ * io/text_format.h — fast number and date formatting for large text outputs
+ * (customers.csv has one line per customer: printf would dominate the write), and the writer
+ * that formats blocks of rows in parallel. It writes files, so it lives in io/ (engine/ holds
+ * no OpenMP loop: scripts/check-layers); what each row says is the engine's callback.
+ * Each sgs_fmt_* function writes at `out` without a terminating NUL and returns the characters
  * written; `out` must have room for 32 characters.
  */
 #ifndef SGS_TEXT_FORMAT_H

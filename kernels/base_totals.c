@@ -1,0 +1,189 @@
+/*
+ * kernels/base_totals.c — per-customer inputs and whole-base totals (see base_totals.h). Each
+ * parallel kernel is followed by its serial reference twin; both call the same per-customer
+ * function.
+ */
+#include "kernels/base_totals.h"
+
+#include <math.h>
+
+/* ---- Spend totals --------------------------------------------------------------------- */
+
+void sgs_spend_totals(const sgs_summary_t *s, size_t n, sgs_spend_totals_t *out)
+{
+    double revenue = 0.0, magnitude = 0.0; /* serial: a fixed order */
+    size_t n_cancelled = 0, n_nonpositive = 0;
+    for (size_t c = 0; c < n; c++) {
+        revenue += s->total_spend[c];
+        magnitude += fabs(s->total_spend[c]);
+        n_cancelled += (size_t)s->n_cancelled_days[c];
+        n_nonpositive += s->total_spend[c] <= 0.0;
+    }
+    out->revenue = revenue;
+    out->magnitude = magnitude;
+    out->n_cancelled_days = n_cancelled;
+    out->n_nonpositive = n_nonpositive;
+}
+
+void sgs_amount_signs(size_t n, const double *amount, const sgs_exec_t *exec, size_t *n_negative,
+                      size_t *n_zero)
+{
+    size_t negative = 0, zero = 0;
+#pragma omp parallel for num_threads(sgs_exec_threads_for(exec, n)) reduction(+ : negative, zero)
+    for (size_t i = 0; i < n; i++) {
+        negative += amount[i] < 0.0;
+        zero += amount[i] == 0.0;
+    }
+    *n_negative = negative;
+    *n_zero = zero;
+}
+
+void sgs_amount_signs_ref(size_t n, const double *amount, size_t *n_negative, size_t *n_zero)
+{
+    size_t negative = 0, zero = 0;
+    for (size_t i = 0; i < n; i++) {
+        negative += amount[i] < 0.0;
+        zero += amount[i] == 0.0;
+    }
+    *n_negative = negative;
+    *n_zero = zero;
+}
+
+/* ---- RFM measures ------------------------------------------------------------------------ */
+
+double sgs_money_key(double amount)
+{
+    return round(amount * 1e6);
+}
+
+static int check_measure(const sgs_summary_t *s, size_t n, int measure, const double *values,
+                         sgs_error_t *err)
+{
+    if (measure < SGS_RFM_RECENCY || measure > SGS_RFM_MONETARY_MEAN)
+        return sgs_error_set(err, SGS_EINVAL, "rfm: unknown measure %d", measure);
+    if (n > 0 && (!s || !values))
+        return sgs_error_set(err, SGS_EINVAL, "rfm: a NULL array");
+    return SGS_OK;
+}
+
+static double measure_of(const sgs_summary_t *s, int measure, size_t c)
+{
+    switch (measure) {
+    case SGS_RFM_RECENCY:
+        return (double)s->days_since_last[c];
+    case SGS_RFM_FREQUENCY:
+        return (double)s->n_purchase_days[c];
+    case SGS_RFM_MONETARY_MEAN:
+        return sgs_money_key(s->mean_spend[c]);
+    default:
+        return sgs_money_key(s->total_spend[c]);
+    }
+}
+
+int sgs_rfm_measure_values(const sgs_summary_t *s, size_t n, int measure, const sgs_exec_t *exec,
+                           double *values, sgs_error_t *err)
+{
+    int rc = check_measure(s, n, measure, values, err);
+    if (rc != SGS_OK)
+        return rc;
+#pragma omp parallel for num_threads(sgs_exec_threads_for(exec, n)) schedule(static)
+    for (size_t c = 0; c < n; c++)
+        values[c] = measure_of(s, measure, c);
+    return SGS_OK;
+}
+
+int sgs_rfm_measure_values_ref(const sgs_summary_t *s, size_t n, int measure, double *values,
+                               sgs_error_t *err)
+{
+    int rc = check_measure(s, n, measure, values, err);
+    if (rc != SGS_OK)
+        return rc;
+    for (size_t c = 0; c < n; c++)
+        values[c] = measure_of(s, measure, c);
+    return SGS_OK;
+}
+
+/* ---- Value model inputs ------------------------------------------------------------------ */
+
+static int check_value_inputs(const sgs_summary_t *s, size_t n, double days_per_unit,
+                              const double *x, const double *t_x, const double *T,
+                              const double *spend, sgs_error_t *err)
+{
+    if (!(days_per_unit > 0.0) || (n > 0 && (!s || !x || !t_x || !T || !spend)))
+        return sgs_error_set(err, SGS_EINVAL, "value inputs: a NULL array or a unit <= 0");
+    return SGS_OK;
+}
+
+static void value_inputs_one(const sgs_summary_t *s, size_t c, double unit, double *x, double *t_x,
+                             double *T, double *spend)
+{
+    x[c] = s->frequency[c];
+    t_x[c] = s->recency_days[c] / unit;
+    T[c] = s->age_days[c] / unit;
+    spend[c] = s->total_spend[c] > 0.0 ? s->monetary[c] : 0.0;
+}
+
+int sgs_value_inputs(const sgs_summary_t *s, size_t n, double days_per_unit, const sgs_exec_t *exec,
+                     double *x, double *t_x, double *T, double *spend, sgs_error_t *err)
+{
+    int rc = check_value_inputs(s, n, days_per_unit, x, t_x, T, spend, err);
+    if (rc != SGS_OK)
+        return rc;
+#pragma omp parallel for num_threads(sgs_exec_threads_for(exec, n)) schedule(static)
+    for (size_t c = 0; c < n; c++)
+        value_inputs_one(s, c, days_per_unit, x, t_x, T, spend);
+    return SGS_OK;
+}
+
+int sgs_value_inputs_ref(const sgs_summary_t *s, size_t n, double days_per_unit, double *x,
+                         double *t_x, double *T, double *spend, sgs_error_t *err)
+{
+    int rc = check_value_inputs(s, n, days_per_unit, x, t_x, T, spend, err);
+    if (rc != SGS_OK)
+        return rc;
+    for (size_t c = 0; c < n; c++)
+        value_inputs_one(s, c, days_per_unit, x, t_x, T, spend);
+    return SGS_OK;
+}
+
+void sgs_value_zero_without_spend(size_t n, const double *total_spend, double *expected_spend,
+                                  double *clv)
+{
+    for (size_t c = 0; c < n; c++)
+        if (!(total_spend[c] > 0.0))
+            expected_spend[c] = clv[c] = 0.0;
+}
+
+void sgs_column_total(size_t n, const double *v, double *sum, double *sum_abs)
+{
+    double total = 0.0, magnitude = 0.0; /* serial: a fixed order */
+    for (size_t i = 0; i < n; i++) {
+        total += v[i];
+        magnitude += fabs(v[i]);
+    }
+    *sum = total;
+    *sum_abs = magnitude;
+}
+
+/* ---- Per category --------------------------------------------------------------------- */
+
+int sgs_category_totals(size_t n, const uint8_t *category, size_t n_categories, const double *value,
+                        size_t *count, double *sum, sgs_error_t *err)
+{
+    if (!count || (n > 0 && (!category || (sum && !value))))
+        return sgs_error_set(err, SGS_EINVAL, "category totals: a NULL array");
+    for (size_t j = 0; j < n_categories; j++) {
+        count[j] = 0;
+        if (sum)
+            sum[j] = 0.0;
+    }
+    for (size_t c = 0; c < n; c++) { /* serial: customer order */
+        if (category[c] >= n_categories)
+            return sgs_error_set(err, SGS_EINVAL, "category totals: row %zu has category %d", c,
+                                 (int)category[c]);
+        count[category[c]]++;
+        if (sum)
+            sum[category[c]] += value[c];
+    }
+    return SGS_OK;
+}

@@ -1,0 +1,93 @@
+/*
+ * kernels/base_totals.h — the per-customer inputs and the whole-base totals of a run that sit
+ * between the summary (kernels/summary.h) and the models: spend totals, the sign counts of the
+ * transaction amounts, the three RFM measures, the value models' inputs, totals of a score
+ * column and per-category counts and sums.
+ *
+ * Determinism: sums of doubles run serially in customer order (a fixed order: the same bits
+ * as a plain loop); the parallel kernels compute each customer's values from its own row or
+ * count integers, so they give the same bits for any thread count. Each parallel kernel has a
+ * serial reference twin (suffix _ref) that tests compare with bit for bit. No I/O, no globals.
+ */
+#ifndef SGS_BASE_TOTALS_H
+#define SGS_BASE_TOTALS_H
+
+#include "kernels/core.h"
+#include "kernels/summary.h"
+
+#include <stdint.h>
+
+/* ---- Spend totals --------------------------------------------------------------------- */
+
+typedef struct sgs_spend_totals {
+    double revenue;          /* Σ total_spend (net of refunds), currency, customer order */
+    double magnitude;        /* Σ |total_spend|: bounds every partial sum of spend, in any
+                                order (finite when it is) */
+    size_t n_cancelled_days; /* Σ n_cancelled_days */
+    size_t n_nonpositive;    /* customers with total_spend <= 0 */
+} sgs_spend_totals_t;
+
+/* Totals over customers 0..n-1 of s (its total_spend and n_cancelled_days columns). Serial. */
+void sgs_spend_totals(const sgs_summary_t *s, size_t n, sgs_spend_totals_t *out);
+
+/* *n_negative = rows with amount < 0 (refunds), *n_zero = rows with amount == 0, over n rows.
+ * Integer counts, parallel (at most one thread per exec->grain rows). */
+void sgs_amount_signs(size_t n, const double *amount, const sgs_exec_t *exec, size_t *n_negative,
+                      size_t *n_zero);
+
+/* Serial reference twin. */
+void sgs_amount_signs_ref(size_t n, const double *amount, size_t *n_negative, size_t *n_zero);
+
+/* ---- RFM measures ------------------------------------------------------------------------ */
+
+enum sgs_rfm_measure {
+    SGS_RFM_RECENCY = 0,        /* days since the last purchase (fewer is better) */
+    SGS_RFM_FREQUENCY = 1,      /* purchase days */
+    SGS_RFM_MONETARY_TOTAL = 2, /* money key of total_spend */
+    SGS_RFM_MONETARY_MEAN = 3   /* money key of mean_spend (spend per purchase day) */
+};
+
+/* round(amount * 1e6): money ranked in millionths, so that amounts that differ only by the
+ * rounding noise of adding the same purchases in another order tie, whoever computed them. */
+double sgs_money_key(double amount);
+
+/* values[c] = the measure of customer c of s (c < n): the input of sgs_rfm_score (kernels/rfm.h).
+ * Parallel. @return 0 or SGS_EINVAL (unknown measure, NULL array). */
+int sgs_rfm_measure_values(const sgs_summary_t *s, size_t n, int measure, const sgs_exec_t *exec,
+                           double *values, sgs_error_t *err);
+
+/* Serial reference twin. */
+int sgs_rfm_measure_values_ref(const sgs_summary_t *s, size_t n, int measure, double *values,
+                               sgs_error_t *err);
+
+/* ---- Value model inputs ------------------------------------------------------------------ */
+
+/* For customers c < n of s: x[c] = frequency, t_x[c] = recency_days / days_per_unit,
+ * T[c] = age_days / days_per_unit (the purchase models' history, kernels/clv.h), and
+ * spend[c] = monetary when total_spend > 0, else 0 (Gamma-Gamma's m: nothing to learn about
+ * spend per purchase from a net spend <= 0). Parallel.
+ * @return 0 or SGS_EINVAL (days_per_unit <= 0, NULL array). */
+int sgs_value_inputs(const sgs_summary_t *s, size_t n, double days_per_unit, const sgs_exec_t *exec,
+                     double *x, double *t_x, double *T, double *spend, sgs_error_t *err);
+
+/* Serial reference twin. */
+int sgs_value_inputs_ref(const sgs_summary_t *s, size_t n, double days_per_unit, double *x,
+                         double *t_x, double *T, double *spend, sgs_error_t *err);
+
+/* expected_spend[c] = clv[c] = 0 for the customers c < n whose total_spend is not > 0: a
+ * customer whose purchases net to nothing is worth nothing. Serial (a pass over n). */
+void sgs_value_zero_without_spend(size_t n, const double *total_spend, double *expected_spend,
+                                  double *clv);
+
+/* *sum = Σ v[i] and *sum_abs = Σ |v[i]| over i < n, serially in index order. */
+void sgs_column_total(size_t n, const double *v, double *sum, double *sum_abs);
+
+/* ---- Per category --------------------------------------------------------------------- */
+
+/* count[j] = the customers c < n with category[c] == j, and sum[j] = Σ of their value[c] in
+ * customer order (sum may be NULL, value then unused), for j < n_categories (overwritten).
+ * Serial. @return 0 or SGS_EINVAL (a category >= n_categories, NULL array). */
+int sgs_category_totals(size_t n, const uint8_t *category, size_t n_categories, const double *value,
+                        size_t *count, double *sum, sgs_error_t *err);
+
+#endif /* SGS_BASE_TOTALS_H */

@@ -1,0 +1,148 @@
+/*
+ * kernels/segment_profile.c — feature matrix, distances to the centres, per-segment sums and
+ * counts (see segment_profile.h). Each parallel kernel is followed by its serial reference
+ * twin; both call the same per-row function.
+ */
+#include "kernels/segment_profile.h"
+
+#include <math.h>
+
+/* ---- Feature matrix --------------------------------------------------------------------- */
+
+static int check_columns(const sgs_feature_column_t *cols, size_t d, size_t n, sgs_error_t *err)
+{
+    if (d == 0 || !cols)
+        return sgs_error_set(err, SGS_EINVAL, "features: no column");
+    for (size_t f = 0; f < d && n > 0; f++)
+        if (!cols[f].f64 && !cols[f].i32)
+            return sgs_error_set(err, SGS_EINVAL, "features: column %zu has no values", f);
+    return SGS_OK;
+}
+
+static void gather_row(const sgs_feature_column_t *cols, size_t d, size_t c, double *x)
+{
+    for (size_t f = 0; f < d; f++)
+        x[c * d + f] = sgs_feature_column_value(&cols[f], c);
+}
+
+int sgs_features_gather(const sgs_feature_column_t *cols, size_t d, size_t n,
+                        const sgs_exec_t *exec, double *x, sgs_error_t *err)
+{
+    int rc = check_columns(cols, d, n, err);
+    if (rc != SGS_OK || (n > 0 && !x))
+        return rc != SGS_OK ? rc : sgs_error_set(err, SGS_EINVAL, "features: no matrix");
+#pragma omp parallel for num_threads(sgs_exec_threads(exec)) schedule(static)
+    for (size_t c = 0; c < n; c++)
+        gather_row(cols, d, c, x);
+    return SGS_OK;
+}
+
+int sgs_features_gather_ref(const sgs_feature_column_t *cols, size_t d, size_t n, double *x,
+                            sgs_error_t *err)
+{
+    int rc = check_columns(cols, d, n, err);
+    if (rc != SGS_OK || (n > 0 && !x))
+        return rc != SGS_OK ? rc : sgs_error_set(err, SGS_EINVAL, "features: no matrix");
+    for (size_t c = 0; c < n; c++)
+        gather_row(cols, d, c, x);
+    return SGS_OK;
+}
+
+/* ---- Distances to the centres ----------------------------------------------------------- */
+
+static int check_labels(size_t n, const int32_t *labels, size_t k, sgs_error_t *err)
+{
+    for (size_t c = 0; c < n; c++)
+        if (labels[c] < 0 || (size_t)labels[c] >= k)
+            return sgs_error_set(err, SGS_EINVAL, "segments: row %zu has label %d, not 0..%zu", c,
+                                 (int)labels[c], k - 1);
+    return SGS_OK;
+}
+
+static int check_distance_args(const double *x, size_t n, size_t d, const double *centers, size_t k,
+                               const int32_t *labels, const double *dist, sgs_error_t *err)
+{
+    if (d == 0 || (n > 0 && (!x || !centers || !labels || !dist || k == 0)))
+        return sgs_error_set(err, SGS_EINVAL, "segment distances: a NULL array or no column");
+    return check_labels(n, labels, k, err);
+}
+
+static double distance_of(const double *x, size_t d, const double *centers, const int32_t *labels,
+                          size_t c)
+{
+    const double *row = x + c * d, *centre = centers + (size_t)labels[c] * d;
+    double sum = 0.0;
+    for (size_t f = 0; f < d; f++) {
+        double t = row[f] - centre[f];
+        sum += t * t;
+    }
+    return sqrt(sum);
+}
+
+int sgs_segment_distances(const double *x, size_t n, size_t d, const double *centers, size_t k,
+                          const int32_t *labels, const sgs_exec_t *exec, double *dist,
+                          sgs_error_t *err)
+{
+    int rc = check_distance_args(x, n, d, centers, k, labels, dist, err);
+    if (rc != SGS_OK)
+        return rc;
+#pragma omp parallel for num_threads(sgs_exec_threads(exec)) schedule(static)
+    for (size_t c = 0; c < n; c++)
+        dist[c] = distance_of(x, d, centers, labels, c);
+    return SGS_OK;
+}
+
+int sgs_segment_distances_ref(const double *x, size_t n, size_t d, const double *centers, size_t k,
+                              const int32_t *labels, double *dist, sgs_error_t *err)
+{
+    int rc = check_distance_args(x, n, d, centers, k, labels, dist, err);
+    if (rc != SGS_OK)
+        return rc;
+    for (size_t c = 0; c < n; c++)
+        dist[c] = distance_of(x, d, centers, labels, c);
+    return SGS_OK;
+}
+
+/* ---- Per-segment sums and counts -------------------------------------------------------- */
+
+int sgs_segment_sums(const sgs_feature_column_t *cols, size_t d, size_t n, const int32_t *labels,
+                     size_t k, double *sums, sgs_error_t *err)
+{
+    int rc = check_columns(cols, d, n, err);
+    if (rc == SGS_OK && (!sums || k == 0 || (n > 0 && !labels)))
+        rc = sgs_error_set(err, SGS_EINVAL, "segment sums: a NULL array or no segment");
+    if (rc == SGS_OK)
+        rc = check_labels(n, labels, k, err);
+    if (rc != SGS_OK)
+        return rc;
+    for (size_t e = 0; e < k * d; e++)
+        sums[e] = 0.0;
+    for (size_t c = 0; c < n; c++) { /* serial: customer order */
+        size_t j = (size_t)labels[c];
+        for (size_t f = 0; f < d; f++)
+            sums[j * d + f] += sgs_feature_column_value(&cols[f], c);
+    }
+    return SGS_OK;
+}
+
+int sgs_segment_counts(size_t n, const int32_t *labels, size_t k, const uint8_t *code,
+                       size_t n_codes, size_t *counts, sgs_error_t *err)
+{
+    if (!counts || k == 0 || (n > 0 && !labels) || (code && n_codes == 0))
+        return sgs_error_set(err, SGS_EINVAL, "segment counts: a NULL array or no segment");
+    int rc = check_labels(n, labels, k, err);
+    if (rc != SGS_OK)
+        return rc;
+    size_t width = code ? n_codes : 1;
+    for (size_t e = 0; e < k * width; e++)
+        counts[e] = 0;
+    for (size_t c = 0; c < n; c++) {
+        size_t v = code ? code[c] : 0;
+        if (v >= width)
+            return sgs_error_set(err, SGS_EINVAL,
+                                 "segment counts: row %zu has code %zu, not 0..%zu", c, v,
+                                 width - 1);
+        counts[(size_t)labels[c] * width + v]++;
+    }
+    return SGS_OK;
+}
