@@ -97,6 +97,12 @@ int main(int argc, char **argv)
     int status = check_startup_headroom();
     if (status != 0)
         return status;
+    /* Standard output that is not a terminal is kept whole until the end (up to 1 MB), so
+     * that a write that fails, on a full disk say, fails in the final flush below, which
+     * says why; an earlier failed write leaves only an error flag, without its reason. */
+    static char stdout_buffer[1 << 20]; /* glibc ignores the size of a buffer it allocates */
+    if (!isatty(STDOUT_FILENO))
+        setvbuf(stdout, stdout_buffer, _IOFBF, sizeof stdout_buffer);
     /* HDF5 1.10 crashes in its exit handler when a file's close has failed (disk full, a
      * size limit). Outputs are finished through io/h5_output.h, which lets HDF5 release a
      * file it could not write; this is the backstop for any path that does not. Every
