@@ -82,12 +82,6 @@ static int teardown(void **state)
 
 /* ---- Crafting files ------------------------------------------------------------------- */
 
-static void assert_contains(const char *text, const char *part)
-{
-    if (!strstr(text, part))
-        fail_msg("expected \"%s\" in:\n%s", part, text);
-}
-
 static void col(hid_t file, const char *path, sgs_h5_type_t type, const void *data, size_t n)
 {
     sgs_error_t err = {0};
@@ -145,9 +139,9 @@ static void expect_refused(const char *input, int status, const char *const *par
     int got = sgs_test_run(args, out, sizeof out);
     if (got != status)
         fail_msg("run: exit %d, expected %d:\n%s", got, status, out);
-    assert_contains(out, input);
+    sgs_assert_contains(out, input);
     for (size_t i = 0; i < n_parts; i++)
-        assert_contains(out, parts[i]);
+        sgs_assert_contains(out, parts[i]);
     assert_results_unchanged();
 
     snprintf(args, sizeof args, "inspect '%s'", input);
@@ -155,11 +149,11 @@ static void expect_refused(const char *input, int status, const char *const *par
     int expected = status == 75 ? 75 : 65;
     if (got != expected)
         fail_msg("inspect: exit %d, expected %d:\n%s", got, expected, out);
-    assert_contains(out, input);
+    sgs_assert_contains(out, input);
     for (size_t i = 0; i < n_parts; i++)
-        assert_contains(out, parts[i]);
+        sgs_assert_contains(out, parts[i]);
     if (expected == 65)
-        assert_contains(out, "the file is not usable");
+        sgs_assert_contains(out, "the file is not usable");
 }
 
 /* `inspect` calls the file usable. */
@@ -170,7 +164,7 @@ static void expect_usable(const char *input)
     int got = sgs_test_run(args, out, sizeof out);
     if (got != 0)
         fail_msg("inspect: exit %d, expected 0:\n%s", got, out);
-    assert_contains(out, "problems: none; the file is usable");
+    sgs_assert_contains(out, "problems: none; the file is usable");
 }
 
 #define REFUSED(input, status, ...)                                                                \

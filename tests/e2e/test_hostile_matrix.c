@@ -100,12 +100,6 @@ static int teardown(void **state)
 
 /* ---- Running ---------------------------------------------------------------------------- */
 
-static void assert_contains(const char *text, const char *part)
-{
-    if (!strstr(text, part))
-        fail_msg("expected \"%s\" in:\n%s", part, text);
-}
-
 /* `segscore kmeans <options> -o result` exits `status`, its message names `file` and holds
  * `part`; the earlier result is untouched and no temporary is left. */
 static void expect_refused(const char *options, int status, const char *file, const char *part)
@@ -115,9 +109,9 @@ static void expect_refused(const char *options, int status, const char *file, co
     int got = sgs_test_run(args, out, sizeof out);
     if (got != status)
         fail_msg("kmeans %s: exit %d, expected %d:\n%s", options, got, status, out);
-    assert_contains(out, "segscore kmeans: error: ");
-    assert_contains(out, file);
-    assert_contains(out, part);
+    sgs_assert_contains(out, "segscore kmeans: error: ");
+    sgs_assert_contains(out, file);
+    sgs_assert_contains(out, part);
     sgs_test_assert_snapshot_unchanged(out_dir, &before);
 }
 

@@ -45,12 +45,6 @@ static void col(hid_t file, const char *path, sgs_h5_type_t type, const void *da
         fail_msg("%s", err.message);
 }
 
-static void assert_contains(const char *text, const char *part)
-{
-    if (!strstr(text, part))
-        fail_msg("expected \"%s\" in:\n%s", part, text);
-}
-
 /* 10 transactions of customers 1, 2, 3, 5, 9 over 2024-01-01 .. 2024-01-10, one refund,
  * one zero amount; 4 events; 7 known customers of whom 4 and 11 never bought and 3 were
  * referred. */
@@ -89,21 +83,21 @@ static void test_good_file_text(void **state)
     int status = sgs_test_run(args, out, sizeof out);
     if (status != 0)
         fail_msg("exit %d:\n%s", status, out);
-    assert_contains(out, "/transactions/amount");
-    assert_contains(out, "float64");
-    assert_contains(out, "10 rows");
-    assert_contains(out, "distinct customers     5\n");
-    assert_contains(out, "time range             2024-01-01 .. 2024-01-10\n");
-    assert_contains(out, "min -3.25  mean 17.0376  max 100\n");
-    assert_contains(out, "refunds (amount < 0)   1\n");
-    assert_contains(out, "zero-amount rows       1\n");
-    assert_contains(out, "sorted                 yes");
-    assert_contains(out, "1 support_contact      2\n");
-    assert_contains(out, "6 survey               1\n");
-    assert_contains(out, "3 renewal_due          1\n");
-    assert_contains(out, "with a referrer        3\n");
-    assert_contains(out, "prospects              2 ");
-    assert_contains(out, "problems: none; the file is usable");
+    sgs_assert_contains(out, "/transactions/amount");
+    sgs_assert_contains(out, "float64");
+    sgs_assert_contains(out, "10 rows");
+    sgs_assert_contains(out, "distinct customers     5\n");
+    sgs_assert_contains(out, "time range             2024-01-01 .. 2024-01-10\n");
+    sgs_assert_contains(out, "min -3.25  mean 17.0376  max 100\n");
+    sgs_assert_contains(out, "refunds (amount < 0)   1\n");
+    sgs_assert_contains(out, "zero-amount rows       1\n");
+    sgs_assert_contains(out, "sorted                 yes");
+    sgs_assert_contains(out, "1 support_contact      2\n");
+    sgs_assert_contains(out, "6 survey               1\n");
+    sgs_assert_contains(out, "3 renewal_due          1\n");
+    sgs_assert_contains(out, "with a referrer        3\n");
+    sgs_assert_contains(out, "prospects              2 ");
+    sgs_assert_contains(out, "problems: none; the file is usable");
 }
 
 static void test_good_file_json(void **state)
@@ -175,20 +169,20 @@ static void test_bad_file_lists_problems(void **state)
     write_bad(path);
     snprintf(args, sizeof args, "inspect '%s'", path);
     assert_int_equal(sgs_test_run(args, out, sizeof out), 65);
-    assert_contains(out, "problems: 19;");
-    assert_contains(out, "amount_nan (16):");
-    assert_contains(out, "bad.h5: /transactions/amount: row 5: amount is NaN\n");
-    assert_contains(out, "bad.h5: /transactions/amount: row 28: amount is NaN\n");
+    sgs_assert_contains(out, "problems: 19;");
+    sgs_assert_contains(out, "amount_nan (16):");
+    sgs_assert_contains(out, "bad.h5: /transactions/amount: row 5: amount is NaN\n");
+    sgs_assert_contains(out, "bad.h5: /transactions/amount: row 28: amount is NaN\n");
     if (strstr(out, "row 29: amount is NaN"))
         fail_msg("more than 10 listed per kind:\n%s", out);
-    assert_contains(out, "... and 6 more");
-    assert_contains(out, "bad.h5: /transactions/time: row 3: time -7 is before 1970-01-01");
-    assert_contains(out, "bad.h5: /events/kind: row 1: kind 0 is not an event kind (1..8)");
-    assert_contains(out, "bad.h5: /customers/customer_id: elements are float64");
-    assert_contains(out, "bad.h5 has 19 problems");
+    sgs_assert_contains(out, "... and 6 more");
+    sgs_assert_contains(out, "bad.h5: /transactions/time: row 3: time -7 is before 1970-01-01");
+    sgs_assert_contains(out, "bad.h5: /events/kind: row 1: kind 0 is not an event kind (1..8)");
+    sgs_assert_contains(out, "bad.h5: /customers/customer_id: elements are float64");
+    sgs_assert_contains(out, "bad.h5 has 19 problems");
     /* the counts of the readable tables are still shown */
-    assert_contains(out, "distinct customers     10\n");
-    assert_contains(out, "customers:\n  not readable (see problems)");
+    sgs_assert_contains(out, "distinct customers     10\n");
+    sgs_assert_contains(out, "customers:\n  not readable (see problems)");
 
     snprintf(args, sizeof args, "inspect --json '%s' 2>/dev/null", path);
     assert_int_equal(sgs_test_run(args, out, sizeof out), 65);
@@ -221,14 +215,14 @@ static void test_not_hdf5_missing_and_usage(void **state)
     sgs_test_write_file(path, "not hdf5\n");
     snprintf(args, sizeof args, "inspect '%s'", path);
     assert_int_equal(sgs_test_run(args, out, sizeof out), 65);
-    assert_contains(out, "text.h5: not an HDF5 file");
+    sgs_assert_contains(out, "text.h5: not an HDF5 file");
     snprintf(args, sizeof args, "inspect '%s/missing.h5'", dir);
     assert_int_equal(sgs_test_run(args, out, sizeof out), 66);
-    assert_contains(out, "missing.h5: no such file");
+    sgs_assert_contains(out, "missing.h5: no such file");
     assert_int_equal(sgs_test_run("inspect", out, sizeof out), 64);
     assert_int_equal(sgs_test_run("inspect --as-of 2024-02-30 x.h5", out, sizeof out), 64);
     assert_int_equal(sgs_test_run("inspect --help", out, sizeof out), 0);
-    assert_contains(out, "usage: segscore inspect FILE");
+    sgs_assert_contains(out, "usage: segscore inspect FILE");
 }
 
 static void test_as_of_turns_future_rows_into_exclusions(void **state)
@@ -245,10 +239,10 @@ static void test_as_of_turns_future_rows_into_exclusions(void **state)
     H5Fclose(file);
     snprintf(args, sizeof args, "inspect '%s'", path);
     assert_int_equal(sgs_test_run(args, out, sizeof out), 65);
-    assert_contains(out, "row 2: time 2100-01-01T00:00:00Z is more than one day after now");
+    sgs_assert_contains(out, "row 2: time 2100-01-01T00:00:00Z is more than one day after now");
     snprintf(args, sizeof args, "inspect --as-of 2024-01-01 '%s'", path);
     assert_int_equal(sgs_test_run(args, out, sizeof out), 0);
-    assert_contains(out, "after the as-of end    2 excluded, 1 kept");
+    sgs_assert_contains(out, "after the as-of end    2 excluded, 1 kept");
 }
 
 int main(void)

@@ -475,3 +475,9 @@ void sgs__assert_files_equal(const char *a, const char *b, const char *file, int
                     line, a, na, b, nb, at);
     _fail(file, line);
 }
+
+void sgs_assert_contains(const char *text, const char *part)
+{
+    if (!strstr(text, part))
+        fail_msg("expected \"%s\" in:\n%s", part, text);
+}

@@ -133,6 +133,9 @@ void sgs__assert_close(double got, double expected, double tol_abs, double tol_r
 void sgs__fail_cmp(const char *a, const char *op, const char *b, long double va, long double vb,
                    const char *file, int line);
 
+/* Fail unless `part` occurs in `text`, printing both. */
+void sgs_assert_contains(const char *text, const char *part);
+
 /* Fail unless x is a NaN, printing it otherwise. */
 #define sgs_assert_nan(x) sgs__assert_nan((double)(x), #x, __FILE__, __LINE__)
 void sgs__assert_nan(double x, const char *expr, const char *file, int line);

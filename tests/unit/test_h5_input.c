@@ -170,12 +170,6 @@ static const char *expect_tx_error(const char *path, const sgs_read_options_t *o
     return err.message;
 }
 
-static void assert_contains(const char *text, const char *part)
-{
-    if (!strstr(text, part))
-        fail_msg("expected \"%s\" in: %s", part, text);
-}
-
 /* ---- Reading back exactly ------------------------------------------------------------ */
 
 static void check_tx10(const sgs_transactions_t *t, const sgs_read_stats_t *st, int optional)
@@ -273,7 +267,7 @@ static void test_as_of_before_everything_is_an_error(void **state)
     opt.has_as_of = 1;
     opt.as_of_end_s = T0;
     const char *msg = expect_tx_error(f->path, &opt, SGS_EDATA);
-    assert_contains(msg, "all 10 rows are at or after the as-of end 2024-01-01T00:00:00Z");
+    sgs_assert_contains(msg, "all 10 rows are at or after the as-of end 2024-01-01T00:00:00Z");
 }
 
 /* ---- Sortedness ---------------------------------------------------------------------- */
@@ -335,13 +329,13 @@ static void test_nan_amount_names_file_dataset_row(void **state)
         opt.n_threads = 2;
         const char *msg = expect_tx_error(f->path, &opt, SGS_EDATA);
         assert_string_equal(msg, expected);
-        assert_contains(msg, "demo.h5");
+        sgs_assert_contains(msg, "demo.h5");
     }
     /* Rows dropped by the as-of before it do not shift the file row number. */
     sgs_read_options_t opt = options(2);
     opt.has_as_of = 1;
     opt.as_of_end_s = T0 + 86400 + 1; /* drops rows 2, 6, 7, 8, 9 */
-    assert_contains(expect_tx_error(f->path, &opt, SGS_EDATA), "row 5: amount is NaN");
+    sgs_assert_contains(expect_tx_error(f->path, &opt, SGS_EDATA), "row 5: amount is NaN");
 }
 
 static void test_first_bad_row_is_deterministic_in_big_chunks(void **state)
@@ -364,7 +358,7 @@ static void test_first_bad_row_is_deterministic_in_big_chunks(void **state)
         opt.n_threads = threads;
         const char *msg = expect_tx_error(f->path, &opt, SGS_EDATA);
         /* row 40000 has two problems; the time is checked before the amount */
-        assert_contains(msg, "/transactions/time: row 40000: time -1 is before 1970-01-01");
+        sgs_assert_contains(msg, "/transactions/time: row 40000: time -1 is before 1970-01-01");
     }
     free(ids);
     free(times);
@@ -380,7 +374,7 @@ static void test_infinite_amount(void **state)
     write_tx10(f->path, 0, 0, 0, a);
     sgs_read_options_t opt = options(3);
     const char *msg = expect_tx_error(f->path, &opt, SGS_EDATA);
-    assert_contains(msg, "/transactions/amount: row 7: amount is infinite (-inf)");
+    sgs_assert_contains(msg, "/transactions/amount: row 7: amount is infinite (-inf)");
 }
 
 static void test_negative_time(void **state)
@@ -391,11 +385,12 @@ static void test_negative_time(void **state)
     write_tx(f->path, ids, times, a, 3);
     sgs_read_options_t opt = options(0);
     const char *msg = expect_tx_error(f->path, &opt, SGS_EDATA);
-    assert_contains(msg, "demo.h5: /transactions/time: row 1: time -86400 is before 1970-01-01");
+    sgs_assert_contains(msg,
+                        "demo.h5: /transactions/time: row 1: time -86400 is before 1970-01-01");
     /* an as-of does not make a negative time acceptable */
     opt.has_as_of = 1;
     opt.as_of_end_s = T0 + 86400;
-    assert_contains(expect_tx_error(f->path, &opt, SGS_EDATA), "row 1");
+    sgs_assert_contains(expect_tx_error(f->path, &opt, SGS_EDATA), "row 1");
 }
 
 static void test_future_time_without_and_with_as_of(void **state)
@@ -407,8 +402,8 @@ static void test_future_time_without_and_with_as_of(void **state)
     write_tx(f->path, ids, times, a, 4);
     sgs_read_options_t opt = options(0);
     const char *msg = expect_tx_error(f->path, &opt, SGS_EDATA);
-    assert_contains(msg, "/transactions/time: row 1: time 2100-01-01T00:00:00Z is more than "
-                         "one day after now (2025-01-01T00:00:00Z)");
+    sgs_assert_contains(msg, "/transactions/time: row 1: time 2100-01-01T00:00:00Z is more than "
+                             "one day after now (2025-01-01T00:00:00Z)");
     /* now + 1 day exactly is fine; one second later is not */
     times[1] = T0;
     write_tx(f->path, ids, times, a, 4);
@@ -418,7 +413,7 @@ static void test_future_time_without_and_with_as_of(void **state)
     sgs_transactions_free(&t);
     times[3] = NOW + 86400 + 1;
     write_tx(f->path, ids, times, a, 4);
-    assert_contains(expect_tx_error(f->path, &opt, SGS_EDATA), "row 3");
+    sgs_assert_contains(expect_tx_error(f->path, &opt, SGS_EDATA), "row 3");
     /* with an as-of, the late rows are excluded and counted instead */
     times[1] = INT64_C(4102444800);
     write_tx(f->path, ids, times, a, 4);
@@ -447,8 +442,8 @@ static void test_value_out_of_range_for_type(void **state)
     H5Fclose(file);
     sgs_read_options_t opt = options(0);
     const char *msg = expect_tx_error(f->path, &opt, SGS_EDATA);
-    assert_contains(msg, "/transactions/customer_id: row 3: customer_id 9223372036854775808 "
-                         "does not fit in int64");
+    sgs_assert_contains(msg, "/transactions/customer_id: row 3: customer_id 9223372036854775808 "
+                             "does not fit in int64");
     /* the first three rows alone are fine */
     file = create_file(f->path);
     dims = 3;
@@ -459,7 +454,7 @@ static void test_value_out_of_range_for_type(void **state)
     write_col(file, "/transactions/channel", SGS_H5_I32, channel, 3);
     H5Fclose(file);
     msg = expect_tx_error(f->path, &opt, SGS_EDATA);
-    assert_contains(msg, "/transactions/channel: row 1: channel 300 does not fit in uint8");
+    sgs_assert_contains(msg, "/transactions/channel: row 1: channel 300 does not fit in uint8");
     /* a NaN at an earlier row of the same chunk comes first, whatever the chunk size */
     double a_nan[3] = {1, 2, 3};
     a_nan[0] = NAN;
@@ -469,8 +464,8 @@ static void test_value_out_of_range_for_type(void **state)
     H5Fclose(file);
     for (size_t chunk = 1; chunk <= 3; chunk++) {
         sgs_read_options_t o = options(chunk);
-        assert_contains(expect_tx_error(f->path, &o, SGS_EDATA),
-                        "/transactions/amount: row 0: amount is NaN");
+        sgs_assert_contains(expect_tx_error(f->path, &o, SGS_EDATA),
+                            "/transactions/amount: row 0: amount is NaN");
     }
     file = H5Fopen(f->path, H5F_ACC_RDWR, H5P_DEFAULT);
     H5Ldelete(file, "/transactions/amount", H5P_DEFAULT);
@@ -501,8 +496,8 @@ static void test_length_mismatch(void **state)
     H5Fclose(file);
     sgs_read_options_t opt = options(0);
     const char *msg = expect_tx_error(f->path, &opt, SGS_EDATA);
-    assert_contains(msg, "demo.h5: /transactions/time: has 9 rows but "
-                         "/transactions/customer_id has 10");
+    sgs_assert_contains(msg, "demo.h5: /transactions/time: has 9 rows but "
+                             "/transactions/customer_id has 10");
 }
 
 static void test_missing_dataset_suggests_closest(void **state)
@@ -516,8 +511,8 @@ static void test_missing_dataset_suggests_closest(void **state)
     H5Fclose(file);
     sgs_read_options_t opt = options(0);
     const char *msg = expect_tx_error(f->path, &opt, SGS_EDATA);
-    assert_contains(msg, "demo.h5: /transactions/amount: dataset is missing; did you mean "
-                         "/transactions/amout?");
+    sgs_assert_contains(msg, "demo.h5: /transactions/amount: dataset is missing; did you mean "
+                             "/transactions/amout?");
     /* nothing close: the group's names are listed instead */
     file = create_file(f->path);
     write_col(file, "/transactions/customer_id", SGS_H5_I64, ids10, 10);
@@ -525,14 +520,15 @@ static void test_missing_dataset_suggests_closest(void **state)
     write_col(file, "/transactions/value_eur", SGS_H5_F64, amounts10, 10);
     H5Fclose(file);
     msg = expect_tx_error(f->path, &opt, SGS_EDATA);
-    assert_contains(msg, "/transactions/amount: dataset is missing (/transactions has: "
-                         "value_eur)");
+    sgs_assert_contains(msg, "/transactions/amount: dataset is missing (/transactions has: "
+                             "value_eur)");
     /* a missing group is named, with the closest root name */
     file = create_file(f->path);
     write_col(file, "/transaction/customer_id", SGS_H5_I64, ids10, 10);
     H5Fclose(file);
     msg = expect_tx_error(f->path, &opt, SGS_EDATA);
-    assert_contains(msg, "demo.h5: /transactions: group is missing; did you mean /transaction?");
+    sgs_assert_contains(msg,
+                        "demo.h5: /transactions: group is missing; did you mean /transaction?");
 }
 
 static void test_wrong_types_and_shapes(void **state)
@@ -548,9 +544,9 @@ static void test_wrong_types_and_shapes(void **state)
     H5Fclose(file);
     sgs_read_options_t opt = options(0);
     const char *msg = expect_tx_error(f->path, &opt, SGS_EDATA);
-    assert_contains(msg, f->path);
-    assert_contains(msg, "/transactions/customer_id: elements are float64; customer_id must be "
-                         "an integer type");
+    sgs_assert_contains(msg, f->path);
+    sgs_assert_contains(msg, "/transactions/customer_id: elements are float64; customer_id must be "
+                             "an integer type");
     /* integer amounts are refused; float32 amounts are accepted */
     int64_t a_int[N10] = {0};
     file = create_file(f->path);
@@ -558,8 +554,8 @@ static void test_wrong_types_and_shapes(void **state)
     write_col(file, "/transactions/time", SGS_H5_I64, times10, 10);
     write_col(file, "/transactions/amount", SGS_H5_I64, a_int, 10);
     H5Fclose(file);
-    assert_contains(expect_tx_error(f->path, &opt, SGS_EDATA),
-                    "/transactions/amount: elements are int64; amount must be floating point");
+    sgs_assert_contains(expect_tx_error(f->path, &opt, SGS_EDATA),
+                        "/transactions/amount: elements are int64; amount must be floating point");
     float a32[N10];
     for (size_t i = 0; i < N10; i++)
         a32[i] = (float)amounts10[i];
@@ -582,8 +578,8 @@ static void test_wrong_types_and_shapes(void **state)
     write_col(file, "/transactions/time", SGS_H5_I64, times10, 10);
     write_raw(file, "/transactions/amount", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, amounts10, 2, dims2);
     H5Fclose(file);
-    assert_contains(expect_tx_error(f->path, &opt, SGS_EDATA),
-                    "/transactions/amount: is 2-dimensional");
+    sgs_assert_contains(expect_tx_error(f->path, &opt, SGS_EDATA),
+                        "/transactions/amount: is 2-dimensional");
 }
 
 static void test_empty_table(void **state)
@@ -591,8 +587,8 @@ static void test_empty_table(void **state)
     fixture_t *f = *state;
     write_tx(f->path, ids10, times10, amounts10, 0);
     sgs_read_options_t opt = options(0);
-    assert_contains(expect_tx_error(f->path, &opt, SGS_EDATA),
-                    "demo.h5: /transactions: the table is empty (0 rows)");
+    sgs_assert_contains(expect_tx_error(f->path, &opt, SGS_EDATA),
+                        "demo.h5: /transactions: the table is empty (0 rows)");
 }
 
 static void test_not_hdf5_and_missing_file(void **state)
@@ -608,7 +604,7 @@ static void test_not_hdf5_and_missing_file(void **state)
     assert_string_equal(expect_tx_error(f->path, &opt, SGS_EDATA), expected);
     char missing[600];
     snprintf(missing, sizeof missing, "%s/nope.h5", f->dir);
-    assert_contains(expect_tx_error(missing, &opt, SGS_ENOINPUT), "nope.h5: no such file");
+    sgs_assert_contains(expect_tx_error(missing, &opt, SGS_ENOINPUT), "nope.h5: no such file");
     assert_int_equal(sgs_exit_status(SGS_ENOINPUT), 66);
     sgs_events_t e;
     int present = 1;
@@ -666,14 +662,14 @@ static void test_events_read_and_kind_range(void **state)
     assert_int_equal(sgs_h5_read_events(f->path, &opt, &e, &present, &st, &err), SGS_EDATA);
     assert_int_equal(present, 0);
     assert_null(e.kind);
-    assert_contains(err.message, "demo.h5: /events/kind: row 3: kind 9 is not an event kind "
-                                 "(1..8)");
+    sgs_assert_contains(err.message, "demo.h5: /events/kind: row 3: kind 9 is not an event kind "
+                                     "(1..8)");
     /* a missing required events column is an error */
     file = H5Fopen(f->path, H5F_ACC_RDWR, H5P_DEFAULT);
     H5Ldelete(file, "/events/kind", H5P_DEFAULT);
     H5Fclose(file);
     assert_int_equal(sgs_h5_read_events(f->path, &opt, &e, &present, &st, &err), SGS_EDATA);
-    assert_contains(err.message, "/events/kind: dataset is missing");
+    sgs_assert_contains(err.message, "/events/kind: dataset is missing");
 }
 
 static void write_customers(const char *path, const int64_t *ids, const int64_t *refs, size_t n)
@@ -708,15 +704,15 @@ static void test_customers_duplicates_and_referrers(void **state)
     write_customers(f->path, dup, NULL, 6);
     assert_int_equal(sgs_h5_read_customers(f->path, &c, &present, &err), SGS_EDATA);
     assert_int_equal(present, 0);
-    assert_contains(err.message, "demo.h5: /customers/customer_id: rows 1 and 4 both have "
-                                 "customer_id 10");
+    sgs_assert_contains(err.message, "demo.h5: /customers/customer_id: rows 1 and 4 both have "
+                                     "customer_id 10");
     /* sorted ids (fast path) with an unknown referrer at row 2 */
     int64_t sorted_ids[4] = {1, 2, 3, 4}, bad_refs[4] = {-1, 1, 7, 8};
     write_customers(f->path, sorted_ids, bad_refs, 4);
     sgs_read_options_t opt = options(3);
     assert_int_equal(sgs_h5_read_customers_opt(f->path, &opt, &c, &present, &err), SGS_EDATA);
-    assert_contains(err.message, "/customers/referrer_id: row 2: referrer_id 7 is not a "
-                                 "customer_id of /customers");
+    sgs_assert_contains(err.message, "/customers/referrer_id: row 2: referrer_id 7 is not a "
+                                     "customer_id of /customers");
     /* no /customers group */
     write_tx10(f->path, 0, 0, 0, amounts10);
     assert_int_equal(sgs_h5_read_customers(f->path, &c, &present, &err), 0);
@@ -873,7 +869,7 @@ static void test_collect_mode_reports_every_problem(void **state)
     }
     assert_string_equal(sgs_input_check_name(SGS_CHECK_AMOUNT_NAN), "amount_nan");
     /* the first problem is still in err */
-    assert_contains(err.message, "row 1: amount is NaN");
+    sgs_assert_contains(err.message, "row 1: amount is NaN");
     sgs_transactions_free(&t);
     /* structural problems are all reported too, then the read fails */
     hid_t file = create_file(f->path);
@@ -886,7 +882,7 @@ static void test_collect_mode_reports_every_problem(void **state)
     assert_int_equal(got.check[0], SGS_CHECK_TYPE);
     assert_int_equal(got.check[1], SGS_CHECK_MISSING);
     assert_int_equal(got.check[2], SGS_CHECK_MISSING);
-    assert_contains(got.message[2], "did you mean /transactions/amonut?");
+    sgs_assert_contains(got.message[2], "did you mean /transactions/amonut?");
 }
 
 /* ---- Identity and listing ------------------------------------------------------------- */
@@ -905,8 +901,8 @@ static void test_identity_and_listing(void **state)
     sgs_assert_cmp(strncmp(id, "demo.h5 size=", 13), ==, 0);
     snprintf(expected_tail, sizeof expected_tail, " rows=10 hash64=%016llx",
              (unsigned long long)reference_hash(ids10, times10, amounts10, N10));
-    assert_contains(id, expected_tail);
-    assert_contains(id, " mtime=20");
+    sgs_assert_contains(id, expected_tail);
+    sgs_assert_contains(id, " mtime=20");
     char missing[600];
     snprintf(missing, sizeof missing, "%s/none.h5", f->dir);
     assert_int_equal(sgs_h5_input_identity(missing, &st, id, sizeof id, NULL), SGS_ENOINPUT);
@@ -986,8 +982,8 @@ static void test_customers_signup_before_1970(void **state)
     int present;
     sgs_error_t err = {0};
     assert_int_equal(sgs_h5_read_customers(f->path, &c, &present, &err), SGS_EDATA);
-    assert_contains(err.message,
-                    "/customers/signup_time: row 2: signup_time -1 is before 1970-01-01");
+    sgs_assert_contains(err.message,
+                        "/customers/signup_time: row 2: signup_time -1 is before 1970-01-01");
 }
 
 /* ---- Allocation failures ---------------------------------------------------------------- */
@@ -1017,7 +1013,7 @@ static void test_allocation_failure_sweep(void **state)
             assert_int_equal(t.category[5], categories10[6]);
         } else {
             assert_int_equal(rc, SGS_ENOMEM);
-            assert_contains(err.message, "out of memory");
+            sgs_assert_contains(err.message, "out of memory");
             assert_null(t.customer_id);
         }
         sgs_transactions_free(&t);
