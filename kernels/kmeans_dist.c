@@ -1,9 +1,9 @@
 /*
  * kernels/kmeans_dist.c — first-argmin of the k-means distance over a set of centers:
  * the scalar reference and an AVX2 kernel with 4 rows in the lanes of a vector.
- * See kmeans_dist.h for the arithmetic both must perform.
+ * See kmeans_dist_internal.h for the arithmetic both must perform.
  */
-#include "kernels/kmeans_dist.h"
+#include "kernels/kmeans_dist_internal.h"
 
 #include <math.h>
 #include <string.h>
@@ -372,7 +372,7 @@ SGS__AVX2 static void accumulate_avx2(const double *x, size_t m, size_t d, size_
 #undef SGS__ACASE
 
 /* ---- Screened labels, AVX2 + FMA -----------------------------------------------------------
- * See kmeans_dist.h for the certificate. Lanes whose margin test fails get bit 1 in the
+ * See kmeans_dist_internal.h for the certificate. Lanes whose margin test fails get bit 1 in the
  * returned mask and are recomputed by the caller. */
 #define SGS__AVX2FMA __attribute__((target("avx2,fma")))
 
@@ -814,10 +814,10 @@ SGS__AVX512 static size_t labels_avx512(const double *x, size_t m, const sgs__km
 
 /* ---- AVX-512 Lloyd rows: screen, labels and cluster sums in one pass -----------------------
  * One pass over the rows per iteration. Each tile of 16 rows (two tiles at once for d <= 8)
- * is transposed, shifted and screened in float32 (the certificate of kmeans_dist.h, "Float32
- * screen"), which puts 16 rows in a vector and halves the multiply-adds and minimum updates of
- * the double screen; its ambiguous rows are recomputed exactly; and while the rows are still
- * in L1 they are added to the cluster sums in the canonical order (row after row, sub-partial
+ * is transposed, shifted and screened in float32 (the certificate of kmeans_dist_internal.h,
+ * "Float32 screen"), which puts 16 rows in a vector and halves the multiply-adds and minimum
+ * updates of the double screen; its ambiguous rows are recomputed exactly; and while the rows are
+ * still in L1 they are added to the cluster sums in the canonical order (row after row, sub-partial
  * g & 3). The sums go through a local copy of the sub-partials padded to dp = the multiple of
  * 8 above d: lanes 0..d-1 of a cluster's slot hold its sums, lane d its weight, so that one
  * vector add per 8 features adds a row and the 1.0 of its count (ws = ws + 1.0, the very
@@ -887,7 +887,7 @@ SGS__AVX512 static inline __attribute__((always_inline)) void transpose16_ps(__m
 }
 
 /* ||x'||^2 + cmax2 summed in float from the rounded features (the certificate allows it,
- * kmeans_dist.h); lanes whose sum is not <= 1e30 go to *badq, and *q is clamped there. */
+ * kmeans_dist_internal.h); lanes whose sum is not <= 1e30 go to *badq, and *q is clamped there. */
 SGS__AVX512 static inline __attribute__((always_inline)) void
 norms16_ps(const __m512 *xs, size_t dd, double cmax2, __m512 *q, unsigned *badq)
 {
