@@ -4,8 +4,11 @@
 # `segscore <command> --help`; cmake/help2man.awk turns each text into roff. The help text
 # is the one source: nothing here knows a command or an option.
 #
-#   cmake -DSEGSCORE=path/to/segscore -DAWK=awk -DSCRIPT=cmake/help2man.awk -DOUT=dir
+#   cmake -DSEGSCORE=path/to/segscore -DAWK=awk -DSCRIPT=cmake/help2man.awk -DOUT=dir/man1
 #         -DDESCRIPTION="one line for NAME" -P cmake/man_pages.cmake
+#
+# The pages go to OUT (nothing else: it is installed as it is), the help texts they were
+# made from to OUT/../help.
 foreach(var SEGSCORE AWK SCRIPT OUT DESCRIPTION)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "man_pages.cmake: -D${var}=... is required")
@@ -30,9 +33,9 @@ function(render cmd file page version top)
   endif()
 endfunction()
 
-set(work ${OUT}/help)
+get_filename_component(work ${OUT}/../help ABSOLUTE) # the help texts, beside the pages
 file(REMOVE_RECURSE ${work})
-file(MAKE_DIRECTORY ${work})
+file(MAKE_DIRECTORY ${work} ${OUT})
 file(GLOB old ${OUT}/*.1)
 if(old)
   file(REMOVE ${old}) # a command that is gone takes its page with it

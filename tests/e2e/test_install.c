@@ -294,11 +294,31 @@ static void check_page(const char *page, const char *help, int have_groff)
     }
 }
 
+/* Nothing but the pages in man1/. */
+static void check_only_pages(void)
+{
+    char path[1024];
+    fmt(path, sizeof path, "%s/%s/man1", prefix, SGS_INSTALL_MANDIR);
+    DIR *d = opendir(path);
+    if (!d)
+        fail_msg("cannot list %s", path);
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t len = strlen(e->d_name);
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+            (len < 3 || strcmp(e->d_name + len - 2, ".1") != 0)) {
+            closedir(d);
+            fail_msg("%s/%s is not a man page of section 1", path, e->d_name);
+        }
+    }
+    closedir(d);
+}
+
 static void test_man_pages(void **state)
 {
     (void)state;
     if (!SGS_MAN_PAGES)
         skip(); /* configured with -DSGS_MAN=OFF */
+    check_only_pages();
     int have_groff = shell("command -v groff", NULL, 0) == 0;
     char top[8192];
     assert_int_equal(sgs_test_run("--help", top, sizeof top), 0);
