@@ -10,11 +10,11 @@
  * Rows: uniform noise around k lattice points (as bench/kmeans_peers.py, which uses Gaussian
  * noise); centers: one row of each group. Prints ns per row (the best of 5 timings) and how
  * many rows the float32 screen left to the exact computation. It calls the kernel's internal
- * entry point (kernels/kmeans_dist.h), as tests/unit/test_kmeans.c does: the public k-means
- * functions wrap it in whole iterations.
+ * entry point (kernels/kmeans_dist_internal.h), as tests/unit/test_kmeans.c does: the public
+ * k-means functions wrap it in whole iterations.
  */
 #include "kernels/core.h"
-#include "kernels/kmeans_dist.h"
+#include "kernels/kmeans_dist_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,10 +6,10 @@
  * import_columns.c, the set of distinct customers in id_set.c.
  */
 #include "io/csv_import.h"
-#include "io/id_set.h"
-#include "io/import_columns.h"
-#include "io/import_fields.h"
-#include "io/import_text.h"
+#include "io/id_set_internal.h"
+#include "io/import_columns_internal.h"
+#include "io/import_fields_internal.h"
+#include "io/import_text_internal.h"
 
 #include "io/atomic_file.h"
 #include "io/h5_columns.h"

@@ -1,7 +1,7 @@
 /*
- * io/id_set.c — the set of distinct customer ids of the CSV import (id_set.h).
+ * io/id_set.c — the set of distinct customer ids of the CSV import (id_set_internal.h).
  */
-#include "io/id_set.h"
+#include "io/id_set_internal.h"
 
 #include "kernels/core.h"
 

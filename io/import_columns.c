@@ -1,9 +1,9 @@
 /*
  * io/import_columns.c — which columns of the file the options name: header names (any case),
- * 1-based positions, alternatives "A|B", products "Quantity*UnitPrice" (import_columns.h).
+ * 1-based positions, alternatives "A|B", products "Quantity*UnitPrice" (import_columns_internal.h).
  */
-#include "io/import_columns.h"
-#include "io/import_text.h"
+#include "io/import_columns_internal.h"
+#include "io/import_text_internal.h"
 #include "io/suggest.h"
 
 #include <stdio.h>

@@ -1,10 +1,10 @@
 /*
  * io/import_fields.c — the field parsers of the CSV import: integers, decimal numbers, times
- * (csv_import.h), channel names and category codes (import_fields.h).
+ * (csv_import.h), channel names and category codes (import_fields_internal.h).
  */
-#include "io/import_fields.h"
 #include "io/csv_import.h"
-#include "io/import_text.h"
+#include "io/import_fields_internal.h"
+#include "io/import_text_internal.h"
 
 #include "kernels/dates.h"
 

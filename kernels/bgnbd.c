@@ -7,6 +7,7 @@
  * the same for t_x; the loop over histories then costs one exp and one log1p each.
  */
 #include "kernels/bgnbd.h"
+#include "kernels/bgnbd_internal.h"
 
 #include "kernels/special.h"
 

@@ -3,7 +3,7 @@
  */
 #include "kernels/kchoice.h"
 
-#include "kernels/kmeans_dist.h"
+#include "kernels/kmeans_dist_internal.h"
 #include "kernels/kmeans_internal.h"
 
 #include <math.h>

@@ -4,7 +4,7 @@
  * chosen k and the whole table are returned.
  *
  * Data: x is n rows by d columns, row-major; labels in 0..k-1. Distances are Euclidean,
- * computed as the square root of kernels/kmeans_dist.h's squared distance. Totals are
+ * computed as the square root of k-means' squared distance (kernels/kmeans.h). Totals are
  * formed per block of rows and combined in block order, so results are bitwise identical
  * whatever exec->n_threads. Sample weights are not used by the two indices.
  */

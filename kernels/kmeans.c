@@ -2,12 +2,12 @@
  * kernels/kmeans.c — the k-means iterations (Lloyd, Hamerly, Elkan), empty-cluster
  * relocation, restarts, and the E-step / inertia / tolerance helpers. The contract and the
  * scikit-learn semantics followed are in kernels/kmeans.h; the distance arithmetic is in
- * kernels/kmeans_dist.h.
+ * kernels/kmeans_dist_internal.h.
  */
 #include "kernels/kmeans.h"
 
 #include "kernels/features.h"
-#include "kernels/kmeans_dist.h"
+#include "kernels/kmeans_dist_internal.h"
 #include "kernels/kmeans_internal.h"
 
 #include <math.h>
@@ -242,7 +242,7 @@ int sgs_kmeans_same_clustering(const int32_t *a, const int32_t *b, size_t n, siz
 typedef struct run_ws {
     size_t n, d, k, nb, stride;
     double *centers_new;     /* k x d */
-    double *part;            /* nb x 4 x stride: per-block sub-partials (kmeans_dist.h) */
+    double *part;            /* nb x 4 x stride: per-block sub-partials (kmeans_dist_internal.h) */
     double *part_total;      /* stride: folded partials combined in block order */
     double *wsum;            /* k, combined weights */
     size_t *changed;         /* nb */

@@ -9,8 +9,9 @@
  * Everything is borrowed: kernels never keep a pointer after returning.
  *
  * Distance and labels: the squared Euclidean distance by direct differences, features in
- * order (kernels/kmeans_dist.h defines the exact operation sequence); the label of a row
- * is the first index of the smallest distance.
+ * order, t = x[f] - c[f], acc = acc + t * t for f = 0..d-1, no fused multiply-add (the
+ * exact operation sequence and its error bound: kernels/kmeans_dist_internal.h in the
+ * source tree); the label of a row is the first index of the smallest distance.
  *
  * Semantics follow scikit-learn 1.2 KMeans (sklearn/cluster/_kmeans.py) exactly where they
  * are defined there:

@@ -2,10 +2,10 @@
  * kernels/kmeans_dist.c — first-argmin of the k-means distance over a set of centers: the
  * scalar reference, the prepared centers of the screened kernels and the dispatch to the
  * vector kernels of each instruction set (kmeans_dist_avx2.c, kmeans_dist_avx512.c).
- * See kmeans_dist.h for the arithmetic all must perform.
+ * See kmeans_dist_internal.h for the arithmetic all must perform.
  */
-#include "kernels/kmeans_dist.h"
-#include "kernels/kmeans_simd.h"
+#include "kernels/kmeans_dist_internal.h"
+#include "kernels/kmeans_simd_internal.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,9 +1,9 @@
 /*
  * kernels/kmeans_dist_avx2.c — the AVX2 distance kernels of k-means: four rows per vector,
- * and the screened labels with AVX2 + FMA (kmeans_dist.h says what arithmetic they perform,
- * kmeans_dist.c when they are used).
+ * and the screened labels with AVX2 + FMA (kmeans_dist_internal.h says what arithmetic they
+ * perform, kmeans_dist.c when they are used).
  */
-#include "kernels/kmeans_simd.h"
+#include "kernels/kmeans_simd_internal.h"
 
 #include <math.h>
 
@@ -245,7 +245,7 @@ SGS__AVX2 void sgs__kmeans_accumulate_avx2(const double *x, size_t m, size_t d, 
 #undef SGS__ACASE
 
 /* ---- Screened labels, AVX2 + FMA -----------------------------------------------------------
- * See kmeans_dist.h for the certificate. Lanes whose margin test fails get bit 1 in the
+ * See kmeans_dist_internal.h for the certificate. Lanes whose margin test fails get bit 1 in the
  * returned mask and are recomputed by the caller. */
 
 SGS__AVX2FMA static inline __attribute__((always_inline)) unsigned
@@ -315,7 +315,7 @@ screen4_pair(const double *x, size_t d, size_t dd, const sgs__kmeans_prep_t *p, 
 #define SGS__LL_W 4
 #define SGS__LL_SCREEN screen4_pair
 #define SGS__LL_NAME sgs__kmeans_labels_avx2
-#include "kernels/kmeans_labels_loop.h"
+#include "kernels/kmeans_labels_loop_internal.h"
 
 #else
 typedef int sgs__kmeans_avx2_unused; /* ISO C: no empty file off x86 */

@@ -1,9 +1,9 @@
 /*
  * kernels/kmeans_dist_avx512.c — the AVX-512 distance kernels of k-means: eight rows per
- * vector, the screened labels and the fused Lloyd pass (kmeans_dist.h says what arithmetic
+ * vector, the screened labels and the fused Lloyd pass (kmeans_dist_internal.h says what arithmetic
  * they perform, kmeans_dist.c when they are used).
  */
-#include "kernels/kmeans_simd.h"
+#include "kernels/kmeans_simd_internal.h"
 
 #include <math.h>
 
@@ -267,14 +267,14 @@ screen8_pair(const double *x, size_t d, size_t dd, const sgs__kmeans_prep_t *p, 
 #define SGS__LL_W 8
 #define SGS__LL_SCREEN screen8_pair
 #define SGS__LL_NAME sgs__kmeans_labels_avx512
-#include "kernels/kmeans_labels_loop.h"
+#include "kernels/kmeans_labels_loop_internal.h"
 
 /* ---- AVX-512 Lloyd rows: screen, labels and cluster sums in one pass -----------------------
  * One pass over the rows per iteration. Each tile of 16 rows (two tiles at once for d <= 8)
- * is transposed, shifted and screened in float32 (the certificate of kmeans_dist.h, "Float32
- * screen"), which puts 16 rows in a vector and halves the multiply-adds and minimum updates of
- * the double screen; its ambiguous rows are recomputed exactly; and while the rows are still
- * in L1 they are added to the cluster sums in the canonical order (row after row, sub-partial
+ * is transposed, shifted and screened in float32 (the certificate of kmeans_dist_internal.h,
+ * "Float32 screen"), which puts 16 rows in a vector and halves the multiply-adds and minimum
+ * updates of the double screen; its ambiguous rows are recomputed exactly; and while the rows are
+ * still in L1 they are added to the cluster sums in the canonical order (row after row, sub-partial
  * g & 3). The sums go through a local copy of the sub-partials padded to dp = the multiple of
  * 8 above d: lanes 0..d-1 of a cluster's slot hold its sums, lane d its weight, so that one
  * vector add per 8 features adds a row and the 1.0 of its count (ws = ws + 1.0, the very
@@ -344,7 +344,7 @@ SGS__AVX512 static inline __attribute__((always_inline)) void transpose16_ps(__m
 }
 
 /* ||x'||^2 + cmax2 summed in float from the rounded features (the certificate allows it,
- * kmeans_dist.h); lanes whose sum is not <= 1e30 go to *badq, and *q is clamped there. */
+ * kmeans_dist_internal.h); lanes whose sum is not <= 1e30 go to *badq, and *q is clamped there. */
 SGS__AVX512 static inline __attribute__((always_inline)) void
 norms16_ps(const __m512 *xs, size_t dd, double cmax2, __m512 *q, unsigned *badq)
 {

@@ -7,7 +7,7 @@
  */
 #include "kernels/kmeans.h"
 
-#include "kernels/kmeans_dist.h"
+#include "kernels/kmeans_dist_internal.h"
 #include "kernels/kmeans_internal.h"
 
 #include <math.h>

@@ -3,6 +3,8 @@
  */
 #include "kernels/mbgnbd.h"
 
+#include "kernels/bgnbd_internal.h"
+
 double sgs_mbgnbd_loglik_one(const double *params, double x, double t_x, double T)
 {
     return sgs__bg_loglik_one(1, params, x, t_x, T);

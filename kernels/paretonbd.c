@@ -5,6 +5,7 @@
  */
 #include "kernels/paretonbd.h"
 
+#include "kernels/bgnbd_internal.h"
 #include "kernels/special.h"
 
 #include <math.h>

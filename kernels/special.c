@@ -6,6 +6,7 @@
 #define _DEFAULT_SOURCE 1
 
 #include "kernels/special.h"
+#include "kernels/special_internal.h"
 
 #include "kernels/core.h"
 

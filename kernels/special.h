@@ -160,9 +160,4 @@ int sgs_hyp2f1_ap1_ex(double a, double b, double p, double z, double zc, sgs_hyp
  *         R u > 1e300 (expected purchases beyond any meaning). */
 double sgs_bg_mean_purchases(double R, double a, double B, double u);
 
-/* One branch of sgs_bg_mean_purchases (1 Euler series, 2 opportunity sum, 3 quadrature),
- * for tests that check each against the reference: 0 and *out, or -1 when that branch
- * declines (its accuracy bound or term limit not met). Arguments as above, not checked. */
-int sgs__bg_mean_branch(int branch, double R, double a, double B, double u, double *out);
-
 #endif /* SGS_SPECIAL_H */

@@ -710,7 +710,7 @@ static void test_planted_cases_found_under_their_kind(void **state)
         n_stopped_not_alive += r.stage[i] == SGS_STAGE_AT_RISK || r.stage[i] == SGS_STAGE_LAPSED ||
                                r.stage[i] == SGS_STAGE_CANCELLED;
     }
-    if (n_stopped < 1000 || n_stopped_not_alive < 0.98 * (double)n_stopped)
+    if (n_stopped < 1000 || (double)n_stopped_not_alive < 0.98 * (double)n_stopped)
         fail_msg("stopped buying: %zu of %zu at risk, lapsed or cancelled", n_stopped_not_alive,
                  n_stopped);
 

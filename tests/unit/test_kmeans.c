@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "kernels/kmeans.h"
-#include "kernels/kmeans_dist.h"
+#include "kernels/kmeans_dist_internal.h"
 #include "tests/support/test_support.h"
 
 #include <math.h>

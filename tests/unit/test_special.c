@@ -13,6 +13,7 @@
 
 #include "kernels/core.h"
 #include "kernels/special.h"
+#include "kernels/special_internal.h"
 #include "tests/support/test_support.h"
 
 #include <math.h>

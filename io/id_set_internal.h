@@ -1,5 +1,5 @@
 /*
- * io/id_set.h — the set of distinct customer ids of the CSV import (internal to io/): open
+ * io/id_set_internal.h — the set of distinct customer ids of the CSV import (internal to io/): open
  * addressing with linear probing, power-of-two capacity, at most half full.
  */
 #ifndef SGS_ID_SET_H

@@ -1,13 +1,10 @@
 /*
- * kernels/kmeans_labels_loop.h — the labels loop of the screened vector kernels, the same for
- * every instruction set (kmeans_dist.h, "Labels only: certified screening"). A kernel file
- * includes it once, after defining:
- *   SGS__LL_TARGET  the target attribute of the functions made here;
- *   SGS__LL_W       rows per vector (4 for AVX2, 8 for AVX-512);
- *   SGS__LL_SCREEN  unsigned screen(x, d, dd, p, labels, two): labels of one vector of rows
- *                   (two = 0) or two (two = 1), with a bit set per row the certificate could
- *                   not decide;
- *   SGS__LL_NAME    the entry point made here:
+ * kernels/kmeans_labels_loop_internal.h — the labels loop of the screened vector kernels, the same
+ * for every instruction set (kmeans_dist_internal.h, "Labels only: certified screening"). A kernel
+ * file includes it once, after defining: SGS__LL_TARGET  the target attribute of the functions made
+ * here; SGS__LL_W       rows per vector (4 for AVX2, 8 for AVX-512); SGS__LL_SCREEN  unsigned
+ * screen(x, d, dd, p, labels, two): labels of one vector of rows (two = 0) or two (two = 1), with a
+ * bit set per row the certificate could not decide; SGS__LL_NAME    the entry point made here:
  *                   size_t SGS__LL_NAME(x, m, p, labels, n_changed), as sgs__kmeans_labels.
  * Rows go two vectors at a time while there are, then one; undecided rows and the last rows
  * are recomputed by the scalar reference. Specialised copies for d = 1..16 let the compiler

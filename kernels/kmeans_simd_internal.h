@@ -1,14 +1,14 @@
 /*
- * kernels/kmeans_simd.h — what the distance kernels of k-means share across their files
+ * kernels/kmeans_simd_internal.h — what the distance kernels of k-means share across their files
  * (internal to kernels/kmeans_dist*.c): the vector kernels of each instruction set are in
  * their own file (kmeans_dist_avx2.c, kmeans_dist_avx512.c), the scalar reference and the
  * dispatch in kmeans_dist.c, the labels loop of the screened kernels in
- * kmeans_labels_loop.h. kmeans_dist.h says what arithmetic every one performs.
+ * kmeans_labels_loop_internal.h. kmeans_dist_internal.h says what arithmetic every one performs.
  */
 #ifndef SGS_KMEANS_SIMD_H
 #define SGS_KMEANS_SIMD_H
 
-#include "kernels/kmeans_dist.h"
+#include "kernels/kmeans_dist_internal.h"
 
 #include <string.h>
 
@@ -88,7 +88,7 @@ SGS__AVX2 static inline __attribute__((always_inline)) void transpose4(const dou
 }
 
 /* The AVX2 kernels (kmeans_dist_avx2.c), d <= SGS__KMEANS_SIMD_DMAX; as their namesakes of
- * kmeans_dist.h. */
+ * kmeans_dist_internal.h. */
 SGS__AVX2 void sgs__kmeans_argmin_avx2(const double *x, size_t m, size_t d, const double *c,
                                        size_t k, int32_t *labels, double *best, double *second,
                                        size_t *nchg);

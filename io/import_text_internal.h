@@ -1,6 +1,6 @@
 /*
- * io/import_text.h — the small text helpers of the CSV import (internal to io/import_*.c and
- * io/csv_import.c). No <ctype.h>: its answers depend on the locale.
+ * io/import_text_internal.h — the small text helpers of the CSV import (internal to io/import_*.c
+ * and io/csv_import.c). No <ctype.h>: its answers depend on the locale.
  */
 #ifndef SGS_IMPORT_TEXT_H
 #define SGS_IMPORT_TEXT_H

@@ -1,6 +1,6 @@
 /*
- * kernels/kmeans_dist.h — the distance arithmetic of k-means, in one place (internal to
- * kernels/; the public contract is kernels/kmeans.h).
+ * kernels/kmeans_dist_internal.h — the distance arithmetic of k-means, in one place (internal
+ * to kernels/, not installed; the public contract is kernels/kmeans.h).
  *
  * THE distance. Every path of the k-means code (Lloyd, Hamerly, Elkan, k-means++,
  * k-means||, mini-batch, inertia, relocation) computes the squared Euclidean distance
@@ -9,8 +9,8 @@
  *     t = x[0] - c[0];  acc = t * t;
  *     for f = 1 .. d-1:  t = x[f] - c[f];  acc = acc + t * t;
  *
- * (direct differences, features in order, no fused multiply-add — the build is ISO C11,
- * where GCC does not contract, and the SIMD paths use separate sub/mul/add). The SIMD
+ * (direct differences, features in order, no fused multiply-add — the build passes
+ * -ffp-contract=off to every compiler, and the SIMD paths use separate sub/mul/add). The SIMD
  * kernels put 4 rows in the 4 lanes of a vector and perform the same operations per lane,
  * so they give the same bits as the scalar reference. The label of a row is the index of
  * the smallest such distance, the lowest index on ties ("first minimum").
@@ -25,8 +25,8 @@
  * Labels agree with scikit-learn's except where two centers are within rounding of each
  * other, which the label-for-label test checks does not happen on its fixture.
  */
-#ifndef SGS_KMEANS_DIST_H
-#define SGS_KMEANS_DIST_H
+#ifndef SGS_KMEANS_DIST_INTERNAL_H
+#define SGS_KMEANS_DIST_INTERNAL_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -76,7 +76,7 @@ void sgs__kmeans_distances(int isa, const double *x, size_t m, size_t d, const d
  * (Higham 2002, sec. 3.1 and 2.6). So when the smallest e (center j*) is below every other e
  * by more than M = (d + 4) 2^-49 * 2 (||x'||^2 + max_j ||c'_j||^2) >= (16 d + 64) u R^2,
  * which exceeds twice the sum of those bounds, j* is also the first minimum of the direct
- * distances of kmeans_dist.h. Rows without that margin (near-ties, duplicates, overflow,
+ * distances of kmeans_dist_internal.h. Rows without that margin (near-ties, duplicates, overflow,
  * anything non-finite, ||x'||^2 + max ||c'||^2 > 1e300) are recomputed with the direct
  * scalar reference. Labels are thus exactly those of sgs__kmeans_argmin, for every isa.
  *

@@ -1,5 +1,5 @@
 /*
- * io/import_fields.h — the field parsers of the CSV import besides the public ones of
+ * io/import_fields_internal.h — the field parsers of the CSV import besides the public ones of
  * csv_import.h (internal to io/). Each returns 0, or -1 with *reason saying why.
  */
 #ifndef SGS_IMPORT_FIELDS_H

@@ -1,5 +1,5 @@
 /*
- * io/import_columns.h — which columns of a delimited file the import's options name
+ * io/import_columns_internal.h — which columns of a delimited file the import's options name
  * (internal to io/): a header name (any case), a 1-based position, alternatives "A|B|3"
  * (the first that exists), or for the amount the product of two ("Quantity*UnitPrice").
  */
