@@ -210,7 +210,7 @@ static int check_links(const char *page)
             const char *target = p + 2, *end = strchr(target, ')');
             if (!end || end > eol || strncmp(target, "http", 4) == 0)
                 continue;
-            char link[512], file[512], path[1024];
+            char link[512], file[1024], path[4096];
             snprintf(link, sizeof link, "%.*s", (int)(end - target), target);
             char *hash = strchr(link, '#');
             if (hash)
