@@ -526,7 +526,7 @@ int sgs_h5_read_column(hid_t file, const char *path, sgs_h5_type_t type, void **
         rc = sgs_error_set(err, SGS_EDATA, "%s: dataset %s is not one-dimensional", name, path);
         goto cleanup;
     }
-    if (sgs_h5_guard_dataset(file, dset, &rule, &why) != SGS_OK) {
+    if (sgs_h5_guard_dataset(file, dset, &rule, 1, &why) != SGS_OK) {
         rc = sgs_error_set(err, why.code, "%s: %s: %s", name, path, why.text);
         goto cleanup;
     }

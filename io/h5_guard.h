@@ -28,6 +28,16 @@
  * - data that was never written: a contiguous dataset without storage, or a chunked dataset
  *   with fewer chunks stored than its extent needs (H5Dget_num_chunks). Unwritten chunks
  *   read as the fill value, zeros by default: silent fake transactions.
+ * - chunks that decode to another size than their chunk's (elements x element size):
+ *   libhdf5 1.10.8 copies the rows a short chunk lacks from beyond the end of its own buffer
+ *   and succeeds (ASan: H5VM_memcpyvv under H5D__select_read; fuzzing,
+ *   regressions/over-read-in-h5vm-memcpyvv.h5, a chunk whose filter mask says it is stored
+ *   unfiltered, in 13 bytes of 40). A chunk stored without its filters is sized from the
+ *   index; a filtered one through deflate, shuffle and Fletcher-32 is read raw and decoded
+ *   to count its bytes (h5_decoded_size.h), which also stops a decompression bomb at its
+ *   chunk's size. Other filters (szip, n-bit, scale-offset, plugins) are decoded by libhdf5
+ *   on the read, unchecked. The cost is a second decode of the input (docs/input.md has
+ *   the figures).
  * - declared sizes beyond the storage: a contiguous or compact dataset whose storage is
  *   smaller than its extent times its element size (libhdf5 reads past a compact buffer
  *   that is: the over-read of issue 13 item 5, a fuzzed element size over a compact
@@ -104,10 +114,14 @@ int sgs_h5_guard_path(hid_t file, const char *path, sgs_h5_refusal_t *why);
  * filter decodable, and every byte of its extent written and inside the file (contiguous:
  * allocated, storage >= elements x element size, ending within the file; chunked: as many
  * chunks stored as the extent needs, else the first missing chunk's rows (and columns) are
- * named; compact: its buffer >= elements x element size). Metadata only; no data is read.
- * The caller checks the rank it wants first; more than two dimensions are refused here.
- * @return 0, SGS_EDATA (why filled) or SGS_EIO when HDF5 cannot describe the dataset. */
-int sgs_h5_guard_dataset(hid_t file, hid_t dset, const sgs_h5_column_rule_t *rule,
+ * named, each chunk inside the file and decoding to exactly chunk elements x element size;
+ * compact: its buffer >= elements x element size). Metadata only, except that filtered
+ * chunks are read raw and decoded (n_threads at a time) to learn their decoded size, which
+ * the file does not record (io/h5_decoded_size.h). The caller checks the rank it wants
+ * first; more than two dimensions are refused here.
+ * @return 0, SGS_EDATA (why filled), SGS_ENOMEM, or SGS_EIO when HDF5 cannot describe the
+ * dataset or read a chunk. */
+int sgs_h5_guard_dataset(hid_t file, hid_t dset, const sgs_h5_column_rule_t *rule, int n_threads,
                          sgs_h5_refusal_t *why);
 
 /* Human name of an element type: "int64", "uint8", "float64", "string", ...; widths beyond

@@ -564,7 +564,7 @@ static int open_group(reader_t *r, const char *group, const column_spec_t *specs
         }
         /* where the data lives, type, filters, storage: before the first read */
         sgs_h5_column_rule_t rule = column_rule(&specs[k]);
-        if (sgs_h5_guard_dataset(r->file, c->dset, &rule, &why) != SGS_OK) {
+        if (sgs_h5_guard_dataset(r->file, c->dset, &rule, r->nt, &why) != SGS_OK) {
             report(rep, refusal_check(why.kind), why.code, c->path, SGS_NO_ROW, "%s", why.text);
             if (why.code != SGS_EDATA)
                 return why.code;

@@ -40,7 +40,8 @@ static int refused(sgs_error_t *err, const char *file_name, const char *dataset,
  * storage. @return 0 with *out open; SGS_EDATA (missing, not a dataset, not 2-D, refused);
  * SGS_EIO, SGS_ENOMEM. */
 static int open_checked(hid_t file, const char *file_name, const char *dataset,
-                        const sgs_h5_column_rule_t *rule, hid_t *out, sgs_error_t *err)
+                        const sgs_h5_column_rule_t *rule, int n_threads, hid_t *out,
+                        sgs_error_t *err)
 {
     *out = -1;
     sgs_h5_refusal_t why;
@@ -87,7 +88,7 @@ static int open_checked(hid_t file, const char *file_name, const char *dataset,
                            file_name, dataset, rank, rank == 1 ? "" : "s");
         goto cleanup;
     }
-    if (sgs_h5_guard_dataset(file, dset, rule, &why) != SGS_OK) {
+    if (sgs_h5_guard_dataset(file, dset, rule, n_threads, &why) != SGS_OK) {
         rc = refused(err, file_name, dataset, &why);
         goto cleanup;
     }
@@ -110,7 +111,7 @@ int sgs_h5_matrix_read(hid_t file, const char *file_name, const char *dataset, i
     static const sgs_h5_column_rule_t rule = {"the matrix", SGS_H5_NUMBERS, 8, "read as float64"};
     hid_t dset, space = -1, mspace = -1, fspace = -1;
     sgs_h5_crash_arm(file_name);
-    int rc = open_checked(file, file_name, dataset, &rule, &dset, err);
+    int rc = open_checked(file, file_name, dataset, &rule, n_threads, &dset, err);
     sgs_h5_crash_disarm();
     if (rc)
         return rc;

@@ -3,8 +3,8 @@
  * (io/h5_guard.h, README "Input validation rules"): external links, soft links out of the
  * file, virtual datasets, external storage, a 65,544-byte integer type and a wrong class on
  * a column, chunks never written, contiguous data past the end of the file, a truncated
- * file, filters this libhdf5 lacks, a corrupt compressed chunk, and an input locked by its
- * writer.
+ * file, filters this libhdf5 lacks, a corrupt compressed chunk, chunks that decode to another
+ * size than their shape's, and an input locked by its writer.
  *
  * Every file is crafted here with the HDF5 C API. For each: `segscore run` exits 65 (75 for
  * a locked input) with a message naming the file and the dataset or cause; `segscore
@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define T0 INT64_C(1704067200) /* 2024-01-01T00:00:00Z */
 #define N 10                   /* rows of the crafted tables */
@@ -380,8 +381,8 @@ static void test_fuzzed_element_size(void **state)
         "integer types of at most 8 bytes (uint8)",
         "/transactions/channel: declares 80 bytes of data (rows x element size) but its compact "
         "storage holds 10",
-        "/transactions/channel: its 1 uncompressed chunks hold 10 bytes, less than chunk rows x "
-        "element size (10 x 8) each"};
+        "/transactions/channel: rows 0..9 are stored unfiltered in 10 bytes, fewer than the 80 "
+        "their chunk needs"};
     for (int k = 0; k < 3; k++) {
         char path[600], name[32];
         snprintf(name, sizeof name, "fuzzed%d.h5", k);
@@ -695,7 +696,121 @@ static void test_corrupt_compressed_chunk(void **state)
     for (hsize_t i = 0; i < size; i++)
         fputc(0xA5, f);
     fclose(f);
-    REFUSED(path, 65, "/transactions/amount: cannot read rows 0..9: the stored data is malformed");
+    REFUSED(path, 65,
+            "/transactions/amount: rows 0..9 cannot be decoded (a broken compressed stream): the "
+            "chunk is damaged");
+}
+
+/* ---- Chunks that decode to another size than their shape's -------------------------------
+ * libhdf5 1.10.8 copies the rows a short chunk lacks from beyond its own buffer and succeeds
+ * (io/h5_decoded_size.h; the fuzz finding regressions/over-read-in-h5vm-memcpyvv.h5). */
+
+#define CHUNK_ROWS 5
+
+/* dir/<name> with the good ids and times and an amount column of N rows in chunks of
+ * CHUNK_ROWS through `filters` (deflate level 4, shuffle, fletcher32 in the order given,
+ * 0-terminated), written by HDF5; then chunk 1 (rows 5..9) replaced by `raw` (n_raw bytes)
+ * with filter mask `mask` (H5Dwrite_chunk). raw NULL: left as written. */
+static void chunked_amounts(const char *name, char *path, size_t size, const int *filters,
+                            const void *raw, size_t n_raw, uint32_t mask)
+{
+    hid_t file = base(name, path, size, H5P_DEFAULT);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    hsize_t chunk = CHUNK_ROWS;
+    H5Pset_chunk(dcpl, 1, &chunk);
+    for (const int *f = filters; *f; f++) {
+        if (*f == H5Z_FILTER_DEFLATE)
+            H5Pset_deflate(dcpl, 4);
+        else if (*f == H5Z_FILTER_SHUFFLE)
+            H5Pset_shuffle(dcpl);
+        else
+            H5Pset_fletcher32(dcpl);
+    }
+    hid_t d = dataset(file, "/transactions/amount", H5T_IEEE_F64LE, N, dcpl);
+    sgs_assert_cmp(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, amounts), >=, 0);
+    hsize_t offset = CHUNK_ROWS;
+    if (raw)
+        sgs_assert_cmp(H5Dwrite_chunk(d, H5P_DEFAULT, mask, &offset, n_raw, raw), >=, 0);
+    H5Dclose(d);
+    H5Pclose(dcpl);
+    H5Fclose(file);
+}
+
+/* A deflate stream of `n` bytes copied from `data` (heap-allocated; the caller frees). */
+static unsigned char *deflated(const void *data, size_t n, size_t *n_out)
+{
+    uLongf bound = compressBound((uLong)n);
+    unsigned char *z = malloc(bound);
+    assert_non_null(z);
+    assert_int_equal(compress2(z, &bound, data, (uLong)n, 4), Z_OK);
+    *n_out = bound;
+    return z;
+}
+
+static void test_chunk_decodes_short(void **state)
+{
+    (void)state;
+    static const int deflate_only[] = {H5Z_FILTER_DEFLATE, 0};
+    char path[600];
+    size_t n_z;
+    unsigned char *z = deflated(amounts + CHUNK_ROWS, 1 * sizeof(double), &n_z); /* 1 row of 5 */
+    chunked_amounts("decodes_short.h5", path, sizeof path, deflate_only, z, n_z, 0);
+    free(z);
+    REFUSED(path, 65,
+            "/transactions/amount: rows 5..9 decode to 8 bytes, not the 40 their chunk needs");
+}
+
+/* A decompression bomb: 1 MiB of zeros where 40 bytes belong; decoding stops at 41. */
+static void test_chunk_decodes_long(void **state)
+{
+    (void)state;
+    static const int deflate_only[] = {H5Z_FILTER_DEFLATE, 0};
+    char path[600];
+    size_t n_z, n_zeros = (size_t)1 << 20;
+    unsigned char *zeros = calloc(n_zeros, 1);
+    assert_non_null(zeros);
+    unsigned char *z = deflated(zeros, n_zeros, &n_z);
+    free(zeros);
+    chunked_amounts("decodes_long.h5", path, sizeof path, deflate_only, z, n_z, 0);
+    free(z);
+    REFUSED(path, 65,
+            "/transactions/amount: rows 5..9 decode to more than the 40 bytes their chunk needs");
+}
+
+/* The chunk's filter mask says deflate was skipped (stored raw), in 16 bytes of 40: the
+ * shape of the fuzz finding. */
+static void test_chunk_stored_unfiltered_short(void **state)
+{
+    (void)state;
+    static const int deflate_only[] = {H5Z_FILTER_DEFLATE, 0};
+    char path[600];
+    chunked_amounts("unfiltered_short.h5", path, sizeof path, deflate_only, amounts, 16, 1);
+    REFUSED(path, 65,
+            "/transactions/amount: rows 5..9 are stored unfiltered in 16 bytes, fewer than the "
+            "40 their chunk needs");
+}
+
+/* The pipelines the size check models, as HDF5 writes them (h5py's order is shuffle,
+ * deflate, fletcher32), are read; a chunk that skipped an optional filter is sized too. */
+static void test_checked_pipelines_usable(void **state)
+{
+    (void)state;
+    static const int pipelines[][4] = {
+        {H5Z_FILTER_DEFLATE, 0},
+        {H5Z_FILTER_SHUFFLE, H5Z_FILTER_DEFLATE, 0},
+        {H5Z_FILTER_SHUFFLE, H5Z_FILTER_DEFLATE, H5Z_FILTER_FLETCHER32, 0},
+        {H5Z_FILTER_FLETCHER32, H5Z_FILTER_DEFLATE, 0},
+        {H5Z_FILTER_SHUFFLE, 0}};
+    for (size_t k = 0; k < sizeof pipelines / sizeof pipelines[0]; k++) {
+        char path[600], name[32];
+        snprintf(name, sizeof name, "pipeline%zu.h5", k);
+        chunked_amounts(name, path, sizeof path, pipelines[k], NULL, 0, 0);
+        expect_usable(path);
+    }
+    char path[600];
+    chunked_amounts("skipped_deflate.h5", path, sizeof path, pipelines[1], amounts + CHUNK_ROWS,
+                    CHUNK_ROWS * sizeof(double), 2);
+    expect_usable(path);
 }
 
 /* ---- Locked by its writer --------------------------------------------------------------- */
@@ -746,6 +861,10 @@ int main(void)
         cmocka_unit_test(test_truncated_file),
         cmocka_unit_test(test_unavailable_filter),
         cmocka_unit_test(test_corrupt_compressed_chunk),
+        cmocka_unit_test(test_chunk_decodes_short),
+        cmocka_unit_test(test_chunk_decodes_long),
+        cmocka_unit_test(test_chunk_stored_unfiltered_short),
+        cmocka_unit_test(test_checked_pipelines_usable),
         cmocka_unit_test(test_locked_input),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

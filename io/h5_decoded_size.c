@@ -1,0 +1,112 @@
+/*
+ * io/h5_decoded_size.c — the decoded size of a stored chunk. See h5_decoded_size.h.
+ */
+#include "io/h5_decoded_size.h"
+
+#include <limits.h>
+#include <stdint.h>
+#include <string.h>
+#include <zlib.h>
+
+/* Inflate `in` into a small window that is overwritten, counting the output, and stop past
+ * `cap`. A stream that runs out of input before its end is broken (libhdf5: "inflate()
+ * failed"). */
+static sgs_h5_decoded_t inflated_size(const unsigned char *in, size_t n_in, size_t cap,
+                                      size_t *n_out)
+{
+    unsigned char window[1 << 16];
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (n_in > UINT_MAX)
+        return SGS_H5_DECODED_BROKEN; /* a chunk is below 4 GiB (HDF5) */
+    z.next_in = (unsigned char *)in;  /* zlib does not write through it */
+    z.avail_in = (uInt)n_in;
+    int status = inflateInit(&z);
+    if (status != Z_OK)
+        return status == Z_MEM_ERROR ? SGS_H5_DECODED_NOMEM : SGS_H5_DECODED_BROKEN;
+    sgs_h5_decoded_t result = SGS_H5_DECODED_BROKEN;
+    for (;;) {
+        z.next_out = window;
+        z.avail_out = sizeof window;
+        status = inflate(&z, Z_SYNC_FLUSH);
+        if (z.total_out > cap) {
+            result = SGS_H5_DECODED_TOO_BIG;
+            break;
+        }
+        if (status == Z_STREAM_END) {
+            result = SGS_H5_DECODED_OK;
+            *n_out = z.total_out;
+            break;
+        }
+        if (status == Z_MEM_ERROR)
+            result = SGS_H5_DECODED_NOMEM;
+        if (status != Z_OK)
+            break;
+    }
+    inflateEnd(&z);
+    return result;
+}
+
+/* Filter i was not applied to this chunk. */
+static int skipped(unsigned mask, int i)
+{
+    return i < (int)(sizeof mask * CHAR_BIT) && (mask >> i) & 1u;
+}
+
+int sgs_h5_decoded_size_known(const H5Z_filter_t *ids, int n, unsigned mask)
+{
+    int deflate_at = -1;
+    for (int i = 0; i < n; i++) {
+        if (skipped(mask, i))
+            continue;
+        switch (ids[i]) {
+        case H5Z_FILTER_DEFLATE:
+            if (deflate_at >= 0)
+                return 0; /* two deflates: the inner stream is not kept */
+            deflate_at = i;
+            break;
+        case H5Z_FILTER_SHUFFLE:
+            if (deflate_at >= 0)
+                return 0; /* reading reorders the bytes deflate then sees */
+            break;
+        case H5Z_FILTER_FLETCHER32:
+            break;
+        default:
+            return 0;
+        }
+    }
+    return 1;
+}
+
+sgs_h5_decoded_t sgs_h5_decoded_size(const H5Z_filter_t *ids, int n, unsigned mask, const void *raw,
+                                     size_t n_raw, size_t cap, size_t *n_out)
+{
+    if (!sgs_h5_decoded_size_known(ids, n, mask))
+        return SGS_H5_DECODED_UNKNOWN;
+    /* Reading undoes filter n-1 first. Until deflate is undone the data is the stored bytes
+     * minus the checksums stripped from their end (a prefix of raw); after it, only a size;
+     * the checksums still to strip then are the ones deflate's output holds. */
+    size_t size = n_raw;
+    for (int i = n - 1; i >= 0; i--) {
+        if (skipped(mask, i) || ids[i] == H5Z_FILTER_SHUFFLE)
+            continue;
+        if (ids[i] == H5Z_FILTER_FLETCHER32) {
+            if (size < 4)
+                return SGS_H5_DECODED_BROKEN;
+            size -= 4;
+            continue;
+        }
+        size_t checksums_after = 0;
+        for (int j = i - 1; j >= 0; j--)
+            checksums_after += ids[j] == H5Z_FILTER_FLETCHER32 && !skipped(mask, j) ? 4 : 0;
+        if (cap > SIZE_MAX - checksums_after)
+            return SGS_H5_DECODED_UNKNOWN;
+        sgs_h5_decoded_t r = inflated_size(raw, size, cap + checksums_after, &size);
+        if (r != SGS_H5_DECODED_OK)
+            return r;
+    }
+    if (size > cap)
+        return SGS_H5_DECODED_TOO_BIG;
+    *n_out = size;
+    return SGS_H5_DECODED_OK;
+}
