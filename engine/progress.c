@@ -3,6 +3,8 @@
  */
 #include "engine/progress.h"
 
+#include "engine/interrupt.h"
+
 #include <stdarg.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -115,4 +117,7 @@ void sgs_fit_watch_attach(sgs_fit_watch_t *w, sgs_progress_t *p, const char *wha
     o->time_limit_s = time_limit_s;
     o->progress = fit_progress;
     o->progress_ctx = w;
+    static const sgs_stop_point_t during_fit = {"fit", "during a model fit"};
+    o->stop = sgs_interrupt_stop;
+    o->stop_ctx = (void *)&during_fit;
 }

@@ -68,7 +68,9 @@ typedef struct sgs_fit_watch {
 /* Default wall-time limit of one model fit, seconds (value.fit_time_limit). */
 #define SGS_FIT_TIME_LIMIT_DEFAULT 600.0
 
-/* Point o's progress hook at *w (which must outlive the fit) and set the time limit. */
+/* Point o's progress hook at *w (which must outlive the fit), set the time limit, and make
+ * the fit stop at its next iteration when a signal came (engine/interrupt.h: test hook point
+ * "fit", stopped "during a model fit"). */
 void sgs_fit_watch_attach(sgs_fit_watch_t *w, sgs_progress_t *p, const char *what,
                           double time_limit_s, sgs_optim_options_t *o);
 

@@ -30,6 +30,9 @@ static int step_read(sgs_run_state_t *st, sgs_transactions_t *tx, sgs_error_t *e
     opt.skip_category = 1; /* no step uses it yet: 4 bytes a row neither read nor held */
     opt.progress = sgs_progress_update;
     opt.progress_ctx = st->req->progress;
+    static const sgs_stop_point_t while_reading = {"read-chunks", "while reading the input"};
+    opt.stop = sgs_interrupt_stop;
+    opt.stop_ctx = (void *)&while_reading;
     if (cfg->as_of[0]) {
         int64_t day;
         if (sgs_date_parse_day(cfg->as_of, &day) != SGS_OK)

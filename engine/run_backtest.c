@@ -313,6 +313,11 @@ static int backtest(sgs_run_state_t *st, sgs_backtest_t *bt, sgs_error_t *err)
         sgs_fit_t fit;
         sgs_error_t fit_err = {0};
         int frc = sgs_purchase_model_fit(bm->model, &h, &o, &fit, &st->exec, &fit_err);
+        if (frc == SGS_EINTR) { /* a signal: its message as it is */
+            *err = fit_err;
+            rc = frc;
+            goto cleanup;
+        }
         if (frc == SGS_ENOMEM) {
             rc = sgs_error_set(err, frc, "backtest: %s", fit_err.message);
             goto cleanup;

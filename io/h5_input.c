@@ -1098,6 +1098,11 @@ static int read_chunks(reader_t *r, const sgs_read_options_t *opt, const char *w
         if (r->cols[k].data)
             advise_huge(r->cols[k].data, r->n_rows * r->cols[k].elem);
     for (size_t start = 0; start < r->n_rows; start += chunk) {
+        if (opt && opt->stop) {
+            int rc = opt->stop(opt->stop_ctx, r->rep.err);
+            if (rc)
+                return rc;
+        }
         size_t m = r->n_rows - start < chunk ? r->n_rows - start : chunk;
         size_t dst = r->n_kept;
         prefault_chunk(r, dst + m);

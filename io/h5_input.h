@@ -97,6 +97,9 @@ typedef struct sgs_read_options {
     sgs_problem_fn problem; /* optional: collect every problem instead of stopping (inspect) */
     void *problem_ctx;
     int skip_category; /* 1: leave /transactions/category unread (out->category NULL) */
+    sgs_stop_fn stop;  /* optional: asked before each chunk_rows rows (kernels/core.h); when it
+                          says stop, the read ends with its code and message */
+    void *stop_ctx;    /* passed to stop */
 } sgs_read_options_t;
 
 /* Options with defaults: no as-of, now_s = time(NULL), default chunk, 1 thread. */

@@ -39,7 +39,7 @@ const char *sgs_optim_status_name(sgs_optim_status_t status)
 
 sgs_optim_options_t sgs_optim_default_options(void)
 {
-    sgs_optim_options_t o = {500, 1e-6, 0, 0, 0.0, NULL, NULL};
+    sgs_optim_options_t o = {.max_iter = 500, .gtol = 1e-6};
     return o;
 }
 
@@ -53,6 +53,8 @@ typedef struct objective {
     int start;     /* the run in progress, for the progress hook */
     double t0;     /* CLOCK_MONOTONIC at the call, seconds */
     int timed_out; /* the time limit was reached: every later evaluation is refused */
+    int stopped;   /* options.stop said stop: its code is returned, its message in *err */
+    sgs_error_t *err;
 } objective_t;
 
 static double monotonic_s(void)
@@ -268,6 +270,10 @@ static int bfgs(objective_t *o, const double *start, int max_iter, double gtol, 
             r->status = SGS_OPTIM_TIME_LIMIT;
             return SGS_OK;
         }
+        if (o->options->stop && (rc = o->options->stop(o->options->stop_ctx, o->err)) != 0) {
+            o->stopped = 1;
+            return rc;
+        }
         double dir[SGS_OPTIM_MAX_PARAMS];
         for (int i = 0; i < n; i++) {
             dir[i] = 0.0;
@@ -410,7 +416,7 @@ int sgs_optim_minimize(const sgs_optim_problem_t *problem, const sgs_optim_optio
     if (!(o.gtol > 0.0))
         o.gtol = 1e-6;
     int n = p->n_params, rc;
-    objective_t obj = {p, &o, n, 0, 0, monotonic_s(), 0};
+    objective_t obj = {.p = p, .options = &o, .n = n, .t0 = monotonic_s(), .err = err};
 
     memset(fit, 0, sizeof *fit);
     fit->n_params = n;
@@ -449,7 +455,9 @@ int sgs_optim_minimize(const sgs_optim_problem_t *problem, const sgs_optim_optio
             break;
         obj.start = s;
         if ((rc = bfgs(&obj, p->starts + s * n, o.max_iter, o.gtol, &r)) != 0)
-            return sgs_error_set(err, rc, "optimizer: likelihood failed: %s", sgs_strerror(rc));
+            return obj.stopped ? rc
+                               : sgs_error_set(err, rc, "optimizer: likelihood failed: %s",
+                                               sgs_strerror(rc));
         fit->n_starts_run++;
         int r_conv = r.status == SGS_OPTIM_CONVERGED;
         int b_conv = have_best && best.status == SGS_OPTIM_CONVERGED;

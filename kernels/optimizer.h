@@ -100,10 +100,13 @@ typedef struct sgs_optim_options {
                             (CLOCK_MONOTONIC); <= 0 or not finite: none */
     sgs_optim_progress_fn progress; /* optional (NULL): called once per iteration */
     void *progress_ctx;             /* passed to progress */
+    sgs_stop_fn stop; /* optional (NULL): asked before each iteration (kernels/core.h); when it
+                         says stop, the fit ends at once with its code and message */
+    void *stop_ctx;   /* passed to stop */
 } sgs_optim_options_t;
 
 /* Defaults: max_iter 500, gtol 1e-6, run_all_starts 0, standard errors on, no time limit,
- * no progress hook. */
+ * no progress hook, no stop check. */
 sgs_optim_options_t sgs_optim_default_options(void);
 
 /* Result of a fit (also what the model fits return). */
@@ -132,7 +135,8 @@ typedef struct sgs_fit {
  * Writes *fit in every case except a callback error: on success (converged) returns 0; a
  * fit that did not converge, or was stopped by the time limit, returns SGS_ENOCONVERGE with
  * *fit describing the best point reached (status says why) and err naming the reason and
- * the gradient. Also SGS_EINVAL for a malformed problem, or the callback's error code.
+ * the gradient. Also SGS_EINVAL for a malformed problem, the callback's error code, or the
+ * stop check's (options.stop; err as it filled it, *fit not meaningful).
  * Without a time limit the result is a pure function of the problem; with one, a fit that
  * reaches it depends on the machine's speed (and says so in its status).
  */

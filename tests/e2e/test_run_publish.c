@@ -323,7 +323,13 @@ static void test_signals_stop_the_run_and_keep_previous_outputs(void **state)
     snapshot(work, "signals-snap", snap, sizeof snap);
     int n_gen = count_generations(work);
     snprintf(args, sizeof args, "run " FAST " " TODAY " -i '%s' -o '%s/results.h5'", demo, work);
-    static const char *const points[] = {"read", "value", "segments", "write", "written"};
+    /* the points inside a step (the read's chunks, a fit's iterations) say where they stop */
+    static const struct {
+        const char *point, *where;
+    } points[] = {{"read", ""},     {"read-chunks", "while reading the input"},
+                  {"value", ""},    {"fit", "during a model fit"},
+                  {"segments", ""}, {"write", ""},
+                  {"written", ""}};
     static const struct {
         int sig, status;
         const char *name;
@@ -332,16 +338,18 @@ static void test_signals_stop_the_run_and_keep_previous_outputs(void **state)
     snprintf(log, sizeof log, "%s/paused.txt", dir);
     for (size_t p = 0; p < sizeof points / sizeof points[0]; p++)
         for (size_t s = 0; s < sizeof sigs / sizeof sigs[0]; s++) {
-            pid_t pid = start_paused(args, points[p]);
+            pid_t pid = start_paused(args, points[p].point);
             int status = signal_and_wait(pid, sigs[s].sig);
             char *text = sgs_test_read_file(log, NULL);
             char want[64];
             snprintf(want, sizeof want, "stopped by %s", sigs[s].name);
-            if (status != sigs[s].status || !text || !strstr(text, want))
-                fail_msg("%s at %s: expected %d with \"%s\", got %d: %s", sigs[s].name, points[p],
-                         sigs[s].status, want, status, text ? text : "");
+            if (status != sigs[s].status || !text || !strstr(text, want) ||
+                !strstr(text, points[p].where))
+                fail_msg("%s at %s: expected %d with \"%s\" %s, got %d: %s", sigs[s].name,
+                         points[p].point, sigs[s].status, want, points[p].where, status,
+                         text ? text : "");
             free(text);
-            assert_set_equals(work, snap, points[p]);
+            assert_set_equals(work, snap, points[p].point);
             sgs_test_assert_no_leftovers(work);
             assert_int_equal(count_generations(work), n_gen);
         }

@@ -970,6 +970,38 @@ static void test_progress_and_zeroed_options(void **state)
     assert_string_equal(log.what, "transactions");
 }
 
+/* A stop check that says stop when asked the second time. */
+static int stop_on_second(void *ctx, sgs_error_t *err)
+{
+    int *calls = ctx;
+    if (++*calls < 2)
+        return SGS_OK;
+    return sgs_error_set(err, SGS_EINTR, "stopped by SIGINT while reading the input");
+}
+
+/* The stop check is asked before each chunk; its code and message end the read. */
+static void test_stop_check_ends_the_read(void **state)
+{
+    fixture_t *f = *state;
+    write_tx10(f->path, 0, 0, 0, amounts10);
+    sgs_read_options_t opt = options(4);
+    int calls = 0;
+    opt.stop = stop_on_second;
+    opt.stop_ctx = &calls;
+    sgs_transactions_t t;
+    sgs_read_stats_t st;
+    sgs_error_t err = {0};
+    assert_int_equal(sgs_h5_read_transactions(f->path, &opt, &t, &st, &err), SGS_EINTR);
+    assert_int_equal(calls, 2);
+    assert_string_equal(err.message, "stopped by SIGINT while reading the input");
+    sgs_transactions_free(&t);
+    calls = -100; /* never says stop: the whole file, asked once per chunk */
+    assert_int_equal(sgs_h5_read_transactions(f->path, &opt, &t, &st, &err), SGS_OK);
+    assert_int_equal(t.n_rows, 10);
+    assert_int_equal(calls, -100 + 3);
+    sgs_transactions_free(&t);
+}
+
 static void test_customers_signup_before_1970(void **state)
 {
     fixture_t *f = *state;
@@ -1072,6 +1104,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_collect_mode_reports_every_problem, setup, teardown),
         cmocka_unit_test_setup_teardown(test_identity_and_listing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_progress_and_zeroed_options, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stop_check_ends_the_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_customers_signup_before_1970, setup, teardown),
         cmocka_unit_test_setup_teardown(test_allocation_failure_sweep, setup, teardown),
     };

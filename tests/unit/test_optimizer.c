@@ -312,6 +312,40 @@ static void test_time_limit_stops_a_slow_fit(void **state)
     assert_true(seen.ordered);
 }
 
+/* A stop check that says stop on its third call (engine/: a signal came). */
+static int stop_on_third(void *ctx, sgs_error_t *err)
+{
+    int *calls = ctx;
+    if (++*calls < 3)
+        return SGS_OK;
+    return sgs_error_set(err, SGS_EINTR, "stopped by SIGTERM during a model fit");
+}
+
+/* The stop check is asked before every iteration; when it says stop, the fit ends at once
+ * with its code and its message, not a "likelihood failed". */
+static void test_stop_check_ends_the_fit(void **state)
+{
+    (void)state;
+    double starts[] = {-1.2, 1.0};
+    sgs_optim_problem_t p = {2, rosen_ll, NULL, 1.0, 0.0, 1, starts, NULL};
+    sgs_fit_t fit;
+    sgs_error_t err = {0};
+    int calls = 0;
+    sgs_optim_options_t o = sgs_optim_default_options();
+    o.stop = stop_on_third;
+    o.stop_ctx = &calls;
+    assert_int_equal(sgs_optim_minimize(&p, &o, &fit, &err), SGS_EINTR);
+    assert_int_equal(calls, 3);
+    assert_string_equal(err.message, "stopped by SIGTERM during a model fit");
+    /* a check that never says stop changes nothing */
+    calls = -1000000;
+    sgs_fit_t plain;
+    assert_int_equal(sgs_optim_minimize(&p, &o, &fit, NULL), 0);
+    assert_int_equal(sgs_optim_minimize(&p, NULL, &plain, NULL), 0);
+    sgs_assert_close(fit.params[0], plain.params[0], 0, 0);
+    sgs_assert_cmp(calls, >, -1000000 + fit.iterations - 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -319,6 +353,7 @@ int main(void)
         cmocka_unit_test(test_rosenbrock),
         cmocka_unit_test(test_progress_hook_sees_every_iteration),
         cmocka_unit_test(test_time_limit_stops_a_slow_fit),
+        cmocka_unit_test(test_stop_check_ends_the_fit),
         cmocka_unit_test(test_penalty_is_on_natural_parameters),
         cmocka_unit_test(test_starts_ordered_and_all_run),
         cmocka_unit_test(test_non_convergence_is_reported),
