@@ -203,17 +203,29 @@ static int open_file(reporter_t *r, hid_t *out)
 }
 
 /* Type of the object at path: H5I_GROUP, H5I_DATASET, other, or H5I_BADID when absent.
- * lapl: the link access list (external links refused, h5_guard.h). */
-static H5I_type_t object_type(hid_t file, const char *path, hid_t lapl)
+ * A link that cannot be looked up or an object that cannot be opened is not "absent": it is
+ * reported at `path` (65 for malformed metadata, HDF5's cause with it) and its code
+ * returned, with *type H5I_BADID. lapl: the link access list (external links refused,
+ * h5_guard.h). */
+static int object_type(reporter_t *rep, hid_t file, const char *path, hid_t lapl, H5I_type_t *type)
 {
-    if (H5Lexists(file, path, lapl) <= 0)
-        return H5I_BADID;
-    hid_t obj = H5Oopen(file, path, lapl);
-    if (obj < 0)
-        return H5I_BADID;
-    H5I_type_t t = H5Iget_type(obj);
+    *type = H5I_BADID;
+    htri_t exists = H5Lexists(file, path, lapl);
+    if (exists == 0)
+        return SGS_OK;
+    hid_t obj = exists > 0 ? H5Oopen(file, path, lapl) : -1;
+    if (obj < 0) {
+        char cause[256];
+        int code = sgs_h5_guard_read_failure(cause, sizeof cause);
+        report(rep, SGS_CHECK_FILE, code, path, SGS_NO_ROW, "cannot be %s%s%s%s",
+               exists > 0 ? "opened" : "looked up",
+               code == SGS_EDATA ? ": the file's metadata is malformed" : "", *cause ? ": " : "",
+               cause);
+        return code; /* fatal: the rest of the file's structure is not to be trusted */
+    }
+    *type = H5Iget_type(obj);
     H5Oclose(obj);
-    return t;
+    return SGS_OK;
 }
 
 /* ---- Columns -------------------------------------------------------------------------- */
@@ -483,7 +495,10 @@ static int open_group(reader_t *r, const char *group, const column_spec_t *specs
         report(rep, refusal_check(why.kind), why.code, group, SGS_NO_ROW, "%s", why.text);
         return why.code;
     }
-    H5I_type_t gt = object_type(r->file, group, r->dapl);
+    H5I_type_t gt;
+    int rc = object_type(rep, r->file, group, r->dapl, &gt);
+    if (rc)
+        return rc;
     if (gt == H5I_BADID) {
         if (!required)
             return SGS_OK;
@@ -522,7 +537,10 @@ static int open_group(reader_t *r, const char *group, const column_spec_t *specs
             bad = 1;
             continue;
         }
-        H5I_type_t t = object_type(r->file, c->path, r->dapl);
+        H5I_type_t t;
+        int failed = object_type(rep, r->file, c->path, r->dapl, &t);
+        if (failed)
+            return failed;
         if (t == H5I_BADID) {
             if (specs[k].required) {
                 suggest(group, specs[k].name, &names, known, n_specs, hint, sizeof hint);

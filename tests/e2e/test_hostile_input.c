@@ -701,6 +701,32 @@ static void test_corrupt_compressed_chunk(void **state)
             "chunk is damaged");
 }
 
+/* A group whose link is there but whose object header is damaged: not "missing" (with a
+ * "did you mean" of its own name), but a file whose metadata is malformed. */
+static void test_group_that_cannot_be_opened(void **state)
+{
+    (void)state;
+    char path[600];
+    hid_t file = base("header.h5", path, sizeof path, H5P_DEFAULT);
+    col(file, "/transactions/amount", SGS_H5_F64, amounts, N);
+    hid_t g = H5Gopen2(file, "/transactions", H5P_DEFAULT);
+    H5O_info_t info;
+    sgs_assert_cmp(H5Oget_info2(g, &info, H5O_INFO_BASIC), >=, 0);
+    H5Gclose(g);
+    H5Fclose(file);
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, (long)info.addr, SEEK_SET), 0);
+    fputc(0x7F, f); /* the header's version byte: 1 in a version-1 header */
+    fclose(f);
+    /* inspect lists the objects first, and says so there */
+    REFUSED(path, 65, "metadata is malformed: bad object header version number");
+    char args[2048], out[8192];
+    snprintf(args, sizeof args, "run -q -i '%s' -o '%s'", path, results);
+    assert_int_equal(sgs_test_run(args, out, sizeof out), 65);
+    sgs_assert_contains(out, "/transactions: cannot be opened: the file's metadata is malformed");
+}
+
 /* ---- Chunks that decode to another size than their shape's -------------------------------
  * libhdf5 1.10.8 copies the rows a short chunk lacks from beyond its own buffer and succeeds
  * (io/h5_decoded_size.h; the fuzz finding regressions/over-read-in-h5vm-memcpyvv.h5). */
@@ -861,6 +887,7 @@ int main(void)
         cmocka_unit_test(test_truncated_file),
         cmocka_unit_test(test_unavailable_filter),
         cmocka_unit_test(test_corrupt_compressed_chunk),
+        cmocka_unit_test(test_group_that_cannot_be_opened),
         cmocka_unit_test(test_chunk_decodes_short),
         cmocka_unit_test(test_chunk_decodes_long),
         cmocka_unit_test(test_chunk_stored_unfiltered_short),
