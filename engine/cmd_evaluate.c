@@ -7,11 +7,10 @@
 #include "engine/commands.h"
 #include "engine/evaluate.h"
 #include "engine/interrupt.h"
+#include "engine/options.h"
 #include "io/atomic_file.h"
 #include "kernels/dates.h"
 
-#include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <omp.h>
 #include <stdarg.h>
@@ -58,149 +57,93 @@ static int usage_error(const char *fmt, ...)
     return sgs_exit_status(SGS_EUSAGE);
 }
 
-/* Comma-separated model names into req->models; 0 or an exit status after a message. */
-static int parse_models(const char *list, sgs_eval_request_t *req)
+/* --models: comma-separated model names into req->models (an option's CALL). */
+static int parse_models(void *ctx, const char *name, const char *list, sgs_error_t *err)
 {
+    (void)name;
+    sgs_eval_request_t *req = ctx;
     req->n_models = 0;
     const char *p = list;
     for (;;) {
         const char *comma = strchr(p, ',');
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        char name[32];
-        if (len == 0 || len >= sizeof name)
-            return usage_error("--models: bad list \"%s\" (expected names like bgnbd,paretonbd)",
-                               list);
-        memcpy(name, p, len);
-        name[len] = '\0';
+        char model[32];
+        if (len == 0 || len >= sizeof model)
+            return sgs_error_set(err, SGS_EUSAGE,
+                                 "--models: bad list \"%s\" (expected names like bgnbd,paretonbd)",
+                                 list);
+        memcpy(model, p, len);
+        model[len] = '\0';
         sgs_purchase_model_t m;
-        if (sgs_purchase_model_parse(name, &m, NULL) != SGS_OK)
-            return usage_error("--models: unknown model \"%s\" (expected bgnbd, paretonbd or "
-                               "mbgnbd)",
-                               name);
+        if (sgs_purchase_model_parse(model, &m, NULL) != SGS_OK)
+            return sgs_error_set(err, SGS_EUSAGE,
+                                 "--models: unknown model \"%s\" (expected bgnbd, paretonbd or "
+                                 "mbgnbd)",
+                                 model);
         for (int k = 0; k < req->n_models; k++)
             if (req->models[k] == m)
-                return usage_error("--models: \"%s\" is listed twice", name);
+                return sgs_error_set(err, SGS_EUSAGE, "--models: \"%s\" is listed twice", model);
         req->models[req->n_models++] = m;
         if (!comma)
-            return 0;
+            return SGS_OK;
         p = comma + 1;
     }
 }
 
-static int parse_day(const char *option, const char *text, int32_t *day)
-{
-    int64_t d;
-    if (sgs_date_parse_day(text, &d) != SGS_OK || d < INT32_MIN || d > INT32_MAX) {
-        fprintf(stderr,
-                "segscore evaluate: %s \"%s\" is not a date YYYY-MM-DD (see segscore evaluate "
-                "--help)\n",
-                option, text);
-        return sgs_exit_status(SGS_EUSAGE);
-    }
-    *day = (int32_t)d;
-    return 0;
-}
-
 int sgs_cmd_evaluate(int argc, char **argv)
 {
-    enum {
-        OPT_CAL_END = 256,
-        OPT_HOLDOUT_END,
-        OPT_TIME_UNIT,
-        OPT_MODELS,
-        OPT_PENALIZER,
-        OPT_THREADS,
-        OPT_JSON
-    };
-    static const struct option options[] = {
-        {"input", required_argument, NULL, 'i'},
-        {"output", required_argument, NULL, 'o'},
-        {"calibration-end", required_argument, NULL, OPT_CAL_END},
-        {"holdout-end", required_argument, NULL, OPT_HOLDOUT_END},
-        {"time-unit", required_argument, NULL, OPT_TIME_UNIT},
-        {"models", required_argument, NULL, OPT_MODELS},
-        {"penalizer", required_argument, NULL, OPT_PENALIZER},
-        {"threads", required_argument, NULL, OPT_THREADS},
-        {"json", required_argument, NULL, OPT_JSON},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
     sgs_eval_request_t req;
     memset(&req, 0, sizeof req);
-    req.time_unit = "day";
-    req.days_per_unit = 1.0;
     req.n_models = 3;
     req.models[0] = SGS_MODEL_BGNBD;
     req.models[1] = SGS_MODEL_PARETONBD;
     req.models[2] = SGS_MODEL_MBGNBD;
-    const char *output = NULL, *json = NULL, *cal_text = NULL;
-    int quiet = 0, threads = 0, opt, rc;
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":i:o:qh", options, NULL)) != -1) {
-        char *end = NULL;
-        switch (opt) {
-        case 'i':
-            req.input_path = optarg;
-            break;
-        case 'o':
-            output = optarg;
-            break;
-        case 'q':
-            quiet = 1;
-            break;
-        case 'h':
-            print_help(stdout);
-            return 0;
-        case OPT_CAL_END:
-            cal_text = optarg;
-            if ((rc = parse_day("--calibration-end", optarg, &req.calibration_end_day)) != 0)
-                return rc;
-            break;
-        case OPT_HOLDOUT_END:
-            req.has_holdout_end = 1;
-            if ((rc = parse_day("--holdout-end", optarg, &req.holdout_end_day)) != 0)
-                return rc;
-            break;
-        case OPT_TIME_UNIT:
-            if (strcmp(optarg, "day") != 0 && strcmp(optarg, "week") != 0)
-                return usage_error("--time-unit must be day or week, not \"%s\"", optarg);
-            req.time_unit = strcmp(optarg, "day") == 0 ? "day" : "week";
-            req.days_per_unit = strcmp(optarg, "day") == 0 ? 1.0 : 7.0;
-            break;
-        case OPT_MODELS:
-            if ((rc = parse_models(optarg, &req)) != 0)
-                return rc;
-            break;
-        case OPT_PENALIZER:
-            errno = 0;
-            req.penalizer = strtod(optarg, &end);
-            if (errno || end == optarg || *end || !isfinite(req.penalizer) || req.penalizer < 0)
-                return usage_error("--penalizer must be a number >= 0, not \"%s\"", optarg);
-            break;
-        case OPT_THREADS: {
-            errno = 0;
-            long v = strtol(optarg, &end, 10);
-            if (errno || end == optarg || *end || v < 0 || v > 4096)
-                return usage_error("--threads must be an integer 0..4096, not \"%s\"", optarg);
-            threads = (int)v;
-            break;
-        }
-        case OPT_JSON:
-            json = optarg;
-            break;
-        case ':':
-            return usage_error("option %s needs a value", argv[optind - 1]);
-        default:
-            return usage_error("unknown option %s", argv[optind - 1]);
-        }
+    const char *output = NULL, *json = NULL, *time_unit = "day";
+    int quiet = 0, threads = 0, rc;
+    int64_t calibration_end = 0, holdout_end = 0;
+    enum { HOLDOUT_END = 2 }; /* its place in the table */
+    const sgs_option_t options[] = {
+        SGS_OPTION_INPUT(&req.input_path, 1),
+        {.name = "calibration-end",
+         .kind = SGS_OPT_DAY,
+         .target = &calibration_end,
+         .metavar = "DATE",
+         .required = 1},
+        {.name = "holdout-end", .kind = SGS_OPT_DAY, .target = &holdout_end},
+        {.name = "time-unit", .kind = SGS_OPT_CHOICE, .target = &time_unit, .choices = "day|week"},
+        {.name = "models",
+         .kind = SGS_OPT_CALL,
+         .call = parse_models,
+         .ctx = &req,
+         .takes_value = 1},
+        {.name = "penalizer",
+         .kind = SGS_OPT_NUMBER,
+         .target = &req.penalizer,
+         .lo = 0,
+         .hi = INFINITY},
+        SGS_OPTION_THREADS(&threads),
+        {.name = "json", .kind = SGS_OPT_TEXT, .target = &json},
+        SGS_OPTION_OUTPUT(&output, 0),
+        SGS_OPTION_QUIET(&quiet),
+    };
+    int seen[sizeof options / sizeof options[0]];
+    sgs_error_t parse_err = {0};
+    rc = sgs_options_parse(options, sizeof options / sizeof options[0], argc, argv, seen,
+                           &parse_err);
+    if (rc == SGS_OPTIONS_HELP) {
+        print_help(stdout);
+        return 0;
     }
-    if (optind < argc)
-        return usage_error("unexpected argument \"%s\"", argv[optind]);
-    if (!req.input_path)
-        return usage_error("%s is required", "-i INPUT");
-    if (!cal_text)
-        return usage_error("%s is required", "--calibration-end DATE");
+    if (rc != SGS_OK)
+        return sgs_options_usage_error("evaluate", &parse_err);
+    /* dates are of years 1..9999 (kernels/dates.h): their day numbers fit 32 bits */
+    req.calibration_end_day = (int32_t)calibration_end;
+    req.has_holdout_end = seen[HOLDOUT_END];
+    req.holdout_end_day = (int32_t)holdout_end;
+    req.time_unit = strcmp(time_unit, "day") == 0 ? "day" : "week";
+    req.days_per_unit = strcmp(time_unit, "day") == 0 ? 1.0 : 7.0;
+    char cal_text[16];
+    sgs_date_format_day(calibration_end, cal_text, sizeof cal_text);
     if (req.has_holdout_end && req.holdout_end_day <= req.calibration_end_day)
         return usage_error("--holdout-end must be after --calibration-end %s", cal_text);
 

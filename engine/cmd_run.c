@@ -4,9 +4,9 @@
 #include "engine/commands.h"
 #include "engine/config.h"
 #include "engine/interrupt.h"
+#include "engine/options.h"
 #include "engine/run.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -40,6 +40,36 @@ static void print_help(FILE *out)
                  "Command-line options override the configuration file.\n");
 }
 
+/* Options that set a configuration key, collected in order and applied after the
+ * configuration file, whatever their place on the command line. */
+typedef struct overrides {
+    const char *key[64], *value[64]; /* key "": a --set KEY=VALUE assignment in value */
+    size_t n;
+} overrides_t;
+
+static int collect(void *ctx, const char *name, const char *value, sgs_error_t *err)
+{
+    static const struct {
+        const char *option, *key;
+    } keys[] = {{"as-of", "as_of"},
+                {"threads", "threads"},
+                {"time-unit", "time_unit"},
+                {"model", "value.model"},
+                {"horizon", "value.horizon"},
+                {"compare-as-of", "stages.compare_as_of"},
+                {"all-opportunities", "actions.all_opportunities"},
+                {"set", ""}};
+    overrides_t *o = ctx;
+    if (o->n == sizeof o->key / sizeof o->key[0])
+        return sgs_error_set(err, SGS_EUSAGE, "too many configuration options (at most 64)");
+    size_t k = 0;
+    while (strcmp(keys[k].option, name) != 0) /* every CALL option below is listed */
+        k++;
+    o->key[o->n] = keys[k].key;
+    o->value[o->n++] = value ? value : "true";
+    return SGS_OK;
+}
+
 /* Apply a "--set key=value" override. */
 static int apply_set(sgs_config_t *cfg, const char *assignment, sgs_error_t *err)
 {
@@ -57,114 +87,43 @@ static int apply_set(sgs_config_t *cfg, const char *assignment, sgs_error_t *err
 
 int sgs_cmd_run(int argc, char **argv)
 {
-    enum {
-        OPT_AS_OF = 256,
-        OPT_THREADS,
-        OPT_TIME_UNIT,
-        OPT_MODEL,
-        OPT_HORIZON,
-        OPT_SET,
-        OPT_COMPARE_AS_OF,
-        OPT_ALL_OPPORTUNITIES
-    };
-    static const struct option options[] = {
-        {"input", required_argument, NULL, 'i'},
-        {"output", required_argument, NULL, 'o'},
-        {"config", required_argument, NULL, 'c'},
-        {"as-of", required_argument, NULL, OPT_AS_OF},
-        {"threads", required_argument, NULL, OPT_THREADS},
-        {"time-unit", required_argument, NULL, OPT_TIME_UNIT},
-        {"model", required_argument, NULL, OPT_MODEL},
-        {"horizon", required_argument, NULL, OPT_HORIZON},
-        {"set", required_argument, NULL, OPT_SET},
-        {"compare-as-of", required_argument, NULL, OPT_COMPARE_AS_OF},
-        {"all-opportunities", no_argument, NULL, OPT_ALL_OPPORTUNITIES},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    /* Overrides are collected first and applied after the file, whatever their order. */
-    const char *overrides[64][2];
-    size_t n_overrides = 0;
     const char *input = NULL, *output = NULL, *config_path = NULL;
-    int quiet = 0, opt;
+    int quiet = 0;
+    overrides_t ov = {.n = 0};
+#define CONFIG_OPTION(opt, has_value)                                                              \
+    {                                                                                              \
+        .name = (opt), .kind = SGS_OPT_CALL, .call = collect, .ctx = &ov,                          \
+        .takes_value = (has_value)                                                                 \
+    }
+    const sgs_option_t options[] = {
+        SGS_OPTION_INPUT(&input, 1),
+        SGS_OPTION_OUTPUT(&output, 1),
+        {.name = "config", .short_name = 'c', .kind = SGS_OPT_TEXT, .target = &config_path},
+        CONFIG_OPTION("as-of", 1),
+        CONFIG_OPTION("threads", 1),
+        CONFIG_OPTION("time-unit", 1),
+        CONFIG_OPTION("model", 1),
+        CONFIG_OPTION("horizon", 1),
+        CONFIG_OPTION("set", 1),
+        CONFIG_OPTION("compare-as-of", 1),
+        CONFIG_OPTION("all-opportunities", 0),
+        SGS_OPTION_QUIET(&quiet),
+    };
+#undef CONFIG_OPTION
     sgs_error_t err = {0};
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":i:o:c:qh", options, NULL)) != -1) {
-        const char *key = NULL, *value = optarg;
-        switch (opt) {
-        case 'i':
-            input = optarg;
-            break;
-        case 'o':
-            output = optarg;
-            break;
-        case 'c':
-            config_path = optarg;
-            break;
-        case 'q':
-            quiet = 1;
-            break;
-        case 'h':
-            print_help(stdout);
-            return 0;
-        case OPT_AS_OF:
-            key = "as_of";
-            break;
-        case OPT_THREADS:
-            key = "threads";
-            break;
-        case OPT_TIME_UNIT:
-            key = "time_unit";
-            break;
-        case OPT_MODEL:
-            key = "value.model";
-            break;
-        case OPT_HORIZON:
-            key = "value.horizon";
-            break;
-        case OPT_SET:
-            key = "";
-            break;
-        case OPT_COMPARE_AS_OF:
-            key = "stages.compare_as_of";
-            break;
-        case OPT_ALL_OPPORTUNITIES:
-            key = "actions.all_opportunities";
-            value = "true";
-            break;
-        case ':':
-            fprintf(stderr, "segscore run: option %s needs a value\n", argv[optind - 1]);
-            return sgs_exit_status(SGS_EUSAGE);
-        default:
-            fprintf(stderr, "segscore run: unknown option %s (see segscore run --help)\n",
-                    argv[optind - 1]);
-            return sgs_exit_status(SGS_EUSAGE);
-        }
-        if (key) {
-            if (n_overrides == 64) {
-                fprintf(stderr, "segscore run: too many overrides\n");
-                return sgs_exit_status(SGS_EUSAGE);
-            }
-            overrides[n_overrides][0] = key;
-            overrides[n_overrides++][1] = value;
-        }
+    int rc = sgs_options_parse(options, sizeof options / sizeof options[0], argc, argv, NULL, &err);
+    if (rc == SGS_OPTIONS_HELP) {
+        print_help(stdout);
+        return 0;
     }
-    if (optind < argc) {
-        fprintf(stderr, "segscore run: unexpected argument \"%s\"\n", argv[optind]);
-        return sgs_exit_status(SGS_EUSAGE);
-    }
-    if (!input || !output) {
-        fprintf(stderr, "segscore run: %s is required (see segscore run --help)\n",
-                !input ? "-i INPUT" : "-o OUTPUT");
-        return sgs_exit_status(SGS_EUSAGE);
-    }
+    if (rc != SGS_OK)
+        return sgs_options_usage_error("run", &err);
     sgs_config_t cfg;
     sgs_config_defaults(&cfg);
-    int rc = config_path ? sgs_config_load_file(&cfg, config_path, &err) : SGS_OK;
-    for (size_t i = 0; rc == SGS_OK && i < n_overrides; i++)
-        rc = overrides[i][0][0] ? sgs_config_set(&cfg, overrides[i][0], overrides[i][1], &err)
-                                : apply_set(&cfg, overrides[i][1], &err);
+    rc = config_path ? sgs_config_load_file(&cfg, config_path, &err) : SGS_OK;
+    for (size_t i = 0; rc == SGS_OK && i < ov.n; i++)
+        rc = ov.key[i][0] ? sgs_config_set(&cfg, ov.key[i], ov.value[i], &err)
+                          : apply_set(&cfg, ov.value[i], &err);
     if (rc == SGS_OK)
         rc = sgs_config_validate(&cfg, &err);
     if (rc == SGS_OK) {
