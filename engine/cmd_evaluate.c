@@ -43,20 +43,6 @@ static void print_help(FILE *out)
                  "  -h, --help                this help\n");
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* Print "segscore evaluate: <message> (see ...)" and return the usage exit status. */
-static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "segscore evaluate: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, " (see segscore evaluate --help)\n");
-    va_end(ap);
-    return sgs_exit_status(SGS_EUSAGE);
-}
-
 /* --models: comma-separated model names into req->models (an option's CALL). */
 static int parse_models(void *ctx, const char *name, const char *list, sgs_error_t *err)
 {
@@ -128,8 +114,8 @@ int sgs_cmd_evaluate(int argc, char **argv)
     };
     int seen[sizeof options / sizeof options[0]];
     sgs_error_t parse_err = {0};
-    rc = sgs_options_parse(options, sizeof options / sizeof options[0], argc, argv, seen,
-                           &parse_err);
+    rc = sgs_options_parse(options, sizeof options / sizeof options[0], argc, argv, seen, NULL,
+                           NULL, &parse_err);
     if (rc == SGS_OPTIONS_HELP) {
         print_help(stdout);
         return 0;
@@ -145,7 +131,8 @@ int sgs_cmd_evaluate(int argc, char **argv)
     char cal_text[16];
     sgs_date_format_day(calibration_end, cal_text, sizeof cal_text);
     if (req.has_holdout_end && req.holdout_end_day <= req.calibration_end_day)
-        return usage_error("--holdout-end must be after --calibration-end %s", cal_text);
+        return sgs_usage_error("evaluate", "--holdout-end must be after --calibration-end %s",
+                               cal_text);
 
     /* Before any work: the outputs are usable, neither is the input nor the other, each is
      * locked, a killed evaluation's temporaries are removed, and signals are caught

@@ -6,12 +6,12 @@
 #include "engine/command_outputs.h"
 #include "engine/commands.h"
 #include "engine/interrupt.h"
+#include "engine/options.h"
 #include "engine/progress.h"
 #include "io/csv_import.h"
 #include "io/h5_columns.h"
 #include "kernels/dates.h"
 
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,18 +77,6 @@ typedef struct cli_options {
     int skip_bad_rows, quiet, compression, threads;
 } cli_options_t;
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "segscore import: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n(see segscore import --help)\n");
-    va_end(ap);
-    return sgs_exit_status(SGS_EUSAGE);
-}
-
 /* Fill options that were not given from the preset. Returns 0 or an exit status. */
 static int apply_preset(cli_options_t *c)
 {
@@ -124,7 +112,7 @@ static int apply_preset(cli_options_t *c)
             c->amount = "Quantity*UnitPrice|Price";
         return 0;
     }
-    return usage_error("unknown preset \"%s\" (cdnow, online-retail)", c->preset);
+    return sgs_usage_error("import", "unknown preset \"%s\" (cdnow, online-retail)", c->preset);
 }
 
 /* Translate the textual options into io/ options. Returns 0 or an exit status. */
@@ -148,7 +136,7 @@ static int to_import_options(const cli_options_t *c, sgs_import_options_t *o)
         o->mode = SGS_CSV_DELIMITED;
         o->delimiter = '\t';
     } else
-        return usage_error("unknown --format \"%s\" (csv, whitespace)", c->format);
+        return sgs_usage_error("import", "unknown --format \"%s\" (csv, whitespace)", c->format);
     if (c->delimiter) {
         const char *d = c->delimiter;
         if (strcmp(d, "tab") == 0 || strcmp(d, "\\t") == 0 || strcmp(d, "\t") == 0)
@@ -156,9 +144,10 @@ static int to_import_options(const cli_options_t *c, sgs_import_options_t *o)
         else if (strlen(d) == 1 && d[0] != '"' && d[0] != '\n' && d[0] != '\r')
             o->delimiter = d[0];
         else
-            return usage_error("--delimiter \"%s\": give one character (or tab)", d);
+            return sgs_usage_error("import", "--delimiter \"%s\": give one character (or tab)", d);
         if (o->mode == SGS_CSV_WHITESPACE)
-            return usage_error("--delimiter %s does not apply to --format whitespace", d);
+            return sgs_usage_error("import", "--delimiter %s does not apply to --format whitespace",
+                                   d);
     }
     static const struct {
         const char *name;
@@ -171,9 +160,10 @@ static int to_import_options(const cli_options_t *c, sgs_import_options_t *o)
         while (k < n && strcmp(c->time_format, formats[k].name) != 0)
             k++;
         if (k == n)
-            return usage_error("unknown --time-format \"%s\" (auto, iso, yyyymmdd, mdy, dmy, "
-                               "unix)",
-                               c->time_format);
+            return sgs_usage_error("import",
+                                   "unknown --time-format \"%s\" (auto, iso, yyyymmdd, mdy, dmy, "
+                                   "unix)",
+                                   c->time_format);
         o->time_format = formats[k].format;
     }
     return 0;
@@ -230,134 +220,58 @@ static void print_summary(FILE *out, const char *in, const char *outp, const sgs
     }
 }
 
+/* --header and --no-header: the last one given wins. */
+static int set_header(void *ctx, const char *name, const char *value, sgs_error_t *err)
+{
+    (void)value;
+    (void)err;
+    *(int *)ctx = strcmp(name, "header") == 0 ? SGS_IMPORT_HEADER_YES : SGS_IMPORT_HEADER_NO;
+    return SGS_OK;
+}
+
 int sgs_cmd_import(int argc, char **argv)
 {
-    enum {
-        OPT_CUSTOMER = 256,
-        OPT_TIME,
-        OPT_AMOUNT,
-        OPT_CHANNEL,
-        OPT_CATEGORY,
-        OPT_FORMAT,
-        OPT_DELIMITER,
-        OPT_HEADER,
-        OPT_NO_HEADER,
-        OPT_TIME_FORMAT,
-        OPT_SKIP_BAD,
-        OPT_PRESET,
-        OPT_COMPRESSION,
-        OPT_THREADS
-    };
-    static const struct option long_options[] = {
-        {"input", required_argument, NULL, 'i'},
-        {"output", required_argument, NULL, 'o'},
-        {"customer", required_argument, NULL, OPT_CUSTOMER},
-        {"time", required_argument, NULL, OPT_TIME},
-        {"amount", required_argument, NULL, OPT_AMOUNT},
-        {"channel", required_argument, NULL, OPT_CHANNEL},
-        {"category", required_argument, NULL, OPT_CATEGORY},
-        {"format", required_argument, NULL, OPT_FORMAT},
-        {"delimiter", required_argument, NULL, OPT_DELIMITER},
-        {"header", no_argument, NULL, OPT_HEADER},
-        {"no-header", no_argument, NULL, OPT_NO_HEADER},
-        {"time-format", required_argument, NULL, OPT_TIME_FORMAT},
-        {"skip-bad-rows", no_argument, NULL, OPT_SKIP_BAD},
-        {"preset", required_argument, NULL, OPT_PRESET},
-        {"compression", required_argument, NULL, OPT_COMPRESSION},
-        {"compress", required_argument, NULL, OPT_COMPRESSION},
-        {"threads", required_argument, NULL, OPT_THREADS},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
     cli_options_t c;
     memset(&c, 0, sizeof c);
     c.header = -1;
     c.compression = 1;
     c.threads = 2;
-    optind = 1;
-    opterr = 0;
-    int ch;
-    while ((ch = getopt_long(argc, argv, ":i:o:qh", long_options, NULL)) != -1) {
-        switch (ch) {
-        case 'i':
-            c.input = optarg;
-            break;
-        case 'o':
-            c.output = optarg;
-            break;
-        case OPT_CUSTOMER:
-            c.customer = optarg;
-            break;
-        case OPT_TIME:
-            c.time = optarg;
-            break;
-        case OPT_AMOUNT:
-            c.amount = optarg;
-            break;
-        case OPT_CHANNEL:
-            c.channel = optarg;
-            break;
-        case OPT_CATEGORY:
-            c.category = optarg;
-            break;
-        case OPT_FORMAT:
-            c.format = optarg;
-            break;
-        case OPT_DELIMITER:
-            c.delimiter = optarg;
-            break;
-        case OPT_HEADER:
-            c.header = SGS_IMPORT_HEADER_YES;
-            break;
-        case OPT_NO_HEADER:
-            c.header = SGS_IMPORT_HEADER_NO;
-            break;
-        case OPT_TIME_FORMAT:
-            c.time_format = optarg;
-            break;
-        case OPT_SKIP_BAD:
-            c.skip_bad_rows = 1;
-            break;
-        case OPT_PRESET:
-            c.preset = optarg;
-            break;
-        case OPT_COMPRESSION: {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (*optarg == '\0' || *end != '\0' || v < 0 || v > 9)
-                return usage_error("--compression \"%s\": give a level 0..9", optarg);
-            c.compression = (int)v;
-            break;
-        }
-        case OPT_THREADS: {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (*optarg == '\0' || *end != '\0' || v < 1 || v > 2)
-                return usage_error("--threads \"%s\": give 1 or 2", optarg);
-            c.threads = (int)v;
-            break;
-        }
-        case 'q':
-            c.quiet = 1;
-            break;
-        case 'h':
-            print_help(stdout);
-            return 0;
-        case ':':
-            return usage_error("option %s needs a value", argv[optind - 1]);
-        default:
-            return usage_error("unknown option %s", argv[optind - 1]);
-        }
+    const sgs_option_t options[] = {
+        SGS_OPTION_INPUT(&c.input, 1),
+        SGS_OPTION_OUTPUT(&c.output, 1),
+        {.name = "customer", .kind = SGS_OPT_TEXT, .target = &c.customer},
+        {.name = "time", .kind = SGS_OPT_TEXT, .target = &c.time},
+        {.name = "amount", .kind = SGS_OPT_TEXT, .target = &c.amount},
+        {.name = "channel", .kind = SGS_OPT_TEXT, .target = &c.channel},
+        {.name = "category", .kind = SGS_OPT_TEXT, .target = &c.category},
+        {.name = "format", .kind = SGS_OPT_TEXT, .target = &c.format},
+        {.name = "delimiter", .kind = SGS_OPT_TEXT, .target = &c.delimiter},
+        {.name = "header", .kind = SGS_OPT_CALL, .call = set_header, .ctx = &c.header},
+        {.name = "no-header", .kind = SGS_OPT_CALL, .call = set_header, .ctx = &c.header},
+        {.name = "time-format", .kind = SGS_OPT_TEXT, .target = &c.time_format},
+        {.name = "skip-bad-rows", .kind = SGS_OPT_FLAG, .target = &c.skip_bad_rows},
+        {.name = "preset", .kind = SGS_OPT_TEXT, .target = &c.preset},
+        {.name = "compression", .kind = SGS_OPT_INT, .target = &c.compression, .lo = 0, .hi = 9},
+        {.name = "compress", .kind = SGS_OPT_INT, .target = &c.compression, .lo = 0, .hi = 9},
+        /* the reader and the parser: one thread each, or both in one */
+        {.name = "threads", .kind = SGS_OPT_INT, .target = &c.threads, .lo = 1, .hi = 2},
+        SGS_OPTION_QUIET(&c.quiet),
+    };
+    sgs_error_t parse_err = {0};
+    int rc = sgs_options_parse(options, sizeof options / sizeof options[0], argc, argv, NULL, NULL,
+                               NULL, &parse_err);
+    if (rc == SGS_OPTIONS_HELP) {
+        print_help(stdout);
+        return 0;
     }
-    if (optind < argc)
-        return usage_error("unexpected argument \"%s\"", argv[optind]);
-    if (!c.input || !c.output)
-        return usage_error("both -i INPUT and -o OUTPUT are required");
+    if (rc != SGS_OK)
+        return sgs_options_usage_error("import", &parse_err);
     int status = apply_preset(&c);
     if (status)
         return status;
     if (!c.customer || !c.time || !c.amount)
-        return usage_error("--customer, --time and --amount are required (or --preset)");
+        return sgs_usage_error("import",
+                               "--customer, --time and --amount are required (or --preset)");
     sgs_import_options_t opt;
     status = to_import_options(&c, &opt);
     if (status)
@@ -371,7 +285,7 @@ int sgs_cmd_import(int argc, char **argv)
      * signals caught (engine/command_outputs.h). */
     const sgs_named_path_t inputs[] = {{"input", c.input}}, outputs[] = {{"output", c.output}};
     sgs_command_outputs_t outs;
-    int rc = sgs_command_outputs_open("import", inputs, 1, outputs, 1, &progress, &outs, &err);
+    rc = sgs_command_outputs_open("import", inputs, 1, outputs, 1, &progress, &outs, &err);
     if (rc != SGS_OK) {
         sgs_command_outputs_close(&outs);
         fprintf(stderr, "segscore import: error: %s\n", err.message);

@@ -13,6 +13,7 @@
  * there is. Exit status: 0 usable, 65 problems, 66 file missing, 75 locked by a writer.
  */
 #include "engine/commands.h"
+#include "engine/options.h"
 #include "io/h5_input.h"
 #include "io/json_doc.h"
 #include "kernels/core.h"
@@ -20,7 +21,6 @@
 #include "kernels/tables.h"
 
 #include <cJSON.h>
-#include <getopt.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -423,7 +423,7 @@ static void usage(FILE *out)
             "  --json            one JSON object on stdout instead of text\n"
             "  --as-of DATE      check as a run with this as-of would: later rows are\n"
             "                    excluded (counted) instead of failing the future-time check\n"
-            "  --threads N       threads for the checks (default: OpenMP's default)\n"
+            "  --threads N       threads for the checks (0, the default: every core)\n"
             "\n"
             "Exit status: 0 usable, 65 problems found, 66 file missing or unreadable,\n"
             "75 locked by a program writing it (retry later).\n",
@@ -432,55 +432,32 @@ static void usage(FILE *out)
 
 int sgs_cmd_inspect(int argc, char **argv)
 {
-    static const struct option longopts[] = {{"json", no_argument, NULL, 'j'},
-                                             {"as-of", required_argument, NULL, 'a'},
-                                             {"threads", required_argument, NULL, 't'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
-    int json = 0;
+    int json = 0, threads = 0;
+    int64_t as_of = 0;
+    const char *path = NULL;
+    const sgs_option_t options[] = {
+        {.name = "json", .kind = SGS_OPT_FLAG, .target = &json},
+        {.name = "as-of", .kind = SGS_OPT_DAY, .target = &as_of},
+        SGS_OPTION_THREADS(&threads),
+    };
+    enum { AS_OF = 1 }; /* its place in the table */
+    int seen[sizeof options / sizeof options[0]];
+    sgs_error_t parse_err = {0};
+    int parsed = sgs_options_parse(options, sizeof options / sizeof options[0], argc, argv, seen,
+                                   &path, "FILE", &parse_err);
+    if (parsed == SGS_OPTIONS_HELP) {
+        usage(stdout);
+        return 0;
+    }
+    if (parsed != SGS_OK)
+        return sgs_options_usage_error("inspect", &parse_err);
     sgs_read_options_t opt;
     sgs_read_options_init(&opt);
-    opt.n_threads = omp_get_max_threads();
-    optind = 1;
-    int ch;
-    while ((ch = getopt_long(argc, argv, "jt:h", longopts, NULL)) != -1) {
-        switch (ch) {
-        case 'j':
-            json = 1;
-            break;
-        case 'a': {
-            int64_t day;
-            if (sgs_date_parse_day(optarg, &day) != SGS_OK) {
-                fprintf(stderr, "segscore inspect: --as-of wants YYYY-MM-DD, got \"%s\"\n", optarg);
-                return sgs_exit_status(SGS_EUSAGE);
-            }
-            opt.has_as_of = 1;
-            opt.as_of_end_s = (day + 1) * SGS_SECONDS_PER_DAY;
-            break;
-        }
-        case 't': {
-            char *end;
-            long n = strtol(optarg, &end, 10);
-            if (*end || n < 1 || n > 1024) {
-                fprintf(stderr, "segscore inspect: --threads wants 1..1024, got \"%s\"\n", optarg);
-                return sgs_exit_status(SGS_EUSAGE);
-            }
-            opt.n_threads = (int)n;
-            break;
-        }
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return sgs_exit_status(SGS_EUSAGE);
-        }
+    opt.n_threads = threads > 0 ? threads : omp_get_max_threads();
+    if (seen[AS_OF]) {
+        opt.has_as_of = 1;
+        opt.as_of_end_s = (as_of + 1) * SGS_SECONDS_PER_DAY;
     }
-    if (optind != argc - 1) {
-        usage(stderr);
-        return sgs_exit_status(SGS_EUSAGE);
-    }
-    const char *path = argv[optind];
 
     problem_store_t *ps = calloc(1, sizeof *ps);
     if (!ps) {

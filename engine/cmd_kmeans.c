@@ -6,6 +6,7 @@
 #include "engine/command_outputs.h"
 #include "engine/commands.h"
 #include "engine/interrupt.h"
+#include "engine/options.h"
 
 #include "io/atomic_file.h"
 #include "io/h5_columns.h"
@@ -14,9 +15,8 @@
 #include "io/output_paths.h"
 #include "kernels/kmeans.h"
 
-#include <errno.h>
-#include <getopt.h>
 #include <math.h>
+#include <omp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +44,7 @@ static void usage(FILE *out)
                  "      --n-init N         restarts, the lowest inertia kept (default 1)\n"
                  "      --seed S           random seed (default 42)\n"
                  "      --batch-size B     minibatch rows per step (default 1024)\n"
-                 "      --threads N        OpenMP threads (default 1)\n"
+                 "      --threads N        OpenMP threads (default 1; 0 = every core)\n"
                  "  -o, --output FILE      result HDF5: /labels (int32, n), /centers (K x d),\n"
                  "                         attributes inertia, iterations, converged, ...\n"
                  "  -v, --verbose          print every iteration\n"
@@ -80,28 +80,6 @@ static void on_iter(void *ctx, int run, int iter, size_t n_changed, double shift
     if (c->verbose)
         printf("run %d iteration %d: %.3f ms, %zu labels changed, center shift^2 %.6g\n", run,
                iter + 1, dt * 1e3, n_changed, shift2);
-}
-
-static int parse_size(const char *s, size_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end || s[0] == '-' || end == s)
-        return -1;
-    *out = (size_t)v;
-    return 0;
-}
-
-static int parse_int(const char *s, int lo, int *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || *end || end == s || v < lo || v > INT32_MAX)
-        return -1;
-    *out = (int)v;
-    return 0;
 }
 
 /* Write the result file into the temporary of `a` (reserved before the fit, so that an
@@ -188,148 +166,71 @@ static int fail(int rc, const sgs_error_t *err)
     return sgs_interrupt_exit_status_for(rc);
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, CMD ": ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n(see segscore kmeans --help)\n");
-    va_end(ap);
-    return sgs_exit_status(SGS_EUSAGE);
-}
-
 int sgs_cmd_kmeans(int argc, char **argv)
 {
     const char *input = NULL, *output = NULL, *dataset = "/X", *weights_path = NULL;
     const char *init = "k-means++", *alg = "lloyd";
     size_t k = 0;
-    int have_k = 0, threads = 1, verbose = 0, quiet = 0;
+    int threads = 1, verbose = 0, quiet = 0;
     sgs_kmeans_options_t opt;
     sgs_kmeans_options_init(&opt, 0);
-    enum {
-        O_DATASET = 256,
-        O_WEIGHTS,
-        O_K,
-        O_INIT,
-        O_ALG,
-        O_MAXIT,
-        O_TOL,
-        O_NINIT,
-        O_SEED,
-        O_BATCH,
-        O_THREADS
+    const sgs_option_t options[] = {
+        SGS_OPTION_INPUT(&input, 1),
+        SGS_OPTION_OUTPUT(&output, 1),
+        {.name = "dataset", .kind = SGS_OPT_TEXT, .target = &dataset},
+        {.name = "weights", .kind = SGS_OPT_TEXT, .target = &weights_path},
+        {.name = "k",
+         .kind = SGS_OPT_COUNT,
+         .target = &k,
+         .lo = 1,
+         .hi = 9.2e18,
+         .metavar = "K",
+         .required = 1},
+        {.name = "init", .kind = SGS_OPT_TEXT, .target = &init},
+        {.name = "algorithm",
+         .kind = SGS_OPT_CHOICE,
+         .target = &alg,
+         .choices = "lloyd|hamerly|elkan|minibatch"},
+        {.name = "max-iter",
+         .kind = SGS_OPT_INT,
+         .target = &opt.max_iter,
+         .lo = 1,
+         .hi = INT32_MAX},
+        {.name = "tol", .kind = SGS_OPT_NUMBER, .target = &opt.tol, .lo = 0, .hi = INFINITY},
+        {.name = "n-init", .kind = SGS_OPT_INT, .target = &opt.n_init, .lo = 1, .hi = INT32_MAX},
+        {.name = "seed",
+         .kind = SGS_OPT_U64,
+         .target = &opt.seed,
+         .lo = 0,
+         .hi = (double)INT64_MAX},
+        {.name = "batch-size",
+         .kind = SGS_OPT_COUNT,
+         .target = &opt.batch_size,
+         .lo = 1,
+         .hi = 9.2e18},
+        SGS_OPTION_THREADS(&threads),
+        {.name = "verbose", .short_name = 'v', .kind = SGS_OPT_FLAG, .target = &verbose},
+        SGS_OPTION_QUIET(&quiet),
     };
-    static const struct option longopts[] = {{"input", required_argument, 0, 'i'},
-                                             {"output", required_argument, 0, 'o'},
-                                             {"dataset", required_argument, 0, O_DATASET},
-                                             {"weights", required_argument, 0, O_WEIGHTS},
-                                             {"k", required_argument, 0, O_K},
-                                             {"init", required_argument, 0, O_INIT},
-                                             {"algorithm", required_argument, 0, O_ALG},
-                                             {"max-iter", required_argument, 0, O_MAXIT},
-                                             {"tol", required_argument, 0, O_TOL},
-                                             {"n-init", required_argument, 0, O_NINIT},
-                                             {"seed", required_argument, 0, O_SEED},
-                                             {"batch-size", required_argument, 0, O_BATCH},
-                                             {"threads", required_argument, 0, O_THREADS},
-                                             {"verbose", no_argument, 0, 'v'},
-                                             {"quiet", no_argument, 0, 'q'},
-                                             {"help", no_argument, 0, 'h'},
-                                             {0, 0, 0, 0}};
-    optind = 1;
-    opterr = 0;
-    int ch;
-    while ((ch = getopt_long(argc, argv, ":i:o:vqh", longopts, NULL)) != -1) {
-        switch (ch) {
-        case 'i':
-            input = optarg;
-            break;
-        case 'o':
-            output = optarg;
-            break;
-        case O_DATASET:
-            dataset = optarg;
-            break;
-        case O_WEIGHTS:
-            weights_path = optarg;
-            break;
-        case O_K:
-            if (parse_size(optarg, &k) || k == 0)
-                return usage_error("--k needs a positive integer, got \"%s\"", optarg);
-            have_k = 1;
-            break;
-        case O_INIT:
-            init = optarg;
-            break;
-        case O_ALG:
-            alg = optarg;
-            break;
-        case O_MAXIT:
-            if (parse_int(optarg, 1, &opt.max_iter))
-                return usage_error("--max-iter needs an integer >= 1, got \"%s\"", optarg);
-            break;
-        case O_TOL: {
-            char *end;
-            opt.tol = strtod(optarg, &end);
-            if (*end || end == optarg || !(opt.tol >= 0) || !isfinite(opt.tol))
-                return usage_error("--tol needs a finite number >= 0, got \"%s\"", optarg);
-            break;
-        }
-        case O_NINIT:
-            if (parse_int(optarg, 1, &opt.n_init))
-                return usage_error("--n-init needs an integer >= 1, got \"%s\"", optarg);
-            break;
-        case O_SEED: {
-            size_t s;
-            if (parse_size(optarg, &s))
-                return usage_error("--seed needs a non-negative integer, got \"%s\"", optarg);
-            opt.seed = (uint64_t)s;
-            break;
-        }
-        case O_BATCH:
-            if (parse_size(optarg, &opt.batch_size) || opt.batch_size == 0)
-                return usage_error("--batch-size needs a positive integer, got \"%s\"", optarg);
-            break;
-        case O_THREADS:
-            if (parse_int(optarg, 1, &threads))
-                return usage_error("--threads needs an integer >= 1, got \"%s\"", optarg);
-            break;
-        case 'v':
-            verbose = 1;
-            break;
-        case 'q':
-            quiet = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        case ':':
-            return usage_error("option %s needs a value", argv[optind - 1]);
-        default:
-            return usage_error("unknown option %s", argv[optind - 1]);
-        }
+    sgs_error_t parse_err = {0};
+    int parsed = sgs_options_parse(options, sizeof options / sizeof options[0], argc, argv, NULL,
+                                   NULL, NULL, &parse_err);
+    if (parsed == SGS_OPTIONS_HELP) {
+        usage(stdout);
+        return 0;
     }
-    if (optind < argc)
-        return usage_error("unexpected argument \"%s\"", argv[optind]);
-    if (!input || !output || !have_k) {
-        fprintf(stderr, CMD ": -i, --k and -o are required\n\n");
-        usage(stderr);
-        return sgs_exit_status(SGS_EUSAGE);
-    }
+    if (parsed != SGS_OK)
+        return sgs_options_usage_error("kmeans", &parse_err);
+    if (threads == 0)
+        threads = omp_get_max_threads();
     if (strcmp(alg, "lloyd") == 0)
         opt.algorithm = SGS_KMEANS_LLOYD;
     else if (strcmp(alg, "hamerly") == 0)
         opt.algorithm = SGS_KMEANS_HAMERLY;
     else if (strcmp(alg, "elkan") == 0)
         opt.algorithm = SGS_KMEANS_ELKAN;
-    else if (strcmp(alg, "minibatch") == 0)
-        opt.algorithm = SGS_KMEANS_MINIBATCH;
     else
-        return usage_error("--algorithm must be lloyd, hamerly, elkan or minibatch, got \"%s\"",
-                           alg);
+        opt.algorithm = SGS_KMEANS_MINIBATCH; /* the choices above are the parser's */
     char init_file[4096];
     const char *init_dataset = NULL;
     if (strcmp(init, "k-means++") == 0)
@@ -343,9 +244,10 @@ int sgs_cmd_kmeans(int argc, char **argv)
     else if (split_file_dataset(init, init_file, sizeof init_file, &init_dataset) == 0)
         opt.init = SGS_KMEANS_INIT_GIVEN;
     else
-        return usage_error("--init must be k-means++, k-means||, first, random or "
-                           "FILE.h5:/DATASET, got \"%s\"",
-                           init);
+        return sgs_usage_error("kmeans",
+                               "--init must be k-means++, k-means||, first, random or "
+                               "FILE.h5:/DATASET, got \"%s\"",
+                               init);
     opt.k = k;
 
     sgs_error_t err = {0};

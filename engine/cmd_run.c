@@ -111,7 +111,8 @@ int sgs_cmd_run(int argc, char **argv)
     };
 #undef CONFIG_OPTION
     sgs_error_t err = {0};
-    int rc = sgs_options_parse(options, sizeof options / sizeof options[0], argc, argv, NULL, &err);
+    int rc = sgs_options_parse(options, sizeof options / sizeof options[0], argc, argv, NULL, NULL,
+                               NULL, &err);
     if (rc == SGS_OPTIONS_HELP) {
         print_help(stdout);
         return 0;

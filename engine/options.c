@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +32,9 @@ static void describe(const sgs_option_t *o, char *buf, size_t size)
             snprintf(buf, size, "an integer %.0f..%.0f", o->lo, o->hi);
         break;
     case SGS_OPT_NUMBER:
-        if (isinf(o->hi))
+        if (isinf(o->lo) && isinf(o->hi))
+            snprintf(buf, size, "a number");
+        else if (isinf(o->hi))
             snprintf(buf, size, "a number >= %g", o->lo);
         else
             snprintf(buf, size, "a number %g..%g", o->lo, o->hi);
@@ -142,7 +145,7 @@ static int has_value(const sgs_option_t *o)
 }
 
 int sgs_options_parse(const sgs_option_t *opts, size_t n, int argc, char **argv, int *seen,
-                      sgs_error_t *err)
+                      const char **operand, const char *operand_name, sgs_error_t *err)
 {
     if (n > SGS_OPTIONS_MAX)
         return sgs_error_set(err, SGS_EINVAL, "more than %d options", SGS_OPTIONS_MAX);
@@ -192,6 +195,10 @@ int sgs_options_parse(const sgs_option_t *opts, size_t n, int argc, char **argv,
     }
     if (rc != SGS_OK)
         return rc;
+    if (operand && optind < argc)
+        *operand = argv[optind++];
+    else if (operand)
+        return sgs_error_set(err, SGS_EUSAGE, "%s is required", operand_name);
     if (optind < argc)
         return sgs_error_set(err, SGS_EUSAGE, "unexpected argument \"%s\"", argv[optind]);
     for (size_t i = 0; i < n; i++) {
@@ -213,6 +220,16 @@ int sgs_options_parse(const sgs_option_t *opts, size_t n, int argc, char **argv,
 
 int sgs_options_usage_error(const char *command, const sgs_error_t *err)
 {
-    fprintf(stderr, "segscore %s: %s (see segscore %s --help)\n", command, err->message, command);
+    return sgs_usage_error(command, "%s", err->message);
+}
+
+int sgs_usage_error(const char *command, const char *fmt, ...)
+{
+    char text[SGS_ERROR_MESSAGE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "segscore %s: %s (see segscore %s --help)\n", command, text, command);
     return sgs_exit_status(SGS_EUSAGE);
 }

@@ -76,14 +76,20 @@ typedef struct sgs_option {
 /* Parse argv[1..argc-1] (argv[0] is the command's name) against the n options of `opts`.
  * Values are checked and stored as they come (a later one wins); targets of options not
  * given are left as they were (the caller's defaults). `seen`, when not NULL, gets n flags:
- * which options were given. @return 0; SGS_OPTIONS_HELP when -h/--help came (parsing stops
- * there); SGS_EUSAGE with err: an unknown option, a missing or bad value, a required option
- * absent, an argument that is not an option. */
+ * which options were given. `operand`, when not NULL, takes the one argument that is not an
+ * option (`segscore inspect FILE`), which is then required (`operand_name` in messages).
+ * @return 0; SGS_OPTIONS_HELP when -h/--help came (parsing stops there); SGS_EUSAGE with
+ * err: an unknown option, a missing or bad value, a required option or operand absent, an
+ * argument that is not an option (or one too many). */
 int sgs_options_parse(const sgs_option_t *opts, size_t n, int argc, char **argv, int *seen,
-                      sgs_error_t *err);
+                      const char **operand, const char *operand_name, sgs_error_t *err);
 
 /* Print "segscore <command>: <err's message> (see segscore <command> --help)" to stderr.
  * @return the usage exit status (64). */
 int sgs_options_usage_error(const char *command, const sgs_error_t *err);
+
+/* The same for a usage error a command finds after parsing (two options that disagree). */
+int sgs_usage_error(const char *command, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif

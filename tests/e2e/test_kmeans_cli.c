@@ -210,7 +210,8 @@ static void test_input_errors(void **state)
         {"-i @/missing.h5 --k 3 -o @/prev.h5", 66, "no such file"},
         {"-i @/fixture.h5 --k 5 --init @/fixture.h5:/C_bad -o @/prev.h5", 65,
          "are 4 x 3, expected 5 x 3"},
-        {"-i @/fixture.h5 --k 3 --algorithm fast -o @/prev.h5", 64, "--algorithm must be"},
+        {"-i @/fixture.h5 --k 3 --algorithm fast -o @/prev.h5", 64,
+         "--algorithm needs one of lloyd, hamerly, elkan, minibatch, got \"fast\""},
         {"-i @/fixture.h5 --k 0 -o @/prev.h5", 64, "--k needs a positive integer"},
         {"-i @/fixture.h5 --k 3 -o @/no/such/dir/o.h5", 73, "does not exist"},
     };
