@@ -23,24 +23,23 @@ int sgs_cmd_config(int argc, char **argv)
         {.name = "defaults", .kind = SGS_OPT_FLAG, .target = &defaults},
         {.name = "check", .short_name = 'c', .kind = SGS_OPT_TEXT, .target = &check},
     };
-    sgs_error_t err = {0};
-    int rc = sgs_options_parse(options, sizeof options / sizeof options[0], argc, argv, NULL, NULL,
-                               NULL, &err);
-    if (rc == SGS_OPTIONS_HELP) {
-        usage(stdout);
-        return 0;
-    }
-    if (rc == SGS_OK && defaults == !!check)
-        rc = sgs_error_set(&err, SGS_EUSAGE, "give one of --defaults and -c FILE");
-    if (rc != SGS_OK)
-        return sgs_options_usage_error("config", &err);
+    const sgs_command_line_t command_line = {.command = "config",
+                                             .help = usage,
+                                             .options = options,
+                                             .n_options = sizeof options / sizeof options[0]};
+    int status = sgs_command_line_parse(&command_line, argc, argv);
+    if (status >= 0)
+        return status;
+    if (defaults == !!check)
+        return sgs_usage_error("config", "give one of --defaults and -c FILE");
     if (defaults) {
         sgs_config_print_doc(stdout);
         return 0;
     }
     sgs_config_t cfg;
     sgs_config_defaults(&cfg);
-    rc = sgs_config_load_file(&cfg, check, &err);
+    sgs_error_t err = {0};
+    int rc = sgs_config_load_file(&cfg, check, &err);
     if (rc == SGS_OK)
         rc = sgs_config_validate(&cfg, &err);
     if (rc != SGS_OK) {

@@ -113,15 +113,14 @@ int sgs_cmd_evaluate(int argc, char **argv)
         SGS_OPTION_QUIET(&quiet),
     };
     int seen[sizeof options / sizeof options[0]];
-    sgs_error_t parse_err = {0};
-    rc = sgs_options_parse(options, sizeof options / sizeof options[0], argc, argv, seen, NULL,
-                           NULL, &parse_err);
-    if (rc == SGS_OPTIONS_HELP) {
-        print_help(stdout);
-        return 0;
-    }
-    if (rc != SGS_OK)
-        return sgs_options_usage_error("evaluate", &parse_err);
+    const sgs_command_line_t command_line = {.command = "evaluate",
+                                             .help = print_help,
+                                             .options = options,
+                                             .n_options = sizeof options / sizeof options[0],
+                                             .seen = seen};
+    int status = sgs_command_line_parse(&command_line, argc, argv);
+    if (status >= 0)
+        return status;
     /* dates are of years 1..9999 (kernels/dates.h): their day numbers fit 32 bits */
     req.calibration_end_day = (int32_t)calibration_end;
     req.has_holdout_end = seen[HOLDOUT_END];

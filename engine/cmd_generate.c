@@ -100,17 +100,16 @@ int sgs_cmd_generate(int argc, char **argv)
 #undef PARAMETER
     enum { START = 3, END = 4 }; /* their places in the table */
     int seen[sizeof options / sizeof options[0]];
-    sgs_error_t err = {0};
-    int rc = sgs_options_parse(options, sizeof options / sizeof options[0], argc, argv, seen, NULL,
-                               NULL, &err);
-    if (rc == SGS_OPTIONS_HELP) {
-        usage(stdout);
-        return 0;
-    }
-    if (rc == SGS_OK && !*output)
-        rc = sgs_error_set(&err, SGS_EUSAGE, "-o OUTPUT must not be empty");
-    if (rc != SGS_OK)
-        return sgs_options_usage_error("generate", &err);
+    const sgs_command_line_t command_line = {.command = "generate",
+                                             .help = usage,
+                                             .options = options,
+                                             .n_options = sizeof options / sizeof options[0],
+                                             .seen = seen};
+    int status = sgs_command_line_parse(&command_line, argc, argv);
+    if (status >= 0)
+        return status;
+    if (!*output)
+        return sgs_usage_error("generate", "-o OUTPUT must not be empty");
     if (no_events)
         params.with_events = 0;
     if (seen[START]) {
@@ -122,7 +121,8 @@ int sgs_cmd_generate(int argc, char **argv)
         sgs_date_format_day(end_day, params.end_date, sizeof params.end_date);
     }
 
-    rc = sgs_generate_check(&params, &err);
+    sgs_error_t err = {0};
+    int rc = sgs_generate_check(&params, &err);
     if (rc) {
         fprintf(stderr, "segscore generate: %s\n", err.message);
         return sgs_exit_status(rc);

@@ -257,16 +257,14 @@ int sgs_cmd_import(int argc, char **argv)
         {.name = "threads", .kind = SGS_OPT_INT, .target = &c.threads, .lo = 1, .hi = 2},
         SGS_OPTION_QUIET(&c.quiet),
     };
-    sgs_error_t parse_err = {0};
-    int rc = sgs_options_parse(options, sizeof options / sizeof options[0], argc, argv, NULL, NULL,
-                               NULL, &parse_err);
-    if (rc == SGS_OPTIONS_HELP) {
-        print_help(stdout);
-        return 0;
-    }
-    if (rc != SGS_OK)
-        return sgs_options_usage_error("import", &parse_err);
-    int status = apply_preset(&c);
+    const sgs_command_line_t command_line = {.command = "import",
+                                             .help = print_help,
+                                             .options = options,
+                                             .n_options = sizeof options / sizeof options[0]};
+    int status = sgs_command_line_parse(&command_line, argc, argv);
+    if (status >= 0)
+        return status;
+    status = apply_preset(&c);
     if (status)
         return status;
     if (!c.customer || !c.time || !c.amount)
@@ -285,7 +283,7 @@ int sgs_cmd_import(int argc, char **argv)
      * signals caught (engine/command_outputs.h). */
     const sgs_named_path_t inputs[] = {{"input", c.input}}, outputs[] = {{"output", c.output}};
     sgs_command_outputs_t outs;
-    rc = sgs_command_outputs_open("import", inputs, 1, outputs, 1, &progress, &outs, &err);
+    int rc = sgs_command_outputs_open("import", inputs, 1, outputs, 1, &progress, &outs, &err);
     if (rc != SGS_OK) {
         sgs_command_outputs_close(&outs);
         fprintf(stderr, "segscore import: error: %s\n", err.message);

@@ -442,15 +442,16 @@ int sgs_cmd_inspect(int argc, char **argv)
     };
     enum { AS_OF = 1 }; /* its place in the table */
     int seen[sizeof options / sizeof options[0]];
-    sgs_error_t parse_err = {0};
-    int parsed = sgs_options_parse(options, sizeof options / sizeof options[0], argc, argv, seen,
-                                   &path, "FILE", &parse_err);
-    if (parsed == SGS_OPTIONS_HELP) {
-        usage(stdout);
-        return 0;
-    }
-    if (parsed != SGS_OK)
-        return sgs_options_usage_error("inspect", &parse_err);
+    const sgs_command_line_t command_line = {.command = "inspect",
+                                             .help = usage,
+                                             .options = options,
+                                             .n_options = sizeof options / sizeof options[0],
+                                             .seen = seen,
+                                             .operand = &path,
+                                             .operand_name = "FILE"};
+    int parsed = sgs_command_line_parse(&command_line, argc, argv);
+    if (parsed >= 0)
+        return parsed;
     sgs_read_options_t opt;
     sgs_read_options_init(&opt);
     opt.n_threads = threads > 0 ? threads : omp_get_max_threads();

@@ -212,15 +212,13 @@ int sgs_cmd_kmeans(int argc, char **argv)
         {.name = "verbose", .short_name = 'v', .kind = SGS_OPT_FLAG, .target = &verbose},
         SGS_OPTION_QUIET(&quiet),
     };
-    sgs_error_t parse_err = {0};
-    int parsed = sgs_options_parse(options, sizeof options / sizeof options[0], argc, argv, NULL,
-                                   NULL, NULL, &parse_err);
-    if (parsed == SGS_OPTIONS_HELP) {
-        usage(stdout);
-        return 0;
-    }
-    if (parsed != SGS_OK)
-        return sgs_options_usage_error("kmeans", &parse_err);
+    const sgs_command_line_t command_line = {.command = "kmeans",
+                                             .help = usage,
+                                             .options = options,
+                                             .n_options = sizeof options / sizeof options[0]};
+    int status = sgs_command_line_parse(&command_line, argc, argv);
+    if (status >= 0)
+        return status;
     if (threads == 0)
         threads = omp_get_max_threads();
     if (strcmp(alg, "lloyd") == 0)

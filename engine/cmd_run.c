@@ -110,18 +110,17 @@ int sgs_cmd_run(int argc, char **argv)
         SGS_OPTION_QUIET(&quiet),
     };
 #undef CONFIG_OPTION
-    sgs_error_t err = {0};
-    int rc = sgs_options_parse(options, sizeof options / sizeof options[0], argc, argv, NULL, NULL,
-                               NULL, &err);
-    if (rc == SGS_OPTIONS_HELP) {
-        print_help(stdout);
-        return 0;
-    }
-    if (rc != SGS_OK)
-        return sgs_options_usage_error("run", &err);
+    const sgs_command_line_t command_line = {.command = "run",
+                                             .help = print_help,
+                                             .options = options,
+                                             .n_options = sizeof options / sizeof options[0]};
+    int status = sgs_command_line_parse(&command_line, argc, argv);
+    if (status >= 0)
+        return status;
     sgs_config_t cfg;
     sgs_config_defaults(&cfg);
-    rc = config_path ? sgs_config_load_file(&cfg, config_path, &err) : SGS_OK;
+    sgs_error_t err = {0};
+    int rc = config_path ? sgs_config_load_file(&cfg, config_path, &err) : SGS_OK;
     for (size_t i = 0; rc == SGS_OK && i < ov.n; i++)
         rc = ov.key[i][0] ? sgs_config_set(&cfg, ov.key[i], ov.value[i], &err)
                           : apply_set(&cfg, ov.value[i], &err);

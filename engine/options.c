@@ -218,6 +218,18 @@ int sgs_options_parse(const sgs_option_t *opts, size_t n, int argc, char **argv,
     return SGS_OK;
 }
 
+int sgs_command_line_parse(const sgs_command_line_t *cl, int argc, char **argv)
+{
+    sgs_error_t err = {0};
+    int rc = sgs_options_parse(cl->options, cl->n_options, argc, argv, cl->seen, cl->operand,
+                               cl->operand_name, &err);
+    if (rc == SGS_OPTIONS_HELP) {
+        cl->help(stdout);
+        return 0;
+    }
+    return rc == SGS_OK ? -1 : sgs_options_usage_error(cl->command, &err);
+}
+
 int sgs_options_usage_error(const char *command, const sgs_error_t *err)
 {
     return sgs_usage_error(command, "%s", err->message);

@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define SGS_OPTIONS_MAX 48 /* options of one command */
 #define SGS_OPTIONS_HELP 1 /* sgs_options_parse: -h or --help was given */
@@ -83,6 +84,22 @@ typedef struct sgs_option {
  * argument that is not an option (or one too many). */
 int sgs_options_parse(const sgs_option_t *opts, size_t n, int argc, char **argv, int *seen,
                       const char **operand, const char *operand_name, sgs_error_t *err);
+
+/* A command's command line, for sgs_command_line_parse. */
+typedef struct sgs_command_line {
+    const char *command;     /* "run" */
+    void (*help)(FILE *out); /* the command's --help text */
+    const sgs_option_t *options;
+    size_t n_options;
+    int *seen;            /* optional: as for sgs_options_parse */
+    const char **operand; /* optional: as for sgs_options_parse */
+    const char *operand_name;
+} sgs_command_line_t;
+
+/* sgs_options_parse, and what every command then does: on -h/--help print the help to
+ * stdout, on a usage error print it (sgs_options_usage_error). @return -1 to go on, else the
+ * exit status the command returns at once (0 after the help, 64). */
+int sgs_command_line_parse(const sgs_command_line_t *cl, int argc, char **argv);
 
 /* Print "segscore <command>: <err's message> (see segscore <command> --help)" to stderr.
  * @return the usage exit status (64). */
