@@ -26,6 +26,7 @@
  */
 #include "fuzz/fuzz_support.h"
 #include "io/h5_input.h"
+#include "io/h5_objects.h"
 
 #include <hdf5.h>
 
