@@ -15,6 +15,7 @@
 #include "engine/commands.h"
 #include "engine/options.h"
 #include "io/h5_input.h"
+#include "io/h5_objects.h"
 #include "io/json_doc.h"
 #include "kernels/core.h"
 #include "kernels/dates.h"

@@ -2,9 +2,9 @@
  * fuzz/fuzz_h5_input.c — libFuzzer target for the HDF5 input reader (io/h5_input.h).
  *
  * Input: the bytes of an HDF5 file. They are written to a file in memory (fuzz_support.h:
- * io/h5_input.h opens paths, and the hostile-file work owns h5_input.c, so no file-image
- * entry point is added to it) and the reader runs on it as `segscore inspect` and
- * `segscore run` would:
+ * io/h5_input.h opens paths, and the hostile-file work owns the reader's files, so no
+ * file-image entry point is added to them) and the reader runs on it as `segscore inspect`
+ * and `segscore run` would:
  *
  *   C. inspect's mode: a problem callback (every problem reported, reading goes on) with an
  *      as-of and 2-row chunks, then the object listing. When the file cannot be opened at
@@ -26,6 +26,7 @@
  */
 #include "fuzz/fuzz_support.h"
 #include "io/h5_input.h"
+#include "io/h5_objects.h"
 
 #include <hdf5.h>
 

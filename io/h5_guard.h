@@ -2,7 +2,7 @@
  * io/h5_guard.h — refuse a hostile or broken HDF5 input before a byte of its data is read.
  *
  * One concern: may this file, this link path, this dataset be read as a column of the input
- * schema (README "Input schema")? The reader (io/h5_input.c) asks before it opens a group
+ * schema (README "Input schema")? The reader (io/h5_reader_open.c) asks before it opens a group
  * or a dataset and before its first H5Dread; `segscore inspect` gets the same answers
  * through the reader and lists objects without following links out of the file.
  *

@@ -177,7 +177,7 @@ cleanup:
     return rc;
 }
 
-/* Open `path` read-only, as io/h5_input.c does: SGS_ENOINPUT when it is missing or not
+/* Open `path` read-only, as io/h5_reader_open.c does: SGS_ENOINPUT when it is missing or not
  * HDF5; a failed open classified by io/h5_guard.h (truncated or malformed 65, locked 75,
  * I/O 74). Called armed. */
 static int open_input(const char *path, hid_t *out, sgs_error_t *err)

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Crafted HDF5 seeds for the h5_input fuzz target (called by make_seeds.sh).
 
-Each file is small (a few KB) and exercises one branch of io/h5_input.c: other integer
-widths and signs, float32, contiguous and chunked and compact layouts, the newest file
+Each file is small (a few KB) and exercises one branch of the input reader (io/h5_input.h):
+other integer widths and signs, float32, contiguous and chunked and compact layouts, the newest file
 format, /events and /customers with referrers, and the problems the reader must name
 (NaN, times before 1970, kinds out of range, different lengths, 2-D, strings, missing
 datasets, an empty table, a uint64 id above INT64_MAX).

@@ -15,6 +15,7 @@
 #include "engine/exit_status.h"
 #include "io/h5_columns.h"
 #include "io/h5_input.h"
+#include "io/h5_objects.h"
 #include "tests/support/test_support.h"
 
 #include <math.h>
