@@ -49,9 +49,8 @@ int sgs_run_actions(sgs_run_state_t *st, sgs_error_t *err)
     return rc;
 }
 
-void sgs_run_actions_free(sgs_run_state_t *st)
+void sgs_run_actions_free(sgs_run_actions_t *A)
 {
-    sgs_run_actions_t *A = st->actions;
     if (!A)
         return;
     void *owned[] = {A->customer_id,
@@ -95,5 +94,4 @@ void sgs_run_actions_free(sgs_run_state_t *st)
         sgs_free(owned[k]);
     sgs_opportunity_stats_free(&A->opp_stats);
     free(A);
-    st->actions = NULL;
 }

@@ -4,12 +4,12 @@
  * run_opportunities.c; the configuration in run_actions_config.c) and their writers
  * (engine/write_actions.c). Internal to engine/.
  *
- * The combined customer index. The earlier steps know two sets of customers: st->grouped
- * (every customer with a transaction row, refund-only ones included) and st->customer_id
+ * The combined customer index. The earlier steps know two sets of customers: st->group.rows
+ * (every customer with a transaction row, refund-only ones included) and st->summary.customer_id
  * (those with a purchase: the rows of /customers, /rfm and /clv in the results). Stages
  * need more: a customer known from /customers (or from /events) who never bought is a
  * prospect and has a stage too. So this step builds its own dense index, the union of
- *   - st->grouped.customer_id   (transactions, refund-only customers included),
+ *   - st->group.rows.customer_id   (transactions, refund-only customers included),
  *   - /customers/customer_id    (known customers, prospects included),
  *   - /events/customer_id       (anyone with an event on or before the as-of day),
  * sorted ascending by customer_id (the order the kernels require). buyer_row[i] maps it
@@ -35,8 +35,8 @@ typedef struct sgs_run_actions {
     /* the combined customer index (above) */
     size_t n;             /* customers in the index */
     int64_t *customer_id; /* [n] strictly ascending */
-    int64_t *buyer_row;   /* [n] row in st->customer_id, or -1 without a purchase */
-    size_t n_buyers;      /* entries with buyer_row >= 0 (== st->n_customers) */
+    int64_t *buyer_row;   /* [n] row in st->summary.customer_id, or -1 without a purchase */
+    size_t n_buyers;      /* entries with buyer_row >= 0 (== st->summary.n_customers) */
 
     /* optional input groups */
     int events_present, customers_present, referrers_present;

@@ -85,8 +85,8 @@ static size_t merge_ids(const sgs_run_state_t *st, sgs_run_actions_t *A, const i
                         size_t nb, const int64_t *c, size_t nc, int fill, int64_t *grouped_of,
                         int64_t *events_of, int64_t *b_to_u)
 {
-    const int64_t *a = st->grouped.customer_id;
-    size_t na = st->grouped.n_customers, ia = 0, ib = 0, ic = 0, ibuy = 0, u = 0;
+    const int64_t *a = st->group.rows.customer_id;
+    size_t na = st->group.rows.n_customers, ia = 0, ib = 0, ic = 0, ibuy = 0, u = 0;
     size_t only_c = 0, only_b = 0;
     while (ia < na || ib < nb || ic < nc) {
         int64_t id = 0;
@@ -111,7 +111,7 @@ static size_t merge_ids(const sgs_run_state_t *st, sgs_run_actions_t *A, const i
             events_of[u] = in_c ? (int64_t)ic : -1;
             if (in_b)
                 b_to_u[ib] = (int64_t)u;
-            if (in_a && ibuy < st->n_customers && st->customer_id[ibuy] == id)
+            if (in_a && ibuy < st->summary.n_customers && st->summary.customer_id[ibuy] == id)
                 A->buyer_row[u] = (int64_t)ibuy++;
             else
                 A->buyer_row[u] = -1;
@@ -134,7 +134,7 @@ static size_t merge_ids(const sgs_run_state_t *st, sgs_run_actions_t *A, const i
 static int build_purchases(const sgs_run_state_t *st, sgs_run_actions_t *A,
                            const int64_t *grouped_of, sgs_error_t *err)
 {
-    const sgs_grouped_t *g = &st->grouped;
+    const sgs_grouped_t *g = &st->group.rows;
     size_t n = A->n;
     A->purchase_offset = sgs_alloc_array(n + 1, sizeof *A->purchase_offset);
     if (!A->purchase_offset)
@@ -212,7 +212,7 @@ static int fill_customer_columns(sgs_run_actions_t *A, const sgs_customers_t *cu
  * backtest, or the model's own when its P(alive) is informative (engine/run_value.c). */
 static int p_buy_usable(const sgs_run_state_t *st)
 {
-    return st->p_buy_calibrated || st->p_alive_informative;
+    return st->value.p_buy_calibrated || st->value.p_alive_informative;
 }
 
 /* Model columns of the buyers at the as-of day: p_buy, the model's own P(buy), CLV (the value
@@ -222,7 +222,7 @@ static int p_buy_usable(const sgs_run_state_t *st)
 static int fill_model_columns(const sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error_t *err)
 {
     size_t n = A->n;
-    if (!st->value_ran)
+    if (!st->value.ran)
         return SGS_OK;
     A->p_buy = sgs_alloc_array(n, sizeof(double));
     A->p_buy_model = sgs_alloc_array(n, sizeof(double));
@@ -230,12 +230,12 @@ static int fill_model_columns(const sgs_run_state_t *st, sgs_run_actions_t *A, s
     A->clv = sgs_alloc_array(n, sizeof(double));
     if (!A->p_buy || !A->p_buy_model || !A->rate_per_day || !A->clv)
         return sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", n);
-    sgs_buyer_scores_t scores = {p_buy_usable(st) ? st->p_buy : NULL,
-                                 st->prob_no_purchase,
-                                 st->clv,
-                                 st->summary.frequency,
-                                 st->summary.recency_days,
-                                 st->model_fit.params,
+    sgs_buyer_scores_t scores = {p_buy_usable(st) ? st->value.p_buy : NULL,
+                                 st->value.prob_no_purchase,
+                                 st->value.clv,
+                                 st->summary.columns.frequency,
+                                 st->summary.columns.recency_days,
+                                 st->value.model_fit.params,
                                  st->days_per_unit};
     return sgs_stage_buyer_columns(n, A->buyer_row, &scores, &st->exec, A->p_buy, A->p_buy_model,
                                    A->clv, A->rate_per_day, err);
@@ -258,7 +258,7 @@ int sgs__run_actions_model_columns_at(const sgs_run_state_t *st, const sgs_run_a
         sgs_free(rate);
         return sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", n);
     }
-    sgs_stage_model_t m = {model, params, st->days_per_unit, st->horizon, calibration};
+    sgs_stage_model_t m = {model, params, st->days_per_unit, st->value.horizon, calibration};
     int rc = sgs_stage_model_at(&A->input, day, &m, &st->exec, p_buy, rate, err);
     if (rc != SGS_OK) {
         sgs_free(p_buy);
@@ -280,7 +280,7 @@ int sgs__run_actions_events(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error
     /* Events after the run's as-of day (the last transaction's day without --as-of) are
      * left out and counted, like transactions. */
     opt.has_as_of = 1;
-    opt.as_of_end_s = ((int64_t)st->as_of_day + 1) * SGS_SECONDS_PER_DAY;
+    opt.as_of_end_s = ((int64_t)st->read.as_of_day + 1) * SGS_SECONDS_PER_DAY;
     event_groups_t eg = {0};
     sgs_customers_t cu = {0};
     uint32_t *crow = NULL;
@@ -321,7 +321,7 @@ int sgs__run_actions_events(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error
               b_to_u);
     for (size_t u = 0; u < n; u++)
         if (A->buyer_row[u] >= 0)
-            A->main_channel[u] = st->summary.main_channel[A->buyer_row[u]];
+            A->main_channel[u] = st->summary.columns.main_channel[A->buyer_row[u]];
     rc = build_purchases(st, A, grouped_of, err);
     if (rc == SGS_OK && eg.g.n_customers > 0)
         rc = build_events(A, &eg, events_of, err);
@@ -348,14 +348,14 @@ int sgs__run_actions_events(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error
     in->clv = A->clv;
     /* k-means segments (buyers); without them cycles fall back to the median of all
      * customers and "grow" compares with all of them. */
-    if (st->segments_ran) {
+    if (st->segments.ran) {
         A->segment = sgs_alloc_array(n, sizeof *A->segment);
         if (!A->segment) {
             rc = sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu segments", n);
             goto cleanup;
         }
         for (size_t u = 0; u < n; u++)
-            A->segment[u] = A->buyer_row[u] >= 0 ? st->segment[A->buyer_row[u]] : -1;
+            A->segment[u] = A->buyer_row[u] >= 0 ? st->segments.segment[A->buyer_row[u]] : -1;
     }
     in->segment = A->segment;
     in->preferred_channel = A->preferred_channel;

@@ -14,7 +14,7 @@ int sgs__run_actions_opportunities(sgs_run_state_t *st, sgs_run_actions_t *A, sg
     sgs_progress_begin(st->req->progress, "opportunities");
     sgs_opportunity_input_t *in = &A->opp_in;
     in->customers = &A->input;
-    in->as_of_day = st->as_of_day;
+    in->as_of_day = st->read.as_of_day;
     in->stage = A->stage;
     in->cycle_days = A->cycle_days;
     in->days_overdue = A->days_overdue;

@@ -27,10 +27,11 @@ static int stages_at_compare_day(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_
     size_t n = A->n;
     double *p_buy = NULL, *rate = NULL, *cycle = NULL, *overdue = NULL;
     int rc = SGS_OK;
-    if (st->value_ran)
+    if (st->value.ran)
         rc = sgs__run_actions_model_columns_at(
-            st, A, A->compare_day, st->model, st->model_fit.params,
-            st->p_buy_calibrated ? &st->backtest.calibration : NULL, &p_buy, &rate, err);
+            st, A, A->compare_day, st->value.model, st->value.model_fit.params,
+            st->value.p_buy_calibrated ? &st->value.backtest.calibration : NULL, &p_buy, &rate,
+            err);
     if (rc != SGS_OK)
         return rc;
     if (alloc_stage_columns(n, &A->stage_compare, &cycle, &overdue) != SGS_OK) {
@@ -46,7 +47,7 @@ static int stages_at_compare_day(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_
     if (rc == SGS_OK)
         rc = sgs_stage_transitions(n, A->stage_compare, A->stage, &st->exec, A->transitions, err);
     if (rc == SGS_OK)
-        rc = sgs_stage_mean_days(A->transitions, st->as_of_day - A->compare_day,
+        rc = sgs_stage_mean_days(A->transitions, st->read.as_of_day - A->compare_day,
                                  A->mean_days_in_stage, err);
 cleanup:
     sgs_free(p_buy);
@@ -111,7 +112,7 @@ static int run_influence(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error_t 
  * active and loyal above at_risk above lapsed. */
 static void warn_unless_ordered(sgs_run_state_t *st)
 {
-    const sgs_backtest_t *bt = &st->backtest;
+    const sgs_backtest_t *bt = &st->value.backtest;
     static const int chain[][2] = {{SGS_STAGE_ACTIVE, SGS_STAGE_AT_RISK},
                                    {SGS_STAGE_LOYAL, SGS_STAGE_AT_RISK},
                                    {SGS_STAGE_AT_RISK, SGS_STAGE_LAPSED},
@@ -142,7 +143,7 @@ static void warn_unless_ordered(sgs_run_state_t *st)
  * counted. */
 static int stages_on_backtest(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error_t *err)
 {
-    sgs_backtest_t *bt = &st->backtest;
+    sgs_backtest_t *bt = &st->value.backtest;
     if (!bt->ran || bt->used < 0 || !bt->p_buy_at_end)
         return SGS_OK;
     size_t n = A->n;
@@ -158,7 +159,7 @@ static int stages_on_backtest(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_err
     }
     /* the p_buy the backtest gave the buyers, the rate while buying of its fit */
     sgs_stage_model_t m = {bt->models[bt->used].model, bt->models[bt->used].params,
-                           st->days_per_unit, st->horizon, NULL};
+                           st->days_per_unit, st->value.horizon, NULL};
     rc = sgs_gather_rows(n, A->buyer_row, bt->p_buy_at_end, &st->exec, p_buy, err);
     if (rc == SGS_OK)
         rc = sgs_stage_model_at(&A->input, end, &m, &st->exec, NULL, rate, err);
@@ -175,7 +176,7 @@ static int stages_on_backtest(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_err
         sgs_error_prefix(err, "stages at the backtest's calibration end");
         goto cleanup;
     }
-    rc = sgs_stage_came_back(&A->input, stage, p_buy, end, st->as_of_day, bt->stage_customers,
+    rc = sgs_stage_came_back(&A->input, stage, p_buy, end, st->read.as_of_day, bt->stage_customers,
                              bt->stage_bought, err);
     if (rc != SGS_OK)
         goto cleanup;
@@ -208,8 +209,8 @@ int sgs__run_actions_stages(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error
                               A->n_purchase_days,
                               NULL,
                               0};
-    rc = sgs_stages_compute(&A->input, st->as_of_day, &A->rules, &st->exec, &out, &A->stage_summary,
-                            err);
+    rc = sgs_stages_compute(&A->input, st->read.as_of_day, &A->rules, &st->exec, &out,
+                            &A->stage_summary, err);
     if (rc != SGS_OK) {
         sgs_error_prefix(err, "stages");
         return rc;
@@ -223,10 +224,10 @@ int sgs__run_actions_stages(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error
         if (sgs_date_parse_day(compare, &day) != SGS_OK)
             return sgs_error_set(err, SGS_ECONFIG, "stages.compare_as_of \"%s\" is not a date",
                                  compare);
-        if (day >= st->as_of_day)
+        if (day >= st->read.as_of_day)
             return sgs_error_set(err, SGS_ECONFIG,
                                  "--compare-as-of %s is not before the as-of date %s", compare,
-                                 st->as_of_text);
+                                 st->read.as_of_text);
         A->has_compare = 1;
         A->compare_day = (int32_t)day;
         sgs_date_format_day(day, A->compare_text, sizeof A->compare_text);
