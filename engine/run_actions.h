@@ -1,13 +1,15 @@
 /*
  * engine/run_actions.h — the stage, influence and opportunity steps of a run
- * (engine/run_actions.c) and their writers (engine/write_actions.c). Internal to engine/.
+ * (engine/run_actions.c and the files it calls: run_events.c, run_stages.c,
+ * run_opportunities.c; the configuration in run_actions_config.c) and their writers
+ * (engine/write_actions.c). Internal to engine/.
  *
- * The combined customer index. The earlier steps know two sets of customers: st->grouped
- * (every customer with a transaction row, refund-only ones included) and st->customer_id
+ * The combined customer index. The earlier steps know two sets of customers: st->group.rows
+ * (every customer with a transaction row, refund-only ones included) and st->summary.customer_id
  * (those with a purchase: the rows of /customers, /rfm and /clv in the results). Stages
  * need more: a customer known from /customers (or from /events) who never bought is a
  * prospect and has a stage too. So this step builds its own dense index, the union of
- *   - st->grouped.customer_id   (transactions, refund-only customers included),
+ *   - st->group.rows.customer_id   (transactions, refund-only customers included),
  *   - /customers/customer_id    (known customers, prospects included),
  *   - /events/customer_id       (anyone with an event on or before the as-of day),
  * sorted ascending by customer_id (the order the kernels require). buyer_row[i] maps it
@@ -33,8 +35,8 @@ typedef struct sgs_run_actions {
     /* the combined customer index (above) */
     size_t n;             /* customers in the index */
     int64_t *customer_id; /* [n] strictly ascending */
-    int64_t *buyer_row;   /* [n] row in st->customer_id, or -1 without a purchase */
-    size_t n_buyers;      /* entries with buyer_row >= 0 (== st->n_customers) */
+    int64_t *buyer_row;   /* [n] row in st->summary.customer_id, or -1 without a purchase */
+    size_t n_buyers;      /* entries with buyer_row >= 0 (== st->summary.n_customers) */
 
     /* optional input groups */
     int events_present, customers_present, referrers_present;
@@ -104,6 +106,26 @@ int sgs_actions_kernel_config(const sgs_config_t *cfg, sgs_stage_rules_t *rules,
 /* Parse a comma-separated list of channel names ("phone,sms,email") into codes,
  * 0-terminated, at most SGS_CHANNEL_COUNT - 1 codes. @return 0 or SGS_ECONFIG. */
 int sgs_actions_parse_channels(const char *text, uint8_t out[SGS_CHANNEL_COUNT], sgs_error_t *err);
+
+/* The parts of the step (engine/run_actions.c calls them in this order), each filling its
+ * part of *A; what they allocate is A's, freed by sgs_run_actions_free. @return 0 or an
+ * SGS_E* code with err set. */
+/* engine/run_events.c: read /events and /customers, the combined index, the kernels' view. */
+int sgs__run_actions_events(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error_t *err);
+/* engine/run_stages.c: stages at the as-of day, on the backtest, at --compare-as-of;
+ * influence when /customers/referrer_id exists. */
+int sgs__run_actions_stages(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error_t *err);
+/* engine/run_opportunities.c: triggers, ranking, channel capacity. */
+int sgs__run_actions_opportunities(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error_t *err);
+
+/* p_buy and the rate while buying at an earlier day, from the purchase days on or before it,
+ * the given model parameters and calibration (NULL: the model's own probability); both
+ * returned owned, n entries. *p_buy_out is NULL (unknown for everyone, as NaN is to the
+ * stage rules) unless the run's p_buy is usable (engine/run_events.c). */
+int sgs__run_actions_model_columns_at(const sgs_run_state_t *st, const sgs_run_actions_t *A,
+                                      int32_t day, sgs_purchase_model_t model, const double *params,
+                                      const sgs_isotonic_t *calibration, double **p_buy_out,
+                                      double **rate_out, sgs_error_t *err);
 
 /* Writers (engine/write_actions.c), called by the results, summary and report writers. */
 int sgs_write_actions_h5(const sgs_run_state_t *st, hid_t file, int deflate_level,

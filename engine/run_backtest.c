@@ -42,8 +42,8 @@ static int32_t holdout_days(const sgs_run_state_t *st, int32_t span_days)
     double unit = st->days_per_unit, days;
     if (cfg->backtest_holdout > 0)
         days = cfg->backtest_holdout * unit;
-    else if (st->horizon * unit <= 0.5 * span_days)
-        days = st->horizon * unit;
+    else if (st->value.horizon * unit <= 0.5 * span_days)
+        days = st->value.horizon * unit;
     else
         days = span_days / 2.0;
     int32_t d = (int32_t)lround(days);
@@ -79,7 +79,7 @@ static int choose_customers(const sgs_run_state_t *st, int32_t end_day, size_t *
                             size_t *n_which, size_t *n_cohort, sgs_error_t *err)
 {
     const sgs_config_t *cfg = st->req->config;
-    size_t n = st->n_customers;
+    size_t n = st->summary.n_customers;
     size_t want = cfg->backtest_sample > 0 ? (size_t)cfg->backtest_sample : SIZE_MAX;
     uint8_t *eligible = sgs_alloc_array(n, sizeof *eligible);
     *which = sgs_alloc_array(want < n ? want : n, sizeof **which);
@@ -88,9 +88,9 @@ static int choose_customers(const sgs_run_state_t *st, int32_t end_day, size_t *
         return sgs_error_set(err, SGS_ENOMEM, "backtest: no memory for %zu customers", n);
     }
     for (size_t k = 0; k < n; k++)
-        eligible[k] = st->summary.first_day[k] <= end_day;
-    int rc = sgs_sample_by_key(st->customer_id, eligible, n, want, cfg->seed, SAMPLE_STREAM, *which,
-                               n_which, n_cohort, &st->exec, err);
+        eligible[k] = st->summary.columns.first_day[k] <= end_day;
+    int rc = sgs_sample_by_key(st->summary.customer_id, eligible, n, want, cfg->seed, SAMPLE_STREAM,
+                               *which, n_which, n_cohort, &st->exec, err);
     sgs_free(eligible);
     return rc;
 }
@@ -100,8 +100,8 @@ static int choose_customers(const sgs_run_state_t *st, int32_t end_day, size_t *
 static int build_cohort(const sgs_run_state_t *st, int32_t end_day, const size_t *which,
                         size_t n_which, cohort_t *co, sgs_error_t *err)
 {
-    const sgs_grouped_t *g = &st->grouped;
-    const sgs_summary_t *full = &st->summary;
+    const sgs_grouped_t *g = &st->group.rows;
+    const sgs_summary_t *full = &st->summary.columns;
     double unit = st->days_per_unit;
     sgs_summary_t cal = {0};
     size_t *rows = sgs_alloc_array(n_which, sizeof *rows);
@@ -119,7 +119,7 @@ static int build_cohort(const sgs_run_state_t *st, int32_t end_day, const size_t
         goto cleanup;
     }
     for (size_t j = 0, c = 0; j < n_which; j++) {
-        int64_t id = st->customer_id[which[j]];
+        int64_t id = st->summary.customer_id[which[j]];
         while (c < g->n_customers && g->customer_id[c] < id)
             c++;
         assert(c < g->n_customers && g->customer_id[c] == id); /* every buyer has rows */
@@ -207,16 +207,17 @@ static void backtest_spend(const sgs_run_state_t *st, const cohort_t *co, sgs_ba
 }
 
 /* p_buy over the run's horizon at the calibration end, for the stages checked on the holdout
- * (engine/run_actions.c). p_alive and no_buy are scratch of h->n_unique. */
+ * (engine/run_stages.c). p_alive and no_buy are scratch of h->n_unique. */
 static int p_buy_over_horizon(const sgs_run_state_t *st, const cohort_t *co,
                               const sgs_histories_t *h, const sgs_backtest_model_t *bm,
                               sgs_backtest_t *bt, double *p_alive, double *no_buy, sgs_error_t *err)
 {
-    bt->p_buy_at_end = sgs_alloc_array(st->n_customers ? st->n_customers : 1, sizeof(double));
+    bt->p_buy_at_end =
+        sgs_alloc_array(st->summary.n_customers ? st->summary.n_customers : 1, sizeof(double));
     if (!bt->p_buy_at_end)
         return sgs_error_set(err, SGS_ENOMEM, "backtest: no memory for %zu customers",
-                             st->n_customers);
-    sgs_clv_options_t o = {st->horizon, 1.0, 0.0, 1.0};
+                             st->summary.n_customers);
+    sgs_clv_options_t o = {st->value.horizon, 1.0, 0.0, 1.0};
     int rc = sgs_clv_score_histories(bm->model, bm->params, h, &o, p_alive, NULL, no_buy, NULL,
                                      &st->exec, err);
     if (rc)
@@ -225,7 +226,7 @@ static int p_buy_over_horizon(const sgs_run_state_t *st, const cohort_t *co,
     rc = sgs_p_buy_column(h->n_unique, &bt->calibration, p_alive, no_buy, &st->exec, no_buy, err);
     if (rc)
         return rc;
-    for (size_t k = 0; k < st->n_customers; k++)
+    for (size_t k = 0; k < st->summary.n_customers; k++)
         bt->p_buy_at_end[k] = NAN;
     for (size_t i = 0; i < co->n; i++)
         bt->p_buy_at_end[co->row[i]] = no_buy[h->history_of[i]];
@@ -260,17 +261,17 @@ static int backtest(sgs_run_state_t *st, sgs_backtest_t *bt, sgs_error_t *err)
         snprintf(bt->skipped, sizeof bt->skipped, "value.backtest is off");
         return SGS_OK;
     }
-    int32_t first = st->as_of_day;
-    for (size_t k = 0; k < st->n_customers; k++)
-        first = st->summary.first_day[k] < first ? st->summary.first_day[k] : first;
-    int32_t span = st->as_of_day - first, hold = holdout_days(st, span);
+    int32_t first = st->read.as_of_day;
+    for (size_t k = 0; k < st->summary.n_customers; k++)
+        first = st->summary.columns.first_day[k] < first ? st->summary.columns.first_day[k] : first;
+    int32_t span = st->read.as_of_day - first, hold = holdout_days(st, span);
     if (hold == 0) {
         snprintf(bt->skipped, sizeof bt->skipped,
                  "the history spans %d days: no holdout of %s fits in it", (int)span,
                  cfg->backtest_holdout > 0 ? "value.backtest_holdout" : "half of it");
         return SGS_OK;
     }
-    bt->calibration_end_day = st->as_of_day - hold;
+    bt->calibration_end_day = st->read.as_of_day - hold;
     bt->holdout = hold / st->days_per_unit;
 
     cohort_t co = {0};

@@ -20,6 +20,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ---- The result ---------------------------------------------------------------------------- */
+
+void sgs_run_segments_init(sgs_run_segments_t *s)
+{
+    memset(s, 0, sizeof *s);
+}
+
+void sgs_run_segments_free(sgs_run_segments_t *s)
+{
+    if (!s)
+        return;
+    sgs_free(s->segment);
+    sgs_free(s->segment_distance);
+    sgs_free(s->centroids);
+    sgs_free(s->centroids_original);
+    sgs_free(s->profile_mean);
+    sgs_free(s->profile_median);
+    sgs_free(s->profile_size);
+    sgs_free(s->profile_revenue_share);
+    sgs_free(s->profile_clv_share);
+    sgs_free(s->profile_rfm_mix);
+    sgs_free(s->profile_label);
+    sgs_run_segments_init(s);
+}
+
 /* ---- Features ------------------------------------------------------------------------------ */
 
 typedef enum feature_id {
@@ -72,7 +97,7 @@ static const feature_spec_t FEATURES[] = {
  * the last purchase and tenure = T, in the time unit; monetary = mean spend per purchase day. */
 static sgs_feature_column_t feature_column(const sgs_run_state_t *st, feature_id_t f)
 {
-    const sgs_summary_t *s = &st->summary;
+    const sgs_summary_t *s = &st->summary.columns;
     switch (f) {
     case F_RECENCY:
         return (sgs_feature_column_t){NULL, 0, s->days_since_last, st->days_per_unit};
@@ -83,13 +108,13 @@ static sgs_feature_column_t feature_column(const sgs_run_state_t *st, feature_id
     case F_TENURE:
         return (sgs_feature_column_t){NULL, 0, s->age_days, st->days_per_unit};
     case F_CLV:
-        return (sgs_feature_column_t){st->clv, 1, NULL, 1.0};
+        return (sgs_feature_column_t){st->value.clv, 1, NULL, 1.0};
     case F_P_ALIVE:
-        return (sgs_feature_column_t){st->p_alive, 1, NULL, 1.0};
+        return (sgs_feature_column_t){st->value.p_alive, 1, NULL, 1.0};
     case F_TOTAL_SPEND:
         return (sgs_feature_column_t){s->total_spend, 1, NULL, 1.0};
     case F_P_BUY:
-        return (sgs_feature_column_t){st->p_buy, 1, NULL, 1.0};
+        return (sgs_feature_column_t){st->value.p_buy, 1, NULL, 1.0};
     }
     return (sgs_feature_column_t){NULL, 0, NULL, 1.0};
 }
@@ -105,16 +130,16 @@ static void feature_columns(const sgs_run_state_t *st, const feature_id_t *ids, 
 /* Why feature f cannot be clustered on in this run, or NULL when it can. */
 static const char *unusable_because(const sgs_run_state_t *st, feature_id_t f)
 {
-    if (FEATURES[f].needs_value && !st->value_ran)
+    if (FEATURES[f].needs_value && !st->value.ran)
         return "value step off";
-    if (f == F_P_ALIVE && !st->p_alive_informative)
+    if (f == F_P_ALIVE && !st->value.p_alive_informative)
         return "not identified by the fit"; /* warning dropout_not_identified */
-    if (f == F_P_BUY && !st->p_alive_informative && !st->p_buy_calibrated)
+    if (f == F_P_BUY && !st->value.p_alive_informative && !st->value.p_buy_calibrated)
         return "neither calibrated nor identified by the fit";
     return NULL;
 }
 
-/* Parse segments.features: every feature gets a check record (st->feature_check, config
+/* Parse segments.features: every feature gets a check record (st->segments.feature_check, config
  * order); those that can be computed get a column: ids[col] and check_of[col]. Features that
  * need the value step are dropped, and reported, when it did not run. */
 static size_t parse_features(sgs_run_state_t *st, feature_id_t *ids, size_t *check_of)
@@ -122,13 +147,14 @@ static size_t parse_features(sgs_run_state_t *st, feature_id_t *ids, size_t *che
     char list[sizeof st->req->config->segments_features];
     snprintf(list, sizeof list, "%s", st->req->config->segments_features);
     size_t d = 0;
-    st->n_feature_check = 0;
-    for (char *save = NULL, *name = strtok_r(list, ",", &save); name && st->n_feature_check < 8;
-         name = strtok_r(NULL, ",", &save)) {
+    st->segments.n_feature_check = 0;
+    for (char *save = NULL, *name = strtok_r(list, ",", &save);
+         name && st->segments.n_feature_check < 8; name = strtok_r(NULL, ",", &save)) {
         for (size_t f = 0; f < N_KNOWN_FEATURES; f++) {
             if (strcmp(name, FEATURES[f].name) != 0)
                 continue;
-            sgs_segment_feature_check_t *c = &st->feature_check[st->n_feature_check];
+            sgs_segment_feature_check_t *c =
+                &st->segments.feature_check[st->segments.n_feature_check];
             *c = (sgs_segment_feature_check_t){.units = FEATURES[f].units,
                                                .q01 = NAN,
                                                .median = NAN,
@@ -140,11 +166,12 @@ static size_t parse_features(sgs_run_state_t *st, feature_id_t *ids, size_t *che
             c->dropped = unusable_because(st, (feature_id_t)f);
             if (!c->dropped) {
                 ids[d] = (feature_id_t)f;
-                check_of[d] = st->n_feature_check;
-                snprintf(st->feature_names[d], sizeof st->feature_names[d], "%s", name);
+                check_of[d] = st->segments.n_feature_check;
+                snprintf(st->segments.feature_names[d], sizeof st->segments.feature_names[d], "%s",
+                         name);
                 d++;
             }
-            st->n_feature_check++;
+            st->segments.n_feature_check++;
             break;
         }
     }
@@ -158,8 +185,9 @@ static size_t parse_features(sgs_run_state_t *st, feature_id_t *ids, size_t *che
  * tells apart at most the 2% of customers in its tails, so clustering on it can only make
  * segments of those few; scaled to unit spread it would instead blow their differences up
  * (the lowest P(alive) of a real export sat 40 standard deviations from the mean). Records
- * the quantiles, spread and decision in st->feature_check; compacts x, ids, kinds, check_of
- * and st->feature_names, and lo, median, hi (the column quantiles, working units) with them.
+ * the quantiles, spread and decision in st->segments.feature_check; compacts x, ids, kinds,
+ * check_of and st->segments.feature_names, and lo, median, hi (the column quantiles, working units)
+ * with them.
  * @return the columns kept, or 0 with rc set on error. */
 static size_t drop_negligible(sgs_run_state_t *st, double *x, size_t n, size_t d, feature_id_t *ids,
                               sgs_feature_transform_t *kinds, size_t *check_of, double *lo,
@@ -176,7 +204,7 @@ static size_t drop_negligible(sgs_run_state_t *st, double *x, size_t n, size_t d
     unsigned char keep[8];
     double min_spread = st->req->config->segments_min_spread;
     for (size_t f = 0; f < d; f++) {
-        sgs_segment_feature_check_t *c = &st->feature_check[check_of[f]];
+        sgs_segment_feature_check_t *c = &st->segments.feature_check[check_of[f]];
         c->q01 = orig[f];
         c->median = orig[d + f];
         c->q99 = orig[2 * d + f];
@@ -196,7 +224,8 @@ static size_t drop_negligible(sgs_run_state_t *st, double *x, size_t n, size_t d
         median[out] = median[f];
         hi[out] = hi[f];
         if (out != f)
-            memcpy(st->feature_names[out], st->feature_names[f], sizeof st->feature_names[0]);
+            memcpy(st->segments.feature_names[out], st->segments.feature_names[f],
+                   sizeof st->segments.feature_names[0]);
         out++;
     }
     return kept;
@@ -211,8 +240,8 @@ static int choose_k(sgs_run_state_t *st, const double *x, size_t n, size_t dims,
 {
     const sgs_config_t *cfg = st->req->config;
     if (cfg->segments_k > 0) {
-        st->k = (size_t)cfg->segments_k;
-        snprintf(st->k_chosen_by, sizeof st->k_chosen_by, "config");
+        st->segments.k = (size_t)cfg->segments_k;
+        snprintf(st->segments.k_chosen_by, sizeof st->segments.k_chosen_by, "config");
         return SGS_OK;
     }
     size_t m = cfg->segments_choice_sample > 0 && (size_t)cfg->segments_choice_sample < n
@@ -226,15 +255,15 @@ static int choose_k(sgs_run_state_t *st, const double *x, size_t n, size_t dims,
     size_t k_min = (size_t)cfg->segments_k_min, k_max = (size_t)cfg->segments_k_max;
     if (k_max > m)
         k_max = m;
-    st->n_k_table = k_max - k_min + 1;
+    st->segments.n_k_table = k_max - k_min + 1;
     int rc = sgs_kchoice_run(sample, m, dims, NULL, k_min, k_max, base,
-                             (size_t)cfg->segments_silhouette_sample, &st->exec, st->k_table,
-                             &st->k, err);
+                             (size_t)cfg->segments_silhouette_sample, &st->exec,
+                             st->segments.k_table, &st->segments.k, err);
     sgs_free(sample);
     int by_silhouette = 0;
-    for (size_t i = 0; rc == SGS_OK && i < st->n_k_table; i++)
-        by_silhouette |= !isnan(st->k_table[i].silhouette);
-    snprintf(st->k_chosen_by, sizeof st->k_chosen_by, "%s",
+    for (size_t i = 0; rc == SGS_OK && i < st->segments.n_k_table; i++)
+        by_silhouette |= !isnan(st->segments.k_table[i].silhouette);
+    snprintf(st->segments.k_chosen_by, sizeof st->segments.k_chosen_by, "%s",
              by_silhouette ? "silhouette" : "calinski_harabasz");
     return rc;
 }
@@ -251,7 +280,7 @@ static const char *label_word(const sgs_run_state_t *st, const feature_id_t *ids
     if (ids[f] != F_P_BUY)
         return deviation > 0 ? spec->high_word : spec->low_word;
     const sgs_actions_config_t *a = &st->req->config->actions;
-    double p = st->profile_mean[j * st->n_features + f];
+    double p = st->segments.profile_mean[j * st->segments.n_features + f];
     return p >= a->at_risk_p_buy ? spec->high_word : p < a->lapsed_p_buy ? spec->low_word : NULL;
 }
 
@@ -262,7 +291,7 @@ static const char *label_word(const sgs_run_state_t *st, const feature_id_t *ids
 static void label_segment(const sgs_run_state_t *st, const feature_id_t *ids, size_t j,
                           const double *deviation, char *label, size_t size)
 {
-    size_t d = st->n_features, used = 0;
+    size_t d = st->segments.n_features, used = 0;
     int taken[8] = {0};
     label[0] = '\0';
     for (int word = 0; word < 3; word++) {
@@ -286,7 +315,7 @@ static void label_segment(const sgs_run_state_t *st, const feature_id_t *ids, si
 static int build_profiles(sgs_run_state_t *st, const feature_id_t *ids, const double *x_std,
                           sgs_error_t *err)
 {
-    size_t n = st->n_customers, d = st->n_features, k = st->k;
+    size_t n = st->summary.n_customers, d = st->segments.n_features, k = st->segments.k;
     double *column = sgs_alloc_array(n, sizeof *column);
     double *std_mean = sgs_calloc_array(k * d, sizeof *std_mean);
     double *clv_sum = sgs_calloc_array(k, sizeof *clv_sum);
@@ -301,20 +330,20 @@ static int build_profiles(sgs_run_state_t *st, const feature_id_t *ids, const do
     feature_columns(st, ids, d, cols);
     for (size_t f = 0; f < d; f++)
         std_cols[f] = (sgs_feature_column_t){x_std + f, d, NULL, 1.0};
-    const sgs_feature_column_t revenue_col = {st->summary.total_spend, 1, NULL, 1.0},
-                               clv_col = {st->clv, 1, NULL, 1.0};
-    rc = sgs_segment_counts(n, st->segment, k, NULL, 0, st->profile_size, err);
+    const sgs_feature_column_t revenue_col = {st->summary.columns.total_spend, 1, NULL, 1.0},
+                               clv_col = {st->value.clv, 1, NULL, 1.0};
+    rc = sgs_segment_counts(n, st->segments.segment, k, NULL, 0, st->segments.profile_size, err);
     if (rc == SGS_OK)
-        rc = sgs_segment_counts(n, st->segment, k, st->rfm_segment, SGS_RFM_SEGMENT_COUNT,
-                                st->profile_rfm_mix, err);
+        rc = sgs_segment_counts(n, st->segments.segment, k, st->rfm.rfm_segment,
+                                SGS_RFM_SEGMENT_COUNT, st->segments.profile_rfm_mix, err);
     if (rc == SGS_OK)
-        rc = sgs_segment_sums(&revenue_col, 1, n, st->segment, k, revenue_sum, err);
-    if (rc == SGS_OK && st->value_ran)
-        rc = sgs_segment_sums(&clv_col, 1, n, st->segment, k, clv_sum, err);
+        rc = sgs_segment_sums(&revenue_col, 1, n, st->segments.segment, k, revenue_sum, err);
+    if (rc == SGS_OK && st->value.ran)
+        rc = sgs_segment_sums(&clv_col, 1, n, st->segments.segment, k, clv_sum, err);
     if (rc == SGS_OK)
-        rc = sgs_segment_sums(cols, d, n, st->segment, k, st->profile_mean, err);
+        rc = sgs_segment_sums(cols, d, n, st->segments.segment, k, st->segments.profile_mean, err);
     if (rc == SGS_OK)
-        rc = sgs_segment_sums(std_cols, d, n, st->segment, k, std_mean, err);
+        rc = sgs_segment_sums(std_cols, d, n, st->segments.segment, k, std_mean, err);
     if (rc != SGS_OK)
         goto cleanup;
     /* The base's mean and standard deviation of each clustered column, for the labels. */
@@ -324,28 +353,31 @@ static int build_profiles(sgs_run_state_t *st, const feature_id_t *ids, const do
         goto cleanup;
     }
     for (size_t j = 0; j < k; j++) {
-        double size = (double)st->profile_size[j];
+        double size = (double)st->segments.profile_size[j];
         for (size_t f = 0; f < d; f++) {
-            st->profile_mean[j * d + f] =
-                size > 0 ? st->profile_mean[j * d + f] / size : (double)NAN;
+            st->segments.profile_mean[j * d + f] =
+                size > 0 ? st->segments.profile_mean[j * d + f] / size : (double)NAN;
             double sd = sqrt(base_var[f]);
             std_mean[j * d + f] =
                 size > 0 && sd > 0 ? (std_mean[j * d + f] / size - base_mean[f]) / sd : 0.0;
         }
-        st->profile_revenue_share[j] =
-            st->revenue_buyers != 0 ? revenue_sum[j] / st->revenue_buyers : (double)NAN;
-        st->profile_clv_share[j] =
-            st->value_ran && st->clv_total != 0 ? clv_sum[j] / st->clv_total : (double)NAN;
-        label_segment(st, ids, j, std_mean, st->profile_label[j], sizeof st->profile_label[j]);
+        st->segments.profile_revenue_share[j] = st->summary.revenue_buyers != 0
+                                                    ? revenue_sum[j] / st->summary.revenue_buyers
+                                                    : (double)NAN;
+        st->segments.profile_clv_share[j] = st->value.ran && st->value.clv_total != 0
+                                                ? clv_sum[j] / st->value.clv_total
+                                                : (double)NAN;
+        label_segment(st, ids, j, std_mean, st->segments.profile_label[j],
+                      sizeof st->segments.profile_label[j]);
     }
     double median_of_segment[SGS_SEGMENTS_MAX_K], overall;
     for (size_t f = 0; rc == SGS_OK && f < d; f++) {
         rc = sgs_features_gather(&cols[f], 1, n, &st->exec, column, err);
         if (rc == SGS_OK)
-            rc = sgs_group_medians(n, column, st->segment, (int32_t)k, median_of_segment, &overall,
-                                   &st->exec, err);
+            rc = sgs_group_medians(n, column, st->segments.segment, (int32_t)k, median_of_segment,
+                                   &overall, &st->exec, err);
         for (size_t j = 0; rc == SGS_OK && j < k; j++)
-            st->profile_median[j * d + f] = median_of_segment[j];
+            st->segments.profile_median[j * d + f] = median_of_segment[j];
     }
 cleanup:
     sgs_free(column);
@@ -359,20 +391,22 @@ cleanup:
 
 static int alloc_segment_outputs(sgs_run_state_t *st)
 {
-    size_t n = st->n_customers, k = st->k, d = st->n_features;
-    st->segment = sgs_alloc_array(n, sizeof *st->segment);
-    st->segment_distance = sgs_alloc_array(n, sizeof *st->segment_distance);
-    st->centroids_original = sgs_alloc_array(k * d, sizeof(double));
-    st->profile_mean = sgs_calloc_array(k * d, sizeof(double));
-    st->profile_median = sgs_alloc_array(k * d, sizeof(double));
-    st->profile_size = sgs_calloc_array(k, sizeof(size_t));
-    st->profile_revenue_share = sgs_alloc_array(k, sizeof(double));
-    st->profile_clv_share = sgs_alloc_array(k, sizeof(double));
-    st->profile_rfm_mix = sgs_calloc_array(k * SGS_RFM_SEGMENT_COUNT, sizeof(size_t));
-    st->profile_label = sgs_calloc_array(k, sizeof *st->profile_label);
-    return st->segment && st->segment_distance && st->centroids_original && st->profile_mean &&
-                   st->profile_median && st->profile_size && st->profile_revenue_share &&
-                   st->profile_clv_share && st->profile_rfm_mix && st->profile_label
+    size_t n = st->summary.n_customers, k = st->segments.k, d = st->segments.n_features;
+    st->segments.segment = sgs_alloc_array(n, sizeof *st->segments.segment);
+    st->segments.segment_distance = sgs_alloc_array(n, sizeof *st->segments.segment_distance);
+    st->segments.centroids_original = sgs_alloc_array(k * d, sizeof(double));
+    st->segments.profile_mean = sgs_calloc_array(k * d, sizeof(double));
+    st->segments.profile_median = sgs_alloc_array(k * d, sizeof(double));
+    st->segments.profile_size = sgs_calloc_array(k, sizeof(size_t));
+    st->segments.profile_revenue_share = sgs_alloc_array(k, sizeof(double));
+    st->segments.profile_clv_share = sgs_alloc_array(k, sizeof(double));
+    st->segments.profile_rfm_mix = sgs_calloc_array(k * SGS_RFM_SEGMENT_COUNT, sizeof(size_t));
+    st->segments.profile_label = sgs_calloc_array(k, sizeof *st->segments.profile_label);
+    return st->segments.segment && st->segments.segment_distance &&
+                   st->segments.centroids_original && st->segments.profile_mean &&
+                   st->segments.profile_median && st->segments.profile_size &&
+                   st->segments.profile_revenue_share && st->segments.profile_clv_share &&
+                   st->segments.profile_rfm_mix && st->segments.profile_label
                ? SGS_OK
                : SGS_ENOMEM;
 }
@@ -381,13 +415,13 @@ static int alloc_segment_outputs(sgs_run_state_t *st)
 static int centroids_to_original(sgs_run_state_t *st, const sgs_pca_t *pca, const double *mean,
                                  const double *scale, const sgs_feature_transform_t *kinds)
 {
-    size_t k = st->k, d = st->n_features;
+    size_t k = st->segments.k, d = st->segments.n_features;
     if (pca)
-        sgs_pca_inverse(pca, st->centroids, k, st->centroids_original);
+        sgs_pca_inverse(pca, st->segments.centroids, k, st->segments.centroids_original);
     else
-        memcpy(st->centroids_original, st->centroids, k * d * sizeof(double));
-    sgs_features_unstandardize(st->centroids_original, k, d, mean, scale);
-    sgs_features_untransform(st->centroids_original, k, d, kinds);
+        memcpy(st->segments.centroids_original, st->segments.centroids, k * d * sizeof(double));
+    sgs_features_unstandardize(st->segments.centroids_original, k, d, mean, scale);
+    sgs_features_untransform(st->segments.centroids_original, k, d, kinds);
     return SGS_OK;
 }
 
@@ -414,7 +448,7 @@ static int scale_features(sgs_run_state_t *st, double *x, size_t n, size_t d, co
             return rc;
     }
     for (size_t f = 0; f < d; f++) {
-        sgs_segment_feature_check_t *c = &st->feature_check[check_of[f]];
+        sgs_segment_feature_check_t *c = &st->segments.feature_check[check_of[f]];
         c->center = center[f];
         c->scale = scale[f];
         c->n_clipped = clipped[f];
@@ -433,7 +467,7 @@ static int check_finite(const sgs_run_state_t *st, const double *x, size_t n, si
                 return sgs_error_set(err, SGS_ENUMERIC,
                                      "segments: feature %s of customer %lld is %g, as the %s "
                                      "step computed it; nothing was published",
-                                     FEATURES[ids[f]].name, (long long)st->customer_id[c],
+                                     FEATURES[ids[f]].name, (long long)st->summary.customer_id[c],
                                      x[c * d + f],
                                      FEATURES[ids[f]].needs_value ? "value" : "summarize");
     return SGS_OK;
@@ -444,7 +478,7 @@ int sgs_run_segments(sgs_run_state_t *st, sgs_error_t *err)
     const sgs_config_t *cfg = st->req->config;
     if (!cfg->segments_enabled)
         return SGS_OK;
-    size_t n = st->n_customers;
+    size_t n = st->summary.n_customers;
     feature_id_t ids[8];
     size_t check_of[8];
     size_t d = parse_features(st, ids, check_of);
@@ -486,19 +520,19 @@ int sgs_run_segments(sgs_run_state_t *st, sgs_error_t *err)
                      cfg->segments_min_spread);
         goto cleanup;
     }
-    st->n_features = d;
+    st->segments.n_features = d;
     if (rc == SGS_OK)
         rc = scale_features(st, x_std, n, d, lo, median, hi, check_of, mean, scale, err);
     const double *x = x_std;
-    st->n_dims = d;
+    st->segments.n_dims = d;
     if (rc == SGS_OK && cfg->segments_pca_components > 0) {
         rc = sgs_pca_fit(x_std, n, d, (size_t)cfg->segments_pca_components, 1.0, &st->exec, &pca,
                          err);
         if (rc == SGS_OK) {
-            st->n_dims = pca->n_components;
-            memcpy(st->explained_variance_ratio, pca->explained_variance_ratio,
-                   st->n_dims * sizeof(double));
-            x_pca = sgs_alloc_array(n * st->n_dims, sizeof *x_pca);
+            st->segments.n_dims = pca->n_components;
+            memcpy(st->segments.explained_variance_ratio, pca->explained_variance_ratio,
+                   st->segments.n_dims * sizeof(double));
+            x_pca = sgs_alloc_array(n * st->segments.n_dims, sizeof *x_pca);
             if (!x_pca)
                 rc = sgs_error_set(err, SGS_ENOMEM, "segments: no memory for the projection");
             else
@@ -513,57 +547,61 @@ int sgs_run_segments(sgs_run_state_t *st, sgs_error_t *err)
     opt.max_iter = cfg->segments_max_iter;
     opt.seed = cfg->seed;
     if (rc == SGS_OK)
-        rc = choose_k(st, x, n, st->n_dims, &opt, err);
+        rc = choose_k(st, x, n, st->segments.n_dims, &opt, err);
     if (rc == SGS_OK && alloc_segment_outputs(st) != SGS_OK)
         rc = sgs_error_set(err, SGS_ENOMEM, "segments: no memory for %zu customers", n);
     if (rc == SGS_OK) {
-        st->centroids = sgs_alloc_array(st->k * st->n_dims, sizeof(double));
-        if (!st->centroids)
+        st->segments.centroids =
+            sgs_alloc_array(st->segments.k * st->segments.n_dims, sizeof(double));
+        if (!st->segments.centroids)
             rc = sgs_error_set(err, SGS_ENOMEM, "segments: no memory for the centres");
     }
-    opt.k = st->k;
+    opt.k = st->segments.k;
     opt.n_init = cfg->segments_n_init;
     if (rc == SGS_OK)
-        rc = sgs_kmeans_fit(x, n, st->n_dims, NULL, &opt, &st->exec, st->segment, st->centroids,
-                            &st->kmeans, err);
+        rc = sgs_kmeans_fit(x, n, st->segments.n_dims, NULL, &opt, &st->exec, st->segments.segment,
+                            st->segments.centroids, &st->segments.kmeans, err);
     /* Segments under segments.min_share join their nearest neighbour (kernels/segment_merge.h);
-     * st->k becomes the number of segments published, st->k_fitted keeps the fit's. The
-     * output arrays stay sized for k_fitted >= k. */
-    st->k_fitted = st->k;
+     * st->segments.k becomes the number of segments published, st->segments.k_fitted keeps the
+     * fit's. The output arrays stay sized for k_fitted >= k. */
+    st->segments.k_fitted = st->segments.k;
     if (rc == SGS_OK)
-        rc = sgs_segments_merge_small(st->segment, n, st->centroids, st->k_fitted, st->n_dims,
-                                      cfg->segments_min_share, &st->exec, &st->k, st->merges,
-                                      &st->n_merges, NULL, err);
+        rc = sgs_segments_merge_small(st->segments.segment, n, st->segments.centroids,
+                                      st->segments.k_fitted, st->segments.n_dims,
+                                      cfg->segments_min_share, &st->exec, &st->segments.k,
+                                      st->segments.merges, &st->segments.n_merges, NULL, err);
     if (rc == SGS_OK)
-        rc = sgs_kmeans_inertia(x, n, st->n_dims, NULL, st->centroids, st->k, st->segment,
-                                &st->exec, &st->segments_inertia, err);
+        rc = sgs_kmeans_inertia(x, n, st->segments.n_dims, NULL, st->segments.centroids,
+                                st->segments.k, st->segments.segment, &st->exec,
+                                &st->segments.inertia, err);
     if (rc != SGS_OK) {
         if (err && strncmp(err->message, "segments:", strlen("segments:")) != 0)
             sgs_error_prefix(err, "segments"); /* once: "segments: segments: ..." was seen */
         goto cleanup;
     }
-    if (!st->kmeans.converged)
+    if (!st->segments.kmeans.converged)
         sgs_run_warn(st, "kmeans_not_converged",
                      "k-means stopped at segments.max_iter = %d before converging",
                      cfg->segments_max_iter);
-    rc = sgs_segment_distances(x, n, st->n_dims, st->centroids, st->k, st->segment, &st->exec,
-                               st->segment_distance, err);
+    rc = sgs_segment_distances(x, n, st->segments.n_dims, st->segments.centroids, st->segments.k,
+                               st->segments.segment, &st->exec, st->segments.segment_distance, err);
     if (rc != SGS_OK)
         goto cleanup;
     centroids_to_original(st, pca, mean, scale, kinds);
     rc = build_profiles(st, ids, x_std, err);
     if (rc != SGS_OK)
         goto cleanup;
-    st->segments_ran = 1;
-    if (st->n_merges > 0)
+    st->segments.ran = 1;
+    if (st->segments.n_merges > 0)
         sgs_progress_end(st->req->progress,
                          "%zu segments (k-means k = %zu by %s, %zu under %g%% of customers "
                          "merged) on %zu features, inertia %.4g",
-                         st->k, st->k_fitted, st->k_chosen_by, st->n_merges,
-                         100 * cfg->segments_min_share, d, st->segments_inertia);
+                         st->segments.k, st->segments.k_fitted, st->segments.k_chosen_by,
+                         st->segments.n_merges, 100 * cfg->segments_min_share, d,
+                         st->segments.inertia);
     else
         sgs_progress_end(st->req->progress, "%zu segments (k by %s) on %zu features, inertia %.4g",
-                         st->k, st->k_chosen_by, d, st->kmeans.inertia);
+                         st->segments.k, st->segments.k_chosen_by, d, st->segments.kmeans.inertia);
 cleanup:
     sgs_pca_destroy(pca);
     sgs_free(x_std);

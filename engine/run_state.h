@@ -6,19 +6,15 @@
 #define SGS_RUN_STATE_H
 
 #include "engine/run.h"
-#include "engine/run_backtest.h"
+#include "engine/run_rfm.h"
+#include "engine/run_segments.h"
+#include "engine/run_summary.h"
+#include "engine/run_value.h"
 #include "io/h5_columns.h"
 #include "io/h5_input.h"
-#include "kernels/clv.h"
-#include "kernels/gammagamma.h"
 #include "kernels/group.h"
-#include "kernels/kchoice.h"
-#include "kernels/rfm.h"
-#include "kernels/segment_merge.h"
-#include "kernels/summary.h"
 
 #define SGS_RUN_MAX_WARNINGS 32
-#define SGS_SEGMENTS_MAX_K 256
 
 struct sgs_run_actions; /* engine/run_actions.h */
 struct sgs_publish;     /* io/publish.h */
@@ -30,96 +26,38 @@ typedef struct sgs_run_warning {
     char message[1024];
 } sgs_run_warning_t;
 
-/* How one feature of segments.features fared in the segment step (README "Segments in the
- * run"): clustered, or dropped and why, with the numbers the decision was made on. */
-typedef struct sgs_segment_feature_check {
-    char name[16];
-    const char *units;   /* units its spread is measured in: "log1p", "signed log1p",
-                            "probability" */
-    const char *dropped; /* NULL when clustered; else why: "value step off", "not identified by the
-                            fit" or "negligible spread" */
-    double q01, median, q99; /* original units: the 11th smallest value of 1,000 (1% set aside
-                                at each end), the median, the 11th largest; NaN when the
-                                feature could not be computed */
-    double spread;           /* (q99 - q01) in `units`: the central 98% range */
-    double center, scale;    /* clustered value = (working value - center) / scale */
-    size_t n_clipped;        /* robust scaling: customers pulled in to q01 or q99 */
-} sgs_segment_feature_check_t;
+/* The read step's result (engine/run.c); owns nothing. The rows read are the run's
+ * (engine/run.c), handed to the group step. */
+typedef struct sgs_run_read {
+    sgs_read_stats_t tx_stats;
+    char input_identity[1024];
+    int32_t as_of_day;   /* UTC day number; rows after it were excluded */
+    char as_of_text[16]; /* YYYY-MM-DD */
+} sgs_run_read_t;
 
+/* The group step's result (engine/run.c). */
+typedef struct sgs_run_group {
+    sgs_grouped_t rows; /* owned; every customer with a row (refund-only ones included) */
+    int sorted_input_skipped;
+} sgs_run_group_t;
+
+/* Free the grouped rows and leave *g empty. NULL-safe. */
+void sgs_run_group_free(sgs_run_group_t *g);
+
+/* One run: its request and execution context, then one result per step, in the order the
+ * steps run (engine/run.c). Each step fills its own member from the earlier ones' and
+ * owns what it allocates there; sgs_run frees them all, each with its step's free. */
 typedef struct sgs_run_state {
     const sgs_run_request_t *req;
     sgs_exec_t exec;
     double days_per_unit; /* 1 (day) or 7 (week): reported durations are days / this */
 
-    /* read */
-    sgs_read_stats_t tx_stats;
-    char input_identity[1024];
-    int32_t as_of_day;   /* UTC day number; rows after it were excluded */
-    char as_of_text[16]; /* YYYY-MM-DD */
-
-    /* group */
-    sgs_grouped_t grouped; /* every customer with a row (refund-only ones included) */
-    int sorted_input_skipped;
-
-    /* summarize: customers with at least one purchase, ascending id */
-    size_t n_customers;
-    int64_t *customer_id; /* owned; n_customers */
-    sgs_summary_t summary;
-    size_t n_no_purchase;     /* customers without a purchase occasion, left out */
-    size_t n_cancelled_days;  /* purchase days fully cancelled the same day (every customer) */
-    size_t n_nonpositive_net; /* customers kept whose net spend is <= 0: spend and CLV 0 */
-    size_t n_purchase_rows, n_refund_rows, n_zero_amount_rows;
-    double revenue_total;  /* sum of total_spend over every customer, left-out ones included */
-    double revenue_buyers; /* the same over the customers kept: the base of revenue shares */
-
-    /* rfm */
-    uint8_t *r_score, *f_score, *m_score, *rfm_segment, *rfm_total;
-    uint16_t *rfm_cell;
-    size_t segment_customers[SGS_RFM_SEGMENT_COUNT];
-    double segment_revenue[SGS_RFM_SEGMENT_COUNT];
-
-    /* value (when value.model is not "none") */
-    int value_ran;
-    sgs_purchase_model_t model;
-    sgs_fit_t model_fit; /* repeat purchases; converged may be 0 only with allow_unconverged */
-    sgs_fit_t spend_fit; /* Gamma-Gamma */
-    sgs_gg_summary_t spend_summary;
-    size_t n_histories; /* distinct (x, t_x, T) */
-    double horizon;     /* in the time unit */
-    double *p_alive, *expected_purchases, *prob_no_purchase, *expected_spend, *clv;
-    double *p_buy;        /* calibrated P(buy within the horizon) (engine/run_backtest.h) */
-    int p_buy_calibrated; /* 0: the model's own probability (no calibration available) */
-    sgs_backtest_t backtest;
-    double clv_total, expected_purchases_total;
-    int p_alive_informative; /* 0 when the fit does not identify dropout: stages and
-                                opportunities then treat P(alive) as unknown */
-
-    /* segments (k-means on standardized features) */
-    int segments_ran;
-    size_t n_features;         /* d */
-    char feature_names[8][16]; /* the features, in matrix column order */
-    size_t n_dims;             /* columns clustered: d, or the PCA components */
-    size_t k;                  /* segments */
-    char k_chosen_by[32];      /* "config", or "silhouette" / "calinski_harabasz" */
-    sgs_kchoice_row_t k_table[SGS_SEGMENTS_MAX_K]; /* when k was chosen */
-    size_t n_k_table;
-    sgs_kmeans_result_t kmeans;
-    double explained_variance_ratio[8]; /* PCA, n_dims entries */
-    int32_t *segment;                   /* n_customers: 0..k-1 */
-    double *segment_distance;           /* n_customers: distance to the centre (clustered space) */
-    double *centroids;                  /* k x n_dims, clustered space */
-    double *centroids_original;         /* k x d: centres back in original units */
-    double *profile_mean, *profile_median;             /* k x d, original units */
-    size_t *profile_size;                              /* k */
-    double *profile_revenue_share, *profile_clv_share; /* k (clv: NaN without value step) */
-    size_t *profile_rfm_mix;                           /* k x SGS_RFM_SEGMENT_COUNT */
-    char (*profile_label)[96];                         /* k readable labels */
-    sgs_segment_feature_check_t feature_check[8]; /* every feature asked for, in config order */
-    size_t n_feature_check;
-    size_t k_fitted;                                /* k of the k-means fit, before merging */
-    sgs_segment_merge_t merges[SGS_SEGMENTS_MAX_K]; /* segments under segments.min_share */
-    size_t n_merges;
-    double segments_inertia; /* sum of squared distances to the final (merged) centres */
+    sgs_run_read_t read;
+    sgs_run_group_t group;
+    sgs_run_summary_t summary; /* customers with at least one purchase, ascending id */
+    sgs_run_rfm_t rfm;
+    sgs_run_value_t value;       /* when value.model is not "none" (value.ran) */
+    sgs_run_segments_t segments; /* when segments.enabled (segments.ran) */
     /* stages, influence, opportunities (engine/run_actions.h); NULL before that step */
     struct sgs_run_actions *actions;
 
@@ -129,6 +67,14 @@ typedef struct sgs_run_state {
     /* the output set, locked from before the first step to the end (engine/run_publish.c) */
     struct sgs_publish *publish;
 } sgs_run_state_t;
+
+/* The summarize step: summary columns of every grouped customer, then only the customers
+ * with a purchase kept, and the totals over the base (engine/run_summary.c). Fills
+ * st->summary. */
+int sgs_run_summarize(sgs_run_state_t *st, sgs_error_t *err);
+
+/* The RFM step: scores, segments and per-segment totals (engine/run_rfm.c). Fills st->rfm. */
+int sgs_run_rfm(sgs_run_state_t *st, sgs_error_t *err);
 
 /* Fit options of the run (value.penalizer, value.max_iter, value.fit_time_limit) with the
  * progress hook reporting to *watch, which must outlive the fit. */
@@ -142,20 +88,20 @@ int sgs_value_accept_fit(sgs_run_state_t *st, int rc, int spend_model, const sgs
                          sgs_error_t *err);
 
 /* Warn about parameters of the fitted models that the data do not identify, and set
- * st->p_alive_informative (engine/value_diagnostics.c). */
+ * st->value.p_alive_informative (engine/value_diagnostics.c). */
 void sgs_value_check_identification(sgs_run_state_t *st);
 
 /* The value step: fit the configured purchase model and Gamma-Gamma, score every customer
- * (engine/run_value.c). Skipped when value.model is "none". */
+ * (engine/run_value.c). Fills st->value; skipped when value.model is "none". */
 int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err);
 
 /* The segment step: features, optional PCA, k (given or chosen), k-means, profiles
- * (engine/run_segments.c). Skipped when segments.enabled is false. */
+ * (engine/run_segments.c). Fills st->segments; skipped when segments.enabled is false. */
 int sgs_run_segments(sgs_run_state_t *st, sgs_error_t *err);
 /* Stages, influence and opportunities (engine/run_actions.c): reads /events and /customers
- * when present. Free with sgs_run_actions_free (NULL-safe). */
+ * when present. Sets st->actions, owned: free with sgs_run_actions_free (NULL-safe). */
 int sgs_run_actions(sgs_run_state_t *st, sgs_error_t *err);
-void sgs_run_actions_free(sgs_run_state_t *st);
+void sgs_run_actions_free(struct sgs_run_actions *actions);
 
 /* Add a warning with its code (printed, and kept for the summary and report); warnings past
  * SGS_RUN_MAX_WARNINGS are printed only (engine/run_warnings.c). */

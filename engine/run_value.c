@@ -24,6 +24,27 @@
 #include <stdio.h>
 #include <string.h>
 
+/* ---- The result ------------------------------------------------------------------------ */
+
+void sgs_run_value_init(sgs_run_value_t *v)
+{
+    memset(v, 0, sizeof *v);
+}
+
+void sgs_run_value_free(sgs_run_value_t *v)
+{
+    if (!v)
+        return;
+    sgs_free(v->p_alive);
+    sgs_free(v->expected_purchases);
+    sgs_free(v->prob_no_purchase);
+    sgs_free(v->expected_spend);
+    sgs_free(v->clv);
+    sgs_free(v->p_buy);
+    sgs_backtest_free(&v->backtest);
+    sgs_run_value_init(v);
+}
+
 /* ---- Fit options and progress ----------------------------------------------------------- */
 
 sgs_model_fit_options_t sgs_run_fit_options(const sgs_run_state_t *st, const char *what,
@@ -44,8 +65,9 @@ sgs_model_fit_options_t sgs_run_fit_options(const sgs_run_state_t *st, const cha
 static const char *bad_score(const sgs_run_state_t *st, size_t c, double *value)
 {
     const double tol = 1e-12; /* rounding of probabilities computed as 1 - something */
-    double pa = st->p_alive[c], e = st->expected_purchases[c], pn = st->prob_no_purchase[c];
-    double m = st->expected_spend[c], clv = st->clv[c];
+    double pa = st->value.p_alive[c], e = st->value.expected_purchases[c],
+           pn = st->value.prob_no_purchase[c];
+    double m = st->value.expected_spend[c], clv = st->value.clv[c];
     const char *bad = NULL;
     if (!(pa >= 0.0 && pa <= 1.0 + tol))
         bad = "P(alive)", *value = pa;
@@ -57,8 +79,8 @@ static const char *bad_score(const sgs_run_state_t *st, size_t c, double *value)
         bad = "expected spend", *value = m;
     else if (!isfinite(clv))
         bad = "CLV", *value = clv;
-    else if (!(st->p_buy[c] >= 0.0 && st->p_buy[c] <= 1.0))
-        bad = "p_buy", *value = st->p_buy[c];
+    else if (!(st->value.p_buy[c] >= 0.0 && st->value.p_buy[c] <= 1.0))
+        bad = "p_buy", *value = st->value.p_buy[c];
     return bad;
 }
 
@@ -67,7 +89,7 @@ static int check_scores(const sgs_run_state_t *st, sgs_error_t *err)
     size_t n_bad = 0, first = 0;
     const char *what = NULL;
     double value = 0.0;
-    for (size_t c = 0; c < st->n_customers; c++) {
+    for (size_t c = 0; c < st->summary.n_customers; c++) {
         double v;
         const char *bad = bad_score(st, c, &v);
         if (bad && n_bad++ == 0) {
@@ -78,9 +100,9 @@ static int check_scores(const sgs_run_state_t *st, sgs_error_t *err)
     }
     if (n_bad == 0)
         return SGS_OK;
-    const sgs_summary_t *s = &st->summary;
-    const double *p = st->model_fit.params, *g = st->spend_fit.params;
-    const char *const *names = sgs_purchase_model_param_names(st->model);
+    const sgs_summary_t *s = &st->summary.columns;
+    const double *p = st->value.model_fit.params, *g = st->value.spend_fit.params;
+    const char *const *names = sgs_purchase_model_param_names(st->value.model);
     const char *unit = st->days_per_unit == 1.0 ? "days" : "weeks";
     return sgs_error_set(
         err, SGS_ENUMERIC,
@@ -90,10 +112,11 @@ static int check_scores(const sgs_run_state_t *st, sgs_error_t *err)
         "of %g %s with %s %s = %.6g, %s = %.6g, %s = %.6g, %s = %.6g and Gamma-Gamma p = %.6g, "
         "q = %.6g, gamma = %.6g. Nothing was published; run with another value.model, and "
         "please report these numbers",
-        n_bad, what, (long long)st->customer_id[first], s->frequency[first],
+        n_bad, what, (long long)st->summary.customer_id[first], s->frequency[first],
         s->recency_days[first] / st->days_per_unit, s->age_days[first] / st->days_per_unit, unit,
-        s->monetary[first], what, value, st->horizon, unit, sgs_purchase_model_name(st->model),
-        names[0], p[0], names[1], p[1], names[2], p[2], names[3], p[3], g[0], g[1], g[2]);
+        s->monetary[first], what, value, st->value.horizon, unit,
+        sgs_purchase_model_name(st->value.model), names[0], p[0], names[1], p[1], names[2], p[2],
+        names[3], p[3], g[0], g[1], g[2]);
 }
 
 /* ---- Model choice and calibration (engine/run_backtest.h) ----------------------------- */
@@ -102,14 +125,14 @@ static int check_scores(const sgs_run_state_t *st, sgs_error_t *err)
 static int choose_model(sgs_run_state_t *st, sgs_error_t *err)
 {
     const char *name = st->req->config->model;
-    const sgs_backtest_t *bt = &st->backtest;
+    const sgs_backtest_t *bt = &st->value.backtest;
     if (strcmp(name, "auto") != 0)
-        return sgs_purchase_model_parse(name, &st->model, err);
+        return sgs_purchase_model_parse(name, &st->value.model, err);
     if (bt->ran) {
-        st->model = bt->models[bt->chosen].model;
+        st->value.model = bt->models[bt->chosen].model;
         return SGS_OK;
     }
-    st->model = SGS_MODEL_BGNBD;
+    st->value.model = SGS_MODEL_BGNBD;
     sgs_run_warn(st, "backtest_skipped",
                  "value.model is auto but the backtest did not run (%s): BG/NBD is used",
                  bt->skipped);
@@ -121,13 +144,14 @@ static int choose_model(sgs_run_state_t *st, sgs_error_t *err)
  * probability, with a warning, when no calibration is available. */
 static int calibrate_p_buy(sgs_run_state_t *st, sgs_error_t *err)
 {
-    const sgs_backtest_t *bt = &st->backtest;
-    st->p_buy_calibrated = bt->ran && bt->used >= 0;
-    int rc = sgs_p_buy_column(st->n_customers, st->p_buy_calibrated ? &bt->calibration : NULL,
-                              st->p_alive, st->prob_no_purchase, &st->exec, st->p_buy, err);
+    const sgs_backtest_t *bt = &st->value.backtest;
+    st->value.p_buy_calibrated = bt->ran && bt->used >= 0;
+    int rc = sgs_p_buy_column(
+        st->summary.n_customers, st->value.p_buy_calibrated ? &bt->calibration : NULL,
+        st->value.p_alive, st->value.prob_no_purchase, &st->exec, st->value.p_buy, err);
     if (rc != SGS_OK)
         return rc;
-    if (!st->p_buy_calibrated)
+    if (!st->value.p_buy_calibrated)
         sgs_run_warn(st, "p_buy_uncalibrated",
                      "p_buy is the model's own probability of buying within the horizon, not "
                      "calibrated: %s",
@@ -136,17 +160,16 @@ static int calibrate_p_buy(sgs_run_state_t *st, sgs_error_t *err)
     return SGS_OK;
 }
 
-static int alloc_outputs(sgs_run_state_t *st)
+static int alloc_outputs(sgs_run_value_t *v, size_t n)
 {
-    size_t n = st->n_customers;
-    st->p_alive = sgs_alloc_array(n, sizeof(double));
-    st->expected_purchases = sgs_alloc_array(n, sizeof(double));
-    st->prob_no_purchase = sgs_alloc_array(n, sizeof(double));
-    st->expected_spend = sgs_alloc_array(n, sizeof(double));
-    st->clv = sgs_alloc_array(n, sizeof(double));
-    st->p_buy = sgs_alloc_array(n, sizeof(double));
-    return st->p_alive && st->expected_purchases && st->prob_no_purchase && st->expected_spend &&
-                   st->clv && st->p_buy
+    v->p_alive = sgs_alloc_array(n, sizeof(double));
+    v->expected_purchases = sgs_alloc_array(n, sizeof(double));
+    v->prob_no_purchase = sgs_alloc_array(n, sizeof(double));
+    v->expected_spend = sgs_alloc_array(n, sizeof(double));
+    v->clv = sgs_alloc_array(n, sizeof(double));
+    v->p_buy = sgs_alloc_array(n, sizeof(double));
+    return v->p_alive && v->expected_purchases && v->prob_no_purchase && v->expected_spend &&
+                   v->clv && v->p_buy
                ? SGS_OK
                : SGS_ENOMEM;
 }
@@ -154,11 +177,12 @@ static int alloc_outputs(sgs_run_state_t *st)
 int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
 {
     const sgs_config_t *cfg = st->req->config;
+    sgs_run_value_t *v = &st->value; /* this step's result */
     if (strcmp(cfg->model, "none") == 0)
         return SGS_OK;
     sgs_progress_begin(st->req->progress, "value");
-    size_t n = st->n_customers;
-    const sgs_summary_t *s = &st->summary;
+    size_t n = st->summary.n_customers;
+    const sgs_summary_t *s = &st->summary.columns;
     double unit = st->days_per_unit;
     sgs_histories_t hist = {0};
     double *x = sgs_alloc_array(n, sizeof *x);
@@ -166,7 +190,7 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
     double *age = sgs_alloc_array(n, sizeof *age);
     double *spend = sgs_alloc_array(n, sizeof *spend); /* Gamma-Gamma's m per customer */
     int rc = SGS_OK;
-    if (!x || !t_x || !age || !spend || alloc_outputs(st) != SGS_OK) {
+    if (!x || !t_x || !age || !spend || alloc_outputs(v, n) != SGS_OK) {
         rc = sgs_error_set(err, SGS_ENOMEM, "value: no memory for %zu customers", n);
         goto cleanup;
     }
@@ -175,8 +199,8 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
     rc = sgs_value_inputs(s, n, unit, &st->exec, x, t_x, age, spend, err);
     if (rc != SGS_OK)
         goto cleanup;
-    st->horizon = cfg->horizon > 0 ? cfg->horizon : 365.0 / unit;
-    rc = sgs_run_backtest(st, &st->backtest, err);
+    v->horizon = cfg->horizon > 0 ? cfg->horizon : 365.0 / unit;
+    rc = sgs_run_backtest(st, &v->backtest, err);
     if (rc == SGS_OK) /* the fits take the time of this step: stop between them */
         rc = sgs_interrupt_check("after the backtest", err);
     if (rc == SGS_OK)
@@ -185,15 +209,15 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
         rc = sgs_histories_build(&hist, x, t_x, age, NULL, n, &st->exec, err);
     if (rc != SGS_OK)
         goto cleanup;
-    st->n_histories = hist.n_unique;
+    v->n_histories = hist.n_unique;
 
-    const char *model_name = sgs_purchase_model_name(st->model);
+    const char *model_name = sgs_purchase_model_name(v->model);
     char what[48];
     snprintf(what, sizeof what, "%s fit", model_name);
     sgs_fit_watch_t watch;
     sgs_model_fit_options_t fit_options = sgs_run_fit_options(st, what, &watch);
-    rc = sgs_purchase_model_fit(st->model, &hist, &fit_options, &st->model_fit, &st->exec, err);
-    rc = sgs_value_accept_fit(st, rc, 0, &st->model_fit, err);
+    rc = sgs_purchase_model_fit(v->model, &hist, &fit_options, &v->model_fit, &st->exec, err);
+    rc = sgs_value_accept_fit(st, rc, 0, &v->model_fit, err);
     if (rc != SGS_OK) {
         sgs_error_prefix(err, "value: %s", model_name);
         goto cleanup;
@@ -202,29 +226,29 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
     if (rc != SGS_OK)
         goto cleanup;
     fit_options = sgs_run_fit_options(st, "Gamma-Gamma fit", &watch);
-    rc = sgs_gg_fit(x, spend, n, &fit_options, &st->spend_fit, &st->spend_summary, &st->exec, err);
-    rc = sgs_value_accept_fit(st, rc, 1, &st->spend_fit, err);
+    rc = sgs_gg_fit(x, spend, n, &fit_options, &v->spend_fit, &v->spend_summary, &st->exec, err);
+    rc = sgs_value_accept_fit(st, rc, 1, &v->spend_fit, err);
     if (rc != SGS_OK) {
         sgs_error_prefix(err, "value: Gamma-Gamma spend model");
         goto cleanup;
     }
-    if (fabs(st->spend_summary.correlation) > cfg->gg_correlation_warn)
+    if (fabs(v->spend_summary.correlation) > cfg->gg_correlation_warn)
         sgs_run_warn(st, "spend_frequency_correlation",
                      "frequency and repeat spend are correlated (r = %.2f): Gamma-Gamma "
                      "assumes they are independent, so expected spend may be biased",
-                     st->spend_summary.correlation);
+                     v->spend_summary.correlation);
 
-    sgs_clv_options_t clv_options = {st->horizon,
+    sgs_clv_options_t clv_options = {v->horizon,
                                      unit == 1.0 ? SGS_CLV_DAYS_PER_MONTH : SGS_CLV_WEEKS_PER_MONTH,
                                      cfg->discount_rate_annual, cfg->margin};
-    rc = sgs_clv_score_customers(st->model, st->model_fit.params, st->spend_fit.params, &hist, x,
-                                 spend, &clv_options, st->p_alive, st->expected_purchases,
-                                 st->prob_no_purchase, st->expected_spend, st->clv, &st->exec, err);
+    rc = sgs_clv_score_customers(v->model, v->model_fit.params, v->spend_fit.params, &hist, x,
+                                 spend, &clv_options, v->p_alive, v->expected_purchases,
+                                 v->prob_no_purchase, v->expected_spend, v->clv, &st->exec, err);
     if (rc != SGS_OK) {
         sgs_error_prefix(err, "value: scoring");
         goto cleanup;
     }
-    sgs_value_zero_without_spend(n, s->total_spend, st->expected_spend, st->clv);
+    sgs_value_zero_without_spend(n, s->total_spend, v->expected_spend, v->clv);
     rc = calibrate_p_buy(st, err);
     if (rc == SGS_OK)
         rc = check_scores(st, err);
@@ -232,8 +256,8 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
         goto cleanup;
     sgs_value_check_identification(st);
     double clv_total, clv_magnitude, purchases_total, purchases_magnitude; /* a fixed order */
-    sgs_column_total(n, st->clv, &clv_total, &clv_magnitude);
-    sgs_column_total(n, st->expected_purchases, &purchases_total, &purchases_magnitude);
+    sgs_column_total(n, v->clv, &clv_total, &clv_magnitude);
+    sgs_column_total(n, v->expected_purchases, &purchases_total, &purchases_magnitude);
     /* Each CLV is finite (check_scores); their sum of magnitudes bounds every total of CLV or
      * of value at stake (CLV x a probability) over customers, in any order. */
     if (!isfinite(clv_magnitude) || !isfinite(purchases_total)) {
@@ -243,12 +267,12 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
                            DBL_MAX);
         goto cleanup;
     }
-    st->clv_total = clv_total;
-    st->expected_purchases_total = purchases_total;
-    st->value_ran = 1;
+    v->clv_total = clv_total;
+    v->expected_purchases_total = purchases_total;
+    v->ran = 1;
     sgs_progress_end(st->req->progress, "%s over %zu histories, log-likelihood %.1f%s", model_name,
-                     hist.n_unique, st->model_fit.log_likelihood,
-                     st->model_fit.converged && st->spend_fit.converged ? "" : " (NOT CONVERGED)");
+                     hist.n_unique, v->model_fit.log_likelihood,
+                     v->model_fit.converged && v->spend_fit.converged ? "" : " (NOT CONVERGED)");
 cleanup:
     sgs_histories_free(&hist);
     sgs_free(x);

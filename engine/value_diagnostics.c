@@ -49,8 +49,9 @@ static void explain_drift(const sgs_run_state_t *st, int spend_model, const sgs_
                           const int *which, int n, char *text, size_t size)
 {
     static const char *const gg_names[] = {"p", "q", "gamma"};
-    const char *const *names = spend_model ? gg_names : sgs_purchase_model_param_names(st->model);
-    int pareto = st->model == SGS_MODEL_PARETONBD;
+    const char *const *names =
+        spend_model ? gg_names : sgs_purchase_model_param_names(st->value.model);
+    int pareto = st->value.model == SGS_MODEL_PARETONBD;
     size_t used = 0;
     text[0] = '\0';
     for (int k = 0; k < (which ? n : fit->n_params); k++) {
@@ -83,7 +84,7 @@ int sgs_value_accept_fit(sgs_run_state_t *st, int rc, int spend_model, const sgs
 {
     if (rc != SGS_ENOCONVERGE)
         return rc;
-    const char *model = spend_model ? "Gamma-Gamma" : sgs_purchase_model_name(st->model);
+    const char *model = spend_model ? "Gamma-Gamma" : sgs_purchase_model_name(st->value.model);
     char why[600];
     explain_drift(st, spend_model, fit, NULL, 0, why, sizeof why);
     if (!st->req->config->allow_unconverged) {
@@ -131,11 +132,11 @@ static int describe_flagged(const sgs_fit_t *fit, const char *const *names, cons
  * itself. a and b running to infinity together (everyone alike) leave it well determined. */
 static int mean_dropout_identified(const sgs_run_state_t *st)
 {
-    const sgs_fit_t *f = &st->model_fit;
+    const sgs_fit_t *f = &st->value.model_fit;
     if (!f->hessian_ok)
         return 0;
     double u = f->params[2], v = f->params[3], g, du, dv;
-    if (st->model == SGS_MODEL_PARETONBD) {
+    if (st->value.model == SGS_MODEL_PARETONBD) {
         g = u / v, du = 1.0 / v, dv = -u / (v * v);
     } else {
         double t = (u + v) * (u + v);
@@ -150,39 +151,39 @@ void sgs_value_check_identification(sgs_run_state_t *st)
 {
     static const int rate[] = {0, 1}, dropout[] = {2, 3}, spend[] = {0, 1, 2};
     static const char *const gg_names[] = {"p", "q", "gamma"};
-    const char *const *names = sgs_purchase_model_param_names(st->model);
-    const char *model = sgs_purchase_model_name(st->model);
+    const char *const *names = sgs_purchase_model_param_names(st->value.model);
+    const char *model = sgs_purchase_model_name(st->value.model);
     char text[300], why[600];
-    st->p_alive_informative = 1;
-    if (describe_flagged(&st->model_fit, names, dropout, 2, text, sizeof text) &&
+    st->value.p_alive_informative = 1;
+    if (describe_flagged(&st->value.model_fit, names, dropout, 2, text, sizeof text) &&
         mean_dropout_identified(st)) {
-        explain_drift(st, 0, &st->model_fit, dropout, 2, why, sizeof why);
+        explain_drift(st, 0, &st->value.model_fit, dropout, 2, why, sizeof why);
         sgs_run_warn(st, "dropout_spread_not_identified",
                      "%s: %s%s. The data tell how likely customers are to stop on average, not "
                      "how much that differs between customers: P(alive) is used as fitted",
                      model, text, why);
-    } else if (describe_flagged(&st->model_fit, names, dropout, 2, text, sizeof text)) {
-        st->p_alive_informative = 0;
-        explain_drift(st, 0, &st->model_fit, dropout, 2, why, sizeof why);
+    } else if (describe_flagged(&st->value.model_fit, names, dropout, 2, text, sizeof text)) {
+        st->value.p_alive_informative = 0;
+        explain_drift(st, 0, &st->value.model_fit, dropout, 2, why, sizeof why);
         sgs_run_warn(st, "dropout_not_identified",
                      "%s: %s%s. The data do not tell when customers stop buying: P(alive) is not "
                      "informative. %s; CLV assumes the fitted dropout",
                      model, text, why,
-                     st->p_buy_calibrated
+                     st->value.p_buy_calibrated
                          ? "p_buy rests on the backtest's calibration alone"
                          : "Stages and opportunities treat p_buy as unknown (stages follow each "
                            "customer's purchase cycle alone; values at stake use "
                            "actions.unknown_p_buy_risk)");
     }
-    if (describe_flagged(&st->model_fit, names, rate, 2, text, sizeof text)) {
-        explain_drift(st, 0, &st->model_fit, rate, 2, why, sizeof why);
+    if (describe_flagged(&st->value.model_fit, names, rate, 2, text, sizeof text)) {
+        explain_drift(st, 0, &st->value.model_fit, rate, 2, why, sizeof why);
         sgs_run_warn(st, "purchase_rate_not_identified",
                      "%s: %s%s. The data do not pin down how purchase rates vary between "
                      "customers: expected purchases and CLV are uncertain",
                      model, text, why);
     }
-    if (describe_flagged(&st->spend_fit, gg_names, spend, 3, text, sizeof text)) {
-        explain_drift(st, 1, &st->spend_fit, spend, 3, why, sizeof why);
+    if (describe_flagged(&st->value.spend_fit, gg_names, spend, 3, text, sizeof text)) {
+        explain_drift(st, 1, &st->value.spend_fit, spend, 3, why, sizeof why);
         sgs_run_warn(st, "spend_not_identified",
                      "Gamma-Gamma: %s%s. The data do not pin down how spend varies between and "
                      "within customers: expected spend and CLV are uncertain",

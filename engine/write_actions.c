@@ -79,7 +79,7 @@ static int write_stages_group(hid_t f, const sgs_run_state_t *st, int z, sgs_err
         rc = sgs_h5_attr_strings(f, "/stages", "cycle_source_names", sources,
                                  SGS_CYCLE_SOURCE_COUNT, err);
     if (rc == SGS_OK)
-        rc = sgs_h5_attr_string(f, "/stages", "as_of", st->as_of_text, err);
+        rc = sgs_h5_attr_string(f, "/stages", "as_of", st->read.as_of_text, err);
     if (rc == SGS_OK)
         rc = sgs_h5_attr_double(f, "/stages", "global_cycle_days",
                                 A->stage_summary.global_cycle_days, err);
@@ -103,7 +103,7 @@ static int write_stages_group(hid_t f, const sgs_run_state_t *st, int z, sgs_err
                                  err);
     if (rc == SGS_OK)
         rc = sgs_h5_attr_int64(f, "/stages/transitions", "interval_days",
-                               st->as_of_day - A->compare_day, err);
+                               st->read.as_of_day - A->compare_day, err);
     if (rc == SGS_OK)
         rc = sgs_h5_write_column(f, "/stages/mean_days_in_stage", SGS_H5_F64, A->mean_days_in_stage,
                                  SGS_STAGE_COUNT, 0, err);
@@ -194,7 +194,7 @@ static int write_opportunities_group(hid_t f, const sgs_run_state_t *st, int z, 
     if (rc == SGS_OK)
         rc = sgs_h5_attr_int64(f, g, "n_left_out", A->list.n_left_out, err);
     if (rc == SGS_OK)
-        rc = sgs_h5_attr_string(f, g, "as_of", st->as_of_text, err);
+        rc = sgs_h5_attr_string(f, g, "as_of", st->read.as_of_text, err);
     return rc;
 }
 
@@ -253,7 +253,7 @@ static size_t format_block(const void *ctx, size_t lo, size_t hi, char *buf)
         p += sgs_fmt_int(p, A->input.segment ? A->input.segment[i] : -1);
         *p++ = ',';
         if (A->buyer_row[i] >= 0)
-            p += put(p, sgs_rfm_segment_name(st->rfm_segment[A->buyer_row[i]]));
+            p += put(p, sgs_rfm_segment_name(st->rfm.rfm_segment[A->buyer_row[i]]));
         *p++ = '\n';
     }
     return (size_t)(p - buf);
@@ -290,7 +290,7 @@ static cJSON *stages_object(const sgs_run_state_t *st)
 {
     const sgs_run_actions_t *A = st->actions;
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "as_of", st->as_of_text);
+    cJSON_AddStringToObject(o, "as_of", st->read.as_of_text);
     cJSON_AddNumberToObject(o, "customers", (double)A->n);
     cJSON_AddNumberToObject(o, "customers_without_purchase", (double)(A->n - A->n_buyers));
     sgs_json_attach(o, "per_stage", stage_counts(A->stage_summary.n_per_stage));
@@ -302,7 +302,7 @@ static cJSON *stages_object(const sgs_run_state_t *st)
     if (!A->has_compare)
         return o;
     cJSON_AddStringToObject(o, "compare_as_of", A->compare_text);
-    cJSON_AddNumberToObject(o, "interval_days", st->as_of_day - A->compare_day);
+    cJSON_AddNumberToObject(o, "interval_days", st->read.as_of_day - A->compare_day);
     sgs_json_attach(o, "per_stage_at_compare", stage_counts(A->compare_summary.n_per_stage));
     /* transitions[from][to], customers; only the pairs that occur */
     cJSON *tr = cJSON_AddObjectToObject(o, "transitions");
@@ -408,7 +408,7 @@ void sgs_write_actions_report(const sgs_run_state_t *st, FILE *out)
     const sgs_run_actions_t *A = st->actions;
     if (!A)
         return;
-    fprintf(out, "\nWhere they are: lifecycle stages as of %s", st->as_of_text);
+    fprintf(out, "\nWhere they are: lifecycle stages as of %s", st->read.as_of_text);
     if (A->has_compare)
         fprintf(out, " (and %s)", A->compare_text);
     fprintf(out, "\n\n%-12s %11s", "stage", "customers");

@@ -15,7 +15,7 @@
 
 int sgs_write_backtest_h5(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
 {
-    const sgs_backtest_t *bt = &st->backtest;
+    const sgs_backtest_t *bt = &st->value.backtest;
     if (!bt->ran)
         return SGS_OK;
     int m = bt->n_models;
@@ -121,7 +121,7 @@ static cJSON *reliability_json(const sgs_reliability_t *r)
 
 cJSON *sgs_backtest_json(const sgs_run_state_t *st)
 {
-    const sgs_backtest_t *bt = &st->backtest;
+    const sgs_backtest_t *bt = &st->value.backtest;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddBoolToObject(o, "ran", bt->ran);
     cJSON_AddNumberToObject(o, "seconds", bt->seconds);
@@ -185,7 +185,7 @@ cJSON *sgs_backtest_json(const sgs_run_state_t *st)
 
 void sgs_report_backtest(const sgs_run_state_t *st, FILE *out)
 {
-    const sgs_backtest_t *bt = &st->backtest;
+    const sgs_backtest_t *bt = &st->value.backtest;
     if (!bt->ran) {
         fprintf(out, "\nBacktest: not run (%s)\n", bt->skipped);
         return;

@@ -23,12 +23,12 @@ static const char CSV_VALUE_HEADER[] = ",p_alive,expected_purchases,expected_spe
 static size_t format_block(const void *ctx, size_t lo, size_t hi, char *buf)
 {
     const sgs_run_state_t *st = ctx;
-    const sgs_summary_t *s = &st->summary;
+    const sgs_summary_t *s = &st->summary.columns;
     double unit = st->days_per_unit;
     int duration_decimals = unit == 1.0 ? 0 : 4;
     char *p = buf;
     for (size_t c = lo; c < hi; c++) {
-        p += sgs_fmt_int(p, st->customer_id[c]);
+        p += sgs_fmt_int(p, st->summary.customer_id[c]);
         *p++ = ',';
         p += sgs_fmt_date(p, s->first_day[c]);
         *p++ = ',';
@@ -52,33 +52,33 @@ static size_t format_block(const void *ctx, size_t lo, size_t hi, char *buf)
         *p++ = ',';
         p += sgs_fmt_fixed(p, s->refund_total[c], 2);
         *p++ = ',';
-        p += sgs_fmt_int(p, st->r_score[c]);
+        p += sgs_fmt_int(p, st->rfm.r_score[c]);
         *p++ = ',';
-        p += sgs_fmt_int(p, st->f_score[c]);
+        p += sgs_fmt_int(p, st->rfm.f_score[c]);
         *p++ = ',';
-        p += sgs_fmt_int(p, st->m_score[c]);
+        p += sgs_fmt_int(p, st->rfm.m_score[c]);
         *p++ = ',';
-        p += sgs_fmt_int(p, st->rfm_cell[c]);
+        p += sgs_fmt_int(p, st->rfm.rfm_cell[c]);
         *p++ = ',';
-        const char *name = sgs_rfm_segment_name(st->rfm_segment[c]);
+        const char *name = sgs_rfm_segment_name(st->rfm.rfm_segment[c]);
         size_t len = strlen(name);
         memcpy(p, name, len);
         p += len;
-        if (st->value_ran) {
+        if (st->value.ran) {
             *p++ = ',';
-            p += sgs_fmt_fixed(p, st->p_alive[c], 4);
+            p += sgs_fmt_fixed(p, st->value.p_alive[c], 4);
             *p++ = ',';
-            p += sgs_fmt_fixed(p, st->expected_purchases[c], 4);
+            p += sgs_fmt_fixed(p, st->value.expected_purchases[c], 4);
             *p++ = ',';
-            p += sgs_fmt_fixed(p, st->expected_spend[c], 2);
+            p += sgs_fmt_fixed(p, st->value.expected_spend[c], 2);
             *p++ = ',';
-            p += sgs_fmt_fixed(p, st->clv[c], 2);
+            p += sgs_fmt_fixed(p, st->value.clv[c], 2);
             *p++ = ',';
-            p += sgs_fmt_fixed(p, st->p_buy[c], 4);
+            p += sgs_fmt_fixed(p, st->value.p_buy[c], 4);
         }
-        if (st->segments_ran) {
+        if (st->segments.ran) {
             *p++ = ',';
-            p += sgs_fmt_int(p, st->segment[c]);
+            p += sgs_fmt_int(p, st->segments.segment[c]);
         }
         *p++ = '\n';
     }
@@ -88,8 +88,8 @@ static size_t format_block(const void *ctx, size_t lo, size_t hi, char *buf)
 int sgs_write_customers_csv(const sgs_run_state_t *st, const char *path, sgs_error_t *err)
 {
     char header[sizeof CSV_HEADER + sizeof CSV_VALUE_HEADER + 16];
-    snprintf(header, sizeof header, "%s%s%s\n", CSV_HEADER, st->value_ran ? CSV_VALUE_HEADER : "",
-             st->segments_ran ? ",segment" : "");
-    return sgs_write_text_rows(path, header, st->n_customers, CSV_LINE_MAX, format_block, st,
-                               st->exec.n_threads, err);
+    snprintf(header, sizeof header, "%s%s%s\n", CSV_HEADER, st->value.ran ? CSV_VALUE_HEADER : "",
+             st->segments.ran ? ",segment" : "");
+    return sgs_write_text_rows(path, header, st->summary.n_customers, CSV_LINE_MAX, format_block,
+                               st, st->exec.n_threads, err);
 }

@@ -17,14 +17,14 @@
 /* Durations in days (int32) to the configured unit, into scratch. */
 static const double *in_unit(const sgs_run_state_t *st, const int32_t *days, double *scratch)
 {
-    for (size_t c = 0; c < st->n_customers; c++)
+    for (size_t c = 0; c < st->summary.n_customers; c++)
         scratch[c] = (double)days[c] / st->days_per_unit;
     return scratch;
 }
 
 static const double *in_unit_f(const sgs_run_state_t *st, const double *days, double *scratch)
 {
-    for (size_t c = 0; c < st->n_customers; c++)
+    for (size_t c = 0; c < st->summary.n_customers; c++)
         scratch[c] = days[c] / st->days_per_unit;
     return scratch;
 }
@@ -32,10 +32,10 @@ static const double *in_unit_f(const sgs_run_state_t *st, const double *days, do
 static int write_customers_group(hid_t f, const sgs_run_state_t *st, int z, double *scratch,
                                  sgs_error_t *err)
 {
-    const sgs_summary_t *s = &st->summary;
-    size_t n = st->n_customers;
-    int rc =
-        sgs_h5_write_column(f, "/customers/customer_id", SGS_H5_I64, st->customer_id, n, z, err);
+    const sgs_summary_t *s = &st->summary.columns;
+    size_t n = st->summary.n_customers;
+    int rc = sgs_h5_write_column(f, "/customers/customer_id", SGS_H5_I64, st->summary.customer_id,
+                                 n, z, err);
 #define COLUMN(name, type, data)                                                                   \
     if (rc == SGS_OK)                                                                              \
         rc = sgs_h5_write_column(f, "/customers/" name, type, data, n, z, err);
@@ -72,23 +72,23 @@ static int write_customers_group(hid_t f, const sgs_run_state_t *st, int z, doub
 
 static int write_rfm_group(hid_t f, const sgs_run_state_t *st, int z, sgs_error_t *err)
 {
-    size_t n = st->n_customers;
+    size_t n = st->summary.n_customers;
     int32_t *cell = sgs_alloc_array(n, sizeof *cell);
     if (!cell)
         return sgs_error_set(err, SGS_ENOMEM, "no memory for %zu RFM cells", n);
     for (size_t c = 0; c < n; c++)
-        cell[c] = st->rfm_cell[c];
-    int rc = sgs_h5_write_column(f, "/rfm/r_score", SGS_H5_U8, st->r_score, n, z, err);
+        cell[c] = st->rfm.rfm_cell[c];
+    int rc = sgs_h5_write_column(f, "/rfm/r_score", SGS_H5_U8, st->rfm.r_score, n, z, err);
     if (rc == SGS_OK)
-        rc = sgs_h5_write_column(f, "/rfm/f_score", SGS_H5_U8, st->f_score, n, z, err);
+        rc = sgs_h5_write_column(f, "/rfm/f_score", SGS_H5_U8, st->rfm.f_score, n, z, err);
     if (rc == SGS_OK)
-        rc = sgs_h5_write_column(f, "/rfm/m_score", SGS_H5_U8, st->m_score, n, z, err);
+        rc = sgs_h5_write_column(f, "/rfm/m_score", SGS_H5_U8, st->rfm.m_score, n, z, err);
     if (rc == SGS_OK)
-        rc = sgs_h5_write_column(f, "/rfm/score", SGS_H5_U8, st->rfm_total, n, z, err);
+        rc = sgs_h5_write_column(f, "/rfm/score", SGS_H5_U8, st->rfm.rfm_total, n, z, err);
     if (rc == SGS_OK)
         rc = sgs_h5_write_column(f, "/rfm/cell", SGS_H5_I32, cell, n, z, err);
     if (rc == SGS_OK)
-        rc = sgs_h5_write_column(f, "/rfm/segment", SGS_H5_U8, st->rfm_segment, n, z, err);
+        rc = sgs_h5_write_column(f, "/rfm/segment", SGS_H5_U8, st->rfm.rfm_segment, n, z, err);
     sgs_free(cell);
     const char *names[SGS_RFM_SEGMENT_COUNT];
     for (int k = 0; k < SGS_RFM_SEGMENT_COUNT; k++)
@@ -131,24 +131,24 @@ static int write_fit(hid_t f, const char *group, const sgs_fit_t *fit, const cha
 
 static int write_value_groups(hid_t f, const sgs_run_state_t *st, int z, sgs_error_t *err)
 {
-    size_t n = st->n_customers;
+    size_t n = st->summary.n_customers;
     int rc = SGS_OK;
 #define CLV_COLUMN(name, data)                                                                     \
     if (rc == SGS_OK)                                                                              \
         rc = sgs_h5_write_column(f, "/clv/" name, SGS_H5_F64, data, n, z, err);
-    CLV_COLUMN("p_alive", st->p_alive)
-    CLV_COLUMN("expected_purchases", st->expected_purchases)
-    CLV_COLUMN("prob_no_purchase", st->prob_no_purchase)
-    CLV_COLUMN("expected_spend", st->expected_spend)
-    CLV_COLUMN("clv", st->clv)
-    CLV_COLUMN("p_buy", st->p_buy)
+    CLV_COLUMN("p_alive", st->value.p_alive)
+    CLV_COLUMN("expected_purchases", st->value.expected_purchases)
+    CLV_COLUMN("prob_no_purchase", st->value.prob_no_purchase)
+    CLV_COLUMN("expected_spend", st->value.expected_spend)
+    CLV_COLUMN("clv", st->value.clv)
+    CLV_COLUMN("p_buy", st->value.p_buy)
 #undef CLV_COLUMN
     const sgs_config_t *cfg = st->req->config;
-    const char *model = sgs_purchase_model_name(st->model);
+    const char *model = sgs_purchase_model_name(st->value.model);
     if (rc == SGS_OK)
         rc = sgs_h5_attr_string(f, "/clv", "model", model, err);
     if (rc == SGS_OK)
-        rc = sgs_h5_attr_double(f, "/clv", "horizon", st->horizon, err);
+        rc = sgs_h5_attr_double(f, "/clv", "horizon", st->value.horizon, err);
     if (rc == SGS_OK)
         rc = sgs_h5_attr_string(f, "/clv", "time_unit", cfg->time_unit, err);
     if (rc == SGS_OK)
@@ -156,22 +156,23 @@ static int write_value_groups(hid_t f, const sgs_run_state_t *st, int z, sgs_err
     if (rc == SGS_OK)
         rc = sgs_h5_attr_double(f, "/clv", "margin", cfg->margin, err);
     if (rc == SGS_OK)
-        rc = sgs_h5_attr_int64(f, "/clv", "p_buy_calibrated", st->p_buy_calibrated, err);
+        rc = sgs_h5_attr_int64(f, "/clv", "p_buy_calibrated", st->value.p_buy_calibrated, err);
     if (rc == SGS_OK)
         rc = sgs_write_backtest_h5(f, st, err);
 
     char group[64];
     snprintf(group, sizeof group, "/models/%s", model);
     if (rc == SGS_OK)
-        rc = write_fit(f, group, &st->model_fit, sgs_purchase_model_param_names(st->model), err);
+        rc = write_fit(f, group, &st->value.model_fit,
+                       sgs_purchase_model_param_names(st->value.model), err);
     if (rc == SGS_OK)
         rc = sgs_h5_attr_int64(f, group, "n_customers", (int64_t)n, err);
     if (rc == SGS_OK)
-        rc = sgs_h5_attr_int64(f, group, "n_unique_histories", (int64_t)st->n_histories, err);
+        rc = sgs_h5_attr_int64(f, group, "n_unique_histories", (int64_t)st->value.n_histories, err);
     static const char *const gg_names[] = {"p", "q", "gamma"};
-    const sgs_gg_summary_t *gs = &st->spend_summary;
+    const sgs_gg_summary_t *gs = &st->value.spend_summary;
     if (rc == SGS_OK)
-        rc = write_fit(f, "/models/gammagamma", &st->spend_fit, gg_names, err);
+        rc = write_fit(f, "/models/gammagamma", &st->value.spend_fit, gg_names, err);
     if (rc == SGS_OK)
         rc = sgs_h5_attr_int64(f, "/models/gammagamma", "n_customers", (int64_t)gs->n_used, err);
     if (rc == SGS_OK)
@@ -195,13 +196,13 @@ static int write_root_attributes(hid_t f, const sgs_run_state_t *st, sgs_error_t
     if (rc == SGS_OK)
         rc = sgs_h5_attr_string(f, "/", "config", config_json, err);
     if (rc == SGS_OK)
-        rc = sgs_h5_attr_string(f, "/", "as_of", st->as_of_text, err);
+        rc = sgs_h5_attr_string(f, "/", "as_of", st->read.as_of_text, err);
     if (rc == SGS_OK)
         rc = sgs_h5_attr_string(f, "/", "time_unit", st->req->config->time_unit, err);
     if (rc == SGS_OK)
-        rc = sgs_h5_attr_string(f, "/", "input", st->input_identity, err);
+        rc = sgs_h5_attr_string(f, "/", "input", st->read.input_identity, err);
     if (rc == SGS_OK)
-        rc = sgs_h5_attr_int64(f, "/", "n_customers", (int64_t)st->n_customers, err);
+        rc = sgs_h5_attr_int64(f, "/", "n_customers", (int64_t)st->summary.n_customers, err);
     free(config_json);
     return rc;
 }
@@ -215,17 +216,18 @@ int sgs_write_results_h5(const sgs_run_state_t *st, const char *path, sgs_error_
         H5Pclose(fcpl);
     if (f < 0)
         return sgs_error_set(err, SGS_ECANTCREAT, "%s: cannot create HDF5 file", path);
-    double *scratch = sgs_alloc_array(st->n_customers, sizeof *scratch);
+    double *scratch = sgs_alloc_array(st->summary.n_customers, sizeof *scratch);
     int z = st->req->config->compression;
     int rc = scratch ? SGS_OK
-                     : sgs_error_set(err, SGS_ENOMEM, "no memory for %zu values", st->n_customers);
+                     : sgs_error_set(err, SGS_ENOMEM, "no memory for %zu values",
+                                     st->summary.n_customers);
     if (rc == SGS_OK)
         rc = write_customers_group(f, st, z, scratch, err);
     if (rc == SGS_OK)
         rc = write_rfm_group(f, st, z, err);
-    if (rc == SGS_OK && st->value_ran)
+    if (rc == SGS_OK && st->value.ran)
         rc = write_value_groups(f, st, z, err);
-    if (rc == SGS_OK && st->segments_ran)
+    if (rc == SGS_OK && st->segments.ran)
         rc = sgs_write_segments_h5(f, st, z, err);
     if (rc == SGS_OK)
         rc = sgs_write_actions_h5(st, f, z, err);

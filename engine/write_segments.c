@@ -15,14 +15,14 @@
 
 static int write_k_table(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
 {
-    size_t m = st->n_k_table;
+    size_t m = st->segments.n_k_table;
     double k[SGS_SEGMENTS_MAX_K], inertia[SGS_SEGMENTS_MAX_K], ch[SGS_SEGMENTS_MAX_K],
         silhouette[SGS_SEGMENTS_MAX_K];
     for (size_t i = 0; i < m; i++) {
-        k[i] = (double)st->k_table[i].k;
-        inertia[i] = st->k_table[i].inertia;
-        ch[i] = st->k_table[i].calinski_harabasz;
-        silhouette[i] = st->k_table[i].silhouette;
+        k[i] = (double)st->segments.k_table[i].k;
+        inertia[i] = st->segments.k_table[i].inertia;
+        ch[i] = st->segments.k_table[i].calinski_harabasz;
+        silhouette[i] = st->segments.k_table[i].silhouette;
     }
     int rc = sgs_h5_write_column(f, "/clusters/k_table/k", SGS_H5_F64, k, m, 0, err);
     if (rc == SGS_OK)
@@ -39,13 +39,13 @@ static int write_k_table(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
 /* /clusters/features/...: one row per feature of segments.features, in config order. */
 static int write_feature_checks(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
 {
-    size_t m = st->n_feature_check;
+    size_t m = st->segments.n_feature_check;
     const char *name[8], *units[8], *dropped[8];
     int32_t used[8];
     int64_t clipped[8];
     double q01[8], median[8], q99[8], spread[8], center[8], scale[8];
     for (size_t i = 0; i < m; i++) {
-        const sgs_segment_feature_check_t *c = &st->feature_check[i];
+        const sgs_segment_feature_check_t *c = &st->segments.feature_check[i];
         name[i] = c->name;
         units[i] = c->units;
         dropped[i] = c->dropped ? c->dropped : "";
@@ -81,12 +81,12 @@ static int write_feature_checks(hid_t f, const sgs_run_state_t *st, sgs_error_t 
 /* /clusters/merged/...: one row per merge, in the order made (empty when none). */
 static int write_merges(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
 {
-    size_t m = st->n_merges;
+    size_t m = st->segments.n_merges;
     int64_t from[SGS_SEGMENTS_MAX_K], customers[SGS_SEGMENTS_MAX_K], into[SGS_SEGMENTS_MAX_K];
     for (size_t i = 0; i < m; i++) {
-        from[i] = (int64_t)st->merges[i].from;
-        customers[i] = (int64_t)st->merges[i].customers;
-        into[i] = (int64_t)st->merges[i].into;
+        from[i] = (int64_t)st->segments.merges[i].from;
+        customers[i] = (int64_t)st->segments.merges[i].customers;
+        into[i] = (int64_t)st->segments.merges[i].into;
     }
     int rc = sgs_h5_write_column(f, "/clusters/merged/fitted_segment", SGS_H5_I64, from, m, 0, err);
     if (rc == SGS_OK)
@@ -99,37 +99,38 @@ static int write_merges(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
 int sgs_write_segments_h5(hid_t f, const sgs_run_state_t *st, int z, sgs_error_t *err)
 {
     const sgs_config_t *cfg = st->req->config;
-    size_t n = st->n_customers, k = st->k, d = st->n_features;
+    size_t n = st->summary.n_customers, k = st->segments.k, d = st->segments.n_features;
     const char *names[8], *labels[SGS_SEGMENTS_MAX_K];
     for (size_t i = 0; i < d; i++)
-        names[i] = st->feature_names[i];
+        names[i] = st->segments.feature_names[i];
     for (size_t j = 0; j < k; j++)
-        labels[j] = st->profile_label[j];
-    int rc = sgs_h5_write_column(f, "/clusters/label", SGS_H5_I32, st->segment, n, z, err);
+        labels[j] = st->segments.profile_label[j];
+    int rc = sgs_h5_write_column(f, "/clusters/label", SGS_H5_I32, st->segments.segment, n, z, err);
     if (rc == SGS_OK)
-        rc = sgs_h5_write_column(f, "/clusters/distance", SGS_H5_F64, st->segment_distance, n, z,
+        rc = sgs_h5_write_column(f, "/clusters/distance", SGS_H5_F64, st->segments.segment_distance,
+                                 n, z, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_write_matrix(f, "/clusters/centroids_standardized", st->segments.centroids, k,
+                                 st->segments.n_dims, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_write_matrix(f, "/clusters/centroids", st->segments.centroids_original, k, d,
                                  err);
-    if (rc == SGS_OK)
-        rc = sgs_h5_write_matrix(f, "/clusters/centroids_standardized", st->centroids, k,
-                                 st->n_dims, err);
-    if (rc == SGS_OK)
-        rc = sgs_h5_write_matrix(f, "/clusters/centroids", st->centroids_original, k, d, err);
     if (rc == SGS_OK)
         rc = sgs_h5_attr_strings(f, "/clusters", "feature_names", names, d, err);
     if (rc == SGS_OK)
         rc = sgs_h5_attr_int64(f, "/clusters", "k", (int64_t)k, err);
     if (rc == SGS_OK)
-        rc = sgs_h5_attr_string(f, "/clusters", "k_chosen_by", st->k_chosen_by, err);
+        rc = sgs_h5_attr_string(f, "/clusters", "k_chosen_by", st->segments.k_chosen_by, err);
     if (rc == SGS_OK)
-        rc = sgs_h5_attr_double(f, "/clusters", "inertia", st->kmeans.inertia, err);
+        rc = sgs_h5_attr_double(f, "/clusters", "inertia", st->segments.kmeans.inertia, err);
     if (rc == SGS_OK)
-        rc = sgs_h5_attr_int64(f, "/clusters", "iterations", st->kmeans.n_iter, err);
+        rc = sgs_h5_attr_int64(f, "/clusters", "iterations", st->segments.kmeans.n_iter, err);
     if (rc == SGS_OK)
-        rc = sgs_h5_attr_int64(f, "/clusters", "converged", st->kmeans.converged, err);
+        rc = sgs_h5_attr_int64(f, "/clusters", "converged", st->segments.kmeans.converged, err);
     if (rc == SGS_OK)
-        rc = sgs_h5_attr_int64(f, "/clusters", "k_fitted", (int64_t)st->k_fitted, err);
+        rc = sgs_h5_attr_int64(f, "/clusters", "k_fitted", (int64_t)st->segments.k_fitted, err);
     if (rc == SGS_OK)
-        rc = sgs_h5_attr_double(f, "/clusters", "inertia_final", st->segments_inertia, err);
+        rc = sgs_h5_attr_double(f, "/clusters", "inertia_final", st->segments.inertia, err);
     if (rc == SGS_OK)
         rc = sgs_h5_attr_string(f, "/clusters", "scaling", cfg->segments_scaling, err);
     if (rc == SGS_OK)
@@ -140,36 +141,37 @@ int sgs_write_segments_h5(hid_t f, const sgs_run_state_t *st, int z, sgs_error_t
         rc = write_feature_checks(f, st, err);
     if (rc == SGS_OK)
         rc = write_merges(f, st, err);
-    if (rc == SGS_OK && st->n_dims != d)
-        rc = sgs_h5_write_column(f, "/clusters/pca_explained_variance_ratio", SGS_H5_F64,
-                                 st->explained_variance_ratio, st->n_dims, 0, err);
-    if (rc == SGS_OK && st->n_k_table > 0)
+    if (rc == SGS_OK && st->segments.n_dims != d)
+        rc =
+            sgs_h5_write_column(f, "/clusters/pca_explained_variance_ratio", SGS_H5_F64,
+                                st->segments.explained_variance_ratio, st->segments.n_dims, 0, err);
+    if (rc == SGS_OK && st->segments.n_k_table > 0)
         rc = write_k_table(f, st, err);
 
     double size[SGS_SEGMENTS_MAX_K], share[SGS_SEGMENTS_MAX_K];
     for (size_t j = 0; j < k; j++) {
-        size[j] = (double)st->profile_size[j];
+        size[j] = (double)st->segments.profile_size[j];
         share[j] = size[j] / (double)n;
     }
     double *mix = sgs_alloc_array(k * SGS_RFM_SEGMENT_COUNT, sizeof *mix);
     if (rc == SGS_OK && !mix)
         rc = sgs_error_set(err, SGS_ENOMEM, "no memory for the RFM mix");
     for (size_t i = 0; mix && i < k * SGS_RFM_SEGMENT_COUNT; i++)
-        mix[i] = (double)st->profile_rfm_mix[i];
+        mix[i] = (double)st->segments.profile_rfm_mix[i];
     if (rc == SGS_OK)
         rc = sgs_h5_write_column(f, "/profiles/size", SGS_H5_F64, size, k, 0, err);
     if (rc == SGS_OK)
         rc = sgs_h5_write_column(f, "/profiles/customer_share", SGS_H5_F64, share, k, 0, err);
     if (rc == SGS_OK)
         rc = sgs_h5_write_column(f, "/profiles/revenue_share", SGS_H5_F64,
-                                 st->profile_revenue_share, k, 0, err);
+                                 st->segments.profile_revenue_share, k, 0, err);
     if (rc == SGS_OK)
-        rc = sgs_h5_write_column(f, "/profiles/clv_share", SGS_H5_F64, st->profile_clv_share, k, 0,
-                                 err);
+        rc = sgs_h5_write_column(f, "/profiles/clv_share", SGS_H5_F64,
+                                 st->segments.profile_clv_share, k, 0, err);
     if (rc == SGS_OK)
-        rc = sgs_h5_write_matrix(f, "/profiles/mean", st->profile_mean, k, d, err);
+        rc = sgs_h5_write_matrix(f, "/profiles/mean", st->segments.profile_mean, k, d, err);
     if (rc == SGS_OK)
-        rc = sgs_h5_write_matrix(f, "/profiles/median", st->profile_median, k, d, err);
+        rc = sgs_h5_write_matrix(f, "/profiles/median", st->segments.profile_median, k, d, err);
     if (rc == SGS_OK)
         rc = sgs_h5_write_matrix(f, "/profiles/rfm_mix", mix, k, SGS_RFM_SEGMENT_COUNT, err);
     if (rc == SGS_OK)
@@ -188,25 +190,25 @@ static cJSON *number_or_null(double v)
 
 cJSON *sgs_segments_json(const sgs_run_state_t *st)
 {
-    size_t k = st->k, d = st->n_features;
+    size_t k = st->segments.k, d = st->segments.n_features;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "k", (double)k);
-    cJSON_AddStringToObject(o, "k_chosen_by", st->k_chosen_by);
-    cJSON_AddNumberToObject(o, "inertia", st->kmeans.inertia);
-    cJSON_AddNumberToObject(o, "iterations", st->kmeans.n_iter);
-    cJSON_AddBoolToObject(o, "converged", st->kmeans.converged);
-    cJSON_AddNumberToObject(o, "k_fitted", (double)st->k_fitted);
-    cJSON_AddNumberToObject(o, "inertia_final", st->segments_inertia);
+    cJSON_AddStringToObject(o, "k_chosen_by", st->segments.k_chosen_by);
+    cJSON_AddNumberToObject(o, "inertia", st->segments.kmeans.inertia);
+    cJSON_AddNumberToObject(o, "iterations", st->segments.kmeans.n_iter);
+    cJSON_AddBoolToObject(o, "converged", st->segments.kmeans.converged);
+    cJSON_AddNumberToObject(o, "k_fitted", (double)st->segments.k_fitted);
+    cJSON_AddNumberToObject(o, "inertia_final", st->segments.inertia);
     cJSON *features = cJSON_AddArrayToObject(o, "features");
     for (size_t f = 0; f < d; f++)
-        sgs_json_attach(features, NULL, cJSON_CreateString(st->feature_names[f]));
+        sgs_json_attach(features, NULL, cJSON_CreateString(st->segments.feature_names[f]));
     const sgs_config_t *cfg = st->req->config;
     cJSON_AddStringToObject(o, "scaling", cfg->segments_scaling);
     cJSON_AddNumberToObject(o, "min_spread", cfg->segments_min_spread);
     cJSON_AddNumberToObject(o, "min_share", cfg->segments_min_share);
     cJSON *checks = cJSON_AddArrayToObject(o, "feature_checks");
-    for (size_t i = 0; i < st->n_feature_check; i++) {
-        const sgs_segment_feature_check_t *c = &st->feature_check[i];
+    for (size_t i = 0; i < st->segments.n_feature_check; i++) {
+        const sgs_segment_feature_check_t *c = &st->segments.feature_check[i];
         cJSON *row = cJSON_CreateObject();
         cJSON_AddStringToObject(row, "name", c->name);
         cJSON_AddBoolToObject(row, "used", c->dropped == NULL);
@@ -223,51 +225,56 @@ cJSON *sgs_segments_json(const sgs_run_state_t *st)
         sgs_json_attach(checks, NULL, row);
     }
     cJSON *merged = cJSON_AddArrayToObject(o, "merged");
-    for (size_t i = 0; i < st->n_merges; i++) {
+    for (size_t i = 0; i < st->segments.n_merges; i++) {
         cJSON *row = cJSON_CreateObject();
-        cJSON_AddNumberToObject(row, "fitted_segment", (double)st->merges[i].from);
-        cJSON_AddNumberToObject(row, "customers", (double)st->merges[i].customers);
+        cJSON_AddNumberToObject(row, "fitted_segment", (double)st->segments.merges[i].from);
+        cJSON_AddNumberToObject(row, "customers", (double)st->segments.merges[i].customers);
         cJSON_AddNumberToObject(row, "customer_share",
-                                (double)st->merges[i].customers / (double)st->n_customers);
-        cJSON_AddNumberToObject(row, "into", (double)st->merges[i].into);
+                                (double)st->segments.merges[i].customers /
+                                    (double)st->summary.n_customers);
+        cJSON_AddNumberToObject(row, "into", (double)st->segments.merges[i].into);
         sgs_json_attach(merged, NULL, row);
     }
-    if (st->n_dims != d) {
+    if (st->segments.n_dims != d) {
         cJSON *pca = cJSON_AddArrayToObject(o, "pca_explained_variance_ratio");
-        for (size_t i = 0; i < st->n_dims; i++)
-            sgs_json_attach(pca, NULL, cJSON_CreateNumber(st->explained_variance_ratio[i]));
+        for (size_t i = 0; i < st->segments.n_dims; i++)
+            sgs_json_attach(pca, NULL,
+                            cJSON_CreateNumber(st->segments.explained_variance_ratio[i]));
     }
     cJSON *table = cJSON_AddArrayToObject(o, "k_table");
-    for (size_t i = 0; i < st->n_k_table; i++) {
+    for (size_t i = 0; i < st->segments.n_k_table; i++) {
         cJSON *row = cJSON_CreateObject();
-        cJSON_AddNumberToObject(row, "k", (double)st->k_table[i].k);
-        cJSON_AddNumberToObject(row, "inertia", st->k_table[i].inertia);
-        sgs_json_attach(row, "calinski_harabasz", number_or_null(st->k_table[i].calinski_harabasz));
-        sgs_json_attach(row, "silhouette", number_or_null(st->k_table[i].silhouette));
+        cJSON_AddNumberToObject(row, "k", (double)st->segments.k_table[i].k);
+        cJSON_AddNumberToObject(row, "inertia", st->segments.k_table[i].inertia);
+        sgs_json_attach(row, "calinski_harabasz",
+                        number_or_null(st->segments.k_table[i].calinski_harabasz));
+        sgs_json_attach(row, "silhouette", number_or_null(st->segments.k_table[i].silhouette));
         sgs_json_attach(table, NULL, row);
     }
     cJSON *profiles = cJSON_AddArrayToObject(o, "profiles");
     for (size_t j = 0; j < k; j++) {
         cJSON *p = cJSON_CreateObject();
         cJSON_AddNumberToObject(p, "segment", (double)j);
-        cJSON_AddStringToObject(p, "label", st->profile_label[j]);
-        cJSON_AddNumberToObject(p, "customers", (double)st->profile_size[j]);
+        cJSON_AddStringToObject(p, "label", st->segments.profile_label[j]);
+        cJSON_AddNumberToObject(p, "customers", (double)st->segments.profile_size[j]);
         cJSON_AddNumberToObject(p, "customer_share",
-                                (double)st->profile_size[j] / (double)st->n_customers);
-        sgs_json_attach(p, "revenue_share", number_or_null(st->profile_revenue_share[j]));
-        sgs_json_attach(p, "clv_share", number_or_null(st->profile_clv_share[j]));
+                                (double)st->segments.profile_size[j] /
+                                    (double)st->summary.n_customers);
+        sgs_json_attach(p, "revenue_share", number_or_null(st->segments.profile_revenue_share[j]));
+        sgs_json_attach(p, "clv_share", number_or_null(st->segments.profile_clv_share[j]));
         cJSON *mean = cJSON_AddObjectToObject(p, "mean");
         cJSON *median = cJSON_AddObjectToObject(p, "median");
         for (size_t f = 0; f < d; f++) {
-            sgs_json_attach(mean, st->feature_names[f],
-                            number_or_null(st->profile_mean[j * d + f]));
-            sgs_json_attach(median, st->feature_names[f],
-                            number_or_null(st->profile_median[j * d + f]));
+            sgs_json_attach(mean, st->segments.feature_names[f],
+                            number_or_null(st->segments.profile_mean[j * d + f]));
+            sgs_json_attach(median, st->segments.feature_names[f],
+                            number_or_null(st->segments.profile_median[j * d + f]));
         }
         cJSON *mix = cJSON_AddObjectToObject(p, "rfm_mix");
         for (int r = 0; r < SGS_RFM_SEGMENT_COUNT; r++)
-            cJSON_AddNumberToObject(mix, sgs_rfm_segment_name(r),
-                                    (double)st->profile_rfm_mix[j * SGS_RFM_SEGMENT_COUNT + r]);
+            cJSON_AddNumberToObject(
+                mix, sgs_rfm_segment_name(r),
+                (double)st->segments.profile_rfm_mix[j * SGS_RFM_SEGMENT_COUNT + r]);
         sgs_json_attach(profiles, NULL, p);
     }
     return o;
@@ -289,8 +296,8 @@ static void report_how_made(const sgs_run_state_t *st, FILE *out)
     else
         fprintf(out, "\nHow they were made: standard scaling (mean and standard deviation: a few "
                      "extreme customers can make a segment of their own)\n");
-    for (size_t i = 0; i < st->n_feature_check; i++) {
-        const sgs_segment_feature_check_t *c = &st->feature_check[i];
+    for (size_t i = 0; i < st->segments.n_feature_check; i++) {
+        const sgs_segment_feature_check_t *c = &st->segments.feature_check[i];
         if (!c->dropped)
             continue;
         if (isnan(c->spread)) /* not computed: left out before the spread check */
@@ -305,8 +312,8 @@ static void report_how_made(const sgs_run_state_t *st, FILE *out)
                     cfg->segments_min_spread);
     }
     int any = 0;
-    for (size_t i = 0; i < st->n_feature_check; i++) {
-        const sgs_segment_feature_check_t *c = &st->feature_check[i];
+    for (size_t i = 0; i < st->segments.n_feature_check; i++) {
+        const sgs_segment_feature_check_t *c = &st->segments.feature_check[i];
         if (c->dropped || c->n_clipped == 0)
             continue;
         fprintf(out, "%s%s %s",
@@ -316,20 +323,21 @@ static void report_how_made(const sgs_run_state_t *st, FILE *out)
     }
     if (any)
         fprintf(out, " customers\n");
-    if (st->n_merges > 0) {
+    if (st->segments.n_merges > 0) {
         fprintf(out,
                 "  k-means found %zu segments; %zu with under %g%% of the customers merged into "
                 "the nearest:",
-                st->k_fitted, st->n_merges, 100 * cfg->segments_min_share);
-        for (size_t i = 0; i < st->n_merges; i++)
+                st->segments.k_fitted, st->segments.n_merges, 100 * cfg->segments_min_share);
+        for (size_t i = 0; i < st->segments.n_merges; i++)
             fprintf(out, "%s %s customers (%.2g%%) into segment %zu", i ? "," : "",
-                    sgs_fmt_grouped((double)st->merges[i].customers, a, sizeof a),
-                    100.0 * (double)st->merges[i].customers / (double)st->n_customers,
-                    st->merges[i].into);
+                    sgs_fmt_grouped((double)st->segments.merges[i].customers, a, sizeof a),
+                    100.0 * (double)st->segments.merges[i].customers /
+                        (double)st->summary.n_customers,
+                    st->segments.merges[i].into);
         fprintf(out, "\n");
     }
-    for (size_t j = 0; j < st->k; j++) {
-        double share = (double)st->profile_size[j] / (double)st->n_customers;
+    for (size_t j = 0; j < st->segments.k; j++) {
+        double share = (double)st->segments.profile_size[j] / (double)st->summary.n_customers;
         if (share >= 0.01)
             continue;
         fprintf(out, "  segment %zu holds %.2g%% of the customers, under 1%%: kept because ", j,
@@ -345,32 +353,33 @@ static void report_how_made(const sgs_run_state_t *st, FILE *out)
 /* Segments: who they are, in a line each, with size and value; then how they were made. */
 void sgs_report_segments(const sgs_run_state_t *st, FILE *out)
 {
-    size_t d = st->n_features;
+    size_t d = st->segments.n_features;
     char a[40];
-    if (st->n_merges > 0)
+    if (st->segments.n_merges > 0)
         fprintf(out,
                 "\nSegments: %zu groups found by k-means (k = %zu chosen by %s, %zu small "
                 "one%s merged) on ",
-                st->k, st->k_fitted, st->k_chosen_by, st->n_merges, st->n_merges > 1 ? "s" : "");
+                st->segments.k, st->segments.k_fitted, st->segments.k_chosen_by,
+                st->segments.n_merges, st->segments.n_merges > 1 ? "s" : "");
     else
-        fprintf(out, "\nSegments: %zu groups found by k-means (k chosen by %s) on ", st->k,
-                st->k_chosen_by);
+        fprintf(out, "\nSegments: %zu groups found by k-means (k chosen by %s) on ", st->segments.k,
+                st->segments.k_chosen_by);
     for (size_t f = 0; f < d; f++)
-        fprintf(out, "%s%s", st->feature_names[f], f + 1 < d ? ", " : "\n\n");
+        fprintf(out, "%s%s", st->segments.feature_names[f], f + 1 < d ? ", " : "\n\n");
     fprintf(out, "%-3s %-42s %11s %6s %8s %8s  %s\n", "#", "who they are", "customers", "share",
             "revenue", "CLV", "typical (median)");
-    for (size_t j = 0; j < st->k; j++) {
-        fprintf(out, "%-3zu %-42s %11s %5.1f%% %7.1f%% ", j, st->profile_label[j],
-                sgs_fmt_grouped((double)st->profile_size[j], a, sizeof a),
-                100.0 * (double)st->profile_size[j] / (double)st->n_customers,
-                100.0 * st->profile_revenue_share[j]);
-        if (st->value_ran)
-            fprintf(out, "%7.1f%%  ", 100.0 * st->profile_clv_share[j]);
+    for (size_t j = 0; j < st->segments.k; j++) {
+        fprintf(out, "%-3zu %-42s %11s %5.1f%% %7.1f%% ", j, st->segments.profile_label[j],
+                sgs_fmt_grouped((double)st->segments.profile_size[j], a, sizeof a),
+                100.0 * (double)st->segments.profile_size[j] / (double)st->summary.n_customers,
+                100.0 * st->segments.profile_revenue_share[j]);
+        if (st->value.ran)
+            fprintf(out, "%7.1f%%  ", 100.0 * st->segments.profile_clv_share[j]);
         else
             fprintf(out, "%8s  ", "-");
         for (size_t f = 0; f < d; f++)
-            fprintf(out, "%s %.3g%s", st->feature_names[f], st->profile_median[j * d + f],
-                    f + 1 < d ? ", " : "\n");
+            fprintf(out, "%s %.3g%s", st->segments.feature_names[f],
+                    st->segments.profile_median[j * d + f], f + 1 < d ? ", " : "\n");
     }
     report_how_made(st, out);
 }

@@ -17,26 +17,27 @@ static cJSON *input_object(const sgs_run_state_t *st)
 {
     cJSON *in = cJSON_CreateObject();
     cJSON_AddStringToObject(in, "path", st->req->input_path);
-    cJSON_AddStringToObject(in, "identity", st->input_identity);
-    cJSON_AddNumberToObject(in, "rows_in_file", (double)st->tx_stats.n_rows_in_file);
+    cJSON_AddStringToObject(in, "identity", st->read.input_identity);
+    cJSON_AddNumberToObject(in, "rows_in_file", (double)st->read.tx_stats.n_rows_in_file);
     cJSON_AddNumberToObject(in, "rows_after_as_of_left_out",
-                            (double)st->tx_stats.n_rows_after_as_of);
-    cJSON_AddNumberToObject(in, "rows_used", (double)st->grouped.n_rows);
-    cJSON_AddNumberToObject(in, "purchase_rows", (double)st->n_purchase_rows);
-    cJSON_AddNumberToObject(in, "refund_rows", (double)st->n_refund_rows);
-    cJSON_AddNumberToObject(in, "zero_amount_rows", (double)st->n_zero_amount_rows);
-    cJSON_AddBoolToObject(in, "sorted_by_customer", st->sorted_input_skipped);
+                            (double)st->read.tx_stats.n_rows_after_as_of);
+    cJSON_AddNumberToObject(in, "rows_used", (double)st->group.rows.n_rows);
+    cJSON_AddNumberToObject(in, "purchase_rows", (double)st->summary.n_purchase_rows);
+    cJSON_AddNumberToObject(in, "refund_rows", (double)st->summary.n_refund_rows);
+    cJSON_AddNumberToObject(in, "zero_amount_rows", (double)st->summary.n_zero_amount_rows);
+    cJSON_AddBoolToObject(in, "sorted_by_customer", st->group.sorted_input_skipped);
     return in;
 }
 
 static cJSON *customers_object(const sgs_run_state_t *st)
 {
     cJSON *c = cJSON_CreateObject();
-    cJSON_AddNumberToObject(c, "with_purchases", (double)st->n_customers);
-    cJSON_AddNumberToObject(c, "no_purchase_left_out", (double)st->n_no_purchase);
-    cJSON_AddNumberToObject(c, "purchase_days_cancelled_same_day", (double)st->n_cancelled_days);
-    cJSON_AddNumberToObject(c, "nonpositive_net_spend", (double)st->n_nonpositive_net);
-    cJSON_AddNumberToObject(c, "revenue_total", st->revenue_total);
+    cJSON_AddNumberToObject(c, "with_purchases", (double)st->summary.n_customers);
+    cJSON_AddNumberToObject(c, "no_purchase_left_out", (double)st->summary.n_no_purchase);
+    cJSON_AddNumberToObject(c, "purchase_days_cancelled_same_day",
+                            (double)st->summary.n_cancelled_days);
+    cJSON_AddNumberToObject(c, "nonpositive_net_spend", (double)st->summary.n_nonpositive_net);
+    cJSON_AddNumberToObject(c, "revenue_total", st->summary.revenue_total);
     return c;
 }
 
@@ -50,8 +51,8 @@ static cJSON *rfm_object(const sgs_run_state_t *st)
         cJSON *seg = cJSON_CreateObject();
         cJSON_AddStringToObject(seg, "name", sgs_rfm_segment_name(k));
         cJSON_AddNumberToObject(seg, "code", k);
-        cJSON_AddNumberToObject(seg, "customers", (double)st->segment_customers[k]);
-        cJSON_AddNumberToObject(seg, "revenue", st->segment_revenue[k]);
+        cJSON_AddNumberToObject(seg, "customers", (double)st->rfm.segment_customers[k]);
+        cJSON_AddNumberToObject(seg, "revenue", st->rfm.segment_revenue[k]);
         sgs_json_attach(segments, NULL, seg);
     }
     return rfm;
@@ -81,24 +82,24 @@ static cJSON *value_object(const sgs_run_state_t *st)
 {
     static const char *const gg_names[] = {"p", "q", "gamma"};
     cJSON *v = cJSON_CreateObject();
-    cJSON_AddStringToObject(v, "model", sgs_purchase_model_name(st->model));
-    cJSON_AddNumberToObject(v, "horizon", st->horizon);
-    cJSON *m = fit_object(&st->model_fit, sgs_purchase_model_param_names(st->model));
-    cJSON_AddNumberToObject(m, "n_customers", (double)st->n_customers);
-    cJSON_AddNumberToObject(m, "n_unique_histories", (double)st->n_histories);
-    cJSON_AddBoolToObject(m, "p_alive_informative", st->p_alive_informative);
+    cJSON_AddStringToObject(v, "model", sgs_purchase_model_name(st->value.model));
+    cJSON_AddNumberToObject(v, "horizon", st->value.horizon);
+    cJSON *m = fit_object(&st->value.model_fit, sgs_purchase_model_param_names(st->value.model));
+    cJSON_AddNumberToObject(m, "n_customers", (double)st->summary.n_customers);
+    cJSON_AddNumberToObject(m, "n_unique_histories", (double)st->value.n_histories);
+    cJSON_AddBoolToObject(m, "p_alive_informative", st->value.p_alive_informative);
     sgs_json_attach(v, "purchase_model", m);
-    cJSON *g = fit_object(&st->spend_fit, gg_names);
-    cJSON_AddNumberToObject(g, "n_customers", (double)st->spend_summary.n_used);
-    cJSON_AddNumberToObject(g, "n_no_repeat_purchase", (double)st->spend_summary.n_no_repeat);
+    cJSON *g = fit_object(&st->value.spend_fit, gg_names);
+    cJSON_AddNumberToObject(g, "n_customers", (double)st->value.spend_summary.n_used);
+    cJSON_AddNumberToObject(g, "n_no_repeat_purchase", (double)st->value.spend_summary.n_no_repeat);
     cJSON_AddNumberToObject(g, "n_nonpositive_spend_left_out",
-                            (double)st->spend_summary.n_nonpositive);
-    cJSON_AddNumberToObject(g, "frequency_spend_correlation", st->spend_summary.correlation);
+                            (double)st->value.spend_summary.n_nonpositive);
+    cJSON_AddNumberToObject(g, "frequency_spend_correlation", st->value.spend_summary.correlation);
     sgs_json_attach(v, "spend_model", g);
-    cJSON_AddBoolToObject(v, "p_buy_calibrated", st->p_buy_calibrated);
+    cJSON_AddBoolToObject(v, "p_buy_calibrated", st->value.p_buy_calibrated);
     sgs_json_attach(v, "backtest", sgs_backtest_json(st));
-    cJSON_AddNumberToObject(v, "expected_purchases_total", st->expected_purchases_total);
-    cJSON_AddNumberToObject(v, "clv_total", st->clv_total);
+    cJSON_AddNumberToObject(v, "expected_purchases_total", st->value.expected_purchases_total);
+    cJSON_AddNumberToObject(v, "clv_total", st->value.clv_total);
     return v;
 }
 
@@ -125,15 +126,15 @@ int sgs_write_summary_json(const sgs_run_state_t *st, const char *path, sgs_erro
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "engine_version", SGS_VERSION);
     cJSON_AddStringToObject(root, "results", st->req->output_path);
-    cJSON_AddStringToObject(root, "as_of", st->as_of_text);
+    cJSON_AddStringToObject(root, "as_of", st->read.as_of_text);
     cJSON_AddStringToObject(root, "time_unit", st->req->config->time_unit);
     cJSON_AddNumberToObject(root, "threads", st->exec.n_threads);
     sgs_json_attach(root, "input", input_object(st));
     sgs_json_attach(root, "customers", customers_object(st));
     sgs_json_attach(root, "rfm", rfm_object(st));
-    if (st->value_ran)
+    if (st->value.ran)
         sgs_json_attach(root, "value", value_object(st));
-    if (st->segments_ran)
+    if (st->segments.ran)
         sgs_json_attach(root, "segments", sgs_segments_json(st));
     sgs_actions_summary_add(st, root);
     sgs_json_attach(root, "steps", steps_array(st));

@@ -1,0 +1,377 @@
+/*
+ * engine/run_events.c — the first part of the actions step (engine/run_actions.c): read the
+ * optional /events and /customers groups, build the combined customer index
+ * (engine/run_actions.h explains it), group purchases and events by customer over it, and
+ * fill the kernels' view (sgs_stage_input_t) with the customer and model columns.
+ *
+ * Determinism: the index is a merge of sorted id lists; purchases and events are grouped
+ * with the stable grouping kernel; every kernel is thread-count independent.
+ */
+#include "engine/run_actions.h"
+
+#include "kernels/dates.h"
+#include "kernels/group.h"
+#include "kernels/stage_columns.h"
+
+#include <math.h>
+
+/* ---- Reading the optional groups and grouping events ------------------------------------ */
+
+/* Events grouped by their own distinct customers (the grouping kernel, with the event
+ * value in the amount column and the kind in the channel column). */
+typedef struct event_groups {
+    sgs_grouped_t g; /* n_customers 0 when there are no events */
+} event_groups_t;
+
+static int read_and_group_events(sgs_run_state_t *st, sgs_run_actions_t *A,
+                                 const sgs_read_options_t *opt, event_groups_t *eg,
+                                 sgs_error_t *err)
+{
+    sgs_events_t ev = {0};
+    sgs_read_stats_t stats = {0};
+    int rc = sgs_h5_read_events(st->req->input_path, opt, &ev, &A->events_present, &stats, err);
+    if (rc != SGS_OK)
+        return rc;
+    A->n_event_rows = ev.n_rows;
+    A->n_event_rows_after = stats.n_rows_after_as_of;
+    if (ev.n_rows == 0) {
+        sgs_events_free(&ev);
+        return SGS_OK;
+    }
+    uint32_t *row_customer = sgs_alloc_array(ev.n_rows, sizeof *row_customer);
+    if (!ev.value) { /* the value column is optional: NaN where absent */
+        ev.value = sgs_alloc_array(ev.n_rows, sizeof *ev.value);
+        if (ev.value)
+            for (size_t i = 0; i < ev.n_rows; i++)
+                ev.value[i] = NAN;
+    }
+    int64_t *ids = NULL;
+    size_t n_ids = 0;
+    if (!row_customer || !ev.value) {
+        sgs_free(row_customer);
+        rc = sgs_error_set(err, SGS_ENOMEM, "events: no memory for %zu rows", ev.n_rows);
+        goto cleanup;
+    }
+    rc = sgs_customer_index_build(&st->exec, ev.customer_id, ev.n_rows, row_customer, &ids, &n_ids,
+                                  err);
+    if (rc != SGS_OK) {
+        sgs_free(row_customer);
+        goto cleanup;
+    }
+    sgs_row_columns_t rows = {ev.n_rows, row_customer, ev.time_s,
+                              ev.value,  ev.kind,      ev.customer_id};
+    ev.time_s = NULL;
+    ev.value = NULL;
+    ev.kind = NULL;
+    ev.customer_id = NULL;
+    int sorted = 0;
+    rc = sgs_group_rows(&st->exec, &rows, SGS_ORDER_UNKNOWN, ids, n_ids, &eg->g, &sorted, err);
+    if (rc != SGS_OK)
+        sgs_free(ids);
+cleanup:
+    sgs_events_free(&ev);
+    if (rc != SGS_OK)
+        sgs_error_prefix(err, "%s: /events", st->req->input_path);
+    return rc;
+}
+
+/* ---- The combined customer index -------------------------------------------------------- */
+
+/* Merge the sorted distinct id lists a (transactions), b (/customers) and c (/events) into
+ * A->customer_id. With fill == 0 only counts; with fill == 1 also writes the maps:
+ * grouped_of[u] / events_of[u] (index in a / c, or -1), b_to_u[j] (index of b[j]), and
+ * A->buyer_row[u] from st->customer_id (a subset of a). */
+static size_t merge_ids(const sgs_run_state_t *st, sgs_run_actions_t *A, const int64_t *b,
+                        size_t nb, const int64_t *c, size_t nc, int fill, int64_t *grouped_of,
+                        int64_t *events_of, int64_t *b_to_u)
+{
+    const int64_t *a = st->group.rows.customer_id;
+    size_t na = st->group.rows.n_customers, ia = 0, ib = 0, ic = 0, ibuy = 0, u = 0;
+    size_t only_c = 0, only_b = 0;
+    while (ia < na || ib < nb || ic < nc) {
+        int64_t id = 0;
+        int have = 0;
+        if (ia < na) {
+            id = a[ia];
+            have = 1;
+        }
+        if (ib < nb && (!have || b[ib] < id)) {
+            id = b[ib];
+            have = 1;
+        }
+        if (ic < nc && (!have || c[ic] < id))
+            id = c[ic];
+        int in_a = ia < na && a[ia] == id, in_b = ib < nb && b[ib] == id,
+            in_c = ic < nc && c[ic] == id;
+        only_c += in_c && !in_a && !in_b;
+        only_b += in_b && !in_a;
+        if (fill) {
+            A->customer_id[u] = id;
+            grouped_of[u] = in_a ? (int64_t)ia : -1;
+            events_of[u] = in_c ? (int64_t)ic : -1;
+            if (in_b)
+                b_to_u[ib] = (int64_t)u;
+            if (in_a && ibuy < st->summary.n_customers && st->summary.customer_id[ibuy] == id)
+                A->buyer_row[u] = (int64_t)ibuy++;
+            else
+                A->buyer_row[u] = -1;
+        }
+        ia += (size_t)in_a;
+        ib += (size_t)in_b;
+        ic += (size_t)in_c;
+        u++;
+    }
+    if (fill) {
+        A->n_only_in_events = only_c;
+        A->n_only_in_customers = only_b;
+        A->n_buyers = ibuy;
+    }
+    return u;
+}
+
+/* Purchase occasions (kernels/summary.h) of every customer of the index, CSR
+ * (kernels/stage_columns.h). */
+static int build_purchases(const sgs_run_state_t *st, sgs_run_actions_t *A,
+                           const int64_t *grouped_of, sgs_error_t *err)
+{
+    const sgs_grouped_t *g = &st->group.rows;
+    size_t n = A->n;
+    A->purchase_offset = sgs_alloc_array(n + 1, sizeof *A->purchase_offset);
+    if (!A->purchase_offset)
+        return sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", n);
+    int rc = sgs_purchase_index_count(g, grouped_of, n, &st->exec, A->purchase_offset, err);
+    if (rc != SGS_OK)
+        return rc;
+    size_t total = A->purchase_offset[n];
+    A->purchase_day = sgs_alloc_array(total ? total : 1, sizeof *A->purchase_day);
+    if (!A->purchase_day)
+        return sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu purchase days", total);
+    return sgs_purchase_index_fill(g, grouped_of, n, A->purchase_offset, &st->exec, A->purchase_day,
+                                   err);
+}
+
+/* Events of every customer of the index, CSR; takes the arrays of eg. */
+static int build_events(sgs_run_actions_t *A, event_groups_t *eg, const int64_t *events_of,
+                        sgs_error_t *err)
+{
+    size_t n = A->n;
+    A->event_offset = sgs_alloc_array(n + 1, sizeof *A->event_offset);
+    if (!A->event_offset)
+        return sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", n);
+    A->event_offset[0] = 0;
+    const size_t *off = eg->g.row_offset;
+    for (size_t u = 0; u < n; u++) {
+        int64_t e = events_of[u];
+        A->event_offset[u + 1] =
+            A->event_offset[u] + (e >= 0 ? off[(size_t)e + 1] - off[(size_t)e] : 0);
+    }
+    A->event_day = eg->g.day;
+    A->event_value = eg->g.amount;
+    A->event_kind = eg->g.channel;
+    eg->g.day = NULL;
+    eg->g.amount = NULL;
+    eg->g.channel = NULL;
+    return SGS_OK;
+}
+
+/* Columns from /customers rows (b_to_u[crow[r]] is the row's index entry). */
+static int fill_customer_columns(sgs_run_actions_t *A, const sgs_customers_t *cu,
+                                 const uint32_t *crow, const int64_t *b_to_u, sgs_error_t *err)
+{
+    size_t n = A->n;
+    if (cu->signup_time_s) {
+        A->signup_day = sgs_alloc_array(n, sizeof *A->signup_day);
+        if (!A->signup_day)
+            return sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", n);
+        for (size_t u = 0; u < n; u++)
+            A->signup_day[u] = SGS_DAY_NONE;
+        for (size_t r = 0; r < cu->n_rows; r++)
+            A->signup_day[b_to_u[crow[r]]] = (int32_t)sgs_day_of(cu->signup_time_s[r]);
+    }
+    if (cu->preferred_channel) {
+        A->preferred_channel = sgs_calloc_array(n, 1);
+        if (!A->preferred_channel)
+            return sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", n);
+        for (size_t r = 0; r < cu->n_rows; r++)
+            A->preferred_channel[b_to_u[crow[r]]] = cu->preferred_channel[r];
+    }
+    if (cu->referrer_id) {
+        A->referrer_id = sgs_alloc_array(n, sizeof *A->referrer_id);
+        if (!A->referrer_id)
+            return sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", n);
+        for (size_t u = 0; u < n; u++)
+            A->referrer_id[u] = -1;
+        for (size_t r = 0; r < cu->n_rows; r++)
+            A->referrer_id[b_to_u[crow[r]]] = cu->referrer_id[r];
+        A->referrers_present = 1;
+    }
+    return SGS_OK;
+}
+
+/* Whether the run has a probability of buying the stage rules can use: calibrated by the
+ * backtest, or the model's own when its P(alive) is informative (engine/run_value.c). */
+static int p_buy_usable(const sgs_run_state_t *st)
+{
+    return st->value.p_buy_calibrated || st->value.p_alive_informative;
+}
+
+/* Model columns of the buyers at the as-of day: p_buy, the model's own P(buy), CLV (the value
+ * step's) and the rate while buying; NaN for customers without a purchase, and p_buy NaN
+ * (unknown: the stage and opportunity rules that read it stand aside) for everyone when it
+ * is neither calibrated nor backed by an informative P(alive). */
+static int fill_model_columns(const sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error_t *err)
+{
+    size_t n = A->n;
+    if (!st->value.ran)
+        return SGS_OK;
+    A->p_buy = sgs_alloc_array(n, sizeof(double));
+    A->p_buy_model = sgs_alloc_array(n, sizeof(double));
+    A->rate_per_day = sgs_alloc_array(n, sizeof(double));
+    A->clv = sgs_alloc_array(n, sizeof(double));
+    if (!A->p_buy || !A->p_buy_model || !A->rate_per_day || !A->clv)
+        return sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", n);
+    sgs_buyer_scores_t scores = {p_buy_usable(st) ? st->value.p_buy : NULL,
+                                 st->value.prob_no_purchase,
+                                 st->value.clv,
+                                 st->summary.columns.frequency,
+                                 st->summary.columns.recency_days,
+                                 st->value.model_fit.params,
+                                 st->days_per_unit};
+    return sgs_stage_buyer_columns(n, A->buyer_row, &scores, &st->exec, A->p_buy, A->p_buy_model,
+                                   A->clv, A->rate_per_day, err);
+}
+
+/* p_buy and the rate while buying at an earlier day, from the purchase days on or before it,
+ * the given model parameters and calibration (NULL: the model's own probability). p_buy is
+ * NULL (unknown for everyone, as NaN is to the stage rules) unless p_buy_usable. */
+int sgs__run_actions_model_columns_at(const sgs_run_state_t *st, const sgs_run_actions_t *A,
+                                      int32_t day, sgs_purchase_model_t model, const double *params,
+                                      const sgs_isotonic_t *calibration, double **p_buy_out,
+                                      double **rate_out, sgs_error_t *err)
+{
+    size_t n = A->n;
+    const int usable = p_buy_usable(st);
+    double *p_buy = usable ? sgs_alloc_array(n ? n : 1, sizeof *p_buy) : NULL;
+    double *rate = sgs_alloc_array(n ? n : 1, sizeof *rate);
+    if ((usable && !p_buy) || !rate) {
+        sgs_free(p_buy);
+        sgs_free(rate);
+        return sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", n);
+    }
+    sgs_stage_model_t m = {model, params, st->days_per_unit, st->value.horizon, calibration};
+    int rc = sgs_stage_model_at(&A->input, day, &m, &st->exec, p_buy, rate, err);
+    if (rc != SGS_OK) {
+        sgs_free(p_buy);
+        sgs_free(rate);
+        return rc;
+    }
+    *p_buy_out = p_buy;
+    *rate_out = rate;
+    return SGS_OK;
+}
+
+int sgs__run_actions_events(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error_t *err)
+{
+    sgs_progress_begin(st->req->progress, "events");
+    sgs_read_options_t opt;
+    sgs_read_options_init(&opt);
+    opt.now_s = st->req->now_s;
+    opt.n_threads = st->exec.n_threads;
+    /* Events after the run's as-of day (the last transaction's day without --as-of) are
+     * left out and counted, like transactions. */
+    opt.has_as_of = 1;
+    opt.as_of_end_s = ((int64_t)st->read.as_of_day + 1) * SGS_SECONDS_PER_DAY;
+    event_groups_t eg = {0};
+    sgs_customers_t cu = {0};
+    uint32_t *crow = NULL;
+    int64_t *c_ids = NULL, *grouped_of = NULL, *events_of = NULL, *b_to_u = NULL;
+    size_t n_c = 0;
+    int rc = read_and_group_events(st, A, &opt, &eg, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_read_customers_opt(st->req->input_path, &opt, &cu, &A->customers_present, err);
+    if (rc != SGS_OK)
+        goto cleanup;
+    A->n_customer_rows = cu.n_rows;
+    if (cu.n_rows > 0) {
+        crow = sgs_alloc_array(cu.n_rows, sizeof *crow);
+        if (!crow) {
+            rc = sgs_error_set(err, SGS_ENOMEM, "/customers: no memory for %zu rows", cu.n_rows);
+            goto cleanup;
+        }
+        rc =
+            sgs_customer_index_build(&st->exec, cu.customer_id, cu.n_rows, crow, &c_ids, &n_c, err);
+        if (rc != SGS_OK)
+            goto cleanup;
+    }
+
+    A->n = merge_ids(st, A, c_ids, n_c, eg.g.customer_id, eg.g.n_customers, 0, NULL, NULL, NULL);
+    size_t n = A->n;
+    A->customer_id = sgs_alloc_array(n, sizeof *A->customer_id);
+    A->buyer_row = sgs_alloc_array(n, sizeof *A->buyer_row);
+    grouped_of = sgs_alloc_array(n, sizeof *grouped_of);
+    events_of = sgs_alloc_array(n, sizeof *events_of);
+    b_to_u = sgs_alloc_array(n_c ? n_c : 1, sizeof *b_to_u);
+    A->main_channel = sgs_calloc_array(n, 1);
+    if (!A->customer_id || !A->buyer_row || !grouped_of || !events_of || !b_to_u ||
+        !A->main_channel) {
+        rc = sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", n);
+        goto cleanup;
+    }
+    merge_ids(st, A, c_ids, n_c, eg.g.customer_id, eg.g.n_customers, 1, grouped_of, events_of,
+              b_to_u);
+    for (size_t u = 0; u < n; u++)
+        if (A->buyer_row[u] >= 0)
+            A->main_channel[u] = st->summary.columns.main_channel[A->buyer_row[u]];
+    rc = build_purchases(st, A, grouped_of, err);
+    if (rc == SGS_OK && eg.g.n_customers > 0)
+        rc = build_events(A, &eg, events_of, err);
+    if (rc == SGS_OK)
+        rc = fill_customer_columns(A, &cu, crow, b_to_u, err);
+    if (rc == SGS_OK)
+        rc = fill_model_columns(st, A, err);
+    if (rc != SGS_OK)
+        goto cleanup;
+
+    sgs_stage_input_t *in = &A->input;
+    in->n = n;
+    in->customer_id = A->customer_id;
+    in->signup_day = A->signup_day;
+    in->purchase_offset = A->purchase_offset;
+    in->purchase_day = A->purchase_day;
+    in->event_offset = A->event_offset; /* NULL without events */
+    in->event_day = A->event_day;
+    in->event_kind = A->event_kind;
+    in->event_value = A->event_value;
+    in->p_buy = A->p_buy;
+    in->p_buy_model = A->p_buy_model;
+    in->rate_per_day = A->rate_per_day;
+    in->clv = A->clv;
+    /* k-means segments (buyers); without them cycles fall back to the median of all
+     * customers and "grow" compares with all of them. */
+    if (st->segments.ran) {
+        A->segment = sgs_alloc_array(n, sizeof *A->segment);
+        if (!A->segment) {
+            rc = sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu segments", n);
+            goto cleanup;
+        }
+        for (size_t u = 0; u < n; u++)
+            A->segment[u] = A->buyer_row[u] >= 0 ? st->segments.segment[A->buyer_row[u]] : -1;
+    }
+    in->segment = A->segment;
+    in->preferred_channel = A->preferred_channel;
+    in->main_channel = A->main_channel;
+    sgs_progress_end(
+        st->req->progress,
+        "%zu customers (%zu without a purchase), %zu event rows%s, %zu customer rows%s", n,
+        n - A->n_buyers, A->n_event_rows, A->events_present ? "" : " (no /events)",
+        A->n_customer_rows, A->customers_present ? "" : " (no /customers)");
+cleanup:
+    sgs_grouped_free(&eg.g);
+    sgs_customers_free(&cu);
+    sgs_free(crow);
+    sgs_free(c_ids);
+    sgs_free(grouped_of);
+    sgs_free(events_of);
+    sgs_free(b_to_u);
+    return rc;
+}

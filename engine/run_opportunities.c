@@ -1,0 +1,61 @@
+/*
+ * engine/run_opportunities.c — the last part of the actions step (engine/run_actions.c):
+ * triggers over the stages and the events, one row per customer (or all), ranked and cut to
+ * channel capacity (kernels/opportunities.h), with the value listed per kind.
+ */
+#include "engine/run_actions.h"
+
+#include "kernels/base_totals.h"
+
+/* ---- Opportunities ----------------------------------------------------------------------- */
+
+int sgs__run_actions_opportunities(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error_t *err)
+{
+    sgs_progress_begin(st->req->progress, "opportunities");
+    sgs_opportunity_input_t *in = &A->opp_in;
+    in->customers = &A->input;
+    in->as_of_day = st->read.as_of_day;
+    in->stage = A->stage;
+    in->cycle_days = A->cycle_days;
+    in->days_overdue = A->days_overdue;
+    in->stage_rules = &A->rules;
+    in->stage_compare = A->has_compare ? A->stage_compare : NULL;
+    in->compare_day = A->compare_day;
+    in->n_direct_referrals = A->influence_ran ? A->n_direct : NULL;
+    in->n_indirect_referrals = A->influence_ran ? A->n_indirect : NULL;
+    in->network_value = A->influence_ran ? A->network_value : NULL;
+    A->fired = sgs_alloc_array(A->n ? A->n : 1, sizeof *A->fired);
+    if (!A->fired)
+        return sgs_error_set(err, SGS_ENOMEM, "opportunities: no memory for %zu customers", A->n);
+    int rc = sgs_opportunities_detect(in, &A->opp_cfg, &st->exec, A->fired, &A->opp_stats, err);
+    if (rc != SGS_OK) {
+        sgs_error_prefix(err, "opportunities");
+        return rc;
+    }
+    size_t cap = (size_t)A->opp_stats.n_candidates, m = cap ? cap : 1;
+    sgs_opportunity_rows_t *rows = &A->rows;
+    rows->customer_index = sgs_alloc_array(m, sizeof(int64_t));
+    rows->kind = sgs_alloc_array(m, 1);
+    rows->priority = sgs_alloc_array(m, sizeof(int32_t));
+    rows->value_at_stake = sgs_alloc_array(m, sizeof(double));
+    rows->channel = sgs_alloc_array(m, 1);
+    rows->rank = sgs_alloc_array(m, sizeof(int64_t));
+    if (!rows->customer_index || !rows->kind || !rows->priority || !rows->value_at_stake ||
+        !rows->channel || !rows->rank)
+        return sgs_error_set(err, SGS_ENOMEM, "opportunities: no memory for %zu rows", cap);
+    rc = sgs_opportunities_rank(in, &A->opp_cfg, &A->opp_stats, A->fired, &st->exec, rows, cap,
+                                &A->n_rows, &A->list, err);
+    if (rc != SGS_OK) {
+        sgs_error_prefix(err, "opportunities");
+        return rc;
+    }
+    size_t listed_per_kind[SGS_OPP_KIND_COUNT]; /* the list summary has them too */
+    rc = sgs_category_totals(A->n_rows, rows->kind, SGS_OPP_KIND_COUNT, rows->value_at_stake,
+                             listed_per_kind, A->value_listed_per_kind, err);
+    if (rc != SGS_OK)
+        return rc;
+    sgs_progress_end(st->req->progress,
+                     "%lld customers with an opportunity, %zu listed, %lld left out (capacity)",
+                     (long long)A->opp_stats.n_customers, A->n_rows, (long long)A->list.n_left_out);
+    return SGS_OK;
+}

@@ -1,0 +1,251 @@
+/*
+ * kernels/opportunity_rank.c — ranking the candidates the detection found (priority, value
+ * at stake, customer, kind) and assigning channels within per-channel capacity. See
+ * opportunities.h for the definitions.
+ */
+#include "kernels/opportunities.h"
+
+#include <string.h>
+
+/* ---- Ranking --------------------------------------------------------------------------- */
+
+typedef struct cand {
+    double value;
+    int64_t index;
+    int32_t priority;
+    uint8_t kind;
+} cand_t;
+
+/* a ranks before b: priority desc, value desc, index (= customer_id) asc, kind asc */
+static inline int cand_before(const cand_t *a, const cand_t *b)
+{
+    if (a->priority != b->priority)
+        return a->priority > b->priority;
+    if (a->value != b->value)
+        return a->value > b->value;
+    if (a->index != b->index)
+        return a->index < b->index;
+    return a->kind < b->kind;
+}
+
+static void merge_runs(const cand_t *a, size_t na, const cand_t *b, size_t nb, cand_t *out)
+{
+    size_t i = 0, j = 0, k = 0;
+    while (i < na && j < nb)
+        out[k++] = cand_before(&b[j], &a[i]) ? b[j++] : a[i++];
+    while (i < na)
+        out[k++] = a[i++];
+    while (j < nb)
+        out[k++] = b[j++];
+}
+
+/* Serial merge sort of a[0..n-1], tmp of the same size; result in a. */
+static void sort_serial(cand_t *a, cand_t *tmp, size_t n)
+{
+    if (n <= 16) {
+        for (size_t i = 1; i < n; i++) {
+            cand_t x = a[i];
+            size_t j = i;
+            while (j > 0 && cand_before(&x, &a[j - 1])) {
+                a[j] = a[j - 1];
+                j--;
+            }
+            a[j] = x;
+        }
+        return;
+    }
+    size_t h = n / 2;
+    sort_serial(a, tmp, h);
+    sort_serial(a + h, tmp + h, n - h);
+    merge_runs(a, h, a + h, n - h, tmp);
+    memcpy(a, tmp, n * sizeof *a);
+}
+
+/* Parallel merge sort: fixed runs sorted in parallel, then merged pairwise level by level.
+ * The order is total, so the result is unique. Returns the buffer holding the result. */
+static cand_t *sort_cands(cand_t *a, cand_t *tmp, size_t m, int n_threads)
+{
+    const size_t run = 8192;
+    long n_runs = (long)((m + run - 1) / run);
+#pragma omp parallel for num_threads(n_threads) schedule(dynamic, 1)
+    for (long r = 0; r < n_runs; r++) {
+        size_t lo = (size_t)r * run, len = m - lo < run ? m - lo : run;
+        sort_serial(a + lo, tmp + lo, len);
+    }
+    for (size_t width = run; width < m; width *= 2) {
+        long n_pairs = (long)((m + 2 * width - 1) / (2 * width));
+#pragma omp parallel for num_threads(n_threads) schedule(dynamic, 1)
+        for (long p = 0; p < n_pairs; p++) {
+            size_t lo = (size_t)p * 2 * width;
+            size_t mid = lo + width < m ? lo + width : m;
+            size_t hi = lo + 2 * width < m ? lo + 2 * width : m;
+            merge_runs(a + lo, mid - lo, a + mid, hi - mid, tmp + lo);
+        }
+        cand_t *t = a;
+        a = tmp;
+        tmp = t;
+    }
+    return a;
+}
+
+uint8_t sgs_opportunity_channel_of(const sgs_opportunity_input_t *in,
+                                   const sgs_opportunity_config_t *cfg, size_t i)
+{
+    const sgs_stage_input_t *cu = in->customers;
+    uint8_t pref = cu->preferred_channel ? cu->preferred_channel[i] : 0;
+    if (pref > 0 && pref < SGS_CHANNEL_COUNT)
+        return pref;
+    uint8_t main = cu->main_channel ? cu->main_channel[i] : 0;
+    if (main > 0 && main < SGS_CHANNEL_COUNT)
+        return main;
+    return cfg->fallback_channel;
+}
+
+/* The best kind of a mask for customer i: priority desc, value desc, code asc. */
+static void best_kind(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
+                      const sgs_opportunity_stats_t *st, size_t i, uint16_t mask, cand_t *out)
+{
+    int have = 0;
+    for (int k = 1; k < SGS_OPP_KIND_COUNT; k++) {
+        if (!(mask & (1u << k)))
+            continue;
+        cand_t c = {sgs_opportunity_value(in, cfg, st, i, k), (int64_t)i, cfg->priority[k],
+                    (uint8_t)k};
+        if (!have || cand_before(&c, out))
+            *out = c;
+        have = 1;
+    }
+}
+
+int sgs_opportunities_rank(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
+                           const sgs_opportunity_stats_t *st, const uint16_t *fired,
+                           const sgs_exec_t *exec, sgs_opportunity_rows_t *rows, size_t capacity,
+                           size_t *n_rows, sgs_opportunity_list_summary_t *summary,
+                           sgs_error_t *err)
+{
+    int rc = sgs_opportunity_config_check(cfg, err);
+    if (rc)
+        return rc;
+    if (!in || !in->customers || !st || !n_rows || !rows || !rows->customer_index || !rows->kind ||
+        !rows->priority || !rows->value_at_stake || !rows->channel || !rows->rank ||
+        (in->customers->n > 0 && !fired))
+        return sgs_error_set(err, SGS_EINVAL, "opportunities: a required array is NULL");
+    if (st->n_candidates < 0 || capacity < (size_t)st->n_candidates)
+        return sgs_error_set(err, SGS_EINVAL,
+                             "opportunities: room for %zu rows but %lld candidates", capacity,
+                             (long long)st->n_candidates);
+    const size_t n = in->customers->n;
+    const int all = st->all_opportunities;
+    const int n_threads = sgs_exec_threads_for(exec, n);
+    const size_t n_blocks = sgs_block_count(n, SGS_BLOCK_ROWS);
+    size_t *block_start = sgs_calloc_array(n_blocks + 1, sizeof *block_start);
+    cand_t *cand = NULL, *tmp = NULL;
+    if (!block_start) {
+        rc = sgs_error_set(err, SGS_ENOMEM, "opportunities: out of memory");
+        goto cleanup;
+    }
+    /* candidates per block, then their places: the candidate array is in customer order */
+    long nb = (long)n_blocks;
+#pragma omp parallel for num_threads(n_threads) schedule(static)
+    for (long b = 0; b < nb; b++) {
+        size_t lo = (size_t)b * SGS_BLOCK_ROWS,
+               hi = lo + SGS_BLOCK_ROWS < n ? lo + SGS_BLOCK_ROWS : n;
+        size_t count = 0;
+        for (size_t i = lo; i < hi; i++) {
+            uint16_t m = (uint16_t)(fired[i] & 0x3FEu); /* kinds 1..9 */
+            count += all ? (size_t)__builtin_popcount(m) : (m != 0);
+        }
+        block_start[b + 1] = count;
+    }
+    for (size_t b = 0; b < n_blocks; b++)
+        block_start[b + 1] += block_start[b];
+    const size_t m = block_start[n_blocks];
+    if (m != (size_t)st->n_candidates) {
+        rc = sgs_error_set(err, SGS_EINVAL,
+                           "opportunities: the masks give %zu candidates, detection counted "
+                           "%lld (masks and stats from different calls?)",
+                           m, (long long)st->n_candidates);
+        goto cleanup;
+    }
+    cand = sgs_alloc_array(m, sizeof *cand);
+    tmp = sgs_alloc_array(m, sizeof *tmp);
+    if (!cand || !tmp) {
+        rc = sgs_error_set(err, SGS_ENOMEM, "opportunities: out of memory for %zu candidates", m);
+        goto cleanup;
+    }
+#pragma omp parallel for num_threads(n_threads) schedule(static)
+    for (long b = 0; b < nb; b++) {
+        size_t lo = (size_t)b * SGS_BLOCK_ROWS,
+               hi = lo + SGS_BLOCK_ROWS < n ? lo + SGS_BLOCK_ROWS : n;
+        size_t w = block_start[b];
+        for (size_t i = lo; i < hi; i++) {
+            uint16_t mask = (uint16_t)(fired[i] & 0x3FEu);
+            if (!mask)
+                continue;
+            if (!all) {
+                best_kind(in, cfg, st, i, mask, &cand[w++]);
+                continue;
+            }
+            for (int k = 1; k < SGS_OPP_KIND_COUNT; k++)
+                if (mask & (1u << k))
+                    cand[w++] = (cand_t){sgs_opportunity_value(in, cfg, st, i, k), (int64_t)i,
+                                         cfg->priority[k], (uint8_t)k};
+        }
+    }
+    const cand_t *sorted = sort_cands(cand, tmp, m, n_threads);
+
+    /* channels within capacity, in rank order */
+    sgs_opportunity_list_summary_t sum;
+    memset(&sum, 0, sizeof sum);
+    sum.n_candidates = (int64_t)m;
+    int64_t used[SGS_CHANNEL_COUNT] = {0};
+    const int64_t *cap = cfg->channel_capacity;
+    size_t w = 0;
+    for (size_t k = 0; k < m; k++) {
+        const cand_t *cd = &sorted[k];
+        uint8_t own = sgs_opportunity_channel_of(in, cfg, (size_t)cd->index);
+        uint8_t ch = 0;
+        if (cap[own] != 0 && (cap[own] < 0 || used[own] < cap[own])) {
+            ch = own;
+        } else {
+            int s = 0;
+            for (int q = 0; q < SGS_CHANNEL_COUNT && cfg->spill_order[q]; q++)
+                if (cfg->spill_order[q] == own)
+                    s = q + 1;
+            for (; s < SGS_CHANNEL_COUNT && cfg->spill_order[s]; s++) {
+                uint8_t c = cfg->spill_order[s];
+                if (cap[c] != 0 && (cap[c] < 0 || used[c] < cap[c])) {
+                    ch = c;
+                    break;
+                }
+            }
+        }
+        if (!ch) {
+            sum.n_left_out++;
+            sum.n_left_out_per_kind[cd->kind]++;
+            sum.n_left_out_per_channel[own]++;
+            continue;
+        }
+        used[ch]++;
+        sum.n_spilled += ch != own;
+        sum.n_listed_per_kind[cd->kind]++;
+        sum.n_listed_per_channel[ch]++;
+        rows->customer_index[w] = cd->index;
+        rows->kind[w] = cd->kind;
+        rows->priority[w] = cd->priority;
+        rows->value_at_stake[w] = cd->value;
+        rows->channel[w] = ch;
+        rows->rank[w] = (int64_t)w + 1;
+        w++;
+    }
+    sum.n_listed = (int64_t)w;
+    *n_rows = w;
+    if (summary)
+        *summary = sum;
+
+cleanup:
+    sgs_free(block_start);
+    sgs_free(cand);
+    sgs_free(tmp);
+    return rc;
+}
