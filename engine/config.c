@@ -18,14 +18,23 @@
 
 /* ---- The key table ------------------------------------------------------------------ */
 
-typedef enum { KEY_STRING, KEY_DATE, KEY_INT, KEY_U64, KEY_DOUBLE, KEY_BOOL } key_type_t;
+typedef enum {
+    KEY_STRING,
+    KEY_DATE,
+    KEY_INT,
+    KEY_U64,
+    KEY_DOUBLE,
+    KEY_BOOL,
+    KEY_I64,  /* int64_t (the kernels' channel capacities) */
+    KEY_FLAG8 /* uint8_t 0/1, written true or false (the kernels' switches) */
+} key_type_t;
 
 typedef struct config_key {
     const char *path; /* dotted key path */
     key_type_t type;
     size_t offset;       /* of the field in sgs_config_t */
     size_t size;         /* of the field (strings) */
-    const char *deflt;   /* default, as text */
+    const char *deflt;   /* default, as text; NULL: the kernel's default (config_actions.h) */
     const char *allowed; /* strings: "a|b|c" or NULL for free text */
     double min, max;     /* numbers: inclusive range */
     const char *doc;
@@ -40,6 +49,8 @@ typedef struct config_key {
     {                                                                                              \
         path, type, offsetof(sgs_config_t, field), 0, deflt, NULL, lo, hi, doc                     \
     }
+/* A field of a kernel's rule table, with the kernel's default. */
+#define KERNEL(path, type, field, lo, hi, doc) NUM(path, type, actions.field, NULL, lo, hi, doc)
 
 static const config_key_t keys[] = {
     STR("time_unit", time_unit, "day", "day|week",
@@ -118,130 +129,132 @@ static const config_key_t keys[] = {
         "merge a segment holding under this share of the customers into its nearest segment; "
         "0 keeps every segment"),
     NUM("seed", KEY_U64, seed, "42", 0, 0, "seed of every random choice"),
-    /* stages, influence and opportunities (engine/run_actions.c, docs/stages.md) */
+    /* stages, influence and opportunities (engine/config_actions.h, docs/stages.md) */
     {"stages.compare_as_of", KEY_DATE, offsetof(sgs_config_t, actions.compare_as_of),
      sizeof(((sgs_config_t *)0)->actions.compare_as_of), "", NULL, 0, 0,
      "also stage every customer at this earlier date YYYY-MM-DD: transitions and time in stage"},
-    NUM("stages.min_purchases_own_cycle", KEY_INT, actions.min_purchases_own_cycle, "2", 2, 1e6,
-        "purchase days a customer needs for a cycle of its own"),
-    NUM("stages.segment_min_purchases", KEY_INT, actions.segment_min_purchases, "3", 2, 1e6,
-        "purchase days to count in a segment's median cycle (>= min_purchases_own_cycle)"),
-    NUM("stages.default_cycle_days", KEY_DOUBLE, actions.default_cycle_days, "90", 1e-6, 1e6,
-        "purchase cycle in days when nobody has enough history"),
-    NUM("stages.new_cycles", KEY_DOUBLE, actions.new_cycles, "1", 1e-6, 1e6,
-        "new while the first purchase is at most this many cycles ago"),
-    NUM("stages.at_risk_overdue_cycles", KEY_DOUBLE, actions.at_risk_overdue_cycles, "1", 1e-6, 1e6,
-        "at risk when more than this many cycles overdue"),
-    NUM("stages.at_risk_p_buy", KEY_DOUBLE, actions.at_risk_p_buy, "0.5", 0, 1,
+    KERNEL("stages.min_purchases_own_cycle", KEY_INT, stages.min_purchases_own_cycle, 2, 1e6,
+           "purchase days a customer needs for a cycle of its own"),
+    KERNEL("stages.segment_min_purchases", KEY_INT, stages.segment_min_purchases, 2, 1e6,
+           "purchase days to count in a segment's median cycle (>= min_purchases_own_cycle)"),
+    KERNEL("stages.default_cycle_days", KEY_DOUBLE, stages.default_cycle_days, 1e-6, 1e6,
+           "purchase cycle in days when nobody has enough history"),
+    KERNEL("stages.new_cycles", KEY_DOUBLE, stages.new_cycles, 1e-6, 1e6,
+           "new while the first purchase is at most this many cycles ago"),
+    KERNEL("stages.at_risk_overdue_cycles", KEY_DOUBLE, stages.at_risk_overdue_cycles, 1e-6, 1e6,
+           "at risk when more than this many cycles overdue"),
+    KERNEL(
+        "stages.at_risk_p_buy", KEY_DOUBLE, stages.at_risk_p_buy, 0, 1,
         "at risk when p_buy (calibrated probability of buying within the horizon) is below this"),
-    NUM("stages.lapsed_overdue_cycles", KEY_DOUBLE, actions.lapsed_overdue_cycles, "3", 1e-6, 1e6,
-        "lapsed when more than this many cycles overdue (>= at_risk_overdue_cycles)"),
-    NUM("stages.lapsed_p_buy", KEY_DOUBLE, actions.lapsed_p_buy, "0.2", 0, 1,
-        "lapsed when p_buy is below this (<= at_risk_p_buy)"),
-    NUM("stages.reactivated_cycles", KEY_DOUBLE, actions.reactivated_cycles, "1", 1e-6, 1e6,
-        "reactivated while the return after a lapse or cancellation is at most this many cycles "
-        "ago"),
-    NUM("stages.loyal_rate_multiple", KEY_DOUBLE, actions.loyal_rate_multiple, "1.5", 1e-6, 1e6,
-        "loyal when buying at least this many times as often as the segment's median"),
-    NUM("stages.loyal_min_purchases", KEY_INT, actions.loyal_min_purchases, "4", 1, 1e6,
-        "loyal needs at least this many purchase days"),
-    NUM("influence.damping", KEY_DOUBLE, actions.damping, "0.5", 0, 1,
-        "network value = own CLV + damping x the network value of each customer referred"),
-    NUM("actions.all_opportunities", KEY_BOOL, actions.all_opportunities, "false", 0, 1,
-        "list every opportunity that fired, not only the highest-priority one per customer"),
-    NUM("actions.service_recovery.enabled", KEY_BOOL, actions.enabled[1], "true", 0, 1,
-        "switch of the service_recovery trigger"),
-    NUM("actions.service_recovery.priority", KEY_INT, actions.priority[1], "90", -1000000, 1000000,
-        "priority of service_recovery (higher ranks first)"),
-    NUM("actions.service_recovery.min_contacts", KEY_INT, actions.service_min_contacts, "3", 1, 1e6,
-        "support contacts and complaints that fire service_recovery"),
-    NUM("actions.service_recovery.window_days", KEY_INT, actions.service_window_days, "30", 1, 1e6,
-        "days, ending on the as-of day, in which they are counted"),
-    NUM("actions.service_recovery.risk", KEY_DOUBLE, actions.service_risk, "0.5", 0, 1,
-        "share of CLV at stake"),
-    NUM("actions.renewal_at_risk.enabled", KEY_BOOL, actions.enabled[2], "true", 0, 1,
-        "switch of the renewal_at_risk trigger"),
-    NUM("actions.renewal_at_risk.priority", KEY_INT, actions.priority[2], "85", -1000000, 1000000,
-        "priority of renewal_at_risk (higher ranks first)"),
-    NUM("actions.renewal_at_risk.grace_days", KEY_INT, actions.renewal_grace_days, "14", 0, 1e6,
-        "days after a renewal due date before renewal_at_risk fires"),
-    NUM("actions.renewal_at_risk.early_days", KEY_INT, actions.renewal_early_days, "30", 0, 1e6,
-        "a renewal up to this many days before the due date counts"),
-    NUM("actions.renewal_at_risk.lookback_days", KEY_INT, actions.renewal_lookback_days, "90", 1,
-        1e6, "due dates more than this many days ago are ignored"),
-    NUM("actions.renewal_at_risk.risk", KEY_DOUBLE, actions.renewal_risk, "0.5", 0, 1,
-        "share of CLV at stake"),
-    NUM("actions.win_back.enabled", KEY_BOOL, actions.enabled[3], "true", 0, 1,
-        "switch of the win_back trigger"),
-    NUM("actions.win_back.priority", KEY_INT, actions.priority[3], "60", -1000000, 1000000,
-        "priority of win_back (higher ranks first)"),
-    NUM("actions.win_back.recent_days", KEY_INT, actions.win_back_recent_days, "30", 0, 1e6,
-        "without a compare date: lapsed at most this many days ago"),
-    NUM("actions.save_high_value.enabled", KEY_BOOL, actions.enabled[4], "true", 0, 1,
-        "switch of the save_high_value trigger"),
-    NUM("actions.save_high_value.priority", KEY_INT, actions.priority[4], "80", -1000000, 1000000,
-        "priority of save_high_value (higher ranks first)"),
-    NUM("actions.save_high_value.clv_quantile", KEY_DOUBLE, actions.save_clv_quantile, "0.8", 0, 1,
-        "CLV quantile over buyers that at-risk customers must reach"),
-    NUM("actions.save_high_value.min_clv", KEY_DOUBLE, actions.save_min_clv, "0", -1e300, 1e300,
-        "absolute CLV floor"),
-    NUM("actions.overdue_reminder.enabled", KEY_BOOL, actions.enabled[5], "true", 0, 1,
-        "switch of the overdue_reminder trigger"),
-    NUM("actions.overdue_reminder.priority", KEY_INT, actions.priority[5], "50", -1000000, 1000000,
-        "priority of overdue_reminder (higher ranks first)"),
-    NUM("actions.overdue_reminder.margin_cycles", KEY_DOUBLE, actions.overdue_margin_cycles, "0.25",
-        0, 1e6, "days overdue must exceed this many cycles"),
-    NUM("actions.overdue_reminder.min_p_buy", KEY_DOUBLE, actions.overdue_min_p_buy, "0.5", 0, 1,
-        "and p_buy must be at least this"),
-    NUM("actions.onboarding.enabled", KEY_BOOL, actions.enabled[6], "true", 0, 1,
-        "switch of the onboarding trigger"),
-    NUM("actions.onboarding.priority", KEY_INT, actions.priority[6], "40", -1000000, 1000000,
-        "priority of onboarding (higher ranks first)"),
-    NUM("actions.detractor_follow_up.enabled", KEY_BOOL, actions.enabled[7], "true", 0, 1,
-        "switch of the detractor_follow_up trigger"),
-    NUM("actions.detractor_follow_up.priority", KEY_INT, actions.priority[7], "70", -1000000,
-        1000000, "priority of detractor_follow_up (higher ranks first)"),
-    NUM("actions.detractor_follow_up.max_score", KEY_DOUBLE, actions.detractor_max_score, "6",
-        -1e300, 1e300, "survey scores at or below this are detractors"),
-    NUM("actions.detractor_follow_up.window_days", KEY_INT, actions.detractor_window_days, "90", 1,
-        1e6, "days, ending on the as-of day, in which the latest survey counts"),
-    NUM("actions.detractor_follow_up.risk", KEY_DOUBLE, actions.detractor_risk, "0.3", 0, 1,
-        "share of CLV at stake"),
-    NUM("actions.grow.enabled", KEY_BOOL, actions.enabled[8], "true", 0, 1,
-        "switch of the grow trigger"),
-    NUM("actions.grow.priority", KEY_INT, actions.priority[8], "20", -1000000, 1000000,
-        "priority of grow (higher ranks first)"),
-    NUM("actions.grow.ratio", KEY_DOUBLE, actions.grow_ratio, "0.5", 0, 1e6,
-        "fires when CLV is below this times the segment's median CLV"),
-    NUM("actions.advocate.enabled", KEY_BOOL, actions.enabled[9], "true", 0, 1,
-        "switch of the advocate trigger"),
-    NUM("actions.advocate.priority", KEY_INT, actions.priority[9], "30", -1000000, 1000000,
-        "priority of advocate (higher ranks first)"),
-    NUM("actions.advocate.min_referrals", KEY_INT, actions.advocate_min_referrals, "1", 1, 1e9,
-        "direct referrals needed"),
-    NUM("actions.advocate.value_quantile", KEY_DOUBLE, actions.advocate_value_quantile, "0.8", 0, 1,
-        "quantile of value brought in over customers with enough referrals"),
-    NUM("actions.advocate.min_value", KEY_DOUBLE, actions.advocate_min_value, "0", -1e300, 1e300,
-        "absolute floor of value brought in"),
-    NUM("actions.unknown_p_buy_risk", KEY_DOUBLE, actions.unknown_p_buy_risk, "0.5", 0, 1,
-        "risk of losing a customer whose p_buy is unknown"),
-    NUM("actions.capacity.store", KEY_INT, actions.capacity[1], "-1", -1, 1e9,
-        "opportunities per day through store: -1 unlimited, 0 not used"),
-    NUM("actions.capacity.web", KEY_INT, actions.capacity[2], "-1", -1, 1e9,
-        "opportunities per day through web: -1 unlimited, 0 not used"),
-    NUM("actions.capacity.app", KEY_INT, actions.capacity[3], "-1", -1, 1e9,
-        "opportunities per day through app: -1 unlimited, 0 not used"),
-    NUM("actions.capacity.phone", KEY_INT, actions.capacity[4], "500", -1, 1e9,
-        "opportunities per day through phone: -1 unlimited, 0 not used"),
-    NUM("actions.capacity.email", KEY_INT, actions.capacity[5], "-1", -1, 1e9,
-        "opportunities per day through email: -1 unlimited, 0 not used"),
-    NUM("actions.capacity.sms", KEY_INT, actions.capacity[6], "-1", -1, 1e9,
-        "opportunities per day through sms: -1 unlimited, 0 not used"),
-    NUM("actions.capacity.mail", KEY_INT, actions.capacity[7], "-1", -1, 1e9,
-        "opportunities per day through mail: -1 unlimited, 0 not used"),
-    STR("actions.spill_order", actions.spill_order, "phone,sms,email,app,web,mail,store", NULL,
+    KERNEL("stages.lapsed_overdue_cycles", KEY_DOUBLE, stages.lapsed_overdue_cycles, 1e-6, 1e6,
+           "lapsed when more than this many cycles overdue (>= at_risk_overdue_cycles)"),
+    KERNEL("stages.lapsed_p_buy", KEY_DOUBLE, stages.lapsed_p_buy, 0, 1,
+           "lapsed when p_buy is below this (<= at_risk_p_buy)"),
+    KERNEL("stages.reactivated_cycles", KEY_DOUBLE, stages.reactivated_cycles, 1e-6, 1e6,
+           "reactivated while the return after a lapse or cancellation is at most this many cycles "
+           "ago"),
+    KERNEL("stages.loyal_rate_multiple", KEY_DOUBLE, stages.loyal_rate_multiple, 1e-6, 1e6,
+           "loyal when buying at least this many times as often as the segment's median"),
+    KERNEL("stages.loyal_min_purchases", KEY_INT, stages.loyal_min_purchases, 1, 1e6,
+           "loyal needs at least this many purchase days"),
+    KERNEL("influence.damping", KEY_DOUBLE, influence.damping, 0, 1,
+           "network value = own CLV + damping x the network value of each customer referred"),
+    KERNEL("actions.all_opportunities", KEY_BOOL, opportunities.all_opportunities, 0, 1,
+           "list every opportunity that fired, not only the highest-priority one per customer"),
+    KERNEL("actions.service_recovery.enabled", KEY_FLAG8, opportunities.enabled[1], 0, 1,
+           "switch of the service_recovery trigger"),
+    KERNEL("actions.service_recovery.priority", KEY_INT, opportunities.priority[1], -1000000,
+           1000000, "priority of service_recovery (higher ranks first)"),
+    KERNEL("actions.service_recovery.min_contacts", KEY_INT, opportunities.service_min_contacts, 1,
+           1e6, "support contacts and complaints that fire service_recovery"),
+    KERNEL("actions.service_recovery.window_days", KEY_INT, opportunities.service_window_days, 1,
+           1e6, "days, ending on the as-of day, in which they are counted"),
+    KERNEL("actions.service_recovery.risk", KEY_DOUBLE, opportunities.service_risk, 0, 1,
+           "share of CLV at stake"),
+    KERNEL("actions.renewal_at_risk.enabled", KEY_FLAG8, opportunities.enabled[2], 0, 1,
+           "switch of the renewal_at_risk trigger"),
+    KERNEL("actions.renewal_at_risk.priority", KEY_INT, opportunities.priority[2], -1000000,
+           1000000, "priority of renewal_at_risk (higher ranks first)"),
+    KERNEL("actions.renewal_at_risk.grace_days", KEY_INT, opportunities.renewal_grace_days, 0, 1e6,
+           "days after a renewal due date before renewal_at_risk fires"),
+    KERNEL("actions.renewal_at_risk.early_days", KEY_INT, opportunities.renewal_early_days, 0, 1e6,
+           "a renewal up to this many days before the due date counts"),
+    KERNEL("actions.renewal_at_risk.lookback_days", KEY_INT, opportunities.renewal_lookback_days, 1,
+           1e6, "due dates more than this many days ago are ignored"),
+    KERNEL("actions.renewal_at_risk.risk", KEY_DOUBLE, opportunities.renewal_risk, 0, 1,
+           "share of CLV at stake"),
+    KERNEL("actions.win_back.enabled", KEY_FLAG8, opportunities.enabled[3], 0, 1,
+           "switch of the win_back trigger"),
+    KERNEL("actions.win_back.priority", KEY_INT, opportunities.priority[3], -1000000, 1000000,
+           "priority of win_back (higher ranks first)"),
+    KERNEL("actions.win_back.recent_days", KEY_INT, opportunities.win_back_recent_days, 0, 1e6,
+           "without a compare date: lapsed at most this many days ago"),
+    KERNEL("actions.save_high_value.enabled", KEY_FLAG8, opportunities.enabled[4], 0, 1,
+           "switch of the save_high_value trigger"),
+    KERNEL("actions.save_high_value.priority", KEY_INT, opportunities.priority[4], -1000000,
+           1000000, "priority of save_high_value (higher ranks first)"),
+    KERNEL("actions.save_high_value.clv_quantile", KEY_DOUBLE, opportunities.save_clv_quantile, 0,
+           1, "CLV quantile over buyers that at-risk customers must reach"),
+    KERNEL("actions.save_high_value.min_clv", KEY_DOUBLE, opportunities.save_min_clv, -1e300, 1e300,
+           "absolute CLV floor"),
+    KERNEL("actions.overdue_reminder.enabled", KEY_FLAG8, opportunities.enabled[5], 0, 1,
+           "switch of the overdue_reminder trigger"),
+    KERNEL("actions.overdue_reminder.priority", KEY_INT, opportunities.priority[5], -1000000,
+           1000000, "priority of overdue_reminder (higher ranks first)"),
+    KERNEL("actions.overdue_reminder.margin_cycles", KEY_DOUBLE,
+           opportunities.overdue_margin_cycles, 0, 1e6,
+           "days overdue must exceed this many cycles"),
+    KERNEL("actions.overdue_reminder.min_p_buy", KEY_DOUBLE, opportunities.overdue_min_p_buy, 0, 1,
+           "and p_buy must be at least this"),
+    KERNEL("actions.onboarding.enabled", KEY_FLAG8, opportunities.enabled[6], 0, 1,
+           "switch of the onboarding trigger"),
+    KERNEL("actions.onboarding.priority", KEY_INT, opportunities.priority[6], -1000000, 1000000,
+           "priority of onboarding (higher ranks first)"),
+    KERNEL("actions.detractor_follow_up.enabled", KEY_FLAG8, opportunities.enabled[7], 0, 1,
+           "switch of the detractor_follow_up trigger"),
+    KERNEL("actions.detractor_follow_up.priority", KEY_INT, opportunities.priority[7], -1000000,
+           1000000, "priority of detractor_follow_up (higher ranks first)"),
+    KERNEL("actions.detractor_follow_up.max_score", KEY_DOUBLE, opportunities.detractor_max_score,
+           -1e300, 1e300, "survey scores at or below this are detractors"),
+    KERNEL("actions.detractor_follow_up.window_days", KEY_INT, opportunities.detractor_window_days,
+           1, 1e6, "days, ending on the as-of day, in which the latest survey counts"),
+    KERNEL("actions.detractor_follow_up.risk", KEY_DOUBLE, opportunities.detractor_risk, 0, 1,
+           "share of CLV at stake"),
+    KERNEL("actions.grow.enabled", KEY_FLAG8, opportunities.enabled[8], 0, 1,
+           "switch of the grow trigger"),
+    KERNEL("actions.grow.priority", KEY_INT, opportunities.priority[8], -1000000, 1000000,
+           "priority of grow (higher ranks first)"),
+    KERNEL("actions.grow.ratio", KEY_DOUBLE, opportunities.grow_ratio, 0, 1e6,
+           "fires when CLV is below this times the segment's median CLV"),
+    KERNEL("actions.advocate.enabled", KEY_FLAG8, opportunities.enabled[9], 0, 1,
+           "switch of the advocate trigger"),
+    KERNEL("actions.advocate.priority", KEY_INT, opportunities.priority[9], -1000000, 1000000,
+           "priority of advocate (higher ranks first)"),
+    KERNEL("actions.advocate.min_referrals", KEY_INT, opportunities.advocate_min_referrals, 1, 1e9,
+           "direct referrals needed"),
+    KERNEL("actions.advocate.value_quantile", KEY_DOUBLE, opportunities.advocate_value_quantile, 0,
+           1, "quantile of value brought in over customers with enough referrals"),
+    KERNEL("actions.advocate.min_value", KEY_DOUBLE, opportunities.advocate_min_value, -1e300,
+           1e300, "absolute floor of value brought in"),
+    KERNEL("actions.unknown_p_buy_risk", KEY_DOUBLE, opportunities.unknown_p_buy_risk, 0, 1,
+           "risk of losing a customer whose p_buy is unknown"),
+    KERNEL("actions.capacity.store", KEY_I64, opportunities.channel_capacity[1], -1, 1e9,
+           "opportunities per day through store: -1 unlimited, 0 not used"),
+    KERNEL("actions.capacity.web", KEY_I64, opportunities.channel_capacity[2], -1, 1e9,
+           "opportunities per day through web: -1 unlimited, 0 not used"),
+    KERNEL("actions.capacity.app", KEY_I64, opportunities.channel_capacity[3], -1, 1e9,
+           "opportunities per day through app: -1 unlimited, 0 not used"),
+    KERNEL("actions.capacity.phone", KEY_I64, opportunities.channel_capacity[4], -1, 1e9,
+           "opportunities per day through phone: -1 unlimited, 0 not used"),
+    KERNEL("actions.capacity.email", KEY_I64, opportunities.channel_capacity[5], -1, 1e9,
+           "opportunities per day through email: -1 unlimited, 0 not used"),
+    KERNEL("actions.capacity.sms", KEY_I64, opportunities.channel_capacity[6], -1, 1e9,
+           "opportunities per day through sms: -1 unlimited, 0 not used"),
+    KERNEL("actions.capacity.mail", KEY_I64, opportunities.channel_capacity[7], -1, 1e9,
+           "opportunities per day through mail: -1 unlimited, 0 not used"),
+    STR("actions.spill_order", actions.spill_order, NULL, NULL,
         "channels tried in turn when a customer's own channel is full or not used"),
-    STR("actions.fallback_channel", actions.fallback_channel, "email",
+    STR("actions.fallback_channel", actions.fallback_channel, NULL,
         "store|web|app|phone|email|sms|mail",
         "channel of customers with neither a preferred nor a purchase channel"),
     STR("output.summary_json", summary_json, "", NULL,
@@ -320,22 +333,29 @@ static int set_from_text(sgs_config_t *cfg, const config_key_t *k, const char *v
         memcpy(field, value, strlen(value) + 1);
         return SGS_OK;
     case KEY_BOOL:
-        if (strcmp(value, "true") == 0 || strcmp(value, "1") == 0)
-            *(int *)field = 1;
-        else if (strcmp(value, "false") == 0 || strcmp(value, "0") == 0)
-            *(int *)field = 0;
-        else
+    case KEY_FLAG8: {
+        int on = strcmp(value, "true") == 0 || strcmp(value, "1") == 0;
+        if (!on && strcmp(value, "false") != 0 && strcmp(value, "0") != 0)
             return sgs_error_set(err, SGS_ECONFIG, "config %s: \"%s\" is not true or false",
                                  k->path, value);
+        if (k->type == KEY_BOOL)
+            *(int *)field = on;
+        else
+            *(uint8_t *)field = (uint8_t)on;
         return SGS_OK;
-    case KEY_INT: {
+    }
+    case KEY_INT:
+    case KEY_I64: {
         errno = 0;
         long v = strtol(value, &end, 10);
         if (errno || end == value || *end || v < (long)k->min || v > (long)k->max)
             return sgs_error_set(err, SGS_ECONFIG,
                                  "config %s: \"%s\" is not an integer in %.0f..%.0f", k->path,
                                  value, k->min, k->max);
-        *(int *)field = (int)v;
+        if (k->type == KEY_INT)
+            *(int *)field = (int)v;
+        else
+            *(int64_t *)field = (int64_t)v;
         return SGS_OK;
     }
     case KEY_U64: {
@@ -360,10 +380,31 @@ static int set_from_text(sgs_config_t *cfg, const config_key_t *k, const char *v
     return SGS_EINVAL;
 }
 
+/* Channel names of `codes` (0-terminated), comma-separated. */
+static void channel_names(const uint8_t *codes, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < SGS_CHANNEL_COUNT && codes[i] && used < size; i++) {
+        int w = snprintf(buf + used, size - used, "%s%s", i ? "," : "", sgs_channel_name(codes[i]));
+        used += w > 0 ? (size_t)w : 0;
+    }
+}
+
 void sgs_config_defaults(sgs_config_t *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
+    /* the keys without a default of their own take the kernels' */
+    sgs_actions_config_t *a = &cfg->actions;
+    sgs_stage_rules_default(&a->stages);
+    sgs_influence_config_default(&a->influence);
+    sgs_opportunity_config_default(&a->opportunities);
+    channel_names(a->opportunities.spill_order, a->spill_order, sizeof a->spill_order);
+    snprintf(a->fallback_channel, sizeof a->fallback_channel, "%s",
+             sgs_channel_name(a->opportunities.fallback_channel));
     for (size_t i = 0; i < N_KEYS; i++) {
+        if (!keys[i].deflt)
+            continue;
         int rc = set_from_text(cfg, &keys[i], keys[i].deflt, NULL);
         (void)rc;
         /* a default that fails its own validation is a programming error */
@@ -428,6 +469,7 @@ static int apply_object(sgs_config_t *cfg, const cJSON *obj, const char *prefix,
                 type_ok = 0;
             break;
         case KEY_BOOL:
+        case KEY_FLAG8:
             type_ok = cJSON_IsBool(item);
             snprintf(text, sizeof text, "%s", cJSON_IsTrue(item) ? "true" : "false");
             break;
@@ -592,8 +634,14 @@ static void value_text(const sgs_config_t *cfg, const config_key_t *k, char *buf
     case KEY_BOOL:
         snprintf(buf, size, "%s", *(const int *)field ? "true" : "false");
         break;
+    case KEY_FLAG8:
+        snprintf(buf, size, "%s", *(const uint8_t *)field ? "true" : "false");
+        break;
     case KEY_INT:
         snprintf(buf, size, "%d", *(const int *)field);
+        break;
+    case KEY_I64:
+        snprintf(buf, size, "%lld", (long long)*(const int64_t *)field);
         break;
     case KEY_U64:
         snprintf(buf, size, "%llu", (unsigned long long)*(const uint64_t *)field);
@@ -645,7 +693,8 @@ char *sgs_config_to_json(const sgs_config_t *cfg, int include_threads)
             cJSON_AddStringToObject(obj, leaf, text);
             break;
         case KEY_BOOL:
-            cJSON_AddBoolToObject(obj, leaf, *(const int *)((const char *)cfg + k->offset));
+        case KEY_FLAG8:
+            cJSON_AddBoolToObject(obj, leaf, strcmp(text, "true") == 0);
             break;
         case KEY_U64:
             /* 64-bit seeds do not fit a JSON double exactly: keep them as text-free numbers
@@ -665,18 +714,28 @@ char *sgs_config_to_json(const sgs_config_t *cfg, int include_threads)
 
 void sgs_config_print_doc(FILE *out)
 {
-    static const char *const type_names[] = {"string",  "date",   "integer",
-                                             "integer", "number", "boolean"};
+    static const char *const type_names[] = {"string", "date",    "integer", "integer",
+                                             "number", "boolean", "integer", "boolean"};
+    sgs_config_t defaults;
+    sgs_config_defaults(&defaults);
     fprintf(out, "| key | type | default | meaning |\n| --- | --- | --- | --- |\n");
     for (size_t i = 0; i < N_KEYS; i++) {
         const config_key_t *k = &keys[i];
         fprintf(out, "| `%s` | %s%s", k->path, type_names[k->type], k->allowed ? ": " : "");
-        if (k->type == KEY_INT || k->type == KEY_DOUBLE)
+        if (k->type == KEY_INT || k->type == KEY_I64 || k->type == KEY_DOUBLE)
             fprintf(out, " %.10g..%.10g", k->min, k->max);
         /* allowed words are '|'-separated, which would split a Markdown cell */
         for (const char *p = k->allowed; p && *p; p++)
             fputs(*p == '|' ? ", " : (char[]){*p, '\0'}, out);
-        fprintf(out, " | `%s` | %s |\n", k->deflt[0] ? k->deflt : "\"\"", k->doc);
+        char deflt[SGS_CONFIG_STRING_MAX];
+        if (k->deflt)
+            snprintf(deflt, sizeof deflt, "%s", k->deflt);
+        else if (k->type == KEY_DOUBLE) /* the shortest text that reads back the same */
+            snprintf(deflt, sizeof deflt, "%.15g",
+                     *(const double *)((const char *)&defaults + k->offset));
+        else
+            value_text(&defaults, k, deflt, sizeof deflt);
+        fprintf(out, " | `%s` | %s |\n", deflt[0] ? deflt : "\"\"", k->doc);
     }
 }
 

@@ -84,7 +84,7 @@ int sgs_config_set(sgs_config_t *cfg, const char *key, const char *value, sgs_er
 int sgs_config_validate(const sgs_config_t *cfg, sgs_error_t *err);
 
 /* The stage, influence and opportunity keys checked together by their kernels
- * (engine/run_actions.c); called by sgs_config_validate. @return 0 or SGS_ECONFIG. */
+ * (engine/run_actions_config.c); called by sgs_config_validate. @return 0 or SGS_ECONFIG. */
 int sgs_config_validate_actions(const sgs_config_t *cfg, sgs_error_t *err);
 
 /* The effective configuration as compact JSON, malloc'd; NULL on OOM. Every key, except

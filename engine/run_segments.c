@@ -279,9 +279,9 @@ static const char *label_word(const sgs_run_state_t *st, const feature_id_t *ids
     const feature_spec_t *spec = &FEATURES[ids[f]];
     if (ids[f] != F_P_BUY)
         return deviation > 0 ? spec->high_word : spec->low_word;
-    const sgs_actions_config_t *a = &st->req->config->actions;
+    const sgs_stage_rules_t *r = &st->req->config->actions.stages;
     double p = st->segments.profile_mean[j * st->segments.n_features + f];
-    return p >= a->at_risk_p_buy ? spec->high_word : p < a->lapsed_p_buy ? spec->low_word : NULL;
+    return p >= r->at_risk_p_buy ? spec->high_word : p < r->lapsed_p_buy ? spec->low_word : NULL;
 }
 
 /* "recent, frequent, big baskets": the (up to three) features whose segment mean, in the

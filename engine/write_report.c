@@ -97,7 +97,7 @@ static void write_value_section(const sgs_run_state_t *st, FILE *out)
             st->value.spend_fit.converged ? "converged" : "DID NOT CONVERGE");
 
     /* "unlikely to buy again" as the stages say it: p_buy below stages.lapsed_p_buy */
-    double unlikely = st->req->config->actions.lapsed_p_buy;
+    double unlikely = st->req->config->actions.stages.lapsed_p_buy;
     double clv_sum[SGS_RFM_SEGMENT_COUNT] = {0}, p_buy_sum[SGS_RFM_SEGMENT_COUNT] = {0};
     size_t n_unlikely[SGS_RFM_SEGMENT_COUNT] = {0};
     for (size_t c = 0; c < st->summary.n_customers; c++) {

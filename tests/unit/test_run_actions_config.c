@@ -30,7 +30,10 @@ static void test_defaults_are_the_kernels_defaults(void **state)
     sgs_stage_rules_default(&want_rules);
     sgs_opportunity_config_default(&want_opp);
     sgs_influence_config_default(&want_infl);
-    /* field by field: the structs have padding */
+    /* The key table points into the kernels' own tables and takes their defaults
+     * (engine/config_actions.h); what can still differ is the channels, which a person names
+     * and the kernel reads as codes: they go through names and back here. Field by field: the
+     * structs have padding. */
 #define SAME(a, b, field)                                                                          \
     if ((a).field != (b).field)                                                                    \
         fail_msg("default of %s differs from the kernel's: %g vs %g", #field, (double)(a).field,   \
