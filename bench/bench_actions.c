@@ -156,9 +156,13 @@ int main(int argc, char **argv)
     double t_detect = omp_get_wtime() - t0;
 
     size_t cap = (size_t)st.n_candidates;
-    sgs_opportunity_rows_t rows = {
-        xmalloc(cap, sizeof(int64_t)), xmalloc(cap, 1), xmalloc(cap, sizeof(int32_t)),
-        xmalloc(cap, sizeof(double)),  xmalloc(cap, 1), xmalloc(cap, sizeof(int64_t))};
+    sgs_opportunity_rows_t rows = {xmalloc(cap, sizeof(int64_t)),
+                                   xmalloc(cap, 1),
+                                   xmalloc(cap, sizeof(int32_t)),
+                                   xmalloc(cap, sizeof(double)),
+                                   xmalloc(cap, 1),
+                                   xmalloc(cap, sizeof(int64_t)),
+                                   xmalloc(cap, 1)};
     size_t n_rows = 0;
     sgs_opportunity_list_summary_t lsum;
     t0 = omp_get_wtime();

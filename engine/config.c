@@ -236,6 +236,10 @@ static const config_key_t keys[] = {
            1, "quantile of value brought in over customers with enough referrals"),
     KERNEL("actions.advocate.min_value", KEY_DOUBLE, opportunities.advocate_min_value, -1e300,
            1e300, "absolute floor of value brought in"),
+    KERNEL("actions.control_share", KEY_DOUBLE, opportunities.control_share, 0, 0.5,
+           "share of each opportunity kind's listed customers held out as its control group "
+           "(group control in the list: not to be contacted, the baseline the contacted ones are "
+           "measured against); drawn from customer, kind, as-of day and seed; 0 = none"),
     KERNEL("actions.unknown_p_buy_risk", KEY_DOUBLE, opportunities.unknown_p_buy_risk, 0, 1,
            "risk of losing a customer whose p_buy is unknown"),
     KERNEL("actions.capacity.store", KEY_I64, opportunities.channel_capacity[1], -1, 1e9,

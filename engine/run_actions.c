@@ -89,7 +89,8 @@ void sgs_run_actions_free(sgs_run_actions_t *A)
                      A->rows.priority,
                      A->rows.value_at_stake,
                      A->rows.channel,
-                     A->rows.rank};
+                     A->rows.rank,
+                     A->rows.control};
     for (size_t k = 0; k < sizeof owned / sizeof owned[0]; k++)
         sgs_free(owned[k]);
     sgs_opportunity_stats_free(&A->opp_stats);

@@ -66,6 +66,7 @@ int sgs_actions_kernel_config(const sgs_config_t *cfg, sgs_stage_rules_t *rules,
     if (rc != SGS_OK)
         return rc;
     o.fallback_channel = (uint8_t)channel_code(a->fallback_channel, strlen(a->fallback_channel));
+    o.control_seed = cfg->seed; /* the run's one seed of every random choice */
     rc = sgs_opportunity_config_check(&o, err);
     if (rc != SGS_OK) {
         sgs_error_prefix(err, "config actions.*");

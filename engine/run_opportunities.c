@@ -40,8 +40,9 @@ int sgs__run_actions_opportunities(sgs_run_state_t *st, sgs_run_actions_t *A, sg
     rows->value_at_stake = sgs_alloc_array(m, sizeof(double));
     rows->channel = sgs_alloc_array(m, 1);
     rows->rank = sgs_alloc_array(m, sizeof(int64_t));
+    rows->control = sgs_alloc_array(m, 1);
     if (!rows->customer_index || !rows->kind || !rows->priority || !rows->value_at_stake ||
-        !rows->channel || !rows->rank)
+        !rows->channel || !rows->rank || !rows->control)
         return sgs_error_set(err, SGS_ENOMEM, "opportunities: no memory for %zu rows", cap);
     rc = sgs_opportunities_rank(in, &A->opp_cfg, &A->opp_stats, A->fired, &st->exec, rows, cap,
                                 &A->n_rows, &A->list, err);
@@ -55,7 +56,9 @@ int sgs__run_actions_opportunities(sgs_run_state_t *st, sgs_run_actions_t *A, sg
     if (rc != SGS_OK)
         return rc;
     sgs_progress_end(st->req->progress,
-                     "%lld customers with an opportunity, %zu listed, %lld left out (capacity)",
-                     (long long)A->opp_stats.n_customers, A->n_rows, (long long)A->list.n_left_out);
+                     "%lld customers with an opportunity, %zu listed (%lld of them control), %lld "
+                     "left out (capacity)",
+                     (long long)A->opp_stats.n_customers, A->n_rows, (long long)A->list.n_control,
+                     (long long)A->list.n_left_out);
     return SGS_OK;
 }

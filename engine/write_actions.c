@@ -20,7 +20,7 @@
 
 const char sgs_opportunities_csv_header[] =
     "rank,customer_id,opportunity,reason,value_at_stake,priority,channel,stage,segment,"
-    "rfm_segment";
+    "rfm_segment,group";
 
 /* ---- results.h5 ------------------------------------------------------------------------- */
 
@@ -173,6 +173,7 @@ static int write_opportunities_group(hid_t f, const sgs_run_state_t *st, int z, 
     COLUMN("priority", SGS_H5_I32, A->rows.priority)
     COLUMN("value_at_stake", SGS_H5_F64, A->rows.value_at_stake)
     COLUMN("channel", SGS_H5_U8, A->rows.channel)
+    COLUMN("group", SGS_H5_U8, A->rows.control)
 #undef COLUMN
     sgs_free(ids);
     const char *kinds[SGS_OPP_KIND_COUNT], *channels[SGS_CHANNEL_COUNT];
@@ -193,6 +194,13 @@ static int write_opportunities_group(hid_t f, const sgs_run_state_t *st, int z, 
         rc = sgs_h5_attr_int64(f, g, "n_spilled", A->list.n_spilled, err);
     if (rc == SGS_OK)
         rc = sgs_h5_attr_int64(f, g, "n_left_out", A->list.n_left_out, err);
+    static const char *const groups[2] = {"treatment", "control"};
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_strings(f, g, "group_names", groups, 2, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_int64(f, g, "n_control", A->list.n_control, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_double(f, g, "control_share", A->opp_cfg.control_share, err);
     if (rc == SGS_OK)
         rc = sgs_h5_attr_string(f, g, "as_of", st->read.as_of_text, err);
     return rc;
@@ -254,6 +262,8 @@ static size_t format_block(const void *ctx, size_t lo, size_t hi, char *buf)
         *p++ = ',';
         if (A->buyer_row[i] >= 0)
             p += put(p, sgs_rfm_segment_name(st->rfm.rfm_segment[A->buyer_row[i]]));
+        *p++ = ',';
+        p += put(p, rows->control[r] ? "control" : "treatment");
         *p++ = '\n';
     }
     return (size_t)(p - buf);
@@ -355,6 +365,8 @@ static cJSON *opportunities_object(const sgs_run_actions_t *A)
     cJSON_AddNumberToObject(o, "listed", (double)l->n_listed);
     cJSON_AddNumberToObject(o, "spilled", (double)l->n_spilled);
     cJSON_AddNumberToObject(o, "left_out", (double)l->n_left_out);
+    cJSON_AddNumberToObject(o, "control_share", A->opp_cfg.control_share);
+    cJSON_AddNumberToObject(o, "control", (double)l->n_control);
     cJSON *kinds = cJSON_AddObjectToObject(o, "per_kind");
     for (int k = 1; k < SGS_OPP_KIND_COUNT; k++) {
         cJSON *c = cJSON_AddObjectToObject(kinds, sgs_opportunity_kind_name(k));
@@ -362,6 +374,7 @@ static cJSON *opportunities_object(const sgs_run_actions_t *A)
         cJSON_AddBoolToObject(c, "input_missing", (s->kinds_without_input >> k) & 1u);
         cJSON_AddNumberToObject(c, "fired", (double)s->n_fired[k]);
         cJSON_AddNumberToObject(c, "listed", (double)l->n_listed_per_kind[k]);
+        cJSON_AddNumberToObject(c, "control", (double)l->n_control_per_kind[k]);
         cJSON_AddNumberToObject(c, "left_out", (double)l->n_left_out_per_kind[k]);
         cJSON_AddNumberToObject(c, "value_at_stake_listed", A->value_listed_per_kind[k]);
     }
@@ -427,14 +440,20 @@ void sgs_write_actions_report(const sgs_run_state_t *st, FILE *out)
     fprintf(out, "\nWhom to contact today: %lld opportunities listed", (long long)l->n_listed);
     if (l->n_left_out > 0)
         fprintf(out, ", %lld left out for lack of channel capacity", (long long)l->n_left_out);
-    fprintf(out, " (opportunities.csv)\n\n");
-    fprintf(out, "%-20s %8s %8s %14s\n", "opportunity", "fired", "listed", "value at stake");
+    fprintf(out, " (opportunities.csv)\n");
+    if (l->n_control > 0)
+        fprintf(out,
+                "%lld of them are control (group=control, %.0f%% of each kind): do not contact "
+                "them; what they do without a contact is what the others are measured against\n",
+                (long long)l->n_control, 100.0 * A->opp_cfg.control_share);
+    fprintf(out, "\n%-20s %8s %8s %8s %14s\n", "opportunity", "fired", "listed", "control",
+            "value at stake");
     for (int k = 1; k < SGS_OPP_KIND_COUNT; k++) {
         if (A->opp_stats.n_fired[k] == 0)
             continue;
-        fprintf(out, "%-20s %8lld %8lld %14.0f\n", sgs_opportunity_kind_name(k),
+        fprintf(out, "%-20s %8lld %8lld %8lld %14.0f\n", sgs_opportunity_kind_name(k),
                 (long long)A->opp_stats.n_fired[k], (long long)l->n_listed_per_kind[k],
-                A->value_listed_per_kind[k]);
+                (long long)l->n_control_per_kind[k], A->value_listed_per_kind[k]);
     }
     fprintf(out, "\nChannel mix:");
     for (int ch = 1; ch < SGS_CHANNEL_COUNT; ch++)
@@ -453,8 +472,9 @@ void sgs_write_actions_report(const sgs_run_state_t *st, FILE *out)
         char reason[SGS_OPPORTUNITY_REASON_MAX];
         sgs_opportunity_reason(&A->opp_in, &A->opp_cfg, &A->opp_stats, i, A->rows.kind[r], reason,
                                sizeof reason);
-        fprintf(out, "%3lld. %lld %s via %s, %.0f at stake: %s\n", (long long)A->rows.rank[r],
+        fprintf(out, "%3lld. %lld %s via %s, %.0f at stake%s: %s\n", (long long)A->rows.rank[r],
                 (long long)A->customer_id[i], sgs_opportunity_kind_name(A->rows.kind[r]),
-                sgs_channel_name(A->rows.channel[r]), A->rows.value_at_stake[r], reason);
+                sgs_channel_name(A->rows.channel[r]), A->rows.value_at_stake[r],
+                A->rows.control[r] ? " (control: do not contact)" : "", reason);
     }
 }

@@ -20,6 +20,15 @@ const char *sgs_opportunity_kind_name(int kind)
     return (kind >= 1 && kind < SGS_OPP_KIND_COUNT) ? names[kind] : "unknown";
 }
 
+int sgs_opportunity_is_control(const sgs_opportunity_config_t *cfg, int64_t customer_id, int kind,
+                               int32_t as_of_day)
+{
+    if (!(cfg->control_share > 0.0))
+        return 0;
+    uint64_t stream = (uint64_t)(uint8_t)kind << 32 | (uint32_t)as_of_day;
+    return sgs_rng_uniform(cfg->control_seed, stream, (uint64_t)customer_id) < cfg->control_share;
+}
+
 void sgs_opportunity_config_default(sgs_opportunity_config_t *c)
 {
     memset(c, 0, sizeof *c);
@@ -58,6 +67,8 @@ void sgs_opportunity_config_default(sgs_opportunity_config_t *c)
     memcpy(c->spill_order, order, sizeof order);
     c->spill_order[SGS_CHANNEL_COUNT - 1] = 0;
     c->fallback_channel = SGS_CHANNEL_EMAIL;
+    c->control_share = 0.1;
+    c->control_seed = 42;
 }
 
 int sgs_opportunity_config_check(const sgs_opportunity_config_t *c, sgs_error_t *err)
@@ -86,6 +97,7 @@ int sgs_opportunity_config_check(const sgs_opportunity_config_t *c, sgs_error_t 
         {"advocate_value_quantile", c->advocate_value_quantile, 0, 1},
         {"advocate_min_value", c->advocate_min_value, -1e300, 1e300},
         {"unknown_p_buy_risk", c->unknown_p_buy_risk, 0, 1},
+        {"control_share", c->control_share, 0, 0.5},
     };
     for (size_t k = 0; k < sizeof checks / sizeof checks[0]; k++) {
         double v = checks[k].value;

@@ -122,6 +122,9 @@ typedef struct sgs_opportunity_config {
     uint8_t spill_order[SGS_CHANNEL_COUNT];      /* channel codes, 0-terminated: phone, sms,
                                                     email, app, web, mail, store */
     uint8_t fallback_channel; /* when preferred and main channel are unknown; email */
+    double control_share;     /* share of each kind's listed rows held out as its control
+                                 group, 0..0.5; 0.1; 0 = none (sgs_opportunity_is_control) */
+    uint64_t control_seed;    /* keys the control draw with customer, kind and as-of day; 42 */
 } sgs_opportunity_config_t;
 
 void sgs_opportunity_config_default(sgs_opportunity_config_t *cfg);
@@ -224,6 +227,17 @@ void sgs_opportunity_facts(const sgs_opportunity_input_t *in, const sgs_opportun
                            const sgs_opportunity_stats_t *stats, size_t i, int kind,
                            sgs_opportunity_facts_t *facts);
 
+/* Control groups. A listed row of customer `customer_id` and `kind` on the list of
+ * `as_of_day` is held out as control (not to be contacted; its outcome is the baseline
+ * the contacted rows are measured against) when
+ *   sgs_rng_uniform(control_seed, stream, customer_id) < control_share,
+ *   stream = kind << 32 | (uint32_t)as_of_day,
+ * a draw of its own for every (customer, kind, day, seed): the same customers whatever the
+ * thread or process count or the rest of the list, about control_share of each kind, and a
+ * new draw every day (no customer is held out for ever). */
+int sgs_opportunity_is_control(const sgs_opportunity_config_t *cfg, int64_t customer_id, int kind,
+                               int32_t as_of_day);
+
 /* The ranked list: caller-owned columns of `capacity` rows, capacity >= stats->n_candidates. */
 typedef struct sgs_opportunity_rows {
     int64_t *customer_index; /* dense customer index */
@@ -232,6 +246,7 @@ typedef struct sgs_opportunity_rows {
     double *value_at_stake;  /* currency */
     uint8_t *channel;        /* enum sgs_channel assigned (after spilling) */
     int64_t *rank;           /* 1, 2, ... in list order */
+    uint8_t *control;        /* 1: held out as control (sgs_opportunity_is_control), 0: contact */
 } sgs_opportunity_rows_t;
 
 typedef struct sgs_opportunity_list_summary {
@@ -240,7 +255,9 @@ typedef struct sgs_opportunity_list_summary {
     int64_t n_spilled;    /* listed on another channel than
                              their own */
     int64_t n_left_out;   /* dropped: no capacity left */
+    int64_t n_control;    /* listed rows held out as control */
     int64_t n_listed_per_kind[SGS_OPP_KIND_COUNT];
+    int64_t n_control_per_kind[SGS_OPP_KIND_COUNT];
     int64_t n_left_out_per_kind[SGS_OPP_KIND_COUNT];
     int64_t n_listed_per_channel[SGS_CHANNEL_COUNT];   /* by assigned channel */
     int64_t n_left_out_per_channel[SGS_CHANNEL_COUNT]; /* by the customer's own channel */
@@ -260,7 +277,10 @@ uint8_t sgs_opportunity_channel_of(const sgs_opportunity_input_t *in,
  * (capacity != 0) and has room; else the first channel after it in spill_order (from the
  * start of spill_order when its own channel is not listed) that is allowed and has room;
  * else it is left out and counted. Rows left out do not free a place for a customer's
- * other kinds.
+ * other kinds. Control rows (sgs_opportunity_is_control) are listed and take their place
+ * like the others: the control group is drawn from the very rows that would be contacted,
+ * so that the two groups are alike; with a channel's capacity C about C x (1 - share)
+ * contacts are made through it.
  * Allocates 2 * candidates * 24 bytes for the sort; sorts in parallel (fixed runs merged
  * pairwise), channels are assigned serially; output independent of the thread count.
  * @return 0; SGS_EINVAL when capacity < stats->n_candidates or a required pointer is

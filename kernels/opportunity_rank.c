@@ -128,7 +128,7 @@ int sgs_opportunities_rank(const sgs_opportunity_input_t *in, const sgs_opportun
         return rc;
     if (!in || !in->customers || !st || !n_rows || !rows || !rows->customer_index || !rows->kind ||
         !rows->priority || !rows->value_at_stake || !rows->channel || !rows->rank ||
-        (in->customers->n > 0 && !fired))
+        !rows->control || (in->customers->n > 0 && !fired))
         return sgs_error_set(err, SGS_EINVAL, "opportunities: a required array is NULL");
     if (st->n_candidates < 0 || capacity < (size_t)st->n_candidates)
         return sgs_error_set(err, SGS_EINVAL,
@@ -236,6 +236,10 @@ int sgs_opportunities_rank(const sgs_opportunity_input_t *in, const sgs_opportun
         rows->value_at_stake[w] = cd->value;
         rows->channel[w] = ch;
         rows->rank[w] = (int64_t)w + 1;
+        rows->control[w] = (uint8_t)sgs_opportunity_is_control(
+            cfg, in->customers->customer_id[cd->index], cd->kind, in->as_of_day);
+        sum.n_control += rows->control[w];
+        sum.n_control_per_kind[cd->kind] += rows->control[w];
         w++;
     }
     sum.n_listed = (int64_t)w;

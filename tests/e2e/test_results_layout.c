@@ -89,6 +89,7 @@ static const char *const lengths[] = {"scalar",
                                       "channels",
                                       "rfm segments",
                                       "opportunity kinds",
+                                      "list groups",
                                       "referral statuses",
                                       "k",
                                       "features",
@@ -515,6 +516,8 @@ static long length_value(run_t *r, const char *name)
         return SGS_RFM_SEGMENT_COUNT;
     if (strcmp(name, "opportunity kinds") == 0)
         return SGS_OPP_KIND_COUNT;
+    if (strcmp(name, "list groups") == 0)
+        return 2; /* treatment, control */
     if (strcmp(name, "referral statuses") == 0)
         return SGS_REFERRAL_CYCLE + 1;
     if (strcmp(name, "k") == 0)

@@ -310,13 +310,13 @@ static void parse_csv(const char *path, results_t *r)
     char *line = strtok(text, "\n");
     assert_non_null(line);
     assert_string_equal(line, "rank,customer_id,opportunity,reason,value_at_stake,priority,"
-                              "channel,stage,segment,rfm_segment");
+                              "channel,stage,segment,rfm_segment,group");
     size_t cap = 1024;
     r->rows = malloc(cap * sizeof *r->rows);
     while ((line = strtok(NULL, "\n")) != NULL) {
-        char *field[11];
+        char *field[12];
         int nf = 0;
-        for (char *p = line; nf < 11;) {
+        for (char *p = line; nf < 12;) {
             field[nf++] = p;
             char *comma = strchr(p, ',');
             if (!comma)
@@ -324,7 +324,7 @@ static void parse_csv(const char *path, results_t *r)
             *comma = '\0';
             p = comma + 1;
         }
-        if (nf != 10)
+        if (nf != 11)
             fail_msg("%s: line %zu has %d fields", path, r->n_rows + 2, nf);
         if (r->n_rows == cap)
             r->rows = realloc(r->rows, (cap *= 2) * sizeof *r->rows);

@@ -42,6 +42,7 @@ typedef struct fx {
     /* list */
     int64_t r_index[HB_MAX_CUSTOMERS * 9], r_rank[HB_MAX_CUSTOMERS * 9];
     uint8_t r_kind[HB_MAX_CUSTOMERS * 9], r_channel[HB_MAX_CUSTOMERS * 9];
+    uint8_t r_control[HB_MAX_CUSTOMERS * 9];
     int32_t r_priority[HB_MAX_CUSTOMERS * 9];
     double r_value[HB_MAX_CUSTOMERS * 9];
     size_t n_rows;
@@ -94,8 +95,8 @@ static void fx_detect(fx_t *f, int with_compare, int with_referrals)
 
 static void fx_rank(fx_t *f)
 {
-    sgs_opportunity_rows_t rows = {f->r_index, f->r_kind,    f->r_priority,
-                                   f->r_value, f->r_channel, f->r_rank};
+    sgs_opportunity_rows_t rows = {f->r_index,   f->r_kind, f->r_priority, f->r_value,
+                                   f->r_channel, f->r_rank, f->r_control};
     sgs_exec_t exec = {.n_threads = 2};
     sgs_error_t err = {0};
     if (sgs_opportunities_rank(&f->in, &f->cfg, &f->st, f->mask, &exec, &rows, HB_MAX_CUSTOMERS * 9,
@@ -630,8 +631,8 @@ static void test_errors(void **state)
     f->h.segment[1] = -1;
     assert_int_equal(sgs_opportunities_detect(&f->in, &f->cfg, NULL, f->mask, &f->st, &err), 0);
     assert_int_equal(f->st.n_candidates, 2);
-    sgs_opportunity_rows_t rows = {f->r_index, f->r_kind,    f->r_priority,
-                                   f->r_value, f->r_channel, f->r_rank};
+    sgs_opportunity_rows_t rows = {f->r_index,   f->r_kind, f->r_priority, f->r_value,
+                                   f->r_channel, f->r_rank, f->r_control};
     size_t n_rows = 0;
     assert_int_equal(sgs_opportunities_rank(&f->in, &f->cfg, &f->st, f->mask, NULL, &rows, 1,
                                             &n_rows, NULL, &err),
@@ -716,6 +717,40 @@ static int ref_cmp(const void *pa, const void *pb)
     return a->kind - b->kind;
 }
 
+/* The control draw: off at share 0; a different seed, kind or day is a new draw; the
+ * share is kept over many customers. */
+static void test_control_draw(void **state)
+{
+    (void)state;
+    sgs_opportunity_config_t cfg;
+    sgs_opportunity_config_default(&cfg);
+    sgs_assert_close(cfg.control_share, 0.1, 0, 0);
+    int64_t n = 200000, n_ctl = 0, same_next_day = 0, same_other_kind = 0, same_other_seed = 0;
+    sgs_opportunity_config_t other = cfg;
+    other.control_seed = cfg.control_seed + 1;
+    for (int64_t id = 1; id <= n; id++) {
+        int c = sgs_opportunity_is_control(&cfg, id * 7919, SGS_OPP_WIN_BACK, 20000);
+        n_ctl += c;
+        same_next_day += c && sgs_opportunity_is_control(&cfg, id * 7919, SGS_OPP_WIN_BACK, 20001);
+        same_other_kind += c && sgs_opportunity_is_control(&cfg, id * 7919, SGS_OPP_GROW, 20000);
+        same_other_seed +=
+            c && sgs_opportunity_is_control(&other, id * 7919, SGS_OPP_WIN_BACK, 20000);
+    }
+    /* 0.1 of 200,000: sd 134 */
+    sgs_assert_cmp(llabs(n_ctl - n / 10), <, 600);
+    /* independent draws: about 0.1 of the control customers are control again (sd 42) */
+    sgs_assert_cmp(llabs(same_next_day - n / 100), <, 250);
+    sgs_assert_cmp(llabs(same_other_kind - n / 100), <, 250);
+    sgs_assert_cmp(llabs(same_other_seed - n / 100), <, 250);
+    cfg.control_share = 0;
+    for (int64_t id = 1; id <= 1000; id++)
+        assert_int_equal(sgs_opportunity_is_control(&cfg, id, SGS_OPP_GROW, 20000), 0);
+    cfg.control_share = 0.6;
+    sgs_error_t err = {0};
+    assert_int_equal(sgs_opportunity_config_check(&cfg, &err), SGS_ECONFIG);
+    sgs_assert_contains(err.message, "control_share");
+}
+
 static void test_threads_identical_and_reference(void **state)
 {
     (void)state;
@@ -751,7 +786,7 @@ static void test_threads_identical_and_reference(void **state)
         size_t cap = n * 9, n_rows[3];
         sgs_opportunity_list_summary_t sum[3];
         int64_t *ci[3], *rk[3];
-        uint8_t *kd[3], *ch[3];
+        uint8_t *kd[3], *ch[3], *ctl[3];
         int32_t *pr[3];
         double *val[3];
         for (int t = 0; t < 3; t++) {
@@ -761,12 +796,13 @@ static void test_threads_identical_and_reference(void **state)
             rk[t] = malloc(cap * sizeof(int64_t));
             kd[t] = malloc(cap);
             ch[t] = malloc(cap);
+            ctl[t] = malloc(cap);
             pr[t] = malloc(cap * sizeof(int32_t));
             val[t] = malloc(cap * sizeof(double));
             sgs_error_t err = {0};
             if (sgs_opportunities_detect(&in, &cfg, &exec, mask[t], &st[t], &err))
                 fail_msg("%s", err.message);
-            sgs_opportunity_rows_t rows = {ci[t], kd[t], pr[t], val[t], ch[t], rk[t]};
+            sgs_opportunity_rows_t rows = {ci[t], kd[t], pr[t], val[t], ch[t], rk[t], ctl[t]};
             if (sgs_opportunities_rank(&in, &cfg, &st[t], mask[t], &exec, &rows, cap, &n_rows[t],
                                        &sum[t], &err))
                 fail_msg("%s", err.message);
@@ -783,6 +819,7 @@ static void test_threads_identical_and_reference(void **state)
             assert_memory_equal(ch[0], ch[t], n_rows[0]);
             assert_memory_equal(val[0], val[t], n_rows[0] * sizeof(double));
             assert_memory_equal(rk[0], rk[t], n_rows[0] * sizeof(int64_t));
+            assert_memory_equal(ctl[0], ctl[t], n_rows[0]);
             assert_memory_equal(&sum[0], &sum[t], sizeof sum[0]);
         }
         /* every kind fires somewhere in this base */
@@ -833,7 +870,25 @@ static void test_threads_identical_and_reference(void **state)
             assert_null(strchr(buf, ','));
         }
         free(ref);
+        /* control groups: each row's draw is its own (customer id, kind, day, seed); about
+         * control_share of every kind, within 4 binomial standard deviations */
+        int64_t n_ctl = 0;
+        for (size_t r = 0; r < n_rows[0]; r++) {
+            int want = sgs_opportunity_is_control(&cfg, b.id[ci[0][r]], kd[0][r], as_of);
+            if (ctl[0][r] != want)
+                fail_msg("row %zu: control %d, its draw says %d", r, ctl[0][r], want);
+            n_ctl += ctl[0][r];
+        }
+        assert_int_equal(n_ctl, sum[0].n_control);
+        for (int k = 1; k < SGS_OPP_KIND_COUNT; k++) {
+            double listed = (double)sum[0].n_listed_per_kind[k], c = cfg.control_share;
+            double got = (double)sum[0].n_control_per_kind[k];
+            if (fabs(got - c * listed) > 4.0 * sqrt(listed * c * (1 - c)) + 1.0)
+                fail_msg("all=%d: %s: %.0f control of %.0f listed, expected about %.0f", all,
+                         sgs_opportunity_kind_name(k), got, listed, c * listed);
+        }
         for (int t = 0; t < 3; t++) {
+            free(ctl[t]);
             sgs_opportunity_stats_free(&st[t]);
             free(mask[t]);
             free(ci[t]);
@@ -872,6 +927,7 @@ int main(void)
         cmocka_unit_test(test_capacity_and_spill),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_with_stage_kernel),
+        cmocka_unit_test(test_control_draw),
         cmocka_unit_test(test_threads_identical_and_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
