@@ -99,11 +99,10 @@ static void test_errors_threads_and_twin(void **state)
                      (unsigned long long)seed, t, got.rmse, ref.rmse);
     }
     /* against a plain two-pass computation in long double */
-    long double sp = 0, sa = 0, sabs = 0, ssq = 0;
+    long double sp = 0, sabs = 0, ssq = 0;
     for (size_t i = 0; i < n; i++) {
         long double p = expected[hist_of[i]], d = p - actual[i];
         sp += p;
-        sa += actual[i];
         sabs += fabsl(d);
         ssq += d * d;
     }
