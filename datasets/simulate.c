@@ -447,8 +447,8 @@ static void emit_occasion(const sgs__sim_model_t *m, sgs_rng_t *rng, const buyer
     }
 }
 
-/* The days of a buyer's purchase occasions, at the pipeline's resolution (README "The
- * story each customer follows", item 3).
+/* The days of a buyer's purchase occasions, at the pipeline's resolution (docs/generate.md
+ * "The story each customer follows", item 3).
  * BG/NBD in continuous time: from the birth, arrivals of a Poisson process of rate lambda,
  * each repeat arrival followed by dropout with probability p_drop, observed for the
  * T = D - 1 - birth day whole days that the pipeline measures (its age T with the as-of

@@ -42,7 +42,7 @@ static void print_usage(FILE *out)
 
 int sgs_cli_main(int argc, char **argv)
 {
-    /* Test hook (README "Errors and exit status"): the n-th flush of an output fails. */
+    /* Test hook (docs/publishing.md, "Test hooks"): the n-th flush of an output fails. */
     const char *fail_fsync = getenv("SGS_TEST_FAIL_FSYNC_AT");
     if (fail_fsync)
         sgs_test_fail_fsync_at(strtol(fail_fsync, NULL, 10));

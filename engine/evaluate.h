@@ -1,7 +1,7 @@
 /*
- * engine/evaluate.h — model evaluation (segscore evaluate, README "Comparing models:
- * segscore evaluate"): split the transactions at a calibration end date, fit every purchase
- * model on the calibration period, predict the holdout period, and compare.
+ * engine/evaluate.h — model evaluation (segscore evaluate, docs/evaluate.md): split the
+ * transactions at a calibration end date, fit every purchase model on the calibration period,
+ * predict the holdout period, and compare.
  *
  * Definitions (days are whole UTC days; durations are divided by days_per_unit):
  *   - transactions are read up to the holdout end (later rows are left out and counted),

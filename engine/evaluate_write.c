@@ -1,7 +1,7 @@
 /*
  * engine/evaluate_write.c — the three forms of an evaluation (engine/evaluate.h): the table
- * on the terminal, the JSON report and the HDF5 datasets for plotting (README "Comparing
- * models: segscore evaluate" has both schemas). No wall-clock time goes into the files: the
+ * on the terminal, the JSON report and the HDF5 datasets for plotting (docs/evaluate.md
+ * has both schemas). No wall-clock time goes into the files: the
  * same input and options give the same bytes whatever the thread count.
  */
 #include "engine/evaluate.h"

@@ -1,7 +1,7 @@
 /*
  * engine/exit_status.h — what an error code means to whoever ran the command-line program:
- * its exit status, in the style of sysexits.h (README "Exit status"). The codes themselves
- * are the library's (kernels/core.h); only the program has exit statuses.
+ * its exit status, in the style of sysexits.h (README "Errors and exit status"). The codes
+ * themselves are the library's (kernels/core.h); only the program has exit statuses.
  */
 #ifndef SGS_EXIT_STATUS_H
 #define SGS_EXIT_STATUS_H

@@ -3,8 +3,7 @@
  * value step), log1p for counts and money, features whose spread is negligible dropped,
  * robust scaling (or standardization), optional PCA, k given or chosen on a spread sample,
  * k-means on every customer, segments under segments.min_share merged into their nearest
- * neighbour, then a profile of each segment a marketer can read (README "Segments in the
- * run").
+ * neighbour, then a profile of each segment a marketer can read (docs/segments.md).
  */
 #define _POSIX_C_SOURCE 200809L /* strtok_r */
 

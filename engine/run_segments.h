@@ -16,8 +16,8 @@
 
 #define SGS_SEGMENTS_MAX_K 256
 
-/* How one feature of segments.features fared in the segment step (README "Segments in the
- * run"): clustered, or dropped and why, with the numbers the decision was made on. */
+/* How one feature of segments.features fared in the segment step (docs/segments.md): clustered, or
+ * dropped and why, with the numbers the decision was made on. */
 typedef struct sgs_segment_feature_check {
     char name[16];
     const char *units;   /* units its spread is measured in: "log1p", "signed log1p",

@@ -19,8 +19,8 @@
 struct sgs_run_actions; /* engine/run_actions.h */
 struct sgs_publish;     /* io/publish.h */
 
-/* A warning of the run: a stable code a program can test (README "Warnings" lists them) and a
- * message for a person. */
+/* A warning of the run: a stable code a program can test (docs/outputs.md, "Run summary": the
+ * warnings) and a message for a person. */
 typedef struct sgs_run_warning {
     char code[40];
     char message[1024];

@@ -2,8 +2,8 @@
  * engine/value_diagnostics.c — what the value step says about its fits: a fit that did not
  * converge (an error, or a warning with value.allow_unconverged), parameters running to 0 or
  * infinity named with what that means for the customers, and parameters the data do not
- * identify (kernels/fit_diagnostics.h), in words a marketer can act on (README "Lifetime
- * value in the run").
+ * identify (kernels/fit_diagnostics.h), in words a marketer can act on (docs/value-models.md
+ * "Lifetime value in the run").
  */
 #include "engine/run_state.h"
 

@@ -1,6 +1,6 @@
 /*
  * engine/write_segments.c — the segment step in the results file (/clusters, /profiles),
- * in the run summary and in the report (README "Segments in the run"): the segments and
+ * in the run summary and in the report (docs/segments.md): the segments and
  * their profiles, and how the features were checked and scaled and which small segments
  * were merged, so that a reader can tell why the segments are what they are.
  */

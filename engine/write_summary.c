@@ -1,6 +1,6 @@
 /*
  * engine/write_summary.c — summary.json: what a run read, left out, found and how long each
- * step took (README "Run summary"). Meant to be compared night over night by scripts.
+ * step took (docs/outputs.md "Run summary"). Meant to be compared night over night by scripts.
  */
 #include "engine/run_actions.h"
 #include "engine/run_state.h"

@@ -2,11 +2,11 @@
  * io/h5_guard.h — refuse a hostile or broken HDF5 input before a byte of its data is read.
  *
  * One concern: may this file, this link path, this dataset be read as a column of the input
- * schema (README "Input schema")? The reader (io/h5_reader_open.c) asks before it opens a group
- * or a dataset and before its first H5Dread; `segscore inspect` gets the same answers
- * through the reader and lists objects without following links out of the file.
+ * schema (docs/input.md "Input schema")? The reader (io/h5_reader_open.c) asks before it opens a
+ * group or a dataset and before its first H5Dread; `segscore inspect` gets the same answers through
+ * the reader and lists objects without following links out of the file.
  *
- * What is refused, and why (README "Input validation rules" has the messages):
+ * What is refused, and why (docs/input.md "Input validation rules" has the messages):
  * - links that leave the file: an external link, a user-defined link, or a soft link whose
  *   target is reached through one. A run reads the file it was given, nothing else (an
  *   external link may name /etc/passwd, a FIFO that blocks forever, or another HDF5 file).

@@ -16,8 +16,8 @@
  * (SGS_EDATA) links out of the file, virtual datasets, external storage, types wider than
  * 8 bytes, filters this library cannot decode, data never written and storage past the
  * end of the file; a truncated or malformed file is SGS_EDATA, a file locked by a writer
- * SGS_ETEMPFAIL, and only an operating-system read error SGS_EIO. README "Checking an
- * input file" has the table of every rule with its message and exit status.
+ * SGS_ETEMPFAIL, and only an operating-system read error SGS_EIO. docs/input.md "Input
+ * validation rules" has the table of every rule with its message and exit status.
  *
  * Reading: the destination columns are allocated once (file rows), read chunk by chunk
  * (opt->chunk_rows rows per H5Dread) straight into place, and the chunk is validated,

@@ -153,7 +153,7 @@ static void suggest(const char *group, const char *name, const name_list_t *list
 /* ---- Columns -------------------------------------------------------------------------- */
 
 /* The widest element a column accepts in the file: 8 bytes, the widest native type, for
- * every column (README "Input schema": integers of any width up to 64 bits are converted
+ * every column (docs/input.md "Input schema": integers of any width up to 64 bits are converted
  * and range-checked, floats of 32 or 64 bits). Wider types are refused before any read
  * (h5_guard.h): libhdf5's conversion of very wide integers reads past its buffers. */
 #define MAX_ELEMENT_BYTES ((size_t)8)

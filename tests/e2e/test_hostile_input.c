@@ -1,6 +1,6 @@
 /*
  * tests/e2e/test_hostile_input.c — hostile and broken HDF5 inputs are refused up front
- * (io/h5_guard.h, README "Input validation rules"): external links, soft links out of the
+ * (io/h5_guard.h, docs/input.md "Input validation rules"): external links, soft links out of the
  * file, virtual datasets, external storage, a 65,544-byte integer type and a wrong class on
  * a column, chunks never written, contiguous data past the end of the file, a truncated
  * file, filters this libhdf5 lacks, a corrupt compressed chunk, chunks that decode to another

@@ -6,7 +6,7 @@
  *    in days and by Gamma-Gamma on the summary's monetary value, as `segscore run` does:
  *    every parameter stored in /truth (r, alpha, a, b, p, q, gamma) must come back within
  *    3 standard errors. This is what ties the generator's truth to what the pipeline can
- *    see (purchase occasions are days; README "Synthetic data: segscore generate").
+ *    see (purchase occasions are days; docs/generate.md).
  * 2. MBG/NBD and Pareto/NBD (which the generator does not simulate), and BG/NBD and
  *    Gamma-Gamma once more, on customers drawn by kernels/value_simulate.h in continuous
  *    time, within 4 standard errors.
@@ -24,7 +24,7 @@
  * 1-7 and 42 the z of r ranged -0.95..+3.15 and of alpha +0.16..+3.29: seed 42 (the
  * issue's example) is at +3.15 / +3.29, and the same customers' continuous-time histories,
  * before they become days, give +3.12 / +3.25 there: a draw of the latent rates, not the
- * day resolution (README "Synthetic data: segscore generate"). SGS_RECOVERY_SEED=<n> in
+ * day resolution (docs/generate.md). SGS_RECOVERY_SEED=<n> in
  * the environment replays part 1 with another seed.
  *
  * In part 2 times are continuous (grid 0): rounding to days merges same-day purchases, a
