@@ -29,8 +29,7 @@ size_t sgs_h5_type_size(sgs_h5_type_t type)
     return 0;
 }
 
-/* Native memory type of a column type (owned by HDF5, never closed). */
-static hid_t mem_type(sgs_h5_type_t type)
+hid_t sgs_h5_mem_type(sgs_h5_type_t type)
 {
     switch (type) {
     case SGS_H5_I64:
@@ -247,7 +246,7 @@ int sgs_h5_write_column(hid_t file, const char *path, sgs_h5_type_t type, const 
     dset = H5Dcreate2(file, path, file_type(type), space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     if (dset < 0)
         goto cleanup;
-    if (n > 0 && H5Dwrite(dset, mem_type(type), H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+    if (n > 0 && H5Dwrite(dset, sgs_h5_mem_type(type), H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
         goto cleanup;
     rc = SGS_OK;
 cleanup:
@@ -406,7 +405,7 @@ static int flush_buffer(sgs_h5_appender_t *a, sgs_error_t *err)
     mspace = H5Screate_simple(1, &count, NULL);
     if (fspace < 0 || mspace < 0 ||
         H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &count, NULL) < 0 ||
-        H5Dwrite(a->dset, mem_type(a->type), mspace, fspace, H5P_DEFAULT, a->buffer) < 0)
+        H5Dwrite(a->dset, sgs_h5_mem_type(a->type), mspace, fspace, H5P_DEFAULT, a->buffer) < 0)
         goto cleanup;
     a->written += a->buffered;
     a->buffered = 0;
@@ -538,7 +537,7 @@ int sgs_h5_read_column(hid_t file, const char *path, sgs_h5_type_t type, void **
                            path, (unsigned long long)len);
         goto cleanup;
     }
-    if (len > 0 && H5Dread(dset, mem_type(type), H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
+    if (len > 0 && H5Dread(dset, sgs_h5_mem_type(type), H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
         char cause[256];
         rc = sgs_h5_guard_read_failure(cause, sizeof cause);
         sgs_error_set(err, rc, "%s: cannot read dataset %s%s%s%s", name, path,

@@ -26,6 +26,9 @@ typedef enum sgs_h5_type {
 /* Bytes per element of a column type. */
 size_t sgs_h5_type_size(sgs_h5_type_t type);
 
+/* The native HDF5 memory type of a column type (owned by HDF5, never closed). */
+hid_t sgs_h5_mem_type(sgs_h5_type_t type);
+
 /* Turn off HDF5's automatic error printing for the calling thread (idempotent; a thread-safe
  * HDF5 keeps one setting per thread, so every thread that calls HDF5 calls this). In its place
  * a silent handler remembers what a failure was (sgs_h5_take_failure). */

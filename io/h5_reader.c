@@ -88,23 +88,6 @@ const char *sgs__reader_col_path(const reader_t *r, const char *name)
 
 /* ---- Reading a column ----------------------------------------------------------------- */
 
-static hid_t native_type(sgs_h5_type_t type)
-{
-    switch (type) {
-    case SGS_H5_I64:
-        return H5T_NATIVE_INT64;
-    case SGS_H5_I32:
-        return H5T_NATIVE_INT32;
-    case SGS_H5_U8:
-        return H5T_NATIVE_UINT8;
-    case SGS_H5_I8:
-        return H5T_NATIVE_INT8;
-    case SGS_H5_F64:
-        return H5T_NATIVE_DOUBLE;
-    }
-    return H5T_NATIVE_DOUBLE;
-}
-
 /* The conversion callback of r->dxpl_checked: an integer out of the destination's range sets
  * *user and aborts the read (report_range then finds the rows). */
 static H5T_conv_ret_t conv_range_cb(H5T_conv_except_t except, hid_t src, hid_t dst, void *src_buf,
@@ -205,7 +188,7 @@ static int read_rows(reader_t *r, column_t *c, size_t start, size_t m, size_t ds
         goto cleanup;
     }
     void *dest = c->data + dst * c->elem;
-    hid_t mtype = native_type(c->spec->type);
+    hid_t mtype = sgs_h5_mem_type(c->spec->type);
     int checked = !c->spec->is_float && r->dxpl_checked >= 0;
     r->conv_failed = 0;
     if (H5Dread(c->dset, mtype, mspace, c->fspace, checked ? r->dxpl_checked : H5P_DEFAULT, dest) >=
