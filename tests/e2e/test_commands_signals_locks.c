@@ -131,8 +131,9 @@ static void assert_outputs_equal(const command_t *c, const char *work, const cha
         char a[700], b[700];
         snprintf(a, sizeof a, "%s/%s", work, c->outputs[i]);
         snprintf(b, sizeof b, "%s/%s", snap, c->outputs[i]);
-        if (!sgs_test_files_equal(a, b))
-            fail_msg("%s %s: %s differs from %s", c->name, when, a, b);
+        char why[128];
+        if (sgs_test_files_differ(a, b, why, sizeof why))
+            fail_msg("%s %s: %s differs from %s (%s)", c->name, when, a, b, why);
     }
 }
 

@@ -116,8 +116,9 @@ static void assert_previous_intact(const char *at, const char *context)
         char a[700], b[700];
         snprintf(a, sizeof a, "%s/%s", previous, OUTPUTS[i]);
         snprintf(b, sizeof b, "%s/%s", at, OUTPUTS[i]);
-        if (!sgs_test_files_equal(a, b))
-            fail_msg("%s: %s changed", context, b);
+        char why[128];
+        if (sgs_test_files_differ(a, b, why, sizeof why))
+            fail_msg("%s: %s changed (%s)", context, b, why);
     }
     (void)context;
     sgs_test_assert_no_leftovers(at); /* docs/publishing.md: the state folder beside them */

@@ -374,8 +374,9 @@ static void expect_failure_keeps_results(const char *input, const char *extra, i
         char now[700], before[700];
         snprintf(now, sizeof now, "%s/%s", keep, names[i]);
         snprintf(before, sizeof before, "%s/keep-backup/%s", dir, names[i]);
-        if (!sgs_test_files_equal(now, before))
-            fail_msg("%s changed after a failed run on %s", names[i], input);
+        char why[128];
+        if (sgs_test_files_differ(now, before, why, sizeof why))
+            fail_msg("%s changed after a failed run on %s (%s)", names[i], input, why);
     }
     /* The outputs and their state folder (docs/publishing.md), and no temporary left. */
     snprintf(args, sizeof args, "test $(ls -A '%s' | wc -l) -eq 6", keep);

@@ -96,8 +96,9 @@ static void assert_set_equals(const char *folder, const char *snap, const char *
         char a[700], b[700];
         snprintf(a, sizeof a, "%s/%s", folder, names[i]);
         snprintf(b, sizeof b, "%s/%s", snap, names[i]);
-        if (!sgs_test_files_equal(a, b))
-            fail_msg("%s: %s differs from %s", when, a, b);
+        char why[128];
+        if (sgs_test_files_differ(a, b, why, sizeof why))
+            fail_msg("%s: %s differs from %s (%s)", when, a, b, why);
     }
 }
 
@@ -109,8 +110,9 @@ static void assert_set_is_today(const char *folder, const char *reference, const
         char a[700], b[700];
         snprintf(a, sizeof a, "%s/%s", folder, names[i]);
         snprintf(b, sizeof b, "%s/%s", reference, names[i]);
-        if (!sgs_test_files_equal(a, b))
-            fail_msg("%s: %s is not today's (%s)", when, a, b);
+        char why[128];
+        if (sgs_test_files_differ(a, b, why, sizeof why))
+            fail_msg("%s: %s is not today's (%s: %s)", when, a, b, why);
     }
     char path[700];
     snprintf(path, sizeof path, "%s/summary.json", folder);
@@ -194,8 +196,9 @@ static void test_outputs_never_replace_inputs(void **state)
                      cases[i].message, status, out);
         if (strstr(out, "segscore: read")) /* refused before any work */
             fail_msg("case %zu: the run started: %s", i, out);
-        if (!sgs_test_files_equal(in, demo))
-            fail_msg("case %zu: the input changed", i);
+        char why[128];
+        if (sgs_test_files_differ(in, demo, why, sizeof why))
+            fail_msg("case %zu: the input changed (%s)", i, why);
         snprintf(cmd, sizeof cmd, "test $(ls -A '%s' | wc -l) -eq 4", work);
         if (system(cmd) != 0)
             fail_msg("case %zu: something was created in %s", i, work);

@@ -455,7 +455,7 @@ void sgs__assert_nan(double x, const char *expr, const char *file, int line)
     }
 }
 
-void sgs__assert_files_equal(const char *a, const char *b, const char *file, int line)
+int sgs_test_files_differ(const char *a, const char *b, char *why, size_t size)
 {
     size_t na = 0, nb = 0;
     char *da = sgs_test_read_file(a, &na);
@@ -464,15 +464,21 @@ void sgs__assert_files_equal(const char *a, const char *b, const char *file, int
     while (da && db && at < na && at < nb && da[at] == db[at])
         at++;
     int equal = da && db && na == nb && at == na;
+    if (!da || !db)
+        snprintf(why, size, "cannot read %s", !da ? a : b);
+    else if (!equal)
+        snprintf(why, size, "%zu and %zu bytes, differ from byte %zu on", na, nb, at);
     free(da);
     free(db);
-    if (equal)
+    return !equal;
+}
+
+void sgs__assert_files_equal(const char *a, const char *b, const char *file, int line)
+{
+    char why[128];
+    if (!sgs_test_files_differ(a, b, why, sizeof why))
         return;
-    if (!da || !db)
-        print_error("%s:%d: cannot read %s\n", file, line, !da ? a : b);
-    else
-        print_error("%s:%d: %s (%zu bytes) and %s (%zu bytes) differ from byte %zu on\n", file,
-                    line, a, na, b, nb, at);
+    print_error("%s:%d: %s and %s: %s\n", file, line, a, b, why);
     _fail(file, line);
 }
 

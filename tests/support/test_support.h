@@ -75,6 +75,10 @@ void sgs_test_write_file(const char *path, const char *text);
 /* True when both files exist and have identical bytes. */
 int sgs_test_files_equal(const char *a, const char *b);
 
+/* 0 when both files exist and have identical bytes; else 1 with `why` saying how they differ:
+ * "cannot read a", or "N and M bytes, differ from byte K on", for a failure message. */
+int sgs_test_files_differ(const char *a, const char *b, char *why, size_t size);
+
 /* Fail unless folder `dir` holds nothing a run left behind: no temporary ".NAME.tmp-*", and in
  * each state folder ".NAME.segscore" (docs/publishing.md) only `lock`, `current` and at most two
  * generations gen-<n>, one of them the generation `current` names. */
