@@ -25,31 +25,36 @@
 
 #define CMD "segscore kmeans"
 
+/* The defaults shown are the kernel's own (sgs_kmeans_options_init). */
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: segscore kmeans -i MATRIX.h5 --k K -o OUT.h5 [options]\n"
-                 "\n"
-                 "Cluster the rows of a 2-D numeric dataset with k-means.\n"
-                 "\n"
-                 "  -i, --input FILE       HDF5 file holding the matrix (n rows x d columns)\n"
-                 "      --dataset PATH     the matrix dataset (default /X)\n"
-                 "      --weights PATH     optional 1-D dataset of n sample weights in the input\n"
-                 "      --k K              number of clusters (1 <= K <= n)\n"
-                 "      --init WHAT        k-means++ (default) | k-means|| | first | random |\n"
-                 "                         FILE.h5:/DATASET (K x d initial centers)\n"
-                 "      --algorithm A      lloyd (default) | hamerly | elkan | minibatch\n"
-                 "      --max-iter N       iterations per run (default 300; minibatch: epochs)\n"
-                 "      --tol T            relative tolerance on the center shift (default 1e-4;\n"
-                 "                         0 = stop only when labels stop changing)\n"
-                 "      --n-init N         restarts, the lowest inertia kept (default 1)\n"
-                 "      --seed S           random seed (default 42)\n"
-                 "      --batch-size B     minibatch rows per step (default 1024)\n"
-                 "      --threads N        OpenMP threads (default 1; 0 = every core)\n"
-                 "  -o, --output FILE      result HDF5: /labels (int32, n), /centers (K x d),\n"
-                 "                         attributes inertia, iterations, converged, ...\n"
-                 "  -v, --verbose          print every iteration\n"
-                 "  -q, --quiet            print nothing but errors\n"
-                 "  -h, --help             this text\n");
+    sgs_kmeans_options_t d;
+    sgs_kmeans_options_init(&d, 0);
+    fprintf(out,
+            "usage: segscore kmeans -i MATRIX.h5 --k K -o OUT.h5 [options]\n"
+            "\n"
+            "Cluster the rows of a 2-D numeric dataset with k-means.\n"
+            "\n"
+            "  -i, --input FILE       HDF5 file holding the matrix (n rows x d columns)\n"
+            "      --dataset PATH     the matrix dataset (default /X)\n"
+            "      --weights PATH     optional 1-D dataset of n sample weights in the input\n"
+            "      --k K              number of clusters (1 <= K <= n)\n"
+            "      --init WHAT        k-means++ (default) | k-means|| | first | random |\n"
+            "                         FILE.h5:/DATASET (K x d initial centers)\n"
+            "      --algorithm A      lloyd (default) | hamerly | elkan | minibatch\n"
+            "      --max-iter N       iterations per run (default %d; minibatch: epochs)\n"
+            "      --tol T            relative tolerance on the center shift (default %g;\n"
+            "                         0 = stop only when labels stop changing)\n"
+            "      --n-init N         restarts, the lowest inertia kept (default %d)\n"
+            "      --seed S           random seed (default %llu)\n"
+            "      --batch-size B     minibatch rows per step (default %zu)\n"
+            "      --threads N        OpenMP threads (default 1; 0 = every core)\n"
+            "  -o, --output FILE      result HDF5: /labels (int32, n), /centers (K x d),\n"
+            "                         attributes inertia, iterations, converged, ...\n"
+            "  -v, --verbose          print every iteration\n"
+            "  -q, --quiet            print nothing but errors\n"
+            "  -h, --help             this text\n",
+            d.max_iter, d.tol, d.n_init, (unsigned long long)d.seed, d.batch_size);
 }
 
 static double now_s(void)
