@@ -24,9 +24,9 @@ static void describe(const sgs_option_t *o, char *buf, size_t size)
     case SGS_OPT_INT:
     case SGS_OPT_COUNT:
     case SGS_OPT_U64:
-        if (o->hi >= 9e15 && o->lo == 1)
+        if (o->hi >= SGS_OPTION_NO_MAX && o->lo == 1)
             snprintf(buf, size, "a positive integer");
-        else if (o->hi >= 9e15)
+        else if (o->hi >= SGS_OPTION_NO_MAX)
             snprintf(buf, size, "an integer >= %.0f", o->lo);
         else
             snprintf(buf, size, "an integer %.0f..%.0f", o->lo, o->hi);

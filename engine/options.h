@@ -22,6 +22,8 @@
 
 #define SGS_OPTIONS_MAX 48 /* options of one command */
 #define SGS_OPTIONS_HELP 1 /* sgs_options_parse: -h or --help was given */
+/* `hi` of a whole number without an upper bound: INT64_MAX as a double, the parser's limit */
+#define SGS_OPTION_NO_MAX 9223372036854775807.0
 
 typedef enum sgs_opt_kind {
     SGS_OPT_FLAG,   /* no value: *(int *)target = 1 */

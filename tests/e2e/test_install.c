@@ -46,29 +46,6 @@ static void fmt(char *out, size_t size, const char *format, ...)
         fail_msg("a path or command line is longer than %zu bytes", size);
 }
 
-/* Run a shell command line; its stdout and stderr go to `output` (may be NULL). Returns the
- * exit status, -1 when killed by a signal. */
-static int shell(const char *cmd, char *output, size_t output_size)
-{
-    char line[8192];
-    fmt(line, sizeof line, "%s 2>&1", cmd);
-    FILE *p = popen(line, "r");
-    assert_non_null(p);
-    size_t used = 0, got;
-    char buf[4096];
-    while ((got = fread(buf, 1, sizeof buf, p)) > 0) {
-        if (output && used + 1 < output_size) {
-            size_t take = got < output_size - 1 - used ? got : output_size - 1 - used;
-            memcpy(output + used, buf, take);
-            used += take;
-        }
-    }
-    if (output && output_size)
-        output[used] = '\0';
-    int status = pclose(p);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static int exists(const char *path)
 {
     struct stat st;
@@ -97,7 +74,7 @@ static int setup_group(void **state)
     fmt(prefix, sizeof prefix, "%s/prefix", dir);
     fmt(cmd, sizeof cmd, "'%s' --install '%s' --prefix '%s'", SGS_CMAKE_COMMAND, SGS_BINARY_DIR,
         prefix);
-    if (shell(cmd, out, sizeof out) != 0) {
+    if (sgs_test_shell(cmd, out, sizeof out) != 0) {
         print_error("%s failed:\n%s\n", cmd, out);
         return -1;
     }
@@ -119,7 +96,7 @@ static void test_program_runs(void **state)
     fmt(path, sizeof path, "%s/%s/segscore", prefix, SGS_INSTALL_BINDIR);
     assert_exists(path);
     fmt(cmd, sizeof cmd, "'%s' --version", path);
-    assert_int_equal(shell(cmd, out, sizeof out), 0);
+    assert_int_equal(sgs_test_shell(cmd, out, sizeof out), 0);
     fmt(want, sizeof want, "segscore %s\n", SGS_VERSION);
     assert_string_equal(out, want);
 }
@@ -182,7 +159,7 @@ static void test_public_headers(void **state)
                 "echo '#include \"%s\"' | '%s' -std=c11 -Wall -Wextra -Wpedantic -Werror "
                 "$(%s --cflags segscore) -x c -fsyntax-only -",
                 name, SGS_C_COMPILER, pc);
-            if (shell(cmd, out, sizeof out) != 0)
+            if (sgs_test_shell(cmd, out, sizeof out) != 0)
                 fail_msg("%s does not compile on its own:\n%s", name, out);
         }
     }
@@ -202,7 +179,7 @@ static void test_program_against_installed_library(void **state)
     char pc[2048], cmd[8192], out[8192], path[1024];
     pkg_config_env(pc, sizeof pc);
     fmt(cmd, sizeof cmd, "%s --modversion segscore", pc);
-    assert_int_equal(shell(cmd, out, sizeof out), 0);
+    assert_int_equal(sgs_test_shell(cmd, out, sizeof out), 0);
     char want[256];
     fmt(want, sizeof want, "%s\n", SGS_VERSION);
     assert_string_equal(out, want);
@@ -214,7 +191,7 @@ static void test_program_against_installed_library(void **state)
         "'%s' -std=c11 -Wall -Wextra -Wpedantic -Werror $(%s --cflags segscore) "
         "'%s/tests/data/install_consumer.c' $(%s --libs segscore) -o '%s/consumer'",
         SGS_C_COMPILER, pc, SGS_SOURCE_DIR, pc, work);
-    if (shell(cmd, out, sizeof out) != 0)
+    if (sgs_test_shell(cmd, out, sizeof out) != 0)
         fail_msg("building against the installed library failed:\n%s\n%s", cmd, out);
 
     char histories[1024];
@@ -225,7 +202,7 @@ static void test_program_against_installed_library(void **state)
         fprintf(f, "%.17g %.17g %.17g %.17g\n", hx[i], ht_x[i], hT[i], hcount[i]);
     assert_int_equal(fclose(f), 0);
     fmt(cmd, sizeof cmd, "'%s/consumer' '%s' '%s/params.h5'", work, histories, work);
-    if (shell(cmd, out, sizeof out) != 0)
+    if (sgs_test_shell(cmd, out, sizeof out) != 0)
         fail_msg("the consumer failed:\n%s", out);
 
     /* The same fit in this build tree: the same bits. */
@@ -288,7 +265,7 @@ static void check_page(const char *page, const char *help, int have_groff)
     free(man);
     if (have_groff) {
         fmt(cmd, sizeof cmd, "groff -man -Tutf8 -ww -z '%s'", path);
-        assert_int_equal(shell(cmd, out, sizeof out), 0);
+        assert_int_equal(sgs_test_shell(cmd, out, sizeof out), 0);
         if (out[0])
             fail_msg("%s.1: groff warns:\n%s", page, out);
     }
@@ -319,7 +296,7 @@ static void test_man_pages(void **state)
     if (!SGS_MAN_PAGES)
         skip(); /* configured with -DSGS_MAN=OFF */
     check_only_pages();
-    int have_groff = shell("command -v groff", NULL, 0) == 0;
+    int have_groff = sgs_test_shell("command -v groff", NULL, 0) == 0;
     char top[8192];
     assert_int_equal(sgs_test_run("--help", top, sizeof top), 0);
     check_page("segscore", top, have_groff);

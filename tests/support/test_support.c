@@ -89,8 +89,15 @@ void sgs_test_rmdir(const char *path)
 int sgs_test_run(const char *args, char *output, size_t output_size)
 {
     char cmd[8192];
-    snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", SGS_TEST_BINARY, args);
-    FILE *p = popen(cmd, "r");
+    snprintf(cmd, sizeof cmd, "'%s' %s", SGS_TEST_BINARY, args);
+    return sgs_test_shell(cmd, output, output_size);
+}
+
+int sgs_test_shell(const char *cmd, char *output, size_t output_size)
+{
+    char line[8192];
+    snprintf(line, sizeof line, "%s 2>&1", cmd);
+    FILE *p = popen(line, "r");
     assert_non_null(p);
     size_t used = 0;
     char buf[4096];

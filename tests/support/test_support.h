@@ -26,6 +26,11 @@ void sgs_test_rmdir(const char *path);
  * when the program was killed by a signal (a crash is never an acceptable outcome). */
 int sgs_test_run(const char *args, char *output, size_t output_size);
 
+/* Run the shell command line `cmd`, its stdout and stderr into `output` (may be NULL;
+ * truncated to output_size - 1 bytes, NUL-terminated). Returns its exit status, -1 when a
+ * signal killed it. sgs_test_run is this with the segscore binary in front. */
+int sgs_test_shell(const char *cmd, char *output, size_t output_size);
+
 /* Read a whole file into a malloc'd NUL-terminated buffer (caller frees); NULL if
  * missing. *size gets the byte count when size is not NULL. */
 char *sgs_test_read_file(const char *path, size_t *size);
