@@ -240,6 +240,22 @@ static const config_key_t keys[] = {
            "share of each opportunity kind's listed customers held out as its control group "
            "(group control in the list: not to be contacted, the baseline the contacted ones are "
            "measured against); drawn from customer, kind, as-of day and seed; 0 = none"),
+    KERNEL("actions.min_days_between_contacts", KEY_INT, opportunities.min_days_between_contacts, 0,
+           1e6,
+           "a customer with a campaign contact (event kind 7) in this many days up to the as-of "
+           "day is listed only for an opportunity whose priority reaches "
+           "actions.contact_override_priority; 0 = off"),
+    KERNEL("actions.contact_override_priority", KEY_INT, opportunities.contact_override_priority,
+           -1000000, 1000000,
+           "priority an opportunity needs to list a customer contacted recently"),
+    KERNEL("actions.max_unanswered_contacts", KEY_INT, opportunities.max_unanswered_contacts, 0,
+           1e6,
+           "a channel through which a customer got this many campaign contacts and never "
+           "responded is not chosen for them (needs /events/channel); 0 = off"),
+    KERNEL("audit.short_window_days", KEY_INT, audit.window_days[0], 1, 100000,
+           "the audit's short window: days up to the as-of day"),
+    KERNEL("audit.long_window_days", KEY_INT, audit.window_days[1], 1, 100000,
+           "the audit's long window (longer than the short one); also the survey look-back"),
     KERNEL("actions.unknown_p_buy_risk", KEY_DOUBLE, opportunities.unknown_p_buy_risk, 0, 1,
            "risk of losing a customer whose p_buy is unknown"),
     KERNEL("actions.capacity.store", KEY_I64, opportunities.channel_capacity[1], -1, 1e9,
@@ -403,6 +419,7 @@ void sgs_config_defaults(sgs_config_t *cfg)
     sgs_stage_rules_default(&a->stages);
     sgs_influence_config_default(&a->influence);
     sgs_opportunity_config_default(&a->opportunities);
+    sgs_audit_config_default(&a->audit);
     channel_names(a->opportunities.spill_order, a->spill_order, sizeof a->spill_order);
     snprintf(a->fallback_channel, sizeof a->fallback_channel, "%s",
              sgs_channel_name(a->opportunities.fallback_channel));

@@ -22,8 +22,11 @@
 #define SGS_RUN_ACTIONS_H
 
 #include "engine/run_state.h"
+#include "kernels/audit.h"
+#include "kernels/contact_policy.h"
 #include "kernels/influence.h"
 #include "kernels/opportunities.h"
+#include "kernels/rfm.h"
 #include "kernels/stages.h"
 
 #include <hdf5.h>
@@ -40,6 +43,7 @@ typedef struct sgs_run_actions {
 
     /* optional input groups */
     int events_present, customers_present, referrers_present;
+    int event_channels_present; /* /events/channel exists */
     size_t n_event_rows;        /* /events rows used (on or before the as-of day) */
     size_t n_event_rows_after;  /* /events rows after the as-of day, left out */
     size_t n_customer_rows;     /* /customers rows */
@@ -51,7 +55,7 @@ typedef struct sgs_run_actions {
     int32_t *signup_day;
     size_t *purchase_offset, *event_offset;
     int32_t *purchase_day, *event_day;
-    uint8_t *event_kind;
+    uint8_t *event_kind, *event_channel; /* event_channel NULL without /events/channel */
     double *event_value;
     double *p_buy, *p_buy_model, *rate_per_day, *clv; /* NULL when the value step did not run */
     uint8_t *preferred_channel, *main_channel;
@@ -89,7 +93,20 @@ typedef struct sgs_run_actions {
     /* opportunities */
     sgs_opportunity_input_t opp_in;
     sgs_opportunity_stats_t opp_stats;
-    uint16_t *fired;
+    uint16_t *fired; /* detection's masks, then as the contact policy left them */
+
+    /* the interaction audit (when /events exists), over detection's masks */
+    int audit_ran;
+    sgs_audit_config_t audit_cfg;
+    sgs_audit_row_t audit_stage[SGS_STAGE_COUNT + 1];     /* per stage, then everyone */
+    sgs_audit_row_t audit_rfm[SGS_RFM_SEGMENT_COUNT + 2]; /* per RFM segment, no purchase,
+                                                             everyone */
+    int64_t audit_untapped_per_kind[SGS_OPP_KIND_COUNT][SGS_AUDIT_WINDOWS];
+
+    /* the contact policy */
+    uint8_t *blocked_channels; /* [n] bit c: channel c not chosen for the customer */
+    sgs_contact_policy_stats_t policy;
+
     sgs_opportunity_rows_t rows; /* columns of n_rows rows, in rank order */
     size_t n_rows;
     sgs_opportunity_list_summary_t list;
@@ -115,8 +132,12 @@ int sgs__run_actions_events(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error
 /* engine/run_stages.c: stages at the as-of day, on the backtest, at --compare-as-of;
  * influence when /customers/referrer_id exists. */
 int sgs__run_actions_stages(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error_t *err);
-/* engine/run_opportunities.c: triggers, ranking, channel capacity. */
+/* engine/run_opportunities.c: triggers, the audit, the contact policy, ranking, channel
+ * capacity. */
 int sgs__run_actions_opportunities(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error_t *err);
+/* engine/run_audit.c: the interaction audit by stage and RFM segment (when /events exists),
+ * over the masks of detection. */
+int sgs__run_actions_audit(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error_t *err);
 
 /* p_buy and the rate while buying at an earlier day, from the purchase days on or before it,
  * the given model parameters and calibration (NULL: the model's own probability); both
@@ -134,6 +155,12 @@ void sgs_actions_summary_add(const sgs_run_state_t *st,
                              struct cJSON *root); /* stages,
                                                influence, opportunities */
 void sgs_write_actions_report(const sgs_run_state_t *st, FILE *out);
+
+/* The audit's parts of the outputs (engine/write_audit.c): /audit, summary.json "audit", the
+ * report's "Contact activity" section. */
+int sgs_write_audit_h5(const sgs_run_state_t *st, hid_t file, sgs_error_t *err);
+struct cJSON *sgs_audit_json(const sgs_run_state_t *st);
+void sgs_report_audit(const sgs_run_state_t *st, FILE *out);
 
 /* Header of opportunities.csv (docs/opportunities.md), without the newline. */
 extern const char sgs_opportunities_csv_header[];

@@ -72,6 +72,11 @@ int sgs_actions_kernel_config(const sgs_config_t *cfg, sgs_stage_rules_t *rules,
         sgs_error_prefix(err, "config actions.*");
         return rc;
     }
+    rc = sgs_audit_config_check(&a->audit, err);
+    if (rc != SGS_OK) {
+        sgs_error_prefix(err, "config audit.*");
+        return rc;
+    }
     if (rules)
         *rules = a->stages;
     if (opp)

@@ -10,6 +10,7 @@
 #include "engine/run_actions.h"
 
 #include "kernels/dates.h"
+#include "kernels/event_codes.h"
 #include "kernels/group.h"
 #include "kernels/stage_columns.h"
 
@@ -18,7 +19,8 @@
 /* ---- Reading the optional groups and grouping events ------------------------------------ */
 
 /* Events grouped by their own distinct customers (the grouping kernel, with the event
- * value in the amount column and the kind in the channel column). */
+ * value in the amount column and the kind and channel, packed into one byte by
+ * kernels/event_codes.h, in the channel column). */
 typedef struct event_groups {
     sgs_grouped_t g; /* n_customers 0 when there are no events */
 } event_groups_t;
@@ -34,6 +36,7 @@ static int read_and_group_events(sgs_run_state_t *st, sgs_run_actions_t *A,
         return rc;
     A->n_event_rows = ev.n_rows;
     A->n_event_rows_after = stats.n_rows_after_as_of;
+    A->event_channels_present = ev.channel != NULL;
     if (ev.n_rows == 0) {
         sgs_events_free(&ev);
         return SGS_OK;
@@ -58,6 +61,7 @@ static int read_and_group_events(sgs_run_state_t *st, sgs_run_actions_t *A,
         sgs_free(row_customer);
         goto cleanup;
     }
+    sgs_event_codes_pack(&st->exec, ev.kind, ev.channel, ev.n_rows);
     sgs_row_columns_t rows = {ev.n_rows, row_customer, ev.time_s,
                               ev.value,  ev.kind,      ev.customer_id};
     ev.time_s = NULL;
@@ -150,14 +154,18 @@ static int build_purchases(const sgs_run_state_t *st, sgs_run_actions_t *A,
                                    err);
 }
 
-/* Events of every customer of the index, CSR; takes the arrays of eg. */
-static int build_events(sgs_run_actions_t *A, event_groups_t *eg, const int64_t *events_of,
-                        sgs_error_t *err)
+/* Events of every customer of the index, CSR; takes the arrays of eg and unpacks the kind
+ * and channel of each row. */
+static int build_events(const sgs_run_state_t *st, sgs_run_actions_t *A, event_groups_t *eg,
+                        const int64_t *events_of, sgs_error_t *err)
 {
     size_t n = A->n;
     A->event_offset = sgs_alloc_array(n + 1, sizeof *A->event_offset);
-    if (!A->event_offset)
+    if (A->event_channels_present)
+        A->event_channel = sgs_alloc_array(eg->g.n_rows ? eg->g.n_rows : 1, 1);
+    if (!A->event_offset || (A->event_channels_present && !A->event_channel))
         return sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", n);
+    sgs_event_codes_split(&st->exec, eg->g.channel, A->event_channel, eg->g.n_rows);
     A->event_offset[0] = 0;
     const size_t *off = eg->g.row_offset;
     for (size_t u = 0; u < n; u++) {
@@ -324,7 +332,7 @@ int sgs__run_actions_events(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error
             A->main_channel[u] = st->summary.columns.main_channel[A->buyer_row[u]];
     rc = build_purchases(st, A, grouped_of, err);
     if (rc == SGS_OK && eg.g.n_customers > 0)
-        rc = build_events(A, &eg, events_of, err);
+        rc = build_events(st, A, &eg, events_of, err);
     if (rc == SGS_OK)
         rc = fill_customer_columns(A, &cu, crow, b_to_u, err);
     if (rc == SGS_OK)
@@ -342,6 +350,7 @@ int sgs__run_actions_events(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error
     in->event_day = A->event_day;
     in->event_kind = A->event_kind;
     in->event_value = A->event_value;
+    in->event_channel = A->event_channel; /* NULL without /events/channel */
     in->p_buy = A->p_buy;
     in->p_buy_model = A->p_buy_model;
     in->rate_per_day = A->rate_per_day;

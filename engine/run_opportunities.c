@@ -1,7 +1,9 @@
 /*
  * engine/run_opportunities.c — the last part of the actions step (engine/run_actions.c):
- * triggers over the stages and the events, one row per customer (or all), ranked and cut to
- * channel capacity (kernels/opportunities.h), with the value listed per kind.
+ * triggers over the stages and the events, the audit of contact activity
+ * (engine/run_audit.c), the contact policy (kernels/contact_policy.h), one row per customer
+ * (or all), ranked and cut to channel capacity (kernels/opportunities.h), with the value
+ * listed per kind.
  */
 #include "engine/run_actions.h"
 
@@ -32,6 +34,20 @@ int sgs__run_actions_opportunities(sgs_run_state_t *st, sgs_run_actions_t *A, sg
         sgs_error_prefix(err, "opportunities");
         return rc;
     }
+    /* the audit counts what fired; the policy then holds some of it back */
+    rc = sgs__run_actions_audit(st, A, err);
+    if (rc != SGS_OK)
+        return rc;
+    A->blocked_channels = sgs_alloc_array(A->n ? A->n : 1, 1);
+    if (!A->blocked_channels)
+        return sgs_error_set(err, SGS_ENOMEM, "opportunities: no memory for %zu customers", A->n);
+    rc = sgs_contact_policy_apply(in, &A->opp_cfg, &st->exec, A->fired, A->blocked_channels,
+                                  &A->opp_stats, &A->policy, err);
+    if (rc != SGS_OK) {
+        sgs_error_prefix(err, "opportunities");
+        return rc;
+    }
+    in->blocked_channels = A->blocked_channels;
     size_t cap = (size_t)A->opp_stats.n_candidates, m = cap ? cap : 1;
     sgs_opportunity_rows_t *rows = &A->rows;
     rows->customer_index = sgs_alloc_array(m, sizeof(int64_t));
@@ -56,9 +72,10 @@ int sgs__run_actions_opportunities(sgs_run_state_t *st, sgs_run_actions_t *A, sg
     if (rc != SGS_OK)
         return rc;
     sgs_progress_end(st->req->progress,
-                     "%lld customers with an opportunity, %zu listed (%lld of them control), %lld "
-                     "left out (capacity)",
-                     (long long)A->opp_stats.n_customers, A->n_rows, (long long)A->list.n_control,
+                     "%lld customers with an opportunity, %lld held back (contacted recently), "
+                     "%zu listed (%lld of them control), %lld left out (capacity)",
+                     (long long)A->opp_stats.n_customers + A->policy.n_held_back,
+                     (long long)A->policy.n_held_back, A->n_rows, (long long)A->list.n_control,
                      (long long)A->list.n_left_out);
     return SGS_OK;
 }

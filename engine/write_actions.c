@@ -30,27 +30,6 @@ static void code_names(const char *(*name)(int), int n, const char **out)
         out[k] = name(k);
 }
 
-/* A 2-D int64 dataset (HDF5 directly: h5_columns writes 2-D float64 only), without
- * modification times so that the file's bytes are reproducible. */
-static int write_matrix_i64(hid_t f, const char *path, const int64_t *data, size_t n_rows,
-                            size_t n_cols, sgs_error_t *err)
-{
-    hsize_t dims[2] = {n_rows, n_cols};
-    hid_t space = H5Screate_simple(2, dims, NULL);
-    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    hid_t ds = -1;
-    if (space >= 0 && dcpl >= 0 && H5Pset_obj_track_times(dcpl, 0) >= 0)
-        ds = H5Dcreate2(f, path, H5T_STD_I64LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    int ok = ds >= 0 && H5Dwrite(ds, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0;
-    if (ds >= 0 && H5Dclose(ds) < 0)
-        ok = 0;
-    if (dcpl >= 0)
-        H5Pclose(dcpl);
-    if (space >= 0)
-        H5Sclose(space);
-    return ok ? SGS_OK : sgs_error_set(err, SGS_EIO, "%s: cannot write the dataset", path);
-}
-
 static int write_stages_group(hid_t f, const sgs_run_state_t *st, int z, sgs_error_t *err)
 {
     const sgs_run_actions_t *A = st->actions;
@@ -92,8 +71,8 @@ static int write_stages_group(hid_t f, const sgs_run_state_t *st, int z, sgs_err
         return rc;
     rc = sgs_h5_attr_string(f, "/stages", "compare_as_of", A->compare_text, err);
     if (rc == SGS_OK)
-        rc = write_matrix_i64(f, "/stages/transitions", A->transitions, SGS_STAGE_COUNT,
-                              SGS_STAGE_COUNT, err);
+        rc = sgs_h5_write_array(f, "/stages/transitions", SGS_H5_I64, A->transitions, 2,
+                                (const size_t[]){SGS_STAGE_COUNT, SGS_STAGE_COUNT}, err);
     if (rc == SGS_OK)
         rc = sgs_h5_attr_string(f, "/stages/transitions", "rows", "stage at compare_as_of", err);
     if (rc == SGS_OK)
@@ -213,6 +192,8 @@ int sgs_write_actions_h5(const sgs_run_state_t *st, hid_t file, int deflate_leve
     int rc = write_stages_group(file, st, deflate_level, err);
     if (rc == SGS_OK && st->actions->influence_ran)
         rc = write_influence_group(file, st, deflate_level, err);
+    if (rc == SGS_OK)
+        rc = sgs_write_audit_h5(st, file, err);
     if (rc == SGS_OK)
         rc = write_opportunities_group(file, st, deflate_level, err);
     return rc;
@@ -354,13 +335,41 @@ static cJSON *influence_object(const sgs_run_actions_t *A)
     return o;
 }
 
+/* What the contact policy held back and why (kernels/contact_policy.h). */
+static cJSON *contact_policy_object(const sgs_run_actions_t *A)
+{
+    const sgs_opportunity_config_t *c = &A->opp_cfg;
+    const sgs_contact_policy_stats_t *p = &A->policy;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "min_days_between_contacts", c->min_days_between_contacts);
+    cJSON_AddNumberToObject(o, "contact_override_priority", c->contact_override_priority);
+    cJSON_AddNumberToObject(o, "recently_contacted", (double)p->n_recently_contacted);
+    cJSON_AddNumberToObject(o, "held_back", (double)p->n_held_back);
+    cJSON *kinds = cJSON_AddObjectToObject(o, "held_back_per_kind");
+    for (int k = 1; k < SGS_OPP_KIND_COUNT; k++)
+        cJSON_AddNumberToObject(kinds, sgs_opportunity_kind_name(k),
+                                (double)p->n_held_back_per_kind[k]);
+    cJSON_AddNumberToObject(o, "max_unanswered_contacts", c->max_unanswered_contacts);
+    cJSON_AddBoolToObject(o, "channels_known", A->event_channels_present);
+    cJSON_AddNumberToObject(o, "customers_with_unanswered_channel",
+                            (double)p->n_with_blocked_channel);
+    cJSON *ch = cJSON_AddObjectToObject(o, "unanswered_per_channel");
+    for (int k = 1; k < SGS_CHANNEL_COUNT; k++)
+        cJSON_AddNumberToObject(ch, sgs_channel_name(k), (double)p->n_blocked_per_channel[k]);
+    cJSON_AddNumberToObject(o, "moved_off_unanswered_channel", (double)A->list.n_unanswered_moved);
+    cJSON_AddNumberToObject(o, "left_out_no_answered_channel",
+                            (double)A->list.n_unanswered_left_out);
+    return o;
+}
+
 static cJSON *opportunities_object(const sgs_run_actions_t *A)
 {
     const sgs_opportunity_stats_t *s = &A->opp_stats;
     const sgs_opportunity_list_summary_t *l = &A->list;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddBoolToObject(o, "all_opportunities", A->opp_cfg.all_opportunities);
-    cJSON_AddNumberToObject(o, "customers_with_opportunity", (double)s->n_customers);
+    cJSON_AddNumberToObject(o, "customers_with_opportunity",
+                            (double)(s->n_customers + A->policy.n_held_back));
     cJSON_AddNumberToObject(o, "candidates", (double)l->n_candidates);
     cJSON_AddNumberToObject(o, "listed", (double)l->n_listed);
     cJSON_AddNumberToObject(o, "spilled", (double)l->n_spilled);
@@ -378,6 +387,7 @@ static cJSON *opportunities_object(const sgs_run_actions_t *A)
         cJSON_AddNumberToObject(c, "left_out", (double)l->n_left_out_per_kind[k]);
         cJSON_AddNumberToObject(c, "value_at_stake_listed", A->value_listed_per_kind[k]);
     }
+    sgs_json_attach(o, "contact_policy", contact_policy_object(A));
     cJSON *channels = cJSON_AddObjectToObject(o, "per_channel");
     for (int ch = 1; ch < SGS_CHANNEL_COUNT; ch++) {
         cJSON *c = cJSON_AddObjectToObject(channels, sgs_channel_name(ch));
@@ -409,6 +419,7 @@ void sgs_actions_summary_add(const sgs_run_state_t *st, cJSON *o)
     sgs_json_attach(o, "stages", stages_object(st));
     if (A->influence_ran)
         sgs_json_attach(o, "influence", influence_object(A));
+    sgs_json_attach(o, "audit", sgs_audit_json(st));
     sgs_json_attach(o, "opportunities", opportunities_object(A));
 }
 
@@ -436,6 +447,8 @@ void sgs_write_actions_report(const sgs_run_state_t *st, FILE *out)
         fprintf(out, "\n");
     }
 
+    sgs_report_audit(st, out);
+
     const sgs_opportunity_list_summary_t *l = &A->list;
     fprintf(out, "\nWhom to contact today: %lld opportunities listed", (long long)l->n_listed);
     if (l->n_left_out > 0)
@@ -455,6 +468,19 @@ void sgs_write_actions_report(const sgs_run_state_t *st, FILE *out)
                 (long long)A->opp_stats.n_fired[k], (long long)l->n_listed_per_kind[k],
                 (long long)l->n_control_per_kind[k], A->value_listed_per_kind[k]);
     }
+    const sgs_contact_policy_stats_t *p = &A->policy;
+    if (p->n_held_back > 0)
+        fprintf(out,
+                "%lld customers held back: contacted in the last %d days, and their opportunity "
+                "is below priority %d (actions.min_days_between_contacts)\n",
+                (long long)p->n_held_back, (int)A->opp_cfg.min_days_between_contacts,
+                (int)A->opp_cfg.contact_override_priority);
+    if (l->n_unanswered_moved + l->n_unanswered_left_out > 0)
+        fprintf(out,
+                "%lld rows moved off a channel the customer never answers (%d or more contacts, "
+                "no response), %lld left out with no other channel\n",
+                (long long)l->n_unanswered_moved, (int)A->opp_cfg.max_unanswered_contacts,
+                (long long)l->n_unanswered_left_out);
     fprintf(out, "\nChannel mix:");
     for (int ch = 1; ch < SGS_CHANNEL_COUNT; ch++)
         if (l->n_listed_per_channel[ch] > 0)

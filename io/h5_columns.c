@@ -261,23 +261,29 @@ cleanup:
     return rc;
 }
 
-int sgs_h5_write_matrix(hid_t file, const char *path, const double *data, size_t n_rows,
-                        size_t n_cols, sgs_error_t *err)
+int sgs_h5_write_array(hid_t file, const char *path, sgs_h5_type_t type, const void *data, int rank,
+                       const size_t *dims, sgs_error_t *err)
 {
     int rc = ensure_parent(file, path, err);
     if (rc)
         return rc;
-    hsize_t dims[2] = {n_rows, n_cols};
-    hid_t space = H5Screate_simple(2, dims, NULL);
+    hsize_t hdims[4] = {0};
+    size_t n = 1;
+    if (rank < 1 || rank > 4)
+        return sgs_error_set(err, SGS_EINVAL, "%s: rank %d is outside 1..4", path, rank);
+    for (int d = 0; d < rank; d++) {
+        hdims[d] = dims[d];
+        n *= dims[d];
+    }
+    hid_t space = H5Screate_simple(rank, hdims, NULL);
     hid_t dcpl = untimed_plist(), dset = -1;
     rc = SGS_EIO;
     if (space < 0 || dcpl < 0)
         goto cleanup;
-    dset = H5Dcreate2(file, path, H5T_IEEE_F64LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    dset = H5Dcreate2(file, path, file_type(type), space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     if (dset < 0)
         goto cleanup;
-    if (n_rows * n_cols > 0 &&
-        H5Dwrite(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+    if (n > 0 && H5Dwrite(dset, sgs_h5_mem_type(type), H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
         goto cleanup;
     rc = SGS_OK;
 cleanup:
@@ -288,9 +294,16 @@ cleanup:
     if (space >= 0)
         H5Sclose(space);
     if (rc)
-        rc = sgs_h5_write_error(err, file, "cannot write matrix %s (%zu x %zu)", path, n_rows,
-                                n_cols);
+        rc = sgs_h5_write_error(err, file, "cannot write the %d-D dataset %s (%zu elements)", rank,
+                                path, n);
     return rc;
+}
+
+int sgs_h5_write_matrix(hid_t file, const char *path, const double *data, size_t n_rows,
+                        size_t n_cols, sgs_error_t *err)
+{
+    size_t dims[2] = {n_rows, n_cols};
+    return sgs_h5_write_array(file, path, SGS_H5_F64, data, 2, dims, err);
 }
 
 /* Variable-length UTF-8 string type (caller closes). */

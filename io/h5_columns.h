@@ -62,6 +62,11 @@ int sgs_h5_group_ensure(hid_t file, const char *path, sgs_error_t *err);
 int sgs_h5_write_column(hid_t file, const char *path, sgs_h5_type_t type, const void *data,
                         size_t n, int deflate_level, sgs_error_t *err);
 
+/* Write a row-major array of `rank` (1..4) dimensions dims[] as the dataset `path`
+ * (parents created), contiguous, without modification times. */
+int sgs_h5_write_array(hid_t file, const char *path, sgs_h5_type_t type, const void *data, int rank,
+                       const size_t *dims, sgs_error_t *err);
+
 /* Write a 2-D row-major n_rows x n_cols float64 matrix as dataset `path`. */
 int sgs_h5_write_matrix(hid_t file, const char *path, const double *data, size_t n_rows,
                         size_t n_cols, sgs_error_t *err);

@@ -117,10 +117,8 @@ cleanup:
 }
 
 static const column_spec_t ev_specs[] = {
-    {"customer_id", 1, 0, SGS_H5_I64},
-    {"time", 1, 0, SGS_H5_I64},
-    {"kind", 1, 0, SGS_H5_U8},
-    {"value", 0, 1, SGS_H5_F64},
+    {"customer_id", 1, 0, SGS_H5_I64}, {"time", 1, 0, SGS_H5_I64},   {"kind", 1, 0, SGS_H5_U8},
+    {"value", 0, 1, SGS_H5_F64},       {"channel", 0, 0, SGS_H5_U8},
 };
 
 int sgs_h5_read_events(const char *path, const sgs_read_options_t *opt, sgs_events_t *out,
@@ -135,11 +133,11 @@ int sgs_h5_read_events(const char *path, const sgs_read_options_t *opt, sgs_even
     sgs_h5_crash_arm(path);
     int rc = sgs__reader_open_file(&r.rep, &r.file);
     if (rc == SGS_OK)
-        rc = sgs__reader_open_group(&r, "/events", ev_specs, 4, 0, present);
+        rc = sgs__reader_open_group(&r, "/events", ev_specs, 5, 0, present);
     sgs_h5_crash_disarm();
     if (rc || !*present)
         goto cleanup;
-    rc = sgs_events_alloc(out, r.n_rows, r.cols[3].dset >= 0);
+    rc = sgs_events_alloc(out, r.n_rows, r.cols[3].dset >= 0, r.cols[4].dset >= 0);
     if (rc) {
         rc = sgs_error_set(err, SGS_ENOMEM, "%s: out of memory for %zu events", path, r.n_rows);
         goto cleanup;
@@ -148,6 +146,7 @@ int sgs_h5_read_events(const char *path, const sgs_read_options_t *opt, sgs_even
     r.cols[1].data = (unsigned char *)out->time_s;
     r.cols[2].data = (unsigned char *)out->kind;
     r.cols[3].data = (unsigned char *)out->value;
+    r.cols[4].data = (unsigned char *)out->channel;
     r.id = out->customer_id;
     r.time = out->time_s;
     r.kind = out->kind;
@@ -159,6 +158,7 @@ int sgs_h5_read_events(const char *path, const sgs_read_options_t *opt, sgs_even
     out->time_s = shrink(out->time_s, r.n_kept, sizeof(int64_t), r.n_rows);
     out->kind = shrink(out->kind, r.n_kept, sizeof(uint8_t), r.n_rows);
     out->value = shrink(out->value, r.n_kept, sizeof(double), r.n_rows);
+    out->channel = shrink(out->channel, r.n_kept, sizeof(uint8_t), r.n_rows);
     out->n_rows = r.n_kept;
     fill_stats(&r, stats);
 cleanup:

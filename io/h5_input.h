@@ -143,8 +143,8 @@ int sgs_h5_read_transactions(const char *path, const sgs_read_options_t *opt,
                              sgs_transactions_t *out, sgs_read_stats_t *stats, sgs_error_t *err);
 
 /* Read /events when the file has the group (*present = 0 and *out empty otherwise).
- * customer_id, time, kind required; value optional (NaN allowed). Same as-of and time
- * rules. kind must be 1..8 (row named otherwise). stats may be NULL. */
+ * customer_id, time, kind required; value (NaN allowed) and channel optional. Same as-of
+ * and time rules. kind must be 1..8 (row named otherwise). stats may be NULL. */
 int sgs_h5_read_events(const char *path, const sgs_read_options_t *opt, sgs_events_t *out,
                        int *present, sgs_read_stats_t *stats, sgs_error_t *err);
 

@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #define DEFAULT_CHUNK_ROWS ((size_t)1 << 20) /* rows per read when the options say 0 */
-#define MAX_COLUMNS 5                        /* of the widest table, /transactions */
+#define MAX_COLUMNS 5                        /* of the widest tables, /transactions and /events */
 
 /* ---- Problems and messages ---------------------------------------------------------- */
 

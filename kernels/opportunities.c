@@ -69,6 +69,9 @@ void sgs_opportunity_config_default(sgs_opportunity_config_t *c)
     c->fallback_channel = SGS_CHANNEL_EMAIL;
     c->control_share = 0.1;
     c->control_seed = 42;
+    c->min_days_between_contacts = 14;
+    c->contact_override_priority = 80;
+    c->max_unanswered_contacts = 3;
 }
 
 int sgs_opportunity_config_check(const sgs_opportunity_config_t *c, sgs_error_t *err)
@@ -98,6 +101,9 @@ int sgs_opportunity_config_check(const sgs_opportunity_config_t *c, sgs_error_t 
         {"advocate_min_value", c->advocate_min_value, -1e300, 1e300},
         {"unknown_p_buy_risk", c->unknown_p_buy_risk, 0, 1},
         {"control_share", c->control_share, 0, 0.5},
+        {"min_days_between_contacts", c->min_days_between_contacts, 0, 1e6},
+        {"contact_override_priority", c->contact_override_priority, -1e6, 1e6},
+        {"max_unanswered_contacts", c->max_unanswered_contacts, 0, 1e6},
     };
     for (size_t k = 0; k < sizeof checks / sizeof checks[0]; k++) {
         double v = checks[k].value;

@@ -125,6 +125,14 @@ typedef struct sgs_opportunity_config {
     double control_share;     /* share of each kind's listed rows held out as its control
                                  group, 0..0.5; 0.1; 0 = none (sgs_opportunity_is_control) */
     uint64_t control_seed;    /* keys the control draw with customer, kind and as-of day; 42 */
+    /* contact policy (sgs_contact_policy_apply, kernels/contact_policy.h) */
+    int32_t min_days_between_contacts; /* a customer with a campaign contact (event kind 7) on
+                                          days t-this+1 .. t is listed only for a kind whose
+                                          priority >= contact_override_priority; 14; 0 off */
+    int32_t contact_override_priority; /* the bar; 80 (service_recovery, renewal_at_risk,
+                                          save_high_value clear it at the defaults) */
+    int32_t max_unanswered_contacts;   /* a channel with this many contacts of the customer
+                                          and no response through it is not chosen; 3; 0 off */
 } sgs_opportunity_config_t;
 
 void sgs_opportunity_config_default(sgs_opportunity_config_t *cfg);
@@ -147,6 +155,8 @@ typedef struct sgs_opportunity_input {
     const int64_t *n_direct_referrals;    /* [n] optional (sgs_influence_compute) */
     const int64_t *n_indirect_referrals;  /* [n] optional (reasons only) */
     const double *network_value;          /* [n] optional */
+    const uint8_t *blocked_channels;      /* [n] optional: bit c set = channel c is not to be
+                                             chosen for customer i (the contact policy's) */
 } sgs_opportunity_input_t;
 
 /* Base-wide results of detection; owns segment_clv_median. */
@@ -261,6 +271,9 @@ typedef struct sgs_opportunity_list_summary {
     int64_t n_left_out_per_kind[SGS_OPP_KIND_COUNT];
     int64_t n_listed_per_channel[SGS_CHANNEL_COUNT];   /* by assigned channel */
     int64_t n_left_out_per_channel[SGS_CHANNEL_COUNT]; /* by the customer's own channel */
+    int64_t n_unanswered_moved;    /* rows listed on another channel because the customer
+                                      never answers their own (in->blocked_channels) */
+    int64_t n_unanswered_left_out; /* rows left out: every channel with room is blocked */
 } sgs_opportunity_list_summary_t;
 
 /* The customer's own channel: preferred if known (1..7), else main purchase channel if
@@ -269,15 +282,18 @@ uint8_t sgs_opportunity_channel_of(const sgs_opportunity_input_t *in,
                                    const sgs_opportunity_config_t *cfg, size_t i);
 
 /* Build, rank and cut the list from the masks of sgs_opportunities_detect (same in and
- * cfg). Rows are written in rank order; *n_rows gets their count.
+ * cfg), as the contact policy left them (kernels/contact_policy.h). Rows are written in rank
+ * order; *n_rows gets their count.
  * Ranking: priority desc, value at stake desc, customer_id asc, kind asc: a total order,
  * so the list is unique. Per customer without all_opportunities: the kind with the
  * highest priority, then the highest value, then the lowest code.
  * Capacity, in rank order: a row takes its customer's own channel when it is allowed
  * (capacity != 0) and has room; else the first channel after it in spill_order (from the
  * start of spill_order when its own channel is not listed) that is allowed and has room;
- * else it is left out and counted. Rows left out do not free a place for a customer's
- * other kinds. Control rows (sgs_opportunity_is_control) are listed and take their place
+ * else it is left out and counted. A channel of in->blocked_channels is never taken: a row
+ * whose own channel is blocked spills as if it were full (n_unanswered_moved, or
+ * n_unanswered_left_out when no channel is left). Rows left out do not free a place for a
+ * customer's other kinds. Control rows (sgs_opportunity_is_control) are listed and take their place
  * like the others: the control group is drawn from the very rows that would be contacted,
  * so that the two groups are alike; with a channel's capacity C about C x (1 - share)
  * contacts are made through it.

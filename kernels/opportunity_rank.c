@@ -204,8 +204,9 @@ int sgs_opportunities_rank(const sgs_opportunity_input_t *in, const sgs_opportun
     for (size_t k = 0; k < m; k++) {
         const cand_t *cd = &sorted[k];
         uint8_t own = sgs_opportunity_channel_of(in, cfg, (size_t)cd->index);
+        unsigned blocked = in->blocked_channels ? in->blocked_channels[cd->index] : 0u;
         uint8_t ch = 0;
-        if (cap[own] != 0 && (cap[own] < 0 || used[own] < cap[own])) {
+        if (!(blocked & 1u << own) && cap[own] != 0 && (cap[own] < 0 || used[own] < cap[own])) {
             ch = own;
         } else {
             int s = 0;
@@ -214,12 +215,15 @@ int sgs_opportunities_rank(const sgs_opportunity_input_t *in, const sgs_opportun
                     s = q + 1;
             for (; s < SGS_CHANNEL_COUNT && cfg->spill_order[s]; s++) {
                 uint8_t c = cfg->spill_order[s];
-                if (cap[c] != 0 && (cap[c] < 0 || used[c] < cap[c])) {
+                if (!(blocked & 1u << c) && cap[c] != 0 && (cap[c] < 0 || used[c] < cap[c])) {
                     ch = c;
                     break;
                 }
             }
         }
+        const int own_unanswered = (blocked & 1u << own) != 0;
+        sum.n_unanswered_moved += own_unanswered && ch;
+        sum.n_unanswered_left_out += own_unanswered && !ch;
         if (!ch) {
             sum.n_left_out++;
             sum.n_left_out_per_kind[cd->kind]++;

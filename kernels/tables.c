@@ -56,13 +56,14 @@ void sgs_transactions_free(sgs_transactions_t *t)
     memset(t, 0, sizeof *t);
 }
 
-int sgs_events_alloc(sgs_events_t *e, size_t n_rows, int with_value)
+int sgs_events_alloc(sgs_events_t *e, size_t n_rows, int with_value, int with_channel)
 {
     memset(e, 0, sizeof *e);
     int ok = alloc_column((void **)&e->customer_id, n_rows, sizeof(int64_t), 1);
     ok &= alloc_column((void **)&e->time_s, n_rows, sizeof(int64_t), 1);
     ok &= alloc_column((void **)&e->kind, n_rows, sizeof(uint8_t), 1);
     ok &= alloc_column((void **)&e->value, n_rows, sizeof(double), with_value);
+    ok &= alloc_column((void **)&e->channel, n_rows, sizeof(uint8_t), with_channel);
     if (!ok) {
         sgs_events_free(e);
         return SGS_ENOMEM;
@@ -79,6 +80,7 @@ void sgs_events_free(sgs_events_t *e)
     sgs_free(e->time_s);
     sgs_free(e->kind);
     sgs_free(e->value);
+    sgs_free(e->channel);
     memset(e, 0, sizeof *e);
 }
 

@@ -56,9 +56,11 @@ typedef struct sgs_transactions {
 typedef struct sgs_events {
     size_t n_rows;
     int64_t *customer_id;
-    int64_t *time_s; /* Unix seconds, UTC */
-    uint8_t *kind;   /* enum sgs_event_kind */
-    double *value;   /* optional (survey score 0..10, else NaN), NULL when absent */
+    int64_t *time_s;  /* Unix seconds, UTC */
+    uint8_t *kind;    /* enum sgs_event_kind */
+    double *value;    /* optional (survey score 0..10, else NaN), NULL when absent */
+    uint8_t *channel; /* optional: channel code of a contact or response (0..7, 0 unknown),
+                         NULL when absent */
 } sgs_events_t;
 
 /* /customers */
@@ -77,7 +79,7 @@ int sgs_transactions_alloc(sgs_transactions_t *t, size_t n_rows, int with_channe
                            int with_category);
 void sgs_transactions_free(sgs_transactions_t *t);
 
-int sgs_events_alloc(sgs_events_t *e, size_t n_rows, int with_value);
+int sgs_events_alloc(sgs_events_t *e, size_t n_rows, int with_value, int with_channel);
 void sgs_events_free(sgs_events_t *e);
 
 int sgs_customers_alloc(sgs_customers_t *c, size_t n_rows, int with_signup, int with_referrer,

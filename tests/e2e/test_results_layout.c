@@ -10,15 +10,17 @@
  * difference, each naming the path and what differs.
  *
  * Input: `segscore generate` (2,000 buyers + 200 prospects, events, referrals), and a copy of
- * its /transactions alone. Five runs, each checked first against the conditions its
- * summary.json reports (a run that did not do what the test asked fails as such, not as a
- * layout error), chosen so that every two conditions differ in at least one of them (a row
+ * its /transactions alone, with and without its /events. Six runs, each checked first against the
+ * conditions its summary.json reports (a run that did not do what the test asked fails as such, not
+ * as a layout error), chosen so that every two conditions differ in at least one of them (a row
  * given the wrong condition fails):
  *   full       the generated input, --compare-as-of, k chosen, 3 principal components, the
  *              model the backtest chooses: every condition but `paretonbd`
  *   paretonbd  transactions only, Pareto/NBD without backtest, k chosen, --compare-as-of
  *   mbgnbd     transactions only, MBG/NBD without backtest, segments.k = 4 with PCA
  *   backtest   transactions only, BG/NBD with the backtest, segments off, --compare-as-of
+ *   events     transactions and events (kinds, no channel), --model none, segments off: the
+ *              `always` and `events` rows
  *   minimal    transactions only, --model none, segments off: only the `always` rows
  * Last, every documented row must have been in the file of at least one run.
  */
@@ -49,7 +51,7 @@
 #define MAX_ROWS 400
 #define PATH_MAX_LEN 256
 
-static char dir[256], gen[512], tx_only[512];
+static char dir[256], gen[512], tx_only[512], tx_events[512];
 
 /* ---- The documented layout --------------------------------------------------------------- */
 
@@ -70,11 +72,12 @@ enum {
     C_PCA,
     C_COMPARE,
     C_REFERRALS,
+    C_EVENTS,
     C_COUNT
 };
 static const char *const conditions[C_COUNT] = {
     "always",   "value", "bgnbd or mbgnbd", "paretonbd", "backtest", "calibrated", "segments",
-    "k chosen", "pca",   "compare",         "referrals"};
+    "k chosen", "pca",   "compare",         "referrals", "events"};
 
 /* The lengths of the "rows" and "shape" columns, as the page's Lengths table lists them. */
 static const char *const lengths[] = {"scalar",
@@ -89,6 +92,9 @@ static const char *const lengths[] = {"scalar",
                                       "channels",
                                       "rfm segments",
                                       "opportunity kinds",
+                                      "audit stage rows",
+                                      "audit rfm rows",
+                                      "audit windows",
                                       "list groups",
                                       "referral statuses",
                                       "k",
@@ -106,8 +112,8 @@ typedef struct doc_row {
     item_kind_t kind;
     char path[PATH_MAX_LEN]; /* "/customers/customer_id", "/stages@as_of", "/models/<model>@r" */
     char type[16];           /* datasets and attributes */
-    char dims[2][64];        /* datasets and attributes: the length names, "" when absent */
-    int rank;                /* 0 (scalar), 1 or 2 */
+    char dims[3][64];        /* datasets and attributes: the length names, "" when absent */
+    int rank;                /* 0 (scalar), 1, 2 or 3 */
     int when;                /* index in conditions */
     int line;                /* in the page, for messages */
     int seen;                /* found in the file of some run */
@@ -150,27 +156,28 @@ static int cell(const char *line, int col, char *out, size_t size)
     return 1;
 }
 
-/* "k x features" into {"k", "features"}; "scalar" into rank 0. Returns the rank, -1 when a
- * name is not a length of the Lengths table (name copied to bad). */
-static int parse_dims(const char *text, char dims[2][64], char *bad, size_t bad_size)
+/* "k x features" into {"k", "features"} (up to three names); "scalar" into rank 0. Returns
+ * the rank, -1 when a name is not a length of the Lengths table (name copied to bad). */
+static int parse_dims(const char *text, char dims[3][64], char *bad, size_t bad_size)
 {
-    char copy[64];
+    char copy[192];
     snprintf(copy, sizeof copy, "%s", text);
-    dims[0][0] = dims[1][0] = '\0';
+    dims[0][0] = dims[1][0] = dims[2][0] = '\0';
     if (strcmp(copy, "scalar") == 0)
         return 0;
-    char *x = strstr(copy, " x ");
-    if (x)
-        *x = '\0';
-    snprintf(dims[0], sizeof dims[0], "%s", copy);
-    if (x)
-        snprintf(dims[1], sizeof dims[1], "%s", x + 3);
-    for (int d = 0; d < (x ? 2 : 1); d++)
-        if (index_of(lengths, N_LENGTHS, dims[d]) < 1) { /* "scalar" only on its own */
-            snprintf(bad, bad_size, "%s", dims[d]);
+    int rank = 0;
+    for (char *p = copy; p && rank < 3; rank++) {
+        char *x = strstr(p, " x ");
+        if (x)
+            *x = '\0';
+        snprintf(dims[rank], sizeof dims[rank], "%.63s", p);
+        p = x ? x + 3 : NULL;
+        if (index_of(lengths, N_LENGTHS, dims[rank]) < 1) { /* "scalar" only on its own */
+            snprintf(bad, bad_size, "%s", dims[rank]);
             return -1;
         }
-    return x ? 2 : 1;
+    }
+    return rank;
 }
 
 typedef enum table { T_NONE, T_GROUPS, T_DATASETS, T_ATTRIBUTES, T_CONDITIONS, T_LENGTHS } table_t;
@@ -289,7 +296,7 @@ typedef struct file_item {
     char path[PATH_MAX_LEN];
     char type[48];
     int rank; /* -1 for groups */
-    hsize_t dims[2];
+    hsize_t dims[3];
 } file_item_t;
 
 typedef struct walk {
@@ -333,7 +340,7 @@ static void shape_of(hid_t space, file_item_t *it)
 {
     it->rank = H5Sget_simple_extent_ndims(space);
     sgs_assert_cmp(it->rank, >=, 0);
-    if (it->rank > 0 && it->rank <= 2) /* more is never documented: a rank mismatch */
+    if (it->rank > 0 && it->rank <= 3) /* more is never documented: a rank mismatch */
         H5Sget_simple_extent_dims(space, it->dims, NULL);
 }
 
@@ -475,6 +482,7 @@ static void run(run_t *r, const char *name, const char *input, const char *args,
     r->holds[C_PCA] = json_at(segments, "pca_explained_variance_ratio", NULL, NULL) != NULL;
     r->holds[C_COMPARE] = json_at(r->summary, "stages", "compare_as_of", NULL) != NULL;
     r->holds[C_REFERRALS] = json_at(r->summary, "influence", NULL, NULL) != NULL;
+    r->holds[C_EVENTS] = cJSON_IsTrue(json_at(r->summary, "optional_inputs", "events", NULL));
     for (int c = 0; c < C_COUNT; c++)
         if (c != C_BGNBD_OR_MBGNBD && c != C_PARETONBD &&
             r->holds[c] != (int)((expected >> c) & 1u))
@@ -516,6 +524,12 @@ static long length_value(run_t *r, const char *name)
         return SGS_RFM_SEGMENT_COUNT;
     if (strcmp(name, "opportunity kinds") == 0)
         return SGS_OPP_KIND_COUNT;
+    if (strcmp(name, "audit stage rows") == 0)
+        return SGS_STAGE_COUNT + 1;
+    if (strcmp(name, "audit rfm rows") == 0)
+        return SGS_RFM_SEGMENT_COUNT + 2;
+    if (strcmp(name, "audit windows") == 0)
+        return 2;
     if (strcmp(name, "list groups") == 0)
         return 2; /* treatment, control */
     if (strcmp(name, "referral statuses") == 0)
@@ -602,8 +616,9 @@ static void compare_item(run_t *r, const doc_row_t *d, const file_item_t *it)
             r->knots = want = got;
         }
         if (got != want)
-            problem("%s %s: %s %ld in the file; the page (line %d) says %s, %ld in this run", what,
-                    it->path, k == 0 ? "length" : "columns", got, d->line, d->dims[k], want);
+            problem("%s %s: dimension %d is %ld in the file; the page (line %d) says %s, %ld in "
+                    "this run",
+                    what, it->path, k + 1, got, d->line, d->dims[k], want);
     }
 }
 
@@ -707,7 +722,7 @@ static void test_a_run_with_everything(void **state)
                   "--compare-as-of " COMPARE " --set segments.k=0 --set segments.pca_components=3",
                   HOLDS(C_ALWAYS) | HOLDS(C_VALUE) | HOLDS(C_BACKTEST) | HOLDS(C_CALIBRATED) |
                       HOLDS(C_SEGMENTS) | HOLDS(C_K_CHOSEN) | HOLDS(C_PCA) | HOLDS(C_COMPARE) |
-                      HOLDS(C_REFERRALS),
+                      HOLDS(C_REFERRALS) | HOLDS(C_EVENTS),
                   NULL);
 }
 
@@ -739,6 +754,13 @@ static void test_backtest_compare_no_segments(void **state)
                   HOLDS(C_ALWAYS) | HOLDS(C_VALUE) | HOLDS(C_BACKTEST) | HOLDS(C_CALIBRATED) |
                       HOLDS(C_COMPARE),
                   "bgnbd");
+}
+
+static void test_events_no_value_no_segments(void **state)
+{
+    (void)state;
+    run_and_check("events", tx_events, "--model none --set segments.enabled=false",
+                  HOLDS(C_ALWAYS) | HOLDS(C_EVENTS), NULL);
 }
 
 static void test_only_transactions_no_value_no_segments(void **state)
@@ -784,16 +806,17 @@ static void test_every_row_was_seen_in_some_run(void **state)
 
 /* ---- Setup ------------------------------------------------------------------------------- */
 
-/* The generated file's /transactions alone: no /events, no /customers. */
-static void write_transactions_only(void)
+/* The generated file's /transactions alone (no /events, no /customers), or with /events. */
+static void write_copy(const char *path, int with_events)
 {
     hid_t src = H5Fopen(gen, H5F_ACC_RDONLY, H5P_DEFAULT);
-    hid_t dst = H5Fcreate(tx_only, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t dst = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     sgs_assert_cmp(src, >=, 0);
     sgs_assert_cmp(dst, >=, 0);
     size_t n;
-    const char *names[] = {"/transactions/customer_id", "/transactions/time"};
-    for (int k = 0; k < 2; k++) {
+    const char *names[] = {"/transactions/customer_id", "/transactions/time", "/events/customer_id",
+                           "/events/time"};
+    for (int k = 0; k < (with_events ? 4 : 2); k++) {
         int64_t *v = sgs_test_column(src, names[k], SGS_H5_I64, &n);
         sgs_assert_cmp(sgs_h5_write_column(dst, names[k], SGS_H5_I64, v, n, 0, NULL), ==, 0);
         free(v);
@@ -802,6 +825,12 @@ static void write_transactions_only(void)
     sgs_assert_cmp(sgs_h5_write_column(dst, "/transactions/amount", SGS_H5_F64, amount, n, 0, NULL),
                    ==, 0);
     free(amount);
+    if (with_events) {
+        uint8_t *kind = sgs_test_column(src, "/events/kind", SGS_H5_U8, &n);
+        sgs_assert_cmp(sgs_h5_write_column(dst, "/events/kind", SGS_H5_U8, kind, n, 0, NULL), ==,
+                       0);
+        free(kind);
+    }
     H5Fclose(src);
     H5Fclose(dst);
 }
@@ -820,7 +849,9 @@ static int setup(void **state)
         print_error("generate failed (%d): %s\n", status, out);
         return -1;
     }
-    write_transactions_only();
+    snprintf(tx_events, sizeof tx_events, "%s/transactions-events.h5", dir);
+    write_copy(tx_only, 0);
+    write_copy(tx_events, 1);
     return 0;
 }
 
@@ -838,6 +869,7 @@ int main(void)
         cmocka_unit_test(test_a_run_with_everything),
         cmocka_unit_test(test_pareto_nbd_k_chosen_compare),
         cmocka_unit_test(test_mbg_nbd_pca_fixed_k),
+        cmocka_unit_test(test_events_no_value_no_segments),
         cmocka_unit_test(test_backtest_compare_no_segments),
         cmocka_unit_test(test_only_transactions_no_value_no_segments),
         cmocka_unit_test(test_the_runs_tell_every_condition_apart),

@@ -31,6 +31,7 @@ typedef struct hb {
     size_t eoff[HB_MAX_CUSTOMERS + 1];
     int32_t eday[HB_MAX_ROWS];
     uint8_t ekind[HB_MAX_ROWS];
+    uint8_t echannel[HB_MAX_ROWS]; /* 0 unless given with hb_event_via */
     double evalue[HB_MAX_ROWS];
     /* model and segment columns, defaults: p_buy 0.9, p_buy_model NaN, rate NaN, clv 100,
      * segment -1 */
@@ -87,7 +88,15 @@ static inline void hb_event(hb_t *h, int32_t day, uint8_t kind, double value)
     size_t r = h->eoff[h->n]++;
     h->eday[r] = day;
     h->ekind[r] = kind;
+    h->echannel[r] = 0;
     h->evalue[r] = value;
+}
+
+/* An event of the current customer through a channel (a campaign contact or response). */
+static inline void hb_event_via(hb_t *h, int32_t day, uint8_t kind, uint8_t channel)
+{
+    hb_event(h, day, kind, NAN);
+    h->echannel[h->eoff[h->n] - 1] = channel;
 }
 
 /* The input view over the builder (every optional column present). */
@@ -103,6 +112,7 @@ static inline sgs_stage_input_t hb_input(const hb_t *h)
     in.event_day = h->eday;
     in.event_kind = h->ekind;
     in.event_value = h->evalue;
+    in.event_channel = h->echannel;
     in.p_buy = h->p_buy;
     in.p_buy_model = h->p_buy_model;
     in.rate_per_day = h->rate;
@@ -125,7 +135,7 @@ typedef struct big {
     int32_t *signup;
     size_t *poff, *eoff;
     int32_t *pday, *eday;
-    uint8_t *ekind;
+    uint8_t *ekind, *echannel;
     double *evalue, *p_buy, *rate, *clv;
     int32_t *segment;
     uint8_t *preferred, *main_channel;
@@ -149,6 +159,7 @@ static inline void big_make(big_t *b, size_t n, uint64_t seed)
     b->pday = malloc(n * 12 * sizeof *b->pday);
     b->eday = malloc(n * 6 * sizeof *b->eday);
     b->ekind = malloc(n * 6 * sizeof *b->ekind);
+    b->echannel = malloc(n * 6);
     b->evalue = malloc(n * 6 * sizeof *b->evalue);
     b->poff[0] = b->eoff[0] = 0;
     sgs_rng_t rng;
@@ -172,6 +183,7 @@ static inline void big_make(big_t *b, size_t n, uint64_t seed)
             b->eday[q] = e;
             b->ekind[q] = (uint8_t)(1 + sgs_rng_next_u64(&rng) % 8);
             b->evalue[q] = floor(sgs_rng_next_uniform(&rng) * 11.0);
+            b->echannel[q] = (uint8_t)((b->id[i] * 7 + (int64_t)k) % 10); /* 8, 9: not codes */
             q++;
             e += (int32_t)(sgs_rng_next_uniform(&rng) * 20.0);
         }
@@ -209,6 +221,7 @@ static inline void big_free(big_t *b)
     free(b->pday);
     free(b->eday);
     free(b->ekind);
+    free(b->echannel);
     free(b->evalue);
 }
 
@@ -224,6 +237,7 @@ static inline sgs_stage_input_t big_input(const big_t *b)
     in.event_day = b->eday;
     in.event_kind = b->ekind;
     in.event_value = b->evalue;
+    in.event_channel = b->echannel;
     in.p_buy = b->p_buy;
     in.rate_per_day = b->rate;
     in.clv = b->clv;

@@ -652,6 +652,18 @@ static void test_events_read_and_kind_range(void **state)
     }
     sgs_assert_nan(e.value[0]);
     sgs_assert_cmp(e.value[1], ==, 9.0);
+    assert_null(e.channel); /* optional and absent */
+    sgs_events_free(&e);
+    /* the optional channel column comes along with the rows kept */
+    uint8_t channels[5] = {4, 0, 5, 6, 7};
+    file = H5Fopen(f->path, H5F_ACC_RDWR, H5P_DEFAULT);
+    write_col(file, "/events/channel", SGS_H5_U8, channels, 5);
+    H5Fclose(file);
+    assert_int_equal(sgs_h5_read_events(f->path, &opt, &e, &present, &st, &err), 0);
+    assert_int_equal(e.n_rows, 4);
+    assert_non_null(e.channel);
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(e.channel[i], channels[i]);
     sgs_events_free(&e);
     /* kind 9 at row 3 (and 0 at row 4) */
     kinds[3] = 9;

@@ -774,7 +774,7 @@ static void test_threads_identical_and_reference(void **state)
     assert_int_equal(sgs_influence_compute(n, b.id, b.referrer, b.clv, NULL, NULL, &io, NULL, NULL),
                      0);
     sgs_opportunity_input_t in = {&cu,       as_of,      stage,  cycle,    overdue, NULL,
-                                  stage_cmp, as_of - 60, direct, indirect, nv};
+                                  stage_cmp, as_of - 60, direct, indirect, nv,      NULL};
     for (int all = 0; all <= 1; all++) {
         sgs_opportunity_config_t cfg;
         sgs_opportunity_config_default(&cfg);

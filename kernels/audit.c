@@ -1,0 +1,226 @@
+/*
+ * kernels/audit.c — the interaction audit's tallies (kernels/audit.h).
+ */
+#include "kernels/audit.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+void sgs_audit_config_default(sgs_audit_config_t *cfg)
+{
+    cfg->window_days[0] = 30;
+    cfg->window_days[1] = 90;
+}
+
+int sgs_audit_config_check(const sgs_audit_config_t *cfg, sgs_error_t *err)
+{
+    if (!(cfg->window_days[0] >= 1 && cfg->window_days[0] < cfg->window_days[1] &&
+          cfg->window_days[1] <= 100000))
+        return sgs_error_set(err, SGS_ECONFIG,
+                             "audit: windows of %d and %d days (need 1 <= short < long <= 100000)",
+                             (int)cfg->window_days[0], (int)cfg->window_days[1]);
+    return SGS_OK;
+}
+
+/* What a block adds: a row per group and everyone, and the untapped counts per kind. */
+typedef struct tally {
+    sgs_audit_row_t *rows; /* [n_groups + 1] */
+    int64_t untapped_per_kind[SGS_OPP_KIND_COUNT][SGS_AUDIT_WINDOWS];
+} tally_t;
+
+/* Add customer i to row r. */
+static void add_customer(const sgs_stage_input_t *in, int32_t t, const sgs_audit_config_t *cfg,
+                         size_t i, uint16_t fired, sgs_audit_row_t *r, tally_t *tally)
+{
+    int contacted[SGS_AUDIT_WINDOWS] = {0}, responded[SGS_AUDIT_WINDOWS] = {0};
+    double survey = (double)NAN;
+    int32_t survey_day = SGS_DAY_NONE;
+    if (in->event_offset)
+        for (size_t e = in->event_offset[i]; e < in->event_offset[i + 1]; e++) {
+            int32_t d = in->event_day[e];
+            if (d > t)
+                continue;
+            int64_t age = (int64_t)t - d; /* 0 on the as-of day */
+            uint8_t kind = in->event_kind[e];
+            uint8_t c = in->event_channel ? in->event_channel[e] : 0;
+            c = c < SGS_CHANNEL_COUNT ? c : 0;
+            if (kind == SGS_EVENT_SURVEY && age < cfg->window_days[SGS_AUDIT_WINDOWS - 1] &&
+                in->event_value && isfinite(in->event_value[e]) && d >= survey_day) {
+                survey = in->event_value[e];
+                survey_day = d;
+            }
+            for (int w = 0; w < SGS_AUDIT_WINDOWS; w++) {
+                if (age >= cfg->window_days[w])
+                    continue;
+                switch (kind) {
+                case SGS_EVENT_CAMPAIGN_CONTACT:
+                    r->contacts[w][c]++;
+                    contacted[w] = 1;
+                    break;
+                case SGS_EVENT_CAMPAIGN_RESPONSE:
+                    r->responses[w][c]++;
+                    responded[w] = 1;
+                    break;
+                case SGS_EVENT_SUPPORT:
+                    r->support[w]++;
+                    break;
+                case SGS_EVENT_COMPLAINT:
+                    r->complaints[w]++;
+                    break;
+                default:
+                    break;
+                }
+            }
+        }
+    const uint16_t kinds = (uint16_t)(fired & 0x3FEu);
+    r->customers++;
+    r->with_opportunity += kinds != 0;
+    for (int w = 0; w < SGS_AUDIT_WINDOWS; w++) {
+        r->contacted[w] += contacted[w];
+        r->responders[w] += responded[w];
+        r->untapped[w] += kinds && !contacted[w];
+        if (kinds && !contacted[w])
+            for (int k = 1; k < SGS_OPP_KIND_COUNT; k++)
+                tally->untapped_per_kind[k][w] += (kinds >> k) & 1u;
+    }
+    if (survey_day != SGS_DAY_NONE) {
+        r->surveyed++;
+        r->survey_sum += survey;
+    }
+}
+
+static void row_add(sgs_audit_row_t *to, const sgs_audit_row_t *from)
+{
+    to->customers += from->customers;
+    to->with_opportunity += from->with_opportunity;
+    for (int w = 0; w < SGS_AUDIT_WINDOWS; w++) {
+        to->contacted[w] += from->contacted[w];
+        to->responders[w] += from->responders[w];
+        to->support[w] += from->support[w];
+        to->complaints[w] += from->complaints[w];
+        to->untapped[w] += from->untapped[w];
+        for (int c = 0; c < SGS_CHANNEL_COUNT; c++) {
+            to->contacts[w][c] += from->contacts[w][c];
+            to->responses[w][c] += from->responses[w][c];
+        }
+    }
+    to->surveyed += from->surveyed;
+    to->survey_sum += from->survey_sum;
+}
+
+/* Customers lo..hi-1 into *tally (rows zeroed by the caller). @return the first customer
+ * whose group is out of range, or hi. */
+static size_t tally_range(const sgs_stage_input_t *in, int32_t t, const sgs_audit_config_t *cfg,
+                          const uint8_t *group, size_t n_groups, const uint16_t *fired, size_t lo,
+                          size_t hi, tally_t *tally)
+{
+    for (size_t i = lo; i < hi; i++) {
+        if (group[i] >= n_groups)
+            return i;
+        add_customer(in, t, cfg, i, fired ? fired[i] : 0, &tally->rows[group[i]], tally);
+    }
+    return hi;
+}
+
+static int check_args(const sgs_stage_input_t *in, const sgs_audit_config_t *cfg,
+                      const uint8_t *group, const sgs_audit_row_t *rows, sgs_error_t *err)
+{
+    int rc = sgs_audit_config_check(cfg, err);
+    if (rc)
+        return rc;
+    if (!in || !rows || (in->n > 0 && !group) ||
+        (in->event_offset && (!in->event_day || !in->event_kind)))
+        return sgs_error_set(err, SGS_EINVAL, "audit: a required array is NULL");
+    return SGS_OK;
+}
+
+static int bad_group(const sgs_stage_input_t *in, const uint8_t *group, size_t i, size_t n_groups,
+                     sgs_error_t *err)
+{
+    return sgs_error_set(err, SGS_EDATA, "audit: customer %lld has group %u, outside 0..%zu",
+                         in->customer_id ? (long long)in->customer_id[i] : (long long)i,
+                         (unsigned)group[i], n_groups - 1);
+}
+
+/* Sum of the block tallies into rows and untapped_per_kind, in block order. */
+static void combine(const tally_t *part, size_t n_parts, size_t n_groups, sgs_audit_row_t *rows,
+                    int64_t (*untapped_per_kind)[SGS_AUDIT_WINDOWS])
+{
+    memset(rows, 0, (n_groups + 1) * sizeof *rows);
+    if (untapped_per_kind)
+        memset(untapped_per_kind, 0, SGS_OPP_KIND_COUNT * sizeof *untapped_per_kind);
+    for (size_t b = 0; b < n_parts; b++) {
+        for (size_t g = 0; g < n_groups; g++) {
+            row_add(&rows[g], &part[b].rows[g]);
+            row_add(&rows[n_groups], &part[b].rows[g]);
+        }
+        for (int k = 0; untapped_per_kind && k < SGS_OPP_KIND_COUNT; k++)
+            for (int w = 0; w < SGS_AUDIT_WINDOWS; w++)
+                untapped_per_kind[k][w] += part[b].untapped_per_kind[k][w];
+    }
+}
+
+int sgs_audit_compute(const sgs_stage_input_t *in, int32_t as_of_day, const sgs_audit_config_t *cfg,
+                      const uint8_t *group, size_t n_groups, const uint16_t *fired,
+                      const sgs_exec_t *exec, sgs_audit_row_t *rows,
+                      int64_t (*untapped_per_kind)[SGS_AUDIT_WINDOWS], sgs_error_t *err)
+{
+    int rc = check_args(in, cfg, group, rows, err);
+    if (rc)
+        return rc;
+    const size_t n = in->n, n_blocks = sgs_block_count(n, SGS_BLOCK_ROWS);
+    const size_t nb1 = n_blocks ? n_blocks : 1;
+    tally_t *part = sgs_calloc_array(nb1, sizeof *part);
+    sgs_audit_row_t *part_rows = sgs_calloc_array(nb1 * (n_groups + 1), sizeof *part_rows);
+    size_t *stopped = sgs_alloc_array(nb1, sizeof *stopped);
+    if (!part || !part_rows || !stopped) {
+        rc = sgs_error_set(err, SGS_ENOMEM, "audit: out of memory for %zu blocks", n_blocks);
+        goto cleanup;
+    }
+    for (size_t b = 0; b < n_blocks; b++)
+        part[b].rows = part_rows + b * (n_groups + 1);
+    const int n_threads = sgs_exec_threads_for(exec, n);
+    const long nb = (long)n_blocks;
+#pragma omp parallel for num_threads(n_threads) schedule(dynamic, 1)
+    for (long b = 0; b < nb; b++) {
+        size_t lo = (size_t)b * SGS_BLOCK_ROWS;
+        size_t hi = lo + SGS_BLOCK_ROWS < n ? lo + SGS_BLOCK_ROWS : n;
+        size_t at = tally_range(in, as_of_day, cfg, group, n_groups, fired, lo, hi, &part[b]);
+        stopped[b] = at < hi ? at : SIZE_MAX;
+    }
+    for (size_t b = 0; b < n_blocks; b++)
+        if (stopped[b] != SIZE_MAX) {
+            rc = bad_group(in, group, stopped[b], n_groups, err);
+            goto cleanup;
+        }
+    combine(part, n_blocks, n_groups, rows, untapped_per_kind);
+cleanup:
+    sgs_free(part);
+    sgs_free(part_rows);
+    sgs_free(stopped);
+    return rc;
+}
+
+int sgs_audit_compute_ref(const sgs_stage_input_t *in, int32_t as_of_day,
+                          const sgs_audit_config_t *cfg, const uint8_t *group, size_t n_groups,
+                          const uint16_t *fired, sgs_audit_row_t *rows,
+                          int64_t (*untapped_per_kind)[SGS_AUDIT_WINDOWS], sgs_error_t *err)
+{
+    int rc = check_args(in, cfg, group, rows, err);
+    if (rc)
+        return rc;
+    sgs_audit_row_t *one = sgs_calloc_array(n_groups + 1, sizeof *one);
+    if (!one)
+        return sgs_error_set(err, SGS_ENOMEM, "audit: out of memory");
+    tally_t tally;
+    memset(&tally, 0, sizeof tally);
+    tally.rows = one;
+    size_t stop = tally_range(in, as_of_day, cfg, group, n_groups, fired, 0, in->n, &tally);
+    if (stop < in->n)
+        rc = bad_group(in, group, stop, n_groups, err);
+    else
+        combine(&tally, 1, n_groups, rows, untapped_per_kind);
+    sgs_free(one);
+    return rc;
+}

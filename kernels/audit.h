@@ -1,0 +1,74 @@
+/*
+ * kernels/audit.h — the interaction audit: a baseline of today's contact activity per group
+ * of customers (a lifecycle stage, an RFM segment), by channel, over two windows ending on
+ * the as-of day, and the untapped opportunities (customers with an opportunity and no
+ * contact in the window).
+ *
+ * For every customer i of group g = group[i], window w of W days (days t-W+1 .. t, t the
+ * as-of day) and the events of i on those days (kernels/tables.h, enum sgs_event_kind):
+ *   customers          1
+ *   with_opportunity   fired[i] != 0 (bits 1..9: a kind fired, before the contact policy)
+ *   contacted[w]       at least one campaign contact (kind 7)
+ *   contacts[w][c]     campaign contacts through channel c (event_channel; 0 unknown, also
+ *                      for codes outside 0..7 and without the column)
+ *   responses[w][c]    campaign responses (kind 8) through channel c
+ *   responders[w]      at least one campaign response
+ *   support[w]         support contacts (kind 1); complaints[w]: complaints (kind 2)
+ *   untapped[w]        with_opportunity and not contacted[w]
+ *   surveyed, survey_sum  customers with a survey answer (kind 6, finite value) in the
+ *                      longest window, and the sum of their latest scores (the mean is
+ *                      survey_sum / surveyed)
+ * untapped_per_kind[k][w] counts the customers with kind k fired and no contact in window w.
+ * Response rate is responses / contacts of the same window: responses to contacts made
+ * shortly before the window count too (a response carries no link to its contact).
+ */
+#ifndef SGS_AUDIT_H
+#define SGS_AUDIT_H
+
+#include "kernels/opportunities.h"
+#include "kernels/stages.h"
+
+#define SGS_AUDIT_WINDOWS 2
+
+typedef struct sgs_audit_config {
+    int32_t window_days[SGS_AUDIT_WINDOWS]; /* short then long, 1 <= short < long; 30, 90 */
+} sgs_audit_config_t;
+
+void sgs_audit_config_default(sgs_audit_config_t *cfg);
+
+/* @return 0 or SGS_ECONFIG naming the window. */
+int sgs_audit_config_check(const sgs_audit_config_t *cfg, sgs_error_t *err);
+
+/* One group's counts (definitions above). */
+typedef struct sgs_audit_row {
+    int64_t customers;
+    int64_t with_opportunity;
+    int64_t contacted[SGS_AUDIT_WINDOWS];
+    int64_t contacts[SGS_AUDIT_WINDOWS][SGS_CHANNEL_COUNT];
+    int64_t responses[SGS_AUDIT_WINDOWS][SGS_CHANNEL_COUNT];
+    int64_t responders[SGS_AUDIT_WINDOWS];
+    int64_t support[SGS_AUDIT_WINDOWS];
+    int64_t complaints[SGS_AUDIT_WINDOWS];
+    int64_t untapped[SGS_AUDIT_WINDOWS];
+    int64_t surveyed;
+    double survey_sum;
+} sgs_audit_row_t;
+
+/* Tally the customers of in (events: in->event_offset etc.; no events counts customers and
+ * opportunities only) at as_of_day into rows[0 .. n_groups-1] by group[i], and rows[n_groups]
+ * over everyone; untapped_per_kind may be NULL. fired may be NULL (no opportunities).
+ * Parallel over fixed blocks of customers, partials combined in block order: the same bits
+ * for any thread count. @return 0; SGS_ECONFIG; SGS_EINVAL for a NULL array; SGS_EDATA when
+ * group[i] >= n_groups (naming the customer); SGS_ENOMEM. */
+int sgs_audit_compute(const sgs_stage_input_t *in, int32_t as_of_day, const sgs_audit_config_t *cfg,
+                      const uint8_t *group, size_t n_groups, const uint16_t *fired,
+                      const sgs_exec_t *exec, sgs_audit_row_t *rows,
+                      int64_t (*untapped_per_kind)[SGS_AUDIT_WINDOWS], sgs_error_t *err);
+
+/* Serial reference twin. */
+int sgs_audit_compute_ref(const sgs_stage_input_t *in, int32_t as_of_day,
+                          const sgs_audit_config_t *cfg, const uint8_t *group, size_t n_groups,
+                          const uint16_t *fired, sgs_audit_row_t *rows,
+                          int64_t (*untapped_per_kind)[SGS_AUDIT_WINDOWS], sgs_error_t *err);
+
+#endif

@@ -1,0 +1,211 @@
+/*
+ * tests/unit/test_audit.c — the interaction audit kernel (kernels/audit.h): every count on
+ * hand-built histories at the edges of its windows (an event 29, 30, 89, 90 days before the
+ * as-of day, after it), channels (known, unknown, out of range, no column), the latest
+ * survey, untapped opportunities per group and kind; bad groups and windows; and the same
+ * bits for 1, 2 and 3 threads and the serial twin on a random base of several blocks.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "kernels/audit.h"
+#include "tests/support/test_support.h"
+#include "tests/unit/history_builder.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define T 1000 /* the as-of day */
+#define BIT(k) ((uint16_t)(1u << (k)))
+
+/* Four customers: A and D in group 0, B and C in group 1 (comments give each event's age). */
+static void build(hb_t *h, uint8_t group[4], uint16_t fired[4])
+{
+    hb_init(h);
+    hb_customer(h, 10);                                                /* A */
+    hb_event(h, 920, SGS_EVENT_COMPLAINT, NAN);                        /* 80: long only */
+    hb_event(h, 930, SGS_EVENT_SURVEY, 8.0);                           /* 70 */
+    hb_event_via(h, 950, SGS_EVENT_CAMPAIGN_CONTACT, SGS_CHANNEL_SMS); /* 50: long only */
+    hb_event(h, 960, SGS_EVENT_SURVEY, 4.0);                           /* 40: the latest */
+    hb_event_via(h, 995, SGS_EVENT_CAMPAIGN_CONTACT, SGS_CHANNEL_EMAIL);
+    hb_event_via(h, 998, SGS_EVENT_CAMPAIGN_RESPONSE, SGS_CHANNEL_EMAIL);
+    hb_event(h, 999, SGS_EVENT_SUPPORT, NAN);
+    hb_event_via(h, 1001, SGS_EVENT_CAMPAIGN_CONTACT, SGS_CHANNEL_EMAIL); /* after: ignored */
+    hb_event(h, 1005, SGS_EVENT_SURVEY, 10.0);                            /* after: ignored */
+    hb_customer(h, 11);                                                   /* B: nothing */
+    hb_customer(h, 12);                                                   /* C */
+    hb_event_via(h, 900, SGS_EVENT_CAMPAIGN_CONTACT, 0);                  /* 100: outside both */
+    hb_event(h, 905, SGS_EVENT_SURVEY, 2.0);              /* 95: outside the long window */
+    hb_event_via(h, 990, SGS_EVENT_CAMPAIGN_RESPONSE, 9); /* 10: channel 9 is unknown */
+    hb_customer(h, 13);                                   /* D */
+    hb_event_via(h, 910, SGS_EVENT_CAMPAIGN_CONTACT, SGS_CHANNEL_WEB); /* 90: outside */
+    hb_event_via(h, 911, SGS_EVENT_CAMPAIGN_CONTACT, SGS_CHANNEL_WEB); /* 89: long only */
+    hb_event_via(h, 970, SGS_EVENT_CAMPAIGN_CONTACT, SGS_CHANNEL_WEB); /* 30: long only */
+    hb_event_via(h, 971, SGS_EVENT_CAMPAIGN_CONTACT, SGS_CHANNEL_WEB); /* 29: both */
+    const uint8_t g[4] = {0, 1, 1, 0};
+    const uint16_t f[4] = {BIT(3), BIT(5) | BIT(8), BIT(5), 0};
+    memcpy(group, g, sizeof g);
+    memcpy(fired, f, sizeof f);
+}
+
+static void compute(const sgs_stage_input_t *in, const uint8_t *group, size_t n_groups,
+                    const uint16_t *fired, sgs_audit_row_t *rows,
+                    int64_t (*untapped)[SGS_AUDIT_WINDOWS])
+{
+    sgs_audit_config_t cfg;
+    sgs_audit_config_default(&cfg);
+    sgs_exec_t exec = {.n_threads = 2};
+    sgs_error_t err = {0};
+    if (sgs_audit_compute(in, T, &cfg, group, n_groups, fired, &exec, rows, untapped, &err))
+        fail_msg("audit: %s", err.message);
+}
+
+static void test_counts_by_window_and_channel(void **state)
+{
+    (void)state;
+    hb_t *h = malloc(sizeof *h);
+    uint8_t group[4];
+    uint16_t fired[4];
+    build(h, group, fired);
+    sgs_stage_input_t in = hb_input(h);
+    sgs_audit_row_t rows[3];
+    int64_t untapped[SGS_OPP_KIND_COUNT][SGS_AUDIT_WINDOWS];
+    compute(&in, group, 2, fired, rows, untapped);
+
+    const sgs_audit_row_t *g0 = &rows[0], *g1 = &rows[1], *all = &rows[2];
+    assert_int_equal(g0->customers, 2);
+    assert_int_equal(g0->with_opportunity, 1);
+    assert_int_equal(g0->contacted[0], 2); /* A on day 995, D on day 971 */
+    assert_int_equal(g0->contacted[1], 2);
+    assert_int_equal(g0->contacts[0][SGS_CHANNEL_EMAIL], 1);
+    assert_int_equal(g0->contacts[0][SGS_CHANNEL_WEB], 1);
+    assert_int_equal(g0->contacts[0][SGS_CHANNEL_SMS], 0);
+    assert_int_equal(g0->contacts[1][SGS_CHANNEL_EMAIL], 1);
+    assert_int_equal(g0->contacts[1][SGS_CHANNEL_SMS], 1);
+    assert_int_equal(g0->contacts[1][SGS_CHANNEL_WEB], 3); /* ages 89, 30, 29; not 90 */
+    assert_int_equal(g0->responses[0][SGS_CHANNEL_EMAIL], 1);
+    assert_int_equal(g0->responses[1][SGS_CHANNEL_EMAIL], 1);
+    assert_int_equal(g0->responders[0], 1);
+    assert_int_equal(g0->support[0], 1);
+    assert_int_equal(g0->complaints[0], 0);
+    assert_int_equal(g0->complaints[1], 1);
+    assert_int_equal(g0->untapped[0], 0); /* A was contacted */
+    assert_int_equal(g0->surveyed, 1);
+    sgs_assert_cmp(g0->survey_sum, ==, 4.0); /* the latest in the window, not the later one */
+
+    assert_int_equal(g1->customers, 2);
+    assert_int_equal(g1->with_opportunity, 2);
+    assert_int_equal(g1->contacted[1], 0);    /* C's contact is 100 days old */
+    assert_int_equal(g1->responses[0][0], 1); /* channel 9 counts as unknown */
+    assert_int_equal(g1->responders[1], 1);
+    assert_int_equal(g1->untapped[0], 2);
+    assert_int_equal(g1->untapped[1], 2);
+    assert_int_equal(g1->surveyed, 0); /* C's survey is 95 days old */
+
+    assert_int_equal(all->customers, 4);
+    assert_int_equal(all->contacts[1][SGS_CHANNEL_WEB], 3);
+    assert_int_equal(all->untapped[0], 2);
+    assert_int_equal(untapped[5][0], 2);
+    assert_int_equal(untapped[8][1], 1);
+    assert_int_equal(untapped[3][0], 0);
+
+    /* without the channel column every contact and response is on channel unknown */
+    in.event_channel = NULL;
+    compute(&in, group, 2, fired, rows, untapped);
+    assert_int_equal(rows[0].contacts[1][0], 5);
+    assert_int_equal(rows[0].contacts[1][SGS_CHANNEL_WEB], 0);
+    assert_int_equal(rows[0].responses[0][0], 1);
+
+    /* without events: customers and opportunities only */
+    in.event_offset = NULL;
+    compute(&in, group, 2, fired, rows, untapped);
+    assert_int_equal(rows[2].customers, 4);
+    assert_int_equal(rows[2].with_opportunity, 3);
+    assert_int_equal(rows[2].contacted[1], 0);
+    assert_int_equal(rows[2].untapped[1], 3);
+    free(h);
+}
+
+static void test_bad_group_and_windows(void **state)
+{
+    (void)state;
+    hb_t *h = malloc(sizeof *h);
+    uint8_t group[4];
+    uint16_t fired[4];
+    build(h, group, fired);
+    sgs_stage_input_t in = hb_input(h);
+    sgs_audit_row_t rows[3];
+    sgs_audit_config_t cfg;
+    sgs_audit_config_default(&cfg);
+    sgs_exec_t exec = {.n_threads = 2};
+    sgs_error_t err = {0};
+    group[2] = 2; /* customer 12 outside 0..1 */
+    assert_int_equal(sgs_audit_compute(&in, T, &cfg, group, 2, fired, &exec, rows, NULL, &err),
+                     SGS_EDATA);
+    sgs_assert_contains(err.message, "customer 12 has group 2");
+    assert_int_equal(sgs_audit_compute_ref(&in, T, &cfg, group, 2, fired, rows, NULL, &err),
+                     SGS_EDATA);
+    group[2] = 1;
+    cfg.window_days[1] = cfg.window_days[0];
+    assert_int_equal(sgs_audit_compute(&in, T, &cfg, group, 2, fired, &exec, rows, NULL, &err),
+                     SGS_ECONFIG);
+    sgs_assert_contains(err.message, "windows of 30 and 30 days");
+    cfg.window_days[0] = 0;
+    assert_int_equal(sgs_audit_config_check(&cfg, &err), SGS_ECONFIG);
+    free(h);
+}
+
+/* A random base of 50,000 customers (four blocks): 1, 2, 3 threads and the serial twin. */
+static void test_threads_and_twin(void **state)
+{
+    (void)state;
+    big_t b;
+    const size_t n = 50000;
+    big_make(&b, n, 5);
+    sgs_stage_input_t in = big_input(&b);
+    uint8_t *group = malloc(n);
+    uint16_t *fired = malloc(n * sizeof *fired);
+    for (size_t i = 0; i < n; i++) {
+        group[i] = (uint8_t)((b.id[i] / 3) % SGS_STAGE_COUNT);
+        fired[i] = (uint16_t)(((uint64_t)b.id[i] * 2654435761u >> 7) & 0x3FEu);
+    }
+    sgs_audit_config_t cfg;
+    sgs_audit_config_default(&cfg);
+    sgs_error_t err = {0};
+    sgs_audit_row_t ref[SGS_STAGE_COUNT + 1], got[SGS_STAGE_COUNT + 1];
+    int64_t ref_kind[SGS_OPP_KIND_COUNT][SGS_AUDIT_WINDOWS], got_kind[SGS_OPP_KIND_COUNT][2];
+    const int32_t t = 900; /* events run from 700 to about 1000: some after */
+    assert_int_equal(
+        sgs_audit_compute_ref(&in, t, &cfg, group, SGS_STAGE_COUNT, fired, ref, ref_kind, &err),
+        SGS_OK);
+    assert_true(ref[SGS_STAGE_COUNT].contacted[1] > 1000); /* the base exercises the counts */
+    assert_true(ref[SGS_STAGE_COUNT].surveyed > 1000);
+    assert_true(ref[SGS_STAGE_COUNT].responses[1][0] > ref[SGS_STAGE_COUNT].responses[1][1]);
+    for (int threads = 1; threads <= 3; threads++) {
+        sgs_exec_t exec = {.n_threads = threads, .grain = 1};
+        memset(got, 0xAB, sizeof got);
+        assert_int_equal(sgs_audit_compute(&in, t, &cfg, group, SGS_STAGE_COUNT, fired, &exec, got,
+                                           got_kind, &err),
+                         SGS_OK);
+        /* scores are whole numbers, so even the sums of the twin agree to the bit */
+        assert_memory_equal(got, ref, sizeof got);
+        assert_memory_equal(got_kind, ref_kind, sizeof got_kind);
+    }
+    free(group);
+    free(fired);
+    big_free(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_counts_by_window_and_channel),
+        cmocka_unit_test(test_bad_group_and_windows),
+        cmocka_unit_test(test_threads_and_twin),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
