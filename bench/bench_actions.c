@@ -6,8 +6,11 @@
  *
  * Prints one line per kernel with its wall time and the total of stages + influence +
  * detection + ranking (the issue's target: under 3 s on 2 threads at the default size),
- * beside a few counts so that a run can be sanity-checked.
+ * beside a few counts so that a run can be sanity-checked; then what the interaction audit
+ * (two groupings, as a run makes), the contact policy and the control draw add.
  */
+#include "kernels/audit.h"
+#include "kernels/contact_policy.h"
 #include "kernels/influence.h"
 #include "kernels/opportunities.h"
 #include "kernels/stages.h"
@@ -55,7 +58,7 @@ int main(int argc, char **argv)
     size_t n_p = poff[n];
     int32_t *pday = xmalloc(n_p, sizeof(int32_t));
     int32_t *eday = xmalloc(n_events, sizeof(int32_t));
-    uint8_t *ekind = xmalloc(n_events, 1);
+    uint8_t *ekind = xmalloc(n_events, 1), *echannel = xmalloc(n_events, 1);
     double *evalue = xmalloc(n_events, sizeof(double));
     double t0 = omp_get_wtime();
 #pragma omp parallel for num_threads(threads) schedule(static)
@@ -73,6 +76,7 @@ int main(int argc, char **argv)
         for (size_t r = eoff[i]; r < eoff[i + 1]; r++) {
             eday[r] = e;
             ekind[r] = (uint8_t)(1 + sgs_rng_next_u64(&rng) % 8);
+            echannel[r] = (uint8_t)(sgs_rng_next_u64(&rng) % 8);
             evalue[r] =
                 ekind[r] == SGS_EVENT_SURVEY ? (double)(sgs_rng_next_u64(&rng) % 11) : (double)NAN;
             e += (int32_t)(sgs_rng_next_u64(&rng) % 40);
@@ -97,6 +101,7 @@ int main(int argc, char **argv)
                             .event_day = eday,
                             .event_kind = ekind,
                             .event_value = evalue,
+                            .event_channel = echannel,
                             .p_buy = p_buy,
                             .rate_per_day = rate,
                             .clv = clv,
@@ -155,6 +160,27 @@ int main(int argc, char **argv)
         goto fail;
     double t_detect = omp_get_wtime() - t0;
 
+    /* the audit by stage and by a second grouping (segment + 1, as the run's RFM one), the
+     * contact policy, then the ranking without and with the control draw */
+    uint8_t *group2 = xmalloc(n, 1), *blocked = xmalloc(n, 1);
+    for (size_t i = 0; i < n; i++)
+        group2[i] = (uint8_t)(segment[i] + 1);
+    sgs_audit_config_t acfg;
+    sgs_audit_config_default(&acfg);
+    sgs_audit_row_t arows[SGS_STAGE_COUNT + 1], arows2[11];
+    t0 = omp_get_wtime();
+    if (sgs_audit_compute(&cu, as_of, &acfg, stage, SGS_STAGE_COUNT, mask, &exec, arows, NULL,
+                          &err) ||
+        sgs_audit_compute(&cu, as_of, &acfg, group2, 10, mask, &exec, arows2, NULL, &err))
+        goto fail;
+    double t_audit = omp_get_wtime() - t0;
+    sgs_contact_policy_stats_t pst;
+    t0 = omp_get_wtime();
+    if (sgs_contact_policy_apply(&in, &cfg, &exec, mask, blocked, &st, &pst, &err))
+        goto fail;
+    double t_policy = omp_get_wtime() - t0;
+    in.blocked_channels = blocked;
+
     size_t cap = (size_t)st.n_candidates;
     sgs_opportunity_rows_t rows = {xmalloc(cap, sizeof(int64_t)),
                                    xmalloc(cap, 1),
@@ -165,6 +191,12 @@ int main(int argc, char **argv)
                                    xmalloc(cap, 1)};
     size_t n_rows = 0;
     sgs_opportunity_list_summary_t lsum;
+    cfg.control_share = 0;
+    t0 = omp_get_wtime();
+    if (sgs_opportunities_rank(&in, &cfg, &st, mask, &exec, &rows, cap, &n_rows, &lsum, &err))
+        goto fail;
+    double t_rank_no_control = omp_get_wtime() - t0;
+    sgs_opportunity_config_default(&cfg);
     t0 = omp_get_wtime();
     if (sgs_opportunities_rank(&in, &cfg, &st, mask, &exec, &rows, cap, &n_rows, &lsum, &err))
         goto fail;
@@ -182,6 +214,15 @@ int main(int argc, char **argv)
            (long long)lsum.n_left_out);
     printf("total (stages + influence + triggers + ranking) %.3f s\n",
            t_stages + t_influence + t_detect + t_rank);
+    printf("audit, 2 groupings  %7.3f s  (contacted in %d days %lld, untapped %lld)\n", t_audit,
+           (int)acfg.window_days[1], (long long)arows[SGS_STAGE_COUNT].contacted[1],
+           (long long)arows[SGS_STAGE_COUNT].untapped[1]);
+    printf("contact policy      %7.3f s  (held back %lld, with an unanswered channel %lld)\n",
+           t_policy, (long long)pst.n_held_back, (long long)pst.n_with_blocked_channel);
+    printf("control draw        %7.3f s  (ranking %.3f s with, %.3f s without; control %lld)\n",
+           t_rank - t_rank_no_control, t_rank, t_rank_no_control, (long long)lsum.n_control);
+    printf("added by audit + policy + control %.3f s\n",
+           t_audit + t_policy + (t_rank - t_rank_no_control));
     sgs_opportunity_stats_free(&st);
     return 0;
 fail:
