@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L /* strtok_r */
 
 #include "engine/config.h"
+#include "engine/options.h"
 
 #include "io/json_doc.h"
 #include "io/suggest.h"
@@ -60,7 +61,7 @@ static const config_key_t keys[] = {
      0, 0,
      "analysis date YYYY-MM-DD (UTC, inclusive): later transactions are ignored and counted; "
      "empty = the last transaction's day"},
-    NUM("threads", KEY_INT, threads, "0", 0, 1024,
+    NUM("threads", KEY_INT, threads, "0", 0, SGS_THREADS_MAX,
         "OpenMP threads; 0 = every available core. Results do not depend on it"),
     NUM("rfm.bins", KEY_INT, rfm_bins, "5", 2, 9, "RFM scores run 1..bins"),
     STR("rfm.monetary", rfm_monetary, "total", "total|mean",

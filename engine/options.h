@@ -70,10 +70,12 @@ typedef struct sgs_option {
     {                                                                                              \
         .name = "quiet", .short_name = 'q', .kind = SGS_OPT_FLAG, .target = (p)                    \
     }
-/* --threads N: 0 means every core (OpenMP's default), at most 4096. */
+/* --threads N (and `run`'s key threads): 0 means every core (OpenMP's default). */
+#define SGS_THREADS_MAX 4096
 #define SGS_OPTION_THREADS(p)                                                                      \
     {                                                                                              \
-        .name = "threads", .kind = SGS_OPT_INT, .target = (p), .lo = 0, .hi = 4096, .metavar = "N" \
+        .name = "threads", .kind = SGS_OPT_INT, .target = (p), .lo = 0, .hi = SGS_THREADS_MAX,     \
+        .metavar = "N"                                                                             \
     }
 
 /* Parse argv[1..argc-1] (argv[0] is the command's name) against the n options of `opts`.
