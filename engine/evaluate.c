@@ -6,6 +6,8 @@
  */
 #include "engine/evaluate.h"
 
+#include "engine/config.h"
+
 #include "engine/group_transactions.h"
 #include "engine/interrupt.h"
 
@@ -274,8 +276,10 @@ static int evaluate_model(const sgs_eval_request_t *req, const sgs_exec_t *exec,
     opt.optim.max_iter = req->max_iter;
     char what[48];
     snprintf(what, sizeof what, "%s fit", name);
+    sgs_config_t defaults; /* a fit may take as long as in a run: value.fit_time_limit */
+    sgs_config_defaults(&defaults);
     sgs_fit_watch_t watch;
-    sgs_fit_watch_attach(&watch, req->progress, what, SGS_FIT_TIME_LIMIT_DEFAULT, &opt.optim);
+    sgs_fit_watch_attach(&watch, req->progress, what, defaults.fit_time_limit, &opt.optim);
     int rc = sgs_purchase_model_fit(m->model, &res->hist, &opt, &m->fit, exec, err);
     if (rc == SGS_ENOCONVERGE) {
         warn(res, req->progress,

@@ -65,9 +65,6 @@ typedef struct sgs_fit_watch {
     double next_note_s;
 } sgs_fit_watch_t;
 
-/* Default wall-time limit of one model fit, seconds (value.fit_time_limit). */
-#define SGS_FIT_TIME_LIMIT_DEFAULT 600.0
-
 /* Point o's progress hook at *w (which must outlive the fit), set the time limit, and make
  * the fit stop at its next iteration when a signal came (engine/interrupt.h: test hook point
  * "fit", stopped "during a model fit"). */
