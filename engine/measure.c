@@ -186,8 +186,16 @@ static void build_lines(const sgs_measure_table_t *t, sgs_measure_result_t *res)
     for (int k = 1; k < SGS_OPP_KIND_COUNT; k++) {
         const sgs_measure_arm_t *all = t->arm[k][SGS_MEASURE_ALL_CHANNELS];
         res->kind_listed[k] = all[0].n + all[1].n > 0;
-        if (!res->kind_listed[k])
+        if (!res->kind_listed[k]) { /* not on the list: not in the cumulative impact */
+            res->incremental[k] = (sgs_measure_diff_t){.treated = NAN,
+                                                       .control = NAN,
+                                                       .diff = NAN,
+                                                       .lo = NAN,
+                                                       .hi = NAN,
+                                                       .variance = NAN,
+                                                       .reason = SGS_MEASURE_NO_TREATED};
             continue;
+        }
         for (int ch = 0; ch <= SGS_CHANNEL_COUNT; ch++) {
             const sgs_measure_arm_t *a = t->arm[k][ch];
             if (a[0].n + a[1].n == 0)
