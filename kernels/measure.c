@@ -41,6 +41,97 @@ static inline uint32_t index_find(const uint32_t *index, size_t mask, const int6
     }
 }
 
+/* ---- batched look-ups ------------------------------------------------------------------------
+ * A look-up is two dependent random reads (the slot, then the id it points to) and the update a
+ * third: on 10M customers each misses the caches and the TLB. Rows are therefore taken in
+ * batches: every slot of the batch is prefetched, then every id, then every outcome, so that the
+ * misses of a batch overlap instead of following each other. Rows are still applied in file
+ * order. */
+
+#define BATCH 32
+
+typedef struct lookup {
+    const uint32_t *index;
+    size_t mask;
+    const int64_t *ids;
+} lookup_t;
+
+typedef struct batch {
+    size_t n;
+    size_t row[BATCH];
+    uint64_t h[BATCH];
+    uint8_t in_window[BATCH]; /* events */
+    uint32_t c[BATCH];
+} batch_t;
+
+static inline void batch_push(batch_t *b, const lookup_t *lk, size_t r, uint64_t h)
+{
+    b->row[b->n] = r;
+    b->h[b->n++] = h;
+    __builtin_prefetch(&lk->index[h & lk->mask]);
+}
+
+/* Resolve the customers of the batch (EMPTY_SLOT: not listed), prefetching as above. */
+static void batch_resolve(batch_t *b, const lookup_t *lk, const int64_t *key)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        uint32_t v = lk->index[b->h[i] & lk->mask];
+        if (v != EMPTY_SLOT)
+            __builtin_prefetch(&lk->ids[v]);
+    }
+    for (size_t i = 0; i < b->n; i++)
+        b->c[i] = index_find(lk->index, lk->mask, lk->ids, key[b->row[i]], b->h[i]);
+}
+
+static void apply_tx(batch_t *b, const lookup_t *lk, const int64_t *customer, const double *amount,
+                     sgs_measure_outcomes_t *o, sgs_measure_counts_t *k)
+{
+    batch_resolve(b, lk, customer);
+    for (size_t i = 0; i < b->n; i++)
+        if (b->c[i] != EMPTY_SLOT)
+            __builtin_prefetch(&o->revenue[b->c[i]], 1);
+    for (size_t i = 0; i < b->n; i++) {
+        uint32_t c = b->c[i];
+        if (c == EMPTY_SLOT)
+            continue;
+        double a = amount[b->row[i]];
+        k->tx_listed++;
+        o->revenue[c] += a;
+        if (a > 0)
+            o->bought[c] = 1;
+    }
+    b->n = 0;
+}
+
+static void apply_ev(batch_t *b, const lookup_t *lk, const int64_t *customer, const int64_t *time_s,
+                     const uint8_t *kind_col, const double *value, sgs_measure_outcomes_t *o,
+                     sgs_measure_counts_t *k)
+{
+    batch_resolve(b, lk, customer);
+    for (size_t i = 0; i < b->n; i++) {
+        uint32_t c = b->c[i];
+        if (c == EMPTY_SLOT)
+            continue;
+        size_t r = b->row[i];
+        int in_window = b->in_window[i];
+        uint8_t kind = kind_col[r];
+        k->ev_listed += in_window;
+        if (kind == SGS_EVENT_SURVEY && value && !isnan(value[r])) {
+            int64_t *t = in_window ? &o->survey_after_time[c] : &o->survey_before_time[c];
+            double *v = in_window ? &o->survey_after[c] : &o->survey_before[c];
+            if (time_s[r] >= *t) { /* equal times: the later file row */
+                *t = time_s[r];
+                *v = value[r];
+            }
+        } else if (in_window && kind == SGS_EVENT_CAMPAIGN_RESPONSE) {
+            o->responded[c] = 1;
+        } else if (in_window && kind == SGS_EVENT_RENEWED) {
+            o->renewed[c] = 1;
+        }
+    }
+    b->n = 0;
+}
+
 /* ---- 1. outcomes ------------------------------------------------------------------------ */
 
 int sgs_measure_outcomes(const int64_t *ids, size_t n_customers, const int64_t *tx_customer,
@@ -87,10 +178,12 @@ int sgs_measure_outcomes(const int64_t *ids, size_t n_customers, const int64_t *
      * order: a customer's sums are the same sequence of additions for any thread count. */
     sgs_measure_counts_t part[256];
     memset(part, 0, sizeof part);
+    const lookup_t lk = {index, mask, ids};
 #pragma omp parallel num_threads(nt)
     {
         int tid = omp_get_thread_num(), nthr = omp_get_num_threads();
         sgs_measure_counts_t k = {0};
+        batch_t b = {0};
         for (size_t r = 0; r < n_tx; r++) {
             uint64_t h = mix_id(tx_customer[r]);
             if ((int)((h >> 32) % (uint64_t)nthr) != tid)
@@ -105,14 +198,11 @@ int sgs_measure_outcomes(const int64_t *ids, size_t n_customers, const int64_t *
                 continue;
             }
             k.tx_in_window++;
-            uint32_t c = index_find(index, mask, ids, tx_customer[r], h);
-            if (c == EMPTY_SLOT)
-                continue;
-            k.tx_listed++;
-            o->revenue[c] += tx_amount[r];
-            if (tx_amount[r] > 0)
-                o->bought[c] = 1;
+            batch_push(&b, &lk, r, h);
+            if (b.n == BATCH)
+                apply_tx(&b, &lk, tx_customer, tx_amount, o, &k);
         }
+        apply_tx(&b, &lk, tx_customer, tx_amount, o, &k);
         for (size_t r = 0; r < n_ev; r++) {
             uint64_t h = mix_id(ev_customer[r]);
             if ((int)((h >> 32) % (uint64_t)nthr) != tid)
@@ -127,24 +217,19 @@ int sgs_measure_outcomes(const int64_t *ids, size_t n_customers, const int64_t *
                 k.ev_in_window++;
             else
                 k.ev_history++;
-            uint32_t c = index_find(index, mask, ids, ev_customer[r], h);
-            if (c == EMPTY_SLOT)
-                continue;
-            k.ev_listed += in_window;
+            /* only kinds 4, 6 and 8 matter, and before the window only a survey score: most
+             * rows need no look-up, the memory-latency-bound part */
             uint8_t kind = ev_kind[r];
-            if (kind == SGS_EVENT_SURVEY && ev_value && !isnan(ev_value[r])) {
-                int64_t *t = in_window ? &o->survey_after_time[c] : &o->survey_before_time[c];
-                double *v = in_window ? &o->survey_after[c] : &o->survey_before[c];
-                if (ev_time_s[r] >= *t) { /* equal times: the later file row */
-                    *t = ev_time_s[r];
-                    *v = ev_value[r];
-                }
-            } else if (in_window && kind == SGS_EVENT_CAMPAIGN_RESPONSE) {
-                o->responded[c] = 1;
-            } else if (in_window && kind == SGS_EVENT_RENEWED) {
-                o->renewed[c] = 1;
-            }
+            int survey = kind == SGS_EVENT_SURVEY && ev_value && !isnan(ev_value[r]);
+            if (!survey &&
+                (!in_window || (kind != SGS_EVENT_CAMPAIGN_RESPONSE && kind != SGS_EVENT_RENEWED)))
+                continue;
+            b.in_window[b.n] = (uint8_t)in_window;
+            batch_push(&b, &lk, r, h);
+            if (b.n == BATCH)
+                apply_ev(&b, &lk, ev_customer, ev_time_s, ev_kind, ev_value, o, &k);
         }
+        apply_ev(&b, &lk, ev_customer, ev_time_s, ev_kind, ev_value, o, &k);
         part[tid] = k;
     }
     if (counts) {

@@ -83,7 +83,8 @@ typedef struct sgs_measure_counts {
     int64_t tx_in_window, tx_history, tx_after; /* transaction rows by day */
     int64_t tx_listed;                          /* in the window, of a listed customer */
     int64_t ev_in_window, ev_history, ev_after; /* event rows by day */
-    int64_t ev_listed;                          /* in the window, of a listed customer */
+    int64_t
+        ev_listed; /* in the window, of a listed customer, of a kind read (4, 6 with a score, 8) */
 } sgs_measure_counts_t;
 
 /* Fill *o for the n_customers listed customers `ids` (strictly ascending, as
