@@ -135,7 +135,7 @@ static void print_kinds(const sgs_measure_result_t *res, FILE *out)
 static void print_impact(const sgs_measure_result_t *res, FILE *out)
 {
     fprintf(out, "\nincremental revenue = (treated mean - control mean) x treated customers\n");
-    char d[96], flag[96];
+    char d[96], flag[160];
     for (int k = 1; k < SGS_OPP_KIND_COUNT; k++) {
         if (!res->kind_listed[k])
             continue;
@@ -157,7 +157,11 @@ static void print_impact(const sgs_measure_result_t *res, FILE *out)
             const sgs_measure_diff_t *inc = &res->incremental[k];
             if (res->kind_listed[k] && isfinite(inc->diff) && isfinite(inc->variance) &&
                 inc->reason != SGS_MEASURE_CONCLUSIVE) {
-                snprintf(flag, sizeof flag, "inconclusive: %s is", sgs_opportunity_kind_name(k));
+                char why[96];
+                reason_text(inc, res->min_arm, why, sizeof why);
+                const char *colon = strstr(why, ": ");
+                snprintf(flag, sizeof flag, "inconclusive (%s: %s)", sgs_opportunity_kind_name(k),
+                         colon && strncmp(why, "inconclusive", 12) == 0 ? colon + 2 : why);
                 break;
             }
         }
