@@ -12,6 +12,15 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Print a line of the table without the padding an empty last column leaves. */
+static void put_line(FILE *out, char *line)
+{
+    size_t n = strlen(line);
+    while (n > 0 && line[n - 1] == ' ')
+        line[--n] = '\0';
+    fprintf(out, "%s\n", line);
+}
+
 /* What a flag says, in words ("control 14 < 30"). */
 static void reason_text(const sgs_measure_diff_t *d, int64_t min_arm, char *buf, size_t size)
 {
@@ -95,8 +104,10 @@ static void print_lines(const sgs_measure_result_t *res, FILE *out)
         if (f)
             reason_text(f, res->min_arm, flag, sizeof flag);
         const sgs_measure_diff_t *n = &l->metric[SGS_MEASURE_REVENUE];
-        fprintf(out, "%-24s %8lld %8lld  %-24s %-24s %-34s %s\n", name, (long long)n->n_treated,
-                (long long)n->n_control, resp, bought, rev, flag);
+        char text[512];
+        snprintf(text, sizeof text, "%-24s %8lld %8lld  %-24s %-24s %-34s %s", name,
+                 (long long)n->n_treated, (long long)n->n_control, resp, bought, rev, flag);
+        put_line(out, text);
     }
 }
 
@@ -119,7 +130,9 @@ static void print_kinds(const sgs_measure_result_t *res, FILE *out)
             values_text(m, 1, v, sizeof v);
             diff_text(m, 100, 1, d, sizeof d);
             reason_text(m, res->min_arm, flag, sizeof flag);
-            fprintf(out, "  %-22s renewals kept %s: %s pts %s\n", "", v, d, flag);
+            char text[512];
+            snprintf(text, sizeof text, "  %-22s renewals kept %s: %s pts %s", "", v, d, flag);
+            put_line(out, text);
         }
         if (l->applies[SGS_MEASURE_SURVEY]) {
             const sgs_measure_diff_t *m = &l->metric[SGS_MEASURE_SURVEY];
@@ -145,7 +158,9 @@ static void print_impact(const sgs_measure_result_t *res, FILE *out)
         else
             snprintf(d, sizeof d, "-");
         reason_text(inc, res->min_arm, flag, sizeof flag);
-        fprintf(out, "  %-22s %-40s %s\n", sgs_opportunity_kind_name(k), d, flag);
+        char text[512];
+        snprintf(text, sizeof text, "  %-22s %-40s %s", sgs_opportunity_kind_name(k), d, flag);
+        put_line(out, text);
     }
     const sgs_measure_diff_t *c = &res->cumulative;
     diff_text(c, 1, 2, d, sizeof d);

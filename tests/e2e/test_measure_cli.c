@@ -381,7 +381,7 @@ static void write_input(const char *path)
     TX(1, D0 + 6, -10.0);
     for (int64_t c = 101; c <= 120; c++)
         TX(c, D0 + 5, 30.0);
-    TX(999, D0 + 5, 500.0); /* not listed */
+    TX(999, D0 + 5, 500.0);   /* not listed */
     TX(998, D0 + 60, 1000.0); /* not listed, on the last day: the window ends there */
     for (int64_t c = 1; c <= 30; c++)
         EV(c, D0 + 2, 8, NAN);
