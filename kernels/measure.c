@@ -152,11 +152,9 @@ int sgs_measure_outcomes(const int64_t *ids, size_t n_customers, const int64_t *
                              n_customers, (int)as_of_day + 1, (int)end_day);
     size_t n_slots = sgs_measure_index_slots(n_customers), mask = n_slots - 1;
     int nt = sgs_exec_threads_for(exec, n_tx + n_ev + n_customers);
-    if (nt > 256)
-        nt = 256;
-
-        /* the index (serial: one insert per customer) and the outcome columns (touched in
-         * parallel: first touch of fresh pages is the slow part, DESIGN.md "Scale") */
+    nt = nt > 256 ? 256 : nt; /* the partial counts below */
+    /* the index (serial: one insert per customer) and the outcome columns (touched in
+     * parallel: first touch of fresh pages is the slow part, DESIGN.md "Scale") */
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (size_t s = 0; s < n_slots; s++)
         index[s] = EMPTY_SLOT;
