@@ -23,6 +23,7 @@ static const command_t commands[] = {
     {"import", sgs_cmd_import, "convert delimited text (CSV, whitespace) to the input schema"},
     {"inspect", sgs_cmd_inspect, "show an input file's schema, counts, time range and problems"},
     {"evaluate", sgs_cmd_evaluate, "compare purchase models: calibration fit, holdout forecast"},
+    {"measure", sgs_cmd_measure, "an earlier run's list: treated against control, with intervals"},
     {"config", sgs_cmd_config, "print the configuration keys and defaults, or a file's effect"},
     {"kmeans", sgs_cmd_kmeans, "cluster the rows of an HDF5 matrix with k-means (benchmarkable)"},
 };

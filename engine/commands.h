@@ -15,5 +15,6 @@ int sgs_cmd_inspect(int argc, char **argv);
 int sgs_cmd_config(int argc, char **argv);
 int sgs_cmd_kmeans(int argc, char **argv);
 int sgs_cmd_evaluate(int argc, char **argv);
+int sgs_cmd_measure(int argc, char **argv);
 
 #endif

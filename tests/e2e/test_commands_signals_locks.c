@@ -1,6 +1,7 @@
 /*
  * tests/e2e/test_commands_signals_locks.c — the guarantees `run` gives its outputs, for the
- * commands that write files one by one: import, generate, kmeans and evaluate (HDF5 and JSON)
+ * commands that write files one by one: import, generate, kmeans, evaluate and measure (HDF5
+ * and JSON)
  * (docs/publishing.md, "Other commands"). For each command:
  *  - SIGINT, SIGTERM and SIGHUP at its pause points (SGS_TEST_PAUSE_AT, with a temporary on
  *    disk): exit 130, 143, 129, "segscore <command>: stopped by SIG...", the previous output
@@ -76,6 +77,11 @@ static const command_t commands[] = {
      "--json @/eval.json",
      {"eval.h5", "eval.json"},
      {"evaluate-fit", "evaluate-written"}},
+    {"measure",
+     "measure -r %/list/results.h5 -i %/demo.h5 --days 30 -o @/m.h5 --json @/m.json",
+     "measure -r %/list/results.h5 -i %/demo.h5 --days 60 -o @/m.h5 --json @/m.json",
+     {"m.h5", "m.json"},
+     {"measure-outcomes", "measure-written"}},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -203,6 +209,16 @@ static int setup(void **state)
     snprintf(args, sizeof args, "generate -q --customers 1000 --seed 7 -o '%s'", demo);
     if (sgs_test_run(args, out, sizeof out) != 0) {
         print_error("generate failed: %s\n", out);
+        return -1;
+    }
+    /* the list measure reads: a run as of three months before the generated data end */
+    char shell[4096];
+    snprintf(shell, sizeof shell,
+             "mkdir -p '%s/list' && '%s' run -q --threads 1 -i '%s' -o "
+             "'%s/list/results.h5' --as-of 2024-03-31",
+             dir, SGS_TEST_BINARY, demo, dir);
+    if (sgs_test_shell(shell, out, sizeof out) != 0) {
+        print_error("run failed: %s\n", out);
         return -1;
     }
     write_csv(csv_yesterday, 5000, 0);

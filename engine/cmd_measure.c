@@ -1,0 +1,148 @@
+/*
+ * engine/cmd_measure.c — `segscore measure`: options into a measure request
+ * (engine/measure.h), then the table on standard output and the optional JSON and HDF5
+ * reports, published as `segscore evaluate` publishes its own (engine/command_outputs.h).
+ */
+#include "engine/command_outputs.h"
+#include "engine/commands.h"
+#include "engine/interrupt.h"
+#include "engine/measure.h"
+#include "engine/options.h"
+#include "io/atomic_file.h"
+
+#include <omp.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static void print_help(FILE *out)
+{
+    fprintf(out,
+            "usage: segscore measure -r RESULTS.h5 -i NEWER_INPUT.h5 [options]\n"
+            "\n"
+            "Measure an earlier run's opportunity list against what its customers did since:\n"
+            "per opportunity kind and channel, treated (contacted) against control (held\n"
+            "out): customers per arm, response rate, share who bought, revenue per customer,\n"
+            "renewals kept (renewal_at_risk), survey score change (detractor_follow_up), each\n"
+            "difference with a 95%% interval; the incremental revenue per kind and the\n"
+            "cumulative impact. Arms too small to say anything are flagged, never dropped.\n"
+            "\n"
+            "  -r, --results PATH        the earlier run's results file (its /opportunities\n"
+            "                            list with groups and its as-of date)\n"
+            "  -i, --input PATH          the newer input HDF5 file: transactions and events\n"
+            "                            that go past the list's as-of date\n"
+            "      --days N              outcome window: the N days after the as-of date\n"
+            "                            (default: up to the input's last day)\n"
+            "      --min-arm N           an arm with fewer customers is flagged inconclusive\n"
+            "                            (default 30, at least 2)\n"
+            "      --threads N           OpenMP threads (0 = all cores, the default)\n"
+            "      --json PATH           write the full report as JSON\n"
+            "  -o, --output PATH         write the report as HDF5\n"
+            "  -q, --quiet               no progress output (the table is still printed)\n"
+            "  -h, --help                this help\n");
+}
+
+int sgs_cmd_measure(int argc, char **argv)
+{
+    sgs_measure_request_t req;
+    memset(&req, 0, sizeof req);
+    req.min_arm = 30;
+    const char *output = NULL, *json = NULL;
+    int quiet = 0, threads = 0, days = 0, rc;
+    size_t min_arm = 30;
+    enum { DAYS = 2 }; /* its place in the table */
+    const sgs_option_t options[] = {
+        {.name = "results",
+         .short_name = 'r',
+         .kind = SGS_OPT_TEXT,
+         .target = &req.results_path,
+         .metavar = "RESULTS",
+         .required = 1},
+        SGS_OPTION_INPUT(&req.input_path, 1),
+        {.name = "days", .kind = SGS_OPT_INT, .target = &days, .lo = 1, .hi = 36500},
+        {.name = "min-arm",
+         .kind = SGS_OPT_COUNT,
+         .target = &min_arm,
+         .lo = 2,
+         .hi = SGS_OPTION_NO_MAX},
+        SGS_OPTION_THREADS(&threads),
+        {.name = "json", .kind = SGS_OPT_TEXT, .target = &json},
+        SGS_OPTION_OUTPUT(&output, 0),
+        SGS_OPTION_QUIET(&quiet),
+    };
+    int seen[sizeof options / sizeof options[0]];
+    const sgs_command_line_t command_line = {.command = "measure",
+                                             .help = print_help,
+                                             .options = options,
+                                             .n_options = sizeof options / sizeof options[0],
+                                             .seen = seen};
+    int status = sgs_command_line_parse(&command_line, argc, argv);
+    if (status >= 0)
+        return status;
+    req.has_days = seen[DAYS];
+    req.days = days;
+    req.min_arm = (int64_t)min_arm;
+
+    /* Before any work: the outputs are usable, none is an input or the other, each is
+     * locked, stale temporaries are removed, signals are caught (engine/command_outputs.h). */
+    const sgs_named_path_t inputs[] = {{"results (-r)", req.results_path},
+                                       {"input", req.input_path}};
+    sgs_named_path_t outputs[2];
+    size_t n_outputs = 0;
+    if (output)
+        outputs[n_outputs++] = (sgs_named_path_t){"output (-o)", output};
+    if (json)
+        outputs[n_outputs++] = (sgs_named_path_t){"--json output", json};
+    sgs_error_t err = {0};
+    sgs_progress_t progress;
+    sgs_progress_init(&progress, stderr, quiet);
+    sgs_command_outputs_t outs;
+    rc = sgs_command_outputs_open("measure", inputs, 2, outputs, n_outputs, &progress, &outs, &err);
+    if (rc != SGS_OK) {
+        sgs_command_outputs_close(&outs);
+        fprintf(stderr, "segscore measure: error: %s\n", err.message);
+        return sgs_exit_status(rc);
+    }
+
+    req.n_threads = threads > 0 ? threads : omp_get_num_procs();
+    req.now_s = (int64_t)time(NULL);
+    req.progress = &progress;
+    static sgs_measure_result_t res; /* 80 KB of fixed-size lines: not on the stack */
+    rc = sgs_measure(&req, &res, &err);
+    /* Both reports are written aside first; only then, unless a signal came, is each renamed
+     * into place, one right after the other. */
+    sgs_atomic_t h5 = {{0}, {0}}, js = {{0}, {0}};
+    if (rc == SGS_OK)
+        rc = sgs_interrupt_checkpoint("measure-write", "before writing the outputs", &err);
+    if (rc == SGS_OK && output) {
+        rc = sgs_atomic_begin(output, &h5, &err);
+        if (rc == SGS_OK)
+            rc = sgs_measure_write_h5(&res, &req, &h5, &err);
+    }
+    if (rc == SGS_OK && json) {
+        rc = sgs_atomic_begin(json, &js, &err);
+        if (rc == SGS_OK)
+            rc = sgs_measure_write_json(&res, &req, &js, &err);
+    }
+    if (rc == SGS_OK && (output || json))
+        rc = sgs_interrupt_checkpoint("measure-written", "before publishing the outputs", &err);
+    if (rc == SGS_OK && output)
+        rc = sgs_atomic_commit(&h5, &err);
+    if (rc == SGS_OK && json)
+        rc = sgs_atomic_commit(&js, &err);
+    sgs_atomic_abort(&h5); /* no-op once committed */
+    sgs_atomic_abort(&js);
+    sgs_command_outputs_close(&outs);
+    if (rc == SGS_OK) {
+        sgs_measure_print(&res, &req, stdout);
+        if (output || json)
+            sgs_progress_note(&progress, "wrote%s%s%s%s", output ? " " : "", output ? output : "",
+                              json ? " " : "", json ? json : "");
+    }
+    if (rc != SGS_OK) {
+        fprintf(stderr, "segscore measure: %s%s\n",
+                rc == SGS_EINTR ? "" : "error: ", err.message[0] ? err.message : sgs_strerror(rc));
+        return sgs_interrupt_exit_status_for(rc);
+    }
+    return 0;
+}
