@@ -7,6 +7,7 @@
 #include "engine/interrupt.h"
 #include "io/h5_input.h"
 #include "io/h5_results_list.h"
+#include "kernels/base_totals.h"
 #include "kernels/dates.h"
 #include "kernels/group.h"
 
@@ -31,6 +32,27 @@ static void warn(sgs_measure_result_t *res, sgs_progress_t *progress, const char
 
 /* ---- read --------------------------------------------------------------------------------- */
 
+/* res->assumed_value: the mean value at stake of each kind's treated rows (what a later run's
+ * --learn-from compares the measured incremental revenue with). */
+static int assumed_values(const sgs_results_list_t *list, sgs_measure_result_t *res,
+                          sgs_error_t *err)
+{
+    uint8_t *treated_kind = sgs_alloc_array(list->n_rows ? list->n_rows : 1, 1);
+    if (!treated_kind)
+        return sgs_error_set(err, SGS_ENOMEM, "no memory for %zu list rows", list->n_rows);
+    for (size_t r = 0; r < list->n_rows; r++) /* 0: a control row, left out */
+        treated_kind[r] = list->group[r] == SGS_MEASURE_CONTROL ? 0 : list->kind[r];
+    size_t count[SGS_OPP_KIND_COUNT];
+    double sum[SGS_OPP_KIND_COUNT];
+    int rc = sgs_category_totals(list->n_rows, treated_kind, SGS_OPP_KIND_COUNT,
+                                 list->value_at_stake, count, sum, err);
+    for (int k = 0; k < SGS_OPP_KIND_COUNT; k++)
+        res->assumed_value[k] =
+            rc == SGS_OK && k > 0 && count[k] > 0 ? sum[k] / (double)count[k] : (double)NAN;
+    sgs_free(treated_kind);
+    return rc;
+}
+
 static int step_read_list(const sgs_measure_request_t *req, sgs_measure_result_t *res,
                           sgs_results_list_t *list, sgs_error_t *err)
 {
@@ -44,6 +66,9 @@ static int step_read_list(const sgs_measure_request_t *req, sgs_measure_result_t
     for (size_t r = 0; r < list->n_rows; r++) /* integers */
         res->n_control_rows += list->group[r] == SGS_MEASURE_CONTROL;
     res->n_treated_rows = (int64_t)list->n_rows - res->n_control_rows;
+    rc = assumed_values(list, res, err);
+    if (rc != SGS_OK)
+        return rc;
     char as_of[16];
     sgs_date_format_day(list->as_of_day, as_of, sizeof as_of);
     sgs_progress_end(req->progress, "%zu rows as of %s (%lld treated, %lld control)", list->n_rows,

@@ -63,6 +63,8 @@ typedef struct sgs_measure_result {
     sgs_measure_line_t lines[SGS_MEASURE_MAX_LINES];
     int kind_listed[SGS_OPP_KIND_COUNT];
     sgs_measure_diff_t incremental[SGS_OPP_KIND_COUNT]; /* per listed kind */
+    double assumed_value[SGS_OPP_KIND_COUNT]; /* mean value at stake the run assumed for the
+                                                 kind's treated rows; NaN without any */
     sgs_measure_diff_t cumulative;
     size_t n_kinds_included, n_kinds_left_out;
     size_t n_warnings;

@@ -103,8 +103,11 @@ static char *json_text(const sgs_measure_result_t *res, const sgs_measure_reques
     }
     cJSON *kinds = cJSON_AddObjectToObject(root, "incremental_revenue");
     for (int k = 1; k < SGS_OPP_KIND_COUNT; k++)
-        if (res->kind_listed[k])
-            sgs_json_attach(kinds, sgs_opportunity_kind_name(k), diff_object(&res->incremental[k]));
+        if (res->kind_listed[k]) {
+            cJSON *o = diff_object(&res->incremental[k]);
+            add_finite(o, "assumed_value_per_customer", res->assumed_value[k]);
+            sgs_json_attach(kinds, sgs_opportunity_kind_name(k), o);
+        }
     cJSON *cum = diff_object(&res->cumulative);
     cJSON_AddNumberToObject(cum, "kinds_included", (double)res->n_kinds_included);
     cJSON_AddNumberToObject(cum, "kinds_without_comparison", (double)res->n_kinds_left_out);
@@ -227,7 +230,7 @@ static int write_kinds(hid_t f, const sgs_measure_result_t *res, sgs_error_t *er
     uint8_t kind[SGS_OPP_KIND_COUNT], reason[SGS_OPP_KIND_COUNT], conclusive[SGS_OPP_KIND_COUNT];
     int64_t nt[SGS_OPP_KIND_COUNT], nc[SGS_OPP_KIND_COUNT];
     double inc[SGS_OPP_KIND_COUNT], lo[SGS_OPP_KIND_COUNT], hi[SGS_OPP_KIND_COUNT],
-        var[SGS_OPP_KIND_COUNT];
+        var[SGS_OPP_KIND_COUNT], assumed[SGS_OPP_KIND_COUNT];
     for (int k = 1; k < SGS_OPP_KIND_COUNT; k++) {
         if (!res->kind_listed[k])
             continue;
@@ -239,6 +242,7 @@ static int write_kinds(hid_t f, const sgs_measure_result_t *res, sgs_error_t *er
         lo[nk] = d->lo;
         hi[nk] = d->hi;
         var[nk] = d->variance;
+        assumed[nk] = res->assumed_value[k];
         reason[nk] = (uint8_t)d->reason;
         conclusive[nk] = d->reason == SGS_MEASURE_CONCLUSIVE;
         nk++;
@@ -254,6 +258,7 @@ static int write_kinds(hid_t f, const sgs_measure_result_t *res, sgs_error_t *er
     COLUMN("/kinds/lo", SGS_H5_F64, lo)
     COLUMN("/kinds/hi", SGS_H5_F64, hi)
     COLUMN("/kinds/variance", SGS_H5_F64, var)
+    COLUMN("/kinds/assumed_value", SGS_H5_F64, assumed)
     COLUMN("/kinds/reason", SGS_H5_U8, reason)
     COLUMN("/kinds/conclusive", SGS_H5_U8, conclusive)
 #undef COLUMN

@@ -10,6 +10,7 @@
 #include "kernels/dates.h"
 
 #include <hdf5.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@ void sgs_results_list_free(sgs_results_list_t *l)
     sgs_free(l->kind);
     sgs_free(l->channel);
     sgs_free(l->group);
+    sgs_free(l->value_at_stake);
     memset(l, 0, sizeof *l);
 }
 
@@ -134,8 +136,9 @@ static int check_range(const char *path, const char *dataset, const uint8_t *v, 
 
 static int read_columns(hid_t f, const char *path, sgs_results_list_t *out, sgs_error_t *err)
 {
-    static const char *const names[4] = {"/opportunities/customer_id", "/opportunities/kind",
-                                         "/opportunities/channel", "/opportunities/group"};
+    static const char *const names[5] = {"/opportunities/customer_id", "/opportunities/kind",
+                                         "/opportunities/channel", "/opportunities/group",
+                                         "/opportunities/value_at_stake"};
     int rc = exists(f, path, "/opportunities", err);
     if (rc < 0)
         return rc;
@@ -144,7 +147,7 @@ static int read_columns(hid_t f, const char *path, sgs_results_list_t *out, sgs_
                              "%s: /opportunities is missing: not the results file of a run "
                              "(segscore run writes the list there)",
                              path);
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < 5; k++) {
         rc = exists(f, path, names[k], err);
         if (rc < 0)
             return rc;
@@ -157,18 +160,19 @@ static int read_columns(hid_t f, const char *path, sgs_results_list_t *out, sgs_
         if (rc == 0)
             return sgs_error_set(err, SGS_EDATA, "%s: %s is missing", path, names[k]);
     }
-    void *cols[4] = {NULL, NULL, NULL, NULL};
-    size_t n[4] = {0, 0, 0, 0};
-    const sgs_h5_type_t types[4] = {SGS_H5_I64, SGS_H5_U8, SGS_H5_U8, SGS_H5_U8};
-    for (int k = 0; k < 4 && rc >= 0; k++)
+    void *cols[5] = {NULL, NULL, NULL, NULL, NULL};
+    size_t n[5] = {0, 0, 0, 0, 0};
+    const sgs_h5_type_t types[5] = {SGS_H5_I64, SGS_H5_U8, SGS_H5_U8, SGS_H5_U8, SGS_H5_F64};
+    for (int k = 0; k < 5 && rc >= 0; k++)
         rc = sgs_h5_read_column(f, names[k], types[k], &cols[k], &n[k], err);
     out->customer_id = cols[0];
     out->kind = cols[1];
     out->channel = cols[2];
     out->group = cols[3];
+    out->value_at_stake = cols[4];
     if (rc < 0)
         return rc;
-    for (int k = 1; k < 4; k++)
+    for (int k = 1; k < 5; k++)
         if (n[k] != n[0])
             return sgs_error_set(err, SGS_EDATA,
                                  "%s: %s has %zu rows but /opportunities/customer_id has %zu", path,
@@ -179,6 +183,10 @@ static int read_columns(hid_t f, const char *path, sgs_results_list_t *out, sgs_
         rc = check_range(path, names[2], out->channel, n[0], 0, 7, "channel", err);
     if (rc == SGS_OK)
         rc = check_range(path, names[3], out->group, n[0], 0, 1, "group", err);
+    for (size_t r = 0; rc == SGS_OK && r < n[0]; r++)
+        if (!isfinite(out->value_at_stake[r]))
+            rc = sgs_error_set(err, SGS_EDATA, "%s: %s: row %zu: %g is not a finite amount", path,
+                               names[4], r, out->value_at_stake[r]);
     return rc;
 }
 

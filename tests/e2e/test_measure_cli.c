@@ -343,6 +343,11 @@ static void write_list(const char *path, const list_spec_t *s)
         rc |= sgs_h5_write_column(f, "/opportunities/channel", SGS_H5_U8, chan, n, 0, &err);
         if (s->with_group)
             rc |= sgs_h5_write_column(f, "/opportunities/group", SGS_H5_U8, grp, n, 0, &err);
+        double value[400]; /* what the run assumed: 10 + id mod 7 */
+        for (size_t r = 0; r < n; r++)
+            value[r] = 10.0 + (double)(id[r] % 7);
+        rc |=
+            sgs_h5_write_column(f, "/opportunities/value_at_stake", SGS_H5_F64, value, n, 0, &err);
     }
     if (s->version)
         rc |= sgs_h5_attr_string(f, "/", "engine_version", s->version, &err);
@@ -453,6 +458,14 @@ static void test_known_effect(void **state)
     sgs_assert_contains(out, "outcome window: 2024-02-01 .. 2024-03-31 (60 days)");
     cJSON *root = load_json(js);
     const double z = 1.9599639845400536;
+
+    /* the value the run assumed, per treated win_back row (ids 1..100): 10 + id mod 7 */
+    double assumed = 0;
+    for (int64_t c = 1; c <= 100; c++)
+        assumed += (10.0 + (double)(c % 7)) / 100.0;
+    sgs_assert_close(
+        num(item(item(root, "incremental_revenue"), "win_back"), "assumed_value_per_customer"),
+        assumed, 0, 1e-12);
 
     /* win_back: revenue treated (60 x 30 - 10) / 100 = 17.9, control 20 x 30 / 100 = 6 */
     cJSON *wb = line_of(root, "win_back", "email");
