@@ -33,6 +33,8 @@ static void print_help(FILE *out)
                  "                         transitions and time in stage (docs/stages.md)\n"
                  "      --all-opportunities  list every opportunity that fired, not only the\n"
                  "                         best one per customer\n"
+                 "      --learn-from PATH  a measurement of an earlier list (segscore measure\n"
+                 "                         -o): measured values replace assumed ones\n"
                  "      --set KEY=VALUE    any configuration key, e.g. --set rfm.bins=4\n"
                  "  -q, --quiet            no progress output\n"
                  "  -h, --help             this help\n"
@@ -58,6 +60,7 @@ static int collect(void *ctx, const char *name, const char *value, sgs_error_t *
                 {"horizon", "value.horizon"},
                 {"compare-as-of", "stages.compare_as_of"},
                 {"all-opportunities", "actions.all_opportunities"},
+                {"learn-from", "actions.learn_from"},
                 {"set", ""}};
     overrides_t *o = ctx;
     if (o->n == sizeof o->key / sizeof o->key[0])
@@ -107,6 +110,7 @@ int sgs_cmd_run(int argc, char **argv)
         CONFIG_OPTION("set", 1),
         CONFIG_OPTION("compare-as-of", 1),
         CONFIG_OPTION("all-opportunities", 0),
+        CONFIG_OPTION("learn-from", 1),
         SGS_OPTION_QUIET(&quiet),
     };
 #undef CONFIG_OPTION

@@ -278,6 +278,10 @@ static const config_key_t keys[] = {
     STR("actions.fallback_channel", actions.fallback_channel, NULL,
         "store|web|app|phone|email|sms|mail",
         "channel of customers with neither a preferred nor a purchase channel"),
+    STR("actions.learn_from", actions.learn_from, "", NULL,
+        "a measurement (segscore measure -o): each opportunity kind measured conclusively gets "
+        "its value at stake scaled to the measured incremental revenue per contacted customer, "
+        "and channels measured to lose money for a kind are not chosen for it; empty = none"),
     STR("output.summary_json", summary_json, "", NULL,
         "run summary path; empty = summary.json next to the results file"),
     STR("output.customers_csv", customers_csv, "", NULL,

@@ -25,6 +25,8 @@ typedef struct sgs_actions_config {
     sgs_audit_config_t audit;               /* audit.* */
     char spill_order[96];                   /* channel names, comma-separated */
     char fallback_channel[16];              /* channel name when a customer's is unknown */
+    char learn_from[1024];                  /* "" or a measurement (segscore measure -o) whose
+                                               conclusive results replace assumed values */
 } sgs_actions_config_t;
 
 #endif

@@ -41,6 +41,8 @@ int sgs_run_actions(sgs_run_state_t *st, sgs_error_t *err)
     st->actions = A;
     int rc = sgs_actions_kernel_config(st->req->config, &A->rules, &A->opp_cfg, &A->infl_cfg, err);
     if (rc == SGS_OK)
+        rc = sgs__run_actions_learn(st, A, err);
+    if (rc == SGS_OK)
         rc = sgs__run_actions_events(st, A, err);
     if (rc == SGS_OK)
         rc = sgs__run_actions_stages(st, A, err);

@@ -22,6 +22,7 @@
 #define SGS_RUN_ACTIONS_H
 
 #include "engine/run_state.h"
+#include "io/h5_measure_file.h"
 #include "kernels/audit.h"
 #include "kernels/contact_policy.h"
 #include "kernels/influence.h"
@@ -33,6 +34,16 @@
 #include <stdio.h>
 
 struct cJSON;
+
+/* What a run learned from a measurement (engine/run_learn.c, actions.learn_from). */
+typedef struct sgs_run_learned {
+    int ran; /* a measurement was given */
+    sgs_measure_file_t file;
+    int applied[SGS_OPP_KIND_COUNT];          /* the kind's value at stake was rescaled */
+    double measured[SGS_OPP_KIND_COUNT];      /* incremental revenue per contacted customer */
+    double scale[SGS_OPP_KIND_COUNT];         /* measured / assumed, or 1 */
+    const char *kept_why[SGS_OPP_KIND_COUNT]; /* why the assumption stays (static text) */
+} sgs_run_learned_t;
 
 typedef struct sgs_run_actions {
     /* the combined customer index (above) */
@@ -103,6 +114,9 @@ typedef struct sgs_run_actions {
                                                              everyone */
     int64_t audit_untapped_per_kind[SGS_OPP_KIND_COUNT][SGS_AUDIT_WINDOWS];
 
+    /* learned from a measurement (before detection: it changes values and channels) */
+    sgs_run_learned_t learned;
+
     /* the contact policy */
     uint8_t *blocked_channels; /* [n] bit c: channel c not chosen for the customer */
     sgs_contact_policy_stats_t policy;
@@ -127,6 +141,9 @@ int sgs_actions_parse_channels(const char *text, uint8_t out[SGS_CHANNEL_COUNT],
 /* The parts of the step (engine/run_actions.c calls them in this order), each filling its
  * part of *A; what they allocate is A's, freed by sgs_run_actions_free. @return 0 or an
  * SGS_E* code with err set. */
+/* engine/run_learn.c: with actions.learn_from, read the measurement and set the learned
+ * value scales and avoided channels in A->opp_cfg. */
+int sgs__run_actions_learn(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error_t *err);
 /* engine/run_events.c: read /events and /customers, the combined index, the kernels' view. */
 int sgs__run_actions_events(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error_t *err);
 /* engine/run_stages.c: stages at the as-of day, on the backtest, at --compare-as-of;
@@ -161,6 +178,11 @@ void sgs_write_actions_report(const sgs_run_state_t *st, FILE *out);
 int sgs_write_audit_h5(const sgs_run_state_t *st, hid_t file, sgs_error_t *err);
 struct cJSON *sgs_audit_json(const sgs_run_state_t *st);
 void sgs_report_audit(const sgs_run_state_t *st, FILE *out);
+
+/* What the run learned (engine/write_learn.c): summary.json opportunities.learned, the
+ * report's lines. */
+struct cJSON *sgs_learned_json(const sgs_run_state_t *st);
+void sgs_report_learned(const sgs_run_state_t *st, FILE *out);
 
 /* Header of opportunities.csv (docs/opportunities.md), without the newline. */
 extern const char sgs_opportunities_csv_header[];

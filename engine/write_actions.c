@@ -362,8 +362,9 @@ static cJSON *contact_policy_object(const sgs_run_actions_t *A)
     return o;
 }
 
-static cJSON *opportunities_object(const sgs_run_actions_t *A)
+static cJSON *opportunities_object(const sgs_run_state_t *st)
 {
+    const sgs_run_actions_t *A = st->actions;
     const sgs_opportunity_stats_t *s = &A->opp_stats;
     const sgs_opportunity_list_summary_t *l = &A->list;
     cJSON *o = cJSON_CreateObject();
@@ -388,6 +389,7 @@ static cJSON *opportunities_object(const sgs_run_actions_t *A)
         cJSON_AddNumberToObject(c, "value_at_stake_listed", A->value_listed_per_kind[k]);
     }
     sgs_json_attach(o, "contact_policy", contact_policy_object(A));
+    sgs_json_attach(o, "learned", sgs_learned_json(st));
     cJSON *channels = cJSON_AddObjectToObject(o, "per_channel");
     for (int ch = 1; ch < SGS_CHANNEL_COUNT; ch++) {
         cJSON *c = cJSON_AddObjectToObject(channels, sgs_channel_name(ch));
@@ -420,7 +422,7 @@ void sgs_actions_summary_add(const sgs_run_state_t *st, cJSON *o)
     if (A->influence_ran)
         sgs_json_attach(o, "influence", influence_object(A));
     sgs_json_attach(o, "audit", sgs_audit_json(st));
-    sgs_json_attach(o, "opportunities", opportunities_object(A));
+    sgs_json_attach(o, "opportunities", opportunities_object(st));
 }
 
 /* ---- report.txt ------------------------------------------------------------------------- */
@@ -468,6 +470,7 @@ void sgs_write_actions_report(const sgs_run_state_t *st, FILE *out)
                 (long long)A->opp_stats.n_fired[k], (long long)l->n_listed_per_kind[k],
                 (long long)l->n_control_per_kind[k], A->value_listed_per_kind[k]);
     }
+    sgs_report_learned(st, out);
     const sgs_contact_policy_stats_t *p = &A->policy;
     if (p->n_held_back > 0)
         fprintf(out,

@@ -6,7 +6,7 @@
 
 #include "io/h5_columns.h"
 #include "io/h5_crash.h"
-#include "io/h5_guard.h"
+#include "io/h5_own_file.h"
 #include "kernels/dates.h"
 
 #include <hdf5.h>
@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 void sgs_results_list_free(sgs_results_list_t *l)
 {
@@ -26,78 +25,6 @@ void sgs_results_list_free(sgs_results_list_t *l)
     sgs_free(l->group);
     sgs_free(l->value_at_stake);
     memset(l, 0, sizeof *l);
-}
-
-/* Open read-only as every input is opened (io/h5_matrix.c): 66 when missing or not HDF5,
- * else the guard's classification of a failed open. */
-static int open_results(const char *path, hid_t *out, sgs_error_t *err)
-{
-    *out = -1;
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return sgs_error_set(err, SGS_ENOINPUT, "%s: no such file", path);
-    if (H5Fis_hdf5(path) <= 0) {
-        H5Eclear2(H5E_DEFAULT);
-        return sgs_error_set(err, SGS_ENOINPUT, "%s: not an HDF5 file (or not readable)", path);
-    }
-    *out = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (*out < 0) {
-        sgs_h5_refusal_t why;
-        int code = sgs_h5_guard_open_failure(path, &why);
-        return sgs_error_set(err, code, "%s: %s", path, why.text);
-    }
-    return SGS_OK;
-}
-
-/* 1 when the object at `path` exists (every component checked, links guarded), 0 when not,
- * negative with err set when a link leaves the file. */
-static int exists(hid_t f, const char *file_name, const char *path, sgs_error_t *err)
-{
-    sgs_h5_refusal_t why;
-    if (sgs_h5_guard_path(f, path, &why) != SGS_OK)
-        return sgs_error_set(err, why.code, "%s: %s: %s", file_name, path, why.text);
-    char part[256];
-    for (const char *p = path + 1;; p++) {
-        if (*p == '/' || *p == '\0') {
-            snprintf(part, sizeof part, "%.*s", (int)(p - path), path);
-            if (H5Lexists(f, part, H5P_DEFAULT) <= 0) {
-                H5Eclear2(H5E_DEFAULT);
-                return 0;
-            }
-            if (*p == '\0')
-                return 1;
-        }
-    }
-}
-
-/* The version rule (header): present, and not of a newer major.minor than this engine. */
-static int check_version(hid_t f, const char *path, sgs_results_list_t *out, sgs_error_t *err)
-{
-    if (H5Aexists_by_name(f, "/", "engine_version", H5P_DEFAULT) <= 0) {
-        H5Eclear2(H5E_DEFAULT);
-        return sgs_error_set(err, SGS_EDATA,
-                             "%s: /@engine_version is missing: not a segscore results file, or "
-                             "one from an engine older than 0.1.0; run segscore run again with "
-                             "this engine (%s)",
-                             path, SGS_VERSION);
-    }
-    int rc = sgs_h5_attr_read_string(f, "/", "engine_version", out->engine_version,
-                                     sizeof out->engine_version, err);
-    if (rc != SGS_OK) {
-        sgs_error_prefix(err, "%s", path);
-        return rc;
-    }
-    unsigned f_major, f_minor, my_major, my_minor;
-    if (sscanf(out->engine_version, "%u.%u", &f_major, &f_minor) != 2)
-        return sgs_error_set(err, SGS_EDATA, "%s: /@engine_version \"%s\" is not a version", path,
-                             out->engine_version);
-    if (sscanf(SGS_VERSION, "%u.%u", &my_major, &my_minor) == 2 &&
-        (f_major > my_major || (f_major == my_major && f_minor > my_minor)))
-        return sgs_error_set(err, SGS_EDATA,
-                             "%s: written by segscore %s, newer than this engine (%s): its layout "
-                             "may differ; measure it with segscore %s or later",
-                             path, out->engine_version, SGS_VERSION, out->engine_version);
-    return SGS_OK;
 }
 
 static int read_as_of(hid_t f, const char *path, sgs_results_list_t *out, sgs_error_t *err)
@@ -139,7 +66,7 @@ static int read_columns(hid_t f, const char *path, sgs_results_list_t *out, sgs_
     static const char *const names[5] = {"/opportunities/customer_id", "/opportunities/kind",
                                          "/opportunities/channel", "/opportunities/group",
                                          "/opportunities/value_at_stake"};
-    int rc = exists(f, path, "/opportunities", err);
+    int rc = sgs_h5_own_exists(f, path, "/opportunities", err);
     if (rc < 0)
         return rc;
     if (rc == 0)
@@ -148,7 +75,7 @@ static int read_columns(hid_t f, const char *path, sgs_results_list_t *out, sgs_
                              "(segscore run writes the list there)",
                              path);
     for (int k = 0; k < 5; k++) {
-        rc = exists(f, path, names[k], err);
+        rc = sgs_h5_own_exists(f, path, names[k], err);
         if (rc < 0)
             return rc;
         if (rc == 0 && k == 3)
@@ -196,9 +123,8 @@ int sgs_h5_read_results_list(const char *path, sgs_results_list_t *out, sgs_erro
     sgs_h5_quiet();
     sgs_h5_crash_arm(path);
     hid_t f = -1;
-    int rc = open_results(path, &f, err);
-    if (rc == SGS_OK)
-        rc = check_version(f, path, out, err);
+    int rc =
+        sgs_h5_open_own(path, "results", &f, out->engine_version, sizeof out->engine_version, err);
     if (rc == SGS_OK)
         rc = read_as_of(f, path, out, err);
     if (rc == SGS_OK)

@@ -6,6 +6,7 @@
  */
 #include "kernels/opportunities.h"
 
+#include <math.h>
 #include <string.h>
 
 /* ---- Names and configuration ---------------------------------------------------------- */
@@ -72,6 +73,10 @@ void sgs_opportunity_config_default(sgs_opportunity_config_t *c)
     c->min_days_between_contacts = 14;
     c->contact_override_priority = 80;
     c->max_unanswered_contacts = 3;
+    for (int k = 0; k < SGS_OPP_KIND_COUNT; k++) {
+        c->value_scale[k] = 1.0;
+        c->avoid_channels[k] = 0;
+    }
 }
 
 int sgs_opportunity_config_check(const sgs_opportunity_config_t *c, sgs_error_t *err)
@@ -111,6 +116,10 @@ int sgs_opportunity_config_check(const sgs_opportunity_config_t *c, sgs_error_t 
             return sgs_error_set(err, SGS_ECONFIG, "opportunities: %s = %g is outside [%g, %g]",
                                  checks[k].name, v, checks[k].lo, checks[k].hi);
     }
+    for (int k = 1; k < SGS_OPP_KIND_COUNT; k++)
+        if (!isfinite(c->value_scale[k]))
+            return sgs_error_set(err, SGS_ECONFIG, "opportunities: value_scale of %s is %g",
+                                 sgs_opportunity_kind_name(k), c->value_scale[k]);
     for (int ch = 1; ch < SGS_CHANNEL_COUNT; ch++)
         if (c->channel_capacity[ch] < -1)
             return sgs_error_set(err, SGS_ECONFIG,

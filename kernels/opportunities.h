@@ -56,6 +56,8 @@
  *   service_recovery clv * service_risk; renewal_at_risk clv * renewal_risk;
  *   detractor_follow_up clv * detractor_risk; onboarding clv; grow potential - clv;
  *   advocate value brought in.
+ * Each is then multiplied by value_scale[kind] (1 unless learned from a measurement: the
+ * measured incremental revenue per contacted customer over the mean value assumed for them).
  * Example: CLV 40, the model's P(buy) 0.25, p_buy 0.30: back = 160, risk = 0.70, a
  * win-back is worth 112.
  * Triggers whose input column is missing (clv for save_high_value and grow, network_value
@@ -133,6 +135,10 @@ typedef struct sgs_opportunity_config {
                                           save_high_value clear it at the defaults) */
     int32_t max_unanswered_contacts;   /* a channel with this many contacts of the customer
                                           and no response through it is not chosen; 3; 0 off */
+    /* learned from a measurement (engine/run_learn.c): both neutral by default */
+    double value_scale[SGS_OPP_KIND_COUNT];     /* value at stake x this; 1; finite */
+    uint8_t avoid_channels[SGS_OPP_KIND_COUNT]; /* bit c: channel c is not chosen for this kind
+                                                   (measured to lose money); 0 */
 } sgs_opportunity_config_t;
 
 void sgs_opportunity_config_default(sgs_opportunity_config_t *cfg);
@@ -274,6 +280,9 @@ typedef struct sgs_opportunity_list_summary {
     int64_t n_unanswered_moved;    /* rows listed on another channel because the customer
                                       never answers their own (in->blocked_channels) */
     int64_t n_unanswered_left_out; /* rows left out: every channel with room is blocked */
+    int64_t n_avoided_moved;       /* rows listed on another channel than their own because
+                                      it is avoided for their kind (cfg->avoid_channels) */
+    int64_t n_avoided_left_out;    /* rows left out so */
 } sgs_opportunity_list_summary_t;
 
 /* The customer's own channel: preferred if known (1..7), else main purchase channel if
@@ -290,9 +299,10 @@ uint8_t sgs_opportunity_channel_of(const sgs_opportunity_input_t *in,
  * Capacity, in rank order: a row takes its customer's own channel when it is allowed
  * (capacity != 0) and has room; else the first channel after it in spill_order (from the
  * start of spill_order when its own channel is not listed) that is allowed and has room;
- * else it is left out and counted. A channel of in->blocked_channels is never taken: a row
- * whose own channel is blocked spills as if it were full (n_unanswered_moved, or
- * n_unanswered_left_out when no channel is left). Rows left out do not free a place for a
+ * else it is left out and counted. A channel of in->blocked_channels (or of the kind's
+ * cfg->avoid_channels) is never taken: a row whose own channel is blocked spills as if it
+ * were full (n_unanswered_moved, or n_unanswered_left_out when no channel is left; for the
+ * kind's avoided channels n_avoided_moved and n_avoided_left_out). Rows left out do not free a place for a
  * customer's other kinds. Control rows (sgs_opportunity_is_control) are listed and take their place
  * like the others: the control group is drawn from the very rows that would be contacted,
  * so that the two groups are alike; with a channel's capacity C about C x (1 - share)

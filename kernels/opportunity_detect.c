@@ -258,6 +258,8 @@ double sgs_opportunity_value(const sgs_opportunity_input_t *in, const sgs_opport
     default:
         v = 0.0;
     }
+    if (kind > 0 && kind < SGS_OPP_KIND_COUNT)
+        v *= cfg->value_scale[kind];
     /* finite, and +0 rather than -0 so that equal values have equal bits */
     return (isfinite(v) && v != 0.0) ? v : 0.0;
 }

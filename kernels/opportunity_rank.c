@@ -204,7 +204,8 @@ int sgs_opportunities_rank(const sgs_opportunity_input_t *in, const sgs_opportun
     for (size_t k = 0; k < m; k++) {
         const cand_t *cd = &sorted[k];
         uint8_t own = sgs_opportunity_channel_of(in, cfg, (size_t)cd->index);
-        unsigned blocked = in->blocked_channels ? in->blocked_channels[cd->index] : 0u;
+        const unsigned unanswered = in->blocked_channels ? in->blocked_channels[cd->index] : 0u;
+        const unsigned blocked = unanswered | cfg->avoid_channels[cd->kind];
         uint8_t ch = 0;
         if (!(blocked & 1u << own) && cap[own] != 0 && (cap[own] < 0 || used[own] < cap[own])) {
             ch = own;
@@ -221,9 +222,12 @@ int sgs_opportunities_rank(const sgs_opportunity_input_t *in, const sgs_opportun
                 }
             }
         }
-        const int own_unanswered = (blocked & 1u << own) != 0;
+        const int own_unanswered = (unanswered & 1u << own) != 0,
+                  own_avoided = !own_unanswered && (blocked & 1u << own) != 0;
         sum.n_unanswered_moved += own_unanswered && ch;
         sum.n_unanswered_left_out += own_unanswered && !ch;
+        sum.n_avoided_moved += own_avoided && ch;
+        sum.n_avoided_left_out += own_avoided && !ch;
         if (!ch) {
             sum.n_left_out++;
             sum.n_left_out_per_kind[cd->kind]++;

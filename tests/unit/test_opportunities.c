@@ -598,6 +598,52 @@ static void test_capacity_and_spill(void **state)
     fx_free(f);
 }
 
+/* Learned from a measurement: the kind's value at stake scaled (the order within the kind
+ * kept, below another kind after a negative scale), and a channel avoided for one kind only. */
+static void test_value_scale_and_avoided_channels(void **state)
+{
+    (void)state;
+    fx_t *f = fx_new();
+    for (int k = 0; k < 3; k++) { /* onboarding, values 300, 200, 100, all on phone */
+        size_t i = fx_customer(f, k + 1, SGS_STAGE_NEW, -3);
+        hb_buy(&f->h, 996);
+        f->h.clv[i] = 300.0 - 100.0 * k;
+        f->h.preferred[i] = SGS_CHANNEL_PHONE;
+    }
+    f->cfg.all_opportunities = 1;
+    fx_detect(f, 0, 0);
+    double before[3];
+    for (size_t i = 0; i < 3; i++)
+        before[i] = sgs_opportunity_value(&f->in, &f->cfg, &f->st, i, SGS_OPP_ONBOARDING);
+    f->cfg.value_scale[SGS_OPP_ONBOARDING] = 0.25;
+    for (size_t i = 0; i < 3; i++)
+        sgs_assert_cmp(sgs_opportunity_value(&f->in, &f->cfg, &f->st, i, SGS_OPP_ONBOARDING), ==,
+                       0.25 * before[i]);
+    f->cfg.value_scale[SGS_OPP_ONBOARDING] = -1.0;
+    fx_rank(f);
+    assert_int_equal(f->n_rows, 3);
+    assert_int_equal(f->r_index[0], 2); /* -100 ranks above -300 */
+    sgs_assert_cmp(f->r_value[0], ==, -100.0);
+    f->cfg.value_scale[SGS_OPP_ONBOARDING] = 1.0;
+    /* phone avoided for onboarding: the rows spill to sms */
+    f->cfg.avoid_channels[SGS_OPP_ONBOARDING] = 1u << SGS_CHANNEL_PHONE;
+    fx_rank(f);
+    for (size_t r = 0; r < f->n_rows; r++)
+        assert_int_equal(f->r_channel[r], SGS_CHANNEL_SMS);
+    assert_int_equal(f->sum.n_avoided_moved, 3);
+    assert_int_equal(f->sum.n_unanswered_moved, 0);
+    /* every channel avoided: left out and counted */
+    f->cfg.avoid_channels[SGS_OPP_ONBOARDING] = 0xFE;
+    fx_rank(f);
+    assert_int_equal(f->n_rows, 0);
+    assert_int_equal(f->sum.n_avoided_left_out, 3);
+    f->cfg.value_scale[SGS_OPP_GROW] = NAN;
+    sgs_error_t err = {0};
+    assert_int_equal(sgs_opportunity_config_check(&f->cfg, &err), SGS_ECONFIG);
+    sgs_assert_contains(err.message, "value_scale of grow");
+    fx_free(f);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -925,6 +971,7 @@ int main(void)
         cmocka_unit_test(test_advocate),
         cmocka_unit_test(test_one_per_customer_and_ranking),
         cmocka_unit_test(test_capacity_and_spill),
+        cmocka_unit_test(test_value_scale_and_avoided_channels),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_with_stage_kernel),
         cmocka_unit_test(test_control_draw),

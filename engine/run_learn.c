@@ -1,0 +1,98 @@
+/*
+ * engine/run_learn.c — iterate: a run that is given a measurement of an earlier list
+ * (actions.learn_from, `segscore run --learn-from MEASURE.h5`) replaces what it assumed with
+ * what was measured, where the measurement is conclusive (docs/opportunities.md, "Learning
+ * from a measurement"):
+ *   - value at stake: a kind whose incremental revenue was measured conclusively has every
+ *     value at stake scaled by measured / assumed, measured the incremental revenue per
+ *     contacted customer and assumed the mean value at stake the measured list had given its
+ *     contacted customers: the values keep their order within the kind and, on average,
+ *     become what a contact of that kind was measured to bring;
+ *   - channels: a channel whose revenue difference for the kind was measured conclusively
+ *     and lies wholly below zero (contacts through it lost money) is not chosen for the kind.
+ * Everything else stays as assumed, and the report says which and why.
+ */
+#include "engine/run_actions.h"
+
+#include "kernels/dates.h"
+#include "kernels/measure.h"
+
+#include <math.h>
+
+/* Why a comparison measure flagged cannot replace an assumption, in words. */
+static const char *why_inconclusive(int reason)
+{
+    switch (reason) {
+    case SGS_MEASURE_NO_CONTROL:
+        return "no control group to compare with";
+    case SGS_MEASURE_NO_TREATED:
+        return "nobody was contacted";
+    case SGS_MEASURE_SMALL_TREATED:
+        return "too few contacted customers to say";
+    case SGS_MEASURE_SMALL_CONTROL:
+        return "control group too small to say";
+    case SGS_MEASURE_NO_VARIANCE:
+        return "no revenue in either group";
+    default:
+        return "not conclusive";
+    }
+}
+
+/* The kind's learned scale, or why the assumption stays. */
+static void learn_kind(const sgs_measure_file_kind_t *m, sgs_run_learned_t *L, int k)
+{
+    L->scale[k] = 1.0;
+    L->measured[k] = (double)NAN;
+    if (!m->listed) {
+        L->kept_why[k] = "not on the measured list";
+        return;
+    }
+    if (m->n_treated > 0)
+        L->measured[k] = m->incremental_revenue / (double)m->n_treated;
+    if (!m->conclusive) {
+        L->kept_why[k] = why_inconclusive(m->reason);
+        return;
+    }
+    if (!isfinite(L->measured[k])) {
+        L->kept_why[k] = "no incremental revenue measured";
+        return;
+    }
+    if (!(isfinite(m->assumed_value) && m->assumed_value > 0)) {
+        L->kept_why[k] = "the measured list assumed no value for it";
+        return;
+    }
+    L->scale[k] = L->measured[k] / m->assumed_value;
+    L->applied[k] = 1;
+}
+
+int sgs__run_actions_learn(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error_t *err)
+{
+    const char *path = st->req->config->actions.learn_from;
+    if (!path[0])
+        return SGS_OK;
+    sgs_run_learned_t *L = &A->learned;
+    int rc = sgs_h5_read_measure_file(path, &L->file, err);
+    if (rc != SGS_OK) {
+        sgs_error_prefix(err, "actions.learn_from");
+        return rc;
+    }
+    if (L->file.window_last_day > st->read.as_of_day) {
+        char last[16];
+        sgs_date_format_day(L->file.window_last_day, last, sizeof last);
+        return sgs_error_set(err, SGS_EDATA,
+                             "actions.learn_from: %s measured what customers did up to %s, after "
+                             "this run's as-of date %s: a run cannot learn from what happened "
+                             "after it",
+                             path, last, st->read.as_of_text);
+    }
+    L->ran = 1;
+    for (int k = 1; k < SGS_OPP_KIND_COUNT; k++) {
+        const sgs_measure_file_kind_t *m = &L->file.kind[k];
+        learn_kind(m, L, k);
+        A->opp_cfg.value_scale[k] = L->scale[k];
+        for (int c = 1; c < SGS_CHANNEL_COUNT; c++)
+            if (m->has_line[c] && m->revenue_conclusive[c] && m->revenue_hi[c] < 0)
+                A->opp_cfg.avoid_channels[k] |= (uint8_t)(1u << c);
+    }
+    return sgs_opportunity_config_check(&A->opp_cfg, err);
+}
