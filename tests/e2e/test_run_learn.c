@@ -1,0 +1,330 @@
+/*
+ * tests/e2e/test_run_learn.c — `segscore run --learn-from`: a list, its measurement
+ * (`segscore measure -o`), and a later run that learns from it, checked against the same run
+ * without learning: every listed (customer, kind) keeps its place in the list and its value at
+ * stake is the unlearned one times the kind's learned scale, which is measured / assumed from
+ * the measurement file exactly where that file says conclusive and 1 elsewhere; a channel
+ * measured to lose money for a kind (the measurement edited here) is never used for it; and
+ * the errors: a measurement of outcomes after the run's as-of date, a file that is not a
+ * measurement, a missing file, each with its exit status and yesterday's outputs intact.
+ * Input: `segscore generate` (20,000 buyers, seed 5); lists of 2024-03-31 and 2024-06-30.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "io/h5_columns.h"
+#include "kernels/opportunities.h"
+#include "kernels/tables.h"
+#include "tests/support/test_support.h"
+
+#include <cjson/cJSON.h>
+#include <hdf5.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static char dir[256], gen[512], measure[600];
+
+/* Every channel unlimited and every kind listed: the rows are the same with and without
+ * learning, only their values and order change. */
+#define LIST_ARGS                                                                                  \
+    "--model bgnbd --set segments.enabled=false --all-opportunities "                              \
+    "--set actions.capacity.phone=-1"
+
+static void run_ok(const char *args)
+{
+    char out[8192];
+    int status = sgs_test_run(args, out, sizeof out);
+    if (status != 0)
+        fail_msg("segscore %s failed (%d): %s", args, status, out);
+}
+
+/* A run as of 2024-06-30 into dir/<name>, with extra arguments. */
+static void later_run(const char *name, const char *extra)
+{
+    char sub[512], args[2048];
+    snprintf(sub, sizeof sub, "%s/%s", dir, name);
+    mkdir(sub, 0755);
+    snprintf(args, sizeof args,
+             "run -q -i '%s' -o '%s/results.h5' --as-of 2024-06-30 " LIST_ARGS " %s", gen, sub,
+             extra);
+    run_ok(args);
+}
+
+static cJSON *summary_of(const char *name)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s/summary.json", dir, name);
+    char *text = sgs_test_read_file(path, NULL);
+    assert_non_null(text);
+    cJSON *j = cJSON_Parse(text);
+    free(text);
+    assert_non_null(j);
+    return j;
+}
+
+typedef struct list {
+    size_t n;
+    int64_t *id;
+    uint8_t *kind, *channel;
+    double *value;
+} list_t;
+
+static list_t read_list(const char *name)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s/results.h5", dir, name);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    sgs_assert_cmp(f, >=, 0);
+    list_t l;
+    l.id = sgs_test_column(f, "/opportunities/customer_id", SGS_H5_I64, &l.n);
+    l.kind = sgs_test_column(f, "/opportunities/kind", SGS_H5_U8, &l.n);
+    l.channel = sgs_test_column(f, "/opportunities/channel", SGS_H5_U8, &l.n);
+    l.value = sgs_test_column(f, "/opportunities/value_at_stake", SGS_H5_F64, &l.n);
+    H5Fclose(f);
+    return l;
+}
+
+static void free_list(list_t *l)
+{
+    free(l->id);
+    free(l->kind);
+    free(l->channel);
+    free(l->value);
+}
+
+/* Row of (id, kind) in l, or -1 (a linear scan: lists of a few thousand rows). */
+static long row_of(const list_t *l, int64_t id, uint8_t kind)
+{
+    for (size_t r = 0; r < l->n; r++)
+        if (l->id[r] == id && l->kind[r] == kind)
+            return (long)r;
+    return -1;
+}
+
+/* measured / assumed per kind from the measurement file, NaN where it is not conclusive. */
+static void expected_scales(const char *path, double scale[SGS_OPP_KIND_COUNT])
+{
+    for (int k = 0; k < SGS_OPP_KIND_COUNT; k++)
+        scale[k] = 1.0;
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    sgs_assert_cmp(f, >=, 0);
+    size_t n;
+    uint8_t *kind = sgs_test_column(f, "/kinds/kind", SGS_H5_U8, &n);
+    uint8_t *conclusive = sgs_test_column(f, "/kinds/conclusive", SGS_H5_U8, &n);
+    int64_t *nt = sgs_test_column(f, "/kinds/n_treated", SGS_H5_I64, &n);
+    double *inc = sgs_test_column(f, "/kinds/incremental_revenue", SGS_H5_F64, &n);
+    double *assumed = sgs_test_column(f, "/kinds/assumed_value", SGS_H5_F64, &n);
+    H5Fclose(f);
+    for (size_t r = 0; r < n; r++)
+        if (conclusive[r])
+            scale[kind[r]] = inc[r] / (double)nt[r] / assumed[r];
+    free(kind);
+    free(conclusive);
+    free(nt);
+    free(inc);
+    free(assumed);
+}
+
+static void test_values_are_scaled_where_conclusive(void **state)
+{
+    (void)state;
+    later_run("plain", "");
+    char extra[700];
+    snprintf(extra, sizeof extra, "--learn-from '%s'", measure);
+    later_run("learned", extra);
+    double scale[SGS_OPP_KIND_COUNT];
+    expected_scales(measure, scale);
+    int applied = 0, kept = 0;
+    for (int k = 1; k < SGS_OPP_KIND_COUNT; k++) {
+        applied += scale[k] != 1.0;
+        kept += scale[k] == 1.0;
+    }
+    sgs_assert_cmp(applied, >=, 2); /* the input gives both cases */
+    sgs_assert_cmp(kept, >=, 2);
+
+    cJSON *sum = summary_of("learned");
+    const cJSON *per_kind = cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(sum, "opportunities"), "learned"), "per_kind");
+    assert_non_null(per_kind);
+    for (int k = 1; k < SGS_OPP_KIND_COUNT; k++) {
+        const cJSON *c = cJSON_GetObjectItem(per_kind, sgs_opportunity_kind_name(k));
+        assert_non_null(c);
+        sgs_assert_close(cJSON_GetObjectItem(c, "value_scale")->valuedouble, scale[k], 0, 1e-12);
+        assert_int_equal(cJSON_IsTrue(cJSON_GetObjectItem(c, "applied")), scale[k] != 1.0);
+        assert_int_equal(cJSON_IsString(cJSON_GetObjectItem(c, "kept_because")), scale[k] == 1.0);
+    }
+    cJSON_Delete(sum);
+
+    list_t a = read_list("plain"), b = read_list("learned");
+    assert_int_equal(a.n, b.n);
+    sgs_assert_cmp(a.n, >, 1000);
+    for (size_t r = 0; r < b.n; r++) {
+        long ra = row_of(&a, b.id[r], b.kind[r]);
+        sgs_assert_cmp(ra, >=, 0);
+        double want = a.value[ra] * scale[b.kind[r]];
+        sgs_assert_close(b.value[r], want == 0.0 ? 0.0 : want, 1e-9, 1e-12);
+    }
+    char path[700];
+    snprintf(path, sizeof path, "%s/learned/report.txt", dir);
+    char *report = sgs_test_read_file(path, NULL);
+    sgs_assert_contains(report, "Learned from");
+    sgs_assert_contains(report, "assumption kept:");
+    sgs_assert_contains(report, "against");
+    free(report);
+    free_list(&a);
+    free_list(&b);
+}
+
+/* The measurement with win_back through email made conclusive and below zero. */
+static void test_a_losing_channel_is_avoided(void **state)
+{
+    (void)state;
+    char edited[600], cmd[1400], out[256];
+    snprintf(edited, sizeof edited, "%s/edited.h5", dir);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", measure, edited);
+    assert_int_equal(sgs_test_shell(cmd, out, sizeof out), 0);
+    hid_t f = H5Fopen(edited, H5F_ACC_RDWR, H5P_DEFAULT);
+    size_t n;
+    uint8_t *kind = sgs_test_column(f, "/lines/kind", SGS_H5_U8, &n);
+    uint8_t *channel = sgs_test_column(f, "/lines/channel", SGS_H5_U8, &n);
+    uint8_t *conclusive =
+        sgs_test_column(f, "/lines/revenue_per_customer/conclusive", SGS_H5_U8, &n);
+    double *hi = sgs_test_column(f, "/lines/revenue_per_customer/hi", SGS_H5_F64, &n);
+    int found = 0;
+    for (size_t r = 0; r < n; r++)
+        if (kind[r] == SGS_OPP_WIN_BACK && channel[r] == SGS_CHANNEL_EMAIL) {
+            conclusive[r] = 1;
+            hi[r] = -0.5;
+            found = 1;
+        }
+    assert_true(found);
+    hid_t d = H5Dopen2(f, "/lines/revenue_per_customer/conclusive", H5P_DEFAULT);
+    sgs_assert_cmp(H5Dwrite(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, conclusive), >=, 0);
+    H5Dclose(d);
+    d = H5Dopen2(f, "/lines/revenue_per_customer/hi", H5P_DEFAULT);
+    sgs_assert_cmp(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, hi), >=, 0);
+    H5Dclose(d);
+    H5Fclose(f);
+    free(kind);
+    free(channel);
+    free(conclusive);
+    free(hi);
+
+    char extra[700];
+    snprintf(extra, sizeof extra, "--learn-from '%s'", edited);
+    later_run("avoid", extra);
+    list_t l = read_list("avoid");
+    size_t win_back = 0;
+    for (size_t r = 0; r < l.n; r++)
+        if (l.kind[r] == SGS_OPP_WIN_BACK) {
+            win_back++;
+            assert_int_not_equal(l.channel[r], SGS_CHANNEL_EMAIL);
+        }
+    sgs_assert_cmp(win_back, >, 100);
+    list_t plain = read_list("plain");
+    size_t email_other = 0, email_before = 0;
+    for (size_t r = 0; r < plain.n; r++) {
+        email_before += plain.kind[r] == SGS_OPP_WIN_BACK && plain.channel[r] == SGS_CHANNEL_EMAIL;
+        email_other += plain.kind[r] != SGS_OPP_WIN_BACK && plain.channel[r] == SGS_CHANNEL_EMAIL;
+    }
+    sgs_assert_cmp(email_before, >, 0); /* email was used for win_back before */
+    size_t email_other_now = 0;
+    for (size_t r = 0; r < l.n; r++)
+        email_other_now += l.kind[r] != SGS_OPP_WIN_BACK && l.channel[r] == SGS_CHANNEL_EMAIL;
+    assert_int_equal(email_other_now, email_other); /* other kinds keep email */
+    cJSON *sum = summary_of("avoid");
+    const cJSON *learned =
+        cJSON_GetObjectItem(cJSON_GetObjectItem(sum, "opportunities"), "learned");
+    sgs_assert_cmp(cJSON_GetObjectItem(learned, "rows_moved_off_avoided_channel")->valuedouble, ==,
+                   (double)email_before);
+    const cJSON *av = cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(learned, "per_kind"), "win_back"),
+        "avoided_channels");
+    assert_int_equal(cJSON_GetArraySize(av), 1);
+    assert_string_equal(cJSON_GetArrayItem(av, 0)->valuestring, "email");
+    cJSON_Delete(sum);
+    free_list(&l);
+    free_list(&plain);
+}
+
+/* Each failure exits with its status, names the problem, and leaves the outputs as they were. */
+static void test_errors_leave_outputs_intact(void **state)
+{
+    (void)state;
+    char sub[512], results[600], not_measure[600];
+    snprintf(sub, sizeof sub, "%s/plain", dir);
+    snprintf(results, sizeof results, "%s/results.h5", sub);
+    snprintf(not_measure, sizeof not_measure, "%s/first/results.h5", dir);
+    sgs_test_snapshot_t before;
+    sgs_test_snapshot(sub, &before);
+    const struct {
+        const char *as_of, *file;
+        int status;
+        const char *message;
+    } cases[] = {
+        {"2024-04-15", measure, 65, "a run cannot learn from what happened after it"},
+        {"2024-06-30", not_measure, 65, "not a measurement written by segscore measure -o"},
+        {"2024-06-30", "/nonexistent/m.h5", 66, "no such file"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char args[2048], out[8192];
+        snprintf(args, sizeof args,
+                 "run -q -i '%s' -o '%s' --as-of %s " LIST_ARGS " --learn-from '%s'", gen, results,
+                 cases[k].as_of, cases[k].file);
+        assert_int_equal(sgs_test_run(args, out, sizeof out), cases[k].status);
+        sgs_assert_contains(out, cases[k].message);
+        sgs_test_assert_snapshot_unchanged(sub, &before);
+    }
+    sgs_test_snapshot_free(&before);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    sgs_h5_quiet();
+    sgs_test_tmpdir("e2e-learn", dir, sizeof dir);
+    snprintf(gen, sizeof gen, "%s/gen.h5", dir);
+    snprintf(measure, sizeof measure, "%s/measure.h5", dir);
+    char args[2048], out[8192], first[512];
+    snprintf(args, sizeof args, "generate -q --customers 20000 --seed 5 -o '%s'", gen);
+    if (sgs_test_run(args, out, sizeof out) != 0)
+        return -1;
+    snprintf(first, sizeof first, "%s/first", dir);
+    mkdir(first, 0755);
+    snprintf(args, sizeof args, "run -q -i '%s' -o '%s/results.h5' --as-of 2024-03-31 " LIST_ARGS,
+             gen, first);
+    if (sgs_test_run(args, out, sizeof out) != 0) {
+        print_error("run failed: %s\n", out);
+        return -1;
+    }
+    snprintf(args, sizeof args, "measure -q -r '%s/results.h5' -i '%s' --days 60 -o '%s'", first,
+             gen, measure);
+    if (sgs_test_run(args, out, sizeof out) != 0) {
+        print_error("measure failed: %s\n", out);
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    sgs_test_rmdir(dir);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_values_are_scaled_where_conclusive),
+        cmocka_unit_test(test_a_losing_channel_is_avoided),
+        cmocka_unit_test(test_errors_leave_outputs_intact),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
