@@ -304,9 +304,9 @@ uint8_t sgs_opportunity_channel_of(const sgs_opportunity_input_t *in,
  * were full (n_unanswered_moved, or n_unanswered_left_out when no channel is left; for the
  * kind's avoided channels n_avoided_moved and n_avoided_left_out). Rows left out do not
  * free a place for a customer's other kinds. Control rows (sgs_opportunity_is_control) are
- * listed and take their place like the others: the control group is drawn from the very rows that would be contacted,
- * so that the two groups are alike; with a channel's capacity C about C x (1 - share)
- * contacts are made through it.
+ * listed and take their place like the others: the control group is drawn from the very
+ * rows that would be contacted, so that the two groups are alike; with a channel's capacity
+ * C about C x (1 - share) contacts are made through it.
  * Allocates 2 * candidates * 24 bytes for the sort; sorts in parallel (fixed runs merged
  * pairwise), channels are assigned serially; output independent of the thread count.
  * @return 0; SGS_EINVAL when capacity < stats->n_candidates or a required pointer is
