@@ -53,6 +53,9 @@ static const int campaign_first_day = 45, campaign_every_days = 91; /* sent at 1
 static const double campaign_contact_prob = 0.35;
 static const double campaign_response_alive = 0.08, campaign_response_dead = 0.02;
 static const double campaign_response_prospect = 0.03;
+/* Channel of a support contact or complaint (/events/channel): phone, web or email. */
+static const double service_channel_weight[3] = {0.5, 0.3, 0.2};
+static const int service_channel_code[3] = {SGS_CHANNEL_PHONE, SGS_CHANNEL_WEB, SGS_CHANNEL_EMAIL};
 static const double burst_window_days = 30.0; /* >= 3 contacts closer than this: a burst */
 static const double stopped_min_days = 90.0, stopped_min_gaps = 3.0;
 
@@ -65,6 +68,7 @@ enum {
     PURPOSE_DETAILS = 3,
     PURPOSE_PROFILE = 4,
     PURPOSE_EVENTS = 5,
+    PURPOSE_EVENT_CHANNELS = 6, /* the channels of support contacts and complaints */
     N_PURPOSES = 8
 };
 
@@ -133,6 +137,7 @@ void sgs__sim_rows_free(sgs__sim_rows_t *rows)
     sgs_free(rows->ev_time);
     sgs_free(rows->ev_kind);
     sgs_free(rows->ev_value);
+    sgs_free(rows->ev_channel);
     sgs_free(rows->scratch);
     memset(rows, 0, sizeof *rows);
 }
@@ -179,6 +184,7 @@ static int ev_room(sgs__sim_rows_t *r)
     ok = ok && grow((void **)&r->ev_time, cap, sizeof(int64_t));
     ok = ok && grow((void **)&r->ev_kind, cap, sizeof(uint8_t));
     ok = ok && grow((void **)&r->ev_value, cap, sizeof(double));
+    ok = ok && grow((void **)&r->ev_channel, cap, sizeof(uint8_t));
     if (!ok) {
         r->failed = 1;
         return 0;
@@ -204,6 +210,7 @@ int sgs__sim_rows_reserve(sgs__sim_rows_t *r, size_t n_tx, size_t n_ev)
         ok = ok && grow((void **)&r->ev_time, n_ev, sizeof(int64_t));
         ok = ok && grow((void **)&r->ev_kind, n_ev, sizeof(uint8_t));
         ok = ok && grow((void **)&r->ev_value, n_ev, sizeof(double));
+        ok = ok && grow((void **)&r->ev_channel, n_ev, sizeof(uint8_t));
         if (!ok)
             return SGS_ENOMEM;
         r->cap_ev = n_ev;
@@ -224,7 +231,8 @@ static void emit_tx(sgs__sim_rows_t *r, int64_t id, int64_t time_s, double amoun
     r->tx_category[k] = (int32_t)category;
 }
 
-static void emit_ev(sgs__sim_rows_t *r, int64_t id, int64_t time_s, int kind, double value)
+static void emit_ev(sgs__sim_rows_t *r, int64_t id, int64_t time_s, int kind, double value,
+                    int channel)
 {
     if (!ev_room(r))
         return;
@@ -233,6 +241,7 @@ static void emit_ev(sgs__sim_rows_t *r, int64_t id, int64_t time_s, int kind, do
     r->ev_time[k] = time_s;
     r->ev_kind[k] = (uint8_t)kind;
     r->ev_value[k] = value;
+    r->ev_channel[k] = (uint8_t)channel;
 }
 
 /* ---- Per-customer columns ------------------------------------------------------------- */
@@ -318,6 +327,21 @@ static int64_t day_to_s(const sgs__sim_model_t *m, double day)
 static int pick_channel(sgs_rng_t *rng, const double *cdf)
 {
     return 1 + sgs__rand_categorical(rng, cdf, 7);
+}
+
+/* The channel of a support contact or complaint: phone 50%, web 30%, email 20%. */
+static int service_channel(sgs_rng_t *rng)
+{
+    const double cdf[3] = {service_channel_weight[0],
+                           service_channel_weight[0] + service_channel_weight[1], 1.0};
+    return service_channel_code[sgs__rand_categorical(rng, cdf, 3)];
+}
+
+int sgs__sim_contact_channel(int preferred_channel)
+{
+    return preferred_channel > SGS_CHANNEL_UNKNOWN && preferred_channel < SGS_CHANNEL_COUNT
+               ? preferred_channel
+               : SGS_CHANNEL_EMAIL;
 }
 
 /* ---- Birth, referrer ------------------------------------------------------------------ */
@@ -555,20 +579,22 @@ static int has_support_burst(sgs__sim_rows_t *rows, size_t first)
 
 /* Campaign contacts (and responses) of a known customer signed up at signup_s. */
 static void emit_campaigns(const sgs__sim_model_t *m, sgs_rng_t *rng, int64_t id, int64_t signup_s,
-                           int prospect, int64_t death_s, sgs__sim_rows_t *rows)
+                           int prospect, int64_t death_s, int preferred_channel,
+                           sgs__sim_rows_t *rows)
 {
+    const int channel = sgs__sim_contact_channel(preferred_channel);
     for (int c = 0; c < m->n_campaigns; c++) {
         if (m->campaign_s[c] < signup_s || !sgs__rand_bernoulli(rng, campaign_contact_prob))
             continue;
         int64_t sent = m->campaign_s[c] + (int64_t)sgs__rand_below(rng, 7200);
-        emit_ev(rows, id, sent, SGS_EVENT_CAMPAIGN_CONTACT, NAN);
+        emit_ev(rows, id, sent, SGS_EVENT_CAMPAIGN_CONTACT, NAN, channel);
         double respond = prospect                            ? campaign_response_prospect
                          : (death_s >= 0 && death_s <= sent) ? campaign_response_dead
                                                              : campaign_response_alive;
         if (sgs__rand_bernoulli(rng, respond)) {
             int64_t at = sent + 3600 + (int64_t)sgs__rand_below(rng, 14 * 86400 - 3600);
             if (at < m->end_s)
-                emit_ev(rows, id, at, SGS_EVENT_CAMPAIGN_RESPONSE, NAN);
+                emit_ev(rows, id, at, SGS_EVENT_CAMPAIGN_RESPONSE, NAN, channel);
         }
     }
 }
@@ -579,8 +605,9 @@ static void emit_buyer_events(const sgs__sim_model_t *m, uint64_t i, int64_t id,
                               int64_t signup_s, int64_t death_s, sgs__sim_rows_t *rows,
                               sgs__sim_customers_t *cust, size_t pos)
 {
-    sgs_rng_t rng;
+    sgs_rng_t rng, chan; /* chan: the channels of support contacts and complaints */
     rng_for(&rng, m, i, PURPOSE_EVENTS);
+    rng_for(&chan, m, i, PURPOSE_EVENT_CHANNELS);
     const double days = (double)m->n_days;
     const double birth_day = (double)(birth_s - m->start_s) / 86400.0;
     size_t first = rows->n_ev;
@@ -588,23 +615,23 @@ static void emit_buyer_events(const sgs__sim_model_t *m, uint64_t i, int64_t id,
 
     for (double t = next_arrival(&rng, birth_day, support_rate_year / YEAR_DAYS); t < days;
          t = next_arrival(&rng, t, support_rate_year / YEAR_DAYS))
-        emit_ev(rows, id, day_to_s(m, t), SGS_EVENT_SUPPORT, NAN);
+        emit_ev(rows, id, day_to_s(m, t), SGS_EVENT_SUPPORT, NAN, service_channel(&chan));
     if (sgs__rand_bernoulli(&rng, burst_prob) && days - birth_day >= burst_window_days) {
         double start =
             birth_day + sgs_rng_next_uniform(&rng) * (days - birth_day - burst_window_days);
         int n = burst_min + (int)sgs__rand_below(&rng, (uint64_t)burst_extra);
         for (int k = 0; k < n; k++)
             emit_ev(rows, id, day_to_s(m, start + 28.0 * sgs_rng_next_uniform(&rng)),
-                    SGS_EVENT_SUPPORT, NAN);
+                    SGS_EVENT_SUPPORT, NAN, service_channel(&chan));
         if (sgs__rand_bernoulli(&rng, burst_complaint_prob)) {
             emit_ev(rows, id, day_to_s(m, start + burst_window_days * sgs_rng_next_uniform(&rng)),
-                    SGS_EVENT_COMPLAINT, NAN);
+                    SGS_EVENT_COMPLAINT, NAN, service_channel(&chan));
         }
         unhappy = 1;
     }
     for (double t = next_arrival(&rng, birth_day, complaint_rate_year / YEAR_DAYS); t < days;
          t = next_arrival(&rng, t, complaint_rate_year / YEAR_DAYS)) {
-        emit_ev(rows, id, day_to_s(m, t), SGS_EVENT_COMPLAINT, NAN);
+        emit_ev(rows, id, day_to_s(m, t), SGS_EVENT_COMPLAINT, NAN, service_channel(&chan));
         unhappy = 1;
     }
 
@@ -613,19 +640,19 @@ static void emit_buyer_events(const sgs__sim_model_t *m, uint64_t i, int64_t id,
         cust->subscriber[pos] = 1;
         const int64_t grace_s = (int64_t)(renew_grace_days * 86400.0);
         for (int64_t due = birth_s + 365 * DAY_S; due < m->end_s; due += 365 * DAY_S) {
-            emit_ev(rows, id, due, SGS_EVENT_RENEWAL_DUE, NAN);
+            emit_ev(rows, id, due, SGS_EVENT_RENEWAL_DUE, NAN, SGS_CHANNEL_UNKNOWN);
             const double *prob = (death_s >= 0 && death_s <= due) ? renew_dead : renew_alive;
             double u = sgs_rng_next_uniform(&rng);
             int64_t at = due + (int64_t)sgs__rand_below(&rng, (uint64_t)grace_s);
             if (u < prob[0]) {
                 if (at < m->end_s)
-                    emit_ev(rows, id, at, SGS_EVENT_RENEWED, NAN);
+                    emit_ev(rows, id, at, SGS_EVENT_RENEWED, NAN, SGS_CHANNEL_UNKNOWN);
                 continue;
             }
             if (u < prob[0] + prob[1]) { /* missed: nothing follows the due */
                 cust->missed_renewal[pos] = due + grace_s <= m->end_s;
             } else if (at < m->end_s) {
-                emit_ev(rows, id, at, SGS_EVENT_CANCELLED, NAN);
+                emit_ev(rows, id, at, SGS_EVENT_CANCELLED, NAN, SGS_CHANNEL_UNKNOWN);
                 cust->cancelled[pos] = 1;
             }
             break;
@@ -637,9 +664,9 @@ static void emit_buyer_events(const sgs__sim_model_t *m, uint64_t i, int64_t id,
         double score = round(survey_mean + survey_sd * sgs__rand_normal(&rng) -
                              (unhappy ? survey_unhappy_shift : 0.0));
         score = score < 0.0 ? 0.0 : (score > 10.0 ? 10.0 : score);
-        emit_ev(rows, id, day_to_s(m, t), SGS_EVENT_SURVEY, score);
+        emit_ev(rows, id, day_to_s(m, t), SGS_EVENT_SURVEY, score, SGS_CHANNEL_UNKNOWN);
     }
-    emit_campaigns(m, &rng, id, signup_s, 0, death_s, rows);
+    emit_campaigns(m, &rng, id, signup_s, 0, death_s, cust->preferred_channel[pos], rows);
     cust->support_burst[pos] = (uint8_t)has_support_burst(rows, first);
 }
 
@@ -702,7 +729,8 @@ void sgs__sim_customer(const sgs__sim_model_t *m, uint64_t i, sgs__sim_rows_t *r
         if (p->with_events) {
             sgs_rng_t rng;
             rng_for(&rng, m, i, PURPOSE_EVENTS);
-            emit_campaigns(m, &rng, id, cust->signup_time[pos], 1, -1, rows);
+            emit_campaigns(m, &rng, id, cust->signup_time[pos], 1, -1, cust->preferred_channel[pos],
+                           rows);
         }
         return;
     }

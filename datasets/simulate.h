@@ -41,6 +41,7 @@ typedef struct sgs__sim_rows {
     int64_t *ev_customer, *ev_time;
     uint8_t *ev_kind;
     double *ev_value;
+    uint8_t *ev_channel; /* /events/channel: the contact's channel code, 0 when none */
     size_t cap_scratch;
     int64_t *scratch; /* support-contact times of the current customer */
     uint64_t n_purchases, n_refunds;
@@ -71,6 +72,10 @@ int64_t sgs__sim_birth_time(const sgs__sim_model_t *m, uint64_t i);
  * its /customers and /truth values at position `pos` of *cust. */
 void sgs__sim_customer(const sgs__sim_model_t *m, uint64_t i, sgs__sim_rows_t *rows,
                        sgs__sim_customers_t *cust, size_t pos);
+
+/* The channel a campaign reaches a customer through (/events/channel of kinds 7 and 8): the
+ * customer's preferred channel, or email when it is unknown (0) or not a channel code. */
+int sgs__sim_contact_channel(int preferred_channel);
 
 void sgs__sim_rows_clear(sgs__sim_rows_t *rows); /* n = 0, keeps capacity */
 /* Capacity for at least n_tx transaction and n_ev event rows. @return 0 or SGS_ENOMEM. */
