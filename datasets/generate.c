@@ -14,6 +14,7 @@
  */
 #include "datasets/generate.h"
 
+#include "datasets/generate_internal.h"
 #include "datasets/sim_random.h"
 #include "datasets/simulate.h"
 #include "io/atomic_file.h"
@@ -408,10 +409,10 @@ static void code_table(char *buf, size_t size, int first, int count, const char 
     }
 }
 
-static int write_attributes(gen_state_t *g, sgs_error_t *err)
+int sgs__generate_write_attributes(hid_t f, const sgs__sim_model_t *m, uint64_t block,
+                                   sgs_error_t *err)
 {
-    const sgs_generate_params_t *p = &g->model.params;
-    hid_t f = g->file;
+    const sgs_generate_params_t *p = &m->params;
     char channels[256], kinds[512];
     code_table(channels, sizeof channels, 0, SGS_CHANNEL_COUNT, sgs_channel_name);
     code_table(kinds, sizeof kinds, 1, SGS_EVENT_KIND_COUNT, sgs_event_kind_name);
@@ -452,13 +453,13 @@ static int write_attributes(gen_state_t *g, sgs_error_t *err)
         const char *name;
         int64_t value;
     } i64[] = {{"seed", (int64_t)p->seed},
-               {"n_customers", (int64_t)g->model.n_buyers},
-               {"n_prospects", (int64_t)(g->model.n_total - g->model.n_buyers)},
-               {"window_start_time", g->model.start_s},
-               {"window_end_time", g->model.end_s},
+               {"n_customers", (int64_t)m->n_buyers},
+               {"n_prospects", (int64_t)(m->n_total - m->n_buyers)},
+               {"window_start_time", m->start_s},
+               {"window_end_time", m->end_s},
                {"window_start_day", p->start_day},
                {"window_end_day", p->end_day},
-               {"block_customers", (int64_t)g->block},
+               {"block_customers", (int64_t)block},
                {"with_events", p->with_events}};
     for (size_t k = 0; k < sizeof i64 / sizeof i64[0] && !rc; k++)
         rc = sgs_h5_attr_int64(f, "/truth", i64[k].name, i64[k].value, err);
@@ -599,7 +600,7 @@ int sgs_generate_file(const char *path, const sgs_generate_params_t *params, con
     if (!rc)
         rc = run_blocks(g, exec, err);
     if (!rc)
-        rc = write_attributes(g, err);
+        rc = sgs__generate_write_attributes(g->file, &g->model, g->block, err);
     if (rc == SGS_EIO || rc == SGS_ENOSPACE)
         sgs_h5_discard_writes(g->file);
     int close_rc = close_appenders(g, rc ? NULL : err);

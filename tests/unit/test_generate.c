@@ -703,8 +703,8 @@ static void test_event_channels(void **state)
             int preferred = L.cu_channel[row_of(ix, L.ev_id[k])];
             int expected = preferred ? preferred : SGS_CHANNEL_EMAIL;
             if (channel != expected)
-                fail_msg("event row %zu (kind %d): channel %d, expected %d (preferred %d)", k,
-                         kind, channel, expected, preferred);
+                fail_msg("event row %zu (kind %d): channel %d, expected %d (preferred %d)", k, kind,
+                         channel, expected, preferred);
             n_campaign++;
         } else if (kind == SGS_EVENT_SUPPORT || kind == SGS_EVENT_COMPLAINT) {
             if (channel != SGS_CHANNEL_PHONE && channel != SGS_CHANNEL_WEB &&
