@@ -295,11 +295,16 @@ static int read_base_model(hid_t f, const char *path, const sgs_continue_params_
         rc = sgs_h5_attr_read_int64(f, "/truth", i64[k].name, i64[k].value, &why);
     for (size_t k = 0; k < sizeof dbl / sizeof dbl[0] && !rc; k++)
         rc = sgs_h5_attr_read_double(f, "/truth", dbl[k].name, dbl[k].value, &why);
-    if (rc)
+    if (rc == SGS_EDATA)
         return sgs_error_set(err, SGS_EDATA,
                              "%s: not a file segscore generate wrote (its /truth holds the "
                              "hidden state to continue from): %s",
                              path, why.message);
+    if (rc) {
+        if (err)
+            *err = why;
+        return rc;
+    }
     if (sgs_h5_attr_read_int64(f, "/truth", "continuation_days", &done, NULL) == SGS_OK)
         return sgs_error_set(err, SGS_EDATA,
                              "%s: already a continuation (/truth@continuation_days): continue "
@@ -421,10 +426,12 @@ static int read_list(const char *path, const char *base_path, cont_state_t *s, s
                                                    {"/opportunities/group", SGS_H5_U8}};
         if (!rc)
             rc = read_columns(f, list_cols, 4, col, &n, &why);
-        if (rc)
+        if (rc == SGS_EDATA)
             rc =
                 sgs_error_set(err, SGS_EDATA, "%s: not a segscore run results file with a list: %s",
                               path, why.message);
+        else if (rc && err) /* out of memory, an I/O error: as they came */
+            *err = why;
     }
     if (f >= 0)
         H5Fclose(f);

@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "datasets/continue.h"
+#include "datasets/generate.h"
 #include "io/h5_columns.h"
 #include "kernels/tables.h"
 #include "tests/support/test_support.h"
@@ -726,6 +728,65 @@ static void test_errors_leave_no_file(void **state)
     assert_int_equal(sgs_test_run(args, out, sizeof out), 64);
 }
 
+/* Every allocation of a continuation failing in turn (through the API, one thread): SGS_ENOMEM,
+ * the existing file at the output unchanged and no temporary left, until one succeeds. */
+static void test_allocation_failures_keep_existing_file(void **state)
+{
+    (void)state;
+    char sub[512], small[600], list[600], file[600], args[2048];
+    snprintf(sub, sizeof sub, "%s/oom", dir);
+    mkdir(sub, 0755);
+    snprintf(small, sizeof small, "%s/small.h5", sub);
+    snprintf(list, sizeof list, "%s/run/results.h5", sub);
+    snprintf(file, sizeof file, "%s/keep.h5", sub);
+    snprintf(args, sizeof args, "%s/run", sub);
+    mkdir(args, 0755);
+    snprintf(args, sizeof args, "generate -q --customers 400 --seed 3 -o '%s'", small);
+    run_ok(args);
+    snprintf(args, sizeof args, "run -i '%s' -o '%s' --as-of " AS_OF, small, list);
+    run_ok(args);
+    sgs_continue_params_t p;
+    sgs_continue_defaults(&p);
+    p.base_path = small;
+    p.list_path = list;
+    sgs_exec_t exec = {.n_threads = 1};
+    assert_int_equal(sgs_continue_file(file, &p, &exec, NULL, NULL), 0);
+    size_t good_size;
+    char *good = sgs_test_read_file(file, &good_size);
+    int succeeded = 0;
+    long n;
+    for (n = 0; n < 2000 && !succeeded; n++) {
+        p.days = 30; /* another file than the one on disk */
+        sgs_error_t err = {0};
+        sgs_test_fail_alloc_after(n);
+        int rc = sgs_continue_file(file, &p, &exec, NULL, &err);
+        sgs_test_fail_alloc_after(-1);
+        p.days = 60;
+        if (rc == 0) {
+            succeeded = 1;
+            break;
+        }
+        if (rc != SGS_ENOMEM)
+            fail_msg("allocation %ld: %d %s", n, rc, err.message);
+        size_t size;
+        char *now = sgs_test_read_file(file, &size);
+        assert_non_null(now);
+        sgs_assert_cmp(size, ==, good_size);
+        sgs_assert_cmp(memcmp(now, good, size), ==, 0);
+        free(now);
+        DIR *d = opendir(sub);
+        assert_non_null(d);
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL)
+            if (strstr(e->d_name, ".tmp-"))
+                fail_msg("allocation %ld: %s/%s left behind", n, sub, e->d_name);
+        closedir(d);
+    }
+    assert_true(succeeded);
+    sgs_assert_cmp(n, >, 10); /* the sweep went through the reading, simulating and writing */
+    free(good);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -739,6 +800,7 @@ int main(void)
         cmocka_unit_test(test_effects_are_the_averages_of_the_customers),
         cmocka_unit_test(test_run_reads_the_continued_file),
         cmocka_unit_test(test_errors_leave_no_file),
+        cmocka_unit_test(test_allocation_failures_keep_existing_file),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
