@@ -14,6 +14,7 @@
  */
 #include "datasets/generate.h"
 
+#include "datasets/generate_internal.h"
 #include "datasets/sim_random.h"
 #include "datasets/simulate.h"
 #include "io/atomic_file.h"
@@ -145,7 +146,7 @@ int64_t sgs_generate_customer_id(uint64_t seed, uint64_t index, uint64_t n_total
 /* ---- Writer state --------------------------------------------------------------------- */
 
 enum { TX_CUSTOMER, TX_TIME, TX_AMOUNT, TX_CHANNEL, TX_CATEGORY, N_TX_COLS };
-enum { EV_CUSTOMER, EV_TIME, EV_KIND, EV_VALUE, N_EV_COLS };
+enum { EV_CUSTOMER, EV_TIME, EV_KIND, EV_VALUE, EV_CHANNEL, N_EV_COLS };
 enum { CU_ID, CU_SIGNUP, CU_REFERRER, CU_CHANNEL, N_CU_COLS };
 enum {
     TR_ID,
@@ -179,7 +180,8 @@ static const column_spec_t tx_cols[N_TX_COLS] = {{"/transactions/customer_id", S
 static const column_spec_t ev_cols[N_EV_COLS] = {{"/events/customer_id", SGS_H5_I64},
                                                  {"/events/time", SGS_H5_I64},
                                                  {"/events/kind", SGS_H5_U8},
-                                                 {"/events/value", SGS_H5_F64}};
+                                                 {"/events/value", SGS_H5_F64},
+                                                 {"/events/channel", SGS_H5_U8}};
 static const column_spec_t cu_cols[N_CU_COLS] = {{"/customers/customer_id", SGS_H5_I64},
                                                  {"/customers/signup_time", SGS_H5_I64},
                                                  {"/customers/referrer_id", SGS_H5_I64},
@@ -271,6 +273,7 @@ static void shuffle_flat(gen_state_t *g, size_t k)
         SWAP(int64_t, f->ev_time, last, j);
         SWAP(uint8_t, f->ev_kind, last, j);
         SWAP(double, f->ev_value, last, j);
+        SWAP(uint8_t, f->ev_channel, last, j);
     }
 }
 
@@ -304,6 +307,7 @@ static int assemble_block(gen_state_t *g, size_t k, sgs_error_t *err)
             memcpy(f->ev_time + f->n_ev, r->ev_time, r->n_ev * sizeof(int64_t));
             memcpy(f->ev_kind + f->n_ev, r->ev_kind, r->n_ev * sizeof(uint8_t));
             memcpy(f->ev_value + f->n_ev, r->ev_value, r->n_ev * sizeof(double));
+            memcpy(f->ev_channel + f->n_ev, r->ev_channel, r->n_ev * sizeof(uint8_t));
         }
         f->n_tx += r->n_tx;
         f->n_ev += r->n_ev;
@@ -321,7 +325,8 @@ static int write_block(gen_state_t *g, size_t k, sgs_error_t *err)
     const sgs__sim_rows_t *f = &g->flat[k % 2];
     const void *tx_data[N_TX_COLS] = {f->tx_customer, f->tx_time, f->tx_amount, f->tx_channel,
                                       f->tx_category};
-    const void *ev_data[N_EV_COLS] = {f->ev_customer, f->ev_time, f->ev_kind, f->ev_value};
+    const void *ev_data[N_EV_COLS] = {f->ev_customer, f->ev_time, f->ev_kind, f->ev_value,
+                                      f->ev_channel};
     const sgs__sim_customers_t *c = &g->cust[k % 3];
     const void *cu_data[N_CU_COLS] = {c->customer_id, c->signup_time, c->referrer_id,
                                       c->preferred_channel};
@@ -404,10 +409,10 @@ static void code_table(char *buf, size_t size, int first, int count, const char 
     }
 }
 
-static int write_attributes(gen_state_t *g, sgs_error_t *err)
+int sgs__generate_write_attributes(hid_t f, const sgs__sim_model_t *m, uint64_t block,
+                                   sgs_error_t *err)
 {
-    const sgs_generate_params_t *p = &g->model.params;
-    hid_t f = g->file;
+    const sgs_generate_params_t *p = &m->params;
     char channels[256], kinds[512];
     code_table(channels, sizeof channels, 0, SGS_CHANNEL_COUNT, sgs_channel_name);
     code_table(kinds, sizeof kinds, 1, SGS_EVENT_KIND_COUNT, sgs_event_kind_name);
@@ -420,6 +425,13 @@ static int write_attributes(gen_state_t *g, sgs_error_t *err)
         rc = sgs_h5_attr_int64(f, "/customers", "referrer_none", -1, err);
     if (!rc && p->with_events)
         rc = sgs_h5_attr_string(f, "/events", "kind_names", kinds, err);
+    if (!rc && p->with_events)
+        rc = sgs_h5_attr_string(f, "/events", "channel_names", channels, err);
+    if (!rc && p->with_events)
+        rc = sgs_h5_attr_string(f, "/events", "channel_meaning",
+                                "the channel of a campaign contact or response (kinds 7, 8), "
+                                "support contact or complaint (1, 2); 0 for the others",
+                                err);
     if (!rc && p->with_events)
         rc = sgs_h5_attr_string(f, "/events", "value_meaning",
                                 "survey score 0..10 for kind 6, NaN otherwise", err);
@@ -441,13 +453,13 @@ static int write_attributes(gen_state_t *g, sgs_error_t *err)
         const char *name;
         int64_t value;
     } i64[] = {{"seed", (int64_t)p->seed},
-               {"n_customers", (int64_t)g->model.n_buyers},
-               {"n_prospects", (int64_t)(g->model.n_total - g->model.n_buyers)},
-               {"window_start_time", g->model.start_s},
-               {"window_end_time", g->model.end_s},
+               {"n_customers", (int64_t)m->n_buyers},
+               {"n_prospects", (int64_t)(m->n_total - m->n_buyers)},
+               {"window_start_time", m->start_s},
+               {"window_end_time", m->end_s},
                {"window_start_day", p->start_day},
                {"window_end_day", p->end_day},
-               {"block_customers", (int64_t)g->block},
+               {"block_customers", (int64_t)block},
                {"with_events", p->with_events}};
     for (size_t k = 0; k < sizeof i64 / sizeof i64[0] && !rc; k++)
         rc = sgs_h5_attr_int64(f, "/truth", i64[k].name, i64[k].value, err);
@@ -588,7 +600,7 @@ int sgs_generate_file(const char *path, const sgs_generate_params_t *params, con
     if (!rc)
         rc = run_blocks(g, exec, err);
     if (!rc)
-        rc = write_attributes(g, err);
+        rc = sgs__generate_write_attributes(g->file, &g->model, g->block, err);
     if (rc == SGS_EIO || rc == SGS_ENOSPACE)
         sgs_h5_discard_writes(g->file);
     int close_rc = close_appenders(g, rc ? NULL : err);

@@ -53,6 +53,9 @@ static const int campaign_first_day = 45, campaign_every_days = 91; /* sent at 1
 static const double campaign_contact_prob = 0.35;
 static const double campaign_response_alive = 0.08, campaign_response_dead = 0.02;
 static const double campaign_response_prospect = 0.03;
+/* Channel of a support contact or complaint (/events/channel): phone, web or email. */
+static const double service_channel_weight[3] = {0.5, 0.3, 0.2};
+static const int service_channel_code[3] = {SGS_CHANNEL_PHONE, SGS_CHANNEL_WEB, SGS_CHANNEL_EMAIL};
 static const double burst_window_days = 30.0; /* >= 3 contacts closer than this: a burst */
 static const double stopped_min_days = 90.0, stopped_min_gaps = 3.0;
 
@@ -65,7 +68,8 @@ enum {
     PURPOSE_DETAILS = 3,
     PURPOSE_PROFILE = 4,
     PURPOSE_EVENTS = 5,
-    N_PURPOSES = 8
+    PURPOSE_EVENT_CHANNELS = 6, /* the channels of support contacts and complaints */
+    N_PURPOSES = SGS__SIM_N_PURPOSES
 };
 
 static void rng_for(sgs_rng_t *rng, const sgs__sim_model_t *m, uint64_t i, int purpose)
@@ -133,6 +137,7 @@ void sgs__sim_rows_free(sgs__sim_rows_t *rows)
     sgs_free(rows->ev_time);
     sgs_free(rows->ev_kind);
     sgs_free(rows->ev_value);
+    sgs_free(rows->ev_channel);
     sgs_free(rows->scratch);
     memset(rows, 0, sizeof *rows);
 }
@@ -179,6 +184,7 @@ static int ev_room(sgs__sim_rows_t *r)
     ok = ok && grow((void **)&r->ev_time, cap, sizeof(int64_t));
     ok = ok && grow((void **)&r->ev_kind, cap, sizeof(uint8_t));
     ok = ok && grow((void **)&r->ev_value, cap, sizeof(double));
+    ok = ok && grow((void **)&r->ev_channel, cap, sizeof(uint8_t));
     if (!ok) {
         r->failed = 1;
         return 0;
@@ -204,6 +210,7 @@ int sgs__sim_rows_reserve(sgs__sim_rows_t *r, size_t n_tx, size_t n_ev)
         ok = ok && grow((void **)&r->ev_time, n_ev, sizeof(int64_t));
         ok = ok && grow((void **)&r->ev_kind, n_ev, sizeof(uint8_t));
         ok = ok && grow((void **)&r->ev_value, n_ev, sizeof(double));
+        ok = ok && grow((void **)&r->ev_channel, n_ev, sizeof(uint8_t));
         if (!ok)
             return SGS_ENOMEM;
         r->cap_ev = n_ev;
@@ -224,7 +231,8 @@ static void emit_tx(sgs__sim_rows_t *r, int64_t id, int64_t time_s, double amoun
     r->tx_category[k] = (int32_t)category;
 }
 
-static void emit_ev(sgs__sim_rows_t *r, int64_t id, int64_t time_s, int kind, double value)
+void sgs__sim_emit_event(sgs__sim_rows_t *r, int64_t id, int64_t time_s, int kind, double value,
+                         int channel)
 {
     if (!ev_room(r))
         return;
@@ -233,6 +241,7 @@ static void emit_ev(sgs__sim_rows_t *r, int64_t id, int64_t time_s, int kind, do
     r->ev_time[k] = time_s;
     r->ev_kind[k] = (uint8_t)kind;
     r->ev_value[k] = value;
+    r->ev_channel[k] = (uint8_t)channel;
 }
 
 /* ---- Per-customer columns ------------------------------------------------------------- */
@@ -284,7 +293,7 @@ void sgs__sim_customers_free(sgs__sim_customers_t *c)
 
 /* Seconds after midnight of a purchase: 10% uniform over the day, 90% around 14:30 with a
  * standard deviation of 4 hours, wrapped into the day. */
-static int64_t draw_time_of_day(sgs_rng_t *rng)
+int64_t sgs__sim_time_of_day(sgs_rng_t *rng)
 {
     double s;
     if (sgs_rng_next_uniform(rng) < 0.1)
@@ -320,6 +329,21 @@ static int pick_channel(sgs_rng_t *rng, const double *cdf)
     return 1 + sgs__rand_categorical(rng, cdf, 7);
 }
 
+/* The channel of a support contact or complaint: phone 50%, web 30%, email 20%. */
+static int service_channel(sgs_rng_t *rng)
+{
+    const double cdf[3] = {service_channel_weight[0],
+                           service_channel_weight[0] + service_channel_weight[1], 1.0};
+    return service_channel_code[sgs__rand_categorical(rng, cdf, 3)];
+}
+
+int sgs__sim_contact_channel(int preferred_channel)
+{
+    return preferred_channel > SGS_CHANNEL_UNKNOWN && preferred_channel < SGS_CHANNEL_COUNT
+               ? preferred_channel
+               : SGS_CHANNEL_EMAIL;
+}
+
 /* ---- Birth, referrer ------------------------------------------------------------------ */
 
 int64_t sgs__sim_birth_time(const sgs__sim_model_t *m, uint64_t i)
@@ -331,7 +355,7 @@ int64_t sgs__sim_birth_time(const sgs__sim_model_t *m, uint64_t i)
     int64_t day = (int64_t)x;
     if (day >= m->n_days)
         day = m->n_days - 1;
-    return m->start_s + day * DAY_S + draw_time_of_day(&rng);
+    return m->start_s + day * DAY_S + sgs__sim_time_of_day(&rng);
 }
 
 /* A buyer index j < limit whose birth is strictly before signup_s, uniform among the
@@ -362,15 +386,24 @@ static int64_t pick_referrer(const sgs__sim_model_t *m, sgs_rng_t *rng, int64_t 
 
 /* ---- Purchases ------------------------------------------------------------------------ */
 
-typedef struct buyer_state {
-    int64_t id;
-    double nu_log;   /* log nu */
-    int fav_channel; /* 1..7 */
-    int fav_category;
-} buyer_state_t;
-
 /* Room for n values in rows->scratch; 0 when growth failed (rows->failed is set). */
-static int scratch_room(sgs__sim_rows_t *rows, size_t n)
+/* The favourite channel and category of buyer i, the first draws of its details stream, which
+ * is left in *details for the occasions that follow. */
+static void buyer_favourites(const sgs__sim_model_t *m, uint64_t i, sgs_rng_t *details,
+                             sgs__sim_buyer_t *b)
+{
+    rng_for(details, m, i, PURPOSE_DETAILS);
+    b->fav_channel = pick_channel(details, m->tx_channel_cdf);
+    b->fav_category = 1 + sgs__rand_categorical(details, m->category_cdf, SGS__SIM_N_CATEGORIES);
+}
+
+void sgs__sim_buyer_favourites(const sgs__sim_model_t *m, uint64_t i, sgs__sim_buyer_t *b)
+{
+    sgs_rng_t details;
+    buyer_favourites(m, i, &details, b);
+}
+
+int sgs__sim_scratch_room(sgs__sim_rows_t *rows, size_t n)
 {
     if (n <= rows->cap_scratch)
         return 1;
@@ -391,9 +424,9 @@ static int scratch_room(sgs__sim_rows_t *rows, size_t n)
  * strictly increasing) are day[0..n-1], at time_s on day[j] (tod = seconds after midnight):
  * the spend z ~ Gamma(p, rate nu) in one row or (split basket) two rows summing to z, maybe
  * an extra free row, and maybe a refund 1..30 days later on a day without an occasion. */
-static void emit_occasion(const sgs__sim_model_t *m, sgs_rng_t *rng, const buyer_state_t *b,
-                          const int64_t *day, size_t n, size_t j, int64_t time_s, int64_t tod,
-                          sgs__sim_rows_t *rows)
+void sgs__sim_emit_occasion(const sgs__sim_model_t *m, sgs_rng_t *rng, const sgs__sim_buyer_t *b,
+                            const int64_t *day, size_t n, size_t j, int64_t time_s, int64_t tod,
+                            sgs__sim_rows_t *rows)
 {
     const sgs_generate_params_t *p = &m->params;
     /* Spend z ~ Gamma(p, rate nu): log z = log G(p) - log nu. */
@@ -434,7 +467,7 @@ static void emit_occasion(const sgs__sim_model_t *m, sgs_rng_t *rng, const buyer
         double back =
             sgs__rand_bernoulli(rng, refund_full_prob) ? amount[0] : round_cents(0.5 * amount[0]);
         int64_t d = day[j] + 1 + (int64_t)sgs__rand_below(rng, (uint64_t)refund_max_days);
-        int64_t refund_tod = draw_time_of_day(rng);
+        int64_t refund_tod = sgs__sim_time_of_day(rng);
         /* Not on a purchase day (the pipeline would net it against that day's spend): the
          * next day without an occasion. */
         for (size_t k = j + 1; k < n && day[k] <= d; k++)
@@ -476,7 +509,7 @@ static size_t occasion_days(const sgs__sim_model_t *m, sgs_rng_t *rng, double la
     const double end_t = birth_t + (double)(m->n_days - 1 - birth_day);
     size_t n = 0;
     *dropped = 0;
-    if (!scratch_room(rows, 1))
+    if (!sgs__sim_scratch_room(rows, 1))
         return 0;
     rows->scratch[n++] = birth_day;
     double t = birth_t;
@@ -484,7 +517,7 @@ static size_t occasion_days(const sgs__sim_model_t *m, sgs_rng_t *rng, double la
         t += sgs__rand_exp(rng) / lambda;
         if (!(t < end_t))
             break;
-        if (!scratch_room(rows, n + 1))
+        if (!sgs__sim_scratch_room(rows, n + 1))
             return 0;
         rows->scratch[n++] = (int64_t)t;
         if (sgs__rand_bernoulli(rng, p_drop)) {
@@ -555,20 +588,22 @@ static int has_support_burst(sgs__sim_rows_t *rows, size_t first)
 
 /* Campaign contacts (and responses) of a known customer signed up at signup_s. */
 static void emit_campaigns(const sgs__sim_model_t *m, sgs_rng_t *rng, int64_t id, int64_t signup_s,
-                           int prospect, int64_t death_s, sgs__sim_rows_t *rows)
+                           int prospect, int64_t death_s, int preferred_channel,
+                           sgs__sim_rows_t *rows)
 {
+    const int channel = sgs__sim_contact_channel(preferred_channel);
     for (int c = 0; c < m->n_campaigns; c++) {
         if (m->campaign_s[c] < signup_s || !sgs__rand_bernoulli(rng, campaign_contact_prob))
             continue;
         int64_t sent = m->campaign_s[c] + (int64_t)sgs__rand_below(rng, 7200);
-        emit_ev(rows, id, sent, SGS_EVENT_CAMPAIGN_CONTACT, NAN);
+        sgs__sim_emit_event(rows, id, sent, SGS_EVENT_CAMPAIGN_CONTACT, NAN, channel);
         double respond = prospect                            ? campaign_response_prospect
                          : (death_s >= 0 && death_s <= sent) ? campaign_response_dead
                                                              : campaign_response_alive;
         if (sgs__rand_bernoulli(rng, respond)) {
             int64_t at = sent + 3600 + (int64_t)sgs__rand_below(rng, 14 * 86400 - 3600);
             if (at < m->end_s)
-                emit_ev(rows, id, at, SGS_EVENT_CAMPAIGN_RESPONSE, NAN);
+                sgs__sim_emit_event(rows, id, at, SGS_EVENT_CAMPAIGN_RESPONSE, NAN, channel);
         }
     }
 }
@@ -579,8 +614,9 @@ static void emit_buyer_events(const sgs__sim_model_t *m, uint64_t i, int64_t id,
                               int64_t signup_s, int64_t death_s, sgs__sim_rows_t *rows,
                               sgs__sim_customers_t *cust, size_t pos)
 {
-    sgs_rng_t rng;
+    sgs_rng_t rng, chan; /* chan: the channels of support contacts and complaints */
     rng_for(&rng, m, i, PURPOSE_EVENTS);
+    rng_for(&chan, m, i, PURPOSE_EVENT_CHANNELS);
     const double days = (double)m->n_days;
     const double birth_day = (double)(birth_s - m->start_s) / 86400.0;
     size_t first = rows->n_ev;
@@ -588,23 +624,26 @@ static void emit_buyer_events(const sgs__sim_model_t *m, uint64_t i, int64_t id,
 
     for (double t = next_arrival(&rng, birth_day, support_rate_year / YEAR_DAYS); t < days;
          t = next_arrival(&rng, t, support_rate_year / YEAR_DAYS))
-        emit_ev(rows, id, day_to_s(m, t), SGS_EVENT_SUPPORT, NAN);
+        sgs__sim_emit_event(rows, id, day_to_s(m, t), SGS_EVENT_SUPPORT, NAN,
+                            service_channel(&chan));
     if (sgs__rand_bernoulli(&rng, burst_prob) && days - birth_day >= burst_window_days) {
         double start =
             birth_day + sgs_rng_next_uniform(&rng) * (days - birth_day - burst_window_days);
         int n = burst_min + (int)sgs__rand_below(&rng, (uint64_t)burst_extra);
         for (int k = 0; k < n; k++)
-            emit_ev(rows, id, day_to_s(m, start + 28.0 * sgs_rng_next_uniform(&rng)),
-                    SGS_EVENT_SUPPORT, NAN);
+            sgs__sim_emit_event(rows, id, day_to_s(m, start + 28.0 * sgs_rng_next_uniform(&rng)),
+                                SGS_EVENT_SUPPORT, NAN, service_channel(&chan));
         if (sgs__rand_bernoulli(&rng, burst_complaint_prob)) {
-            emit_ev(rows, id, day_to_s(m, start + burst_window_days * sgs_rng_next_uniform(&rng)),
-                    SGS_EVENT_COMPLAINT, NAN);
+            sgs__sim_emit_event(rows, id,
+                                day_to_s(m, start + burst_window_days * sgs_rng_next_uniform(&rng)),
+                                SGS_EVENT_COMPLAINT, NAN, service_channel(&chan));
         }
         unhappy = 1;
     }
     for (double t = next_arrival(&rng, birth_day, complaint_rate_year / YEAR_DAYS); t < days;
          t = next_arrival(&rng, t, complaint_rate_year / YEAR_DAYS)) {
-        emit_ev(rows, id, day_to_s(m, t), SGS_EVENT_COMPLAINT, NAN);
+        sgs__sim_emit_event(rows, id, day_to_s(m, t), SGS_EVENT_COMPLAINT, NAN,
+                            service_channel(&chan));
         unhappy = 1;
     }
 
@@ -613,19 +652,19 @@ static void emit_buyer_events(const sgs__sim_model_t *m, uint64_t i, int64_t id,
         cust->subscriber[pos] = 1;
         const int64_t grace_s = (int64_t)(renew_grace_days * 86400.0);
         for (int64_t due = birth_s + 365 * DAY_S; due < m->end_s; due += 365 * DAY_S) {
-            emit_ev(rows, id, due, SGS_EVENT_RENEWAL_DUE, NAN);
+            sgs__sim_emit_event(rows, id, due, SGS_EVENT_RENEWAL_DUE, NAN, SGS_CHANNEL_UNKNOWN);
             const double *prob = (death_s >= 0 && death_s <= due) ? renew_dead : renew_alive;
             double u = sgs_rng_next_uniform(&rng);
             int64_t at = due + (int64_t)sgs__rand_below(&rng, (uint64_t)grace_s);
             if (u < prob[0]) {
                 if (at < m->end_s)
-                    emit_ev(rows, id, at, SGS_EVENT_RENEWED, NAN);
+                    sgs__sim_emit_event(rows, id, at, SGS_EVENT_RENEWED, NAN, SGS_CHANNEL_UNKNOWN);
                 continue;
             }
             if (u < prob[0] + prob[1]) { /* missed: nothing follows the due */
                 cust->missed_renewal[pos] = due + grace_s <= m->end_s;
             } else if (at < m->end_s) {
-                emit_ev(rows, id, at, SGS_EVENT_CANCELLED, NAN);
+                sgs__sim_emit_event(rows, id, at, SGS_EVENT_CANCELLED, NAN, SGS_CHANNEL_UNKNOWN);
                 cust->cancelled[pos] = 1;
             }
             break;
@@ -637,10 +676,16 @@ static void emit_buyer_events(const sgs__sim_model_t *m, uint64_t i, int64_t id,
         double score = round(survey_mean + survey_sd * sgs__rand_normal(&rng) -
                              (unhappy ? survey_unhappy_shift : 0.0));
         score = score < 0.0 ? 0.0 : (score > 10.0 ? 10.0 : score);
-        emit_ev(rows, id, day_to_s(m, t), SGS_EVENT_SURVEY, score);
+        sgs__sim_emit_event(rows, id, day_to_s(m, t), SGS_EVENT_SURVEY, score, SGS_CHANNEL_UNKNOWN);
     }
-    emit_campaigns(m, &rng, id, signup_s, 0, death_s, rows);
+    emit_campaigns(m, &rng, id, signup_s, 0, death_s, cust->preferred_channel[pos], rows);
     cust->support_burst[pos] = (uint8_t)has_support_burst(rows, first);
+}
+
+int sgs__sim_stopped_buying(const sgs__sim_model_t *m, int64_t death_s, double lambda)
+{
+    double silent_days = (double)(m->end_s - death_s) / 86400.0;
+    return silent_days >= stopped_min_days && silent_days * lambda >= stopped_min_gaps;
 }
 
 /* ---- One customer --------------------------------------------------------------------- */
@@ -702,7 +747,8 @@ void sgs__sim_customer(const sgs__sim_model_t *m, uint64_t i, sgs__sim_rows_t *r
         if (p->with_events) {
             sgs_rng_t rng;
             rng_for(&rng, m, i, PURPOSE_EVENTS);
-            emit_campaigns(m, &rng, id, cust->signup_time[pos], 1, -1, rows);
+            emit_campaigns(m, &rng, id, cust->signup_time[pos], 1, -1, cust->preferred_channel[pos],
+                           rows);
         }
         return;
     }
@@ -718,10 +764,8 @@ void sgs__sim_customer(const sgs__sim_model_t *m, uint64_t i, sgs__sim_rows_t *r
     simulate_profile(m, i, birth_s, cust, pos);
 
     sgs_rng_t details;
-    rng_for(&details, m, i, PURPOSE_DETAILS);
-    buyer_state_t b = {.id = id, .nu_log = nu_log};
-    b.fav_channel = pick_channel(&details, m->tx_channel_cdf);
-    b.fav_category = 1 + sgs__rand_categorical(&details, m->category_cdf, SGS__SIM_N_CATEGORIES);
+    sgs__sim_buyer_t b = {.id = id, .nu_log = nu_log};
+    buyer_favourites(m, i, &details, &b);
 
     /* The purchase occasions: their days (occasion_days), the birth's time of day, later
      * ones a time of day from the daily profile; each written with its spend and rows. */
@@ -730,9 +774,9 @@ void sgs__sim_customer(const sgs__sim_model_t *m, uint64_t i, sgs__sim_rows_t *r
     size_t n_occasions = occasion_days(m, &rng, lambda, p_drop, birth_s, rows, &dropped);
     int64_t last_s = birth_s, death_s = -1;
     for (size_t k = 0; k < n_occasions; k++) {
-        int64_t tod = k == 0 ? (birth_s - m->start_s) % DAY_S : draw_time_of_day(&rng);
+        int64_t tod = k == 0 ? (birth_s - m->start_s) % DAY_S : sgs__sim_time_of_day(&rng);
         last_s = m->start_s + rows->scratch[k] * DAY_S + tod;
-        emit_occasion(m, &details, &b, rows->scratch, n_occasions, k, last_s, tod, rows);
+        sgs__sim_emit_occasion(m, &details, &b, rows->scratch, n_occasions, k, last_s, tod, rows);
     }
     if (dropped)
         death_s = last_s;
@@ -748,11 +792,8 @@ void sgs__sim_customer(const sgs__sim_model_t *m, uint64_t i, sgs__sim_rows_t *r
     cust->n_purchases[pos] = n_purchases;
     /* Stopped buying: dropped out, and silent long enough to be seen (>= 90 days and >= 3
      * expected gaps 1/lambda before the window end). */
-    if (death_s >= 0) {
-        double silent_days = (double)(m->end_s - death_s) / 86400.0;
-        cust->stopped_buying[pos] =
-            silent_days >= stopped_min_days && silent_days * lambda >= stopped_min_gaps;
-    }
+    if (death_s >= 0)
+        cust->stopped_buying[pos] = (uint8_t)sgs__sim_stopped_buying(m, death_s, lambda);
     if (p->with_events)
         emit_buyer_events(m, i, id, birth_s, cust->signup_time[pos], death_s, rows, cust, pos);
 }

@@ -2,6 +2,7 @@
  * engine/cmd_generate.c — `segscore generate`: simulate customers from known parameters
  * into an input file (datasets/generate.h), with the truth kept in /truth.
  */
+#include "datasets/continue.h"
 #include "datasets/generate.h"
 #include "engine/command_outputs.h"
 #include "engine/commands.h"
@@ -17,10 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(FILE *out)
+void sgs__generate_usage(FILE *out)
 {
     fprintf(out,
             "usage: segscore generate --customers N -o OUT.h5 [options]\n"
+            "       segscore generate --continue-from BASE.h5 [--list RESULTS.h5] [--days T]\n"
+            "                         [--effect KIND=RESP,LIFT ...] -o NEXT.h5 [options]\n"
             "\n"
             "Simulate N buying customers (BG/NBD purchases, Gamma-Gamma spend, events,\n"
             "prospects, referrals) into an input file; the true parameters and planted\n"
@@ -44,14 +47,33 @@ static void usage(FILE *out)
             "  --compression L   deflate level 0..9 (default 1)\n"
             "  --no-events       do not simulate /events\n"
             "  -q, --quiet       no summary line\n"
-            "  -h, --help        this help\n",
+            "  -h, --help        this help\n"
+            "\n"
+            "Continue BASE (a file segscore generate wrote) for T days after its last day D,\n"
+            "contacting the treatment group of the list of a run made with --as-of D (kind 7\n"
+            "on day D+1, response kind 8 within 14 days with probability RESP, purchase rate\n"
+            "x (1 + LIFT) from the contact on); control and unlisted customers are not\n"
+            "contacted. NEXT holds BASE's rows, the new days, and the effects in /truth.\n"
+            "\n"
+            "  --continue-from BASE  the file to continue\n"
+            "  --list RESULTS    a segscore run results file (/opportunities, /@as_of = D);\n"
+            "                    without it nobody is contacted\n"
+            "  --days T          days to simulate after D, 1..%d (default 60)\n"
+            "  --effect KIND=RESP,LIFT\n"
+            "                    the effect of a contact for one opportunity kind (its name,\n"
+            "                    or all), repeatable, in order (default %g,%g for every kind)\n"
+            "  -o, --output F, --threads N, --compression L, -q: as above\n",
             SGS_GEN_DEFAULT_SEED, SGS_GEN_DEFAULT_PROSPECTS, SGS_GEN_DEFAULT_R,
             SGS_GEN_DEFAULT_ALPHA, SGS_GEN_DEFAULT_A, SGS_GEN_DEFAULT_B, SGS_GEN_DEFAULT_P,
-            SGS_GEN_DEFAULT_Q, SGS_GEN_DEFAULT_GAMMA, SGS_GEN_DEFAULT_REFUND_SHARE);
+            SGS_GEN_DEFAULT_Q, SGS_GEN_DEFAULT_GAMMA, SGS_GEN_DEFAULT_REFUND_SHARE,
+            SGS_CONTINUE_MAX_DAYS, SGS_CONTINUE_DEFAULT_RESPONSE, SGS_CONTINUE_DEFAULT_LIFT);
 }
 
 int sgs_cmd_generate(int argc, char **argv)
 {
+    for (int k = 1; k < argc; k++)
+        if (strcmp(argv[k], "--continue-from") == 0)
+            return sgs__cmd_generate_continue(argc, argv);
     sgs_generate_params_t params;
     sgs_generate_defaults(&params);
     const char *output = NULL;
@@ -101,7 +123,7 @@ int sgs_cmd_generate(int argc, char **argv)
     enum { START = 3, END = 4 }; /* their places in the table */
     int seen[sizeof options / sizeof options[0]];
     const sgs_command_line_t command_line = {.command = "generate",
-                                             .help = usage,
+                                             .help = sgs__generate_usage,
                                              .options = options,
                                              .n_options = sizeof options / sizeof options[0],
                                              .seen = seen};

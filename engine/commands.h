@@ -8,8 +8,14 @@
 
 #include "engine/exit_status.h"
 
+#include <stdio.h>
+
 int sgs_cmd_run(int argc, char **argv);
 int sgs_cmd_generate(int argc, char **argv);
+/* `segscore generate --continue-from ...` (engine/cmd_generate_continue.c), which
+ * sgs_cmd_generate hands its argv to; its usage is sgs__generate_usage's. */
+int sgs__cmd_generate_continue(int argc, char **argv);
+void sgs__generate_usage(FILE *out);
 int sgs_cmd_import(int argc, char **argv);
 int sgs_cmd_inspect(int argc, char **argv);
 int sgs_cmd_config(int argc, char **argv);

@@ -11,6 +11,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- Opening a file to read ------------------------------------------------------- */
+
+int sgs_h5_open_read(const char *path, hid_t *out, sgs_error_t *err)
+{
+    *out = -1;
+    sgs_h5_quiet();
+    struct stat st;
+    if (stat(path, &st) != 0 || access(path, R_OK) != 0)
+        return sgs_error_set(err, SGS_ENOINPUT, "%s: %s", path,
+                             errno == ENOENT ? "no such file" : strerror(errno));
+    if (H5Fis_hdf5(path) <= 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return sgs_error_set(err, SGS_EDATA, "%s: not an HDF5 file", path);
+    }
+    *out = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (*out < 0) {
+        sgs_h5_refusal_t why;
+        int code = sgs_h5_guard_open_failure(path, &why);
+        return sgs_error_set(err, code, "%s: %s", path, why.text);
+    }
+    return SGS_OK;
+}
 
 /* ---- Types and groups -------------------------------------------------------------- */
 

@@ -52,6 +52,13 @@ int sgs_h5_take_failure(int *os_errno);
 int sgs_h5_write_error(sgs_error_t *err, hid_t obj, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Open the HDF5 file at `path` read-only into *out (close it with H5Fclose), HDF5's error
+ * printing off. A failed open is classified by io/h5_guard.h. Call armed (io/h5_crash.h).
+ * @return 0; SGS_ENOINPUT when it does not exist or cannot be read ("<path>: no such file");
+ * SGS_EDATA when it is not HDF5 ("<path>: not an HDF5 file"), or truncated or malformed;
+ * SGS_ETEMPFAIL when locked by a writer; SGS_EIO. */
+int sgs_h5_open_read(const char *path, hid_t *out, sgs_error_t *err);
+
 /* Create the group at `path` ("/customers") and any missing parents; existing groups are
  * fine. @return 0 or SGS_EIO. */
 int sgs_h5_group_ensure(hid_t file, const char *path, sgs_error_t *err);

@@ -51,6 +51,7 @@ typedef struct loaded {
     int64_t *ev_id, *ev_time;
     uint8_t *ev_kind;
     double *ev_value;
+    uint8_t *ev_channel;
     int64_t *cu_id, *cu_signup, *cu_referrer;
     uint8_t *cu_channel;
     int64_t *tr_id, *birth, *death;
@@ -92,6 +93,8 @@ static void load(const char *path)
     assert_int_equal(n, L.n_ev);
     L.ev_value = column(f, "/events/value", SGS_H5_F64, &n);
     assert_int_equal(n, L.n_ev);
+    L.ev_channel = column(f, "/events/channel", SGS_H5_U8, &n);
+    assert_int_equal(n, L.n_ev);
     L.cu_id = column(f, "/customers/customer_id", SGS_H5_I64, &L.n_cu);
     const struct {
         void **dst;
@@ -129,6 +132,7 @@ static void load(const char *path)
 
 static void unload(void)
 {
+    free(L.ev_channel);
     void *all[] = {L.tx_id,     L.tx_time,     L.tx_amount,  L.tx_channel, L.tx_category,
                    L.ev_id,     L.ev_time,     L.ev_kind,    L.ev_value,   L.cu_id,
                    L.cu_signup, L.cu_referrer, L.cu_channel, L.tr_id,      L.birth,
@@ -240,6 +244,7 @@ static void test_schema_types_and_attributes(void **state)
     expect_type(f, "/events/time", H5T_INTEGER, 8, 1);
     expect_type(f, "/events/kind", H5T_INTEGER, 1, 0);
     expect_type(f, "/events/value", H5T_FLOAT, 8, 1);
+    expect_type(f, "/events/channel", H5T_INTEGER, 1, 0);
     expect_type(f, "/customers/customer_id", H5T_INTEGER, 8, 1);
     expect_type(f, "/customers/signup_time", H5T_INTEGER, 8, 1);
     expect_type(f, "/customers/referrer_id", H5T_INTEGER, 8, 1);
@@ -253,6 +258,9 @@ static void test_schema_types_and_attributes(void **state)
                              "5=cancelled,6=survey,7=campaign_contact,8=campaign_response");
     assert_int_equal(
         sgs_h5_attr_read_string(f, "/transactions", "channel_names", buf, sizeof buf, NULL), 0);
+    assert_string_equal(buf, "0=unknown,1=store,2=web,3=app,4=phone,5=email,6=sms,7=mail");
+    assert_int_equal(sgs_h5_attr_read_string(f, "/events", "channel_names", buf, sizeof buf, NULL),
+                     0);
     assert_string_equal(buf, "0=unknown,1=store,2=web,3=app,4=phone,5=email,6=sms,7=mail");
     assert_int_equal(sgs_h5_attr_read_string(f, "/truth", "time_unit", buf, sizeof buf, NULL), 0);
     assert_string_equal(buf, "day");
@@ -679,6 +687,46 @@ static void test_flags_match_events(void **state)
     free(cancel);
     free(ix);
     free(ev);
+}
+
+/* /events/channel: campaign contacts and responses through the preferred channel (email when
+ * unknown), support contacts and complaints by phone, web or email in 50/30/20 proportions,
+ * 0 for every other kind. */
+static void test_event_channels(void **state)
+{
+    (void)state;
+    id_row_t *ix = index_customers();
+    size_t n_service = 0, n_by[SGS_CHANNEL_COUNT] = {0}, n_campaign = 0;
+    for (size_t k = 0; k < L.n_ev; k++) {
+        int kind = L.ev_kind[k], channel = L.ev_channel[k];
+        if (kind == SGS_EVENT_CAMPAIGN_CONTACT || kind == SGS_EVENT_CAMPAIGN_RESPONSE) {
+            int preferred = L.cu_channel[row_of(ix, L.ev_id[k])];
+            int expected = preferred ? preferred : SGS_CHANNEL_EMAIL;
+            if (channel != expected)
+                fail_msg("event row %zu (kind %d): channel %d, expected %d (preferred %d)", k, kind,
+                         channel, expected, preferred);
+            n_campaign++;
+        } else if (kind == SGS_EVENT_SUPPORT || kind == SGS_EVENT_COMPLAINT) {
+            if (channel != SGS_CHANNEL_PHONE && channel != SGS_CHANNEL_WEB &&
+                channel != SGS_CHANNEL_EMAIL)
+                fail_msg("event row %zu (kind %d): channel %d is not phone, web or email", k, kind,
+                         channel);
+            n_service++;
+            n_by[channel]++;
+        } else if (channel != 0) {
+            fail_msg("event row %zu (kind %d): channel %d, expected 0", k, kind, channel);
+        }
+    }
+    sgs_assert_cmp(n_campaign, >, 1000);
+    sgs_assert_cmp(n_service, >, 1000);
+    const int code[3] = {SGS_CHANNEL_PHONE, SGS_CHANNEL_WEB, SGS_CHANNEL_EMAIL};
+    const double share[3] = {0.5, 0.3, 0.2};
+    for (int c = 0; c < 3; c++) {
+        double got = (double)n_by[code[c]] / (double)n_service;
+        double se = sqrt(share[c] * (1.0 - share[c]) / (double)n_service);
+        sgs_assert_cmp(fabs(got - share[c]), <, Z_MAX * se);
+    }
+    free(ix);
 }
 
 /* ---- Determinism -------------------------------------------------------------------------- */
@@ -1120,6 +1168,7 @@ int main(void)
         cmocka_unit_test(test_bgnbd_individual_expectations),
         cmocka_unit_test(test_referrals_form_an_acyclic_forest_of_earlier_customers),
         cmocka_unit_test(test_flags_match_events),
+        cmocka_unit_test(test_event_channels),
         cmocka_unit_test(test_same_seed_same_bytes_whatever_threads),
         cmocka_unit_test(test_blocks_and_threads_through_the_api),
         cmocka_unit_test(test_no_events_keeps_purchases),
