@@ -9,7 +9,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 int sgs_h5_own_exists(hid_t f, const char *file_name, const char *object, sgs_error_t *err)
 {
@@ -64,20 +63,6 @@ static int check_version(hid_t f, const char *path, const char *kind, char *vers
 int sgs_h5_open_own(const char *path, const char *kind, hid_t *f, char *version, size_t size,
                     sgs_error_t *err)
 {
-    *f = -1;
-    sgs_h5_quiet();
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return sgs_error_set(err, SGS_ENOINPUT, "%s: no such file", path);
-    if (H5Fis_hdf5(path) <= 0) {
-        H5Eclear2(H5E_DEFAULT);
-        return sgs_error_set(err, SGS_ENOINPUT, "%s: not an HDF5 file (or not readable)", path);
-    }
-    *f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (*f < 0) {
-        sgs_h5_refusal_t why;
-        int code = sgs_h5_guard_open_failure(path, &why);
-        return sgs_error_set(err, code, "%s: %s", path, why.text);
-    }
-    return check_version(*f, path, kind, version, size, err);
+    int rc = sgs_h5_open_read(path, f, err);
+    return rc == SGS_OK ? check_version(*f, path, kind, version, size, err) : rc;
 }

@@ -16,8 +16,9 @@
 /* Open `path` read-only into *f (close with H5Fclose) and check its version, copied into
  * version[size]. `kind` names the file in messages and the command that makes it:
  * "results" (segscore run) or "measure" (segscore measure). Call armed (io/h5_crash.h).
- * @return 0; SGS_ENOINPUT when missing or not HDF5; SGS_EDATA (no /@engine_version, not a
- * version, a newer engine's file, malformed), SGS_ETEMPFAIL (locked by a writer), SGS_EIO. */
+ * @return 0; SGS_ENOINPUT when missing (sgs_h5_open_read); SGS_EDATA (not HDF5, no
+ * /@engine_version, not a version, a newer engine's file, malformed), SGS_ETEMPFAIL (locked
+ * by a writer), SGS_EIO. */
 int sgs_h5_open_own(const char *path, const char *kind, hid_t *f, char *version, size_t size,
                     sgs_error_t *err);
 

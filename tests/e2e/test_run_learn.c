@@ -30,11 +30,12 @@
 
 static char dir[256], gen[512], measure[600];
 
-/* Every channel unlimited and every kind listed: the rows are the same with and without
- * learning, only their values and order change. */
+/* Every channel unlimited, no channel left for being unanswered, every kind listed: the rows
+ * are the same with and without learning, only their values and order change, and each row
+ * goes through its customer's own channel unless learning avoids it. */
 #define LIST_ARGS                                                                                  \
     "--model bgnbd --set segments.enabled=false --all-opportunities "                              \
-    "--set actions.capacity.phone=-1"
+    "--set actions.capacity.phone=-1 --set actions.max_unanswered_contacts=0"
 
 static void run_ok(const char *args)
 {
