@@ -133,63 +133,6 @@ int sgs_continue_check(const sgs_continue_params_t *p, sgs_error_t *err)
 
 /* ---- BASE ------------------------------------------------------------------------------ */
 
-enum { TX_CUSTOMER, TX_TIME, TX_AMOUNT, TX_CHANNEL, TX_CATEGORY, N_TX };
-enum { EV_CUSTOMER, EV_TIME, EV_KIND, EV_VALUE, EV_CHANNEL, N_EV };
-enum { CU_ID, CU_SIGNUP, CU_REFERRER, CU_CHANNEL, N_CU };
-enum {
-    TR_ID,
-    TR_PROSPECT,
-    TR_LAMBDA,
-    TR_P_DROP,
-    TR_NU,
-    TR_MEAN_SPEND,
-    TR_BIRTH,
-    TR_DEATH,
-    TR_ALIVE,
-    TR_N_PURCHASES,
-    TR_SUBSCRIBER,
-    TR_BURST,
-    TR_MISSED,
-    TR_CANCELLED,
-    TR_STOPPED,
-    N_TR
-};
-
-typedef struct column_spec {
-    const char *path;
-    sgs_h5_type_t type;
-} column_spec_t;
-
-static const column_spec_t tx_cols[N_TX] = {{"/transactions/customer_id", SGS_H5_I64},
-                                            {"/transactions/time", SGS_H5_I64},
-                                            {"/transactions/amount", SGS_H5_F64},
-                                            {"/transactions/channel", SGS_H5_U8},
-                                            {"/transactions/category", SGS_H5_I32}};
-static const column_spec_t ev_cols[N_EV] = {{"/events/customer_id", SGS_H5_I64},
-                                            {"/events/time", SGS_H5_I64},
-                                            {"/events/kind", SGS_H5_U8},
-                                            {"/events/value", SGS_H5_F64},
-                                            {"/events/channel", SGS_H5_U8}};
-static const column_spec_t cu_cols[N_CU] = {{"/customers/customer_id", SGS_H5_I64},
-                                            {"/customers/signup_time", SGS_H5_I64},
-                                            {"/customers/referrer_id", SGS_H5_I64},
-                                            {"/customers/preferred_channel", SGS_H5_U8}};
-static const column_spec_t tr_cols[N_TR] = {{"/truth/customer_id", SGS_H5_I64},
-                                            {"/truth/is_prospect", SGS_H5_U8},
-                                            {"/truth/lambda", SGS_H5_F64},
-                                            {"/truth/p_drop", SGS_H5_F64},
-                                            {"/truth/nu", SGS_H5_F64},
-                                            {"/truth/mean_spend", SGS_H5_F64},
-                                            {"/truth/birth_time", SGS_H5_I64},
-                                            {"/truth/death_time", SGS_H5_I64},
-                                            {"/truth/alive_at_end", SGS_H5_U8},
-                                            {"/truth/n_purchases", SGS_H5_I32},
-                                            {"/truth/subscriber", SGS_H5_U8},
-                                            {"/truth/support_burst", SGS_H5_U8},
-                                            {"/truth/missed_renewal", SGS_H5_U8},
-                                            {"/truth/cancelled", SGS_H5_U8},
-                                            {"/truth/stopped_buying", SGS_H5_U8}};
-
 /* Per-customer columns of the continuation written to /truth (besides the updated ones). */
 enum {
     CT_ALIVE_AS_OF,
@@ -209,21 +152,21 @@ enum {
     CT_ER_CONTROL,
     N_CT
 };
-static const column_spec_t ct_cols[N_CT] = {{"/truth/alive_at_as_of", SGS_H5_U8},
-                                            {"/truth/list_kind", SGS_H5_U8},
-                                            {"/truth/list_group", SGS_H5_I8},
-                                            {"/truth/list_channel", SGS_H5_U8},
-                                            {"/truth/contact_time", SGS_H5_I64},
-                                            {"/truth/responded", SGS_H5_U8},
-                                            {"/truth/n_purchases_after", SGS_H5_I32},
-                                            {"/truth/spend_after", SGS_H5_F64},
-                                            {"/truth/p_response", SGS_H5_F64},
-                                            {"/truth/p_bought_treated", SGS_H5_F64},
-                                            {"/truth/p_bought_control", SGS_H5_F64},
-                                            {"/truth/expected_purchases_treated", SGS_H5_F64},
-                                            {"/truth/expected_purchases_control", SGS_H5_F64},
-                                            {"/truth/expected_revenue_treated", SGS_H5_F64},
-                                            {"/truth/expected_revenue_control", SGS_H5_F64}};
+static const sgs__gen_column_t ct_cols[N_CT] = {{"/truth/alive_at_as_of", SGS_H5_U8},
+                                                {"/truth/list_kind", SGS_H5_U8},
+                                                {"/truth/list_group", SGS_H5_I8},
+                                                {"/truth/list_channel", SGS_H5_U8},
+                                                {"/truth/contact_time", SGS_H5_I64},
+                                                {"/truth/responded", SGS_H5_U8},
+                                                {"/truth/n_purchases_after", SGS_H5_I32},
+                                                {"/truth/spend_after", SGS_H5_F64},
+                                                {"/truth/p_response", SGS_H5_F64},
+                                                {"/truth/p_bought_treated", SGS_H5_F64},
+                                                {"/truth/p_bought_control", SGS_H5_F64},
+                                                {"/truth/expected_purchases_treated", SGS_H5_F64},
+                                                {"/truth/expected_purchases_control", SGS_H5_F64},
+                                                {"/truth/expected_revenue_treated", SGS_H5_F64},
+                                                {"/truth/expected_revenue_control", SGS_H5_F64}};
 
 typedef struct cont_state {
     sgs__sim_model_t model; /* the base's, window extended to the new end (attributes) */
@@ -232,7 +175,7 @@ typedef struct cont_state {
     uint64_t block;  /* /truth@block_customers of the base */
     int base_events; /* BASE has /events */
     size_t n_tx, n_ev, n_cu;
-    void *tx[N_TX], *ev[N_EV], *cu[N_CU], *tr[N_TR];
+    void *tx[SGS__GEN_N_TX], *ev[SGS__GEN_N_EV], *cu[SGS__GEN_N_CU], *tr[SGS__GEN_N_TR];
     void *ct[N_CT];
     char as_of[16], end[16];
     /* the list: per customer index */
@@ -243,7 +186,7 @@ typedef struct cont_state {
 } cont_state_t;
 
 /* Read the first n_cols columns of spec, of equal lengths (*n). */
-static int read_columns(hid_t f, const column_spec_t *spec, int n_cols, void **out, size_t *n,
+static int read_columns(hid_t f, const sgs__gen_column_t *spec, int n_cols, void **out, size_t *n,
                         sgs_error_t *err)
 {
     for (int c = 0; c < n_cols; c++) {
@@ -363,11 +306,12 @@ static int read_base(const char *path, const sgs_continue_params_t *cp, cont_sta
     if (!rc)
         rc = read_base_model(f, path, cp, s, err);
     if (!rc)
-        rc = read_columns(f, tx_cols, N_TX, s->tx, &s->n_tx, err);
+        rc = read_columns(f, sgs__gen_tx_cols, SGS__GEN_N_TX, s->tx, &s->n_tx, err);
     if (!rc && s->base_events) {
         /* /events/channel is new: a file written before it has none (then 0, unknown). */
         htri_t has_channel = H5Lexists(f, "/events/channel", H5P_DEFAULT);
-        rc = read_columns(f, ev_cols, has_channel > 0 ? N_EV : EV_CHANNEL, s->ev, &s->n_ev, err);
+        rc = read_columns(f, sgs__gen_ev_cols, has_channel > 0 ? SGS__GEN_N_EV : EV_CHANNEL, s->ev,
+                          &s->n_ev, err);
         if (!rc && has_channel <= 0) {
             s->ev[EV_CHANNEL] = sgs_calloc_array(s->n_ev ? s->n_ev : 1, 1);
             if (!s->ev[EV_CHANNEL])
@@ -375,10 +319,10 @@ static int read_base(const char *path, const sgs_continue_params_t *cp, cont_sta
         }
     }
     if (!rc)
-        rc = read_columns(f, cu_cols, N_CU, s->cu, &s->n_cu, err);
+        rc = read_columns(f, sgs__gen_cu_cols, SGS__GEN_N_CU, s->cu, &s->n_cu, err);
     size_t n_tr = 0;
     if (!rc)
-        rc = read_columns(f, tr_cols, N_TR, s->tr, &n_tr, err);
+        rc = read_columns(f, sgs__gen_tr_cols, SGS__GEN_N_TR, s->tr, &n_tr, err);
     if (f >= 0)
         H5Fclose(f);
     sgs_h5_crash_disarm();
@@ -420,10 +364,10 @@ static int read_list(const char *path, const char *base_path, cont_state_t *s, s
     if (!rc) {
         sgs_error_t why = {0};
         rc = sgs_h5_attr_read_string(f, "/", "as_of", as_of, sizeof as_of, &why);
-        static const column_spec_t list_cols[4] = {{"/opportunities/customer_id", SGS_H5_I64},
-                                                   {"/opportunities/kind", SGS_H5_U8},
-                                                   {"/opportunities/channel", SGS_H5_U8},
-                                                   {"/opportunities/group", SGS_H5_U8}};
+        static const sgs__gen_column_t list_cols[4] = {{"/opportunities/customer_id", SGS_H5_I64},
+                                                       {"/opportunities/kind", SGS_H5_U8},
+                                                       {"/opportunities/channel", SGS_H5_U8},
+                                                       {"/opportunities/group", SGS_H5_U8}};
         if (!rc)
             rc = read_columns(f, list_cols, 4, col, &n, &why);
         if (rc == SGS_EDATA)
@@ -656,9 +600,9 @@ static void effect_truth(const cont_state_t *s, double ef[N_EF][N_EFFECT_KINDS],
 /* ---- Writing ----------------------------------------------------------------------------- */
 
 /* Append the base's column and then every sub-block's new rows of one table's column. */
-static int write_table_column(hid_t file, const column_spec_t *spec, int level, const void *base,
-                              size_t n_base, const cont_state_t *s, int table, int col,
-                              sgs_error_t *err)
+static int write_table_column(hid_t file, const sgs__gen_column_t *spec, int level,
+                              const void *base, size_t n_base, const cont_state_t *s, int table,
+                              int col, sgs_error_t *err)
 {
     sgs_h5_appender_t *a = NULL;
     int rc = sgs_h5_appender_create(file, spec->path, spec->type, CHUNK_ROWS, level, &a, err);
@@ -669,13 +613,13 @@ static int write_table_column(hid_t file, const column_spec_t *spec, int level, 
         const void *data;
         size_t n;
         if (table == 0) {
-            const void *tx[N_TX] = {r->tx_customer, r->tx_time, r->tx_amount, r->tx_channel,
-                                    r->tx_category};
+            const void *tx[SGS__GEN_N_TX] = {r->tx_customer, r->tx_time, r->tx_amount,
+                                             r->tx_channel, r->tx_category};
             data = tx[col];
             n = r->n_tx;
         } else {
-            const void *ev[N_EV] = {r->ev_customer, r->ev_time, r->ev_kind, r->ev_value,
-                                    r->ev_channel};
+            const void *ev[SGS__GEN_N_EV] = {r->ev_customer, r->ev_time, r->ev_kind, r->ev_value,
+                                             r->ev_channel};
             data = ev[col];
             n = r->n_ev;
         }
@@ -736,20 +680,20 @@ static int write_effects(hid_t f, const cont_state_t *s, int level, sgs_error_t 
 static int write_next(hid_t f, const cont_state_t *s, int level, sgs_error_t *err)
 {
     int rc = SGS_OK;
-    for (int c = 0; c < N_TX && !rc; c++)
-        rc = write_table_column(f, &tx_cols[c], level, s->tx[c], s->n_tx, s, 0, c, err);
+    for (int c = 0; c < SGS__GEN_N_TX && !rc; c++)
+        rc = write_table_column(f, &sgs__gen_tx_cols[c], level, s->tx[c], s->n_tx, s, 0, c, err);
     size_t n_new_ev = 0;
     for (size_t b = 0; b < s->n_sub; b++)
         n_new_ev += s->sub[b].n_ev;
     const int events = s->base_events || n_new_ev > 0;
-    for (int c = 0; c < N_EV && !rc && events; c++)
-        rc = write_table_column(f, &ev_cols[c], level, s->ev[c], s->n_ev, s, 1, c, err);
-    for (int c = 0; c < N_CU && !rc; c++)
-        rc =
-            sgs_h5_write_column(f, cu_cols[c].path, cu_cols[c].type, s->cu[c], s->n_cu, level, err);
-    for (int c = 0; c < N_TR && !rc; c++)
-        rc =
-            sgs_h5_write_column(f, tr_cols[c].path, tr_cols[c].type, s->tr[c], s->n_cu, level, err);
+    for (int c = 0; c < SGS__GEN_N_EV && !rc && events; c++)
+        rc = write_table_column(f, &sgs__gen_ev_cols[c], level, s->ev[c], s->n_ev, s, 1, c, err);
+    for (int c = 0; c < SGS__GEN_N_CU && !rc; c++)
+        rc = sgs_h5_write_column(f, sgs__gen_cu_cols[c].path, sgs__gen_cu_cols[c].type, s->cu[c],
+                                 s->n_cu, level, err);
+    for (int c = 0; c < SGS__GEN_N_TR && !rc; c++)
+        rc = sgs_h5_write_column(f, sgs__gen_tr_cols[c].path, sgs__gen_tr_cols[c].type, s->tr[c],
+                                 s->n_cu, level, err);
     for (int c = 0; c < N_CT && !rc; c++)
         rc =
             sgs_h5_write_column(f, ct_cols[c].path, ct_cols[c].type, s->ct[c], s->n_cu, level, err);
@@ -793,7 +737,7 @@ static double wall_s(void)
 static void state_free(cont_state_t *s)
 {
     void **cols[] = {s->tx, s->ev, s->cu, s->tr, s->ct};
-    const int n[] = {N_TX, N_EV, N_CU, N_TR, N_CT};
+    const int n[] = {SGS__GEN_N_TX, SGS__GEN_N_EV, SGS__GEN_N_CU, SGS__GEN_N_TR, N_CT};
     for (int t = 0; t < 5; t++)
         for (int c = 0; c < n[t]; c++)
             sgs_free(cols[t][c]);

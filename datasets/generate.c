@@ -145,63 +145,6 @@ int64_t sgs_generate_customer_id(uint64_t seed, uint64_t index, uint64_t n_total
 
 /* ---- Writer state --------------------------------------------------------------------- */
 
-enum { TX_CUSTOMER, TX_TIME, TX_AMOUNT, TX_CHANNEL, TX_CATEGORY, N_TX_COLS };
-enum { EV_CUSTOMER, EV_TIME, EV_KIND, EV_VALUE, EV_CHANNEL, N_EV_COLS };
-enum { CU_ID, CU_SIGNUP, CU_REFERRER, CU_CHANNEL, N_CU_COLS };
-enum {
-    TR_ID,
-    TR_PROSPECT,
-    TR_LAMBDA,
-    TR_P_DROP,
-    TR_NU,
-    TR_MEAN_SPEND,
-    TR_BIRTH,
-    TR_DEATH,
-    TR_ALIVE,
-    TR_N_PURCHASES,
-    TR_SUBSCRIBER,
-    TR_BURST,
-    TR_MISSED,
-    TR_CANCELLED,
-    TR_STOPPED,
-    N_TR_COLS
-};
-
-typedef struct column_spec {
-    const char *path;
-    sgs_h5_type_t type;
-} column_spec_t;
-
-static const column_spec_t tx_cols[N_TX_COLS] = {{"/transactions/customer_id", SGS_H5_I64},
-                                                 {"/transactions/time", SGS_H5_I64},
-                                                 {"/transactions/amount", SGS_H5_F64},
-                                                 {"/transactions/channel", SGS_H5_U8},
-                                                 {"/transactions/category", SGS_H5_I32}};
-static const column_spec_t ev_cols[N_EV_COLS] = {{"/events/customer_id", SGS_H5_I64},
-                                                 {"/events/time", SGS_H5_I64},
-                                                 {"/events/kind", SGS_H5_U8},
-                                                 {"/events/value", SGS_H5_F64},
-                                                 {"/events/channel", SGS_H5_U8}};
-static const column_spec_t cu_cols[N_CU_COLS] = {{"/customers/customer_id", SGS_H5_I64},
-                                                 {"/customers/signup_time", SGS_H5_I64},
-                                                 {"/customers/referrer_id", SGS_H5_I64},
-                                                 {"/customers/preferred_channel", SGS_H5_U8}};
-static const column_spec_t tr_cols[N_TR_COLS] = {{"/truth/customer_id", SGS_H5_I64},
-                                                 {"/truth/is_prospect", SGS_H5_U8},
-                                                 {"/truth/lambda", SGS_H5_F64},
-                                                 {"/truth/p_drop", SGS_H5_F64},
-                                                 {"/truth/nu", SGS_H5_F64},
-                                                 {"/truth/mean_spend", SGS_H5_F64},
-                                                 {"/truth/birth_time", SGS_H5_I64},
-                                                 {"/truth/death_time", SGS_H5_I64},
-                                                 {"/truth/alive_at_end", SGS_H5_U8},
-                                                 {"/truth/n_purchases", SGS_H5_I32},
-                                                 {"/truth/subscriber", SGS_H5_U8},
-                                                 {"/truth/support_burst", SGS_H5_U8},
-                                                 {"/truth/missed_renewal", SGS_H5_U8},
-                                                 {"/truth/cancelled", SGS_H5_U8},
-                                                 {"/truth/stopped_buying", SGS_H5_U8}};
-
 /* Buffer sets rotate: sub-block rows of block k live in sub[k % 2], its customer columns
  * in cust[k % 3], its assembled rows in flat[k % 2]. */
 typedef struct gen_state {
@@ -213,7 +156,8 @@ typedef struct gen_state {
     sgs__sim_customers_t cust[3]; /* [k % 3] */
     sgs__sim_rows_t flat[2];      /* [k % 2]: a block's rows, concatenated then shuffled */
     hid_t file;
-    sgs_h5_appender_t *tx[N_TX_COLS], *ev[N_EV_COLS], *cu[N_CU_COLS], *tr[N_TR_COLS];
+    sgs_h5_appender_t *tx[SGS__GEN_N_TX], *ev[SGS__GEN_N_EV], *cu[SGS__GEN_N_CU],
+        *tr[SGS__GEN_N_TR];
     sgs_generate_stats_t stats;
     sgs_generate_progress_fn progress;
     void *progress_ctx;
@@ -323,25 +267,25 @@ static int write_block(gen_state_t *g, size_t k, sgs_error_t *err)
 {
     size_t count = block_count(g, k);
     const sgs__sim_rows_t *f = &g->flat[k % 2];
-    const void *tx_data[N_TX_COLS] = {f->tx_customer, f->tx_time, f->tx_amount, f->tx_channel,
-                                      f->tx_category};
-    const void *ev_data[N_EV_COLS] = {f->ev_customer, f->ev_time, f->ev_kind, f->ev_value,
-                                      f->ev_channel};
+    const void *tx_data[SGS__GEN_N_TX] = {f->tx_customer, f->tx_time, f->tx_amount, f->tx_channel,
+                                          f->tx_category};
+    const void *ev_data[SGS__GEN_N_EV] = {f->ev_customer, f->ev_time, f->ev_kind, f->ev_value,
+                                          f->ev_channel};
     const sgs__sim_customers_t *c = &g->cust[k % 3];
-    const void *cu_data[N_CU_COLS] = {c->customer_id, c->signup_time, c->referrer_id,
-                                      c->preferred_channel};
-    const void *tr_data[N_TR_COLS] = {
+    const void *cu_data[SGS__GEN_N_CU] = {c->customer_id, c->signup_time, c->referrer_id,
+                                          c->preferred_channel};
+    const void *tr_data[SGS__GEN_N_TR] = {
         c->customer_id, c->is_prospect,   c->lambda,         c->p_drop,       c->nu,
         c->mean_spend,  c->birth_time,    c->death_time,     c->alive_at_end, c->n_purchases,
         c->subscriber,  c->support_burst, c->missed_renewal, c->cancelled,    c->stopped_buying};
     int rc = SGS_OK;
-    for (int col = 0; col < N_TX_COLS && !rc; col++)
+    for (int col = 0; col < SGS__GEN_N_TX && !rc; col++)
         rc = sgs_h5_appender_append(g->tx[col], tx_data[col], f->n_tx, err);
-    for (int col = 0; col < N_EV_COLS && !rc && g->ev[0]; col++)
+    for (int col = 0; col < SGS__GEN_N_EV && !rc && g->ev[0]; col++)
         rc = sgs_h5_appender_append(g->ev[col], ev_data[col], f->n_ev, err);
-    for (int col = 0; col < N_CU_COLS && !rc; col++)
+    for (int col = 0; col < SGS__GEN_N_CU && !rc; col++)
         rc = sgs_h5_appender_append(g->cu[col], cu_data[col], count, err);
-    for (int col = 0; col < N_TR_COLS && !rc; col++)
+    for (int col = 0; col < SGS__GEN_N_TR && !rc; col++)
         rc = sgs_h5_appender_append(g->tr[col], tr_data[col], count, err);
     if (rc)
         return rc;
@@ -361,18 +305,18 @@ static int open_appenders(gen_state_t *g, sgs_error_t *err)
 {
     int level = g->model.params.deflate_level;
     int rc = SGS_OK;
-    for (int c = 0; c < N_TX_COLS && !rc; c++)
-        rc = sgs_h5_appender_create(g->file, tx_cols[c].path, tx_cols[c].type, CHUNK_ROWS, level,
-                                    &g->tx[c], err);
-    for (int c = 0; c < N_EV_COLS && !rc && g->model.params.with_events; c++)
-        rc = sgs_h5_appender_create(g->file, ev_cols[c].path, ev_cols[c].type, CHUNK_ROWS, level,
-                                    &g->ev[c], err);
-    for (int c = 0; c < N_CU_COLS && !rc; c++)
-        rc = sgs_h5_appender_create(g->file, cu_cols[c].path, cu_cols[c].type, CHUNK_ROWS, level,
-                                    &g->cu[c], err);
-    for (int c = 0; c < N_TR_COLS && !rc; c++)
-        rc = sgs_h5_appender_create(g->file, tr_cols[c].path, tr_cols[c].type, CHUNK_ROWS, level,
-                                    &g->tr[c], err);
+    for (int c = 0; c < SGS__GEN_N_TX && !rc; c++)
+        rc = sgs_h5_appender_create(g->file, sgs__gen_tx_cols[c].path, sgs__gen_tx_cols[c].type,
+                                    CHUNK_ROWS, level, &g->tx[c], err);
+    for (int c = 0; c < SGS__GEN_N_EV && !rc && g->model.params.with_events; c++)
+        rc = sgs_h5_appender_create(g->file, sgs__gen_ev_cols[c].path, sgs__gen_ev_cols[c].type,
+                                    CHUNK_ROWS, level, &g->ev[c], err);
+    for (int c = 0; c < SGS__GEN_N_CU && !rc; c++)
+        rc = sgs_h5_appender_create(g->file, sgs__gen_cu_cols[c].path, sgs__gen_cu_cols[c].type,
+                                    CHUNK_ROWS, level, &g->cu[c], err);
+    for (int c = 0; c < SGS__GEN_N_TR && !rc; c++)
+        rc = sgs_h5_appender_create(g->file, sgs__gen_tr_cols[c].path, sgs__gen_tr_cols[c].type,
+                                    CHUNK_ROWS, level, &g->tr[c], err);
     return rc;
 }
 
@@ -381,7 +325,7 @@ static int close_appenders(gen_state_t *g, sgs_error_t *err)
 {
     int rc = SGS_OK;
     sgs_h5_appender_t **all[] = {g->tx, g->ev, g->cu, g->tr};
-    const int n[] = {N_TX_COLS, N_EV_COLS, N_CU_COLS, N_TR_COLS};
+    const int n[] = {SGS__GEN_N_TX, SGS__GEN_N_EV, SGS__GEN_N_CU, SGS__GEN_N_TR};
     for (int t = 0; t < 4; t++) {
         for (int c = 0; c < n[t]; c++) {
             int r = sgs_h5_appender_close(all[t][c], rc ? NULL : err);
@@ -635,3 +579,37 @@ cleanup:
     sgs_free(g);
     return rc;
 }
+
+/* ---- The file's columns (datasets/generate_internal.h) ------------------------------------ */
+
+const sgs__gen_column_t sgs__gen_tx_cols[SGS__GEN_N_TX] = {
+    {"/transactions/customer_id", SGS_H5_I64},
+    {"/transactions/time", SGS_H5_I64},
+    {"/transactions/amount", SGS_H5_F64},
+    {"/transactions/channel", SGS_H5_U8},
+    {"/transactions/category", SGS_H5_I32}};
+const sgs__gen_column_t sgs__gen_ev_cols[SGS__GEN_N_EV] = {{"/events/customer_id", SGS_H5_I64},
+                                                           {"/events/time", SGS_H5_I64},
+                                                           {"/events/kind", SGS_H5_U8},
+                                                           {"/events/value", SGS_H5_F64},
+                                                           {"/events/channel", SGS_H5_U8}};
+const sgs__gen_column_t sgs__gen_cu_cols[SGS__GEN_N_CU] = {
+    {"/customers/customer_id", SGS_H5_I64},
+    {"/customers/signup_time", SGS_H5_I64},
+    {"/customers/referrer_id", SGS_H5_I64},
+    {"/customers/preferred_channel", SGS_H5_U8}};
+const sgs__gen_column_t sgs__gen_tr_cols[SGS__GEN_N_TR] = {{"/truth/customer_id", SGS_H5_I64},
+                                                           {"/truth/is_prospect", SGS_H5_U8},
+                                                           {"/truth/lambda", SGS_H5_F64},
+                                                           {"/truth/p_drop", SGS_H5_F64},
+                                                           {"/truth/nu", SGS_H5_F64},
+                                                           {"/truth/mean_spend", SGS_H5_F64},
+                                                           {"/truth/birth_time", SGS_H5_I64},
+                                                           {"/truth/death_time", SGS_H5_I64},
+                                                           {"/truth/alive_at_end", SGS_H5_U8},
+                                                           {"/truth/n_purchases", SGS_H5_I32},
+                                                           {"/truth/subscriber", SGS_H5_U8},
+                                                           {"/truth/support_burst", SGS_H5_U8},
+                                                           {"/truth/missed_renewal", SGS_H5_U8},
+                                                           {"/truth/cancelled", SGS_H5_U8},
+                                                           {"/truth/stopped_buying", SGS_H5_U8}};
