@@ -13,7 +13,6 @@
 #include "kernels/dates.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,14 +272,9 @@ int sgs_eval_write_json(const sgs_eval_result_t *res, const char *input_path, sg
     char *text = json_text(res, input_path);
     if (!text)
         return sgs_error_set(err, SGS_ENOMEM, "no memory for the JSON report");
-    errno = 0;
-    FILE *f = fopen(a->temp_path, "wb");
-    int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-    if (f && fclose(f) != 0)
-        ok = 0;
+    int rc = sgs_atomic_write_text(a, text, err);
     cJSON_free(text);
-    return ok ? SGS_OK
-              : sgs_error_set_os(err, SGS_EIO, errno ? errno : EIO, a->final_path, "write failed");
+    return rc;
 }
 
 static int write_model_group(hid_t f, const sgs_eval_result_t *res, const sgs_eval_model_t *m,

@@ -12,7 +12,6 @@
 #include "kernels/dates.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,14 +123,9 @@ int sgs_measure_write_json(const sgs_measure_result_t *res, const sgs_measure_re
     char *text = json_text(res, req);
     if (!text)
         return sgs_error_set(err, SGS_ENOMEM, "no memory for the JSON report");
-    errno = 0;
-    FILE *f = fopen(a->temp_path, "wb");
-    int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-    if (f && fclose(f) != 0)
-        ok = 0;
+    int rc = sgs_atomic_write_text(a, text, err);
     cJSON_free(text);
-    return ok ? SGS_OK
-              : sgs_error_set_os(err, SGS_EIO, errno ? errno : EIO, a->final_path, "write failed");
+    return rc;
 }
 
 /* ---- HDF5 ---------------------------------------------------------------------------------- */
