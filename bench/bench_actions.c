@@ -152,8 +152,8 @@ int main(int argc, char **argv)
 
     sgs_opportunity_config_t cfg;
     sgs_opportunity_config_default(&cfg);
-    sgs_opportunity_input_t in = {&cu,        as_of,      stage,  cycle,    overdue, NULL,
-                                  stage_then, as_of - 30, direct, indirect, nv,      NULL};
+    sgs_opportunity_input_t in = {&cu,        as_of,  stage,    cycle, overdue, NULL, stage_then,
+                                  as_of - 30, direct, indirect, nv,    NULL,    NULL};
     sgs_opportunity_stats_t st;
     t0 = omp_get_wtime();
     if (sgs_opportunities_detect(&in, &cfg, &exec, mask, &st, &err))

@@ -242,6 +242,92 @@ static void build_lines(const sgs_measure_table_t *t, sgs_measure_result_t *res)
                            &res->n_kinds_included, &res->n_kinds_left_out);
 }
 
+/* The list's rows ordered by the RFM segment of their customer (a counting sort, stable):
+ * rows of group g are perm[start[g] .. start[g + 1] - 1]. */
+static int rows_by_segment(const sgs_results_list_t *list, const work_t *w, size_t n_customers,
+                           uint32_t *perm, size_t start[SGS_MEASURE_RFM_GROUPS + 1],
+                           sgs_error_t *err)
+{
+    int64_t *pos = sgs_alloc_array(n_customers ? n_customers : 1, sizeof *pos);
+    uint8_t *group = sgs_alloc_array(n_customers ? n_customers : 1, 1);
+    if (!pos || !group) {
+        sgs_free(pos);
+        sgs_free(group);
+        return sgs_error_set(err, SGS_ENOMEM, "no memory for %zu listed customers", n_customers);
+    }
+    sgs_customer_ids_match(w->ids, n_customers, list->buyer_id, list->n_buyers, pos);
+    for (size_t u = 0; u < n_customers; u++) {
+        uint8_t g = pos[u] >= 0 ? list->buyer_rfm[pos[u]] : (uint8_t)SGS_RFM_SEGMENT_COUNT;
+        group[u] = g < SGS_MEASURE_RFM_GROUPS ? g : (uint8_t)SGS_RFM_SEGMENT_COUNT;
+    }
+    size_t count[SGS_MEASURE_RFM_GROUPS + 1] = {0};
+    for (size_t r = 0; r < list->n_rows; r++)
+        count[group[w->row_customer[r]] + 1]++;
+    start[0] = 0;
+    for (int g = 0; g < SGS_MEASURE_RFM_GROUPS; g++)
+        start[g + 1] = start[g] + count[g + 1];
+    size_t next[SGS_MEASURE_RFM_GROUPS];
+    for (int g = 0; g < SGS_MEASURE_RFM_GROUPS; g++)
+        next[g] = start[g];
+    for (size_t r = 0; r < list->n_rows; r++)
+        perm[next[group[w->row_customer[r]]]++] = (uint32_t)r;
+    sgs_free(pos);
+    sgs_free(group);
+    return SGS_OK;
+}
+
+/* Revenue per (kind, RFM segment, channel): the per-arm sums over each segment's rows. */
+static int step_segments(const sgs_measure_request_t *req, const sgs_exec_t *exec,
+                         const sgs_results_list_t *list, sgs_measure_result_t *res, work_t *w,
+                         sgs_error_t *err)
+{
+    if (!list->buyer_id)
+        return SGS_OK;
+    const size_t n = list->n_rows;
+    uint32_t *perm = sgs_alloc_array(n, sizeof *perm), *cust = sgs_alloc_array(n, sizeof *cust);
+    uint8_t *kind = sgs_alloc_array(n, 1), *chan = sgs_alloc_array(n, 1),
+            *grp = sgs_alloc_array(n, 1);
+    size_t start[SGS_MEASURE_RFM_GROUPS + 1];
+    int rc = perm && cust && kind && chan && grp
+                 ? rows_by_segment(list, w, res->n_customers, perm, start, err)
+                 : sgs_error_set(err, SGS_ENOMEM, "no memory for %zu list rows", n);
+    for (size_t i = 0; rc == SGS_OK && i < n; i++) {
+        cust[i] = w->row_customer[perm[i]];
+        kind[i] = list->kind[perm[i]];
+        chan[i] = list->channel[perm[i]];
+        grp[i] = list->group[perm[i]];
+    }
+    for (int g = 0; rc == SGS_OK && g < SGS_MEASURE_RFM_GROUPS; g++) {
+        size_t lo = start[g], m = start[g + 1] - lo;
+        if (m == 0)
+            continue;
+        rc = sgs_measure_arms(cust + lo, kind + lo, chan + lo, grp + lo, m, &w->o, exec, w->ws,
+                              w->table, err);
+        for (int k = 1; rc == SGS_OK && k < SGS_OPP_KIND_COUNT; k++)
+            for (int ch = 0; ch <= SGS_CHANNEL_COUNT; ch++) {
+                const sgs_measure_arm_t *a = w->table->arm[k][ch];
+                if (a[0].n + a[1].n == 0)
+                    continue;
+                sgs_measure_segment_line_t *line = &res->segment_lines[res->n_segment_lines++];
+                line->kind = k;
+                line->rfm_segment = g;
+                line->channel = ch;
+                sgs_measure_compare(&a[SGS_MEASURE_TREATED], &a[SGS_MEASURE_CONTROL],
+                                    SGS_MEASURE_REVENUE, res->min_arm, &line->revenue);
+            }
+    }
+    res->has_segments = rc == SGS_OK;
+    sgs_free(perm);
+    sgs_free(cust);
+    sgs_free(kind);
+    sgs_free(chan);
+    sgs_free(grp);
+    if (rc == SGS_OK)
+        sgs_progress_note(req->progress, "%zu lines of revenue per kind, RFM segment and channel",
+                          res->n_segment_lines);
+    return rc;
+}
+
 static int step_arms(const sgs_measure_request_t *req, const sgs_exec_t *exec,
                      const sgs_results_list_t *list, sgs_measure_result_t *res, work_t *w,
                      sgs_error_t *err)
@@ -258,6 +344,9 @@ static int step_arms(const sgs_measure_request_t *req, const sgs_exec_t *exec,
         return rc;
     }
     build_lines(w->table, res);
+    rc = step_segments(req, exec, list, res, w, err);
+    if (rc != SGS_OK)
+        return rc;
     sgs_progress_end(req->progress, "%zu lines, %zu kinds compared", res->n_lines,
                      res->n_kinds_included);
     return SGS_OK;

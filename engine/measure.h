@@ -17,6 +17,7 @@
 #include "engine/progress.h"
 #include "io/atomic_file.h"
 #include "kernels/measure.h"
+#include "kernels/rfm.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -45,6 +46,17 @@ typedef struct sgs_measure_line {
     sgs_measure_diff_t metric[SGS_MEASURE_METRIC_COUNT];
 } sgs_measure_line_t;
 
+/* The revenue difference of one (kind, RFM segment, channel) cell: what a later run's
+ * --learn-from uses to choose channels per segment. */
+#define SGS_MEASURE_RFM_GROUPS (SGS_RFM_SEGMENT_COUNT + 1) /* the segments, then no purchase */
+#define SGS_MEASURE_MAX_SEGMENT_LINES (SGS_MEASURE_MAX_LINES * SGS_MEASURE_RFM_GROUPS)
+typedef struct sgs_measure_segment_line {
+    int kind;        /* 1..9 */
+    int rfm_segment; /* RFM segment code, or SGS_RFM_SEGMENT_COUNT: no purchase */
+    int channel;     /* 0..7, or SGS_MEASURE_ALL_CHANNELS */
+    sgs_measure_diff_t revenue;
+} sgs_measure_segment_line_t;
+
 typedef struct sgs_measure_result {
     /* the list */
     char results_version[64];
@@ -66,6 +78,10 @@ typedef struct sgs_measure_result {
     double assumed_value[SGS_OPP_KIND_COUNT]; /* mean value at stake the run assumed for the
                                                  kind's treated rows; NaN without any */
     sgs_measure_diff_t cumulative;
+    /* revenue per (kind, RFM segment, channel), when the results file has the RFM segments */
+    int has_segments;
+    size_t n_segment_lines;
+    sgs_measure_segment_line_t segment_lines[SGS_MEASURE_MAX_SEGMENT_LINES];
     size_t n_kinds_included, n_kinds_left_out;
     size_t n_warnings;
     char warnings[SGS_MEASURE_MAX_WARNINGS][320];

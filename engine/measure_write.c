@@ -107,6 +107,20 @@ static char *json_text(const sgs_measure_result_t *res, const sgs_measure_reques
             add_finite(o, "assumed_value_per_customer", res->assumed_value[k]);
             sgs_json_attach(kinds, sgs_opportunity_kind_name(k), o);
         }
+    if (res->has_segments) {
+        cJSON *seg = cJSON_AddArrayToObject(root, "revenue_by_rfm_segment");
+        for (size_t i = 0; i < res->n_segment_lines; i++) {
+            const sgs_measure_segment_line_t *l = &res->segment_lines[i];
+            cJSON *o = diff_object(&l->revenue);
+            cJSON_AddStringToObject(o, "kind", sgs_opportunity_kind_name(l->kind));
+            cJSON_AddStringToObject(o, "rfm_segment",
+                                    l->rfm_segment < SGS_RFM_SEGMENT_COUNT
+                                        ? sgs_rfm_segment_name(l->rfm_segment)
+                                        : "no purchase");
+            cJSON_AddStringToObject(o, "channel", channel_label(l->channel));
+            sgs_json_attach(seg, NULL, o);
+        }
+    }
     cJSON *cum = diff_object(&res->cumulative);
     cJSON_AddNumberToObject(cum, "kinds_included", (double)res->n_kinds_included);
     cJSON_AddNumberToObject(cum, "kinds_without_comparison", (double)res->n_kinds_left_out);
@@ -218,6 +232,48 @@ static int write_lines(hid_t f, const sgs_measure_result_t *res, sgs_error_t *er
     return rc;
 }
 
+/* /segment_lines: the revenue difference per (kind, RFM segment, channel). */
+static int write_segment_lines(hid_t f, const sgs_measure_result_t *res, sgs_error_t *err)
+{
+    if (!res->has_segments)
+        return SGS_OK;
+    const size_t nl = res->n_segment_lines;
+    uint8_t *u = sgs_alloc_array(nl ? nl : 1, 1);
+    int64_t *n = sgs_alloc_array(nl ? nl : 1, sizeof *n);
+    double *v = sgs_alloc_array(nl ? nl : 1, sizeof *v);
+    int rc = u && n && v ? sgs_h5_group_ensure(f, "/segment_lines", err)
+                         : sgs_error_set(err, SGS_ENOMEM, "no memory for %zu lines", nl);
+#define COLUMN(name, type, buf, expr)                                                              \
+    for (size_t i = 0; rc == SGS_OK && i < nl; i++) {                                              \
+        const sgs_measure_segment_line_t *l = &res->segment_lines[i];                              \
+        buf[i] = expr;                                                                             \
+    }                                                                                              \
+    if (rc == SGS_OK)                                                                              \
+        rc = sgs_h5_write_column(f, "/segment_lines/" name, type, buf, nl, 0, err);
+    COLUMN("kind", SGS_H5_U8, u, (uint8_t)l->kind)
+    COLUMN("rfm_segment", SGS_H5_U8, u, (uint8_t)l->rfm_segment)
+    COLUMN("channel", SGS_H5_U8, u, (uint8_t)l->channel)
+    COLUMN("n_treated", SGS_H5_I64, n, l->revenue.n_treated)
+    COLUMN("n_control", SGS_H5_I64, n, l->revenue.n_control)
+    COLUMN("diff", SGS_H5_F64, v, l->revenue.diff)
+    COLUMN("lo", SGS_H5_F64, v, l->revenue.lo)
+    COLUMN("hi", SGS_H5_F64, v, l->revenue.hi)
+    COLUMN("reason", SGS_H5_U8, u, (uint8_t)l->revenue.reason)
+    COLUMN("conclusive", SGS_H5_U8, u, l->revenue.reason == SGS_MEASURE_CONCLUSIVE)
+#undef COLUMN
+    const char *names[SGS_MEASURE_RFM_GROUPS];
+    for (int g = 0; g < SGS_RFM_SEGMENT_COUNT; g++)
+        names[g] = sgs_rfm_segment_name(g);
+    names[SGS_RFM_SEGMENT_COUNT] = "no purchase";
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_strings(f, "/segment_lines", "rfm_segment_names", names,
+                                 SGS_MEASURE_RFM_GROUPS, err);
+    sgs_free(u);
+    sgs_free(n);
+    sgs_free(v);
+    return rc;
+}
+
 static int write_kinds(hid_t f, const sgs_measure_result_t *res, sgs_error_t *err)
 {
     size_t nk = 0;
@@ -324,6 +380,8 @@ int sgs_measure_write_h5(const sgs_measure_result_t *res, const sgs_measure_requ
     int rc = write_lines(f, res, err);
     if (rc == SGS_OK)
         rc = write_kinds(f, res, err);
+    if (rc == SGS_OK)
+        rc = write_segment_lines(f, res, err);
     if (rc == SGS_OK)
         rc = write_root(f, res, req, err);
     rc = sgs_h5_finish_output(f, rc, err);

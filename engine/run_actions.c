@@ -72,6 +72,7 @@ void sgs_run_actions_free(sgs_run_actions_t *A)
                      A->preferred_channel,
                      A->main_channel,
                      A->segment,
+                     A->rfm_segment,
                      A->referrer_id,
                      A->stage,
                      A->cycle_source,

@@ -71,6 +71,7 @@ typedef struct sgs_run_actions {
     double *p_buy, *p_buy_model, *rate_per_day, *clv; /* NULL when the value step did not run */
     uint8_t *preferred_channel, *main_channel;
     int32_t *segment;     /* k-means segment of buyers, -1 for others; NULL without segments */
+    uint8_t *rfm_segment; /* RFM segment of buyers, SGS_RFM_SEGMENT_COUNT for the others */
     int64_t *referrer_id; /* NULL without /customers/referrer_id */
 
     /* configuration, as the kernels take it */

@@ -11,22 +11,13 @@ int sgs__run_actions_audit(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error_
     if (!A->events_present)
         return SGS_OK;
     A->audit_cfg = st->req->config->actions.audit;
-    const size_t n = A->n;
-    /* RFM segment of every customer of the index; SGS_RFM_SEGMENT_COUNT: no purchase */
-    uint8_t *rfm = sgs_alloc_array(n ? n : 1, 1);
-    if (!rfm)
-        return sgs_error_set(err, SGS_ENOMEM, "audit: no memory for %zu customers", n);
-    for (size_t u = 0; u < n; u++)
-        rfm[u] = A->buyer_row[u] >= 0 ? st->rfm.rfm_segment[A->buyer_row[u]]
-                                      : (uint8_t)SGS_RFM_SEGMENT_COUNT;
     int rc =
         sgs_audit_compute(&A->input, st->read.as_of_day, &A->audit_cfg, A->stage, SGS_STAGE_COUNT,
                           A->fired, &st->exec, A->audit_stage, A->audit_untapped_per_kind, err);
     if (rc == SGS_OK)
-        rc = sgs_audit_compute(&A->input, st->read.as_of_day, &A->audit_cfg, rfm,
+        rc = sgs_audit_compute(&A->input, st->read.as_of_day, &A->audit_cfg, A->rfm_segment,
                                SGS_RFM_SEGMENT_COUNT + 1, A->fired, &st->exec, A->audit_rfm, NULL,
                                err);
-    sgs_free(rfm);
     if (rc != SGS_OK)
         return rc;
     A->audit_ran = 1;

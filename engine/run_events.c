@@ -327,9 +327,17 @@ int sgs__run_actions_events(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error
     }
     merge_ids(st, A, c_ids, n_c, eg.g.customer_id, eg.g.n_customers, 1, grouped_of, events_of,
               b_to_u);
-    for (size_t u = 0; u < n; u++)
-        if (A->buyer_row[u] >= 0)
-            A->main_channel[u] = st->summary.columns.main_channel[A->buyer_row[u]];
+    A->rfm_segment = sgs_alloc_array(n ? n : 1, 1);
+    if (!A->rfm_segment) {
+        rc = sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", n);
+        goto cleanup;
+    }
+    for (size_t u = 0; u < n; u++) {
+        int64_t b = A->buyer_row[u];
+        if (b >= 0)
+            A->main_channel[u] = st->summary.columns.main_channel[b];
+        A->rfm_segment[u] = b >= 0 ? st->rfm.rfm_segment[b] : (uint8_t)SGS_RFM_SEGMENT_COUNT;
+    }
     rc = build_purchases(st, A, grouped_of, err);
     if (rc == SGS_OK && eg.g.n_customers > 0)
         rc = build_events(st, A, &eg, events_of, err);

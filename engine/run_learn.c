@@ -9,7 +9,9 @@
  *     contacted customers: the values keep their order within the kind and, on average,
  *     become what a contact of that kind was measured to bring;
  *   - channels: a channel whose revenue difference for the kind was measured conclusively
- *     and lies wholly below zero (contacts through it lost money) is not chosen for the kind.
+ *     and lies wholly below zero (contacts through it lost money) is not chosen for the kind;
+ *     the same per RFM segment (a segment's rows of the measured list, against the customer's
+ *     RFM segment today: RFM segments, unlike k-means labels, mean the same in both runs).
  * Everything else stays as assumed, and the report says which and why.
  */
 #include "engine/run_actions.h"
@@ -18,6 +20,9 @@
 #include "kernels/measure.h"
 
 #include <math.h>
+
+_Static_assert(SGS_MEASURE_FILE_RFM_GROUPS == SGS_RFM_SEGMENT_COUNT + 1,
+               "a measurement's RFM groups are the run's: the segments, then no purchase");
 
 /* Why a comparison measure flagged cannot replace an assumption, in words. */
 static const char *why_inconclusive(int reason)
@@ -90,9 +95,13 @@ int sgs__run_actions_learn(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error_
         const sgs_measure_file_kind_t *m = &L->file.kind[k];
         learn_kind(m, L, k);
         A->opp_cfg.value_scale[k] = L->scale[k];
-        for (int c = 1; c < SGS_CHANNEL_COUNT; c++)
+        for (int c = 1; c < SGS_CHANNEL_COUNT; c++) {
             if (m->has_line[c] && m->revenue_conclusive[c] && m->revenue_hi[c] < 0)
                 A->opp_cfg.avoid_channels[k] |= (uint8_t)(1u << c);
+            for (int g = 0; g < SGS_MEASURE_FILE_RFM_GROUPS; g++)
+                if (m->seg_conclusive[g][c] && m->seg_revenue_hi[g][c] < 0)
+                    A->opp_cfg.avoid_channels_by_rfm[k][g] |= (uint8_t)(1u << c);
+        }
     }
     return sgs_opportunity_config_check(&A->opp_cfg, err);
 }

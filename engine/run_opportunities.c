@@ -26,6 +26,7 @@ int sgs__run_actions_opportunities(sgs_run_state_t *st, sgs_run_actions_t *A, sg
     in->n_direct_referrals = A->influence_ran ? A->n_direct : NULL;
     in->n_indirect_referrals = A->influence_ran ? A->n_indirect : NULL;
     in->network_value = A->influence_ran ? A->network_value : NULL;
+    in->rfm_segment = A->rfm_segment;
     A->fired = sgs_alloc_array(A->n ? A->n : 1, sizeof *A->fired);
     if (!A->fired)
         return sgs_error_set(err, SGS_ENOMEM, "opportunities: no memory for %zu customers", A->n);

@@ -19,15 +19,29 @@ static void add_number_or_null(cJSON *o, const char *name, double v)
         cJSON_AddNullToObject(o, name);
 }
 
-/* The channels avoided for kind k, as names ("sms, mail"), or "" when none. */
-static void avoided_names(const sgs_run_actions_t *A, int k, char *buf, size_t size)
+/* The channels of a mask, as names ("sms, mail"), or "" when none. */
+static void channel_names(uint8_t mask, char *buf, size_t size)
 {
     size_t used = 0;
     buf[0] = '\0';
     for (int c = 1; c < SGS_CHANNEL_COUNT && used < size; c++)
-        if (A->opp_cfg.avoid_channels[k] >> c & 1u)
+        if (mask >> c & 1u)
             used += (size_t)snprintf(buf + used, size - used, "%s%s", used ? ", " : "",
                                      sgs_channel_name(c));
+}
+
+static cJSON *channel_array(uint8_t mask)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int c = 1; c < SGS_CHANNEL_COUNT; c++)
+        if (mask >> c & 1u)
+            cJSON_AddItemToArray(a, cJSON_CreateString(sgs_channel_name(c)));
+    return a;
+}
+
+static const char *rfm_group_name(int g)
+{
+    return g < SGS_RFM_SEGMENT_COUNT ? sgs_rfm_segment_name(g) : "no purchase";
 }
 
 cJSON *sgs_learned_json(const sgs_run_state_t *st)
@@ -62,10 +76,12 @@ cJSON *sgs_learned_json(const sgs_run_state_t *st)
             cJSON_AddNullToObject(c, "kept_because");
         else
             cJSON_AddStringToObject(c, "kept_because", L->kept_why[k]);
-        cJSON *av = cJSON_AddArrayToObject(c, "avoided_channels");
-        for (int ch = 1; ch < SGS_CHANNEL_COUNT; ch++)
-            if (A->opp_cfg.avoid_channels[k] >> ch & 1u)
-                cJSON_AddItemToArray(av, cJSON_CreateString(sgs_channel_name(ch)));
+        sgs_json_attach(c, "avoided_channels", channel_array(A->opp_cfg.avoid_channels[k]));
+        cJSON *by = cJSON_AddObjectToObject(c, "avoided_channels_by_rfm_segment");
+        for (int g = 0; g <= SGS_RFM_SEGMENT_COUNT; g++)
+            if (A->opp_cfg.avoid_channels_by_rfm[k][g])
+                sgs_json_attach(by, rfm_group_name(g),
+                                channel_array(A->opp_cfg.avoid_channels_by_rfm[k][g]));
     }
     cJSON_AddNumberToObject(o, "rows_moved_off_avoided_channel", (double)A->list.n_avoided_moved);
     cJSON_AddNumberToObject(o, "rows_left_out_avoided_channel", (double)A->list.n_avoided_left_out);
@@ -98,9 +114,15 @@ void sgs_report_learned(const sgs_run_state_t *st, FILE *out)
         else
             fprintf(out, "assumption kept: %s\n", L->kept_why[k]);
         char names[96];
-        avoided_names(A, k, names, sizeof names);
+        channel_names(A->opp_cfg.avoid_channels[k], names, sizeof names);
         if (names[0])
             fprintf(out, "  %-20s not through %s: measured to lose money there\n", "", names);
+        for (int g = 0; g <= SGS_RFM_SEGMENT_COUNT; g++) {
+            channel_names(A->opp_cfg.avoid_channels_by_rfm[k][g], names, sizeof names);
+            if (names[0])
+                fprintf(out, "  %-20s for %s: not through %s, measured to lose money there\n", "",
+                        rfm_group_name(g), names);
+        }
     }
     if (A->list.n_avoided_moved + A->list.n_avoided_left_out > 0)
         fprintf(out, "  %lld rows moved off an avoided channel, %lld left out with no other\n",

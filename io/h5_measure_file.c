@@ -13,6 +13,7 @@
 /* The columns read, per table: /kinds then /lines. */
 enum { K_KIND, K_NT, K_NC, K_INC, K_LO, K_HI, K_ASSUMED, K_CONCLUSIVE, K_REASON, K_COUNT };
 enum { L_KIND, L_CHANNEL, L_DIFF, L_LO, L_HI, L_CONCLUSIVE, L_COUNT };
+enum { S_KIND, S_SEGMENT, S_CHANNEL, S_HI, S_CONCLUSIVE, S_COUNT };
 
 static const struct column {
     const char *path;
@@ -31,7 +32,12 @@ static const struct column {
                          {"/lines/revenue_per_customer/diff", SGS_H5_F64},
                          {"/lines/revenue_per_customer/lo", SGS_H5_F64},
                          {"/lines/revenue_per_customer/hi", SGS_H5_F64},
-                         {"/lines/revenue_per_customer/conclusive", SGS_H5_U8}};
+                         {"/lines/revenue_per_customer/conclusive", SGS_H5_U8}},
+  segment_cols[S_COUNT] = {{"/segment_lines/kind", SGS_H5_U8},
+                           {"/segment_lines/rfm_segment", SGS_H5_U8},
+                           {"/segment_lines/channel", SGS_H5_U8},
+                           {"/segment_lines/hi", SGS_H5_F64},
+                           {"/segment_lines/conclusive", SGS_H5_U8}};
 
 /* Every column of a table, of equal lengths, into cols[] (freed by the caller). */
 static int read_table(hid_t f, const char *path, const struct column *spec, int n_cols, void **cols,
@@ -122,11 +128,32 @@ static int fill_lines(const char *path, void **c, size_t n, sgs_measure_file_t *
     return SGS_OK;
 }
 
+static int fill_segment_lines(const char *path, void **c, size_t n, sgs_measure_file_t *out,
+                              sgs_error_t *err)
+{
+    const uint8_t *kind = c[S_KIND], *seg = c[S_SEGMENT], *channel = c[S_CHANNEL];
+    for (size_t r = 0; r < n; r++) {
+        if (kind[r] < 1 || kind[r] >= SGS_MEASURE_FILE_KINDS ||
+            seg[r] >= SGS_MEASURE_FILE_RFM_GROUPS || channel[r] >= SGS_MEASURE_FILE_CHANNELS)
+            return sgs_error_set(err, SGS_EDATA,
+                                 "%s: /segment_lines: row %zu: kind %u, RFM segment %u, channel %u "
+                                 "out of range",
+                                 path, r, (unsigned)kind[r], (unsigned)seg[r],
+                                 (unsigned)channel[r]);
+        sgs_measure_file_kind_t *k = &out->kind[kind[r]];
+        k->seg_conclusive[seg[r]][channel[r]] = ((const uint8_t *)c[S_CONCLUSIVE])[r] != 0;
+        k->seg_revenue_hi[seg[r]][channel[r]] = ((const double *)c[S_HI])[r];
+    }
+    out->has_segment_lines = 1;
+    return SGS_OK;
+}
+
 int sgs_h5_read_measure_file(const char *path, sgs_measure_file_t *out, sgs_error_t *err)
 {
     memset(out, 0, sizeof *out);
-    void *kc[K_COUNT] = {0}, *lc[L_COUNT] = {0};
-    size_t nk = 0, nl = 0;
+    void *kc[K_COUNT] = {0}, *lc[L_COUNT] = {0}, *sc[S_COUNT] = {0};
+    size_t nk = 0, nl = 0, ns = 0;
+    int segments = 0;
     hid_t f = -1;
     sgs_h5_crash_arm(path);
     int rc =
@@ -139,6 +166,10 @@ int sgs_h5_read_measure_file(const char *path, sgs_measure_file_t *out, sgs_erro
         rc = read_table(f, path, kinds_cols, K_COUNT, kc, &nk, err);
     if (rc == SGS_OK)
         rc = read_table(f, path, lines_cols, L_COUNT, lc, &nl, err);
+    if (rc == SGS_OK)
+        rc = segments = sgs_h5_own_exists(f, path, "/segment_lines", err);
+    if (rc > 0)
+        rc = read_table(f, path, segment_cols, S_COUNT, sc, &ns, err);
     if (f >= 0)
         H5Fclose(f);
     sgs_h5_crash_disarm();
@@ -146,6 +177,10 @@ int sgs_h5_read_measure_file(const char *path, sgs_measure_file_t *out, sgs_erro
         rc = fill_kinds(path, kc, nk, out, err);
     if (rc == SGS_OK)
         rc = fill_lines(path, lc, nl, out, err);
+    if (rc == SGS_OK && segments)
+        rc = fill_segment_lines(path, sc, ns, out, err);
+    for (int k = 0; k < S_COUNT; k++)
+        sgs_free(sc[k]);
     for (int k = 0; k < K_COUNT; k++)
         sgs_free(kc[k]);
     for (int k = 0; k < L_COUNT; k++)

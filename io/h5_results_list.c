@@ -24,6 +24,8 @@ void sgs_results_list_free(sgs_results_list_t *l)
     sgs_free(l->channel);
     sgs_free(l->group);
     sgs_free(l->value_at_stake);
+    sgs_free(l->buyer_id);
+    sgs_free(l->buyer_rfm);
     memset(l, 0, sizeof *l);
 }
 
@@ -117,6 +119,35 @@ static int read_columns(hid_t f, const char *path, sgs_results_list_t *out, sgs_
     return rc;
 }
 
+/* The buyers' RFM segments, when the file has them (an older or hand-made list may not). */
+static int read_buyers(hid_t f, const char *path, sgs_results_list_t *out, sgs_error_t *err)
+{
+    int rc_id = sgs_h5_own_exists(f, path, "/customers/customer_id", err);
+    if (rc_id < 0)
+        return rc_id;
+    int rc_rfm = sgs_h5_own_exists(f, path, "/rfm/segment", err);
+    if (rc_rfm <= 0)
+        return rc_rfm;
+    if (rc_id == 0)
+        return SGS_OK;
+    size_t n = 0, m = 0;
+    int rc = sgs_h5_read_column(f, "/customers/customer_id", SGS_H5_I64, (void **)&out->buyer_id,
+                                &n, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_read_column(f, "/rfm/segment", SGS_H5_U8, (void **)&out->buyer_rfm, &m, err);
+    if (rc == SGS_OK && m != n)
+        rc = sgs_error_set(err, SGS_EDATA,
+                           "%s: /rfm/segment has %zu rows but /customers/customer_id has %zu",
+                           path, m, n);
+    for (size_t r = 1; rc == SGS_OK && r < n; r++)
+        if (out->buyer_id[r] <= out->buyer_id[r - 1])
+            rc = sgs_error_set(err, SGS_EDATA,
+                               "%s: /customers/customer_id: row %zu: not in ascending order",
+                               path, r);
+    out->n_buyers = n;
+    return rc;
+}
+
 int sgs_h5_read_results_list(const char *path, sgs_results_list_t *out, sgs_error_t *err)
 {
     memset(out, 0, sizeof *out);
@@ -129,6 +160,8 @@ int sgs_h5_read_results_list(const char *path, sgs_results_list_t *out, sgs_erro
         rc = read_as_of(f, path, out, err);
     if (rc == SGS_OK)
         rc = read_columns(f, path, out, err);
+    if (rc == SGS_OK)
+        rc = read_buyers(f, path, out, err);
     if (f >= 0)
         H5Fclose(f);
     sgs_h5_crash_disarm();

@@ -29,6 +29,11 @@ typedef struct sgs_results_list {
     uint8_t *channel;        /* [n_rows] 0..7 */
     uint8_t *group;          /* [n_rows] 0 treated, 1 control */
     double *value_at_stake;  /* [n_rows] the value the run assumed (finite) */
+    /* the run's customers with a purchase and their RFM segments (/customers/customer_id,
+     * /rfm/segment), when the file has both; NULL otherwise */
+    size_t n_buyers;
+    int64_t *buyer_id;   /* [n_buyers] ascending */
+    uint8_t *buyer_rfm;  /* [n_buyers] RFM segment code */
 } sgs_results_list_t;
 
 /* Read the list of results file `path` into *out (columns allocated here; free with

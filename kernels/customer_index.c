@@ -324,3 +324,16 @@ int sgs_customer_index_build(const sgs_exec_t *exec, const int64_t *customer_id,
     return build_with_sample_sort(n_threads, customer_id, n_rows, row_customer, ids_out,
                                   n_customers, err);
 }
+
+/* ---- Matching two id lists ------------------------------------------------------------- */
+
+void sgs_customer_ids_match(const int64_t *a, size_t na, const int64_t *b, size_t nb,
+                            int64_t *pos)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < na; i++) {
+        while (j < nb && b[j] < a[i])
+            j++;
+        pos[i] = j < nb && b[j] == a[i] ? (int64_t)j : -1;
+    }
+}

@@ -76,6 +76,7 @@ void sgs_opportunity_config_default(sgs_opportunity_config_t *c)
     for (int k = 0; k < SGS_OPP_KIND_COUNT; k++) {
         c->value_scale[k] = 1.0;
         c->avoid_channels[k] = 0;
+        memset(c->avoid_channels_by_rfm[k], 0, sizeof c->avoid_channels_by_rfm[k]);
     }
 }
 

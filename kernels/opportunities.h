@@ -67,6 +67,7 @@
 #define SGS_OPPORTUNITIES_H
 
 #include "kernels/core.h"
+#include "kernels/rfm.h"
 #include "kernels/stages.h"
 #include "kernels/tables.h"
 
@@ -139,6 +140,9 @@ typedef struct sgs_opportunity_config {
     double value_scale[SGS_OPP_KIND_COUNT];     /* value at stake x this; 1; finite */
     uint8_t avoid_channels[SGS_OPP_KIND_COUNT]; /* bit c: channel c is not chosen for this kind
                                                    (measured to lose money); 0 */
+    uint8_t avoid_channels_by_rfm[SGS_OPP_KIND_COUNT][SGS_RFM_SEGMENT_COUNT + 1]; /* the same
+                                       for customers of one RFM segment (in->rfm_segment;
+                                       index SGS_RFM_SEGMENT_COUNT: no purchase); 0 */
 } sgs_opportunity_config_t;
 
 void sgs_opportunity_config_default(sgs_opportunity_config_t *cfg);
@@ -163,6 +167,9 @@ typedef struct sgs_opportunity_input {
     const double *network_value;          /* [n] optional */
     const uint8_t *blocked_channels;      /* [n] optional: bit c set = channel c is not to be
                                              chosen for customer i (the contact policy's) */
+    const uint8_t *rfm_segment;           /* [n] optional: RFM segment code (kernels/rfm.h),
+                                             SGS_RFM_SEGMENT_COUNT for no purchase: picks the
+                                             row of cfg->avoid_channels_by_rfm */
 } sgs_opportunity_input_t;
 
 /* Base-wide results of detection; owns segment_clv_median. */
@@ -300,7 +307,8 @@ uint8_t sgs_opportunity_channel_of(const sgs_opportunity_input_t *in,
  * (capacity != 0) and has room; else the first channel after it in spill_order (from the
  * start of spill_order when its own channel is not listed) that is allowed and has room;
  * else it is left out and counted. A channel of in->blocked_channels (or of the kind's
- * cfg->avoid_channels) is never taken: a row whose own channel is blocked spills as if it
+ * cfg->avoid_channels, or of its cfg->avoid_channels_by_rfm for the customer's RFM segment)
+ * is never taken: a row whose own channel is blocked spills as if it
  * were full (n_unanswered_moved, or n_unanswered_left_out when no channel is left; for the
  * kind's avoided channels n_avoided_moved and n_avoided_left_out). Rows left out do not
  * free a place for a customer's other kinds. Control rows (sgs_opportunity_is_control) are

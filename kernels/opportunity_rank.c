@@ -205,7 +205,11 @@ int sgs_opportunities_rank(const sgs_opportunity_input_t *in, const sgs_opportun
         const cand_t *cd = &sorted[k];
         uint8_t own = sgs_opportunity_channel_of(in, cfg, (size_t)cd->index);
         const unsigned unanswered = in->blocked_channels ? in->blocked_channels[cd->index] : 0u;
-        const unsigned blocked = unanswered | cfg->avoid_channels[cd->kind];
+        const uint8_t rfm = in->rfm_segment ? in->rfm_segment[cd->index] : 0;
+        const unsigned blocked = unanswered | cfg->avoid_channels[cd->kind] |
+                                 (in->rfm_segment && rfm <= SGS_RFM_SEGMENT_COUNT
+                                      ? cfg->avoid_channels_by_rfm[cd->kind][rfm]
+                                      : 0u);
         uint8_t ch = 0;
         if (!(blocked & 1u << own) && cap[own] != 0 && (cap[own] < 0 || used[own] < cap[own])) {
             ch = own;

@@ -4,7 +4,9 @@
  * without learning: every listed (customer, kind) keeps its place in the list and its value at
  * stake is the unlearned one times the kind's learned scale, which is measured / assumed from
  * the measurement file exactly where that file says conclusive and 1 elsewhere; a channel
- * measured to lose money for a kind (the measurement edited here) is never used for it; and
+ * measured to lose money for a kind (the measurement edited here) is never used for it, nor
+ * one measured so for a kind in one RFM segment for that segment's customers; measure's lines
+ * per RFM segment count the list's rows of each kind and segment exactly; and
  * the errors: a measurement of outcomes after the run's as-of date, a file that is not a
  * measurement, a missing file, each with its exit status and yesterday's outputs intact.
  * Input: `segscore generate` (20,000 buyers, seed 5); lists of 2024-03-31 and 2024-06-30.
@@ -17,6 +19,7 @@
 
 #include "io/h5_columns.h"
 #include "kernels/opportunities.h"
+#include "kernels/rfm.h"
 #include "kernels/tables.h"
 #include "tests/support/test_support.h"
 
@@ -182,6 +185,86 @@ static void test_values_are_scaled_where_conclusive(void **state)
     free_list(&b);
 }
 
+/* RFM segment of each listed row of results file `path` (SGS_RFM_SEGMENT_COUNT: no purchase). */
+static uint8_t *rfm_of_rows(const char *path, const list_t *l)
+{
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    sgs_assert_cmp(f, >=, 0);
+    size_t nb;
+    int64_t *bid = sgs_test_column(f, "/customers/customer_id", SGS_H5_I64, &nb);
+    uint8_t *seg = sgs_test_column(f, "/rfm/segment", SGS_H5_U8, &nb);
+    H5Fclose(f);
+    uint8_t *out = malloc(l->n ? l->n : 1);
+    for (size_t r = 0; r < l->n; r++) {
+        size_t lo = 0, hi = nb;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (bid[mid] < l->id[r])
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        out[r] = lo < nb && bid[lo] == l->id[r] ? seg[lo] : (uint8_t)SGS_RFM_SEGMENT_COUNT;
+    }
+    free(bid);
+    free(seg);
+    return out;
+}
+
+/* Measure's revenue lines per RFM segment count exactly the list's rows of each (kind, RFM
+ * segment) and add up, over the segments, to its lines per kind and channel. */
+static void test_segment_lines_follow_the_list(void **state)
+{
+    (void)state;
+    char first[600];
+    snprintf(first, sizeof first, "%s/first/results.h5", dir);
+    hid_t f = H5Fopen(first, H5F_ACC_RDONLY, H5P_DEFAULT);
+    list_t l;
+    l.id = sgs_test_column(f, "/opportunities/customer_id", SGS_H5_I64, &l.n);
+    l.kind = sgs_test_column(f, "/opportunities/kind", SGS_H5_U8, &l.n);
+    l.channel = sgs_test_column(f, "/opportunities/channel", SGS_H5_U8, &l.n);
+    l.value = NULL;
+    uint8_t *group = sgs_test_column(f, "/opportunities/group", SGS_H5_U8, &l.n);
+    H5Fclose(f);
+    uint8_t *rfm = rfm_of_rows(first, &l);
+    int64_t want[SGS_OPP_KIND_COUNT][SGS_RFM_SEGMENT_COUNT + 1] = {{0}};
+    for (size_t r = 0; r < l.n; r++)
+        want[l.kind[r]][rfm[r]] += group[r] == 0;
+    f = H5Fopen(measure, H5F_ACC_RDONLY, H5P_DEFAULT);
+    size_t ns, nl;
+    uint8_t *sk = sgs_test_column(f, "/segment_lines/kind", SGS_H5_U8, &ns);
+    uint8_t *ss = sgs_test_column(f, "/segment_lines/rfm_segment", SGS_H5_U8, &ns);
+    uint8_t *sc = sgs_test_column(f, "/segment_lines/channel", SGS_H5_U8, &ns);
+    int64_t *snt = sgs_test_column(f, "/segment_lines/n_treated", SGS_H5_I64, &ns);
+    uint8_t *lk = sgs_test_column(f, "/lines/kind", SGS_H5_U8, &nl);
+    uint8_t *lc = sgs_test_column(f, "/lines/channel", SGS_H5_U8, &nl);
+    int64_t *lnt = sgs_test_column(f, "/lines/n_treated", SGS_H5_I64, &nl);
+    H5Fclose(f);
+    int64_t got[SGS_OPP_KIND_COUNT][SGS_RFM_SEGMENT_COUNT + 1] = {{0}};
+    int64_t by_channel[SGS_OPP_KIND_COUNT][SGS_CHANNEL_COUNT + 1] = {{0}};
+    for (size_t r = 0; r < ns; r++) {
+        by_channel[sk[r]][sc[r]] += snt[r];
+        if (sc[r] == SGS_CHANNEL_COUNT) /* the all-channel line */
+            got[sk[r]][ss[r]] = snt[r];
+    }
+    assert_memory_equal(got, want, sizeof got);
+    for (size_t r = 0; r < nl; r++)
+        assert_int_equal(by_channel[lk[r]][lc[r]], lnt[r]);
+    sgs_assert_cmp(ns, >, nl);
+    free(group);
+    free(rfm);
+    free(sk);
+    free(ss);
+    free(sc);
+    free(snt);
+    free(lk);
+    free(lc);
+    free(lnt);
+    free(l.id);
+    free(l.kind);
+    free(l.channel);
+}
+
 /* The measurement with win_back through email made conclusive and below zero. */
 static void test_a_losing_channel_is_avoided(void **state)
 {
@@ -250,6 +333,90 @@ static void test_a_losing_channel_is_avoided(void **state)
     assert_int_equal(cJSON_GetArraySize(av), 1);
     assert_string_equal(cJSON_GetArrayItem(av, 0)->valuestring, "email");
     cJSON_Delete(sum);
+    free_list(&l);
+    free_list(&plain);
+}
+
+/* The measurement with win_back through email made conclusive and below zero for the
+ * customers of one RFM segment only: they are not contacted through email for win_back,
+ * the other segments' customers are as before. */
+static void test_a_losing_channel_is_avoided_in_one_segment(void **state)
+{
+    (void)state;
+    char edited[600], cmd[1400], out[256];
+    snprintf(edited, sizeof edited, "%s/edited-segment.h5", dir);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", measure, edited);
+    assert_int_equal(sgs_test_shell(cmd, out, sizeof out), 0);
+    const uint8_t target = SGS_RFM_HIBERNATING;
+    hid_t f = H5Fopen(edited, H5F_ACC_RDWR, H5P_DEFAULT);
+    size_t n;
+    uint8_t *kind = sgs_test_column(f, "/segment_lines/kind", SGS_H5_U8, &n);
+    uint8_t *seg = sgs_test_column(f, "/segment_lines/rfm_segment", SGS_H5_U8, &n);
+    uint8_t *channel = sgs_test_column(f, "/segment_lines/channel", SGS_H5_U8, &n);
+    uint8_t *conclusive = sgs_test_column(f, "/segment_lines/conclusive", SGS_H5_U8, &n);
+    double *hi = sgs_test_column(f, "/segment_lines/hi", SGS_H5_F64, &n);
+    int found = 0;
+    for (size_t r = 0; r < n; r++)
+        if (kind[r] == SGS_OPP_WIN_BACK && seg[r] == target && channel[r] == SGS_CHANNEL_EMAIL) {
+            conclusive[r] = 1;
+            hi[r] = -0.5;
+            found = 1;
+        }
+    assert_true(found);
+    hid_t d = H5Dopen2(f, "/segment_lines/conclusive", H5P_DEFAULT);
+    sgs_assert_cmp(H5Dwrite(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, conclusive), >=, 0);
+    H5Dclose(d);
+    d = H5Dopen2(f, "/segment_lines/hi", H5P_DEFAULT);
+    sgs_assert_cmp(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, hi), >=, 0);
+    H5Dclose(d);
+    H5Fclose(f);
+    free(kind);
+    free(seg);
+    free(channel);
+    free(conclusive);
+    free(hi);
+
+    char extra[700], path[700];
+    snprintf(extra, sizeof extra, "--learn-from '%s'", edited);
+    later_run("avoid-segment", extra);
+    list_t l = read_list("avoid-segment"), plain = read_list("plain");
+    snprintf(path, sizeof path, "%s/avoid-segment/results.h5", dir);
+    uint8_t *rfm = rfm_of_rows(path, &l);
+    snprintf(path, sizeof path, "%s/plain/results.h5", dir);
+    uint8_t *rfm_plain = rfm_of_rows(path, &plain);
+    size_t in_target = 0, email_elsewhere = 0, email_elsewhere_plain = 0, email_target_plain = 0;
+    for (size_t r = 0; r < l.n; r++) {
+        if (l.kind[r] != SGS_OPP_WIN_BACK)
+            continue;
+        if (rfm[r] == target) {
+            in_target++;
+            assert_int_not_equal(l.channel[r], SGS_CHANNEL_EMAIL);
+        } else {
+            email_elsewhere += l.channel[r] == SGS_CHANNEL_EMAIL;
+        }
+    }
+    for (size_t r = 0; r < plain.n; r++)
+        if (plain.kind[r] == SGS_OPP_WIN_BACK && plain.channel[r] == SGS_CHANNEL_EMAIL) {
+            email_target_plain += rfm_plain[r] == target;
+            email_elsewhere_plain += rfm_plain[r] != target;
+        }
+    sgs_assert_cmp(in_target, >, 50);
+    sgs_assert_cmp(email_target_plain, >, 0);
+    assert_int_equal(email_elsewhere, email_elsewhere_plain);
+    cJSON *sum = summary_of("avoid-segment");
+    const cJSON *learned =
+        cJSON_GetObjectItem(cJSON_GetObjectItem(sum, "opportunities"), "learned");
+    sgs_assert_cmp(cJSON_GetObjectItem(learned, "rows_moved_off_avoided_channel")->valuedouble, ==,
+                   (double)email_target_plain);
+    const cJSON *by = cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(learned, "per_kind"), "win_back"),
+        "avoided_channels_by_rfm_segment");
+    const cJSON *hib = cJSON_GetObjectItem(by, sgs_rfm_segment_name(target));
+    assert_int_equal(cJSON_GetArraySize(hib), 1);
+    assert_string_equal(cJSON_GetArrayItem(hib, 0)->valuestring, "email");
+    cJSON_Delete(sum);
+    free(rfm);
+    free(rfm_plain);
     free_list(&l);
     free_list(&plain);
 }
@@ -325,6 +492,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_values_are_scaled_where_conclusive),
         cmocka_unit_test(test_a_losing_channel_is_avoided),
+        cmocka_unit_test(test_segment_lines_follow_the_list),
+        cmocka_unit_test(test_a_losing_channel_is_avoided_in_one_segment),
         cmocka_unit_test(test_errors_leave_outputs_intact),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -637,6 +637,19 @@ static void test_value_scale_and_avoided_channels(void **state)
     fx_rank(f);
     assert_int_equal(f->n_rows, 0);
     assert_int_equal(f->sum.n_avoided_left_out, 3);
+    /* phone avoided for onboarding customers of one RFM segment only */
+    f->cfg.avoid_channels[SGS_OPP_ONBOARDING] = 0;
+    uint8_t rfm[3] = {SGS_RFM_NEW, SGS_RFM_PROMISING, SGS_RFM_SEGMENT_COUNT};
+    f->in.rfm_segment = rfm;
+    f->cfg.avoid_channels_by_rfm[SGS_OPP_ONBOARDING][SGS_RFM_PROMISING] = 1u << SGS_CHANNEL_PHONE;
+    fx_rank(f);
+    assert_int_equal(f->n_rows, 3);
+    for (size_t r = 0; r < f->n_rows; r++)
+        assert_int_equal(f->r_channel[r], f->r_index[r] == 1 ? SGS_CHANNEL_SMS : SGS_CHANNEL_PHONE);
+    assert_int_equal(f->sum.n_avoided_moved, 1);
+    f->in.rfm_segment = NULL; /* without the column the segment's row is not used */
+    fx_rank(f);
+    assert_int_equal(f->sum.n_avoided_moved, 0);
     f->cfg.value_scale[SGS_OPP_GROW] = NAN;
     sgs_error_t err = {0};
     assert_int_equal(sgs_opportunity_config_check(&f->cfg, &err), SGS_ECONFIG);
@@ -819,8 +832,8 @@ static void test_threads_identical_and_reference(void **state)
     sgs_influence_output_t io = {direct, indirect, nv, NULL, NULL, NULL};
     assert_int_equal(sgs_influence_compute(n, b.id, b.referrer, b.clv, NULL, NULL, &io, NULL, NULL),
                      0);
-    sgs_opportunity_input_t in = {&cu,       as_of,      stage,  cycle,    overdue, NULL,
-                                  stage_cmp, as_of - 60, direct, indirect, nv,      NULL};
+    sgs_opportunity_input_t in = {&cu,        as_of,  stage,    cycle, overdue, NULL, stage_cmp,
+                                  as_of - 60, direct, indirect, nv,    NULL,    NULL};
     for (int all = 0; all <= 1; all++) {
         sgs_opportunity_config_t cfg;
         sgs_opportunity_config_default(&cfg);
