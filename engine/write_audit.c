@@ -75,6 +75,7 @@ static int write_table(hid_t f, const audit_table_t *t, sgs_error_t *err)
     WRITE(with_opportunity, 1, 1)
     WRITE(contacted, 2, W)
     WRITE(contacts, 3, W * C)
+    WRITE(contacted_via, 3, W * C)
     WRITE(responses, 3, W * C)
     WRITE(responders, 2, W)
     WRITE(support, 2, W)
@@ -165,6 +166,7 @@ static cJSON *row_object(const sgs_run_actions_t *A, const sgs_audit_row_t *r)
             if (r->contacts[w][c] == 0 && r->responses[w][c] == 0)
                 continue;
             cJSON *one = cJSON_AddObjectToObject(ch, sgs_channel_name(c));
+            cJSON_AddNumberToObject(one, "contacted", (double)r->contacted_via[w][c]);
             cJSON_AddNumberToObject(one, "contacts", (double)r->contacts[w][c]);
             cJSON_AddNumberToObject(one, "responses", (double)r->responses[w][c]);
             add_rate(one, "response_rate", r->responses[w][c], r->contacts[w][c]);
@@ -276,8 +278,9 @@ void sgs_report_audit(const sgs_run_state_t *st, FILE *out)
         if (all->contacts[l][c] == 0 && all->responses[l][c] == 0)
             continue;
         percent(rate, sizeof rate, all->responses[l][c], all->contacts[l][c]);
-        fprintf(out, "%s %s %lld contacts, %s responded", any ? ";" : "", sgs_channel_name(c),
-                (long long)all->contacts[l][c], rate);
+        fprintf(out, "%s %s %lld contacts to %lld customers, %s responded", any ? ";" : "",
+                sgs_channel_name(c), (long long)all->contacts[l][c],
+                (long long)all->contacted_via[l][c], rate);
         any = 1;
     }
     fprintf(out, "%s\n", any ? "" : " no campaign contacts");

@@ -34,6 +34,7 @@ static void add_customer(const sgs_stage_input_t *in, int32_t t, const sgs_audit
                          size_t i, uint16_t fired, sgs_audit_row_t *r, tally_t *tally)
 {
     int contacted[SGS_AUDIT_WINDOWS] = {0}, responded[SGS_AUDIT_WINDOWS] = {0};
+    unsigned via[SGS_AUDIT_WINDOWS] = {0}; /* bit c: contacted through channel c */
     double survey = (double)NAN;
     int32_t survey_day = SGS_DAY_NONE;
     if (in->event_offset)
@@ -57,6 +58,7 @@ static void add_customer(const sgs_stage_input_t *in, int32_t t, const sgs_audit
                 case SGS_EVENT_CAMPAIGN_CONTACT:
                     r->contacts[w][c]++;
                     contacted[w] = 1;
+                    via[w] |= 1u << c;
                     break;
                 case SGS_EVENT_CAMPAIGN_RESPONSE:
                     r->responses[w][c]++;
@@ -78,6 +80,8 @@ static void add_customer(const sgs_stage_input_t *in, int32_t t, const sgs_audit
     r->with_opportunity += kinds != 0;
     for (int w = 0; w < SGS_AUDIT_WINDOWS; w++) {
         r->contacted[w] += contacted[w];
+        for (int c = 0; c < SGS_CHANNEL_COUNT; c++)
+            r->contacted_via[w][c] += (via[w] >> c) & 1u;
         r->responders[w] += responded[w];
         r->untapped[w] += kinds && !contacted[w];
         if (kinds && !contacted[w])
@@ -102,6 +106,7 @@ static void row_add(sgs_audit_row_t *to, const sgs_audit_row_t *from)
         to->untapped[w] += from->untapped[w];
         for (int c = 0; c < SGS_CHANNEL_COUNT; c++) {
             to->contacts[w][c] += from->contacts[w][c];
+            to->contacted_via[w][c] += from->contacted_via[w][c];
             to->responses[w][c] += from->responses[w][c];
         }
     }

@@ -11,6 +11,7 @@
  *   contacted[w]       at least one campaign contact (kind 7)
  *   contacts[w][c]     campaign contacts through channel c (event_channel; 0 unknown, also
  *                      for codes outside 0..7 and without the column)
+ *   contacted_via[w][c]  customers with at least one campaign contact through channel c
  *   responses[w][c]    campaign responses (kind 8) through channel c
  *   responders[w]      at least one campaign response
  *   support[w]         support contacts (kind 1); complaints[w]: complaints (kind 2)
@@ -45,6 +46,7 @@ typedef struct sgs_audit_row {
     int64_t with_opportunity;
     int64_t contacted[SGS_AUDIT_WINDOWS];
     int64_t contacts[SGS_AUDIT_WINDOWS][SGS_CHANNEL_COUNT];
+    int64_t contacted_via[SGS_AUDIT_WINDOWS][SGS_CHANNEL_COUNT];
     int64_t responses[SGS_AUDIT_WINDOWS][SGS_CHANNEL_COUNT];
     int64_t responders[SGS_AUDIT_WINDOWS];
     int64_t support[SGS_AUDIT_WINDOWS];

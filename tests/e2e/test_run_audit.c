@@ -126,6 +126,7 @@ typedef struct recount {
     int64_t customers[N_RFM_ROWS], with_opportunity[N_RFM_ROWS];
     int64_t contacted[N_RFM_ROWS][2], responders[N_RFM_ROWS][2];
     int64_t contacts[N_RFM_ROWS][2][SGS_CHANNEL_COUNT], responses[N_RFM_ROWS][2][SGS_CHANNEL_COUNT];
+    int64_t contacted_via[N_RFM_ROWS][2][SGS_CHANNEL_COUNT];
     int64_t support[N_RFM_ROWS][2], complaints[N_RFM_ROWS][2], untapped[N_RFM_ROWS][2];
     int64_t surveyed[N_RFM_ROWS];
     double survey_sum[N_RFM_ROWS];
@@ -136,6 +137,7 @@ typedef struct recount {
  * latest survey, the kinds listed. */
 typedef struct person {
     int contacted[2], responded[2];
+    unsigned via[2]; /* bit c: contacted through channel c */
     int32_t survey_day;
     double survey;
     uint16_t kinds;
@@ -196,6 +198,8 @@ static void recount(const char *results, int32_t t, recount_t *rs, recount_t *rr
                 x->complaints[row[g]][j] += e.kind[k] == SGS_EVENT_COMPLAINT;
             }
             p[u].contacted[j] |= e.kind[k] == SGS_EVENT_CAMPAIGN_CONTACT;
+            if (e.kind[k] == SGS_EVENT_CAMPAIGN_CONTACT)
+                p[u].via[j] |= 1u << c;
             p[u].responded[j] |= e.kind[k] == SGS_EVENT_CAMPAIGN_RESPONSE;
         }
     }
@@ -208,6 +212,8 @@ static void recount(const char *results, int32_t t, recount_t *rs, recount_t *rr
             x->with_opportunity[row[g]] += p[u].kinds != 0;
             for (int j = 0; j < 2; j++) {
                 x->contacted[row[g]][j] += p[u].contacted[j];
+                for (int c = 0; c < SGS_CHANNEL_COUNT; c++)
+                    x->contacted_via[row[g]][j][c] += (p[u].via[j] >> c) & 1u;
                 x->responders[row[g]][j] += p[u].responded[j];
                 x->untapped[row[g]][j] += p[u].kinds && !p[u].contacted[j];
             }
@@ -238,6 +244,7 @@ static void recount(const char *results, int32_t t, recount_t *rs, recount_t *rr
                 x->untapped[last[g]][j] += x->untapped[r][j];
                 for (int c = 0; c < SGS_CHANNEL_COUNT; c++) {
                     x->contacts[last[g]][j][c] += x->contacts[r][j][c];
+                    x->contacted_via[last[g]][j][c] += x->contacted_via[r][j][c];
                     x->responses[last[g]][j][c] += x->responses[r][j][c];
                 }
             }
@@ -271,6 +278,7 @@ static void compare_grouping(hid_t f, const char *name, const recount_t *x, size
     SAME(contacted, 2);
     SAME(responders, 2);
     SAME(contacts, 2 * SGS_CHANNEL_COUNT);
+    SAME(contacted_via, 2 * SGS_CHANNEL_COUNT);
     SAME(responses, 2 * SGS_CHANNEL_COUNT);
     SAME(support, 2);
     SAME(complaints, 2);

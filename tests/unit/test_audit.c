@@ -86,7 +86,10 @@ static void test_counts_by_window_and_channel(void **state)
     assert_int_equal(g0->contacts[0][SGS_CHANNEL_SMS], 0);
     assert_int_equal(g0->contacts[1][SGS_CHANNEL_EMAIL], 1);
     assert_int_equal(g0->contacts[1][SGS_CHANNEL_SMS], 1);
-    assert_int_equal(g0->contacts[1][SGS_CHANNEL_WEB], 3); /* ages 89, 30, 29; not 90 */
+    assert_int_equal(g0->contacts[1][SGS_CHANNEL_WEB], 3);      /* ages 89, 30, 29; not 90 */
+    assert_int_equal(g0->contacted_via[1][SGS_CHANNEL_WEB], 1); /* one customer */
+    assert_int_equal(g0->contacted_via[1][SGS_CHANNEL_SMS], 1);
+    assert_int_equal(g0->contacted_via[0][SGS_CHANNEL_SMS], 0);
     assert_int_equal(g0->responses[0][SGS_CHANNEL_EMAIL], 1);
     assert_int_equal(g0->responses[1][SGS_CHANNEL_EMAIL], 1);
     assert_int_equal(g0->responders[0], 1);
