@@ -137,13 +137,13 @@ static int read_buyers(hid_t f, const char *path, sgs_results_list_t *out, sgs_e
         rc = sgs_h5_read_column(f, "/rfm/segment", SGS_H5_U8, (void **)&out->buyer_rfm, &m, err);
     if (rc == SGS_OK && m != n)
         rc = sgs_error_set(err, SGS_EDATA,
-                           "%s: /rfm/segment has %zu rows but /customers/customer_id has %zu",
-                           path, m, n);
+                           "%s: /rfm/segment has %zu rows but /customers/customer_id has %zu", path,
+                           m, n);
     for (size_t r = 1; rc == SGS_OK && r < n; r++)
         if (out->buyer_id[r] <= out->buyer_id[r - 1])
             rc = sgs_error_set(err, SGS_EDATA,
-                               "%s: /customers/customer_id: row %zu: not in ascending order",
-                               path, r);
+                               "%s: /customers/customer_id: row %zu: not in ascending order", path,
+                               r);
     out->n_buyers = n;
     return rc;
 }

@@ -32,8 +32,8 @@ typedef struct sgs_results_list {
     /* the run's customers with a purchase and their RFM segments (/customers/customer_id,
      * /rfm/segment), when the file has both; NULL otherwise */
     size_t n_buyers;
-    int64_t *buyer_id;   /* [n_buyers] ascending */
-    uint8_t *buyer_rfm;  /* [n_buyers] RFM segment code */
+    int64_t *buyer_id;  /* [n_buyers] ascending */
+    uint8_t *buyer_rfm; /* [n_buyers] RFM segment code */
 } sgs_results_list_t;
 
 /* Read the list of results file `path` into *out (columns allocated here; free with

@@ -327,8 +327,7 @@ int sgs_customer_index_build(const sgs_exec_t *exec, const int64_t *customer_id,
 
 /* ---- Matching two id lists ------------------------------------------------------------- */
 
-void sgs_customer_ids_match(const int64_t *a, size_t na, const int64_t *b, size_t nb,
-                            int64_t *pos)
+void sgs_customer_ids_match(const int64_t *a, size_t na, const int64_t *b, size_t nb, int64_t *pos)
 {
     size_t j = 0;
     for (size_t i = 0; i < na; i++) {

@@ -47,8 +47,7 @@ int sgs_customer_index_build(const sgs_exec_t *exec, const int64_t *customer_id,
 
 /* For each id of a (na ids, strictly ascending) its index in b (nb ids, strictly ascending),
  * or -1 when b lacks it: pos[i], caller-owned [na]. A linear merge, serial: O(na + nb). */
-void sgs_customer_ids_match(const int64_t *a, size_t na, const int64_t *b, size_t nb,
-                            int64_t *pos);
+void sgs_customer_ids_match(const int64_t *a, size_t na, const int64_t *b, size_t nb, int64_t *pos);
 
 /* The row columns handed over to sgs_group_rows, which takes them: each is freed there or
  * becomes an output column (so the grouping needs little fresh memory, which is slow to
