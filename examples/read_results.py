@@ -47,9 +47,16 @@ def code_names(obj, attribute):
 
 
 def decode(codes, names):
-    """Integer codes as a categorical of their names (raises ValueError on a code that has
-    no name: the file and its code table disagree)."""
-    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), categories=names)
+    """Integer codes as their names: a categorical when the names are distinct (the code
+    tables are; two k-means segments may share a label), else an array of str. Raises
+    ValueError on a code that has no name: the file and its code table disagree."""
+    codes = np.asarray(codes, dtype=np.int64)
+    if codes.size and (codes.min() < 0 or codes.max() >= len(names)):
+        raise ValueError("code %d has no name among %d" % (
+            codes.min() if codes.min() < 0 else codes.max(), len(names)))
+    if len(set(names)) == len(names):
+        return pd.Categorical.from_codes(codes, categories=names)
+    return np.asarray(names, dtype=object)[codes]
 
 
 def columns(group, n, skip=()):

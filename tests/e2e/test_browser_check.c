@@ -8,7 +8,8 @@
  *   - each way a page can fail is caught: an uncaught exception and a console.log are console
  *     messages; an image on http://example.invalid is a network reference (in the HTML, and in
  *     Chromium's net log), a fetch() from a script is one (only in the net log), a file beside
- *     the page is one (only in the HTML); an empty page's screenshot is blank.
+ *     the page is one (only in the HTML); an empty page's screenshot is blank; a browser that
+ *     is named ($SGS_CHROMIUM) but does not run fails the check instead of skipping it.
  * Skips (77) when no Chromium is found (scripts/install-deps installs chromium-headless-shell).
  */
 #include <setjmp.h>
@@ -134,6 +135,27 @@ static void test_a_blank_page_is_caught(void **state)
     sgs_test_browser_free(&b);
 }
 
+/* A browser that is named but does not run fails the check: it never skips it. */
+static void test_a_browser_that_does_not_run_fails(void **state)
+{
+    (void)state;
+    char path[512], why[1024], old[256];
+    snprintf(path, sizeof path, "%s/page.html", dir);
+    sgs_test_write_file(path, "<!DOCTYPE html><html><body><p>text</p></body></html>");
+    const char *was = getenv("SGS_CHROMIUM");
+    snprintf(old, sizeof old, "%s", was ? was : "");
+    setenv("SGS_CHROMIUM", "/nonexistent/chromium", 1);
+    sgs_test_browser_t b;
+    int status = sgs_test_browser_open(path, &b, why, sizeof why);
+    if (was)
+        setenv("SGS_CHROMIUM", old, 1);
+    else
+        unsetenv("SGS_CHROMIUM");
+    assert_int_equal(status, -1);
+    sgs_assert_contains(why, "/nonexistent/chromium");
+    sgs_test_browser_free(&b);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -162,6 +184,7 @@ int main(void)
         cmocka_unit_test(test_console_messages_are_caught),
         cmocka_unit_test(test_network_references_are_caught),
         cmocka_unit_test(test_a_blank_page_is_caught),
+        cmocka_unit_test(test_a_browser_that_does_not_run_fails),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

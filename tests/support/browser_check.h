@@ -64,10 +64,11 @@ typedef struct sgs_test_browser {
     char work_dir[256];        /* that folder: profile, net log, DOM, log, screenshot */
 } sgs_test_browser_t;
 
-/* The Chromium program to run, written to `path`: $SGS_CHROMIUM when set, else the first of
- * chromium-headless-shell, chromium, chromium-browser found on $PATH or in /usr/bin
- * (Debian's chromium-headless-shell, installed by scripts/install-deps). Returns 1 when
- * found, 0 when not. */
+/* The Chromium program to run, written to `path`: $SGS_CHROMIUM when set (taken as found
+ * even when it does not exist: running it then fails the check, a misnamed browser never
+ * skips it), else the first of chromium-headless-shell, chromium, chromium-browser found on
+ * $PATH or in /usr/bin (Debian's chromium-headless-shell, installed by scripts/install-deps).
+ * Returns 1 when found, 0 when not. */
 int sgs_test_browser_find(char *path, size_t size);
 
 /* Open the local file `html_path` in headless Chromium (flags: docs/testing.md) with the
