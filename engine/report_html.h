@@ -30,19 +30,21 @@ void sgs__html_rfm(const sgs_run_state_t *st, FILE *out);
 int sgs__html_value(const sgs_run_state_t *st, FILE *out, sgs_error_t *err);
 
 /* k-means segments: the size chart and the profile table (engine/report_html_segments.c).
- * Only when the segment step ran. */
-void sgs__html_segments(const sgs_run_state_t *st, FILE *out);
+ * Only when the segment step ran. @return 0 or SGS_ENOMEM (sgs__html_text_section). */
+int sgs__html_segments(const sgs_run_state_t *st, FILE *out, sgs_error_t *err);
 
 /* Stages and transitions, the audit, opportunities by kind and channel, the top list, what
- * was learned (engine/report_html_actions.c). Only when st->actions is set. */
-void sgs__html_actions(const sgs_run_state_t *st, FILE *out);
+ * was learned (engine/report_html_actions.c). Only when st->actions is set. @return 0 or
+ * SGS_ENOMEM (sgs__html_text_section). */
+int sgs__html_actions(const sgs_run_state_t *st, FILE *out, sgs_error_t *err);
 
-/* A section of report.txt, written by its own function, inside <pre>: the same facts in the
- * same words (used for tables the HTML does not redraw). Nothing is written when the section
- * is empty or the memory stream cannot be made. open: the <details> start unfolded. */
-void sgs__html_text_section(const sgs_run_state_t *st, FILE *out,
-                            void (*report)(const sgs_run_state_t *, FILE *), const char *summary,
-                            int open);
+/* A section of report.txt, written by its own function, inside <details><pre>: the same facts
+ * in the same words (used for tables the HTML does not redraw); nothing when the section is
+ * empty. open: the <details> start unfolded. @return 0, or SGS_ENOMEM when the memory stream
+ * the section is written into cannot be made or grown (err says which section). */
+int sgs__html_text_section(const sgs_run_state_t *st, FILE *out,
+                           void (*report)(const sgs_run_state_t *, FILE *), const char *summary,
+                           int open, sgs_error_t *err);
 
 /* <section id="ID"><h2>TITLE</h2> and </section>. */
 void sgs__html_section_begin(FILE *out, const char *id, const char *title);

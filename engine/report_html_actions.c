@@ -155,20 +155,22 @@ static void audit_chart(const sgs_run_state_t *st, FILE *out)
     sgs_svg_bar_chart(out, &c);
 }
 
-static void audit_section(const sgs_run_state_t *st, FILE *out)
+static int audit_section(const sgs_run_state_t *st, FILE *out, sgs_error_t *err)
 {
     const sgs_run_actions_t *A = st->actions;
+    int rc = SGS_OK;
     sgs__html_section_begin(out, "audit", "Contact activity (audit)");
     if (!A->audit_ran) {
         fputs("<p>No /events in the input, so there is nothing to audit.</p>\n", out);
     } else {
         audit_chart(st, out);
-        sgs__html_text_section(st, out, sgs_report_audit,
-                               "Contact activity by stage, RFM segment and channel, as in "
-                               "report.txt",
-                               1);
+        rc = sgs__html_text_section(st, out, sgs_report_audit,
+                                    "Contact activity by stage, RFM segment and channel, as in "
+                                    "report.txt",
+                                    1, err);
     }
     sgs__html_section_end(out);
+    return rc;
 }
 
 /* ---- opportunities ------------------------------------------------------------------------- */
@@ -317,21 +319,25 @@ static void top_table(const sgs_run_state_t *st, FILE *out)
     fputs("</tbody>\n</table>\n", out);
 }
 
-void sgs__html_actions(const sgs_run_state_t *st, FILE *out)
+int sgs__html_actions(const sgs_run_state_t *st, FILE *out, sgs_error_t *err)
 {
     const sgs_run_actions_t *A = st->actions;
     sgs__html_section_begin(out, "stages", "Where they are: lifecycle stages");
     stage_chart(st, out);
     transition_chart(st, out);
     sgs__html_section_end(out);
-    audit_section(st, out);
+    int rc = audit_section(st, out, err);
+    if (rc)
+        return rc;
     sgs__html_section_begin(out, "opportunities", "Whom to contact today");
     list_notes(st, out);
     kind_chart(st, out);
     channel_chart(st, out);
     if (A->learned.ran)
-        sgs__html_text_section(st, out, sgs_report_learned,
-                               "What the run learned from a measurement (actions.learn_from)", 1);
+        rc = sgs__html_text_section(st, out, sgs_report_learned,
+                                    "What the run learned from a measurement (actions.learn_from)",
+                                    1, err);
     top_table(st, out);
     sgs__html_section_end(out);
+    return rc;
 }

@@ -76,7 +76,7 @@ static void profile_table(const sgs_run_state_t *st, FILE *out)
     fputs("</tbody>\n</table>\n", out);
 }
 
-void sgs__html_segments(const sgs_run_state_t *st, FILE *out)
+int sgs__html_segments(const sgs_run_state_t *st, FILE *out, sgs_error_t *err)
 {
     sgs__html_section_begin(out, "segments", "Segments found by k-means");
     fputs("<p>", out);
@@ -87,7 +87,9 @@ void sgs__html_segments(const sgs_run_state_t *st, FILE *out)
     fputs(").</p>\n", out);
     size_chart(st, out);
     profile_table(st, out);
-    sgs__html_text_section(st, out, sgs_report_segments,
-                           "The segments as report.txt has them, and how they were made", 0);
+    int rc = sgs__html_text_section(st, out, sgs_report_segments,
+                                    "The segments as report.txt has them, and how they were made",
+                                    0, err);
     sgs__html_section_end(out);
+    return rc;
 }

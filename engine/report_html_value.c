@@ -183,13 +183,107 @@ static void backtest_table(const sgs_run_state_t *st, FILE *out)
     fputs("</p>\n", out);
 }
 
+/* Cumulative repeat purchases over the holdout: actual against the model's expectation. */
+static void tracking_chart(const sgs_run_state_t *st, FILE *out)
+{
+    const sgs_backtest_t *bt = &st->value.backtest;
+    size_t n = bt->n_tracking;
+    if (n == 0)
+        return;
+    char dates[SGS_BACKTEST_TRACK_MAX][16];
+    const char *labels[SGS_BACKTEST_TRACK_MAX];
+    double x[SGS_BACKTEST_TRACK_MAX];
+    for (size_t k = 0; k < n; k++) {
+        sgs_date_format_day(bt->tracking_day[k], dates[k], sizeof dates[k]);
+        labels[k] = dates[k];
+        x[k] = (double)(bt->tracking_day[k] - bt->calibration_end_day);
+    }
+    const char *model = sgs_purchase_model_name(bt->models[bt->tracking_model].model);
+    char title[160], expected_name[64], caption[512];
+    snprintf(title, sizeof title,
+             "Repeat purchases over the holdout: %s against what customers did", model);
+    snprintf(expected_name, sizeof expected_name, "expected (%s)", model);
+    snprintf(caption, sizeof caption,
+             "Cumulative repeat purchases of the %zu backtest customers after the calibration "
+             "end, as they happened (solid, round points) and as %s fitted on the calibration "
+             "period expected them (dashed, square points). Points are dates; the table lists "
+             "them.",
+             bt->n_scored, model);
+    sgs_chart_t c = {
+        .name = "backtest-tracking",
+        .title = title,
+        .caption = caption,
+        .x_title = "days after the calibration end",
+        .y_title = "cumulative repeat purchases",
+        .label_title = "date",
+        .n = n,
+        .labels = labels,
+        .x = x,
+        .n_series = 2,
+        .series = {{"actual", bt->tracking_actual, 0, 0},
+                   {expected_name, bt->tracking_expected, 1, 0}},
+    };
+    c.x_lo = 0;
+    c.x_hi = x[n - 1];
+    sgs_svg_line_chart(out, &c);
+}
+
+/* Mean holdout purchases by calibration repeat purchases, the model the run uses (else the
+ * chosen one) against what customers did. */
+static void by_frequency_chart(const sgs_run_state_t *st, FILE *out)
+{
+    const sgs_backtest_t *bt = &st->value.backtest;
+    const sgs_backtest_model_t *u = &bt->models[bt->used >= 0 ? bt->used : bt->chosen];
+    enum { K = SGS_BACKTEST_FREQ_BINS };
+    char names[K][24];
+    const char *labels[K];
+    double predicted[K], actual[K], customers[K];
+    size_t n = 0;
+    for (int k = 0; k < K; k++) {
+        if (!(bt->by_frequency_customers[k] > 0))
+            continue;
+        snprintf(names[n], sizeof names[n], k + 1 < K ? "%d" : "%d+", k);
+        labels[n] = names[n];
+        predicted[n] = u->by_frequency_predicted[k];
+        actual[n] = bt->by_frequency_actual[k];
+        customers[n] = bt->by_frequency_customers[k];
+        n++;
+    }
+    if (n == 0)
+        return;
+    char title[160], predicted_name[64];
+    snprintf(title, sizeof title,
+             "Purchases in the holdout by repeat purchases before it: %s against what customers "
+             "did",
+             sgs_purchase_model_name(u->model));
+    snprintf(predicted_name, sizeof predicted_name, "predicted (%s)",
+             sgs_purchase_model_name(u->model));
+    sgs_chart_t c = {
+        .name = "backtest-by-frequency",
+        .title = title,
+        .caption = "Customers grouped by their repeat purchases in the calibration period; per "
+                   "group, the mean number of purchases in the holdout the model expected "
+                   "(solid) and the mean customers made (hollow). Bars of equal length mean the "
+                   "model is right for that group.",
+        .x_title = "mean purchases in the holdout per customer",
+        .y_title = "repeat purchases before the holdout",
+        .n = n,
+        .labels = labels,
+        .n_series = 3,
+        .series = {{predicted_name, predicted, 3, 0},
+                   {"actual", actual, 3, 0},
+                   {"customers", customers, 0, 1}},
+    };
+    sgs_svg_bar_chart(out, &c);
+}
+
 static void calibration_chart(const sgs_run_state_t *st, FILE *out)
 {
     const sgs_backtest_t *bt = &st->value.backtest;
     const sgs_backtest_model_t *u = &bt->models[bt->used];
     double x[SGS_RELIABILITY_MAX_BINS], observed[SGS_RELIABILITY_MAX_BINS],
         predicted[SGS_RELIABILITY_MAX_BINS], weight[SGS_RELIABILITY_MAX_BINS];
-    char names[SGS_RELIABILITY_MAX_BINS][16];
+    char names[SGS_RELIABILITY_MAX_BINS][24];
     const char *labels[SGS_RELIABILITY_MAX_BINS];
     size_t n = 0;
     for (int b = 0; b < u->raw.n_bins; b++) {
@@ -274,6 +368,8 @@ int sgs__html_value(const sgs_run_state_t *st, FILE *out, sgs_error_t *err)
         fputs("</p>\n", out);
     } else {
         backtest_table(st, out);
+        tracking_chart(st, out);
+        by_frequency_chart(st, out);
         if (bt->used >= 0) {
             calibration_chart(st, out);
             stage_check_table(st, out);

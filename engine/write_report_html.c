@@ -59,19 +59,25 @@ void sgs__html_section_end(FILE *out)
     fputs("</section>\n", out);
 }
 
-void sgs__html_text_section(const sgs_run_state_t *st, FILE *out,
-                            void (*report)(const sgs_run_state_t *, FILE *), const char *summary,
-                            int open)
+int sgs__html_text_section(const sgs_run_state_t *st, FILE *out,
+                           void (*report)(const sgs_run_state_t *, FILE *), const char *summary,
+                           int open, sgs_error_t *err)
 {
     char *text = NULL;
     size_t size = 0;
     FILE *mem = open_memstream(&text, &size);
     if (!mem)
-        return;
+        return sgs_error_set(err, SGS_ENOMEM, "report.html: no memory for the section \"%s\"",
+                             summary);
     report(st, mem);
-    int ok = fclose(mem) == 0;
+    int ok = !ferror(mem);
+    if (fclose(mem) != 0 || !ok) {
+        free(text);
+        return sgs_error_set(err, SGS_ENOMEM, "report.html: no memory for the section \"%s\"",
+                             summary);
+    }
     const char *start = text ? text + strspn(text, "\n") : "";
-    if (ok && start[0]) {
+    if (start[0]) {
         fputs(open ? "<details open><summary>" : "<details><summary>", out);
         sgs_html_text(out, summary);
         fputs("</summary>\n<pre>", out);
@@ -79,6 +85,7 @@ void sgs__html_text_section(const sgs_run_state_t *st, FILE *out,
         fputs("</pre></details>\n", out);
     }
     free(text);
+    return SGS_OK;
 }
 
 /* One figure at a glance: a caption over a large number. */
@@ -186,9 +193,9 @@ int sgs_write_report_html(const sgs_run_state_t *st, const char *path, sgs_error
     if (st->value.ran)
         rc = sgs__html_value(st, out, err);
     if (rc == SGS_OK && st->segments.ran)
-        sgs__html_segments(st, out);
+        rc = sgs__html_segments(st, out, err);
     if (rc == SGS_OK && st->actions)
-        sgs__html_actions(st, out);
+        rc = sgs__html_actions(st, out, err);
     sgs_html_end(out);
     int ok = !ferror(out);
     if (fclose(out) != 0 || !ok) {

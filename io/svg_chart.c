@@ -237,13 +237,13 @@ int sgs_svg_bar_chart(FILE *out, const sgs_chart_t *c)
     if (longest > LABEL_MAX)
         longest = LABEL_MAX;
     const double left = 24 + 6.8 * (double)(longest < 10 ? 10 : longest), right = 90,
-                 top_pad = k > 1 ? 34 : 14, bar_h = 16, gap = 8;
+                 top_pad = k > 1 ? 44 : 20, bar_h = 16, gap = 8;
     const double row_h = (double)k * bar_h + gap;
     const double plot_h = (double)c->n * row_h, plot_w = WIDTH - left - right;
     const double height = top_pad + plot_h + 52;
     double step, top = value_top(c, c->n, &step);
     figure_open(out, c, height);
-    legend(out, c, left, 18, 0);
+    legend(out, c, left, 32, 0);
     /* grid and ticks on the value axis */
     const int dec = step_decimals(step);
     char b[48];
@@ -299,7 +299,7 @@ int sgs_svg_line_chart(FILE *out, const sgs_chart_t *c)
     if (check(c) != SGS_OK || !c->x)
         return SGS_EINVAL;
     const size_t k = n_drawn(c);
-    const double left = 70, right = 30, top_pad = 34, plot_h = 240, plot_w = WIDTH - left - right;
+    const double left = 70, right = 30, top_pad = 44, plot_h = 240, plot_w = WIDTH - left - right;
     const double height = top_pad + plot_h + 56;
     double x_min = c->x[0], x_max = c->x[c->n - 1];
     if (c->x_hi > c->x_lo) {
@@ -310,7 +310,7 @@ int sgs_svg_line_chart(FILE *out, const sgs_chart_t *c)
         x_max = x_min + 1;
     double step, top = value_top(c, c->n, &step);
     figure_open(out, c, height);
-    legend(out, c, left + 160, 18, 1);
+    legend(out, c, left, 32, 1);
     char b[48];
     const int dec = step_decimals(step);
     for (double t = 0; t <= top + step * 1e-9; t += step) {

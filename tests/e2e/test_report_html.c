@@ -29,8 +29,9 @@ static char demo[512];
 
 /* Every chart this run has the data for (docs/report.md, "Charts"). */
 static const char *const charts[] = {
-    "rfm-segments", "rfm-grid", "clv-concentration",  "calibration",           "segments", "stages",
-    "transitions",  "audit",    "opportunities-kind", "opportunities-channel",
+    "rfm-segments",          "rfm-grid",    "clv-concentration",  "backtest-tracking",
+    "backtest-by-frequency", "calibration", "segments",           "stages",
+    "transitions",           "audit",       "opportunities-kind", "opportunities-channel",
 };
 #define N_CHARTS (sizeof charts / sizeof charts[0])
 
@@ -287,6 +288,54 @@ static void test_stage_marks_equal_the_summary(void **state)
     free(html);
 }
 
+/* backtest-tracking: one actual and one expected point per summary.json tracking point, the
+ * actual ones valued as there; the last equals the holdout purchases of the by-frequency
+ * table (customers x mean), counted another way. */
+static void test_backtest_marks_equal_the_summary(void **state)
+{
+    (void)state;
+    char *html = read_output("t1", "report.html", NULL);
+    char *fig = figure_of(html, "backtest-tracking");
+    assert_non_null(fig);
+    cJSON *sum = summary_of("t1");
+    const cJSON *bt = cJSON_GetObjectItem(cJSON_GetObjectItem(sum, "value"), "backtest");
+    const cJSON *points = cJSON_GetObjectItem(cJSON_GetObjectItem(bt, "tracking"), "points");
+    assert_non_null(points);
+    int n = cJSON_GetArraySize(points);
+    sgs_assert_cmp(n, >=, 40); /* a year of weekly points */
+    assert_int_equal(count(fig, "class=\"mark\""), (size_t)(2 * n));
+    assert_int_equal(count(fig, "data-series=\"actual\""), (size_t)n);
+    double last = 0, previous = 0;
+    const cJSON *pt;
+    cJSON_ArrayForEach(pt, points)
+    {
+        char got[64], want[64];
+        const char *date = cJSON_GetObjectItem(pt, "date")->valuestring;
+        last = cJSON_GetObjectItem(pt, "actual")->valuedouble;
+        sgs_assert_cmp(last, >=, previous);
+        previous = last;
+        if (!mark_value(fig, date, got, sizeof got))
+            fail_msg("backtest-tracking: no point for %s", date);
+        snprintf(want, sizeof want, "%.0f", last);
+        if (strcmp(got, want) != 0)
+            fail_msg("backtest-tracking: %s is %s, summary.json says %s", date, got, want);
+    }
+    double holdout = 0;
+    const cJSON *bin;
+    cJSON_ArrayForEach(bin, cJSON_GetObjectItem(bt, "by_frequency")) holdout +=
+        cJSON_GetObjectItem(bin, "customers")->valuedouble *
+        cJSON_GetObjectItem(bin, "actual_mean")->valuedouble;
+    sgs_assert_close(last, holdout, 1e-6, 0);
+    free(fig);
+    fig = figure_of(html, "backtest-by-frequency");
+    assert_non_null(fig);
+    assert_int_equal(count(fig, "class=\"mark\""),
+                     2 * (size_t)cJSON_GetArraySize(cJSON_GetObjectItem(bt, "by_frequency")));
+    cJSON_Delete(sum);
+    free(fig);
+    free(html);
+}
+
 static void test_same_bytes_for_1_and_3_threads(void **state)
 {
     (void)state;
@@ -348,6 +397,7 @@ int main(void)
         cmocka_unit_test(test_every_chart_under_the_contract),
         cmocka_unit_test(test_rfm_marks_equal_the_summary),
         cmocka_unit_test(test_stage_marks_equal_the_summary),
+        cmocka_unit_test(test_backtest_marks_equal_the_summary),
         cmocka_unit_test(test_same_bytes_for_1_and_3_threads),
         cmocka_unit_test(test_off_switch_and_path),
         cmocka_unit_test(test_failed_run_keeps_the_earlier_report),
