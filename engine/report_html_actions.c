@@ -297,8 +297,9 @@ static void top_table(const sgs_run_state_t *st, FILE *out)
     char b[48];
     fprintf(out,
             "<h3>Top %zu</h3>\n<table class=\"top\">\n<thead><tr><th>rank</th><th>customer</th>"
-            "<th>opportunity</th><th>channel</th><th>value at stake</th><th>group</th>"
-            "<th>why</th></tr></thead>\n<tbody>\n",
+            "<th class=\"text\">opportunity</th><th class=\"text\">channel</th>"
+            "<th>value at stake</th><th class=\"text\">group</th><th class=\"text\">why</th>"
+            "</tr></thead>\n<tbody>\n",
             top);
     for (size_t r = 0; r < top; r++) {
         size_t i = (size_t)A->rows.customer_index[r];

@@ -41,7 +41,7 @@ static const char css[] =
     "figcaption{font-size:.9em;color:#333;margin:.3em 0}\n"
     "table.chart-data{font-size:.8em;color:#333}\n"
     "details summary{cursor:pointer;color:#0072B2}\n"
-    "pre{font-size:.8em;overflow-x:auto;background:#f6f6f6;padding:.6em}\n"
+    "pre{font-size:.8em;white-space:pre-wrap;background:#f6f6f6;padding:.6em}\n"
     "@media print{body{max-width:none;font-size:10pt;padding:0}nav{display:none}"
     "h2{break-after:avoid;border-color:#000}section,figure,table{break-inside:avoid}"
     "details{display:block}.glance div{border-left-color:#000}"
