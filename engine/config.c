@@ -288,6 +288,9 @@ static const config_key_t keys[] = {
         "customer CSV path; empty = customers.csv next to the results file"),
     STR("output.report", report, "", NULL,
         "report path; empty = report.txt next to the results file"),
+    STR("output.report_html", report_html, "", NULL,
+        "HTML report path (charts and tables, one self-contained file); empty = report.html next "
+        "to the results file; none = not written"),
     STR("output.opportunities_csv", opportunities_csv, "", NULL,
         "opportunity list path; empty = opportunities.csv next to the results file"),
     NUM("output.compression", KEY_INT, compression, "0", 0, 9,

@@ -58,6 +58,8 @@ typedef struct cohort {
     int32_t *occasions;  /* purchase occasions in the holdout */
     double *spend;       /* net spend in the holdout */
     size_t *row;         /* the customer's buyer row in the run */
+    size_t *g_row;       /* the customer's row in the grouped rows (st->group.rows) */
+    int32_t *first_day;  /* first purchase day */
 } cohort_t;
 
 static void cohort_free(cohort_t *c)
@@ -68,6 +70,8 @@ static void cohort_free(cohort_t *c)
     sgs_free(c->m);
     sgs_free(c->occasions);
     sgs_free(c->spend);
+    sgs_free(c->g_row);
+    sgs_free(c->first_day);
     sgs_free(c->row);
 }
 
@@ -113,8 +117,10 @@ static int build_cohort(const sgs_run_state_t *st, int32_t end_day, const size_t
     co->occasions = sgs_alloc_array(n_which, sizeof *co->occasions);
     co->spend = sgs_alloc_array(n_which, sizeof *co->spend);
     co->row = sgs_alloc_array(n_which, sizeof *co->row);
+    co->g_row = sgs_alloc_array(n_which, sizeof *co->g_row);
+    co->first_day = sgs_alloc_array(n_which, sizeof *co->first_day);
     if (rc || !rows || !co->x || !co->t_x || !co->T || !co->m || !co->occasions || !co->spend ||
-        !co->row) {
+        !co->row || !co->g_row || !co->first_day) {
         rc = sgs_error_set(err, SGS_ENOMEM, "backtest: no memory for %zu customers", n_which);
         goto cleanup;
     }
@@ -142,6 +148,8 @@ static int build_cohort(const sgs_run_state_t *st, int32_t end_day, const size_t
         co->occasions[i] = full->n_purchase_days[k] - cal.n_purchase_days[j];
         co->spend[i] = full->total_spend[k] - cal.total_spend[j];
         co->row[i] = k;
+        co->g_row[i] = rows[j];
+        co->first_day[i] = full->first_day[k]; /* by the calibration end: the same day */
         i++;
     }
     co->n = i;
@@ -175,6 +183,12 @@ static int score_model(const sgs_run_state_t *st, const cohort_t *co, const sgs_
         return rc;
     sgs_holdout_forecast_error(co->n, h->history_of, expected, co->occasions, &bm->mae,
                                &bm->total_error);
+    sgs_holdout_errors_t by_customer;
+    rc = sgs_holdout_errors(co->n, h->history_of, expected, co->occasions, co->x,
+                            SGS_BACKTEST_FREQ_BINS, &st->exec, bm->by_frequency_predicted,
+                            &by_customer, err);
+    if (rc)
+        return rc;
     rc = sgs_reliability(p_buy, weight, bought, h->n_unique, SGS_BACKTEST_BINS, &bm->raw, err);
     if (rc)
         return rc;
@@ -252,6 +266,75 @@ static void describe_choice(sgs_backtest_t *bt)
                  "the only model fitted (log score %.4f)", win->log_score);
 }
 
+/* The tracking curve of model j over the holdout (run_backtest.h): the cohort's repeat
+ * purchase days counted per day (kernels/holdout.h sgs_holdout_repeat_days, over the grouped
+ * rows), and the model's expected cumulative repeat purchases of the same customers by their
+ * first purchase day (sgs_holdout_tracking_expected), both taken from the calibration end on:
+ * the same kernels as segscore evaluate's tracking (engine/evaluate.c). */
+static int backtest_tracking(const sgs_run_state_t *st, const cohort_t *co, sgs_backtest_t *bt,
+                             int j, sgs_error_t *err)
+{
+    const sgs_grouped_t *g = &st->group.rows;
+    int32_t cal_end = bt->calibration_end_day, as_of = st->read.as_of_day;
+    if (co->n == 0 || as_of <= cal_end)
+        return SGS_OK;
+    int32_t d0 = cal_end;
+    for (size_t i = 0; i < co->n; i++)
+        d0 = co->first_day[i] < d0 ? co->first_day[i] : d0;
+    size_t n_days = (size_t)(as_of - d0) + 1, n_births = (size_t)(cal_end - d0) + 1;
+    int32_t hold = as_of - cal_end;
+    size_t n_points = ((size_t)hold + 6) / 7;
+    if (n_points > SGS_BACKTEST_TRACK_MAX)
+        n_points = SGS_BACKTEST_TRACK_MAX;
+    int32_t step = (int32_t)(((size_t)hold + n_points - 1) / n_points);
+    uint8_t *in_cohort = sgs_calloc_array(g->n_customers, sizeof *in_cohort);
+    int32_t *first_day = sgs_calloc_array(g->n_customers, sizeof *first_day);
+    int64_t *per_day = sgs_alloc_array(n_days, sizeof *per_day);
+    int64_t *births = sgs_calloc_array(n_births, sizeof *births);
+    int32_t point_day[SGS_BACKTEST_TRACK_MAX + 1];
+    double expected[SGS_BACKTEST_TRACK_MAX + 1];
+    int rc = SGS_OK;
+    if (!in_cohort || !first_day || !per_day || !births) {
+        rc = sgs_error_set(err, SGS_ENOMEM, "backtest: no memory for the tracking of %zu days",
+                           n_days);
+        goto cleanup;
+    }
+    for (size_t i = 0; i < co->n; i++) {
+        in_cohort[co->g_row[i]] = 1;
+        first_day[co->g_row[i]] = co->first_day[i];
+        births[co->first_day[i] - d0]++;
+    }
+    point_day[0] = cal_end;
+    for (size_t k = 1; k <= n_points; k++) {
+        int32_t day = cal_end + step * (int32_t)k;
+        point_day[k] = day < as_of ? day : as_of;
+    }
+    rc = sgs_holdout_repeat_days(g, in_cohort, first_day, d0, n_days, &st->exec, per_day, err);
+    if (rc == SGS_OK)
+        rc = sgs_holdout_tracking_expected(bt->models[j].model, bt->models[j].params,
+                                           st->days_per_unit, births, n_births, d0, point_day,
+                                           n_points + 1, &st->exec, expected, err);
+    if (rc)
+        goto cleanup;
+    int64_t cumulative = 0; /* integers: exact */
+    size_t d = (size_t)(cal_end - d0) + 1;
+    for (size_t k = 0; k < n_points; k++) {
+        for (; d <= (size_t)(point_day[k + 1] - d0); d++)
+            cumulative += per_day[d];
+        bt->tracking_day[k] = point_day[k + 1];
+        bt->tracking_actual[k] = (double)cumulative;
+        bt->tracking_expected[k] = expected[k + 1] - expected[0];
+    }
+    bt->n_tracking = n_points;
+    bt->tracking_model = j;
+cleanup:
+    sgs_free(in_cohort);
+    sgs_free(first_day);
+    sgs_free(per_day);
+    sgs_free(births);
+    return rc;
+}
+
 static int backtest(sgs_run_state_t *st, sgs_backtest_t *bt, sgs_error_t *err)
 {
     memset(bt, 0, sizeof *bt);
@@ -300,7 +383,15 @@ static int backtest(sgs_run_state_t *st, sgs_backtest_t *bt, sgs_error_t *err)
         weight[h.history_of[i]] += 1.0;
         bought[h.history_of[i]] += co.occasions[i] > 0;
         bt->n_bought_again += co.occasions[i] > 0;
+        int b = sgs_holdout_bin(co.x[i], SGS_BACKTEST_FREQ_BINS);
+        bt->by_frequency_customers[b] += 1.0;
+        bt->by_frequency_actual[b] += co.occasions[i]; /* integers: exact */
     }
+    for (int b = 0; b < SGS_BACKTEST_FREQ_BINS; b++)
+        bt->by_frequency_actual[b] =
+            bt->by_frequency_customers[b] > 0
+                ? bt->by_frequency_actual[b] / bt->by_frequency_customers[b]
+                : (double)NAN;
 
     bt->n_models = (int)(sizeof candidates / sizeof candidates[0]);
     for (int j = 0; j < bt->n_models; j++) {
@@ -369,6 +460,8 @@ static int backtest(sgs_run_state_t *st, sgs_backtest_t *bt, sgs_error_t *err)
         if (rc == SGS_OK)
             rc = p_buy_over_horizon(st, &co, &h, bm, bt, p_alive, p_buy, err);
     }
+    if (rc == SGS_OK)
+        rc = backtest_tracking(st, &co, bt, bt->used >= 0 ? bt->used : bt->chosen, err);
 cleanup:
     sgs_free(work);
     sgs_free(which);

@@ -12,6 +12,8 @@
 #include "kernels/stages.h"
 
 #define SGS_BACKTEST_BINS 10
+#define SGS_BACKTEST_FREQ_BINS 8   /* calibration repeat purchases 0..6, then 7 or more */
+#define SGS_BACKTEST_TRACK_MAX 104 /* points of the tracking curve: weekly, at most this many */
 
 /* How one purchase model did on the holdout. */
 typedef struct sgs_backtest_model {
@@ -25,6 +27,9 @@ typedef struct sgs_backtest_model {
     double total_error;                  /* (Σ E - Σ actual) / Σ actual */
     sgs_reliability_t raw;               /* reliability of the model's P(buy in the holdout) */
     sgs_reliability_t calibrated;        /* of the calibrated probability (in-sample) */
+    /* mean expected holdout purchases per calibration frequency bin (kernels/holdout.h
+       sgs_holdout_errors); 0 for an empty bin */
+    double by_frequency_predicted[SGS_BACKTEST_FREQ_BINS];
 } sgs_backtest_model_t;
 
 typedef struct sgs_backtest {
@@ -38,10 +43,24 @@ typedef struct sgs_backtest {
     size_t n_bought_again; /* of those scored, customers with an occasion in the holdout */
     int n_models;
     sgs_backtest_model_t models[SGS_PURCHASE_MODEL_COUNT];
-    int chosen;                 /* index in models of the chosen model */
-    int used;                   /* index of the model the run uses (chosen, or the configured
-                                   one), -1 when that one could not be fitted here */
-    char chosen_because[200];   /* the rule, in words, with the figures */
+    int chosen;               /* index in models of the chosen model */
+    int used;                 /* index of the model the run uses (chosen, or the configured
+                                 one), -1 when that one could not be fitted here */
+    char chosen_because[200]; /* the rule, in words, with the figures */
+    /* customers scored and their mean holdout purchases per calibration frequency bin (0..6
+       repeat purchases, then 7 or more); NaN for an empty bin */
+    double by_frequency_customers[SGS_BACKTEST_FREQ_BINS];
+    double by_frequency_actual[SGS_BACKTEST_FREQ_BINS];
+    /* The tracking curve over the holdout (kernels/holdout.h): at each point day, the cohort's
+     * repeat purchase occasions since the calibration end, actual and expected by the model
+     * tracking_model (the used one, else the chosen one), fitted on the calibration period.
+     * Weekly points (longer steps beyond SGS_BACKTEST_TRACK_MAX weeks), the last at the as-of
+     * day. */
+    size_t n_tracking;
+    int tracking_model; /* index in models */
+    int32_t tracking_day[SGS_BACKTEST_TRACK_MAX];
+    double tracking_actual[SGS_BACKTEST_TRACK_MAX];
+    double tracking_expected[SGS_BACKTEST_TRACK_MAX];
     sgs_isotonic_t calibration; /* P(buy) of the used model -> observed share (when used >= 0) */
     /* spend: Gamma-Gamma fitted on the calibration period */
     int spend_ok;

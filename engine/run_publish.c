@@ -17,23 +17,42 @@
 #define RESULTS_ITSELF ((size_t)-1)
 
 /* The outputs of a run, in the order they are written; adding one is adding a row. The
- * summary is written last so that it carries the timing of the other writes. */
+ * summary is written last so that it carries the timing of the other writes. An output
+ * that can be turned off is off when its path is "none". */
 static const struct {
     const char *what;     /* in messages: the configuration key */
     const char *name;     /* default file name beside the results, and name in a generation */
     size_t config_offset; /* offsetof the sgs_config_t path ("" = default); RESULTS_ITSELF */
     int (*write)(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
+    int can_be_off; /* the path "none" turns it off */
 } outputs[] = {
-    {"results", "results.h5", RESULTS_ITSELF, sgs_write_results_h5},
+    {"results", "results.h5", RESULTS_ITSELF, sgs_write_results_h5, 0},
     {"output.customers_csv", "customers.csv", offsetof(sgs_config_t, customers_csv),
-     sgs_write_customers_csv},
+     sgs_write_customers_csv, 0},
     {"output.opportunities_csv", "opportunities.csv", offsetof(sgs_config_t, opportunities_csv),
-     sgs_write_opportunities_csv},
-    {"output.report", "report.txt", offsetof(sgs_config_t, report), sgs_write_report},
+     sgs_write_opportunities_csv, 0},
+    {"output.report", "report.txt", offsetof(sgs_config_t, report), sgs_write_report, 0},
+    {"output.report_html", "report.html", offsetof(sgs_config_t, report_html),
+     sgs_write_report_html, 1},
     {"output.summary_json", "summary.json", offsetof(sgs_config_t, summary_json),
-     sgs_write_summary_json},
+     sgs_write_summary_json, 0},
 };
 enum { N_OUTPUTS = sizeof outputs / sizeof outputs[0] };
+
+/* The indices in outputs[] of the outputs this run writes, in order, into active[N_OUTPUTS];
+ * returns how many. The publish set's output j is outputs[active[j]]. */
+static size_t active_outputs(const sgs_run_request_t *req, size_t active[N_OUTPUTS])
+{
+    size_t n = 0;
+    for (size_t i = 0; i < N_OUTPUTS; i++) {
+        const char *configured = outputs[i].config_offset == RESULTS_ITSELF
+                                     ? ""
+                                     : (const char *)req->config + outputs[i].config_offset;
+        if (!(outputs[i].can_be_off && strcmp(configured, "none") == 0))
+            active[n++] = i;
+    }
+    return n;
+}
 
 /* The configured path of output i, else its default name in the results file's folder. */
 static int resolve_path(const sgs_run_request_t *req, size_t i, char *out, size_t size,
@@ -63,19 +82,20 @@ int sgs_run_publish_open(sgs_run_state_t *st, sgs_error_t *err)
     char paths[N_OUTPUTS][SGS_PATH_MAX];
     sgs_named_path_t named[N_OUTPUTS];
     sgs_publish_output_t set[N_OUTPUTS];
-    for (size_t i = 0; i < N_OUTPUTS; i++) {
-        int rc = resolve_path(req, i, paths[i], sizeof paths[i], err);
+    size_t active[N_OUTPUTS], n = active_outputs(req, active);
+    for (size_t j = 0; j < n; j++) {
+        size_t i = active[j];
+        int rc = resolve_path(req, i, paths[j], sizeof paths[j], err);
         if (rc != SGS_OK)
             return rc;
-        named[i] = (sgs_named_path_t){outputs[i].what, paths[i]};
-        set[i] = (sgs_publish_output_t){paths[i], outputs[i].name};
+        named[j] = (sgs_named_path_t){outputs[i].what, paths[j]};
+        set[j] = (sgs_publish_output_t){paths[j], outputs[i].name};
     }
     const sgs_named_path_t inputs[] = {{"input", req->input_path},
                                        {"configuration file", req->config_path}};
-    int rc =
-        sgs_output_paths_check(inputs, sizeof inputs / sizeof inputs[0], named, N_OUTPUTS, err);
+    int rc = sgs_output_paths_check(inputs, sizeof inputs / sizeof inputs[0], named, n, err);
     if (rc == SGS_OK)
-        rc = sgs_publish_open(set, N_OUTPUTS, "run", &st->publish, err);
+        rc = sgs_publish_open(set, n, "run", &st->publish, err);
     if (rc == SGS_OK && sgs_publish_stale_removed(st->publish) > 0)
         sgs_progress_note(req->progress,
                           "removed %zu temporary files or folders that a stopped run of these "
@@ -84,17 +104,17 @@ int sgs_run_publish_open(sgs_run_state_t *st, sgs_error_t *err)
     return rc;
 }
 
-/* Write output i into the new generation and flush it. */
-static int write_one(sgs_run_state_t *st, size_t i, sgs_error_t *err)
+/* Write outputs[i], the set's output j, into the new generation and flush it. */
+static int write_one(sgs_run_state_t *st, size_t i, size_t j, sgs_error_t *err)
 {
     sgs_publish_t *p = st->publish;
-    int rc = outputs[i].write(st, sgs_publish_file(p, i), err);
+    int rc = outputs[i].write(st, sgs_publish_file(p, j), err);
     if (rc == SGS_OK)
-        rc = sgs_publish_flush(p, i, err);
+        rc = sgs_publish_flush(p, j, err);
     if (rc != SGS_OK && err) { /* name the file asked for, not its place in the generation */
-        sgs_error_rename(err, sgs_publish_file(p, i), sgs_publish_path(p, i));
-        if (!strstr(err->message, sgs_publish_path(p, i)))
-            sgs_error_prefix(err, "writing %s", sgs_publish_path(p, i));
+        sgs_error_rename(err, sgs_publish_file(p, j), sgs_publish_path(p, j));
+        if (!strstr(err->message, sgs_publish_path(p, j)))
+            sgs_error_prefix(err, "writing %s", sgs_publish_path(p, j));
     }
     return rc;
 }
@@ -103,13 +123,14 @@ int sgs_run_publish(sgs_run_state_t *st, sgs_error_t *err)
 {
     sgs_publish_t *p = st->publish;
     sgs_progress_begin(st->req->progress, "write");
+    size_t active[N_OUTPUTS], n = active_outputs(st->req, active);
     int rc = sgs_publish_begin(p, err);
-    for (size_t i = 0; rc == SGS_OK && i < N_OUTPUTS; i++) {
-        if (i == N_OUTPUTS - 1)
-            sgs_progress_end(st->req->progress, "results, csv files and report");
+    for (size_t j = 0; rc == SGS_OK && j < n; j++) {
+        if (j == n - 1)
+            sgs_progress_end(st->req->progress, "results, csv files and reports");
         rc = sgs_interrupt_check("while writing the outputs", err);
         if (rc == SGS_OK)
-            rc = write_one(st, i, err);
+            rc = write_one(st, active[j], j, err);
     }
     if (rc == SGS_OK)
         rc = sgs_publish_seal(p, err);
@@ -126,10 +147,9 @@ int sgs_run_publish(sgs_run_state_t *st, sgs_error_t *err)
     sgs_publish_prune(p);
     char list[4 * SGS_PATH_MAX] = "";
     size_t used = 0;
-    for (size_t i = 0; i < N_OUTPUTS && used < sizeof list; i++) {
-        int w =
-            snprintf(list + used, sizeof list - used, "%s%s",
-                     i == 0 ? "" : (i + 1 == N_OUTPUTS ? " and " : ", "), sgs_publish_path(p, i));
+    for (size_t i = 0; i < n && used < sizeof list; i++) {
+        int w = snprintf(list + used, sizeof list - used, "%s%s",
+                         i == 0 ? "" : (i + 1 == n ? " and " : ", "), sgs_publish_path(p, i));
         used += w > 0 ? (size_t)w : 0;
     }
     sgs_progress_note(st->req->progress, "wrote %s", list);

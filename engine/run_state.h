@@ -114,6 +114,7 @@ int sgs_write_results_h5(const sgs_run_state_t *st, const char *path, sgs_error_
 int sgs_write_summary_json(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
 int sgs_write_customers_csv(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
 int sgs_write_report(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
+int sgs_write_report_html(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
 int sgs_write_opportunities_csv(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
 
 /* The backtest's parts of the outputs (engine/write_backtest.c). */

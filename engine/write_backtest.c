@@ -160,6 +160,37 @@ cJSON *sgs_backtest_json(const sgs_run_state_t *st)
         sgs_json_attach(o, "reliability", reliability_json(&u->raw));
         sgs_json_attach(o, "reliability_calibrated", reliability_json(&u->calibrated));
     }
+    {
+        /* holdout purchases by calibration repeat purchases (report.html's chart) */
+        const sgs_backtest_model_t *u = &bt->models[bt->used >= 0 ? bt->used : bt->chosen];
+        cJSON *f = cJSON_AddArrayToObject(o, "by_frequency");
+        for (int k = 0; k < SGS_BACKTEST_FREQ_BINS; k++) {
+            if (!(bt->by_frequency_customers[k] > 0))
+                continue;
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddNumberToObject(e, "repeat_purchases", k);
+            cJSON_AddBoolToObject(e, "or_more", k + 1 == SGS_BACKTEST_FREQ_BINS);
+            cJSON_AddNumberToObject(e, "customers", bt->by_frequency_customers[k]);
+            cJSON_AddNumberToObject(e, "actual_mean", bt->by_frequency_actual[k]);
+            cJSON_AddNumberToObject(e, "predicted_mean", u->by_frequency_predicted[k]);
+            sgs_json_attach(f, NULL, e);
+        }
+    }
+    if (bt->n_tracking > 0) {
+        cJSON *t = cJSON_AddObjectToObject(o, "tracking");
+        cJSON_AddStringToObject(t, "model",
+                                sgs_purchase_model_name(bt->models[bt->tracking_model].model));
+        cJSON *pts = cJSON_AddArrayToObject(t, "points");
+        for (size_t k = 0; k < bt->n_tracking; k++) {
+            char day[16];
+            sgs_date_format_day(bt->tracking_day[k], day, sizeof day);
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddStringToObject(e, "date", day);
+            cJSON_AddNumberToObject(e, "actual", bt->tracking_actual[k]);
+            cJSON_AddNumberToObject(e, "expected", bt->tracking_expected[k]);
+            sgs_json_attach(pts, NULL, e);
+        }
+    }
     if (bt->stages_ran) {
         cJSON *s = cJSON_AddObjectToObject(o, "stages");
         for (int k = 0; k < SGS_STAGE_COUNT; k++) {

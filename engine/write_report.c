@@ -2,6 +2,7 @@
  * engine/write_report.c — report.txt: what a person reads in the morning. Plain text,
  * aligned tables, numbers with thousands separators, one suggested action per segment.
  */
+#include "engine/report_html.h"
 #include "engine/run_actions.h"
 #include "engine/run_state.h"
 
@@ -23,6 +24,11 @@ static const char *const segment_action[SGS_RFM_SEGMENT_COUNT] = {
     "relevant offers only; do not over-contact",
     "try a win-back campaign once; otherwise leave them",
 };
+
+const char *sgs_report_segment_action(int k)
+{
+    return k >= 0 && k < SGS_RFM_SEGMENT_COUNT ? segment_action[k] : "";
+}
 
 /* 1234567.891 -> "1,234,568" (rounded, thousands separators). */
 static const char *grouped_number(double v, char *buf, size_t size)

@@ -43,11 +43,11 @@
 static char dir[256];
 static char input[512];    /* generated, 300 customers */
 static char csv[512];      /* the same kind of data as text, for import */
-static char previous[512]; /* a folder holding a finished run's five outputs */
+static char previous[512]; /* a folder holding a finished run's six outputs */
 static char config[512];   /* a small configuration file */
 
 static const char *const OUTPUTS[] = {"results.h5", "customers.csv", "opportunities.csv",
-                                      "report.txt", "summary.json"};
+                                      "report.txt", "report.html",   "summary.json"};
 enum { N_OUTPUTS = sizeof OUTPUTS / sizeof OUTPUTS[0] };
 
 static int setup(void **state)

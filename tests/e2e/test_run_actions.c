@@ -992,7 +992,8 @@ static void test_outputs_identical_for_1_2_3_threads(void **state)
         snprintf(sub, sizeof sub, "cap%d", t);
         run_ok(sub, extra);
     }
-    const char *files[] = {"results.h5", "opportunities.csv", "customers.csv", "report.txt"};
+    const char *files[] = {"results.h5", "opportunities.csv", "customers.csv", "report.txt",
+                           "report.html"};
     for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
         for (int t = 1; t <= 3; t += 2) {
             char a[700], b[700];

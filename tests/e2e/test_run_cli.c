@@ -252,8 +252,8 @@ static void test_run_summary_matches_independent_computation(void **state)
     run_and_check_against_reference(demo, results);
 
     /* The other outputs exist beside the results. */
-    const char *beside[] = {"summary.json", "customers.csv", "report.txt"};
-    for (size_t i = 0; i < 3; i++) {
+    const char *beside[] = {"summary.json", "customers.csv", "report.txt", "report.html"};
+    for (size_t i = 0; i < sizeof beside / sizeof beside[0]; i++) {
         char path[600];
         snprintf(path, sizeof path, "%s/%s", dir, beside[i]);
         struct stat st;
@@ -351,8 +351,8 @@ static void test_sorted_input_skips_the_scatter_and_agrees(void **state)
 static void expect_failure_keeps_results(const char *input, const char *extra, int status,
                                          const char *message_part)
 {
-    static const char *const names[] = {"results.h5", "summary.json", "customers.csv",
-                                        "opportunities.csv", "report.txt"};
+    static const char *const names[] = {"results.h5",        "summary.json", "customers.csv",
+                                        "opportunities.csv", "report.txt",   "report.html"};
     char keep[400], args[2048], out[8192];
     snprintf(keep, sizeof keep, "%s/keep", dir);
     mkdir(keep, 0755);
@@ -379,7 +379,7 @@ static void expect_failure_keeps_results(const char *input, const char *extra, i
             fail_msg("%s changed after a failed run on %s (%s)", names[i], input, why);
     }
     /* The outputs and their state folder (docs/publishing.md), and no temporary left. */
-    snprintf(args, sizeof args, "test $(ls -A '%s' | wc -l) -eq 6", keep);
+    snprintf(args, sizeof args, "test $(ls -A '%s' | wc -l) -eq 7", keep);
     assert_int_equal(system(args), 0);
     sgs_test_assert_no_leftovers(keep);
 }

@@ -181,6 +181,14 @@ static void test_values_are_scaled_where_conclusive(void **state)
     sgs_assert_contains(report, "assumption kept:");
     sgs_assert_contains(report, "against");
     free(report);
+    /* report.html says the same (docs/report.md) */
+    snprintf(path, sizeof path, "%s/learned/report.html", dir);
+    report = sgs_test_read_file(path, NULL);
+    assert_non_null(report);
+    sgs_assert_contains(report, "What the run learned from a measurement");
+    sgs_assert_contains(report, "Learned from");
+    sgs_assert_contains(report, "assumption kept:");
+    free(report);
     free_list(&a);
     free_list(&b);
 }

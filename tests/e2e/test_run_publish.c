@@ -29,7 +29,7 @@ static char demo[512];
 
 /* Every output of a run, by its default name beside the results. */
 static const char *const names[] = {"results.h5", "customers.csv", "opportunities.csv",
-                                    "report.txt", "summary.json"};
+                                    "report.txt", "report.html",   "summary.json"};
 #define N_NAMES (sizeof names / sizeof names[0])
 
 /* A quick run: one thread, no backtest, k given (the publishing does not depend on them). */
@@ -175,6 +175,8 @@ static void test_outputs_never_replace_inputs(void **state)
         {in, "@/r.h5", "--set output.summary_json=@/r.h5", "output.summary_json"},
         {in, "@/r.h5", "--set output.customers_csv=@/report.txt", "output.report"},
         {in, "@/r.h5", "--set output.report=@/link.h5", "is the input"},
+        {in, "@/r.h5", "--set output.report_html=@/link.h5", "is the input"},
+        {in, "@/r.h5", "--set output.report_html=@/report.txt", "output.report_html"},
         {in, "@/r.h5", "-c @/config.json --set output.report=@/config.json", "configuration"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -435,7 +437,7 @@ static void test_failed_flush_of_the_third_output(void **state)
         const char *at, *message;
     } cases[] = {{"3", "opportunities.csv: flushing to disk failed"},
                  {"1", "results.h5: flushing to disk failed"},
-                 {"6", "flushing to disk failed"}}; /* 6: the generation's folder */
+                 {"7", "flushing to disk failed"}}; /* 7: the generation's folder */
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         setenv("SGS_TEST_FAIL_FSYNC_AT", cases[i].at, 1);
         int status = run_into(work, TODAY, out, sizeof out);

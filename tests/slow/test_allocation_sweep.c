@@ -30,7 +30,7 @@
 static char dir[256], input[512], csv[512], matrix[512], previous[512], config[512];
 
 static const char *const OUTPUTS[] = {"results.h5", "customers.csv", "opportunities.csv",
-                                      "report.txt", "summary.json"};
+                                      "report.txt", "report.html",   "summary.json"};
 enum { N_OUTPUTS = sizeof OUTPUTS / sizeof OUTPUTS[0] };
 
 static int setup(void **state)
