@@ -122,6 +122,22 @@ static void text_at(FILE *out, double x, double y, const char *anchor, const cha
     fputs("</text>\n", out);
 }
 
+/* The x and y axis lines of a plot area and the two axis titles. */
+static void axes(FILE *out, double left, double top_pad, double plot_w, double plot_h,
+                 double height, const char *x_title, const char *y_title)
+{
+    fprintf(out,
+            "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+            "stroke=\"#333\"/>\n",
+            left, top_pad + plot_h, left + plot_w, top_pad + plot_h);
+    fprintf(out,
+            "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+            "stroke=\"#333\"/>\n",
+            left, top_pad, left, top_pad + plot_h);
+    text_at(out, left + plot_w / 2, height - 8, "middle", "class=\"axis-title\"", x_title);
+    text_at(out, 4, 12, "start", "class=\"axis-title\"", y_title);
+}
+
 /* Legend of the drawn series, one line at y, when there are two or more. */
 static void legend(FILE *out, const sgs_chart_t *c, double x, double y, int lines)
 {
@@ -254,16 +270,7 @@ int sgs_svg_bar_chart(FILE *out, const sgs_chart_t *c)
         text_at(out, x, top_pad + plot_h + 18, "middle", NULL,
                 sgs_html_grouped(t, dec, b, sizeof b));
     }
-    fprintf(out,
-            "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-            "stroke=\"#333\"/>\n",
-            left, top_pad + plot_h, left + plot_w, top_pad + plot_h);
-    fprintf(out,
-            "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-            "stroke=\"#333\"/>\n",
-            left, top_pad, left, top_pad + plot_h);
-    text_at(out, left + plot_w / 2, height - 8, "middle", "class=\"axis-title\"", c->x_title);
-    text_at(out, 4, 12, "start", "class=\"axis-title\"", c->y_title);
+    axes(out, left, top_pad, plot_w, plot_h, height, c->x_title, c->y_title);
     for (size_t i = 0; i < c->n; i++) {
         double y0 = top_pad + (double)i * row_h + gap / 2;
         char shown[LABEL_MAX + 4];
@@ -328,16 +335,7 @@ int sgs_svg_line_chart(FILE *out, const sgs_chart_t *c)
         text_at(out, x, top_pad + plot_h + 18, "middle", NULL,
                 sgs_html_grouped(t, x_dec, b, sizeof b));
     }
-    fprintf(out,
-            "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-            "stroke=\"#333\"/>\n",
-            left, top_pad + plot_h, left + plot_w, top_pad + plot_h);
-    fprintf(out,
-            "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-            "stroke=\"#333\"/>\n",
-            left, top_pad, left, top_pad + plot_h);
-    text_at(out, left + plot_w / 2, height - 8, "middle", "class=\"axis-title\"", c->x_title);
-    text_at(out, 4, 12, "start", "class=\"axis-title\"", c->y_title);
+    axes(out, left, top_pad, plot_w, plot_h, height, c->x_title, c->y_title);
     for (size_t s = 0; s < k; s++) {
         fprintf(out, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s points=\"",
                 fill[s], s ? " stroke-dasharray=\"6 4\"" : "");
