@@ -69,6 +69,9 @@ static char *buf_take(buf_t *b)
 }
 
 static void set_why(char *why, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_why(char *why, size_t size, const char *fmt, ...)
 {
     if (!why || size == 0)
         return;
