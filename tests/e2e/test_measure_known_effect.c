@@ -87,16 +87,6 @@ static void read_truth(const char *path, truth_t t[SGS_OPP_KIND_COUNT])
     free(cb);
 }
 
-static cJSON *read_json(const char *path)
-{
-    char *text = sgs_test_read_file(path, NULL);
-    assert_non_null(text);
-    cJSON *j = cJSON_Parse(text);
-    free(text);
-    assert_non_null(j);
-    return j;
-}
-
 static void test_measured_effects_match_the_truth(void **state)
 {
     (void)state;
@@ -124,7 +114,7 @@ static void test_measured_effects_match_the_truth(void **state)
 
     truth_t truth[SGS_OPP_KIND_COUNT];
     read_truth(next, truth);
-    cJSON *m = read_json(mjson);
+    cJSON *m = sgs_test_read_json(mjson);
     const cJSON *lines = cJSON_GetObjectItem(m, "lines");
     static const struct {
         const char *metric;
@@ -199,7 +189,7 @@ static void test_measured_effects_match_the_truth(void **state)
     run_ok(args);
     char path[700];
     snprintf(path, sizeof path, "%s/summary.json", sub);
-    cJSON *s = read_json(path);
+    cJSON *s = sgs_test_read_json(path);
     const cJSON *per_kind = cJSON_GetObjectItem(
         cJSON_GetObjectItem(cJSON_GetObjectItem(s, "opportunities"), "learned"), "per_kind");
     int applied = 0;

@@ -68,20 +68,6 @@ static int32_t parse_day(const char *text)
     return (int32_t)day;
 }
 
-/* Index of id in the ascending ids[0..n-1], or -1. */
-static long find_id(const int64_t *ids, size_t n, int64_t id)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (ids[mid] < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < n && ids[lo] == id ? (long)lo : -1;
-}
-
 /* ---- The raw input, grouped here with qsort ---------------------------------------------- */
 
 typedef struct event {
@@ -513,7 +499,7 @@ static uint8_t *listed_kinds(const results_t *r)
 {
     uint8_t *got = calloc(SGS_OPP_KIND_COUNT * r->n, 1);
     for (size_t k = 0; k < r->n_rows; k++) {
-        long i = find_id(r->cid, r->n, r->rows[k].cid);
+        long i = sgs_test_find_id(r->cid, r->n, r->rows[k].cid);
         sgs_assert_cmp(i, >=, 0);
         uint8_t *cell = &got[(size_t)r->rows[k].kind * r->n + (size_t)i];
         if (*cell)
@@ -751,7 +737,7 @@ static void test_planted_cases_found_under_their_kind(void **state)
         if (kind != SGS_OPP_WIN_BACK && kind != SGS_OPP_SAVE_HIGH_VALUE &&
             kind != SGS_OPP_OVERDUE_REMINDER)
             continue;
-        long b = find_id(r.buyer_id, r.n_buyers, r.opp_cid[k]);
+        long b = sgs_test_find_id(r.buyer_id, r.n_buyers, r.opp_cid[k]);
         sgs_assert_cmp(b, >=, 0);
         double want = r.clv[b] / (1 - r.no_buy[b]) * (1 - r.p_buy[b]);
         sgs_assert_close(r.opp_value[k], want, 1e-9, 1e-12);
@@ -815,7 +801,8 @@ static void test_referral_chains_and_advocates(void **state)
     for (size_t k = 0; k < in.n_cust; k++) {
         if (in.cust[k].referrer == -1)
             continue;
-        long i = find_id(r.cid, n, in.cust[k].cid), p = find_id(r.cid, n, in.cust[k].referrer);
+        long i = sgs_test_find_id(r.cid, n, in.cust[k].cid),
+             p = sgs_test_find_id(r.cid, n, in.cust[k].referrer);
         sgs_assert_cmp(i, >=, 0);
         sgs_assert_cmp(p, >=, 0);
         parent[i] = p;
@@ -907,7 +894,7 @@ static void test_one_per_customer_ranking_and_capacity(void **state)
     int32_t *best = calloc(n, sizeof *best);
     uint8_t *best_kind = calloc(n, 1);
     for (size_t k = 0; k < all.n_rows; k++) {
-        long i = find_id(all.cid, all.n, all.rows[k].cid);
+        long i = sgs_test_find_id(all.cid, all.n, all.rows[k].cid);
         if (!best_kind[i] || all.rows[k].priority > best[i]) {
             best[i] = all.rows[k].priority;
             best_kind[i] = (uint8_t)all.rows[k].kind;
@@ -918,7 +905,7 @@ static void test_one_per_customer_ranking_and_capacity(void **state)
         n_customers_all += best_kind[i] != 0;
     uint8_t *seen = calloc(n, 1);
     for (size_t k = 0; k < cap.n_rows; k++) {
-        long i = find_id(cap.cid, n, cap.rows[k].cid);
+        long i = sgs_test_find_id(cap.cid, n, cap.rows[k].cid);
         sgs_assert_cmp(i, >=, 0);
         if (seen[i]++)
             fail_msg("customer %lld listed twice", (long long)cap.rows[k].cid);
@@ -939,7 +926,7 @@ static void test_one_per_customer_ranking_and_capacity(void **state)
     for (size_t k = 0; k < cap.n_rows; k++) {
         int64_t id = cap.rows[k].cid;
         const customer_t *c = customer(id);
-        long b = find_id(cap.buyer_id, cap.n_buyers, id);
+        long b = sgs_test_find_id(cap.buyer_id, cap.n_buyers, id);
         int own = c->preferred                      ? c->preferred
                   : (b >= 0 && cap.main_channel[b]) ? cap.main_channel[b]
                                                     : SGS_CHANNEL_EMAIL;

@@ -83,19 +83,6 @@ static int32_t parse_day(const char *text)
     return (int32_t)day;
 }
 
-static long find_id(const int64_t *ids, size_t n, int64_t id)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (ids[mid] < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < n && ids[lo] == id ? (long)lo : -1;
-}
-
 /* A whole int64 dataset of any rank. */
 static int64_t *read_i64(hid_t f, const char *path, size_t expect)
 {
@@ -158,12 +145,12 @@ static void recount(const char *results, int32_t t, recount_t *rs, recount_t *rr
     person_t *p = calloc(n, sizeof *p);
     uint8_t *rfm = malloc(n);
     for (size_t u = 0; u < n; u++) {
-        long b = find_id(bid, nb, sid[u]);
+        long b = sgs_test_find_id(bid, nb, sid[u]);
         rfm[u] = b >= 0 ? seg[b] : (uint8_t)SGS_RFM_SEGMENT_COUNT;
         p[u].survey_day = INT32_MIN;
     }
     for (size_t r = 0; r < nl; r++) {
-        long u = find_id(sid, n, lid[r]);
+        long u = sgs_test_find_id(sid, n, lid[r]);
         sgs_assert_cmp(u, >=, 0);
         p[u].kinds |= (uint16_t)(1u << lkind[r]);
     }
@@ -175,7 +162,7 @@ static void recount(const char *results, int32_t t, recount_t *rs, recount_t *rr
         int64_t d = e.time[k] >= 0 ? e.time[k] / 86400 : -1;
         if (d > t)
             continue;
-        long u = find_id(sid, n, e.id[k]);
+        long u = sgs_test_find_id(sid, n, e.id[k]);
         sgs_assert_cmp(u, >=, 0); /* every customer with an event is known */
         uint8_t c = e.channel[k] < SGS_CHANNEL_COUNT ? e.channel[k] : 0;
         recount_t *both[2] = {rs, rr};
@@ -332,8 +319,7 @@ static void test_the_audit_is_the_raw_events_recounted(void **state)
     /* summary.json and the report say the same */
     char path[700];
     snprintf(path, sizeof path, "%s/summary.json", sub);
-    char *text = sgs_test_read_file(path, NULL);
-    cJSON *sum = cJSON_Parse(text);
+    cJSON *sum = sgs_test_read_json(path);
     const cJSON *all = cJSON_GetObjectItem(
         cJSON_GetObjectItem(cJSON_GetObjectItem(sum, "audit"), "by_stage"), "all");
     const cJSON *w90 = cJSON_GetObjectItem(all, "90d");
@@ -348,9 +334,8 @@ static void test_the_audit_is_the_raw_events_recounted(void **state)
     sgs_assert_cmp(cJSON_GetObjectItem(cJSON_GetObjectItem(all, "30d"), "untapped")->valuedouble,
                    ==, (double)rs->untapped[SGS_STAGE_COUNT][0]);
     cJSON_Delete(sum);
-    free(text);
     snprintf(path, sizeof path, "%s/report.txt", sub);
-    text = sgs_test_read_file(path, NULL);
+    char *text = sgs_test_read_file(path, NULL);
     char line[256];
     snprintf(line, sizeof line,
              "Contact activity (audit) up to " AS_OF ": %lld campaign contacts to %lld customers",
@@ -412,8 +397,7 @@ static void test_the_policy_holds_back_and_avoids_channels(void **state)
     assert_int_equal(unanswered_listed, 0);
     char path[700];
     snprintf(path, sizeof path, "%s/summary.json", sub);
-    char *text = sgs_test_read_file(path, NULL);
-    cJSON *sum = cJSON_Parse(text);
+    cJSON *sum = sgs_test_read_json(path);
     const cJSON *pol =
         cJSON_GetObjectItem(cJSON_GetObjectItem(sum, "opportunities"), "contact_policy");
     sgs_assert_cmp(cJSON_GetObjectItem(pol, "held_back")->valuedouble, >, 50);
@@ -421,9 +405,8 @@ static void test_the_policy_holds_back_and_avoids_channels(void **state)
                    cJSON_GetObjectItem(pol, "held_back")->valuedouble + (double)recent_listed);
     sgs_assert_cmp(cJSON_GetObjectItem(pol, "moved_off_unanswered_channel")->valuedouble, >, 0);
     cJSON_Delete(sum);
-    free(text);
     snprintf(path, sizeof path, "%s/report.txt", sub);
-    text = sgs_test_read_file(path, NULL);
+    char *text = sgs_test_read_file(path, NULL);
     sgs_assert_contains(text, "customers held back: contacted in the last 14 days");
     sgs_assert_contains(text, "rows moved off a channel the customer never answers");
     free(text);

@@ -64,12 +64,7 @@ static cJSON *summary_of(const char *name)
 {
     char path[600];
     snprintf(path, sizeof path, "%s/%s/summary.json", dir, name);
-    char *text = sgs_test_read_file(path, NULL);
-    assert_non_null(text);
-    cJSON *j = cJSON_Parse(text);
-    free(text);
-    assert_non_null(j);
-    return j;
+    return sgs_test_read_json(path);
 }
 
 typedef struct list {
@@ -204,15 +199,8 @@ static uint8_t *rfm_of_rows(const char *path, const list_t *l)
     H5Fclose(f);
     uint8_t *out = malloc(l->n ? l->n : 1);
     for (size_t r = 0; r < l->n; r++) {
-        size_t lo = 0, hi = nb;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (bid[mid] < l->id[r])
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        out[r] = lo < nb && bid[lo] == l->id[r] ? seg[lo] : (uint8_t)SGS_RFM_SEGMENT_COUNT;
+        long b = sgs_test_find_id(bid, nb, l->id[r]);
+        out[r] = b >= 0 ? seg[b] : (uint8_t)SGS_RFM_SEGMENT_COUNT;
     }
     free(bid);
     free(seg);

@@ -11,6 +11,8 @@
 
 #include "io/h5_columns.h"
 
+#include <cjson/cJSON.h>
+
 #include <dirent.h>
 #include <math.h>
 #include <signal.h>
@@ -493,4 +495,29 @@ void sgs_assert_contains(const char *text, const char *part)
 {
     if (!strstr(text, part))
         fail_msg("expected \"%s\" in:\n%s", part, text);
+}
+
+struct cJSON *sgs_test_read_json(const char *path)
+{
+    char *text = sgs_test_read_file(path, NULL);
+    if (!text)
+        fail_msg("%s: cannot read", path);
+    cJSON *j = cJSON_Parse(text);
+    free(text);
+    if (!j)
+        fail_msg("%s: not JSON", path);
+    return j;
+}
+
+long sgs_test_find_id(const int64_t *ids, size_t n, int64_t id)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ids[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && ids[lo] == id ? (long)lo : -1;
 }

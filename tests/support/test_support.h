@@ -35,6 +35,13 @@ int sgs_test_shell(const char *cmd, char *output, size_t output_size);
  * missing. *size gets the byte count when size is not NULL. */
 char *sgs_test_read_file(const char *path, size_t *size);
 
+/* The JSON file at `path`, parsed (cJSON_Delete it); fails the test when it is missing or
+ * not JSON. */
+struct cJSON *sgs_test_read_json(const char *path);
+
+/* Index of id in the strictly ascending ids[0..n-1] (a binary search), or -1. */
+long sgs_test_find_id(const int64_t *ids, size_t n, int64_t id);
+
 /* 1 in a ThreadSanitizer build (SGS_TSAN), else 0. There, a program running libomp threads
  * under a file size limit (RLIMIT_FSIZE) dies of SIGBUS inside the sanitizer's runtime, so the
  * tests of write failures that use one skip; every other build runs them. */
