@@ -35,6 +35,8 @@ static void print_help(FILE *out)
                  "                         best one per customer\n"
                  "      --learn-from PATH  a measurement of an earlier list (segscore measure\n"
                  "                         -o): measured values replace assumed ones\n"
+                 "      --compare-summary PATH  an earlier run's summary.json: the report says\n"
+                 "                         what changed since (docs/report.md)\n"
                  "      --set KEY=VALUE    any configuration key, e.g. --set rfm.bins=4\n"
                  "  -q, --quiet            no progress output\n"
                  "  -h, --help             this help\n"
@@ -61,6 +63,7 @@ static int collect(void *ctx, const char *name, const char *value, sgs_error_t *
                 {"compare-as-of", "stages.compare_as_of"},
                 {"all-opportunities", "actions.all_opportunities"},
                 {"learn-from", "actions.learn_from"},
+                {"compare-summary", "output.compare_summary"},
                 {"set", ""}};
     overrides_t *o = ctx;
     if (o->n == sizeof o->key / sizeof o->key[0])
@@ -111,6 +114,7 @@ int sgs_cmd_run(int argc, char **argv)
         CONFIG_OPTION("compare-as-of", 1),
         CONFIG_OPTION("all-opportunities", 0),
         CONFIG_OPTION("learn-from", 1),
+        CONFIG_OPTION("compare-summary", 1),
         SGS_OPTION_QUIET(&quiet),
     };
 #undef CONFIG_OPTION

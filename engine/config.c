@@ -291,6 +291,9 @@ static const config_key_t keys[] = {
     STR("output.report_html", report_html, "", NULL,
         "HTML report path (charts and tables, one self-contained file); empty = report.html next "
         "to the results file; none = not written"),
+    STR("output.compare_summary", compare_summary, "", NULL,
+        "an earlier run's summary.json: report.html and summary.json say what changed since it "
+        "(customers, revenue, value, RFM segments, stages, opportunities); empty = none"),
     STR("output.opportunities_csv", opportunities_csv, "", NULL,
         "opportunity list path; empty = opportunities.csv next to the results file"),
     NUM("output.compression", KEY_INT, compression, "0", 0, 9,

@@ -38,6 +38,19 @@ int sgs__html_segments(const sgs_run_state_t *st, FILE *out, sgs_error_t *err);
  * SGS_ENOMEM (sgs__html_text_section). */
 int sgs__html_actions(const sgs_run_state_t *st, FILE *out, sgs_error_t *err);
 
+/* With output.compare_summary (engine/report_html_compare.c): the figures at a glance in the
+ * previous run and this one, as a table; nothing without. */
+void sgs__html_compare_glance(const sgs_run_state_t *st, FILE *out);
+
+/* With output.compare_summary: chart NAME, counts per category (names[i], NULL to skip) in the
+ * previous run (then, NaN: not in its summary) and this one (now) as paired bars, `what` the
+ * counted thing with its unit ("customers"), `category` what the bars are ("RFM segment");
+ * categories with neither are left out. */
+void sgs__html_compare_counts(const sgs_run_state_t *st, FILE *out, const char *name,
+                              const char *title, const char *what, const char *category,
+                              const char *const *names, const double *then, const double *now,
+                              size_t n_names);
+
 /* A section of report.txt, written by its own function, inside <details><pre>: the same facts
  * in the same words (used for tables the HTML does not redraw); nothing when the section is
  * empty. open: the <details> start unfolded. @return 0, or SGS_ENOMEM when the memory stream

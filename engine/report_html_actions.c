@@ -242,6 +242,82 @@ static void channel_chart(const sgs_run_state_t *st, FILE *out)
     sgs_svg_bar_chart(out, &c);
 }
 
+/* Channels with a daily capacity: the share of it the list uses (control rows take their
+ * place like the others), and the rows left out whose own channel it was. */
+static void capacity_chart(const sgs_run_state_t *st, FILE *out)
+{
+    const sgs_opportunity_list_summary_t *l = &st->actions->list;
+    const int64_t *cap = st->actions->opp_cfg.channel_capacity;
+    const char *labels[SGS_CHANNEL_COUNT];
+    double use[SGS_CHANNEL_COUNT], listed[SGS_CHANNEL_COUNT], capacity[SGS_CHANNEL_COUNT],
+        left_out[SGS_CHANNEL_COUNT];
+    size_t n = 0;
+    for (int ch = 1; ch < SGS_CHANNEL_COUNT; ch++) {
+        if (cap[ch] < 0 || (cap[ch] == 0 && l->n_left_out_per_channel[ch] == 0))
+            continue; /* unlimited, or not allowed and nobody wanted it */
+        labels[n] = sgs_channel_name(ch);
+        listed[n] = (double)l->n_listed_per_channel[ch];
+        capacity[n] = (double)cap[ch];
+        use[n] = cap[ch] > 0 ? 100.0 * listed[n] / capacity[n] : (double)NAN;
+        left_out[n] = (double)l->n_left_out_per_channel[ch];
+        n++;
+    }
+    if (n == 0) {
+        fputs("<p>No channel has a daily capacity (actions.channel_capacity): nothing was left "
+              "out for lack of room.</p>\n",
+              out);
+        return;
+    }
+    sgs_chart_t c = {
+        .name = "capacity",
+        .title = "Capacity use per channel",
+        .caption = "Rows listed on each channel with a daily capacity, as a share of it "
+                   "(actions.channel_capacity; control rows take their place like the others). "
+                   "The table adds the rows, the capacity and the rows left out whose own "
+                   "channel it was; a channel that is not allowed (capacity 0) shows NaN.",
+        .x_title = "capacity used (%)",
+        .y_title = "channel",
+        .n = n,
+        .labels = labels,
+        .value_max = 100,
+        .n_series = 4,
+        .series = {{"capacity used (%)", use, 1, 0},
+                   {"listed", listed, 0, 1},
+                   {"capacity", capacity, 0, 1},
+                   {"left out (own channel)", left_out, 0, 1}},
+    };
+    sgs_svg_bar_chart(out, &c);
+}
+
+/* With output.compare_summary: customers per stage and rows per kind, previous run and this. */
+static void since_previous_stages(const sgs_run_state_t *st, FILE *out)
+{
+    const char *names[SGS_STAGE_COUNT];
+    double now[SGS_STAGE_COUNT];
+    for (int s = 0; s < SGS_STAGE_COUNT; s++) {
+        names[s] = sgs_stage_name(s);
+        now[s] = (double)st->actions->stage_summary.n_per_stage[s];
+    }
+    sgs__html_compare_counts(st, out, "stages-since-previous",
+                             "Customers per lifecycle stage, previous run and this one",
+                             "customers", "stage", names, st->previous.stage_customers, now,
+                             SGS_STAGE_COUNT);
+}
+
+static void since_previous_kinds(const sgs_run_state_t *st, FILE *out)
+{
+    const char *names[SGS_OPP_KIND_COUNT] = {NULL};
+    double now[SGS_OPP_KIND_COUNT] = {0};
+    for (int k = 1; k < SGS_OPP_KIND_COUNT; k++) {
+        names[k] = sgs_opportunity_kind_name(k);
+        now[k] = (double)st->actions->list.n_listed_per_kind[k];
+    }
+    sgs__html_compare_counts(st, out, "opportunities-since-previous",
+                             "Opportunities listed per kind, previous run and this one",
+                             "rows listed", "opportunity", names, st->previous.listed_per_kind, now,
+                             SGS_OPP_KIND_COUNT);
+}
+
 static void list_notes(const sgs_run_state_t *st, FILE *out)
 {
     const sgs_run_actions_t *A = st->actions;
@@ -325,6 +401,8 @@ int sgs__html_actions(const sgs_run_state_t *st, FILE *out, sgs_error_t *err)
     const sgs_run_actions_t *A = st->actions;
     sgs__html_section_begin(out, "stages", "Where they are: lifecycle stages");
     stage_chart(st, out);
+    if (st->has_previous)
+        since_previous_stages(st, out);
     transition_chart(st, out);
     sgs__html_section_end(out);
     int rc = audit_section(st, out, err);
@@ -333,7 +411,10 @@ int sgs__html_actions(const sgs_run_state_t *st, FILE *out, sgs_error_t *err)
     sgs__html_section_begin(out, "opportunities", "Whom to contact today");
     list_notes(st, out);
     kind_chart(st, out);
+    if (st->has_previous)
+        since_previous_kinds(st, out);
     channel_chart(st, out);
+    capacity_chart(st, out);
     if (A->learned.ran)
         rc = sgs__html_text_section(st, out, sgs_report_learned,
                                     "What the run learned from a measurement (actions.learn_from)",

@@ -131,6 +131,18 @@ void sgs__html_rfm(const sgs_run_state_t *st, FILE *out)
     fputs("</p>\n", out);
     segment_chart(st, out);
     segment_table(st, out);
+    if (st->has_previous) {
+        const char *names[SGS_RFM_SEGMENT_COUNT];
+        double now[SGS_RFM_SEGMENT_COUNT];
+        for (int k = 0; k < SGS_RFM_SEGMENT_COUNT; k++) {
+            names[k] = sgs_rfm_segment_name(k);
+            now[k] = (double)st->rfm.segment_customers[k];
+        }
+        sgs__html_compare_counts(st, out, "rfm-since-previous",
+                                 "Customers per RFM segment, previous run and this one",
+                                 "customers", "RFM segment", names, st->previous.rfm_customers, now,
+                                 SGS_RFM_SEGMENT_COUNT);
+    }
     grid_chart(st, out);
     sgs__html_section_end(out);
 }

@@ -10,6 +10,7 @@
 #include "io/svg_chart.h"
 
 #include <math.h>
+#include <string.h>
 
 #define MAX_SEGMENTS_CHARTED 64
 
@@ -76,6 +77,55 @@ static void profile_table(const sgs_run_state_t *st, FILE *out)
     fputs("</tbody>\n</table>\n", out);
 }
 
+/* The base's median of feature f (original units), from the feature checks; NaN if absent. */
+static double base_median(const sgs_run_segments_t *s, size_t f)
+{
+    for (size_t i = 0; i < s->n_feature_check; i++)
+        if (strcmp(s->feature_check[i].name, s->feature_names[f]) == 0)
+            return s->feature_check[i].median;
+    return NAN;
+}
+
+/* One chart per segment: how far its mean lies from the base's on each clustered feature, in
+ * the base's standard deviations; the label names the furthest (beyond half a deviation). */
+static void profile_charts(const sgs_run_state_t *st, FILE *out)
+{
+    const sgs_run_segments_t *s = &st->segments;
+    size_t d = s->n_features, k = s->k < MAX_SEGMENTS_CHARTED ? s->k : MAX_SEGMENTS_CHARTED;
+    if (d == 0 || d > 8)
+        return;
+    const char *labels[8];
+    double base[8];
+    for (size_t f = 0; f < d; f++) {
+        labels[f] = s->feature_names[f];
+        base[f] = base_median(s, f);
+    }
+    fputs("<h3>What sets each segment apart</h3>\n<p>One chart per segment. Each bar: how far "
+          "the segment's mean lies from the whole base's on one feature as it was clustered (log "
+          "scale for counts and money), in the base's standard deviations; right is more, left "
+          "is less. The label names the features beyond half a deviation. Each table adds the "
+          "medians in the features' own units.</p>\n",
+          out);
+    for (size_t j = 0; j < k; j++) {
+        char name[32], title[160];
+        snprintf(name, sizeof name, "segment-profile-%zu", j);
+        snprintf(title, sizeof title, "Segment %zu: %s", j, s->profile_label[j]);
+        sgs_chart_t c = {
+            .name = name,
+            .title = title,
+            .x_title = "segment mean - base mean (standard deviations)",
+            .y_title = "feature",
+            .n = d,
+            .labels = labels,
+            .n_series = 3,
+            .series = {{"deviation (sd)", s->profile_deviation + j * d, 2, 0},
+                       {"segment median", s->profile_median + j * d, 2, 1},
+                       {"base median", base, 2, 1}},
+        };
+        sgs_svg_bar_chart(out, &c);
+    }
+}
+
 int sgs__html_segments(const sgs_run_state_t *st, FILE *out, sgs_error_t *err)
 {
     sgs__html_section_begin(out, "segments", "Segments found by k-means");
@@ -87,6 +137,7 @@ int sgs__html_segments(const sgs_run_state_t *st, FILE *out, sgs_error_t *err)
     fputs(").</p>\n", out);
     size_chart(st, out);
     profile_table(st, out);
+    profile_charts(st, out);
     int rc = sgs__html_text_section(st, out, sgs_report_segments,
                                     "The segments as report.txt has them, and how they were made",
                                     0, err);

@@ -9,6 +9,7 @@
 #include "io/html_doc.h"
 #include "io/svg_chart.h"
 #include "kernels/dates.h"
+#include "kernels/frequency_recency_grid.h"
 #include "kernels/value_concentration.h"
 
 #include <math.h>
@@ -134,6 +135,85 @@ static int concentration_chart(const sgs_run_state_t *st, FILE *out, sgs_error_t
         .series = {{"share of CLV (%)", share_pct, 1, 0}},
     };
     sgs_svg_line_chart(out, &c);
+    return SGS_OK;
+}
+
+/* The model over (repeat purchases, recency) at the base's longest age, as lifetimes draws it:
+ * expected purchases over the horizon, then P(alive) (one pass over the customers). */
+static int frequency_recency_maps(const sgs_run_state_t *st, FILE *out, sgs_error_t *err)
+{
+    const sgs_run_value_t *v = &st->value;
+    const sgs_summary_t *s = &st->summary.columns;
+    sgs_fr_grid_t g;
+    if (st->summary.n_customers == 0)
+        return SGS_OK;
+    int rc = sgs_fr_grid_compute(v->model, v->model_fit.params, v->horizon, s->frequency,
+                                 s->age_days, st->summary.n_customers, st->days_per_unit, &g, err);
+    if (rc != SGS_OK)
+        return rc;
+    const char *unit = st->req->config->time_unit;
+    char row_names[SGS_FR_GRID_MAX_ROWS][24], col_names[SGS_FR_GRID_COLS][24];
+    const char *rows[SGS_FR_GRID_MAX_ROWS], *cols[SGS_FR_GRID_COLS];
+    for (size_t r = 0; r < g.n_rows; r++) {
+        snprintf(row_names[r], sizeof row_names[r], "x=%.0f", g.frequency[r]);
+        rows[r] = row_names[r];
+    }
+    for (size_t j = 0; j < g.n_cols; j++) {
+        sgs_html_number(g.recency[j], g.age >= 100 ? 0 : 1, col_names[j] + 4,
+                        sizeof col_names[j] - 4);
+        memcpy(col_names[j], "t_x=", 4);
+        cols[j] = col_names[j];
+    }
+    const char *model = sgs_purchase_model_name(v->model);
+    char title[160], caption[640], x_title[96], series[64], age[32];
+    sgs_html_number(g.age, g.age >= 100 ? 0 : 1, age, sizeof age);
+    snprintf(x_title, sizeof x_title, "recency t_x: age at the last purchase (%ss)", unit);
+    snprintf(title, sizeof title,
+             "Expected purchases in the next %g %ss by repeat purchases and "
+             "recency (%s)",
+             v->horizon, unit, model);
+    snprintf(caption, sizeof caption,
+             "Each cell is a customer first seen %s %ss ago (the oldest in the base) with x repeat "
+             "purchases, the last one at age t_x, as the fitted %s scores them (lifetimes' "
+             "frequency-recency matrix). Bottom right: frequent and recent, the best; bottom "
+             "left: frequent buyers gone quiet. Cells with x > 0 and t_x = 0 cannot occur.",
+             age, unit, model);
+    snprintf(series, sizeof series, "expected purchases (next %g %ss)", v->horizon, unit);
+    sgs_chart_t c = {
+        .name = "frequency-recency-expected",
+        .title = title,
+        .caption = caption,
+        .x_title = x_title,
+        .y_title = "repeat purchases x",
+        .n = g.n_cols,
+        .labels = cols,
+        .n_rows = g.n_rows,
+        .row_labels = rows,
+        .n_series = 1,
+        .series = {{series, g.expected, 2, 0}},
+    };
+    sgs_svg_heat_map(out, &c);
+    if (!v->p_alive_informative) {
+        fputs("<p>", out);
+        sgs_html_textf(out,
+                       "No P(alive) map: the %s fit does not identify dropout (see the "
+                       "warnings), so the run treats P(alive) as unknown.",
+                       model);
+        fputs("</p>\n", out);
+        return SGS_OK;
+    }
+    snprintf(title, sizeof title,
+             "Probability a customer is still active by repeat purchases "
+             "and recency (%s)",
+             model);
+    c.name = "frequency-recency-p-alive";
+    c.title = title;
+    c.caption = "The same customers as above, the model's probability that each is still a "
+                "customer (lifetimes' probability-alive matrix). Under BG/NBD a customer without "
+                "a repeat purchase (x=0) is alive by assumption, whatever the time since.";
+    c.value_max = 1;
+    c.series[0] = (sgs_chart_series_t){"P(alive)", g.p_alive, 2, 0};
+    sgs_svg_heat_map(out, &c);
     return SGS_OK;
 }
 
@@ -357,6 +437,8 @@ int sgs__html_value(const sgs_run_state_t *st, FILE *out, sgs_error_t *err)
     model_table(st, out);
     clv_table(st, out);
     int rc = concentration_chart(st, out, err);
+    if (rc == SGS_OK)
+        rc = frequency_recency_maps(st, out, err);
     sgs__html_section_end(out);
     if (rc != SGS_OK)
         return rc;

@@ -85,6 +85,21 @@ static int step_group(sgs_run_state_t *st, sgs_transactions_t *tx, sgs_error_t *
 
 /* ---- the run ----------------------------------------------------------------------------- */
 
+/* output.compare_summary, read before any work so that a wrong path or file fails at once. */
+static int read_previous_summary(sgs_run_state_t *st, sgs_error_t *err)
+{
+    const char *path = st->req->config->compare_summary;
+    if (!path[0])
+        return SGS_OK;
+    int rc = sgs_previous_summary_read(path, &st->previous, err);
+    if (rc != SGS_OK) {
+        sgs_error_prefix(err, "output.compare_summary");
+        return rc;
+    }
+    st->has_previous = 1;
+    return SGS_OK;
+}
+
 /* Between steps: the test hook's pause point (engine/interrupt.h), then stop if a signal came. */
 static int checkpoint(const char *step, sgs_error_t *err)
 {
@@ -124,6 +139,8 @@ int sgs_run(const sgs_run_request_t *req, sgs_error_t *err)
     sgs_transactions_t tx = {0};
     /* Before any work: the output paths, the lock, what a stopped run left. */
     int rc = sgs_run_publish_open(st, err);
+    if (rc == SGS_OK)
+        rc = read_previous_summary(st, err);
     if (rc == SGS_OK)
         rc = checkpoint("read", err);
     if (rc == SGS_OK)

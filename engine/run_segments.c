@@ -36,6 +36,7 @@ void sgs_run_segments_free(sgs_run_segments_t *s)
     sgs_free(s->centroids_original);
     sgs_free(s->profile_mean);
     sgs_free(s->profile_median);
+    sgs_free(s->profile_deviation);
     sgs_free(s->profile_size);
     sgs_free(s->profile_revenue_share);
     sgs_free(s->profile_clv_share);
@@ -316,11 +317,11 @@ static int build_profiles(sgs_run_state_t *st, const feature_id_t *ids, const do
 {
     size_t n = st->summary.n_customers, d = st->segments.n_features, k = st->segments.k;
     double *column = sgs_alloc_array(n, sizeof *column);
-    double *std_mean = sgs_calloc_array(k * d, sizeof *std_mean);
+    double *std_mean = st->segments.profile_deviation; /* sums first, then the deviations */
     double *clv_sum = sgs_calloc_array(k, sizeof *clv_sum);
     double *revenue_sum = sgs_calloc_array(k, sizeof *revenue_sum);
     int rc = SGS_OK;
-    if (!column || !std_mean || !clv_sum || !revenue_sum) {
+    if (!column || !clv_sum || !revenue_sum) {
         rc = sgs_error_set(err, SGS_ENOMEM, "segments: no memory for the profiles");
         goto cleanup;
     }
@@ -380,7 +381,6 @@ static int build_profiles(sgs_run_state_t *st, const feature_id_t *ids, const do
     }
 cleanup:
     sgs_free(column);
-    sgs_free(std_mean);
     sgs_free(clv_sum);
     sgs_free(revenue_sum);
     return rc;
@@ -396,6 +396,7 @@ static int alloc_segment_outputs(sgs_run_state_t *st)
     st->segments.centroids_original = sgs_alloc_array(k * d, sizeof(double));
     st->segments.profile_mean = sgs_calloc_array(k * d, sizeof(double));
     st->segments.profile_median = sgs_alloc_array(k * d, sizeof(double));
+    st->segments.profile_deviation = sgs_calloc_array(k * d, sizeof(double));
     st->segments.profile_size = sgs_calloc_array(k, sizeof(size_t));
     st->segments.profile_revenue_share = sgs_alloc_array(k, sizeof(double));
     st->segments.profile_clv_share = sgs_alloc_array(k, sizeof(double));
@@ -403,7 +404,8 @@ static int alloc_segment_outputs(sgs_run_state_t *st)
     st->segments.profile_label = sgs_calloc_array(k, sizeof *st->segments.profile_label);
     return st->segments.segment && st->segments.segment_distance &&
                    st->segments.centroids_original && st->segments.profile_mean &&
-                   st->segments.profile_median && st->segments.profile_size &&
+                   st->segments.profile_median && st->segments.profile_deviation &&
+                   st->segments.profile_size &&
                    st->segments.profile_revenue_share && st->segments.profile_clv_share &&
                    st->segments.profile_rfm_mix && st->segments.profile_label
                ? SGS_OK

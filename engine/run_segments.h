@@ -50,6 +50,9 @@ typedef struct sgs_run_segments {
     double *centroids;                                 /* k x n_dims, clustered space */
     double *centroids_original;                        /* k x d: centres in original units */
     double *profile_mean, *profile_median;             /* k x d, original units */
+    double *profile_deviation; /* k x d: (segment mean - base mean) / base standard deviation of
+                                  each clustered (transformed, scaled) feature; the labels'
+                                  basis */
     size_t *profile_size;                              /* k */
     double *profile_revenue_share, *profile_clv_share; /* k (clv: NaN without value step) */
     size_t *profile_rfm_mix;                           /* k x SGS_RFM_SEGMENT_COUNT */

@@ -12,6 +12,7 @@
 #include "engine/run_value.h"
 #include "io/h5_columns.h"
 #include "io/h5_input.h"
+#include "io/previous_summary.h"
 #include "kernels/group.h"
 
 #define SGS_RUN_MAX_WARNINGS 32
@@ -60,6 +61,10 @@ typedef struct sgs_run_state {
     sgs_run_segments_t segments; /* when segments.enabled (segments.ran) */
     /* stages, influence, opportunities (engine/run_actions.h); NULL before that step */
     struct sgs_run_actions *actions;
+
+    /* output.compare_summary: an earlier run's figures, read before any work (engine/run.c) */
+    int has_previous;
+    sgs_previous_summary_t previous;
 
     sgs_run_warning_t warnings[SGS_RUN_MAX_WARNINGS];
     size_t n_warnings;

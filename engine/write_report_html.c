@@ -132,6 +132,7 @@ static void write_glance(const sgs_run_state_t *st, FILE *out)
                        sgs_html_grouped((double)st->summary.n_cancelled_days, 0, b, sizeof b),
                        sgs_html_grouped((double)st->summary.n_nonpositive_net, 0, c, sizeof c));
     fputs("</p>\n", out);
+    sgs__html_compare_glance(st, out);
     sgs__html_section_end(out);
 }
 

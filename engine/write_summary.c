@@ -103,6 +103,38 @@ static cJSON *value_object(const sgs_run_state_t *st)
     return v;
 }
 
+/* {"previous": then, "now": now}, NaN as null (JSON has no NaN). */
+static void add_pair(cJSON *o, const char *name, double then, double now)
+{
+    cJSON *pair = cJSON_CreateObject();
+    if (isfinite(then))
+        cJSON_AddNumberToObject(pair, "previous", then);
+    else
+        cJSON_AddNullToObject(pair, "previous");
+    cJSON_AddNumberToObject(pair, "now", now);
+    sgs_json_attach(o, name, pair);
+}
+
+/* output.compare_summary: the earlier run's figures at a glance beside this run's. */
+static cJSON *since_previous_object(const sgs_run_state_t *st)
+{
+    const sgs_previous_summary_t *p = &st->previous;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "summary", st->req->config->compare_summary);
+    cJSON_AddStringToObject(o, "as_of", p->as_of);
+    cJSON_AddStringToObject(o, "engine_version", p->engine_version);
+    add_pair(o, "customers", p->customers, (double)st->summary.n_customers);
+    add_pair(o, "revenue", p->revenue, st->summary.revenue_total);
+    if (st->value.ran) {
+        add_pair(o, "expected_purchases", p->expected_purchases,
+                 st->value.expected_purchases_total);
+        add_pair(o, "clv", p->clv, st->value.clv_total);
+    }
+    if (st->actions)
+        add_pair(o, "listed", p->listed, (double)st->actions->list.n_listed);
+    return o;
+}
+
 static cJSON *steps_array(const sgs_run_state_t *st)
 {
     const sgs_progress_t *p = st->req->progress;
@@ -137,6 +169,8 @@ int sgs_write_summary_json(const sgs_run_state_t *st, const char *path, sgs_erro
     if (st->segments.ran)
         sgs_json_attach(root, "segments", sgs_segments_json(st));
     sgs_actions_summary_add(st, root);
+    if (st->has_previous)
+        sgs_json_attach(root, "since_previous", since_previous_object(st));
     sgs_json_attach(root, "steps", steps_array(st));
     cJSON_AddNumberToObject(root, "seconds_total", sgs_progress_elapsed(st->req->progress));
     cJSON_AddNumberToObject(root, "peak_rss_mb", sgs_peak_rss_mb());

@@ -81,18 +81,40 @@ static void num(FILE *out, double v)
     fputs(sgs_html_number(v, 1, b, sizeof b), out);
 }
 
-/* The top of the value axis: configured, or the data's largest drawn value rounded up. */
-static double value_top(const sgs_chart_t *c, size_t n_values, double *step)
+/* The top of the value axis: configured, or the data's largest drawn value rounded up. With
+ * `bottom` (bar charts), *bottom gets the axis' other end: 0, or below the most negative drawn
+ * value by whole steps of the same spacing. */
+static double value_range(const sgs_chart_t *c, size_t n_values, double *step, double *bottom)
 {
-    double max = 0, top;
+    double max = 0, min = 0, top;
     for (size_t s = 0; s < n_drawn(c); s++)
-        for (size_t i = 0; i < n_values; i++)
-            if (isfinite(c->series[s].values[i]) && c->series[s].values[i] > max)
-                max = c->series[s].values[i];
+        for (size_t i = 0; i < n_values; i++) {
+            double v = c->series[s].values[i];
+            if (isfinite(v) && v > max)
+                max = v;
+            if (isfinite(v) && v < min)
+                min = v;
+        }
     if (c->value_max > 0)
         max = c->value_max;
-    *step = sgs_chart_nice_step(max, 5, &top);
-    return top;
+    if (!bottom || min == 0) {
+        *step = sgs_chart_nice_step(max, 5, &top);
+        if (bottom)
+            *bottom = 0;
+        return top;
+    }
+    double span;
+    *step = sgs_chart_nice_step(max - min, 5, &span);
+    *bottom = -ceil(-min / *step - 1e-9) * *step;
+    if (min - *bottom < 0.25 * *step) /* room for the number written left of the bar */
+        *bottom -= *step;
+    top = ceil(max / *step - 1e-9) * *step;
+    return top > *bottom ? top : *bottom + *step;
+}
+
+static double value_top(const sgs_chart_t *c, size_t n_values, double *step)
+{
+    return value_range(c, n_values, step, NULL);
 }
 
 static void figure_open(FILE *out, const sgs_chart_t *c, double height)
@@ -257,20 +279,26 @@ int sgs_svg_bar_chart(FILE *out, const sgs_chart_t *c)
     const double row_h = (double)k * bar_h + gap;
     const double plot_h = (double)c->n * row_h, plot_w = WIDTH - left - right;
     const double height = top_pad + plot_h + 52;
-    double step, top = value_top(c, c->n, &step);
+    double step, bottom, top = value_range(c, c->n, &step, &bottom);
+    const double span = top - bottom, zero = left + plot_w * -bottom / span;
     figure_open(out, c, height);
     legend(out, c, left, 32, 0);
     /* grid and ticks on the value axis */
     const int dec = step_decimals(step);
     char b[48];
-    for (double t = 0; t <= top + step * 1e-9; t += step) {
-        double x = left + plot_w * t / top;
+    for (double t = bottom; t <= top + step * 1e-9; t += step) {
+        double x = left + plot_w * (t - bottom) / span;
         fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#d0d0d0\"/>\n",
                 x, top_pad, x, top_pad + plot_h + 4);
         text_at(out, x, top_pad + plot_h + 18, "middle", NULL,
                 sgs_html_grouped(t, dec, b, sizeof b));
     }
     axes(out, left, top_pad, plot_w, plot_h, height, c->x_title, c->y_title);
+    if (bottom < 0)
+        fprintf(out,
+                "<line class=\"zero\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                "stroke=\"#333\"/>\n",
+                zero, top_pad, zero, top_pad + plot_h);
     for (size_t i = 0; i < c->n; i++) {
         double y0 = top_pad + (double)i * row_h + gap / 2;
         char shown[LABEL_MAX + 4];
@@ -278,21 +306,22 @@ int sgs_svg_bar_chart(FILE *out, const sgs_chart_t *c)
         text_at(out, left - 6, y0 + (double)k * bar_h / 2 + 4, "end", NULL, shown);
         for (size_t s = 0; s < k; s++) {
             double v = c->series[s].values[i];
-            double w = isfinite(v) && v > 0 ? plot_w * (v > top ? top : v) / top : 0;
+            double end = isfinite(v) ? (v > top ? top : v) : 0;
+            double w = plot_w * fabs(end) / span, x = end < 0 ? zero - w : zero;
             double y = y0 + (double)s * bar_h;
             fputs("<rect", out);
             mark_attrs(out, c, s, c->labels[i], v);
             fprintf(out,
                     " x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\" "
                     "stroke=\"%s\" stroke-width=\"1.5\"><title>",
-                    left, y + 1, w, bar_h - 2, s == 1 ? "#ffffff" : fill[s],
+                    x, y + 1, w, bar_h - 2, s == 1 ? "#ffffff" : fill[s],
                     s == 1 ? "#8a5a00" : fill[s]);
             sgs_html_text(out, c->labels[i]);
             fputs(": ", out);
             fputs(sgs_html_grouped(v, c->series[s].decimals, b, sizeof b), out);
             fputs("</title></rect>\n", out);
-            text_at(out, left + w + 4, y + bar_h - 4, "start", NULL,
-                    sgs_html_grouped(v, c->series[s].decimals, b, sizeof b));
+            text_at(out, end < 0 ? x - 4 : x + w + 4, y + bar_h - 4, end < 0 ? "end" : "start",
+                    NULL, sgs_html_grouped(v, c->series[s].decimals, b, sizeof b));
         }
     }
     figure_close(out, c, c->label_title ? c->label_title : c->y_title);

@@ -24,10 +24,21 @@
 
 static char dir[256];
 
-static const char *const charts[] = {
-    "rfm-segments",          "rfm-grid",    "clv-concentration",  "backtest-tracking",
-    "backtest-by-frequency", "calibration", "segments",           "stages",
-    "transitions",           "audit",       "opportunities-kind", "opportunities-channel"};
+static const char *const charts[] = {"rfm-segments",
+                                     "rfm-grid",
+                                     "clv-concentration",
+                                     "frequency-recency-expected",
+                                     "frequency-recency-p-alive",
+                                     "backtest-tracking",
+                                     "backtest-by-frequency",
+                                     "calibration",
+                                     "segments",
+                                     "stages",
+                                     "transitions",
+                                     "audit",
+                                     "opportunities-kind",
+                                     "opportunities-channel",
+                                     "capacity"};
 
 static void test_the_report_renders_with_its_numbers(void **state)
 {
@@ -47,15 +58,23 @@ static void test_the_report_renders_with_its_numbers(void **state)
 
     sgs_test_browser_t b;
     sgs_test_browser_check(path, &b); /* console, network, blank: or skip without a browser */
-    assert_int_equal(sgs_test_dom_chart_count(b.dom), sizeof charts / sizeof charts[0]);
-    for (size_t k = 0; k < sizeof charts / sizeof charts[0]; k++)
-        sgs_assert_chart_contract(b.dom, charts[k]);
-
     snprintf(path, sizeof path, "%s/summary.json", sub);
     char *text = sgs_test_read_file(path, NULL);
     cJSON *sum = cJSON_Parse(text);
     free(text);
     assert_non_null(sum);
+    /* the charts above, and one profile per k-means segment */
+    int k_segments = cJSON_GetObjectItem(cJSON_GetObjectItem(sum, "segments"), "k")->valueint;
+    assert_int_equal(sgs_test_dom_chart_count(b.dom),
+                     sizeof charts / sizeof charts[0] + (size_t)k_segments);
+    for (size_t k = 0; k < sizeof charts / sizeof charts[0]; k++)
+        sgs_assert_chart_contract(b.dom, charts[k]);
+    for (int j = 0; j < k_segments; j++) {
+        char name[32];
+        snprintf(name, sizeof name, "segment-profile-%d", j);
+        sgs_assert_chart_contract(b.dom, name);
+    }
+
     size_t n = 0;
     const cJSON *seg;
     cJSON_ArrayForEach(seg, cJSON_GetObjectItem(cJSON_GetObjectItem(sum, "rfm"), "segments"))

@@ -16,6 +16,7 @@
 #include "tests/support/test_support.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,9 +30,21 @@ static char demo[512];
 
 /* Every chart this run has the data for (docs/report.md, "Charts"). */
 static const char *const charts[] = {
-    "rfm-segments",          "rfm-grid",    "clv-concentration",  "backtest-tracking",
-    "backtest-by-frequency", "calibration", "segments",           "stages",
-    "transitions",           "audit",       "opportunities-kind", "opportunities-channel",
+    "rfm-segments",
+    "rfm-grid",
+    "clv-concentration",
+    "frequency-recency-expected",
+    "frequency-recency-p-alive",
+    "backtest-tracking",
+    "backtest-by-frequency",
+    "calibration",
+    "segments",
+    "stages",
+    "transitions",
+    "audit",
+    "opportunities-kind",
+    "opportunities-channel",
+    "capacity",
 };
 #define N_CHARTS (sizeof charts / sizeof charts[0])
 
@@ -185,7 +198,77 @@ static void test_every_chart_under_the_contract(void **state)
         assert_int_equal(count(fig, "class=\"mark\""), count(fig, "data-label=\""));
         free(fig);
     }
-    assert_int_equal(count(html, "<figure class=\"chart\""), N_CHARTS);
+    /* and one profile per k-means segment */
+    cJSON *sum = summary_of("t1");
+    int k = cJSON_GetObjectItem(cJSON_GetObjectItem(sum, "segments"), "k")->valueint;
+    cJSON_Delete(sum);
+    sgs_assert_cmp(k, >=, 2);
+    for (int j = 0; j < k; j++) {
+        char name[32];
+        snprintf(name, sizeof name, "segment-profile-%d", j);
+        char *fig = figure_of(html, name);
+        if (!fig)
+            fail_msg("chart-%s is missing", name);
+        free(fig);
+    }
+    assert_int_equal(count(html, "<figure class=\"chart\""), N_CHARTS + (size_t)k);
+    free(html);
+}
+
+/* The frequency-recency maps: a grid of rows x 11 cells, P(alive) in [0, 1], rising to the
+ * right in the last row (recent buyers more likely alive); the capacity chart: phone's 500 a
+ * day, used in full or in part; a segment profile: one bar per clustered feature. */
+static void test_model_maps_capacity_and_profiles(void **state)
+{
+    (void)state;
+    char *html = read_output("t1", "report.html", NULL);
+    char *fig = figure_of(html, "frequency-recency-p-alive");
+    assert_non_null(fig);
+    size_t cells = count(fig, "class=\"mark\"");
+    sgs_assert_cmp(cells % 11, ==, 0);
+    sgs_assert_cmp(cells / 11, >=, 2);
+    char got[64], label[64];
+    const char *v = mark_value(fig, "x=0 t_x=0", got, sizeof got);
+    assert_non_null(v);
+    sgs_assert_close(strtod(v, NULL), 1.0, 0, 0); /* BG/NBD: no repeat purchase, alive */
+    /* the last row: the highest x, from t_x = 0 to the oldest age */
+    double first = NAN, last = NAN;
+    const char *p = fig;
+    size_t seen = 0;
+    while ((p = strstr(p, "class=\"mark\" data-label=\"")) != NULL) {
+        seen++;
+        p += strlen("class=\"mark\" data-label=\"");
+        if (seen == cells - 10 || seen == cells) {
+            const char *val = strstr(p, "data-value=\"") + strlen("data-value=\"");
+            (seen == cells ? &last : &first)[0] = strtod(val, NULL);
+        }
+    }
+    sgs_assert_cmp(first, <, last);
+    sgs_assert_cmp(last, <=, 1.0);
+    free(fig);
+    fig = figure_of(html, "capacity");
+    assert_non_null(fig);
+    assert_int_equal(count(fig, "class=\"mark\""), 1);
+    v = mark_value(fig, "phone", got, sizeof got);
+    assert_non_null(v);
+    sgs_assert_cmp(strtod(v, NULL), >, 0.0);
+    sgs_assert_cmp(strtod(v, NULL), <=, 100.0);
+    sgs_assert_contains(fig, "<td>500</td>");
+    free(fig);
+    fig = figure_of(html, "segment-profile-0");
+    assert_non_null(fig);
+    cJSON *sum = summary_of("t1");
+    const cJSON *features = cJSON_GetObjectItem(cJSON_GetObjectItem(sum, "segments"), "features");
+    assert_int_equal(count(fig, "class=\"mark\""), (size_t)cJSON_GetArraySize(features));
+    const cJSON *f;
+    cJSON_ArrayForEach(f, features)
+    {
+        snprintf(label, sizeof label, "%s", f->valuestring);
+        if (!mark_value(fig, label, got, sizeof got))
+            fail_msg("segment-profile-0: no bar for %s", label);
+    }
+    cJSON_Delete(sum);
+    free(fig);
     free(html);
 }
 
@@ -395,6 +478,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_self_contained_and_small),
         cmocka_unit_test(test_every_chart_under_the_contract),
+        cmocka_unit_test(test_model_maps_capacity_and_profiles),
         cmocka_unit_test(test_rfm_marks_equal_the_summary),
         cmocka_unit_test(test_stage_marks_equal_the_summary),
         cmocka_unit_test(test_backtest_marks_equal_the_summary),

@@ -165,6 +165,61 @@ static void test_bar_chart_two_series(void **state)
     free(text);
 }
 
+/* The numeric value of attribute `name` of the k-th mark. */
+static double mark_number(const char *text, size_t k, const char *name)
+{
+    char buf[64];
+    return strtod(mark_attr(text, k, name, buf, sizeof buf), NULL);
+}
+
+/* Negative values: the axis extends below 0, a line marks 0, a negative bar ends at it from
+ * the left and a positive one starts there; a NaN is a zero-width bar at 0. */
+static void test_bar_chart_diverging(void **state)
+{
+    (void)state;
+    const char *labels[] = {"spend", "recency", "gap"};
+    const double z[] = {1.2, -0.8, NAN};
+    sgs_chart_t c = {
+        .name = "profile",
+        .title = "t",
+        .x_title = "standard deviations from the base",
+        .y_title = "feature",
+        .n = 3,
+        .labels = labels,
+        .n_series = 1,
+        .series = {{"deviation", z, 2, 0}},
+    };
+    int rc;
+    char *text = render(sgs_svg_bar_chart, &c, &rc);
+    assert_int_equal(rc, SGS_OK);
+    assert_contract(text, "profile");
+    assert_int_equal(count(text, "class=\"zero\""), 1);
+    const char *zero_line = strstr(text, "class=\"zero\" x1=\"");
+    assert_non_null(zero_line);
+    double zero = strtod(zero_line + strlen("class=\"zero\" x1=\""), NULL);
+    double x0 = mark_number(text, 0, "x"), w0 = mark_number(text, 0, "width");
+    double x1 = mark_number(text, 1, "x"), w1 = mark_number(text, 1, "width");
+    sgs_assert_close(x0, zero, 0.05, 0);
+    sgs_assert_close(x1 + w1, zero, 0.15, 0);
+    /* widths in proportion to the values (one decimal in the markup) */
+    sgs_assert_close(w1 / w0, 0.8 / 1.2, 0.01, 0);
+    sgs_assert_close(mark_number(text, 2, "width"), 0, 0, 0);
+    sgs_assert_close(mark_number(text, 2, "x"), zero, 0.05, 0);
+    char buf[64];
+    assert_string_equal(mark_attr(text, 1, "data-value", buf, sizeof buf), "-0.80");
+    assert_string_equal(mark_attr(text, 2, "data-value", buf, sizeof buf), "NaN");
+    /* a tick at a negative value, and at 0 */
+    sgs_assert_contains(text, ">-1.0</text>");
+    free(text);
+    /* only positive values: no zero line (the value axis is the y axis' left edge) */
+    const double pos[] = {1, 2, 3};
+    c.series[0].values = pos;
+    text = render(sgs_svg_bar_chart, &c, &rc);
+    assert_int_equal(rc, SGS_OK);
+    assert_int_equal(count(text, "class=\"zero\""), 0);
+    free(text);
+}
+
 static void test_line_chart(void **state)
 {
     (void)state;
@@ -278,9 +333,13 @@ static void test_nice_step(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bar_chart_marks), cmocka_unit_test(test_bar_chart_two_series),
-        cmocka_unit_test(test_line_chart),      cmocka_unit_test(test_heat_map),
-        cmocka_unit_test(test_refusals),        cmocka_unit_test(test_nice_step),
+        cmocka_unit_test(test_bar_chart_marks),
+        cmocka_unit_test(test_bar_chart_two_series),
+        cmocka_unit_test(test_bar_chart_diverging),
+        cmocka_unit_test(test_line_chart),
+        cmocka_unit_test(test_heat_map),
+        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_nice_step),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
