@@ -57,7 +57,7 @@ typedef struct sgs_config {
     char summary_json[SGS_CONFIG_STRING_MAX];
     char customers_csv[SGS_CONFIG_STRING_MAX];
     char report[SGS_CONFIG_STRING_MAX];
-    char report_html[SGS_CONFIG_STRING_MAX]; /* "none": not written */
+    char report_html[SGS_CONFIG_STRING_MAX];     /* "none": not written */
     char compare_summary[SGS_CONFIG_STRING_MAX]; /* an earlier run's summary.json; "" none */
     char opportunities_csv[SGS_CONFIG_STRING_MAX];
     int compression; /* deflate level 0..9 of results datasets */
