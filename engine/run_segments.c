@@ -405,9 +405,9 @@ static int alloc_segment_outputs(sgs_run_state_t *st)
     return st->segments.segment && st->segments.segment_distance &&
                    st->segments.centroids_original && st->segments.profile_mean &&
                    st->segments.profile_median && st->segments.profile_deviation &&
-                   st->segments.profile_size &&
-                   st->segments.profile_revenue_share && st->segments.profile_clv_share &&
-                   st->segments.profile_rfm_mix && st->segments.profile_label
+                   st->segments.profile_size && st->segments.profile_revenue_share &&
+                   st->segments.profile_clv_share && st->segments.profile_rfm_mix &&
+                   st->segments.profile_label
                ? SGS_OK
                : SGS_ENOMEM;
 }

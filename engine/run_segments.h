@@ -44,16 +44,16 @@ typedef struct sgs_run_segments {
     sgs_kmeans_result_t kmeans;
     double explained_variance_ratio[8]; /* PCA, n_dims entries */
     /* owned arrays (NULL before the step) */
-    int32_t *segment;                                  /* n_customers: 0..k-1 */
-    double *segment_distance;                          /* n_customers: distance to the centre
-                                                          (clustered space) */
-    double *centroids;                                 /* k x n_dims, clustered space */
-    double *centroids_original;                        /* k x d: centres in original units */
-    double *profile_mean, *profile_median;             /* k x d, original units */
+    int32_t *segment;                      /* n_customers: 0..k-1 */
+    double *segment_distance;              /* n_customers: distance to the centre
+                                              (clustered space) */
+    double *centroids;                     /* k x n_dims, clustered space */
+    double *centroids_original;            /* k x d: centres in original units */
+    double *profile_mean, *profile_median; /* k x d, original units */
     double *profile_deviation; /* k x d: (segment mean - base mean) / base standard deviation of
                                   each clustered (transformed, scaled) feature; the labels'
                                   basis */
-    size_t *profile_size;                              /* k */
+    size_t *profile_size;      /* k */
     double *profile_revenue_share, *profile_clv_share; /* k (clv: NaN without value step) */
     size_t *profile_rfm_mix;                           /* k x SGS_RFM_SEGMENT_COUNT */
     char (*profile_label)[96];                         /* k readable labels */

@@ -61,12 +61,12 @@ typedef struct sgs_chart {
 } sgs_chart_t;
 
 /* Horizontal bars, one row per category, one bar per drawn series, the value at the end of
- * each bar; the value axis starts at 0 or below the smallest value. Category labels longer than 40 characters are cut
- * with "..." in the drawing (data-label, the tooltip and the table keep them whole). When a
- * drawn value is negative the value axis extends below 0 and the bar runs left from a line at 0
- * (a diverging chart); a NaN draws no bar (its mark is a zero-width bar at 0, still carrying
- * data-value). @return 0;
- * SGS_EINVAL for a chart without name, categories or series, or more than SGS_CHART_MAX_SERIES. */
+ * each bar; the value axis starts at 0 or below the smallest value. Category labels longer than 40
+ * characters are cut with "..." in the drawing (data-label, the tooltip and the table keep them
+ * whole). When a drawn value is negative the value axis extends below 0 and the bar runs left from
+ * a line at 0 (a diverging chart); a NaN draws no bar (its mark is a zero-width bar at 0, still
+ * carrying data-value). @return 0; SGS_EINVAL for a chart without name, categories or series, or
+ * more than SGS_CHART_MAX_SERIES. */
 int sgs_svg_bar_chart(FILE *out, const sgs_chart_t *c);
 
 /* Lines through points (x[i], series[s].values[i]), one point mark per finite value; both
