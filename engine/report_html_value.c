@@ -212,7 +212,7 @@ static int frequency_recency_maps(const sgs_run_state_t *st, FILE *out, sgs_erro
                 "customer (lifetimes' probability-alive matrix). Under BG/NBD a customer without "
                 "a repeat purchase (x=0) is alive by assumption, whatever the time since.";
     c.value_max = 1;
-    c.series[0] = (sgs_chart_series_t){"P(alive)", g.p_alive, 2, 0};
+    c.series[0] = (sgs_chart_series_t){.name = "P(alive)", .values = g.p_alive, .decimals = 2};
     sgs_svg_heat_map(out, &c);
     return SGS_OK;
 }

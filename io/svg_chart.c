@@ -89,11 +89,14 @@ static double value_range(const sgs_chart_t *c, size_t n_values, double *step, d
     double max = 0, min = 0, top;
     for (size_t s = 0; s < n_drawn(c); s++)
         for (size_t i = 0; i < n_values; i++) {
-            double v = c->series[s].values[i];
-            if (isfinite(v) && v > max)
-                max = v;
-            if (isfinite(v) && v < min)
-                min = v;
+            const double *ends[3] = {c->series[s].values, c->series[s].lo, c->series[s].hi};
+            for (int e = 0; e < (bottom ? 3 : 1); e++) {
+                double v = ends[e] ? ends[e][i] : (double)NAN;
+                if (isfinite(v) && v > max)
+                    max = v;
+                if (isfinite(v) && v < min)
+                    min = v;
+            }
         }
     if (c->value_max > 0)
         max = c->value_max;
@@ -285,7 +288,7 @@ int sgs_svg_bar_chart(FILE *out, const sgs_chart_t *c)
     legend(out, c, left, 32, 0);
     /* grid and ticks on the value axis */
     const int dec = step_decimals(step);
-    char b[48];
+    char b[48], b2[48];
     for (double t = bottom; t <= top + step * 1e-9; t += step) {
         double x = left + plot_w * (t - bottom) / span;
         fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#d0d0d0\"/>\n",
@@ -311,6 +314,13 @@ int sgs_svg_bar_chart(FILE *out, const sgs_chart_t *c)
             double y = y0 + (double)s * bar_h;
             fputs("<rect", out);
             mark_attrs(out, c, s, c->labels[i], v);
+            double lo = c->series[s].lo ? c->series[s].lo[i] : (double)NAN,
+                   hi = c->series[s].hi ? c->series[s].hi[i] : (double)NAN;
+            int whisker = isfinite(lo) && isfinite(hi);
+            if (whisker)
+                fprintf(out, " data-lo=\"%s\" data-hi=\"%s\"",
+                        sgs_html_number(lo, c->series[s].decimals, b, sizeof b),
+                        sgs_html_number(hi, c->series[s].decimals, b2, sizeof b2));
             fprintf(out,
                     " x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\" "
                     "stroke=\"%s\" stroke-width=\"1.5\"><title>",
@@ -319,9 +329,23 @@ int sgs_svg_bar_chart(FILE *out, const sgs_chart_t *c)
             sgs_html_text(out, c->labels[i]);
             fputs(": ", out);
             fputs(sgs_html_grouped(v, c->series[s].decimals, b, sizeof b), out);
+            if (whisker)
+                fprintf(out, " (%s to %s)",
+                        sgs_html_grouped(lo, c->series[s].decimals, b, sizeof b),
+                        sgs_html_grouped(hi, c->series[s].decimals, b2, sizeof b2));
             fputs("</title></rect>\n", out);
-            text_at(out, end < 0 ? x - 4 : x + w + 4, y + bar_h - 4, end < 0 ? "end" : "start",
-                    NULL, sgs_html_grouped(v, c->series[s].decimals, b, sizeof b));
+            double text_x = end < 0 ? x - 4 : x + w + 4;
+            if (whisker) { /* a line from lo to hi with end caps, the number past its end */
+                double x_lo = zero + plot_w * (lo > top ? top : lo) / span,
+                       x_hi = zero + plot_w * (hi > top ? top : hi) / span, mid = y + bar_h / 2;
+                fprintf(out,
+                        "<path class=\"interval\" d=\"M%.1f %.1fV%.1fM%.1f %.1fH%.1fM%.1f "
+                        "%.1fV%.1f\" stroke=\"#111\" stroke-width=\"1.5\" fill=\"none\"/>\n",
+                        x_lo, mid - 5, mid + 5, x_lo, mid, x_hi, x_hi, mid - 5, mid + 5);
+                text_x = end < 0 ? (x_lo < x ? x_lo : x) - 4 : (x_hi > x + w ? x_hi : x + w) + 4;
+            }
+            text_at(out, text_x, y + bar_h - 4, end < 0 ? "end" : "start", NULL,
+                    sgs_html_grouped(v, c->series[s].decimals, b, sizeof b));
         }
     }
     figure_close(out, c, c->label_title ? c->label_title : c->y_title);

@@ -34,10 +34,13 @@
 
 /* One series of numbers: drawn, or a column of the table only. */
 typedef struct sgs_chart_series {
-    const char *name;     /* legend and table heading, with its unit ("customers") */
-    const double *values; /* n values (heat map: n_rows x n, row-major); NaN: no mark, "NaN" */
-    int decimals;         /* places in data-value and in the table, 0..9 */
-    int table_only;       /* 1: only a column of the table (drawn series come first) */
+    const char *name;      /* legend and table heading, with its unit ("customers") */
+    const double *values;  /* n values (heat map: n_rows x n, row-major); NaN: no mark, "NaN" */
+    int decimals;          /* places in data-value and in the table, 0..9 */
+    int table_only;        /* 1: only a column of the table (drawn series come first) */
+    const double *lo, *hi; /* bar chart: an interval around each value, drawn as a whisker and
+                              given as data-lo and data-hi (NaN: none); NULL: no intervals.
+                              The table does not show them: add them as table-only series. */
 } sgs_chart_series_t;
 
 typedef struct sgs_chart {

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "io/h5_columns.h"
+#include "io/html_doc.h"
 #include "kernels/opportunities.h"
 #include "kernels/rfm.h"
 #include "kernels/tables.h"
@@ -130,6 +131,54 @@ static void expected_scales(const char *path, double scale[SGS_OPP_KIND_COUNT])
     free(assumed);
 }
 
+/* The measured-impact chart of report.html: one bar per kind of the measurement with treated
+ * customers, valued at incremental revenue / treated, with data-lo and data-hi the interval
+ * per treated customer (2 decimals, as the chart writes them). */
+static void check_impact_chart(const char *html, const char *path)
+{
+    const char *fig = strstr(html, "<figure class=\"chart\" id=\"chart-measured-impact\">");
+    assert_non_null(fig);
+    const char *end = strstr(fig, "</figure>");
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    sgs_assert_cmp(f, >=, 0);
+    size_t n;
+    uint8_t *kind = sgs_test_column(f, "/kinds/kind", SGS_H5_U8, &n);
+    int64_t *nt = sgs_test_column(f, "/kinds/n_treated", SGS_H5_I64, &n);
+    double *inc = sgs_test_column(f, "/kinds/incremental_revenue", SGS_H5_F64, &n);
+    double *lo = sgs_test_column(f, "/kinds/lo", SGS_H5_F64, &n);
+    double *hi = sgs_test_column(f, "/kinds/hi", SGS_H5_F64, &n);
+    H5Fclose(f);
+    size_t checked = 0;
+    for (size_t r = 0; r < n; r++) {
+        if (nt[r] <= 0)
+            continue;
+        char want[256], v[48], a[48], b[48];
+        double per = 1.0 / (double)nt[r];
+        sgs_html_number(inc[r] * per, 2, v, sizeof v);
+        if (isfinite(lo[r]) && isfinite(hi[r]))
+            snprintf(want, sizeof want,
+                     "data-label=\"%s\" data-value=\"%s\" data-series=\"measured\" "
+                     "data-lo=\"%s\" data-hi=\"%s\"",
+                     sgs_opportunity_kind_name(kind[r]), v,
+                     sgs_html_number(lo[r] * per, 2, a, sizeof a),
+                     sgs_html_number(hi[r] * per, 2, b, sizeof b));
+        else /* nothing measured (no control group): no interval drawn */
+            snprintf(want, sizeof want,
+                     "data-label=\"%s\" data-value=\"%s\" data-series=\"measured\" x=",
+                     sgs_opportunity_kind_name(kind[r]), v);
+        const char *at = strstr(fig, want);
+        if (!at || at > end)
+            fail_msg("measured-impact: no mark %s", want);
+        checked++;
+    }
+    sgs_assert_cmp(checked, >=, 2);
+    free(kind);
+    free(nt);
+    free(inc);
+    free(lo);
+    free(hi);
+}
+
 static void test_values_are_scaled_where_conclusive(void **state)
 {
     (void)state;
@@ -181,6 +230,7 @@ static void test_values_are_scaled_where_conclusive(void **state)
     report = sgs_test_read_file(path, NULL);
     assert_non_null(report);
     sgs_assert_contains(report, "What the run learned from a measurement");
+    check_impact_chart(report, measure);
     sgs_assert_contains(report, "Learned from");
     sgs_assert_contains(report, "assumption kept:");
     free(report);
