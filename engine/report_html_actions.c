@@ -263,7 +263,7 @@ static void capacity_chart(const sgs_run_state_t *st, FILE *out)
         n++;
     }
     if (n == 0) {
-        fputs("<p>No channel has a daily capacity (actions.channel_capacity): nothing was left "
+        fputs("<p>No channel has a daily capacity (actions.capacity.*): nothing was left "
               "out for lack of room.</p>\n",
               out);
         return;
@@ -272,7 +272,7 @@ static void capacity_chart(const sgs_run_state_t *st, FILE *out)
         .name = "capacity",
         .title = "Capacity use per channel",
         .caption = "Rows listed on each channel with a daily capacity, as a share of it "
-                   "(actions.channel_capacity; control rows take their place like the others). "
+                   "(actions.capacity.*; control rows take their place like the others). "
                    "The table adds the rows, the capacity and the rows left out whose own "
                    "channel it was; a channel that is not allowed (capacity 0) shows NaN.",
         .x_title = "capacity used (%)",
