@@ -115,6 +115,25 @@ static void test_summary_of_hand_built_histories(void **state)
         sgs_summary_free(&s1);
     }
 
+    /* Purchases of 0.1 and 0.2 on two days, all returned by a refund of 0.3 later: the net is
+     * 5.6e-17 in floating point, which is no spend (worth 0, as every full return). */
+    {
+        int64_t id1[] = {9};
+        size_t off1[] = {0, 3};
+        int32_t day1[] = {1, 3, 5};
+        double amount1[] = {0.1, 0.2, -0.3};
+        sgs_grouped_t g1 = {1, 3, id1, off1, day1, amount1, NULL};
+        sgs_summary_t s1;
+        assert_int_equal(sgs_summary_alloc(&s1, 1), 0);
+        assert_int_equal(sgs_summarize(&exec, &g1, 10, &s1, NULL), 0);
+        assert_int_equal(s1.n_purchase_days[0], 2);
+        sgs_assert_cmp(0.1 + 0.2 - 0.3, >, 0.0); /* the rounding this is about */
+        sgs_assert_cmp(s1.total_spend[0], ==, 0.0);
+        sgs_assert_cmp(s1.monetary[0], ==, 0.0);
+        sgs_assert_close(s1.refund_total[0], 0.3, 0, 0);
+        sgs_summary_free(&s1);
+    }
+
     /* The history as of day 8, from the same rows (the backtest's calibration period): only
      * the columns of a purchase history are allocated and written. */
     {
