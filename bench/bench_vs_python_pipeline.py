@@ -325,10 +325,13 @@ def peer(path, out_dir):
     first_of[inverse] = np.arange(n)
     x, t_x, T = (x_all[first_of].astype(float), tx_all[first_of].astype(float),
                  T_all[first_of].astype(float))
+    t_hist = time.perf_counter()
     bg = fit_bgnbd(x, t_x, T, counts.astype(float))
+    t_bg = time.perf_counter()
     spend = np.where(per["total_spend"].to_numpy() > 0, per["monetary"].to_numpy(), 0.0)
     fit_rows = (x_all > 0) & (spend > 0)
     gg = fit_gg(x_all[fit_rows].astype(float), spend[fit_rows], np.ones(int(fit_rows.sum())))
+    t_gg = time.perf_counter()
     p_alive_u = bg_p_alive(bg, x, t_x, T)
     disc_u, expected_u = discounted_purchases(bg, x, t_x, T)
     p_none_u = bg_prob_no_purchase(bg, HORIZON_DAYS, x, t_x, T, p_alive_u)
@@ -344,6 +347,8 @@ def peer(path, out_dir):
     per["p_buy"] = 1.0 - p_none_u[inverse]
     t4 = time.perf_counter()
     t["value"] = t4 - t3
+    t["value_parts"] = {"histories": t_hist - t3, "bgnbd_fit": t_bg - t_hist,
+                        "gammagamma_fit": t_gg - t_bg, "scores": t4 - t_gg}
     # -- segments
     cols = {"recency": np.log1p(per["since_last"].to_numpy(float)),
             "frequency": np.log1p(per["frequency"].to_numpy(float)),
@@ -352,10 +357,12 @@ def peer(path, out_dir):
             "clv": signed_log1p(clv),
             "p_buy": per["p_buy"].to_numpy()}
     X, used, fstats = robust_scale(cols)
+    t_scaled = time.perf_counter()
     k, labels, inertia, k_table = choose_k_and_cluster(X)
     per["segment"] = labels
     t5 = time.perf_counter()
     t["segments"] = t5 - t4
+    t["segments_parts"] = {"features": t_scaled - t4, "k_and_kmeans": t5 - t_scaled}
     # -- lists: a contact list (at-risk customers by value at stake, 10% control by hash)
     risk = per[per["p_buy"] < 0.5].copy()
     risk["value_at_stake"] = risk["clv"] * (1 - risk["p_buy"])
@@ -386,7 +393,8 @@ def peer(path, out_dir):
         {"value_at_stake": 2}).to_csv(os.path.join(out_dir, "opportunities.csv"))
     t7 = time.perf_counter()
     t["write"] = t7 - t6
-    t["total"] = t7 - t0
+    t["total"] = sum(t[k] for k in ("read", "summary", "rfm", "value", "segments", "list",
+                                    "write"))
     np.savez(os.path.join(out_dir, "python.npz"), customer_id=per.index.values,
              frequency=per["frequency"].values, recency=per["recency"].values, T=per["T"].values,
              monetary=per["monetary"].values, total_spend=per["total_spend"].values,
@@ -639,6 +647,9 @@ def bench(args):
     print(f"peak memory: segscore {summary['peak_rss_mb']:.0f} MiB, Python "
           f"{peer_out['peak_rss_mb']:.0f} MiB")
     bgp, ggp = peer_out["bgnbd"], peer_out["gammagamma"]
+    vp, sp = p["value_parts"], p["segments_parts"]
+    print("Python value step: " + ", ".join(f"{k} {v:.2f} s" for k, v in vp.items()) +
+          "; segments: " + ", ".join(f"{k} {v:.2f} s" for k, v in sp.items()))
     print(f"Python fits: BG/NBD {bgp['iterations']} iterations ({bgp['message']}), "
           f"Gamma-Gamma on {peer_out['gg_customers']:,} customers {ggp['iterations']} "
           f"iterations ({ggp['message']}); k by silhouette "
