@@ -491,9 +491,12 @@ def compare(results_path, py_dir, peer_out, checks):
     # Which side found the better optimum: both parameter sets in the Python likelihoods
     # (lifetimes' objective, -LL / N, on the same unique histories and spend rows).
     x = ours["frequency"].astype(float)
-    key_ = np.stack([ours["frequency"], ours["recency"], ours["T"]], axis=1)
-    uniq, counts = np.unique(key_, axis=0, return_counts=True)
-    ux, ut, uT, wts = uniq[:, 0], uniq[:, 1], uniq[:, 2], counts.astype(float)
+    xi, ri, Ti = (ours[k].astype(np.int64) for k in ("frequency", "recency", "T"))
+    hkey = (xi * (ri.max() + 1) + ri) * (Ti.max() + 1) + Ti
+    _, first, inverse, counts = np.unique(hkey, return_index=True, return_inverse=True,
+                                          return_counts=True)
+    ux, ut, uT = (v[first].astype(float) for v in (xi, ri, Ti))
+    wts = counts.astype(float)
     spend = np.where(ours["total_spend"] > 0, ours["monetary"], 0.0)
     rows_gg = (x > 0) & (spend > 0)
     pb = peer_out["bgnbd"]
@@ -522,12 +525,10 @@ def compare(results_path, py_dir, peer_out, checks):
                        f"largest difference {d.max():.1e}, mean {d.mean():.1e}; totals "
                        f"{a.sum():.6g} and {b.sum():.6g}"))
 
-    # The CLV formula alone: Python's lifetimes-style CLV from segscore's own parameters.
-    x = ours["frequency"].astype(float)
-    t_x, T = ours["recency"], ours["T"]
-    spend = np.where(ours["total_spend"] > 0, ours["monetary"], 0.0)
-    disc, expected = discounted_purchases(prm, x, t_x, T)
-    pa = bg_p_alive(prm, x, t_x, T)
+    # The CLV formula alone: Python's lifetimes-style CLV from segscore's own parameters
+    # (on the distinct histories, copied to customers).
+    disc, expected = (v[inverse] for v in discounted_purchases(prm, ux, ut, uT))
+    pa = bg_p_alive(prm, ux, ut, uT)[inverse]
     es = gg_expected_spend(gprm, x, spend)
     clv = MARGIN * es * disc
     clv[~(ours["total_spend"] > 0)] = 0.0
