@@ -5,14 +5,15 @@ One invocation, on the same input file:
   1. `segscore run` with a like-for-like config (BG/NBD, no backtest; see CONFIG below), timed
      per step from its summary.json;
   2. the same outputs in Python, in a separate process (its own wall time per step and peak
-     memory): pandas for the customer summary and RFM scores; the BG/NBD and Gamma-Gamma
+     memory): pandas for the customer summary (purchase occasions, refunds netted and
+     attributed as docs/spend.md says) and RFM scores; the BG/NBD and Gamma-Gamma
      likelihoods as the `lifetimes` package writes them, minimized with scipy.optimize (BFGS on
      log-parameters, analytic gradients, the BG/NBD fitted on the unique (frequency, recency, T)
      histories with their counts as weights); P(alive), conditional expected purchases and
      the discounted CLV as lifetimes computes them, on the unique histories; scikit-learn
      KMeans on the features segscore clusters, scaled as segscore scales them, with k chosen by
      silhouette on a sample; pandas to_csv of the per-customer table and of a contact list;
-  3. checks that both agree (summary and RFM exactly, as bench_vs_pandas.py; model parameters
+  3. checks that both agree (summary and RFM customer by customer; model parameters
      to 1e-4 relative; P(alive), expected purchases and CLV per customer; CLV recomputed in
      Python from segscore's own parameters to 1e-9; segment quality by inertia on the same
      scaled features) and prints each step's times and ratio, and the whole run's.
