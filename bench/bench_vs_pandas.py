@@ -30,25 +30,10 @@ with h5py.File(path, "r") as f:
                        "time": f["/transactions/time"][:],
                        "amount": f["/transactions/amount"][:]})
 t_read = time.perf_counter()
-df["day"] = df["time"] // 86400
-as_of = df["day"].max()
-df["is_purchase"] = df["amount"] >= 0
-df["purchase_amount"] = df["amount"].where(df["is_purchase"], 0.0)
-daily = df.groupby(["customer_id", "day"], sort=True).agg(
-    total=("purchase_amount", "sum"), purchases=("is_purchase", "sum")).reset_index()
-total_spend = df.groupby("customer_id", sort=True)["amount"].sum()
-daily = daily[daily["purchases"] > 0]
-per = daily.groupby("customer_id", sort=True).agg(
-    first=("day", "min"), last=("day", "max"), n_days=("day", "size"),
-    day_total_sum=("total", "sum"), first_total=("total", "first"))
-per["frequency"] = per["n_days"] - 1
-per["recency"] = per["last"] - per["first"]
-per["T"] = as_of - per["first"]
-per["since_last"] = as_of - per["last"]
-per["total_spend"] = total_spend.reindex(per.index)
-per["monetary"] = np.where(per["frequency"] > 0,
-                           (per["day_total_sum"] - per["first_total"]) /
-                           per["frequency"].clip(lower=1), 0.0)
+sys.path.insert(0, sys.argv[4])
+from pandas_summary import summarize  # docs/spend.md: netting, cancelled days, refunds
+as_of = df["time"].max() // 86400
+per = summarize(df, as_of)
 n = len(per)
 def score(values, ascending):
     below = values.rank(method="min", ascending=ascending) - 1
@@ -131,7 +116,8 @@ def bench_size(args, n_customers):
     customers = summary["customers"]["with_purchases"]
 
     peer_npz = os.path.join(args.work, f"pandas_{n_customers}.npz")
-    out = run(["/usr/bin/python3", "-c", PANDAS_PEER, data, "5", peer_npz],
+    out = run(["/usr/bin/python3", "-c", PANDAS_PEER, data, "5", peer_npz,
+               os.path.dirname(os.path.abspath(__file__))],
               capture_output=True, text=True).stdout
     peer = json.loads(out.strip().splitlines()[-1])
     problems = compare(results, peer_npz)

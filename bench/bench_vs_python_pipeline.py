@@ -254,6 +254,7 @@ def peer(path, out_dir):
     import numpy as np
     import pandas as pd
     import h5py
+    from pandas_summary import summarize
     os.makedirs(out_dir, exist_ok=True)
     t = {}
     t0 = time.perf_counter()
@@ -264,45 +265,10 @@ def peer(path, out_dir):
                            "amount": f["/transactions/amount"][:]})
     t1 = time.perf_counter()
     t["read"] = t1 - t0
-    # -- summary: purchase occasions and spend as docs/spend.md defines them. A day's refunds
-    # net against its purchases; a day is an occasion when it has a purchase and no refund or
-    # a positive net; a refund not netted that day (refund-only days, or what a cancelled day
-    # refunds beyond its purchases) lowers the latest earlier occasion, to 0 at most.
-    df["day"] = df["time"] // 86400
-    as_of = df["day"].max()
-    df["is_purchase"] = df["amount"] >= 0
-    df["purchase_amount"] = df["amount"].where(df["is_purchase"], 0.0)
-    df["refund_amount"] = df["amount"].where(~df["is_purchase"], 0.0)
-    daily = df.groupby(["customer_id", "day"], sort=True).agg(
-        bought=("purchase_amount", "sum"), refunded=("refund_amount", "sum"),
-        purchases=("is_purchase", "sum"), rows=("amount", "size")).reset_index()
-    total_spend = df.groupby("customer_id", sort=True)["amount"].sum()
+    # -- summary: purchase occasions and spend as docs/spend.md defines them
+    as_of = df["time"].max() // 86400
+    per = summarize(df, as_of)
     del df
-    net = daily["bought"] + daily["refunded"]
-    occasion = (daily["purchases"] > 0) & ((daily["purchases"] == daily["rows"]) | (net > 0))
-    daily["occasion"] = occasion
-    # an occasion's own net, and each later non-occasion day's unnetted refund, summed per
-    # (customer, latest occasion so far); rows before any occasion lower only total spend
-    daily["occ"] = occasion.astype(np.int64).groupby(daily["customer_id"]).cumsum()
-    daily["part"] = np.where(occasion, net, np.minimum(net, 0.0))
-    daily = daily[daily["occ"] > 0]
-    occ = daily.groupby(["customer_id", "occ"], sort=True).agg(
-        day=("day", "first"), amount=("part", "sum"))
-    occ["amount"] = occ["amount"].clip(lower=0.0)
-    occ = occ.reset_index()
-    per = occ.groupby("customer_id", sort=True).agg(
-        first=("day", "min"), last=("day", "max"), n_days=("day", "size"),
-        day_total_sum=("amount", "sum"), first_total=("amount", "first"))
-    del daily, occ
-    per["frequency"] = per["n_days"] - 1
-    per["recency"] = per["last"] - per["first"]
-    per["T"] = as_of - per["first"]
-    per["since_last"] = as_of - per["last"]
-    per["total_spend"] = total_spend.reindex(per.index)
-    per["mean_spend"] = per["total_spend"] / per["n_days"]
-    per["monetary"] = np.where(per["frequency"] > 0,
-                               (per["day_total_sum"] - per["first_total"]) /
-                               per["frequency"].clip(lower=1), 0.0)
     t2 = time.perf_counter()
     t["summary"] = t2 - t1
     # -- rfm
