@@ -133,25 +133,70 @@ static size_t merge_ids(const sgs_run_state_t *st, sgs_run_actions_t *A, const i
     return u;
 }
 
-/* Purchase occasions (kernels/summary.h) of every customer of the index, CSR
- * (kernels/stage_columns.h). */
-static int build_purchases(const sgs_run_state_t *st, sgs_run_actions_t *A,
-                           const int64_t *grouped_of, sgs_error_t *err)
+/* Purchase occasions (kernels/summary.h) of every grouped customer, CSR over the grouped
+ * customers (kernels/stage_columns.h), then the grouped transactions are released: nothing
+ * after this step reads their rows (the value step's backtest was their last other reader;
+ * write_summary.c reads only n_rows), and at 10 M customers they are 540 MB that would
+ * otherwise be held while /events is read. Their customer ids stay for the merge. */
+static int build_purchases_grouped(sgs_run_state_t *st, size_t **offset_out, int32_t **day_out,
+                                   sgs_error_t *err)
 {
-    const sgs_grouped_t *g = &st->group.rows;
-    size_t n = A->n;
-    A->purchase_offset = sgs_alloc_array(n + 1, sizeof *A->purchase_offset);
-    if (!A->purchase_offset)
-        return sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", n);
-    int rc = sgs_purchase_index_count(g, grouped_of, n, &st->exec, A->purchase_offset, err);
-    if (rc != SGS_OK)
+    sgs_grouped_t *g = &st->group.rows;
+    size_t na = g->n_customers;
+    size_t *offset = sgs_alloc_array(na + 1, sizeof *offset);
+    int32_t *day = NULL;
+    if (!offset)
+        return sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", na);
+    int rc = sgs_purchase_index_count(g, NULL, na, &st->exec, offset, err);
+    if (rc == SGS_OK) {
+        day = sgs_alloc_array(offset[na] ? offset[na] : 1, sizeof *day);
+        if (!day)
+            rc = sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu purchase days",
+                               offset[na]);
+    }
+    if (rc == SGS_OK)
+        rc = sgs_purchase_index_fill(g, NULL, na, offset, &st->exec, day, err);
+    if (rc != SGS_OK) {
+        sgs_free(offset);
+        sgs_free(day);
         return rc;
-    size_t total = A->purchase_offset[n];
-    A->purchase_day = sgs_alloc_array(total ? total : 1, sizeof *A->purchase_day);
-    if (!A->purchase_day)
-        return sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu purchase days", total);
-    return sgs_purchase_index_fill(g, grouped_of, n, A->purchase_offset, &st->exec, A->purchase_day,
-                                   err);
+    }
+    sgs_free(g->row_offset);
+    sgs_free(g->day);
+    sgs_free(g->amount);
+    sgs_free(g->channel);
+    g->row_offset = NULL;
+    g->day = NULL;
+    g->amount = NULL;
+    g->channel = NULL;
+    *offset_out = offset;
+    *day_out = day;
+    return SGS_OK;
+}
+
+/* The purchase CSR over the combined index from the one over the grouped customers: both list
+ * customers by ascending id and every grouped customer is in the index, so the days are the
+ * same array in the same order (taken over) and only the offsets spread out, customers
+ * without a grouped row getting none. The offsets are spread in place, from the last: entry
+ * u comes from entry k <= u, where k is the number of grouped customers before u. */
+static int build_purchases(sgs_run_actions_t *A, const int64_t *grouped_of, size_t na,
+                           size_t **offset_g, int32_t **day_g, sgs_error_t *err)
+{
+    size_t n = A->n;
+    size_t *offset = sgs_realloc_array(*offset_g, n + 1, sizeof *offset);
+    if (!offset)
+        return sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", n);
+    *offset_g = NULL;
+    size_t k = na; /* grouped customers before u + 1 */
+    for (size_t u = n; u-- > 0;) {
+        offset[u + 1] = offset[k];
+        k -= grouped_of[u] >= 0;
+    }
+    offset[0] = 0;
+    A->purchase_offset = offset;
+    A->purchase_day = *day_g;
+    *day_g = NULL;
+    return SGS_OK;
 }
 
 /* Events of every customer of the index, CSR; takes the arrays of eg and unpacks the kind
@@ -293,8 +338,13 @@ int sgs__run_actions_events(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error
     sgs_customers_t cu = {0};
     uint32_t *crow = NULL;
     int64_t *c_ids = NULL, *grouped_of = NULL, *events_of = NULL, *b_to_u = NULL;
+    size_t *purchase_offset_g = NULL;
+    int32_t *purchase_day_g = NULL;
+    const size_t n_grouped = st->group.rows.n_customers;
     size_t n_c = 0;
-    int rc = read_and_group_events(st, A, &opt, &eg, err);
+    int rc = build_purchases_grouped(st, &purchase_offset_g, &purchase_day_g, err);
+    if (rc == SGS_OK)
+        rc = read_and_group_events(st, A, &opt, &eg, err);
     if (rc == SGS_OK)
         rc = sgs_h5_read_customers_opt(st->req->input_path, &opt, &cu, &A->customers_present, err);
     if (rc != SGS_OK)
@@ -338,7 +388,10 @@ int sgs__run_actions_events(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error
             A->main_channel[u] = st->summary.columns.main_channel[b];
         A->rfm_segment[u] = b >= 0 ? st->rfm.rfm_segment[b] : (uint8_t)SGS_RFM_SEGMENT_COUNT;
     }
-    rc = build_purchases(st, A, grouped_of, err);
+    /* the grouped customers' ids were needed by the merge only */
+    sgs_free(st->group.rows.customer_id);
+    st->group.rows.customer_id = NULL;
+    rc = build_purchases(A, grouped_of, n_grouped, &purchase_offset_g, &purchase_day_g, err);
     if (rc == SGS_OK && eg.g.n_customers > 0)
         rc = build_events(st, A, &eg, events_of, err);
     if (rc == SGS_OK)
@@ -390,5 +443,7 @@ cleanup:
     sgs_free(grouped_of);
     sgs_free(events_of);
     sgs_free(b_to_u);
+    sgs_free(purchase_offset_g);
+    sgs_free(purchase_day_g);
     return rc;
 }

@@ -36,7 +36,9 @@ typedef struct sgs_run_read {
     char as_of_text[16]; /* YYYY-MM-DD */
 } sgs_run_read_t;
 
-/* The group step's result (engine/run.c). */
+/* The group step's result (engine/run.c). The events step (engine/run_events.c) takes the
+ * purchase days out of the rows and releases every array of them: afterwards only the
+ * counts n_rows and n_customers are left. */
 typedef struct sgs_run_group {
     sgs_grouped_t rows; /* owned; every customer with a row (refund-only ones included) */
     int sorted_input_skipped;

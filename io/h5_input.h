@@ -24,9 +24,9 @@
  * hashed and, with an as-of, compacted before the next one is read; the tail is given
  * back at the end. Pages are faulted in (in parallel, huge pages where the kernel allows)
  * just ahead of each chunk, because first touch of fresh memory dominates otherwise
- * (DESIGN.md "Scale"). Compressed datasets get a chunk cache of at least 64 MiB and two
- * chunks, so that reads that split a file chunk decompress it once; uncompressed ones
- * bypass the cache and are read straight into the destination.
+ * (DESIGN.md "Scale"). Compressed datasets get a chunk cache of four chunks (at least
+ * 1 MiB), fully read chunks evicted first, so that reads that split a file chunk decompress
+ * it once; uncompressed ones bypass the cache and are read straight into the destination.
  *
  * Determinism: outputs, stats and the first reported problem do not depend on
  * opt->n_threads or opt->chunk_rows. Thread-safety: HDF5 (serial build) is not

@@ -14,10 +14,13 @@
 static int check_index_args(const sgs_grouped_t *g, const int64_t *grouped_of, size_t n,
                             const void *out, sgs_error_t *err)
 {
-    if (!g || !out || (n > 0 && !grouped_of) ||
-        (g->n_customers > 0 && (!g->row_offset || !g->day || !g->amount)))
+    if (!g || !out || (g->n_customers > 0 && (!g->row_offset || !g->day || !g->amount)))
         return sgs_error_set(err, SGS_EINVAL, "purchase index: a NULL array");
-    for (size_t u = 0; u < n; u++)
+    if (!grouped_of && n > g->n_customers) /* the identity map */
+        return sgs_error_set(err, SGS_EINVAL,
+                             "purchase index: customer %zu maps to grouped customer %zu of %zu",
+                             g->n_customers, g->n_customers, g->n_customers);
+    for (size_t u = 0; grouped_of && u < n; u++)
         if (grouped_of[u] >= 0 && (uint64_t)grouped_of[u] >= g->n_customers)
             return sgs_error_set(
                 err, SGS_EINVAL,
@@ -42,6 +45,12 @@ static size_t occasions(const sgs_grouped_t *g, size_t c, int32_t *day)
     return count;
 }
 
+/* The grouped customer of customer u: grouped_of[u], or u itself when grouped_of is NULL. */
+static inline int64_t grouped_customer(const int64_t *grouped_of, size_t u)
+{
+    return grouped_of ? grouped_of[u] : (int64_t)u;
+}
+
 static void prefix_sum(size_t n, size_t *offset)
 {
     offset[0] = 0;
@@ -57,7 +66,9 @@ int sgs_purchase_index_count(const sgs_grouped_t *g, const int64_t *grouped_of, 
         return rc;
 #pragma omp parallel for num_threads(sgs_exec_threads_for(exec, n)) schedule(static)
     for (size_t u = 0; u < n; u++)
-        offset[u + 1] = grouped_of[u] >= 0 ? occasions(g, (size_t)grouped_of[u], NULL) : 0;
+        offset[u + 1] = grouped_customer(grouped_of, u) >= 0
+                            ? occasions(g, (size_t)grouped_customer(grouped_of, u), NULL)
+                            : 0;
     prefix_sum(n, offset);
     return SGS_OK;
 }
@@ -71,8 +82,8 @@ int sgs_purchase_index_fill(const sgs_grouped_t *g, const int64_t *grouped_of, s
         return rc != SGS_OK ? rc : sgs_error_set(err, SGS_EINVAL, "purchase index: no offsets");
 #pragma omp parallel for num_threads(sgs_exec_threads_for(exec, n)) schedule(static)
     for (size_t u = 0; u < n; u++)
-        if (grouped_of[u] >= 0)
-            (void)occasions(g, (size_t)grouped_of[u], day + offset[u]);
+        if (grouped_customer(grouped_of, u) >= 0)
+            (void)occasions(g, (size_t)grouped_customer(grouped_of, u), day + offset[u]);
     return SGS_OK;
 }
 
@@ -83,7 +94,9 @@ int sgs_purchase_index_count_ref(const sgs_grouped_t *g, const int64_t *grouped_
     if (rc != SGS_OK)
         return rc;
     for (size_t u = 0; u < n; u++)
-        offset[u + 1] = grouped_of[u] >= 0 ? occasions(g, (size_t)grouped_of[u], NULL) : 0;
+        offset[u + 1] = grouped_customer(grouped_of, u) >= 0
+                            ? occasions(g, (size_t)grouped_customer(grouped_of, u), NULL)
+                            : 0;
     prefix_sum(n, offset);
     return SGS_OK;
 }
@@ -95,8 +108,8 @@ int sgs_purchase_index_fill_ref(const sgs_grouped_t *g, const int64_t *grouped_o
     if (rc != SGS_OK || !offset)
         return rc != SGS_OK ? rc : sgs_error_set(err, SGS_EINVAL, "purchase index: no offsets");
     for (size_t u = 0; u < n; u++)
-        if (grouped_of[u] >= 0)
-            (void)occasions(g, (size_t)grouped_of[u], day + offset[u]);
+        if (grouped_customer(grouped_of, u) >= 0)
+            (void)occasions(g, (size_t)grouped_customer(grouped_of, u), day + offset[u]);
     return SGS_OK;
 }
 

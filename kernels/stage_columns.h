@@ -38,9 +38,11 @@
 
 /* offset[u + 1] - offset[u] = the purchase occasions of customer u, offset[0] = 0 (a prefix
  * sum: offset[n] is the total), where customer u of the index is grouped customer
- * grouped_of[u] of g, or has no transaction row when grouped_of[u] < 0. offset: [n + 1],
- * caller-owned. Parallel over customers (exec's threads, at most one per exec->grain).
- * @return 0; SGS_EINVAL (NULL array; grouped_of[u] >= g->n_customers: err names u). */
+ * grouped_of[u] of g, or has no transaction row when grouped_of[u] < 0; grouped_of NULL:
+ * customer u is grouped customer u (n <= g->n_customers). offset: [n + 1], caller-owned. Parallel
+ * over customers (exec's threads, at most one per exec->grain).
+ * @return 0; SGS_EINVAL (NULL array; grouped_of[u] >= g->n_customers: err names u; grouped_of
+ * NULL and n > g->n_customers). */
 int sgs_purchase_index_count(const sgs_grouped_t *g, const int64_t *grouped_of, size_t n,
                              const sgs_exec_t *exec, size_t *offset, sgs_error_t *err);
 

@@ -726,10 +726,96 @@ static void test_customers_duplicates_and_referrers(void **state)
     assert_int_equal(sgs_h5_read_customers_opt(f->path, &opt, &c, &present, &err), SGS_EDATA);
     sgs_assert_contains(err.message, "/customers/referrer_id: row 2: referrer_id 7 is not a "
                                      "customer_id of /customers");
+    /* unsorted ids, consecutive (a referrer is looked up by a range check): 0 and 7 are
+     * outside 1..6, the first of them at row 3 */
+    int64_t run_ids[6] = {4, 1, 3, 2, 6, 5}, run_refs[6] = {-1, 6, 1, 0, 7, 2};
+    write_customers(f->path, run_ids, run_refs, 6);
+    for (int t = 1; t <= 3; t++) {
+        opt = options(4);
+        opt.n_threads = t;
+        assert_int_equal(sgs_h5_read_customers_opt(f->path, &opt, &c, &present, &err), SGS_EDATA);
+        sgs_assert_contains(err.message, "/customers/referrer_id: row 3: referrer_id 0 is not a "
+                                         "customer_id of /customers");
+    }
+    /* unsorted ids with gaps (a binary search): 35 falls between two of them */
+    int64_t gap_refs[6] = {-1, 40, 60, 10, 35, 50};
+    write_customers(f->path, ids, gap_refs, 6);
+    assert_int_equal(sgs_h5_read_customers(f->path, &c, &present, &err), SGS_EDATA);
+    sgs_assert_contains(err.message, "/customers/referrer_id: row 4: referrer_id 35 is not a "
+                                     "customer_id of /customers");
     /* no /customers group */
     write_tx10(f->path, 0, 0, 0, amounts10);
     assert_int_equal(sgs_h5_read_customers(f->path, &c, &present, &err), 0);
     assert_int_equal(present, 0);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The referrer check on shuffled ids, consecutive or not, against a plain reference (a
+ * referrer is known when it equals some id), for 1 to 3 threads. */
+static void test_customers_referrers_shuffled(void **state)
+{
+    fixture_t *f = *state;
+    enum { n = 50000 };
+    static int64_t ids[n], refs[n], sorted[n];
+    const uint64_t seed = 17;
+    for (int spaced = 0; spaced <= 1; spaced++) {
+        for (size_t i = 0; i < n; i++)
+            ids[i] = spaced ? (int64_t)(1000003 * i + 5)
+                            : (int64_t)(i + 1000); /* sample sort : bitmap */
+        for (size_t i = n - 1; i > 0; i--) {       /* Fisher-Yates */
+            size_t j = (size_t)(sgs_rng_u64(seed, (uint64_t)spaced, i) % (i + 1));
+            int64_t t = ids[i];
+            ids[i] = ids[j];
+            ids[j] = t;
+        }
+        for (size_t i = 0; i < n; i++) { /* a known referrer, -1, or (rarely) any number */
+            uint64_t u = sgs_rng_u64(seed, 10 + (uint64_t)spaced, i);
+            refs[i] = u % 3 == 0 ? -1 : ids[u % n];
+            if (i > n / 3 && u % 5000 == 7)
+                refs[i] = (int64_t)(u % (8 * n));
+        }
+        memcpy(sorted, ids, sizeof sorted);
+        qsort(sorted, n, sizeof sorted[0], cmp_i64);
+        size_t want = n;
+        for (size_t i = 0; i < n && want == n; i++)
+            if (refs[i] != -1 && !bsearch(&refs[i], sorted, n, sizeof sorted[0], cmp_i64))
+                want = i;
+        assert_true(want < n);
+        write_customers(f->path, ids, refs, n);
+        for (int t = 1; t <= 3; t++) {
+            sgs_read_options_t opt = options(4096);
+            opt.n_threads = t;
+            sgs_customers_t c;
+            int present = 0;
+            sgs_error_t err = {0};
+            assert_int_equal(sgs_h5_read_customers_opt(f->path, &opt, &c, &present, &err),
+                             SGS_EDATA);
+            char expect[96];
+            snprintf(expect, sizeof expect, "row %zu: referrer_id %lld is not", want,
+                     (long long)refs[want]);
+            if (!strstr(err.message, expect))
+                fail_msg("seed %llu, spaced %d, %d threads: expected \"%s\" in \"%s\"",
+                         (unsigned long long)seed, spaced, t, expect, err.message);
+        }
+        /* without the unknown ones, the table reads */
+        for (size_t i = 0; i < n; i++)
+            if (refs[i] != -1 && !bsearch(&refs[i], sorted, n, sizeof sorted[0], cmp_i64))
+                refs[i] = -1;
+        write_customers(f->path, ids, refs, n);
+        sgs_read_options_t opt = options(4096);
+        opt.n_threads = 2;
+        sgs_customers_t c;
+        int present = 0;
+        sgs_error_t err = {0};
+        assert_int_equal(sgs_h5_read_customers_opt(f->path, &opt, &c, &present, &err), 0);
+        assert_int_equal(c.n_rows, n);
+        sgs_customers_free(&c);
+    }
 }
 
 /* ---- Content hash -------------------------------------------------------------------- */
@@ -1112,6 +1198,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_not_hdf5_and_missing_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_read_and_kind_range, setup, teardown),
         cmocka_unit_test_setup_teardown(test_customers_duplicates_and_referrers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_customers_referrers_shuffled, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hash_small, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hash_across_blocks_chunks_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_collect_mode_reports_every_problem, setup, teardown),

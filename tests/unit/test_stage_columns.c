@@ -105,6 +105,35 @@ static void test_purchase_index_threads_and_twin(void **state)
             fail_msg("seed %llu, %d threads: not the reference's index", (unsigned long long)seed,
                      t);
     }
+    /* grouped_of NULL: the index of the grouped customers themselves. Its days are the spread
+     * index's days, in the same order, and its offsets the spread ones at each grouped
+     * customer (the run takes them over for the combined index: engine/run_events.c). */
+    static size_t own_offset[n_grouped + 1];
+    static int32_t own_days[max_rows];
+    for (int t = 1; t <= 3; t++) {
+        sgs_exec_t ex = {.n_threads = t, .grain = 1};
+        memset(own_days, 0, sizeof own_days);
+        sgs_assert_cmp(sgs_purchase_index_count(&g, NULL, n_grouped, &ex, own_offset, NULL), ==,
+                       SGS_OK);
+        sgs_assert_cmp(own_offset[n_grouped], ==, ref_offset[n]);
+        sgs_assert_cmp(
+            sgs_purchase_index_fill(&g, NULL, n_grouped, own_offset, &ex, own_days, NULL), ==,
+            SGS_OK);
+        if (memcmp(own_days, ref_days, ref_offset[n] * sizeof *own_days) != 0)
+            fail_msg("seed %llu, %d threads: the grouped customers' days differ",
+                     (unsigned long long)seed, t);
+        for (size_t u = 0; u < n; u++)
+            if (grouped_of[u] >= 0) {
+                sgs_assert_cmp(own_offset[grouped_of[u]], ==, ref_offset[u]);
+                sgs_assert_cmp(own_offset[grouped_of[u] + 1], ==, ref_offset[u + 1]);
+            }
+    }
+    sgs_assert_cmp(sgs_purchase_index_count_ref(&g, NULL, n_grouped, ref_offset, NULL), ==, SGS_OK);
+    sgs_assert_cmp(ref_offset[n_grouped], ==, own_offset[n_grouped]);
+    sgs_error_t err = {0};
+    sgs_assert_cmp(sgs_purchase_index_count(&g, NULL, n_grouped + 1, NULL, got_offset, &err), ==,
+                   SGS_EINVAL);
+    assert_non_null(strstr(err.message, "grouped customer 30000 of 30000"));
 }
 
 /* ---- the rate and the buyers' columns --------------------------------------------------- */
