@@ -23,20 +23,7 @@ import os
 import statistics
 import subprocess
 import sys
-
-
-def machine():
-    cpu = "unknown cpu"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return "%s, %d cores, %s" % (cpu, os.cpu_count() or 0,
-                                 datetime.datetime.now().strftime("%Y-%m-%d %H:%M"))
+import machine as bench_machine
 
 
 def run_once(args, path, n, with_backtest, rep):
@@ -67,7 +54,7 @@ def main():
     ap.add_argument("--set", action="append", help="KEY=VALUE for every run")
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
-    print("machine: %s; %d threads, %d runs each" % (machine(), args.threads, args.repeat))
+    print("machine: %s, %s; %d threads, %d runs each" % (bench_machine.describe(), datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), args.threads, args.repeat))
     rows = []
     for n in args.customers:
         path = os.path.join(args.work, "backtest-%d.h5" % n)

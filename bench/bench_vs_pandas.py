@@ -14,11 +14,12 @@ Needs Debian's python3-pandas and python3-h5py (scripts/install-deps with SGS_WI
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
 import time
+
+from machine import describe as machine
 
 PANDAS_PEER = r"""
 import sys, time, resource, json
@@ -50,20 +51,6 @@ print(json.dumps({"read_s": t_read - t0, "compute_s": t_done - t_read, "total_s"
                   "rows": int(len(df)), "customers": int(n),
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
-
-
-def machine():
-    cpu = "unknown cpu"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB, {platform.platform()}"
 
 
 def run(cmd, **kw):

@@ -27,10 +27,10 @@ SGS_WITH_PEERS=1); exits 77 (skipped) when one cannot be imported.
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
+from machine import describe as machine
 
 # The like-for-like configuration. segscore's default value.model = auto lets a backtest
 # choose among three purchase models and calibrates p_buy on a held-out period, which a
@@ -382,20 +382,6 @@ def peer(path, out_dir):
 
 
 # ---- The driver --------------------------------------------------------------------------------
-
-def machine():
-    cpu = "unknown cpu"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB, {platform.platform()}"
-
 
 def load():
     return ", ".join(f"{v:.2f}" for v in os.getloadavg())

@@ -17,9 +17,8 @@ Standard library only.
 """
 import argparse
 import json
-import os
-import platform
 import sys
+from machine import facts as machine
 
 
 def fail(message):
@@ -40,19 +39,6 @@ def load(path):
                 and isinstance(step.get("seconds"), (int, float))):
             fail(f"{path}: steps[{i}] has no name and seconds: not a segscore run summary")
     return doc
-
-
-def machine():
-    cpu = ""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "system": platform.platform()}
 
 
 def flat(d, prefix=""):
