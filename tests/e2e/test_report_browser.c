@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "tests/support/browser_check.h"
+#include "tests/support/report_charts.h"
 #include "tests/support/test_support.h"
 
 #include <cjson/cJSON.h>
@@ -24,21 +25,7 @@
 
 static char dir[256];
 
-static const char *const charts[] = {"rfm-segments",
-                                     "rfm-grid",
-                                     "clv-concentration",
-                                     "frequency-recency-expected",
-                                     "frequency-recency-p-alive",
-                                     "backtest-tracking",
-                                     "backtest-by-frequency",
-                                     "calibration",
-                                     "segments",
-                                     "stages",
-                                     "transitions",
-                                     "audit",
-                                     "opportunities-kind",
-                                     "opportunities-channel",
-                                     "capacity"};
+static const char *const *const charts = sgs_test_report_charts;
 
 static void test_the_report_renders_with_its_numbers(void **state)
 {
@@ -66,8 +53,8 @@ static void test_the_report_renders_with_its_numbers(void **state)
     /* the charts above, and one profile per k-means segment */
     int k_segments = cJSON_GetObjectItem(cJSON_GetObjectItem(sum, "segments"), "k")->valueint;
     assert_int_equal(sgs_test_dom_chart_count(b.dom),
-                     sizeof charts / sizeof charts[0] + (size_t)k_segments);
-    for (size_t k = 0; k < sizeof charts / sizeof charts[0]; k++)
+                     SGS_TEST_REPORT_CHART_COUNT + (size_t)k_segments);
+    for (size_t k = 0; k < SGS_TEST_REPORT_CHART_COUNT; k++)
         sgs_assert_chart_contract(b.dom, charts[k]);
     for (int j = 0; j < k_segments; j++) {
         char name[32];

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "io/html_doc.h"
+#include "tests/support/report_charts.h"
 #include "tests/support/test_support.h"
 
 #include <cjson/cJSON.h>
@@ -29,24 +30,8 @@ static char demo[512];
 #define MAX_HTML_BYTES (2u * 1024 * 1024)
 
 /* Every chart this run has the data for (docs/report.md, "Charts"). */
-static const char *const charts[] = {
-    "rfm-segments",
-    "rfm-grid",
-    "clv-concentration",
-    "frequency-recency-expected",
-    "frequency-recency-p-alive",
-    "backtest-tracking",
-    "backtest-by-frequency",
-    "calibration",
-    "segments",
-    "stages",
-    "transitions",
-    "audit",
-    "opportunities-kind",
-    "opportunities-channel",
-    "capacity",
-};
-#define N_CHARTS (sizeof charts / sizeof charts[0])
+static const char *const *const charts = sgs_test_report_charts;
+#define N_CHARTS SGS_TEST_REPORT_CHART_COUNT
 
 /* segscore run -q -i demo -o <dir>/<sub>/results.h5 DATES <extra>; the exit status. */
 static int run_into(const char *sub, const char *extra, char *msg, size_t msg_size)
