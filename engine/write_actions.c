@@ -99,16 +99,17 @@ static int write_influence_group(hid_t f, const sgs_run_state_t *st, int z, sgs_
     for (size_t i = 0; i < n; i++)
         referrer[i] = A->referrer_index[i] >= 0 ? A->customer_id[A->referrer_index[i]] : -1;
     int rc = SGS_OK;
-#define COLUMN(name, type, data)                                                                   \
+    /* The rows of /stages, whose customer_id says whose they are (not stored twice); the
+     * counts are int32 on disk: sgs_influence_compute takes at most INT32_MAX customers. */
+#define COLUMN(name, stored, in_memory, data)                                                      \
     if (rc == SGS_OK)                                                                              \
-        rc = sgs_h5_write_column(f, "/influence/" name, type, data, n, z, err);
-    COLUMN("customer_id", SGS_H5_I64, A->customer_id)
-    COLUMN("referrer_id", SGS_H5_I64, referrer)
-    COLUMN("referral_status", SGS_H5_U8, A->referral_status)
-    COLUMN("n_direct", SGS_H5_I64, A->n_direct)
-    COLUMN("n_indirect", SGS_H5_I64, A->n_indirect)
-    COLUMN("depth", SGS_H5_I32, A->depth)
-    COLUMN("network_value", SGS_H5_F64, A->network_value)
+        rc = sgs_h5_write_column_as(f, "/influence/" name, stored, in_memory, data, n, z, err);
+    COLUMN("referrer_id", SGS_H5_I64, SGS_H5_I64, referrer)
+    COLUMN("referral_status", SGS_H5_U8, SGS_H5_U8, A->referral_status)
+    COLUMN("n_direct", SGS_H5_I32, SGS_H5_I64, A->n_direct)
+    COLUMN("n_indirect", SGS_H5_I32, SGS_H5_I64, A->n_indirect)
+    COLUMN("depth", SGS_H5_I32, SGS_H5_I32, A->depth)
+    COLUMN("network_value", SGS_H5_F64, SGS_H5_F64, A->network_value)
 #undef COLUMN
     sgs_free(referrer);
     static const char *const status[] = {"none", "ok", "unknown_referrer", "cycle"};
