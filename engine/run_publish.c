@@ -183,7 +183,8 @@ int sgs_run_publish(sgs_run_state_t *st, sgs_error_t *err)
     sgs_progress_begin(st->req->progress, "write");
     size_t active[N_OUTPUTS], n = active_outputs(st->req, active), done = 0;
     int rc = sgs_publish_begin(p, err);
-    /* With one thread the run uses one thread: the outputs one after another. */
+    /* With one thread the run uses one thread: the outputs one after another. n - 1: the
+     * last output (the summary) is written on its own, after the step's time is taken. */
     if (rc == SGS_OK && st->exec.n_threads > 1 && n > 1 && outputs[active[1]].beside_first)
         rc = write_first_outputs(st, active, n - 1, &done, err);
     for (size_t j = done; rc == SGS_OK && j < n; j++) {
