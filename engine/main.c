@@ -94,6 +94,11 @@ int main(int argc, char **argv)
      * than the work done on them (DESIGN.md "Scale"). Peak memory is unchanged. */
     mallopt(M_MMAP_MAX, 0);
     mallopt(M_TRIM_THRESHOLD, -1);
+    /* One arena for every thread, so that this kept memory serves them all: the write step
+     * writes results.h5 on a thread of its own (engine/run_publish.c), which would otherwise
+     * take fresh pages for its columns while the memory the run freed before it sits idle
+     * (measured at 10M customers: 228 MB more at the peak). */
+    mallopt(M_ARENA_MAX, 1);
     int status = check_startup_headroom();
     if (status != 0)
         return status;

@@ -4,82 +4,85 @@
  */
 #include "engine/opportunity_reason.h"
 
+#include "io/text_format.h"
 #include "kernels/dates.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
-/* "0.42" or "unknown" */
-static void format_p(double p, char out[16])
+/* The reasons are written for every listed row (millions at 10M customers), so the common
+ * ones are put together piece by piece instead of by snprintf, whose %f was most of the time
+ * of opportunities.csv; each piece gives the characters snprintf gives (sgs_fmt_fixed_exact),
+ * and tests/unit/test_opportunity_reason.c compares the two for every kind. */
+
+/* Longest text the pieces can give: a reason has at most six numbers (each at most
+ * SGS_FMT_FIXED_EXACT_MAX characters) and 200 characters of words. */
+#define TEXT_MAX (8 * SGS_FMT_FIXED_EXACT_MAX)
+
+static char *put(char *p, const char *s)
 {
-    if (isfinite(p))
-        snprintf(out, 16, "%.2f", p);
-    else
-        snprintf(out, 16, "unknown");
+    size_t len = strlen(s);
+    memcpy(p, s, len);
+    return p + len;
 }
 
-int sgs_opportunity_reason_text(const sgs_opportunity_facts_t *f,
-                                const sgs_opportunity_config_t *cfg, char *buf, size_t size)
+static char *put_int(char *p, long long v)
+{
+    return p + sgs_fmt_int(p, v);
+}
+
+static char *put_fixed(char *p, double v, int decimals)
+{
+    return p + sgs_fmt_fixed_exact(p, v, decimals);
+}
+
+/* "%04lld-%02u-%02u" of a day (sgs_date_format_day). */
+static char *put_day(char *p, int64_t day)
+{
+    int64_t y;
+    unsigned m, d;
+    sgs_civil_from_days(day, &y, &m, &d);
+    if (y >= 0 && y <= 9999)
+        return p + sgs_fmt_date(p, day);
+    char buf[64];
+    sgs_date_format_day(day, buf, sizeof buf);
+    return put(p, buf);
+}
+
+/* "%.2f" of a probability, or "unknown"; at most 15 characters, as the 16-byte buffer it
+ * was printed into held (only a value far outside 0..1 is that long). */
+static char *put_p(char *p, double v)
+{
+    if (!isfinite(v))
+        return put(p, "unknown");
+    char buf[SGS_FMT_FIXED_EXACT_MAX];
+    size_t len = sgs_fmt_fixed_exact(buf, v, 2);
+    len = len < 15 ? len : 15;
+    memcpy(p, buf, len);
+    return p + len;
+}
+
+/* Copy text[0..len) into buf as snprintf would (at most size - 1 characters and a NUL);
+ * returns len. */
+static int finish(const char *text, size_t len, char *buf, size_t size)
+{
+    if (size > 0) {
+        size_t copy = len < size - 1 ? len : size - 1;
+        memcpy(buf, text, copy);
+        buf[copy] = '\0';
+    }
+    return (int)len;
+}
+
+/* The reasons worded with %g (rare kinds), by snprintf. */
+static int reason_printf(const sgs_opportunity_facts_t *f, const sgs_opportunity_config_t *cfg,
+                         char *buf, size_t size)
 {
     const int32_t t = f->as_of_day;
-    const double cycle = f->cycle_days, overdue = f->days_overdue, clv = f->clv;
-    const long long since_last = (long long)f->days_since_last;
-    char day[64], p[16];
-    format_p(f->p_buy, p);
+    const double clv = f->clv;
+    char day[64];
     switch (f->kind) {
-    case SGS_OPP_SERVICE_RECOVERY:
-        return snprintf(buf, size,
-                        "%d support contacts/complaints in the last %d days (%d support; %d "
-                        "complaints; threshold %d)",
-                        (int)(f->n_support + f->n_complaints), (int)cfg->service_window_days,
-                        (int)f->n_support, (int)f->n_complaints, (int)cfg->service_min_contacts);
-    case SGS_OPP_RENEWAL_AT_RISK:
-        if (f->event_day == SGS_DAY_NONE)
-            return snprintf(buf, size, "no renewal due");
-        sgs_date_format_day(f->event_day, day, sizeof day);
-        return snprintf(buf, size,
-                        "renewal due %s (%lld days ago) not renewed within the %d-day grace "
-                        "period",
-                        day, (long long)t - f->event_day, (int)cfg->renewal_grace_days);
-    case SGS_OPP_WIN_BACK:
-        if (f->stage_then >= 0) {
-            sgs_date_format_day(f->compare_day, day, sizeof day);
-            return snprintf(buf, size,
-                            "lapsed since %s (then %s); %lld days since last purchase (cycle "
-                            "%.1f days); p_buy %s",
-                            day, sgs_stage_name(f->stage_then), since_last, cycle, p);
-        }
-        if (isfinite(f->p_buy))
-            return snprintf(buf, size,
-                            "lapsed: p_buy %s (below %.2f); %lld days since last purchase "
-                            "(cycle %.1f days); worth %.2f if they buy again",
-                            p, f->lapsed_p_buy, since_last, cycle, f->value_if_back);
-        return snprintf(buf, size,
-                        "lapsed: %lld days since last purchase (cycle %.1f days; lapse after "
-                        "%.1f days overdue); p_buy unknown",
-                        since_last, cycle, f->lapse_overdue_days);
-    case SGS_OPP_SAVE_HIGH_VALUE:
-        if (!isfinite(f->p_buy))
-            return snprintf(buf, size,
-                            "at risk: %lld days since last purchase (cycle %.1f days; %.1f "
-                            "overdue); p_buy unknown; CLV %.2f >= %.2f",
-                            since_last, cycle, overdue, clv, f->save_clv_threshold);
-        return snprintf(buf, size,
-                        "at risk: p_buy %s (below %.2f); %lld days since last purchase (cycle "
-                        "%.1f days); CLV %.2f >= %.2f; worth %.2f if they buy again",
-                        p, f->at_risk_p_buy, since_last, cycle, clv, f->save_clv_threshold,
-                        f->value_if_back);
-    case SGS_OPP_OVERDUE_REMINDER:
-        return snprintf(buf, size, "overdue by %.1f days (cycle %.1f days; margin %.1f); p_buy %s",
-                        overdue, cycle, f->overdue_margin_days, p);
-    case SGS_OPP_ONBOARDING:
-        if (f->n_purchase_days == 0)
-            return snprintf(buf, size, "no purchase yet");
-        sgs_date_format_day(f->first_purchase_day, day, sizeof day);
-        return snprintf(buf, size,
-                        "first purchase %s (%lld days ago); %d purchase day(s); cycle %.1f "
-                        "days",
-                        day, (long long)t - f->first_purchase_day, (int)f->n_purchase_days, cycle);
     case SGS_OPP_DETRACTOR_FOLLOW_UP:
         if (f->event_day == SGS_DAY_NONE)
             return snprintf(buf, size, "no survey answer");
@@ -93,15 +96,149 @@ int sgs_opportunity_reason_text(const sgs_opportunity_facts_t *f,
                             cfg->grow_ratio, f->potential, (int)f->potential_segment);
         return snprintf(buf, size, "CLV %.2f below %g x %.2f (median CLV of all customers)", clv,
                         cfg->grow_ratio, f->potential);
-    case SGS_OPP_ADVOCATE:
-        return snprintf(buf, size,
-                        "%lld direct and %lld indirect referrals brought in %.2f (network "
-                        "value %.2f; threshold %.2f)",
-                        (long long)f->n_direct_referrals, (long long)f->n_indirect_referrals,
-                        f->brought_in, f->network_value, f->advocate_value_threshold);
     default:
         return snprintf(buf, size, "unknown opportunity kind %d", f->kind);
     }
+}
+
+int sgs_opportunity_reason_text(const sgs_opportunity_facts_t *f,
+                                const sgs_opportunity_config_t *cfg, char *buf, size_t size)
+{
+    const int32_t t = f->as_of_day;
+    const double cycle = f->cycle_days, overdue = f->days_overdue, clv = f->clv;
+    const long long since_last = (long long)f->days_since_last;
+    char text[TEXT_MAX], *p = text;
+    switch (f->kind) {
+    case SGS_OPP_SERVICE_RECOVERY:
+        p = put_int(p, (long long)(int)(f->n_support + f->n_complaints));
+        p = put(p, " support contacts/complaints in the last ");
+        p = put_int(p, (int)cfg->service_window_days);
+        p = put(p, " days (");
+        p = put_int(p, (int)f->n_support);
+        p = put(p, " support; ");
+        p = put_int(p, (int)f->n_complaints);
+        p = put(p, " complaints; threshold ");
+        p = put_int(p, (int)cfg->service_min_contacts);
+        p = put(p, ")");
+        break;
+    case SGS_OPP_RENEWAL_AT_RISK:
+        if (f->event_day == SGS_DAY_NONE) {
+            p = put(p, "no renewal due");
+            break;
+        }
+        p = put(p, "renewal due ");
+        p = put_day(p, f->event_day);
+        p = put(p, " (");
+        p = put_int(p, (long long)t - f->event_day);
+        p = put(p, " days ago) not renewed within the ");
+        p = put_int(p, (int)cfg->renewal_grace_days);
+        p = put(p, "-day grace period");
+        break;
+    case SGS_OPP_WIN_BACK:
+        if (f->stage_then >= 0) {
+            p = put(p, "lapsed since ");
+            p = put_day(p, f->compare_day);
+            p = put(p, " (then ");
+            p = put(p, sgs_stage_name(f->stage_then));
+            p = put(p, "); ");
+            p = put_int(p, since_last);
+            p = put(p, " days since last purchase (cycle ");
+            p = put_fixed(p, cycle, 1);
+            p = put(p, " days); p_buy ");
+            p = put_p(p, f->p_buy);
+        } else if (isfinite(f->p_buy)) {
+            p = put(p, "lapsed: p_buy ");
+            p = put_p(p, f->p_buy);
+            p = put(p, " (below ");
+            p = put_fixed(p, f->lapsed_p_buy, 2);
+            p = put(p, "); ");
+            p = put_int(p, since_last);
+            p = put(p, " days since last purchase (cycle ");
+            p = put_fixed(p, cycle, 1);
+            p = put(p, " days); worth ");
+            p = put_fixed(p, f->value_if_back, 2);
+            p = put(p, " if they buy again");
+        } else {
+            p = put(p, "lapsed: ");
+            p = put_int(p, since_last);
+            p = put(p, " days since last purchase (cycle ");
+            p = put_fixed(p, cycle, 1);
+            p = put(p, " days; lapse after ");
+            p = put_fixed(p, f->lapse_overdue_days, 1);
+            p = put(p, " days overdue); p_buy unknown");
+        }
+        break;
+    case SGS_OPP_SAVE_HIGH_VALUE:
+        if (!isfinite(f->p_buy)) {
+            p = put(p, "at risk: ");
+            p = put_int(p, since_last);
+            p = put(p, " days since last purchase (cycle ");
+            p = put_fixed(p, cycle, 1);
+            p = put(p, " days; ");
+            p = put_fixed(p, overdue, 1);
+            p = put(p, " overdue); p_buy unknown; CLV ");
+            p = put_fixed(p, clv, 2);
+            p = put(p, " >= ");
+            p = put_fixed(p, f->save_clv_threshold, 2);
+            break;
+        }
+        p = put(p, "at risk: p_buy ");
+        p = put_p(p, f->p_buy);
+        p = put(p, " (below ");
+        p = put_fixed(p, f->at_risk_p_buy, 2);
+        p = put(p, "); ");
+        p = put_int(p, since_last);
+        p = put(p, " days since last purchase (cycle ");
+        p = put_fixed(p, cycle, 1);
+        p = put(p, " days); CLV ");
+        p = put_fixed(p, clv, 2);
+        p = put(p, " >= ");
+        p = put_fixed(p, f->save_clv_threshold, 2);
+        p = put(p, "; worth ");
+        p = put_fixed(p, f->value_if_back, 2);
+        p = put(p, " if they buy again");
+        break;
+    case SGS_OPP_OVERDUE_REMINDER:
+        p = put(p, "overdue by ");
+        p = put_fixed(p, overdue, 1);
+        p = put(p, " days (cycle ");
+        p = put_fixed(p, cycle, 1);
+        p = put(p, " days; margin ");
+        p = put_fixed(p, f->overdue_margin_days, 1);
+        p = put(p, "); p_buy ");
+        p = put_p(p, f->p_buy);
+        break;
+    case SGS_OPP_ONBOARDING:
+        if (f->n_purchase_days == 0) {
+            p = put(p, "no purchase yet");
+            break;
+        }
+        p = put(p, "first purchase ");
+        p = put_day(p, f->first_purchase_day);
+        p = put(p, " (");
+        p = put_int(p, (long long)t - f->first_purchase_day);
+        p = put(p, " days ago); ");
+        p = put_int(p, (int)f->n_purchase_days);
+        p = put(p, " purchase day(s); cycle ");
+        p = put_fixed(p, cycle, 1);
+        p = put(p, " days");
+        break;
+    case SGS_OPP_ADVOCATE:
+        p = put_int(p, (long long)f->n_direct_referrals);
+        p = put(p, " direct and ");
+        p = put_int(p, (long long)f->n_indirect_referrals);
+        p = put(p, " indirect referrals brought in ");
+        p = put_fixed(p, f->brought_in, 2);
+        p = put(p, " (network value ");
+        p = put_fixed(p, f->network_value, 2);
+        p = put(p, "; threshold ");
+        p = put_fixed(p, f->advocate_value_threshold, 2);
+        p = put(p, ")");
+        break;
+    default:
+        return reason_printf(f, cfg, buf, size);
+    }
+    return finish(text, (size_t)(p - text), buf, size);
 }
 
 int sgs_opportunity_reason(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,

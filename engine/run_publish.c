@@ -7,6 +7,7 @@
 
 #include "engine/interrupt.h"
 #include "io/atomic_file.h"
+#include "io/background_task.h"
 #include "io/output_paths.h"
 #include "io/publish.h"
 
@@ -24,18 +25,20 @@ static const struct {
     const char *name;     /* default file name beside the results, and name in a generation */
     size_t config_offset; /* offsetof the sgs_config_t path ("" = default); RESULTS_ITSELF */
     int (*write)(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
-    int can_be_off; /* the path "none" turns it off */
+    int can_be_off;   /* the path "none" turns it off */
+    int beside_first; /* written while the first output (results) is written on a thread of
+                         its own; these follow it directly in this table */
 } outputs[] = {
-    {"results", "results.h5", RESULTS_ITSELF, sgs_write_results_h5, 0},
+    {"results", "results.h5", RESULTS_ITSELF, sgs_write_results_h5, 0, 0},
     {"output.customers_csv", "customers.csv", offsetof(sgs_config_t, customers_csv),
-     sgs_write_customers_csv, 0},
+     sgs_write_customers_csv, 0, 1},
     {"output.opportunities_csv", "opportunities.csv", offsetof(sgs_config_t, opportunities_csv),
-     sgs_write_opportunities_csv, 0},
-    {"output.report", "report.txt", offsetof(sgs_config_t, report), sgs_write_report, 0},
+     sgs_write_opportunities_csv, 0, 1},
+    {"output.report", "report.txt", offsetof(sgs_config_t, report), sgs_write_report, 0, 0},
     {"output.report_html", "report.html", offsetof(sgs_config_t, report_html),
-     sgs_write_report_html, 1},
+     sgs_write_report_html, 1, 0},
     {"output.summary_json", "summary.json", offsetof(sgs_config_t, summary_json),
-     sgs_write_summary_json, 0},
+     sgs_write_summary_json, 0, 0},
 };
 enum { N_OUTPUTS = sizeof outputs / sizeof outputs[0] };
 
@@ -104,18 +107,73 @@ int sgs_run_publish_open(sgs_run_state_t *st, sgs_error_t *err)
     return rc;
 }
 
-/* Write outputs[i], the set's output j, into the new generation and flush it. */
-static int write_one(sgs_run_state_t *st, size_t i, size_t j, sgs_error_t *err)
+/* Name the file asked for in err, not its place in the generation. */
+static void name_output(sgs_publish_t *p, size_t j, sgs_error_t *err)
+{
+    if (!err)
+        return;
+    sgs_error_rename(err, sgs_publish_file(p, j), sgs_publish_path(p, j));
+    if (!strstr(err->message, sgs_publish_path(p, j)))
+        sgs_error_prefix(err, "writing %s", sgs_publish_path(p, j));
+}
+
+/* Write outputs[i], the set's output j, into the new generation; flush it when asked. */
+static int write_one(const sgs_run_state_t *st, size_t i, size_t j, int flush, sgs_error_t *err)
 {
     sgs_publish_t *p = st->publish;
     int rc = outputs[i].write(st, sgs_publish_file(p, j), err);
-    if (rc == SGS_OK)
+    if (rc == SGS_OK && flush)
         rc = sgs_publish_flush(p, j, err);
-    if (rc != SGS_OK && err) { /* name the file asked for, not its place in the generation */
-        sgs_error_rename(err, sgs_publish_file(p, j), sgs_publish_path(p, j));
-        if (!strstr(err->message, sgs_publish_path(p, j)))
-            sgs_error_prefix(err, "writing %s", sgs_publish_path(p, j));
+    if (rc != SGS_OK)
+        name_output(p, j, err);
+    return rc;
+}
+
+/* The first output, written on a thread of its own. */
+typedef struct first_output {
+    const sgs_run_state_t *st;
+    size_t i;        /* its row in outputs[] */
+    sgs_error_t err; /* its own: the caller's is in use meanwhile */
+} first_output_t;
+
+static int write_first(void *arg)
+{
+    first_output_t *w = arg;
+    return write_one(w->st, w->i, 0, 0, &w->err);
+}
+
+/* Write the first output (results.h5, one thread: HDF5) and, meanwhile, the outputs marked
+ * beside_first (the CSV files, formatted on the run's threads); then flush them in the
+ * order of the table, as if written one after another. The first error in that order is
+ * reported; every write has ended when this returns. *n_done gets how many outputs of the
+ * set this wrote. */
+static int write_first_outputs(sgs_run_state_t *st, const size_t *active, size_t n, size_t *n_done,
+                               sgs_error_t *err)
+{
+    sgs_publish_t *p = st->publish;
+    first_output_t first = {st, active[0], {0}};
+    sgs_background_task_t task;
+    sgs_background_start(&task, write_first, &first);
+    size_t k = 1;
+    int rc = SGS_OK;
+    while (rc == SGS_OK && k < n && outputs[active[k]].beside_first) {
+        rc = sgs_interrupt_check("while writing the outputs", err);
+        if (rc == SGS_OK)
+            rc = write_one(st, active[k], k, 0, err);
+        k++;
     }
+    int first_rc = sgs_background_finish(&task);
+    if (first_rc != SGS_OK) {
+        if (err)
+            *err = first.err;
+        return first_rc;
+    }
+    for (size_t j = 0; rc == SGS_OK && j < k; j++) {
+        rc = sgs_publish_flush(p, j, err);
+        if (rc != SGS_OK)
+            name_output(p, j, err);
+    }
+    *n_done = k;
     return rc;
 }
 
@@ -123,14 +181,18 @@ int sgs_run_publish(sgs_run_state_t *st, sgs_error_t *err)
 {
     sgs_publish_t *p = st->publish;
     sgs_progress_begin(st->req->progress, "write");
-    size_t active[N_OUTPUTS], n = active_outputs(st->req, active);
+    size_t active[N_OUTPUTS], n = active_outputs(st->req, active), done = 0;
     int rc = sgs_publish_begin(p, err);
-    for (size_t j = 0; rc == SGS_OK && j < n; j++) {
+    /* With one thread the run uses one thread: the outputs one after another. n - 1: the
+     * last output (the summary) is written on its own, after the step's time is taken. */
+    if (rc == SGS_OK && st->exec.n_threads > 1 && n > 1 && outputs[active[1]].beside_first)
+        rc = write_first_outputs(st, active, n - 1, &done, err);
+    for (size_t j = done; rc == SGS_OK && j < n; j++) {
         if (j == n - 1)
             sgs_progress_end(st->req->progress, "results, csv files and reports");
         rc = sgs_interrupt_check("while writing the outputs", err);
         if (rc == SGS_OK)
-            rc = write_one(st, active[j], j, err);
+            rc = write_one(st, active[j], j, 1, err);
     }
     if (rc == SGS_OK)
         rc = sgs_publish_seal(p, err);

@@ -40,7 +40,9 @@ typedef struct sgs_run_read {
  * purchase days out of the rows and releases every array of them: afterwards only the
  * counts n_rows and n_customers are left. */
 typedef struct sgs_run_group {
-    sgs_grouped_t rows; /* owned; every customer with a row (refund-only ones included) */
+    sgs_grouped_t rows; /* owned; every customer with a row (refund-only ones included); freed
+                           before the write step, which does not read them */
+    size_t n_rows_used; /* rows.n_rows, kept for summary.json after rows are freed */
     int sorted_input_skipped;
 } sgs_run_group_t;
 

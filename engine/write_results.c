@@ -214,8 +214,14 @@ int sgs_write_results_h5(const sgs_run_state_t *st, const char *path, sgs_error_
     hid_t f = fcpl >= 0 ? H5Fcreate(path, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT) : -1;
     if (fcpl >= 0)
         H5Pclose(fcpl);
-    if (f < 0)
+    if (f < 0) {
+        /* A full disk is that, also when the file cannot even be created: the CSV files are
+         * written meanwhile (engine/run_publish.c) and may be the ones that filled it. */
+        int os_errno, code = sgs_h5_take_failure(&os_errno);
+        if (code == SGS_ENOSPACE)
+            return sgs_error_set_os(err, SGS_ECANTCREAT, os_errno, path, "cannot create HDF5 file");
         return sgs_error_set(err, SGS_ECANTCREAT, "%s: cannot create HDF5 file", path);
+    }
     double *scratch = sgs_alloc_array(st->summary.n_customers, sizeof *scratch);
     int z = st->req->config->compression;
     int rc = scratch ? SGS_OK

@@ -21,7 +21,7 @@ static cJSON *input_object(const sgs_run_state_t *st)
     cJSON_AddNumberToObject(in, "rows_in_file", (double)st->read.tx_stats.n_rows_in_file);
     cJSON_AddNumberToObject(in, "rows_after_as_of_left_out",
                             (double)st->read.tx_stats.n_rows_after_as_of);
-    cJSON_AddNumberToObject(in, "rows_used", (double)st->group.rows.n_rows);
+    cJSON_AddNumberToObject(in, "rows_used", (double)st->group.n_rows_used);
     cJSON_AddNumberToObject(in, "purchase_rows", (double)st->summary.n_purchase_rows);
     cJSON_AddNumberToObject(in, "refund_rows", (double)st->summary.n_refund_rows);
     cJSON_AddNumberToObject(in, "zero_amount_rows", (double)st->summary.n_zero_amount_rows);

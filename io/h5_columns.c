@@ -251,6 +251,13 @@ static hid_t chunked_plist(size_t chunk_rows, int deflate_level)
 int sgs_h5_write_column(hid_t file, const char *path, sgs_h5_type_t type, const void *data,
                         size_t n, int deflate_level, sgs_error_t *err)
 {
+    return sgs_h5_write_column_as(file, path, type, type, data, n, deflate_level, err);
+}
+
+int sgs_h5_write_column_as(hid_t file, const char *path, sgs_h5_type_t stored,
+                           sgs_h5_type_t in_memory, const void *data, size_t n, int deflate_level,
+                           sgs_error_t *err)
+{
     int rc = ensure_parent(file, path, err);
     if (rc)
         return rc;
@@ -268,10 +275,11 @@ int sgs_h5_write_column(hid_t file, const char *path, sgs_h5_type_t type, const 
     }
     if (dcpl < 0)
         goto cleanup;
-    dset = H5Dcreate2(file, path, file_type(type), space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    dset = H5Dcreate2(file, path, file_type(stored), space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     if (dset < 0)
         goto cleanup;
-    if (n > 0 && H5Dwrite(dset, sgs_h5_mem_type(type), H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+    if (n > 0 &&
+        H5Dwrite(dset, sgs_h5_mem_type(in_memory), H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
         goto cleanup;
     rc = SGS_OK;
 cleanup:

@@ -69,6 +69,13 @@ int sgs_h5_group_ensure(hid_t file, const char *path, sgs_error_t *err);
 int sgs_h5_write_column(hid_t file, const char *path, sgs_h5_type_t type, const void *data,
                         size_t n, int deflate_level, sgs_error_t *err);
 
+/* sgs_h5_write_column with the elements stored as `stored` (HDF5 converts them on the way):
+ * for a column kept wider in memory than its values need (int64 counts that fit int32).
+ * Every value must fit `stored`: HDF5 would clip the others. */
+int sgs_h5_write_column_as(hid_t file, const char *path, sgs_h5_type_t stored,
+                           sgs_h5_type_t in_memory, const void *data, size_t n, int deflate_level,
+                           sgs_error_t *err);
+
 /* Write a row-major array of `rank` (1..4) dimensions dims[] as the dataset `path`
  * (parents created), contiguous, without modification times. */
 int sgs_h5_write_array(hid_t file, const char *path, sgs_h5_type_t type, const void *data, int rank,

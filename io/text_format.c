@@ -56,6 +56,40 @@ size_t sgs_fmt_fixed(char *out, double v, int decimals)
     return len;
 }
 
+size_t sgs_fmt_fixed_exact(char *out, double v, int decimals)
+{
+    static const double scale[] = {1, 10, 100, 1000, 1e4, 1e5, 1e6};
+    static const uint64_t unit[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+    if (decimals < 0 || decimals > 6) {
+        int n = snprintf(out, SGS_FMT_FIXED_EXACT_MAX, "%.*f", decimals < 0 ? 0 : decimals, v);
+        return n > 0 && n < SGS_FMT_FIXED_EXACT_MAX ? (size_t)n : 0;
+    }
+    /* s is a * 10^d rounded once: within 2^-13 of the exact product below 1e12, so away
+     * from a tie (frac within 1e-3 of 0.5) the nearest integer to s is that of the exact
+     * product, which is what printf rounds to. Near a tie printf decides on the exact value. */
+    double a = fabs(v), s = a * scale[decimals];
+    double whole = floor(s), frac = s - whole;
+    if (!(s < 1e12) || fabs(frac - 0.5) < 1e-3) {
+        int n = snprintf(out, SGS_FMT_FIXED_EXACT_MAX, "%.*f", decimals, v);
+        return n > 0 && n < SGS_FMT_FIXED_EXACT_MAX ? (size_t)n : 0;
+    }
+    uint64_t u = (uint64_t)whole + (frac > 0.5);
+    size_t len = 0;
+    if (signbit(v))
+        out[len++] = '-';
+    len += sgs_fmt_int(out + len, (int64_t)(u / unit[decimals]));
+    if (decimals > 0) {
+        out[len++] = '.';
+        uint64_t f = u % unit[decimals];
+        for (int k = decimals - 1; k >= 0; k--) {
+            out[len + (size_t)k] = (char)('0' + f % 10);
+            f /= 10;
+        }
+        len += (size_t)decimals;
+    }
+    return len;
+}
+
 size_t sgs_fmt_date(char *out, int64_t day)
 {
     int64_t y;
@@ -78,20 +112,20 @@ size_t sgs_fmt_date(char *out, int64_t day)
     return 10;
 }
 
+/* Blocks are dealt to the threads in turn (block b to thread b mod T, schedule(static, 1))
+ * and written in block order by the ordered construct: while one thread writes its block,
+ * the others format theirs, so the write overlaps the formatting instead of following it,
+ * and each thread needs one block buffer (it reuses it only after its write). */
 int sgs_write_text_rows(const char *path, const char *header, size_t n_rows, size_t max_line,
                         sgs_format_rows_fn format, const void *ctx, int n_threads, sgs_error_t *err)
 {
-    enum { MAX_BATCH = 64 };
     size_t n_blocks = sgs_block_count(n_rows, SGS_TEXT_BLOCK_ROWS);
-    size_t lengths[MAX_BATCH];
-    size_t batch = (size_t)(n_threads > 0 ? n_threads : 1) * 2; /* blocks per round */
-    if (batch > MAX_BATCH)
-        batch = MAX_BATCH;
-    if (batch > n_blocks)
-        batch = n_blocks ? n_blocks : 1;
+    int threads = n_threads > 0 ? n_threads : 1;
+    if ((size_t)threads > n_blocks)
+        threads = n_blocks > 0 ? (int)n_blocks : 1;
     size_t block_bytes;
     int rc = sgs_size_mul(SGS_TEXT_BLOCK_ROWS, max_line, &block_bytes);
-    char *buffers = rc == SGS_OK ? sgs_alloc_array(batch, block_bytes) : NULL;
+    char *buffers = rc == SGS_OK ? sgs_alloc_array((size_t)threads, block_bytes) : NULL;
     FILE *out = fopen(path, "wb");
     if (!buffers || !out) {
         rc = !buffers ? sgs_error_set(err, SGS_ENOMEM, "no memory to format %s", path)
@@ -99,19 +133,25 @@ int sgs_write_text_rows(const char *path, const char *header, size_t n_rows, siz
         goto cleanup;
     }
     int ok = fputs(header, out) >= 0;
-    for (size_t first = 0; ok && first < n_blocks; first += batch) {
-        size_t count = n_blocks - first < batch ? n_blocks - first : batch;
-#pragma omp parallel for num_threads(n_threads) schedule(static, 1)
-        for (size_t b = 0; b < count; b++) {
-            size_t lo = (first + b) * SGS_TEXT_BLOCK_ROWS;
-            size_t hi = lo + SGS_TEXT_BLOCK_ROWS < n_rows ? lo + SGS_TEXT_BLOCK_ROWS : n_rows;
-            lengths[b] = format(ctx, lo, hi, buffers + b * block_bytes);
+    int write_errno = ok ? 0 : errno;
+#pragma omp parallel for ordered num_threads(threads) schedule(static, 1)
+    for (size_t b = 0; b < n_blocks; b++) {
+        int going;
+#pragma omp atomic read
+        going = ok;
+        char *buf = buffers + (b % (size_t)threads) * block_bytes;
+        size_t lo = b * SGS_TEXT_BLOCK_ROWS;
+        size_t hi = lo + SGS_TEXT_BLOCK_ROWS < n_rows ? lo + SGS_TEXT_BLOCK_ROWS : n_rows;
+        size_t len = going ? format(ctx, lo, hi, buf) : 0;
+#pragma omp ordered
+        if (ok && fwrite(buf, 1, len, out) != len) {
+            write_errno = errno;
+#pragma omp atomic write
+            ok = 0;
         }
-        for (size_t b = 0; ok && b < count; b++)
-            ok = fwrite(buffers + b * block_bytes, 1, lengths[b], out) == lengths[b];
     }
     if (!ok)
-        rc = sgs_error_set_os(err, SGS_EIO, errno ? errno : EIO, path, "write failed");
+        rc = sgs_error_set_os(err, SGS_EIO, write_errno ? write_errno : EIO, path, "write failed");
 cleanup:
     if (out && fclose(out) != 0 && rc == SGS_OK)
         rc = sgs_error_set_os(err, SGS_EIO, errno ? errno : EIO, path, "write failed");

@@ -22,6 +22,15 @@ size_t sgs_fmt_int(char *out, int64_t v);
  * infinities and |v| >= 1e15 fall back to printf. */
 size_t sgs_fmt_fixed(char *out, double v, int decimals);
 
+/* Exactly the characters of printf("%.*f", decimals, v) (decimals 0..6): the decimal nearest
+ * to the binary value, "-" for every negative value (also -0.0 and those that round to
+ * zero), "nan" and "inf" spelled by printf. Fast for |v| * 10^decimals < 1e12 that is not
+ * within 1e-3 of a tie; printf does the others (at most 330 characters: `out` must have room
+ * for SGS_FMT_FIXED_EXACT_MAX). For text that is also written with printf elsewhere and must
+ * match it byte for byte (sgs_fmt_fixed rounds ties differently). */
+#define SGS_FMT_FIXED_EXACT_MAX 400
+size_t sgs_fmt_fixed_exact(char *out, double v, int decimals);
+
 /* YYYY-MM-DD of a UTC day number. */
 size_t sgs_fmt_date(char *out, int64_t day);
 

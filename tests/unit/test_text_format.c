@@ -1,6 +1,7 @@
 /*
  * tests/unit/test_text_format.c — the printf-free formatters behind customers.csv agree
- * with printf where they should, and write nothing for NaN.
+ * with printf where they should, and write nothing for NaN; sgs_fmt_fixed_exact agrees with
+ * printf everywhere.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -55,6 +56,46 @@ static void test_fixed_point(void **state)
     }
 }
 
+/* sgs_fmt_fixed_exact gives printf's characters for every value, also at exact binary ties
+ * (printf rounds half to even on the exact value), for -0.0 and values that round to -0, and
+ * for NaN, infinities and values past its fast range. */
+static void check_exact(double v, int decimals)
+{
+    char buf[SGS_FMT_FIXED_EXACT_MAX], want[SGS_FMT_FIXED_EXACT_MAX];
+    size_t n = sgs_fmt_fixed_exact(buf, v, decimals);
+    snprintf(want, sizeof want, "%.*f", decimals, v);
+    if (n != strlen(want) || memcmp(buf, want, n) != 0)
+        fail_msg("%.17g with %d decimals: got %.*s, printf %s", v, decimals, (int)n, buf, want);
+}
+
+static void test_fixed_exact(void **state)
+{
+    (void)state;
+    char buf[SGS_FMT_FIXED_EXACT_MAX];
+    expect(sgs_fmt_fixed_exact(buf, 0.125, 2), buf, "0.12"); /* a tie, to even */
+    expect(sgs_fmt_fixed_exact(buf, 0.375, 2), buf, "0.38");
+    expect(sgs_fmt_fixed_exact(buf, 2.5, 0), buf, "2");
+    expect(sgs_fmt_fixed_exact(buf, -0.004, 2), buf, "-0.00");
+    expect(sgs_fmt_fixed_exact(buf, -0.0, 1), buf, "-0.0");
+    expect(sgs_fmt_fixed_exact(buf, 1.005, 2), buf, "1.00"); /* 1.00499999999999989... */
+    expect(sgs_fmt_fixed_exact(buf, 123456.789, 1), buf, "123456.8");
+    static const double special[] = {
+        0.0,  -0.0,  0.5,    1.5,    0.05, 0.15,  0.25, 0.35, 1e11,     99999999999.995, 1e12,
+        1e15, 1e300, -1e300, 5e-324, 4.35, 2.675, NAN,  -NAN, INFINITY, -INFINITY};
+    for (size_t k = 0; k < sizeof special / sizeof special[0]; k++)
+        for (int d = 0; d <= 6; d++)
+            check_exact(special[k], d);
+    /* Random values of every magnitude; and values on a grid of halves and quarters of the
+     * last place, the ties and near-ties. The seed is fixed: a failure names the value. */
+    for (uint64_t i = 0; i < 200000; i++) {
+        double u = sgs_rng_uniform(11, 0, i);
+        double v = (sgs_rng_uniform(11, 1, i) - 0.5) * pow(10.0, 14.0 * u - 4.0);
+        check_exact(v, (int)(i % 7));
+        double grid = floor((sgs_rng_uniform(11, 2, i) - 0.5) * 4e5) / 8000.0;
+        check_exact(grid, (int)(i % 4));
+    }
+}
+
 static void test_grouped_numbers(void **state)
 {
     (void)state;
@@ -74,6 +115,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_integers_and_dates),
         cmocka_unit_test(test_fixed_point),
+        cmocka_unit_test(test_fixed_exact),
         cmocka_unit_test(test_grouped_numbers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
