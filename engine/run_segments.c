@@ -370,12 +370,12 @@ static int build_profiles(sgs_run_state_t *st, const feature_id_t *ids, const do
         label_segment(st, ids, j, std_mean, st->segments.profile_label[j],
                       sizeof st->segments.profile_label[j]);
     }
-    double median_of_segment[SGS_SEGMENTS_MAX_K], overall;
+    double median_of_segment[SGS_SEGMENTS_MAX_K]; /* the base's median is not published */
     for (size_t f = 0; rc == SGS_OK && f < d; f++) {
         rc = sgs_features_gather(&cols[f], 1, n, &st->exec, column, err);
         if (rc == SGS_OK)
             rc = sgs_group_medians(n, column, st->segments.segment, (int32_t)k, median_of_segment,
-                                   &overall, &st->exec, err);
+                                   NULL, &st->exec, err);
         for (size_t j = 0; rc == SGS_OK && j < k; j++)
             st->segments.profile_median[j * d + f] = median_of_segment[j];
     }
