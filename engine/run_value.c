@@ -185,18 +185,15 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
     const sgs_summary_t *s = &st->summary.columns;
     double unit = st->days_per_unit;
     sgs_histories_t hist = {0};
+    double *x = sgs_alloc_array(n, sizeof *x);
+    double *t_x = sgs_alloc_array(n, sizeof *t_x);
+    double *age = sgs_alloc_array(n, sizeof *age);
     double *spend = sgs_alloc_array(n, sizeof *spend); /* Gamma-Gamma's m per customer */
     int rc = SGS_OK;
-    if (!spend || alloc_outputs(v, n) != SGS_OK) {
+    if (!x || !t_x || !age || !spend || alloc_outputs(v, n) != SGS_OK) {
         rc = sgs_error_set(err, SGS_ENOMEM, "value: no memory for %zu customers", n);
         goto cleanup;
     }
-    /* The inputs live in output columns not yet written, so that their pages are touched once
-     * (the first touch of fresh memory is the slowest thing in a run: docs/benchmarks.md).
-     * t_x and age are read only by sgs_histories_build, before the scoring writes
-     * expected_spend and clv; x is read by the Gamma-Gamma fit and the scoring, before
-     * calibrate_p_buy writes p_buy. */
-    double *x = v->p_buy, *t_x = v->expected_spend, *age = v->clv;
     /* the purchase models' histories, and Gamma-Gamma's m per customer: net spend <= 0 has
      * nothing to learn about spend per purchase, and is worth nothing */
     rc = sgs_value_inputs(s, n, unit, &st->exec, x, t_x, age, spend, err);
@@ -278,6 +275,9 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
                      v->model_fit.converged && v->spend_fit.converged ? "" : " (NOT CONVERGED)");
 cleanup:
     sgs_histories_free(&hist);
+    sgs_free(x);
+    sgs_free(t_x);
+    sgs_free(age);
     sgs_free(spend);
     return rc;
 }
