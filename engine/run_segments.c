@@ -317,11 +317,12 @@ static int build_profiles(sgs_run_state_t *st, const feature_id_t *ids, const do
 {
     size_t n = st->summary.n_customers, d = st->segments.n_features, k = st->segments.k;
     double *column = sgs_alloc_array(n, sizeof *column);
+    double *median_scratch = sgs_alloc_array(n, sizeof *median_scratch); /* every feature's */
     double *std_mean = st->segments.profile_deviation; /* sums first, then the deviations */
     double *clv_sum = sgs_calloc_array(k, sizeof *clv_sum);
     double *revenue_sum = sgs_calloc_array(k, sizeof *revenue_sum);
     int rc = SGS_OK;
-    if (!column || !clv_sum || !revenue_sum) {
+    if (!column || !median_scratch || !clv_sum || !revenue_sum) {
         rc = sgs_error_set(err, SGS_ENOMEM, "segments: no memory for the profiles");
         goto cleanup;
     }
@@ -370,17 +371,18 @@ static int build_profiles(sgs_run_state_t *st, const feature_id_t *ids, const do
         label_segment(st, ids, j, std_mean, st->segments.profile_label[j],
                       sizeof st->segments.profile_label[j]);
     }
-    double median_of_segment[SGS_SEGMENTS_MAX_K], overall;
+    double median_of_segment[SGS_SEGMENTS_MAX_K]; /* the base's median is not published */
     for (size_t f = 0; rc == SGS_OK && f < d; f++) {
         rc = sgs_features_gather(&cols[f], 1, n, &st->exec, column, err);
         if (rc == SGS_OK)
-            rc = sgs_group_medians(n, column, st->segments.segment, (int32_t)k, median_of_segment,
-                                   &overall, &st->exec, err);
+            rc = sgs_group_medians_into(n, column, st->segments.segment, (int32_t)k,
+                                        median_of_segment, NULL, median_scratch, &st->exec, err);
         for (size_t j = 0; rc == SGS_OK && j < k; j++)
             st->segments.profile_median[j * d + f] = median_of_segment[j];
     }
 cleanup:
     sgs_free(column);
+    sgs_free(median_scratch);
     sgs_free(clv_sum);
     sgs_free(revenue_sum);
     return rc;

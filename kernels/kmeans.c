@@ -614,21 +614,18 @@ static void elkan_block(const double *x, size_t d, const double *w, const double
     *ndist = nd;
 }
 
-int sgs_kmeans_single(const double *x, size_t n, size_t d, const double *weights,
+/* One run of sgs_kmeans_single in the workspace ws, allocated by run_ws_alloc for (n, d,
+ * opt->k, opt->algorithm): every run sets all of it before reading it, so that restarts share
+ * one workspace and touch its pages (2 x 8 n bytes of bounds for Hamerly) only once. */
+static int single_run(const double *x, size_t n, size_t d, const double *weights,
                       const sgs_kmeans_options_t *opt, double tol_abs, const sgs_exec_t *exec,
-                      double *centers, int32_t *labels, sgs_kmeans_result_t *result,
+                      double *centers, int32_t *labels, sgs_kmeans_result_t *result, run_ws_t *wsp,
                       sgs_error_t *err)
 {
-    int rc = sgs__kmeans_check_options(opt, n, d, err);
-    if (rc)
-        return rc;
+    int rc;
     int alg = (int)opt->algorithm;
-    if (alg == SGS_KMEANS_MINIBATCH)
-        return sgs_error_set(err, SGS_EINVAL, "sgs_kmeans_single does not run mini-batch");
     size_t k = opt->k;
-    run_ws_t ws;
-    if (run_ws_alloc(&ws, n, d, k, alg))
-        return sgs_error_set(err, SGS_ENOMEM, "k-means: out of memory for n = %zu, k = %zu", n, k);
+    run_ws_t ws = *wsp;
     int isa = sgs__kmeans_isa_resolve((int)opt->isa);
     int nt = sgs_exec_threads(exec);
     size_t nb = ws.nb;
@@ -644,10 +641,8 @@ int sgs_kmeans_single(const double *x, size_t n, size_t d, const double *weights
     uint64_t ndist_total = 0;
     for (it = 0; it < opt->max_iter; it++) {
         rc = sgs_exec_stop(exec, err); /* a safe point: nothing half-updated */
-        if (rc) {
-            run_ws_free(&ws);
+        if (rc)
             return rc;
-        }
         int first = it == 0;
         if (alg == SGS_KMEANS_LLOYD)
             sgs__kmeans_prep(centers, k, d, ws.prep_ws, &ws.prep);
@@ -734,6 +729,25 @@ int sgs_kmeans_single(const double *x, size_t n, size_t d, const double *weights
         ws.wsum[labels[i]] += weights ? weights[i] : 1.0;
     for (size_t j = 0; j < k; j++)
         result->n_nonempty += ws.wsum[j] > 0;
+    return rc;
+}
+
+int sgs_kmeans_single(const double *x, size_t n, size_t d, const double *weights,
+                      const sgs_kmeans_options_t *opt, double tol_abs, const sgs_exec_t *exec,
+                      double *centers, int32_t *labels, sgs_kmeans_result_t *result,
+                      sgs_error_t *err)
+{
+    int rc = sgs__kmeans_check_options(opt, n, d, err);
+    if (rc)
+        return rc;
+    int alg = (int)opt->algorithm;
+    if (alg == SGS_KMEANS_MINIBATCH)
+        return sgs_error_set(err, SGS_EINVAL, "sgs_kmeans_single does not run mini-batch");
+    run_ws_t ws;
+    if (run_ws_alloc(&ws, n, d, opt->k, alg))
+        return sgs_error_set(err, SGS_ENOMEM, "k-means: out of memory for n = %zu, k = %zu", n,
+                             opt->k);
+    rc = single_run(x, n, d, weights, opt, tol_abs, exec, centers, labels, result, &ws, err);
     run_ws_free(&ws);
     return rc;
 }
@@ -766,12 +780,16 @@ int sgs_kmeans_fit(const double *x, size_t n, size_t d, const double *weights,
         n_runs = 1;
     int32_t *run_labels = NULL;
     double *run_centers = NULL;
+    run_ws_t ws = {0}; /* shared by the restarts (single_run) */
+    if (opt->algorithm != SGS_KMEANS_MINIBATCH && run_ws_alloc(&ws, n, d, k, (int)opt->algorithm))
+        return sgs_error_set(err, SGS_ENOMEM, "k-means: out of memory for n = %zu, k = %zu", n, k);
     if (n_runs > 1) {
         run_labels = sgs_alloc_array(n, sizeof *run_labels);
         run_centers = sgs_alloc_array(k * d, sizeof *run_centers);
         if (!run_labels || !run_centers) {
             sgs_free(run_labels);
             sgs_free(run_centers);
+            run_ws_free(&ws);
             return sgs_error_set(err, SGS_ENOMEM, "k-means: out of memory for restarts");
         }
     }
@@ -791,7 +809,7 @@ int sgs_kmeans_fit(const double *x, size_t n, size_t d, const double *weights,
         } else {
             rc = sgs__kmeans_seed(x, n, d, weights, &o, run, exec, cen, err);
             if (!rc)
-                rc = sgs_kmeans_single(x, n, d, weights, &o, tol_abs, exec, cen, lab, &res, err);
+                rc = single_run(x, n, d, weights, &o, tol_abs, exec, cen, lab, &res, &ws, err);
         }
         if (rc)
             break;
@@ -807,5 +825,6 @@ int sgs_kmeans_fit(const double *x, size_t n, size_t d, const double *weights,
     }
     sgs_free(run_labels);
     sgs_free(run_centers);
+    run_ws_free(&ws);
     return rc;
 }

@@ -303,13 +303,16 @@ int sgs_kmeans_parallel_init(const double *x, size_t n, size_t d, const double *
 #pragma omp parallel for num_threads(nt) schedule(static)
         for (size_t b = 0; b < nb; b++) {
             size_t r0, r1, pos = nc + bcount[b];
+            if (bcount[b + 1] == bcount[b])
+                continue; /* no row of this block was drawn: its draws need not be repeated */
             block_range(b, n, &r0, &r1);
             for (size_t i = r0; i < r1; i++) {
                 double p = ell * mass(closest, weights, i) / phi;
                 if (sgs_rng_uniform(seed, stream, base + i) < p) {
                     cand[pos] = i;
                     memcpy(cand_x + pos * d, x + i * d, d * sizeof *cand_x);
-                    pos++;
+                    if (++pos == nc + bcount[b + 1])
+                        break; /* the block's last drawn row */
                 }
             }
         }

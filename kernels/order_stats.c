@@ -105,15 +105,16 @@ double sgs_quantile_nearest_rank_inplace(double *x, size_t n, double q)
 
 /* ---- Per group ---------------------------------------------------------------------- */
 
-int sgs_group_medians(size_t n, const double *value, const int32_t *group, int32_t n_groups,
-                      double *group_median, double *overall_median, const sgs_exec_t *exec,
-                      sgs_error_t *err)
+/* The medians of sgs_group_medians_into; scratch NULL: allocated here (m doubles). */
+static int group_medians(size_t n, const double *value, const int32_t *group, int32_t n_groups,
+                         double *group_median, double *overall_median, double *scratch,
+                         const sgs_exec_t *exec, sgs_error_t *err)
 {
     if (n_groups < 0)
         return sgs_error_set(err, SGS_EINVAL, "group medians: n_groups %d < 0", (int)n_groups);
     size_t n_buckets = (size_t)n_groups + 1; /* bucket 0 holds labels < 0 */
     size_t *start = sgs_calloc_array(n_buckets + 1, sizeof *start);
-    double *scratch = NULL;
+    double *owned = NULL;
     size_t *fill = NULL;
     int rc = SGS_OK;
     if (!start) {
@@ -136,7 +137,8 @@ int sgs_group_medians(size_t n, const double *value, const int32_t *group, int32
     for (size_t b = 0; b < n_buckets; b++)
         start[b + 1] += start[b];
     size_t m = start[n_buckets];
-    scratch = sgs_alloc_array(m, sizeof *scratch);
+    if (!scratch)
+        scratch = owned = sgs_alloc_array(m, sizeof *scratch);
     fill = sgs_alloc_array(n_buckets, sizeof *fill);
     if (!scratch || !fill) {
         rc = sgs_error_set(err, SGS_ENOMEM, "group medians: out of memory for %zu values", m);
@@ -161,9 +163,26 @@ int sgs_group_medians(size_t n, const double *value, const int32_t *group, int32
 
 cleanup:
     sgs_free(start);
-    sgs_free(scratch);
+    sgs_free(owned);
     sgs_free(fill);
     return rc;
+}
+
+int sgs_group_medians(size_t n, const double *value, const int32_t *group, int32_t n_groups,
+                      double *group_median, double *overall_median, const sgs_exec_t *exec,
+                      sgs_error_t *err)
+{
+    return group_medians(n, value, group, n_groups, group_median, overall_median, NULL, exec, err);
+}
+
+int sgs_group_medians_into(size_t n, const double *value, const int32_t *group, int32_t n_groups,
+                           double *group_median, double *overall_median, double *scratch,
+                           const sgs_exec_t *exec, sgs_error_t *err)
+{
+    if (!scratch && n > 0)
+        return sgs_error_set(err, SGS_EINVAL, "group medians: NULL scratch");
+    return group_medians(n, value, group, n_groups, group_median, overall_median, scratch, exec,
+                         err);
 }
 
 int sgs_quantile_of(size_t n, const double *value, const uint8_t *keep, double q, double *out,

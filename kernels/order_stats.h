@@ -42,6 +42,15 @@ int sgs_group_medians(size_t n, const double *value, const int32_t *group, int32
                       double *group_median, double *overall_median, const sgs_exec_t *exec,
                       sgs_error_t *err);
 
+/* sgs_group_medians with caller-owned scratch: scratch holds at least as many doubles as
+ * value has finite entries (n always suffices) and is overwritten; nothing is allocated, so a
+ * caller computing the medians of several columns reuses one scratch (its pages touched
+ * once). Same results, errors (but never SGS_ENOMEM for the values) and thread behaviour as
+ * sgs_group_medians. */
+int sgs_group_medians_into(size_t n, const double *value, const int32_t *group, int32_t n_groups,
+                           double *group_median, double *overall_median, double *scratch,
+                           const sgs_exec_t *exec, sgs_error_t *err);
+
 /* Nearest-rank quantile (see above) of the finite values value[i] with keep[i] != 0 (keep
  * NULL: all rows). Copies them into one scratch array (allocated per call).
  * @return 0 or SGS_ENOMEM; *out = NaN when nothing qualifies. */
