@@ -79,6 +79,15 @@ void sgs_summary_copy_row(sgs_summary_t *s, size_t to, size_t from)
 #undef COPY_COLUMN
 }
 
+/* 0 for a net amount within a billionth of the gross purchases it came from, else the amount.
+ * Returned in full allows for rounding, as a cancelled day does (sgs_purchase_day_read):
+ * purchases of 0.1 and 0.2 and a later refund of 0.3 leave 5.6e-17, which is not spend, and
+ * summed in another order the same amounts can leave +3.6e-15 as well as 0. */
+static double zero_within_rounding(double net, double gross)
+{
+    return isfinite(gross) && fabs(net) <= 1e-9 * gross ? 0.0 : net;
+}
+
 /* Summarize one customer's rows lo..hi-1 (day order) into slot c (summary.h has the rules).
  * Returns 0, or 1 when a spend sum of the customer is not finite (finite amounts whose sum
  * overflows; the slot is then written all the same, and the caller stops). */
@@ -130,13 +139,8 @@ static int summarize_customer(const sgs_grouped_t *g, size_t lo, size_t hi, int3
         i = pd.end;
     }
 
-    /* Returned in full allows for rounding, as a cancelled day does (sgs_purchase_day_read):
-     * purchases of 0.1 and 0.2 and a later refund of 0.3 leave 5.6e-17, which is not spend,
-     * and summed in another order the same amounts can leave +3.6e-15 as well as 0. */
-    if (isfinite(gross) && fabs(total) <= 1e-9 * gross)
-        total = 0.0;
-    if (isfinite(gross) && fabs(repeat_total) <= 1e-9 * gross)
-        repeat_total = 0.0;
+    total = zero_within_rounding(total, gross);
+    repeat_total = zero_within_rounding(repeat_total, gross);
 
     /* Columns left NULL are not wanted (sgs_summary_alloc_history). */
 #define SET(column, value)                                                                         \
