@@ -35,8 +35,13 @@ void sgs__html_compare_glance(const sgs_run_state_t *st, FILE *out)
         return;
     const sgs_previous_summary_t *p = &st->previous;
     fputs("<h3>Since the previous run</h3>\n<p>", out);
-    sgs_html_textf(out, "Compared with the run as of %s (%s, segscore %s; input %s).", p->as_of,
-                   st->req->config->compare_summary, p->engine_version, p->input_identity);
+    sgs_html_textf(out, "Compared with the run as of %s (%s", p->as_of,
+                   st->req->config->compare_summary);
+    if (p->engine_version[0]) /* an older or hand-made summary may not say */
+        sgs_html_textf(out, ", segscore %s", p->engine_version);
+    if (p->input_identity[0])
+        sgs_html_textf(out, "; input %s", p->input_identity);
+    fputs(").", out);
     fputs("</p>\n<table class=\"since-previous\">\n<thead><tr><th></th>", out);
     fputs("<th>previous run</th><th>this run</th><th>change</th><th>change (%)</th></tr>"
           "</thead>\n<tbody>\n",
