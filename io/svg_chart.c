@@ -89,7 +89,8 @@ static double value_range(const sgs_chart_t *c, size_t n_values, double *step, d
     double max = 0, min = 0, top;
     for (size_t s = 0; s < n_drawn(c); s++)
         for (size_t i = 0; i < n_values; i++) {
-            const double *ends[3] = {c->series[s].values, c->series[s].lo, c->series[s].hi};
+            const double *ends[3] = {c->series[s].values, s == 0 ? c->lo : NULL,
+                                     s == 0 ? c->hi : NULL};
             for (int e = 0; e < (bottom ? 3 : 1); e++) {
                 double v = ends[e] ? ends[e][i] : (double)NAN;
                 if (isfinite(v) && v > max)
@@ -314,8 +315,8 @@ int sgs_svg_bar_chart(FILE *out, const sgs_chart_t *c)
             double y = y0 + (double)s * bar_h;
             fputs("<rect", out);
             mark_attrs(out, c, s, c->labels[i], v);
-            double lo = c->series[s].lo ? c->series[s].lo[i] : (double)NAN,
-                   hi = c->series[s].hi ? c->series[s].hi[i] : (double)NAN;
+            double lo = s == 0 && c->lo ? c->lo[i] : (double)NAN,
+                   hi = s == 0 && c->hi ? c->hi[i] : (double)NAN;
             int whisker = isfinite(lo) && isfinite(hi);
             if (whisker)
                 fprintf(out, " data-lo=\"%s\" data-hi=\"%s\"",

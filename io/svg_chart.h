@@ -34,13 +34,10 @@
 
 /* One series of numbers: drawn, or a column of the table only. */
 typedef struct sgs_chart_series {
-    const char *name;      /* legend and table heading, with its unit ("customers") */
-    const double *values;  /* n values (heat map: n_rows x n, row-major); NaN: no mark, "NaN" */
-    int decimals;          /* places in data-value and in the table, 0..9 */
-    int table_only;        /* 1: only a column of the table (drawn series come first) */
-    const double *lo, *hi; /* bar chart: an interval around each value, drawn as a whisker and
-                              given as data-lo and data-hi (NaN: none); NULL: no intervals.
-                              The table does not show them: add them as table-only series. */
+    const char *name;     /* legend and table heading, with its unit ("customers") */
+    const double *values; /* n values (heat map: n_rows x n, row-major); NaN: no mark, "NaN" */
+    int decimals;         /* places in data-value and in the table, 0..9 */
+    int table_only;       /* 1: only a column of the table (drawn series come first) */
 } sgs_chart_series_t;
 
 typedef struct sgs_chart {
@@ -58,8 +55,11 @@ typedef struct sgs_chart {
     size_t n_rows;                 /* heat map rows (>= 1); else 0 */
     const char *const *row_labels; /* heat map: n_rows labels */
     const char *label_join;        /* heat map: data-label = row + join + column; NULL = " " */
-    double value_max; /* the value axis' top: 0 = from the data (rounded up), else this */
-    size_t n_series;  /* 1..SGS_CHART_MAX_SERIES; the heat map draws series[0] */
+    double value_max;      /* the value axis' top: 0 = from the data (rounded up), else this */
+    const double *lo, *hi; /* bar chart: an interval around each value of series[0], drawn as a
+                              whisker and given as data-lo and data-hi (NaN: none); NULL: none.
+                              The table does not show them: add them as table-only series. */
+    size_t n_series;       /* 1..SGS_CHART_MAX_SERIES; the heat map draws series[0] */
     sgs_chart_series_t series[SGS_CHART_MAX_SERIES];
 } sgs_chart_t;
 

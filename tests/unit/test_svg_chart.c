@@ -214,8 +214,8 @@ static void test_bar_chart_diverging(void **state)
     /* intervals: a whisker per finite (lo, hi), given as data-lo and data-hi; the axis
      * reaches the interval's ends */
     const double lo[] = {0.5, -2.6, NAN}, hi[] = {1.9, 0.4, NAN};
-    c.series[0].lo = lo;
-    c.series[0].hi = hi;
+    c.lo = lo;
+    c.hi = hi;
     text = render(sgs_svg_bar_chart, &c, &rc);
     assert_int_equal(rc, SGS_OK);
     assert_int_equal(count(text, "class=\"interval\""), 2);
@@ -224,7 +224,7 @@ static void test_bar_chart_diverging(void **state)
     assert_string_equal(mark_attr(text, 1, "data-hi", buf, sizeof buf), "0.40");
     sgs_assert_contains(text, ">-3</text>");
     free(text);
-    c.series[0].lo = c.series[0].hi = NULL;
+    c.lo = c.hi = NULL;
     /* only positive values: no zero line (the value axis is the y axis' left edge) */
     const double pos[] = {1, 2, 3};
     c.series[0].values = pos;
