@@ -63,6 +63,15 @@ static char *put_p(char *p, double v)
     return p + len;
 }
 
+/* "N days since last purchase (cycle C", C with one decimal: the start every lapse and risk
+ * reason shares. */
+static char *put_since_last(char *p, long long since_last, double cycle)
+{
+    p = put_int(p, since_last);
+    p = put(p, " days since last purchase (cycle ");
+    return put_fixed(p, cycle, 1);
+}
+
 /* Copy text[0..len) into buf as snprintf would (at most size - 1 characters and a NUL);
  * returns len. */
 static int finish(const char *text, size_t len, char *buf, size_t size)
@@ -141,9 +150,7 @@ int sgs_opportunity_reason_text(const sgs_opportunity_facts_t *f,
             p = put(p, " (then ");
             p = put(p, sgs_stage_name(f->stage_then));
             p = put(p, "); ");
-            p = put_int(p, since_last);
-            p = put(p, " days since last purchase (cycle ");
-            p = put_fixed(p, cycle, 1);
+            p = put_since_last(p, since_last, cycle);
             p = put(p, " days); p_buy ");
             p = put_p(p, f->p_buy);
         } else if (isfinite(f->p_buy)) {
@@ -152,17 +159,13 @@ int sgs_opportunity_reason_text(const sgs_opportunity_facts_t *f,
             p = put(p, " (below ");
             p = put_fixed(p, f->lapsed_p_buy, 2);
             p = put(p, "); ");
-            p = put_int(p, since_last);
-            p = put(p, " days since last purchase (cycle ");
-            p = put_fixed(p, cycle, 1);
+            p = put_since_last(p, since_last, cycle);
             p = put(p, " days); worth ");
             p = put_fixed(p, f->value_if_back, 2);
             p = put(p, " if they buy again");
         } else {
             p = put(p, "lapsed: ");
-            p = put_int(p, since_last);
-            p = put(p, " days since last purchase (cycle ");
-            p = put_fixed(p, cycle, 1);
+            p = put_since_last(p, since_last, cycle);
             p = put(p, " days; lapse after ");
             p = put_fixed(p, f->lapse_overdue_days, 1);
             p = put(p, " days overdue); p_buy unknown");
@@ -171,9 +174,7 @@ int sgs_opportunity_reason_text(const sgs_opportunity_facts_t *f,
     case SGS_OPP_SAVE_HIGH_VALUE:
         if (!isfinite(f->p_buy)) {
             p = put(p, "at risk: ");
-            p = put_int(p, since_last);
-            p = put(p, " days since last purchase (cycle ");
-            p = put_fixed(p, cycle, 1);
+            p = put_since_last(p, since_last, cycle);
             p = put(p, " days; ");
             p = put_fixed(p, overdue, 1);
             p = put(p, " overdue); p_buy unknown; CLV ");
@@ -187,9 +188,7 @@ int sgs_opportunity_reason_text(const sgs_opportunity_facts_t *f,
         p = put(p, " (below ");
         p = put_fixed(p, f->at_risk_p_buy, 2);
         p = put(p, "); ");
-        p = put_int(p, since_last);
-        p = put(p, " days since last purchase (cycle ");
-        p = put_fixed(p, cycle, 1);
+        p = put_since_last(p, since_last, cycle);
         p = put(p, " days); CLV ");
         p = put_fixed(p, clv, 2);
         p = put(p, " >= ");
