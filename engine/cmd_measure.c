@@ -8,7 +8,6 @@
 #include "engine/interrupt.h"
 #include "engine/measure.h"
 #include "engine/options.h"
-#include "io/atomic_file.h"
 
 #include <omp.h>
 #include <stdio.h>
@@ -109,29 +108,21 @@ int sgs_cmd_measure(int argc, char **argv)
     req.progress = &progress;
     static sgs_measure_result_t res; /* 80 KB of fixed-size lines: not on the stack */
     rc = sgs_measure(&req, &res, &err);
-    /* Both reports are written aside first; only then, unless a signal came, is each renamed
-     * into place, one right after the other. */
-    sgs_atomic_t h5 = {{0}, {0}}, js = {{0}, {0}};
+    /* Both reports are written aside, then published together (engine/command_outputs.h):
+     * a reader sees yesterday's pair or today's, never one of each. */
+    size_t json_at = output ? 1 : 0;
     if (rc == SGS_OK)
         rc = sgs_interrupt_checkpoint("measure-write", "before writing the outputs", &err);
-    if (rc == SGS_OK && output) {
-        rc = sgs_atomic_begin(output, &h5, &err);
-        if (rc == SGS_OK)
-            rc = sgs_measure_write_h5(&res, &req, &h5, &err);
-    }
-    if (rc == SGS_OK && json) {
-        rc = sgs_atomic_begin(json, &js, &err);
-        if (rc == SGS_OK)
-            rc = sgs_measure_write_json(&res, &req, &js, &err);
-    }
-    if (rc == SGS_OK && (output || json))
-        rc = sgs_interrupt_checkpoint("measure-written", "before publishing the outputs", &err);
+    if (rc == SGS_OK)
+        rc = sgs_command_outputs_begin(&outs, &err);
     if (rc == SGS_OK && output)
-        rc = sgs_atomic_commit(&h5, &err);
+        rc = sgs_measure_write_h5(&res, &req, sgs_command_outputs_file(&outs, 0),
+                                  sgs_command_outputs_path(&outs, 0), &err);
     if (rc == SGS_OK && json)
-        rc = sgs_atomic_commit(&js, &err);
-    sgs_atomic_abort(&h5); /* no-op once committed */
-    sgs_atomic_abort(&js);
+        rc = sgs_measure_write_json(&res, &req, sgs_command_outputs_file(&outs, json_at),
+                                    sgs_command_outputs_path(&outs, json_at), &err);
+    if (rc == SGS_OK)
+        rc = sgs_command_outputs_publish(&outs, "measure-written", &err);
     sgs_command_outputs_close(&outs);
     if (rc == SGS_OK) {
         sgs_measure_print(&res, &req, stdout);

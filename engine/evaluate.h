@@ -36,7 +36,6 @@
 #define SGS_EVALUATE_H
 
 #include "engine/progress.h"
-#include "io/atomic_file.h"
 #include "kernels/clv.h"
 #include "kernels/histories.h"
 
@@ -127,16 +126,15 @@ void sgs_eval_result_free(sgs_eval_result_t *res);
  * errors, holdout errors), by-frequency, distribution and a thinned tracking table. */
 void sgs_eval_print(const sgs_eval_result_t *res, const char *input_path, FILE *out);
 
-/* The JSON report (README schema), written into the temporary of *a, which the caller began
- * (io/atomic_file.h) and commits, or aborts, after both reports are written: neither output is
- * replaced before both are complete. Messages name a->final_path. @return 0, SGS_EIO (also
- * SGS_ENOSPACE for a full disk), SGS_ENOMEM. */
-int sgs_eval_write_json(const sgs_eval_result_t *res, const char *input_path, sgs_atomic_t *a,
-                        sgs_error_t *err);
+/* The JSON report (docs/evaluate.md), written into `file` (where engine/command_outputs.h
+ * says: the caller publishes both reports together), messages naming `path`, the output as
+ * given. @return 0, SGS_EIO (also SGS_ENOSPACE for a full disk), SGS_ENOMEM. */
+int sgs_eval_write_json(const sgs_eval_result_t *res, const char *input_path, const char *file,
+                        const char *path, sgs_error_t *err);
 
-/* The HDF5 datasets for plotting (README schema), written into the temporary of *a as for
+/* The HDF5 datasets for plotting (docs/evaluate.md), written into `file` as for
  * sgs_eval_write_json. @return 0, SGS_ECANTCREAT, SGS_EIO, SGS_ENOSPACE, SGS_ENOMEM. */
-int sgs_eval_write_h5(const sgs_eval_result_t *res, const char *input_path, sgs_atomic_t *a,
-                      sgs_error_t *err);
+int sgs_eval_write_h5(const sgs_eval_result_t *res, const char *input_path, const char *file,
+                      const char *path, sgs_error_t *err);
 
 #endif /* SGS_EVALUATE_H */

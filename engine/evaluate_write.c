@@ -266,13 +266,13 @@ static char *json_text(const sgs_eval_result_t *res, const char *input_path)
     return sgs_json_finish(root, mark, 1);
 }
 
-int sgs_eval_write_json(const sgs_eval_result_t *res, const char *input_path, sgs_atomic_t *a,
-                        sgs_error_t *err)
+int sgs_eval_write_json(const sgs_eval_result_t *res, const char *input_path, const char *file,
+                        const char *path, sgs_error_t *err)
 {
     char *text = json_text(res, input_path);
     if (!text)
         return sgs_error_set(err, SGS_ENOMEM, "no memory for the JSON report");
-    int rc = sgs_atomic_write_text(a, text, err);
+    int rc = sgs_write_text_file(file, path, text, err);
     cJSON_free(text);
     return rc;
 }
@@ -434,18 +434,18 @@ static int write_h5_contents(hid_t f, const sgs_eval_result_t *res, const char *
     return rc;
 }
 
-int sgs_eval_write_h5(const sgs_eval_result_t *res, const char *input_path, sgs_atomic_t *a,
-                      sgs_error_t *err)
+int sgs_eval_write_h5(const sgs_eval_result_t *res, const char *input_path, const char *file,
+                      const char *path, sgs_error_t *err)
 {
     sgs_h5_quiet();
-    hid_t f = H5Fcreate(a->temp_path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t f = H5Fcreate(file, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (f < 0)
-        return sgs_error_set(err, SGS_ECANTCREAT, "%s: cannot create HDF5 file", a->final_path);
+        return sgs_error_set(err, SGS_ECANTCREAT, "%s: cannot create HDF5 file", path);
     int rc = write_h5_contents(f, res, input_path, err);
     rc = sgs_h5_finish_output(f, rc, err);
-    if (rc == SGS_ENOSPACE) /* "<temporary>: no space left on device" */
-        sgs_error_rename(err, a->temp_path, a->final_path);
+    if (rc == SGS_ENOSPACE) /* "<file>: no space left on device" */
+        sgs_error_rename(err, file, path);
     else if (rc != SGS_OK)
-        sgs_error_prefix(err, "writing %s", a->final_path);
+        sgs_error_prefix(err, "writing %s", path);
     return rc;
 }

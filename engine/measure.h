@@ -15,7 +15,6 @@
 #define SGS_MEASURE_ENGINE_H
 
 #include "engine/progress.h"
-#include "io/atomic_file.h"
 #include "kernels/measure.h"
 #include "kernels/rfm.h"
 
@@ -97,14 +96,15 @@ int sgs_measure(const sgs_measure_request_t *req, sgs_measure_result_t *res, sgs
 void sgs_measure_print(const sgs_measure_result_t *res, const sgs_measure_request_t *req,
                        FILE *out);
 
-/* The JSON report, written into the temporary of *a (begun by the caller, who commits it or
- * aborts). @return 0, SGS_EIO (SGS_ENOSPACE for a full disk), SGS_ENOMEM. */
+/* The JSON report, written into `file` (where engine/command_outputs.h says), messages
+ * naming `path`, the output as given. @return 0, SGS_EIO (SGS_ENOSPACE for a full disk),
+ * SGS_ENOMEM. */
 int sgs_measure_write_json(const sgs_measure_result_t *res, const sgs_measure_request_t *req,
-                           sgs_atomic_t *a, sgs_error_t *err);
+                           const char *file, const char *path, sgs_error_t *err);
 
-/* The HDF5 report (docs/measure.md "HDF5"), into the temporary of *a as above.
+/* The HDF5 report (docs/measure.md "HDF5"), into `file` as above.
  * @return 0, SGS_ECANTCREAT, SGS_EIO, SGS_ENOSPACE, SGS_ENOMEM. */
 int sgs_measure_write_h5(const sgs_measure_result_t *res, const sgs_measure_request_t *req,
-                         sgs_atomic_t *a, sgs_error_t *err);
+                         const char *file, const char *path, sgs_error_t *err);
 
 #endif /* SGS_MEASURE_ENGINE_H */

@@ -132,12 +132,12 @@ static char *json_text(const sgs_measure_result_t *res, const sgs_measure_reques
 }
 
 int sgs_measure_write_json(const sgs_measure_result_t *res, const sgs_measure_request_t *req,
-                           sgs_atomic_t *a, sgs_error_t *err)
+                           const char *file, const char *path, sgs_error_t *err)
 {
     char *text = json_text(res, req);
     if (!text)
         return sgs_error_set(err, SGS_ENOMEM, "no memory for the JSON report");
-    int rc = sgs_atomic_write_text(a, text, err);
+    int rc = sgs_write_text_file(file, path, text, err);
     cJSON_free(text);
     return rc;
 }
@@ -371,12 +371,12 @@ static int write_root(hid_t f, const sgs_measure_result_t *res, const sgs_measur
 }
 
 int sgs_measure_write_h5(const sgs_measure_result_t *res, const sgs_measure_request_t *req,
-                         sgs_atomic_t *a, sgs_error_t *err)
+                         const char *file, const char *path, sgs_error_t *err)
 {
     sgs_h5_quiet();
-    hid_t f = H5Fcreate(a->temp_path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t f = H5Fcreate(file, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (f < 0)
-        return sgs_error_set(err, SGS_ECANTCREAT, "%s: cannot create HDF5 file", a->final_path);
+        return sgs_error_set(err, SGS_ECANTCREAT, "%s: cannot create HDF5 file", path);
     int rc = write_lines(f, res, err);
     if (rc == SGS_OK)
         rc = write_kinds(f, res, err);
@@ -385,9 +385,9 @@ int sgs_measure_write_h5(const sgs_measure_result_t *res, const sgs_measure_requ
     if (rc == SGS_OK)
         rc = write_root(f, res, req, err);
     rc = sgs_h5_finish_output(f, rc, err);
-    if (rc == SGS_ENOSPACE) /* "<temporary>: no space left on device" */
-        sgs_error_rename(err, a->temp_path, a->final_path);
+    if (rc == SGS_ENOSPACE) /* "<file>: no space left on device" */
+        sgs_error_rename(err, file, path);
     else if (rc != SGS_OK)
-        sgs_error_prefix(err, "writing %s", a->final_path);
+        sgs_error_prefix(err, "writing %s", path);
     return rc;
 }

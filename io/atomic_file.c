@@ -114,13 +114,12 @@ void sgs_atomic_abort(sgs_atomic_t *a)
     }
 }
 
-int sgs_atomic_write_text(const sgs_atomic_t *a, const char *text, sgs_error_t *err)
+int sgs_write_text_file(const char *file, const char *shown, const char *text, sgs_error_t *err)
 {
     errno = 0;
-    FILE *f = fopen(a->temp_path, "wb");
+    FILE *f = fopen(file, "wb");
     int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
     if (f && fclose(f) != 0)
         ok = 0;
-    return ok ? SGS_OK
-              : sgs_error_set_os(err, SGS_EIO, errno ? errno : EIO, a->final_path, "write failed");
+    return ok ? SGS_OK : sgs_error_set_os(err, SGS_EIO, errno ? errno : EIO, shown, "write failed");
 }

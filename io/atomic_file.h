@@ -32,9 +32,10 @@ int sgs_atomic_begin(const char *final_path, sgs_atomic_t *a, sgs_error_t *err);
  * @return 0; SGS_EIO when fsync or rename fails. */
 int sgs_atomic_commit(sgs_atomic_t *a, sgs_error_t *err);
 
-/* Write `text` and a newline into a's temporary file (created or truncated). @return 0 or
- * SGS_EIO naming a->final_path and the system's reason. */
-int sgs_atomic_write_text(const sgs_atomic_t *a, const char *text, sgs_error_t *err);
+/* Write `text` and a newline into the file `file` (created or truncated): a temporary, or a
+ * file of a new generation (io/publish.h). @return 0 or SGS_EIO naming `shown` (the path
+ * readers know) and the system's reason. */
+int sgs_write_text_file(const char *file, const char *shown, const char *text, sgs_error_t *err);
 
 /* Remove the temporary if it still exists. Safe to call twice, or after commit. */
 void sgs_atomic_abort(sgs_atomic_t *a);

@@ -9,8 +9,10 @@
  *  - a second command writing the same output, while the first holds it: 75 at once, naming
  *    the first one's command and pid, nothing changed; the first goes on untroubled;
  *  - a lock file left by a process that is gone: taken over;
- *  - kill -9 at a pause point leaves the temporary; the next command on the output removes it,
- *    says so, and writes today's output.
+ *  - kill -9 at a pause point leaves the temporary (for two outputs, the unpublished generation
+ *    of their set); the next command on the output removes it, says so, and writes today's;
+ *  - a failing flush of either of two outputs (SGS_TEST_FAIL_FSYNC_AT) exits 74 with both
+ *    outputs as they were: the pair is published together, never one of each.
  * And: an import of an endless stream stops within a second of SIGTERM.
  */
 #include <setjmp.h>
@@ -141,6 +143,22 @@ static void assert_outputs_equal(const command_t *c, const char *work, const cha
         if (sgs_test_files_differ(a, b, why, sizeof why))
             fail_msg("%s %s: %s differs from %s (%s)", c->name, when, a, b, why);
     }
+}
+
+/* Generation folders "gen-*" in the state folder of output `name` in folder d. */
+static int count_generations(const char *d, const char *name)
+{
+    char state[700];
+    snprintf(state, sizeof state, "%s/.%s.segscore", d, name);
+    DIR *dh = opendir(state);
+    if (!dh)
+        return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(dh)) != NULL)
+        n += strncmp(e->d_name, "gen-", 4) == 0;
+    closedir(dh);
+    return n;
 }
 
 /* Temporaries ".<name>.tmp-*" in folder d. */
@@ -356,8 +374,9 @@ static void test_second_writer_exits_75_naming_the_first(void **state)
 /* ---- kill -9
  * ------------------------------------------------------------------------------------- */
 
-/* Killed at its last pause point (a temporary on disk): the previous outputs stay and the
- * temporary too; the next command on the outputs removes it, says so, and writes today's. */
+/* Killed at its last pause point (a temporary on disk, or for two outputs their unpublished
+ * generation): the previous outputs stay and what was written too; the next command on the
+ * outputs removes it, says so, and writes today's. */
 static void test_killed_writer_temporaries_removed_by_the_next(void **state)
 {
     (void)state;
@@ -373,16 +392,22 @@ static void test_killed_writer_temporaries_removed_by_the_next(void **state)
         pid_t pid = start_paused(c->today, work, point);
         assert_int_equal(sgs_test_signal_and_wait(pid, SIGKILL), 128 + SIGKILL);
         assert_outputs_equal(c, work, snap, "killed");
-        int n_outputs = c->outputs[1] ? 2 : 1;
-        if (count_temporaries(work) != n_outputs)
-            fail_msg("%s killed at %s: %d temporaries, expected %d", c->name, point,
-                     count_temporaries(work), n_outputs);
+        int pair = c->outputs[1] != NULL;
+        /* one output: its temporary; two: yesterday's generation and the killed one's */
+        int temporaries = count_temporaries(work),
+            generations = count_generations(work, c->outputs[0]);
+        if (temporaries != (pair ? 0 : 1) || generations != (pair ? 2 : 0))
+            fail_msg("%s killed at %s: %d temporaries and %d generations", c->name, point,
+                     temporaries, generations);
 
         int status = run_command(c->today, work, out, sizeof out);
-        if (status != 0 || !strstr(out, "removed 1 temporary file that a stopped segscore command "
-                                        "left beside"))
-            fail_msg("%s after a kill: expected 0 and the removal said, got %d: %s", c->name,
-                     status, out);
+        const char *said = pair ? "removed 1 temporary files or folders that a stopped segscore "
+                                  "command left beside"
+                                : "removed 1 temporary file that a stopped segscore command "
+                                  "left beside";
+        if (status != 0 || !strstr(out, said))
+            fail_msg("%s after a kill: expected 0 and \"%s\", got %d: %s", c->name, said, status,
+                     out);
         assert_int_equal(count_temporaries(work), 0);
         sgs_test_assert_no_leftovers(work);
         char a[700], b[700];
@@ -390,6 +415,53 @@ static void test_killed_writer_temporaries_removed_by_the_next(void **state)
         snprintf(b, sizeof b, "%s/%s", snap, c->outputs[0]);
         if (sgs_test_files_equal(a, b))
             fail_msg("%s: the command after the kill did not write today's output", c->name);
+    }
+}
+
+/* ---- two outputs, one set ------------------------------------------------------------------ */
+
+/* A flush that fails on the first output, the second, or the generation's folder: exit 74
+ * naming the failure, both outputs as they were, nothing left; then today's command publishes
+ * both, and both paths lead into the same generation. */
+static void test_failed_flush_keeps_the_pair(void **state)
+{
+    (void)state;
+    char out[8192];
+    for (size_t k = 0; k < N_COMMANDS; k++) {
+        const command_t *c = &commands[k];
+        if (!c->outputs[1])
+            continue;
+        char work[512], snap[600], folder[64];
+        snprintf(folder, sizeof folder, "flush-%s", c->name);
+        fresh_folder(folder, work, sizeof work);
+        assert_int_equal(run_command(c->yesterday, work, out, sizeof out), 0);
+        snapshot(c, work, snap, sizeof snap);
+        static const char *const fail_at[] = {"1", "2", "3"}; /* 3: the generation's folder */
+        for (size_t f = 0; f < sizeof fail_at / sizeof fail_at[0]; f++) {
+            const char *at = fail_at[f];
+            setenv("SGS_TEST_FAIL_FSYNC_AT", at, 1);
+            int status = run_command(c->today, work, out, sizeof out);
+            unsetenv("SGS_TEST_FAIL_FSYNC_AT");
+            if (status != 74 || !strstr(out, "flushing to disk failed"))
+                fail_msg("%s, flush %s failing: expected 74, got %d: %s", c->name, at, status, out);
+            assert_outputs_equal(c, work, snap, "after a failed flush");
+            sgs_test_assert_no_leftovers(work);
+        }
+        assert_int_equal(run_command(c->today, work, out, sizeof out), 0);
+        char dirs[2][700];
+        for (size_t i = 0; i < 2; i++) {
+            char a[700], b[700];
+            snprintf(a, sizeof a, "%s/%s", work, c->outputs[i]);
+            snprintf(b, sizeof b, "%s/%s", snap, c->outputs[i]);
+            if (sgs_test_files_equal(a, b))
+                fail_msg("%s: today's %s equals yesterday's", c->name, c->outputs[i]);
+            ssize_t len = readlink(a, dirs[i], sizeof dirs[i] - 1);
+            sgs_assert_cmp(len, >, 0);
+            dirs[i][len] = '\0';
+            *strrchr(dirs[i], '/') = '\0'; /* ".<first output>.segscore/current" */
+        }
+        assert_string_equal(dirs[0], dirs[1]); /* one `current`: one switch for both */
+        sgs_test_assert_no_leftovers(work);
     }
 }
 
@@ -470,6 +542,7 @@ int main(void)
         cmocka_unit_test(test_signals_keep_the_previous_output),
         cmocka_unit_test(test_second_writer_exits_75_naming_the_first),
         cmocka_unit_test(test_killed_writer_temporaries_removed_by_the_next),
+        cmocka_unit_test(test_failed_flush_keeps_the_pair),
         cmocka_unit_test(test_endless_import_stops_within_a_second),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
