@@ -5,6 +5,8 @@
  */
 #include "io/h5_objects.h"
 
+#include "io/memory_cap.h"
+
 #include "io/h5_crash.h"
 #include "io/h5_guard.h"
 #include "io/h5_reader_internal.h"
@@ -147,10 +149,21 @@ int sgs_h5_list_objects(const char *path, sgs_h5_object_info_t **out, size_t *n,
         sgs_h5_crash_disarm();
         return sgs_error_set(err, SGS_EIO, "%s: cannot list the file's objects", path);
     }
+    /* A damaged group heap can make libhdf5 allocate without end here (io/memory_cap.h). */
+    sgs_memory_cap_t cap;
+    sgs_memory_cap_begin(SGS_MEMORY_CAP_LISTING, &cap);
     herr_t st = SGS_LVISIT(file, H5_INDEX_NAME, H5_ITER_INC, visit_object, &list);
+    int capped = sgs_memory_cap_end(&cap);
     /* why it failed, before the next HDF5 call clears the error stack */
     char cause[256] = "";
     int code = st < 0 ? sgs_h5_guard_read_failure(cause, sizeof cause) : SGS_OK;
+    if (code == SGS_ENOMEM && capped) {
+        code = SGS_EDATA;
+        snprintf(cause, sizeof cause,
+                 "the HDF5 library took more than %zu MB of memory listing them (a damaged "
+                 "group makes it allocate without end)",
+                 SGS_MEMORY_CAP_LISTING >> 20);
+    }
     H5Pclose(list.lapl);
     H5Fclose(file);
     sgs_h5_crash_disarm();
