@@ -7,16 +7,23 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
+/* The sanitizers that map their own memory: GCC defines the first two, clang answers
+ * __has_feature. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SANITIZER_ALLOCATOR 1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define SANITIZER_ALLOCATOR 1
 #endif
 #endif
-#ifndef UNDER_ASAN
-#define UNDER_ASAN 0
+#ifndef SANITIZER_ALLOCATOR
+#define SANITIZER_ALLOCATOR 0
 #endif
+
+int sgs_memory_cap_available(void)
+{
+    return !SANITIZER_ALLOCATOR;
+}
 
 /* The address space the process maps now, in bytes (the first field of /proc/self/statm,
  * in pages); 0 when it cannot be read. */
@@ -36,7 +43,7 @@ int sgs_memory_cap_begin(size_t margin_bytes, sgs_memory_cap_t *cap)
     cap->lowered = 0;
     struct rlimit as;
     size_t now = mapped_bytes();
-    if (UNDER_ASAN || now == 0 || getrlimit(RLIMIT_AS, &as) != 0)
+    if (!sgs_memory_cap_available() || now == 0 || getrlimit(RLIMIT_AS, &as) != 0)
         return 0;
     rlim_t want = (rlim_t)now + (rlim_t)margin_bytes;
     if (as.rlim_cur != RLIM_INFINITY && as.rlim_cur <= want)

@@ -17,8 +17,9 @@
  * A limit already lower than the cap stays as it is. The limit belongs to the process: no
  * other thread may be allocating while the cap is on (the callers run it before the run's
  * threads start, or from a command with one thread). Under AddressSanitizer, which reserves
- * its memory up front and maps within that reservation, the limit would not bound anything
- * and could fail the sanitizer's own mappings: no cap is set there.
+ * its memory up front and maps within that reservation, the limit would not bound anything,
+ * and under ThreadSanitizer it fails the sanitizer's own mappings: no cap is set there
+ * (sgs_memory_cap_available).
  */
 #ifndef SGS_MEMORY_CAP_H
 #define SGS_MEMORY_CAP_H
@@ -34,8 +35,11 @@ typedef struct sgs_memory_cap {
     int lowered;                   /* 1 when begin lowered the limit */
 } sgs_memory_cap_t;
 
+/* 1 when this build can set a cap: not under AddressSanitizer or ThreadSanitizer. */
+int sgs_memory_cap_available(void);
+
 /* Lower the soft RLIMIT_AS to the address space mapped now plus margin_bytes, unless it is
- * lower already (or the mapped size cannot be read, or under AddressSanitizer).
+ * lower already (or the mapped size cannot be read, or !sgs_memory_cap_available()).
  * @return 1 when lowered, 0 when nothing was changed. */
 int sgs_memory_cap_begin(size_t margin_bytes, sgs_memory_cap_t *cap);
 
