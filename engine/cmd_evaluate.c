@@ -3,11 +3,11 @@
  * (engine/evaluate.h), then the table on standard output and the optional JSON and HDF5
  * reports.
  */
-#include "engine/command_outputs.h"
 #include "engine/commands.h"
 #include "engine/evaluate.h"
 #include "engine/interrupt.h"
 #include "engine/options.h"
+#include "engine/report_pair.h"
 #include "kernels/dates.h"
 
 #include <math.h>
@@ -17,6 +17,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* The reports' writers, in the form engine/report_pair.h calls them. */
+static int write_h5(const void *res, const void *req, const char *file, const char *path,
+                    sgs_error_t *err)
+{
+    return sgs_eval_write_h5(res, ((const sgs_eval_request_t *)req)->input_path, file, path, err);
+}
+
+static int write_json(const void *res, const void *req, const char *file, const char *path,
+                      sgs_error_t *err)
+{
+    return sgs_eval_write_json(res, ((const sgs_eval_request_t *)req)->input_path, file, path, err);
+}
 
 static void print_help(FILE *out)
 {
@@ -132,60 +145,25 @@ int sgs_cmd_evaluate(int argc, char **argv)
         return sgs_usage_error("evaluate", "--holdout-end must be after --calibration-end %s",
                                cal_text);
 
-    /* Before any work: the outputs are usable, neither is the input nor the other, each is
-     * locked, a killed evaluation's temporaries are removed, and signals are caught
-     * (engine/command_outputs.h). */
+    /* Before any work: the outputs are usable, none is an input or the other, each is
+     * locked, stale temporaries are removed, signals are caught (engine/report_pair.h). */
     const sgs_named_path_t inputs[] = {{"input", req.input_path}};
-    sgs_named_path_t outputs[2];
-    size_t n_outputs = 0;
-    if (output)
-        outputs[n_outputs++] = (sgs_named_path_t){"output (-o)", output};
-    if (json)
-        outputs[n_outputs++] = (sgs_named_path_t){"--json output", json};
-    sgs_error_t err = {0};
     sgs_progress_t progress;
     sgs_progress_init(&progress, stderr, quiet);
-    sgs_command_outputs_t outs;
-    rc =
-        sgs_command_outputs_open("evaluate", inputs, 1, outputs, n_outputs, &progress, &outs, &err);
-    if (rc != SGS_OK) {
-        sgs_command_outputs_close(&outs);
-        fprintf(stderr, "segscore evaluate: error: %s\n", err.message);
-        return sgs_exit_status(rc);
-    }
+    sgs_report_pair_t reports;
+    status = sgs_report_pair_open(&reports, "evaluate", inputs, 1, output, json, &progress);
+    if (status)
+        return status;
 
     req.n_threads = threads > 0 ? threads : omp_get_num_procs();
     req.now_s = (int64_t)time(NULL);
     req.progress = &progress;
+    sgs_error_t err = {0};
     sgs_eval_result_t res;
     rc = sgs_evaluate(&req, &res, &err);
-    /* Both reports are written aside, then published together (engine/command_outputs.h):
-     * a reader sees yesterday's pair or today's, never one of each. */
-    size_t json_at = output ? 1 : 0;
+    rc = sgs_report_pair_publish(&reports, rc, write_h5, write_json, &res, &req, &err);
     if (rc == SGS_OK)
-        rc = sgs_interrupt_checkpoint("evaluate-write", "before writing the outputs", &err);
-    if (rc == SGS_OK)
-        rc = sgs_command_outputs_begin(&outs, &err);
-    if (rc == SGS_OK && output)
-        rc = sgs_eval_write_h5(&res, req.input_path, sgs_command_outputs_file(&outs, 0),
-                               sgs_command_outputs_path(&outs, 0), &err);
-    if (rc == SGS_OK && json)
-        rc = sgs_eval_write_json(&res, req.input_path, sgs_command_outputs_file(&outs, json_at),
-                                 sgs_command_outputs_path(&outs, json_at), &err);
-    if (rc == SGS_OK)
-        rc = sgs_command_outputs_publish(&outs, "evaluate-written", &err);
-    sgs_command_outputs_close(&outs);
-    if (rc == SGS_OK) {
         sgs_eval_print(&res, req.input_path, stdout);
-        if (output || json)
-            sgs_progress_note(&progress, "wrote%s%s%s%s", output ? " " : "", output ? output : "",
-                              json ? " " : "", json ? json : "");
-    }
     sgs_eval_result_free(&res);
-    if (rc != SGS_OK) {
-        fprintf(stderr, "segscore evaluate: %s%s\n",
-                rc == SGS_EINTR ? "" : "error: ", err.message[0] ? err.message : sgs_strerror(rc));
-        return sgs_interrupt_exit_status_for(rc);
-    }
-    return 0;
+    return sgs_report_pair_exit(&reports, rc, &err, &progress);
 }
