@@ -9,6 +9,8 @@
 #include "io/json_doc.h"
 #include "io/suggest.h"
 #include "kernels/dates.h"
+#include "kernels/gammagamma.h"
+#include "kernels/rfm.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -35,7 +37,8 @@ typedef struct config_key {
     key_type_t type;
     size_t offset;       /* of the field in sgs_config_t */
     size_t size;         /* of the field (strings) */
-    const char *deflt;   /* default, as text; NULL: the kernel's default (config_actions.h) */
+    const char *deflt;   /* default, as text; NULL: the kernel's, which sgs_config_defaults
+                            fills in (the options a kernel takes, config.h, config_actions.h) */
     const char *allowed; /* strings: "a|b|c" or NULL for free text */
     double min, max;     /* numbers: inclusive range */
     const char *doc;
@@ -50,6 +53,9 @@ typedef struct config_key {
     {                                                                                              \
         path, type, offsetof(sgs_config_t, field), 0, deflt, NULL, lo, hi, doc                     \
     }
+/* The text of a kernel's default constant, as the default of a key. */
+#define TEXT_OF(x) #x
+#define DEFAULT_OF(constant) TEXT_OF(constant)
 /* A field of a kernel's rule table, with the kernel's default. */
 #define KERNEL(path, type, field, lo, hi, doc) NUM(path, type, actions.field, NULL, lo, hi, doc)
 
@@ -63,7 +69,8 @@ static const config_key_t keys[] = {
      "empty = the last transaction's day"},
     NUM("threads", KEY_INT, threads, "0", 0, SGS_THREADS_MAX,
         "OpenMP threads; 0 = every available core. Results do not depend on it"),
-    NUM("rfm.bins", KEY_INT, rfm_bins, "5", 2, 9, "RFM scores run 1..bins"),
+    NUM("rfm.bins", KEY_INT, rfm_bins, DEFAULT_OF(SGS_RFM_DEFAULT_BINS), SGS_RFM_MIN_BINS,
+        SGS_RFM_MAX_BINS, "RFM scores run 1..bins"),
     STR("rfm.monetary", rfm_monetary, "total", "total|mean",
         "M score from net total spend or from mean spend per purchase day"),
     STR("value.model", model, "auto", "auto|bgnbd|paretonbd|mbgnbd|none",
@@ -82,29 +89,33 @@ static const config_key_t keys[] = {
     NUM("value.horizon", KEY_DOUBLE, horizon, "0", 0, 1e6,
         "prediction horizon for expected purchases and CLV, in time_unit; 0 = one year (365 "
         "days, 52.14 weeks)"),
-    NUM("value.discount_rate_annual", KEY_DOUBLE, discount_rate_annual, "0.1", 0, 10,
+    NUM("value.discount_rate_annual", KEY_DOUBLE, value_clv.annual_discount, NULL, 0, 10,
         "annual discount rate of CLV"),
-    NUM("value.margin", KEY_DOUBLE, margin, "1", 0, 1,
+    NUM("value.margin", KEY_DOUBLE, value_clv.margin, NULL, 0, 1,
         "share of spend that is profit, applied in CLV"),
-    NUM("value.penalizer", KEY_DOUBLE, penalizer, "0", 0, 1e6,
+    NUM("value.penalizer", KEY_DOUBLE, value_fit.penalizer, NULL, 0, 1e6,
         "L2 penalty on model parameters, as lifetimes' penalizer_coef"),
-    NUM("value.max_iter", KEY_INT, max_iter, "200", 1, 100000, "optimizer iteration limit"),
-    NUM("value.fit_time_limit", KEY_DOUBLE, fit_time_limit, "600", 0, 1e6,
+    /* a run's own limits, not the optimizer's defaults (500 iterations, no time limit) */
+    NUM("value.max_iter", KEY_INT, value_fit.optim.max_iter, "200", 1, 100000,
+        "optimizer iteration limit"),
+    NUM("value.fit_time_limit", KEY_DOUBLE, value_fit.optim.time_limit_s, "600", 0, 1e6,
         "wall-time limit of each model fit in seconds; 0 = none. A fit that reaches it stops the "
         "run like one that does not converge; every fit shows its iterations live on a terminal "
         "and notes its progress every 10 s"),
     NUM("value.allow_unconverged", KEY_BOOL, allow_unconverged, "false", 0, 1,
         "publish results of a fit that did not converge, flagged converged=false"),
-    NUM("value.gg_correlation_warn", KEY_DOUBLE, gg_correlation_warn, "0.3", 0, 1,
+    NUM("value.gg_correlation_warn", KEY_DOUBLE, gg_correlation_warn,
+        DEFAULT_OF(SGS_GG_CORRELATION_WARN), 0, 1,
         "warn when the absolute correlation of frequency and monetary exceeds this (Gamma-Gamma "
         "assumes independence)"),
     NUM("segments.k", KEY_INT, segments_k, "0", 0, 256,
         "k-means segments; 0 = choose k in [k_min, k_max]"),
     NUM("segments.k_min", KEY_INT, segments_k_min, "3", 2, 256, "smallest k tried"),
     NUM("segments.k_max", KEY_INT, segments_k_max, "8", 2, 256, "largest k tried"),
-    NUM("segments.n_init", KEY_INT, segments_n_init, "3", 1, 100,
+    /* the run's own: the kernel's default is one run */
+    NUM("segments.n_init", KEY_INT, segments_kmeans.n_init, "3", 1, 100,
         "k-means restarts on all customers (the lowest inertia is kept)"),
-    NUM("segments.max_iter", KEY_INT, segments_max_iter, "300", 1, 100000,
+    NUM("segments.max_iter", KEY_INT, segments_kmeans.max_iter, NULL, 1, 100000,
         "k-means iteration limit"),
     NUM("segments.enabled", KEY_BOOL, segments_enabled, "true", 0, 1,
         "run the k-means segment step"),
@@ -425,7 +436,11 @@ static void channel_names(const uint8_t *codes, char *buf, size_t size)
 void sgs_config_defaults(sgs_config_t *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
-    /* the keys without a default of their own take the kernels' */
+    /* the keys without a default of their own take the kernels': the options they point into
+     * start as each kernel's defaults */
+    sgs_model_fit_options_init(&cfg->value_fit); /* (padding zero: configs compare bytewise) */
+    cfg->value_clv = sgs_clv_options_default();
+    sgs_kmeans_options_init(&cfg->segments_kmeans, 0);
     sgs_actions_config_t *a = &cfg->actions;
     sgs_stage_rules_default(&a->stages);
     sgs_influence_config_default(&a->influence);
