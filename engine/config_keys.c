@@ -15,6 +15,11 @@
 #include <stddef.h>
 #include <string.h>
 
+/* ---- The key table ---------------------------------------------------------------------- */
+
+/* A row: path, type, field of sgs_config_t, default as text (NULL: the kernel's, which
+ * sgs_config_defaults puts in the options the field belongs to), allowed words or range, and
+ * the meaning that `segscore config --defaults` prints. */
 #define STR(path, field, deflt, allowed, doc)                                                      \
     {                                                                                              \
         path, SGS__KEY_STRING, offsetof(sgs_config_t, field), sizeof(((sgs_config_t *)0)->field),  \
