@@ -3,12 +3,21 @@
  * default, allowed values and documentation. The same table parses the JSON file, applies
  * command-line overrides, rejects unknown keys, serializes the effective configuration
  * (written into every result) and prints the documentation (`segscore config --defaults`).
+ *
+ * A key that a kernel reads is defined once: its field is in the options that kernel takes,
+ * held here as they are (sgs_model_fit_options_t, sgs_clv_options_t, sgs_kmeans_options_t,
+ * and the rule tables of engine/config_actions.h), its default is the kernel's default
+ * function or constant unless the run deliberately chooses another (which the key table
+ * says), and a run hands the options on instead of copying them field by field.
  */
 #ifndef SGS_CONFIG_H
 #define SGS_CONFIG_H
 
 #include "engine/config_actions.h"
+#include "kernels/bgnbd.h"
+#include "kernels/clv.h"
 #include "kernels/core.h"
+#include "kernels/kmeans.h"
 
 #include <stdio.h>
 
@@ -19,38 +28,42 @@ typedef struct sgs_config {
     char time_unit[16]; /* "day" or "week": unit of every reported duration */
     char as_of[16];     /* "" (last transaction's day) or YYYY-MM-DD, UTC, inclusive */
     int threads;        /* OpenMP threads; 0 = every available core */
-    /* rfm */
-    int rfm_bins;          /* scores 1..rfm_bins, 2..9 */
+    /* rfm: the range and default of bins are kernels/rfm.h's */
+    int rfm_bins;          /* scores 1..rfm_bins, SGS_RFM_MIN_BINS..SGS_RFM_MAX_BINS */
     char rfm_monetary[16]; /* "total" (net spend) or "mean" (mean spend per purchase day) */
     /* value models */
-    char model[16];              /* "auto", "bgnbd", "paretonbd", "mbgnbd" or "none" */
-    int backtest;                /* backtest inside the run (engine/run_backtest.c) */
-    double backtest_holdout;     /* holdout length in time_unit; 0 = automatic */
-    int backtest_sample;         /* customers the backtest scores at most; 0 = all */
-    double horizon;              /* prediction horizon, in time_unit */
-    double discount_rate_annual; /* CLV discount rate per year, >= 0 */
-    double margin;               /* profit margin applied to spend, 0..1 */
-    double penalizer;            /* L2 penalty on parameters (lifetimes' penalizer_coef) */
-    int max_iter;                /* optimizer iteration limit */
-    double fit_time_limit;       /* wall-time limit of each fit, seconds; 0 = none */
-    int allow_unconverged;       /* publish results of a non-converged fit, flagged */
-    double gg_correlation_warn;  /* warn when |corr(frequency, monetary)| exceeds this */
+    char model[16];                    /* "auto", "bgnbd", "paretonbd", "mbgnbd" or "none" */
+    int backtest;                      /* backtest inside the run (engine/run_backtest.c) */
+    double backtest_holdout;           /* holdout length in time_unit; 0 = automatic */
+    int backtest_sample;               /* customers the backtest scores at most; 0 = all */
+    double horizon;                    /* prediction horizon, in time_unit; 0 = one year */
+    sgs_model_fit_options_t value_fit; /* every model fit's options as the kernels take them
+                                    (kernels/bgnbd.h): value.penalizer (penalizer),
+                                    value.max_iter (optim.max_iter), value.fit_time_limit
+                                    (optim.time_limit_s, seconds; 0 = none) */
+    sgs_clv_options_t value_clv;       /* CLV's options (kernels/clv.h): value.discount_rate_annual
+                                          (annual_discount, >= 0), value.margin (0..1); the run sets
+                                          horizon and units_per_month from horizon and time_unit */
+    int allow_unconverged;             /* publish results of a non-converged fit, flagged */
+    double gg_correlation_warn;        /* warn when |corr(frequency, monetary)| exceeds this;
+                                          default SGS_GG_CORRELATION_WARN (kernels/gammagamma.h) */
     /* segments */
     int segments_k; /* k-means k; 0 = choose from segments_k_min..segments_k_max */
     int segments_k_min;
     int segments_k_max;
-    int segments_n_init; /* k-means restarts */
-    int segments_max_iter;
-    int segments_enabled;           /* run the segment step */
-    char segments_features[256];    /* comma-separated feature names (SGS_SEGMENT_FEATURES) */
-    int segments_pca_components;    /* 0 = no PCA */
-    int segments_choice_sample;     /* customers used to choose k (0 = all) */
-    int segments_silhouette_sample; /* rows of the silhouette sample */
-    char segments_scaling[16];      /* "robust" (winsorized, median, central range) or
-                                       "standard" (mean and standard deviation) */
-    double segments_min_spread;     /* drop a feature whose central 98% range is below this */
-    double segments_min_share;      /* merge a segment with fewer customers than this share */
-    uint64_t seed;                  /* seed of every random choice */
+    sgs_kmeans_options_t segments_kmeans; /* the final fit's options (kernels/kmeans.h):
+                                       segments.n_init (n_init), segments.max_iter (max_iter);
+                                       the run sets k, algorithm, init and seed */
+    int segments_enabled;                 /* run the segment step */
+    char segments_features[256];          /* comma-separated feature names (SGS_SEGMENT_FEATURES) */
+    int segments_pca_components;          /* 0 = no PCA */
+    int segments_choice_sample;           /* customers used to choose k (0 = all) */
+    int segments_silhouette_sample;       /* rows of the silhouette sample */
+    char segments_scaling[16];            /* "robust" (winsorized, median, central range) or
+                                             "standard" (mean and standard deviation) */
+    double segments_min_spread;           /* drop a feature whose central 98% range is below this */
+    double segments_min_share;            /* merge a segment with fewer customers than this share */
+    uint64_t seed;                        /* seed of every random choice */
     /* stages, influence, opportunities (engine/config_actions.h) */
     sgs_actions_config_t actions;
     /* outputs, "" = next to the results file with the default name */

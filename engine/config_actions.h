@@ -2,7 +2,7 @@
  * engine/config_actions.h — the configuration of the stage, influence and opportunity
  * steps of a run (engine/run_actions.c): the kernels' own rule tables (kernels/stages.h,
  * kernels/influence.h, kernels/opportunities.h, kernels/audit.h), which the key table of
- * engine/config.c points into ("stages.*", "influence.*", "actions.*", "audit.*") and whose
+ * engine/config_keys.c points into ("stages.*", "influence.*", "actions.*", "audit.*") and whose
  * defaults are the kernels' (one source: sgs_stage_rules_default and the others); docs/stages.md
  * and docs/opportunities.md document them. Only what a person writes differently from what a kernel
  * reads is kept apart: a date, and channels by name.

@@ -279,7 +279,8 @@ static int evaluate_model(const sgs_eval_request_t *req, const sgs_exec_t *exec,
     sgs_config_t defaults; /* a fit may take as long as in a run: value.fit_time_limit */
     sgs_config_defaults(&defaults);
     sgs_fit_watch_t watch;
-    sgs_fit_watch_attach(&watch, req->progress, what, defaults.fit_time_limit, &opt.optim);
+    sgs_fit_watch_attach(&watch, req->progress, what, defaults.value_fit.optim.time_limit_s,
+                         &opt.optim);
     int rc = sgs_purchase_model_fit(m->model, &res->hist, &opt, &m->fit, exec, err);
     if (rc == SGS_ENOCONVERGE) {
         warn(res, req->progress,

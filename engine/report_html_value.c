@@ -45,8 +45,8 @@ static void model_table(const sgs_run_state_t *st, FILE *out)
     sgs_html_textf(out,
                    "%s repeat purchases and Gamma-Gamma spend, next %g %ss; customer lifetime "
                    "value with margin %g and a discount of %g%% a year.",
-                   sgs_purchase_model_name(v->model), v->horizon, cfg->time_unit, cfg->margin,
-                   100.0 * cfg->discount_rate_annual);
+                   sgs_purchase_model_name(v->model), v->horizon, cfg->time_unit,
+                   cfg->value_clv.margin, 100.0 * cfg->value_clv.annual_discount);
     fputs("</p>\n<table class=\"models\">\n<thead><tr><th>model</th><th class=\"text\">"
           "parameters (&plusmn; standard error)</th><th>log-likelihood</th>"
           "<th class=\"text\">fitted on</th><th class=\"text\">fit</th></tr></thead>\n"

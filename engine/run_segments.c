@@ -543,14 +543,14 @@ int sgs_run_segments(sgs_run_state_t *st, sgs_error_t *err)
             x = x_pca;
         }
     }
-    sgs_kmeans_options_t opt;
-    sgs_kmeans_options_init(&opt, 2);
-    opt.algorithm = SGS_KMEANS_HAMERLY; /* same result as Lloyd, fewer distances */
+    sgs_kmeans_options_t opt = cfg->segments_kmeans; /* segments.n_init, segments.max_iter */
+    opt.algorithm = SGS_KMEANS_HAMERLY;              /* same result as Lloyd, fewer distances */
     opt.init = n > 2000000 ? SGS_KMEANS_INIT_PARALLEL : SGS_KMEANS_INIT_PLUSPLUS;
-    opt.max_iter = cfg->segments_max_iter;
     opt.seed = cfg->seed;
+    sgs_kmeans_options_t choice = opt;
+    choice.n_init = 1; /* choosing k fits each k once; segments.n_init is the final fit's */
     if (rc == SGS_OK)
-        rc = choose_k(st, x, n, st->segments.n_dims, &opt, err);
+        rc = choose_k(st, x, n, st->segments.n_dims, &choice, err);
     if (rc == SGS_OK && alloc_segment_outputs(st) != SGS_OK)
         rc = sgs_error_set(err, SGS_ENOMEM, "segments: no memory for %zu customers", n);
     if (rc == SGS_OK) {
@@ -560,7 +560,6 @@ int sgs_run_segments(sgs_run_state_t *st, sgs_error_t *err)
             rc = sgs_error_set(err, SGS_ENOMEM, "segments: no memory for the centres");
     }
     opt.k = st->segments.k;
-    opt.n_init = cfg->segments_n_init;
     if (rc == SGS_OK)
         rc = sgs_kmeans_fit(x, n, st->segments.n_dims, NULL, &opt, &st->exec, st->segments.segment,
                             st->segments.centroids, &st->segments.kmeans, err);
@@ -585,7 +584,7 @@ int sgs_run_segments(sgs_run_state_t *st, sgs_error_t *err)
     if (!st->segments.kmeans.converged)
         sgs_run_warn(st, "kmeans_not_converged",
                      "k-means stopped at segments.max_iter = %d before converging",
-                     cfg->segments_max_iter);
+                     cfg->segments_kmeans.max_iter);
     rc = sgs_segment_distances(x, n, st->segments.n_dims, st->segments.centroids, st->segments.k,
                                st->segments.segment, &st->exec, st->segments.segment_distance, err);
     if (rc != SGS_OK)

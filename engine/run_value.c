@@ -51,10 +51,8 @@ sgs_model_fit_options_t sgs_run_fit_options(const sgs_run_state_t *st, const cha
                                             sgs_fit_watch_t *watch)
 {
     const sgs_config_t *cfg = st->req->config;
-    sgs_model_fit_options_t o = sgs_model_fit_default_options();
-    o.penalizer = cfg->penalizer;
-    o.optim.max_iter = cfg->max_iter;
-    sgs_fit_watch_attach(watch, st->req->progress, what, cfg->fit_time_limit, &o.optim);
+    sgs_model_fit_options_t o = cfg->value_fit; /* value.penalizer, max_iter, fit_time_limit */
+    sgs_fit_watch_attach(watch, st->req->progress, what, o.optim.time_limit_s, &o.optim);
     return o;
 }
 
@@ -238,9 +236,9 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
                      "assumes they are independent, so expected spend may be biased",
                      v->spend_summary.correlation);
 
-    sgs_clv_options_t clv_options = {v->horizon,
-                                     unit == 1.0 ? SGS_CLV_DAYS_PER_MONTH : SGS_CLV_WEEKS_PER_MONTH,
-                                     cfg->discount_rate_annual, cfg->margin};
+    sgs_clv_options_t clv_options = cfg->value_clv; /* value.discount_rate_annual, margin */
+    clv_options.horizon = v->horizon;
+    clv_options.units_per_month = unit == 1.0 ? SGS_CLV_DAYS_PER_MONTH : SGS_CLV_WEEKS_PER_MONTH;
     rc = sgs_clv_score_customers(v->model, v->model_fit.params, v->spend_fit.params, &hist, x,
                                  spend, &clv_options, v->p_alive, v->expected_purchases,
                                  v->prob_no_purchase, v->expected_spend, v->clv, &st->exec, err);

@@ -87,7 +87,7 @@ static void write_value_section(const sgs_run_state_t *st, FILE *out)
             "Expected purchases: %s   Customer lifetime value (margin %g, %g%% a year "
             "discount): %s\n",
             grouped_number(st->value.expected_purchases_total, a, sizeof a),
-            st->req->config->margin, 100.0 * st->req->config->discount_rate_annual,
+            st->req->config->value_clv.margin, 100.0 * st->req->config->value_clv.annual_discount,
             grouped_number(st->value.clv_total, b, sizeof b));
     fprintf(out, "Model fit: ");
     for (int k = 0; k < fit->n_params; k++)

@@ -152,9 +152,10 @@ static int write_value_groups(hid_t f, const sgs_run_state_t *st, int z, sgs_err
     if (rc == SGS_OK)
         rc = sgs_h5_attr_string(f, "/clv", "time_unit", cfg->time_unit, err);
     if (rc == SGS_OK)
-        rc = sgs_h5_attr_double(f, "/clv", "discount_rate_annual", cfg->discount_rate_annual, err);
+        rc = sgs_h5_attr_double(f, "/clv", "discount_rate_annual", cfg->value_clv.annual_discount,
+                                err);
     if (rc == SGS_OK)
-        rc = sgs_h5_attr_double(f, "/clv", "margin", cfg->margin, err);
+        rc = sgs_h5_attr_double(f, "/clv", "margin", cfg->value_clv.margin, err);
     if (rc == SGS_OK)
         rc = sgs_h5_attr_int64(f, "/clv", "p_buy_calibrated", st->value.p_buy_calibrated, err);
     if (rc == SGS_OK)

@@ -86,7 +86,7 @@ static void check_applied(const cJSON *obj, const char *prefix, const cJSON *eff
         const cJSON *got = member_at(eff, path);
         SGS_FUZZ_CHECK(got != NULL, "accepted key \"%s\" is not in the effective configuration",
                        path);
-        /* KNOWN ISSUE, left to engine/config.c's owner (docs/fuzzing.md "Findings";
+        /* KNOWN ISSUE, left to engine/config_file.c's owner (docs/fuzzing.md "Findings";
          * reproducer tests/fuzz_corpus/config/regressions/long-output-path.json): a JSON
          * string of SGS_CONFIG_STRING_MAX bytes or more is cut to 511 bytes without a word
          * (the loader copies it through a 512-byte buffer before the length check), so a
@@ -113,7 +113,7 @@ static void check_applied(const cJSON *obj, const char *prefix, const cJSON *eff
 /* The effective configuration of cfg loads back (as a file) to itself. */
 static void check_round_trip(const sgs_config_t *cfg)
 {
-    /* KNOWN ISSUE, left to engine/config.c's owner (docs/fuzzing.md "Findings"; reproducer
+    /* KNOWN ISSUE, left to engine/config_print.c's owner (docs/fuzzing.md "Findings"; reproducer
      * tests/fuzz_corpus/config/regressions/seed-2-pow-64-minus-1): a seed of 2^53 or more is
      * written as a JSON string (a double cannot hold it), and the loader refuses a string
      * for an integer key, so such a configuration does not load back. Remove this skip

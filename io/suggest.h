@@ -1,7 +1,7 @@
 /*
  * io/suggest.h — "did you mean" for a name that is not known: the edit distance behind the
  * suggestions of the readers (a misspelled dataset or column) and of the configuration (a
- * misspelled key, engine/config.c). Text, not numbers, so not in kernels/; io/ is the lowest
+ * misspelled key, engine/config_keys.c). Text, not numbers, so not in kernels/; io/ is the lowest
  * layer that suggests, and engine/ uses it from here.
  */
 #ifndef SGS_SUGGEST_H

@@ -17,9 +17,14 @@
 sgs_model_fit_options_t sgs_model_fit_default_options(void)
 {
     sgs_model_fit_options_t o;
-    memset(&o, 0, sizeof o);
-    o.optim = sgs_optim_default_options();
+    sgs_model_fit_options_init(&o);
     return o;
+}
+
+void sgs_model_fit_options_init(sgs_model_fit_options_t *o)
+{
+    memset(o, 0, sizeof *o);
+    sgs_optim_options_init(&o->optim);
 }
 
 static int params_ok(const double *p, int n)

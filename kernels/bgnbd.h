@@ -59,6 +59,10 @@ typedef struct sgs_model_fit_options {
 /* penalizer 0, default starts, sgs_optim_default_options(). */
 sgs_model_fit_options_t sgs_model_fit_default_options(void);
 
+/* The same defaults written into *o, every byte set (padding zero): for options kept inside a
+ * structure that is compared byte for byte (engine/config.h). */
+void sgs_model_fit_options_init(sgs_model_fit_options_t *o);
+
 /* ln L of one history (FHL eq. 6 as above). */
 double sgs_bgnbd_loglik_one(const double *params, double x, double t_x, double T);
 

@@ -95,6 +95,14 @@ int sgs_purchase_model_fit(sgs_purchase_model_t model, const sgs_histories_t *h,
     return o->fit(h, options, fit, exec, err);
 }
 
+sgs_clv_options_t sgs_clv_options_default(void)
+{
+    return (sgs_clv_options_t){.horizon = 365.0,
+                               .units_per_month = SGS_CLV_DAYS_PER_MONTH,
+                               .annual_discount = 0.1,
+                               .margin = 1.0};
+}
+
 double sgs_purchase_p_alive(sgs_purchase_model_t model, const double *params, double x, double t_x,
                             double T)
 {

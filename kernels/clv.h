@@ -74,6 +74,11 @@ typedef struct sgs_clv_options {
     double margin;          /* finite; share of spend that is value (1 = revenue) */
 } sgs_clv_options_t;
 
+/* Defaults: one year in days (horizon 365, SGS_CLV_DAYS_PER_MONTH), a discount of 10% a year
+ * and margin 1 (CLV in revenue). The configuration keys value.discount_rate_annual and
+ * value.margin point into these options and take their defaults from here. */
+sgs_clv_options_t sgs_clv_options_default(void);
+
 /* Scores of each distinct history; every output is [h->n_unique] or NULL (skipped):
  * p_alive, expected (E[Y(H)]), prob_no_purchase (in (T, T+H]), discounted (the
  * Σ_k ΔE / (1+d_m)^(τ_k/u) factor of CLV, so that CLV = margin · E[M] · discounted).

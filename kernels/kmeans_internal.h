@@ -18,6 +18,13 @@ enum {
     SGS__STREAMS = 8
 };
 
+/* Rows [*r0, *r1) of block b when n rows are cut into blocks of SGS_BLOCK_ROWS (core.h). */
+static inline void sgs__kmeans_block_range(size_t b, size_t n, size_t *r0, size_t *r1)
+{
+    *r0 = b * SGS_BLOCK_ROWS;
+    *r1 = *r0 + SGS_BLOCK_ROWS < n ? *r0 + SGS_BLOCK_ROWS : n;
+}
+
 /* m distinct indices of 0..n-1 drawn uniformly (R. Floyd's algorithm, as described by
  * J. Bentley, "Programming pearls: a sample of brilliance", CACM 30(9), 1987), draw t from
  * sgs_rng_u64(seed, stream, t); written to out (m entries, in order of selection).

@@ -37,9 +37,17 @@ const char *sgs_optim_status_name(sgs_optim_status_t status)
     return "unknown";
 }
 
+void sgs_optim_options_init(sgs_optim_options_t *o)
+{
+    memset(o, 0, sizeof *o);
+    o->max_iter = 500;
+    o->gtol = 1e-6;
+}
+
 sgs_optim_options_t sgs_optim_default_options(void)
 {
-    sgs_optim_options_t o = {.max_iter = 500, .gtol = 1e-6};
+    sgs_optim_options_t o;
+    sgs_optim_options_init(&o);
     return o;
 }
 

@@ -109,6 +109,10 @@ typedef struct sgs_optim_options {
  * no progress hook, no stop check. */
 sgs_optim_options_t sgs_optim_default_options(void);
 
+/* The same defaults written into *o, every byte set (padding zero): for options kept inside a
+ * structure that is compared byte for byte (engine/config.h). */
+void sgs_optim_options_init(sgs_optim_options_t *o);
+
 /* Result of a fit (also what the model fits return). */
 typedef struct sgs_fit {
     int n_params;

@@ -190,8 +190,9 @@ static int find_cuts(int n_threads, const double *values, size_t n, int higher_i
 int sgs_rfm_score(const sgs_exec_t *exec, const double *values, size_t n, int higher_is_better,
                   int n_bins, void *workspace, uint8_t *score, sgs_error_t *err)
 {
-    if (n_bins < 2 || n_bins > 9)
-        return sgs_error_set(err, SGS_EINVAL, "rfm: %d bins (must be 2..9)", n_bins);
+    if (n_bins < SGS_RFM_MIN_BINS || n_bins > SGS_RFM_MAX_BINS)
+        return sgs_error_set(err, SGS_EINVAL, "rfm: %d bins (must be %d..%d)", n_bins,
+                             SGS_RFM_MIN_BINS, SGS_RFM_MAX_BINS);
     if (n == 0)
         return SGS_OK;
     int n_threads = sgs_exec_threads_for(exec, n);

@@ -28,6 +28,13 @@
 
 #include "kernels/core.h"
 
+/* Bins of the scores: 2..9 (one decimal digit per score in the cell code 100 r + 10 f + m),
+ * 5 (quintiles, the common choice) by default. The configuration key rfm.bins takes its
+ * range and default from here. */
+#define SGS_RFM_MIN_BINS 2
+#define SGS_RFM_MAX_BINS 9
+#define SGS_RFM_DEFAULT_BINS 5
+
 enum sgs_rfm_segment {
     SGS_RFM_CHAMPIONS = 0,
     SGS_RFM_LOYAL,
@@ -53,8 +60,8 @@ uint8_t sgs_rfm_segment_of(int r_score, int f_score, int n_bins);
  * higher_is_better selects the direction. NaN values are not allowed (SGS_EINVAL).
  * Needs a caller-provided workspace of sgs_rfm_workspace_size(n) bytes (8 per customer; only
  * the part holding values near the score boundaries is touched). Deterministic and
- * independent of threads. @return 0, SGS_EINVAL (n_bins outside 2..9, NaN value) or
- * SGS_ENOMEM. */
+ * independent of threads. @return 0, SGS_EINVAL (n_bins outside
+ * SGS_RFM_MIN_BINS..SGS_RFM_MAX_BINS, NaN value) or SGS_ENOMEM. */
 size_t sgs_rfm_workspace_size(size_t n);
 int sgs_rfm_score(const sgs_exec_t *exec, const double *values, size_t n, int higher_is_better,
                   int n_bins, void *workspace, uint8_t *score, sgs_error_t *err);

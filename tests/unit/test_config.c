@@ -36,7 +36,7 @@ static void test_defaults_are_documented_values(void **state)
     assert_string_equal(cfg.as_of, "");
     assert_int_equal(cfg.rfm_bins, 5);
     assert_string_equal(cfg.model, "auto");
-    sgs_assert_close(cfg.discount_rate_annual, 0.1, 0, 0);
+    sgs_assert_close(cfg.value_clv.annual_discount, 0.1, 0, 0);
     assert_int_equal(cfg.seed, 42);
     assert_int_equal(sgs_config_validate(&cfg, NULL), SGS_OK);
 }
@@ -57,7 +57,7 @@ static void test_file_overrides_nested_keys(void **state)
     assert_int_equal(sgs_config_load_file(&cfg, path, &err), SGS_OK);
     assert_string_equal(cfg.time_unit, "week");
     assert_int_equal(cfg.rfm_bins, 4);
-    sgs_assert_close(cfg.margin, 0.25, 0, 0);
+    sgs_assert_close(cfg.value_clv.margin, 0.25, 0, 0);
     assert_int_equal(cfg.allow_unconverged, 1);
     assert_string_equal(cfg.as_of, "2024-06-30");
     sgs_assert_close(sgs_config_days_per_unit(&cfg), 7.0, 0, 0);
