@@ -12,6 +12,7 @@
 #include "engine/interrupt.h"
 
 #include "io/h5_input.h"
+#include "kernels/base_totals.h"
 #include "kernels/dates.h"
 #include "kernels/evaluate_probs.h"
 #include "kernels/group.h"
@@ -141,8 +142,6 @@ static int build_cohort(const sgs_grouped_t *g, const sgs_summary_t *full, const
     if (!res->customer_id || !res->first_purchase_day || !res->x || !res->t_x || !res->T ||
         !res->holdout_actual)
         return sgs_error_set(err, SGS_ENOMEM, "no memory for %zu customers", n);
-    int32_t first = INT32_MAX;
-    int64_t cal_total = 0, hold_total = 0;
     size_t i = 0;
     for (size_t c = 0; c < n_all; c++) {
         if (!cal->has_purchase[c])
@@ -153,22 +152,12 @@ static int build_cohort(const sgs_grouped_t *g, const sgs_summary_t *full, const
         res->t_x[i] = cal->recency_days[c] / unit;
         res->T[i] = cal->age_days[c] / unit;
         res->holdout_actual[i] = full->n_purchase_days[c] - cal->n_purchase_days[c];
-        cal_total += cal->frequency[c];
-        hold_total += res->holdout_actual[i];
-        int b = sgs_holdout_bin(res->x[i], SGS_EVAL_BINS);
-        res->bin_count[b]++;
-        res->by_frequency_actual[b] += res->holdout_actual[i]; /* integers: exact */
-        if (cal->first_day[c] < first)
-            first = cal->first_day[c];
         i++;
     }
-    for (int b = 0; b < SGS_EVAL_BINS; b++)
-        if (res->bin_count[b] > 0)
-            res->by_frequency_actual[b] /= (double)res->bin_count[b];
-    res->first_day = first;
-    res->calibration_repeat_total = cal_total;
-    res->holdout_actual_total = hold_total;
-    return SGS_OK;
+    res->first_day = sgs_day_min(n, res->first_purchase_day, INT32_MAX);
+    return sgs_holdout_actual_by_bin(
+        n, res->x, res->holdout_actual, SGS_EVAL_BINS, 0.0, res->bin_count,
+        res->by_frequency_actual, &res->calibration_repeat_total, &res->holdout_actual_total, err);
 }
 
 /* Weekly points and the cohort's cumulative repeat purchase days at each
@@ -186,17 +175,14 @@ static int build_tracking(const sgs_exec_t *exec, const sgs_grouped_t *g, const 
         sgs_free(per_day);
         return sgs_error_set(err, SGS_ENOMEM, "tracking: no memory for %zu days", n_days);
     }
-    int rc = sgs_holdout_repeat_days(g, cal->has_purchase, cal->first_day, d0, n_days, exec,
-                                     per_day, err);
-    int64_t cumulative = 0;
-    size_t d = 0;
-    for (size_t k = 0; rc == SGS_OK && k < res->n_points; k++) {
+    for (size_t k = 0; k < res->n_points; k++) {
         int32_t day = d0 + (int32_t)(7 * k + 6);
         res->point_day[k] = day < end ? day : end;
-        for (; d <= (size_t)(res->point_day[k] - d0); d++)
-            cumulative += per_day[d]; /* integers: exact */
-        res->tracking_actual[k] = (double)cumulative;
     }
+    int rc = sgs_holdout_repeat_days(g, cal->has_purchase, cal->first_day, d0, n_days, exec,
+                                     per_day, err);
+    if (rc == SGS_OK)
+        sgs_holdout_cumulative(per_day, 0, d0, res->point_day, res->n_points, res->tracking_actual);
     sgs_free(per_day);
     return rc;
 }
@@ -311,12 +297,12 @@ static int evaluate_model(const sgs_eval_request_t *req, const sgs_exec_t *exec,
         sgs_error_prefix(err, "%s: holdout predictions", name);
         return rc;
     }
-    for (size_t u = 0; u < nu; u++)
-        if (!isfinite(m->history_expected[u]))
-            return sgs_error_set(err, SGS_EDATA,
-                                 "%s: the expected holdout purchases of the history x = %g, "
-                                 "t_x = %g, T = %g are not finite at the estimate",
-                                 name, h->x[u], h->t_x[u], h->T[u]);
+    size_t u = sgs_first_not_finite(nu, m->history_expected);
+    if (u < nu)
+        return sgs_error_set(err, SGS_EDATA,
+                             "%s: the expected holdout purchases of the history x = %g, "
+                             "t_x = %g, T = %g are not finite at the estimate",
+                             name, h->x[u], h->t_x[u], h->T[u]);
     rc = holdout_metrics(exec, res, m, err);
     if (rc == SGS_OK)
         rc = tracking_expected(exec, req, res, births, n_births, m, err);
@@ -395,8 +381,9 @@ int sgs_evaluate(const sgs_eval_request_t *req, sgs_eval_result_t *res, sgs_erro
         births = sgs_calloc_array(n_births, sizeof *births);
         if (!births)
             rc = sgs_error_set(err, SGS_ENOMEM, "no memory for %zu days", n_births);
-        for (size_t i = 0; births && i < res->n_customers; i++)
-            births[res->first_purchase_day[i] - res->first_day]++;
+        else
+            rc = sgs_holdout_births(res->n_customers, res->first_purchase_day, res->first_day,
+                                    n_births, births, err);
     }
     for (int k = 0; rc == SGS_OK && k < res->n_models; k++) {
         char before[64];

@@ -14,6 +14,7 @@
 #include "engine/run_backtest.h"
 
 #include "engine/run_state.h"
+#include "kernels/base_totals.h"
 #include "kernels/gammagamma.h"
 #include "kernels/histories.h"
 #include "kernels/holdout.h"
@@ -172,11 +173,12 @@ static int score_model(const sgs_run_state_t *st, const cohort_t *co, const sgs_
                                      &st->exec, err);
     if (rc)
         return rc;
-    for (size_t j = 0; j < h->n_unique; j++)
-        if (!isfinite(p_buy[j]) || !isfinite(expected[j]))
-            return sgs_error_set(err, SGS_ENUMERIC,
-                                 "a score is not finite for the history x = %g, t_x = %g, T = %g",
-                                 h->x[j], h->t_x[j], h->T[j]);
+    size_t bad_p = sgs_first_not_finite(h->n_unique, p_buy),
+           bad_e = sgs_first_not_finite(h->n_unique, expected), j = bad_p < bad_e ? bad_p : bad_e;
+    if (j < h->n_unique)
+        return sgs_error_set(err, SGS_ENUMERIC,
+                             "a score is not finite for the history x = %g, t_x = %g, T = %g",
+                             h->x[j], h->t_x[j], h->T[j]);
     /* P(no purchase) -> P(buy), the model's own (kernels/calibration.h sgs_p_buy), in place */
     rc = sgs_p_buy_column(h->n_unique, NULL, NULL, p_buy, &st->exec, p_buy, err);
     if (rc)
@@ -278,9 +280,7 @@ static int backtest_tracking(const sgs_run_state_t *st, const cohort_t *co, sgs_
     int32_t cal_end = bt->calibration_end_day, as_of = st->read.as_of_day;
     if (co->n == 0 || as_of <= cal_end)
         return SGS_OK;
-    int32_t d0 = cal_end;
-    for (size_t i = 0; i < co->n; i++)
-        d0 = co->first_day[i] < d0 ? co->first_day[i] : d0;
+    int32_t d0 = sgs_day_min(co->n, co->first_day, cal_end);
     size_t n_days = (size_t)(as_of - d0) + 1, n_births = (size_t)(cal_end - d0) + 1;
     int32_t hold = as_of - cal_end;
     size_t n_points = ((size_t)hold + 6) / 7;
@@ -302,27 +302,26 @@ static int backtest_tracking(const sgs_run_state_t *st, const cohort_t *co, sgs_
     for (size_t i = 0; i < co->n; i++) {
         in_cohort[co->g_row[i]] = 1;
         first_day[co->g_row[i]] = co->first_day[i];
-        births[co->first_day[i] - d0]++;
     }
     point_day[0] = cal_end;
     for (size_t k = 1; k <= n_points; k++) {
         int32_t day = cal_end + step * (int32_t)k;
         point_day[k] = day < as_of ? day : as_of;
     }
-    rc = sgs_holdout_repeat_days(g, in_cohort, first_day, d0, n_days, &st->exec, per_day, err);
+    rc = sgs_holdout_births(co->n, co->first_day, d0, n_births, births, err);
+    if (rc == SGS_OK)
+        rc = sgs_holdout_repeat_days(g, in_cohort, first_day, d0, n_days, &st->exec, per_day, err);
     if (rc == SGS_OK)
         rc = sgs_holdout_tracking_expected(bt->models[j].model, bt->models[j].params,
                                            st->days_per_unit, births, n_births, d0, point_day,
                                            n_points + 1, &st->exec, expected, err);
     if (rc)
         goto cleanup;
-    int64_t cumulative = 0; /* integers: exact */
-    size_t d = (size_t)(cal_end - d0) + 1;
+    /* the repeat purchase days after the calibration end, cumulated */
+    sgs_holdout_cumulative(per_day, (size_t)(cal_end - d0) + 1, d0, point_day + 1, n_points,
+                           bt->tracking_actual);
     for (size_t k = 0; k < n_points; k++) {
-        for (; d <= (size_t)(point_day[k + 1] - d0); d++)
-            cumulative += per_day[d];
         bt->tracking_day[k] = point_day[k + 1];
-        bt->tracking_actual[k] = (double)cumulative;
         bt->tracking_expected[k] = expected[k + 1] - expected[0];
     }
     bt->n_tracking = n_points;
@@ -344,9 +343,8 @@ static int backtest(sgs_run_state_t *st, sgs_backtest_t *bt, sgs_error_t *err)
         snprintf(bt->skipped, sizeof bt->skipped, "value.backtest is off");
         return SGS_OK;
     }
-    int32_t first = st->read.as_of_day;
-    for (size_t k = 0; k < st->summary.n_customers; k++)
-        first = st->summary.columns.first_day[k] < first ? st->summary.columns.first_day[k] : first;
+    int32_t first =
+        sgs_day_min(st->summary.n_customers, st->summary.columns.first_day, st->read.as_of_day);
     int32_t span = st->read.as_of_day - first, hold = holdout_days(st, span);
     if (hold == 0) {
         snprintf(bt->skipped, sizeof bt->skipped,
@@ -378,20 +376,15 @@ static int backtest(sgs_run_state_t *st, sgs_backtest_t *bt, sgs_error_t *err)
     /* per history: weight, buyers, expected purchases, and each model's P(buy) and P(alive) */
     double *weight = work, *bought = work + nh, *expected = work + 2 * nh,
            *p_buy_of = work + 3 * nh, *p_alive_of = p_buy_of + SGS_PURCHASE_MODEL_COUNT * nh;
-    memset(work, 0, 2 * nh * sizeof *work);
-    for (size_t i = 0; i < co.n; i++) {
-        weight[h.history_of[i]] += 1.0;
-        bought[h.history_of[i]] += co.occasions[i] > 0;
-        bt->n_bought_again += co.occasions[i] > 0;
-        int b = sgs_holdout_bin(co.x[i], SGS_BACKTEST_FREQ_BINS);
-        bt->by_frequency_customers[b] += 1.0;
-        bt->by_frequency_actual[b] += co.occasions[i]; /* integers: exact */
-    }
+    sgs_holdout_history_outcomes(co.n, h.history_of, co.occasions, nh, weight, bought,
+                                 &bt->n_bought_again);
+    int64_t bin_count[SGS_BACKTEST_FREQ_BINS];
+    rc = sgs_holdout_actual_by_bin(co.n, co.x, co.occasions, SGS_BACKTEST_FREQ_BINS, (double)NAN,
+                                   bin_count, bt->by_frequency_actual, NULL, NULL, err);
+    if (rc)
+        goto cleanup;
     for (int b = 0; b < SGS_BACKTEST_FREQ_BINS; b++)
-        bt->by_frequency_actual[b] =
-            bt->by_frequency_customers[b] > 0
-                ? bt->by_frequency_actual[b] / bt->by_frequency_customers[b]
-                : (double)NAN;
+        bt->by_frequency_customers[b] = (double)bin_count[b];
 
     bt->n_models = (int)(sizeof candidates / sizeof candidates[0]);
     for (int j = 0; j < bt->n_models; j++) {

@@ -9,6 +9,7 @@
 
 #include "engine/run_state.h"
 
+#include "kernels/base_totals.h"
 #include "kernels/features.h"
 #include "kernels/kmeans.h"
 #include "kernels/order_stats.h"
@@ -353,24 +354,17 @@ static int build_profiles(sgs_run_state_t *st, const feature_id_t *ids, const do
         rc = sgs_error_set(err, SGS_ENOMEM, "segments: no memory for the profiles");
         goto cleanup;
     }
-    for (size_t j = 0; j < k; j++) {
-        double size = (double)st->segments.profile_size[j];
-        for (size_t f = 0; f < d; f++) {
-            st->segments.profile_mean[j * d + f] =
-                size > 0 ? st->segments.profile_mean[j * d + f] / size : (double)NAN;
-            double sd = sqrt(base_var[f]);
-            std_mean[j * d + f] =
-                size > 0 && sd > 0 ? (std_mean[j * d + f] / size - base_mean[f]) / sd : 0.0;
-        }
-        st->segments.profile_revenue_share[j] = st->summary.revenue_buyers != 0
-                                                    ? revenue_sum[j] / st->summary.revenue_buyers
-                                                    : (double)NAN;
-        st->segments.profile_clv_share[j] = st->value.ran && st->value.clv_total != 0
-                                                ? clv_sum[j] / st->value.clv_total
-                                                : (double)NAN;
+    /* means, deviations and shares (kernels/segment_profile.h); a share of CLV is NaN without
+     * the value step (a total of 0) */
+    sgs_segment_profile_means(k, d, st->segments.profile_size, base_mean, base_var,
+                              st->segments.profile_mean, std_mean);
+    sgs_segment_shares(k, revenue_sum, st->summary.revenue_buyers,
+                       st->segments.profile_revenue_share);
+    sgs_segment_shares(k, clv_sum, st->value.ran ? st->value.clv_total : 0.0,
+                       st->segments.profile_clv_share);
+    for (size_t j = 0; j < k; j++)
         label_segment(st, ids, j, std_mean, st->segments.profile_label[j],
                       sizeof st->segments.profile_label[j]);
-    }
     double median_of_segment[SGS_SEGMENTS_MAX_K]; /* the base's median is not published */
     for (size_t f = 0; rc == SGS_OK && f < d; f++) {
         rc = sgs_features_gather(&cols[f], 1, n, &st->exec, column, err);
@@ -464,16 +458,15 @@ static int scale_features(sgs_run_state_t *st, double *x, size_t n, size_t d, co
 static int check_finite(const sgs_run_state_t *st, const double *x, size_t n, size_t d,
                         const feature_id_t *ids, sgs_error_t *err)
 {
-    for (size_t c = 0; c < n; c++)
-        for (size_t f = 0; f < d; f++)
-            if (!isfinite(x[c * d + f]))
-                return sgs_error_set(err, SGS_ENUMERIC,
-                                     "segments: feature %s of customer %lld is %g, as the %s "
-                                     "step computed it; nothing was published",
-                                     FEATURES[ids[f]].name, (long long)st->summary.customer_id[c],
-                                     x[c * d + f],
-                                     FEATURES[ids[f]].needs_value ? "value" : "summarize");
-    return SGS_OK;
+    size_t bad = sgs_first_not_finite(n * d, x); /* row-major: customer bad / d */
+    if (bad == n * d)
+        return SGS_OK;
+    size_t c = bad / d, f = bad % d;
+    return sgs_error_set(err, SGS_ENUMERIC,
+                         "segments: feature %s of customer %lld is %g, as the %s step computed "
+                         "it; nothing was published",
+                         FEATURES[ids[f]].name, (long long)st->summary.customer_id[c], x[bad],
+                         FEATURES[ids[f]].needs_value ? "value" : "summarize");
 }
 
 int sgs_run_segments(sgs_run_state_t *st, sgs_error_t *err)

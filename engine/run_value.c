@@ -58,44 +58,17 @@ sgs_model_fit_options_t sgs_run_fit_options(const sgs_run_state_t *st, const cha
 
 /* ---- Checks before the scores are handed on ------------------------------------------ */
 
-/* NULL when customer c's scores are finite and in range, else the name of the first bad one
- * with its value in *value. */
-static const char *bad_score(const sgs_run_state_t *st, size_t c, double *value)
-{
-    const double tol = 1e-12; /* rounding of probabilities computed as 1 - something */
-    double pa = st->value.p_alive[c], e = st->value.expected_purchases[c],
-           pn = st->value.prob_no_purchase[c];
-    double m = st->value.expected_spend[c], clv = st->value.clv[c];
-    const char *bad = NULL;
-    if (!(pa >= 0.0 && pa <= 1.0 + tol))
-        bad = "P(alive)", *value = pa;
-    else if (!(e >= 0.0 && isfinite(e)))
-        bad = "expected purchases", *value = e;
-    else if (!(pn >= -tol && pn <= 1.0 + tol))
-        bad = "P(no purchase)", *value = pn;
-    else if (!(m >= 0.0 && isfinite(m)))
-        bad = "expected spend", *value = m;
-    else if (!isfinite(clv))
-        bad = "CLV", *value = clv;
-    else if (!(st->value.p_buy[c] >= 0.0 && st->value.p_buy[c] <= 1.0))
-        bad = "p_buy", *value = st->value.p_buy[c];
-    return bad;
-}
-
+/* Every score finite and in its range (kernels/base_totals.h sgs_value_scores_check), else
+ * SGS_ENUMERIC naming the first customer that is not, with its history and the parameters. */
 static int check_scores(const sgs_run_state_t *st, sgs_error_t *err)
 {
-    size_t n_bad = 0, first = 0;
+    const sgs_run_value_t *v = &st->value;
+    size_t first = 0;
     const char *what = NULL;
     double value = 0.0;
-    for (size_t c = 0; c < st->summary.n_customers; c++) {
-        double v;
-        const char *bad = bad_score(st, c, &v);
-        if (bad && n_bad++ == 0) {
-            first = c;
-            what = bad;
-            value = v;
-        }
-    }
+    size_t n_bad = sgs_value_scores_check(
+        st->summary.n_customers, v->p_alive, v->expected_purchases, v->prob_no_purchase,
+        v->expected_spend, v->clv, v->p_buy, &first, &what, &value);
     if (n_bad == 0)
         return SGS_OK;
     const sgs_summary_t *s = &st->summary.columns;

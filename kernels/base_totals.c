@@ -165,6 +165,47 @@ void sgs_column_total(size_t n, const double *v, double *sum, double *sum_abs)
     *sum_abs = magnitude;
 }
 
+size_t sgs_first_not_finite(size_t n, const double *v)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(v[i]))
+            return i;
+    return n;
+}
+
+size_t sgs_value_scores_check(size_t n, const double *p_alive, const double *expected_purchases,
+                              const double *prob_no_purchase, const double *expected_spend,
+                              const double *clv, const double *p_buy, size_t *first,
+                              const char **what, double *value)
+{
+    const double tol = 1e-12; /* rounding of probabilities computed as 1 - something */
+    size_t n_bad = 0;
+    for (size_t c = 0; c < n; c++) {
+        double pa = p_alive[c], e = expected_purchases[c], pn = prob_no_purchase[c];
+        double m = expected_spend[c], v = clv[c], pb = p_buy[c];
+        const char *bad = NULL;
+        double bad_value = 0.0;
+        if (!(pa >= 0.0 && pa <= 1.0 + tol))
+            bad = "P(alive)", bad_value = pa;
+        else if (!(e >= 0.0 && isfinite(e)))
+            bad = "expected purchases", bad_value = e;
+        else if (!(pn >= -tol && pn <= 1.0 + tol))
+            bad = "P(no purchase)", bad_value = pn;
+        else if (!(m >= 0.0 && isfinite(m)))
+            bad = "expected spend", bad_value = m;
+        else if (!isfinite(v))
+            bad = "CLV", bad_value = v;
+        else if (!(pb >= 0.0 && pb <= 1.0))
+            bad = "p_buy", bad_value = pb;
+        if (bad && n_bad++ == 0) {
+            *first = c;
+            *what = bad;
+            *value = bad_value;
+        }
+    }
+    return n_bad;
+}
+
 /* ---- Per category --------------------------------------------------------------------- */
 
 int sgs_category_totals(size_t n, const uint8_t *category, size_t n_categories, const double *value,

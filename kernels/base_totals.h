@@ -82,6 +82,22 @@ void sgs_value_zero_without_spend(size_t n, const double *total_spend, double *e
 /* *sum = Σ v[i] and *sum_abs = Σ |v[i]| over i < n, serially in index order. */
 void sgs_column_total(size_t n, const double *v, double *sum, double *sum_abs);
 
+/* The index of the first v[i], i < n, that is not a finite number, or n when every one is. */
+size_t sgs_first_not_finite(size_t n, const double *v);
+
+/* The checks of a customer's value scores before they are handed on: P(alive) in
+ * [0, 1 + 1e-12], expected purchases finite and >= 0, P(no purchase) in [-1e-12, 1 + 1e-12]
+ * (the rounding of probabilities computed as 1 - something), expected spend finite and >= 0,
+ * CLV finite, p_buy in [0, 1]; NaN fails each. Over customers 0..n-1 of the six columns:
+ * returns the customers failing a check; for the first of them *first gets its index, *what
+ * the name of its first failed score ("P(alive)", "expected purchases", "P(no purchase)",
+ * "expected spend", "CLV", "p_buy") and *value that score (not written when none fails).
+ * Serial. */
+size_t sgs_value_scores_check(size_t n, const double *p_alive, const double *expected_purchases,
+                              const double *prob_no_purchase, const double *expected_spend,
+                              const double *clv, const double *p_buy, size_t *first,
+                              const char **what, double *value);
+
 /* ---- Per category --------------------------------------------------------------------- */
 
 /* count[j] = the customers c < n with category[c] == j, and sum[j] = Σ of their value[c] in

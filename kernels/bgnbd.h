@@ -74,6 +74,13 @@ double sgs_bgnbd_loglik_one(const double *params, double x, double t_x, double T
 int sgs_bgnbd_loglik(const double *params, const sgs_histories_t *h, double *ll, double *grad_log,
                      const sgs_exec_t *exec, sgs_error_t *err);
 
+/* Serial reference twin of sgs_bgnbd_loglik (the value only): Σ_h count_h ln L_h with
+ * sgs_bgnbd_loglik_one, in history order. Not the same bits (the kernel shares terms per
+ * distinct value and sums per block): tests compare to a relative 1e-12. @return as the kernel
+ * but for SGS_ENOMEM. */
+int sgs_bgnbd_loglik_ref(const double *params, const sgs_histories_t *h, double *ll,
+                         sgs_error_t *err);
+
 /* Maximum likelihood fit (optimizer.h) over the histories. Default starts, with
  * s = Σ count T / Σ count x (time per repeat purchase): (1, s, 1, 1), (0.5, s/2, 0.5, 2),
  * (2, 2s, 2, 5).

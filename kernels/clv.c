@@ -240,6 +240,25 @@ int sgs_clv_score_histories(sgs_purchase_model_t model, const double *params,
     return SGS_OK;
 }
 
+/* The inputs of expected spend and CLV: the Gamma-Gamma parameters (q > 1), x, mean spend. */
+static int check_spend_inputs(const double *gg_params, const double *x, const double *mean_spend,
+                              sgs_error_t *err)
+{
+    if (!gg_params || !x || !mean_spend)
+        return sgs_error_set(err, SGS_EINVAL,
+                             "clv: spend needs the Gamma-Gamma parameters, x and mean spend");
+    for (int j = 0; j < 3; j++)
+        if (!(gg_params[j] > 0.0) || !isfinite(gg_params[j]))
+            return sgs_error_set(err, SGS_EINVAL,
+                                 "clv: Gamma-Gamma parameters must be finite and > 0");
+    if (!(gg_params[1] > 1.0))
+        return sgs_error_set(err, SGS_EDATA,
+                             "clv: Gamma-Gamma q = %g <= 1: the mean spend per transaction is "
+                             "infinite; expected spend and CLV are undefined",
+                             gg_params[1]);
+    return SGS_OK;
+}
+
 int sgs_clv_score_customers(sgs_purchase_model_t model, const double *params,
                             const double *gg_params, const sgs_histories_t *h, const double *x,
                             const double *mean_spend, const sgs_clv_options_t *options,
@@ -249,23 +268,11 @@ int sgs_clv_score_customers(sgs_purchase_model_t model, const double *params,
 {
     const model_ops_t *o = ops_of(model);
     int rc = check_inputs(o, params, options, err);
+    int need_spend = expected_spend || clv;
+    if (rc == SGS_OK && need_spend)
+        rc = check_spend_inputs(gg_params, x, mean_spend, err);
     if (rc)
         return rc;
-    int need_spend = expected_spend || clv;
-    if (need_spend) {
-        if (!gg_params || !x || !mean_spend)
-            return sgs_error_set(err, SGS_EINVAL,
-                                 "clv: spend needs the Gamma-Gamma parameters, x and mean spend");
-        for (int j = 0; j < 3; j++)
-            if (!(gg_params[j] > 0.0) || !isfinite(gg_params[j]))
-                return sgs_error_set(err, SGS_EINVAL,
-                                     "clv: Gamma-Gamma parameters must be finite and > 0");
-        if (!(gg_params[1] > 1.0))
-            return sgs_error_set(err, SGS_EDATA,
-                                 "clv: Gamma-Gamma q = %g <= 1: the mean spend per transaction is "
-                                 "infinite; expected spend and CLV are undefined",
-                                 gg_params[1]);
-    }
     size_t m = h->n_unique, n = h->n_customers;
     double *buf = sgs_alloc_array(m, 4 * sizeof *buf);
     if (!buf)
@@ -296,5 +303,68 @@ int sgs_clv_score_customers(sgs_purchase_model_t model, const double *params,
         }
     }
     sgs_free(buf);
+    return SGS_OK;
+}
+
+/* ---- Serial reference twins --------------------------------------------------------- */
+
+int sgs_clv_score_histories_ref(sgs_purchase_model_t model, const double *params,
+                                const sgs_histories_t *h, const sgs_clv_options_t *options,
+                                double *p_alive, double *expected, double *prob_no_purchase,
+                                double *discounted, sgs_error_t *err)
+{
+    const model_ops_t *o = ops_of(model);
+    int rc = check_inputs(o, params, options, err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < h->n_unique; i++) {
+        double ps[3];
+        pair_scores(o, params, options, discounted != NULL, h->x[i], h->T[i], ps);
+        double pa = o->p_alive(params, h->x[i], h->t_x[i], h->T[i]);
+        if (p_alive)
+            p_alive[i] = pa;
+        if (expected)
+            expected[i] = ps[0] * pa;
+        if (prob_no_purchase)
+            prob_no_purchase[i] = 1.0 - pa * (1.0 - ps[1]);
+        if (discounted)
+            discounted[i] = ps[2] * pa;
+    }
+    return SGS_OK;
+}
+
+int sgs_clv_score_customers_ref(sgs_purchase_model_t model, const double *params,
+                                const double *gg_params, const sgs_histories_t *h, const double *x,
+                                const double *mean_spend, const sgs_clv_options_t *options,
+                                double *p_alive, double *expected_purchases,
+                                double *prob_no_purchase, double *expected_spend, double *clv,
+                                sgs_error_t *err)
+{
+    const model_ops_t *o = ops_of(model);
+    int rc = check_inputs(o, params, options, err);
+    int need_spend = expected_spend || clv;
+    if (rc == SGS_OK && need_spend)
+        rc = check_spend_inputs(gg_params, x, mean_spend, err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < h->n_customers; i++) {
+        uint32_t j = h->history_of[i];
+        double ps[3];
+        pair_scores(o, params, options, 1, h->x[j], h->T[j], ps);
+        double pa = o->p_alive(params, h->x[j], h->t_x[j], h->T[j]);
+        if (p_alive)
+            p_alive[i] = pa;
+        if (expected_purchases)
+            expected_purchases[i] = ps[0] * pa;
+        if (prob_no_purchase)
+            prob_no_purchase[i] = 1.0 - pa * (1.0 - ps[1]);
+        if (need_spend) {
+            double s = sgs_gg_expected_spend(gg_params, x[i], mean_spend[i]);
+            if (expected_spend)
+                expected_spend[i] = s;
+            if (clv)
+                clv[i] = options->margin * s * (ps[2] * pa);
+        }
+    }
     return SGS_OK;
 }

@@ -105,4 +105,20 @@ int sgs_clv_score_customers(sgs_purchase_model_t model, const double *params,
                             double *expected_spend, double *clv, const sgs_exec_t *exec,
                             sgs_error_t *err);
 
+/* Serial reference twin of sgs_clv_score_histories: each history's scores computed on their own
+ * (no table of (x, T) pairs), in history order; the same bits and return codes. */
+int sgs_clv_score_histories_ref(sgs_purchase_model_t model, const double *params,
+                                const sgs_histories_t *h, const sgs_clv_options_t *options,
+                                double *p_alive, double *expected, double *prob_no_purchase,
+                                double *discounted, sgs_error_t *err);
+
+/* Serial reference twin of sgs_clv_score_customers: each customer's scores computed from its
+ * history on their own, in customer order; the same bits and return codes. */
+int sgs_clv_score_customers_ref(sgs_purchase_model_t model, const double *params,
+                                const double *gg_params, const sgs_histories_t *h, const double *x,
+                                const double *mean_spend, const sgs_clv_options_t *options,
+                                double *p_alive, double *expected_purchases,
+                                double *prob_no_purchase, double *expected_spend, double *clv,
+                                sgs_error_t *err);
+
 #endif /* SGS_CLV_H */

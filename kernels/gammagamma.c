@@ -446,3 +446,23 @@ cleanup:
     gg_eval_free(&e);
     return rc;
 }
+
+/* ---- Serial reference twin ------------------------------------------------------------ */
+
+int sgs_gg_loglik_ref(const double *params, const double *x, const double *m, size_t n, double *ll,
+                      sgs_error_t *err)
+{
+    if (!params_ok(params))
+        return sgs_error_set(err, SGS_EINVAL, "gamma-gamma: parameters must be finite and > 0");
+    for (size_t i = 0; i < n; i++)
+        if (!(x[i] >= 0.0) || !isfinite(x[i]) || x[i] != floor(x[i]))
+            return sgs_error_set(err, SGS_EDATA,
+                                 "gamma-gamma: row %zu: x = %g must be a non-negative integer", i,
+                                 x[i]);
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++)
+        if (usable(x[i], m[i]))
+            sum += sgs_gg_loglik_one(params, x[i], m[i]);
+    *ll = sum;
+    return SGS_OK;
+}

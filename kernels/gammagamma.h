@@ -54,6 +54,12 @@ double sgs_gg_loglik_one(const double *params, double x, double m);
 int sgs_gg_loglik(const double *params, const double *x, const double *m, size_t n, double *ll,
                   double *grad_log, const sgs_exec_t *exec, sgs_error_t *err);
 
+/* Serial reference twin of sgs_gg_loglik (the value only): Σ sgs_gg_loglik_one over the usable
+ * customers in row order; equal to a relative 1e-12 (not the same bits: the kernel shares
+ * terms per distinct x and sums per block). @return as the kernel but for SGS_ENOMEM. */
+int sgs_gg_loglik_ref(const double *params, const double *x, const double *m, size_t n, double *ll,
+                      sgs_error_t *err);
+
 /* Maximum likelihood fit over customers with x[i] repeat transactions of mean value m[i]
  * (x >= 0 integer-valued; m anything, only finite m > 0 with x > 0 are used). Default
  * starts, with s the mean of the used m: (1, 2, s), (5, 3, 0.4 s), (0.5, 1.5, s).

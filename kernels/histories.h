@@ -70,6 +70,12 @@ typedef struct sgs_histories {
 int sgs_histories_build(sgs_histories_t *h, const double *x, const double *t_x, const double *T,
                         const double *weight, size_t n, const sgs_exec_t *exec, sgs_error_t *err);
 
+/* Serial reference twin of sgs_histories_build (kernels/histories_ref.c): the rows sorted by
+ * (x, t_x, T, row) with a comparison sort and walked in that order; the same table, bits,
+ * return codes and messages (but for SGS_ENOMEM's). */
+int sgs_histories_build_ref(sgs_histories_t *h, const double *x, const double *t_x, const double *T,
+                            const double *weight, size_t n, sgs_error_t *err);
+
 /* Free the arrays of a table and zero it. NULL-safe; safe on a zeroed struct. */
 void sgs_histories_free(sgs_histories_t *h);
 

@@ -152,6 +152,39 @@ void sgs_holdout_spend_error(const double *params, size_t n, const double *x, co
                              const int32_t *occasions, const double *spend, size_t *n_used,
                              double *mae, double *total_error);
 
+/* ---- The cohort's actual outcomes (kernels/holdout_actual.c) --------------------------- */
+
+/* By calibration-frequency bin (sgs_holdout_bin of x[i], n_bins 1 .. SGS_HOLDOUT_MAX_BINS) of
+ * n customers: count[b] the customers, mean_actual[b] their mean actual[i] (Σ actual / count,
+ * the sum exact in integers; empty_mean for an empty bin: 0 for segscore evaluate, NaN for the
+ * backtest). When not NULL, *x_total = Σ x[i] (x integer-valued) and *actual_total =
+ * Σ actual[i]. Serial. @return 0 or SGS_EINVAL (n_bins out of range, a NULL array). */
+int sgs_holdout_actual_by_bin(size_t n, const double *x, const int32_t *actual, int n_bins,
+                              double empty_mean, int64_t *count, double *mean_actual,
+                              int64_t *x_total, int64_t *actual_total, sgs_error_t *err);
+
+/* Per distinct history h < n_histories: weight[h] = the customers i < n with history_of[i] = h,
+ * bought[h] = those of them with occasions[i] > 0 (both overwritten; integer-valued doubles,
+ * exact); *n_bought = Σ_h bought[h]. Serial. */
+void sgs_holdout_history_outcomes(size_t n, const uint32_t *history_of, const int32_t *occasions,
+                                  size_t n_histories, double *weight, double *bought,
+                                  size_t *n_bought);
+
+/* births[b] = the customers i < n whose first purchase day first_day[i] is d0 + b, for
+ * b < n_births (overwritten). @return 0 or SGS_EINVAL (a day outside d0 .. d0 + n_births - 1,
+ * named). */
+int sgs_holdout_births(size_t n, const int32_t *first_day, int32_t d0, size_t n_births,
+                       int64_t *births, sgs_error_t *err);
+
+/* cumulative[k] = Σ per_day[d] for d = from .. point_day[k] - d0 (the days of per_day counted
+ * from d0), for ascending point_day[0 .. n_points-1] >= d0 + from - 1: the actual tracking
+ * curve from the repeat purchase days of sgs_holdout_repeat_days. Integer sums, exact. */
+void sgs_holdout_cumulative(const int64_t *per_day, size_t from, int32_t d0,
+                            const int32_t *point_day, size_t n_points, double *cumulative);
+
+/* The smallest of init and day[0 .. n-1]. */
+int32_t sgs_day_min(size_t n, const int32_t *day, int32_t init);
+
 /* ---- Information criteria ------------------------------------------------------------ */
 
 /* *aic = 2k - 2 LL and *bic = k ln(n) - 2 LL for a fit of k parameters with log-likelihood

@@ -202,3 +202,52 @@ int sgs_quantile_of(size_t n, const double *value, const uint8_t *keep, double q
     sgs_free(scratch);
     return SGS_OK;
 }
+
+/* ---- Serial reference twin ------------------------------------------------------------ */
+
+static int compare_doubles(const void *pa, const void *pb)
+{
+    double a = *(const double *)pa, b = *(const double *)pb;
+    return (a > b) - (a < b);
+}
+
+/* Median of the m values of v by sorting them (v is sorted in place); NaN for m == 0. */
+static double median_by_sort(double *v, size_t m)
+{
+    if (m == 0)
+        return (double)NAN;
+    qsort(v, m, sizeof *v, compare_doubles);
+    size_t k = (m - 1) / 2;
+    return m % 2 ? v[k] : 0.5 * (v[k] + v[k + 1]);
+}
+
+int sgs_group_medians_ref(size_t n, const double *value, const int32_t *group, int32_t n_groups,
+                          double *group_median, double *overall_median, sgs_error_t *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        int32_t g = group ? group[i] : -1;
+        if (isfinite(value[i]) && g >= n_groups)
+            return sgs_error_set(err, SGS_EDATA,
+                                 "row %zu: segment label %d is not below the segment count %d", i,
+                                 (int)g, (int)n_groups);
+    }
+    double *v = sgs_alloc_array(n ? n : 1, sizeof *v);
+    if (!v)
+        return sgs_error_set(err, SGS_ENOMEM, "group medians: out of memory");
+    for (int32_t g = 0; g < n_groups; g++) {
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++)
+            if (isfinite(value[i]) && group && group[i] == g)
+                v[m++] = value[i];
+        group_median[g] = median_by_sort(v, m);
+    }
+    if (overall_median) {
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++)
+            if (isfinite(value[i]))
+                v[m++] = value[i];
+        *overall_median = median_by_sort(v, m);
+    }
+    sgs_free(v);
+    return SGS_OK;
+}

@@ -51,6 +51,13 @@ int sgs_group_medians_into(size_t n, const double *value, const int32_t *group, 
                            double *group_median, double *overall_median, double *scratch,
                            const sgs_exec_t *exec, sgs_error_t *err);
 
+/* Serial reference twin of sgs_group_medians: each group's finite values gathered and sorted
+ * (qsort), the middle one or the mean of the two middle ones; the same bits (values -0 and +0
+ * are equal for the order and either may be returned where both occur), codes and messages
+ * (but for SGS_ENOMEM's). */
+int sgs_group_medians_ref(size_t n, const double *value, const int32_t *group, int32_t n_groups,
+                          double *group_median, double *overall_median, sgs_error_t *err);
+
 /* Nearest-rank quantile (see above) of the finite values value[i] with keep[i] != 0 (keep
  * NULL: all rows). Copies them into one scratch array (allocated per call).
  * @return 0 or SGS_ENOMEM; *out = NaN when nothing qualifies. */

@@ -471,3 +471,17 @@ int sgs_paretonbd_fit(const sgs_histories_t *h, const sgs_model_fit_options_t *o
         sgs_error_prefix(err, "Pareto/NBD fit");
     return rc;
 }
+
+/* ---- Serial reference twin ------------------------------------------------------------ */
+
+int sgs_paretonbd_loglik_ref(const double *params, const sgs_histories_t *h, double *ll,
+                             sgs_error_t *err)
+{
+    if (!params_ok(params, 4))
+        return sgs_error_set(err, SGS_EINVAL, "Pareto/NBD: parameters must be finite and > 0");
+    double sum = 0.0;
+    for (size_t i = 0; i < h->n_unique; i++)
+        sum += h->count[i] * sgs_paretonbd_loglik_one(params, h->x[i], h->t_x[i], h->T[i], NULL);
+    *ll = sum;
+    return SGS_OK;
+}

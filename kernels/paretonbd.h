@@ -77,6 +77,12 @@ double sgs_paretonbd_loglik_one(const double *params, double x, double t_x, doub
 int sgs_paretonbd_loglik(const double *params, const sgs_histories_t *h, double *ll,
                          double *grad_log, const sgs_exec_t *exec, sgs_error_t *err);
 
+/* Serial reference twin of sgs_paretonbd_loglik (the value only): Σ_h count_h ln L_h with
+ * sgs_paretonbd_loglik_one, in history order; equal to a relative 1e-12 (not the same bits:
+ * the kernel shares terms per distinct value and sums per block). */
+int sgs_paretonbd_loglik_ref(const double *params, const sgs_histories_t *h, double *ll,
+                             sgs_error_t *err);
+
 /* Maximum likelihood fit. Default starts, with s_x = Σ count T / Σ count x and T̄ the mean
  * T: (1, s_x, 1, T̄), (0.5, s_x/2, 0.5, T̄/2), (2, 2 s_x, 2, 2 T̄). The work is bounded by
  * options->optim (max_iter per start, time_limit_s over the fit; progress hook: optimizer.h)

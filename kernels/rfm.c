@@ -9,6 +9,7 @@
 
 #include <math.h>
 #include <omp.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define DIGITS ((size_t)1 << 16) /* radix select: 16-bit digits */
@@ -222,6 +223,57 @@ void sgs_rfm_segments(const sgs_exec_t *exec, const uint8_t *r, const uint8_t *f
 {
     int n_threads = sgs_exec_threads_for(exec, n);
 #pragma omp parallel for num_threads(n_threads) schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        segment[i] = sgs_rfm_segment_of(r[i], f[i], n_bins);
+        cell[i] = (uint16_t)(100 * r[i] + 10 * f[i] + m[i]);
+        total[i] = (uint8_t)(r[i] + f[i] + m[i]);
+    }
+}
+
+/* ---- Serial reference twins --------------------------------------------------------- */
+
+static int compare_keys(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The definition itself: the keys sorted, `below` = the keys strictly smaller (a binary search
+ * for the first key >= the customer's), score = 1 + floor(B below / n). */
+int sgs_rfm_score_ref(const double *values, size_t n, int higher_is_better, int n_bins,
+                      void *workspace, uint8_t *score, sgs_error_t *err)
+{
+    if (n_bins < 2 || n_bins > 9)
+        return sgs_error_set(err, SGS_EINVAL, "rfm: %d bins (must be 2..9)", n_bins);
+    if (n == 0)
+        return SGS_OK;
+    size_t n_nan = 0;
+    for (size_t i = 0; i < n; i++)
+        n_nan += isnan(values[i]);
+    if (n_nan > 0)
+        return sgs_error_set(err, SGS_EINVAL, "rfm: %zu values are NaN", n_nan);
+    uint64_t *sorted = workspace;
+    for (size_t i = 0; i < n; i++)
+        sorted[i] = key_of(values, i, higher_is_better);
+    qsort(sorted, n, sizeof *sorted, compare_keys);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t key = key_of(values, i, higher_is_better);
+        size_t lo = 0, hi = n; /* first index with sorted[.] >= key */
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (sorted[mid] < key)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        score[i] = (uint8_t)(1 + (size_t)n_bins * lo / n);
+    }
+    return SGS_OK;
+}
+
+void sgs_rfm_segments_ref(const uint8_t *r, const uint8_t *f, const uint8_t *m, size_t n,
+                          int n_bins, uint8_t *segment, uint16_t *cell, uint8_t *total)
+{
     for (size_t i = 0; i < n; i++) {
         segment[i] = sgs_rfm_segment_of(r[i], f[i], n_bins);
         cell[i] = (uint16_t)(100 * r[i] + 10 * f[i] + m[i]);

@@ -71,4 +71,14 @@ int sgs_rfm_score(const sgs_exec_t *exec, const double *values, size_t n, int hi
 void sgs_rfm_segments(const sgs_exec_t *exec, const uint8_t *r, const uint8_t *f, const uint8_t *m,
                       size_t n, int n_bins, uint8_t *segment, uint16_t *cell, uint8_t *total);
 
+/* Serial reference twin of sgs_rfm_score: the definition above computed directly (the n keys
+ * sorted, `below` found by binary search), the same scores and return codes. workspace:
+ * sgs_rfm_workspace_size(n) bytes, all of it written. */
+int sgs_rfm_score_ref(const double *values, size_t n, int higher_is_better, int n_bins,
+                      void *workspace, uint8_t *score, sgs_error_t *err);
+
+/* Serial reference twin of sgs_rfm_segments. */
+void sgs_rfm_segments_ref(const uint8_t *r, const uint8_t *f, const uint8_t *m, size_t n,
+                          int n_bins, uint8_t *segment, uint16_t *cell, uint8_t *total);
+
 #endif

@@ -146,3 +146,25 @@ int sgs_segment_counts(size_t n, const int32_t *labels, size_t k, const uint8_t 
     }
     return SGS_OK;
 }
+
+/* ---- Profiles from the sums ---------------------------------------------------------- */
+
+void sgs_segment_profile_means(size_t k, size_t d, const size_t *size, const double *base_mean,
+                               const double *base_var, double *mean, double *deviation)
+{
+    for (size_t j = 0; j < k; j++) {
+        double n_j = (double)size[j];
+        for (size_t f = 0; f < d; f++) {
+            mean[j * d + f] = n_j > 0 ? mean[j * d + f] / n_j : (double)NAN;
+            double sd = sqrt(base_var[f]);
+            deviation[j * d + f] =
+                n_j > 0 && sd > 0 ? (deviation[j * d + f] / n_j - base_mean[f]) / sd : 0.0;
+        }
+    }
+}
+
+void sgs_segment_shares(size_t k, const double *sum, double total, double *share)
+{
+    for (size_t j = 0; j < k; j++)
+        share[j] = total != 0 ? sum[j] / total : (double)NAN;
+}

@@ -68,4 +68,16 @@ int sgs_segment_sums(const sgs_feature_column_t *cols, size_t d, size_t n, const
 int sgs_segment_counts(size_t n, const int32_t *labels, size_t k, const uint8_t *code,
                        size_t n_codes, size_t *counts, sgs_error_t *err);
 
+/* The profiles from the sums of sgs_segment_sums, in place, for k segments of size[j]
+ * customers and d columns ([k x d], row-major): mean[j d + f] = mean[j d + f] / size[j] (NaN
+ * for an empty segment), the segment's mean; deviation[j d + f] =
+ * (deviation[j d + f] / size[j] - base_mean[f]) / sqrt(base_var[f]), the segment's mean of a
+ * column in base standard deviations from the base's mean (0 for an empty segment or a column
+ * without variance). base_mean, base_var: [d] (sgs_features_column_moments). */
+void sgs_segment_profile_means(size_t k, size_t d, const size_t *size, const double *base_mean,
+                               const double *base_var, double *mean, double *deviation);
+
+/* share[j] = sum[j] / total for j < k; NaN when total is 0. */
+void sgs_segment_shares(size_t k, const double *sum, double total, double *share);
+
 #endif /* SGS_SEGMENT_PROFILE_H */

@@ -260,3 +260,60 @@ int sgs_summarize(const sgs_exec_t *exec, const sgs_grouped_t *g, int32_t as_of_
                              "summary: %zu customers have rows after the as-of day", n_late);
     return n_bad ? spend_overflow(g, first_bad, n_bad, err) : SGS_OK;
 }
+
+/* ---- Serial reference twins --------------------------------------------------------- */
+
+int sgs_summarize_until_ref(const sgs_grouped_t *g, int32_t end_day, sgs_summary_t *out,
+                            sgs_error_t *err)
+{
+    if (out->n_customers != g->n_customers)
+        return sgs_error_set(err, SGS_EINVAL, "summary: %zu slots for %zu customers",
+                             out->n_customers, g->n_customers);
+    size_t first_bad = SIZE_MAX, n_bad = 0;
+    for (size_t c = 0; c < g->n_customers; c++) {
+        size_t lo = g->row_offset[c], hi = g->row_offset[c + 1];
+        while (hi > lo && g->day[hi - 1] > end_day)
+            hi--;
+        if (summarize_customer(g, lo, hi, end_day, out, c) && n_bad++ == 0)
+            first_bad = c;
+    }
+    return n_bad ? spend_overflow(g, first_bad, n_bad, err) : SGS_OK;
+}
+
+int sgs_summarize_until_subset_ref(const sgs_grouped_t *g, int32_t end_day, const size_t *which,
+                                   size_t n_which, sgs_summary_t *out, sgs_error_t *err)
+{
+    if (out->n_customers != n_which)
+        return sgs_error_set(err, SGS_EINVAL, "summary: %zu slots for %zu customers",
+                             out->n_customers, n_which);
+    for (size_t j = 0; j < n_which; j++)
+        if (which[j] >= g->n_customers)
+            return sgs_error_set(err, SGS_EINVAL, "summary: customer %zu of %zu", which[j],
+                                 g->n_customers);
+    for (size_t j = 0; j < n_which; j++) {
+        size_t c = which[j], lo = g->row_offset[c], hi = g->row_offset[c + 1];
+        while (hi > lo && g->day[hi - 1] > end_day)
+            hi--;
+        summarize_customer(g, lo, hi, end_day, out, j);
+    }
+    return SGS_OK;
+}
+
+int sgs_summarize_ref(const sgs_grouped_t *g, int32_t as_of_day, sgs_summary_t *out,
+                      sgs_error_t *err)
+{
+    if (out->n_customers != g->n_customers)
+        return sgs_error_set(err, SGS_EINVAL, "summary: %zu slots for %zu customers",
+                             out->n_customers, g->n_customers);
+    size_t n_late = 0, first_bad = SIZE_MAX, n_bad = 0;
+    for (size_t c = 0; c < g->n_customers; c++) {
+        size_t lo = g->row_offset[c], hi = g->row_offset[c + 1];
+        n_late += hi > lo && g->day[hi - 1] > as_of_day;
+        if (summarize_customer(g, lo, hi, as_of_day, out, c) && n_bad++ == 0)
+            first_bad = c;
+    }
+    if (n_late > 0)
+        return sgs_error_set(err, SGS_EINVAL,
+                             "summary: %zu customers have rows after the as-of day", n_late);
+    return n_bad ? spend_overflow(g, first_bad, n_bad, err) : SGS_OK;
+}

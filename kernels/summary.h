@@ -129,4 +129,14 @@ int sgs_summarize_until_subset(const sgs_exec_t *exec, const sgs_grouped_t *g, i
                                const size_t *which, size_t n_which, sgs_summary_t *out,
                                sgs_error_t *err);
 
+/* Serial reference twins of sgs_summarize, sgs_summarize_until and sgs_summarize_until_subset:
+ * one plain loop over the customers in index order, the same per-customer rule; the same
+ * columns, bits and return codes (tests compare them on 1, 2 and 3 threads). */
+int sgs_summarize_ref(const sgs_grouped_t *g, int32_t as_of_day, sgs_summary_t *out,
+                      sgs_error_t *err);
+int sgs_summarize_until_ref(const sgs_grouped_t *g, int32_t end_day, sgs_summary_t *out,
+                            sgs_error_t *err);
+int sgs_summarize_until_subset_ref(const sgs_grouped_t *g, int32_t end_day, const size_t *which,
+                                   size_t n_which, sgs_summary_t *out, sgs_error_t *err);
+
 #endif

@@ -1,0 +1,242 @@
+/*
+ * tests/unit/test_histories_clv_twins.c — the history table and the CLV scores against their
+ * serial reference twins (kernels/histories.h, kernels/clv.h) on 1, 2 and 3 threads, on
+ * crafted and random histories: the same bytes and the same return codes.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "kernels/clv.h"
+#include "kernels/histories.h"
+#include "tests/support/test_support.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t next(uint64_t *s) /* splitmix64 */
+{
+    uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+static double uniform(uint64_t *s)
+{
+    return (double)(next(s) >> 11) * 0x1.0p-53;
+}
+
+typedef struct hist_input {
+    size_t n;
+    double *x, *t_x, *T, *w, *m;
+} hist_input_t;
+
+/* n histories: x in 0..40, T whole weeks (few distinct values: the dense (x, T) table) or any
+ * real (many: the per-history path), t_x <= T, some -0.0; weights, mean spends. */
+static void random_input(hist_input_t *in, size_t n, int continuous, uint64_t seed)
+{
+    uint64_t s = seed;
+    in->n = n;
+    in->x = malloc(n * sizeof(double));
+    in->t_x = malloc(n * sizeof(double));
+    in->T = malloc(n * sizeof(double));
+    in->w = malloc(n * sizeof(double));
+    in->m = malloc(n * sizeof(double));
+    assert_true(in->x && in->t_x && in->T && in->w && in->m);
+    for (size_t i = 0; i < n; i++) {
+        double T = continuous ? 78.0 * uniform(&s) : (double)(next(&s) % 79);
+        double x = uniform(&s) < 0.4 ? 0.0 : (double)(next(&s) % 41);
+        double t_x = x == 0.0     ? (next(&s) % 5 == 0 ? -0.0 : 0.0)
+                     : continuous ? T * uniform(&s)
+                                  : (double)(next(&s) % ((uint64_t)T + 1));
+        in->x[i] = x;
+        in->t_x[i] = t_x;
+        in->T[i] = T;
+        in->w[i] = 0.25 + (double)(next(&s) % 8) * 0.5;
+        in->m[i] = x > 0 ? 5.0 + 200.0 * uniform(&s) : 0.0;
+    }
+}
+
+static void input_free(hist_input_t *in)
+{
+    free(in->x);
+    free(in->t_x);
+    free(in->T);
+    free(in->w);
+    free(in->m);
+}
+
+static void assert_same(const void *a, const void *b, size_t bytes, const char *what, uint64_t seed,
+                        int threads)
+{
+    if ((a == NULL) != (b == NULL) || (bytes && memcmp(a, b, bytes) != 0))
+        fail_msg("seed %llu, %d threads: %s differs from the reference", (unsigned long long)seed,
+                 threads, what);
+}
+
+static void assert_tables_equal(const sgs_histories_t *a, const sgs_histories_t *b, uint64_t seed,
+                                int t)
+{
+    assert_int_equal(a->n_customers, b->n_customers);
+    assert_int_equal(a->n_unique, b->n_unique);
+    assert_int_equal(a->n_x_values, b->n_x_values);
+    assert_int_equal(a->n_t_x_values, b->n_t_x_values);
+    assert_int_equal(a->n_T_values, b->n_T_values);
+    assert_same(&a->total_weight, &b->total_weight, sizeof(double), "total_weight", seed, t);
+    size_t m = a->n_unique, d = sizeof(double), u = sizeof(uint32_t);
+    assert_same(a->x, b->x, m * d, "x", seed, t);
+    assert_same(a->t_x, b->t_x, m * d, "t_x", seed, t);
+    assert_same(a->T, b->T, m * d, "T", seed, t);
+    assert_same(a->count, b->count, m * d, "count", seed, t);
+    assert_same(a->x_id, b->x_id, m * u, "x_id", seed, t);
+    assert_same(a->t_x_id, b->t_x_id, m * u, "t_x_id", seed, t);
+    assert_same(a->T_id, b->T_id, m * u, "T_id", seed, t);
+    assert_same(a->x_values, b->x_values, a->n_x_values * d, "x_values", seed, t);
+    assert_same(a->t_x_values, b->t_x_values, a->n_t_x_values * d, "t_x_values", seed, t);
+    assert_same(a->T_values, b->T_values, a->n_T_values * d, "T_values", seed, t);
+    assert_same(a->count_by_x, b->count_by_x, a->n_x_values * d, "count_by_x", seed, t);
+    assert_same(a->history_of, b->history_of, a->n_customers * u, "history_of", seed, t);
+}
+
+/* Random tables, with and without weights, against the twin. */
+static void test_histories_match_the_reference(void **state)
+{
+    (void)state;
+    const size_t sizes[] = {1, 3, 4097, 30011};
+    for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++)
+        for (int continuous = 0; continuous <= 1; continuous++)
+            for (int weighted = 0; weighted <= 1; weighted++) {
+                uint64_t seed = 100 * z + 10 * (uint64_t)continuous + (uint64_t)weighted;
+                hist_input_t in;
+                random_input(&in, sizes[z], continuous, seed);
+                const double *w = weighted ? in.w : NULL;
+                sgs_histories_t ref, got;
+                assert_int_equal(sgs_histories_build_ref(&ref, in.x, in.t_x, in.T, w, in.n, NULL),
+                                 0);
+                for (int t = 1; t <= 3; t++) {
+                    sgs_exec_t ex = {.n_threads = t, .grain = 1};
+                    assert_int_equal(
+                        sgs_histories_build(&got, in.x, in.t_x, in.T, w, in.n, &ex, NULL), 0);
+                    assert_tables_equal(&ref, &got, seed, t);
+                    sgs_histories_free(&got);
+                }
+                sgs_histories_free(&ref);
+                input_free(&in);
+            }
+}
+
+/* Malformed rows: the same code and message (the first bad row) from both. */
+static void test_histories_errors_match_the_reference(void **state)
+{
+    (void)state;
+    hist_input_t in;
+    random_input(&in, 9000, 1, 5);
+    double *cols[] = {in.x, in.t_x, in.T, in.w};
+    const double bad[] = {1.5, -1.0, -1.0, 0.0};
+    for (int k = 0; k < 4; k++) {
+        size_t row = 8000 - 1000 * (size_t)k;
+        double keep = cols[k][row], keep_late = cols[k][8500];
+        cols[k][row] = bad[k];
+        cols[k][8500] = bad[k];
+        sgs_histories_t h;
+        sgs_error_t e_ref = {0};
+        int rc = sgs_histories_build_ref(&h, in.x, in.t_x, in.T, in.w, in.n, &e_ref);
+        assert_int_equal(rc, SGS_EDATA);
+        for (int t = 1; t <= 3; t++) {
+            sgs_exec_t ex = {.n_threads = t, .grain = 1};
+            sgs_error_t e = {0};
+            assert_int_equal(sgs_histories_build(&h, in.x, in.t_x, in.T, in.w, in.n, &ex, &e), rc);
+            assert_string_equal(e.message, e_ref.message);
+        }
+        cols[k][row] = keep;
+        cols[k][8500] = keep_late;
+    }
+    input_free(&in);
+}
+
+/* The three purchase models' scores per history and per customer against the twins, on both
+ * paths of sgs_clv_score_histories (dense table of (x, T) pairs, or per history), with and
+ * without the discounted sum, 1, 2 and 3 threads. */
+static void test_clv_scores_match_the_reference(void **state)
+{
+    (void)state;
+    static const double params[SGS_PURCHASE_MODEL_COUNT][4] = {
+        [SGS_MODEL_BGNBD] = {0.243, 4.414, 0.793, 2.426},
+        [SGS_MODEL_MBGNBD] = {0.525, 6.183, 0.891, 1.614},
+        [SGS_MODEL_PARETONBD] = {0.553, 10.578, 0.606, 11.669}};
+    const double gg[3] = {6.25, 3.74, 15.44};
+    sgs_clv_options_t opt = {52.0, 52.0 / 12.0, 0.1, 0.3};
+    for (int continuous = 0; continuous <= 1; continuous++) {
+        uint64_t seed = 900 + (uint64_t)continuous;
+        hist_input_t in;
+        random_input(&in, 12007, continuous, seed);
+        sgs_histories_t h;
+        sgs_exec_t ex1 = {.n_threads = 1};
+        assert_int_equal(sgs_histories_build(&h, in.x, in.t_x, in.T, NULL, in.n, &ex1, NULL), 0);
+        size_t m = h.n_unique, n = in.n;
+        double *ref = malloc(5 * n * sizeof *ref), *got = malloc(5 * n * sizeof *got);
+        assert_true(ref && got);
+        for (int model = 0; model < SGS_PURCHASE_MODEL_COUNT; model++) {
+            const double *p = params[model];
+            for (int with_disc = 0; with_disc <= 1; with_disc++) {
+                memset(ref, 0, 4 * m * sizeof *ref);
+                assert_int_equal(sgs_clv_score_histories_ref((sgs_purchase_model_t)model, p, &h,
+                                                             &opt, ref, ref + m, ref + 2 * m,
+                                                             with_disc ? ref + 3 * m : NULL, NULL),
+                                 0);
+                for (int t = 1; t <= 3; t++) {
+                    sgs_exec_t ex = {.n_threads = t, .grain = 1};
+                    memset(got, 0, 4 * m * sizeof *got);
+                    assert_int_equal(sgs_clv_score_histories(
+                                         (sgs_purchase_model_t)model, p, &h, &opt, got, got + m,
+                                         got + 2 * m, with_disc ? got + 3 * m : NULL, &ex, NULL),
+                                     0);
+                    assert_same(ref, got, 4 * m * sizeof *ref, "scores of the histories", seed, t);
+                }
+            }
+            assert_int_equal(sgs_clv_score_customers_ref(
+                                 (sgs_purchase_model_t)model, p, gg, &h, in.x, in.m, &opt, ref,
+                                 ref + n, ref + 2 * n, ref + 3 * n, ref + 4 * n, NULL),
+                             0);
+            for (int t = 1; t <= 3; t++) {
+                sgs_exec_t ex = {.n_threads = t, .grain = 1};
+                assert_int_equal(sgs_clv_score_customers(
+                                     (sgs_purchase_model_t)model, p, gg, &h, in.x, in.m, &opt, got,
+                                     got + n, got + 2 * n, got + 3 * n, got + 4 * n, &ex, NULL),
+                                 0);
+                assert_same(ref, got, 5 * n * sizeof *ref, "scores of the customers", seed, t);
+            }
+        }
+        /* the same refusals: q <= 1, a parameter <= 0 */
+        const double gg_bad[3] = {6.25, 1.0, 15.44}, p_bad[4] = {0.2, -1.0, 0.7, 2.4};
+        sgs_exec_t ex = {.n_threads = 2, .grain = 1};
+        assert_int_equal(sgs_clv_score_customers_ref(SGS_MODEL_BGNBD, params[0], gg_bad, &h, in.x,
+                                                     in.m, &opt, NULL, NULL, NULL, NULL, ref, NULL),
+                         SGS_EDATA);
+        assert_int_equal(sgs_clv_score_customers(SGS_MODEL_BGNBD, params[0], gg_bad, &h, in.x, in.m,
+                                                 &opt, NULL, NULL, NULL, NULL, got, &ex, NULL),
+                         SGS_EDATA);
+        assert_int_equal(sgs_clv_score_histories_ref(SGS_MODEL_BGNBD, p_bad, &h, &opt, ref, NULL,
+                                                     NULL, NULL, NULL),
+                         SGS_EINVAL);
+        free(ref);
+        free(got);
+        sgs_histories_free(&h);
+        input_free(&in);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_histories_match_the_reference),
+        cmocka_unit_test(test_histories_errors_match_the_reference),
+        cmocka_unit_test(test_clv_scores_match_the_reference),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

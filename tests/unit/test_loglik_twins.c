@@ -1,0 +1,161 @@
+/*
+ * tests/unit/test_loglik_twins.c — the likelihood sums of BG/NBD, Pareto/NBD and Gamma-Gamma
+ * against their serial reference twins (the per-history terms summed in order) on 1, 2 and 3
+ * threads: the kernels are the same bits for every thread count, and equal to the twins to a
+ * relative LOGLIK_TOL (the kernels share terms per distinct value and sum per block, so the
+ * roundings differ).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "kernels/bgnbd.h"
+#include "kernels/gammagamma.h"
+#include "kernels/histories.h"
+#include "kernels/paretonbd.h"
+#include "tests/support/test_support.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LOGLIK_TOL 1e-12
+
+static uint64_t next(uint64_t *s) /* splitmix64 */
+{
+    uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+static double uniform(uint64_t *s)
+{
+    return (double)(next(s) >> 11) * 0x1.0p-53;
+}
+
+/* n random histories (x 0..30, T in weeks, whole or not) built into *h; x and m (mean spend,
+ * some <= 0 or not finite) returned for Gamma-Gamma. */
+static void random_histories(sgs_histories_t *h, size_t n, int whole, uint64_t seed, double **xs,
+                             double **ms)
+{
+    uint64_t s = seed;
+    double *x = malloc(n * sizeof *x), *t_x = malloc(n * sizeof *t_x), *T = malloc(n * sizeof *T);
+    double *m = malloc(n * sizeof *m);
+    assert_true(x && t_x && T && m);
+    for (size_t i = 0; i < n; i++) {
+        T[i] = whole ? (double)(1 + next(&s) % 78) : 0.5 + 77.0 * uniform(&s);
+        x[i] = uniform(&s) < 0.45 ? 0.0 : (double)(next(&s) % 31);
+        t_x[i] = x[i] == 0.0 ? 0.0
+                 : whole     ? (double)(next(&s) % ((uint64_t)T[i] + 1))
+                             : T[i] * uniform(&s);
+        double u = uniform(&s);
+        m[i] = u < 0.05 ? -3.0 : u < 0.07 ? 0.0 : u < 0.08 ? (double)INFINITY : 1.0 + 300.0 * u;
+    }
+    sgs_exec_t ex = {.n_threads = 1};
+    assert_int_equal(sgs_histories_build(h, x, t_x, T, NULL, n, &ex, NULL), 0);
+    free(t_x);
+    free(T);
+    *xs = x;
+    *ms = m;
+}
+
+/* The kernel at 1, 2 and 3 threads: the same bits each time; *ll the value. */
+typedef int (*loglik_fn)(const double *, const sgs_histories_t *, double *, double *,
+                         const sgs_exec_t *, sgs_error_t *);
+
+static double threads_agree(loglik_fn f, const double *p, const sgs_histories_t *h, uint64_t seed)
+{
+    double ll[3], grad[3][4];
+    for (int t = 1; t <= 3; t++) {
+        sgs_exec_t ex = {.n_threads = t, .grain = 1};
+        assert_int_equal(f(p, h, &ll[t - 1], grad[t - 1], &ex, NULL), 0);
+        if (memcmp(&ll[t - 1], &ll[0], sizeof ll[0]) != 0 ||
+            memcmp(grad[t - 1], grad[0], sizeof grad[0]) != 0)
+            fail_msg("seed %llu: %d threads give other bits than 1", (unsigned long long)seed, t);
+    }
+    return ll[0];
+}
+
+static void test_purchase_likelihoods_match_the_reference(void **state)
+{
+    (void)state;
+    /* Pareto/NBD: alpha >= beta and alpha < beta take different branches */
+    const double bg[][4] = {{0.243, 4.414, 0.793, 2.426}, {2.0, 0.5, 3.0, 0.2}};
+    const double pn[][4] = {{0.553, 10.578, 0.606, 11.669}, {0.553, 12.0, 0.606, 3.0}};
+    const size_t sizes[] = {1, 2000, 40000};
+    for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++)
+        for (int whole = 0; whole <= 1; whole++) {
+            uint64_t seed = 31 * z + (uint64_t)whole;
+            sgs_histories_t h;
+            double *x, *m;
+            random_histories(&h, sizes[z], whole, seed, &x, &m);
+            for (int k = 0; k < 2; k++) {
+                double ref;
+                assert_int_equal(sgs_bgnbd_loglik_ref(bg[k], &h, &ref, NULL), 0);
+                sgs_assert_close(threads_agree(sgs_bgnbd_loglik, bg[k], &h, seed), ref, 0,
+                                 LOGLIK_TOL);
+                assert_int_equal(sgs_paretonbd_loglik_ref(pn[k], &h, &ref, NULL), 0);
+                sgs_assert_close(threads_agree(sgs_paretonbd_loglik, pn[k], &h, seed), ref, 0,
+                                 LOGLIK_TOL);
+            }
+            const double bad[4] = {0.2, 0.0, 1.0, 1.0};
+            double ll;
+            assert_int_equal(sgs_bgnbd_loglik_ref(bad, &h, &ll, NULL), SGS_EINVAL);
+            assert_int_equal(sgs_paretonbd_loglik_ref(bad, &h, &ll, NULL), SGS_EINVAL);
+            sgs_histories_free(&h);
+            free(x);
+            free(m);
+        }
+}
+
+static void test_spend_likelihood_matches_the_reference(void **state)
+{
+    (void)state;
+    const double gg[][3] = {{6.25, 3.74, 15.44}, {0.8, 1.6, 40.0}};
+    const size_t sizes[] = {1, 3000, 50000};
+    for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+        uint64_t seed = 700 + z;
+        sgs_histories_t h;
+        double *x, *m;
+        random_histories(&h, sizes[z], 1, seed, &x, &m);
+        size_t n = sizes[z];
+        x[0] = 1.0; /* at least one usable customer */
+        m[0] = 12.0;
+        for (int k = 0; k < 2; k++) {
+            double ref, ll[3], grad[3][3];
+            assert_int_equal(sgs_gg_loglik_ref(gg[k], x, m, n, &ref, NULL), 0);
+            for (int t = 1; t <= 3; t++) {
+                sgs_exec_t ex = {.n_threads = t, .grain = 1};
+                assert_int_equal(sgs_gg_loglik(gg[k], x, m, n, &ll[t - 1], grad[t - 1], &ex, NULL),
+                                 0);
+                assert_memory_equal(&ll[t - 1], &ll[0], sizeof ll[0]);
+                assert_memory_equal(grad[t - 1], grad[0], sizeof grad[0]);
+            }
+            sgs_assert_close(ll[0], ref, 0, LOGLIK_TOL);
+        }
+        /* a bad x: the same code and message */
+        x[n - 1] = 2.5;
+        sgs_error_t e_ref = {0}, e = {0};
+        double ll;
+        sgs_exec_t ex = {.n_threads = 3, .grain = 1};
+        assert_int_equal(sgs_gg_loglik_ref(gg[0], x, m, n, &ll, &e_ref), SGS_EDATA);
+        assert_int_equal(sgs_gg_loglik(gg[0], x, m, n, &ll, NULL, &ex, &e), SGS_EDATA);
+        assert_string_equal(e.message, e_ref.message);
+        sgs_histories_free(&h);
+        free(x);
+        free(m);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_purchase_likelihoods_match_the_reference),
+        cmocka_unit_test(test_spend_likelihood_matches_the_reference),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

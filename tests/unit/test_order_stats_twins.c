@@ -1,0 +1,110 @@
+/*
+ * tests/unit/test_order_stats_twins.c — medians per group against their serial reference twin
+ * (kernels/order_stats.h sgs_group_medians_ref: sort and take the middle) on 1, 2 and 3
+ * threads, on crafted and random data: the same bits, the same codes and messages.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "kernels/order_stats.h"
+#include "tests/support/test_support.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t next(uint64_t *s) /* splitmix64 */
+{
+    uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+/* Random values (ties, NaN, infinities; no -0.0, whose bits the order does not fix) in groups
+ * -2..n_groups-1, some groups empty; medians, with and without labels, against the twin. */
+static void test_group_medians_match_the_reference(void **state)
+{
+    (void)state;
+    const size_t sizes[] = {0, 1, 2, 999, 20000};
+    const int32_t groups[] = {0, 1, 7, 40};
+    for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++)
+        for (size_t q = 0; q < sizeof groups / sizeof groups[0]; q++) {
+            uint64_t seed = 10 * z + q, s = seed;
+            size_t n = sizes[z];
+            int32_t ng = groups[q];
+            double *v = malloc((n + 1) * sizeof *v), *scratch = malloc((n + 1) * sizeof *v);
+            int32_t *g = malloc((n + 1) * sizeof *g);
+            double ref[40], got[40], ref_all, got_all;
+            assert_true(v && g && scratch);
+            for (size_t i = 0; i < n; i++) {
+                uint64_t u = next(&s) % 100;
+                v[i] = u < 5    ? (double)NAN
+                       : u < 7  ? (u == 5 ? 1.0 : -1.0) * (double)INFINITY
+                       : u < 40 ? (double)(next(&s) % 9)
+                                : (double)(int64_t)(next(&s) % 200001 - 100000) / 7.0;
+                g[i] = ng > 0 ? (int32_t)(next(&s) % (uint64_t)(ng + 2)) - 2 : -1;
+                if (ng > 3 && g[i] == 3)
+                    g[i] = 2; /* group 3 stays empty */
+            }
+            for (int labelled = 0; labelled <= 1; labelled++) {
+                const int32_t *lab = labelled ? g : NULL;
+                int32_t k = labelled ? ng : 0;
+                assert_int_equal(sgs_group_medians_ref(n, v, lab, k, ref, &ref_all, NULL), 0);
+                for (int t = 1; t <= 3; t++) {
+                    sgs_exec_t ex = {.n_threads = t, .grain = 1};
+                    assert_int_equal(sgs_group_medians(n, v, lab, k, got, &got_all, &ex, NULL), 0);
+                    if (memcmp(ref, got, (size_t)k * sizeof ref[0]) != 0 ||
+                        memcmp(&ref_all, &got_all, sizeof ref_all) != 0)
+                        fail_msg("seed %llu, %d threads: medians differ from the reference",
+                                 (unsigned long long)seed, t);
+                    assert_int_equal(
+                        sgs_group_medians_into(n, v, lab, k, got, &got_all, scratch, &ex, NULL), 0);
+                    assert_memory_equal(ref, got, (size_t)k * sizeof ref[0]);
+                    assert_memory_equal(&ref_all, &got_all, sizeof ref_all);
+                }
+            }
+            if (n > 10 && ng > 0) { /* a label beyond the count: the same message */
+                g[n - 3] = ng;
+                v[n - 3] = 1.0;
+                sgs_error_t e_ref = {0}, e = {0};
+                sgs_exec_t ex = {.n_threads = 3, .grain = 1};
+                assert_int_equal(sgs_group_medians_ref(n, v, g, ng, ref, NULL, &e_ref), SGS_EDATA);
+                assert_int_equal(sgs_group_medians(n, v, g, ng, got, NULL, &ex, &e), SGS_EDATA);
+                assert_string_equal(e.message, e_ref.message);
+            }
+            free(v);
+            free(g);
+            free(scratch);
+        }
+}
+
+/* Hand-computed: odd and even counts, an empty group, the overall median. */
+static void test_group_medians_by_hand(void **state)
+{
+    (void)state;
+    const double v[] = {5, 1, NAN, 3, 8, 2, 4, INFINITY};
+    const int32_t g[] = {0, 0, 0, 1, 0, 1, -1, 1};
+    double ref[3], got[3], all;
+    assert_int_equal(sgs_group_medians_ref(8, v, g, 3, ref, &all, NULL), 0);
+    sgs_assert_cmp(ref[0], ==, 5.0); /* 1, 5, 8 */
+    sgs_assert_cmp(ref[1], ==, 2.5); /* 2, 3 */
+    sgs_assert_nan(ref[2]);
+    sgs_assert_cmp(all, ==, 3.5); /* 1 2 3 4 5 8 */
+    sgs_exec_t ex = {.n_threads = 2, .grain = 1};
+    assert_int_equal(sgs_group_medians(8, v, g, 3, got, &all, &ex, NULL), 0);
+    assert_memory_equal(ref, got, sizeof ref);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_group_medians_match_the_reference),
+        cmocka_unit_test(test_group_medians_by_hand),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
