@@ -6,9 +6,9 @@
 #include "engine/config_internal.h"
 
 #include "io/json_doc.h"
+#include "io/text_file.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,9 +90,8 @@ static int apply_object(sgs_config_t *cfg, const cJSON *obj, const char *prefix,
 /* Line (from 1) of byte `offset` of text. */
 static int line_of(const char *text, size_t offset)
 {
-    int line = 1;
-    for (size_t i = 0; i < offset; i++)
-        line += text[i] == '\n';
+    int line, column;
+    sgs_text_position(text, offset, &line, &column);
     return line;
 }
 
@@ -131,34 +130,12 @@ static int check_text(const char *text, size_t len, const char *file, sgs_error_
 
 int sgs_config_load_file(sgs_config_t *cfg, const char *path, sgs_error_t *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return sgs_error_set(err, SGS_ENOINPUT, "%s: cannot open config file: %s", path,
-                             strerror(errno));
-    char *text = NULL;
-    size_t used = 0, cap = 0;
-    int rc = SGS_OK;
+    char *text;
+    size_t used;
+    int rc = sgs_text_file_read(path, "config file", 0, &text, &used, err);
+    if (rc)
+        return rc;
     unsigned char seen[SGS__CONFIG_KEYS_MAX] = {0};
-    for (;;) {
-        if (used + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 8192;
-            char *grown = sgs_realloc_array(text, cap, 1);
-            if (!grown) {
-                rc = sgs_error_set(err, SGS_ENOMEM, "%s: out of memory", path);
-                goto cleanup;
-            }
-            text = grown;
-        }
-        size_t got = fread(text + used, 1, cap - used - 1, f);
-        used += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
-        rc = sgs_error_set_os(err, SGS_EIO, errno ? errno : EIO, path, "cannot read");
-        goto cleanup;
-    }
-    text[used] = '\0';
     rc = check_text(text, used, path, err);
     if (rc)
         goto cleanup;
@@ -181,6 +158,5 @@ int sgs_config_load_file(sgs_config_t *cfg, const char *path, sgs_error_t *err)
     cJSON_Delete(root);
 cleanup:
     sgs_free(text);
-    fclose(f);
     return rc;
 }

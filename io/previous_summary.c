@@ -4,73 +4,14 @@
  */
 #include "io/previous_summary.h"
 
+#include "io/text_file.h"
 #include "kernels/dates.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* The whole file as a NUL-terminated string (owned), or NULL with err set. */
-static char *read_text(const char *path, sgs_error_t *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        sgs_error_set(err, SGS_ENOINPUT, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 65536, len = 0;
-    char *text = malloc(cap);
-    while (text) {
-        len += fread(text + len, 1, cap - len - 1, f);
-        if (ferror(f) || feof(f) || len > SGS_PREVIOUS_SUMMARY_MAX_BYTES)
-            break;
-        cap *= 2;
-        char *grown = realloc(text, cap);
-        if (!grown) {
-            free(text);
-            text = NULL;
-        } else {
-            text = grown;
-        }
-    }
-    int failed = ferror(f);
-    fclose(f);
-    if (!text) {
-        sgs_error_set(err, SGS_ENOMEM, "%s: no memory to read it", path);
-        return NULL;
-    }
-    if (failed) {
-        free(text);
-        sgs_error_set(err, SGS_ENOINPUT, "%s: read failed", path);
-        return NULL;
-    }
-    if (len > SGS_PREVIOUS_SUMMARY_MAX_BYTES) {
-        free(text);
-        sgs_error_set(err, SGS_EDATA, "%s: larger than %u bytes: not a segscore summary.json", path,
-                      SGS_PREVIOUS_SUMMARY_MAX_BYTES);
-        return NULL;
-    }
-    text[len] = '\0';
-    return text;
-}
-
-/* Line and column (1-based) of `at` in text. */
-static void position(const char *text, const char *at, int *line, int *column)
-{
-    *line = 1;
-    *column = 1;
-    for (const char *p = text; p < at && *p; p++) {
-        if (*p == '\n') {
-            ++*line;
-            *column = 1;
-        } else {
-            ++*column;
-        }
-    }
-}
 
 /* root.a.b as a finite number; NaN when absent or anything else (a NaN is written null). */
 static double number_at(const cJSON *root, const char *a, const char *b)
@@ -115,19 +56,23 @@ static void read_counts(const cJSON *root, sgs_previous_summary_t *out)
 
 int sgs_previous_summary_read(const char *path, sgs_previous_summary_t *out, sgs_error_t *err)
 {
-    char *text = read_text(path, err);
-    if (!text)
-        return err ? err->code : SGS_ENOINPUT;
-    cJSON *root = cJSON_ParseWithOpts(text, NULL, 1);
+    char *text;
+    size_t len;
+    int rc = sgs_text_file_read(path, "segscore summary.json", SGS_PREVIOUS_SUMMARY_MAX_BYTES,
+                                &text, &len, err);
+    if (rc)
+        return rc;
+    const char *at = NULL;
+    cJSON *root = cJSON_ParseWithOpts(text, &at, 1);
     if (!root) {
         int line, column;
-        const char *at = cJSON_GetErrorPtr();
-        position(text, at ? at : text, &line, &column);
-        free(text);
+        size_t offset = at ? (size_t)(at - text) : 0;
+        sgs_text_position(text, offset > len ? len : offset, &line, &column);
+        sgs_free(text);
         return sgs_error_set(err, SGS_EDATA, "%s: not JSON (line %d, column %d)", path, line,
                              column);
     }
-    free(text);
+    sgs_free(text);
     *out = (sgs_previous_summary_t){0};
     double *nan_fill[] = {out->rfm_customers, out->stage_customers, out->listed_per_kind};
     size_t nan_count[] = {SGS_RFM_SEGMENT_COUNT, SGS_STAGE_COUNT, SGS_OPP_KIND_COUNT};
