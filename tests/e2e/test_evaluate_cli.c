@@ -188,8 +188,8 @@ static void test_outputs_and_threads(void **state)
     sgs_assert_files_equal(h5[0], h5[1]);
     sgs_assert_files_equal(json[0], json[1]);
     assert_string_equal(out[0], out[1]);
-    assert_non_null(strstr(out[0], "lowest AIC"));
-    assert_non_null(strstr(out[0], "<- calibration end"));
+    sgs_assert_contains(out[0], "lowest AIC");
+    sgs_assert_contains(out[0], "<- calibration end");
 
     long n_cohort, n_later, cal_rep, hold_rep;
     recompute(19357 /* 2022-12-31 */, 19904 /* 2024-06-30 */, &n_cohort, &n_later, &cal_rep,
@@ -399,7 +399,7 @@ static void test_errors(void **state)
     struct stat sb;
     sgs_assert_cmp(stat(good, &sb), ==, 0);
     assert_int_equal(sgs_test_run("evaluate --help", out, sizeof out), 0);
-    assert_non_null(strstr(out, "--calibration-end"));
+    sgs_assert_contains(out, "--calibration-end");
 }
 
 int main(void)

@@ -1050,7 +1050,7 @@ static void test_referral_cycle_is_a_reported_warning(void **state)
     int status = sgs_test_run(args, out, sizeof out);
     if (status != 0)
         fail_msg("run failed (%d): %s", status, out);
-    assert_non_null(strstr(out, "warning: /customers/referrer_id: 2 referral cycles"));
+    sgs_assert_contains(out, "warning: /customers/referrer_id: 2 referral cycles");
 
     char path[700];
     snprintf(path, sizeof path, "%s/summary.json", sub);
@@ -1236,7 +1236,7 @@ static void test_run_without_events_and_customers(void **state)
              "run -q -i '%s' -o '%s/results.h5' --as-of " AS_OF " --compare-as-of " AS_OF, input,
              sub);
     assert_int_equal(sgs_test_run(args, out, sizeof out), 78);
-    assert_non_null(strstr(out, "compare_as_of"));
+    sgs_assert_contains(out, "compare_as_of");
 }
 
 int main(void)

@@ -222,8 +222,8 @@ static void test_cancellations_and_refunds(void **state)
 
     snprintf(path, sizeof path, "%s/report.txt", dir);
     text = sgs_test_read_file(path, NULL);
-    assert_non_null(strstr(text, "2 purchase days cancelled the same day are not purchases"));
-    assert_non_null(strstr(text, "1 customers who returned at least what they bought are worth 0"));
+    sgs_assert_contains(text, "2 purchase days cancelled the same day are not purchases");
+    sgs_assert_contains(text, "1 customers who returned at least what they bought are worth 0");
     free(text);
     free(id);
     free(freq);
@@ -249,8 +249,8 @@ static void test_dropout_not_identified_is_said(void **state)
     snprintf(args, sizeof args, "run -i '%s' -o '%s/results.h5'", h5, sub);
     if (sgs_test_run(args, out, sizeof out) != 0)
         fail_msg("run failed: %s", out);
-    assert_non_null(strstr(out, "warning: bgnbd: "));
-    assert_non_null(strstr(out, "P(alive) is not informative"));
+    sgs_assert_contains(out, "warning: bgnbd: ");
+    sgs_assert_contains(out, "P(alive) is not informative");
 
     char path[700];
     snprintf(path, sizeof path, "%s/summary.json", sub);
@@ -272,7 +272,7 @@ static void test_dropout_not_identified_is_said(void **state)
     cJSON_Delete(summary);
     snprintf(path, sizeof path, "%s/report.txt", sub);
     text = sgs_test_read_file(path, NULL);
-    assert_non_null(strstr(text, "p_buy rests on the backtest's calibration alone"));
+    sgs_assert_contains(text, "p_buy rests on the backtest's calibration alone");
     free(text);
 
     /* Without the backtest's calibration the stages do not read p_buy: thresholds that would
@@ -288,7 +288,7 @@ static void test_dropout_not_identified_is_said(void **state)
         fail_msg("run failed: %s", out);
     snprintf(path, sizeof path, "%s/report.txt", sub1);
     text = sgs_test_read_file(path, NULL);
-    assert_non_null(strstr(text, "Stages and opportunities treat p_buy as unknown"));
+    sgs_assert_contains(text, "Stages and opportunities treat p_buy as unknown");
     free(text);
     snprintf(args, sizeof args,
              "run -q -i '%s' -o '%s/results.h5' --set value.backtest=false "

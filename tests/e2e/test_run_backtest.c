@@ -135,10 +135,10 @@ static void test_auto_takes_the_best_log_score(void **state)
     free(knots);
     snprintf(path, sizeof path, "%s/auto/report.txt", dir);
     char *text = sgs_test_read_file(path, NULL);
-    assert_non_null(strstr(text, "Do the stages mean what they say?"));
-    assert_non_null(strstr(text, "Backtest: the models fitted on the history up to 2023-07-01"));
-    assert_non_null(strstr(text, "<- best"));
-    assert_non_null(strstr(text, "runner-up"));
+    sgs_assert_contains(text, "Do the stages mean what they say?");
+    sgs_assert_contains(text, "Backtest: the models fitted on the history up to 2023-07-01");
+    sgs_assert_contains(text, "<- best");
+    sgs_assert_contains(text, "runner-up");
     free(text);
 }
 
@@ -236,8 +236,8 @@ static void test_sample_is_the_same_for_any_thread_count(void **state)
     snprintf(report, sizeof report, "%s/%s/report.txt", dir, name[0]);
     char *text = sgs_test_read_file(report, NULL);
     assert_non_null(text);
-    assert_non_null(strstr(text, "(1000 customers,"));
-    assert_non_null(strstr(text, "value.backtest_sample"));
+    sgs_assert_contains(text, "(1000 customers,");
+    sgs_assert_contains(text, "value.backtest_sample");
     free(text);
     for (int t = 0; t < 3; t++)
         cJSON_Delete(root[t]);

@@ -195,7 +195,7 @@ static void test_degenerate_inputs(void **state)
     double x0[] = {0, 0, 0}, t0[] = {0, 0, 0}, T0[] = {3, 5, 8};
     assert_int_equal(sgs_histories_build(&h, x0, t0, T0, NULL, 3, NULL, NULL), 0);
     assert_int_equal(sgs_bgnbd_fit(&h, NULL, &fit, NULL, &err), SGS_EDATA);
-    assert_non_null(strstr(err.message, "repeat purchase"));
+    sgs_assert_contains(err.message, "repeat purchase");
     sgs_histories_free(&h);
     /* every T = 0 */
     double Tz[] = {0, 0, 0};

@@ -175,7 +175,7 @@ static void test_names_and_errors(void **state)
     assert_string_equal(sgs_purchase_model_name(SGS_MODEL_MBGNBD), "mbgnbd");
     assert_string_equal(sgs_purchase_model_param_names(SGS_MODEL_PARETONBD)[3], "beta");
     assert_int_equal(sgs_purchase_model_parse("bgbb", &m, &err), SGS_ECONFIG);
-    assert_non_null(strstr(err.message, "bgnbd"));
+    sgs_assert_contains(err.message, "bgnbd");
     double x[] = {1, 0}, tx[] = {3, 0}, T[] = {5, 5}, mm[] = {10, 0}, out[2];
     sgs_histories_t h;
     assert_int_equal(sgs_histories_build(&h, x, tx, T, NULL, 2, NULL, NULL), 0);
@@ -184,7 +184,7 @@ static void test_names_and_errors(void **state)
     assert_int_equal(sgs_clv_score_customers(SGS_MODEL_BGNBD, bg, bad_gg, &h, x, mm, &o, NULL, NULL,
                                              NULL, NULL, out, NULL, &err),
                      SGS_EDATA);
-    assert_non_null(strstr(err.message, "q = 0.8"));
+    sgs_assert_contains(err.message, "q = 0.8");
     assert_int_equal(sgs_clv_score_customers(SGS_MODEL_BGNBD, bg, NULL, &h, x, mm, &o, NULL, NULL,
                                              NULL, NULL, out, NULL, &err),
                      SGS_EINVAL);

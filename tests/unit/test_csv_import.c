@@ -316,7 +316,7 @@ static void test_import_in_process(void **state)
             assert_int_equal(st.min_time_s, 1577836800); /* 2020-01-01 */
             assert_int_equal(st.max_time_s, 1577836800 + 7 * 86400);
             assert_int_equal(st.n_examples, 1);
-            assert_non_null(strstr(st.examples[0], "small.csv:7: amount factor \"x\""));
+            sgs_assert_contains(st.examples[0], "small.csv:7: amount factor \"x\"");
 
             hid_t f = H5Fopen(out, H5F_ACC_RDONLY, H5P_DEFAULT);
             sgs_assert_cmp(f, >=, 0);

@@ -675,7 +675,7 @@ static void test_errors(void **state)
     f->in.as_of_day = T;
     assert_int_equal(sgs_opportunities_detect(&f->in, &f->cfg, NULL, f->mask, &f->st, &err),
                      SGS_ECONFIG);
-    assert_non_null(strstr(err.message, "save_clv_quantile"));
+    sgs_assert_contains(err.message, "save_clv_quantile");
     sgs_opportunity_config_default(&f->cfg);
     f->cfg.spill_order[1] = SGS_CHANNEL_PHONE; /* repeated */
     assert_int_equal(sgs_opportunity_config_check(&f->cfg, &err), SGS_ECONFIG);
@@ -686,7 +686,7 @@ static void test_errors(void **state)
     f->h.segment[1] = 2;
     assert_int_equal(sgs_opportunities_detect(&f->in, &f->cfg, NULL, f->mask, &f->st, &err),
                      SGS_EDATA);
-    assert_non_null(strstr(err.message, "customer_id 2"));
+    sgs_assert_contains(err.message, "customer_id 2");
     f->h.segment[1] = -1;
     assert_int_equal(sgs_opportunities_detect(&f->in, &f->cfg, NULL, f->mask, &f->st, &err), 0);
     assert_int_equal(f->st.n_candidates, 2);

@@ -369,7 +369,7 @@ static void test_fit_time_limit(void **state)
     sgs_error_t err = {0};
     assert_int_equal(sgs_paretonbd_fit(&h, &o, &fit, NULL, &err), SGS_ENOCONVERGE);
     assert_int_equal(fit.status, SGS_OPTIM_TIME_LIMIT);
-    assert_non_null(strstr(err.message, "time limit"));
+    sgs_assert_contains(err.message, "time limit");
     sgs_assert_cmp(fit.n_evaluations, <=, 1);
     sgs_histories_free(&h);
 }
