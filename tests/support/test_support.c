@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 
 #include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -43,9 +44,11 @@ pid_t sgs_test_start_paused(const char *args, const char *point, const char *log
     char cmd[8192];
     unlink(log);
     int n = snprintf(cmd, sizeof cmd, "exec '%s' %s 2>'%s' >/dev/null", SGS_TEST_BINARY, args, log);
-    assert_true(n > 0 && (size_t)n < sizeof cmd);
+    sgs_assert_cmp(n, >, 0);
+    sgs_assert_cmp((size_t)n, <, sizeof cmd);
     pid_t pid = fork();
-    assert_true(pid >= 0);
+    if (pid < 0)
+        fail_msg("fork: %s", strerror(errno));
     if (pid == 0) {
         setenv("SGS_TEST_PAUSE_AT", point, 1);
         execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
@@ -300,7 +303,7 @@ static void snapshot_take(sgs_test_snapshot_t *s, const char *path, const char *
         char full[1024], name[600];
         snprintf(full, sizeof full, "%s/%s", path, e->d_name);
         snprintf(name, sizeof name, "%s%s%s", rel, *rel ? "/" : "", e->d_name);
-        assert_true(strlen(name) < sizeof s->name[0]);
+        sgs_assert_cmp(strlen(name), <, sizeof s->name[0]);
         struct stat st;
         assert_int_equal(lstat(full, &st), 0);
         if (S_ISDIR(st.st_mode)) {
@@ -314,7 +317,8 @@ static void snapshot_take(sgs_test_snapshot_t *s, const char *path, const char *
         if (S_ISLNK(st.st_mode)) {
             char target[600] = "-> ";
             ssize_t len = readlink(full, target + 3, sizeof target - 4);
-            assert_true(len >= 0);
+            if (len < 0)
+                fail_msg("readlink %s: %s", full, strerror(errno));
             target[3 + len] = '\0';
             s->data[k] = strdup(target);
             s->size[k] = strlen(target);
@@ -557,8 +561,8 @@ void sgs__fail_json(const char *why, const cJSON *item, const char *file, int li
 
 void sgs__fail_fit(const sgs_fit_t *fit, const char *cond, const char *file, int line)
 {
-    print_error("%s:%d: expected %s; the fit: %s after %d iterations (start %d of %d run), "
-                "gradient %.3g, objective %.17g, log-likelihood %.17g, hessian_ok %d\n",
+    print_error("%s:%d: expected %s; the fit: %s after %d iterations (kept start %d, %d starts "
+                "run), gradient %.3g, objective %.17g, log-likelihood %.17g, hessian_ok %d\n",
                 file, line, cond, sgs_optim_status_name(fit->status), fit->iterations,
                 fit->start_index, fit->n_starts_run, fit->grad_norm, fit->objective,
                 fit->log_likelihood, fit->hessian_ok);
