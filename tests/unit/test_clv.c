@@ -131,9 +131,9 @@ static void test_direct_path(void **state)
                          1e-13);
         sgs_assert_close(np[j], sgs_bgnbd_prob_no_purchase(p, 52.0, h.x[j], h.t_x[j], h.T[j]),
                          1e-15, 1e-13);
-        assert_true(isfinite(pa[j]));
-        assert_true(isfinite(ex[j]));
-        assert_true(isfinite(np[j]));
+        sgs_assert_finite(pa[j]);
+        sgs_assert_finite(ex[j]);
+        sgs_assert_finite(np[j]);
     }
     sgs_histories_free(&h);
 }
@@ -160,7 +160,7 @@ static void test_threads_identical(void **state)
             assert_memory_equal(out[t], out[0], sizeof out[0]);
         for (size_t i = 0; i < n; i++)
             for (int k = 0; k < 5; k++)
-                assert_true(isfinite(out[0][k][i]));
+                sgs_assert_finite(out[0][k][i]);
     }
     sgs_histories_free(&h);
 }

@@ -110,7 +110,11 @@ static void check_table(const sgs_histories_t *h, const double *x, const double 
                 h->x[j - 1] < h->x[j] ||
                 (h->x[j - 1] == h->x[j] && (h->t_x[j - 1] < h->t_x[j] ||
                                             (h->t_x[j - 1] == h->t_x[j] && h->T[j - 1] < h->T[j])));
-            assert_true(asc);
+            if (!asc)
+                fail_msg("histories %zu and %zu out of order: (x %g, t_x %g, T %g) then "
+                         "(x %g, t_x %g, T %g)",
+                         j - 1, j, h->x[j - 1], h->t_x[j - 1], h->T[j - 1], h->x[j], h->t_x[j],
+                         h->T[j]);
         }
     }
     sgs_assert_cmp(sum, ==, (double)n);

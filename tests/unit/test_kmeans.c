@@ -791,7 +791,7 @@ static void test_stop_check(void **state)
         assert_memory_equal(centers, plain.centers, sizeof centers);
         /* one check per restart and one per iteration or step */
         int n_checks = never.calls;
-        assert_true(n_checks >= 2 + plain.res.n_iter);
+        sgs_assert_cmp(n_checks, >=, 2 + plain.res.n_iter);
         const int ats[] = {1, 2, n_checks / 2, n_checks};
         for (size_t i = 0; i < sizeof ats / sizeof ats[0]; i++) {
             stop_after_t stop = {0, ats[i]};
