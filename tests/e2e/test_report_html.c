@@ -119,7 +119,7 @@ static const char *mark_value(const char *fig, const char *label, char *buf, siz
         return NULL;
     p += strlen(key);
     size_t len = strcspn(p, "\"");
-    assert_true(len < size);
+    sgs_assert_cmp(len, <, size);
     memcpy(buf, p, len);
     buf[len] = '\0';
     return buf;
@@ -144,7 +144,8 @@ static void test_self_contained_and_small(void **state)
     char *html = read_output("t1", "report.html", &size);
     sgs_assert_cmp(size, <, MAX_HTML_BYTES);
     sgs_assert_cmp(size, >, 10000);
-    assert_true(strncmp(html, "<!DOCTYPE html>", 15) == 0);
+    if (strncmp(html, "<!DOCTYPE html>", 15) != 0)
+        fail_msg("expected <!DOCTYPE html> first, got: %.200s", html);
     sgs_assert_not_contains(html, "http:");
     sgs_assert_not_contains(html, "https:");
     sgs_assert_not_contains(html, "<link");

@@ -300,13 +300,13 @@ static void test_near_constant_p_alive_is_dropped(void **state)
     outcome_read("crafted-default", "--set segments.k=4 --set " P_ALIVE_FEATURES, &o);
     /* P(alive) of the 1,000 steady customers spans far less than 0.01: dropped, and said so. */
     cJSON *p = feature_check(&o, "p_alive");
-    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(p, "used")));
+    sgs_assert_json(cJSON_IsFalse, cJSON_GetObjectItem(p, "used"));
     assert_string_equal(cJSON_GetObjectItem(p, "dropped")->valuestring, "negligible spread");
     double spread = cJSON_GetObjectItem(p, "spread")->valuedouble;
     sgs_assert_cmp(spread, >=, 0);
     sgs_assert_cmp(spread, <, 0.01);
     sgs_assert_cmp(cJSON_GetObjectItem(p, "q01")->valuedouble, >, 0.99);
-    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(feature_check(&o, "recency"), "used")));
+    sgs_assert_json(cJSON_IsTrue, cJSON_GetObjectItem(feature_check(&o, "recency"), "used"));
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o.segments, "features")), 5);
     sgs_assert_contains(o.report, "p_alive left out: negligible spread: 98% of customers");
     /* Four segments, none of them a handful, and nothing needed merging. */
@@ -344,7 +344,7 @@ static void test_robust_scaling_keeps_outliers_in_larger_segments(void **state)
                  "--set " P_ALIVE_FEATURES,
                  &o);
     cJSON *p = feature_check(&o, "p_alive");
-    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(p, "used")));
+    sgs_assert_json(cJSON_IsTrue, cJSON_GetObjectItem(p, "used"));
     sgs_assert_cmp(cJSON_GetObjectItem(p, "n_clipped")->valuedouble, >=, N_DROPOUT);
     assert_int_equal(o.k, 4);
     assert_no_handful(&o);

@@ -103,11 +103,14 @@ static void test_verdicts(void **state)
     assert_non_null(row);
     const char *eol = strchr(row + 1, '\n');
     const char *verdict = strstr(row, "SLOWER");
-    assert_true(verdict && verdict < eol);
+    if (!(verdict && eol && verdict < eol))
+        fail_msg("expected SLOWER on the value row, got:\n%s", out);
     sgs_assert_contains(out, "LARGER");
     const char *group = strstr(out, "\ngroup ");
     assert_non_null(group);
-    assert_true(strstr(group, "ok") < strchr(group + 1, '\n'));
+    const char *ok = strstr(group, "ok"), *group_end = strchr(group + 1, '\n');
+    if (!(ok && group_end && ok < group_end))
+        fail_msg("expected ok on the group row, got:\n%s", out);
 
     /* the same doubling stays "ok" when it is under --min-seconds */
     double v = seconds_of("value");
