@@ -72,7 +72,8 @@ static void import_cdnow(const char *name, const char *options, cdnow_import_t *
 {
     char relative[256], args[2048];
     snprintf(relative, sizeof relative, "cdnow/%s", name);
-    assert_true(sgs_test_shared_data(relative, im->data, sizeof im->data));
+    if (!sgs_test_shared_data(relative, im->data, sizeof im->data))
+        fail_msg("../shared/data/%s: not found", relative);
     sgs_test_tmpdir("import-cdnow", im->dir, sizeof im->dir);
     snprintf(im->out, sizeof im->out, "%s/imported.h5", im->dir);
     snprintf(args, sizeof args, "import -i '%s' -o '%s' %s", im->data, im->out, options);
