@@ -263,8 +263,8 @@ static void test_readme_is_an_entry_point(void **state)
     for (const char *p = readme; *p; p++)
         lines += *p == '\n';
     sgs_assert_cmp(lines, <=, 250);
-    assert_non_null(strstr(readme, "\nscripts/quickstart "));
-    assert_non_null(strstr(readme, "\nscripts/test "));
+    sgs_assert_contains(readme, "\nscripts/quickstart ");
+    sgs_assert_contains(readme, "\nscripts/test ");
     free(readme);
 }
 

@@ -188,8 +188,8 @@ static void test_outputs_and_threads(void **state)
     sgs_assert_files_equal(h5[0], h5[1]);
     sgs_assert_files_equal(json[0], json[1]);
     assert_string_equal(out[0], out[1]);
-    assert_non_null(strstr(out[0], "lowest AIC"));
-    assert_non_null(strstr(out[0], "<- calibration end"));
+    sgs_assert_contains(out[0], "lowest AIC");
+    sgs_assert_contains(out[0], "<- calibration end");
 
     long n_cohort, n_later, cal_rep, hold_rep;
     recompute(19357 /* 2022-12-31 */, 19904 /* 2024-06-30 */, &n_cohort, &n_later, &cal_rep,
@@ -227,13 +227,13 @@ static void test_outputs_and_threads(void **state)
     for (int m = 0; m < 3; m++) {
         cJSON *mo = item(models, model_names[m]);
         double ll = item(mo, "log_likelihood")->valuedouble;
-        assert_true(isfinite(ll));
+        sgs_assert_finite(ll);
         sgs_assert_cmp(ll, <, 0);
         sgs_assert_close(item(mo, "aic")->valuedouble, 2.0 * 4 - 2.0 * ll, 0, 1e-13);
         sgs_assert_cmp(item(mo, "n_params")->valuedouble, ==, 4);
         assert_int_equal(cJSON_GetArraySize(item(mo, "params")), 4);
         assert_int_equal(cJSON_GetArraySize(item(mo, "std_err")), 4);
-        assert_true(cJSON_IsBool(item(mo, "converged")));
+        sgs_assert_json(cJSON_IsBool, item(mo, "converged"));
         cJSON *h = item(mo, "holdout");
         sgs_assert_cmp(item(h, "actual_total")->valuedouble, ==, (double)hold_rep);
         double pred = item(h, "predicted_total")->valuedouble;
@@ -385,7 +385,7 @@ static void test_errors(void **state)
     /* the earlier output is untouched by every failure */
     size_t after_size = 0;
     char *after = sgs_test_read_file(good, &after_size);
-    assert_true(after);
+    assert_non_null(after);
     sgs_assert_cmp(after_size, ==, before_size);
     sgs_assert_cmp(memcmp(before, after, before_size), ==, 0);
     free(before);
@@ -399,7 +399,7 @@ static void test_errors(void **state)
     struct stat sb;
     sgs_assert_cmp(stat(good, &sb), ==, 0);
     assert_int_equal(sgs_test_run("evaluate --help", out, sizeof out), 0);
-    assert_non_null(strstr(out, "--calibration-end"));
+    sgs_assert_contains(out, "--calibration-end");
 }
 
 int main(void)

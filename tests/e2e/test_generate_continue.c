@@ -224,7 +224,8 @@ static void test_same_bytes_whatever_threads(void **state)
     sgs_assert_files_equal(next, one);
     sgs_assert_files_equal(next, three);
     /* and the effects are part of it: another effect gives another file */
-    assert_false(sgs_test_files_equal(next, lift1));
+    if (sgs_test_files_equal(next, lift1))
+        fail_msg("%s and %s: the same bytes from another effect", next, lift1);
     remove(one);
     remove(three);
 }
@@ -553,11 +554,15 @@ static void test_one_customer_by_hand(void **state)
     for (size_t i = 0; i < F.n_cu; i++) {
         if (F.alive_as_of[i])
             continue;
-        assert_true(F.pb_c[i] == 0.0 && F.ep_c[i] == 0.0 && F.er_c[i] == 0.0);
-        if (F.kind[i])
-            assert_true(F.pb_t[i] == 0.0 && F.ep_t[i] == 0.0);
-        else
+        sgs_assert_cmp(F.pb_c[i], ==, 0.0);
+        sgs_assert_cmp(F.ep_c[i], ==, 0.0);
+        sgs_assert_cmp(F.er_c[i], ==, 0.0);
+        if (F.kind[i]) {
+            sgs_assert_cmp(F.pb_t[i], ==, 0.0);
+            sgs_assert_cmp(F.ep_t[i], ==, 0.0);
+        } else {
             sgs_assert_nan(F.pb_t[i]);
+        }
     }
     unload(&F);
 }
@@ -594,7 +599,8 @@ static void test_effects_are_the_averages_of_the_customers(void **state)
     H5Fclose(f);
     for (int k = 0; k < 9; k++) {
         assert_int_equal(kind[k], k + 1);
-        assert_true(resp[k] == 0.10 && lift[k] == 0.3);
+        sgs_assert_cmp(resp[k], ==, 0.10);
+        sgs_assert_cmp(lift[k], ==, 0.3);
         double s[8] = {0};
         int64_t t = 0, c = 0;
         for (size_t i = 0; i < F.n_cu; i++) {
@@ -782,7 +788,8 @@ static void test_allocation_failures_keep_existing_file(void **state)
                 fail_msg("allocation %ld: %s/%s left behind", n, sub, e->d_name);
         closedir(d);
     }
-    assert_true(succeeded);
+    if (!succeeded)
+        fail_msg("no continuation succeeded, failing allocation n = 0 to %ld", n - 1);
     sgs_assert_cmp(n, >, 10); /* the sweep went through the reading, simulating and writing */
     free(good);
 }

@@ -577,11 +577,11 @@ static void test_contiguous_storage_short(void **state)
     char path[600];
     hid_t file = base("contig_short.h5", path, sizeof path, H5P_DEFAULT);
     hid_t d = dataset(file, "/transactions/amount", H5T_IEEE_F64LE, N, H5P_DEFAULT);
-    assert_true(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, amounts) >= 0);
+    sgs_assert_cmp(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, amounts), >=, 0);
     haddr_t addr = H5Dget_offset(d);
     H5Dclose(d);
     H5Fclose(file);
-    assert_true(addr != HADDR_UNDEF);
+    sgs_assert_cmp(addr, !=, HADDR_UNDEF);
     expect_usable(path);
     /* layout message, version 3, contiguous: version, class 1, address (8), size (8) */
     unsigned char find[18] = {3, 1}, repl[18];

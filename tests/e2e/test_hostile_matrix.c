@@ -43,7 +43,7 @@ static hid_t matrix(hid_t file, const char *path, hid_t type, hid_t dcpl)
     hid_t space = H5Screate_simple(2, dims, NULL);
     hid_t d = H5Dcreate2(file, path, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     H5Sclose(space);
-    assert_true(d >= 0);
+    sgs_assert_cmp(d, >=, 0);
     return d;
 }
 
@@ -52,7 +52,7 @@ static hid_t create(const char *name, char *path, size_t size)
 {
     snprintf(path, size, "%s/%s", dir, name);
     hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    assert_true(file >= 0);
+    sgs_assert_cmp(file, >=, 0);
     return file;
 }
 
@@ -61,7 +61,7 @@ static void good_file(const char *name, char *path, size_t size)
 {
     hid_t file = create(name, path, size);
     hid_t d = matrix(file, "/X", H5T_IEEE_F64LE, H5P_DEFAULT);
-    assert_true(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, x) >= 0);
+    sgs_assert_cmp(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, x), >=, 0);
     H5Dclose(d);
     H5Fclose(file);
 }
@@ -145,7 +145,7 @@ static void test_links_out_of_the_file(void **state)
     good_file("other.h5", other, sizeof other);
     /* /X is an external link: if it were followed, kmeans would succeed */
     hid_t file = create("elink.h5", path, sizeof path);
-    assert_true(H5Lcreate_external(other, "/X", file, "/X", H5P_DEFAULT, H5P_DEFAULT) >= 0);
+    sgs_assert_cmp(H5Lcreate_external(other, "/X", file, "/X", H5P_DEFAULT, H5P_DEFAULT), >=, 0);
     H5Fclose(file);
     char part[1400];
     snprintf(part, sizeof part,
@@ -154,8 +154,8 @@ static void test_links_out_of_the_file(void **state)
     expect_matrix_refused(path, part);
     /* /X is a soft link to /ext/X, and /ext an external link to other.h5:/ */
     file = create("softout.h5", path, sizeof path);
-    assert_true(H5Lcreate_external(other, "/", file, "/ext", H5P_DEFAULT, H5P_DEFAULT) >= 0);
-    assert_true(H5Lcreate_soft("/ext/X", file, "/X", H5P_DEFAULT, H5P_DEFAULT) >= 0);
+    sgs_assert_cmp(H5Lcreate_external(other, "/", file, "/ext", H5P_DEFAULT, H5P_DEFAULT), >=, 0);
+    sgs_assert_cmp(H5Lcreate_soft("/ext/X", file, "/X", H5P_DEFAULT, H5P_DEFAULT), >=, 0);
     H5Fclose(file);
     snprintf(part, sizeof part,
              "is a soft link to /ext/X, and /ext is an external link to %s:/: it leaves the file",
@@ -165,9 +165,9 @@ static void test_links_out_of_the_file(void **state)
     file = create("softin.h5", path, sizeof path);
     H5Gclose(H5Gcreate2(file, "/data", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
     hid_t d = matrix(file, "/data/X", H5T_IEEE_F64LE, H5P_DEFAULT);
-    assert_true(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, x) >= 0);
+    sgs_assert_cmp(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, x), >=, 0);
     H5Dclose(d);
-    assert_true(H5Lcreate_soft("/data/X", file, "/X", H5P_DEFAULT, H5P_DEFAULT) >= 0);
+    sgs_assert_cmp(H5Lcreate_soft("/data/X", file, "/X", H5P_DEFAULT, H5P_DEFAULT), >=, 0);
     H5Fclose(file);
     expect_accepted(path, "/X");
     /* the initial centers behind an external link: their file and dataset named */
@@ -175,7 +175,7 @@ static void test_links_out_of_the_file(void **state)
     good_file("good2.h5", other, sizeof other);
     snprintf(options, sizeof options, "-i '%s' --init '%s:/C'", other, path);
     file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
-    assert_true(H5Lcreate_external(other, "/X", file, "/C", H5P_DEFAULT, H5P_DEFAULT) >= 0);
+    sgs_assert_cmp(H5Lcreate_external(other, "/X", file, "/C", H5P_DEFAULT, H5P_DEFAULT), >=, 0);
     H5Fclose(file);
     char named[1400];
     snprintf(named, sizeof named, "%s: /C: is an external link to ", path);
@@ -193,9 +193,9 @@ static void test_virtual_and_external_storage(void **state)
     hid_t file = create("virtual.h5", path, sizeof path);
     hsize_t dims[2] = {ROWS, COLS};
     hid_t space = H5Screate_simple(2, dims, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    assert_true(H5Pset_virtual(dcpl, space, source, "/X", space) >= 0);
+    sgs_assert_cmp(H5Pset_virtual(dcpl, space, source, "/X", space), >=, 0);
     hid_t d = H5Dcreate2(file, "/X", H5T_IEEE_F64LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    assert_true(d >= 0);
+    sgs_assert_cmp(d, >=, 0);
     H5Dclose(d);
     H5Pclose(dcpl);
     H5Sclose(space);
@@ -211,7 +211,7 @@ static void test_virtual_and_external_storage(void **state)
     fclose(f);
     file = create("external.h5", path, sizeof path);
     dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    assert_true(H5Pset_external(dcpl, "payload.bin", 0, sizeof x) >= 0);
+    sgs_assert_cmp(H5Pset_external(dcpl, "payload.bin", 0, sizeof x), >=, 0);
     d = matrix(file, "/X", H5T_IEEE_F64LE, dcpl);
     H5Dclose(d);
     /* and weights the same way, beside a good matrix */
@@ -219,14 +219,14 @@ static void test_virtual_and_external_storage(void **state)
     space = H5Screate_simple(1, &n, NULL);
     H5Pclose(dcpl);
     dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    assert_true(H5Pset_external(dcpl, "payload.bin", 0, ROWS * sizeof(double)) >= 0);
+    sgs_assert_cmp(H5Pset_external(dcpl, "payload.bin", 0, ROWS * sizeof(double)), >=, 0);
     d = H5Dcreate2(file, "/w", H5T_IEEE_F64LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    assert_true(d >= 0);
+    sgs_assert_cmp(d, >=, 0);
     H5Dclose(d);
     H5Sclose(space);
     H5Pclose(dcpl);
     d = matrix(file, "/Y", H5T_IEEE_F64LE, H5P_DEFAULT);
-    assert_true(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, x) >= 0);
+    sgs_assert_cmp(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, x), >=, 0);
     H5Dclose(d);
     H5Fclose(file);
     expect_matrix_refused(path, "stores its data in 1 external file (the first: payload.bin); "
@@ -247,11 +247,11 @@ static void test_types(void **state)
     /* strings: right width, wrong class */
     hid_t file = create("strings.h5", path, sizeof path);
     hid_t str = H5Tcopy(H5T_C_S1);
-    assert_true(H5Tset_size(str, 8) >= 0);
+    sgs_assert_cmp(H5Tset_size(str, 8), >=, 0);
     hid_t d = matrix(file, "/X", str, H5P_DEFAULT);
     char text[ROWS * COLS * 8];
     memset(text, '1', sizeof text);
-    assert_true(H5Dwrite(d, str, H5S_ALL, H5S_ALL, H5P_DEFAULT, text) >= 0);
+    sgs_assert_cmp(H5Dwrite(d, str, H5S_ALL, H5S_ALL, H5P_DEFAULT, text), >=, 0);
     H5Dclose(d);
     H5Tclose(str);
     H5Fclose(file);
@@ -259,13 +259,13 @@ static void test_types(void **state)
     /* an 8-bit value in a 65,544-byte integer type, its bytes written */
     file = create("wide.h5", path, sizeof path);
     hid_t wide = H5Tcopy(H5T_STD_U8LE);
-    assert_true(H5Tset_size(wide, WIDE_BYTES) >= 0);
+    sgs_assert_cmp(H5Tset_size(wide, WIDE_BYTES), >=, 0);
     d = matrix(file, "/X", wide, H5P_DEFAULT);
     unsigned char *bytes = calloc(ROWS * COLS, WIDE_BYTES);
     assert_non_null(bytes);
     for (size_t i = 0; i < ROWS * COLS; i++)
         bytes[i * WIDE_BYTES] = (unsigned char)(i % 5);
-    assert_true(H5Dwrite(d, wide, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes) >= 0);
+    sgs_assert_cmp(H5Dwrite(d, wide, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes), >=, 0);
     free(bytes);
     H5Dclose(d);
     H5Tclose(wide);
@@ -278,7 +278,7 @@ static void test_types(void **state)
     unsigned char small[ROWS * COLS];
     for (size_t i = 0; i < sizeof small; i++)
         small[i] = (unsigned char)(i % 7);
-    assert_true(H5Dwrite(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, small) >= 0);
+    sgs_assert_cmp(H5Dwrite(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, small), >=, 0);
     H5Dclose(d);
     H5Fclose(file);
     expect_accepted(path, "/X");
@@ -305,7 +305,7 @@ static void test_storage(void **state)
     hid_t d = matrix(file, "/X", H5T_IEEE_F64LE, dcpl);
     hid_t fspace = H5Dget_space(d), mspace = H5Screate_simple(2, count, NULL);
     H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL);
-    assert_true(H5Dwrite(d, H5T_NATIVE_DOUBLE, mspace, fspace, H5P_DEFAULT, x) >= 0);
+    sgs_assert_cmp(H5Dwrite(d, H5T_NATIVE_DOUBLE, mspace, fspace, H5P_DEFAULT, x), >=, 0);
     H5Sclose(mspace);
     H5Sclose(fspace);
     H5Dclose(d);
@@ -321,7 +321,7 @@ static void test_storage(void **state)
     /* contiguous, its layout message made to declare less storage than its elements */
     file = create("short.h5", path, sizeof path);
     d = matrix(file, "/X", H5T_IEEE_F64LE, H5P_DEFAULT);
-    assert_true(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, x) >= 0);
+    sgs_assert_cmp(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, x), >=, 0);
     haddr_t addr = H5Dget_offset(d);
     H5Dclose(d);
     H5Fclose(file);

@@ -111,7 +111,7 @@ static void test_good_file_json(void **state)
     cJSON *root = cJSON_Parse(out);
     if (!root)
         fail_msg("not JSON:\n%s", out);
-    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(root, "usable")));
+    sgs_assert_json(cJSON_IsTrue, cJSON_GetObjectItem(root, "usable"));
     cJSON *tx = cJSON_GetObjectItem(root, "transactions");
     assert_int_equal(cJSON_GetObjectItem(tx, "rows")->valuedouble, 10);
     assert_int_equal(cJSON_GetObjectItem(tx, "distinct_customers")->valuedouble, 5);
@@ -191,7 +191,7 @@ static void test_bad_file_lists_problems(void **state)
     cJSON *root = cJSON_Parse(strchr(out, '{') ? strchr(out, '{') : out);
     if (!root)
         fail_msg("not JSON:\n%s", out);
-    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(root, "usable")));
+    sgs_assert_json(cJSON_IsFalse, cJSON_GetObjectItem(root, "usable"));
     cJSON *p = cJSON_GetObjectItem(root, "problems");
     assert_int_equal(cJSON_GetObjectItem(p, "count")->valuedouble, 19);
     cJSON *by = cJSON_GetObjectItem(p, "by_check");
@@ -203,7 +203,7 @@ static void test_bad_file_lists_problems(void **state)
     assert_string_equal(cJSON_GetObjectItem(first, "check")->valuestring, "amount_nan");
     assert_string_equal(cJSON_GetObjectItem(first, "dataset")->valuestring, "/transactions/amount");
     assert_int_equal(cJSON_GetObjectItem(first, "row")->valuedouble, 5);
-    assert_true(cJSON_IsNull(cJSON_GetObjectItem(root, "customers")));
+    sgs_assert_json(cJSON_IsNull, cJSON_GetObjectItem(root, "customers"));
     cJSON_Delete(root);
 }
 

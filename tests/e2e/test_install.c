@@ -141,7 +141,8 @@ static void test_public_headers(void **state)
             fail_msg("installed %s/ headers differ from the public ones of the source tree\n"
                      "installed:\n%s\nexpected:\n%s",
                      dirs[d], installed, source);
-        assert_true(installed[0] != '\0');
+        if (installed[0] == '\0')
+            fail_msg("no headers installed in %s/", dirs[d]);
         for (char *name = installed, *end; *name; name = end + 1) {
             end = strchr(name, '\n');
             *end = '\0';
@@ -313,7 +314,8 @@ static void test_man_pages(void **state)
         check_page(page, help, have_groff);
         n_commands++;
     }
-    assert_true(n_commands > 0);
+    if (n_commands == 0)
+        fail_msg("no command listed after \"commands:\" in segscore --help:\n%s", top);
 }
 
 int main(void)

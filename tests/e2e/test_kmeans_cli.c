@@ -116,7 +116,7 @@ static void test_sklearn_fixture_through_the_command_line(void **state)
                  dir, dir);
     if (rc != 0)
         fail_msg("exit %d: %s", rc, out);
-    assert_non_null(strstr(out, "time per iteration"));
+    sgs_assert_contains(out, "time per iteration");
     char p[600];
     path_of(p, sizeof p, "fx.h5");
     hid_t f = H5Fopen(p, H5F_ACC_RDONLY, H5P_DEFAULT);

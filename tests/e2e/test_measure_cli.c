@@ -249,7 +249,8 @@ static void test_outputs_agree_and_threads(void **state)
             sgs_assert_close(diff[i], num(wb, "diff"), 0, 0);
             sgs_assert_cmp(nt[i], ==, n_t);
         }
-    assert_true(found);
+    if (!found)
+        fail_msg("no line of kind 3 on channel 8 among the %zu of /lines", nl);
     cJSON *cum = item(root, "cumulative_impact");
     sgs_assert_close(attr_d(f, "cumulative_impact"), num(cum, "diff"), 0, 0);
     sgs_assert_close(attr_d(f, "cumulative_lo"),
@@ -289,11 +290,11 @@ static void test_days_and_no_control(void **state)
     sgs_assert_cmp(num(item(root, "list"), "control_rows"), ==, 0);
     cJSON *m = item(item(line_of(root, "win_back", "all"), "metrics"), "bought_share");
     assert_string_equal(item(m, "reason")->valuestring, "no_control");
-    assert_true(isfinite(num(m, "treated")));
-    assert_true(isnan(num(m, "diff")));
+    sgs_assert_finite(num(m, "treated"));
+    sgs_assert_nan(num(m, "diff"));
     cJSON *cum = item(root, "cumulative_impact");
     sgs_assert_cmp(num(cum, "kinds_included"), ==, 0);
-    assert_true(cJSON_IsFalse(item(cum, "conclusive")));
+    sgs_assert_json(cJSON_IsFalse, item(cum, "conclusive"));
     sgs_assert_cmp(cJSON_GetArraySize(item(root, "warnings")), >=, 1);
     cJSON_Delete(root);
 }
@@ -531,7 +532,7 @@ static void test_known_effect(void **state)
     sgs_assert_close(cJSON_GetArrayItem(item(cum, "ci95"), 1)->valuedouble, 1190.0 + z * 100 * se,
                      1e-7, 1e-12);
     sgs_assert_cmp(num(cum, "kinds_included"), ==, 3);
-    assert_true(cJSON_IsFalse(item(cum, "conclusive")));
+    sgs_assert_json(cJSON_IsFalse, item(cum, "conclusive"));
     assert_string_equal(item(cum, "reason")->valuestring, "small_control");
     cJSON *inp = item(root, "input");
     sgs_assert_cmp(num(inp, "transactions_before_window"), ==, 380);

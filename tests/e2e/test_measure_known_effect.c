@@ -68,7 +68,8 @@ static void read_truth(const char *path, truth_t t[SGS_OPP_KIND_COUNT])
     double *cb = sgs_test_column(f, "/truth/effects/control_bought_share", SGS_H5_F64, &n);
     H5Fclose(f);
     for (size_t r = 0; r < n; r++) {
-        assert_true(kind[r] >= 1 && kind[r] < SGS_OPP_KIND_COUNT);
+        sgs_assert_cmp(kind[r], >=, 1);
+        sgs_assert_cmp(kind[r], <, SGS_OPP_KIND_COUNT);
         truth_t *x = &t[kind[r]];
         x->present = 1;
         x->n_treatment = nt[r];
@@ -140,7 +141,8 @@ static void test_measured_effects_match_the_truth(void **state)
             sgs_assert_cmp(cJSON_GetObjectItem(resp, "control")->valuedouble, ==, 0.0);
         if (strcmp(channel, "all") != 0)
             continue;
-        assert_true(truth[kind].present);
+        if (!truth[kind].present)
+            fail_msg("%s measured, but not in the truth of the input", kind_name);
         n_kinds++;
         /* the control's share who bought is the no-contact expectation */
         const cJSON *bought = cJSON_GetObjectItem(metrics_of, "bought_share");

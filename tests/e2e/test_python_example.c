@@ -41,7 +41,7 @@ static long summary_count(const char *run_dir, const char *group, const char *ke
     cJSON *root = cJSON_Parse(text);
     assert_non_null(root);
     const cJSON *value = cJSON_GetObjectItem(cJSON_GetObjectItem(root, group), key);
-    assert_true(cJSON_IsNumber(value));
+    sgs_assert_json(cJSON_IsNumber, value);
     long n = (long)value->valuedouble;
     cJSON_Delete(root);
     free(text);

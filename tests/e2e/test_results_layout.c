@@ -709,7 +709,7 @@ static void run_and_check(const char *name, const char *input, const char *args,
 {
     run_t r;
     run(&r, name, input, args, expected, expected_model);
-    assert_true(n_runs < sizeof run_holds / sizeof run_holds[0]);
+    sgs_assert_cmp(n_runs, <, sizeof run_holds / sizeof run_holds[0]);
     memcpy(run_holds[n_runs++], r.holds, sizeof r.holds);
     check_run(&r);
     cJSON_Delete(r.summary);

@@ -390,7 +390,7 @@ static void load_results(const char *sub, results_t *r)
     free(text);
     /* the model the run used (value.model = auto: the backtest's choice) */
     const cJSON *model = json_get(r->summary, "value", "model", NULL);
-    assert_true(cJSON_IsString(model));
+    sgs_assert_json(cJSON_IsString, model);
     char group[64];
     snprintf(group, sizeof group, "/models/%s", model->valuestring);
     snprintf(path, sizeof path, "%s/%s/results.h5", dir, sub);
@@ -569,10 +569,14 @@ static void test_planted_cases_found_under_their_kind(void **state)
         const customer_t *c = customer(r.cid[i]);
         if (c->cancelled) {
             n_cancelled_truth++;
-            assert_true(r.stage[i] == SGS_STAGE_CANCELLED || last_purchase > cancel_day[i]);
+            if (!(r.stage[i] == SGS_STAGE_CANCELLED || last_purchase > cancel_day[i]))
+                fail_msg("customer %lld: cancelled on day %d, last purchase on day %d, stage %s",
+                         (long long)r.cid[i], cancel_day[i], last_purchase,
+                         sgs_stage_name(r.stage[i]));
         }
-        if (r.stage[i] == SGS_STAGE_CANCELLED)
-            assert_true(c->cancelled);
+        if (r.stage[i] == SGS_STAGE_CANCELLED && !c->cancelled)
+            fail_msg("customer %lld: stage cancelled, but no cancellation was planted",
+                     (long long)r.cid[i]);
     }
     sgs_assert_cmp(n_cancelled_truth, >, 100);
 
@@ -591,8 +595,12 @@ static void test_planted_cases_found_under_their_kind(void **state)
         const customer_t *c = customer(r.cid[i]);
         /* a burst inside the window is found; what is found is a burst or has a complaint */
         if (support >= 3) {
-            assert_true(c->support_burst);
-            assert_true(got[SGS_OPP_SERVICE_RECOVERY * n + i]);
+            if (!c->support_burst)
+                fail_msg("customer %lld: %zu support contacts in the window, no burst planted",
+                         (long long)r.cid[i], support);
+            if (!got[SGS_OPP_SERVICE_RECOVERY * n + i])
+                fail_msg("customer %lld: a burst of %zu support contacts, no service_recovery",
+                         (long long)r.cid[i], support);
             n_planted_found++;
         }
         if (got[SGS_OPP_SERVICE_RECOVERY * n + i] && !c->support_burst)
@@ -622,11 +630,17 @@ static void test_planted_cases_found_under_their_kind(void **state)
                       r.stage[i] != SGS_STAGE_NONE && r.stage[i] != SGS_STAGE_CANCELLED;
         const customer_t *c = customer(r.cid[i]);
         if (c->missed_renewal && T - due > 14) {
-            assert_true(got[SGS_OPP_RENEWAL_AT_RISK * n + i]);
+            if (!got[SGS_OPP_RENEWAL_AT_RISK * n + i])
+                fail_msg(
+                    "customer %lld: a planted missed renewal due on day %d, no renewal_at_risk",
+                    (long long)r.cid[i], due);
             n_missed_found++;
         }
-        if (got[SGS_OPP_RENEWAL_AT_RISK * n + i] && !c->missed_renewal)
-            assert_true(c->cancelled && r.stage[i] != SGS_STAGE_CANCELLED);
+        if (got[SGS_OPP_RENEWAL_AT_RISK * n + i] && !c->missed_renewal &&
+            !(c->cancelled && r.stage[i] != SGS_STAGE_CANCELLED))
+            fail_msg("customer %lld: renewal_at_risk without a planted missed renewal "
+                     "(cancellation planted: %d, stage %s)",
+                     (long long)r.cid[i], c->cancelled, sgs_stage_name(r.stage[i]));
     }
     expect_kind(&r, got, SGS_OPP_RENEWAL_AT_RISK, expected);
     if (n_missed_found < 20)
@@ -1050,7 +1064,7 @@ static void test_referral_cycle_is_a_reported_warning(void **state)
     int status = sgs_test_run(args, out, sizeof out);
     if (status != 0)
         fail_msg("run failed (%d): %s", status, out);
-    assert_non_null(strstr(out, "warning: /customers/referrer_id: 2 referral cycles"));
+    sgs_assert_contains(out, "warning: /customers/referrer_id: 2 referral cycles");
 
     char path[700];
     snprintf(path, sizeof path, "%s/summary.json", sub);
@@ -1197,16 +1211,16 @@ static void test_run_without_events_and_customers(void **state)
     free(text);
     assert_non_null(summary);
     const cJSON *inputs = cJSON_GetObjectItemCaseSensitive(summary, "optional_inputs");
-    assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(inputs, "events")));
-    assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(inputs, "customers")));
+    sgs_assert_json(cJSON_IsFalse, cJSON_GetObjectItemCaseSensitive(inputs, "events"));
+    sgs_assert_json(cJSON_IsFalse, cJSON_GetObjectItemCaseSensitive(inputs, "customers"));
     assert_null(cJSON_GetObjectItemCaseSensitive(summary, "influence"));
     assert_int_equal(json_number(summary, "stages", "customers", NULL), 20000);
     /* customers whose only purchases were cancelled the same day have no purchase */
     assert_int_equal(json_number(summary, "stages", "per_stage", "prospect"), in.n_no_occasion);
     assert_int_equal(json_number(summary, "stages", "per_stage", "cancelled"), 0);
     const cJSON *per_kind = json_get(summary, "opportunities", "per_kind", NULL);
-    assert_true(cJSON_IsTrue(json_get(per_kind, "advocate", "input_missing", NULL)));
-    assert_true(cJSON_IsFalse(json_get(per_kind, "save_high_value", "input_missing", NULL)));
+    sgs_assert_json(cJSON_IsTrue, json_get(per_kind, "advocate", "input_missing", NULL));
+    sgs_assert_json(cJSON_IsFalse, json_get(per_kind, "save_high_value", "input_missing", NULL));
     cJSON_Delete(summary);
 
     /* and without a value model: stages from observed gaps, CLV kinds flagged */
@@ -1224,11 +1238,11 @@ static void test_run_without_events_and_customers(void **state)
     assert_int_equal(json_number(summary, "stages", "per_cycle_source", "model"), 0);
     sgs_assert_cmp(json_number(summary, "stages", "per_cycle_source", "observed"), >, 5000);
     per_kind = json_get(summary, "opportunities", "per_kind", NULL);
-    assert_true(cJSON_IsTrue(json_get(per_kind, "save_high_value", "input_missing", NULL)));
-    assert_true(cJSON_IsTrue(json_get(per_kind, "grow", "input_missing", NULL)));
+    sgs_assert_json(cJSON_IsTrue, json_get(per_kind, "save_high_value", "input_missing", NULL));
+    sgs_assert_json(cJSON_IsTrue, json_get(per_kind, "grow", "input_missing", NULL));
     const cJSON *transitions = json_get(summary, "stages", "transitions", NULL);
-    assert_true(transitions);
-    assert_true(transitions->child); /* counts per (from, to) pair */
+    assert_non_null(transitions);
+    assert_non_null(transitions->child); /* counts per (from, to) pair */
     cJSON_Delete(summary);
 
     /* a compare date that is not before the as-of date is a configuration error */
@@ -1236,7 +1250,7 @@ static void test_run_without_events_and_customers(void **state)
              "run -q -i '%s' -o '%s/results.h5' --as-of " AS_OF " --compare-as-of " AS_OF, input,
              sub);
     assert_int_equal(sgs_test_run(args, out, sizeof out), 78);
-    assert_non_null(strstr(out, "compare_as_of"));
+    sgs_assert_contains(out, "compare_as_of");
 }
 
 int main(void)

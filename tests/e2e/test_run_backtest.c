@@ -76,7 +76,7 @@ static void test_auto_takes_the_best_log_score(void **state)
     cJSON *root = run_summary("auto", "--set value.model=auto");
     const cJSON *value = at(root, "value", NULL, NULL);
     const cJSON *bt = at(value, "backtest", NULL, NULL);
-    assert_true(cJSON_IsTrue(at(bt, "ran", NULL, NULL)));
+    sgs_assert_json(cJSON_IsTrue, at(bt, "ran", NULL, NULL));
     /* the default holdout is the horizon (365 days) when it is at most half the span (3 years) */
     sgs_assert_cmp(at(bt, "holdout", NULL, NULL)->valuedouble, ==, 365);
     assert_string_equal(at(bt, "calibration_end", NULL, NULL)->valuestring, "2023-07-01");
@@ -85,10 +85,10 @@ static void test_auto_takes_the_best_log_score(void **state)
     double best_score = -INFINITY;
     for (int j = 0; j < 3; j++) {
         const cJSON *m = at(bt, "models", names[j], NULL);
-        assert_true(cJSON_IsTrue(at(m, "fitted", NULL, NULL)));
+        sgs_assert_json(cJSON_IsTrue, at(m, "fitted", NULL, NULL));
         double s = at(m, "log_score", NULL, NULL)->valuedouble;
         sgs_assert_cmp(s, <, 0);
-        assert_true(isfinite(s));
+        sgs_assert_finite(s);
         if (s > best_score) {
             best_score = s;
             best = names[j];
@@ -97,7 +97,7 @@ static void test_auto_takes_the_best_log_score(void **state)
     assert_string_equal(at(bt, "chosen_model", NULL, NULL)->valuestring, best);
     assert_string_equal(at(value, "model", NULL, NULL)->valuestring, best);
     assert_string_equal(at(bt, "used_model", NULL, NULL)->valuestring, best);
-    assert_true(cJSON_IsTrue(at(value, "p_buy_calibrated", NULL, NULL)));
+    sgs_assert_json(cJSON_IsTrue, at(value, "p_buy_calibrated", NULL, NULL));
     /* in sample, the isotonic calibration cannot make the Brier score worse */
     sgs_assert_cmp(at(bt, "reliability_calibrated", "brier", NULL)->valuedouble, <=,
                    at(bt, "reliability", "brier", NULL)->valuedouble + 1e-12);
@@ -128,17 +128,18 @@ static void test_auto_takes_the_best_log_score(void **state)
     knots = sgs_test_column(f, "/backtest/calibration/value", SGS_H5_F64, &nk);
     H5Fclose(f);
     for (size_t i = 0; i < n; i++)
-        assert_true(p_buy[i] >= 0 && p_buy[i] <= 1);
+        if (!(p_buy[i] >= 0 && p_buy[i] <= 1))
+            fail_msg("/clv/p_buy[%zu] = %.17g, not in [0, 1]", i, p_buy[i]);
     for (size_t k = 1; k < nk; k++)
         sgs_assert_cmp(knots[k], >=, knots[k - 1]); /* monotone */
     free(p_buy);
     free(knots);
     snprintf(path, sizeof path, "%s/auto/report.txt", dir);
     char *text = sgs_test_read_file(path, NULL);
-    assert_non_null(strstr(text, "Do the stages mean what they say?"));
-    assert_non_null(strstr(text, "Backtest: the models fitted on the history up to 2023-07-01"));
-    assert_non_null(strstr(text, "<- best"));
-    assert_non_null(strstr(text, "runner-up"));
+    sgs_assert_contains(text, "Do the stages mean what they say?");
+    sgs_assert_contains(text, "Backtest: the models fitted on the history up to 2023-07-01");
+    sgs_assert_contains(text, "<- best");
+    sgs_assert_contains(text, "runner-up");
     free(text);
 }
 
@@ -147,15 +148,16 @@ static void test_short_history_and_switched_off(void **state)
     (void)state;
     /* a holdout as long as the history: skipped, and p_buy is the model's own, with a warning */
     cJSON *root = run_summary("long-holdout", "--set value.backtest_holdout=5000");
-    assert_true(cJSON_IsFalse(at(root, "value", "backtest", "ran")));
-    assert_true(cJSON_IsFalse(at(root, "value", "p_buy_calibrated", NULL)));
+    sgs_assert_json(cJSON_IsFalse, at(root, "value", "backtest", "ran"));
+    sgs_assert_json(cJSON_IsFalse, at(root, "value", "p_buy_calibrated", NULL));
     int found = 0;
     const cJSON *w;
     cJSON_ArrayForEach(w, at(root, "warnings", NULL, NULL))
     {
         found |= strcmp(at(w, "code", NULL, NULL)->valuestring, "p_buy_uncalibrated") == 0;
     }
-    assert_true(found);
+    if (!found)
+        sgs_fail_json("no warning p_buy_uncalibrated", at(root, "warnings", NULL, NULL));
     cJSON_Delete(root);
     /* a horizon longer than half the span (2021-07-01..2024-06-30): half of the span */
     root = run_summary("long-horizon", "--set value.horizon=600");
@@ -203,7 +205,7 @@ static void test_sample_is_the_same_for_any_thread_count(void **state)
     const cJSON *bt = at(root[0], "value", "backtest", NULL);
     sgs_assert_cmp(at(root[0], "config", "value", "backtest_sample")->valuedouble, ==, 1000);
     sgs_assert_cmp(at(bt, "customers", NULL, NULL)->valuedouble, ==, 1000);
-    assert_true(cJSON_IsTrue(at(bt, "sampled", NULL, NULL)));
+    sgs_assert_json(cJSON_IsTrue, at(bt, "sampled", NULL, NULL));
     sgs_assert_cmp(at(bt, "seconds", NULL, NULL)->valuedouble, >=, 0);
     double cohort = at(bt, "cohort", NULL, NULL)->valuedouble;
     double weight = 0;
@@ -221,7 +223,7 @@ static void test_sample_is_the_same_for_any_thread_count(void **state)
     sgs_assert_cmp(at(wbt, "cohort", NULL, NULL)->valuedouble, ==, cohort);
     sgs_assert_cmp(at(wbt, "customers", NULL, NULL)->valuedouble, ==, cohort);
     sgs_assert_cmp(cohort, >, 2000);
-    assert_true(cJSON_IsFalse(at(wbt, "sampled", NULL, NULL)));
+    sgs_assert_json(cJSON_IsFalse, at(wbt, "sampled", NULL, NULL));
     sgs_assert_cmp(at(wbt, "models", "bgnbd", "log_score")->valuedouble, !=,
                    at(bt, "models", "bgnbd", "log_score")->valuedouble);
     cJSON_Delete(whole);
@@ -236,8 +238,8 @@ static void test_sample_is_the_same_for_any_thread_count(void **state)
     snprintf(report, sizeof report, "%s/%s/report.txt", dir, name[0]);
     char *text = sgs_test_read_file(report, NULL);
     assert_non_null(text);
-    assert_non_null(strstr(text, "(1000 customers,"));
-    assert_non_null(strstr(text, "value.backtest_sample"));
+    sgs_assert_contains(text, "(1000 customers,");
+    sgs_assert_contains(text, "value.backtest_sample");
     free(text);
     for (int t = 0; t < 3; t++)
         cJSON_Delete(root[t]);

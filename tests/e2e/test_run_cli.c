@@ -557,7 +557,7 @@ static void test_unconverged_fit_fails_unless_allowed(void **state)
     snprintf(summary, sizeof summary, "%s/flagged/summary.json", dir);
     char *text = sgs_test_read_file(summary, NULL);
     assert_non_null(text);
-    assert_non_null(strstr(text, "did not converge"));
+    sgs_assert_contains(text, "did not converge");
     free(text);
 }
 

@@ -208,15 +208,15 @@ static void test_outputs_never_replace_inputs(void **state)
     /* The same code serves evaluate (-o and --json) and import. */
     snprintf(cmd, sizeof cmd, "evaluate -i '%s' --calibration-end 2023-01-01 -o '%s'", in, link);
     assert_int_equal(sgs_test_run(cmd, out, sizeof out), 64);
-    assert_non_null(strstr(out, "is the input"));
+    sgs_assert_contains(out, "is the input");
     snprintf(cmd, sizeof cmd,
              "evaluate -i '%s' --calibration-end 2023-01-01 -o '%s/e.h5' --json '%s/e.h5'", in,
              work, work);
     assert_int_equal(sgs_test_run(cmd, out, sizeof out), 64);
-    assert_non_null(strstr(out, "the same file"));
+    sgs_assert_contains(out, "the same file");
     snprintf(cmd, sizeof cmd, "import -i '%s' -o '%s' --customer 1 --time 2 --amount 3", cfg, cfg);
     assert_int_equal(sgs_test_run(cmd, out, sizeof out), 64);
-    assert_non_null(strstr(out, "is the input"));
+    sgs_assert_contains(out, "is the input");
     sgs_assert_files_equal(in, demo);
 }
 
@@ -266,7 +266,7 @@ static void test_unusable_paths_refused_before_work(void **state)
     snprintf(args, sizeof args, "evaluate -i '%s' --calibration-end 2023-01-01 --json '%s'", demo,
              work);
     assert_int_equal(sgs_test_run(args, out, sizeof out), 73);
-    assert_null(strstr(out, "segscore: read"));
+    sgs_assert_not_contains(out, "segscore: read");
 }
 
 /* ---- one run at a time ----------------------------------------------------------------------- */
@@ -308,7 +308,7 @@ static void test_second_run_on_the_same_outputs_exits_75(void **state)
     assert_int_equal(run_into(work, TODAY, out, sizeof out), 0);
     char *text = sgs_test_read_file(lock, NULL);
     assert_non_null(text);
-    assert_null(strstr(text, "999999999"));
+    sgs_assert_not_contains(text, "999999999");
     sgs_assert_cmp(strtol(text, NULL, 10), >, 0);
     free(text);
     sgs_test_assert_no_leftovers(work);
@@ -394,7 +394,7 @@ static void test_kill_9_around_the_switch(void **state)
     char args2[4096];
     snprintf(args2, sizeof args2, "run " FAST " " TODAY " -i '%s' -o '%s/results.h5'", demo, work);
     assert_int_equal(sgs_test_run(args2, out, sizeof out), 0);
-    assert_non_null(strstr(out, "a stopped run"));
+    sgs_assert_contains(out, "a stopped run");
     sgs_test_assert_no_leftovers(work);
     assert_set_is_today(work, reference, "the run after");
     /* The reader's open file is still yesterday's. */

@@ -300,15 +300,15 @@ static void test_near_constant_p_alive_is_dropped(void **state)
     outcome_read("crafted-default", "--set segments.k=4 --set " P_ALIVE_FEATURES, &o);
     /* P(alive) of the 1,000 steady customers spans far less than 0.01: dropped, and said so. */
     cJSON *p = feature_check(&o, "p_alive");
-    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(p, "used")));
+    sgs_assert_json(cJSON_IsFalse, cJSON_GetObjectItem(p, "used"));
     assert_string_equal(cJSON_GetObjectItem(p, "dropped")->valuestring, "negligible spread");
     double spread = cJSON_GetObjectItem(p, "spread")->valuedouble;
     sgs_assert_cmp(spread, >=, 0);
     sgs_assert_cmp(spread, <, 0.01);
     sgs_assert_cmp(cJSON_GetObjectItem(p, "q01")->valuedouble, >, 0.99);
-    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(feature_check(&o, "recency"), "used")));
+    sgs_assert_json(cJSON_IsTrue, cJSON_GetObjectItem(feature_check(&o, "recency"), "used"));
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o.segments, "features")), 5);
-    assert_non_null(strstr(o.report, "p_alive left out: negligible spread: 98% of customers"));
+    sgs_assert_contains(o.report, "p_alive left out: negligible spread: 98% of customers");
     /* Four segments, none of them a handful, and nothing needed merging. */
     assert_int_equal(o.k, 4);
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o.segments, "merged")), 0);
@@ -324,8 +324,8 @@ static void test_near_constant_p_alive_is_dropped(void **state)
              "run -i '%s' -o '%s/crafted-p-alive-only/results.h5' --set segments.features=p_alive",
              crafted, dir);
     assert_int_equal(sgs_test_run(args, out, sizeof out), 0);
-    assert_non_null(strstr(out, "segments skipped: every feature's central 98% range is below "
-                                "segments.min_spread = 0.01"));
+    sgs_assert_contains(out, "segments skipped: every feature's central 98% range is below "
+                             "segments.min_spread = 0.01");
     snprintf(args, sizeof args, "%s/crafted-p-alive-only/results.h5", dir);
     hid_t f = H5Fopen(args, H5F_ACC_RDONLY, H5P_DEFAULT);
     sgs_assert_cmp(f, >=, 0);
@@ -344,7 +344,7 @@ static void test_robust_scaling_keeps_outliers_in_larger_segments(void **state)
                  "--set " P_ALIVE_FEATURES,
                  &o);
     cJSON *p = feature_check(&o, "p_alive");
-    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(p, "used")));
+    sgs_assert_json(cJSON_IsTrue, cJSON_GetObjectItem(p, "used"));
     sgs_assert_cmp(cJSON_GetObjectItem(p, "n_clipped")->valuedouble, >=, N_DROPOUT);
     assert_int_equal(o.k, 4);
     assert_no_handful(&o);
@@ -382,8 +382,8 @@ static void test_standard_scaling_isolates_them_and_merging_folds_them_in(void *
                  "--set segments.min_share=0.001",
                  &o);
     assert_int_equal(o.k, 4);
-    assert_non_null(strstr(o.report, "under 1%: kept because segments.min_share = 0.001 merges "
-                                     "only segments under 0.1%"));
+    sgs_assert_contains(o.report, "under 1%: kept because segments.min_share = 0.001 merges "
+                                  "only segments under 0.1%");
     outcome_free(&o);
 
     /* The same with segments.min_share at its default: the segment of 4 (0.4%) is merged
@@ -404,7 +404,7 @@ static void test_standard_scaling_isolates_them_and_merging_folds_them_in(void *
     snprintf(line, sizeof line, "4 customers (0.4%%) into segment %d", into);
     if (!strstr(o.report, line))
         fail_msg("report lacks \"%s\":\n%s", line, o.report);
-    assert_non_null(strstr(o.report, "(k = 4 chosen by config, 1 small one merged)"));
+    sgs_assert_contains(o.report, "(k = 4 chosen by config, 1 small one merged)");
     char results[600];
     snprintf(results, sizeof results, "%s/crafted-merged/results.h5", dir);
     hid_t f = H5Fopen(results, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -462,7 +462,7 @@ static void test_crafted_without_the_value_step(void **state)
     assert_string_equal(cJSON_GetObjectItem(feature_check(&o, "clv"), "dropped")->valuestring,
                         "value step off");
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o.segments, "features")), 4);
-    assert_non_null(strstr(o.report, "p_buy left out: the value step did not run"));
+    sgs_assert_contains(o.report, "p_buy left out: the value step did not run");
     assert_no_handful(&o);
     outcome_free(&o);
 }
@@ -474,15 +474,15 @@ static void test_bad_feature_is_a_config_error(void **state)
     snprintf(args, sizeof args, "run -q -i '%s' -o '%s/x.h5' --set segments.features=recency,age",
              input, dir);
     assert_int_equal(sgs_test_run(args, out, sizeof out), 78);
-    assert_non_null(strstr(out, "\"age\""));
+    sgs_assert_contains(out, "\"age\"");
     snprintf(args, sizeof args, "run -q -i '%s' -o '%s/x.h5' --set segments.scaling=zscore", input,
              dir);
     assert_int_equal(sgs_test_run(args, out, sizeof out), 78);
-    assert_non_null(strstr(out, "segments.scaling"));
+    sgs_assert_contains(out, "segments.scaling");
     snprintf(args, sizeof args, "run -q -i '%s' -o '%s/x.h5' --set segments.min_share=0.6", input,
              dir);
     assert_int_equal(sgs_test_run(args, out, sizeof out), 78);
-    assert_non_null(strstr(out, "segments.min_share"));
+    sgs_assert_contains(out, "segments.min_share");
 }
 
 int main(void)

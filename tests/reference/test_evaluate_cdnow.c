@@ -367,8 +367,11 @@ static void test_published_estimates_and_criteria(void **state)
         double se[4];
         snprintf(path, sizeof path, "%s/std_err", pub[m].group);
         params_of(path, se);
-        for (int j = 0; j < 4; j++)
-            assert_true(isfinite(se[j]) && se[j] > 0 && se[j] < p[j]);
+        for (int j = 0; j < 4; j++) {
+            sgs_assert_finite(se[j]);
+            sgs_assert_cmp(se[j], >, 0);
+            sgs_assert_cmp(se[j], <, p[j]);
+        }
     }
 }
 

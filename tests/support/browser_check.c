@@ -17,6 +17,7 @@
 #include "tests/support/test_support.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
@@ -181,7 +182,8 @@ static int run_browser(char *const argv[], const char *work, const char *out_pat
 {
     fflush(NULL);
     pid_t pid = fork();
-    assert_true(pid >= 0);
+    if (pid < 0)
+        fail_msg("fork: %s", strerror(errno));
     if (pid == 0) {
         setpgid(0, 0);
         int in = open("/dev/null", O_RDONLY);

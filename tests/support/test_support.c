@@ -10,10 +10,12 @@
 #include "tests/support/test_support.h"
 
 #include "io/h5_columns.h"
+#include "kernels/optimizer.h"
 
 #include <cjson/cJSON.h>
 
 #include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -42,9 +44,11 @@ pid_t sgs_test_start_paused(const char *args, const char *point, const char *log
     char cmd[8192];
     unlink(log);
     int n = snprintf(cmd, sizeof cmd, "exec '%s' %s 2>'%s' >/dev/null", SGS_TEST_BINARY, args, log);
-    assert_true(n > 0 && (size_t)n < sizeof cmd);
+    sgs_assert_cmp(n, >, 0);
+    sgs_assert_cmp((size_t)n, <, sizeof cmd);
     pid_t pid = fork();
-    assert_true(pid >= 0);
+    if (pid < 0)
+        fail_msg("fork: %s", strerror(errno));
     if (pid == 0) {
         setenv("SGS_TEST_PAUSE_AT", point, 1);
         execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
@@ -299,7 +303,7 @@ static void snapshot_take(sgs_test_snapshot_t *s, const char *path, const char *
         char full[1024], name[600];
         snprintf(full, sizeof full, "%s/%s", path, e->d_name);
         snprintf(name, sizeof name, "%s%s%s", rel, *rel ? "/" : "", e->d_name);
-        assert_true(strlen(name) < sizeof s->name[0]);
+        sgs_assert_cmp(strlen(name), <, sizeof s->name[0]);
         struct stat st;
         assert_int_equal(lstat(full, &st), 0);
         if (S_ISDIR(st.st_mode)) {
@@ -313,7 +317,8 @@ static void snapshot_take(sgs_test_snapshot_t *s, const char *path, const char *
         if (S_ISLNK(st.st_mode)) {
             char target[600] = "-> ";
             ssize_t len = readlink(full, target + 3, sizeof target - 4);
-            assert_true(len >= 0);
+            if (len < 0)
+                fail_msg("readlink %s: %s", full, strerror(errno));
             target[3 + len] = '\0';
             s->data[k] = strdup(target);
             s->size[k] = strlen(target);
@@ -491,10 +496,79 @@ void sgs__assert_files_equal(const char *a, const char *b, const char *file, int
     _fail(file, line);
 }
 
-void sgs_assert_contains(const char *text, const char *part)
+void sgs__assert_contains(const char *text, const char *part, int want, const char *expr,
+                          const char *file, int line)
 {
-    if (!strstr(text, part))
-        fail_msg("expected \"%s\" in:\n%s", part, text);
+    if (!text) {
+        print_error("%s:%d: %s is NULL, expected a text %s \"%s\"\n", file, line, expr,
+                    want ? "holding" : "without", part);
+        _fail(file, line);
+    }
+    const char *at = strstr(text, part);
+    if (want && !at) {
+        print_error("%s:%d: expected \"%s\" in %s:\n%s\n", file, line, part, expr, text);
+        _fail(file, line);
+    }
+    if (!want && at) {
+        /* The text around the occurrence: up to 200 bytes before and after it. */
+        size_t offset = (size_t)(at - text), before = offset < 200 ? offset : 200;
+        size_t len = strlen(part), after = 0;
+        while (after < 200 && at[len + after])
+            after++;
+        print_error("%s:%d: expected no \"%s\" in %s, found at byte %zu:\n%s%.*s%s\n", file, line,
+                    part, expr, offset, before < offset ? "..." : "", (int)(before + len + after),
+                    at - before, at[len + after] ? "..." : "");
+        _fail(file, line);
+    }
+}
+
+void sgs__assert_finite(double x, const char *expr, const char *file, int line)
+{
+    if (!isfinite(x)) {
+        print_error("%s:%d: expected %s to be finite, got %.17g\n", file, line, expr, x);
+        _fail(file, line);
+    }
+}
+
+/* Fail after printing "file:line: <head><item as JSON>", or that the item is missing. */
+static void fail_with_json(const char *file, int line, const char *head, const cJSON *item)
+{
+    char *printed = item ? cJSON_PrintUnformatted(item) : NULL;
+    print_error("%s:%d: %s%s\n", file, line, head,
+                !item     ? "no item (NULL)"
+                : printed ? printed
+                          : "(an item that cannot be printed)");
+    free(printed);
+    _fail(file, line);
+}
+
+void sgs__assert_json(int (*pred)(const cJSON *), const char *pred_name, const cJSON *item,
+                      const char *expr, const char *file, int line)
+{
+    if (pred(item))
+        return;
+    char head[512];
+    snprintf(head, sizeof head, "expected %s(%s), got ", pred_name, expr);
+    fail_with_json(file, line, head, item);
+}
+
+void sgs__fail_json(const char *why, const cJSON *item, const char *file, int line)
+{
+    char head[512];
+    snprintf(head, sizeof head, "%s: ", why);
+    fail_with_json(file, line, head, item);
+}
+
+void sgs__fail_fit(const sgs_fit_t *fit, const char *cond, const char *file, int line)
+{
+    print_error("%s:%d: expected %s; the fit: %s after %d iterations (kept start %d, %d starts "
+                "run), gradient %.3g, objective %.17g, log-likelihood %.17g, hessian_ok %d\n",
+                file, line, cond, sgs_optim_status_name(fit->status), fit->iterations,
+                fit->start_index, fit->n_starts_run, fit->grad_norm, fit->objective,
+                fit->log_likelihood, fit->hessian_ok);
+    for (int j = 0; j < fit->n_params && j < SGS_OPTIM_MAX_PARAMS; j++)
+        print_error("  params[%d] = %.17g (SE %.3g)\n", j, fit->params[j], fit->std_err[j]);
+    _fail(file, line);
 }
 
 struct cJSON *sgs_test_read_json(const char *path)

@@ -163,12 +163,48 @@ void sgs__assert_close(double got, double expected, double tol_abs, double tol_r
 void sgs__fail_cmp(const char *a, const char *op, const char *b, long double va, long double vb,
                    const char *file, int line);
 
-/* Fail unless `part` occurs in `text`, printing both. */
-void sgs_assert_contains(const char *text, const char *part);
+/* Fail unless `part` occurs in `text`, printing both (the whole text). A NULL text fails. */
+#define sgs_assert_contains(text, part)                                                            \
+    sgs__assert_contains((text), (part), 1, #text, __FILE__, __LINE__)
+
+/* Fail when `part` occurs in `text`, printing where: the byte offset and the text around the
+ * first occurrence. A NULL text fails. */
+#define sgs_assert_not_contains(text, part)                                                        \
+    sgs__assert_contains((text), (part), 0, #text, __FILE__, __LINE__)
+void sgs__assert_contains(const char *text, const char *part, int want, const char *expr,
+                          const char *file, int line);
+
+/* Fail unless x is finite (neither infinite nor NaN), printing it otherwise. */
+#define sgs_assert_finite(x) sgs__assert_finite((double)(x), #x, __FILE__, __LINE__)
+void sgs__assert_finite(double x, const char *expr, const char *file, int line);
+
+/* Fail unless the cJSON predicate `pred` (cJSON_IsTrue, cJSON_IsFalse, cJSON_IsNull,
+ * cJSON_IsNumber, cJSON_IsString, ...) holds for `item`, printing the item as JSON, or saying
+ * that it is missing (NULL). */
+#define sgs_assert_json(pred, item)                                                                \
+    sgs__assert_json((pred), #pred, (item), #item, __FILE__, __LINE__)
+void sgs__assert_json(int (*pred)(const struct cJSON *), const char *pred_name,
+                      const struct cJSON *item, const char *expr, const char *file, int line);
 
 /* Fail unless x is a NaN, printing it otherwise. */
 #define sgs_assert_nan(x) sgs__assert_nan((double)(x), #x, __FILE__, __LINE__)
 void sgs__assert_nan(double x, const char *expr, const char *file, int line);
+
+/* Fail saying `why` and printing `item` as JSON (or that it is missing): for a search through
+ * a JSON document that found nothing, e.g. no warning with a given code among the warnings. */
+#define sgs_fail_json(why, item) sgs__fail_json((why), (item), __FILE__, __LINE__)
+void sgs__fail_json(const char *why, const struct cJSON *item, const char *file, int line);
+
+/* Fail unless `cond` holds, printing the fit (kernels/optimizer.h): its status, iterations,
+ * gradient, objective, log-likelihood, parameters and standard errors. For conditions on a
+ * fit's flags: sgs_assert_fit(&fit, fit.converged), sgs_assert_fit(&fit, !fit.hessian_ok). */
+#define sgs_assert_fit(fit, cond)                                                                  \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            sgs__fail_fit((fit), #cond, __FILE__, __LINE__);                                       \
+    } while (0)
+struct sgs_fit;
+void sgs__fail_fit(const struct sgs_fit *fit, const char *cond, const char *file, int line);
 
 /* Fail unless files a and b have the same bytes, printing their sizes and the first offset
  * where they differ. */

@@ -185,9 +185,9 @@ static void test_threads_and_twin(void **state)
     assert_int_equal(
         sgs_audit_compute_ref(&in, t, &cfg, group, SGS_STAGE_COUNT, fired, ref, ref_kind, &err),
         SGS_OK);
-    assert_true(ref[SGS_STAGE_COUNT].contacted[1] > 1000); /* the base exercises the counts */
-    assert_true(ref[SGS_STAGE_COUNT].surveyed > 1000);
-    assert_true(ref[SGS_STAGE_COUNT].responses[1][0] > ref[SGS_STAGE_COUNT].responses[1][1]);
+    sgs_assert_cmp(ref[SGS_STAGE_COUNT].contacted[1], >, 1000); /* the base exercises the counts */
+    sgs_assert_cmp(ref[SGS_STAGE_COUNT].surveyed, >, 1000);
+    sgs_assert_cmp(ref[SGS_STAGE_COUNT].responses[1][0], >, ref[SGS_STAGE_COUNT].responses[1][1]);
     for (int threads = 1; threads <= 3; threads++) {
         sgs_exec_t exec = {.n_threads = threads, .grain = 1};
         memset(got, 0xAB, sizeof got);

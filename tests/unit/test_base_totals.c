@@ -88,7 +88,7 @@ static void test_totals_by_hand(void **state)
     sgs_assert_cmp(sgs_category_totals(4, cat, 3, NULL, count, NULL, NULL), ==, SGS_OK);
     sgs_error_t err = {0};
     sgs_assert_cmp(sgs_category_totals(4, cat, 2, spend, count, by_cat, &err), ==, SGS_EINVAL);
-    assert_non_null(strstr(err.message, "row 0 "));
+    sgs_assert_contains(err.message, "row 0 ");
     sgs_summary_free(&s);
 }
 

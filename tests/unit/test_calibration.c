@@ -134,7 +134,7 @@ static void test_bad_groups_are_errors(void **state)
     sgs_error_t err = {0};
     double s[] = {0.1, NAN}, w[] = {1, 1}, y[] = {0, 1};
     assert_int_equal(sgs_isotonic_fit(s, w, y, 2, 0, &m, &err), SGS_EDATA);
-    assert_non_null(strstr(err.message, "group 1"));
+    sgs_assert_contains(err.message, "group 1");
     double w0[] = {0, 0}, s1[] = {0.1, 0.2};
     assert_int_equal(sgs_isotonic_fit(s1, w0, y, 2, 0, &m, &err), SGS_EDATA);
 }
@@ -189,7 +189,7 @@ static void test_alive_calibration_by_hand(void **state)
     double bad[] = {1.5};
     sgs_error_t err = {0};
     assert_int_equal(sgs_alive_calibration_fit(bad, raw2, w2, b2, 1, &m, &err), SGS_EDATA);
-    assert_non_null(strstr(err.message, "P(alive)"));
+    sgs_assert_contains(err.message, "P(alive)");
 }
 
 /* p_buy from the model: 1 - P(no purchase) clamped, calibrated through the P(alive) map;

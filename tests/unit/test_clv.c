@@ -131,9 +131,9 @@ static void test_direct_path(void **state)
                          1e-13);
         sgs_assert_close(np[j], sgs_bgnbd_prob_no_purchase(p, 52.0, h.x[j], h.t_x[j], h.T[j]),
                          1e-15, 1e-13);
-        assert_true(isfinite(pa[j]));
-        assert_true(isfinite(ex[j]));
-        assert_true(isfinite(np[j]));
+        sgs_assert_finite(pa[j]);
+        sgs_assert_finite(ex[j]);
+        sgs_assert_finite(np[j]);
     }
     sgs_histories_free(&h);
 }
@@ -160,7 +160,7 @@ static void test_threads_identical(void **state)
             assert_memory_equal(out[t], out[0], sizeof out[0]);
         for (size_t i = 0; i < n; i++)
             for (int k = 0; k < 5; k++)
-                assert_true(isfinite(out[0][k][i]));
+                sgs_assert_finite(out[0][k][i]);
     }
     sgs_histories_free(&h);
 }
@@ -175,7 +175,7 @@ static void test_names_and_errors(void **state)
     assert_string_equal(sgs_purchase_model_name(SGS_MODEL_MBGNBD), "mbgnbd");
     assert_string_equal(sgs_purchase_model_param_names(SGS_MODEL_PARETONBD)[3], "beta");
     assert_int_equal(sgs_purchase_model_parse("bgbb", &m, &err), SGS_ECONFIG);
-    assert_non_null(strstr(err.message, "bgnbd"));
+    sgs_assert_contains(err.message, "bgnbd");
     double x[] = {1, 0}, tx[] = {3, 0}, T[] = {5, 5}, mm[] = {10, 0}, out[2];
     sgs_histories_t h;
     assert_int_equal(sgs_histories_build(&h, x, tx, T, NULL, 2, NULL, NULL), 0);
@@ -184,7 +184,7 @@ static void test_names_and_errors(void **state)
     assert_int_equal(sgs_clv_score_customers(SGS_MODEL_BGNBD, bg, bad_gg, &h, x, mm, &o, NULL, NULL,
                                              NULL, NULL, out, NULL, &err),
                      SGS_EDATA);
-    assert_non_null(strstr(err.message, "q = 0.8"));
+    sgs_assert_contains(err.message, "q = 0.8");
     assert_int_equal(sgs_clv_score_customers(SGS_MODEL_BGNBD, bg, NULL, &h, x, mm, &o, NULL, NULL,
                                              NULL, NULL, out, NULL, &err),
                      SGS_EINVAL);

@@ -316,7 +316,7 @@ static void test_import_in_process(void **state)
             assert_int_equal(st.min_time_s, 1577836800); /* 2020-01-01 */
             assert_int_equal(st.max_time_s, 1577836800 + 7 * 86400);
             assert_int_equal(st.n_examples, 1);
-            assert_non_null(strstr(st.examples[0], "small.csv:7: amount factor \"x\""));
+            sgs_assert_contains(st.examples[0], "small.csv:7: amount factor \"x\"");
 
             hid_t f = H5Fopen(out, H5F_ACC_RDONLY, H5P_DEFAULT);
             sgs_assert_cmp(f, >=, 0);
@@ -396,7 +396,8 @@ static void test_import_allocation_failures(void **state)
         sgs_assert_files_equal(out, saved);
         assert_int_equal(temporaries_in(dir), 0);
     }
-    assert_true(succeeded);
+    if (!succeeded)
+        fail_msg("no import succeeded, failing allocation n = 0 to 199");
     assert_int_equal(temporaries_in(dir), 0);
     sgs_test_rmdir(dir);
 }
@@ -450,14 +451,15 @@ static void test_import_stop_check(void **state)
             if (rc != SGS_EINTR || strcmp(err.message, want) != 0)
                 fail_msg("%d threads, stop at call %d: got %d \"%s\"", threads, at, rc,
                          err.message);
-            assert_true(sgs_test_files_equal(out, saved));
+            sgs_assert_files_equal(out, saved);
             assert_int_equal(temporaries_in(dir), 0);
         }
         stop_after_t never = {0, 0};
         o.stop_ctx = &never;
         assert_int_equal(sgs_csv_import(csv, out, &o, NULL, NULL), SGS_OK);
         assert_int_equal(never.calls, n_checks);
-        assert_false(sgs_test_files_equal(out, saved));
+        if (sgs_test_files_equal(out, saved))
+            fail_msg("%d threads: %s still holds the previous results", threads, out);
         write_text(out, "previous results");
     }
     sgs_test_rmdir(dir);

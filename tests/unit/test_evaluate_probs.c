@@ -56,7 +56,7 @@ static void check_identities(sgs_purchase_model_t model, const double *p, double
     int x = 0;
     for (; x < 20000; x++) {
         double v = sgs_purchase_prob_count(model, p, t, x);
-        assert_true(isfinite(v));
+        sgs_assert_finite(v);
         sgs_assert_cmp(v, >=, 0.0);
         sgs_assert_cmp(v, <=, 1.0);
         sum += v;

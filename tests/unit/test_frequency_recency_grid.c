@@ -60,8 +60,8 @@ static void test_rows_columns_and_cells(void **state)
     /* the model's shape: a frequent buyer who has gone quiet is less likely alive than one who
      * bought recently, and expects fewer purchases */
     size_t last = g.n_cols - 1;
-    assert_true(g.p_alive[4 * g.n_cols + 1] < g.p_alive[4 * g.n_cols + last]);
-    assert_true(g.expected[4 * g.n_cols + 1] < g.expected[4 * g.n_cols + last]);
+    sgs_assert_cmp(g.p_alive[4 * g.n_cols + 1], <, g.p_alive[4 * g.n_cols + last]);
+    sgs_assert_cmp(g.expected[4 * g.n_cols + 1], <, g.expected[4 * g.n_cols + last]);
 }
 
 static void test_many_rows_are_spread(void **state)
@@ -82,10 +82,11 @@ static void test_many_rows_are_spread(void **state)
     sgs_assert_close(g.frequency[0], 0, 0, 0);
     sgs_assert_close(g.frequency[g.n_rows - 1], 98, 0, 0);
     for (size_t r = 1; r < g.n_rows; r++)
-        assert_true(g.frequency[r] > g.frequency[r - 1]);
+        sgs_assert_cmp(g.frequency[r], >, g.frequency[r - 1]);
     for (size_t i = 0; i < g.n_rows * g.n_cols; i++) {
-        assert_true(g.p_alive[i] >= 0 && g.p_alive[i] <= 1);
-        assert_true(g.expected[i] >= 0);
+        sgs_assert_cmp(g.p_alive[i], >=, 0);
+        sgs_assert_cmp(g.p_alive[i], <=, 1);
+        sgs_assert_cmp(g.expected[i], >=, 0);
     }
     /* only one-time buyers: one row of them and one of a single repeat purchase */
     int32_t zero[3] = {0, 0, 0}, ages[3] = {10, 20, 30};

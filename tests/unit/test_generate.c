@@ -323,7 +323,7 @@ static void test_tables_agree(void **state)
             fail_msg("transaction %zu: customer %lld is not a buyer", k, (long long)L.tx_id[k]);
         sgs_assert_cmp(L.tx_time[k], >=, L.start_s);
         sgs_assert_cmp(L.tx_time[k], <, L.end_s);
-        assert_true(isfinite(L.tx_amount[k]));
+        sgs_assert_finite(L.tx_amount[k]);
         assert_in_range(L.tx_channel[k], 1, 7);
         assert_in_range(L.tx_category[k], 1, 20);
         purchase_rows[row] += L.tx_amount[k] >= 0.0;
@@ -345,11 +345,13 @@ static void test_tables_agree(void **state)
         assert_in_range(L.ev_kind[k], 1, 8);
         sgs_assert_cmp(L.ev_time[k], >=, 0);
         sgs_assert_cmp(L.ev_time[k], <, L.end_s);
-        if (L.ev_kind[k] == SGS_EVENT_SURVEY)
-            assert_true(L.ev_value[k] >= 0 && L.ev_value[k] <= 10 &&
-                        L.ev_value[k] == floor(L.ev_value[k]));
-        else
+        if (L.ev_kind[k] == SGS_EVENT_SURVEY) {
+            sgs_assert_cmp(L.ev_value[k], >=, 0);
+            sgs_assert_cmp(L.ev_value[k], <=, 10);
+            sgs_assert_cmp(L.ev_value[k], ==, floor(L.ev_value[k]));
+        } else {
             sgs_assert_nan(L.ev_value[k]);
+        }
     }
     free(purchase_rows);
     free(ix);
@@ -443,7 +445,11 @@ static void test_truth_agrees_with_rows(void **state)
             continue;
         long row = row_of(ix, L.tx_id[k]);
         sgs_assert_cmp(L.tx_time[k] / 86400, >, first[row] / 86400);
-        assert_true(L.death[row] < 0 || L.tx_time[k] / 86400 - L.death[row] / 86400 <= 30);
+        if (!(L.death[row] < 0 || L.tx_time[k] / 86400 - L.death[row] / 86400 <= 30))
+            fail_msg("return %zu on day %lld, more than 30 days after customer %lld dropped out "
+                     "on day %lld",
+                     k, (long long)(L.tx_time[k] / 86400), (long long)L.tx_id[k],
+                     (long long)(L.death[row] / 86400));
     }
     free(first);
     free(last);
@@ -751,10 +757,12 @@ static void test_same_seed_same_bytes_whatever_threads(void **state)
     generate_cli("s2t2.h5", "--seed 12 --threads 2", d, sizeof d);
     sgs_assert_files_equal(a, b);
     sgs_assert_files_equal(a, c);
-    assert_false(sgs_test_files_equal(a, d));
+    if (sgs_test_files_equal(a, d))
+        fail_msg("%s and %s: the same bytes from another seed", a, d);
     /* Different parameters, different file. */
     generate_cli("s1r.h5", "--seed 11 --r 0.5", d, sizeof d);
-    assert_false(sgs_test_files_equal(a, d));
+    if (sgs_test_files_equal(a, d))
+        fail_msg("%s and %s: the same bytes from another r", a, d);
 }
 
 /* Many small blocks: the pipeline (write k-2, assemble k-1, simulate k) with 1, 2, 3
@@ -785,8 +793,9 @@ static void test_blocks_and_threads_through_the_api(void **state)
     }
     sgs_assert_files_equal(paths[0], paths[1]);
     sgs_assert_files_equal(paths[0], paths[2]);
-    assert_false(sgs_test_files_equal(paths[0], paths[3])); /* another shuffle */
-    assert_int_equal(n_tx[0], n_tx[3]);                     /* the same rows */
+    if (sgs_test_files_equal(paths[0], paths[3])) /* another shuffle */
+        fail_msg("%s and %s: the same bytes", paths[0], paths[3]);
+    assert_int_equal(n_tx[0], n_tx[3]); /* the same rows */
 }
 
 static void test_no_events_keeps_purchases(void **state)
@@ -840,7 +849,9 @@ static void test_customer_ids_are_a_bijection(void **state)
         int64_t id = sgs_generate_customer_id(3, i, M);
         sgs_assert_cmp(id, >=, 1);
         sgs_assert_cmp(id, <=, M);
-        assert_true(!seen[id]);
+        if (seen[id])
+            fail_msg("customer id %lld given twice (i = %llu)", (long long)id,
+                     (unsigned long long)i);
         seen[id] = 1;
     }
     free(ix);
@@ -897,7 +908,8 @@ static void test_variates_follow_their_laws(void **state)
     double s_tiny = 0;
     for (int i = 0; i < n; i++) {
         double b = sgs__rand_beta(&rng, 0.001, 0.003);
-        assert_false(isnan(b));
+        if (isnan(b))
+            fail_msg("draw %d of Beta(0.001, 0.003): NaN", i);
         s_tiny += b;
     }
     sgs_assert_close(s_tiny / n, 0.25, Z_MAX * sqrt(0.25 * 0.75 / n), 0);
@@ -949,7 +961,7 @@ static void test_bad_arguments_exit_64(void **state)
     expect_usage("--customers 10", "-o");
     char out[4096];
     assert_int_equal(sgs_test_run("generate --help", out, sizeof out), 0);
-    assert_non_null(strstr(out, "--customers"));
+    sgs_assert_contains(out, "--customers");
 }
 
 /* No temporary siblings (".name.tmp-XXXXXX") left in folder d. */
@@ -1084,13 +1096,14 @@ static void test_allocation_failures_keep_existing_file(void **state)
             fail_msg("allocation %ld: %d %s", n, rc, err.message);
         size_t size;
         char *now = sgs_test_read_file(file, &size);
-        assert_true(now);
+        assert_non_null(now);
         sgs_assert_cmp(size, ==, good_size);
         sgs_assert_cmp(memcmp(now, good, size), ==, 0);
         free(now);
         expect_no_temporaries(sub);
     }
-    assert_true(succeeded);
+    if (!succeeded)
+        fail_msg("no generation succeeded, failing allocation n = 0 to 399");
     free(good);
 }
 
@@ -1135,9 +1148,9 @@ static void test_stop_check_keeps_existing_file(void **state)
     snprintf(checked, sizeof checked, "%s/checked.h5", sub);
     assert_int_equal(sgs_generate_file(plain, &p, &exec, NULL, NULL, NULL, NULL), 0);
     assert_int_equal(sgs_generate_file(checked, &p, &stopping, NULL, NULL, NULL, NULL), 0);
-    assert_true(sgs_test_files_equal(checked, plain));
+    sgs_assert_files_equal(checked, plain);
     int n_checks = never.calls;
-    assert_true(n_checks >= 4);
+    sgs_assert_cmp(n_checks, >=, 4);
     for (int at = 1; at <= n_checks; at++) {
         stop_after_t stop = {0, at};
         stopping.stop_ctx = &stop;
@@ -1149,7 +1162,9 @@ static void test_stop_check_keeps_existing_file(void **state)
             fail_msg("stop at call %d of %d: got %d \"%s\"", at, n_checks, rc, err.message);
         size_t size;
         char *now = sgs_test_read_file(file, &size);
-        assert_true(now && size == good_size && memcmp(now, good, size) == 0);
+        assert_non_null(now);
+        sgs_assert_cmp(size, ==, good_size);
+        sgs_assert_cmp(memcmp(now, good, size), ==, 0);
         free(now);
         expect_no_temporaries(sub);
     }

@@ -18,6 +18,7 @@
 #include "io/h5_crash.h"
 #include "tests/support/test_support.h"
 
+#include <errno.h>
 #include <fenv.h>
 #include <pthread.h>
 #include <signal.h>
@@ -37,7 +38,8 @@
 static void fault_segv(void)
 {
     volatile char *p = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    assert_true(p != MAP_FAILED);
+    if (p == MAP_FAILED)
+        fail_msg("mmap: %s", strerror(errno));
     char c = p[0];
     (void)c;
 }
@@ -46,10 +48,12 @@ static void fault_bus(void)
 {
     char path[] = "/tmp/sgs-crash-bus-XXXXXX";
     int fd = mkstemp(path);
-    assert_true(fd >= 0);
+    if (fd < 0)
+        fail_msg("mkstemp(%s): %s", path, strerror(errno));
     unlink(path);
     volatile char *p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0); /* an empty file */
-    assert_true(p != MAP_FAILED);
+    if (p == MAP_FAILED)
+        fail_msg("mmap: %s", strerror(errno));
     char c = p[0];
     (void)c;
 }
@@ -84,7 +88,8 @@ static void in_child(void (*body)(void), outcome_t *o)
     assert_int_equal(pipe(fds), 0);
     fflush(NULL);
     pid_t pid = fork();
-    assert_true(pid >= 0);
+    if (pid < 0)
+        fail_msg("fork: %s", strerror(errno));
     if (pid == 0) {
         struct rlimit no_core = {0, 0};
         setrlimit(RLIMIT_CORE, &no_core);

@@ -785,7 +785,7 @@ static void test_customers_referrers_shuffled(void **state)
         for (size_t i = 0; i < n && want == n; i++)
             if (refs[i] != -1 && !bsearch(&refs[i], sorted, n, sizeof sorted[0], cmp_i64))
                 want = i;
-        assert_true(want < n);
+        sgs_assert_cmp(want, <, n);
         write_customers(f->path, ids, refs, n);
         for (int t = 1; t <= 3; t++) {
             sgs_read_options_t opt = options(4096);
@@ -1065,7 +1065,8 @@ static void test_progress_and_zeroed_options(void **state)
     assert_int_equal(log.calls, 3); /* 4 + 4 + 2 rows */
     assert_int_equal(log.last_done, 10);
     assert_int_equal(log.last_total, 10);
-    assert_true(log.monotonic);
+    if (!log.monotonic)
+        fail_msg("the rows done went down between two of the %zu progress calls", log.calls);
     assert_string_equal(log.what, "transactions");
 }
 
@@ -1149,7 +1150,8 @@ static void test_allocation_failure_sweep(void **state)
         }
         sgs_transactions_free(&t);
     }
-    assert_true(succeeded);
+    if (!succeeded)
+        fail_msg("no read of the transactions succeeded, failing allocation n = 0 to 49");
     /* customers in no order need the (id, row) index */
     int64_t ids[4] = {4, 3, 2, 1}, refs[4] = {-1, 4, 4, 3};
     hid_t file = create_file(f->path);
@@ -1174,7 +1176,8 @@ static void test_allocation_failure_sweep(void **state)
         }
         sgs_customers_free(&c);
     }
-    assert_true(succeeded);
+    if (!succeeded)
+        fail_msg("no read of the customers succeeded, failing allocation n = 0 to 49");
 }
 
 int main(void)

@@ -61,23 +61,23 @@ static void test_validation_names_first_bad_row(void **state)
     sgs_histories_t h;
     sgs_error_t err = {0};
     assert_int_equal(sgs_histories_build(&h, x, tx, T, NULL, 4, NULL, &err), SGS_EDATA);
-    assert_non_null(strstr(err.message, "row 2"));
-    assert_non_null(strstr(err.message, "integer"));
+    sgs_assert_contains(err.message, "row 2");
+    sgs_assert_contains(err.message, "integer");
     x[2] = 1;
     assert_int_equal(sgs_histories_build(&h, x, tx, T, NULL, 4, NULL, &err), SGS_EDATA);
-    assert_non_null(strstr(err.message, "row 3"));
+    sgs_assert_contains(err.message, "row 3");
     T[3] = 1;
     tx[1] = 0.5; /* x = 0 with t_x > 0 */
     assert_int_equal(sgs_histories_build(&h, x, tx, T, NULL, 4, NULL, &err), SGS_EDATA);
-    assert_non_null(strstr(err.message, "row 1"));
+    sgs_assert_contains(err.message, "row 1");
     tx[1] = 0;
     x[0] = NAN;
     assert_int_equal(sgs_histories_build(&h, x, tx, T, NULL, 4, NULL, &err), SGS_EDATA);
-    assert_non_null(strstr(err.message, "row 0"));
+    sgs_assert_contains(err.message, "row 0");
     x[0] = 1;
     double w[] = {1, 0, 1, 1};
     assert_int_equal(sgs_histories_build(&h, x, tx, T, w, 4, NULL, &err), SGS_EDATA);
-    assert_non_null(strstr(err.message, "weight"));
+    sgs_assert_contains(err.message, "weight");
     assert_int_equal(sgs_histories_build(&h, x, tx, T, NULL, 0, NULL, &err), 0);
     assert_int_equal(h.n_unique, 0);
     sgs_histories_free(&h);
@@ -110,7 +110,11 @@ static void check_table(const sgs_histories_t *h, const double *x, const double 
                 h->x[j - 1] < h->x[j] ||
                 (h->x[j - 1] == h->x[j] && (h->t_x[j - 1] < h->t_x[j] ||
                                             (h->t_x[j - 1] == h->t_x[j] && h->T[j - 1] < h->T[j])));
-            assert_true(asc);
+            if (!asc)
+                fail_msg("histories %zu and %zu out of order: (x %g, t_x %g, T %g) then "
+                         "(x %g, t_x %g, T %g)",
+                         j - 1, j, h->x[j - 1], h->t_x[j - 1], h->T[j - 1], h->x[j], h->t_x[j],
+                         h->T[j]);
         }
     }
     sgs_assert_cmp(sum, ==, (double)n);

@@ -207,7 +207,7 @@ static void test_errors(void **state)
     sgs_error_t err = {0};
     assert_int_equal(sgs_influence_compute(3, id, ref, NULL, NULL, NULL, &out, NULL, &err),
                      SGS_EDATA);
-    assert_non_null(strstr(err.message, "row 2"));
+    sgs_assert_contains(err.message, "row 2");
     id[1] = 2;
     id[2] = 3;
     sgs_influence_config_t cfg = {1.5};

@@ -43,7 +43,7 @@ static void test_document_is_whole_or_missing(void **state)
     (void)state;
     char *whole = build_document();
     assert_non_null(whole);
-    assert_non_null(strstr(whole, "\"row3\""));
+    sgs_assert_contains(whole, "\"row3\"");
     int n_null = 0, n_whole = 0;
     for (long n = 0; n_whole == 0; n++) {
         sgs_assert_cmp(n, <, 10000);

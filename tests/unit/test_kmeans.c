@@ -639,7 +639,7 @@ static void test_fewer_rows_than_clusters_is_an_error(void **state)
     sgs_error_t err = {0};
     assert_int_equal(sgs_kmeans_fit(x, 3, 2, NULL, &opt, NULL, labels, centers, &res, &err),
                      SGS_EINVAL);
-    assert_non_null(strstr(err.message, "n = 3 rows, fewer than k = 4"));
+    sgs_assert_contains(err.message, "n = 3 rows, fewer than k = 4");
 }
 
 static void test_nan_reported_with_row_and_column(void **state)
@@ -659,7 +659,7 @@ static void test_nan_reported_with_row_and_column(void **state)
     x[5] = 6;
     assert_int_equal(sgs_kmeans_fit(x, 4, 2, w, &opt, NULL, labels, centers, &res, &err),
                      SGS_EDATA);
-    assert_non_null(strstr(err.message, "weights are zero"));
+    sgs_assert_contains(err.message, "weights are zero");
 }
 
 static void test_more_clusters_than_distinct_points(void **state)
@@ -791,7 +791,7 @@ static void test_stop_check(void **state)
         assert_memory_equal(centers, plain.centers, sizeof centers);
         /* one check per restart and one per iteration or step */
         int n_checks = never.calls;
-        assert_true(n_checks >= 2 + plain.res.n_iter);
+        sgs_assert_cmp(n_checks, >=, 2 + plain.res.n_iter);
         const int ats[] = {1, 2, n_checks / 2, n_checks};
         for (size_t i = 0; i < sizeof ats / sizeof ats[0]; i++) {
             stop_after_t stop = {0, ats[i]};

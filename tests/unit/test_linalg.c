@@ -211,8 +211,10 @@ static void test_eigen_of_a_diagonal_keeps_ties_in_order(void **state)
     }
     double zero[9] = {0}, w3[3];
     assert_int_equal(sgs_linalg_symmetric_eigen(zero, 3, w3, work), 0);
-    for (size_t j = 0; j < 3; j++)
-        assert_true(w3[j] == 0 && zero[j * 3 + j] == 1);
+    for (size_t j = 0; j < 3; j++) {
+        sgs_assert_cmp(w3[j], ==, 0);
+        sgs_assert_cmp(zero[j * 3 + j], ==, 1);
+    }
 }
 
 static void test_eigen_identities_on_random_matrices(void **state)

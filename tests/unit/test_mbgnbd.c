@@ -69,7 +69,7 @@ static void test_gradient_matches_differences(void **state)
     for (double t = 1; t < 1000; t *= 3) {
         double e = sgs_mbgnbd_expected(p, t, 3, 20, 40);
         sgs_assert_cmp(e, >, prev);
-        assert_true(isfinite(e));
+        sgs_assert_finite(e);
         prev = e;
         double np = sgs_mbgnbd_prob_no_purchase(p, t, 3, 20, 40);
         sgs_assert_cmp(np, >, 0);
@@ -93,7 +93,7 @@ static void test_issue_11_large_r(void **state)
     for (double x = 0; x <= 300; x += 3)
         for (double T = x; T <= 1100; T += 7) {
             double e = sgs_mbgnbd_expected_if_alive(p, 365, x, T);
-            assert_true(isfinite(e));
+            sgs_assert_finite(e);
             sgs_assert_cmp(e, >=, 0.0);
             sgs_assert_cmp(e, <=, (p[0] + x) * 365 / (p[1] + T) * (1 + 1e-14));
         }

@@ -239,7 +239,8 @@ static void test_degenerate_arms(void **state)
     sgs_assert_nan(d.variance);
     /* ... but Wilson-based for a proportion */
     sgs_measure_compare(&t, &c, SGS_MEASURE_RESPONSE, 30, &d);
-    assert_true(isfinite(d.lo) && isfinite(d.hi));
+    sgs_assert_finite(d.lo);
+    sgs_assert_finite(d.hi);
     sgs_assert_cmp(d.lo, <, d.hi);
     /* no variance in either arm: flagged, interval a point */
     sgs_measure_arm_t a = {.n = 50, .revenue_sum = 0}, b = {.n = 60, .revenue_sum = 0};

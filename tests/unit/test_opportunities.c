@@ -110,6 +110,14 @@ static void fx_free(fx_t *f)
     free(f);
 }
 
+/* Fail unless the last detection counted `kind` among the kinds whose input was missing. */
+static void expect_without_input(const fx_t *f, int kind)
+{
+    if (!(f->st.kinds_without_input & (1u << kind)))
+        fail_msg("%s is not among kinds_without_input = %#x", sgs_opportunity_kind_name(kind),
+                 (unsigned)f->st.kinds_without_input);
+}
+
 static int has(const fx_t *f, size_t i, int kind)
 {
     return (f->mask[i] >> kind) & 1;
@@ -321,8 +329,8 @@ static void test_save_high_value(void **state)
     sgs_opportunity_stats_free(&f->st);
     assert_int_equal(sgs_opportunities_detect(&f->in, &f->cfg, NULL, f->mask, &f->st, NULL), 0);
     assert_int_equal(f->st.n_fired[SGS_OPP_SAVE_HIGH_VALUE], 0);
-    assert_true(f->st.kinds_without_input & (1u << SGS_OPP_SAVE_HIGH_VALUE));
-    assert_true(f->st.kinds_without_input & (1u << SGS_OPP_GROW));
+    expect_without_input(f, SGS_OPP_SAVE_HIGH_VALUE);
+    expect_without_input(f, SGS_OPP_GROW);
     fx_free(f);
 }
 
@@ -460,7 +468,7 @@ static void test_advocate(void **state)
     f->nv[none] = 100.0;
     fx_detect(f, 0, 0);
     assert_int_equal(f->st.n_fired[SGS_OPP_ADVOCATE], 0);
-    assert_true(f->st.kinds_without_input & (1u << SGS_OPP_ADVOCATE));
+    expect_without_input(f, SGS_OPP_ADVOCATE);
     fx_detect(f, 0, 1);
     sgs_assert_cmp(f->st.kinds_without_input, ==, 0);
     sgs_assert_close(f->st.advocate_value_threshold, 200.0, 0, 0);
@@ -675,7 +683,7 @@ static void test_errors(void **state)
     f->in.as_of_day = T;
     assert_int_equal(sgs_opportunities_detect(&f->in, &f->cfg, NULL, f->mask, &f->st, &err),
                      SGS_ECONFIG);
-    assert_non_null(strstr(err.message, "save_clv_quantile"));
+    sgs_assert_contains(err.message, "save_clv_quantile");
     sgs_opportunity_config_default(&f->cfg);
     f->cfg.spill_order[1] = SGS_CHANNEL_PHONE; /* repeated */
     assert_int_equal(sgs_opportunity_config_check(&f->cfg, &err), SGS_ECONFIG);
@@ -686,7 +694,7 @@ static void test_errors(void **state)
     f->h.segment[1] = 2;
     assert_int_equal(sgs_opportunities_detect(&f->in, &f->cfg, NULL, f->mask, &f->st, &err),
                      SGS_EDATA);
-    assert_non_null(strstr(err.message, "customer_id 2"));
+    sgs_assert_contains(err.message, "customer_id 2");
     f->h.segment[1] = -1;
     assert_int_equal(sgs_opportunities_detect(&f->in, &f->cfg, NULL, f->mask, &f->st, &err), 0);
     assert_int_equal(f->st.n_candidates, 2);
@@ -721,7 +729,8 @@ static void test_errors(void **state)
                                                &n_rows, NULL, &err);
         sgs_test_fail_alloc_after(-1);
         sgs_opportunity_stats_free(&f->st);
-        assert_true(rc2 == SGS_OK || rc2 == SGS_ENOMEM);
+        if (rc2 != SGS_OK && rc2 != SGS_ENOMEM)
+            fail_msg("allocation %ld failing: %d (%s)", k, rc2, err.message);
     }
     fx_free(f);
 }

@@ -46,14 +46,14 @@ static void test_closed_form_mle_and_standard_errors(void **state)
     sgs_optim_options_t o = sgs_optim_default_options();
     o.gtol = 1e-10;
     assert_int_equal(sgs_optim_minimize(&p, &o, &fit, NULL), 0);
-    assert_true(fit.converged);
+    sgs_assert_fit(&fit, fit.converged);
     assert_int_equal(fit.status, SGS_OPTIM_CONVERGED);
     sgs_assert_close(fit.params[0], 0.25, 0, 1e-9);
     sgs_assert_close(fit.params[1], 6.0, 0, 1e-9);
     sgs_assert_close(fit.std_err[0], 0.25 / 20.0, 0, 1e-6);
     sgs_assert_close(fit.std_err[1], sqrt(6.0 / 400.0), 0, 1e-6);
     sgs_assert_close(fit.cov[0][1], 0.0, 1e-10, 0);
-    assert_true(fit.hessian_ok);
+    sgs_assert_fit(&fit, fit.hessian_ok);
     double ll = 400 * log(0.25) - 400 + 2400 * log(6.0) - 2400;
     sgs_assert_close(fit.log_likelihood, ll, 0, 1e-13);
     sgs_assert_close(fit.objective, -ll / 400.0, 0, 1e-13);
@@ -188,17 +188,18 @@ static void test_non_convergence_is_reported(void **state)
     sgs_fit_t fit;
     sgs_error_t err = {0};
     assert_int_equal(sgs_optim_minimize(&p, NULL, &fit, &err), SGS_ENOCONVERGE);
-    assert_false(fit.converged);
-    assert_true(fit.status == SGS_OPTIM_LINE_SEARCH_FAILED || fit.status == SGS_OPTIM_MAX_ITER);
-    assert_true(isfinite(fit.params[0]));
-    assert_true(isfinite(fit.objective));
+    sgs_assert_fit(&fit, !fit.converged);
+    sgs_assert_fit(&fit,
+                   fit.status == SGS_OPTIM_LINE_SEARCH_FAILED || fit.status == SGS_OPTIM_MAX_ITER);
+    sgs_assert_finite(fit.params[0]);
+    sgs_assert_finite(fit.objective);
     sgs_assert_cmp(fit.log_params[0], <=, 40.0);
-    assert_non_null(strstr(err.message, "did not converge"));
+    sgs_assert_contains(err.message, "did not converge");
 
     p.loglik = nan_ll;
     assert_int_equal(sgs_optim_minimize(&p, NULL, &fit, &err), SGS_ENOCONVERGE);
     assert_int_equal(fit.status, SGS_OPTIM_NON_FINITE);
-    assert_non_null(strstr(err.message, "non_finite"));
+    sgs_assert_contains(err.message, "non_finite");
 
     p.loglik = failing_ll;
     assert_int_equal(sgs_optim_minimize(&p, NULL, &fit, &err), SGS_ENOMEM);
@@ -248,7 +249,8 @@ static void test_progress_hook_sees_every_iteration(void **state)
     sgs_assert_cmp(fit.iterations, >, 10);
     assert_int_equal(seen.calls, fit.iterations);
     assert_int_equal(seen.last_iteration, fit.iterations);
-    assert_true(seen.ordered);
+    if (!seen.ordered)
+        fail_msg("the %d progress reports were out of order", seen.calls);
     sgs_assert_close(seen.last_objective, fit.objective, 0, 0);
     sgs_assert_close(seen.last_grad, fit.grad_norm, 0, 0);
     sgs_assert_cmp(seen.last_evaluations, <, fit.n_evaluations); /* + final LL and Hessian */
@@ -262,7 +264,8 @@ static void test_progress_hook_sees_every_iteration(void **state)
     o.gtol = 1e-6;
     assert_int_equal(sgs_optim_minimize(&w, &o, &fit, NULL), 0);
     assert_int_equal(fit.n_starts_run, 2);
-    assert_true(seen2.ordered);
+    if (!seen2.ordered)
+        fail_msg("the %d progress reports were out of order", seen2.calls);
     assert_int_equal(seen2.last_start, 1); /* ranked second, run second */
 }
 
@@ -294,22 +297,23 @@ static void test_time_limit_stops_a_slow_fit(void **state)
     o.progress_ctx = &seen;
     assert_int_equal(sgs_optim_minimize(&p, &o, &fit, &err), SGS_ENOCONVERGE);
     assert_int_equal(fit.status, SGS_OPTIM_TIME_LIMIT);
-    assert_false(fit.converged);
+    sgs_assert_fit(&fit, !fit.converged);
     assert_string_equal(sgs_optim_status_name(fit.status), "time_limit");
-    assert_non_null(strstr(err.message, "time limit"));
+    sgs_assert_contains(err.message, "time limit");
     /* 20 ms each: at most 0.2 / 0.02 evaluations before the limit, then the final
        log-likelihood; none for standard errors; the later starts never ran */
     sgs_assert_cmp(count, <=, 11);
     assert_int_equal(fit.n_evaluations, count);
-    assert_false(fit.hessian_ok);
+    sgs_assert_fit(&fit, !fit.hessian_ok);
     sgs_assert_nan(fit.std_err[0]);
     assert_int_equal(fit.n_starts_run, 1);
     /* the point reached is kept, finite, and no worse than the start */
-    assert_true(isfinite(fit.log_likelihood));
-    assert_true(isfinite(fit.objective));
+    sgs_assert_finite(fit.log_likelihood);
+    sgs_assert_finite(fit.objective);
     sgs_assert_cmp(fit.objective, <=, 100.0 * (1.0 - 1.44) * (1.0 - 1.44) + 2.2 * 2.2);
     assert_int_equal(seen.calls, fit.iterations);
-    assert_true(seen.ordered);
+    if (!seen.ordered)
+        fail_msg("the %d progress reports were out of order", seen.calls);
 }
 
 /* A stop check that says stop on its third call (engine/: a signal came). */

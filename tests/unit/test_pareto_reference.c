@@ -180,7 +180,7 @@ static void test_totals_against_reference(void **state)
         double worst = 0.0;
         check("total ln L", i + 2, ll, sum, TOL_LOGLIK * (j - i), &worst);
         for (int k = 0; k < 4; k++)
-            assert_true(isfinite(g[k]));
+            sgs_assert_finite(g[k]);
         sgs_histories_free(&h);
         i = j;
     }

@@ -182,15 +182,15 @@ static void test_degenerate_inputs(void **state)
         const double *h = cases[c];
         double g[4];
         double ll = sgs_paretonbd_loglik_one(p, h[0], h[1], h[2], g);
-        assert_true(isfinite(ll)); /* a density in t_x: may exceed 0 */
+        sgs_assert_finite(ll); /* a density in t_x: may exceed 0 */
         for (int j = 0; j < 4; j++)
-            assert_true(isfinite(g[j]));
+            sgs_assert_finite(g[j]);
         double pa = sgs_paretonbd_p_alive(p, h[0], h[1], h[2]);
         double e = sgs_paretonbd_expected(p, 52, h[0], h[1], h[2]);
         double np = sgs_paretonbd_prob_no_purchase(p, 52, h[0], h[1], h[2]);
         sgs_assert_cmp(pa, >=, 0);
         sgs_assert_cmp(pa, <=, 1);
-        assert_true(isfinite(e));
+        sgs_assert_finite(e);
         sgs_assert_cmp(e, >=, 0);
         sgs_assert_cmp(np, >=, 0);
         sgs_assert_cmp(np, <=, 1);
@@ -283,11 +283,14 @@ static void fit_and_score(sgs_purchase_model_t truth, const double *truth_params
     int rc = sgs_paretonbd_fit(&h, NULL, fit, &ex, &err);
     if (rc != 0 && rc != SGS_ENOCONVERGE)
         fail_msg("fit failed: %s", err.message);
-    assert_true(fit->status == SGS_OPTIM_CONVERGED || fit->status == SGS_OPTIM_LINE_SEARCH_FAILED);
-    assert_true(isfinite(fit->log_likelihood));
-    assert_true(isfinite(fit->objective));
-    for (int j = 0; j < 4; j++)
-        assert_true(isfinite(fit->params[j]) && fit->params[j] > 0.0);
+    sgs_assert_fit(fit, fit->status == SGS_OPTIM_CONVERGED ||
+                            fit->status == SGS_OPTIM_LINE_SEARCH_FAILED);
+    sgs_assert_finite(fit->log_likelihood);
+    sgs_assert_finite(fit->objective);
+    for (int j = 0; j < 4; j++) {
+        sgs_assert_finite(fit->params[j]);
+        sgs_assert_cmp(fit->params[j], >, 0.0);
+    }
     /* bounded: three starts of at most a few hundred evaluations (500 iterations allowed) */
     sgs_assert_cmp(fit->n_evaluations, <=, 400);
     size_t n_terms;
@@ -301,10 +304,10 @@ static void fit_and_score(sgs_purchase_model_t truth, const double *truth_params
     size_t m = h.n_unique;
     double *pa = malloc(m * sizeof *pa), *ey = malloc(m * sizeof *ey), *np = malloc(m * sizeof *np);
     double *disc = malloc(m * sizeof *disc);
-    assert_true(pa);
-    assert_true(ey);
-    assert_true(np);
-    assert_true(disc);
+    assert_non_null(pa);
+    assert_non_null(ey);
+    assert_non_null(np);
+    assert_non_null(disc);
     assert_int_equal(sgs_clv_score_histories(SGS_MODEL_PARETONBD, fit->params, &h, &co, pa, ey, np,
                                              disc, &ex, NULL),
                      0);
@@ -313,9 +316,9 @@ static void fit_and_score(sgs_purchase_model_t truth, const double *truth_params
         sgs_assert_cmp(pa[i], <=, 1.0);
         sgs_assert_cmp(np[i], >=, 0.0);
         sgs_assert_cmp(np[i], <=, 1.0);
-        assert_true(isfinite(ey[i]));
+        sgs_assert_finite(ey[i]);
         sgs_assert_cmp(ey[i], >=, 0.0);
-        assert_true(isfinite(disc[i]));
+        sgs_assert_finite(disc[i]);
         sgs_assert_cmp(disc[i], >=, 0.0);
     }
     free(pa);
@@ -369,7 +372,7 @@ static void test_fit_time_limit(void **state)
     sgs_error_t err = {0};
     assert_int_equal(sgs_paretonbd_fit(&h, &o, &fit, NULL, &err), SGS_ENOCONVERGE);
     assert_int_equal(fit.status, SGS_OPTIM_TIME_LIMIT);
-    assert_non_null(strstr(err.message, "time limit"));
+    sgs_assert_contains(err.message, "time limit");
     sgs_assert_cmp(fit.n_evaluations, <=, 1);
     sgs_histories_free(&h);
 }

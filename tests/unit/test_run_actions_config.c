@@ -139,7 +139,7 @@ static void test_keys_reach_the_kernels(void **state)
     /* the keys go into the effective configuration and come back from a file */
     char *json = sgs_config_to_json(&cfg, 1);
     assert_non_null(json);
-    assert_non_null(strstr(json, "\"capacity\":{\"store\":-1,\"web\":-1,\"app\":-1,\"phone\":20"));
+    sgs_assert_contains(json, "\"capacity\":{\"store\":-1,\"web\":-1,\"app\":-1,\"phone\":20");
     char dir[256], path[512];
     sgs_test_tmpdir("actions-config", dir, sizeof dir);
     snprintf(path, sizeof path, "%s/config.json", dir);
@@ -167,11 +167,11 @@ static void test_channel_lists(void **state)
         assert_int_equal(codes[k], k + 1);
     assert_int_equal(codes[7], 0);
     assert_int_equal(sgs_actions_parse_channels("phone,fax", codes, &err), SGS_ECONFIG);
-    assert_non_null(strstr(err.message, "\"fax\""));
+    sgs_assert_contains(err.message, "\"fax\"");
     assert_int_equal(sgs_actions_parse_channels("phone,sms,phone", codes, &err), SGS_ECONFIG);
-    assert_non_null(strstr(err.message, "phone is listed twice"));
+    sgs_assert_contains(err.message, "phone is listed twice");
     assert_int_equal(sgs_actions_parse_channels("phone,,sms", codes, &err), SGS_ECONFIG);
-    assert_non_null(strstr(err.message, "\"\" is not a channel"));
+    sgs_assert_contains(err.message, "\"\" is not a channel");
 }
 
 /* Each bad setting is refused with SGS_ECONFIG and a message naming what is wrong. */
@@ -212,7 +212,7 @@ static void test_bad_values_are_configuration_errors(void **state)
     assert_int_equal(sgs_config_set(&cfg, "as_of", "2024-03-31", &err), SGS_OK);
     assert_int_equal(sgs_config_set(&cfg, "stages.compare_as_of", "2024-03-31", &err), SGS_OK);
     assert_int_equal(sgs_config_validate(&cfg, &err), SGS_ECONFIG);
-    assert_non_null(strstr(err.message, "must be before as_of"));
+    sgs_assert_contains(err.message, "must be before as_of");
     assert_int_equal(sgs_config_set(&cfg, "stages.compare_as_of", "2024-03-30", &err), SGS_OK);
     assert_int_equal(sgs_config_validate(&cfg, &err), SGS_OK);
 }

@@ -77,10 +77,10 @@ static void test_against_reference_for_any_thread_count(void **state)
     int64_t *id = malloc(n * sizeof *id);
     uint8_t *eligible = malloc(n);
     size_t *want = malloc(n * sizeof *want), *got = malloc(n * sizeof *got);
-    assert_true(id);
-    assert_true(eligible);
-    assert_true(want);
-    assert_true(got);
+    assert_non_null(id);
+    assert_non_null(eligible);
+    assert_non_null(want);
+    assert_non_null(got);
     make_rows(n, seed, id, eligible);
     const size_t sizes[] = {1, 7, 1000, 33333, 66000, 66666, 70000, n, SIZE_MAX};
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
@@ -154,10 +154,10 @@ static void test_nested_and_ties(void **state)
     int64_t *id = malloc(n * sizeof *id);
     uint8_t *eligible = malloc(n);
     size_t *small = malloc(n * sizeof *small), *big = malloc(n * sizeof *big);
-    assert_true(id);
-    assert_true(eligible);
-    assert_true(small);
-    assert_true(big);
+    assert_non_null(id);
+    assert_non_null(eligible);
+    assert_non_null(small);
+    assert_non_null(big);
     make_rows(n, 77, id, eligible);
     size_t ns, nb;
     assert_int_equal(sgs_sample_by_key(id, eligible, n, 500, 77, 1, small, &ns, NULL, NULL, NULL),
@@ -205,8 +205,8 @@ static void test_even_spread(void **state)
     enum { n = 200000, k = 20000 };
     int64_t *id = malloc(n * sizeof *id);
     size_t *got = malloc(k * sizeof *got), n_chosen;
-    assert_true(id);
-    assert_true(got);
+    assert_non_null(id);
+    assert_non_null(got);
     for (size_t i = 0; i < n; i++)
         id[i] = (int64_t)i;
     assert_int_equal(sgs_sample_by_key(id, NULL, n, k, 42, 1, got, &n_chosen, NULL, NULL, NULL), 0);
@@ -230,10 +230,10 @@ static void test_allocation_failures(void **state)
     int64_t *id = malloc(n * sizeof *id);
     uint8_t *eligible = malloc(n);
     size_t *got = malloc(n * sizeof *got), *want = malloc(n * sizeof *want);
-    assert_true(id);
-    assert_true(eligible);
-    assert_true(got);
-    assert_true(want);
+    assert_non_null(id);
+    assert_non_null(eligible);
+    assert_non_null(got);
+    assert_non_null(want);
     make_rows(n, 3, id, eligible);
     size_t k = reference(id, eligible, n, 1234, 3, 4, want);
     for (long fail_after = 0;; fail_after++) {

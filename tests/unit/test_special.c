@@ -152,7 +152,7 @@ static void test_bg_mean_branches(void **state)
         double R = pars[k][0], a = pars[k][1], B = pars[k][2], prev = 0.0;
         for (double u = 1e-5; u < 1e7; u *= 1.7) {
             double m = sgs_bg_mean_purchases(R, a, B, u);
-            assert_true(isfinite(m));
+            sgs_assert_finite(m);
             sgs_assert_cmp(m, >, 0.0);
             sgs_assert_cmp(m, <=, R * u * (1.0 + 1e-14));
             sgs_assert_cmp(m, >=, prev * (1.0 - 1e-13));
@@ -171,7 +171,7 @@ static void test_bg_mean_branches(void **state)
     /* c = a + B - 1 = 0 exactly (x = 0, a + b = 1 in the BG/NBD): finite and continuous */
     for (double u = 0.01; u < 1e4; u *= 10.0) {
         double m0 = sgs_bg_mean_purchases(0.7, 0.25, 0.75, u);
-        assert_true(isfinite(m0));
+        sgs_assert_finite(m0);
         sgs_assert_cmp(m0, >, 0.0);
         sgs_assert_close(sgs_bg_mean_purchases(0.7, 0.25, 0.75 + 1e-9, u), m0, 0, 1e-8);
         sgs_assert_close(sgs_bg_mean_purchases(0.7, 0.25, 0.75 - 1e-9, u), m0, 0, 1e-8);

@@ -33,11 +33,11 @@ static void test_hand_computed(void **state)
     const double f[] = {0, 0.1, 0.3, 1};
     double share[4];
     assert_int_equal(sgs_value_top_shares(v, 10, f, 4, share, &total, NULL), SGS_OK);
-    assert_true(total == 385);
-    assert_true(share[0] == 0);
-    assert_true(fabs(share[1] - 70.0 / 385) < 1e-15);
-    assert_true(fabs(share[2] - (70.0 + 63 + 56) / 385) < 1e-15);
-    assert_true(share[3] == 1);
+    sgs_assert_cmp(total, ==, 385);
+    sgs_assert_cmp(share[0], ==, 0);
+    sgs_assert_cmp(fabs(share[1] - 70.0 / 385), <, 1e-15);
+    sgs_assert_cmp(fabs(share[2] - (70.0 + 63 + 56) / 385), <, 1e-15);
+    sgs_assert_cmp(share[3], ==, 1);
 }
 
 /* Random lognormal-ish values against the sorted truth, and the same shares after a shuffle. */
@@ -70,7 +70,7 @@ static void test_against_sort(void **state)
         /* the boundary bin is at most 0.55% off; bound by 0.55% of the whole top part */
         sgs_assert_close(share[j], top / all, 1e-12, 0.0055);
     }
-    assert_true(share[6] == 1);
+    sgs_assert_cmp(share[6], ==, 1);
     /* reversed order: the same shares up to rounding (sums in another order) */
     for (size_t i = 0; i < n / 2; i++) {
         double t = v[i];
@@ -91,17 +91,21 @@ static void test_edges(void **state)
     double share[2] = {-1, -1}, total = -1;
     double none[3] = {0, NAN, -5};
     assert_int_equal(sgs_value_top_shares(none, 3, f, 2, share, &total, NULL), SGS_OK);
-    assert_true(total == 0 && share[0] == 0 && share[1] == 0);
+    sgs_assert_cmp(total, ==, 0);
+    sgs_assert_cmp(share[0], ==, 0);
+    sgs_assert_cmp(share[1], ==, 0);
     assert_int_equal(sgs_value_top_shares(NULL, 0, f, 2, share, &total, NULL), SGS_OK);
-    assert_true(total == 0 && share[1] == 0);
+    sgs_assert_cmp(total, ==, 0);
+    sgs_assert_cmp(share[1], ==, 0);
     /* all equal: the top half holds half */
     double same[4] = {3, 3, 3, 3};
     assert_int_equal(sgs_value_top_shares(same, 4, f, 2, share, NULL, NULL), SGS_OK);
-    assert_true(share[0] == 0.5 && share[1] == 1);
+    sgs_assert_cmp(share[0], ==, 0.5);
+    sgs_assert_cmp(share[1], ==, 1);
     sgs_error_t err = {0};
     const double bad[] = {1.5};
     assert_int_equal(sgs_value_top_shares(same, 4, bad, 1, share, NULL, &err), SGS_EINVAL);
-    assert_non_null(strstr(err.message, "1.5"));
+    sgs_assert_contains(err.message, "1.5");
 }
 
 int main(void)
