@@ -102,7 +102,8 @@ static void expand(const char *text, const char *work, char *out, size_t size)
         int n = *c == '@'   ? snprintf(out + used, size - used, "'%s'", work)
                 : *c == '%' ? snprintf(out + used, size - used, "'%s'", dir)
                             : snprintf(out + used, size - used, "%c", *c);
-        assert_true(n > 0 && (size_t)n < size - used);
+        sgs_assert_cmp(n, >, 0);
+        sgs_assert_cmp((size_t)n, <, size - used);
         used += (size_t)n;
     }
 }
@@ -248,7 +249,7 @@ static int setup(void **state)
         x[i] = (double)(i % 5) * 1.5 + (double)((i * 2654435761u) % 1000) / 1000.0;
     sgs_h5_quiet();
     hid_t f = H5Fcreate(matrix, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    assert_true(f >= 0);
+    sgs_assert_cmp(f, >=, 0);
     assert_int_equal(sgs_h5_write_matrix(f, "/X", x, n, d, NULL), 0);
     H5Fclose(f);
     free(x);
@@ -344,7 +345,7 @@ static void test_second_writer_exits_75_naming_the_first(void **state)
             if (status != 75 || !strstr(out, want))
                 fail_msg("%s: second writer \"%s\": expected 75 with \"%s\", got %d: %s", c->name,
                          seconds[i], want, status, out);
-            assert_true(time(NULL) - t0 < 10); /* at once, not after its work */
+            sgs_assert_cmp(time(NULL) - t0, <, 10); /* at once, not after its work */
             assert_outputs_equal(c, work, snap, "under a held lock");
         }
         int status = sgs_test_signal_and_wait(first, SIGTERM);
@@ -479,7 +480,7 @@ static void test_endless_import_stops_within_a_second(void **state)
     int fds[2];
     assert_int_equal(pipe(fds), 0);
     pid_t producer = fork();
-    assert_true(producer >= 0);
+    sgs_assert_cmp(producer, >=, 0);
     if (producer == 0) {
         close(fds[0]);
         signal(SIGPIPE, SIG_IGN);
@@ -504,7 +505,7 @@ static void test_endless_import_stops_within_a_second(void **state)
              "exec '%s' import -q -i - -o '%s' --customer cust --time when --amount amount 2>'%s'",
              SGS_TEST_BINARY, target, log_path);
     pid_t import = fork();
-    assert_true(import >= 0);
+    sgs_assert_cmp(import, >=, 0);
     if (import == 0) {
         dup2(fds[0], 0);
         close(fds[0]);
