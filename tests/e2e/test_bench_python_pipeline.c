@@ -21,10 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PYTHON_DEFAULT "/usr/bin/python3"
-
 static char dir[256];
-static const char *python = PYTHON_DEFAULT;
+static const char *python; /* sgs_test_python */
 
 /* Runs the benchmark at 3,000 customers with `segscore` as its program; its exit status, and
  * its output in out. */
@@ -102,17 +100,10 @@ static int teardown(void **state)
 
 int main(void)
 {
-    if (getenv("SGS_TEST_PYTHON") && *getenv("SGS_TEST_PYTHON"))
-        python = getenv("SGS_TEST_PYTHON");
-    char cmd[400], out[2048];
-    snprintf(cmd, sizeof cmd, "'%s' -B -c 'import h5py, numpy, pandas, scipy, sklearn'", python);
-    int status = sgs_test_shell(cmd, out, sizeof out);
-    if (status != 0) {
-        printf("skipped: %s cannot import numpy, scipy, pandas, h5py and scikit-learn "
-               "(scripts/install-deps with SGS_WITH_PEERS=1 installs them): exit %d %s\n",
-               python, status, out);
+    python = sgs_test_python("h5py, numpy, pandas, scipy, sklearn",
+                             "scripts/install-deps with SGS_WITH_PEERS=1 installs them");
+    if (!python)
         return 77;
-    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_the_benchmark_agrees_at_a_tiny_size),
         cmocka_unit_test(test_a_disagreement_fails_the_benchmark),

@@ -25,11 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The interpreter: Debian's, or $SGS_TEST_PYTHON (to try another, or the skip). */
-#define PYTHON_DEFAULT "/usr/bin/python3"
-
 static char dir[256], input[512];
-static const char *python = PYTHON_DEFAULT;
+static const char *python; /* sgs_test_python */
 
 /* The count at `path` ("customers", "with_purchases") of the summary.json in `run_dir`. */
 static long summary_count(const char *run_dir, const char *group, const char *key)
@@ -130,17 +127,10 @@ static int teardown(void **state)
 
 int main(void)
 {
-    if (getenv("SGS_TEST_PYTHON") && *getenv("SGS_TEST_PYTHON"))
-        python = getenv("SGS_TEST_PYTHON");
-    char cmd[400], out[2048];
-    snprintf(cmd, sizeof cmd, "'%s' -B -c 'import h5py, pandas'", python);
-    int status = sgs_test_shell(cmd, out, sizeof out);
-    if (status != 0) {
-        printf("skipped: %s cannot import h5py and pandas (scripts/install-deps installs "
-               "python3-h5py and python3-pandas): exit %d %s\n",
-               python, status, out);
+    python = sgs_test_python("h5py, pandas",
+                             "scripts/install-deps installs python3-h5py and python3-pandas");
+    if (!python)
         return 77;
-    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_the_example_reads_a_full_run),
         cmocka_unit_test(test_the_example_reads_a_run_without_value_and_segments),

@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 static char dir[256], summary[600], baseline[600];
-static const char *python = "/usr/bin/python3";
+static const char *python; /* sgs_test_python */
 
 /* python bench/step_regression.py ARGS; its exit status, its output in out. */
 static int check(const char *args, char *out, size_t size)
@@ -139,13 +139,9 @@ static void test_verdicts(void **state)
 static int setup(void **state)
 {
     (void)state;
-    const char *py = getenv("SGS_TEST_PYTHON");
-    if (py && py[0])
-        python = py;
-    if (access(python, X_OK) != 0) {
-        printf("skipped: no %s\n", python);
+    python = sgs_test_python("json", "python3 comes with Debian");
+    if (!python)
         exit(77);
-    }
     sgs_test_tmpdir("e2e-step-regression", dir, sizeof dir);
     char args[2048], out[8192], input[512];
     snprintf(input, sizeof input, "%s/in.h5", dir);

@@ -595,3 +595,18 @@ long sgs_test_find_id(const int64_t *ids, size_t n, int64_t id)
     }
     return lo < n && ids[lo] == id ? (long)lo : -1;
 }
+
+const char *sgs_test_python(const char *modules, const char *install)
+{
+    const char *python = getenv("SGS_TEST_PYTHON");
+    if (!python || !python[0])
+        python = "/usr/bin/python3";
+    char cmd[600], out[2048];
+    snprintf(cmd, sizeof cmd, "'%s' -B -c 'import %s'", python, modules);
+    int status = sgs_test_shell(cmd, out, sizeof out);
+    if (status == 0)
+        return python;
+    printf("skipped: %s cannot import %s (%s): exit %d %s\n", python, modules, install, status,
+           out);
+    return NULL;
+}

@@ -128,6 +128,11 @@ void sgs_test_patch_once(const char *path, const void *find, const void *repl, s
  * need real data return 77 (ctest "skipped") when this is 0. */
 int sgs_test_shared_data(const char *relative, char *out, size_t out_size);
 
+/* The Python interpreter the tests run: $SGS_TEST_PYTHON when set (to try another, or the
+ * skip), else Debian's /usr/bin/python3; NULL, after printing "skipped: ... cannot import
+ * <modules> (<install>)", when it cannot import the comma-separated `modules`. */
+const char *sgs_test_python(const char *modules, const char *install);
+
 /* A whole one-dimensional dataset of an open HDF5 file read as `type` (fails the test, with
  * the reader's message, on error); the caller frees it. */
 void *sgs_test_column(hid_t file, const char *path, sgs_h5_type_t type, size_t *n);
