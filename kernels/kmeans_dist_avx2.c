@@ -120,13 +120,14 @@ tiles_avx2(const double *x, size_t m4, size_t d, size_t dd, const double *c, siz
         *nchg += ch;
 }
 
-#define SGS__CASE(D)                                                                               \
-    case D:                                                                                        \
+/* Both outputs or only the nearest: want_second a constant, for the inlined loop. */
+#define SGS__TILES(D)                                                                              \
+    do {                                                                                           \
         if (second)                                                                                \
             tiles_avx2(x, m4, d, D, c, k, labels, best, second, 1, nchg);                          \
         else                                                                                       \
             tiles_avx2(x, m4, d, D, c, k, labels, best, NULL, 0, nchg);                            \
-        break;
+    } while (0)
 
 /* nchg: when not NULL, labels holds the old labels and the number changed is added. */
 SGS__AVX2 void sgs__kmeans_argmin_avx2(const double *x, size_t m, size_t d, const double *c,
@@ -134,35 +135,12 @@ SGS__AVX2 void sgs__kmeans_argmin_avx2(const double *x, size_t m, size_t d, cons
                                        size_t *nchg)
 {
     size_t m4 = m & ~(size_t)3;
-    switch (d) {
-        SGS__CASE(1)
-        SGS__CASE(2)
-        SGS__CASE(3)
-        SGS__CASE(4)
-        SGS__CASE(5)
-        SGS__CASE(6)
-        SGS__CASE(7)
-        SGS__CASE(8)
-        SGS__CASE(9)
-        SGS__CASE(10)
-        SGS__CASE(11)
-        SGS__CASE(12)
-        SGS__CASE(13)
-        SGS__CASE(14)
-        SGS__CASE(15)
-        SGS__CASE(16)
-    default:
-        if (second)
-            tiles_avx2(x, m4, d, d, c, k, labels, best, second, 1, nchg);
-        else
-            tiles_avx2(x, m4, d, d, c, k, labels, best, NULL, 0, nchg);
-        break;
-    }
+    SGS__WITH_CONSTANT_DIM(d, SGS__TILES)
     if (m4 < m)
         sgs__kmeans_tail_ref(x + m4 * d, m - m4, d, c, k, labels + m4, best ? best + m4 : NULL,
                              second ? second + m4 : NULL, nchg);
 }
-#undef SGS__CASE
+#undef SGS__TILES
 
 SGS__AVX2 void sgs__kmeans_distances_avx2(const double *x, size_t m, size_t d, const double *c,
                                           size_t k, double *out)

@@ -152,48 +152,26 @@ tiles_avx512(const double *x, size_t m8, size_t d, size_t dd, const double *c, s
         *nchg += ch;
 }
 
-#define SGS__CASE(D)                                                                               \
-    case D:                                                                                        \
+/* Both outputs or only the nearest: want_second a constant, for the inlined loop. */
+#define SGS__TILES(D)                                                                              \
+    do {                                                                                           \
         if (second)                                                                                \
             tiles_avx512(x, m8, d, D, c, k, labels, best, second, 1, nchg);                        \
         else                                                                                       \
             tiles_avx512(x, m8, d, D, c, k, labels, best, NULL, 0, nchg);                          \
-        break;
+    } while (0)
 
 SGS__AVX512 void sgs__kmeans_argmin_avx512(const double *x, size_t m, size_t d, const double *c,
                                            size_t k, int32_t *labels, double *best, double *second,
                                            size_t *nchg)
 {
     size_t m8 = m & ~(size_t)7;
-    switch (d) {
-        SGS__CASE(1)
-        SGS__CASE(2)
-        SGS__CASE(3)
-        SGS__CASE(4)
-        SGS__CASE(5)
-        SGS__CASE(6)
-        SGS__CASE(7)
-        SGS__CASE(8)
-        SGS__CASE(9)
-        SGS__CASE(10)
-        SGS__CASE(11)
-        SGS__CASE(12)
-        SGS__CASE(13)
-        SGS__CASE(14)
-        SGS__CASE(15)
-        SGS__CASE(16)
-    default:
-        if (second)
-            tiles_avx512(x, m8, d, d, c, k, labels, best, second, 1, nchg);
-        else
-            tiles_avx512(x, m8, d, d, c, k, labels, best, NULL, 0, nchg);
-        break;
-    }
+    SGS__WITH_CONSTANT_DIM(d, SGS__TILES)
     if (m8 < m)
         sgs__kmeans_tail_ref(x + m8 * d, m - m8, d, c, k, labels + m8, best ? best + m8 : NULL,
                              second ? second + m8 : NULL, nchg);
 }
-#undef SGS__CASE
+#undef SGS__TILES
 
 /* Screened labels, AVX-512: 8 rows per vector, two vectors at once. */
 SGS__AVX512 static inline __attribute__((always_inline)) unsigned

@@ -190,4 +190,30 @@ void sgs__kmeans_fold4_add(const double *part, size_t stride, double *out);
 void sgs__kmeans_argmin_ref(const double *x, size_t m, size_t d, const double *c, size_t k,
                             int32_t *labels, double *best, double *second);
 
+/* TILES(D) with the dimension as a compile-time constant D for d = 1..16, so that the
+ * distance loops of each instruction set unroll, and with the run-time d beyond: the one
+ * dispatch of every argmin kernel. */
+// clang-format off
+#define SGS__WITH_CONSTANT_DIM(d, TILES)                                                           \
+    switch (d) {                                                                                   \
+    case 1: TILES(1); break;                                                                       \
+    case 2: TILES(2); break;                                                                       \
+    case 3: TILES(3); break;                                                                       \
+    case 4: TILES(4); break;                                                                       \
+    case 5: TILES(5); break;                                                                       \
+    case 6: TILES(6); break;                                                                       \
+    case 7: TILES(7); break;                                                                       \
+    case 8: TILES(8); break;                                                                       \
+    case 9: TILES(9); break;                                                                       \
+    case 10: TILES(10); break;                                                                     \
+    case 11: TILES(11); break;                                                                     \
+    case 12: TILES(12); break;                                                                     \
+    case 13: TILES(13); break;                                                                     \
+    case 14: TILES(14); break;                                                                     \
+    case 15: TILES(15); break;                                                                     \
+    case 16: TILES(16); break;                                                                     \
+    default: TILES(d); break;                                                                      \
+    }
+// clang-format on
+
 #endif
