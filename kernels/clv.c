@@ -179,6 +179,21 @@ static void pair_scores(const model_ops_t *o, const double *params, const sgs_cl
 #define PAIR_UNUSED 0
 #define PAIR_USED 1
 
+/* History i's outputs from its (x, T) scores ps and the model's P(alive): each output that
+ * is asked for (not NULL). */
+static void put_scores(const double *ps, double pa, size_t i, double *p_alive, double *expected,
+                       double *prob_no_purchase, double *discounted)
+{
+    if (p_alive)
+        p_alive[i] = pa;
+    if (expected)
+        expected[i] = ps[0] * pa;
+    if (prob_no_purchase)
+        prob_no_purchase[i] = 1.0 - pa * (1.0 - ps[1]);
+    if (discounted)
+        discounted[i] = ps[2] * pa;
+}
+
 int sgs_clv_score_histories(sgs_purchase_model_t model, const double *params,
                             const sgs_histories_t *h, const sgs_clv_options_t *options,
                             double *p_alive, double *expected, double *prob_no_purchase,
@@ -225,14 +240,7 @@ int sgs_clv_score_histories(sgs_purchase_model_t model, const double *params,
             else
                 pair_scores(o, params, options, discounted != NULL, h->x[i], h->T[i], local);
             double pa = o->p_alive(params, h->x[i], h->t_x[i], h->T[i]);
-            if (p_alive)
-                p_alive[i] = pa;
-            if (expected)
-                expected[i] = ps[0] * pa;
-            if (prob_no_purchase)
-                prob_no_purchase[i] = 1.0 - pa * (1.0 - ps[1]);
-            if (discounted)
-                discounted[i] = ps[2] * pa;
+            put_scores(ps, pa, i, p_alive, expected, prob_no_purchase, discounted);
         }
     }
     sgs_free(pair);
@@ -321,14 +329,7 @@ int sgs_clv_score_histories_ref(sgs_purchase_model_t model, const double *params
         double ps[3];
         pair_scores(o, params, options, discounted != NULL, h->x[i], h->T[i], ps);
         double pa = o->p_alive(params, h->x[i], h->t_x[i], h->T[i]);
-        if (p_alive)
-            p_alive[i] = pa;
-        if (expected)
-            expected[i] = ps[0] * pa;
-        if (prob_no_purchase)
-            prob_no_purchase[i] = 1.0 - pa * (1.0 - ps[1]);
-        if (discounted)
-            discounted[i] = ps[2] * pa;
+        put_scores(ps, pa, i, p_alive, expected, prob_no_purchase, discounted);
     }
     return SGS_OK;
 }

@@ -215,9 +215,9 @@ int sgs_summarize_until(const sgs_exec_t *exec, const sgs_grouped_t *g, int32_t 
     return n_bad ? spend_overflow(g, first_bad, n_bad, err) : SGS_OK;
 }
 
-int sgs_summarize_until_subset(const sgs_exec_t *exec, const sgs_grouped_t *g, int32_t end_day,
-                               const size_t *which, size_t n_which, sgs_summary_t *out,
-                               sgs_error_t *err)
+/* The subset's output has one slot per chosen customer, and each is a customer of g. */
+static int check_subset(const sgs_grouped_t *g, const size_t *which, size_t n_which,
+                        const sgs_summary_t *out, sgs_error_t *err)
 {
     if (out->n_customers != n_which)
         return sgs_error_set(err, SGS_EINVAL, "summary: %zu slots for %zu customers",
@@ -226,6 +226,16 @@ int sgs_summarize_until_subset(const sgs_exec_t *exec, const sgs_grouped_t *g, i
         if (which[j] >= g->n_customers)
             return sgs_error_set(err, SGS_EINVAL, "summary: customer %zu of %zu", which[j],
                                  g->n_customers);
+    return SGS_OK;
+}
+
+int sgs_summarize_until_subset(const sgs_exec_t *exec, const sgs_grouped_t *g, int32_t end_day,
+                               const size_t *which, size_t n_which, sgs_summary_t *out,
+                               sgs_error_t *err)
+{
+    int rc = check_subset(g, which, n_which, out, err);
+    if (rc)
+        return rc;
     int n_threads = sgs_exec_threads_for(exec, n_which);
 #pragma omp parallel for num_threads(n_threads) schedule(dynamic, 4096)
     for (size_t j = 0; j < n_which; j++) {
@@ -283,13 +293,9 @@ int sgs_summarize_until_ref(const sgs_grouped_t *g, int32_t end_day, sgs_summary
 int sgs_summarize_until_subset_ref(const sgs_grouped_t *g, int32_t end_day, const size_t *which,
                                    size_t n_which, sgs_summary_t *out, sgs_error_t *err)
 {
-    if (out->n_customers != n_which)
-        return sgs_error_set(err, SGS_EINVAL, "summary: %zu slots for %zu customers",
-                             out->n_customers, n_which);
-    for (size_t j = 0; j < n_which; j++)
-        if (which[j] >= g->n_customers)
-            return sgs_error_set(err, SGS_EINVAL, "summary: customer %zu of %zu", which[j],
-                                 g->n_customers);
+    int rc = check_subset(g, which, n_which, out, err);
+    if (rc)
+        return rc;
     for (size_t j = 0; j < n_which; j++) {
         size_t c = which[j], lo = g->row_offset[c], hi = g->row_offset[c + 1];
         while (hi > lo && g->day[hi - 1] > end_day)
