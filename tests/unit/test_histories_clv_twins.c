@@ -11,25 +11,13 @@
 
 #include "kernels/clv.h"
 #include "kernels/histories.h"
+#include "tests/support/test_rng.h"
 #include "tests/support/test_support.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-static uint64_t next(uint64_t *s) /* splitmix64 */
-{
-    uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
-
-static double uniform(uint64_t *s)
-{
-    return (double)(next(s) >> 11) * 0x1.0p-53;
-}
 
 typedef struct hist_input {
     size_t n;
@@ -49,16 +37,16 @@ static void random_input(hist_input_t *in, size_t n, int continuous, uint64_t se
     in->m = malloc(n * sizeof(double));
     assert_true(in->x && in->t_x && in->T && in->w && in->m);
     for (size_t i = 0; i < n; i++) {
-        double T = continuous ? 78.0 * uniform(&s) : (double)(next(&s) % 79);
-        double x = uniform(&s) < 0.4 ? 0.0 : (double)(next(&s) % 41);
-        double t_x = x == 0.0     ? (next(&s) % 5 == 0 ? -0.0 : 0.0)
-                     : continuous ? T * uniform(&s)
-                                  : (double)(next(&s) % ((uint64_t)T + 1));
+        double T = continuous ? 78.0 * sgs_test_uniform(&s) : (double)(sgs_test_next(&s) % 79);
+        double x = sgs_test_uniform(&s) < 0.4 ? 0.0 : (double)(sgs_test_next(&s) % 41);
+        double t_x = x == 0.0     ? (sgs_test_next(&s) % 5 == 0 ? -0.0 : 0.0)
+                     : continuous ? T * sgs_test_uniform(&s)
+                                  : (double)(sgs_test_next(&s) % ((uint64_t)T + 1));
         in->x[i] = x;
         in->t_x[i] = t_x;
         in->T[i] = T;
-        in->w[i] = 0.25 + (double)(next(&s) % 8) * 0.5;
-        in->m[i] = x > 0 ? 5.0 + 200.0 * uniform(&s) : 0.0;
+        in->w[i] = 0.25 + (double)(sgs_test_next(&s) % 8) * 0.5;
+        in->m[i] = x > 0 ? 5.0 + 200.0 * sgs_test_uniform(&s) : 0.0;
     }
 }
 

@@ -15,6 +15,7 @@
 #include "kernels/gammagamma.h"
 #include "kernels/histories.h"
 #include "kernels/paretonbd.h"
+#include "tests/support/test_rng.h"
 #include "tests/support/test_support.h"
 
 #include <math.h>
@@ -23,19 +24,6 @@
 #include <string.h>
 
 #define LOGLIK_TOL 1e-12
-
-static uint64_t next(uint64_t *s) /* splitmix64 */
-{
-    uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
-
-static double uniform(uint64_t *s)
-{
-    return (double)(next(s) >> 11) * 0x1.0p-53;
-}
 
 /* n random histories (x 0..30, T in weeks, whole or not) built into *h; x and m (mean spend,
  * some <= 0 or not finite) returned for Gamma-Gamma. */
@@ -47,12 +35,12 @@ static void random_histories(sgs_histories_t *h, size_t n, int whole, uint64_t s
     double *m = malloc(n * sizeof *m);
     assert_true(x && t_x && T && m);
     for (size_t i = 0; i < n; i++) {
-        T[i] = whole ? (double)(1 + next(&s) % 78) : 0.5 + 77.0 * uniform(&s);
-        x[i] = uniform(&s) < 0.45 ? 0.0 : (double)(next(&s) % 31);
+        T[i] = whole ? (double)(1 + sgs_test_next(&s) % 78) : 0.5 + 77.0 * sgs_test_uniform(&s);
+        x[i] = sgs_test_uniform(&s) < 0.45 ? 0.0 : (double)(sgs_test_next(&s) % 31);
         t_x[i] = x[i] == 0.0 ? 0.0
-                 : whole     ? (double)(next(&s) % ((uint64_t)T[i] + 1))
-                             : T[i] * uniform(&s);
-        double u = uniform(&s);
+                 : whole     ? (double)(sgs_test_next(&s) % ((uint64_t)T[i] + 1))
+                             : T[i] * sgs_test_uniform(&s);
+        double u = sgs_test_uniform(&s);
         m[i] = u < 0.05 ? -3.0 : u < 0.07 ? 0.0 : u < 0.08 ? (double)INFINITY : 1.0 + 300.0 * u;
     }
     sgs_exec_t ex = {.n_threads = 1};

@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "kernels/measure.h"
+#include "tests/support/test_rng.h"
 #include "tests/support/test_support.h"
 
 #include <math.h>
@@ -391,10 +392,7 @@ static void test_arms_bad_codes(void **state)
 static uint64_t rng_state;
 static uint64_t next_u64(void)
 {
-    uint64_t z = (rng_state += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
+    return sgs_test_next(&rng_state);
 }
 
 static int cmp_i64(const void *a, const void *b)

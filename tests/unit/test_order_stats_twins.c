@@ -10,20 +10,13 @@
 #include <cmocka.h>
 
 #include "kernels/order_stats.h"
+#include "tests/support/test_rng.h"
 #include "tests/support/test_support.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-static uint64_t next(uint64_t *s) /* splitmix64 */
-{
-    uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
 
 /* Random values (ties, NaN, infinities; no -0.0, whose bits the order does not fix) in groups
  * -2..n_groups-1, some groups empty; medians, with and without labels, against the twin. */
@@ -42,12 +35,12 @@ static void test_group_medians_match_the_reference(void **state)
             double ref[40], got[40], ref_all, got_all;
             assert_true(v && g && scratch);
             for (size_t i = 0; i < n; i++) {
-                uint64_t u = next(&s) % 100;
+                uint64_t u = sgs_test_next(&s) % 100;
                 v[i] = u < 5    ? (double)NAN
                        : u < 7  ? (u == 5 ? 1.0 : -1.0) * (double)INFINITY
-                       : u < 40 ? (double)(next(&s) % 9)
-                                : (double)(int64_t)(next(&s) % 200001 - 100000) / 7.0;
-                g[i] = ng > 0 ? (int32_t)(next(&s) % (uint64_t)(ng + 2)) - 2 : -1;
+                       : u < 40 ? (double)(sgs_test_next(&s) % 9)
+                                : (double)(int64_t)(sgs_test_next(&s) % 200001 - 100000) / 7.0;
+                g[i] = ng > 0 ? (int32_t)(sgs_test_next(&s) % (uint64_t)(ng + 2)) - 2 : -1;
                 if (ng > 3 && g[i] == 3)
                     g[i] = 2; /* group 3 stays empty */
             }

@@ -12,6 +12,7 @@
 #include "kernels/rfm.h"
 #include "kernels/summary.h"
 #include "kernels/tables.h"
+#include "tests/support/test_rng.h"
 #include "tests/support/test_support.h"
 
 #include <float.h>
@@ -19,19 +20,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-static uint64_t next(uint64_t *s) /* splitmix64 */
-{
-    uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
-
-static double uniform(uint64_t *s)
-{
-    return (double)(next(s) >> 11) * 0x1.0p-53;
-}
 
 /* ---- Grouped rows: random customers, each with rows in day order ---------------------- */
 
@@ -64,20 +52,21 @@ static void rows_random(rows_t *r, size_t n, int32_t last_day, uint64_t seed)
     r->offset[0] = 0;
     for (size_t c = 0; c < n; c++) {
         r->id[c] = (int64_t)(3 * c + 1);
-        size_t m = next(&s) % 13;
-        int32_t d = (int32_t)(next(&s) % (uint64_t)(last_day + 1));
+        size_t m = sgs_test_next(&s) % 13;
+        int32_t d = (int32_t)(sgs_test_next(&s) % (uint64_t)(last_day + 1));
         for (size_t j = 0; j < m; j++) {
-            if (next(&s) % 3 == 0) /* else the same day again */
-                d += (int32_t)(next(&s) % 40);
+            if (sgs_test_next(&s) % 3 == 0) /* else the same day again */
+                d += (int32_t)(sgs_test_next(&s) % 40);
             if (d > last_day)
                 break;
-            double u = uniform(&s), a = u < 0.15   ? -100.0 * uniform(&s)
-                                        : u < 0.2  ? 0.0
-                                        : u < 0.25 ? 0.1 * (double)(next(&s) % 4)
-                                                   : 200.0 * uniform(&s);
+            double u = sgs_test_uniform(&s), a = u < 0.15   ? -100.0 * sgs_test_uniform(&s)
+                                                 : u < 0.2  ? 0.0
+                                                 : u < 0.25 ? 0.1 * (double)(sgs_test_next(&s) % 4)
+                                                            : 200.0 * sgs_test_uniform(&s);
             r->day[k] = d;
             r->amount[k] = a;
-            r->channel[k] = (uint8_t)(next(&s) % (SGS_CHANNEL_COUNT + 2)); /* some out of range */
+            r->channel[k] =
+                (uint8_t)(sgs_test_next(&s) % (SGS_CHANNEL_COUNT + 2)); /* some out of range */
             k++;
         }
         r->offset[c + 1] = k;
@@ -224,13 +213,14 @@ static void test_rfm_scores_match_the_reference(void **state)
         void *ws = malloc(sgs_rfm_workspace_size(n));
         assert_true(v && ref && got && ws);
         for (size_t i = 0; i < n; i++) {
-            double u = uniform(&s);
-            v[i] = u < 0.3    ? (double)(next(&s) % 5)
+            double u = sgs_test_uniform(&s);
+            v[i] = u < 0.3    ? (double)(sgs_test_next(&s) % 5)
                    : u < 0.35 ? -0.0
                    : u < 0.36 ? (double)INFINITY
                    : u < 0.37 ? -(double)INFINITY
-                   : u < 0.7  ? ldexp(uniform(&s) - 0.5, (int)(next(&s) % 200) - 100)
-                              : 1000.0 * uniform(&s);
+                   : u < 0.7
+                       ? ldexp(sgs_test_uniform(&s) - 0.5, (int)(sgs_test_next(&s) % 200) - 100)
+                       : 1000.0 * sgs_test_uniform(&s);
         }
         for (int bins = 2; bins <= 9; bins++)
             for (int hib = 0; hib <= 1; hib++) {
