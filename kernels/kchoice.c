@@ -103,22 +103,34 @@ int sgs_kchoice_calinski_harabasz(const double *x, size_t n, size_t d, const int
 /* ---- Silhouette -------------------------------------------------------------------------------
  */
 
-int sgs_kchoice_silhouette(const double *x, size_t n, size_t d, const int32_t *labels, size_t k,
-                           size_t sample_size, uint64_t seed, const sgs_exec_t *exec, double *score,
-                           sgs_error_t *err)
+/* The mean silhouettes of n_sets labelings of the same rows at once: the sample, and the
+ * distances from each sampled row to the others (the m^2 d work and the square roots), do not
+ * depend on the labels, so they are computed once and summed into every labeling's clusters.
+ * Each labeling's sums are taken in the same order as for it alone: the same bits.
+ * labels[s] has ks[s] clusters; scores[s] receives its silhouette. */
+static int silhouettes(const double *x, size_t n, size_t d, const int32_t *const *labels,
+                       const size_t *ks, size_t n_sets, size_t sample_size, uint64_t seed,
+                       const sgs_exec_t *exec, double *scores, sgs_error_t *err)
 {
-    int rc = check_labels(labels, n, k, err);
-    if (rc)
-        return rc;
+    size_t k_total = 0;
+    for (size_t t = 0; t < n_sets; t++) {
+        int rc = check_labels(labels[t], n, ks[t], err);
+        if (rc)
+            return rc;
+        k_total += ks[t];
+    }
     size_t m = sample_size == 0 || sample_size >= n ? n : sample_size;
     int nt = sgs_exec_threads(exec);
     size_t *idx = sgs_alloc_array(m, sizeof *idx);
     double *xs = sgs_alloc_array(m, d * sizeof *xs);
-    int32_t *ls = sgs_alloc_array(m, sizeof *ls);
-    double *s = sgs_alloc_array(m, sizeof *s);
-    double *cnt = sgs_calloc_array(k, sizeof *cnt);
-    double *scratch = sgs_alloc_array((size_t)nt, (m + k) * sizeof *scratch);
-    if (!idx || !xs || !ls || !s || !cnt || !scratch) {
+    int32_t *ls = sgs_alloc_array(m, n_sets * sizeof *ls); /* [t * m + i] */
+    double *s = sgs_alloc_array(m, n_sets * sizeof *s);    /* [t * m + i] */
+    double *cnt = sgs_calloc_array(k_total, sizeof *cnt);  /* set t from base[t] */
+    size_t *base = sgs_alloc_array(n_sets, sizeof *base);
+    uint8_t *defined = sgs_alloc_array(n_sets, sizeof *defined);
+    double *scratch = sgs_alloc_array((size_t)nt, (m + k_total) * sizeof *scratch);
+    int rc = SGS_OK;
+    if (!idx || !xs || !ls || !s || !cnt || !base || !defined || !scratch) {
         rc = sgs_error_set(err, SGS_ENOMEM, "silhouette: out of memory for a sample of %zu", m);
         goto cleanup;
     }
@@ -129,52 +141,70 @@ int sgs_kchoice_silhouette(const double *x, size_t n, size_t d, const int32_t *l
         rc = sgs_error_set(err, SGS_ENOMEM, "silhouette: out of memory");
         goto cleanup;
     }
-    size_t q = 0;
-    for (size_t i = 0; i < m; i++) {
+    for (size_t i = 0; i < m; i++)
         memcpy(xs + i * d, x + idx[i] * d, d * sizeof *xs);
-        ls[i] = labels[idx[i]];
-        if (cnt[ls[i]]++ == 0)
-            q++;
-    }
-    if (q < 2 || q >= m) {
-        *score = NAN;
-        goto cleanup;
+    for (size_t t = 0, kb = 0; t < n_sets; kb += ks[t], t++) {
+        base[t] = kb;
+        size_t q = 0;
+        for (size_t i = 0; i < m; i++) {
+            ls[t * m + i] = labels[t][idx[i]];
+            if (cnt[kb + (size_t)ls[t * m + i]]++ == 0)
+                q++;
+        }
+        defined[t] = q >= 2 && q < m;
     }
     int isa = sgs__kmeans_isa_resolve(SGS__ISA_AUTO);
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 16)
     for (size_t i = 0; i < m; i++) {
-        double *dist = scratch + (size_t)omp_get_thread_num() * (m + k);
-        double *acc = dist + m;
+        double *dist = scratch + (size_t)omp_get_thread_num() * (m + k_total);
+        double *acc = dist + m; /* set t's clusters from base[t] */
         /* Distances from every sampled row to row i ((a - b)^2 == (b - a)^2 exactly). */
         sgs__kmeans_distances(isa, xs, m, d, xs + i * d, 1, dist);
-        for (size_t j = 0; j < k; j++)
+        for (size_t j = 0; j < k_total; j++)
             acc[j] = 0;
-        for (size_t r = 0; r < m; r++)
-            acc[ls[r]] += sqrt(dist[r]);
-        size_t own = (size_t)ls[i];
-        if (cnt[own] <= 1) {
-            s[i] = 0;
-            continue;
+        for (size_t r = 0; r < m; r++) {
+            double dr = sqrt(dist[r]);
+            for (size_t t = 0; t < n_sets; t++)
+                acc[base[t] + (size_t)ls[t * m + r]] += dr;
         }
-        double a = acc[own] / (cnt[own] - 1), b = INFINITY;
-        for (size_t j = 0; j < k; j++)
-            if (j != own && cnt[j] > 0 && acc[j] / cnt[j] < b)
-                b = acc[j] / cnt[j];
-        double mx = a > b ? a : b;
-        s[i] = mx > 0 ? (b - a) / mx : 0;
+        for (size_t t = 0; t < n_sets; t++) {
+            const double *at = acc + base[t], *ct = cnt + base[t];
+            size_t own = (size_t)ls[t * m + i];
+            if (ct[own] <= 1) {
+                s[t * m + i] = 0;
+                continue;
+            }
+            double a = at[own] / (ct[own] - 1), b = INFINITY;
+            for (size_t j = 0; j < ks[t]; j++)
+                if (j != own && ct[j] > 0 && at[j] / ct[j] < b)
+                    b = at[j] / ct[j];
+            double mx = a > b ? a : b;
+            s[t * m + i] = mx > 0 ? (b - a) / mx : 0;
+        }
     }
-    double tot = 0;
-    for (size_t i = 0; i < m; i++)
-        tot += s[i];
-    *score = tot / (double)m;
+    for (size_t t = 0; t < n_sets; t++) {
+        double tot = 0;
+        for (size_t i = 0; i < m; i++)
+            tot += s[t * m + i];
+        scores[t] = defined[t] ? tot / (double)m : (double)NAN;
+    }
 cleanup:
     sgs_free(idx);
     sgs_free(xs);
     sgs_free(ls);
     sgs_free(s);
     sgs_free(cnt);
+    sgs_free(base);
+    sgs_free(defined);
     sgs_free(scratch);
     return rc;
+}
+
+int sgs_kchoice_silhouette(const double *x, size_t n, size_t d, const int32_t *labels, size_t k,
+                           size_t sample_size, uint64_t seed, const sgs_exec_t *exec, double *score,
+                           sgs_error_t *err)
+{
+    return silhouettes(x, n, d, &labels, &k, 1, sample_size, seed, exec, score, err);
 }
 
 /* ---- The k table -------------------------------------------------------------------------------
@@ -188,10 +218,15 @@ int sgs_kchoice_run(const double *x, size_t n, size_t d, const double *weights, 
     if (k_min < 2 || k_max < k_min || k_max > n)
         return sgs_error_set(err, SGS_EINVAL, "k range %zu..%zu is invalid for %zu rows", k_min,
                              k_max, n);
-    int32_t *labels = sgs_alloc_array(n, sizeof *labels);
+    size_t nk = k_max - k_min + 1;
+    /* every k's labels, kept for one silhouette pass over them all (silhouettes) */
+    int32_t *labels = sgs_alloc_array(n, nk * sizeof *labels);
     double *centers = sgs_alloc_array(k_max, d * sizeof *centers);
+    const int32_t **label_sets = sgs_alloc_array(nk, sizeof *label_sets);
+    size_t *ks = sgs_alloc_array(nk, sizeof *ks);
+    double *sil = sgs_alloc_array(nk, sizeof *sil);
     int rc = SGS_OK;
-    if (!labels || !centers) {
+    if (!labels || !centers || !label_sets || !ks || !sil) {
         rc = sgs_error_set(err, SGS_ENOMEM, "k choice: out of memory");
         goto cleanup;
     }
@@ -199,26 +234,30 @@ int sgs_kchoice_run(const double *x, size_t n, size_t d, const double *weights, 
         sgs_kmeans_options_t opt = *base;
         opt.k = k;
         sgs_kmeans_result_t res;
-        sgs_kchoice_row_t *row = rows + (k - k_min);
-        rc = sgs_kmeans_fit(x, n, d, weights, &opt, exec, labels, centers, &res, err);
+        size_t r = k - k_min;
+        sgs_kchoice_row_t *row = rows + r;
+        int32_t *lk = labels + r * n;
+        rc = sgs_kmeans_fit(x, n, d, weights, &opt, exec, lk, centers, &res, err);
         if (!rc)
-            rc = sgs_kchoice_calinski_harabasz(x, n, d, labels, k, exec, &row->calinski_harabasz,
-                                               err);
-        if (!rc)
-            rc = sgs_kchoice_silhouette(x, n, d, labels, k, sample_size, base->seed, exec,
-                                        &row->silhouette, err);
+            rc = sgs_kchoice_calinski_harabasz(x, n, d, lk, k, exec, &row->calinski_harabasz, err);
         if (rc) {
             sgs_error_prefix(err, "k = %zu", k);
             break;
         }
+        label_sets[r] = lk;
+        ks[r] = k;
         row->k = k;
         row->inertia = res.inertia;
         row->n_iter = res.n_iter;
         row->converged = res.converged;
         row->n_nonempty = res.n_nonempty;
     }
+    if (!rc)
+        rc = silhouettes(x, n, d, label_sets, ks, nk, sample_size, base->seed, exec, sil, err);
     if (!rc) {
-        size_t nk = k_max - k_min + 1, best = SIZE_MAX;
+        size_t best = SIZE_MAX;
+        for (size_t r = 0; r < nk; r++)
+            rows[r].silhouette = sil[r];
         for (size_t r = 0; r < nk; r++)
             if (!isnan(rows[r].silhouette) &&
                 (best == SIZE_MAX || rows[r].silhouette > rows[best].silhouette))
@@ -233,5 +272,8 @@ int sgs_kchoice_run(const double *x, size_t n, size_t d, const double *weights, 
 cleanup:
     sgs_free(labels);
     sgs_free(centers);
+    sgs_free(label_sets);
+    sgs_free(ks);
+    sgs_free(sil);
     return rc;
 }

@@ -54,6 +54,10 @@ typedef struct sgs_kchoice_row {
 
 /* Run sgs_kmeans_fit (options `base` with k replaced) for every k in k_min..k_max, and fill
  * rows[k - k_min] with the inertia, CH and silhouette (sample_size rows, seed base->seed).
+ * The silhouettes of all k are computed in one pass over the sample, whose distances and
+ * their square roots do not depend on k: each is bit for bit sgs_kchoice_silhouette of that
+ * k's labels, at about the cost of one. Keeps every k's labels (n x (k_max - k_min + 1)
+ * int32) until then.
  * *chosen_k = the k of the largest silhouette (the smaller k on ties; rows with NaN
  * silhouette are skipped); when every silhouette is NaN, the largest CH; when that is NaN
  * too, k_min.

@@ -118,6 +118,26 @@ static void test_k_table_finds_planted_groups(void **state)
         if (isnan(rows[r].silhouette))
             fail_msg("k = %d: the silhouette is NaN", (int)rows[r].k);
     }
+    /* The table's silhouettes, computed for every k in one pass, are each k's own: the same
+     * bits as sgs_kchoice_silhouette on that k's labels (k-means is deterministic). */
+    int32_t *labels = malloc(n * sizeof *labels);
+    double *centers = malloc(7 * d * sizeof *centers);
+    assert_non_null(labels);
+    assert_non_null(centers);
+    for (size_t r = 0; r < 6; r++) {
+        sgs_kmeans_options_t o = opt;
+        o.k = rows[r].k;
+        sgs_kmeans_result_t res;
+        assert_int_equal(sgs_kmeans_fit(x, n, d, NULL, &o, &ex, labels, centers, &res, &err), 0);
+        double alone;
+        assert_int_equal(
+            sgs_kchoice_silhouette(x, n, d, labels, o.k, 1000, opt.seed, &ex, &alone, &err), 0);
+        if (memcmp(&alone, &rows[r].silhouette, sizeof alone) != 0)
+            fail_msg("k = %zu: silhouette %.17g in the table, %.17g alone", o.k, rows[r].silhouette,
+                     alone);
+    }
+    free(labels);
+    free(centers);
     /* CH peaks at the planted k too. */
     for (size_t r = 0; r < 6; r++)
         if (rows[r].k != g)
