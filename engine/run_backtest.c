@@ -447,8 +447,10 @@ static int backtest(sgs_run_state_t *st, sgs_backtest_t *bt, sgs_error_t *err)
         rc = sgs_alive_calibration_fit(p_alive, p_buy, weight, bought, nh, &bt->calibration, err);
         if (rc)
             goto cleanup;
-        for (size_t j = 0; j < nh; j++)
-            p_buy[j] = sgs_calibrated_p_buy(&bt->calibration, p_alive[j], p_buy[j]);
+        rc = sgs_calibrated_p_buy_column(nh, &bt->calibration, p_alive, p_buy, &st->exec, p_buy,
+                                         err);
+        if (rc)
+            goto cleanup;
         rc = sgs_reliability(p_buy, weight, bought, nh, SGS_BACKTEST_BINS, &bm->calibrated, err);
         if (rc == SGS_OK)
             rc = p_buy_over_horizon(st, &co, &h, bm, bt, p_alive, p_buy, err);

@@ -229,6 +229,39 @@ int sgs_p_buy_column_ref(size_t n, const sgs_isotonic_t *alive_map, const double
     return SGS_OK;
 }
 
+static int check_calibrated_args(size_t n, const sgs_isotonic_t *alive_map, const double *p_alive,
+                                 const double *p_buy_model, const double *p_buy, sgs_error_t *err)
+{
+    if (!alive_map || (n > 0 && (!p_alive || !p_buy_model || !p_buy)))
+        return sgs_error_set(err, SGS_EINVAL, "calibrated p_buy: a NULL array or map");
+    return SGS_OK;
+}
+
+int sgs_calibrated_p_buy_column(size_t n, const sgs_isotonic_t *alive_map, const double *p_alive,
+                                const double *p_buy_model, const sgs_exec_t *exec, double *p_buy,
+                                sgs_error_t *err)
+{
+    int rc = check_calibrated_args(n, alive_map, p_alive, p_buy_model, p_buy, err);
+    if (rc != SGS_OK)
+        return rc;
+#pragma omp parallel for num_threads(sgs_exec_threads_for(exec, n)) schedule(static)
+    for (size_t i = 0; i < n; i++)
+        p_buy[i] = sgs_calibrated_p_buy(alive_map, p_alive[i], p_buy_model[i]);
+    return SGS_OK;
+}
+
+int sgs_calibrated_p_buy_column_ref(size_t n, const sgs_isotonic_t *alive_map,
+                                    const double *p_alive, const double *p_buy_model, double *p_buy,
+                                    sgs_error_t *err)
+{
+    int rc = check_calibrated_args(n, alive_map, p_alive, p_buy_model, p_buy, err);
+    if (rc != SGS_OK)
+        return rc;
+    for (size_t i = 0; i < n; i++)
+        p_buy[i] = sgs_calibrated_p_buy(alive_map, p_alive[i], p_buy_model[i]);
+    return SGS_OK;
+}
+
 /* ---- Reliability ------------------------------------------------------------------------ */
 
 int sgs_reliability(const double *p, const double *weight, const double *y, size_t n, int n_bins,

@@ -92,6 +92,20 @@ int sgs_p_buy_column(size_t n, const sgs_isotonic_t *alive_map, const double *p_
 int sgs_p_buy_column_ref(size_t n, const sgs_isotonic_t *alive_map, const double *p_alive,
                          const double *prob_no_purchase, double *p_buy, sgs_error_t *err);
 
+/* p_buy[i] = sgs_calibrated_p_buy(alive_map, p_alive[i], p_buy_model[i]) for i < n: the
+ * calibrated probabilities of a column of histories (the backtest's). p_buy may be p_buy_model
+ * (calibrated in place); otherwise the arrays must not overlap. Parallel over rows; each value
+ * is a pure function of its inputs, the same bits for any thread count. NaN in, NaN out.
+ * @return 0 or SGS_EINVAL (a NULL array with n > 0, or no map). */
+int sgs_calibrated_p_buy_column(size_t n, const sgs_isotonic_t *alive_map, const double *p_alive,
+                                const double *p_buy_model, const sgs_exec_t *exec, double *p_buy,
+                                sgs_error_t *err);
+
+/* Serial reference twin of sgs_calibrated_p_buy_column. */
+int sgs_calibrated_p_buy_column_ref(size_t n, const sgs_isotonic_t *alive_map,
+                                    const double *p_alive, const double *p_buy_model, double *p_buy,
+                                    sgs_error_t *err);
+
 #define SGS_RELIABILITY_MAX_BINS 20
 
 /* A reliability table and the scores of a set of probabilities against 0/1 outcomes. */

@@ -29,3 +29,21 @@ void sgs_event_codes_split(const sgs_exec_t *exec, uint8_t *code, uint8_t *chann
         code[i] &= 0x0F;
     }
 }
+
+/* ---- Serial reference twins ------------------------------------------------------------- */
+
+void sgs_event_codes_pack_ref(uint8_t *kind, const uint8_t *channel, size_t n)
+{
+    for (size_t i = 0; channel && i < n; i++)
+        kind[i] =
+            (uint8_t)((kind[i] & 0x0F) | (channel[i] < SGS_CHANNEL_COUNT ? channel[i] : 0) << 4);
+}
+
+void sgs_event_codes_split_ref(uint8_t *code, uint8_t *channel, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (channel)
+            channel[i] = (uint8_t)(code[i] >> 4);
+        code[i] &= 0x0F;
+    }
+}

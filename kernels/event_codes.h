@@ -22,4 +22,8 @@ void sgs_event_codes_pack(const sgs_exec_t *exec, uint8_t *kind, const uint8_t *
  * code[i] keeps its kind. */
 void sgs_event_codes_split(const sgs_exec_t *exec, uint8_t *code, uint8_t *channel, size_t n);
 
+/* Serial reference twins of sgs_event_codes_pack and sgs_event_codes_split: the same bytes. */
+void sgs_event_codes_pack_ref(uint8_t *kind, const uint8_t *channel, size_t n);
+void sgs_event_codes_split_ref(uint8_t *code, uint8_t *channel, size_t n);
+
 #endif

@@ -11,6 +11,7 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+#include <stdlib.h>
 #include <string.h>
 
 static void block_range(size_t b, size_t n, size_t *r0, size_t *r1)
@@ -425,5 +426,140 @@ void sgs_pca_inverse(const sgs_pca_t *pca, const double *y, size_t n, double *x)
             for (size_t c = 0; c < m; c++)
                 s += y[i * m + c] * pca->components[c * d + a];
             x[i * d + a] = s;
+        }
+}
+
+/* ---- Serial reference twins -------------------------------------------------------------- */
+
+int sgs_features_transform_ref(double *x, size_t n, size_t d, const sgs_feature_transform_t *kinds,
+                               sgs_error_t *err)
+{
+    for (size_t f = 0; f < d; f++)
+        if ((unsigned)kinds[f] > SGS_FEATURE_SIGNED_LOG1P)
+            return sgs_error_set(err, SGS_EINVAL, "column %zu: unknown transform %d", f,
+                                 (int)kinds[f]);
+    for (size_t i = 0; i < n; i++)
+        for (size_t f = 0; f < d; f++) {
+            double v = x[i * d + f];
+            if (!isfinite(v))
+                return sgs_error_set(err, SGS_EDATA, "row %zu column %zu is %s", i, f,
+                                     isnan(v) ? "NaN" : "infinite");
+            if (kinds[f] == SGS_FEATURE_LOG1P && v <= -1)
+                return sgs_error_set(err, SGS_EDATA,
+                                     "row %zu column %zu is %g: log1p needs values > -1", i, f, v);
+            if (kinds[f] == SGS_FEATURE_LOG1P)
+                x[i * d + f] = log1p(v);
+            else if (kinds[f] == SGS_FEATURE_SIGNED_LOG1P)
+                x[i * d + f] = v < 0 ? -log1p(-v) : log1p(v);
+        }
+    return SGS_OK;
+}
+
+/* Σ_i g(x_if) for column f in the kernels' order: the rows of each block of SGS_BLOCK_ROWS
+ * summed from 0, the block sums added in block order. centre NULL: g(v) = v, else
+ * g(v) = (v - centre)^2. */
+static double column_sum_ref(const double *x, size_t n, size_t d, size_t f, const double *centre)
+{
+    double s = 0;
+    for (size_t r0 = 0; r0 < n; r0 += SGS_BLOCK_ROWS) {
+        double p = 0;
+        for (size_t i = r0; i < n && i < r0 + SGS_BLOCK_ROWS; i++) {
+            double t = centre ? x[i * d + f] - *centre : x[i * d + f];
+            p += centre ? t * t : t;
+        }
+        s += p;
+    }
+    return s;
+}
+
+int sgs_features_column_moments_ref(const double *x, size_t n, size_t d, double *mean, double *var)
+{
+    for (size_t f = 0; f < d; f++) {
+        mean[f] = column_sum_ref(x, n, d, f, NULL) / (double)n;
+        var[f] = column_sum_ref(x, n, d, f, &mean[f]) / (double)n;
+    }
+    return SGS_OK;
+}
+
+int sgs_features_standardize_ref(double *x, size_t n, size_t d, double *mean, double *scale,
+                                 sgs_error_t *err)
+{
+    if (n == 0 || d == 0)
+        return sgs_error_set(err, SGS_EINVAL, "standardize: empty matrix (%zu x %zu)", n, d);
+    sgs_features_column_moments_ref(x, n, d, mean, scale);
+    for (size_t f = 0; f < d; f++) {
+        double sd = sqrt(scale[f]);
+        scale[f] = sd > 0 ? sd : 1.0;
+    }
+    for (size_t i = 0; i < n; i++)
+        for (size_t f = 0; f < d; f++)
+            x[i * d + f] = (x[i * d + f] - mean[f]) / scale[f];
+    return SGS_OK;
+}
+
+static int compare_doubles(const void *pa, const void *pb)
+{
+    double a = *(const double *)pa, b = *(const double *)pb;
+    return (a > b) - (a < b);
+}
+
+int sgs_features_quantiles_ref(const double *x, size_t n, size_t d, double tail, double *lo,
+                               double *median, double *hi, sgs_error_t *err)
+{
+    if (n == 0 || d == 0)
+        return sgs_error_set(err, SGS_EINVAL, "quantiles: empty matrix (%zu x %zu)", n, d);
+    if (!(tail >= 0 && tail < 0.5))
+        return sgs_error_set(err, SGS_EINVAL, "quantiles: tail must be in [0, 0.5), got %g", tail);
+    size_t m = (size_t)floor(tail * (double)n);
+    for (size_t f = 0; f < d; f++)
+        for (size_t i = 0; i < n; i++)
+            if (!isfinite(x[i * d + f]))
+                return sgs_error_set(err, SGS_EDATA, "row %zu column %zu is %s", i, f,
+                                     isnan(x[i * d + f]) ? "NaN" : "infinite");
+    double *col = sgs_alloc_array(n, sizeof *col);
+    if (!col)
+        return sgs_error_set(err, SGS_ENOMEM, "quantiles: no memory for %zu values", n);
+    for (size_t f = 0; f < d; f++) {
+        for (size_t i = 0; i < n; i++)
+            col[i] = x[i * d + f];
+        qsort(col, n, sizeof *col, compare_doubles);
+        size_t k = (n - 1) / 2;
+        median[f] = n % 2 ? col[k] : 0.5 * (col[k] + col[k + 1]);
+        lo[f] = col[m];
+        hi[f] = col[n - 1 - m];
+    }
+    sgs_free(col);
+    return SGS_OK;
+}
+
+void sgs_features_robust_scale_ref(double *x, size_t n, size_t d, const double *lo,
+                                   const double *hi, const double *center, const double *scale,
+                                   size_t *n_clipped)
+{
+    for (size_t f = 0; f < d; f++)
+        n_clipped[f] = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t f = 0; f < d; f++) {
+            double v = x[i * d + f];
+            if (v < lo[f]) {
+                v = lo[f];
+                n_clipped[f]++;
+            } else if (v > hi[f]) {
+                v = hi[f];
+                n_clipped[f]++;
+            }
+            x[i * d + f] = (v - center[f]) / scale[f];
+        }
+}
+
+void sgs_pca_transform_ref(const sgs_pca_t *pca, const double *x, size_t n, double *out)
+{
+    size_t d = pca->d, m = pca->n_components;
+    for (size_t i = 0; i < n; i++)
+        for (size_t c = 0; c < m; c++) {
+            double s = 0;
+            for (size_t a = 0; a < d; a++)
+                s += (x[i * d + a] - pca->mean[a]) * pca->components[c * d + a];
+            out[i * m + c] = s;
         }
 }

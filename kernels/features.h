@@ -122,4 +122,37 @@ void sgs_pca_inverse(const sgs_pca_t *pca, const double *y, size_t n, double *x)
 /* Free a PCA (NULL is fine). */
 void sgs_pca_destroy(sgs_pca_t *pca);
 
+/* ---- Serial reference twins ------------------------------------------------------------
+ * One plain loop each, no threads; tests compare them with the kernels above on 1, 2 and 3
+ * threads. All give the kernels' bits: the sums are taken in the kernels' order (the rows of
+ * each block of SGS_BLOCK_ROWS from 0, the block sums in block order), which is what makes the
+ * kernels thread-count independent; the order statistics are properties of the multiset. */
+
+/* Twin of sgs_features_transform: row by row, stopping at the first bad value (the same code
+ * and message). */
+int sgs_features_transform_ref(double *x, size_t n, size_t d, const sgs_feature_transform_t *kinds,
+                               sgs_error_t *err);
+
+/* Twin of sgs_features_column_moments (never fails: @return 0). */
+int sgs_features_column_moments_ref(const double *x, size_t n, size_t d, double *mean, double *var);
+
+/* Twin of sgs_features_standardize. */
+int sgs_features_standardize_ref(double *x, size_t n, size_t d, double *mean, double *scale,
+                                 sgs_error_t *err);
+
+/* Twin of sgs_features_quantiles: each column copied and sorted (qsort), lo the (m+1)-th,
+ * hi the (n-m)-th value, the median the middle one or the mean of the two middle ones; the
+ * same bits (values -0 and +0 are equal for the order and either may be returned where both
+ * occur), codes and messages (but for SGS_ENOMEM's). */
+int sgs_features_quantiles_ref(const double *x, size_t n, size_t d, double tail, double *lo,
+                               double *median, double *hi, sgs_error_t *err);
+
+/* Twin of sgs_features_robust_scale. */
+void sgs_features_robust_scale_ref(double *x, size_t n, size_t d, const double *lo,
+                                   const double *hi, const double *center, const double *scale,
+                                   size_t *n_clipped);
+
+/* Twin of sgs_pca_transform. */
+void sgs_pca_transform_ref(const sgs_pca_t *pca, const double *x, size_t n, double *out);
+
 #endif

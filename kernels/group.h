@@ -75,4 +75,18 @@ int sgs_group_rows(const sgs_exec_t *exec, sgs_row_columns_t *rows, int order, i
                    size_t n_customers, sgs_grouped_t *out, int *sorted_input_skipped,
                    sgs_error_t *err);
 
+/* Serial reference twin of sgs_customer_index_build: the ids copied, sorted (qsort) and made
+ * distinct, each row's index found by binary search; the same ids, indices, codes and messages
+ * (but for SGS_ENOMEM's). *ids_out is allocated here (sgs_free). */
+int sgs_customer_index_build_ref(const int64_t *customer_id, size_t n_rows, uint32_t *row_customer,
+                                 int64_t **ids_out, size_t *n_customers, sgs_error_t *err);
+
+/* Serial reference twin of sgs_group_rows: the rows sorted (qsort) by (customer index, day,
+ * position in the input), then gathered; the same columns and offsets (bitwise), whatever the
+ * row order. Unlike the kernel it only reads rows and ids (out gets copies of its own, freed by
+ * sgs_grouped_free; rows->spare is not used). Preconditions as the kernel's: every customer
+ * index < n_customers. @return 0, SGS_EINVAL (no rows) or SGS_ENOMEM (out zeroed). */
+int sgs_group_rows_ref(const sgs_row_columns_t *rows, const int64_t *ids, size_t n_customers,
+                       sgs_grouped_t *out, sgs_error_t *err);
+
 #endif

@@ -5,6 +5,7 @@
 #include "kernels/influence.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 void sgs_influence_config_default(sgs_influence_config_t *cfg)
@@ -241,5 +242,170 @@ cleanup:
     sgs_free(pending);
     sgs_free(queue);
     sgs_free(status_owned);
+    return rc;
+}
+
+/* ---- Serial reference twin ------------------------------------------------------------ */
+
+static int compare_ids(const void *pa, const void *pb)
+{
+    int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+    return (a > b) - (a < b);
+}
+
+int sgs_influence_compute_ref(size_t n, const int64_t *customer_id, const int64_t *referrer_id,
+                              const double *clv, const sgs_influence_config_t *cfg,
+                              sgs_influence_output_t *out, sgs_influence_report_t *report,
+                              sgs_error_t *err)
+{
+    sgs_influence_config_t defaults;
+    if (!cfg) {
+        sgs_influence_config_default(&defaults);
+        cfg = &defaults;
+    }
+    if (!(cfg->damping >= 0.0 && cfg->damping <= 1.0))
+        return sgs_error_set(err, SGS_ECONFIG, "influence: damping = %g is outside [0, 1]",
+                             cfg->damping);
+    if (!out || !out->n_direct || !out->n_indirect || !out->network_value ||
+        (n > 0 && (!customer_id || !referrer_id)))
+        return sgs_error_set(err, SGS_EINVAL, "influence: a required array is NULL");
+    if (n > (size_t)INT32_MAX)
+        return sgs_error_set(err, SGS_EINVAL, "influence: %zu customers exceed the int32 range", n);
+    for (size_t i = 1; i < n; i++)
+        if (customer_id[i] <= customer_id[i - 1])
+            return sgs_error_set(err, SGS_EDATA,
+                                 "influence: customer_id is not strictly ascending at row %ld "
+                                 "(%lld after %lld)",
+                                 (long)i, (long long)customer_id[i], (long long)customer_id[i - 1]);
+    int32_t *parent = sgs_alloc_array(n, sizeof *parent);
+    int32_t *depth = sgs_alloc_array(n, sizeof *depth);
+    int32_t *order = sgs_alloc_array(n, sizeof *order);
+    int32_t *path = sgs_alloc_array(n + 1, sizeof *path); /* a walk; later one slot per depth */
+    uint8_t *status = sgs_alloc_array(n, sizeof *status);
+    uint8_t *mark = sgs_calloc_array(n, sizeof *mark);
+    double *acc = sgs_calloc_array(n, sizeof *acc); /* sum of the children's NV */
+    int rc = SGS_OK;
+    if (!parent || !status || !path || !acc || !depth || !order || !mark) {
+        rc = sgs_error_set(err, SGS_ENOMEM, "influence: out of memory for %zu customers", n);
+        goto cleanup;
+    }
+    sgs_influence_report_t rep;
+    memset(&rep, 0, sizeof rep);
+    /* the referrer of each customer: binary search among the ids */
+    for (size_t i = 0; i < n; i++) {
+        parent[i] = -1;
+        status[i] = SGS_REFERRAL_NONE;
+        if (referrer_id[i] == -1)
+            continue;
+        rep.n_with_referrer++;
+        const int64_t *at =
+            bsearch(&referrer_id[i], customer_id, n, sizeof *customer_id, compare_ids);
+        status[i] = at ? SGS_REFERRAL_OK : SGS_REFERRAL_UNKNOWN;
+        if (at) {
+            parent[i] = (int32_t)(at - customer_id);
+        } else {
+            rep.n_unknown_referrers++;
+            if (rep.n_unknown_examples < SGS_INFLUENCE_EXAMPLES) {
+                rep.unknown_customer_id[rep.n_unknown_examples] = customer_id[i];
+                rep.unknown_referrer_id[rep.n_unknown_examples] = referrer_id[i];
+                rep.n_unknown_examples++;
+            }
+        }
+    }
+    /* cycles: walk up from each customer not yet seen (mark 1: on the current walk, 2: done);
+     * reaching a customer of the current walk closes a cycle, whose members lose their edge */
+    for (size_t i = 0; i < n; i++) {
+        size_t len = 0;
+        int32_t k = (int32_t)i;
+        while (k >= 0 && mark[k] == 0) {
+            mark[k] = 1;
+            path[len++] = k;
+            k = parent[k];
+        }
+        if (k >= 0 && mark[k] == 1) { /* k is on a cycle: the path from k on */
+            size_t from = 0;
+            while (path[from] != k)
+                from++;
+            int32_t smallest = k;
+            for (size_t p = from; p < len; p++)
+                smallest = path[p] < smallest ? path[p] : smallest;
+            for (size_t p = from; p < len; p++) { /* depth and order hold the cycle for now */
+                status[path[p]] = SGS_REFERRAL_CYCLE;
+                parent[path[p]] = -1;
+                depth[path[p]] = smallest;
+                order[path[p]] = (int32_t)(len - from);
+            }
+            rep.n_cycles++;
+            rep.n_in_cycles += (int64_t)(len - from);
+        }
+        for (size_t p = 0; p < len; p++)
+            mark[path[p]] = 2;
+    }
+    /* the examples: cycles in the order of their smallest index */
+    for (size_t i = 0; i < n && rep.n_cycle_examples < SGS_INFLUENCE_EXAMPLES; i++)
+        if (status[i] == SGS_REFERRAL_CYCLE && depth[i] == (int32_t)i) {
+            rep.cycle_customer_id[rep.n_cycle_examples] = customer_id[i];
+            rep.cycle_length[rep.n_cycle_examples] = order[i];
+            rep.n_cycle_examples++;
+        }
+    /* depth: walk up to the root (no recursion; quadratic in the chain length at worst) */
+    for (size_t i = 0; i < n; i++) {
+        int32_t g = 0;
+        for (int32_t k = parent[i]; k >= 0; k = parent[k])
+            g++;
+        depth[i] = g;
+        rep.max_depth = g > rep.max_depth ? g : rep.max_depth;
+    }
+    /* the customers deepest first, by index within a depth (a counting sort on the depth;
+     * path, no longer needed, holds the first place of each depth) */
+    for (size_t g = 0; g <= (size_t)rep.max_depth; g++)
+        path[g] = 0;
+    for (size_t i = 0; i < n; i++)
+        path[depth[i]]++;
+    int32_t at = 0;
+    for (size_t g = (size_t)rep.max_depth + 1; g-- > 0;) {
+        int32_t count = path[g];
+        path[g] = at;
+        at += count;
+    }
+    for (size_t i = 0; i < n; i++)
+        order[path[depth[i]]++] = (int32_t)i;
+    /* NV and counts, deepest first: every child is done before its referrer */
+    for (size_t i = 0; i < n; i++) {
+        out->n_direct[i] = 0;
+        out->n_indirect[i] = 0; /* descendants until the end */
+    }
+    for (size_t q = 0; q < n; q++) {
+        int32_t i = order[q];
+        double own = clv ? (isfinite(clv[i]) ? clv[i] : 0.0) : 1.0;
+        out->network_value[i] = own + cfg->damping * acc[i];
+        int32_t j = parent[i];
+        if (j >= 0) {
+            acc[j] += out->network_value[i];
+            out->n_direct[j]++;
+            out->n_indirect[j] += 1 + out->n_indirect[i];
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        out->n_indirect[i] -= out->n_direct[i];
+        rep.n_referrers += out->n_direct[i] > 0;
+        if (out->referrer_index)
+            out->referrer_index[i] = parent[i];
+        if (out->depth)
+            out->depth[i] = depth[i];
+        if (out->referral_status)
+            out->referral_status[i] = status[i];
+    }
+    if (report)
+        *report = rep;
+
+cleanup:
+    sgs_free(parent);
+    sgs_free(status);
+    sgs_free(path);
+    sgs_free(acc);
+    sgs_free(depth);
+    sgs_free(order);
+    sgs_free(mark);
     return rc;
 }

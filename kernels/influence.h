@@ -92,6 +92,18 @@ int sgs_influence_compute(size_t n, const int64_t *customer_id, const int64_t *r
                           const sgs_exec_t *exec, sgs_influence_output_t *out,
                           sgs_influence_report_t *report, sgs_error_t *err);
 
+/* Serial reference twin of sgs_influence_compute, from the definitions above: referrers by
+ * binary search, cycles found by walking up the referral chains, depths by walking up to the
+ * root, then the customers deepest first (by index within a depth) hand their NV and counts to
+ * their referrer. Every output and the report are the same as the kernel's, but NV to a
+ * relative 1e-12 only: a referrer's children are summed in index order here, in leaves-first
+ * queue order there. Quadratic in the longest chain (tests only). Codes and messages as the
+ * kernel's (but for SGS_ENOMEM's). */
+int sgs_influence_compute_ref(size_t n, const int64_t *customer_id, const int64_t *referrer_id,
+                              const double *clv, const sgs_influence_config_t *cfg,
+                              sgs_influence_output_t *out, sgs_influence_report_t *report,
+                              sgs_error_t *err);
+
 /* Dense index of `id` in the strictly ascending customer_id[0..n-1], or -1. Interpolation
  * guess, then galloping and binary search: O(1) expected probes for evenly spread ids,
  * O(log n) worst case. */

@@ -207,6 +207,122 @@ int sgs_kchoice_silhouette(const double *x, size_t n, size_t d, const int32_t *l
     return silhouettes(x, n, d, &labels, &k, 1, sample_size, seed, exec, score, err);
 }
 
+/* ---- Serial reference twins --------------------------------------------------------------- */
+
+int sgs_kchoice_calinski_harabasz_ref(const double *x, size_t n, size_t d, const int32_t *labels,
+                                      size_t k, double *score, sgs_error_t *err)
+{
+    int rc = check_labels(labels, n, k, err);
+    if (rc)
+        return rc;
+    double *centre = sgs_calloc_array(k, d * sizeof *centre); /* sums, then means */
+    double *cnt = sgs_calloc_array(k, sizeof *cnt);
+    double *mean = sgs_calloc_array(d, sizeof *mean);
+    if (!centre || !cnt || !mean) {
+        rc = sgs_error_set(err, SGS_ENOMEM, "Calinski-Harabasz: out of memory");
+        goto cleanup;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t j = (size_t)labels[i];
+        cnt[j] += 1;
+        for (size_t f = 0; f < d; f++) {
+            centre[j * d + f] += x[i * d + f];
+            mean[f] += x[i * d + f];
+        }
+    }
+    size_t q = 0;
+    for (size_t f = 0; f < d; f++)
+        mean[f] /= (double)n;
+    for (size_t j = 0; j < k; j++)
+        if (cnt[j] > 0) {
+            q++;
+            for (size_t f = 0; f < d; f++)
+                centre[j * d + f] /= cnt[j];
+        }
+    double W = 0, B = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t f = 0; f < d; f++) {
+            double t = x[i * d + f] - centre[(size_t)labels[i] * d + f];
+            W += t * t;
+        }
+    for (size_t j = 0; j < k; j++)
+        for (size_t f = 0; cnt[j] > 0 && f < d; f++) {
+            double t = centre[j * d + f] - mean[f];
+            B += cnt[j] * t * t;
+        }
+    if (q < 2 || q >= n)
+        *score = NAN;
+    else if (W == 0)
+        *score = 1.0;
+    else
+        *score = B * (double)(n - q) / (W * (double)(q - 1));
+cleanup:
+    sgs_free(centre);
+    sgs_free(cnt);
+    sgs_free(mean);
+    return rc;
+}
+
+int sgs_kchoice_silhouette_ref(const double *x, size_t n, size_t d, const int32_t *labels, size_t k,
+                               size_t sample_size, uint64_t seed, double *score, sgs_error_t *err)
+{
+    int rc = check_labels(labels, n, k, err);
+    if (rc)
+        return rc;
+    size_t m = sample_size == 0 || sample_size >= n ? n : sample_size;
+    size_t *idx = sgs_alloc_array(m, sizeof *idx);
+    double *cnt = sgs_calloc_array(k, sizeof *cnt), *sum = sgs_alloc_array(k, sizeof *sum);
+    if (!idx || !cnt || !sum) {
+        rc = sgs_error_set(err, SGS_ENOMEM, "silhouette: out of memory for a sample of %zu", m);
+        goto cleanup;
+    }
+    if (m == n) {
+        for (size_t i = 0; i < n; i++)
+            idx[i] = i;
+    } else if (sgs__kmeans_sample_rows(n, m, seed, SGS__STREAM_SUBSAMPLE, idx)) {
+        rc = sgs_error_set(err, SGS_ENOMEM, "silhouette: out of memory");
+        goto cleanup;
+    }
+    size_t q = 0;
+    for (size_t i = 0; i < m; i++)
+        if (cnt[labels[idx[i]]]++ == 0)
+            q++;
+    if (q < 2 || q >= m) {
+        *score = NAN;
+        goto cleanup;
+    }
+    double tot = 0;
+    for (size_t i = 0; i < m; i++) {
+        const double *xi = x + idx[i] * d;
+        size_t own = (size_t)labels[idx[i]];
+        for (size_t j = 0; j < k; j++)
+            sum[j] = 0;
+        for (size_t r = 0; r < m; r++) {
+            const double *xr = x + idx[r] * d;
+            double s2 = 0;
+            for (size_t f = 0; f < d; f++)
+                s2 += (xi[f] - xr[f]) * (xi[f] - xr[f]);
+            sum[labels[idx[r]]] += sqrt(s2);
+        }
+        double s = 0;
+        if (cnt[own] > 1) {
+            double a = sum[own] / (cnt[own] - 1), b = INFINITY;
+            for (size_t j = 0; j < k; j++)
+                if (j != own && cnt[j] > 0 && sum[j] / cnt[j] < b)
+                    b = sum[j] / cnt[j];
+            double mx = a > b ? a : b;
+            s = mx > 0 ? (b - a) / mx : 0;
+        }
+        tot += s;
+    }
+    *score = tot / (double)m;
+cleanup:
+    sgs_free(idx);
+    sgs_free(cnt);
+    sgs_free(sum);
+    return rc;
+}
+
 /* ---- The k table -------------------------------------------------------------------------------
  */
 

@@ -41,6 +41,17 @@ int sgs_kchoice_silhouette(const double *x, size_t n, size_t d, const int32_t *l
                            size_t sample_size, uint64_t seed, const sgs_exec_t *exec, double *score,
                            sgs_error_t *err);
 
+/* Serial reference twins of sgs_kchoice_calinski_harabasz and sgs_kchoice_silhouette: the
+ * definitions above summed row by row in index order (the silhouette on the same sample,
+ * distances as sqrt(sum_f (x_if - x_rf)^2)). Equal to the kernels to a relative 1e-10, not
+ * bitwise: the kernels sum per block (CH) and take distances from the SIMD distance kernel
+ * (kernels/kmeans_dist.c), whose rounding differs. Codes and messages as the kernels' (but for
+ * SGS_ENOMEM's). */
+int sgs_kchoice_calinski_harabasz_ref(const double *x, size_t n, size_t d, const int32_t *labels,
+                                      size_t k, double *score, sgs_error_t *err);
+int sgs_kchoice_silhouette_ref(const double *x, size_t n, size_t d, const int32_t *labels, size_t k,
+                               size_t sample_size, uint64_t seed, double *score, sgs_error_t *err);
+
 /* One row of the k table. */
 typedef struct sgs_kchoice_row {
     size_t k;                 /* number of clusters */

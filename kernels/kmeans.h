@@ -186,6 +186,17 @@ int sgs_kmeans_plusplus(const double *x, size_t n, size_t d, const double *weigh
                         int n_local_trials, uint64_t seed, uint64_t stream, const sgs_exec_t *exec,
                         double *centers, size_t *indices, sgs_error_t *err);
 
+/* Serial reference twin of sgs_kmeans_plusplus: the same draws located in plain running sums
+ * over the rows, each candidate's potential summed over the rows in order, distances by the
+ * scalar formula sum_f (x_f - c_f)^2 (which the SIMD distance kernels reproduce bitwise). The
+ * same centers and indices, bitwise, when n <= SGS_BLOCK_ROWS (one block: the kernel's sums
+ * are then the same additions in the same order); beyond that the kernel sums per block, and a
+ * draw or a potential within rounding of a tie could in principle go the other way (the tests
+ * use fixed data where they do not). @return as the kernel (but SGS_ENOMEM's message). */
+int sgs_kmeans_plusplus_ref(const double *x, size_t n, size_t d, const double *weights, size_t k,
+                            int n_local_trials, uint64_t seed, uint64_t stream, double *centers,
+                            size_t *indices, sgs_error_t *err);
+
 /* k-means|| (Bahmani, Moseley, Vattani, Kumar, Vassilvitskii, "Scalable k-means++",
  * PVLDB 5(7), 2012, Algorithm 2): one row drawn with probability w_i / sum w; then
  * n_rounds rounds in which each row is taken independently with probability

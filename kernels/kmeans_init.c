@@ -226,6 +226,81 @@ cleanup:
     return rc;
 }
 
+/* ---- Serial reference twin of the greedy k-means++ ------------------------------------------ */
+
+/* The first row whose plain running sum of w_i a_i (a, w NULL: 1) reaches r; the last row when
+ * rounding put r past the total. */
+static size_t running_sum_search(const double *a, const double *w, size_t n, double r)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++) {
+        s += mass(a, w, i);
+        if (s >= r)
+            return i;
+    }
+    return n - 1;
+}
+
+int sgs_kmeans_plusplus_ref(const double *x, size_t n, size_t d, const double *weights, size_t k,
+                            int n_local_trials, uint64_t seed, uint64_t stream, double *centers,
+                            size_t *indices, sgs_error_t *err)
+{
+    if (k == 0 || k > n || d == 0)
+        return sgs_error_set(err, SGS_EINVAL, "k-means++: k = %zu with n = %zu rows", k, n);
+    size_t T = n_local_trials > 0 ? (size_t)n_local_trials : 2 + (size_t)floor(log((double)k));
+    double *closest = sgs_alloc_array(n, sizeof *closest);
+    if (!closest)
+        return sgs_error_set(err, SGS_ENOMEM, "k-means++: out of memory for n = %zu", n);
+    uint64_t counter = 0;
+    double u = sgs_rng_uniform(seed, stream, counter++);
+    size_t pick;
+    if (!weights) {
+        pick = (size_t)(u * (double)n);
+        pick = pick < n ? pick : n - 1;
+    } else {
+        double total = 0;
+        for (size_t i = 0; i < n; i++)
+            total += weights[i];
+        pick = running_sum_search(NULL, weights, n, u * total);
+    }
+    memcpy(centers, x + pick * d, d * sizeof *centers);
+    if (indices)
+        indices[0] = pick;
+    for (size_t i = 0; i < n; i++)
+        closest[i] = sgs__kmeans_sqdist(x + i * d, centers, d);
+    for (size_t c = 1; c < k; c++) {
+        double pot = 0; /* sum_i w_i D_i */
+        for (size_t i = 0; i < n; i++)
+            pot += mass(closest, weights, i);
+        size_t best = 0;
+        double best_pot = INFINITY;
+        for (size_t t = 0; t < T; t++) { /* the trials' draws come first, in order */
+            double r = sgs_rng_uniform(seed, stream, counter + t) * pot;
+            size_t cand = running_sum_search(closest, weights, n, r);
+            double s = 0;
+            for (size_t i = 0; i < n; i++) {
+                double dd = sgs__kmeans_sqdist(x + i * d, x + cand * d, d);
+                double mn = dd < closest[i] ? dd : closest[i];
+                s += weights ? weights[i] * mn : mn;
+            }
+            if (s < best_pot) {
+                best_pot = s;
+                best = cand;
+            }
+        }
+        counter += T;
+        memcpy(centers + c * d, x + best * d, d * sizeof *centers);
+        if (indices)
+            indices[c] = best;
+        for (size_t i = 0; i < n; i++) {
+            double dd = sgs__kmeans_sqdist(x + i * d, centers + c * d, d);
+            closest[i] = dd < closest[i] ? dd : closest[i];
+        }
+    }
+    sgs_free(closest);
+    return SGS_OK;
+}
+
 /* ---- k-means|| ------------------------------------------------------------------------------- */
 
 int sgs_kmeans_parallel_init(const double *x, size_t n, size_t d, const double *weights, size_t k,

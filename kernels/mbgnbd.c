@@ -5,6 +5,8 @@
 
 #include "kernels/bgnbd_internal.h"
 
+#include <math.h>
+
 double sgs_mbgnbd_loglik_one(const double *params, double x, double t_x, double T)
 {
     return sgs__bg_loglik_one(1, params, x, t_x, T);
@@ -14,6 +16,19 @@ int sgs_mbgnbd_loglik(const double *params, const sgs_histories_t *h, double *ll
                       const sgs_exec_t *exec, sgs_error_t *err)
 {
     return sgs__bg_loglik(1, params, h, ll, grad_log, exec, err);
+}
+
+int sgs_mbgnbd_loglik_ref(const double *params, const sgs_histories_t *h, double *ll,
+                          sgs_error_t *err)
+{
+    for (int k = 0; k < 4; k++)
+        if (!(isfinite(params[k]) && params[k] > 0))
+            return sgs_error_set(err, SGS_EINVAL, "MBG/NBD: parameters must be finite and > 0");
+    double sum = 0.0;
+    for (size_t i = 0; i < h->n_unique; i++)
+        sum += h->count[i] * sgs_mbgnbd_loglik_one(params, h->x[i], h->t_x[i], h->T[i]);
+    *ll = sum;
+    return SGS_OK;
 }
 
 int sgs_mbgnbd_fit(const sgs_histories_t *h, const sgs_model_fit_options_t *options, sgs_fit_t *fit,

@@ -26,6 +26,12 @@ double sgs_mbgnbd_loglik_one(const double *params, double x, double t_x, double 
 /* As sgs_bgnbd_loglik. */
 int sgs_mbgnbd_loglik(const double *params, const sgs_histories_t *h, double *ll, double *grad_log,
                       const sgs_exec_t *exec, sgs_error_t *err);
+/* Serial reference twin of sgs_mbgnbd_loglik (the value only): Σ_h count_h ln L_h with
+ * sgs_mbgnbd_loglik_one, in history order. Not the same bits (the kernel shares terms per
+ * distinct value and sums per block): tests compare to a relative 1e-12. @return 0 or
+ * SGS_EINVAL (params not finite and > 0). */
+int sgs_mbgnbd_loglik_ref(const double *params, const sgs_histories_t *h, double *ll,
+                          sgs_error_t *err);
 /* As sgs_bgnbd_fit (same default starts and errors). */
 int sgs_mbgnbd_fit(const sgs_histories_t *h, const sgs_model_fit_options_t *options, sgs_fit_t *fit,
                    const sgs_exec_t *exec, sgs_error_t *err);

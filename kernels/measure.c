@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <omp.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define EMPTY_SLOT UINT32_MAX
@@ -243,6 +244,96 @@ int sgs_measure_outcomes(const int64_t *ids, size_t n_customers, const int64_t *
             counts->ev_listed += part[t].ev_listed;
         }
     }
+    return SGS_OK;
+}
+
+/* Serial reference twin: each row in file order, its customer found by binary search. */
+static int compare_ids(const void *pa, const void *pb)
+{
+    int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+    return (a > b) - (a < b);
+}
+
+int sgs_measure_outcomes_ref(const int64_t *ids, size_t n_customers, const int64_t *tx_customer,
+                             const int64_t *tx_time_s, const double *tx_amount, size_t n_tx,
+                             const int64_t *ev_customer, const int64_t *ev_time_s,
+                             const uint8_t *ev_kind, const double *ev_value, size_t n_ev,
+                             int32_t as_of_day, int32_t end_day, sgs_measure_outcomes_t *o,
+                             sgs_measure_counts_t *counts, sgs_error_t *err)
+{
+    if ((n_customers && !ids) || !o || !o->responded || !o->bought || !o->renewed || !o->revenue ||
+        !o->survey_before || !o->survey_after || !o->survey_before_time || !o->survey_after_time ||
+        (n_tx && (!tx_customer || !tx_time_s || !tx_amount)) ||
+        (n_ev && (!ev_customer || !ev_time_s || !ev_kind)))
+        return sgs_error_set(err, SGS_EINVAL, "sgs_measure_outcomes: a NULL array");
+    if (n_customers >= EMPTY_SLOT || end_day <= as_of_day)
+        return sgs_error_set(err, SGS_EINVAL, "sgs_measure_outcomes: %zu customers, window %d..%d",
+                             n_customers, (int)as_of_day + 1, (int)end_day);
+    sgs_measure_counts_t k = {0};
+    for (size_t c = 0; c < n_customers; c++) {
+        o->responded[c] = o->bought[c] = o->renewed[c] = 0;
+        o->revenue[c] = 0.0;
+        o->survey_before[c] = o->survey_after[c] = NAN;
+        o->survey_before_time[c] = o->survey_after_time[c] = INT64_MIN;
+    }
+    for (size_t r = 0; r < n_tx; r++) {
+        int64_t day = sgs_day_of(tx_time_s[r]);
+        if (day > end_day) {
+            k.tx_after++;
+            continue;
+        }
+        if (day <= as_of_day) {
+            k.tx_history++;
+            continue;
+        }
+        k.tx_in_window++;
+        const int64_t *at =
+            n_customers ? bsearch(&tx_customer[r], ids, n_customers, sizeof *ids, compare_ids)
+                        : NULL;
+        if (!at)
+            continue;
+        size_t c = (size_t)(at - ids);
+        k.tx_listed++;
+        o->revenue[c] += tx_amount[r];
+        if (tx_amount[r] > 0)
+            o->bought[c] = 1;
+    }
+    for (size_t r = 0; r < n_ev; r++) {
+        int64_t day = sgs_day_of(ev_time_s[r]);
+        if (day > end_day) {
+            k.ev_after++;
+            continue;
+        }
+        int in_window = day > as_of_day;
+        if (in_window)
+            k.ev_in_window++;
+        else
+            k.ev_history++;
+        const int64_t *at =
+            n_customers ? bsearch(&ev_customer[r], ids, n_customers, sizeof *ids, compare_ids)
+                        : NULL;
+        if (!at)
+            continue;
+        size_t c = (size_t)(at - ids);
+        uint8_t kind = ev_kind[r];
+        if (kind == SGS_EVENT_SURVEY && ev_value && !isnan(ev_value[r])) {
+            k.ev_listed += in_window;
+            int64_t *t = in_window ? &o->survey_after_time[c] : &o->survey_before_time[c];
+            double *v = in_window ? &o->survey_after[c] : &o->survey_before[c];
+            if (ev_time_s[r] >= *t) { /* equal times: the later file row */
+                *t = ev_time_s[r];
+                *v = ev_value[r];
+            }
+        } else if (in_window && kind == SGS_EVENT_CAMPAIGN_RESPONSE) {
+            k.ev_listed++;
+            o->responded[c] = 1;
+        } else if (in_window && kind == SGS_EVENT_RENEWED) {
+            k.ev_listed++;
+            o->renewed[c] = 1;
+        }
+    }
+    if (counts)
+        *counts = k;
     return SGS_OK;
 }
 

@@ -101,6 +101,15 @@ int sgs_measure_outcomes(const int64_t *ids, size_t n_customers, const int64_t *
                          const sgs_exec_t *exec, sgs_measure_outcomes_t *o,
                          sgs_measure_counts_t *counts, sgs_error_t *err);
 
+/* Serial reference twin of sgs_measure_outcomes: every row in file order, its customer found by
+ * binary search in ids (no index); the same outcomes (bits), counts, codes and messages. */
+int sgs_measure_outcomes_ref(const int64_t *ids, size_t n_customers, const int64_t *tx_customer,
+                             const int64_t *tx_time_s, const double *tx_amount, size_t n_tx,
+                             const int64_t *ev_customer, const int64_t *ev_time_s,
+                             const uint8_t *ev_kind, const double *ev_value, size_t n_ev,
+                             int32_t as_of_day, int32_t end_day, sgs_measure_outcomes_t *o,
+                             sgs_measure_counts_t *counts, sgs_error_t *err);
+
 /* ---- 2. per-arm sums ----------------------------------------------------------------- */
 
 /* One arm of one cell. Sums of squares are centred on the arm's own mean (two passes). */

@@ -202,6 +202,15 @@ int sgs_opportunities_detect(const sgs_opportunity_input_t *in, const sgs_opport
                              const sgs_exec_t *exec, uint16_t *fired,
                              sgs_opportunity_stats_t *stats, sgs_error_t *err);
 
+/* Serial reference twin of sgs_opportunities_detect: one plain loop over the customers in
+ * index order with the same per-customer triggers; the quantile thresholds by sorting the
+ * finite values (nearest rank), the segment medians by sgs_group_medians_ref. The same masks,
+ * stats (bits), codes and messages (but for SGS_ENOMEM's). stats owns segment_clv_median as
+ * with sgs_opportunities_detect. */
+int sgs_opportunities_detect_ref(const sgs_opportunity_input_t *in,
+                                 const sgs_opportunity_config_t *cfg, uint16_t *fired,
+                                 sgs_opportunity_stats_t *stats, sgs_error_t *err);
+
 /* Value at stake of kind for customer i (formula above), finite. */
 double sgs_opportunity_value(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
                              const sgs_opportunity_stats_t *stats, size_t i, int kind);
@@ -334,5 +343,14 @@ int sgs_opportunities_rank(const sgs_opportunity_input_t *in, const sgs_opportun
                            const sgs_exec_t *exec, sgs_opportunity_rows_t *rows, size_t capacity,
                            size_t *n_rows, sgs_opportunity_list_summary_t *summary,
                            sgs_error_t *err);
+
+/* Serial reference twin of sgs_opportunities_rank: the candidates gathered by one loop over
+ * the customers, sorted by qsort with the same total order, the channels assigned as there
+ * (one serial pass); the same rows, summary, codes and messages (but for SGS_ENOMEM's). */
+int sgs_opportunities_rank_ref(const sgs_opportunity_input_t *in,
+                               const sgs_opportunity_config_t *cfg,
+                               const sgs_opportunity_stats_t *stats, const uint16_t *fired,
+                               sgs_opportunity_rows_t *rows, size_t capacity, size_t *n_rows,
+                               sgs_opportunity_list_summary_t *summary, sgs_error_t *err);
 
 #endif /* SGS_OPPORTUNITIES_H */

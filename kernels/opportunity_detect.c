@@ -8,6 +8,7 @@
 #include "kernels/order_stats.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- Per-customer helpers -------------------------------------------------------------- */
@@ -390,6 +391,118 @@ int sgs_opportunities_detect(const sgs_opportunity_input_t *in, const sgs_opport
 
 cleanup:
     sgs_free(scratch);
+    return rc;
+}
+
+/* ---- Serial reference twin -------------------------------------------------------------- */
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Nearest-rank quantile q of the finite values of v[0..n-1] by sorting them (v is
+ * overwritten): the value of 1-based rank ceil(q m) (rank 1 for q == 0) of the m finite ones;
+ * NaN for m == 0. */
+static double quantile_by_sort(double *v, size_t n, double q)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(v[i]))
+            v[m++] = v[i];
+    if (m == 0)
+        return (double)NAN;
+    qsort(v, m, sizeof *v, compare_doubles);
+    double rank = ceil(q * (double)m);
+    size_t k = rank < 1.0 ? 0 : (size_t)rank - 1;
+    return v[k < m ? k : m - 1];
+}
+
+int sgs_opportunities_detect_ref(const sgs_opportunity_input_t *in,
+                                 const sgs_opportunity_config_t *cfg, uint16_t *fired,
+                                 sgs_opportunity_stats_t *st, sgs_error_t *err)
+{
+    if (!st)
+        return sgs_error_set(err, SGS_EINVAL, "opportunities: stats is NULL");
+    memset(st, 0, sizeof *st);
+    st->save_clv_threshold = st->advocate_value_threshold = st->global_clv_median = (double)NAN;
+    int rc = sgs_opportunity_config_check(cfg, err);
+    if (rc)
+        return rc;
+    const sgs_stage_input_t *cu = in ? in->customers : NULL;
+    if (!in || !cu || !fired ||
+        (cu->n > 0 && (!in->stage || !in->cycle_days || !in->days_overdue || !cu->purchase_offset ||
+                       !cu->purchase_day)) ||
+        (cu->event_offset && (!cu->event_day || !cu->event_kind)))
+        return sgs_error_set(err, SGS_EINVAL, "opportunities: a required array is NULL");
+    const size_t n = cu->n;
+    st->all_opportunities = cfg->all_opportunities != 0;
+    if (cfg->enabled[SGS_OPP_SAVE_HIGH_VALUE] && !cu->clv)
+        st->kinds_without_input |= 1u << SGS_OPP_SAVE_HIGH_VALUE;
+    if (cfg->enabled[SGS_OPP_GROW] && !cu->clv)
+        st->kinds_without_input |= 1u << SGS_OPP_GROW;
+    if (cfg->enabled[SGS_OPP_ADVOCATE] && (!in->network_value || !in->n_direct_referrals))
+        st->kinds_without_input |= 1u << SGS_OPP_ADVOCATE;
+    int32_t max_label = -1;
+    for (size_t i = 0; cu->segment && i < n; i++) {
+        if ((int64_t)cu->segment[i] >= (int64_t)n)
+            return sgs_error_set(err, SGS_EDATA,
+                                 "customer_id %lld: segment label %d is not below the customer "
+                                 "count %zu",
+                                 (long long)cu->customer_id[i], (int)cu->segment[i], n);
+        if (cu->segment[i] > max_label)
+            max_label = cu->segment[i];
+    }
+    double *v = sgs_alloc_array(n, sizeof *v);
+    if (!v)
+        return sgs_error_set(err, SGS_ENOMEM, "opportunities: out of memory for %zu customers", n);
+    ctx_t c;
+    ctx_init(&c, in, cfg, st);
+    if (cu->clv) {
+        for (size_t i = 0; i < n; i++) /* buyers */
+            v[i] = in->stage[i] != SGS_STAGE_NONE && in->stage[i] != SGS_STAGE_PROSPECT
+                       ? cu->clv[i]
+                       : (double)NAN;
+        double q = quantile_by_sort(v, n, cfg->save_clv_quantile);
+        st->save_clv_threshold = isfinite(q) ? fmax(q, cfg->save_min_clv) : (double)NAN;
+        for (size_t i = 0; i < n; i++)
+            v[i] = is_alive_stage(in->stage[i]) ? cu->clv[i] : (double)NAN;
+        st->n_segments = max_label + 1;
+        st->segment_clv_median = sgs_alloc_array((size_t)st->n_segments, sizeof(double));
+        if (!st->segment_clv_median) {
+            rc = sgs_error_set(err, SGS_ENOMEM, "opportunities: out of memory for segments");
+            goto cleanup;
+        }
+        rc = sgs_group_medians_ref(n, v, cu->segment, st->n_segments, st->segment_clv_median,
+                                   &st->global_clv_median, err);
+        if (rc)
+            goto cleanup;
+    }
+    if (in->network_value && in->n_direct_referrals) {
+        for (size_t i = 0; i < n; i++)
+            v[i] = in->n_direct_referrals[i] >= cfg->advocate_min_referrals ? brought_in_of(&c, i)
+                                                                            : (double)NAN;
+        double q = quantile_by_sort(v, n, cfg->advocate_value_quantile);
+        st->advocate_value_threshold = isfinite(q) ? fmax(q, cfg->advocate_min_value) : (double)NAN;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int count = 0;
+        fired[i] = 0;
+        for (int k = 1; k < SGS_OPP_KIND_COUNT; k++) {
+            detail_t d;
+            if (cfg->enabled[k] && fires(&c, i, k, &d)) {
+                fired[i] = (uint16_t)(fired[i] | (1u << k));
+                st->n_fired[k]++;
+                count++;
+            }
+        }
+        st->n_customers += count > 0;
+        st->n_candidates += cfg->all_opportunities ? count : (count > 0);
+    }
+
+cleanup:
+    sgs_free(v);
     return rc;
 }
 

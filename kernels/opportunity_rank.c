@@ -5,6 +5,7 @@
  */
 #include "kernels/opportunities.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- Ranking --------------------------------------------------------------------------- */
@@ -117,6 +118,77 @@ static void best_kind(const sgs_opportunity_input_t *in, const sgs_opportunity_c
     }
 }
 
+/* ---- Channels ------------------------------------------------------------------------- */
+
+/* The rows of the m ranked candidates sorted[] within the channel capacities (the rules in
+ * opportunities.h), written to rows in rank order; *sum gets the counts. Serial: each row
+ * takes what the rows before it left. Returns the number of rows written. */
+static size_t assign_channels(const sgs_opportunity_input_t *in,
+                              const sgs_opportunity_config_t *cfg, const cand_t *sorted, size_t m,
+                              sgs_opportunity_rows_t *rows, sgs_opportunity_list_summary_t *sum)
+{
+    memset(sum, 0, sizeof *sum);
+    sum->n_candidates = (int64_t)m;
+    int64_t used[SGS_CHANNEL_COUNT] = {0};
+    const int64_t *cap = cfg->channel_capacity;
+    size_t w = 0;
+    for (size_t k = 0; k < m; k++) {
+        const cand_t *cd = &sorted[k];
+        uint8_t own = sgs_opportunity_channel_of(in, cfg, (size_t)cd->index);
+        const unsigned unanswered = in->blocked_channels ? in->blocked_channels[cd->index] : 0u;
+        const uint8_t rfm = in->rfm_segment ? in->rfm_segment[cd->index] : 0;
+        const unsigned blocked = unanswered | cfg->avoid_channels[cd->kind] |
+                                 (in->rfm_segment && rfm <= SGS_RFM_SEGMENT_COUNT
+                                      ? cfg->avoid_channels_by_rfm[cd->kind][rfm]
+                                      : 0u);
+        uint8_t ch = 0;
+        if (!(blocked & 1u << own) && cap[own] != 0 && (cap[own] < 0 || used[own] < cap[own])) {
+            ch = own;
+        } else {
+            int s = 0;
+            for (int q = 0; q < SGS_CHANNEL_COUNT && cfg->spill_order[q]; q++)
+                if (cfg->spill_order[q] == own)
+                    s = q + 1;
+            for (; s < SGS_CHANNEL_COUNT && cfg->spill_order[s]; s++) {
+                uint8_t c = cfg->spill_order[s];
+                if (!(blocked & 1u << c) && cap[c] != 0 && (cap[c] < 0 || used[c] < cap[c])) {
+                    ch = c;
+                    break;
+                }
+            }
+        }
+        const int own_unanswered = (unanswered & 1u << own) != 0,
+                  own_avoided = !own_unanswered && (blocked & 1u << own) != 0;
+        sum->n_unanswered_moved += own_unanswered && ch;
+        sum->n_unanswered_left_out += own_unanswered && !ch;
+        sum->n_avoided_moved += own_avoided && ch;
+        sum->n_avoided_left_out += own_avoided && !ch;
+        if (!ch) {
+            sum->n_left_out++;
+            sum->n_left_out_per_kind[cd->kind]++;
+            sum->n_left_out_per_channel[own]++;
+            continue;
+        }
+        used[ch]++;
+        sum->n_spilled += ch != own;
+        sum->n_listed_per_kind[cd->kind]++;
+        sum->n_listed_per_channel[ch]++;
+        rows->customer_index[w] = cd->index;
+        rows->kind[w] = cd->kind;
+        rows->priority[w] = cd->priority;
+        rows->value_at_stake[w] = cd->value;
+        rows->channel[w] = ch;
+        rows->rank[w] = (int64_t)w + 1;
+        rows->control[w] = (uint8_t)sgs_opportunity_is_control(
+            cfg, in->customers->customer_id[cd->index], cd->kind, in->as_of_day);
+        sum->n_control += rows->control[w];
+        sum->n_control_per_kind[cd->kind] += rows->control[w];
+        w++;
+    }
+    sum->n_listed = (int64_t)w;
+    return w;
+}
+
 int sgs_opportunities_rank(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
                            const sgs_opportunity_stats_t *st, const uint16_t *fired,
                            const sgs_exec_t *exec, sgs_opportunity_rows_t *rows, size_t capacity,
@@ -196,65 +268,7 @@ int sgs_opportunities_rank(const sgs_opportunity_input_t *in, const sgs_opportun
 
     /* channels within capacity, in rank order */
     sgs_opportunity_list_summary_t sum;
-    memset(&sum, 0, sizeof sum);
-    sum.n_candidates = (int64_t)m;
-    int64_t used[SGS_CHANNEL_COUNT] = {0};
-    const int64_t *cap = cfg->channel_capacity;
-    size_t w = 0;
-    for (size_t k = 0; k < m; k++) {
-        const cand_t *cd = &sorted[k];
-        uint8_t own = sgs_opportunity_channel_of(in, cfg, (size_t)cd->index);
-        const unsigned unanswered = in->blocked_channels ? in->blocked_channels[cd->index] : 0u;
-        const uint8_t rfm = in->rfm_segment ? in->rfm_segment[cd->index] : 0;
-        const unsigned blocked = unanswered | cfg->avoid_channels[cd->kind] |
-                                 (in->rfm_segment && rfm <= SGS_RFM_SEGMENT_COUNT
-                                      ? cfg->avoid_channels_by_rfm[cd->kind][rfm]
-                                      : 0u);
-        uint8_t ch = 0;
-        if (!(blocked & 1u << own) && cap[own] != 0 && (cap[own] < 0 || used[own] < cap[own])) {
-            ch = own;
-        } else {
-            int s = 0;
-            for (int q = 0; q < SGS_CHANNEL_COUNT && cfg->spill_order[q]; q++)
-                if (cfg->spill_order[q] == own)
-                    s = q + 1;
-            for (; s < SGS_CHANNEL_COUNT && cfg->spill_order[s]; s++) {
-                uint8_t c = cfg->spill_order[s];
-                if (!(blocked & 1u << c) && cap[c] != 0 && (cap[c] < 0 || used[c] < cap[c])) {
-                    ch = c;
-                    break;
-                }
-            }
-        }
-        const int own_unanswered = (unanswered & 1u << own) != 0,
-                  own_avoided = !own_unanswered && (blocked & 1u << own) != 0;
-        sum.n_unanswered_moved += own_unanswered && ch;
-        sum.n_unanswered_left_out += own_unanswered && !ch;
-        sum.n_avoided_moved += own_avoided && ch;
-        sum.n_avoided_left_out += own_avoided && !ch;
-        if (!ch) {
-            sum.n_left_out++;
-            sum.n_left_out_per_kind[cd->kind]++;
-            sum.n_left_out_per_channel[own]++;
-            continue;
-        }
-        used[ch]++;
-        sum.n_spilled += ch != own;
-        sum.n_listed_per_kind[cd->kind]++;
-        sum.n_listed_per_channel[ch]++;
-        rows->customer_index[w] = cd->index;
-        rows->kind[w] = cd->kind;
-        rows->priority[w] = cd->priority;
-        rows->value_at_stake[w] = cd->value;
-        rows->channel[w] = ch;
-        rows->rank[w] = (int64_t)w + 1;
-        rows->control[w] = (uint8_t)sgs_opportunity_is_control(
-            cfg, in->customers->customer_id[cd->index], cd->kind, in->as_of_day);
-        sum.n_control += rows->control[w];
-        sum.n_control_per_kind[cd->kind] += rows->control[w];
-        w++;
-    }
-    sum.n_listed = (int64_t)w;
+    size_t w = assign_channels(in, cfg, sorted, m, rows, &sum);
     *n_rows = w;
     if (summary)
         *summary = sum;
@@ -263,5 +277,72 @@ cleanup:
     sgs_free(block_start);
     sgs_free(cand);
     sgs_free(tmp);
+    return rc;
+}
+
+/* ---- Serial reference twin ------------------------------------------------------------- */
+
+static int cand_compare(const void *pa, const void *pb)
+{
+    const cand_t *a = pa, *b = pb;
+    return cand_before(a, b) ? -1 : cand_before(b, a) ? 1 : 0;
+}
+
+int sgs_opportunities_rank_ref(const sgs_opportunity_input_t *in,
+                               const sgs_opportunity_config_t *cfg,
+                               const sgs_opportunity_stats_t *st, const uint16_t *fired,
+                               sgs_opportunity_rows_t *rows, size_t capacity, size_t *n_rows,
+                               sgs_opportunity_list_summary_t *summary, sgs_error_t *err)
+{
+    int rc = sgs_opportunity_config_check(cfg, err);
+    if (rc)
+        return rc;
+    if (!in || !in->customers || !st || !n_rows || !rows || !rows->customer_index || !rows->kind ||
+        !rows->priority || !rows->value_at_stake || !rows->channel || !rows->rank ||
+        !rows->control || (in->customers->n > 0 && !fired))
+        return sgs_error_set(err, SGS_EINVAL, "opportunities: a required array is NULL");
+    if (st->n_candidates < 0 || capacity < (size_t)st->n_candidates)
+        return sgs_error_set(err, SGS_EINVAL,
+                             "opportunities: room for %zu rows but %lld candidates", capacity,
+                             (long long)st->n_candidates);
+    const size_t n = in->customers->n;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        for (int k = 1; k < SGS_OPP_KIND_COUNT; k++)
+            m += (fired[i] & 1u << k) != 0;
+    cand_t *cand = sgs_alloc_array(m, sizeof *cand);
+    if (!cand)
+        return sgs_error_set(err, SGS_ENOMEM, "opportunities: out of memory for %zu candidates", m);
+    /* every fired (customer, kind); without all_opportunities only each customer's best, the
+     * first of its candidates in the ranking order */
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t first = w;
+        for (int k = 1; k < SGS_OPP_KIND_COUNT; k++) {
+            if (!(fired[i] & 1u << k))
+                continue;
+            cand_t c = {sgs_opportunity_value(in, cfg, st, i, k), (int64_t)i, cfg->priority[k],
+                        (uint8_t)k};
+            if (st->all_opportunities || w == first)
+                cand[w++] = c;
+            else if (cand_before(&c, &cand[first]))
+                cand[first] = c;
+        }
+    }
+    if (w != (size_t)st->n_candidates) {
+        rc = sgs_error_set(err, SGS_EINVAL,
+                           "opportunities: the masks give %zu candidates, detection counted "
+                           "%lld (masks and stats from different calls?)",
+                           w, (long long)st->n_candidates);
+        goto cleanup;
+    }
+    qsort(cand, w, sizeof *cand, cand_compare);
+    sgs_opportunity_list_summary_t sum;
+    *n_rows = assign_channels(in, cfg, cand, w, rows, &sum);
+    if (summary)
+        *summary = sum;
+
+cleanup:
+    sgs_free(cand);
     return rc;
 }

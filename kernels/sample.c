@@ -169,3 +169,43 @@ cleanup:
                              n);
     return SGS_OK;
 }
+
+/* ---- Serial reference twin -------------------------------------------------------------- */
+
+static int row_cmp(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int sgs_sample_by_key_ref(const int64_t *id, const uint8_t *eligible, size_t n, size_t n_sample,
+                          uint64_t seed, uint64_t stream, size_t *chosen, size_t *n_chosen,
+                          size_t *n_eligible, sgs_error_t *err)
+{
+    if (n > 0 && (!id || !chosen || !n_chosen))
+        return sgs_error_set(err, SGS_EINVAL, "sample: NULL ids or output with %zu rows", n);
+    if (n_chosen)
+        *n_chosen = 0;
+    if (n_eligible)
+        *n_eligible = 0;
+    if (n == 0)
+        return SGS_OK;
+    entry_t *e = sgs_alloc_array(n, sizeof *e);
+    if (!e)
+        return sgs_error_set(err, SGS_ENOMEM, "sample: out of memory choosing %zu of %zu rows",
+                             n_sample, n);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!eligible || eligible[i])
+            e[m++] = (entry_t){sgs_sample_key(seed, stream, id[i]), id[i], i};
+    qsort(e, m, sizeof *e, entry_cmp);
+    size_t k = n_sample < m ? n_sample : m;
+    for (size_t j = 0; j < k; j++)
+        chosen[j] = e[j].row;
+    qsort(chosen, k, sizeof *chosen, row_cmp);
+    sgs_free(e);
+    *n_chosen = k;
+    if (n_eligible)
+        *n_eligible = m;
+    return SGS_OK;
+}

@@ -40,4 +40,11 @@ int sgs_sample_by_key(const int64_t *id, const uint8_t *eligible, size_t n, size
                       uint64_t seed, uint64_t stream, size_t *chosen, size_t *n_chosen,
                       size_t *n_eligible, const sgs_exec_t *exec, sgs_error_t *err);
 
+/* Serial reference twin of sgs_sample_by_key: every eligible row's (key, id, row) sorted
+ * (qsort), the first min(n_sample, n_eligible) rows kept and put in ascending order; the same
+ * output and codes. Allocates 24 bytes per row. */
+int sgs_sample_by_key_ref(const int64_t *id, const uint8_t *eligible, size_t n, size_t n_sample,
+                          uint64_t seed, uint64_t stream, size_t *chosen, size_t *n_chosen,
+                          size_t *n_eligible, sgs_error_t *err);
+
 #endif /* SGS_SAMPLE_H */

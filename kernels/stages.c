@@ -424,6 +424,109 @@ cleanup:
     return rc;
 }
 
+/* ---- Serial reference twin --------------------------------------------------------- */
+
+int sgs_stages_compute_ref(const sgs_stage_input_t *in, int32_t as_of_day,
+                           const sgs_stage_rules_t *rules, sgs_stage_output_t *out,
+                           sgs_stage_summary_t *summary, sgs_error_t *err)
+{
+    sgs_stage_rules_t defaults;
+    if (!rules) {
+        sgs_stage_rules_default(&defaults);
+        rules = &defaults;
+    }
+    int rc = sgs_stage_rules_check(rules, err);
+    if (rc)
+        return rc;
+    if (!in || !out || !out->stage || !out->cycle_days || !out->days_overdue ||
+        (in->n > 0 && (!in->customer_id || !in->purchase_offset || !in->purchase_day)) ||
+        (in->event_offset && (!in->event_day || !in->event_kind)) ||
+        (out->n_segment_slots > 0 && !out->segment_cycle_days))
+        return sgs_error_set(err, SGS_EINVAL, "stages: a required array is NULL");
+    if (in->n > (size_t)INT32_MAX)
+        return sgs_error_set(err, SGS_EINVAL, "stages: %zu customers exceed the int32 range",
+                             in->n);
+    size_t n = in->n;
+    /* the first customer in index order with bad rows or a bad label */
+    for (size_t i = 0; i < n; i++) {
+        if (in->segment && (int64_t)in->segment[i] >= (int64_t)n)
+            return sgs_error_set(err, SGS_EDATA,
+                                 "customer_id %lld: segment label %d is not below the customer "
+                                 "count %zu",
+                                 (long long)in->customer_id[i], (int)in->segment[i], n);
+        if (!rows_sorted(in->purchase_offset, in->purchase_day, i) ||
+            (in->event_offset && !rows_sorted(in->event_offset, in->event_day, i)))
+            return sgs_error_set(err, SGS_EDATA,
+                                 "customer_id %lld: purchase or event rows are not sorted by day "
+                                 "(or offsets decrease)",
+                                 (long long)in->customer_id[i]);
+    }
+    double *own = sgs_alloc_array(n, sizeof *own);
+    double *seg_value = sgs_alloc_array(n, sizeof *seg_value);
+    uint8_t *own_source = sgs_alloc_array(n, sizeof *own_source);
+    double *seg_median = NULL;
+    double global = (double)NAN;
+    int32_t max_label = -1;
+    if (!own || !seg_value || !own_source) {
+        rc = sgs_error_set(err, SGS_ENOMEM, "stages: out of memory for %zu customers", n);
+        goto cleanup;
+    }
+    for (size_t i = 0; i < n; i++) {
+        sgs_purchase_summary_t ps;
+        sgs_purchase_summary(in, i, as_of_day, &ps);
+        own_source[i] = SGS_CYCLE_DEFAULT;
+        own[i] = own_cycle(in, i, &ps, rules, &own_source[i]);
+        seg_value[i] = ps.n_days >= rules->segment_min_purchases ? own[i] : (double)NAN;
+        if (in->segment && in->segment[i] > max_label)
+            max_label = in->segment[i];
+    }
+    int32_t n_segments = max_label + 1;
+    seg_median = sgs_alloc_array((size_t)n_segments, sizeof *seg_median);
+    if (!seg_median) {
+        rc = sgs_error_set(err, SGS_ENOMEM, "stages: out of memory for %d segments",
+                           (int)n_segments);
+        goto cleanup;
+    }
+    rc = sgs_group_medians_ref(n, seg_value, in->segment, n_segments, seg_median, &global, err);
+    if (rc)
+        goto cleanup;
+    stage_ctx_t ctx = {in, rules, as_of_day, seg_median, global};
+    int64_t per_stage[SGS_STAGE_COUNT] = {0};
+    int64_t per_source[SGS_CYCLE_SOURCE_COUNT] = {0};
+    for (size_t i = 0; i < n; i++) {
+        sgs_purchase_summary_t ps;
+        uint8_t stage, source;
+        double cycle, overdue;
+        stage_one(&ctx, i, own[i], own_source[i], &stage, &cycle, &source, &overdue, &ps);
+        out->stage[i] = stage;
+        out->cycle_days[i] = cycle;
+        out->days_overdue[i] = overdue;
+        if (out->cycle_source)
+            out->cycle_source[i] = source;
+        if (out->observed_gap_days)
+            out->observed_gap_days[i] = ps.mean_gap_days;
+        if (out->n_purchase_days)
+            out->n_purchase_days[i] = ps.n_days;
+        per_stage[stage]++;
+        per_source[source]++;
+    }
+    for (size_t s = 0; s < out->n_segment_slots; s++)
+        out->segment_cycle_days[s] = (int64_t)s < (int64_t)n_segments ? seg_median[s] : (double)NAN;
+    if (summary) {
+        memcpy(summary->n_per_stage, per_stage, sizeof per_stage);
+        memcpy(summary->n_per_cycle_source, per_source, sizeof per_source);
+        summary->n_segments = n_segments;
+        summary->global_cycle_days = isfinite(global) ? global : rules->default_cycle_days;
+    }
+
+cleanup:
+    sgs_free(own);
+    sgs_free(seg_value);
+    sgs_free(own_source);
+    sgs_free(seg_median);
+    return rc;
+}
+
 /* ---- Transitions and time in stage ------------------------------------------------ */
 
 int sgs_stage_transitions(size_t n, const uint8_t *stage_before, const uint8_t *stage_after,
@@ -448,6 +551,20 @@ int sgs_stage_transitions(size_t n, const uint8_t *stage_before, const uint8_t *
     if (first_bad < nl)
         return sgs_error_set(err, SGS_EDATA, "stage transitions: row %ld has stage code %d/%d",
                              first_bad, (int)stage_before[first_bad], (int)stage_after[first_bad]);
+    memcpy(counts, c, sizeof c);
+    return SGS_OK;
+}
+
+int sgs_stage_transitions_ref(size_t n, const uint8_t *stage_before, const uint8_t *stage_after,
+                              int64_t counts[SGS_STAGE_COUNT * SGS_STAGE_COUNT], sgs_error_t *err)
+{
+    int64_t c[SGS_STAGE_COUNT * SGS_STAGE_COUNT] = {0};
+    for (size_t i = 0; i < n; i++) {
+        if (stage_before[i] >= SGS_STAGE_COUNT || stage_after[i] >= SGS_STAGE_COUNT)
+            return sgs_error_set(err, SGS_EDATA, "stage transitions: row %ld has stage code %d/%d",
+                                 (long)i, (int)stage_before[i], (int)stage_after[i]);
+        c[stage_before[i] * SGS_STAGE_COUNT + stage_after[i]]++;
+    }
     memcpy(counts, c, sizeof c);
     return SGS_OK;
 }

@@ -189,6 +189,14 @@ int sgs_stages_compute(const sgs_stage_input_t *in, int32_t as_of_day,
                        const sgs_stage_rules_t *rules, const sgs_exec_t *exec,
                        sgs_stage_output_t *out, sgs_stage_summary_t *summary, sgs_error_t *err);
 
+/* Serial reference twin of sgs_stages_compute: one plain loop over the customers in index
+ * order for the validation, the own cycles and the stages (the same per-customer rules), the
+ * segment medians from sgs_group_medians_ref (sort and take the middle); the same outputs,
+ * bits, summary, return codes and messages (but for SGS_ENOMEM's). */
+int sgs_stages_compute_ref(const sgs_stage_input_t *in, int32_t as_of_day,
+                           const sgs_stage_rules_t *rules, sgs_stage_output_t *out,
+                           sgs_stage_summary_t *summary, sgs_error_t *err);
+
 /* A customer's purchase history up to a day, from the grouped purchase days. */
 typedef struct sgs_purchase_summary {
     int32_t n_days;       /* distinct purchase days <= as_of */
@@ -211,6 +219,11 @@ void sgs_purchase_summary(const sgs_stage_input_t *in, size_t i, int32_t as_of_d
 int sgs_stage_transitions(size_t n, const uint8_t *stage_before, const uint8_t *stage_after,
                           const sgs_exec_t *exec, int64_t counts[SGS_STAGE_COUNT * SGS_STAGE_COUNT],
                           sgs_error_t *err);
+
+/* Serial reference twin of sgs_stage_transitions: one counting loop; the same counts, codes
+ * and message (the first bad row). */
+int sgs_stage_transitions_ref(size_t n, const uint8_t *stage_before, const uint8_t *stage_after,
+                              int64_t counts[SGS_STAGE_COUNT * SGS_STAGE_COUNT], sgs_error_t *err);
 
 /* Mean time spent in each stage, in days, from the transition counts over interval_days
  * (later day - earlier day, > 0), by Little's law L = lambda W (Little 1961, Oper. Res.

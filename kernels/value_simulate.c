@@ -59,9 +59,9 @@ static void one_history(sgs_rng_t *rng, double lam, double drop, double life, do
     *tx_out = x ? last : 0.0;
 }
 
-int sgs_simulate_histories(sgs_purchase_model_t model, const double *params, const double *T,
-                           size_t n, uint64_t seed, double grid, double *x, double *t_x,
-                           const sgs_exec_t *exec, sgs_error_t *err)
+/* The arguments of sgs_simulate_histories: 0 or SGS_EINVAL. */
+static int check_histories_args(sgs_purchase_model_t model, const double *params, const double *T,
+                                size_t n, double grid, sgs_error_t *err)
 {
     for (int j = 0; j < 4; j++)
         if (!(params[j] > 0.0) || !isfinite(params[j]))
@@ -71,46 +71,95 @@ int sgs_simulate_histories(sgs_purchase_model_t model, const double *params, con
     for (size_t i = 0; i < n; i++)
         if (!(T[i] >= 0.0) || !isfinite(T[i]))
             return sgs_error_set(err, SGS_EINVAL, "simulate: T[%zu] = %g", i, T[i]);
+    return SGS_OK;
+}
+
+/* Customer i's history from its own stream (seed, i). */
+static void history_of(sgs_purchase_model_t model, const double *params, double T, uint64_t seed,
+                       size_t i, double grid, double *x, double *t_x)
+{
     double r = params[0], al = params[1], a = params[2], b = params[3];
+    sgs_rng_t rng;
+    sgs_rng_init(&rng, seed, i);
+    double lam = gamma1(&rng, r) / al;
+    if (model == SGS_MODEL_PARETONBD) {
+        double mu = gamma1(&rng, a) / b; /* (s, beta) */
+        one_history(&rng, lam, 0.0, exponential(&rng, mu), T, grid, x, t_x);
+        return;
+    }
+    double ga = gamma1(&rng, a), gb = gamma1(&rng, b), p = ga / (ga + gb);
+    if (model == SGS_MODEL_MBGNBD && sgs_rng_next_uniform(&rng) < p) {
+        *x = 0.0; /* gone right after the first purchase */
+        *t_x = 0.0;
+        return;
+    }
+    one_history(&rng, lam, p, HUGE_VAL, T, grid, x, t_x);
+}
+
+int sgs_simulate_histories(sgs_purchase_model_t model, const double *params, const double *T,
+                           size_t n, uint64_t seed, double grid, double *x, double *t_x,
+                           const sgs_exec_t *exec, sgs_error_t *err)
+{
+    int rc = check_histories_args(model, params, T, n, grid, err);
+    if (rc)
+        return rc;
     int nt = sgs_exec_threads_for(exec, n);
 #pragma omp parallel for num_threads(nt) schedule(static)
-    for (size_t i = 0; i < n; i++) {
-        sgs_rng_t rng;
-        sgs_rng_init(&rng, seed, i);
-        double lam = gamma1(&rng, r) / al;
-        if (model == SGS_MODEL_PARETONBD) {
-            double mu = gamma1(&rng, a) / b; /* (s, beta) */
-            one_history(&rng, lam, 0.0, exponential(&rng, mu), T[i], grid, &x[i], &t_x[i]);
-        } else {
-            double ga = gamma1(&rng, a), gb = gamma1(&rng, b), p = ga / (ga + gb);
-            if (model == SGS_MODEL_MBGNBD && sgs_rng_next_uniform(&rng) < p) {
-                x[i] = 0.0; /* gone right after the first purchase */
-                t_x[i] = 0.0;
-                continue;
-            }
-            one_history(&rng, lam, p, HUGE_VAL, T[i], grid, &x[i], &t_x[i]);
-        }
-    }
+    for (size_t i = 0; i < n; i++)
+        history_of(model, params, T[i], seed, i, grid, &x[i], &t_x[i]);
+    return SGS_OK;
+}
+
+/* Customer i's mean repeat spend from its own stream (seed, i); 0 without repeat purchases. */
+static double spend_of(const double *gg_params, double x, uint64_t seed, size_t i)
+{
+    if (!(x > 0.0))
+        return 0.0;
+    double p = gg_params[0], q = gg_params[1], g = gg_params[2];
+    sgs_rng_t rng;
+    sgs_rng_init(&rng, seed, i);
+    double nu = gamma1(&rng, q) / g;
+    return gamma1(&rng, p * x) / nu / x;
+}
+
+static int check_spend_args(const double *gg_params, sgs_error_t *err)
+{
+    double p = gg_params[0], q = gg_params[1], g = gg_params[2];
+    if (!(p > 0.0) || !(q > 0.0) || !(g > 0.0) || !isfinite(p + q + g))
+        return sgs_error_set(err, SGS_EINVAL, "simulate: Gamma-Gamma parameters must be > 0");
     return SGS_OK;
 }
 
 int sgs_simulate_spend(const double *gg_params, const double *x, size_t n, uint64_t seed,
                        double *mean_spend, const sgs_exec_t *exec, sgs_error_t *err)
 {
-    double p = gg_params[0], q = gg_params[1], g = gg_params[2];
-    if (!(p > 0.0) || !(q > 0.0) || !(g > 0.0) || !isfinite(p + q + g))
-        return sgs_error_set(err, SGS_EINVAL, "simulate: Gamma-Gamma parameters must be > 0");
+    int rc = check_spend_args(gg_params, err);
+    if (rc)
+        return rc;
     int nt = sgs_exec_threads_for(exec, n);
 #pragma omp parallel for num_threads(nt) schedule(static)
-    for (size_t i = 0; i < n; i++) {
-        if (!(x[i] > 0.0)) {
-            mean_spend[i] = 0.0;
-            continue;
-        }
-        sgs_rng_t rng;
-        sgs_rng_init(&rng, seed, i);
-        double nu = gamma1(&rng, q) / g;
-        mean_spend[i] = gamma1(&rng, p * x[i]) / nu / x[i];
-    }
+    for (size_t i = 0; i < n; i++)
+        mean_spend[i] = spend_of(gg_params, x[i], seed, i);
     return SGS_OK;
+}
+
+/* ---- Serial reference twins ------------------------------------------------------------- */
+
+int sgs_simulate_histories_ref(sgs_purchase_model_t model, const double *params, const double *T,
+                               size_t n, uint64_t seed, double grid, double *x, double *t_x,
+                               sgs_error_t *err)
+{
+    int rc = check_histories_args(model, params, T, n, grid, err);
+    for (size_t i = 0; rc == SGS_OK && i < n; i++)
+        history_of(model, params, T[i], seed, i, grid, &x[i], &t_x[i]);
+    return rc;
+}
+
+int sgs_simulate_spend_ref(const double *gg_params, const double *x, size_t n, uint64_t seed,
+                           double *mean_spend, sgs_error_t *err)
+{
+    int rc = check_spend_args(gg_params, err);
+    for (size_t i = 0; rc == SGS_OK && i < n; i++)
+        mean_spend[i] = spend_of(gg_params, x[i], seed, i);
+    return rc;
 }

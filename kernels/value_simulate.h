@@ -37,4 +37,12 @@ int sgs_simulate_histories(sgs_purchase_model_t model, const double *params, con
 int sgs_simulate_spend(const double *gg_params, const double *x, size_t n, uint64_t seed,
                        double *mean_spend, const sgs_exec_t *exec, sgs_error_t *err);
 
+/* Serial reference twins of sgs_simulate_histories and sgs_simulate_spend: one plain loop over
+ * the customers, each drawing from its stream (seed, i) as above; the same bits and codes. */
+int sgs_simulate_histories_ref(sgs_purchase_model_t model, const double *params, const double *T,
+                               size_t n, uint64_t seed, double grid, double *x, double *t_x,
+                               sgs_error_t *err);
+int sgs_simulate_spend_ref(const double *gg_params, const double *x, size_t n, uint64_t seed,
+                           double *mean_spend, sgs_error_t *err);
+
 #endif /* SGS_VALUE_SIMULATE_H */

@@ -231,6 +231,42 @@ static void test_p_buy_by_hand_and_column(void **state)
     sgs_isotonic_free(&m);
 }
 
+/* The calibrated p_buy column (the backtest's, in place) against its serial twin and the
+ * scalar formula on 1, 2 and 3 threads, NaN rows and p_alive 0 included: the same bits. */
+static void test_calibrated_p_buy_column(void **state)
+{
+    (void)state;
+    double a[] = {0.2, 0.8}, raw[] = {0.1, 0.4}, w[] = {100, 100}, b[] = {20, 40};
+    sgs_isotonic_t m;
+    assert_int_equal(sgs_alive_calibration_fit(a, raw, w, b, 2, &m, NULL), 0);
+    enum { N = 50021 };
+    static double pa[N], pm[N], ref[N], got[N];
+    const uint64_t seed = 23;
+    for (size_t i = 0; i < N; i++) {
+        pa[i] = i % 101 == 0 ? 0.0 : i % 103 == 0 ? (double)NAN : sgs_rng_uniform(seed, 0, i);
+        pm[i] = i % 107 == 0 ? (double)NAN : pa[i] * sgs_rng_uniform(seed, 1, i);
+    }
+    assert_int_equal(sgs_calibrated_p_buy_column_ref(N, &m, pa, pm, ref, NULL), 0);
+    for (size_t i = 0; i < N; i += 97) {
+        double expected = sgs_calibrated_p_buy(&m, pa[i], pm[i]);
+        if (memcmp(&ref[i], &expected, sizeof expected) != 0)
+            fail_msg("row %zu: reference %.17g, formula %.17g", i, ref[i], expected);
+    }
+    for (int t = 1; t <= 3; t++) {
+        sgs_exec_t ex = {.n_threads = t, .grain = 1};
+        memcpy(got, pm, sizeof got); /* in place, as the backtest calls it */
+        assert_int_equal(sgs_calibrated_p_buy_column(N, &m, pa, got, &ex, got, NULL), 0);
+        if (memcmp(got, ref, sizeof got) != 0)
+            fail_msg("seed %llu, %d threads: not the reference's bits", (unsigned long long)seed,
+                     t);
+    }
+    sgs_error_t err = {0};
+    assert_int_equal(sgs_calibrated_p_buy_column(N, &m, NULL, pm, NULL, got, &err), SGS_EINVAL);
+    assert_int_equal(sgs_calibrated_p_buy_column(N, NULL, pa, pm, NULL, got, NULL), SGS_EINVAL);
+    assert_int_equal(sgs_calibrated_p_buy_column(0, &m, NULL, NULL, NULL, NULL, NULL), 0);
+    sgs_isotonic_free(&m);
+}
+
 /* Recovery: customers alive with probability sqrt(a) (the model's a understates it) and
  * buying within the holdout with probability q if alive; the fitted map recovers sqrt(a). */
 static void test_alive_calibration_recovers_the_true_map(void **state)
@@ -267,6 +303,7 @@ int main(void)
         cmocka_unit_test(test_alive_calibration_by_hand),
         cmocka_unit_test(test_alive_calibration_recovers_the_true_map),
         cmocka_unit_test(test_p_buy_by_hand_and_column),
+        cmocka_unit_test(test_calibrated_p_buy_column),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,9 +1,9 @@
 /*
- * tests/unit/test_loglik_twins.c — the likelihood sums of BG/NBD, Pareto/NBD and Gamma-Gamma
- * against their serial reference twins (the per-history terms summed in order) on 1, 2 and 3
- * threads: the kernels are the same bits for every thread count, and equal to the twins to a
- * relative LOGLIK_TOL (the kernels share terms per distinct value and sum per block, so the
- * roundings differ).
+ * tests/unit/test_loglik_twins.c — the likelihood sums of BG/NBD, MBG/NBD, Pareto/NBD and
+ * Gamma-Gamma against their serial reference twins (the per-history terms summed in order) on
+ * 1, 2 and 3 threads: the kernels are the same bits for every thread count, and equal to the
+ * twins to a relative LOGLIK_TOL (the kernels share terms per distinct value and sum per
+ * block, so the roundings differ).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +14,7 @@
 #include "kernels/bgnbd.h"
 #include "kernels/gammagamma.h"
 #include "kernels/histories.h"
+#include "kernels/mbgnbd.h"
 #include "kernels/paretonbd.h"
 #include "tests/support/test_rng.h"
 #include "tests/support/test_support.h"
@@ -86,6 +87,9 @@ static void test_purchase_likelihoods_match_the_reference(void **state)
                 assert_int_equal(sgs_bgnbd_loglik_ref(bg[k], &h, &ref, NULL), 0);
                 sgs_assert_close(threads_agree(sgs_bgnbd_loglik, bg[k], &h, seed), ref, 0,
                                  LOGLIK_TOL);
+                assert_int_equal(sgs_mbgnbd_loglik_ref(bg[k], &h, &ref, NULL), 0);
+                sgs_assert_close(threads_agree(sgs_mbgnbd_loglik, bg[k], &h, seed), ref, 0,
+                                 LOGLIK_TOL);
                 assert_int_equal(sgs_paretonbd_loglik_ref(pn[k], &h, &ref, NULL), 0);
                 sgs_assert_close(threads_agree(sgs_paretonbd_loglik, pn[k], &h, seed), ref, 0,
                                  LOGLIK_TOL);
@@ -93,6 +97,7 @@ static void test_purchase_likelihoods_match_the_reference(void **state)
             const double bad[4] = {0.2, 0.0, 1.0, 1.0};
             double ll;
             assert_int_equal(sgs_bgnbd_loglik_ref(bad, &h, &ll, NULL), SGS_EINVAL);
+            assert_int_equal(sgs_mbgnbd_loglik_ref(bad, &h, &ll, NULL), SGS_EINVAL);
             assert_int_equal(sgs_paretonbd_loglik_ref(bad, &h, &ll, NULL), SGS_EINVAL);
             sgs_histories_free(&h);
             free(x);

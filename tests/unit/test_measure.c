@@ -504,6 +504,31 @@ static void test_threads_and_reference(void **state)
                      (unsigned long long)seed, c, (long long)ids[c], f[0].revenue[c], rev[c],
                      f[0].responded[c], resp[c], f[0].before[c], bv[c]);
     }
+    /* the kernel's serial twin (kernels/measure.h): every column and count the same bits */
+    {
+        fixture_t fr;
+        fixture_init(&fr, u);
+        sgs_measure_counts_t k_ref, k_got;
+        assert_int_equal(sgs_measure_outcomes_ref(ids, u, tc, tt, ta, n_tx, ec, et, ek, ev, n_ev,
+                                                  as_of, end, &fr.o, &k_ref, NULL),
+                         0);
+        sgs_exec_t ex = {.n_threads = 3, .grain = 1};
+        assert_int_equal(sgs_measure_outcomes(ids, u, tc, tt, ta, n_tx, ec, et, ek, ev, n_ev, as_of,
+                                              end, index, &ex, &f[2].o, &k_got, NULL),
+                         0);
+        if (memcmp(fr.revenue, f[2].revenue, u * sizeof(double)) != 0 ||
+            memcmp(fr.before, f[2].before, u * sizeof(double)) != 0 ||
+            memcmp(fr.after, f[2].after, u * sizeof(double)) != 0 ||
+            memcmp(fr.before_t, f[2].before_t, u * sizeof(int64_t)) != 0 ||
+            memcmp(fr.after_t, f[2].after_t, u * sizeof(int64_t)) != 0 ||
+            memcmp(fr.responded, f[2].responded, u) != 0 ||
+            memcmp(fr.bought, f[2].bought, u) != 0 || memcmp(fr.renewed, f[2].renewed, u) != 0)
+            fail_msg("seed %llu: outcomes differ from the serial twin", (unsigned long long)seed);
+        assert_memory_equal(&k_ref, &k_got, sizeof k_ref);
+        sgs_assert_cmp(k_ref.tx_listed, >, 0);
+        sgs_assert_cmp(k_ref.ev_listed, >, 0);
+        fixture_free(&fr);
+    }
     /* serial reference twin of the per-arm sums: counts exact, sums to rounding */
     static sgs_measure_arm_t ref[SGS_OPP_KIND_COUNT][SGS_CHANNEL_COUNT + 1][2];
     memset(ref, 0, sizeof ref);

@@ -1,0 +1,654 @@
+/*
+ * tests/unit/test_stages_opportunities_twins.c — the parallel lifecycle and opportunity kernels
+ * against their serial reference twins (kernels/stages.h, kernels/opportunities.h) on 1, 2 and
+ * 3 threads, on crafted and random histories: the same bytes and the same return codes and
+ * messages. Every compared output is promised thread-count independent, so all comparisons
+ * are bitwise.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "kernels/opportunities.h"
+#include "kernels/stages.h"
+#include "kernels/tables.h"
+#include "tests/support/test_support.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t next(uint64_t *s) /* splitmix64 */
+{
+    uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+static double uniform(uint64_t *s)
+{
+    return (double)(next(s) >> 11) * 0x1.0p-53;
+}
+
+/* ---- Random histories ------------------------------------------------------------------ */
+
+typedef struct base {
+    sgs_stage_input_t in;
+    int64_t *id;
+    int32_t *signup;
+    size_t *p_off, *e_off;
+    int32_t *p_day, *e_day;
+    uint8_t *e_kind, *e_channel, *pref, *main_ch;
+    double *e_value, *p_buy, *p_model, *rate, *clv;
+    int32_t *segment;
+} base_t;
+
+#define ALLOC(p, count)                                                                            \
+    do {                                                                                           \
+        (p) = calloc((size_t)(count) + 1, sizeof *(p));                                            \
+        assert_non_null(p);                                                                        \
+    } while (0)
+
+/* n customers over days 0..1100 (the as-of days tested are 1000 and 700, so some rows come
+ * later): 0..10 purchase rows with same-day repeats, 0..6 events of every kind, surveys with
+ * and without a score; model columns with NaN, 0 and tiny rates; segments -1..k-1 with label 2
+ * left empty. Every optional column is present; a test turns them off by NULLing them. */
+static void base_random(base_t *b, size_t n, uint64_t seed)
+{
+    uint64_t s = seed;
+    ALLOC(b->id, n);
+    ALLOC(b->signup, n);
+    ALLOC(b->p_off, n + 1);
+    ALLOC(b->e_off, n + 1);
+    ALLOC(b->p_day, 10 * n);
+    ALLOC(b->e_day, 6 * n);
+    ALLOC(b->e_kind, 6 * n);
+    ALLOC(b->e_channel, 6 * n);
+    ALLOC(b->e_value, 6 * n);
+    ALLOC(b->pref, n);
+    ALLOC(b->main_ch, n);
+    ALLOC(b->p_buy, n);
+    ALLOC(b->p_model, n);
+    ALLOC(b->rate, n);
+    ALLOC(b->clv, n);
+    ALLOC(b->segment, n);
+    int32_t k = 1 + (int32_t)(next(&s) % 6);
+    size_t np = 0, ne = 0;
+    for (size_t i = 0; i < n; i++) {
+        b->id[i] = (int64_t)(2 * i + 5);
+        b->signup[i] = next(&s) % 3 ? SGS_DAY_NONE : (int32_t)(next(&s) % 1100);
+        size_t m = next(&s) % 11;
+        int32_t d = (int32_t)(next(&s) % 1100);
+        for (size_t j = 0; j < m && d <= 1100; j++) {
+            b->p_day[np++] = d;
+            if (next(&s) % 4) /* else the same day again */
+                d += 1 + (int32_t)(next(&s) % (next(&s) % 2 ? 30 : 300));
+        }
+        b->p_off[i + 1] = np;
+        size_t me = next(&s) % 7;
+        d = (int32_t)(next(&s) % 1100);
+        for (size_t j = 0; j < me && d <= 1100; j++) {
+            b->e_day[ne] = d;
+            b->e_kind[ne] = (uint8_t)(1 + next(&s) % 8);
+            b->e_channel[ne] = (uint8_t)(next(&s) % SGS_CHANNEL_COUNT);
+            b->e_value[ne] = next(&s) % 3 ? (double)(next(&s) % 11) : (double)NAN;
+            ne++;
+            d += (int32_t)(next(&s) % 60);
+        }
+        b->e_off[i + 1] = ne;
+        b->pref[i] = (uint8_t)(next(&s) % 3 ? 0 : next(&s) % SGS_CHANNEL_COUNT);
+        b->main_ch[i] = (uint8_t)(next(&s) % SGS_CHANNEL_COUNT);
+        double u = uniform(&s);
+        b->p_buy[i] = u < 0.3 ? (double)NAN : uniform(&s);
+        b->p_model[i] = u < 0.25 ? (double)NAN : u < 0.3 ? 0.0 : uniform(&s);
+        u = uniform(&s);
+        b->rate[i] = u < 0.3 ? (double)NAN : u < 0.35 ? 0.0 : 1.0 / (2.0 + 300.0 * uniform(&s));
+        u = uniform(&s);
+        b->clv[i] = u < 0.1    ? (double)NAN
+                    : u < 0.15 ? 0.0
+                               : 1.0 + 500.0 * uniform(&s) * uniform(&s);
+        int32_t g = (int32_t)(next(&s) % (uint64_t)(k + 1)) - 1;
+        b->segment[i] = g == 2 ? 1 : g;
+    }
+    b->in = (sgs_stage_input_t){.n = n,
+                                .customer_id = b->id,
+                                .signup_day = b->signup,
+                                .purchase_offset = b->p_off,
+                                .purchase_day = b->p_day,
+                                .event_offset = b->e_off,
+                                .event_day = b->e_day,
+                                .event_kind = b->e_kind,
+                                .event_value = b->e_value,
+                                .event_channel = b->e_channel,
+                                .p_buy = b->p_buy,
+                                .p_buy_model = b->p_model,
+                                .rate_per_day = b->rate,
+                                .clv = b->clv,
+                                .segment = b->segment,
+                                .preferred_channel = b->pref,
+                                .main_channel = b->main_ch};
+}
+
+static void base_free(base_t *b)
+{
+    free(b->id);
+    free(b->signup);
+    free(b->p_off);
+    free(b->e_off);
+    free(b->p_day);
+    free(b->e_day);
+    free(b->e_kind);
+    free(b->e_channel);
+    free(b->e_value);
+    free(b->pref);
+    free(b->main_ch);
+    free(b->p_buy);
+    free(b->p_model);
+    free(b->rate);
+    free(b->clv);
+    free(b->segment);
+}
+
+/* ---- Stages ------------------------------------------------------------------------------ */
+
+typedef struct stage_cols {
+    uint8_t *stage, *source;
+    double *cycle, *overdue, *gap, seg_cycle[8];
+    int32_t *n_days;
+    sgs_stage_output_t out;
+    sgs_stage_summary_t summary;
+} stage_cols_t;
+
+static void cols_alloc(stage_cols_t *c, size_t n)
+{
+    ALLOC(c->stage, n);
+    ALLOC(c->source, n);
+    ALLOC(c->cycle, n);
+    ALLOC(c->overdue, n);
+    ALLOC(c->gap, n);
+    ALLOC(c->n_days, n);
+    memset(c->seg_cycle, 0, sizeof c->seg_cycle);
+    memset(&c->summary, 0, sizeof c->summary);
+    c->out = (sgs_stage_output_t){c->stage, c->cycle,  c->overdue,   c->source,
+                                  c->gap,   c->n_days, c->seg_cycle, 8};
+}
+
+static void cols_free(stage_cols_t *c)
+{
+    free(c->stage);
+    free(c->source);
+    free(c->cycle);
+    free(c->overdue);
+    free(c->gap);
+    free(c->n_days);
+}
+
+static void assert_cols_equal(const stage_cols_t *a, const stage_cols_t *b, size_t n,
+                              const char *what, uint64_t seed, int threads)
+{
+#define SAME(col, count)                                                                           \
+    do {                                                                                           \
+        if (memcmp(a->col, b->col, (count) * sizeof a->col[0]) != 0)                               \
+            fail_msg("%s, seed %llu, %d threads: " #col " differs from the reference", what,       \
+                     (unsigned long long)seed, threads);                                           \
+    } while (0)
+    SAME(stage, n);
+    SAME(source, n);
+    SAME(cycle, n);
+    SAME(overdue, n);
+    SAME(gap, n);
+    SAME(n_days, n);
+    SAME(seg_cycle, 8);
+#undef SAME
+    if (memcmp(&a->summary, &b->summary, sizeof a->summary) != 0)
+        fail_msg("%s, seed %llu, %d threads: the summary differs from the reference", what,
+                 (unsigned long long)seed, threads);
+}
+
+/* Which optional columns a variant keeps. */
+enum { KEEP_MODEL = 1, KEEP_SEGMENT = 2, KEEP_EVENTS = 4, KEEP_SIGNUP = 8, KEEP_ALL = 15 };
+
+static sgs_stage_input_t variant(const base_t *b, int keep)
+{
+    sgs_stage_input_t in = b->in;
+    if (!(keep & KEEP_MODEL))
+        in.p_buy = in.rate_per_day = NULL;
+    if (!(keep & KEEP_SEGMENT))
+        in.segment = NULL;
+    if (!(keep & KEEP_EVENTS))
+        in.event_offset = NULL;
+    if (!(keep & KEEP_SIGNUP))
+        in.signup_day = NULL;
+    return in;
+}
+
+static void test_stages_match_the_reference(void **state)
+{
+    (void)state;
+    const size_t sizes[] = {1, 2, 37, 5000, 40009};
+    const int keeps[] = {KEEP_ALL, 0, KEEP_SEGMENT | KEEP_EVENTS, KEEP_MODEL | KEEP_SIGNUP};
+    for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+        uint64_t seed = 5000 + z;
+        size_t n = sizes[z];
+        base_t b;
+        base_random(&b, n, seed);
+        stage_cols_t ref, got;
+        cols_alloc(&ref, n);
+        cols_alloc(&got, n);
+        for (size_t v = 0; v < sizeof keeps / sizeof keeps[0]; v++)
+            for (int as_of = 700; as_of <= 1000; as_of += 300) {
+                sgs_stage_input_t in = variant(&b, keeps[v]);
+                sgs_stage_rules_t rules;
+                sgs_stage_rules_default(&rules);
+                if (v == 3) { /* other thresholds: more customers reach loyal and new */
+                    rules.loyal_rate_multiple = 1.1;
+                    rules.loyal_min_purchases = 2;
+                    rules.new_cycles = 2.5;
+                }
+                assert_int_equal(
+                    sgs_stages_compute_ref(&in, as_of, &rules, &ref.out, &ref.summary, NULL), 0);
+                for (int t = 1; t <= 3; t++) {
+                    sgs_exec_t ex = {.n_threads = t, .grain = 1};
+                    assert_int_equal(
+                        sgs_stages_compute(&in, as_of, &rules, &ex, &got.out, &got.summary, NULL),
+                        0);
+                    assert_cols_equal(&ref, &got, n, "stages", seed, t);
+                }
+            }
+        cols_free(&ref);
+        cols_free(&got);
+        base_free(&b);
+    }
+}
+
+/* Bad rows and labels: the first bad customer in index order, the same code and message. */
+static void test_stages_errors_match_the_reference(void **state)
+{
+    (void)state;
+    const size_t n = 3001;
+    base_t b;
+    base_random(&b, n, 77);
+    stage_cols_t ref, got;
+    cols_alloc(&ref, n);
+    cols_alloc(&got, n);
+    for (int which = 0; which < 3; which++) {
+        base_t c = b;
+        int32_t *seg = malloc(n * sizeof *seg);
+        int32_t *day = malloc(b.p_off[n] * sizeof *day);
+        assert_non_null(seg);
+        assert_non_null(day);
+        memcpy(seg, b.segment, n * sizeof *seg);
+        memcpy(day, b.p_day, b.p_off[n] * sizeof *day);
+        c.in.segment = seg;
+        c.in.purchase_day = day;
+        size_t late = 2500, early = 1200;
+        if (which == 0 || which == 2)
+            seg[late] = (int32_t)n; /* a label not below n */
+        if (which >= 1) {           /* days out of order at an earlier customer */
+            while (b.p_off[early + 1] - b.p_off[early] < 2)
+                early++;
+            day[b.p_off[early]] = day[b.p_off[early] + 1] + 1;
+        }
+        sgs_error_t e_ref = {0};
+        int rc = sgs_stages_compute_ref(&c.in, 1000, NULL, &ref.out, NULL, &e_ref);
+        assert_int_equal(rc, SGS_EDATA);
+        for (int t = 1; t <= 3; t++) {
+            sgs_exec_t ex = {.n_threads = t, .grain = 1};
+            sgs_error_t e = {0};
+            assert_int_equal(sgs_stages_compute(&c.in, 1000, NULL, &ex, &got.out, NULL, &e),
+                             SGS_EDATA);
+            assert_string_equal(e.message, e_ref.message);
+        }
+        free(seg);
+        free(day);
+    }
+    sgs_stage_rules_t bad;
+    sgs_stage_rules_default(&bad);
+    bad.lapsed_p_buy = 0.9;
+    sgs_exec_t ex = {.n_threads = 2, .grain = 1};
+    assert_int_equal(sgs_stages_compute_ref(&b.in, 1000, &bad, &ref.out, NULL, NULL), SGS_ECONFIG);
+    assert_int_equal(sgs_stages_compute(&b.in, 1000, &bad, &ex, &got.out, NULL, NULL), SGS_ECONFIG);
+    cols_free(&ref);
+    cols_free(&got);
+    base_free(&b);
+}
+
+/* An empty base: both give a zeroed summary with the default cycle. */
+static void test_stages_empty(void **state)
+{
+    (void)state;
+    sgs_stage_input_t in = {0};
+    uint8_t stage[1];
+    double cycle[1], overdue[1];
+    sgs_stage_output_t out = {.stage = stage, .cycle_days = cycle, .days_overdue = overdue};
+    sgs_stage_summary_t a, b;
+    memset(&a, 0x5A, sizeof a);
+    memset(&b, 0x5A, sizeof b);
+    assert_int_equal(sgs_stages_compute_ref(&in, 10, NULL, &out, &a, NULL), 0);
+    sgs_exec_t ex = {.n_threads = 3, .grain = 1};
+    assert_int_equal(sgs_stages_compute(&in, 10, NULL, &ex, &out, &b, NULL), 0);
+    assert_memory_equal(&a, &b, sizeof a);
+    sgs_assert_cmp(a.global_cycle_days, ==, 90.0);
+}
+
+static void test_transitions_match_the_reference(void **state)
+{
+    (void)state;
+    const size_t sizes[] = {0, 1, 999, 70001};
+    for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+        uint64_t seed = 600 + z, s = seed;
+        size_t n = sizes[z];
+        uint8_t *a, *b;
+        ALLOC(a, n);
+        ALLOC(b, n);
+        for (size_t i = 0; i < n; i++) {
+            a[i] = (uint8_t)(next(&s) % SGS_STAGE_COUNT);
+            b[i] = next(&s) % 4 ? a[i] : (uint8_t)(next(&s) % SGS_STAGE_COUNT);
+        }
+        int64_t ref[SGS_STAGE_COUNT * SGS_STAGE_COUNT], got[SGS_STAGE_COUNT * SGS_STAGE_COUNT];
+        assert_int_equal(sgs_stage_transitions_ref(n, a, b, ref, NULL), 0);
+        int64_t total = 0;
+        for (int c = 0; c < SGS_STAGE_COUNT * SGS_STAGE_COUNT; c++)
+            total += ref[c];
+        assert_int_equal(total, (int64_t)n);
+        for (int t = 1; t <= 3; t++) {
+            sgs_exec_t ex = {.n_threads = t, .grain = 1};
+            assert_int_equal(sgs_stage_transitions(n, a, b, &ex, got, NULL), 0);
+            if (memcmp(ref, got, sizeof ref) != 0)
+                fail_msg("seed %llu, %d threads: transition counts differ",
+                         (unsigned long long)seed, t);
+        }
+        if (n > 100) { /* two bad codes: the first one is named */
+            a[n - 7] = SGS_STAGE_COUNT;
+            b[n / 3] = 200;
+            sgs_error_t e_ref = {0};
+            assert_int_equal(sgs_stage_transitions_ref(n, a, b, ref, &e_ref), SGS_EDATA);
+            for (int t = 1; t <= 3; t++) {
+                sgs_exec_t ex = {.n_threads = t, .grain = 1};
+                sgs_error_t e = {0};
+                assert_int_equal(sgs_stage_transitions(n, a, b, &ex, got, &e), SGS_EDATA);
+                assert_string_equal(e.message, e_ref.message);
+            }
+        }
+        free(a);
+        free(b);
+    }
+}
+
+/* ---- Opportunities ----------------------------------------------------------------------- */
+
+typedef struct opp_extra {
+    int64_t *direct, *indirect;
+    double *network;
+    uint8_t *blocked, *rfm, *compare;
+} opp_extra_t;
+
+static void extra_random(opp_extra_t *x, const base_t *b, size_t n, uint64_t seed)
+{
+    uint64_t s = seed;
+    ALLOC(x->direct, n);
+    ALLOC(x->indirect, n);
+    ALLOC(x->network, n);
+    ALLOC(x->blocked, n);
+    ALLOC(x->rfm, n);
+    ALLOC(x->compare, n);
+    for (size_t i = 0; i < n; i++) {
+        x->direct[i] = next(&s) % 3 ? 0 : (int64_t)(next(&s) % 5);
+        x->indirect[i] = x->direct[i] ? (int64_t)(next(&s) % 9) : 0;
+        double own = isfinite(b->clv[i]) ? b->clv[i] : 0.0;
+        x->network[i] = own + (double)x->direct[i] * 80.0 * uniform(&s);
+        x->blocked[i] = next(&s) % 5 ? 0 : (uint8_t)(next(&s) & 0xFE);
+        x->rfm[i] = (uint8_t)(next(&s) % (SGS_RFM_SEGMENT_COUNT + 1));
+        x->compare[i] = (uint8_t)(next(&s) % SGS_STAGE_COUNT);
+    }
+}
+
+static void extra_free(opp_extra_t *x)
+{
+    free(x->direct);
+    free(x->indirect);
+    free(x->network);
+    free(x->blocked);
+    free(x->rfm);
+    free(x->compare);
+}
+
+typedef struct list {
+    sgs_opportunity_rows_t rows;
+    size_t n_rows;
+    sgs_opportunity_list_summary_t summary;
+} list_t;
+
+static void list_alloc(list_t *l, size_t cap)
+{
+    ALLOC(l->rows.customer_index, cap);
+    ALLOC(l->rows.kind, cap);
+    ALLOC(l->rows.priority, cap);
+    ALLOC(l->rows.value_at_stake, cap);
+    ALLOC(l->rows.channel, cap);
+    ALLOC(l->rows.rank, cap);
+    ALLOC(l->rows.control, cap);
+    l->n_rows = 0;
+    memset(&l->summary, 0, sizeof l->summary);
+}
+
+static void list_free(list_t *l)
+{
+    free(l->rows.customer_index);
+    free(l->rows.kind);
+    free(l->rows.priority);
+    free(l->rows.value_at_stake);
+    free(l->rows.channel);
+    free(l->rows.rank);
+    free(l->rows.control);
+}
+
+static void assert_lists_equal(const list_t *a, const list_t *b, uint64_t seed, int threads)
+{
+    if (a->n_rows != b->n_rows)
+        fail_msg("seed %llu, %d threads: %zu rows, the reference %zu", (unsigned long long)seed,
+                 threads, b->n_rows, a->n_rows);
+    size_t n = a->n_rows;
+#define SAME(col)                                                                                  \
+    do {                                                                                           \
+        if (memcmp(a->rows.col, b->rows.col, n * sizeof a->rows.col[0]) != 0)                      \
+            fail_msg("seed %llu, %d threads: rows." #col " differs from the reference",            \
+                     (unsigned long long)seed, threads);                                           \
+    } while (0)
+    SAME(customer_index);
+    SAME(kind);
+    SAME(priority);
+    SAME(value_at_stake);
+    SAME(channel);
+    SAME(rank);
+    SAME(control);
+#undef SAME
+    if (memcmp(&a->summary, &b->summary, sizeof a->summary) != 0)
+        fail_msg("seed %llu, %d threads: the list summary differs from the reference",
+                 (unsigned long long)seed, threads);
+}
+
+static void assert_stats_equal(const sgs_opportunity_stats_t *a, const sgs_opportunity_stats_t *b,
+                               uint64_t seed, int threads)
+{
+    int same =
+        memcmp(a->n_fired, b->n_fired, sizeof a->n_fired) == 0 &&
+        a->n_customers == b->n_customers && a->n_candidates == b->n_candidates &&
+        a->kinds_without_input == b->kinds_without_input &&
+        a->all_opportunities == b->all_opportunities && a->n_segments == b->n_segments &&
+        memcmp(&a->save_clv_threshold, &b->save_clv_threshold, sizeof(double)) == 0 &&
+        memcmp(&a->advocate_value_threshold, &b->advocate_value_threshold, sizeof(double)) == 0 &&
+        memcmp(&a->global_clv_median, &b->global_clv_median, sizeof(double)) == 0 &&
+        (a->n_segments == 0 || memcmp(a->segment_clv_median, b->segment_clv_median,
+                                      (size_t)a->n_segments * sizeof(double)) == 0);
+    if (!same)
+        fail_msg("seed %llu, %d threads: detection stats differ from the reference",
+                 (unsigned long long)seed, threads);
+}
+
+/* Detection and ranking on random bases, with and without every optional column, one kind per
+ * customer and every kind, tight channel capacities (spills, rows left out), blocked and
+ * avoided channels. */
+static void test_opportunities_match_the_reference(void **state)
+{
+    (void)state;
+    const size_t sizes[] = {1, 53, 4000, 30011};
+    for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+        uint64_t seed = 9100 + z;
+        size_t n = sizes[z];
+        base_t b;
+        base_random(&b, n, seed);
+        opp_extra_t x;
+        extra_random(&x, &b, n, seed + 1);
+        stage_cols_t sc;
+        cols_alloc(&sc, n);
+        uint16_t *f_ref, *f_got;
+        ALLOC(f_ref, n);
+        ALLOC(f_got, n);
+        list_t l_ref, l_got;
+        list_alloc(&l_ref, SGS_OPP_KIND_COUNT * n);
+        list_alloc(&l_got, SGS_OPP_KIND_COUNT * n);
+        for (int v = 0; v < 4; v++) {
+            sgs_stage_input_t cu = variant(&b, v == 1 ? KEEP_EVENTS : KEEP_ALL);
+            if (v == 1)
+                cu.clv = NULL;
+            assert_int_equal(sgs_stages_compute_ref(&cu, 1000, NULL, &sc.out, NULL, NULL), 0);
+            sgs_opportunity_input_t in = {.customers = &cu,
+                                          .as_of_day = 1000,
+                                          .stage = sc.stage,
+                                          .cycle_days = sc.cycle,
+                                          .days_overdue = sc.overdue,
+                                          .compare_day = 900};
+            if (v != 1) {
+                in.n_direct_referrals = x.direct;
+                in.n_indirect_referrals = x.indirect;
+                in.network_value = x.network;
+                in.blocked_channels = x.blocked;
+                in.rfm_segment = x.rfm;
+            }
+            if (v == 2)
+                in.stage_compare = x.compare;
+            sgs_opportunity_config_t cfg;
+            sgs_opportunity_config_default(&cfg);
+            cfg.all_opportunities = v >= 2;
+            if (v == 3) { /* tight capacities, avoided channels, a kind off */
+                for (int c = 1; c < SGS_CHANNEL_COUNT; c++)
+                    cfg.channel_capacity[c] = (int64_t)(n / 9 + (size_t)c);
+                cfg.channel_capacity[SGS_CHANNEL_COUNT - 1] = 0;
+                cfg.avoid_channels[SGS_OPP_GROW] = 1u << 3;
+                cfg.avoid_channels_by_rfm[SGS_OPP_WIN_BACK][2] = 1u << 1;
+                cfg.enabled[SGS_OPP_ONBOARDING] = 0;
+                cfg.service_min_contacts = 1;
+                cfg.detractor_window_days = 400;
+            }
+            sgs_opportunity_stats_t s_ref, s_got;
+            assert_int_equal(sgs_opportunities_detect_ref(&in, &cfg, f_ref, &s_ref, NULL), 0);
+            assert_int_equal(sgs_opportunities_rank_ref(&in, &cfg, &s_ref, f_ref, &l_ref.rows,
+                                                        SGS_OPP_KIND_COUNT * n, &l_ref.n_rows,
+                                                        &l_ref.summary, NULL),
+                             0);
+            for (int t = 1; t <= 3; t++) {
+                sgs_exec_t ex = {.n_threads = t, .grain = 1};
+                assert_int_equal(sgs_opportunities_detect(&in, &cfg, &ex, f_got, &s_got, NULL), 0);
+                if (memcmp(f_ref, f_got, n * sizeof *f_ref) != 0)
+                    fail_msg("seed %llu, variant %d, %d threads: fired masks differ",
+                             (unsigned long long)seed, v, t);
+                assert_stats_equal(&s_ref, &s_got, seed, t);
+                memset(&l_got.summary, 0xA5, sizeof l_got.summary);
+                assert_int_equal(sgs_opportunities_rank(&in, &cfg, &s_got, f_got, &ex, &l_got.rows,
+                                                        SGS_OPP_KIND_COUNT * n, &l_got.n_rows,
+                                                        &l_got.summary, NULL),
+                                 0);
+                assert_lists_equal(&l_ref, &l_got, seed, t);
+                sgs_opportunity_stats_free(&s_got);
+            }
+            sgs_opportunity_stats_free(&s_ref);
+        }
+        list_free(&l_ref);
+        list_free(&l_got);
+        free(f_ref);
+        free(f_got);
+        cols_free(&sc);
+        extra_free(&x);
+        base_free(&b);
+    }
+}
+
+/* Errors: a label not below n, masks that do not match the stats, too little room. */
+static void test_opportunities_errors_match_the_reference(void **state)
+{
+    (void)state;
+    const size_t n = 2000;
+    base_t b;
+    base_random(&b, n, 31);
+    stage_cols_t sc;
+    cols_alloc(&sc, n);
+    assert_int_equal(sgs_stages_compute_ref(&b.in, 1000, NULL, &sc.out, NULL, NULL), 0);
+    sgs_opportunity_input_t in = {.customers = &b.in,
+                                  .as_of_day = 1000,
+                                  .stage = sc.stage,
+                                  .cycle_days = sc.cycle,
+                                  .days_overdue = sc.overdue};
+    sgs_opportunity_config_t cfg;
+    sgs_opportunity_config_default(&cfg);
+    uint16_t *fired;
+    ALLOC(fired, n);
+    sgs_opportunity_stats_t st;
+    sgs_exec_t ex = {.n_threads = 3, .grain = 1};
+    sgs_error_t e_ref = {0}, e = {0};
+
+    b.segment[1500] = (int32_t)n;
+    b.segment[1700] = (int32_t)n + 4;
+    assert_int_equal(sgs_opportunities_detect_ref(&in, &cfg, fired, &st, &e_ref), SGS_EDATA);
+    sgs_opportunity_stats_free(&st);
+    assert_int_equal(sgs_opportunities_detect(&in, &cfg, &ex, fired, &st, &e), SGS_EDATA);
+    sgs_opportunity_stats_free(&st);
+    assert_string_equal(e.message, e_ref.message);
+    b.segment[1500] = b.segment[1700] = 0;
+
+    assert_int_equal(sgs_opportunities_detect_ref(&in, &cfg, fired, &st, NULL), 0);
+    sgs_assert_cmp(st.n_candidates, >, 1);
+    list_t l;
+    list_alloc(&l, n);
+    size_t room = (size_t)st.n_candidates - 1;
+    assert_int_equal(
+        sgs_opportunities_rank_ref(&in, &cfg, &st, fired, &l.rows, room, &l.n_rows, NULL, &e_ref),
+        SGS_EINVAL);
+    assert_int_equal(
+        sgs_opportunities_rank(&in, &cfg, &st, fired, &ex, &l.rows, room, &l.n_rows, NULL, &e),
+        SGS_EINVAL);
+    assert_string_equal(e.message, e_ref.message);
+    size_t k = 0;
+    while (fired[k] == 0)
+        k++;
+    fired[k] = 0; /* one candidate fewer than the stats say */
+    assert_int_equal(
+        sgs_opportunities_rank_ref(&in, &cfg, &st, fired, &l.rows, n, &l.n_rows, NULL, &e_ref),
+        SGS_EINVAL);
+    assert_int_equal(
+        sgs_opportunities_rank(&in, &cfg, &st, fired, &ex, &l.rows, n, &l.n_rows, NULL, &e),
+        SGS_EINVAL);
+    assert_string_equal(e.message, e_ref.message);
+    sgs_opportunity_stats_free(&st);
+    list_free(&l);
+    free(fired);
+    cols_free(&sc);
+    base_free(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_stages_match_the_reference),
+        cmocka_unit_test(test_stages_errors_match_the_reference),
+        cmocka_unit_test(test_stages_empty),
+        cmocka_unit_test(test_transitions_match_the_reference),
+        cmocka_unit_test(test_opportunities_match_the_reference),
+        cmocka_unit_test(test_opportunities_errors_match_the_reference),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
