@@ -12,25 +12,13 @@
 #include <cmocka.h>
 
 #include "kernels/features.h"
+#include "tests/support/test_rng.h"
 #include "tests/support/test_support.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-static uint64_t next(uint64_t *s) /* splitmix64 */
-{
-    uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
-
-static double uniform(uint64_t *s)
-{
-    return (double)(next(s) >> 11) * 0x1.0p-53;
-}
 
 /* n x d: column 0 counts 0..20, column 1 skewed money (some negative: refunds), column 2
  * constant, column 3 a few repeated values, the rest wide-ranged with outliers. No -0. */
@@ -41,22 +29,22 @@ static double *matrix_random(size_t n, size_t d, uint64_t seed)
     assert_non_null(x);
     for (size_t i = 0; i < n; i++)
         for (size_t f = 0; f < d; f++) {
-            double u = uniform(&s), v;
+            double u = sgs_test_uniform(&s), v;
             switch (f) {
             case 0:
-                v = (double)(next(&s) % 21);
+                v = (double)(sgs_test_next(&s) % 21);
                 break;
             case 1:
-                v = u < 0.1 ? -30.0 * uniform(&s) : 1000.0 * u * u * u;
+                v = u < 0.1 ? -30.0 * sgs_test_uniform(&s) : 1000.0 * u * u * u;
                 break;
             case 2:
                 v = 7.25;
                 break;
             case 3:
-                v = (double)(next(&s) % 4) * 0.5;
+                v = (double)(sgs_test_next(&s) % 4) * 0.5;
                 break;
             default:
-                v = u < 0.01 ? 1e6 * uniform(&s) : 100.0 * (uniform(&s) - 0.3);
+                v = u < 0.01 ? 1e6 * sgs_test_uniform(&s) : 100.0 * (sgs_test_uniform(&s) - 0.3);
             }
             x[i * d + f] = v;
         }

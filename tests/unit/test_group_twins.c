@@ -12,19 +12,12 @@
 #include <cmocka.h>
 
 #include "kernels/group.h"
+#include "tests/support/test_rng.h"
 #include "tests/support/test_support.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-static uint64_t next(uint64_t *s) /* splitmix64 */
-{
-    uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
 
 /* n_rows ids: dense (a range about the row count / 3) or sparse (anywhere in int64, negative
  * ones too, each drawn from a pool so that ids repeat). */
@@ -37,13 +30,13 @@ static int64_t *ids_random(size_t n_rows, int dense, uint64_t seed)
     int64_t *pool = malloc(pool_n * sizeof *pool);
     assert_non_null(pool);
     for (size_t k = 0; k < pool_n; k++)
-        pool[k] = dense ? (int64_t)(1000 + k) : (int64_t)next(&s);
+        pool[k] = dense ? (int64_t)(1000 + k) : (int64_t)sgs_test_next(&s);
     if (!dense && pool_n > 2) {
         pool[0] = INT64_MIN;
         pool[1] = INT64_MAX;
     }
     for (size_t i = 0; i < n_rows; i++)
-        id[i] = pool[next(&s) % pool_n];
+        id[i] = pool[sgs_test_next(&s) % pool_n];
     free(pool);
     return id;
 }
@@ -128,12 +121,12 @@ static void rows_random(rows_t *r, size_t n, int sorted, int wide, uint64_t seed
         sgs_customer_index_build_ref(id, n, r->customer, &r->ids, &r->n_customers, NULL), 0);
     free(id);
     for (size_t i = 0; i < n; i++) {
-        int64_t day = (int64_t)(next(&s) % 1500) + 15000;
+        int64_t day = (int64_t)(sgs_test_next(&s) % 1500) + 15000;
         if (wide && r->customer[i] == 0)
-            day = (int64_t)(next(&s) % 100000);
-        r->time_s[i] = day * 86400 + (int64_t)(next(&s) % 4) * 3600;
-        r->amount[i] = (double)(next(&s) % 100000) / 100.0 - 50.0;
-        r->channel[i] = (uint8_t)(next(&s) % 8);
+            day = (int64_t)(sgs_test_next(&s) % 100000);
+        r->time_s[i] = day * 86400 + (int64_t)(sgs_test_next(&s) % 4) * 3600;
+        r->amount[i] = (double)(sgs_test_next(&s) % 100000) / 100.0 - 50.0;
+        r->channel[i] = (uint8_t)(sgs_test_next(&s) % 8);
     }
     if (sorted) {
         int64_t *pair = malloc(n * 4 * sizeof *pair);

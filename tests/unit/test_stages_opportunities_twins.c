@@ -14,25 +14,13 @@
 #include "kernels/opportunities.h"
 #include "kernels/stages.h"
 #include "kernels/tables.h"
+#include "tests/support/test_rng.h"
 #include "tests/support/test_support.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-static uint64_t next(uint64_t *s) /* splitmix64 */
-{
-    uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
-
-static double uniform(uint64_t *s)
-{
-    return (double)(next(s) >> 11) * 0x1.0p-53;
-}
 
 /* ---- Random histories ------------------------------------------------------------------ */
 
@@ -76,42 +64,44 @@ static void base_random(base_t *b, size_t n, uint64_t seed)
     ALLOC(b->rate, n);
     ALLOC(b->clv, n);
     ALLOC(b->segment, n);
-    int32_t k = 1 + (int32_t)(next(&s) % 6);
+    int32_t k = 1 + (int32_t)(sgs_test_next(&s) % 6);
     size_t np = 0, ne = 0;
     for (size_t i = 0; i < n; i++) {
         b->id[i] = (int64_t)(2 * i + 5);
-        b->signup[i] = next(&s) % 3 ? SGS_DAY_NONE : (int32_t)(next(&s) % 1100);
-        size_t m = next(&s) % 11;
-        int32_t d = (int32_t)(next(&s) % 1100);
+        b->signup[i] = sgs_test_next(&s) % 3 ? SGS_DAY_NONE : (int32_t)(sgs_test_next(&s) % 1100);
+        size_t m = sgs_test_next(&s) % 11;
+        int32_t d = (int32_t)(sgs_test_next(&s) % 1100);
         for (size_t j = 0; j < m && d <= 1100; j++) {
             b->p_day[np++] = d;
-            if (next(&s) % 4) /* else the same day again */
-                d += 1 + (int32_t)(next(&s) % (next(&s) % 2 ? 30 : 300));
+            if (sgs_test_next(&s) % 4) /* else the same day again */
+                d += 1 + (int32_t)(sgs_test_next(&s) % (sgs_test_next(&s) % 2 ? 30 : 300));
         }
         b->p_off[i + 1] = np;
-        size_t me = next(&s) % 7;
-        d = (int32_t)(next(&s) % 1100);
+        size_t me = sgs_test_next(&s) % 7;
+        d = (int32_t)(sgs_test_next(&s) % 1100);
         for (size_t j = 0; j < me && d <= 1100; j++) {
             b->e_day[ne] = d;
-            b->e_kind[ne] = (uint8_t)(1 + next(&s) % 8);
-            b->e_channel[ne] = (uint8_t)(next(&s) % SGS_CHANNEL_COUNT);
-            b->e_value[ne] = next(&s) % 3 ? (double)(next(&s) % 11) : (double)NAN;
+            b->e_kind[ne] = (uint8_t)(1 + sgs_test_next(&s) % 8);
+            b->e_channel[ne] = (uint8_t)(sgs_test_next(&s) % SGS_CHANNEL_COUNT);
+            b->e_value[ne] = sgs_test_next(&s) % 3 ? (double)(sgs_test_next(&s) % 11) : (double)NAN;
             ne++;
-            d += (int32_t)(next(&s) % 60);
+            d += (int32_t)(sgs_test_next(&s) % 60);
         }
         b->e_off[i + 1] = ne;
-        b->pref[i] = (uint8_t)(next(&s) % 3 ? 0 : next(&s) % SGS_CHANNEL_COUNT);
-        b->main_ch[i] = (uint8_t)(next(&s) % SGS_CHANNEL_COUNT);
-        double u = uniform(&s);
-        b->p_buy[i] = u < 0.3 ? (double)NAN : uniform(&s);
-        b->p_model[i] = u < 0.25 ? (double)NAN : u < 0.3 ? 0.0 : uniform(&s);
-        u = uniform(&s);
-        b->rate[i] = u < 0.3 ? (double)NAN : u < 0.35 ? 0.0 : 1.0 / (2.0 + 300.0 * uniform(&s));
-        u = uniform(&s);
+        b->pref[i] = (uint8_t)(sgs_test_next(&s) % 3 ? 0 : sgs_test_next(&s) % SGS_CHANNEL_COUNT);
+        b->main_ch[i] = (uint8_t)(sgs_test_next(&s) % SGS_CHANNEL_COUNT);
+        double u = sgs_test_uniform(&s);
+        b->p_buy[i] = u < 0.3 ? (double)NAN : sgs_test_uniform(&s);
+        b->p_model[i] = u < 0.25 ? (double)NAN : u < 0.3 ? 0.0 : sgs_test_uniform(&s);
+        u = sgs_test_uniform(&s);
+        b->rate[i] = u < 0.3    ? (double)NAN
+                     : u < 0.35 ? 0.0
+                                : 1.0 / (2.0 + 300.0 * sgs_test_uniform(&s));
+        u = sgs_test_uniform(&s);
         b->clv[i] = u < 0.1    ? (double)NAN
                     : u < 0.15 ? 0.0
-                               : 1.0 + 500.0 * uniform(&s) * uniform(&s);
-        int32_t g = (int32_t)(next(&s) % (uint64_t)(k + 1)) - 1;
+                               : 1.0 + 500.0 * sgs_test_uniform(&s) * sgs_test_uniform(&s);
+        int32_t g = (int32_t)(sgs_test_next(&s) % (uint64_t)(k + 1)) - 1;
         b->segment[i] = g == 2 ? 1 : g;
     }
     b->in = (sgs_stage_input_t){.n = n,
@@ -346,8 +336,8 @@ static void test_transitions_match_the_reference(void **state)
         ALLOC(a, n);
         ALLOC(b, n);
         for (size_t i = 0; i < n; i++) {
-            a[i] = (uint8_t)(next(&s) % SGS_STAGE_COUNT);
-            b[i] = next(&s) % 4 ? a[i] : (uint8_t)(next(&s) % SGS_STAGE_COUNT);
+            a[i] = (uint8_t)(sgs_test_next(&s) % SGS_STAGE_COUNT);
+            b[i] = sgs_test_next(&s) % 4 ? a[i] : (uint8_t)(sgs_test_next(&s) % SGS_STAGE_COUNT);
         }
         int64_t ref[SGS_STAGE_COUNT * SGS_STAGE_COUNT], got[SGS_STAGE_COUNT * SGS_STAGE_COUNT];
         assert_int_equal(sgs_stage_transitions_ref(n, a, b, ref, NULL), 0);
@@ -397,13 +387,13 @@ static void extra_random(opp_extra_t *x, const base_t *b, size_t n, uint64_t see
     ALLOC(x->rfm, n);
     ALLOC(x->compare, n);
     for (size_t i = 0; i < n; i++) {
-        x->direct[i] = next(&s) % 3 ? 0 : (int64_t)(next(&s) % 5);
-        x->indirect[i] = x->direct[i] ? (int64_t)(next(&s) % 9) : 0;
+        x->direct[i] = sgs_test_next(&s) % 3 ? 0 : (int64_t)(sgs_test_next(&s) % 5);
+        x->indirect[i] = x->direct[i] ? (int64_t)(sgs_test_next(&s) % 9) : 0;
         double own = isfinite(b->clv[i]) ? b->clv[i] : 0.0;
-        x->network[i] = own + (double)x->direct[i] * 80.0 * uniform(&s);
-        x->blocked[i] = next(&s) % 5 ? 0 : (uint8_t)(next(&s) & 0xFE);
-        x->rfm[i] = (uint8_t)(next(&s) % (SGS_RFM_SEGMENT_COUNT + 1));
-        x->compare[i] = (uint8_t)(next(&s) % SGS_STAGE_COUNT);
+        x->network[i] = own + (double)x->direct[i] * 80.0 * sgs_test_uniform(&s);
+        x->blocked[i] = sgs_test_next(&s) % 5 ? 0 : (uint8_t)(sgs_test_next(&s) & 0xFE);
+        x->rfm[i] = (uint8_t)(sgs_test_next(&s) % (SGS_RFM_SEGMENT_COUNT + 1));
+        x->compare[i] = (uint8_t)(sgs_test_next(&s) % SGS_STAGE_COUNT);
     }
 }
 
