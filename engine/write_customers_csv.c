@@ -19,6 +19,15 @@ static const char CSV_HEADER[] =
     "rfm_cell,rfm_segment";
 static const char CSV_VALUE_HEADER[] = ",p_alive,expected_purchases,expected_spend,clv,p_buy";
 
+/* A duration of whole days in the unit: in days it is the integer itself (what
+ * sgs_fmt_fixed writes for it with 0 decimals), without the floating-point detour. */
+static size_t put_duration(char *p, int32_t days, double unit, int decimals)
+{
+    if (unit == 1.0)
+        return sgs_fmt_int(p, days);
+    return sgs_fmt_fixed(p, days / unit, decimals);
+}
+
 /* Format customers lo..hi-1 into buf; returns the length. */
 static size_t format_block(const void *ctx, size_t lo, size_t hi, char *buf)
 {
@@ -38,11 +47,11 @@ static size_t format_block(const void *ctx, size_t lo, size_t hi, char *buf)
         *p++ = ',';
         p += sgs_fmt_int(p, s->frequency[c]);
         *p++ = ',';
-        p += sgs_fmt_fixed(p, s->recency_days[c] / unit, duration_decimals);
+        p += put_duration(p, s->recency_days[c], unit, duration_decimals);
         *p++ = ',';
-        p += sgs_fmt_fixed(p, s->age_days[c] / unit, duration_decimals);
+        p += put_duration(p, s->age_days[c], unit, duration_decimals);
         *p++ = ',';
-        p += sgs_fmt_fixed(p, s->days_since_last[c] / unit, duration_decimals);
+        p += put_duration(p, s->days_since_last[c], unit, duration_decimals);
         *p++ = ',';
         p += sgs_fmt_fixed(p, s->total_spend[c], 2);
         *p++ = ',';
