@@ -11,98 +11,20 @@
 #include <stdio.h>
 #include <string.h>
 
-/* "00" "01" ... "99": two digits per division (the divisions by 10 of a digit-at-a-time loop
- * were most of the cost of customers.csv). */
-static const char DIGIT_PAIRS[201] = "00010203040506070809"
-                                     "10111213141516171819"
-                                     "20212223242526272829"
-                                     "30313233343536373839"
-                                     "40414243444546474849"
-                                     "50515253545556575859"
-                                     "60616263646566676869"
-                                     "70717273747576777879"
-                                     "80818283848586878889"
-                                     "90919293949596979899";
-
-static const uint64_t POWERS_OF_TEN[20] = {1ULL,
-                                           10ULL,
-                                           100ULL,
-                                           1000ULL,
-                                           10000ULL,
-                                           100000ULL,
-                                           1000000ULL,
-                                           10000000ULL,
-                                           100000000ULL,
-                                           1000000000ULL,
-                                           10000000000ULL,
-                                           100000000000ULL,
-                                           1000000000000ULL,
-                                           10000000000000ULL,
-                                           100000000000000ULL,
-                                           1000000000000000ULL,
-                                           10000000000000000ULL,
-                                           100000000000000000ULL,
-                                           1000000000000000000ULL,
-                                           10000000000000000000ULL};
-
-/* Digits of u, at least 1. */
-static size_t digit_count(uint64_t u)
-{
-    size_t n = 1;
-    while (n < 20 && u >= POWERS_OF_TEN[n])
-        n++;
-    return n;
-}
-
-/* Exactly `n` digits of u (zero-padded on the left; u < 10^n) ending at out + n. */
-static void put_digits(char *out, uint64_t u, size_t n)
-{
-    char *p = out + n;
-    while (u >= 100) {
-        size_t k = (size_t)(u % 100) * 2;
-        u /= 100;
-        *--p = DIGIT_PAIRS[k + 1];
-        *--p = DIGIT_PAIRS[k];
-    }
-    if (u >= 10) {
-        *--p = DIGIT_PAIRS[2 * u + 1];
-        *--p = DIGIT_PAIRS[2 * u];
-    } else {
-        *--p = (char)('0' + u);
-    }
-    while (p > out)
-        *--p = '0';
-}
-
-/* Decimal digits of u, no sign. */
-static size_t fmt_unsigned(char *out, uint64_t u)
-{
-    size_t n = digit_count(u);
-    put_digits(out, u, n);
-    return n;
-}
-
 size_t sgs_fmt_int(char *out, int64_t v)
 {
-    if (v < 0) {
-        out[0] = '-';
-        return 1 + fmt_unsigned(out + 1, 0 - (uint64_t)v);
-    }
-    return fmt_unsigned(out, (uint64_t)v);
-}
-
-/* round(x) (halves away from zero) without the libm call: x - trunc(x) is exact below 2^52,
- * and from 2^52 on every double is a whole number. */
-static double round_half_away(double x)
-{
-    if (!(fabs(x) < 4503599627370496.0))
-        return x;
-    double whole = (double)(int64_t)x, frac = x - whole;
-    if (frac >= 0.5)
-        whole += 1.0;
-    else if (frac <= -0.5)
-        whole -= 1.0;
-    return whole;
+    char digits[24];
+    size_t n = 0, len = 0;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do {
+        digits[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        out[len++] = '-';
+    while (n)
+        out[len++] = digits[--n];
+    return len;
 }
 
 size_t sgs_fmt_fixed(char *out, double v, int decimals)
@@ -110,23 +32,25 @@ size_t sgs_fmt_fixed(char *out, double v, int decimals)
     static const double scale[] = {1, 10, 100, 1000, 1e4, 1e5, 1e6};
     if (isnan(v))
         return 0;
-    double scaled = decimals >= 0 && decimals <= 6 ? round_half_away(v * scale[decimals]) : 0;
-    /* The second bound keeps the scaled value in a uint64_t (|v| < 1e15 alone does not with
-     * 5 or 6 decimals). */
-    if (!(fabs(v) < 1e15) || decimals < 0 || decimals > 6 || !(fabs(scaled) < 1e19)) {
+    if (!(fabs(v) < 1e15) || decimals < 0 || decimals > 6) {
         int n = snprintf(out, 32, "%.*f", decimals < 0 ? 0 : decimals, v);
         return n > 0 && n < 32 ? (size_t)n : 0;
     }
+    double scaled = round(v * scale[decimals]);
     int negative = scaled < 0;
     uint64_t u = (uint64_t)fabs(scaled);
-    uint64_t unit = POWERS_OF_TEN[decimals];
+    uint64_t unit = (uint64_t)scale[decimals];
     size_t len = 0;
     if (negative)
         out[len++] = '-';
-    len += fmt_unsigned(out + len, u / unit);
+    len += sgs_fmt_int(out + len, (int64_t)(u / unit));
     if (decimals > 0) {
         out[len++] = '.';
-        put_digits(out + len, u % unit, (size_t)decimals);
+        uint64_t frac = u % unit;
+        for (int k = decimals - 1; k >= 0; k--) {
+            out[len + (size_t)k] = (char)('0' + frac % 10);
+            frac /= 10;
+        }
         len += (size_t)decimals;
     }
     return len;
