@@ -147,7 +147,7 @@ def load_opportunities(path):
     with h5py.File(path, "r") as f:
         g = f["/opportunities"]
         n = g["customer_id"].shape[0]
-        # the rows are in rank order (files before 2026-12-07 also store it as "rank")
+        # the rows are in rank order (older files also store it as the column "rank")
         data = {"rank": np.arange(1, n + 1, dtype=np.int64)}
         data.update(columns(g, n))
         data["kind"] = decode(data["kind"], code_names(g, "kind_names"))
