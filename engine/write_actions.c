@@ -39,7 +39,11 @@ static int write_stages_group(hid_t f, const sgs_run_state_t *st, int z, sgs_err
     if (rc == SGS_OK)                                                                              \
         rc = sgs_h5_write_column(f, "/stages/" name, type, data, n, z, err);
     COLUMN("customer_id", SGS_H5_I64, A->customer_id)
-    COLUMN("customer_row", SGS_H5_I64, A->buyer_row)
+    /* int32 on disk: a row of /customers, and sgs_stages_compute takes at most INT32_MAX
+     * customers */
+    if (rc == SGS_OK)
+        rc = sgs_h5_write_column_as(f, "/stages/customer_row", SGS_H5_I32, SGS_H5_I64, A->buyer_row,
+                                    n, z, err);
     COLUMN("stage", SGS_H5_U8, A->stage)
     COLUMN("cycle_days", SGS_H5_F64, A->cycle_days)
     COLUMN("cycle_source", SGS_H5_U8, A->cycle_source)
@@ -143,11 +147,11 @@ static int write_opportunities_group(hid_t f, const sgs_run_state_t *st, int z, 
         return sgs_error_set(err, SGS_ENOMEM, "no memory for %zu opportunities", n);
     for (size_t r = 0; r < n; r++)
         ids[r] = A->customer_id[A->rows.customer_index[r]];
+    /* No rank column: the rows are in rank order, rank is the row number + 1. */
     int rc = SGS_OK;
 #define COLUMN(name, type, data)                                                                   \
     if (rc == SGS_OK)                                                                              \
         rc = sgs_h5_write_column(f, "/opportunities/" name, type, data, n, z, err);
-    COLUMN("rank", SGS_H5_I64, A->rows.rank)
     COLUMN("customer_id", SGS_H5_I64, ids)
     COLUMN("kind", SGS_H5_U8, A->rows.kind)
     COLUMN("priority", SGS_H5_I32, A->rows.priority)

@@ -19,6 +19,35 @@ static const char CSV_HEADER[] =
     "rfm_cell,rfm_segment";
 static const char CSV_VALUE_HEADER[] = ",p_alive,expected_purchases,expected_spend,clv,p_buy";
 
+/* A duration of whole days in the unit: in days it is the integer itself (what
+ * sgs_fmt_fixed writes for it with 0 decimals), without the floating-point detour. */
+static size_t put_duration(char *p, int32_t days, double unit, int decimals)
+{
+    if (unit == 1.0)
+        return sgs_fmt_int(p, days);
+    return sgs_fmt_fixed(p, days / unit, decimals);
+}
+
+/* "r,f,m,cell": with scores of one digit (rfm.bins is at most 9; r from 1) the cell
+ * 100 r + 10 f + m is the three digits themselves, written without four integer
+ * conversions. */
+static size_t put_rfm(char *p, unsigned r, unsigned f, unsigned m, unsigned cell)
+{
+    if (r >= 1 && r < 10 && f < 10 && m < 10 && cell == 100 * r + 10 * f + m) {
+        char rc = (char)('0' + r), fc = (char)('0' + f), mc = (char)('0' + m);
+        char text[9] = {rc, ',', fc, ',', mc, ',', rc, fc, mc};
+        memcpy(p, text, sizeof text);
+        return sizeof text;
+    }
+    size_t len = sgs_fmt_int(p, r);
+    p[len++] = ',';
+    len += sgs_fmt_int(p + len, f);
+    p[len++] = ',';
+    len += sgs_fmt_int(p + len, m);
+    p[len++] = ',';
+    return len + sgs_fmt_int(p + len, cell);
+}
+
 /* Format customers lo..hi-1 into buf; returns the length. */
 static size_t format_block(const void *ctx, size_t lo, size_t hi, char *buf)
 {
@@ -38,11 +67,11 @@ static size_t format_block(const void *ctx, size_t lo, size_t hi, char *buf)
         *p++ = ',';
         p += sgs_fmt_int(p, s->frequency[c]);
         *p++ = ',';
-        p += sgs_fmt_fixed(p, s->recency_days[c] / unit, duration_decimals);
+        p += put_duration(p, s->recency_days[c], unit, duration_decimals);
         *p++ = ',';
-        p += sgs_fmt_fixed(p, s->age_days[c] / unit, duration_decimals);
+        p += put_duration(p, s->age_days[c], unit, duration_decimals);
         *p++ = ',';
-        p += sgs_fmt_fixed(p, s->days_since_last[c] / unit, duration_decimals);
+        p += put_duration(p, s->days_since_last[c], unit, duration_decimals);
         *p++ = ',';
         p += sgs_fmt_fixed(p, s->total_spend[c], 2);
         *p++ = ',';
@@ -52,13 +81,8 @@ static size_t format_block(const void *ctx, size_t lo, size_t hi, char *buf)
         *p++ = ',';
         p += sgs_fmt_fixed(p, s->refund_total[c], 2);
         *p++ = ',';
-        p += sgs_fmt_int(p, st->rfm.r_score[c]);
-        *p++ = ',';
-        p += sgs_fmt_int(p, st->rfm.f_score[c]);
-        *p++ = ',';
-        p += sgs_fmt_int(p, st->rfm.m_score[c]);
-        *p++ = ',';
-        p += sgs_fmt_int(p, st->rfm.rfm_cell[c]);
+        p += put_rfm(p, st->rfm.r_score[c], st->rfm.f_score[c], st->rfm.m_score[c],
+                     st->rfm.rfm_cell[c]);
         *p++ = ',';
         const char *name = sgs_rfm_segment_name(st->rfm.rfm_segment[c]);
         size_t len = strlen(name);

@@ -105,7 +105,10 @@ int sgs_write_segments_h5(hid_t f, const sgs_run_state_t *st, int z, sgs_error_t
         names[i] = st->segments.feature_names[i];
     for (size_t j = 0; j < k; j++)
         labels[j] = st->segments.profile_label[j];
-    int rc = sgs_h5_write_column(f, "/clusters/label", SGS_H5_I32, st->segments.segment, n, z, err);
+    /* uint8 on disk: labels are 0..k-1 and k is at most SGS_SEGMENTS_MAX_K */
+    _Static_assert(SGS_SEGMENTS_MAX_K <= 256, "/clusters/label is stored as uint8");
+    int rc = sgs_h5_write_column_as(f, "/clusters/label", SGS_H5_U8, SGS_H5_I32,
+                                    st->segments.segment, n, z, err);
     if (rc == SGS_OK)
         rc = sgs_h5_write_column(f, "/clusters/distance", SGS_H5_F64, st->segments.segment_distance,
                                  n, z, err);

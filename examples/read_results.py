@@ -146,7 +146,10 @@ def load_opportunities(path):
     kind, channel and group (treatment: contact; control: do not contact) decoded."""
     with h5py.File(path, "r") as f:
         g = f["/opportunities"]
-        data = columns(g, g["rank"].shape[0])
+        n = g["customer_id"].shape[0]
+        # the rows are in rank order (older files also store it as the column "rank")
+        data = {"rank": np.arange(1, n + 1, dtype=np.int64)}
+        data.update(columns(g, n))
         data["kind"] = decode(data["kind"], code_names(g, "kind_names"))
         data["channel"] = decode(data["channel"], code_names(g, "channel_names"))
         data["group"] = decode(data["group"], code_names(g, "group_names"))

@@ -248,6 +248,37 @@ static hid_t chunked_plist(size_t chunk_rows, int deflate_level)
 
 /* ---- Whole columns ----------------------------------------------------------------- */
 
+/* Bytes of a column written at a time by write_staged. */
+#define STAGE_BYTES ((size_t)256 << 10)
+
+/* Write the n elements of `data` (of type in_memory) into the whole of the contiguous `dset`
+ * (dataspace `space`), a slab of STAGE_BYTES at a time copied into one small buffer first.
+ * The copy pays: the kernel takes the bytes of a write from that buffer while it is still in
+ * the cache, and taking them from a column of megabytes cost it ten times as much CPU time
+ * (256 MB: 1.0 s against 0.05 s with the copy, on the 2-core benchmark VM). Returns SGS_OK,
+ * SGS_ENOMEM (no buffer) or SGS_EIO (HDF5 failed: its error is recorded). */
+static int write_staged(hid_t dset, hid_t space, sgs_h5_type_t in_memory, const void *data,
+                        size_t n)
+{
+    size_t elem = sgs_h5_type_size(in_memory), per_slab = STAGE_BYTES / elem;
+    hsize_t count = n < per_slab ? n : per_slab;
+    unsigned char *stage = sgs_alloc_array((size_t)count, elem);
+    hid_t mspace = stage ? H5Screate_simple(1, &count, NULL) : -1;
+    int rc = !stage ? SGS_ENOMEM : mspace < 0 ? SGS_EIO : SGS_OK;
+    for (size_t start = 0; rc == SGS_OK && start < n; start += per_slab) {
+        hsize_t at = start, len = n - start < per_slab ? n - start : per_slab;
+        memcpy(stage, (const unsigned char *)data + start * elem, (size_t)len * elem);
+        if ((len != count && H5Sset_extent_simple(mspace, 1, &len, NULL) < 0) ||
+            H5Sselect_hyperslab(space, H5S_SELECT_SET, &at, NULL, &len, NULL) < 0 ||
+            H5Dwrite(dset, sgs_h5_mem_type(in_memory), mspace, space, H5P_DEFAULT, stage) < 0)
+            rc = SGS_EIO;
+    }
+    if (mspace >= 0)
+        H5Sclose(mspace);
+    sgs_free(stage);
+    return rc;
+}
+
 int sgs_h5_write_column(hid_t file, const char *path, sgs_h5_type_t type, const void *data,
                         size_t n, int deflate_level, sgs_error_t *err)
 {
@@ -267,7 +298,9 @@ int sgs_h5_write_column_as(hid_t file, const char *path, sgs_h5_type_t stored,
     space = H5Screate_simple(1, &dims, NULL);
     if (space < 0)
         goto cleanup;
-    if (n > 0) {
+    /* Uncompressed columns are contiguous: no padding after the last chunk (3% of the
+     * results file at 1M customers) and no chunk cache; write_staged feeds them to the file. */
+    if (n > 0 && deflate_level > 0) {
         size_t chunk = n < 65536 ? n : 65536;
         dcpl = chunked_plist(chunk, deflate_level);
     } else {
@@ -278,9 +311,19 @@ int sgs_h5_write_column_as(hid_t file, const char *path, sgs_h5_type_t stored,
     dset = H5Dcreate2(file, path, file_type(stored), space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     if (dset < 0)
         goto cleanup;
-    if (n > 0 &&
+    if (n > 0 && deflate_level > 0 &&
         H5Dwrite(dset, sgs_h5_mem_type(in_memory), H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
         goto cleanup;
+    if (n > 0 && deflate_level <= 0) {
+        rc = write_staged(dset, space, in_memory, data, n);
+        if (rc == SGS_ENOMEM) {
+            rc = sgs_error_set(err, rc, "cannot write dataset %s (%zu rows): out of memory", path,
+                               n);
+            goto cleanup;
+        }
+        if (rc != SGS_OK)
+            goto cleanup;
+    }
     rc = SGS_OK;
 cleanup:
     if (dset >= 0)
@@ -289,7 +332,7 @@ cleanup:
         H5Pclose(dcpl);
     if (space >= 0)
         H5Sclose(space);
-    if (rc)
+    if (rc && rc != SGS_ENOMEM)
         rc = sgs_h5_write_error(err, file, "cannot write dataset %s (%zu rows)", path, n);
     return rc;
 }

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -112,10 +113,36 @@ size_t sgs_fmt_date(char *out, int64_t day)
     return 10;
 }
 
-/* Blocks are dealt to the threads in turn (block b to thread b mod T, schedule(static, 1))
- * and written in block order by the ordered construct: while one thread writes its block,
- * the others format theirs, so the write overlaps the formatting instead of following it,
- * and each thread needs one block buffer (it reuses it only after its write). */
+/* Whose turn it is to write: the block number, advanced by each writer. Threads that wait
+ * for their turn sleep on the condition instead of spinning as they do in an `omp ordered`
+ * (with blocks of 250 KB that spinning took more CPU time than the formatting). */
+typedef struct write_turn {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    size_t next; /* the block to be written next */
+} write_turn_t;
+
+static void turn_wait(write_turn_t *t, size_t b)
+{
+    pthread_mutex_lock(&t->lock);
+    while (t->next != b)
+        pthread_cond_wait(&t->changed, &t->lock);
+    pthread_mutex_unlock(&t->lock);
+}
+
+static void turn_pass(write_turn_t *t)
+{
+    pthread_mutex_lock(&t->lock);
+    t->next++;
+    pthread_cond_broadcast(&t->changed);
+    pthread_mutex_unlock(&t->lock);
+}
+
+/* Blocks are dealt to the threads in turn (block b to thread b mod T, schedule(static, 1),
+ * each thread taking its blocks in increasing order) and written in block order, each when
+ * the one before it is written: while one thread writes its block, the others format theirs,
+ * so the write overlaps the formatting instead of following it, and each thread needs one
+ * block buffer (it reuses it only after its write). */
 int sgs_write_text_rows(const char *path, const char *header, size_t n_rows, size_t max_line,
                         sgs_format_rows_fn format, const void *ctx, int n_threads, sgs_error_t *err)
 {
@@ -134,7 +161,8 @@ int sgs_write_text_rows(const char *path, const char *header, size_t n_rows, siz
     }
     int ok = fputs(header, out) >= 0;
     int write_errno = ok ? 0 : errno;
-#pragma omp parallel for ordered num_threads(threads) schedule(static, 1)
+    write_turn_t turn = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
     for (size_t b = 0; b < n_blocks; b++) {
         int going;
 #pragma omp atomic read
@@ -143,13 +171,16 @@ int sgs_write_text_rows(const char *path, const char *header, size_t n_rows, siz
         size_t lo = b * SGS_TEXT_BLOCK_ROWS;
         size_t hi = lo + SGS_TEXT_BLOCK_ROWS < n_rows ? lo + SGS_TEXT_BLOCK_ROWS : n_rows;
         size_t len = going ? format(ctx, lo, hi, buf) : 0;
-#pragma omp ordered
+        turn_wait(&turn, b);
         if (ok && fwrite(buf, 1, len, out) != len) {
             write_errno = errno;
 #pragma omp atomic write
             ok = 0;
         }
+        turn_pass(&turn);
     }
+    pthread_cond_destroy(&turn.changed);
+    pthread_mutex_destroy(&turn.lock);
     if (!ok)
         rc = sgs_error_set_os(err, SGS_EIO, write_errno ? write_errno : EIO, path, "write failed");
 cleanup:

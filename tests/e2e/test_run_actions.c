@@ -267,7 +267,7 @@ typedef struct results {
     int64_t *n_direct, *n_indirect; /* /influence: the rows of /stages, no ids of its own */
     size_t n_infl;
     double *network_value;
-    int64_t *opp_rank, *opp_cid;
+    int64_t *opp_cid;
     uint8_t *opp_kind, *opp_channel;
     int32_t *opp_priority;
     double *opp_value;
@@ -358,8 +358,7 @@ static void load_results(const char *sub, results_t *r)
     r->n_direct = sgs_test_column(f, "/influence/n_direct", SGS_H5_I64, &r->n_infl);
     r->n_indirect = sgs_test_column(f, "/influence/n_indirect", SGS_H5_I64, &n);
     r->network_value = sgs_test_column(f, "/influence/network_value", SGS_H5_F64, &n);
-    r->opp_rank = sgs_test_column(f, "/opportunities/rank", SGS_H5_I64, &r->n_opp);
-    r->opp_cid = sgs_test_column(f, "/opportunities/customer_id", SGS_H5_I64, &n);
+    r->opp_cid = sgs_test_column(f, "/opportunities/customer_id", SGS_H5_I64, &r->n_opp);
     r->opp_kind = sgs_test_column(f, "/opportunities/kind", SGS_H5_U8, &n);
     r->opp_channel = sgs_test_column(f, "/opportunities/channel", SGS_H5_U8, &n);
     r->opp_priority = sgs_test_column(f, "/opportunities/priority", SGS_H5_I32, &n);
@@ -403,11 +402,11 @@ static void load_results(const char *sub, results_t *r)
 
 static void free_results(results_t *r)
 {
-    void *p[] = {r->cid,       r->row,     r->stage,        r->stage_compare, r->cycle,
-                 r->overdue,   r->n_days,  r->buyer_id,     r->main_channel,  r->clv,
-                 r->p_buy,     r->no_buy,  r->n_direct,     r->n_indirect,    r->network_value,
-                 r->opp_rank,  r->opp_cid, r->opp_kind,     r->opp_channel,   r->opp_priority,
-                 r->opp_value, r->rows,    r->segment_label};
+    void *p[] = {r->cid,     r->row,          r->stage,       r->stage_compare, r->cycle,
+                 r->overdue, r->n_days,       r->buyer_id,    r->main_channel,  r->clv,
+                 r->p_buy,   r->no_buy,       r->n_direct,    r->n_indirect,    r->network_value,
+                 r->opp_cid, r->opp_kind,     r->opp_channel, r->opp_priority,  r->opp_value,
+                 r->rows,    r->segment_label};
     for (size_t k = 0; k < sizeof p / sizeof p[0]; k++)
         free(p[k]);
     cJSON_Delete(r->summary);
@@ -888,7 +887,6 @@ static void test_one_per_customer_ranking_and_capacity(void **state)
     for (size_t k = 0; k < cap.n_rows; k++) {
         const csv_row_t *row = &cap.rows[k];
         assert_int_equal(row->rank, (int64_t)k + 1);
-        assert_int_equal(cap.opp_rank[k], row->rank);
         assert_int_equal(cap.opp_cid[k], row->cid);
         assert_int_equal(cap.opp_kind[k], row->kind);
         assert_int_equal(cap.opp_channel[k], row->channel);
