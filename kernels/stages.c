@@ -295,6 +295,41 @@ static void stage_one(const stage_ctx_t *c, size_t i, double own, uint8_t own_so
 
 /* ---- The kernel ------------------------------------------------------------------- */
 
+/* Customer i's stage and its outputs (the columns out asks for), from its own cycle and
+ * where the cycle came from: the one per-customer step of the kernel and its twin. */
+static void stage_and_outputs(const stage_ctx_t *ctx, size_t i, double own_cycle_days,
+                              uint8_t own_source, sgs_stage_output_t *out, uint8_t *stage,
+                              uint8_t *source)
+{
+    sgs_purchase_summary_t ps;
+    double cycle, overdue;
+    stage_one(ctx, i, own_cycle_days, own_source, stage, &cycle, source, &overdue, &ps);
+    out->stage[i] = *stage;
+    out->cycle_days[i] = cycle;
+    out->days_overdue[i] = overdue;
+    if (out->cycle_source)
+        out->cycle_source[i] = *source;
+    if (out->observed_gap_days)
+        out->observed_gap_days[i] = ps.mean_gap_days;
+    if (out->n_purchase_days)
+        out->n_purchase_days[i] = ps.n_days;
+}
+
+/* The segments' cycles and the counts, once every customer is staged. */
+static void put_summary(sgs_stage_output_t *out, const double *seg_median, int32_t n_segments,
+                        double global, const int64_t *per_stage, const int64_t *per_source,
+                        const sgs_stage_rules_t *rules, sgs_stage_summary_t *summary)
+{
+    for (size_t s = 0; s < out->n_segment_slots; s++)
+        out->segment_cycle_days[s] = (int64_t)s < (int64_t)n_segments ? seg_median[s] : (double)NAN;
+    if (summary) {
+        memcpy(summary->n_per_stage, per_stage, sizeof summary->n_per_stage);
+        memcpy(summary->n_per_cycle_source, per_source, sizeof summary->n_per_cycle_source);
+        summary->n_segments = n_segments;
+        summary->global_cycle_days = isfinite(global) ? global : rules->default_cycle_days;
+    }
+}
+
 int sgs_stages_compute(const sgs_stage_input_t *in, int32_t as_of_day,
                        const sgs_stage_rules_t *rules, const sgs_exec_t *exec,
                        sgs_stage_output_t *out, sgs_stage_summary_t *summary, sgs_error_t *err)
@@ -391,31 +426,12 @@ int sgs_stages_compute(const sgs_stage_input_t *in, int32_t as_of_day,
     reduction(+ : per_stage[:SGS_STAGE_COUNT], per_source[:SGS_CYCLE_SOURCE_COUNT])
     for (long il = 0; il < nl; il++) {
         size_t i = (size_t)il;
-        sgs_purchase_summary_t ps;
         uint8_t stage, source;
-        double cycle, overdue;
-        stage_one(&ctx, i, out->cycle_days[i], own_source[i], &stage, &cycle, &source, &overdue,
-                  &ps);
-        out->stage[i] = stage;
-        out->cycle_days[i] = cycle;
-        out->days_overdue[i] = overdue;
-        if (out->cycle_source)
-            out->cycle_source[i] = source;
-        if (out->observed_gap_days)
-            out->observed_gap_days[i] = ps.mean_gap_days;
-        if (out->n_purchase_days)
-            out->n_purchase_days[i] = ps.n_days;
+        stage_and_outputs(&ctx, i, out->cycle_days[i], own_source[i], out, &stage, &source);
         per_stage[stage]++;
         per_source[source]++;
     }
-    for (size_t s = 0; s < out->n_segment_slots; s++)
-        out->segment_cycle_days[s] = (int64_t)s < (int64_t)n_segments ? seg_median[s] : (double)NAN;
-    if (summary) {
-        memcpy(summary->n_per_stage, per_stage, sizeof per_stage);
-        memcpy(summary->n_per_cycle_source, per_source, sizeof per_source);
-        summary->n_segments = n_segments;
-        summary->global_cycle_days = isfinite(global) ? global : rules->default_cycle_days;
-    }
+    put_summary(out, seg_median, n_segments, global, per_stage, per_source, rules, summary);
 
 cleanup:
     sgs_free(seg_value);
@@ -494,30 +510,12 @@ int sgs_stages_compute_ref(const sgs_stage_input_t *in, int32_t as_of_day,
     int64_t per_stage[SGS_STAGE_COUNT] = {0};
     int64_t per_source[SGS_CYCLE_SOURCE_COUNT] = {0};
     for (size_t i = 0; i < n; i++) {
-        sgs_purchase_summary_t ps;
         uint8_t stage, source;
-        double cycle, overdue;
-        stage_one(&ctx, i, own[i], own_source[i], &stage, &cycle, &source, &overdue, &ps);
-        out->stage[i] = stage;
-        out->cycle_days[i] = cycle;
-        out->days_overdue[i] = overdue;
-        if (out->cycle_source)
-            out->cycle_source[i] = source;
-        if (out->observed_gap_days)
-            out->observed_gap_days[i] = ps.mean_gap_days;
-        if (out->n_purchase_days)
-            out->n_purchase_days[i] = ps.n_days;
+        stage_and_outputs(&ctx, i, own[i], own_source[i], out, &stage, &source);
         per_stage[stage]++;
         per_source[source]++;
     }
-    for (size_t s = 0; s < out->n_segment_slots; s++)
-        out->segment_cycle_days[s] = (int64_t)s < (int64_t)n_segments ? seg_median[s] : (double)NAN;
-    if (summary) {
-        memcpy(summary->n_per_stage, per_stage, sizeof per_stage);
-        memcpy(summary->n_per_cycle_source, per_source, sizeof per_source);
-        summary->n_segments = n_segments;
-        summary->global_cycle_days = isfinite(global) ? global : rules->default_cycle_days;
-    }
+    put_summary(out, seg_median, n_segments, global, per_stage, per_source, rules, summary);
 
 cleanup:
     sgs_free(own);
