@@ -267,9 +267,10 @@ double sgs_opportunity_value(const sgs_opportunity_input_t *in, const sgs_opport
 
 /* ---- Detection ------------------------------------------------------------------------- */
 
-int sgs_opportunities_detect(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
-                             const sgs_exec_t *exec, uint16_t *fired, sgs_opportunity_stats_t *st,
-                             sgs_error_t *err)
+/* What detection and its twin check and set first: the stats reset, the configuration
+ * checked, the arrays required present, and the kinds that lack their input marked. */
+static int detect_begin(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
+                        const uint16_t *fired, sgs_opportunity_stats_t *st, sgs_error_t *err)
 {
     if (!st)
         return sgs_error_set(err, SGS_EINVAL, "opportunities: stats is NULL");
@@ -284,9 +285,6 @@ int sgs_opportunities_detect(const sgs_opportunity_input_t *in, const sgs_opport
                        !cu->purchase_day)) ||
         (cu->event_offset && (!cu->event_day || !cu->event_kind)))
         return sgs_error_set(err, SGS_EINVAL, "opportunities: a required array is NULL");
-    const size_t n = cu->n;
-    const long nl = (long)n;
-    const int n_threads = sgs_exec_threads_for(exec, n);
     st->all_opportunities = cfg->all_opportunities != 0;
     if (cfg->enabled[SGS_OPP_SAVE_HIGH_VALUE] && !cu->clv)
         st->kinds_without_input |= 1u << SGS_OPP_SAVE_HIGH_VALUE;
@@ -294,6 +292,20 @@ int sgs_opportunities_detect(const sgs_opportunity_input_t *in, const sgs_opport
         st->kinds_without_input |= 1u << SGS_OPP_GROW;
     if (cfg->enabled[SGS_OPP_ADVOCATE] && (!in->network_value || !in->n_direct_referrals))
         st->kinds_without_input |= 1u << SGS_OPP_ADVOCATE;
+    return SGS_OK;
+}
+
+int sgs_opportunities_detect(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
+                             const sgs_exec_t *exec, uint16_t *fired, sgs_opportunity_stats_t *st,
+                             sgs_error_t *err)
+{
+    int rc = detect_begin(in, cfg, fired, st, err);
+    if (rc)
+        return rc;
+    const sgs_stage_input_t *cu = in->customers;
+    const size_t n = cu->n;
+    const long nl = (long)n;
+    const int n_threads = sgs_exec_threads_for(exec, n);
 
     double *scratch = sgs_alloc_array(n, sizeof *scratch);
     if (!scratch)
@@ -423,27 +435,11 @@ int sgs_opportunities_detect_ref(const sgs_opportunity_input_t *in,
                                  const sgs_opportunity_config_t *cfg, uint16_t *fired,
                                  sgs_opportunity_stats_t *st, sgs_error_t *err)
 {
-    if (!st)
-        return sgs_error_set(err, SGS_EINVAL, "opportunities: stats is NULL");
-    memset(st, 0, sizeof *st);
-    st->save_clv_threshold = st->advocate_value_threshold = st->global_clv_median = (double)NAN;
-    int rc = sgs_opportunity_config_check(cfg, err);
+    int rc = detect_begin(in, cfg, fired, st, err);
     if (rc)
         return rc;
-    const sgs_stage_input_t *cu = in ? in->customers : NULL;
-    if (!in || !cu || !fired ||
-        (cu->n > 0 && (!in->stage || !in->cycle_days || !in->days_overdue || !cu->purchase_offset ||
-                       !cu->purchase_day)) ||
-        (cu->event_offset && (!cu->event_day || !cu->event_kind)))
-        return sgs_error_set(err, SGS_EINVAL, "opportunities: a required array is NULL");
+    const sgs_stage_input_t *cu = in->customers;
     const size_t n = cu->n;
-    st->all_opportunities = cfg->all_opportunities != 0;
-    if (cfg->enabled[SGS_OPP_SAVE_HIGH_VALUE] && !cu->clv)
-        st->kinds_without_input |= 1u << SGS_OPP_SAVE_HIGH_VALUE;
-    if (cfg->enabled[SGS_OPP_GROW] && !cu->clv)
-        st->kinds_without_input |= 1u << SGS_OPP_GROW;
-    if (cfg->enabled[SGS_OPP_ADVOCATE] && (!in->network_value || !in->n_direct_referrals))
-        st->kinds_without_input |= 1u << SGS_OPP_ADVOCATE;
     int32_t max_label = -1;
     for (size_t i = 0; cu->segment && i < n; i++) {
         if ((int64_t)cu->segment[i] >= (int64_t)n)
