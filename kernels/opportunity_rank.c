@@ -189,11 +189,12 @@ static size_t assign_channels(const sgs_opportunity_input_t *in,
     return w;
 }
 
-int sgs_opportunities_rank(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
-                           const sgs_opportunity_stats_t *st, const uint16_t *fired,
-                           const sgs_exec_t *exec, sgs_opportunity_rows_t *rows, size_t capacity,
-                           size_t *n_rows, sgs_opportunity_list_summary_t *summary,
-                           sgs_error_t *err)
+/* The checks of ranking and its twin: the configuration, the arrays, and room for every
+ * candidate detection counted. */
+static int rank_check(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
+                      const sgs_opportunity_stats_t *st, const uint16_t *fired,
+                      const sgs_opportunity_rows_t *rows, size_t capacity, const size_t *n_rows,
+                      sgs_error_t *err)
 {
     int rc = sgs_opportunity_config_check(cfg, err);
     if (rc)
@@ -206,6 +207,18 @@ int sgs_opportunities_rank(const sgs_opportunity_input_t *in, const sgs_opportun
         return sgs_error_set(err, SGS_EINVAL,
                              "opportunities: room for %zu rows but %lld candidates", capacity,
                              (long long)st->n_candidates);
+    return SGS_OK;
+}
+
+int sgs_opportunities_rank(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
+                           const sgs_opportunity_stats_t *st, const uint16_t *fired,
+                           const sgs_exec_t *exec, sgs_opportunity_rows_t *rows, size_t capacity,
+                           size_t *n_rows, sgs_opportunity_list_summary_t *summary,
+                           sgs_error_t *err)
+{
+    int rc = rank_check(in, cfg, st, fired, rows, capacity, n_rows, err);
+    if (rc)
+        return rc;
     const size_t n = in->customers->n;
     const int all = st->all_opportunities;
     const int n_threads = sgs_exec_threads_for(exec, n);
@@ -294,17 +307,9 @@ int sgs_opportunities_rank_ref(const sgs_opportunity_input_t *in,
                                sgs_opportunity_rows_t *rows, size_t capacity, size_t *n_rows,
                                sgs_opportunity_list_summary_t *summary, sgs_error_t *err)
 {
-    int rc = sgs_opportunity_config_check(cfg, err);
+    int rc = rank_check(in, cfg, st, fired, rows, capacity, n_rows, err);
     if (rc)
         return rc;
-    if (!in || !in->customers || !st || !n_rows || !rows || !rows->customer_index || !rows->kind ||
-        !rows->priority || !rows->value_at_stake || !rows->channel || !rows->rank ||
-        !rows->control || (in->customers->n > 0 && !fired))
-        return sgs_error_set(err, SGS_EINVAL, "opportunities: a required array is NULL");
-    if (st->n_candidates < 0 || capacity < (size_t)st->n_candidates)
-        return sgs_error_set(err, SGS_EINVAL,
-                             "opportunities: room for %zu rows but %lld candidates", capacity,
-                             (long long)st->n_candidates);
     const size_t n = in->customers->n;
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
