@@ -57,16 +57,16 @@ int64_t sgs_customer_index_of(const int64_t *ids, size_t n, int64_t id)
 
 /* ---- The forest ---------------------------------------------------------------------- */
 
-int sgs_influence_compute(size_t n, const int64_t *customer_id, const int64_t *referrer_id,
-                          const double *clv, const sgs_influence_config_t *cfg,
-                          const sgs_exec_t *exec, sgs_influence_output_t *out,
-                          sgs_influence_report_t *report, sgs_error_t *err)
+/* The checks of the kernel and its twin; *cfg becomes `defaults` when NULL. */
+static int influence_check(size_t n, const int64_t *customer_id, const int64_t *referrer_id,
+                           const sgs_influence_config_t **cfg_io, sgs_influence_config_t *defaults,
+                           const sgs_influence_output_t *out, sgs_error_t *err)
 {
-    sgs_influence_config_t defaults;
-    if (!cfg) {
-        sgs_influence_config_default(&defaults);
-        cfg = &defaults;
+    if (!*cfg_io) {
+        sgs_influence_config_default(defaults);
+        *cfg_io = defaults;
     }
+    const sgs_influence_config_t *cfg = *cfg_io;
     if (!(cfg->damping >= 0.0 && cfg->damping <= 1.0))
         return sgs_error_set(err, SGS_ECONFIG, "influence: damping = %g is outside [0, 1]",
                              cfg->damping);
@@ -75,10 +75,22 @@ int sgs_influence_compute(size_t n, const int64_t *customer_id, const int64_t *r
         return sgs_error_set(err, SGS_EINVAL, "influence: a required array is NULL");
     if (n > (size_t)INT32_MAX)
         return sgs_error_set(err, SGS_EINVAL, "influence: %zu customers exceed the int32 range", n);
+    return SGS_OK;
+}
+
+int sgs_influence_compute(size_t n, const int64_t *customer_id, const int64_t *referrer_id,
+                          const double *clv, const sgs_influence_config_t *cfg,
+                          const sgs_exec_t *exec, sgs_influence_output_t *out,
+                          sgs_influence_report_t *report, sgs_error_t *err)
+{
+    sgs_influence_config_t defaults;
+    int rc = influence_check(n, customer_id, referrer_id, &cfg, &defaults, out, err);
+    if (rc)
+        return rc;
     const double d = cfg->damping;
     const long nl = (long)n;
     const int n_threads = sgs_exec_threads_for(exec, n);
-    int rc = SGS_OK;
+
     int32_t *parent = sgs_alloc_array(n, sizeof *parent);   /* -1: none */
     int32_t *pending = sgs_alloc_array(n, sizeof *pending); /* children not yet done */
     int32_t *queue = sgs_alloc_array(n, sizeof *queue);     /* leaves-first order */
@@ -259,18 +271,9 @@ int sgs_influence_compute_ref(size_t n, const int64_t *customer_id, const int64_
                               sgs_error_t *err)
 {
     sgs_influence_config_t defaults;
-    if (!cfg) {
-        sgs_influence_config_default(&defaults);
-        cfg = &defaults;
-    }
-    if (!(cfg->damping >= 0.0 && cfg->damping <= 1.0))
-        return sgs_error_set(err, SGS_ECONFIG, "influence: damping = %g is outside [0, 1]",
-                             cfg->damping);
-    if (!out || !out->n_direct || !out->n_indirect || !out->network_value ||
-        (n > 0 && (!customer_id || !referrer_id)))
-        return sgs_error_set(err, SGS_EINVAL, "influence: a required array is NULL");
-    if (n > (size_t)INT32_MAX)
-        return sgs_error_set(err, SGS_EINVAL, "influence: %zu customers exceed the int32 range", n);
+    int rc = influence_check(n, customer_id, referrer_id, &cfg, &defaults, out, err);
+    if (rc)
+        return rc;
     for (size_t i = 1; i < n; i++)
         if (customer_id[i] <= customer_id[i - 1])
             return sgs_error_set(err, SGS_EDATA,
@@ -284,7 +287,7 @@ int sgs_influence_compute_ref(size_t n, const int64_t *customer_id, const int64_
     uint8_t *status = sgs_alloc_array(n, sizeof *status);
     uint8_t *mark = sgs_calloc_array(n, sizeof *mark);
     double *acc = sgs_calloc_array(n, sizeof *acc); /* sum of the children's NV */
-    int rc = SGS_OK;
+
     if (!parent || !status || !path || !acc || !depth || !order || !mark) {
         rc = sgs_error_set(err, SGS_ENOMEM, "influence: out of memory for %zu customers", n);
         goto cleanup;
