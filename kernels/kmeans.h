@@ -211,6 +211,15 @@ int sgs_kmeans_parallel_init(const double *x, size_t n, size_t d, const double *
                              double oversampling, int n_rounds, uint64_t seed, uint64_t stream,
                              const sgs_exec_t *exec, double *centers, sgs_error_t *err);
 
+/* Serial reference twin of sgs_kmeans_parallel_init: the same draws and rules with plain
+ * running sums and scalar distances, every row compared with every new candidate; the
+ * candidates reduced by sgs_kmeans_plusplus_ref and Lloyd on one thread. The kernel sums by
+ * block: with non-integer weights or masses a draw within rounding of a threshold could in
+ * principle go the other way (the tests use data where none does). @return as the kernel. */
+int sgs_kmeans_parallel_init_ref(const double *x, size_t n, size_t d, const double *weights,
+                                 size_t k, double oversampling, int n_rounds, uint64_t seed,
+                                 uint64_t stream, double *centers, sgs_error_t *err);
+
 /* ---- E-step and summaries ----------------------------------------------------------------- */
 
 /* labels[i] = nearest of the k centers (first minimum); when sqdist != NULL, sqdist[i] =

@@ -303,6 +303,34 @@ int sgs_kmeans_plusplus_ref(const double *x, size_t n, size_t d, const double *w
 
 /* ---- k-means|| ------------------------------------------------------------------------------- */
 
+/* The candidates' reduction to k centres, shared by k-means|| and its twin: weighted greedy
+ * k-means++ (its serial twin for the reference, and Lloyd on one thread), then Lloyd on the
+ * candidates. */
+static int reduce_candidates(const double *cand_x, size_t nc, size_t d, const double *cw, size_t k,
+                             uint64_t seed, uint64_t stream, int reference, const sgs_exec_t *exec,
+                             double *centers, sgs_error_t *err)
+{
+    uint64_t s2 = stream ^ UINT64_C(1) << 63;
+    int rc = reference
+                 ? sgs_kmeans_plusplus_ref(cand_x, nc, d, cw, k, 0, seed, s2, centers, NULL, err)
+                 : sgs_kmeans_plusplus(cand_x, nc, d, cw, k, 0, seed, s2, exec, centers, NULL, err);
+    if (rc)
+        return rc;
+    const sgs_exec_t one = {.n_threads = 1};
+    if (reference)
+        exec = &one;
+    sgs_kmeans_options_t o;
+    sgs_kmeans_options_init(&o, k);
+    double tol_abs;
+    int32_t *lab = sgs_alloc_array(nc, sizeof *lab);
+    sgs_kmeans_result_t res;
+    rc = lab ? sgs_kmeans_tolerance(cand_x, nc, d, 1e-4, exec, &tol_abs, err) : SGS_ENOMEM;
+    if (!rc)
+        rc = sgs_kmeans_single(cand_x, nc, d, cw, &o, tol_abs, exec, centers, lab, &res, err);
+    sgs_free(lab);
+    return rc;
+}
+
 int sgs_kmeans_parallel_init(const double *x, size_t n, size_t d, const double *weights, size_t k,
                              double oversampling, int n_rounds, uint64_t seed, uint64_t stream,
                              const sgs_exec_t *exec, double *centers, sgs_error_t *err)
@@ -444,19 +472,7 @@ int sgs_kmeans_parallel_init(const double *x, size_t n, size_t d, const double *
         for (size_t j = 0; j < nc; j++)
             cw[j] += cw_part[b * nc + j];
     /* Recluster the weighted candidates: greedy k-means++ then Lloyd. */
-    rc = sgs_kmeans_plusplus(cand_x, nc, d, cw, k, 0, seed, stream ^ UINT64_C(1) << 63, exec,
-                             centers, NULL, err);
-    if (!rc) {
-        sgs_kmeans_options_t o;
-        sgs_kmeans_options_init(&o, k);
-        double tol_abs;
-        int32_t *lab = sgs_alloc_array(nc, sizeof *lab);
-        sgs_kmeans_result_t res;
-        rc = lab ? sgs_kmeans_tolerance(cand_x, nc, d, 1e-4, exec, &tol_abs, err) : SGS_ENOMEM;
-        if (!rc)
-            rc = sgs_kmeans_single(cand_x, nc, d, cw, &o, tol_abs, exec, centers, lab, &res, err);
-        sgs_free(lab);
-    }
+    rc = reduce_candidates(cand_x, nc, d, cw, k, seed, stream, 0, exec, centers, err);
 
 cleanup:
     if (rc == SGS_ENOMEM)
@@ -471,6 +487,80 @@ cleanup:
     sgs_free(dist);
     sgs_free(cw_part);
     sgs_free(cw);
+    return rc;
+}
+
+int sgs_kmeans_parallel_init_ref(const double *x, size_t n, size_t d, const double *weights,
+                                 size_t k, double oversampling, int n_rounds, uint64_t seed,
+                                 uint64_t stream, double *centers, sgs_error_t *err)
+{
+    if (k == 0 || k > n || d == 0 || !(oversampling > 0) || n_rounds < 1)
+        return sgs_error_set(err, SGS_EINVAL, "k-means||: bad arguments (k = %zu, n = %zu)", k, n);
+    double ell = oversampling * (double)k;
+    double *closest = sgs_alloc_array(n, sizeof *closest);
+    size_t *nearest = sgs_alloc_array(n, sizeof *nearest);
+    size_t *cand = sgs_alloc_array(n, sizeof *cand); /* at most every row */
+    double *cw = NULL;
+    double *cand_x = NULL;
+    int rc = SGS_OK;
+    if (!closest || !nearest || !cand) {
+        rc = SGS_ENOMEM;
+        goto cleanup;
+    }
+    size_t nc = 0;
+    uint64_t counter = 0;
+    double u = sgs_rng_uniform(seed, stream, counter++), total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += mass(NULL, weights, i);
+    cand[nc++] = running_sum_search(NULL, weights, n, u * total);
+    for (size_t i = 0; i < n; i++) {
+        closest[i] = sgs__kmeans_sqdist(x + i * d, x + cand[0] * d, d);
+        nearest[i] = 0;
+    }
+    for (int r = 0; r < n_rounds; r++) {
+        double phi = 0;
+        for (size_t i = 0; i < n; i++)
+            phi += mass(closest, weights, i);
+        if (!(phi > 0))
+            break;
+        uint64_t base = 1 + (uint64_t)r * (uint64_t)n;
+        size_t first_new = nc;
+        for (size_t i = 0; i < n; i++)
+            if (sgs_rng_uniform(seed, stream, base + i) < ell * mass(closest, weights, i) / phi)
+                cand[nc++] = i;
+        for (size_t i = 0; i < n; i++) /* the first nearest among equals */
+            for (size_t t = first_new; t < nc; t++) {
+                double dd = sgs__kmeans_sqdist(x + i * d, x + cand[t] * d, d);
+                if (dd < closest[i]) {
+                    closest[i] = dd;
+                    nearest[i] = t;
+                }
+            }
+    }
+    if (nc < k) {
+        rc = sgs_kmeans_plusplus_ref(x, n, d, weights, k, 0, seed, stream ^ UINT64_C(1) << 62,
+                                     centers, NULL, err);
+        goto cleanup;
+    }
+    cw = sgs_calloc_array(nc, sizeof *cw);
+    cand_x = sgs_alloc_array(nc, d * sizeof *cand_x);
+    if (!cw || !cand_x) {
+        rc = SGS_ENOMEM;
+        goto cleanup;
+    }
+    for (size_t i = 0; i < n; i++)
+        cw[nearest[i]] += weights ? weights[i] : 1.0;
+    for (size_t j = 0; j < nc; j++)
+        memcpy(cand_x + j * d, x + cand[j] * d, d * sizeof *cand_x);
+    rc = reduce_candidates(cand_x, nc, d, cw, k, seed, stream, 1, NULL, centers, err);
+cleanup:
+    if (rc == SGS_ENOMEM)
+        sgs_error_set(err, rc, "k-means||: out of memory for n = %zu", n);
+    sgs_free(closest);
+    sgs_free(nearest);
+    sgs_free(cand);
+    sgs_free(cw);
+    sgs_free(cand_x);
     return rc;
 }
 
