@@ -7,23 +7,20 @@
 #include <math.h>
 #include <string.h>
 
-int sgs_segments_merge_small(int32_t *labels, size_t n, double *centers, size_t k, size_t d,
-                             double min_share, const sgs_exec_t *exec, size_t *k_out,
-                             sgs_segment_merge_t *merges, size_t *n_merges, size_t *sizes,
-                             sgs_error_t *err)
+/* Everything but the relabelling: the checks, the merges, the centres and sizes, and
+ * final[j], the new number of fitted segment j (k entries, the caller's). */
+static int merge_plan(const int32_t *labels, size_t n, double *centers, size_t k, size_t d,
+                      double min_share, size_t *k_out, sgs_segment_merge_t *merges,
+                      size_t *n_merges, size_t *sizes, int32_t *final, sgs_error_t *err)
 {
-    if (k == 0 || d == 0 || k > INT32_MAX)
-        return sgs_error_set(err, SGS_EINVAL, "merge segments: k = %zu, d = %zu", k, d);
     if (!(min_share >= 0 && min_share < 1))
         return sgs_error_set(err, SGS_EINVAL, "merge segments: min_share must be in [0, 1), got %g",
                              min_share);
     size_t *size = sgs_calloc_array(k, sizeof *size);
     size_t *root = sgs_alloc_array(k, sizeof *root); /* segment that holds j's rows now */
-    int32_t *final = sgs_alloc_array(k, sizeof *final);
-    if (!size || !root || !final) {
+    if (!size || !root) {
         sgs_free(size);
         sgs_free(root);
-        sgs_free(final);
         return sgs_error_set(err, SGS_ENOMEM, "merge segments: out of memory");
     }
     for (size_t i = 0; i < n; i++) {
@@ -31,7 +28,6 @@ int sgs_segments_merge_small(int32_t *labels, size_t n, double *centers, size_t 
             int32_t bad = labels[i];
             sgs_free(size);
             sgs_free(root);
-            sgs_free(final);
             return sgs_error_set(err, SGS_EDATA, "merge segments: row %zu has label %d (k = %zu)",
                                  i, (int)bad, k);
         }
@@ -94,14 +90,49 @@ int sgs_segments_merge_small(int32_t *labels, size_t n, double *centers, size_t 
         final[j] = final[root[j]];
     for (size_t m = 0; m < made; m++)
         merges[m].into = (size_t) final[merges[m].into];
-    int nt = sgs_exec_threads(exec);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (size_t i = 0; i < n; i++)
-        labels[i] = final[labels[i]];
     *k_out = next;
     *n_merges = made;
     sgs_free(size);
     sgs_free(root);
-    sgs_free(final);
     return SGS_OK;
+}
+
+/* The plan, then the relabelling: parallel over rows, or (the twin) a plain loop. */
+static int merge(int32_t *labels, size_t n, double *centers, size_t k, size_t d, double min_share,
+                 const sgs_exec_t *exec, int parallel, size_t *k_out, sgs_segment_merge_t *merges,
+                 size_t *n_merges, size_t *sizes, sgs_error_t *err)
+{
+    if (k == 0 || d == 0 || k > INT32_MAX)
+        return sgs_error_set(err, SGS_EINVAL, "merge segments: k = %zu, d = %zu", k, d);
+    int32_t *final = sgs_alloc_array(k, sizeof *final);
+    if (!final)
+        return sgs_error_set(err, SGS_ENOMEM, "merge segments: out of memory");
+    int rc =
+        merge_plan(labels, n, centers, k, d, min_share, k_out, merges, n_merges, sizes, final, err);
+    if (rc == SGS_OK && parallel) {
+        int nt = sgs_exec_threads(exec);
+#pragma omp parallel for num_threads(nt) schedule(static)
+        for (size_t i = 0; i < n; i++)
+            labels[i] = final[labels[i]];
+    } else if (rc == SGS_OK) {
+        for (size_t i = 0; i < n; i++)
+            labels[i] = final[labels[i]];
+    }
+    sgs_free(final);
+    return rc;
+}
+
+int sgs_segments_merge_small(int32_t *labels, size_t n, double *centers, size_t k, size_t d,
+                             double min_share, const sgs_exec_t *exec, size_t *k_out,
+                             sgs_segment_merge_t *merges, size_t *n_merges, size_t *sizes,
+                             sgs_error_t *err)
+{
+    return merge(labels, n, centers, k, d, min_share, exec, 1, k_out, merges, n_merges, sizes, err);
+}
+
+int sgs_segments_merge_small_ref(int32_t *labels, size_t n, double *centers, size_t k, size_t d,
+                                 double min_share, size_t *k_out, sgs_segment_merge_t *merges,
+                                 size_t *n_merges, size_t *sizes, sgs_error_t *err)
+{
+    return merge(labels, n, centers, k, d, min_share, NULL, 0, k_out, merges, n_merges, sizes, err);
 }

@@ -47,4 +47,10 @@ int sgs_segments_merge_small(int32_t *labels, size_t n, double *centers, size_t 
                              sgs_segment_merge_t *merges, size_t *n_merges, size_t *sizes,
                              sgs_error_t *err);
 
+/* Serial reference twin of sgs_segments_merge_small: the same plan, the rows relabelled by a
+ * plain loop. @return as the kernel. */
+int sgs_segments_merge_small_ref(int32_t *labels, size_t n, double *centers, size_t k, size_t d,
+                                 double min_share, size_t *k_out, sgs_segment_merge_t *merges,
+                                 size_t *n_merges, size_t *sizes, sgs_error_t *err);
+
 #endif
