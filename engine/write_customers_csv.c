@@ -28,26 +28,6 @@ static size_t put_duration(char *p, int32_t days, double unit, int decimals)
     return sgs_fmt_fixed(p, days / unit, decimals);
 }
 
-/* "r,f,m,cell": with scores of one digit (rfm.bins is at most 9; r from 1) the cell
- * 100 r + 10 f + m is the three digits themselves, written without four integer
- * conversions. */
-static size_t put_rfm(char *p, unsigned r, unsigned f, unsigned m, unsigned cell)
-{
-    if (r >= 1 && r < 10 && f < 10 && m < 10 && cell == 100 * r + 10 * f + m) {
-        char rc = (char)('0' + r), fc = (char)('0' + f), mc = (char)('0' + m);
-        char text[9] = {rc, ',', fc, ',', mc, ',', rc, fc, mc};
-        memcpy(p, text, sizeof text);
-        return sizeof text;
-    }
-    size_t len = sgs_fmt_int(p, r);
-    p[len++] = ',';
-    len += sgs_fmt_int(p + len, f);
-    p[len++] = ',';
-    len += sgs_fmt_int(p + len, m);
-    p[len++] = ',';
-    return len + sgs_fmt_int(p + len, cell);
-}
-
 /* Format customers lo..hi-1 into buf; returns the length. */
 static size_t format_block(const void *ctx, size_t lo, size_t hi, char *buf)
 {
@@ -81,8 +61,13 @@ static size_t format_block(const void *ctx, size_t lo, size_t hi, char *buf)
         *p++ = ',';
         p += sgs_fmt_fixed(p, s->refund_total[c], 2);
         *p++ = ',';
-        p += put_rfm(p, st->rfm.r_score[c], st->rfm.f_score[c], st->rfm.m_score[c],
-                     st->rfm.rfm_cell[c]);
+        p += sgs_fmt_int(p, st->rfm.r_score[c]);
+        *p++ = ',';
+        p += sgs_fmt_int(p, st->rfm.f_score[c]);
+        *p++ = ',';
+        p += sgs_fmt_int(p, st->rfm.m_score[c]);
+        *p++ = ',';
+        p += sgs_fmt_int(p, st->rfm.rfm_cell[c]);
         *p++ = ',';
         const char *name = sgs_rfm_segment_name(st->rfm.rfm_segment[c]);
         size_t len = strlen(name);

@@ -311,16 +311,14 @@ int sgs_h5_write_column_as(hid_t file, const char *path, sgs_h5_type_t stored,
     dset = H5Dcreate2(file, path, file_type(stored), space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     if (dset < 0)
         goto cleanup;
-    if (n > 0 && deflate_level > 0 &&
-        H5Dwrite(dset, sgs_h5_mem_type(in_memory), H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
-        goto cleanup;
-    if (n > 0 && deflate_level <= 0) {
+    if (n > 0 && deflate_level > 0) {
+        if (H5Dwrite(dset, sgs_h5_mem_type(in_memory), H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+            goto cleanup;
+    } else if (n > 0) {
         rc = write_staged(dset, space, in_memory, data, n);
-        if (rc == SGS_ENOMEM) {
+        if (rc == SGS_ENOMEM)
             rc = sgs_error_set(err, rc, "cannot write dataset %s (%zu rows): out of memory", path,
                                n);
-            goto cleanup;
-        }
         if (rc != SGS_OK)
             goto cleanup;
     }

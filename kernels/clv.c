@@ -267,6 +267,18 @@ static int check_spend_inputs(const double *gg_params, const double *x, const do
     return SGS_OK;
 }
 
+/* The checks of the per-customer scores and their twin: the model's inputs, and the spend
+ * model's when spend or CLV is asked for. */
+static int check_customer_inputs(const model_ops_t *o, const double *params,
+                                 const double *gg_params, const double *x, const double *mean_spend,
+                                 const sgs_clv_options_t *options, int need_spend, sgs_error_t *err)
+{
+    int rc = check_inputs(o, params, options, err);
+    if (rc == SGS_OK && need_spend)
+        rc = check_spend_inputs(gg_params, x, mean_spend, err);
+    return rc;
+}
+
 int sgs_clv_score_customers(sgs_purchase_model_t model, const double *params,
                             const double *gg_params, const sgs_histories_t *h, const double *x,
                             const double *mean_spend, const sgs_clv_options_t *options,
@@ -275,10 +287,8 @@ int sgs_clv_score_customers(sgs_purchase_model_t model, const double *params,
                             sgs_error_t *err)
 {
     const model_ops_t *o = ops_of(model);
-    int rc = check_inputs(o, params, options, err);
     int need_spend = expected_spend || clv;
-    if (rc == SGS_OK && need_spend)
-        rc = check_spend_inputs(gg_params, x, mean_spend, err);
+    int rc = check_customer_inputs(o, params, gg_params, x, mean_spend, options, need_spend, err);
     if (rc)
         return rc;
     size_t m = h->n_unique, n = h->n_customers;
@@ -342,10 +352,8 @@ int sgs_clv_score_customers_ref(sgs_purchase_model_t model, const double *params
                                 sgs_error_t *err)
 {
     const model_ops_t *o = ops_of(model);
-    int rc = check_inputs(o, params, options, err);
     int need_spend = expected_spend || clv;
-    if (rc == SGS_OK && need_spend)
-        rc = check_spend_inputs(gg_params, x, mean_spend, err);
+    int rc = check_customer_inputs(o, params, gg_params, x, mean_spend, options, need_spend, err);
     if (rc)
         return rc;
     for (size_t i = 0; i < h->n_customers; i++) {

@@ -103,6 +103,17 @@ int sgs_kchoice_calinski_harabasz(const double *x, size_t n, size_t d, const int
 /* ---- Silhouette -------------------------------------------------------------------------------
  */
 
+/* The rows a silhouette is taken on: all of them when m == n, else m drawn with seed (the
+ * same for every labeling of the rows). @return 0 or SGS_ENOMEM. */
+static int silhouette_rows(size_t n, size_t m, uint64_t seed, size_t *idx)
+{
+    if (m < n)
+        return sgs__kmeans_sample_rows(n, m, seed, SGS__STREAM_SUBSAMPLE, idx);
+    for (size_t i = 0; i < n; i++)
+        idx[i] = i;
+    return SGS_OK;
+}
+
 /* The mean silhouettes of n_sets labelings of the same rows at once: the sample, and the
  * distances from each sampled row to the others (the m^2 d work and the square roots), do not
  * depend on the labels, so they are computed once and summed into every labeling's clusters.
@@ -134,10 +145,7 @@ static int silhouettes(const double *x, size_t n, size_t d, const int32_t *const
         rc = sgs_error_set(err, SGS_ENOMEM, "silhouette: out of memory for a sample of %zu", m);
         goto cleanup;
     }
-    if (m == n) {
-        for (size_t i = 0; i < n; i++)
-            idx[i] = i;
-    } else if (sgs__kmeans_sample_rows(n, m, seed, SGS__STREAM_SUBSAMPLE, idx)) {
+    if (silhouette_rows(n, m, seed, idx)) {
         rc = sgs_error_set(err, SGS_ENOMEM, "silhouette: out of memory");
         goto cleanup;
     }
@@ -276,10 +284,7 @@ int sgs_kchoice_silhouette_ref(const double *x, size_t n, size_t d, const int32_
         rc = sgs_error_set(err, SGS_ENOMEM, "silhouette: out of memory for a sample of %zu", m);
         goto cleanup;
     }
-    if (m == n) {
-        for (size_t i = 0; i < n; i++)
-            idx[i] = i;
-    } else if (sgs__kmeans_sample_rows(n, m, seed, SGS__STREAM_SUBSAMPLE, idx)) {
+    if (silhouette_rows(n, m, seed, idx)) {
         rc = sgs_error_set(err, SGS_ENOMEM, "silhouette: out of memory");
         goto cleanup;
     }

@@ -135,6 +135,26 @@ static void apply_ev(batch_t *b, const lookup_t *lk, const int64_t *customer, co
 
 /* ---- 1. outcomes ------------------------------------------------------------------------ */
 
+/* Where a row's time falls: in the window (as_of_day + 1 .. end_day), in the history (on or
+ * before the as-of day) or after the end; counted in the matching counter. */
+enum { IN_HISTORY, IN_WINDOW, AFTER_END };
+
+static int day_place(int64_t time_s, int32_t as_of_day, int32_t end_day, int64_t *in_window,
+                     int64_t *history, int64_t *after)
+{
+    int64_t day = sgs_day_of(time_s);
+    if (day > end_day) {
+        ++*after;
+        return AFTER_END;
+    }
+    if (day <= as_of_day) {
+        ++*history;
+        return IN_HISTORY;
+    }
+    ++*in_window;
+    return IN_WINDOW;
+}
+
 int sgs_measure_outcomes(const int64_t *ids, size_t n_customers, const int64_t *tx_customer,
                          const int64_t *tx_time_s, const double *tx_amount, size_t n_tx,
                          const int64_t *ev_customer, const int64_t *ev_time_s,
@@ -187,16 +207,9 @@ int sgs_measure_outcomes(const int64_t *ids, size_t n_customers, const int64_t *
             uint64_t h = mix_id(tx_customer[r]);
             if ((int)((h >> 32) % (uint64_t)nthr) != tid)
                 continue;
-            int64_t day = sgs_day_of(tx_time_s[r]);
-            if (day > end_day) {
-                k.tx_after++;
+            if (day_place(tx_time_s[r], as_of_day, end_day, &k.tx_in_window, &k.tx_history,
+                          &k.tx_after) != IN_WINDOW)
                 continue;
-            }
-            if (day <= as_of_day) {
-                k.tx_history++;
-                continue;
-            }
-            k.tx_in_window++;
             batch_push(&b, &lk, r, h);
             if (b.n == BATCH)
                 apply_tx(&b, &lk, tx_customer, tx_amount, o, &k);
@@ -206,16 +219,11 @@ int sgs_measure_outcomes(const int64_t *ids, size_t n_customers, const int64_t *
             uint64_t h = mix_id(ev_customer[r]);
             if ((int)((h >> 32) % (uint64_t)nthr) != tid)
                 continue;
-            int64_t day = sgs_day_of(ev_time_s[r]);
-            if (day > end_day) {
-                k.ev_after++;
+            int place = day_place(ev_time_s[r], as_of_day, end_day, &k.ev_in_window, &k.ev_history,
+                                  &k.ev_after);
+            if (place == AFTER_END)
                 continue;
-            }
-            int in_window = day > as_of_day;
-            if (in_window)
-                k.ev_in_window++;
-            else
-                k.ev_history++;
+            int in_window = place == IN_WINDOW;
             /* only kinds 4, 6 and 8 matter, and before the window only a survey score: most
              * rows need no look-up, the memory-latency-bound part */
             uint8_t kind = ev_kind[r];
@@ -277,16 +285,9 @@ int sgs_measure_outcomes_ref(const int64_t *ids, size_t n_customers, const int64
         o->survey_before_time[c] = o->survey_after_time[c] = INT64_MIN;
     }
     for (size_t r = 0; r < n_tx; r++) {
-        int64_t day = sgs_day_of(tx_time_s[r]);
-        if (day > end_day) {
-            k.tx_after++;
+        if (day_place(tx_time_s[r], as_of_day, end_day, &k.tx_in_window, &k.tx_history,
+                      &k.tx_after) != IN_WINDOW)
             continue;
-        }
-        if (day <= as_of_day) {
-            k.tx_history++;
-            continue;
-        }
-        k.tx_in_window++;
         const int64_t *at =
             n_customers ? bsearch(&tx_customer[r], ids, n_customers, sizeof *ids, compare_ids)
                         : NULL;
@@ -299,16 +300,11 @@ int sgs_measure_outcomes_ref(const int64_t *ids, size_t n_customers, const int64
             o->bought[c] = 1;
     }
     for (size_t r = 0; r < n_ev; r++) {
-        int64_t day = sgs_day_of(ev_time_s[r]);
-        if (day > end_day) {
-            k.ev_after++;
+        int place = day_place(ev_time_s[r], as_of_day, end_day, &k.ev_in_window, &k.ev_history,
+                              &k.ev_after);
+        if (place == AFTER_END)
             continue;
-        }
-        int in_window = day > as_of_day;
-        if (in_window)
-            k.ev_in_window++;
-        else
-            k.ev_history++;
+        int in_window = place == IN_WINDOW;
         const int64_t *at =
             n_customers ? bsearch(&ev_customer[r], ids, n_customers, sizeof *ids, compare_ids)
                         : NULL;

@@ -330,16 +330,16 @@ static void put_summary(sgs_stage_output_t *out, const double *seg_median, int32
     }
 }
 
-int sgs_stages_compute(const sgs_stage_input_t *in, int32_t as_of_day,
-                       const sgs_stage_rules_t *rules, const sgs_exec_t *exec,
-                       sgs_stage_output_t *out, sgs_stage_summary_t *summary, sgs_error_t *err)
+/* The checks of the kernel and its twin; *rules becomes `defaults` when NULL. */
+static int stages_check(const sgs_stage_input_t *in, const sgs_stage_rules_t **rules,
+                        sgs_stage_rules_t *defaults, const sgs_stage_output_t *out,
+                        sgs_error_t *err)
 {
-    sgs_stage_rules_t defaults;
-    if (!rules) {
-        sgs_stage_rules_default(&defaults);
-        rules = &defaults;
+    if (!*rules) {
+        sgs_stage_rules_default(defaults);
+        *rules = defaults;
     }
-    int rc = sgs_stage_rules_check(rules, err);
+    int rc = sgs_stage_rules_check(*rules, err);
     if (rc)
         return rc;
     if (!in || !out || !out->stage || !out->cycle_days || !out->days_overdue ||
@@ -350,6 +350,17 @@ int sgs_stages_compute(const sgs_stage_input_t *in, int32_t as_of_day,
     if (in->n > (size_t)INT32_MAX)
         return sgs_error_set(err, SGS_EINVAL, "stages: %zu customers exceed the int32 range",
                              in->n);
+    return SGS_OK;
+}
+
+int sgs_stages_compute(const sgs_stage_input_t *in, int32_t as_of_day,
+                       const sgs_stage_rules_t *rules, const sgs_exec_t *exec,
+                       sgs_stage_output_t *out, sgs_stage_summary_t *summary, sgs_error_t *err)
+{
+    sgs_stage_rules_t defaults;
+    int rc = stages_check(in, &rules, &defaults, out, err);
+    if (rc)
+        return rc;
     size_t n = in->n;
     long nl = (long)n;
     int n_threads = sgs_exec_threads_for(exec, n);
@@ -447,21 +458,9 @@ int sgs_stages_compute_ref(const sgs_stage_input_t *in, int32_t as_of_day,
                            sgs_stage_summary_t *summary, sgs_error_t *err)
 {
     sgs_stage_rules_t defaults;
-    if (!rules) {
-        sgs_stage_rules_default(&defaults);
-        rules = &defaults;
-    }
-    int rc = sgs_stage_rules_check(rules, err);
+    int rc = stages_check(in, &rules, &defaults, out, err);
     if (rc)
         return rc;
-    if (!in || !out || !out->stage || !out->cycle_days || !out->days_overdue ||
-        (in->n > 0 && (!in->customer_id || !in->purchase_offset || !in->purchase_day)) ||
-        (in->event_offset && (!in->event_day || !in->event_kind)) ||
-        (out->n_segment_slots > 0 && !out->segment_cycle_days))
-        return sgs_error_set(err, SGS_EINVAL, "stages: a required array is NULL");
-    if (in->n > (size_t)INT32_MAX)
-        return sgs_error_set(err, SGS_EINVAL, "stages: %zu customers exceed the int32 range",
-                             in->n);
     size_t n = in->n;
     /* the first customer in index order with bad rows or a bad label */
     for (size_t i = 0; i < n; i++) {
