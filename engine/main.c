@@ -4,6 +4,7 @@
  */
 #define _DEFAULT_SOURCE /* on_exit, MAP_ANONYMOUS, MAP_NORESERVE */
 #include "engine/cli.h"
+#include "engine/dist.h"
 
 #include "io/h5_columns.h"
 #include "io/h5_crash.h"
@@ -102,6 +103,26 @@ int main(int argc, char **argv)
     int status = check_startup_headroom();
     if (status != 0)
         return status;
+    /* The processes of an MPI run (engine/dist.h; nothing in the single-process build), before
+     * HDF5, which the MPI build's parallel HDF5 wants started after MPI. */
+    if (sgs_dist_start(&argc, &argv) != SGS_OK) {
+        fputs("segscore: error: MPI could not start (MPI_Init_thread with "
+              "MPI_THREAD_FUNNELED)\n",
+              stderr);
+        return sgs_exit_status(SGS_EINVAL);
+    }
+    /* Until every step of a run is spread over the processes (docs/mpi.md "Status"), more
+     * than one process would each write the same outputs: refuse before any work. */
+    sgs_dist_t world = sgs_dist_world();
+    if (world.size > 1) {
+        if (world.rank == 0)
+            fprintf(stderr,
+                    "segscore: error: started as %d processes: commands run as one process "
+                    "for now (docs/mpi.md \"Status\"); start it with mpirun -np 1\n",
+                    world.size);
+        sgs_dist_end();
+        return sgs_exit_status(SGS_EUSAGE);
+    }
     /* Standard output that is not a terminal is kept whole until the end (up to 1 MB), so
      * that a write that fails, on a full disk say, fails in the final flush below, which
      * says why; an earlier failed write leaves only an error flag, without its reason. */
@@ -135,6 +156,7 @@ int main(int argc, char **argv)
     if (armed < 0)
         return sgs_exit_status(SGS_EUSAGE);
     status = sgs_cli_main(argc, argv);
+    sgs_dist_end();
     if (armed) /* the length of a sweep over this command */
         fprintf(stderr, "segscore: test: %ld allocations granted\n",
                 sgs_test_allocations_granted());

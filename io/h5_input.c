@@ -33,10 +33,14 @@ static void *shrink(void *p, size_t n, size_t elem, size_t n_alloc)
     return q ? q : p;
 }
 
-static void fill_stats(const reader_t *r, sgs_read_stats_t *stats)
+/* The reader's figures to *stats; a share's block hashes move there. */
+static void fill_stats(reader_t *r, sgs_read_stats_t *stats)
 {
     if (!stats)
         return;
+    stats->block_hash = r->block_hash;
+    stats->n_block_hash = r->n_block_hash;
+    r->block_hash = NULL;
     stats->n_rows_in_file = r->n_rows;
     stats->n_rows_after_as_of = r->n_excluded;
     stats->sorted_by_customer = r->sorted;
@@ -74,7 +78,10 @@ int sgs_h5_read_transactions(const char *path, const sgs_read_options_t *opt,
         rc = SGS_EDATA;
         goto cleanup;
     }
-    rc = sgs_transactions_alloc(out, r.n_rows, r.cols[3].dset >= 0, r.cols[4].dset >= 0);
+    size_t n_read = sgs__reader_set_rows(&r, opt);
+    rc = n_read == SIZE_MAX ? SGS_ENOMEM
+                            : sgs_transactions_alloc(out, n_read ? n_read : 1, r.cols[3].dset >= 0,
+                                                     r.cols[4].dset >= 0);
     if (rc) {
         rc = sgs_error_set(err, SGS_ENOMEM, "%s: out of memory for %zu transactions", path,
                            r.n_rows);
@@ -92,7 +99,7 @@ int sgs_h5_read_transactions(const char *path, const sgs_read_options_t *opt,
     rc = sgs__reader_read_chunks(&r, opt, "transactions");
     if (rc)
         goto cleanup;
-    if (r.n_kept == 0) {
+    if (r.n_kept == 0 && !(opt && opt->n_shares > 1)) { /* a share may hold none */
         char end[48];
         sgs__reader_format_iso(r.as_of_end_s, end, sizeof end);
         sgs__reader_report(
@@ -102,11 +109,11 @@ int sgs_h5_read_transactions(const char *path, const sgs_read_options_t *opt,
         rc = SGS_EDATA;
         goto cleanup;
     }
-    out->customer_id = shrink(out->customer_id, r.n_kept, sizeof(int64_t), r.n_rows);
-    out->time_s = shrink(out->time_s, r.n_kept, sizeof(int64_t), r.n_rows);
-    out->amount = shrink(out->amount, r.n_kept, sizeof(double), r.n_rows);
-    out->channel = shrink(out->channel, r.n_kept, sizeof(uint8_t), r.n_rows);
-    out->category = shrink(out->category, r.n_kept, sizeof(int32_t), r.n_rows);
+    out->customer_id = shrink(out->customer_id, r.n_kept, sizeof(int64_t), n_read);
+    out->time_s = shrink(out->time_s, r.n_kept, sizeof(int64_t), n_read);
+    out->amount = shrink(out->amount, r.n_kept, sizeof(double), n_read);
+    out->channel = shrink(out->channel, r.n_kept, sizeof(uint8_t), n_read);
+    out->category = shrink(out->category, r.n_kept, sizeof(int32_t), n_read);
     out->n_rows = r.n_kept;
     fill_stats(&r, stats);
 cleanup:
@@ -137,7 +144,10 @@ int sgs_h5_read_events(const char *path, const sgs_read_options_t *opt, sgs_even
     sgs_h5_crash_disarm();
     if (rc || !*present)
         goto cleanup;
-    rc = sgs_events_alloc(out, r.n_rows, r.cols[3].dset >= 0, r.cols[4].dset >= 0);
+    size_t n_read = sgs__reader_set_rows(&r, opt);
+    rc = n_read == SIZE_MAX
+             ? SGS_ENOMEM
+             : sgs_events_alloc(out, n_read ? n_read : 1, r.cols[3].dset >= 0, r.cols[4].dset >= 0);
     if (rc) {
         rc = sgs_error_set(err, SGS_ENOMEM, "%s: out of memory for %zu events", path, r.n_rows);
         goto cleanup;
@@ -154,11 +164,11 @@ int sgs_h5_read_events(const char *path, const sgs_read_options_t *opt, sgs_even
     rc = sgs__reader_read_chunks(&r, opt, "events");
     if (rc)
         goto cleanup;
-    out->customer_id = shrink(out->customer_id, r.n_kept, sizeof(int64_t), r.n_rows);
-    out->time_s = shrink(out->time_s, r.n_kept, sizeof(int64_t), r.n_rows);
-    out->kind = shrink(out->kind, r.n_kept, sizeof(uint8_t), r.n_rows);
-    out->value = shrink(out->value, r.n_kept, sizeof(double), r.n_rows);
-    out->channel = shrink(out->channel, r.n_kept, sizeof(uint8_t), r.n_rows);
+    out->customer_id = shrink(out->customer_id, r.n_kept, sizeof(int64_t), n_read);
+    out->time_s = shrink(out->time_s, r.n_kept, sizeof(int64_t), n_read);
+    out->kind = shrink(out->kind, r.n_kept, sizeof(uint8_t), n_read);
+    out->value = shrink(out->value, r.n_kept, sizeof(double), n_read);
+    out->channel = shrink(out->channel, r.n_kept, sizeof(uint8_t), n_read);
     out->n_rows = r.n_kept;
     fill_stats(&r, stats);
 cleanup:
@@ -192,6 +202,7 @@ int sgs_h5_read_customers_opt(const char *path, const sgs_read_options_t *opt, s
     sgs_h5_crash_disarm();
     if (rc || !*present)
         goto cleanup;
+    sgs__reader_set_rows(&r, NULL); /* the whole table: its checks span every row */
     rc = sgs_customers_alloc(out, r.n_rows, r.cols[1].dset >= 0, r.cols[2].dset >= 0,
                              r.cols[3].dset >= 0);
     if (rc) {

@@ -101,6 +101,12 @@ typedef struct sgs_read_options {
     sgs_stop_fn stop;  /* optional: asked before each chunk_rows rows (kernels/core.h); when it
                           says stop, the read ends with its code and message */
     void *stop_ctx;    /* passed to stop */
+    /* One share of the rows, for a run spread over n_shares processes (engine/dist_input.h;
+     * /transactions and /events, /customers is always read whole): of the table's hash
+     * blocks (SGS_INPUT_HASH_BLOCK_ROWS rows) the share gets blocks [nb * share / n_shares,
+     * nb * (share + 1) / n_shares). n_shares 0 or 1: every row. Problems name file rows; a
+     * share may keep no row (all after the as-of, or none to read): the caller judges. */
+    int share, n_shares;
 } sgs_read_options_t;
 
 /* Options with defaults: no as-of, now_s = time(NULL), default chunk, 1 thread. */
@@ -112,7 +118,12 @@ typedef struct sgs_read_stats {
     int sorted_by_customer;    /* 1 when the kept rows are sorted by (customer_id, time_s) */
     int64_t min_time_s;        /* over kept rows; 0 when none */
     int64_t max_time_s;
-    uint64_t content_hash64; /* the data's fingerprint, see below */
+    uint64_t content_hash64; /* the data's fingerprint, see below; of the share alone when
+                                n_shares > 1 */
+    /* n_shares > 1: the hash of each hash block of the share (allocated, free with sgs_free),
+     * for sgs_input_fingerprint_of_blocks */
+    uint64_t *block_hash;
+    size_t n_block_hash;
 } sgs_read_stats_t;
 
 /* The content fingerprint: the file rows (excluded ones too, in file order) are cut into
@@ -129,6 +140,9 @@ typedef struct sgs_read_stats {
  * chunk_rows and thread count, and the same for an int32 and an int64 file of equal
  * values. */
 #define SGS_INPUT_HASH_BLOCK_ROWS ((size_t)65536)
+/* The fingerprint of a table from the hashes of all its blocks in file order (the shares'
+ * sgs_read_stats_t.block_hash, concatenated). */
+uint64_t sgs_input_fingerprint_of_blocks(const uint64_t *block_hash, size_t n_blocks);
 
 /* Read /transactions (customer_id, time, amount required; channel, category optional)
  * into *out (allocated here; free with sgs_transactions_free). Rows after the as-of end

@@ -66,6 +66,14 @@ uint64_t sgs__reader_content_hash(const reader_t *r)
     return hash_finish(r->hash_total);
 }
 
+uint64_t sgs_input_fingerprint_of_blocks(const uint64_t *block_hash, size_t n_blocks)
+{
+    uint64_t total = HASH_SEED;
+    for (size_t b = 0; b < n_blocks; b++)
+        total = hash_round(total, block_hash[b]);
+    return hash_finish(total);
+}
+
 /* ---- Row checks ----------------------------------------------------------------------- */
 
 enum {
@@ -255,8 +263,8 @@ void sgs__reader_scan_chunk(reader_t *r, size_t start, size_t m, size_t dst, siz
         tmin = bs[k].min_time_s < tmin ? bs[k].min_time_s : tmin;
         tmax = bs[k].max_time_s > tmax ? bs[k].max_time_s : tmax;
         size_t block_end = (b0 + k + 1) * B;
-        if (block_end > r->n_rows)
-            block_end = r->n_rows;
+        if (block_end > r->row_end)
+            block_end = r->row_end;
         if (start + m < block_end) {
             r->hash_carry = bs[k].lanes;
             continue;
@@ -265,6 +273,8 @@ void sgs__reader_scan_chunk(reader_t *r, size_t start, size_t m, size_t dst, siz
         for (int lane = 0; lane < 3; lane++)
             block = hash_round(block, bs[k].lanes.h[lane]);
         r->hash_total = hash_round(r->hash_total, block);
+        if (r->block_hash)
+            r->block_hash[b0 + k - r->row_begin / B] = block;
     }
     if (late == 0) {
         r->sorted &= !unsorted;

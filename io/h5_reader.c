@@ -73,8 +73,10 @@ void sgs__reader_close(reader_t *r)
     r->dxpl_checked = r->dapl = r->file = -1;
     sgs_free(r->blocks);
     sgs_free(r->scratch);
+    sgs_free(r->block_hash);
     r->blocks = NULL;
     r->scratch = NULL;
+    r->block_hash = NULL;
 }
 
 /* Path of the column named `name` in the current group. */
@@ -263,12 +265,31 @@ static void prefault_chunk(reader_t *r, size_t rows)
 
 /* ---- The chunk loop ------------------------------------------------------------------- */
 
-/* Read all file rows of the open group into the bound destination columns (allocated for
- * r->n_rows rows): per chunk, fault in, read every column, the fused pass, report, drop
- * rows after the as-of. Sets r->n_kept and r->n_excluded. */
+size_t sgs__reader_set_rows(reader_t *r, const sgs_read_options_t *opt)
+{
+    r->row_begin = 0;
+    r->row_end = r->n_rows;
+    if (!opt || opt->n_shares <= 1)
+        return r->n_rows;
+    const size_t B = SGS_INPUT_HASH_BLOCK_ROWS, nb = (r->n_rows + B - 1) / B;
+    const size_t k = (size_t)opt->share, n = (size_t)opt->n_shares;
+    size_t b0 = nb * k / n, b1 = nb * (k + 1) / n;
+    r->row_begin = b0 * B < r->n_rows ? b0 * B : r->n_rows;
+    r->row_end = b1 * B < r->n_rows ? b1 * B : r->n_rows;
+    r->n_block_hash = b1 - b0;
+    r->block_hash = sgs_alloc_array(r->n_block_hash ? r->n_block_hash : 1, sizeof *r->block_hash);
+    return r->block_hash ? r->row_end - r->row_begin : SIZE_MAX;
+}
+
+/* Read file rows [r->row_begin, r->row_end) of the open group into the bound destination
+ * columns (allocated for that many rows): per chunk, fault in, read every column, the fused
+ * pass, report, drop rows after the as-of. Sets r->n_kept and r->n_excluded. */
 int sgs__reader_read_chunks(reader_t *r, const sgs_read_options_t *opt, const char *what)
 {
-    size_t chunk = r->chunk_rows < r->n_rows ? r->chunk_rows : r->n_rows;
+    size_t n_read = r->row_end - r->row_begin;
+    size_t chunk = r->chunk_rows < n_read ? r->chunk_rows : n_read;
+    if (chunk == 0)
+        return SGS_OK;
     int rc = sgs__reader_scan_begin(r, chunk);
     if (rc)
         return rc;
@@ -280,14 +301,14 @@ int sgs__reader_read_chunks(reader_t *r, const sgs_read_options_t *opt, const ch
     }
     for (size_t k = 0; k < r->n_cols; k++)
         if (r->cols[k].data)
-            advise_huge(r->cols[k].data, r->n_rows * r->cols[k].elem);
-    for (size_t start = 0; start < r->n_rows; start += chunk) {
+            advise_huge(r->cols[k].data, n_read * r->cols[k].elem);
+    for (size_t start = r->row_begin; start < r->row_end; start += chunk) {
         if (opt && opt->stop) {
             rc = opt->stop(opt->stop_ctx, r->rep.err);
             if (rc)
                 return rc;
         }
-        size_t m = r->n_rows - start < chunk ? r->n_rows - start : chunk;
+        size_t m = r->row_end - start < chunk ? r->row_end - start : chunk;
         size_t dst = r->n_kept;
         prefault_chunk(r, dst + m);
         for (size_t k = 0; k < r->n_cols; k++) {
@@ -315,7 +336,7 @@ int sgs__reader_read_chunks(reader_t *r, const sgs_read_options_t *opt, const ch
         r->n_excluded += m - kept;
         r->n_kept += kept;
         if (opt && opt->progress)
-            opt->progress(opt->progress_ctx, what, start + m, r->n_rows);
+            opt->progress(opt->progress_ctx, what, start + m - r->row_begin, n_read);
     }
     return SGS_OK;
 }

@@ -97,6 +97,11 @@ typedef struct reader {
     column_t cols[MAX_COLUMNS];
     size_t n_cols;
     size_t n_rows; /* file rows of the group */
+    /* the file rows read, [row_begin, row_end): the share of opt, set by
+     * sgs__reader_set_rows once the group is open */
+    size_t row_begin, row_end;
+    uint64_t *block_hash; /* of a share: each hash block's hash (owned; to the stats at the end) */
+    size_t n_block_hash;
     /* destination columns the checks look at (NULL when the table has none) */
     int64_t *id;
     int64_t *time;
@@ -128,6 +133,10 @@ typedef struct reader {
 /* A reader for the file at path with options opt (NULL: defaults), nothing open yet. */
 void sgs__reader_init(reader_t *r, const char *path, const sgs_read_options_t *opt,
                       sgs_error_t *err);
+
+/* The rows to read once r->n_rows is known: opt's share (every row when opt is NULL).
+ * Returns their count, or SIZE_MAX when the share's block hashes cannot be allocated. */
+size_t sgs__reader_set_rows(reader_t *r, const sgs_read_options_t *opt);
 
 /* Close everything the reader holds; the destination columns are the caller's. */
 void sgs__reader_close(reader_t *r);

@@ -1,0 +1,268 @@
+/*
+ * tests/mpi/test_dist_input.c — the input read spread over processes (engine/dist_input.h),
+ * run under mpirun with 1 to 4 processes (CMakeLists.txt registers one test per count).
+ *
+ * Every process also reads the whole file alone, as the single-process run does, and checks
+ * that what it owns is exactly its slice of that: the same customers in the same order, each
+ * with the same rows in the same order, the same figures of the file; that the slices are cut
+ * at multiples of SGS_BLOCK_ROWS customers; and that a bad row in one share is every
+ * process's error, the first bad row of the file first.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "datasets/generate.h"
+#include "engine/dist_input.h"
+#include "engine/group_transactions.h"
+#include "io/h5_columns.h"
+#include "kernels/dates.h"
+#include "tests/support/test_support.h"
+
+#include <hdf5.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static sgs_dist_t world;
+static char dir[512]; /* made by process 0, known to all */
+static char generated[600], damaged[600];
+
+/* Process 0's text, to every process. */
+static void share_text(char *text, size_t size)
+{
+    char *all = NULL;
+    size_t len = world.rank == 0 ? strlen(text) + 1 : 0;
+    sgs_error_t err = {0};
+    sgs_assert_cmp(sgs_dist_gather_all(&world, text, len, (void **)&all, NULL, &err), ==, SGS_OK);
+    snprintf(text, size, "%s", all);
+    sgs_free(all);
+}
+
+/* 140,000 rows (three hash blocks) with NaN amounts at rows 70,000 and 130,000: shares 1 or
+ * 2 and the last one. */
+static void write_damaged(const char *path)
+{
+    const size_t n = 140000;
+    int64_t *id = malloc(n * sizeof *id), *t = malloc(n * sizeof *t);
+    double *amount = malloc(n * sizeof *amount);
+    for (size_t i = 0; i < n; i++) {
+        id[i] = (int64_t)(i % 5000) + 1;
+        t[i] = 1600000000 + (int64_t)i * 60;
+        amount[i] = 10.0 + (double)(i % 7);
+    }
+    amount[70000] = NAN;
+    amount[130000] = NAN;
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    sgs_assert_cmp(f, >=, 0);
+    H5Gclose(H5Gcreate2(f, "/transactions", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+    sgs_assert_cmp(sgs_h5_write_column(f, "/transactions/customer_id", SGS_H5_I64, id, n, 0, NULL),
+                   ==, SGS_OK);
+    sgs_assert_cmp(sgs_h5_write_column(f, "/transactions/time", SGS_H5_I64, t, n, 0, NULL), ==,
+                   SGS_OK);
+    sgs_assert_cmp(sgs_h5_write_column(f, "/transactions/amount", SGS_H5_F64, amount, n, 0, NULL),
+                   ==, SGS_OK);
+    H5Fclose(f);
+    free(id);
+    free(t);
+    free(amount);
+}
+
+static int setup_files(void **state)
+{
+    (void)state;
+    if (world.rank == 0) {
+        sgs_test_tmpdir("dist_input", dir, sizeof dir);
+        snprintf(generated, sizeof generated, "%s/in.h5", dir);
+        snprintf(damaged, sizeof damaged, "%s/damaged.h5", dir);
+        sgs_generate_params_t p;
+        sgs_generate_defaults(&p);
+        p.n_customers = 50000; /* four blocks of SGS_BLOCK_ROWS customers */
+        p.seed = 7;
+        p.block_customers = 4096; /* rows of a customer far apart: shares overlap in ids */
+        sgs_exec_t exec = {.n_threads = 2};
+        sgs_error_t err = {0};
+        sgs_assert_cmp(sgs_generate_file(generated, &p, &exec, NULL, NULL, NULL, &err), ==, SGS_OK);
+        write_damaged(damaged);
+    }
+    share_text(dir, sizeof dir);
+    share_text(generated, sizeof generated);
+    share_text(damaged, sizeof damaged);
+    return 0;
+}
+
+static int remove_files(void **state)
+{
+    (void)state;
+    int64_t done = 1;
+    sgs_dist_reduce_i64(&world, &done, 1, SGS_DIST_SUM); /* everyone has finished reading */
+    if (world.rank == 0)
+        sgs_test_rmdir(dir);
+    return 0;
+}
+
+static sgs_read_options_t options(const char *as_of)
+{
+    sgs_read_options_t opt;
+    sgs_read_options_init(&opt);
+    opt.n_threads = 2;
+    opt.skip_category = 1;
+    opt.now_s = 1900000000;
+    if (as_of) {
+        int64_t day = 0;
+        assert_int_equal(sgs_date_parse_day(as_of, &day), SGS_OK);
+        opt.has_as_of = 1;
+        opt.as_of_end_s = (day + 1) * SGS_SECONDS_PER_DAY;
+    }
+    return opt;
+}
+
+static void check_owned_slice(const char *as_of)
+{
+    sgs_exec_t exec = {.n_threads = 2};
+    sgs_read_options_t opt = options(as_of);
+    sgs_error_t err = {0};
+    /* alone, as the single-process run */
+    sgs_transactions_t tx_all;
+    sgs_read_stats_t st_all;
+    sgs_assert_cmp(sgs_h5_read_transactions(generated, &opt, &tx_all, &st_all, &err), ==, SGS_OK);
+    sgs_grouped_t all = {0};
+    int skipped = 0;
+    sgs_assert_cmp(
+        sgs_group_transactions(&exec, &tx_all, SGS_ORDER_SCATTERED, &all, &skipped, &err), ==,
+        SGS_OK);
+    /* spread */
+    sgs_transactions_t tx;
+    sgs_read_stats_t st;
+    sgs_dist_owners_t own;
+    sgs_assert_cmp(sgs_dist_read_transactions(&world, &exec, generated, &opt, &tx, &st, &own, &err),
+                   ==, SGS_OK);
+    sgs_assert_cmp(own.n_customers_all, ==, all.n_customers);
+    if (own.first_customer % SGS_BLOCK_ROWS) /* then it owns nothing, and nothing comes after */
+        sgs_assert_cmp(own.first_customer, ==, own.n_customers_all);
+    sgs_assert_cmp(st.content_hash64, ==, st_all.content_hash64);
+    sgs_assert_cmp(st.n_rows_in_file, ==, st_all.n_rows_in_file);
+    sgs_assert_cmp(st.n_rows_after_as_of, ==, st_all.n_rows_after_as_of);
+    sgs_assert_cmp(st.min_time_s, ==, st_all.min_time_s);
+    sgs_assert_cmp(st.max_time_s, ==, st_all.max_time_s);
+    sgs_assert_cmp(st.sorted_by_customer, ==, st_all.sorted_by_customer);
+    sgs_grouped_t mine = {0};
+    if (tx.n_rows)
+        sgs_assert_cmp(
+            sgs_group_transactions(&exec, &tx, SGS_ORDER_SCATTERED, &mine, &skipped, &err), ==,
+            SGS_OK);
+    sgs_assert_cmp(mine.n_customers, ==, own.n_customers);
+    size_t c0 = own.first_customer, r0 = all.row_offset[c0];
+    for (size_t c = 0; c < mine.n_customers; c++) {
+        sgs_assert_cmp(mine.customer_id[c], ==, all.customer_id[c0 + c]);
+        sgs_assert_cmp(sgs_dist_owner_of(&own, mine.customer_id[c]), ==, world.rank);
+        sgs_assert_cmp(mine.row_offset[c + 1], ==, all.row_offset[c0 + c + 1] - r0);
+    }
+    for (size_t i = 0; i < mine.n_rows; i++) {
+        sgs_assert_cmp(mine.day[i], ==, all.day[r0 + i]);
+        assert_memory_equal(&mine.amount[i], &all.amount[r0 + i], sizeof(double));
+        sgs_assert_cmp(mine.channel[i], ==, all.channel[r0 + i]);
+    }
+    /* every customer is somewhere: the counts add up */
+    int64_t customers = (int64_t)mine.n_customers, rows = (int64_t)mine.n_rows;
+    sgs_dist_reduce_i64(&world, &customers, 1, SGS_DIST_SUM);
+    sgs_dist_reduce_i64(&world, &rows, 1, SGS_DIST_SUM);
+    sgs_assert_cmp(customers, ==, (int64_t)all.n_customers);
+    sgs_assert_cmp(rows, ==, (int64_t)all.n_rows);
+    sgs_grouped_free(&mine);
+    sgs_grouped_free(&all);
+    sgs_transactions_free(&tx);
+    sgs_transactions_free(&tx_all);
+    sgs_dist_owners_free(&own);
+}
+
+static void owned_rows_are_the_single_run_slice(void **state)
+{
+    (void)state;
+    check_owned_slice(NULL);
+}
+
+static void owned_rows_with_an_as_of(void **state)
+{
+    (void)state;
+    check_owned_slice("2023-01-31");
+}
+
+/* Each process gets the events of its customers, in file order. */
+static void events_go_to_their_customer_owner(void **state)
+{
+    (void)state;
+    sgs_exec_t exec = {.n_threads = 2};
+    sgs_read_options_t opt = options(NULL);
+    sgs_error_t err = {0};
+    sgs_transactions_t tx;
+    sgs_read_stats_t st;
+    sgs_dist_owners_t own;
+    sgs_assert_cmp(sgs_dist_read_transactions(&world, &exec, generated, &opt, &tx, &st, &own, &err),
+                   ==, SGS_OK);
+    sgs_events_t all, ev;
+    int present_all = 0, present = 0;
+    sgs_read_stats_t es_all, es;
+    sgs_assert_cmp(sgs_h5_read_events(generated, &opt, &all, &present_all, &es_all, &err), ==,
+                   SGS_OK);
+    sgs_assert_cmp(sgs_dist_read_events(&world, generated, &opt, &own, &ev, &present, &es, &err),
+                   ==, SGS_OK);
+    sgs_assert_cmp(present, ==, 1);
+    sgs_assert_cmp(present_all, ==, 1);
+    sgs_assert_cmp(es.content_hash64, ==, es_all.content_hash64);
+    size_t k = 0;
+    for (size_t i = 0; i < all.n_rows; i++) {
+        if (sgs_dist_owner_of(&own, all.customer_id[i]) != world.rank)
+            continue;
+        sgs_assert_cmp(k, <, ev.n_rows);
+        sgs_assert_cmp(ev.customer_id[k], ==, all.customer_id[i]);
+        sgs_assert_cmp(ev.time_s[k], ==, all.time_s[i]);
+        sgs_assert_cmp(ev.kind[k], ==, all.kind[i]);
+        assert_memory_equal(&ev.value[k], &all.value[i], sizeof(double));
+        sgs_assert_cmp(ev.channel[k], ==, all.channel[i]);
+        k++;
+    }
+    sgs_assert_cmp(k, ==, ev.n_rows);
+    sgs_events_free(&ev);
+    sgs_events_free(&all);
+    sgs_transactions_free(&tx);
+    sgs_dist_owners_free(&own);
+}
+
+/* A bad row in any share stops every process with the file's first bad row. */
+static void first_bad_row_is_everyones_error(void **state)
+{
+    (void)state;
+    sgs_exec_t exec = {.n_threads = 2};
+    sgs_read_options_t opt = options(NULL);
+    sgs_error_t err = {0};
+    sgs_transactions_t tx;
+    sgs_read_stats_t st;
+    sgs_dist_owners_t own;
+    int rc = sgs_dist_read_transactions(&world, &exec, damaged, &opt, &tx, &st, &own, &err);
+    sgs_assert_cmp(rc, ==, SGS_EDATA);
+    sgs_assert_contains(err.message, "/transactions/amount: row 70000: amount is NaN");
+    sgs_assert_not_contains(err.message, "130000");
+    if (world.size > 1)
+        sgs_assert_contains(err.message, " of ");
+    sgs_assert_cmp(tx.n_rows, ==, 0);
+}
+
+int main(int argc, char **argv)
+{
+    if (sgs_dist_start(&argc, &argv) != SGS_OK)
+        return 1;
+    world = sgs_dist_world();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(owned_rows_are_the_single_run_slice),
+        cmocka_unit_test(owned_rows_with_an_as_of),
+        cmocka_unit_test(events_go_to_their_customer_owner),
+        cmocka_unit_test(first_bad_row_is_everyones_error),
+    };
+    int failed = cmocka_run_group_tests(tests, setup_files, remove_files);
+    sgs_dist_end();
+    return failed;
+}
