@@ -5,22 +5,29 @@
  */
 #include "kernels/base_totals.h"
 
+#include "kernels/exact_sum.h"
+
 #include <math.h>
 
 /* ---- Spend totals --------------------------------------------------------------------- */
 
+/* Totals over customers are exact sums (kernels/exact_sum.h): the same bits whatever the
+ * order of the customers or how they are split between threads or processes (docs/mpi.md). */
+
 void sgs_spend_totals(const sgs_summary_t *s, size_t n, sgs_spend_totals_t *out)
 {
-    double revenue = 0.0, magnitude = 0.0; /* serial: a fixed order */
+    sgs_exact_sum_t revenue, magnitude;
+    sgs_exact_sum_init(&revenue);
+    sgs_exact_sum_init(&magnitude);
     size_t n_cancelled = 0, n_nonpositive = 0;
     for (size_t c = 0; c < n; c++) {
-        revenue += s->total_spend[c];
-        magnitude += fabs(s->total_spend[c]);
+        sgs_exact_sum_add(&revenue, s->total_spend[c]);
+        sgs_exact_sum_add(&magnitude, fabs(s->total_spend[c]));
         n_cancelled += (size_t)s->n_cancelled_days[c];
         n_nonpositive += s->total_spend[c] <= 0.0;
     }
-    out->revenue = revenue;
-    out->magnitude = magnitude;
+    out->revenue = sgs_exact_sum_value(&revenue);
+    out->magnitude = sgs_exact_sum_value(&magnitude);
     out->n_cancelled_days = n_cancelled;
     out->n_nonpositive = n_nonpositive;
 }
@@ -156,13 +163,15 @@ void sgs_value_zero_without_spend(size_t n, const double *total_spend, double *e
 
 void sgs_column_total(size_t n, const double *v, double *sum, double *sum_abs)
 {
-    double total = 0.0, magnitude = 0.0; /* serial: a fixed order */
+    sgs_exact_sum_t total, magnitude;
+    sgs_exact_sum_init(&total);
+    sgs_exact_sum_init(&magnitude);
     for (size_t i = 0; i < n; i++) {
-        total += v[i];
-        magnitude += fabs(v[i]);
+        sgs_exact_sum_add(&total, v[i]);
+        sgs_exact_sum_add(&magnitude, fabs(v[i]));
     }
-    *sum = total;
-    *sum_abs = magnitude;
+    *sum = sgs_exact_sum_value(&total);
+    *sum_abs = sgs_exact_sum_value(&magnitude);
 }
 
 size_t sgs_first_not_finite(size_t n, const double *v)
@@ -213,18 +222,27 @@ int sgs_category_totals(size_t n, const uint8_t *category, size_t n_categories, 
 {
     if (!count || (n > 0 && (!category || (sum && !value))))
         return sgs_error_set(err, SGS_EINVAL, "category totals: a NULL array");
+    sgs_exact_sum_t *acc = sum ? sgs_alloc_array(n_categories, sizeof *acc) : NULL;
+    if (sum && n_categories && !acc)
+        return sgs_error_set(err, SGS_ENOMEM, "category totals: no memory");
     for (size_t j = 0; j < n_categories; j++) {
         count[j] = 0;
         if (sum)
-            sum[j] = 0.0;
+            sgs_exact_sum_init(&acc[j]);
     }
-    for (size_t c = 0; c < n; c++) { /* serial: customer order */
-        if (category[c] >= n_categories)
-            return sgs_error_set(err, SGS_EINVAL, "category totals: row %zu has category %d", c,
-                                 (int)category[c]);
+    int rc = SGS_OK;
+    for (size_t c = 0; c < n; c++) {
+        if (category[c] >= n_categories) {
+            rc = sgs_error_set(err, SGS_EINVAL, "category totals: row %zu has category %d", c,
+                               (int)category[c]);
+            break;
+        }
         count[category[c]]++;
         if (sum)
-            sum[category[c]] += value[c];
+            sgs_exact_sum_add(&acc[category[c]], value[c]);
     }
-    return SGS_OK;
+    for (size_t j = 0; sum && j < n_categories; j++)
+        sum[j] = sgs_exact_sum_value(&acc[j]);
+    sgs_free(acc);
+    return rc;
 }

@@ -4,10 +4,11 @@
  * transaction amounts, the three RFM measures, the value models' inputs, totals of a score
  * column and per-category counts and sums.
  *
- * Determinism: sums of doubles run serially in customer order (a fixed order: the same bits
- * as a plain loop); the parallel kernels compute each customer's values from its own row or
- * count integers, so they give the same bits for any thread count. Each parallel kernel has a
- * serial reference twin (suffix _ref) that tests compare with bit for bit. No I/O, no globals.
+ * Determinism: sums of doubles over customers are exact sums, rounded once
+ * (kernels/exact_sum.h): the same bits in any order and from any split of the customers
+ * between threads or processes; the parallel kernels compute each customer's values from its own
+ * row or count integers, so they give the same bits for any thread count. Each parallel kernel has
+ * a serial reference twin (suffix _ref) that tests compare with bit for bit. No I/O, no globals.
  */
 #ifndef SGS_BASE_TOTALS_H
 #define SGS_BASE_TOTALS_H
@@ -20,7 +21,7 @@
 /* ---- Spend totals --------------------------------------------------------------------- */
 
 typedef struct sgs_spend_totals {
-    double revenue;          /* Σ total_spend (net of refunds), currency, customer order */
+    double revenue;          /* Σ total_spend (net of refunds), currency, exactly rounded */
     double magnitude;        /* Σ |total_spend|: bounds every partial sum of spend, in any
                                 order (finite when it is) */
     size_t n_cancelled_days; /* Σ n_cancelled_days */
@@ -79,7 +80,7 @@ int sgs_value_inputs_ref(const sgs_summary_t *s, size_t n, double days_per_unit,
 void sgs_value_zero_without_spend(size_t n, const double *total_spend, double *expected_spend,
                                   double *clv);
 
-/* *sum = Σ v[i] and *sum_abs = Σ |v[i]| over i < n, serially in index order. */
+/* *sum = Σ v[i] and *sum_abs = Σ |v[i]| over i < n, exactly rounded. */
 void sgs_column_total(size_t n, const double *v, double *sum, double *sum_abs);
 
 /* The index of the first v[i], i < n, that is not a finite number, or n when every one is. */
@@ -100,9 +101,9 @@ size_t sgs_value_scores_check(size_t n, const double *p_alive, const double *exp
 
 /* ---- Per category --------------------------------------------------------------------- */
 
-/* count[j] = the customers c < n with category[c] == j, and sum[j] = Σ of their value[c] in
- * customer order (sum may be NULL, value then unused), for j < n_categories (overwritten).
- * Serial. @return 0 or SGS_EINVAL (a category >= n_categories, NULL array). */
+/* count[j] = the customers c < n with category[c] == j, and sum[j] = Σ of their value[c],
+ * exactly rounded (sum may be NULL, value then unused), for j < n_categories (overwritten).
+ * Serial. @return 0, SGS_EINVAL (a category >= n_categories, NULL array) or SGS_ENOMEM. */
 int sgs_category_totals(size_t n, const uint8_t *category, size_t n_categories, const double *value,
                         size_t *count, double *sum, sgs_error_t *err);
 
