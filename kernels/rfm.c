@@ -74,10 +74,26 @@ static uint64_t ordered_bits(double v)
     return (u >> 63) ? ~u : (u | (UINT64_C(1) << 63));
 }
 
+static int compare_keys(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
 /* Key of customer i: larger is better. */
 static inline uint64_t key_of(const double *values, size_t i, int higher_is_better)
 {
     return ordered_bits(higher_is_better ? values[i] : -values[i]);
+}
+
+uint64_t sgs_rfm_key(double value, int higher_is_better)
+{
+    return ordered_bits(higher_is_better ? value : -value);
+}
+
+size_t sgs_rfm_cut_rank(size_t n, int n_bins, int s)
+{
+    return ((size_t)s * n + (size_t)n_bins - 1) / (size_t)n_bins - 1;
 }
 
 /* The k-th smallest (0-based) of a[0..n), k < n, reordering a: quickselect with a
@@ -154,7 +170,7 @@ static int find_cuts(int n_threads, const double *values, size_t n, int higher_i
                 slot_of[d] = NONE;
             size_t below_bin = 0, d = 0, gathered = 0, n_slots = 0;
             for (int s = 1; s < n_bins; s++) {
-                size_t rank = ((size_t)s * n + (size_t)n_bins - 1) / (size_t)n_bins - 1;
+                size_t rank = sgs_rfm_cut_rank(n, n_bins, s);
                 while (below_bin + total[d] <= rank) /* ranks ascend with s */
                     below_bin += total[d++];
                 bin[s - 1] = d;
@@ -206,6 +222,14 @@ int sgs_rfm_score(const sgs_exec_t *exec, const double *values, size_t n, int hi
     uint64_t cut[8];
     if (find_cuts(n_threads, values, n, higher_is_better, n_bins, workspace, cut) != SGS_OK)
         return sgs_error_set(err, SGS_ENOMEM, "rfm: no memory for the score histogram");
+    sgs_rfm_score_from_cuts(exec, values, n, higher_is_better, cut, n_bins, score);
+    return SGS_OK;
+}
+
+void sgs_rfm_score_from_cuts(const sgs_exec_t *exec, const double *values, size_t n,
+                             int higher_is_better, const uint64_t *cut, int n_bins, uint8_t *score)
+{
+    int n_threads = sgs_exec_threads_for(exec, n);
     const int n_cuts = n_bins - 1;
 #pragma omp parallel for num_threads(n_threads) schedule(static)
     for (size_t i = 0; i < n; i++) {
@@ -215,7 +239,30 @@ int sgs_rfm_score(const sgs_exec_t *exec, const double *values, size_t n, int hi
             above += key > cut[c];
         score[i] = (uint8_t)(1 + above);
     }
-    return SGS_OK;
+}
+
+size_t sgs_rfm_sorted_keys(const double *values, size_t n, int higher_is_better, uint64_t *keys)
+{
+    size_t n_nan = 0;
+    for (size_t i = 0; i < n; i++) {
+        n_nan += isnan(values[i]);
+        keys[i] = key_of(values, i, higher_is_better);
+    }
+    qsort(keys, n, sizeof *keys, compare_keys);
+    return n_nan;
+}
+
+size_t sgs_keys_below(const uint64_t *sorted, size_t n, uint64_t key)
+{
+    size_t lo = 0, hi = n; /* first index with sorted[.] >= key */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (sorted[mid] < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 void sgs_rfm_segments(const sgs_exec_t *exec, const uint8_t *r, const uint8_t *f, const uint8_t *m,
@@ -231,12 +278,6 @@ void sgs_rfm_segments(const sgs_exec_t *exec, const uint8_t *r, const uint8_t *f
 }
 
 /* ---- Serial reference twins --------------------------------------------------------- */
-
-static int compare_keys(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
 
 /* The definition itself: the keys sorted, `below` = the keys strictly smaller (a binary search
  * for the first key >= the customer's), score = 1 + floor(B below / n). */
@@ -257,16 +298,8 @@ int sgs_rfm_score_ref(const double *values, size_t n, int higher_is_better, int 
         sorted[i] = key_of(values, i, higher_is_better);
     qsort(sorted, n, sizeof *sorted, compare_keys);
     for (size_t i = 0; i < n; i++) {
-        uint64_t key = key_of(values, i, higher_is_better);
-        size_t lo = 0, hi = n; /* first index with sorted[.] >= key */
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (sorted[mid] < key)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        score[i] = (uint8_t)(1 + (size_t)n_bins * lo / n);
+        size_t below = sgs_keys_below(sorted, n, key_of(values, i, higher_is_better));
+        score[i] = (uint8_t)(1 + (size_t)n_bins * below / n);
     }
     return SGS_OK;
 }

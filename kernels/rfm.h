@@ -71,6 +71,25 @@ int sgs_rfm_score(const sgs_exec_t *exec, const double *values, size_t n, int hi
 void sgs_rfm_segments(const sgs_exec_t *exec, const uint8_t *r, const uint8_t *f, const uint8_t *m,
                       size_t n, int n_bins, uint8_t *segment, uint16_t *cell, uint8_t *total);
 
+/* The pieces of sgs_rfm_score for customers spread over processes (engine/dist_rfm.h), where
+ * the cuts come from a selection over all of them:
+ * - sgs_rfm_key: the order-preserving key of a value (unsigned order of keys = order of
+ *   goodness; -0 and +0 tie);
+ * - sgs_rfm_cut_rank: the 0-based rank, in ascending key order among n customers, of cut
+ *   s = 1 .. n_bins - 1: ceil(s n / B) - 1; a customer's `below` reaches ceil(s n / B)
+ *   exactly when its key exceeds the key of that rank;
+ * - sgs_rfm_score_from_cuts: score = 1 + the number of the n_bins - 1 cut keys a customer's
+ *   key exceeds (the last step of sgs_rfm_score);
+ * - sgs_rfm_sorted_keys: the keys of n values, ascending; returns how many values are NaN
+ *   (whose keys mean nothing);
+ * - sgs_keys_below: how many of n ascending keys are below `key`. */
+uint64_t sgs_rfm_key(double value, int higher_is_better);
+size_t sgs_rfm_cut_rank(size_t n, int n_bins, int s);
+void sgs_rfm_score_from_cuts(const sgs_exec_t *exec, const double *values, size_t n,
+                             int higher_is_better, const uint64_t *cut, int n_bins, uint8_t *score);
+size_t sgs_rfm_sorted_keys(const double *values, size_t n, int higher_is_better, uint64_t *keys);
+size_t sgs_keys_below(const uint64_t *sorted, size_t n, uint64_t key);
+
 /* Serial reference twin of sgs_rfm_score: the definition above computed directly (the n keys
  * sorted, `below` found by binary search), the same scores and return codes. workspace:
  * sgs_rfm_workspace_size(n) bytes, all of it written. */
