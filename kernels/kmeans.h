@@ -159,6 +159,20 @@ int sgs_kmeans_fit(const double *x, size_t n, size_t d, const double *weights,
                    const sgs_kmeans_options_t *opt, const sgs_exec_t *exec, int32_t *labels,
                    double *centers, sgs_kmeans_result_t *result, sgs_error_t *err);
 
+/* Serial reference twin of sgs_kmeans_fit (Lloyd, Hamerly and Elkan, which all give the Lloyd
+ * result): the same checks and messages, tol_abs from sgs_features_column_moments_ref, each
+ * restart seeded by the seeding twins (sgs_kmeans_plusplus_ref, sgs_kmeans_parallel_init_ref;
+ * first rows, random rows and given centers as the kernel) and run by sgs_kmeans_single_ref,
+ * the best kept by the rule in the file comment, restated. The same labels, centers and
+ * result, bitwise, wherever the seeding twin gives the kernel's seeds (always for first,
+ * random and given; see sgs_kmeans_plusplus_ref for k-means++ on more than one block); the
+ * kernel gives up its same-clustering check above 2^20 clusters (a run then counts as a
+ * different clustering), the twin does not. No threads, no stop check, no on_iter calls.
+ * @return as the kernel; SGS_EINVAL also for MINIBATCH, which has no twin. */
+int sgs_kmeans_fit_ref(const double *x, size_t n, size_t d, const double *weights,
+                       const sgs_kmeans_options_t *opt, int32_t *labels, double *centers,
+                       sgs_kmeans_result_t *result, sgs_error_t *err);
+
 /* One run of Lloyd, Hamerly or Elkan (opt->algorithm; MINIBATCH is not accepted here) from
  * the k x d centers in `centers` (overwritten with the final centers), with the absolute
  * tolerance tol_abs (see sgs_kmeans_tolerance). Uses opt->k, max_iter, isa, on_iter (run
@@ -168,6 +182,22 @@ int sgs_kmeans_single(const double *x, size_t n, size_t d, const double *weights
                       const sgs_kmeans_options_t *opt, double tol_abs, const sgs_exec_t *exec,
                       double *centers, int32_t *labels, sgs_kmeans_result_t *result,
                       sgs_error_t *err);
+
+/* Serial reference twin of sgs_kmeans_single (kernels/kmeans_lloyd_ref.c): one Lloyd run from
+ * `centers` as plain loops, every row against every center with the scalar distance (first
+ * minimum), the empty-cluster relocation, the center shift, the stopping rules, the final
+ * E-step and the counts restated from the rules in the file comment. The cluster sums and the
+ * inertia are formed in the kernel's order (per block of SGS_BLOCK_ROWS rows, rows dealt to 4
+ * sub-sums by row index folded as (S0 + S1) + (S2 + S3), blocks added in order): a plain
+ * running sum would differ in the last bits, which can move a row near a boundary; with the
+ * same order every output is the kernel's, bit for bit, for Lloyd, Hamerly and Elkan alike.
+ * opt->algorithm may be any of those three (the twin runs Lloyd); opt->isa is ignored;
+ * on_iter is not called. *result as the kernel's, but n_distances = n k n_iter (Lloyd's count
+ * whatever the algorithm) and n_rechecked = 0 (no screen).
+ * @return as sgs_kmeans_single (the same messages). */
+int sgs_kmeans_single_ref(const double *x, size_t n, size_t d, const double *weights,
+                          const sgs_kmeans_options_t *opt, double tol_abs, double *centers,
+                          int32_t *labels, sgs_kmeans_result_t *result, sgs_error_t *err);
 
 /* ---- Seeding -------------------------------------------------------------------------------- */
 
