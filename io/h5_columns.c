@@ -335,6 +335,71 @@ cleanup:
     return rc;
 }
 
+hid_t sgs_h5_create_shared(const char *path)
+{
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl < 0)
+        return -1;
+#ifdef H5_HAVE_PARALLEL
+    /* every process of the run opens the file together, through MPI-IO */
+    if (H5Pset_fapl_mpio(fapl, MPI_COMM_WORLD, MPI_INFO_NULL) < 0) {
+        H5Pclose(fapl);
+        return -1;
+    }
+#endif
+    hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    H5Pclose(fapl);
+    return file;
+}
+
+int sgs_h5_write_column_part(hid_t file, const char *path, sgs_h5_type_t type, const void *data,
+                             size_t first, size_t n, size_t n_all, sgs_error_t *err)
+{
+    if (first > n_all || n > n_all - first)
+        return sgs_error_set(err, SGS_EINVAL, "dataset %s: rows %zu..%zu beyond its %zu rows", path,
+                             first, first + n, n_all);
+    int rc = ensure_parent(file, path, err);
+    if (rc)
+        return rc;
+    hsize_t dims = n_all, start = first, count = n, mdims = n ? n : 1;
+    hid_t space = H5Screate_simple(1, &dims, NULL), dcpl = untimed_plist();
+    hid_t mspace = H5Screate_simple(1, &mdims, NULL), dxpl = H5Pcreate(H5P_DATASET_XFER);
+    hid_t dset = -1;
+    rc = SGS_EIO;
+    if (space < 0 || dcpl < 0 || mspace < 0 || dxpl < 0)
+        goto cleanup;
+#ifdef H5_HAVE_PARALLEL
+    if (H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE) < 0)
+        goto cleanup;
+#endif
+    dset = H5Dcreate2(file, path, file_type(type), space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    if (dset < 0)
+        goto cleanup;
+    /* a process without rows still takes part in the collective write, with nothing selected */
+    herr_t sel = n ? H5Sselect_hyperslab(space, H5S_SELECT_SET, &start, NULL, &count, NULL)
+                   : H5Sselect_none(space);
+    if (sel < 0 || (!n && H5Sselect_none(mspace) < 0))
+        goto cleanup;
+    if (H5Dwrite(dset, sgs_h5_mem_type(type), mspace, space, dxpl, data) < 0)
+        goto cleanup;
+    rc = SGS_OK;
+cleanup:
+    if (dset >= 0)
+        H5Dclose(dset);
+    if (dxpl >= 0)
+        H5Pclose(dxpl);
+    if (mspace >= 0)
+        H5Sclose(mspace);
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    if (space >= 0)
+        H5Sclose(space);
+    if (rc && rc != SGS_EINVAL)
+        rc = sgs_h5_write_error(err, file, "cannot write rows %zu..%zu of dataset %s", first,
+                                first + n, path);
+    return rc;
+}
+
 int sgs_h5_write_array(hid_t file, const char *path, sgs_h5_type_t type, const void *data, int rank,
                        const size_t *dims, sgs_error_t *err)
 {

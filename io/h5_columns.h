@@ -69,6 +69,18 @@ int sgs_h5_group_ensure(hid_t file, const char *path, sgs_error_t *err);
 int sgs_h5_write_column(hid_t file, const char *path, sgs_h5_type_t type, const void *data,
                         size_t n, int deflate_level, sgs_error_t *err);
 
+/* One results file written by every process of a run together (docs/mpi.md). The MPI build
+ * creates it through MPI-IO, every process calling with the same path; the single-process
+ * build creates it as H5Fcreate does. Returns the file or -1. */
+hid_t sgs_h5_create_shared(const char *path);
+
+/* Rows [first, first + n) of a one-dimensional contiguous dataset of n_all rows (its parent
+ * groups made): every process calls it with the same path, type and n_all, and its own rows
+ * (n may be 0), so that the dataset is what one process writing all n_all rows makes.
+ * @return 0, SGS_EINVAL (rows beyond n_all), SGS_EIO or SGS_ENOSPACE. */
+int sgs_h5_write_column_part(hid_t file, const char *path, sgs_h5_type_t type, const void *data,
+                             size_t first, size_t n, size_t n_all, sgs_error_t *err);
+
 /* sgs_h5_write_column with the elements stored as `stored` (HDF5 converts them on the way):
  * for a column kept wider in memory than its values need (int64 counts that fit int32).
  * Every value must fit `stored`: HDF5 would clip the others. */
