@@ -209,3 +209,32 @@ int sgs_sample_by_key_ref(const int64_t *id, const uint8_t *eligible, size_t n, 
         *n_eligible = m;
     return SGS_OK;
 }
+
+/* ---- For rows spread over processes ------------------------------------------------------ */
+
+static int compare_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+size_t sgs_sample_keys_sorted(const int64_t *id, const uint8_t *eligible, size_t n, uint64_t seed,
+                              uint64_t stream, uint64_t *keys)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!eligible || eligible[i])
+            keys[m++] = sgs_sample_key(seed, stream, id[i]);
+    qsort(keys, m, sizeof *keys, compare_u64);
+    return m;
+}
+
+size_t sgs_sample_rows_up_to(const int64_t *id, const uint8_t *eligible, size_t n, uint64_t seed,
+                             uint64_t stream, uint64_t last_key, size_t *chosen)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if ((!eligible || eligible[i]) && sgs_sample_key(seed, stream, id[i]) <= last_key)
+            chosen[m++] = i;
+    return m;
+}

@@ -47,4 +47,16 @@ int sgs_sample_by_key_ref(const int64_t *id, const uint8_t *eligible, size_t n, 
                           uint64_t seed, uint64_t stream, size_t *chosen, size_t *n_chosen,
                           size_t *n_eligible, sgs_error_t *err);
 
+/* The same sample of rows spread over processes (engine/dist_sample.h), whose ids are
+ * distinct across all of them (customers): the sample is then the eligible rows whose key is
+ * at most the key of rank n_sample - 1 among every process's eligible keys.
+ * - sgs_sample_keys_sorted: the keys of this process's eligible rows, ascending, into keys
+ *   (room for n); returns their count;
+ * - sgs_sample_rows_up_to: the eligible rows with key <= last_key into chosen, ascending;
+ *   returns their count. Serial. */
+size_t sgs_sample_keys_sorted(const int64_t *id, const uint8_t *eligible, size_t n, uint64_t seed,
+                              uint64_t stream, uint64_t *keys);
+size_t sgs_sample_rows_up_to(const int64_t *id, const uint8_t *eligible, size_t n, uint64_t seed,
+                             uint64_t stream, uint64_t last_key, size_t *chosen);
+
 #endif /* SGS_SAMPLE_H */
