@@ -450,3 +450,196 @@ int sgs_dist_read_events(const sgs_dist_t *d, const char *path, const sgs_read_o
     stats->n_block_hash = 0;
     return rc;
 }
+
+/* ---- Customers ------------------------------------------------------------------------------ */
+
+typedef struct id_row {
+    int64_t id, row;
+} id_row_t;
+
+static int compare_id_row(const void *a, const void *b)
+{
+    const id_row_t *x = a, *y = b;
+    if (x->id != y->id)
+        return (x->id > y->id) - (x->id < y->id);
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+/* The process whose candidate row (INT64_MAX: none) is the smallest reports its problem,
+ * which becomes everyone's error. */
+static int report_earliest(const sgs_dist_t *d, int64_t row, int rc_if_mine, sgs_error_t *err)
+{
+    int64_t first = row;
+    sgs_dist_reduce_i64(d, &first, 1, SGS_DIST_MIN);
+    int rc = first != INT64_MAX && first == row ? rc_if_mine : SGS_OK;
+    return sgs_dist_agree(d, rc, err);
+}
+
+/* Duplicate ids among this process's rows (all rows of an id are on its owner): the pair with
+ * the earliest later row, as one process reading the whole table names it. *pairs: the rows'
+ * (id, file row), sorted. */
+static int check_duplicates(const sgs_dist_t *d, const char *path, const id_row_t *pairs, size_t n,
+                            sgs_error_t *err)
+{
+    size_t best = SIZE_MAX;
+    for (size_t k = 1; k < n; k++)
+        if (pairs[k].id == pairs[k - 1].id && (best == SIZE_MAX || pairs[k].row < pairs[best].row))
+            best = k;
+    int rc = SGS_OK;
+    if (best != SIZE_MAX)
+        rc = sgs_error_set(err, SGS_EDATA,
+                           "%s: /customers/customer_id: rows %lld and %lld both have customer_id "
+                           "%lld",
+                           path, (long long)pairs[best - 1].row, (long long)pairs[best].row,
+                           (long long)pairs[best].id);
+    return report_earliest(d, best == SIZE_MAX ? INT64_MAX : pairs[best].row, rc, err);
+}
+
+/* Referrers that are not customers: each (referrer, row) goes to the owner of the referrer,
+ * which looks it up among its ids; the earliest row is the error. */
+static int check_referrers(const sgs_dist_t *d, const sgs_dist_owners_t *o, const char *path,
+                           const sgs_customers_t *c, const int64_t *row, const id_row_t *pairs,
+                           sgs_error_t *err)
+{
+    const size_t size = (size_t)d->size;
+    size_t m = 0;
+    for (size_t i = 0; i < c->n_rows; i++)
+        m += c->referrer_id[i] != -1;
+    id_row_t *asks = sgs_alloc_array(m ? m : 1, sizeof *asks);
+    int *dest = sgs_alloc_array(m ? m : 1, sizeof *dest);
+    size_t *bytes = calloc(size, sizeof *bytes), *recv_bytes = calloc(size, sizeof *bytes);
+    int rc = asks && dest && bytes && recv_bytes
+                 ? SGS_OK
+                 : sgs_error_set(err, SGS_ENOMEM, "no memory to check %zu referrers", m);
+    rc = sgs_dist_agree(d, rc, err);
+    id_row_t *got = NULL;
+    if (rc == SGS_OK) {
+        size_t k = 0;
+        for (size_t i = 0; i < c->n_rows; i++)
+            if (c->referrer_id[i] != -1) {
+                asks[k] = (id_row_t){c->referrer_id[i], row[i]};
+                dest[k++] = sgs_dist_owner_of(o, c->referrer_id[i]);
+            }
+        /* grouped by destination, in row order within each */
+        id_row_t *sorted = sgs_alloc_array(m ? m : 1, sizeof *sorted);
+        size_t *at = calloc(size, sizeof *at);
+        rc = sgs_dist_agree(d, sorted && at ? SGS_OK : sgs_error_set(err, SGS_ENOMEM, "no memory"),
+                            err);
+        if (rc == SGS_OK) {
+            for (size_t j = 0; j < m; j++)
+                bytes[dest[j]] += sizeof *asks;
+            for (size_t p = 1; p < size; p++)
+                at[p] = at[p - 1] + bytes[p - 1] / sizeof *asks;
+            for (size_t j = 0; j < m; j++)
+                sorted[at[dest[j]]++] = asks[j];
+            rc = sgs_dist_exchange(d, sorted, bytes, (void **)&got, recv_bytes, err);
+        }
+        sgs_free(sorted);
+        free(at);
+    }
+    int64_t first = INT64_MAX, bad = 0;
+    if (rc == SGS_OK) {
+        size_t n_got = 0, n_pairs = c->n_rows;
+        for (size_t p = 0; p < size; p++)
+            n_got += recv_bytes[p] / sizeof *got;
+        for (size_t j = 0; j < n_got; j++) {
+            /* is got[j].id one of this process's customers? a binary search in the pairs */
+            size_t lo = 0, hi = n_pairs;
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (pairs[mid].id < got[j].id)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            if ((lo == n_pairs || pairs[lo].id != got[j].id) && got[j].row < first) {
+                first = got[j].row;
+                bad = got[j].id;
+            }
+        }
+        int mine = first == INT64_MAX
+                       ? SGS_OK
+                       : sgs_error_set(err, SGS_EDATA,
+                                       "%s: /customers/referrer_id: row %lld: referrer_id %lld is "
+                                       "not a customer_id of /customers (use -1 for nobody)",
+                                       path, (long long)first, (long long)bad);
+        rc = report_earliest(d, first, mine, err);
+    }
+    sgs_free(got);
+    sgs_free(asks);
+    sgs_free(dest);
+    free(bytes);
+    free(recv_bytes);
+    return rc;
+}
+
+int sgs_dist_read_customers(const sgs_dist_t *d, const char *path, const sgs_read_options_t *opt,
+                            const sgs_dist_owners_t *owners, sgs_customers_t *out, int *present,
+                            sgs_error_t *err)
+{
+    sgs_read_options_t share = share_of(d, opt);
+    int rc = sgs_h5_read_customers_opt(path, &share, out, present, err);
+    rc = sgs_dist_agree(d, rc, err);
+    if (rc || !*present)
+        return rc;
+    /* the rows move with their file row, for the messages */
+    int64_t *row = sgs_alloc_array(out->n_rows ? out->n_rows : 1, sizeof *row);
+    int *dest = owners_of_rows(owners, out->customer_id, out->n_rows);
+    rc = row && dest ? SGS_OK
+                     : sgs_error_set(err, SGS_ENOMEM, "no memory for %zu rows", out->n_rows);
+    rc = sgs_dist_agree(d, rc, err);
+    if (rc == SGS_OK) {
+        for (size_t i = 0; i < out->n_rows; i++)
+            row[i] = (int64_t)(out->first_file_row + i);
+        row_layout_t l = {0};
+        void *cols[5] = {out->customer_id, row};
+        layout_add(&l, sizeof *out->customer_id);
+        layout_add(&l, sizeof *row);
+        size_t k = 2;
+        int has_signup = out->signup_time_s != NULL, has_ref = out->referrer_id != NULL,
+            has_channel = out->preferred_channel != NULL;
+        if (has_signup) {
+            layout_add(&l, sizeof *out->signup_time_s);
+            cols[k++] = out->signup_time_s;
+        }
+        if (has_ref) {
+            layout_add(&l, sizeof *out->referrer_id);
+            cols[k++] = out->referrer_id;
+        }
+        if (has_channel) {
+            layout_add(&l, sizeof *out->preferred_channel);
+            cols[k++] = out->preferred_channel;
+        }
+        rc = move_rows(d, &l, cols, &out->n_rows, dest, err);
+        out->customer_id = cols[0];
+        row = cols[1];
+        k = 2;
+        out->signup_time_s = has_signup ? cols[k++] : NULL;
+        out->referrer_id = has_ref ? cols[k++] : NULL;
+        out->preferred_channel = has_channel ? cols[k++] : NULL;
+        out->first_file_row = 0;
+    }
+    sgs_free(dest);
+    id_row_t *pairs = NULL;
+    if (rc == SGS_OK) {
+        pairs = sgs_alloc_array(out->n_rows ? out->n_rows : 1, sizeof *pairs);
+        rc = sgs_dist_agree(
+            d, pairs ? SGS_OK : sgs_error_set(err, SGS_ENOMEM, "no memory for the customer ids"),
+            err);
+    }
+    if (rc == SGS_OK) {
+        for (size_t i = 0; i < out->n_rows; i++)
+            pairs[i] = (id_row_t){out->customer_id[i], row[i]};
+        qsort(pairs, out->n_rows, sizeof *pairs, compare_id_row);
+        rc = check_duplicates(d, path, pairs, out->n_rows, err);
+    }
+    if (rc == SGS_OK && out->referrer_id) /* a column of the file: the same on every process */
+        rc = check_referrers(d, owners, path, out, row, pairs, err);
+    sgs_free(pairs);
+    sgs_free(row);
+    if (rc) {
+        sgs_customers_free(out);
+        *present = 0;
+    }
+    return rc;
+}

@@ -47,4 +47,12 @@ int sgs_dist_read_events(const sgs_dist_t *d, const char *path, const sgs_read_o
                          const sgs_dist_owners_t *owners, sgs_events_t *out, int *present,
                          sgs_read_stats_t *stats, sgs_error_t *err);
 
+/* Read /customers spread over the processes and send each row to the owner of its customer,
+ * in file order (*present the same on every process). The checks that span the table are
+ * made over all processes with the single-process messages: duplicate ids (the pair with the
+ * earliest later row), then referrers that are not customers (the earliest row). */
+int sgs_dist_read_customers(const sgs_dist_t *d, const char *path, const sgs_read_options_t *opt,
+                            const sgs_dist_owners_t *owners, sgs_customers_t *out, int *present,
+                            sgs_error_t *err);
+
 #endif /* SGS_DIST_INPUT_H */

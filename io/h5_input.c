@@ -202,9 +202,13 @@ int sgs_h5_read_customers_opt(const char *path, const sgs_read_options_t *opt, s
     sgs_h5_crash_disarm();
     if (rc || !*present)
         goto cleanup;
-    sgs__reader_set_rows(&r, NULL); /* the whole table: its checks span every row */
-    rc = sgs_customers_alloc(out, r.n_rows, r.cols[1].dset >= 0, r.cols[2].dset >= 0,
-                             r.cols[3].dset >= 0);
+    /* a share skips the checks that span the whole table: the caller makes them over every
+     * share (engine/dist_input.h) */
+    int whole = !(opt && opt->n_shares > 1);
+    size_t n_read = sgs__reader_set_rows(&r, opt);
+    rc = n_read == SIZE_MAX ? SGS_ENOMEM
+                            : sgs_customers_alloc(out, n_read ? n_read : 1, r.cols[1].dset >= 0,
+                                                  r.cols[2].dset >= 0, r.cols[3].dset >= 0);
     if (rc) {
         rc = sgs_error_set(err, SGS_ENOMEM, "%s: out of memory for %zu customers", path, r.n_rows);
         goto cleanup;
@@ -219,7 +223,9 @@ int sgs_h5_read_customers_opt(const char *path, const sgs_read_options_t *opt, s
     if (rc)
         goto cleanup;
     out->n_rows = r.n_kept;
-    rc = sgs__reader_check_customers(&r, out);
+    out->first_file_row = r.row_begin;
+    if (whole)
+        rc = sgs__reader_check_customers(&r, out);
 cleanup:
     sgs__reader_close(&r);
     if (rc) {

@@ -170,7 +170,9 @@ int sgs_h5_read_events(const char *path, const sgs_read_options_t *opt, sgs_even
 int sgs_h5_read_customers(const char *path, sgs_customers_t *out, int *present, sgs_error_t *err);
 
 /* The same with options (threads, chunking, problem callback; the as-of fields are not
- * used). opt may be NULL for defaults. */
+ * used). opt may be NULL for defaults. With opt->n_shares > 1 only the share is read
+ * (out->first_file_row its first row) and the checks that span the whole table (duplicate
+ * ids, referrers) are the caller's. */
 int sgs_h5_read_customers_opt(const char *path, const sgs_read_options_t *opt, sgs_customers_t *out,
                               int *present, sgs_error_t *err);
 

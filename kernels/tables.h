@@ -70,6 +70,7 @@ typedef struct sgs_customers {
     int64_t *signup_time_s;     /* optional */
     int64_t *referrer_id;       /* optional: -1 for nobody */
     uint8_t *preferred_channel; /* optional: channel code */
+    size_t first_file_row;      /* the file row of row 0 (a share of the table: io/h5_input.h) */
 } sgs_customers_t;
 
 /* Allocate the columns for n_rows rows (contents uninitialized). The optional columns are
