@@ -30,6 +30,10 @@ typedef struct sgs_dist {
 int sgs_dist_start(int *argc, char ***argv);
 void sgs_dist_end(void);
 
+/* Bytes this process has sent to other processes so far (exchanges and gathers): what the
+ * network carries, for the benchmarks (bench/bench_mpi_input.c). 0 in one process. */
+uint64_t sgs_dist_bytes_sent(void);
+
 /* Every process of the program. */
 sgs_dist_t sgs_dist_world(void);
 

@@ -31,6 +31,13 @@ void sgs_dist_end(void)
         MPI_Finalize();
 }
 
+static uint64_t bytes_sent; /* to other processes, by exchanges and gathers */
+
+uint64_t sgs_dist_bytes_sent(void)
+{
+    return bytes_sent;
+}
+
 sgs_dist_t sgs_dist_world(void)
 {
     sgs_dist_t d;
@@ -194,6 +201,8 @@ int sgs_dist_exchange(const sgs_dist_t *d, const void *send, const size_t *send_
         w.send_at[p] = w.send_at[p - 1] + send_bytes[p - 1];
         w.recv_at[p] = w.recv_at[p - 1] + recv_bytes[p - 1];
     }
+    for (int p = 0; p < n; p++)
+        bytes_sent += p == d->rank ? 0 : send_bytes[p];
     int64_t rounds = rounds_needed(d, send_bytes, cap);
     for (int64_t k = 0; k < rounds; k++) {
         round_layout(n, send_bytes, w.sent, cap, w.sc, w.sd);
@@ -246,6 +255,7 @@ int sgs_dist_gather_all(const sgs_dist_t *d, const void *send, size_t bytes, voi
     }
     for (int p = 1; p < n; p++)
         w.recv_at[p] = w.recv_at[p - 1] + all[p - 1];
+    bytes_sent += (uint64_t)bytes * (uint64_t)(n - 1);
     int64_t rounds = rounds_needed(d, all, cap);
     for (int64_t k = 0; k < rounds; k++) {
         round_layout(n, all, w.received, cap, w.rc, w.rd);
