@@ -5,14 +5,9 @@
  * is not a customer, anywhere in the table, is every process's error with the single-process
  * message.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-
-#include <cmocka.h>
-
 #include "engine/dist_input.h"
 #include "io/h5_columns.h"
+#include "tests/support/test_mpi.h"
 #include "tests/support/test_support.h"
 
 #include <hdf5.h>
@@ -20,18 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static sgs_dist_t world;
 static char dir[512], generated[600], duplicated[600], bad_referrer[600];
-
-static void share_text(char *text, size_t size)
-{
-    char *all = NULL;
-    size_t len = world.rank == 0 ? strlen(text) + 1 : 0;
-    sgs_error_t err = {0};
-    sgs_assert_cmp(sgs_dist_gather_all(&world, text, len, (void **)&all, NULL, &err), ==, SGS_OK);
-    snprintf(text, size, "%s", all);
-    sgs_free(all);
-}
 
 /* 140,000 customers (three hash blocks of rows) buying once each, with the customer table's
  * ids in a shuffled order; `damage` 1 repeats ids at rows 70,001 and 130,001 (of rows 5 and
@@ -81,29 +65,23 @@ static void write_table(const char *path, int damage)
 static int setup_files(void **state)
 {
     (void)state;
-    if (world.rank == 0) {
-        sgs_test_tmpdir("dist_customers", dir, sizeof dir);
-        snprintf(generated, sizeof generated, "%s/in.h5", dir);
-        snprintf(duplicated, sizeof duplicated, "%s/duplicated.h5", dir);
-        snprintf(bad_referrer, sizeof bad_referrer, "%s/bad_referrer.h5", dir);
+    sgs_test_mpi_tmpdir("dist_customers", dir, sizeof dir);
+    snprintf(generated, sizeof generated, "%s/in.h5", dir);
+    snprintf(duplicated, sizeof duplicated, "%s/duplicated.h5", dir);
+    snprintf(bad_referrer, sizeof bad_referrer, "%s/bad_referrer.h5", dir);
+    if (sgs_test_world.rank == 0) {
         write_table(generated, 0);
         write_table(duplicated, 1);
         write_table(bad_referrer, 2);
     }
-    share_text(dir, sizeof dir);
-    share_text(generated, sizeof generated);
-    share_text(duplicated, sizeof duplicated);
-    share_text(bad_referrer, sizeof bad_referrer);
+    sgs_test_mpi_wait(); /* the files are written */
     return 0;
 }
 
 static int remove_files(void **state)
 {
     (void)state;
-    int64_t done = 1;
-    sgs_dist_reduce_i64(&world, &done, 1, SGS_DIST_SUM);
-    if (world.rank == 0)
-        sgs_test_rmdir(dir);
+    sgs_test_mpi_rmdir(dir);
     return 0;
 }
 
@@ -117,11 +95,12 @@ static int read_spread(const char *path, sgs_customers_t *out, sgs_dist_owners_t
     opt.now_s = 1900000000;
     sgs_transactions_t tx;
     sgs_read_stats_t st;
-    sgs_assert_cmp(sgs_dist_read_transactions(&world, &exec, path, &opt, &tx, &st, own, err), ==,
-                   SGS_OK);
+    sgs_assert_cmp(
+        sgs_dist_read_transactions(&sgs_test_world, &exec, path, &opt, &tx, &st, own, err), ==,
+        SGS_OK);
     sgs_transactions_free(&tx);
     int present = 0;
-    int rc = sgs_dist_read_customers(&world, path, &opt, own, out, &present, err);
+    int rc = sgs_dist_read_customers(&sgs_test_world, path, &opt, own, out, &present, err);
     if (rc == SGS_OK)
         sgs_assert_cmp(present, ==, 1);
     return rc;
@@ -138,7 +117,7 @@ static void rows_go_to_their_owner(void **state)
     sgs_assert_cmp(read_spread(generated, &mine, &own, &err), ==, SGS_OK);
     size_t k = 0;
     for (size_t i = 0; i < all.n_rows; i++) {
-        if (sgs_dist_owner_of(&own, all.customer_id[i]) != world.rank)
+        if (sgs_dist_owner_of(&own, all.customer_id[i]) != sgs_test_world.rank)
             continue;
         sgs_assert_cmp(k, <, mine.n_rows);
         sgs_assert_cmp(mine.customer_id[k], ==, all.customer_id[i]);
@@ -179,15 +158,10 @@ static void referrer_named_as_one_process_names_it(void **state)
 
 int main(int argc, char **argv)
 {
-    if (sgs_dist_start(&argc, &argv) != SGS_OK)
-        return 1;
-    world = sgs_dist_world();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(rows_go_to_their_owner),
         cmocka_unit_test(duplicate_named_as_one_process_names_it),
         cmocka_unit_test(referrer_named_as_one_process_names_it),
     };
-    int failed = cmocka_run_group_tests(tests, setup_files, remove_files);
-    sgs_dist_end();
-    return failed;
+    return sgs_test_mpi_run(&argc, &argv, tests, setup_files, remove_files);
 }

@@ -4,13 +4,6 @@
  * merged table is the single-process table and the BG/NBD, MBG/NBD and Pareto/NBD fits on it
  * are the single-process fits, bit for bit.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-
-#include <cmocka.h>
-
-#include "datasets/generate.h"
 #include "engine/dist_histories.h"
 #include "engine/dist_input.h"
 #include "engine/group_transactions.h"
@@ -20,52 +13,28 @@
 #include "kernels/mbgnbd.h"
 #include "kernels/paretonbd.h"
 #include "kernels/summary.h"
+#include "tests/support/test_mpi.h"
 #include "tests/support/test_support.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static sgs_dist_t world;
 static char dir[512], generated[600];
-
-static void share_text(char *text, size_t size)
-{
-    char *all = NULL;
-    size_t len = world.rank == 0 ? strlen(text) + 1 : 0;
-    sgs_error_t err = {0};
-    sgs_assert_cmp(sgs_dist_gather_all(&world, text, len, (void **)&all, NULL, &err), ==, SGS_OK);
-    snprintf(text, size, "%s", all);
-    sgs_free(all);
-}
 
 static int setup_file(void **state)
 {
     (void)state;
-    if (world.rank == 0) {
-        sgs_test_tmpdir("dist_histories", dir, sizeof dir);
-        snprintf(generated, sizeof generated, "%s/in.h5", dir);
-        sgs_generate_params_t p;
-        sgs_generate_defaults(&p);
-        p.n_customers = 40000;
-        p.seed = 19;
-        p.with_events = 0;
-        sgs_exec_t exec = {.n_threads = 2};
-        sgs_error_t err = {0};
-        sgs_assert_cmp(sgs_generate_file(generated, &p, &exec, NULL, NULL, NULL, &err), ==, SGS_OK);
-    }
-    share_text(dir, sizeof dir);
-    share_text(generated, sizeof generated);
+    sgs_test_mpi_tmpdir("dist_histories", dir, sizeof dir);
+    snprintf(generated, sizeof generated, "%s/in.h5", dir);
+    sgs_test_mpi_generate(generated, 40000, 19, 0);
     return 0;
 }
 
 static int remove_file(void **state)
 {
     (void)state;
-    int64_t done = 1;
-    sgs_dist_reduce_i64(&world, &done, 1, SGS_DIST_SUM);
-    if (world.rank == 0)
-        sgs_test_rmdir(dir);
+    sgs_test_mpi_rmdir(dir);
     return 0;
 }
 
@@ -74,16 +43,9 @@ static void histories_of(const sgs_grouped_t *g, int32_t as_of_day, sgs_historie
 {
     sgs_exec_t exec = {.n_threads = 2};
     sgs_error_t err = {0};
-    size_t n = g->n_customers;
     sgs_summary_t s;
-    sgs_assert_cmp(sgs_summary_alloc(&s, n ? n : 1), ==, SGS_OK);
-    s.n_customers = n;
-    if (n)
-        sgs_assert_cmp(sgs_summarize(&exec, g, as_of_day, &s, &err), ==, SGS_OK);
-    size_t k = 0;
-    for (size_t c = 0; c < n; c++)
-        if (s.has_purchase[c])
-            sgs_summary_copy_row(&s, k++, c);
+    sgs_test_buyers_summary(g, as_of_day, &s);
+    size_t k = s.n_customers;
     double *col = malloc((k ? k : 1) * 4 * sizeof *col);
     sgs_assert_cmp(
         sgs_value_inputs(&s, k, 7.0, &exec, col, col + k, col + 2 * k, col + 3 * k, &err), ==,
@@ -104,30 +66,18 @@ static void fits_are_the_single_run_fits(void **state)
 {
     (void)state;
     sgs_exec_t exec = {.n_threads = 2};
-    sgs_read_options_t opt;
-    sgs_read_options_init(&opt);
-    opt.skip_category = 1;
-    opt.now_s = 1900000000;
+    sgs_read_options_t opt = sgs_test_mpi_read_options();
     sgs_error_t err = {0};
-    int skipped = 0;
-    sgs_transactions_t tx_all, tx;
+    sgs_grouped_t g_all, g;
     sgs_read_stats_t st_all, st;
-    sgs_assert_cmp(sgs_h5_read_transactions(generated, &opt, &tx_all, &st_all, &err), ==, SGS_OK);
-    sgs_grouped_t g_all = {0}, g = {0};
-    sgs_assert_cmp(
-        sgs_group_transactions(&exec, &tx_all, SGS_ORDER_SCATTERED, &g_all, &skipped, &err), ==,
-        SGS_OK);
+    sgs_dist_owners_t own;
+    sgs_test_read_grouped(generated, &opt, &g_all, &st_all);
+    sgs_test_mpi_read_grouped(generated, &opt, &g, &st, &own);
     int32_t as_of_day = (int32_t)sgs_day_of(st_all.max_time_s);
     sgs_histories_t h_all, h_mine, h;
     histories_of(&g_all, as_of_day, &h_all);
-    sgs_dist_owners_t own;
-    sgs_assert_cmp(sgs_dist_read_transactions(&world, &exec, generated, &opt, &tx, &st, &own, &err),
-                   ==, SGS_OK);
-    if (tx.n_rows)
-        sgs_assert_cmp(sgs_group_transactions(&exec, &tx, SGS_ORDER_SCATTERED, &g, &skipped, &err),
-                       ==, SGS_OK);
     histories_of(&g, as_of_day, &h_mine);
-    sgs_assert_cmp(sgs_dist_histories_merge(&world, &exec, &h_mine, &h, &err), ==, SGS_OK);
+    sgs_assert_cmp(sgs_dist_histories_merge(&sgs_test_world, &exec, &h_mine, &h, &err), ==, SGS_OK);
     sgs_assert_cmp(h.n_unique, ==, h_all.n_unique);
     sgs_assert_cmp(h.n_customers, ==, h_all.n_customers);
     sgs_assert_cmp(h.total_weight, ==, h_all.total_weight);
@@ -135,7 +85,7 @@ static void fits_are_the_single_run_fits(void **state)
     assert_same_bits(h.t_x, h_all.t_x, h.n_unique);
     assert_same_bits(h.T, h_all.T, h.n_unique);
     assert_same_bits(h.count, h_all.count, h.n_unique);
-    if (world.size > 1) /* the merge did merge: no process held every history */
+    if (sgs_test_world.size > 1) /* the merge did merge: no process held every history */
         sgs_assert_cmp(h_mine.n_unique, <, h.n_unique);
 
     sgs_model_fit_options_t o;
@@ -157,20 +107,13 @@ static void fits_are_the_single_run_fits(void **state)
     sgs_histories_free(&h_all);
     sgs_grouped_free(&g);
     sgs_grouped_free(&g_all);
-    sgs_transactions_free(&tx);
-    sgs_transactions_free(&tx_all);
     sgs_dist_owners_free(&own);
 }
 
 int main(int argc, char **argv)
 {
-    if (sgs_dist_start(&argc, &argv) != SGS_OK)
-        return 1;
-    world = sgs_dist_world();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fits_are_the_single_run_fits),
     };
-    int failed = cmocka_run_group_tests(tests, setup_file, remove_file);
-    sgs_dist_end();
-    return failed;
+    return sgs_test_mpi_run(&argc, &argv, tests, setup_file, remove_file);
 }

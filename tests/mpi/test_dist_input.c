@@ -8,17 +8,12 @@
  * at multiples of SGS_BLOCK_ROWS customers; and that a bad row in one share is every
  * process's error, the first bad row of the file first.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-
-#include <cmocka.h>
-
 #include "datasets/generate.h"
 #include "engine/dist_input.h"
 #include "engine/group_transactions.h"
 #include "io/h5_columns.h"
 #include "kernels/dates.h"
+#include "tests/support/test_mpi.h"
 #include "tests/support/test_support.h"
 
 #include <hdf5.h>
@@ -27,20 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static sgs_dist_t world;
 static char dir[512]; /* made by process 0, known to all */
 static char generated[600], damaged[600];
-
-/* Process 0's text, to every process. */
-static void share_text(char *text, size_t size)
-{
-    char *all = NULL;
-    size_t len = world.rank == 0 ? strlen(text) + 1 : 0;
-    sgs_error_t err = {0};
-    sgs_assert_cmp(sgs_dist_gather_all(&world, text, len, (void **)&all, NULL, &err), ==, SGS_OK);
-    snprintf(text, size, "%s", all);
-    sgs_free(all);
-}
 
 /* 140,000 rows (three hash blocks) with NaN amounts at rows 70,000 and 130,000: shares 1 or
  * 2 and the last one. */
@@ -74,10 +57,10 @@ static void write_damaged(const char *path)
 static int setup_files(void **state)
 {
     (void)state;
-    if (world.rank == 0) {
-        sgs_test_tmpdir("dist_input", dir, sizeof dir);
-        snprintf(generated, sizeof generated, "%s/in.h5", dir);
-        snprintf(damaged, sizeof damaged, "%s/damaged.h5", dir);
+    sgs_test_mpi_tmpdir("dist_input", dir, sizeof dir);
+    snprintf(generated, sizeof generated, "%s/in.h5", dir);
+    snprintf(damaged, sizeof damaged, "%s/damaged.h5", dir);
+    if (sgs_test_world.rank == 0) {
         sgs_generate_params_t p;
         sgs_generate_defaults(&p);
         p.n_customers = 50000; /* four blocks of SGS_BLOCK_ROWS customers */
@@ -88,29 +71,20 @@ static int setup_files(void **state)
         sgs_assert_cmp(sgs_generate_file(generated, &p, &exec, NULL, NULL, NULL, &err), ==, SGS_OK);
         write_damaged(damaged);
     }
-    share_text(dir, sizeof dir);
-    share_text(generated, sizeof generated);
-    share_text(damaged, sizeof damaged);
+    sgs_test_mpi_wait(); /* the files are written */
     return 0;
 }
 
 static int remove_files(void **state)
 {
     (void)state;
-    int64_t done = 1;
-    sgs_dist_reduce_i64(&world, &done, 1, SGS_DIST_SUM); /* everyone has finished reading */
-    if (world.rank == 0)
-        sgs_test_rmdir(dir);
+    sgs_test_mpi_rmdir(dir);
     return 0;
 }
 
 static sgs_read_options_t options(const char *as_of)
 {
-    sgs_read_options_t opt;
-    sgs_read_options_init(&opt);
-    opt.n_threads = 2;
-    opt.skip_category = 1;
-    opt.now_s = 1900000000;
+    sgs_read_options_t opt = sgs_test_mpi_read_options();
     if (as_of) {
         int64_t day = 0;
         assert_int_equal(sgs_date_parse_day(as_of, &day), SGS_OK);
@@ -122,24 +96,12 @@ static sgs_read_options_t options(const char *as_of)
 
 static void check_owned_slice(const char *as_of)
 {
-    sgs_exec_t exec = {.n_threads = 2};
     sgs_read_options_t opt = options(as_of);
-    sgs_error_t err = {0};
-    /* alone, as the single-process run */
-    sgs_transactions_t tx_all;
-    sgs_read_stats_t st_all;
-    sgs_assert_cmp(sgs_h5_read_transactions(generated, &opt, &tx_all, &st_all, &err), ==, SGS_OK);
-    sgs_grouped_t all = {0};
-    int skipped = 0;
-    sgs_assert_cmp(
-        sgs_group_transactions(&exec, &tx_all, SGS_ORDER_SCATTERED, &all, &skipped, &err), ==,
-        SGS_OK);
-    /* spread */
-    sgs_transactions_t tx;
-    sgs_read_stats_t st;
+    sgs_grouped_t all, mine; /* alone, as the single-process run; spread */
+    sgs_read_stats_t st_all, st;
     sgs_dist_owners_t own;
-    sgs_assert_cmp(sgs_dist_read_transactions(&world, &exec, generated, &opt, &tx, &st, &own, &err),
-                   ==, SGS_OK);
+    sgs_test_read_grouped(generated, &opt, &all, &st_all);
+    sgs_test_mpi_read_grouped(generated, &opt, &mine, &st, &own);
     sgs_assert_cmp(own.n_customers_all, ==, all.n_customers);
     if (own.first_customer % SGS_BLOCK_ROWS) /* then it owns nothing, and nothing comes after */
         sgs_assert_cmp(own.first_customer, ==, own.n_customers_all);
@@ -149,16 +111,11 @@ static void check_owned_slice(const char *as_of)
     sgs_assert_cmp(st.min_time_s, ==, st_all.min_time_s);
     sgs_assert_cmp(st.max_time_s, ==, st_all.max_time_s);
     sgs_assert_cmp(st.sorted_by_customer, ==, st_all.sorted_by_customer);
-    sgs_grouped_t mine = {0};
-    if (tx.n_rows)
-        sgs_assert_cmp(
-            sgs_group_transactions(&exec, &tx, SGS_ORDER_SCATTERED, &mine, &skipped, &err), ==,
-            SGS_OK);
     sgs_assert_cmp(mine.n_customers, ==, own.n_customers);
     size_t c0 = own.first_customer, r0 = all.row_offset[c0];
     for (size_t c = 0; c < mine.n_customers; c++) {
         sgs_assert_cmp(mine.customer_id[c], ==, all.customer_id[c0 + c]);
-        sgs_assert_cmp(sgs_dist_owner_of(&own, mine.customer_id[c]), ==, world.rank);
+        sgs_assert_cmp(sgs_dist_owner_of(&own, mine.customer_id[c]), ==, sgs_test_world.rank);
         sgs_assert_cmp(mine.row_offset[c + 1], ==, all.row_offset[c0 + c + 1] - r0);
     }
     for (size_t i = 0; i < mine.n_rows; i++) {
@@ -168,14 +125,12 @@ static void check_owned_slice(const char *as_of)
     }
     /* every customer is somewhere: the counts add up */
     int64_t customers = (int64_t)mine.n_customers, rows = (int64_t)mine.n_rows;
-    sgs_dist_reduce_i64(&world, &customers, 1, SGS_DIST_SUM);
-    sgs_dist_reduce_i64(&world, &rows, 1, SGS_DIST_SUM);
+    sgs_dist_reduce_i64(&sgs_test_world, &customers, 1, SGS_DIST_SUM);
+    sgs_dist_reduce_i64(&sgs_test_world, &rows, 1, SGS_DIST_SUM);
     sgs_assert_cmp(customers, ==, (int64_t)all.n_customers);
     sgs_assert_cmp(rows, ==, (int64_t)all.n_rows);
     sgs_grouped_free(&mine);
     sgs_grouped_free(&all);
-    sgs_transactions_free(&tx);
-    sgs_transactions_free(&tx_all);
     sgs_dist_owners_free(&own);
 }
 
@@ -201,21 +156,23 @@ static void events_go_to_their_customer_owner(void **state)
     sgs_transactions_t tx;
     sgs_read_stats_t st;
     sgs_dist_owners_t own;
-    sgs_assert_cmp(sgs_dist_read_transactions(&world, &exec, generated, &opt, &tx, &st, &own, &err),
-                   ==, SGS_OK);
+    sgs_assert_cmp(
+        sgs_dist_read_transactions(&sgs_test_world, &exec, generated, &opt, &tx, &st, &own, &err),
+        ==, SGS_OK);
     sgs_events_t all, ev;
     int present_all = 0, present = 0;
     sgs_read_stats_t es_all, es;
     sgs_assert_cmp(sgs_h5_read_events(generated, &opt, &all, &present_all, &es_all, &err), ==,
                    SGS_OK);
-    sgs_assert_cmp(sgs_dist_read_events(&world, generated, &opt, &own, &ev, &present, &es, &err),
-                   ==, SGS_OK);
+    sgs_assert_cmp(
+        sgs_dist_read_events(&sgs_test_world, generated, &opt, &own, &ev, &present, &es, &err), ==,
+        SGS_OK);
     sgs_assert_cmp(present, ==, 1);
     sgs_assert_cmp(present_all, ==, 1);
     sgs_assert_cmp(es.content_hash64, ==, es_all.content_hash64);
     size_t k = 0;
     for (size_t i = 0; i < all.n_rows; i++) {
-        if (sgs_dist_owner_of(&own, all.customer_id[i]) != world.rank)
+        if (sgs_dist_owner_of(&own, all.customer_id[i]) != sgs_test_world.rank)
             continue;
         sgs_assert_cmp(k, <, ev.n_rows);
         sgs_assert_cmp(ev.customer_id[k], ==, all.customer_id[i]);
@@ -242,27 +199,23 @@ static void first_bad_row_is_everyones_error(void **state)
     sgs_transactions_t tx;
     sgs_read_stats_t st;
     sgs_dist_owners_t own;
-    int rc = sgs_dist_read_transactions(&world, &exec, damaged, &opt, &tx, &st, &own, &err);
+    int rc =
+        sgs_dist_read_transactions(&sgs_test_world, &exec, damaged, &opt, &tx, &st, &own, &err);
     sgs_assert_cmp(rc, ==, SGS_EDATA);
     sgs_assert_contains(err.message, "/transactions/amount: row 70000: amount is NaN");
     sgs_assert_not_contains(err.message, "130000");
-    if (world.size > 1)
+    if (sgs_test_world.size > 1)
         sgs_assert_contains(err.message, " of ");
     sgs_assert_cmp(tx.n_rows, ==, 0);
 }
 
 int main(int argc, char **argv)
 {
-    if (sgs_dist_start(&argc, &argv) != SGS_OK)
-        return 1;
-    world = sgs_dist_world();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(owned_rows_are_the_single_run_slice),
         cmocka_unit_test(owned_rows_with_an_as_of),
         cmocka_unit_test(events_go_to_their_customer_owner),
         cmocka_unit_test(first_bad_row_is_everyones_error),
     };
-    int failed = cmocka_run_group_tests(tests, setup_files, remove_files);
-    sgs_dist_end();
-    return failed;
+    return sgs_test_mpi_run(&argc, &argv, tests, setup_files, remove_files);
 }

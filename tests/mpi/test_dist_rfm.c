@@ -4,13 +4,6 @@
  * the single-process scores of its customers, for every measure and several bin counts, and
  * the selection finds every rank of a crafted multiset full of ties.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-
-#include <cmocka.h>
-
-#include "datasets/generate.h"
 #include "engine/dist_input.h"
 #include "engine/dist_select.h"
 #include "engine/group_transactions.h"
@@ -18,109 +11,48 @@
 #include "kernels/dates.h"
 #include "kernels/rfm.h"
 #include "kernels/summary.h"
+#include "tests/support/test_mpi.h"
 #include "tests/support/test_support.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static sgs_dist_t world;
 static char dir[512], generated[600];
-
-static void share_text(char *text, size_t size)
-{
-    char *all = NULL;
-    size_t len = world.rank == 0 ? strlen(text) + 1 : 0;
-    sgs_error_t err = {0};
-    sgs_assert_cmp(sgs_dist_gather_all(&world, text, len, (void **)&all, NULL, &err), ==, SGS_OK);
-    snprintf(text, size, "%s", all);
-    sgs_free(all);
-}
 
 static int setup_file(void **state)
 {
     (void)state;
-    if (world.rank == 0) {
-        sgs_test_tmpdir("dist_rfm", dir, sizeof dir);
-        snprintf(generated, sizeof generated, "%s/in.h5", dir);
-        sgs_generate_params_t p;
-        sgs_generate_defaults(&p);
-        p.n_customers = 60000;
-        p.seed = 3;
-        p.with_events = 0;
-        p.refund_share = 0.1;
-        sgs_exec_t exec = {.n_threads = 2};
-        sgs_error_t err = {0};
-        sgs_assert_cmp(sgs_generate_file(generated, &p, &exec, NULL, NULL, NULL, &err), ==, SGS_OK);
-    }
-    share_text(dir, sizeof dir);
-    share_text(generated, sizeof generated);
+    sgs_test_mpi_tmpdir("dist_rfm", dir, sizeof dir);
+    snprintf(generated, sizeof generated, "%s/in.h5", dir);
+    sgs_test_mpi_generate(generated, 60000, 3, 0);
     return 0;
 }
 
 static int remove_file(void **state)
 {
     (void)state;
-    int64_t done = 1;
-    sgs_dist_reduce_i64(&world, &done, 1, SGS_DIST_SUM);
-    if (world.rank == 0)
-        sgs_test_rmdir(dir);
+    sgs_test_mpi_rmdir(dir);
     return 0;
-}
-
-/* The summary of the buyers among the grouped customers (as the run's summarize step keeps
- * them), as of as_of_day. */
-static void buyers_summary(const sgs_grouped_t *g, int32_t as_of_day, sgs_summary_t *s)
-{
-    sgs_exec_t exec = {.n_threads = 2};
-    sgs_error_t err = {0};
-    sgs_assert_cmp(sgs_summary_alloc(s, g->n_customers ? g->n_customers : 1), ==, SGS_OK);
-    s->n_customers = g->n_customers;
-    if (g->n_customers)
-        sgs_assert_cmp(sgs_summarize(&exec, g, as_of_day, s, &err), ==, SGS_OK);
-    size_t k = 0;
-    for (size_t c = 0; c < g->n_customers; c++)
-        if (s->has_purchase[c])
-            sgs_summary_copy_row(s, k++, c);
-    s->n_customers = k;
 }
 
 static void scores_are_the_single_run_slice(void **state)
 {
     (void)state;
     sgs_exec_t exec = {.n_threads = 2};
-    sgs_read_options_t opt;
-    sgs_read_options_init(&opt);
-    opt.skip_category = 1;
-    opt.now_s = 1900000000;
+    sgs_read_options_t opt = sgs_test_mpi_read_options();
     sgs_error_t err = {0};
-    int skipped = 0;
-    /* alone */
-    sgs_transactions_t tx_all;
-    sgs_read_stats_t st_all;
-    sgs_assert_cmp(sgs_h5_read_transactions(generated, &opt, &tx_all, &st_all, &err), ==, SGS_OK);
-    sgs_grouped_t g_all = {0};
-    sgs_assert_cmp(
-        sgs_group_transactions(&exec, &tx_all, SGS_ORDER_SCATTERED, &g_all, &skipped, &err), ==,
-        SGS_OK);
-    int32_t as_of_day = (int32_t)sgs_day_of(st_all.max_time_s);
-    sgs_summary_t s_all;
-    buyers_summary(&g_all, as_of_day, &s_all);
-    /* spread */
-    sgs_transactions_t tx;
-    sgs_read_stats_t st;
+    sgs_grouped_t g_all, g;
+    sgs_read_stats_t st_all, st;
     sgs_dist_owners_t own;
-    sgs_assert_cmp(sgs_dist_read_transactions(&world, &exec, generated, &opt, &tx, &st, &own, &err),
-                   ==, SGS_OK);
-    sgs_grouped_t g = {0};
-    if (tx.n_rows)
-        sgs_assert_cmp(sgs_group_transactions(&exec, &tx, SGS_ORDER_SCATTERED, &g, &skipped, &err),
-                       ==, SGS_OK);
-    sgs_summary_t s;
-    buyers_summary(&g, (int32_t)sgs_day_of(st.max_time_s), &s);
-    size_t first = (size_t)sgs_dist_offset(&world, s.n_customers);
+    sgs_test_read_grouped(generated, &opt, &g_all, &st_all);
+    sgs_test_mpi_read_grouped(generated, &opt, &g, &st, &own);
+    sgs_summary_t s_all, s;
+    sgs_test_buyers_summary(&g_all, (int32_t)sgs_day_of(st_all.max_time_s), &s_all);
+    sgs_test_buyers_summary(&g, (int32_t)sgs_day_of(st.max_time_s), &s);
+    size_t first = (size_t)sgs_dist_offset(&sgs_test_world, s.n_customers);
     int64_t buyers = (int64_t)s.n_customers;
-    sgs_dist_reduce_i64(&world, &buyers, 1, SGS_DIST_SUM);
+    sgs_dist_reduce_i64(&sgs_test_world, &buyers, 1, SGS_DIST_SUM);
     sgs_assert_cmp(buyers, ==, (int64_t)s_all.n_customers);
 
     size_t n = s.n_customers, n_all = s_all.n_customers;
@@ -141,8 +73,8 @@ static void scores_are_the_single_run_slice(void **state)
                                          score_all, &err),
                            ==, SGS_OK);
             sgs_assert_cmp(
-                sgs_dist_rfm_score(&world, &exec, values, n, better, bins[b], score, &err), ==,
-                SGS_OK);
+                sgs_dist_rfm_score(&sgs_test_world, &exec, values, n, better, bins[b], score, &err),
+                ==, SGS_OK);
             for (size_t c = 0; c < n; c++)
                 sgs_assert_cmp(score[c], ==, score_all[first + c]);
         }
@@ -156,8 +88,6 @@ static void scores_are_the_single_run_slice(void **state)
     sgs_summary_free(&s_all);
     sgs_grouped_free(&g);
     sgs_grouped_free(&g_all);
-    sgs_transactions_free(&tx);
-    sgs_transactions_free(&tx_all);
     sgs_dist_owners_free(&own);
 }
 
@@ -174,8 +104,9 @@ static void selection_of_every_rank(void **state)
     uint64_t mine[1000];
     size_t n = 0;
     for (size_t i = 0; i < n_all; i++) {
-        size_t p = i % (size_t)(world.size + 1);
-        if (p == (size_t)world.rank || (p == (size_t)world.size && world.rank == world.size - 1))
+        size_t p = i % (size_t)(sgs_test_world.size + 1);
+        if (p == (size_t)sgs_test_world.rank ||
+            (p == (size_t)sgs_test_world.size && sgs_test_world.rank == sgs_test_world.size - 1))
             mine[n++] = all[i];
     }
     for (size_t i = 1; i < n; i++) /* insertion sort: ascending */
@@ -195,28 +126,24 @@ static void selection_of_every_rank(void **state)
     uint64_t rank[20], got[20];
     for (size_t j = 0; j < 20; j++)
         rank[j] = j * 50 + (j % 3);
-    sgs_dist_select_keys(&world, mine, n, rank, 20, got);
+    sgs_dist_select_keys(&sgs_test_world, mine, n, rank, 20, got);
     for (size_t j = 0; j < 20; j++)
         sgs_assert_cmp(got[j], ==, sorted_all[rank[j]]);
 
-    double values[3] = {1.0, 2.0, world.rank == world.size - 1 ? 0.0 / 0.0 : 3.0};
+    double values[3] = {1.0, 2.0, sgs_test_world.rank == sgs_test_world.size - 1 ? 0.0 / 0.0 : 3.0};
     uint8_t score[3];
     sgs_error_t err = {0};
     sgs_exec_t exec = {.n_threads = 1};
-    sgs_assert_cmp(sgs_dist_rfm_score(&world, &exec, values, 3, 1, 5, score, &err), ==, SGS_EINVAL);
+    sgs_assert_cmp(sgs_dist_rfm_score(&sgs_test_world, &exec, values, 3, 1, 5, score, &err), ==,
+                   SGS_EINVAL);
     sgs_assert_contains(err.message, "rfm: 1 values are NaN");
 }
 
 int main(int argc, char **argv)
 {
-    if (sgs_dist_start(&argc, &argv) != SGS_OK)
-        return 1;
-    world = sgs_dist_world();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(scores_are_the_single_run_slice),
         cmocka_unit_test(selection_of_every_rank),
     };
-    int failed = cmocka_run_group_tests(tests, setup_file, remove_file);
-    sgs_dist_end();
-    return failed;
+    return sgs_test_mpi_run(&argc, &argv, tests, setup_file, remove_file);
 }

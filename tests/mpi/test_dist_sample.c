@@ -4,19 +4,12 @@
  * from every process, are those one process holding all of them chooses, for samples of none,
  * one, some, exactly all and more than all eligible customers.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-
-#include <cmocka.h>
-
 #include "engine/dist_sample.h"
 #include "kernels/sample.h"
+#include "tests/support/test_mpi.h"
 #include "tests/support/test_support.h"
 
 #include <stdlib.h>
-
-static sgs_dist_t world;
 
 enum { N_ALL = 50000 };
 
@@ -29,8 +22,8 @@ static void chosen_as_by_one_process(void **state)
         id[g] = (int64_t)g * 7 + 3;
         eligible[g] = g % 5 != 0; /* 40,000 eligible */
     }
-    size_t first = N_ALL * (size_t)world.rank / (size_t)world.size;
-    size_t n = N_ALL * (size_t)(world.rank + 1) / (size_t)world.size - first;
+    size_t first = N_ALL * (size_t)sgs_test_world.rank / (size_t)sgs_test_world.size;
+    size_t n = N_ALL * (size_t)(sgs_test_world.rank + 1) / (size_t)sgs_test_world.size - first;
     static size_t chosen_all[N_ALL], chosen[N_ALL];
     const size_t wanted[] = {0, 1, 1000, 40000, 100000};
     sgs_exec_t exec = {.n_threads = 2};
@@ -40,20 +33,21 @@ static void chosen_as_by_one_process(void **state)
         sgs_assert_cmp(sgs_sample_by_key(id, eligible, N_ALL, wanted[w], 42, 9, chosen_all,
                                          &n_all_chosen, &n_eligible, &exec, &err),
                        ==, SGS_OK);
-        sgs_assert_cmp(sgs_dist_sample_by_key(&world, id + first, eligible + first, n, wanted[w],
-                                              42, 9, chosen, &n_chosen, &n_eligible_all, &err),
+        sgs_assert_cmp(sgs_dist_sample_by_key(&sgs_test_world, id + first, eligible + first, n,
+                                              wanted[w], 42, 9, chosen, &n_chosen, &n_eligible_all,
+                                              &err),
                        ==, SGS_OK);
         sgs_assert_cmp(n_eligible_all, ==, n_eligible);
         int64_t *mine = malloc((n_chosen ? n_chosen : 1) * sizeof *mine);
         for (size_t i = 0; i < n_chosen; i++)
             mine[i] = (int64_t)(first + chosen[i]);
         int64_t *gathered = NULL;
-        size_t *bytes = calloc((size_t)world.size, sizeof *bytes);
-        sgs_assert_cmp(sgs_dist_gather_all(&world, mine, n_chosen * sizeof *mine,
+        size_t *bytes = calloc((size_t)sgs_test_world.size, sizeof *bytes);
+        sgs_assert_cmp(sgs_dist_gather_all(&sgs_test_world, mine, n_chosen * sizeof *mine,
                                            (void **)&gathered, bytes, &err),
                        ==, SGS_OK);
         size_t total = 0;
-        for (int p = 0; p < world.size; p++)
+        for (int p = 0; p < sgs_test_world.size; p++)
             total += bytes[p] / sizeof *gathered;
         sgs_assert_cmp(total, ==, n_all_chosen);
         for (size_t i = 0; i < total; i++)
@@ -66,13 +60,8 @@ static void chosen_as_by_one_process(void **state)
 
 int main(int argc, char **argv)
 {
-    if (sgs_dist_start(&argc, &argv) != SGS_OK)
-        return 1;
-    world = sgs_dist_world();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(chosen_as_by_one_process),
     };
-    int failed = cmocka_run_group_tests(tests, NULL, NULL);
-    sgs_dist_end();
-    return failed;
+    return sgs_test_mpi_run(&argc, &argv, tests, NULL, NULL);
 }

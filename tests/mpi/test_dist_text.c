@@ -3,30 +3,13 @@
  * under mpirun with 1 to 4 processes: the file is the rows in rank order, byte for byte, with
  * a process writing nothing; a file that cannot be created is every process's error.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-
-#include <cmocka.h>
-
 #include "engine/dist_text.h"
+#include "tests/support/test_mpi.h"
 #include "tests/support/test_support.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static sgs_dist_t world;
-
-static void share_text(char *text, size_t size)
-{
-    char *all = NULL;
-    size_t len = world.rank == 0 ? strlen(text) + 1 : 0;
-    sgs_error_t err = {0};
-    sgs_assert_cmp(sgs_dist_gather_all(&world, text, len, (void **)&all, NULL, &err), ==, SGS_OK);
-    snprintf(text, size, "%s", all);
-    sgs_free(all);
-}
 
 /* Process p's rows: none for p = 1, else 300 (p + 1) lines naming p; process 0 a header. */
 static char *rows_of(int p, size_t *n)
@@ -44,27 +27,26 @@ static char *rows_of(int p, size_t *n)
 static void file_is_the_rows_in_rank_order(void **state)
 {
     (void)state;
-    char dir[512] = "";
-    if (world.rank == 0)
-        sgs_test_tmpdir("dist_text", dir, sizeof dir);
-    share_text(dir, sizeof dir);
+    char dir[512];
+    sgs_test_mpi_tmpdir("dist_text", dir, sizeof dir);
     char path[600], missing[700];
     snprintf(path, sizeof path, "%s/customers.csv", dir);
     snprintf(missing, sizeof missing, "%s/no/such/folder/customers.csv", dir);
     size_t n = 0;
-    char *mine = rows_of(world.rank, &n);
+    char *mine = rows_of(sgs_test_world.rank, &n);
     sgs_error_t err = {0};
-    sgs_assert_cmp(sgs_dist_write_text(&world, path, mine, n, &err), ==, SGS_OK);
-    sgs_assert_cmp(sgs_dist_write_text(&world, missing, mine, n, &err), ==, SGS_ECANTCREAT);
+    sgs_assert_cmp(sgs_dist_write_text(&sgs_test_world, path, mine, n, &err), ==, SGS_OK);
+    sgs_assert_cmp(sgs_dist_write_text(&sgs_test_world, missing, mine, n, &err), ==,
+                   SGS_ECANTCREAT);
     sgs_assert_contains(err.message, "no/such/folder/customers.csv");
-    if (world.size > 1)
+    if (sgs_test_world.size > 1)
         sgs_assert_contains(err.message, "process 0 of ");
     free(mine);
-    if (world.rank == 0) {
+    if (sgs_test_world.rank == 0) {
         size_t size = 0;
         char *got = sgs_test_read_file(path, &size);
         size_t at = 0;
-        for (int p = 0; p < world.size; p++) {
+        for (int p = 0; p < sgs_test_world.size; p++) {
             size_t k = 0;
             char *part = rows_of(p, &k);
             sgs_assert_cmp(at + k, <=, size);
@@ -81,13 +63,8 @@ static void file_is_the_rows_in_rank_order(void **state)
 
 int main(int argc, char **argv)
 {
-    if (sgs_dist_start(&argc, &argv) != SGS_OK)
-        return 1;
-    world = sgs_dist_world();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(file_is_the_rows_in_rank_order),
     };
-    int failed = cmocka_run_group_tests(tests, NULL, NULL);
-    sgs_dist_end();
-    return failed;
+    return sgs_test_mpi_run(&argc, &argv, tests, NULL, NULL);
 }

@@ -4,32 +4,15 @@
  * processes: each writes its rows (uneven counts, some none), and the file holds what one
  * process writing every row makes: the same values and the same stored types.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-
-#include <cmocka.h>
-
 #include "engine/dist.h"
 #include "io/h5_columns.h"
+#include "tests/support/test_mpi.h"
 #include "tests/support/test_support.h"
 
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static sgs_dist_t world;
-
-static void share_text(char *text, size_t size)
-{
-    char *all = NULL;
-    size_t len = world.rank == 0 ? strlen(text) + 1 : 0;
-    sgs_error_t err = {0};
-    sgs_assert_cmp(sgs_dist_gather_all(&world, text, len, (void **)&all, NULL, &err), ==, SGS_OK);
-    snprintf(text, size, "%s", all);
-    sgs_free(all);
-}
 
 /* Process p's rows: p = 1 has none, the others a share growing with p. */
 static size_t rows_of(int p)
@@ -40,20 +23,18 @@ static size_t rows_of(int p)
 static void columns_equal_one_writer(void **state)
 {
     (void)state;
-    char dir[512] = "";
-    if (world.rank == 0)
-        sgs_test_tmpdir("h5_collective", dir, sizeof dir);
-    share_text(dir, sizeof dir);
+    char dir[512];
+    sgs_test_mpi_tmpdir("h5_collective", dir, sizeof dir);
     char shared[600], single[600];
     snprintf(shared, sizeof shared, "%s/shared.h5", dir);
     snprintf(single, sizeof single, "%s/single.h5", dir);
     size_t n_all = 0, first = 0;
-    for (int p = 0; p < world.size; p++) {
-        if (p < world.rank)
+    for (int p = 0; p < sgs_test_world.size; p++) {
+        if (p < sgs_test_world.rank)
             first += rows_of(p);
         n_all += rows_of(p);
     }
-    size_t n = rows_of(world.rank);
+    size_t n = rows_of(sgs_test_world.rank);
     int64_t *id = malloc((n ? n : 1) * sizeof *id);
     double *value = malloc((n ? n : 1) * sizeof *value);
     uint8_t *code = malloc(n ? n : 1);
@@ -81,8 +62,9 @@ static void columns_equal_one_writer(void **state)
     free(value);
     free(code);
     int64_t written = 1;
-    sgs_dist_reduce_i64(&world, &written, 1, SGS_DIST_SUM); /* every process closed the file */
-    if (world.rank == 0) {
+    sgs_dist_reduce_i64(&sgs_test_world, &written, 1,
+                        SGS_DIST_SUM); /* every process closed the file */
+    if (sgs_test_world.rank == 0) {
         /* one process writing every row */
         int64_t *all_id = malloc(n_all * sizeof *all_id);
         double *all_value = malloc(n_all * sizeof *all_value);
@@ -127,13 +109,8 @@ static void columns_equal_one_writer(void **state)
 
 int main(int argc, char **argv)
 {
-    if (sgs_dist_start(&argc, &argv) != SGS_OK)
-        return 1;
-    world = sgs_dist_world();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(columns_equal_one_writer),
     };
-    int failed = cmocka_run_group_tests(tests, NULL, NULL);
-    sgs_dist_end();
-    return failed;
+    return sgs_test_mpi_run(&argc, &argv, tests, NULL, NULL);
 }
