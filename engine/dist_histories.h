@@ -13,7 +13,8 @@
  * all (32 bytes each, not one per customer) and builds the table of them weighted by their
  * counts. With integer counts (below 2^53: customers) the table is the one a single process
  * builds from every customer, bit for bit, so that a fit on it is the same fit whatever the
- * number of processes. @return 0, SGS_ENOMEM or the build's error, the same everywhere. */
+ * number of processes. Its history_of is NULL: which history a customer has is in its own
+ * process's table. @return 0, SGS_ENOMEM or the build's error, the same everywhere. */
 int sgs_dist_histories_merge(const sgs_dist_t *d, const sgs_exec_t *exec,
                              const sgs_histories_t *mine, sgs_histories_t *all, sgs_error_t *err);
 

@@ -269,12 +269,15 @@ static int move_rows(const sgs_dist_t *d, const row_layout_t *l, void **cols, si
     size_t m = 0;
     for (size_t p = 0; rc == SGS_OK && p < size; p++)
         m += recv_bytes[p] / l->record;
-    for (size_t k = 0; rc == SGS_OK && k < l->n_cols; k++) {
-        cols[k] = sgs_alloc_array(m ? m : 1, l->elem[k]);
-        if (!cols[k])
-            rc = sgs_error_set(err, SGS_ENOMEM, "no memory for %zu received rows", m);
+    if (rc == SGS_OK) { /* an error so far is agreed already; agree on this one alone */
+        int mine = SGS_OK;
+        for (size_t k = 0; k < l->n_cols; k++) {
+            cols[k] = sgs_alloc_array(m ? m : 1, l->elem[k]);
+            if (!cols[k])
+                mine = sgs_error_set(err, SGS_ENOMEM, "no memory for %zu received rows", m);
+        }
+        rc = sgs_dist_agree(d, mine, err);
     }
-    rc = sgs_dist_agree(d, rc, err);
     if (rc == SGS_OK) {
         for (size_t i = 0; i < m; i++) {
             const unsigned char *rec = recv + i * l->record;

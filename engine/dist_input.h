@@ -19,7 +19,8 @@
 
 typedef struct sgs_dist_owners {
     int size;              /* processes */
-    int n_owning;          /* processes 0 .. n_owning - 1 own customers; the rest none */
+    int n_owning;          /* cuts in first_id: processes from n_owning on own nothing, and a
+                              process before it owns nothing when its cut equals the next one */
     int64_t *first_id;     /* size entries: the first id process p owns (p < n_owning) */
     size_t first_customer; /* this process's first customer in the ascending order of all */
     size_t n_customers;    /* this process's customers (with a kept transaction) */

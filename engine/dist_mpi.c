@@ -151,15 +151,26 @@ static void exchange_work_free(exchange_work_t *w)
     sgs_free(w->stage_recv);
 }
 
-static int exchange_work_alloc(const sgs_dist_t *d, size_t cap, exchange_work_t *w,
-                               sgs_error_t *err)
+/* The largest piece a pair moves in a round: cap, or less when no pair has that much. */
+static size_t piece_size(int n, const size_t *bytes, size_t cap)
+{
+    size_t most = 1;
+    for (int p = 0; p < n; p++)
+        most = bytes[p] > most ? bytes[p] : most;
+    return most < cap ? most : cap;
+}
+
+/* The work arrays and staging buffers of an exchange whose pieces are at most send_piece and
+ * recv_piece bytes: a small exchange stages little. */
+static int exchange_work_alloc(const sgs_dist_t *d, size_t send_piece, size_t recv_piece,
+                               exchange_work_t *w, sgs_error_t *err)
 {
     const size_t n = (size_t)d->size;
     memset(w, 0, sizeof *w);
     w->send_at = calloc(4 * n, sizeof *w->send_at);
     w->sc = calloc(4 * n, sizeof *w->sc);
-    w->stage_send = sgs_alloc_array(n, cap);
-    w->stage_recv = sgs_alloc_array(n, cap);
+    w->stage_send = sgs_alloc_array(n, send_piece);
+    w->stage_recv = sgs_alloc_array(n, recv_piece);
     int rc = !w->send_at || !w->sc || !w->stage_send || !w->stage_recv
                  ? sgs_error_set(err, SGS_ENOMEM, "no memory for the buffers of an exchange")
                  : SGS_OK;
@@ -191,7 +202,8 @@ int sgs_dist_exchange(const sgs_dist_t *d, const void *send, const size_t *send_
         return rc;
     const size_t cap = pair_cap(d);
     exchange_work_t w;
-    rc = exchange_work_alloc(d, cap, &w, err);
+    rc = exchange_work_alloc(d, piece_size(n, send_bytes, cap), piece_size(n, recv_bytes, cap), &w,
+                             err);
     if (rc) {
         sgs_free(*recv);
         *recv = NULL;
@@ -235,8 +247,10 @@ int sgs_dist_gather_all(const sgs_dist_t *d, const void *send, size_t bytes, voi
     size_t *all = calloc((size_t)n, sizeof *all);
     int rc = all ? SGS_OK : sgs_error_set(err, SGS_ENOMEM, "no memory for a gather");
     rc = sgs_dist_agree(d, rc, err);
-    if (rc)
+    if (rc) {
+        free(all);
         return rc;
+    }
     uint64_t mine = bytes;
     MPI_Allgather(&mine, 1, MPI_UINT64_T, all, 1, MPI_UINT64_T, MPI_COMM_WORLD);
     size_t total = 0;
@@ -246,7 +260,7 @@ int sgs_dist_gather_all(const sgs_dist_t *d, const void *send, size_t bytes, voi
     const size_t cap = pair_cap(d);
     exchange_work_t w;
     if (rc == SGS_OK)
-        rc = exchange_work_alloc(d, cap, &w, err);
+        rc = exchange_work_alloc(d, 1, piece_size(n, all, cap), &w, err);
     if (rc) {
         sgs_free(*recv);
         *recv = NULL;

@@ -15,8 +15,10 @@ int sgs_dist_sample_by_key(const sgs_dist_t *d, const int64_t *id, const uint8_t
     uint64_t *keys = sgs_alloc_array(n ? n : 1, sizeof *keys);
     int rc = keys ? SGS_OK : sgs_error_set(err, SGS_ENOMEM, "sample: no memory for %zu keys", n);
     rc = sgs_dist_agree(d, rc, err);
-    if (rc)
+    if (rc) {
+        sgs_free(keys);
         return rc;
+    }
     size_t m = sgs_sample_keys_sorted(id, eligible, n, seed, stream, keys);
     int64_t all = (int64_t)m;
     sgs_dist_reduce_i64(d, &all, 1, SGS_DIST_SUM);

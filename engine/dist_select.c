@@ -37,8 +37,10 @@ int sgs_dist_rfm_score(const sgs_dist_t *d, const sgs_exec_t *exec, const double
     uint64_t *keys = sgs_alloc_array(n ? n : 1, sizeof *keys);
     int rc = keys ? SGS_OK : sgs_error_set(err, SGS_ENOMEM, "rfm: no memory for %zu keys", n);
     rc = sgs_dist_agree(d, rc, err);
-    if (rc)
+    if (rc) {
+        sgs_free(keys);
         return rc;
+    }
     int64_t counts[2] = {(int64_t)n,
                          (int64_t)sgs_rfm_sorted_keys(values, n, higher_is_better, keys)};
     sgs_dist_reduce_i64(d, counts, 2, SGS_DIST_SUM);

@@ -142,6 +142,7 @@ int main(int argc, char **argv)
      * (io/h5_columns.h; the io layer says so again in threads that call HDF5). */
     if (H5open() < 0) {
         fputs("segscore: error: out of memory: the HDF5 library could not start\n", stderr);
+        sgs_dist_end();
         return 71;
     }
     sgs_h5_quiet();
@@ -153,8 +154,10 @@ int main(int argc, char **argv)
      * crash.) */
     (void)sgs_h5_crash_install("segscore", sgs_exit_status(SGS_EDATA));
     int armed = arm_allocation_failures();
-    if (armed < 0)
+    if (armed < 0) {
+        sgs_dist_end();
         return sgs_exit_status(SGS_EUSAGE);
+    }
     status = sgs_cli_main(argc, argv);
     sgs_dist_end();
     if (armed) /* the length of a sweep over this command */

@@ -355,9 +355,11 @@ hid_t sgs_h5_create_shared(const char *path)
 int sgs_h5_write_column_part(hid_t file, const char *path, sgs_h5_type_t type, const void *data,
                              size_t first, size_t n, size_t n_all, sgs_error_t *err)
 {
-    if (first > n_all || n > n_all - first)
-        return sgs_error_set(err, SGS_EINVAL, "dataset %s: rows %zu..%zu beyond its %zu rows", path,
-                             first, first + n, n_all);
+    /* rows beyond the dataset are this caller's error, but it still takes part, writing
+     * nothing: the other processes wait for it in every collective call below */
+    int beyond = first > n_all || n > n_all - first;
+    if (beyond)
+        first = n = 0;
     int rc = ensure_parent(file, path, err);
     if (rc)
         return rc;
@@ -394,10 +396,12 @@ cleanup:
         H5Pclose(dcpl);
     if (space >= 0)
         H5Sclose(space);
-    if (rc && rc != SGS_EINVAL)
-        rc = sgs_h5_write_error(err, file, "cannot write rows %zu..%zu of dataset %s", first,
-                                first + n, path);
-    return rc;
+    if (rc)
+        return sgs_h5_write_error(err, file, "cannot write rows %zu..%zu of dataset %s", first,
+                                  first + n, path);
+    if (beyond)
+        return sgs_error_set(err, SGS_EINVAL, "dataset %s: rows beyond its %zu rows", path, n_all);
+    return SGS_OK;
 }
 
 int sgs_h5_write_array(hid_t file, const char *path, sgs_h5_type_t type, const void *data, int rank,

@@ -102,7 +102,7 @@ typedef struct sgs_read_options {
                           says stop, the read ends with its code and message */
     void *stop_ctx;    /* passed to stop */
     /* One share of the rows, for a run spread over n_shares processes (engine/dist_input.h;
-     * /transactions and /events, /customers is always read whole): of the table's hash
+     * every table; /customers then leaves its whole-table checks to the caller): of the hash
      * blocks (SGS_INPUT_HASH_BLOCK_ROWS rows) the share gets blocks [nb * share / n_shares,
      * nb * (share + 1) / n_shares). n_shares 0 or 1: every row. Problems name file rows; a
      * share may keep no row (all after the as-of, or none to read): the caller judges. */

@@ -288,8 +288,6 @@ int sgs__reader_read_chunks(reader_t *r, const sgs_read_options_t *opt, const ch
 {
     size_t n_read = r->row_end - r->row_begin;
     size_t chunk = r->chunk_rows < n_read ? r->chunk_rows : n_read;
-    if (chunk == 0)
-        return SGS_OK;
     int rc = sgs__reader_scan_begin(r, chunk);
     if (rc)
         return rc;

@@ -12,7 +12,7 @@
  * The integer is held in SGS_EXACT_SUM_DIGITS signed 64-bit digits of 32 bits each, so that
  * additions need no carry until about 2^30 terms have gone into one accumulator (it carries
  * by itself then); two accumulators merge by adding digits, which is how partial sums of
- * threads or processes combine (engine/dist.h reduces the digits with a plain integer sum).
+ * threads or processes combine (after sgs_exact_sum_carry, a plain integer sum of the digits).
  * A NaN term, or infinities of both signs, make the value NaN; infinities of one sign that
  * value. Cost: a few nanoseconds a term, for totals, not inner loops.
  */

@@ -71,7 +71,7 @@ int sgs_rfm_score(const sgs_exec_t *exec, const double *values, size_t n, int hi
 void sgs_rfm_segments(const sgs_exec_t *exec, const uint8_t *r, const uint8_t *f, const uint8_t *m,
                       size_t n, int n_bins, uint8_t *segment, uint16_t *cell, uint8_t *total);
 
-/* The pieces of sgs_rfm_score for customers spread over processes (engine/dist_rfm.h), where
+/* The pieces of sgs_rfm_score for customers spread over processes (engine/dist_select.h), where
  * the cuts come from a selection over all of them:
  * - sgs_rfm_key: the order-preserving key of a value (unsigned order of keys = order of
  *   goodness; -0 and +0 tie);

@@ -47,9 +47,10 @@ static void write_table(const char *path, int damage)
         id[70001] = id[5];
         id[130001] = id[100000];
     }
-    if (damage == 2) {
-        ref[100000] = 4; /* even: no customer */
-        ref[135000] = 6;
+    if (damage == 2) { /* even ids are no customers: the earlier row's is owned by the last
+                          process, the later row's by the first */
+        ref[100000] = (int64_t)n * 2 + 2;
+        ref[135000] = 4;
     }
     sgs_assert_cmp(sgs_h5_write_column(f, "/customers/customer_id", SGS_H5_I64, id, n, 0, &err), ==,
                    SGS_OK);
