@@ -75,9 +75,11 @@ int sgs_h5_read_transactions(const char *path, const sgs_read_options_t *opt,
         goto cleanup;
     }
     rc = sgs_transactions_alloc(out, r.n_rows, r.cols[3].dset >= 0, r.cols[4].dset >= 0);
-    if (rc) {
-        rc = sgs_error_set(err, SGS_ENOMEM, "%s: out of memory for %zu transactions", path,
-                           r.n_rows);
+    if (rc) { /* the guard's checks left to the decode come first */
+        rc = sgs__reader_settle(&r);
+        if (!rc)
+            rc = sgs_error_set(err, SGS_ENOMEM, "%s: out of memory for %zu transactions", path,
+                               r.n_rows);
         goto cleanup;
     }
     r.cols[0].data = (unsigned char *)out->customer_id;
@@ -139,7 +141,9 @@ int sgs_h5_read_events(const char *path, const sgs_read_options_t *opt, sgs_even
         goto cleanup;
     rc = sgs_events_alloc(out, r.n_rows, r.cols[3].dset >= 0, r.cols[4].dset >= 0);
     if (rc) {
-        rc = sgs_error_set(err, SGS_ENOMEM, "%s: out of memory for %zu events", path, r.n_rows);
+        rc = sgs__reader_settle(&r);
+        if (!rc)
+            rc = sgs_error_set(err, SGS_ENOMEM, "%s: out of memory for %zu events", path, r.n_rows);
         goto cleanup;
     }
     r.cols[0].data = (unsigned char *)out->customer_id;
@@ -195,7 +199,10 @@ int sgs_h5_read_customers_opt(const char *path, const sgs_read_options_t *opt, s
     rc = sgs_customers_alloc(out, r.n_rows, r.cols[1].dset >= 0, r.cols[2].dset >= 0,
                              r.cols[3].dset >= 0);
     if (rc) {
-        rc = sgs_error_set(err, SGS_ENOMEM, "%s: out of memory for %zu customers", path, r.n_rows);
+        rc = sgs__reader_settle(&r);
+        if (!rc)
+            rc = sgs_error_set(err, SGS_ENOMEM, "%s: out of memory for %zu customers", path,
+                               r.n_rows);
         goto cleanup;
     }
     r.cols[0].data = (unsigned char *)out->customer_id;

@@ -264,12 +264,19 @@ static void prefault_chunk(reader_t *r, size_t rows)
 /* ---- The chunk loop ------------------------------------------------------------------- */
 
 /* Read all file rows of the open group into the bound destination columns (allocated for
- * r->n_rows rows): per chunk, fault in, read every column, the fused pass, report, drop
- * rows after the as-of. Sets r->n_kept and r->n_excluded. */
+ * r->n_rows rows): the columns the reader decodes itself first, whole (io/h5_reader_decode.c),
+ * then per chunk: fault in, read every other column (the decoded ones' rows moved into place),
+ * the fused pass, report, drop rows after the as-of. Sets r->n_kept and r->n_excluded. */
 int sgs__reader_read_chunks(reader_t *r, const sgs_read_options_t *opt, const char *what)
 {
     size_t chunk = r->chunk_rows < r->n_rows ? r->chunk_rows : r->n_rows;
-    int rc = sgs__reader_scan_begin(r, chunk);
+    for (size_t k = 0; k < r->n_cols; k++)
+        if (r->cols[k].data)
+            advise_huge(r->cols[k].data, r->n_rows * r->cols[k].elem);
+    int rc = sgs__reader_decode_ahead(r, opt);
+    if (rc)
+        return rc;
+    rc = sgs__reader_scan_begin(r, chunk);
     if (rc)
         return rc;
     r->dxpl_checked = H5Pcreate(H5P_DATASET_XFER);
@@ -278,9 +285,6 @@ int sgs__reader_read_chunks(reader_t *r, const sgs_read_options_t *opt, const ch
         H5Pclose(r->dxpl_checked);
         r->dxpl_checked = -1;
     }
-    for (size_t k = 0; k < r->n_cols; k++)
-        if (r->cols[k].data)
-            advise_huge(r->cols[k].data, r->n_rows * r->cols[k].elem);
     for (size_t start = 0; start < r->n_rows; start += chunk) {
         if (opt && opt->stop) {
             rc = opt->stop(opt->stop_ctx, r->rep.err);
@@ -291,9 +295,15 @@ int sgs__reader_read_chunks(reader_t *r, const sgs_read_options_t *opt, const ch
         size_t dst = r->n_kept;
         prefault_chunk(r, dst + m);
         for (size_t k = 0; k < r->n_cols; k++) {
-            if (!r->cols[k].data)
+            column_t *c = &r->cols[k];
+            if (!c->data)
                 continue;
-            rc = read_rows(r, &r->cols[k], start, m, dst);
+            if (c->decoded) { /* at its file rows: down to dst when rows were dropped */
+                if (dst != start)
+                    memmove(c->data + dst * c->elem, c->data + start * c->elem, m * c->elem);
+                continue;
+            }
+            rc = read_rows(r, c, start, m, dst);
             if (rc)
                 return rc;
         }
