@@ -45,24 +45,42 @@ int sgs_h5_chunk_pipeline_get(hid_t dcpl, size_t elem_size, sgs_h5_chunk_pipelin
 
 /* ---- Un-shuffling ------------------------------------------------------------------------ */
 
+/* Transpose the 8 x 8 bytes of r[0..8) (byte j of r[b] is byte b of element j, as loaded
+ * from a little-endian machine's memory) into r[j] = element j's bytes: three rounds swapping
+ * bytes, then byte pairs, then quads across rows 1, 2 and 4 apart. */
+static inline void transpose8x8(uint64_t r[8])
+{
+    static const uint64_t mask[3] = {UINT64_C(0x00ff00ff00ff00ff), UINT64_C(0x0000ffff0000ffff),
+                                     UINT64_C(0x00000000ffffffff)};
+    for (int round = 0, step = 1; round < 3; round++, step *= 2)
+        for (int i = 0; i < 8; i++)
+            if (!(i & step)) {
+                unsigned shift = 8u * (unsigned)step;
+                uint64_t t = ((r[i] >> shift) ^ r[i + step]) & mask[round];
+                r[i] ^= t << shift;
+                r[i + step] ^= t;
+            }
+}
+
 void sgs_h5_unshuffle(const void *in, size_t n, size_t size, void *out)
 {
     const unsigned char *s = in;
     unsigned char *d = out;
-    if (size == 8) { /* the usual case (int64, float64): one element a step */
-        for (size_t j = 0; j < n; j++) {
-            uint64_t v = 0;
+    size_t j = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (size == 8) /* the usual case (int64, float64): eight elements a step */
+        for (; j + 8 <= n; j += 8) {
+            uint64_t r[8];
             for (size_t b = 0; b < 8; b++)
-                v |= (uint64_t)s[b * n + j] << (8 * b);
-            for (size_t b = 0; b < 8; b++) /* the bytes in memory order, either endianness */
-                d[8 * j + b] = (unsigned char)(v >> (8 * b));
+                memcpy(&r[b], s + b * n + j, 8);
+            transpose8x8(r);
+            memcpy(d + 8 * j, r, sizeof r);
         }
-        return;
-    }
-    for (size_t b = 0; b < size; b++) {
+#endif
+    for (size_t b = 0; b < size; b++) { /* the rest, byte by byte */
         const unsigned char *sb = s + b * n;
-        for (size_t j = 0; j < n; j++)
-            d[j * size + b] = sb[j];
+        for (size_t k = j; k < n; k++)
+            d[k * size + b] = sb[k];
     }
 }
 
