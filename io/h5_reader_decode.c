@@ -167,7 +167,9 @@ static int decode_column(reader_t *r, column_t *c, const sgs_read_options_t *opt
     int nt = r->nt;
     while (nt > 1 && want > WORK_BYTES / 2 / (size_t)nt)
         nt--;
-    size_t cap = BATCH_BYTES;
+    /* the raw buffer: a batch, or the whole stored column when that is less */
+    hsize_t stored = H5Dget_storage_size(c->dset);
+    size_t cap = stored > 0 && stored < BATCH_BYTES ? (size_t)stored : BATCH_BYTES;
     unsigned char *work = sgs_alloc_array(2 * (size_t)nt, want), *raw = sgs_alloc_array(cap, 1);
     batch_t *b = sgs_alloc_array(1, sizeof *b);
     int rc = SGS_OK, fallback = 0;
