@@ -45,22 +45,14 @@ int sgs_h5_chunk_pipeline_get(hid_t dcpl, size_t elem_size, sgs_h5_chunk_pipelin
 
 /* ---- Un-shuffling ------------------------------------------------------------------------ */
 
-/* Transpose the 8 x 8 bytes of r[0..8) (byte j of r[b] is byte b of element j, as loaded
- * from a little-endian machine's memory) into r[j] = element j's bytes: three rounds swapping
- * bytes, then byte pairs, then quads across rows 1, 2 and 4 apart. */
-static inline void transpose8x8(uint64_t r[8])
-{
-    static const uint64_t mask[3] = {UINT64_C(0x00ff00ff00ff00ff), UINT64_C(0x0000ffff0000ffff),
-                                     UINT64_C(0x00000000ffffffff)};
-    for (int round = 0, step = 1; round < 3; round++, step *= 2)
-        for (int i = 0; i < 8; i++)
-            if (!(i & step)) {
-                unsigned shift = 8u * (unsigned)step;
-                uint64_t t = ((r[i] >> shift) ^ r[i + step]) & mask[round];
-                r[i] ^= t << shift;
-                r[i + step] ^= t;
-            }
-}
+/* Swap the bytes of a that are `shift` bits above those of b where mask is set: one round
+ * of an 8 x 8 byte transpose. */
+#define SWAP_BYTES(a, b, shift, mask)                                                              \
+    do {                                                                                           \
+        uint64_t t_ = (((a) >> (shift)) ^ (b)) & (mask);                                           \
+        (a) ^= t_ << (shift);                                                                      \
+        (b) ^= t_;                                                                                 \
+    } while (0)
 
 void sgs_h5_unshuffle(const void *in, size_t n, size_t size, void *out)
 {
@@ -68,13 +60,43 @@ void sgs_h5_unshuffle(const void *in, size_t n, size_t size, void *out)
     unsigned char *d = out;
     size_t j = 0;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    if (size == 8) /* the usual case (int64, float64): eight elements a step */
+    /* The usual case (int64, float64), eight elements a step: byte j of word b is byte b of
+     * element j (little-endian loads); three rounds swapping bytes, byte pairs and quads
+     * between words 1, 2 and 4 apart make word j element j. */
+    const uint64_t m1 = UINT64_C(0x00ff00ff00ff00ff), m2 = UINT64_C(0x0000ffff0000ffff),
+                   m4 = UINT64_C(0x00000000ffffffff);
+    if (size == 8)
         for (; j + 8 <= n; j += 8) {
-            uint64_t r[8];
-            for (size_t b = 0; b < 8; b++)
-                memcpy(&r[b], s + b * n + j, 8);
-            transpose8x8(r);
-            memcpy(d + 8 * j, r, sizeof r);
+            uint64_t r0, r1, r2, r3, r4, r5, r6, r7;
+            memcpy(&r0, s + 0 * n + j, 8);
+            memcpy(&r1, s + 1 * n + j, 8);
+            memcpy(&r2, s + 2 * n + j, 8);
+            memcpy(&r3, s + 3 * n + j, 8);
+            memcpy(&r4, s + 4 * n + j, 8);
+            memcpy(&r5, s + 5 * n + j, 8);
+            memcpy(&r6, s + 6 * n + j, 8);
+            memcpy(&r7, s + 7 * n + j, 8);
+            SWAP_BYTES(r0, r1, 8, m1);
+            SWAP_BYTES(r2, r3, 8, m1);
+            SWAP_BYTES(r4, r5, 8, m1);
+            SWAP_BYTES(r6, r7, 8, m1);
+            SWAP_BYTES(r0, r2, 16, m2);
+            SWAP_BYTES(r1, r3, 16, m2);
+            SWAP_BYTES(r4, r6, 16, m2);
+            SWAP_BYTES(r5, r7, 16, m2);
+            SWAP_BYTES(r0, r4, 32, m4);
+            SWAP_BYTES(r1, r5, 32, m4);
+            SWAP_BYTES(r2, r6, 32, m4);
+            SWAP_BYTES(r3, r7, 32, m4);
+            unsigned char *e = d + 8 * j;
+            memcpy(e + 0, &r0, 8);
+            memcpy(e + 8, &r1, 8);
+            memcpy(e + 16, &r2, 8);
+            memcpy(e + 24, &r3, 8);
+            memcpy(e + 32, &r4, 8);
+            memcpy(e + 40, &r5, 8);
+            memcpy(e + 48, &r6, 8);
+            memcpy(e + 56, &r7, 8);
         }
 #endif
     for (size_t b = 0; b < size; b++) { /* the rest, byte by byte */
@@ -142,7 +164,9 @@ sgs_h5_decoded_t sgs_h5_chunk_decode(const sgs_h5_chunk_pipeline_t *p, unsigned 
                                      const void *raw, size_t n_raw, void *out, size_t want,
                                      void *tmp, size_t *n_out)
 {
-    int shuffled = p->shuffle_at >= 0 && !skipped(mask, p->shuffle_at);
+    /* un-shuffling one-byte elements, or a single element, changes nothing (libhdf5 skips it) */
+    int shuffled = p->shuffle_at >= 0 && !skipped(mask, p->shuffle_at) && p->elem_size > 1 &&
+                   want / p->elem_size > 1;
     int deflated = p->deflate_at >= 0 && !skipped(mask, p->deflate_at);
     const unsigned char *data = raw;
     size_t size = n_raw;
@@ -158,7 +182,7 @@ sgs_h5_decoded_t sgs_h5_chunk_decode(const sgs_h5_chunk_pipeline_t *p, unsigned 
     *n_out = size;
     if (size != want)
         return SGS_H5_DECODED_OK; /* short: the caller refuses the chunk */
-    if (shuffled && p->elem_size > 1 && want / p->elem_size > 1)
+    if (shuffled)
         sgs_h5_unshuffle(data, want / p->elem_size, p->elem_size, out);
     else if (data != out)
         memcpy(out, data, want);
