@@ -33,16 +33,18 @@
 
 #define BATCH_BYTES ((size_t)32 << 20) /* stored bytes read (serially) before decoding them */
 #define BATCH_CHUNKS ((size_t)1024)    /* chunks a batch holds at most */
-#define WORK_BYTES                                                                                 \
-    ((size_t)256 << 20) /* decode buffers of all threads, at most (1 thread: any)                  \
-                         */
+/* The decode buffers of all threads, at most (fewer threads for larger chunks; 1: any). */
+#define WORK_BYTES ((size_t)256 << 20)
 
 /* ---- Checks left pending ------------------------------------------------------------------- */
 
 /* The guard's whole check of column c, decoded sizes included, as at open; a refusal is
- * reported. @return the guard's code. */
+ * reported. @return the guard's code (0 for a column whose reopening failed, which is
+ * reported as such). */
 static int check_now(reader_t *r, column_t *c)
 {
+    if (c->dset < 0)
+        return SGS_OK;
     sgs_h5_column_rule_t rule = sgs__reader_column_rule(c->spec);
     sgs_h5_refusal_t why;
     sgs_h5_crash_arm(r->rep.file);
