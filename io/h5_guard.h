@@ -36,8 +36,10 @@
  *   index; a filtered one through deflate, shuffle and Fletcher-32 is read raw and decoded
  *   to count its bytes (h5_decoded_size.h), which also stops a decompression bomb at its
  *   chunk's size. Other filters (szip, n-bit, scale-offset, plugins) are decoded by libhdf5
- *   on the read, unchecked. The cost is a second decode of the input (docs/input.md has
- *   the figures).
+ *   on the read, unchecked. A caller that decodes the chunks itself (the reader, for shuffle
+ *   and deflate: io/h5_chunk_decode.h) has the count made on that decode instead
+ *   (sgs_h5_guard_dataset_deferring), so that the input is decoded once; otherwise the
+ *   count is a second decode of the input (docs/input.md has the figures).
  * - declared sizes beyond the storage: a contiguous or compact dataset whose storage is
  *   smaller than its extent times its element size (libhdf5 reads past a compact buffer
  *   that is: the over-read of issue 13 item 5, a fuzzed element size over a compact
