@@ -36,8 +36,10 @@
  *   index; a filtered one through deflate, shuffle and Fletcher-32 is read raw and decoded
  *   to count its bytes (h5_decoded_size.h), which also stops a decompression bomb at its
  *   chunk's size. Other filters (szip, n-bit, scale-offset, plugins) are decoded by libhdf5
- *   on the read, unchecked. The cost is a second decode of the input (docs/input.md has
- *   the figures).
+ *   on the read, unchecked. A caller that decodes the chunks itself (the reader, for shuffle
+ *   and deflate: io/h5_chunk_decode.h) has the count made on that decode instead
+ *   (sgs_h5_guard_dataset_deferring), so that the input is decoded once; otherwise the
+ *   count is a second decode of the input (docs/input.md has the figures).
  * - declared sizes beyond the storage: a contiguous or compact dataset whose storage is
  *   smaller than its extent times its element size (libhdf5 reads past a compact buffer
  *   that is: the over-read of issue 13 item 5, a fuzzed element size over a compact
@@ -57,6 +59,7 @@
 #ifndef SGS_H5_GUARD_H
 #define SGS_H5_GUARD_H
 
+#include "io/h5_decoded_size.h"
 #include "kernels/core.h"
 
 #include <hdf5.h>
@@ -123,6 +126,33 @@ int sgs_h5_guard_path(hid_t file, const char *path, sgs_h5_refusal_t *why);
  * dataset or read a chunk. */
 int sgs_h5_guard_dataset(hid_t file, hid_t dset, const sgs_h5_column_rule_t *rule, int n_threads,
                          sgs_h5_refusal_t *why);
+
+/* sgs_h5_guard_dataset for a caller that reads the chunks itself, raw (H5Dread_chunk), and
+ * decodes every one of them through io/h5_chunk_decode.h instead of reading through H5Dread:
+ * when that module decodes the dataset's pipeline (one dimension, shuffle and deflate or no
+ * filter, chunks of at most SGS_H5_CHUNK_DECODE_MAX_BYTES) and every other check passed, the
+ * filtered chunks are not decoded here (*deferred = 1): the caller's decode gives the same
+ * findings and refuses a chunk with sgs_h5_guard_refuse_decoded, which names it as this
+ * function would have. Otherwise *deferred = 0 and this is sgs_h5_guard_dataset. A caller
+ * that ends up not decoding a deferred dataset (it stops, or falls back to H5Dread) runs
+ * sgs_h5_guard_dataset on it first. */
+int sgs_h5_guard_dataset_deferring(hid_t file, hid_t dset, const sgs_h5_column_rule_t *rule,
+                                   int n_threads, int *deferred, sgs_h5_refusal_t *why);
+
+/* The refusal sgs_h5_guard_dataset gives for the stored chunk at `offset` (its first element)
+ * of the chunked dataset dset that decodes to `r` (`decoded` bytes when r is
+ * SGS_H5_DECODED_OK) instead of the `want` its chunk needs: "rows 5..9 decode to 8 bytes, not
+ * the 40 their chunk needs (chunk elements x element size): the chunk is damaged", kind
+ * SGS_H5_REFUSE_STORAGE. @return why->code: SGS_EDATA, SGS_ENOMEM for NOMEM, SGS_EIO when
+ * the dataset cannot be described. */
+int sgs_h5_guard_refuse_decoded(hid_t dset, const hsize_t *offset, sgs_h5_decoded_t r,
+                                size_t decoded, size_t want, sgs_h5_refusal_t *why);
+
+/* The refusal sgs_h5_guard_dataset gives for a stored chunk that H5Dread_chunk failed to read
+ * ("cannot read the stored chunk of rows 5..9: <HDF5's cause>"); call right after the failed
+ * read (the HDF5 error stack is read, then cleared). @return why->code, by
+ * sgs_h5_guard_read_failure. */
+int sgs_h5_guard_refuse_chunk_read(hid_t dset, const hsize_t *offset, sgs_h5_refusal_t *why);
 
 /* Human name of an element type: "int64", "uint8", "float64", "string", ...; widths beyond
  * 8 bytes spelled out ("65544-byte signed integers"). */

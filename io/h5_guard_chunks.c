@@ -3,10 +3,13 @@
  * See h5_guard.h.
  *
  * Sections: the chunk grid; chunks never written; what the chunk index says of each stored
- * chunk; the decoded size of each filtered chunk (io/h5_decoded_size.h).
+ * chunk; the decoded size of each filtered chunk (io/h5_decoded_size.h), or its deferral to a
+ * caller that decodes the chunks itself (io/h5_chunk_decode.h), and the refusals such a caller
+ * gives.
  */
 #include "io/h5_guard.h"
 
+#include "io/h5_chunk_decode.h"
 #include "io/h5_decoded_size.h"
 #include "io/h5_guard_internal.h"
 
@@ -171,12 +174,13 @@ static int check_chunk_index(hid_t dcpl, const pipeline_t *p, const chunk_grid_t
     return SGS_OK;
 }
 
-/* The refusal for a filtered chunk that decodes to `r` (`decoded` bytes) instead of want. */
-static int refuse_decoded(const chunk_grid_t *g, const stored_chunk_t *c, sgs_h5_decoded_t r,
+/* The refusal for a filtered chunk at `offset` that decodes to `r` (`decoded` bytes) instead
+ * of want. */
+static int refuse_decoded(const chunk_grid_t *g, const hsize_t *offset, sgs_h5_decoded_t r,
                           size_t decoded, uint64_t want, sgs_h5_refusal_t *why)
 {
     char place[96];
-    chunk_place(g, c->offset, place, sizeof place);
+    chunk_place(g, offset, place, sizeof place);
     switch (r) {
     case SGS_H5_DECODED_OK:
         return sgs__guard_refuse(
@@ -198,6 +202,18 @@ static int refuse_decoded(const chunk_grid_t *g, const stored_chunk_t *c, sgs_h5
             why, SGS_EDATA, SGS_H5_REFUSE_STORAGE,
             "%s cannot be decoded (a broken compressed stream): the chunk is damaged", place);
     }
+}
+
+/* The refusal for a stored chunk at `offset` that H5Dread_chunk failed to read, with the
+ * code and cause sgs_h5_guard_read_failure gave. */
+static int refuse_chunk_read(const chunk_grid_t *g, const hsize_t *offset, int code,
+                             const char *cause, sgs_h5_refusal_t *why)
+{
+    char place[96];
+    chunk_place(g, offset, place, sizeof place);
+    return sgs__guard_refuse(why, code, SGS_H5_REFUSE_STORAGE,
+                             "cannot read the stored chunk of %s%s%s", place, *cause ? ": " : "",
+                             cause);
 }
 
 #define DECODE_BATCH_BYTES ((size_t)32 << 20) /* stored bytes read before decoding them */
@@ -251,12 +267,9 @@ static int check_decoded_sizes(hid_t dset, const pipeline_t *p, const chunk_grid
             }
             uint32_t raw_mask = 0;
             if (H5Dread_chunk(dset, H5P_DEFAULT, c->offset, &raw_mask, raw + used) < 0) {
-                char cause[256], place[96];
+                char cause[256];
                 int code = sgs_h5_guard_read_failure(cause, sizeof cause);
-                chunk_place(g, c->offset, place, sizeof place);
-                rc = sgs__guard_refuse(why, code, SGS_H5_REFUSE_STORAGE,
-                                       "cannot read the stored chunk of %s%s%s", place,
-                                       *cause ? ": " : "", cause);
+                rc = refuse_chunk_read(g, c->offset, code, cause, why);
                 goto cleanup;
             }
             at[hi] = used;
@@ -272,7 +285,7 @@ static int check_decoded_sizes(hid_t dset, const pipeline_t *p, const chunk_grid
         }
         for (uint64_t k = lo; k < hi; k++)
             if (at[k] != SIZE_MAX && (result[k] != SGS_H5_DECODED_OK || decoded[k] != want)) {
-                rc = refuse_decoded(g, &chunks[k], result[k], decoded[k], want, why);
+                rc = refuse_decoded(g, chunks[k].offset, result[k], decoded[k], want, why);
                 break;
             }
         lo = hi;
@@ -285,12 +298,33 @@ cleanup:
     return rc;
 }
 
+/* The decoded sizes of the chunks [0, g->n) may be left to a caller that decodes each chunk
+ * through io/h5_chunk_decode.h, which checks the size on that decode with the same results:
+ * a one-dimensional dataset, a pipeline that module decodes (shuffle, deflate or none, with
+ * the parameters libhdf5 accepts), every filter available, chunks of at most
+ * SGS_H5_CHUNK_DECODE_MAX_BYTES, and each chunk stored with all its filters skipped of
+ * exactly its chunk's size (H5Dread reads such a chunk its own way when it is larger; a
+ * smaller one was refused by check_chunk_index). */
+static int may_defer(hid_t dcpl, const pipeline_t *p, const chunk_grid_t *g,
+                     const stored_chunk_t *chunks, size_t elem, uint64_t want)
+{
+    sgs_h5_chunk_pipeline_t cp;
+    unsigned all = p->n >= 32 ? ~0u : (1u << p->n) - 1;
+    if (g->rank != 1 || p->optional_missing || want > SGS_H5_CHUNK_DECODE_MAX_BYTES ||
+        !sgs_h5_chunk_pipeline_get(dcpl, elem, &cp))
+        return 0;
+    for (uint64_t k = 0; k < g->n; k++)
+        if ((chunks[k].mask & all) == all && (uint64_t)chunks[k].bytes != want)
+            return 0;
+    return 1;
+}
+
 /* Every stored chunk: the index's own checks (check_chunk_index) and the decoded sizes
- * (check_decoded_sizes); the first chunk with a problem, in index order, is named. Called
- * after sgs__guard_check_chunked, so the chunks are all stored and the walk (one index lookup per
- * chunk) is bounded by the chunks the file really holds. */
+ * (check_decoded_sizes, or deferred: may_defer); the first chunk with a problem, in index
+ * order, is named. Called after sgs__guard_check_chunked, so the chunks are all stored and
+ * the walk (one index lookup per chunk) is bounded by the chunks the file really holds. */
 int sgs__guard_check_stored_chunks(hid_t file, hid_t dset, hid_t dcpl, const pipeline_t *p,
-                                   const chunk_grid_t *g, size_t elem, int n_threads,
+                                   const chunk_grid_t *g, size_t elem, int n_threads, int *deferred,
                                    sgs_h5_refusal_t *why)
 {
     hsize_t file_bytes = 0;
@@ -322,6 +356,12 @@ int sgs__guard_check_stored_chunks(hid_t file, hid_t dset, hid_t dcpl, const pip
         if (check_chunk_index(dcpl, p, g, c, want, file_bytes, &first_bad) != SGS_OK)
             break;
     }
+    if (deferred && k == g->n && !first_bad.code &&
+        may_defer(dcpl, p, g, chunks, elem, (size_t)want)) {
+        *deferred = 1; /* the caller's decode checks every chunk */
+        free(chunks);
+        return SGS_OK;
+    }
     rc = check_decoded_sizes(dset, p, g, chunks, k, want, n_threads, why);
     if (rc == SGS_OK && first_bad.code) {
         *why = first_bad;
@@ -329,4 +369,44 @@ int sgs__guard_check_stored_chunks(hid_t file, hid_t dset, hid_t dcpl, const pip
     }
     free(chunks);
     return rc;
+}
+
+/* ---- Refusals for a caller that decodes the chunks itself --------------------------------- */
+
+/* The chunk grid of dset, for naming a chunk's rows; SGS_EIO (why filled) when it cannot be
+ * described any more. */
+static int grid_of(hid_t dset, chunk_grid_t *g, sgs_h5_refusal_t *why)
+{
+    hid_t dcpl = H5Dget_create_plist(dset), space = H5Dget_space(dset);
+    int rc = dcpl >= 0 && space >= 0 ? sgs__guard_chunk_grid(dcpl, space, g, why) : SGS_EIO;
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    if (space >= 0)
+        H5Sclose(space);
+    if (rc != SGS_OK) {
+        H5Eclear2(H5E_DEFAULT);
+        sgs__guard_refuse(why, SGS_EIO, SGS_H5_REFUSE_STORAGE, "cannot read the chunk shape");
+    }
+    return rc == SGS_OK ? SGS_OK : SGS_EIO;
+}
+
+int sgs_h5_guard_refuse_decoded(hid_t dset, const hsize_t *offset, sgs_h5_decoded_t r,
+                                size_t decoded, size_t want, sgs_h5_refusal_t *why)
+{
+    memset(why, 0, sizeof *why);
+    chunk_grid_t g;
+    if (grid_of(dset, &g, why) != SGS_OK)
+        return why->code;
+    return refuse_decoded(&g, offset, r, decoded, want, why);
+}
+
+int sgs_h5_guard_refuse_chunk_read(hid_t dset, const hsize_t *offset, sgs_h5_refusal_t *why)
+{
+    char cause[256];
+    int code = sgs_h5_guard_read_failure(cause, sizeof cause); /* before any other HDF5 call */
+    memset(why, 0, sizeof *why);
+    chunk_grid_t g;
+    if (grid_of(dset, &g, why) != SGS_OK)
+        return why->code;
+    return refuse_chunk_read(&g, offset, code, cause, why);
 }

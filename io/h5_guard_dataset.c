@@ -249,10 +249,13 @@ typedef H5O_info_t obj_info_t;
 #define OGET_INFO(obj, info) H5Oget_info2((obj), (info), H5O_INFO_BASIC)
 #endif
 
-int sgs_h5_guard_dataset(hid_t file, hid_t dset, const sgs_h5_column_rule_t *rule, int n_threads,
-                         sgs_h5_refusal_t *why)
+/* sgs_h5_guard_dataset, and sgs_h5_guard_dataset_deferring when deferred is not NULL. */
+static int guard_dataset(hid_t file, hid_t dset, const sgs_h5_column_rule_t *rule, int n_threads,
+                         int *deferred, sgs_h5_refusal_t *why)
 {
     memset(why, 0, sizeof *why);
+    if (deferred)
+        *deferred = 0;
     hid_t dcpl = -1, type = -1, space = -1;
     int rc = SGS_OK;
     obj_info_t in_file, in_dset;
@@ -342,7 +345,7 @@ int sgs_h5_guard_dataset(hid_t file, hid_t dset, const sgs_h5_column_rule_t *rul
             rc = sgs__guard_check_chunked(dset, space, &grid, why);
         if (rc == SGS_OK)
             rc = sgs__guard_check_stored_chunks(file, dset, dcpl, &pipeline, &grid,
-                                                H5Tget_size(type), n_threads, why);
+                                                H5Tget_size(type), n_threads, deferred, why);
         break;
     case H5D_COMPACT:
         rc = check_compact(dset, need, why);
@@ -360,4 +363,16 @@ cleanup:
     if (dcpl >= 0)
         H5Pclose(dcpl);
     return rc;
+}
+
+int sgs_h5_guard_dataset(hid_t file, hid_t dset, const sgs_h5_column_rule_t *rule, int n_threads,
+                         sgs_h5_refusal_t *why)
+{
+    return guard_dataset(file, dset, rule, n_threads, NULL, why);
+}
+
+int sgs_h5_guard_dataset_deferring(hid_t file, hid_t dset, const sgs_h5_column_rule_t *rule,
+                                   int n_threads, int *deferred, sgs_h5_refusal_t *why)
+{
+    return guard_dataset(file, dset, rule, n_threads, deferred, why);
 }

@@ -44,9 +44,11 @@ int sgs__guard_chunk_grid(hid_t dcpl, hid_t space, chunk_grid_t *g, sgs_h5_refus
 int sgs__guard_check_chunked(hid_t dset, hid_t space, const chunk_grid_t *g, sgs_h5_refusal_t *why);
 
 /* Every stored chunk inside the file, through filters this library has, and of its chunk's
- * size once decoded (io/h5_guard_chunks.c says how). */
+ * size once decoded (io/h5_guard_chunks.c says how). With `deferred` not NULL, the decoded
+ * sizes are left to the caller's own decode when io/h5_chunk_decode.h decodes every chunk
+ * (*deferred = 1; else 0 and they are checked here). */
 int sgs__guard_check_stored_chunks(hid_t file, hid_t dset, hid_t dcpl, const pipeline_t *p,
-                                   const chunk_grid_t *g, size_t elem, int n_threads,
+                                   const chunk_grid_t *g, size_t elem, int n_threads, int *deferred,
                                    sgs_h5_refusal_t *why);
 
 #endif

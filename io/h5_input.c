@@ -82,9 +82,11 @@ int sgs_h5_read_transactions(const char *path, const sgs_read_options_t *opt,
     rc = n_read == SIZE_MAX ? SGS_ENOMEM
                             : sgs_transactions_alloc(out, n_read ? n_read : 1, r.cols[3].dset >= 0,
                                                      r.cols[4].dset >= 0);
-    if (rc) {
-        rc = sgs_error_set(err, SGS_ENOMEM, "%s: out of memory for %zu transactions", path,
-                           r.n_rows);
+    if (rc) { /* the guard's checks left to the decode come first */
+        rc = sgs__reader_settle(&r);
+        if (!rc)
+            rc = sgs_error_set(err, SGS_ENOMEM, "%s: out of memory for %zu transactions", path,
+                               r.n_rows);
         goto cleanup;
     }
     r.cols[0].data = (unsigned char *)out->customer_id;
@@ -149,7 +151,9 @@ int sgs_h5_read_events(const char *path, const sgs_read_options_t *opt, sgs_even
              ? SGS_ENOMEM
              : sgs_events_alloc(out, n_read ? n_read : 1, r.cols[3].dset >= 0, r.cols[4].dset >= 0);
     if (rc) {
-        rc = sgs_error_set(err, SGS_ENOMEM, "%s: out of memory for %zu events", path, r.n_rows);
+        rc = sgs__reader_settle(&r);
+        if (!rc)
+            rc = sgs_error_set(err, SGS_ENOMEM, "%s: out of memory for %zu events", path, r.n_rows);
         goto cleanup;
     }
     r.cols[0].data = (unsigned char *)out->customer_id;
@@ -210,7 +214,10 @@ int sgs_h5_read_customers_opt(const char *path, const sgs_read_options_t *opt, s
                             : sgs_customers_alloc(out, n_read ? n_read : 1, r.cols[1].dset >= 0,
                                                   r.cols[2].dset >= 0, r.cols[3].dset >= 0);
     if (rc) {
-        rc = sgs_error_set(err, SGS_ENOMEM, "%s: out of memory for %zu customers", path, r.n_rows);
+        rc = sgs__reader_settle(&r);
+        if (!rc)
+            rc = sgs_error_set(err, SGS_ENOMEM, "%s: out of memory for %zu customers", path,
+                               r.n_rows);
         goto cleanup;
     }
     r.cols[0].data = (unsigned char *)out->customer_id;

@@ -24,9 +24,13 @@
  * hashed and, with an as-of, compacted before the next one is read; the tail is given
  * back at the end. Pages are faulted in (in parallel, huge pages where the kernel allows)
  * just ahead of each chunk, because first touch of fresh memory dominates otherwise
- * (DESIGN.md "Scale"). Compressed datasets get a chunk cache of four chunks (at least
- * 1 MiB), fully read chunks evicted first, so that reads that split a file chunk decompress
- * it once; uncompressed ones bypass the cache and are read straight into the destination.
+ * (DESIGN.md "Scale"). Columns in shuffle and deflate chunks (or plain chunks) are instead
+ * decoded whole before the first chunk is checked, once, on opt->n_threads threads, by the
+ * reader itself (io/h5_reader_decode.c: the guard's size check on the same decode, values
+ * converted bit for bit as H5Dread converts them). Compressed datasets read by H5Dread
+ * get a chunk cache of four chunks (at least 1 MiB), fully read chunks evicted first, so
+ * that reads that split a file chunk decompress it once; uncompressed ones bypass the cache
+ * and are read straight into the destination.
  *
  * Determinism: outputs, stats and the first reported problem do not depend on
  * opt->n_threads or opt->chunk_rows. Thread-safety: HDF5 (serial build) is not

@@ -31,6 +31,11 @@ int sgs__reader_report(reporter_t *r, sgs_input_check_t check, int code, const c
                        size_t row, const char *fmt, ...)
 {
     char text[512], where[64] = "", msg[SGS_ERROR_MESSAGE_MAX];
+    if (r->settle) { /* checks left for later come first (h5_reader_internal.h) */
+        void (*settle)(void *) = r->settle;
+        r->settle = NULL;
+        settle(r->settle_ctx);
+    }
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);

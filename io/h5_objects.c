@@ -134,7 +134,7 @@ int sgs_h5_list_objects(const char *path, sgs_h5_object_info_t **out, size_t *n,
 {
     *out = NULL;
     *n = 0;
-    reporter_t rep = {path, NULL, NULL, err, 0};
+    reporter_t rep = {path, NULL, NULL, err, 0, NULL, NULL};
     hid_t file;
     sgs_h5_crash_arm(path);
     int rc = sgs__reader_open_file(&rep, &file);

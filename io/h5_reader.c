@@ -282,13 +282,21 @@ size_t sgs__reader_set_rows(reader_t *r, const sgs_read_options_t *opt)
 }
 
 /* Read file rows [r->row_begin, r->row_end) of the open group into the bound destination
- * columns (allocated for that many rows): per chunk, fault in, read every column, the fused
- * pass, report, drop rows after the as-of. Sets r->n_kept and r->n_excluded. */
+ * columns (allocated for that many rows, row r->row_begin at 0): the columns the reader
+ * decodes itself first, the share's chunks (io/h5_reader_decode.c), then per chunk: fault in,
+ * read every other column (the decoded ones' rows moved into place), the fused pass, report,
+ * drop rows after the as-of. Sets r->n_kept and r->n_excluded. */
 int sgs__reader_read_chunks(reader_t *r, const sgs_read_options_t *opt, const char *what)
 {
     size_t n_read = r->row_end - r->row_begin;
     size_t chunk = r->chunk_rows < n_read ? r->chunk_rows : n_read;
-    int rc = sgs__reader_scan_begin(r, chunk);
+    for (size_t k = 0; k < r->n_cols; k++)
+        if (r->cols[k].data)
+            advise_huge(r->cols[k].data, n_read * r->cols[k].elem);
+    int rc = sgs__reader_decode_ahead(r, opt);
+    if (rc)
+        return rc;
+    rc = sgs__reader_scan_begin(r, chunk);
     if (rc)
         return rc;
     r->dxpl_checked = H5Pcreate(H5P_DATASET_XFER);
@@ -297,9 +305,6 @@ int sgs__reader_read_chunks(reader_t *r, const sgs_read_options_t *opt, const ch
         H5Pclose(r->dxpl_checked);
         r->dxpl_checked = -1;
     }
-    for (size_t k = 0; k < r->n_cols; k++)
-        if (r->cols[k].data)
-            advise_huge(r->cols[k].data, n_read * r->cols[k].elem);
     for (size_t start = r->row_begin; start < r->row_end; start += chunk) {
         if (opt && opt->stop) {
             rc = opt->stop(opt->stop_ctx, r->rep.err);
@@ -310,9 +315,16 @@ int sgs__reader_read_chunks(reader_t *r, const sgs_read_options_t *opt, const ch
         size_t dst = r->n_kept;
         prefault_chunk(r, dst + m);
         for (size_t k = 0; k < r->n_cols; k++) {
-            if (!r->cols[k].data)
+            column_t *c = &r->cols[k];
+            if (!c->data)
                 continue;
-            rc = read_rows(r, &r->cols[k], start, m, dst);
+            if (c->decoded) { /* at its rows of the share: down to dst when rows were dropped */
+                size_t at = start - r->row_begin;
+                if (dst != at)
+                    memmove(c->data + dst * c->elem, c->data + at * c->elem, m * c->elem);
+                continue;
+            }
+            rc = read_rows(r, c, start, m, dst);
             if (rc)
                 return rc;
         }

@@ -5,6 +5,7 @@
  *   io/h5_input_report.c   problems and messages (the reporter)
  *   io/h5_reader_open.c    the file, the group and its columns, checked before any read
  *   io/h5_reader.c         the reader's life, reading a column, the chunk loop
+ *   io/h5_reader_decode.c  compressed columns decoded ahead of the chunk loop, in parallel
  *   io/h5_input_checks.c   the content hash, row checks, the fused pass over a chunk
  *   io/h5_customers_check.c  duplicate customer ids and unknown referrers
  *   io/h5_objects.c        the object listing of `segscore inspect` (io/h5_objects.h)
@@ -13,6 +14,8 @@
 #define SGS_H5_READER_INTERNAL_H
 
 #include "io/h5_columns.h"
+#include "io/h5_convert.h"
+#include "io/h5_guard.h"
 #include "io/h5_input.h"
 #include "kernels/core.h"
 
@@ -33,6 +36,11 @@ typedef struct reporter {
     void *ctx;
     sgs_error_t *err;
     int code; /* code of the first problem, 0 while there is none */
+    /* Checks the guard left for later (a column's decoded chunk sizes, io/h5_reader_decode.c):
+     * run, once, before any problem is reported, so that their problems come first as they
+     * would have at open. NULL when there are none. */
+    void (*settle)(void *settle_ctx);
+    void *settle_ctx;
 } reporter_t;
 
 /* Report a problem as "<file>: <dataset>: row N: <text>" (io/h5_input_report.c). */
@@ -73,6 +81,9 @@ typedef struct column {
     size_t elem;         /* bytes per element in memory */
     unsigned char *data; /* destination (owned by the table), NULL when absent */
     size_t touched;      /* bytes of data faulted in so far */
+    sgs_h5_conv_t conv;  /* file type to memory type without H5Dread (io/h5_convert.h) */
+    int deferred;        /* the guard left the decoded chunk sizes to the reader's decode */
+    int decoded;         /* every row decoded ahead, at its file row: no H5Dread */
 } column_t;
 
 /* ---- The reader ----------------------------------------------------------------------- */
@@ -147,9 +158,26 @@ const char *sgs__reader_col_path(const reader_t *r, const char *name);
 /* Open r->rep.file read-only into *out (io/h5_reader_open.c says which codes). */
 int sgs__reader_open_file(reporter_t *r, hid_t *out);
 
+/* The guard's rule for a column, and the reader's check for a guard refusal
+ * (io/h5_reader_open.c). */
+sgs_h5_column_rule_t sgs__reader_column_rule(const column_spec_t *spec);
+sgs_input_check_t sgs__reader_refusal_check(sgs_h5_refusal_kind_t kind);
+
 /* Open and check the columns of `group` described by specs (io/h5_reader_open.c). */
 int sgs__reader_open_group(reader_t *r, const char *group, const column_spec_t *specs,
                            size_t n_specs, int required, int *present);
+
+/* Compressed columns decoded ahead (io/h5_reader_decode.c). A column whose guard check left
+ * the decoded chunk sizes to the reader (column_t.deferred) is read raw, chunk by chunk, and
+ * decoded in parallel straight into its destination, each row at its file row, with the
+ * guard's size check on that decode; the chunk loop then only moves rows down when rows were
+ * dropped (as-of). A column with a value out of its type's range is read by H5Dread instead
+ * (its range check and messages), after all of its chunks were checked. sgs__reader_settle
+ * runs the guard's checks still pending (decode-and-count, as at open) when no decode will
+ * follow: before the first problem is reported (reporter_t.settle) or when the read stops
+ * before the decode; it returns the code of the first problem (0 when none). */
+int sgs__reader_decode_ahead(reader_t *r, const sgs_read_options_t *opt);
+int sgs__reader_settle(reader_t *r);
 
 /* Read every row of the open group into the bound destination columns (io/h5_reader.c). */
 int sgs__reader_read_chunks(reader_t *r, const sgs_read_options_t *opt, const char *what);

@@ -159,7 +159,7 @@ static void suggest(const char *group, const char *name, const name_list_t *list
 #define MAX_ELEMENT_BYTES ((size_t)8)
 
 /* The guard's rule for a column. */
-static sgs_h5_column_rule_t column_rule(const column_spec_t *spec)
+sgs_h5_column_rule_t sgs__reader_column_rule(const column_spec_t *spec)
 {
     const char *type_name = "int64";
     switch (spec->type) {
@@ -183,7 +183,7 @@ static sgs_h5_column_rule_t column_rule(const column_spec_t *spec)
 }
 
 /* Map a guard refusal to the reader's check. */
-static sgs_input_check_t refusal_check(sgs_h5_refusal_kind_t kind)
+sgs_input_check_t sgs__reader_refusal_check(sgs_h5_refusal_kind_t kind)
 {
     switch (kind) {
     case SGS_H5_REFUSE_LINK:
@@ -246,6 +246,13 @@ static hid_t tune_cache(hid_t file, const char *path, hid_t dset, hid_t dapl_bas
 
 /* ---- The group ------------------------------------------------------------------------ */
 
+/* reporter_t.settle: the guard's checks a column left to the decode, run before a problem
+ * is reported (sgs__reader_settle). */
+static void settle_deferred(void *ctx)
+{
+    sgs__reader_settle(ctx);
+}
+
 /* Open the columns of `group` described by specs. *present = 0 (and 0 returned) when the
  * group is absent and optional. Checks: group and required datasets exist (suggesting the
  * closest name), each is a 1-D dataset of the right class, all have the same length.
@@ -266,8 +273,8 @@ int sgs__reader_open_group(reader_t *r, const char *group, const column_spec_t *
     /* Links first: nothing is opened through a link that leaves the file (and r->dapl
      * refuses to traverse an external link, should one be missed) */
     if (sgs_h5_guard_path(r->file, group, &why) != SGS_OK) {
-        sgs__reader_report(rep, refusal_check(why.kind), why.code, group, SGS_NO_ROW, "%s",
-                           why.text);
+        sgs__reader_report(rep, sgs__reader_refusal_check(why.kind), why.code, group, SGS_NO_ROW,
+                           "%s", why.text);
         return why.code;
     }
     H5I_type_t gt;
@@ -309,8 +316,8 @@ int sgs__reader_open_group(reader_t *r, const char *group, const column_spec_t *
         c->elem = sgs_h5_type_size(specs[k].type);
         snprintf(c->path, sizeof c->path, "%s/%s", group, specs[k].name);
         if (sgs_h5_guard_path(r->file, c->path, &why) != SGS_OK) {
-            sgs__reader_report(rep, refusal_check(why.kind), why.code, c->path, SGS_NO_ROW, "%s",
-                               why.text);
+            sgs__reader_report(rep, sgs__reader_refusal_check(why.kind), why.code, c->path,
+                               SGS_NO_ROW, "%s", why.text);
             bad = 1;
             continue;
         }
@@ -352,6 +359,8 @@ int sgs__reader_open_group(reader_t *r, const char *group, const column_spec_t *
             return SGS_EIO;
         }
         c->file_unsigned = H5Tget_class(ftype) == H5T_INTEGER && H5Tget_sign(ftype) == H5T_SGN_NONE;
+        /* a type converted as H5Dread would: the column may be decoded by the reader */
+        int convertible = sgs_h5_conv_plan(ftype, specs[k].type, &c->conv);
         H5Tclose(ftype);
         int ndims = H5Sget_simple_extent_ndims(c->fspace);
         if (ndims != 1) {
@@ -360,11 +369,19 @@ int sgs__reader_open_group(reader_t *r, const char *group, const column_spec_t *
             bad = 1;
             continue;
         }
-        /* where the data lives, type, filters, storage: before the first read */
-        sgs_h5_column_rule_t rule = column_rule(&specs[k]);
-        if (sgs_h5_guard_dataset(r->file, c->dset, &rule, r->nt, &why) != SGS_OK) {
-            sgs__reader_report(rep, refusal_check(why.kind), why.code, c->path, SGS_NO_ROW, "%s",
-                               why.text);
+        /* where the data lives, type, filters, storage: before the first read; the decoded
+         * sizes of chunks the reader decodes itself are checked on that decode */
+        sgs_h5_column_rule_t rule = sgs__reader_column_rule(&specs[k]);
+        int failed_guard = convertible ? sgs_h5_guard_dataset_deferring(r->file, c->dset, &rule,
+                                                                        r->nt, &c->deferred, &why)
+                                       : sgs_h5_guard_dataset(r->file, c->dset, &rule, r->nt, &why);
+        if (c->deferred && !rep->settle) {
+            rep->settle = settle_deferred;
+            rep->settle_ctx = r;
+        }
+        if (failed_guard != SGS_OK) {
+            sgs__reader_report(rep, sgs__reader_refusal_check(why.kind), why.code, c->path,
+                               SGS_NO_ROW, "%s", why.text);
             if (why.code != SGS_EDATA)
                 return why.code;
             bad = 1;

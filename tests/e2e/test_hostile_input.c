@@ -3,7 +3,8 @@
  * (io/h5_guard.h, docs/input.md "Input validation rules"): external links, soft links out of the
  * file, virtual datasets, external storage, a 65,544-byte integer type and a wrong class on
  * a column, chunks never written, contiguous data past the end of the file, a truncated
- * file, filters this libhdf5 lacks, a corrupt compressed chunk, chunks that decode to another
+ * file, filters this libhdf5 lacks, a corrupt compressed chunk (of /transactions, and of /events
+ * as segscore generate writes it), chunks that decode to another
  * size than their shape's, and an input locked by its writer.
  *
  * Every file is crafted here with the HDF5 C API. For each: `segscore run` exits 65 (75 for
@@ -701,6 +702,41 @@ static void test_corrupt_compressed_chunk(void **state)
             "chunk is damaged");
 }
 
+/* The same in an /events column as segscore generate writes it (shuffle + deflate), which the
+ * reader decodes itself rather than through H5Dread (io/h5_reader_decode.c): the same finding,
+ * with the rows of the damaged chunk. */
+static void test_corrupt_compressed_event_chunk(void **state)
+{
+    (void)state;
+    char path[600];
+    snprintf(path, sizeof path, "%s/corrupt_events.h5", dir);
+    size_t n_bytes = 0;
+    char *bytes = sgs_test_read_file(good, &n_bytes);
+    assert_non_null(bytes);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(bytes, 1, n_bytes, f), n_bytes);
+    fclose(f);
+    free(bytes);
+    hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t d = H5Dopen2(file, "/events/time", H5P_DEFAULT);
+    sgs_assert_cmp(d, >=, 0);
+    hid_t space = H5Dget_space(d);
+    hssize_t rows = H5Sget_simple_extent_npoints(space);
+    H5Sclose(space);
+    unsigned char garbage[64];
+    memset(garbage, 0xA5, sizeof garbage);
+    hsize_t offset = 0;
+    sgs_assert_cmp(H5Dwrite_chunk(d, H5P_DEFAULT, 0, &offset, sizeof garbage, garbage), >=, 0);
+    H5Dclose(d);
+    H5Fclose(file);
+    char rows_text[64];
+    snprintf(rows_text, sizeof rows_text, "/events/time: rows 0..%lld cannot be decoded",
+             (long long)rows - 1);
+    const char *const parts[] = {rows_text, "(a broken compressed stream): the chunk is damaged"};
+    expect_refused(path, 65, parts, 2);
+}
+
 /* A group whose link is there but whose object header is damaged: not "missing" (with a
  * "did you mean" of its own name), but a file whose metadata is malformed. */
 static void test_group_that_cannot_be_opened(void **state)
@@ -887,6 +923,7 @@ int main(void)
         cmocka_unit_test(test_truncated_file),
         cmocka_unit_test(test_unavailable_filter),
         cmocka_unit_test(test_corrupt_compressed_chunk),
+        cmocka_unit_test(test_corrupt_compressed_event_chunk),
         cmocka_unit_test(test_group_that_cannot_be_opened),
         cmocka_unit_test(test_chunk_decodes_short),
         cmocka_unit_test(test_chunk_decodes_long),
