@@ -37,11 +37,6 @@ uint64_t sgs_dist_bytes_sent(void);
 /* Every process of the program. */
 sgs_dist_t sgs_dist_world(void);
 
-/* Stop every process at once, with `status`, after this one wrote its message: for a
- * failure one process found where the others cannot be told (they may be waiting in a
- * call). Returns only in the single-process build (it does nothing there). */
-void sgs_dist_abort(int status);
-
 /* Agreement on the outcome of a part each process did alone: every process passes its code
  * and error; all return SGS_OK when every code was 0, else the code of the lowest rank that
  * failed, with its message in *err, prefixed "process R of N: " when there is more than one

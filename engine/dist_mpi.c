@@ -46,12 +46,6 @@ sgs_dist_t sgs_dist_world(void)
     return d;
 }
 
-void sgs_dist_abort(int status)
-{
-    fflush(NULL);
-    MPI_Abort(MPI_COMM_WORLD, status);
-}
-
 int sgs_dist_agree(const sgs_dist_t *d, int rc, sgs_error_t *err)
 {
     if (d->size == 1)

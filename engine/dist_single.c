@@ -27,11 +27,6 @@ uint64_t sgs_dist_bytes_sent(void)
     return 0;
 }
 
-void sgs_dist_abort(int status)
-{
-    (void)status;
-}
-
 int sgs_dist_agree(const sgs_dist_t *d, int rc, sgs_error_t *err)
 {
     (void)d;

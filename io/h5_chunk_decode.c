@@ -7,7 +7,6 @@
 #include <limits.h>
 #include <stdint.h>
 #include <string.h>
-#include <zlib.h>
 
 /* ---- The pipeline ------------------------------------------------------------------------ */
 
@@ -106,52 +105,6 @@ void sgs_h5_unshuffle(const void *in, size_t n, size_t size, void *out)
     }
 }
 
-/* ---- Inflating ------------------------------------------------------------------------- */
-
-/* Inflate `in` into out[0..want), then, past want, into a small window that is overwritten,
- * only counting, as io/h5_decoded_size.c does: past `want` bytes the chunk is too big; a
- * stream that runs out of input before its end is broken (libhdf5: "inflate() failed"). The
- * loop is that of inflated_size there, with the first `want` bytes kept. */
-static sgs_h5_decoded_t inflate_into(const unsigned char *in, size_t n_in, unsigned char *out,
-                                     size_t want, size_t *n_out)
-{
-    unsigned char window[256];
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    if (n_in > UINT_MAX || want > UINT_MAX)
-        return SGS_H5_DECODED_BROKEN; /* a chunk is below 4 GiB (HDF5) */
-    z.next_in = (unsigned char *)in;  /* zlib does not write through it */
-    z.avail_in = (uInt)n_in;
-    z.next_out = out;
-    z.avail_out = (uInt)want;
-    int status = inflateInit(&z);
-    if (status != Z_OK)
-        return status == Z_MEM_ERROR ? SGS_H5_DECODED_NOMEM : SGS_H5_DECODED_BROKEN;
-    sgs_h5_decoded_t result = SGS_H5_DECODED_BROKEN;
-    for (;;) {
-        if (z.avail_out == 0) { /* out is full: what follows is only counted */
-            z.next_out = window;
-            z.avail_out = sizeof window;
-        }
-        status = inflate(&z, Z_SYNC_FLUSH);
-        if (z.total_out > want) {
-            result = SGS_H5_DECODED_TOO_BIG;
-            break;
-        }
-        if (status == Z_STREAM_END) {
-            result = SGS_H5_DECODED_OK;
-            *n_out = z.total_out;
-            break;
-        }
-        if (status == Z_MEM_ERROR)
-            result = SGS_H5_DECODED_NOMEM;
-        if (status != Z_OK)
-            break;
-    }
-    inflateEnd(&z);
-    return result;
-}
-
 /* ---- A chunk -------------------------------------------------------------------------- */
 
 /* Filter i was not applied to this chunk. */
@@ -172,7 +125,7 @@ sgs_h5_decoded_t sgs_h5_chunk_decode(const sgs_h5_chunk_pipeline_t *p, unsigned 
     size_t size = n_raw;
     if (deflated) { /* reading undoes the last filter first: deflate, then shuffle */
         unsigned char *to = shuffled ? tmp : out;
-        sgs_h5_decoded_t r = inflate_into(raw, n_raw, to, want, &size);
+        sgs_h5_decoded_t r = sgs_h5_inflate(raw, n_raw, to, want, &size);
         if (r != SGS_H5_DECODED_OK)
             return r;
         data = to;

@@ -8,26 +8,27 @@
 #include <string.h>
 #include <zlib.h>
 
-/* Inflate `in` into a small window that is overwritten, counting the output, and stop past
- * `cap`. A stream that runs out of input before its end is broken (libhdf5: "inflate()
- * failed"). */
-static sgs_h5_decoded_t inflated_size(const unsigned char *in, size_t n_in, size_t cap,
-                                      size_t *n_out)
+sgs_h5_decoded_t sgs_h5_inflate(const unsigned char *in, size_t n_in, unsigned char *out,
+                                size_t cap, size_t *n_out)
 {
-    unsigned char window[1 << 16];
+    unsigned char window[1 << 16]; /* what is only counted: overwritten */
     z_stream z;
     memset(&z, 0, sizeof z);
-    if (n_in > UINT_MAX)
+    if (n_in > UINT_MAX || (out && cap > UINT_MAX))
         return SGS_H5_DECODED_BROKEN; /* a chunk is below 4 GiB (HDF5) */
     z.next_in = (unsigned char *)in;  /* zlib does not write through it */
     z.avail_in = (uInt)n_in;
+    z.next_out = out;
+    z.avail_out = out ? (uInt)cap : 0;
     int status = inflateInit(&z);
     if (status != Z_OK)
         return status == Z_MEM_ERROR ? SGS_H5_DECODED_NOMEM : SGS_H5_DECODED_BROKEN;
     sgs_h5_decoded_t result = SGS_H5_DECODED_BROKEN;
     for (;;) {
-        z.next_out = window;
-        z.avail_out = sizeof window;
+        if (z.avail_out == 0) { /* out is full (or there is none): the rest is only counted */
+            z.next_out = window;
+            z.avail_out = sizeof window;
+        }
         status = inflate(&z, Z_SYNC_FLUSH);
         if (z.total_out > cap) {
             result = SGS_H5_DECODED_TOO_BIG;
@@ -101,7 +102,7 @@ sgs_h5_decoded_t sgs_h5_decoded_size(const H5Z_filter_t *ids, int n, unsigned ma
             checksums_after += ids[j] == H5Z_FILTER_FLETCHER32 && !skipped(mask, j) ? 4 : 0;
         if (cap > SIZE_MAX - checksums_after)
             return SGS_H5_DECODED_UNKNOWN;
-        sgs_h5_decoded_t r = inflated_size(raw, size, cap + checksums_after, &size);
+        sgs_h5_decoded_t r = sgs_h5_inflate(raw, size, NULL, cap + checksums_after, &size);
         if (r != SGS_H5_DECODED_OK)
             return r;
     }

@@ -48,4 +48,12 @@ int sgs_h5_decoded_size_known(const H5Z_filter_t *ids, int n, unsigned mask);
 sgs_h5_decoded_t sgs_h5_decoded_size(const H5Z_filter_t *ids, int n, unsigned mask, const void *raw,
                                      size_t n_raw, size_t cap, size_t *n_out);
 
+/* Inflate the zlib stream `in` (n_in bytes): its first `cap` bytes go to out (out NULL: they
+ * are only counted), *n_out gets its whole size. More than cap bytes is TOO_BIG (decoding
+ * stops there); a stream that runs out of input before its end is BROKEN (libhdf5: "inflate()
+ * failed"). The guard sizes chunks with it (out NULL), the reader decodes them
+ * (io/h5_chunk_decode.h). */
+sgs_h5_decoded_t sgs_h5_inflate(const unsigned char *in, size_t n_in, unsigned char *out,
+                                size_t cap, size_t *n_out);
+
 #endif

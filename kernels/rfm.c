@@ -86,11 +86,6 @@ static inline uint64_t key_of(const double *values, size_t i, int higher_is_bett
     return ordered_bits(higher_is_better ? values[i] : -values[i]);
 }
 
-uint64_t sgs_rfm_key(double value, int higher_is_better)
-{
-    return ordered_bits(higher_is_better ? value : -value);
-}
-
 size_t sgs_rfm_cut_rank(size_t n, int n_bins, int s)
 {
     return ((size_t)s * n + (size_t)n_bins - 1) / (size_t)n_bins - 1;

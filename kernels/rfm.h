@@ -73,8 +73,6 @@ void sgs_rfm_segments(const sgs_exec_t *exec, const uint8_t *r, const uint8_t *f
 
 /* The pieces of sgs_rfm_score for customers spread over processes (engine/dist_select.h), where
  * the cuts come from a selection over all of them:
- * - sgs_rfm_key: the order-preserving key of a value (unsigned order of keys = order of
- *   goodness; -0 and +0 tie);
  * - sgs_rfm_cut_rank: the 0-based rank, in ascending key order among n customers, of cut
  *   s = 1 .. n_bins - 1: ceil(s n / B) - 1; a customer's `below` reaches ceil(s n / B)
  *   exactly when its key exceeds the key of that rank;
@@ -83,7 +81,6 @@ void sgs_rfm_segments(const sgs_exec_t *exec, const uint8_t *r, const uint8_t *f
  * - sgs_rfm_sorted_keys: the keys of n values, ascending; returns how many values are NaN
  *   (whose keys mean nothing);
  * - sgs_keys_below: how many of n ascending keys are below `key`. */
-uint64_t sgs_rfm_key(double value, int higher_is_better);
 size_t sgs_rfm_cut_rank(size_t n, int n_bins, int s);
 void sgs_rfm_score_from_cuts(const sgs_exec_t *exec, const double *values, size_t n,
                              int higher_is_better, const uint64_t *cut, int n_bins, uint8_t *score);
