@@ -30,6 +30,9 @@
  * use other streams of the same seed. */
 #define SAMPLE_STREAM UINT64_C(0x6261636b74657374)
 
+/* Random stream of the two folds that score each model's calibrated probability ("folds"). */
+#define FOLD_STREAM UINT64_C(0x666f6c6473)
+
 /* The candidate models, in the order they are reported. */
 static const sgs_purchase_model_t candidates[] = {SGS_MODEL_BGNBD, SGS_MODEL_MBGNBD,
                                                   SGS_MODEL_PARETONBD};
@@ -199,6 +202,52 @@ static int score_model(const sgs_run_state_t *st, const cohort_t *co, const sgs_
     return SGS_OK;
 }
 
+/* Customers and buyers per history in each of two folds (weight2, bought2: [2 nh], fold 0
+ * then fold 1), a customer's fold the top bit of its key SplitMix64(seed, FOLD_STREAM, id): the
+ * same folds for any thread count and any sample. */
+static void fold_outcomes(const sgs_run_state_t *st, const cohort_t *co, const sgs_histories_t *h,
+                          double *weight2, double *bought2)
+{
+    size_t nh = h->n_unique;
+    memset(weight2, 0, 2 * nh * sizeof *weight2);
+    memset(bought2, 0, 2 * nh * sizeof *bought2);
+    for (size_t i = 0; i < co->n; i++) {
+        uint64_t key =
+            sgs_sample_key(st->req->config->seed, FOLD_STREAM, st->summary.customer_id[co->row[i]]);
+        size_t at = (size_t)(key >> 63) * nh + h->history_of[i];
+        weight2[at] += 1.0;
+        bought2[at] += co->occasions[i] > 0;
+    }
+}
+
+/* The score the choice compares, and its Brier score beside it (see choose_model). */
+static double choice_log_score(const sgs_backtest_t *bt, const sgs_backtest_model_t *bm)
+{
+    return bt->chosen_by_cross ? bm->cross.log_score : bm->log_score;
+}
+
+static double choice_brier(const sgs_backtest_t *bt, const sgs_backtest_model_t *bm)
+{
+    return bt->chosen_by_cross ? bm->cross.brier : bm->brier;
+}
+
+/* The chosen model: the best cross-fitted log score of the calibrated probability when every
+ * fitted model has one (what the run publishes is the calibrated p_buy, so that is what is
+ * compared), else the best log score of the model's own probability. -1 when none fitted. */
+static void choose_model(sgs_backtest_t *bt)
+{
+    bt->chosen_by_cross = 1;
+    for (int j = 0; j < bt->n_models; j++)
+        if (bt->models[j].ok && !bt->models[j].cross_ok)
+            bt->chosen_by_cross = 0;
+    bt->chosen = -1;
+    for (int j = 0; j < bt->n_models; j++)
+        if (bt->models[j].ok &&
+            (bt->chosen < 0 ||
+             choice_log_score(bt, &bt->models[j]) > choice_log_score(bt, &bt->models[bt->chosen])))
+            bt->chosen = j;
+}
+
 /* Gamma-Gamma on the calibration period against the holdout's spend per occasion. */
 static void backtest_spend(const sgs_run_state_t *st, const cohort_t *co, sgs_backtest_t *bt)
 {
@@ -255,17 +304,20 @@ static void describe_choice(sgs_backtest_t *bt)
     const sgs_backtest_model_t *win = &bt->models[bt->chosen], *second = NULL;
     for (int j = 0; j < bt->n_models; j++)
         if (j != bt->chosen && bt->models[j].ok &&
-            (!second || bt->models[j].log_score > second->log_score))
+            (!second || choice_log_score(bt, &bt->models[j]) > choice_log_score(bt, second)))
             second = &bt->models[j];
+    const char *rule = bt->chosen_by_cross
+                           ? "best log score of the calibrated probability of buying in the "
+                             "holdout, on customers its calibration did not see"
+                           : "best log score of \"bought again in the holdout\"";
     if (second)
         snprintf(bt->chosen_because, sizeof bt->chosen_because,
-                 "best log score of \"bought again in the holdout\" (%.4f; runner-up %s %.4f, "
-                 "Brier %.4f against %.4f)",
-                 win->log_score, sgs_purchase_model_name(second->model), second->log_score,
-                 win->brier, second->brier);
+                 "%s (%.4f; runner-up %s %.4f, Brier %.4f against %.4f)", rule,
+                 choice_log_score(bt, win), sgs_purchase_model_name(second->model),
+                 choice_log_score(bt, second), choice_brier(bt, win), choice_brier(bt, second));
     else
         snprintf(bt->chosen_because, sizeof bt->chosen_because,
-                 "the only model fitted (log score %.4f)", win->log_score);
+                 "the only model fitted (log score %.4f)", choice_log_score(bt, win));
 }
 
 /* The tracking curve of model j over the holdout (run_backtest.h): the cohort's repeat
@@ -368,16 +420,19 @@ static int backtest(sgs_run_state_t *st, sgs_backtest_t *bt, sgs_error_t *err)
         goto cleanup;
     bt->n_scored = co.n;
     size_t nh = h.n_unique;
-    work = sgs_alloc_array(nh ? (3 + 2 * SGS_PURCHASE_MODEL_COUNT) * nh : 1, sizeof *work);
+    work = sgs_alloc_array(nh ? (7 + 2 * SGS_PURCHASE_MODEL_COUNT) * nh : 1, sizeof *work);
     if (!work) {
         rc = sgs_error_set(err, SGS_ENOMEM, "backtest: no memory for %zu histories", nh);
         goto cleanup;
     }
-    /* per history: weight, buyers, expected purchases, and each model's P(buy) and P(alive) */
+    /* per history: weight, buyers, expected purchases, each model's P(buy) and P(alive), and
+       weight and buyers in each of the two folds */
     double *weight = work, *bought = work + nh, *expected = work + 2 * nh,
-           *p_buy_of = work + 3 * nh, *p_alive_of = p_buy_of + SGS_PURCHASE_MODEL_COUNT * nh;
+           *p_buy_of = work + 3 * nh, *p_alive_of = p_buy_of + SGS_PURCHASE_MODEL_COUNT * nh,
+           *weight2 = p_alive_of + SGS_PURCHASE_MODEL_COUNT * nh, *bought2 = weight2 + 2 * nh;
     sgs_holdout_history_outcomes(co.n, h.history_of, co.occasions, nh, weight, bought,
                                  &bt->n_bought_again);
+    fold_outcomes(st, &co, &h, weight2, bought2);
     int64_t bin_count[SGS_BACKTEST_FREQ_BINS];
     rc = sgs_holdout_actual_by_bin(co.n, co.x, co.occasions, SGS_BACKTEST_FREQ_BINS, (double)NAN,
                                    bin_count, bt->by_frequency_actual, NULL, NULL, err);
@@ -419,9 +474,19 @@ static int backtest(sgs_run_state_t *st, sgs_backtest_t *bt, sgs_error_t *err)
             continue;
         }
         bm->ok = 1;
-        if (bt->chosen < 0 || bm->log_score > bt->models[bt->chosen].log_score)
-            bt->chosen = j;
+        /* a fold the calibration cannot learn from (EDATA) leaves the model's own score to
+           decide; anything else is the run's failure */
+        sgs_error_t cross_err = {0};
+        int crc = sgs_alive_calibration_cross(p_alive_of + (size_t)j * nh,
+                                              p_buy_of + (size_t)j * nh, weight2, bought2, nh,
+                                              SGS_BACKTEST_BINS, &bm->cross, &cross_err);
+        if (crc == SGS_ENOMEM) {
+            rc = sgs_error_set(err, crc, "backtest: %s", cross_err.message);
+            goto cleanup;
+        }
+        bm->cross_ok = crc == SGS_OK;
     }
+    choose_model(bt);
     if (bt->chosen < 0) {
         snprintf(bt->skipped, sizeof bt->skipped, "no model could be fitted on the first %d days",
                  (int)(span - hold));

@@ -27,6 +27,11 @@ typedef struct sgs_backtest_model {
     double total_error;                  /* (Σ E - Σ actual) / Σ actual */
     sgs_reliability_t raw;               /* reliability of the model's P(buy in the holdout) */
     sgs_reliability_t calibrated;        /* of the calibrated probability (in-sample) */
+    /* of the calibrated probability on customers its map was not learned from (two folds by
+       a hash of the id, kernels/calibration.h sgs_alive_calibration_cross); valid when
+       cross_ok. The model choice compares these log scores. */
+    int cross_ok;
+    sgs_reliability_t cross;
     /* mean expected holdout purchases per calibration frequency bin (kernels/holdout.h
        sgs_holdout_errors); 0 for an empty bin */
     double by_frequency_predicted[SGS_BACKTEST_FREQ_BINS];
@@ -44,9 +49,12 @@ typedef struct sgs_backtest {
     int n_models;
     sgs_backtest_model_t models[SGS_PURCHASE_MODEL_COUNT];
     int chosen;               /* index in models of the chosen model */
+    int chosen_by_cross;      /* 1: by the cross-fitted log score of the calibrated
+                                 probability; 0: by the model's own (a fold could not be
+                                 calibrated) */
     int used;                 /* index of the model the run uses (chosen, or the configured
                                  one), -1 when that one could not be fitted here */
-    char chosen_because[200]; /* the rule, in words, with the figures */
+    char chosen_because[320]; /* the rule, in words, with the figures */
     /* customers scored and their mean holdout purchases per calibration frequency bin (0..6
        repeat purchases, then 7 or more); NaN for an empty bin */
     double by_frequency_customers[SGS_BACKTEST_FREQ_BINS];

@@ -11,6 +11,12 @@
 #include <math.h>
 #include <stdio.h>
 
+/* The score the choice compared (engine/run_backtest.c choose_model). */
+static const char *chosen_by(const sgs_backtest_t *bt)
+{
+    return bt->chosen_by_cross ? "calibrated_log_score" : "log_score";
+}
+
 /* ---- Results file ------------------------------------------------------------------------ */
 
 int sgs_write_backtest_h5(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
@@ -21,7 +27,8 @@ int sgs_write_backtest_h5(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
     int m = bt->n_models;
     const char *names[SGS_PURCHASE_MODEL_COUNT];
     double log_score[SGS_PURCHASE_MODEL_COUNT], brier[SGS_PURCHASE_MODEL_COUNT],
-        mae[SGS_PURCHASE_MODEL_COUNT], total_error[SGS_PURCHASE_MODEL_COUNT];
+        mae[SGS_PURCHASE_MODEL_COUNT], total_error[SGS_PURCHASE_MODEL_COUNT],
+        cross_log_score[SGS_PURCHASE_MODEL_COUNT], cross_brier[SGS_PURCHASE_MODEL_COUNT];
     for (int j = 0; j < m; j++) {
         const sgs_backtest_model_t *bm = &bt->models[j];
         names[j] = sgs_purchase_model_name(bm->model);
@@ -29,6 +36,8 @@ int sgs_write_backtest_h5(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
         brier[j] = bm->ok ? bm->brier : (double)NAN;
         mae[j] = bm->ok ? bm->mae : (double)NAN;
         total_error[j] = bm->ok ? bm->total_error : (double)NAN;
+        cross_log_score[j] = bm->ok && bm->cross_ok ? bm->cross.log_score : (double)NAN;
+        cross_brier[j] = bm->ok && bm->cross_ok ? bm->cross.brier : (double)NAN;
     }
     char cal_end[16];
     sgs_date_format_day(bt->calibration_end_day, cal_end, sizeof cal_end);
@@ -41,6 +50,12 @@ int sgs_write_backtest_h5(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
     if (rc == SGS_OK)
         rc = sgs_h5_write_column(f, "/backtest/total_error", SGS_H5_F64, total_error, (size_t)m, 0,
                                  err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_write_column(f, "/backtest/calibrated_log_score", SGS_H5_F64, cross_log_score,
+                                 (size_t)m, 0, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_write_column(f, "/backtest/calibrated_brier", SGS_H5_F64, cross_brier,
+                                 (size_t)m, 0, err);
     if (rc == SGS_OK)
         rc = sgs_h5_attr_strings(f, "/backtest", "models", names, (size_t)m, err);
     if (rc == SGS_OK)
@@ -58,6 +73,8 @@ int sgs_write_backtest_h5(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
                                 sgs_purchase_model_name(bt->models[bt->chosen].model), err);
     if (rc == SGS_OK)
         rc = sgs_h5_attr_string(f, "/backtest", "chosen_because", bt->chosen_because, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_attr_string(f, "/backtest", "chosen_by", chosen_by(bt), err);
     if (rc != SGS_OK || bt->used < 0)
         return rc;
     const sgs_backtest_model_t *u = &bt->models[bt->used];
@@ -150,10 +167,13 @@ cJSON *sgs_backtest_json(const sgs_run_state_t *st)
         cJSON_AddNumberToObject(m, "brier", bm->brier);
         cJSON_AddNumberToObject(m, "mae", bm->mae);
         add_number_or_null(m, "total_error", bm->total_error);
+        if (bm->cross_ok)
+            sgs_json_attach(m, "calibrated", reliability_json(&bm->cross));
     }
     cJSON_AddStringToObject(o, "chosen_model",
                             sgs_purchase_model_name(bt->models[bt->chosen].model));
     cJSON_AddStringToObject(o, "chosen_because", bt->chosen_because);
+    cJSON_AddStringToObject(o, "chosen_by", chosen_by(bt));
     if (bt->used >= 0) {
         const sgs_backtest_model_t *u = &bt->models[bt->used];
         cJSON_AddStringToObject(o, "used_model", sgs_purchase_model_name(u->model));
@@ -234,18 +254,24 @@ void sgs_report_backtest(const sgs_run_state_t *st, FILE *out)
                 "customer id: value.backtest_sample",
                 bt->n_cohort);
     fprintf(out, ")\n\n");
-    fprintf(out, "  %-10s %10s %8s %10s %12s\n", "model", "log score", "Brier", "MAE",
-            "total error");
+    fprintf(out, "  %-10s %10s %8s %10s %12s %16s %8s\n", "model", "log score", "Brier", "MAE",
+            "total error", "p_buy log score", "Brier");
     for (int j = 0; j < bt->n_models; j++) {
         const sgs_backtest_model_t *bm = &bt->models[j];
+        char cross[40] = "               -        -";
+        if (bm->ok && bm->cross_ok)
+            snprintf(cross, sizeof cross, "%16.4f %8.4f", bm->cross.log_score, bm->cross.brier);
         if (bm->ok)
-            fprintf(out, "  %-10s %10.4f %8.4f %10.4f %+11.1f%%%s\n",
+            fprintf(out, "  %-10s %10.4f %8.4f %10.4f %+11.1f%% %s%s\n",
                     sgs_purchase_model_name(bm->model), bm->log_score, bm->brier, bm->mae,
-                    100 * bm->total_error, j == bt->chosen ? "  <- best" : "");
+                    100 * bm->total_error, cross, j == bt->chosen ? "  <- chosen" : "");
         else
             fprintf(out, "  %-10s not fitted: %s\n", sgs_purchase_model_name(bm->model),
                     bm->failure);
     }
+    fprintf(out,
+            "  (the model's own probability of buying in the holdout, then p_buy calibrated on "
+            "half of\n  the customers and scored on the other half, both ways)\n");
     fprintf(out, "  chosen: %s, %s\n", sgs_purchase_model_name(bt->models[bt->chosen].model),
             bt->chosen_because);
     if (bt->spend_ok)
@@ -271,6 +297,9 @@ void sgs_report_backtest(const sgs_run_state_t *st, FILE *out)
             "  largest gap %.3f (model), %.3f (calibrated, on the same customers); Brier %.4f "
             "-> %.4f\n",
             u->raw.max_gap, u->calibrated.max_gap, u->raw.brier, u->calibrated.brier);
+    if (u->cross_ok)
+        fprintf(out, "  on customers the calibration did not see: largest gap %.3f, Brier %.4f\n",
+                u->cross.max_gap, u->cross.brier);
     if (!bt->stages_ran)
         return;
     fprintf(out,

@@ -306,3 +306,29 @@ int sgs_reliability(const double *p, const double *weight, const double *y, size
     }
     return SGS_OK;
 }
+
+int sgs_alive_calibration_cross(const double *p_alive, const double *p_buy_model,
+                                const double *weight2, const double *bought2, size_t n, int n_bins,
+                                sgs_reliability_t *out, sgs_error_t *err)
+{
+    memset(out, 0, sizeof *out);
+    double *p_cross = sgs_alloc_array(n ? 2 * n : 1, sizeof *p_cross);
+    if (!p_cross)
+        return sgs_error_set(err, SGS_ENOMEM, "calibration: no memory for %zu groups", n);
+    int rc = SGS_OK;
+    for (size_t half = 0; half < 2 && rc == SGS_OK; half++) {
+        sgs_isotonic_t map;
+        rc = sgs_alive_calibration_fit(p_alive, p_buy_model, weight2 + half * n, bought2 + half * n,
+                                       n, &map, err);
+        if (rc)
+            break;
+        /* the map of this half calibrates the other half's groups */
+        rc = sgs_calibrated_p_buy_column_ref(n, &map, p_alive, p_buy_model,
+                                             p_cross + (1 - half) * n, err);
+        sgs_isotonic_free(&map);
+    }
+    if (rc == SGS_OK)
+        rc = sgs_reliability(p_cross, weight2, bought2, 2 * n, n_bins, out, err);
+    sgs_free(p_cross);
+    return rc;
+}

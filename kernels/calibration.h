@@ -131,4 +131,17 @@ typedef struct sgs_reliability {
 int sgs_reliability(const double *p, const double *weight, const double *y, size_t n, int n_bins,
                     sgs_reliability_t *out, sgs_error_t *err);
 
+/* The calibrated probability scored on customers it was not learned from (cross-fitting in two
+ * folds): the customers of every group are split in two halves, given per group as
+ * weight2[0..n) / bought2[0..n) (half 0) and weight2[n..2n) / bought2[n..2n) (half 1). The map
+ * A fitted on each half (sgs_alive_calibration_fit) calibrates the other half's groups, and
+ * out is the reliability (sgs_reliability, n_bins) of those 2n predictions. This is how well
+ * the published probability does on customers the calibration has not seen, which the
+ * in-sample table cannot say (the isotonic map fits its own data). Allocates 3n doubles and
+ * the two maps. @return as sgs_alive_calibration_fit (SGS_EDATA too when a half has no
+ * informative group). */
+int sgs_alive_calibration_cross(const double *p_alive, const double *p_buy_model,
+                                const double *weight2, const double *bought2, size_t n, int n_bins,
+                                sgs_reliability_t *out, sgs_error_t *err);
+
 #endif /* SGS_CALIBRATION_H */

@@ -192,6 +192,33 @@ static void test_alive_calibration_by_hand(void **state)
     sgs_assert_contains(err.message, "P(alive)");
 }
 
+/* Cross-fitting by hand: one history (P(alive) 0.5, P(buy) 0.25, so q = 0.5), 10 customers in
+ * each fold, 5 buyers in fold 0 and 1 in fold 1. Fold 0's map is (q 5 + 1/2) / (q^2 10 + 1) =
+ * 3 / 3.5 and calibrates fold 1 (p = 3/7); fold 1's is 1 / 3.5 and calibrates fold 0 (p = 1/7).
+ * A map scoring its own fold would give fold 0 3/7 and fold 1 1/7 instead. */
+static void test_alive_calibration_cross_by_hand(void **state)
+{
+    (void)state;
+    double a[] = {0.5}, raw[] = {0.25}, w2[] = {10, 10}, b2[] = {5, 1};
+    sgs_reliability_t r;
+    assert_int_equal(sgs_alive_calibration_cross(a, raw, w2, b2, 1, 2, &r, NULL), 0);
+    double p0 = 1.0 / 7, p1 = 3.0 / 7;
+    double brier = (5 * (1 - p0) * (1 - p0) + 5 * p0 * p0 + (1 - p1) * (1 - p1) + 9 * p1 * p1) / 20;
+    double log_score = (5 * log(p0) + 5 * log1p(-p0) + log(p1) + 9 * log1p(-p1)) / 20;
+    sgs_assert_close(r.brier, brier, 1e-15, 0);
+    sgs_assert_close(r.log_score, log_score, 1e-15, 0);
+    /* two bins of 10 customers: fold 0's prediction, then fold 1's */
+    sgs_assert_close(r.predicted[0], p0, 1e-15, 0);
+    sgs_assert_close(r.observed[0], 0.5, 1e-15, 0);
+    sgs_assert_close(r.predicted[1], p1, 1e-15, 0);
+    sgs_assert_close(r.observed[1], 0.1, 1e-15, 0);
+
+    /* a fold without customers cannot calibrate the other */
+    double empty[] = {10, 0}, none[] = {5, 0};
+    sgs_error_t err = {0};
+    assert_int_equal(sgs_alive_calibration_cross(a, raw, empty, none, 1, 2, &r, &err), SGS_EDATA);
+}
+
 /* p_buy from the model: 1 - P(no purchase) clamped, calibrated through the P(alive) map;
  * the column kernel against its serial twin on 1, 2 and 3 threads. */
 static void test_p_buy_by_hand_and_column(void **state)
@@ -301,6 +328,7 @@ int main(void)
         cmocka_unit_test(test_bad_groups_are_errors),
         cmocka_unit_test(test_reliability_by_hand),
         cmocka_unit_test(test_alive_calibration_by_hand),
+        cmocka_unit_test(test_alive_calibration_cross_by_hand),
         cmocka_unit_test(test_alive_calibration_recovers_the_true_map),
         cmocka_unit_test(test_p_buy_by_hand_and_column),
         cmocka_unit_test(test_calibrated_p_buy_column),
