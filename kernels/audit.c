@@ -29,68 +29,111 @@ typedef struct tally {
     int64_t untapped_per_kind[SGS_OPP_KIND_COUNT][SGS_AUDIT_WINDOWS];
 } tally_t;
 
-/* Add customer i to row r. */
-static void add_customer(const sgs_stage_input_t *in, int32_t t, const sgs_audit_config_t *cfg,
-                         size_t i, uint16_t fired, sgs_audit_row_t *r, tally_t *tally)
+/* What one customer's events within the windows say. */
+typedef struct seen {
+    int contacted[SGS_AUDIT_WINDOWS], responded[SGS_AUDIT_WINDOWS];
+    unsigned via[SGS_AUDIT_WINDOWS]; /* bit c: contacted through channel c */
+    double survey;                   /* the latest survey score within the longest window */
+    int32_t survey_day;              /* its day, SGS_DAY_NONE when none */
+} seen_t;
+
+/* Event e of customer i, at age days before t (within the longest window), into r and *s.
+ * later_wins: a survey on the same day as the one held replaces it (rows in ascending order)
+ * or not (descending). */
+static void see_event(const sgs_stage_input_t *in, const sgs_audit_config_t *cfg, size_t e,
+                      int64_t age, int later_wins, sgs_audit_row_t *r, seen_t *s)
 {
-    int contacted[SGS_AUDIT_WINDOWS] = {0}, responded[SGS_AUDIT_WINDOWS] = {0};
-    unsigned via[SGS_AUDIT_WINDOWS] = {0}; /* bit c: contacted through channel c */
-    double survey = (double)NAN;
-    int32_t survey_day = SGS_DAY_NONE;
-    if (in->event_offset)
-        for (size_t e = in->event_offset[i]; e < in->event_offset[i + 1]; e++) {
-            int32_t d = in->event_day[e];
-            if (d > t)
-                continue;
-            int64_t age = (int64_t)t - d; /* 0 on the as-of day */
-            uint8_t kind = in->event_kind[e];
-            uint8_t c = in->event_channel ? in->event_channel[e] : 0;
-            c = c < SGS_CHANNEL_COUNT ? c : 0;
-            if (kind == SGS_EVENT_SURVEY && age < cfg->window_days[SGS_AUDIT_WINDOWS - 1] &&
-                in->event_value && isfinite(in->event_value[e]) && d >= survey_day) {
-                survey = in->event_value[e];
-                survey_day = d;
-            }
-            for (int w = 0; w < SGS_AUDIT_WINDOWS; w++) {
-                if (age >= cfg->window_days[w])
-                    continue;
-                switch (kind) {
-                case SGS_EVENT_CAMPAIGN_CONTACT:
-                    r->contacts[w][c]++;
-                    contacted[w] = 1;
-                    via[w] |= 1u << c;
-                    break;
-                case SGS_EVENT_CAMPAIGN_RESPONSE:
-                    r->responses[w][c]++;
-                    responded[w] = 1;
-                    break;
-                case SGS_EVENT_SUPPORT:
-                    r->support[w]++;
-                    break;
-                case SGS_EVENT_COMPLAINT:
-                    r->complaints[w]++;
-                    break;
-                default:
-                    break;
-                }
-            }
+    int32_t d = in->event_day[e];
+    uint8_t kind = in->event_kind[e];
+    uint8_t c = in->event_channel ? in->event_channel[e] : 0;
+    c = c < SGS_CHANNEL_COUNT ? c : 0;
+    if (kind == SGS_EVENT_SURVEY && in->event_value && isfinite(in->event_value[e]) &&
+        (d > s->survey_day || (later_wins && d == s->survey_day))) {
+        s->survey = in->event_value[e];
+        s->survey_day = d;
+    }
+    for (int w = 0; w < SGS_AUDIT_WINDOWS; w++) {
+        if (age >= cfg->window_days[w])
+            continue;
+        switch (kind) {
+        case SGS_EVENT_CAMPAIGN_CONTACT:
+            r->contacts[w][c]++;
+            s->contacted[w] = 1;
+            s->via[w] |= 1u << c;
+            break;
+        case SGS_EVENT_CAMPAIGN_RESPONSE:
+            r->responses[w][c]++;
+            s->responded[w] = 1;
+            break;
+        case SGS_EVENT_SUPPORT:
+            r->support[w]++;
+            break;
+        case SGS_EVENT_COMPLAINT:
+            r->complaints[w]++;
+            break;
+        default:
+            break;
         }
+    }
+}
+
+/* Customer i's events up to t, newest first: a customer's days ascend (kernels/stages.h), so
+ * the walk stops at the first event older than the longest window instead of reading years
+ * of history. */
+static void see_recent_events(const sgs_stage_input_t *in, int32_t t, const sgs_audit_config_t *cfg,
+                              size_t i, sgs_audit_row_t *r, seen_t *s)
+{
+    const int64_t longest = cfg->window_days[SGS_AUDIT_WINDOWS - 1];
+    for (size_t e = in->event_offset[i + 1]; e-- > in->event_offset[i];) {
+        int32_t d = in->event_day[e];
+        if (d > t)
+            continue;
+        int64_t age = (int64_t)t - d; /* 0 on the as-of day */
+        if (age >= longest)
+            break;
+        see_event(in, cfg, e, age, 0, r, s);
+    }
+}
+
+/* The twin's walk: every event of customer i in row order, none assumed about their order. */
+static void see_every_event(const sgs_stage_input_t *in, int32_t t, const sgs_audit_config_t *cfg,
+                            size_t i, sgs_audit_row_t *r, seen_t *s)
+{
+    for (size_t e = in->event_offset[i]; e < in->event_offset[i + 1]; e++) {
+        int32_t d = in->event_day[e];
+        int64_t age = (int64_t)t - d;
+        if (d <= t && age < cfg->window_days[SGS_AUDIT_WINDOWS - 1])
+            see_event(in, cfg, e, age, 1, r, s);
+    }
+}
+
+/* Add customer i to row r: its events through the kernel's walk, or the twin's (ref). */
+static void add_customer(const sgs_stage_input_t *in, int32_t t, const sgs_audit_config_t *cfg,
+                         size_t i, uint16_t fired, int ref, sgs_audit_row_t *r, tally_t *tally)
+{
+    seen_t s = {.survey = (double)NAN, .survey_day = SGS_DAY_NONE};
+    if (in->event_offset) {
+        if (ref)
+            see_every_event(in, t, cfg, i, r, &s);
+        else
+            see_recent_events(in, t, cfg, i, r, &s);
+    }
     const uint16_t kinds = (uint16_t)(fired & 0x3FEu);
     r->customers++;
     r->with_opportunity += kinds != 0;
     for (int w = 0; w < SGS_AUDIT_WINDOWS; w++) {
-        r->contacted[w] += contacted[w];
+        r->contacted[w] += s.contacted[w];
         for (int c = 0; c < SGS_CHANNEL_COUNT; c++)
-            r->contacted_via[w][c] += (via[w] >> c) & 1u;
-        r->responders[w] += responded[w];
-        r->untapped[w] += kinds && !contacted[w];
-        if (kinds && !contacted[w])
+            r->contacted_via[w][c] += (s.via[w] >> c) & 1u;
+        r->responders[w] += s.responded[w];
+        r->untapped[w] += kinds && !s.contacted[w];
+        if (kinds && !s.contacted[w])
             for (int k = 1; k < SGS_OPP_KIND_COUNT; k++)
                 tally->untapped_per_kind[k][w] += (kinds >> k) & 1u;
     }
-    if (survey_day != SGS_DAY_NONE) {
+    if (s.survey_day != SGS_DAY_NONE) {
         r->surveyed++;
-        r->survey_sum += survey;
+        r->survey_sum += s.survey;
     }
 }
 
@@ -118,12 +161,12 @@ static void row_add(sgs_audit_row_t *to, const sgs_audit_row_t *from)
  * whose group is out of range, or hi. */
 static size_t tally_range(const sgs_stage_input_t *in, int32_t t, const sgs_audit_config_t *cfg,
                           const uint8_t *group, size_t n_groups, const uint16_t *fired, size_t lo,
-                          size_t hi, tally_t *tally)
+                          size_t hi, int ref, tally_t *tally)
 {
     for (size_t i = lo; i < hi; i++) {
         if (group[i] >= n_groups)
             return i;
-        add_customer(in, t, cfg, i, fired ? fired[i] : 0, &tally->rows[group[i]], tally);
+        add_customer(in, t, cfg, i, fired ? fired[i] : 0, ref, &tally->rows[group[i]], tally);
     }
     return hi;
 }
@@ -191,7 +234,7 @@ int sgs_audit_compute(const sgs_stage_input_t *in, int32_t as_of_day, const sgs_
     for (long b = 0; b < nb; b++) {
         size_t lo = (size_t)b * SGS_BLOCK_ROWS;
         size_t hi = lo + SGS_BLOCK_ROWS < n ? lo + SGS_BLOCK_ROWS : n;
-        size_t at = tally_range(in, as_of_day, cfg, group, n_groups, fired, lo, hi, &part[b]);
+        size_t at = tally_range(in, as_of_day, cfg, group, n_groups, fired, lo, hi, 0, &part[b]);
         stopped[b] = at < hi ? at : SIZE_MAX;
     }
     for (size_t b = 0; b < n_blocks; b++)
@@ -221,7 +264,7 @@ int sgs_audit_compute_ref(const sgs_stage_input_t *in, int32_t as_of_day,
     tally_t tally;
     memset(&tally, 0, sizeof tally);
     tally.rows = one;
-    size_t stop = tally_range(in, as_of_day, cfg, group, n_groups, fired, 0, in->n, &tally);
+    size_t stop = tally_range(in, as_of_day, cfg, group, n_groups, fired, 0, in->n, 1, &tally);
     if (stop < in->n)
         rc = bad_group(in, group, stop, n_groups, err);
     else

@@ -162,6 +162,40 @@ static void test_bad_group_and_windows(void **state)
     free(h);
 }
 
+/* Two surveys on the latest day: the later row counts (the kernel walks newest first and stops
+ * at the first event older than the long window; the twin reads every row in order). */
+static void test_latest_survey_of_a_day_and_old_history(void **state)
+{
+    (void)state;
+    hb_t *h = malloc(sizeof *h);
+    hb_init(h);
+    hb_customer(h, 10);
+    hb_event_via(h, 500, SGS_EVENT_CAMPAIGN_CONTACT, SGS_CHANNEL_EMAIL); /* years before */
+    hb_event(h, 600, SGS_EVENT_SURVEY, 1.0);
+    hb_event(h, 940, SGS_EVENT_SURVEY, 3.0);
+    hb_event(h, 960, SGS_EVENT_SURVEY, 5.0);
+    hb_event(h, 960, SGS_EVENT_SURVEY, 9.0);  /* the same day, a later row: this one */
+    hb_event(h, 980, SGS_EVENT_SURVEY, NAN);  /* no score: not a survey answer */
+    hb_event(h, 1002, SGS_EVENT_SURVEY, 2.0); /* after the as-of day */
+    sgs_stage_input_t in = hb_input(h);
+    const uint8_t group[1] = {0};
+    const uint16_t fired[1] = {0};
+    sgs_audit_row_t rows[2], ref[2];
+    int64_t untapped[SGS_OPP_KIND_COUNT][SGS_AUDIT_WINDOWS],
+        ref_untapped[SGS_OPP_KIND_COUNT][SGS_AUDIT_WINDOWS];
+    compute(&in, group, 1, fired, rows, untapped);
+    assert_int_equal(rows[0].surveyed, 1);
+    sgs_assert_cmp(rows[0].survey_sum, ==, 9.0);
+    assert_int_equal(rows[0].contacted[1], 0); /* the contact 500 days back is outside */
+    sgs_audit_config_t cfg;
+    sgs_audit_config_default(&cfg);
+    assert_int_equal(sgs_audit_compute_ref(&in, T, &cfg, group, 1, fired, ref, ref_untapped, NULL),
+                     SGS_OK);
+    assert_memory_equal(rows, ref, sizeof rows);
+    assert_memory_equal(untapped, ref_untapped, sizeof untapped);
+    free(h);
+}
+
 /* A random base of 50,000 customers (four blocks): 1, 2, 3 threads and the serial twin. */
 static void test_threads_and_twin(void **state)
 {
@@ -208,6 +242,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_counts_by_window_and_channel),
         cmocka_unit_test(test_bad_group_and_windows),
+        cmocka_unit_test(test_latest_survey_of_a_day_and_old_history),
         cmocka_unit_test(test_threads_and_twin),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
