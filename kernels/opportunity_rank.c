@@ -120,12 +120,41 @@ static void best_kind(const sgs_opportunity_input_t *in, const sgs_opportunity_c
 
 /* ---- Channels ------------------------------------------------------------------------- */
 
+/* What routes a candidate, from its customer's columns: its own channel, the channels it must
+ * not go through (unanswered ones, and those avoided for its kind and RFM segment), and
+ * whether it is in the control group. A pure function of the candidate. */
+typedef struct route {
+    uint16_t blocked;       /* bit c: channel c is not to be used */
+    uint8_t own;            /* the customer's own channel */
+    uint8_t own_unanswered; /* the own channel is blocked because it went unanswered */
+    uint8_t control;        /* in the control group (kept on the list, not contacted) */
+} route_t;
+
+static route_t route_of(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
+                        const cand_t *cd)
+{
+    route_t r;
+    r.own = sgs_opportunity_channel_of(in, cfg, (size_t)cd->index);
+    const unsigned unanswered = in->blocked_channels ? in->blocked_channels[cd->index] : 0u;
+    const uint8_t rfm = in->rfm_segment ? in->rfm_segment[cd->index] : 0;
+    r.blocked = (uint16_t)(unanswered | cfg->avoid_channels[cd->kind] |
+                           (in->rfm_segment && rfm <= SGS_RFM_SEGMENT_COUNT
+                                ? cfg->avoid_channels_by_rfm[cd->kind][rfm]
+                                : 0u));
+    r.own_unanswered = (unanswered & 1u << r.own) != 0;
+    r.control = (uint8_t)sgs_opportunity_is_control(cfg, in->customers->customer_id[cd->index],
+                                                    cd->kind, in->as_of_day);
+    return r;
+}
+
 /* The rows of the m ranked candidates sorted[] within the channel capacities (the rules in
- * opportunities.h), written to rows in rank order; *sum gets the counts. Serial: each row
- * takes what the rows before it left. Returns the number of rows written. */
+ * opportunities.h), written to rows in rank order; *sum gets the counts. routes[k] is
+ * route_of(sorted[k]), or NULL to work each out here. Serial: each row takes what the rows
+ * before it left. Returns the number of rows written. */
 static size_t assign_channels(const sgs_opportunity_input_t *in,
                               const sgs_opportunity_config_t *cfg, const cand_t *sorted, size_t m,
-                              sgs_opportunity_rows_t *rows, sgs_opportunity_list_summary_t *sum)
+                              const route_t *routes, sgs_opportunity_rows_t *rows,
+                              sgs_opportunity_list_summary_t *sum)
 {
     memset(sum, 0, sizeof *sum);
     sum->n_candidates = (int64_t)m;
@@ -134,13 +163,9 @@ static size_t assign_channels(const sgs_opportunity_input_t *in,
     size_t w = 0;
     for (size_t k = 0; k < m; k++) {
         const cand_t *cd = &sorted[k];
-        uint8_t own = sgs_opportunity_channel_of(in, cfg, (size_t)cd->index);
-        const unsigned unanswered = in->blocked_channels ? in->blocked_channels[cd->index] : 0u;
-        const uint8_t rfm = in->rfm_segment ? in->rfm_segment[cd->index] : 0;
-        const unsigned blocked = unanswered | cfg->avoid_channels[cd->kind] |
-                                 (in->rfm_segment && rfm <= SGS_RFM_SEGMENT_COUNT
-                                      ? cfg->avoid_channels_by_rfm[cd->kind][rfm]
-                                      : 0u);
+        const route_t r = routes ? routes[k] : route_of(in, cfg, cd);
+        const uint8_t own = r.own;
+        const unsigned blocked = r.blocked;
         uint8_t ch = 0;
         if (!(blocked & 1u << own) && cap[own] != 0 && (cap[own] < 0 || used[own] < cap[own])) {
             ch = own;
@@ -157,7 +182,7 @@ static size_t assign_channels(const sgs_opportunity_input_t *in,
                 }
             }
         }
-        const int own_unanswered = (unanswered & 1u << own) != 0,
+        const int own_unanswered = r.own_unanswered,
                   own_avoided = !own_unanswered && (blocked & 1u << own) != 0;
         sum->n_unanswered_moved += own_unanswered && ch;
         sum->n_unanswered_left_out += own_unanswered && !ch;
@@ -179,8 +204,7 @@ static size_t assign_channels(const sgs_opportunity_input_t *in,
         rows->value_at_stake[w] = cd->value;
         rows->channel[w] = ch;
         rows->rank[w] = (int64_t)w + 1;
-        rows->control[w] = (uint8_t)sgs_opportunity_is_control(
-            cfg, in->customers->customer_id[cd->index], cd->kind, in->as_of_day);
+        rows->control[w] = r.control;
         sum->n_control += rows->control[w];
         sum->n_control_per_kind[cd->kind] += rows->control[w];
         w++;
@@ -225,6 +249,7 @@ int sgs_opportunities_rank(const sgs_opportunity_input_t *in, const sgs_opportun
     const size_t n_blocks = sgs_block_count(n, SGS_BLOCK_ROWS);
     size_t *block_start = sgs_calloc_array(n_blocks + 1, sizeof *block_start);
     cand_t *cand = NULL, *tmp = NULL;
+    route_t *routes = NULL;
     if (!block_start) {
         rc = sgs_error_set(err, SGS_ENOMEM, "opportunities: out of memory");
         goto cleanup;
@@ -254,7 +279,8 @@ int sgs_opportunities_rank(const sgs_opportunity_input_t *in, const sgs_opportun
     }
     cand = sgs_alloc_array(m, sizeof *cand);
     tmp = sgs_alloc_array(m, sizeof *tmp);
-    if (!cand || !tmp) {
+    routes = sgs_alloc_array(m ? m : 1, sizeof *routes);
+    if (!cand || !tmp || !routes) {
         rc = sgs_error_set(err, SGS_ENOMEM, "opportunities: out of memory for %zu candidates", m);
         goto cleanup;
     }
@@ -279,9 +305,16 @@ int sgs_opportunities_rank(const sgs_opportunity_input_t *in, const sgs_opportun
     }
     const cand_t *sorted = sort_cands(cand, tmp, m, n_threads);
 
+    /* what routes each candidate, in parallel: the reads at random customers and the control
+       draw are most of the work, and none depends on the rows before */
+    const long nm = (long)m;
+#pragma omp parallel for num_threads(sgs_exec_threads_for(exec, m)) schedule(static, 4096)
+    for (long k = 0; k < nm; k++)
+        routes[k] = route_of(in, cfg, &sorted[k]);
+
     /* channels within capacity, in rank order */
     sgs_opportunity_list_summary_t sum;
-    size_t w = assign_channels(in, cfg, sorted, m, rows, &sum);
+    size_t w = assign_channels(in, cfg, sorted, m, routes, rows, &sum);
     *n_rows = w;
     if (summary)
         *summary = sum;
@@ -290,6 +323,7 @@ cleanup:
     sgs_free(block_start);
     sgs_free(cand);
     sgs_free(tmp);
+    sgs_free(routes);
     return rc;
 }
 
@@ -343,7 +377,7 @@ int sgs_opportunities_rank_ref(const sgs_opportunity_input_t *in,
     }
     qsort(cand, w, sizeof *cand, cand_compare);
     sgs_opportunity_list_summary_t sum;
-    *n_rows = assign_channels(in, cfg, cand, w, rows, &sum);
+    *n_rows = assign_channels(in, cfg, cand, w, NULL, rows, &sum);
     if (summary)
         *summary = sum;
 
