@@ -3,13 +3,16 @@
  */
 #include "io/h5_decoded_size.h"
 
+#include <libdeflate.h>
 #include <limits.h>
 #include <stdint.h>
 #include <string.h>
 #include <zlib.h>
 
-sgs_h5_decoded_t sgs_h5_inflate(const unsigned char *in, size_t n_in, unsigned char *out,
-                                size_t cap, size_t *n_out)
+/* zlib's inflate, which can count what does not fit (out NULL or full): the reference for
+ * every outcome. */
+static sgs_h5_decoded_t inflate_zlib(const unsigned char *in, size_t n_in, unsigned char *out,
+                                     size_t cap, size_t *n_out)
 {
     unsigned char window[1 << 16]; /* what is only counted: overwritten */
     z_stream z;
@@ -46,6 +49,31 @@ sgs_h5_decoded_t sgs_h5_inflate(const unsigned char *in, size_t n_in, unsigned c
     }
     inflateEnd(&z);
     return result;
+}
+
+/* libdeflate decodes a whole zlib stream into a buffer that holds it, with the same checks
+ * (header, Adler-32) and the same bytes as zlib, two to three times as fast; trailing bytes
+ * after the stream are ignored as zlib ignores them. Anything but a clean decode goes to zlib,
+ * whose outcome (too big, broken, the size) is then the answer, so that both agree on every
+ * stream by construction. The decompressor (about 32 KiB) is per call: callers decode chunks
+ * on several threads. */
+sgs_h5_decoded_t sgs_h5_inflate(const unsigned char *in, size_t n_in, unsigned char *out,
+                                size_t cap, size_t *n_out)
+{
+    if (out) {
+        struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
+        if (d) {
+            size_t used_in = 0, got = 0;
+            enum libdeflate_result r =
+                libdeflate_zlib_decompress_ex(d, in, n_in, out, cap, &used_in, &got);
+            libdeflate_free_decompressor(d);
+            if (r == LIBDEFLATE_SUCCESS) {
+                *n_out = got;
+                return SGS_H5_DECODED_OK;
+            }
+        }
+    }
+    return inflate_zlib(in, n_in, out, cap, n_out);
 }
 
 /* Filter i was not applied to this chunk. */

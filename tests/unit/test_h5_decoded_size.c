@@ -108,6 +108,38 @@ static void test_broken_streams(void **state)
     free(z);
 }
 
+/* Inflating into a buffer (the reader's decode: libdeflate, zlib when that fails) gives the
+ * outcome and the size of only counting (zlib alone), and the data's bytes when it is OK. */
+static void expect_inflate(const unsigned char *z, size_t n_z, size_t cap, sgs_h5_decoded_t want,
+                           size_t want_n)
+{
+    unsigned char *out = calloc(cap ? cap : 1, 1);
+    assert_non_null(out);
+    size_t n = 0, counted = 0;
+    assert_int_equal(sgs_h5_inflate(z, n_z, out, cap, &n), want);
+    assert_int_equal(sgs_h5_inflate(z, n_z, NULL, cap, &counted), want);
+    if (want == SGS_H5_DECODED_OK) {
+        sgs_assert_cmp(n, ==, want_n);
+        sgs_assert_cmp(counted, ==, want_n);
+        assert_memory_equal(out, data, want_n);
+    }
+    free(out);
+}
+
+static void test_inflate_into_a_buffer(void **state)
+{
+    (void)state;
+    size_t n_z;
+    unsigned char *z = deflated(3000, 4, &n_z);              /* 4 bytes after the stream: ignored */
+    expect_inflate(z, n_z, 3000, SGS_H5_DECODED_OK, 3000);   /* exactly the room */
+    expect_inflate(z, n_z, 4000, SGS_H5_DECODED_OK, 3000);   /* room to spare */
+    expect_inflate(z, n_z, 2999, SGS_H5_DECODED_TOO_BIG, 0); /* a byte short */
+    expect_inflate(z, n_z - 4 - 7, 4000, SGS_H5_DECODED_BROKEN, 0); /* cut short */
+    z[n_z - 5] ^= 0x01; /* the stream's Adler-32 no longer matches its data */
+    expect_inflate(z, n_z, 4000, SGS_H5_DECODED_BROKEN, 0);
+    free(z);
+}
+
 /* Fletcher-32 takes 4 bytes off wherever it sits: after deflate in the pipeline (h5py's
  * order: the checksum of the compressed bytes, stripped before inflating) or before it (the
  * checksum inside the compressed data, stripped after). */
@@ -156,6 +188,7 @@ int main(void)
         cmocka_unit_test(test_deflate_counts_what_it_inflates),
         cmocka_unit_test(test_deflate_stops_past_the_cap),
         cmocka_unit_test(test_broken_streams),
+        cmocka_unit_test(test_inflate_into_a_buffer),
         cmocka_unit_test(test_checksums_in_either_order),
         cmocka_unit_test(test_what_is_left_to_libhdf5),
     };
