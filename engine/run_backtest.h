@@ -76,8 +76,9 @@ typedef struct sgs_backtest {
     double spend_mae;         /* mean |E[M] - holdout spend per occasion| */
     double spend_total_error; /* (Σ E[M] x* - Σ holdout spend) / Σ holdout spend */
     /* The stages checked: p_buy over the horizon at the calibration end, per buyer row of the
-     * run (NaN outside the cohort; NULL when used < 0), and what the stages made of it
-     * (engine/run_stages.c): customers per stage and those who bought in the holdout. */
+     * run (NaN outside the cohort; NULL when used < 0, and once the stages step has read
+     * it), and what the stages made of it (engine/run_stages.c): customers per stage and
+     * those who bought in the holdout. */
     double *p_buy_at_end;
     int stages_ran;
     int64_t stage_customers[SGS_STAGE_COUNT];
