@@ -399,7 +399,7 @@ int sgs_gg_fit(const double *x, const double *m, size_t n, const sgs_model_fit_o
     if (rc)
         goto cleanup;
     sum.correlation = correlation(&e);
-    sum.correlation_warning = fabs(sum.correlation) >= SGS_GG_CORRELATION_WARN;
+    sum.correlation_warning = fabs(sum.correlation) > SGS_GG_CORRELATION_WARN;
     if (summary)
         *summary = sum;
     if (e.N == 0.0) {

@@ -22,7 +22,7 @@
  *
  * The model assumes spend independent of the number of transactions: the fit reports the
  * Pearson correlation of x and m over the customers it used (FHL-RFM report 0.11 on CDNOW)
- * and flags |correlation| >= SGS_GG_CORRELATION_WARN.
+ * and flags |correlation| > SGS_GG_CORRELATION_WARN (beyond it, as the run warns).
  */
 #ifndef SGS_GAMMAGAMMA_H
 #define SGS_GAMMAGAMMA_H
@@ -41,7 +41,7 @@ typedef struct sgs_gg_summary {
     size_t n_nonpositive;    /* x > 0 but m <= 0 or not finite: left out */
     double correlation;      /* Pearson correlation of x and m over the used customers; 0 when
                                 fewer than 2 or a variance is 0 */
-    int correlation_warning; /* |correlation| >= SGS_GG_CORRELATION_WARN */
+    int correlation_warning; /* |correlation| > SGS_GG_CORRELATION_WARN */
 } sgs_gg_summary_t;
 
 /* ln f of one customer (x >= 1, m > 0). */
