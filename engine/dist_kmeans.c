@@ -13,7 +13,7 @@
 #include <math.h>
 #include <string.h>
 
-/* ---- The fit's state on one process ------------------------------------------------------- */
+/* ---- The fit's state on one process ---------------------------------------------------------- */
 
 typedef struct kfit {
     const sgs_dist_t *dist;
@@ -106,7 +106,7 @@ static int fetch_rows(const kfit_t *f, const uint64_t *rows, size_t m, const int
     return rc;
 }
 
-/* ---- Realignment ---------------------------------------------------------------------------- */
+/* ---- Realignment ----------------------------------------------------------------------------- */
 
 /* The first global row process p holds after realignment: the first row it was given, rounded
  * to the nearest multiple of SGS_BLOCK_ROWS, at most every row (the end of the last process's
@@ -128,8 +128,10 @@ static int move_rows(const sgs_dist_t *dist, const uint64_t *offset, const uint6
     size_t *send_bytes = sgs_alloc_array((size_t)np, 2 * sizeof *send_bytes);
     int rc = send_bytes ? SGS_OK : sgs_error_set(err, SGS_ENOMEM, "k-means: no memory");
     rc = sgs_dist_agree(dist, rc, err);
-    if (rc)
+    if (rc) {
+        sgs_free(send_bytes);
         return rc;
+    }
     uint64_t lo = from[me], hi = from[me + 1];
     for (int p = 0; p < np; p++) {
         uint64_t a = to[p] > lo ? to[p] : lo, b = to[p + 1] < hi ? to[p + 1] : hi;
@@ -140,8 +142,7 @@ static int move_rows(const sgs_dist_t *dist, const uint64_t *offset, const uint6
     return rc;
 }
 
-/* ---- Checks -----------------------------------------------------------------------------------
- */
+/* ---- Checks ---------------------------------------------------------------------------------- */
 
 /* The kernel's checks on every process's rows, named by global row (kernels/kmeans.c). */
 static int check_input(const sgs_dist_t *dist, const double *x, size_t n, size_t d,
@@ -191,16 +192,13 @@ static int check_input(const sgs_dist_t *dist, const double *x, size_t n, size_t
         return sgs_error_set(err, SGS_EDATA, "initial centers: row %zu column %zu is %s", e / d,
                              e % d, isnan(v) ? "NaN" : (v > 0 ? "+inf" : "-inf"));
     }
-    if (opt->init == SGS_KMEANS_INIT_PARALLEL)
-        return sgs_error_set(err, SGS_EINVAL,
-                             "k-means: init k-means|| is not yet spread over processes");
     if (opt->algorithm == SGS_KMEANS_MINIBATCH)
         return sgs_error_set(err, SGS_EINVAL,
                              "k-means: mini-batch is not yet spread over processes");
     return SGS_OK;
 }
 
-/* ---- Tolerance ------------------------------------------------------------------------------ */
+/* ---- Tolerance ------------------------------------------------------------------------------- */
 
 /* sgs_kmeans_tolerance over every process's rows: column means, then the mean squared
  * deviations, each made of block partials; tol * their mean. */
@@ -225,7 +223,7 @@ static int tolerance(const kfit_t *f, double *tol_abs, sgs_error_t *err)
     return rc;
 }
 
-/* ---- Seeding -------------------------------------------------------------------------------- */
+/* ---- Seeding --------------------------------------------------------------------------------- */
 
 /* k-means++'s running sums over every process's rows: prefix[0..nb_all], prefix[b + 1] =
  * prefix[b] + the mass of global block b (kernels/kmeans_init.c, mass_prefix). */
@@ -267,15 +265,16 @@ static void mass_search(const kfit_t *f, const double *a, const double *prefix, 
         rows[t] = hit[t] == INT64_MAX ? f->n_all - 1 : (uint64_t)hit[t];
 }
 
-/* Greedy k-means++ (sgs_kmeans_plusplus) over every process's rows, restart `run`. */
-static int plusplus(kfit_t *f, int run, double *centers, sgs_error_t *err)
+/* Greedy k-means++ (sgs_kmeans_plusplus) over every process's rows, with n_local_trials
+ * candidates per center (0: 2 + floor(ln k)) drawn on `stream`. */
+static int plusplus(kfit_t *f, int n_local_trials, uint64_t stream, double *centers,
+                    sgs_error_t *err)
 {
     const sgs_kmeans_options_t *opt = f->opt;
     size_t k = f->k, d = f->d;
-    size_t T =
-        opt->n_local_trials > 0 ? (size_t)opt->n_local_trials : 2 + (size_t)floor(log((double)k));
+    size_t T = n_local_trials > 0 ? (size_t)n_local_trials : 2 + (size_t)floor(log((double)k));
     size_t nb_all = sgs_block_count((size_t)f->n_all, SGS_BLOCK_ROWS);
-    uint64_t stream = sgs_kmeans_seed_stream(run, SGS_KMEANS_INIT_PLUSPLUS), counter = 0;
+    uint64_t counter = 0;
     double *prefix = sgs_alloc_array(nb_all + 1, sizeof *prefix);
     double *r = sgs_alloc_array(T, sizeof *r);
     double *pot = sgs_alloc_array(T, sizeof *pot);
@@ -339,6 +338,125 @@ cleanup:
     return rc;
 }
 
+/* k-means|| (sgs_kmeans_parallel_init) over every process's rows, restart `run`: the rows each
+ * round draws are gathered in global order, so every process holds the kernel's candidates,
+ * their weights are combined from block partials, and each process reduces them to the same k
+ * centers (sgs_kmeans_parallel_reduce). */
+static int parallel_init(kfit_t *f, int run, double *centers, sgs_error_t *err)
+{
+    const sgs_kmeans_options_t *opt = f->opt;
+    size_t k = f->k, d = f->d, n = f->n;
+    size_t nb_all = sgs_block_count((size_t)f->n_all, SGS_BLOCK_ROWS);
+    uint64_t stream = sgs_kmeans_seed_stream(run, SGS_KMEANS_INIT_PARALLEL), counter = 0;
+    double ell = opt->oversampling * (double)k;
+    size_t nc = 0, cap = 1 + (size_t)ceil(2 * ell) * (size_t)opt->n_rounds + 16;
+    double *prefix = sgs_alloc_array(nb_all + 1, sizeof *prefix);
+    int32_t *nearest = sgs_alloc_array(n ? n : 1, sizeof *nearest);
+    size_t *drawn = sgs_alloc_array(n ? n : 1, sizeof *drawn);
+    double *cand_x = sgs_alloc_array(cap, d * sizeof *cand_x);
+    double *send = NULL, *got = NULL, *part = NULL, *cw = NULL;
+    int rc = prefix && nearest && drawn && cand_x
+                 ? SGS_OK
+                 : sgs_error_set(err, SGS_ENOMEM, "k-means||: out of memory for n = %zu", n);
+    rc = sgs_dist_agree(f->dist, rc, err);
+    if (rc)
+        goto cleanup;
+    /* The first candidate: a row drawn with probability w_i / sum w (1 / n without weights). */
+    double u = sgs_rng_uniform(opt->seed, stream, counter++), r0;
+    uint64_t first;
+    rc = mass_prefix(f, NULL, prefix, err);
+    if (rc)
+        goto cleanup;
+    r0 = u * prefix[nb_all];
+    mass_search(f, NULL, prefix, &r0, 1, &first);
+    rc = fetch_rows(f, &first, 1, NULL, cand_x, NULL, NULL, err);
+    if (rc)
+        goto cleanup;
+    nc = 1;
+    sgs_kmeans_nearest_update(f->x, n, d, cand_x, 1, 0, 1, f->exec, f->closest, nearest);
+    rc = mass_prefix(f, f->closest, prefix, err);
+    /* Rounds: every row drawn independently; the drawn rows, gathered in global order, are the
+     * kernel's new candidates in its order. */
+    for (int r = 0; r < opt->n_rounds && rc == SGS_OK; r++) {
+        double phi = prefix[nb_all];
+        if (!(phi > 0))
+            break; /* every row sits on a candidate */
+        uint64_t base = 1 + (uint64_t)r * f->n_all;
+        size_t mine = sgs_kmeans_parallel_draws(f->closest, f->w, n, f->first, ell, phi, opt->seed,
+                                                stream, base, drawn);
+        sgs_free(send);
+        send = sgs_alloc_array(mine ? mine : 1, d * sizeof *send);
+        rc = send ? SGS_OK : sgs_error_set(err, SGS_ENOMEM, "k-means||: out of memory");
+        rc = sgs_dist_agree(f->dist, rc, err);
+        if (rc)
+            break;
+        for (size_t q = 0; q < mine; q++)
+            memcpy(send + q * d, f->x + drawn[q] * d, d * sizeof *send);
+        size_t *counts = sgs_alloc_array((size_t)f->dist->size, sizeof *counts);
+        rc = counts ? SGS_OK : sgs_error_set(err, SGS_ENOMEM, "k-means||: out of memory");
+        rc = sgs_dist_agree(f->dist, rc, err);
+        if (rc == SGS_OK)
+            rc = sgs_dist_gather_all(f->dist, send, mine * d * sizeof *send, (void **)&got, counts,
+                                     err);
+        size_t add = 0;
+        for (int p = 0; p < f->dist->size && rc == SGS_OK; p++)
+            add += counts[p] / (d * sizeof *send);
+        sgs_free(counts);
+        if (rc)
+            break;
+        if (add == 0)
+            continue;
+        if (nc + add > cap) {
+            size_t ncap = (nc + add) * 2;
+            double *x2 = sgs_realloc_array(cand_x, ncap, d * sizeof *cand_x);
+            rc = x2 ? SGS_OK : sgs_error_set(err, SGS_ENOMEM, "k-means||: out of memory");
+            rc = sgs_dist_agree(f->dist, rc, err);
+            if (x2)
+                cand_x = x2;
+            if (rc)
+                break;
+            cap = ncap;
+        }
+        memcpy(cand_x + nc * d, got, add * d * sizeof *cand_x);
+        sgs_free(got);
+        got = NULL;
+        /* Closest candidate of every row, with the new candidates (first minimum). */
+        sgs_kmeans_nearest_update(f->x, n, d, cand_x + nc * d, add, nc, 0, f->exec, f->closest,
+                                  nearest);
+        nc += add;
+        rc = mass_prefix(f, f->closest, prefix, err);
+    }
+    if (rc)
+        goto cleanup;
+    if (nc < k) { /* too few candidates: plain k-means++ on the rows, as the kernel falls back */
+        rc = plusplus(f, 0, stream ^ UINT64_C(1) << 62, centers, err);
+        goto cleanup;
+    }
+    /* Candidate weights: the weight of the rows nearest to each, per block, in block order. */
+    part = sgs_alloc_array(f->nb ? f->nb : 1, nc * sizeof *part);
+    cw = sgs_alloc_array(nc, sizeof *cw);
+    rc = part && cw ? SGS_OK : sgs_error_set(err, SGS_ENOMEM, "k-means||: out of memory");
+    rc = sgs_dist_agree(f->dist, rc, err);
+    if (rc)
+        goto cleanup;
+    sgs_kmeans_block_candidate_weights(nearest, f->w, n, nc, f->exec, part);
+    rc = combine_all(f, part, nc, cw, err);
+    if (rc == SGS_OK) /* the same candidates and weights everywhere: the same centers */
+        rc = sgs_kmeans_parallel_reduce(cand_x, nc, d, cw, k, opt->seed, stream, f->exec, centers,
+                                        err);
+    rc = sgs_dist_agree(f->dist, rc, err);
+cleanup:
+    sgs_free(prefix);
+    sgs_free(nearest);
+    sgs_free(drawn);
+    sgs_free(cand_x);
+    sgs_free(send);
+    sgs_free(got);
+    sgs_free(part);
+    sgs_free(cw);
+    return rc;
+}
+
 /* The seeds of restart `run` (sgs__kmeans_seed in kernels/kmeans_init.c). */
 static int seed(kfit_t *f, int run, double *centers, sgs_error_t *err)
 {
@@ -349,7 +467,10 @@ static int seed(kfit_t *f, int run, double *centers, sgs_error_t *err)
         return SGS_OK;
     }
     if (opt->init == SGS_KMEANS_INIT_PLUSPLUS)
-        return plusplus(f, run, centers, err);
+        return plusplus(f, opt->n_local_trials,
+                        sgs_kmeans_seed_stream(run, SGS_KMEANS_INIT_PLUSPLUS), centers, err);
+    if (opt->init == SGS_KMEANS_INIT_PARALLEL)
+        return parallel_init(f, run, centers, err);
     /* The first k rows, or k distinct rows drawn as the kernel draws them. */
     size_t *rows = sgs_alloc_array(k, sizeof *rows);
     uint64_t *grows = sgs_alloc_array(k, sizeof *grows);
@@ -368,8 +489,7 @@ static int seed(kfit_t *f, int run, double *centers, sgs_error_t *err)
     return rc;
 }
 
-/* ---- One run ----------------------------------------------------------------------------------
- */
+/* ---- One run --------------------------------------------------------------------------------- */
 
 /* Scratch of a run, the same sizes on every process but n. */
 typedef struct run_ws {
@@ -514,8 +634,10 @@ static int same_clustering(const kfit_t *f, const int32_t *a, const int32_t *b, 
     int32_t *map = sgs_alloc_array(k + 1, sizeof *map), *all = NULL;
     int rc = map ? SGS_OK : sgs_error_set(err, SGS_ENOMEM, "k-means: no memory");
     rc = sgs_dist_agree(f->dist, rc, err);
-    if (rc)
+    if (rc) {
+        sgs_free(map);
         return rc;
+    }
     map[0] = 1; /* this process's rows map consistently */
     for (size_t j = 0; j < k; j++)
         map[1 + j] = -1;
@@ -549,8 +671,7 @@ static int same_clustering(const kfit_t *f, const int32_t *a, const int32_t *b, 
     return rc;
 }
 
-/* ---- The whole fit ----------------------------------------------------------------------------
- */
+/* ---- The whole fit --------------------------------------------------------------------------- */
 
 /* The restarts (sgs_kmeans_fit): run i seeded on the streams of i, the first kept, a later one
  * when its inertia is strictly lower and it is not the same clustering. labels: this

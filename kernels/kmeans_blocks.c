@@ -14,7 +14,7 @@
 
 #define CHUNK_ROWS 256
 
-/* ---- Combination, checks, draws ---------------------------------------------------------- */
+/* ---- Combination, checks, draws -------------------------------------------------------------- */
 
 void sgs_kmeans_blocks_combine(const double *part, size_t nb, size_t m, double *out)
 {
@@ -70,7 +70,7 @@ int sgs_kmeans_random_rows(size_t n, size_t m, uint64_t seed, int run, size_t *r
                                    rows);
 }
 
-/* ---- Column moments ------------------------------------------------------------------------ */
+/* ---- Column moments -------------------------------------------------------------------------- */
 
 void sgs_kmeans_block_column_sums(const double *x, size_t n, size_t d, const double *mean,
                                   const sgs_exec_t *exec, double *part)
@@ -106,7 +106,7 @@ double sgs_kmeans_tolerance_from_variances(const double *var, size_t d, double t
     return var_sum / (double)d * tol;
 }
 
-/* ---- One Lloyd iteration ------------------------------------------------------------------- */
+/* ---- One Lloyd iteration --------------------------------------------------------------------- */
 
 /* part has room for nb x 4 x stride doubles (the four sub-sums of every block); each block's
  * folded partial is then moved down to part[b stride], in block order, so that the first
@@ -241,7 +241,7 @@ void sgs_kmeans_label_distances(const double *x, size_t n, size_t d, const doubl
     }
 }
 
-/* ---- Greedy k-means++ ---------------------------------------------------------------------- */
+/* ---- Greedy k-means++ ------------------------------------------------------------------------ */
 
 /* The distances of k-means++ come from the kernel it restates (sgs_kmeans_plusplus):
  * sgs__kmeans_distances in chunks of CHUNK_ROWS rows, one center at a time. */
@@ -336,4 +336,98 @@ void sgs_kmeans_block_potentials(const double *x, size_t n, size_t d, const doub
             }
         }
     }
+}
+
+/* ---- k-means|| ------------------------------------------------------------------------------- */
+
+/* The first distances are the scalar formula, the later ones sgs__kmeans_distances one
+ * candidate at a time: each row's candidates are still met in order, so the updates are those
+ * of the kernel's pass over all new candidates at once. */
+void sgs_kmeans_nearest_update(const double *x, size_t n, size_t d, const double *c, size_t n_c,
+                               size_t c0, int init, const sgs_exec_t *exec, double *closest,
+                               int32_t *nearest)
+{
+    size_t nb = sgs_block_count(n, SGS_BLOCK_ROWS);
+    int nt = sgs_exec_threads(exec);
+    int isa = sgs__kmeans_isa_resolve(SGS__ISA_AUTO);
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (size_t b = 0; b < nb; b++) {
+        size_t r0, r1;
+        sgs__kmeans_block_range(b, n, &r0, &r1);
+        if (init) {
+            for (size_t i = r0; i < r1; i++) {
+                closest[i] = sgs__kmeans_sqdist(x + i * d, c, d);
+                nearest[i] = (int32_t)c0;
+            }
+            continue;
+        }
+        double buf[CHUNK_ROWS];
+        for (size_t i0 = r0; i0 < r1; i0 += CHUNK_ROWS) {
+            size_t m = r1 - i0 < CHUNK_ROWS ? r1 - i0 : CHUNK_ROWS;
+            for (size_t t = 0; t < n_c; t++) {
+                sgs__kmeans_distances(isa, x + i0 * d, m, d, c + t * d, 1, buf);
+                for (size_t q = 0; q < m; q++)
+                    if (buf[q] < closest[i0 + q]) {
+                        closest[i0 + q] = buf[q];
+                        nearest[i0 + q] = (int32_t)(c0 + t);
+                    }
+            }
+        }
+    }
+}
+
+size_t sgs_kmeans_parallel_draws(const double *closest, const double *w, size_t n,
+                                 uint64_t first_row, double ell, double phi, uint64_t seed,
+                                 uint64_t stream, uint64_t base, size_t *rows)
+{
+    size_t cnt = 0;
+    for (size_t i = 0; i < n; i++) {
+        double p = ell * mass(closest, w, i) / phi;
+        if (sgs_rng_uniform(seed, stream, base + first_row + i) < p) {
+            if (rows)
+                rows[cnt] = i;
+            cnt++;
+        }
+    }
+    return cnt;
+}
+
+void sgs_kmeans_block_candidate_weights(const int32_t *nearest, const double *w, size_t n,
+                                        size_t nc, const sgs_exec_t *exec, double *part)
+{
+    size_t nb = sgs_block_count(n, SGS_BLOCK_ROWS);
+    int nt = sgs_exec_threads(exec);
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (size_t b = 0; b < nb; b++) {
+        size_t r0, r1;
+        sgs__kmeans_block_range(b, n, &r0, &r1);
+        double *p = part + b * nc;
+        for (size_t j = 0; j < nc; j++)
+            p[j] = 0;
+        for (size_t i = r0; i < r1; i++)
+            p[nearest[i]] += w ? w[i] : 1.0;
+    }
+}
+
+/* reduce_candidates of kernels/kmeans_init.c, restated with the public kernels it calls. */
+int sgs_kmeans_parallel_reduce(const double *cand_x, size_t nc, size_t d, const double *cw,
+                               size_t k, uint64_t seed, uint64_t stream, const sgs_exec_t *exec,
+                               double *centers, sgs_error_t *err)
+{
+    uint64_t s2 = stream ^ UINT64_C(1) << 63;
+    int rc = sgs_kmeans_plusplus(cand_x, nc, d, cw, k, 0, seed, s2, exec, centers, NULL, err);
+    if (rc)
+        return rc;
+    sgs_kmeans_options_t o;
+    sgs_kmeans_options_init(&o, k);
+    double tol_abs;
+    int32_t *lab = sgs_alloc_array(nc, sizeof *lab);
+    sgs_kmeans_result_t res;
+    if (!lab)
+        return sgs_error_set(err, SGS_ENOMEM, "k-means||: out of memory for %zu candidates", nc);
+    rc = sgs_kmeans_tolerance(cand_x, nc, d, 1e-4, exec, &tol_abs, err);
+    if (!rc)
+        rc = sgs_kmeans_single(cand_x, nc, d, cw, &o, tol_abs, exec, centers, lab, &res, err);
+    sgs_free(lab);
+    return rc;
 }

@@ -44,7 +44,7 @@ uint64_t sgs_kmeans_seed_stream(int run, sgs_kmeans_init_t init);
  * order of selection, into rows (m entries). m <= n. @return 0 or SGS_ENOMEM. */
 int sgs_kmeans_random_rows(size_t n, size_t m, uint64_t seed, int run, size_t *rows);
 
-/* ---- Column moments (the tolerance, sgs_kmeans_tolerance) -------------------------------- */
+/* ---- Column moments (the tolerance, sgs_kmeans_tolerance) ------------------------------------ */
 
 /* Per block, per column: part[b d + f] = sum over the block's rows of x_if (mean == NULL), or
  * of (x_if - mean[f])^2, each a running sum from 0 in row order (sgs_features_column_moments).
@@ -55,7 +55,7 @@ void sgs_kmeans_block_column_sums(const double *x, size_t n, size_t d, const dou
 /* *tol_abs = tol * (1/d) sum_f var[f], summed in column order (sgs_kmeans_tolerance). */
 double sgs_kmeans_tolerance_from_variances(const double *var, size_t d, double tol);
 
-/* ---- One Lloyd iteration ------------------------------------------------------------------ */
+/* ---- One Lloyd iteration --------------------------------------------------------------------- */
 
 /* Per block: the cluster sums of the labelled rows as the Lloyd kernel forms them (row i of
  * the block added to sub-sum i mod 4, x_if w_i and w_i, or x_if and 1 without weights; the
@@ -106,7 +106,7 @@ void sgs_kmeans_block_inertia(const double *x, size_t n, size_t d, const double 
 void sgs_kmeans_label_distances(const double *x, size_t n, size_t d, const double *centers,
                                 const int32_t *labels, const sgs_exec_t *exec, double *sqdist);
 
-/* ---- Greedy k-means++ (sgs_kmeans_plusplus) ---------------------------------------------- */
+/* ---- Greedy k-means++ (sgs_kmeans_plusplus) -------------------------------------------------- */
 
 /* closest[i] = the squared distance of row i to center c (d values) when init, else
  * min(closest[i], that distance): the closest distances k-means++ keeps. */
@@ -131,5 +131,34 @@ size_t sgs_kmeans_mass_search(const double *a, const double *w, size_t n, const 
 void sgs_kmeans_block_potentials(const double *x, size_t n, size_t d, const double *weights,
                                  const double *closest, const double *cand, size_t n_cand,
                                  const sgs_exec_t *exec, double *part);
+
+/* ---- k-means|| (sgs_kmeans_parallel_init) ---------------------------------------------------- */
+
+/* closest[i] = the squared distance of row i to center c[0] and nearest[i] = 0 (init), or, for
+ * each of the n_c centers c (n_c x d) in order, when strictly closer than closest[i]:
+ * closest[i] = that distance, nearest[i] = c0 + its index. */
+void sgs_kmeans_nearest_update(const double *x, size_t n, size_t d, const double *c, size_t n_c,
+                               size_t c0, int init, const sgs_exec_t *exec, double *closest,
+                               int32_t *nearest);
+
+/* The rows of round draw k-means|| takes: row i (global index first_row + i) when
+ * sgs_rng_uniform(seed, stream, base + first_row + i) < ell m_i / phi, m_i = w_i closest_i
+ * (closest_i without weights). Writes their local indices, ascending, to rows when not NULL;
+ * returns how many. */
+size_t sgs_kmeans_parallel_draws(const double *closest, const double *w, size_t n,
+                                 uint64_t first_row, double ell, double phi, uint64_t seed,
+                                 uint64_t stream, uint64_t base, size_t *rows);
+
+/* Per block: part[b nc + j] = the running sum from 0 of the weights (1 without) of the block's
+ * rows whose nearest candidate is j: the candidates' weights, combined in block order. */
+void sgs_kmeans_block_candidate_weights(const int32_t *nearest, const double *w, size_t n,
+                                        size_t nc, const sgs_exec_t *exec, double *part);
+
+/* k-means||'s last step, the same on every holder of the candidates: the nc weighted
+ * candidates (nc x d, weights cw) reduced to k centers by weighted greedy k-means++ (stream
+ * `stream` ^ 2^63) then Lloyd (tol 1e-4, 300 iterations at most). @return as sgs_kmeans_fit. */
+int sgs_kmeans_parallel_reduce(const double *cand_x, size_t nc, size_t d, const double *cw,
+                               size_t k, uint64_t seed, uint64_t stream, const sgs_exec_t *exec,
+                               double *centers, sgs_error_t *err);
 
 #endif /* SGS_KMEANS_BLOCKS_H */

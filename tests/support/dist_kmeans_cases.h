@@ -47,6 +47,7 @@ typedef struct km_case {
     int weighted;          /* weights 0.5 to 2, every 11th row 0 */
     int far_centers;       /* init GIVEN: half the centers far from every row (relocations) */
     int expect_relocation; /* the single-process fit relocates (the case tests that path) */
+    double oversampling;   /* k-means||: 0 for the default */
 } km_case_t;
 
 /* Row i of the data, d values. */
@@ -102,6 +103,10 @@ static sgs_kmeans_options_t km_options(const km_case_t *c, const double *x, doub
     opt.max_iter = c->max_iter;
     opt.tol = c->tol;
     opt.seed = 7;
+    if (c->oversampling > 0) {
+        opt.oversampling = c->oversampling;
+        opt.n_rounds = 1;
+    }
     if (c->init == SGS_KMEANS_INIT_GIVEN) {
         for (size_t j = 0; j < c->k; j++)
             for (size_t f = 0; f < c->d; f++)
@@ -206,23 +211,29 @@ static void km_check_case(const sgs_dist_t *world, const km_case_t *c, int threa
  * clusters than distinct points, a fit stopped by max_iter. */
 static const km_case_t km_cases[] = {
     {"k-means++ hamerly n_init 3", 40123, 3, 5, KM_CLUSTERED, KM_EVEN, SGS_KMEANS_INIT_PLUSPLUS,
-     SGS_KMEANS_HAMERLY, 3, 300, 1e-4, 0, 0, 0},
+     SGS_KMEANS_HAMERLY, 3, 300, 1e-4, 0, 0, 0, 0},
     {"k-means++ weighted, a process with 3 rows and one with none", 40123, 3, 8, KM_CLUSTERED,
-     KM_FEW_NONE, SGS_KMEANS_INIT_PLUSPLUS, SGS_KMEANS_LLOYD, 2, 300, 1e-4, 1, 0, 0},
+     KM_FEW_NONE, SGS_KMEANS_INIT_PLUSPLUS, SGS_KMEANS_LLOYD, 2, 300, 1e-4, 1, 0, 0, 0},
     {"k = 1", 33000, 2, 1, KM_CLUSTERED, KM_EVEN, SGS_KMEANS_INIT_PLUSPLUS, SGS_KMEANS_LLOYD, 2,
-     300, 1e-4, 0, 0, 0},
+     300, 1e-4, 0, 0, 0, 0},
     {"random rows, weighted, n_init 3, last process none", 40123, 4, 6, KM_CLUSTERED, KM_LAST_NONE,
-     SGS_KMEANS_INIT_RANDOM, SGS_KMEANS_ELKAN, 3, 300, 1e-4, 1, 0, 0},
+     SGS_KMEANS_INIT_RANDOM, SGS_KMEANS_ELKAN, 3, 300, 1e-4, 1, 0, 0, 0},
     {"first rows, k larger than a process's rows", 20000, 3, 8, KM_CLUSTERED, KM_FEW_NONE,
-     SGS_KMEANS_INIT_FIRST, SGS_KMEANS_LLOYD, 1, 300, 0, 0, 0, 0},
+     SGS_KMEANS_INIT_FIRST, SGS_KMEANS_LLOYD, 1, 300, 0, 0, 0, 0, 0},
     {"given centers far away: empty clusters relocated", 40123, 3, 6, KM_CLUSTERED, KM_EVEN,
-     SGS_KMEANS_INIT_GIVEN, SGS_KMEANS_LLOYD, 1, 300, 1e-4, 0, 1, 1},
+     SGS_KMEANS_INIT_GIVEN, SGS_KMEANS_LLOYD, 1, 300, 1e-4, 0, 1, 1, 0},
     {"given centers far away, weighted, one process holds all", 40123, 3, 6, KM_CLUSTERED,
-     KM_ONE_HOLDS, SGS_KMEANS_INIT_GIVEN, SGS_KMEANS_HAMERLY, 1, 300, 1e-4, 1, 1, 1},
+     KM_ONE_HOLDS, SGS_KMEANS_INIT_GIVEN, SGS_KMEANS_HAMERLY, 1, 300, 1e-4, 1, 1, 1, 0},
     {"more clusters than distinct points", 50, 2, 5, KM_FEW_POINTS, KM_EVEN, SGS_KMEANS_INIT_FIRST,
-     SGS_KMEANS_LLOYD, 1, 300, 1e-4, 0, 0, 0},
+     SGS_KMEANS_LLOYD, 1, 300, 1e-4, 0, 0, 0, 0},
     {"stopped by max_iter 2", 40123, 3, 7, KM_CLUSTERED, KM_FEW_NONE, SGS_KMEANS_INIT_PLUSPLUS,
-     SGS_KMEANS_LLOYD, 1, 2, 0, 0, 0, 0},
+     SGS_KMEANS_LLOYD, 1, 2, 0, 0, 0, 0, 0},
+    {"k-means|| hamerly n_init 2", 40123, 3, 6, KM_CLUSTERED, KM_EVEN, SGS_KMEANS_INIT_PARALLEL,
+     SGS_KMEANS_HAMERLY, 2, 300, 1e-4, 0, 0, 0, 0},
+    {"k-means|| weighted, a process with 3 rows and one with none", 40123, 4, 5, KM_CLUSTERED,
+     KM_FEW_NONE, SGS_KMEANS_INIT_PARALLEL, SGS_KMEANS_LLOYD, 1, 300, 1e-4, 1, 0, 0, 0},
+    {"k-means|| with too few candidates: k-means++ instead", 30000, 2, 6, KM_CLUSTERED,
+     KM_LAST_NONE, SGS_KMEANS_INIT_PARALLEL, SGS_KMEANS_LLOYD, 1, 300, 1e-4, 0, 0, 0, 1e-5},
 };
 
 #endif /* SGS_DIST_KMEANS_CASES_H */
