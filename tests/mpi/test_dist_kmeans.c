@@ -4,7 +4,7 @@
  * inertia, iterations and the other results, and every process's rows' labels and distances,
  * are those of the single-process kernel on all rows, bitwise; and bad input on one process
  * (a NaN, a negative weight) or bad options are every process's error, with the kernel's
- * message naming the global row.
+ * message naming the global row; a stop asked on one process stops every process.
  */
 #include "engine/dist_kmeans.h"
 #include "tests/support/dist_kmeans_cases.h"
@@ -19,6 +19,22 @@ static void fits_equal_the_single_process_fit(void **state)
     (void)state;
     for (size_t c = 0; c < sizeof km_cases / sizeof km_cases[0]; c++)
         km_check_case(&sgs_test_world, &km_cases[c], 1, 1);
+}
+
+/* Cases drawn at random (seeds 1 to 8; SGS_TEST_SEED=s replays seed s alone): the
+ * configuration in the failure message. */
+static void random_cases_equal_the_single_process_fit(void **state)
+{
+    (void)state;
+    const char *replay = getenv("SGS_TEST_SEED");
+    uint64_t lo = replay ? strtoull(replay, NULL, 10) : 1, hi = replay ? lo : 8;
+    for (uint64_t seed = lo; seed <= hi; seed++) {
+        char name[200];
+        km_case_t c = km_random_case(seed, name);
+        if (sgs_test_world.rank == 0)
+            print_message("%s\n", name);
+        km_check_case(&sgs_test_world, &c, 1, 1);
+    }
 }
 
 /* Rows dealt evenly; `bad_row` (global) gets a NaN in column 1 or a negative weight. */
@@ -77,11 +93,50 @@ static void bad_input_on_one_process_fails_all(void **state)
     sgs_assert_contains(one.message, "row 1 column 1 is NaN");
 }
 
+/* The last process's stop check says stop at its third call (the second iteration of the first
+ * run); the others never do. */
+static int stop_on_last(void *ctx, sgs_error_t *err)
+{
+    int *calls = ctx;
+    if (sgs_test_world.rank == sgs_test_world.size - 1 && ++*calls == 3)
+        return sgs_error_set(err, SGS_EINTR, "stopped as asked");
+    return SGS_OK;
+}
+
+static void a_stop_on_one_process_stops_all(void **state)
+{
+    (void)state;
+    const sgs_dist_t *world = &sgs_test_world;
+    size_t n_all = 20001;
+    size_t first = n_all * (size_t)world->rank / (size_t)world->size;
+    size_t n = n_all * (size_t)(world->rank + 1) / (size_t)world->size - first;
+    double *x = malloc((n ? n : 1) * 2 * sizeof *x);
+    for (size_t i = 0; i < n; i++)
+        km_row(KM_CLUSTERED, first + i, 2, x + i * 2);
+    sgs_kmeans_options_t opt;
+    sgs_kmeans_options_init(&opt, 4);
+    opt.tol = 0;
+    int calls = 0;
+    sgs_exec_t exec = {.n_threads = 1, .stop = stop_on_last, .stop_ctx = &calls};
+    int32_t *lab = malloc((n ? n : 1) * sizeof *lab);
+    double cen[8];
+    sgs_kmeans_result_t res;
+    sgs_error_t err = {0};
+    sgs_assert_cmp(
+        sgs_dist_kmeans_fit(world, x, n, 2, NULL, &opt, &exec, lab, NULL, cen, &res, &err), ==,
+        SGS_EINTR);
+    sgs_assert_contains(err.message, "stopped as asked");
+    free(x);
+    free(lab);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fits_equal_the_single_process_fit),
+        cmocka_unit_test(random_cases_equal_the_single_process_fit),
         cmocka_unit_test(bad_input_on_one_process_fails_all),
+        cmocka_unit_test(a_stop_on_one_process_stops_all),
     };
     return sgs_test_mpi_run(&argc, &argv, tests, NULL, NULL);
 }

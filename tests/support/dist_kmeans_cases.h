@@ -18,6 +18,7 @@
 #include "tests/support/test_support.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,7 +27,8 @@ typedef enum km_split {
     KM_EVEN,      /* process p: rows [N p / P, N (p + 1) / P): cuts off the blocks */
     KM_FEW_NONE,  /* process 0: 3 rows, process 1 none (from 3 processes), the rest even */
     KM_LAST_NONE, /* the last process none (from 2 processes), the rest even */
-    KM_ONE_HOLDS  /* the last process every row */
+    KM_ONE_HOLDS, /* the last process every row */
+    KM_RANDOM     /* cuts drawn from n_all (sorted; a third of them repeat the previous cut) */
 } km_split_t;
 
 /* The rows. */
@@ -77,6 +79,28 @@ static void km_counts(km_split_t split, size_t n_all, int P, size_t *counts)
         counts[p] = 0;
     if (split == KM_ONE_HOLDS) {
         counts[P - 1] = n_all;
+        return;
+    }
+    if (split == KM_RANDOM) {
+        size_t prev = 0;
+        size_t *cut = malloc((size_t)P * sizeof *cut);
+        for (int p = 0; p + 1 < P; p++)
+            cut[p] = (size_t)(sgs_rng_u64(n_all, 1, (uint64_t)p) % (n_all + 1));
+        for (int p = 1; p + 1 < P; p++) /* insertion sort */
+            for (int q = p; q > 0 && cut[q - 1] > cut[q]; q--) {
+                size_t t = cut[q];
+                cut[q] = cut[q - 1];
+                cut[q - 1] = t;
+            }
+        for (int p = 1; p + 1 < P; p++)
+            if (sgs_rng_u64(n_all, 2, (uint64_t)p) % 3 == 0)
+                cut[p] = cut[p - 1];
+        for (int p = 0; p < P; p++) {
+            size_t end = p + 1 < P ? cut[p] : n_all;
+            counts[p] = end - prev;
+            prev = end;
+        }
+        free(cut);
         return;
     }
     int hi = P;
@@ -235,5 +259,31 @@ static const km_case_t km_cases[] = {
     {"k-means|| with too few candidates: k-means++ instead", 30000, 2, 6, KM_CLUSTERED,
      KM_LAST_NONE, SGS_KMEANS_INIT_PARALLEL, SGS_KMEANS_LLOYD, 1, 300, 1e-4, 0, 0, 0, 1e-5},
 };
+
+/* A case drawn from `seed`: 2 to 5 blocks of rows and a part block, cut at random (processes
+ * with none among them), k from 1 to 12, any seeding but given centers, any of the three
+ * algorithms, weighted or not, 1 to 3 restarts. name: room for 200 characters. */
+static km_case_t km_random_case(uint64_t seed, char *name)
+{
+    km_case_t c = {0};
+    c.n_all = SGS_BLOCK_ROWS * (2 + sgs_rng_u64(seed, 1, 0) % 4) + sgs_rng_u64(seed, 1, 1) % 9000;
+    c.d = 1 + (size_t)(sgs_rng_u64(seed, 1, 2) % 5);
+    c.k = 1 + (size_t)(sgs_rng_u64(seed, 1, 3) % 12);
+    c.data = KM_CLUSTERED;
+    c.split = KM_RANDOM;
+    c.init = (sgs_kmeans_init_t)(sgs_rng_u64(seed, 1, 4) % 4); /* ++, ||, first, random */
+    c.algorithm = (sgs_kmeans_algorithm_t)(sgs_rng_u64(seed, 1, 5) % 3);
+    c.n_init = 1 + (int)(sgs_rng_u64(seed, 1, 6) % 3);
+    c.max_iter = 300;
+    c.tol = sgs_rng_u64(seed, 1, 7) % 2 ? 1e-4 : 0;
+    c.weighted = (int)(sgs_rng_u64(seed, 1, 8) % 2);
+    snprintf(name, 200,
+             "random case of seed %llu (n %zu, d %zu, k %zu, init %d, algorithm %d, n_init %d, "
+             "tol %g, weighted %d)",
+             (unsigned long long)seed, c.n_all, c.d, c.k, (int)c.init, (int)c.algorithm, c.n_init,
+             c.tol, c.weighted);
+    c.name = name;
+    return c;
+}
 
 #endif /* SGS_DIST_KMEANS_CASES_H */
