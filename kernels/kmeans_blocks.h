@@ -13,8 +13,9 @@
  * nb = sgs_block_count(n, SGS_BLOCK_ROWS) (0 when n == 0: nothing is written).
  *
  * Threads: exec->n_threads OpenMP threads over the blocks; results do not depend on them.
- * Everything is borrowed; nothing is allocated unless said. x is assumed finite (checked with
- * sgs_kmeans_first_nonfinite).
+ * Everything is borrowed; nothing is allocated but by sgs_kmeans_random_rows and
+ * sgs_kmeans_parallel_reduce (through the kernels they call). x is assumed finite (checked
+ * with sgs_kmeans_first_nonfinite).
  */
 #ifndef SGS_KMEANS_BLOCKS_H
 #define SGS_KMEANS_BLOCKS_H
@@ -59,8 +60,9 @@ double sgs_kmeans_tolerance_from_variances(const double *var, size_t d, double t
 
 /* Per block: the cluster sums of the labelled rows as the Lloyd kernel forms them (row i of
  * the block added to sub-sum i mod 4, x_if w_i and w_i, or x_if and 1 without weights; the
- * block's partial is (S0 + S1) + (S2 + S3)). part: nb x k (d + 1): k x d sums then k weights
- * per block. labels in 0..k-1. */
+ * block's partial is (S0 + S1) + (S2 + S3)). part: room for nb x 4 k (d + 1) doubles (the
+ * four sub-sums of every block); the first nb x k (d + 1) are written with the partials, k x d
+ * sums then k weights per block. labels in 0..k-1. */
 void sgs_kmeans_block_cluster_sums(const double *x, size_t n, size_t d, const double *weights,
                                    const int32_t *labels, size_t k, const sgs_exec_t *exec,
                                    double *part);
