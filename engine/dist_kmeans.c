@@ -792,7 +792,10 @@ int sgs_dist_kmeans_fit(const sgs_dist_t *dist, const double *x, size_t n, size_
     f.first = start[me];
     f.n = (size_t)(start[me + 1] - start[me]);
     f.nb = sgs_block_count(f.n, SGS_BLOCK_ROWS);
-    f.stride = f.k * (d + 1);
+    if (sgs_size_mul(f.k, d + 1, &f.stride) || f.stride > SIZE_MAX / 4) { /* the same everywhere */
+        rc = sgs_error_set(err, SGS_ENOMEM, "k-means: k = %zu by d = %zu is too large", f.k, d);
+        goto cleanup;
+    }
     size_t T =
         opt->n_local_trials > 0 ? (size_t)opt->n_local_trials : 2 + (size_t)floor(log((double)f.k));
     size_t per_block = 4 * f.stride;
