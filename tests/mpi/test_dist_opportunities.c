@@ -6,7 +6,8 @@
  * ranks, with the same summary; random and crafted bases, capacities tight enough that rows
  * spill and are left out with the channel counts crossing processes, blocked and avoided
  * channels, all_opportunities on and off, ties on priority and value across processes,
- * processes without candidates or customers; a failure on one process is every process's.
+ * processes without candidates or customers; a failure on one process (bad counts, each
+ * allocation in turn) is every process's.
  */
 #include "engine/dist_opportunities.h"
 #include "kernels/opportunities.h"
@@ -389,6 +390,50 @@ static void failure_on_one_process_is_everyones(void **state)
     base_free(&b);
 }
 
+/* Every allocation of the call failing in turn on the last process: every process returns
+ * SGS_ENOMEM with the last process's message (none waits for another), nothing is left in
+ * the list, and the call works again afterwards. */
+static void out_of_memory_on_one_process(void **state)
+{
+    (void)state;
+    const sgs_dist_t *d = &sgs_test_world;
+    const int last = d->rank == d->size - 1;
+    base_t b;
+    base_make(&b, 400, 51, TIES_SOME);
+    size_t lo = bound(b.n, d->rank, d->size, 0), hi = bound(b.n, d->rank + 1, d->size, 0);
+    sgs_stage_input_t cu;
+    sgs_opportunity_input_t in;
+    base_view(&b, lo, hi, &cu, &in);
+    sgs_opportunity_stats_t st = stats_of(&b, lo, hi, 1);
+    sgs_opportunity_config_t cfg = config_of(CAP_TIGHT, 300);
+    sgs_exec_t exec = {.n_threads = 1};
+    sgs_error_t err = {0};
+    sgs_dist_opportunity_list_t list;
+    sgs_test_fail_alloc_after(last ? 1L << 30 : -1);
+    sgs_assert_cmp(sgs_dist_opportunities_rank(d, &in, &cfg, &st, b.fired + lo, &exec, &list, &err),
+                   ==, SGS_OK);
+    sgs_dist_opportunity_list_free(&list);
+    int64_t granted = last ? sgs_test_allocations_granted() : 0;
+    sgs_dist_reduce_i64(d, &granted, 1, SGS_DIST_MAX);
+    sgs_assert_cmp(granted, >, 5);
+    for (int64_t n = 0; n < granted; n++) {
+        sgs_test_fail_alloc_after(last ? (long)n : -1);
+        int rc = sgs_dist_opportunities_rank(d, &in, &cfg, &st, b.fired + lo, &exec, &list, &err);
+        sgs_test_fail_alloc_after(-1);
+        if (rc != SGS_ENOMEM)
+            fail_msg("allocation %lld failing on the last process: code %d", (long long)n, rc);
+        if (d->size > 1) {
+            char who[64];
+            snprintf(who, sizeof who, "process %d of %d: ", d->size - 1, d->size);
+            sgs_assert_contains(err.message, who);
+        }
+        sgs_assert_cmp(list.n_rows, ==, 0);
+        sgs_assert_cmp(list.rows.rank == NULL, ==, 1);
+    }
+    compare(&b, 1, CAP_TIGHT, 0, "after the failures");
+    base_free(&b);
+}
+
 /* The bytes a process sends per candidate on a larger base (printed for docs/mpi.md). */
 static void bytes_per_candidate(void **state)
 {
@@ -425,6 +470,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(ties_across_processes),
         cmocka_unit_test(processes_without_candidates),
         cmocka_unit_test(failure_on_one_process_is_everyones),
+        cmocka_unit_test(out_of_memory_on_one_process),
         cmocka_unit_test(bytes_per_candidate),
     };
     return sgs_test_mpi_run(&argc, &argv, tests, NULL, NULL);
