@@ -4,30 +4,16 @@
  * opportunities.h for the definitions.
  */
 #include "kernels/opportunities.h"
+#include "kernels/opportunity_rank_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 /* ---- Ranking --------------------------------------------------------------------------- */
 
-typedef struct cand {
-    double value;
-    int64_t index;
-    int32_t priority;
-    uint8_t kind;
-} cand_t;
-
-/* a ranks before b: priority desc, value desc, index (= customer_id) asc, kind asc */
-static inline int cand_before(const cand_t *a, const cand_t *b)
-{
-    if (a->priority != b->priority)
-        return a->priority > b->priority;
-    if (a->value != b->value)
-        return a->value > b->value;
-    if (a->index != b->index)
-        return a->index < b->index;
-    return a->kind < b->kind;
-}
+typedef sgs__opp_cand_t cand_t;
+typedef sgs__opp_route_t route_t;
+#define cand_before sgs__opp_before
 
 static void merge_runs(const cand_t *a, size_t na, const cand_t *b, size_t nb, cand_t *out)
 {
@@ -64,7 +50,7 @@ static void sort_serial(cand_t *a, cand_t *tmp, size_t n)
 
 /* Parallel merge sort: fixed runs sorted in parallel, then merged pairwise level by level.
  * The order is total, so the result is unique. Returns the buffer holding the result. */
-static cand_t *sort_cands(cand_t *a, cand_t *tmp, size_t m, int n_threads)
+cand_t *sgs__opportunity_sort(cand_t *a, cand_t *tmp, size_t m, int n_threads)
 {
     const size_t run = 8192;
     long n_runs = (long)((m + run - 1) / run);
@@ -120,18 +106,9 @@ static void best_kind(const sgs_opportunity_input_t *in, const sgs_opportunity_c
 
 /* ---- Channels ------------------------------------------------------------------------- */
 
-/* What routes a candidate, from its customer's columns: its own channel, the channels it must
- * not go through (unanswered ones, and those avoided for its kind and RFM segment), and
- * whether it is in the control group. A pure function of the candidate. */
-typedef struct route {
-    uint16_t blocked;       /* bit c: channel c is not to be used */
-    uint8_t own;            /* the customer's own channel */
-    uint8_t own_unanswered; /* the own channel is blocked because it went unanswered */
-    uint8_t control;        /* in the control group (kept on the list, not contacted) */
-} route_t;
-
-static route_t route_of(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
-                        const cand_t *cd)
+/* What routes a candidate (route_t): a pure function of it and its customer's columns. */
+route_t sgs__opportunity_route(const sgs_opportunity_input_t *in,
+                               const sgs_opportunity_config_t *cfg, const cand_t *cd)
 {
     route_t r;
     r.own = sgs_opportunity_channel_of(in, cfg, (size_t)cd->index);
@@ -147,23 +124,29 @@ static route_t route_of(const sgs_opportunity_input_t *in, const sgs_opportunity
     return r;
 }
 
-/* The rows of the m ranked candidates sorted[] within the channel capacities (the rules in
- * opportunities.h), written to rows in rank order; *sum gets the counts. routes[k] is
- * route_of(sorted[k]), or NULL to work each out here. Serial: each row takes what the rows
- * before it left. Returns the number of rows written. */
-static size_t assign_channels(const sgs_opportunity_input_t *in,
-                              const sgs_opportunity_config_t *cfg, const cand_t *sorted, size_t m,
-                              const route_t *routes, sgs_opportunity_rows_t *rows,
-                              sgs_opportunity_list_summary_t *sum)
+void sgs__opportunity_routes(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
+                             const cand_t *sorted, size_t m, const sgs_exec_t *exec,
+                             route_t *routes)
 {
-    memset(sum, 0, sizeof *sum);
-    sum->n_candidates = (int64_t)m;
-    int64_t used[SGS_CHANNEL_COUNT] = {0};
+    const long nm = (long)m;
+#pragma omp parallel for num_threads(sgs_exec_threads_for(exec, m)) schedule(static, 4096)
+    for (long k = 0; k < nm; k++)
+        routes[k] = sgs__opportunity_route(in, cfg, &sorted[k]);
+}
+
+/* The capacity walk (opportunity_rank_internal.h): each row takes what the rows before it
+ * left in used[]. */
+size_t sgs__opportunity_walk(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
+                             const cand_t *sorted, size_t m, const route_t *routes,
+                             int64_t used[SGS_CHANNEL_COUNT], int64_t first_rank,
+                             sgs_opportunity_rows_t *rows, sgs_opportunity_list_summary_t *sum)
+{
+    sum->n_candidates += (int64_t)m;
     const int64_t *cap = cfg->channel_capacity;
     size_t w = 0;
     for (size_t k = 0; k < m; k++) {
         const cand_t *cd = &sorted[k];
-        const route_t r = routes ? routes[k] : route_of(in, cfg, cd);
+        const route_t r = routes ? routes[k] : sgs__opportunity_route(in, cfg, cd);
         const uint8_t own = r.own;
         const unsigned blocked = r.blocked;
         uint8_t ch = 0;
@@ -203,14 +186,28 @@ static size_t assign_channels(const sgs_opportunity_input_t *in,
         rows->priority[w] = cd->priority;
         rows->value_at_stake[w] = cd->value;
         rows->channel[w] = ch;
-        rows->rank[w] = (int64_t)w + 1;
+        rows->rank[w] = first_rank + (int64_t)w;
         rows->control[w] = r.control;
         sum->n_control += rows->control[w];
         sum->n_control_per_kind[cd->kind] += rows->control[w];
         w++;
     }
-    sum->n_listed = (int64_t)w;
+    sum->n_listed += (int64_t)w;
     return w;
+}
+
+/* The rows of the m ranked candidates sorted[] within the channel capacities (the rules in
+ * opportunities.h), written to rows in rank order; *sum gets the counts. routes[k] is
+ * the route of sorted[k], or NULL to work each out here. Serial: each row takes what the rows
+ * before it left. Returns the number of rows written. */
+static size_t assign_channels(const sgs_opportunity_input_t *in,
+                              const sgs_opportunity_config_t *cfg, const cand_t *sorted, size_t m,
+                              const route_t *routes, sgs_opportunity_rows_t *rows,
+                              sgs_opportunity_list_summary_t *sum)
+{
+    memset(sum, 0, sizeof *sum);
+    int64_t used[SGS_CHANNEL_COUNT] = {0};
+    return sgs__opportunity_walk(in, cfg, sorted, m, routes, used, 1, rows, sum);
 }
 
 /* The checks of ranking and its twin: the configuration, the arrays, and room for every
@@ -234,22 +231,23 @@ static int rank_check(const sgs_opportunity_input_t *in, const sgs_opportunity_c
     return SGS_OK;
 }
 
-int sgs_opportunities_rank(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
-                           const sgs_opportunity_stats_t *st, const uint16_t *fired,
-                           const sgs_exec_t *exec, sgs_opportunity_rows_t *rows, size_t capacity,
-                           size_t *n_rows, sgs_opportunity_list_summary_t *summary,
-                           sgs_error_t *err)
+/* The candidates, in customer order (opportunity_rank_internal.h): counted per block, then
+ * each block writes its own at its place. */
+int sgs__opportunity_candidates(const sgs_opportunity_input_t *in,
+                                const sgs_opportunity_config_t *cfg,
+                                const sgs_opportunity_stats_t *st, const uint16_t *fired,
+                                const sgs_exec_t *exec, cand_t **out, size_t *n_out,
+                                sgs_error_t *err)
 {
-    int rc = rank_check(in, cfg, st, fired, rows, capacity, n_rows, err);
-    if (rc)
-        return rc;
+    *out = NULL;
+    *n_out = 0;
+    int rc = SGS_OK;
     const size_t n = in->customers->n;
     const int all = st->all_opportunities;
     const int n_threads = sgs_exec_threads_for(exec, n);
     const size_t n_blocks = sgs_block_count(n, SGS_BLOCK_ROWS);
     size_t *block_start = sgs_calloc_array(n_blocks + 1, sizeof *block_start);
-    cand_t *cand = NULL, *tmp = NULL;
-    route_t *routes = NULL;
+    cand_t *cand = NULL;
     if (!block_start) {
         rc = sgs_error_set(err, SGS_ENOMEM, "opportunities: out of memory");
         goto cleanup;
@@ -278,9 +276,7 @@ int sgs_opportunities_rank(const sgs_opportunity_input_t *in, const sgs_opportun
         goto cleanup;
     }
     cand = sgs_alloc_array(m, sizeof *cand);
-    tmp = sgs_alloc_array(m, sizeof *tmp);
-    routes = sgs_alloc_array(m ? m : 1, sizeof *routes);
-    if (!cand || !tmp || !routes) {
+    if (!cand) {
         rc = sgs_error_set(err, SGS_ENOMEM, "opportunities: out of memory for %zu candidates", m);
         goto cleanup;
     }
@@ -303,14 +299,43 @@ int sgs_opportunities_rank(const sgs_opportunity_input_t *in, const sgs_opportun
                                          cfg->priority[k], (uint8_t)k};
         }
     }
-    const cand_t *sorted = sort_cands(cand, tmp, m, n_threads);
+    *out = cand;
+    *n_out = m;
+    cand = NULL;
+
+cleanup:
+    sgs_free(block_start);
+    sgs_free(cand);
+    return rc;
+}
+
+int sgs_opportunities_rank(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
+                           const sgs_opportunity_stats_t *st, const uint16_t *fired,
+                           const sgs_exec_t *exec, sgs_opportunity_rows_t *rows, size_t capacity,
+                           size_t *n_rows, sgs_opportunity_list_summary_t *summary,
+                           sgs_error_t *err)
+{
+    int rc = rank_check(in, cfg, st, fired, rows, capacity, n_rows, err);
+    if (rc)
+        return rc;
+    const int n_threads = sgs_exec_threads_for(exec, in->customers->n);
+    cand_t *cand = NULL, *tmp = NULL;
+    route_t *routes = NULL;
+    size_t m = 0;
+    rc = sgs__opportunity_candidates(in, cfg, st, fired, exec, &cand, &m, err);
+    if (rc)
+        goto cleanup;
+    tmp = sgs_alloc_array(m, sizeof *tmp);
+    routes = sgs_alloc_array(m ? m : 1, sizeof *routes);
+    if (!tmp || !routes) {
+        rc = sgs_error_set(err, SGS_ENOMEM, "opportunities: out of memory for %zu candidates", m);
+        goto cleanup;
+    }
+    const cand_t *sorted = sgs__opportunity_sort(cand, tmp, m, n_threads);
 
     /* what routes each candidate, in parallel: the reads at random customers and the control
        draw are most of the work, and none depends on the rows before */
-    const long nm = (long)m;
-#pragma omp parallel for num_threads(sgs_exec_threads_for(exec, m)) schedule(static, 4096)
-    for (long k = 0; k < nm; k++)
-        routes[k] = route_of(in, cfg, &sorted[k]);
+    sgs__opportunity_routes(in, cfg, sorted, m, exec, routes);
 
     /* channels within capacity, in rank order */
     sgs_opportunity_list_summary_t sum;
@@ -320,7 +345,6 @@ int sgs_opportunities_rank(const sgs_opportunity_input_t *in, const sgs_opportun
         *summary = sum;
 
 cleanup:
-    sgs_free(block_start);
     sgs_free(cand);
     sgs_free(tmp);
     sgs_free(routes);
