@@ -202,6 +202,32 @@ int sgs_opportunities_detect(const sgs_opportunity_input_t *in, const sgs_opport
                              const sgs_exec_t *exec, uint16_t *fired,
                              sgs_opportunity_stats_t *stats, sgs_error_t *err);
 
+/* For a base spread over processes (engine/dist_detect.h), detection in parts:
+ * - sgs_opportunities_detect_check: the configuration and the arrays required (the checks
+ *   sgs_opportunities_detect makes first; SGS_ECONFIG, SGS_EINVAL);
+ * - sgs_opportunity_threshold_columns: the columns whose order statistics are the base-wide
+ *   thresholds, NaN where a customer does not count: buyers_clv (the CLV of a customer whose
+ *   stage is neither none nor prospect: save_high_value's quantile), alive_clv (the CLV of an
+ *   alive customer: the medians per segment and overall), brought_in (the value brought in
+ *   by a customer with at least advocate_min_referrals direct referrals: advocate's
+ *   quantile; NaN for everyone without network values). Any output may be NULL. Parallel,
+ *   the same bits for any thread count.
+ * - sgs_opportunities_detect_given: the triggers of sgs_opportunities_detect with the
+ *   thresholds already in *stats (save_clv_threshold, advocate_value_threshold,
+ *   global_clv_median, n_segments and segment_clv_median, which stats owns), as
+ *   sgs_opportunities_detect computes them over the whole base; writes fired and the counts
+ *   of *stats (this base's). @return as sgs_opportunities_detect, but for its SGS_EDATA. */
+int sgs_opportunities_detect_check(const sgs_opportunity_input_t *in,
+                                   const sgs_opportunity_config_t *cfg, const uint16_t *fired,
+                                   sgs_error_t *err);
+void sgs_opportunity_threshold_columns(const sgs_opportunity_input_t *in,
+                                       const sgs_opportunity_config_t *cfg, const sgs_exec_t *exec,
+                                       double *buyers_clv, double *alive_clv, double *brought_in);
+int sgs_opportunities_detect_given(const sgs_opportunity_input_t *in,
+                                   const sgs_opportunity_config_t *cfg, const sgs_exec_t *exec,
+                                   uint16_t *fired, sgs_opportunity_stats_t *stats,
+                                   sgs_error_t *err);
+
 /* Serial reference twin of sgs_opportunities_detect: one plain loop over the customers in
  * index order with the same per-customer triggers; the quantile thresholds by sorting the
  * finite values (nearest rank), the segment medians by sgs_group_medians_ref. The same masks,

@@ -269,13 +269,10 @@ double sgs_opportunity_value(const sgs_opportunity_input_t *in, const sgs_opport
 
 /* What detection and its twin check and set first: the stats reset, the configuration
  * checked, the arrays required present, and the kinds that lack their input marked. */
-static int detect_begin(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
-                        const uint16_t *fired, sgs_opportunity_stats_t *st, sgs_error_t *err)
+int sgs_opportunities_detect_check(const sgs_opportunity_input_t *in,
+                                   const sgs_opportunity_config_t *cfg, const uint16_t *fired,
+                                   sgs_error_t *err)
 {
-    if (!st)
-        return sgs_error_set(err, SGS_EINVAL, "opportunities: stats is NULL");
-    memset(st, 0, sizeof *st);
-    st->save_clv_threshold = st->advocate_value_threshold = st->global_clv_median = (double)NAN;
     int rc = sgs_opportunity_config_check(cfg, err);
     if (rc)
         return rc;
@@ -285,6 +282,20 @@ static int detect_begin(const sgs_opportunity_input_t *in, const sgs_opportunity
                        !cu->purchase_day)) ||
         (cu->event_offset && (!cu->event_day || !cu->event_kind)))
         return sgs_error_set(err, SGS_EINVAL, "opportunities: a required array is NULL");
+    return SGS_OK;
+}
+
+static int detect_begin(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
+                        const uint16_t *fired, sgs_opportunity_stats_t *st, sgs_error_t *err)
+{
+    if (!st)
+        return sgs_error_set(err, SGS_EINVAL, "opportunities: stats is NULL");
+    memset(st, 0, sizeof *st);
+    st->save_clv_threshold = st->advocate_value_threshold = st->global_clv_median = (double)NAN;
+    int rc = sgs_opportunities_detect_check(in, cfg, fired, err);
+    if (rc)
+        return rc;
+    const sgs_stage_input_t *cu = in->customers;
     st->all_opportunities = cfg->all_opportunities != 0;
     if (cfg->enabled[SGS_OPP_SAVE_HIGH_VALUE] && !cu->clv)
         st->kinds_without_input |= 1u << SGS_OPP_SAVE_HIGH_VALUE;
@@ -293,6 +304,60 @@ static int detect_begin(const sgs_opportunity_input_t *in, const sgs_opportunity
     if (cfg->enabled[SGS_OPP_ADVOCATE] && (!in->network_value || !in->n_direct_referrals))
         st->kinds_without_input |= 1u << SGS_OPP_ADVOCATE;
     return SGS_OK;
+}
+
+void sgs_opportunity_threshold_columns(const sgs_opportunity_input_t *in,
+                                       const sgs_opportunity_config_t *cfg, const sgs_exec_t *exec,
+                                       double *buyers_clv, double *alive_clv, double *brought_in)
+{
+    const sgs_stage_input_t *cu = in->customers;
+    const long nl = (long)cu->n;
+    ctx_t c;
+    ctx_init(&c, in, cfg, NULL);
+    const int advocates = in->network_value && in->n_direct_referrals;
+#pragma omp parallel for num_threads(sgs_exec_threads_for(exec, cu->n)) schedule(static)
+    for (long il = 0; il < nl; il++) {
+        uint8_t s = in->stage[il];
+        double clv = cu->clv ? cu->clv[il] : (double)NAN;
+        if (buyers_clv)
+            buyers_clv[il] = s != SGS_STAGE_NONE && s != SGS_STAGE_PROSPECT ? clv : (double)NAN;
+        if (alive_clv)
+            alive_clv[il] = is_alive_stage(s) ? clv : (double)NAN;
+        if (brought_in)
+            brought_in[il] = advocates && in->n_direct_referrals[il] >= cfg->advocate_min_referrals
+                                 ? brought_in_of(&c, (size_t)il)
+                                 : (double)NAN;
+    }
+}
+
+/* The triggers of every customer into fired and st's counts, with st's thresholds. */
+static void run_triggers(const ctx_t *c, size_t n, int n_threads, uint16_t *fired,
+                         sgs_opportunity_stats_t *st)
+{
+    const sgs_opportunity_config_t *cfg = c->cfg;
+    const long nl = (long)n;
+    int64_t n_fired[SGS_OPP_KIND_COUNT] = {0};
+    int64_t n_customers = 0, n_rows = 0;
+#pragma omp parallel for num_threads(n_threads) schedule(static)                              \
+    reduction(+ : n_fired[:SGS_OPP_KIND_COUNT], n_customers, n_rows)
+    for (long il = 0; il < nl; il++) {
+        uint16_t mask = 0;
+        int count = 0;
+        for (int k = 1; k < SGS_OPP_KIND_COUNT; k++) {
+            detail_t d;
+            if (cfg->enabled[k] && fires(c, (size_t)il, k, &d)) {
+                mask = (uint16_t)(mask | (1u << k));
+                n_fired[k]++;
+                count++;
+            }
+        }
+        fired[il] = mask;
+        n_customers += count > 0;
+        n_rows += cfg->all_opportunities ? count : (count > 0);
+    }
+    memcpy(st->n_fired, n_fired, sizeof n_fired);
+    st->n_customers = n_customers;
+    st->n_candidates = n_rows;
 }
 
 int sgs_opportunities_detect(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
@@ -338,21 +403,14 @@ int sgs_opportunities_detect(const sgs_opportunity_input_t *in, const sgs_opport
     }
     if (cu->clv) {
         /* CLV of buyers: the save_high_value quantile */
-#pragma omp parallel for num_threads(n_threads) schedule(static)
-        for (long il = 0; il < nl; il++) {
-            uint8_t s = in->stage[il];
-            scratch[il] =
-                (s != SGS_STAGE_NONE && s != SGS_STAGE_PROSPECT) ? cu->clv[il] : (double)NAN;
-        }
+        sgs_opportunity_threshold_columns(in, cfg, exec, scratch, NULL, NULL);
         double q = (double)NAN;
         rc = sgs_quantile_of(n, scratch, NULL, cfg->save_clv_quantile, &q, err);
         if (rc)
             goto cleanup;
         st->save_clv_threshold = isfinite(q) ? fmax(q, cfg->save_min_clv) : (double)NAN;
         /* CLV of alive customers: potentials per segment */
-#pragma omp parallel for num_threads(n_threads) schedule(static)
-        for (long il = 0; il < nl; il++)
-            scratch[il] = is_alive_stage(in->stage[il]) ? cu->clv[il] : (double)NAN;
+        sgs_opportunity_threshold_columns(in, cfg, exec, NULL, scratch, NULL);
         st->n_segments = max_label + 1;
         st->segment_clv_median = sgs_alloc_array((size_t)st->n_segments, sizeof(double));
         if (!st->segment_clv_median) {
@@ -365,45 +423,39 @@ int sgs_opportunities_detect(const sgs_opportunity_input_t *in, const sgs_opport
             goto cleanup;
     }
     if (in->network_value && in->n_direct_referrals) {
-#pragma omp parallel for num_threads(n_threads) schedule(static)
-        for (long il = 0; il < nl; il++)
-            scratch[il] = in->n_direct_referrals[il] >= cfg->advocate_min_referrals
-                              ? brought_in_of(&c, (size_t)il)
-                              : (double)NAN;
+        sgs_opportunity_threshold_columns(in, cfg, exec, NULL, NULL, scratch);
         double q = (double)NAN;
         rc = sgs_quantile_of(n, scratch, NULL, cfg->advocate_value_quantile, &q, err);
         if (rc)
             goto cleanup;
         st->advocate_value_threshold = isfinite(q) ? fmax(q, cfg->advocate_min_value) : (double)NAN;
     }
-
-    /* the triggers */
-    int64_t n_fired[SGS_OPP_KIND_COUNT] = {0};
-    int64_t n_customers = 0, n_rows = 0;
-#pragma omp parallel for num_threads(n_threads) schedule(static)                              \
-    reduction(+ : n_fired[:SGS_OPP_KIND_COUNT], n_customers, n_rows)
-    for (long il = 0; il < nl; il++) {
-        uint16_t mask = 0;
-        int count = 0;
-        for (int k = 1; k < SGS_OPP_KIND_COUNT; k++) {
-            detail_t d;
-            if (cfg->enabled[k] && fires(&c, (size_t)il, k, &d)) {
-                mask = (uint16_t)(mask | (1u << k));
-                n_fired[k]++;
-                count++;
-            }
-        }
-        fired[il] = mask;
-        n_customers += count > 0;
-        n_rows += cfg->all_opportunities ? count : (count > 0);
-    }
-    memcpy(st->n_fired, n_fired, sizeof n_fired);
-    st->n_customers = n_customers;
-    st->n_candidates = n_rows;
+    run_triggers(&c, n, n_threads, fired, st);
 
 cleanup:
     sgs_free(scratch);
     return rc;
+}
+
+int sgs_opportunities_detect_given(const sgs_opportunity_input_t *in,
+                                   const sgs_opportunity_config_t *cfg, const sgs_exec_t *exec,
+                                   uint16_t *fired, sgs_opportunity_stats_t *st, sgs_error_t *err)
+{
+    if (!st)
+        return sgs_error_set(err, SGS_EINVAL, "opportunities: stats is NULL");
+    const sgs_opportunity_stats_t given = *st;
+    int rc = detect_begin(in, cfg, fired, st, err); /* resets the counts */
+    st->save_clv_threshold = given.save_clv_threshold;
+    st->advocate_value_threshold = given.advocate_value_threshold;
+    st->global_clv_median = given.global_clv_median;
+    st->n_segments = given.n_segments;
+    st->segment_clv_median = given.segment_clv_median; /* still owned by st */
+    if (rc)
+        return rc;
+    ctx_t c;
+    ctx_init(&c, in, cfg, st);
+    run_triggers(&c, in->customers->n, sgs_exec_threads_for(exec, in->customers->n), fired, st);
+    return SGS_OK;
 }
 
 /* ---- Serial reference twin -------------------------------------------------------------- */

@@ -7,6 +7,8 @@
  */
 #include "kernels/rfm.h"
 
+#include "kernels/order_keys.h"
+
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -66,14 +68,6 @@ size_t sgs_rfm_workspace_size(size_t n)
 
 /* Order-preserving image of a double: unsigned comparison of images equals numeric
  * comparison of values (no NaN). -0.0 is folded onto 0.0 so that they tie. */
-static uint64_t ordered_bits(double v)
-{
-    v += 0.0;
-    uint64_t u;
-    memcpy(&u, &v, sizeof u);
-    return (u >> 63) ? ~u : (u | (UINT64_C(1) << 63));
-}
-
 static int compare_keys(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -83,7 +77,7 @@ static int compare_keys(const void *a, const void *b)
 /* Key of customer i: larger is better. */
 static inline uint64_t key_of(const double *values, size_t i, int higher_is_better)
 {
-    return ordered_bits(higher_is_better ? values[i] : -values[i]);
+    return sgs_order_key(higher_is_better ? values[i] : -values[i]);
 }
 
 size_t sgs_rfm_cut_rank(size_t n, int n_bins, int s)

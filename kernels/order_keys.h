@@ -1,0 +1,28 @@
+/*
+ * kernels/order_keys.h — doubles as unsigned 64-bit keys in the same order, for order
+ * statistics over values spread over processes (engine/dist_select.h selects keys, not
+ * doubles): the key of a value and the value of a key.
+ *
+ * The key is the IEEE-754 bit pattern with the sign bit flipped for positives and every bit
+ * flipped for negatives, after adding +0 (which turns -0 into +0, so both zeros have one
+ * key): for finite values and infinities, a < b exactly when key(a) < key(b), a == b exactly
+ * when the keys are equal. A NaN's key lies beyond the infinities (on the side of its sign
+ * bit) and means nothing: callers count NaN apart or leave it out.
+ */
+#ifndef SGS_ORDER_KEYS_H
+#define SGS_ORDER_KEYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The key of v. Pure. */
+uint64_t sgs_order_key(double v);
+
+/* The value whose key is k (+0 for the key of either zero). Pure. */
+double sgs_order_key_value(uint64_t k);
+
+/* The keys of the finite values v[i] with keep[i] != 0 (keep NULL: every row), ascending,
+ * into keys (room for n); returns their count. Serial (a sort). */
+size_t sgs_order_keys_sorted(const double *v, const uint8_t *keep, size_t n, uint64_t *keys);
+
+#endif /* SGS_ORDER_KEYS_H */
