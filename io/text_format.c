@@ -12,20 +12,34 @@
 #include <stdio.h>
 #include <string.h>
 
+/* "00" .. "99": two digits per division, half the divisions of one at a time (the CSV files
+ * at 10M customers format about 200 million integers). */
+static const char two_digits[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
 size_t sgs_fmt_int(char *out, int64_t v)
 {
     char digits[24];
-    size_t n = 0, len = 0;
+    size_t n = sizeof digits, len = 0;
     uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    do {
-        digits[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
+    while (u >= 100) {
+        unsigned pair = (unsigned)(u % 100);
+        u /= 100;
+        digits[--n] = two_digits[2 * pair + 1];
+        digits[--n] = two_digits[2 * pair];
+    }
+    if (u >= 10) {
+        digits[--n] = two_digits[2 * u + 1];
+        digits[--n] = two_digits[2 * u];
+    } else {
+        digits[--n] = (char)('0' + u);
+    }
     if (v < 0)
         out[len++] = '-';
-    while (n)
-        out[len++] = digits[--n];
-    return len;
+    memcpy(out + len, digits + n, sizeof digits - n);
+    return len + sizeof digits - n;
 }
 
 size_t sgs_fmt_fixed(char *out, double v, int decimals)

@@ -11,6 +11,7 @@
 
 #include "io/text_format.h"
 #include "kernels/core.h"
+#include "tests/support/test_rng.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -32,6 +33,28 @@ static void test_integers_and_dates(void **state)
     expect(sgs_fmt_date(buf, 0), buf, "1970-01-01");
     expect(sgs_fmt_date(buf, 19904), buf, "2024-06-30");
     expect(sgs_fmt_date(buf, 10227), buf, "1998-01-01");
+}
+
+/* Every integer as printf writes it: all of 0..99,999 and their negatives, each power of ten
+ * and its neighbours, the extremes, and random 64-bit values. */
+static void test_integers_as_printf(void **state)
+{
+    (void)state;
+    char buf[32], want[32];
+    uint64_t s = 7;
+    for (int64_t k = -200000; k < 200000; k++) {
+        int64_t v = k < 100000 && k >= -100000 ? k : (int64_t)sgs_test_next(&s);
+        if (k == 100000 || k == -200000)
+            v = k == 100000 ? INT64_MAX : INT64_MIN;
+        snprintf(want, sizeof want, "%lld", (long long)v);
+        expect(sgs_fmt_int(buf, v), buf, want);
+    }
+    for (int64_t p = 1; p <= INT64_MAX / 10; p *= 10)
+        for (int64_t d = -1; d <= 1; d++)
+            for (int sign = -1; sign <= 1; sign += 2) {
+                snprintf(want, sizeof want, "%lld", (long long)(sign * (p + d)));
+                expect(sgs_fmt_int(buf, sign * (p + d)), buf, want);
+            }
 }
 
 static void test_fixed_point(void **state)
@@ -113,9 +136,8 @@ static void test_grouped_numbers(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_integers_and_dates),
-        cmocka_unit_test(test_fixed_point),
-        cmocka_unit_test(test_fixed_exact),
+        cmocka_unit_test(test_integers_and_dates), cmocka_unit_test(test_integers_as_printf),
+        cmocka_unit_test(test_fixed_point),        cmocka_unit_test(test_fixed_exact),
         cmocka_unit_test(test_grouped_numbers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
