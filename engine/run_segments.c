@@ -325,13 +325,18 @@ static void label_segment(const sgs_run_state_t *st, const feature_id_t *ids, si
         snprintf(label, size, "typical customers");
 }
 
-static int build_profiles(sgs_run_state_t *st, const feature_id_t *ids, const double *x_std,
+/* The profiles of st->segments (sizes, RFM mix, shares, means, medians, labels). x_std (n x d,
+ * the scaled features) is read for the means and then serves as the scratch of the medians
+ * (2 n doubles, when d >= 2): its pages are touched already, and fresh pages are slow to fault
+ * in (DESIGN.md, Scale). Its contents are unspecified on return. */
+static int build_profiles(sgs_run_state_t *st, const feature_id_t *ids, double *x_std,
                           sgs_error_t *err)
 {
     size_t n = st->summary.n_customers, d = st->segments.n_features, k = st->segments.k;
-    double *column = sgs_alloc_array(n, sizeof *column);
-    double *median_scratch = sgs_alloc_array(n, sizeof *median_scratch); /* every feature's */
-    double *std_mean = st->segments.profile_deviation; /* sums first, then the deviations */
+    double *owned = d >= 2 ? NULL : sgs_alloc_array(n, 2 * sizeof *owned);
+    double *column = d >= 2 ? x_std : owned;
+    double *median_scratch = column ? column + n : NULL; /* every feature's */
+    double *std_mean = st->segments.profile_deviation;   /* sums first, then the deviations */
     double *clv_sum = sgs_calloc_array(k, sizeof *clv_sum);
     double *revenue_sum = sgs_calloc_array(k, sizeof *revenue_sum);
     int rc = SGS_OK;
@@ -378,6 +383,7 @@ static int build_profiles(sgs_run_state_t *st, const feature_id_t *ids, const do
         label_segment(st, ids, j, std_mean, st->segments.profile_label[j],
                       sizeof st->segments.profile_label[j]);
     double median_of_segment[SGS_SEGMENTS_MAX_K]; /* the base's median is not published */
+    /* x_std is not read from here on: column and median_scratch may be its pages. */
     for (size_t f = 0; rc == SGS_OK && f < d; f++) {
         rc = sgs_features_gather(&cols[f], 1, n, &st->exec, column, err);
         if (rc == SGS_OK)
@@ -387,8 +393,7 @@ static int build_profiles(sgs_run_state_t *st, const feature_id_t *ids, const do
             st->segments.profile_median[j * d + f] = median_of_segment[j];
     }
 cleanup:
-    sgs_free(column);
-    sgs_free(median_scratch);
+    sgs_free(owned);
     sgs_free(clv_sum);
     sgs_free(revenue_sum);
     return rc;
