@@ -364,7 +364,7 @@ int sgs__kmeans_parallel_init_into(const double *x, size_t n, size_t d, const do
         goto cleanup;
     }
     size_t nc = 0;
-    uint64_t counter = 0;
+    uint64_t counter = 0, key = sgs_rng_key(seed, stream);
     double u = sgs_rng_uniform(seed, stream, counter++);
     mass_prefix(NULL, weights, n, nb, nt, bsum, prefix);
     cand[nc++] = mass_search(NULL, weights, n, nb, prefix, u * prefix[nb]);
@@ -390,14 +390,15 @@ int sgs__kmeans_parallel_init_into(const double *x, size_t n, size_t d, const do
         if (!(phi > 0))
             break; /* every row sits on a candidate */
         uint64_t base = 1 + (uint64_t)r * (uint64_t)n;
-        /* Count, then list, the rows drawn this round (same draws both times). */
+        /* Count, then list, the rows drawn this round (same draws both times; the stream's
+         * key is mixed once, not per row). */
 #pragma omp parallel for num_threads(nt) schedule(static)
         for (size_t b = 0; b < nb; b++) {
             size_t r0, r1, cnt = 0;
             block_range(b, n, &r0, &r1);
             for (size_t i = r0; i < r1; i++) {
                 double p = ell * mass(closest, weights, i) / phi;
-                cnt += sgs_rng_uniform(seed, stream, base + i) < p;
+                cnt += sgs_rng_keyed_uniform(key, base + i) < p;
             }
             bcount[b + 1] = cnt;
         }
@@ -428,7 +429,7 @@ int sgs__kmeans_parallel_init_into(const double *x, size_t n, size_t d, const do
             block_range(b, n, &r0, &r1);
             for (size_t i = r0; i < r1; i++) {
                 double p = ell * mass(closest, weights, i) / phi;
-                if (sgs_rng_uniform(seed, stream, base + i) < p) {
+                if (sgs_rng_keyed_uniform(key, base + i) < p) {
                     cand[pos] = i;
                     memcpy(cand_x + pos * d, x + i * d, d * sizeof *cand_x);
                     if (++pos == nc + bcount[b + 1])
