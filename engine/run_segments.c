@@ -521,8 +521,14 @@ int sgs_run_segments(sgs_run_state_t *st, sgs_error_t *err)
     rc = sgs_features_gather(cols, d, n, &st->exec, x_std, err);
     if (rc == SGS_OK)
         rc = check_finite(st, x_std, n, d, ids, err);
+    const int32_t *int_src[8];
+    double divisor[8];
+    for (size_t f = 0; f < d; f++) {
+        int_src[f] = cols[f].f64 ? NULL : cols[f].i32; /* days and counts: few values */
+        divisor[f] = cols[f].divisor;
+    }
     if (rc == SGS_OK)
-        rc = sgs_features_transform(x_std, n, d, kinds, &st->exec, err);
+        rc = sgs_features_transform_ints(x_std, n, d, kinds, int_src, divisor, &st->exec, err);
     if (rc == SGS_OK)
         d = drop_negligible(st, x_std, n, d, ids, kinds, check_of, lo, median, hi, &rc, err);
     if (rc == SGS_OK && d == 0) {
