@@ -269,6 +269,18 @@ static int choose_k(sgs_run_state_t *st, const double *x, size_t n, size_t dims,
     return rc;
 }
 
+/* Lloyd or Hamerly for k centres in `dims` dimensions: both give the same labels, centres,
+ * inertia and iteration count, bit for bit (kernels/kmeans.h), so this only changes time.
+ * Hamerly skips distances but reads and writes two bounds per row (16 bytes) every iteration
+ * besides the row itself, and its bounds are 16 n bytes of fresh memory; with few centres the
+ * distances it saves are cheaper than that traffic. Measured at 10 M customers, 6 features,
+ * 2 threads on an AMD EPYC VM: Lloyd took 2/3 of Hamerly's CPU time at k = 3 and k = 8
+ * (docs/benchmarks.md, issue 17). */
+static sgs_kmeans_algorithm_t fit_algorithm(size_t k, size_t dims)
+{
+    return k * dims <= 64 ? SGS_KMEANS_LLOYD : SGS_KMEANS_HAMERLY;
+}
+
 /* ---- Profiles ------------------------------------------------------------------------------ */
 
 /* The word for feature column f of segment j, NULL for none. p_buy speaks of a level, not of
@@ -313,13 +325,18 @@ static void label_segment(const sgs_run_state_t *st, const feature_id_t *ids, si
         snprintf(label, size, "typical customers");
 }
 
-static int build_profiles(sgs_run_state_t *st, const feature_id_t *ids, const double *x_std,
+/* The profiles of st->segments (sizes, RFM mix, shares, means, medians, labels). x_std (n x d,
+ * the scaled features) is read for the means and then serves as the scratch of the medians
+ * (2 n doubles, when d >= 2): its pages are touched already, and fresh pages are slow to fault
+ * in (DESIGN.md, Scale). Its contents are unspecified on return. */
+static int build_profiles(sgs_run_state_t *st, const feature_id_t *ids, double *x_std,
                           sgs_error_t *err)
 {
     size_t n = st->summary.n_customers, d = st->segments.n_features, k = st->segments.k;
-    double *column = sgs_alloc_array(n, sizeof *column);
-    double *median_scratch = sgs_alloc_array(n, sizeof *median_scratch); /* every feature's */
-    double *std_mean = st->segments.profile_deviation; /* sums first, then the deviations */
+    double *owned = d >= 2 ? NULL : sgs_alloc_array(n, 2 * sizeof *owned);
+    double *column = d >= 2 ? x_std : owned;
+    double *median_scratch = column ? column + n : NULL; /* every feature's */
+    double *std_mean = st->segments.profile_deviation;   /* sums first, then the deviations */
     double *clv_sum = sgs_calloc_array(k, sizeof *clv_sum);
     double *revenue_sum = sgs_calloc_array(k, sizeof *revenue_sum);
     int rc = SGS_OK;
@@ -366,6 +383,7 @@ static int build_profiles(sgs_run_state_t *st, const feature_id_t *ids, const do
         label_segment(st, ids, j, std_mean, st->segments.profile_label[j],
                       sizeof st->segments.profile_label[j]);
     double median_of_segment[SGS_SEGMENTS_MAX_K]; /* the base's median is not published */
+    /* x_std is not read from here on: column and median_scratch may be its pages. */
     for (size_t f = 0; rc == SGS_OK && f < d; f++) {
         rc = sgs_features_gather(&cols[f], 1, n, &st->exec, column, err);
         if (rc == SGS_OK)
@@ -375,8 +393,7 @@ static int build_profiles(sgs_run_state_t *st, const feature_id_t *ids, const do
             st->segments.profile_median[j * d + f] = median_of_segment[j];
     }
 cleanup:
-    sgs_free(column);
-    sgs_free(median_scratch);
+    sgs_free(owned);
     sgs_free(clv_sum);
     sgs_free(revenue_sum);
     return rc;
@@ -504,8 +521,14 @@ int sgs_run_segments(sgs_run_state_t *st, sgs_error_t *err)
     rc = sgs_features_gather(cols, d, n, &st->exec, x_std, err);
     if (rc == SGS_OK)
         rc = check_finite(st, x_std, n, d, ids, err);
+    const int32_t *int_src[8];
+    double divisor[8];
+    for (size_t f = 0; f < d; f++) {
+        int_src[f] = cols[f].f64 ? NULL : cols[f].i32; /* days and counts: few values */
+        divisor[f] = cols[f].divisor;
+    }
     if (rc == SGS_OK)
-        rc = sgs_features_transform(x_std, n, d, kinds, &st->exec, err);
+        rc = sgs_features_transform_ints(x_std, n, d, kinds, int_src, divisor, &st->exec, err);
     if (rc == SGS_OK)
         d = drop_negligible(st, x_std, n, d, ids, kinds, check_of, lo, median, hi, &rc, err);
     if (rc == SGS_OK && d == 0) {
@@ -537,11 +560,11 @@ int sgs_run_segments(sgs_run_state_t *st, sgs_error_t *err)
         }
     }
     sgs_kmeans_options_t opt = cfg->segments_kmeans; /* segments.n_init, segments.max_iter */
-    opt.algorithm = SGS_KMEANS_HAMERLY;              /* same result as Lloyd, fewer distances */
     opt.init = n > 2000000 ? SGS_KMEANS_INIT_PARALLEL : SGS_KMEANS_INIT_PLUSPLUS;
     opt.seed = cfg->seed;
     sgs_kmeans_options_t choice = opt;
     choice.n_init = 1; /* choosing k fits each k once; segments.n_init is the final fit's */
+    choice.algorithm = fit_algorithm((size_t)cfg->segments_k_max, st->segments.n_dims);
     if (rc == SGS_OK)
         rc = choose_k(st, x, n, st->segments.n_dims, &choice, err);
     if (rc == SGS_OK && alloc_segment_outputs(st) != SGS_OK)
@@ -553,6 +576,7 @@ int sgs_run_segments(sgs_run_state_t *st, sgs_error_t *err)
             rc = sgs_error_set(err, SGS_ENOMEM, "segments: no memory for the centres");
     }
     opt.k = st->segments.k;
+    opt.algorithm = fit_algorithm(opt.k, st->segments.n_dims);
     if (rc == SGS_OK)
         rc = sgs_kmeans_fit(x, n, st->segments.n_dims, NULL, &opt, &st->exec, st->segments.segment,
                             st->segments.centroids, &st->segments.kmeans, err);

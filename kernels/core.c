@@ -250,16 +250,30 @@ static uint64_t mix64(uint64_t z)
     return z ^ (z >> 31);
 }
 
-uint64_t sgs_rng_u64(uint64_t seed, uint64_t stream, uint64_t counter)
+uint64_t sgs_rng_key(uint64_t seed, uint64_t stream)
 {
     uint64_t key = mix64(seed + UINT64_C(0x9e3779b97f4a7c15));
-    key = mix64(key ^ (stream * UINT64_C(0xd1b54a32d192ed03)));
+    return mix64(key ^ (stream * UINT64_C(0xd1b54a32d192ed03)));
+}
+
+uint64_t sgs_rng_keyed_u64(uint64_t key, uint64_t counter)
+{
     return mix64(key + counter * UINT64_C(0x9e3779b97f4a7c15));
+}
+
+double sgs_rng_keyed_uniform(uint64_t key, uint64_t counter)
+{
+    return ((double)(sgs_rng_keyed_u64(key, counter) >> 11) + 0.5) * 0x1.0p-53;
+}
+
+uint64_t sgs_rng_u64(uint64_t seed, uint64_t stream, uint64_t counter)
+{
+    return sgs_rng_keyed_u64(sgs_rng_key(seed, stream), counter);
 }
 
 double sgs_rng_uniform(uint64_t seed, uint64_t stream, uint64_t counter)
 {
-    return ((double)(sgs_rng_u64(seed, stream, counter) >> 11) + 0.5) * 0x1.0p-53;
+    return sgs_rng_keyed_uniform(sgs_rng_key(seed, stream), counter);
 }
 
 void sgs_rng_init(sgs_rng_t *rng, uint64_t seed, uint64_t stream)

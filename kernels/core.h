@@ -157,6 +157,14 @@ uint64_t sgs_rng_u64(uint64_t seed, uint64_t stream, uint64_t counter);
 /* Uniform double in (0, 1), never 0 or 1 (53 random bits, offset by half a step). */
 double sgs_rng_uniform(uint64_t seed, uint64_t stream, uint64_t counter);
 
+/* The same draws in two parts, for loops that draw many counters of one stream: two of the
+ * three mixing rounds depend on (seed, stream) only. sgs_rng_keyed_u64(sgs_rng_key(seed,
+ * stream), counter) == sgs_rng_u64(seed, stream, counter), and sgs_rng_keyed_uniform likewise
+ * sgs_rng_uniform, bit for bit (sgs_rng_u64 is computed this way). */
+uint64_t sgs_rng_key(uint64_t seed, uint64_t stream);
+uint64_t sgs_rng_keyed_u64(uint64_t key, uint64_t counter);
+double sgs_rng_keyed_uniform(uint64_t key, uint64_t counter);
+
 /* A small sequential generator for code that draws many numbers for one item: seeded
  * from (seed, stream), so that item i's draws are the same whatever the thread. */
 typedef struct sgs_rng {

@@ -22,8 +22,22 @@ static void block_range(size_t b, size_t n, size_t *r0, size_t *r1)
 
 /* ---- Transforms ------------------------------------------------------------------------------ */
 
-int sgs_features_transform(double *x, size_t n, size_t d, const sgs_feature_transform_t *kinds,
-                           const sgs_exec_t *exec, sgs_error_t *err)
+/* y of one value (kinds as in features.h): the one place the transforms are computed, so that
+ * a value looked up in a table is the value computed in place, bit for bit. */
+static inline double transform_value(sgs_feature_transform_t kind, double v)
+{
+    if (kind == SGS_FEATURE_LOG1P)
+        return log1p(v);
+    if (kind == SGS_FEATURE_SIGNED_LOG1P)
+        return v < 0 ? -log1p(-v) : log1p(v);
+    return v;
+}
+
+/* sgs_features_transform, except that column f with table[f] != NULL takes
+ * table[f][src[f][i] - lo[f]] (its transform, computed once per distinct value). */
+static int transform_loop(double *x, size_t n, size_t d, const sgs_feature_transform_t *kinds,
+                          double *const *table, const int32_t *const *src, const int32_t *lo,
+                          const sgs_exec_t *exec, sgs_error_t *err)
 {
     for (size_t f = 0; f < d; f++)
         if ((unsigned)kinds[f] > SGS_FEATURE_SIGNED_LOG1P)
@@ -38,15 +52,16 @@ int sgs_features_transform(double *x, size_t n, size_t d, const sgs_feature_tran
         block_range(b, n, &r0, &r1);
         for (size_t i = r0; i < r1 && bad == SIZE_MAX; i++)
             for (size_t f = 0; f < d; f++) {
+                if (table && table[f]) { /* no bad value: see sgs_features_transform_ints */
+                    x[i * d + f] = table[f][(int64_t)src[f][i] - lo[f]];
+                    continue;
+                }
                 double v = x[i * d + f];
                 if (!isfinite(v) || (kinds[f] == SGS_FEATURE_LOG1P && v <= -1)) {
                     bad = i * d + f;
                     break;
                 }
-                if (kinds[f] == SGS_FEATURE_LOG1P)
-                    x[i * d + f] = log1p(v);
-                else if (kinds[f] == SGS_FEATURE_SIGNED_LOG1P)
-                    x[i * d + f] = v < 0 ? -log1p(-v) : log1p(v);
+                x[i * d + f] = transform_value(kinds[f], v);
             }
     }
     if (bad == SIZE_MAX)
@@ -58,6 +73,66 @@ int sgs_features_transform(double *x, size_t n, size_t d, const sgs_feature_tran
                              isnan(v) ? "NaN" : "infinite");
     return sgs_error_set(err, SGS_EDATA, "row %zu column %zu is %g: log1p needs values > -1",
                          bad / d, bad % d, v);
+}
+
+int sgs_features_transform(double *x, size_t n, size_t d, const sgs_feature_transform_t *kinds,
+                           const sgs_exec_t *exec, sgs_error_t *err)
+{
+    return transform_loop(x, n, d, kinds, NULL, NULL, NULL, exec, err);
+}
+
+/* Distinct values of an int column above which a table is not worth it (or too large). */
+#define TABLE_MAX ((size_t)1 << 20)
+
+int sgs_features_transform_ints(double *x, size_t n, size_t d, const sgs_feature_transform_t *kinds,
+                                const int32_t *const *src, const double *divisor,
+                                const sgs_exec_t *exec, sgs_error_t *err)
+{
+    if (d > 8)
+        return transform_loop(x, n, d, kinds, NULL, NULL, NULL, exec, err);
+    double *table[8] = {NULL};
+    int32_t lo[8] = {0};
+    int nt = sgs_exec_threads(exec);
+    int rc = SGS_OK;
+    for (size_t f = 0; f < d && n > 0; f++) {
+        if (!src[f] || (unsigned)kinds[f] > SGS_FEATURE_SIGNED_LOG1P ||
+            kinds[f] == SGS_FEATURE_IDENTITY)
+            continue;
+        int32_t mn = INT32_MAX, mx = INT32_MIN; /* integer min and max: exact in any order */
+        const int32_t *col = src[f];
+#pragma omp parallel for num_threads(nt) schedule(static) reduction(min : mn) reduction(max : mx)
+        for (size_t i = 0; i < n; i++) {
+            mn = col[i] < mn ? col[i] : mn;
+            mx = col[i] > mx ? col[i] : mx;
+        }
+        size_t range = (size_t)((int64_t)mx - (int64_t)mn) + 1;
+        double v_min = divisor[f] == 1.0 ? (double)mn : (double)mn / divisor[f];
+        /* a table pays when it holds far fewer values than the column; a column with a
+         * value log1p refuses keeps the generic path, which reports it */
+        if (range > TABLE_MAX || range > n / 4 || (kinds[f] == SGS_FEATURE_LOG1P && v_min <= -1))
+            continue;
+        table[f] = sgs_alloc_array(range, sizeof *table[f]);
+        if (!table[f]) {
+            rc = sgs_error_set(err, SGS_ENOMEM, "transform: no memory for a table of %zu values",
+                               range);
+            goto cleanup;
+        }
+        lo[f] = mn;
+        double *t = table[f];
+        double div = divisor[f];
+        sgs_feature_transform_t kind = kinds[f];
+#pragma omp parallel for num_threads(nt) schedule(static)
+        for (size_t j = 0; j < range; j++) {
+            /* the value as sgs_feature_column_value computes it */
+            double v = (double)(int32_t)((int64_t)mn + (int64_t)j);
+            t[j] = transform_value(kind, div == 1.0 ? v : v / div);
+        }
+    }
+    rc = transform_loop(x, n, d, kinds, table, src, lo, exec, err);
+cleanup:
+    for (size_t f = 0; f < 8; f++)
+        sgs_free(table[f]);
+    return rc;
 }
 
 void sgs_features_untransform(double *x, size_t n, size_t d, const sgs_feature_transform_t *kinds)
@@ -177,20 +252,32 @@ static void column_quantiles(const double *x, size_t n, size_t d, size_t f, size
                              double *lo, double *median, double *hi, size_t *bad)
 {
     *bad = SIZE_MAX;
+    int neg_zero = 0, pos_zero = 0; /* sgs_has_both_zeros, in the same pass */
     for (size_t i = 0; i < n; i++) {
         col[i] = x[i * d + f];
         if (!isfinite(col[i])) {
             *bad = i;
             return;
         }
+        if (col[i] == 0) {
+            neg_zero |= signbit(col[i]) != 0;
+            pos_zero |= signbit(col[i]) == 0;
+        }
     }
     /* After selecting the middle order statistic k = (n-1)/2, col[0..k] holds the k+1
      * smallest values and col[k..n) the n-k largest (order_stats.h), so lo and hi are
-     * selected within those halves. */
+     * selected within those halves. Floyd-Rivest finds the same values in a third of the
+     * time; with both zeros in the column only sgs_select_kth's order gives its zeros. */
     size_t k = (n - 1) / 2;
-    *median = sgs_median_inplace(col, n);
-    *lo = sgs_select_kth(col, k + 1, m);
-    *hi = sgs_select_kth(col + k, n - k, n - 1 - m - k);
+    if (neg_zero && pos_zero) {
+        *median = sgs_median_inplace(col, n);
+        *lo = sgs_select_kth(col, k + 1, m);
+        *hi = sgs_select_kth(col + k, n - k, n - 1 - m - k);
+    } else {
+        *median = sgs_median_inplace_fr(col, n);
+        *lo = sgs_select_kth_fr(col, k + 1, m);
+        *hi = sgs_select_kth_fr(col + k, n - k, n - 1 - m - k);
+    }
 }
 
 int sgs_features_quantiles(const double *x, size_t n, size_t d, double tail, const sgs_exec_t *exec,

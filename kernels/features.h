@@ -16,6 +16,7 @@
 #include "kernels/core.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef enum sgs_feature_transform {
     SGS_FEATURE_IDENTITY = 0,    /* y = x */
@@ -29,6 +30,18 @@ typedef enum sgs_feature_transform {
  * transformed. */
 int sgs_features_transform(double *x, size_t n, size_t d, const sgs_feature_transform_t *kinds,
                            const sgs_exec_t *exec, sgs_error_t *err);
+
+/* sgs_features_transform of a matrix whose column f, where src[f] is not NULL, was gathered
+ * from int32 values: x[i d + f] = src[f][i] (divided by divisor[f] unless that is 1, as
+ * kernels/segment_profile.h's sgs_feature_column_value computes it; precondition). Such a
+ * column (days, counts) holds few distinct values: each one's transform is computed once, in a
+ * table over the column's range, and looked up, instead of one log1p per row; when the range
+ * is too wide (over n / 4 or 2^20 values) or holds a value log1p refuses, the column is
+ * transformed in place as usual. The same bits, codes and messages as sgs_features_transform
+ * (SGS_ENOMEM besides, for a table). Tables are used when d <= 8. */
+int sgs_features_transform_ints(double *x, size_t n, size_t d, const sgs_feature_transform_t *kinds,
+                                const int32_t *const *src, const double *divisor,
+                                const sgs_exec_t *exec, sgs_error_t *err);
 
 /* Inverse of sgs_features_transform (expm1; sign(y) expm1(|y|)), in place, n rows. */
 void sgs_features_untransform(double *x, size_t n, size_t d, const sgs_feature_transform_t *kinds);

@@ -148,6 +148,20 @@ int sgs_kmeans_fit(const double *x, size_t n, size_t d, const double *weights,
             return sgs_error_set(err, SGS_ENOMEM, "k-means: out of memory for restarts");
         }
     }
+    /* k-means|| keeps a distance and a candidate per row: the run's labels hold the candidates
+     * and, for Hamerly and Elkan, the upper bounds the distances (the run sets both before
+     * reading them); Lloyd has no such array, so one is allocated for all the restarts. Fresh
+     * pages are slow to fault in on the machines this runs on (DESIGN.md, Scale). */
+    double *seed_closest = NULL;
+    if (opt->init == SGS_KMEANS_INIT_PARALLEL && opt->algorithm != SGS_KMEANS_MINIBATCH) {
+        seed_closest = ws.upper ? ws.upper : sgs_alloc_array(n, sizeof *seed_closest);
+        if (!seed_closest) {
+            sgs_free(run_labels);
+            sgs_free(run_centers);
+            sgs__kmeans_ws_free(&ws);
+            return sgs_error_set(err, SGS_ENOMEM, "k-means: out of memory for n = %zu", n);
+        }
+    }
     for (int run = 0; run < n_runs && !rc; run++) {
         /* Run 0 writes straight into the outputs; later runs into scratch, copied over the
          * outputs when they win. */
@@ -162,7 +176,8 @@ int sgs_kmeans_fit(const double *x, size_t n, size_t d, const double *weights,
             rc = sgs__kmeans_minibatch(x, n, d, weights, &o, tol_abs, run, exec, cen, lab, &res,
                                        err);
         } else {
-            rc = sgs__kmeans_seed(x, n, d, weights, &o, run, exec, cen, err);
+            rc = sgs__kmeans_seed_into(x, n, d, weights, &o, run, exec, seed_closest,
+                                       seed_closest ? lab : NULL, cen, err);
             if (!rc)
                 rc = sgs__kmeans_run(x, n, d, weights, &o, tol_abs, exec, cen, lab, &res, &ws, err);
         }
@@ -178,6 +193,8 @@ int sgs_kmeans_fit(const double *x, size_t n, size_t d, const double *weights,
             *result = res;
         }
     }
+    if (seed_closest != ws.upper)
+        sgs_free(seed_closest);
     sgs_free(run_labels);
     sgs_free(run_centers);
     sgs__kmeans_ws_free(&ws);

@@ -65,6 +65,14 @@ static inline double mass(const double *a, const double *w, size_t i)
     return w ? w[i] : 1.0;
 }
 
+/* prefix[b] = bsum[0] + ... + bsum[b - 1], in block order. */
+static void block_prefix(const double *bsum, size_t nb, double *prefix)
+{
+    prefix[0] = 0;
+    for (size_t b = 0; b < nb; b++)
+        prefix[b + 1] = prefix[b] + bsum[b];
+}
+
 static void mass_prefix(const double *a, const double *w, size_t n, size_t nb, int nt, double *bsum,
                         double *prefix)
 {
@@ -77,9 +85,7 @@ static void mass_prefix(const double *a, const double *w, size_t n, size_t nb, i
             s += mass(a, w, i);
         bsum[b] = s;
     }
-    prefix[0] = 0;
-    for (size_t b = 0; b < nb; b++)
-        prefix[b + 1] = prefix[b] + bsum[b];
+    block_prefix(bsum, nb, prefix);
 }
 
 static size_t mass_search(const double *a, const double *w, size_t n, size_t nb,
@@ -331,9 +337,13 @@ static int reduce_candidates(const double *cand_x, size_t nc, size_t d, const do
     return rc;
 }
 
-int sgs_kmeans_parallel_init(const double *x, size_t n, size_t d, const double *weights, size_t k,
-                             double oversampling, int n_rounds, uint64_t seed, uint64_t stream,
-                             const sgs_exec_t *exec, double *centers, sgs_error_t *err)
+/* sgs_kmeans_parallel_init with the caller's scratch: closest (n doubles, each row's squared
+ * distance to its nearest candidate) and nearest (n, the index of that candidate). A fit passes
+ * memory its run reuses, so that restarts do not each fault in 12 n bytes of fresh pages. */
+int sgs__kmeans_parallel_init_into(const double *x, size_t n, size_t d, const double *weights,
+                                   size_t k, double oversampling, int n_rounds, uint64_t seed,
+                                   uint64_t stream, const sgs_exec_t *exec, double *closest,
+                                   int32_t *nearest, double *centers, sgs_error_t *err)
 {
     if (k == 0 || k > n || d == 0 || !(oversampling > 0) || n_rounds < 1)
         return sgs_error_set(err, SGS_EINVAL, "k-means||: bad arguments (k = %zu, n = %zu)", k, n);
@@ -342,45 +352,53 @@ int sgs_kmeans_parallel_init(const double *x, size_t n, size_t d, const double *
     int isa = sgs__kmeans_isa_resolve(SGS__ISA_AUTO);
     double ell = oversampling * (double)k;
     size_t cap = 1 + (size_t)ceil(2 * ell) * (size_t)n_rounds + 16;
-    double *closest = sgs_alloc_array(n, sizeof *closest);
-    int32_t *nearest = sgs_alloc_array(n, sizeof *nearest);
     double *bsum = sgs_alloc_array(nb, sizeof *bsum);
     double *prefix = sgs_alloc_array(nb + 1, sizeof *prefix);
     size_t *bcount = sgs_alloc_array(nb + 1, sizeof *bcount);
     size_t *cand = sgs_alloc_array(cap, sizeof *cand);
     double *cand_x = sgs_alloc_array(cap, d * sizeof *cand_x);
-    double *dist = NULL, *cw_part = NULL, *cw = NULL;
+    double *cw_part = NULL, *cw = NULL;
     int rc = SGS_OK;
-    if (!closest || !nearest || !bsum || !prefix || !bcount || !cand || !cand_x) {
+    if (!bsum || !prefix || !bcount || !cand || !cand_x) {
         rc = SGS_ENOMEM;
         goto cleanup;
     }
     size_t nc = 0;
-    uint64_t counter = 0;
+    uint64_t counter = 0, key = sgs_rng_key(seed, stream);
     double u = sgs_rng_uniform(seed, stream, counter++);
     mass_prefix(NULL, weights, n, nb, nt, bsum, prefix);
     cand[nc++] = mass_search(NULL, weights, n, nb, prefix, u * prefix[nb]);
     memcpy(cand_x, x + cand[0] * d, d * sizeof *cand_x);
+    /* Distances to the first candidate, and their block sums in the same pass (the order of
+     * mass_prefix's). */
 #pragma omp parallel for num_threads(nt) schedule(static)
-    for (size_t i = 0; i < n; i++) {
-        closest[i] = sgs__kmeans_sqdist(x + i * d, cand_x, d);
-        nearest[i] = 0;
+    for (size_t b = 0; b < nb; b++) {
+        size_t r0, r1;
+        block_range(b, n, &r0, &r1);
+        double s = 0;
+        for (size_t i = r0; i < r1; i++) {
+            closest[i] = sgs__kmeans_sqdist(x + i * d, cand_x, d);
+            nearest[i] = 0;
+            s += mass(closest, weights, i);
+        }
+        bsum[b] = s;
     }
-    mass_prefix(closest, weights, n, nb, nt, bsum, prefix);
+    block_prefix(bsum, nb, prefix);
 
     for (int r = 0; r < n_rounds; r++) {
         double phi = prefix[nb];
         if (!(phi > 0))
             break; /* every row sits on a candidate */
         uint64_t base = 1 + (uint64_t)r * (uint64_t)n;
-        /* Count, then list, the rows drawn this round (same draws both times). */
+        /* Count, then list, the rows drawn this round (same draws both times; the stream's
+         * key is mixed once, not per row). */
 #pragma omp parallel for num_threads(nt) schedule(static)
         for (size_t b = 0; b < nb; b++) {
             size_t r0, r1, cnt = 0;
             block_range(b, n, &r0, &r1);
             for (size_t i = r0; i < r1; i++) {
                 double p = ell * mass(closest, weights, i) / phi;
-                cnt += sgs_rng_uniform(seed, stream, base + i) < p;
+                cnt += sgs_rng_keyed_uniform(key, base + i) < p;
             }
             bcount[b + 1] = cnt;
         }
@@ -411,7 +429,7 @@ int sgs_kmeans_parallel_init(const double *x, size_t n, size_t d, const double *
             block_range(b, n, &r0, &r1);
             for (size_t i = r0; i < r1; i++) {
                 double p = ell * mass(closest, weights, i) / phi;
-                if (sgs_rng_uniform(seed, stream, base + i) < p) {
+                if (sgs_rng_keyed_uniform(key, base + i) < p) {
                     cand[pos] = i;
                     memcpy(cand_x + pos * d, x + i * d, d * sizeof *cand_x);
                     if (++pos == nc + bcount[b + 1])
@@ -419,32 +437,34 @@ int sgs_kmeans_parallel_init(const double *x, size_t n, size_t d, const double *
                 }
             }
         }
-        /* Closest candidate of every row, with the new candidates (first minimum). */
-        sgs_free(dist);
-        dist = sgs_alloc_array((size_t)nt, (size_t)CHUNK_ROWS * add * sizeof *dist);
-        if (!dist) {
-            rc = SGS_ENOMEM;
-            goto cleanup;
-        }
+        /* Closest candidate of every row, with the new candidates: the first of the new ones
+         * at the smallest distance (sgs__kmeans_argmin's first minimum) replaces the row's
+         * candidate when strictly closer, which is what comparing the new candidates one
+         * after the other in order gives. The block sums of the new distances follow in
+         * the same pass, in mass_prefix's order. */
         const double *newc = cand_x + nc * d;
 #pragma omp parallel for num_threads(nt) schedule(static)
         for (size_t b = 0; b < nb; b++) {
             size_t r0, r1;
             block_range(b, n, &r0, &r1);
-            double *buf = dist + (size_t)omp_get_thread_num() * CHUNK_ROWS * add;
+            int32_t lab[CHUNK_ROWS];
+            double best[CHUNK_ROWS], s = 0;
             for (size_t i0 = r0; i0 < r1; i0 += CHUNK_ROWS) {
                 size_t m = r1 - i0 < CHUNK_ROWS ? r1 - i0 : CHUNK_ROWS;
-                sgs__kmeans_distances(isa, x + i0 * d, m, d, newc, add, buf);
-                for (size_t q = 0; q < m; q++)
-                    for (size_t t = 0; t < add; t++)
-                        if (buf[t * m + q] < closest[i0 + q]) {
-                            closest[i0 + q] = buf[t * m + q];
-                            nearest[i0 + q] = (int32_t)(nc + t);
-                        }
+                sgs__kmeans_argmin(isa, x + i0 * d, m, d, newc, add, lab, best, NULL);
+                for (size_t q = 0; q < m; q++) {
+                    size_t i = i0 + q;
+                    if (best[q] < closest[i]) {
+                        closest[i] = best[q];
+                        nearest[i] = (int32_t)(nc + (size_t)lab[q]);
+                    }
+                    s += mass(closest, weights, i);
+                }
             }
+            bsum[b] = s;
         }
         nc += add;
-        mass_prefix(closest, weights, n, nb, nt, bsum, prefix);
+        block_prefix(bsum, nb, prefix);
     }
 
     if (nc < k) {
@@ -477,16 +497,30 @@ int sgs_kmeans_parallel_init(const double *x, size_t n, size_t d, const double *
 cleanup:
     if (rc == SGS_ENOMEM)
         sgs_error_set(err, rc, "k-means||: out of memory for n = %zu", n);
-    sgs_free(closest);
-    sgs_free(nearest);
     sgs_free(bsum);
     sgs_free(prefix);
     sgs_free(bcount);
     sgs_free(cand);
     sgs_free(cand_x);
-    sgs_free(dist);
     sgs_free(cw_part);
     sgs_free(cw);
+    return rc;
+}
+
+int sgs_kmeans_parallel_init(const double *x, size_t n, size_t d, const double *weights, size_t k,
+                             double oversampling, int n_rounds, uint64_t seed, uint64_t stream,
+                             const sgs_exec_t *exec, double *centers, sgs_error_t *err)
+{
+    if (k == 0 || k > n || d == 0 || !(oversampling > 0) || n_rounds < 1)
+        return sgs_error_set(err, SGS_EINVAL, "k-means||: bad arguments (k = %zu, n = %zu)", k, n);
+    double *closest = sgs_alloc_array(n, sizeof *closest);
+    int32_t *nearest = sgs_alloc_array(n, sizeof *nearest);
+    int rc = closest && nearest
+                 ? sgs__kmeans_parallel_init_into(x, n, d, weights, k, oversampling, n_rounds, seed,
+                                                  stream, exec, closest, nearest, centers, err)
+                 : sgs_error_set(err, SGS_ENOMEM, "k-means||: out of memory for n = %zu", n);
+    sgs_free(closest);
+    sgs_free(nearest);
     return rc;
 }
 
@@ -570,6 +604,13 @@ int sgs__kmeans_seed(const double *x, size_t n, size_t d, const double *weights,
                      const sgs_kmeans_options_t *opt, int run, const sgs_exec_t *exec,
                      double *centers, sgs_error_t *err)
 {
+    return sgs__kmeans_seed_into(x, n, d, weights, opt, run, exec, NULL, NULL, centers, err);
+}
+
+int sgs__kmeans_seed_into(const double *x, size_t n, size_t d, const double *weights,
+                          const sgs_kmeans_options_t *opt, int run, const sgs_exec_t *exec,
+                          double *closest, int32_t *nearest, double *centers, sgs_error_t *err)
+{
     size_t k = opt->k;
     uint64_t base = (uint64_t)run * SGS__STREAMS;
     switch (opt->init) {
@@ -577,6 +618,10 @@ int sgs__kmeans_seed(const double *x, size_t n, size_t d, const double *weights,
         return sgs_kmeans_plusplus(x, n, d, weights, k, opt->n_local_trials, opt->seed,
                                    base + SGS__STREAM_PLUSPLUS, exec, centers, NULL, err);
     case SGS_KMEANS_INIT_PARALLEL:
+        if (closest && nearest)
+            return sgs__kmeans_parallel_init_into(
+                x, n, d, weights, k, opt->oversampling, opt->n_rounds, opt->seed,
+                base + SGS__STREAM_PARALLEL, exec, closest, nearest, centers, err);
         return sgs_kmeans_parallel_init(x, n, d, weights, k, opt->oversampling, opt->n_rounds,
                                         opt->seed, base + SGS__STREAM_PARALLEL, exec, centers, err);
     case SGS_KMEANS_INIT_FIRST:

@@ -44,6 +44,19 @@ int sgs__kmeans_seed(const double *x, size_t n, size_t d, const double *weights,
                      const sgs_kmeans_options_t *opt, int run, const sgs_exec_t *exec,
                      double *centers, sgs_error_t *err);
 
+/* sgs__kmeans_seed with scratch for k-means||: closest (n doubles) and nearest (n), or NULL
+ * for the seeding to allocate its own. Their contents on return are unspecified. */
+int sgs__kmeans_seed_into(const double *x, size_t n, size_t d, const double *weights,
+                          const sgs_kmeans_options_t *opt, int run, const sgs_exec_t *exec,
+                          double *closest, int32_t *nearest, double *centers, sgs_error_t *err);
+
+/* sgs_kmeans_parallel_init (kernels/kmeans.h) in the caller's scratch closest (n doubles) and
+ * nearest (n); their contents on return are unspecified. */
+int sgs__kmeans_parallel_init_into(const double *x, size_t n, size_t d, const double *weights,
+                                   size_t k, double oversampling, int n_rounds, uint64_t seed,
+                                   uint64_t stream, const sgs_exec_t *exec, double *closest,
+                                   int32_t *nearest, double *centers, sgs_error_t *err);
+
 /* Validate the options against (n, d); messages name the option. */
 int sgs__kmeans_check_options(const sgs_kmeans_options_t *opt, size_t n, size_t d,
                               sgs_error_t *err);

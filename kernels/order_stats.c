@@ -94,6 +94,101 @@ double sgs_median_inplace(double *x, size_t n)
     return 0.5 * (a + b);
 }
 
+int sgs_has_both_zeros(const double *x, size_t n)
+{
+    int neg = 0, pos = 0;
+    for (size_t i = 0; i < n; i++)
+        if (x[i] == 0) {
+            neg |= signbit(x[i]) != 0;
+            pos |= signbit(x[i]) == 0;
+        }
+    return neg && pos;
+}
+
+/* ---- Floyd-Rivest selection ------------------------------------------------------------- */
+
+/* Floyd and Rivest's SELECT on x[left..right] (inclusive) for rank k, as in their Algorithm
+ * 489 with 0-based indices; *budget rounds, then sgs_select_kth on what remains. */
+static void fr_select(double *x, size_t left, size_t right, size_t k, int *budget)
+{
+    while (right > left) {
+        if ((*budget)-- <= 0) {
+            sgs_select_kth(x + left, right - left + 1, k - left);
+            return;
+        }
+        if (right - left > 600) {
+            /* select k within a sample range of about n^(2/3) values around its expected
+             * position, so that x[k] is a pivot close to the k-th value */
+            double n = (double)(right - left + 1), i = (double)(k - left + 1);
+            double z = log(n), s = 0.5 * exp(2 * z / 3);
+            double sd = 0.5 * sqrt(z * s * (n - s) / n) * (i < n / 2 ? -1.0 : 1.0);
+            double nl = (double)k - i * s / n + sd, nr = (double)k + (n - i) * s / n + sd;
+            size_t new_left = nl > (double)left ? (size_t)nl : left;
+            size_t new_right = nr < (double)right ? (size_t)nr : right;
+            if (new_left <= k && k <= new_right && new_right - new_left < right - left)
+                fr_select(x, new_left, new_right, k, budget);
+        }
+        double t = x[k];
+        size_t i = left, j = right;
+        swap_d(x, left, k);
+        if (x[right] > t)
+            swap_d(x, right, left);
+        /* x[left] and x[right] are sentinels: the scans stop at t or beyond */
+        while (i < j) {
+            swap_d(x, i, j);
+            i++;
+            j--;
+            while (x[i] < t)
+                i++;
+            while (x[j] > t)
+                j--;
+        }
+        if (x[left] == t) {
+            swap_d(x, left, j);
+        } else {
+            j++;
+            swap_d(x, j, right);
+        }
+        /* now x[left..j) <= t = x[j] <= x(j..right] */
+        size_t before = right - left + 1;
+        if (j <= k)
+            left = j + 1;
+        if (k <= j) {
+            if (j == 0)
+                break;
+            right = j - 1;
+        }
+        /* A pivot from the sample leaves about n^(2/3) values; keeping half of them or more
+         * means many values equal the pivot (a count that is mostly 0), which this two-way
+         * partition only halves round after round: introselect finishes faster. */
+        if (right > left && right - left + 1 > 600 && 2 * (right - left + 1) > before) {
+            sgs_select_kth(x + left, right - left + 1, k - left);
+            return;
+        }
+    }
+}
+
+double sgs_select_kth_fr(double *x, size_t n, size_t k)
+{
+    int budget = 2;
+    for (size_t m = n; m > 1; m >>= 1)
+        budget += 2;
+    fr_select(x, 0, n - 1, k, &budget);
+    return x[k];
+}
+
+double sgs_median_inplace_fr(double *x, size_t n)
+{
+    if (n == 0)
+        return (double)NAN;
+    size_t k = (n - 1) / 2;
+    double a = sgs_select_kth_fr(x, n, k);
+    if (n % 2 == 1)
+        return a;
+    double b = min_of(x + k + 1, n - k - 1); /* as sgs_median_inplace */
+    return 0.5 * (a + b);
+}
+
 double sgs_quantile_nearest_rank_inplace(double *x, size_t n, double q)
 {
     if (n == 0)
@@ -153,10 +248,18 @@ static int group_medians(size_t n, const double *value, const int32_t *group, in
     }
     int n_threads = sgs_exec_threads_for(exec, m);
     long ng = (long)n_groups;
+    /* The overall median is selected from what the groups' selections left: with both zeros
+     * in it, its zero depends on that order, so every group then takes sgs_median_inplace. */
+    int both_zeros = overall_median && sgs_has_both_zeros(scratch, m);
 #pragma omp parallel for num_threads(n_threads) schedule(dynamic, 1)
     for (long g = 0; g < ng; g++) {
         size_t b = (size_t)g + 1;
-        group_median[g] = sgs_median_inplace(scratch + start[b], start[b + 1] - start[b]);
+        double *v = scratch + start[b];
+        size_t m_g = start[b + 1] - start[b];
+        /* Floyd-Rivest unless both zeros are there (then which zero is the median depends
+         * on the algorithm: sgs_median_inplace's, as always) */
+        group_median[g] = both_zeros || sgs_has_both_zeros(v, m_g) ? sgs_median_inplace(v, m_g)
+                                                                   : sgs_median_inplace_fr(v, m_g);
     }
     if (overall_median)
         *overall_median = sgs_median_inplace(scratch, m);

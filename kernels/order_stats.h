@@ -23,6 +23,24 @@ double sgs_select_kth(double *x, size_t n, size_t k);
  * the mean of the two middle ones for even n. NaN for n == 0. Precondition: no NaN. */
 double sgs_median_inplace(double *x, size_t n);
 
+/* Whether x[0..n-1] holds both a -0.0 and a +0.0. They compare equal, so which of the two a
+ * selection leaves at rank k depends on how it moved the values: only then can two correct
+ * selections return different bits. */
+int sgs_has_both_zeros(const double *x, size_t n);
+
+/* sgs_select_kth and sgs_median_inplace by Floyd and Rivest's selection (R. W. Floyd,
+ * R. L. Rivest, "Algorithm 489: the algorithm SELECT", CACM 18(3), 1975): the pivot is taken
+ * from a small range selected recursively around rank k, so that it lands next to the k-th
+ * value and one partition leaves about n^(2/3) values: n + min(k, n - k) + o(n) comparisons
+ * (1.5 n for a median) against about 2.75 n for quickselect with a median-of-three pivot.
+ * Same partition property as sgs_select_kth (x[0..k) <= x[k] <= x(k..n)) and the same value,
+ * bit for bit, unless x holds both zeros (sgs_has_both_zeros: callers that must give
+ * sgs_select_kth's bits use it then); x is left in another order. sgs_select_kth finishes the
+ * range when a round keeps half of it or more (many values equal to the pivot) or after
+ * 2*log2(n) rounds. Preconditions: k < n, no NaN in x. */
+double sgs_select_kth_fr(double *x, size_t n, size_t k);
+double sgs_median_inplace_fr(double *x, size_t n);
+
 /* Nearest-rank quantile of x[0..n-1] in place: the order statistic of 1-based rank
  * ceil(q * n) (rank 1 for q == 0). q in [0, 1]. NaN for n == 0. Precondition: no NaN.
  * Example: q = 0.8, n = 5 gives the 4th smallest. */

@@ -128,6 +128,26 @@ static void test_rng_is_pure_and_uniform_in_open_interval(void **state)
     sgs_assert_close(sum / 100000.0, 0.5, 0.0046, 0.0);
 }
 
+/* The keyed form gives the same bits as the plain one, and both the stream every seeded
+ * output was made with (values from an independent SplitMix64 computation). */
+static void test_rng_keyed_is_the_same_stream(void **state)
+{
+    (void)state;
+    sgs_assert_cmp(sgs_rng_u64(42, 2, 12345), ==, UINT64_C(0xe23341235c561a47));
+    sgs_assert_cmp(sgs_rng_u64(7, UINT64_C(1) << 63, 0), ==, UINT64_C(0xffce1053760b6b43));
+    const uint64_t seeds[] = {0, 42, UINT64_MAX}, streams[] = {0, 2, UINT64_C(1) << 63};
+    for (size_t a = 0; a < 3; a++)
+        for (size_t b = 0; b < 3; b++) {
+            uint64_t key = sgs_rng_key(seeds[a], streams[b]);
+            for (uint64_t c = 0; c < 1000; c += 7) {
+                sgs_assert_cmp(sgs_rng_keyed_u64(key, c), ==, sgs_rng_u64(seeds[a], streams[b], c));
+                double want = sgs_rng_uniform(seeds[a], streams[b], c);
+                double got = sgs_rng_keyed_uniform(key, c);
+                assert_memory_equal(&want, &got, sizeof want);
+            }
+        }
+}
+
 static void test_day_of_floors_before_epoch(void **state)
 {
     (void)state;
@@ -149,6 +169,7 @@ int main(void)
         cmocka_unit_test(test_size_checks_detect_overflow),
         cmocka_unit_test(test_alloc_failure_injection),
         cmocka_unit_test(test_rng_is_pure_and_uniform_in_open_interval),
+        cmocka_unit_test(test_rng_keyed_is_the_same_stream),
         cmocka_unit_test(test_day_of_floors_before_epoch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

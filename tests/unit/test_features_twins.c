@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "kernels/features.h"
+#include "kernels/segment_profile.h"
 #include "tests/support/test_rng.h"
 #include "tests/support/test_support.h"
 
@@ -105,6 +106,72 @@ static void test_transform_moments_standardize(void **state)
         free(ref);
         free(x);
     }
+}
+
+/* The transform with tables for int32 columns against the plain twin on the gathered matrix:
+ * days (log1p, divisor 1 and 7), signed counts with negatives, a column too wide for a table,
+ * a double column beside them; the same bits on 1, 2 and 3 threads; and a value log1p refuses
+ * in an int column (the generic path, the same message). */
+static void test_transform_ints(void **state)
+{
+    (void)state;
+    enum { DI = 5 };
+    const sgs_feature_transform_t kinds[DI] = {SGS_FEATURE_LOG1P, SGS_FEATURE_LOG1P,
+                                               SGS_FEATURE_SIGNED_LOG1P, SGS_FEATURE_LOG1P,
+                                               SGS_FEATURE_SIGNED_LOG1P};
+    const size_t ns[] = {1, 16385, 50001};
+    for (size_t z = 0; z < sizeof ns / sizeof ns[0]; z++)
+        for (int refused = 0; refused <= 1; refused++) {
+            size_t n = ns[z];
+            uint64_t seed = 900 + z, s = seed;
+            int32_t *days = malloc(n * sizeof *days), *weeks = malloc(n * sizeof *weeks),
+                    *signed_count = malloc(n * sizeof *signed_count),
+                    *wide = malloc(n * sizeof *wide);
+            double *money = malloc(n * sizeof *money);
+            assert_true(days && weeks && signed_count && wide && money);
+            for (size_t i = 0; i < n; i++) {
+                days[i] = (int32_t)(sgs_test_next(&s) % 3000);
+                weeks[i] = (int32_t)(sgs_test_next(&s) % 500);
+                signed_count[i] = (int32_t)(sgs_test_next(&s) % 61) - 30;
+                wide[i] = (int32_t)(sgs_test_next(&s) % 2000000000u);
+                money[i] = (double)(int64_t)(sgs_test_next(&s) % 200001 - 100000) / 100.0;
+            }
+            if (refused && n > 10)
+                days[n - 5] = -1; /* log1p(-1): refused, by the generic path */
+            sgs_feature_column_t cols[DI] = {{NULL, 0, days, 1.0},
+                                             {NULL, 0, weeks, 7.0},
+                                             {NULL, 0, signed_count, 1.0},
+                                             {NULL, 0, wide, 1.0},
+                                             {money, 1, NULL, 1.0}};
+            const int32_t *src[DI] = {days, weeks, signed_count, wide, NULL};
+            const double divisor[DI] = {1.0, 7.0, 1.0, 1.0, 1.0};
+            double *x = malloc(n * DI * sizeof *x);
+            assert_non_null(x);
+            assert_int_equal(sgs_features_gather_ref(cols, DI, n, x, NULL), 0);
+            double *ref = copy_of(x, n * DI);
+            sgs_error_t e_ref = {0};
+            int rc_ref = sgs_features_transform_ref(ref, n, DI, kinds, &e_ref);
+            assert_int_equal(rc_ref, refused && n > 10 ? SGS_EDATA : SGS_OK);
+            for (int t = 1; t <= 3; t++) {
+                sgs_exec_t ex = {.n_threads = t, .grain = 1};
+                double *got = copy_of(x, n * DI);
+                sgs_error_t e = {0};
+                assert_int_equal(
+                    sgs_features_transform_ints(got, n, DI, kinds, src, divisor, &ex, &e), rc_ref);
+                if (rc_ref == SGS_OK)
+                    assert_same(ref, got, n * DI * sizeof *got, "transform with tables", seed, t);
+                else
+                    assert_string_equal(e.message, e_ref.message);
+                free(got);
+            }
+            free(ref);
+            free(x);
+            free(days);
+            free(weeks);
+            free(signed_count);
+            free(wide);
+            free(money);
+        }
 }
 
 /* Bad values: the first in row-major order is named, whichever block and thread meets it. */
@@ -247,6 +314,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_transform_moments_standardize),
         cmocka_unit_test(test_transform_errors),
+        cmocka_unit_test(test_transform_ints),
         cmocka_unit_test(test_quantiles_and_robust_scale),
         cmocka_unit_test(test_quantiles_errors),
         cmocka_unit_test(test_pca_transform),

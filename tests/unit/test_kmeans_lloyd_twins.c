@@ -452,8 +452,8 @@ static sgs_kmeans_result_t check_fit(const char *name, uint64_t seed, const doub
 
 /* Restarts with each seeding: k-means++ on one block of rows (where its twin is bitwise by
  * contract), with and without weights, on fixed data where a later restart is kept; random rows
- * over three blocks; k-means|| with whole-number weights; the first rows and given centers (one run
- * whatever n_init) with the relative tolerance. */
+ * over three blocks; k-means|| with whole-number weights, and over three blocks; the first rows and
+ * given centers (one run whatever n_init) with the relative tolerance. */
 static void test_fit_matches_the_twin(void **state)
 {
     (void)state;
@@ -499,6 +499,20 @@ static void test_fit_matches_the_twin(void **state)
         check_fit("k-means||, 2 restarts", seed + 2, x, n, d, w, &opt);
         free(x);
         free(w);
+    }
+    {
+        /* k-means|| over three blocks, three restarts: the seeding works in the run's labels
+         * and bounds (Hamerly, Elkan) or in one array kept for every restart (Lloyd), which
+         * each restart must set before it reads. */
+        size_t n = 2 * 16384 + 777, d = 3;
+        double *x = blobs(n, d, 5, 1.5, 1.2, seed + 4);
+        sgs_kmeans_options_t opt;
+        sgs_kmeans_options_init(&opt, 4);
+        opt.init = SGS_KMEANS_INIT_PARALLEL;
+        opt.n_init = 3;
+        opt.seed = seed + 4;
+        check_fit("k-means|| over 3 blocks, 3 restarts", seed + 4, x, n, d, NULL, &opt);
+        free(x);
     }
     {
         /* Three copies of each corner of the unit square, k = 2: the splits by x and by y

@@ -1,7 +1,8 @@
 /*
  * tests/unit/test_order_stats_twins.c — medians per group against their serial reference twin
  * (kernels/order_stats.h sgs_group_medians_ref: sort and take the middle) on 1, 2 and 3
- * threads, on crafted and random data: the same bits, the same codes and messages.
+ * threads, on crafted and random data: the same bits, the same codes and messages; Floyd-Rivest
+ * selection against introselect.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -76,6 +77,97 @@ static void test_group_medians_match_the_reference(void **state)
         }
 }
 
+/* Floyd-Rivest (sgs_select_kth_fr, sgs_median_inplace_fr) against sgs_select_kth and
+ * sgs_median_inplace: the same bits at every rank tried, and the partition property, on random
+ * values, heavy ties, sorted, reversed, constant and organ-pipe arrays of sizes around the
+ * sample threshold (600) and well beyond it. */
+static void test_floyd_rivest_matches_introselect(void **state)
+{
+    (void)state;
+    const size_t sizes[] = {1, 2, 3, 17, 600, 601, 602, 5001, 100000};
+    for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++)
+        for (int kind = 0; kind < 6; kind++) {
+            size_t n = sizes[z];
+            uint64_t seed = 1000 + 10 * z + (uint64_t)kind, s = seed;
+            double *v = malloc(n * sizeof *v), *a = malloc(n * sizeof *a),
+                   *b = malloc(n * sizeof *b);
+            assert_true(v && a && b);
+            for (size_t i = 0; i < n; i++) {
+                double r = (double)(int64_t)(sgs_test_next(&s) % 2000001 - 1000000) / 3.0;
+                v[i] = kind == 0   ? r
+                       : kind == 1 ? (double)(sgs_test_next(&s) % 4) /* ties everywhere */
+                       : kind == 2 ? (double)i
+                       : kind == 3 ? (double)(n - i)
+                       : kind == 4 ? 2.5
+                                   : (double)(i < n / 2 ? i : n - i);
+            }
+            const size_t ranks[] = {0,     1,    n / 100, (n - 1) / 2, n / 2, n - 1 - n / 100,
+                                    n - 2, n - 1};
+            for (size_t q = 0; q < sizeof ranks / sizeof ranks[0]; q++) {
+                size_t k = ranks[q];
+                if (k >= n)
+                    continue;
+                memcpy(a, v, n * sizeof *v);
+                memcpy(b, v, n * sizeof *v);
+                double want = sgs_select_kth(a, n, k), got = sgs_select_kth_fr(b, n, k);
+                if (memcmp(&want, &got, sizeof want) != 0)
+                    fail_msg("seed %llu, n %zu, kind %d, rank %zu: %.17g, introselect %.17g",
+                             (unsigned long long)seed, n, kind, k, got, want);
+                for (size_t i = 0; i < n; i++)
+                    if (i < k ? b[i] > got : i > k && b[i] < got)
+                        fail_msg("seed %llu, n %zu, kind %d, rank %zu: x[%zu] = %.17g on the "
+                                 "wrong side of %.17g",
+                                 (unsigned long long)seed, n, kind, k, i, b[i], got);
+            }
+            memcpy(a, v, n * sizeof *v);
+            memcpy(b, v, n * sizeof *v);
+            double want = sgs_median_inplace(a, n), got = sgs_median_inplace_fr(b, n);
+            if (memcmp(&want, &got, sizeof want) != 0)
+                fail_msg("seed %llu, n %zu, kind %d: median %.17g, introselect's %.17g",
+                         (unsigned long long)seed, n, kind, got, want);
+            free(v);
+            free(a);
+            free(b);
+        }
+    double none = 0;
+    assert_true(isnan(sgs_median_inplace_fr(&none, 0)));
+}
+
+/* Both zeros: sgs_has_both_zeros, and group medians that then take sgs_median_inplace's order
+ * (its zero), as before Floyd-Rivest: one group holding every row, its median and the overall
+ * median (selected from what the group's selection left) as sgs_median_inplace gives them. */
+static void test_both_zeros_keep_introselect(void **state)
+{
+    (void)state;
+    double z[4] = {1.0, -0.0, 2.0, 0.0};
+    assert_int_equal(sgs_has_both_zeros(z, 4), 1);
+    assert_int_equal(sgs_has_both_zeros(z, 3), 0);
+    assert_int_equal(sgs_has_both_zeros(z + 2, 2), 0);
+    assert_int_equal(sgs_has_both_zeros(z, 0), 0);
+    size_t n = 5001;
+    uint64_t s = 77;
+    double *v = malloc(n * sizeof *v), *copy = malloc(n * sizeof *v),
+           *scratch = malloc(n * sizeof *v);
+    int32_t *g = calloc(n, sizeof *g);
+    assert_true(v && copy && scratch && g);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t u = sgs_test_next(&s) % 4;
+        v[i] = u == 0 ? -0.0 : u == 1 ? 0.0 : u == 2 ? 1.0 : -1.0;
+    }
+    memcpy(copy, v, n * sizeof *v);
+    double want_group = sgs_median_inplace(copy, n), want_all = sgs_median_inplace(copy, n);
+    double got_group, got_all;
+    sgs_exec_t ex = {.n_threads = 2, .grain = 1};
+    assert_int_equal(sgs_group_medians_into(n, v, g, 1, &got_group, &got_all, scratch, &ex, NULL),
+                     0);
+    assert_memory_equal(&want_group, &got_group, sizeof want_group);
+    assert_memory_equal(&want_all, &got_all, sizeof want_all);
+    free(v);
+    free(copy);
+    free(scratch);
+    free(g);
+}
+
 /* Hand-computed: odd and even counts, an empty group, the overall median. */
 static void test_group_medians_by_hand(void **state)
 {
@@ -98,6 +190,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_group_medians_match_the_reference),
         cmocka_unit_test(test_group_medians_by_hand),
+        cmocka_unit_test(test_floyd_rivest_matches_introselect),
+        cmocka_unit_test(test_both_zeros_keep_introselect),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
