@@ -480,7 +480,7 @@ static int backtest(sgs_run_state_t *st, sgs_backtest_t *bt, sgs_error_t *err)
         int crc = sgs_alive_calibration_cross(p_alive_of + (size_t)j * nh,
                                               p_buy_of + (size_t)j * nh, weight2, bought2, nh,
                                               SGS_BACKTEST_BINS, &bm->cross, &cross_err);
-        if (crc == SGS_ENOMEM) {
+        if (crc != SGS_OK && crc != SGS_EDATA) {
             rc = sgs_error_set(err, crc, "backtest: %s", cross_err.message);
             goto cleanup;
         }

@@ -137,9 +137,11 @@ int sgs_reliability(const double *p, const double *weight, const double *y, size
  * A fitted on each half (sgs_alive_calibration_fit) calibrates the other half's groups, and
  * out is the reliability (sgs_reliability, n_bins) of those 2n predictions. This is how well
  * the published probability does on customers the calibration has not seen, which the
- * in-sample table cannot say (the isotonic map fits its own data). Allocates 3n doubles and
- * the two maps. @return as sgs_alive_calibration_fit (SGS_EDATA too when a half has no
- * informative group). */
+ * in-sample table cannot say (the isotonic map fits its own data). Allocates the 2n
+ * predictions, and beside them one half's fit at a time (sgs_alive_calibration_fit's scratch
+ * and map). @return 0; as sgs_alive_calibration_fit (SGS_EDATA too when a half has no
+ * informative group: none with weight > 0 and P(buy) > 0); as sgs_reliability (SGS_EINVAL
+ * for n_bins out of range); SGS_ENOMEM. */
 int sgs_alive_calibration_cross(const double *p_alive, const double *p_buy_model,
                                 const double *weight2, const double *bought2, size_t n, int n_bins,
                                 sgs_reliability_t *out, sgs_error_t *err);

@@ -66,8 +66,8 @@ size_t sgs_rfm_workspace_size(size_t n)
     return sgs_size_mul(n, sizeof(uint64_t), &bytes) == SGS_OK ? bytes : SIZE_MAX;
 }
 
-/* Order-preserving image of a double: unsigned comparison of images equals numeric
- * comparison of values (no NaN). -0.0 is folded onto 0.0 so that they tie. */
+/* Ascending order of keys (kernels/order_keys.h sgs_order_key: unsigned comparison of keys is
+ * numeric comparison of values, -0.0 and 0.0 tie). */
 static int compare_keys(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;

@@ -217,6 +217,12 @@ static void test_alive_calibration_cross_by_hand(void **state)
     double empty[] = {10, 0}, none[] = {5, 0};
     sgs_error_t err = {0};
     assert_int_equal(sgs_alive_calibration_cross(a, raw, empty, none, 1, 2, &r, &err), SGS_EDATA);
+    /* nor can fold 0 be empty */
+    double empty0[] = {0, 10}, none0[] = {0, 1};
+    assert_int_equal(sgs_alive_calibration_cross(a, raw, empty0, none0, 1, 2, &r, &err), SGS_EDATA);
+    /* a caller's mistake is not a fold without data (the backtest fails on it, falls back on
+       SGS_EDATA only) */
+    assert_int_equal(sgs_alive_calibration_cross(a, raw, w2, b2, 1, 0, &r, &err), SGS_EINVAL);
 }
 
 /* p_buy from the model: 1 - P(no purchase) clamped, calibrated through the P(alive) map;

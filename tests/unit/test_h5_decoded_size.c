@@ -138,6 +138,31 @@ static void test_inflate_into_a_buffer(void **state)
     z[n_z - 5] ^= 0x01; /* the stream's Adler-32 no longer matches its data */
     expect_inflate(z, n_z, 4000, SGS_H5_DECODED_BROKEN, 0);
     free(z);
+
+    /* no room at all: a stream of nothing fits, one byte does not */
+    z = deflated(0, 0, &n_z);
+    expect_inflate(z, n_z, 0, SGS_H5_DECODED_OK, 0);
+    free(z);
+    z = deflated(1, 0, &n_z);
+    expect_inflate(z, n_z, 0, SGS_H5_DECODED_TOO_BIG, 0);
+    free(z);
+
+    /* a stream that needs a preset dictionary (FDICT in its header): zlib stops at
+       Z_NEED_DICT, libdeflate refuses the header; broken either way */
+    unsigned char dz[256];
+    z_stream s;
+    memset(&s, 0, sizeof s);
+    assert_int_equal(deflateInit(&s, 6), Z_OK);
+    assert_int_equal(deflateSetDictionary(&s, data, 64), Z_OK);
+    s.next_in = data;
+    s.avail_in = 64;
+    s.next_out = dz;
+    s.avail_out = sizeof dz;
+    assert_int_equal(deflate(&s, Z_FINISH), Z_STREAM_END);
+    size_t n_dz = s.total_out;
+    assert_int_equal(deflateEnd(&s), Z_OK);
+    assert_true(dz[1] & 0x20); /* FDICT */
+    expect_inflate(dz, n_dz, 4000, SGS_H5_DECODED_BROKEN, 0);
 }
 
 /* Fletcher-32 takes 4 bytes off wherever it sits: after deflate in the pipeline (h5py's
