@@ -54,9 +54,12 @@ static sgs_h5_decoded_t inflate_zlib(const unsigned char *in, size_t n_in, unsig
 /* libdeflate decodes a whole zlib stream into a buffer that holds it, with the same checks
  * (header, Adler-32) and the same bytes as zlib, two to three times as fast; trailing bytes
  * after the stream are ignored as zlib ignores them. Anything but a clean decode goes to zlib,
- * whose outcome (too big, broken, the size) is then the answer, so that both agree on every
- * stream by construction. The decompressor (about 32 KiB) is per call: callers decode chunks
- * on several threads. */
+ * whose outcome (too big, broken, the size) is then the answer. The two differ on one kind of
+ * stream only: libdeflate 1.14 decodes the reserved codes of deflate (lengths 286 and 287,
+ * distances 30 and 31) and overlong code-length repeats, which zlib refuses and no compressor
+ * writes (a crafted stream, with an Adler-32 of what libdeflate makes of it); such a chunk is
+ * read as libdeflate decodes it (docs/input.md). The decompressor (about 32 KiB) is per call:
+ * callers decode chunks on several threads. */
 sgs_h5_decoded_t sgs_h5_inflate(const unsigned char *in, size_t n_in, unsigned char *out,
                                 size_t cap, size_t *n_out)
 {

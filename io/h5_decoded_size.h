@@ -51,8 +51,10 @@ sgs_h5_decoded_t sgs_h5_decoded_size(const H5Z_filter_t *ids, int n, unsigned ma
 /* Inflate the zlib stream `in` (n_in bytes): its first `cap` bytes go to out (out NULL: they
  * are only counted), *n_out gets its whole size. More than cap bytes is TOO_BIG (decoding
  * stops there); a stream that runs out of input before its end is BROKEN (libhdf5: "inflate()
- * failed"). The guard sizes chunks with it (out NULL), the reader decodes them
- * (io/h5_chunk_decode.h). */
+ * failed"). The guard sizes chunks with it (out NULL: zlib), the reader decodes them
+ * (io/h5_chunk_decode.h: libdeflate, zlib for what libdeflate does not decode cleanly; a
+ * crafted stream with deflate's reserved codes, which zlib refuses, is decoded by libdeflate:
+ * see h5_decoded_size.c). */
 sgs_h5_decoded_t sgs_h5_inflate(const unsigned char *in, size_t n_in, unsigned char *out,
                                 size_t cap, size_t *n_out);
 
