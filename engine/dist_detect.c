@@ -107,9 +107,36 @@ static int check_labels(const sgs_dist_t *d, const sgs_opportunity_input_t *in, 
     return rc;
 }
 
-/* The thresholds of sgs_opportunities_detect over every process into *st. */
+/* The optional columns that decide which collective calls are made, as bits. */
+enum { HAS_CLV = 1, HAS_SEGMENT = 2, HAS_REFERRALS = 4, ALL_COLUMNS = 7 };
+
+/* Every process must make the same collective calls: the optional columns present on the
+ * processes that hold customers (one without any may pass NULL columns) and whether the
+ * counts over all are wanted must agree. *present gets the agreed columns. */
+static int agree_columns(const sgs_dist_t *d, const sgs_opportunity_input_t *in, int want_whole,
+                         int *present, sgs_error_t *err)
+{
+    const sgs_stage_input_t *cu = in->customers;
+    int64_t mine = (cu->clv ? HAS_CLV : 0) | (cu->segment ? HAS_SEGMENT : 0) |
+                   (in->network_value && in->n_direct_referrals ? HAS_REFERRALS : 0);
+    /* [columns, whole wanted]: a process without customers takes no part in the columns */
+    int64_t low[2] = {cu->n ? mine : ALL_COLUMNS, want_whole != 0},
+            high[2] = {cu->n ? mine : 0, want_whole != 0};
+    sgs_dist_reduce_i64(d, low, 2, SGS_DIST_MIN);
+    sgs_dist_reduce_i64(d, high, 2, SGS_DIST_MAX);
+    int nobody = low[0] == ALL_COLUMNS && high[0] == 0; /* no process holds customers */
+    *present = nobody ? 0 : (int)high[0];
+    if ((!nobody && low[0] != high[0]) || low[1] != high[1])
+        return sgs_error_set(err, SGS_EINVAL,
+                             "opportunities: the processes disagree on the columns present "
+                             "(CLV, segments, referrals) or on the counts wanted");
+    return SGS_OK;
+}
+
+/* The thresholds of sgs_opportunities_detect over every process into *st, for the columns
+ * present (agree_columns). */
 static int thresholds(const sgs_dist_t *d, const sgs_opportunity_input_t *in,
-                      const sgs_opportunity_config_t *cfg, const sgs_exec_t *exec,
+                      const sgs_opportunity_config_t *cfg, const sgs_exec_t *exec, int present,
                       int32_t n_segments, sgs_opportunity_stats_t *st, sgs_error_t *err)
 {
     const sgs_stage_input_t *cu = in->customers;
@@ -123,7 +150,7 @@ static int thresholds(const sgs_dist_t *d, const sgs_opportunity_input_t *in,
                                                              "opportunities: out of memory for %zu "
                                                              "customers",
                                                              n);
-    if (rc == SGS_OK && cu->clv) {
+    if (rc == SGS_OK && (present & HAS_CLV)) {
         st->n_segments = n_segments;
         st->segment_clv_median =
             sgs_alloc_array(n_segments ? (size_t)n_segments : 1, sizeof *st->segment_clv_median);
@@ -131,7 +158,7 @@ static int thresholds(const sgs_dist_t *d, const sgs_opportunity_input_t *in,
             rc = sgs_error_set(err, SGS_ENOMEM, "opportunities: out of memory for segments");
     }
     rc = sgs_dist_agree(d, rc, err);
-    if (rc == SGS_OK && cu->clv) {
+    if (rc == SGS_OK && (present & HAS_CLV)) {
         sgs_opportunity_threshold_columns(in, cfg, exec, column, NULL, NULL);
         double q = quantile_over(d, column, n, cfg->save_clv_quantile, keys);
         st->save_clv_threshold = isfinite(q) ? fmax(q, cfg->save_min_clv) : (double)NAN;
@@ -139,7 +166,7 @@ static int thresholds(const sgs_dist_t *d, const sgs_opportunity_input_t *in,
         medians_over(d, column, cu->segment, n, n_segments, st->segment_clv_median,
                      &st->global_clv_median, keys, grouped, at);
     }
-    if (rc == SGS_OK && in->network_value && in->n_direct_referrals) {
+    if (rc == SGS_OK && (present & HAS_REFERRALS)) {
         sgs_opportunity_threshold_columns(in, cfg, exec, NULL, NULL, column);
         double q = quantile_over(d, column, n, cfg->advocate_value_quantile, keys);
         st->advocate_value_threshold = isfinite(q) ? fmax(q, cfg->advocate_min_value) : (double)NAN;
@@ -161,11 +188,14 @@ int sgs_dist_opportunities_detect(const sgs_dist_t *d, const sgs_opportunity_inp
         (double)NAN;
     /* the kernel's checks first, agreed, so that no process selects alone */
     int rc = sgs_dist_agree(d, sgs_opportunities_detect_check(in, cfg, fired, err), err);
+    int present = 0;
+    if (rc == SGS_OK)
+        rc = sgs_dist_agree(d, agree_columns(d, in, whole != NULL, &present, err), err);
     int32_t n_segments = 0;
     if (rc == SGS_OK)
         rc = check_labels(d, in, &n_segments, err);
     if (rc == SGS_OK)
-        rc = thresholds(d, in, cfg, exec, n_segments, stats, err);
+        rc = thresholds(d, in, cfg, exec, present, n_segments, stats, err);
     if (rc == SGS_OK)
         rc = sgs_dist_agree(d, sgs_opportunities_detect_given(in, cfg, exec, fired, stats, err),
                             err);

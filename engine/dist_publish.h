@@ -40,7 +40,9 @@ const char *sgs_dist_publish_file(const sgs_dist_publish_t *p, size_t i);
 /* Publish the new generation when every process's rc is 0: each process flushes every
  * output, then process 0 seals the generation and switches to it. Every process calls it
  * with its outcome, a failure too, once it has stopped writing (so that no process still
- * writes when process 0 removes the files). @return 0 when the new set is visible; else the
+ * writes when process 0 removes the files). Every output must exist by then (a run writes
+ * them all); each process flushes each of them, for the parts it wrote may sit in its own
+ * node's cache. @return 0 when the new set is visible; else the
  * first failure (the lowest process's own rc and message, or a flush or the switch that
  * failed), the same on every process, the previous set untouched. */
 int sgs_dist_publish_commit(sgs_dist_publish_t *p, int rc, sgs_error_t *err);

@@ -37,18 +37,18 @@ typedef struct seen {
     int32_t survey_day;              /* its day, SGS_DAY_NONE when none */
 } seen_t;
 
-/* Event e of customer i, at age days before t (within the longest window), into r and *s.
- * later_wins: a survey on the same day as the one held replaces it (rows in ascending order)
- * or not (descending). */
+/* Event e, at age days before t (within the longest window), into r and *s. Events come
+ * newest first: a survey on the day of the one held is an earlier row and does not replace
+ * it (the last row of the latest day counts). */
 static void see_event(const sgs_stage_input_t *in, const sgs_audit_config_t *cfg, size_t e,
-                      int64_t age, int later_wins, sgs_audit_row_t *r, seen_t *s)
+                      int64_t age, sgs_audit_row_t *r, seen_t *s)
 {
     int32_t d = in->event_day[e];
     uint8_t kind = in->event_kind[e];
     uint8_t c = in->event_channel ? in->event_channel[e] : 0;
     c = c < SGS_CHANNEL_COUNT ? c : 0;
     if (kind == SGS_EVENT_SURVEY && in->event_value && isfinite(in->event_value[e]) &&
-        (d > s->survey_day || (later_wins && d == s->survey_day))) {
+        d > s->survey_day) {
         s->survey = in->event_value[e];
         s->survey_day = d;
     }
@@ -91,19 +91,45 @@ static void see_recent_events(const sgs_stage_input_t *in, int32_t t, const sgs_
         int64_t age = (int64_t)t - d; /* 0 on the as-of day */
         if (age >= longest)
             break;
-        see_event(in, cfg, e, age, 0, r, s);
+        see_event(in, cfg, e, age, r, s);
     }
 }
 
-/* The twin's walk: every event of customer i in row order, none assumed about their order. */
+/* The twin's walk: every event of customer i in row order, none assumed about their order,
+ * each rule restated rather than shared with the kernel's see_event. */
 static void see_every_event(const sgs_stage_input_t *in, int32_t t, const sgs_audit_config_t *cfg,
                             size_t i, sgs_audit_row_t *r, seen_t *s)
 {
     for (size_t e = in->event_offset[i]; e < in->event_offset[i + 1]; e++) {
         int32_t d = in->event_day[e];
+        if (d > t)
+            continue;
         int64_t age = (int64_t)t - d;
-        if (d <= t && age < cfg->window_days[SGS_AUDIT_WINDOWS - 1])
-            see_event(in, cfg, e, age, 1, r, s);
+        uint8_t kind = in->event_kind[e];
+        uint8_t c = in->event_channel && in->event_channel[e] < SGS_CHANNEL_COUNT
+                        ? in->event_channel[e]
+                        : 0;
+        if (kind == SGS_EVENT_SURVEY && age < cfg->window_days[SGS_AUDIT_WINDOWS - 1] &&
+            in->event_value && isfinite(in->event_value[e]) && d >= s->survey_day) {
+            s->survey = in->event_value[e];
+            s->survey_day = d;
+        }
+        for (int w = 0; w < SGS_AUDIT_WINDOWS; w++) {
+            if (age >= cfg->window_days[w])
+                continue;
+            if (kind == SGS_EVENT_CAMPAIGN_CONTACT) {
+                r->contacts[w][c]++;
+                s->contacted[w] = 1;
+                s->via[w] |= 1u << c;
+            } else if (kind == SGS_EVENT_CAMPAIGN_RESPONSE) {
+                r->responses[w][c]++;
+                s->responded[w] = 1;
+            } else if (kind == SGS_EVENT_SUPPORT) {
+                r->support[w]++;
+            } else if (kind == SGS_EVENT_COMPLAINT) {
+                r->complaints[w]++;
+            }
+        }
     }
 }
 

@@ -4,9 +4,11 @@
  * base, detects on its own slice with the thresholds selected over all of them, and its
  * masks, the thresholds (save_high_value's quantile, the medians per segment and overall,
  * advocate's quantile) and the counts summed over the processes equal, bit for bit,
- * sgs_opportunities_detect on the whole base; random bases with ties, NaN and zero CLV,
- * segments left empty, a process with no customers; a bad segment label on the last
- * process is every process's error, naming the customer.
+ * sgs_opportunities_detect on the whole base (the thresholds' bits but for the sign of a zero:
+ * both zeros have one key); random bases with ties, NaN and zero CLV, labels below -1,
+ * segments left empty, a process with no customers and no columns; a bad segment label on the
+ * last process holding customers is every process's error, naming the customer; processes
+ * that disagree on the columns present are every process's error.
  */
 #include "engine/dist_detect.h"
 #include "tests/support/test_mpi.h"
@@ -63,8 +65,8 @@ static void base_make(base_t *b, size_t n, uint64_t seed, int ties)
     for (size_t i = 0; i < n; i++) {
         b->id[i] = 5 * (int64_t)i + 2;
         b->stage[i] = stages[sgs_test_next(&s) % (sizeof stages)];
-        int32_t seg = (int32_t)(sgs_test_next(&s) % 7) - 1; /* -1..5 */
-        b->segment[i] = seg == 4 ? 5 : seg;
+        int32_t seg = (int32_t)(sgs_test_next(&s) % 7) - 1;          /* -1..5 */
+        b->segment[i] = seg == 4 ? 5 : seg == 3 && i % 2 ? -7 : seg; /* -7 counts as -1 */
         b->clv[i] = ties ? few[sgs_test_next(&s) % 7] : 1000.0 * sgs_test_uniform(&s);
         if (!ties && sgs_test_next(&s) % 10 == 0)
             b->clv[i] = (double)NAN;
@@ -122,6 +124,11 @@ static void slice(base_t *b, size_t lo, size_t hi)
     in->days_overdue = b->overdue + lo;
     in->n_direct_referrals = b->direct + lo;
     in->network_value = b->network + lo;
+    if (hi == lo) { /* a process without customers may pass no optional column */
+        cu->clv = NULL;
+        cu->segment = NULL;
+        in->network_value = NULL;
+    }
 }
 
 static void base_free(base_t *b)
@@ -218,6 +225,36 @@ static void random_bases(void **state)
     detect_equals_one_process(7, 13, 1);
 }
 
+/* One process with customers but without CLV while the others have it: no selection could
+ * match, every process says so. */
+static void columns_that_disagree(void **state)
+{
+    (void)state;
+    if (sgs_test_world.size < 2)
+        skip();
+    base_t b;
+    const size_t n = 300;
+    base_make(&b, n, 31, 0);
+    sgs_opportunity_config_t cfg;
+    sgs_opportunity_config_default(&cfg);
+    sgs_exec_t exec = {.n_threads = 1};
+    size_t lo, hi;
+    share(n, &lo, &hi);
+    slice(&b, lo, hi);
+    if (sgs_test_world.rank == 1)
+        b.cu.clv = NULL;
+    uint16_t *mine = calloc(hi - lo + 1, sizeof *mine);
+    sgs_opportunity_stats_t st;
+    sgs_error_t err = {0};
+    assert_int_equal(
+        sgs_dist_opportunities_detect(&sgs_test_world, &b.in, &cfg, &exec, mine, &st, NULL, &err),
+        SGS_EINVAL);
+    sgs_assert_contains(err.message, "disagree on the columns present");
+    sgs_opportunity_stats_free(&st);
+    free(mine);
+    base_free(&b);
+}
+
 static void a_bad_label_is_everyones_error(void **state)
 {
     (void)state;
@@ -250,6 +287,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(random_bases),
         cmocka_unit_test(a_bad_label_is_everyones_error),
+        cmocka_unit_test(columns_that_disagree),
     };
     return sgs_test_mpi_run(&argc, &argv, tests, NULL, NULL);
 }
