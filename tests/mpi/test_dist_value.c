@@ -3,11 +3,22 @@
  * under mpirun with 1 to 4 processes, against the single-process functions on the same data,
  * bit for bit (memcmp): the Gamma-Gamma fit and its summary (engine/dist_gammagamma.h) on
  * generated customers and on rows dealt unevenly (a process with none, cuts off the blocks);
- * a bad x on one process and no usable customer being every process's error.
+ * a bad x on one process and no usable customer being every process's error. The backtest's
+ * models (engine/dist_backtest.h) on a sampled cohort of generated customers: the merged table,
+ * the per-history outcomes, every model's fit, scores per history, reliability tables and
+ * cross-fitted scores, the choice and the calibration map's knots, for value.model auto and a
+ * named model; the Gamma-Gamma fit on the cohort (rows off every block boundary); then p_buy of
+ * every customer, made on its own process from its own history, the model refitted on the
+ * merged histories and the map; and a bad history on the last process failing every process.
  */
+#include "engine/dist_backtest.h"
 #include "engine/dist_gammagamma.h"
+#include "engine/dist_histories.h"
+#include "engine/dist_sample.h"
 #include "kernels/base_totals.h"
+#include "kernels/calibration.h"
 #include "kernels/dates.h"
+#include "kernels/sample.h"
 #include "tests/support/test_mpi.h"
 #include "tests/support/test_rng.h"
 #include "tests/support/test_support.h"
@@ -232,12 +243,315 @@ static void gg_errors_are_everyones(void **state)
     free(m);
 }
 
+/* ---- The backtest ---------------------------------------------------------------------------- */
+
+#define BT_SEED 77u
+#define BT_STREAM UINT64_C(0x6261636b74657374)
+#define BT_HOLD_DAYS 182
+
+/* A backtest cohort of grouped customers g: those with a purchase by the calibration end, a
+ * sample of `want` of them (by key; over the processes when dist), their calibration histories
+ * (weeks) and holdout occasions, and the Gamma-Gamma input m. */
+typedef struct test_cohort {
+    size_t n, n_cohort;
+    int64_t *id;
+    double *x, *t_x, *T, *m;
+    int32_t *occasions;
+} test_cohort_t;
+
+static void make_cohort(const sgs_grouped_t *g, int32_t as_of_day, size_t want, int dist,
+                        test_cohort_t *co)
+{
+    sgs_exec_t exec = {.n_threads = 1};
+    sgs_error_t err = {0};
+    int32_t end_day = as_of_day - BT_HOLD_DAYS;
+    size_t n = g->n_customers;
+    sgs_summary_t full, cal = {0};
+    sgs_assert_cmp(sgs_summary_alloc(&full, n ? n : 1), ==, SGS_OK);
+    full.n_customers = n;
+    if (n)
+        sgs_assert_cmp(sgs_summarize(&exec, g, as_of_day, &full, &err), ==, SGS_OK);
+    uint8_t *eligible = malloc(n ? n : 1);
+    size_t *which = malloc((n ? n : 1) * sizeof *which), n_which = 0;
+    for (size_t c = 0; c < n; c++)
+        eligible[c] = full.has_purchase[c] && full.first_day[c] <= end_day;
+    if (dist)
+        sgs_assert_cmp(sgs_dist_sample_by_key(&sgs_test_world, g->customer_id, eligible, n, want,
+                                              BT_SEED, BT_STREAM, which, &n_which, &co->n_cohort,
+                                              &err),
+                       ==, SGS_OK);
+    else
+        sgs_assert_cmp(sgs_sample_by_key(g->customer_id, eligible, n, want, BT_SEED, BT_STREAM,
+                                         which, &n_which, &co->n_cohort, &exec, &err),
+                       ==, SGS_OK);
+    sgs_assert_cmp(sgs_summary_alloc_history(&cal, n_which ? n_which : 1), ==, SGS_OK);
+    sgs_assert_cmp(sgs_summarize_until_subset(&exec, g, end_day, which, n_which, &cal, &err), ==,
+                   SGS_OK);
+    size_t k = n_which ? n_which : 1;
+    co->n = n_which;
+    co->id = malloc(k * sizeof *co->id);
+    co->x = malloc(k * sizeof *co->x);
+    co->t_x = malloc(k * sizeof *co->t_x);
+    co->T = malloc(k * sizeof *co->T);
+    co->m = malloc(k * sizeof *co->m);
+    co->occasions = malloc(k * sizeof *co->occasions);
+    for (size_t j = 0; j < n_which; j++) {
+        size_t c = which[j];
+        assert_true(cal.has_purchase[j]);
+        co->id[j] = g->customer_id[c];
+        co->x[j] = cal.n_purchase_days[j] - 1;
+        co->t_x[j] = cal.recency_days[j] / 7.0;
+        co->T[j] = cal.age_days[j] / 7.0;
+        co->m[j] = cal.total_spend[j] > 0.0 ? cal.monetary[j] : 0.0;
+        co->occasions[j] = full.n_purchase_days[c] - cal.n_purchase_days[j];
+    }
+    free(eligible);
+    free(which);
+    sgs_summary_free(&full);
+    sgs_summary_free(&cal);
+}
+
+static void free_cohort(test_cohort_t *co)
+{
+    free(co->id);
+    free(co->x);
+    free(co->t_x);
+    free(co->T);
+    free(co->m);
+    free(co->occasions);
+}
+
+static sgs_model_fit_options_t test_fit_options(void *ctx, const char *what, sgs_fit_watch_t *watch)
+{
+    (void)ctx;
+    (void)what;
+    (void)watch;
+    sgs_model_fit_options_t o;
+    sgs_model_fit_options_init(&o);
+    return o;
+}
+
+static void assert_same_reliability(const sgs_reliability_t *a, const sgs_reliability_t *b)
+{
+    sgs_assert_cmp(a->n_bins, ==, b->n_bins);
+    size_t k = (size_t)a->n_bins * sizeof(double);
+    assert_same_bits(a->weight, b->weight, k);
+    assert_same_bits(a->predicted, b->predicted, k);
+    assert_same_bits(a->observed, b->observed, k);
+    assert_same_bits(&a->brier, &b->brier, sizeof(double));
+    assert_same_bits(&a->log_score, &b->log_score, sizeof(double));
+    assert_same_bits(&a->max_gap, &b->max_gap, sizeof(double));
+}
+
+/* The backtest's result and scores over the processes against one process's. */
+static void assert_same_backtest(const sgs_backtest_t *a, const sgs_backtest_scores_t *sa,
+                                 const sgs_backtest_t *b, const sgs_backtest_scores_t *sb)
+{
+    sgs_assert_cmp(a->n_scored, ==, b->n_scored);
+    sgs_assert_cmp(a->n_bought_again, ==, b->n_bought_again);
+    sgs_assert_cmp(a->n_models, ==, b->n_models);
+    sgs_assert_cmp(a->chosen, ==, b->chosen);
+    sgs_assert_cmp(a->chosen_by_cross, ==, b->chosen_by_cross);
+    sgs_assert_cmp(a->used, ==, b->used);
+    assert_string_equal(a->chosen_because, b->chosen_because);
+    size_t nh = sa->nh;
+    sgs_assert_cmp(sb->nh, ==, nh);
+    assert_same_bits(sa->h.x, sb->h.x, nh * sizeof(double));
+    assert_same_bits(sa->h.t_x, sb->h.t_x, nh * sizeof(double));
+    assert_same_bits(sa->h.T, sb->h.T, nh * sizeof(double));
+    assert_same_bits(sa->weight, sb->weight, nh * sizeof(double));
+    assert_same_bits(sa->bought, sb->bought, nh * sizeof(double));
+    for (int j = 0; j < a->n_models; j++) {
+        const sgs_backtest_model_t *ma = &a->models[j], *mb = &b->models[j];
+        sgs_assert_cmp(ma->model, ==, mb->model);
+        sgs_assert_cmp(ma->ok, ==, mb->ok);
+        assert_string_equal(ma->failure, mb->failure);
+        if (!ma->ok)
+            continue;
+        assert_same_bits(ma->params, mb->params, sizeof ma->params);
+        assert_same_bits(&ma->log_score, &mb->log_score, sizeof(double));
+        assert_same_bits(&ma->brier, &mb->brier, sizeof(double));
+        assert_same_bits(&ma->mae, &mb->mae, sizeof(double));
+        assert_same_bits(&ma->total_error, &mb->total_error, sizeof(double));
+        assert_same_reliability(&ma->raw, &mb->raw);
+        sgs_assert_cmp(ma->cross_ok, ==, mb->cross_ok);
+        if (ma->cross_ok)
+            assert_same_reliability(&ma->cross, &mb->cross);
+        /* every model's scores per history (the used one's calibrated) */
+        assert_same_bits(sa->p_buy_of + (size_t)j * nh, sb->p_buy_of + (size_t)j * nh,
+                         nh * sizeof(double));
+        assert_same_bits(sa->p_alive_of + (size_t)j * nh, sb->p_alive_of + (size_t)j * nh,
+                         nh * sizeof(double));
+    }
+    if (a->used >= 0) {
+        assert_same_reliability(&a->models[a->used].calibrated, &b->models[b->used].calibrated);
+        sgs_assert_cmp(a->calibration.n_knots, ==, b->calibration.n_knots);
+        sgs_assert_cmp(a->calibration.n_blocks, ==, b->calibration.n_blocks);
+        assert_same_bits(a->calibration.score, b->calibration.score,
+                         a->calibration.n_knots * sizeof(double));
+        assert_same_bits(a->calibration.value, b->calibration.value,
+                         a->calibration.n_knots * sizeof(double));
+    }
+}
+
+/* p_buy over `horizon` weeks of every buyer of g as of as_of_day: the used model refitted on the
+ * merged histories of every process (one process: its own), each customer's P(alive) and
+ * P(no purchase) from its own history on its own process, then the map (kernels/calibration.h
+ * sgs_p_buy_column). *p_buy: one per buyer, owned by the caller. */
+static size_t p_buy_of_buyers(const sgs_grouped_t *g, int32_t as_of_day, int dist,
+                              sgs_purchase_model_t model, const sgs_isotonic_t *map, double horizon,
+                              double **p_buy)
+{
+    sgs_exec_t exec = {.n_threads = 1};
+    sgs_error_t err = {0};
+    sgs_summary_t s;
+    sgs_test_buyers_summary(g, as_of_day, &s);
+    size_t k = s.n_customers;
+    double *col = malloc((k ? k : 1) * 4 * sizeof *col);
+    sgs_assert_cmp(
+        sgs_value_inputs(&s, k, 7.0, &exec, col, col + k, col + 2 * k, col + 3 * k, &err), ==,
+        SGS_OK);
+    sgs_histories_t mine, all;
+    sgs_assert_cmp(sgs_histories_build(&mine, col, col + k, col + 2 * k, NULL, k, &exec, &err), ==,
+                   SGS_OK);
+    if (dist)
+        sgs_assert_cmp(sgs_dist_histories_merge(&sgs_test_world, &exec, &mine, &all, &err), ==,
+                       SGS_OK);
+    sgs_model_fit_options_t o;
+    sgs_model_fit_options_init(&o);
+    sgs_fit_t fit;
+    sgs_assert_cmp(sgs_purchase_model_fit(model, dist ? &all : &mine, &o, &fit, &exec, &err), ==,
+                   SGS_OK);
+    /* local: this process's histories only */
+    size_t nh = mine.n_unique;
+    double *p_alive = malloc((nh ? nh : 1) * sizeof *p_alive),
+           *no_buy = malloc((nh ? nh : 1) * sizeof *no_buy);
+    sgs_clv_options_t co = {horizon, 4.345, 0.0, 1.0};
+    sgs_assert_cmp(sgs_clv_score_histories(model, fit.params, &mine, &co, p_alive, NULL, no_buy,
+                                           NULL, &exec, &err),
+                   ==, SGS_OK);
+    sgs_assert_cmp(sgs_p_buy_column(nh, map, p_alive, no_buy, &exec, no_buy, &err), ==, SGS_OK);
+    *p_buy = malloc((k ? k : 1) * sizeof **p_buy);
+    for (size_t i = 0; i < k; i++)
+        (*p_buy)[i] = no_buy[mine.history_of[i]];
+    free(p_alive);
+    free(no_buy);
+    free(col);
+    if (dist)
+        sgs_histories_free(&all);
+    sgs_histories_free(&mine);
+    sgs_summary_free(&s);
+    return k;
+}
+
+static void backtest_is_the_single_process_backtest(void **state)
+{
+    (void)state;
+    sgs_exec_t exec = {.n_threads = 1};
+    sgs_read_options_t opt = sgs_test_mpi_read_options();
+    sgs_grouped_t g_all, g;
+    sgs_read_stats_t st_all, st;
+    sgs_dist_owners_t own;
+    sgs_test_read_grouped(generated, &opt, &g_all, &st_all);
+    sgs_test_mpi_read_grouped(generated, &opt, &g, &st, &own);
+    int32_t as_of_day = (int32_t)sgs_day_of(st_all.max_time_s);
+    test_cohort_t ca, cb;
+    make_cohort(&g_all, as_of_day, 25000, 0, &ca);
+    make_cohort(&g, as_of_day, 25000, 1, &cb);
+    sgs_assert_cmp(ca.n_cohort, ==, cb.n_cohort);
+    sgs_assert_cmp(ca.n, ==, 25000);
+    const char *models[] = {"auto", "mbgnbd"};
+    for (size_t k = 0; k < 2; k++) {
+        sgs_backtest_cohort_t a = {ca.n, ca.id, ca.x, ca.t_x, ca.T, ca.occasions},
+                              b = {cb.n, cb.id, cb.x, cb.t_x, cb.T, cb.occasions};
+        sgs_backtest_options_t o = {BT_HOLD_DAYS / 7.0, BT_SEED, models[k],
+                                    test_fit_options,   NULL,    &exec};
+        sgs_backtest_t bta, btb;
+        sgs_backtest_scores_t sa, sb;
+        sgs_error_t ea = {0}, eb = {0};
+        memset(&bta, 0, sizeof bta);
+        memset(&btb, 0, sizeof btb);
+        sgs_assert_cmp(sgs_backtest_models(&a, &o, &bta, &sa, &ea), ==, SGS_OK);
+        sgs_assert_cmp(sgs_dist_backtest_models(&sgs_test_world, &b, &o, &btb, &sb, &eb), ==,
+                       SGS_OK);
+        sgs_assert_cmp(bta.chosen, >=, 0);
+        sgs_assert_cmp(bta.used, >=, 0);
+        assert_same_backtest(&bta, &sa, &btb, &sb);
+        /* each process's customers' histories in the merged table */
+        size_t before = (size_t)sgs_dist_offset(&sgs_test_world, cb.n);
+        for (size_t i = 0; i < cb.n; i++)
+            sgs_assert_cmp(sb.h.history_of[i], ==, sa.h.history_of[before + i]);
+        /* p_buy of every buyer, made locally with the map */
+        if (k == 0) {
+            double *pa, *pb;
+            sgs_purchase_model_t model = bta.models[bta.used].model;
+            size_t na = p_buy_of_buyers(&g_all, as_of_day, 0, model, &bta.calibration, 26.0, &pa);
+            size_t nb = p_buy_of_buyers(&g, as_of_day, 1, model, &btb.calibration, 26.0, &pb);
+            size_t first = (size_t)sgs_dist_offset(&sgs_test_world, nb);
+            int64_t n_all = (int64_t)nb;
+            sgs_dist_reduce_i64(&sgs_test_world, &n_all, 1, SGS_DIST_SUM);
+            sgs_assert_cmp((size_t)n_all, ==, na);
+            assert_same_bits(pa + first, pb, nb * sizeof(double));
+            free(pa);
+            free(pb);
+        }
+        sgs_backtest_scores_free(&sa);
+        sgs_backtest_scores_free(&sb);
+        sgs_backtest_free(&bta);
+        sgs_backtest_free(&btb);
+    }
+    /* the backtest's Gamma-Gamma on the cohort: rows of a sample, off the blocks */
+    check_gg(ca.x, ca.m, cb.x, cb.m, cb.n, 0);
+    free_cohort(&ca);
+    free_cohort(&cb);
+    sgs_grouped_free(&g);
+    sgs_grouped_free(&g_all);
+    sgs_dist_owners_free(&own);
+}
+
+/* A history that is no history (t_x > T) on the last process fails every process. */
+static void backtest_error_is_everyones(void **state)
+{
+    (void)state;
+    sgs_exec_t exec = {.n_threads = 1};
+    int np = sgs_test_world.size, me = sgs_test_world.rank;
+    size_t n = 100;
+    int64_t id[100];
+    double x[100], t_x[100], T[100];
+    int32_t occ[100];
+    for (size_t i = 0; i < n; i++) {
+        id[i] = (int64_t)(me * 1000 + (int)i);
+        x[i] = (double)(i % 4);
+        t_x[i] = x[i] > 0 ? 3.0 + (double)(i % 7) : 0.0;
+        T[i] = 20.0 + (double)(i % 11);
+        occ[i] = (int32_t)(i % 3);
+    }
+    if (me == np - 1)
+        t_x[50] = T[50] + 1.0;
+    sgs_backtest_cohort_t co = {n, id, x, t_x, T, occ};
+    sgs_backtest_options_t o = {10.0, BT_SEED, "auto", test_fit_options, NULL, &exec};
+    sgs_backtest_t bt;
+    sgs_backtest_scores_t sc;
+    sgs_error_t err = {0};
+    memset(&bt, 0, sizeof bt);
+    sgs_assert_cmp(sgs_dist_backtest_models(&sgs_test_world, &co, &o, &bt, &sc, &err), ==,
+                   SGS_EDATA);
+    if (np > 1) {
+        char want[64];
+        snprintf(want, sizeof want, "process %d of %d: ", np - 1, np);
+        sgs_assert_contains(err.message, want);
+    }
+    sgs_backtest_free(&bt);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(gg_fit_on_generated_customers),
         cmocka_unit_test(gg_fit_on_rows_dealt_unevenly),
         cmocka_unit_test(gg_errors_are_everyones),
+        cmocka_unit_test(backtest_is_the_single_process_backtest),
+        cmocka_unit_test(backtest_error_is_everyones),
     };
     return sgs_test_mpi_run(&argc, &argv, tests, setup_file, remove_file);
 }

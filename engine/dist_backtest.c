@@ -1,0 +1,141 @@
+/*
+ * engine/dist_backtest.c — the backtest's models over a cohort spread across processes
+ * (engine/dist_backtest.h).
+ */
+#include "engine/dist_backtest.h"
+
+#include "engine/dist_blocks.h"
+#include "engine/dist_histories.h"
+#include "kernels/holdout.h"
+
+#include <math.h>
+#include <string.h>
+
+/* (x, t_x, T) of history a of table ha against history b of hb: -1, 0, 1 (the tables' order). */
+static int cmp_history(const sgs_histories_t *ha, size_t a, const sgs_histories_t *hb, size_t b)
+{
+    const double ka[3] = {ha->x[a], ha->t_x[a], ha->T[a]}, kb[3] = {hb->x[b], hb->t_x[b], hb->T[b]};
+    for (int f = 0; f < 3; f++)
+        if (ka[f] != kb[f])
+            return ka[f] < kb[f] ? -1 : 1;
+    return 0;
+}
+
+/* The forecast error's serial sums over customers in order (kernels/holdout.c
+ * sgs_holdout_forecast_error), continued on each process in turn. */
+typedef struct forecast {
+    const sgs_backtest_cohort_t *co;
+    const uint32_t *history_of;
+    const double *expected;
+} forecast_t;
+
+static void forecast_step(double *state, void *ctx)
+{
+    const forecast_t *f = ctx;
+    double abs_sum = state[0], predicted = state[1], total = state[2];
+    for (size_t i = 0; i < f->co->n; i++) {
+        double e = f->expected[f->history_of[i]];
+        abs_sum += fabs(e - f->co->occasions[i]);
+        predicted += e;
+        total += f->co->occasions[i];
+    }
+    state[0] = abs_sum;
+    state[1] = predicted;
+    state[2] = total;
+}
+
+typedef struct dist_errors {
+    const sgs_dist_t *d;
+    const sgs_backtest_cohort_t *co;
+    const uint32_t *history_of;
+    uint64_t n_all;
+} dist_errors_t;
+
+static int dist_errors(void *ctx, const double *expected, sgs_backtest_model_t *bm,
+                       sgs_error_t *err)
+{
+    (void)err;
+    const dist_errors_t *c = ctx;
+    forecast_t f = {c->co, c->history_of, expected};
+    double state[3] = {0.0, 0.0, 0.0};
+    sgs_dist_chain(c->d, state, 3, forecast_step, &f);
+    bm->mae = state[0] / (double)c->n_all;
+    bm->total_error = state[2] > 0 ? (state[1] - state[2]) / state[2] : (double)NAN;
+    memset(bm->by_frequency_predicted, 0, sizeof bm->by_frequency_predicted); /* not yet */
+    return SGS_OK;
+}
+
+int sgs_dist_backtest_models(const sgs_dist_t *d, const sgs_backtest_cohort_t *co,
+                             const sgs_backtest_options_t *o, sgs_backtest_t *bt,
+                             sgs_backtest_scores_t *sc, sgs_error_t *err)
+{
+    memset(sc, 0, sizeof *sc);
+    sgs_histories_t mine = {0};
+    uint32_t *history_of = NULL, *map = NULL;
+    int64_t *counts = NULL;
+    double *folds = NULL;
+    int rc = sgs_histories_build(&mine, co->x, co->t_x, co->T, NULL, co->n, o->exec, err);
+    rc = sgs_dist_agree(d, rc, err);
+    if (rc == SGS_OK)
+        rc = sgs_dist_histories_merge(d, o->exec, &mine, &sc->h, err);
+    if (rc)
+        goto cleanup;
+    size_t nh = sc->h.n_unique, n = co->n;
+    rc = sgs__backtest_scores_alloc(sc, nh, &folds, err);
+    history_of = sgs_alloc_array(n ? n : 1, sizeof *history_of);
+    map = sgs_alloc_array(mine.n_unique ? mine.n_unique : 1, sizeof *map);
+    counts = sgs_alloc_array(nh ? 6 * nh : 1, sizeof *counts);
+    if (rc == SGS_OK && (!history_of || !map || !counts))
+        rc = sgs_error_set(err, SGS_ENOMEM, "backtest: no memory for %zu histories", nh);
+    rc = sgs_dist_agree(d, rc, err);
+    if (rc)
+        goto cleanup;
+    /* Each of this process's histories in the merged table: both ascending, one walk. */
+    for (size_t k = 0, j = 0; k < mine.n_unique; k++) {
+        while (cmp_history(&sc->h, j, &mine, k) < 0)
+            j++;
+        map[k] = (uint32_t)j;
+    }
+    for (size_t i = 0; i < n; i++)
+        history_of[i] = map[mine.history_of[i]];
+    /* The counts per history and per fold, summed over the processes (integers, exact). */
+    memset(folds, 0, 4 * nh * sizeof *folds);
+    size_t bought_here = 0;
+    sgs_holdout_history_outcomes(n, history_of, co->occasions, nh, sc->weight, sc->bought,
+                                 &bought_here);
+    sgs_backtest_fold_outcomes(n, co->customer_id, history_of, co->occasions, o->seed, nh, folds,
+                               folds + 2 * nh);
+    for (size_t k = 0; k < nh; k++) {
+        counts[k] = (int64_t)sc->weight[k];
+        counts[nh + k] = (int64_t)sc->bought[k];
+    }
+    for (size_t k = 0; k < 4 * nh; k++)
+        counts[2 * nh + k] = (int64_t)folds[k];
+    sgs_dist_reduce_i64(d, counts, 6 * nh, SGS_DIST_SUM);
+    int64_t n_all = (int64_t)n, n_bought = 0;
+    for (size_t k = 0; k < nh; k++) {
+        sc->weight[k] = (double)counts[k];
+        sc->bought[k] = (double)counts[nh + k];
+        n_bought += counts[nh + k];
+    }
+    for (size_t k = 0; k < 4 * nh; k++)
+        folds[k] = (double)counts[2 * nh + k];
+    sgs_dist_reduce_i64(d, &n_all, 1, SGS_DIST_SUM);
+    bt->n_scored = (size_t)n_all;
+    bt->n_bought_again = (size_t)n_bought;
+    /* The table keeps this process's customers' histories. */
+    sgs_free(sc->h.history_of);
+    sc->h.history_of = history_of;
+    history_of = NULL;
+    dist_errors_t de = {d, co, sc->h.history_of, (uint64_t)n_all};
+    rc = sgs__backtest_models_on(o, sc, folds, folds + 2 * nh, dist_errors, &de, bt, err);
+    rc = sgs_dist_agree(d, rc, err);
+cleanup:
+    sgs_histories_free(&mine);
+    sgs_free(history_of);
+    sgs_free(map);
+    sgs_free(counts);
+    if (rc)
+        sgs_backtest_scores_free(sc);
+    return rc;
+}

@@ -1,0 +1,37 @@
+/*
+ * engine/dist_backtest.h — the backtest's models (engine/backtest_models.h) on a cohort spread
+ * over processes: every process ends with the result one process holding the whole cohort
+ * gets, bit for bit (docs/mpi.md, Design, "The backtest").
+ *
+ * Everything the backtest decides on is per distinct calibration history: the fits (on the
+ * table of distinct histories with their counts), each model's P(buy) and P(alive) per
+ * history, the reliability tables and scores (sums over histories weighted by customers and
+ * buyers), the two folds' calibration maps and the cross-fitted scores, the choice and the
+ * calibration map (isotonic, on the histories). So the processes merge the table
+ * (engine/dist_histories.h) and the per-history counts (customers, buyers, and both per fold:
+ * integers, summed exactly), and every process then runs the single-process code on the same
+ * table and counts. What remains per customer is the forecast error (a serial sum in customer
+ * order, carried from process to process: engine/dist_blocks.h sgs_dist_chain).
+ */
+#ifndef SGS_DIST_BACKTEST_H
+#define SGS_DIST_BACKTEST_H
+
+#include "engine/backtest_models.h"
+#include "engine/dist.h"
+
+/* sgs_backtest_models over every process's cohort co (the processes' customers one after
+ * another, in rank order, are the single-process cohort, ascending by id; ids distinct over
+ * all; a process may have none). o the same on every process, its fits' time_limit_s 0. Written
+ * on every process, equal bit for bit to sgs_backtest_models on the whole cohort: n_scored,
+ * n_bought_again, n_models, models[] (params, ok, failure, log_score, brier, mae, total_error,
+ * raw, cross_ok, cross, calibrated), chosen, chosen_by_cross, chosen_because, used, calibration;
+ * *sc holds the merged table (sc->h, with sc->h.history_of the history of each of this
+ * process's n customers, an index into the merged table), its per-history counts and each
+ * model's P(buy) and P(alive) per history. Not yet: models[].by_frequency_predicted (block sums
+ * over the cohort's customers; left 0). @return as sgs_backtest_models, the same on every
+ * process (a failure on one process, agreed: "process R of N: " before its message). */
+int sgs_dist_backtest_models(const sgs_dist_t *d, const sgs_backtest_cohort_t *co,
+                             const sgs_backtest_options_t *o, sgs_backtest_t *bt,
+                             sgs_backtest_scores_t *sc, sgs_error_t *err);
+
+#endif /* SGS_DIST_BACKTEST_H */
