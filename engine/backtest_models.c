@@ -264,6 +264,13 @@ int sgs_backtest_models(const sgs_backtest_cohort_t *co, const sgs_backtest_opti
         return rc;
     size_t nh = sc->nh;
     bt->n_scored = co->n;
+    int64_t bin_count[SGS_BACKTEST_FREQ_BINS];
+    rc = sgs_holdout_actual_by_bin(co->n, co->x, co->occasions, SGS_BACKTEST_FREQ_BINS, (double)NAN,
+                                   bin_count, bt->by_frequency_actual, NULL, NULL, err);
+    if (rc)
+        return rc;
+    for (int b = 0; b < SGS_BACKTEST_FREQ_BINS; b++)
+        bt->by_frequency_customers[b] = (double)bin_count[b];
     sgs_holdout_history_outcomes(co->n, sc->h.history_of, co->occasions, nh, sc->weight, sc->bought,
                                  &bt->n_bought_again);
     memset(folds, 0, 4 * nh * sizeof *folds);

@@ -53,11 +53,11 @@ typedef struct sgs_backtest_scores {
 void sgs_backtest_scores_free(sgs_backtest_scores_t *sc);
 
 /* The models on the whole cohort co of one process (engine/run_backtest.c): writes in *bt
- * n_scored, n_bought_again, n_models and models[] (fits, scores, reliability tables, the
- * cross-fitted scores), chosen, chosen_by_cross, chosen_because, used, and, when used >= 0,
- * calibration and models[used].calibrated; chosen = -1 when no model could be fitted (not an
- * error). *sc as above. @return 0; SGS_ENOMEM, SGS_EINTR (a fit stopped by a signal), a
- * calibration's error. */
+ * n_scored, n_bought_again, by_frequency_customers and by_frequency_actual, n_models and
+ * models[] (fits, scores, reliability tables, the cross-fitted scores), chosen, chosen_by_cross,
+ * chosen_because, used, and, when used >= 0, calibration and models[used].calibrated; chosen = -1
+ * when no model could be fitted (not an error). *sc as above. @return 0; SGS_ENOMEM, SGS_EINTR (a
+ * fit stopped by a signal), a calibration's error. */
 int sgs_backtest_models(const sgs_backtest_cohort_t *co, const sgs_backtest_options_t *o,
                         sgs_backtest_t *bt, sgs_backtest_scores_t *sc, sgs_error_t *err);
 

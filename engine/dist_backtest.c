@@ -49,20 +49,48 @@ typedef struct dist_errors {
     const sgs_backtest_cohort_t *co;
     const uint32_t *history_of;
     uint64_t n_all;
+    /* the cohort's customers realigned into whole blocks of the cohort's order
+       (engine/dist_blocks.h): each one's history and calibration-frequency bin */
+    size_t n_rows;
+    const uint32_t *row_history;
+    const uint8_t *row_bin;
+    const int64_t *n_bin; /* customers per bin, every process's */
+    double *part;         /* blocks x SGS_BACKTEST_FREQ_BINS */
 } dist_errors_t;
+
+/* The mean expected purchases per calibration-frequency bin as kernels/holdout.c
+ * sgs_holdout_errors makes it: Σ E per bin within each block in row order, the blocks added in
+ * block order, divided by the bin's customers (0 for an empty bin). */
+static int by_frequency_predicted(const dist_errors_t *c, const double *expected, double *out,
+                                  sgs_error_t *err)
+{
+    size_t nb = sgs_block_count(c->n_rows, SGS_BLOCK_ROWS);
+    for (size_t b = 0; b < nb; b++) {
+        double pred[SGS_BACKTEST_FREQ_BINS] = {0};
+        size_t end = (b + 1) * SGS_BLOCK_ROWS < c->n_rows ? (b + 1) * SGS_BLOCK_ROWS : c->n_rows;
+        for (size_t i = b * SGS_BLOCK_ROWS; i < end; i++)
+            pred[c->row_bin[i]] += expected[c->row_history[i]];
+        memcpy(c->part + b * SGS_BACKTEST_FREQ_BINS, pred, sizeof pred);
+    }
+    double tot[SGS_BACKTEST_FREQ_BINS];
+    int rc = sgs_dist_blocks_sum(c->d, c->part, nb, SGS_BACKTEST_FREQ_BINS, tot, err);
+    if (rc)
+        return rc;
+    for (int j = 0; j < SGS_BACKTEST_FREQ_BINS; j++)
+        out[j] = c->n_bin[j] > 0 ? tot[j] / (double)c->n_bin[j] : 0.0;
+    return SGS_OK;
+}
 
 static int dist_errors(void *ctx, const double *expected, sgs_backtest_model_t *bm,
                        sgs_error_t *err)
 {
-    (void)err;
     const dist_errors_t *c = ctx;
     forecast_t f = {c->co, c->history_of, expected};
     double state[3] = {0.0, 0.0, 0.0};
     sgs_dist_chain(c->d, state, 3, forecast_step, &f);
     bm->mae = state[0] / (double)c->n_all;
     bm->total_error = state[2] > 0 ? (state[1] - state[2]) / state[2] : (double)NAN;
-    memset(bm->by_frequency_predicted, 0, sizeof bm->by_frequency_predicted); /* not yet */
-    return SGS_OK;
+    return by_frequency_predicted(c, expected, bm->by_frequency_predicted, err);
 }
 
 int sgs_dist_backtest_models(const sgs_dist_t *d, const sgs_backtest_cohort_t *co,
@@ -71,8 +99,12 @@ int sgs_dist_backtest_models(const sgs_dist_t *d, const sgs_backtest_cohort_t *c
 {
     memset(sc, 0, sizeof *sc);
     sgs_histories_t mine = {0};
-    uint32_t *history_of = NULL, *map = NULL;
+    uint32_t *history_of = NULL, *map = NULL, *row_history = NULL;
+    uint8_t *row_bin = NULL;
+    uint64_t *moved = NULL;
     int64_t *counts = NULL;
+    double *part = NULL;
+    sgs_dist_align_t al = {0};
     double *folds = NULL;
     int rc = sgs_histories_build(&mine, co->x, co->t_x, co->T, NULL, co->n, o->exec, err);
     rc = sgs_dist_agree(d, rc, err);
@@ -123,11 +155,57 @@ int sgs_dist_backtest_models(const sgs_dist_t *d, const sgs_backtest_cohort_t *c
     sgs_dist_reduce_i64(d, &n_all, 1, SGS_DIST_SUM);
     bt->n_scored = (size_t)n_all;
     bt->n_bought_again = (size_t)n_bought;
+    /* By calibration-frequency bin: customers and their holdout occasions (integers, exact;
+       kernels/holdout.h sgs_holdout_actual_by_bin), then the customers realigned for the
+       predicted means' block sums. */
+    int64_t by_bin[2 * SGS_BACKTEST_FREQ_BINS] = {0};
+    for (size_t i = 0; i < n; i++) {
+        int b = sgs_holdout_bin(co->x[i], SGS_BACKTEST_FREQ_BINS);
+        by_bin[b]++;
+        by_bin[SGS_BACKTEST_FREQ_BINS + b] += co->occasions[i];
+    }
+    sgs_dist_reduce_i64(d, by_bin, 2 * SGS_BACKTEST_FREQ_BINS, SGS_DIST_SUM);
+    for (int b = 0; b < SGS_BACKTEST_FREQ_BINS; b++) {
+        bt->by_frequency_customers[b] = (double)by_bin[b];
+        bt->by_frequency_actual[b] =
+            by_bin[b] > 0 ? (double)by_bin[SGS_BACKTEST_FREQ_BINS + b] / (double)by_bin[b]
+                          : (double)NAN;
+    }
+    uint64_t *packed = sgs_alloc_array(n ? n : 1, sizeof *packed);
+    rc = packed ? SGS_OK
+                : sgs_error_set(err, SGS_ENOMEM, "backtest: no memory for %zu customers", n);
+    rc = sgs_dist_agree(d, rc, err);
+    if (rc == SGS_OK) {
+        for (size_t i = 0; i < n; i++) /* history, then bin in the top byte */
+            packed[i] = (uint64_t)history_of[i] |
+                        (uint64_t)sgs_holdout_bin(co->x[i], SGS_BACKTEST_FREQ_BINS) << 56;
+        rc = sgs_dist_align_init(d, n, &al, err);
+    }
+    if (rc == SGS_OK)
+        rc = sgs_dist_align_move(d, &al, packed, 1, 0, (void **)&moved, err);
+    sgs_free(packed);
+    if (rc)
+        goto cleanup;
+    size_t nr = al.n, nbr = sgs_block_count(nr, SGS_BLOCK_ROWS);
+    row_history = sgs_alloc_array(nr ? nr : 1, sizeof *row_history);
+    row_bin = sgs_alloc_array(nr ? nr : 1, sizeof *row_bin);
+    part = sgs_alloc_array(nbr ? nbr * SGS_BACKTEST_FREQ_BINS : 1, sizeof *part);
+    rc = row_history && row_bin && part
+             ? SGS_OK
+             : sgs_error_set(err, SGS_ENOMEM, "backtest: no memory for %zu customers", nr);
+    rc = sgs_dist_agree(d, rc, err);
+    if (rc)
+        goto cleanup;
+    for (size_t i = 0; i < nr; i++) {
+        row_history[i] = (uint32_t)(moved[i] & UINT32_MAX);
+        row_bin[i] = (uint8_t)(moved[i] >> 56);
+    }
     /* The table keeps this process's customers' histories. */
     sgs_free(sc->h.history_of);
     sc->h.history_of = history_of;
     history_of = NULL;
-    dist_errors_t de = {d, co, sc->h.history_of, (uint64_t)n_all};
+    dist_errors_t de = {d,      co,  sc->h.history_of, (uint64_t)n_all, nr, row_history, row_bin,
+                        by_bin, part};
     rc = sgs__backtest_models_on(o, sc, folds, folds + 2 * nh, dist_errors, &de, bt, err);
     rc = sgs_dist_agree(d, rc, err);
 cleanup:
@@ -135,6 +213,11 @@ cleanup:
     sgs_free(history_of);
     sgs_free(map);
     sgs_free(counts);
+    sgs_free(moved);
+    sgs_free(row_history);
+    sgs_free(row_bin);
+    sgs_free(part);
+    sgs_dist_align_free(&al);
     if (rc)
         sgs_backtest_scores_free(sc);
     return rc;

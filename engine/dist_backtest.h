@@ -11,7 +11,10 @@
  * (engine/dist_histories.h) and the per-history counts (customers, buyers, and both per fold:
  * integers, summed exactly), and every process then runs the single-process code on the same
  * table and counts. What remains per customer is the forecast error (a serial sum in customer
- * order, carried from process to process: engine/dist_blocks.h sgs_dist_chain).
+ * order, carried from process to process: engine/dist_blocks.h sgs_dist_chain) and the mean
+ * expected purchases per calibration-frequency bin (sums per block of the cohort's customers:
+ * the customers' history and bin realigned into whole blocks of the cohort's order, the
+ * blocks' per-bin sums gathered in block order).
  */
 #ifndef SGS_DIST_BACKTEST_H
 #define SGS_DIST_BACKTEST_H
@@ -23,12 +26,12 @@
  * another, in rank order, are the single-process cohort, ascending by id; ids distinct over
  * all; a process may have none). o the same on every process, its fits' time_limit_s 0. Written
  * on every process, equal bit for bit to sgs_backtest_models on the whole cohort: n_scored,
- * n_bought_again, n_models, models[] (params, ok, failure, log_score, brier, mae, total_error,
- * raw, cross_ok, cross, calibrated), chosen, chosen_by_cross, chosen_because, used, calibration;
- * *sc holds the merged table (sc->h, with sc->h.history_of the history of each of this
- * process's n customers, an index into the merged table), its per-history counts and each
- * model's P(buy) and P(alive) per history. Not yet: models[].by_frequency_predicted (block sums
- * over the cohort's customers; left 0). @return as sgs_backtest_models, the same on every
+ * n_bought_again, by_frequency_customers, by_frequency_actual, n_models, models[] (params, ok,
+ * failure, log_score, brier, mae, total_error, raw, cross_ok, cross, calibrated,
+ * by_frequency_predicted), chosen, chosen_by_cross, chosen_because, used, calibration; *sc
+ * holds the merged table (sc->h, with sc->h.history_of the history of each of this process's n
+ * customers, an index into the merged table), its per-history counts and each model's P(buy)
+ * and P(alive) per history. @return as sgs_backtest_models, the same on every
  * process (a failure on one process, agreed: "process R of N: " before its message). */
 int sgs_dist_backtest_models(const sgs_dist_t *d, const sgs_backtest_cohort_t *co,
                              const sgs_backtest_options_t *o, sgs_backtest_t *bt,

@@ -312,13 +312,6 @@ static int backtest(sgs_run_state_t *st, sgs_backtest_t *bt, sgs_error_t *err)
         rc = build_cohort(st, bt->calibration_end_day, which, n_which, &co, err);
     if (rc)
         goto cleanup;
-    int64_t bin_count[SGS_BACKTEST_FREQ_BINS];
-    rc = sgs_holdout_actual_by_bin(co.n, co.x, co.occasions, SGS_BACKTEST_FREQ_BINS, (double)NAN,
-                                   bin_count, bt->by_frequency_actual, NULL, NULL, err);
-    if (rc)
-        goto cleanup;
-    for (int b = 0; b < SGS_BACKTEST_FREQ_BINS; b++)
-        bt->by_frequency_customers[b] = (double)bin_count[b];
     /* the fits, scores, choice and calibration (engine/backtest_models.h) */
     sgs_backtest_cohort_t cohort = {co.n, co.id, co.x, co.t_x, co.T, co.occasions};
     sgs_backtest_options_t bo = {bt->holdout,     cfg->seed, cfg->model,

@@ -354,6 +354,9 @@ static void assert_same_backtest(const sgs_backtest_t *a, const sgs_backtest_sco
     sgs_assert_cmp(a->chosen_by_cross, ==, b->chosen_by_cross);
     sgs_assert_cmp(a->used, ==, b->used);
     assert_string_equal(a->chosen_because, b->chosen_because);
+    assert_same_bits(a->by_frequency_customers, b->by_frequency_customers,
+                     sizeof a->by_frequency_customers);
+    assert_same_bits(a->by_frequency_actual, b->by_frequency_actual, sizeof a->by_frequency_actual);
     size_t nh = sa->nh;
     sgs_assert_cmp(sb->nh, ==, nh);
     assert_same_bits(sa->h.x, sb->h.x, nh * sizeof(double));
@@ -373,6 +376,8 @@ static void assert_same_backtest(const sgs_backtest_t *a, const sgs_backtest_sco
         assert_same_bits(&ma->brier, &mb->brier, sizeof(double));
         assert_same_bits(&ma->mae, &mb->mae, sizeof(double));
         assert_same_bits(&ma->total_error, &mb->total_error, sizeof(double));
+        assert_same_bits(ma->by_frequency_predicted, mb->by_frequency_predicted,
+                         sizeof ma->by_frequency_predicted);
         assert_same_reliability(&ma->raw, &mb->raw);
         sgs_assert_cmp(ma->cross_ok, ==, mb->cross_ok);
         if (ma->cross_ok)
