@@ -5,6 +5,7 @@
 #include "engine/dist_backtest.h"
 
 #include "engine/dist_blocks.h"
+#include "engine/dist_gammagamma.h"
 #include "engine/dist_histories.h"
 #include "kernels/holdout.h"
 
@@ -221,4 +222,57 @@ cleanup:
     if (rc)
         sgs_backtest_scores_free(sc);
     return rc;
+}
+
+/* ---- The spend check ---------------------------------------------------------------------- */
+
+typedef struct spend_error {
+    const double *params, *x, *m, *spend;
+    const int32_t *occasions;
+    size_t n;
+} spend_error_t;
+
+/* kernels/holdout.c sgs_holdout_spend_error's loop, continued: abs_sum, predicted, total,
+ * customers used (a count below 2^53, exact in a double). */
+static void spend_step(double *state, void *ctx)
+{
+    const spend_error_t *c = ctx;
+    double abs_sum = state[0], predicted = state[1], total = state[2], used = state[3];
+    for (size_t i = 0; i < c->n; i++) {
+        if (c->occasions[i] <= 0 || !(c->spend[i] > 0.0))
+            continue;
+        double e = sgs_gg_expected_spend(c->params, c->x[i], c->m[i]);
+        double per_occasion = c->spend[i] / c->occasions[i];
+        abs_sum += fabs(e - per_occasion);
+        predicted += e * c->occasions[i];
+        total += c->spend[i];
+        used += 1.0;
+    }
+    state[0] = abs_sum;
+    state[1] = predicted;
+    state[2] = total;
+    state[3] = used;
+}
+
+void sgs_dist_backtest_spend(const sgs_dist_t *d, const double *x, const double *m,
+                             const int32_t *occasions, const double *spend, size_t n,
+                             const sgs_model_fit_options_t *options, const sgs_exec_t *exec,
+                             sgs_backtest_t *bt)
+{
+    sgs_model_fit_options_t o = options ? *options : sgs_model_fit_default_options();
+    o.optim.no_hessian = 1;
+    sgs_fit_t fit;
+    sgs_error_t err = {0};
+    if (sgs_dist_gg_fit(d, x, m, n, &o, &fit, NULL, exec, &err) != SGS_OK ||
+        !(fit.params[1] > 1.0)) /* the same on every process */
+        return;
+    spend_error_t c = {fit.params, x, m, spend, occasions, n};
+    double state[4] = {0.0, 0.0, 0.0, 0.0};
+    sgs_dist_chain(d, state, 4, spend_step, &c);
+    if (state[3] == 0.0)
+        return;
+    bt->spend_ok = 1;
+    bt->n_spend = (size_t)state[3];
+    bt->spend_mae = state[0] / state[3];
+    bt->spend_total_error = (state[1] - state[2]) / state[2];
 }

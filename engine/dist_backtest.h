@@ -37,4 +37,18 @@ int sgs_dist_backtest_models(const sgs_dist_t *d, const sgs_backtest_cohort_t *c
                              const sgs_backtest_options_t *o, sgs_backtest_t *bt,
                              sgs_backtest_scores_t *sc, sgs_error_t *err);
 
+/* The backtest's spend check over every process's cohort (engine/run_backtest.c
+ * backtest_spend): Gamma-Gamma fitted on the calibration period (x, m: frequency and mean
+ * spend; engine/dist_gammagamma.h, without standard errors) against the holdout's spend per
+ * occasion of the customers with occasions[i] > 0 and spend[i] > 0 (net holdout spend), the
+ * serial sums of kernels/holdout.h sgs_holdout_spend_error carried from process to process.
+ * Writes bt->spend_ok, n_spend, spend_mae and spend_total_error on every process as one process
+ * would on the whole cohort: spend_ok stays 0 when the fit fails (any error, as the single
+ * process, which does not stop the run for it), when q <= 1 or when no customer bought in the
+ * holdout with a positive spend. options: as sgs_dist_gg_fit's. Collective. */
+void sgs_dist_backtest_spend(const sgs_dist_t *d, const double *x, const double *m,
+                             const int32_t *occasions, const double *spend, size_t n,
+                             const sgs_model_fit_options_t *options, const sgs_exec_t *exec,
+                             sgs_backtest_t *bt);
+
 #endif /* SGS_DIST_BACKTEST_H */

@@ -7,7 +7,8 @@
  * models (engine/dist_backtest.h) on a sampled cohort of generated customers: the merged table,
  * the per-history outcomes, every model's fit, scores per history, reliability tables and
  * cross-fitted scores, the choice and the calibration map's knots, for value.model auto and a
- * named model; the Gamma-Gamma fit on the cohort (rows off every block boundary); then p_buy of
+ * named model; the Gamma-Gamma fit on the cohort (rows off every block boundary) and the
+ * backtest's spend check; then p_buy of
  * every customer, made on its own process from its own history, the model refitted on the
  * merged histories and the map; and a bad history on the last process failing every process.
  */
@@ -18,6 +19,7 @@
 #include "kernels/base_totals.h"
 #include "kernels/calibration.h"
 #include "kernels/dates.h"
+#include "kernels/holdout.h"
 #include "kernels/sample.h"
 #include "tests/support/test_mpi.h"
 #include "tests/support/test_rng.h"
@@ -257,6 +259,7 @@ typedef struct test_cohort {
     int64_t *id;
     double *x, *t_x, *T, *m;
     int32_t *occasions;
+    double *spend; /* net spend in the holdout */
 } test_cohort_t;
 
 static void make_cohort(const sgs_grouped_t *g, int32_t as_of_day, size_t want, int dist,
@@ -295,6 +298,7 @@ static void make_cohort(const sgs_grouped_t *g, int32_t as_of_day, size_t want, 
     co->T = malloc(k * sizeof *co->T);
     co->m = malloc(k * sizeof *co->m);
     co->occasions = malloc(k * sizeof *co->occasions);
+    co->spend = malloc(k * sizeof *co->spend);
     for (size_t j = 0; j < n_which; j++) {
         size_t c = which[j];
         assert_true(cal.has_purchase[j]);
@@ -304,6 +308,7 @@ static void make_cohort(const sgs_grouped_t *g, int32_t as_of_day, size_t want, 
         co->T[j] = cal.age_days[j] / 7.0;
         co->m[j] = cal.total_spend[j] > 0.0 ? cal.monetary[j] : 0.0;
         co->occasions[j] = full.n_purchase_days[c] - cal.n_purchase_days[j];
+        co->spend[j] = full.total_spend[c] - cal.total_spend[j];
     }
     free(eligible);
     free(which);
@@ -319,6 +324,7 @@ static void free_cohort(test_cohort_t *co)
     free(co->T);
     free(co->m);
     free(co->occasions);
+    free(co->spend);
 }
 
 static sgs_model_fit_options_t test_fit_options(void *ctx, const char *what, sgs_fit_watch_t *watch)
@@ -507,6 +513,27 @@ static void backtest_is_the_single_process_backtest(void **state)
     }
     /* the backtest's Gamma-Gamma on the cohort: rows of a sample, off the blocks */
     check_gg(ca.x, ca.m, cb.x, cb.m, cb.n, 0);
+    /* and its spend check (engine/run_backtest.c backtest_spend on one process) */
+    sgs_model_fit_options_t o;
+    sgs_model_fit_options_init(&o);
+    o.optim.no_hessian = 1;
+    sgs_fit_t fit;
+    sgs_error_t err = {0};
+    sgs_assert_cmp(sgs_gg_fit(ca.x, ca.m, ca.n, &o, &fit, NULL, &exec, &err), ==, SGS_OK);
+    sgs_assert_cmp(fit.params[1], >, 1.0);
+    size_t n_spend = 0;
+    double mae = 0.0, total_error = 0.0;
+    sgs_holdout_spend_error(fit.params, ca.n, ca.x, ca.m, ca.occasions, ca.spend, &n_spend, &mae,
+                            &total_error);
+    sgs_assert_cmp(n_spend, >, 0);
+    sgs_backtest_t bt;
+    memset(&bt, 0, sizeof bt);
+    sgs_dist_backtest_spend(&sgs_test_world, cb.x, cb.m, cb.occasions, cb.spend, cb.n, &o, &exec,
+                            &bt);
+    sgs_assert_cmp(bt.spend_ok, ==, 1);
+    sgs_assert_cmp(bt.n_spend, ==, n_spend);
+    assert_same_bits(&bt.spend_mae, &mae, sizeof mae);
+    assert_same_bits(&bt.spend_total_error, &total_error, sizeof total_error);
     free_cohort(&ca);
     free_cohort(&cb);
     sgs_grouped_free(&g);
