@@ -13,6 +13,7 @@
  */
 #include "engine/run_backtest.h"
 
+#include "engine/backtest_models.h"
 #include "engine/run_state.h"
 #include "kernels/base_totals.h"
 #include "kernels/gammagamma.h"
@@ -29,13 +30,6 @@
 /* Random stream of the backtest's sample ("backtest" in ASCII): the run's other random choices
  * use other streams of the same seed. */
 #define SAMPLE_STREAM UINT64_C(0x6261636b74657374)
-
-/* Random stream of the two folds that score each model's calibrated probability ("folds"). */
-#define FOLD_STREAM UINT64_C(0x666f6c6473)
-
-/* The candidate models, in the order they are reported. */
-static const sgs_purchase_model_t candidates[] = {SGS_MODEL_BGNBD, SGS_MODEL_MBGNBD,
-                                                  SGS_MODEL_PARETONBD};
 
 /* Holdout length in days: the configured one, else the horizon when it is at most half of the
  * observed span, else half of the span (the longer the holdout, the better the
@@ -59,6 +53,7 @@ typedef struct cohort {
     size_t n;
     double *x, *t_x, *T; /* calibration history, in the unit */
     double *m;           /* Gamma-Gamma input: calibration monetary (0 when net <= 0) */
+    int64_t *id;         /* customer id */
     int32_t *occasions;  /* purchase occasions in the holdout */
     double *spend;       /* net spend in the holdout */
     size_t *row;         /* the customer's buyer row in the run */
@@ -73,6 +68,7 @@ static void cohort_free(cohort_t *c)
     sgs_free(c->T);
     sgs_free(c->m);
     sgs_free(c->occasions);
+    sgs_free(c->id);
     sgs_free(c->spend);
     sgs_free(c->g_row);
     sgs_free(c->first_day);
@@ -119,12 +115,13 @@ static int build_cohort(const sgs_run_state_t *st, int32_t end_day, const size_t
     co->T = sgs_alloc_array(n_which, sizeof *co->T);
     co->m = sgs_alloc_array(n_which, sizeof *co->m);
     co->occasions = sgs_alloc_array(n_which, sizeof *co->occasions);
+    co->id = sgs_alloc_array(n_which, sizeof *co->id);
     co->spend = sgs_alloc_array(n_which, sizeof *co->spend);
     co->row = sgs_alloc_array(n_which, sizeof *co->row);
     co->g_row = sgs_alloc_array(n_which, sizeof *co->g_row);
     co->first_day = sgs_alloc_array(n_which, sizeof *co->first_day);
-    if (rc || !rows || !co->x || !co->t_x || !co->T || !co->m || !co->occasions || !co->spend ||
-        !co->row || !co->g_row || !co->first_day) {
+    if (rc || !rows || !co->x || !co->t_x || !co->T || !co->m || !co->occasions || !co->id ||
+        !co->spend || !co->row || !co->g_row || !co->first_day) {
         rc = sgs_error_set(err, SGS_ENOMEM, "backtest: no memory for %zu customers", n_which);
         goto cleanup;
     }
@@ -150,6 +147,7 @@ static int build_cohort(const sgs_run_state_t *st, int32_t end_day, const size_t
         co->T[i] = cal.age_days[j] / unit;
         co->m[i] = cal.total_spend[j] > 0.0 ? cal.monetary[j] : 0.0;
         co->occasions[i] = full->n_purchase_days[k] - cal.n_purchase_days[j];
+        co->id[i] = st->summary.customer_id[k];
         co->spend[i] = full->total_spend[k] - cal.total_spend[j];
         co->row[i] = k;
         co->g_row[i] = rows[j];
@@ -161,91 +159,6 @@ cleanup:
     sgs_free(rows);
     sgs_summary_free(&cal);
     return rc;
-}
-
-/* Score one fitted model on the holdout; p_buy receives P(buy in the holdout) and p_alive
- * P(alive at the calibration end) per history. */
-static int score_model(const sgs_run_state_t *st, const cohort_t *co, const sgs_histories_t *h,
-                       const double *weight, const double *bought, double holdout,
-                       sgs_backtest_model_t *bm, double *p_buy, double *p_alive, double *expected,
-                       sgs_error_t *err)
-{
-    /* no discounted sum asked for: one expectation per distinct (x, T) (kernels/clv.h) */
-    sgs_clv_options_t o = {holdout, 1.0, 0.0, 1.0};
-    int rc = sgs_clv_score_histories(bm->model, bm->params, h, &o, p_alive, expected, p_buy, NULL,
-                                     &st->exec, err);
-    if (rc)
-        return rc;
-    size_t bad_p = sgs_first_not_finite(h->n_unique, p_buy),
-           bad_e = sgs_first_not_finite(h->n_unique, expected), j = bad_p < bad_e ? bad_p : bad_e;
-    if (j < h->n_unique)
-        return sgs_error_set(err, SGS_ENUMERIC,
-                             "a score is not finite for the history x = %g, t_x = %g, T = %g",
-                             h->x[j], h->t_x[j], h->T[j]);
-    /* P(no purchase) -> P(buy), the model's own (kernels/calibration.h sgs_p_buy), in place */
-    rc = sgs_p_buy_column(h->n_unique, NULL, NULL, p_buy, &st->exec, p_buy, err);
-    if (rc)
-        return rc;
-    sgs_holdout_forecast_error(co->n, h->history_of, expected, co->occasions, &bm->mae,
-                               &bm->total_error);
-    sgs_holdout_errors_t by_customer;
-    rc = sgs_holdout_errors(co->n, h->history_of, expected, co->occasions, co->x,
-                            SGS_BACKTEST_FREQ_BINS, &st->exec, bm->by_frequency_predicted,
-                            &by_customer, err);
-    if (rc)
-        return rc;
-    rc = sgs_reliability(p_buy, weight, bought, h->n_unique, SGS_BACKTEST_BINS, &bm->raw, err);
-    if (rc)
-        return rc;
-    bm->brier = bm->raw.brier;
-    bm->log_score = bm->raw.log_score;
-    return SGS_OK;
-}
-
-/* Customers and buyers per history in each of two folds (weight2, bought2: [2 nh], fold 0
- * then fold 1), a customer's fold the top bit of its key SplitMix64(seed, FOLD_STREAM, id): the
- * same folds for any thread count and any sample. */
-static void fold_outcomes(const sgs_run_state_t *st, const cohort_t *co, const sgs_histories_t *h,
-                          double *weight2, double *bought2)
-{
-    size_t nh = h->n_unique;
-    memset(weight2, 0, 2 * nh * sizeof *weight2);
-    memset(bought2, 0, 2 * nh * sizeof *bought2);
-    for (size_t i = 0; i < co->n; i++) {
-        uint64_t key =
-            sgs_sample_key(st->req->config->seed, FOLD_STREAM, st->summary.customer_id[co->row[i]]);
-        size_t at = (size_t)(key >> 63) * nh + h->history_of[i];
-        weight2[at] += 1.0;
-        bought2[at] += co->occasions[i] > 0;
-    }
-}
-
-/* The score the choice compares, and its Brier score beside it (see choose_model). */
-static double choice_log_score(const sgs_backtest_t *bt, const sgs_backtest_model_t *bm)
-{
-    return bt->chosen_by_cross ? bm->cross.log_score : bm->log_score;
-}
-
-static double choice_brier(const sgs_backtest_t *bt, const sgs_backtest_model_t *bm)
-{
-    return bt->chosen_by_cross ? bm->cross.brier : bm->brier;
-}
-
-/* The chosen model: the best cross-fitted log score of the calibrated probability when every
- * fitted model has one (what the run publishes is the calibrated p_buy, so that is what is
- * compared), else the best log score of the model's own probability. -1 when none fitted. */
-static void choose_model(sgs_backtest_t *bt)
-{
-    bt->chosen_by_cross = 1;
-    for (int j = 0; j < bt->n_models; j++)
-        if (bt->models[j].ok && !bt->models[j].cross_ok)
-            bt->chosen_by_cross = 0;
-    bt->chosen = -1;
-    for (int j = 0; j < bt->n_models; j++)
-        if (bt->models[j].ok &&
-            (bt->chosen < 0 ||
-             choice_log_score(bt, &bt->models[j]) > choice_log_score(bt, &bt->models[bt->chosen])))
-            bt->chosen = j;
 }
 
 /* Gamma-Gamma on the calibration period against the holdout's spend per occasion. */
@@ -296,28 +209,6 @@ static int p_buy_over_horizon(const sgs_run_state_t *st, const cohort_t *co,
     for (size_t i = 0; i < co->n; i++)
         bt->p_buy_at_end[co->row[i]] = no_buy[h->history_of[i]];
     return SGS_OK;
-}
-
-/* The rule in words, with the winner's and the runner-up's figures. */
-static void describe_choice(sgs_backtest_t *bt)
-{
-    const sgs_backtest_model_t *win = &bt->models[bt->chosen], *second = NULL;
-    for (int j = 0; j < bt->n_models; j++)
-        if (j != bt->chosen && bt->models[j].ok &&
-            (!second || choice_log_score(bt, &bt->models[j]) > choice_log_score(bt, second)))
-            second = &bt->models[j];
-    const char *rule = bt->chosen_by_cross
-                           ? "best log score of the calibrated probability of buying in the "
-                             "holdout, on customers its calibration did not see"
-                           : "best log score of \"bought again in the holdout\"";
-    if (second)
-        snprintf(bt->chosen_because, sizeof bt->chosen_because,
-                 "%s (%.4f; runner-up %s %.4f, Brier %.4f against %.4f)", rule,
-                 choice_log_score(bt, win), sgs_purchase_model_name(second->model),
-                 choice_log_score(bt, second), choice_brier(bt, win), choice_brier(bt, second));
-    else
-        snprintf(bt->chosen_because, sizeof bt->chosen_because,
-                 "the only model fitted (log score %.4f)", choice_log_score(bt, win));
 }
 
 /* The tracking curve of model j over the holdout (run_backtest.h): the cohort's repeat
@@ -386,6 +277,12 @@ cleanup:
     return rc;
 }
 
+/* The run's fit options (value.*) with its progress watch. */
+static sgs_model_fit_options_t run_fit_options(void *ctx, const char *what, sgs_fit_watch_t *watch)
+{
+    return sgs_run_fit_options(ctx, what, watch);
+}
+
 static int backtest(sgs_run_state_t *st, sgs_backtest_t *bt, sgs_error_t *err)
 {
     memset(bt, 0, sizeof *bt);
@@ -408,85 +305,20 @@ static int backtest(sgs_run_state_t *st, sgs_backtest_t *bt, sgs_error_t *err)
     bt->holdout = hold / st->days_per_unit;
 
     cohort_t co = {0};
-    sgs_histories_t h = {0};
-    double *work = NULL;
+    sgs_backtest_scores_t sc = {0};
     size_t *which = NULL, n_which = 0;
     int rc = choose_customers(st, bt->calibration_end_day, &which, &n_which, &bt->n_cohort, err);
     if (rc == SGS_OK)
         rc = build_cohort(st, bt->calibration_end_day, which, n_which, &co, err);
-    if (rc == SGS_OK)
-        rc = sgs_histories_build(&h, co.x, co.t_x, co.T, NULL, co.n, &st->exec, err);
     if (rc)
         goto cleanup;
-    bt->n_scored = co.n;
-    size_t nh = h.n_unique;
-    work = sgs_alloc_array(nh ? (7 + 2 * SGS_PURCHASE_MODEL_COUNT) * nh : 1, sizeof *work);
-    if (!work) {
-        rc = sgs_error_set(err, SGS_ENOMEM, "backtest: no memory for %zu histories", nh);
-        goto cleanup;
-    }
-    /* per history: weight, buyers, expected purchases, each model's P(buy) and P(alive), and
-       weight and buyers in each of the two folds */
-    double *weight = work, *bought = work + nh, *expected = work + 2 * nh,
-           *p_buy_of = work + 3 * nh, *p_alive_of = p_buy_of + SGS_PURCHASE_MODEL_COUNT * nh,
-           *weight2 = p_alive_of + SGS_PURCHASE_MODEL_COUNT * nh, *bought2 = weight2 + 2 * nh;
-    sgs_holdout_history_outcomes(co.n, h.history_of, co.occasions, nh, weight, bought,
-                                 &bt->n_bought_again);
-    fold_outcomes(st, &co, &h, weight2, bought2);
-    int64_t bin_count[SGS_BACKTEST_FREQ_BINS];
-    rc = sgs_holdout_actual_by_bin(co.n, co.x, co.occasions, SGS_BACKTEST_FREQ_BINS, (double)NAN,
-                                   bin_count, bt->by_frequency_actual, NULL, NULL, err);
+    /* the fits, scores, choice and calibration (engine/backtest_models.h) */
+    sgs_backtest_cohort_t cohort = {co.n, co.id, co.x, co.t_x, co.T, co.occasions};
+    sgs_backtest_options_t bo = {bt->holdout,     cfg->seed, cfg->model,
+                                 run_fit_options, st,        &st->exec};
+    rc = sgs_backtest_models(&cohort, &bo, bt, &sc, err);
     if (rc)
         goto cleanup;
-    for (int b = 0; b < SGS_BACKTEST_FREQ_BINS; b++)
-        bt->by_frequency_customers[b] = (double)bin_count[b];
-
-    bt->n_models = (int)(sizeof candidates / sizeof candidates[0]);
-    for (int j = 0; j < bt->n_models; j++) {
-        sgs_backtest_model_t *bm = &bt->models[j];
-        bm->model = candidates[j];
-        char what[48];
-        snprintf(what, sizeof what, "backtest: %s fit", sgs_purchase_model_name(bm->model));
-        sgs_fit_watch_t watch;
-        sgs_model_fit_options_t o = sgs_run_fit_options(st, what, &watch);
-        o.optim.no_hessian = 1; /* only the point estimates are used */
-        sgs_fit_t fit;
-        sgs_error_t fit_err = {0};
-        int frc = sgs_purchase_model_fit(bm->model, &h, &o, &fit, &st->exec, &fit_err);
-        if (frc == SGS_EINTR) { /* a signal: its message as it is */
-            *err = fit_err;
-            rc = frc;
-            goto cleanup;
-        }
-        if (frc == SGS_ENOMEM) {
-            rc = sgs_error_set(err, frc, "backtest: %s", fit_err.message);
-            goto cleanup;
-        }
-        if (frc != SGS_OK) {
-            snprintf(bm->failure, sizeof bm->failure, "%s", fit_err.message);
-            continue;
-        }
-        memcpy(bm->params, fit.params, sizeof bm->params);
-        sgs_error_t score_err = {0};
-        if (score_model(st, &co, &h, weight, bought, bt->holdout, bm, p_buy_of + (size_t)j * nh,
-                        p_alive_of + (size_t)j * nh, expected, &score_err) != SGS_OK) {
-            snprintf(bm->failure, sizeof bm->failure, "%s", score_err.message);
-            continue;
-        }
-        bm->ok = 1;
-        /* a fold the calibration cannot learn from (EDATA) leaves the model's own score to
-           decide; anything else is the run's failure */
-        sgs_error_t cross_err = {0};
-        int crc = sgs_alive_calibration_cross(p_alive_of + (size_t)j * nh,
-                                              p_buy_of + (size_t)j * nh, weight2, bought2, nh,
-                                              SGS_BACKTEST_BINS, &bm->cross, &cross_err);
-        if (crc != SGS_OK && crc != SGS_EDATA) {
-            rc = sgs_error_set(err, crc, "backtest: %s", cross_err.message);
-            goto cleanup;
-        }
-        bm->cross_ok = crc == SGS_OK;
-    }
-    choose_model(bt);
     if (bt->chosen < 0) {
         snprintf(bt->skipped, sizeof bt->skipped, "no model could be fitted on the first %d days",
                  (int)(span - hold));
@@ -494,38 +326,17 @@ static int backtest(sgs_run_state_t *st, sgs_backtest_t *bt, sgs_error_t *err)
     }
     bt->ran = 1;
     backtest_spend(st, &co, bt);
-    describe_choice(bt);
-    /* The calibration of the model the run uses: the chosen one, or the configured one. */
-    bt->used = bt->chosen;
-    if (strcmp(cfg->model, "auto") != 0) {
-        bt->used = -1;
-        for (int j = 0; j < bt->n_models; j++)
-            if (bt->models[j].ok &&
-                strcmp(sgs_purchase_model_name(bt->models[j].model), cfg->model) == 0)
-                bt->used = j;
-    }
     if (bt->used >= 0) {
-        sgs_backtest_model_t *bm = &bt->models[bt->used];
-        /* scored in the loop above */
-        double *p_buy = p_buy_of + (size_t)bt->used * nh,
-               *p_alive = p_alive_of + (size_t)bt->used * nh;
-        rc = sgs_alive_calibration_fit(p_alive, p_buy, weight, bought, nh, &bt->calibration, err);
-        if (rc)
-            goto cleanup;
-        rc = sgs_calibrated_p_buy_column(nh, &bt->calibration, p_alive, p_buy, &st->exec, p_buy,
-                                         err);
-        if (rc)
-            goto cleanup;
-        rc = sgs_reliability(p_buy, weight, bought, nh, SGS_BACKTEST_BINS, &bm->calibrated, err);
-        if (rc == SGS_OK)
-            rc = p_buy_over_horizon(st, &co, &h, bm, bt, p_alive, p_buy, err);
+        /* the used model's columns, scratch from here */
+        size_t nh = sc.nh, u = (size_t)bt->used;
+        rc = p_buy_over_horizon(st, &co, &sc.h, &bt->models[u], bt, sc.p_alive_of + u * nh,
+                                sc.p_buy_of + u * nh, err);
     }
     if (rc == SGS_OK)
         rc = backtest_tracking(st, &co, bt, bt->used >= 0 ? bt->used : bt->chosen, err);
 cleanup:
-    sgs_free(work);
     sgs_free(which);
-    sgs_histories_free(&h);
+    sgs_backtest_scores_free(&sc);
     cohort_free(&co);
     return rc;
 }

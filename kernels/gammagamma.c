@@ -8,6 +8,7 @@
  */
 #include "kernels/gammagamma.h"
 
+#include "kernels/gammagamma_internal.h"
 #include "kernels/special.h"
 
 #include <math.h>
@@ -44,7 +45,15 @@ double sgs_gg_expected_spend(const double *params, double x, double m)
 
 /* ---- Evaluator ------------------------------------------------------------------------------ */
 
-enum { G_L, G_XL, G_INV, G_XINV, G_INV2, G_XINV2, G_COUNT };
+enum {
+    G_L = SGS__GG_L,
+    G_XL = SGS__GG_XL,
+    G_INV = SGS__GG_INV,
+    G_XINV = SGS__GG_XINV,
+    G_INV2 = SGS__GG_INV2,
+    G_XINV2 = SGS__GG_XINV2,
+    G_COUNT = SGS__GG_COUNT
+};
 
 typedef struct gg_eval {
     const double *x, *m;
@@ -223,6 +232,21 @@ static int gg_eval_init(gg_eval_t *e, const double *x, const double *m, size_t n
     return SGS_OK;
 }
 
+void sgs__gg_block_sums(const double *ux, const double *uxm, size_t n, double g, double *a)
+{
+    double s[G_COUNT] = {0};
+    for (size_t i = 0; i < n; i++) {
+        double den = g + uxm[i], L = log(den), inv = 1.0 / den, xi = ux[i];
+        s[G_L] += L;
+        s[G_XL] += xi * L;
+        s[G_INV] += inv;
+        s[G_XINV] += xi * inv;
+        s[G_INV2] += inv * inv;
+        s[G_XINV2] += xi * inv * inv;
+    }
+    memcpy(a, s, sizeof s);
+}
+
 /* Σ over used customers of L = ln(γ + x m), x L, 1/(γ + x m), x/(γ + x m) and their
  * squares' versions, combined in block order into s[G_COUNT]. */
 static void gg_sums(gg_eval_t *e, double g, double *s)
@@ -232,17 +256,8 @@ static void gg_sums(gg_eval_t *e, double g, double *s)
 #pragma omp parallel for num_threads(e->n_threads) schedule(static)
     for (size_t b = 0; b < e->n_used_blocks; b++) {
         size_t end = (b + 1) * SGS_BLOCK_ROWS < n ? (b + 1) * SGS_BLOCK_ROWS : n;
-        double a[G_COUNT] = {0};
-        for (size_t i = b * SGS_BLOCK_ROWS; i < end; i++) {
-            double den = g + uxm[i], L = log(den), inv = 1.0 / den, xi = ux[i];
-            a[G_L] += L;
-            a[G_XL] += xi * L;
-            a[G_INV] += inv;
-            a[G_XINV] += xi * inv;
-            a[G_INV2] += inv * inv;
-            a[G_XINV2] += xi * inv * inv;
-        }
-        memcpy(e->part + b * G_COUNT, a, sizeof a);
+        sgs__gg_block_sums(ux + b * SGS_BLOCK_ROWS, uxm + b * SGS_BLOCK_ROWS,
+                           end - b * SGS_BLOCK_ROWS, g, e->part + b * G_COUNT);
     }
     for (int k = 0; k < G_COUNT; k++)
         s[k] = 0.0;
@@ -251,11 +266,25 @@ static void gg_sums(gg_eval_t *e, double g, double *s)
             s[k] += e->part[b * G_COUNT + k];
 }
 
+static sgs__gg_terms_t gg_terms(const gg_eval_t *e)
+{
+    sgs__gg_terms_t t = {e->N,   e->sum_xlnm, e->sum_lnm, e->sum_xlnx,
+                         e->n_x, e->x_values, e->x_counts};
+    return t;
+}
+
 static void gg_eval(gg_eval_t *e, const double *params, double *ll, double *grad_log)
 {
-    double p = params[0], q = params[1], g = params[2];
     double s[G_COUNT];
-    gg_sums(e, g, s);
+    gg_sums(e, params[2], s);
+    sgs__gg_terms_t t = gg_terms(e);
+    sgs__gg_eval_terms(&t, s, params, ll, grad_log);
+}
+
+void sgs__gg_eval_terms(const sgs__gg_terms_t *e, const double *s, const double *params, double *ll,
+                        double *grad_log)
+{
+    double p = params[0], q = params[1], g = params[2];
     double lg = 0.0, dp = 0.0, dq = 0.0;
     for (size_t k = 0; k < e->n_x; k++) {
         double xv = e->x_values[k], c = e->x_counts[k], px = p * xv;
@@ -281,9 +310,16 @@ static void gg_eval(gg_eval_t *e, const double *params, double *ll, double *grad
  * then H_θ[i][j] = v_i v_j H[i][j] + δ_ij v_i ∂LL/∂v_i. */
 static void gg_hessian(gg_eval_t *e, const double *params, double *hess)
 {
-    double p = params[0], q = params[1], g = params[2], N = e->N;
     double s[G_COUNT];
-    gg_sums(e, g, s);
+    gg_sums(e, params[2], s);
+    sgs__gg_terms_t t = gg_terms(e);
+    sgs__gg_hessian_terms(&t, s, params, hess);
+}
+
+void sgs__gg_hessian_terms(const sgs__gg_terms_t *e, const double *s, const double *params,
+                           double *hess)
+{
+    double p = params[0], q = params[1], g = params[2], N = e->N;
     double hpp = 0.0, hpq = 0.0, hqq = 0.0, dp = 0.0, dq = 0.0;
     for (size_t k = 0; k < e->n_x; k++) {
         double xv = e->x_values[k], c = e->x_counts[k], px = p * xv;
