@@ -8,6 +8,8 @@
  */
 #include "engine/dist_kmeans.h"
 
+#include "engine/dist_blocks.h"
+
 #include "kernels/kmeans_blocks.h"
 
 #include <math.h>
@@ -103,42 +105,6 @@ static int fetch_rows(const kfit_t *f, const uint64_t *rows, size_t m, const int
     sgs_free(all);
     sgs_free(counts);
     sgs_free(send);
-    return rc;
-}
-
-/* ---- Realignment ----------------------------------------------------------------------------- */
-
-/* The first global row process p holds after realignment: the first row it was given, rounded
- * to the nearest multiple of SGS_BLOCK_ROWS, at most every row (the end of the last process's
- * range is every row, whatever the rounding). */
-static uint64_t aligned_start(uint64_t offset, uint64_t n_all)
-{
-    uint64_t a = (offset + SGS_BLOCK_ROWS / 2) / SGS_BLOCK_ROWS * SGS_BLOCK_ROWS;
-    return a < n_all ? a : n_all;
-}
-
-/* Move `words` 8-byte words per row from the given layout (this process's rows start at global
- * offset[rank]) to the other (start[p]), or back when `back`: rows go, in order, to the process
- * whose range holds them. *out: the rows this process gets (allocated, NULL when none). */
-static int move_rows(const sgs_dist_t *dist, const uint64_t *offset, const uint64_t *start,
-                     const void *rows, size_t words, int back, void **out, sgs_error_t *err)
-{
-    const uint64_t *from = back ? start : offset, *to = back ? offset : start;
-    int np = dist->size, me = dist->rank;
-    size_t *send_bytes = sgs_alloc_array((size_t)np, 2 * sizeof *send_bytes);
-    int rc = send_bytes ? SGS_OK : sgs_error_set(err, SGS_ENOMEM, "k-means: no memory");
-    rc = sgs_dist_agree(dist, rc, err);
-    if (rc) {
-        sgs_free(send_bytes);
-        return rc;
-    }
-    uint64_t lo = from[me], hi = from[me + 1];
-    for (int p = 0; p < np; p++) {
-        uint64_t a = to[p] > lo ? to[p] : lo, b = to[p + 1] < hi ? to[p + 1] : hi;
-        send_bytes[p] = b > a ? (size_t)(b - a) * words * 8 : 0;
-    }
-    rc = sgs_dist_exchange(dist, rows, send_bytes, out, send_bytes + np, err);
-    sgs_free(send_bytes);
     return rc;
 }
 
@@ -743,30 +709,18 @@ int sgs_dist_kmeans_fit(const sgs_dist_t *dist, const double *x, size_t n, size_
                         const sgs_exec_t *exec, int32_t *labels, double *sqdist, double *centers,
                         sgs_kmeans_result_t *result, sgs_error_t *err)
 {
-    int np = dist->size, me = dist->rank;
     kfit_t f = {.dist = dist, .exec = exec, .opt = opt, .d = d, .k = opt->k};
-    uint64_t *offset = NULL, *start = NULL, *packed = NULL, *moved = NULL;
+    uint64_t *packed = NULL, *moved = NULL;
     int32_t *lab = NULL;
     double *dist2 = NULL;
-    /* Where every process's rows start in the global order. */
-    uint64_t mine = n, *counts = NULL;
-    int rc = sgs_dist_gather_all(dist, &mine, sizeof mine, (void **)&counts, NULL, err);
-    if (rc)
-        return rc;
-    offset = sgs_alloc_array((size_t)np + 1, 2 * sizeof *offset);
-    rc = offset ? SGS_OK : sgs_error_set(err, SGS_ENOMEM, "k-means: no memory");
-    rc = sgs_dist_agree(dist, rc, err);
+    /* Where every process's rows start in the global order, given and realigned into whole
+       blocks (engine/dist_blocks.h). */
+    sgs_dist_align_t al = {0};
+    int rc = sgs_dist_align_init(dist, n, &al, err);
     if (rc)
         goto cleanup;
-    start = offset + np + 1;
-    offset[0] = 0;
-    for (int p = 0; p < np; p++)
-        offset[p + 1] = offset[p] + counts[p];
-    f.n_all = offset[np];
-    for (int p = 0; p < np; p++)
-        start[p] = aligned_start(offset[p], f.n_all);
-    start[np] = f.n_all;
-    rc = check_input(dist, x, n, d, weights, offset[me], f.n_all, opt, exec, err);
+    f.n_all = al.n_all;
+    rc = check_input(dist, x, n, d, weights, al.given[dist->rank], f.n_all, opt, exec, err);
     if (rc)
         goto cleanup;
     /* Realignment: whole blocks of the global order on every process. */
@@ -786,11 +740,11 @@ int sgs_dist_kmeans_fit(const sgs_dist_t *dist, const double *x, size_t n, size_
         }
         send = packed;
     }
-    rc = move_rows(dist, offset, start, send, words, 0, (void **)&moved, err);
+    rc = sgs_dist_align_move(dist, &al, send, words, 0, (void **)&moved, err);
     if (rc)
         goto cleanup;
-    f.first = start[me];
-    f.n = (size_t)(start[me + 1] - start[me]);
+    f.first = al.first;
+    f.n = al.n;
     f.nb = sgs_block_count(f.n, SGS_BLOCK_ROWS);
     if (sgs_size_mul(f.k, d + 1, &f.stride) || f.stride > SIZE_MAX / 4) { /* the same everywhere */
         rc = sgs_error_set(err, SGS_ENOMEM, "k-means: k = %zu by d = %zu is too large", f.k, d);
@@ -835,7 +789,7 @@ int sgs_dist_kmeans_fit(const sgs_dist_t *dist, const double *x, size_t n, size_
         dist2[2 * i] = dist2[i];
         dist2[2 * i + 1] = lab_d;
     }
-    rc = move_rows(dist, offset, start, dist2, 2, 1, (void **)&moved, err);
+    rc = sgs_dist_align_move(dist, &al, dist2, 2, 1, (void **)&moved, err);
     if (rc)
         goto cleanup;
     for (size_t i = 0; i < n; i++) {
@@ -846,8 +800,7 @@ int sgs_dist_kmeans_fit(const sgs_dist_t *dist, const double *x, size_t n, size_
         labels[i] = (int32_t)pair[1];
     }
 cleanup:
-    sgs_free(counts);
-    sgs_free(offset);
+    sgs_dist_align_free(&al);
     sgs_free(packed);
     sgs_free(moved);
     sgs_free(lab);
