@@ -15,11 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int usable(double x, double m)
-{
-    return x > 0.0 && m > 0.0 && isfinite(m);
-}
-
 double sgs_gg_loglik_one(const double *params, double x, double m)
 {
     double p = params[0], q = params[1], g = params[2], px = p * x;
@@ -38,7 +33,7 @@ double sgs_gg_expected_spend(const double *params, double x, double m)
     double p = params[0], q = params[1], g = params[2];
     if (!(q > 1.0))
         return HUGE_VAL;
-    if (!usable(x, m))
+    if (!sgs__gg_usable(x, m))
         return p * g / (q - 1.0);
     return p * (g + x * m) / (p * x + q - 1.0);
 }
@@ -105,52 +100,25 @@ static int gg_eval_init(gg_eval_t *e, const double *x, const double *m, size_t n
     e->block_used = sgs_calloc_array(nb + 1, sizeof *e->block_used);
     if (!e->part || !e->block_used)
         return sgs_error_set(err, SGS_ENOMEM, "gamma-gamma: out of memory");
-    /* per block: first bad x, counts, max used x, constant sums (into part, reused) */
-    size_t first_bad = SIZE_MAX, n_used = 0, n_zero = 0, n_nonpos = 0;
-    double max_x = 0.0;
-#pragma omp parallel for num_threads(e->n_threads) schedule(static) \
-    reduction(min : first_bad) reduction(+ : n_used, n_zero, n_nonpos) reduction(max : max_x)
-    for (size_t b = 0; b < nb; b++) {
-        size_t end = (b + 1) * SGS_BLOCK_ROWS < n ? (b + 1) * SGS_BLOCK_ROWS : n;
-        double s0 = 0.0, s1 = 0.0, s2 = 0.0;
-        for (size_t i = b * SGS_BLOCK_ROWS; i < end; i++) {
-            double xi = x[i];
-            if (!(xi >= 0.0) || !isfinite(xi) || xi != floor(xi)) {
-                if (i < first_bad)
-                    first_bad = i;
-                continue;
-            }
-            if (xi == 0.0) {
-                n_zero++;
-            } else if (!usable(xi, m[i])) {
-                n_nonpos++;
-            } else {
-                n_used++;
-                e->block_used[b + 1]++;
-                max_x = fmax(max_x, xi);
-                double lm = log(m[i]);
-                s0 += xi * lm;
-                s1 += lm;
-                s2 += xi * log(xi);
-            }
-        }
-        e->part[b * G_COUNT + 0] = s0;
-        e->part[b * G_COUNT + 1] = s1;
-        e->part[b * G_COUNT + 2] = s2;
-    }
+    /* per block: first bad x, counts, max used x, constant sums (into part, 3 per block,
+       reused below; the same pass as a fit spread over processes makes) */
+    sgs__gg_rows_t rows;
+    sgs__gg_row_blocks(x, m, n, exec, e->part, e->block_used + 1, &rows);
+    size_t first_bad = rows.first_bad, n_used = rows.n_used;
+    double max_x = rows.max_x;
     if (first_bad != SIZE_MAX)
         return sgs_error_set(err, SGS_EDATA,
                              "gamma-gamma: row %zu: x = %g must be a non-negative integer",
                              first_bad, x[first_bad]);
     if (summary) {
         summary->n_used = n_used;
-        summary->n_no_repeat = n_zero;
-        summary->n_nonpositive = n_nonpos;
+        summary->n_no_repeat = rows.n_zero;
+        summary->n_nonpositive = rows.n_nonpos;
     }
     for (size_t b = 0; b < nb; b++) {
-        e->sum_xlnm += e->part[b * G_COUNT + 0];
-        e->sum_lnm += e->part[b * G_COUNT + 1];
-        e->sum_xlnx += e->part[b * G_COUNT + 2];
+        e->sum_xlnm += e->part[3 * b + 0];
+        e->sum_lnm += e->part[3 * b + 1];
+        e->sum_xlnx += e->part[3 * b + 2];
     }
     e->N = (double)n_used;
     if (n_used == 0)
@@ -174,7 +142,7 @@ static int gg_eval_init(gg_eval_t *e, const double *x, const double *m, size_t n
         size_t end = (b + 1) * SGS_BLOCK_ROWS < n ? (b + 1) * SGS_BLOCK_ROWS : n;
         size_t k = e->block_used[b];
         for (size_t i = b * SGS_BLOCK_ROWS; i < end; i++)
-            if (usable(x[i], m[i])) {
+            if (sgs__gg_usable(x[i], m[i])) {
                 e->ux[k] = x[i];
                 e->uxm[k++] = x[i] * m[i];
             }
@@ -187,7 +155,7 @@ static int gg_eval_init(gg_eval_t *e, const double *x, const double *m, size_t n
         if (!dense)
             return sgs_error_set(err, SGS_ENOMEM, "gamma-gamma: out of memory");
         for (size_t i = 0; i < n; i++)
-            if (usable(x[i], m[i]))
+            if (sgs__gg_usable(x[i], m[i]))
                 dense[(size_t)x[i]] += 1.0;
         for (size_t v = 0; v < len; v++)
             e->n_x += dense[v] > 0.0;
@@ -208,7 +176,7 @@ static int gg_eval_init(gg_eval_t *e, const double *x, const double *m, size_t n
             return sgs_error_set(err, SGS_ENOMEM, "gamma-gamma: out of memory");
         size_t k = 0;
         for (size_t i = 0; i < n; i++)
-            if (usable(x[i], m[i]))
+            if (sgs__gg_usable(x[i], m[i]))
                 xs[k++] = x[i];
         qsort(xs, n_used, sizeof *xs, cmp_double);
         for (size_t i = 0; i < n_used; i++)
@@ -396,7 +364,7 @@ static double correlation(const gg_eval_t *e)
         size_t end = (b + 1) * SGS_BLOCK_ROWS < n ? (b + 1) * SGS_BLOCK_ROWS : n;
         double bx = 0.0, bm = 0.0;
         for (size_t i = b * SGS_BLOCK_ROWS; i < end; i++)
-            if (usable(x[i], m[i])) {
+            if (sgs__gg_usable(x[i], m[i])) {
                 bx += x[i];
                 bm += m[i];
             }
@@ -408,7 +376,7 @@ static double correlation(const gg_eval_t *e)
         size_t end = (b + 1) * SGS_BLOCK_ROWS < n ? (b + 1) * SGS_BLOCK_ROWS : n;
         double a1 = 0.0, a2 = 0.0, a3 = 0.0;
         for (size_t i = b * SGS_BLOCK_ROWS; i < end; i++)
-            if (usable(x[i], m[i])) {
+            if (sgs__gg_usable(x[i], m[i])) {
                 double dx = x[i] - mx, dm = m[i] - mm;
                 a1 += dx * dx;
                 a2 += dm * dm;
@@ -464,7 +432,7 @@ int sgs_gg_fit(const double *x, const double *m, size_t n, const sgs_model_fit_o
     } else {
         double s = 0.0; /* mean of the used m = exp of nothing fancy: Σ m / N */
         for (size_t i = 0; i < n; i++)
-            if (usable(x[i], m[i]))
+            if (sgs__gg_usable(x[i], m[i]))
                 s += m[i];
         s /= e.N;
         const double def[3][3] = {{1, 2, s}, {5, 3, 0.4 * s}, {0.5, 1.5, s}};
@@ -497,7 +465,7 @@ int sgs_gg_loglik_ref(const double *params, const double *x, const double *m, si
                                  x[i]);
     double sum = 0.0;
     for (size_t i = 0; i < n; i++)
-        if (usable(x[i], m[i]))
+        if (sgs__gg_usable(x[i], m[i]))
             sum += sgs_gg_loglik_one(params, x[i], m[i]);
     *ll = sum;
     return SGS_OK;
