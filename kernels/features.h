@@ -98,6 +98,22 @@ void sgs_features_robust_scale(double *x, size_t n, size_t d, const double *lo, 
                                const double *center, const double *scale, const sgs_exec_t *exec,
                                size_t *n_clipped);
 
+/* Robust scale = central 98% range / (2 Phi^-1(0.99)): for normally distributed values it is
+ * the standard deviation (Phi^-1(0.99) = 2.3263478740408408). */
+#define SGS_FEATURES_RANGE98_PER_SD 4.6526957480816815
+
+/* The centre and scale of robust scaling from the quantiles of sgs_features_quantiles (tail
+ * 0.01): center_f = median_f, scale_f = (hi_f - lo_f) / SGS_FEATURES_RANGE98_PER_SD, or 1 when
+ * hi_f <= lo_f (a column whose range is 0). d entries each; center and scale written. Pure. */
+static inline void sgs_features_robust_params(size_t d, const double *lo, const double *median,
+                                              const double *hi, double *center, double *scale)
+{
+    for (size_t f = 0; f < d; f++) {
+        center[f] = median[f];
+        scale[f] = hi[f] > lo[f] ? (hi[f] - lo[f]) / SGS_FEATURES_RANGE98_PER_SD : 1.0;
+    }
+}
+
 /* ---- Principal components ------------------------------------------------------------ */
 
 /* A fitted PCA (owned; sgs_pca_destroy frees it). */
