@@ -3,6 +3,7 @@
  */
 #include "engine/dist_segments.h"
 
+#include "engine/dist_blocks.h"
 #include "engine/dist_select.h"
 #include "kernels/features.h"
 #include "kernels/order_keys.h"
@@ -125,6 +126,60 @@ void sgs_dist_features_robust_scale(const sgs_dist_t *d, double *x, size_t n, si
         for (size_t f = 0; f < c; f++)
             n_clipped[f0 + f] = (size_t)counts[f];
     }
+}
+
+/* ---- Standard scaling ---------------------------------------------------------------------- */
+
+int sgs_dist_features_column_moments(const sgs_dist_t *d, const double *x, size_t n, size_t dims,
+                                     const sgs_exec_t *exec, double *mean, double *var,
+                                     sgs_error_t *err)
+{
+    sgs_dist_align_t al;
+    int rc = sgs_dist_align_init(d, n, &al, err);
+    void *rows = NULL;
+    if (rc == SGS_OK)
+        rc = sgs_dist_align_move(d, &al, x, dims, 0, &rows, err);
+    size_t nb = rc == SGS_OK ? sgs_block_count(al.n, SGS_BLOCK_ROWS) : 0;
+    double *part = NULL, *sum = NULL;
+    if (rc == SGS_OK) {
+        part = sgs_alloc_array(nb ? nb : 1, dims * sizeof *part);
+        sum = sgs_alloc_array(dims ? dims : 1, sizeof *sum);
+        rc = sgs_dist_agree(
+            d, part && sum ? SGS_OK : sgs_error_set(err, SGS_ENOMEM, "moments: out of memory"),
+            err);
+    }
+    /* the kernel's two passes: the sums, then the squares about the mean, each over blocks */
+    for (int pass = 0; rc == SGS_OK && pass < 2; pass++) {
+        sgs_features_column_block_sums(rows, al.n, dims, pass ? mean : NULL, exec, part);
+        rc = sgs_dist_blocks_sum(d, part, nb, dims, sum, err);
+        for (size_t f = 0; rc == SGS_OK && f < dims; f++)
+            (pass ? var : mean)[f] = sum[f] / (double)al.n_all;
+    }
+    sgs_free(part);
+    sgs_free(sum);
+    sgs_free(rows);
+    sgs_dist_align_free(&al);
+    return rc;
+}
+
+int sgs_dist_features_standardize(const sgs_dist_t *d, double *x, size_t n, size_t dims,
+                                  const sgs_exec_t *exec, double *mean, double *scale,
+                                  sgs_error_t *err)
+{
+    int64_t n_all = (int64_t)n;
+    sgs_dist_reduce_i64(d, &n_all, 1, SGS_DIST_SUM);
+    if (n_all == 0 || dims == 0)
+        return sgs_error_set(err, SGS_EINVAL, "standardize: empty matrix (%lld x %zu)",
+                             (long long)n_all, dims);
+    int rc = sgs_dist_features_column_moments(d, x, n, dims, exec, mean, scale, err);
+    if (rc != SGS_OK)
+        return rc;
+    for (size_t f = 0; f < dims; f++) { /* as the kernel: scale held the variance */
+        double sd = sqrt(scale[f]);
+        scale[f] = sd > 0 ? sd : 1.0;
+    }
+    sgs_features_standardize_apply(x, n, dims, mean, scale, exec);
+    return SGS_OK;
 }
 
 /* ---- The choice of k ----------------------------------------------------------------------- */

@@ -42,6 +42,26 @@ void sgs_dist_features_robust_scale(const sgs_dist_t *d, double *x, size_t n, si
                                     const double *lo, const double *hi, const double *center,
                                     const double *scale, const sgs_exec_t *exec, size_t *n_clipped);
 
+/* sgs_features_column_moments over every process's rows: mean and var (d each, the same on
+ * every process) equal the kernel's on all rows, bit for bit. The rows are realigned into whole
+ * blocks of SGS_BLOCK_ROWS global rows (engine/dist_blocks.h: none moves when every process's
+ * first row is at a multiple of the block, as a run's customers are), each process makes its
+ * blocks' partials with the kernel's arithmetic (sgs_features_column_block_sums) and every
+ * process adds all partials in block order. What a process sends: the rows that cross a cut
+ * (d doubles each, at most a block's worth per cut), then 2 d doubles per block it holds.
+ * @return 0 or SGS_ENOMEM, the same on every process. */
+int sgs_dist_features_column_moments(const sgs_dist_t *d, const double *x, size_t n, size_t dims,
+                                     const sgs_exec_t *exec, double *mean, double *var,
+                                     sgs_error_t *err);
+
+/* sgs_features_standardize (segments.scaling = standard) over every process's rows: mean and
+ * scale from the moments above, then this process's rows standardized in place, the same bits
+ * as the kernel's rows. @return 0; SGS_EINVAL when no process holds a row or d == 0;
+ * SGS_ENOMEM; the same on every process. */
+int sgs_dist_features_standardize(const sgs_dist_t *d, double *x, size_t n, size_t dims,
+                                  const sgs_exec_t *exec, double *mean, double *scale,
+                                  sgs_error_t *err);
+
 /* The sample k is chosen on (kernels/kchoice.h sgs_kchoice_sample_size and _row over the rows
  * of every process): each process sends the sample's rows it holds and every process gets the
  * whole sample, m rows of dims, in sample order (*sample allocated here, free with sgs_free;

@@ -150,6 +150,43 @@ void sgs_features_untransform(double *x, size_t n, size_t d, const sgs_feature_t
 /* ---- Column means and second moments ----------------------------------------------------------
  */
 
+void sgs_features_column_block_sums(const double *x, size_t n, size_t d, const double *center,
+                                    const sgs_exec_t *exec, double *part)
+{
+    int nt = sgs_exec_threads(exec);
+    size_t nb = sgs_block_count(n, SGS_BLOCK_ROWS);
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (size_t b = 0; b < nb; b++) {
+        size_t r0, r1;
+        block_range(b, n, &r0, &r1);
+        double *p = part + b * d;
+        for (size_t f = 0; f < d; f++)
+            p[f] = 0;
+        if (!center) {
+            for (size_t i = r0; i < r1; i++)
+                for (size_t f = 0; f < d; f++)
+                    p[f] += x[i * d + f];
+            continue;
+        }
+        for (size_t i = r0; i < r1; i++)
+            for (size_t f = 0; f < d; f++) {
+                double t = x[i * d + f] - center[f];
+                p[f] += t * t;
+            }
+    }
+}
+
+/* out[f] = (sum of part[b d + f] over the nb blocks, in block order) / n. */
+static void blocks_over_n(const double *part, size_t nb, size_t n, size_t d, double *out)
+{
+    for (size_t f = 0; f < d; f++) {
+        double s = 0;
+        for (size_t b = 0; b < nb; b++)
+            s += part[b * d + f];
+        out[f] = s / (double)n;
+    }
+}
+
 /* mean[f] of the columns: per-block sums combined in block order. */
 static int column_means(const double *x, size_t n, size_t d, int nt, double *mean)
 {
@@ -157,23 +194,9 @@ static int column_means(const double *x, size_t n, size_t d, int nt, double *mea
     double *part = sgs_alloc_array(nb, d * sizeof *part);
     if (!part)
         return SGS_ENOMEM;
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (size_t b = 0; b < nb; b++) {
-        size_t r0, r1;
-        block_range(b, n, &r0, &r1);
-        double *p = part + b * d;
-        for (size_t f = 0; f < d; f++)
-            p[f] = 0;
-        for (size_t i = r0; i < r1; i++)
-            for (size_t f = 0; f < d; f++)
-                p[f] += x[i * d + f];
-    }
-    for (size_t f = 0; f < d; f++) {
-        double s = 0;
-        for (size_t b = 0; b < nb; b++)
-            s += part[b * d + f];
-        mean[f] = s / (double)n;
-    }
+    sgs_exec_t exec = {.n_threads = nt};
+    sgs_features_column_block_sums(x, n, d, NULL, &exec, part);
+    blocks_over_n(part, nb, n, d, mean);
     sgs_free(part);
     return SGS_OK;
 }
@@ -181,32 +204,14 @@ static int column_means(const double *x, size_t n, size_t d, int nt, double *mea
 int sgs_features_column_moments(const double *x, size_t n, size_t d, const sgs_exec_t *exec,
                                 double *mean, double *var)
 {
-    int nt = sgs_exec_threads(exec);
-    if (column_means(x, n, d, nt, mean))
-        return SGS_ENOMEM;
     size_t nb = sgs_block_count(n, SGS_BLOCK_ROWS);
     double *part = sgs_alloc_array(nb, d * sizeof *part);
     if (!part)
         return SGS_ENOMEM;
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (size_t b = 0; b < nb; b++) {
-        size_t r0, r1;
-        block_range(b, n, &r0, &r1);
-        double *p = part + b * d;
-        for (size_t f = 0; f < d; f++)
-            p[f] = 0;
-        for (size_t i = r0; i < r1; i++)
-            for (size_t f = 0; f < d; f++) {
-                double t = x[i * d + f] - mean[f];
-                p[f] += t * t;
-            }
-    }
-    for (size_t f = 0; f < d; f++) {
-        double s = 0;
-        for (size_t b = 0; b < nb; b++)
-            s += part[b * d + f];
-        var[f] = s / (double)n;
-    }
+    sgs_features_column_block_sums(x, n, d, NULL, exec, part);
+    blocks_over_n(part, nb, n, d, mean);
+    sgs_features_column_block_sums(x, n, d, mean, exec, part);
+    blocks_over_n(part, nb, n, d, var);
     sgs_free(part);
     return SGS_OK;
 }
@@ -222,6 +227,13 @@ int sgs_features_standardize(double *x, size_t n, size_t d, const sgs_exec_t *ex
         double sd = sqrt(scale[f]); /* scale held the variance */
         scale[f] = sd > 0 ? sd : 1.0;
     }
+    sgs_features_standardize_apply(x, n, d, mean, scale, exec);
+    return SGS_OK;
+}
+
+void sgs_features_standardize_apply(double *x, size_t n, size_t d, const double *mean,
+                                    const double *scale, const sgs_exec_t *exec)
+{
     int nt = sgs_exec_threads(exec);
     size_t nb = sgs_block_count(n, SGS_BLOCK_ROWS);
 #pragma omp parallel for num_threads(nt) schedule(static)
@@ -232,7 +244,6 @@ int sgs_features_standardize(double *x, size_t n, size_t d, const sgs_exec_t *ex
             for (size_t f = 0; f < d; f++)
                 x[i * d + f] = (x[i * d + f] - mean[f]) / scale[f];
     }
-    return SGS_OK;
 }
 
 void sgs_features_unstandardize(double *x, size_t n, size_t d, const double *mean,

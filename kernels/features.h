@@ -52,6 +52,21 @@ void sgs_features_untransform(double *x, size_t n, size_t d, const sgs_feature_t
 int sgs_features_column_moments(const double *x, size_t n, size_t d, const sgs_exec_t *exec,
                                 double *mean, double *var);
 
+/* The block partials behind sgs_features_column_moments: for each block b of SGS_BLOCK_ROWS
+ * rows from row 0 (nb = sgs_block_count(n, SGS_BLOCK_ROWS)), part[b d + f] = the sum over its
+ * rows, in row order, of x_if (center NULL: the means' pass) or of (x_if - center_f)^2 (the
+ * variances' pass). The moments are these partials added in block order from 0, divided by n;
+ * rows spread over processes in whole blocks make the same partials there
+ * (engine/dist_segments.h). part: nb x d, written. Parallel over blocks; the same bits for any
+ * thread count. */
+void sgs_features_column_block_sums(const double *x, size_t n, size_t d, const double *center,
+                                    const sgs_exec_t *exec, double *part);
+
+/* x_if = (x_if - mean_f) / scale_f for every row, in place: the last step of
+ * sgs_features_standardize (each row alone, so the same bits wherever the row is). */
+void sgs_features_standardize_apply(double *x, size_t n, size_t d, const double *mean,
+                                    const double *scale, const sgs_exec_t *exec);
+
 /* Standardize the columns of x in place: mean_f = (1/n) sum_i x_if, var_f = (1/n) sum_i
  * (x_if - mean_f)^2 (two passes; population variance, as scikit-learn's StandardScaler),
  * scale_f = sqrt(var_f), or 1 when var_f == 0 (a constant column becomes 0, as sklearn);

@@ -3,7 +3,8 @@
  * processes (engine/dist_segments.h), under mpirun with 1 to 4 processes: every process
  * generates the same rows and passes its slice (dealt evenly, or with the last process holding
  * none, or all on process 0); the features' quantiles, the robust scaling of each process's
- * rows and the clipped counts, the choice of k (its table and the k chosen), the merge of small
+ * rows and the clipped counts, standard scaling (the moments' block sums over rows off the
+ * block boundaries), the choice of k (its table and the k chosen), the merge of small
  * segments (labels, centres, merges, sizes) and the medians per segment equal, memcmp, the
  * single-process kernels on all rows, as engine/run_segments.c calls them. A NaN and a bad label
  * on the last process holding rows fail every process with the kernel's words, the row named by
@@ -109,6 +110,36 @@ static void quantiles_and_scaling(void **state)
                 memcmp(clipped, clipped1, sizeof clipped))
                 fail_msg("seed %llu, %zu rows, deal %d: scaled rows or clipped counts differ",
                          (unsigned long long)seed, n_all, deal);
+            free(mine);
+            free(x);
+        }
+}
+
+static void standard_scaling(void **state)
+{
+    (void)state;
+    sgs_exec_t exec = {.n_threads = 1};
+    static const size_t sizes[] = {1, 5, 16384, 16385, 40123, 70001};
+    for (size_t c = 0; c < sizeof sizes / sizeof sizes[0]; c++)
+        for (int deal = 0; deal < 3; deal++) {
+            size_t n_all = sizes[c], first, n;
+            uint64_t seed = test_seed() + 50 + c;
+            double *x = features_make(n_all, seed);
+            my_rows(n_all, deal, &first, &n);
+            double *mine = calloc(n * D + 1, sizeof *mine);
+            assert_non_null(mine);
+            memcpy(mine, x + first * D, n * D * sizeof *mine);
+            double mean[D], scale[D], mean1[D], scale1[D];
+            sgs_error_t err = {0};
+            sgs_assert_cmp(sgs_features_standardize(x, n_all, D, &exec, mean1, scale1, &err), ==,
+                           SGS_OK);
+            int rc = sgs_dist_features_standardize(&sgs_test_world, mine, n, D, &exec, mean, scale,
+                                                   &err);
+            if (rc != SGS_OK || memcmp(mean, mean1, sizeof mean) ||
+                memcmp(scale, scale1, sizeof scale) ||
+                memcmp(mine, x + first * D, n * D * sizeof *mine))
+                fail_msg("seed %llu, %zu rows, deal %d: rc %d (%s), standardized rows differ",
+                         (unsigned long long)seed, n_all, deal, rc, err.message);
             free(mine);
             free(x);
         }
@@ -305,6 +336,7 @@ int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(quantiles_and_scaling),
+        cmocka_unit_test(standard_scaling),
         cmocka_unit_test(a_nan_is_everyones_error),
         cmocka_unit_test(choice_of_k),
         cmocka_unit_test(merge_and_medians),
