@@ -349,3 +349,85 @@ cleanup:
     sgs_free(count);
     return rc;
 }
+
+/* ---- Profile sums and counts --------------------------------------------------------------- */
+
+/* The kernels' label check (kernels/segment_profile.c) naming the global row. */
+static int check_labels_global(size_t n, const int32_t *labels, size_t k, uint64_t offset,
+                               sgs_error_t *err)
+{
+    for (size_t c = 0; c < n; c++)
+        if (labels[c] < 0 || (size_t)labels[c] >= k)
+            return sgs_error_set(err, SGS_EINVAL, "segments: row %zu has label %d, not 0..%zu",
+                                 (size_t)(offset + c), (int)labels[c], k - 1);
+    return SGS_OK;
+}
+
+typedef struct sums_step {
+    const sgs_feature_column_t *cols;
+    size_t dims, n, k;
+    const int32_t *labels;
+    int rc;
+    sgs_error_t *err;
+} sums_step_t;
+
+static void continue_sums(double *state, void *ctx)
+{
+    sums_step_t *s = ctx;
+    s->rc = sgs_segment_sums_add(s->cols, s->dims, s->n, s->labels, s->k, state, s->err);
+}
+
+int sgs_dist_segment_sums(const sgs_dist_t *d, const sgs_feature_column_t *cols, size_t dims,
+                          size_t n, const int32_t *labels, size_t k, double *sums, sgs_error_t *err)
+{
+    uint64_t offset = sgs_dist_offset(d, n);
+    int rc = SGS_OK;
+    if (dims == 0 || !cols)
+        rc = sgs_error_set(err, SGS_EINVAL, "features: no column");
+    for (size_t f = 0; rc == SGS_OK && f < dims && n > 0; f++)
+        if (!cols[f].f64 && !cols[f].i32)
+            rc = sgs_error_set(err, SGS_EINVAL, "features: column %zu has no values", f);
+    if (rc == SGS_OK && (!sums || k == 0 || (n > 0 && !labels)))
+        rc = sgs_error_set(err, SGS_EINVAL, "segment sums: a NULL array or no segment");
+    if (rc == SGS_OK)
+        rc = check_labels_global(n, labels, k, offset, err);
+    rc = sgs_dist_agree(d, rc, err);
+    if (rc != SGS_OK)
+        return rc;
+    for (size_t e = 0; e < k * dims; e++)
+        sums[e] = 0.0;
+    sums_step_t step = {cols, dims, n, k, labels, SGS_OK, err};
+    sgs_dist_chain(d, sums, k * dims, continue_sums, &step);
+    return sgs_dist_agree(d, step.rc, err); /* checked above: never fails */
+}
+
+int sgs_dist_segment_counts(const sgs_dist_t *d, size_t n, const int32_t *labels, size_t k,
+                            const uint8_t *code, size_t n_codes, size_t *counts, sgs_error_t *err)
+{
+    uint64_t offset = sgs_dist_offset(d, n);
+    size_t width = code ? n_codes : 1;
+    int rc = SGS_OK;
+    if (!counts || k == 0 || (n > 0 && !labels) || (code && n_codes == 0))
+        rc = sgs_error_set(err, SGS_EINVAL, "segment counts: a NULL array or no segment");
+    if (rc == SGS_OK)
+        rc = check_labels_global(n, labels, k, offset, err);
+    for (size_t c = 0; rc == SGS_OK && code && c < n; c++)
+        if (code[c] >= width)
+            rc = sgs_error_set(err, SGS_EINVAL, "segment counts: row %zu has code %zu, not 0..%zu",
+                               (size_t)(offset + c), (size_t)code[c], width - 1);
+    int64_t *all = rc == SGS_OK ? sgs_alloc_array(k, width * sizeof *all) : NULL;
+    if (rc == SGS_OK && !all)
+        rc = sgs_error_set(err, SGS_ENOMEM, "segment counts: out of memory");
+    if (rc == SGS_OK)
+        rc = sgs_segment_counts(n, labels, k, code, n_codes, counts, err);
+    rc = sgs_dist_agree(d, rc, err);
+    if (rc == SGS_OK) {
+        for (size_t e = 0; e < k * width; e++)
+            all[e] = (int64_t)counts[e];
+        sgs_dist_reduce_i64(d, all, k * width, SGS_DIST_SUM);
+        for (size_t e = 0; e < k * width; e++)
+            counts[e] = (size_t)all[e];
+    }
+    sgs_free(all);
+    return rc;
+}

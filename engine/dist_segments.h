@@ -23,6 +23,7 @@
 #include "engine/dist.h"
 #include "kernels/kchoice.h"
 #include "kernels/segment_merge.h"
+#include "kernels/segment_profile.h"
 
 /* sgs_features_quantiles over every process's rows: x is this process's n rows of d columns
  * (row-major); lo, median, hi (d each) get the quantiles of all rows of every process, the same
@@ -102,5 +103,21 @@ int sgs_dist_segments_merge_small(const sgs_dist_t *d, int32_t *labels, size_t n
  * index, in the kernel's words); SGS_EINVAL when n_groups < 0; SGS_ENOMEM. */
 int sgs_dist_group_medians(const sgs_dist_t *d, size_t n, const double *value, const int32_t *group,
                            int32_t n_groups, double *median, sgs_error_t *err);
+
+/* sgs_segment_sums over every process's customers: sums [k x d] (the same on every process)
+ * are the kernel's serial sums in customer order over all of them, bit for bit: the sums are
+ * carried from process to process (engine/dist_blocks.h sgs_dist_chain), each continuing them
+ * over its customers (sgs_segment_sums_add). What a process sends: k d doubles, N rounds.
+ * @return 0; SGS_EINVAL as the kernel (a bad label's row is its global index); SGS_ENOMEM; the
+ * same on every process. */
+int sgs_dist_segment_sums(const sgs_dist_t *d, const sgs_feature_column_t *cols, size_t dims,
+                          size_t n, const int32_t *labels, size_t k, double *sums,
+                          sgs_error_t *err);
+
+/* sgs_segment_counts over every process's customers: counts (k or k x n_codes, the same on
+ * every process) summed over the processes (integers: exact). @return as the kernel (a bad
+ * label's or code's row is its global index), the same on every process. */
+int sgs_dist_segment_counts(const sgs_dist_t *d, size_t n, const int32_t *labels, size_t k,
+                            const uint8_t *code, size_t n_codes, size_t *counts, sgs_error_t *err);
 
 #endif /* SGS_DIST_SEGMENTS_H */

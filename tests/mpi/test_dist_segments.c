@@ -5,7 +5,8 @@
  * none, or all on process 0); the features' quantiles, the robust scaling of each process's
  * rows and the clipped counts, standard scaling (the moments' block sums over rows off the
  * block boundaries), the choice of k (its table and the k chosen), the merge of small
- * segments (labels, centres, merges, sizes) and the medians per segment equal, memcmp, the
+ * segments (labels, centres, merges, sizes), the profiles' sums (carried from process to
+ * process) and counts, and the medians per segment equal, memcmp, the
  * single-process kernels on all rows, as engine/run_segments.c calls them. A NaN and a bad label
  * on the last process holding rows fail every process with the kernel's words, the row named by
  * its global index. `SGS_TEST_SEED=s` replays a seed.
@@ -297,6 +298,62 @@ static void merge_and_medians(void **state)
         }
 }
 
+static void profile_sums_and_counts(void **state)
+{
+    (void)state;
+    static const size_t sizes[] = {1, 9, 5000, 33333};
+    for (size_t c = 0; c < sizeof sizes / sizeof sizes[0]; c++)
+        for (int deal = 0; deal < 3; deal++) {
+            size_t n_all = sizes[c], first, n, k = 5;
+            uint64_t s = test_seed() + 200 + c;
+            double *x = features_make(n_all, s);
+            int32_t *labels = calloc(n_all + 1, sizeof *labels),
+                    *days = calloc(n_all + 1, sizeof *days);
+            uint8_t *code = calloc(n_all + 1, sizeof *code);
+            assert_non_null(labels);
+            assert_non_null(days);
+            assert_non_null(code);
+            for (size_t i = 0; i < n_all; i++) {
+                labels[i] = (int32_t)(sgs_test_next(&s) % 4); /* segment 4 empty */
+                days[i] = (int32_t)(sgs_test_next(&s) % 900);
+                code[i] = (uint8_t)(sgs_test_next(&s) % 11);
+            }
+            my_rows(n_all, deal, &first, &n);
+            /* D columns of the matrix (stride D) and a column of days in weeks */
+            sgs_feature_column_t cols[D + 1], mine[D + 1];
+            for (size_t f = 0; f < D; f++) {
+                cols[f] = (sgs_feature_column_t){x + f, D, NULL, 1.0};
+                mine[f] = (sgs_feature_column_t){x + first * D + f, D, NULL, 1.0};
+            }
+            cols[D] = (sgs_feature_column_t){NULL, 0, days, 7.0};
+            mine[D] = (sgs_feature_column_t){NULL, 0, days + first, 7.0};
+            double sums[5 * (D + 1)], sums1[5 * (D + 1)];
+            size_t counts[5 * 11], counts1[5 * 11];
+            sgs_error_t err = {0};
+            sgs_assert_cmp(sgs_segment_sums(cols, D + 1, n_all, labels, k, sums1, &err), ==,
+                           SGS_OK);
+            int rc = sgs_dist_segment_sums(&sgs_test_world, mine, D + 1, n, labels + first, k, sums,
+                                           &err);
+            if (rc != SGS_OK || memcmp(sums, sums1, sizeof sums))
+                fail_msg("%zu rows deal %d: rc %d (%s), sums differ", n_all, deal, rc, err.message);
+            for (int with_code = 0; with_code < 2; with_code++) {
+                size_t width = with_code ? 11 : 1;
+                sgs_assert_cmp(sgs_segment_counts(n_all, labels, k, with_code ? code : NULL, 11,
+                                                  counts1, &err),
+                               ==, SGS_OK);
+                rc = sgs_dist_segment_counts(&sgs_test_world, n, labels + first, k,
+                                             with_code ? code + first : NULL, 11, counts, &err);
+                if (rc != SGS_OK || memcmp(counts, counts1, k * width * sizeof *counts))
+                    fail_msg("%zu rows deal %d: rc %d (%s), counts differ", n_all, deal, rc,
+                             err.message);
+            }
+            free(labels);
+            free(days);
+            free(code);
+            free(x);
+        }
+}
+
 static void a_bad_label_is_everyones_error(void **state)
 {
     (void)state;
@@ -327,6 +384,15 @@ static void a_bad_label_is_everyones_error(void **state)
             sgs_dist_group_medians(&sgs_test_world, n, value + first, labels + first, 3, med, &err);
         sgs_assert_cmp(rc, ==, SGS_EDATA);
         sgs_assert_contains(err.message, "row 998: segment label 3 is not below the segment count");
+        double sums[3 * 2];
+        sgs_feature_column_t col = {value + first, 1, NULL, 1.0};
+        rc = sgs_dist_segment_sums(&sgs_test_world, &col, 1, n, labels + first, 3, sums, &err);
+        sgs_assert_cmp(rc, ==, SGS_EINVAL);
+        sgs_assert_contains(err.message, "segments: row 998 has label 3, not 0..2");
+        size_t counts[3];
+        rc = sgs_dist_segment_counts(&sgs_test_world, n, labels + first, 3, NULL, 0, counts, &err);
+        sgs_assert_cmp(rc, ==, SGS_EINVAL);
+        sgs_assert_contains(err.message, "segments: row 998 has label 3, not 0..2");
         free(labels);
         free(value);
     }
@@ -340,6 +406,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(a_nan_is_everyones_error),
         cmocka_unit_test(choice_of_k),
         cmocka_unit_test(merge_and_medians),
+        cmocka_unit_test(profile_sums_and_counts),
         cmocka_unit_test(a_bad_label_is_everyones_error),
     };
     return sgs_test_mpi_run(&argc, &argv, tests, NULL, NULL);
