@@ -130,6 +130,30 @@ void sgs_dist_features_robust_scale(const sgs_dist_t *d, double *x, size_t n, si
 
 /* ---- Standard scaling ---------------------------------------------------------------------- */
 
+/* The kernel's moments of rows realigned into whole blocks (al): the means, then (var not NULL)
+ * the variances about them, each pass's block partials added over every process in block
+ * order. */
+static int aligned_moments(const sgs_dist_t *d, const sgs_dist_align_t *al, const double *rows,
+                           size_t dims, const sgs_exec_t *exec, double *mean, double *var,
+                           sgs_error_t *err)
+{
+    size_t nb = sgs_block_count(al->n, SGS_BLOCK_ROWS);
+    double *part = sgs_alloc_array(nb ? nb : 1, dims * sizeof *part);
+    double *sum = sgs_alloc_array(dims ? dims : 1, sizeof *sum);
+    int rc = sgs_dist_agree(
+        d, part && sum ? SGS_OK : sgs_error_set(err, SGS_ENOMEM, "moments: out of memory"), err);
+    /* the kernel's two passes: the sums, then the squares about the mean, each over blocks */
+    for (int pass = 0; rc == SGS_OK && pass < (var ? 2 : 1); pass++) {
+        sgs_features_column_block_sums(rows, al->n, dims, pass ? mean : NULL, exec, part);
+        rc = sgs_dist_blocks_sum(d, part, nb, dims, sum, err);
+        for (size_t f = 0; rc == SGS_OK && f < dims; f++)
+            (pass ? var : mean)[f] = sum[f] / (double)al->n_all;
+    }
+    sgs_free(part);
+    sgs_free(sum);
+    return rc;
+}
+
 int sgs_dist_features_column_moments(const sgs_dist_t *d, const double *x, size_t n, size_t dims,
                                      const sgs_exec_t *exec, double *mean, double *var,
                                      sgs_error_t *err)
@@ -139,24 +163,8 @@ int sgs_dist_features_column_moments(const sgs_dist_t *d, const double *x, size_
     void *rows = NULL;
     if (rc == SGS_OK)
         rc = sgs_dist_align_move(d, &al, x, dims, 0, &rows, err);
-    size_t nb = rc == SGS_OK ? sgs_block_count(al.n, SGS_BLOCK_ROWS) : 0;
-    double *part = NULL, *sum = NULL;
-    if (rc == SGS_OK) {
-        part = sgs_alloc_array(nb ? nb : 1, dims * sizeof *part);
-        sum = sgs_alloc_array(dims ? dims : 1, sizeof *sum);
-        rc = sgs_dist_agree(
-            d, part && sum ? SGS_OK : sgs_error_set(err, SGS_ENOMEM, "moments: out of memory"),
-            err);
-    }
-    /* the kernel's two passes: the sums, then the squares about the mean, each over blocks */
-    for (int pass = 0; rc == SGS_OK && pass < 2; pass++) {
-        sgs_features_column_block_sums(rows, al.n, dims, pass ? mean : NULL, exec, part);
-        rc = sgs_dist_blocks_sum(d, part, nb, dims, sum, err);
-        for (size_t f = 0; rc == SGS_OK && f < dims; f++)
-            (pass ? var : mean)[f] = sum[f] / (double)al.n_all;
-    }
-    sgs_free(part);
-    sgs_free(sum);
+    if (rc == SGS_OK)
+        rc = aligned_moments(d, &al, rows, dims, exec, mean, var, err);
     sgs_free(rows);
     sgs_dist_align_free(&al);
     return rc;
@@ -180,6 +188,54 @@ int sgs_dist_features_standardize(const sgs_dist_t *d, double *x, size_t n, size
     }
     sgs_features_standardize_apply(x, n, dims, mean, scale, exec);
     return SGS_OK;
+}
+
+int sgs_dist_pca_fit(const sgs_dist_t *d, const double *x, size_t n, size_t dims,
+                     size_t n_components, double min_ratio, const sgs_exec_t *exec, sgs_pca_t **out,
+                     sgs_error_t *err)
+{
+    *out = NULL;
+    int64_t n_all = (int64_t)n;
+    sgs_dist_reduce_i64(d, &n_all, 1, SGS_DIST_SUM);
+    int rc = sgs_pca_check((size_t)n_all, dims, n_components, min_ratio, err);
+    if (rc != SGS_OK)
+        return rc;
+    size_t tri = dims * (dims + 1) / 2;
+    sgs_dist_align_t al;
+    void *rows = NULL;
+    double *mean = NULL, *part = NULL, *sum = NULL;
+    rc = sgs_dist_align_init(d, n, &al, err);
+    if (rc == SGS_OK)
+        rc = sgs_dist_align_move(d, &al, x, dims, 0, &rows, err);
+    size_t nb = rc == SGS_OK ? sgs_block_count(al.n, SGS_BLOCK_ROWS) : 0;
+    if (rc == SGS_OK) {
+        mean = sgs_alloc_array(dims, sizeof *mean);
+        part = sgs_alloc_array(nb ? nb : 1, tri * sizeof *part);
+        sum = sgs_alloc_array(tri, sizeof *sum);
+        rc = sgs_dist_agree(
+            d, mean && part && sum ? SGS_OK : sgs_error_set(err, SGS_ENOMEM, "PCA: out of memory"),
+            err);
+    }
+    if (rc == SGS_OK)
+        rc = aligned_moments(d, &al, rows, dims, exec, mean, NULL, err);
+    if (rc == SGS_OK) {
+        sgs_pca_block_partials(rows, al.n, dims, mean, exec, part);
+        rc = sgs_dist_blocks_sum(d, part, nb, tri, sum, err);
+    }
+    if (rc == SGS_OK) /* the same fit on every process from the same sums */
+        rc = sgs_dist_agree(
+            d, sgs_pca_from_sums(sum, mean, (size_t)n_all, dims, n_components, min_ratio, out, err),
+            err);
+    if (rc != SGS_OK) {
+        sgs_pca_destroy(*out);
+        *out = NULL;
+    }
+    sgs_free(mean);
+    sgs_free(part);
+    sgs_free(sum);
+    sgs_free(rows);
+    sgs_dist_align_free(&al);
+    return rc;
 }
 
 /* ---- The choice of k ----------------------------------------------------------------------- */

@@ -21,6 +21,7 @@
 #define SGS_DIST_SEGMENTS_H
 
 #include "engine/dist.h"
+#include "kernels/features.h"
 #include "kernels/kchoice.h"
 #include "kernels/segment_merge.h"
 #include "kernels/segment_profile.h"
@@ -62,6 +63,19 @@ int sgs_dist_features_column_moments(const sgs_dist_t *d, const double *x, size_
 int sgs_dist_features_standardize(const sgs_dist_t *d, double *x, size_t n, size_t dims,
                                   const sgs_exec_t *exec, double *mean, double *scale,
                                   sgs_error_t *err);
+
+/* sgs_pca_fit over every process's rows: *out (owned, sgs_pca_destroy; the same on every
+ * process) equals the kernel's fit on all rows, bit for bit. The rows are realigned into whole
+ * blocks as for the moments; the column means and then the upper triangle of the scatter matrix
+ * are block partials (sgs_features_column_block_sums, sgs_pca_block_partials) added over every
+ * process in block order, and every process finishes the same fit from the same sums
+ * (sgs_pca_from_sums). The projection (sgs_pca_transform) is per row: each process projects its
+ * own rows. What a process sends: the rows that cross a cut, then d + d (d + 1) / 2 doubles per
+ * block it holds. @return as sgs_pca_fit (n counting every row), the same on every process;
+ * *out is NULL on error. */
+int sgs_dist_pca_fit(const sgs_dist_t *d, const double *x, size_t n, size_t dims,
+                     size_t n_components, double min_ratio, const sgs_exec_t *exec, sgs_pca_t **out,
+                     sgs_error_t *err);
 
 /* The sample k is chosen on (kernels/kchoice.h sgs_kchoice_sample_size and _row over the rows
  * of every process): each process sends the sample's rows it holds and every process gets the

@@ -389,38 +389,12 @@ void sgs_pca_destroy(sgs_pca_t *pca)
     sgs_free(pca);
 }
 
-int sgs_pca_fit(const double *x, size_t n, size_t d, size_t n_components, double min_ratio,
-                const sgs_exec_t *exec, sgs_pca_t **out, sgs_error_t *err)
+void sgs_pca_block_partials(const double *x, size_t n, size_t d, const double *mean,
+                            const sgs_exec_t *exec, double *part)
 {
-    *out = NULL;
-    if (n < 2 || d == 0)
-        return sgs_error_set(err, SGS_EINVAL,
-                             "PCA needs at least 2 rows and 1 column (got %zu x %zu)", n, d);
-    if (n_components == 0 && !(min_ratio > 0 && min_ratio <= 1))
-        return sgs_error_set(err, SGS_EINVAL, "PCA: min_ratio must be in (0, 1], got %g",
-                             min_ratio);
-    if (d > 46340)
-        return sgs_error_set(err, SGS_EINVAL, "PCA: %zu columns is too many", d);
     int nt = sgs_exec_threads(exec);
     size_t nb = sgs_block_count(n, SGS_BLOCK_ROWS);
     size_t tri = d * (d + 1) / 2;
-    sgs_pca_t *p = sgs_calloc_array(1, sizeof *p);
-    double *cov = sgs_alloc_array(d * d, sizeof *cov);
-    double *w = sgs_alloc_array(d, sizeof *w);
-    double *eig_work = sgs_alloc_array(d * d, sizeof *eig_work);
-    double *part = sgs_alloc_array(nb, tri * sizeof *part);
-    int rc = SGS_OK;
-    if (!p || !cov || !w || !eig_work || !part || !(p->mean = sgs_alloc_array(d, sizeof(double)))) {
-        rc = sgs_error_set(err, SGS_ENOMEM, "PCA: out of memory");
-        goto cleanup;
-    }
-    p->d = d;
-    if (column_means(x, n, d, nt, p->mean)) {
-        rc = sgs_error_set(err, SGS_ENOMEM, "PCA: out of memory");
-        goto cleanup;
-    }
-    /* Upper triangle of sum (x - mean)(x - mean)^T per block, in block order. */
-    const double *mean = p->mean;
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (size_t b = 0; b < nb; b++) {
         size_t r0, r1;
@@ -437,14 +411,73 @@ int sgs_pca_fit(const double *x, size_t n, size_t d, size_t n_components, double
             }
         }
     }
+}
+
+int sgs_pca_check(size_t n, size_t d, size_t n_components, double min_ratio, sgs_error_t *err)
+{
+    if (n < 2 || d == 0)
+        return sgs_error_set(err, SGS_EINVAL,
+                             "PCA needs at least 2 rows and 1 column (got %zu x %zu)", n, d);
+    if (n_components == 0 && !(min_ratio > 0 && min_ratio <= 1))
+        return sgs_error_set(err, SGS_EINVAL, "PCA: min_ratio must be in (0, 1], got %g",
+                             min_ratio);
+    if (d > 46340)
+        return sgs_error_set(err, SGS_EINVAL, "PCA: %zu columns is too many", d);
+    return SGS_OK;
+}
+
+int sgs_pca_fit(const double *x, size_t n, size_t d, size_t n_components, double min_ratio,
+                const sgs_exec_t *exec, sgs_pca_t **out, sgs_error_t *err)
+{
+    *out = NULL;
+    int rc = sgs_pca_check(n, d, n_components, min_ratio, err);
+    if (rc != SGS_OK)
+        return rc;
+    int nt = sgs_exec_threads(exec);
+    size_t nb = sgs_block_count(n, SGS_BLOCK_ROWS);
+    size_t tri = d * (d + 1) / 2;
+    double *mean = sgs_alloc_array(d, sizeof *mean);
+    double *part = sgs_alloc_array(nb, tri * sizeof *part);
+    double *sum = sgs_alloc_array(tri, sizeof *sum);
+    if (!mean || !part || !sum || column_means(x, n, d, nt, mean)) {
+        rc = sgs_error_set(err, SGS_ENOMEM, "PCA: out of memory");
+        goto cleanup;
+    }
+    /* Upper triangle of sum (x - mean)(x - mean)^T per block, added in block order. */
+    sgs_pca_block_partials(x, n, d, mean, exec, part);
+    for (size_t e = 0; e < tri; e++) {
+        double s = 0;
+        for (size_t b = 0; b < nb; b++)
+            s += part[b * tri + e];
+        sum[e] = s;
+    }
+    rc = sgs_pca_from_sums(sum, mean, n, d, n_components, min_ratio, out, err);
+cleanup:
+    sgs_free(mean);
+    sgs_free(part);
+    sgs_free(sum);
+    return rc;
+}
+
+int sgs_pca_from_sums(const double *sum, const double *mean, size_t n, size_t d,
+                      size_t n_components, double min_ratio, sgs_pca_t **out, sgs_error_t *err)
+{
+    *out = NULL;
+    sgs_pca_t *p = sgs_calloc_array(1, sizeof *p);
+    double *cov = sgs_alloc_array(d * d, sizeof *cov);
+    double *w = sgs_alloc_array(d, sizeof *w);
+    double *eig_work = sgs_alloc_array(d * d, sizeof *eig_work);
+    int rc = SGS_OK;
+    if (!p || !cov || !w || !eig_work || !(p->mean = sgs_alloc_array(d, sizeof(double)))) {
+        rc = sgs_error_set(err, SGS_ENOMEM, "PCA: out of memory");
+        goto cleanup;
+    }
+    p->d = d;
+    memcpy(p->mean, mean, d * sizeof *mean);
     size_t e = 0;
     for (size_t a = 0; a < d; a++)
-        for (size_t c = a; c < d; c++, e++) {
-            double s = 0;
-            for (size_t b = 0; b < nb; b++)
-                s += part[b * tri + e];
-            cov[a * d + c] = cov[c * d + a] = s / (double)(n - 1);
-        }
+        for (size_t c = a; c < d; c++, e++)
+            cov[a * d + c] = cov[c * d + a] = sum[e] / (double)(n - 1);
     double trace = 0;
     for (size_t a = 0; a < d; a++)
         trace += cov[a * d + a];
@@ -496,7 +529,6 @@ cleanup:
     sgs_free(cov);
     sgs_free(w);
     sgs_free(eig_work);
-    sgs_free(part);
     return rc;
 }
 

@@ -155,6 +155,20 @@ typedef struct sgs_pca {
 int sgs_pca_fit(const double *x, size_t n, size_t d, size_t n_components, double min_ratio,
                 const sgs_exec_t *exec, sgs_pca_t **out, sgs_error_t *err);
 
+/* The pieces of sgs_pca_fit, for rows spread over processes (engine/dist_segments.h):
+ * sgs_pca_check is its argument check (the same codes and messages, n counting every row);
+ * sgs_pca_block_partials writes, for each block b of SGS_BLOCK_ROWS rows from row 0, the upper
+ * triangle (row by row: (0,0), (0,1) .. (0,d-1), (1,1) ..; d (d + 1) / 2 values) of
+ * sum_i (x_i - mean)(x_i - mean)^T over its rows in order into part[b * d (d + 1) / 2 ..]
+ * (parallel over blocks); sgs_pca_from_sums fits from those partials added in block order from
+ * 0 (sum) and the column means (as sgs_features_column_moments'), with n every row: the same
+ * *out as sgs_pca_fit, which is these three in turn. @return as sgs_pca_fit. */
+int sgs_pca_check(size_t n, size_t d, size_t n_components, double min_ratio, sgs_error_t *err);
+void sgs_pca_block_partials(const double *x, size_t n, size_t d, const double *mean,
+                            const sgs_exec_t *exec, double *part);
+int sgs_pca_from_sums(const double *sum, const double *mean, size_t n, size_t d,
+                      size_t n_components, double min_ratio, sgs_pca_t **out, sgs_error_t *err);
+
 /* out_i (n_components values) = components (x_i - mean): the projection of each row.
  * out is n x n_components, caller-owned. */
 void sgs_pca_transform(const sgs_pca_t *pca, const double *x, size_t n, const sgs_exec_t *exec,

@@ -4,9 +4,9 @@
  * generates the same rows and passes its slice (dealt evenly, or with the last process holding
  * none, or all on process 0); the features' quantiles, the robust scaling of each process's
  * rows and the clipped counts, standard scaling (the moments' block sums over rows off the
- * block boundaries), the choice of k (its table and the k chosen), the merge of small
- * segments (labels, centres, merges, sizes), the profiles' sums (carried from process to
- * process) and counts, and the medians per segment equal, memcmp, the
+ * block boundaries), the principal components (every field of the fit), the choice of k (its table
+ * and the k chosen), the merge of small segments (labels, centres, merges, sizes), the profiles'
+ * sums (carried from process to process) and counts, and the medians per segment equal, memcmp, the
  * single-process kernels on all rows, as engine/run_segments.c calls them. A NaN and a bad label
  * on the last process holding rows fail every process with the kernel's words, the row named by
  * its global index. `SGS_TEST_SEED=s` replays a seed.
@@ -144,6 +144,55 @@ static void standard_scaling(void **state)
             free(mine);
             free(x);
         }
+}
+
+/* Bytes of a PCA's fields. */
+static int pca_equal(const sgs_pca_t *a, const sgs_pca_t *b)
+{
+    size_t m = a->n_components, d = a->d;
+    return a->d == b->d && m == b->n_components &&
+           !memcmp(&a->total_variance, &b->total_variance, sizeof a->total_variance) &&
+           !memcmp(a->mean, b->mean, d * sizeof *a->mean) &&
+           !memcmp(a->components, b->components, m * d * sizeof *a->components) &&
+           !memcmp(a->explained_variance, b->explained_variance, m * sizeof(double)) &&
+           !memcmp(a->explained_variance_ratio, b->explained_variance_ratio, m * sizeof(double));
+}
+
+static void principal_components(void **state)
+{
+    (void)state;
+    sgs_exec_t exec = {.n_threads = 1};
+    static const size_t sizes[] = {2, 9, 16385, 40123};
+    for (size_t c = 0; c < sizeof sizes / sizeof sizes[0]; c++)
+        for (int deal = 0; deal < 3; deal++)
+            for (size_t comps = 0; comps < 3; comps += 2) { /* by ratio 0.9, or 2 */
+                size_t n_all = sizes[c], first, n;
+                uint64_t seed = test_seed() + 300 + c;
+                double *x = features_make(n_all, seed);
+                my_rows(n_all, deal, &first, &n);
+                sgs_pca_t *pca = NULL, *pca1 = NULL;
+                sgs_error_t err = {0};
+                sgs_assert_cmp(sgs_pca_fit(x, n_all, D, comps, 0.9, &exec, &pca1, &err), ==,
+                               SGS_OK);
+                int rc = sgs_dist_pca_fit(&sgs_test_world, x + first * D, n, D, comps, 0.9, &exec,
+                                          &pca, &err);
+                if (rc != SGS_OK || !pca_equal(pca, pca1))
+                    fail_msg("seed %llu, %zu rows, deal %d, %zu components: rc %d (%s), the PCA "
+                             "differs",
+                             (unsigned long long)seed, n_all, deal, comps, rc, err.message);
+                sgs_pca_destroy(pca);
+                sgs_pca_destroy(pca1);
+                free(x);
+            }
+    sgs_pca_t *pca = NULL;
+    sgs_error_t err = {0};
+    /* a row on the first and on the last process: 2 rows when they differ, else 1 (too few) */
+    double one[D] = {1, 2, 3, (double)sgs_test_world.rank};
+    int holds = sgs_test_world.rank == 0 || sgs_test_world.rank == sgs_test_world.size - 1;
+    sgs_assert_cmp(
+        sgs_dist_pca_fit(&sgs_test_world, one, (size_t)holds, D, 2, 0.9, &exec, &pca, &err), ==,
+        sgs_test_world.size > 1 ? SGS_OK : SGS_EINVAL);
+    sgs_pca_destroy(pca);
 }
 
 static void a_nan_is_everyones_error(void **state)
@@ -403,6 +452,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(quantiles_and_scaling),
         cmocka_unit_test(standard_scaling),
+        cmocka_unit_test(principal_components),
         cmocka_unit_test(a_nan_is_everyones_error),
         cmocka_unit_test(choice_of_k),
         cmocka_unit_test(merge_and_medians),
