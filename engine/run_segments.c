@@ -11,6 +11,7 @@
 
 #include "kernels/base_totals.h"
 #include "kernels/features.h"
+#include "kernels/kchoice.h"
 #include "kernels/kmeans.h"
 #include "kernels/order_stats.h"
 #include "kernels/segment_profile.h"
@@ -90,9 +91,7 @@ static const feature_spec_t FEATURES[] = {
  * aside at each end, so that a handful of extreme customers cannot make a near-constant
  * feature look informative (nor set its scale). */
 #define SPREAD_TAIL 0.01
-/* Robust scale = central 98% range / (2 Phi^-1(0.99)): for normally distributed values it is
- * the standard deviation (Phi^-1(0.99) = 2.3263478740408408). */
-#define RANGE98_PER_SD 4.6526957480816815
+/* Robust scale: kernels/features.h SGS_FEATURES_RANGE98_PER_SD. */
 
 /* Feature f in original units, as a column (kernels/segment_profile.h): recency = time since
  * the last purchase and tenure = T, in the time unit; monetary = mean spend per purchase day. */
@@ -245,14 +244,14 @@ static int choose_k(sgs_run_state_t *st, const double *x, size_t n, size_t dims,
         snprintf(st->segments.k_chosen_by, sizeof st->segments.k_chosen_by, "config");
         return SGS_OK;
     }
-    size_t m = cfg->segments_choice_sample > 0 && (size_t)cfg->segments_choice_sample < n
-                   ? (size_t)cfg->segments_choice_sample
-                   : n;
+    size_t m = sgs_kchoice_sample_size(
+        n, cfg->segments_choice_sample > 0 ? (size_t)cfg->segments_choice_sample : 0);
     double *sample = sgs_alloc_array(m * dims, sizeof *sample);
     if (!sample)
         return sgs_error_set(err, SGS_ENOMEM, "segments: no memory for a %zu-row sample", m);
     for (size_t j = 0; j < m; j++)
-        memcpy(sample + j * dims, x + (j * n / m) * dims, dims * sizeof *sample);
+        memcpy(sample + j * dims, x + sgs_kchoice_sample_row(j, n, m) * dims,
+               dims * sizeof *sample);
     size_t k_min = (size_t)cfg->segments_k_min, k_max = (size_t)cfg->segments_k_max;
     if (k_max > m)
         k_max = m;
@@ -451,10 +450,7 @@ static int scale_features(sgs_run_state_t *st, double *x, size_t n, size_t d, co
 {
     size_t clipped[8] = {0};
     if (strcmp(st->req->config->segments_scaling, "robust") == 0) {
-        for (size_t f = 0; f < d; f++) {
-            center[f] = median[f];
-            scale[f] = hi[f] > lo[f] ? (hi[f] - lo[f]) / RANGE98_PER_SD : 1.0;
-        }
+        sgs_features_robust_params(d, lo, median, hi, center, scale);
         sgs_features_robust_scale(x, n, d, lo, hi, center, scale, &st->exec, clipped);
     } else {
         int rc = sgs_features_standardize(x, n, d, &st->exec, center, scale, err);

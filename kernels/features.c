@@ -150,6 +150,43 @@ void sgs_features_untransform(double *x, size_t n, size_t d, const sgs_feature_t
 /* ---- Column means and second moments ----------------------------------------------------------
  */
 
+void sgs_features_column_block_sums(const double *x, size_t n, size_t d, const double *center,
+                                    const sgs_exec_t *exec, double *part)
+{
+    int nt = sgs_exec_threads(exec);
+    size_t nb = sgs_block_count(n, SGS_BLOCK_ROWS);
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (size_t b = 0; b < nb; b++) {
+        size_t r0, r1;
+        block_range(b, n, &r0, &r1);
+        double *p = part + b * d;
+        for (size_t f = 0; f < d; f++)
+            p[f] = 0;
+        if (!center) {
+            for (size_t i = r0; i < r1; i++)
+                for (size_t f = 0; f < d; f++)
+                    p[f] += x[i * d + f];
+            continue;
+        }
+        for (size_t i = r0; i < r1; i++)
+            for (size_t f = 0; f < d; f++) {
+                double t = x[i * d + f] - center[f];
+                p[f] += t * t;
+            }
+    }
+}
+
+/* out[f] = (sum of part[b d + f] over the nb blocks, in block order) / n. */
+static void blocks_over_n(const double *part, size_t nb, size_t n, size_t d, double *out)
+{
+    for (size_t f = 0; f < d; f++) {
+        double s = 0;
+        for (size_t b = 0; b < nb; b++)
+            s += part[b * d + f];
+        out[f] = s / (double)n;
+    }
+}
+
 /* mean[f] of the columns: per-block sums combined in block order. */
 static int column_means(const double *x, size_t n, size_t d, int nt, double *mean)
 {
@@ -157,23 +194,9 @@ static int column_means(const double *x, size_t n, size_t d, int nt, double *mea
     double *part = sgs_alloc_array(nb, d * sizeof *part);
     if (!part)
         return SGS_ENOMEM;
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (size_t b = 0; b < nb; b++) {
-        size_t r0, r1;
-        block_range(b, n, &r0, &r1);
-        double *p = part + b * d;
-        for (size_t f = 0; f < d; f++)
-            p[f] = 0;
-        for (size_t i = r0; i < r1; i++)
-            for (size_t f = 0; f < d; f++)
-                p[f] += x[i * d + f];
-    }
-    for (size_t f = 0; f < d; f++) {
-        double s = 0;
-        for (size_t b = 0; b < nb; b++)
-            s += part[b * d + f];
-        mean[f] = s / (double)n;
-    }
+    sgs_exec_t exec = {.n_threads = nt};
+    sgs_features_column_block_sums(x, n, d, NULL, &exec, part);
+    blocks_over_n(part, nb, n, d, mean);
     sgs_free(part);
     return SGS_OK;
 }
@@ -181,32 +204,14 @@ static int column_means(const double *x, size_t n, size_t d, int nt, double *mea
 int sgs_features_column_moments(const double *x, size_t n, size_t d, const sgs_exec_t *exec,
                                 double *mean, double *var)
 {
-    int nt = sgs_exec_threads(exec);
-    if (column_means(x, n, d, nt, mean))
-        return SGS_ENOMEM;
     size_t nb = sgs_block_count(n, SGS_BLOCK_ROWS);
     double *part = sgs_alloc_array(nb, d * sizeof *part);
     if (!part)
         return SGS_ENOMEM;
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (size_t b = 0; b < nb; b++) {
-        size_t r0, r1;
-        block_range(b, n, &r0, &r1);
-        double *p = part + b * d;
-        for (size_t f = 0; f < d; f++)
-            p[f] = 0;
-        for (size_t i = r0; i < r1; i++)
-            for (size_t f = 0; f < d; f++) {
-                double t = x[i * d + f] - mean[f];
-                p[f] += t * t;
-            }
-    }
-    for (size_t f = 0; f < d; f++) {
-        double s = 0;
-        for (size_t b = 0; b < nb; b++)
-            s += part[b * d + f];
-        var[f] = s / (double)n;
-    }
+    sgs_features_column_block_sums(x, n, d, NULL, exec, part);
+    blocks_over_n(part, nb, n, d, mean);
+    sgs_features_column_block_sums(x, n, d, mean, exec, part);
+    blocks_over_n(part, nb, n, d, var);
     sgs_free(part);
     return SGS_OK;
 }
@@ -222,6 +227,13 @@ int sgs_features_standardize(double *x, size_t n, size_t d, const sgs_exec_t *ex
         double sd = sqrt(scale[f]); /* scale held the variance */
         scale[f] = sd > 0 ? sd : 1.0;
     }
+    sgs_features_standardize_apply(x, n, d, mean, scale, exec);
+    return SGS_OK;
+}
+
+void sgs_features_standardize_apply(double *x, size_t n, size_t d, const double *mean,
+                                    const double *scale, const sgs_exec_t *exec)
+{
     int nt = sgs_exec_threads(exec);
     size_t nb = sgs_block_count(n, SGS_BLOCK_ROWS);
 #pragma omp parallel for num_threads(nt) schedule(static)
@@ -232,7 +244,6 @@ int sgs_features_standardize(double *x, size_t n, size_t d, const sgs_exec_t *ex
             for (size_t f = 0; f < d; f++)
                 x[i * d + f] = (x[i * d + f] - mean[f]) / scale[f];
     }
-    return SGS_OK;
 }
 
 void sgs_features_unstandardize(double *x, size_t n, size_t d, const double *mean,
@@ -378,38 +389,12 @@ void sgs_pca_destroy(sgs_pca_t *pca)
     sgs_free(pca);
 }
 
-int sgs_pca_fit(const double *x, size_t n, size_t d, size_t n_components, double min_ratio,
-                const sgs_exec_t *exec, sgs_pca_t **out, sgs_error_t *err)
+void sgs_pca_block_partials(const double *x, size_t n, size_t d, const double *mean,
+                            const sgs_exec_t *exec, double *part)
 {
-    *out = NULL;
-    if (n < 2 || d == 0)
-        return sgs_error_set(err, SGS_EINVAL,
-                             "PCA needs at least 2 rows and 1 column (got %zu x %zu)", n, d);
-    if (n_components == 0 && !(min_ratio > 0 && min_ratio <= 1))
-        return sgs_error_set(err, SGS_EINVAL, "PCA: min_ratio must be in (0, 1], got %g",
-                             min_ratio);
-    if (d > 46340)
-        return sgs_error_set(err, SGS_EINVAL, "PCA: %zu columns is too many", d);
     int nt = sgs_exec_threads(exec);
     size_t nb = sgs_block_count(n, SGS_BLOCK_ROWS);
     size_t tri = d * (d + 1) / 2;
-    sgs_pca_t *p = sgs_calloc_array(1, sizeof *p);
-    double *cov = sgs_alloc_array(d * d, sizeof *cov);
-    double *w = sgs_alloc_array(d, sizeof *w);
-    double *eig_work = sgs_alloc_array(d * d, sizeof *eig_work);
-    double *part = sgs_alloc_array(nb, tri * sizeof *part);
-    int rc = SGS_OK;
-    if (!p || !cov || !w || !eig_work || !part || !(p->mean = sgs_alloc_array(d, sizeof(double)))) {
-        rc = sgs_error_set(err, SGS_ENOMEM, "PCA: out of memory");
-        goto cleanup;
-    }
-    p->d = d;
-    if (column_means(x, n, d, nt, p->mean)) {
-        rc = sgs_error_set(err, SGS_ENOMEM, "PCA: out of memory");
-        goto cleanup;
-    }
-    /* Upper triangle of sum (x - mean)(x - mean)^T per block, in block order. */
-    const double *mean = p->mean;
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (size_t b = 0; b < nb; b++) {
         size_t r0, r1;
@@ -426,14 +411,73 @@ int sgs_pca_fit(const double *x, size_t n, size_t d, size_t n_components, double
             }
         }
     }
+}
+
+int sgs_pca_check(size_t n, size_t d, size_t n_components, double min_ratio, sgs_error_t *err)
+{
+    if (n < 2 || d == 0)
+        return sgs_error_set(err, SGS_EINVAL,
+                             "PCA needs at least 2 rows and 1 column (got %zu x %zu)", n, d);
+    if (n_components == 0 && !(min_ratio > 0 && min_ratio <= 1))
+        return sgs_error_set(err, SGS_EINVAL, "PCA: min_ratio must be in (0, 1], got %g",
+                             min_ratio);
+    if (d > 46340)
+        return sgs_error_set(err, SGS_EINVAL, "PCA: %zu columns is too many", d);
+    return SGS_OK;
+}
+
+int sgs_pca_fit(const double *x, size_t n, size_t d, size_t n_components, double min_ratio,
+                const sgs_exec_t *exec, sgs_pca_t **out, sgs_error_t *err)
+{
+    *out = NULL;
+    int rc = sgs_pca_check(n, d, n_components, min_ratio, err);
+    if (rc != SGS_OK)
+        return rc;
+    int nt = sgs_exec_threads(exec);
+    size_t nb = sgs_block_count(n, SGS_BLOCK_ROWS);
+    size_t tri = d * (d + 1) / 2;
+    double *mean = sgs_alloc_array(d, sizeof *mean);
+    double *part = sgs_alloc_array(nb, tri * sizeof *part);
+    double *sum = sgs_alloc_array(tri, sizeof *sum);
+    if (!mean || !part || !sum || column_means(x, n, d, nt, mean)) {
+        rc = sgs_error_set(err, SGS_ENOMEM, "PCA: out of memory");
+        goto cleanup;
+    }
+    /* Upper triangle of sum (x - mean)(x - mean)^T per block, added in block order. */
+    sgs_pca_block_partials(x, n, d, mean, exec, part);
+    for (size_t e = 0; e < tri; e++) {
+        double s = 0;
+        for (size_t b = 0; b < nb; b++)
+            s += part[b * tri + e];
+        sum[e] = s;
+    }
+    rc = sgs_pca_from_sums(sum, mean, n, d, n_components, min_ratio, out, err);
+cleanup:
+    sgs_free(mean);
+    sgs_free(part);
+    sgs_free(sum);
+    return rc;
+}
+
+int sgs_pca_from_sums(const double *sum, const double *mean, size_t n, size_t d,
+                      size_t n_components, double min_ratio, sgs_pca_t **out, sgs_error_t *err)
+{
+    *out = NULL;
+    sgs_pca_t *p = sgs_calloc_array(1, sizeof *p);
+    double *cov = sgs_alloc_array(d * d, sizeof *cov);
+    double *w = sgs_alloc_array(d, sizeof *w);
+    double *eig_work = sgs_alloc_array(d * d, sizeof *eig_work);
+    int rc = SGS_OK;
+    if (!p || !cov || !w || !eig_work || !(p->mean = sgs_alloc_array(d, sizeof(double)))) {
+        rc = sgs_error_set(err, SGS_ENOMEM, "PCA: out of memory");
+        goto cleanup;
+    }
+    p->d = d;
+    memcpy(p->mean, mean, d * sizeof *mean);
     size_t e = 0;
     for (size_t a = 0; a < d; a++)
-        for (size_t c = a; c < d; c++, e++) {
-            double s = 0;
-            for (size_t b = 0; b < nb; b++)
-                s += part[b * tri + e];
-            cov[a * d + c] = cov[c * d + a] = s / (double)(n - 1);
-        }
+        for (size_t c = a; c < d; c++, e++)
+            cov[a * d + c] = cov[c * d + a] = sum[e] / (double)(n - 1);
     double trace = 0;
     for (size_t a = 0; a < d; a++)
         trace += cov[a * d + a];
@@ -485,7 +529,6 @@ cleanup:
     sgs_free(cov);
     sgs_free(w);
     sgs_free(eig_work);
-    sgs_free(part);
     return rc;
 }
 

@@ -52,6 +52,21 @@ void sgs_features_untransform(double *x, size_t n, size_t d, const sgs_feature_t
 int sgs_features_column_moments(const double *x, size_t n, size_t d, const sgs_exec_t *exec,
                                 double *mean, double *var);
 
+/* The block partials behind sgs_features_column_moments: for each block b of SGS_BLOCK_ROWS
+ * rows from row 0 (nb = sgs_block_count(n, SGS_BLOCK_ROWS)), part[b d + f] = the sum over its
+ * rows, in row order, of x_if (center NULL: the means' pass) or of (x_if - center_f)^2 (the
+ * variances' pass). The moments are these partials added in block order from 0, divided by n;
+ * rows spread over processes in whole blocks make the same partials there
+ * (engine/dist_segments.h). part: nb x d, written. Parallel over blocks; the same bits for any
+ * thread count. */
+void sgs_features_column_block_sums(const double *x, size_t n, size_t d, const double *center,
+                                    const sgs_exec_t *exec, double *part);
+
+/* x_if = (x_if - mean_f) / scale_f for every row, in place: the last step of
+ * sgs_features_standardize (each row alone, so the same bits wherever the row is). */
+void sgs_features_standardize_apply(double *x, size_t n, size_t d, const double *mean,
+                                    const double *scale, const sgs_exec_t *exec);
+
 /* Standardize the columns of x in place: mean_f = (1/n) sum_i x_if, var_f = (1/n) sum_i
  * (x_if - mean_f)^2 (two passes; population variance, as scikit-learn's StandardScaler),
  * scale_f = sqrt(var_f), or 1 when var_f == 0 (a constant column becomes 0, as sklearn);
@@ -98,6 +113,22 @@ void sgs_features_robust_scale(double *x, size_t n, size_t d, const double *lo, 
                                const double *center, const double *scale, const sgs_exec_t *exec,
                                size_t *n_clipped);
 
+/* Robust scale = central 98% range / (2 Phi^-1(0.99)): for normally distributed values it is
+ * the standard deviation (Phi^-1(0.99) = 2.3263478740408408). */
+#define SGS_FEATURES_RANGE98_PER_SD 4.6526957480816815
+
+/* The centre and scale of robust scaling from the quantiles of sgs_features_quantiles (tail
+ * 0.01): center_f = median_f, scale_f = (hi_f - lo_f) / SGS_FEATURES_RANGE98_PER_SD, or 1 when
+ * hi_f <= lo_f (a column whose range is 0). d entries each; center and scale written. Pure. */
+static inline void sgs_features_robust_params(size_t d, const double *lo, const double *median,
+                                              const double *hi, double *center, double *scale)
+{
+    for (size_t f = 0; f < d; f++) {
+        center[f] = median[f];
+        scale[f] = hi[f] > lo[f] ? (hi[f] - lo[f]) / SGS_FEATURES_RANGE98_PER_SD : 1.0;
+    }
+}
+
 /* ---- Principal components ------------------------------------------------------------ */
 
 /* A fitted PCA (owned; sgs_pca_destroy frees it). */
@@ -123,6 +154,20 @@ typedef struct sgs_pca {
  * the decomposition fails (non-finite input); SGS_ENOMEM. *out is NULL on error. */
 int sgs_pca_fit(const double *x, size_t n, size_t d, size_t n_components, double min_ratio,
                 const sgs_exec_t *exec, sgs_pca_t **out, sgs_error_t *err);
+
+/* The pieces of sgs_pca_fit, for rows spread over processes (engine/dist_segments.h):
+ * sgs_pca_check is its argument check (the same codes and messages, n counting every row);
+ * sgs_pca_block_partials writes, for each block b of SGS_BLOCK_ROWS rows from row 0, the upper
+ * triangle (row by row: (0,0), (0,1) .. (0,d-1), (1,1) ..; d (d + 1) / 2 values) of
+ * sum_i (x_i - mean)(x_i - mean)^T over its rows in order into part[b * d (d + 1) / 2 ..]
+ * (parallel over blocks); sgs_pca_from_sums fits from those partials added in block order from
+ * 0 (sum) and the column means (as sgs_features_column_moments'), with n every row: the same
+ * *out as sgs_pca_fit, which is these three in turn. @return as sgs_pca_fit. */
+int sgs_pca_check(size_t n, size_t d, size_t n_components, double min_ratio, sgs_error_t *err);
+void sgs_pca_block_partials(const double *x, size_t n, size_t d, const double *mean,
+                            const sgs_exec_t *exec, double *part);
+int sgs_pca_from_sums(const double *sum, const double *mean, size_t n, size_t d,
+                      size_t n_components, double min_ratio, sgs_pca_t **out, sgs_error_t *err);
 
 /* out_i (n_components values) = components (x_i - mean): the projection of each row.
  * out is n x n_components, caller-owned. */

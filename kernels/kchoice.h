@@ -79,4 +79,18 @@ int sgs_kchoice_run(const double *x, size_t n, size_t d, const double *weights, 
                     const sgs_exec_t *exec, sgs_kchoice_row_t *rows, size_t *chosen_k,
                     sgs_error_t *err);
 
+/* The sample k is chosen on (engine/run_segments.c): an even spread of the n rows in their
+ * order, m = sgs_kchoice_sample_size(n, choice_sample) of them (every row when choice_sample is
+ * 0 or at least n), sample row j being row sgs_kchoice_sample_row(j, n, m) = floor(j n / m),
+ * ascending in j. Pure; the one definition the run and the spread version
+ * (engine/dist_segments.h) take the same rows by. Precondition: j < m, m <= n, j n fits. */
+static inline size_t sgs_kchoice_sample_size(size_t n, size_t choice_sample)
+{
+    return choice_sample > 0 && choice_sample < n ? choice_sample : n;
+}
+static inline size_t sgs_kchoice_sample_row(size_t j, size_t n, size_t m)
+{
+    return j * n / m;
+}
+
 #endif

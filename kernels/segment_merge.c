@@ -7,32 +7,23 @@
 #include <math.h>
 #include <string.h>
 
-/* Everything but the relabelling: the checks, the merges, the centres and sizes, and
- * final[j], the new number of fitted segment j (k entries, the caller's). */
-static int merge_plan(const int32_t *labels, size_t n, double *centers, size_t k, size_t d,
-                      double min_share, size_t *k_out, sgs_segment_merge_t *merges,
-                      size_t *n_merges, size_t *sizes, int32_t *final, sgs_error_t *err)
+int sgs_segments_merge_plan(const size_t *counts, size_t n, double *centers, size_t k, size_t d,
+                            double min_share, size_t *k_out, sgs_segment_merge_t *merges,
+                            size_t *n_merges, size_t *sizes, int32_t *final, sgs_error_t *err)
 {
+    if (k == 0 || d == 0 || k > INT32_MAX)
+        return sgs_error_set(err, SGS_EINVAL, "merge segments: k = %zu, d = %zu", k, d);
     if (!(min_share >= 0 && min_share < 1))
         return sgs_error_set(err, SGS_EINVAL, "merge segments: min_share must be in [0, 1), got %g",
                              min_share);
-    size_t *size = sgs_calloc_array(k, sizeof *size);
+    size_t *size = sgs_alloc_array(k, sizeof *size);
     size_t *root = sgs_alloc_array(k, sizeof *root); /* segment that holds j's rows now */
     if (!size || !root) {
         sgs_free(size);
         sgs_free(root);
         return sgs_error_set(err, SGS_ENOMEM, "merge segments: out of memory");
     }
-    for (size_t i = 0; i < n; i++) {
-        if (labels[i] < 0 || (size_t)labels[i] >= k) {
-            int32_t bad = labels[i];
-            sgs_free(size);
-            sgs_free(root);
-            return sgs_error_set(err, SGS_EDATA, "merge segments: row %zu has label %d (k = %zu)",
-                                 i, (int)bad, k);
-        }
-        size[labels[i]]++;
-    }
+    memcpy(size, counts, k * sizeof *size);
     for (size_t j = 0; j < k; j++)
         root[j] = j;
     size_t alive = k, made = 0;
@@ -97,6 +88,41 @@ static int merge_plan(const int32_t *labels, size_t n, double *centers, size_t k
     return SGS_OK;
 }
 
+/* Everything but the relabelling: the labels checked and counted, then the plan. */
+static int merge_plan(const int32_t *labels, size_t n, double *centers, size_t k, size_t d,
+                      double min_share, size_t *k_out, sgs_segment_merge_t *merges,
+                      size_t *n_merges, size_t *sizes, int32_t *final, sgs_error_t *err)
+{
+    if (!(min_share >= 0 && min_share < 1))
+        return sgs_error_set(err, SGS_EINVAL, "merge segments: min_share must be in [0, 1), got %g",
+                             min_share);
+    size_t *size = sgs_calloc_array(k, sizeof *size);
+    if (!size)
+        return sgs_error_set(err, SGS_ENOMEM, "merge segments: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        if (labels[i] < 0 || (size_t)labels[i] >= k) {
+            int32_t bad = labels[i];
+            sgs_free(size);
+            return sgs_error_set(err, SGS_EDATA, "merge segments: row %zu has label %d (k = %zu)",
+                                 i, (int)bad, k);
+        }
+        size[labels[i]]++;
+    }
+    int rc = sgs_segments_merge_plan(size, n, centers, k, d, min_share, k_out, merges, n_merges,
+                                     sizes, final, err);
+    sgs_free(size);
+    return rc;
+}
+
+void sgs_segments_merge_relabel(int32_t *labels, size_t n, const int32_t *final,
+                                const sgs_exec_t *exec)
+{
+    int nt = sgs_exec_threads(exec);
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (size_t i = 0; i < n; i++)
+        labels[i] = final[labels[i]];
+}
+
 /* The plan, then the relabelling: parallel over rows, or (the twin) a plain loop. */
 static int merge(int32_t *labels, size_t n, double *centers, size_t k, size_t d, double min_share,
                  const sgs_exec_t *exec, int parallel, size_t *k_out, sgs_segment_merge_t *merges,
@@ -110,10 +136,7 @@ static int merge(int32_t *labels, size_t n, double *centers, size_t k, size_t d,
     int rc =
         merge_plan(labels, n, centers, k, d, min_share, k_out, merges, n_merges, sizes, final, err);
     if (rc == SGS_OK && parallel) {
-        int nt = sgs_exec_threads(exec);
-#pragma omp parallel for num_threads(nt) schedule(static)
-        for (size_t i = 0; i < n; i++)
-            labels[i] = final[labels[i]];
+        sgs_segments_merge_relabel(labels, n, final, exec);
     } else if (rc == SGS_OK) {
         for (size_t i = 0; i < n; i++)
             labels[i] = final[labels[i]];

@@ -47,6 +47,22 @@ int sgs_segments_merge_small(int32_t *labels, size_t n, double *centers, size_t 
                              sgs_segment_merge_t *merges, size_t *n_merges, size_t *sizes,
                              sgs_error_t *err);
 
+/* The plan of sgs_segments_merge_small from the segments' sizes alone, without the rows: the
+ * rule above applied to counts[0..k) (the rows of each fitted segment, summing to n), the
+ * centres, merges, *k_out, *n_merges and sizes written as the kernel writes them, and
+ * final[j] (k entries, the caller's) the final number of fitted segment j, so that a row's new
+ * label is final[label]. The kernel counts its labels and calls this; a caller whose rows are
+ * spread over processes passes the counts summed over them (engine/dist_segments.h). Serial.
+ * @return 0; SGS_EINVAL as the kernel; SGS_ENOMEM. */
+int sgs_segments_merge_plan(const size_t *counts, size_t n, double *centers, size_t k, size_t d,
+                            double min_share, size_t *k_out, sgs_segment_merge_t *merges,
+                            size_t *n_merges, size_t *sizes, int32_t *final, sgs_error_t *err);
+
+/* labels[i] = final[labels[i]] for i < n (final from sgs_segments_merge_plan; labels checked
+ * in 0..k-1 beforehand): the kernel's relabelling, parallel over rows, per row. */
+void sgs_segments_merge_relabel(int32_t *labels, size_t n, const int32_t *final,
+                                const sgs_exec_t *exec);
+
 /* Serial reference twin of sgs_segments_merge_small: the same plan, the rows relabelled by a
  * plain loop. @return as the kernel. */
 int sgs_segments_merge_small_ref(int32_t *labels, size_t n, double *centers, size_t k, size_t d,

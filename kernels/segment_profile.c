@@ -105,6 +105,17 @@ int sgs_segment_distances_ref(const double *x, size_t n, size_t d, const double 
 
 /* ---- Per-segment sums and counts -------------------------------------------------------- */
 
+/* sums[labels[c] d + f] += value f of customer c, for c in order (serial: customer order). */
+static void add_sums(const sgs_feature_column_t *cols, size_t d, size_t n, const int32_t *labels,
+                     double *sums)
+{
+    for (size_t c = 0; c < n; c++) {
+        size_t j = (size_t)labels[c];
+        for (size_t f = 0; f < d; f++)
+            sums[j * d + f] += sgs_feature_column_value(&cols[f], c);
+    }
+}
+
 int sgs_segment_sums(const sgs_feature_column_t *cols, size_t d, size_t n, const int32_t *labels,
                      size_t k, double *sums, sgs_error_t *err)
 {
@@ -117,12 +128,21 @@ int sgs_segment_sums(const sgs_feature_column_t *cols, size_t d, size_t n, const
         return rc;
     for (size_t e = 0; e < k * d; e++)
         sums[e] = 0.0;
-    for (size_t c = 0; c < n; c++) { /* serial: customer order */
-        size_t j = (size_t)labels[c];
-        for (size_t f = 0; f < d; f++)
-            sums[j * d + f] += sgs_feature_column_value(&cols[f], c);
-    }
+    add_sums(cols, d, n, labels, sums);
     return SGS_OK;
+}
+
+int sgs_segment_sums_add(const sgs_feature_column_t *cols, size_t d, size_t n,
+                         const int32_t *labels, size_t k, double *sums, sgs_error_t *err)
+{
+    int rc = check_columns(cols, d, n, err);
+    if (rc == SGS_OK && (!sums || k == 0 || (n > 0 && !labels)))
+        rc = sgs_error_set(err, SGS_EINVAL, "segment sums: a NULL array or no segment");
+    if (rc == SGS_OK)
+        rc = check_labels(n, labels, k, err);
+    if (rc == SGS_OK)
+        add_sums(cols, d, n, labels, sums);
+    return rc;
 }
 
 int sgs_segment_counts(size_t n, const int32_t *labels, size_t k, const uint8_t *code,

@@ -61,6 +61,13 @@ int sgs_segment_distances_ref(const double *x, size_t n, size_t d, const double 
 int sgs_segment_sums(const sgs_feature_column_t *cols, size_t d, size_t n, const int32_t *labels,
                      size_t k, double *sums, sgs_error_t *err);
 
+/* sgs_segment_sums without the zeroing: sums[j * d + f] += each value, in customer order,
+ * continuing the sums already there (a caller whose customers are spread over processes
+ * continues the sums of the customers before them: engine/dist_segments.h). The same checks and
+ * codes; the same bits as sgs_segment_sums over the customers before and these together. */
+int sgs_segment_sums_add(const sgs_feature_column_t *cols, size_t d, size_t n,
+                         const int32_t *labels, size_t k, double *sums, sgs_error_t *err);
+
 /* counts[j * n_codes + code[c]] = customers c of segment j = labels[c] with that code; with
  * code NULL, counts[j] = customers of segment j (n_codes ignored). counts [k x n_codes] or
  * [k], overwritten. Integer counts, exact.
