@@ -242,31 +242,14 @@ int sgs_dist_gg_fit(const sgs_dist_t *d, const double *x, const double *m, size_
     /* The starts (the kernel's). */
     double starts[SGS_OPTIM_MAX_STARTS * 3];
     int n_starts;
-    if (o.n_starts > 0 && o.starts) {
-        if (o.n_starts > SGS_OPTIM_MAX_STARTS) {
-            rc = sgs_error_set(err, SGS_EINVAL, "gamma-gamma fit: too many starts");
-            goto cleanup;
-        }
-        n_starts = o.n_starts;
-        for (int k = 0; k < n_starts; k++) {
-            for (int j = 0; j < 3; j++)
-                if (!(o.starts[3 * k + j] > 0.0) || !isfinite(o.starts[3 * k + j])) {
-                    rc = sgs_error_set(err, SGS_EINVAL, "gamma-gamma fit: bad starting points");
-                    goto cleanup;
-                }
-            for (int j = 0; j < 3; j++)
-                starts[3 * k + j] = log(o.starts[3 * k + j]);
-        }
-    } else {
+    rc = sgs__gg_given_starts(&o, starts, &n_starts, err);
+    if (rc)
+        goto cleanup;
+    if (n_starts == 0) { /* the mean spend, summed in row order from process to process */
         double s = 0.0;
         spend_sum_t chain = {rxx, rmm, nr};
         sgs_dist_chain(d, &s, 1, spend_step, &chain);
-        s /= N;
-        const double def[3][3] = {{1, 2, s}, {5, 3, 0.4 * s}, {0.5, 1.5, s}};
-        n_starts = 3;
-        for (int k = 0; k < 3; k++)
-            for (int j = 0; j < 3; j++)
-                starts[3 * k + j] = log(def[k][j]);
+        n_starts = sgs__gg_default_starts(s / N, starts);
     }
 
     /* The used rows (x, x m), compacted in row order, in whole blocks of their own order. */

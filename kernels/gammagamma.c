@@ -352,43 +352,28 @@ static int gg_hessian_callback(const double *theta, double *hess, void *ctx)
     return SGS_OK;
 }
 
-/* Pearson correlation of x and m over the used customers, in fixed blocks (two passes). */
+/* Pearson correlation of x and m over the used customers, in fixed blocks (two passes, the
+ * block partials of kernels/gammagamma_blocks.c, added in block order; e->part is scratch
+ * here: it holds at least 6 doubles per block). */
 static double correlation(const gg_eval_t *e)
 {
-    const double *x = e->x, *m = e->m;
-    size_t n = e->n, nb = e->n_blocks;
+    size_t nb = e->n_blocks;
     if (e->N < 2.0)
         return 0.0;
     double sx = 0.0, sm = 0.0;
-    for (size_t b = 0; b < nb; b++) { /* serial: cheap next to the fit, and ordered */
-        size_t end = (b + 1) * SGS_BLOCK_ROWS < n ? (b + 1) * SGS_BLOCK_ROWS : n;
-        double bx = 0.0, bm = 0.0;
-        for (size_t i = b * SGS_BLOCK_ROWS; i < end; i++)
-            if (sgs__gg_usable(x[i], m[i])) {
-                bx += x[i];
-                bm += m[i];
-            }
-        sx += bx;
-        sm += bm;
-    }
-    double mx = sx / e->N, mm = sm / e->N, cxx = 0.0, cmm = 0.0, cxm = 0.0;
+    sgs__gg_correlation_blocks(e->x, e->m, e->n, 1, 0.0, 0.0, e->part);
     for (size_t b = 0; b < nb; b++) {
-        size_t end = (b + 1) * SGS_BLOCK_ROWS < n ? (b + 1) * SGS_BLOCK_ROWS : n;
-        double a1 = 0.0, a2 = 0.0, a3 = 0.0;
-        for (size_t i = b * SGS_BLOCK_ROWS; i < end; i++)
-            if (sgs__gg_usable(x[i], m[i])) {
-                double dx = x[i] - mx, dm = m[i] - mm;
-                a1 += dx * dx;
-                a2 += dm * dm;
-                a3 += dx * dm;
-            }
-        cxx += a1;
-        cmm += a2;
-        cxm += a3;
+        sx += e->part[2 * b];
+        sm += e->part[2 * b + 1];
     }
-    if (!(cxx > 0.0) || !(cmm > 0.0))
-        return 0.0;
-    return cxm / sqrt(cxx * cmm);
+    double cxx = 0.0, cmm = 0.0, cxm = 0.0;
+    sgs__gg_correlation_blocks(e->x, e->m, e->n, 2, sx / e->N, sm / e->N, e->part);
+    for (size_t b = 0; b < nb; b++) {
+        cxx += e->part[3 * b];
+        cmm += e->part[3 * b + 1];
+        cxm += e->part[3 * b + 2];
+    }
+    return sgs__gg_correlation_of(cxx, cmm, cxm);
 }
 
 int sgs_gg_fit(const double *x, const double *m, size_t n, const sgs_model_fit_options_t *options,
@@ -415,31 +400,15 @@ int sgs_gg_fit(const double *x, const double *m, size_t n, const sgs_model_fit_o
     }
     double starts[SGS_OPTIM_MAX_STARTS * 3];
     int n_starts;
-    if (o.n_starts > 0 && o.starts) {
-        if (o.n_starts > SGS_OPTIM_MAX_STARTS) {
-            rc = sgs_error_set(err, SGS_EINVAL, "gamma-gamma fit: too many starts");
-            goto cleanup;
-        }
-        n_starts = o.n_starts;
-        for (int k = 0; k < n_starts; k++) {
-            if (!params_ok(o.starts + 3 * k)) {
-                rc = sgs_error_set(err, SGS_EINVAL, "gamma-gamma fit: bad starting points");
-                goto cleanup;
-            }
-            for (int j = 0; j < 3; j++)
-                starts[3 * k + j] = log(o.starts[3 * k + j]);
-        }
-    } else {
-        double s = 0.0; /* mean of the used m = exp of nothing fancy: Σ m / N */
+    rc = sgs__gg_given_starts(&o, starts, &n_starts, err);
+    if (rc)
+        goto cleanup;
+    if (n_starts == 0) {
+        double s = 0.0; /* mean of the used m: Σ m / N, in row order */
         for (size_t i = 0; i < n; i++)
             if (sgs__gg_usable(x[i], m[i]))
                 s += m[i];
-        s /= e.N;
-        const double def[3][3] = {{1, 2, s}, {5, 3, 0.4 * s}, {0.5, 1.5, s}};
-        n_starts = 3;
-        for (int k = 0; k < 3; k++)
-            for (int j = 0; j < 3; j++)
-                starts[3 * k + j] = log(def[k][j]);
+        n_starts = sgs__gg_default_starts(s / e.N, starts);
     }
     sgs_optim_problem_t prob = {3,           gg_callback, &e,     e.N,
                                 o.penalizer, n_starts,    starts, gg_hessian_callback};
@@ -449,6 +418,33 @@ int sgs_gg_fit(const double *x, const double *m, size_t n, const sgs_model_fit_o
 cleanup:
     gg_eval_free(&e);
     return rc;
+}
+
+int sgs__gg_given_starts(const sgs_model_fit_options_t *o, double *starts, int *n_starts,
+                         sgs_error_t *err)
+{
+    *n_starts = 0;
+    if (!(o->n_starts > 0 && o->starts))
+        return SGS_OK;
+    if (o->n_starts > SGS_OPTIM_MAX_STARTS)
+        return sgs_error_set(err, SGS_EINVAL, "gamma-gamma fit: too many starts");
+    for (int k = 0; k < o->n_starts; k++) {
+        if (!params_ok(o->starts + 3 * k))
+            return sgs_error_set(err, SGS_EINVAL, "gamma-gamma fit: bad starting points");
+        for (int j = 0; j < 3; j++)
+            starts[3 * k + j] = log(o->starts[3 * k + j]);
+    }
+    *n_starts = o->n_starts;
+    return SGS_OK;
+}
+
+int sgs__gg_default_starts(double mean_m, double *starts)
+{
+    const double def[3][3] = {{1, 2, mean_m}, {5, 3, 0.4 * mean_m}, {0.5, 1.5, mean_m}};
+    for (int k = 0; k < 3; k++)
+        for (int j = 0; j < 3; j++)
+            starts[3 * k + j] = log(def[k][j]);
+    return 3;
 }
 
 /* ---- Serial reference twin ------------------------------------------------------------ */

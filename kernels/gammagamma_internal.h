@@ -10,7 +10,7 @@
 #ifndef SGS_GAMMAGAMMA_INTERNAL_H
 #define SGS_GAMMAGAMMA_INTERNAL_H
 
-#include "kernels/core.h"
+#include "kernels/gammagamma.h" /* sgs_model_fit_options_t */
 
 #include <math.h>
 
@@ -68,6 +68,15 @@ typedef struct sgs__gg_rows {
 } sgs__gg_rows_t;
 void sgs__gg_row_blocks(const double *x, const double *m, size_t n, const sgs_exec_t *exec,
                         double *part, size_t *used, sgs__gg_rows_t *out);
+
+/* The fit's starting points, in log space, into starts (room for SGS_OPTIM_MAX_STARTS x 3):
+ * - sgs__gg_given_starts: the caller's (o->starts, each parameter finite and > 0); *n_starts
+ *   gets their count, 0 when none are given. @return 0 or SGS_EINVAL (the kernel's words).
+ * - sgs__gg_default_starts: the three defaults around the mean spend of the used customers
+ *   (mean_m); returns their count. */
+int sgs__gg_given_starts(const sgs_model_fit_options_t *o, double *starts, int *n_starts,
+                         sgs_error_t *err);
+int sgs__gg_default_starts(double mean_m, double *starts);
 
 /* The correlation's block partials over the used rows of n rows x, m: pass 1 writes
  * part[2 b ..] = Σ x, Σ m; pass 2, with the means mx, mm, part[3 b ..] = Σ dx², Σ dm², Σ dx dm
