@@ -3,11 +3,11 @@
  */
 #include "engine/dist_detect.h"
 
+#include "engine/dist_segments.h"
 #include "engine/dist_select.h"
 #include "kernels/order_keys.h"
 
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 /* The nearest-rank quantile q (kernels/order_stats.h) of the finite values of every process:
@@ -25,59 +25,6 @@ static double quantile_over(const sgs_dist_t *d, const double *v, size_t n, doub
     uint64_t rank = r < 1.0 ? 0 : (r > (double)m ? (uint64_t)m - 1 : (uint64_t)r - 1), key;
     sgs_dist_select_keys(d, keys, mine, &rank, 1, &key);
     return sgs_order_key_value(key);
-}
-
-/* The median of m values over every process, this process's n of them as ascending keys,
- * as sgs_median_inplace gives it: the middle one, or the mean of the two middle ones. */
-static double median_of_keys(const sgs_dist_t *d, const uint64_t *keys, size_t n, int64_t m)
-{
-    if (m == 0)
-        return (double)NAN;
-    uint64_t rank[2] = {(uint64_t)(m - 1) / 2, (uint64_t)m / 2}, key[2];
-    sgs_dist_select_keys(d, keys, n, rank, m % 2 ? 1 : 2, key);
-    double a = sgs_order_key_value(key[0]);
-    return m % 2 ? a : 0.5 * (a + sgs_order_key_value(key[1]));
-}
-
-static int compare_keys(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* The medians of alive CLV per segment 0..n_segments-1 and overall, as sgs_group_medians
- * gives them (overall: every finite value, whatever its label). keys, grouped: scratch of n;
- * at: scratch of n_segments + 1. */
-static void medians_over(const sgs_dist_t *d, const double *alive_clv, const int32_t *segment,
-                         size_t n, int32_t n_segments, double *median, double *overall,
-                         uint64_t *keys, uint64_t *grouped, size_t *at)
-{
-    size_t mine = sgs_order_keys_sorted(alive_clv, NULL, n, keys);
-    int64_t m = (int64_t)mine;
-    sgs_dist_reduce_i64(d, &m, 1, SGS_DIST_SUM);
-    *overall = median_of_keys(d, keys, mine, m);
-    if (n_segments <= 0)
-        return;
-    /* this process's keys by segment: counted, placed, each segment's sorted */
-    memset(at, 0, ((size_t)n_segments + 1) * sizeof *at);
-    for (size_t i = 0; i < n; i++)
-        if (isfinite(alive_clv[i]) && segment[i] >= 0 && segment[i] < n_segments)
-            at[segment[i] + 1]++;
-    for (int32_t g = 0; g < n_segments; g++)
-        at[g + 1] += at[g];
-    for (size_t i = 0; i < n; i++)
-        if (isfinite(alive_clv[i]) && segment[i] >= 0 && segment[i] < n_segments)
-            grouped[at[segment[i]]++] = sgs_order_key(alive_clv[i]);
-    for (int32_t g = n_segments; g > 0; g--) /* at[g] is now the end of g: shift back */
-        at[g] = at[g - 1];
-    at[0] = 0;
-    for (int32_t g = 0; g < n_segments; g++) {
-        size_t count = at[g + 1] - at[g];
-        qsort(grouped + at[g], count, sizeof *grouped, compare_keys);
-        int64_t total = (int64_t)count;
-        sgs_dist_reduce_i64(d, &total, 1, SGS_DIST_SUM);
-        median[g] = median_of_keys(d, grouped + at[g], count, total);
-    }
 }
 
 /* The first customer whose segment label is not below the customer count of every process:
@@ -142,14 +89,10 @@ static int thresholds(const sgs_dist_t *d, const sgs_opportunity_input_t *in,
     const sgs_stage_input_t *cu = in->customers;
     const size_t n = cu->n, m = n ? n : 1;
     double *column = sgs_alloc_array(m, sizeof *column);
-    uint64_t *keys = sgs_alloc_array(m, sizeof *keys),
-             *grouped = sgs_alloc_array(m, sizeof *grouped);
-    size_t *at = sgs_alloc_array((size_t)n_segments + 1, sizeof *at);
-    int rc = column && keys && grouped && at ? SGS_OK
-                                             : sgs_error_set(err, SGS_ENOMEM,
-                                                             "opportunities: out of memory for %zu "
-                                                             "customers",
-                                                             n);
+    uint64_t *keys = sgs_alloc_array(m, sizeof *keys);
+    int rc = column && keys ? SGS_OK
+                            : sgs_error_set(err, SGS_ENOMEM,
+                                            "opportunities: out of memory for %zu customers", n);
     if (rc == SGS_OK && (present & HAS_CLV)) {
         st->n_segments = n_segments;
         st->segment_clv_median =
@@ -163,8 +106,8 @@ static int thresholds(const sgs_dist_t *d, const sgs_opportunity_input_t *in,
         double q = quantile_over(d, column, n, cfg->save_clv_quantile, keys);
         st->save_clv_threshold = isfinite(q) ? fmax(q, cfg->save_min_clv) : (double)NAN;
         sgs_opportunity_threshold_columns(in, cfg, exec, NULL, column, NULL);
-        medians_over(d, column, cu->segment, n, n_segments, st->segment_clv_median,
-                     &st->global_clv_median, keys, grouped, at);
+        rc = sgs_dist_group_medians(d, n, column, cu->segment, n_segments, st->segment_clv_median,
+                                    &st->global_clv_median, err);
     }
     if (rc == SGS_OK && (present & HAS_REFERRALS)) {
         sgs_opportunity_threshold_columns(in, cfg, exec, NULL, NULL, column);
@@ -173,8 +116,6 @@ static int thresholds(const sgs_dist_t *d, const sgs_opportunity_input_t *in,
     }
     sgs_free(column);
     sgs_free(keys);
-    sgs_free(grouped);
-    sgs_free(at);
     return rc;
 }
 

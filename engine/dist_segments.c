@@ -30,12 +30,6 @@ static void count_zeros(const double *v, size_t n, int64_t *zeros)
             zeros[signbit(v[i]) ? 0 : 1]++;
 }
 
-static int compare_keys(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* ---- Feature quantiles and robust scaling -------------------------------------------------- */
 
 /* The first non-finite row (global index) of each column over every process, INT64_MAX for
@@ -347,8 +341,21 @@ int sgs_dist_segments_merge_small(const sgs_dist_t *d, int32_t *labels, size_t n
 
 /* ---- Medians per segment ------------------------------------------------------------------- */
 
+/* The median of `total` values over every process, `mine` of them here as ascending keys,
+ * with n_neg -0 and n_pos +0 among all: the middle one, or the mean of the two middle ones. */
+static double median_of_keys(const sgs_dist_t *d, const uint64_t *keys, size_t mine, uint64_t total,
+                             int64_t n_neg, int64_t n_pos)
+{
+    if (total == 0)
+        return (double)NAN;
+    uint64_t rank[2] = {(total - 1) / 2, total / 2}, key[2];
+    sgs_dist_select_keys(d, keys, mine, rank, total % 2 ? 1 : 2, key);
+    double a = key_value(key[0], n_neg, n_pos);
+    return total % 2 ? a : 0.5 * (a + key_value(key[1], n_neg, n_pos));
+}
+
 int sgs_dist_group_medians(const sgs_dist_t *d, size_t n, const double *value, const int32_t *group,
-                           int32_t n_groups, double *median, sgs_error_t *err)
+                           int32_t n_groups, double *median, double *overall, sgs_error_t *err)
 {
     if (n_groups < 0)
         return sgs_error_set(err, SGS_EINVAL, "group medians: n_groups %d < 0", (int)n_groups);
@@ -356,7 +363,8 @@ int sgs_dist_group_medians(const sgs_dist_t *d, size_t n, const double *value, c
     uint64_t offset = sgs_dist_offset(d, n);
     uint64_t *keys = sgs_alloc_array(n ? n : 1, sizeof *keys);
     size_t *at = sgs_calloc_array(k + 1, sizeof *at);
-    int64_t *count = sgs_calloc_array(3 * k + 1, sizeof *count); /* [total, -0, +0] per group */
+    int64_t *count = sgs_calloc_array(3 * k + 3, sizeof *count); /* [total, -0, +0] per group,
+                                                                    then over all */
     int rc = keys && at && count ? SGS_OK
                                  : sgs_error_set(err, SGS_ENOMEM, "group medians: out of memory");
     /* the kernel's check: a finite value's label below n_groups */
@@ -366,7 +374,17 @@ int sgs_dist_group_medians(const sgs_dist_t *d, size_t n, const double *value, c
                                "row %zu: segment label %d is not below the segment count %d",
                                (size_t)(offset + i), (int)group[i], (int)n_groups);
     rc = sgs_dist_agree(d, rc, err);
-    if (rc != SGS_OK || k == 0)
+    if (rc != SGS_OK)
+        goto cleanup;
+    if (overall) { /* every finite value, whatever its label */
+        int64_t *all = count + 3 * k;
+        size_t mine = sgs_order_keys_sorted(value, NULL, n, keys);
+        all[0] = (int64_t)mine;
+        count_zeros(value, n, all + 1);
+        sgs_dist_reduce_i64(d, all, 3, SGS_DIST_SUM);
+        *overall = median_of_keys(d, keys, mine, (uint64_t)all[0], all[1], all[2]);
+    }
+    if (k == 0)
         goto cleanup;
     /* this process's keys by group: counted, placed, each group's sorted */
     for (size_t i = 0; group && i < n; i++) /* no labels: every row in group -1 */
@@ -388,16 +406,9 @@ int sgs_dist_group_medians(const sgs_dist_t *d, size_t n, const double *value, c
     sgs_dist_reduce_i64(d, count, 3 * k, SGS_DIST_SUM);
     for (size_t g = 0; g < k; g++) {
         size_t mine = at[g + 1] - at[g];
-        qsort(keys + at[g], mine, sizeof *keys, compare_keys);
-        uint64_t all = (uint64_t)count[3 * g];
-        if (all == 0) {
-            median[g] = (double)NAN;
-            continue;
-        }
-        uint64_t rank[2] = {(all - 1) / 2, all / 2}, key[2];
-        sgs_dist_select_keys(d, keys + at[g], mine, rank, all % 2 ? 1 : 2, key);
-        double a = key_value(key[0], count[3 * g + 1], count[3 * g + 2]);
-        median[g] = all % 2 ? a : 0.5 * (a + key_value(key[1], count[3 * g + 1], count[3 * g + 2]));
+        sgs_order_keys_sort(keys + at[g], mine);
+        median[g] = median_of_keys(d, keys + at[g], mine, (uint64_t)count[3 * g], count[3 * g + 1],
+                                   count[3 * g + 2]);
     }
 cleanup:
     sgs_free(keys);

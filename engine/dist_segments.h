@@ -109,14 +109,16 @@ int sgs_dist_segments_merge_small(const sgs_dist_t *d, int32_t *labels, size_t n
                                   size_t *k_out, sgs_segment_merge_t *merges, size_t *n_merges,
                                   size_t *sizes, sgs_error_t *err);
 
-/* sgs_group_medians_into's medians per group (overall NULL: the profiles' medians) over every
- * process's rows: median[g] (n_groups entries, the same on every process) is the median of the
- * finite values of group g among all rows (NaN when none); negative labels are in no group.
- * What a process sends: 3 n_groups integers, then 64 rounds of one or two integers per group.
+/* sgs_group_medians_into's medians per group over every process's rows: median[g] (n_groups
+ * entries, the same on every process) is the median of the finite values of group g among all
+ * rows (NaN when none); negative labels are in no group; *overall (when not NULL) the median of
+ * every finite value, whatever its label. A zero's sign is the kernels' where the values at the
+ * middle are zeros of one sign. What a process sends: 3 (n_groups + 1) integers, then 64 rounds
+ * of one or two integers per group (and for the overall median).
  * @return 0; SGS_EDATA for a label >= n_groups on a finite value (the first such row, global
  * index, in the kernel's words); SGS_EINVAL when n_groups < 0; SGS_ENOMEM. */
 int sgs_dist_group_medians(const sgs_dist_t *d, size_t n, const double *value, const int32_t *group,
-                           int32_t n_groups, double *median, sgs_error_t *err);
+                           int32_t n_groups, double *median, double *overall, sgs_error_t *err);
 
 /* sgs_segment_sums over every process's customers: sums [k x d] (the same on every process)
  * are the kernel's serial sums in customer order over all of them, bit for bit: the sums are

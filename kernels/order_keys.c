@@ -29,12 +29,17 @@ static int compare_keys(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+void sgs_order_keys_sort(uint64_t *keys, size_t n)
+{
+    qsort(keys, n, sizeof *keys, compare_keys);
+}
+
 size_t sgs_order_keys_sorted(const double *v, const uint8_t *keep, size_t n, uint64_t *keys)
 {
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
         if ((!keep || keep[i]) && isfinite(v[i]))
             keys[m++] = sgs_order_key(v[i]);
-    qsort(keys, m, sizeof *keys, compare_keys);
+    sgs_order_keys_sort(keys, m);
     return m;
 }

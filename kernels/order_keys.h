@@ -21,6 +21,9 @@ uint64_t sgs_order_key(double v);
 /* The value whose key is k (+0 for the key of either zero). Pure. */
 double sgs_order_key_value(uint64_t k);
 
+/* keys[0..n) in ascending order. Serial (a sort). */
+void sgs_order_keys_sort(uint64_t *keys, size_t n);
+
 /* The keys of the finite values v[i] with keep[i] != 0 (keep NULL: every row), ascending,
  * into keys (room for n); returns their count. Serial (a sort). */
 size_t sgs_order_keys_sorted(const double *v, const uint8_t *keep, size_t n, uint64_t *keys);

@@ -335,7 +335,7 @@ static void merge_and_medians(void **state)
                     sgs_group_medians(n_all, col, labels1, (int32_t)k_out, med1, NULL, &exec, &err),
                     ==, SGS_OK);
                 rc = sgs_dist_group_medians(&sgs_test_world, n, col + first, labels1 + first,
-                                            (int32_t)k_out, med, &err);
+                                            (int32_t)k_out, med, NULL, &err);
                 if (rc != SGS_OK || memcmp(med, med1, k_out * sizeof *med))
                     fail_msg("%zu rows deal %d column %zu: rc %d (%s), medians differ", n_all, deal,
                              f, rc, err.message);
@@ -429,8 +429,8 @@ static void a_bad_label_is_everyones_error(void **state)
         sgs_assert_cmp(rc, ==, SGS_EDATA);
         sgs_assert_contains(err.message, "merge segments: row 998 has label 3 (k = 3)");
         double med[3];
-        rc =
-            sgs_dist_group_medians(&sgs_test_world, n, value + first, labels + first, 3, med, &err);
+        rc = sgs_dist_group_medians(&sgs_test_world, n, value + first, labels + first, 3, med, NULL,
+                                    &err);
         sgs_assert_cmp(rc, ==, SGS_EDATA);
         sgs_assert_contains(err.message, "row 998: segment label 3 is not below the segment count");
         double sums[3 * 2];
