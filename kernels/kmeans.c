@@ -7,6 +7,7 @@
  */
 #include "kernels/kmeans.h"
 
+#include "kernels/kmeans_blocks.h"
 #include "kernels/kmeans_internal.h"
 #include "kernels/kmeans_lloyd_internal.h"
 
@@ -35,20 +36,7 @@ void sgs_kmeans_options_init(sgs_kmeans_options_t *opt, size_t k)
 int sgs_kmeans_check_finite(const double *x, size_t n, size_t d, const sgs_exec_t *exec,
                             sgs_error_t *err)
 {
-    size_t nb = sgs_block_count(n, SGS_BLOCK_ROWS);
-    size_t first_bad = SIZE_MAX; /* flat index; integer min is exact whatever the order */
-    int nt = sgs_exec_threads(exec);
-#pragma omp parallel for num_threads(nt) schedule(static) reduction(min : first_bad)
-    for (size_t b = 0; b < nb; b++) {
-        size_t r0, r1;
-        sgs__kmeans_block_range(b, n, &r0, &r1);
-        for (size_t e = r0 * d; e < r1 * d; e++)
-            if (!isfinite(x[e])) {
-                if (e < first_bad)
-                    first_bad = e;
-                break;
-            }
-    }
+    size_t first_bad = sgs_kmeans_first_nonfinite(x, n, d, exec); /* flat index */
     if (first_bad == SIZE_MAX)
         return SGS_OK;
     double v = x[first_bad];
