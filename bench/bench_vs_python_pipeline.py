@@ -591,7 +591,7 @@ def bench(args):
              "k by silhouette, k-means on all / scikit-learn"),
             ("lists", s["stages"] + s["opportunities"], p["list"],
              "stages + triggers / one at-risk rule"),
-            ("write", s["write"], p["write"],
+            ("write", s["write"] + s.get("write customers", 0.0), p["write"],
              "results.h5, CSVs, report / to_csv of two tables")]
     print(f"\n== {peer_out['customers']:,} customers, {summary['input']['rows_used']:,} "
           f"transactions, {peer_out['histories']:,} distinct histories, {args.threads} threads")
@@ -601,7 +601,7 @@ def bench(args):
     both_seg = sum(r[1] for r in rows)
     others = sum(v for k, v in s.items() if k not in
                  ("read", "group", "summarize", "rfm", "value", "segments", "stages",
-                  "opportunities", "write"))
+                  "opportunities", "write", "write customers"))
     print(f"{'steps':<9} {both_seg:10.3f} {p['total']:9.3f} {p['total'] / both_seg:6.1f}x  "
           "the steps above")
     print(f"{'run':<9} {wall:10.3f} {p['total']:9.3f} {p['total'] / wall:6.1f}x  segscore's "

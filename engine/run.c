@@ -109,6 +109,40 @@ static int checkpoint(const char *step, sgs_error_t *err)
     return sgs_interrupt_checkpoint(step, before, err);
 }
 
+/* Free *column and leave it NULL: a reader after this point fails loudly, not quietly. */
+#define RELEASE(column)                                                                            \
+    do {                                                                                           \
+        sgs_free(column);                                                                          \
+        (column) = NULL;                                                                           \
+    } while (0)
+
+/* After the customer outputs are written (sgs_run_publish_customers): the columns no later
+ * step, report or summary reads, about 90 bytes per customer, go back before the actions
+ * step takes its memory (docs/benchmarks.md, "Memory"). The rest stays for the actions step
+ * (frequency, recency, main channel, P(no purchase), p_buy, CLV, RFM and k-means segments)
+ * and for the reports (RFM scores, days since the last purchase, purchase days, spend). */
+static void release_written_columns(sgs_run_state_t *st)
+{
+    sgs_summary_t *s = &st->summary.columns;
+    RELEASE(s->has_purchase);
+    RELEASE(s->first_day);
+    RELEASE(s->last_day);
+    RELEASE(s->mean_spend);
+    RELEASE(s->monetary);
+    RELEASE(s->refund_total);
+    RELEASE(s->n_refunds);
+    RELEASE(s->n_cancelled_days);
+    RELEASE(s->gap_mean_days);
+    RELEASE(s->gap_sd_days);
+    RELEASE(st->rfm.m_score);
+    RELEASE(st->rfm.rfm_total);
+    RELEASE(st->rfm.rfm_cell);
+    RELEASE(st->value.p_alive);
+    RELEASE(st->value.expected_purchases);
+    RELEASE(st->value.expected_spend);
+    RELEASE(st->segments.segment_distance);
+}
+
 /* Each step's result freed by its own free, the last step's first. */
 static void free_state(sgs_run_state_t *st)
 {
@@ -166,6 +200,12 @@ int sgs_run(const sgs_run_request_t *req, sgs_error_t *err)
         rc = checkpoint("segments", err);
     if (rc == SGS_OK)
         rc = sgs_run_segments(st, err);
+    if (rc == SGS_OK)
+        rc = checkpoint("write-customers", err);
+    if (rc == SGS_OK)
+        rc = sgs_run_publish_customers(st, err);
+    if (rc == SGS_OK)
+        release_written_columns(st);
     if (rc == SGS_OK)
         rc = checkpoint("actions", err);
     if (rc == SGS_OK)

@@ -17,28 +17,59 @@
 
 #define RESULTS_ITSELF ((size_t)-1)
 
+/* A run writes twice: once right after the segment step, what the steps up to it made (the
+ * customer outputs), so that the columns only they read are freed before the actions step
+ * (engine/run.c); then at the end, the rest. Both parts go into the same new generation,
+ * published together at the end. */
+enum { PART_CUSTOMERS, PART_END, N_PARTS };
+
+typedef int (*output_writer_t)(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
+
 /* The outputs of a run, in the order they are written; adding one is adding a row. The
  * summary is written last so that it carries the timing of the other writes. An output
  * that can be turned off is off when its path is "none". */
 static const struct {
-    const char *what;     /* in messages: the configuration key */
-    const char *name;     /* default file name beside the results, and name in a generation */
-    size_t config_offset; /* offsetof the sgs_config_t path ("" = default); RESULTS_ITSELF */
-    int (*write)(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
-    int can_be_off;   /* the path "none" turns it off */
-    int beside_first; /* written while the first output (results) is written on a thread of
-                         its own; these follow it directly in this table */
+    const char *what;               /* in messages: the configuration key */
+    const char *name;               /* default file name beside the results, and name in a
+                                       generation */
+    size_t config_offset;           /* offsetof the sgs_config_t path ("" = default);
+                                       RESULTS_ITSELF */
+    output_writer_t write[N_PARTS]; /* what each part writes of it; NULL: nothing */
+    int can_be_off;                 /* the path "none" turns it off */
+    int beside_results;             /* written while results.h5's part is written on a thread
+                                       of its own */
 } outputs[] = {
-    {"results", "results.h5", RESULTS_ITSELF, sgs_write_results_h5, 0, 0},
-    {"output.customers_csv", "customers.csv", offsetof(sgs_config_t, customers_csv),
-     sgs_write_customers_csv, 0, 1},
-    {"output.opportunities_csv", "opportunities.csv", offsetof(sgs_config_t, opportunities_csv),
-     sgs_write_opportunities_csv, 0, 1},
-    {"output.report", "report.txt", offsetof(sgs_config_t, report), sgs_write_report, 0, 0},
-    {"output.report_html", "report.html", offsetof(sgs_config_t, report_html),
-     sgs_write_report_html, 1, 0},
-    {"output.summary_json", "summary.json", offsetof(sgs_config_t, summary_json),
-     sgs_write_summary_json, 0, 0},
+    {"results",
+     "results.h5",
+     RESULTS_ITSELF,
+     {sgs_write_results_customers_h5, sgs_write_results_actions_h5},
+     0,
+     0},
+    {"output.customers_csv",
+     "customers.csv",
+     offsetof(sgs_config_t, customers_csv),
+     {sgs_write_customers_csv, NULL},
+     0,
+     1},
+    {"output.opportunities_csv",
+     "opportunities.csv",
+     offsetof(sgs_config_t, opportunities_csv),
+     {NULL, sgs_write_opportunities_csv},
+     0,
+     1},
+    {"output.report", "report.txt", offsetof(sgs_config_t, report), {NULL, sgs_write_report}, 0, 0},
+    {"output.report_html",
+     "report.html",
+     offsetof(sgs_config_t, report_html),
+     {NULL, sgs_write_report_html},
+     1,
+     0},
+    {"output.summary_json",
+     "summary.json",
+     offsetof(sgs_config_t, summary_json),
+     {NULL, sgs_write_summary_json},
+     0,
+     0},
 };
 enum { N_OUTPUTS = sizeof outputs / sizeof outputs[0] };
 
@@ -117,63 +148,82 @@ static void name_output(sgs_publish_t *p, size_t j, sgs_error_t *err)
         sgs_error_prefix(err, "writing %s", sgs_publish_path(p, j));
 }
 
-/* Write outputs[i], the set's output j, into the new generation; flush it when asked. */
-static int write_one(const sgs_run_state_t *st, size_t i, size_t j, int flush, sgs_error_t *err)
+/* Write part `part` of outputs[i], the set's output j, into the new generation. */
+static int write_one(const sgs_run_state_t *st, int part, size_t i, size_t j, sgs_error_t *err)
 {
     sgs_publish_t *p = st->publish;
-    int rc = outputs[i].write(st, sgs_publish_file(p, j), err);
-    if (rc == SGS_OK && flush)
-        rc = sgs_publish_flush(p, j, err);
+    int rc = outputs[i].write[part](st, sgs_publish_file(p, j), err);
     if (rc != SGS_OK)
         name_output(p, j, err);
     return rc;
 }
 
-/* The first output, written on a thread of its own. */
-typedef struct first_output {
+/* results.h5's part, written on a thread of its own. */
+typedef struct results_part {
     const sgs_run_state_t *st;
-    size_t i;        /* its row in outputs[] */
+    int part;
     sgs_error_t err; /* its own: the caller's is in use meanwhile */
-} first_output_t;
+} results_part_t;
 
-static int write_first(void *arg)
+static int write_results_part(void *arg)
 {
-    first_output_t *w = arg;
-    return write_one(w->st, w->i, 0, 0, &w->err);
+    results_part_t *w = arg;
+    return write_one(w->st, w->part, 0, 0, &w->err);
 }
 
-/* Write the first output (results.h5, one thread: HDF5) and, meanwhile, the outputs marked
- * beside_first (the CSV files, formatted on the run's threads); then flush them in the
- * order of the table, as if written one after another. The first error in that order is
- * reported; every write has ended when this returns. *n_done gets how many outputs of the
- * set this wrote. */
-static int write_first_outputs(sgs_run_state_t *st, const size_t *active, size_t n, size_t *n_done,
-                               sgs_error_t *err)
+/* Write part `part` of every output that has one, in the order of the table. With more than
+ * one thread, results.h5's part (HDF5: one thread) is written on a thread of its own while
+ * the outputs marked beside_results (the CSV files, formatted on the run's threads) are
+ * written; the first error in the order of the table is reported, and every write has ended
+ * when this returns. At the end the step's time is taken before the last output, the
+ * summary, which carries it. */
+static int write_part(sgs_run_state_t *st, int part, const char *detail, sgs_error_t *err)
 {
-    sgs_publish_t *p = st->publish;
-    first_output_t first = {st, active[0], {0}};
-    sgs_background_task_t task;
-    sgs_background_start(&task, write_first, &first);
-    size_t k = 1;
+    size_t active[N_OUTPUTS], n = active_outputs(st->req, active);
+    int done[N_OUTPUTS] = {0};
     int rc = SGS_OK;
-    while (rc == SGS_OK && k < n && outputs[active[k]].beside_first) {
+    if (st->exec.n_threads > 1 && outputs[active[0]].write[part]) {
+        results_part_t results = {st, part, {0}};
+        sgs_background_task_t task;
+        sgs_background_start(&task, write_results_part, &results);
+        for (size_t j = 1; rc == SGS_OK && j < n; j++) {
+            size_t i = active[j];
+            if (!outputs[i].write[part] || !outputs[i].beside_results)
+                continue;
+            rc = sgs_interrupt_check("while writing the outputs", err);
+            if (rc == SGS_OK)
+                rc = write_one(st, part, i, j, err);
+            done[j] = 1;
+        }
+        int results_rc = sgs_background_finish(&task);
+        if (results_rc != SGS_OK) {
+            if (err)
+                *err = results.err;
+            return results_rc;
+        }
+        done[0] = 1;
+    }
+    for (size_t j = 0; rc == SGS_OK && j < n; j++) {
+        size_t i = active[j];
+        if (done[j] || !outputs[i].write[part])
+            continue;
+        if (part == PART_END && j == n - 1)
+            sgs_progress_end(st->req->progress, "%s", detail);
         rc = sgs_interrupt_check("while writing the outputs", err);
         if (rc == SGS_OK)
-            rc = write_one(st, active[k], k, 0, err);
-        k++;
+            rc = write_one(st, part, i, j, err);
     }
-    int first_rc = sgs_background_finish(&task);
-    if (first_rc != SGS_OK) {
-        if (err)
-            *err = first.err;
-        return first_rc;
-    }
-    for (size_t j = 0; rc == SGS_OK && j < k; j++) {
-        rc = sgs_publish_flush(p, j, err);
-        if (rc != SGS_OK)
-            name_output(p, j, err);
-    }
-    *n_done = k;
+    if (rc == SGS_OK && part == PART_CUSTOMERS)
+        sgs_progress_end(st->req->progress, "%s", detail);
+    return rc;
+}
+
+int sgs_run_publish_customers(sgs_run_state_t *st, sgs_error_t *err)
+{
+    sgs_progress_begin(st->req->progress, "write customers");
+    int rc = sgs_publish_begin(st->publish, err);
+    if (rc == SGS_OK)
+        rc = write_part(st, PART_CUSTOMERS, "results.h5's customer columns and customers.csv", err);
     return rc;
 }
 
@@ -181,18 +231,13 @@ int sgs_run_publish(sgs_run_state_t *st, sgs_error_t *err)
 {
     sgs_publish_t *p = st->publish;
     sgs_progress_begin(st->req->progress, "write");
-    size_t active[N_OUTPUTS], n = active_outputs(st->req, active), done = 0;
-    int rc = sgs_publish_begin(p, err);
-    /* With one thread the run uses one thread: the outputs one after another. n - 1: the
-     * last output (the summary) is written on its own, after the step's time is taken. */
-    if (rc == SGS_OK && st->exec.n_threads > 1 && n > 1 && outputs[active[1]].beside_first)
-        rc = write_first_outputs(st, active, n - 1, &done, err);
-    for (size_t j = done; rc == SGS_OK && j < n; j++) {
-        if (j == n - 1)
-            sgs_progress_end(st->req->progress, "results, csv files and reports");
-        rc = sgs_interrupt_check("while writing the outputs", err);
-        if (rc == SGS_OK)
-            rc = write_one(st, active[j], j, 1, err);
+    size_t active[N_OUTPUTS], n = active_outputs(st->req, active);
+    int rc = write_part(st, PART_END, "results, csv files and reports", err);
+    /* Every output to disk, in the order of the table, as if written one after another. */
+    for (size_t j = 0; rc == SGS_OK && j < n; j++) {
+        rc = sgs_publish_flush(p, j, err);
+        if (rc != SGS_OK)
+            name_output(p, j, err);
     }
     if (rc == SGS_OK)
         rc = sgs_publish_seal(p, err);

@@ -118,8 +118,12 @@ void sgs_run_warn(sgs_run_state_t *st, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Output writers: each writes one complete file at `path` (a temporary name chosen by the
- * caller) from the state. @return 0 or an SGS_E* code with err naming the file. */
-int sgs_write_results_h5(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
+ * caller) from the state. @return 0 or an SGS_E* code with err naming the file. The results
+ * file is written in two parts (engine/run_publish.c): the customers' part creates it after
+ * the segment step (/customers, /rfm, /clv, /models, /backtest, /clusters, /profiles and the
+ * root attributes), the actions' part adds /stages, /influence, /audit and /opportunities. */
+int sgs_write_results_customers_h5(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
+int sgs_write_results_actions_h5(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
 int sgs_write_summary_json(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
 int sgs_write_customers_csv(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
 int sgs_write_report(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
@@ -128,6 +132,8 @@ int sgs_write_opportunities_csv(const sgs_run_state_t *st, const char *path, sgs
 
 /* The backtest's parts of the outputs (engine/write_backtest.c). */
 int sgs_write_backtest_h5(hid_t file, const sgs_run_state_t *st, sgs_error_t *err);
+/* /backtest/stages, which the stages step fills: in the results' actions part. */
+int sgs_write_backtest_stages_h5(hid_t file, const sgs_run_state_t *st, sgs_error_t *err);
 struct cJSON *sgs_backtest_json(const sgs_run_state_t *st);
 void sgs_report_backtest(const sgs_run_state_t *st, FILE *out);
 
@@ -143,9 +149,13 @@ void sgs_report_segments(const sgs_run_state_t *st, FILE *out);
  * left (engine/run_publish.c, io/publish.h). */
 int sgs_run_publish_open(sgs_run_state_t *st, sgs_error_t *err);
 
-/* Publish every output together: each is written into a new generation and flushed, then
- * one rename makes the whole set visible. A failure or a signal before that rename leaves
- * the previous set as it was (docs/publishing.md). */
+/* Right after the segment step: begin the new generation and write into it what the steps
+ * so far made (results.h5's customer part and customers.csv), the step "write customers". */
+int sgs_run_publish_customers(sgs_run_state_t *st, sgs_error_t *err);
+
+/* Publish every output together: the rest of each is written into the new generation and
+ * every output flushed, then one rename makes the whole set visible. A failure or a signal before
+ * that rename leaves the previous set as it was (docs/publishing.md). */
 int sgs_run_publish(sgs_run_state_t *st, sgs_error_t *err);
 
 /* Remove an unpublished generation and release the lock. NULL-safe on st->publish. */

@@ -96,10 +96,17 @@ int sgs_write_backtest_h5(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
     if (rc == SGS_OK)
         rc = sgs_h5_attr_string(f, "/backtest", "used_model", sgs_purchase_model_name(u->model),
                                 err);
-    if (rc == SGS_OK && bt->stages_ran)
-        rc = sgs_h5_write_column(f, "/backtest/stages/customers", SGS_H5_I64, bt->stage_customers,
+    return rc;
+}
+
+int sgs_write_backtest_stages_h5(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
+{
+    const sgs_backtest_t *bt = &st->value.backtest;
+    if (!st->value.ran || !bt->ran || bt->used < 0 || !bt->stages_ran)
+        return SGS_OK;
+    int rc = sgs_h5_write_column(f, "/backtest/stages/customers", SGS_H5_I64, bt->stage_customers,
                                  SGS_STAGE_COUNT, 0, err);
-    if (rc == SGS_OK && bt->stages_ran)
+    if (rc == SGS_OK)
         rc = sgs_h5_write_column(f, "/backtest/stages/bought_again", SGS_H5_I64, bt->stage_bought,
                                  SGS_STAGE_COUNT, 0, err);
     return rc;

@@ -208,28 +208,15 @@ static int write_root_attributes(hid_t f, const sgs_run_state_t *st, sgs_error_t
     return rc;
 }
 
-int sgs_write_results_h5(const sgs_run_state_t *st, const char *path, sgs_error_t *err)
+/* The customer part: everything the steps up to the segment step made. */
+static int write_customer_part(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
 {
-    sgs_h5_quiet();
-    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
-    hid_t f = fcpl >= 0 ? H5Fcreate(path, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT) : -1;
-    if (fcpl >= 0)
-        H5Pclose(fcpl);
-    if (f < 0) {
-        /* A full disk is that, also when the file cannot even be created: the CSV files are
-         * written meanwhile (engine/run_publish.c) and may be the ones that filled it. */
-        int os_errno, code = sgs_h5_take_failure(&os_errno);
-        if (code == SGS_ENOSPACE)
-            return sgs_error_set_os(err, SGS_ECANTCREAT, os_errno, path, "cannot create HDF5 file");
-        return sgs_error_set(err, SGS_ECANTCREAT, "%s: cannot create HDF5 file", path);
-    }
     double *scratch = sgs_alloc_array(st->summary.n_customers, sizeof *scratch);
+    if (!scratch)
+        return sgs_error_set(err, SGS_ENOMEM, "no memory for %zu values", st->summary.n_customers);
     int z = st->req->config->compression;
-    int rc = scratch ? SGS_OK
-                     : sgs_error_set(err, SGS_ENOMEM, "no memory for %zu values",
-                                     st->summary.n_customers);
-    if (rc == SGS_OK)
-        rc = write_customers_group(f, st, z, scratch, err);
+    int rc = write_customers_group(f, st, z, scratch, err);
+    sgs_free(scratch);
     if (rc == SGS_OK)
         rc = write_rfm_group(f, st, z, err);
     if (rc == SGS_OK && st->value.ran)
@@ -237,12 +224,50 @@ int sgs_write_results_h5(const sgs_run_state_t *st, const char *path, sgs_error_
     if (rc == SGS_OK && st->segments.ran)
         rc = sgs_write_segments_h5(f, st, z, err);
     if (rc == SGS_OK)
-        rc = sgs_write_actions_h5(st, f, z, err);
-    if (rc == SGS_OK)
         rc = write_root_attributes(f, st, err);
-    sgs_free(scratch);
-    rc = sgs_h5_finish_output(f, rc, err);
+    return rc;
+}
+
+static int write_actions_part(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
+{
+    int rc = sgs_write_backtest_stages_h5(f, st, err);
+    if (rc == SGS_OK)
+        rc = sgs_write_actions_h5(st, f, st->req->config->compression, err);
+    return rc;
+}
+
+/* Create (or open, to add to it) the results file at path, write one part into it, close it. */
+static int write_file_part(const sgs_run_state_t *st, const char *path, int create,
+                           int (*part)(hid_t f, const sgs_run_state_t *st, sgs_error_t *err),
+                           sgs_error_t *err)
+{
+    sgs_h5_quiet();
+    hid_t f = create ? H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)
+                     : H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    if (f < 0) {
+        /* A full disk is that, also when the file cannot even be created: the CSV files are
+         * written meanwhile (engine/run_publish.c) and may be the ones that filled it. */
+        int os_errno, code = sgs_h5_take_failure(&os_errno);
+        const char *what =
+            create ? "cannot create HDF5 file" : "cannot open HDF5 file to add to it";
+        if (code == SGS_ENOSPACE)
+            return sgs_error_set_os(err, SGS_ECANTCREAT, os_errno, path, what);
+        return sgs_error_set(err, SGS_ECANTCREAT, "%s: %s", path, what);
+    }
+    int rc = sgs_h5_finish_output(f, part(f, st, err), err);
     if (rc != SGS_OK && rc != SGS_ENOSPACE) /* that one names the file already */
         sgs_error_prefix(err, "writing results to %s", st->req->output_path);
     return rc;
+}
+
+int sgs_write_results_customers_h5(const sgs_run_state_t *st, const char *path, sgs_error_t *err)
+{
+    return write_file_part(st, path, 1, write_customer_part, err);
+}
+
+int sgs_write_results_actions_h5(const sgs_run_state_t *st, const char *path, sgs_error_t *err)
+{
+    if (!st->actions)
+        return SGS_OK;
+    return write_file_part(st, path, 0, write_actions_part, err);
 }

@@ -333,7 +333,8 @@ static void test_signals_stop_the_run_and_keep_previous_outputs(void **state)
         const char *point, *where;
     } points[] = {{"read", ""},     {"read-chunks", "while reading the input"},
                   {"value", ""},    {"fit", "during a model fit"},
-                  {"segments", ""}, {"write", ""},
+                  {"segments", ""}, {"write-customers", ""},
+                  {"actions", ""},  {"write", ""},
                   {"written", ""}};
     static const struct {
         int sig, status;
