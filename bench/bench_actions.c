@@ -93,6 +93,9 @@ int main(int argc, char **argv)
     printf("generated %zu customers, %zu purchase days, %zu events in %.2f s\n", n, n_p, n_events,
            omp_get_wtime() - t0);
 
+    sgs_sparse_values_t evalues;
+    if (sgs_sparse_values_build(&exec, evalue, n_events, &evalues, NULL) != SGS_OK)
+        return 1;
     sgs_stage_input_t cu = {.n = n,
                             .customer_id = id,
                             .purchase_offset = poff,
@@ -100,7 +103,7 @@ int main(int argc, char **argv)
                             .event_offset = eoff,
                             .event_day = eday,
                             .event_kind = ekind,
-                            .event_value = evalue,
+                            .event_value = &evalues,
                             .event_channel = echannel,
                             .p_buy = p_buy,
                             .rate_per_day = rate,

@@ -64,7 +64,6 @@ void sgs_run_actions_free(sgs_run_actions_t *A)
                      A->event_day,
                      A->event_kind,
                      A->event_channel,
-                     A->event_value,
                      A->p_buy,
                      A->p_buy_model,
                      A->rate_per_day,
@@ -98,6 +97,7 @@ void sgs_run_actions_free(sgs_run_actions_t *A)
                      A->rows.control};
     for (size_t k = 0; k < sizeof owned / sizeof owned[0]; k++)
         sgs_free(owned[k]);
+    sgs_sparse_values_free(&A->event_values);
     sgs_opportunity_stats_free(&A->opp_stats);
     free(A);
 }

@@ -67,7 +67,7 @@ typedef struct sgs_run_actions {
     size_t *purchase_offset, *event_offset;
     int32_t *purchase_day, *event_day;
     uint8_t *event_kind, *event_channel; /* event_channel NULL without /events/channel */
-    double *event_value;
+    sgs_sparse_values_t event_values;    /* survey scores, the input's event_value when events */
     double *p_buy, *p_buy_model, *rate_per_day, *clv; /* NULL when the value step did not run */
     uint8_t *preferred_channel, *main_channel;
     int32_t *segment;     /* k-means segment of buyers, -1 for others; NULL without segments */

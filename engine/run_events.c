@@ -218,11 +218,15 @@ static int build_events(const sgs_run_state_t *st, sgs_run_actions_t *A, event_g
         A->event_offset[u + 1] =
             A->event_offset[u] + (e >= 0 ? off[(size_t)e + 1] - off[(size_t)e] : 0);
     }
+    /* the values (survey scores) as a sparse column: most events have none */
+    int rc = sgs_sparse_values_build(&st->exec, eg->g.amount, eg->g.n_rows, &A->event_values, err);
+    if (rc != SGS_OK)
+        return rc;
+    sgs_free(eg->g.amount);
+    eg->g.amount = NULL;
     A->event_day = eg->g.day;
-    A->event_value = eg->g.amount;
     A->event_kind = eg->g.channel;
     eg->g.day = NULL;
-    eg->g.amount = NULL;
     eg->g.channel = NULL;
     return SGS_OK;
 }
@@ -292,6 +296,19 @@ static int fill_model_columns(const sgs_run_state_t *st, sgs_run_actions_t *A, s
                                  st->days_per_unit};
     return sgs_stage_buyer_columns(n, A->buyer_row, &scores, &st->exec, A->p_buy, A->p_buy_model,
                                    A->clv, A->rate_per_day, err);
+}
+
+/* The earlier steps' columns the merge and fill_model_columns read for the last time: the
+ * outputs that show them were written after the segment step (engine/run.c), and no report
+ * reads them; 13 bytes per customer back before the stages. */
+static void release_last_read(sgs_run_state_t *st)
+{
+    sgs_free(st->value.prob_no_purchase);
+    st->value.prob_no_purchase = NULL;
+    sgs_free(st->summary.columns.recency_days);
+    st->summary.columns.recency_days = NULL;
+    sgs_free(st->summary.columns.main_channel);
+    st->summary.columns.main_channel = NULL;
 }
 
 /* p_buy and the rate while buying at an earlier day, from the purchase days on or before it,
@@ -400,6 +417,7 @@ int sgs__run_actions_events(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error
         rc = fill_model_columns(st, A, err);
     if (rc != SGS_OK)
         goto cleanup;
+    release_last_read(st);
 
     sgs_stage_input_t *in = &A->input;
     in->n = n;
@@ -410,7 +428,7 @@ int sgs__run_actions_events(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error
     in->event_offset = A->event_offset; /* NULL without events */
     in->event_day = A->event_day;
     in->event_kind = A->event_kind;
-    in->event_value = A->event_value;
+    in->event_value = A->event_offset ? &A->event_values : NULL;
     in->event_channel = A->event_channel; /* NULL without /events/channel */
     in->p_buy = A->p_buy;
     in->p_buy_model = A->p_buy_model;

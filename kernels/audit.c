@@ -47,9 +47,10 @@ static void see_event(const sgs_stage_input_t *in, const sgs_audit_config_t *cfg
     uint8_t kind = in->event_kind[e];
     uint8_t c = in->event_channel ? in->event_channel[e] : 0;
     c = c < SGS_CHANNEL_COUNT ? c : 0;
-    if (kind == SGS_EVENT_SURVEY && in->event_value && isfinite(in->event_value[e]) &&
-        d > s->survey_day) {
-        s->survey = in->event_value[e];
+    double v = kind == SGS_EVENT_SURVEY && in->event_value ? sgs_sparse_value(in->event_value, e)
+                                                           : (double)NAN;
+    if (isfinite(v) && d > s->survey_day) {
+        s->survey = v;
         s->survey_day = d;
     }
     for (int w = 0; w < SGS_AUDIT_WINDOWS; w++) {
@@ -109,9 +110,12 @@ static void see_every_event(const sgs_stage_input_t *in, int32_t t, const sgs_au
         uint8_t c = in->event_channel && in->event_channel[e] < SGS_CHANNEL_COUNT
                         ? in->event_channel[e]
                         : 0;
-        if (kind == SGS_EVENT_SURVEY && age < cfg->window_days[SGS_AUDIT_WINDOWS - 1] &&
-            in->event_value && isfinite(in->event_value[e]) && d >= s->survey_day) {
-            s->survey = in->event_value[e];
+        double v = kind == SGS_EVENT_SURVEY && age < cfg->window_days[SGS_AUDIT_WINDOWS - 1] &&
+                           in->event_value
+                       ? sgs_sparse_value(in->event_value, e)
+                       : (double)NAN;
+        if (isfinite(v) && d >= s->survey_day) {
+            s->survey = v;
             s->survey_day = d;
         }
         for (int w = 0; w < SGS_AUDIT_WINDOWS; w++) {

@@ -125,7 +125,7 @@ static int32_t latest_event(const sgs_stage_input_t *cu, size_t i, int32_t hi, u
     for (size_t r = cu->event_offset[i + 1]; r-- > cu->event_offset[i];) {
         if (cu->event_day[r] > hi || cu->event_kind[r] != kind)
             continue;
-        double v = cu->event_value ? cu->event_value[r] : (double)NAN;
+        double v = cu->event_value ? sgs_sparse_value(cu->event_value, r) : (double)NAN;
         if (need_value && !isfinite(v))
             continue;
         *value = v;
@@ -587,7 +587,8 @@ void sgs_opportunity_facts_prefetch(const sgs_opportunity_input_t *in, size_t i,
                                                                     : cu->event_offset[i];
         PREFETCH(cu->event_day, last);
         PREFETCH(cu->event_kind, last);
-        PREFETCH(cu->event_value, last);
+        if (cu->event_value)
+            sgs_sparse_value_prefetch(cu->event_value, last);
     }
 }
 #undef PREFETCH

@@ -55,6 +55,7 @@
 #define SGS_STAGES_H
 
 #include "kernels/core.h"
+#include "kernels/sparse_values.h"
 
 /* "No day" in optional day columns (signup_day). */
 #define SGS_DAY_NONE INT32_MIN
@@ -102,12 +103,13 @@ typedef struct sgs_stage_input {
                                       offset[0] == 0, non-decreasing */
     const int32_t *purchase_day;   /* [purchase_offset[n]] day, ascending within customer */
     /* events (DESIGN.md /events): optional as a whole (event_offset NULL = no events) */
-    const size_t *event_offset;   /* [n+1] as purchase_offset */
-    const int32_t *event_day;     /* [event_offset[n]] day, ascending within customer */
-    const uint8_t *event_kind;    /* [event_offset[n]] enum sgs_event_kind (kernels/tables.h) */
-    const double *event_value;    /* [event_offset[n]] optional: survey score 0..10, else NaN */
-    const uint8_t *event_channel; /* [event_offset[n]] optional: channel of a contact or
-                                     response (enum sgs_channel, 0 unknown); NULL = unknown */
+    const size_t *event_offset; /* [n+1] as purchase_offset */
+    const int32_t *event_day;   /* [event_offset[n]] day, ascending within customer */
+    const uint8_t *event_kind;  /* [event_offset[n]] enum sgs_event_kind (kernels/tables.h) */
+    const sgs_sparse_values_t *event_value; /* [event_offset[n]] optional: survey score 0..10,
+                                               else NaN (kernels/sparse_values.h) */
+    const uint8_t *event_channel;           /* [event_offset[n]] optional: channel of a contact or
+                                               response (enum sgs_channel, 0 unknown); NULL = unknown */
     /* value model at the as-of day: optional, NULL = no model (fallbacks documented) */
     const double *p_buy;        /* [n] calibrated P(buy within the horizon) in [0,1]; NaN =
                                    unknown for this customer */

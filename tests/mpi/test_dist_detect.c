@@ -28,6 +28,7 @@ typedef struct base {
     size_t *purchase_offset, *event_offset;
     uint8_t *event_kind, *stage;
     double *clv, *p_buy, *p_model, *cycle, *overdue, *network, *event_value;
+    sgs_sparse_values_t event_values; /* event_value as the kernels take it */
     sgs_stage_input_t cu;
     sgs_opportunity_input_t in;
 } base_t;
@@ -96,6 +97,9 @@ static void base_make(base_t *b, size_t n, uint64_t seed, int ties)
         }
         b->event_offset[i + 1] = ne;
     }
+    sgs_exec_t one = {.n_threads = 1};
+    assert_int_equal(sgs_sparse_values_build(&one, b->event_value, ne, &b->event_values, NULL),
+                     SGS_OK);
 }
 
 /* The input of customers [lo, hi) of b: every column from lo; the offsets index b's rows. */
@@ -110,7 +114,7 @@ static void slice(base_t *b, size_t lo, size_t hi)
     cu->event_offset = b->event_offset + lo;
     cu->event_day = b->event_day;
     cu->event_kind = b->event_kind;
-    cu->event_value = b->event_value;
+    cu->event_value = &b->event_values;
     cu->p_buy = b->p_buy + lo;
     cu->p_buy_model = b->p_model + lo;
     cu->clv = b->clv + lo;
@@ -149,6 +153,7 @@ static void base_free(base_t *b)
     free(b->event_day);
     free(b->event_kind);
     free(b->event_value);
+    sgs_sparse_values_free(&b->event_values);
 }
 
 /* This process's customers of n: uneven shares, the last process none when there are 3+. */

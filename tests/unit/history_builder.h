@@ -33,6 +33,10 @@ typedef struct hb {
     uint8_t ekind[HB_MAX_ROWS];
     uint8_t echannel[HB_MAX_ROWS]; /* 0 unless given with hb_event_via */
     double evalue[HB_MAX_ROWS];
+    /* evalue as the kernels take it (hb_input fills it) */
+    uint64_t ev_present[HB_MAX_ROWS / 64], ev_before[HB_MAX_ROWS / 64];
+    double ev_values[HB_MAX_ROWS];
+    sgs_sparse_values_t ev;
     /* model and segment columns, defaults: p_buy 0.9, p_buy_model NaN, rate NaN, clv 100,
      * segment -1 */
     double p_buy[HB_MAX_CUSTOMERS];
@@ -100,8 +104,10 @@ static inline void hb_event_via(hb_t *h, int32_t day, uint8_t kind, uint8_t chan
 }
 
 /* The input view over the builder (every optional column present). */
-static inline sgs_stage_input_t hb_input(const hb_t *h)
+static inline sgs_stage_input_t hb_input(hb_t *h)
 {
+    sgs_sparse_values_fill(h->evalue, h->eoff[h->n], h->ev_present, h->ev_before, h->ev_values,
+                           &h->ev);
     sgs_stage_input_t in = {0};
     in.n = h->n;
     in.customer_id = h->id;
@@ -111,7 +117,7 @@ static inline sgs_stage_input_t hb_input(const hb_t *h)
     in.event_offset = h->eoff;
     in.event_day = h->eday;
     in.event_kind = h->ekind;
-    in.event_value = h->evalue;
+    in.event_value = &h->ev;
     in.event_channel = h->echannel;
     in.p_buy = h->p_buy;
     in.p_buy_model = h->p_buy_model;
@@ -137,6 +143,7 @@ typedef struct big {
     int32_t *pday, *eday;
     uint8_t *ekind, *echannel;
     double *evalue, *p_buy, *rate, *clv;
+    sgs_sparse_values_t ev; /* evalue as the kernels take it (big_make builds it) */
     int32_t *segment;
     uint8_t *preferred, *main_channel;
     int64_t *referrer;
@@ -203,6 +210,9 @@ static inline void big_make(big_t *b, size_t n, uint64_t seed)
                          : rr < 32          ? -99
                                             : -1;
     }
+    sgs_exec_t one = {.n_threads = 1};
+    if (sgs_sparse_values_build(&one, b->evalue, b->eoff[n], &b->ev, NULL) != SGS_OK)
+        abort();
 }
 
 static inline void big_free(big_t *b)
@@ -223,6 +233,7 @@ static inline void big_free(big_t *b)
     free(b->ekind);
     free(b->echannel);
     free(b->evalue);
+    sgs_sparse_values_free(&b->ev);
 }
 
 static inline sgs_stage_input_t big_input(const big_t *b)
@@ -236,7 +247,7 @@ static inline sgs_stage_input_t big_input(const big_t *b)
     in.event_offset = b->eoff;
     in.event_day = b->eday;
     in.event_kind = b->ekind;
-    in.event_value = b->evalue;
+    in.event_value = &b->ev;
     in.event_channel = b->echannel;
     in.p_buy = b->p_buy;
     in.rate_per_day = b->rate;

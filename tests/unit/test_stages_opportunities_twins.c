@@ -32,6 +32,7 @@ typedef struct base {
     int32_t *p_day, *e_day;
     uint8_t *e_kind, *e_channel, *pref, *main_ch;
     double *e_value, *p_buy, *p_model, *rate, *clv;
+    sgs_sparse_values_t e_values; /* e_value as the kernels take it */
     int32_t *segment;
 } base_t;
 
@@ -104,6 +105,8 @@ static void base_random(base_t *b, size_t n, uint64_t seed)
         int32_t g = (int32_t)(sgs_test_next(&s) % (uint64_t)(k + 1)) - 1;
         b->segment[i] = g == 2 ? 1 : g;
     }
+    sgs_exec_t one = {.n_threads = 1};
+    assert_int_equal(sgs_sparse_values_build(&one, b->e_value, ne, &b->e_values, NULL), SGS_OK);
     b->in = (sgs_stage_input_t){.n = n,
                                 .customer_id = b->id,
                                 .signup_day = b->signup,
@@ -112,7 +115,7 @@ static void base_random(base_t *b, size_t n, uint64_t seed)
                                 .event_offset = b->e_off,
                                 .event_day = b->e_day,
                                 .event_kind = b->e_kind,
-                                .event_value = b->e_value,
+                                .event_value = &b->e_values,
                                 .event_channel = b->e_channel,
                                 .p_buy = b->p_buy,
                                 .p_buy_model = b->p_model,
@@ -134,6 +137,7 @@ static void base_free(base_t *b)
     free(b->e_kind);
     free(b->e_channel);
     free(b->e_value);
+    sgs_sparse_values_free(&b->e_values);
     free(b->pref);
     free(b->main_ch);
     free(b->p_buy);
