@@ -24,10 +24,10 @@ const char *sgs_report_segment_action(int k);
  * customers: counts and revenue per score pair) (engine/report_html_rfm.c). */
 void sgs__html_rfm(const sgs_run_state_t *st, FILE *out);
 
-/* Value: the models, CLV per RFM segment and the CLV concentration (passes over the
- * customers), the backtest and the calibration chart (engine/report_html_value.c). Only when
- * the value step ran. @return 0 or SGS_ENOMEM (the concentration's scratch). */
-int sgs__html_value(const sgs_run_state_t *st, FILE *out, sgs_error_t *err);
+/* Value: the models, CLV per RFM segment and the CLV concentration (from st->figures), the
+ * backtest and the calibration chart (engine/report_html_value.c). Only when the value step
+ * ran. */
+void sgs__html_value(const sgs_run_state_t *st, FILE *out);
 
 /* k-means segments: the size chart and the profile table (engine/report_html_segments.c).
  * Only when the segment step ran. @return 0 or SGS_ENOMEM (sgs__html_text_section). */

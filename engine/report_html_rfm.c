@@ -11,8 +11,6 @@
 
 #include <string.h>
 
-#define MAX_BINS 10
-
 static void segment_chart(const sgs_run_state_t *st, FILE *out)
 {
     const char *labels[SGS_RFM_SEGMENT_COUNT];
@@ -53,11 +51,7 @@ static void segment_chart(const sgs_run_state_t *st, FILE *out)
 /* The table of report.txt: averages per segment (one pass over the customers) and what to do. */
 static void segment_table(const sgs_run_state_t *st, FILE *out)
 {
-    double days_sum[SGS_RFM_SEGMENT_COUNT] = {0}, purchases_sum[SGS_RFM_SEGMENT_COUNT] = {0};
-    for (size_t c = 0; c < st->summary.n_customers; c++) {
-        days_sum[st->rfm.rfm_segment[c]] += st->summary.columns.days_since_last[c];
-        purchases_sum[st->rfm.rfm_segment[c]] += st->summary.columns.n_purchase_days[c];
-    }
+    const sgs_report_figures_t *f = &st->figures;
     char a[48], b[48], d[48];
     fputs("<table class=\"rfm-table\">\n<thead><tr><th>segment</th><th>customers</th>"
           "<th>days since last (avg)</th><th>purchases (avg)</th><th>spend per customer</th>"
@@ -71,8 +65,8 @@ static void segment_table(const sgs_run_state_t *st, FILE *out)
         sgs_html_text(out, sgs_rfm_segment_name(k));
         fprintf(out, "</th><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td class=\"text\">",
                 sgs_html_grouped(count, 0, a, sizeof a),
-                sgs_html_number(days_sum[k] / count, 0, b, sizeof b),
-                sgs_html_number(purchases_sum[k] / count, 1, d, sizeof d),
+                sgs_html_number(f->days_since_last_sum[k] / count, 0, b, sizeof b),
+                sgs_html_number(f->purchase_days_sum[k] / count, 1, d, sizeof d),
                 sgs_html_grouped(st->rfm.segment_revenue[k] / count, 0, a, sizeof a));
         sgs_html_text(out, sgs_report_segment_action(k));
         fputs("</td></tr>\n", out);
@@ -80,24 +74,15 @@ static void segment_table(const sgs_run_state_t *st, FILE *out)
     fputs("</tbody>\n</table>\n", out);
 }
 
-/* Customers and revenue per (recency score, frequency score): one pass over the customers. */
+/* Customers and revenue per (recency score, frequency score). */
 static void grid_chart(const sgs_run_state_t *st, FILE *out)
 {
-    int bins = st->req->config->rfm_bins;
-    if (bins < 1 || bins > MAX_BINS || st->summary.n_customers == 0)
+    const sgs_report_figures_t *f = &st->figures;
+    if (!f->has_grid)
         return;
-    double customers[MAX_BINS * MAX_BINS] = {0}, revenue[MAX_BINS * MAX_BINS] = {0};
-    for (size_t c = 0; c < st->summary.n_customers; c++) {
-        int r = st->rfm.r_score[c], f = st->rfm.f_score[c];
-        if (r < 1 || r > bins || f < 1 || f > bins)
-            continue;
-        /* rows: recency score from the highest (most recent) down */
-        size_t cell = (size_t)(bins - r) * (size_t)bins + (size_t)(f - 1);
-        customers[cell] += 1;
-        revenue[cell] += st->summary.columns.total_spend[c];
-    }
-    char row_names[MAX_BINS][8], col_names[MAX_BINS][8];
-    const char *rows[MAX_BINS], *cols[MAX_BINS];
+    int bins = st->req->config->rfm_bins;
+    char row_names[SGS_REPORT_GRID_MAX_BINS][16], col_names[SGS_REPORT_GRID_MAX_BINS][16];
+    const char *rows[SGS_REPORT_GRID_MAX_BINS], *cols[SGS_REPORT_GRID_MAX_BINS];
     for (int i = 0; i < bins; i++) {
         snprintf(row_names[i], sizeof row_names[i], "r%d", bins - i);
         snprintf(col_names[i], sizeof col_names[i], "f%d", i + 1);
@@ -117,7 +102,7 @@ static void grid_chart(const sgs_run_state_t *st, FILE *out)
         .n_rows = (size_t)bins,
         .row_labels = rows,
         .n_series = 2,
-        .series = {{"customers", customers, 0, 0}, {"revenue", revenue, 0, 1}},
+        .series = {{"customers", f->grid_customers, 0, 0}, {"revenue", f->grid_revenue, 0, 1}},
     };
     sgs_svg_heat_map(out, &c);
 }

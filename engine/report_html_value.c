@@ -10,7 +10,6 @@
 #include "io/svg_chart.h"
 #include "kernels/dates.h"
 #include "kernels/frequency_recency_grid.h"
-#include "kernels/value_concentration.h"
 
 #include <math.h>
 #include <string.h>
@@ -62,17 +61,11 @@ static void model_table(const sgs_run_state_t *st, FILE *out)
     fputs("</tbody>\n</table>\n", out);
 }
 
-/* CLV per RFM segment as report.txt has it (one pass over the customers). */
+/* CLV per RFM segment as report.txt has it. */
 static void clv_table(const sgs_run_state_t *st, FILE *out)
 {
     double unlikely = st->req->config->actions.stages.lapsed_p_buy;
-    double clv_sum[SGS_RFM_SEGMENT_COUNT] = {0}, p_buy_sum[SGS_RFM_SEGMENT_COUNT] = {0};
-    size_t n_unlikely[SGS_RFM_SEGMENT_COUNT] = {0};
-    for (size_t c = 0; c < st->summary.n_customers; c++) {
-        clv_sum[st->rfm.rfm_segment[c]] += st->value.clv[c];
-        p_buy_sum[st->rfm.rfm_segment[c]] += st->value.p_buy[c];
-        n_unlikely[st->rfm.rfm_segment[c]] += st->value.p_buy[c] < unlikely;
-    }
+    const sgs_report_figures_t *f = &st->figures;
     char a[48], b[48], d[48], e[48];
     fprintf(out,
             "<table class=\"clv-table\">\n<thead><tr><th>RFM segment</th><th>CLV share</th>"
@@ -86,27 +79,23 @@ static void clv_table(const sgs_run_state_t *st, FILE *out)
         fputs("<tr><th scope=\"row\">", out);
         sgs_html_text(out, sgs_rfm_segment_name(k));
         fprintf(out, "</th><td>%s%%</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
-                sgs_html_number(st->value.clv_total != 0 ? 100.0 * clv_sum[k] / st->value.clv_total
-                                                         : 0.0,
-                                1, a, sizeof a),
-                sgs_html_grouped(clv_sum[k] / count, 0, b, sizeof b),
-                sgs_html_number(p_buy_sum[k] / count, 2, d, sizeof d),
-                sgs_html_grouped((double)n_unlikely[k], 0, e, sizeof e));
+                sgs_html_number(
+                    st->value.clv_total != 0 ? 100.0 * f->clv_sum[k] / st->value.clv_total : 0.0, 1,
+                    a, sizeof a),
+                sgs_html_grouped(f->clv_sum[k] / count, 0, b, sizeof b),
+                sgs_html_number(f->p_buy_sum[k] / count, 2, d, sizeof d),
+                sgs_html_grouped((double)f->n_unlikely[k], 0, e, sizeof e));
     }
     fputs("</tbody>\n</table>\n", out);
 }
 
-static int concentration_chart(const sgs_run_state_t *st, FILE *out, sgs_error_t *err)
+static void concentration_chart(const sgs_run_state_t *st, FILE *out)
 {
-    static const double percent[] = {0, 1, 2, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100};
-    enum { N = sizeof percent / sizeof percent[0] };
-    double fraction[N], share[N], total;
-    for (size_t j = 0; j < N; j++)
-        fraction[j] = percent[j] / 100;
-    int rc = sgs_value_top_shares(st->value.clv, st->summary.n_customers, fraction, N, share,
-                                  &total, err);
-    if (rc != SGS_OK || !(total > 0))
-        return rc;
+    const sgs_report_figures_t *f = &st->figures;
+    if (!f->has_top_shares || !(f->clv_positive_total > 0))
+        return;
+    enum { N = SGS_REPORT_TOP_POINTS };
+    const double *percent = sgs_report_top_percent, *share = f->top_share;
     double share_pct[N], x[N];
     char names[N][24];
     const char *labels[N];
@@ -135,22 +124,16 @@ static int concentration_chart(const sgs_run_state_t *st, FILE *out, sgs_error_t
         .series = {{"share of CLV (%)", share_pct, 1, 0}},
     };
     sgs_svg_line_chart(out, &c);
-    return SGS_OK;
 }
 
 /* The model over (repeat purchases, recency) at the base's longest age, as lifetimes draws it:
- * expected purchases over the horizon, then P(alive) (one pass over the customers). */
-static int frequency_recency_maps(const sgs_run_state_t *st, FILE *out, sgs_error_t *err)
+ * expected purchases over the horizon, then P(alive). */
+static void frequency_recency_maps(const sgs_run_state_t *st, FILE *out)
 {
     const sgs_run_value_t *v = &st->value;
-    const sgs_summary_t *s = &st->summary.columns;
-    sgs_fr_grid_t g;
-    if (st->summary.n_customers == 0)
-        return SGS_OK;
-    int rc = sgs_fr_grid_compute(v->model, v->model_fit.params, v->horizon, s->frequency,
-                                 s->age_days, st->summary.n_customers, st->days_per_unit, &g, err);
-    if (rc != SGS_OK)
-        return rc;
+    if (!st->figures.has_fr_grid)
+        return;
+    const sgs_fr_grid_t g = st->figures.fr_grid;
     const char *unit = st->req->config->time_unit;
     char row_names[SGS_FR_GRID_MAX_ROWS][24], col_names[SGS_FR_GRID_COLS][24];
     const char *rows[SGS_FR_GRID_MAX_ROWS], *cols[SGS_FR_GRID_COLS];
@@ -200,7 +183,7 @@ static int frequency_recency_maps(const sgs_run_state_t *st, FILE *out, sgs_erro
                        "warnings), so the run treats P(alive) as unknown.",
                        model);
         fputs("</p>\n", out);
-        return SGS_OK;
+        return;
     }
     snprintf(title, sizeof title,
              "Probability a customer is still active by repeat purchases "
@@ -214,7 +197,6 @@ static int frequency_recency_maps(const sgs_run_state_t *st, FILE *out, sgs_erro
     c.value_max = 1;
     c.series[0] = (sgs_chart_series_t){.name = "P(alive)", .values = g.p_alive, .decimals = 2};
     sgs_svg_heat_map(out, &c);
-    return SGS_OK;
 }
 
 static void backtest_table(const sgs_run_state_t *st, FILE *out)
@@ -431,17 +413,14 @@ static void stage_check_table(const sgs_run_state_t *st, FILE *out)
     fputs("</tbody>\n</table>\n", out);
 }
 
-int sgs__html_value(const sgs_run_state_t *st, FILE *out, sgs_error_t *err)
+void sgs__html_value(const sgs_run_state_t *st, FILE *out)
 {
     sgs__html_section_begin(out, "value", "What they are worth");
     model_table(st, out);
     clv_table(st, out);
-    int rc = concentration_chart(st, out, err);
-    if (rc == SGS_OK)
-        rc = frequency_recency_maps(st, out, err);
+    concentration_chart(st, out);
+    frequency_recency_maps(st, out);
     sgs__html_section_end(out);
-    if (rc != SGS_OK)
-        return rc;
     const sgs_backtest_t *bt = &st->value.backtest;
     sgs__html_section_begin(out, "backtest", "Backtest: the models checked on held-out history");
     if (!bt->ran) {
@@ -458,5 +437,4 @@ int sgs__html_value(const sgs_run_state_t *st, FILE *out, sgs_error_t *err)
         }
     }
     sgs__html_section_end(out);
-    return SGS_OK;
 }

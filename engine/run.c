@@ -116,11 +116,10 @@ static int checkpoint(const char *step, sgs_error_t *err)
         (column) = NULL;                                                                           \
     } while (0)
 
-/* After the customer outputs are written (sgs_run_publish_customers): the columns no later
- * step, report or summary reads, about 90 bytes per customer, go back before the actions
- * step takes its memory (docs/benchmarks.md, "Memory"). The rest stays for the actions step
- * (frequency, recency, main channel, P(no purchase), p_buy, CLV, RFM and k-means segments)
- * and for the reports (RFM scores, days since the last purchase, purchase days, spend). */
+/* After the customer outputs are written and the reports' figures made from the columns
+ * (sgs_run_publish_customers): the columns no later step reads, about 120 bytes per customer,
+ * go back before the actions step takes its memory (docs/benchmarks.md). The rest stays for
+ * the actions step, which frees it once copied (engine/run_events.c). */
 static void release_written_columns(sgs_run_state_t *st)
 {
     sgs_summary_t *s = &st->summary.columns;
@@ -134,6 +133,12 @@ static void release_written_columns(sgs_run_state_t *st)
     RELEASE(s->n_cancelled_days);
     RELEASE(s->gap_mean_days);
     RELEASE(s->gap_sd_days);
+    RELEASE(s->age_days);
+    RELEASE(s->days_since_last);
+    RELEASE(s->n_purchase_days);
+    RELEASE(s->total_spend);
+    RELEASE(st->rfm.r_score);
+    RELEASE(st->rfm.f_score);
     RELEASE(st->rfm.m_score);
     RELEASE(st->rfm.rfm_total);
     RELEASE(st->rfm.rfm_cell);

@@ -223,6 +223,8 @@ int sgs_run_publish_customers(sgs_run_state_t *st, sgs_error_t *err)
     sgs_progress_begin(st->req->progress, "write customers");
     int rc = sgs_publish_begin(st->publish, err);
     if (rc == SGS_OK)
+        rc = sgs_report_figures_compute(st, &st->figures, err);
+    if (rc == SGS_OK)
         rc = write_part(st, PART_CUSTOMERS, "results.h5's customer columns and customers.csv", err);
     return rc;
 }

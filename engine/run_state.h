@@ -5,6 +5,7 @@
 #ifndef SGS_RUN_STATE_H
 #define SGS_RUN_STATE_H
 
+#include "engine/report_figures.h"
 #include "engine/run.h"
 #include "engine/run_rfm.h"
 #include "engine/run_segments.h"
@@ -63,6 +64,9 @@ typedef struct sgs_run_state {
     sgs_run_rfm_t rfm;
     sgs_run_value_t value;       /* when value.model is not "none" (value.ran) */
     sgs_run_segments_t segments; /* when segments.enabled (segments.ran) */
+    /* what the reports show of the customer columns, made when the customer outputs are
+     * written (engine/report_figures.h) */
+    sgs_report_figures_t figures;
     /* stages, influence, opportunities (engine/run_actions.h); NULL before that step */
     struct sgs_run_actions *actions;
 

@@ -49,11 +49,7 @@ static const char *grouped_number(double v, char *buf, size_t size)
 
 static void write_segments_table(const sgs_run_state_t *st, FILE *out)
 {
-    double days_sum[SGS_RFM_SEGMENT_COUNT] = {0}, purchases_sum[SGS_RFM_SEGMENT_COUNT] = {0};
-    for (size_t c = 0; c < st->summary.n_customers; c++) {
-        days_sum[st->rfm.rfm_segment[c]] += st->summary.columns.days_since_last[c];
-        purchases_sum[st->rfm.rfm_segment[c]] += st->summary.columns.n_purchase_days[c];
-    }
+    const sgs_report_figures_t *f = &st->figures;
     double n = (double)st->summary.n_customers;
     char a[40], b[40];
     fprintf(out, "%-19s %11s %6s %8s %10s %10s %12s  %s\n", "segment", "customers", "share",
@@ -69,7 +65,7 @@ static void write_segments_table(const sgs_run_state_t *st, FILE *out)
                                    : 0.0;
         fprintf(out, "%-19s %11s %5.1f%% %7.1f%% %10.0f %10.1f %12s  %s\n", sgs_rfm_segment_name(k),
                 grouped_number(count, a, sizeof a), 100.0 * count / n, revenue_share,
-                days_sum[k] / count, purchases_sum[k] / count,
+                f->days_since_last_sum[k] / count, f->purchase_days_sum[k] / count,
                 grouped_number(st->rfm.segment_revenue[k] / count, b, sizeof b), segment_action[k]);
     }
 }
@@ -104,13 +100,7 @@ static void write_value_section(const sgs_run_state_t *st, FILE *out)
 
     /* "unlikely to buy again" as the stages say it: p_buy below stages.lapsed_p_buy */
     double unlikely = st->req->config->actions.stages.lapsed_p_buy;
-    double clv_sum[SGS_RFM_SEGMENT_COUNT] = {0}, p_buy_sum[SGS_RFM_SEGMENT_COUNT] = {0};
-    size_t n_unlikely[SGS_RFM_SEGMENT_COUNT] = {0};
-    for (size_t c = 0; c < st->summary.n_customers; c++) {
-        clv_sum[st->rfm.rfm_segment[c]] += st->value.clv[c];
-        p_buy_sum[st->rfm.rfm_segment[c]] += st->value.p_buy[c];
-        n_unlikely[st->rfm.rfm_segment[c]] += st->value.p_buy[c] < unlikely;
-    }
+    const sgs_report_figures_t *f = &st->figures;
     char below[32];
     snprintf(below, sizeof below, "p_buy < %g", unlikely);
     fprintf(out, "%-19s %8s %12s %10s %14s\n", "segment", "CLV share", "CLV per", "p_buy", below);
@@ -120,9 +110,9 @@ static void write_value_section(const sgs_run_state_t *st, FILE *out)
         if (count == 0)
             continue;
         fprintf(out, "%-19s %7.1f%% %12s %10.2f %14s\n", sgs_rfm_segment_name(k),
-                st->value.clv_total != 0 ? 100.0 * clv_sum[k] / st->value.clv_total : 0.0,
-                grouped_number(clv_sum[k] / count, a, sizeof a), p_buy_sum[k] / count,
-                grouped_number((double)n_unlikely[k], b, sizeof b));
+                st->value.clv_total != 0 ? 100.0 * f->clv_sum[k] / st->value.clv_total : 0.0,
+                grouped_number(f->clv_sum[k] / count, a, sizeof a), f->p_buy_sum[k] / count,
+                grouped_number((double)f->n_unlikely[k], b, sizeof b));
     }
 }
 
