@@ -15,19 +15,30 @@ typedef sgs__opp_cand_t cand_t;
 typedef sgs__opp_route_t route_t;
 #define cand_before sgs__opp_before
 
-static void merge_runs(const cand_t *a, size_t na, const cand_t *b, size_t nb, cand_t *out)
+/* Merge the sorted runs x[0..na) and x[na..na + nb) into x with the shorter run copied to
+ * s first (min(na, nb) entries): the left one merged from the front, the right one from the
+ * back, so that the writes never pass the other run's next unread entry. */
+static void merge_in_place(cand_t *x, size_t na, size_t nb, cand_t *s)
 {
-    size_t i = 0, j = 0, k = 0;
-    while (i < na && j < nb)
-        out[k++] = cand_before(&b[j], &a[i]) ? b[j++] : a[i++];
-    while (i < na)
-        out[k++] = a[i++];
-    while (j < nb)
-        out[k++] = b[j++];
+    if (na <= nb) {
+        memcpy(s, x, na * sizeof *x);
+        size_t i = 0, j = na, k = 0, n = na + nb;
+        while (i < na && j < n)
+            x[k++] = cand_before(&x[j], &s[i]) ? x[j++] : s[i++];
+        while (i < na)
+            x[k++] = s[i++]; /* what is left of the right run is in its place */
+        return;
+    }
+    memcpy(s, x + na, nb * sizeof *x);
+    size_t i = na, j = nb, k = na + nb;
+    while (i > 0 && j > 0)
+        x[--k] = cand_before(&s[j - 1], &x[i - 1]) ? x[--i] : s[--j];
+    while (j > 0)
+        x[--k] = s[--j]; /* what is left of the left run is in its place */
 }
 
-/* Serial merge sort of a[0..n-1], tmp of the same size; result in a. */
-static void sort_serial(cand_t *a, cand_t *tmp, size_t n)
+/* Serial merge sort of a[0..n), with scratch s of n / 2 entries. */
+static void sort_serial(cand_t *a, cand_t *s, size_t n)
 {
     if (n <= 16) {
         for (size_t i = 1; i < n; i++) {
@@ -42,14 +53,16 @@ static void sort_serial(cand_t *a, cand_t *tmp, size_t n)
         return;
     }
     size_t h = n / 2;
-    sort_serial(a, tmp, h);
-    sort_serial(a + h, tmp + h, n - h);
-    merge_runs(a, h, a + h, n - h, tmp);
-    memcpy(a, tmp, n * sizeof *a);
+    sort_serial(a, s, h);
+    sort_serial(a + h, s, n - h);
+    merge_in_place(a, h, n - h, s);
 }
 
-/* Parallel merge sort: fixed runs sorted in parallel, then merged pairwise level by level.
- * The order is total, so the result is unique. Returns the buffer holding the result. */
+/* Parallel merge sort: fixed runs sorted in parallel, then merged pairwise level by level,
+ * each merge in place with its shorter run copied aside: the merge of a[lo..hi) uses
+ * tmp[lo / 2 .. hi / 2), so half the entries of scratch serve every merge of a level at once
+ * (the sort is the opportunity step's peak of memory). The order is total, so the result is
+ * unique. */
 cand_t *sgs__opportunity_sort(cand_t *a, cand_t *tmp, size_t m, int n_threads)
 {
     const size_t run = 8192;
@@ -57,7 +70,7 @@ cand_t *sgs__opportunity_sort(cand_t *a, cand_t *tmp, size_t m, int n_threads)
 #pragma omp parallel for num_threads(n_threads) schedule(dynamic, 1)
     for (long r = 0; r < n_runs; r++) {
         size_t lo = (size_t)r * run, len = m - lo < run ? m - lo : run;
-        sort_serial(a + lo, tmp + lo, len);
+        sort_serial(a + lo, tmp + lo / 2, len);
     }
     for (size_t width = run; width < m; width *= 2) {
         long n_pairs = (long)((m + 2 * width - 1) / (2 * width));
@@ -66,11 +79,9 @@ cand_t *sgs__opportunity_sort(cand_t *a, cand_t *tmp, size_t m, int n_threads)
             size_t lo = (size_t)p * 2 * width;
             size_t mid = lo + width < m ? lo + width : m;
             size_t hi = lo + 2 * width < m ? lo + 2 * width : m;
-            merge_runs(a + lo, mid - lo, a + mid, hi - mid, tmp + lo);
+            if (mid < hi)
+                merge_in_place(a + lo, mid - lo, hi - mid, tmp + lo / 2);
         }
-        cand_t *t = a;
-        a = tmp;
-        tmp = t;
     }
     return a;
 }
@@ -325,13 +336,20 @@ int sgs_opportunities_rank(const sgs_opportunity_input_t *in, const sgs_opportun
     rc = sgs__opportunity_candidates(in, cfg, st, fired, exec, &cand, &m, err);
     if (rc)
         goto cleanup;
-    tmp = sgs_alloc_array(m, sizeof *tmp);
-    routes = sgs_alloc_array(m ? m : 1, sizeof *routes);
-    if (!tmp || !routes) {
+    tmp = sgs_alloc_array(m / 2 + 1, sizeof *tmp);
+    if (!tmp) {
         rc = sgs_error_set(err, SGS_ENOMEM, "opportunities: out of memory for %zu candidates", m);
         goto cleanup;
     }
     const cand_t *sorted = sgs__opportunity_sort(cand, tmp, m, n_threads);
+    /* the sort's scratch goes before the routes take theirs: the sort is this step's peak */
+    sgs_free(tmp);
+    tmp = NULL;
+    routes = sgs_alloc_array(m ? m : 1, sizeof *routes);
+    if (!routes) {
+        rc = sgs_error_set(err, SGS_ENOMEM, "opportunities: out of memory for %zu candidates", m);
+        goto cleanup;
+    }
 
     /* what routes each candidate, in parallel: the reads at random customers and the control
        draw are most of the work, and none depends on the rows before */

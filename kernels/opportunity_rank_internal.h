@@ -55,8 +55,8 @@ int sgs__opportunity_candidates(const sgs_opportunity_input_t *in,
                                 const sgs_exec_t *exec, sgs__opp_cand_t **cand, size_t *m,
                                 sgs_error_t *err);
 
-/* a[0..m) sorted by sgs__opp_before with tmp[0..m) as scratch: fixed runs sorted in parallel,
- * merged pairwise. Returns a or tmp, whichever holds the result. */
+/* a[0..m) sorted by sgs__opp_before in place, with tmp[0..m / 2] as scratch: fixed runs
+ * sorted in parallel, merged pairwise. Returns a. */
 sgs__opp_cand_t *sgs__opportunity_sort(sgs__opp_cand_t *a, sgs__opp_cand_t *tmp, size_t m,
                                        int n_threads);
 

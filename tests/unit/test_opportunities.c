@@ -17,7 +17,9 @@
 #include "engine/opportunity_reason.h"
 #include "kernels/influence.h"
 #include "kernels/opportunities.h"
+#include "kernels/opportunity_rank_internal.h"
 #include "kernels/stages.h"
+#include "tests/support/test_rng.h"
 #include "tests/support/test_support.h"
 #include "tests/unit/history_builder.h"
 
@@ -979,6 +981,52 @@ static void test_threads_identical_and_reference(void **state)
     big_free(&b);
 }
 
+static int cand_compare(const void *pa, const void *pb)
+{
+    const sgs__opp_cand_t *a = pa, *b = pb;
+    return sgs__opp_before(a, b) ? -1 : sgs__opp_before(b, a) ? 1 : 0;
+}
+
+/* The ranking's sort (in place, scratch of half the entries) against qsort, on sizes that give
+ * merges whose left run is the longer one (an odd number of 8,192-entry runs), on 1 to 3
+ * threads; priorities and values with many ties, so that the index decides. */
+static void test_sort_in_place(void **state)
+{
+    (void)state;
+    static const size_t sizes[] = {0, 1, 17, 8191, 8192, 8193, 3 * 8192 + 5, 5 * 8192, 70001};
+    for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+        size_t m = sizes[z];
+        sgs__opp_cand_t *want = malloc((m + 1) * sizeof *want), *a = malloc((m + 1) * sizeof *a);
+        sgs__opp_cand_t *tmp = malloc((m / 2 + 1) * sizeof *tmp);
+        assert_true(want && a && tmp);
+        uint64_t s = 7 + z;
+        for (size_t k = 0; k < m; k++) /* distinct (index, kind): k itself */
+            want[k] = (sgs__opp_cand_t){(double)(sgs_test_next(&s) % 50), (int64_t)(k / 3),
+                                        (int32_t)(sgs_test_next(&s) % 4), (uint8_t)(k % 3)};
+        for (size_t k = m; k-- > 1;) { /* shuffled */
+            size_t j = (size_t)(sgs_test_next(&s) % (k + 1));
+            sgs__opp_cand_t t = want[k];
+            want[k] = want[j];
+            want[j] = t;
+        }
+        for (int threads = 1; threads <= 3; threads++) {
+            memcpy(a, want, m * sizeof *a);
+            assert_ptr_equal(sgs__opportunity_sort(a, tmp, m, threads), a);
+            if (threads == 1)
+                qsort(want, m, sizeof *want, cand_compare);
+            for (size_t k = 0; k < m; k++) /* field by field: the padding is anything */
+                if (a[k].index != want[k].index || a[k].kind != want[k].kind)
+                    fail_msg("%zu candidates, %d threads: entry %zu is (%lld, %d), expected "
+                             "(%lld, %d)",
+                             m, threads, k, (long long)a[k].index, a[k].kind,
+                             (long long)want[k].index, want[k].kind);
+        }
+        free(want);
+        free(a);
+        free(tmp);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -998,6 +1046,7 @@ int main(void)
         cmocka_unit_test(test_with_stage_kernel),
         cmocka_unit_test(test_control_draw),
         cmocka_unit_test(test_threads_identical_and_reference),
+        cmocka_unit_test(test_sort_in_place),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
