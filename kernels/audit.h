@@ -67,6 +67,31 @@ int sgs_audit_compute(const sgs_stage_input_t *in, int32_t as_of_day, const sgs_
                       const sgs_exec_t *exec, sgs_audit_row_t *rows,
                       int64_t (*untapped_per_kind)[SGS_AUDIT_WINDOWS], sgs_error_t *err);
 
+/* The untapped counts per kind of one block of customers. */
+typedef struct sgs_audit_block_kinds {
+    int64_t untapped[SGS_OPP_KIND_COUNT][SGS_AUDIT_WINDOWS]; /* as untapped_per_kind */
+} sgs_audit_block_kinds_t;
+
+/* The two parts of sgs_audit_compute, for a caller that holds a share of the customers cut at
+ * multiples of SGS_BLOCK_ROWS and continues the sums share after share
+ * (engine/dist_actions.h): sgs_audit_compute is exactly the tallies of its blocks, then their
+ * additions in block order. Block b is customers [b SGS_BLOCK_ROWS, (b + 1) SGS_BLOCK_ROWS) of in.
+ * block_rows: [n_blocks * n_groups] caller-owned, block b's row of group g at b n_groups + g;
+ * kinds: [n_blocks]; n_blocks = sgs_block_count(in->n, SGS_BLOCK_ROWS). Both overwritten.
+ * @return as sgs_audit_compute (SGS_ENOMEM for its scratch of n_blocks sizes). */
+int sgs_audit_block_tallies(const sgs_stage_input_t *in, int32_t as_of_day,
+                            const sgs_audit_config_t *cfg, const uint8_t *group, size_t n_groups,
+                            const uint16_t *fired, const sgs_exec_t *exec,
+                            sgs_audit_row_t *block_rows, sgs_audit_block_kinds_t *kinds,
+                            sgs_error_t *err);
+
+/* Adds n_blocks blocks' tallies, in block order, to rows [n_groups + 1] (per group, then
+ * everyone) and untapped_per_kind (may be NULL): sgs_audit_compute's sums are these additions
+ * to zeroed rows, and continuing the rows of the blocks before continues the same sums. */
+void sgs_audit_add_blocks(const sgs_audit_row_t *block_rows, const sgs_audit_block_kinds_t *kinds,
+                          size_t n_blocks, size_t n_groups, sgs_audit_row_t *rows,
+                          int64_t (*untapped_per_kind)[SGS_AUDIT_WINDOWS]);
+
 /* Serial reference twin. */
 int sgs_audit_compute_ref(const sgs_stage_input_t *in, int32_t as_of_day,
                           const sgs_audit_config_t *cfg, const uint8_t *group, size_t n_groups,
