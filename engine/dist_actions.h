@@ -161,7 +161,8 @@ int sgs_dist_opportunity_reasons(const sgs_dist_t *d, const sgs_opportunity_inpu
  * process's stretch, merged). in: this process's customers with their stages, cycles,
  * referrals and RFM segments (in->blocked_channels is ignored: the policy's is used); fired and
  * blocked_channels [in->customers->n], caller-owned: the masks after the policy and the blocked
- * channels. *out (overwritten; free with sgs_dist_actions_list_free, also after a failure).
+ * channels. *out (overwritten; free with sgs_dist_actions_list_free; after a failure it
+ * holds nothing).
  * Concatenated in process order, the stretches and their reasons are the single-process list
  * and its reasons, byte for byte, and the counts, audit rows and values listed are the same.
  * What a process sends: detection's and the audit's integers, the ranking's 28 bytes per

@@ -239,13 +239,15 @@ int sgs_dist_actions_opportunities(const sgs_dist_t *d, const sgs_opportunity_in
         sgs_dist_opportunities_detect(d, &now, cfg, exec, fired, &out->stats, &out->detected, err);
     if (rc == SGS_OK && audit_cfg) /* the audit counts what fired; the policy holds some back */
         rc = audit(d, &now, audit_cfg, fired, exec, out, err);
-    if (rc != SGS_OK)
+    if (rc == SGS_OK)
+        rc = sgs_dist_agree(d,
+                            sgs_contact_policy_apply(&now, cfg, exec, fired, blocked_channels,
+                                                     &out->stats, &out->policy, err),
+                            err);
+    if (rc != SGS_OK) {
+        sgs_dist_actions_list_free(out);
         return rc;
-    rc = sgs_contact_policy_apply(&now, cfg, exec, fired, blocked_channels, &out->stats,
-                                  &out->policy, err);
-    rc = sgs_dist_agree(d, rc, err);
-    if (rc != SGS_OK)
-        return rc;
+    }
     int64_t counts[sizeof out->policy / sizeof(int64_t)];
     _Static_assert(sizeof(sgs_contact_policy_stats_t) % sizeof(int64_t) == 0,
                    "the policy's counts are int64 only");
@@ -259,5 +261,7 @@ int sgs_dist_actions_opportunities(const sgs_dist_t *d, const sgs_opportunity_in
                                           &out->reason_offset, err);
     if (rc == SGS_OK)
         rc = value_listed(d, &out->list, out->value_listed_per_kind, err);
+    if (rc != SGS_OK)
+        sgs_dist_actions_list_free(out);
     return rc;
 }

@@ -856,13 +856,108 @@ static void opportunities(void **state)
     opportunities_equal_one_process(22, 1);
 }
 
+/* ---- Out of memory on one process ------------------------------------------------------- */
+
+/* One of the spread calls on the last process's share of a small base (block_share: the last
+ * process holds every customer of fewer than 16,384, the others none). */
+typedef int (*spread_call_t)(act_cols_t *a, const world_t *w, size_t lo, size_t hi,
+                             sgs_error_t *err);
+
+static int call_stages(act_cols_t *a, const world_t *w, size_t lo, size_t hi, sgs_error_t *err)
+{
+    (void)w, (void)lo, (void)hi;
+    sgs_exec_t exec = {.n_threads = 1};
+    return sgs_dist_stages_compute(&sgs_test_world, &a->cu, AS_OF, a->in.stage_rules, &exec,
+                                   &a->stages.out, NULL, err);
+}
+
+static int call_influence(act_cols_t *a, const world_t *w, size_t lo, size_t hi, sgs_error_t *err)
+{
+    sgs_exec_t exec = {.n_threads = 1};
+    sgs_influence_report_t report;
+    return sgs_dist_influence_compute(&sgs_test_world, hi - lo, w->id + lo, w->referrer + lo,
+                                      w->clv + lo, NULL, &exec, &a->infl.out, &report, err);
+}
+
+static int call_opportunities(act_cols_t *a, const world_t *w, size_t lo, size_t hi,
+                              sgs_error_t *err)
+{
+    (void)w, (void)lo, (void)hi;
+    sgs_exec_t exec = {.n_threads = 1};
+    sgs_opportunity_config_t cfg;
+    sgs_opportunity_config_default(&cfg);
+    cfg.channel_capacity[SGS_CHANNEL_PHONE] = 20;
+    sgs_audit_config_t audit_cfg;
+    sgs_audit_config_default(&audit_cfg);
+    sgs_dist_actions_list_t l;
+    int rc = sgs_dist_actions_opportunities(&sgs_test_world, &a->in, &cfg, &audit_cfg, &exec,
+                                            a->fired, a->blocked, &l, err);
+    if (rc == SGS_OK)
+        sgs_assert_cmp(l.list.summary.n_listed, >, 20);
+    else
+        assert_true(!l.reason_text && !l.list.rows.rank && !l.stats.segment_clv_median);
+    sgs_dist_actions_list_free(&l);
+    return rc;
+}
+
+/* Every allocation of the call failing in turn on the last process: every process returns
+ * SGS_ENOMEM with the last process's message (none waits for another), and the call works
+ * again afterwards. */
+static void sweep(spread_call_t call, const char *name)
+{
+    const sgs_dist_t *d = &sgs_test_world;
+    const int last = d->rank == d->size - 1;
+    const size_t n = 600;
+    world_t w;
+    world_make(&w, n, 31);
+    size_t lo, hi;
+    block_share(n, &lo, &hi);
+    sgs_stage_rules_t rules;
+    sgs_stage_rules_default(&rules);
+    act_cols_t a;
+    act_make(&a, &w, lo, hi, &rules);
+    sgs_error_t err = {0};
+    assert_int_equal(call_stages(&a, &w, lo, hi, &err), SGS_OK); /* the step's inputs */
+    assert_int_equal(call_influence(&a, &w, lo, hi, &err), SGS_OK);
+    sgs_test_fail_alloc_after(last ? 1L << 30 : -1);
+    assert_int_equal(call(&a, &w, lo, hi, &err), SGS_OK);
+    int64_t granted = last ? sgs_test_allocations_granted() : 0;
+    sgs_test_fail_alloc_after(-1);
+    sgs_dist_reduce_i64(d, &granted, 1, SGS_DIST_MAX);
+    sgs_assert_cmp(granted, >=, 3);
+    for (int64_t k = 0; k < granted; k++) {
+        sgs_test_fail_alloc_after(last ? (long)k : -1);
+        int rc = call(&a, &w, lo, hi, &err);
+        sgs_test_fail_alloc_after(-1);
+        if (rc != SGS_ENOMEM)
+            fail_msg("%s: allocation %lld failing on the last process: code %d (%s)", name,
+                     (long long)k, rc, err.message);
+        if (d->size > 1) {
+            char who[64];
+            snprintf(who, sizeof who, "process %d of %d: ", d->size - 1, d->size);
+            sgs_assert_contains(err.message, who);
+        }
+    }
+    assert_int_equal(call(&a, &w, lo, hi, &err), SGS_OK);
+    act_free(&a);
+    world_free(&w);
+}
+
+static void out_of_memory_on_one_process(void **state)
+{
+    (void)state;
+    sweep(call_stages, "stages");
+    sweep(call_influence, "influence");
+    sweep(call_opportunities, "opportunities");
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(stages),        cmocka_unit_test(a_bad_label_is_everyones_error),
         cmocka_unit_test(influence),     cmocka_unit_test(ids_not_ascending_across_processes),
         cmocka_unit_test(audit),         cmocka_unit_test(audit_needs_block_cuts),
-        cmocka_unit_test(opportunities),
+        cmocka_unit_test(opportunities), cmocka_unit_test(out_of_memory_on_one_process),
     };
     return sgs_test_mpi_run(&argc, &argv, tests, NULL, NULL);
 }
