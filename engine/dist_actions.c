@@ -383,23 +383,61 @@ cleanup:
 _Static_assert(offsetof(sgs_audit_row_t, survey_sum) + sizeof(double) == sizeof(sgs_audit_row_t),
                "survey_sum is the audit row's last field and its only double");
 
+/* The survey sums carried from process to process: the open block's sums per group (a block
+ * may begin on one process and end on another), then the totals per group and everyone. */
 typedef struct audit_chain {
-    const sgs_audit_row_t *block_rows;
-    size_t n_blocks, n_groups;
-    sgs_audit_row_t *scratch; /* [n_groups + 1] */
+    const sgs_stage_input_t *in;
+    int32_t as_of_day;
+    const sgs_audit_config_t *cfg;
+    const uint8_t *group;
+    const uint16_t *fired;
+    uint64_t offset;                   /* this process's first global customer */
+    size_t head, n_blocks, n_groups;   /* its blocks (sgs_audit_block_count) */
+    const sgs_audit_row_t *block_rows; /* their tallies, each from zero */
+    sgs_audit_row_t *scratch;          /* [2 n_groups + 1] */
 } audit_chain_t;
 
-/* This process's blocks added to the survey sums of the processes before (state: n_groups + 1
- * sums, the kernel's rows' survey_sum). */
+/* The open block (state[0, n_groups)) added to the totals (state[n_groups, 2 n_groups + 1]) as
+ * the kernel adds a block's sums (sgs_audit_add_blocks). */
+static void close_block(const audit_chain_t *a, double *state)
+{
+    const size_t ng = a->n_groups;
+    sgs_audit_row_t *block = a->scratch, *total = a->scratch + ng;
+    memset(a->scratch, 0, (2 * ng + 1) * sizeof *a->scratch);
+    for (size_t g = 0; g < ng; g++)
+        block[g].survey_sum = state[g];
+    for (size_t g = 0; g <= ng; g++)
+        total[g].survey_sum = state[ng + g];
+    sgs_audit_add_blocks(block, NULL, 1, ng, total, NULL);
+    for (size_t g = 0; g <= ng; g++)
+        state[ng + g] = total[g].survey_sum;
+}
+
+/* This process's customers in the chain: the block the processes before left open continued
+ * customer by customer (at most SGS_BLOCK_ROWS - 1 of them), then each of its own blocks, from
+ * zero, closing the one before. */
 static void audit_survey_step(double *state, void *ctx)
 {
-    audit_chain_t *a = ctx;
-    memset(a->scratch, 0, (a->n_groups + 1) * sizeof *a->scratch);
-    for (size_t g = 0; g <= a->n_groups; g++)
-        a->scratch[g].survey_sum = state[g];
-    sgs_audit_add_blocks(a->block_rows, NULL, a->n_blocks, a->n_groups, a->scratch, NULL);
-    for (size_t g = 0; g <= a->n_groups; g++)
-        state[g] = a->scratch[g].survey_sum;
+    const audit_chain_t *a = ctx;
+    const size_t ng = a->n_groups;
+    size_t b = 0;
+    if (a->n_blocks > 0 && a->offset % SGS_BLOCK_ROWS != 0) {
+        size_t hi = a->head < a->in->n ? a->head : a->in->n;
+        memset(a->scratch, 0, ng * sizeof *a->scratch);
+        for (size_t g = 0; g < ng; g++)
+            a->scratch[g].survey_sum = state[g];
+        sgs_audit_tally_more(a->in, a->as_of_day, a->cfg, a->group, ng, a->fired, 0, hi,
+                             a->scratch);
+        for (size_t g = 0; g < ng; g++)
+            state[g] = a->scratch[g].survey_sum;
+        b = 1;
+    }
+    for (; b < a->n_blocks; b++) {
+        if (a->offset > 0 || b > 0) /* a block before it, now complete */
+            close_block(a, state);
+        for (size_t g = 0; g < ng; g++)
+            state[g] = a->block_rows[b * ng + g].survey_sum;
+    }
 }
 
 int sgs_dist_audit_compute(const sgs_dist_t *d, const sgs_stage_input_t *in, int32_t as_of_day,
@@ -407,26 +445,26 @@ int sgs_dist_audit_compute(const sgs_dist_t *d, const sgs_stage_input_t *in, int
                            const uint16_t *fired, const sgs_exec_t *exec, sgs_audit_row_t *rows,
                            int64_t (*untapped_per_kind)[SGS_AUDIT_WINDOWS], sgs_error_t *err)
 {
-    const size_t n = in->n, n_blocks = sgs_block_count(n, SGS_BLOCK_ROWS);
+    const size_t n = in->n;
     const uint64_t offset = sgs_dist_offset(d, n);
-    int rc = SGS_OK;
-    if (n > 0 && offset % SGS_BLOCK_ROWS != 0)
-        rc = sgs_error_set(err, SGS_EINVAL,
-                           "audit: this process's customers start at %llu, not at a multiple of "
-                           "%d customers",
-                           (unsigned long long)offset, (int)SGS_BLOCK_ROWS);
+    int64_t n_all = (int64_t)n;
+    sgs_dist_reduce_i64(d, &n_all, 1, SGS_DIST_SUM);
+    /* this process's first block ends where the global one does */
+    const size_t head = SGS_BLOCK_ROWS - (size_t)(offset % SGS_BLOCK_ROWS);
+    const size_t n_blocks = sgs_audit_block_count(n, head);
     const size_t nb1 = n_blocks ? n_blocks : 1, ng1 = n_groups ? n_groups : 1;
     sgs_audit_row_t *block_rows = sgs_alloc_array(nb1 * ng1, sizeof *block_rows);
     sgs_audit_block_kinds_t *kinds = sgs_alloc_array(nb1, sizeof *kinds);
-    sgs_audit_row_t *scratch = sgs_alloc_array(n_groups + 1, sizeof *scratch);
-    double *survey = sgs_alloc_array(n_groups + 1, sizeof *survey);
+    sgs_audit_row_t *scratch = sgs_alloc_array(2 * n_groups + 1, sizeof *scratch);
+    double *state = sgs_alloc_array(2 * n_groups + 1, sizeof *state);
     const size_t n_ints = (n_groups + 1) * AUDIT_ROW_INTS + SGS_OPP_KIND_COUNT * SGS_AUDIT_WINDOWS;
     int64_t *ints = sgs_alloc_array(n_ints, sizeof *ints);
-    if (rc == SGS_OK && !(block_rows && kinds && scratch && survey && ints))
-        rc = sgs_error_set(err, SGS_ENOMEM, "audit: out of memory for %zu blocks", n_blocks);
+    int rc = block_rows && kinds && scratch && state && ints
+                 ? SGS_OK
+                 : sgs_error_set(err, SGS_ENOMEM, "audit: out of memory for %zu blocks", n_blocks);
     if (rc == SGS_OK)
-        rc = sgs_audit_block_tallies(in, as_of_day, cfg, group, n_groups, fired, exec, block_rows,
-                                     kinds, err);
+        rc = sgs_audit_block_tallies(in, as_of_day, cfg, group, n_groups, fired, exec, head,
+                                     block_rows, kinds, err);
     rc = sgs_dist_agree(d, rc, err);
     if (rc != SGS_OK)
         goto cleanup;
@@ -443,17 +481,20 @@ int sgs_dist_audit_compute(const sgs_dist_t *d, const sgs_stage_input_t *in, int
         memcpy(&rows[g], ints + g * AUDIT_ROW_INTS, AUDIT_ROW_INTS * sizeof *ints);
     if (untapped_per_kind)
         memcpy(untapped_per_kind, ints + (n_groups + 1) * AUDIT_ROW_INTS, sizeof untapped);
-    /* the survey sums: continued from process to process in block order */
-    memset(survey, 0, (n_groups + 1) * sizeof *survey);
-    audit_chain_t chain = {block_rows, n_blocks, n_groups, scratch};
-    sgs_dist_chain(d, survey, n_groups + 1, audit_survey_step, &chain);
+    /* the survey sums: the kernel's blocks in block order, carried from process to process */
+    memset(state, 0, (2 * n_groups + 1) * sizeof *state);
+    audit_chain_t chain = {in,   as_of_day, cfg,      group,      fired,  offset,
+                           head, n_blocks,  n_groups, block_rows, scratch};
+    sgs_dist_chain(d, state, 2 * n_groups + 1, audit_survey_step, &chain);
+    if (n_all > 0) /* the last block */
+        close_block(&chain, state);
     for (size_t g = 0; g <= n_groups; g++)
-        rows[g].survey_sum = survey[g];
+        rows[g].survey_sum = state[n_groups + g];
 cleanup:
     sgs_free(block_rows);
     sgs_free(kinds);
     sgs_free(scratch);
-    sgs_free(survey);
+    sgs_free(state);
     sgs_free(ints);
     return rc;
 }

@@ -91,16 +91,19 @@ int sgs_dist_influence_compute(const sgs_dist_t *d, size_t n, const int64_t *cus
 
 /* sgs_audit_compute over every process's customers: rows [n_groups + 1] and untapped_per_kind
  * (may be NULL) the same on every process and equal to the kernel's on all customers, bit for
- * bit (the survey sums too). The processes' customers must be cut at multiples of
- * SGS_BLOCK_ROWS (docs/mpi.md: a run's are), so that each of the kernel's blocks of 16,384
- * customers is on one process: each process tallies its blocks (sgs_audit_block_tallies); the
- * counts are integers, summed; the survey sums, the only floating-point ones, are continued
- * from process to process (engine/dist_blocks.h sgs_dist_chain), each adding its blocks in
- * block order as the kernel does (sgs_audit_add_blocks). What a process sends: the counts (61
- * integers per group and everyone, 2 per kind), N rounds of n_groups + 1 doubles; nothing per
- * customer.
- * @return as sgs_audit_compute; SGS_EINVAL when a process's first customer is not at a multiple
- * of SGS_BLOCK_ROWS; the same on every process. */
+ * bit (the survey sums too), wherever the processes' customers are cut. The counts are integers:
+ * each process tallies its customers (sgs_audit_block_tallies, in parallel, each of its blocks
+ * from zero) and the counts are summed. The survey sums, the only floating-point ones, are the
+ * kernel's sums of its blocks of 16,384 global customers, each block's sum made customer after
+ * customer from zero: they are carried from process to process (engine/dist_blocks.h
+ * sgs_dist_chain), each continuing the block the processes before it left open with its first
+ * customers (at most 16,383 of them, serially: sgs_audit_tally_more), then closing it and each
+ * of its own blocks in block order as the kernel adds them (sgs_audit_add_blocks). Where the
+ * processes are cut at multiples of 16,384 (a run's buyers are; the combined customer index of
+ * the actions step in general is not) no block is continued. What a process sends: the counts
+ * (61 integers per group and everyone, 20 for the kinds), N rounds of 2 n_groups + 1 doubles;
+ * nothing per customer.
+ * @return as sgs_audit_compute, the same on every process. */
 int sgs_dist_audit_compute(const sgs_dist_t *d, const sgs_stage_input_t *in, int32_t as_of_day,
                            const sgs_audit_config_t *cfg, const uint8_t *group, size_t n_groups,
                            const uint16_t *fired, const sgs_exec_t *exec, sgs_audit_row_t *rows,

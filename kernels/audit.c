@@ -3,6 +3,7 @@
  */
 #include "kernels/audit.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -243,16 +244,24 @@ static void combine(const sgs_audit_row_t *block_rows, const sgs_audit_block_kin
     sgs_audit_add_blocks(block_rows, kinds, n_blocks, n_groups, rows, untapped_per_kind);
 }
 
+size_t sgs_audit_block_count(size_t n, size_t head)
+{
+    size_t first = head < n ? head : n;
+    return n == 0 ? 0 : 1 + sgs_block_count(n - first, SGS_BLOCK_ROWS);
+}
+
 int sgs_audit_block_tallies(const sgs_stage_input_t *in, int32_t as_of_day,
                             const sgs_audit_config_t *cfg, const uint8_t *group, size_t n_groups,
-                            const uint16_t *fired, const sgs_exec_t *exec,
+                            const uint16_t *fired, const sgs_exec_t *exec, size_t head,
                             sgs_audit_row_t *block_rows, sgs_audit_block_kinds_t *kinds,
                             sgs_error_t *err)
 {
     int rc = check_args(in, cfg, group, block_rows, err);
     if (rc)
         return rc;
-    const size_t n = in->n, n_blocks = sgs_block_count(n, SGS_BLOCK_ROWS);
+    if (head == 0 || head > SGS_BLOCK_ROWS)
+        return sgs_error_set(err, SGS_EINVAL, "audit: a first block of %zu customers", head);
+    const size_t n = in->n, n_blocks = sgs_audit_block_count(n, head);
     size_t *stopped = sgs_alloc_array(n_blocks ? n_blocks : 1, sizeof *stopped);
     if (!stopped)
         return sgs_error_set(err, SGS_ENOMEM, "audit: out of memory for %zu blocks", n_blocks);
@@ -262,8 +271,9 @@ int sgs_audit_block_tallies(const sgs_stage_input_t *in, int32_t as_of_day,
     const long nb = (long)n_blocks;
 #pragma omp parallel for num_threads(n_threads) schedule(dynamic, 1)
     for (long b = 0; b < nb; b++) {
-        size_t lo = (size_t)b * SGS_BLOCK_ROWS;
-        size_t hi = lo + SGS_BLOCK_ROWS < n ? lo + SGS_BLOCK_ROWS : n;
+        size_t lo = b == 0 ? 0 : head + (size_t)(b - 1) * SGS_BLOCK_ROWS;
+        size_t end = b == 0 ? head : lo + SGS_BLOCK_ROWS;
+        size_t hi = end < n ? end : n;
         tally_t part = {block_rows + (size_t)b * n_groups, kinds[b].untapped};
         size_t at = tally_range(in, as_of_day, cfg, group, n_groups, fired, lo, hi, 0, &part);
         stopped[b] = at < hi ? at : SIZE_MAX;
@@ -275,6 +285,18 @@ int sgs_audit_block_tallies(const sgs_stage_input_t *in, int32_t as_of_day,
     return rc;
 }
 
+void sgs_audit_tally_more(const sgs_stage_input_t *in, int32_t as_of_day,
+                          const sgs_audit_config_t *cfg, const uint8_t *group, size_t n_groups,
+                          const uint16_t *fired, size_t lo, size_t hi, sgs_audit_row_t *rows)
+{
+    sgs_audit_block_kinds_t kinds; /* not asked for */
+    memset(&kinds, 0, sizeof kinds);
+    tally_t part = {rows, kinds.untapped};
+    size_t at = tally_range(in, as_of_day, cfg, group, n_groups, fired, lo, hi, 0, &part);
+    assert(at == hi); /* the labels were checked by sgs_audit_block_tallies */
+    (void)at;
+}
+
 int sgs_audit_compute(const sgs_stage_input_t *in, int32_t as_of_day, const sgs_audit_config_t *cfg,
                       const uint8_t *group, size_t n_groups, const uint16_t *fired,
                       const sgs_exec_t *exec, sgs_audit_row_t *rows,
@@ -283,7 +305,7 @@ int sgs_audit_compute(const sgs_stage_input_t *in, int32_t as_of_day, const sgs_
     int rc = check_args(in, cfg, group, rows, err);
     if (rc)
         return rc;
-    const size_t n_blocks = sgs_block_count(in->n, SGS_BLOCK_ROWS);
+    const size_t n_blocks = sgs_audit_block_count(in->n, SGS_BLOCK_ROWS);
     const size_t nb1 = n_blocks ? n_blocks : 1;
     sgs_audit_block_kinds_t *kinds = sgs_alloc_array(nb1, sizeof *kinds);
     sgs_audit_row_t *block_rows =
@@ -292,8 +314,8 @@ int sgs_audit_compute(const sgs_stage_input_t *in, int32_t as_of_day, const sgs_
         rc = sgs_error_set(err, SGS_ENOMEM, "audit: out of memory for %zu blocks", n_blocks);
         goto cleanup;
     }
-    rc = sgs_audit_block_tallies(in, as_of_day, cfg, group, n_groups, fired, exec, block_rows,
-                                 kinds, err);
+    rc = sgs_audit_block_tallies(in, as_of_day, cfg, group, n_groups, fired, exec, SGS_BLOCK_ROWS,
+                                 block_rows, kinds, err);
     if (rc == SGS_OK)
         combine(block_rows, kinds, n_blocks, n_groups, rows, untapped_per_kind);
 cleanup:
