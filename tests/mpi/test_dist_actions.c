@@ -143,10 +143,11 @@ static void world_make(world_t *w, size_t n, uint64_t seed)
 
 static void world_free(world_t *w)
 {
-    void *owned[] = {w->id,           w->referrer,      w->signup,          w->segment,
-                     w->purchase_day, w->event_day,     w->purchase_offset, w->event_offset,
-                     w->event_kind,   w->event_channel, w->group,           w->p_buy,
-                     w->rate,         w->clv,           w->event_value,     w->fired};
+    void *owned[] = {
+        w->id,        w->referrer,        w->signup,       w->segment,    w->purchase_day,
+        w->event_day, w->purchase_offset, w->event_offset, w->event_kind, w->event_channel,
+        w->group,     w->p_buy,           w->rate,         w->clv,        w->event_value,
+        w->fired,     w->preferred,       w->main_channel, w->rfm};
     for (size_t k = 0; k < sizeof owned / sizeof owned[0]; k++)
         free(owned[k]);
 }
