@@ -8,6 +8,7 @@
 
 #include "engine/dist_blocks.h"
 #include "engine/dist_segments.h"
+#include "kernels/stage_columns.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -86,6 +87,24 @@ int sgs_dist_stage_transitions(const sgs_dist_t *d, size_t n, const uint8_t *sta
         return rc;
     sgs_dist_reduce_i64(d, counts, SGS_STAGE_COUNT * SGS_STAGE_COUNT, SGS_DIST_SUM);
     return mean_days ? sgs_stage_mean_days(counts, interval_days, mean_days, err) : SGS_OK;
+}
+
+int sgs_dist_stage_came_back(const sgs_dist_t *d, const sgs_stage_input_t *in, const uint8_t *stage,
+                             const double *p_buy, int32_t end, int32_t until,
+                             int64_t customers[SGS_STAGE_COUNT], int64_t bought[SGS_STAGE_COUNT],
+                             sgs_error_t *err)
+{
+    int rc = sgs_dist_agree(
+        d, sgs_stage_came_back(in, stage, p_buy, end, until, customers, bought, err), err);
+    if (rc != SGS_OK)
+        return rc;
+    int64_t counts[2 * SGS_STAGE_COUNT];
+    memcpy(counts, customers, SGS_STAGE_COUNT * sizeof *counts);
+    memcpy(counts + SGS_STAGE_COUNT, bought, SGS_STAGE_COUNT * sizeof *counts);
+    sgs_dist_reduce_i64(d, counts, 2 * SGS_STAGE_COUNT, SGS_DIST_SUM);
+    memcpy(customers, counts, SGS_STAGE_COUNT * sizeof *counts);
+    memcpy(bought, counts + SGS_STAGE_COUNT, SGS_STAGE_COUNT * sizeof *counts);
+    return SGS_OK;
 }
 
 /* ---- Influence --------------------------------------------------------------------------- */

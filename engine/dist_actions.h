@@ -55,6 +55,16 @@ int sgs_dist_stage_transitions(const sgs_dist_t *d, size_t n, const uint8_t *sta
                                int64_t counts[SGS_STAGE_COUNT * SGS_STAGE_COUNT],
                                double mean_days[SGS_STAGE_COUNT], sgs_error_t *err);
 
+/* The stages checked on the backtest over every process's customers: customers and bought (the
+ * same on every process) are sgs_stage_came_back (kernels/stage_columns.h) over all customers,
+ * each process counting its own (stage and p_buy at the calibration end `end`, from
+ * sgs_dist_stages_compute) and the counts summed (18 integers sent). @return as the kernel (the
+ * lowest failing process's message), the same on every process. */
+int sgs_dist_stage_came_back(const sgs_dist_t *d, const sgs_stage_input_t *in, const uint8_t *stage,
+                             const double *p_buy, int32_t end, int32_t until,
+                             int64_t customers[SGS_STAGE_COUNT], int64_t bought[SGS_STAGE_COUNT],
+                             sgs_error_t *err);
+
 /* ---- Influence --------------------------------------------------------------------------- */
 
 /* Bytes of a customer on a referral chain in the gather: customer_id, referrer_id, clv and

@@ -5,7 +5,8 @@
  * the whole base:
  *   stages     every output column of each process's customers, the segments' cycles and the
  *              summary (sgs_stages_compute), with and without p_buy, rates and segments;
- *              the transitions to an earlier day and the mean time in stage;
+ *              the transitions to an earlier day and the mean time in stage; the stages
+ *              checked on the backtest (sgs_stage_came_back);
  *   influence  every output (referrer_index as the global index) and the report
  *              (sgs_influence_compute) on referral forests whose chains cross processes,
  *              with cycles (one crossing every process), self-referrals, referrers that are
@@ -27,6 +28,7 @@
 #include "engine/dist_actions.h"
 #include "engine/opportunity_reason.h"
 #include "kernels/base_totals.h"
+#include "kernels/stage_columns.h"
 #include "tests/support/test_mpi.h"
 #include "tests/support/test_rng.h"
 #include "tests/support/test_support.h"
@@ -303,6 +305,20 @@ static void stages_equal_one_process(size_t n, uint64_t seed, int model)
                      SGS_OK);
     assert_memory_equal(spread_counts, counts, sizeof counts);
     assert_memory_equal(spread_mean, mean_days, sizeof mean_days);
+    /* the stages checked on the backtest: staged 120 days before, came back since (p_buy NaN for
+     * some: not counted) */
+    int64_t came[2][SGS_STAGE_COUNT], spread_came[2][SGS_STAGE_COUNT];
+    sgs_stage_input_t whole = view(&w, 0, n, model);
+    assert_int_equal(sgs_stage_came_back(&whole, all_then.stage, w.p_buy, AS_OF - 120, AS_OF,
+                                         came[0], came[1], &err),
+                     SGS_OK);
+    assert_int_equal(sgs_dist_stage_came_back(&sgs_test_world, &then, mine_then.stage, w.p_buy + lo,
+                                              AS_OF - 120, AS_OF, spread_came[0], spread_came[1],
+                                              &err),
+                     SGS_OK);
+    assert_memory_equal(spread_came, came, sizeof came);
+    if (n >= 1000)
+        sgs_assert_cmp(came[1][SGS_STAGE_ACTIVE] + came[1][SGS_STAGE_NEW], >, 0);
     /* the base exercises the rules: several stages, cycles from every source but default */
     int stages_seen = 0;
     for (int s = 0; s < SGS_STAGE_COUNT; s++)
