@@ -626,9 +626,23 @@ static void audit_bad_label(void **state)
 
 /* ---- Opportunities, end to end ---------------------------------------------------------- */
 
+/* The compare day of the opportunity step (--compare-as-of). */
+#define COMPARE_DAY (AS_OF - 120)
+
+/* The stages at the compare day: the model columns left out (engine/run_stages.c passes those of
+ * that day). */
+static sgs_stage_input_t at_compare_day(const sgs_stage_input_t *cu)
+{
+    sgs_stage_input_t then = *cu;
+    then.p_buy = NULL;
+    then.p_buy_model = NULL;
+    then.rate_per_day = NULL;
+    return then;
+}
+
 /* The columns the opportunity step reads besides the histories: stages, referrals. */
 typedef struct act_cols {
-    stage_cols_t stages;
+    stage_cols_t stages, then; /* at the as-of day, at the compare day */
     infl_cols_t infl;
     uint16_t *fired;
     uint8_t *blocked;
@@ -641,6 +655,7 @@ static void act_make(act_cols_t *a, const world_t *w, size_t lo, size_t hi,
 {
     size_t n = hi - lo;
     cols_make(&a->stages, n);
+    cols_make(&a->then, n);
     infl_make(&a->infl, n);
     NEW(a->fired, n);
     NEW(a->blocked, n);
@@ -652,6 +667,8 @@ static void act_make(act_cols_t *a, const world_t *w, size_t lo, size_t hi,
     a->in.cycle_days = a->stages.cycle;
     a->in.days_overdue = a->stages.overdue;
     a->in.stage_rules = rules;
+    a->in.stage_compare = a->then.stage;
+    a->in.compare_day = COMPARE_DAY;
     a->in.n_direct_referrals = a->infl.direct;
     a->in.n_indirect_referrals = a->infl.indirect;
     a->in.network_value = a->infl.nv;
@@ -661,6 +678,7 @@ static void act_make(act_cols_t *a, const world_t *w, size_t lo, size_t hi,
 static void act_free(act_cols_t *a)
 {
     cols_free(&a->stages);
+    cols_free(&a->then);
     infl_free(&a->infl);
     free(a->fired);
     free(a->blocked);
@@ -837,6 +855,9 @@ static void opportunities_equal_one_process(uint64_t seed, int all_opportunities
     act_make(&all, &w, 0, n, &rules);
     assert_int_equal(sgs_stages_compute(&all.cu, AS_OF, &rules, &exec, &all.stages.out, NULL, &err),
                      SGS_OK);
+    sgs_stage_input_t then = at_compare_day(&all.cu);
+    assert_int_equal(
+        sgs_stages_compute(&then, COMPARE_DAY, &rules, &exec, &all.then.out, NULL, &err), SGS_OK);
     assert_int_equal(
         sgs_influence_compute(n, w.id, w.referrer, w.clv, NULL, &exec, &all.infl.out, NULL, &err),
         SGS_OK);
@@ -850,6 +871,10 @@ static void opportunities_equal_one_process(uint64_t seed, int all_opportunities
     act_make(&mine, &w, lo, hi, &rules);
     assert_int_equal(sgs_dist_stages_compute(&sgs_test_world, &mine.cu, AS_OF, &rules, &exec,
                                              &mine.stages.out, NULL, &err),
+                     SGS_OK);
+    then = at_compare_day(&mine.cu);
+    assert_int_equal(sgs_dist_stages_compute(&sgs_test_world, &then, COMPARE_DAY, &rules, &exec,
+                                             &mine.then.out, NULL, &err),
                      SGS_OK);
     assert_int_equal(sgs_dist_influence_compute(&sgs_test_world, hi - lo, w.id + lo,
                                                 w.referrer + lo, w.clv + lo, NULL, &exec,
@@ -883,6 +908,10 @@ static void opportunities_equal_one_process(uint64_t seed, int all_opportunities
     sgs_assert_cmp(one.policy.n_held_back, >, 0);
     sgs_assert_cmp(one.policy.n_with_blocked_channel, >, 0);
     sgs_assert_cmp(one.n_rows, >, 1000);
+    size_t worded_with_compare = 0; /* win back's reason names the stage at the compare day */
+    for (size_t r = 0; r < one.n_rows; r++)
+        worded_with_compare += strstr(one.reason[r], "lapsed since") != NULL;
+    sgs_assert_cmp(worded_with_compare, >, 0);
     sgs_dist_actions_list_free(&l);
     one_list_free(&one);
     act_free(&all);
