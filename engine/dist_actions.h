@@ -121,7 +121,21 @@ int sgs_dist_audit_compute(const sgs_dist_t *d, const sgs_stage_input_t *in, int
 
 /* ---- Opportunities, end to end ---------------------------------------------------------- */
 
-/* This process's part of the opportunity step (engine/run_opportunities.c over all customers). */
+/* What opportunities.csv prints of a row's customer besides the row (engine/write_actions.c),
+ * which only the customer's owner holds, for each row of a stretch of the list. All owned. */
+typedef struct sgs_dist_row_facts {
+    char *reason_text;     /* the rows' reasons one after another, no separator */
+    size_t *reason_offset; /* [n_rows + 1]: row r's reason is reason_text [reason_offset[r],
+                              reason_offset[r + 1]) */
+    uint8_t *stage;        /* [n_rows] the customer's stage (in->stage) */
+    int32_t *segment;      /* [n_rows] its k-means segment, -1 without segments */
+    uint8_t *rfm_segment;  /* [n_rows] its RFM segment (in->rfm_segment; SGS_RFM_SEGMENT_COUNT
+                              for no purchase or without the column) */
+} sgs_dist_row_facts_t;
+
+/* Release what f owns (NULL-safe; f is then empty). */
+void sgs_dist_row_facts_free(sgs_dist_row_facts_t *f);
+
 typedef struct sgs_dist_actions_list {
     sgs_opportunity_stats_t stats;     /* detection's thresholds (the same on every process); this
                                           process's counts, n_customers and n_candidates after the
@@ -135,9 +149,7 @@ typedef struct sgs_dist_actions_list {
     int64_t audit_untapped_per_kind[SGS_OPP_KIND_COUNT][SGS_AUDIT_WINDOWS];
     sgs_dist_opportunity_list_t list; /* this process's stretch of the list, global ranks, the
                                          whole list's summary */
-    char *reason_text;     /* owned: the stretch's reasons one after another, no separator */
-    size_t *reason_offset; /* owned [list.n_rows + 1]: row r's reason is reason_text
-                              [reason_offset[r], reason_offset[r + 1]) */
+    sgs_dist_row_facts_t facts;       /* each row's reason, stage, segment and RFM segment */
     double value_listed_per_kind[SGS_OPP_KIND_COUNT]; /* value at stake of the whole list's
                                                          rows per kind, exact sums */
 } sgs_dist_actions_list_t;
@@ -145,24 +157,29 @@ typedef struct sgs_dist_actions_list {
 /* Release what l owns (NULL-safe; l is then empty). */
 void sgs_dist_actions_list_free(sgs_dist_actions_list_t *l);
 
-/* Bytes a reason request travels in: the customer's index on its owner and the kind. */
+/* Bytes a request travels in: the customer's index on its owner and the kind; and the fixed
+ * bytes of an answer before the reason and its NUL: stage, RFM segment, segment. */
 #define SGS_DIST_REASON_REQUEST_BYTES 8
+#define SGS_DIST_ROW_FACTS_BYTES 6
 
-/* The reasons of the rows of a stretch of the list, each worded on the process that owns the
- * row's customer (engine/opportunity_reason.h sgs_opportunity_reason with that process's
- * customers in, and stats, whose thresholds are the same on every process), so that each row's
- * text is the one a single process writes. Every process passes its own customers (in, the
- * global customers [offset, offset + n)) and its stretch (list: rows whose customer_index is
- * global, of any process). Each row goes to its customer's owner as an 8-byte request; the
- * owner sends back the text and a NUL. *text and *offset (owned, free with sgs_free; offset
- * [list->n_rows + 1]) get the texts in row order. What a process sends: 8 bytes per row of its
- * stretch whose customer is another process's, and the reasons (length + 1 bytes) of its
- * customers' rows held elsewhere. @return 0; SGS_ENOMEM; the same on every process. */
+/* The customer's facts of every row of a stretch of the list, each made on the process that
+ * owns the row's customer: the reason worded by engine/opportunity_reason.h
+ * sgs_opportunity_reason with that process's customers in, and stats, whose thresholds are the
+ * same on every process, so that each row's text is the one a single process writes (cut, as
+ * opportunities.csv cuts it, at SGS_OPPORTUNITY_REASON_MAX - 1 bytes); its stage, segment and
+ * RFM segment. Every process passes its own customers (in, the global customers [offset, offset
+ * + n)) and its stretch (list: rows whose customer_index is global, of any process). Each row
+ * goes to its customer's owner as an SGS_DIST_REASON_REQUEST_BYTES request; the owner sends back
+ * SGS_DIST_ROW_FACTS_BYTES, the text and a NUL. *facts (overwritten; free with
+ * sgs_dist_row_facts_free; empty after a failure) gets them in row order. What a process sends:
+ * 8 bytes per row of its stretch whose customer is another process's, 7 + the reason's length
+ * per row of its customers held elsewhere, 8 (N - 1) bytes. @return 0; SGS_ENOMEM; the same on
+ * every process. */
 int sgs_dist_opportunity_reasons(const sgs_dist_t *d, const sgs_opportunity_input_t *in,
                                  const sgs_opportunity_config_t *cfg,
                                  const sgs_opportunity_stats_t *stats,
-                                 const sgs_dist_opportunity_list_t *list, char **text,
-                                 size_t **offset, sgs_error_t *err);
+                                 const sgs_dist_opportunity_list_t *list,
+                                 sgs_dist_row_facts_t *facts, sgs_error_t *err);
 
 /* The opportunity step of a run over every process's customers, in the single-process order
  * (engine/run_opportunities.c): detection with the base-wide thresholds
@@ -170,16 +187,15 @@ int sgs_dist_opportunity_reasons(const sgs_dist_t *d, const sgs_opportunity_inpu
  * counts, and by RFM segment, sgs_dist_audit_compute, whose cut at multiples of 16,384
  * customers it needs); the contact policy (per customer, counts summed); the ranking and the
  * capacity walk (engine/dist_opportunities.h); the reasons, each worded on its customer's
- * owner (sgs_dist_opportunity_reasons); the value listed per kind (exact sums of every
- * process's stretch, merged). in: this process's customers with their stages, cycles,
- * referrals and RFM segments (in->blocked_channels is ignored: the policy's is used); fired and
- * blocked_channels [in->customers->n], caller-owned: the masks after the policy and the blocked
- * channels. *out (overwritten; free with sgs_dist_actions_list_free; after a failure it
- * holds nothing).
- * Concatenated in process order, the stretches and their reasons are the single-process list
- * and its reasons, byte for byte, and the counts, audit rows and values listed are the same.
- * What a process sends: detection's and the audit's integers, the ranking's 28 bytes per
- * candidate sent to another range, the reasons' requests and texts, 10 exact sums (600 bytes
+ * owner with the customer's stage and segments (sgs_dist_opportunity_reasons); the value listed per
+ * kind (exact sums of every process's stretch, merged). in: this process's customers with their
+ * stages, cycles, referrals and RFM segments (in->blocked_channels is ignored: the policy's is
+ * used); fired and blocked_channels [in->customers->n], caller-owned: the masks after the policy
+ * and the blocked channels. *out (overwritten; free with sgs_dist_actions_list_free; after a
+ * failure it holds nothing). Concatenated in process order, the stretches and their reasons are the
+ * single-process list and its reasons, byte for byte, and the counts, audit rows and values listed
+ * are the same. What a process sends: detection's and the audit's integers, the ranking's 28 bytes
+ * per candidate sent to another range, the reasons' requests and texts, 10 exact sums (600 bytes
  * each) to every process. @return as the parts, the same on every process. */
 int sgs_dist_actions_opportunities(const sgs_dist_t *d, const sgs_opportunity_input_t *in,
                                    const sgs_opportunity_config_t *cfg,

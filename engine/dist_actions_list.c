@@ -12,45 +12,66 @@
 #include <assert.h>
 #include <string.h>
 
+void sgs_dist_row_facts_free(sgs_dist_row_facts_t *f)
+{
+    if (!f)
+        return;
+    sgs_free(f->reason_text);
+    sgs_free(f->reason_offset);
+    sgs_free(f->stage);
+    sgs_free(f->segment);
+    sgs_free(f->rfm_segment);
+    memset(f, 0, sizeof *f);
+}
+
 void sgs_dist_actions_list_free(sgs_dist_actions_list_t *l)
 {
     if (!l)
         return;
     sgs_opportunity_stats_free(&l->stats);
     sgs_dist_opportunity_list_free(&l->list);
-    sgs_free(l->reason_text);
-    sgs_free(l->reason_offset);
-    l->reason_text = NULL;
-    l->reason_offset = NULL;
+    sgs_dist_row_facts_free(&l->facts);
 }
 
 /* ---- Reasons on the owners --------------------------------------------------------------- */
 
-/* The reason of customer i's kind into buf [SGS_OPPORTUNITY_REASON_MAX]: its length, as the
- * opportunities.csv writer keeps it (engine/write_actions.c). */
-static size_t reason_of(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
-                        const sgs_opportunity_stats_t *stats, size_t i, int kind, char *buf)
+/* The answer to a request for customer i's kind: stage, RFM segment, segment (little-endian),
+ * the reason as the opportunities.csv writer keeps it (engine/write_actions.c), a NUL; written
+ * to out when not NULL. @return its bytes. */
+static size_t answer_one(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
+                         const sgs_opportunity_stats_t *stats, uint64_t request, char *out)
 {
-    int len = sgs_opportunity_reason(in, cfg, stats, i, kind, buf, SGS_OPPORTUNITY_REASON_MAX);
-    if (len <= 0)
-        return 0;
-    return len < SGS_OPPORTUNITY_REASON_MAX ? (size_t)len : SGS_OPPORTUNITY_REASON_MAX - 1;
+    char buf[SGS_OPPORTUNITY_REASON_MAX];
+    const size_t i = (size_t)(request >> 8);
+    int len = sgs_opportunity_reason(in, cfg, stats, i, (int)(request & 0xFF), buf, sizeof buf);
+    size_t kept = len <= 0 ? 0
+                           : (len < SGS_OPPORTUNITY_REASON_MAX ? (size_t)len
+                                                               : SGS_OPPORTUNITY_REASON_MAX - 1);
+    if (out) {
+        int32_t seg = in->customers->segment ? in->customers->segment[i] : -1;
+        uint32_t u = (uint32_t)seg;
+        out[0] = (char)in->stage[i];
+        out[1] = (char)(in->rfm_segment ? in->rfm_segment[i] : SGS_RFM_SEGMENT_COUNT);
+        for (int k = 0; k < 4; k++)
+            out[2 + k] = (char)(u >> (8 * k) & 0xFFu);
+        memcpy(out + SGS_DIST_ROW_FACTS_BYTES, buf, kept);
+        out[SGS_DIST_ROW_FACTS_BYTES + kept] = '\0';
+    }
+    return SGS_DIST_ROW_FACTS_BYTES + kept + 1;
 }
 
-/* The owner's side: the texts of the requests received (each source's in its order), NUL after
- * each, into *reply with the bytes per source in reply_bytes. */
+/* The owner's side: the answers to the requests received (each source's in its order) into
+ * *reply with the bytes per source in reply_bytes. */
 static int answer(const sgs_dist_t *d, const sgs_opportunity_input_t *in,
                   const sgs_opportunity_config_t *cfg, const sgs_opportunity_stats_t *stats,
                   const uint64_t *request, const size_t *request_bytes, char **reply,
                   size_t *reply_bytes, sgs_error_t *err)
 {
-    char buf[SGS_OPPORTUNITY_REASON_MAX];
     size_t total = 0, k = 0;
     for (int p = 0; p < d->size; p++) {
         reply_bytes[p] = 0;
         for (size_t end = k + request_bytes[p] / sizeof *request; k < end; k++)
-            reply_bytes[p] +=
-                1 + reason_of(in, cfg, stats, request[k] >> 8, (int)(request[k] & 0xFF), buf);
+            reply_bytes[p] += answer_one(in, cfg, stats, request[k], NULL);
         total += reply_bytes[p];
     }
     *reply = sgs_alloc_array(total ? total : 1, 1);
@@ -61,36 +82,52 @@ static int answer(const sgs_dist_t *d, const sgs_opportunity_input_t *in,
         err);
     if (rc != SGS_OK)
         return rc;
-    char *at = *reply;
-    for (size_t j = 0; j < k; j++) {
-        size_t len = reason_of(in, cfg, stats, request[j] >> 8, (int)(request[j] & 0xFF), buf);
-        memcpy(at, buf, len);
-        at[len] = '\0';
-        at += len + 1;
-    }
+    for (size_t j = 0, at = 0; j < k; j++)
+        at += answer_one(in, cfg, stats, request[j], *reply + at);
     return SGS_OK;
+}
+
+static int facts_alloc(sgs_dist_row_facts_t *f, size_t n_rows)
+{
+    size_t m = n_rows ? n_rows : 1;
+    f->reason_offset = sgs_alloc_array(n_rows + 1, sizeof *f->reason_offset);
+    f->stage = sgs_alloc_array(m, sizeof *f->stage);
+    f->segment = sgs_alloc_array(m, sizeof *f->segment);
+    f->rfm_segment = sgs_alloc_array(m, sizeof *f->rfm_segment);
+    return f->reason_offset && f->stage && f->segment && f->rfm_segment ? SGS_OK : SGS_ENOMEM;
+}
+
+/* Row r's answer (at `a`) into f: the fixed facts, the reason's length. */
+static size_t take_answer(const char *a, size_t r, sgs_dist_row_facts_t *f)
+{
+    uint32_t u = 0;
+    for (int k = 0; k < 4; k++)
+        u |= (uint32_t)(unsigned char)a[2 + k] << (8 * k);
+    f->stage[r] = (uint8_t)a[0];
+    f->rfm_segment[r] = (uint8_t)a[1];
+    f->segment[r] = (int32_t)u;
+    return strlen(a + SGS_DIST_ROW_FACTS_BYTES);
 }
 
 int sgs_dist_opportunity_reasons(const sgs_dist_t *d, const sgs_opportunity_input_t *in,
                                  const sgs_opportunity_config_t *cfg,
                                  const sgs_opportunity_stats_t *stats,
-                                 const sgs_dist_opportunity_list_t *list, char **text,
-                                 size_t **offset, sgs_error_t *err)
+                                 const sgs_dist_opportunity_list_t *list,
+                                 sgs_dist_row_facts_t *facts, sgs_error_t *err)
 {
     const size_t size = (size_t)d->size, n_rows = list->n_rows;
     const uint64_t n_mine = in->customers->n;
-    *text = NULL;
-    *offset = NULL;
-    uint64_t *first = NULL, *request = NULL, *received = NULL;
+    memset(facts, 0, sizeof *facts);
+    uint64_t *first = NULL, *received = NULL;
     size_t *send_bytes = sgs_calloc_array(size, sizeof *send_bytes);
     size_t *recv_bytes = sgs_calloc_array(size, sizeof *recv_bytes);
     size_t *at = sgs_calloc_array(size + 1, sizeof *at);
     size_t *slot = sgs_alloc_array(n_rows ? n_rows : 1, sizeof *slot); /* row -> request */
     int32_t *owner = sgs_alloc_array(n_rows ? n_rows : 1, sizeof *owner);
+    uint64_t *request = sgs_alloc_array(n_rows ? n_rows : 1, sizeof *request);
     char *reply = NULL, *answers = NULL;
-    *offset = sgs_alloc_array(n_rows + 1, sizeof **offset);
-    request = sgs_alloc_array(n_rows ? n_rows : 1, sizeof *request);
-    int rc = send_bytes && recv_bytes && at && slot && owner && *offset && request
+    int rc = send_bytes && recv_bytes && at && slot && owner && request &&
+                     facts_alloc(facts, n_rows) == SGS_OK
                  ? SGS_OK
                  : sgs_error_set(err, SGS_ENOMEM, "reasons: out of memory for %zu rows", n_rows);
     rc = sgs_dist_agree(d, rc, err);
@@ -139,28 +176,30 @@ int sgs_dist_opportunity_reasons(const sgs_dist_t *d, const sgs_opportunity_inpu
         rc = sgs_dist_exchange(d, reply, reply_bytes, (void **)&answers, recv_bytes, err);
     if (rc != SGS_OK)
         goto cleanup;
-    /* the answers come in request order (owner by owner): request k's text */
-    size_t total = 0;
-    for (size_t p = 0; p < size; p++)
-        total += recv_bytes[p];
-    uint64_t *start = request; /* the requests are sent: request k -> its text's place */
-    for (size_t k = 0, place = 0; k < n_rows; k++) {
-        start[k] = place;
-        place += strlen(answers + place) + 1;
+    /* the answers come in request order (owner by owner): request k's answer's place */
+    uint64_t *place = request; /* the requests are sent: reuse */
+    for (size_t k = 0, a = 0; k < n_rows; k++) {
+        place[k] = a;
+        a += SGS_DIST_ROW_FACTS_BYTES + strlen(answers + a + SGS_DIST_ROW_FACTS_BYTES) + 1;
     }
-    (*offset)[0] = 0;
+    facts->reason_offset[0] = 0;
     for (size_t r = 0; r < n_rows; r++)
-        (*offset)[r + 1] = (*offset)[r] + strlen(answers + start[slot[r]]);
-    *text = sgs_alloc_array((*offset)[n_rows] ? (*offset)[n_rows] : 1, 1);
+        facts->reason_offset[r + 1] =
+            facts->reason_offset[r] + take_answer(answers + place[slot[r]], r, facts);
+    size_t text_bytes = facts->reason_offset[n_rows];
+    facts->reason_text = sgs_alloc_array(text_bytes ? text_bytes : 1, 1);
     rc = sgs_dist_agree(
         d,
-        *text ? SGS_OK
-              : sgs_error_set(err, SGS_ENOMEM, "reasons: out of memory for %zu bytes", total),
+        facts->reason_text
+            ? SGS_OK
+            : sgs_error_set(err, SGS_ENOMEM, "reasons: out of memory for %zu bytes", text_bytes),
         err);
     if (rc != SGS_OK)
         goto cleanup;
     for (size_t r = 0; r < n_rows; r++)
-        memcpy(*text + (*offset)[r], answers + start[slot[r]], (*offset)[r + 1] - (*offset)[r]);
+        memcpy(facts->reason_text + facts->reason_offset[r],
+               answers + place[slot[r]] + SGS_DIST_ROW_FACTS_BYTES,
+               facts->reason_offset[r + 1] - facts->reason_offset[r]);
 cleanup:
     sgs_free(first);
     sgs_free(request);
@@ -172,12 +211,8 @@ cleanup:
     sgs_free(owner);
     sgs_free(reply);
     sgs_free(answers);
-    if (rc != SGS_OK) {
-        sgs_free(*text);
-        sgs_free(*offset);
-        *text = NULL;
-        *offset = NULL;
-    }
+    if (rc != SGS_OK)
+        sgs_dist_row_facts_free(facts);
     return rc;
 }
 
@@ -257,8 +292,7 @@ int sgs_dist_actions_opportunities(const sgs_dist_t *d, const sgs_opportunity_in
     now.blocked_channels = blocked_channels;
     rc = sgs_dist_opportunities_rank(d, &now, cfg, &out->stats, fired, exec, &out->list, err);
     if (rc == SGS_OK)
-        rc = sgs_dist_opportunity_reasons(d, &now, cfg, &out->stats, &out->list, &out->reason_text,
-                                          &out->reason_offset, err);
+        rc = sgs_dist_opportunity_reasons(d, &now, cfg, &out->stats, &out->list, &out->facts, err);
     if (rc == SGS_OK)
         rc = value_listed(d, &out->list, out->value_listed_per_kind, err);
     if (rc != SGS_OK)

@@ -758,7 +758,8 @@ static void one_list_free(one_list_t *o)
 }
 
 /* this process's stretch against the rows of the whole list it holds */
-static void stretch_equal(const sgs_dist_actions_list_t *l, const one_list_t *o)
+static void stretch_equal(const sgs_dist_actions_list_t *l, const one_list_t *o,
+                          const act_cols_t *all)
 {
     const sgs_dist_opportunity_list_t *s = &l->list;
     size_t at = (size_t)s->first_rank - 1, k = s->n_rows;
@@ -772,12 +773,18 @@ static void stretch_equal(const sgs_dist_actions_list_t *l, const one_list_t *o)
         assert_memory_equal(s->rows.rank, o->rows.rank + at, k * 8);
         assert_memory_equal(s->rows.control, o->rows.control + at, k);
     }
+    const sgs_dist_row_facts_t *f = &l->facts;
     for (size_t r = 0; r < k; r++) {
-        size_t len = l->reason_offset[r + 1] - l->reason_offset[r];
+        size_t len = f->reason_offset[r + 1] - f->reason_offset[r];
         const char *want = o->reason[at + r];
-        if (len != strlen(want) || memcmp(l->reason_text + l->reason_offset[r], want, len) != 0)
+        if (len != strlen(want) || memcmp(f->reason_text + f->reason_offset[r], want, len) != 0)
             fail_msg("row %zu: reason \"%.*s\" over the processes, \"%s\" in one", at + r, (int)len,
-                     l->reason_text + l->reason_offset[r], want);
+                     f->reason_text + f->reason_offset[r], want);
+        /* the customer's columns the CSV prints, from its owner */
+        size_t i = (size_t)o->rows.customer_index[at + r];
+        assert_int_equal(f->stage[r], all->stages.stage[i]);
+        assert_int_equal(f->segment[r], all->cu.segment[i]);
+        assert_int_equal(f->rfm_segment[r], all->in.rfm_segment[i]);
     }
     int64_t listed = (int64_t)k;
     sgs_dist_reduce_i64(&sgs_test_world, &listed, 1, SGS_DIST_SUM);
@@ -785,10 +792,10 @@ static void stretch_equal(const sgs_dist_actions_list_t *l, const one_list_t *o)
 }
 
 /* What sgs_dist_opportunity_reasons sends from this process is what engine/dist_actions.h
- * says: 8 bytes per row of its stretch whose customer is another process's, the text and a NUL
- * per row of its customers in another's stretch, and its first customer's index (8 bytes) to
- * every other process; the texts again equal to the first call's. Printed per listed row, over all
- * processes. */
+ * says: 8 bytes per row of its stretch whose customer is another process's, 6 bytes, the text
+ * and a NUL per row of its customers in another's stretch, and its first customer's index (8 bytes)
+ * to every other process; the texts again equal to the first call's. Printed per listed row, over
+ * all processes. */
 static void reason_bytes(const act_cols_t *mine, const sgs_opportunity_config_t *cfg,
                          const sgs_dist_actions_list_t *l, const one_list_t *o, size_t lo,
                          size_t hi)
@@ -810,28 +817,28 @@ static void reason_bytes(const act_cols_t *mine, const sgs_opportunity_config_t 
         if (mine_row && !my_customer)
             expected += SGS_DIST_REASON_REQUEST_BYTES;
         if (my_customer && !mine_row)
-            expected += strlen(o->reason[r]) + 1;
+            expected += SGS_DIST_ROW_FACTS_BYTES + strlen(o->reason[r]) + 1;
     }
     free(spans);
-    char *text = NULL;
-    size_t *offset = NULL;
+    sgs_dist_row_facts_t f;
     uint64_t before = sgs_dist_bytes_sent();
-    assert_int_equal(sgs_dist_opportunity_reasons(&sgs_test_world, &mine->in, cfg, &l->stats, s,
-                                                  &text, &offset, &err),
-                     SGS_OK);
+    assert_int_equal(
+        sgs_dist_opportunity_reasons(&sgs_test_world, &mine->in, cfg, &l->stats, s, &f, &err),
+        SGS_OK);
     uint64_t sent = sgs_dist_bytes_sent() - before;
     assert_int_equal(sent, expected);
-    assert_memory_equal(offset, l->reason_offset, (s->n_rows + 1) * sizeof *offset);
-    if (offset[s->n_rows] > 0)
-        assert_memory_equal(text, l->reason_text, offset[s->n_rows]);
+    const sgs_dist_row_facts_t *g = &l->facts;
+    assert_memory_equal(f.reason_offset, g->reason_offset,
+                        (s->n_rows + 1) * sizeof *f.reason_offset);
+    if (f.reason_offset[s->n_rows] > 0)
+        assert_memory_equal(f.reason_text, g->reason_text, f.reason_offset[s->n_rows]);
+    sgs_dist_row_facts_free(&f);
     int64_t total[2] = {(int64_t)sent, (int64_t)s->n_rows};
     sgs_dist_reduce_i64(&sgs_test_world, total, 2, SGS_DIST_SUM);
     if (sgs_test_world.rank == 0 && total[1] > 0)
         print_message("reasons, %d processes: %.1f bytes sent per listed row (%lld rows)\n",
                       sgs_test_world.size, (double)total[0] / (double)total[1],
                       (long long)total[1]);
-    sgs_free(text);
-    sgs_free(offset);
 }
 
 static void opportunities_equal_one_process(uint64_t seed, int all_opportunities)
@@ -898,7 +905,7 @@ static void opportunities_equal_one_process(uint64_t seed, int all_opportunities
     assert_memory_equal(l.audit_rfm, one.audit_rfm, sizeof one.audit_rfm);
     assert_memory_equal(l.audit_untapped_per_kind, one.untapped, sizeof one.untapped);
     assert_memory_equal(&l.list.summary, &one.summary, sizeof one.summary);
-    stretch_equal(&l, &one);
+    stretch_equal(&l, &one, &all);
     reason_bytes(&mine, &cfg, &l, &one, lo, hi);
     assert_memory_equal(l.value_listed_per_kind, one.value_listed, sizeof one.value_listed);
     /* the base exercises the step: rows left out, held back, blocked, control rows */
@@ -965,7 +972,8 @@ static int call_opportunities(act_cols_t *a, const world_t *w, size_t lo, size_t
     if (rc == SGS_OK)
         sgs_assert_cmp(l.list.summary.n_listed, >, 20);
     else
-        assert_true(!l.reason_text && !l.list.rows.rank && !l.stats.segment_clv_median);
+        assert_true(!l.facts.reason_text && !l.facts.stage && !l.list.rows.rank &&
+                    !l.stats.segment_clv_median);
     sgs_dist_actions_list_free(&l);
     return rc;
 }
