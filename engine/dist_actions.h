@@ -1,7 +1,8 @@
 /*
  * engine/dist_actions.h — the actions step over customers spread over processes
  * (docs/mpi.md): lifecycle stages and their transitions, influence along referrals that cross
- * processes, and the interaction audit. Each function is the spread twin of a single-process
+ * processes, the interaction audit, and the opportunity step end to end with each row's reason
+ * worded on its customer's process. Each function is the spread twin of a single-process
  * kernel: every process passes its own customers of the combined customer index
  * (engine/run_actions.h), which are the global customers [offset, offset + n) in ascending
  * customer_id, offset being the count of the processes before it; every result equals, bit for
@@ -85,10 +86,11 @@ int sgs_dist_stage_came_back(const sgs_dist_t *d, const sgs_stage_input_t *in, c
  * value are added in the same order as on all customers. (3) Each process takes its customers'
  * results; the others are the kernel's for a customer outside every chain (no referrals, depth
  * 0, network value its own value, status none). Bounded by the customers on referral chains:
- * every process holds all of them (the record and the kernel's 57 bytes each). What a process
- * sends: 8 bytes per customer of its with a referrer owned elsewhere, and 32 (N - 1) bytes per
- * customer of its on a chain. A process without customers may pass NULL columns; clv must be
- * present on every process holding customers or on none.
+ * every process holds all of them (the record, the kernel's columns and scratch: about 105 bytes
+ * each). What a process sends: 8 bytes per customer of its with a referrer owned elsewhere,
+ * 32 (N - 1) bytes per customer of its on a chain, and its id range (24 bytes) to every other. A
+ * process without customers may pass NULL columns; clv must be present on every process holding
+ * customers or on none.
  * @return as sgs_influence_compute (the row in the ascending check is the global row); SGS_EINVAL
  * when the processes disagree on clv; the same on every process. */
 int sgs_dist_influence_compute(const sgs_dist_t *d, size_t n, const int64_t *customer_id,
