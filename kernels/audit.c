@@ -3,6 +3,7 @@
  */
 #include "kernels/audit.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -25,8 +26,8 @@ int sgs_audit_config_check(const sgs_audit_config_t *cfg, sgs_error_t *err)
 
 /* What a block adds: a row per group and everyone, and the untapped counts per kind. */
 typedef struct tally {
-    sgs_audit_row_t *rows; /* [n_groups + 1] */
-    int64_t untapped_per_kind[SGS_OPP_KIND_COUNT][SGS_AUDIT_WINDOWS];
+    sgs_audit_row_t *rows;                           /* [n_groups] */
+    int64_t (*untapped_per_kind)[SGS_AUDIT_WINDOWS]; /* [SGS_OPP_KIND_COUNT] */
 } tally_t;
 
 /* What one customer's events within the windows say. */
@@ -221,22 +222,83 @@ static int bad_group(const sgs_stage_input_t *in, const uint8_t *group, size_t i
                          (unsigned)group[i], n_groups - 1);
 }
 
-/* Sum of the block tallies into rows and untapped_per_kind, in block order. */
-static void combine(const tally_t *part, size_t n_parts, size_t n_groups, sgs_audit_row_t *rows,
+void sgs_audit_add_blocks(const sgs_audit_row_t *block_rows, const sgs_audit_block_kinds_t *kinds,
+                          size_t n_blocks, size_t n_groups, sgs_audit_row_t *rows,
+                          int64_t (*untapped_per_kind)[SGS_AUDIT_WINDOWS])
+{
+    for (size_t b = 0; b < n_blocks; b++) {
+        for (size_t g = 0; g < n_groups; g++) {
+            row_add(&rows[g], &block_rows[b * n_groups + g]);
+            row_add(&rows[n_groups], &block_rows[b * n_groups + g]);
+        }
+        for (int k = 0; untapped_per_kind && k < SGS_OPP_KIND_COUNT; k++)
+            for (int w = 0; w < SGS_AUDIT_WINDOWS; w++)
+                untapped_per_kind[k][w] += kinds[b].untapped[k][w];
+    }
+}
+
+/* The sums of the blocks' tallies, added in block order from zero. */
+static void combine(const sgs_audit_row_t *block_rows, const sgs_audit_block_kinds_t *kinds,
+                    size_t n_blocks, size_t n_groups, sgs_audit_row_t *rows,
                     int64_t (*untapped_per_kind)[SGS_AUDIT_WINDOWS])
 {
     memset(rows, 0, (n_groups + 1) * sizeof *rows);
     if (untapped_per_kind)
         memset(untapped_per_kind, 0, SGS_OPP_KIND_COUNT * sizeof *untapped_per_kind);
-    for (size_t b = 0; b < n_parts; b++) {
-        for (size_t g = 0; g < n_groups; g++) {
-            row_add(&rows[g], &part[b].rows[g]);
-            row_add(&rows[n_groups], &part[b].rows[g]);
-        }
-        for (int k = 0; untapped_per_kind && k < SGS_OPP_KIND_COUNT; k++)
-            for (int w = 0; w < SGS_AUDIT_WINDOWS; w++)
-                untapped_per_kind[k][w] += part[b].untapped_per_kind[k][w];
+    sgs_audit_add_blocks(block_rows, kinds, n_blocks, n_groups, rows, untapped_per_kind);
+}
+
+size_t sgs_audit_block_count(size_t n, size_t head)
+{
+    size_t first = head < n ? head : n;
+    return n == 0 ? 0 : 1 + sgs_block_count(n - first, SGS_BLOCK_ROWS);
+}
+
+int sgs_audit_block_tallies(const sgs_stage_input_t *in, int32_t as_of_day,
+                            const sgs_audit_config_t *cfg, const uint8_t *group, size_t n_groups,
+                            const uint16_t *fired, const sgs_exec_t *exec, size_t head,
+                            sgs_audit_row_t *block_rows, sgs_audit_block_kinds_t *kinds,
+                            sgs_error_t *err)
+{
+    int rc = check_args(in, cfg, group, block_rows, err);
+    if (rc)
+        return rc;
+    if (head == 0 || head > SGS_BLOCK_ROWS)
+        return sgs_error_set(err, SGS_EINVAL, "audit: a first block of %zu customers", head);
+    const size_t n = in->n, n_blocks = sgs_audit_block_count(n, head);
+    size_t *stopped = sgs_alloc_array(n_blocks ? n_blocks : 1, sizeof *stopped);
+    if (!stopped)
+        return sgs_error_set(err, SGS_ENOMEM, "audit: out of memory for %zu blocks", n_blocks);
+    memset(block_rows, 0, n_blocks * n_groups * sizeof *block_rows);
+    memset(kinds, 0, n_blocks * sizeof *kinds);
+    const int n_threads = sgs_exec_threads_for(exec, n);
+    const long nb = (long)n_blocks;
+#pragma omp parallel for num_threads(n_threads) schedule(dynamic, 1)
+    for (long b = 0; b < nb; b++) {
+        size_t lo = b == 0 ? 0 : head + (size_t)(b - 1) * SGS_BLOCK_ROWS;
+        size_t end = b == 0 ? head : lo + SGS_BLOCK_ROWS;
+        size_t hi = end < n ? end : n;
+        tally_t part = {block_rows + (size_t)b * n_groups, kinds[b].untapped};
+        size_t at = tally_range(in, as_of_day, cfg, group, n_groups, fired, lo, hi, 0, &part);
+        stopped[b] = at < hi ? at : SIZE_MAX;
     }
+    for (size_t b = 0; b < n_blocks && rc == SGS_OK; b++)
+        if (stopped[b] != SIZE_MAX)
+            rc = bad_group(in, group, stopped[b], n_groups, err);
+    sgs_free(stopped);
+    return rc;
+}
+
+void sgs_audit_tally_more(const sgs_stage_input_t *in, int32_t as_of_day,
+                          const sgs_audit_config_t *cfg, const uint8_t *group, size_t n_groups,
+                          const uint16_t *fired, size_t lo, size_t hi, sgs_audit_row_t *rows)
+{
+    sgs_audit_block_kinds_t kinds; /* not asked for */
+    memset(&kinds, 0, sizeof kinds);
+    tally_t part = {rows, kinds.untapped};
+    size_t at = tally_range(in, as_of_day, cfg, group, n_groups, fired, lo, hi, 0, &part);
+    assert(at == hi); /* the labels were checked by sgs_audit_block_tallies */
+    (void)at;
 }
 
 int sgs_audit_compute(const sgs_stage_input_t *in, int32_t as_of_day, const sgs_audit_config_t *cfg,
@@ -247,36 +309,22 @@ int sgs_audit_compute(const sgs_stage_input_t *in, int32_t as_of_day, const sgs_
     int rc = check_args(in, cfg, group, rows, err);
     if (rc)
         return rc;
-    const size_t n = in->n, n_blocks = sgs_block_count(n, SGS_BLOCK_ROWS);
+    const size_t n_blocks = sgs_audit_block_count(in->n, SGS_BLOCK_ROWS);
     const size_t nb1 = n_blocks ? n_blocks : 1;
-    tally_t *part = sgs_calloc_array(nb1, sizeof *part);
-    sgs_audit_row_t *part_rows = sgs_calloc_array(nb1 * (n_groups + 1), sizeof *part_rows);
-    size_t *stopped = sgs_alloc_array(nb1, sizeof *stopped);
-    if (!part || !part_rows || !stopped) {
+    sgs_audit_block_kinds_t *kinds = sgs_alloc_array(nb1, sizeof *kinds);
+    sgs_audit_row_t *block_rows =
+        sgs_alloc_array(nb1 * (n_groups ? n_groups : 1), sizeof *block_rows);
+    if (!kinds || !block_rows) {
         rc = sgs_error_set(err, SGS_ENOMEM, "audit: out of memory for %zu blocks", n_blocks);
         goto cleanup;
     }
-    for (size_t b = 0; b < n_blocks; b++)
-        part[b].rows = part_rows + b * (n_groups + 1);
-    const int n_threads = sgs_exec_threads_for(exec, n);
-    const long nb = (long)n_blocks;
-#pragma omp parallel for num_threads(n_threads) schedule(dynamic, 1)
-    for (long b = 0; b < nb; b++) {
-        size_t lo = (size_t)b * SGS_BLOCK_ROWS;
-        size_t hi = lo + SGS_BLOCK_ROWS < n ? lo + SGS_BLOCK_ROWS : n;
-        size_t at = tally_range(in, as_of_day, cfg, group, n_groups, fired, lo, hi, 0, &part[b]);
-        stopped[b] = at < hi ? at : SIZE_MAX;
-    }
-    for (size_t b = 0; b < n_blocks; b++)
-        if (stopped[b] != SIZE_MAX) {
-            rc = bad_group(in, group, stopped[b], n_groups, err);
-            goto cleanup;
-        }
-    combine(part, n_blocks, n_groups, rows, untapped_per_kind);
+    rc = sgs_audit_block_tallies(in, as_of_day, cfg, group, n_groups, fired, exec, SGS_BLOCK_ROWS,
+                                 block_rows, kinds, err);
+    if (rc == SGS_OK)
+        combine(block_rows, kinds, n_blocks, n_groups, rows, untapped_per_kind);
 cleanup:
-    sgs_free(part);
-    sgs_free(part_rows);
-    sgs_free(stopped);
+    sgs_free(kinds);
+    sgs_free(block_rows);
     return rc;
 }
 
@@ -291,14 +339,14 @@ int sgs_audit_compute_ref(const sgs_stage_input_t *in, int32_t as_of_day,
     sgs_audit_row_t *one = sgs_calloc_array(n_groups + 1, sizeof *one);
     if (!one)
         return sgs_error_set(err, SGS_ENOMEM, "audit: out of memory");
-    tally_t tally;
-    memset(&tally, 0, sizeof tally);
-    tally.rows = one;
+    sgs_audit_block_kinds_t kinds;
+    memset(&kinds, 0, sizeof kinds);
+    tally_t tally = {one, kinds.untapped};
     size_t stop = tally_range(in, as_of_day, cfg, group, n_groups, fired, 0, in->n, 1, &tally);
     if (stop < in->n)
         rc = bad_group(in, group, stop, n_groups, err);
     else
-        combine(&tally, 1, n_groups, rows, untapped_per_kind);
+        combine(one, &kinds, 1, n_groups, rows, untapped_per_kind);
     sgs_free(one);
     return rc;
 }

@@ -67,6 +67,46 @@ int sgs_audit_compute(const sgs_stage_input_t *in, int32_t as_of_day, const sgs_
                       const sgs_exec_t *exec, sgs_audit_row_t *rows,
                       int64_t (*untapped_per_kind)[SGS_AUDIT_WINDOWS], sgs_error_t *err);
 
+/* The untapped counts per kind of one block of customers. */
+typedef struct sgs_audit_block_kinds {
+    int64_t untapped[SGS_OPP_KIND_COUNT][SGS_AUDIT_WINDOWS]; /* as untapped_per_kind */
+} sgs_audit_block_kinds_t;
+
+/* The parts of sgs_audit_compute, for a caller that holds a share of the customers and
+ * continues the sums share after share (engine/dist_actions.h): sgs_audit_compute is exactly
+ * the tallies of its blocks of SGS_BLOCK_ROWS customers (head = SGS_BLOCK_ROWS), then their
+ * additions in block order (sgs_audit_add_blocks to zeroed rows). */
+
+/* Blocks of n customers whose first block has head customers (0 < head <= SGS_BLOCK_ROWS) and
+ * the others SGS_BLOCK_ROWS (the last one fewer): 0 when n is 0. */
+size_t sgs_audit_block_count(size_t n, size_t head);
+
+/* Each block's tallies, every block from zero: block 0 is customers [0, head) of in, block b >
+ * 0 customers [head + (b - 1) SGS_BLOCK_ROWS, head + b SGS_BLOCK_ROWS) (cut at in->n).
+ * block_rows: [n_blocks * n_groups] caller-owned, block b's row of group g at b n_groups + g;
+ * kinds: [n_blocks]; n_blocks = sgs_audit_block_count(in->n, head). Both overwritten. Parallel
+ * over blocks. @return as sgs_audit_compute (the first bad label's customer); SGS_EINVAL for a
+ * head outside (0, SGS_BLOCK_ROWS]; SGS_ENOMEM for its scratch of n_blocks sizes. */
+int sgs_audit_block_tallies(const sgs_stage_input_t *in, int32_t as_of_day,
+                            const sgs_audit_config_t *cfg, const uint8_t *group, size_t n_groups,
+                            const uint16_t *fired, const sgs_exec_t *exec, size_t head,
+                            sgs_audit_row_t *block_rows, sgs_audit_block_kinds_t *kinds,
+                            sgs_error_t *err);
+
+/* Customers [lo, hi) of in added to rows [n_groups] (by group[i]) as a block's tally adds
+ * them, continuing the sums the rows hold (a block begun elsewhere). The labels must have been
+ * checked (sgs_audit_block_tallies). Serial; the untapped counts per kind are not kept. */
+void sgs_audit_tally_more(const sgs_stage_input_t *in, int32_t as_of_day,
+                          const sgs_audit_config_t *cfg, const uint8_t *group, size_t n_groups,
+                          const uint16_t *fired, size_t lo, size_t hi, sgs_audit_row_t *rows);
+
+/* Adds n_blocks blocks' tallies, in block order, to rows [n_groups + 1] (per group, then
+ * everyone) and untapped_per_kind (may be NULL): sgs_audit_compute's sums are these additions
+ * to zeroed rows, and continuing the rows of the blocks before continues the same sums. */
+void sgs_audit_add_blocks(const sgs_audit_row_t *block_rows, const sgs_audit_block_kinds_t *kinds,
+                          size_t n_blocks, size_t n_groups, sgs_audit_row_t *rows,
+                          int64_t (*untapped_per_kind)[SGS_AUDIT_WINDOWS]);
+
 /* Serial reference twin. */
 int sgs_audit_compute_ref(const sgs_stage_input_t *in, int32_t as_of_day,
                           const sgs_audit_config_t *cfg, const uint8_t *group, size_t n_groups,

@@ -217,6 +217,28 @@ size_t sgs_value_scores_check(size_t n, const double *p_alive, const double *exp
 
 /* ---- Per category --------------------------------------------------------------------- */
 
+int sgs_category_exact_sums(size_t n, const uint8_t *category, size_t n_categories,
+                            const double *value, size_t *count, sgs_exact_sum_t *acc,
+                            sgs_error_t *err)
+{
+    if (!count || (n > 0 && (!category || (acc && !value))))
+        return sgs_error_set(err, SGS_EINVAL, "category totals: a NULL array");
+    for (size_t j = 0; j < n_categories; j++) {
+        count[j] = 0;
+        if (acc)
+            sgs_exact_sum_init(&acc[j]);
+    }
+    for (size_t c = 0; c < n; c++) {
+        if (category[c] >= n_categories)
+            return sgs_error_set(err, SGS_EINVAL, "category totals: row %zu has category %d", c,
+                                 (int)category[c]);
+        count[category[c]]++;
+        if (acc)
+            sgs_exact_sum_add(&acc[category[c]], value[c]);
+    }
+    return SGS_OK;
+}
+
 int sgs_category_totals(size_t n, const uint8_t *category, size_t n_categories, const double *value,
                         size_t *count, double *sum, sgs_error_t *err)
 {
@@ -225,22 +247,7 @@ int sgs_category_totals(size_t n, const uint8_t *category, size_t n_categories, 
     sgs_exact_sum_t *acc = sum ? sgs_alloc_array(n_categories, sizeof *acc) : NULL;
     if (sum && n_categories && !acc)
         return sgs_error_set(err, SGS_ENOMEM, "category totals: no memory");
-    for (size_t j = 0; j < n_categories; j++) {
-        count[j] = 0;
-        if (sum)
-            sgs_exact_sum_init(&acc[j]);
-    }
-    int rc = SGS_OK;
-    for (size_t c = 0; c < n; c++) {
-        if (category[c] >= n_categories) {
-            rc = sgs_error_set(err, SGS_EINVAL, "category totals: row %zu has category %d", c,
-                               (int)category[c]);
-            break;
-        }
-        count[category[c]]++;
-        if (sum)
-            sgs_exact_sum_add(&acc[category[c]], value[c]);
-    }
+    int rc = sgs_category_exact_sums(n, category, n_categories, value, count, acc, err);
     for (size_t j = 0; sum && j < n_categories; j++)
         sum[j] = sgs_exact_sum_value(&acc[j]);
     sgs_free(acc);

@@ -14,6 +14,7 @@
 #define SGS_BASE_TOTALS_H
 
 #include "kernels/core.h"
+#include "kernels/exact_sum.h"
 #include "kernels/summary.h"
 
 #include <stdint.h>
@@ -106,5 +107,13 @@ size_t sgs_value_scores_check(size_t n, const double *p_alive, const double *exp
  * Serial. @return 0, SGS_EINVAL (a category >= n_categories, NULL array) or SGS_ENOMEM. */
 int sgs_category_totals(size_t n, const uint8_t *category, size_t n_categories, const double *value,
                         size_t *count, double *sum, sgs_error_t *err);
+
+/* sgs_category_totals with the sums left as exact accumulators acc [n_categories] (may be
+ * NULL; overwritten), for a caller that merges those of several parts
+ * (kernels/exact_sum.h sgs_exact_sum_merge) before rounding. Serial. @return 0 or SGS_EINVAL
+ * (a category >= n_categories: the counts and sums up to that row are left). */
+int sgs_category_exact_sums(size_t n, const uint8_t *category, size_t n_categories,
+                            const double *value, size_t *count, sgs_exact_sum_t *acc,
+                            sgs_error_t *err);
 
 #endif /* SGS_BASE_TOTALS_H */

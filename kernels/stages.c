@@ -353,6 +353,97 @@ static int stages_check(const sgs_stage_input_t *in, const sgs_stage_rules_t **r
     return SGS_OK;
 }
 
+int sgs_stages_own_cycles(const sgs_stage_input_t *in, int32_t as_of_day,
+                          const sgs_stage_rules_t *rules, int64_t n_all, const sgs_exec_t *exec,
+                          double *own_cycle_days, uint8_t *own_source, double *median_value,
+                          int32_t *max_label, sgs_error_t *err)
+{
+    sgs_stage_rules_t defaults;
+    if (!rules) {
+        sgs_stage_rules_default(&defaults);
+        rules = &defaults;
+    }
+    size_t n = in->n;
+    long nl = (long)n;
+    int n_threads = sgs_exec_threads_for(exec, n);
+    long first_bad = nl; /* smallest index with bad rows or a bad label */
+    int32_t top = -1;
+#pragma omp parallel for num_threads(n_threads) schedule(static) reduction(min                     \
+                                                                           : first_bad)            \
+    reduction(max                                                                                  \
+              : top)
+    for (long il = 0; il < nl; il++) {
+        size_t i = (size_t)il;
+        if (!rows_sorted(in->purchase_offset, in->purchase_day, i) ||
+            (in->event_offset && !rows_sorted(in->event_offset, in->event_day, i)) ||
+            (in->segment && (int64_t)in->segment[i] >= n_all)) {
+            if (il < first_bad)
+                first_bad = il;
+            continue;
+        }
+        sgs_purchase_summary_t ps;
+        sgs_purchase_summary(in, i, as_of_day, &ps);
+        uint8_t src = SGS_CYCLE_DEFAULT;
+        double own = own_cycle(in, i, &ps, rules, &src);
+        own_cycle_days[i] = own;
+        own_source[i] = src;
+        median_value[i] = ps.n_days >= rules->segment_min_purchases ? own : (double)NAN;
+        if (in->segment && in->segment[i] > top)
+            top = in->segment[i];
+    }
+    *max_label = top;
+    if (first_bad < nl) {
+        size_t i = (size_t)first_bad;
+        if (in->segment && (int64_t)in->segment[i] >= n_all)
+            return sgs_error_set(err, SGS_EDATA,
+                                 "customer_id %lld: segment label %d is not below the customer "
+                                 "count %lld",
+                                 (long long)in->customer_id[i], (int)in->segment[i],
+                                 (long long)n_all);
+        return sgs_error_set(err, SGS_EDATA,
+                             "customer_id %lld: purchase or event rows are not sorted by day "
+                             "(or offsets decrease)",
+                             (long long)in->customer_id[i]);
+    }
+    return SGS_OK;
+}
+
+void sgs_stages_given_medians(const sgs_stage_input_t *in, int32_t as_of_day,
+                              const sgs_stage_rules_t *rules, const double *segment_median,
+                              int32_t n_segments, double global_median, const uint8_t *own_source,
+                              const sgs_exec_t *exec, sgs_stage_output_t *out,
+                              sgs_stage_summary_t *summary)
+{
+    sgs_stage_rules_t defaults;
+    if (!rules) {
+        sgs_stage_rules_default(&defaults);
+        rules = &defaults;
+    }
+    long nl = (long)in->n;
+    int n_threads = sgs_exec_threads_for(exec, in->n);
+    stage_ctx_t ctx = {in, rules, as_of_day, segment_median, global_median};
+    int64_t per_stage[SGS_STAGE_COUNT] = {0};
+    int64_t per_source[SGS_CYCLE_SOURCE_COUNT] = {0};
+#pragma omp parallel for num_threads(n_threads) schedule(static)                              \
+    reduction(+ : per_stage[:SGS_STAGE_COUNT], per_source[:SGS_CYCLE_SOURCE_COUNT])
+    for (long il = 0; il < nl; il++) {
+        size_t i = (size_t)il;
+        uint8_t stage, source;
+        stage_and_outputs(&ctx, i, out->cycle_days[i], own_source[i], out, &stage, &source);
+        per_stage[stage]++;
+        per_source[source]++;
+    }
+    put_summary(out, segment_median, n_segments, global_median, per_stage, per_source, rules,
+                summary);
+}
+
+int sgs_stages_check(const sgs_stage_input_t *in, const sgs_stage_rules_t *rules,
+                     const sgs_stage_output_t *out, sgs_error_t *err)
+{
+    sgs_stage_rules_t defaults;
+    return stages_check(in, &rules, &defaults, out, err);
+}
+
 int sgs_stages_compute(const sgs_stage_input_t *in, int32_t as_of_day,
                        const sgs_stage_rules_t *rules, const sgs_exec_t *exec,
                        sgs_stage_output_t *out, sgs_stage_summary_t *summary, sgs_error_t *err)
@@ -362,8 +453,6 @@ int sgs_stages_compute(const sgs_stage_input_t *in, int32_t as_of_day,
     if (rc)
         return rc;
     size_t n = in->n;
-    long nl = (long)n;
-    int n_threads = sgs_exec_threads_for(exec, n);
     double *seg_value = NULL;   /* own cycle of customers that count for the medians */
     uint8_t *own_source = NULL; /* source of the own cycle */
     double *seg_median = NULL;
@@ -377,45 +466,11 @@ int sgs_stages_compute(const sgs_stage_input_t *in, int32_t as_of_day,
     }
 
     /* Pass 1: validate rows, own cycle (kept in out->cycle_days), median candidates. */
-    long first_bad = nl; /* smallest index with bad rows or a bad label */
     int32_t max_label = -1;
-#pragma omp parallel for num_threads(n_threads) schedule(static) reduction(min                     \
-                                                                           : first_bad)            \
-    reduction(max                                                                                  \
-              : max_label)
-    for (long il = 0; il < nl; il++) {
-        size_t i = (size_t)il;
-        if (!rows_sorted(in->purchase_offset, in->purchase_day, i) ||
-            (in->event_offset && !rows_sorted(in->event_offset, in->event_day, i)) ||
-            (in->segment && (int64_t)in->segment[i] >= (int64_t)n)) {
-            if (il < first_bad)
-                first_bad = il;
-            continue;
-        }
-        sgs_purchase_summary_t ps;
-        sgs_purchase_summary(in, i, as_of_day, &ps);
-        uint8_t src = SGS_CYCLE_DEFAULT;
-        double own = own_cycle(in, i, &ps, rules, &src);
-        out->cycle_days[i] = own;
-        own_source[i] = src;
-        seg_value[i] = ps.n_days >= rules->segment_min_purchases ? own : (double)NAN;
-        if (in->segment && in->segment[i] > max_label)
-            max_label = in->segment[i];
-    }
-    if (first_bad < nl) {
-        size_t i = (size_t)first_bad;
-        if (in->segment && (int64_t)in->segment[i] >= (int64_t)n)
-            rc = sgs_error_set(err, SGS_EDATA,
-                               "customer_id %lld: segment label %d is not below the customer "
-                               "count %zu",
-                               (long long)in->customer_id[i], (int)in->segment[i], n);
-        else
-            rc = sgs_error_set(err, SGS_EDATA,
-                               "customer_id %lld: purchase or event rows are not sorted by day "
-                               "(or offsets decrease)",
-                               (long long)in->customer_id[i]);
+    rc = sgs_stages_own_cycles(in, as_of_day, rules, (int64_t)n, exec, out->cycle_days, own_source,
+                               seg_value, &max_label, err);
+    if (rc)
         goto cleanup;
-    }
 
     /* Medians of the own cycles per segment and overall. */
     int32_t n_segments = max_label + 1;
@@ -430,19 +485,8 @@ int sgs_stages_compute(const sgs_stage_input_t *in, int32_t as_of_day,
         goto cleanup;
 
     /* Pass 2: cycle and stage. */
-    stage_ctx_t ctx = {in, rules, as_of_day, seg_median, global};
-    int64_t per_stage[SGS_STAGE_COUNT] = {0};
-    int64_t per_source[SGS_CYCLE_SOURCE_COUNT] = {0};
-#pragma omp parallel for num_threads(n_threads) schedule(static)                              \
-    reduction(+ : per_stage[:SGS_STAGE_COUNT], per_source[:SGS_CYCLE_SOURCE_COUNT])
-    for (long il = 0; il < nl; il++) {
-        size_t i = (size_t)il;
-        uint8_t stage, source;
-        stage_and_outputs(&ctx, i, out->cycle_days[i], own_source[i], out, &stage, &source);
-        per_stage[stage]++;
-        per_source[source]++;
-    }
-    put_summary(out, seg_median, n_segments, global, per_stage, per_source, rules, summary);
+    sgs_stages_given_medians(in, as_of_day, rules, seg_median, n_segments, global, own_source, exec,
+                             out, summary);
 
 cleanup:
     sgs_free(seg_value);

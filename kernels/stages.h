@@ -199,6 +199,42 @@ int sgs_stages_compute_ref(const sgs_stage_input_t *in, int32_t as_of_day,
                            const sgs_stage_rules_t *rules, sgs_stage_output_t *out,
                            sgs_stage_summary_t *summary, sgs_error_t *err);
 
+/* The parts of sgs_stages_compute, for a caller that holds a share of the customers and
+ * selects the medians among every share (engine/dist_actions.h): the checks, pass 1 (each
+ * customer's own cycle and the values the medians are taken of), pass 2 (cycle and stage
+ * from the medians). sgs_stages_compute is exactly: check, own cycles with n_all = in->n,
+ * sgs_group_medians of median_value by in->segment over 1 + max_label segments, given
+ * medians. */
+
+/* sgs_stages_compute's checks of the rules (NULL: defaults), required arrays and size.
+ * @return 0, SGS_ECONFIG or SGS_EINVAL with the kernel's message. */
+int sgs_stages_check(const sgs_stage_input_t *in, const sgs_stage_rules_t *rules,
+                     const sgs_stage_output_t *out, sgs_error_t *err);
+
+/* Pass 1 over in's customers (checked with sgs_stages_check): own_cycle_days[i] the own cycle
+ * (model or observed; NaN with too little history), own_source[i] its source, median_value[i]
+ * the own cycle when the customer counts for its segment's median (n_days >=
+ * segment_min_purchases), else NaN; *max_label the largest segment label (-1 without).
+ * n_all: the customer count labels must be below (all shares' customers). [in->n] each,
+ * caller-owned. Thread-count independent.
+ * @return 0; SGS_EDATA for the first customer with rows not sorted by day or a label >= n_all
+ * (the kernel's message, naming the customer_id). */
+int sgs_stages_own_cycles(const sgs_stage_input_t *in, int32_t as_of_day,
+                          const sgs_stage_rules_t *rules, int64_t n_all, const sgs_exec_t *exec,
+                          double *own_cycle_days, uint8_t *own_source, double *median_value,
+                          int32_t *max_label, sgs_error_t *err);
+
+/* Pass 2: every customer's stage and outputs from the own cycles (out->cycle_days holds
+ * pass 1's own_cycle_days on entry and the cycle used on return), own_source and the medians
+ * (segment_median [n_segments], NaN for none; global_median NaN when nobody qualifies);
+ * *summary (may be NULL) gets this call's counts and the medians as sgs_stages_compute
+ * reports them. Cannot fail. */
+void sgs_stages_given_medians(const sgs_stage_input_t *in, int32_t as_of_day,
+                              const sgs_stage_rules_t *rules, const double *segment_median,
+                              int32_t n_segments, double global_median, const uint8_t *own_source,
+                              const sgs_exec_t *exec, sgs_stage_output_t *out,
+                              sgs_stage_summary_t *summary);
+
 /* A customer's purchase history up to a day, from the grouped purchase days. */
 typedef struct sgs_purchase_summary {
     int32_t n_days;       /* distinct purchase days <= as_of */
