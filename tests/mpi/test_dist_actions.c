@@ -48,6 +48,7 @@ typedef struct world {
     size_t *purchase_offset, *event_offset;
     uint8_t *event_kind, *event_channel, *group, *preferred, *main_channel, *rfm;
     double *p_buy, *rate, *clv, *event_value;
+    sgs_sparse_values_t event_values; /* event_value as the kernels take it */
     uint16_t *fired;
 } world_t;
 
@@ -141,6 +142,10 @@ static void world_make(world_t *w, size_t n, uint64_t seed)
         w->referrer[n - 1] = w->id[n / 2];
         w->referrer[n / 2] = w->id[0];
     }
+    sgs_exec_t one = {.n_threads = 1};
+    assert_int_equal(
+        sgs_sparse_values_build(&one, w->event_value, w->event_offset[n], &w->event_values, NULL),
+        SGS_OK);
 }
 
 static void world_free(world_t *w)
@@ -152,6 +157,7 @@ static void world_free(world_t *w)
         w->fired,     w->preferred,       w->main_channel, w->rfm};
     for (size_t k = 0; k < sizeof owned / sizeof owned[0]; k++)
         free(owned[k]);
+    sgs_sparse_values_free(&w->event_values);
 }
 
 /* The view of customers [lo, hi): columns from lo, the offsets into the whole rows. Without
@@ -168,7 +174,7 @@ static sgs_stage_input_t view(const world_t *w, size_t lo, size_t hi, int model)
     in.event_offset = w->event_offset + lo;
     in.event_day = w->event_day;
     in.event_kind = w->event_kind;
-    in.event_value = w->event_value;
+    in.event_value = &w->event_values;
     in.event_channel = w->event_channel;
     if (model) {
         in.p_buy = w->p_buy + lo;
