@@ -276,3 +276,36 @@ void sgs_dist_backtest_spend(const sgs_dist_t *d, const double *x, const double 
     bt->spend_mae = state[0] / state[3];
     bt->spend_total_error = (state[1] - state[2]) / state[2];
 }
+
+/* ---- The tracking curve ------------------------------------------------------------------- */
+
+int sgs_dist_backtest_tracking(const sgs_dist_t *d, const sgs_tracking_cohort_t *co,
+                               int32_t cal_end, int32_t as_of, double days_per_unit, int j,
+                               const sgs_exec_t *exec, sgs_backtest_t *bt, sgs_error_t *err)
+{
+    /* the first first-purchase day of every process's cohort, and whether any has one */
+    int64_t v[2] = {sgs_day_min(co->n, co->first_day, cal_end), co->n == 0};
+    sgs_dist_reduce_i64(d, v, 2, SGS_DIST_MIN);
+    if (v[1] || as_of <= cal_end)
+        return SGS_OK;
+    sgs_tracking_days_t t;
+    sgs_tracking_days_init((int32_t)v[0], cal_end, as_of, &t);
+    size_t m = t.n_days + t.n_births; /* per day, then per first-purchase day */
+    int64_t *counts = sgs_alloc_array(m, sizeof *counts);
+    int rc = counts ? SGS_OK
+                    : sgs_error_set(err, SGS_ENOMEM,
+                                    "backtest: no memory for the tracking of %zu days", t.n_days);
+    rc = sgs_dist_agree(d, rc, err);
+    if (rc == SGS_OK)
+        rc = sgs_dist_agree(d, sgs_tracking_counts(co, &t, exec, counts, counts + t.n_days, err),
+                            err);
+    if (rc == SGS_OK) {
+        sgs_dist_reduce_i64(d, counts, m, SGS_DIST_SUM); /* integers: exact */
+        rc = sgs_tracking_curve(&t, counts, counts + t.n_days, days_per_unit, j, exec, bt, err);
+        rc = sgs_dist_agree(d, rc, err);
+    }
+    if (rc)
+        bt->n_tracking = 0;
+    sgs_free(counts);
+    return rc;
+}

@@ -14,12 +14,14 @@
  * order, carried from process to process: engine/dist_blocks.h sgs_dist_chain) and the mean
  * expected purchases per calibration-frequency bin (sums per block of the cohort's customers:
  * the customers' history and bin realigned into whole blocks of the cohort's order, the
- * blocks' per-bin sums gathered in block order).
+ * blocks' per-bin sums gathered in block order). The tracking curve is made of integer counts
+ * per day (repeat purchase days, first purchase days), each process's summed over the processes.
  */
 #ifndef SGS_DIST_BACKTEST_H
 #define SGS_DIST_BACKTEST_H
 
 #include "engine/backtest_models.h"
+#include "engine/backtest_tracking.h"
 #include "engine/dist.h"
 
 /* sgs_backtest_models over every process's cohort co (the processes' customers one after
@@ -50,5 +52,25 @@ void sgs_dist_backtest_spend(const sgs_dist_t *d, const double *x, const double 
                              const int32_t *occasions, const double *spend, size_t n,
                              const sgs_model_fit_options_t *options, const sgs_exec_t *exec,
                              sgs_backtest_t *bt);
+
+/* The backtest's tracking curve (engine/backtest_tracking.h sgs_backtest_tracking) over every
+ * process's cohort co (co->g: this process's grouped customers; the processes' cohorts one after
+ * another are the single-process cohort; a process may have none). cal_end, as_of,
+ * days_per_unit, j and bt->models[j] (model, params) the same on every process. Nothing is done
+ * when no process has a cohort customer or as_of <= cal_end. Else d0 is the minimum over the
+ * processes (of the first-purchase days and cal_end), each process counts its own customers'
+ * repeat purchase days and first-purchase days (sgs_tracking_counts), the counts are summed
+ * over the processes (integers: exact, the counts of the whole cohort), and every process makes
+ * the curve from them (sgs_tracking_curve): bt->n_tracking, tracking_model, tracking_day,
+ * tracking_actual and tracking_expected equal, bit for bit, what sgs_backtest_tracking writes
+ * on one process holding the whole cohort. What a process sends: a reduction of 2 integers,
+ * then one of n_days + n_births integers (8 bytes each; n_days the days from d0 to as_of,
+ * n_births those from d0 to cal_end); nothing per customer.
+ * @return as sgs_backtest_tracking, the same on every process (a failure on one process,
+ * agreed: "process R of N: " before its message); the tracking fields are then unspecified,
+ * with n_tracking 0. Collective. */
+int sgs_dist_backtest_tracking(const sgs_dist_t *d, const sgs_tracking_cohort_t *co,
+                               int32_t cal_end, int32_t as_of, double days_per_unit, int j,
+                               const sgs_exec_t *exec, sgs_backtest_t *bt, sgs_error_t *err);
 
 #endif /* SGS_DIST_BACKTEST_H */

@@ -6,6 +6,7 @@
 #include "engine/dist_blocks.h"
 #include "engine/dist_select.h"
 #include "kernels/features.h"
+#include "kernels/kmeans_blocks.h"
 #include "kernels/order_keys.h"
 
 #include <math.h>
@@ -336,6 +337,69 @@ int sgs_dist_segments_merge_small(const sgs_dist_t *d, int32_t *labels, size_t n
     sgs_free(count);
     sgs_free(size);
     sgs_free(final);
+    return rc;
+}
+
+/* ---- The inertia after the merge ----------------------------------------------------------- */
+
+int sgs_dist_kmeans_inertia(const sgs_dist_t *d, const double *x, size_t n, size_t dims,
+                            const double *centers, size_t k, const int32_t *labels,
+                            const sgs_exec_t *exec, double *inertia, sgs_error_t *err)
+{
+    uint64_t offset = sgs_dist_offset(d, n);
+    int rc = SGS_OK;
+    for (size_t i = 0; i < n; i++)
+        if (labels[i] < 0 || (size_t)labels[i] >= k) { /* the kernel's words, the global row */
+            rc = sgs_error_set(err, SGS_EINVAL, "label %d of row %zu is not in 0..%zu",
+                               (int)labels[i], (size_t)(offset + i), k - 1);
+            break;
+        }
+    rc = sgs_dist_agree(d, rc, err);
+    if (rc)
+        return rc;
+    /* Each row as its dims values and its label, realigned into whole blocks. */
+    size_t words = dims + 1;
+    sgs_dist_align_t al = {0};
+    double *packed = sgs_alloc_array(n ? n : 1, words * sizeof *packed), *part = NULL;
+    double *rows = NULL;
+    int32_t *lab = NULL;
+    rc = sgs_dist_agree(
+        d, packed ? SGS_OK : sgs_error_set(err, SGS_ENOMEM, "inertia: out of memory"), err);
+    if (rc == SGS_OK) {
+        for (size_t i = 0; i < n; i++) {
+            memcpy(packed + i * words, x + i * dims, dims * sizeof *x);
+            packed[i * words + dims] = (double)labels[i];
+        }
+        rc = sgs_dist_align_init(d, n, &al, err);
+    }
+    void *moved = NULL;
+    if (rc == SGS_OK)
+        rc = sgs_dist_align_move(d, &al, packed, words, 0, &moved, err);
+    sgs_free(packed);
+    size_t m = rc == SGS_OK ? al.n : 0, nb = sgs_block_count(m, SGS_BLOCK_ROWS);
+    if (rc == SGS_OK) {
+        rows = sgs_alloc_array(m ? m : 1, dims * sizeof *rows);
+        lab = sgs_alloc_array(m ? m : 1, sizeof *lab);
+        part = sgs_alloc_array(nb ? nb : 1, sizeof *part);
+        rc = sgs_dist_agree(
+            d,
+            rows && lab && part ? SGS_OK : sgs_error_set(err, SGS_ENOMEM, "inertia: out of memory"),
+            err);
+    }
+    if (rc == SGS_OK) {
+        const double *r = moved;
+        for (size_t i = 0; i < m; i++) {
+            memcpy(rows + i * dims, r + i * words, dims * sizeof *rows);
+            lab[i] = (int32_t)r[i * words + dims];
+        }
+        sgs_kmeans_block_inertia(rows, m, dims, NULL, centers, lab, exec, part);
+        rc = sgs_dist_blocks_sum(d, part, nb, 1, inertia, err);
+    }
+    sgs_free(moved);
+    sgs_free(rows);
+    sgs_free(lab);
+    sgs_free(part);
+    sgs_dist_align_free(&al);
     return rc;
 }
 

@@ -2,9 +2,10 @@
  * engine/dist_segments.h — the segment step's pieces besides the k-means fit
  * (engine/dist_kmeans.h) over customers spread over processes (docs/mpi.md): the features'
  * quantiles and robust scaling, the choice of k on the spread sample, the merge of small
- * segments and the per-segment medians of the profiles. Each gives every process the results
- * one process holding every customer gets from the kernels engine/run_segments.c calls, bit for
- * bit, and each process's own rows as that process's slice of the single-process rows.
+ * segments and the inertia after it, and the per-segment medians of the profiles. Each gives
+ * every process the results one process holding every customer gets from the kernels
+ * engine/run_segments.c calls, bit for bit, and each process's own rows as that process's slice
+ * of the single-process rows.
  *
  * Rows: the processes' rows one after another, in rank order, are the single-process rows (a
  * run's customers, ascending id); a process may hold none. Every call is collective and returns
@@ -108,6 +109,23 @@ int sgs_dist_segments_merge_small(const sgs_dist_t *d, int32_t *labels, size_t n
                                   size_t k, size_t dims, double min_share, const sgs_exec_t *exec,
                                   size_t *k_out, sgs_segment_merge_t *merges, size_t *n_merges,
                                   size_t *sizes, sgs_error_t *err);
+
+/* sgs_kmeans_inertia (without weights, as engine/run_segments.c calls it after the merge of
+ * small segments) over every process's rows: x (n x dims, row-major) and labels (n, in 0..k-1)
+ * this process's rows, centers (k x dims) the same on every process; *inertia = sum_i
+ * ||x_i - c_{label_i}||^2 over all rows, equal bit for bit to the kernel's on all rows, the same
+ * on every process. The rows with their labels are realigned into whole blocks of
+ * SGS_BLOCK_ROWS global rows (engine/dist_blocks.h: the subset the segment step clusters is not
+ * cut at the blocks), each process makes its blocks' partials with the kernel's arithmetic
+ * (kernels/kmeans_blocks.h sgs_kmeans_block_inertia) and every process adds all partials in
+ * block order, as the kernel adds its blocks. What a process sends: the rows that cross a cut
+ * (8 (dims + 1) bytes each: the values and the label; at most a block's worth per cut), then
+ * 8 bytes per block it holds to each other process. 0 rows in all give 0, as the kernel.
+ * @return 0; SGS_EINVAL for a label out of 0..k-1 (the first such row, global index, in the
+ * kernel's words); SGS_ENOMEM; the same on every process (sgs_dist_agree). Collective. */
+int sgs_dist_kmeans_inertia(const sgs_dist_t *d, const double *x, size_t n, size_t dims,
+                            const double *centers, size_t k, const int32_t *labels,
+                            const sgs_exec_t *exec, double *inertia, sgs_error_t *err);
 
 /* sgs_group_medians_into's medians per group over every process's rows: median[g] (n_groups
  * entries, the same on every process) is the median of the finite values of group g among all

@@ -14,6 +14,7 @@
 #include "engine/run_backtest.h"
 
 #include "engine/backtest_models.h"
+#include "engine/backtest_tracking.h"
 #include "engine/run_state.h"
 #include "kernels/base_totals.h"
 #include "kernels/gammagamma.h"
@@ -212,69 +213,16 @@ static int p_buy_over_horizon(const sgs_run_state_t *st, const cohort_t *co,
 }
 
 /* The tracking curve of model j over the holdout (run_backtest.h): the cohort's repeat
- * purchase days counted per day (kernels/holdout.h sgs_holdout_repeat_days, over the grouped
- * rows), and the model's expected cumulative repeat purchases of the same customers by their
- * first purchase day (sgs_holdout_tracking_expected), both taken from the calibration end on:
- * the same kernels as segscore evaluate's tracking (engine/evaluate.c). */
+ * purchase days counted per day over the grouped rows, and the model's expected cumulative
+ * repeat purchases of the same customers by their first purchase day, both taken from the
+ * calibration end on (engine/backtest_tracking.h): the same kernels as segscore evaluate's
+ * tracking (engine/evaluate.c). */
 static int backtest_tracking(const sgs_run_state_t *st, const cohort_t *co, sgs_backtest_t *bt,
                              int j, sgs_error_t *err)
 {
-    const sgs_grouped_t *g = &st->group.rows;
-    int32_t cal_end = bt->calibration_end_day, as_of = st->read.as_of_day;
-    if (co->n == 0 || as_of <= cal_end)
-        return SGS_OK;
-    int32_t d0 = sgs_day_min(co->n, co->first_day, cal_end);
-    size_t n_days = (size_t)(as_of - d0) + 1, n_births = (size_t)(cal_end - d0) + 1;
-    int32_t hold = as_of - cal_end;
-    size_t n_points = ((size_t)hold + 6) / 7;
-    if (n_points > SGS_BACKTEST_TRACK_MAX)
-        n_points = SGS_BACKTEST_TRACK_MAX;
-    int32_t step = (int32_t)(((size_t)hold + n_points - 1) / n_points);
-    uint8_t *in_cohort = sgs_calloc_array(g->n_customers, sizeof *in_cohort);
-    int32_t *first_day = sgs_calloc_array(g->n_customers, sizeof *first_day);
-    int64_t *per_day = sgs_alloc_array(n_days, sizeof *per_day);
-    int64_t *births = sgs_calloc_array(n_births, sizeof *births);
-    int32_t point_day[SGS_BACKTEST_TRACK_MAX + 1];
-    double expected[SGS_BACKTEST_TRACK_MAX + 1];
-    int rc = SGS_OK;
-    if (!in_cohort || !first_day || !per_day || !births) {
-        rc = sgs_error_set(err, SGS_ENOMEM, "backtest: no memory for the tracking of %zu days",
-                           n_days);
-        goto cleanup;
-    }
-    for (size_t i = 0; i < co->n; i++) {
-        in_cohort[co->g_row[i]] = 1;
-        first_day[co->g_row[i]] = co->first_day[i];
-    }
-    point_day[0] = cal_end;
-    for (size_t k = 1; k <= n_points; k++) {
-        int32_t day = cal_end + step * (int32_t)k;
-        point_day[k] = day < as_of ? day : as_of;
-    }
-    rc = sgs_holdout_births(co->n, co->first_day, d0, n_births, births, err);
-    if (rc == SGS_OK)
-        rc = sgs_holdout_repeat_days(g, in_cohort, first_day, d0, n_days, &st->exec, per_day, err);
-    if (rc == SGS_OK)
-        rc = sgs_holdout_tracking_expected(bt->models[j].model, bt->models[j].params,
-                                           st->days_per_unit, births, n_births, d0, point_day,
-                                           n_points + 1, &st->exec, expected, err);
-    if (rc)
-        goto cleanup;
-    /* the repeat purchase days after the calibration end, cumulated */
-    sgs_holdout_cumulative(per_day, (size_t)(cal_end - d0) + 1, d0, point_day + 1, n_points,
-                           bt->tracking_actual);
-    for (size_t k = 0; k < n_points; k++) {
-        bt->tracking_day[k] = point_day[k + 1];
-        bt->tracking_expected[k] = expected[k + 1] - expected[0];
-    }
-    bt->n_tracking = n_points;
-    bt->tracking_model = j;
-cleanup:
-    sgs_free(in_cohort);
-    sgs_free(first_day);
-    sgs_free(per_day);
-    sgs_free(births);
-    return rc;
+    sgs_tracking_cohort_t tc = {&st->group.rows, co->n, co->g_row, co->first_day};
+    return sgs_backtest_tracking(&tc, bt->calibration_end_day, st->read.as_of_day,
+                                 st->days_per_unit, j, &st->exec, bt, err);
 }
 
 /* The run's fit options (value.*) with its progress watch. */

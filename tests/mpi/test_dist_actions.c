@@ -984,13 +984,24 @@ static int call_opportunities(act_cols_t *a, const world_t *w, size_t lo, size_t
     return rc;
 }
 
+typedef struct sweep_ctx {
+    spread_call_t call;
+    act_cols_t *a;
+    const world_t *w;
+    size_t lo, hi;
+} sweep_ctx_t;
+
+static int sweep_call(void *ctx, sgs_error_t *err)
+{
+    sweep_ctx_t *c = ctx;
+    return c->call(c->a, c->w, c->lo, c->hi, err);
+}
+
 /* Every allocation of the call failing in turn on the last process: every process returns
  * SGS_ENOMEM with the last process's message (none waits for another), and the call works
- * again afterwards. */
+ * again afterwards (tests/support/test_mpi.h sgs_test_mpi_alloc_sweep). */
 static void sweep(spread_call_t call, const char *name)
 {
-    const sgs_dist_t *d = &sgs_test_world;
-    const int last = d->rank == d->size - 1;
     const size_t n = 600;
     world_t w;
     world_make(&w, n, 31);
@@ -1003,26 +1014,8 @@ static void sweep(spread_call_t call, const char *name)
     sgs_error_t err = {0};
     assert_int_equal(call_stages(&a, &w, lo, hi, &err), SGS_OK); /* the step's inputs */
     assert_int_equal(call_influence(&a, &w, lo, hi, &err), SGS_OK);
-    sgs_test_fail_alloc_after(last ? 1L << 30 : -1);
-    assert_int_equal(call(&a, &w, lo, hi, &err), SGS_OK);
-    int64_t granted = last ? sgs_test_allocations_granted() : 0;
-    sgs_test_fail_alloc_after(-1);
-    sgs_dist_reduce_i64(d, &granted, 1, SGS_DIST_MAX);
-    sgs_assert_cmp(granted, >=, 3);
-    for (int64_t k = 0; k < granted; k++) {
-        sgs_test_fail_alloc_after(last ? (long)k : -1);
-        int rc = call(&a, &w, lo, hi, &err);
-        sgs_test_fail_alloc_after(-1);
-        if (rc != SGS_ENOMEM)
-            fail_msg("%s: allocation %lld failing on the last process: code %d (%s)", name,
-                     (long long)k, rc, err.message);
-        if (d->size > 1) {
-            char who[64];
-            snprintf(who, sizeof who, "process %d of %d: ", d->size - 1, d->size);
-            sgs_assert_contains(err.message, who);
-        }
-    }
-    assert_int_equal(call(&a, &w, lo, hi, &err), SGS_OK);
+    sweep_ctx_t c = {call, &a, &w, lo, hi};
+    sgs_test_mpi_alloc_sweep(sweep_call, &c, name, 3);
     act_free(&a);
     world_free(&w);
 }

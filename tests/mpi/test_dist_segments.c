@@ -7,10 +7,13 @@
  * block boundaries), the principal components (every field of the fit), the choice of k (its table
  * and the k chosen), the merge of small segments (labels, centres, merges, sizes), the profiles'
  * sums (carried from process to process) and counts, and the medians per segment equal, memcmp, the
- * single-process kernels on all rows, as engine/run_segments.c calls them. A NaN and a bad label
- * on the last process holding rows fail every process with the kernel's words, the row named by
- * its global index. `SGS_TEST_SEED=s` replays a seed.
+ * single-process kernels on all rows, as engine/run_segments.c calls them, and so does the
+ * inertia after the merge (its bytes sent equal to their count). A NaN and a bad label on the last
+ * process holding rows fail every process with the kernel's words, the row named by its global
+ * index; every allocation of the inertia failing in turn on the last process fails every process.
+ * `SGS_TEST_SEED=s` replays a seed.
  */
+#include "engine/dist_blocks.h"
 #include "engine/dist_segments.h"
 #include "kernels/features.h"
 #include "kernels/order_stats.h"
@@ -51,7 +54,7 @@ static double *features_make(size_t n, uint64_t seed)
 }
 
 /* This process's rows [*first, *first + *n) of n_all by `deal`: 0 even, 1 the last process
- * none, 2 all on process 0. */
+ * none, 2 all on process 0, 3 growing with the rank (process p's share (p + 1)^2 / sum). */
 static void my_rows(size_t n_all, int deal, size_t *first, size_t *n)
 {
     size_t p = (size_t)sgs_test_world.rank, size = (size_t)sgs_test_world.size;
@@ -59,6 +62,12 @@ static void my_rows(size_t n_all, int deal, size_t *first, size_t *n)
     if (deal == 2) {
         *first = 0;
         *n = p == 0 ? n_all : 0;
+        return;
+    }
+    if (deal == 3) {
+        size_t all = size * (size + 1) * (2 * size + 1) / 6, before = p * (p + 1) * (2 * p + 1) / 6;
+        *first = n_all * before / all;
+        *n = n_all * (before + (p + 1) * (p + 1)) / all - *first;
         return;
     }
     if (p >= parts) {
@@ -347,6 +356,117 @@ static void merge_and_medians(void **state)
         }
 }
 
+/* The inertia after the merge (engine/run_segments.c: sgs_kmeans_inertia of the merged labels
+ * and centres, without weights) over the processes against the kernel on all rows, memcmp:
+ * 1 to 70,001 rows (several blocks, the processes' cuts off the block boundaries) dealt evenly,
+ * the last process none, all on process 0 and growing with the rank; the labels and centres of
+ * a merge of small segments. The bytes sent are exactly the rows it gives away in the
+ * realignment (8 (D + 1) each: the values and the label) and 8 bytes per block it then holds and
+ * for its row count to each other process. */
+static void inertia_after_merge(void **state)
+{
+    (void)state;
+    static const size_t sizes[] = {1, 500, 40123, 70001};
+    sgs_exec_t exec = {.n_threads = 1};
+    const size_t np = (size_t)sgs_test_world.size;
+    for (size_t c = 0; c < sizeof sizes / sizeof sizes[0]; c++)
+        for (int deal = 0; deal < 4; deal++) {
+            size_t n_all = sizes[c], first, n, k = 7, k_out, n_merges;
+            uint64_t s = test_seed() + 300 + c;
+            double *x = features_make(n_all, s);
+            int32_t *labels = calloc(n_all + 1, sizeof *labels);
+            assert_non_null(labels);
+            for (size_t i = 0; i < n_all; i++) {
+                uint64_t r = sgs_test_next(&s) % 1000;
+                labels[i] = r < 4 ? 5 : r < 9 ? 6 : (int32_t)(r % 5);
+            }
+            double centers[7 * D];
+            for (size_t j = 0; j < 7 * D; j++)
+                centers[j] = sgs_test_uniform(&s);
+            sgs_segment_merge_t merges[7];
+            sgs_error_t err = {0};
+            sgs_assert_cmp(sgs_segments_merge_small(labels, n_all, centers, k, D, 0.02, &exec,
+                                                    &k_out, merges, &n_merges, NULL, &err),
+                           ==, SGS_OK);
+            double want, got = -1.0;
+            sgs_assert_cmp(
+                sgs_kmeans_inertia(x, n_all, D, NULL, centers, k_out, labels, &exec, &want, &err),
+                ==, SGS_OK);
+            my_rows(n_all, deal, &first, &n);
+            uint64_t sent = sgs_dist_bytes_sent();
+            int rc = sgs_dist_kmeans_inertia(&sgs_test_world, x + first * D, n, D, centers, k_out,
+                                             labels + first, &exec, &got, &err);
+            sent = sgs_dist_bytes_sent() - sent;
+            if (rc != SGS_OK || memcmp(&got, &want, sizeof want))
+                fail_msg("seed %llu, %zu rows deal %d: rc %d (%s), inertia %.17g against %.17g",
+                         (unsigned long long)test_seed(), n_all, deal, rc, err.message, got, want);
+            /* the rows this process gives away in the realignment (engine/dist_blocks.h), then
+               8 bytes per block it holds and its row count (the layout) to each other process */
+            sgs_dist_align_t al;
+            sgs_assert_cmp(sgs_dist_align_init(&sgs_test_world, n, &al, &err), ==, SGS_OK);
+            uint64_t lo = al.start[sgs_test_world.rank], hi = al.start[sgs_test_world.rank + 1];
+            uint64_t a = first > lo ? first : lo, b = first + n < hi ? first + n : hi;
+            uint64_t kept = b > a ? b - a : 0;
+            uint64_t expect = 8 * (D + 1) * (n - kept) +
+                              8 * (np - 1) * (sgs_block_count(al.n, SGS_BLOCK_ROWS) + 1);
+            sgs_dist_align_free(&al);
+            if (sent != expect)
+                fail_msg("%zu rows deal %d: %llu bytes sent, not %llu", n_all, deal,
+                         (unsigned long long)sent, (unsigned long long)expect);
+            if (np > 1 && n_all == 70001 && deal == 0)
+                print_message("inertia: process %d sent %llu bytes for %zu rows of %zu\n",
+                              sgs_test_world.rank, (unsigned long long)sent, n, n_all);
+            free(labels);
+            free(x);
+        }
+}
+
+typedef struct inertia_call {
+    const double *x;
+    const int32_t *labels;
+    size_t n;
+    double want;
+} inertia_call_t;
+
+static int call_inertia(void *ctx, sgs_error_t *err)
+{
+    const inertia_call_t *c = ctx;
+    static const double centers[3 * D] = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1};
+    sgs_exec_t exec = {.n_threads = 1};
+    double got = -1.0;
+    int rc = sgs_dist_kmeans_inertia(&sgs_test_world, c->x, c->n, D, centers, 3, c->labels, &exec,
+                                     &got, err);
+    if (rc == SGS_OK && memcmp(&got, &c->want, sizeof got))
+        fail_msg("inertia %.17g against %.17g", got, c->want);
+    return rc;
+}
+
+/* Every allocation of the inertia failing in turn on the last process (rows crossing its cut)
+ * fails every process. */
+static void inertia_out_of_memory(void **state)
+{
+    (void)state;
+    static const double centers[3 * D] = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1};
+    size_t n_all = 20011, first, n;
+    sgs_exec_t exec = {.n_threads = 1};
+    double *x = features_make(n_all, test_seed() + 400);
+    int32_t *labels = calloc(n_all, sizeof *labels);
+    assert_non_null(labels);
+    for (size_t i = 0; i < n_all; i++)
+        labels[i] = (int32_t)(i * 7 % 3);
+    inertia_call_t c = {NULL, NULL, 0, 0.0};
+    sgs_error_t err = {0};
+    sgs_assert_cmp(sgs_kmeans_inertia(x, n_all, D, NULL, centers, 3, labels, &exec, &c.want, &err),
+                   ==, SGS_OK);
+    my_rows(n_all, 0, &first, &n);
+    c.x = x + first * D;
+    c.labels = labels + first;
+    c.n = n;
+    sgs_test_mpi_alloc_sweep(call_inertia, &c, "inertia", 3);
+    free(labels);
+    free(x);
+}
+
 static void profile_sums_and_counts(void **state)
 {
     (void)state;
@@ -442,6 +562,16 @@ static void a_bad_label_is_everyones_error(void **state)
         rc = sgs_dist_segment_counts(&sgs_test_world, n, labels + first, 3, NULL, 0, counts, &err);
         sgs_assert_cmp(rc, ==, SGS_EINVAL);
         sgs_assert_contains(err.message, "segments: row 998 has label 3, not 0..2");
+        double inertia;
+        rc = sgs_dist_kmeans_inertia(&sgs_test_world, value + first, n, 1, centers, 3,
+                                     labels + first, &exec, &inertia, &err);
+        sgs_assert_cmp(rc, ==, SGS_EINVAL);
+        sgs_assert_contains(err.message, "label 3 of row 998 is not in 0..2");
+        if (sgs_test_world.size > 1) {
+            char who[64];
+            snprintf(who, sizeof who, "process %d of %d: ", last_holder(deal), sgs_test_world.size);
+            sgs_assert_contains(err.message, who);
+        }
         free(labels);
         free(value);
     }
@@ -458,6 +588,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(merge_and_medians),
         cmocka_unit_test(profile_sums_and_counts),
         cmocka_unit_test(a_bad_label_is_everyones_error),
+        cmocka_unit_test(inertia_after_merge),
+        cmocka_unit_test(inertia_out_of_memory),
     };
     return sgs_test_mpi_run(&argc, &argv, tests, NULL, NULL);
 }

@@ -11,6 +11,11 @@
  * backtest's spend check; then p_buy of
  * every customer, made on its own process from its own history, the model refitted on the
  * merged histories and the map; and a bad history on the last process failing every process.
+ * The backtest's tracking curve (engine/dist_backtest.h sgs_dist_backtest_tracking) against
+ * sgs_backtest_tracking on the whole cohort, memcmp, for several holdouts and the grouped
+ * customers dealt evenly, unevenly, all on one process and none on the last; a first purchase day
+ * out of range on the last process and every allocation failing in turn there failing every
+ * process.
  */
 #include "engine/dist_backtest.h"
 #include "engine/dist_gammagamma.h"
@@ -576,6 +581,214 @@ static void backtest_error_is_everyones(void **state)
     sgs_backtest_free(&bt);
 }
 
+/* ---- The tracking curve ------------------------------------------------------------------- */
+
+/* The tracking's cohort among grouped customers g: those with a purchase by end_day (one in
+ * three left out by id, as a sample leaves customers out), with their first purchase day, and
+ * their purchase occasions in the holdout (end_day, as_of_day], summed. */
+typedef struct track_cohort {
+    size_t n;
+    size_t *g_row;
+    int32_t *first_day;
+    int64_t holdout_occasions;
+} track_cohort_t;
+
+static void track_cohort_make(const sgs_grouped_t *g, int32_t end_day, int32_t as_of_day,
+                              track_cohort_t *tc)
+{
+    sgs_exec_t exec = {.n_threads = 1};
+    sgs_error_t err = {0};
+    size_t n = g->n_customers;
+    sgs_summary_t full, cal = {0};
+    sgs_assert_cmp(sgs_summary_alloc(&full, n), ==, SGS_OK);
+    full.n_customers = n;
+    sgs_assert_cmp(sgs_summarize(&exec, g, as_of_day, &full, &err), ==, SGS_OK);
+    tc->g_row = malloc(n * sizeof *tc->g_row);
+    tc->first_day = malloc(n * sizeof *tc->first_day);
+    assert_non_null(tc->g_row);
+    assert_non_null(tc->first_day);
+    tc->n = 0;
+    for (size_t c = 0; c < n; c++)
+        if (full.has_purchase[c] && full.first_day[c] <= end_day && g->customer_id[c] % 3 != 0) {
+            tc->g_row[tc->n] = c;
+            tc->first_day[tc->n++] = full.first_day[c];
+        }
+    sgs_assert_cmp(tc->n, >, 0);
+    sgs_assert_cmp(sgs_summary_alloc_history(&cal, tc->n), ==, SGS_OK);
+    sgs_assert_cmp(sgs_summarize_until_subset(&exec, g, end_day, tc->g_row, tc->n, &cal, &err), ==,
+                   SGS_OK);
+    tc->holdout_occasions = 0;
+    for (size_t j = 0; j < tc->n; j++)
+        tc->holdout_occasions +=
+            full.n_purchase_days[tc->g_row[j]] - (int64_t)cal.n_purchase_days[j];
+    sgs_summary_free(&full);
+    sgs_summary_free(&cal);
+}
+
+/* This process's share of g_all and of the cohort tc: the customers [lo, hi) of g_all (the
+ * grouped rows a process owning them holds: a view into g_all's rows) and the cohort's
+ * customers among them, their rows made local. */
+typedef struct track_share {
+    sgs_grouped_t g;
+    size_t *g_row;
+    sgs_tracking_cohort_t co;
+} track_share_t;
+
+static void track_share_make(const sgs_grouped_t *g_all, const track_cohort_t *tc, size_t lo,
+                             size_t hi, track_share_t *sh)
+{
+    sh->g = *g_all;
+    sh->g.n_customers = hi - lo;
+    sh->g.customer_id = g_all->customer_id + lo;
+    sh->g.row_offset = g_all->row_offset + lo;
+    size_t a = 0, b;
+    while (a < tc->n && tc->g_row[a] < lo)
+        a++;
+    for (b = a; b < tc->n && tc->g_row[b] < hi;)
+        b++;
+    sh->g_row = malloc((b - a + 1) * sizeof *sh->g_row);
+    assert_non_null(sh->g_row);
+    for (size_t i = a; i < b; i++)
+        sh->g_row[i - a] = tc->g_row[i] - lo;
+    sh->co = (sgs_tracking_cohort_t){&sh->g, b - a, sh->g_row, tc->first_day + a};
+}
+
+/* Both models the curve may follow, at parameters of the generated customers' order. */
+static void tracking_models(sgs_backtest_t *bt)
+{
+    memset(bt, 0, sizeof *bt);
+    bt->models[0] =
+        (sgs_backtest_model_t){.model = SGS_MODEL_BGNBD, .params = {0.6, 9.0, 0.7, 3.1}};
+    bt->models[1] =
+        (sgs_backtest_model_t){.model = SGS_MODEL_PARETONBD, .params = {0.55, 8.0, 0.9, 14.0}};
+}
+
+/* The curve over the processes against sgs_backtest_tracking (engine/run_backtest.c's) on the
+ * whole cohort, bit for bit: holdouts of 182 days (26 weekly points), 3 days (one point), three
+ * quarters of the history (longer steps past 104 weeks when it spans more than 2.7 years), and
+ * none (as_of = the calibration end: no curve); customers dealt evenly, growing with the rank,
+ * all on the first process and none on the last. The actual curve's last point is checked
+ * against the cohort's holdout occasions from its summaries. */
+static void tracking_is_the_single_process_curve(void **state)
+{
+    (void)state;
+    sgs_exec_t exec = {.n_threads = 1};
+    sgs_read_options_t opt = sgs_test_mpi_read_options();
+    sgs_grouped_t g_all;
+    sgs_read_stats_t st_all;
+    sgs_test_read_grouped(generated, &opt, &g_all, &st_all);
+    int32_t as_of = (int32_t)sgs_day_of(st_all.max_time_s);
+    int32_t first = (int32_t)sgs_day_of(st_all.min_time_s);
+    int np = sgs_test_world.size, me = sgs_test_world.rank;
+    const int32_t holds[] = {182, 3, (as_of - first) * 3 / 4, 0};
+    for (size_t h = 0; h < sizeof holds / sizeof holds[0]; h++) {
+        int32_t cal_end = as_of - holds[h];
+        track_cohort_t tc;
+        track_cohort_make(&g_all, cal_end, as_of, &tc);
+        sgs_tracking_cohort_t whole = {&g_all, tc.n, tc.g_row, tc.first_day};
+        sgs_backtest_t bta, btb;
+        sgs_error_t err = {0};
+        int j = (int)(h % 2);
+        tracking_models(&bta);
+        sgs_assert_cmp(sgs_backtest_tracking(&whole, cal_end, as_of, 7.0, j, &exec, &bta, &err), ==,
+                       SGS_OK);
+        if (holds[h] == 0) {
+            sgs_assert_cmp(bta.n_tracking, ==, 0);
+        } else {
+            size_t want = holds[h] > 7 * SGS_BACKTEST_TRACK_MAX ? SGS_BACKTEST_TRACK_MAX
+                                                                : ((size_t)holds[h] + 6) / 7;
+            sgs_assert_cmp(bta.n_tracking, ==, want);
+            sgs_assert_cmp(bta.tracking_day[bta.n_tracking - 1], ==, as_of);
+            sgs_assert_cmp(bta.tracking_actual[bta.n_tracking - 1], ==, tc.holdout_occasions);
+            sgs_assert_cmp(bta.tracking_expected[bta.n_tracking - 1], >, 0.0);
+        }
+        for (int layout = 0; layout < 4; layout++) {
+            track_share_t sh;
+            track_share_make(&g_all, &tc, cut(layout, g_all.n_customers, me, np),
+                             cut(layout, g_all.n_customers, me + 1, np), &sh);
+            tracking_models(&btb);
+            int rc = sgs_dist_backtest_tracking(&sgs_test_world, &sh.co, cal_end, as_of, 7.0, j,
+                                                &exec, &btb, &err);
+            if (rc != SGS_OK || btb.n_tracking != bta.n_tracking ||
+                btb.tracking_model != bta.tracking_model ||
+                memcmp(btb.tracking_day, bta.tracking_day, sizeof bta.tracking_day) ||
+                memcmp(btb.tracking_actual, bta.tracking_actual, sizeof bta.tracking_actual) ||
+                memcmp(btb.tracking_expected, bta.tracking_expected, sizeof bta.tracking_expected))
+                fail_msg("holdout %d days, layout %d: rc %d (%s), %zu points against %zu, the "
+                         "curves differ",
+                         (int)holds[h], layout, rc, err.message, btb.n_tracking, bta.n_tracking);
+            free(sh.g_row);
+        }
+        free(tc.g_row);
+        free(tc.first_day);
+    }
+    sgs_grouped_free(&g_all);
+}
+
+typedef struct tracking_call {
+    const sgs_tracking_cohort_t *co;
+    int32_t cal_end, as_of;
+} tracking_call_t;
+
+static int call_tracking(void *ctx, sgs_error_t *err)
+{
+    const tracking_call_t *c = ctx;
+    sgs_exec_t exec = {.n_threads = 1};
+    sgs_backtest_t bt;
+    tracking_models(&bt);
+    int rc = sgs_dist_backtest_tracking(&sgs_test_world, c->co, c->cal_end, c->as_of, 7.0, 0, &exec,
+                                        &bt, err);
+    if (rc == SGS_OK)
+        sgs_assert_cmp(bt.n_tracking, ==, 26);
+    else
+        sgs_assert_cmp(bt.n_tracking, ==, 0);
+    return rc;
+}
+
+/* A first purchase day after the calibration end on the last process (customers dealt evenly)
+ * is every process's error, with its message; every allocation failing in turn on the last
+ * process fails every process. */
+static void tracking_errors_are_everyones(void **state)
+{
+    (void)state;
+    sgs_read_options_t opt = sgs_test_mpi_read_options();
+    sgs_grouped_t g_all;
+    sgs_read_stats_t st_all;
+    sgs_test_read_grouped(generated, &opt, &g_all, &st_all);
+    int32_t as_of = (int32_t)sgs_day_of(st_all.max_time_s), cal_end = as_of - 182;
+    int np = sgs_test_world.size, me = sgs_test_world.rank;
+    track_cohort_t tc;
+    track_cohort_make(&g_all, cal_end, as_of, &tc);
+    track_share_t sh;
+    track_share_make(&g_all, &tc, cut(0, g_all.n_customers, me, np),
+                     cut(0, g_all.n_customers, me + 1, np), &sh);
+    tracking_call_t c = {&sh.co, cal_end, as_of};
+    sgs_test_mpi_alloc_sweep(call_tracking, &c, "tracking", 3);
+    sgs_assert_cmp(sh.co.n, >, 0);
+    int32_t *bad = malloc(sh.co.n * sizeof *bad);
+    assert_non_null(bad);
+    memcpy(bad, sh.co.first_day, sh.co.n * sizeof *bad);
+    if (me == np - 1)
+        bad[sh.co.n / 2] = cal_end + 1;
+    sh.co.first_day = bad;
+    sgs_error_t err = {0};
+    sgs_assert_cmp(call_tracking(&c, &err), ==, SGS_EINVAL);
+    char want[160];
+    snprintf(want, sizeof want, "customer %lld's first purchase day %d is not in",
+             (long long)sh.g.customer_id[sh.g_row[sh.co.n / 2]], (int)cal_end + 1);
+    if (me == np - 1)
+        sgs_assert_contains(err.message, want);
+    if (np > 1) {
+        snprintf(want, sizeof want, "process %d of %d: backtest: customer ", np - 1, np);
+        sgs_assert_contains(err.message, want);
+    }
+    free(bad);
+    free(sh.g_row);
+    free(tc.g_row);
+    free(tc.first_day);
+    sgs_grouped_free(&g_all);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -584,6 +797,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(gg_errors_are_everyones),
         cmocka_unit_test(backtest_is_the_single_process_backtest),
         cmocka_unit_test(backtest_error_is_everyones),
+        cmocka_unit_test(tracking_is_the_single_process_curve),
+        cmocka_unit_test(tracking_errors_are_everyones),
     };
     return sgs_test_mpi_run(&argc, &argv, tests, setup_file, remove_file);
 }

@@ -120,3 +120,35 @@ void sgs_test_read_grouped(const char *path, const sgs_read_options_t *opt, sgs_
                    SGS_OK);
     sgs_transactions_free(&tx);
 }
+
+void sgs_test_mpi_alloc_sweep(sgs_test_mpi_call_fn call, void *ctx, const char *name,
+                              long min_allocations)
+{
+    const sgs_dist_t *d = &sgs_test_world;
+    const int last = d->rank == d->size - 1;
+    sgs_error_t err = {0};
+    sgs_test_fail_alloc_after(last ? 1L << 30 : -1);
+    int rc = call(ctx, &err);
+    int64_t granted = last ? sgs_test_allocations_granted() : 0;
+    sgs_test_fail_alloc_after(-1);
+    if (rc != SGS_OK)
+        fail_msg("%s: code %d (%s) without a failing allocation", name, rc, err.message);
+    sgs_dist_reduce_i64(d, &granted, 1, SGS_DIST_MAX);
+    sgs_assert_cmp(granted, >=, min_allocations);
+    for (int64_t k = 0; k < granted; k++) {
+        sgs_test_fail_alloc_after(last ? (long)k : -1);
+        rc = call(ctx, &err);
+        sgs_test_fail_alloc_after(-1);
+        if (rc != SGS_ENOMEM)
+            fail_msg("%s: allocation %lld failing on the last process: code %d (%s)", name,
+                     (long long)k, rc, err.message);
+        if (d->size > 1) {
+            char who[64];
+            snprintf(who, sizeof who, "process %d of %d: ", d->size - 1, d->size);
+            sgs_assert_contains(err.message, who);
+        }
+    }
+    rc = call(ctx, &err);
+    if (rc != SGS_OK)
+        fail_msg("%s: code %d (%s) after the sweep", name, rc, err.message);
+}

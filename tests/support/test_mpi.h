@@ -37,6 +37,17 @@ void sgs_test_mpi_tmpdir(const char *tag, char *out, size_t size);
 /* When every process is done with it, process 0 removes the folder. */
 void sgs_test_mpi_rmdir(const char *dir);
 
+/* A collective call under test, with its arguments in ctx. */
+typedef int (*sgs_test_mpi_call_fn)(void *ctx, sgs_error_t *err);
+
+/* Every allocation of call(ctx, err) failing in turn on the last process (kernels/core.h
+ * sgs_test_fail_alloc_after): each time every process must return SGS_ENOMEM, with the last
+ * process's message ("process R of N: ") when there are several, none waiting for another;
+ * then the call must succeed again. The sweep's length is what the call allocates on the last
+ * process, at least min_allocations. name names the call in a failure. */
+void sgs_test_mpi_alloc_sweep(sgs_test_mpi_call_fn call, void *ctx, const char *name,
+                              long min_allocations);
+
 /* A file of `n_customers` simulated customers (kernels' defaults but those given; events
  * when with_events), written by process 0 at path, which every process then reads. */
 void sgs_test_mpi_generate(const char *path, uint64_t n_customers, uint64_t seed, int with_events);
