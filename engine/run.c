@@ -109,13 +109,6 @@ static int checkpoint(const char *step, sgs_error_t *err)
     return sgs_interrupt_checkpoint(step, before, err);
 }
 
-/* Free *column and leave it NULL: a reader after this point fails loudly, not quietly. */
-#define RELEASE(column)                                                                            \
-    do {                                                                                           \
-        sgs_free(column);                                                                          \
-        (column) = NULL;                                                                           \
-    } while (0)
-
 /* After the customer outputs are written and the reports' figures made from the columns
  * (sgs_run_publish_customers): the columns no later step reads, about 120 bytes per customer,
  * go back before the actions step takes its memory (docs/benchmarks.md). The rest stays for
@@ -123,29 +116,29 @@ static int checkpoint(const char *step, sgs_error_t *err)
 static void release_written_columns(sgs_run_state_t *st)
 {
     sgs_summary_t *s = &st->summary.columns;
-    RELEASE(s->has_purchase);
-    RELEASE(s->first_day);
-    RELEASE(s->last_day);
-    RELEASE(s->mean_spend);
-    RELEASE(s->monetary);
-    RELEASE(s->refund_total);
-    RELEASE(s->n_refunds);
-    RELEASE(s->n_cancelled_days);
-    RELEASE(s->gap_mean_days);
-    RELEASE(s->gap_sd_days);
-    RELEASE(s->age_days);
-    RELEASE(s->days_since_last);
-    RELEASE(s->n_purchase_days);
-    RELEASE(s->total_spend);
-    RELEASE(st->rfm.r_score);
-    RELEASE(st->rfm.f_score);
-    RELEASE(st->rfm.m_score);
-    RELEASE(st->rfm.rfm_total);
-    RELEASE(st->rfm.rfm_cell);
-    RELEASE(st->value.p_alive);
-    RELEASE(st->value.expected_purchases);
-    RELEASE(st->value.expected_spend);
-    RELEASE(st->segments.segment_distance);
+    SGS_RUN_RELEASE(s->has_purchase);
+    SGS_RUN_RELEASE(s->first_day);
+    SGS_RUN_RELEASE(s->last_day);
+    SGS_RUN_RELEASE(s->mean_spend);
+    SGS_RUN_RELEASE(s->monetary);
+    SGS_RUN_RELEASE(s->refund_total);
+    SGS_RUN_RELEASE(s->n_refunds);
+    SGS_RUN_RELEASE(s->n_cancelled_days);
+    SGS_RUN_RELEASE(s->gap_mean_days);
+    SGS_RUN_RELEASE(s->gap_sd_days);
+    SGS_RUN_RELEASE(s->age_days);
+    SGS_RUN_RELEASE(s->days_since_last);
+    SGS_RUN_RELEASE(s->n_purchase_days);
+    SGS_RUN_RELEASE(s->total_spend);
+    SGS_RUN_RELEASE(st->rfm.r_score);
+    SGS_RUN_RELEASE(st->rfm.f_score);
+    SGS_RUN_RELEASE(st->rfm.m_score);
+    SGS_RUN_RELEASE(st->rfm.rfm_total);
+    SGS_RUN_RELEASE(st->rfm.rfm_cell);
+    SGS_RUN_RELEASE(st->value.p_alive);
+    SGS_RUN_RELEASE(st->value.expected_purchases);
+    SGS_RUN_RELEASE(st->value.expected_spend);
+    SGS_RUN_RELEASE(st->segments.segment_distance);
 }
 
 /* Each step's result freed by its own free, the last step's first. */

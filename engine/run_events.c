@@ -303,18 +303,14 @@ static int fill_model_columns(const sgs_run_state_t *st, sgs_run_actions_t *A, s
  * from them (engine/run.c); 45 bytes per customer back before the stages. */
 static void release_last_read(sgs_run_state_t *st)
 {
-    void **column[] = {(void **)&st->value.prob_no_purchase,
-                       (void **)&st->value.p_buy,
-                       (void **)&st->value.clv,
-                       (void **)&st->summary.customer_id,
-                       (void **)&st->summary.columns.frequency,
-                       (void **)&st->summary.columns.recency_days,
-                       (void **)&st->summary.columns.main_channel,
-                       (void **)&st->segments.segment};
-    for (size_t k = 0; k < sizeof column / sizeof column[0]; k++) {
-        sgs_free(*column[k]);
-        *column[k] = NULL;
-    }
+    SGS_RUN_RELEASE(st->value.prob_no_purchase);
+    SGS_RUN_RELEASE(st->value.p_buy);
+    SGS_RUN_RELEASE(st->value.clv);
+    SGS_RUN_RELEASE(st->summary.customer_id);
+    SGS_RUN_RELEASE(st->summary.columns.frequency);
+    SGS_RUN_RELEASE(st->summary.columns.recency_days);
+    SGS_RUN_RELEASE(st->summary.columns.main_channel);
+    SGS_RUN_RELEASE(st->segments.segment);
 }
 
 /* p_buy and the rate while buying at an earlier day, from the purchase days on or before it,

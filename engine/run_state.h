@@ -116,6 +116,14 @@ int sgs_run_segments(sgs_run_state_t *st, sgs_error_t *err);
 int sgs_run_actions(sgs_run_state_t *st, sgs_error_t *err);
 void sgs_run_actions_free(struct sgs_run_actions *actions);
 
+/* Free a column of an earlier step that no later reader needs and leave it NULL, so that a
+ * reader after this point fails loudly instead of reading freed memory. */
+#define SGS_RUN_RELEASE(column)                                                                    \
+    do {                                                                                           \
+        sgs_free(column);                                                                          \
+        (column) = NULL;                                                                           \
+    } while (0)
+
 /* Add a warning with its code (printed, and kept for the summary and report); warnings past
  * SGS_RUN_MAX_WARNINGS are printed only (engine/run_warnings.c). */
 void sgs_run_warn(sgs_run_state_t *st, const char *code, const char *fmt, ...)
