@@ -21,9 +21,6 @@ int sgs_dist_run_check(const sgs_run_request_t *req, const sgs_dist_t *d, sgs_er
     if (cfg->actions_enabled) {
         what = "the actions step (stages, influence, opportunities, audit)";
         key = "--set actions.enabled=false";
-    } else if (cfg->segments_enabled) {
-        what = "the segment step (k-means segments and their profiles)";
-        key = "--set segments.enabled=false";
     } else if (cfg->compression != 0) {
         what = "compressed results datasets (the processes write each column together, "
                "contiguous)";
@@ -39,9 +36,20 @@ int sgs_dist_run_check(const sgs_run_request_t *req, const sgs_dist_t *d, sgs_er
 
 /* ---- Agreement and sums over the processes ----------------------------------------------- */
 
+/* An error agreed again (a step passing on what a spread piece already agreed) keeps one
+ * "process R of N: " before its message, not one per agreement. */
 int sgs_dist_run_agree(const sgs_run_state_t *st, int rc, sgs_error_t *err)
 {
-    return st->dist.size > 1 ? sgs_dist_agree(&st->dist, rc, err) : rc;
+    if (st->dist.size == 1)
+        return rc;
+    rc = sgs_dist_agree(&st->dist, rc, err);
+    if (rc == SGS_OK || !err)
+        return rc;
+    char *m = err->message, *colon = strstr(m, ": ");
+    size_t len = colon && strncmp(m, "process ", 8) == 0 ? (size_t)(colon - m) + 2 : 0;
+    while (len && strncmp(m + len, m, len) == 0)
+        memmove(m, m + len, strlen(m + len) + 1);
+    return rc;
 }
 
 void sgs_dist_run_sum_sizes(const sgs_dist_t *d, size_t *values, size_t n)
@@ -111,44 +119,46 @@ static size_t state_columns(sgs_run_state_t *st, column_slot_t *out)
     sgs_summary_t *s = &st->summary.columns;
     sgs_run_rfm_t *r = &st->rfm;
     sgs_run_value_t *v = &st->value;
-#define SLOT(member) (column_slot_t){(void **)&(member), sizeof *(member)}
-    column_slot_t all[] = {
-        SLOT(st->summary.customer_id),
-        SLOT(s->has_purchase),
-        SLOT(s->first_day),
-        SLOT(s->last_day),
-        SLOT(s->n_purchase_days),
-        SLOT(s->frequency),
-        SLOT(s->recency_days),
-        SLOT(s->age_days),
-        SLOT(s->days_since_last),
-        SLOT(s->total_spend),
-        SLOT(s->mean_spend),
-        SLOT(s->monetary),
-        SLOT(s->refund_total),
-        SLOT(s->n_refunds),
-        SLOT(s->n_cancelled_days),
-        SLOT(s->gap_mean_days),
-        SLOT(s->gap_sd_days),
-        SLOT(s->main_channel),
-        SLOT(r->r_score),
-        SLOT(r->f_score),
-        SLOT(r->m_score),
-        SLOT(r->rfm_segment),
-        SLOT(r->rfm_total),
-        SLOT(r->rfm_cell),
-        SLOT(v->p_alive),
-        SLOT(v->expected_purchases),
-        SLOT(v->prob_no_purchase),
-        SLOT(v->expected_spend),
-        SLOT(v->clv),
-        SLOT(v->p_buy),
-    };
+    sgs_run_segments_t *g = &st->segments;
+    size_t n = 0;
+#define SLOT(member) (out[n++] = (column_slot_t){(void **)&(member), sizeof *(member)})
+    SLOT(st->summary.customer_id);
+    SLOT(s->has_purchase);
+    SLOT(s->first_day);
+    SLOT(s->last_day);
+    SLOT(s->n_purchase_days);
+    SLOT(s->frequency);
+    SLOT(s->recency_days);
+    SLOT(s->age_days);
+    SLOT(s->days_since_last);
+    SLOT(s->total_spend);
+    SLOT(s->mean_spend);
+    SLOT(s->monetary);
+    SLOT(s->refund_total);
+    SLOT(s->n_refunds);
+    SLOT(s->n_cancelled_days);
+    SLOT(s->gap_mean_days);
+    SLOT(s->gap_sd_days);
+    SLOT(s->main_channel);
+    SLOT(r->r_score);
+    SLOT(r->f_score);
+    SLOT(r->m_score);
+    SLOT(r->rfm_segment);
+    SLOT(r->rfm_total);
+    SLOT(r->rfm_cell);
+    if (v->ran) {
+        SLOT(v->p_alive);
+        SLOT(v->expected_purchases);
+        SLOT(v->prob_no_purchase);
+        SLOT(v->expected_spend);
+        SLOT(v->clv);
+        SLOT(v->p_buy);
+    }
+    if (g->ran) {
+        SLOT(g->segment);
+        SLOT(g->segment_distance);
+    }
 #undef SLOT
-    size_t n = sizeof all / sizeof all[0];
-    if (!st->value.ran) /* the value columns are the last six */
-        n -= 6;
-    memcpy(out, all, n * sizeof *out);
     return n;
 }
 

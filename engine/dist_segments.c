@@ -6,6 +6,7 @@
 #include "engine/dist_blocks.h"
 #include "engine/dist_select.h"
 #include "kernels/features.h"
+#include "kernels/kmeans.h"
 #include "kernels/order_keys.h"
 
 #include <math.h>
@@ -496,5 +497,55 @@ int sgs_dist_segment_counts(const sgs_dist_t *d, size_t n, const int32_t *labels
             counts[e] = (size_t)all[e];
     }
     sgs_free(all);
+    return rc;
+}
+
+/* ---- The inertia after the merge --------------------------------------------------------- */
+
+int sgs_dist_kmeans_inertia(const sgs_dist_t *d, const double *x, size_t n, size_t dims,
+                            const double *centers, size_t k, const int32_t *labels,
+                            const sgs_exec_t *exec, double *inertia, sgs_error_t *err)
+{
+    sgs_dist_align_t al;
+    int64_t *wide = sgs_alloc_array(n, sizeof *wide); /* labels as 8-byte words, to move */
+    void *rows = NULL, *moved = NULL;
+    double *part = NULL;
+    int rc = sgs_dist_align_init(d, n, &al, err);
+    if (rc == SGS_OK)
+        rc = sgs_dist_agree(
+            d, wide ? SGS_OK : sgs_error_set(err, SGS_ENOMEM, "inertia: out of memory"), err);
+    for (size_t i = 0; rc == SGS_OK && i < n; i++)
+        wide[i] = labels[i];
+    if (rc == SGS_OK)
+        rc = sgs_dist_align_move(d, &al, x, dims, 0, &rows, err);
+    if (rc == SGS_OK)
+        rc = sgs_dist_align_move(d, &al, wide, 1, 0, &moved, err);
+    size_t nb = sgs_block_count(al.n, SGS_BLOCK_ROWS);
+    if (rc == SGS_OK) {
+        part = sgs_alloc_array(nb, sizeof *part);
+        rc = sgs_dist_agree(
+            d, part ? SGS_OK : sgs_error_set(err, SGS_ENOMEM, "inertia: out of memory"), err);
+    }
+    /* each whole block of the global order alone: the kernel's partial of that block */
+    int local = SGS_OK;
+    const int64_t *label_of = moved;
+    int32_t block_labels[SGS_BLOCK_ROWS];
+    for (size_t b = 0; rc == SGS_OK && local == SGS_OK && b < nb; b++) {
+        size_t r0 = b * SGS_BLOCK_ROWS,
+               r1 = r0 + SGS_BLOCK_ROWS < al.n ? r0 + SGS_BLOCK_ROWS : al.n;
+        for (size_t i = r0; i < r1; i++)
+            block_labels[i - r0] = (int32_t)label_of[i];
+        local = sgs_kmeans_inertia((const double *)rows + r0 * dims, r1 - r0, dims, NULL, centers,
+                                   k, block_labels, exec, &part[b], err);
+    }
+    if (rc == SGS_OK)
+        rc = sgs_dist_agree(d, local, err);
+    if (rc == SGS_OK)
+        rc = sgs_dist_blocks_sum(d, part, nb, 1, inertia, err);
+    sgs_free(part);
+    sgs_free(moved);
+    sgs_free(rows);
+    sgs_free(wide);
+    sgs_dist_align_free(&al);
     return rc;
 }

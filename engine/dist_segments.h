@@ -136,4 +136,16 @@ int sgs_dist_segment_sums(const sgs_dist_t *d, const sgs_feature_column_t *cols,
 int sgs_dist_segment_counts(const sgs_dist_t *d, size_t n, const int32_t *labels, size_t k,
                             const uint8_t *code, size_t n_codes, size_t *counts, sgs_error_t *err);
 
+/* sgs_kmeans_inertia (kernels/kmeans.h, no weights) over every process's rows: *inertia (the
+ * same on every process) equals the kernel's on all rows, bit for bit: the rows and their
+ * labels are realigned into whole blocks of SGS_BLOCK_ROWS global rows (engine/dist_blocks.h),
+ * each block's partial is the kernel's own on that block alone, and every process adds all
+ * partials in block order. What the segment step reports after merging small segments.
+ * What a process sends: the rows that cross a cut (dims + 1 words each), then one double per
+ * block it holds. @return 0, SGS_EINVAL as the kernel (a label out of range; its row named
+ * within its block) or SGS_ENOMEM, the same on every process. */
+int sgs_dist_kmeans_inertia(const sgs_dist_t *d, const double *x, size_t n, size_t dims,
+                            const double *centers, size_t k, const int32_t *labels,
+                            const sgs_exec_t *exec, double *inertia, sgs_error_t *err);
+
 #endif /* SGS_DIST_SEGMENTS_H */

@@ -147,6 +147,9 @@ void sgs_report_backtest(const sgs_run_state_t *st, FILE *out);
 /* The segment step's parts of the outputs (engine/write_segments.c). */
 int sgs_write_segments_h5(hid_t file, const sgs_run_state_t *st, int deflate_level,
                           sgs_error_t *err);
+/* The string datasets sgs_write_segments_h5 leaves out in a spread run (parallel HDF5 cannot
+ * write variable-length data): written by process 0 alone into the closed file reopened. */
+int sgs_write_segments_strings_h5(hid_t file, const sgs_run_state_t *st, sgs_error_t *err);
 struct cJSON *sgs_segments_json(const sgs_run_state_t *st);
 void sgs_report_segments(const sgs_run_state_t *st, FILE *out);
 

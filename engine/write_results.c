@@ -223,6 +223,18 @@ static int write_root_attributes(hid_t f, const sgs_run_state_t *st, sgs_error_t
     return rc;
 }
 
+/* A spread run's second pass: process 0 alone reopens the file the processes wrote and closed,
+ * and writes the string datasets (variable-length data, which parallel HDF5 cannot write). */
+static int write_strings_alone(const sgs_run_state_t *st, const char *path, sgs_error_t *err)
+{
+    if (st->dist.rank != 0 || !st->segments.ran)
+        return SGS_OK;
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    if (f < 0)
+        return sgs_error_set(err, SGS_EIO, "%s: cannot reopen HDF5 file", path);
+    return sgs_h5_finish_output(f, sgs_write_segments_strings_h5(f, st, err), err);
+}
+
 int sgs_write_results_h5(const sgs_run_state_t *st, const char *path, sgs_error_t *err)
 {
     sgs_h5_quiet();
@@ -269,6 +281,11 @@ int sgs_write_results_h5(const sgs_run_state_t *st, const char *path, sgs_error_
         rc = write_root_attributes(f, st, err);
     sgs_free(scratch);
     rc = sgs_h5_finish_output(f, rc, err);
+    if (st->dist.size > 1) { /* every process's outcome, then process 0's second pass */
+        rc = sgs_dist_run_agree(st, rc, err);
+        if (rc == SGS_OK)
+            rc = sgs_dist_run_agree(st, write_strings_alone(st, path, err), err);
+    }
     if (rc != SGS_OK && rc != SGS_ENOSPACE) /* that one names the file already */
         sgs_error_prefix(err, "writing results to %s", st->req->output_path);
     return rc;

@@ -2,7 +2,8 @@
  * tests/mpi/test_dist_run.c — `segscore run` spread over the processes (engine/dist_run.h,
  * docs/mpi.md), under mpirun with 1 to 4 processes: on a generated base of 40,000 customers
  * (cut at multiples of 16,384 customers: with 2 and 3 processes every one owns some, with 4
- * one owns none), process 0 first runs the single-process run alone, then every process runs
+ * one owns none; the customers with a purchase, the rows of every output, are not cut at the
+ * blocks), process 0 first runs the single-process run alone, then every process runs
  * the spread run into the same output paths; every dataset and attribute of results.h5
  * (h5diff), every byte of customers.csv, opportunities.csv, report.txt and report.html, and
  * summary.json but its timings and peak memory are the single-process run's, for several
@@ -51,14 +52,13 @@ static const char *const OUTPUTS[] = {"results.h5", "customers.csv", "opportunit
 enum { N_OUT = sizeof OUTPUTS / sizeof OUTPUTS[0] };
 
 /* One run with the settings (KEY=VALUE, NULL-terminated) on top of the keys every run here
- * takes (one thread, no actions or segments step: not spread yet), spread over the test's
+ * takes (one thread, no actions step: not spread yet), spread over the test's
  * processes (spread) or by this process alone. Returns the run's code, its message in err. */
 static int run(const char *results, const char *const *settings, int spread, sgs_error_t *err)
 {
     sgs_config_t cfg;
     sgs_config_defaults(&cfg);
-    static const char *const base[] = {"threads=1", "actions.enabled=false",
-                                       "segments.enabled=false", NULL};
+    static const char *const base[] = {"threads=1", "actions.enabled=false", NULL};
     for (int pass = 0; pass < 2; pass++) {
         for (const char *const *s = pass ? settings : base; s && *s; s++) {
             char key[128];
@@ -171,14 +171,24 @@ static void spread_run_equals_one_process(void **state)
     (void)state;
     static const char *const defaults[] = {NULL};
     compare("defaults", defaults);
-    static const char *const weeks[] = {"time_unit=week", "value.model=mbgnbd",
-                                        "value.backtest_sample=5000", "rfm.bins=4", NULL};
-    compare("weeks, mbgnbd, backtest sample", weeks);
-    static const char *const as_of[] = {"as_of=2023-12-31", "rfm.monetary=mean",
-                                        "value.model=paretonbd", NULL};
-    compare("as-of, mean monetary, paretonbd", as_of);
-    static const char *const no_value[] = {"value.model=none", NULL};
+    static const char *const weeks[] = {"time_unit=week",
+                                        "value.model=mbgnbd",
+                                        "value.backtest_sample=5000",
+                                        "rfm.bins=4",
+                                        "segments.k=4",
+                                        "segments.scaling=standard",
+                                        NULL};
+    compare("weeks, mbgnbd, backtest sample, k 4, standard scaling", weeks);
+    static const char *const as_of[] = {"as_of=2023-12-31",        "rfm.monetary=mean",
+                                        "value.model=paretonbd",   "segments.pca_components=3",
+                                        "segments.min_share=0.15", NULL};
+    compare("as-of, mean monetary, paretonbd, PCA, small segments merged", as_of);
+    static const char *const no_value[] = {
+        "value.model=none", "segments.features=recency,frequency,monetary,tenure", NULL};
     compare("no value step", no_value);
+    static const char *const no_segments[] = {"segments.enabled=false", "value.backtest=false",
+                                              NULL};
+    compare("no segment step, no backtest", no_segments);
 }
 
 /* Generation folders of the results' set. */
@@ -278,12 +288,10 @@ static void not_yet_spread_is_refused(void **state)
     snprintf(results, sizeof results, "%s/refused/results.h5", dir);
     snprintf(path, sizeof path, "%s/refused", dir);
     static const char *const actions[] = {"actions.enabled=true", NULL};
-    static const char *const segments[] = {"segments.enabled=true", NULL};
     static const char *const compressed[] = {"output.compression=1", NULL};
-    const char *const *cases[] = {actions, segments, compressed};
-    static const char *const words[] = {"actions.enabled=false", "segments.enabled=false",
-                                        "output.compression=0"};
-    for (size_t c = 0; c < 3; c++) {
+    const char *const *cases[] = {actions, compressed};
+    static const char *const words[] = {"actions.enabled=false", "output.compression=0"};
+    for (size_t c = 0; c < 2; c++) {
         if (sgs_test_world.rank == 0)
             (void)mkdir(path, 0755);
         sgs_test_mpi_wait();
