@@ -29,13 +29,15 @@
 
 #define N_CUSTOMERS 40000
 
-static char dir[512], input[700];
+static char dir[512], input[700], good_input[700], refunds_input[700];
 
 static int setup(void **state)
 {
     (void)state;
     sgs_test_mpi_tmpdir("dist_run", dir, sizeof dir);
-    snprintf(input, sizeof input, "%s/input.h5", dir);
+    snprintf(good_input, sizeof good_input, "%s/input.h5", dir);
+    snprintf(refunds_input, sizeof refunds_input, "%s/refunds.h5", dir);
+    snprintf(input, sizeof input, "%s", good_input);
     sgs_test_mpi_generate(input, N_CUSTOMERS, 20261207, 1);
     return 0;
 }
@@ -88,6 +90,40 @@ static void copy_file(const char *from, const char *to)
     assert_true(fwrite(text, 1, n, f) == n);
     assert_int_equal(fclose(f), 0);
     free(text);
+}
+
+/* A copy of the input where every row of the customers whose id is 2 modulo 5 is a refund:
+ * they are left out as customers without a purchase, so that the rows of every output (the
+ * customers with one) are no longer cut at the processes' blocks of customers. */
+static void make_refunds_input(void)
+{
+    if (sgs_test_world.rank == 0) {
+        copy_file(good_input, refunds_input);
+        hid_t f = H5Fopen(refunds_input, H5F_ACC_RDWR, H5P_DEFAULT);
+        assert_true(f >= 0);
+        hid_t did = H5Dopen2(f, "/transactions/customer_id", H5P_DEFAULT);
+        hid_t dam = H5Dopen2(f, "/transactions/amount", H5P_DEFAULT);
+        assert_true(did >= 0 && dam >= 0);
+        hid_t space = H5Dget_space(dam);
+        hsize_t n = 0;
+        H5Sget_simple_extent_dims(space, &n, NULL);
+        int64_t *id = malloc(n * sizeof *id);
+        double *amount = malloc(n * sizeof *amount);
+        assert_true(id && amount);
+        assert_true(H5Dread(did, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, id) >= 0);
+        assert_true(H5Dread(dam, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, amount) >= 0);
+        for (hsize_t i = 0; i < n; i++)
+            if (id[i] % 5 == 2)
+                amount[i] = -fabs(amount[i]) - 1.0;
+        assert_true(H5Dwrite(dam, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, amount) >= 0);
+        free(id);
+        free(amount);
+        H5Sclose(space);
+        H5Dclose(did);
+        H5Dclose(dam);
+        H5Fclose(f);
+    }
+    sgs_test_mpi_wait();
 }
 
 /* summary.json without what depends on the run's clock and memory. */
@@ -189,6 +225,23 @@ static void spread_run_equals_one_process(void **state)
     static const char *const no_segments[] = {"segments.enabled=false", "value.backtest=false",
                                               NULL};
     compare("no segment step, no backtest", no_segments);
+    make_refunds_input();
+    snprintf(input, sizeof input, "%s", refunds_input);
+    compare("customers without a purchase: rows off the blocks", defaults);
+    if (sgs_test_world.rank == 0) { /* about a fifth of the customers left out */
+        char path[700];
+        snprintf(path, sizeof path, "%s/ref-summary.json", dir);
+        char *text = sgs_test_read_file(path, NULL);
+        cJSON *j = cJSON_Parse(text);
+        const cJSON *left =
+            cJSON_GetObjectItem(cJSON_GetObjectItem(j, "customers"), "no_purchase_left_out");
+        assert_true(cJSON_IsNumber(left));
+        sgs_assert_cmp(left->valuedouble, >, 0.15 * N_CUSTOMERS);
+        cJSON_Delete(j);
+        free(text);
+    }
+    compare("customers without a purchase, PCA, small segments merged", as_of);
+    snprintf(input, sizeof input, "%s", good_input);
 }
 
 /* Generation folders of the results' set. */
