@@ -36,20 +36,9 @@ int sgs_dist_run_check(const sgs_run_request_t *req, const sgs_dist_t *d, sgs_er
 
 /* ---- Agreement and sums over the processes ----------------------------------------------- */
 
-/* An error agreed again (a step passing on what a spread piece already agreed) keeps one
- * "process R of N: " before its message, not one per agreement. */
 int sgs_dist_run_agree(const sgs_run_state_t *st, int rc, sgs_error_t *err)
 {
-    if (st->dist.size == 1)
-        return rc;
-    rc = sgs_dist_agree(&st->dist, rc, err);
-    if (rc == SGS_OK || !err)
-        return rc;
-    char *m = err->message, *colon = strstr(m, ": ");
-    size_t len = colon && strncmp(m, "process ", 8) == 0 ? (size_t)(colon - m) + 2 : 0;
-    while (len && strncmp(m + len, m, len) == 0)
-        memmove(m, m + len, strlen(m + len) + 1);
-    return rc;
+    return st->dist.size > 1 ? sgs_dist_agree(&st->dist, rc, err) : rc;
 }
 
 void sgs_dist_run_sum_sizes(const sgs_dist_t *d, size_t *values, size_t n)
