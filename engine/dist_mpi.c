@@ -65,9 +65,12 @@ int sgs_dist_agree(const sgs_dist_t *d, int rc, sgs_error_t *err)
     what.message[sizeof what.message - 1] = '\0';
     /* an error agreed before (passed on by a later step) names its process once */
     char prefix[64];
+    for (int r = 0; r < d->size; r++) {
+        snprintf(prefix, sizeof prefix, "process %d of %d: ", r, d->size);
+        if (strstr(what.message, prefix))
+            return sgs_error_set(err, what.code, "%s", what.message);
+    }
     snprintf(prefix, sizeof prefix, "process %d of %d: ", first, d->size);
-    if (strstr(what.message, prefix))
-        return sgs_error_set(err, what.code, "%s", what.message);
     return sgs_error_set(err, what.code, "%s%s", prefix, what.message);
 }
 

@@ -208,7 +208,7 @@ static int publish_spread(sgs_run_state_t *st, sgs_error_t *err)
             if (j == n - 1)
                 sgs_progress_end(st->req->progress, "results, csv files and reports");
             rc = outputs[i].write(pass ? st : whole, sgs_dist_publish_file(p, j), err);
-            if (rc != SGS_OK)
+            if (rc != SGS_OK && err && !strstr(err->message, "writing"))
                 sgs_error_prefix(err, "writing %s", outputs[i].what);
         }
         if (pass == 1) /* the collective writes agree; process 0's alone are the commit's */

@@ -203,6 +203,7 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
     sgs_fit_watch_t watch;
     sgs_model_fit_options_t fit_options = sgs_run_fit_options(st, what, &watch);
     rc = sgs_purchase_model_fit(v->model, fit_on, &fit_options, &v->model_fit, &st->exec, err);
+    rc = sgs_dist_run_agree(st, rc, err); /* the same fit everywhere but for memory */
     rc = sgs_value_accept_fit(st, rc, 0, &v->model_fit, err);
     if (rc != SGS_OK) {
         sgs_error_prefix(err, "value: %s", model_name);

@@ -206,9 +206,14 @@ static int write_value_groups(hid_t f, const sgs_run_state_t *st, int z, sgs_err
 static int write_root_attributes(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
 {
     char *config_json = sgs_config_to_json(st->req->config, 0);
-    if (!config_json)
-        return sgs_error_set(err, SGS_ENOMEM, "no memory for the config JSON");
-    int rc = sgs_h5_attr_string(f, "/", "engine_version", SGS_VERSION, err);
+    int rc = sgs_dist_run_agree(
+        st, config_json ? SGS_OK : sgs_error_set(err, SGS_ENOMEM, "no memory for the config JSON"),
+        err);
+    if (rc != SGS_OK) {
+        free(config_json);
+        return rc;
+    }
+    rc = sgs_h5_attr_string(f, "/", "engine_version", SGS_VERSION, err);
     if (rc == SGS_OK)
         rc = sgs_h5_attr_string(f, "/", "config", config_json, err);
     if (rc == SGS_OK)
@@ -266,20 +271,38 @@ int sgs_write_results_h5(const sgs_run_state_t *st, const char *path, sgs_error_
     int rc = scratch ? SGS_OK
                      : sgs_error_set(err, SGS_ENOMEM, "no memory for %zu values",
                                      st->summary.n_customers);
+    /* In a spread run every group's writer makes its collective calls (the per-customer
+     * columns, its agreements) before anything that may fail on one process alone (small
+     * datasets, attributes), and the outcome is agreed after each: every process then takes
+     * the same way, up to the file's flush and close, which are collective too. */
     rc = sgs_dist_run_agree(st, rc, err);
     if (rc == SGS_OK)
         rc = write_customers_group(f, st, z, scratch, err);
+    rc = sgs_dist_run_agree(st, rc, err);
     if (rc == SGS_OK)
         rc = write_rfm_group(f, st, z, err);
+    rc = sgs_dist_run_agree(st, rc, err);
     if (rc == SGS_OK && st->value.ran)
         rc = write_value_groups(f, st, z, err);
+    rc = sgs_dist_run_agree(st, rc, err);
     if (rc == SGS_OK && st->segments.ran)
         rc = sgs_write_segments_h5(f, st, z, err);
+    rc = sgs_dist_run_agree(st, rc, err);
     if (rc == SGS_OK)
         rc = sgs_write_actions_h5(st, f, z, err);
+    rc = sgs_dist_run_agree(st, rc, err);
     if (rc == SGS_OK)
         rc = write_root_attributes(f, st, err);
     sgs_free(scratch);
+    rc = sgs_dist_run_agree(st, rc, err);
+    if (st->dist.size > 1 && rc != SGS_OK) {
+        /* A failure of one process alone (its memory: a small dataset's staging buffer, say)
+         * left it with fewer HDF5 calls than the others, and parallel HDF5's close would then
+         * wait for ever at a synchronization the processes no longer share: the file is left
+         * open, its generation is removed by the publish step (engine/dist_publish.h). */
+        sgs_error_prefix(err, "writing results to %s", st->req->output_path);
+        return rc;
+    }
     rc = sgs_h5_finish_output(f, rc, err);
     if (st->dist.size > 1) { /* every process's outcome, then process 0's second pass */
         rc = sgs_dist_run_agree(st, rc, err);

@@ -149,10 +149,18 @@ int sgs_write_segments_h5(hid_t f, const sgs_run_state_t *st, int z, sgs_error_t
         labels[j] = st->segments.profile_label[j];
     /* uint8 on disk: labels are 0..k-1 and k is at most SGS_SEGMENTS_MAX_K */
     _Static_assert(SGS_SEGMENTS_MAX_K <= 256, "/clusters/label is stored as uint8");
-    int rc = st->dist.size > 1
-                 ? write_labels_spread(f, st, z, err)
-                 : sgs_h5_write_column_as(f, "/clusters/label", SGS_H5_U8, SGS_H5_I32,
-                                          st->segments.segment, st->summary.n_customers, z, err);
+    /* allocated first and agreed: past this point only HDF5 may fail on one process alone */
+    double *mix = sgs_alloc_array(k * SGS_RFM_SEGMENT_COUNT, sizeof *mix);
+    int rc = sgs_dist_run_agree(
+        st, mix ? SGS_OK : sgs_error_set(err, SGS_ENOMEM, "no memory for the RFM mix"), err);
+    if (rc != SGS_OK) {
+        sgs_free(mix);
+        return rc;
+    }
+    rc = st->dist.size > 1
+             ? write_labels_spread(f, st, z, err)
+             : sgs_h5_write_column_as(f, "/clusters/label", SGS_H5_U8, SGS_H5_I32,
+                                      st->segments.segment, st->summary.n_customers, z, err);
     if (rc == SGS_OK)
         rc = sgs_run_write_column(st, f, "/clusters/distance", SGS_H5_F64,
                                   st->segments.segment_distance, z, err);
@@ -200,10 +208,6 @@ int sgs_write_segments_h5(hid_t f, const sgs_run_state_t *st, int z, sgs_error_t
         size[j] = (double)st->segments.profile_size[j];
         share[j] = size[j] / (double)n;
     }
-    double *mix = sgs_alloc_array(k * SGS_RFM_SEGMENT_COUNT, sizeof *mix);
-    if (rc == SGS_OK && !mix)
-        rc = sgs_error_set(err, SGS_ENOMEM, "no memory for the RFM mix");
-    rc = sgs_dist_run_agree(st, rc, err);
     for (size_t i = 0; mix && i < k * SGS_RFM_SEGMENT_COUNT; i++)
         mix[i] = (double)st->segments.profile_rfm_mix[i];
     if (rc == SGS_OK)

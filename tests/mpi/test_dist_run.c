@@ -244,6 +244,19 @@ static void spread_run_equals_one_process(void **state)
     snprintf(input, sizeof input, "%s", good_input);
 }
 
+/* Every output of the set equal, byte for byte, to its copy in before (process 0). */
+static void expect_unchanged(char path[][800], char before[][800])
+{
+    for (size_t i = 0; i < N_OUT; i++) {
+        size_t n_a = 0, n_b = 0;
+        char *a = sgs_test_read_file(path[i], &n_a), *b = sgs_test_read_file(before[i], &n_b);
+        if (n_a != n_b || memcmp(a, b, n_a) != 0)
+            fail_msg("%s changed", path[i]);
+        free(a);
+        free(b);
+    }
+}
+
 /* Generation folders of the results' set. */
 static int generations(void)
 {
@@ -319,16 +332,63 @@ static void bad_row_fails_every_process(void **state)
     }
     sgs_test_mpi_wait();
     if (sgs_test_world.rank == 0) {
-        for (size_t i = 0; i < N_OUT; i++) { /* byte for byte the set before */
-            size_t n_a = 0, n_b = 0;
-            char *a = sgs_test_read_file(path[i], &n_a), *b = sgs_test_read_file(before[i], &n_b);
-            assert_true(n_a == n_b && memcmp(a, b, n_a) == 0);
-            free(a);
-            free(b);
-        }
+        expect_unchanged(path, before);                 /* byte for byte the set before */
         assert_int_equal(generations(), n_generations); /* none left behind */
     }
     sgs_test_mpi_wait();
+}
+
+/* Each allocation of the last process failing at a few points of the run (the others
+ * allocating as they please): every process returns SGS_ENOMEM with the last process named, no
+ * process waits for ever, the previous set stays and no generation is left. */
+static void out_of_memory_on_one_process_fails_all(void **state)
+{
+    (void)state;
+    char results[700], before[N_OUT][800], path[N_OUT][800];
+    snprintf(results, sizeof results, "%s/out/results.h5", dir);
+    static const char *const none[] = {NULL};
+    sgs_error_t err = {0};
+    const int last = sgs_test_world.size - 1;
+    if (sgs_test_world.rank == last)
+        sgs_test_fail_alloc_after(1L << 40); /* counts the run's allocations */
+    assert_int_equal(run(results, none, 1, &err), SGS_OK);
+    int64_t granted = sgs_test_world.rank == last ? sgs_test_allocations_granted() : 0;
+    sgs_test_fail_alloc_after(-1);
+    sgs_dist_reduce_i64(&sgs_test_world, &granted, 1, SGS_DIST_SUM);
+    assert_true(granted > 10);
+    for (size_t i = 0; i < N_OUT; i++) {
+        snprintf(path[i], sizeof path[i], "%s/out/%s", dir, OUTPUTS[i]);
+        snprintf(before[i], sizeof before[i], "%s/oom-%s", dir, OUTPUTS[i]);
+        if (sgs_test_world.rank == 0)
+            copy_file(path[i], before[i]);
+    }
+    int n_generations = sgs_test_world.rank == 0 ? generations() : 0;
+    static const double at[] = {0.0, 0.05, 0.2, 0.4, 0.6, 0.8, 0.95, 0.999};
+    for (size_t t = 0; t < sizeof at / sizeof at[0]; t++) {
+        long n = (long)(at[t] * (double)granted);
+        if (sgs_test_world.rank == last) {
+            print_message("allocations after %ld of %lld fail on process %d\n", n,
+                          (long long)granted, last);
+            sgs_test_fail_alloc_after(n);
+        }
+        memset(&err, 0, sizeof err);
+        int rc = run(results, none, 1, &err);
+        sgs_test_fail_alloc_after(-1);
+        if (rc != SGS_ENOMEM)
+            fail_msg("allocation %ld of %lld failing on process %d: code %d (%s)", n,
+                     (long long)granted, last, rc, err.message);
+        if (sgs_test_world.size > 1) {
+            char who[64];
+            snprintf(who, sizeof who, "process %d of %d: ", last, sgs_test_world.size);
+            sgs_assert_contains(err.message, who);
+        }
+        sgs_test_mpi_wait();
+        if (sgs_test_world.rank == 0) {
+            expect_unchanged(path, before);
+            assert_int_equal(generations(), n_generations);
+        }
+        sgs_test_mpi_wait();
+    }
 }
 
 /* What is not spread yet is refused on every process before any work: no output. */
@@ -373,6 +433,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(spread_run_equals_one_process),
         cmocka_unit_test(bad_row_fails_every_process),
+        cmocka_unit_test(out_of_memory_on_one_process_fails_all),
         cmocka_unit_test(not_yet_spread_is_refused),
     };
     return sgs_test_mpi_run(&argc, &argv, tests, setup, teardown);
