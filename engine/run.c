@@ -116,13 +116,17 @@ static int read_previous_summary(sgs_run_state_t *st, sgs_error_t *err)
     return SGS_OK;
 }
 
-/* Between steps: the test hook's pause point (engine/interrupt.h), then stop if a signal came;
- * in a spread run every process stops when one does. */
-static int checkpoint(const sgs_run_state_t *st, const char *step, sgs_error_t *err)
+/* Between steps, after the last one's outcome rc: the test hook's pause point
+ * (engine/interrupt.h), then stop if a signal came. In a spread run every process passes here,
+ * whatever its rc, and the outcome is agreed: a step that failed on one process alone after its
+ * last collective call, or a signal to one process, stops every process. */
+static int checkpoint(const sgs_run_state_t *st, const char *step, int rc, sgs_error_t *err)
 {
     char before[48];
     snprintf(before, sizeof before, "before the %s step", step);
-    return sgs_dist_run_agree(st, sgs_interrupt_checkpoint(step, before, err), err);
+    if (rc == SGS_OK)
+        rc = sgs_interrupt_checkpoint(step, before, err);
+    return sgs_dist_run_agree(st, rc, err);
 }
 
 /* Each step's result freed by its own free, the last step's first. */
@@ -163,32 +167,25 @@ int sgs_run(const sgs_run_request_t *req, sgs_error_t *err)
         rc = sgs_run_publish_open(st, err);
     if (rc == SGS_OK)
         rc = read_previous_summary(st, err);
-    if (rc == SGS_OK)
-        rc = checkpoint(st, "read", err);
+    rc = checkpoint(st, "read", rc, err);
     if (rc == SGS_OK)
         rc = step_read(st, &tx, err);
-    if (rc == SGS_OK)
-        rc = checkpoint(st, "group", err);
+    rc = checkpoint(st, "group", rc, err);
     if (rc == SGS_OK)
         rc = step_group(st, &tx, err);
-    if (rc == SGS_OK)
-        rc = checkpoint(st, "summarize", err);
+    rc = checkpoint(st, "summarize", rc, err);
     if (rc == SGS_OK)
         rc = sgs_run_summarize(st, err);
-    if (rc == SGS_OK)
-        rc = checkpoint(st, "rfm", err);
+    rc = checkpoint(st, "rfm", rc, err);
     if (rc == SGS_OK)
         rc = sgs_run_rfm(st, err);
-    if (rc == SGS_OK)
-        rc = checkpoint(st, "value", err);
+    rc = checkpoint(st, "value", rc, err);
     if (rc == SGS_OK)
         rc = sgs_run_value(st, err);
-    if (rc == SGS_OK)
-        rc = checkpoint(st, "segments", err);
+    rc = checkpoint(st, "segments", rc, err);
     if (rc == SGS_OK)
         rc = sgs_run_segments(st, err);
-    if (rc == SGS_OK)
-        rc = checkpoint(st, "actions", err);
+    rc = checkpoint(st, "actions", rc, err);
     if (rc == SGS_OK && req->config->actions_enabled)
         rc = sgs_run_actions(st, err);
     /* The rows read and grouped are not written: their memory goes back before the write
@@ -199,8 +196,7 @@ int sgs_run(const sgs_run_request_t *req, sgs_error_t *err)
         sgs_transactions_free(&tx);
         sgs_grouped_free(&st->group.rows);
     }
-    if (rc == SGS_OK)
-        rc = checkpoint(st, "write", err);
+    rc = checkpoint(st, "write", rc, err);
     if (rc == SGS_OK)
         rc = sgs_run_publish(st, err);
     sgs_run_publish_close(st);
