@@ -1,9 +1,10 @@
 /*
  * tests/mpi/test_dist_run.c — `segscore run` spread over the processes (engine/dist_run.h,
  * docs/mpi.md), under mpirun with 1 to 4 processes: on a generated base of 40,000 customers
- * (cut at multiples of 16,384 customers: with 2 and 3 processes every one owns some, with 4
- * one owns none; the customers with a purchase, the rows of every output, are not cut at the
- * blocks), process 0 first runs the single-process run alone, then every process runs
+ * (cut at multiples of 16,384 customers: three blocks, so that with 4 processes one at least
+ * owns none; on a copy where a fifth of them have refunds only, the customers with a purchase,
+ * the rows of every output, are not cut at the blocks), process 0 first runs the
+ * single-process run alone, then every process runs
  * the spread run into the same output paths; every dataset and attribute of results.h5
  * (h5diff), every byte of customers.csv, opportunities.csv, report.txt and report.html, and
  * summary.json but its timings and peak memory are the single-process run's, for several
