@@ -245,33 +245,6 @@ static void spread_run_equals_one_process(void **state)
     snprintf(input, sizeof input, "%s", good_input);
 }
 
-/* Every output of the set equal, byte for byte, to its copy in before (process 0). */
-static void expect_unchanged(char path[][800], char before[][800])
-{
-    for (size_t i = 0; i < N_OUT; i++) {
-        size_t n_a = 0, n_b = 0;
-        char *a = sgs_test_read_file(path[i], &n_a), *b = sgs_test_read_file(before[i], &n_b);
-        if (n_a != n_b || memcmp(a, b, n_a) != 0)
-            fail_msg("%s changed", path[i]);
-        free(a);
-        free(b);
-    }
-}
-
-/* Generation folders of the results' set. */
-static int generations(void)
-{
-    char state[700];
-    snprintf(state, sizeof state, "%s/out/.results.h5.segscore", dir);
-    DIR *d = opendir(state);
-    assert_non_null(d);
-    int n = 0;
-    for (struct dirent *e; (e = readdir(d)) != NULL;)
-        n += strncmp(e->d_name, "gen-", 4) == 0;
-    closedir(d);
-    return n;
-}
-
 /* The last transaction's amount made NaN in a copy of the input: a row of the last process's
  * share (the shares are the 65,536-row hash blocks dealt in order). */
 static void make_bad_input(const char *path)
@@ -301,27 +274,24 @@ static void make_bad_input(const char *path)
 static void bad_row_fails_every_process(void **state)
 {
     (void)state;
-    char results[700], bad[700], before[N_OUT][800], path[N_OUT][800];
+    char results[700], bad[700], out[600];
     snprintf(results, sizeof results, "%s/out/results.h5", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
     snprintf(bad, sizeof bad, "%s/bad.h5", dir);
     sgs_error_t err = {0};
-    /* a good set first (spread), kept aside */
+    /* a good set first (spread), its folder's every entry kept */
     static const char *const none[] = {NULL};
     assert_int_equal(run(results, none, 1, &err), SGS_OK);
     sgs_test_mpi_wait();
-    for (size_t i = 0; i < N_OUT; i++) {
-        snprintf(path[i], sizeof path[i], "%s/out/%s", dir, OUTPUTS[i]);
-        snprintf(before[i], sizeof before[i], "%s/before-%s", dir, OUTPUTS[i]);
-        if (sgs_test_world.rank == 0)
-            copy_file(path[i], before[i]);
-    }
-    int n_generations = sgs_test_world.rank == 0 ? generations() : 0;
+    sgs_test_snapshot_t before = {0};
+    if (sgs_test_world.rank == 0)
+        sgs_test_snapshot(out, &before);
     make_bad_input(bad);
 
-    snprintf(input, sizeof input, "%s/bad.h5", dir);
+    snprintf(input, sizeof input, "%s", bad);
     memset(&err, 0, sizeof err);
     int rc = run(results, none, 1, &err);
-    snprintf(input, sizeof input, "%s/input.h5", dir);
+    snprintf(input, sizeof input, "%s", good_input);
     assert_int_equal(rc, SGS_EDATA);
     assert_int_equal(sgs_exit_status(rc), 65);
     sgs_assert_contains(err.message, "/transactions/amount");
@@ -332,9 +302,9 @@ static void bad_row_fails_every_process(void **state)
         sgs_assert_contains(err.message, who);
     }
     sgs_test_mpi_wait();
-    if (sgs_test_world.rank == 0) {
-        expect_unchanged(path, before);                 /* byte for byte the set before */
-        assert_int_equal(generations(), n_generations); /* none left behind */
+    if (sgs_test_world.rank == 0) { /* the set before, byte for byte; nothing left behind */
+        sgs_test_assert_snapshot_unchanged(out, &before);
+        sgs_test_snapshot_free(&before);
     }
     sgs_test_mpi_wait();
 }
@@ -345,8 +315,9 @@ static void bad_row_fails_every_process(void **state)
 static void out_of_memory_on_one_process_fails_all(void **state)
 {
     (void)state;
-    char results[700], before[N_OUT][800], path[N_OUT][800];
+    char results[700], out[600];
     snprintf(results, sizeof results, "%s/out/results.h5", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
     static const char *const none[] = {NULL};
     sgs_error_t err = {0};
     const int last = sgs_test_world.size - 1;
@@ -357,13 +328,9 @@ static void out_of_memory_on_one_process_fails_all(void **state)
     sgs_test_fail_alloc_after(-1);
     sgs_dist_reduce_i64(&sgs_test_world, &granted, 1, SGS_DIST_SUM);
     assert_true(granted > 10);
-    for (size_t i = 0; i < N_OUT; i++) {
-        snprintf(path[i], sizeof path[i], "%s/out/%s", dir, OUTPUTS[i]);
-        snprintf(before[i], sizeof before[i], "%s/oom-%s", dir, OUTPUTS[i]);
-        if (sgs_test_world.rank == 0)
-            copy_file(path[i], before[i]);
-    }
-    int n_generations = sgs_test_world.rank == 0 ? generations() : 0;
+    sgs_test_snapshot_t before = {0};
+    if (sgs_test_world.rank == 0)
+        sgs_test_snapshot(out, &before);
     static const double at[] = {0.0, 0.05, 0.2, 0.4, 0.6, 0.8, 0.95, 0.999};
     for (size_t t = 0; t < sizeof at / sizeof at[0]; t++) {
         long n = (long)(at[t] * (double)granted);
@@ -384,12 +351,11 @@ static void out_of_memory_on_one_process_fails_all(void **state)
             sgs_assert_contains(err.message, who);
         }
         sgs_test_mpi_wait();
-        if (sgs_test_world.rank == 0) {
-            expect_unchanged(path, before);
-            assert_int_equal(generations(), n_generations);
-        }
+        if (sgs_test_world.rank == 0)
+            sgs_test_assert_snapshot_unchanged(out, &before);
         sgs_test_mpi_wait();
     }
+    sgs_test_snapshot_free(&before);
 }
 
 /* What is not spread yet is refused on every process before any work: no output. */
