@@ -56,28 +56,39 @@ void sgs_backtest_fold_outcomes(size_t n, const int64_t *customer_id, const uint
     }
 }
 
+/* The processes' agreement on rc (sgs__backtest_models_on), or rc for one process. */
+typedef struct agreement {
+    sgs_backtest_agree_fn fn;
+    void *ctx;
+} agreement_t;
+
+static int agreed(const agreement_t *a, int rc, sgs_error_t *err)
+{
+    return a->fn ? a->fn(a->ctx, rc, err) : rc;
+}
+
 /* Score one fitted model on the holdout; p_buy receives P(buy in the holdout) and p_alive
  * P(alive at the calibration end) per history; expected is scratch of nh. */
 static int score_model(const sgs_backtest_options_t *o, const sgs_backtest_scores_t *sc,
                        sgs_backtest_customer_errors_fn errors, void *errors_ctx,
-                       sgs_backtest_model_t *bm, double *p_buy, double *p_alive, double *expected,
-                       sgs_error_t *err)
+                       const agreement_t *agree, sgs_backtest_model_t *bm, double *p_buy,
+                       double *p_alive, double *expected, sgs_error_t *err)
 {
     const sgs_histories_t *h = &sc->h;
     /* no discounted sum asked for: one expectation per distinct (x, T) (kernels/clv.h) */
     sgs_clv_options_t co = {o->holdout, 1.0, 0.0, 1.0};
     int rc = sgs_clv_score_histories(bm->model, bm->params, h, &co, p_alive, expected, p_buy, NULL,
                                      o->exec, err);
-    if (rc)
-        return rc;
     size_t bad_p = sgs_first_not_finite(h->n_unique, p_buy),
            bad_e = sgs_first_not_finite(h->n_unique, expected), j = bad_p < bad_e ? bad_p : bad_e;
-    if (j < h->n_unique)
-        return sgs_error_set(err, SGS_ENUMERIC,
-                             "a score is not finite for the history x = %g, t_x = %g, T = %g",
-                             h->x[j], h->t_x[j], h->T[j]);
+    if (rc == SGS_OK && j < h->n_unique)
+        rc = sgs_error_set(err, SGS_ENUMERIC,
+                           "a score is not finite for the history x = %g, t_x = %g, T = %g",
+                           h->x[j], h->t_x[j], h->T[j]);
     /* P(no purchase) -> P(buy), the model's own (kernels/calibration.h sgs_p_buy), in place */
-    rc = sgs_p_buy_column(h->n_unique, NULL, NULL, p_buy, o->exec, p_buy, err);
+    if (rc == SGS_OK)
+        rc = sgs_p_buy_column(h->n_unique, NULL, NULL, p_buy, o->exec, p_buy, err);
+    rc = agreed(agree, rc, err);
     if (rc)
         return rc;
     rc = errors(errors_ctx, expected, bm, err);
@@ -85,6 +96,7 @@ static int score_model(const sgs_backtest_options_t *o, const sgs_backtest_score
         return rc;
     rc = sgs_reliability(p_buy, sc->weight, sc->bought, h->n_unique, SGS_BACKTEST_BINS, &bm->raw,
                          err);
+    rc = agreed(agree, rc, err);
     if (rc)
         return rc;
     bm->brier = bm->raw.brier;
@@ -145,15 +157,24 @@ static void describe_choice(sgs_backtest_t *bt)
 int sgs__backtest_models_on(const sgs_backtest_options_t *o, sgs_backtest_scores_t *sc,
                             const double *weight2, const double *bought2,
                             sgs_backtest_customer_errors_fn errors, void *errors_ctx,
-                            sgs_backtest_t *bt, sgs_error_t *err)
+                            sgs_backtest_agree_fn agree_fn, void *agree_ctx, sgs_backtest_t *bt,
+                            sgs_error_t *err)
 {
+    const agreement_t agree = {agree_fn, agree_ctx};
     size_t nh = sc->nh;
     double *expected = NULL;
     int rc = SGS_OK;
     bt->chosen = -1;
     expected = sgs_alloc_array(nh ? nh : 1, sizeof *expected);
-    if (!expected)
-        return sgs_error_set(err, SGS_ENOMEM, "backtest: no memory for %zu histories", nh);
+    rc = agreed(&agree,
+                expected
+                    ? SGS_OK
+                    : sgs_error_set(err, SGS_ENOMEM, "backtest: no memory for %zu histories", nh),
+                err);
+    if (rc) {
+        sgs_free(expected);
+        return rc;
+    }
     bt->n_models = (int)(sizeof candidates / sizeof candidates[0]);
     for (int j = 0; j < bt->n_models; j++) {
         sgs_backtest_model_t *bm = &bt->models[j];
@@ -166,7 +187,8 @@ int sgs__backtest_models_on(const sgs_backtest_options_t *o, sgs_backtest_scores
         sgs_fit_t fit;
         sgs_error_t fit_err = {0};
         int frc = sgs_purchase_model_fit(bm->model, &sc->h, &fo, &fit, o->exec, &fit_err);
-        if (frc == SGS_EINTR) { /* a signal: its message as it is */
+        frc = agreed(&agree, frc, &fit_err); /* the same fit everywhere but for memory */
+        if (frc == SGS_EINTR) {              /* a signal: its message as it is */
             *err = fit_err;
             rc = frc;
             goto cleanup;
@@ -181,7 +203,7 @@ int sgs__backtest_models_on(const sgs_backtest_options_t *o, sgs_backtest_scores
         }
         memcpy(bm->params, fit.params, sizeof bm->params);
         sgs_error_t score_err = {0};
-        if (score_model(o, sc, errors, errors_ctx, bm, sc->p_buy_of + (size_t)j * nh,
+        if (score_model(o, sc, errors, errors_ctx, &agree, bm, sc->p_buy_of + (size_t)j * nh,
                         sc->p_alive_of + (size_t)j * nh, expected, &score_err) != SGS_OK) {
             snprintf(bm->failure, sizeof bm->failure, "%s", score_err.message);
             continue;
@@ -193,6 +215,7 @@ int sgs__backtest_models_on(const sgs_backtest_options_t *o, sgs_backtest_scores
         int crc = sgs_alive_calibration_cross(sc->p_alive_of + (size_t)j * nh,
                                               sc->p_buy_of + (size_t)j * nh, weight2, bought2, nh,
                                               SGS_BACKTEST_BINS, &bm->cross, &cross_err);
+        crc = agreed(&agree, crc, &cross_err);
         if (crc != SGS_OK && crc != SGS_EDATA) {
             rc = sgs_error_set(err, crc, "backtest: %s", cross_err.message);
             goto cleanup;
@@ -219,13 +242,13 @@ int sgs__backtest_models_on(const sgs_backtest_options_t *o, sgs_backtest_scores
                *p_alive = sc->p_alive_of + (size_t)bt->used * nh;
         rc = sgs_alive_calibration_fit(p_alive, p_buy, sc->weight, sc->bought, nh, &bt->calibration,
                                        err);
-        if (rc)
-            goto cleanup;
-        rc = sgs_calibrated_p_buy_column(nh, &bt->calibration, p_alive, p_buy, o->exec, p_buy, err);
-        if (rc)
-            goto cleanup;
-        rc = sgs_reliability(p_buy, sc->weight, sc->bought, nh, SGS_BACKTEST_BINS, &bm->calibrated,
-                             err);
+        if (rc == SGS_OK)
+            rc = sgs_calibrated_p_buy_column(nh, &bt->calibration, p_alive, p_buy, o->exec, p_buy,
+                                             err);
+        if (rc == SGS_OK)
+            rc = sgs_reliability(p_buy, sc->weight, sc->bought, nh, SGS_BACKTEST_BINS,
+                                 &bm->calibrated, err);
+        rc = agreed(&agree, rc, err);
     }
 cleanup:
     sgs_free(expected);
@@ -277,5 +300,6 @@ int sgs_backtest_models(const sgs_backtest_cohort_t *co, const sgs_backtest_opti
     sgs_backtest_fold_outcomes(co->n, co->customer_id, sc->h.history_of, co->occasions, o->seed, nh,
                                folds, folds + 2 * nh);
     customer_errors_t ce = {co, sc->h.history_of, o->exec};
-    return sgs__backtest_models_on(o, sc, folds, folds + 2 * nh, one_process_errors, &ce, bt, err);
+    return sgs__backtest_models_on(o, sc, folds, folds + 2 * nh, one_process_errors, &ce, NULL,
+                                   NULL, bt, err);
 }

@@ -74,13 +74,21 @@ void sgs_backtest_fold_outcomes(size_t n, const int64_t *customer_id, const uint
                                 const int32_t *occasions, uint64_t seed, size_t nh, double *weight2,
                                 double *bought2);
 
+/* The outcome of a part each process did alone, agreed over the processes (engine/dist.h
+ * sgs_dist_agree): ctx the processes. */
+typedef int (*sgs_backtest_agree_fn)(void *ctx, int rc, sgs_error_t *err);
+
 /* The models on the table sc->h, with sc->weight, sc->bought filled and the folds' outcomes
  * weight2, bought2 [2 nh] (every process's customers): what sgs_backtest_models does once
- * the outcomes are counted; errors computes the per-customer errors. */
+ * the outcomes are counted; errors computes the per-customer errors. agree (NULL for one
+ * process) is called on the outcome of every part that may fail on one process alone (its
+ * memory) before the next call of errors, which is collective over processes, so that every
+ * process takes the same way. */
 int sgs__backtest_models_on(const sgs_backtest_options_t *o, sgs_backtest_scores_t *sc,
                             const double *weight2, const double *bought2,
                             sgs_backtest_customer_errors_fn errors, void *errors_ctx,
-                            sgs_backtest_t *bt, sgs_error_t *err);
+                            sgs_backtest_agree_fn agree, void *agree_ctx, sgs_backtest_t *bt,
+                            sgs_error_t *err);
 
 /* sc->work and its arrays for nh histories, and weight2/bought2 ([4 nh], in the same block).
  * @return 0 or SGS_ENOMEM. */

@@ -3,6 +3,7 @@
  */
 #include "engine/commands.h"
 #include "engine/config.h"
+#include "engine/dist.h"
 #include "engine/interrupt.h"
 #include "engine/options.h"
 #include "engine/run.h"
@@ -134,22 +135,27 @@ int sgs_cmd_run(int argc, char **argv)
                           : apply_set(&cfg, ov.value[i], &err);
     if (rc == SGS_OK)
         rc = sgs_config_validate(&cfg, &err);
+    /* Started as several processes (mpirun -np N), the run is spread over them; process 0
+     * alone reports progress and errors (every process has the same error). */
+    sgs_dist_t world = sgs_dist_world();
     if (rc == SGS_OK) {
         sgs_progress_t progress;
-        sgs_progress_init(&progress, stderr, quiet);
+        sgs_progress_init(&progress, stderr, quiet || world.rank != 0);
         sgs_run_request_t req = {.input_path = input,
                                  .output_path = output,
                                  .config_path = config_path,
                                  .config = &cfg,
                                  .progress = &progress,
-                                 .now_s = (int64_t)time(NULL)};
+                                 .now_s = (int64_t)time(NULL),
+                                 .dist = world.size > 1 ? &world : NULL};
         sgs_interrupt_install();
         rc = sgs_run(&req, &err);
     }
-    if (rc != SGS_OK) {
+    if (rc != SGS_OK && world.rank == 0) {
         fprintf(stderr, "segscore run: %s%s\n",
                 rc == SGS_EINTR ? "" : "error: ", err.message[0] ? err.message : sgs_strerror(rc));
-        return rc == SGS_EINTR ? sgs_interrupt_exit_status() : sgs_exit_status(rc);
     }
+    if (rc != SGS_OK)
+        return rc == SGS_EINTR ? sgs_interrupt_exit_status() : sgs_exit_status(rc);
     return 0;
 }

@@ -55,15 +55,16 @@ typedef struct sgs_config {
                                        segments.n_init (n_init), segments.max_iter (max_iter);
                                        the run sets k, algorithm, init and seed */
     int segments_enabled;                 /* run the segment step */
-    char segments_features[256];          /* comma-separated feature names (SGS_SEGMENT_FEATURES) */
-    int segments_pca_components;          /* 0 = no PCA */
-    int segments_choice_sample;           /* customers used to choose k (0 = all) */
-    int segments_silhouette_sample;       /* rows of the silhouette sample */
-    char segments_scaling[16];            /* "robust" (winsorized, median, central range) or
-                                             "standard" (mean and standard deviation) */
-    double segments_min_spread;           /* drop a feature whose central 98% range is below this */
-    double segments_min_share;            /* merge a segment with fewer customers than this share */
-    uint64_t seed;                        /* seed of every random choice */
+    int actions_enabled;         /* run the actions step: stages, influence, opportunities, audit */
+    char segments_features[256]; /* comma-separated feature names (SGS_SEGMENT_FEATURES) */
+    int segments_pca_components; /* 0 = no PCA */
+    int segments_choice_sample;  /* customers used to choose k (0 = all) */
+    int segments_silhouette_sample; /* rows of the silhouette sample */
+    char segments_scaling[16];      /* "robust" (winsorized, median, central range) or
+                                       "standard" (mean and standard deviation) */
+    double segments_min_spread;     /* drop a feature whose central 98% range is below this */
+    double segments_min_share;      /* merge a segment with fewer customers than this share */
+    uint64_t seed;                  /* seed of every random choice */
     /* stages, influence, opportunities (engine/config_actions.h) */
     sgs_actions_config_t actions;
     /* outputs, "" = next to the results file with the default name */

@@ -147,6 +147,10 @@ const sgs__config_key_t sgs__config_keys[] = {
            "loyal needs at least this many purchase days"),
     KERNEL("influence.damping", SGS__KEY_DOUBLE, influence.damping, 0, 1,
            "network value = own CLV + damping x the network value of each customer referred"),
+    NUM("actions.enabled", SGS__KEY_BOOL, actions_enabled, "true", 0, 1,
+        "run the actions step: stages, influence, opportunities and the audit (false: none of "
+        "them in the outputs, opportunities.csv has its header only; a run spread over "
+        "processes needs false for now: docs/mpi.md)"),
     KERNEL("actions.all_opportunities", SGS__KEY_BOOL, opportunities.all_opportunities, 0, 1,
            "list every opportunity that fired, not only the highest-priority one per customer"),
     KERNEL("actions.service_recovery.enabled", SGS__KEY_FLAG8, opportunities.enabled[1], 0, 1,

@@ -82,6 +82,12 @@ static int by_frequency_predicted(const dist_errors_t *c, const double *expected
     return SGS_OK;
 }
 
+/* sgs__backtest_models_on's agreement: the processes of d. */
+static int agree_on(void *ctx, int rc, sgs_error_t *err)
+{
+    return sgs_dist_agree(ctx, rc, err);
+}
+
 static int dist_errors(void *ctx, const double *expected, sgs_backtest_model_t *bm,
                        sgs_error_t *err)
 {
@@ -207,7 +213,8 @@ int sgs_dist_backtest_models(const sgs_dist_t *d, const sgs_backtest_cohort_t *c
     history_of = NULL;
     dist_errors_t de = {d,      co,  sc->h.history_of, (uint64_t)n_all, nr, row_history, row_bin,
                         by_bin, part};
-    rc = sgs__backtest_models_on(o, sc, folds, folds + 2 * nh, dist_errors, &de, bt, err);
+    rc = sgs__backtest_models_on(o, sc, folds, folds + 2 * nh, dist_errors, &de, agree_on,
+                                 (void *)d, bt, err);
     rc = sgs_dist_agree(d, rc, err);
 cleanup:
     sgs_histories_free(&mine);

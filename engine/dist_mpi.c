@@ -63,7 +63,15 @@ int sgs_dist_agree(const sgs_dist_t *d, int rc, sgs_error_t *err)
         snprintf(what.message, sizeof what.message, "%s", err->message);
     MPI_Bcast(&what, (int)sizeof what, MPI_BYTE, first, MPI_COMM_WORLD);
     what.message[sizeof what.message - 1] = '\0';
-    return sgs_error_set(err, what.code, "process %d of %d: %s", first, d->size, what.message);
+    /* an error agreed before (passed on by a later step) names its process once */
+    char prefix[64];
+    for (int r = 0; r < d->size; r++) {
+        snprintf(prefix, sizeof prefix, "process %d of %d: ", r, d->size);
+        if (strstr(what.message, prefix))
+            return sgs_error_set(err, what.code, "%s", what.message);
+    }
+    snprintf(prefix, sizeof prefix, "process %d of %d: ", first, d->size);
+    return sgs_error_set(err, what.code, "%s%s", prefix, what.message);
 }
 
 void sgs_dist_reduce_i64(const sgs_dist_t *d, int64_t *values, size_t n, sgs_dist_op_t op)

@@ -6,6 +6,7 @@
 #include "engine/dist_blocks.h"
 #include "engine/dist_select.h"
 #include "kernels/features.h"
+#include "kernels/kmeans.h"
 #include "kernels/kmeans_blocks.h"
 #include "kernels/order_keys.h"
 

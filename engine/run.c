@@ -6,6 +6,7 @@
  */
 #include "engine/run_state.h"
 
+#include "engine/dist_run.h"
 #include "engine/group_transactions.h"
 #include "engine/interrupt.h"
 #include "engine/run_actions.h"
@@ -29,7 +30,7 @@ static int step_read(sgs_run_state_t *st, sgs_transactions_t *tx, sgs_error_t *e
     opt.progress = sgs_progress_update;
     opt.progress_ctx = st->req->progress;
     static const sgs_stop_point_t while_reading = {"read-chunks", "while reading the input"};
-    opt.stop = sgs_interrupt_stop;
+    opt.stop = st->dist.size == 1 ? sgs_interrupt_stop : NULL; /* spread: between steps only */
     opt.stop_ctx = (void *)&while_reading;
     if (cfg->as_of[0]) {
         int64_t day;
@@ -40,8 +41,14 @@ static int step_read(sgs_run_state_t *st, sgs_transactions_t *tx, sgs_error_t *e
         opt.as_of_end_s = (day + 1) * SGS_SECONDS_PER_DAY;
     }
     sgs_progress_begin(st->req->progress, "read");
-    int rc = sgs_h5_read_transactions(st->req->input_path, &opt, tx, &st->read.tx_stats, err);
-    if (rc == SGS_OK && tx->n_rows == 0)
+    /* spread: each process reads a share, then holds the rows of its customers */
+    int rc = st->dist.size > 1
+                 ? sgs_dist_run_read(st, &opt, tx, err)
+                 : sgs_h5_read_transactions(st->req->input_path, &opt, tx, &st->read.tx_stats, err);
+    size_t n_rows = tx->n_rows; /* kept, of every process */
+    if (rc == SGS_OK)
+        sgs_dist_run_sum_sizes(&st->dist, &n_rows, 1);
+    if (rc == SGS_OK && n_rows == 0)
         rc = sgs_error_set(err, SGS_EDATA,
                            "%s: /transactions: no rows on or before the as-of date %s",
                            st->req->input_path, cfg->as_of);
@@ -54,8 +61,8 @@ static int step_read(sgs_run_state_t *st, sgs_transactions_t *tx, sgs_error_t *e
                                       : sgs_day_of(st->read.tx_stats.max_time_s);
     st->read.as_of_day = (int32_t)as_of_day;
     sgs_date_format_day(as_of_day, st->read.as_of_text, sizeof st->read.as_of_text);
-    sgs_progress_end(st->req->progress, "%zu rows (%zu after the as-of date %s left out)",
-                     tx->n_rows, st->read.tx_stats.n_rows_after_as_of, st->read.as_of_text);
+    sgs_progress_end(st->req->progress, "%zu rows (%zu after the as-of date %s left out)", n_rows,
+                     st->read.tx_stats.n_rows_after_as_of, st->read.as_of_text);
     return SGS_OK;
 }
 
@@ -72,13 +79,21 @@ void sgs_run_group_free(sgs_run_group_t *g)
 static int step_group(sgs_run_state_t *st, sgs_transactions_t *tx, sgs_error_t *err)
 {
     sgs_progress_begin(st->req->progress, "group");
-    int order = st->read.tx_stats.sorted_by_customer ? SGS_ORDER_SORTED : SGS_ORDER_SCATTERED;
-    int rc = sgs_group_transactions(&st->exec, tx, order, &st->group.rows,
-                                    &st->group.sorted_input_skipped, err);
+    /* a spread run's rows came from every process: in file order within a customer only */
+    int sorted = st->read.tx_stats.sorted_by_customer && st->dist.size == 1;
+    int rc = SGS_OK;
+    if (tx->n_rows > 0 || st->dist.size == 1) /* a process of a spread run may own none */
+        rc = sgs_group_transactions(&st->exec, tx, sorted ? SGS_ORDER_SORTED : SGS_ORDER_SCATTERED,
+                                    &st->group.rows, &st->group.sorted_input_skipped, err);
+    rc = sgs_dist_run_agree(st, rc, err);
     if (rc != SGS_OK)
         return rc;
-    st->group.n_rows_used = st->group.rows.n_rows;
-    sgs_progress_end(st->req->progress, "%zu customers%s", st->group.rows.n_customers,
+    if (st->dist.size > 1) /* what one process would say: the file is sorted */
+        st->group.sorted_input_skipped = st->read.tx_stats.sorted_by_customer;
+    size_t counts[2] = {st->group.rows.n_rows, st->group.rows.n_customers};
+    sgs_dist_run_sum_sizes(&st->dist, counts, 2);
+    st->group.n_rows_used = counts[0];
+    sgs_progress_end(st->req->progress, "%zu customers%s", counts[1],
                      st->group.sorted_input_skipped ? " (input already sorted: no sort needed)"
                                                     : "");
     return SGS_OK;
@@ -101,12 +116,17 @@ static int read_previous_summary(sgs_run_state_t *st, sgs_error_t *err)
     return SGS_OK;
 }
 
-/* Between steps: the test hook's pause point (engine/interrupt.h), then stop if a signal came. */
-static int checkpoint(const char *step, sgs_error_t *err)
+/* Between steps, after the last one's outcome rc: the test hook's pause point
+ * (engine/interrupt.h), then stop if a signal came. In a spread run every process passes here,
+ * whatever its rc, and the outcome is agreed: a step that failed on one process alone after its
+ * last collective call, or a signal to one process, stops every process. */
+static int checkpoint(const sgs_run_state_t *st, const char *step, int rc, sgs_error_t *err)
 {
     char before[48];
     snprintf(before, sizeof before, "before the %s step", step);
-    return sgs_interrupt_checkpoint(step, before, err);
+    if (rc == SGS_OK)
+        rc = sgs_interrupt_checkpoint(step, before, err);
+    return sgs_dist_run_agree(st, rc, err);
 }
 
 /* After the customer outputs are written and the reports' figures made from the columns
@@ -151,6 +171,7 @@ static void free_state(sgs_run_state_t *st)
     sgs_run_rfm_free(&st->rfm);
     sgs_run_summary_free(&st->summary);
     sgs_run_group_free(&st->group);
+    sgs_dist_owners_free(&st->owners);
 }
 
 int sgs_run(const sgs_run_request_t *req, sgs_error_t *err)
@@ -159,6 +180,7 @@ int sgs_run(const sgs_run_request_t *req, sgs_error_t *err)
     if (!st)
         return sgs_error_set(err, SGS_ENOMEM, "no memory for the run state");
     st->req = req;
+    st->dist = req->dist ? *req->dist : (sgs_dist_t){0, 1};
     sgs_run_summary_init(&st->summary);
     sgs_run_rfm_init(&st->rfm);
     sgs_run_value_init(&st->value);
@@ -170,43 +192,41 @@ int sgs_run(const sgs_run_request_t *req, sgs_error_t *err)
     st->exec.grain = grain ? (size_t)strtoull(grain, NULL, 10) : 0;
     st->days_per_unit = sgs_config_days_per_unit(req->config);
     sgs_transactions_t tx = {0};
-    /* Before any work: the output paths, the lock, what a stopped run left. */
-    int rc = sgs_run_publish_open(st, err);
+    /* Before any work: what a spread run cannot do yet, the output paths, the lock, what a
+     * stopped run left. */
+    int rc = sgs_dist_run_check(req, &st->dist, err);
+    if (rc == SGS_OK)
+        rc = sgs_run_publish_open(st, err);
     if (rc == SGS_OK)
         rc = read_previous_summary(st, err);
-    if (rc == SGS_OK)
-        rc = checkpoint("read", err);
+    rc = checkpoint(st, "read", rc, err);
     if (rc == SGS_OK)
         rc = step_read(st, &tx, err);
-    if (rc == SGS_OK)
-        rc = checkpoint("group", err);
+    rc = checkpoint(st, "group", rc, err);
     if (rc == SGS_OK)
         rc = step_group(st, &tx, err);
-    if (rc == SGS_OK)
-        rc = checkpoint("summarize", err);
+    rc = checkpoint(st, "summarize", rc, err);
     if (rc == SGS_OK)
         rc = sgs_run_summarize(st, err);
-    if (rc == SGS_OK)
-        rc = checkpoint("rfm", err);
+    rc = checkpoint(st, "rfm", rc, err);
     if (rc == SGS_OK)
         rc = sgs_run_rfm(st, err);
-    if (rc == SGS_OK)
-        rc = checkpoint("value", err);
+    rc = checkpoint(st, "value", rc, err);
     if (rc == SGS_OK)
         rc = sgs_run_value(st, err);
-    if (rc == SGS_OK)
-        rc = checkpoint("segments", err);
+    rc = checkpoint(st, "segments", rc, err);
     if (rc == SGS_OK)
         rc = sgs_run_segments(st, err);
-    if (rc == SGS_OK)
-        rc = checkpoint("write-customers", err);
-    if (rc == SGS_OK)
+    rc = checkpoint(st, "write-customers", rc, err);
+    /* One process writes the customer outputs now, so that the columns only they read go
+     * before the actions step; a spread run writes every output at the end. */
+    if (rc == SGS_OK && st->dist.size == 1) {
         rc = sgs_run_publish_customers(st, err);
-    if (rc == SGS_OK)
-        release_written_columns(st);
-    if (rc == SGS_OK)
-        rc = checkpoint("actions", err);
-    if (rc == SGS_OK)
+        if (rc == SGS_OK)
+            release_written_columns(st);
+    }
+    rc = checkpoint(st, "actions", rc, err);
+    if (rc == SGS_OK && req->config->actions_enabled)
         rc = sgs_run_actions(st, err);
     /* The rows read and grouped are not written: their memory goes back before the write
      * step, whose page cache then takes pages this process has touched already (fresh memory
@@ -216,8 +236,7 @@ int sgs_run(const sgs_run_request_t *req, sgs_error_t *err)
         sgs_transactions_free(&tx);
         sgs_grouped_free(&st->group.rows);
     }
-    if (rc == SGS_OK)
-        rc = checkpoint("write", err);
+    rc = checkpoint(st, "write", rc, err);
     if (rc == SGS_OK)
         rc = sgs_run_publish(st, err);
     sgs_run_publish_close(st);

@@ -10,6 +10,7 @@
 #define SGS_RUN_H
 
 #include "engine/config.h"
+#include "engine/dist.h"
 #include "engine/progress.h"
 
 typedef struct sgs_run_request {
@@ -19,10 +20,14 @@ typedef struct sgs_run_request {
     const sgs_config_t *config; /* effective configuration */
     sgs_progress_t *progress;   /* where steps are reported and timed */
     int64_t now_s;              /* current time (Unix s): bounds input times without as-of */
+    /* the processes of a run spread over several (docs/mpi.md, engine/dist_run.h), every one
+       calling sgs_run with the same request; NULL or one process: the single-process run */
+    const sgs_dist_t *dist;
 } sgs_run_request_t;
 
 /* Execute the run. @return 0 or an SGS_E* code with err naming what failed; SGS_EINTR when
- * a signal stopped it (engine/interrupt.h). */
+ * a signal stopped it (engine/interrupt.h). Spread over req->dist's processes, collective: the
+ * same code on every process, a failure named by its process ("process R of N: "). */
 int sgs_run(const sgs_run_request_t *req, sgs_error_t *err);
 
 #endif

@@ -10,11 +10,19 @@
  * did. Scores are computed per distinct history (customers with the same history share the
  * prediction), so the cost is a few fits on the sample and a pass over the cohort, not a
  * second run.
+ *
+ * Spread over processes (docs/mpi.md), the cohort's customers stay on their processes: the
+ * sample is chosen among all of them (engine/dist_sample.h), the models, choice and calibration
+ * are made on the merged table of histories (engine/dist_backtest.h), and the tracking curve's
+ * counts per day are integers summed over the processes.
  */
 #include "engine/run_backtest.h"
 
 #include "engine/backtest_models.h"
 #include "engine/backtest_tracking.h"
+#include "engine/dist_backtest.h"
+#include "engine/dist_run.h"
+#include "engine/dist_sample.h"
 #include "engine/run_state.h"
 #include "kernels/base_totals.h"
 #include "kernels/gammagamma.h"
@@ -87,14 +95,22 @@ static int choose_customers(const sgs_run_state_t *st, int32_t end_day, size_t *
     size_t n = st->summary.n_customers;
     size_t want = cfg->backtest_sample > 0 ? (size_t)cfg->backtest_sample : SIZE_MAX;
     uint8_t *eligible = sgs_alloc_array(n, sizeof *eligible);
-    *which = sgs_alloc_array(want < n ? want : n, sizeof **which);
-    if (!eligible || !*which) {
+    *which = sgs_alloc_array(want < n && st->dist.size == 1 ? want : n, sizeof **which);
+    int rc = !eligible || !*which
+                 ? sgs_error_set(err, SGS_ENOMEM, "backtest: no memory for %zu customers", n)
+                 : SGS_OK;
+    rc = sgs_dist_run_agree(st, rc, err);
+    if (rc != SGS_OK) {
         sgs_free(eligible);
-        return sgs_error_set(err, SGS_ENOMEM, "backtest: no memory for %zu customers", n);
+        return rc;
     }
     for (size_t k = 0; k < n; k++)
         eligible[k] = st->summary.columns.first_day[k] <= end_day;
-    int rc = sgs_sample_by_key(st->summary.customer_id, eligible, n, want, cfg->seed, SAMPLE_STREAM,
+    if (st->dist.size > 1) /* the customers one process would choose among all */
+        rc = sgs_dist_sample_by_key(&st->dist, st->summary.customer_id, eligible, n, want,
+                                    cfg->seed, SAMPLE_STREAM, *which, n_which, n_cohort, err);
+    else
+        rc = sgs_sample_by_key(st->summary.customer_id, eligible, n, want, cfg->seed, SAMPLE_STREAM,
                                *which, n_which, n_cohort, &st->exec, err);
     sgs_free(eligible);
     return rc;
@@ -168,6 +184,11 @@ static void backtest_spend(const sgs_run_state_t *st, const cohort_t *co, sgs_ba
     sgs_fit_watch_t watch;
     sgs_model_fit_options_t o = sgs_run_fit_options(st, "backtest: Gamma-Gamma fit", &watch);
     o.optim.no_hessian = 1;
+    if (st->dist.size > 1) { /* the same check over every process's cohort */
+        sgs_dist_backtest_spend(&st->dist, co->x, co->m, co->occasions, co->spend, co->n, &o,
+                                &st->exec, bt);
+        return;
+    }
     sgs_fit_t fit;
     sgs_error_t err = {0};
     if (sgs_gg_fit(co->x, co->m, co->n, &o, &fit, NULL, &st->exec, &err) != SGS_OK ||
@@ -221,6 +242,10 @@ static int backtest_tracking(const sgs_run_state_t *st, const cohort_t *co, sgs_
                              int j, sgs_error_t *err)
 {
     sgs_tracking_cohort_t tc = {&st->group.rows, co->n, co->g_row, co->first_day};
+    if (st->dist.size > 1) /* the counts of every process's cohort customers, summed */
+        return sgs_dist_backtest_tracking(&st->dist, &tc, bt->calibration_end_day,
+                                          st->read.as_of_day, st->days_per_unit, j, &st->exec, bt,
+                                          err);
     return sgs_backtest_tracking(&tc, bt->calibration_end_day, st->read.as_of_day,
                                  st->days_per_unit, j, &st->exec, bt, err);
 }
@@ -240,8 +265,9 @@ static int backtest(sgs_run_state_t *st, sgs_backtest_t *bt, sgs_error_t *err)
         snprintf(bt->skipped, sizeof bt->skipped, "value.backtest is off");
         return SGS_OK;
     }
-    int32_t first =
-        sgs_day_min(st->summary.n_customers, st->summary.columns.first_day, st->read.as_of_day);
+    int32_t first = sgs_dist_run_min_i32(
+        &st->dist,
+        sgs_day_min(st->summary.n_customers, st->summary.columns.first_day, st->read.as_of_day));
     int32_t span = st->read.as_of_day - first, hold = holdout_days(st, span);
     if (hold == 0) {
         snprintf(bt->skipped, sizeof bt->skipped,
@@ -257,14 +283,16 @@ static int backtest(sgs_run_state_t *st, sgs_backtest_t *bt, sgs_error_t *err)
     size_t *which = NULL, n_which = 0;
     int rc = choose_customers(st, bt->calibration_end_day, &which, &n_which, &bt->n_cohort, err);
     if (rc == SGS_OK)
-        rc = build_cohort(st, bt->calibration_end_day, which, n_which, &co, err);
+        rc = sgs_dist_run_agree(
+            st, build_cohort(st, bt->calibration_end_day, which, n_which, &co, err), err);
     if (rc)
         goto cleanup;
     /* the fits, scores, choice and calibration (engine/backtest_models.h) */
     sgs_backtest_cohort_t cohort = {co.n, co.id, co.x, co.t_x, co.T, co.occasions};
     sgs_backtest_options_t bo = {bt->holdout,     cfg->seed, cfg->model,
                                  run_fit_options, st,        &st->exec};
-    rc = sgs_backtest_models(&cohort, &bo, bt, &sc, err);
+    rc = st->dist.size > 1 ? sgs_dist_backtest_models(&st->dist, &cohort, &bo, bt, &sc, err)
+                           : sgs_backtest_models(&cohort, &bo, bt, &sc, err);
     if (rc)
         goto cleanup;
     if (bt->chosen < 0) {
@@ -279,6 +307,7 @@ static int backtest(sgs_run_state_t *st, sgs_backtest_t *bt, sgs_error_t *err)
         size_t nh = sc.nh, u = (size_t)bt->used;
         rc = p_buy_over_horizon(st, &co, &sc.h, &bt->models[u], bt, sc.p_alive_of + u * nh,
                                 sc.p_buy_of + u * nh, err);
+        rc = sgs_dist_run_agree(st, rc, err);
     }
     if (rc == SGS_OK)
         rc = backtest_tracking(st, &co, bt, bt->used >= 0 ? bt->used : bt->chosen, err);

@@ -1,10 +1,14 @@
 /*
  * engine/run_publish.c — where a run's outputs go and how they appear: every path checked
  * against the input and the other outputs before any work, the output set locked for the
- * run, and all outputs published together by io/publish.h (docs/publishing.md).
+ * run, and all outputs published together by io/publish.h (docs/publishing.md). A run spread
+ * over processes publishes through engine/dist_publish.h: the results file and customers.csv
+ * are written by every process together, the others by process 0 from the whole base.
  */
 #include "engine/run_state.h"
 
+#include "engine/dist_publish.h"
+#include "engine/dist_run.h"
 #include "engine/interrupt.h"
 #include "io/atomic_file.h"
 #include "io/background_task.h"
@@ -29,45 +33,55 @@ typedef int (*output_writer_t)(const sgs_run_state_t *st, const char *path, sgs_
  * summary is written last so that it carries the timing of the other writes. An output
  * that can be turned off is off when its path is "none". */
 static const struct {
-    const char *what;               /* in messages: the configuration key */
-    const char *name;               /* default file name beside the results, and name in a
-                                       generation */
-    size_t config_offset;           /* offsetof the sgs_config_t path ("" = default);
-                                       RESULTS_ITSELF */
+    const char *what;     /* in messages: the configuration key */
+    const char *name;     /* default file name beside the results, and name in a generation */
+    size_t config_offset; /* offsetof the sgs_config_t path ("" = default); RESULTS_ITSELF */
     output_writer_t write[N_PARTS]; /* what each part writes of it; NULL: nothing */
     int can_be_off;                 /* the path "none" turns it off */
-    int beside_results;             /* written while results.h5's part is written on a thread
-                                       of its own */
+    int beside_results; /* written while results.h5's part is written on a thread of its own */
+    int spread;         /* in a spread run, written by every process together (its writer is
+                           collective); else by process 0 from the whole base */
 } outputs[] = {
     {"results",
      "results.h5",
      RESULTS_ITSELF,
      {sgs_write_results_customers_h5, sgs_write_results_actions_h5},
      0,
-     0},
+     0,
+     1},
     {"output.customers_csv",
      "customers.csv",
      offsetof(sgs_config_t, customers_csv),
      {sgs_write_customers_csv, NULL},
      0,
+     1,
      1},
     {"output.opportunities_csv",
      "opportunities.csv",
      offsetof(sgs_config_t, opportunities_csv),
      {NULL, sgs_write_opportunities_csv},
      0,
-     1},
-    {"output.report", "report.txt", offsetof(sgs_config_t, report), {NULL, sgs_write_report}, 0, 0},
+     1,
+     0},
+    {"output.report",
+     "report.txt",
+     offsetof(sgs_config_t, report),
+     {NULL, sgs_write_report},
+     0,
+     0,
+     0},
     {"output.report_html",
      "report.html",
      offsetof(sgs_config_t, report_html),
      {NULL, sgs_write_report_html},
      1,
+     0,
      0},
     {"output.summary_json",
      "summary.json",
      offsetof(sgs_config_t, summary_json),
      {NULL, sgs_write_summary_json},
+     0,
      0,
      0},
 };
@@ -128,6 +142,12 @@ int sgs_run_publish_open(sgs_run_state_t *st, sgs_error_t *err)
     const sgs_named_path_t inputs[] = {{"input", req->input_path},
                                        {"configuration file", req->config_path}};
     int rc = sgs_output_paths_check(inputs, sizeof inputs / sizeof inputs[0], named, n, err);
+    if (st->dist.size > 1) { /* process 0 holds the set for all (engine/dist_publish.h) */
+        rc = sgs_dist_run_agree(st, rc, err);
+        if (rc == SGS_OK)
+            rc = sgs_dist_publish_open(&st->dist, set, n, "run", &st->dist_publish, err);
+        return rc;
+    }
     if (rc == SGS_OK)
         rc = sgs_publish_open(set, n, "run", &st->publish, err);
     if (rc == SGS_OK && sgs_publish_stale_removed(st->publish) > 0)
@@ -229,8 +249,51 @@ int sgs_run_publish_customers(sgs_run_state_t *st, sgs_error_t *err)
     return rc;
 }
 
+/* Every part of outputs[i] at path, one after another. */
+static int write_whole(const sgs_run_state_t *st, size_t i, const char *path, sgs_error_t *err)
+{
+    int rc = SGS_OK;
+    for (int part = 0; rc == SGS_OK && part < N_PARTS; part++)
+        if (outputs[i].write[part])
+            rc = outputs[i].write[part](st, path, err);
+    return rc;
+}
+
+/* A spread run's outputs: first those every process writes together (each writer agrees on
+ * its outcome), then those process 0 writes alone from the whole base's state, in the table's
+ * order; then the commit, which agrees on every process's outcome and publishes only when all
+ * succeeded (engine/dist_publish.h). */
+static int publish_spread(sgs_run_state_t *st, sgs_error_t *err)
+{
+    sgs_dist_publish_t *p = st->dist_publish;
+    sgs_progress_begin(st->req->progress, "write");
+    size_t active[N_OUTPUTS], n = active_outputs(st->req, active);
+    sgs_run_state_t *whole = NULL;
+    int rc = sgs_dist_run_whole_state(st, &whole, err);
+    if (rc == SGS_OK && whole) /* process 0's reports read the whole base's figures */
+        rc = sgs_report_figures_compute(whole, &whole->figures, err);
+    for (int pass = 1; pass >= 0; pass--) {
+        for (size_t j = 0; rc == SGS_OK && j < n; j++) {
+            size_t i = active[j];
+            if (outputs[i].spread != pass || (pass == 0 && !whole))
+                continue;
+            if (j == n - 1)
+                sgs_progress_end(st->req->progress, "results, csv files and reports");
+            rc = write_whole(pass ? st : whole, i, sgs_dist_publish_file(p, j), err);
+            if (rc != SGS_OK && err && !strstr(err->message, "writing"))
+                sgs_error_prefix(err, "writing %s", outputs[i].what);
+        }
+        if (pass == 1) /* the collective writes agree; process 0's alone are the commit's */
+            rc = sgs_dist_run_agree(st, rc, err);
+    }
+    sgs_dist_run_whole_free(whole);
+    return sgs_dist_publish_commit(p, rc, err);
+}
+
 int sgs_run_publish(sgs_run_state_t *st, sgs_error_t *err)
 {
+    if (st->dist.size > 1)
+        return publish_spread(st, err);
     sgs_publish_t *p = st->publish;
     sgs_progress_begin(st->req->progress, "write");
     size_t active[N_OUTPUTS], n = active_outputs(st->req, active);
@@ -269,4 +332,7 @@ void sgs_run_publish_close(sgs_run_state_t *st)
 {
     sgs_publish_close(st->publish);
     st->publish = NULL;
+    if (st->dist.size > 1) /* collective: every process gets here */
+        sgs_dist_publish_close(st->dist_publish);
+    st->dist_publish = NULL;
 }

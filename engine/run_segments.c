@@ -4,11 +4,20 @@
  * robust scaling (or standardization), optional PCA, k given or chosen on a spread sample,
  * k-means on every customer, segments under segments.min_share merged into their nearest
  * neighbour, then a profile of each segment a marketer can read (docs/segments.md).
+ *
+ * Spread over processes, each process holds its customers' rows of the feature matrix; what
+ * is over the whole base (the quantiles, the scaling's moments, PCA, the choice of k, the
+ * k-means fit, the merge, the inertia, the profiles' counts, sums and medians) is made by the
+ * spread pieces of engine/dist_segments.h and engine/dist_kmeans.h, the same bits as one
+ * process's kernels.
  */
 #define _POSIX_C_SOURCE 200809L /* strtok_r */
 
 #include "engine/run_state.h"
 
+#include "engine/dist_kmeans.h"
+#include "engine/dist_run.h"
+#include "engine/dist_segments.h"
 #include "kernels/base_totals.h"
 #include "kernels/features.h"
 #include "kernels/kchoice.h"
@@ -194,7 +203,9 @@ static size_t drop_negligible(sgs_run_state_t *st, double *x, size_t n, size_t d
                               double *median, double *hi, int *rc, sgs_error_t *err)
 {
     double orig[3 * 8];
-    *rc = sgs_features_quantiles(x, n, d, SPREAD_TAIL, &st->exec, lo, median, hi, err);
+    *rc = st->dist.size > 1
+              ? sgs_dist_features_quantiles(&st->dist, x, n, d, SPREAD_TAIL, lo, median, hi, err)
+              : sgs_features_quantiles(x, n, d, SPREAD_TAIL, &st->exec, lo, median, hi, err);
     if (*rc != SGS_OK)
         return 0;
     memcpy(orig, lo, d * sizeof(double)); /* rows q01, median, q99 of a 3 x d matrix */
@@ -233,6 +244,17 @@ static size_t drop_negligible(sgs_run_state_t *st, double *x, size_t n, size_t d
 
 /* ---- Choosing k -------------------------------------------------------------------------- */
 
+/* What chose k: the silhouette when the k table has one, else Calinski-Harabasz. Returns rc. */
+static int chosen_by(sgs_run_state_t *st, int rc)
+{
+    int by_silhouette = 0;
+    for (size_t i = 0; rc == SGS_OK && i < st->segments.n_k_table; i++)
+        by_silhouette |= !isnan(st->segments.k_table[i].silhouette);
+    snprintf(st->segments.k_chosen_by, sizeof st->segments.k_chosen_by, "%s",
+             by_silhouette ? "silhouette" : "calinski_harabasz");
+    return rc;
+}
+
 /* k from the config, or the best silhouette over k_min..k_max on an even spread of at most
  * segments.choice_sample rows (the rows are in customer id order, unrelated to behaviour). */
 static int choose_k(sgs_run_state_t *st, const double *x, size_t n, size_t dims,
@@ -244,15 +266,22 @@ static int choose_k(sgs_run_state_t *st, const double *x, size_t n, size_t dims,
         snprintf(st->segments.k_chosen_by, sizeof st->segments.k_chosen_by, "config");
         return SGS_OK;
     }
-    size_t m = sgs_kchoice_sample_size(
-        n, cfg->segments_choice_sample > 0 ? (size_t)cfg->segments_choice_sample : 0);
+    size_t choice_sample =
+        cfg->segments_choice_sample > 0 ? (size_t)cfg->segments_choice_sample : 0;
+    size_t k_min = (size_t)cfg->segments_k_min, k_max = (size_t)cfg->segments_k_max;
+    if (st->dist.size > 1) /* the same sample of every process's rows, on every process */
+        return chosen_by(st,
+                         sgs_dist_kchoice_run(&st->dist, x, n, dims, choice_sample, k_min, k_max,
+                                              base, (size_t)cfg->segments_silhouette_sample,
+                                              &st->exec, st->segments.k_table,
+                                              &st->segments.n_k_table, &st->segments.k, err));
+    size_t m = sgs_kchoice_sample_size(n, choice_sample);
     double *sample = sgs_alloc_array(m * dims, sizeof *sample);
     if (!sample)
         return sgs_error_set(err, SGS_ENOMEM, "segments: no memory for a %zu-row sample", m);
     for (size_t j = 0; j < m; j++)
         memcpy(sample + j * dims, x + sgs_kchoice_sample_row(j, n, m) * dims,
                dims * sizeof *sample);
-    size_t k_min = (size_t)cfg->segments_k_min, k_max = (size_t)cfg->segments_k_max;
     if (k_max > m)
         k_max = m;
     st->segments.n_k_table = k_max - k_min + 1;
@@ -260,12 +289,7 @@ static int choose_k(sgs_run_state_t *st, const double *x, size_t n, size_t dims,
                              (size_t)cfg->segments_silhouette_sample, &st->exec,
                              st->segments.k_table, &st->segments.k, err);
     sgs_free(sample);
-    int by_silhouette = 0;
-    for (size_t i = 0; rc == SGS_OK && i < st->segments.n_k_table; i++)
-        by_silhouette |= !isnan(st->segments.k_table[i].silhouette);
-    snprintf(st->segments.k_chosen_by, sizeof st->segments.k_chosen_by, "%s",
-             by_silhouette ? "silhouette" : "calinski_harabasz");
-    return rc;
+    return chosen_by(st, rc);
 }
 
 /* Lloyd or Hamerly for k centres in `dims` dimensions: both give the same labels, centres,
@@ -339,10 +363,12 @@ static int build_profiles(sgs_run_state_t *st, const feature_id_t *ids, double *
     double *clv_sum = sgs_calloc_array(k, sizeof *clv_sum);
     double *revenue_sum = sgs_calloc_array(k, sizeof *revenue_sum);
     int rc = SGS_OK;
-    if (!column || !median_scratch || !clv_sum || !revenue_sum) {
+    if (!column || !median_scratch || !clv_sum || !revenue_sum)
         rc = sgs_error_set(err, SGS_ENOMEM, "segments: no memory for the profiles");
+    rc = sgs_dist_run_agree(st, rc, err);
+    if (rc != SGS_OK)
         goto cleanup;
-    }
+    const sgs_dist_t *dist = st->dist.size > 1 ? &st->dist : NULL; /* spread: over all */
     /* Sums in customer order: deterministic (kernels/segment_profile.h). */
     sgs_feature_column_t cols[8], std_cols[8];
     feature_columns(st, ids, d, cols);
@@ -350,26 +376,37 @@ static int build_profiles(sgs_run_state_t *st, const feature_id_t *ids, double *
         std_cols[f] = (sgs_feature_column_t){x_std + f, d, NULL, 1.0};
     const sgs_feature_column_t revenue_col = {st->summary.columns.total_spend, 1, NULL, 1.0},
                                clv_col = {st->value.clv, 1, NULL, 1.0};
-    rc = sgs_segment_counts(n, st->segments.segment, k, NULL, 0, st->segments.profile_size, err);
+    const int32_t *seg = st->segments.segment;
+#define COUNTS(codes, n_codes, out)                                                                \
+    (dist ? sgs_dist_segment_counts(dist, n, seg, k, codes, n_codes, out, err)                     \
+          : sgs_segment_counts(n, seg, k, codes, n_codes, out, err))
+#define SUMS(c, n_cols, out)                                                                       \
+    (dist ? sgs_dist_segment_sums(dist, c, n_cols, n, seg, k, out, err)                            \
+          : sgs_segment_sums(c, n_cols, n, seg, k, out, err))
+    rc = COUNTS(NULL, 0, st->segments.profile_size);
     if (rc == SGS_OK)
-        rc = sgs_segment_counts(n, st->segments.segment, k, st->rfm.rfm_segment,
-                                SGS_RFM_SEGMENT_COUNT, st->segments.profile_rfm_mix, err);
+        rc = COUNTS(st->rfm.rfm_segment, SGS_RFM_SEGMENT_COUNT, st->segments.profile_rfm_mix);
     if (rc == SGS_OK)
-        rc = sgs_segment_sums(&revenue_col, 1, n, st->segments.segment, k, revenue_sum, err);
+        rc = SUMS(&revenue_col, 1, revenue_sum);
     if (rc == SGS_OK && st->value.ran)
-        rc = sgs_segment_sums(&clv_col, 1, n, st->segments.segment, k, clv_sum, err);
+        rc = SUMS(&clv_col, 1, clv_sum);
     if (rc == SGS_OK)
-        rc = sgs_segment_sums(cols, d, n, st->segments.segment, k, st->segments.profile_mean, err);
+        rc = SUMS(cols, d, st->segments.profile_mean);
     if (rc == SGS_OK)
-        rc = sgs_segment_sums(std_cols, d, n, st->segments.segment, k, std_mean, err);
+        rc = SUMS(std_cols, d, std_mean);
+#undef COUNTS
+#undef SUMS
     if (rc != SGS_OK)
         goto cleanup;
     /* The base's mean and standard deviation of each clustered column, for the labels. */
     double base_mean[8], base_var[8];
-    if (sgs_features_column_moments(x_std, n, d, &st->exec, base_mean, base_var)) {
+    if (dist)
+        rc = sgs_dist_features_column_moments(dist, x_std, n, d, &st->exec, base_mean, base_var,
+                                              err);
+    else if (sgs_features_column_moments(x_std, n, d, &st->exec, base_mean, base_var))
         rc = sgs_error_set(err, SGS_ENOMEM, "segments: no memory for the profiles");
+    if (rc != SGS_OK)
         goto cleanup;
-    }
     /* means, deviations and shares (kernels/segment_profile.h); a share of CLV is NaN without
      * the value step (a total of 0) */
     sgs_segment_profile_means(k, d, st->segments.profile_size, base_mean, base_var,
@@ -384,8 +421,12 @@ static int build_profiles(sgs_run_state_t *st, const feature_id_t *ids, double *
     double median_of_segment[SGS_SEGMENTS_MAX_K]; /* the base's median is not published */
     /* x_std is not read from here on: column and median_scratch may be its pages. */
     for (size_t f = 0; rc == SGS_OK && f < d; f++) {
-        rc = sgs_features_gather(&cols[f], 1, n, &st->exec, column, err);
-        if (rc == SGS_OK)
+        rc = sgs_dist_run_agree(st, sgs_features_gather(&cols[f], 1, n, &st->exec, column, err),
+                                err);
+        if (rc == SGS_OK && dist)
+            rc = sgs_dist_group_medians(dist, n, column, seg, (int32_t)k, median_of_segment, NULL,
+                                        err);
+        else if (rc == SGS_OK)
             rc = sgs_group_medians_into(n, column, st->segments.segment, (int32_t)k,
                                         median_of_segment, NULL, median_scratch, &st->exec, err);
         for (size_t j = 0; rc == SGS_OK && j < k; j++)
@@ -449,11 +490,18 @@ static int scale_features(sgs_run_state_t *st, double *x, size_t n, size_t d, co
                           double *center, double *scale, sgs_error_t *err)
 {
     size_t clipped[8] = {0};
+    const sgs_dist_t *dist = &st->dist;
     if (strcmp(st->req->config->segments_scaling, "robust") == 0) {
         sgs_features_robust_params(d, lo, median, hi, center, scale);
-        sgs_features_robust_scale(x, n, d, lo, hi, center, scale, &st->exec, clipped);
+        if (dist->size > 1) /* the clipped counts of every process */
+            sgs_dist_features_robust_scale(dist, x, n, d, lo, hi, center, scale, &st->exec,
+                                           clipped);
+        else
+            sgs_features_robust_scale(x, n, d, lo, hi, center, scale, &st->exec, clipped);
     } else {
-        int rc = sgs_features_standardize(x, n, d, &st->exec, center, scale, err);
+        int rc = dist->size > 1
+                     ? sgs_dist_features_standardize(dist, x, n, d, &st->exec, center, scale, err)
+                     : sgs_features_standardize(x, n, d, &st->exec, center, scale, err);
         if (rc != SGS_OK)
             return rc;
     }
@@ -487,12 +535,13 @@ int sgs_run_segments(sgs_run_state_t *st, sgs_error_t *err)
     const sgs_config_t *cfg = st->req->config;
     if (!cfg->segments_enabled)
         return SGS_OK;
-    size_t n = st->summary.n_customers;
+    size_t n = st->summary.n_customers, n_all = st->summary.n_all; /* this process's, all */
+    const sgs_dist_t *dist = st->dist.size > 1 ? &st->dist : NULL; /* spread */
     feature_id_t ids[8];
     size_t check_of[8];
     size_t d = parse_features(st, ids, check_of);
     size_t k_needed = cfg->segments_k > 0 ? (size_t)cfg->segments_k : (size_t)cfg->segments_k_min;
-    if (d == 0 || n < 2 * k_needed) {
+    if (d == 0 || n_all < 2 * k_needed) {
         sgs_run_warn(st, "segments_skipped", "segments skipped: %s",
                      d == 0 ? "no usable feature (each is listed with the reason in the "
                               "feature checks)"
@@ -507,11 +556,12 @@ int sgs_run_segments(sgs_run_state_t *st, sgs_error_t *err)
     sgs_pca_t *pca = NULL;
     double *x_std = sgs_alloc_array(n * d, sizeof *x_std);
     double *x_pca = NULL;
-    int rc = SGS_OK;
-    if (!x_std) {
-        rc = sgs_error_set(err, SGS_ENOMEM, "segments: no memory for %zu x %zu features", n, d);
+    int rc =
+        x_std ? SGS_OK
+              : sgs_error_set(err, SGS_ENOMEM, "segments: no memory for %zu x %zu features", n, d);
+    rc = sgs_dist_run_agree(st, rc, err);
+    if (rc != SGS_OK)
         goto cleanup;
-    }
     sgs_feature_column_t cols[8];
     feature_columns(st, ids, d, cols);
     rc = sgs_features_gather(cols, d, n, &st->exec, x_std, err);
@@ -525,6 +575,7 @@ int sgs_run_segments(sgs_run_state_t *st, sgs_error_t *err)
     }
     if (rc == SGS_OK)
         rc = sgs_features_transform_ints(x_std, n, d, kinds, int_src, divisor, &st->exec, err);
+    rc = sgs_dist_run_agree(st, rc, err);
     if (rc == SGS_OK)
         d = drop_negligible(st, x_std, n, d, ids, kinds, check_of, lo, median, hi, &rc, err);
     if (rc == SGS_OK && d == 0) {
@@ -541,8 +592,9 @@ int sgs_run_segments(sgs_run_state_t *st, sgs_error_t *err)
     const double *x = x_std;
     st->segments.n_dims = d;
     if (rc == SGS_OK && cfg->segments_pca_components > 0) {
-        rc = sgs_pca_fit(x_std, n, d, (size_t)cfg->segments_pca_components, 1.0, &st->exec, &pca,
-                         err);
+        size_t components = (size_t)cfg->segments_pca_components;
+        rc = dist ? sgs_dist_pca_fit(dist, x_std, n, d, components, 1.0, &st->exec, &pca, err)
+                  : sgs_pca_fit(x_std, n, d, components, 1.0, &st->exec, &pca, err);
         if (rc == SGS_OK) {
             st->segments.n_dims = pca->n_components;
             memcpy(st->segments.explained_variance_ratio, pca->explained_variance_ratio,
@@ -550,13 +602,14 @@ int sgs_run_segments(sgs_run_state_t *st, sgs_error_t *err)
             x_pca = sgs_alloc_array(n * st->segments.n_dims, sizeof *x_pca);
             if (!x_pca)
                 rc = sgs_error_set(err, SGS_ENOMEM, "segments: no memory for the projection");
-            else
+            rc = sgs_dist_run_agree(st, rc, err);
+            if (rc == SGS_OK)
                 sgs_pca_transform(pca, x_std, n, &st->exec, x_pca);
             x = x_pca;
         }
     }
     sgs_kmeans_options_t opt = cfg->segments_kmeans; /* segments.n_init, segments.max_iter */
-    opt.init = n > 2000000 ? SGS_KMEANS_INIT_PARALLEL : SGS_KMEANS_INIT_PLUSPLUS;
+    opt.init = n_all > 2000000 ? SGS_KMEANS_INIT_PARALLEL : SGS_KMEANS_INIT_PLUSPLUS;
     opt.seed = cfg->seed;
     sgs_kmeans_options_t choice = opt;
     choice.n_init = 1; /* choosing k fits each k once; segments.n_init is the final fit's */
@@ -571,21 +624,35 @@ int sgs_run_segments(sgs_run_state_t *st, sgs_error_t *err)
         if (!st->segments.centroids)
             rc = sgs_error_set(err, SGS_ENOMEM, "segments: no memory for the centres");
     }
+    rc = sgs_dist_run_agree(st, rc, err);
     opt.k = st->segments.k;
     opt.algorithm = fit_algorithm(opt.k, st->segments.n_dims);
-    if (rc == SGS_OK)
+    if (rc == SGS_OK && dist)
+        rc = sgs_dist_kmeans_fit(dist, x, n, st->segments.n_dims, NULL, &opt, &st->exec,
+                                 st->segments.segment, NULL, st->segments.centroids,
+                                 &st->segments.kmeans, err);
+    else if (rc == SGS_OK)
         rc = sgs_kmeans_fit(x, n, st->segments.n_dims, NULL, &opt, &st->exec, st->segments.segment,
                             st->segments.centroids, &st->segments.kmeans, err);
     /* Segments under segments.min_share join their nearest neighbour (kernels/segment_merge.h);
      * st->segments.k becomes the number of segments published, st->segments.k_fitted keeps the
      * fit's. The output arrays stay sized for k_fitted >= k. */
     st->segments.k_fitted = st->segments.k;
-    if (rc == SGS_OK)
+    if (rc == SGS_OK && dist)
+        rc = sgs_dist_segments_merge_small(dist, st->segments.segment, n, st->segments.centroids,
+                                           st->segments.k_fitted, st->segments.n_dims,
+                                           cfg->segments_min_share, &st->exec, &st->segments.k,
+                                           st->segments.merges, &st->segments.n_merges, NULL, err);
+    else if (rc == SGS_OK)
         rc = sgs_segments_merge_small(st->segments.segment, n, st->segments.centroids,
                                       st->segments.k_fitted, st->segments.n_dims,
                                       cfg->segments_min_share, &st->exec, &st->segments.k,
                                       st->segments.merges, &st->segments.n_merges, NULL, err);
-    if (rc == SGS_OK)
+    if (rc == SGS_OK && dist)
+        rc = sgs_dist_kmeans_inertia(dist, x, n, st->segments.n_dims, st->segments.centroids,
+                                     st->segments.k, st->segments.segment, &st->exec,
+                                     &st->segments.inertia, err);
+    else if (rc == SGS_OK)
         rc = sgs_kmeans_inertia(x, n, st->segments.n_dims, NULL, st->segments.centroids,
                                 st->segments.k, st->segments.segment, &st->exec,
                                 &st->segments.inertia, err);
@@ -600,6 +667,7 @@ int sgs_run_segments(sgs_run_state_t *st, sgs_error_t *err)
                      cfg->segments_kmeans.max_iter);
     rc = sgs_segment_distances(x, n, st->segments.n_dims, st->segments.centroids, st->segments.k,
                                st->segments.segment, &st->exec, st->segments.segment_distance, err);
+    rc = sgs_dist_run_agree(st, rc, err);
     if (rc != SGS_OK)
         goto cleanup;
     centroids_to_original(st, pca, mean, scale, kinds);

@@ -5,6 +5,7 @@
 #ifndef SGS_RUN_STATE_H
 #define SGS_RUN_STATE_H
 
+#include "engine/dist_input.h"
 #include "engine/report_figures.h"
 #include "engine/run.h"
 #include "engine/run_rfm.h"
@@ -56,7 +57,12 @@ void sgs_run_group_free(sgs_run_group_t *g);
 typedef struct sgs_run_state {
     const sgs_run_request_t *req;
     sgs_exec_t exec;
-    double days_per_unit; /* 1 (day) or 7 (week): reported durations are days / this */
+    /* the run's processes (req->dist, else one): in a spread run every per-customer column
+       holds this process's customers, and every figure over customers is the whole base's
+       (engine/dist_run.h) */
+    sgs_dist_t dist;
+    sgs_dist_owners_t owners; /* a spread run's ranges of customer id (engine/dist_input.h) */
+    double days_per_unit;     /* 1 (day) or 7 (week): reported durations are days / this */
 
     sgs_run_read_t read;
     sgs_run_group_t group;
@@ -79,6 +85,7 @@ typedef struct sgs_run_state {
 
     /* the output set, locked from before the first step to the end (engine/run_publish.c) */
     struct sgs_publish *publish;
+    struct sgs_dist_publish *dist_publish; /* instead, in a spread run (engine/dist_publish.h) */
 } sgs_run_state_t;
 
 /* The summarize step: summary columns of every grouped customer, then only the customers
@@ -142,6 +149,12 @@ int sgs_write_report(const sgs_run_state_t *st, const char *path, sgs_error_t *e
 int sgs_write_report_html(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
 int sgs_write_opportunities_csv(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
 
+/* One per-customer column of the results file (engine/write_results.c): the run's n_customers
+ * rows of data; in a spread run every process's rows at its offset, written by all together
+ * and agreed (uncompressed and contiguous, io/h5_columns.h sgs_h5_write_column_part). */
+int sgs_run_write_column(const sgs_run_state_t *st, hid_t f, const char *path, sgs_h5_type_t type,
+                         const void *data, int deflate_level, sgs_error_t *err);
+
 /* The backtest's parts of the outputs (engine/write_backtest.c). */
 int sgs_write_backtest_h5(hid_t file, const sgs_run_state_t *st, sgs_error_t *err);
 /* /backtest/stages, which the stages step fills: in the results' actions part. */
@@ -152,6 +165,9 @@ void sgs_report_backtest(const sgs_run_state_t *st, FILE *out);
 /* The segment step's parts of the outputs (engine/write_segments.c). */
 int sgs_write_segments_h5(hid_t file, const sgs_run_state_t *st, int deflate_level,
                           sgs_error_t *err);
+/* The string datasets sgs_write_segments_h5 leaves out in a spread run (parallel HDF5 cannot
+ * write variable-length data): written by process 0 alone into the closed file reopened. */
+int sgs_write_segments_strings_h5(hid_t file, const sgs_run_state_t *st, sgs_error_t *err);
 struct cJSON *sgs_segments_json(const sgs_run_state_t *st);
 void sgs_report_segments(const sgs_run_state_t *st, FILE *out);
 

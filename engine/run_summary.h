@@ -13,6 +13,8 @@
 
 typedef struct sgs_run_summary {
     size_t n_customers;       /* customers with a purchase: the rows of every later column */
+    size_t n_all;             /* of every process of a spread run (n_customers in one process) */
+    size_t first;             /* this process's first row among the n_all (0 in one process) */
     int64_t *customer_id;     /* owned; n_customers, strictly ascending */
     sgs_summary_t columns;    /* owned; n_customers rows (kernels/summary.h) */
     size_t n_no_purchase;     /* customers without a purchase occasion, left out */

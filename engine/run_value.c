@@ -13,9 +13,16 @@
  * nothing: expected spend and CLV 0. Every score is checked before it is handed on: a value
  * that is not finite or outside its range stops the run, naming the customer, its history
  * and the parameters.
+ *
+ * Spread over processes, each process scores its own customers; the fits are made on every
+ * process's customers (the merged table of histories, engine/dist_histories.h; Gamma-Gamma by
+ * engine/dist_gammagamma.h), the same fits as one process's, and the totals are exact sums.
  */
 #include "engine/run_state.h"
 
+#include "engine/dist_gammagamma.h"
+#include "engine/dist_histories.h"
+#include "engine/dist_run.h"
 #include "engine/interrupt.h"
 #include "kernels/base_totals.h"
 
@@ -52,6 +59,8 @@ sgs_model_fit_options_t sgs_run_fit_options(const sgs_run_state_t *st, const cha
 {
     const sgs_config_t *cfg = st->req->config;
     sgs_model_fit_options_t o = cfg->value_fit; /* value.penalizer, max_iter, fit_time_limit */
+    if (st->dist.size > 1) /* each process would stop on its own clock: no limit (docs/mpi.md) */
+        o.optim.time_limit_s = 0;
     sgs_fit_watch_attach(watch, st->req->progress, what, o.optim.time_limit_s, &o.optim);
     return o;
 }
@@ -155,49 +164,59 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
     size_t n = st->summary.n_customers;
     const sgs_summary_t *s = &st->summary.columns;
     double unit = st->days_per_unit;
-    sgs_histories_t hist = {0};
+    sgs_histories_t hist = {0}, merged = {0}; /* this process's; of every process (spread) */
+    const sgs_histories_t *fit_on = &hist;
     double *x = sgs_alloc_array(n, sizeof *x);
     double *t_x = sgs_alloc_array(n, sizeof *t_x);
     double *age = sgs_alloc_array(n, sizeof *age);
     double *spend = sgs_alloc_array(n, sizeof *spend); /* Gamma-Gamma's m per customer */
     int rc = SGS_OK;
-    if (!x || !t_x || !age || !spend || alloc_outputs(v, n) != SGS_OK) {
+    if (!x || !t_x || !age || !spend || alloc_outputs(v, n) != SGS_OK)
         rc = sgs_error_set(err, SGS_ENOMEM, "value: no memory for %zu customers", n);
-        goto cleanup;
-    }
     /* the purchase models' histories, and Gamma-Gamma's m per customer: net spend <= 0 has
      * nothing to learn about spend per purchase, and is worth nothing */
-    rc = sgs_value_inputs(s, n, unit, &st->exec, x, t_x, age, spend, err);
+    if (rc == SGS_OK)
+        rc = sgs_value_inputs(s, n, unit, &st->exec, x, t_x, age, spend, err);
+    rc = sgs_dist_run_agree(st, rc, err);
     if (rc != SGS_OK)
         goto cleanup;
     v->horizon = cfg->horizon > 0 ? cfg->horizon : 365.0 / unit;
     rc = sgs_run_backtest(st, &v->backtest, err);
     if (rc == SGS_OK) /* the fits take the time of this step: stop between them */
-        rc = sgs_interrupt_check("after the backtest", err);
+        rc = sgs_dist_run_agree(st, sgs_interrupt_check("after the backtest", err), err);
     if (rc == SGS_OK)
         rc = choose_model(st, err);
     if (rc == SGS_OK)
-        rc = sgs_histories_build(&hist, x, t_x, age, NULL, n, &st->exec, err);
+        rc = sgs_dist_run_agree(
+            st, sgs_histories_build(&hist, x, t_x, age, NULL, n, &st->exec, err), err);
+    if (rc == SGS_OK && st->dist.size > 1) {
+        rc = sgs_dist_histories_merge(&st->dist, &st->exec, &hist, &merged, err);
+        fit_on = &merged;
+    }
     if (rc != SGS_OK)
         goto cleanup;
-    v->n_histories = hist.n_unique;
+    v->n_histories = fit_on->n_unique;
 
     const char *model_name = sgs_purchase_model_name(v->model);
     char what[48];
     snprintf(what, sizeof what, "%s fit", model_name);
     sgs_fit_watch_t watch;
     sgs_model_fit_options_t fit_options = sgs_run_fit_options(st, what, &watch);
-    rc = sgs_purchase_model_fit(v->model, &hist, &fit_options, &v->model_fit, &st->exec, err);
+    rc = sgs_purchase_model_fit(v->model, fit_on, &fit_options, &v->model_fit, &st->exec, err);
+    rc = sgs_dist_run_agree(st, rc, err); /* the same fit everywhere but for memory */
     rc = sgs_value_accept_fit(st, rc, 0, &v->model_fit, err);
     if (rc != SGS_OK) {
         sgs_error_prefix(err, "value: %s", model_name);
         goto cleanup;
     }
-    rc = sgs_interrupt_check("before the Gamma-Gamma fit", err);
+    rc = sgs_dist_run_agree(st, sgs_interrupt_check("before the Gamma-Gamma fit", err), err);
     if (rc != SGS_OK)
         goto cleanup;
     fit_options = sgs_run_fit_options(st, "Gamma-Gamma fit", &watch);
-    rc = sgs_gg_fit(x, spend, n, &fit_options, &v->spend_fit, &v->spend_summary, &st->exec, err);
+    rc = st->dist.size > 1 ? sgs_dist_gg_fit(&st->dist, x, spend, n, &fit_options, &v->spend_fit,
+                                             &v->spend_summary, &st->exec, err)
+                           : sgs_gg_fit(x, spend, n, &fit_options, &v->spend_fit, &v->spend_summary,
+                                        &st->exec, err);
     rc = sgs_value_accept_fit(st, rc, 1, &v->spend_fit, err);
     if (rc != SGS_OK) {
         sgs_error_prefix(err, "value: Gamma-Gamma spend model");
@@ -215,6 +234,7 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
     rc = sgs_clv_score_customers(v->model, v->model_fit.params, v->spend_fit.params, &hist, x,
                                  spend, &clv_options, v->p_alive, v->expected_purchases,
                                  v->prob_no_purchase, v->expected_spend, v->clv, &st->exec, err);
+    rc = sgs_dist_run_agree(st, rc, err);
     if (rc != SGS_OK) {
         sgs_error_prefix(err, "value: scoring");
         goto cleanup;
@@ -223,12 +243,17 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
     rc = calibrate_p_buy(st, err);
     if (rc == SGS_OK)
         rc = check_scores(st, err);
+    rc = sgs_dist_run_agree(st, rc, err);
     if (rc != SGS_OK)
         goto cleanup;
     sgs_value_check_identification(st);
-    double clv_total, clv_magnitude, purchases_total, purchases_magnitude; /* a fixed order */
-    sgs_column_total(n, v->clv, &clv_total, &clv_magnitude);
-    sgs_column_total(n, v->expected_purchases, &purchases_total, &purchases_magnitude);
+    /* exact sums: the same bits in any order and over any split of the customers */
+    sgs_exact_sum_t sums[4]; /* CLV, its magnitude, expected purchases, their magnitude */
+    sgs_column_sums(n, v->clv, &sums[0], &sums[1]);
+    sgs_column_sums(n, v->expected_purchases, &sums[2], &sums[3]);
+    sgs_dist_run_exact_sums(&st->dist, sums, 4);
+    double clv_total = sgs_exact_sum_value(&sums[0]), clv_magnitude = sgs_exact_sum_value(&sums[1]);
+    double purchases_total = sgs_exact_sum_value(&sums[2]);
     /* Each CLV is finite (check_scores); their sum of magnitudes bounds every total of CLV or
      * of value at stake (CLV x a probability) over customers, in any order. */
     if (!isfinite(clv_magnitude) || !isfinite(purchases_total)) {
@@ -242,10 +267,11 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
     v->expected_purchases_total = purchases_total;
     v->ran = 1;
     sgs_progress_end(st->req->progress, "%s over %zu histories, log-likelihood %.1f%s", model_name,
-                     hist.n_unique, v->model_fit.log_likelihood,
+                     fit_on->n_unique, v->model_fit.log_likelihood,
                      v->model_fit.converged && v->spend_fit.converged ? "" : " (NOT CONVERGED)");
 cleanup:
     sgs_histories_free(&hist);
+    sgs_histories_free(&merged);
     sgs_free(x);
     sgs_free(t_x);
     sgs_free(age);

@@ -3,8 +3,11 @@
  * the summary columns in the configured time unit, /rfm with scores and segments, and root
  * attributes that say what produced it (engine version, effective config, as-of date,
  * input identity). No wall-clock time goes in: the same input and config give the same
- * bytes.
+ * bytes. A run spread over processes writes it with all of them together (docs/mpi.md): each
+ * per-customer column is every process's rows at its offset, the rest the same on every
+ * process (HDF5's metadata calls are collective).
  */
+#include "engine/dist_run.h"
 #include "engine/run_actions.h"
 #include "engine/run_state.h"
 
@@ -13,6 +16,16 @@
 
 #include <hdf5.h>
 #include <stdlib.h>
+
+int sgs_run_write_column(const sgs_run_state_t *st, hid_t f, const char *path, sgs_h5_type_t type,
+                         const void *data, int deflate_level, sgs_error_t *err)
+{
+    const sgs_run_summary_t *s = &st->summary;
+    if (st->dist.size == 1)
+        return sgs_h5_write_column(f, path, type, data, s->n_customers, deflate_level, err);
+    int rc = sgs_h5_write_column_part(f, path, type, data, s->first, s->n_customers, s->n_all, err);
+    return sgs_dist_run_agree(st, rc, err);
+}
 
 /* Durations in days (int32) to the configured unit, into scratch. */
 static const double *in_unit(const sgs_run_state_t *st, const int32_t *days, double *scratch)
@@ -33,12 +46,11 @@ static int write_customers_group(hid_t f, const sgs_run_state_t *st, int z, doub
                                  sgs_error_t *err)
 {
     const sgs_summary_t *s = &st->summary.columns;
-    size_t n = st->summary.n_customers;
-    int rc = sgs_h5_write_column(f, "/customers/customer_id", SGS_H5_I64, st->summary.customer_id,
-                                 n, z, err);
+    int rc = sgs_run_write_column(st, f, "/customers/customer_id", SGS_H5_I64,
+                                  st->summary.customer_id, z, err);
 #define COLUMN(name, type, data)                                                                   \
     if (rc == SGS_OK)                                                                              \
-        rc = sgs_h5_write_column(f, "/customers/" name, type, data, n, z, err);
+        rc = sgs_run_write_column(st, f, "/customers/" name, type, data, z, err);
     COLUMN("first_purchase_day", SGS_H5_I32, s->first_day)
     COLUMN("last_purchase_day", SGS_H5_I32, s->last_day)
     COLUMN("n_purchase_days", SGS_H5_I32, s->n_purchase_days)
@@ -74,21 +86,25 @@ static int write_rfm_group(hid_t f, const sgs_run_state_t *st, int z, sgs_error_
 {
     size_t n = st->summary.n_customers;
     int32_t *cell = sgs_alloc_array(n, sizeof *cell);
-    if (!cell)
-        return sgs_error_set(err, SGS_ENOMEM, "no memory for %zu RFM cells", n);
+    int rc = sgs_dist_run_agree(
+        st, cell ? SGS_OK : sgs_error_set(err, SGS_ENOMEM, "no memory for %zu RFM cells", n), err);
+    if (rc != SGS_OK) {
+        sgs_free(cell);
+        return rc;
+    }
     for (size_t c = 0; c < n; c++)
         cell[c] = st->rfm.rfm_cell[c];
-    int rc = sgs_h5_write_column(f, "/rfm/r_score", SGS_H5_U8, st->rfm.r_score, n, z, err);
+    rc = sgs_run_write_column(st, f, "/rfm/r_score", SGS_H5_U8, st->rfm.r_score, z, err);
     if (rc == SGS_OK)
-        rc = sgs_h5_write_column(f, "/rfm/f_score", SGS_H5_U8, st->rfm.f_score, n, z, err);
+        rc = sgs_run_write_column(st, f, "/rfm/f_score", SGS_H5_U8, st->rfm.f_score, z, err);
     if (rc == SGS_OK)
-        rc = sgs_h5_write_column(f, "/rfm/m_score", SGS_H5_U8, st->rfm.m_score, n, z, err);
+        rc = sgs_run_write_column(st, f, "/rfm/m_score", SGS_H5_U8, st->rfm.m_score, z, err);
     if (rc == SGS_OK)
-        rc = sgs_h5_write_column(f, "/rfm/score", SGS_H5_U8, st->rfm.rfm_total, n, z, err);
+        rc = sgs_run_write_column(st, f, "/rfm/score", SGS_H5_U8, st->rfm.rfm_total, z, err);
     if (rc == SGS_OK)
-        rc = sgs_h5_write_column(f, "/rfm/cell", SGS_H5_I32, cell, n, z, err);
+        rc = sgs_run_write_column(st, f, "/rfm/cell", SGS_H5_I32, cell, z, err);
     if (rc == SGS_OK)
-        rc = sgs_h5_write_column(f, "/rfm/segment", SGS_H5_U8, st->rfm.rfm_segment, n, z, err);
+        rc = sgs_run_write_column(st, f, "/rfm/segment", SGS_H5_U8, st->rfm.rfm_segment, z, err);
     sgs_free(cell);
     const char *names[SGS_RFM_SEGMENT_COUNT];
     for (int k = 0; k < SGS_RFM_SEGMENT_COUNT; k++)
@@ -131,11 +147,10 @@ static int write_fit(hid_t f, const char *group, const sgs_fit_t *fit, const cha
 
 static int write_value_groups(hid_t f, const sgs_run_state_t *st, int z, sgs_error_t *err)
 {
-    size_t n = st->summary.n_customers;
     int rc = SGS_OK;
 #define CLV_COLUMN(name, data)                                                                     \
     if (rc == SGS_OK)                                                                              \
-        rc = sgs_h5_write_column(f, "/clv/" name, SGS_H5_F64, data, n, z, err);
+        rc = sgs_run_write_column(st, f, "/clv/" name, SGS_H5_F64, data, z, err);
     CLV_COLUMN("p_alive", st->value.p_alive)
     CLV_COLUMN("expected_purchases", st->value.expected_purchases)
     CLV_COLUMN("prob_no_purchase", st->value.prob_no_purchase)
@@ -167,7 +182,7 @@ static int write_value_groups(hid_t f, const sgs_run_state_t *st, int z, sgs_err
         rc = write_fit(f, group, &st->value.model_fit,
                        sgs_purchase_model_param_names(st->value.model), err);
     if (rc == SGS_OK)
-        rc = sgs_h5_attr_int64(f, group, "n_customers", (int64_t)n, err);
+        rc = sgs_h5_attr_int64(f, group, "n_customers", (int64_t)st->summary.n_all, err);
     if (rc == SGS_OK)
         rc = sgs_h5_attr_int64(f, group, "n_unique_histories", (int64_t)st->value.n_histories, err);
     static const char *const gg_names[] = {"p", "q", "gamma"};
@@ -191,9 +206,14 @@ static int write_value_groups(hid_t f, const sgs_run_state_t *st, int z, sgs_err
 static int write_root_attributes(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
 {
     char *config_json = sgs_config_to_json(st->req->config, 0);
-    if (!config_json)
-        return sgs_error_set(err, SGS_ENOMEM, "no memory for the config JSON");
-    int rc = sgs_h5_attr_string(f, "/", "engine_version", SGS_VERSION, err);
+    int rc = sgs_dist_run_agree(
+        st, config_json ? SGS_OK : sgs_error_set(err, SGS_ENOMEM, "no memory for the config JSON"),
+        err);
+    if (rc != SGS_OK) {
+        free(config_json);
+        return rc;
+    }
+    rc = sgs_h5_attr_string(f, "/", "engine_version", SGS_VERSION, err);
     if (rc == SGS_OK)
         rc = sgs_h5_attr_string(f, "/", "config", config_json, err);
     if (rc == SGS_OK)
@@ -203,29 +223,52 @@ static int write_root_attributes(hid_t f, const sgs_run_state_t *st, sgs_error_t
     if (rc == SGS_OK)
         rc = sgs_h5_attr_string(f, "/", "input", st->read.input_identity, err);
     if (rc == SGS_OK)
-        rc = sgs_h5_attr_int64(f, "/", "n_customers", (int64_t)st->summary.n_customers, err);
+        rc = sgs_h5_attr_int64(f, "/", "n_customers", (int64_t)st->summary.n_all, err);
     free(config_json);
     return rc;
 }
 
-/* The customer part: everything the steps up to the segment step made. */
+/* A spread run's second pass: process 0 alone reopens the file the processes wrote and closed,
+ * and writes the string datasets (variable-length data, which parallel HDF5 cannot write). */
+static int write_strings_alone(const sgs_run_state_t *st, const char *path, sgs_error_t *err)
+{
+    if (st->dist.rank != 0 || !st->segments.ran)
+        return SGS_OK;
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    if (f < 0)
+        return sgs_error_set(err, SGS_EIO, "%s: cannot reopen HDF5 file", path);
+    return sgs_h5_finish_output(f, sgs_write_segments_strings_h5(f, st, err), err);
+}
+
+/* The customer part: everything the steps up to the segment step made. In a spread run every
+ * group's writer makes its collective calls (the per-customer columns, its agreements) before
+ * anything that may fail on one process alone (small datasets, attributes), and the outcome is
+ * agreed after each: every process then takes the same way, up to the file's flush and close,
+ * which are collective too. */
 static int write_customer_part(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
 {
     double *scratch = sgs_alloc_array(st->summary.n_customers, sizeof *scratch);
-    if (!scratch)
-        return sgs_error_set(err, SGS_ENOMEM, "no memory for %zu values", st->summary.n_customers);
     int z = st->req->config->compression;
-    int rc = write_customers_group(f, st, z, scratch, err);
+    int rc = scratch ? SGS_OK
+                     : sgs_error_set(err, SGS_ENOMEM, "no memory for %zu values",
+                                     st->summary.n_customers);
+    rc = sgs_dist_run_agree(st, rc, err);
+    if (rc == SGS_OK)
+        rc = write_customers_group(f, st, z, scratch, err);
     sgs_free(scratch);
+    rc = sgs_dist_run_agree(st, rc, err);
     if (rc == SGS_OK)
         rc = write_rfm_group(f, st, z, err);
+    rc = sgs_dist_run_agree(st, rc, err);
     if (rc == SGS_OK && st->value.ran)
         rc = write_value_groups(f, st, z, err);
+    rc = sgs_dist_run_agree(st, rc, err);
     if (rc == SGS_OK && st->segments.ran)
         rc = sgs_write_segments_h5(f, st, z, err);
+    rc = sgs_dist_run_agree(st, rc, err);
     if (rc == SGS_OK)
         rc = write_root_attributes(f, st, err);
-    return rc;
+    return sgs_dist_run_agree(st, rc, err);
 }
 
 static int write_actions_part(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
@@ -236,14 +279,22 @@ static int write_actions_part(hid_t f, const sgs_run_state_t *st, sgs_error_t *e
     return rc;
 }
 
-/* Create (or open, to add to it) the results file at path, write one part into it, close it. */
+/* Create (or open, to add to it) the results file at path, write one part into it, close it;
+ * a spread run creates it with every process (MPI-IO) and then writes its strings alone. */
 static int write_file_part(const sgs_run_state_t *st, const char *path, int create,
                            int (*part)(hid_t f, const sgs_run_state_t *st, sgs_error_t *err),
                            sgs_error_t *err)
 {
     sgs_h5_quiet();
-    hid_t f = create ? H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)
-                     : H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    const int spread = st->dist.size > 1;
+    hid_t f = create && spread ? sgs_h5_create_shared(path)
+              : create         ? H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)
+                               : H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    if (spread && sgs_dist_run_agree(st, f < 0 ? SGS_ECANTCREAT : SGS_OK, err) && f >= 0) {
+        sgs_error_t ignored = {0}; /* another process could not: this one's file goes too */
+        sgs_h5_finish_output(f, SGS_ECANTCREAT, &ignored);
+        return SGS_ECANTCREAT;
+    }
     if (f < 0) {
         /* A full disk is that, also when the file cannot even be created: the CSV files are
          * written meanwhile (engine/run_publish.c) and may be the ones that filled it. */
@@ -254,7 +305,21 @@ static int write_file_part(const sgs_run_state_t *st, const char *path, int crea
             return sgs_error_set_os(err, SGS_ECANTCREAT, os_errno, path, what);
         return sgs_error_set(err, SGS_ECANTCREAT, "%s: %s", path, what);
     }
-    int rc = sgs_h5_finish_output(f, part(f, st, err), err);
+    int rc = part(f, st, err);
+    if (spread && rc != SGS_OK) {
+        /* A failure of one process alone (its memory: a small dataset's staging buffer, say)
+         * left it with fewer HDF5 calls than the others, and parallel HDF5's close would then
+         * wait for ever at a synchronization the processes no longer share: the file is left
+         * open, its generation is removed by the publish step (engine/dist_publish.h). */
+        sgs_error_prefix(err, "writing results to %s", st->req->output_path);
+        return rc;
+    }
+    rc = sgs_h5_finish_output(f, rc, err);
+    if (spread) { /* every process's outcome, then process 0's second pass */
+        rc = sgs_dist_run_agree(st, rc, err);
+        if (rc == SGS_OK && create)
+            rc = sgs_dist_run_agree(st, write_strings_alone(st, path, err), err);
+    }
     if (rc != SGS_OK && rc != SGS_ENOSPACE) /* that one names the file already */
         sgs_error_prefix(err, "writing results to %s", st->req->output_path);
     return rc;

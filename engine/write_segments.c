@@ -5,6 +5,8 @@
  * were merged, so that a reader can tell why the segments are what they are.
  */
 #include "engine/run_state.h"
+
+#include "engine/dist_run.h"
 #include "io/json_doc.h"
 #include "io/text_format.h"
 
@@ -36,9 +38,20 @@ static int write_k_table(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
     return rc;
 }
 
+/* Which datasets a call writes. Parallel HDF5 cannot write variable-length data: a spread run
+ * writes the string datasets in a second pass, by process 0 alone once every process has closed
+ * the file (engine/write_results.c). */
+typedef enum write_mode {
+    WRITE_ALL,        /* one process: everything, in one pass */
+    WRITE_COLLECTIVE, /* a spread run's first pass: all but the string datasets */
+    WRITE_STRINGS     /* its second pass: the string datasets only */
+} write_mode_t;
+
 /* /clusters/features/...: one row per feature of segments.features, in config order. */
-static int write_feature_checks(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
+static int write_feature_checks(hid_t f, const sgs_run_state_t *st, write_mode_t mode,
+                                sgs_error_t *err)
 {
+    int strings = mode != WRITE_COLLECTIVE, others = mode != WRITE_STRINGS;
     size_t m = st->segments.n_feature_check;
     const char *name[8], *units[8], *dropped[8];
     int32_t used[8];
@@ -58,12 +71,12 @@ static int write_feature_checks(hid_t f, const sgs_run_state_t *st, sgs_error_t 
         center[i] = c->center;
         scale[i] = c->scale;
     }
-    int rc = sgs_h5_write_strings(f, "/clusters/features/name", name, m, err);
-    if (rc == SGS_OK)
+    int rc = strings ? sgs_h5_write_strings(f, "/clusters/features/name", name, m, err) : SGS_OK;
+    if (rc == SGS_OK && others)
         rc = sgs_h5_write_column(f, "/clusters/features/used", SGS_H5_I32, used, m, 0, err);
-    if (rc == SGS_OK)
+    if (rc == SGS_OK && strings)
         rc = sgs_h5_write_strings(f, "/clusters/features/dropped", dropped, m, err);
-    if (rc == SGS_OK)
+    if (rc == SGS_OK && strings)
         rc = sgs_h5_write_strings(f, "/clusters/features/units", units, m, err);
     const struct {
         const char *path;
@@ -71,14 +84,31 @@ static int write_feature_checks(hid_t f, const sgs_run_state_t *st, sgs_error_t 
     } cols[] = {{"/clusters/features/q01", q01},       {"/clusters/features/median", median},
                 {"/clusters/features/q99", q99},       {"/clusters/features/spread", spread},
                 {"/clusters/features/center", center}, {"/clusters/features/scale", scale}};
-    for (size_t i = 0; rc == SGS_OK && i < sizeof cols / sizeof cols[0]; i++)
+    for (size_t i = 0; rc == SGS_OK && others && i < sizeof cols / sizeof cols[0]; i++)
         rc = sgs_h5_write_column(f, cols[i].path, SGS_H5_F64, cols[i].v, m, 0, err);
-    if (rc == SGS_OK)
+    if (rc == SGS_OK && others)
         rc = sgs_h5_write_column(f, "/clusters/features/n_clipped", SGS_H5_I64, clipped, m, 0, err);
     return rc;
 }
 
+/* /clusters/label of a spread run: this process's labels as uint8, written with every
+ * process's at its offset (engine/write_results.c sgs_run_write_column). */
+static int write_labels_spread(hid_t f, const sgs_run_state_t *st, int z, sgs_error_t *err)
+{
+    size_t n = st->summary.n_customers;
+    uint8_t *label = sgs_alloc_array(n, sizeof *label);
+    int rc = sgs_dist_run_agree(
+        st, label ? SGS_OK : sgs_error_set(err, SGS_ENOMEM, "no memory for %zu labels", n), err);
+    for (size_t i = 0; rc == SGS_OK && i < n; i++)
+        label[i] = (uint8_t)st->segments.segment[i];
+    if (rc == SGS_OK)
+        rc = sgs_run_write_column(st, f, "/clusters/label", SGS_H5_U8, label, z, err);
+    sgs_free(label);
+    return rc;
+}
+
 /* /clusters/merged/...: one row per merge, in the order made (empty when none). */
+
 static int write_merges(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
 {
     size_t m = st->segments.n_merges;
@@ -96,10 +126,22 @@ static int write_merges(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
     return rc;
 }
 
+int sgs_write_segments_strings_h5(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
+{
+    const char *labels[SGS_SEGMENTS_MAX_K];
+    for (size_t j = 0; j < st->segments.k; j++)
+        labels[j] = st->segments.profile_label[j];
+    int rc = write_feature_checks(f, st, WRITE_STRINGS, err);
+    if (rc == SGS_OK)
+        rc = sgs_h5_write_strings(f, "/profiles/label", labels, st->segments.k, err);
+    return rc;
+}
+
 int sgs_write_segments_h5(hid_t f, const sgs_run_state_t *st, int z, sgs_error_t *err)
 {
     const sgs_config_t *cfg = st->req->config;
-    size_t n = st->summary.n_customers, k = st->segments.k, d = st->segments.n_features;
+    write_mode_t mode = st->dist.size > 1 ? WRITE_COLLECTIVE : WRITE_ALL;
+    size_t n = st->summary.n_all, k = st->segments.k, d = st->segments.n_features;
     const char *names[8], *labels[SGS_SEGMENTS_MAX_K];
     for (size_t i = 0; i < d; i++)
         names[i] = st->segments.feature_names[i];
@@ -107,11 +149,21 @@ int sgs_write_segments_h5(hid_t f, const sgs_run_state_t *st, int z, sgs_error_t
         labels[j] = st->segments.profile_label[j];
     /* uint8 on disk: labels are 0..k-1 and k is at most SGS_SEGMENTS_MAX_K */
     _Static_assert(SGS_SEGMENTS_MAX_K <= 256, "/clusters/label is stored as uint8");
-    int rc = sgs_h5_write_column_as(f, "/clusters/label", SGS_H5_U8, SGS_H5_I32,
-                                    st->segments.segment, n, z, err);
+    /* allocated first and agreed: past this point only HDF5 may fail on one process alone */
+    double *mix = sgs_alloc_array(k * SGS_RFM_SEGMENT_COUNT, sizeof *mix);
+    int rc = sgs_dist_run_agree(
+        st, mix ? SGS_OK : sgs_error_set(err, SGS_ENOMEM, "no memory for the RFM mix"), err);
+    if (rc != SGS_OK) {
+        sgs_free(mix);
+        return rc;
+    }
+    rc = st->dist.size > 1
+             ? write_labels_spread(f, st, z, err)
+             : sgs_h5_write_column_as(f, "/clusters/label", SGS_H5_U8, SGS_H5_I32,
+                                      st->segments.segment, st->summary.n_customers, z, err);
     if (rc == SGS_OK)
-        rc = sgs_h5_write_column(f, "/clusters/distance", SGS_H5_F64, st->segments.segment_distance,
-                                 n, z, err);
+        rc = sgs_run_write_column(st, f, "/clusters/distance", SGS_H5_F64,
+                                  st->segments.segment_distance, z, err);
     if (rc == SGS_OK)
         rc = sgs_h5_write_matrix(f, "/clusters/centroids_standardized", st->segments.centroids, k,
                                  st->segments.n_dims, err);
@@ -141,7 +193,7 @@ int sgs_write_segments_h5(hid_t f, const sgs_run_state_t *st, int z, sgs_error_t
     if (rc == SGS_OK)
         rc = sgs_h5_attr_double(f, "/clusters", "min_share", cfg->segments_min_share, err);
     if (rc == SGS_OK)
-        rc = write_feature_checks(f, st, err);
+        rc = write_feature_checks(f, st, mode, err);
     if (rc == SGS_OK)
         rc = write_merges(f, st, err);
     if (rc == SGS_OK && st->segments.n_dims != d)
@@ -156,9 +208,6 @@ int sgs_write_segments_h5(hid_t f, const sgs_run_state_t *st, int z, sgs_error_t
         size[j] = (double)st->segments.profile_size[j];
         share[j] = size[j] / (double)n;
     }
-    double *mix = sgs_alloc_array(k * SGS_RFM_SEGMENT_COUNT, sizeof *mix);
-    if (rc == SGS_OK && !mix)
-        rc = sgs_error_set(err, SGS_ENOMEM, "no memory for the RFM mix");
     for (size_t i = 0; mix && i < k * SGS_RFM_SEGMENT_COUNT; i++)
         mix[i] = (double)st->segments.profile_rfm_mix[i];
     if (rc == SGS_OK)
@@ -177,7 +226,7 @@ int sgs_write_segments_h5(hid_t f, const sgs_run_state_t *st, int z, sgs_error_t
         rc = sgs_h5_write_matrix(f, "/profiles/median", st->segments.profile_median, k, d, err);
     if (rc == SGS_OK)
         rc = sgs_h5_write_matrix(f, "/profiles/rfm_mix", mix, k, SGS_RFM_SEGMENT_COUNT, err);
-    if (rc == SGS_OK)
+    if (rc == SGS_OK && mode == WRITE_ALL)
         rc = sgs_h5_write_strings(f, "/profiles/label", labels, k, err);
     if (rc == SGS_OK)
         rc = sgs_h5_attr_strings(f, "/profiles", "feature_names", names, d, err);

@@ -262,7 +262,12 @@ static int write_staged(hid_t dset, hid_t space, sgs_h5_type_t in_memory, const 
 {
     size_t elem = sgs_h5_type_size(in_memory), per_slab = STAGE_BYTES / elem;
     hsize_t count = n < per_slab ? n : per_slab;
-    unsigned char *stage = sgs_alloc_array((size_t)count, elem);
+    /* A small dataset (a table of a few rows) is staged on the stack: its write allocates
+     * nothing, so that it cannot fail on one process of a spread run alone, which would leave
+     * the processes' HDF5 calls apart (engine/write_results.c). */
+    unsigned char small[4096];
+    unsigned char *stage =
+        (size_t)count * elem <= sizeof small ? small : sgs_alloc_array((size_t)count, elem);
     hid_t mspace = stage ? H5Screate_simple(1, &count, NULL) : -1;
     int rc = !stage ? SGS_ENOMEM : mspace < 0 ? SGS_EIO : SGS_OK;
     for (size_t start = 0; rc == SGS_OK && start < n; start += per_slab) {
@@ -275,7 +280,8 @@ static int write_staged(hid_t dset, hid_t space, sgs_h5_type_t in_memory, const 
     }
     if (mspace >= 0)
         H5Sclose(mspace);
-    sgs_free(stage);
+    if (stage != small)
+        sgs_free(stage);
     return rc;
 }
 

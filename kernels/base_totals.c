@@ -14,22 +14,28 @@
 /* Totals over customers are exact sums (kernels/exact_sum.h): the same bits whatever the
  * order of the customers or how they are split between threads or processes (docs/mpi.md). */
 
-void sgs_spend_totals(const sgs_summary_t *s, size_t n, sgs_spend_totals_t *out)
+void sgs_spend_sums(const sgs_summary_t *s, size_t n, sgs_exact_sum_t *revenue,
+                    sgs_exact_sum_t *magnitude, sgs_spend_totals_t *out)
 {
-    sgs_exact_sum_t revenue, magnitude;
-    sgs_exact_sum_init(&revenue);
-    sgs_exact_sum_init(&magnitude);
+    sgs_exact_sum_init(revenue);
+    sgs_exact_sum_init(magnitude);
     size_t n_cancelled = 0, n_nonpositive = 0;
     for (size_t c = 0; c < n; c++) {
-        sgs_exact_sum_add(&revenue, s->total_spend[c]);
-        sgs_exact_sum_add(&magnitude, fabs(s->total_spend[c]));
+        sgs_exact_sum_add(revenue, s->total_spend[c]);
+        sgs_exact_sum_add(magnitude, fabs(s->total_spend[c]));
         n_cancelled += (size_t)s->n_cancelled_days[c];
         n_nonpositive += s->total_spend[c] <= 0.0;
     }
-    out->revenue = sgs_exact_sum_value(&revenue);
-    out->magnitude = sgs_exact_sum_value(&magnitude);
     out->n_cancelled_days = n_cancelled;
     out->n_nonpositive = n_nonpositive;
+}
+
+void sgs_spend_totals(const sgs_summary_t *s, size_t n, sgs_spend_totals_t *out)
+{
+    sgs_exact_sum_t revenue, magnitude;
+    sgs_spend_sums(s, n, &revenue, &magnitude, out);
+    out->revenue = sgs_exact_sum_value(&revenue);
+    out->magnitude = sgs_exact_sum_value(&magnitude);
 }
 
 void sgs_amount_signs(size_t n, const double *amount, const sgs_exec_t *exec, size_t *n_negative,
@@ -161,15 +167,20 @@ void sgs_value_zero_without_spend(size_t n, const double *total_spend, double *e
             expected_spend[c] = clv[c] = 0.0;
 }
 
+void sgs_column_sums(size_t n, const double *v, sgs_exact_sum_t *sum, sgs_exact_sum_t *sum_abs)
+{
+    sgs_exact_sum_init(sum);
+    sgs_exact_sum_init(sum_abs);
+    for (size_t i = 0; i < n; i++) {
+        sgs_exact_sum_add(sum, v[i]);
+        sgs_exact_sum_add(sum_abs, fabs(v[i]));
+    }
+}
+
 void sgs_column_total(size_t n, const double *v, double *sum, double *sum_abs)
 {
     sgs_exact_sum_t total, magnitude;
-    sgs_exact_sum_init(&total);
-    sgs_exact_sum_init(&magnitude);
-    for (size_t i = 0; i < n; i++) {
-        sgs_exact_sum_add(&total, v[i]);
-        sgs_exact_sum_add(&magnitude, fabs(v[i]));
-    }
+    sgs_column_sums(n, v, &total, &magnitude);
     *sum = sgs_exact_sum_value(&total);
     *sum_abs = sgs_exact_sum_value(&magnitude);
 }
@@ -217,9 +228,8 @@ size_t sgs_value_scores_check(size_t n, const double *p_alive, const double *exp
 
 /* ---- Per category --------------------------------------------------------------------- */
 
-int sgs_category_exact_sums(size_t n, const uint8_t *category, size_t n_categories,
-                            const double *value, size_t *count, sgs_exact_sum_t *acc,
-                            sgs_error_t *err)
+int sgs_category_sums(size_t n, const uint8_t *category, size_t n_categories, const double *value,
+                      size_t *count, sgs_exact_sum_t *acc, sgs_error_t *err)
 {
     if (!count || (n > 0 && (!category || (acc && !value))))
         return sgs_error_set(err, SGS_EINVAL, "category totals: a NULL array");
@@ -247,7 +257,7 @@ int sgs_category_totals(size_t n, const uint8_t *category, size_t n_categories, 
     sgs_exact_sum_t *acc = sum ? sgs_alloc_array(n_categories, sizeof *acc) : NULL;
     if (sum && n_categories && !acc)
         return sgs_error_set(err, SGS_ENOMEM, "category totals: no memory");
-    int rc = sgs_category_exact_sums(n, category, n_categories, value, count, acc, err);
+    int rc = sgs_category_sums(n, category, n_categories, value, count, acc, err);
     for (size_t j = 0; sum && j < n_categories; j++)
         sum[j] = sgs_exact_sum_value(&acc[j]);
     sgs_free(acc);

@@ -32,6 +32,12 @@ typedef struct sgs_spend_totals {
 /* Totals over customers 0..n-1 of s (its total_spend and n_cancelled_days columns). Serial. */
 void sgs_spend_totals(const sgs_summary_t *s, size_t n, sgs_spend_totals_t *out);
 
+/* The same totals before rounding: *revenue and *magnitude the exact sums (initialized here),
+ * which sums over other customers merge into (kernels/exact_sum.h; the totals of customers
+ * spread over processes); out's revenue and magnitude are left unset. Serial. */
+void sgs_spend_sums(const sgs_summary_t *s, size_t n, sgs_exact_sum_t *revenue,
+                    sgs_exact_sum_t *magnitude, sgs_spend_totals_t *out);
+
 /* *n_negative = rows with amount < 0 (refunds), *n_zero = rows with amount == 0, over n rows.
  * Integer counts, parallel (at most one thread per exec->grain rows). */
 void sgs_amount_signs(size_t n, const double *amount, const sgs_exec_t *exec, size_t *n_negative,
@@ -84,6 +90,9 @@ void sgs_value_zero_without_spend(size_t n, const double *total_spend, double *e
 /* *sum = Σ v[i] and *sum_abs = Σ |v[i]| over i < n, exactly rounded. */
 void sgs_column_total(size_t n, const double *v, double *sum, double *sum_abs);
 
+/* The same sums before rounding, into *sum and *sum_abs (initialized here). */
+void sgs_column_sums(size_t n, const double *v, sgs_exact_sum_t *sum, sgs_exact_sum_t *sum_abs);
+
 /* The index of the first v[i], i < n, that is not a finite number, or n when every one is. */
 size_t sgs_first_not_finite(size_t n, const double *v);
 
@@ -108,12 +117,10 @@ size_t sgs_value_scores_check(size_t n, const double *p_alive, const double *exp
 int sgs_category_totals(size_t n, const uint8_t *category, size_t n_categories, const double *value,
                         size_t *count, double *sum, sgs_error_t *err);
 
-/* sgs_category_totals with the sums left as exact accumulators acc [n_categories] (may be
- * NULL; overwritten), for a caller that merges those of several parts
- * (kernels/exact_sum.h sgs_exact_sum_merge) before rounding. Serial. @return 0 or SGS_EINVAL
- * (a category >= n_categories: the counts and sums up to that row are left). */
-int sgs_category_exact_sums(size_t n, const uint8_t *category, size_t n_categories,
-                            const double *value, size_t *count, sgs_exact_sum_t *acc,
-                            sgs_error_t *err);
+/* sgs_category_totals with the sums before rounding: acc[j] (n_categories accumulators,
+ * initialized here) the exact sum of category j's values, which sums over other customers
+ * merge into. @return 0 or SGS_EINVAL as sgs_category_totals. */
+int sgs_category_sums(size_t n, const uint8_t *category, size_t n_categories, const double *value,
+                      size_t *count, sgs_exact_sum_t *acc, sgs_error_t *err);
 
 #endif /* SGS_BASE_TOTALS_H */

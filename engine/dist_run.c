@@ -1,0 +1,213 @@
+/*
+ * engine/dist_run.c — the glue of a run spread over processes (engine/dist_run.h,
+ * docs/mpi.md): what it refuses, agreement, sums over the processes, the spread read.
+ */
+#include "engine/dist_run.h"
+
+#include "engine/dist_input.h"
+#include "engine/run_state.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* ---- What a spread run does not do yet --------------------------------------------------- */
+
+int sgs_dist_run_check(const sgs_run_request_t *req, const sgs_dist_t *d, sgs_error_t *err)
+{
+    if (d->size <= 1)
+        return SGS_OK;
+    const sgs_config_t *cfg = req->config;
+    const char *what = NULL, *key = NULL;
+    if (cfg->actions_enabled) {
+        what = "the actions step (stages, influence, opportunities, audit)";
+        key = "--set actions.enabled=false";
+    } else if (cfg->compression != 0) {
+        what = "compressed results datasets (the processes write each column together, "
+               "contiguous)";
+        key = "--set output.compression=0";
+    }
+    if (!what)
+        return SGS_OK;
+    return sgs_error_set(err, SGS_EUSAGE,
+                         "started as %d processes: %s is not yet spread over processes "
+                         "(docs/mpi.md \"Status\"); run it without (%s) or as one process",
+                         d->size, what, key);
+}
+
+/* ---- Agreement and sums over the processes ----------------------------------------------- */
+
+int sgs_dist_run_agree(const sgs_run_state_t *st, int rc, sgs_error_t *err)
+{
+    return st->dist.size > 1 ? sgs_dist_agree(&st->dist, rc, err) : rc;
+}
+
+void sgs_dist_run_sum_sizes(const sgs_dist_t *d, size_t *values, size_t n)
+{
+    enum { CHUNK = 16 };
+    for (size_t i = 0; d->size > 1 && i < n; i += CHUNK) {
+        size_t m = n - i < CHUNK ? n - i : CHUNK;
+        int64_t v[CHUNK];
+        for (size_t j = 0; j < m; j++)
+            v[j] = (int64_t)values[i + j];
+        sgs_dist_reduce_i64(d, v, m, SGS_DIST_SUM);
+        for (size_t j = 0; j < m; j++)
+            values[i + j] = (size_t)v[j];
+    }
+}
+
+int32_t sgs_dist_run_min_i32(const sgs_dist_t *d, int32_t v)
+{
+    int64_t m = v;
+    if (d->size > 1)
+        sgs_dist_reduce_i64(d, &m, 1, SGS_DIST_MIN);
+    return (int32_t)m;
+}
+
+/* Each accumulator carried (every digit in [0, 2^32)), then its digits and counts added over
+ * the processes: the merge of kernels/exact_sum.h, made by an integer sum. */
+void sgs_dist_run_exact_sums(const sgs_dist_t *d, sgs_exact_sum_t *s, size_t k)
+{
+    enum { WORDS = SGS_EXACT_SUM_DIGITS + 3 };
+    for (size_t j = 0; d->size > 1 && j < k; j++) {
+        int64_t w[WORDS];
+        sgs_exact_sum_carry(&s[j]);
+        memcpy(w, s[j].digit, sizeof s[j].digit);
+        w[SGS_EXACT_SUM_DIGITS] = s[j].n_nan;
+        w[SGS_EXACT_SUM_DIGITS + 1] = s[j].n_pos_inf;
+        w[SGS_EXACT_SUM_DIGITS + 2] = s[j].n_neg_inf;
+        sgs_dist_reduce_i64(d, w, WORDS, SGS_DIST_SUM);
+        memcpy(s[j].digit, w, sizeof s[j].digit);
+        s[j].n_nan = w[SGS_EXACT_SUM_DIGITS];
+        s[j].n_pos_inf = w[SGS_EXACT_SUM_DIGITS + 1];
+        s[j].n_neg_inf = w[SGS_EXACT_SUM_DIGITS + 2];
+        /* each digit grew by less than `size` terms' worth: carry before the next add */
+        sgs_exact_sum_carry(&s[j]);
+    }
+}
+
+/* ---- Read -------------------------------------------------------------------------------- */
+
+int sgs_dist_run_read(sgs_run_state_t *st, const sgs_read_options_t *opt, sgs_transactions_t *tx,
+                      sgs_error_t *err)
+{
+    return sgs_dist_read_transactions(&st->dist, &st->exec, st->req->input_path, opt, tx,
+                                      &st->read.tx_stats, &st->owners, err);
+}
+
+/* ---- The whole base on process 0 --------------------------------------------------------- */
+
+/* The per-customer columns of a run's state, each with its element size: what process 0's
+ * copy of the state holds of every process. */
+typedef struct column_slot {
+    void **slot;
+    size_t elem;
+} column_slot_t;
+
+static size_t state_columns(sgs_run_state_t *st, column_slot_t *out)
+{
+    sgs_summary_t *s = &st->summary.columns;
+    sgs_run_rfm_t *r = &st->rfm;
+    sgs_run_value_t *v = &st->value;
+    sgs_run_segments_t *g = &st->segments;
+    size_t n = 0;
+#define SLOT(member) (out[n++] = (column_slot_t){(void **)&(member), sizeof *(member)})
+    SLOT(st->summary.customer_id);
+    SLOT(s->has_purchase);
+    SLOT(s->first_day);
+    SLOT(s->last_day);
+    SLOT(s->n_purchase_days);
+    SLOT(s->frequency);
+    SLOT(s->recency_days);
+    SLOT(s->age_days);
+    SLOT(s->days_since_last);
+    SLOT(s->total_spend);
+    SLOT(s->mean_spend);
+    SLOT(s->monetary);
+    SLOT(s->refund_total);
+    SLOT(s->n_refunds);
+    SLOT(s->n_cancelled_days);
+    SLOT(s->gap_mean_days);
+    SLOT(s->gap_sd_days);
+    SLOT(s->main_channel);
+    SLOT(r->r_score);
+    SLOT(r->f_score);
+    SLOT(r->m_score);
+    SLOT(r->rfm_segment);
+    SLOT(r->rfm_total);
+    SLOT(r->rfm_cell);
+    if (v->ran) {
+        SLOT(v->p_alive);
+        SLOT(v->expected_purchases);
+        SLOT(v->prob_no_purchase);
+        SLOT(v->expected_spend);
+        SLOT(v->clv);
+        SLOT(v->p_buy);
+    }
+    if (g->ran) {
+        SLOT(g->segment);
+        SLOT(g->segment_distance);
+    }
+#undef SLOT
+    return n;
+}
+
+enum { MAX_COLUMNS = 32 };
+
+void sgs_dist_run_whole_free(sgs_run_state_t *whole)
+{
+    if (!whole)
+        return;
+    column_slot_t col[MAX_COLUMNS];
+    size_t n = state_columns(whole, col);
+    for (size_t k = 0; k < n; k++)
+        sgs_free(*col[k].slot);
+    sgs_free(whole);
+}
+
+int sgs_dist_run_whole_state(const sgs_run_state_t *st, sgs_run_state_t **whole, sgs_error_t *err)
+{
+    *whole = NULL;
+    const sgs_dist_t *d = &st->dist;
+    sgs_run_state_t *w = d->rank == 0 ? sgs_alloc_array(1, sizeof *w) : NULL;
+    size_t *sent = sgs_calloc_array((size_t)d->size, sizeof *sent);
+    size_t *received = sgs_alloc_array((size_t)d->size, sizeof *received);
+    int rc = (d->rank == 0 && !w) || !sent || !received
+                 ? sgs_error_set(err, SGS_ENOMEM, "no memory for the whole base's columns")
+                 : SGS_OK;
+    rc = sgs_dist_agree(d, rc, err);
+    column_slot_t mine[MAX_COLUMNS], col[MAX_COLUMNS];
+    size_t n_columns = 0;
+    if (rc == SGS_OK) {
+        n_columns = state_columns((sgs_run_state_t *)st, mine);
+        if (w) {
+            *w = *st; /* the figures; every column is replaced below */
+            state_columns(w, col);
+            for (size_t k = 0; k < n_columns; k++)
+                *col[k].slot = NULL;
+            w->dist = (sgs_dist_t){0, 1};
+            w->summary.n_customers = st->summary.n_all;
+            w->summary.columns.n_customers = st->summary.n_all;
+            w->summary.first = 0;
+            w->value.backtest.p_buy_at_end = NULL; /* the stages' (not spread): not written */
+        }
+    }
+    /* each column sent to process 0 alone, which receives them in rank order: the whole
+     * base's column in customer order */
+    for (size_t k = 0; rc == SGS_OK && k < n_columns; k++) {
+        sent[0] = st->summary.n_customers * mine[k].elem;
+        void *recv = NULL;
+        rc = sgs_dist_exchange(d, *mine[k].slot, sent, &recv, received, err);
+        if (w)
+            *col[k].slot = recv;
+        else
+            sgs_free(recv);
+    }
+    sgs_free(sent);
+    sgs_free(received);
+    if (rc != SGS_OK) {
+        sgs_dist_run_whole_free(w);
+        return rc;
+    }
+    *whole = w;
+    return SGS_OK;
+}

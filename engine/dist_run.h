@@ -1,0 +1,61 @@
+/*
+ * engine/dist_run.h — what a run spread over processes adds to the single-process run
+ * (docs/mpi.md, "Status" and "A spread run"). Internal to engine/.
+ *
+ * A spread run is engine/run.c's run on every process, with the same request: each step keeps
+ * its single-process code for the part a process does with its own customers (the processes own
+ * ranges of customer id, engine/dist_input.h, so that their rows one after the other are the
+ * single-process run's rows in its order) and calls the spread pieces (engine/dist_*.h) for the
+ * part over the whole base: the RFM cuts, the fits, the backtest, the totals. The helpers below
+ * are the glue the steps share. Each one, given a run of one process (d->size == 1), does
+ * nothing or the single-process thing and makes no collective call: a test's process may run
+ * the single-process run alone while the others wait.
+ */
+#ifndef SGS_DIST_RUN_H
+#define SGS_DIST_RUN_H
+
+#include "engine/dist.h"
+#include "engine/run.h"
+#include "io/h5_input.h"
+#include "kernels/exact_sum.h"
+
+struct sgs_run_state;
+
+/* Before any work, on every process: what a spread run does not do yet (docs/mpi.md "Status")
+ * refused with SGS_EUSAGE (exit 64), naming the configuration key that leaves it out. Nothing
+ * is checked for one process. @return 0 or SGS_EUSAGE, the same on every process (the
+ * configuration is). */
+int sgs_dist_run_check(const sgs_run_request_t *req, const sgs_dist_t *d, sgs_error_t *err);
+
+/* The outcome of a part each process did alone, agreed (engine/dist.h sgs_dist_agree). */
+int sgs_dist_run_agree(const struct sgs_run_state *st, int rc, sgs_error_t *err);
+
+/* values[0..n) replaced by their sums over the processes. */
+void sgs_dist_run_sum_sizes(const sgs_dist_t *d, size_t *values, size_t n);
+
+/* The minimum of v over the processes. */
+int32_t sgs_dist_run_min_i32(const sgs_dist_t *d, int32_t v);
+
+/* The exact sums s[0..k) of every process merged (kernels/exact_sum.h: digits added), on every
+ * process: the sum over the whole base, rounded the same as one process's over all of it. */
+void sgs_dist_run_exact_sums(const sgs_dist_t *d, sgs_exact_sum_t *s, size_t k);
+
+/* The read step's reading of /transactions spread over the processes
+ * (engine/dist_input.h): *tx this process's customers' rows, st->read.tx_stats the file's
+ * figures, st->owners the ranges of ids. */
+int sgs_dist_run_read(struct sgs_run_state *st, const sgs_read_options_t *opt,
+                      sgs_transactions_t *tx, sgs_error_t *err);
+
+/* Process 0's copy of the run's state with the whole base's per-customer columns (summary,
+ * RFM, value: every process's rows in rank order, which is customer order) and the same
+ * figures, as a single-process run would hold them: what the outputs process 0 writes alone
+ * (summary.json, the reports) are made from, by the single-process writers. *whole is NULL on
+ * the other processes. Collective; every column goes once to process 0 (the whole base's
+ * columns in its memory: docs/mpi.md "Status"). @return 0 or SGS_ENOMEM, the same everywhere. */
+int sgs_dist_run_whole_state(const struct sgs_run_state *st, struct sgs_run_state **whole,
+                             sgs_error_t *err);
+
+/* Free the columns of a copy made by sgs_dist_run_whole_state, and the copy. NULL-safe. */
+void sgs_dist_run_whole_free(struct sgs_run_state *whole);
+
+#endif /* SGS_DIST_RUN_H */

@@ -1,0 +1,411 @@
+/*
+ * tests/mpi/test_dist_run.c — `segscore run` spread over the processes (engine/dist_run.h,
+ * docs/mpi.md), under mpirun with 1 to 4 processes: on a generated base of 40,000 customers
+ * (cut at multiples of 16,384 customers: three blocks, so that with 4 processes one at least
+ * owns none; on a copy where a fifth of them have refunds only, the customers with a purchase,
+ * the rows of every output, are not cut at the blocks), process 0 first runs the
+ * single-process run alone, then every process runs
+ * the spread run into the same output paths; every dataset and attribute of results.h5
+ * (h5diff), every byte of customers.csv, opportunities.csv, report.txt and report.html, and
+ * summary.json but its timings and peak memory are the single-process run's, for several
+ * configurations. A bad row in the last process's share fails every process with the
+ * single-process message named by that process and exit status 65, the previous outputs
+ * intact and no generation left; what a spread run does not do yet is refused (64) before
+ * any work.
+ */
+#include "engine/config.h"
+#include "engine/exit_status.h"
+#include "engine/run.h"
+#include "tests/support/test_mpi.h"
+#include "tests/support/test_support.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <hdf5.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define N_CUSTOMERS 40000
+
+static char dir[512], input[700], good_input[700], refunds_input[700];
+
+static int setup(void **state)
+{
+    (void)state;
+    sgs_test_mpi_tmpdir("dist_run", dir, sizeof dir);
+    snprintf(good_input, sizeof good_input, "%s/input.h5", dir);
+    snprintf(refunds_input, sizeof refunds_input, "%s/refunds.h5", dir);
+    snprintf(input, sizeof input, "%s", good_input);
+    sgs_test_mpi_generate(input, N_CUSTOMERS, 20261207, 1);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    sgs_test_mpi_rmdir(dir);
+    return 0;
+}
+
+static const char *const OUTPUTS[] = {"results.h5", "customers.csv", "opportunities.csv",
+                                      "report.txt", "report.html",   "summary.json"};
+enum { N_OUT = sizeof OUTPUTS / sizeof OUTPUTS[0] };
+
+/* One run with the settings (KEY=VALUE, NULL-terminated) on top of the keys every run here
+ * takes (one thread, no actions step: not spread yet), spread over the test's
+ * processes (spread) or by this process alone. Returns the run's code, its message in err. */
+static int run(const char *results, const char *const *settings, int spread, sgs_error_t *err)
+{
+    sgs_config_t cfg;
+    sgs_config_defaults(&cfg);
+    static const char *const base[] = {"threads=1", "actions.enabled=false", NULL};
+    for (int pass = 0; pass < 2; pass++) {
+        for (const char *const *s = pass ? settings : base; s && *s; s++) {
+            char key[128];
+            const char *eq = strchr(*s, '=');
+            snprintf(key, sizeof key, "%.*s", (int)(eq - *s), *s);
+            sgs_assert_cmp(sgs_config_set(&cfg, key, eq + 1, err), ==, SGS_OK);
+        }
+    }
+    sgs_assert_cmp(sgs_config_validate(&cfg, err), ==, SGS_OK);
+    sgs_progress_t progress;
+    sgs_progress_init(&progress, stderr, 1);
+    sgs_run_request_t req = {.input_path = input,
+                             .output_path = results,
+                             .config = &cfg,
+                             .progress = &progress,
+                             .now_s = 1767225600, /* 2026-01-01 */
+                             .dist = spread ? &sgs_test_world : NULL};
+    return sgs_run(&req, err);
+}
+
+static void copy_file(const char *from, const char *to)
+{
+    size_t n = 0;
+    char *text = sgs_test_read_file(from, &n);
+    FILE *f = fopen(to, "wb");
+    assert_non_null(f);
+    assert_true(fwrite(text, 1, n, f) == n);
+    assert_int_equal(fclose(f), 0);
+    free(text);
+}
+
+/* A copy of the input where every row of the customers whose id is 2 modulo 5 is a refund:
+ * they are left out as customers without a purchase, so that the rows of every output (the
+ * customers with one) are no longer cut at the processes' blocks of customers. */
+static void make_refunds_input(void)
+{
+    if (sgs_test_world.rank == 0) {
+        copy_file(good_input, refunds_input);
+        hid_t f = H5Fopen(refunds_input, H5F_ACC_RDWR, H5P_DEFAULT);
+        assert_true(f >= 0);
+        hid_t did = H5Dopen2(f, "/transactions/customer_id", H5P_DEFAULT);
+        hid_t dam = H5Dopen2(f, "/transactions/amount", H5P_DEFAULT);
+        assert_true(did >= 0 && dam >= 0);
+        hid_t space = H5Dget_space(dam);
+        hsize_t n = 0;
+        H5Sget_simple_extent_dims(space, &n, NULL);
+        int64_t *id = malloc(n * sizeof *id);
+        double *amount = malloc(n * sizeof *amount);
+        assert_true(id && amount);
+        assert_true(H5Dread(did, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, id) >= 0);
+        assert_true(H5Dread(dam, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, amount) >= 0);
+        for (hsize_t i = 0; i < n; i++)
+            if (id[i] % 5 == 2)
+                amount[i] = -fabs(amount[i]) - 1.0;
+        assert_true(H5Dwrite(dam, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, amount) >= 0);
+        free(id);
+        free(amount);
+        H5Sclose(space);
+        H5Dclose(did);
+        H5Dclose(dam);
+        H5Fclose(f);
+    }
+    sgs_test_mpi_wait();
+}
+
+/* summary.json without what depends on the run's clock and memory, and without the list of
+ * steps: one process writes the customer outputs right after the segment step (its step
+ * `write customers`, so that their columns are freed before the actions step), a spread run
+ * writes every output at the end. */
+static void drop_timings(cJSON *o)
+{
+    cJSON_DeleteItemFromObjectCaseSensitive(o, "steps");
+    static const char *const keys[] = {"seconds", "seconds_total", "peak_rss_mb"};
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+        cJSON_DeleteItemFromObjectCaseSensitive(o, keys[k]);
+    for (cJSON *c = o ? o->child : NULL; c; c = c->next)
+        drop_timings(c);
+}
+
+/* Output i of the set at `now` equal to the copy in `ref` (process 0). */
+static void expect_same(const char *now, const char *ref, size_t i, const char *what)
+{
+    if (i == 0) {
+        char cmd[10000], out[4096];
+        snprintf(cmd, sizeof cmd, "h5diff -c '%s' '%s'", ref, now);
+        if (sgs_test_shell(cmd, out, sizeof out) != 0)
+            fail_msg("%s: results.h5 differs from one process's: %s", what, out);
+        return;
+    }
+    size_t n_now = 0, n_ref = 0;
+    char *a = sgs_test_read_file(now, &n_now), *b = sgs_test_read_file(ref, &n_ref);
+    if (i == N_OUT - 1) {
+        cJSON *ja = cJSON_Parse(a), *jb = cJSON_Parse(b);
+        assert_non_null(ja);
+        assert_non_null(jb);
+        drop_timings(ja);
+        drop_timings(jb);
+        if (!cJSON_Compare(ja, jb, 1)) {
+            char *pa = cJSON_Print(ja), *pb = cJSON_Print(jb);
+            fail_msg("%s: summary.json differs:\nspread:\n%s\none process:\n%s", what, pa, pb);
+        }
+        cJSON_Delete(ja);
+        cJSON_Delete(jb);
+    } else if (n_now != n_ref || memcmp(a, b, n_now) != 0) {
+        size_t k = 0;
+        while (k < n_now && k < n_ref && a[k] == b[k])
+            k++;
+        fail_msg("%s: %s differs from one process's at byte %zu (%zu and %zu bytes)", what,
+                 OUTPUTS[i], k, n_now, n_ref);
+    }
+    free(a);
+    free(b);
+}
+
+/* The single-process run by process 0 alone, its outputs copied aside, then the spread run
+ * into the same paths (so that summary.json names the same files), compared output by output. */
+static void compare(const char *what, const char *const *settings)
+{
+    char results[700], path[N_OUT][800], ref[N_OUT][800];
+    snprintf(results, sizeof results, "%s/out/results.h5", dir);
+    for (size_t i = 0; i < N_OUT; i++) {
+        snprintf(path[i], sizeof path[i], "%s/out/%s", dir, OUTPUTS[i]);
+        snprintf(ref[i], sizeof ref[i], "%s/ref-%s", dir, OUTPUTS[i]);
+    }
+    sgs_error_t err = {0};
+    if (sgs_test_world.rank == 0) {
+        char out_dir[600];
+        snprintf(out_dir, sizeof out_dir, "%s/out", dir);
+        (void)mkdir(out_dir, 0755);
+        if (run(results, settings, 0, &err) != SGS_OK)
+            fail_msg("%s: one process: %s", what, err.message);
+        for (size_t i = 0; i < N_OUT; i++)
+            copy_file(path[i], ref[i]);
+    }
+    sgs_test_mpi_wait();
+    int rc = run(results, settings, 1, &err);
+    if (rc != SGS_OK)
+        fail_msg("%s: spread over %d processes: %s", what, sgs_test_world.size, err.message);
+    sgs_test_mpi_wait();
+    if (sgs_test_world.rank == 0)
+        for (size_t i = 0; i < N_OUT; i++)
+            expect_same(path[i], ref[i], i, what);
+    sgs_test_mpi_wait();
+}
+
+static void spread_run_equals_one_process(void **state)
+{
+    (void)state;
+    static const char *const defaults[] = {NULL};
+    compare("defaults", defaults);
+    static const char *const weeks[] = {"time_unit=week",
+                                        "value.model=mbgnbd",
+                                        "value.backtest_sample=5000",
+                                        "rfm.bins=4",
+                                        "segments.k=4",
+                                        "segments.scaling=standard",
+                                        NULL};
+    compare("weeks, mbgnbd, backtest sample, k 4, standard scaling", weeks);
+    static const char *const as_of[] = {"as_of=2023-12-31",        "rfm.monetary=mean",
+                                        "value.model=paretonbd",   "segments.pca_components=3",
+                                        "segments.min_share=0.15", NULL};
+    compare("as-of, mean monetary, paretonbd, PCA, small segments merged", as_of);
+    static const char *const no_value[] = {
+        "value.model=none", "segments.features=recency,frequency,monetary,tenure", NULL};
+    compare("no value step", no_value);
+    static const char *const no_segments[] = {"segments.enabled=false", "value.backtest=false",
+                                              NULL};
+    compare("no segment step, no backtest", no_segments);
+    make_refunds_input();
+    snprintf(input, sizeof input, "%s", refunds_input);
+    compare("customers without a purchase: rows off the blocks", defaults);
+    if (sgs_test_world.rank == 0) { /* about a fifth of the customers left out */
+        char path[700];
+        snprintf(path, sizeof path, "%s/ref-summary.json", dir);
+        char *text = sgs_test_read_file(path, NULL);
+        cJSON *j = cJSON_Parse(text);
+        const cJSON *left =
+            cJSON_GetObjectItem(cJSON_GetObjectItem(j, "customers"), "no_purchase_left_out");
+        assert_true(cJSON_IsNumber(left));
+        sgs_assert_cmp(left->valuedouble, >, 0.15 * N_CUSTOMERS);
+        cJSON_Delete(j);
+        free(text);
+    }
+    compare("customers without a purchase, PCA, small segments merged", as_of);
+    snprintf(input, sizeof input, "%s", good_input);
+}
+
+/* The last transaction's amount made NaN in a copy of the input: a row of the last process's
+ * share (the shares are the 65,536-row hash blocks dealt in order). */
+static void make_bad_input(const char *path)
+{
+    if (sgs_test_world.rank == 0) {
+        copy_file(input, path);
+        hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+        assert_true(f >= 0);
+        hid_t d = H5Dopen2(f, "/transactions/amount", H5P_DEFAULT);
+        assert_true(d >= 0);
+        hid_t space = H5Dget_space(d);
+        hsize_t n = 0, last, one = 1;
+        H5Sget_simple_extent_dims(space, &n, NULL);
+        last = n - 1;
+        H5Sselect_hyperslab(space, H5S_SELECT_SET, &last, NULL, &one, NULL);
+        hid_t mem = H5Screate_simple(1, &one, NULL);
+        double nan = NAN;
+        assert_true(H5Dwrite(d, H5T_NATIVE_DOUBLE, mem, space, H5P_DEFAULT, &nan) >= 0);
+        H5Sclose(mem);
+        H5Sclose(space);
+        H5Dclose(d);
+        H5Fclose(f);
+    }
+    sgs_test_mpi_wait();
+}
+
+static void bad_row_fails_every_process(void **state)
+{
+    (void)state;
+    char results[700], bad[700], out[600];
+    snprintf(results, sizeof results, "%s/out/results.h5", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(bad, sizeof bad, "%s/bad.h5", dir);
+    sgs_error_t err = {0};
+    /* a good set first (spread), its folder's every entry kept */
+    static const char *const none[] = {NULL};
+    assert_int_equal(run(results, none, 1, &err), SGS_OK);
+    sgs_test_mpi_wait();
+    sgs_test_snapshot_t before = {0};
+    if (sgs_test_world.rank == 0)
+        sgs_test_snapshot(out, &before);
+    make_bad_input(bad);
+
+    snprintf(input, sizeof input, "%s", bad);
+    memset(&err, 0, sizeof err);
+    int rc = run(results, none, 1, &err);
+    snprintf(input, sizeof input, "%s", good_input);
+    assert_int_equal(rc, SGS_EDATA);
+    assert_int_equal(sgs_exit_status(rc), 65);
+    sgs_assert_contains(err.message, "/transactions/amount");
+    if (sgs_test_world.size > 1) {
+        char who[64];
+        snprintf(who, sizeof who, "process %d of %d: ", sgs_test_world.size - 1,
+                 sgs_test_world.size);
+        sgs_assert_contains(err.message, who);
+    }
+    sgs_test_mpi_wait();
+    if (sgs_test_world.rank == 0) { /* the set before, byte for byte; nothing left behind */
+        sgs_test_assert_snapshot_unchanged(out, &before);
+        sgs_test_snapshot_free(&before);
+    }
+    sgs_test_mpi_wait();
+}
+
+/* Each allocation of the last process failing at a few points of the run (the others
+ * allocating as they please): every process returns SGS_ENOMEM with the last process named, no
+ * process waits for ever, the previous set stays and no generation is left. */
+static void out_of_memory_on_one_process_fails_all(void **state)
+{
+    (void)state;
+    char results[700], out[600];
+    snprintf(results, sizeof results, "%s/out/results.h5", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    static const char *const none[] = {NULL};
+    sgs_error_t err = {0};
+    const int last = sgs_test_world.size - 1;
+    if (sgs_test_world.rank == last)
+        sgs_test_fail_alloc_after(1L << 40); /* counts the run's allocations */
+    assert_int_equal(run(results, none, 1, &err), SGS_OK);
+    int64_t granted = sgs_test_world.rank == last ? sgs_test_allocations_granted() : 0;
+    sgs_test_fail_alloc_after(-1);
+    sgs_dist_reduce_i64(&sgs_test_world, &granted, 1, SGS_DIST_SUM);
+    assert_true(granted > 10);
+    sgs_test_snapshot_t before = {0};
+    if (sgs_test_world.rank == 0)
+        sgs_test_snapshot(out, &before);
+    static const double at[] = {0.0, 0.05, 0.2, 0.4, 0.6, 0.8, 0.95, 0.999};
+    for (size_t t = 0; t < sizeof at / sizeof at[0]; t++) {
+        long n = (long)(at[t] * (double)granted);
+        if (sgs_test_world.rank == last) {
+            print_message("allocations after %ld of %lld fail on process %d\n", n,
+                          (long long)granted, last);
+            sgs_test_fail_alloc_after(n);
+        }
+        memset(&err, 0, sizeof err);
+        int rc = run(results, none, 1, &err);
+        sgs_test_fail_alloc_after(-1);
+        if (rc != SGS_ENOMEM)
+            fail_msg("allocation %ld of %lld failing on process %d: code %d (%s)", n,
+                     (long long)granted, last, rc, err.message);
+        if (sgs_test_world.size > 1) {
+            char who[64];
+            snprintf(who, sizeof who, "process %d of %d: ", last, sgs_test_world.size);
+            sgs_assert_contains(err.message, who);
+        }
+        sgs_test_mpi_wait();
+        if (sgs_test_world.rank == 0)
+            sgs_test_assert_snapshot_unchanged(out, &before);
+        sgs_test_mpi_wait();
+    }
+    sgs_test_snapshot_free(&before);
+}
+
+/* What is not spread yet is refused on every process before any work: no output. */
+static void not_yet_spread_is_refused(void **state)
+{
+    (void)state;
+    if (sgs_test_world.size == 1)
+        skip();
+    char results[700], path[800];
+    snprintf(results, sizeof results, "%s/refused/results.h5", dir);
+    snprintf(path, sizeof path, "%s/refused", dir);
+    static const char *const actions[] = {"actions.enabled=true", NULL};
+    static const char *const compressed[] = {"output.compression=1", NULL};
+    const char *const *cases[] = {actions, compressed};
+    static const char *const words[] = {"actions.enabled=false", "output.compression=0"};
+    for (size_t c = 0; c < 2; c++) {
+        if (sgs_test_world.rank == 0)
+            (void)mkdir(path, 0755);
+        sgs_test_mpi_wait();
+        sgs_error_t err = {0};
+        int rc = run(results, cases[c], 1, &err);
+        assert_int_equal(rc, SGS_EUSAGE);
+        assert_int_equal(sgs_exit_status(rc), 64);
+        sgs_assert_contains(err.message, "not yet spread");
+        sgs_assert_contains(err.message, words[c]);
+        sgs_test_mpi_wait();
+        if (sgs_test_world.rank == 0) {
+            DIR *d = opendir(path);
+            assert_non_null(d);
+            int n = 0;
+            for (struct dirent *e; (e = readdir(d)) != NULL;)
+                n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+            closedir(d);
+            assert_int_equal(n, 0);
+        }
+        sgs_test_mpi_wait();
+    }
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(spread_run_equals_one_process),
+        cmocka_unit_test(bad_row_fails_every_process),
+        cmocka_unit_test(out_of_memory_on_one_process_fails_all),
+        cmocka_unit_test(not_yet_spread_is_refused),
+    };
+    return sgs_test_mpi_run(&argc, &argv, tests, setup, teardown);
+}
