@@ -226,7 +226,7 @@ static int value_listed(const sgs_dist_t *d, const sgs_dist_opportunity_list_t *
     sgs_exact_sum_t mine[SGS_OPP_KIND_COUNT], *all = NULL;
     size_t count[SGS_OPP_KIND_COUNT];
     int rc = sgs_category_sums(list->n_rows, list->rows.kind, SGS_OPP_KIND_COUNT,
-                                     list->rows.value_at_stake, count, mine, err);
+                               list->rows.value_at_stake, count, mine, err);
     rc = sgs_dist_agree(d, rc, err);
     for (int k = 0; rc == SGS_OK && k < SGS_OPP_KIND_COUNT; k++)
         sgs_exact_sum_carry(&mine[k]);
