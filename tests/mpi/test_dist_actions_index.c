@@ -1,6 +1,7 @@
 /*
- * tests/mpi/test_dist_actions_index.c — the actions step's combined customer index in a run
- * spread over the processes (engine/run_events.c `sgs__run_actions_events`, docs/mpi.md), under
+ * tests/mpi/test_dist_actions_index.c — the actions step's combined customer index and its
+ * stages step in a run spread over the processes (engine/run_events.c `sgs__run_actions_events`,
+ * engine/run_stages.c `sgs__run_actions_stages`, docs/mpi.md), under
  * mpirun with 1 to 4 processes: on a generated base of 40,000 buyers with prospects, events
  * and referrals (cut at multiples of 16,384 customers: with 4 processes one at least owns
  * none), each process builds the index over its own customers from the spread reads of
@@ -10,8 +11,12 @@
  * kinds, channels and values, signup days, preferred channels, referrers, main channels and
  * RFM segments, and buyer rows shifted by the buyers of the processes before; the whole
  * index's counts (customers, buyers, event and customer rows, customers known only from
- * /events or /customers) the same on every process as one process's. Every allocation of the
- * step failing in turn on the last process fails every process.
+ * /events or /customers) the same on every process as one process's. Then the stages step on
+ * it (a segment per buyer, stages.compare_as_of set; without the value step: no p_buy, CLV or
+ * backtest): every process's stage columns at the as-of and the compare day and influence
+ * columns are the single-process step's in its range (memcmp), the stage summaries, the
+ * transitions, the mean days in stage and the influence report the same. Every allocation of
+ * the two failing in turn on the last process fails every process.
  */
 #include "engine/run_actions.h"
 #include "kernels/dates.h"
@@ -46,6 +51,7 @@ static int teardown(void **state)
  * grouped (this process's customers when spread, all otherwise), the buyers' summary and ids,
  * an RFM segment per buyer made from its id (the same in both). */
 typedef struct index_run {
+    sgs_config_t cfg;
     sgs_run_request_t req;
     sgs_progress_t progress;
     sgs_run_state_t st;
@@ -55,6 +61,11 @@ typedef struct index_run {
 static void state_prepare(index_run_t *r, int spread)
 {
     memset(r, 0, sizeof *r);
+    sgs_error_t err = {0};
+    sgs_config_defaults(&r->cfg);
+    /* stages also at a day 120 days before the last transaction's (2024-06-30) */
+    sgs_assert_cmp(sgs_config_set(&r->cfg, "stages.compare_as_of", "2024-03-02", &err), ==, SGS_OK);
+    r->req.config = &r->cfg;
     sgs_progress_init(&r->progress, stderr, 1);
     r->req.input_path = input;
     r->req.progress = &r->progress;
@@ -75,13 +86,15 @@ static void state_prepare(index_run_t *r, int spread)
     size_t n = g->n_customers;
     sgs_assert_cmp(sgs_summary_alloc(s, n ? n : 1), ==, SGS_OK);
     s->n_customers = n;
-    sgs_error_t err = {0};
     if (n)
         sgs_assert_cmp(sgs_summarize(&st->exec, g, st->read.as_of_day, s, &err), ==, SGS_OK);
     st->summary.customer_id = sgs_alloc_array(n ? n : 1, sizeof(int64_t));
     st->rfm.rfm_segment = sgs_alloc_array(n ? n : 1, 1);
+    st->segments.segment = sgs_alloc_array(n ? n : 1, sizeof(int32_t));
+    st->segments.ran = 1;
     assert_non_null(st->summary.customer_id);
     assert_non_null(st->rfm.rfm_segment);
+    assert_non_null(st->segments.segment);
     size_t k = 0;
     for (size_t c = 0; c < n; c++) {
         if (!s->has_purchase[c])
@@ -89,6 +102,7 @@ static void state_prepare(index_run_t *r, int spread)
         sgs_summary_copy_row(s, k, c);
         st->summary.customer_id[k] = g->customer_id[c];
         st->rfm.rfm_segment[k] = (uint8_t)(g->customer_id[c] % SGS_RFM_SEGMENT_COUNT);
+        st->segments.segment[k] = (int32_t)(g->customer_id[c] % 4);
         k++;
     }
     s->n_customers = k;
@@ -101,6 +115,7 @@ static void state_free(index_run_t *r)
     r->A = NULL;
     sgs_run_summary_free(&r->st.summary);
     sgs_run_rfm_free(&r->st.rfm);
+    sgs_run_segments_free(&r->st.segments);
     sgs_run_group_free(&r->st.group);
     sgs_dist_owners_free(&r->st.owners);
 }
@@ -109,7 +124,18 @@ static int build_index(index_run_t *r, sgs_error_t *err)
 {
     r->A = calloc(1, sizeof *r->A);
     assert_non_null(r->A);
+    sgs_assert_cmp(
+        sgs_actions_kernel_config(&r->cfg, &r->A->rules, &r->A->opp_cfg, &r->A->infl_cfg, err), ==,
+        SGS_OK);
     return sgs__run_actions_events(&r->st, r->A, err);
+}
+
+/* The index, then the stages step (stages at the as-of and the compare day, transitions,
+ * influence). */
+static int index_and_stages(index_run_t *r, sgs_error_t *err)
+{
+    int rc = build_index(r, err);
+    return rc == SGS_OK ? sgs__run_actions_stages(&r->st, r->A, err) : rc;
 }
 
 /* The events of entry u of a and entry v of b: the same days, kinds, channels and values. */
@@ -130,6 +156,66 @@ static void check_events(const sgs_run_actions_t *a, size_t u, const sgs_run_act
     }
 }
 
+#define SAME_SLICE(col, type)                                                                      \
+    do {                                                                                           \
+        assert_true((a->col == NULL) == (b->col == NULL));                                         \
+        if (b->n && a->col)                                                                        \
+            assert_memory_equal(b->col, a->col + first, b->n * sizeof(type));                      \
+    } while (0)
+
+static void check_stage_summary(const sgs_stage_summary_t *a, const sgs_stage_summary_t *b)
+{
+    assert_memory_equal(a->n_per_stage, b->n_per_stage, sizeof a->n_per_stage);
+    assert_memory_equal(a->n_per_cycle_source, b->n_per_cycle_source, sizeof a->n_per_cycle_source);
+    sgs_assert_cmp(a->n_segments, ==, b->n_segments);
+    assert_memory_equal(&a->global_cycle_days, &b->global_cycle_days, sizeof(double));
+}
+
+/* The stages step's columns of b (this process's entries) are those of a from entry first on;
+ * its summaries, transitions and influence report the same. */
+static void check_stages(const sgs_run_actions_t *a, size_t first, const sgs_run_actions_t *b)
+{
+    SAME_SLICE(stage, uint8_t);
+    SAME_SLICE(cycle_source, uint8_t);
+    SAME_SLICE(cycle_days, double);
+    SAME_SLICE(days_overdue, double);
+    SAME_SLICE(observed_gap_days, double);
+    SAME_SLICE(n_purchase_days, int32_t);
+    check_stage_summary(&a->stage_summary, &b->stage_summary);
+    /* what the test's state has, so that segments and the compare day are compared */
+    sgs_assert_cmp(a->stage_summary.n_segments, ==, 4);
+    assert_true(a->has_compare && b->has_compare);
+    SAME_SLICE(stage_compare, uint8_t);
+    check_stage_summary(&a->compare_summary, &b->compare_summary);
+    assert_memory_equal(a->transitions, b->transitions, sizeof a->transitions);
+    assert_memory_equal(a->mean_days_in_stage, b->mean_days_in_stage, sizeof a->mean_days_in_stage);
+    assert_true(a->influence_ran && b->influence_ran);
+    SAME_SLICE(n_direct, int64_t);
+    SAME_SLICE(n_indirect, int64_t);
+    SAME_SLICE(referrer_index, int64_t);
+    SAME_SLICE(network_value, double);
+    SAME_SLICE(depth, int32_t);
+    SAME_SLICE(referral_status, uint8_t);
+    const sgs_influence_report_t *x = &a->influence, *y = &b->influence;
+    sgs_assert_cmp(x->n_with_referrer, ==, y->n_with_referrer);
+    sgs_assert_cmp(x->n_with_referrer, >, 0);
+    sgs_assert_cmp(x->n_unknown_referrers, ==, y->n_unknown_referrers);
+    sgs_assert_cmp(x->n_cycles, ==, y->n_cycles);
+    sgs_assert_cmp(x->n_in_cycles, ==, y->n_in_cycles);
+    sgs_assert_cmp(x->n_referrers, ==, y->n_referrers);
+    sgs_assert_cmp(x->max_depth, ==, y->max_depth);
+    sgs_assert_cmp(x->n_unknown_examples, ==, y->n_unknown_examples);
+    sgs_assert_cmp(x->n_cycle_examples, ==, y->n_cycle_examples);
+    assert_memory_equal(x->unknown_customer_id, y->unknown_customer_id,
+                        (size_t)x->n_unknown_examples * sizeof(int64_t));
+    assert_memory_equal(x->unknown_referrer_id, y->unknown_referrer_id,
+                        (size_t)x->n_unknown_examples * sizeof(int64_t));
+    assert_memory_equal(x->cycle_customer_id, y->cycle_customer_id,
+                        (size_t)x->n_cycle_examples * sizeof(int64_t));
+    assert_memory_equal(x->cycle_length, y->cycle_length,
+                        (size_t)x->n_cycle_examples * sizeof(int64_t));
+}
+
 static void index_is_the_single_process_index_in_the_range(void **state)
 {
     (void)state;
@@ -137,9 +223,9 @@ static void index_is_the_single_process_index_in_the_range(void **state)
     index_run_t one, spread;
     sgs_error_t err = {0};
     state_prepare(&one, 0);
-    sgs_assert_cmp(build_index(&one, &err), ==, SGS_OK);
+    sgs_assert_cmp(index_and_stages(&one, &err), ==, SGS_OK);
     state_prepare(&spread, 1);
-    sgs_assert_cmp(build_index(&spread, &err), ==, SGS_OK);
+    sgs_assert_cmp(index_and_stages(&spread, &err), ==, SGS_OK);
     const sgs_run_actions_t *a = one.A, *b = spread.A;
     const sgs_dist_owners_t *own = &spread.st.owners;
 
@@ -193,6 +279,7 @@ static void index_is_the_single_process_index_in_the_range(void **state)
                                 a->purchase_day + a->purchase_offset[u], pa * sizeof(int32_t));
         check_events(a, u, b, v);
     }
+    check_stages(a, first, b);
     state_free(&one);
     state_free(&spread);
 }
@@ -209,7 +296,7 @@ static void a_failing_allocation_on_the_last_process_fails_every_process(void **
     sgs_error_t err = {0};
     state_prepare(&r, 1);
     sgs_test_fail_alloc_after(last ? 1L << 30 : -1);
-    int rc = build_index(&r, &err);
+    int rc = index_and_stages(&r, &err);
     int64_t granted = last ? sgs_test_allocations_granted() : 0;
     sgs_test_fail_alloc_after(-1);
     sgs_assert_cmp(rc, ==, SGS_OK);
@@ -219,7 +306,7 @@ static void a_failing_allocation_on_the_last_process_fails_every_process(void **
     for (int64_t k = 0; k < granted; k++) {
         state_prepare(&r, 1);
         sgs_test_fail_alloc_after(last ? (long)k : -1);
-        rc = build_index(&r, &err);
+        rc = index_and_stages(&r, &err);
         sgs_test_fail_alloc_after(-1);
         if (rc != SGS_ENOMEM)
             fail_msg("allocation %lld failing on the last process: code %d (%s)", (long long)k, rc,
