@@ -131,6 +131,9 @@ typedef struct sgs_run_actions {
     size_t n_rows;
     sgs_opportunity_list_summary_t list;
     double value_listed_per_kind[SGS_OPP_KIND_COUNT]; /* value at stake of listed rows */
+    /* a spread run's: each row's reason, stage and segments (engine/dist_actions.h), the rows'
+     * of this process's stretch; NULL on one process */
+    struct sgs_dist_actions_list *dist_list;
 } sgs_run_actions_t;
 
 /* The kernels' rule tables from the configuration (the "stages.*", "influence.*" and

@@ -1,7 +1,7 @@
 /*
- * tests/mpi/test_dist_actions_index.c — the actions step's combined customer index and its
- * stages step in a run spread over the processes (engine/run_events.c `sgs__run_actions_events`,
- * engine/run_stages.c `sgs__run_actions_stages`, docs/mpi.md), under
+ * tests/mpi/test_dist_actions_index.c — the actions step's combined customer index, its stages
+ * step and its opportunity step in a run spread over the processes (engine/run_events.c,
+ * engine/run_stages.c, engine/run_opportunities.c, docs/mpi.md), under
  * mpirun with 1 to 4 processes: on a generated base of 40,000 buyers with prospects, events
  * and referrals (cut at multiples of 16,384 customers: with 4 processes one at least owns
  * none), each process builds the index over its own customers from the spread reads of
@@ -15,9 +15,14 @@
  * it (a segment per buyer, stages.compare_as_of set; without the value step: no p_buy, CLV or
  * backtest): every process's stage columns at the as-of and the compare day and influence
  * columns are the single-process step's in its range (memcmp), the stage summaries, the
- * transitions, the mean days in stage and the influence report the same. Every allocation of
- * the two failing in turn on the last process fails every process.
+ * transitions, the mean days in stage and the influence report the same. Then the opportunity
+ * step (engine/run_opportunities.c): every process's masks and blocked channels are the
+ * single-process step's in its range, its rows the single-process list's after the rows of the
+ * processes before it (global customer index and rank), the audit rows, the policy's counts, the
+ * list's summary and the value listed per kind the same. Every allocation of the three steps
+ * failing in turn on the last process fails every process.
  */
+#include "engine/dist_run.h"
 #include "engine/run_actions.h"
 #include "kernels/dates.h"
 #include "tests/support/test_mpi.h"
@@ -131,11 +136,13 @@ static int build_index(index_run_t *r, sgs_error_t *err)
 }
 
 /* The index, then the stages step (stages at the as-of and the compare day, transitions,
- * influence). */
+ * influence) and the opportunity step (detection, the audit, the policy, the list). */
 static int index_and_stages(index_run_t *r, sgs_error_t *err)
 {
     int rc = build_index(r, err);
-    return rc == SGS_OK ? sgs__run_actions_stages(&r->st, r->A, err) : rc;
+    if (rc == SGS_OK)
+        rc = sgs__run_actions_stages(&r->st, r->A, err);
+    return rc == SGS_OK ? sgs__run_actions_opportunities(&r->st, r->A, err) : rc;
 }
 
 /* The events of entry u of a and entry v of b: the same days, kinds, channels and values. */
@@ -216,6 +223,41 @@ static void check_stages(const sgs_run_actions_t *a, size_t first, const sgs_run
                         (size_t)x->n_cycle_examples * sizeof(int64_t));
 }
 
+/* The opportunity step's masks and blocked channels of b are a's from entry first on; the
+ * audit, the policy's counts, the list's summary and the value listed the same; b's rows the
+ * stretch of a's list after the processes before it (customer index global, rank). */
+static void check_opportunities(const sgs_run_actions_t *a, size_t first,
+                                const sgs_run_actions_t *b)
+{
+    const sgs_dist_t *d = &sgs_test_world;
+    SAME_SLICE(fired, uint16_t);
+    SAME_SLICE(blocked_channels, uint8_t);
+    assert_true(a->audit_ran && b->audit_ran);
+    assert_memory_equal(a->audit_stage, b->audit_stage, sizeof a->audit_stage);
+    assert_memory_equal(a->audit_rfm, b->audit_rfm, sizeof a->audit_rfm);
+    assert_memory_equal(a->audit_untapped_per_kind, b->audit_untapped_per_kind,
+                        sizeof a->audit_untapped_per_kind);
+    assert_memory_equal(&a->policy, &b->policy, sizeof a->policy);
+    assert_memory_equal(&a->list, &b->list, sizeof a->list);
+    assert_memory_equal(a->value_listed_per_kind, b->value_listed_per_kind,
+                        sizeof a->value_listed_per_kind);
+    sgs_assert_cmp(a->n_rows, >, 0);
+    size_t before = (size_t)sgs_dist_offset(d, b->n_rows), all = b->n_rows;
+    sgs_dist_run_sum_sizes(d, &all, 1);
+    sgs_assert_cmp(all, ==, a->n_rows);
+    const sgs_opportunity_rows_t *x = &a->rows, *y = &b->rows;
+    if (b->n_rows == 0)
+        return;
+    size_t k = b->n_rows;
+    assert_memory_equal(y->customer_index, x->customer_index + before, k * sizeof(int64_t));
+    assert_memory_equal(y->kind, x->kind + before, k);
+    assert_memory_equal(y->priority, x->priority + before, k * sizeof(int32_t));
+    assert_memory_equal(y->value_at_stake, x->value_at_stake + before, k * sizeof(double));
+    assert_memory_equal(y->channel, x->channel + before, k);
+    assert_memory_equal(y->rank, x->rank + before, k * sizeof(int64_t));
+    assert_memory_equal(y->control, x->control + before, k);
+}
+
 static void index_is_the_single_process_index_in_the_range(void **state)
 {
     (void)state;
@@ -280,6 +322,7 @@ static void index_is_the_single_process_index_in_the_range(void **state)
         check_events(a, u, b, v);
     }
     check_stages(a, first, b);
+    check_opportunities(a, first, b);
     state_free(&one);
     state_free(&spread);
 }
