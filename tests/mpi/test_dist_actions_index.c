@@ -19,8 +19,11 @@
  * step (engine/run_opportunities.c): every process's masks and blocked channels are the
  * single-process step's in its range, its rows the single-process list's after the rows of the
  * processes before it (global customer index and rank), the audit rows, the policy's counts, the
- * list's summary and the value listed per kind the same. Every allocation of the three steps
- * failing in turn on the last process fails every process.
+ * list's summary and the value listed per kind the same. The three steps again after the run's
+ * own summarize, RFM, value (with its backtest) and segment steps: the model columns, the
+ * segments, every column and figure above and the stages checked on the backtest (counts per
+ * stage) the single-process steps'. Every allocation of the three steps failing in turn on the
+ * last process fails every process.
  */
 #include "engine/dist_run.h"
 #include "engine/run_actions.h"
@@ -114,6 +117,27 @@ static void state_prepare(index_run_t *r, int spread)
     st->summary.n_customers = k;
 }
 
+/* A run's state as the actions step finds it after the run's own summarize, RFM, value (with
+ * its backtest) and segment steps, spread or by this process alone. */
+static void state_prepare_run(index_run_t *r, int spread)
+{
+    state_prepare(r, spread);
+    sgs_run_state_t *st = &r->st;
+    sgs_run_summary_free(&st->summary);
+    sgs_run_rfm_free(&st->rfm);
+    sgs_run_segments_free(&st->segments);
+    sgs_run_summary_init(&st->summary);
+    sgs_run_rfm_init(&st->rfm);
+    sgs_run_value_init(&st->value);
+    sgs_run_segments_init(&st->segments);
+    st->days_per_unit = sgs_config_days_per_unit(&r->cfg);
+    sgs_error_t err = {0};
+    sgs_assert_cmp(sgs_run_summarize(st, &err), ==, SGS_OK);
+    sgs_assert_cmp(sgs_run_rfm(st, &err), ==, SGS_OK);
+    sgs_assert_cmp(sgs_run_value(st, &err), ==, SGS_OK);
+    sgs_assert_cmp(sgs_run_segments(st, &err), ==, SGS_OK);
+}
+
 static void state_free(index_run_t *r)
 {
     sgs_run_actions_free(r->A);
@@ -121,6 +145,7 @@ static void state_free(index_run_t *r)
     sgs_run_summary_free(&r->st.summary);
     sgs_run_rfm_free(&r->st.rfm);
     sgs_run_segments_free(&r->st.segments);
+    sgs_run_value_free(&r->st.value);
     sgs_run_group_free(&r->st.group);
     sgs_dist_owners_free(&r->st.owners);
 }
@@ -180,7 +205,8 @@ static void check_stage_summary(const sgs_stage_summary_t *a, const sgs_stage_su
 
 /* The stages step's columns of b (this process's entries) are those of a from entry first on;
  * its summaries, transitions and influence report the same. */
-static void check_stages(const sgs_run_actions_t *a, size_t first, const sgs_run_actions_t *b)
+static void check_stages(const sgs_run_actions_t *a, size_t first, const sgs_run_actions_t *b,
+                         int32_t n_segments)
 {
     SAME_SLICE(stage, uint8_t);
     SAME_SLICE(cycle_source, uint8_t);
@@ -190,7 +216,10 @@ static void check_stages(const sgs_run_actions_t *a, size_t first, const sgs_run
     SAME_SLICE(n_purchase_days, int32_t);
     check_stage_summary(&a->stage_summary, &b->stage_summary);
     /* what the test's state has, so that segments and the compare day are compared */
-    sgs_assert_cmp(a->stage_summary.n_segments, ==, 4);
+    if (n_segments > 0)
+        sgs_assert_cmp(a->stage_summary.n_segments, ==, n_segments);
+    else
+        sgs_assert_cmp(a->stage_summary.n_segments, >, 1);
     assert_true(a->has_compare && b->has_compare);
     SAME_SLICE(stage_compare, uint8_t);
     check_stage_summary(&a->compare_summary, &b->compare_summary);
@@ -321,8 +350,44 @@ static void index_is_the_single_process_index_in_the_range(void **state)
                                 a->purchase_day + a->purchase_offset[u], pa * sizeof(int32_t));
         check_events(a, u, b, v);
     }
-    check_stages(a, first, b);
+    check_stages(a, first, b, 4);
     check_opportunities(a, first, b);
+    state_free(&one);
+    state_free(&spread);
+}
+
+/* The same three steps after the run's own earlier steps: p_buy, the model's P(buy), CLV and
+ * the rate while buying per customer, the model columns at the compare day, the stages checked
+ * on the backtest (p_buy at the calibration end, each process its own customers'), the
+ * segments found by k-means. */
+static void after_the_run_steps_the_same_as_one_process(void **state)
+{
+    (void)state;
+    index_run_t one, spread;
+    sgs_error_t err = {0};
+    state_prepare_run(&one, 0);
+    sgs_assert_cmp(index_and_stages(&one, &err), ==, SGS_OK);
+    state_prepare_run(&spread, 1);
+    sgs_assert_cmp(index_and_stages(&spread, &err), ==, SGS_OK);
+    const sgs_run_actions_t *a = one.A, *b = spread.A;
+    sgs_assert_cmp(b->n_all, ==, a->n);
+    size_t first = b->first;
+    assert_true(a->p_buy && a->clv && b->p_buy && b->clv);
+    SAME_SLICE(p_buy, double);
+    SAME_SLICE(p_buy_model, double);
+    SAME_SLICE(clv, double);
+    SAME_SLICE(rate_per_day, double);
+    SAME_SLICE(segment, int32_t);
+    check_stages(a, first, b, 0);
+    check_opportunities(a, first, b);
+    const sgs_backtest_t *x = &one.st.value.backtest, *y = &spread.st.value.backtest;
+    assert_true(x->stages_ran && y->stages_ran);
+    assert_memory_equal(x->stage_customers, y->stage_customers, sizeof x->stage_customers);
+    assert_memory_equal(x->stage_bought, y->stage_bought, sizeof x->stage_bought);
+    int64_t checked = 0;
+    for (int k = 0; k < SGS_STAGE_COUNT; k++)
+        checked += x->stage_customers[k];
+    sgs_assert_cmp(checked, >, 0);
     state_free(&one);
     state_free(&spread);
 }
@@ -367,6 +432,7 @@ int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(index_is_the_single_process_index_in_the_range),
+        cmocka_unit_test(after_the_run_steps_the_same_as_one_process),
         cmocka_unit_test(a_failing_allocation_on_the_last_process_fails_every_process),
     };
     return sgs_test_mpi_run(&argc, &argv, tests, setup, teardown);
