@@ -29,6 +29,8 @@
  */
 #include "engine/run_actions.h"
 
+#include "engine/dist_actions.h"
+
 #include <stdlib.h>
 
 /* ---- The step ---------------------------------------------------------------------------- */
@@ -99,5 +101,7 @@ void sgs_run_actions_free(sgs_run_actions_t *A)
         sgs_free(owned[k]);
     sgs_sparse_values_free(&A->event_values);
     sgs_opportunity_stats_free(&A->opp_stats);
+    sgs_dist_actions_list_free(A->dist_list);
+    sgs_free(A->dist_list);
     free(A);
 }

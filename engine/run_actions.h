@@ -51,8 +51,13 @@ typedef struct sgs_run_actions {
     int64_t *customer_id; /* [n] strictly ascending */
     int64_t *buyer_row;   /* [n] row in st->summary.customer_id, or -1 without a purchase */
     size_t n_buyers;      /* entries with buyer_row >= 0 (== st->summary.n_customers) */
+    /* A spread run's process holds the entries of its range of ids (engine/dist_input.h): its
+     * buyers, its /customers rows and the customers of its events; one process holds all. */
+    size_t n_all;        /* customers in the whole index (every process's n summed) */
+    size_t n_buyers_all; /* of them with a purchase */
+    size_t first;        /* this process's first entry in the whole index */
 
-    /* optional input groups */
+    /* optional input groups; the counts are the whole base's (every process's summed) */
     int events_present, customers_present, referrers_present;
     int event_channels_present; /* /events/channel exists */
     size_t n_event_rows;        /* /events rows used (on or before the as-of day) */
@@ -126,6 +131,9 @@ typedef struct sgs_run_actions {
     size_t n_rows;
     sgs_opportunity_list_summary_t list;
     double value_listed_per_kind[SGS_OPP_KIND_COUNT]; /* value at stake of listed rows */
+    /* a spread run's: each row's reason, stage and segments (engine/dist_actions.h), the rows'
+     * of this process's stretch; NULL on one process */
+    struct sgs_dist_actions_list *dist_list;
 } sgs_run_actions_t;
 
 /* The kernels' rule tables from the configuration (the "stages.*", "influence.*" and

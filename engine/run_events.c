@@ -9,6 +9,8 @@
  */
 #include "engine/run_actions.h"
 
+#include "engine/dist_input.h"
+#include "engine/dist_run.h"
 #include "kernels/dates.h"
 #include "kernels/event_codes.h"
 #include "kernels/group.h"
@@ -31,7 +33,12 @@ static int read_and_group_events(sgs_run_state_t *st, sgs_run_actions_t *A,
 {
     sgs_events_t ev = {0};
     sgs_read_stats_t stats = {0};
-    int rc = sgs_h5_read_events(st->req->input_path, opt, &ev, &A->events_present, &stats, err);
+    /* spread: each process holds its customers' rows, the figures are the file's */
+    int rc =
+        st->dist.size > 1
+            ? sgs_dist_read_events(&st->dist, st->req->input_path, opt, &st->owners, &ev,
+                                   &A->events_present, &stats, err)
+            : sgs_h5_read_events(st->req->input_path, opt, &ev, &A->events_present, &stats, err);
     if (rc != SGS_OK)
         return rc;
     A->n_event_rows = ev.n_rows;
@@ -342,6 +349,27 @@ int sgs__run_actions_model_columns_at(const sgs_run_state_t *st, const sgs_run_a
     return SGS_OK;
 }
 
+/* The index's figures over the whole base (a spread run's processes' summed; one process's
+ * own), and this process's first entry in the whole index: its customers follow those of the
+ * processes before it (engine/dist_input.h: ranges of id). Collective in a spread run. */
+static void whole_base_counts(const sgs_run_state_t *st, sgs_run_actions_t *A)
+{
+    size_t c[6] = {A->n,
+                   A->n_buyers,
+                   A->n_event_rows,
+                   A->n_customer_rows,
+                   A->n_only_in_events,
+                   A->n_only_in_customers};
+    A->first = st->dist.size > 1 ? (size_t)sgs_dist_offset(&st->dist, A->n) : 0;
+    sgs_dist_run_sum_sizes(&st->dist, c, 6);
+    A->n_all = c[0];
+    A->n_buyers_all = c[1];
+    A->n_event_rows = c[2];
+    A->n_customer_rows = c[3];
+    A->n_only_in_events = c[4];
+    A->n_only_in_customers = c[5];
+}
+
 int sgs__run_actions_events(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error_t *err)
 {
     sgs_progress_begin(st->req->progress, "events");
@@ -361,11 +389,19 @@ int sgs__run_actions_events(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error
     int32_t *purchase_day_g = NULL;
     const size_t n_grouped = st->group.rows.n_customers;
     size_t n_c = 0;
+    /* spread: the reads are collective, every process reaches them with the agreed outcome of
+     * the part before (engine/dist_run.h) */
     int rc = build_purchases_grouped(st, &purchase_offset_g, &purchase_day_g, err);
+    rc = sgs_dist_run_agree(st, rc, err);
     if (rc == SGS_OK)
         rc = read_and_group_events(st, A, &opt, &eg, err);
+    rc = sgs_dist_run_agree(st, rc, err);
     if (rc == SGS_OK)
-        rc = sgs_h5_read_customers_opt(st->req->input_path, &opt, &cu, &A->customers_present, err);
+        rc = st->dist.size > 1
+                 ? sgs_dist_read_customers(&st->dist, st->req->input_path, &opt, &st->owners, &cu,
+                                           &A->customers_present, err)
+                 : sgs_h5_read_customers_opt(st->req->input_path, &opt, &cu, &A->customers_present,
+                                             err);
     if (rc != SGS_OK)
         goto cleanup;
     A->n_customer_rows = cu.n_rows;
@@ -450,11 +486,6 @@ int sgs__run_actions_events(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error
     release_last_read(st);
     in->preferred_channel = A->preferred_channel;
     in->main_channel = A->main_channel;
-    sgs_progress_end(
-        st->req->progress,
-        "%zu customers (%zu without a purchase), %zu event rows%s, %zu customer rows%s", n,
-        n - A->n_buyers, A->n_event_rows, A->events_present ? "" : " (no /events)",
-        A->n_customer_rows, A->customers_present ? "" : " (no /customers)");
 cleanup:
     sgs_grouped_free(&eg.g);
     sgs_customers_free(&cu);
@@ -465,5 +496,14 @@ cleanup:
     sgs_free(b_to_u);
     sgs_free(purchase_offset_g);
     sgs_free(purchase_day_g);
-    return rc;
+    rc = sgs_dist_run_agree(st, rc, err);
+    if (rc != SGS_OK)
+        return rc;
+    whole_base_counts(st, A);
+    sgs_progress_end(
+        st->req->progress,
+        "%zu customers (%zu without a purchase), %zu event rows%s, %zu customer rows%s", A->n_all,
+        A->n_all - A->n_buyers_all, A->n_event_rows, A->events_present ? "" : " (no /events)",
+        A->n_customer_rows, A->customers_present ? "" : " (no /customers)");
+    return SGS_OK;
 }

@@ -7,9 +7,66 @@
  */
 #include "engine/run_actions.h"
 
+#include "engine/dist_actions.h"
+#include "engine/dist_run.h"
 #include "kernels/base_totals.h"
 
+#include <string.h>
+
 /* ---- Opportunities ----------------------------------------------------------------------- */
+
+/* A spread run's opportunity step, the same parts in the same order over every process's
+ * customers (engine/dist_actions.h sgs_dist_actions_opportunities): A->fired and
+ * A->blocked_channels per customer and the audit rows, the policy's counts, the list's summary
+ * and the value listed per kind the whole base's, as one process's; A->rows this process's
+ * stretch of the list (global customer index and rank) with each row's facts in A->dist_list;
+ * A->opp_stats detection's thresholds and this process's counts. Collective. */
+static int opportunities_spread(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error_t *err)
+{
+    size_t m = A->n ? A->n : 1;
+    A->fired = sgs_alloc_array(m, sizeof *A->fired);
+    A->blocked_channels = sgs_alloc_array(m, 1);
+    A->dist_list = sgs_calloc_array(1, sizeof *A->dist_list);
+    int rc =
+        A->fired && A->blocked_channels && A->dist_list
+            ? SGS_OK
+            : sgs_error_set(err, SGS_ENOMEM, "opportunities: no memory for %zu customers", A->n);
+    rc = sgs_dist_run_agree(st, rc, err);
+    if (rc != SGS_OK)
+        return rc;
+    A->audit_cfg = st->req->config->actions.audit;
+    sgs_dist_actions_list_t *L = A->dist_list;
+    rc = sgs_dist_actions_opportunities(&st->dist, &A->opp_in, &A->opp_cfg,
+                                        A->events_present ? &A->audit_cfg : NULL, &st->exec,
+                                        A->fired, A->blocked_channels, L, err);
+    if (rc != SGS_OK) {
+        sgs_error_prefix(err, "opportunities");
+        return rc;
+    }
+    A->opp_in.blocked_channels = A->blocked_channels;
+    A->opp_stats = L->stats; /* taken over */
+    memset(&L->stats, 0, sizeof L->stats);
+    A->audit_ran = L->audit_ran;
+    memcpy(A->audit_stage, L->audit_stage, sizeof A->audit_stage);
+    memcpy(A->audit_rfm, L->audit_rfm, sizeof A->audit_rfm);
+    memcpy(A->audit_untapped_per_kind, L->audit_untapped_per_kind,
+           sizeof A->audit_untapped_per_kind);
+    A->policy = L->policy;
+    A->rows = L->list.rows; /* taken over */
+    memset(&L->list.rows, 0, sizeof L->list.rows);
+    A->n_rows = L->list.n_rows;
+    A->list = L->list.summary;
+    memcpy(A->value_listed_per_kind, L->value_listed_per_kind, sizeof A->value_listed_per_kind);
+    size_t with = (size_t)A->opp_stats.n_customers;
+    sgs_dist_run_sum_sizes(&st->dist, &with, 1);
+    sgs_progress_end(st->req->progress,
+                     "%zu customers with an opportunity, %lld held back (contacted recently), "
+                     "%lld listed (%lld of them control), %lld left out (capacity)",
+                     with + (size_t)A->policy.n_held_back, (long long)A->policy.n_held_back,
+                     (long long)A->list.n_listed, (long long)A->list.n_control,
+                     (long long)A->list.n_left_out);
+    return SGS_OK;
+}
 
 int sgs__run_actions_opportunities(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error_t *err)
 {
@@ -27,6 +84,8 @@ int sgs__run_actions_opportunities(sgs_run_state_t *st, sgs_run_actions_t *A, sg
     in->n_indirect_referrals = A->influence_ran ? A->n_indirect : NULL;
     in->network_value = A->influence_ran ? A->network_value : NULL;
     in->rfm_segment = A->rfm_segment;
+    if (st->dist.size > 1)
+        return opportunities_spread(st, A, err);
     A->fired = sgs_alloc_array(A->n ? A->n : 1, sizeof *A->fired);
     if (!A->fired)
         return sgs_error_set(err, SGS_ENOMEM, "opportunities: no memory for %zu customers", A->n);

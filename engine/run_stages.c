@@ -7,12 +7,25 @@
  */
 #include "engine/run_actions.h"
 
+#include "engine/dist_actions.h"
+#include "engine/dist_run.h"
 #include "kernels/dates.h"
 #include "kernels/stage_columns.h"
 
 #include <stdio.h>
 
 /* ---- Stages and influence ---------------------------------------------------------------- */
+
+/* The stages of in at day: the kernel's on one process; in a spread run each process's
+ * customers' from the medians over every process (engine/dist_actions.h), collective. */
+static int stages_compute(const sgs_run_state_t *st, const sgs_run_actions_t *A,
+                          const sgs_stage_input_t *in, int32_t day, sgs_stage_output_t *out,
+                          sgs_stage_summary_t *summary, sgs_error_t *err)
+{
+    return st->dist.size > 1 ? sgs_dist_stages_compute(&st->dist, in, day, &A->rules, &st->exec,
+                                                       out, summary, err)
+                             : sgs_stages_compute(in, day, &A->rules, &st->exec, out, summary, err);
+}
 
 static int alloc_stage_columns(size_t n, uint8_t **stage, double **cycle, double **overdue)
 {
@@ -32,23 +45,24 @@ static int stages_at_compare_day(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_
             st, A, A->compare_day, st->value.model, st->value.model_fit.params,
             st->value.p_buy_calibrated ? &st->value.backtest.calibration : NULL, &p_buy, &rate,
             err);
-    if (rc != SGS_OK)
-        return rc;
-    if (alloc_stage_columns(n, &A->stage_compare, &cycle, &overdue) != SGS_OK) {
+    if (rc == SGS_OK && alloc_stage_columns(n, &A->stage_compare, &cycle, &overdue) != SGS_OK)
         rc = sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", n);
+    rc = sgs_dist_run_agree(st, rc, err);
+    if (rc != SGS_OK)
         goto cleanup;
-    }
     sgs_stage_input_t then = A->input;
     then.p_buy = p_buy;
     then.rate_per_day = rate;
     sgs_stage_output_t out = {A->stage_compare, cycle, overdue, NULL, NULL, NULL, NULL, 0};
-    rc = sgs_stages_compute(&then, A->compare_day, &A->rules, &st->exec, &out, &A->compare_summary,
-                            err);
-    if (rc == SGS_OK)
+    rc = stages_compute(st, A, &then, A->compare_day, &out, &A->compare_summary, err);
+    const int32_t interval = st->read.as_of_day - A->compare_day;
+    if (rc == SGS_OK && st->dist.size > 1)
+        rc = sgs_dist_stage_transitions(&st->dist, n, A->stage_compare, A->stage, interval,
+                                        &st->exec, A->transitions, A->mean_days_in_stage, err);
+    else if (rc == SGS_OK)
         rc = sgs_stage_transitions(n, A->stage_compare, A->stage, &st->exec, A->transitions, err);
-    if (rc == SGS_OK)
-        rc = sgs_stage_mean_days(A->transitions, st->read.as_of_day - A->compare_day,
-                                 A->mean_days_in_stage, err);
+    if (rc == SGS_OK && st->dist.size == 1)
+        rc = sgs_stage_mean_days(A->transitions, interval, A->mean_days_in_stage, err);
 cleanup:
     sgs_free(p_buy);
     sgs_free(rate);
@@ -68,13 +82,21 @@ static int run_influence(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error_t 
     A->network_value = sgs_alloc_array(m, sizeof(double));
     A->depth = sgs_alloc_array(m, sizeof(int32_t));
     A->referral_status = sgs_alloc_array(m, 1);
+    int rc = SGS_OK;
     if (!A->n_direct || !A->n_indirect || !A->referrer_index || !A->network_value || !A->depth ||
         !A->referral_status)
-        return sgs_error_set(err, SGS_ENOMEM, "influence: no memory for %zu customers", n);
+        rc = sgs_error_set(err, SGS_ENOMEM, "influence: no memory for %zu customers", n);
+    rc = sgs_dist_run_agree(st, rc, err);
+    if (rc != SGS_OK)
+        return rc;
     sgs_influence_output_t out = {A->n_direct,       A->n_indirect, A->network_value,
                                   A->referrer_index, A->depth,      A->referral_status};
-    int rc = sgs_influence_compute(n, A->customer_id, A->referrer_id, A->clv, &A->infl_cfg,
-                                   &st->exec, &out, &A->influence, err);
+    /* spread: the referrer's index is its index in the whole combined index, as one process's */
+    rc = st->dist.size > 1
+             ? sgs_dist_influence_compute(&st->dist, n, A->customer_id, A->referrer_id, A->clv,
+                                          &A->infl_cfg, &st->exec, &out, &A->influence, err)
+             : sgs_influence_compute(n, A->customer_id, A->referrer_id, A->clv, &A->infl_cfg,
+                                     &st->exec, &out, &A->influence, err);
     if (rc != SGS_OK) {
         sgs_error_prefix(err, "influence");
         return rc;
@@ -153,16 +175,17 @@ static int stages_on_backtest(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_err
     double *cycle = NULL, *overdue = NULL;
     uint8_t *stage = NULL;
     int rc = SGS_OK;
-    if (!p_buy || !rate || alloc_stage_columns(n, &stage, &cycle, &overdue) != SGS_OK) {
+    if (!p_buy || !rate || alloc_stage_columns(n, &stage, &cycle, &overdue) != SGS_OK)
         rc = sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", n);
-        goto cleanup;
-    }
-    /* the p_buy the backtest gave the buyers, the rate while buying of its fit */
+    /* the p_buy the backtest gave the buyers (each process its own: engine/run_backtest.c),
+     * the rate while buying of its fit */
     sgs_stage_model_t m = {bt->models[bt->used].model, bt->models[bt->used].params,
                            st->days_per_unit, st->value.horizon, NULL};
-    rc = sgs_gather_rows(n, A->buyer_row, bt->p_buy_at_end, &st->exec, p_buy, err);
+    if (rc == SGS_OK)
+        rc = sgs_gather_rows(n, A->buyer_row, bt->p_buy_at_end, &st->exec, p_buy, err);
     if (rc == SGS_OK)
         rc = sgs_stage_model_at(&A->input, end, &m, &st->exec, NULL, rate, err);
+    rc = sgs_dist_run_agree(st, rc, err);
     if (rc != SGS_OK)
         goto cleanup;
     sgs_stage_input_t then = A->input;
@@ -171,13 +194,16 @@ static int stages_on_backtest(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_err
     then.rate_per_day = rate;
     then.segment = NULL;
     sgs_stage_output_t out = {stage, cycle, overdue, NULL, NULL, NULL, NULL, 0};
-    rc = sgs_stages_compute(&then, end, &A->rules, &st->exec, &out, NULL, err);
+    rc = stages_compute(st, A, &then, end, &out, NULL, err);
     if (rc != SGS_OK) {
         sgs_error_prefix(err, "stages at the backtest's calibration end");
         goto cleanup;
     }
-    rc = sgs_stage_came_back(&A->input, stage, p_buy, end, st->read.as_of_day, bt->stage_customers,
-                             bt->stage_bought, err);
+    rc = st->dist.size > 1
+             ? sgs_dist_stage_came_back(&st->dist, &A->input, stage, p_buy, end, st->read.as_of_day,
+                                        bt->stage_customers, bt->stage_bought, err)
+             : sgs_stage_came_back(&A->input, stage, p_buy, end, st->read.as_of_day,
+                                   bt->stage_customers, bt->stage_bought, err);
     if (rc != SGS_OK)
         goto cleanup;
     bt->stages_ran = 1;
@@ -203,7 +229,10 @@ int sgs__run_actions_stages(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error
     A->observed_gap_days = sgs_alloc_array(m, sizeof(double));
     A->n_purchase_days = sgs_alloc_array(m, sizeof(int32_t));
     if (rc != SGS_OK || !A->cycle_source || !A->observed_gap_days || !A->n_purchase_days)
-        return sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", n);
+        rc = sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", n);
+    rc = sgs_dist_run_agree(st, rc, err);
+    if (rc != SGS_OK)
+        return rc;
     sgs_stage_output_t out = {A->stage,
                               A->cycle_days,
                               A->days_overdue,
@@ -212,8 +241,7 @@ int sgs__run_actions_stages(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error
                               A->n_purchase_days,
                               NULL,
                               0};
-    rc = sgs_stages_compute(&A->input, st->read.as_of_day, &A->rules, &st->exec, &out,
-                            &A->stage_summary, err);
+    rc = stages_compute(st, A, &A->input, st->read.as_of_day, &out, &A->stage_summary, err);
     if (rc != SGS_OK) {
         sgs_error_prefix(err, "stages");
         return rc;
