@@ -165,7 +165,7 @@ static int own_candidates(const sgs_opportunity_input_t *in, const sgs_opportuni
     rc = sgs__opportunity_candidates(in, cfg, st, fired, exec, &a, &n, err);
     if (rc)
         return rc;
-    tmp = sgs_alloc_array(n, sizeof *tmp);
+    tmp = sgs_alloc_array(n / 2 + 1, sizeof *tmp); /* the sort's scratch: half of them */
     *routes = sgs_alloc_array(n ? n : 1, sizeof **routes);
     if (!tmp || !*routes) {
         sgs_free(a);
@@ -175,7 +175,7 @@ static int own_candidates(const sgs_opportunity_input_t *in, const sgs_opportuni
         return sgs_error_set(err, SGS_ENOMEM, "opportunities: out of memory for %zu candidates", n);
     }
     sgs__opp_cand_t *sorted = sgs__opportunity_sort(a, tmp, n, sgs_exec_threads_for(exec, n));
-    sgs_free(sorted == a ? tmp : a);
+    sgs_free(tmp);
     sgs__opportunity_routes(in, cfg, sorted, n, exec, *routes);
     for (size_t k = 0; k < n; k++)
         sorted[k].index += offset; /* the same order: every index moves by the same offset */
