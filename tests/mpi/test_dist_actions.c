@@ -29,6 +29,7 @@
 #include "engine/opportunity_reason.h"
 #include "kernels/base_totals.h"
 #include "kernels/stage_columns.h"
+#include "tests/support/stage_cols.h"
 #include "tests/support/test_mpi.h"
 #include "tests/support/test_rng.h"
 #include "tests/support/test_support.h"
@@ -205,35 +206,6 @@ static void share(size_t n, size_t *lo, size_t *hi)
 
 /* ---- Stages ------------------------------------------------------------------------------ */
 
-typedef struct stage_cols {
-    uint8_t *stage, *source;
-    double *cycle, *overdue, *gap, seg_cycle[8];
-    int32_t *n_days;
-    sgs_stage_output_t out;
-} stage_cols_t;
-
-static void cols_make(stage_cols_t *c, size_t n)
-{
-    NEW(c->stage, n);
-    NEW(c->source, n);
-    NEW(c->cycle, n);
-    NEW(c->overdue, n);
-    NEW(c->gap, n);
-    NEW(c->n_days, n);
-    c->out = (sgs_stage_output_t){c->stage, c->cycle,  c->overdue,   c->source,
-                                  c->gap,   c->n_days, c->seg_cycle, 8};
-}
-
-static void cols_free(stage_cols_t *c)
-{
-    free(c->stage);
-    free(c->source);
-    free(c->cycle);
-    free(c->overdue);
-    free(c->gap);
-    free(c->n_days);
-}
-
 /* this process's rows [lo, hi) of the whole columns `all` against its own `mine` */
 static void cols_equal(const stage_cols_t *mine, const stage_cols_t *all, size_t lo, size_t hi)
 {
@@ -267,8 +239,8 @@ static void stages_equal_one_process(size_t n, uint64_t seed, int model)
     sgs_stage_rules_default(&rules);
     /* one process, every customer; at the as-of day and 120 days before */
     stage_cols_t all, all_then, mine, mine_then;
-    cols_make(&all, n);
-    cols_make(&all_then, n);
+    stage_cols_alloc(&all, n);
+    stage_cols_alloc(&all_then, n);
     sgs_stage_summary_t one, one_then, spread, spread_then;
     sgs_stage_input_t in = view(&w, 0, n, model);
     assert_int_equal(sgs_stages_compute(&in, AS_OF, &rules, &exec, &all.out, &one, &err), SGS_OK);
@@ -287,8 +259,8 @@ static void stages_equal_one_process(size_t n, uint64_t seed, int model)
     /* this process's share */
     size_t lo, hi;
     share(n, &lo, &hi);
-    cols_make(&mine, hi - lo);
-    cols_make(&mine_then, hi - lo);
+    stage_cols_alloc(&mine, hi - lo);
+    stage_cols_alloc(&mine_then, hi - lo);
     in = view(&w, lo, hi, model);
     then = in;
     then.p_buy = NULL;
@@ -339,10 +311,10 @@ static void stages_equal_one_process(size_t n, uint64_t seed, int model)
             sgs_assert_nan(all.seg_cycle[3]); /* the empty segment */
         }
     }
-    cols_free(&all);
-    cols_free(&all_then);
-    cols_free(&mine);
-    cols_free(&mine_then);
+    stage_cols_free(&all);
+    stage_cols_free(&all_then);
+    stage_cols_free(&mine);
+    stage_cols_free(&mine_then);
     world_free(&w);
 }
 
@@ -364,7 +336,7 @@ static void a_bad_label_is_everyones_error(void **state)
     size_t lo, hi;
     share(n, &lo, &hi);
     stage_cols_t mine;
-    cols_make(&mine, hi - lo);
+    stage_cols_alloc(&mine, hi - lo);
     sgs_stage_input_t in = view(&w, lo, hi, 1);
     sgs_exec_t exec = {.n_threads = 1};
     sgs_error_t err = {0};
@@ -376,7 +348,7 @@ static void a_bad_label_is_everyones_error(void **state)
              "customer_id %lld: segment label 700 is not below the customer count 700",
              (long long)w.id[n - 1]);
     sgs_assert_contains(err.message, who);
-    cols_free(&mine);
+    stage_cols_free(&mine);
     world_free(&w);
 }
 
@@ -660,8 +632,8 @@ static void act_make(act_cols_t *a, const world_t *w, size_t lo, size_t hi,
                      const sgs_stage_rules_t *rules)
 {
     size_t n = hi - lo;
-    cols_make(&a->stages, n);
-    cols_make(&a->then, n);
+    stage_cols_alloc(&a->stages, n);
+    stage_cols_alloc(&a->then, n);
     infl_make(&a->infl, n);
     NEW(a->fired, n);
     NEW(a->blocked, n);
@@ -683,8 +655,8 @@ static void act_make(act_cols_t *a, const world_t *w, size_t lo, size_t hi,
 
 static void act_free(act_cols_t *a)
 {
-    cols_free(&a->stages);
-    cols_free(&a->then);
+    stage_cols_free(&a->stages);
+    stage_cols_free(&a->then);
     infl_free(&a->infl);
     free(a->fired);
     free(a->blocked);

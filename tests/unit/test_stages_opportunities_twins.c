@@ -14,6 +14,7 @@
 #include "kernels/opportunities.h"
 #include "kernels/stages.h"
 #include "kernels/tables.h"
+#include "tests/support/stage_cols.h"
 #include "tests/support/test_rng.h"
 #include "tests/support/test_support.h"
 
@@ -149,38 +150,6 @@ static void base_free(base_t *b)
 
 /* ---- Stages ------------------------------------------------------------------------------ */
 
-typedef struct stage_cols {
-    uint8_t *stage, *source;
-    double *cycle, *overdue, *gap, seg_cycle[8];
-    int32_t *n_days;
-    sgs_stage_output_t out;
-    sgs_stage_summary_t summary;
-} stage_cols_t;
-
-static void cols_alloc(stage_cols_t *c, size_t n)
-{
-    ALLOC(c->stage, n);
-    ALLOC(c->source, n);
-    ALLOC(c->cycle, n);
-    ALLOC(c->overdue, n);
-    ALLOC(c->gap, n);
-    ALLOC(c->n_days, n);
-    memset(c->seg_cycle, 0, sizeof c->seg_cycle);
-    memset(&c->summary, 0, sizeof c->summary);
-    c->out = (sgs_stage_output_t){c->stage, c->cycle,  c->overdue,   c->source,
-                                  c->gap,   c->n_days, c->seg_cycle, 8};
-}
-
-static void cols_free(stage_cols_t *c)
-{
-    free(c->stage);
-    free(c->source);
-    free(c->cycle);
-    free(c->overdue);
-    free(c->gap);
-    free(c->n_days);
-}
-
 static void assert_cols_equal(const stage_cols_t *a, const stage_cols_t *b, size_t n,
                               const char *what, uint64_t seed, int threads)
 {
@@ -231,8 +200,8 @@ static void test_stages_match_the_reference(void **state)
         base_t b;
         base_random(&b, n, seed);
         stage_cols_t ref, got;
-        cols_alloc(&ref, n);
-        cols_alloc(&got, n);
+        stage_cols_alloc(&ref, n);
+        stage_cols_alloc(&got, n);
         for (size_t v = 0; v < sizeof keeps / sizeof keeps[0]; v++)
             for (int as_of = 700; as_of <= 1000; as_of += 300) {
                 sgs_stage_input_t in = variant(&b, keeps[v]);
@@ -253,8 +222,8 @@ static void test_stages_match_the_reference(void **state)
                     assert_cols_equal(&ref, &got, n, "stages", seed, t);
                 }
             }
-        cols_free(&ref);
-        cols_free(&got);
+        stage_cols_free(&ref);
+        stage_cols_free(&got);
         base_free(&b);
     }
 }
@@ -267,8 +236,8 @@ static void test_stages_errors_match_the_reference(void **state)
     base_t b;
     base_random(&b, n, 77);
     stage_cols_t ref, got;
-    cols_alloc(&ref, n);
-    cols_alloc(&got, n);
+    stage_cols_alloc(&ref, n);
+    stage_cols_alloc(&got, n);
     for (int which = 0; which < 3; which++) {
         base_t c = b;
         int32_t *seg = malloc(n * sizeof *seg);
@@ -306,8 +275,8 @@ static void test_stages_errors_match_the_reference(void **state)
     sgs_exec_t ex = {.n_threads = 2, .grain = 1};
     assert_int_equal(sgs_stages_compute_ref(&b.in, 1000, &bad, &ref.out, NULL, NULL), SGS_ECONFIG);
     assert_int_equal(sgs_stages_compute(&b.in, 1000, &bad, &ex, &got.out, NULL, NULL), SGS_ECONFIG);
-    cols_free(&ref);
-    cols_free(&got);
+    stage_cols_free(&ref);
+    stage_cols_free(&got);
     base_free(&b);
 }
 
@@ -499,7 +468,7 @@ static void test_opportunities_match_the_reference(void **state)
         opp_extra_t x;
         extra_random(&x, &b, n, seed + 1);
         stage_cols_t sc;
-        cols_alloc(&sc, n);
+        stage_cols_alloc(&sc, n);
         uint16_t *f_ref, *f_got;
         ALLOC(f_ref, n);
         ALLOC(f_got, n);
@@ -566,7 +535,7 @@ static void test_opportunities_match_the_reference(void **state)
         list_free(&l_got);
         free(f_ref);
         free(f_got);
-        cols_free(&sc);
+        stage_cols_free(&sc);
         extra_free(&x);
         base_free(&b);
     }
@@ -580,7 +549,7 @@ static void test_opportunities_errors_match_the_reference(void **state)
     base_t b;
     base_random(&b, n, 31);
     stage_cols_t sc;
-    cols_alloc(&sc, n);
+    stage_cols_alloc(&sc, n);
     assert_int_equal(sgs_stages_compute_ref(&b.in, 1000, NULL, &sc.out, NULL, NULL), 0);
     sgs_opportunity_input_t in = {.customers = &b.in,
                                   .as_of_day = 1000,
@@ -630,7 +599,7 @@ static void test_opportunities_errors_match_the_reference(void **state)
     sgs_opportunity_stats_free(&st);
     list_free(&l);
     free(fired);
-    cols_free(&sc);
+    stage_cols_free(&sc);
     base_free(&b);
 }
 
