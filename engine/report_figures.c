@@ -11,45 +11,36 @@
 const double sgs_report_top_percent[SGS_REPORT_TOP_POINTS] = {0,  1,  2,  5,  10, 20, 30,
                                                               40, 50, 60, 70, 80, 90, 100};
 
-static void segment_sums(const sgs_run_state_t *st, sgs_report_figures_t *f)
+/* The sums per RFM segment and the RFM grid, in one pass over the customers. */
+static void customer_sums(const sgs_run_state_t *st, sgs_report_figures_t *f)
 {
     const uint8_t *segment = st->rfm.rfm_segment;
+    const sgs_summary_t *s = &st->summary.columns;
+    const int value = st->value.ran, bins = st->req->config->rfm_bins;
+    const double unlikely = st->req->config->actions.stages.lapsed_p_buy;
+    f->has_grid = bins >= 1 && bins <= SGS_REPORT_GRID_MAX_BINS && st->summary.n_customers > 0;
     for (size_t c = 0; c < st->summary.n_customers; c++) {
-        f->days_since_last_sum[segment[c]] += st->summary.columns.days_since_last[c];
-        f->purchase_days_sum[segment[c]] += st->summary.columns.n_purchase_days[c];
-    }
-    if (!st->value.ran)
-        return;
-    double unlikely = st->req->config->actions.stages.lapsed_p_buy;
-    for (size_t c = 0; c < st->summary.n_customers; c++) {
-        f->clv_sum[segment[c]] += st->value.clv[c];
-        f->p_buy_sum[segment[c]] += st->value.p_buy[c];
-        f->n_unlikely[segment[c]] += st->value.p_buy[c] < unlikely;
-    }
-}
-
-static void rfm_grid(const sgs_run_state_t *st, sgs_report_figures_t *f)
-{
-    int bins = st->req->config->rfm_bins;
-    if (bins < 1 || bins > SGS_REPORT_GRID_MAX_BINS || st->summary.n_customers == 0)
-        return;
-    f->has_grid = 1;
-    for (size_t c = 0; c < st->summary.n_customers; c++) {
+        f->days_since_last_sum[segment[c]] += s->days_since_last[c];
+        f->purchase_days_sum[segment[c]] += s->n_purchase_days[c];
+        if (value) {
+            f->clv_sum[segment[c]] += st->value.clv[c];
+            f->p_buy_sum[segment[c]] += st->value.p_buy[c];
+            f->n_unlikely[segment[c]] += st->value.p_buy[c] < unlikely;
+        }
         int r = st->rfm.r_score[c], fs = st->rfm.f_score[c];
-        if (r < 1 || r > bins || fs < 1 || fs > bins)
+        if (!f->has_grid || r < 1 || r > bins || fs < 1 || fs > bins)
             continue;
         /* rows: recency score from the highest (most recent) down */
         size_t cell = (size_t)(bins - r) * (size_t)bins + (size_t)(fs - 1);
         f->grid_customers[cell] += 1;
-        f->grid_revenue[cell] += st->summary.columns.total_spend[c];
+        f->grid_revenue[cell] += s->total_spend[c];
     }
 }
 
 int sgs_report_figures_compute(const sgs_run_state_t *st, sgs_report_figures_t *f, sgs_error_t *err)
 {
     memset(f, 0, sizeof *f);
-    segment_sums(st, f);
-    rfm_grid(st, f);
+    customer_sums(st, f);
     if (!st->value.ran || strcmp(st->req->config->report_html, "none") == 0)
         return SGS_OK;
     double fraction[SGS_REPORT_TOP_POINTS];
