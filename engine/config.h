@@ -75,6 +75,7 @@ typedef struct sgs_config {
     char compare_summary[SGS_CONFIG_STRING_MAX]; /* an earlier run's summary.json; "" none */
     char opportunities_csv[SGS_CONFIG_STRING_MAX];
     int compression; /* deflate level 0..9 of results datasets */
+    int direct_io;   /* large outputs past the page cache where possible (io/direct_file.h) */
 } sgs_config_t;
 
 /* Features the segment step knows, in the order of the default list. */

@@ -296,6 +296,10 @@ const sgs__config_key_t sgs__config_keys[] = {
         "deflate level of results datasets; 0 = none. HDF5 compresses on one thread: at 1M "
         "customers the results file was 157 MB written in 0.5 s uncompressed, 71 MB in 2.4 s at "
         "level 1, 69 MB in 4.9 s at level 4 (2-core AMD EPYC VM, loaded)"),
+    NUM("output.direct_io", SGS__KEY_BOOL, direct_io, "true", 0, 1,
+        "write the large outputs (results.h5's columns, customers.csv, opportunities.csv) past "
+        "the page cache (O_DIRECT) where the file system takes it; false = through the page "
+        "cache. The bytes are the same either way: docs/publishing.md"),
 };
 const size_t sgs__config_n_keys = sizeof sgs__config_keys / sizeof sgs__config_keys[0];
 _Static_assert(sizeof sgs__config_keys / sizeof sgs__config_keys[0] <= SGS__CONFIG_KEYS_MAX,

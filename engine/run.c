@@ -10,6 +10,7 @@
 #include "engine/group_transactions.h"
 #include "engine/interrupt.h"
 #include "engine/run_actions.h"
+#include "io/direct_file.h"
 #include "kernels/dates.h"
 
 #include <omp.h> /* omp_get_num_procs: the default thread count */
@@ -191,6 +192,7 @@ int sgs_run(const sgs_run_request_t *req, sgs_error_t *err)
     const char *grain = getenv("SGS_THREAD_GRAIN");
     st->exec.grain = grain ? (size_t)strtoull(grain, NULL, 10) : 0;
     st->days_per_unit = sgs_config_days_per_unit(req->config);
+    sgs_direct_io_enable(req->config->direct_io);
     sgs_transactions_t tx = {0};
     /* Before any work: what a spread run cannot do yet, the output paths, the lock, what a
      * stopped run left. */

@@ -287,6 +287,11 @@ static int write_file_part(const sgs_run_state_t *st, const char *path, int crea
 {
     sgs_h5_quiet();
     const int spread = st->dist.size > 1;
+    int rc = sgs_h5_output_headroom(path, err);
+    if (spread)
+        rc = sgs_dist_run_agree(st, rc, err);
+    if (rc != SGS_OK)
+        return rc;
     hid_t f = create && spread ? sgs_h5_create_shared(path)
               : create         ? H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)
                                : H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
@@ -305,7 +310,7 @@ static int write_file_part(const sgs_run_state_t *st, const char *path, int crea
             return sgs_error_set_os(err, SGS_ECANTCREAT, os_errno, path, what);
         return sgs_error_set(err, SGS_ECANTCREAT, "%s: %s", path, what);
     }
-    int rc = part(f, st, err);
+    rc = part(f, st, err);
     if (spread && rc != SGS_OK) {
         /* A failure of one process alone (its memory: a small dataset's staging buffer, say)
          * left it with fewer HDF5 calls than the others, and parallel HDF5's close would then

@@ -3,6 +3,8 @@
  */
 #include "io/h5_columns.h"
 
+#include "io/atomic_file.h"
+#include "io/direct_file.h"
 #include "io/h5_crash.h"
 #include "io/h5_guard.h"
 
@@ -285,6 +287,40 @@ static int write_staged(hid_t dset, hid_t space, sgs_h5_type_t in_memory, const 
     return rc;
 }
 
+/* Bytes of the staging buffer of a column written past the page cache. */
+#define DIRECT_STAGE_BYTES ((size_t)4 << 20)
+
+/* Write the n elements of `data` into the contiguous, allocated, never-filled `dset` of
+ * `file` past HDF5 and the page cache (io/direct_file.h): at the dataset's address in the
+ * file, when the bytes in memory are the bytes on disk (the same type) and the file is an
+ * ordinary one (HDF5's default driver). Returns SGS_OK when written; SGS_EINVAL when this way
+ * does not apply (nothing written: write_staged does it); else the write's error (err says
+ * which file; the caller names the dataset). HDF5 writes nothing in the dataset's range
+ * (no fill, its sieve buffer stays within datasets it writes itself), so the two do not
+ * meet. */
+static int write_direct(hid_t file, hid_t dset, sgs_h5_type_t in_memory, const void *data, size_t n,
+                        sgs_error_t *err)
+{
+    haddr_t at = H5Dget_offset(dset);
+    hid_t fapl = H5Fget_access_plist(file), stored = H5Dget_type(dset);
+    int applies = at != HADDR_UNDEF && fapl >= 0 && H5Pget_driver(fapl) == H5FD_SEC2 &&
+                  stored >= 0 && H5Tequal(stored, sgs_h5_mem_type(in_memory)) > 0;
+    if (fapl >= 0)
+        H5Pclose(fapl);
+    if (stored >= 0)
+        H5Tclose(stored);
+    char name[SGS_PATH_MAX];
+    ssize_t len = applies ? H5Fget_name(file, name, sizeof name) : -1;
+    H5Eclear2(H5E_DEFAULT);
+    if (len <= 0 || (size_t)len >= sizeof name)
+        return SGS_EINVAL;
+    sgs_direct_file_t f;
+    int rc = sgs_direct_open(&f, name, 0, DIRECT_STAGE_BYTES, err);
+    if (rc == SGS_OK)
+        rc = sgs_direct_write_at(&f, (uint64_t)at, data, n * sgs_h5_type_size(in_memory), err);
+    return sgs_direct_close(&f, rc, err);
+}
+
 int sgs_h5_write_column(hid_t file, const char *path, sgs_h5_type_t type, const void *data,
                         size_t n, int deflate_level, sgs_error_t *err)
 {
@@ -300,17 +336,26 @@ int sgs_h5_write_column_as(hid_t file, const char *path, sgs_h5_type_t stored,
         return rc;
     hsize_t dims = n;
     hid_t space = -1, dcpl = -1, dset = -1;
+    int reported = 0; /* err already says what failed */
     rc = SGS_EIO;
     space = H5Screate_simple(1, &dims, NULL);
     if (space < 0)
         goto cleanup;
     /* Uncompressed columns are contiguous: no padding after the last chunk (3% of the
-     * results file at 1M customers) and no chunk cache; write_staged feeds them to the file. */
+     * results file at 1M customers) and no chunk cache; write_direct (else write_staged)
+     * feeds them to the file. */
     if (n > 0 && deflate_level > 0) {
         size_t chunk = n < 65536 ? n : 65536;
         dcpl = chunked_plist(chunk, deflate_level);
     } else {
         dcpl = untimed_plist();
+        /* the space allocated at creation and never filled: write_direct writes it */
+        if (dcpl >= 0 && n > 0 &&
+            (H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY) < 0 ||
+             H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) < 0)) {
+            H5Pclose(dcpl);
+            dcpl = -1;
+        }
     }
     if (dcpl < 0)
         goto cleanup;
@@ -321,7 +366,14 @@ int sgs_h5_write_column_as(hid_t file, const char *path, sgs_h5_type_t stored,
         if (H5Dwrite(dset, sgs_h5_mem_type(in_memory), H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
             goto cleanup;
     } else if (n > 0) {
-        rc = write_staged(dset, space, in_memory, data, n);
+        rc = write_direct(file, dset, in_memory, data, n, err);
+        if (rc == SGS_EINVAL) {
+            rc = write_staged(dset, space, in_memory, data, n);
+        } else if (rc != SGS_OK) {
+            sgs_error_prefix(err, "cannot write dataset %s (%zu rows)", path, n);
+            reported = 1;
+            goto cleanup;
+        }
         if (rc == SGS_ENOMEM)
             rc = sgs_error_set(err, rc, "cannot write dataset %s (%zu rows): out of memory", path,
                                n);
@@ -336,7 +388,7 @@ cleanup:
         H5Pclose(dcpl);
     if (space >= 0)
         H5Sclose(space);
-    if (rc && rc != SGS_ENOMEM)
+    if (rc && rc != SGS_ENOMEM && !reported)
         rc = sgs_h5_write_error(err, file, "cannot write dataset %s (%zu rows)", path, n);
     return rc;
 }

@@ -6,6 +6,7 @@
 #include "io/h5_columns.h"
 
 #include <fcntl.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 void sgs_h5_discard_writes(hid_t f)
@@ -46,4 +47,16 @@ int sgs_h5_finish_output(hid_t f, int rc, sgs_error_t *err)
             rc = sgs_error_set(err, SGS_EIO, "cannot close the HDF5 file");
     }
     return rc;
+}
+
+/* More than HDF5 allocates for a file it creates or opens (its metadata cache starts at 2 MB). */
+#define HEADROOM_BYTES ((size_t)8 << 20)
+
+int sgs_h5_output_headroom(const char *path, sgs_error_t *err)
+{
+    void *volatile probe = malloc(HEADROOM_BYTES); /* volatile: not optimized away */
+    if (!probe)
+        return sgs_error_set(err, SGS_ENOMEM, "%s: out of memory: no room to create it", path);
+    free(probe);
+    return SGS_OK;
 }

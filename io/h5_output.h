@@ -30,4 +30,12 @@ void sgs_h5_discard_writes(hid_t f);
  * is treated as SGS_EIO. f is closed in every case. */
 int sgs_h5_finish_output(hid_t f, int rc, sgs_error_t *err);
 
+/* 0 when HDF5 can still be given an output file to create or open: when a few megabytes can
+ * be allocated now; else SGS_ENOMEM naming path. libhdf5 1.10.8 crashes (SIGSEGV in
+ * H5AC_create) when making a file's metadata cache runs out of memory, instead of failing, so
+ * writers ask first. Another thread allocating meanwhile can still take the room (a run
+ * writes its CSV files while results.h5 is opened): the probe keeps a crash for the case
+ * where memory runs out within a few megabytes of this call. */
+int sgs_h5_output_headroom(const char *path, sgs_error_t *err);
+
 #endif

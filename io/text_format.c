@@ -4,6 +4,7 @@
  */
 #include "io/text_format.h"
 
+#include "io/direct_file.h"
 #include "kernels/dates.h"
 
 #include <errno.h>
@@ -152,6 +153,10 @@ static void turn_pass(write_turn_t *t)
     pthread_mutex_unlock(&t->lock);
 }
 
+/* The writer's staging buffer: formatted blocks are gathered into it and go to the disk
+ * past the page cache 4 MiB at a time (io/direct_file.h). */
+#define TEXT_STAGE_BYTES ((size_t)4 << 20)
+
 /* Blocks are dealt to the threads in turn (block b to thread b mod T, schedule(static, 1),
  * each thread taking its blocks in increasing order) and written in block order, each when
  * the one before it is written: while one thread writes its block, the others format theirs,
@@ -167,14 +172,17 @@ int sgs_write_text_rows(const char *path, const char *header, size_t n_rows, siz
     size_t block_bytes;
     int rc = sgs_size_mul(SGS_TEXT_BLOCK_ROWS, max_line, &block_bytes);
     char *buffers = rc == SGS_OK ? sgs_alloc_array((size_t)threads, block_bytes) : NULL;
-    FILE *out = fopen(path, "wb");
-    if (!buffers || !out) {
-        rc = !buffers ? sgs_error_set(err, SGS_ENOMEM, "no memory to format %s", path)
-                      : sgs_error_set(err, SGS_ECANTCREAT, "%s: %s", path, strerror(errno));
-        goto cleanup;
+    if (!buffers)
+        return sgs_error_set(err, SGS_ENOMEM, "no memory to format %s", path);
+    sgs_direct_file_t out;
+    rc = sgs_direct_open(&out, path, 1, TEXT_STAGE_BYTES, err);
+    if (rc != SGS_OK) {
+        sgs_free(buffers);
+        return rc;
     }
-    int ok = fputs(header, out) >= 0;
-    int write_errno = ok ? 0 : errno;
+    rc = sgs_direct_append(&out, header, strlen(header), err);
+    int ok = rc == SGS_OK;
+    sgs_error_t write_err = {0}; /* the first failed append's, set by the writer in turn */
     write_turn_t turn = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
 #pragma omp parallel for num_threads(threads) schedule(static, 1)
     for (size_t b = 0; b < n_blocks; b++) {
@@ -186,8 +194,7 @@ int sgs_write_text_rows(const char *path, const char *header, size_t n_rows, siz
         size_t hi = lo + SGS_TEXT_BLOCK_ROWS < n_rows ? lo + SGS_TEXT_BLOCK_ROWS : n_rows;
         size_t len = going ? format(ctx, lo, hi, buf) : 0;
         turn_wait(&turn, b);
-        if (ok && fwrite(buf, 1, len, out) != len) {
-            write_errno = errno;
+        if (ok && sgs_direct_append(&out, buf, len, &write_err) != SGS_OK) {
 #pragma omp atomic write
             ok = 0;
         }
@@ -195,11 +202,12 @@ int sgs_write_text_rows(const char *path, const char *header, size_t n_rows, siz
     }
     pthread_cond_destroy(&turn.changed);
     pthread_mutex_destroy(&turn.lock);
-    if (!ok)
-        rc = sgs_error_set_os(err, SGS_EIO, write_errno ? write_errno : EIO, path, "write failed");
-cleanup:
-    if (out && fclose(out) != 0 && rc == SGS_OK)
-        rc = sgs_error_set_os(err, SGS_EIO, errno ? errno : EIO, path, "write failed");
+    if (rc == SGS_OK && !ok) {
+        rc = write_err.code;
+        if (err)
+            *err = write_err;
+    }
+    rc = sgs_direct_close(&out, rc, err);
     sgs_free(buffers);
     return rc;
 }
