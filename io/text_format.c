@@ -7,7 +7,6 @@
 #include "io/direct_file.h"
 #include "kernels/dates.h"
 
-#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>

@@ -43,9 +43,10 @@ const char *sgs_fmt_grouped(double v, char *buf, size_t size);
  * writer's max_line characters; returns the characters written. */
 typedef size_t (*sgs_format_rows_fn)(const void *ctx, size_t lo, size_t hi, char *buf);
 
-/* Rows per block: a block of customers.csv is about 250 KB, which the kernel copies out of
- * the cache when the thread that formatted it writes it (blocks of 2 MB cost it three times
- * the CPU time on the benchmark VM, io/h5_columns.c write_staged has the figures). */
+/* Rows per block: a block of customers.csv is about 250 KB, still in the cache when the thread
+ * that formatted it copies it into the writer's staging buffer (io/direct_file.h; blocks of
+ * 2 MB cost three times the CPU time on the benchmark VM when they were written through the
+ * page cache). */
 #define SGS_TEXT_BLOCK_ROWS ((size_t)2048)
 
 /* Write `header` and then n_rows lines to a new file at path: blocks of rows are formatted
