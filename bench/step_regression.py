@@ -3,7 +3,8 @@
 
 Compares the per-step seconds and peak memory of a run's summary.json with a baseline (a
 summary.json, or a baseline saved from one with --save) and prints one row per step: the
-baseline, the run, their ratio and a verdict. A step is "slower" when it took more than
+baseline, the run, their ratio, the CPU seconds of both (where the summaries have them) and a
+verdict. A step is "slower" when it took more than
 (1 + --slower) times the baseline's seconds AND at least --min-seconds more (timings of
 short steps jitter); memory is "larger" past (1 + --memory) times the baseline's peak.
 Exit status: 0 when nothing got slower or larger, 1 when something did, 2 for a usage or
@@ -70,6 +71,21 @@ def save(baseline_path, run_path):
     print(f"saved {len(keep['steps'])} steps of {run_path} as {baseline_path}")
 
 
+def cpu_pair(a, b):
+    """"baseline -> run" CPU seconds of a step (user + system, summary.json's cpu_seconds since
+    2026-12-07; '-' for a summary without them): beside the wall time, for runs on a machine
+    that was busy with something else, whose wall times stretch while their CPU times do not."""
+    def one(step):
+        v = (step or {}).get("cpu_seconds")
+        return f"{v:.1f}" if isinstance(v, (int, float)) else "-"
+    return f"{one(a)} -> {one(b)}"
+
+
+def cpu_total(doc):
+    values = [s.get("cpu_seconds") for s in doc["steps"]]
+    return sum(values) if values and all(isinstance(v, (int, float)) for v in values) else None
+
+
 def compare(base, run, slower, min_seconds, memory):
     a, b = identity(base), identity(run)
     if b["machine"] is None and a["machine"] is not None:
@@ -87,15 +103,16 @@ def compare(base, run, slower, min_seconds, memory):
     names = [s["name"] for s in base["steps"]]
     names += [s["name"] for s in run["steps"] if s["name"] not in base_steps]
     run_steps = {s["name"]: s for s in run["steps"]}
-    print(f"{'step':<16}{'baseline s':>12}{'run s':>10}{'ratio':>8}  verdict")
+    print(f"{'step':<16}{'baseline s':>12}{'run s':>10}{'ratio':>8}{'CPU s':>15}  verdict")
     bad = 0
-    rows = [(n, base_steps.get(n, {}).get("seconds"), run_steps.get(n, {}).get("seconds"))
-            for n in names]
-    rows.append(("total", base.get("seconds_total"), run.get("seconds_total")))
-    for name, s0, s1 in rows:
+    rows = [(n, base_steps.get(n, {}).get("seconds"), run_steps.get(n, {}).get("seconds"),
+             cpu_pair(base_steps.get(n), run_steps.get(n))) for n in names]
+    rows.append(("total", base.get("seconds_total"), run.get("seconds_total"),
+                 cpu_pair({"cpu_seconds": cpu_total(base)}, {"cpu_seconds": cpu_total(run)})))
+    for name, s0, s1, cpu in rows:
         if s0 is None or s1 is None:
             print(f"{name:<16}{'-' if s0 is None else f'{s0:.3f}':>12}"
-                  f"{'-' if s1 is None else f'{s1:.3f}':>10}{'':>8}  "
+                  f"{'-' if s1 is None else f'{s1:.3f}':>10}{'':>8}{cpu:>15}  "
                   f"{'new step' if s0 is None else 'not in this run'}")
             continue
         ratio = s1 / s0 if s0 > 0 else float("inf")
@@ -105,7 +122,7 @@ def compare(base, run, slower, min_seconds, memory):
             bad += 1
         elif s1 < s0 / (1 + slower) and s0 - s1 >= min_seconds:
             verdict = "faster"
-        print(f"{name:<16}{s0:>12.3f}{s1:>10.3f}{ratio:>8.2f}  {verdict}")
+        print(f"{name:<16}{s0:>12.3f}{s1:>10.3f}{ratio:>8.2f}{cpu:>15}  {verdict}")
     m0, m1 = base.get("peak_rss_mb"), run.get("peak_rss_mb")
     if m0 and m1:
         verdict = "LARGER" if m1 > m0 * (1 + memory) else "ok"

@@ -26,6 +26,17 @@ double sgs_peak_rss_mb(void)
     return (double)ru.ru_maxrss / 1024.0; /* Linux reports KiB */
 }
 
+/* The process's CPU time so far, all threads, in user and in system mode (seconds). */
+static void cpu_times(double *user, double *system)
+{
+    struct rusage ru;
+    *user = *system = 0.0;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return;
+    *user = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6;
+    *system = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
+}
+
 void sgs_progress_init(sgs_progress_t *p, FILE *out, int quiet)
 {
     memset(p, 0, sizeof *p);
@@ -44,6 +55,7 @@ void sgs_progress_begin(sgs_progress_t *p, const char *step)
 {
     snprintf(p->current, sizeof p->current, "%s", step);
     p->step_start = now_s();
+    cpu_times(&p->step_user, &p->step_system);
     p->last_draw = 0.0;
 }
 
@@ -64,11 +76,14 @@ void sgs_progress_update(void *ctx, const char *what, size_t done, size_t total)
 void sgs_progress_end(sgs_progress_t *p, const char *detail_fmt, ...)
 {
     double seconds = now_s() - p->step_start;
-    double rss = sgs_peak_rss_mb();
+    double rss = sgs_peak_rss_mb(), user, system;
+    cpu_times(&user, &system);
     if (p->n_steps < SGS_PROGRESS_MAX_STEPS) {
         sgs_step_record_t *r = &p->steps[p->n_steps++];
         snprintf(r->name, sizeof r->name, "%s", p->current);
         r->seconds = seconds;
+        r->cpu_seconds = (user - p->step_user) + (system - p->step_system);
+        r->system_seconds = system - p->step_system;
         r->peak_rss_mb = rss;
     }
     if (p->quiet)

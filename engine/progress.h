@@ -17,9 +17,11 @@
 #define SGS_PROGRESS_MAX_STEPS 32
 
 typedef struct sgs_step_record {
-    char name[32];      /* "read", "group", ... */
-    double seconds;     /* wall time of the step */
-    double peak_rss_mb; /* process peak resident memory at the end of the step, MiB */
+    char name[32];         /* "read", "group", ... */
+    double seconds;        /* wall time of the step */
+    double cpu_seconds;    /* CPU time of the process's threads in the step, user + system */
+    double system_seconds; /* of which in the kernel (page faults, I/O) */
+    double peak_rss_mb;    /* process peak resident memory at the end of the step, MiB */
 } sgs_step_record_t;
 
 typedef struct sgs_progress {
@@ -28,7 +30,8 @@ typedef struct sgs_progress {
     int is_tty; /* live updates allowed */
     size_t n_steps;
     sgs_step_record_t steps[SGS_PROGRESS_MAX_STEPS];
-    double step_start; /* monotonic seconds when the current step began */
+    double step_start;             /* monotonic seconds when the current step began */
+    double step_user, step_system; /* the process's CPU seconds then */
     double run_start;
     double last_draw; /* last live update, to draw at most 10 times a second */
     char current[32];

@@ -143,6 +143,8 @@ static cJSON *steps_array(const sgs_run_state_t *st)
         cJSON *step = cJSON_CreateObject();
         cJSON_AddStringToObject(step, "name", p->steps[i].name);
         cJSON_AddNumberToObject(step, "seconds", p->steps[i].seconds);
+        cJSON_AddNumberToObject(step, "cpu_seconds", p->steps[i].cpu_seconds);
+        cJSON_AddNumberToObject(step, "system_seconds", p->steps[i].system_seconds);
         cJSON_AddNumberToObject(step, "peak_rss_mb", p->steps[i].peak_rss_mb);
         sgs_json_attach(steps, NULL, step);
     }
