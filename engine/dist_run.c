@@ -211,3 +211,25 @@ int sgs_dist_run_whole_state(const sgs_run_state_t *st, sgs_run_state_t **whole,
     *whole = w;
     return SGS_OK;
 }
+
+int sgs_dist_run_whole_view(const sgs_run_state_t *st, sgs_run_state_t **view, sgs_error_t *err)
+{
+    *view = NULL;
+    if (st->dist.rank != 0)
+        return SGS_OK;
+    sgs_run_state_t *w = sgs_alloc_array(1, sizeof *w);
+    if (!w)
+        return sgs_error_set(err, SGS_ENOMEM, "no memory for the run's figures");
+    *w = *st;
+    column_slot_t col[MAX_COLUMNS];
+    size_t n_columns = state_columns(w, col);
+    for (size_t k = 0; k < n_columns; k++)
+        *col[k].slot = NULL;
+    w->dist = (sgs_dist_t){0, 1};
+    w->summary.n_customers = st->summary.n_all;
+    w->summary.columns.n_customers = st->summary.n_all;
+    w->summary.first = 0;
+    w->value.backtest.p_buy_at_end = NULL;
+    *view = w;
+    return SGS_OK;
+}
