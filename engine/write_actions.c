@@ -317,8 +317,8 @@ static cJSON *stages_object(const sgs_run_state_t *st)
     const sgs_run_actions_t *A = st->actions;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "as_of", st->read.as_of_text);
-    cJSON_AddNumberToObject(o, "customers", (double)A->n);
-    cJSON_AddNumberToObject(o, "customers_without_purchase", (double)(A->n - A->n_buyers));
+    cJSON_AddNumberToObject(o, "customers", (double)A->n_all);
+    cJSON_AddNumberToObject(o, "customers_without_purchase", (double)(A->n_all - A->n_buyers_all));
     sgs_json_attach(o, "per_stage", stage_counts(A->stage_summary.n_per_stage));
     cJSON *src = cJSON_AddObjectToObject(o, "per_cycle_source");
     for (int s = 0; s < SGS_CYCLE_SOURCE_COUNT; s++)
@@ -463,6 +463,7 @@ void sgs_actions_summary_add(const sgs_run_state_t *st, cJSON *o)
 /* ---- report.txt ------------------------------------------------------------------------- */
 
 #define REPORT_TOP_ROWS 10
+_Static_assert(REPORT_TOP_ROWS <= SGS_RUN_TOP_ROWS, "report.txt's rows are among A->top");
 
 void sgs_write_actions_report(const sgs_run_state_t *st, FILE *out)
 {
@@ -527,18 +528,15 @@ void sgs_write_actions_report(const sgs_run_state_t *st, FILE *out)
     if (l->n_spilled > 0)
         fprintf(out, "%lld rows moved to another channel: their own was full or not used\n",
                 (long long)l->n_spilled);
-    size_t top = A->n_rows < REPORT_TOP_ROWS ? A->n_rows : REPORT_TOP_ROWS;
+    size_t top = A->n_top < REPORT_TOP_ROWS ? A->n_top : REPORT_TOP_ROWS;
     if (top == 0)
         return;
     fprintf(out, "\nTop %zu:\n", top);
     for (size_t r = 0; r < top; r++) {
-        size_t i = (size_t)A->rows.customer_index[r];
-        char reason[SGS_OPPORTUNITY_REASON_MAX];
-        sgs_opportunity_reason(&A->opp_in, &A->opp_cfg, &A->opp_stats, i, A->rows.kind[r], reason,
-                               sizeof reason);
-        fprintf(out, "%3lld. %lld %s via %s, %.0f at stake%s: %s\n", (long long)A->rows.rank[r],
-                (long long)A->customer_id[i], sgs_opportunity_kind_name(A->rows.kind[r]),
-                sgs_channel_name(A->rows.channel[r]), A->rows.value_at_stake[r],
-                A->rows.control[r] ? " (control: do not contact)" : "", reason);
+        const sgs_run_top_row_t *t = &A->top[r];
+        fprintf(out, "%3lld. %lld %s via %s, %.0f at stake%s: %s\n", (long long)t->rank,
+                (long long)t->customer_id, sgs_opportunity_kind_name(t->kind),
+                sgs_channel_name(t->channel), t->value_at_stake,
+                t->control ? " (control: do not contact)" : "", t->reason);
     }
 }
