@@ -41,7 +41,7 @@ static const struct {
     int can_be_off;                 /* the path "none" turns it off */
     int beside_results; /* written while results.h5's part is written on a thread of its own */
     int spread;         /* in a spread run, written by every process together (its writer is
-                           collective); else by process 0 from the whole base */
+                           collective); else by process 0 alone from the whole base's figures */
 } outputs[] = {
     {"results",
      "results.h5",
@@ -63,7 +63,7 @@ static const struct {
      {NULL, sgs_write_opportunities_csv},
      0,
      1,
-     0},
+     1},
     {"output.report",
      "report.txt",
      offsetof(sgs_config_t, report),

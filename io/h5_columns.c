@@ -341,7 +341,9 @@ cleanup:
     return rc;
 }
 
-hid_t sgs_h5_create_shared(const char *path)
+/* Create (create != 0) or open read-write the file at path, every process of the run
+ * together through MPI-IO in the MPI build. */
+static hid_t shared_file(const char *path, int create)
 {
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     if (fapl < 0)
@@ -353,9 +355,20 @@ hid_t sgs_h5_create_shared(const char *path)
         return -1;
     }
 #endif
-    hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    hid_t file = create ? H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl)
+                        : H5Fopen(path, H5F_ACC_RDWR, fapl);
     H5Pclose(fapl);
     return file;
+}
+
+hid_t sgs_h5_create_shared(const char *path)
+{
+    return shared_file(path, 1);
+}
+
+hid_t sgs_h5_open_shared(const char *path)
+{
+    return shared_file(path, 0);
 }
 
 int sgs_h5_write_column_part(hid_t file, const char *path, sgs_h5_type_t type, const void *data,
