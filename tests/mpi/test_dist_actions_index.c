@@ -20,11 +20,11 @@
  * single-process step's in its range, its rows the single-process list's after the rows of the
  * processes before it (global customer index and rank), the audit rows, the policy's counts, the
  * list's summary, the value listed per kind, detection's thresholds and counts (the whole base's)
- * and the list's first rows with their reasons (the reports') the same. The three steps again after the run's
- * own summarize, RFM, value (with its backtest) and segment steps: the model columns, the
- * segments, every column and figure above and the stages checked on the backtest (counts per
- * stage) the single-process steps'. Every allocation of the three steps failing in turn on the
- * last process fails every process.
+ * and the list's first rows with their reasons (the reports') the same. The three steps again
+ * after the run's own summarize, RFM, value (with its backtest) and segment steps: the model
+ * columns, the segments, every column and figure above and the stages checked on the backtest
+ * (counts per stage) the single-process steps'. Every allocation of the three steps failing in
+ * turn on the last process fails every process.
  */
 #include "engine/dist_run.h"
 #include "engine/run_actions.h"
