@@ -396,12 +396,14 @@ int sgs_h5_write_column_part(hid_t file, const char *path, sgs_h5_type_t type, c
     dset = H5Dcreate2(file, path, file_type(type), space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     if (dset < 0)
         goto cleanup;
-    /* a process without rows still takes part in the collective write, with nothing selected */
+    /* a process without rows still takes part in the collective write, with nothing selected;
+     * an empty dataset (every process has none: n_all is the same on all) has nothing to write,
+     * as one process writing no row writes nothing, and MPI-IO would refuse the write */
     herr_t sel = n ? H5Sselect_hyperslab(space, H5S_SELECT_SET, &start, NULL, &count, NULL)
                    : H5Sselect_none(space);
     if (sel < 0 || (!n && H5Sselect_none(mspace) < 0))
         goto cleanup;
-    if (H5Dwrite(dset, sgs_h5_mem_type(type), mspace, space, dxpl, data) < 0)
+    if (n_all > 0 && H5Dwrite(dset, sgs_h5_mem_type(type), mspace, space, dxpl, data) < 0)
         goto cleanup;
     rc = SGS_OK;
 cleanup:
