@@ -9,12 +9,13 @@
  * /influence, /audit, /opportunities and /backtest/stages among them), every byte of
  * customers.csv, opportunities.csv, report.txt and report.html, and summary.json but its timings
  * and peak memory are the single-process run's, for several configurations, the actions step in
- * all but one (stages at a compare day, every opportunity listed, channel capacities). A bad row
- * in the last process's share of /transactions, and one of /events (read by the actions step),
- * fails every process with the single-process message named by that process and exit status
- * 65, the previous outputs intact and no generation left; so do the last process's allocations
- * failing from the n-th on, over the whole run and within the actions step (71); what a spread
- * run does not do yet is refused (64) before any work.
+ * all but one (stages at a compare day, every opportunity listed, channel capacities, what
+ * changed since an earlier run, no opportunity kind at all: an empty list). A bad row in the last
+ * process's share of /transactions, and one of /events (read by the actions step), fails every
+ * process with the single-process message named by that process and exit status 65, the
+ * previous outputs intact and no generation left; so do the last process's allocations failing
+ * from the n-th on, over the whole run and within the actions step (71); what a spread run does
+ * not do yet is refused (64) before any work.
  */
 #define _GNU_SOURCE /* fopencookie: the progress lines watched as they are written */
 
@@ -305,6 +306,24 @@ static void spread_run_equals_one_process(void **state)
     }
     static const char *const no_actions[] = {"actions.enabled=false", NULL};
     compare("no actions step", no_actions);
+    /* every kind of opportunity off: stages and the audit, an empty list (empty datasets) */
+    static const char *const nothing_listed[] = {"actions.service_recovery.enabled=false",
+                                                 "actions.renewal_at_risk.enabled=false",
+                                                 "actions.win_back.enabled=false",
+                                                 "actions.save_high_value.enabled=false",
+                                                 "actions.overdue_reminder.enabled=false",
+                                                 "actions.onboarding.enabled=false",
+                                                 "actions.detractor_follow_up.enabled=false",
+                                                 "actions.grow.enabled=false",
+                                                 "actions.advocate.enabled=false",
+                                                 NULL};
+    compare("no opportunity kind: an empty list", nothing_listed);
+    if (sgs_test_world.rank == 0) {
+        const char *const listed[] = {"opportunities", "listed", NULL};
+        const char *const staged[] = {"stages", "customers", NULL};
+        sgs_assert_cmp(ref_number(listed), ==, 0.0);
+        sgs_assert_cmp(ref_number(staged), >, (double)N_CUSTOMERS);
+    }
     static const char *const weeks[] = {"time_unit=week",
                                         "value.model=mbgnbd",
                                         "value.backtest_sample=5000",
