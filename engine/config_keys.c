@@ -149,8 +149,7 @@ const sgs__config_key_t sgs__config_keys[] = {
            "network value = own CLV + damping x the network value of each customer referred"),
     NUM("actions.enabled", SGS__KEY_BOOL, actions_enabled, "true", 0, 1,
         "run the actions step: stages, influence, opportunities and the audit (false: none of "
-        "them in the outputs, opportunities.csv has its header only; a run spread over "
-        "processes needs false for now: docs/mpi.md)"),
+        "them in the outputs, opportunities.csv has its header only)"),
     KERNEL("actions.all_opportunities", SGS__KEY_BOOL, opportunities.all_opportunities, 0, 1,
            "list every opportunity that fired, not only the highest-priority one per customer"),
     KERNEL("actions.service_recovery.enabled", SGS__KEY_FLAG8, opportunities.enabled[1], 0, 1,
@@ -277,7 +276,8 @@ const sgs__config_key_t sgs__config_keys[] = {
     STR("actions.learn_from", actions.learn_from, "", NULL,
         "a measurement (segscore measure -o): each opportunity kind measured conclusively gets "
         "its value at stake scaled to the measured incremental revenue per contacted customer, "
-        "and channels measured to lose money for a kind are not chosen for it; empty = none"),
+        "and channels measured to lose money for a kind are not chosen for it; empty = none "
+        "(a run spread over processes refuses it for now: docs/mpi.md)"),
     STR("output.summary_json", summary_json, "", NULL,
         "run summary path; empty = summary.json next to the results file"),
     STR("output.customers_csv", customers_csv, "", NULL,

@@ -18,9 +18,9 @@ int sgs_dist_run_check(const sgs_run_request_t *req, const sgs_dist_t *d, sgs_er
         return SGS_OK;
     const sgs_config_t *cfg = req->config;
     const char *what = NULL, *key = NULL;
-    if (cfg->actions_enabled) {
-        what = "the actions step (stages, influence, opportunities, audit)";
-        key = "--set actions.enabled=false";
+    if (cfg->actions_enabled && cfg->actions.learn_from[0]) {
+        what = "learning from a measurement (actions.learn_from)";
+        key = "--set actions.learn_from=";
     } else if (cfg->compression != 0) {
         what = "compressed results datasets (the processes write each column together, "
                "contiguous)";
@@ -188,7 +188,7 @@ int sgs_dist_run_whole_state(const sgs_run_state_t *st, sgs_run_state_t **whole,
             w->summary.n_customers = st->summary.n_all;
             w->summary.columns.n_customers = st->summary.n_all;
             w->summary.first = 0;
-            w->value.backtest.p_buy_at_end = NULL; /* the stages' (not spread): not written */
+            w->value.backtest.p_buy_at_end = NULL; /* the actions step's, this process's own */
         }
     }
     /* each column sent to process 0 alone, which receives them in rank order: the whole
@@ -209,5 +209,27 @@ int sgs_dist_run_whole_state(const sgs_run_state_t *st, sgs_run_state_t **whole,
         return rc;
     }
     *whole = w;
+    return SGS_OK;
+}
+
+int sgs_dist_run_whole_view(const sgs_run_state_t *st, sgs_run_state_t **view, sgs_error_t *err)
+{
+    *view = NULL;
+    if (st->dist.rank != 0)
+        return SGS_OK;
+    sgs_run_state_t *w = sgs_alloc_array(1, sizeof *w);
+    if (!w)
+        return sgs_error_set(err, SGS_ENOMEM, "no memory for the run's figures");
+    *w = *st;
+    column_slot_t col[MAX_COLUMNS];
+    size_t n_columns = state_columns(w, col);
+    for (size_t k = 0; k < n_columns; k++)
+        *col[k].slot = NULL;
+    w->dist = (sgs_dist_t){0, 1};
+    w->summary.n_customers = st->summary.n_all;
+    w->summary.columns.n_customers = st->summary.n_all;
+    w->summary.first = 0;
+    w->value.backtest.p_buy_at_end = NULL; /* freed by the actions step */
+    *view = w;
     return SGS_OK;
 }

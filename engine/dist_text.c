@@ -5,6 +5,8 @@
 
 #include "io/file_part.h"
 
+#include <string.h>
+
 int sgs_dist_write_text(const sgs_dist_t *d, const char *path, const void *bytes, size_t n,
                         sgs_error_t *err)
 {
@@ -17,4 +19,29 @@ int sgs_dist_write_text(const sgs_dist_t *d, const char *path, const void *bytes
         return rc;
     rc = n ? sgs_file_part_write(path, offset, bytes, n, err) : SGS_OK;
     return sgs_dist_agree(d, rc, err);
+}
+
+int sgs_dist_write_text_rows(const sgs_dist_t *d, const char *path, const char *header,
+                             size_t n_rows, size_t max_line, sgs_format_rows_fn format,
+                             const void *ctx, sgs_error_t *err)
+{
+    enum { ROWS = 1024 };
+    size_t head = d->rank == 0 ? strlen(header) : 0;
+    char *block = sgs_alloc_array(ROWS, max_line), *text = NULL;
+    size_t len = head;
+    for (size_t lo = 0; block && lo < n_rows; lo += ROWS)
+        len += format(ctx, lo, lo + ROWS < n_rows ? lo + ROWS : n_rows, block);
+    sgs_free(block);
+    text = block ? sgs_alloc_array(len + max_line, 1) : NULL;
+    int rc = text ? SGS_OK
+                  : sgs_error_set(err, SGS_ENOMEM, "no memory for the text of %zu rows", n_rows);
+    rc = sgs_dist_agree(d, rc, err);
+    if (rc == SGS_OK) {
+        memcpy(text, header, head);
+        for (size_t lo = 0, at = head; lo < n_rows; lo += ROWS)
+            at += format(ctx, lo, lo + ROWS < n_rows ? lo + ROWS : n_rows, text + at);
+        rc = sgs_dist_write_text(d, path, text, len, err);
+    }
+    sgs_free(text);
+    return rc;
 }

@@ -7,6 +7,7 @@
 #define SGS_DIST_TEXT_H
 
 #include "engine/dist.h"
+#include "io/text_format.h"
 
 /* Write `path` as the concatenation, in rank order, of every process's n bytes at `bytes`
  * (a header is process 0's first bytes): process 0 creates the file at its final length,
@@ -15,5 +16,16 @@
  * incomplete and the caller removes it. */
 int sgs_dist_write_text(const sgs_dist_t *d, const char *path, const void *bytes, size_t n,
                         sgs_error_t *err);
+
+/* A CSV output of a spread run (customers.csv, opportunities.csv): `header` (process 0's) and
+ * this process's n_rows lines, each at most max_line characters, formatted by `format` (the
+ * single-process writer's, io/text_format.h) in blocks of rows into memory, twice: once for the
+ * length, once into the text; then written by sgs_dist_write_text. The bytes are those one
+ * process writing every process's rows in rank order makes. Collective. @return 0, SGS_ENOMEM
+ * (agreed before any byte is written) or sgs_dist_write_text's codes, the same on every
+ * process. */
+int sgs_dist_write_text_rows(const sgs_dist_t *d, const char *path, const char *header,
+                             size_t n_rows, size_t max_line, sgs_format_rows_fn format,
+                             const void *ctx, sgs_error_t *err);
 
 #endif /* SGS_DIST_TEXT_H */

@@ -5,7 +5,6 @@
  * per kind and per channel, the top of the list, and what a measurement taught the run
  * (report.txt's "Where they are", "Contact activity" and "Whom to contact today").
  */
-#include "engine/opportunity_reason.h"
 #include "engine/report_html.h"
 #include "engine/run_actions.h"
 
@@ -413,7 +412,8 @@ static void list_notes(const sgs_run_state_t *st, FILE *out)
 static void top_table(const sgs_run_state_t *st, FILE *out)
 {
     const sgs_run_actions_t *A = st->actions;
-    size_t top = A->n_rows < SGS_REPORT_HTML_TOP_ROWS ? A->n_rows : SGS_REPORT_HTML_TOP_ROWS;
+    _Static_assert(SGS_REPORT_HTML_TOP_ROWS <= SGS_RUN_TOP_ROWS, "its rows are among A->top");
+    size_t top = A->n_top < SGS_REPORT_HTML_TOP_ROWS ? A->n_top : SGS_REPORT_HTML_TOP_ROWS;
     if (top == 0)
         return;
     char b[48];
@@ -424,19 +424,16 @@ static void top_table(const sgs_run_state_t *st, FILE *out)
             "</tr></thead>\n<tbody>\n",
             top);
     for (size_t r = 0; r < top; r++) {
-        size_t i = (size_t)A->rows.customer_index[r];
-        char reason[SGS_OPPORTUNITY_REASON_MAX];
-        sgs_opportunity_reason(&A->opp_in, &A->opp_cfg, &A->opp_stats, i, A->rows.kind[r], reason,
-                               sizeof reason);
-        fprintf(out, "<tr><td>%lld</td><td>%lld</td><td class=\"text\">",
-                (long long)A->rows.rank[r], (long long)A->customer_id[i]);
-        sgs_html_text(out, sgs_opportunity_kind_name(A->rows.kind[r]));
+        const sgs_run_top_row_t *t = &A->top[r];
+        fprintf(out, "<tr><td>%lld</td><td>%lld</td><td class=\"text\">", (long long)t->rank,
+                (long long)t->customer_id);
+        sgs_html_text(out, sgs_opportunity_kind_name(t->kind));
         fputs("</td><td class=\"text\">", out);
-        sgs_html_text(out, sgs_channel_name(A->rows.channel[r]));
+        sgs_html_text(out, sgs_channel_name(t->channel));
         fprintf(out, "</td><td>%s</td><td class=\"text\">%s</td><td class=\"text\">",
-                sgs_html_grouped(A->rows.value_at_stake[r], 0, b, sizeof b),
-                A->rows.control[r] ? "control: do not contact" : "contact");
-        sgs_html_text(out, reason);
+                sgs_html_grouped(t->value_at_stake, 0, b, sizeof b),
+                t->control ? "control: do not contact" : "contact");
+        sgs_html_text(out, t->reason);
         fputs("</td></tr>\n", out);
     }
     fputs("</tbody>\n</table>\n", out);

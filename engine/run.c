@@ -220,9 +220,9 @@ int sgs_run(const sgs_run_request_t *req, sgs_error_t *err)
     if (rc == SGS_OK)
         rc = sgs_run_segments(st, err);
     rc = checkpoint(st, "write-customers", rc, err);
-    /* One process writes the customer outputs now, so that the columns only they read go
-     * before the actions step; a spread run writes every output at the end. */
-    if (rc == SGS_OK && st->dist.size == 1) {
+    /* The customer outputs are written now, so that the columns only they read go before the
+     * actions step (a spread run: every process its rows, engine/run_publish.c). */
+    if (rc == SGS_OK) {
         rc = sgs_run_publish_customers(st, err);
         if (rc == SGS_OK)
             release_written_columns(st);

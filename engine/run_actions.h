@@ -21,6 +21,7 @@
 #ifndef SGS_RUN_ACTIONS_H
 #define SGS_RUN_ACTIONS_H
 
+#include "engine/opportunity_reason.h"
 #include "engine/run_state.h"
 #include "io/h5_measure_file.h"
 #include "kernels/audit.h"
@@ -44,6 +45,20 @@ typedef struct sgs_run_learned {
     double scale[SGS_OPP_KIND_COUNT];         /* measured / assumed, or 1 */
     const char *kept_why[SGS_OPP_KIND_COUNT]; /* why the assumption stays (static text) */
 } sgs_run_learned_t;
+
+/* Rows at the top of the list the reports show (report.txt the first 10, report.html the first
+ * SGS_REPORT_HTML_TOP_ROWS): the first SGS_RUN_TOP_ROWS rows of opportunities.csv. */
+#define SGS_RUN_TOP_ROWS 25
+
+/* One of them, as the reports print it. */
+typedef struct sgs_run_top_row {
+    int64_t rank;                            /* 1, 2, ... */
+    int64_t customer_id;                     /* the row's customer */
+    double value_at_stake;                   /* the row's */
+    uint8_t kind, channel;                   /* opportunity kind and assigned channel */
+    uint8_t control;                         /* 1: control group (not contacted) */
+    char reason[SGS_OPPORTUNITY_REASON_MAX]; /* the reason opportunities.csv gives, NUL-ended */
+} sgs_run_top_row_t;
 
 typedef struct sgs_run_actions {
     /* the combined customer index (above) */
@@ -109,6 +124,9 @@ typedef struct sgs_run_actions {
 
     /* opportunities */
     sgs_opportunity_input_t opp_in;
+    /* detection's thresholds and the whole base's counts (n_fired by detection, n_customers and
+       n_candidates after the contact policy); in a spread run the counts are every process's
+       summed once the step is done (engine/run_opportunities.c) */
     sgs_opportunity_stats_t opp_stats;
     uint16_t *fired; /* detection's masks, then as the contact policy left them */
 
@@ -127,8 +145,12 @@ typedef struct sgs_run_actions {
     uint8_t *blocked_channels; /* [n] bit c: channel c not chosen for the customer */
     sgs_contact_policy_stats_t policy;
 
-    sgs_opportunity_rows_t rows; /* columns of n_rows rows, in rank order */
+    /* columns of n_rows rows, in rank order; a spread run's: this process's stretch of the
+       list, customer_index global (engine/dist_opportunities.h) */
+    sgs_opportunity_rows_t rows;
     size_t n_rows;
+    sgs_run_top_row_t top[SGS_RUN_TOP_ROWS]; /* the list's first n_top rows (every process's) */
+    size_t n_top;
     sgs_opportunity_list_summary_t list;
     double value_listed_per_kind[SGS_OPP_KIND_COUNT]; /* value at stake of listed rows */
     /* a spread run's: each row's reason, stage and segments (engine/dist_actions.h), the rows'

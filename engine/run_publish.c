@@ -2,8 +2,9 @@
  * engine/run_publish.c — where a run's outputs go and how they appear: every path checked
  * against the input and the other outputs before any work, the output set locked for the
  * run, and all outputs published together by io/publish.h (docs/publishing.md). A run spread
- * over processes publishes through engine/dist_publish.h: the results file and customers.csv
- * are written by every process together, the others by process 0 from the whole base.
+ * over processes publishes through engine/dist_publish.h: the results file and the CSV files
+ * are written by every process together, the others (the summary and the reports) by process
+ * 0 from the whole base's figures.
  */
 #include "engine/run_state.h"
 
@@ -40,7 +41,7 @@ static const struct {
     int can_be_off;                 /* the path "none" turns it off */
     int beside_results; /* written while results.h5's part is written on a thread of its own */
     int spread;         /* in a spread run, written by every process together (its writer is
-                           collective); else by process 0 from the whole base */
+                           collective); else by process 0 alone from the whole base's figures */
 } outputs[] = {
     {"results",
      "results.h5",
@@ -62,7 +63,7 @@ static const struct {
      {NULL, sgs_write_opportunities_csv},
      0,
      1,
-     0},
+     1},
     {"output.report",
      "report.txt",
      offsetof(sgs_config_t, report),
@@ -238,9 +239,50 @@ static int write_part(sgs_run_state_t *st, int part, const char *detail, sgs_err
     return rc;
 }
 
+/* A spread run's writes of one part: the outputs every process writes together, each writer
+ * collective and agreeing on its outcome, in the table's order. */
+static int write_spread_part(sgs_run_state_t *st, int part, sgs_error_t *err)
+{
+    size_t active[N_OUTPUTS], n = active_outputs(st->req, active);
+    int rc = SGS_OK;
+    for (size_t j = 0; rc == SGS_OK && j < n; j++) {
+        size_t i = active[j];
+        if (!outputs[i].spread || !outputs[i].write[part])
+            continue;
+        rc = outputs[i].write[part](st, sgs_dist_publish_file(st->dist_publish, j), err);
+        if (rc != SGS_OK && err && !strstr(err->message, "writing"))
+            sgs_error_prefix(err, "writing %s", outputs[i].what);
+    }
+    return sgs_dist_run_agree(st, rc, err);
+}
+
+/* A spread run's customer outputs: the reports' figures made by process 0 from the whole
+ * base's columns, gathered to it (engine/dist_run.h) and freed again before the actions step,
+ * then the customer part of the outputs every process writes together. */
+static int publish_customers_spread(sgs_run_state_t *st, sgs_error_t *err)
+{
+    sgs_run_state_t *whole = NULL;
+    int rc = sgs_dist_run_whole_state(st, &whole, err);
+    if (rc == SGS_OK && whole) {
+        rc = sgs_report_figures_compute(whole, &whole->figures, err);
+        st->figures = whole->figures;
+    }
+    sgs_dist_run_whole_free(whole);
+    /* process 0's figures agreed before the collective writes */
+    rc = sgs_dist_run_agree(st, rc, err);
+    if (rc == SGS_OK)
+        rc = write_spread_part(st, PART_CUSTOMERS, err);
+    if (rc == SGS_OK)
+        sgs_progress_end(st->req->progress, "%s",
+                         "results.h5's customer columns and customers.csv");
+    return rc;
+}
+
 int sgs_run_publish_customers(sgs_run_state_t *st, sgs_error_t *err)
 {
     sgs_progress_begin(st->req->progress, "write customers");
+    if (st->dist.size > 1)
+        return publish_customers_spread(st, err);
     int rc = sgs_publish_begin(st->publish, err);
     if (rc == SGS_OK)
         rc = sgs_report_figures_compute(st, &st->figures, err);
@@ -249,45 +291,30 @@ int sgs_run_publish_customers(sgs_run_state_t *st, sgs_error_t *err)
     return rc;
 }
 
-/* Every part of outputs[i] at path, one after another. */
-static int write_whole(const sgs_run_state_t *st, size_t i, const char *path, sgs_error_t *err)
-{
-    int rc = SGS_OK;
-    for (int part = 0; rc == SGS_OK && part < N_PARTS; part++)
-        if (outputs[i].write[part])
-            rc = outputs[i].write[part](st, path, err);
-    return rc;
-}
-
-/* A spread run's outputs: first those every process writes together (each writer agrees on
- * its outcome), then those process 0 writes alone from the whole base's state, in the table's
- * order; then the commit, which agrees on every process's outcome and publishes only when all
- * succeeded (engine/dist_publish.h). */
+/* A spread run's end: the rest of the outputs every process writes together (each writer
+ * agrees on its outcome), then those process 0 writes alone, in the table's order, from a view
+ * of the state with the whole base's counts (engine/dist_run.h); then the commit, which agrees
+ * on every process's outcome and publishes only when all succeeded (engine/dist_publish.h). */
 static int publish_spread(sgs_run_state_t *st, sgs_error_t *err)
 {
-    sgs_dist_publish_t *p = st->dist_publish;
     sgs_progress_begin(st->req->progress, "write");
     size_t active[N_OUTPUTS], n = active_outputs(st->req, active);
+    int rc = write_spread_part(st, PART_END, err);
     sgs_run_state_t *whole = NULL;
-    int rc = sgs_dist_run_whole_state(st, &whole, err);
-    if (rc == SGS_OK && whole) /* process 0's reports read the whole base's figures */
-        rc = sgs_report_figures_compute(whole, &whole->figures, err);
-    for (int pass = 1; pass >= 0; pass--) {
-        for (size_t j = 0; rc == SGS_OK && j < n; j++) {
-            size_t i = active[j];
-            if (outputs[i].spread != pass || (pass == 0 && !whole))
-                continue;
-            if (j == n - 1)
-                sgs_progress_end(st->req->progress, "results, csv files and reports");
-            rc = write_whole(pass ? st : whole, i, sgs_dist_publish_file(p, j), err);
-            if (rc != SGS_OK && err && !strstr(err->message, "writing"))
-                sgs_error_prefix(err, "writing %s", outputs[i].what);
-        }
-        if (pass == 1) /* the collective writes agree; process 0's alone are the commit's */
-            rc = sgs_dist_run_agree(st, rc, err);
+    if (rc == SGS_OK)
+        rc = sgs_dist_run_whole_view(st, &whole, err);
+    for (size_t j = 0; rc == SGS_OK && whole && j < n; j++) {
+        size_t i = active[j];
+        if (outputs[i].spread || !outputs[i].write[PART_END])
+            continue;
+        if (j == n - 1)
+            sgs_progress_end(st->req->progress, "results, csv files and reports");
+        rc = outputs[i].write[PART_END](whole, sgs_dist_publish_file(st->dist_publish, j), err);
+        if (rc != SGS_OK && err && !strstr(err->message, "writing"))
+            sgs_error_prefix(err, "writing %s", outputs[i].what);
     }
-    sgs_dist_run_whole_free(whole);
-    return sgs_dist_publish_commit(p, rc, err);
+    sgs_free(whole);
+    return sgs_dist_publish_commit(st->dist_publish, rc, err);
 }
 
 int sgs_run_publish(sgs_run_state_t *st, sgs_error_t *err)

@@ -5,6 +5,9 @@
  * (docs/stages.md and docs/opportunities.md have the schemas).
  * No wall-clock time is written: the same input and config give the same bytes.
  */
+#include "engine/dist_actions.h"
+#include "engine/dist_run.h"
+#include "engine/dist_text.h"
 #include "engine/opportunity_reason.h"
 #include "engine/run_actions.h"
 
@@ -30,20 +33,64 @@ static void code_names(const char *(*name)(int), int n, const char **out)
         out[k] = name(k);
 }
 
-static int write_stages_group(hid_t f, const sgs_run_state_t *st, int z, sgs_error_t *err)
+/* The scratch of the writers below: one column of int32 or int64 at a time (the stored types of
+ * columns kept wider in memory, the referrers' and the rows' customer ids), allocated before the
+ * first HDF5 call so that a spread run's processes make the same calls (engine/write_results.c);
+ * max(customers, rows) int64. */
+typedef union actions_scratch {
+    int32_t *i32;
+    int64_t *i64;
+    void *any;
+} actions_scratch_t;
+
+/* n rows of a per-customer column of /stages or /influence (first: the process's first of
+ * n_all), or of a per-row column of /opportunities: one process's whole column; in a spread run
+ * every process's rows at its offset, written together and agreed (io/h5_columns.h). */
+static int part_column(const sgs_run_state_t *st, hid_t f, const char *path, sgs_h5_type_t type,
+                       const void *data, size_t first, size_t n, size_t n_all, int z,
+                       sgs_error_t *err)
+{
+    if (st->dist.size == 1)
+        return sgs_h5_write_column(f, path, type, data, n, z, err);
+    int rc = sgs_h5_write_column_part(f, path, type, data, first, n, n_all, err);
+    return sgs_dist_run_agree(st, rc, err);
+}
+
+static int customer_column(const sgs_run_state_t *st, hid_t f, const char *path, sgs_h5_type_t type,
+                           const void *data, int z, sgs_error_t *err)
+{
+    const sgs_run_actions_t *A = st->actions;
+    return part_column(st, f, path, type, data, A->first, A->n, A->n_all, z, err);
+}
+
+/* An int64 column whose values fit int32 (sgs_stages_compute and sgs_influence_compute take at
+ * most INT32_MAX customers), stored int32 through the scratch. */
+static int customer_column_i32(const sgs_run_state_t *st, hid_t f, const char *path,
+                               const int64_t *data, actions_scratch_t scratch, int z,
+                               sgs_error_t *err)
+{
+    for (size_t i = 0; i < st->actions->n; i++)
+        scratch.i32[i] = (int32_t)data[i];
+    return customer_column(st, f, path, SGS_H5_I32, scratch.i32, z, err);
+}
+
+static int write_stages_group(hid_t f, const sgs_run_state_t *st, actions_scratch_t scratch, int z,
+                              sgs_error_t *err)
 {
     const sgs_run_actions_t *A = st->actions;
     size_t n = A->n;
     int rc = SGS_OK;
 #define COLUMN(name, type, data)                                                                   \
     if (rc == SGS_OK)                                                                              \
-        rc = sgs_h5_write_column(f, "/stages/" name, type, data, n, z, err);
+        rc = customer_column(st, f, "/stages/" name, type, data, z, err);
     COLUMN("customer_id", SGS_H5_I64, A->customer_id)
     /* int32 on disk: a row of /customers, and sgs_stages_compute takes at most INT32_MAX
-     * customers */
-    if (rc == SGS_OK)
-        rc = sgs_h5_write_column_as(f, "/stages/customer_row", SGS_H5_I32, SGS_H5_I64, A->buyer_row,
-                                    n, z, err);
+     * customers; a spread run's buyer rows are the process's own, after the buyers of the
+     * processes before it */
+    for (size_t i = 0; i < n; i++)
+        scratch.i32[i] =
+            A->buyer_row[i] >= 0 ? (int32_t)(A->buyer_row[i] + (int64_t)st->summary.first) : -1;
+    COLUMN("customer_row", SGS_H5_I32, scratch.i32)
     COLUMN("stage", SGS_H5_U8, A->stage)
     COLUMN("cycle_days", SGS_H5_F64, A->cycle_days)
     COLUMN("cycle_source", SGS_H5_U8, A->cycle_source)
@@ -53,6 +100,7 @@ static int write_stages_group(hid_t f, const sgs_run_state_t *st, int z, sgs_err
     if (A->has_compare)
         COLUMN("stage_at_compare", SGS_H5_U8, A->stage_compare)
 #undef COLUMN
+    /* the rest is the whole base's, the same on every process */
     const char *stages[SGS_STAGE_COUNT], *sources[SGS_CYCLE_SOURCE_COUNT];
     code_names(sgs_stage_name, SGS_STAGE_COUNT, stages);
     code_names(sgs_cycle_source_name, SGS_CYCLE_SOURCE_COUNT, sources);
@@ -93,29 +141,32 @@ static int write_stages_group(hid_t f, const sgs_run_state_t *st, int z, sgs_err
     return rc;
 }
 
-static int write_influence_group(hid_t f, const sgs_run_state_t *st, int z, sgs_error_t *err)
+static int write_influence_group(hid_t f, const sgs_run_state_t *st, actions_scratch_t scratch,
+                                 int z, sgs_error_t *err)
 {
     const sgs_run_actions_t *A = st->actions;
     size_t n = A->n;
-    int64_t *referrer = sgs_alloc_array(n, sizeof *referrer);
-    if (!referrer)
-        return sgs_error_set(err, SGS_ENOMEM, "no memory for %zu referrers", n);
+    /* The referrer kept (-1: none, unknown or on a cycle) is the customer whose id the row names:
+     * its id is the row's referrer_id (a spread run's referrer_index is an index of the whole
+     * base, which no process holds) */
     for (size_t i = 0; i < n; i++)
-        referrer[i] = A->referrer_index[i] >= 0 ? A->customer_id[A->referrer_index[i]] : -1;
+        scratch.i64[i] = A->referrer_index[i] >= 0 ? A->referrer_id[i] : -1;
     int rc = SGS_OK;
     /* The rows of /stages, whose customer_id says whose they are (not stored twice); the
      * counts are int32 on disk: sgs_influence_compute takes at most INT32_MAX customers. */
-#define COLUMN(name, stored, in_memory, data)                                                      \
-    if (rc == SGS_OK)                                                                              \
-        rc = sgs_h5_write_column_as(f, "/influence/" name, stored, in_memory, data, n, z, err);
-    COLUMN("referrer_id", SGS_H5_I64, SGS_H5_I64, referrer)
-    COLUMN("referral_status", SGS_H5_U8, SGS_H5_U8, A->referral_status)
-    COLUMN("n_direct", SGS_H5_I32, SGS_H5_I64, A->n_direct)
-    COLUMN("n_indirect", SGS_H5_I32, SGS_H5_I64, A->n_indirect)
-    COLUMN("depth", SGS_H5_I32, SGS_H5_I32, A->depth)
-    COLUMN("network_value", SGS_H5_F64, SGS_H5_F64, A->network_value)
-#undef COLUMN
-    sgs_free(referrer);
+    rc = customer_column(st, f, "/influence/referrer_id", SGS_H5_I64, scratch.i64, z, err);
+    if (rc == SGS_OK)
+        rc = customer_column(st, f, "/influence/referral_status", SGS_H5_U8, A->referral_status, z,
+                             err);
+    if (rc == SGS_OK)
+        rc = customer_column_i32(st, f, "/influence/n_direct", A->n_direct, scratch, z, err);
+    if (rc == SGS_OK)
+        rc = customer_column_i32(st, f, "/influence/n_indirect", A->n_indirect, scratch, z, err);
+    if (rc == SGS_OK)
+        rc = customer_column(st, f, "/influence/depth", SGS_H5_I32, A->depth, z, err);
+    if (rc == SGS_OK)
+        rc = customer_column(st, f, "/influence/network_value", SGS_H5_F64, A->network_value, z,
+                             err);
     static const char *const status[] = {"none", "ok", "unknown_referrer", "cycle"};
     const sgs_influence_report_t *r = &A->influence;
     if (rc == SGS_OK)
@@ -138,20 +189,25 @@ static int write_influence_group(hid_t f, const sgs_run_state_t *st, int z, sgs_
     return rc;
 }
 
-static int write_opportunities_group(hid_t f, const sgs_run_state_t *st, int z, sgs_error_t *err)
+static int write_opportunities_group(hid_t f, const sgs_run_state_t *st, actions_scratch_t scratch,
+                                     int z, sgs_error_t *err)
 {
     const sgs_run_actions_t *A = st->actions;
-    size_t n = A->n_rows;
-    int64_t *ids = sgs_alloc_array(n, sizeof *ids);
-    if (!ids)
-        return sgs_error_set(err, SGS_ENOMEM, "no memory for %zu opportunities", n);
-    for (size_t r = 0; r < n; r++)
-        ids[r] = A->customer_id[A->rows.customer_index[r]];
+    size_t n = A->n_rows, first = 0, n_all = n;
+    const int64_t *ids = scratch.i64;
+    if (st->dist.size > 1) { /* this process's stretch of the list, its customers' ids */
+        first = (size_t)(A->dist_list->list.first_rank - 1);
+        n_all = (size_t)A->list.n_listed;
+        ids = A->dist_list->list.customer_id;
+    } else {
+        for (size_t r = 0; r < n; r++)
+            scratch.i64[r] = A->customer_id[A->rows.customer_index[r]];
+    }
     /* No rank column: the rows are in rank order, rank is the row number + 1. */
     int rc = SGS_OK;
 #define COLUMN(name, type, data)                                                                   \
     if (rc == SGS_OK)                                                                              \
-        rc = sgs_h5_write_column(f, "/opportunities/" name, type, data, n, z, err);
+        rc = part_column(st, f, "/opportunities/" name, type, data, first, n, n_all, z, err);
     COLUMN("customer_id", SGS_H5_I64, ids)
     COLUMN("kind", SGS_H5_U8, A->rows.kind)
     COLUMN("priority", SGS_H5_I32, A->rows.priority)
@@ -159,7 +215,6 @@ static int write_opportunities_group(hid_t f, const sgs_run_state_t *st, int z, 
     COLUMN("channel", SGS_H5_U8, A->rows.channel)
     COLUMN("group", SGS_H5_U8, A->rows.control)
 #undef COLUMN
-    sgs_free(ids);
     const char *kinds[SGS_OPP_KIND_COUNT], *channels[SGS_CHANNEL_COUNT];
     code_names(sgs_opportunity_kind_name, SGS_OPP_KIND_COUNT, kinds);
     code_names(sgs_channel_name, SGS_CHANNEL_COUNT, channels);
@@ -190,18 +245,34 @@ static int write_opportunities_group(hid_t f, const sgs_run_state_t *st, int z, 
     return rc;
 }
 
+/* In a spread run each group's columns are written together (every process's rows at its
+ * offset, agreed after each) before its small datasets and attributes (the whole base's, the
+ * same on every process), and the outcome is agreed after each group, as the customer part
+ * does (engine/write_results.c). */
 int sgs_write_actions_h5(const sgs_run_state_t *st, hid_t file, int deflate_level, sgs_error_t *err)
 {
-    if (!st->actions)
+    const sgs_run_actions_t *A = st->actions;
+    if (!A)
         return SGS_OK;
-    int rc = write_stages_group(file, st, deflate_level, err);
-    if (rc == SGS_OK && st->actions->influence_ran)
-        rc = write_influence_group(file, st, deflate_level, err);
+    size_t m = A->n > A->n_rows ? A->n : A->n_rows;
+    actions_scratch_t scratch = {.any = sgs_alloc_array(m ? m : 1, sizeof(int64_t))};
+    int rc = scratch.any
+                 ? SGS_OK
+                 : sgs_error_set(err, SGS_ENOMEM, "no memory for %zu customers' columns", m);
+    rc = sgs_dist_run_agree(st, rc, err);
+    if (rc == SGS_OK)
+        rc = write_stages_group(file, st, scratch, deflate_level, err);
+    rc = sgs_dist_run_agree(st, rc, err);
+    if (rc == SGS_OK && A->influence_ran)
+        rc = write_influence_group(file, st, scratch, deflate_level, err);
+    rc = sgs_dist_run_agree(st, rc, err);
     if (rc == SGS_OK)
         rc = sgs_write_audit_h5(st, file, err);
+    rc = sgs_dist_run_agree(st, rc, err);
     if (rc == SGS_OK)
-        rc = write_opportunities_group(file, st, deflate_level, err);
-    return rc;
+        rc = write_opportunities_group(file, st, scratch, deflate_level, err);
+    sgs_free(scratch.any);
+    return sgs_dist_run_agree(st, rc, err);
 }
 
 /* ---- opportunities.csv ------------------------------------------------------------------ */
@@ -285,12 +356,58 @@ static size_t format_block(const void *ctx, size_t lo, size_t hi, char *buf)
     return (size_t)(p - buf);
 }
 
+/* A spread run's rows lo..hi-1 of this process's stretch into buf, the same line for a row as
+ * format_block writes: the customer's id, reason, stage, segment and RFM segment are the row's
+ * facts, which its customer's process sent (engine/dist_actions.h). Returns the length. */
+static size_t format_block_spread(const void *ctx, size_t lo, size_t hi, char *buf)
+{
+    const sgs_run_actions_t *A = ((const sgs_run_state_t *)ctx)->actions;
+    const sgs_opportunity_rows_t *rows = &A->rows;
+    const sgs_dist_row_facts_t *facts = &A->dist_list->facts;
+    char *p = buf;
+    for (size_t r = lo; r < hi; r++) {
+        int kind = rows->kind[r];
+        p += sgs_fmt_int(p, rows->rank[r]);
+        *p++ = ',';
+        p += sgs_fmt_int(p, A->dist_list->list.customer_id[r]);
+        *p++ = ',';
+        p += put(p, sgs_opportunity_kind_name(kind));
+        *p++ = ',';
+        size_t len = facts->reason_offset[r + 1] - facts->reason_offset[r];
+        memcpy(p, facts->reason_text + facts->reason_offset[r], len);
+        p += len;
+        *p++ = ',';
+        p += sgs_fmt_fixed(p, rows->value_at_stake[r], 2);
+        *p++ = ',';
+        p += sgs_fmt_int(p, rows->priority[r]);
+        *p++ = ',';
+        p += put(p, sgs_channel_name(rows->channel[r]));
+        *p++ = ',';
+        p += put(p, sgs_stage_name(facts->stage[r]));
+        *p++ = ',';
+        p += sgs_fmt_int(p, facts->segment[r]);
+        *p++ = ',';
+        if (facts->rfm_segment[r] < SGS_RFM_SEGMENT_COUNT) /* a buyer */
+            p += put(p, sgs_rfm_segment_name(facts->rfm_segment[r]));
+        *p++ = ',';
+        p += put(p, rows->control[r] ? "control" : "treatment");
+        *p++ = '\n';
+    }
+    return (size_t)(p - buf);
+}
+
 int sgs_write_opportunities_csv(const sgs_run_state_t *st, const char *path, sgs_error_t *err)
 {
     char header[256];
     snprintf(header, sizeof header, "%s\n", sgs_opportunities_csv_header);
-    return sgs_write_text_rows(path, header, st->actions ? st->actions->n_rows : 0, CSV_LINE_MAX,
-                               format_block, st, st->exec.n_threads, err);
+    size_t n_rows = st->actions ? st->actions->n_rows : 0;
+    /* spread: this process's stretch of the list at the sum of the lengths before it
+     * (engine/dist_text.h) */
+    if (st->dist.size > 1)
+        return sgs_dist_write_text_rows(&st->dist, path, header, n_rows, CSV_LINE_MAX,
+                                        format_block_spread, st, err);
+    return sgs_write_text_rows(path, header, n_rows, CSV_LINE_MAX, format_block, st,
+                               st->exec.n_threads, err);
 }
 
 /* ---- summary.json ----------------------------------------------------------------------- */
@@ -317,8 +434,8 @@ static cJSON *stages_object(const sgs_run_state_t *st)
     const sgs_run_actions_t *A = st->actions;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "as_of", st->read.as_of_text);
-    cJSON_AddNumberToObject(o, "customers", (double)A->n);
-    cJSON_AddNumberToObject(o, "customers_without_purchase", (double)(A->n - A->n_buyers));
+    cJSON_AddNumberToObject(o, "customers", (double)A->n_all);
+    cJSON_AddNumberToObject(o, "customers_without_purchase", (double)(A->n_all - A->n_buyers_all));
     sgs_json_attach(o, "per_stage", stage_counts(A->stage_summary.n_per_stage));
     cJSON *src = cJSON_AddObjectToObject(o, "per_cycle_source");
     for (int s = 0; s < SGS_CYCLE_SOURCE_COUNT; s++)
@@ -463,6 +580,7 @@ void sgs_actions_summary_add(const sgs_run_state_t *st, cJSON *o)
 /* ---- report.txt ------------------------------------------------------------------------- */
 
 #define REPORT_TOP_ROWS 10
+_Static_assert(REPORT_TOP_ROWS <= SGS_RUN_TOP_ROWS, "report.txt's rows are among A->top");
 
 void sgs_write_actions_report(const sgs_run_state_t *st, FILE *out)
 {
@@ -527,18 +645,15 @@ void sgs_write_actions_report(const sgs_run_state_t *st, FILE *out)
     if (l->n_spilled > 0)
         fprintf(out, "%lld rows moved to another channel: their own was full or not used\n",
                 (long long)l->n_spilled);
-    size_t top = A->n_rows < REPORT_TOP_ROWS ? A->n_rows : REPORT_TOP_ROWS;
+    size_t top = A->n_top < REPORT_TOP_ROWS ? A->n_top : REPORT_TOP_ROWS;
     if (top == 0)
         return;
     fprintf(out, "\nTop %zu:\n", top);
     for (size_t r = 0; r < top; r++) {
-        size_t i = (size_t)A->rows.customer_index[r];
-        char reason[SGS_OPPORTUNITY_REASON_MAX];
-        sgs_opportunity_reason(&A->opp_in, &A->opp_cfg, &A->opp_stats, i, A->rows.kind[r], reason,
-                               sizeof reason);
-        fprintf(out, "%3lld. %lld %s via %s, %.0f at stake%s: %s\n", (long long)A->rows.rank[r],
-                (long long)A->customer_id[i], sgs_opportunity_kind_name(A->rows.kind[r]),
-                sgs_channel_name(A->rows.channel[r]), A->rows.value_at_stake[r],
-                A->rows.control[r] ? " (control: do not contact)" : "", reason);
+        const sgs_run_top_row_t *t = &A->top[r];
+        fprintf(out, "%3lld. %lld %s via %s, %.0f at stake%s: %s\n", (long long)t->rank,
+                (long long)t->customer_id, sgs_opportunity_kind_name(t->kind),
+                sgs_channel_name(t->channel), t->value_at_stake,
+                t->control ? " (control: do not contact)" : "", t->reason);
     }
 }

@@ -51,15 +51,13 @@ static int64_t sum_channels(const int64_t v[SGS_CHANNEL_COUNT])
 /* The datasets of one grouping under /audit/<name>. */
 static int write_table(hid_t f, const audit_table_t *t, sgs_error_t *err)
 {
-    enum { W = SGS_AUDIT_WINDOWS, C = SGS_CHANNEL_COUNT };
+    enum { W = SGS_AUDIT_WINDOWS, C = SGS_CHANNEL_COUNT, G = SGS_RFM_SEGMENT_COUNT + 2 };
+    /* on the stack (1.7 KB): nothing here can fail on one process of a spread run alone
+     * between its HDF5 calls, which every process must make alike (engine/write_results.c) */
+    _Static_assert(SGS_STAGE_COUNT + 1 <= G, "the largest table is by RFM segment");
     const size_t g = t->n_rows;
-    int64_t *buf = sgs_alloc_array(g * W * C, sizeof *buf);
-    double *mean = sgs_alloc_array(g, sizeof *mean);
-    if (!buf || !mean) {
-        sgs_free(buf);
-        sgs_free(mean);
-        return sgs_error_set(err, SGS_ENOMEM, "audit: no memory");
-    }
+    int64_t buf[G * W * C];
+    double mean[G];
     char path[96];
     int rc = SGS_OK;
 /* field of every row, as an array of rank 1 (per row), 2 (per row and window) or 3 (per row,
@@ -91,8 +89,6 @@ static int write_table(hid_t f, const audit_table_t *t, sgs_error_t *err)
     snprintf(path, sizeof path, "/audit/%s", t->name);
     if (rc == SGS_OK)
         rc = sgs_h5_attr_strings(f, path, "row_names", t->row_names, g, err);
-    sgs_free(buf);
-    sgs_free(mean);
     return rc;
 }
 

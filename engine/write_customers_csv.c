@@ -5,7 +5,6 @@
  */
 #include "engine/run_state.h"
 
-#include "engine/dist_run.h"
 #include "engine/dist_text.h"
 #include "io/text_format.h"
 
@@ -96,41 +95,15 @@ static size_t format_block(const void *ctx, size_t lo, size_t hi, char *buf)
     return (size_t)(p - buf);
 }
 
-/* A run spread over processes: this process's rows (process 0's after the header) formatted
- * in memory, then written at the sum of the lengths before them (engine/dist_text.h): the
- * bytes one process writing every row makes. Formatted twice, blocks of rows at a time: once
- * for the length, once into the text. */
-static int write_spread(const sgs_run_state_t *st, const char *header, const char *path,
-                        sgs_error_t *err)
-{
-    enum { ROWS = 1024 };
-    size_t n = st->summary.n_customers, head = st->dist.rank == 0 ? strlen(header) : 0;
-    char *block = sgs_alloc_array(ROWS, CSV_LINE_MAX), *text = NULL;
-    size_t len = head;
-    for (size_t lo = 0; block && lo < n; lo += ROWS)
-        len += format_block(st, lo, lo + ROWS < n ? lo + ROWS : n, block);
-    sgs_free(block);
-    text = block ? sgs_alloc_array(len + CSV_LINE_MAX, 1) : NULL;
-    int rc = text ? SGS_OK
-                  : sgs_error_set(err, SGS_ENOMEM, "no memory for the text of %zu customers", n);
-    rc = sgs_dist_run_agree(st, rc, err);
-    if (rc == SGS_OK) {
-        memcpy(text, header, head);
-        for (size_t lo = 0, at = head; lo < n; lo += ROWS)
-            at += format_block(st, lo, lo + ROWS < n ? lo + ROWS : n, text + at);
-        rc = sgs_dist_write_text(&st->dist, path, text, len, err);
-    }
-    sgs_free(text);
-    return rc;
-}
-
 int sgs_write_customers_csv(const sgs_run_state_t *st, const char *path, sgs_error_t *err)
 {
     char header[sizeof CSV_HEADER + sizeof CSV_VALUE_HEADER + 16];
     snprintf(header, sizeof header, "%s%s%s\n", CSV_HEADER, st->value.ran ? CSV_VALUE_HEADER : "",
              st->segments.ran ? ",segment" : "");
+    /* spread: this process's rows at the sum of the lengths before them (engine/dist_text.h) */
     if (st->dist.size > 1)
-        return write_spread(st, header, path, err);
+        return sgs_dist_write_text_rows(&st->dist, path, header, st->summary.n_customers,
+                                        CSV_LINE_MAX, format_block, st, err);
     return sgs_write_text_rows(path, header, st->summary.n_customers, CSV_LINE_MAX, format_block,
                                st, st->exec.n_threads, err);
 }

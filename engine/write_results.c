@@ -271,12 +271,16 @@ static int write_customer_part(hid_t f, const sgs_run_state_t *st, sgs_error_t *
     return sgs_dist_run_agree(st, rc, err);
 }
 
+/* The actions part: /backtest/stages, then /stages, /influence, /audit and /opportunities
+ * (engine/write_actions.c: in a spread run their per-customer and per-row columns every
+ * process's rows at its offset, the rest the whole base's, agreed as the customer part). */
 static int write_actions_part(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
 {
     int rc = sgs_write_backtest_stages_h5(f, st, err);
+    rc = sgs_dist_run_agree(st, rc, err);
     if (rc == SGS_OK)
         rc = sgs_write_actions_h5(st, f, st->req->config->compression, err);
-    return rc;
+    return sgs_dist_run_agree(st, rc, err);
 }
 
 /* Create (or open, to add to it) the results file at path, write one part into it, close it;
@@ -292,9 +296,9 @@ static int write_file_part(const sgs_run_state_t *st, const char *path, int crea
         rc = sgs_dist_run_agree(st, rc, err);
     if (rc != SGS_OK)
         return rc;
-    hid_t f = create && spread ? sgs_h5_create_shared(path)
-              : create         ? H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)
-                               : H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t f = spread   ? (create ? sgs_h5_create_shared(path) : sgs_h5_open_shared(path))
+              : create ? H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)
+                       : H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
     if (spread && sgs_dist_run_agree(st, f < 0 ? SGS_ECANTCREAT : SGS_OK, err) && f >= 0) {
         sgs_error_t ignored = {0}; /* another process could not: this one's file goes too */
         sgs_h5_finish_output(f, SGS_ECANTCREAT, &ignored);

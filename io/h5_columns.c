@@ -393,7 +393,9 @@ cleanup:
     return rc;
 }
 
-hid_t sgs_h5_create_shared(const char *path)
+/* Create (create != 0) or open read-write the file at path, every process of the run
+ * together through MPI-IO in the MPI build. */
+static hid_t shared_file(const char *path, int create)
 {
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     if (fapl < 0)
@@ -405,9 +407,20 @@ hid_t sgs_h5_create_shared(const char *path)
         return -1;
     }
 #endif
-    hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    hid_t file = create ? H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl)
+                        : H5Fopen(path, H5F_ACC_RDWR, fapl);
     H5Pclose(fapl);
     return file;
+}
+
+hid_t sgs_h5_create_shared(const char *path)
+{
+    return shared_file(path, 1);
+}
+
+hid_t sgs_h5_open_shared(const char *path)
+{
+    return shared_file(path, 0);
 }
 
 int sgs_h5_write_column_part(hid_t file, const char *path, sgs_h5_type_t type, const void *data,
@@ -435,12 +448,14 @@ int sgs_h5_write_column_part(hid_t file, const char *path, sgs_h5_type_t type, c
     dset = H5Dcreate2(file, path, file_type(type), space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     if (dset < 0)
         goto cleanup;
-    /* a process without rows still takes part in the collective write, with nothing selected */
+    /* a process without rows still takes part in the collective write, with nothing selected;
+     * an empty dataset (every process has none: n_all is the same on all) has nothing to write,
+     * as one process writing no row writes nothing, and MPI-IO would refuse the write */
     herr_t sel = n ? H5Sselect_hyperslab(space, H5S_SELECT_SET, &start, NULL, &count, NULL)
                    : H5Sselect_none(space);
     if (sel < 0 || (!n && H5Sselect_none(mspace) < 0))
         goto cleanup;
-    if (H5Dwrite(dset, sgs_h5_mem_type(type), mspace, space, dxpl, data) < 0)
+    if (n_all > 0 && H5Dwrite(dset, sgs_h5_mem_type(type), mspace, space, dxpl, data) < 0)
         goto cleanup;
     rc = SGS_OK;
 cleanup:

@@ -74,12 +74,16 @@ int sgs_h5_write_column(hid_t file, const char *path, sgs_h5_type_t type, const 
  * build creates it as H5Fcreate does. Returns the file or -1. */
 hid_t sgs_h5_create_shared(const char *path);
 
+/* The same file opened again by every process together to add to it (read-write, MPI-IO in
+ * the MPI build, as H5Fopen does otherwise). Returns the file or -1. */
+hid_t sgs_h5_open_shared(const char *path);
+
 /* Rows [first, first + n) of a one-dimensional contiguous dataset of n_all rows (its parent
  * groups made): every process calls it with the same path, type and n_all, and its own rows
- * (n may be 0), so that the dataset is what one process writing all n_all rows makes. A
- * process whose rows lie beyond n_all still takes part (writing nothing) and gets SGS_EINVAL;
- * the caller agrees on the outcome (engine/dist.h). @return 0, SGS_EINVAL, SGS_EIO or
- * SGS_ENOSPACE. */
+ * (n may be 0), so that the dataset is what one process writing all n_all rows makes (n_all may
+ * be 0: an empty dataset). A process whose rows lie beyond n_all still takes part (writing
+ * nothing) and gets SGS_EINVAL; the caller agrees on the outcome (engine/dist.h). @return 0,
+ * SGS_EINVAL, SGS_EIO or SGS_ENOSPACE. */
 int sgs_h5_write_column_part(hid_t file, const char *path, sgs_h5_type_t type, const void *data,
                              size_t first, size_t n, size_t n_all, sgs_error_t *err);
 

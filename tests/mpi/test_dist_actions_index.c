@@ -19,11 +19,12 @@
  * step (engine/run_opportunities.c): every process's masks and blocked channels are the
  * single-process step's in its range, its rows the single-process list's after the rows of the
  * processes before it (global customer index and rank), the audit rows, the policy's counts, the
- * list's summary and the value listed per kind the same. The three steps again after the run's
- * own summarize, RFM, value (with its backtest) and segment steps: the model columns, the
- * segments, every column and figure above and the stages checked on the backtest (counts per
- * stage) the single-process steps'. Every allocation of the three steps failing in turn on the
- * last process fails every process.
+ * list's summary, the value listed per kind, detection's thresholds and counts (the whole base's)
+ * and the list's first rows with their reasons (the reports') the same. The three steps again
+ * after the run's own summarize, RFM, value (with its backtest) and segment steps: the model
+ * columns, the segments, every column and figure above and the stages checked on the backtest
+ * (counts per stage) the single-process steps'. Every allocation of the three steps failing in
+ * turn on the last process fails every process.
  */
 #include "engine/dist_run.h"
 #include "engine/run_actions.h"
@@ -253,8 +254,10 @@ static void check_stages(const sgs_run_actions_t *a, size_t first, const sgs_run
 }
 
 /* The opportunity step's masks and blocked channels of b are a's from entry first on; the
- * audit, the policy's counts, the list's summary and the value listed the same; b's rows the
- * stretch of a's list after the processes before it (customer index global, rank). */
+ * audit, the policy's counts, the list's summary, the value listed, detection's thresholds and
+ * counts (the whole base's once the step is done) and the list's first rows with their reasons
+ * (what the reports print) the same; b's rows the stretch of a's list after the processes before
+ * it (customer index global, rank). */
 static void check_opportunities(const sgs_run_actions_t *a, size_t first,
                                 const sgs_run_actions_t *b)
 {
@@ -270,6 +273,21 @@ static void check_opportunities(const sgs_run_actions_t *a, size_t first,
     assert_memory_equal(&a->list, &b->list, sizeof a->list);
     assert_memory_equal(a->value_listed_per_kind, b->value_listed_per_kind,
                         sizeof a->value_listed_per_kind);
+    const sgs_opportunity_stats_t *s = &a->opp_stats, *t = &b->opp_stats;
+    assert_memory_equal(s->n_fired, t->n_fired, sizeof s->n_fired);
+    sgs_assert_cmp(s->n_customers, ==, t->n_customers);
+    sgs_assert_cmp(s->n_candidates, ==, t->n_candidates);
+    sgs_assert_cmp(s->kinds_without_input, ==, t->kinds_without_input);
+    double th[] = {s->save_clv_threshold, s->advocate_value_threshold, s->global_clv_median},
+           tt[] = {t->save_clv_threshold, t->advocate_value_threshold, t->global_clv_median};
+    assert_memory_equal(th, tt, sizeof th);
+    sgs_assert_cmp(a->n_top, ==, SGS_RUN_TOP_ROWS); /* the list is longer */
+    sgs_assert_cmp(b->n_top, ==, a->n_top);
+    assert_memory_equal(a->top, b->top, a->n_top * sizeof a->top[0]);
+    for (size_t r = 0; r < a->n_top; r++) { /* a row of the list, worded */
+        sgs_assert_cmp(a->top[r].rank, ==, (int64_t)r + 1);
+        sgs_assert_cmp(strlen(a->top[r].reason), >, 10);
+    }
     sgs_assert_cmp(a->n_rows, >, 0);
     size_t before = (size_t)sgs_dist_offset(d, b->n_rows), all = b->n_rows;
     sgs_dist_run_sum_sizes(d, &all, 1);

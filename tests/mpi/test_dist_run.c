@@ -1,18 +1,24 @@
 /*
  * tests/mpi/test_dist_run.c — `segscore run` spread over the processes (engine/dist_run.h,
  * docs/mpi.md), under mpirun with 1 to 4 processes: on a generated base of 40,000 customers
- * (cut at multiples of 16,384 customers: three blocks, so that with 4 processes one at least
- * owns none; on a copy where a fifth of them have refunds only, the customers with a purchase,
- * the rows of every output, are not cut at the blocks), process 0 first runs the
- * single-process run alone, then every process runs
- * the spread run into the same output paths; every dataset and attribute of results.h5
- * (h5diff), every byte of customers.csv, opportunities.csv, report.txt and report.html, and
- * summary.json but its timings and peak memory are the single-process run's, for several
- * configurations. A bad row in the last process's share fails every process with the
- * single-process message named by that process and exit status 65, the previous outputs
- * intact and no generation left; what a spread run does not do yet is refused (64) before
- * any work.
+ * with events, prospects and referrals (cut at multiples of 16,384 customers: three blocks, so
+ * that with 4 processes one at least owns none; on a copy where a fifth of them have refunds
+ * only, the customers with a purchase, the rows of every output, are not cut at the blocks),
+ * process 0 first runs the single-process run alone, then every process runs the spread run
+ * into the same output paths; every dataset and attribute of results.h5 (h5diff: /stages,
+ * /influence, /audit, /opportunities and /backtest/stages among them), every byte of
+ * customers.csv, opportunities.csv, report.txt and report.html, and summary.json but its timings
+ * and peak memory are the single-process run's, for several configurations, the actions step in
+ * all but one (stages at a compare day, every opportunity listed, channel capacities, what
+ * changed since an earlier run, no opportunity kind at all: an empty list). A bad row in the last
+ * process's share of /transactions, and one of /events (read by the actions step), fails every
+ * process with the single-process message named by that process and exit status 65, the
+ * previous outputs intact and no generation left; so do the last process's allocations failing
+ * from the n-th on, over the whole run and within the actions step (71); what a spread run does
+ * not do yet is refused (64) before any work.
  */
+#define _GNU_SOURCE /* fopencookie: the progress lines watched as they are written */
+
 #include "engine/config.h"
 #include "engine/exit_status.h"
 #include "engine/run.h"
@@ -55,13 +61,15 @@ static const char *const OUTPUTS[] = {"results.h5", "customers.csv", "opportunit
 enum { N_OUT = sizeof OUTPUTS / sizeof OUTPUTS[0] };
 
 /* One run with the settings (KEY=VALUE, NULL-terminated) on top of the keys every run here
- * takes (one thread, no actions step: not spread yet), spread over the test's
- * processes (spread) or by this process alone. Returns the run's code, its message in err. */
-static int run(const char *results, const char *const *settings, int spread, sgs_error_t *err)
+ * takes (one thread), spread over the test's processes (spread) or by this process alone,
+ * printing its progress to progress_out (NULL: quiet). Returns the run's code, its message in
+ * err. */
+static int run_watched(const char *results, const char *const *settings, int spread,
+                       FILE *progress_out, sgs_progress_t *progress, sgs_error_t *err)
 {
     sgs_config_t cfg;
     sgs_config_defaults(&cfg);
-    static const char *const base[] = {"threads=1", "actions.enabled=false", NULL};
+    static const char *const base[] = {"threads=1", NULL};
     for (int pass = 0; pass < 2; pass++) {
         for (const char *const *s = pass ? settings : base; s && *s; s++) {
             char key[128];
@@ -71,15 +79,20 @@ static int run(const char *results, const char *const *settings, int spread, sgs
         }
     }
     sgs_assert_cmp(sgs_config_validate(&cfg, err), ==, SGS_OK);
-    sgs_progress_t progress;
-    sgs_progress_init(&progress, stderr, 1);
+    sgs_progress_init(progress, progress_out ? progress_out : stderr, progress_out == NULL);
     sgs_run_request_t req = {.input_path = input,
                              .output_path = results,
                              .config = &cfg,
-                             .progress = &progress,
+                             .progress = progress,
                              .now_s = 1767225600, /* 2026-01-01 */
                              .dist = spread ? &sgs_test_world : NULL};
     return sgs_run(&req, err);
+}
+
+static int run(const char *results, const char *const *settings, int spread, sgs_error_t *err)
+{
+    sgs_progress_t progress;
+    return run_watched(results, settings, spread, NULL, &progress, err);
 }
 
 static void copy_file(const char *from, const char *to)
@@ -207,11 +220,110 @@ static void compare(const char *what, const char *const *settings)
     sgs_test_mpi_wait();
 }
 
+/* The number at the path of names (NULL-terminated) in the single-process summary.json of
+ * the last comparison (process 0). */
+static double ref_number(const char *const *names)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/ref-summary.json", dir);
+    char *text = sgs_test_read_file(path, NULL);
+    cJSON *j = cJSON_Parse(text);
+    const cJSON *o = j;
+    for (const char *const *name = names; *name; name++)
+        o = cJSON_GetObjectItemCaseSensitive(o, *name);
+    if (!cJSON_IsNumber(o))
+        fail_msg("summary.json: no number at %s...%s", names[0], names[1] ? names[1] : "");
+    double v = o->valuedouble;
+    cJSON_Delete(j);
+    free(text);
+    return v;
+}
+
+/* What the actions step put in the single-process outputs of the last comparison (process 0):
+ * so that the comparison compares something. The stages of every customer of the combined
+ * index (prospects too), the audit, referrals, and a list of opportunities whose rows are those
+ * of opportunities.csv. */
+static void expect_actions_outputs(void)
+{
+    if (sgs_test_world.rank != 0)
+        return;
+    double customers = ref_number((const char *const[]){"stages", "customers", NULL});
+    double buyers = ref_number((const char *const[]){"customers", "with_purchases", NULL});
+    double listed = ref_number((const char *const[]){"opportunities", "listed", NULL});
+    sgs_assert_cmp(customers, >, buyers);
+    sgs_assert_cmp(listed, >, 1000.0);
+    sgs_assert_cmp(ref_number((const char *const[]){"influence", "with_referrer", NULL}), >, 0.0);
+    sgs_assert_cmp(ref_number((const char *const[]){"audit", "by_stage", "all", "customers", NULL}),
+                   ==, customers);
+    char path[700];
+    snprintf(path, sizeof path, "%s/ref-opportunities.csv", dir);
+    size_t n = 0, lines = 0;
+    char *text = sgs_test_read_file(path, &n);
+    for (size_t k = 0; k < n; k++)
+        lines += text[k] == '\n';
+    free(text);
+    sgs_assert_cmp((double)lines, ==, listed + 1);
+}
+
 static void spread_run_equals_one_process(void **state)
 {
     (void)state;
     static const char *const defaults[] = {NULL};
     compare("defaults", defaults);
+    expect_actions_outputs();
+    /* stages 120 days before the as-of day too (transitions, mean days in stage), one row per
+     * opportunity that fires, channels filling up (phone, email) and one not allowed (sms); what
+     * changed since the defaults' run (its summary.json kept aside: the reports' comparisons of
+     * stages and opportunities) */
+    static char previous[800];
+    snprintf(previous, sizeof previous, "output.compare_summary=%s/previous-summary.json", dir);
+    if (sgs_test_world.rank == 0) {
+        char from[700];
+        snprintf(from, sizeof from, "%s/ref-summary.json", dir);
+        copy_file(from, strchr(previous, '=') + 1);
+    }
+    sgs_test_mpi_wait();
+    const char *const list[] = {"stages.compare_as_of=2024-03-02",
+                                "actions.all_opportunities=true",
+                                "actions.capacity.phone=50",
+                                "actions.capacity.email=2000",
+                                "actions.capacity.sms=0",
+                                previous,
+                                NULL};
+    compare("compare day, every opportunity, capacities", list);
+    expect_actions_outputs();
+    if (sgs_test_world.rank == 0) {
+        const char *const phone[] = {"opportunities", "per_channel", "phone", "listed", NULL};
+        const char *const email[] = {"opportunities", "per_channel", "email", "listed", NULL};
+        const char *const left[] = {"opportunities", "left_out", NULL};
+        const char *const stayed[] = {"stages", "transitions", "lapsed", "lapsed", NULL};
+        sgs_assert_cmp(ref_number(phone), ==, 50.0);
+        sgs_assert_cmp(ref_number(email), ==, 2000.0);
+        sgs_assert_cmp(ref_number(left), >, 0.0);
+        sgs_assert_cmp(ref_number(stayed), >, 0.0);
+        const char *const since[] = {"since_previous", "listed", "previous", NULL};
+        sgs_assert_cmp(ref_number(since), >, 1000.0);
+    }
+    static const char *const no_actions[] = {"actions.enabled=false", NULL};
+    compare("no actions step", no_actions);
+    /* every kind of opportunity off: stages and the audit, an empty list (empty datasets) */
+    static const char *const nothing_listed[] = {"actions.service_recovery.enabled=false",
+                                                 "actions.renewal_at_risk.enabled=false",
+                                                 "actions.win_back.enabled=false",
+                                                 "actions.save_high_value.enabled=false",
+                                                 "actions.overdue_reminder.enabled=false",
+                                                 "actions.onboarding.enabled=false",
+                                                 "actions.detractor_follow_up.enabled=false",
+                                                 "actions.grow.enabled=false",
+                                                 "actions.advocate.enabled=false",
+                                                 NULL};
+    compare("no opportunity kind: an empty list", nothing_listed);
+    if (sgs_test_world.rank == 0) {
+        const char *const listed[] = {"opportunities", "listed", NULL};
+        const char *const staged[] = {"stages", "customers", NULL};
+        sgs_assert_cmp(ref_number(listed), ==, 0.0);
+        sgs_assert_cmp(ref_number(staged), >, (double)N_CUSTOMERS);
+    }
     static const char *const weeks[] = {"time_unit=week",
                                         "value.model=mbgnbd",
                                         "value.backtest_sample=5000",
@@ -220,9 +332,13 @@ static void spread_run_equals_one_process(void **state)
                                         "segments.scaling=standard",
                                         NULL};
     compare("weeks, mbgnbd, backtest sample, k 4, standard scaling", weeks);
-    static const char *const as_of[] = {"as_of=2023-12-31",        "rfm.monetary=mean",
-                                        "value.model=paretonbd",   "segments.pca_components=3",
-                                        "segments.min_share=0.15", NULL};
+    static const char *const as_of[] = {"as_of=2023-12-31",
+                                        "stages.compare_as_of=2023-09-30",
+                                        "rfm.monetary=mean",
+                                        "value.model=paretonbd",
+                                        "segments.pca_components=3",
+                                        "segments.min_share=0.15",
+                                        NULL};
     compare("as-of, mean monetary, paretonbd, PCA, small segments merged", as_of);
     static const char *const no_value[] = {
         "value.model=none", "segments.features=recency,frequency,monetary,tenure", NULL};
@@ -249,15 +365,16 @@ static void spread_run_equals_one_process(void **state)
     snprintf(input, sizeof input, "%s", good_input);
 }
 
-/* The last transaction's amount made NaN in a copy of the input: a row of the last process's
- * share (the shares are the 65,536-row hash blocks dealt in order). */
-static void make_bad_input(const char *path)
+/* A copy of the input whose last row of `dataset` is made `value` (of HDF5 memory type
+ * `type`): a row of the last process's share (the shares are the 65,536-row hash blocks dealt in
+ * order). */
+static void make_bad_input(const char *path, const char *dataset, hid_t type, const void *value)
 {
     if (sgs_test_world.rank == 0) {
         copy_file(input, path);
         hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
         assert_true(f >= 0);
-        hid_t d = H5Dopen2(f, "/transactions/amount", H5P_DEFAULT);
+        hid_t d = H5Dopen2(f, dataset, H5P_DEFAULT);
         assert_true(d >= 0);
         hid_t space = H5Dget_space(d);
         hsize_t n = 0, last, one = 1;
@@ -265,8 +382,7 @@ static void make_bad_input(const char *path)
         last = n - 1;
         H5Sselect_hyperslab(space, H5S_SELECT_SET, &last, NULL, &one, NULL);
         hid_t mem = H5Screate_simple(1, &one, NULL);
-        double nan = NAN;
-        assert_true(H5Dwrite(d, H5T_NATIVE_DOUBLE, mem, space, H5P_DEFAULT, &nan) >= 0);
+        assert_true(H5Dwrite(d, type, mem, space, H5P_DEFAULT, value) >= 0);
         H5Sclose(mem);
         H5Sclose(space);
         H5Dclose(d);
@@ -275,14 +391,17 @@ static void make_bad_input(const char *path)
     sgs_test_mpi_wait();
 }
 
-static void bad_row_fails_every_process(void **state)
+/* A run spread over the processes on a copy of the input whose last row of `dataset` is
+ * `value`: it fails on every process with SGS_EDATA (exit 65), the single-process message (its
+ * words naming the dataset, `words`) prefixed with the last process, the previous set (a good
+ * spread run's) byte for byte and no generation left. */
+static void bad_row_fails(const char *dataset, hid_t type, const void *value, const char *words)
 {
-    (void)state;
     char results[700], bad[700], out[600];
     snprintf(results, sizeof results, "%s/out/results.h5", dir);
     snprintf(out, sizeof out, "%s/out", dir);
     snprintf(bad, sizeof bad, "%s/bad.h5", dir);
-    sgs_error_t err = {0};
+    sgs_error_t err = {0}, one = {0};
     /* a good set first (spread), its folder's every entry kept */
     static const char *const none[] = {NULL};
     assert_int_equal(run(results, none, 1, &err), SGS_OK);
@@ -290,15 +409,20 @@ static void bad_row_fails_every_process(void **state)
     sgs_test_snapshot_t before = {0};
     if (sgs_test_world.rank == 0)
         sgs_test_snapshot(out, &before);
-    make_bad_input(bad);
+    make_bad_input(bad, dataset, type, value);
 
     snprintf(input, sizeof input, "%s", bad);
+    if (sgs_test_world.rank == 0) /* one process's message */
+        assert_int_equal(run(results, none, 0, &one), SGS_EDATA);
+    sgs_test_mpi_wait();
     memset(&err, 0, sizeof err);
     int rc = run(results, none, 1, &err);
     snprintf(input, sizeof input, "%s", good_input);
     assert_int_equal(rc, SGS_EDATA);
     assert_int_equal(sgs_exit_status(rc), 65);
-    sgs_assert_contains(err.message, "/transactions/amount");
+    sgs_assert_contains(err.message, words);
+    if (sgs_test_world.rank == 0)
+        sgs_assert_contains(err.message, one.message);
     if (sgs_test_world.size > 1) {
         char who[64];
         snprintf(who, sizeof who, "process %d of %d: ", sgs_test_world.size - 1,
@@ -313,42 +437,46 @@ static void bad_row_fails_every_process(void **state)
     sgs_test_mpi_wait();
 }
 
-/* Each allocation of the last process failing at a few points of the run (the others
- * allocating as they please): every process returns SGS_ENOMEM with the last process named, no
- * process waits for ever, the previous set stays and no generation is left. */
-static void out_of_memory_on_one_process_fails_all(void **state)
+static void bad_row_fails_every_process(void **state)
 {
     (void)state;
+    const double nan = NAN;
+    bad_row_fails("/transactions/amount", H5T_NATIVE_DOUBLE, &nan, "/transactions/amount");
+}
+
+/* The same for a row the actions step reads: an event of no known kind. */
+static void bad_event_fails_every_process(void **state)
+{
+    (void)state;
+    const uint8_t kind = 9;
+    bad_row_fails("/events/kind", H5T_NATIVE_UINT8, &kind, "/events/kind");
+}
+
+/* The last process's allocations failing from the n-th on for each n of at[0..n_at) (the
+ * others allocating as they please): every process returns SGS_ENOMEM with the last process
+ * named, no process waits for ever, the previous set (out) stays and no generation is left. */
+static void fail_allocations_at(const long *at, size_t n_at, long granted)
+{
     char results[700], out[600];
     snprintf(results, sizeof results, "%s/out/results.h5", dir);
     snprintf(out, sizeof out, "%s/out", dir);
     static const char *const none[] = {NULL};
-    sgs_error_t err = {0};
     const int last = sgs_test_world.size - 1;
-    if (sgs_test_world.rank == last)
-        sgs_test_fail_alloc_after(1L << 40); /* counts the run's allocations */
-    assert_int_equal(run(results, none, 1, &err), SGS_OK);
-    int64_t granted = sgs_test_world.rank == last ? sgs_test_allocations_granted() : 0;
-    sgs_test_fail_alloc_after(-1);
-    sgs_dist_reduce_i64(&sgs_test_world, &granted, 1, SGS_DIST_SUM);
-    assert_true(granted > 10);
     sgs_test_snapshot_t before = {0};
     if (sgs_test_world.rank == 0)
         sgs_test_snapshot(out, &before);
-    static const double at[] = {0.0, 0.05, 0.2, 0.4, 0.6, 0.8, 0.95, 0.999};
-    for (size_t t = 0; t < sizeof at / sizeof at[0]; t++) {
-        long n = (long)(at[t] * (double)granted);
+    for (size_t t = 0; t < n_at; t++) {
+        long n = at[t];
         if (sgs_test_world.rank == last) {
-            print_message("allocations after %ld of %lld fail on process %d\n", n,
-                          (long long)granted, last);
+            print_message("allocations after %ld of %ld fail on process %d\n", n, granted, last);
             sgs_test_fail_alloc_after(n);
         }
-        memset(&err, 0, sizeof err);
+        sgs_error_t err = {0};
         int rc = run(results, none, 1, &err);
         sgs_test_fail_alloc_after(-1);
         if (rc != SGS_ENOMEM)
-            fail_msg("allocation %ld of %lld failing on process %d: code %d (%s)", n,
-                     (long long)granted, last, rc, err.message);
+            fail_msg("allocation %ld of %ld failing on process %d: code %d (%s)", n, granted, last,
+                     rc, err.message);
         if (sgs_test_world.size > 1) {
             char who[64];
             snprintf(who, sizeof who, "process %d of %d: ", last, sgs_test_world.size);
@@ -362,6 +490,95 @@ static void out_of_memory_on_one_process_fails_all(void **state)
     sgs_test_snapshot_free(&before);
 }
 
+/* Each allocation of the last process failing at a few points of the run, from the first
+ * allocation to the last few. */
+static void out_of_memory_on_one_process_fails_all(void **state)
+{
+    (void)state;
+    char results[700];
+    snprintf(results, sizeof results, "%s/out/results.h5", dir);
+    static const char *const none[] = {NULL};
+    sgs_error_t err = {0};
+    const int last = sgs_test_world.size - 1;
+    if (sgs_test_world.rank == last)
+        sgs_test_fail_alloc_after(1L << 40); /* counts the run's allocations */
+    assert_int_equal(run(results, none, 1, &err), SGS_OK);
+    int64_t granted = sgs_test_world.rank == last ? sgs_test_allocations_granted() : 0;
+    sgs_test_fail_alloc_after(-1);
+    sgs_dist_reduce_i64(&sgs_test_world, &granted, 1, SGS_DIST_SUM);
+    assert_true(granted > 10);
+    static const double at[] = {0.0, 0.05, 0.2, 0.4, 0.6, 0.8, 0.95, 0.999};
+    long n[sizeof at / sizeof at[0]];
+    for (size_t t = 0; t < sizeof at / sizeof at[0]; t++)
+        n[t] = (long)(at[t] * (double)granted);
+    fail_allocations_at(n, sizeof n / sizeof n[0], (long)granted);
+}
+
+/* The allocations counted at the end of the steps of a watched run (the last process's): the
+ * progress lines are written through this stream as each step ends. */
+static struct {
+    const sgs_progress_t *progress;
+    size_t n_seen;
+    long actions_from, actions_to; /* after "write customers", after "opportunities" */
+} watch;
+
+static ssize_t watch_write(void *cookie, const char *buf, size_t size)
+{
+    (void)cookie;
+    (void)buf;
+    const sgs_progress_t *p = watch.progress;
+    if (p && p->n_steps > watch.n_seen) {
+        watch.n_seen = p->n_steps;
+        const char *step = p->steps[p->n_steps - 1].name;
+        if (strcmp(step, "write customers") == 0)
+            watch.actions_from = sgs_test_allocations_granted();
+        else if (strcmp(step, "opportunities") == 0)
+            watch.actions_to = sgs_test_allocations_granted();
+    }
+    return (ssize_t)size;
+}
+
+/* The same within the actions step: the last process's allocations counted where the step
+ * begins and ends (its progress watched), then failing from points between them on. */
+static void out_of_memory_in_the_actions_step_fails_all(void **state)
+{
+    (void)state;
+    char results[700];
+    snprintf(results, sizeof results, "%s/out/results.h5", dir);
+    static const char *const none[] = {NULL};
+    sgs_error_t err = {0};
+    const int last = sgs_test_world.size - 1;
+    FILE *stream = NULL;
+    sgs_progress_t progress;
+    memset(&watch, 0, sizeof watch);
+    if (sgs_test_world.rank == last) {
+        stream = fopencookie(NULL, "w", (cookie_io_functions_t){.write = watch_write});
+        assert_non_null(stream);
+        assert_int_equal(setvbuf(stream, NULL, _IONBF, 0), 0); /* each line as it is written */
+        watch.progress = &progress;
+        sgs_test_fail_alloc_after(1L << 40); /* counts the run's allocations */
+    }
+    assert_int_equal(run_watched(results, none, 1, stream, &progress, &err), SGS_OK);
+    int64_t span[3] = {0, 0, 0};
+    if (sgs_test_world.rank == last) {
+        span[0] = watch.actions_from;
+        span[1] = watch.actions_to;
+        span[2] = sgs_test_allocations_granted();
+        fclose(stream);
+    }
+    sgs_test_fail_alloc_after(-1);
+    sgs_dist_reduce_i64(&sgs_test_world, span, 3, SGS_DIST_SUM);
+    print_message("the actions step: allocations %lld to %lld of %lld on process %d\n",
+                  (long long)span[0], (long long)span[1], (long long)span[2], last);
+    sgs_assert_cmp(span[0], >, 0);
+    sgs_assert_cmp(span[1], >, span[0] + 20); /* the step allocates (and was seen) */
+    static const double at[] = {0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99};
+    long n[sizeof at / sizeof at[0]];
+    for (size_t t = 0; t < sizeof at / sizeof at[0]; t++)
+        n[t] = (long)span[0] + (long)(at[t] * (double)(span[1] - span[0]));
+    fail_allocations_at(n, sizeof n / sizeof n[0], (long)span[2]);
+}
+
 /* What is not spread yet is refused on every process before any work: no output. */
 static void not_yet_spread_is_refused(void **state)
 {
@@ -371,10 +588,10 @@ static void not_yet_spread_is_refused(void **state)
     char results[700], path[800];
     snprintf(results, sizeof results, "%s/refused/results.h5", dir);
     snprintf(path, sizeof path, "%s/refused", dir);
-    static const char *const actions[] = {"actions.enabled=true", NULL};
+    static const char *const learn[] = {"actions.learn_from=measure.h5", NULL};
     static const char *const compressed[] = {"output.compression=1", NULL};
-    const char *const *cases[] = {actions, compressed};
-    static const char *const words[] = {"actions.enabled=false", "output.compression=0"};
+    const char *const *cases[] = {learn, compressed};
+    static const char *const words[] = {"actions.learn_from", "output.compression=0"};
     for (size_t c = 0; c < 2; c++) {
         if (sgs_test_world.rank == 0)
             (void)mkdir(path, 0755);
@@ -404,7 +621,9 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(spread_run_equals_one_process),
         cmocka_unit_test(bad_row_fails_every_process),
+        cmocka_unit_test(bad_event_fails_every_process),
         cmocka_unit_test(out_of_memory_on_one_process_fails_all),
+        cmocka_unit_test(out_of_memory_in_the_actions_step_fails_all),
         cmocka_unit_test(not_yet_spread_is_refused),
     };
     return sgs_test_mpi_run(&argc, &argv, tests, setup, teardown);

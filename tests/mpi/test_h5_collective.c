@@ -2,7 +2,9 @@
  * tests/mpi/test_h5_collective.c — one HDF5 file written by every process together
  * (io/h5_columns.h sgs_h5_create_shared, sgs_h5_write_column_part), under mpirun with 1 to 4
  * processes: each writes its rows (uneven counts, some none), and the file holds what one
- * process writing every row makes: the same values and the same stored types.
+ * process writing every row makes: the same values and the same stored types; a column of no
+ * row at all is an empty dataset; the file reopened by every process together
+ * (sgs_h5_open_shared) takes one more column the same way.
  */
 #include "engine/dist.h"
 #include "io/h5_columns.h"
@@ -57,6 +59,14 @@ static void columns_equal_one_writer(void **state)
     sgs_assert_cmp(
         sgs_h5_write_column_part(f, "/rfm/too_far", SGS_H5_U8, code, n_all, 1, n_all, &err), ==,
         SGS_EINVAL);
+    sgs_assert_cmp(sgs_h5_write_column_part(f, "/rfm/empty", SGS_H5_U8, code, 0, 0, 0, &err), ==,
+                   SGS_OK);
+    sgs_assert_cmp(H5Fclose(f), >=, 0);
+    f = sgs_h5_open_shared(shared); /* to add to it, every process */
+    sgs_assert_cmp(f, >=, 0);
+    sgs_assert_cmp(
+        sgs_h5_write_column_part(f, "/added/code", SGS_H5_U8, code, first, n, n_all, &err), ==,
+        SGS_OK);
     sgs_assert_cmp(H5Fclose(f), >=, 0);
     free(id);
     free(value);
@@ -83,11 +93,14 @@ static void columns_equal_one_writer(void **state)
             SGS_OK);
         sgs_assert_cmp(sgs_h5_write_column(g, "/rfm/code", SGS_H5_U8, all_code, n_all, 0, &err), ==,
                        SGS_OK);
+        sgs_assert_cmp(sgs_h5_write_column(g, "/added/code", SGS_H5_U8, all_code, n_all, 0, &err),
+                       ==, SGS_OK);
         H5Fclose(g);
-        char cmd[3000], out[4096];
+        char cmd[4000], out[4096];
         snprintf(cmd, sizeof cmd,
-                 "h5diff -c %s %s /customers /customers && h5diff -c %s %s /rfm/code /rfm/code",
-                 shared, single, shared, single);
+                 "h5diff -c %s %s /customers /customers && h5diff -c %s %s /rfm/code /rfm/code && "
+                 "h5diff -c %s %s /added /added",
+                 shared, single, shared, single, shared, single);
         int rc = sgs_test_shell(cmd, out, sizeof out);
         if (rc != 0)
             fail_msg("h5diff: %s", out);
@@ -99,6 +112,19 @@ static void columns_equal_one_writer(void **state)
         for (size_t i = 0; i < n_all; i++)
             sgs_assert_cmp(got[i], ==, all_id[i]);
         free(got);
+        /* the column of no row: an empty dataset of the type */
+        hid_t d = H5Dopen2(h, "/rfm/empty", H5P_DEFAULT);
+        sgs_assert_cmp(d, >=, 0);
+        hid_t space = H5Dget_space(d);
+        hsize_t dims = 1;
+        sgs_assert_cmp(H5Sget_simple_extent_ndims(space), ==, 1);
+        H5Sget_simple_extent_dims(space, &dims, NULL);
+        sgs_assert_cmp(dims, ==, 0);
+        hid_t type = H5Dget_type(d);
+        sgs_assert_cmp(H5Tget_size(type), ==, 1);
+        H5Tclose(type);
+        H5Sclose(space);
+        H5Dclose(d);
         H5Fclose(h);
         free(all_id);
         free(all_value);
