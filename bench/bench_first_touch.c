@@ -4,16 +4,16 @@
  *
  *   bench_first_touch [MiB] [idle_s]        (defaults: 1024 MiB, 30 s)
  *
- * Anonymous memory (huge pages advised, as kernels/core.c does for large arrays) is touched
- * one byte per page, on 1 and then 2 threads, each time on memory the system has had free
- * for idle_s seconds (the program sleeps first: a virtual machine's host may take back guest
- * memory that stays free, and the next first touch then faults it in again), and once more
- * on memory this process has just freed. Then the same number of bytes is written to a file
- * in the current folder, through the page cache and past it (O_DIRECT, 4 MiB writes), each
- * after the same idle time, and fsynced. Prints seconds and seconds per GB (10^9 bytes) of
- * each. docs/benchmarks.md, "Writing past the page cache", has the figures of the benchmark
- * VM: they are why segscore writes its large outputs past the cache and why a run's peak
- * memory costs time as well as room.
+ * Anonymous memory is touched one byte per page: with 4 KiB pages (what segscore asks for)
+ * on 1 and then 2 threads, and with transparent huge pages advised (MADV_HUGEPAGE) on 1
+ * thread, each time on memory the system has had free for idle_s seconds (the program sleeps
+ * first: a virtual machine's host may take back guest memory that stays free, and the next
+ * first touch then faults it in again), and once more on memory this process has just freed. Then
+ * the same number of bytes is written to a file in the current folder, through the page cache and
+ * past it (O_DIRECT, 4 MiB writes), each after the same idle time, and fsynced. Prints seconds and
+ * seconds per GB (10^9 bytes) of each. docs/benchmarks.md, "Writing past the page cache", has the
+ * figures of the benchmark VM: they are why segscore writes its large outputs past the cache and
+ * why a run's peak memory costs time as well as room.
  */
 #define _GNU_SOURCE /* O_DIRECT */
 
@@ -39,16 +39,16 @@ static void report(const char *what, double seconds, size_t bytes)
     fflush(stdout);
 }
 
-/* Map `bytes` of fresh memory and time touching one byte per page on `threads` threads;
- * `keep` returns the mapping instead of unmapping it. */
-static double touch(size_t bytes, int threads, char **keep)
+/* Map `bytes` of fresh memory and time touching one byte per page on `threads` threads,
+ * with huge pages advised or refused; `keep` returns the mapping instead of unmapping it. */
+static double touch(size_t bytes, int threads, int huge, char **keep)
 {
     char *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) {
         perror("mmap");
         exit(1);
     }
-    madvise(p, bytes, MADV_HUGEPAGE);
+    madvise(p, bytes, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
     double t = wall_s();
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (size_t i = 0; i < bytes; i += 4096)
@@ -98,12 +98,14 @@ int main(int argc, char **argv)
     size_t bytes = mib << 20;
     printf("%zu MiB, memory idle %u s before each cold measurement\n", mib, idle);
     sleep(idle);
-    report("anonymous memory, cold, 1 thread", touch(bytes, 1, NULL), bytes);
+    report("anonymous memory, cold, 1 thread", touch(bytes, 1, 0, NULL), bytes);
+    sleep(idle);
+    report("anonymous memory, cold, 1 thread, huge pages", touch(bytes, 1, 1, NULL), bytes);
     sleep(idle);
     char *warm = NULL;
-    report("anonymous memory, cold, 2 threads", touch(bytes, 2, &warm), bytes);
+    report("anonymous memory, cold, 2 threads", touch(bytes, 2, 0, &warm), bytes);
     munmap(warm, bytes);
-    report("anonymous memory, just freed, 2 threads", touch(bytes, 2, NULL), bytes);
+    report("anonymous memory, just freed, 2 threads", touch(bytes, 2, 0, NULL), bytes);
     sleep(idle);
     report("file through the page cache, cold, fsync",
            write_file("bench_first_touch.tmp", bytes, 0), bytes);

@@ -3,7 +3,6 @@
  * column's rows with range-checked conversion, first touch of the destination memory, and
  * the chunk loop shared by the three tables. See h5_input.h.
  */
-#define _DEFAULT_SOURCE /* madvise(MADV_HUGEPAGE) */
 
 #include "io/h5_input.h"
 
@@ -13,7 +12,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 
 #define PAGE_BYTES ((size_t)4096)
@@ -218,21 +216,8 @@ cleanup:
 
 /* ---- First touch ------------------------------------------------------------------------
  * Fresh pages are slow to fault in on these machines (DESIGN.md "Scale"). The destination
- * columns are allocated once; huge pages are requested for them and the pages a chunk is
- * about to fill are touched in parallel just before the read. */
-
-static void advise_huge(void *p, size_t bytes)
-{
-#ifdef MADV_HUGEPAGE
-    uintptr_t begin = ((uintptr_t)p + PAGE_BYTES - 1) & ~(uintptr_t)(PAGE_BYTES - 1);
-    uintptr_t end = ((uintptr_t)p + bytes) & ~(uintptr_t)(PAGE_BYTES - 1);
-    if (bytes >= ((size_t)4 << 20) && end > begin)
-        madvise((void *)begin, end - begin, MADV_HUGEPAGE); /* advice only: result unused */
-#else
-    (void)p;
-    (void)bytes;
-#endif
-}
+ * columns are allocated once, and the pages a chunk is about to fill are touched in parallel
+ * just before the read. No huge pages are asked for (kernels/core.c says why). */
 
 /* Fault in, for every column, the pages below `rows` rows that are not yet: one parallel
  * loop over the pages of all columns, so one fork per chunk. Writes a zero byte per page
@@ -290,9 +275,6 @@ int sgs__reader_read_chunks(reader_t *r, const sgs_read_options_t *opt, const ch
 {
     size_t n_read = r->row_end - r->row_begin;
     size_t chunk = r->chunk_rows < n_read ? r->chunk_rows : n_read;
-    for (size_t k = 0; k < r->n_cols; k++)
-        if (r->cols[k].data)
-            advise_huge(r->cols[k].data, n_read * r->cols[k].elem);
     int rc = sgs__reader_decode_ahead(r, opt);
     if (rc)
         return rc;

@@ -1,7 +1,6 @@
 /*
  * kernels/core.c — error table, execution context, sizes, allocation seam, random numbers.
  */
-#define _DEFAULT_SOURCE /* madvise(MADV_HUGEPAGE) */
 #include "kernels/core.h"
 
 #include <errno.h>
@@ -11,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 /* ---- Errors ------------------------------------------------------------------------ */
 
@@ -193,30 +191,19 @@ static int alloc_allowed(void)
     return b < 0;
 }
 
-/* Large arrays are advised for transparent huge pages: faulting in fresh memory is a large
- * share of a run on virtual machines, and a huge page takes one fault instead of 512. */
-#define HUGE_ADVICE_MIN_BYTES ((size_t)32 << 20)
-#define HUGE_PAGE_BYTES ((uintptr_t)2 << 20)
-
-static void *advise_huge_pages(void *p, size_t bytes)
-{
-#ifdef MADV_HUGEPAGE
-    if (p && bytes >= HUGE_ADVICE_MIN_BYTES) {
-        uintptr_t begin = ((uintptr_t)p + HUGE_PAGE_BYTES - 1) & ~(HUGE_PAGE_BYTES - 1);
-        uintptr_t end = ((uintptr_t)p + bytes) & ~(HUGE_PAGE_BYTES - 1);
-        if (end > begin)
-            madvise((void *)begin, end - begin, MADV_HUGEPAGE);
-    }
-#endif
-    return p;
-}
+/* Large arrays are not advised for transparent huge pages (MADV_HUGEPAGE), though a huge
+ * page takes one fault instead of 512: where the system's THP defrag setting is "madvise"
+ * (Debian's default), a fault in an advised range compacts memory to find a free 2 MB page,
+ * and on memory the system has not used for a while that made the first touch 5 times slower
+ * on the benchmark VM (2.2 s per GB against 0.42 s with 4 KiB pages; bench/bench_first_touch.c,
+ * docs/benchmarks.md "Huge pages"). A nightly run starts on such memory. */
 
 void *sgs_alloc_array(size_t n, size_t size)
 {
     size_t bytes;
     if (sgs_size_mul(n, size, &bytes) != SGS_OK || !alloc_allowed())
         return counted(NULL);
-    return advise_huge_pages(counted(malloc(bytes ? bytes : 1)), bytes);
+    return counted(malloc(bytes ? bytes : 1));
 }
 
 void *sgs_calloc_array(size_t n, size_t size)
