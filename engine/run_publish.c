@@ -143,19 +143,24 @@ int sgs_run_publish_open(sgs_run_state_t *st, sgs_error_t *err)
     const sgs_named_path_t inputs[] = {{"input", req->input_path},
                                        {"configuration file", req->config_path}};
     int rc = sgs_output_paths_check(inputs, sizeof inputs / sizeof inputs[0], named, n, err);
+    size_t removed = 0;
     if (st->dist.size > 1) { /* process 0 holds the set for all (engine/dist_publish.h) */
         rc = sgs_dist_run_agree(st, rc, err);
         if (rc == SGS_OK)
             rc = sgs_dist_publish_open(&st->dist, set, n, "run", &st->dist_publish, err);
-        return rc;
+        if (rc == SGS_OK) /* process 0's count: a killed job's generation among them */
+            removed = sgs_dist_publish_stale_removed(st->dist_publish);
+    } else {
+        if (rc == SGS_OK)
+            rc = sgs_publish_open(set, n, "run", &st->publish, err);
+        if (rc == SGS_OK)
+            removed = sgs_publish_stale_removed(st->publish);
     }
-    if (rc == SGS_OK)
-        rc = sgs_publish_open(set, n, "run", &st->publish, err);
-    if (rc == SGS_OK && sgs_publish_stale_removed(st->publish) > 0)
+    if (removed > 0)
         sgs_progress_note(req->progress,
                           "removed %zu temporary files or folders that a stopped run of these "
                           "outputs left",
-                          sgs_publish_stale_removed(st->publish));
+                          removed);
     return rc;
 }
 
