@@ -85,6 +85,16 @@ void sgs_dist_run_exact_sums(const sgs_dist_t *d, sgs_exact_sum_t *s, size_t k)
     }
 }
 
+/* ---- A fit's time limit ------------------------------------------------------------------ */
+
+int sgs_dist_run_fit_time_up(void *ctx, double elapsed_s, double limit_s)
+{
+    const sgs_dist_t *d = ctx;
+    int64_t up = d->rank == 0 && elapsed_s >= limit_s; /* the others add nothing */
+    sgs_dist_reduce_i64(d, &up, 1, SGS_DIST_SUM);
+    return up != 0;
+}
+
 /* ---- Read -------------------------------------------------------------------------------- */
 
 int sgs_dist_run_read(sgs_run_state_t *st, const sgs_read_options_t *opt, sgs_transactions_t *tx,

@@ -69,6 +69,13 @@ void sgs_dist_run_whole_free(struct sgs_run_state *whole);
 int sgs_dist_run_whole_view(const struct sgs_run_state *st, struct sgs_run_state **view,
                             sgs_error_t *err);
 
+/* value.fit_time_limit in a spread run (kernels/optimizer.h sgs_optim_time_up_fn; ctx: the
+ * run's sgs_dist_t, read only): process 0's clock decides, and every process gets its answer,
+ * so that every process's fit stops at the same check. Collective: the processes run the same
+ * fits on the same figures (the merged histories, the spread Gamma-Gamma's totals), so that
+ * their fits ask at the same checks. One sum of one integer per check. */
+int sgs_dist_run_fit_time_up(void *ctx, double elapsed_s, double limit_s);
+
 /* Every process's figures for summary.json's "processes" (engine/run_state.h
  * sgs_run_process_t), sent to process 0 alone and received in rank order: what the process held
  * (st->held and its customers with a purchase), the bytes it sent to the others so far, in all

@@ -11,7 +11,8 @@
  * and peak memory are the single-process run's (its "processes", each process's figures, checked
  * on their own: they add up to the base's), for several configurations, the actions step in
  * all but one (stages at a compare day, every opportunity listed, channel capacities, what
- * changed since an earlier run, no opportunity kind at all: an empty list). A bad row in the last
+ * changed since an earlier run, no opportunity kind at all: an empty list; every model fit
+ * stopped by value.fit_time_limit, which process 0's clock decides for all). A bad row in the last
  * process's share of /transactions, and one of /events (read by the actions step), fails every
  * process with the single-process message named by that process and exit status 65, the
  * previous outputs intact and no generation left; so do the last process's allocations failing
@@ -428,6 +429,26 @@ static void spread_run_equals_one_process(void **state)
     static const char *const no_segments[] = {"segments.enabled=false", "value.backtest=false",
                                               NULL};
     compare("no segment step, no backtest", no_segments);
+    /* every fit stopped by its time limit at its first check, on process 0's clock for all the
+     * processes (value.allow_unconverged: the run goes on with the fits as they stopped) */
+    static const char *const timed_out[] = {"value.fit_time_limit=1e-9",
+                                            "value.allow_unconverged=true", NULL};
+    compare("every fit stopped by a time limit of 1 ns", timed_out);
+    if (sgs_test_world.rank == 0) {
+        char path[700];
+        snprintf(path, sizeof path, "%s/ref-summary.json", dir);
+        cJSON *j = sgs_test_read_json(path);
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "value");
+        static const char *const fits[] = {"purchase_model", "spend_model"};
+        for (size_t f = 0; f < 2; f++) {
+            const cJSON *fit = cJSON_GetObjectItemCaseSensitive(v, fits[f]);
+            const char *why =
+                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(fit, "stop_reason"));
+            assert_non_null(why);
+            assert_string_equal(why, "time_limit");
+        }
+        cJSON_Delete(j);
+    }
     make_refunds_input();
     snprintf(input, sizeof input, "%s", refunds_input);
     compare("customers without a purchase: rows off the blocks", defaults);
