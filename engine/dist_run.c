@@ -5,6 +5,7 @@
 #include "engine/dist_run.h"
 
 #include "engine/dist_input.h"
+#include "engine/interrupt.h"
 #include "engine/run_state.h"
 
 #include <stdio.h>
@@ -93,6 +94,12 @@ int sgs_dist_run_fit_time_up(void *ctx, double elapsed_s, double limit_s)
     int64_t up = d->rank == 0 && elapsed_s >= limit_s; /* the others add nothing */
     sgs_dist_reduce_i64(d, &up, 1, SGS_DIST_SUM);
     return up != 0;
+}
+
+int sgs_dist_run_fit_stop(void *ctx, sgs_error_t *err)
+{
+    static const sgs_stop_point_t during_fit = {"fit", "during a model fit"};
+    return sgs_dist_agree(ctx, sgs_interrupt_stop((void *)&during_fit, err), err);
 }
 
 /* ---- Read -------------------------------------------------------------------------------- */

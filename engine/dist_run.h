@@ -76,6 +76,15 @@ int sgs_dist_run_whole_view(const struct sgs_run_state *st, struct sgs_run_state
  * their fits ask at the same checks. One sum of one integer per check. */
 int sgs_dist_run_fit_time_up(void *ctx, double elapsed_s, double limit_s);
 
+/* A spread run's fits' stop check (kernels/optimizer.h options.stop; ctx: the run's
+ * sgs_dist_t, read only), asked before each iteration: each process's own check (a signal, the
+ * test hook's pause point "fit": engine/interrupt.h sgs_interrupt_stop) agreed over the
+ * processes, so that a signal to any process stops every process's fit at the same iteration,
+ * with the lowest signalled process's message (instead of one process leaving a fit whose
+ * checks the others still make together). Collective, as sgs_dist_run_fit_time_up.
+ * @return 0 or SGS_EINTR, the same on every process. */
+int sgs_dist_run_fit_stop(void *ctx, sgs_error_t *err);
+
 /* Every process's figures for summary.json's "processes" (engine/run_state.h
  * sgs_run_process_t), sent to process 0 alone and received in rank order: what the process held
  * (st->held and its customers with a purchase), the bytes it sent to the others so far, in all

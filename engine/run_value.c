@@ -60,9 +60,11 @@ sgs_model_fit_options_t sgs_run_fit_options(const sgs_run_state_t *st, const cha
     const sgs_config_t *cfg = st->req->config;
     sgs_model_fit_options_t o = cfg->value_fit; /* value.penalizer, max_iter, fit_time_limit */
     sgs_fit_watch_attach(watch, st->req->progress, what, o.optim.time_limit_s, &o.optim);
-    if (st->dist.size > 1) { /* process 0's clock for all: the same fit everywhere (docs/mpi.md) */
-        o.optim.time_up = sgs_dist_run_fit_time_up;
+    if (st->dist.size > 1) { /* the same fit everywhere, stopped together (docs/mpi.md): */
+        o.optim.time_up = sgs_dist_run_fit_time_up; /* process 0's clock for all */
         o.optim.time_up_ctx = (void *)&st->dist;
+        o.optim.stop = sgs_dist_run_fit_stop; /* a signal to any process */
+        o.optim.stop_ctx = (void *)&st->dist;
     }
     return o;
 }

@@ -5,13 +5,18 @@
  * evaluation) and the others' fast: every process's fit stops at the same check, with the time
  * limit's status, bit for bit process 0's fit, although the others' own clocks are far from the
  * limit (on their own clocks they would run on to convergence: shown with several processes).
+ * And a signal to one process stops every process's fit at the same iteration
+ * (sgs_dist_run_fit_stop).
  */
 #include "engine/dist_run.h"
+#include "engine/interrupt.h"
 #include "kernels/optimizer.h"
 #include "tests/support/test_mpi.h"
 #include "tests/support/test_support.h"
 
 #include <math.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -92,10 +97,47 @@ static void every_process_stops_where_process_0_does(void **state)
     }
 }
 
+/* A signal to the last process alone (SIGTERM, raised with the run's handler installed): with
+ * the spread stop check every process's fit stops at the same iteration, SGS_EINTR with the last
+ * process's message; on its own check only the last process would stop. Last in this program:
+ * the signal stays caught. */
+static void a_signal_to_one_process_stops_every_fit(void **state)
+{
+    (void)state;
+    static const double starts[] = {-1.2, 1.0};
+    slow_t s = {{0, 0}, 0};
+    sgs_optim_problem_t p = {2, rosen_ll, &s, 1.0, 0.0, 1, starts, NULL};
+    sgs_optim_options_t o = sgs_optim_default_options();
+    o.stop = sgs_dist_run_fit_stop;
+    o.stop_ctx = &sgs_test_world;
+    const int last = sgs_test_world.size - 1;
+    sgs_interrupt_install();
+    if (sgs_test_world.rank == last)
+        assert_int_equal(raise(SIGTERM), 0);
+    sgs_fit_t f;
+    sgs_error_t err = {0};
+    int rc = sgs_optim_minimize(&p, &o, &f, &err);
+    int64_t evaluations[2] = {s.evaluations, -s.evaluations}; /* the most and the fewest */
+    sgs_dist_reduce_i64(&sgs_test_world, evaluations, 2, SGS_DIST_MAX);
+    assert_int_equal(rc, SGS_EINTR);
+    sgs_assert_contains(err.message, "SIGTERM");
+    sgs_assert_contains(err.message, "during a model fit");
+    if (sgs_test_world.size > 1) {
+        char who[64];
+        snprintf(who, sizeof who, "process %d of %d: ", last, sgs_test_world.size);
+        sgs_assert_contains(err.message, who);
+    }
+    /* stopped before the first iteration everywhere: the starts' and the first point's
+     * evaluations only */
+    sgs_assert_cmp(evaluations[0], ==, -evaluations[1]);
+    sgs_assert_cmp(evaluations[0], <=, 2);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_process_stops_where_process_0_does),
+        cmocka_unit_test(a_signal_to_one_process_stops_every_fit),
     };
     return sgs_test_mpi_run(&argc, &argv, tests, NULL, NULL);
 }
