@@ -77,8 +77,9 @@ static int run_job(int n, char *log, size_t log_size)
     return sgs_test_shell(cmd, log, log_size);
 }
 
-/* How many running processes have `needle` in their command line (this program aside). */
-static int processes_naming(const char *needle)
+/* How many running processes have `needle` in their command line (this program aside); only
+ * segscore processes (by their name, /proc/PID/comm) when segscore_only. */
+static int processes_naming(const char *needle, int segscore_only)
 {
     DIR *d = opendir("/proc");
     assert_non_null(d);
@@ -96,7 +97,14 @@ static int processes_naming(const char *needle)
         for (size_t i = 0; i < len; i++) /* the arguments are NUL-separated */
             buf[i] = buf[i] ? buf[i] : ' ';
         buf[len] = '\0';
-        n += strstr(buf, needle) != NULL;
+        int named = strstr(buf, needle) != NULL;
+        if (named && segscore_only) {
+            snprintf(path, sizeof path, "/proc/%s/comm", e->d_name);
+            char *comm = sgs_test_read_file(path, NULL);
+            named = comm && strncmp(comm, "segscore", 8) == 0;
+            free(comm);
+        }
+        n += named;
     }
     closedir(d);
     return n;
@@ -222,8 +230,8 @@ static void kill_last_process(int n, const char *point)
     sgs_test_snapshot(out, &before);
 
     pid_t paused = 0, job = start_job_paused(n, point, log_path, &paused);
-    /* the job's processes and mpirun name the outputs' folder (the last through `env`) */
-    sgs_assert_cmp(processes_naming(out), ==, n + 1);
+    /* the job's n segscore processes run (the last exec'd by `env`) */
+    sgs_assert_cmp(processes_naming(out, 1), ==, n);
     char path[64], comm[64] = "";
     snprintf(path, sizeof path, "/proc/%ld/comm", (long)paused);
     FILE *f = fopen(path, "r");
@@ -252,9 +260,9 @@ static void kill_last_process(int n, const char *point)
     sgs_assert_contains(text, "signal 9");
     free(text);
     /* no process of the job left (mpirun waited for them: allow a moment for /proc) */
-    int left = processes_naming(out);
+    int left = processes_naming(out, 0);
     for (int i = 0; left > 0 && i < 250; i++, sleep_ms(20))
-        left = processes_naming(out);
+        left = processes_naming(out, 0);
     if (left > 0)
         fail_msg("%s: %d processes of the job still run after mpirun ended", what, left);
 
