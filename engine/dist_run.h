@@ -90,7 +90,7 @@ int sgs_dist_run_fit_stop(void *ctx, sgs_error_t *err);
  * (st->held and its customers with a purchase), the bytes it sent to the others so far, in all
  * and per step (its progress's steps, then the current one so far), and its peak memory now.
  * *out (free with sgs_free) has d->size entries on process 0 and is NULL elsewhere; NULL for one
- * process, which makes no call. Collective: about 2 KB from each process to process 0.
+ * process, which makes no call. Collective: about 2.5 KB from each process to process 0.
  * @return 0 or SGS_ENOMEM, the same on every process. */
 int sgs_dist_run_processes(const struct sgs_run_state *st, struct sgs_run_process **out,
                            sgs_error_t *err);
