@@ -75,6 +75,11 @@ const char *sgs_dist_publish_file(const sgs_dist_publish_t *p, size_t i)
     return i < p->n ? p->file[i] : NULL;
 }
 
+size_t sgs_dist_publish_stale_removed(const sgs_dist_publish_t *p)
+{
+    return p && p->set ? sgs_publish_stale_removed(p->set) : 0;
+}
+
 /* This process's writes of every output on disk. */
 static int flush_files(const sgs_dist_publish_t *p, sgs_error_t *err)
 {

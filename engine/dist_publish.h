@@ -37,6 +37,11 @@ int sgs_dist_publish_open(const sgs_dist_t *d, const sgs_publish_output_t *outpu
 /* Where output i of the new generation is written, on every process. */
 const char *sgs_dist_publish_file(const sgs_dist_publish_t *p, size_t i);
 
+/* How many temporary files or folders a stopped run had left (a killed job's unfinished
+ * generation among them) that process 0's open removed (io/publish.h
+ * sgs_publish_stale_removed); 0 on the other processes. Not collective. */
+size_t sgs_dist_publish_stale_removed(const sgs_dist_publish_t *p);
+
 /* Publish the new generation when every process's rc is 0: each process flushes every
  * output, then process 0 seals the generation and switches to it. Every process calls it
  * with its outcome, a failure too, once it has stopped writing (so that no process still

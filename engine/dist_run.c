@@ -5,6 +5,7 @@
 #include "engine/dist_run.h"
 
 #include "engine/dist_input.h"
+#include "engine/interrupt.h"
 #include "engine/run_state.h"
 
 #include <stdio.h>
@@ -83,6 +84,22 @@ void sgs_dist_run_exact_sums(const sgs_dist_t *d, sgs_exact_sum_t *s, size_t k)
         /* each digit grew by less than `size` terms' worth: carry before the next add */
         sgs_exact_sum_carry(&s[j]);
     }
+}
+
+/* ---- A fit's time limit ------------------------------------------------------------------ */
+
+int sgs_dist_run_fit_time_up(void *ctx, double elapsed_s, double limit_s)
+{
+    const sgs_dist_t *d = ctx;
+    int64_t up = d->rank == 0 && elapsed_s >= limit_s; /* the others add nothing */
+    sgs_dist_reduce_i64(d, &up, 1, SGS_DIST_SUM);
+    return up != 0;
+}
+
+int sgs_dist_run_fit_stop(void *ctx, sgs_error_t *err)
+{
+    static const sgs_stop_point_t during_fit = {"fit", "during a model fit"};
+    return sgs_dist_agree(ctx, sgs_interrupt_stop((void *)&during_fit, err), err);
 }
 
 /* ---- Read -------------------------------------------------------------------------------- */
@@ -231,5 +248,51 @@ int sgs_dist_run_whole_view(const sgs_run_state_t *st, sgs_run_state_t **view, s
     w->summary.first = 0;
     w->value.backtest.p_buy_at_end = NULL; /* freed by the actions step */
     *view = w;
+    return SGS_OK;
+}
+
+/* ---- Each process's figures -------------------------------------------------------------- */
+
+int sgs_dist_run_processes(const sgs_run_state_t *st, sgs_run_process_t **out, sgs_error_t *err)
+{
+    *out = NULL;
+    const sgs_dist_t *d = &st->dist;
+    if (d->size <= 1)
+        return SGS_OK;
+    sgs_run_process_t mine;
+    memset(&mine, 0, sizeof mine); /* every byte defined: they are sent */
+    mine.rank = d->rank;
+    mine.n_buyers = (int64_t)st->summary.n_customers;
+    mine.n_transaction_rows = (int64_t)st->held.n_transaction_rows;
+    mine.actions_ran = st->held.actions_ran;
+    mine.n_customers = (int64_t)st->held.n_customers;
+    mine.n_customer_rows = (int64_t)st->held.n_customer_rows;
+    mine.n_event_rows = (int64_t)st->held.n_event_rows;
+    const sgs_progress_t *p = st->req->progress;
+    size_t n_steps = p->n_steps < SGS_PROGRESS_MAX_STEPS ? p->n_steps : SGS_PROGRESS_MAX_STEPS;
+    memcpy(mine.steps, p->steps, n_steps * sizeof mine.steps[0]);
+    mine.steps[n_steps] = sgs_progress_so_far(p);
+    mine.n_steps = (int64_t)n_steps + 1;
+    mine.bytes_sent = (int64_t)sgs_dist_bytes_sent();
+    mine.peak_rss_mb = sgs_peak_rss_mb();
+    size_t *sent = sgs_calloc_array((size_t)d->size, sizeof *sent);
+    size_t *received = sgs_alloc_array((size_t)d->size, sizeof *received);
+    int rc = !sent || !received
+                 ? sgs_error_set(err, SGS_ENOMEM, "no memory for the processes' figures")
+                 : SGS_OK;
+    rc = sgs_dist_agree(d, rc, err);
+    void *recv = NULL;
+    if (rc == SGS_OK) {
+        sent[0] = sizeof mine; /* to process 0 alone */
+        rc = sgs_dist_exchange(d, &mine, sent, &recv, received, err);
+    }
+    sgs_free(sent);
+    sgs_free(received);
+    if (rc != SGS_OK)
+        return rc;
+    if (d->rank == 0)
+        *out = recv;
+    else
+        sgs_free(recv);
     return SGS_OK;
 }

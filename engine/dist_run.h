@@ -20,6 +20,7 @@
 #include "kernels/exact_sum.h"
 
 struct sgs_run_state;
+struct sgs_run_process;
 
 /* Before any work, on every process: what a spread run does not do yet (docs/mpi.md "Status")
  * refused with SGS_EUSAGE (exit 64), naming the configuration key that leaves it out. Nothing
@@ -67,5 +68,31 @@ void sgs_dist_run_whole_free(struct sgs_run_state *whole);
  * sgs_free) is NULL on the other processes. Not collective. @return 0 or SGS_ENOMEM. */
 int sgs_dist_run_whole_view(const struct sgs_run_state *st, struct sgs_run_state **view,
                             sgs_error_t *err);
+
+/* value.fit_time_limit in a spread run (kernels/optimizer.h sgs_optim_time_up_fn; ctx: the
+ * run's sgs_dist_t, read only): process 0's clock decides, and every process gets its answer,
+ * so that every process's fit stops at the same check. Collective: the processes run the same
+ * fits on the same figures (the merged histories, the spread Gamma-Gamma's totals), so that
+ * their fits ask at the same checks. One sum of one integer per check. */
+int sgs_dist_run_fit_time_up(void *ctx, double elapsed_s, double limit_s);
+
+/* A spread run's fits' stop check (kernels/optimizer.h options.stop; ctx: the run's
+ * sgs_dist_t, read only), asked before each iteration: each process's own check (a signal, the
+ * test hook's pause point "fit": engine/interrupt.h sgs_interrupt_stop) agreed over the
+ * processes, so that a signal to any process stops every process's fit at the same iteration,
+ * with the lowest signalled process's message (instead of one process leaving a fit whose
+ * checks the others still make together). Collective, as sgs_dist_run_fit_time_up.
+ * @return 0 or SGS_EINTR, the same on every process. */
+int sgs_dist_run_fit_stop(void *ctx, sgs_error_t *err);
+
+/* Every process's figures for summary.json's "processes" (engine/run_state.h
+ * sgs_run_process_t), sent to process 0 alone and received in rank order: what the process held
+ * (st->held and its customers with a purchase), the bytes it sent to the others so far, in all
+ * and per step (its progress's steps, then the current one so far), and its peak memory now.
+ * *out (free with sgs_free) has d->size entries on process 0 and is NULL elsewhere; NULL for one
+ * process, which makes no call. Collective: about 2.5 KB from each process to process 0.
+ * @return 0 or SGS_ENOMEM, the same on every process. */
+int sgs_dist_run_processes(const struct sgs_run_state *st, struct sgs_run_process **out,
+                           sgs_error_t *err);
 
 #endif /* SGS_DIST_RUN_H */

@@ -3,6 +3,7 @@
  */
 #include "engine/progress.h"
 
+#include "engine/dist.h"
 #include "engine/interrupt.h"
 
 #include <stdarg.h>
@@ -56,6 +57,7 @@ void sgs_progress_begin(sgs_progress_t *p, const char *step)
     snprintf(p->current, sizeof p->current, "%s", step);
     p->step_start = now_s();
     cpu_times(&p->step_user, &p->step_system);
+    p->step_bytes = sgs_dist_bytes_sent();
     p->last_draw = 0.0;
 }
 
@@ -73,6 +75,15 @@ void sgs_progress_update(void *ctx, const char *what, size_t done, size_t total)
     fflush(p->out);
 }
 
+sgs_step_record_t sgs_progress_so_far(const sgs_progress_t *p)
+{
+    sgs_step_record_t r = {.seconds = now_s() - p->step_start,
+                           .peak_rss_mb = sgs_peak_rss_mb(),
+                           .bytes_sent = sgs_dist_bytes_sent() - p->step_bytes};
+    snprintf(r.name, sizeof r.name, "%s", p->current);
+    return r;
+}
+
 void sgs_progress_end(sgs_progress_t *p, const char *detail_fmt, ...)
 {
     double seconds = now_s() - p->step_start;
@@ -85,6 +96,7 @@ void sgs_progress_end(sgs_progress_t *p, const char *detail_fmt, ...)
         r->cpu_seconds = (user - p->step_user) + (system - p->step_system);
         r->system_seconds = system - p->step_system;
         r->peak_rss_mb = rss;
+        r->bytes_sent = sgs_dist_bytes_sent() - p->step_bytes;
     }
     if (p->quiet)
         return;

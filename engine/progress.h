@@ -12,6 +12,7 @@
 #include "kernels/optimizer.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #define SGS_PROGRESS_MAX_STEPS 32
@@ -22,6 +23,8 @@ typedef struct sgs_step_record {
     double cpu_seconds;    /* CPU time of the process's threads in the step, user + system */
     double system_seconds; /* of which in the kernel (page faults, I/O) */
     double peak_rss_mb;    /* process peak resident memory at the end of the step, MiB */
+    uint64_t bytes_sent;   /* to other processes of a spread run in the step (engine/dist.h
+                              sgs_dist_bytes_sent); 0 in one process */
 } sgs_step_record_t;
 
 typedef struct sgs_progress {
@@ -32,6 +35,7 @@ typedef struct sgs_progress {
     sgs_step_record_t steps[SGS_PROGRESS_MAX_STEPS];
     double step_start;             /* monotonic seconds when the current step began */
     double step_user, step_system; /* the process's CPU seconds then */
+    uint64_t step_bytes;           /* the bytes it had sent to other processes then */
     double run_start;
     double last_draw; /* last live update, to draw at most 10 times a second */
     char current[32];
@@ -45,6 +49,10 @@ void sgs_progress_begin(sgs_progress_t *p, const char *step);
 /* Live update within a step: done of total units (rows, customers). Matches the
  * progress callback shape of io/ readers: ctx is the sgs_progress_t. */
 void sgs_progress_update(void *ctx, const char *what, size_t done, size_t total);
+
+/* The current step's record so far (begun, not ended): its name, time, peak memory and bytes
+ * sent up to now; cpu_seconds and system_seconds 0. */
+sgs_step_record_t sgs_progress_so_far(const sgs_progress_t *p);
 
 /* End the current step, record time and memory, print one line with `detail`. */
 void sgs_progress_end(sgs_progress_t *p, const char *detail_fmt, ...)

@@ -91,6 +91,7 @@ static int step_group(sgs_run_state_t *st, sgs_transactions_t *tx, sgs_error_t *
         return rc;
     if (st->dist.size > 1) /* what one process would say: the file is sorted */
         st->group.sorted_input_skipped = st->read.tx_stats.sorted_by_customer;
+    st->held.n_transaction_rows = st->group.rows.n_rows;
     size_t counts[2] = {st->group.rows.n_rows, st->group.rows.n_customers};
     sgs_dist_run_sum_sizes(&st->dist, counts, 2);
     st->group.n_rows_used = counts[0];

@@ -350,10 +350,15 @@ int sgs__run_actions_model_columns_at(const sgs_run_state_t *st, const sgs_run_a
 }
 
 /* The index's figures over the whole base (a spread run's processes' summed; one process's
- * own), and this process's first entry in the whole index: its customers follow those of the
- * processes before it (engine/dist_input.h: ranges of id). Collective in a spread run. */
-static void whole_base_counts(const sgs_run_state_t *st, sgs_run_actions_t *A)
+ * own, which st->held keeps), and this process's first entry in the whole index: its customers
+ * follow those of the processes before it (engine/dist_input.h: ranges of id). Collective in a
+ * spread run. */
+static void whole_base_counts(sgs_run_state_t *st, sgs_run_actions_t *A)
 {
+    st->held.actions_ran = 1;
+    st->held.n_customers = A->n;
+    st->held.n_customer_rows = A->n_customer_rows;
+    st->held.n_event_rows = A->n_event_rows;
     size_t c[6] = {A->n,
                    A->n_buyers,
                    A->n_event_rows,

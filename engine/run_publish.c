@@ -143,19 +143,24 @@ int sgs_run_publish_open(sgs_run_state_t *st, sgs_error_t *err)
     const sgs_named_path_t inputs[] = {{"input", req->input_path},
                                        {"configuration file", req->config_path}};
     int rc = sgs_output_paths_check(inputs, sizeof inputs / sizeof inputs[0], named, n, err);
+    size_t removed = 0;
     if (st->dist.size > 1) { /* process 0 holds the set for all (engine/dist_publish.h) */
         rc = sgs_dist_run_agree(st, rc, err);
         if (rc == SGS_OK)
             rc = sgs_dist_publish_open(&st->dist, set, n, "run", &st->dist_publish, err);
-        return rc;
+        if (rc == SGS_OK) /* process 0's count: a killed job's generation among them */
+            removed = sgs_dist_publish_stale_removed(st->dist_publish);
+    } else {
+        if (rc == SGS_OK)
+            rc = sgs_publish_open(set, n, "run", &st->publish, err);
+        if (rc == SGS_OK)
+            removed = sgs_publish_stale_removed(st->publish);
     }
-    if (rc == SGS_OK)
-        rc = sgs_publish_open(set, n, "run", &st->publish, err);
-    if (rc == SGS_OK && sgs_publish_stale_removed(st->publish) > 0)
+    if (removed > 0)
         sgs_progress_note(req->progress,
                           "removed %zu temporary files or folders that a stopped run of these "
                           "outputs left",
-                          sgs_publish_stale_removed(st->publish));
+                          removed);
     return rc;
 }
 
@@ -292,17 +297,25 @@ int sgs_run_publish_customers(sgs_run_state_t *st, sgs_error_t *err)
 }
 
 /* A spread run's end: the rest of the outputs every process writes together (each writer
- * agrees on its outcome), then those process 0 writes alone, in the table's order, from a view
- * of the state with the whole base's counts (engine/dist_run.h); then the commit, which agrees
+ * agrees on its outcome), every process's figures gathered to process 0 for summary.json's
+ * "processes", then the outputs process 0 writes alone, in the table's order, from a view of
+ * the state with the whole base's counts (engine/dist_run.h); then the commit, which agrees
  * on every process's outcome and publishes only when all succeeded (engine/dist_publish.h). */
 static int publish_spread(sgs_run_state_t *st, sgs_error_t *err)
 {
     sgs_progress_begin(st->req->progress, "write");
     size_t active[N_OUTPUTS], n = active_outputs(st->req, active);
     int rc = write_spread_part(st, PART_END, err);
+    sgs_run_process_t *processes = NULL; /* summary.json's "processes", on process 0 */
+    if (rc == SGS_OK)
+        rc = sgs_dist_run_processes(st, &processes, err);
     sgs_run_state_t *whole = NULL;
     if (rc == SGS_OK)
         rc = sgs_dist_run_whole_view(st, &whole, err);
+    if (whole) {
+        whole->processes = processes;
+        whole->n_processes = (size_t)st->dist.size;
+    }
     for (size_t j = 0; rc == SGS_OK && whole && j < n; j++) {
         size_t i = active[j];
         if (outputs[i].spread || !outputs[i].write[PART_END])
@@ -314,6 +327,7 @@ static int publish_spread(sgs_run_state_t *st, sgs_error_t *err)
             sgs_error_prefix(err, "writing %s", outputs[i].what);
     }
     sgs_free(whole);
+    sgs_free(processes);
     return sgs_dist_publish_commit(st->dist_publish, rc, err);
 }
 

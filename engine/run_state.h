@@ -51,6 +51,32 @@ typedef struct sgs_run_group {
 /* Free the grouped rows and leave *g empty. NULL-safe. */
 void sgs_run_group_free(sgs_run_group_t *g);
 
+/* What this process of a spread run held, counted as the steps go (its own customers and rows,
+ * before they are summed over the processes): summary.json's "processes" (engine/dist_run.h
+ * sgs_dist_run_processes). One process fills it too; only a spread run writes it. */
+typedef struct sgs_run_held {
+    size_t n_transaction_rows; /* /transactions rows of its customers used (the group step's) */
+    int actions_ran;           /* the actions step's counts below were taken */
+    size_t n_customers;        /* customers of its combined index: buyers, known, event-only */
+    size_t n_customer_rows;    /* the input's /customers rows of its customers */
+    size_t n_event_rows;       /* /events rows of its customers used */
+} sgs_run_held_t;
+
+/* One process of a spread run as summary.json's "processes" shows it: what it held, the bytes
+ * it sent to the others and its peak memory, in all and per step (engine/dist_run.h
+ * sgs_dist_run_processes). Plain data, no pointer: gathered as raw bytes. */
+typedef struct sgs_run_process {
+    int64_t rank;
+    int64_t n_buyers;           /* customers with a purchase (its rows of results' /customers) */
+    int64_t n_transaction_rows; /* sgs_run_held_t's */
+    int64_t actions_ran;
+    int64_t n_customers, n_customer_rows, n_event_rows; /* when actions_ran */
+    int64_t bytes_sent; /* to the other processes, from the start to the gather (engine/dist.h) */
+    double peak_rss_mb; /* its peak resident memory at the gather, MiB */
+    int64_t n_steps;    /* steps[0..n_steps): the steps ended, then the current one so far */
+    sgs_step_record_t steps[SGS_PROGRESS_MAX_STEPS + 1];
+} sgs_run_process_t;
+
 /* One run: its request and execution context, then one result per step, in the order the
  * steps run (engine/run.c). Each step fills its own member from the earlier ones' and
  * owns what it allocates there; sgs_run frees them all, each with its step's free. */
@@ -66,6 +92,7 @@ typedef struct sgs_run_state {
 
     sgs_run_read_t read;
     sgs_run_group_t group;
+    sgs_run_held_t held;       /* this process's share, for a spread run's summary.json */
     sgs_run_summary_t summary; /* customers with at least one purchase, ascending id */
     sgs_run_rfm_t rfm;
     sgs_run_value_t value;       /* when value.model is not "none" (value.ran) */
@@ -79,6 +106,11 @@ typedef struct sgs_run_state {
     /* output.compare_summary: an earlier run's figures, read before any work (engine/run.c) */
     int has_previous;
     sgs_previous_summary_t previous;
+
+    /* a spread run's processes, on process 0's view of the state that summary.json is written
+     * from (engine/run_publish.c); NULL (and 0) in one process and on the run's own state */
+    const sgs_run_process_t *processes;
+    size_t n_processes;
 
     sgs_run_warning_t warnings[SGS_RUN_MAX_WARNINGS];
     size_t n_warnings;

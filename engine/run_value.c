@@ -59,9 +59,13 @@ sgs_model_fit_options_t sgs_run_fit_options(const sgs_run_state_t *st, const cha
 {
     const sgs_config_t *cfg = st->req->config;
     sgs_model_fit_options_t o = cfg->value_fit; /* value.penalizer, max_iter, fit_time_limit */
-    if (st->dist.size > 1) /* each process would stop on its own clock: no limit (docs/mpi.md) */
-        o.optim.time_limit_s = 0;
     sgs_fit_watch_attach(watch, st->req->progress, what, o.optim.time_limit_s, &o.optim);
+    if (st->dist.size > 1) { /* the same fit everywhere, stopped together (docs/mpi.md): */
+        o.optim.time_up = sgs_dist_run_fit_time_up; /* process 0's clock for all */
+        o.optim.time_up_ctx = (void *)&st->dist;
+        o.optim.stop = sgs_dist_run_fit_stop; /* a signal to any process */
+        o.optim.stop_ctx = (void *)&st->dist;
+    }
     return o;
 }
 

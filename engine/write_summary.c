@@ -151,6 +151,40 @@ static cJSON *steps_array(const sgs_run_state_t *st)
     return steps;
 }
 
+/* A spread run's processes, each what it held, sent and its peak memory (docs/outputs.md). */
+static cJSON *processes_array(const sgs_run_state_t *st)
+{
+    cJSON *list = cJSON_CreateArray();
+    for (size_t r = 0; r < st->n_processes; r++) {
+        const sgs_run_process_t *p = &st->processes[r];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "rank", (double)p->rank);
+        cJSON_AddNumberToObject(o, "customers_with_purchases", (double)p->n_buyers);
+        cJSON_AddNumberToObject(o, "transaction_rows", (double)p->n_transaction_rows);
+        if (p->actions_ran) {
+            cJSON_AddNumberToObject(o, "customers", (double)p->n_customers);
+            cJSON_AddNumberToObject(o, "customer_rows", (double)p->n_customer_rows);
+            cJSON_AddNumberToObject(o, "event_rows", (double)p->n_event_rows);
+        }
+        cJSON_AddNumberToObject(o, "bytes_sent", (double)p->bytes_sent);
+        cJSON_AddNumberToObject(o, "peak_rss_mb", p->peak_rss_mb);
+        cJSON *steps = cJSON_AddArrayToObject(o, "steps");
+        for (int64_t i = 0; i < p->n_steps; i++) {
+            const sgs_step_record_t *s = &p->steps[i];
+            cJSON *step = cJSON_CreateObject();
+            char name[sizeof s->name + 1];
+            snprintf(name, sizeof name, "%.*s", (int)sizeof s->name, s->name);
+            cJSON_AddStringToObject(step, "name", name);
+            cJSON_AddNumberToObject(step, "seconds", s->seconds);
+            cJSON_AddNumberToObject(step, "bytes_sent", (double)s->bytes_sent);
+            cJSON_AddNumberToObject(step, "peak_rss_mb", s->peak_rss_mb);
+            sgs_json_attach(steps, NULL, step);
+        }
+        sgs_json_attach(list, NULL, o);
+    }
+    return list;
+}
+
 int sgs_write_summary_json(const sgs_run_state_t *st, const char *path, sgs_error_t *err)
 {
     char *config_json = sgs_config_to_json(st->req->config, 1);
@@ -176,6 +210,8 @@ int sgs_write_summary_json(const sgs_run_state_t *st, const char *path, sgs_erro
     sgs_json_attach(root, "steps", steps_array(st));
     cJSON_AddNumberToObject(root, "seconds_total", sgs_progress_elapsed(st->req->progress));
     cJSON_AddNumberToObject(root, "peak_rss_mb", sgs_peak_rss_mb());
+    if (st->n_processes > 0)
+        sgs_json_attach(root, "processes", processes_array(st));
     cJSON *warnings = cJSON_AddArrayToObject(root, "warnings");
     for (size_t i = 0; i < st->n_warnings; i++) {
         cJSON *w = cJSON_CreateObject();

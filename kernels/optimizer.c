@@ -72,12 +72,17 @@ static double monotonic_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* 1 when the time limit is set and reached (sticky). */
+/* 1 when the time limit is set and reached (sticky): by this clock, or as options.time_up
+ * decides. */
 static int out_of_time(objective_t *o)
 {
-    double limit = o->options->time_limit_s;
-    if (!o->timed_out && limit > 0.0 && isfinite(limit) && monotonic_s() - o->t0 >= limit)
-        o->timed_out = 1;
+    const sgs_optim_options_t *opt = o->options;
+    double limit = opt->time_limit_s;
+    if (!o->timed_out && limit > 0.0 && isfinite(limit)) {
+        double elapsed = monotonic_s() - o->t0;
+        o->timed_out =
+            opt->time_up ? opt->time_up(opt->time_up_ctx, elapsed, limit) != 0 : elapsed >= limit;
+    }
     return o->timed_out;
 }
 

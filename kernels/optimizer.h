@@ -16,10 +16,12 @@
  *
  * Bounds on the work: at most max_iter BFGS iterations per start (each a line search of at
  * most 60 likelihood evaluations), and, when time_limit_s > 0, a wall-time limit on the whole
- * minimization, checked before every likelihood evaluation: a fit that reaches it stops at
- * the best point found so far with status SGS_OPTIM_TIME_LIMIT (one more evaluation gives
- * its log-likelihood; no standard errors). An optional progress hook sees every iteration;
- * kernels never print, the caller decides what to show.
+ * minimization, checked before every likelihood evaluation and every iteration: a fit that
+ * reaches it stops at the best point found so far with status SGS_OPTIM_TIME_LIMIT (one more
+ * evaluation gives its log-likelihood; no standard errors). Who decides that the limit is
+ * reached may be the caller's (options.time_up): a fit run alike by several processes asks one
+ * clock for all of them, so that all stop at the same check. An optional progress hook sees every
+ * iteration; kernels never print, the caller decides what to show.
  *
  * Convergence: max_j |∂f/∂θ_j| <= gtol. Parameters with |θ_j| > 40 are treated as
  * infeasible (objective +inf), which keeps exp(θ) finite; a fit running off to such a
@@ -89,6 +91,14 @@ typedef struct sgs_optim_progress {
  * evaluations (never concurrently). It cannot stop the fit; time_limit_s does. */
 typedef void (*sgs_optim_progress_fn)(const sgs_optim_progress_t *progress, void *ctx);
 
+/* Time-limit decision: 1 when the fit is to stop for its time limit, 0 to go on, given the
+ * fit's wall time so far (elapsed_s, this caller's clock) and the limit (time_limit_s > 0).
+ * Asked at each check of the limit (before every likelihood evaluation and every iteration),
+ * from the thread that called sgs_optim_minimize, in the fit's order, until it says 1 (never
+ * again after). The fit depends on its answers only through the check at which the first 1
+ * comes: the same answers give the same fit, bit for bit. */
+typedef int (*sgs_optim_time_up_fn)(void *ctx, double elapsed_s, double limit_s);
+
 typedef struct sgs_optim_options {
     int max_iter;        /* BFGS iterations per start; <= 0 means 500 */
     double gtol;         /* gradient tolerance; <= 0 means 1e-6 */
@@ -103,10 +113,13 @@ typedef struct sgs_optim_options {
     sgs_stop_fn stop; /* optional (NULL): asked before each iteration (kernels/core.h); when it
                          says stop, the fit ends at once with its code and message */
     void *stop_ctx;   /* passed to stop */
+    sgs_optim_time_up_fn time_up; /* optional (NULL: elapsed_s >= time_limit_s): who decides
+                                     that the time limit is reached; unused without a limit */
+    void *time_up_ctx;            /* passed to time_up */
 } sgs_optim_options_t;
 
 /* Defaults: max_iter 500, gtol 1e-6, run_all_starts 0, standard errors on, no time limit,
- * no progress hook, no stop check. */
+ * no progress hook, no stop check, the fit's own clock. */
 sgs_optim_options_t sgs_optim_default_options(void);
 
 /* The same defaults written into *o, every byte set (padding zero): for options kept inside a
@@ -142,7 +155,8 @@ typedef struct sgs_fit {
  * the gradient. Also SGS_EINVAL for a malformed problem, the callback's error code, or the
  * stop check's (options.stop; err as it filled it, *fit not meaningful).
  * Without a time limit the result is a pure function of the problem; with one, a fit that
- * reaches it depends on the machine's speed (and says so in its status).
+ * reaches it depends on the machine's speed, or on options.time_up's answers (and says so in
+ * its status).
  */
 int sgs_optim_minimize(const sgs_optim_problem_t *problem, const sgs_optim_options_t *options,
                        sgs_fit_t *fit, sgs_error_t *err);

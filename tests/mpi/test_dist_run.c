@@ -8,9 +8,11 @@
  * into the same output paths; every dataset and attribute of results.h5 (h5diff: /stages,
  * /influence, /audit, /opportunities and /backtest/stages among them), every byte of
  * customers.csv, opportunities.csv, report.txt and report.html, and summary.json but its timings
- * and peak memory are the single-process run's, for several configurations, the actions step in
+ * and peak memory are the single-process run's (its "processes", each process's figures, checked
+ * on their own: they add up to the base's), for several configurations, the actions step in
  * all but one (stages at a compare day, every opportunity listed, channel capacities, what
- * changed since an earlier run, no opportunity kind at all: an empty list). A bad row in the last
+ * changed since an earlier run, no opportunity kind at all: an empty list; every model fit
+ * stopped by value.fit_time_limit, which process 0's clock decides for all). A bad row in the last
  * process's share of /transactions, and one of /events (read by the actions step), fails every
  * process with the single-process message named by that process and exit status 65, the
  * previous outputs intact and no generation left; so do the last process's allocations failing
@@ -154,6 +156,86 @@ static void drop_timings(cJSON *o)
         drop_timings(c);
 }
 
+/* The number o[name] (fails the test when there is none). */
+static double number_at(const cJSON *o, const char *name, const char *what)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    if (!cJSON_IsNumber(v))
+        fail_msg("%s: summary.json: no number \"%s\"", what, name);
+    return v->valuedouble;
+}
+
+/* summary.json's "processes" of the spread run (spread) against the single-process run's figures
+ * (one), then taken out of spread: one process writes no such key, nor a spread run of one
+ * process; a spread run one entry per process in rank order, whose customers and rows add up to
+ * the whole base's, each having sent bytes to the others (in all at least the sum over its
+ * steps), with its peak memory, and steps from read to write. */
+static void check_processes(cJSON *spread, const cJSON *one, const char *what)
+{
+    if (cJSON_GetObjectItemCaseSensitive(one, "processes"))
+        fail_msg("%s: one process's summary.json has \"processes\"", what);
+    cJSON *list = cJSON_DetachItemFromObjectCaseSensitive(spread, "processes");
+    const int n = sgs_test_world.size;
+    if (n == 1) {
+        if (list)
+            fail_msg("%s: a spread run of one process wrote \"processes\"", what);
+        return;
+    }
+    if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) != n)
+        fail_msg("%s: summary.json: \"processes\" is not a list of %d", what, n);
+    const cJSON *stages = cJSON_GetObjectItemCaseSensitive(one, "stages");
+    const cJSON *inputs = cJSON_GetObjectItemCaseSensitive(one, "optional_inputs");
+    double buyers = 0, rows = 0, customers = 0, customer_rows = 0, event_rows = 0;
+    int r = 0;
+    for (const cJSON *p = list->child; p; p = p->next, r++) {
+        sgs_assert_cmp(number_at(p, "rank", what), ==, (double)r);
+        buyers += number_at(p, "customers_with_purchases", what);
+        rows += number_at(p, "transaction_rows", what);
+        if (stages) {
+            customers += number_at(p, "customers", what);
+            customer_rows += number_at(p, "customer_rows", what);
+            event_rows += number_at(p, "event_rows", what);
+        } else {
+            assert_null(cJSON_GetObjectItemCaseSensitive(p, "customers"));
+        }
+        double sent = number_at(p, "bytes_sent", what), peak = number_at(p, "peak_rss_mb", what);
+        if (!(sent > 0))
+            fail_msg("%s: process %d sent no byte to the others", what, r);
+        sgs_assert_cmp(peak, >, 1.0);
+        const cJSON *steps = cJSON_GetObjectItemCaseSensitive(p, "steps");
+        assert_true(cJSON_IsArray(steps));
+        double sent_in_steps = 0, peak_before = 0;
+        const char *first = NULL, *last = NULL;
+        for (const cJSON *s = steps->child; s; s = s->next) {
+            const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "name"));
+            assert_non_null(name);
+            first = first ? first : name;
+            last = name;
+            sent_in_steps += number_at(s, "bytes_sent", what);
+            double step_peak = number_at(s, "peak_rss_mb", what);
+            sgs_assert_cmp(step_peak, >=, peak_before); /* a peak so far */
+            sgs_assert_cmp(step_peak, <=, peak);
+            peak_before = step_peak;
+            sgs_assert_cmp(number_at(s, "seconds", what), >=, 0.0);
+        }
+        assert_non_null(first);
+        assert_string_equal(first, "read");
+        assert_string_equal(last, "write");
+        sgs_assert_cmp(sent_in_steps, >, 0.0);
+        sgs_assert_cmp(sent_in_steps, <=, sent);
+    }
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(one, "customers");
+    const cJSON *in = cJSON_GetObjectItemCaseSensitive(one, "input");
+    sgs_assert_cmp(buyers, ==, number_at(c, "with_purchases", what));
+    sgs_assert_cmp(rows, ==, number_at(in, "rows_used", what));
+    if (stages) {
+        sgs_assert_cmp(customers, ==, number_at(stages, "customers", what));
+        sgs_assert_cmp(customer_rows, ==, number_at(inputs, "customer_rows", what));
+        sgs_assert_cmp(event_rows, ==, number_at(inputs, "event_rows_used", what));
+    }
+    cJSON_Delete(list);
+}
+
 /* Output i of the set at `now` equal to the copy in `ref` (process 0). */
 static void expect_same(const char *now, const char *ref, size_t i, const char *what)
 {
@@ -170,6 +252,7 @@ static void expect_same(const char *now, const char *ref, size_t i, const char *
         cJSON *ja = cJSON_Parse(a), *jb = cJSON_Parse(b);
         assert_non_null(ja);
         assert_non_null(jb);
+        check_processes(ja, jb, what);
         drop_timings(ja);
         drop_timings(jb);
         if (!cJSON_Compare(ja, jb, 1)) {
@@ -346,6 +429,26 @@ static void spread_run_equals_one_process(void **state)
     static const char *const no_segments[] = {"segments.enabled=false", "value.backtest=false",
                                               NULL};
     compare("no segment step, no backtest", no_segments);
+    /* every fit stopped by its time limit at its first check, on process 0's clock for all the
+     * processes (value.allow_unconverged: the run goes on with the fits as they stopped) */
+    static const char *const timed_out[] = {"value.fit_time_limit=1e-9",
+                                            "value.allow_unconverged=true", NULL};
+    compare("every fit stopped by a time limit of 1 ns", timed_out);
+    if (sgs_test_world.rank == 0) {
+        char path[700];
+        snprintf(path, sizeof path, "%s/ref-summary.json", dir);
+        cJSON *j = sgs_test_read_json(path);
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "value");
+        static const char *const fits[] = {"purchase_model", "spend_model"};
+        for (size_t f = 0; f < 2; f++) {
+            const cJSON *fit = cJSON_GetObjectItemCaseSensitive(v, fits[f]);
+            const char *why =
+                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(fit, "stop_reason"));
+            assert_non_null(why);
+            assert_string_equal(why, "time_limit");
+        }
+        cJSON_Delete(j);
+    }
     make_refunds_input();
     snprintf(input, sizeof input, "%s", refunds_input);
     compare("customers without a purchase: rows off the blocks", defaults);

@@ -2,7 +2,7 @@
  * tests/unit/test_optimizer.c — BFGS on log-parameters: closed-form maximum likelihood
  * estimates and standard errors, Rosenbrock, the lifetimes-style penalty, the choice among
  * starting points, honest reports of fits that cannot converge, the progress hook and the
- * wall-time limit.
+ * wall-time limit, decided by the fit's clock or by the caller's decision.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -316,6 +316,77 @@ static void test_time_limit_stops_a_slow_fit(void **state)
         fail_msg("the %d progress reports were out of order", seen.calls);
 }
 
+/* A time-limit decision (options.time_up) that says the time is up on its `up_at`-th call,
+ * recording what it was asked. */
+typedef struct decider {
+    int calls, up_at;
+    double limit_seen, elapsed_before;
+    int elapsed_ordered;
+} decider_t;
+
+static int up_at_call(void *ctx, double elapsed_s, double limit_s)
+{
+    decider_t *d = ctx;
+    d->calls++;
+    d->limit_seen = limit_s;
+    d->elapsed_ordered = d->elapsed_ordered && elapsed_s >= d->elapsed_before && elapsed_s >= 0;
+    d->elapsed_before = elapsed_s;
+    return d->calls >= d->up_at;
+}
+
+/* options.time_up decides instead of the fit's own clock: asked at each check (never once it
+ * said 1), the fit stops at the check where it first says 1, with the time limit's status, and
+ * the same answers give the same fit bit for bit whatever the time taken; one that never says
+ * 1 leaves the fit as without a limit. This is how a spread run's processes all stop at the same
+ * check, on process 0's clock (engine/dist_run.h sgs_dist_run_fit_time_up). */
+static void test_time_up_decides_instead_of_the_clock(void **state)
+{
+    (void)state;
+    double starts[] = {-1.2, 1.0, 2.0, 2.0};
+    sgs_optim_problem_t p = {2, rosen_ll, NULL, 1.0, 0.0, 2, starts, NULL};
+    sgs_optim_options_t o = sgs_optim_default_options();
+    o.time_limit_s = 1e6; /* never reached by the clock */
+    o.time_up = up_at_call;
+    sgs_fit_t plain, never, first, again;
+    assert_int_equal(sgs_optim_minimize(&p, NULL, &plain, NULL), 0);
+    decider_t d = {0, 1 << 30, 0, 0, 1};
+    o.time_up_ctx = &d;
+    assert_int_equal(sgs_optim_minimize(&p, &o, &never, NULL), 0);
+    sgs_assert_cmp(d.calls, >, never.iterations); /* each iteration and evaluation */
+    sgs_assert_cmp(d.limit_seen, ==, 1e6);
+    assert_true(d.elapsed_ordered);
+    assert_int_equal(never.status, SGS_OPTIM_CONVERGED);
+    sgs_assert_close(never.params[0], plain.params[0], 0, 0);
+    sgs_assert_close(never.params[1], plain.params[1], 0, 0);
+    int checks = d.calls;
+    /* up at a check: stopped there, the same way twice; from a check of the standard errors on
+     * the fit has converged and only they are lost (as with the fit's own clock) */
+    for (int at = 1; at <= checks; at += checks / 7 + 1) {
+        sgs_error_t err = {0};
+        d = (decider_t){0, at, 0, 0, 1};
+        int rc = sgs_optim_minimize(&p, &o, &first, &err);
+        assert_int_equal(d.calls, at); /* never asked again */
+        if (rc == SGS_ENOCONVERGE) {
+            assert_int_equal(first.status, SGS_OPTIM_TIME_LIMIT);
+            sgs_assert_contains(err.message, "time limit");
+            sgs_assert_cmp(first.iterations, <=, never.iterations);
+        } else {
+            assert_int_equal(rc, SGS_OK);
+            sgs_assert_fit(&first, first.converged && !first.hessian_ok);
+            sgs_assert_cmp(at, >, 1);
+        }
+        d = (decider_t){0, at, 0, 0, 1};
+        assert_int_equal(sgs_optim_minimize(&p, &o, &again, NULL), rc);
+        if (memcmp(&first, &again, sizeof first) != 0)
+            fail_msg("up at check %d: two fits with the same answers differ", at);
+    }
+    /* without a limit the decision is never asked */
+    o.time_limit_s = 0;
+    d = (decider_t){0, 1, 0, 0, 1};
+    assert_int_equal(sgs_optim_minimize(&p, &o, &first, NULL), 0);
+    assert_int_equal(d.calls, 0);
+}
+
 /* A stop check that says stop on its third call (engine/: a signal came). */
 static int stop_on_third(void *ctx, sgs_error_t *err)
 {
@@ -357,6 +428,7 @@ int main(void)
         cmocka_unit_test(test_rosenbrock),
         cmocka_unit_test(test_progress_hook_sees_every_iteration),
         cmocka_unit_test(test_time_limit_stops_a_slow_fit),
+        cmocka_unit_test(test_time_up_decides_instead_of_the_clock),
         cmocka_unit_test(test_stop_check_ends_the_fit),
         cmocka_unit_test(test_penalty_is_on_natural_parameters),
         cmocka_unit_test(test_starts_ordered_and_all_run),
