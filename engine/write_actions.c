@@ -60,14 +60,16 @@ static int customer_column(const sgs_run_state_t *st, hid_t f, const char *path,
     return part_column(st, f, path, type, data, A->first, A->n, A->n_all, z, err);
 }
 
-/* An int64 column whose values fit int32 (sgs_stages_compute and sgs_influence_compute take at
- * most INT32_MAX customers), stored int32 through the scratch. */
+/* An int64 column stored int32 through the scratch: each value that is not negative plus
+ * `offset`, the negative ones (-1: none) as they are. The values fit int32:
+ * sgs_stages_compute and sgs_influence_compute take at most INT32_MAX customers, and a row plus
+ * the offset is a row of the whole base's customers with a purchase. */
 static int customer_column_i32(const sgs_run_state_t *st, hid_t f, const char *path,
-                               const int64_t *data, actions_scratch_t scratch, int z,
-                               sgs_error_t *err)
+                               const int64_t *data, int64_t offset, actions_scratch_t scratch,
+                               int z, sgs_error_t *err)
 {
     for (size_t i = 0; i < st->actions->n; i++)
-        scratch.i32[i] = (int32_t)data[i];
+        scratch.i32[i] = (int32_t)(data[i] >= 0 ? data[i] + offset : data[i]);
     return customer_column(st, f, path, SGS_H5_I32, scratch.i32, z, err);
 }
 
@@ -75,19 +77,16 @@ static int write_stages_group(hid_t f, const sgs_run_state_t *st, actions_scratc
                               sgs_error_t *err)
 {
     const sgs_run_actions_t *A = st->actions;
-    size_t n = A->n;
     int rc = SGS_OK;
 #define COLUMN(name, type, data)                                                                   \
     if (rc == SGS_OK)                                                                              \
         rc = customer_column(st, f, "/stages/" name, type, data, z, err);
     COLUMN("customer_id", SGS_H5_I64, A->customer_id)
-    /* int32 on disk: a row of /customers, and sgs_stages_compute takes at most INT32_MAX
-     * customers; a spread run's buyer rows are the process's own, after the buyers of the
-     * processes before it */
-    for (size_t i = 0; i < n; i++)
-        scratch.i32[i] =
-            A->buyer_row[i] >= 0 ? (int32_t)(A->buyer_row[i] + (int64_t)st->summary.first) : -1;
-    COLUMN("customer_row", SGS_H5_I32, scratch.i32)
+    /* a row of /customers, -1 without a purchase; a spread run's buyer rows are the process's
+     * own, after the buyers of the processes before it */
+    if (rc == SGS_OK)
+        rc = customer_column_i32(st, f, "/stages/customer_row", A->buyer_row,
+                                 (int64_t)st->summary.first, scratch, z, err);
     COLUMN("stage", SGS_H5_U8, A->stage)
     COLUMN("cycle_days", SGS_H5_F64, A->cycle_days)
     COLUMN("cycle_source", SGS_H5_U8, A->cycle_source)
@@ -156,9 +155,9 @@ static int write_influence_group(hid_t f, const sgs_run_state_t *st, actions_scr
         rc = customer_column(st, f, "/influence/referral_status", SGS_H5_U8, A->referral_status, z,
                              err);
     if (rc == SGS_OK)
-        rc = customer_column_i32(st, f, "/influence/n_direct", A->n_direct, scratch, z, err);
+        rc = customer_column_i32(st, f, "/influence/n_direct", A->n_direct, 0, scratch, z, err);
     if (rc == SGS_OK)
-        rc = customer_column_i32(st, f, "/influence/n_indirect", A->n_indirect, scratch, z, err);
+        rc = customer_column_i32(st, f, "/influence/n_indirect", A->n_indirect, 0, scratch, z, err);
     if (rc == SGS_OK)
         rc = customer_column(st, f, "/influence/depth", SGS_H5_I32, A->depth, z, err);
     if (rc == SGS_OK)
