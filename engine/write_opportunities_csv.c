@@ -18,6 +18,7 @@
 #include "io/text_format.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define CSV_LINE_MAX (SGS_OPPORTUNITY_REASON_MAX + 256)
@@ -86,13 +87,24 @@ static size_t format_rows(const sgs_opportunity_rows_t *rows, const row_facts_t 
 #define ORDER_BUCKETS ((size_t)1 << 16) /* customer order to within 1/65,536 of the index */
 #define PARTS_PER_THREAD 4
 
+/* CHUNK_ROWS, or fewer for a test (SGS_TEST_CSV_CHUNK_ROWS, rounded up to whole blocks of
+ * io/text_format.h), so that a small list spans several chunks. */
+static size_t chunk_rows(void)
+{
+    const char *seam = getenv("SGS_TEST_CSV_CHUNK_ROWS");
+    long rows = seam ? atol(seam) : 0;
+    return rows > 0 ? sgs_block_count((size_t)rows, SGS_TEXT_BLOCK_ROWS) * SGS_TEXT_BLOCK_ROWS
+                    : CHUNK_ROWS;
+}
+
 typedef struct chunk {
     const sgs_run_state_t *st;
     unsigned shift;  /* a customer's bucket: its index >> shift */
     uint32_t *count; /* [ORDER_BUCKETS] */
-    uint32_t *order; /* [CHUNK_ROWS] the chunk's rows (from its first) by customer bucket */
-    char *text;      /* [CHUNK_ROWS * SGS_OPPORTUNITY_REASON_MAX]: piece k of n words its
-                        reasons from the slot of its first row in `order` on */
+    size_t rows;     /* rows per chunk (chunk_rows()) */
+    uint32_t *order; /* [rows] the chunk's rows (from its first) by customer bucket */
+    char *text;      /* [rows * SGS_OPPORTUNITY_REASON_MAX]: piece k of n words its reasons
+                        from the slot of its first row in `order` on */
     size_t *start, *end;
     int64_t *customer_id;
     uint8_t *stage, *rfm_segment;
@@ -169,7 +181,8 @@ static int chunk_alloc(chunk_t *c, const sgs_run_state_t *st, size_t n_rows)
     c->st = st;
     while ((st->actions->n_all - 1) >> c->shift >= ORDER_BUCKETS)
         c->shift++;
-    size_t m = n_rows < CHUNK_ROWS ? n_rows : CHUNK_ROWS;
+    c->rows = chunk_rows();
+    size_t m = n_rows < c->rows ? n_rows : c->rows;
     c->count = sgs_alloc_array(ORDER_BUCKETS, sizeof *c->count);
     c->order = sgs_alloc_array(m, sizeof *c->order);
     c->text = sgs_alloc_array(m, SGS_OPPORTUNITY_REASON_MAX);
@@ -199,7 +212,7 @@ static int write_one_process(const sgs_run_state_t *st, const char *path, const 
         return sgs_error_set(err, SGS_ENOMEM, "no memory to format %s", path);
     }
     int threads = st->exec.n_threads > 0 ? st->exec.n_threads : 1;
-    const sgs_text_chunks_t chunks = {CHUNK_ROWS, (size_t)threads * PARTS_PER_THREAD, chunk_begin,
+    const sgs_text_chunks_t chunks = {c.rows, (size_t)threads * PARTS_PER_THREAD, chunk_begin,
                                       chunk_part};
     int rc = sgs_write_text_chunks(path, header, n_rows, CSV_LINE_MAX, &chunks, format_chunk_rows,
                                    &c, threads, err);

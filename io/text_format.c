@@ -199,9 +199,11 @@ int sgs_write_text_chunks(const char *path, const char *header, size_t n_rows, s
                           const sgs_text_chunks_t *chunks, sgs_format_rows_fn format, void *ctx,
                           int n_threads, sgs_error_t *err)
 {
-    /* chunks of whole blocks, so that every block lies in one chunk */
-    size_t chunk_rows =
-        chunks ? sgs_block_count(chunks->rows, SGS_TEXT_BLOCK_ROWS) * SGS_TEXT_BLOCK_ROWS : n_rows;
+    if (chunks &&
+        (chunks->rows == 0 || chunks->rows % SGS_TEXT_BLOCK_ROWS != 0 || chunks->n_parts == 0))
+        return sgs_error_set(err, SGS_EINVAL, "%s: chunks of %zu rows in %zu parts", path,
+                             chunks->rows, chunks->n_parts);
+    size_t chunk_rows = chunks ? chunks->rows : n_rows;
     size_t n_blocks = sgs_block_count(n_rows, SGS_TEXT_BLOCK_ROWS);
     int threads = n_threads > 0 ? n_threads : 1;
     if ((size_t)threads > n_blocks)

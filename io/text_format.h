@@ -62,7 +62,8 @@ int sgs_write_text_rows(const char *path, const char *header, size_t n_rows, siz
  * part(ctx, lo, hi, k, n_parts) for k = 0 .. n_parts - 1, in parallel, each k once. Neither
  * may fail: what they need is allocated beforehand. */
 typedef struct sgs_text_chunks {
-    size_t rows;    /* rows per chunk (the last may have fewer); > 0 */
+    size_t rows;    /* rows per chunk (the last may have fewer): a multiple of
+                       SGS_TEXT_BLOCK_ROWS, so that every block lies in one chunk */
     size_t n_parts; /* pieces of each chunk's preparation; > 0 */
     void (*begin)(void *ctx, size_t lo, size_t hi);
     void (*part)(void *ctx, size_t lo, size_t hi, size_t k, size_t n_parts);
@@ -70,7 +71,8 @@ typedef struct sgs_text_chunks {
 
 /* sgs_write_text_rows with the rows taken a chunk at a time: each chunk's rows prepared
  * (chunks->begin, then chunks->part in parallel), then formatted and written as there, with
- * ctx. The same bytes as sgs_write_text_rows when format gives them. */
+ * ctx. The same bytes as sgs_write_text_rows when format gives them. @return as
+ * sgs_write_text_rows; SGS_EINVAL for chunks of no rows or parts, or not of whole blocks. */
 int sgs_write_text_chunks(const char *path, const char *header, size_t n_rows, size_t max_line,
                           const sgs_text_chunks_t *chunks, sgs_format_rows_fn format, void *ctx,
                           int n_threads, sgs_error_t *err);
