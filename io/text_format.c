@@ -127,6 +127,30 @@ size_t sgs_fmt_date(char *out, int64_t day)
     return 10;
 }
 
+void sgs_date_texts_init(sgs_date_texts_t *t, int64_t first, int64_t last)
+{
+    *t = (sgs_date_texts_t){first, 0, NULL};
+    if (last < first || (uint64_t)last - (uint64_t)first >= (uint64_t)1 << 20)
+        return;
+    /* years outside 0..9999 (a year grows with the day): computed, as sgs_fmt_date spells them */
+    char a[32], b[32];
+    if (sgs_fmt_date(a, first) != 10 || a[0] == '-' || sgs_fmt_date(b, last) != 10 || b[0] == '-')
+        return;
+    size_t n = (size_t)(last - first) + 1;
+    t->text = sgs_alloc_array(n, 10);
+    if (!t->text)
+        return;
+    for (size_t k = 0; k < n; k++)
+        sgs_fmt_date(t->text + 10 * k, first + (int64_t)k);
+    t->n = n;
+}
+
+void sgs_date_texts_free(sgs_date_texts_t *t)
+{
+    sgs_free(t->text);
+    *t = (sgs_date_texts_t){0, 0, NULL};
+}
+
 /* Whose turn it is to write: the block number, advanced by each writer. Threads that wait
  * for their turn sleep on the condition instead of spinning as they do in an `omp ordered`
  * (with blocks of 250 KB that spinning took more CPU time than the formatting). */

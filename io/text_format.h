@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "kernels/core.h"
 
@@ -33,6 +34,33 @@ size_t sgs_fmt_fixed_exact(char *out, double v, int decimals);
 
 /* YYYY-MM-DD of a UTC day number. */
 size_t sgs_fmt_date(char *out, int64_t day);
+
+/* The YYYY-MM-DD of every day of a span, for a writer that prints many dates of a few
+ * years (customers.csv's first and last purchase): a copy instead of a calendar computation
+ * per date. Caller-owned; the fields are the module's. */
+typedef struct sgs_date_texts {
+    int64_t first; /* the span's first day */
+    size_t n;      /* its days (0: no table, every date computed) */
+    char *text;    /* [n * 10] */
+} sgs_date_texts_t;
+
+/* The texts of the days first..last. Spans longer than 2^20 days or reaching outside the
+ * years 0..9999 (which sgs_fmt_date spells with more characters), and a table there is no
+ * memory for, give none (t->n = 0): sgs_fmt_date_in then computes every date. */
+void sgs_date_texts_init(sgs_date_texts_t *t, int64_t first, int64_t last);
+
+void sgs_date_texts_free(sgs_date_texts_t *t);
+
+/* What sgs_fmt_date(out, day) writes: copied from t within its span, computed outside. */
+static inline size_t sgs_fmt_date_in(const sgs_date_texts_t *t, char *out, int64_t day)
+{
+    uint64_t k = (uint64_t)day - (uint64_t)t->first;
+    if (k < t->n) {
+        memcpy(out, t->text + 10 * k, 10);
+        return 10;
+    }
+    return sgs_fmt_date(out, day);
+}
 
 /* For reports, not for the fast writers: v rounded to a whole number with thousands
  * separators ("1,234,568"; "-1,235"; "0" for -0.4), NUL-terminated in buf (truncated to

@@ -1,8 +1,9 @@
 /*
  * tests/unit/test_text_format.c — the printf-free formatters behind customers.csv agree
  * with printf where they should, and write nothing for NaN; sgs_fmt_fixed_exact agrees with
- * printf everywhere. The chunked writer (sgs_write_text_chunks) prepares every chunk once, each
- * part once, before its rows are formatted, and writes the bytes sgs_write_text_rows does.
+ * printf everywhere; dates copied from a table are those computed. The chunked writer
+ * (sgs_write_text_chunks) prepares every chunk once, each part once, before its rows are formatted,
+ * and writes the bytes sgs_write_text_rows does.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -137,6 +138,43 @@ static void test_grouped_numbers(void **state)
     assert_string_equal(sgs_fmt_grouped(1234567, buf, 6), "1,234");
 }
 
+/* sgs_fmt_date_in writes what sgs_fmt_date does, inside its table's span and outside, and
+ * spans it cannot hold get no table. */
+static void test_date_texts(void **state)
+{
+    (void)state;
+    const int64_t day_2020 = 18262, day_year_0 = -719528, day_year_10000 = 2932897;
+    sgs_date_texts_t t;
+    sgs_date_texts_init(&t, day_2020, day_2020 + 1826);
+    assert_int_equal(t.n, 1827);
+    for (int64_t d = day_2020 - 400; d < day_2020 + 2300; d++) {
+        char got[32], want[32];
+        size_t n = sgs_fmt_date_in(&t, got, d);
+        assert_int_equal(n, sgs_fmt_date(want, d));
+        assert_memory_equal(got, want, n);
+    }
+    sgs_date_texts_free(&t);
+    assert_int_equal(t.n, 0);
+    /* year 0 is spelled in 10 characters, year -1 and 10000 are not */
+    sgs_date_texts_init(&t, day_year_0, day_year_0 + 10);
+    assert_int_equal(t.n, 11);
+    sgs_date_texts_free(&t);
+    const int64_t no_table[][2] = {{day_year_0 - 1, day_year_0 + 10},
+                                   {day_year_10000 - 10, day_year_10000},
+                                   {0, (int64_t)1 << 20},
+                                   {5, 4},
+                                   {INT64_MIN, INT64_MAX}};
+    for (size_t k = 0; k < sizeof no_table / sizeof no_table[0]; k++) {
+        sgs_date_texts_init(&t, no_table[k][0], no_table[k][1]);
+        assert_int_equal(t.n, 0);
+        char got[32], want[32];
+        size_t n = sgs_fmt_date_in(&t, got, day_year_10000);
+        assert_int_equal(n, sgs_fmt_date(want, day_year_10000));
+        assert_memory_equal(got, want, n);
+        sgs_date_texts_free(&t);
+    }
+}
+
 /* ---- The chunked writer ---------------------------------------------------------------- */
 
 enum { MAX_ROWS = 3 * 2048 + 5, MAX_CHUNKS = 8, PARTS = 5 };
@@ -242,6 +280,7 @@ int main(void)
         cmocka_unit_test(test_integers_and_dates), cmocka_unit_test(test_integers_as_printf),
         cmocka_unit_test(test_fixed_point),        cmocka_unit_test(test_fixed_exact),
         cmocka_unit_test(test_grouped_numbers),    cmocka_unit_test(test_chunked_writer),
+        cmocka_unit_test(test_date_texts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
