@@ -75,13 +75,20 @@ static void test_fixed_point(void **state)
     assert_int_equal(sgs_fmt_fixed(buf, NAN, 2), 0);
     /* Random values agree with printf except possibly at exact binary halves. */
     char want[64];
-    for (uint64_t i = 0; i < 100000; i++) {
-        double v = (sgs_rng_uniform(3, 0, i) - 0.5) * 2e6;
-        size_t n = sgs_fmt_fixed(buf, v, 2);
-        snprintf(want, sizeof want, "%.2f", v);
-        if (n != strlen(want) || memcmp(buf, want, n) != 0)
-            fail_msg("%.17g: got %.*s, printf %s", v, (int)n, buf, want);
-    }
+    for (int d = 0; d <= 6; d++)
+        for (uint64_t i = 0; i < 100000; i++) {
+            /* scaled values up to 2e8, as money's up to 2e6 to 2 decimals (the scaled double
+             * is what rounds: far larger ones land on halves printf does not see); every 4th
+             * value within -1..1, as probabilities */
+            double range = d <= 2 ? 2e6 : 2e6 / pow(10, d - 2);
+            double v = (sgs_rng_uniform(3, (uint64_t)d, i) - 0.5) * (i % 4 ? range : 2);
+            size_t n = sgs_fmt_fixed(buf, v, d);
+            snprintf(want, sizeof want, "%.*f", d, v);
+            if (want[0] == '-' && strspn(want + 1, "0.") == strlen(want + 1))
+                memmove(want, want + 1, strlen(want)); /* no "-0": see -0.004 above */
+            if (n != strlen(want) || memcmp(buf, want, n) != 0)
+                fail_msg("%.17g to %d decimals: got %.*s, printf %s", v, d, (int)n, buf, want);
+        }
 }
 
 /* sgs_fmt_fixed_exact gives printf's characters for every value, also at exact binary ties
