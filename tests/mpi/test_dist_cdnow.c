@@ -1,7 +1,7 @@
 /*
  * tests/mpi/test_dist_cdnow.c — `segscore run` spread over the processes (engine/dist_run.h,
  * docs/mpi.md; tracker issue 18) on real data, under mpirun with 1 to 4 processes: the CDNOW
- * master file (../shared/data/cdnow/CDNOW_master.txt: 69,659 rows, 23,570 customers, most of
+ * master file (../shared/data/cdnow/CDNOW_master.txt: 69,659 rows, 23,570 customers, half of
  * them one-time buyers; no /events, no /customers table). Process 0 imports it as
  * `segscore import --preset cdnow` does (io/csv_import.h, in this process: a segscore program
  * started from inside an MPI job may not run), then for each configuration process 0 runs the
