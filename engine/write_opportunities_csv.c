@@ -42,6 +42,8 @@ static size_t put(char *p, const char *s)
     return len;
 }
 
+enum { REASON_AHEAD = 8 };
+
 /* Rows lo..hi-1 of the list, whose facts f holds, into buf; returns the length. */
 static size_t format_rows(const sgs_opportunity_rows_t *rows, const row_facts_t *f, size_t lo,
                           size_t hi, char *buf)
@@ -49,6 +51,10 @@ static size_t format_rows(const sgs_opportunity_rows_t *rows, const row_facts_t 
     char *p = buf;
     for (size_t r = lo; r < hi; r++) {
         size_t k = r - f->first;
+        /* the reasons lie in customer order: ask for a later row's ahead, so that the misses
+         * overlap instead of coming one row at a time */
+        if (r + REASON_AHEAD < hi)
+            __builtin_prefetch(f->text + f->start[k + REASON_AHEAD]);
         int kind = rows->kind[r];
         p += sgs_fmt_int(p, rows->rank[r]);
         *p++ = ',';
@@ -84,7 +90,7 @@ static size_t format_rows(const sgs_opportunity_rows_t *rows, const row_facts_t 
  * customer order, so that each page of a column serves dozens of rows; the chunk's facts take
  * about 100 MB (its reasons) and 40 bytes per row. */
 #define CHUNK_ROWS ((size_t)1 << 19)
-#define ORDER_BUCKETS ((size_t)1 << 16) /* customer order to within 1/65,536 of the index */
+#define ORDER_BUCKETS ((size_t)1 << 16) /* a counting sort's digit: 16 bits */
 #define PARTS_PER_THREAD 4
 
 /* CHUNK_ROWS, or fewer for a test (SGS_TEST_CSV_CHUNK_ROWS, rounded up to whole blocks of
@@ -93,18 +99,22 @@ static size_t chunk_rows(void)
 {
     const char *seam = getenv("SGS_TEST_CSV_CHUNK_ROWS");
     long rows = seam ? atol(seam) : 0;
-    return rows > 0 ? sgs_block_count((size_t)rows, SGS_TEXT_BLOCK_ROWS) * SGS_TEXT_BLOCK_ROWS
-                    : CHUNK_ROWS;
+    return rows > 0 && (size_t)rows < CHUNK_ROWS
+               ? sgs_block_count((size_t)rows, SGS_TEXT_BLOCK_ROWS) * SGS_TEXT_BLOCK_ROWS
+               : CHUNK_ROWS;
 }
 
 typedef struct chunk {
     const sgs_run_state_t *st;
-    unsigned shift;  /* a customer's bucket: its index >> shift */
-    uint32_t *count; /* [ORDER_BUCKETS] */
-    size_t rows;     /* rows per chunk (chunk_rows()) */
-    uint32_t *order; /* [rows] the chunk's rows (from its first) by customer bucket */
-    char *text;      /* [rows * SGS_OPPORTUNITY_REASON_MAX]: piece k of n words its reasons
-                        from the slot of its first row in `order` on */
+    unsigned hi_shift, lo_shift; /* the customer index's digits: bits [lo_shift, hi_shift) and
+                                    [hi_shift, hi_shift + 16) */
+    uint32_t *count;             /* [ORDER_BUCKETS] */
+    size_t rows;                 /* rows per chunk (chunk_rows()) */
+    uint64_t *keys, *scratch;    /* [rows] i << ROW_BITS | j for the chunk's row j (from its
+                                    first) of customer i; `sorted` is one of the two */
+    const uint64_t *sorted;      /* the keys in customer order */
+    char *text; /* [rows * SGS_OPPORTUNITY_REASON_MAX]: piece k of n words its reasons from
+                   the slot of its first key in `sorted` on */
     size_t *start, *end;
     int64_t *customer_id;
     uint8_t *stage, *rfm_segment;
@@ -112,22 +122,46 @@ typedef struct chunk {
     row_facts_t facts;
 } chunk_t;
 
-/* The chunk's rows in customer order, to within a bucket: a counting sort. */
-static void chunk_begin(void *ctx, size_t lo, size_t hi)
+#define ROW_BITS 24 /* a chunk's rows (at most CHUNK_ROWS) below 2^24; customers below 2^40 */
+
+/* from, stably ordered by the digit of `width` bits at bit `shift` of the customer index, into
+ * to: a counting sort */
+static void sort_pass(chunk_t *c, const uint64_t *from, uint64_t *to, size_t m, unsigned shift,
+                      unsigned width)
 {
-    chunk_t *c = ctx;
-    const int64_t *customer = c->st->actions->rows.customer_index;
-    memset(c->count, 0, ORDER_BUCKETS * sizeof *c->count);
-    for (size_t r = lo; r < hi; r++)
-        c->count[(uint64_t)customer[r] >> c->shift]++;
+    const uint64_t mask = ((uint64_t)1 << width) - 1;
+    memset(c->count, 0, ((size_t)1 << width) * sizeof *c->count);
+    for (size_t s = 0; s < m; s++)
+        c->count[(from[s] >> (ROW_BITS + shift)) & mask]++;
     uint32_t at = 0;
-    for (size_t b = 0; b < ORDER_BUCKETS; b++) {
+    for (size_t b = 0; b <= mask; b++) {
         uint32_t n = c->count[b];
         c->count[b] = at;
         at += n;
     }
-    for (size_t r = lo; r < hi; r++)
-        c->order[c->count[(uint64_t)customer[r] >> c->shift]++] = (uint32_t)(r - lo);
+    for (size_t s = 0; s < m; s++)
+        to[c->count[(from[s] >> (ROW_BITS + shift)) & mask]++] = from[s];
+}
+
+/* The chunk's rows in customer order: two stable counting passes over the index's digits
+ * (bases above 2^32 customers ordered to within 2^(hi_shift - 16) customers, which is all the
+ * memory's locality asks). */
+static void chunk_begin(void *ctx, size_t lo, size_t hi)
+{
+    chunk_t *c = ctx;
+    const int64_t *customer = c->st->actions->rows.customer_index;
+    size_t m = hi - lo;
+    for (size_t j = 0; j < m; j++)
+        c->keys[j] = (uint64_t)customer[lo + j] << ROW_BITS | j;
+    const uint64_t *sorted = c->keys;
+    if (c->hi_shift > c->lo_shift) {
+        sort_pass(c, c->keys, c->scratch, m, c->lo_shift, c->hi_shift - c->lo_shift);
+        sort_pass(c, c->scratch, c->keys, m, c->hi_shift, 16);
+    } else {
+        sort_pass(c, c->keys, c->scratch, m, 0, 16);
+        sorted = c->scratch;
+    }
+    c->sorted = sorted;
     c->facts.first = lo;
 }
 
@@ -140,10 +174,11 @@ static void chunk_part(void *ctx, size_t lo, size_t hi, size_t k, size_t n)
     size_t m = hi - lo, a = m * k / n, b = m * (k + 1) / n;
     size_t at = a * SGS_OPPORTUNITY_REASON_MAX;
     for (size_t s = a; s < b; s++) {
-        size_t j = c->order[s], r = lo + j;
-        size_t i = (size_t)A->rows.customer_index[r];
-        int len = sgs_opportunity_reason(&A->opp_in, &A->opp_cfg, &A->opp_stats, i, A->rows.kind[r],
-                                         c->text + at, SGS_OPPORTUNITY_REASON_MAX);
+        size_t j = c->sorted[s] & (((uint64_t)1 << ROW_BITS) - 1);
+        size_t i = c->sorted[s] >> ROW_BITS;
+        int len =
+            sgs_opportunity_reason(&A->opp_in, &A->opp_cfg, &A->opp_stats, i, A->rows.kind[lo + j],
+                                   c->text + at, SGS_OPPORTUNITY_REASON_MAX);
         c->start[j] = at;
         if (len > 0)
             at += len < SGS_OPPORTUNITY_REASON_MAX ? (size_t)len : SGS_OPPORTUNITY_REASON_MAX - 1;
@@ -165,7 +200,8 @@ static size_t format_chunk_rows(const void *ctx, size_t lo, size_t hi, char *buf
 static void chunk_free(chunk_t *c)
 {
     sgs_free(c->count);
-    sgs_free(c->order);
+    sgs_free(c->keys);
+    sgs_free(c->scratch);
     sgs_free(c->text);
     sgs_free(c->start);
     sgs_free(c->end);
@@ -179,12 +215,16 @@ static int chunk_alloc(chunk_t *c, const sgs_run_state_t *st, size_t n_rows)
 {
     memset(c, 0, sizeof *c);
     c->st = st;
-    while ((st->actions->n_all - 1) >> c->shift >= ORDER_BUCKETS)
-        c->shift++;
+    unsigned bits = 1;
+    while (bits < 64 && (st->actions->n_all - 1) >> bits)
+        bits++;
+    c->hi_shift = bits > 16 ? bits - 16 : 0;
+    c->lo_shift = c->hi_shift > 16 ? c->hi_shift - 16 : 0;
     c->rows = chunk_rows();
     size_t m = n_rows < c->rows ? n_rows : c->rows;
     c->count = sgs_alloc_array(ORDER_BUCKETS, sizeof *c->count);
-    c->order = sgs_alloc_array(m, sizeof *c->order);
+    c->keys = sgs_alloc_array(m, sizeof *c->keys);
+    c->scratch = sgs_alloc_array(m, sizeof *c->scratch);
     c->text = sgs_alloc_array(m, SGS_OPPORTUNITY_REASON_MAX);
     c->start = sgs_alloc_array(m, sizeof *c->start);
     c->end = sgs_alloc_array(m, sizeof *c->end);
@@ -194,8 +234,8 @@ static int chunk_alloc(chunk_t *c, const sgs_run_state_t *st, size_t n_rows)
     c->segment = sgs_alloc_array(m, sizeof *c->segment);
     c->facts = (row_facts_t){0,        c->text,    c->start,      c->end, c->customer_id,
                              c->stage, c->segment, c->rfm_segment};
-    return c->count && c->order && c->text && c->start && c->end && c->customer_id && c->stage &&
-                   c->rfm_segment && c->segment
+    return c->count && c->keys && c->scratch && c->text && c->start && c->end && c->customer_id &&
+                   c->stage && c->rfm_segment && c->segment
                ? SGS_OK
                : SGS_ENOMEM;
 }
