@@ -321,7 +321,12 @@ static int publish_spread(sgs_run_state_t *st, sgs_error_t *err)
     }
     sgs_free(whole);
     sgs_free(processes);
-    return sgs_dist_publish_commit(st->dist_publish, rc, err);
+    rc = sgs_dist_publish_commit(st->dist_publish, rc, err);
+    /* Every process passes here only once process 0 has switched (the commit's last
+     * agreement): a process stopped here is stopped after the set was published. */
+    if (rc == SGS_OK)
+        sgs_test_pause_at("switched");
+    return rc;
 }
 
 int sgs_run_publish(sgs_run_state_t *st, sgs_error_t *err)

@@ -6,6 +6,7 @@
  */
 #include "engine/dist_actions.h"
 #include "engine/dist_run.h"
+#include "engine/interrupt.h"
 #include "engine/run_actions.h"
 
 #include "io/h5_columns.h"
@@ -82,6 +83,10 @@ static int write_stages_group(hid_t f, const sgs_run_state_t *st, actions_scratc
     if (rc == SGS_OK)                                                                              \
         rc = customer_column(st, f, "/stages/" name, type, data, z, err);
     COLUMN("customer_id", SGS_H5_I64, A->customer_id)
+    /* Test hook (docs/publishing.md): a spread run's process stopped here, after the first
+     * column the write step adds, leaves the others inside the next column's collective write. */
+    if (rc == SGS_OK && st->dist.size > 1)
+        sgs_test_pause_at("stages-column-written");
     /* a row of /customers, -1 without a purchase; a spread run's buyer rows are the process's
      * own, after the buyers of the processes before it */
     if (rc == SGS_OK)
