@@ -121,3 +121,51 @@ void sgs_dist_chain(const sgs_dist_t *d, double *state, size_t k,
         }
     }
 }
+
+int sgs_dist_chain_bytes(const sgs_dist_t *d, sgs_dist_chain_step_fn step, void *ctx, void **last,
+                         size_t *last_bytes, sgs_error_t *err)
+{
+    const int np = d->size;
+    if (last) {
+        *last = NULL;
+        *last_bytes = 0;
+    }
+    size_t *bytes = sgs_alloc_array(2 * (size_t)np, sizeof *bytes); /* sent, then received */
+    int rc = bytes ? SGS_OK : sgs_error_set(err, SGS_ENOMEM, "no memory for %d processes", np);
+    rc = sgs_dist_agree(d, rc, err);
+    void *in = NULL; /* the state process r - 1 sent, on process r */
+    size_t in_bytes = 0;
+    for (int r = 0; rc == SGS_OK && r < np; r++) {
+        void *out = NULL;
+        size_t out_bytes = 0;
+        if (d->rank == r) {
+            rc = step(ctx, in, in_bytes, &out, &out_bytes, err);
+            sgs_free(in);
+            in = NULL;
+        }
+        rc = sgs_dist_agree(d, rc, err);
+        if (rc != SGS_OK || r == np - 1) {
+            if (rc == SGS_OK && last) {
+                *last = out;
+                *last_bytes = out_bytes;
+            } else {
+                sgs_free(out);
+            }
+            break;
+        }
+        for (int p = 0; p < np; p++)
+            bytes[p] = d->rank == r && p == r + 1 ? out_bytes : 0;
+        void *recv = NULL;
+        rc = sgs_dist_exchange(d, out, bytes, &recv, bytes + np, err);
+        sgs_free(out);
+        if (rc == SGS_OK && d->rank == r + 1) {
+            in = recv;
+            in_bytes = bytes[np + r];
+        } else {
+            sgs_free(recv);
+        }
+    }
+    sgs_free(in);
+    sgs_free(bytes);
+    return rc;
+}

@@ -51,6 +51,25 @@ int sgs_dist_align_move(const sgs_dist_t *d, const sgs_dist_align_t *al, const v
 int sgs_dist_blocks_sum(const sgs_dist_t *d, const double *part, size_t nb, size_t m, double *out,
                         sgs_error_t *err);
 
+/* A step of sgs_dist_chain_bytes, on one process: the state in[0..in_bytes) that the
+ * processes before it made (NULL and 0 on process 0) continued into a state of its own, *out
+ * (allocated with sgs_alloc_array, *out_bytes long; NULL and 0 for an empty state; NULL on
+ * failure). Returns 0 or an SGS_E* code with err set. */
+typedef int (*sgs_dist_chain_step_fn)(void *ctx, const void *in, size_t in_bytes, void **out,
+                                      size_t *out_bytes, sgs_error_t *err);
+
+/* The chain with a state of bytes whose length may change from process to process (the
+ * non-empty bins of a histogram, say): for p = 0 .. N - 1 in turn, process p calls step on the
+ * state process p - 1 sent it, and sends the state step made to process p + 1 alone. The last
+ * process keeps its state in *last (free with sgs_free; NULL on every other process; freed when
+ * last is NULL), *last_bytes long. Each step's outcome is agreed before its state moves, so that
+ * a step failing on one process fails every process with its message. What a process sends:
+ * the state it made, once, to the next process (counted by sgs_dist_bytes_sent). Collective: N
+ * agreements and N - 1 exchanges, the steps one after another. @return 0, the failing step's
+ * code or SGS_ENOMEM, the same on every process. */
+int sgs_dist_chain_bytes(const sgs_dist_t *d, sgs_dist_chain_step_fn step, void *ctx, void **last,
+                         size_t *last_bytes, sgs_error_t *err);
+
 /* The chain: for p = 0 .. N - 1 in turn, process p calls step(state, ctx), then every process
  * gets its state (k doubles, their bits). Every process starts from the same state and ends
  * with the last process's. Collective; no allocation. */

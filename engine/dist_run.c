@@ -87,23 +87,18 @@ int sgs_dist_run_read(sgs_run_state_t *st, const sgs_read_options_t *opt, sgs_tr
                                       &st->read.tx_stats, &st->owners, err);
 }
 
-/* ---- The whole base on process 0 --------------------------------------------------------- */
+/* ---- Process 0's view of the state ------------------------------------------------------- */
 
-/* The per-customer columns of a run's state, each with its element size: what process 0's
- * copy of the state holds of every process. */
-typedef struct column_slot {
-    void **slot;
-    size_t elem;
-} column_slot_t;
-
-static size_t state_columns(sgs_run_state_t *st, column_slot_t *out)
+/* Where the per-customer columns of a run's state are: what process 0's view of the state at
+ * the end leaves out. */
+static size_t state_columns(sgs_run_state_t *st, void ***out)
 {
     sgs_summary_t *s = &st->summary.columns;
     sgs_run_rfm_t *r = &st->rfm;
     sgs_run_value_t *v = &st->value;
     sgs_run_segments_t *g = &st->segments;
     size_t n = 0;
-#define SLOT(member) (out[n++] = (column_slot_t){(void **)&(member), sizeof *(member)})
+#define SLOT(member) (out[n++] = (void **)&(member))
     SLOT(st->summary.customer_id);
     SLOT(s->has_purchase);
     SLOT(s->first_day);
@@ -146,65 +141,6 @@ static size_t state_columns(sgs_run_state_t *st, column_slot_t *out)
 
 enum { MAX_COLUMNS = 32 };
 
-void sgs_dist_run_whole_free(sgs_run_state_t *whole)
-{
-    if (!whole)
-        return;
-    column_slot_t col[MAX_COLUMNS];
-    size_t n = state_columns(whole, col);
-    for (size_t k = 0; k < n; k++)
-        sgs_free(*col[k].slot);
-    sgs_free(whole);
-}
-
-int sgs_dist_run_whole_state(const sgs_run_state_t *st, sgs_run_state_t **whole, sgs_error_t *err)
-{
-    *whole = NULL;
-    const sgs_dist_t *d = &st->dist;
-    sgs_run_state_t *w = d->rank == 0 ? sgs_alloc_array(1, sizeof *w) : NULL;
-    size_t *sent = sgs_calloc_array((size_t)d->size, sizeof *sent);
-    size_t *received = sgs_alloc_array((size_t)d->size, sizeof *received);
-    int rc = (d->rank == 0 && !w) || !sent || !received
-                 ? sgs_error_set(err, SGS_ENOMEM, "no memory for the whole base's columns")
-                 : SGS_OK;
-    rc = sgs_dist_agree(d, rc, err);
-    column_slot_t mine[MAX_COLUMNS], col[MAX_COLUMNS];
-    size_t n_columns = 0;
-    if (rc == SGS_OK) {
-        n_columns = state_columns((sgs_run_state_t *)st, mine);
-        if (w) {
-            *w = *st; /* the figures; every column is replaced below */
-            state_columns(w, col);
-            for (size_t k = 0; k < n_columns; k++)
-                *col[k].slot = NULL;
-            w->dist = (sgs_dist_t){0, 1};
-            w->summary.n_customers = st->summary.n_all;
-            w->summary.columns.n_customers = st->summary.n_all;
-            w->summary.first = 0;
-            w->value.backtest.p_buy_at_end = NULL; /* the actions step's, this process's own */
-        }
-    }
-    /* each column sent to process 0 alone, which receives them in rank order: the whole
-     * base's column in customer order */
-    for (size_t k = 0; rc == SGS_OK && k < n_columns; k++) {
-        sent[0] = st->summary.n_customers * mine[k].elem;
-        void *recv = NULL;
-        rc = sgs_dist_exchange(d, *mine[k].slot, sent, &recv, received, err);
-        if (w)
-            *col[k].slot = recv;
-        else
-            sgs_free(recv);
-    }
-    sgs_free(sent);
-    sgs_free(received);
-    if (rc != SGS_OK) {
-        sgs_dist_run_whole_free(w);
-        return rc;
-    }
-    *whole = w;
-    return SGS_OK;
-}
-
 int sgs_dist_run_whole_view(const sgs_run_state_t *st, sgs_run_state_t **view, sgs_error_t *err)
 {
     *view = NULL;
@@ -214,10 +150,10 @@ int sgs_dist_run_whole_view(const sgs_run_state_t *st, sgs_run_state_t **view, s
     if (!w)
         return sgs_error_set(err, SGS_ENOMEM, "no memory for the run's figures");
     *w = *st;
-    column_slot_t col[MAX_COLUMNS];
+    void **col[MAX_COLUMNS];
     size_t n_columns = state_columns(w, col);
     for (size_t k = 0; k < n_columns; k++)
-        *col[k].slot = NULL;
+        *col[k] = NULL;
     w->dist = (sgs_dist_t){0, 1};
     w->summary.n_customers = st->summary.n_all;
     w->summary.columns.n_customers = st->summary.n_all;

@@ -41,25 +41,13 @@ void sgs_dist_run_exact_sums(const sgs_dist_t *d, sgs_exact_sum_t *s, size_t k);
 int sgs_dist_run_read(struct sgs_run_state *st, const sgs_read_options_t *opt,
                       sgs_transactions_t *tx, sgs_error_t *err);
 
-/* Process 0's copy of the run's state with the whole base's per-customer columns (summary,
- * RFM, value: every process's rows in rank order, which is customer order) and the same
- * figures, as a single-process run would hold them after the segment step: what the reports'
- * figures (engine/report_figures.h) are made from. *whole is NULL on the other processes.
- * Collective; every column goes once to process 0 (the whole base's columns in its memory:
- * docs/mpi.md "Status"). @return 0 or SGS_ENOMEM, the same everywhere. */
-int sgs_dist_run_whole_state(const struct sgs_run_state *st, struct sgs_run_state **whole,
-                             sgs_error_t *err);
-
-/* Free the columns of a copy made by sgs_dist_run_whole_state, and the copy. NULL-safe. */
-void sgs_dist_run_whole_free(struct sgs_run_state *whole);
-
 /* Process 0's view of the run's state at the end, for the outputs it writes alone
  * (summary.json, the reports) by the single-process writers: a copy of *st without any
  * per-customer column (the writers at the end read none: one process has freed them by then,
  * engine/run.c), one process's (dist), with the whole base's customer count. Every figure of the
- * state is the whole base's already (engine/run_state.h), the actions step's too; the reports'
- * figures are process 0's from the whole base (sgs_run_publish_customers). *view (free with
- * sgs_free) is NULL on the other processes. Not collective. @return 0 or SGS_ENOMEM. */
+ * state is the whole base's already (engine/run_state.h), the actions step's and the reports'
+ * figures' too (engine/dist_figures.h). *view (free with sgs_free) is NULL on the other
+ * processes. Not collective. @return 0 or SGS_ENOMEM. */
 int sgs_dist_run_whole_view(const struct sgs_run_state *st, struct sgs_run_state **view,
                             sgs_error_t *err);
 

@@ -11,14 +11,20 @@
 const double sgs_report_top_percent[SGS_REPORT_TOP_POINTS] = {0,  1,  2,  5,  10, 20, 30,
                                                               40, 50, 60, 70, 80, 90, 100};
 
+void sgs_report_figures_begin(const sgs_run_state_t *st, sgs_report_figures_t *f)
+{
+    const int bins = st->req->config->rfm_bins;
+    memset(f, 0, sizeof *f);
+    f->has_grid = bins >= 1 && bins <= SGS_REPORT_GRID_MAX_BINS && st->summary.n_all > 0;
+}
+
 /* The sums per RFM segment and the RFM grid, in one pass over the customers. */
-static void customer_sums(const sgs_run_state_t *st, sgs_report_figures_t *f)
+void sgs_report_figures_add(const sgs_run_state_t *st, sgs_report_figures_t *f)
 {
     const uint8_t *segment = st->rfm.rfm_segment;
     const sgs_summary_t *s = &st->summary.columns;
     const int value = st->value.ran, bins = st->req->config->rfm_bins;
     const double unlikely = st->req->config->actions.stages.lapsed_p_buy;
-    f->has_grid = bins >= 1 && bins <= SGS_REPORT_GRID_MAX_BINS && st->summary.n_customers > 0;
     for (size_t c = 0; c < st->summary.n_customers; c++) {
         f->days_since_last_sum[segment[c]] += s->days_since_last[c];
         f->purchase_days_sum[segment[c]] += s->n_purchase_days[c];
@@ -37,26 +43,55 @@ static void customer_sums(const sgs_run_state_t *st, sgs_report_figures_t *f)
     }
 }
 
-int sgs_report_figures_compute(const sgs_run_state_t *st, sgs_report_figures_t *f, sgs_error_t *err)
+int sgs_report_figures_value_wanted(const sgs_run_state_t *st)
 {
-    memset(f, 0, sizeof *f);
-    customer_sums(st, f);
-    if (!st->value.ran || strcmp(st->req->config->report_html, "none") == 0)
-        return SGS_OK;
+    return st->value.ran && strcmp(st->req->config->report_html, "none") != 0;
+}
+
+int sgs_report_figures_value_finish(const sgs_run_state_t *st, const uint64_t *count,
+                                    const double *sum, const sgs_fr_grid_counts_t *fr,
+                                    sgs_report_figures_t *f, sgs_error_t *err)
+{
     double fraction[SGS_REPORT_TOP_POINTS];
     for (size_t j = 0; j < SGS_REPORT_TOP_POINTS; j++)
         fraction[j] = sgs_report_top_percent[j] / 100;
-    int rc = sgs_value_top_shares(st->value.clv, st->summary.n_customers, fraction,
-                                  SGS_REPORT_TOP_POINTS, f->top_share, &f->clv_positive_total, err);
+    int rc = sgs_value_bins_shares(count, sum, st->summary.n_all, fraction, SGS_REPORT_TOP_POINTS,
+                                   f->top_share, &f->clv_positive_total, err);
     if (rc != SGS_OK)
         return rc;
     f->has_top_shares = 1;
-    if (st->summary.n_customers == 0)
+    if (st->summary.n_all == 0)
         return SGS_OK;
     const sgs_run_value_t *v = &st->value;
-    rc = sgs_fr_grid_compute(v->model, v->model_fit.params, v->horizon,
-                             st->summary.columns.frequency, st->summary.columns.age_days,
-                             st->summary.n_customers, st->days_per_unit, &f->fr_grid, err);
+    rc = sgs_fr_grid_from_counts(v->model, v->model_fit.params, v->horizon, fr, st->days_per_unit,
+                                 &f->fr_grid, err);
     f->has_fr_grid = rc == SGS_OK;
+    return rc;
+}
+
+int sgs_report_figures_compute(const sgs_run_state_t *st, sgs_report_figures_t *f, sgs_error_t *err)
+{
+    sgs_report_figures_begin(st, f);
+    sgs_report_figures_add(st, f);
+    if (!sgs_report_figures_value_wanted(st))
+        return SGS_OK;
+    const size_t n = st->summary.n_customers;
+    uint64_t *count = sgs_calloc_array(SGS_VALUE_BINS, sizeof *count);
+    double *sum = sgs_calloc_array(SGS_VALUE_BINS, sizeof *sum);
+    sgs_fr_grid_counts_t *fr = sgs_calloc_array(1, sizeof *fr);
+    int rc = !count || !sum || !fr
+                 ? sgs_error_set(err, SGS_ENOMEM, "the report's figures: no memory for %zu bins",
+                                 SGS_VALUE_BINS)
+                 : SGS_OK;
+    if (rc == SGS_OK) {
+        sgs_value_bins_add(st->value.clv, n, count, sum);
+        rc = sgs_fr_grid_count(fr, st->summary.columns.frequency, st->summary.columns.age_days, n,
+                               0, err);
+    }
+    if (rc == SGS_OK)
+        rc = sgs_report_figures_value_finish(st, count, sum, fr, f, err);
+    sgs_free(count);
+    sgs_free(sum);
+    sgs_free(fr);
     return rc;
 }

@@ -1,9 +1,9 @@
 /*
  * engine/report_figures.h — what the reports (report.txt, report.html) show of the customer
- * columns, made right after the customer outputs are written (engine/run_publish.c): the
- * columns they come from are then freed before the actions step takes its memory
- * (engine/run.c), and the reports, written at the end, read only these figures. Internal to
- * engine/.
+ * columns, made when the customer outputs are written (engine/run_publish.c; in a run spread
+ * over processes over every process's customers, engine/dist_figures.h): the columns they come
+ * from are then freed before the actions step takes its memory (engine/run.c), and the
+ * reports, written at the end, read only these figures. Internal to engine/.
  */
 #ifndef SGS_REPORT_FIGURES_H
 #define SGS_REPORT_FIGURES_H
@@ -12,6 +12,7 @@
 #include "kernels/rfm.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct sgs_run_state;
 
@@ -42,9 +43,38 @@ typedef struct sgs_report_figures {
     sgs_fr_grid_t fr_grid;
 } sgs_report_figures_t;
 
-/* *f from st's summary, RFM and value columns. @return 0; the errors of
- * sgs_value_top_shares and sgs_fr_grid_compute (SGS_ENOMEM, SGS_EINVAL). */
+/* *f from st's summary, RFM and value columns over every customer of a run of one process:
+ * sgs_report_figures_begin, sgs_report_figures_add over all of them, then, when wanted
+ * (sgs_report_figures_value_wanted), the value figures from their CLV bins and repeat-purchase
+ * counts (sgs_report_figures_value_finish). A spread run makes the same figures over every
+ * process's customers from the same parts (engine/dist_figures.h). @return 0; SGS_ENOMEM; the
+ * errors of sgs_fr_grid_count and sgs_fr_grid_from_counts (SGS_EINVAL). */
 int sgs_report_figures_compute(const struct sgs_run_state *st, sgs_report_figures_t *f,
                                sgs_error_t *err);
+
+/* *f zeroed (every byte: the figures may travel between processes as bytes), with has_grid,
+ * which depends on the whole base's count of customers (st->summary.n_all). */
+void sgs_report_figures_begin(const struct sgs_run_state *st, sgs_report_figures_t *f);
+
+/* The sums per RFM segment and the RFM grid of *f continued over st's own customers in their
+ * order: *f holds what the customers before them left (nothing after sgs_report_figures_begin).
+ * The sums are serial sums in customer order, so that the pieces of the customers added one
+ * after another, in order, give the bits of adding them all at once; the counts are integers. */
+void sgs_report_figures_add(const struct sgs_run_state *st, sgs_report_figures_t *f);
+
+/* Whether the figures of the value step are made (the CLV concentration and the
+ * frequency-recency grid, which only report.html shows): the value step ran and report.html is
+ * written. */
+int sgs_report_figures_value_wanted(const struct sgs_run_state *st);
+
+/* The value figures of *f (top_share, clv_positive_total, fr_grid and their has_ flags) from
+ * the whole base's CLV bins count and sum (kernels/value_concentration.h sgs_value_bins_add over
+ * every customer in order) and repeat-purchase counts (sgs_fr_grid_count over every customer;
+ * not read when the base has no customer). The whole base's customer count is
+ * st->summary.n_all. Reads the bins and counts only. @return 0; the errors of
+ * sgs_value_bins_shares and sgs_fr_grid_from_counts (SGS_EINVAL). */
+int sgs_report_figures_value_finish(const struct sgs_run_state *st, const uint64_t *count,
+                                    const double *sum, const sgs_fr_grid_counts_t *fr,
+                                    sgs_report_figures_t *f, sgs_error_t *err);
 
 #endif

@@ -8,6 +8,7 @@
  */
 #include "engine/run_state.h"
 
+#include "engine/dist_figures.h"
 #include "engine/dist_publish.h"
 #include "engine/dist_run.h"
 #include "engine/interrupt.h"
@@ -261,20 +262,12 @@ static int write_spread_part(sgs_run_state_t *st, int part, sgs_error_t *err)
     return sgs_dist_run_agree(st, rc, err);
 }
 
-/* A spread run's customer outputs: the reports' figures made by process 0 from the whole
- * base's columns, gathered to it (engine/dist_run.h) and freed again before the actions step,
- * then the customer part of the outputs every process writes together. */
+/* A spread run's customer outputs: the reports' figures made over every process's customers,
+ * the same on every process (engine/dist_figures.h; agreed), then the customer part of the
+ * outputs every process writes together. */
 static int publish_customers_spread(sgs_run_state_t *st, sgs_error_t *err)
 {
-    sgs_run_state_t *whole = NULL;
-    int rc = sgs_dist_run_whole_state(st, &whole, err);
-    if (rc == SGS_OK && whole) {
-        rc = sgs_report_figures_compute(whole, &whole->figures, err);
-        st->figures = whole->figures;
-    }
-    sgs_dist_run_whole_free(whole);
-    /* process 0's figures agreed before the collective writes */
-    rc = sgs_dist_run_agree(st, rc, err);
+    int rc = sgs_dist_report_figures(st, &st->figures, err);
     if (rc == SGS_OK)
         rc = write_spread_part(st, PART_CUSTOMERS, err);
     if (rc == SGS_OK)

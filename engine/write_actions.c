@@ -1,14 +1,11 @@
 /*
  * engine/write_actions.c — the outputs of the stage, influence and opportunity steps:
- * /stages, /influence and /opportunities in the results file, opportunities.csv, their
- * block of summary.json and the "Whom to contact today" section of report.txt
- * (docs/stages.md and docs/opportunities.md have the schemas).
- * No wall-clock time is written: the same input and config give the same bytes.
+ * /stages, /influence and /opportunities in the results file, their block of summary.json and the
+ * "Whom to contact today" section of report.txt (docs/stages.md and docs/opportunities.md have the
+ * schemas). No wall-clock time is written: the same input and config give the same bytes.
  */
 #include "engine/dist_actions.h"
 #include "engine/dist_run.h"
-#include "engine/dist_text.h"
-#include "engine/opportunity_reason.h"
 #include "engine/run_actions.h"
 
 #include "io/h5_columns.h"
@@ -63,14 +60,16 @@ static int customer_column(const sgs_run_state_t *st, hid_t f, const char *path,
     return part_column(st, f, path, type, data, A->first, A->n, A->n_all, z, err);
 }
 
-/* An int64 column whose values fit int32 (sgs_stages_compute and sgs_influence_compute take at
- * most INT32_MAX customers), stored int32 through the scratch. */
+/* An int64 column stored int32 through the scratch: each value that is not negative plus
+ * `offset`, the negative ones (-1: none) as they are. The values fit int32:
+ * sgs_stages_compute and sgs_influence_compute take at most INT32_MAX customers, and a row plus
+ * the offset is a row of the whole base's customers with a purchase. */
 static int customer_column_i32(const sgs_run_state_t *st, hid_t f, const char *path,
-                               const int64_t *data, actions_scratch_t scratch, int z,
-                               sgs_error_t *err)
+                               const int64_t *data, int64_t offset, actions_scratch_t scratch,
+                               int z, sgs_error_t *err)
 {
     for (size_t i = 0; i < st->actions->n; i++)
-        scratch.i32[i] = (int32_t)data[i];
+        scratch.i32[i] = (int32_t)(data[i] >= 0 ? data[i] + offset : data[i]);
     return customer_column(st, f, path, SGS_H5_I32, scratch.i32, z, err);
 }
 
@@ -78,19 +77,16 @@ static int write_stages_group(hid_t f, const sgs_run_state_t *st, actions_scratc
                               sgs_error_t *err)
 {
     const sgs_run_actions_t *A = st->actions;
-    size_t n = A->n;
     int rc = SGS_OK;
 #define COLUMN(name, type, data)                                                                   \
     if (rc == SGS_OK)                                                                              \
         rc = customer_column(st, f, "/stages/" name, type, data, z, err);
     COLUMN("customer_id", SGS_H5_I64, A->customer_id)
-    /* int32 on disk: a row of /customers, and sgs_stages_compute takes at most INT32_MAX
-     * customers; a spread run's buyer rows are the process's own, after the buyers of the
-     * processes before it */
-    for (size_t i = 0; i < n; i++)
-        scratch.i32[i] =
-            A->buyer_row[i] >= 0 ? (int32_t)(A->buyer_row[i] + (int64_t)st->summary.first) : -1;
-    COLUMN("customer_row", SGS_H5_I32, scratch.i32)
+    /* a row of /customers, -1 without a purchase; a spread run's buyer rows are the process's
+     * own, after the buyers of the processes before it */
+    if (rc == SGS_OK)
+        rc = customer_column_i32(st, f, "/stages/customer_row", A->buyer_row,
+                                 (int64_t)st->summary.first, scratch, z, err);
     COLUMN("stage", SGS_H5_U8, A->stage)
     COLUMN("cycle_days", SGS_H5_F64, A->cycle_days)
     COLUMN("cycle_source", SGS_H5_U8, A->cycle_source)
@@ -159,9 +155,9 @@ static int write_influence_group(hid_t f, const sgs_run_state_t *st, actions_scr
         rc = customer_column(st, f, "/influence/referral_status", SGS_H5_U8, A->referral_status, z,
                              err);
     if (rc == SGS_OK)
-        rc = customer_column_i32(st, f, "/influence/n_direct", A->n_direct, scratch, z, err);
+        rc = customer_column_i32(st, f, "/influence/n_direct", A->n_direct, 0, scratch, z, err);
     if (rc == SGS_OK)
-        rc = customer_column_i32(st, f, "/influence/n_indirect", A->n_indirect, scratch, z, err);
+        rc = customer_column_i32(st, f, "/influence/n_indirect", A->n_indirect, 0, scratch, z, err);
     if (rc == SGS_OK)
         rc = customer_column(st, f, "/influence/depth", SGS_H5_I32, A->depth, z, err);
     if (rc == SGS_OK)
@@ -273,141 +269,6 @@ int sgs_write_actions_h5(const sgs_run_state_t *st, hid_t file, int deflate_leve
         rc = write_opportunities_group(file, st, scratch, deflate_level, err);
     sgs_free(scratch.any);
     return sgs_dist_run_agree(st, rc, err);
-}
-
-/* ---- opportunities.csv ------------------------------------------------------------------ */
-
-#define CSV_LINE_MAX (SGS_OPPORTUNITY_REASON_MAX + 256)
-
-static size_t put(char *p, const char *s)
-{
-    size_t len = strlen(s);
-    memcpy(p, s, len);
-    return len;
-}
-
-/* Rows ahead of the one being formatted whose customer columns (PREFETCH_FAR) and the rows
- * those point at (PREFETCH_NEAR) are asked for in advance: rows are in rank order, so each
- * one reads a dozen columns at a random customer, and without this the misses are taken one
- * after another (they were most of the time of this file at 10M customers). */
-enum { PREFETCH_FAR = 16, PREFETCH_NEAR = 8 };
-
-static void prefetch_row(const sgs_run_state_t *st, size_t r, int step)
-{
-    const sgs_run_actions_t *A = st->actions;
-    size_t i = (size_t)A->rows.customer_index[r];
-    sgs_opportunity_facts_prefetch(&A->opp_in, i, step);
-    if (step == 0) {
-        __builtin_prefetch(&A->customer_id[i]);
-        __builtin_prefetch(&A->stage[i]);
-        __builtin_prefetch(&A->buyer_row[i]);
-        if (A->input.segment)
-            __builtin_prefetch(&A->input.segment[i]);
-    } else if (A->buyer_row[i] >= 0) {
-        __builtin_prefetch(&st->rfm.rfm_segment[A->buyer_row[i]]);
-    }
-}
-
-/* Format rows lo..hi-1 into buf; returns the length. */
-static size_t format_block(const void *ctx, size_t lo, size_t hi, char *buf)
-{
-    const sgs_run_state_t *st = ctx;
-    const sgs_run_actions_t *A = st->actions;
-    const sgs_opportunity_rows_t *rows = &A->rows;
-    char *p = buf;
-    for (size_t r = lo; r < hi && r < lo + PREFETCH_FAR; r++)
-        prefetch_row(st, r, 0);
-    for (size_t r = lo; r < hi && r < lo + PREFETCH_NEAR; r++)
-        prefetch_row(st, r, 1);
-    for (size_t r = lo; r < hi; r++) {
-        if (r + PREFETCH_FAR < hi)
-            prefetch_row(st, r + PREFETCH_FAR, 0);
-        if (r + PREFETCH_NEAR < hi)
-            prefetch_row(st, r + PREFETCH_NEAR, 1);
-        size_t i = (size_t)rows->customer_index[r];
-        int kind = rows->kind[r];
-        p += sgs_fmt_int(p, rows->rank[r]);
-        *p++ = ',';
-        p += sgs_fmt_int(p, A->customer_id[i]);
-        *p++ = ',';
-        p += put(p, sgs_opportunity_kind_name(kind));
-        *p++ = ',';
-        int len = sgs_opportunity_reason(&A->opp_in, &A->opp_cfg, &A->opp_stats, i, kind, p,
-                                         SGS_OPPORTUNITY_REASON_MAX);
-        if (len > 0)
-            p += len < SGS_OPPORTUNITY_REASON_MAX ? len : SGS_OPPORTUNITY_REASON_MAX - 1;
-        *p++ = ',';
-        p += sgs_fmt_fixed(p, rows->value_at_stake[r], 2);
-        *p++ = ',';
-        p += sgs_fmt_int(p, rows->priority[r]);
-        *p++ = ',';
-        p += put(p, sgs_channel_name(rows->channel[r]));
-        *p++ = ',';
-        p += put(p, sgs_stage_name(A->stage[i]));
-        *p++ = ',';
-        p += sgs_fmt_int(p, A->input.segment ? A->input.segment[i] : -1);
-        *p++ = ',';
-        if (A->buyer_row[i] >= 0)
-            p += put(p, sgs_rfm_segment_name(st->rfm.rfm_segment[A->buyer_row[i]]));
-        *p++ = ',';
-        p += put(p, rows->control[r] ? "control" : "treatment");
-        *p++ = '\n';
-    }
-    return (size_t)(p - buf);
-}
-
-/* A spread run's rows lo..hi-1 of this process's stretch into buf, the same line for a row as
- * format_block writes: the customer's id, reason, stage, segment and RFM segment are the row's
- * facts, which its customer's process sent (engine/dist_actions.h). Returns the length. */
-static size_t format_block_spread(const void *ctx, size_t lo, size_t hi, char *buf)
-{
-    const sgs_run_actions_t *A = ((const sgs_run_state_t *)ctx)->actions;
-    const sgs_opportunity_rows_t *rows = &A->rows;
-    const sgs_dist_row_facts_t *facts = &A->dist_list->facts;
-    char *p = buf;
-    for (size_t r = lo; r < hi; r++) {
-        int kind = rows->kind[r];
-        p += sgs_fmt_int(p, rows->rank[r]);
-        *p++ = ',';
-        p += sgs_fmt_int(p, A->dist_list->list.customer_id[r]);
-        *p++ = ',';
-        p += put(p, sgs_opportunity_kind_name(kind));
-        *p++ = ',';
-        size_t len = facts->reason_offset[r + 1] - facts->reason_offset[r];
-        memcpy(p, facts->reason_text + facts->reason_offset[r], len);
-        p += len;
-        *p++ = ',';
-        p += sgs_fmt_fixed(p, rows->value_at_stake[r], 2);
-        *p++ = ',';
-        p += sgs_fmt_int(p, rows->priority[r]);
-        *p++ = ',';
-        p += put(p, sgs_channel_name(rows->channel[r]));
-        *p++ = ',';
-        p += put(p, sgs_stage_name(facts->stage[r]));
-        *p++ = ',';
-        p += sgs_fmt_int(p, facts->segment[r]);
-        *p++ = ',';
-        if (facts->rfm_segment[r] < SGS_RFM_SEGMENT_COUNT) /* a buyer */
-            p += put(p, sgs_rfm_segment_name(facts->rfm_segment[r]));
-        *p++ = ',';
-        p += put(p, rows->control[r] ? "control" : "treatment");
-        *p++ = '\n';
-    }
-    return (size_t)(p - buf);
-}
-
-int sgs_write_opportunities_csv(const sgs_run_state_t *st, const char *path, sgs_error_t *err)
-{
-    char header[256];
-    snprintf(header, sizeof header, "%s\n", sgs_opportunities_csv_header);
-    size_t n_rows = st->actions ? st->actions->n_rows : 0;
-    /* spread: this process's stretch of the list at the sum of the lengths before it
-     * (engine/dist_text.h) */
-    if (st->dist.size > 1)
-        return sgs_dist_write_text_rows(&st->dist, path, header, n_rows, CSV_LINE_MAX,
-                                        format_block_spread, st, err);
-    return sgs_write_text_rows(path, header, n_rows, CSV_LINE_MAX, format_block, st,
-                               st->exec.n_threads, err);
 }
 
 /* ---- summary.json ----------------------------------------------------------------------- */

@@ -29,10 +29,17 @@ static size_t put_duration(char *p, int32_t days, double unit, int decimals)
     return sgs_fmt_fixed(p, days / unit, decimals);
 }
 
+/* What a block is formatted from: the state, and the texts of the purchase days' span. */
+typedef struct csv_context {
+    const sgs_run_state_t *st;
+    sgs_date_texts_t dates;
+} csv_context_t;
+
 /* Format customers lo..hi-1 into buf; returns the length. */
 static size_t format_block(const void *ctx, size_t lo, size_t hi, char *buf)
 {
-    const sgs_run_state_t *st = ctx;
+    const csv_context_t *cx = ctx;
+    const sgs_run_state_t *st = cx->st;
     const sgs_summary_t *s = &st->summary.columns;
     double unit = st->days_per_unit;
     int duration_decimals = unit == 1.0 ? 0 : 4;
@@ -40,9 +47,9 @@ static size_t format_block(const void *ctx, size_t lo, size_t hi, char *buf)
     for (size_t c = lo; c < hi; c++) {
         p += sgs_fmt_int(p, st->summary.customer_id[c]);
         *p++ = ',';
-        p += sgs_fmt_date(p, s->first_day[c]);
+        p += sgs_fmt_date_in(&cx->dates, p, s->first_day[c]);
         *p++ = ',';
-        p += sgs_fmt_date(p, s->last_day[c]);
+        p += sgs_fmt_date_in(&cx->dates, p, s->last_day[c]);
         *p++ = ',';
         p += sgs_fmt_int(p, s->n_purchase_days[c]);
         *p++ = ',';
@@ -100,10 +107,23 @@ int sgs_write_customers_csv(const sgs_run_state_t *st, const char *path, sgs_err
     char header[sizeof CSV_HEADER + sizeof CSV_VALUE_HEADER + 16];
     snprintf(header, sizeof header, "%s%s%s\n", CSV_HEADER, st->value.ran ? CSV_VALUE_HEADER : "",
              st->segments.ran ? ",segment" : "");
+    size_t n = st->summary.n_customers;
+    const sgs_summary_t *s = &st->summary.columns;
+    int32_t first = n > 0 ? s->first_day[0] : 0, last = first;
+    for (size_t c = 0; c < n; c++) {
+        first = s->first_day[c] < first ? s->first_day[c] : first;
+        last = s->last_day[c] > last ? s->last_day[c] : last;
+    }
+    csv_context_t cx = {st, {0, 0, NULL}};
+    sgs_date_texts_init(&cx.dates, first, last);
+    int rc;
     /* spread: this process's rows at the sum of the lengths before them (engine/dist_text.h) */
     if (st->dist.size > 1)
-        return sgs_dist_write_text_rows(&st->dist, path, header, st->summary.n_customers,
-                                        CSV_LINE_MAX, format_block, st, err);
-    return sgs_write_text_rows(path, header, st->summary.n_customers, CSV_LINE_MAX, format_block,
-                               st, st->exec.n_threads, err);
+        rc = sgs_dist_write_text_rows(&st->dist, path, header, n, CSV_LINE_MAX, format_block, &cx,
+                                      err);
+    else
+        rc = sgs_write_text_rows(path, header, n, CSV_LINE_MAX, format_block, &cx,
+                                 st->exec.n_threads, err);
+    sgs_date_texts_free(&cx.dates);
+    return rc;
 }

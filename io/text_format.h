@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "kernels/core.h"
 
@@ -34,6 +35,33 @@ size_t sgs_fmt_fixed_exact(char *out, double v, int decimals);
 /* YYYY-MM-DD of a UTC day number. */
 size_t sgs_fmt_date(char *out, int64_t day);
 
+/* The YYYY-MM-DD of every day of a span, for a writer that prints many dates of a few
+ * years (customers.csv's first and last purchase): a copy instead of a calendar computation
+ * per date. Caller-owned; the fields are the module's. */
+typedef struct sgs_date_texts {
+    int64_t first; /* the span's first day */
+    size_t n;      /* its days (0: no table, every date computed) */
+    char *text;    /* [n * 10] */
+} sgs_date_texts_t;
+
+/* The texts of the days first..last. Spans longer than 2^20 days or reaching outside the
+ * years 0..9999 (which sgs_fmt_date spells with more characters), and a table there is no
+ * memory for, give none (t->n = 0): sgs_fmt_date_in then computes every date. */
+void sgs_date_texts_init(sgs_date_texts_t *t, int64_t first, int64_t last);
+
+void sgs_date_texts_free(sgs_date_texts_t *t);
+
+/* What sgs_fmt_date(out, day) writes: copied from t within its span, computed outside. */
+static inline size_t sgs_fmt_date_in(const sgs_date_texts_t *t, char *out, int64_t day)
+{
+    uint64_t k = (uint64_t)day - (uint64_t)t->first;
+    if (k < t->n) {
+        memcpy(out, t->text + 10 * k, 10);
+        return 10;
+    }
+    return sgs_fmt_date(out, day);
+}
+
 /* For reports, not for the fast writers: v rounded to a whole number with thousands
  * separators ("1,234,568"; "-1,235"; "0" for -0.4), NUL-terminated in buf (truncated to
  * size - 1 characters; 40 is always enough). Returns buf. */
@@ -55,5 +83,26 @@ typedef size_t (*sgs_format_rows_fn)(const void *ctx, size_t lo, size_t hi, char
 int sgs_write_text_rows(const char *path, const char *header, size_t n_rows, size_t max_line,
                         sgs_format_rows_fn format, const void *ctx, int n_threads,
                         sgs_error_t *err);
+
+/* Work done for a chunk of rows before they are formatted, for lines whose facts are cheaper
+ * to gather in another order than the file's (opportunities.csv: rows in rank order, each
+ * reading a dozen columns at a random customer). begin(ctx, lo, hi) runs first, alone; then
+ * part(ctx, lo, hi, k, n_parts) for k = 0 .. n_parts - 1, in parallel, each k once. Neither
+ * may fail: what they need is allocated beforehand. */
+typedef struct sgs_text_chunks {
+    size_t rows;    /* rows per chunk (the last may have fewer): a multiple of
+                       SGS_TEXT_BLOCK_ROWS, so that every block lies in one chunk */
+    size_t n_parts; /* pieces of each chunk's preparation; > 0 */
+    void (*begin)(void *ctx, size_t lo, size_t hi);
+    void (*part)(void *ctx, size_t lo, size_t hi, size_t k, size_t n_parts);
+} sgs_text_chunks_t;
+
+/* sgs_write_text_rows with the rows taken a chunk at a time: each chunk's rows prepared
+ * (chunks->begin, then chunks->part in parallel), then formatted and written as there, with
+ * ctx. The same bytes as sgs_write_text_rows when format gives them. @return as
+ * sgs_write_text_rows; SGS_EINVAL for chunks of no rows or parts, or not of whole blocks. */
+int sgs_write_text_chunks(const char *path, const char *header, size_t n_rows, size_t max_line,
+                          const sgs_text_chunks_t *chunks, sgs_format_rows_fn format, void *ctx,
+                          int n_threads, sgs_error_t *err);
 
 #endif

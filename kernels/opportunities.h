@@ -285,16 +285,6 @@ void sgs_opportunity_facts(const sgs_opportunity_input_t *in, const sgs_opportun
                            const sgs_opportunity_stats_t *stats, size_t i, int kind,
                            sgs_opportunity_facts_t *facts);
 
-/* Hint to the processor the memory sgs_opportunity_facts(in, ..., i, ...) will read, for a
- * caller that visits customers in an order of its own (the list's rank order jumps across
- * every column): each row then costs a handful of cache and TLB misses, which prefetching a
- * few rows ahead overlaps instead of taking one after another. step 0 touches the columns at
- * i (stage, cycle, value, referral and offset columns); step 1 the purchase and event rows
- * they point at, and reads purchase_offset[i] and event_offset[i] for that: issue it some
- * rows after step 0 of the same i. Reads nothing else, writes nothing, no effect on any
- * result; i < n. */
-void sgs_opportunity_facts_prefetch(const sgs_opportunity_input_t *in, size_t i, int step);
-
 /* Control groups. A listed row of customer `customer_id` and `kind` on the list of
  * `as_of_day` is held out as control (not to be contacted; its outcome is the baseline
  * the contacted rows are measured against) when

@@ -556,43 +556,6 @@ cleanup:
 
 /* ---- The numbers behind a reason ------------------------------------------------------- */
 
-#define PREFETCH(column, k)                                                                        \
-    do {                                                                                           \
-        if (column)                                                                                \
-            __builtin_prefetch(&(column)[k]);                                                      \
-    } while (0)
-
-void sgs_opportunity_facts_prefetch(const sgs_opportunity_input_t *in, size_t i, int step)
-{
-    const sgs_stage_input_t *cu = in->customers;
-    if (step == 0) {
-        PREFETCH(in->stage, i);
-        PREFETCH(in->cycle_days, i);
-        PREFETCH(in->days_overdue, i);
-        PREFETCH(in->stage_compare, i);
-        PREFETCH(in->n_direct_referrals, i);
-        PREFETCH(in->n_indirect_referrals, i);
-        PREFETCH(in->network_value, i);
-        PREFETCH(cu->purchase_offset, i);
-        PREFETCH(cu->event_offset, i);
-        PREFETCH(cu->clv, i);
-        PREFETCH(cu->p_buy, i);
-        PREFETCH(cu->p_buy_model, i);
-        PREFETCH(cu->segment, i);
-        return;
-    }
-    PREFETCH(cu->purchase_day, cu->purchase_offset[i]);
-    if (cu->event_offset) {
-        size_t last = cu->event_offset[i + 1] > cu->event_offset[i] ? cu->event_offset[i + 1] - 1
-                                                                    : cu->event_offset[i];
-        PREFETCH(cu->event_day, last);
-        PREFETCH(cu->event_kind, last);
-        if (cu->event_value)
-            sgs_sparse_value_prefetch(cu->event_value, last);
-    }
-}
-#undef PREFETCH
-
 void sgs_opportunity_facts(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
                            const sgs_opportunity_stats_t *stats, size_t i, int kind,
                            sgs_opportunity_facts_t *f)

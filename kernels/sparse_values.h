@@ -47,11 +47,4 @@ static inline double sgs_sparse_value(const sgs_sparse_values_t *s, size_t e)
     return s->values[s->before[e >> 6] + (uint64_t)__builtin_popcountll(word & (bit - 1))];
 }
 
-/* Hint to the processor the memory sgs_sparse_value(s, e) reads first. */
-static inline void sgs_sparse_value_prefetch(const sgs_sparse_values_t *s, size_t e)
-{
-    __builtin_prefetch(&s->present[e >> 6]);
-    __builtin_prefetch(&s->before[e >> 6]);
-}
-
 #endif /* SGS_SPARSE_VALUES_H */

@@ -6,28 +6,24 @@
 #include <math.h>
 #include <string.h>
 
-#define KEY_SHIFT 45                               /* 64 - 1 sign - 11 exponent - 7 mantissa */
-#define N_BINS ((size_t)1 << (64 - 1 - KEY_SHIFT)) /* 2^18 */
+#define KEY_SHIFT 45 /* 64 - 1 sign - 11 exponent - 7 mantissa */
+_Static_assert(SGS_VALUE_BINS == (size_t)1 << (64 - 1 - KEY_SHIFT), "a bin per 18-bit key");
 
-int sgs_value_top_shares(const double *v, size_t n, const double *fraction, size_t n_fractions,
-                         double *share, double *total, sgs_error_t *err)
+/* The arrays present and every fraction in [0, 1]. */
+static int check_fractions(const double *fraction, size_t n_fractions, const double *share,
+                           sgs_error_t *err)
 {
-    if ((!v && n > 0) || (!fraction && n_fractions > 0) || (!share && n_fractions > 0))
+    if ((!fraction && n_fractions > 0) || (!share && n_fractions > 0))
         return sgs_error_set(err, SGS_EINVAL, "value concentration: NULL array");
     for (size_t j = 0; j < n_fractions; j++)
         if (!(fraction[j] >= 0 && fraction[j] <= 1))
             return sgs_error_set(err, SGS_EINVAL,
                                  "value concentration: fraction %g is outside [0, 1]", fraction[j]);
-    uint64_t *count = sgs_alloc_array(N_BINS, sizeof *count);
-    double *sum = sgs_alloc_array(N_BINS, sizeof *sum);
-    if (!count || !sum) {
-        sgs_free(count);
-        sgs_free(sum);
-        return sgs_error_set(err, SGS_ENOMEM, "value concentration: no memory for %zu bins",
-                             N_BINS);
-    }
-    memset(count, 0, N_BINS * sizeof *count);
-    memset(sum, 0, N_BINS * sizeof *sum);
+    return SGS_OK;
+}
+
+void sgs_value_bins_add(const double *v, size_t n, uint64_t *count, double *sum)
+{
     for (size_t i = 0; i < n; i++) {
         double x = v[i];
         if (!(x > 0) || !isfinite(x))
@@ -38,12 +34,23 @@ int sgs_value_top_shares(const double *v, size_t n, const double *fraction, size
         count[key]++;
         sum[key] += x;
     }
+}
+
+int sgs_value_bins_shares(const uint64_t *count, const double *sum, size_t n,
+                          const double *fraction, size_t n_fractions, double *share, double *total,
+                          sgs_error_t *err)
+{
+    if (!count || !sum)
+        return sgs_error_set(err, SGS_EINVAL, "value concentration: NULL array");
+    int rc = check_fractions(fraction, n_fractions, share, err);
+    if (rc != SGS_OK)
+        return rc;
     double all = 0;
-    for (size_t b = N_BINS; b-- > 0;) /* the order of the walk below: share(1) is 1 exactly */
+    for (size_t b = SGS_VALUE_BINS; b-- > 0;) /* the order of the walk below: share(1) is 1 */
         all += sum[b];
     for (size_t j = 0; j < n_fractions; j++) {
         double want = round(fraction[j] * (double)n), held = 0;
-        for (size_t b = N_BINS; b-- > 0 && want > 0;) {
+        for (size_t b = SGS_VALUE_BINS; b-- > 0 && want > 0;) {
             if (count[b] == 0)
                 continue;
             double c = (double)count[b];
@@ -59,7 +66,28 @@ int sgs_value_top_shares(const double *v, size_t n, const double *fraction, size
     }
     if (total)
         *total = all;
+    return SGS_OK;
+}
+
+int sgs_value_top_shares(const double *v, size_t n, const double *fraction, size_t n_fractions,
+                         double *share, double *total, sgs_error_t *err)
+{
+    if (!v && n > 0)
+        return sgs_error_set(err, SGS_EINVAL, "value concentration: NULL array");
+    int rc = check_fractions(fraction, n_fractions, share, err);
+    if (rc != SGS_OK)
+        return rc;
+    uint64_t *count = sgs_calloc_array(SGS_VALUE_BINS, sizeof *count);
+    double *sum = sgs_calloc_array(SGS_VALUE_BINS, sizeof *sum);
+    if (!count || !sum) {
+        sgs_free(count);
+        sgs_free(sum);
+        return sgs_error_set(err, SGS_ENOMEM, "value concentration: no memory for %zu bins",
+                             SGS_VALUE_BINS);
+    }
+    sgs_value_bins_add(v, n, count, sum);
+    rc = sgs_value_bins_shares(count, sum, n, fraction, n_fractions, share, total, err);
     sgs_free(count);
     sgs_free(sum);
-    return SGS_OK;
+    return rc;
 }

@@ -4,7 +4,8 @@
  * sets computed here independently from the raw /transactions, /events and /customers
  * (and, for the value-based kinds, from the run's own published model columns), and
  * against the generator's truth flags; the list's capacity, one-per-customer rule and
- * ranking order; identical outputs for 1, 2 and 3 threads; a referral cycle reported as a
+ * ranking order; identical outputs for 1, 2 and 3 threads, and opportunities.csv's bytes
+ * whatever chunks its rows are formatted in; a referral cycle reported as a
  * warning; and a run on an input without /events and /customers.
  *
  * Runs (seed 11, 20,000 buyers + 2,000 prospects, window 2021-07-01..2024-06-30):
@@ -1006,6 +1007,39 @@ static void test_outputs_identical_for_1_2_3_threads(void **state)
     unsetenv("SGS_THREAD_GRAIN");
 }
 
+/* opportunities.csv formatted a chunk of 2,048 rows at a time (engine/write_opportunities_csv.c
+ * gathers each chunk's facts in customer order; SGS_TEST_CSV_CHUNK_ROWS makes its chunks small)
+ * gives the bytes of the default run, whose list fits one chunk: every opportunity listed
+ * (customers with several rows, in different chunks), at 1 and 3 threads. */
+static void test_opportunities_csv_in_chunks(void **state)
+{
+    (void)state;
+    setenv("SGS_TEST_CSV_CHUNK_ROWS", "2048", 1);
+    for (int t = 1; t <= 3; t += 2) {
+        char extra[1024];
+        snprintf(extra, sizeof extra,
+                 "--threads %d --compare-as-of " COMPARE " --set actions.capacity.phone=-1 "
+                 "--set actions.renewal_at_risk.lookback_days=%d " POLICY_OFF
+                 " --all-opportunities",
+                 t, LOOKBACK);
+        char sub[32], a[700], b[700], why[128];
+        snprintf(sub, sizeof sub, "all-chunks%d", t);
+        run_ok(sub, extra);
+        snprintf(a, sizeof a, "%s/all/opportunities.csv", dir);
+        snprintf(b, sizeof b, "%s/%s/opportunities.csv", dir, sub);
+        if (sgs_test_files_differ(a, b, why, sizeof why))
+            fail_msg("%s differs from %s (%s)", b, a, why);
+        size_t size = 0, lines = 0;
+        char *text = sgs_test_read_file(b, &size);
+        assert_non_null(text);
+        for (size_t i = 0; i < size; i++)
+            lines += text[i] == '\n';
+        free(text);
+        sgs_assert_cmp(lines, >, 2 * 2048 + 1); /* the header and more than two chunks */
+    }
+    unsetenv("SGS_TEST_CSV_CHUNK_ROWS");
+}
+
 /* ---- Hand-made inputs -------------------------------------------------------------------- */
 
 /* Customers 1..6 buy; 7 is a prospect; 8 has a refund only; 9 is known only from a support
@@ -1258,6 +1292,7 @@ int main(void)
         cmocka_unit_test(test_referral_chains_and_advocates),
         cmocka_unit_test(test_one_per_customer_ranking_and_capacity),
         cmocka_unit_test(test_outputs_identical_for_1_2_3_threads),
+        cmocka_unit_test(test_opportunities_csv_in_chunks),
         cmocka_unit_test(test_referral_cycle_is_a_reported_warning),
         cmocka_unit_test(test_run_without_events_and_customers),
     };

@@ -4,8 +4,11 @@
  * run at a time per output set, signals and kills at known points of a run (the
  * SGS_TEST_PAUSE_AT hook), a failed flush of the third output (SGS_TEST_FAIL_FSYNC_AT), and
  * the first run over plain files of earlier versions. Every case checks the exit status, the
- * message, the previous outputs byte for byte, and that nothing temporary is left.
+ * message, the previous outputs byte for byte, and that nothing temporary is left. Last, the
+ * outputs written past the page cache (the default) and through it (output.direct_io=false)
+ * are the same.
  */
+#define _GNU_SOURCE /* O_DIRECT */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,7 +17,10 @@
 
 #include "tests/support/test_support.h"
 
+#include <cjson/cJSON.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <hdf5.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -508,6 +514,129 @@ static void test_first_run_over_plain_files(void **state)
     sgs_test_assert_no_leftovers(other);
 }
 
+/* ---- past the page cache or through it ---------------------------------------------------
+ */
+
+#define ATTR_LIST_SIZE 4096
+
+static herr_t add_name(hid_t loc, const char *name, const H5A_info_t *info, void *data)
+{
+    (void)loc;
+    (void)info;
+    size_t used = strlen(data);
+    snprintf((char *)data + used, ATTR_LIST_SIZE - used, "%s,", name);
+    return 0;
+}
+
+/* The names of the root attributes of the open file f, in name order, each followed by ','. */
+static void root_attribute_names(hid_t f, char list[ATTR_LIST_SIZE])
+{
+    list[0] = '\0';
+    hsize_t at = 0;
+    assert_true(H5Aiterate2(f, H5_INDEX_NAME, H5_ITER_INC, &at, add_name, list) >= 0);
+    sgs_assert_cmp(strlen(list) + 1, <, ATTR_LIST_SIZE); /* not cut */
+}
+
+/* The root attribute `name` of f as text: a string's value, a number's with %.17g. */
+static void root_attribute(hid_t f, const char *name, char *buf, size_t size)
+{
+    hid_t a = H5Aopen(f, name, H5P_DEFAULT);
+    assert_true(a >= 0);
+    hid_t t = H5Aget_type(a);
+    H5T_class_t c = H5Tget_class(t);
+    H5Tclose(t);
+    H5Aclose(a);
+    sgs_error_t err = {0};
+    if (c == H5T_STRING) {
+        if (sgs_h5_attr_read_string(f, "/", name, buf, size, &err) != SGS_OK)
+            fail_msg("/@%s: %s", name, err.message);
+        sgs_assert_cmp(strlen(buf) + 1, <, size); /* not cut */
+    } else {
+        double v = 0;
+        if (sgs_h5_attr_read_double(f, "/", name, &v, &err) != SGS_OK)
+            fail_msg("/@%s: %s", name, err.message);
+        snprintf(buf, size, "%.17g", v);
+    }
+}
+
+/* output.direct_io (io/direct_file.h; docs/publishing.md, "Past the page cache"): a run with
+ * it false writes through the page cache the bytes the default's direct writes put on disk.
+ * customers.csv, opportunities.csv, report.txt and report.html byte for byte (summary.json has
+ * timings); results.h5 by h5diff, every dataset and every attribute but the root's, which are
+ * compared here: the same names, the same values but `config`, whose JSON differs in
+ * output.direct_io alone. The outputs are large enough (above 100 KB) for the direct writes to
+ * have aligned middles. Where the test folder's file system refuses O_DIRECT both runs write
+ * through the cache (said here, not a failure): tests/unit/test_direct_file.c covers that. */
+static void test_direct_io_writes_the_same_bytes(void **state)
+{
+    (void)state;
+    char direct[512], cached[512], out[8192], a[700], b[700];
+    fresh_folder("direct", direct, sizeof direct);
+    fresh_folder("cached", cached, sizeof cached);
+    snprintf(a, sizeof a, "%s/probe", direct);
+    int fd = open(a, O_WRONLY | O_CREAT | O_DIRECT, 0644);
+    if (fd < 0)
+        print_message("%s: O_DIRECT refused (%s): both runs write through the page cache\n", direct,
+                      strerror(errno));
+    else
+        close(fd);
+    unlink(a);
+    if (run_into(direct, "", out, sizeof out) != 0)
+        fail_msg("the default run failed: %s", out);
+    if (run_into(cached, "--set output.direct_io=false", out, sizeof out) != 0)
+        fail_msg("the run with output.direct_io=false failed: %s", out);
+
+    for (size_t i = 1; i + 1 < N_NAMES; i++) { /* all but results.h5 and summary.json */
+        snprintf(a, sizeof a, "%s/%s", direct, names[i]);
+        snprintf(b, sizeof b, "%s/%s", cached, names[i]);
+        sgs_assert_files_equal(a, b);
+    }
+
+    snprintf(a, sizeof a, "%s/results.h5", direct);
+    snprintf(b, sizeof b, "%s/results.h5", cached);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "h5diff -c --exclude-attribute / '%s' '%s'", a, b);
+    if (sgs_test_shell(cmd, out, sizeof out) != 0)
+        fail_msg("results.h5 differs: %s", out);
+    hid_t fa = H5Fopen(a, H5F_ACC_RDONLY, H5P_DEFAULT),
+          fb = H5Fopen(b, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(fa >= 0 && fb >= 0);
+    char names_a[ATTR_LIST_SIZE], names_b[ATTR_LIST_SIZE];
+    root_attribute_names(fa, names_a);
+    root_attribute_names(fb, names_b);
+    assert_string_equal(names_a, names_b);
+    sgs_assert_contains(names_a, "config,");
+    enum { TEXT = 1 << 16 };
+    char *va = malloc(TEXT), *vb = malloc(TEXT);
+    assert_true(va && vb);
+    for (char *name = names_a, *comma; (comma = strchr(name, ',')) != NULL; name = comma + 1) {
+        *comma = '\0';
+        root_attribute(fa, name, va, TEXT);
+        root_attribute(fb, name, vb, TEXT);
+        if (strcmp(name, "config") != 0) {
+            if (strcmp(va, vb) != 0)
+                fail_msg("/@%s: \"%s\" past the page cache, \"%s\" through it", name, va, vb);
+            continue;
+        }
+        cJSON *ca = cJSON_Parse(va), *cb = cJSON_Parse(vb);
+        assert_true(ca && cb);
+        cJSON *oa = cJSON_GetObjectItemCaseSensitive(ca, "output");
+        cJSON *ob = cJSON_GetObjectItemCaseSensitive(cb, "output");
+        sgs_assert_json(cJSON_IsTrue, cJSON_GetObjectItemCaseSensitive(oa, "direct_io"));
+        sgs_assert_json(cJSON_IsFalse, cJSON_GetObjectItemCaseSensitive(ob, "direct_io"));
+        cJSON_DeleteItemFromObjectCaseSensitive(oa, "direct_io");
+        cJSON_DeleteItemFromObjectCaseSensitive(ob, "direct_io");
+        if (!cJSON_Compare(ca, cb, 1))
+            fail_msg("/@config differs in more than output.direct_io:\n%s\n%s", va, vb);
+        cJSON_Delete(ca);
+        cJSON_Delete(cb);
+    }
+    free(va);
+    free(vb);
+    H5Fclose(fa);
+    H5Fclose(fb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -518,6 +647,7 @@ int main(void)
         cmocka_unit_test(test_kill_9_around_the_switch),
         cmocka_unit_test(test_failed_flush_of_the_third_output),
         cmocka_unit_test(test_first_run_over_plain_files),
+        cmocka_unit_test(test_direct_io_writes_the_same_bytes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

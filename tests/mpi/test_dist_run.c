@@ -560,68 +560,6 @@ static void bad_event_fails_every_process(void **state)
     bad_row_fails("/events/kind", H5T_NATIVE_UINT8, &kind, "/events/kind");
 }
 
-/* The last process's allocations failing from the n-th on for each n of at[0..n_at) (the
- * others allocating as they please): every process returns SGS_ENOMEM with the last process
- * named, no process waits for ever, the previous set (out) stays and no generation is left. */
-static void fail_allocations_at(const long *at, size_t n_at, long granted)
-{
-    char results[700], out[600];
-    snprintf(results, sizeof results, "%s/out/results.h5", dir);
-    snprintf(out, sizeof out, "%s/out", dir);
-    static const char *const none[] = {NULL};
-    const int last = sgs_test_world.size - 1;
-    sgs_test_snapshot_t before = {0};
-    if (sgs_test_world.rank == 0)
-        sgs_test_snapshot(out, &before);
-    for (size_t t = 0; t < n_at; t++) {
-        long n = at[t];
-        if (sgs_test_world.rank == last) {
-            print_message("allocations after %ld of %ld fail on process %d\n", n, granted, last);
-            sgs_test_fail_alloc_after(n);
-        }
-        sgs_error_t err = {0};
-        int rc = run(results, none, 1, &err);
-        sgs_test_fail_alloc_after(-1);
-        if (rc != SGS_ENOMEM)
-            fail_msg("allocation %ld of %ld failing on process %d: code %d (%s)", n, granted, last,
-                     rc, err.message);
-        if (sgs_test_world.size > 1) {
-            char who[64];
-            snprintf(who, sizeof who, "process %d of %d: ", last, sgs_test_world.size);
-            sgs_assert_contains(err.message, who);
-        }
-        sgs_test_mpi_wait();
-        if (sgs_test_world.rank == 0)
-            sgs_test_assert_snapshot_unchanged(out, &before);
-        sgs_test_mpi_wait();
-    }
-    sgs_test_snapshot_free(&before);
-}
-
-/* Each allocation of the last process failing at a few points of the run, from the first
- * allocation to the last few. */
-static void out_of_memory_on_one_process_fails_all(void **state)
-{
-    (void)state;
-    char results[700];
-    snprintf(results, sizeof results, "%s/out/results.h5", dir);
-    static const char *const none[] = {NULL};
-    sgs_error_t err = {0};
-    const int last = sgs_test_world.size - 1;
-    if (sgs_test_world.rank == last)
-        sgs_test_fail_alloc_after(1L << 40); /* counts the run's allocations */
-    assert_int_equal(run(results, none, 1, &err), SGS_OK);
-    int64_t granted = sgs_test_world.rank == last ? sgs_test_allocations_granted() : 0;
-    sgs_test_fail_alloc_after(-1);
-    sgs_dist_reduce_i64(&sgs_test_world, &granted, 1, SGS_DIST_SUM);
-    assert_true(granted > 10);
-    static const double at[] = {0.0, 0.05, 0.2, 0.4, 0.6, 0.8, 0.95, 0.999};
-    long n[sizeof at / sizeof at[0]];
-    for (size_t t = 0; t < sizeof at / sizeof at[0]; t++)
-        n[t] = (long)(at[t] * (double)granted);
-    fail_allocations_at(n, sizeof n / sizeof n[0], (long)granted);
-}
-
 /* The allocations counted at the end of the steps of a watched run (the last process's): the
  * progress lines are written through this stream as each step ends. */
 static struct {
@@ -646,16 +584,20 @@ static ssize_t watch_write(void *cookie, const char *buf, size_t size)
     return (ssize_t)size;
 }
 
-/* The same within the actions step: the last process's allocations counted where the step
- * begins and ends (its progress watched), then failing from points between them on. */
-static void out_of_memory_in_the_actions_step_fails_all(void **state)
+/* The last process's allocations failing from the n-th on (the others allocating as they
+ * please), for n at each fraction at[0..n_at) of a span of them: those of the whole run, or
+ * those of the actions step alone (actions_step). A first run counts them, the last process's
+ * progress watched for where the step begins and ends. Then for each n: every process returns
+ * SGS_ENOMEM with the last process named, no process waits for ever, the previous set (out)
+ * stays and no generation is left. */
+static void out_of_memory_sweep(int actions_step, const double *at, size_t n_at)
 {
-    (void)state;
-    char results[700];
+    char results[700], out[600];
     snprintf(results, sizeof results, "%s/out/results.h5", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
     static const char *const none[] = {NULL};
-    sgs_error_t err = {0};
     const int last = sgs_test_world.size - 1;
+    sgs_error_t err = {0};
     FILE *stream = NULL;
     sgs_progress_t progress;
     memset(&watch, 0, sizeof watch);
@@ -667,7 +609,7 @@ static void out_of_memory_in_the_actions_step_fails_all(void **state)
         sgs_test_fail_alloc_after(1L << 40); /* counts the run's allocations */
     }
     assert_int_equal(run_watched(results, none, 1, stream, &progress, &err), SGS_OK);
-    int64_t span[3] = {0, 0, 0};
+    int64_t span[3] = {0, 0, 0}; /* the actions step's first and last, the run's total */
     if (sgs_test_world.rank == last) {
         span[0] = watch.actions_from;
         span[1] = watch.actions_to;
@@ -676,15 +618,61 @@ static void out_of_memory_in_the_actions_step_fails_all(void **state)
     }
     sgs_test_fail_alloc_after(-1);
     sgs_dist_reduce_i64(&sgs_test_world, span, 3, SGS_DIST_SUM);
-    print_message("the actions step: allocations %lld to %lld of %lld on process %d\n",
-                  (long long)span[0], (long long)span[1], (long long)span[2], last);
-    sgs_assert_cmp(span[0], >, 0);
-    sgs_assert_cmp(span[1], >, span[0] + 20); /* the step allocates (and was seen) */
+    print_message("process %d: %lld allocations, the actions step's from %lld to %lld\n", last,
+                  (long long)span[2], (long long)span[0], (long long)span[1]);
+    sgs_assert_cmp(span[2], >, 10);
+    int64_t from = 0, to = span[2];
+    if (actions_step) {
+        sgs_assert_cmp(span[0], >, 0);
+        sgs_assert_cmp(span[1], >, span[0] + 20); /* the step allocates (and was seen) */
+        from = span[0];
+        to = span[1];
+    }
+
+    sgs_test_snapshot_t before = {0};
+    if (sgs_test_world.rank == 0)
+        sgs_test_snapshot(out, &before);
+    for (size_t t = 0; t < n_at; t++) {
+        long n = (long)from + (long)(at[t] * (double)(to - from));
+        if (sgs_test_world.rank == last) {
+            print_message("allocations after %ld of %lld fail on process %d\n", n,
+                          (long long)span[2], last);
+            sgs_test_fail_alloc_after(n);
+        }
+        memset(&err, 0, sizeof err);
+        int rc = run(results, none, 1, &err);
+        sgs_test_fail_alloc_after(-1);
+        if (rc != SGS_ENOMEM)
+            fail_msg("allocation %ld of %lld failing on process %d: code %d (%s)", n,
+                     (long long)span[2], last, rc, err.message);
+        if (sgs_test_world.size > 1) {
+            char who[64];
+            snprintf(who, sizeof who, "process %d of %d: ", last, sgs_test_world.size);
+            sgs_assert_contains(err.message, who);
+        }
+        sgs_test_mpi_wait();
+        if (sgs_test_world.rank == 0)
+            sgs_test_assert_snapshot_unchanged(out, &before);
+        sgs_test_mpi_wait();
+    }
+    sgs_test_snapshot_free(&before);
+}
+
+/* Each allocation of the last process failing at a few points of the run, from the first
+ * allocation to the last few. */
+static void out_of_memory_on_one_process_fails_all(void **state)
+{
+    (void)state;
+    static const double at[] = {0.0, 0.05, 0.2, 0.4, 0.6, 0.8, 0.95, 0.999};
+    out_of_memory_sweep(0, at, sizeof at / sizeof at[0]);
+}
+
+/* The same within the actions step. */
+static void out_of_memory_in_the_actions_step_fails_all(void **state)
+{
+    (void)state;
     static const double at[] = {0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99};
-    long n[sizeof at / sizeof at[0]];
-    for (size_t t = 0; t < sizeof at / sizeof at[0]; t++)
-        n[t] = (long)span[0] + (long)(at[t] * (double)(span[1] - span[0]));
-    fail_allocations_at(n, sizeof n / sizeof n[0], (long)span[2]);
+    out_of_memory_sweep(1, at, sizeof at / sizeof at[0]);
 }
 
 /* ---- Learning from a measurement; compressed results -------------------------------------- */

@@ -1,7 +1,8 @@
 /*
  * tests/support/test_mpi.h — what the tests under tests/mpi share: the test program's main
- * under mpirun, a folder every process knows, and the input read by the processes together
- * or by one alone, grouped, to compare the two.
+ * under mpirun, a folder every process knows, the input read by the processes together or by
+ * one alone, grouped, to compare the two, and `segscore run` spread over the processes compared
+ * output by output with the single-process run.
  */
 #ifndef SGS_TEST_MPI_H
 #define SGS_TEST_MPI_H
@@ -11,10 +12,14 @@
 #include <stddef.h>
 
 #include <cmocka.h>
+#include <stdio.h>
 
 #include "engine/dist_input.h"
+#include "engine/progress.h"
 #include "kernels/group.h"
 #include "kernels/summary.h"
+
+struct cJSON;
 
 /* The processes of the test program. */
 extern sgs_dist_t sgs_test_world;
@@ -67,5 +72,43 @@ void sgs_test_mpi_read_grouped(const char *path, const sgs_read_options_t *opt, 
 /* The same by this process alone, as the single-process run reads it. */
 void sgs_test_read_grouped(const char *path, const sgs_read_options_t *opt, sgs_grouped_t *g,
                            sgs_read_stats_t *st);
+
+/* ---- a spread run against the single-process run ----------------------------------------
+ * The comparison tests/mpi/test_dist_run.c makes with its own static copy of these. */
+
+/* Copy the file `from` to `to` byte for byte (fails the test on error). */
+void sgs_test_copy_file(const char *from, const char *to);
+
+/* `segscore run` (sgs_run) of `input` into the results file `results` with the settings
+ * (KEY=VALUE, NULL-terminated; NULL: none) on top of the keys every such run takes (one
+ * thread), "now" 2026-01-01: spread over the test's processes (spread) or by this process
+ * alone, its progress printed to progress_out (NULL: quiet) through *progress. Returns the
+ * run's code, its message in err. */
+int sgs_test_mpi_run_settings(const char *input, const char *results, const char *const *settings,
+                              int spread, FILE *progress_out, sgs_progress_t *progress,
+                              sgs_error_t *err);
+
+/* The outputs of a run, in the order sgs_test_mpi_expect_same takes them: results.h5 (0), the
+ * text files, summary.json (last). */
+extern const char *const sgs_test_run_outputs[];
+enum { SGS_TEST_N_RUN_OUTPUTS = 6 };
+
+/* The number o[name] of a summary.json (fails the test, naming `what`, when there is none). */
+double sgs_test_json_number(const struct cJSON *o, const char *name, const char *what);
+
+/* Output i (sgs_test_run_outputs) of the spread run at `now` equal to the single-process run's
+ * copy at `ref` (fails the test, naming `what` and the first difference): results.h5 by h5diff
+ * (every dataset and attribute), the text files byte for byte, summary.json without its
+ * timings, peak memory and list of steps, its "processes" checked on their own (one entry per
+ * process in rank order whose customers and rows add up to the single-process figures, each
+ * having sent bytes, steps from read to write; absent from one process's). */
+void sgs_test_mpi_expect_same(const char *now, const char *ref, size_t i, const char *what);
+
+/* The run of `input` with the settings (as sgs_test_mpi_run_settings) by process 0 alone into
+ * dir/out, its outputs copied aside to dir/ref-<name>, then spread over every process into the
+ * same paths (so that summary.json names the same files), every output compared
+ * (sgs_test_mpi_expect_same). Called by every process. */
+void sgs_test_mpi_compare_run(const char *dir, const char *input, const char *what,
+                              const char *const *settings);
 
 #endif /* SGS_TEST_MPI_H */

@@ -1,7 +1,9 @@
 /*
  * tests/unit/test_text_format.c — the printf-free formatters behind customers.csv agree
  * with printf where they should, and write nothing for NaN; sgs_fmt_fixed_exact agrees with
- * printf everywhere.
+ * printf everywhere; dates copied from a table are those computed. The chunked writer
+ * (sgs_write_text_chunks) prepares every chunk once, each part once, before its rows are formatted,
+ * and writes the bytes sgs_write_text_rows does.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,10 +14,13 @@
 #include "io/text_format.h"
 #include "kernels/core.h"
 #include "tests/support/test_rng.h"
+#include "tests/support/test_support.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void expect(size_t len, const char *buf, const char *want)
 {
@@ -70,13 +75,20 @@ static void test_fixed_point(void **state)
     assert_int_equal(sgs_fmt_fixed(buf, NAN, 2), 0);
     /* Random values agree with printf except possibly at exact binary halves. */
     char want[64];
-    for (uint64_t i = 0; i < 100000; i++) {
-        double v = (sgs_rng_uniform(3, 0, i) - 0.5) * 2e6;
-        size_t n = sgs_fmt_fixed(buf, v, 2);
-        snprintf(want, sizeof want, "%.2f", v);
-        if (n != strlen(want) || memcmp(buf, want, n) != 0)
-            fail_msg("%.17g: got %.*s, printf %s", v, (int)n, buf, want);
-    }
+    for (int d = 0; d <= 6; d++)
+        for (uint64_t i = 0; i < 100000; i++) {
+            /* scaled values up to 2e8, as money's up to 2e6 to 2 decimals (the scaled double
+             * is what rounds: far larger ones land on halves printf does not see); every 4th
+             * value within -1..1, as probabilities */
+            double range = d <= 2 ? 2e6 : 2e6 / pow(10, d - 2);
+            double v = (sgs_rng_uniform(3, (uint64_t)d, i) - 0.5) * (i % 4 ? range : 2);
+            size_t n = sgs_fmt_fixed(buf, v, d);
+            snprintf(want, sizeof want, "%.*f", d, v);
+            if (want[0] == '-' && strspn(want + 1, "0.") == strlen(want + 1))
+                memmove(want, want + 1, strlen(want)); /* no "-0": see -0.004 above */
+            if (n != strlen(want) || memcmp(buf, want, n) != 0)
+                fail_msg("%.17g to %d decimals: got %.*s, printf %s", v, d, (int)n, buf, want);
+        }
 }
 
 /* sgs_fmt_fixed_exact gives printf's characters for every value, also at exact binary ties
@@ -133,12 +145,149 @@ static void test_grouped_numbers(void **state)
     assert_string_equal(sgs_fmt_grouped(1234567, buf, 6), "1,234");
 }
 
+/* sgs_fmt_date_in writes what sgs_fmt_date does, inside its table's span and outside, and
+ * spans it cannot hold get no table. */
+static void test_date_texts(void **state)
+{
+    (void)state;
+    const int64_t day_2020 = 18262, day_year_0 = -719528, day_year_10000 = 2932897;
+    sgs_date_texts_t t;
+    sgs_date_texts_init(&t, day_2020, day_2020 + 1826);
+    assert_int_equal(t.n, 1827);
+    for (int64_t d = day_2020 - 400; d < day_2020 + 2300; d++) {
+        char got[32], want[32];
+        size_t n = sgs_fmt_date_in(&t, got, d);
+        assert_int_equal(n, sgs_fmt_date(want, d));
+        assert_memory_equal(got, want, n);
+    }
+    sgs_date_texts_free(&t);
+    assert_int_equal(t.n, 0);
+    /* year 0 is spelled in 10 characters, year -1 and 10000 are not */
+    sgs_date_texts_init(&t, day_year_0, day_year_0 + 10);
+    assert_int_equal(t.n, 11);
+    sgs_date_texts_free(&t);
+    const int64_t no_table[][2] = {{day_year_0 - 1, day_year_0 + 10},
+                                   {day_year_10000 - 10, day_year_10000},
+                                   {0, (int64_t)1 << 20},
+                                   {5, 4},
+                                   {INT64_MIN, INT64_MAX}};
+    for (size_t k = 0; k < sizeof no_table / sizeof no_table[0]; k++) {
+        sgs_date_texts_init(&t, no_table[k][0], no_table[k][1]);
+        assert_int_equal(t.n, 0);
+        char got[32], want[32];
+        size_t n = sgs_fmt_date_in(&t, got, day_year_10000);
+        assert_int_equal(n, sgs_fmt_date(want, day_year_10000));
+        assert_memory_equal(got, want, n);
+        sgs_date_texts_free(&t);
+    }
+}
+
+/* ---- The chunked writer ---------------------------------------------------------------- */
+
+enum { MAX_ROWS = 3 * 2048 + 5, MAX_CHUNKS = 8, PARTS = 5 };
+
+typedef struct chunk_log {
+    long prepared[MAX_ROWS]; /* row r's value, set by the part that prepared it */
+    size_t n_begun, begun_lo[MAX_CHUNKS], begun_hi[MAX_CHUNKS];
+    int part_calls[MAX_CHUNKS][PARTS];
+} chunk_log_t;
+
+static void log_begin(void *ctx, size_t lo, size_t hi)
+{
+    chunk_log_t *g = ctx;
+    if (g->n_begun < MAX_CHUNKS) {
+        g->begun_lo[g->n_begun] = lo;
+        g->begun_hi[g->n_begun] = hi;
+    }
+    g->n_begun++;
+}
+
+static void log_part(void *ctx, size_t lo, size_t hi, size_t k, size_t n)
+{
+    chunk_log_t *g = ctx;
+    __atomic_fetch_add(&g->part_calls[(g->n_begun - 1) % MAX_CHUNKS][k], 1, __ATOMIC_RELAXED);
+    for (size_t r = lo + (hi - lo) * k / n; r < lo + (hi - lo) * (k + 1) / n; r++)
+        g->prepared[r] = (long)r * 7 + 1;
+}
+
+/* "row,value": the value its part left, 0 when none did */
+static size_t format_prepared(const void *ctx, size_t lo, size_t hi, char *buf)
+{
+    const chunk_log_t *g = ctx;
+    char *p = buf;
+    for (size_t r = lo; r < hi; r++)
+        p += sprintf(p, "%zu,%ld\n", r, g->prepared[r]);
+    return (size_t)(p - buf);
+}
+
+/* what format_prepared writes of prepared rows, without any preparing */
+static size_t format_expected(const void *ctx, size_t lo, size_t hi, char *buf)
+{
+    (void)ctx;
+    char *p = buf;
+    for (size_t r = lo; r < hi; r++)
+        p += sprintf(p, "%zu,%ld\n", r, (long)r * 7 + 1);
+    return (size_t)(p - buf);
+}
+
+static void test_chunked_writer(void **state)
+{
+    (void)state;
+    char dir[256], path[300], want_path[300];
+    sgs_test_tmpdir("text-chunks", dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/chunks.csv", dir);
+    snprintf(want_path, sizeof want_path, "%s/rows.csv", dir);
+    static chunk_log_t g;
+    const size_t n_rows[] = {0, 1, 2047, 2048, 2049, MAX_ROWS};
+    const size_t chunk_rows[] = {2048, 4096};
+    for (size_t a = 0; a < sizeof n_rows / sizeof n_rows[0]; a++)
+        for (size_t c = 0; c < 2; c++)
+            for (int threads = 1; threads <= 3; threads++) {
+                memset(&g, 0, sizeof g);
+                const sgs_text_chunks_t chunks = {chunk_rows[c], PARTS, log_begin, log_part};
+                sgs_error_t err = {0};
+                assert_int_equal(sgs_write_text_chunks(path, "row,value\n", n_rows[a], 32, &chunks,
+                                                       format_prepared, &g, threads, &err),
+                                 SGS_OK);
+                assert_int_equal(sgs_write_text_rows(want_path, "row,value\n", n_rows[a], 32,
+                                                     format_expected, NULL, threads, &err),
+                                 SGS_OK);
+                char why[128];
+                if (sgs_test_files_differ(path, want_path, why, sizeof why))
+                    fail_msg("%zu rows in chunks of %zu at %d threads: %s", n_rows[a],
+                             chunk_rows[c], threads, why);
+                /* every chunk begun once, in order, and each of its parts called once */
+                size_t n_chunks = (n_rows[a] + chunk_rows[c] - 1) / chunk_rows[c];
+                assert_int_equal(g.n_begun, n_chunks);
+                for (size_t k = 0; k < n_chunks; k++) {
+                    assert_int_equal(g.begun_lo[k], k * chunk_rows[c]);
+                    size_t hi = (k + 1) * chunk_rows[c];
+                    assert_int_equal(g.begun_hi[k], hi < n_rows[a] ? hi : n_rows[a]);
+                    for (int q = 0; q < PARTS; q++)
+                        assert_int_equal(g.part_calls[k][q], 1);
+                }
+            }
+    /* chunks that would cut a block, or have no parts: refused before the file is made */
+    const sgs_text_chunks_t cut = {1000, PARTS, log_begin, log_part};
+    const sgs_text_chunks_t no_parts = {2048, 0, log_begin, log_part};
+    sgs_error_t err = {0};
+    snprintf(path, sizeof path, "%s/refused.csv", dir);
+    assert_int_equal(sgs_write_text_chunks(path, "x\n", 10, 32, &cut, format_prepared, &g, 1, &err),
+                     SGS_EINVAL);
+    assert_int_equal(
+        sgs_write_text_chunks(path, "x\n", 10, 32, &no_parts, format_prepared, &g, 1, &err),
+        SGS_EINVAL);
+    assert_int_equal(access(path, F_OK), -1);
+    sgs_test_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_integers_and_dates), cmocka_unit_test(test_integers_as_printf),
         cmocka_unit_test(test_fixed_point),        cmocka_unit_test(test_fixed_exact),
-        cmocka_unit_test(test_grouped_numbers),
+        cmocka_unit_test(test_grouped_numbers),    cmocka_unit_test(test_chunked_writer),
+        cmocka_unit_test(test_date_texts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
