@@ -276,8 +276,7 @@ const sgs__config_key_t sgs__config_keys[] = {
     STR("actions.learn_from", actions.learn_from, "", NULL,
         "a measurement (segscore measure -o): each opportunity kind measured conclusively gets "
         "its value at stake scaled to the measured incremental revenue per contacted customer, "
-        "and channels measured to lose money for a kind are not chosen for it; empty = none "
-        "(a run spread over processes refuses it for now: docs/mpi.md)"),
+        "and channels measured to lose money for a kind are not chosen for it; empty = none"),
     STR("output.summary_json", summary_json, "", NULL,
         "run summary path; empty = summary.json next to the results file"),
     STR("output.customers_csv", customers_csv, "", NULL,

@@ -1,6 +1,6 @@
 /*
  * engine/dist_run.c — the glue of a run spread over processes (engine/dist_run.h,
- * docs/mpi.md): what it refuses, agreement, sums over the processes, the spread read.
+ * docs/mpi.md): agreement, sums over the processes, the spread read.
  */
 #include "engine/dist_run.h"
 
@@ -10,30 +10,6 @@
 
 #include <stdio.h>
 #include <string.h>
-
-/* ---- What a spread run does not do yet --------------------------------------------------- */
-
-int sgs_dist_run_check(const sgs_run_request_t *req, const sgs_dist_t *d, sgs_error_t *err)
-{
-    if (d->size <= 1)
-        return SGS_OK;
-    const sgs_config_t *cfg = req->config;
-    const char *what = NULL, *key = NULL;
-    if (cfg->actions_enabled && cfg->actions.learn_from[0]) {
-        what = "learning from a measurement (actions.learn_from)";
-        key = "--set actions.learn_from=";
-    } else if (cfg->compression != 0) {
-        what = "compressed results datasets (the processes write each column together, "
-               "contiguous)";
-        key = "--set output.compression=0";
-    }
-    if (!what)
-        return SGS_OK;
-    return sgs_error_set(err, SGS_EUSAGE,
-                         "started as %d processes: %s is not yet spread over processes "
-                         "(docs/mpi.md \"Status\"); run it without (%s) or as one process",
-                         d->size, what, key);
-}
 
 /* ---- Agreement and sums over the processes ----------------------------------------------- */
 

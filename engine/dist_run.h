@@ -22,12 +22,6 @@
 struct sgs_run_state;
 struct sgs_run_process;
 
-/* Before any work, on every process: what a spread run does not do yet (docs/mpi.md "Status")
- * refused with SGS_EUSAGE (exit 64), naming the configuration key that leaves it out. Nothing
- * is checked for one process. @return 0 or SGS_EUSAGE, the same on every process (the
- * configuration is). */
-int sgs_dist_run_check(const sgs_run_request_t *req, const sgs_dist_t *d, sgs_error_t *err);
-
 /* The outcome of a part each process did alone, agreed (engine/dist.h sgs_dist_agree). */
 int sgs_dist_run_agree(const struct sgs_run_state *st, int rc, sgs_error_t *err);
 

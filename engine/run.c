@@ -195,11 +195,8 @@ int sgs_run(const sgs_run_request_t *req, sgs_error_t *err)
     st->days_per_unit = sgs_config_days_per_unit(req->config);
     sgs_direct_io_enable(req->config->direct_io);
     sgs_transactions_t tx = {0};
-    /* Before any work: what a spread run cannot do yet, the output paths, the lock, what a
-     * stopped run left. */
-    int rc = sgs_dist_run_check(req, &st->dist, err);
-    if (rc == SGS_OK)
-        rc = sgs_run_publish_open(st, err);
+    /* Before any work: the output paths, the lock, what a stopped run left. */
+    int rc = sgs_run_publish_open(st, err);
     if (rc == SGS_OK)
         rc = read_previous_summary(st, err);
     rc = checkpoint(st, "read", rc, err);

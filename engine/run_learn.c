@@ -13,13 +13,20 @@
  *     the same per RFM segment (a segment's rows of the measured list, against the customer's
  *     RFM segment today: RFM segments, unlike k-means labels, mean the same in both runs).
  * Everything else stays as assumed, and the report says which and why.
+ *
+ * A run spread over processes (docs/mpi.md) learns the same on every process: process 0 alone
+ * reads the measurement, which every process then receives from it (a few kilobytes), so that
+ * all learn from the same bytes even where the processes' machines see different files; a
+ * measurement process 0 cannot read fails every process with its message.
  */
 #include "engine/run_actions.h"
 
+#include "engine/dist_run.h"
 #include "kernels/dates.h"
 #include "kernels/measure.h"
 
 #include <math.h>
+#include <string.h>
 
 _Static_assert(SGS_MEASURE_FILE_RFM_GROUPS == SGS_RFM_SEGMENT_COUNT + 1,
                "a measurement's RFM groups are the run's: the segments, then no purchase");
@@ -70,17 +77,35 @@ static void learn_kind(const sgs_measure_file_kind_t *m, sgs_run_learned_t *L, i
     L->applied[k] = 1;
 }
 
+/* The measurement at path into *out: read by process 0, sent to the others in a spread run
+ * (the outcome agreed first: every process returns process 0's error). */
+static int read_measurement(const sgs_run_state_t *st, const char *path, sgs_measure_file_t *out,
+                            sgs_error_t *err)
+{
+    const sgs_dist_t *d = &st->dist;
+    int rc = d->rank == 0 ? sgs_h5_read_measure_file(path, out, err) : SGS_OK;
+    if (rc != SGS_OK)
+        sgs_error_prefix(err, "actions.learn_from");
+    rc = sgs_dist_run_agree(st, rc, err);
+    if (rc != SGS_OK || d->size == 1)
+        return rc;
+    void *sent = NULL; /* process 0's bytes alone: the others send none */
+    rc = sgs_dist_gather_all(d, out, d->rank == 0 ? sizeof *out : 0, &sent, NULL, err);
+    if (rc == SGS_OK)
+        memcpy(out, sent, sizeof *out);
+    sgs_free(sent);
+    return rc;
+}
+
 int sgs__run_actions_learn(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error_t *err)
 {
     const char *path = st->req->config->actions.learn_from;
     if (!path[0])
         return SGS_OK;
     sgs_run_learned_t *L = &A->learned;
-    int rc = sgs_h5_read_measure_file(path, &L->file, err);
-    if (rc != SGS_OK) {
-        sgs_error_prefix(err, "actions.learn_from");
+    int rc = read_measurement(st, path, &L->file, err);
+    if (rc != SGS_OK)
         return rc;
-    }
     if (L->file.window_last_day > st->read.as_of_day) {
         char last[16];
         sgs_date_format_day(L->file.window_last_day, last, sizeof last);

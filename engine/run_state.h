@@ -183,7 +183,8 @@ int sgs_write_opportunities_csv(const sgs_run_state_t *st, const char *path, sgs
 
 /* One per-customer column of the results file (engine/write_results.c): the run's n_customers
  * rows of data; in a spread run every process's rows at its offset, written by all together
- * and agreed (uncompressed and contiguous, io/h5_columns.h sgs_h5_write_column_part). */
+ * and agreed (contiguous, or chunked and compressed as one process's, io/h5_columns.h
+ * sgs_h5_write_column_part). */
 int sgs_run_write_column(const sgs_run_state_t *st, hid_t f, const char *path, sgs_h5_type_t type,
                          const void *data, int deflate_level, sgs_error_t *err);
 

@@ -50,7 +50,7 @@ static int part_column(const sgs_run_state_t *st, hid_t f, const char *path, sgs
 {
     if (st->dist.size == 1)
         return sgs_h5_write_column(f, path, type, data, n, z, err);
-    int rc = sgs_h5_write_column_part(f, path, type, data, first, n, n_all, err);
+    int rc = sgs_h5_write_column_part(f, path, type, data, first, n, n_all, z, err);
     return sgs_dist_run_agree(st, rc, err);
 }
 

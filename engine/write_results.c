@@ -24,7 +24,8 @@ int sgs_run_write_column(const sgs_run_state_t *st, hid_t f, const char *path, s
     const sgs_run_summary_t *s = &st->summary;
     if (st->dist.size == 1)
         return sgs_h5_write_column(f, path, type, data, s->n_customers, deflate_level, err);
-    int rc = sgs_h5_write_column_part(f, path, type, data, s->first, s->n_customers, s->n_all, err);
+    int rc = sgs_h5_write_column_part(f, path, type, data, s->first, s->n_customers, s->n_all,
+                                      deflate_level, err);
     return sgs_dist_run_agree(st, rc, err);
 }
 

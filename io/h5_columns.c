@@ -424,7 +424,8 @@ hid_t sgs_h5_open_shared(const char *path)
 }
 
 int sgs_h5_write_column_part(hid_t file, const char *path, sgs_h5_type_t type, const void *data,
-                             size_t first, size_t n, size_t n_all, sgs_error_t *err)
+                             size_t first, size_t n, size_t n_all, int deflate_level,
+                             sgs_error_t *err)
 {
     /* rows beyond the dataset are this caller's error, but it still takes part, writing
      * nothing: the other processes wait for it in every collective call below */
@@ -435,7 +436,11 @@ int sgs_h5_write_column_part(hid_t file, const char *path, sgs_h5_type_t type, c
     if (rc)
         return rc;
     hsize_t dims = n_all, start = first, count = n, mdims = n ? n : 1;
-    hid_t space = H5Screate_simple(1, &dims, NULL), dcpl = untimed_plist();
+    /* compressed: the single-process writer's chunks (sgs_h5_write_column) */
+    hid_t space = H5Screate_simple(1, &dims, NULL),
+          dcpl = n_all > 0 && deflate_level > 0
+                     ? chunked_plist(n_all < 65536 ? n_all : 65536, deflate_level)
+                     : untimed_plist();
     hid_t mspace = H5Screate_simple(1, &mdims, NULL), dxpl = H5Pcreate(H5P_DATASET_XFER);
     hid_t dset = -1;
     rc = SGS_EIO;
@@ -459,8 +464,8 @@ int sgs_h5_write_column_part(hid_t file, const char *path, sgs_h5_type_t type, c
         goto cleanup;
     rc = SGS_OK;
 cleanup:
-    if (dset >= 0)
-        H5Dclose(dset);
+    if (dset >= 0 && H5Dclose(dset) < 0)
+        rc = SGS_EIO;
     if (dxpl >= 0)
         H5Pclose(dxpl);
     if (mspace >= 0)

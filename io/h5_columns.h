@@ -78,14 +78,22 @@ hid_t sgs_h5_create_shared(const char *path);
  * the MPI build, as H5Fopen does otherwise). Returns the file or -1. */
 hid_t sgs_h5_open_shared(const char *path);
 
-/* Rows [first, first + n) of a one-dimensional contiguous dataset of n_all rows (its parent
- * groups made): every process calls it with the same path, type and n_all, and its own rows
- * (n may be 0), so that the dataset is what one process writing all n_all rows makes (n_all may
- * be 0: an empty dataset). A process whose rows lie beyond n_all still takes part (writing
- * nothing) and gets SGS_EINVAL; the caller agrees on the outcome (engine/dist.h). @return 0,
- * SGS_EINVAL, SGS_EIO or SGS_ENOSPACE. */
+/* Rows [first, first + n) of a one-dimensional dataset of n_all rows (its parent groups made):
+ * every process calls it with the same path, type, n_all and deflate_level, and its own rows
+ * (n may be 0), so that the dataset is what one process writing all n_all rows with
+ * sgs_h5_write_column makes (n_all may be 0: an empty dataset). Uncompressed (deflate_level 0)
+ * it is contiguous. Compressed, it has sgs_h5_write_column's chunks (min(n_all, 65,536) rows)
+ * and filters (shuffle, deflate at deflate_level), written by parallel HDF5's collective
+ * filtered write (a chunk that processes share is put together by one of them); its chunks
+ * compress to the same sizes as one writer's, but are allocated when the dataset is created
+ * (`h5dump -p`: H5D_ALLOC_TIME_EARLY where one writer's say H5D_ALLOC_TIME_INCR; parallel
+ * HDF5 1.10 allocates a chunked dataset at creation whatever is asked). A process whose rows
+ * lie beyond n_all still takes part (writing nothing) and gets SGS_EINVAL; the caller agrees
+ * on the outcome (engine/dist.h). @return 0, SGS_EINVAL, SGS_EIO, SGS_ENOSPACE or
+ * SGS_ENOMEM. */
 int sgs_h5_write_column_part(hid_t file, const char *path, sgs_h5_type_t type, const void *data,
-                             size_t first, size_t n, size_t n_all, sgs_error_t *err);
+                             size_t first, size_t n, size_t n_all, int deflate_level,
+                             sgs_error_t *err);
 
 /* sgs_h5_write_column with the elements stored as `stored` (HDF5 converts them on the way):
  * for a column kept wider in memory than its values need (int64 counts that fit int32).

@@ -16,19 +16,24 @@
  * process's share of /transactions, and one of /events (read by the actions step), fails every
  * process with the single-process message named by that process and exit status 65, the
  * previous outputs intact and no generation left; so do the last process's allocations failing
- * from the n-th on, over the whole run and within the actions step (71); what a spread run does
- * not do yet is refused (64) before any work.
+ * from the n-th on, over the whole run and within the actions step (71). A run that learns from
+ * a measurement (actions.learn_from: values scaled, channels avoided per kind and per RFM
+ * segment) and one with compressed results (output.compression) equal one process's too; a
+ * measurement missing, not a measurement or of outcomes after the as-of date fails every
+ * process with the single-process message and exit status, named by process 0.
  */
 #define _GNU_SOURCE /* fopencookie: the progress lines watched as they are written */
 
 #include "engine/config.h"
 #include "engine/exit_status.h"
+#include "engine/measure.h"
 #include "engine/run.h"
+#include "kernels/opportunities.h"
+#include "kernels/tables.h"
 #include "tests/support/test_mpi.h"
 #include "tests/support/test_support.h"
 
 #include <cjson/cJSON.h>
-#include <dirent.h>
 #include <hdf5.h>
 #include <math.h>
 #include <stdio.h>
@@ -670,41 +675,239 @@ static void out_of_memory_in_the_actions_step_fails_all(void **state)
     out_of_memory_sweep(1, at, sizeof at / sizeof at[0]);
 }
 
-/* What is not spread yet is refused on every process before any work: no output. */
-static void not_yet_spread_is_refused(void **state)
+/* ---- Learning from a measurement; compressed results -------------------------------------- */
+
+static char measure_path[700], edited_path[700];
+
+/* Rows of the measurement file f's columns <group>/<conclusive> and <group>/<hi> that `pick`
+ * chose (pick[r] != 0) made conclusive with their whole interval below zero: a channel measured
+ * to lose money. */
+static void make_losing(hid_t f, const char *conclusive_path, const char *hi_path,
+                        const uint8_t *pick, size_t n)
+{
+    size_t m = 0;
+    uint8_t *conclusive = sgs_test_column(f, conclusive_path, SGS_H5_U8, &m);
+    double *hi = sgs_test_column(f, hi_path, SGS_H5_F64, &m);
+    assert_true(m == n);
+    for (size_t r = 0; r < n; r++)
+        if (pick[r]) {
+            conclusive[r] = 1;
+            hi[r] = -0.5;
+        }
+    hid_t d = H5Dopen2(f, conclusive_path, H5P_DEFAULT);
+    sgs_assert_cmp(H5Dwrite(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, conclusive), >=, 0);
+    H5Dclose(d);
+    d = H5Dopen2(f, hi_path, H5P_DEFAULT);
+    sgs_assert_cmp(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, hi), >=, 0);
+    H5Dclose(d);
+    free(conclusive);
+    free(hi);
+}
+
+/* By process 0, as `segscore measure -o` makes it (engine/measure.h): the measurement of the
+ * list of 2024-03-31 (the single-process run with every opportunity listed) over the 60 days
+ * after it, at measure_path; and a copy at edited_path where win_back through email lost money
+ * (a channel avoided for a kind) and so did the channel of the largest line of another kind in
+ * one RFM segment (avoided for that segment's customers), so that rows move off avoided
+ * channels. */
+static void make_measurement(void)
+{
+    snprintf(measure_path, sizeof measure_path, "%s/measure.h5", dir);
+    snprintf(edited_path, sizeof edited_path, "%s/measure-edited.h5", dir);
+    if (sgs_test_world.rank == 0) {
+        char list_dir[600], list[700];
+        snprintf(list_dir, sizeof list_dir, "%s/list", dir);
+        (void)mkdir(list_dir, 0755);
+        snprintf(list, sizeof list, "%s/results.h5", list_dir);
+        static const char *const at[] = {"as_of=2024-03-31", "actions.all_opportunities=true",
+                                         NULL};
+        sgs_error_t err = {0};
+        if (run(list, at, 0, &err) != SGS_OK)
+            fail_msg("the measured list: %s", err.message);
+        sgs_progress_t progress;
+        sgs_progress_init(&progress, stderr, 1);
+        sgs_measure_request_t req = {.results_path = list,
+                                     .input_path = input,
+                                     .has_days = 1,
+                                     .days = 60,
+                                     .min_arm = 30,
+                                     .n_threads = 1,
+                                     .now_s = 1767225600,
+                                     .progress = &progress};
+        static sgs_measure_result_t res; /* large: not on the stack */
+        if (sgs_measure(&req, &res, &err) != SGS_OK ||
+            sgs_measure_write_h5(&res, &req, measure_path, measure_path, &err) != SGS_OK)
+            fail_msg("measure: %s", err.message);
+        copy_file(measure_path, edited_path);
+        hid_t f = H5Fopen(edited_path, H5F_ACC_RDWR, H5P_DEFAULT);
+        assert_true(f >= 0);
+        size_t n = 0;
+        uint8_t *kind = sgs_test_column(f, "/lines/kind", SGS_H5_U8, &n);
+        uint8_t *channel = sgs_test_column(f, "/lines/channel", SGS_H5_U8, &n);
+        uint8_t *pick = calloc(n ? n : 1, 1);
+        size_t found = 0;
+        for (size_t r = 0; r < n; r++)
+            found += pick[r] = kind[r] == SGS_OPP_WIN_BACK && channel[r] == SGS_CHANNEL_EMAIL;
+        sgs_assert_cmp(found, ==, 1);
+        make_losing(f, "/lines/revenue_per_customer/conclusive", "/lines/revenue_per_customer/hi",
+                    pick, n);
+        free(kind);
+        free(channel);
+        free(pick);
+        kind = sgs_test_column(f, "/segment_lines/kind", SGS_H5_U8, &n);
+        channel = sgs_test_column(f, "/segment_lines/channel", SGS_H5_U8, &n);
+        int64_t *treated = sgs_test_column(f, "/segment_lines/n_treated", SGS_H5_I64, &n);
+        pick = calloc(n ? n : 1, 1);
+        size_t best = n;
+        for (size_t r = 0; r < n; r++)
+            if (kind[r] != SGS_OPP_WIN_BACK && channel[r] >= 1 && channel[r] < SGS_CHANNEL_COUNT &&
+                (best == n || treated[r] > treated[best]))
+                best = r;
+        sgs_assert_cmp(best, <, n);
+        sgs_assert_cmp(treated[best], >, 10);
+        pick[best] = 1;
+        make_losing(f, "/segment_lines/conclusive", "/segment_lines/hi", pick, n);
+        free(kind);
+        free(channel);
+        free(treated);
+        free(pick);
+        H5Fclose(f);
+    }
+    sgs_test_mpi_wait();
+}
+
+/* Dataset `dataset` of the results file at path deflated at `level` (process 0): so that the
+ * comparison of compressed results compares compressed files. */
+static void expect_deflated(const char *path, const char *dataset, unsigned level)
+{
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(f >= 0);
+    hid_t d = H5Dopen2(f, dataset, H5P_DEFAULT);
+    assert_true(d >= 0);
+    hid_t dcpl = H5Dget_create_plist(d);
+    unsigned flags = 0, values[4] = {0};
+    size_t n_values = 4;
+    int found = 0;
+    for (int k = 0; k < H5Pget_nfilters(dcpl); k++) {
+        n_values = 4;
+        if (H5Pget_filter2(dcpl, (unsigned)k, &flags, &n_values, values, 0, NULL, NULL) ==
+            H5Z_FILTER_DEFLATE)
+            found = n_values >= 1 && values[0] == level;
+    }
+    if (!found)
+        fail_msg("%s: %s is not deflated at level %u", path, dataset, level);
+    H5Pclose(dcpl);
+    H5Dclose(d);
+    H5Fclose(f);
+}
+
+/* `actions.learn_from` and `output.compression` spread: every output the single-process run's
+ * (results.h5 compressed: h5diff compares the values, tests/mpi/test_h5_collective.c the
+ * chunks). */
+static void learned_and_compressed_equal_one_process(void **state)
 {
     (void)state;
-    if (sgs_test_world.size == 1)
-        skip();
-    char results[700], path[800];
-    snprintf(results, sizeof results, "%s/refused/results.h5", dir);
-    snprintf(path, sizeof path, "%s/refused", dir);
-    static const char *const learn[] = {"actions.learn_from=measure.h5", NULL};
-    static const char *const compressed[] = {"output.compression=1", NULL};
-    const char *const *cases[] = {learn, compressed};
-    static const char *const words[] = {"actions.learn_from", "output.compression=0"};
-    for (size_t c = 0; c < 2; c++) {
-        if (sgs_test_world.rank == 0)
-            (void)mkdir(path, 0755);
-        sgs_test_mpi_wait();
-        sgs_error_t err = {0};
-        int rc = run(results, cases[c], 1, &err);
-        assert_int_equal(rc, SGS_EUSAGE);
-        assert_int_equal(sgs_exit_status(rc), 64);
-        sgs_assert_contains(err.message, "not yet spread");
-        sgs_assert_contains(err.message, words[c]);
-        sgs_test_mpi_wait();
-        if (sgs_test_world.rank == 0) {
-            DIR *d = opendir(path);
-            assert_non_null(d);
-            int n = 0;
-            for (struct dirent *e; (e = readdir(d)) != NULL;)
-                n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-            closedir(d);
-            assert_int_equal(n, 0);
+    make_measurement();
+    char learn[800];
+    snprintf(learn, sizeof learn, "actions.learn_from=%s", edited_path);
+    const char *const learned[] = {learn, NULL};
+    compare("learned from a measurement", learned);
+    expect_actions_outputs();
+    if (sgs_test_world.rank == 0) { /* values scaled, channels avoided */
+        char path[700];
+        snprintf(path, sizeof path, "%s/ref-summary.json", dir);
+        cJSON *j = sgs_test_read_json(path);
+        const cJSON *l = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "opportunities"), "learned");
+        assert_true(cJSON_IsObject(l));
+        int applied = 0;
+        const cJSON *k = NULL;
+        cJSON_ArrayForEach(k, cJSON_GetObjectItem(l, "per_kind")) applied +=
+            cJSON_IsTrue(cJSON_GetObjectItem(k, "applied"));
+        sgs_assert_cmp(applied, >=, 1);
+        sgs_assert_cmp(number_at(l, "rows_moved_off_avoided_channel", "learned"), >, 0.0);
+        cJSON_Delete(j);
+    }
+    static const char *const compressed[] = {"output.compression=6", NULL};
+    compare("compressed results (deflate 6)", compressed);
+    if (sgs_test_world.rank == 0) {
+        char ref[700], now[700];
+        snprintf(ref, sizeof ref, "%s/ref-results.h5", dir);
+        snprintf(now, sizeof now, "%s/out/results.h5", dir);
+        static const char *const datasets[] = {"/customers/recency", "/stages/stage",
+                                               "/opportunities/value_at_stake"};
+        for (size_t k = 0; k < sizeof datasets / sizeof datasets[0]; k++) {
+            expect_deflated(ref, datasets[k], 6);
+            expect_deflated(now, datasets[k], 6);
+        }
+    }
+    /* both, on the input where the rows of the outputs are not cut at the blocks */
+    make_refunds_input();
+    snprintf(input, sizeof input, "%s", refunds_input);
+    snprintf(learn, sizeof learn, "actions.learn_from=%s", measure_path);
+    const char *const both[] = {learn, "output.compression=1", "actions.all_opportunities=true",
+                                NULL};
+    compare("learned and compressed, customers without a purchase", both);
+    snprintf(input, sizeof input, "%s", good_input);
+}
+
+/* A measurement that cannot be learned from, spread: every process fails with the
+ * single-process message and exit status, named by process 0 (the one that reads the
+ * measurement; the as-of check fails on every process alike), the previous set (a good spread
+ * run's) byte for byte and no generation left. A missing file (66), a file that is not a
+ * measurement (the input, 65), and a measurement of outcomes after the run's as-of date (65). */
+static void bad_measurement_fails_every_process(void **state)
+{
+    (void)state;
+    if (!measure_path[0])
+        make_measurement();
+    char results[700], out[600], missing[800], not_measure[800], later[800];
+    snprintf(results, sizeof results, "%s/out/results.h5", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(missing, sizeof missing, "actions.learn_from=%s/no-such-measure.h5", dir);
+    snprintf(not_measure, sizeof not_measure, "actions.learn_from=%s", good_input);
+    snprintf(later, sizeof later, "actions.learn_from=%s", measure_path);
+    static const char *const none[] = {NULL};
+    sgs_error_t err = {0};
+    assert_int_equal(run(results, none, 1, &err), SGS_OK);
+    sgs_test_mpi_wait();
+    sgs_test_snapshot_t before = {0};
+    if (sgs_test_world.rank == 0)
+        sgs_test_snapshot(out, &before);
+    const struct {
+        const char *settings[3];
+        int code, status;
+        const char *words;
+    } cases[] = {
+        {{missing, NULL, NULL}, SGS_ENOINPUT, 66, "no such file"},
+        {{not_measure, NULL, NULL}, SGS_EDATA, 65, "not a segscore measure file"},
+        {{later, "as_of=2024-04-15", NULL}, SGS_EDATA, 65, "cannot learn from what happened after"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        sgs_error_t one = {0};
+        if (sgs_test_world.rank == 0) { /* one process's message */
+            assert_int_equal(run(results, cases[c].settings, 0, &one), cases[c].code);
+            sgs_assert_contains(one.message, "actions.learn_from: ");
+            sgs_assert_contains(one.message, cases[c].words);
         }
         sgs_test_mpi_wait();
+        memset(&err, 0, sizeof err);
+        int rc = run(results, cases[c].settings, 1, &err);
+        assert_int_equal(rc, cases[c].code);
+        assert_int_equal(sgs_exit_status(rc), cases[c].status);
+        sgs_assert_contains(err.message, cases[c].words);
+        if (sgs_test_world.rank == 0)
+            sgs_assert_contains(err.message, one.message);
+        if (sgs_test_world.size > 1) {
+            char who[64];
+            snprintf(who, sizeof who, "process 0 of %d: ", sgs_test_world.size);
+            sgs_assert_contains(err.message, who);
+        }
+        sgs_test_mpi_wait();
+        if (sgs_test_world.rank == 0) /* the set before, byte for byte; nothing left behind */
+            sgs_test_assert_snapshot_unchanged(out, &before);
+        sgs_test_mpi_wait();
     }
+    sgs_test_snapshot_free(&before);
 }
 
 int main(int argc, char **argv)
@@ -715,7 +918,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(bad_event_fails_every_process),
         cmocka_unit_test(out_of_memory_on_one_process_fails_all),
         cmocka_unit_test(out_of_memory_in_the_actions_step_fails_all),
-        cmocka_unit_test(not_yet_spread_is_refused),
+        cmocka_unit_test(learned_and_compressed_equal_one_process),
+        cmocka_unit_test(bad_measurement_fails_every_process),
     };
     return sgs_test_mpi_run(&argc, &argv, tests, setup, teardown);
 }
