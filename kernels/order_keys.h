@@ -21,7 +21,8 @@ uint64_t sgs_order_key(double v);
 /* The value whose key is k (+0 for the key of either zero). Pure. */
 double sgs_order_key_value(uint64_t k);
 
-/* keys[0..n) in ascending order. Serial (a sort). */
+/* keys[0..n) in ascending order. Serial (a radix sort; it takes a scratch copy of the keys, and
+ * sorts by comparisons without one). */
 void sgs_order_keys_sort(uint64_t *keys, size_t n);
 
 /* The keys of the finite values v[i] with keep[i] != 0 (keep NULL: every row), ascending,

@@ -237,7 +237,7 @@ size_t sgs_rfm_sorted_keys(const double *values, size_t n, int higher_is_better,
         n_nan += isnan(values[i]);
         keys[i] = key_of(values, i, higher_is_better);
     }
-    qsort(keys, n, sizeof *keys, compare_keys);
+    sgs_order_keys_sort(keys, n);
     return n_nan;
 }
 
