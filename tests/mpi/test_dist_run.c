@@ -63,54 +63,11 @@ static int teardown(void **state)
     return 0;
 }
 
-static const char *const OUTPUTS[] = {"results.h5", "customers.csv", "opportunities.csv",
-                                      "report.txt", "report.html",   "summary.json"};
-enum { N_OUT = sizeof OUTPUTS / sizeof OUTPUTS[0] };
-
-/* One run with the settings (KEY=VALUE, NULL-terminated) on top of the keys every run here
- * takes (one thread), spread over the test's processes (spread) or by this process alone,
- * printing its progress to progress_out (NULL: quiet). Returns the run's code, its message in
- * err. */
-static int run_watched(const char *results, const char *const *settings, int spread,
-                       FILE *progress_out, sgs_progress_t *progress, sgs_error_t *err)
-{
-    sgs_config_t cfg;
-    sgs_config_defaults(&cfg);
-    static const char *const base[] = {"threads=1", NULL};
-    for (int pass = 0; pass < 2; pass++) {
-        for (const char *const *s = pass ? settings : base; s && *s; s++) {
-            char key[128];
-            const char *eq = strchr(*s, '=');
-            snprintf(key, sizeof key, "%.*s", (int)(eq - *s), *s);
-            sgs_assert_cmp(sgs_config_set(&cfg, key, eq + 1, err), ==, SGS_OK);
-        }
-    }
-    sgs_assert_cmp(sgs_config_validate(&cfg, err), ==, SGS_OK);
-    sgs_progress_init(progress, progress_out ? progress_out : stderr, progress_out == NULL);
-    sgs_run_request_t req = {.input_path = input,
-                             .output_path = results,
-                             .config = &cfg,
-                             .progress = progress,
-                             .now_s = 1767225600, /* 2026-01-01 */
-                             .dist = spread ? &sgs_test_world : NULL};
-    return sgs_run(&req, err);
-}
-
+/* One quiet run of the current input (tests/support/test_mpi.h sgs_test_mpi_run_settings). */
 static int run(const char *results, const char *const *settings, int spread, sgs_error_t *err)
 {
     sgs_progress_t progress;
-    return run_watched(results, settings, spread, NULL, &progress, err);
-}
-
-static void copy_file(const char *from, const char *to)
-{
-    size_t n = 0;
-    char *text = sgs_test_read_file(from, &n);
-    FILE *f = fopen(to, "wb");
-    assert_non_null(f);
-    assert_true(fwrite(text, 1, n, f) == n);
-    assert_int_equal(fclose(f), 0);
-    free(text);
+    return sgs_test_mpi_run_settings(input, results, settings, spread, NULL, &progress, err);
 }
 
 /* A copy of the input where every row of the customers whose id is 2 modulo 5 is a refund:
@@ -119,7 +76,7 @@ static void copy_file(const char *from, const char *to)
 static void make_refunds_input(void)
 {
     if (sgs_test_world.rank == 0) {
-        copy_file(good_input, refunds_input);
+        sgs_test_copy_file(good_input, refunds_input);
         hid_t f = H5Fopen(refunds_input, H5F_ACC_RDWR, H5P_DEFAULT);
         assert_true(f >= 0);
         hid_t did = H5Dopen2(f, "/transactions/customer_id", H5P_DEFAULT);
@@ -151,163 +108,6 @@ static void make_refunds_input(void)
  * steps: one process writes the customer outputs right after the segment step (its step
  * `write customers`, so that their columns are freed before the actions step), a spread run
  * writes every output at the end. */
-static void drop_timings(cJSON *o)
-{
-    cJSON_DeleteItemFromObjectCaseSensitive(o, "steps");
-    static const char *const keys[] = {"seconds", "seconds_total", "peak_rss_mb"};
-    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
-        cJSON_DeleteItemFromObjectCaseSensitive(o, keys[k]);
-    for (cJSON *c = o ? o->child : NULL; c; c = c->next)
-        drop_timings(c);
-}
-
-/* The number o[name] (fails the test when there is none). */
-static double number_at(const cJSON *o, const char *name, const char *what)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    if (!cJSON_IsNumber(v))
-        fail_msg("%s: summary.json: no number \"%s\"", what, name);
-    return v->valuedouble;
-}
-
-/* summary.json's "processes" of the spread run (spread) against the single-process run's figures
- * (one), then taken out of spread: one process writes no such key, nor a spread run of one
- * process; a spread run one entry per process in rank order, whose customers and rows add up to
- * the whole base's, each having sent bytes to the others (in all at least the sum over its
- * steps), with its peak memory, and steps from read to write. */
-static void check_processes(cJSON *spread, const cJSON *one, const char *what)
-{
-    if (cJSON_GetObjectItemCaseSensitive(one, "processes"))
-        fail_msg("%s: one process's summary.json has \"processes\"", what);
-    cJSON *list = cJSON_DetachItemFromObjectCaseSensitive(spread, "processes");
-    const int n = sgs_test_world.size;
-    if (n == 1) {
-        if (list)
-            fail_msg("%s: a spread run of one process wrote \"processes\"", what);
-        return;
-    }
-    if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) != n)
-        fail_msg("%s: summary.json: \"processes\" is not a list of %d", what, n);
-    const cJSON *stages = cJSON_GetObjectItemCaseSensitive(one, "stages");
-    const cJSON *inputs = cJSON_GetObjectItemCaseSensitive(one, "optional_inputs");
-    double buyers = 0, rows = 0, customers = 0, customer_rows = 0, event_rows = 0;
-    int r = 0;
-    for (const cJSON *p = list->child; p; p = p->next, r++) {
-        sgs_assert_cmp(number_at(p, "rank", what), ==, (double)r);
-        buyers += number_at(p, "customers_with_purchases", what);
-        rows += number_at(p, "transaction_rows", what);
-        if (stages) {
-            customers += number_at(p, "customers", what);
-            customer_rows += number_at(p, "customer_rows", what);
-            event_rows += number_at(p, "event_rows", what);
-        } else {
-            assert_null(cJSON_GetObjectItemCaseSensitive(p, "customers"));
-        }
-        double sent = number_at(p, "bytes_sent", what), peak = number_at(p, "peak_rss_mb", what);
-        if (!(sent > 0))
-            fail_msg("%s: process %d sent no byte to the others", what, r);
-        sgs_assert_cmp(peak, >, 1.0);
-        const cJSON *steps = cJSON_GetObjectItemCaseSensitive(p, "steps");
-        assert_true(cJSON_IsArray(steps));
-        double sent_in_steps = 0, peak_before = 0;
-        const char *first = NULL, *last = NULL;
-        for (const cJSON *s = steps->child; s; s = s->next) {
-            const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "name"));
-            assert_non_null(name);
-            first = first ? first : name;
-            last = name;
-            sent_in_steps += number_at(s, "bytes_sent", what);
-            double step_peak = number_at(s, "peak_rss_mb", what);
-            sgs_assert_cmp(step_peak, >=, peak_before); /* a peak so far */
-            sgs_assert_cmp(step_peak, <=, peak);
-            peak_before = step_peak;
-            sgs_assert_cmp(number_at(s, "seconds", what), >=, 0.0);
-        }
-        assert_non_null(first);
-        assert_string_equal(first, "read");
-        assert_string_equal(last, "write");
-        sgs_assert_cmp(sent_in_steps, >, 0.0);
-        sgs_assert_cmp(sent_in_steps, <=, sent);
-    }
-    const cJSON *c = cJSON_GetObjectItemCaseSensitive(one, "customers");
-    const cJSON *in = cJSON_GetObjectItemCaseSensitive(one, "input");
-    sgs_assert_cmp(buyers, ==, number_at(c, "with_purchases", what));
-    sgs_assert_cmp(rows, ==, number_at(in, "rows_used", what));
-    if (stages) {
-        sgs_assert_cmp(customers, ==, number_at(stages, "customers", what));
-        sgs_assert_cmp(customer_rows, ==, number_at(inputs, "customer_rows", what));
-        sgs_assert_cmp(event_rows, ==, number_at(inputs, "event_rows_used", what));
-    }
-    cJSON_Delete(list);
-}
-
-/* Output i of the set at `now` equal to the copy in `ref` (process 0). */
-static void expect_same(const char *now, const char *ref, size_t i, const char *what)
-{
-    if (i == 0) {
-        char cmd[10000], out[4096];
-        snprintf(cmd, sizeof cmd, "h5diff -c '%s' '%s'", ref, now);
-        if (sgs_test_shell(cmd, out, sizeof out) != 0)
-            fail_msg("%s: results.h5 differs from one process's: %s", what, out);
-        return;
-    }
-    size_t n_now = 0, n_ref = 0;
-    char *a = sgs_test_read_file(now, &n_now), *b = sgs_test_read_file(ref, &n_ref);
-    if (i == N_OUT - 1) {
-        cJSON *ja = cJSON_Parse(a), *jb = cJSON_Parse(b);
-        assert_non_null(ja);
-        assert_non_null(jb);
-        check_processes(ja, jb, what);
-        drop_timings(ja);
-        drop_timings(jb);
-        if (!cJSON_Compare(ja, jb, 1)) {
-            char *pa = cJSON_Print(ja), *pb = cJSON_Print(jb);
-            fail_msg("%s: summary.json differs:\nspread:\n%s\none process:\n%s", what, pa, pb);
-        }
-        cJSON_Delete(ja);
-        cJSON_Delete(jb);
-    } else if (n_now != n_ref || memcmp(a, b, n_now) != 0) {
-        size_t k = 0;
-        while (k < n_now && k < n_ref && a[k] == b[k])
-            k++;
-        fail_msg("%s: %s differs from one process's at byte %zu (%zu and %zu bytes)", what,
-                 OUTPUTS[i], k, n_now, n_ref);
-    }
-    free(a);
-    free(b);
-}
-
-/* The single-process run by process 0 alone, its outputs copied aside, then the spread run
- * into the same paths (so that summary.json names the same files), compared output by output. */
-static void compare(const char *what, const char *const *settings)
-{
-    char results[700], path[N_OUT][800], ref[N_OUT][800];
-    snprintf(results, sizeof results, "%s/out/results.h5", dir);
-    for (size_t i = 0; i < N_OUT; i++) {
-        snprintf(path[i], sizeof path[i], "%s/out/%s", dir, OUTPUTS[i]);
-        snprintf(ref[i], sizeof ref[i], "%s/ref-%s", dir, OUTPUTS[i]);
-    }
-    sgs_error_t err = {0};
-    if (sgs_test_world.rank == 0) {
-        char out_dir[600];
-        snprintf(out_dir, sizeof out_dir, "%s/out", dir);
-        (void)mkdir(out_dir, 0755);
-        if (run(results, settings, 0, &err) != SGS_OK)
-            fail_msg("%s: one process: %s", what, err.message);
-        for (size_t i = 0; i < N_OUT; i++)
-            copy_file(path[i], ref[i]);
-    }
-    sgs_test_mpi_wait();
-    int rc = run(results, settings, 1, &err);
-    if (rc != SGS_OK)
-        fail_msg("%s: spread over %d processes: %s", what, sgs_test_world.size, err.message);
-    sgs_test_mpi_wait();
-    if (sgs_test_world.rank == 0)
-        for (size_t i = 0; i < N_OUT; i++)
-            expect_same(path[i], ref[i], i, what);
-    sgs_test_mpi_wait();
-}
-
 /* The number at the path of names (NULL-terminated) in the single-process summary.json of
  * the last comparison (process 0). */
 static double ref_number(const char *const *names)
@@ -357,7 +157,7 @@ static void spread_run_equals_one_process(void **state)
 {
     (void)state;
     static const char *const defaults[] = {NULL};
-    compare("defaults", defaults);
+    sgs_test_mpi_compare_run(dir, input, "defaults", defaults);
     expect_actions_outputs();
     /* stages 120 days before the as-of day too (transitions, mean days in stage), one row per
      * opportunity that fires, channels filling up (phone, email) and one not allowed (sms); what
@@ -368,7 +168,7 @@ static void spread_run_equals_one_process(void **state)
     if (sgs_test_world.rank == 0) {
         char from[700];
         snprintf(from, sizeof from, "%s/ref-summary.json", dir);
-        copy_file(from, strchr(previous, '=') + 1);
+        sgs_test_copy_file(from, strchr(previous, '=') + 1);
     }
     sgs_test_mpi_wait();
     const char *const list[] = {"stages.compare_as_of=2024-03-02",
@@ -378,7 +178,7 @@ static void spread_run_equals_one_process(void **state)
                                 "actions.capacity.sms=0",
                                 previous,
                                 NULL};
-    compare("compare day, every opportunity, capacities", list);
+    sgs_test_mpi_compare_run(dir, input, "compare day, every opportunity, capacities", list);
     expect_actions_outputs();
     if (sgs_test_world.rank == 0) {
         const char *const phone[] = {"opportunities", "per_channel", "phone", "listed", NULL};
@@ -393,7 +193,7 @@ static void spread_run_equals_one_process(void **state)
         sgs_assert_cmp(ref_number(since), >, 1000.0);
     }
     static const char *const no_actions[] = {"actions.enabled=false", NULL};
-    compare("no actions step", no_actions);
+    sgs_test_mpi_compare_run(dir, input, "no actions step", no_actions);
     /* every kind of opportunity off: stages and the audit, an empty list (empty datasets) */
     static const char *const nothing_listed[] = {"actions.service_recovery.enabled=false",
                                                  "actions.renewal_at_risk.enabled=false",
@@ -405,7 +205,7 @@ static void spread_run_equals_one_process(void **state)
                                                  "actions.grow.enabled=false",
                                                  "actions.advocate.enabled=false",
                                                  NULL};
-    compare("no opportunity kind: an empty list", nothing_listed);
+    sgs_test_mpi_compare_run(dir, input, "no opportunity kind: an empty list", nothing_listed);
     if (sgs_test_world.rank == 0) {
         const char *const listed[] = {"opportunities", "listed", NULL};
         const char *const staged[] = {"stages", "customers", NULL};
@@ -419,7 +219,8 @@ static void spread_run_equals_one_process(void **state)
                                         "segments.k=4",
                                         "segments.scaling=standard",
                                         NULL};
-    compare("weeks, mbgnbd, backtest sample, k 4, standard scaling", weeks);
+    sgs_test_mpi_compare_run(dir, input, "weeks, mbgnbd, backtest sample, k 4, standard scaling",
+                             weeks);
     static const char *const as_of[] = {"as_of=2023-12-31",
                                         "stages.compare_as_of=2023-09-30",
                                         "rfm.monetary=mean",
@@ -427,18 +228,19 @@ static void spread_run_equals_one_process(void **state)
                                         "segments.pca_components=3",
                                         "segments.min_share=0.15",
                                         NULL};
-    compare("as-of, mean monetary, paretonbd, PCA, small segments merged", as_of);
+    sgs_test_mpi_compare_run(dir, input,
+                             "as-of, mean monetary, paretonbd, PCA, small segments merged", as_of);
     static const char *const no_value[] = {
         "value.model=none", "segments.features=recency,frequency,monetary,tenure", NULL};
-    compare("no value step", no_value);
+    sgs_test_mpi_compare_run(dir, input, "no value step", no_value);
     static const char *const no_segments[] = {"segments.enabled=false", "value.backtest=false",
                                               NULL};
-    compare("no segment step, no backtest", no_segments);
+    sgs_test_mpi_compare_run(dir, input, "no segment step, no backtest", no_segments);
     /* every fit stopped by its time limit at its first check, on process 0's clock for all the
      * processes (value.allow_unconverged: the run goes on with the fits as they stopped) */
     static const char *const timed_out[] = {"value.fit_time_limit=1e-9",
                                             "value.allow_unconverged=true", NULL};
-    compare("every fit stopped by a time limit of 1 ns", timed_out);
+    sgs_test_mpi_compare_run(dir, input, "every fit stopped by a time limit of 1 ns", timed_out);
     if (sgs_test_world.rank == 0) {
         char path[700];
         snprintf(path, sizeof path, "%s/ref-summary.json", dir);
@@ -456,7 +258,8 @@ static void spread_run_equals_one_process(void **state)
     }
     make_refunds_input();
     snprintf(input, sizeof input, "%s", refunds_input);
-    compare("customers without a purchase: rows off the blocks", defaults);
+    sgs_test_mpi_compare_run(dir, input, "customers without a purchase: rows off the blocks",
+                             defaults);
     if (sgs_test_world.rank == 0) { /* about a fifth of the customers left out */
         char path[700];
         snprintf(path, sizeof path, "%s/ref-summary.json", dir);
@@ -469,7 +272,8 @@ static void spread_run_equals_one_process(void **state)
         cJSON_Delete(j);
         free(text);
     }
-    compare("customers without a purchase, PCA, small segments merged", as_of);
+    sgs_test_mpi_compare_run(dir, input, "customers without a purchase, PCA, small segments merged",
+                             as_of);
     snprintf(input, sizeof input, "%s", good_input);
 }
 
@@ -479,7 +283,7 @@ static void spread_run_equals_one_process(void **state)
 static void make_bad_input(const char *path, const char *dataset, hid_t type, const void *value)
 {
     if (sgs_test_world.rank == 0) {
-        copy_file(input, path);
+        sgs_test_copy_file(input, path);
         hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
         assert_true(f >= 0);
         hid_t d = H5Dopen2(f, dataset, H5P_DEFAULT);
@@ -608,7 +412,8 @@ static void out_of_memory_sweep(int actions_step, const double *at, size_t n_at)
         watch.progress = &progress;
         sgs_test_fail_alloc_after(1L << 40); /* counts the run's allocations */
     }
-    assert_int_equal(run_watched(results, none, 1, stream, &progress, &err), SGS_OK);
+    assert_int_equal(sgs_test_mpi_run_settings(input, results, none, 1, stream, &progress, &err),
+                     SGS_OK);
     int64_t span[3] = {0, 0, 0}; /* the actions step's first and last, the run's total */
     if (sgs_test_world.rank == last) {
         span[0] = watch.actions_from;
@@ -738,7 +543,7 @@ static void make_measurement(void)
         if (sgs_measure(&req, &res, &err) != SGS_OK ||
             sgs_measure_write_h5(&res, &req, measure_path, measure_path, &err) != SGS_OK)
             fail_msg("measure: %s", err.message);
-        copy_file(measure_path, edited_path);
+        sgs_test_copy_file(measure_path, edited_path);
         hid_t f = H5Fopen(edited_path, H5F_ACC_RDWR, H5P_DEFAULT);
         assert_true(f >= 0);
         size_t n = 0;
@@ -811,7 +616,7 @@ static void learned_and_compressed_equal_one_process(void **state)
     char learn[800];
     snprintf(learn, sizeof learn, "actions.learn_from=%s", edited_path);
     const char *const learned[] = {learn, NULL};
-    compare("learned from a measurement", learned);
+    sgs_test_mpi_compare_run(dir, input, "learned from a measurement", learned);
     expect_actions_outputs();
     if (sgs_test_world.rank == 0) { /* values scaled, channels avoided */
         char path[700];
@@ -824,11 +629,12 @@ static void learned_and_compressed_equal_one_process(void **state)
         cJSON_ArrayForEach(k, cJSON_GetObjectItem(l, "per_kind")) applied +=
             cJSON_IsTrue(cJSON_GetObjectItem(k, "applied"));
         sgs_assert_cmp(applied, >=, 1);
-        sgs_assert_cmp(number_at(l, "rows_moved_off_avoided_channel", "learned"), >, 0.0);
+        sgs_assert_cmp(sgs_test_json_number(l, "rows_moved_off_avoided_channel", "learned"), >,
+                       0.0);
         cJSON_Delete(j);
     }
     static const char *const compressed[] = {"output.compression=6", NULL};
-    compare("compressed results (deflate 6)", compressed);
+    sgs_test_mpi_compare_run(dir, input, "compressed results (deflate 6)", compressed);
     if (sgs_test_world.rank == 0) {
         char ref[700], now[700];
         snprintf(ref, sizeof ref, "%s/ref-results.h5", dir);
@@ -846,7 +652,8 @@ static void learned_and_compressed_equal_one_process(void **state)
     snprintf(learn, sizeof learn, "actions.learn_from=%s", measure_path);
     const char *const both[] = {learn, "output.compression=1", "actions.all_opportunities=true",
                                 NULL};
-    compare("learned and compressed, customers without a purchase", both);
+    sgs_test_mpi_compare_run(dir, input, "learned and compressed, customers without a purchase",
+                             both);
     snprintf(input, sizeof input, "%s", good_input);
 }
 

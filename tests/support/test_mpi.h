@@ -74,7 +74,7 @@ void sgs_test_read_grouped(const char *path, const sgs_read_options_t *opt, sgs_
                            sgs_read_stats_t *st);
 
 /* ---- a spread run against the single-process run ----------------------------------------
- * The comparison tests/mpi/test_dist_run.c makes with its own static copy of these. */
+ * The comparison tests/mpi/test_dist_run.c and test_dist_cdnow.c make. */
 
 /* Copy the file `from` to `to` byte for byte (fails the test on error). */
 void sgs_test_copy_file(const char *from, const char *to);
