@@ -64,30 +64,14 @@ static int teardown(void **state)
     return 0;
 }
 
-/* The number at the path of names (NULL-terminated) in the single-process summary.json of
- * the last comparison (process 0). */
-static double ref_number(const char *const *names)
-{
-    char path[700];
-    snprintf(path, sizeof path, "%s/ref-summary.json", dir);
-    cJSON *j = sgs_test_read_json(path);
-    const cJSON *o = j;
-    for (const char *const *name = names; *name; name++)
-        o = cJSON_GetObjectItemCaseSensitive(o, *name);
-    if (!cJSON_IsNumber(o))
-        fail_msg("summary.json: no number at %s...%s", names[0], names[1] ? names[1] : "");
-    double v = o->valuedouble;
-    cJSON_Delete(j);
-    return v;
-}
-
 /* The customers with a purchase of the single-process run of the last comparison (on process 0;
  * elsewhere the figure it must be, so that every process may assert it). */
 static double ref_buyers(void)
 {
     int64_t buyers = 0;
     if (sgs_test_world.rank == 0)
-        buyers = (int64_t)ref_number((const char *const[]){"customers", "with_purchases", NULL});
+        buyers = (int64_t)sgs_test_mpi_ref_number(
+            dir, (const char *const[]){"customers", "with_purchases", NULL});
     sgs_dist_reduce_i64(&sgs_test_world, &buyers, 1, SGS_DIST_SUM);
     return (double)buyers;
 }
@@ -100,7 +84,8 @@ static void expect_cdnow_base(size_t one_time)
 {
     if (sgs_test_world.rank != 0)
         return;
-    const double buyers = ref_number((const char *const[]){"customers", "with_purchases", NULL});
+    const double buyers =
+        sgs_test_mpi_ref_number(dir, (const char *const[]){"customers", "with_purchases", NULL});
     sgs_assert_cmp(buyers, ==, (double)CDNOW_CUSTOMERS);
     char path[700];
     snprintf(path, sizeof path, "%s/ref-customers.csv", dir);

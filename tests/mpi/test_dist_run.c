@@ -108,25 +108,6 @@ static void make_refunds_input(void)
  * steps: one process writes the customer outputs right after the segment step (its step
  * `write customers`, so that their columns are freed before the actions step), a spread run
  * writes every output at the end. */
-/* The number at the path of names (NULL-terminated) in the single-process summary.json of
- * the last comparison (process 0). */
-static double ref_number(const char *const *names)
-{
-    char path[700];
-    snprintf(path, sizeof path, "%s/ref-summary.json", dir);
-    char *text = sgs_test_read_file(path, NULL);
-    cJSON *j = cJSON_Parse(text);
-    const cJSON *o = j;
-    for (const char *const *name = names; *name; name++)
-        o = cJSON_GetObjectItemCaseSensitive(o, *name);
-    if (!cJSON_IsNumber(o))
-        fail_msg("summary.json: no number at %s...%s", names[0], names[1] ? names[1] : "");
-    double v = o->valuedouble;
-    cJSON_Delete(j);
-    free(text);
-    return v;
-}
-
 /* What the actions step put in the single-process outputs of the last comparison (process 0):
  * so that the comparison compares something. The stages of every customer of the combined
  * index (prospects too), the audit, referrals, and a list of opportunities whose rows are those
@@ -135,13 +116,19 @@ static void expect_actions_outputs(void)
 {
     if (sgs_test_world.rank != 0)
         return;
-    double customers = ref_number((const char *const[]){"stages", "customers", NULL});
-    double buyers = ref_number((const char *const[]){"customers", "with_purchases", NULL});
-    double listed = ref_number((const char *const[]){"opportunities", "listed", NULL});
+    double customers =
+        sgs_test_mpi_ref_number(dir, (const char *const[]){"stages", "customers", NULL});
+    double buyers =
+        sgs_test_mpi_ref_number(dir, (const char *const[]){"customers", "with_purchases", NULL});
+    double listed =
+        sgs_test_mpi_ref_number(dir, (const char *const[]){"opportunities", "listed", NULL});
     sgs_assert_cmp(customers, >, buyers);
     sgs_assert_cmp(listed, >, 1000.0);
-    sgs_assert_cmp(ref_number((const char *const[]){"influence", "with_referrer", NULL}), >, 0.0);
-    sgs_assert_cmp(ref_number((const char *const[]){"audit", "by_stage", "all", "customers", NULL}),
+    sgs_assert_cmp(
+        sgs_test_mpi_ref_number(dir, (const char *const[]){"influence", "with_referrer", NULL}), >,
+        0.0);
+    sgs_assert_cmp(sgs_test_mpi_ref_number(
+                       dir, (const char *const[]){"audit", "by_stage", "all", "customers", NULL}),
                    ==, customers);
     char path[700];
     snprintf(path, sizeof path, "%s/ref-opportunities.csv", dir);
@@ -185,12 +172,12 @@ static void spread_run_equals_one_process(void **state)
         const char *const email[] = {"opportunities", "per_channel", "email", "listed", NULL};
         const char *const left[] = {"opportunities", "left_out", NULL};
         const char *const stayed[] = {"stages", "transitions", "lapsed", "lapsed", NULL};
-        sgs_assert_cmp(ref_number(phone), ==, 50.0);
-        sgs_assert_cmp(ref_number(email), ==, 2000.0);
-        sgs_assert_cmp(ref_number(left), >, 0.0);
-        sgs_assert_cmp(ref_number(stayed), >, 0.0);
+        sgs_assert_cmp(sgs_test_mpi_ref_number(dir, phone), ==, 50.0);
+        sgs_assert_cmp(sgs_test_mpi_ref_number(dir, email), ==, 2000.0);
+        sgs_assert_cmp(sgs_test_mpi_ref_number(dir, left), >, 0.0);
+        sgs_assert_cmp(sgs_test_mpi_ref_number(dir, stayed), >, 0.0);
         const char *const since[] = {"since_previous", "listed", "previous", NULL};
-        sgs_assert_cmp(ref_number(since), >, 1000.0);
+        sgs_assert_cmp(sgs_test_mpi_ref_number(dir, since), >, 1000.0);
     }
     static const char *const no_actions[] = {"actions.enabled=false", NULL};
     sgs_test_mpi_compare_run(dir, input, "no actions step", no_actions);
@@ -209,8 +196,8 @@ static void spread_run_equals_one_process(void **state)
     if (sgs_test_world.rank == 0) {
         const char *const listed[] = {"opportunities", "listed", NULL};
         const char *const staged[] = {"stages", "customers", NULL};
-        sgs_assert_cmp(ref_number(listed), ==, 0.0);
-        sgs_assert_cmp(ref_number(staged), >, (double)N_CUSTOMERS);
+        sgs_assert_cmp(sgs_test_mpi_ref_number(dir, listed), ==, 0.0);
+        sgs_assert_cmp(sgs_test_mpi_ref_number(dir, staged), >, (double)N_CUSTOMERS);
     }
     static const char *const weeks[] = {"time_unit=week",
                                         "value.model=mbgnbd",

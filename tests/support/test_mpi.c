@@ -361,3 +361,18 @@ void sgs_test_mpi_compare_run(const char *dir, const char *input, const char *wh
             sgs_test_mpi_expect_same(path[i], ref[i], i, what);
     sgs_test_mpi_wait();
 }
+
+double sgs_test_mpi_ref_number(const char *dir, const char *const *names)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/ref-summary.json", dir);
+    cJSON *j = sgs_test_read_json(path);
+    const cJSON *o = j;
+    for (const char *const *name = names; *name; name++)
+        o = cJSON_GetObjectItemCaseSensitive(o, *name);
+    if (!cJSON_IsNumber(o))
+        fail_msg("summary.json: no number at %s...%s", names[0], names[1] ? names[1] : "");
+    double v = o->valuedouble;
+    cJSON_Delete(j);
+    return v;
+}

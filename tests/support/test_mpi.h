@@ -111,4 +111,8 @@ void sgs_test_mpi_expect_same(const char *now, const char *ref, size_t i, const 
 void sgs_test_mpi_compare_run(const char *dir, const char *input, const char *what,
                               const char *const *settings);
 
+/* The number at the path of names (NULL-terminated) in the single-process summary.json that
+ * sgs_test_mpi_compare_run last copied aside into dir (process 0; fails the test without one). */
+double sgs_test_mpi_ref_number(const char *dir, const char *const *names);
+
 #endif /* SGS_TEST_MPI_H */
