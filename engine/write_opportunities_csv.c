@@ -14,6 +14,7 @@
 #include "engine/dist_text.h"
 #include "engine/opportunity_reason.h"
 #include "engine/run_actions.h"
+#include "kernels/order_keys.h"
 
 #include "io/text_format.h"
 
@@ -90,7 +91,6 @@ static size_t format_rows(const sgs_opportunity_rows_t *rows, const row_facts_t 
  * customer order, so that each page of a column serves dozens of rows; the chunk's facts take
  * about 100 MB (its reasons) and 40 bytes per row. */
 #define CHUNK_ROWS ((size_t)1 << 19)
-#define ORDER_BUCKETS ((size_t)1 << 16) /* a counting sort's digit: 16 bits */
 #define PARTS_PER_THREAD 4
 
 /* CHUNK_ROWS, or fewer for a test (SGS_TEST_CSV_CHUNK_ROWS, rounded up to whole blocks of
@@ -106,15 +106,11 @@ static size_t chunk_rows(void)
 
 typedef struct chunk {
     const sgs_run_state_t *st;
-    unsigned hi_shift, lo_shift; /* the customer index's digits: bits [lo_shift, hi_shift) and
-                                    [hi_shift, hi_shift + 16) */
-    uint32_t *count;             /* [ORDER_BUCKETS] */
-    size_t rows;                 /* rows per chunk (chunk_rows()) */
-    uint64_t *keys, *scratch;    /* [rows] i << ROW_BITS | j for the chunk's row j (from its
-                                    first) of customer i; `sorted` is one of the two */
-    const uint64_t *sorted;      /* the keys in customer order */
-    char *text; /* [rows * SGS_OPPORTUNITY_REASON_MAX]: piece k of n words its reasons from
-                   the slot of its first key in `sorted` on */
+    size_t rows;    /* rows per chunk (chunk_rows()) */
+    uint64_t *keys; /* [rows] i << ROW_BITS | j for the chunk's row j (from its first) of
+                       customer i, sorted: the rows in customer order */
+    char *text;     /* [rows * SGS_OPPORTUNITY_REASON_MAX]: piece k of n words its reasons from
+                       the slot of its first key on */
     size_t *start, *end;
     int64_t *customer_id;
     uint8_t *stage, *rfm_segment;
@@ -124,44 +120,14 @@ typedef struct chunk {
 
 #define ROW_BITS 24 /* a chunk's rows (at most CHUNK_ROWS) below 2^24; customers below 2^40 */
 
-/* from, stably ordered by the digit of `width` bits at bit `shift` of the customer index, into
- * to: a counting sort */
-static void sort_pass(chunk_t *c, const uint64_t *from, uint64_t *to, size_t m, unsigned shift,
-                      unsigned width)
-{
-    const uint64_t mask = ((uint64_t)1 << width) - 1;
-    memset(c->count, 0, ((size_t)1 << width) * sizeof *c->count);
-    for (size_t s = 0; s < m; s++)
-        c->count[(from[s] >> (ROW_BITS + shift)) & mask]++;
-    uint32_t at = 0;
-    for (size_t b = 0; b <= mask; b++) {
-        uint32_t n = c->count[b];
-        c->count[b] = at;
-        at += n;
-    }
-    for (size_t s = 0; s < m; s++)
-        to[c->count[(from[s] >> (ROW_BITS + shift)) & mask]++] = from[s];
-}
-
-/* The chunk's rows in customer order: two stable counting passes over the index's digits
- * (bases above 2^32 customers ordered to within 2^(hi_shift - 16) customers, which is all the
- * memory's locality asks). */
+/* The chunk's rows in customer order (kernels/order_keys.h: a radix sort). */
 static void chunk_begin(void *ctx, size_t lo, size_t hi)
 {
     chunk_t *c = ctx;
     const int64_t *customer = c->st->actions->rows.customer_index;
-    size_t m = hi - lo;
-    for (size_t j = 0; j < m; j++)
+    for (size_t j = 0; j < hi - lo; j++)
         c->keys[j] = (uint64_t)customer[lo + j] << ROW_BITS | j;
-    const uint64_t *sorted = c->keys;
-    if (c->hi_shift > c->lo_shift) {
-        sort_pass(c, c->keys, c->scratch, m, c->lo_shift, c->hi_shift - c->lo_shift);
-        sort_pass(c, c->scratch, c->keys, m, c->hi_shift, 16);
-    } else {
-        sort_pass(c, c->keys, c->scratch, m, 0, 16);
-        sorted = c->scratch;
-    }
-    c->sorted = sorted;
+    sgs_order_keys_sort(c->keys, hi - lo);
     c->facts.first = lo;
 }
 
@@ -174,8 +140,8 @@ static void chunk_part(void *ctx, size_t lo, size_t hi, size_t k, size_t n)
     size_t m = hi - lo, a = m * k / n, b = m * (k + 1) / n;
     size_t at = a * SGS_OPPORTUNITY_REASON_MAX;
     for (size_t s = a; s < b; s++) {
-        size_t j = c->sorted[s] & (((uint64_t)1 << ROW_BITS) - 1);
-        size_t i = c->sorted[s] >> ROW_BITS;
+        size_t j = c->keys[s] & (((uint64_t)1 << ROW_BITS) - 1);
+        size_t i = c->keys[s] >> ROW_BITS;
         int len =
             sgs_opportunity_reason(&A->opp_in, &A->opp_cfg, &A->opp_stats, i, A->rows.kind[lo + j],
                                    c->text + at, SGS_OPPORTUNITY_REASON_MAX);
@@ -199,9 +165,7 @@ static size_t format_chunk_rows(const void *ctx, size_t lo, size_t hi, char *buf
 
 static void chunk_free(chunk_t *c)
 {
-    sgs_free(c->count);
     sgs_free(c->keys);
-    sgs_free(c->scratch);
     sgs_free(c->text);
     sgs_free(c->start);
     sgs_free(c->end);
@@ -215,16 +179,9 @@ static int chunk_alloc(chunk_t *c, const sgs_run_state_t *st, size_t n_rows)
 {
     memset(c, 0, sizeof *c);
     c->st = st;
-    unsigned bits = 1;
-    while (bits < 64 && (st->actions->n_all - 1) >> bits)
-        bits++;
-    c->hi_shift = bits > 16 ? bits - 16 : 0;
-    c->lo_shift = c->hi_shift > 16 ? c->hi_shift - 16 : 0;
     c->rows = chunk_rows();
     size_t m = n_rows < c->rows ? n_rows : c->rows;
-    c->count = sgs_alloc_array(ORDER_BUCKETS, sizeof *c->count);
     c->keys = sgs_alloc_array(m, sizeof *c->keys);
-    c->scratch = sgs_alloc_array(m, sizeof *c->scratch);
     c->text = sgs_alloc_array(m, SGS_OPPORTUNITY_REASON_MAX);
     c->start = sgs_alloc_array(m, sizeof *c->start);
     c->end = sgs_alloc_array(m, sizeof *c->end);
@@ -234,8 +191,8 @@ static int chunk_alloc(chunk_t *c, const sgs_run_state_t *st, size_t n_rows)
     c->segment = sgs_alloc_array(m, sizeof *c->segment);
     c->facts = (row_facts_t){0,        c->text,    c->start,      c->end, c->customer_id,
                              c->stage, c->segment, c->rfm_segment};
-    return c->count && c->keys && c->scratch && c->text && c->start && c->end && c->customer_id &&
-                   c->stage && c->rfm_segment && c->segment
+    return c->keys && c->text && c->start && c->end && c->customer_id && c->stage &&
+                   c->rfm_segment && c->segment
                ? SGS_OK
                : SGS_ENOMEM;
 }
