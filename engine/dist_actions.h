@@ -123,8 +123,9 @@ int sgs_dist_audit_compute(const sgs_dist_t *d, const sgs_stage_input_t *in, int
 
 /* ---- Opportunities, end to end ---------------------------------------------------------- */
 
-/* What opportunities.csv prints of a row's customer besides the row (engine/write_actions.c),
- * which only the customer's owner holds, for each row of a stretch of the list. All owned. */
+/* What opportunities.csv prints of a row's customer besides the row
+ * (engine/write_opportunities_csv.c), which only the customer's owner holds, for each row of a
+ * stretch of the list. All owned. */
 typedef struct sgs_dist_row_facts {
     char *reason_text;     /* the rows' reasons one after another, no separator */
     size_t *reason_offset; /* [n_rows + 1]: row r's reason is reason_text [reason_offset[r],

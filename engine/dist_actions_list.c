@@ -36,8 +36,8 @@ void sgs_dist_actions_list_free(sgs_dist_actions_list_t *l)
 /* ---- Reasons on the owners --------------------------------------------------------------- */
 
 /* The answer to a request for customer i's kind: stage, RFM segment, segment (little-endian),
- * the reason as the opportunities.csv writer keeps it (engine/write_actions.c), a NUL; written
- * to out when not NULL. @return its bytes. */
+ * the reason as the opportunities.csv writer keeps it (engine/write_opportunities_csv.c), a NUL;
+ * written to out when not NULL. @return its bytes. */
 static size_t answer_one(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
                          const sgs_opportunity_stats_t *stats, uint64_t request, char *out)
 {
