@@ -120,36 +120,21 @@ int sgs_dist_report_figures(const sgs_run_state_t *st, sgs_report_figures_t *f, 
         return sgs_report_figures_compute(st, f, err);
     sgs_report_figures_begin(st, f);
     const int value = sgs_report_figures_value_wanted(st);
-    uint64_t *count = NULL;
-    double *sum = NULL;
-    sgs_fr_grid_counts_t *fr = NULL;
-    int rc = SGS_OK;
-    if (value) {
-        count = sgs_calloc_array(SGS_VALUE_BINS, sizeof *count);
-        sum = sgs_calloc_array(SGS_VALUE_BINS, sizeof *sum);
-        fr = sgs_calloc_array(1, sizeof *fr);
-        if (!count || !sum || !fr)
-            rc = sgs_error_set(err, SGS_ENOMEM, "the report's figures: no memory for %zu bins",
-                               SGS_VALUE_BINS);
-        if (rc == SGS_OK) /* the customers named by their index in the whole base */
-            rc = sgs_fr_grid_count(fr, st->summary.columns.frequency, st->summary.columns.age_days,
-                                   st->summary.n_customers, st->summary.first, err);
-    }
+    sgs_report_value_parts_t parts = {NULL, NULL, NULL};
+    int rc = value ? sgs_report_value_parts_begin(st, &parts, err) : SGS_OK;
     rc = sgs_dist_agree(d, rc, err);
     if (rc == SGS_OK && value)
-        sum_fr_counts(d, fr);
-    figures_chain_t chain = {st, f, count, sum};
+        sum_fr_counts(d, parts.fr);
+    figures_chain_t chain = {st, f, parts.count, parts.sum};
     if (rc == SGS_OK)
         rc = sgs_dist_chain_bytes(d, figures_turn, &chain, NULL, NULL, err);
     if (rc == SGS_OK) {
         if (value && d->rank == d->size - 1)
-            rc = sgs_report_figures_value_finish(st, count, sum, fr, f, err);
+            rc = sgs_report_figures_value_finish(st, &parts, f, err);
         rc = sgs_dist_agree(d, rc, err);
     }
     if (rc == SGS_OK)
         rc = figures_from_last(d, f, err);
-    sgs_free(count);
-    sgs_free(sum);
-    sgs_free(fr);
+    sgs_report_value_parts_free(&parts);
     return rc;
 }

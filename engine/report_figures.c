@@ -48,23 +48,44 @@ int sgs_report_figures_value_wanted(const sgs_run_state_t *st)
     return st->value.ran && strcmp(st->req->config->report_html, "none") != 0;
 }
 
-int sgs_report_figures_value_finish(const sgs_run_state_t *st, const uint64_t *count,
-                                    const double *sum, const sgs_fr_grid_counts_t *fr,
+int sgs_report_value_parts_begin(const sgs_run_state_t *st, sgs_report_value_parts_t *p,
+                                 sgs_error_t *err)
+{
+    p->count = sgs_calloc_array(SGS_VALUE_BINS, sizeof *p->count);
+    p->sum = sgs_calloc_array(SGS_VALUE_BINS, sizeof *p->sum);
+    p->fr = sgs_calloc_array(1, sizeof *p->fr);
+    if (!p->count || !p->sum || !p->fr)
+        return sgs_error_set(err, SGS_ENOMEM, "the report's figures: no memory for %zu bins",
+                             SGS_VALUE_BINS);
+    return sgs_fr_grid_count(p->fr, st->summary.columns.frequency, st->summary.columns.age_days,
+                             st->summary.n_customers, st->summary.first, err);
+}
+
+void sgs_report_value_parts_free(sgs_report_value_parts_t *p)
+{
+    sgs_free(p->count);
+    sgs_free(p->sum);
+    sgs_free(p->fr);
+    *p = (sgs_report_value_parts_t){NULL, NULL, NULL};
+}
+
+int sgs_report_figures_value_finish(const sgs_run_state_t *st, const sgs_report_value_parts_t *p,
                                     sgs_report_figures_t *f, sgs_error_t *err)
 {
     double fraction[SGS_REPORT_TOP_POINTS];
     for (size_t j = 0; j < SGS_REPORT_TOP_POINTS; j++)
         fraction[j] = sgs_report_top_percent[j] / 100;
-    int rc = sgs_value_bins_shares(count, sum, st->summary.n_all, fraction, SGS_REPORT_TOP_POINTS,
-                                   f->top_share, &f->clv_positive_total, err);
+    int rc =
+        sgs_value_bins_shares(p->count, p->sum, st->summary.n_all, fraction, SGS_REPORT_TOP_POINTS,
+                              f->top_share, &f->clv_positive_total, err);
     if (rc != SGS_OK)
         return rc;
     f->has_top_shares = 1;
     if (st->summary.n_all == 0)
         return SGS_OK;
     const sgs_run_value_t *v = &st->value;
-    rc = sgs_fr_grid_from_counts(v->model, v->model_fit.params, v->horizon, fr, st->days_per_unit,
-                                 &f->fr_grid, err);
+    rc = sgs_fr_grid_from_counts(v->model, v->model_fit.params, v->horizon, p->fr,
+                                 st->days_per_unit, &f->fr_grid, err);
     f->has_fr_grid = rc == SGS_OK;
     return rc;
 }
@@ -75,23 +96,12 @@ int sgs_report_figures_compute(const sgs_run_state_t *st, sgs_report_figures_t *
     sgs_report_figures_add(st, f);
     if (!sgs_report_figures_value_wanted(st))
         return SGS_OK;
-    const size_t n = st->summary.n_customers;
-    uint64_t *count = sgs_calloc_array(SGS_VALUE_BINS, sizeof *count);
-    double *sum = sgs_calloc_array(SGS_VALUE_BINS, sizeof *sum);
-    sgs_fr_grid_counts_t *fr = sgs_calloc_array(1, sizeof *fr);
-    int rc = !count || !sum || !fr
-                 ? sgs_error_set(err, SGS_ENOMEM, "the report's figures: no memory for %zu bins",
-                                 SGS_VALUE_BINS)
-                 : SGS_OK;
+    sgs_report_value_parts_t parts = {NULL, NULL, NULL};
+    int rc = sgs_report_value_parts_begin(st, &parts, err);
     if (rc == SGS_OK) {
-        sgs_value_bins_add(st->value.clv, n, count, sum);
-        rc = sgs_fr_grid_count(fr, st->summary.columns.frequency, st->summary.columns.age_days, n,
-                               0, err);
+        sgs_value_bins_add(st->value.clv, st->summary.n_customers, parts.count, parts.sum);
+        rc = sgs_report_figures_value_finish(st, &parts, f, err);
     }
-    if (rc == SGS_OK)
-        rc = sgs_report_figures_value_finish(st, count, sum, fr, f, err);
-    sgs_free(count);
-    sgs_free(sum);
-    sgs_free(fr);
+    sgs_report_value_parts_free(&parts);
     return rc;
 }

@@ -67,14 +67,30 @@ void sgs_report_figures_add(const struct sgs_run_state *st, sgs_report_figures_t
  * written. */
 int sgs_report_figures_value_wanted(const struct sgs_run_state *st);
 
+/* What the value figures are made from: the CLV bins' counts and sums
+ * (kernels/value_concentration.h, SGS_VALUE_BINS each) and the repeat-purchase counts. */
+typedef struct sgs_report_value_parts {
+    uint64_t *count;
+    double *sum;
+    sgs_fr_grid_counts_t *fr;
+} sgs_report_value_parts_t;
+
+/* *p for st's customers: the bins zeroed (sgs_value_bins_add continues them), the
+ * repeat-purchase counts of st's own customers (sgs_fr_grid_count, the customers named by their
+ * index in the whole base). @return 0; SGS_ENOMEM; sgs_fr_grid_count's errors; *p is freed by
+ * sgs_report_value_parts_free in either case. */
+int sgs_report_value_parts_begin(const struct sgs_run_state *st, sgs_report_value_parts_t *p,
+                                 sgs_error_t *err);
+
+void sgs_report_value_parts_free(sgs_report_value_parts_t *p);
+
 /* The value figures of *f (top_share, clv_positive_total, fr_grid and their has_ flags) from
- * the whole base's CLV bins count and sum (kernels/value_concentration.h sgs_value_bins_add over
- * every customer in order) and repeat-purchase counts (sgs_fr_grid_count over every customer;
- * not read when the base has no customer). The whole base's customer count is
- * st->summary.n_all. Reads the bins and counts only. @return 0; the errors of
- * sgs_value_bins_shares and sgs_fr_grid_from_counts (SGS_EINVAL). */
-int sgs_report_figures_value_finish(const struct sgs_run_state *st, const uint64_t *count,
-                                    const double *sum, const sgs_fr_grid_counts_t *fr,
-                                    sgs_report_figures_t *f, sgs_error_t *err);
+ * the whole base's parts: the bins added over every customer in order, the repeat-purchase
+ * counts over every customer (not read when the base has no customer). The whole base's
+ * customer count is st->summary.n_all. @return 0; the errors of sgs_value_bins_shares and
+ * sgs_fr_grid_from_counts (SGS_EINVAL). */
+int sgs_report_figures_value_finish(const struct sgs_run_state *st,
+                                    const sgs_report_value_parts_t *p, sgs_report_figures_t *f,
+                                    sgs_error_t *err);
 
 #endif

@@ -29,7 +29,10 @@ static size_t put_duration(char *p, int32_t days, double unit, int decimals)
     return sgs_fmt_fixed(p, days / unit, decimals);
 }
 
-/* What a block is formatted from: the state, and the texts of the purchase days' span. */
+/* Days of purchase dates copied from a table: the 44 years up to the as-of day. */
+#define DATE_TABLE_DAYS 16384
+
+/* What a block is formatted from: the state, and the texts of recent days. */
 typedef struct csv_context {
     const sgs_run_state_t *st;
     sgs_date_texts_t dates;
@@ -108,14 +111,10 @@ int sgs_write_customers_csv(const sgs_run_state_t *st, const char *path, sgs_err
     snprintf(header, sizeof header, "%s%s%s\n", CSV_HEADER, st->value.ran ? CSV_VALUE_HEADER : "",
              st->segments.ran ? ",segment" : "");
     size_t n = st->summary.n_customers;
-    const sgs_summary_t *s = &st->summary.columns;
-    int32_t first = n > 0 ? s->first_day[0] : 0, last = first;
-    for (size_t c = 0; c < n; c++) {
-        first = s->first_day[c] < first ? s->first_day[c] : first;
-        last = s->last_day[c] > last ? s->last_day[c] : last;
-    }
+    /* no purchase day is after the as-of day; earlier than the table, a date is computed */
+    const int64_t as_of = st->read.as_of_day;
     csv_context_t cx = {st, {0, 0, NULL}};
-    sgs_date_texts_init(&cx.dates, first, last);
+    sgs_date_texts_init(&cx.dates, as_of - DATE_TABLE_DAYS + 1, as_of);
     int rc;
     /* spread: this process's rows at the sum of the lengths before them (engine/dist_text.h) */
     if (st->dist.size > 1)
