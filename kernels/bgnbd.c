@@ -4,7 +4,8 @@
  *
  * Likelihood evaluation over histories: the terms that depend on x alone (lgamma,
  * digamma) are computed once per distinct x, ln(α+T) and 1/(α+T) once per distinct T,
- * the same for t_x; the loop over histories then costs one exp and one log1p each.
+ * the same for t_x; the loop over histories then costs one exp and one log1p each (the
+ * mixture weight reuses the exp).
  */
 #include "kernels/bgnbd.h"
 #include "kernels/bgnbd_internal.h"
@@ -204,9 +205,11 @@ static void bg_eval(bg_eval_t *e, const double *p, double *ll, double *grad_log)
             double c = h->count[i], rx = r + h->x[i];
             double a3 = -rx * lT[jT], lpart, w;
             if (c4[k] > -HUGE_VAL) {
-                double a4 = c4[k] - rx * ltx[jt], d = a4 - a3;
-                lpart = (d > 0.0 ? a4 : a3) + log1p(exp(-fabs(d)));
-                w = sgs_sigmoid(d);
+                /* ln(e^a3 + e^a4) and the weight w = σ(a4 - a3) from one e^-|d|: the
+                 * same bits as sgs_sigmoid(d), which would take a second exp */
+                double a4 = c4[k] - rx * ltx[jt], d = a4 - a3, em = exp(-fabs(d));
+                lpart = (d > 0.0 ? a4 : a3) + log1p(em);
+                w = d >= 0.0 ? 1.0 / (1.0 + em) : em / (1.0 + em);
             } else {
                 lpart = a3;
                 w = 0.0;
