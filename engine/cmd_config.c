@@ -5,6 +5,7 @@
 #include "engine/config.h"
 #include "engine/options.h"
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -52,6 +53,6 @@ int sgs_cmd_config(int argc, char **argv)
         return sgs_exit_status(SGS_ENOMEM);
     }
     printf("%s\n", json);
-    free(json);
+    cJSON_free(json);
     return 0;
 }

@@ -15,6 +15,7 @@
 #include "io/h5_columns.h"
 #include "io/h5_output.h"
 
+#include <cjson/cJSON.h>
 #include <hdf5.h>
 #include <stdlib.h>
 
@@ -216,7 +217,7 @@ static int write_root_attributes(hid_t f, const sgs_run_state_t *st, sgs_error_t
         st, config_json ? SGS_OK : sgs_error_set(err, SGS_ENOMEM, "no memory for the config JSON"),
         err);
     if (rc != SGS_OK) {
-        free(config_json);
+        cJSON_free(config_json);
         return rc;
     }
     rc = sgs_h5_attr_string(f, "/", "engine_version", SGS_VERSION, err);
@@ -230,7 +231,7 @@ static int write_root_attributes(hid_t f, const sgs_run_state_t *st, sgs_error_t
         rc = sgs_h5_attr_string(f, "/", "input", st->read.input_identity, err);
     if (rc == SGS_OK)
         rc = sgs_h5_attr_int64(f, "/", "n_customers", (int64_t)st->summary.n_all, err);
-    free(config_json);
+    cJSON_free(config_json);
     return rc;
 }
 

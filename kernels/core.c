@@ -3,6 +3,8 @@
  */
 #include "kernels/core.h"
 
+#include "kernels/page_pool.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -198,12 +200,19 @@ static int alloc_allowed(void)
  * on the benchmark VM (2.2 s per GB against 0.42 s with 4 KiB pages; bench/bench_first_touch.c,
  * docs/benchmarks.md "Huge pages"). A nightly run starts on such memory. */
 
+/* Large arrays come from kernels/page_pool.h: pages freed by one step serve the next step's
+ * arrays whatever their sizes, where malloc's heap would often take fresh ones. */
+static int pooled(size_t bytes)
+{
+    return bytes >= SGS_PAGE_POOL_MIN_BYTES && sgs_page_pool_available();
+}
+
 void *sgs_alloc_array(size_t n, size_t size)
 {
     size_t bytes;
     if (sgs_size_mul(n, size, &bytes) != SGS_OK || !alloc_allowed())
         return counted(NULL);
-    return counted(malloc(bytes ? bytes : 1));
+    return counted(pooled(bytes) ? sgs_page_pool_alloc(bytes, 0) : malloc(bytes ? bytes : 1));
 }
 
 void *sgs_calloc_array(size_t n, size_t size)
@@ -211,7 +220,8 @@ void *sgs_calloc_array(size_t n, size_t size)
     size_t bytes;
     if (sgs_size_mul(n, size, &bytes) != SGS_OK || !alloc_allowed())
         return counted(NULL);
-    return counted(calloc(bytes ? n : 1, bytes ? size : 1));
+    return counted(pooled(bytes) ? sgs_page_pool_alloc(bytes, 1)
+                                 : calloc(bytes ? n : 1, bytes ? size : 1));
 }
 
 void *sgs_realloc_array(void *p, size_t n, size_t size)
@@ -219,12 +229,17 @@ void *sgs_realloc_array(void *p, size_t n, size_t size)
     size_t bytes;
     if (sgs_size_mul(n, size, &bytes) != SGS_OK || !alloc_allowed())
         return counted(NULL);
-    return counted(realloc(p, bytes ? bytes : 1));
+    if (sgs_page_pool_owns(p))
+        return counted(sgs_page_pool_realloc(p, bytes));
+    if (!p)
+        return counted(pooled(bytes) ? sgs_page_pool_alloc(bytes, 0) : malloc(bytes ? bytes : 1));
+    return counted(realloc(p, bytes ? bytes : 1)); /* a heap block stays in the heap */
 }
 
 void sgs_free(void *p)
 {
-    free(p);
+    if (!sgs_page_pool_free(p))
+        free(p);
 }
 
 /* ---- Random numbers ---------------------------------------------------------------- */

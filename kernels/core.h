@@ -127,7 +127,9 @@ int sgs_size_add(size_t a, size_t b, size_t *out);
  * All project allocations of arrays go through these, so that a test can make the N-th
  * allocation fail (see sgs_test_fail_alloc_after) and check that nothing leaks or is lost.
  * sgs_alloc_array returns NULL for overflow or exhaustion; n == 0 returns a valid
- * 1-byte allocation so that NULL always means failure. */
+ * 1-byte allocation so that NULL always means failure. What they return is freed with
+ * sgs_free, never free(): arrays of SGS_PAGE_POOL_MIN_BYTES or more are mappings of
+ * kernels/page_pool.h, not malloc's blocks. */
 void *sgs_alloc_array(size_t n, size_t size);
 void *sgs_calloc_array(size_t n, size_t size);
 void *sgs_realloc_array(void *p, size_t n, size_t size);

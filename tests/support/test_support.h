@@ -134,7 +134,8 @@ int sgs_test_shared_data(const char *relative, char *out, size_t out_size);
 const char *sgs_test_python(const char *modules, const char *install);
 
 /* A whole one-dimensional dataset of an open HDF5 file read as `type` (fails the test, with
- * the reader's message, on error); the caller frees it. */
+ * the reader's message, on error); the caller frees it with sgs_free (a large one is the page
+ * pool's: kernels/page_pool.h). */
 void *sgs_test_column(hid_t file, const char *path, sgs_h5_type_t type, size_t *n);
 
 /* The three required /transactions columns of an HDF5 file, as read by the io layer. */

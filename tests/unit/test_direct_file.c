@@ -302,10 +302,10 @@ static void test_h5_columns(void **state)
             assert_int_equal(got_n, n);
             if (n)
                 assert_memory_equal(gu, u8[k], n);
-            free(gd);
-            free(gi);
-            free(gl);
-            free(gu);
+            sgs_free(gd);
+            sgs_free(gi);
+            sgs_free(gl);
+            sgs_free(gu);
             free(d[k]);
             free(i32[k]);
             free(i64[k]);

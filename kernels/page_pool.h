@@ -1,0 +1,49 @@
+/*
+ * kernels/page_pool.h — large arrays on pages the process has already touched.
+ *
+ * On the virtual machines segscore runs on, the first touch of a page the process never had
+ * costs far more than the work done on it (2 to 5 us per 4 KiB page measured on the
+ * benchmark VM; docs/benchmarks.md "Pages used again"). A run frees one step's columns just
+ * before the next step allocates its own, of other sizes, so a heap that keeps freed memory
+ * still meets many requests with fresh pages: its free pieces are rarely where and as large
+ * as the next request. This pool keeps the pages of freed large arrays as they are and, for
+ * a new array, moves them into place (mremap moves page-table entries, not bytes), however
+ * the sizes differ; only what the pool lacks is fresh. The process's resident memory then
+ * follows its live arrays instead of the heap's history.
+ *
+ * kernels/core.c's sgs_alloc_array, sgs_calloc_array, sgs_realloc_array and sgs_free use it
+ * for requests of SGS_PAGE_POOL_MIN_BYTES or more. Pages are never returned to the system
+ * while the process runs (as the run's heap does not return them: engine/main.c). Linux
+ * only (mremap); elsewhere, and in sanitizer builds (whose allocators track each block),
+ * sgs_page_pool_available is 0 and every request goes to malloc.
+ */
+#ifndef SGS_KERNELS_PAGE_POOL_H
+#define SGS_KERNELS_PAGE_POOL_H
+
+#include <stddef.h>
+
+#define SGS_PAGE_POOL_MIN_BYTES ((size_t)1 << 20)
+
+/* 1 when this build can move pages (Linux, no sanitizer). */
+int sgs_page_pool_available(void);
+
+/* An array of `bytes` (> 0) on page boundaries: the pool's pages first, then fresh ones;
+ * zeroed when `zero`. NULL when the system refuses memory. Thread-safe. */
+void *sgs_page_pool_alloc(size_t bytes, int zero);
+
+/* 1 when p came from sgs_page_pool_alloc or _realloc and is not freed yet. */
+int sgs_page_pool_owns(const void *p);
+
+/* p's new size (p from the pool: sgs_page_pool_owns): its contents kept up to the smaller size, the
+ * pages moved, not copied; a tail given up goes to the pool. NULL (p unchanged) when the
+ * system refuses memory or p is not the pool's. */
+void *sgs_page_pool_realloc(void *p, size_t bytes);
+
+/* Gives p's pages to the pool and returns 1 when p came from sgs_page_pool_alloc (or
+ * _realloc); returns 0 and does nothing for any other pointer (NULL included). */
+int sgs_page_pool_free(void *p);
+
+/* What the pool holds: bytes in live arrays and bytes kept for reuse (for tests). */
+void sgs_page_pool_usage(size_t *live_bytes, size_t *kept_bytes);
+
+#endif
