@@ -65,12 +65,76 @@ static inline double value_of_key(uint64_t key)
     return v;
 }
 
-/* One kept bucket of a pass: the keys [first_key, first_key + width] (one digit), the count
- * of values below it and in it, the range [first, first + n) of x it is moved to, its
- * smallest and largest key, its ranks. */
+/* The digit of a value in one pass: a monotone map of the values in [min, max] onto
+ * 0..nb-1, so that each bucket holds a range of values and the buckets are in order. Either
+ * the keys' bits from shift up, counted from base (suits values spread over many scales), or
+ * linear in the value, (v - min) * scale truncated (suits values of one scale with a few far
+ * smaller, such as zeros among values around 5, which take most of the key bits' range);
+ * subtraction, multiplication by a positive constant and truncation never reverse an
+ * order. */
 typedef struct {
-    uint64_t first_key, width;
-    size_t below, n, first;
+    int linear;
+    double min, scale;
+    unsigned shift;
+    uint64_t base;
+    size_t nb;
+} digits_t;
+
+static inline size_t digit_of(const digits_t *g, double v)
+{
+    if (g->linear) {
+        size_t d = (size_t)((v - g->min) * g->scale);
+        return d < g->nb - 1 ? d : g->nb - 1;
+    }
+    return (size_t)((key_of(v) >> g->shift) - g->base);
+}
+
+/* The digits of keys in [kmin, kmax] (kmin < kmax): the smallest shift that keeps them below
+ * N_BUCKETS; or linear when that is finite and enabled. */
+static digits_t digits_for(uint64_t kmin, uint64_t kmax, int linear)
+{
+    digits_t g = {0};
+    double min = value_of_key(kmin), span = value_of_key(kmax) - min;
+    g.scale = (double)N_BUCKETS / span;
+    if (linear && isfinite(span) && isfinite(g.scale) && g.scale > 0) {
+        g.linear = 1;
+        g.min = min;
+        g.nb = N_BUCKETS;
+        return g;
+    }
+    unsigned bits = 64 - (unsigned)__builtin_clzll(kmax - kmin);
+    g.shift = bits > DIGIT_BITS ? bits - DIGIT_BITS : 0;
+    while ((kmax >> g.shift) - (kmin >> g.shift) >= N_BUCKETS)
+        g.shift++;
+    g.base = kmin >> g.shift;
+    g.nb = (size_t)((kmax >> g.shift) - g.base) + 1;
+    return g;
+}
+
+/* How many of SAMPLE_N values spread over x share a bucket of g with the sample's value at
+ * each rank: an estimate of the values a pass with g keeps (smaller is better). */
+#define SAMPLE_N 1024
+static size_t sample_kept(const double *x, size_t n, const digits_t *g, const size_t *rank,
+                          size_t n_ranks, uint32_t *count)
+{
+    memset(count, 0, g->nb * sizeof *count);
+    for (size_t s = 0; s < SAMPLE_N; s++)
+        count[digit_of(g, x[s * (n / SAMPLE_N)])]++;
+    size_t kept = 0, below = 0, r = 0;
+    for (size_t b = 0; b < g->nb && r < n_ranks; b++) {
+        while (r < n_ranks && rank[r] / (n / SAMPLE_N + 1) < below + count[b]) {
+            kept += count[b];
+            r++;
+        }
+        below += count[b];
+    }
+    return kept;
+}
+
+/* One kept bucket of a pass: its digit, the count of values below it and in it, the range
+ * [first, first + n) of x it is moved to, its smallest and largest key, its ranks. */
+typedef struct {
+    size_t digit, below, n, first;
     uint64_t kmin, kmax;
     size_t rank0, n_ranks; /* rank[rank0 .. rank0 + n_ranks) fall in it */
     int moved;
@@ -78,21 +142,20 @@ typedef struct {
 
 /* The smallest and largest key of each kept bucket, reading x only: when buckets are large
  * they often hold one value (ties), which then needs no moving. */
-static void measure_kept(const double *x, size_t n, kept_t *kept, size_t n_kept)
+static void measure_kept(const double *x, size_t n, const digits_t *g, kept_t *kept, size_t n_kept)
 {
-    uint64_t first[SGS_RADIX_SELECT_MAX_RANKS], width[SGS_RADIX_SELECT_MAX_RANKS];
+    size_t digit[SGS_RADIX_SELECT_MAX_RANKS];
     uint64_t lo[SGS_RADIX_SELECT_MAX_RANKS], hi[SGS_RADIX_SELECT_MAX_RANKS];
     for (size_t t = 0; t < SGS_RADIX_SELECT_MAX_RANKS; t++) {
-        const kept_t *k = &kept[t < n_kept ? t : 0]; /* spare slots repeat the first */
-        first[t] = k->first_key;
-        width[t] = k->width;
+        digit[t] = kept[t < n_kept ? t : 0].digit; /* spare slots repeat the first */
         lo[t] = UINT64_MAX;
         hi[t] = 0;
     }
     for (size_t i = 0; i < n; i++) {
         uint64_t key = key_of(x[i]);
+        size_t d = digit_of(g, x[i]);
         for (size_t t = 0; t < SGS_RADIX_SELECT_MAX_RANKS; t++) {
-            uint64_t in = key - first[t] <= width[t], mask = 0 - in;
+            uint64_t in = d == digit[t], mask = 0 - in;
             uint64_t as_lo = key | ~mask, as_hi = key & mask; /* others: no effect */
             lo[t] = as_lo < lo[t] ? as_lo : lo[t];
             hi[t] = as_hi > hi[t] ? as_hi : hi[t];
@@ -107,25 +170,26 @@ static void measure_kept(const double *x, size_t n, kept_t *kept, size_t n_kept)
 /* The values of the kept buckets that must move (moved != 0) put at the front of x, one
  * bucket after the other from x + first, their key ranges noted; x's other values may be
  * lost. Kept values are mostly few, so the branch is mostly not taken. */
-static void move_kept(double *x, size_t n, kept_t *kept, size_t n_kept, workspace_t *w,
-                      unsigned shift, uint64_t base)
+static void move_kept(double *x, size_t n, const digits_t *g, kept_t *kept, size_t n_kept,
+                      workspace_t *w)
 {
     size_t front = 0, n_moved = 0, only = 0;
     for (size_t t = 0; t < n_kept; t++)
         if (kept[t].moved) {
             kept[t].kmin = UINT64_MAX;
             kept[t].kmax = 0;
-            w->target[(kept[t].first_key >> shift) - base] = (uint8_t)(t + 1);
+            w->target[kept[t].digit] = (uint8_t)(t + 1);
             only = t;
             n_moved++;
         }
-    if (n_moved == 1) { /* a range check instead of the table */
+    if (n_moved == 1) { /* a comparison instead of the table */
         kept_t *k = &kept[only];
-        uint64_t first_key = k->first_key, width = k->width, lo = UINT64_MAX, hi = 0;
+        size_t digit = k->digit;
+        uint64_t lo = UINT64_MAX, hi = 0;
         if (k->n <= n / 16) {
             for (size_t i = 0; i < n; i++) {
-                uint64_t key = key_of(x[i]);
-                if (key - first_key <= width) {
+                if (digit_of(g, x[i]) == digit) {
+                    uint64_t key = key_of(x[i]);
                     lo = key < lo ? key : lo;
                     hi = key > hi ? key : hi;
                     swap_d(x, i, front++);
@@ -137,7 +201,7 @@ static void move_kept(double *x, size_t n, kept_t *kept, size_t n_kept, workspac
             for (size_t i = 0; i < n; i++) {
                 double v = x[i];
                 uint64_t key = key_of(v);
-                uint64_t in = key - first_key <= width, mask = 0 - in;
+                uint64_t in = digit_of(g, v) == digit, mask = 0 - in;
                 uint64_t as_lo = key | ~mask, as_hi = key & mask; /* others: no effect */
                 lo = as_lo < lo ? as_lo : lo;
                 hi = as_hi > hi ? as_hi : hi;
@@ -149,10 +213,10 @@ static void move_kept(double *x, size_t n, kept_t *kept, size_t n_kept, workspac
         k->kmax = hi;
     } else {
         for (size_t i = 0; i < n; i++) {
-            uint64_t key = key_of(x[i]);
-            unsigned t = w->target[(key >> shift) - base];
+            unsigned t = w->target[digit_of(g, x[i])];
             if (t) {
                 kept_t *k = &kept[t - 1];
+                uint64_t key = key_of(x[i]);
                 k->kmin = key < k->kmin ? key : k->kmin;
                 k->kmax = key > k->kmax ? key : k->kmax;
                 swap_d(x, i, front++);
@@ -160,7 +224,7 @@ static void move_kept(double *x, size_t n, kept_t *kept, size_t n_kept, workspac
         }
     }
     for (size_t t = 0; t < n_kept; t++)
-        w->target[(kept[t].first_key >> shift) - base] = 0; /* clean for the next pass */
+        w->target[kept[t].digit] = 0; /* clean for the next pass */
     /* several buckets: sorted within the front (a short range), one after the other */
     size_t first = 0;
     for (size_t t = 0; t < n_kept; t++) {
@@ -169,7 +233,7 @@ static void move_kept(double *x, size_t n, kept_t *kept, size_t n_kept, workspac
         kept[t].first = first;
         if (--n_moved > 0)
             for (size_t j = first; j < front; j++)
-                if (key_of(x[j]) - kept[t].first_key <= kept[t].width)
+                if (digit_of(g, x[j]) == kept[t].digit)
                     swap_d(x, j, first++);
         first = kept[t].first + kept[t].n;
     }
@@ -190,41 +254,32 @@ static void select_ranks(double *x, size_t n, uint64_t kmin, uint64_t kmax, cons
             out[r] = sgs_select_kth(x, n, rank[r]);
         return;
     }
-    /* Digits: the keys' bits from shift up, counted from kmin's, with the smallest shift
-     * that keeps them below N_BUCKETS; so a pass spreads the values over up to N_BUCKETS
-     * buckets whatever their scale. */
-    unsigned bits = 64 - (unsigned)__builtin_clzll(kmax - kmin);
-    unsigned shift = bits > DIGIT_BITS ? bits - DIGIT_BITS : 0;
-    while ((kmax >> shift) - (kmin >> shift) >= N_BUCKETS)
-        shift++;
-    uint64_t base = kmin >> shift;
-    size_t nb = (size_t)((kmax >> shift) - base) + 1;
+    /* The digits that keep fewer of a sample's values, linear ones on a tie. */
+    digits_t g = digits_for(kmin, kmax, 0), linear = digits_for(kmin, kmax, 1);
+    if (linear.linear && sample_kept(x, n, &linear, rank, n_ranks, w->count[0]) <=
+                             sample_kept(x, n, &g, rank, n_ranks, w->count[0]))
+        g = linear;
     for (int h = 0; h < N_HIST; h++)
-        memset(w->count[h], 0, nb * sizeof w->count[h][0]);
+        memset(w->count[h], 0, g.nb * sizeof w->count[h][0]);
     size_t i = 0;
     for (; i + N_HIST <= n; i += N_HIST) {
-        w->count[0][(key_of(x[i]) >> shift) - base]++;
-        w->count[1][(key_of(x[i + 1]) >> shift) - base]++;
-        w->count[2][(key_of(x[i + 2]) >> shift) - base]++;
-        w->count[3][(key_of(x[i + 3]) >> shift) - base]++;
+        w->count[0][digit_of(&g, x[i])]++;
+        w->count[1][digit_of(&g, x[i + 1])]++;
+        w->count[2][digit_of(&g, x[i + 2])]++;
+        w->count[3][digit_of(&g, x[i + 3])]++;
     }
     for (; i < n; i++)
-        w->count[0][(key_of(x[i]) >> shift) - base]++;
+        w->count[0][digit_of(&g, x[i])]++;
 
     /* The bucket of each rank; ranks in one bucket share it. */
     kept_t kept[SGS_RADIX_SELECT_MAX_RANKS];
     size_t n_kept = 0, below = 0, r = 0, n_in_kept = 0;
-    for (size_t b = 0; b < nb && r < n_ranks; b++) {
+    for (size_t b = 0; b < g.nb && r < n_ranks; b++) {
         size_t c = 0;
         for (int h = 0; h < N_HIST; h++)
             c += w->count[h][b];
         if (rank[r] < below + c) {
-            kept[n_kept] = (kept_t){.first_key = (base + b) << shift,
-                                    .width = (UINT64_C(1) << shift) - 1,
-                                    .below = below,
-                                    .n = c,
-                                    .rank0 = r,
-                                    .moved = 1};
+            kept[n_kept] = (kept_t){.digit = b, .below = below, .n = c, .rank0 = r, .moved = 1};
             while (r < n_ranks && rank[r] < below + c)
                 r++;
             kept[n_kept].n_ranks = r - kept[n_kept].rank0;
@@ -236,7 +291,7 @@ static void select_ranks(double *x, size_t n, uint64_t kmin, uint64_t kmax, cons
     /* Several buckets with many values: first their key ranges, without moving them; a
      * bucket of one value (ties) gives its ranks at once. */
     if (n_kept > 1 && n_in_kept > n / 16) {
-        measure_kept(x, n, kept, n_kept);
+        measure_kept(x, n, &g, kept, n_kept);
         for (size_t t = 0; t < n_kept; t++)
             kept[t].moved = kept[t].kmin != kept[t].kmax;
     }
@@ -244,7 +299,7 @@ static void select_ranks(double *x, size_t n, uint64_t kmin, uint64_t kmax, cons
     for (size_t t = 0; t < n_kept; t++)
         n_moved += (size_t)kept[t].moved;
     if (n_moved > 0)
-        move_kept(x, n, kept, n_kept, w, shift, base);
+        move_kept(x, n, &g, kept, n_kept, w);
     for (size_t t = 0; t < n_kept; t++) {
         size_t sub[SGS_RADIX_SELECT_MAX_RANKS];
         for (size_t q = 0; q < kept[t].n_ranks; q++)

@@ -27,7 +27,7 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-enum { N_KINDS = 12 };
+enum { N_KINDS = 14 };
 
 /* Value i of data kind `kind` (no NaN, no infinity, never both zeros in one array: kinds
  * 4 and 5 hold one zero each). */
@@ -58,8 +58,12 @@ static double value_of(int kind, uint64_t *s)
         return u % 1000 == 0 ? 1e300 : 1.0 + p * 1e-9;
     case 10: /* consecutive doubles: keys differing in the last bits only */
         return nextafter(1.0, 2.0) + (double)(u % 5000) * DBL_EPSILON;
-    default: /* money: log-normal-ish with ties at round amounts */
+    case 11: /* money: log-normal-ish with ties at round amounts */
         return u % 4 == 0 ? 10.0 * (double)(u % 9) : exp(5.0 * p);
+    case 12: /* zeros among values of one scale: linear digits beat the keys' bits */
+        return u % 3 == 0 ? 0.0 : 4.0 + 3.0 * p;
+    default: /* negatives of one scale and a few huge values */
+        return u % 500 == 0 ? 1e200 : -100.0 - p;
     }
 }
 
