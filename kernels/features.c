@@ -6,6 +6,7 @@
 #include "kernels/linalg.h"
 
 #include "kernels/order_stats.h"
+#include "kernels/radix_select.h"
 
 #include <math.h>
 #ifdef _OPENMP
@@ -264,6 +265,7 @@ static void column_quantiles(const double *x, size_t n, size_t d, size_t f, size
 {
     *bad = SIZE_MAX;
     int neg_zero = 0, pos_zero = 0; /* sgs_has_both_zeros, in the same pass */
+    double min = x[f], max = x[f];  /* for the radix select */
     for (size_t i = 0; i < n; i++) {
         col[i] = x[i * d + f];
         if (!isfinite(col[i])) {
@@ -274,21 +276,28 @@ static void column_quantiles(const double *x, size_t n, size_t d, size_t f, size
             neg_zero |= signbit(col[i]) != 0;
             pos_zero |= signbit(col[i]) == 0;
         }
+        min = col[i] < min ? col[i] : min;
+        max = col[i] > max ? col[i] : max;
     }
-    /* After selecting the middle order statistic k = (n-1)/2, col[0..k] holds the k+1
-     * smallest values and col[k..n) the n-k largest (order_stats.h), so lo and hi are
-     * selected within those halves. Floyd-Rivest finds the same values in a third of the
-     * time; with both zeros in the column only sgs_select_kth's order gives its zeros. */
     size_t k = (n - 1) / 2;
     if (neg_zero && pos_zero) {
+        /* After selecting the middle order statistic k, col[0..k] holds the k+1 smallest
+         * values and col[k..n) the n-k largest (order_stats.h), so lo and hi are selected
+         * within those halves. With both zeros in the column only sgs_select_kth's order
+         * gives its zeros. */
         *median = sgs_median_inplace(col, n);
         *lo = sgs_select_kth(col, k + 1, m);
         *hi = sgs_select_kth(col + k, n - k, n - 1 - m - k);
-    } else {
-        *median = sgs_median_inplace_fr(col, n);
-        *lo = sgs_select_kth_fr(col, k + 1, m);
-        *hi = sgs_select_kth_fr(col + k, n - k, n - 1 - m - k);
+        return;
     }
+    /* Otherwise every selection gives the same bits: the four ranks (m <= k < n/2 <= n-1-m)
+     * share the radix select's passes. */
+    size_t rank[4] = {m, k, n / 2, n - 1 - m};
+    double v[4];
+    sgs_radix_select(col, n, min, max, rank, 4, v);
+    *lo = v[0];
+    *median = n % 2 ? v[1] : 0.5 * (v[1] + v[2]);
+    *hi = v[3];
 }
 
 int sgs_features_quantiles(const double *x, size_t n, size_t d, double tail, const sgs_exec_t *exec,

@@ -4,6 +4,8 @@
  */
 #include "kernels/order_stats.h"
 
+#include "kernels/radix_select.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,10 +258,21 @@ static int group_medians(size_t n, const double *value, const int32_t *group, in
         size_t b = (size_t)g + 1;
         double *v = scratch + start[b];
         size_t m_g = start[b + 1] - start[b];
-        /* Floyd-Rivest unless both zeros are there (then which zero is the median depends
-         * on the algorithm: sgs_median_inplace's, as always) */
-        group_median[g] = both_zeros || sgs_has_both_zeros(v, m_g) ? sgs_median_inplace(v, m_g)
-                                                                   : sgs_median_inplace_fr(v, m_g);
+        /* Without both zeros any selection gives the median's bits: the radix select, which
+         * leaves other values in v (overwritten), so not when the overall median is still to
+         * be selected from scratch (then Floyd-Rivest, which only reorders v). With both
+         * zeros, which zero is the median depends on the algorithm: sgs_median_inplace's, as
+         * always. */
+        double min, max;
+        if (both_zeros || m_g == 0)
+            group_median[g] = sgs_median_inplace(v, m_g);
+        else if (overall_median)
+            group_median[g] = sgs_has_both_zeros(v, m_g) ? sgs_median_inplace(v, m_g)
+                                                         : sgs_median_inplace_fr(v, m_g);
+        else
+            group_median[g] = sgs_radix_value_range(v, m_g, &min, &max)
+                                  ? sgs_median_inplace(v, m_g)
+                                  : sgs_radix_median(v, m_g, min, max);
     }
     if (overall_median)
         *overall_median = sgs_median_inplace(scratch, m);
@@ -301,7 +314,15 @@ int sgs_quantile_of(size_t n, const double *value, const uint8_t *keep, double q
     for (size_t i = 0; i < n; i++)
         if ((!keep || keep[i]) && isfinite(value[i]))
             scratch[j++] = value[i];
-    *out = sgs_quantile_nearest_rank_inplace(scratch, m, q);
+    double min, max;
+    if (m == 0 || sgs_radix_value_range(scratch, m, &min, &max))
+        *out = sgs_quantile_nearest_rank_inplace(scratch, m, q); /* NaN; or both zeros */
+    else {
+        /* the rank of sgs_quantile_nearest_rank_inplace; any selection gives its bits */
+        double r = ceil(q * (double)m);
+        size_t rank = (r < 1.0 ? 1 : (r > (double)m ? m : (size_t)r)) - 1;
+        sgs_radix_select(scratch, m, min, max, &rank, 1, out);
+    }
     sgs_free(scratch);
     return SGS_OK;
 }
