@@ -93,7 +93,9 @@ int main(int argc, char **argv)
     /* Keep freed memory in the process instead of returning it to the system: a run frees
      * large columns (the input's customer ids, then its times and amounts) just before it
      * allocates the next ones, and on virtual machines faulting fresh pages in costs more
-     * than the work done on them (DESIGN.md "Scale"). Peak memory is unchanged. */
+     * than the work done on them (DESIGN.md "Scale"). The project's arrays of 1 MiB or more
+     * keep their pages in kernels/page_pool.h; these settings keep the rest (HDF5's and the
+     * C library's buffers, small arrays) in malloc's heap. */
     mallopt(M_MMAP_MAX, 0);
     mallopt(M_TRIM_THRESHOLD, -1);
     /* One arena for every thread, so that this kept memory serves them all: the write step
