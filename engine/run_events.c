@@ -238,7 +238,12 @@ static int build_events(const sgs_run_state_t *st, sgs_run_actions_t *A, event_g
     return SGS_OK;
 }
 
-/* Columns from /customers rows (b_to_u[crow[r]] is the row's index entry). */
+/* Columns from /customers rows (b_to_u[crow[r]] is the row's index entry). The rows come in
+ * any order, so every row is a random read of b_to_u and a random write to each column: one
+ * pass writes all the columns (one index lookup per row instead of one per column), with
+ * the lookups and the writes prefetched some rows ahead (the misses overlap instead of
+ * stalling one by one). Rows are written in row order, so a repeated id keeps its last row's
+ * values, as row by row. */
 static int fill_customer_columns(sgs_run_actions_t *A, const sgs_customers_t *cu,
                                  const uint32_t *crow, const int64_t *b_to_u, sgs_error_t *err)
 {
@@ -249,15 +254,11 @@ static int fill_customer_columns(sgs_run_actions_t *A, const sgs_customers_t *cu
             return sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", n);
         for (size_t u = 0; u < n; u++)
             A->signup_day[u] = SGS_DAY_NONE;
-        for (size_t r = 0; r < cu->n_rows; r++)
-            A->signup_day[b_to_u[crow[r]]] = (int32_t)sgs_day_of(cu->signup_time_s[r]);
     }
     if (cu->preferred_channel) {
         A->preferred_channel = sgs_calloc_array(n, 1);
         if (!A->preferred_channel)
             return sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", n);
-        for (size_t r = 0; r < cu->n_rows; r++)
-            A->preferred_channel[b_to_u[crow[r]]] = cu->preferred_channel[r];
     }
     if (cu->referrer_id) {
         A->referrer_id = sgs_alloc_array(n, sizeof *A->referrer_id);
@@ -265,9 +266,34 @@ static int fill_customer_columns(sgs_run_actions_t *A, const sgs_customers_t *cu
             return sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", n);
         for (size_t u = 0; u < n; u++)
             A->referrer_id[u] = -1;
-        for (size_t r = 0; r < cu->n_rows; r++)
-            A->referrer_id[b_to_u[crow[r]]] = cu->referrer_id[r];
         A->referrers_present = 1;
+    }
+    int32_t *signup = A->signup_day;
+    uint8_t *preferred = A->preferred_channel;
+    int64_t *referrer = A->referrer_id;
+    if (!signup && !preferred && !referrer)
+        return SGS_OK;
+    enum { AHEAD = 16 }; /* rows between a prefetch and its use */
+    const size_t n_rows = cu->n_rows;
+    for (size_t r = 0; r < n_rows; r++) {
+        if (r + 2 * AHEAD < n_rows)
+            __builtin_prefetch(&b_to_u[crow[r + 2 * AHEAD]]);
+        if (r + AHEAD < n_rows) {
+            size_t v = (size_t)b_to_u[crow[r + AHEAD]];
+            if (signup)
+                __builtin_prefetch(&signup[v], 1);
+            if (preferred)
+                __builtin_prefetch(&preferred[v], 1);
+            if (referrer)
+                __builtin_prefetch(&referrer[v], 1);
+        }
+        size_t u = (size_t)b_to_u[crow[r]];
+        if (signup)
+            signup[u] = (int32_t)sgs_day_of(cu->signup_time_s[r]);
+        if (preferred)
+            preferred[u] = cu->preferred_channel[r];
+        if (referrer)
+            referrer[u] = cu->referrer_id[r];
     }
     return SGS_OK;
 }
