@@ -154,18 +154,10 @@ static int build_purchases_grouped(sgs_run_state_t *st, size_t **offset_out, int
     int32_t *day = NULL;
     if (!offset)
         return sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", na);
-    int rc = sgs_purchase_index_count(g, NULL, na, &st->exec, offset, err);
-    if (rc == SGS_OK) {
-        day = sgs_alloc_array(offset[na] ? offset[na] : 1, sizeof *day);
-        if (!day)
-            rc = sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu purchase days",
-                               offset[na]);
-    }
-    if (rc == SGS_OK)
-        rc = sgs_purchase_index_fill(g, NULL, na, offset, &st->exec, day, err);
+    /* in one pass over the rows, over the grouped days (released below either way) */
+    int rc = sgs_purchase_index_take(g, &st->exec, offset, &day, err);
     if (rc != SGS_OK) {
         sgs_free(offset);
-        sgs_free(day);
         return rc;
     }
     sgs_free(g->row_offset);
