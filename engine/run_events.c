@@ -11,6 +11,7 @@
 
 #include "engine/dist_input.h"
 #include "engine/dist_run.h"
+#include "kernels/customer_columns.h"
 #include "kernels/dates.h"
 #include "kernels/event_codes.h"
 #include "kernels/group.h"
@@ -230,14 +231,11 @@ static int build_events(const sgs_run_state_t *st, sgs_run_actions_t *A, event_g
     return SGS_OK;
 }
 
-/* Columns from /customers rows (b_to_u[crow[r]] is the row's index entry). The rows come in
- * any order, so every row is a random read of b_to_u and a random write to each column: one
- * pass writes all the columns (one index lookup per row instead of one per column), with
- * the lookups and the writes prefetched some rows ahead (the misses overlap instead of
- * stalling one by one). Rows are written in row order, so a repeated id keeps its last row's
- * values, as row by row. */
-static int fill_customer_columns(sgs_run_actions_t *A, const sgs_customers_t *cu,
-                                 const uint32_t *crow, const int64_t *b_to_u, sgs_error_t *err)
+/* Columns from /customers rows (b_to_u[crow[r]] is the row's index entry): the entries no
+ * row names hold "none"; the rows moved by kernels/customer_columns.h. */
+static int fill_customer_columns(const sgs_run_state_t *st, sgs_run_actions_t *A,
+                                 const sgs_customers_t *cu, const uint32_t *crow,
+                                 const int64_t *b_to_u, sgs_error_t *err)
 {
     size_t n = A->n;
     if (cu->signup_time_s) {
@@ -260,34 +258,10 @@ static int fill_customer_columns(sgs_run_actions_t *A, const sgs_customers_t *cu
             A->referrer_id[u] = -1;
         A->referrers_present = 1;
     }
-    int32_t *signup = A->signup_day;
-    uint8_t *preferred = A->preferred_channel;
-    int64_t *referrer = A->referrer_id;
-    if (!signup && !preferred && !referrer)
-        return SGS_OK;
-    enum { AHEAD = 16 }; /* rows between a prefetch and its use */
-    const size_t n_rows = cu->n_rows;
-    for (size_t r = 0; r < n_rows; r++) {
-        if (r + 2 * AHEAD < n_rows)
-            __builtin_prefetch(&b_to_u[crow[r + 2 * AHEAD]]);
-        if (r + AHEAD < n_rows) {
-            size_t v = (size_t)b_to_u[crow[r + AHEAD]];
-            if (signup)
-                __builtin_prefetch(&signup[v], 1);
-            if (preferred)
-                __builtin_prefetch(&preferred[v], 1);
-            if (referrer)
-                __builtin_prefetch(&referrer[v], 1);
-        }
-        size_t u = (size_t)b_to_u[crow[r]];
-        if (signup)
-            signup[u] = (int32_t)sgs_day_of(cu->signup_time_s[r]);
-        if (preferred)
-            preferred[u] = cu->preferred_channel[r];
-        if (referrer)
-            referrer[u] = cu->referrer_id[r];
-    }
-    return SGS_OK;
+    sgs_customer_rows_t rows = {
+        cu->n_rows, crow, b_to_u, cu->signup_time_s, cu->preferred_channel, cu->referrer_id};
+    sgs_customer_columns_t cols = {n, A->signup_day, A->preferred_channel, A->referrer_id};
+    return sgs_customer_columns_scatter(&st->exec, &rows, &cols, err);
 }
 
 /* Whether the run has a probability of buying the stage rules can use: calibrated by the
@@ -473,7 +447,7 @@ int sgs__run_actions_events(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error
     if (rc == SGS_OK && eg.g.n_customers > 0)
         rc = build_events(st, A, &eg, events_of, err);
     if (rc == SGS_OK)
-        rc = fill_customer_columns(A, &cu, crow, b_to_u, err);
+        rc = fill_customer_columns(st, A, &cu, crow, b_to_u, err);
     if (rc == SGS_OK)
         rc = fill_model_columns(st, A, err);
     if (rc != SGS_OK)
