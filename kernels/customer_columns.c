@@ -5,7 +5,7 @@
  * row straight to its entry costs a cache and TLB miss per row and column. Instead (as the
  * grouping does, kernels/group.c): pass 1 finds each row's entry and counts rows per bucket
  * of ENTRIES_PER_BUCKET consecutive entries, per range of rows; pass 2 copies each row's
- * values to its bucket's next slot (a few sequential streams); pass 3 writes each bucket's
+ * values to its bucket's next slot (one sequential stream a bucket); pass 3 writes each bucket's
  * slots, in slot order, to entries that all lie in one cache-sized span. Ranges are laid
  * end to end within each bucket, so the slots keep row order: stable, whatever the threads.
  */
@@ -15,9 +15,11 @@
 
 #include <omp.h>
 
-#define ENTRIES_PER_BUCKET 4096
+/* A bucket's entries span at most 13 bytes each of the columns, 416 KB: within a core's L2.
+ * Few buckets keep pass 2's write streams (one a bucket and range) few. */
+#define ENTRIES_PER_BUCKET 32768
 #define MAX_RANGES 8
-#define LOOKUP_AHEAD 16 /* rows between the prefetch of an entry lookup and its use */
+#define LOOKUP_AHEAD 64 /* rows between the prefetch of an entry lookup and its use */
 
 void sgs_customer_columns_scatter_ref(const sgs_customer_rows_t *rows, sgs_customer_columns_t *out)
 {
@@ -32,21 +34,13 @@ void sgs_customer_columns_scatter_ref(const sgs_customer_rows_t *rows, sgs_custo
     }
 }
 
-/* The bucketed slots of every row: entry, and each column present. */
-typedef struct slots {
-    uint32_t *entry;
-    int32_t *day;
-    uint8_t *channel;
-    int64_t *referrer;
-} slots_t;
-
-static void slots_free(slots_t *s)
-{
-    sgs_free(s->entry);
-    sgs_free(s->day);
-    sgs_free(s->channel);
-    sgs_free(s->referrer);
-}
+/* A row in its bucket: its entry and its values (those of absent columns unset). */
+typedef struct slot {
+    int64_t referrer;
+    uint32_t entry;
+    int32_t day;
+    uint8_t channel;
+} slot_t;
 
 int sgs_customer_columns_scatter(const sgs_exec_t *exec, const sgs_customer_rows_t *rows,
                                  sgs_customer_columns_t *out, sgs_error_t *err)
@@ -67,16 +61,12 @@ int sgs_customer_columns_scatter(const sgs_exec_t *exec, const sgs_customer_rows
     size_t *cursor = sgs_calloc_array(n_ranges * n_buckets, sizeof *cursor); /* [range][bucket] */
     size_t *bucket_start = sgs_alloc_array(n_buckets + 1, sizeof *bucket_start);
     uint32_t *entry = sgs_alloc_array(n_rows, sizeof *entry); /* of each row, from pass 1 */
-    slots_t s = {sgs_alloc_array(n_rows, sizeof *s.entry),
-                 signup ? sgs_alloc_array(n_rows, sizeof *s.day) : NULL,
-                 preferred ? sgs_alloc_array(n_rows, sizeof *s.channel) : NULL,
-                 referrer ? sgs_alloc_array(n_rows, sizeof *s.referrer) : NULL};
-    if (!cursor || !bucket_start || !entry || !s.entry || (signup && !s.day) ||
-        (preferred && !s.channel) || (referrer && !s.referrer)) {
+    slot_t *slot = sgs_alloc_array(n_rows, sizeof *slot);
+    if (!cursor || !bucket_start || !entry || !slot) {
         sgs_free(cursor);
         sgs_free(bucket_start);
         sgs_free(entry);
-        slots_free(&s);
+        sgs_free(slot);
         return sgs_error_set(err, SGS_ENOMEM, "customer columns: no memory for %zu rows", n_rows);
     }
     const uint32_t *crow = rows->crow;
@@ -115,32 +105,29 @@ int sgs_customer_columns_scatter(const sgs_exec_t *exec, const sgs_customer_rows
             size_t lo = n_rows * q / n_ranges, hi = n_rows * (q + 1) / n_ranges;
             for (size_t r = lo; r < hi; r++) {
                 uint32_t u = entry[r];
-                size_t p = mine[u / ENTRIES_PER_BUCKET]++;
-                s.entry[p] = u;
-                if (signup)
-                    s.day[p] = (int32_t)sgs_day_of(rows->signup_time_s[r]);
-                if (preferred)
-                    s.channel[p] = rows->preferred_channel[r];
-                if (referrer)
-                    s.referrer[p] = rows->referrer_id[r];
+                slot_t *t = &slot[mine[u / ENTRIES_PER_BUCKET]++];
+                t->entry = u;
+                t->day = signup ? (int32_t)sgs_day_of(rows->signup_time_s[r]) : 0;
+                t->channel = preferred ? rows->preferred_channel[r] : 0;
+                t->referrer = referrer ? rows->referrer_id[r] : 0;
             }
         }
 #pragma omp barrier
 #pragma omp for schedule(dynamic, 16)
         for (size_t b = 0; b < n_buckets; b++) /* pass 3 */
             for (size_t p = bucket_start[b]; p < bucket_start[b + 1]; p++) {
-                uint32_t u = s.entry[p];
+                const slot_t *t = &slot[p];
                 if (signup)
-                    signup[u] = s.day[p];
+                    signup[t->entry] = t->day;
                 if (preferred)
-                    preferred[u] = s.channel[p];
+                    preferred[t->entry] = t->channel;
                 if (referrer)
-                    referrer[u] = s.referrer[p];
+                    referrer[t->entry] = t->referrer;
             }
     }
     sgs_free(cursor);
     sgs_free(bucket_start);
     sgs_free(entry);
-    slots_free(&s);
+    sgs_free(slot);
     return SGS_OK;
 }

@@ -33,7 +33,7 @@ typedef struct sgs_customer_columns {
  * what the caller put there. The rows are moved through buckets of consecutive entries (one
  * pass writing a few sequential streams, then each bucket's writes within cache) instead of
  * three random writes a row; stable, so the result is the row loop's (sgs_customer_columns_
- * scatter_ref) whatever the thread count. Scratch of about 21 bytes a row is allocated.
+ * scatter_ref) whatever the thread count. Scratch of 28 bytes a row is allocated.
  * Precondition: every b_to_u[crow[r]] is in [0, n).
  * @return 0; SGS_ENOMEM (nothing written). */
 int sgs_customer_columns_scatter(const sgs_exec_t *exec, const sgs_customer_rows_t *rows,
