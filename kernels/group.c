@@ -210,7 +210,11 @@ static void group_in_place(int n_threads, sgs_row_columns_t *rows, sgs_grouped_t
  * in cache. Both passes are stable, so the result is the stable order whatever the
  * number of threads. */
 
-#define CUSTOMERS_PER_BUCKET 4096
+/* 4,096 gave 2,400 buckets at 10 M customers: as many write streams per range in pass 1,
+ * more than the caches and the TLB hold, and a miss per row; 16,384 measured cheaper in both
+ * passes together (a 10 M run's event rows: 0.9 -> 0.7 s of CPU). A bucket's rows (about 4
+ * a customer there) stay within the last-level cache in pass 2. */
+#define CUSTOMERS_PER_BUCKET 16384
 
 /* A row between the passes, as two columns (the amount, and this key), so that the
  * caller's spare 8-byte column can hold one of them: the day, and the customer's offset

@@ -261,21 +261,21 @@ static int by_id_day_row(const void *pa, const void *pb)
     return (a->row > b->row) - (a->row < b->row);
 }
 
-/* Customers 0..4095 buy within 40 days, customers 4096..8191 over 200,000 days (a span no
+/* Customers 0..16383 buy within 40 days, customers 16384..32767 over 200,000 days (a span no
  * per-day counter array takes): both in-bucket sorts, checked row by row against a
  * (customer, day, file row) sort done here. */
 static void test_narrow_and_wide_day_spans_match_a_reference_sort(void **state)
 {
     (void)state;
-    const size_t n = 60000;
+    const size_t n = 240000;
     int64_t *ids = malloc(n * sizeof *ids), *t = malloc(n * sizeof *t);
     double *a = malloc(n * sizeof *a);
     uint8_t *ch = malloc(n);
     ref_row_t *ref = malloc(n * sizeof *ref);
     for (size_t i = 0; i < n; i++) {
         uint64_t r = sgs_rng_u64(5, 0, i);
-        ids[i] = i < 8192 ? (int64_t)i : (int64_t)(r % 8192); /* every customer has rows */
-        int64_t span = ids[i] < 4096 ? 40 : 200000;
+        ids[i] = i < 32768 ? (int64_t)i : (int64_t)(r % 32768); /* every customer has rows */
+        int64_t span = ids[i] < 16384 ? 40 : 200000; /* a bucket each (kernels/group.c) */
         int64_t day = (int64_t)((r >> 20) % (uint64_t)span);
         t[i] = day * DAY + (int64_t)(r >> 50) % DAY;
         a[i] = (double)i;
@@ -286,13 +286,13 @@ static void test_narrow_and_wide_day_spans_match_a_reference_sort(void **state)
     for (int threads = 1; threads <= 3; threads++) {
         built_t b;
         build(ids, t, a, ch, n, threads, &b);
-        assert_int_equal(b.g.n_customers, 8192);
+        assert_int_equal(b.g.n_customers, 32768);
         for (size_t k = 0; k < n; k++) {
             assert_int_equal(b.g.day[k], ref[k].day);
             sgs_assert_cmp(b.g.amount[k], ==, (double)ref[k].row);
             assert_int_equal(b.g.channel[k], ch[ref[k].row]);
         }
-        for (size_t c = 0; c < 8192; c++)
+        for (size_t c = 0; c < 32768; c++)
             for (size_t k = b.g.row_offset[c]; k < b.g.row_offset[c + 1]; k++)
                 assert_int_equal(ref[k].id, b.g.customer_id[c]);
         release(&b);
