@@ -34,7 +34,7 @@ void sgs_customer_columns_scatter_ref(const sgs_customer_rows_t *rows, sgs_custo
     }
 }
 
-/* A row in its bucket: its entry and its values (those of absent columns unset). */
+/* A row in its bucket: its entry and its values (0 for the columns absent). */
 typedef struct slot {
     int64_t referrer;
     uint32_t entry;
