@@ -11,6 +11,7 @@
 
 #include "engine/dist_input.h"
 #include "engine/dist_run.h"
+#include "kernels/customer_columns.h"
 #include "kernels/dates.h"
 #include "kernels/event_codes.h"
 #include "kernels/group.h"
@@ -154,18 +155,10 @@ static int build_purchases_grouped(sgs_run_state_t *st, size_t **offset_out, int
     int32_t *day = NULL;
     if (!offset)
         return sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", na);
-    int rc = sgs_purchase_index_count(g, NULL, na, &st->exec, offset, err);
-    if (rc == SGS_OK) {
-        day = sgs_alloc_array(offset[na] ? offset[na] : 1, sizeof *day);
-        if (!day)
-            rc = sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu purchase days",
-                               offset[na]);
-    }
-    if (rc == SGS_OK)
-        rc = sgs_purchase_index_fill(g, NULL, na, offset, &st->exec, day, err);
+    /* in one pass over the rows, over the grouped days (released below either way) */
+    int rc = sgs_purchase_index_take(g, &st->exec, offset, &day, err);
     if (rc != SGS_OK) {
         sgs_free(offset);
-        sgs_free(day);
         return rc;
     }
     sgs_free(g->row_offset);
@@ -238,9 +231,11 @@ static int build_events(const sgs_run_state_t *st, sgs_run_actions_t *A, event_g
     return SGS_OK;
 }
 
-/* Columns from /customers rows (b_to_u[crow[r]] is the row's index entry). */
-static int fill_customer_columns(sgs_run_actions_t *A, const sgs_customers_t *cu,
-                                 const uint32_t *crow, const int64_t *b_to_u, sgs_error_t *err)
+/* Columns from /customers rows (b_to_u[crow[r]] is the row's index entry): the entries no
+ * row names hold "none"; the rows moved by kernels/customer_columns.h. */
+static int fill_customer_columns(const sgs_run_state_t *st, sgs_run_actions_t *A,
+                                 const sgs_customers_t *cu, const uint32_t *crow,
+                                 const int64_t *b_to_u, sgs_error_t *err)
 {
     size_t n = A->n;
     if (cu->signup_time_s) {
@@ -249,15 +244,11 @@ static int fill_customer_columns(sgs_run_actions_t *A, const sgs_customers_t *cu
             return sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", n);
         for (size_t u = 0; u < n; u++)
             A->signup_day[u] = SGS_DAY_NONE;
-        for (size_t r = 0; r < cu->n_rows; r++)
-            A->signup_day[b_to_u[crow[r]]] = (int32_t)sgs_day_of(cu->signup_time_s[r]);
     }
     if (cu->preferred_channel) {
         A->preferred_channel = sgs_calloc_array(n, 1);
         if (!A->preferred_channel)
             return sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", n);
-        for (size_t r = 0; r < cu->n_rows; r++)
-            A->preferred_channel[b_to_u[crow[r]]] = cu->preferred_channel[r];
     }
     if (cu->referrer_id) {
         A->referrer_id = sgs_alloc_array(n, sizeof *A->referrer_id);
@@ -265,11 +256,12 @@ static int fill_customer_columns(sgs_run_actions_t *A, const sgs_customers_t *cu
             return sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", n);
         for (size_t u = 0; u < n; u++)
             A->referrer_id[u] = -1;
-        for (size_t r = 0; r < cu->n_rows; r++)
-            A->referrer_id[b_to_u[crow[r]]] = cu->referrer_id[r];
         A->referrers_present = 1;
     }
-    return SGS_OK;
+    sgs_customer_rows_t rows = {
+        cu->n_rows, crow, b_to_u, cu->signup_time_s, cu->preferred_channel, cu->referrer_id};
+    sgs_customer_columns_t cols = {n, A->signup_day, A->preferred_channel, A->referrer_id};
+    return sgs_customer_columns_scatter(&st->exec, &rows, &cols, err);
 }
 
 /* Whether the run has a probability of buying the stage rules can use: calibrated by the
@@ -455,7 +447,7 @@ int sgs__run_actions_events(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error
     if (rc == SGS_OK && eg.g.n_customers > 0)
         rc = build_events(st, A, &eg, events_of, err);
     if (rc == SGS_OK)
-        rc = fill_customer_columns(A, &cu, crow, b_to_u, err);
+        rc = fill_customer_columns(st, A, &cu, crow, b_to_u, err);
     if (rc == SGS_OK)
         rc = fill_model_columns(st, A, err);
     if (rc != SGS_OK)

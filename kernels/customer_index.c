@@ -19,6 +19,105 @@
 
 #define BITMAP_BITS_PER_ROW 8
 
+/* ---- Rank by popcount ------------------------------------------------------------------
+ * The portable build targets baseline x86-64, where __builtin_popcountll is a call into
+ * libgcc (a table walk per word). The loops that rank rows and count words are compiled
+ * twice, once for CPUs with the POPCNT instruction (chosen at run time, as the k-means
+ * distances choose AVX2: kernels/kmeans_dist.c); both count the same bits. */
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define SGS__POPCNT_DISPATCH 1
+#endif
+
+#define ROWS_PER_RANK_BLOCK 65536
+
+/* row_customer[i] for rows [lo, hi): the number of ids set in the bitmap below the row's. */
+static inline __attribute__((always_inline)) void
+rank_rows_body(const int64_t *customer_id, size_t lo, size_t hi, int64_t min_id,
+               const uint64_t *bits, const uint32_t *rank_base, uint32_t *row_customer)
+{
+    for (size_t i = lo; i < hi; i++) {
+        uint64_t offset = (uint64_t)customer_id[i] - (uint64_t)min_id;
+        uint64_t below = bits[offset >> 6] & ((UINT64_C(1) << (offset & 63)) - 1);
+        row_customer[i] = rank_base[offset >> 6] + (uint32_t)__builtin_popcountll(below);
+    }
+}
+
+/* Exclusive prefix popcount of words [0, n_words) into rank_base; returns the total, or
+ * stops (returning more than UINT32_MAX) once the total passes UINT32_MAX. */
+static inline __attribute__((always_inline)) uint64_t
+rank_base_body(const uint64_t *bits, size_t n_words, uint32_t *rank_base)
+{
+    uint64_t total = 0;
+    for (size_t w = 0; w < n_words; w++) {
+        rank_base[w] = (uint32_t)total;
+        total += (uint64_t)__builtin_popcountll(bits[w]);
+        if (total > UINT32_MAX)
+            return total;
+    }
+    return total;
+}
+
+static void rank_rows_plain(const int64_t *customer_id, size_t lo, size_t hi, int64_t min_id,
+                            const uint64_t *bits, const uint32_t *rank_base, uint32_t *row_customer)
+{
+    rank_rows_body(customer_id, lo, hi, min_id, bits, rank_base, row_customer);
+}
+
+static uint64_t rank_base_plain(const uint64_t *bits, size_t n_words, uint32_t *rank_base)
+{
+    return rank_base_body(bits, n_words, rank_base);
+}
+
+#ifdef SGS__POPCNT_DISPATCH
+__attribute__((target("popcnt"))) static void
+rank_rows_popcnt(const int64_t *customer_id, size_t lo, size_t hi, int64_t min_id,
+                 const uint64_t *bits, const uint32_t *rank_base, uint32_t *row_customer)
+{
+    rank_rows_body(customer_id, lo, hi, min_id, bits, rank_base, row_customer);
+}
+
+__attribute__((target("popcnt"))) static uint64_t
+rank_base_popcnt(const uint64_t *bits, size_t n_words, uint32_t *rank_base)
+{
+    return rank_base_body(bits, n_words, rank_base);
+}
+#endif
+
+/* 1 when this CPU has POPCNT. */
+static int have_popcnt(void)
+{
+#ifdef SGS__POPCNT_DISPATCH
+    return __builtin_cpu_supports("popcnt");
+#else
+    return 0;
+#endif
+}
+
+static void rank_rows(int popcnt, const int64_t *customer_id, size_t lo, size_t hi, int64_t min_id,
+                      const uint64_t *bits, const uint32_t *rank_base, uint32_t *row_customer)
+{
+#ifdef SGS__POPCNT_DISPATCH
+    if (popcnt) {
+        rank_rows_popcnt(customer_id, lo, hi, min_id, bits, rank_base, row_customer);
+        return;
+    }
+#endif
+    (void)popcnt;
+    rank_rows_plain(customer_id, lo, hi, min_id, bits, rank_base, row_customer);
+}
+
+static uint64_t rank_base_fill(int popcnt, const uint64_t *bits, size_t n_words,
+                               uint32_t *rank_base)
+{
+#ifdef SGS__POPCNT_DISPATCH
+    if (popcnt)
+        return rank_base_popcnt(bits, n_words, rank_base);
+#endif
+    (void)popcnt;
+    return rank_base_plain(bits, n_words, rank_base);
+}
+
 /* ---- Bitmap path ----------------------------------------------------------------------- */
 
 static int build_with_bitmap(int n_threads, const int64_t *customer_id, size_t n_rows,
@@ -61,15 +160,12 @@ static int build_with_bitmap(int n_threads, const int64_t *customer_id, size_t n
     }
 
     /* Exclusive prefix popcount: serial, one add per 64 possible ids. */
-    uint64_t total = 0;
-    for (size_t w = 0; w < n_words; w++) {
-        rank_base[w] = (uint32_t)total;
-        total += (uint64_t)__builtin_popcountll(bits[w]);
-        if (total > UINT32_MAX) {
-            rc = sgs_error_set(err, SGS_EINVAL, "grouping: more than %u distinct customers",
-                               UINT32_MAX);
-            goto cleanup;
-        }
+    const int popcnt = have_popcnt();
+    uint64_t total = rank_base_fill(popcnt, bits, n_words, rank_base);
+    if (total > UINT32_MAX) {
+        rc =
+            sgs_error_set(err, SGS_EINVAL, "grouping: more than %u distinct customers", UINT32_MAX);
+        goto cleanup;
     }
     rank_base[n_words] = (uint32_t)total;
 
@@ -81,11 +177,12 @@ static int build_with_bitmap(int n_threads, const int64_t *customer_id, size_t n
     }
 #pragma omp parallel num_threads(n_threads)
     {
+        const size_t n_blocks = (n_rows + ROWS_PER_RANK_BLOCK - 1) / ROWS_PER_RANK_BLOCK;
 #pragma omp for schedule(static)
-        for (size_t i = 0; i < n_rows; i++) {
-            uint64_t offset = (uint64_t)customer_id[i] - (uint64_t)min_id;
-            uint64_t below = bits[offset >> 6] & ((UINT64_C(1) << (offset & 63)) - 1);
-            row_customer[i] = rank_base[offset >> 6] + (uint32_t)__builtin_popcountll(below);
+        for (size_t k = 0; k < n_blocks; k++) {
+            size_t lo = k * ROWS_PER_RANK_BLOCK;
+            size_t hi = n_rows - lo < ROWS_PER_RANK_BLOCK ? n_rows : lo + ROWS_PER_RANK_BLOCK;
+            rank_rows(popcnt, customer_id, lo, hi, min_id, bits, rank_base, row_customer);
         }
 #pragma omp for schedule(static)
         for (size_t w = 0; w < n_words; w++) {

@@ -26,17 +26,30 @@ void sgs_grouped_free(sgs_grouped_t *g)
     memset(g, 0, sizeof *g);
 }
 
+/* Rows looked at alone before the whole check: scattered input (events come in time order,
+ * not customer order) is told apart within its first rows instead of a pass over all. */
+#define ORDER_CHECK_PREFIX_ROWS 4096
+
+/* 1 when rows i - 1 and i are in (customer, time) order. */
+static inline int pair_in_order(const uint32_t *row_customer, const int64_t *time_s, size_t i)
+{
+    return row_customer[i - 1] < row_customer[i] ||
+           (row_customer[i - 1] == row_customer[i] && time_s[i - 1] <= time_s[i]);
+}
+
 /* 1 when rows are in (customer, time) order. Integer reduction: exact. */
 static int rows_in_order(int n_threads, size_t n_rows, const uint32_t *row_customer,
                          const int64_t *time_s)
 {
+    size_t prefix = n_rows < ORDER_CHECK_PREFIX_ROWS ? n_rows : ORDER_CHECK_PREFIX_ROWS;
+    for (size_t i = 1; i < prefix; i++)
+        if (!pair_in_order(row_customer, time_s, i))
+            return 0;
     size_t n_out_of_order = 0;
+    size_t first = prefix > 1 ? prefix : 1;
 #pragma omp parallel for num_threads(n_threads) reduction(+ : n_out_of_order)
-    for (size_t i = 1; i < n_rows; i++) {
-        int ok = row_customer[i - 1] < row_customer[i] ||
-                 (row_customer[i - 1] == row_customer[i] && time_s[i - 1] <= time_s[i]);
-        n_out_of_order += !ok;
-    }
+    for (size_t i = first; i < n_rows; i++)
+        n_out_of_order += !pair_in_order(row_customer, time_s, i);
     return n_out_of_order == 0;
 }
 
@@ -197,7 +210,11 @@ static void group_in_place(int n_threads, sgs_row_columns_t *rows, sgs_grouped_t
  * in cache. Both passes are stable, so the result is the stable order whatever the
  * number of threads. */
 
-#define CUSTOMERS_PER_BUCKET 4096
+/* 4,096 gave 2,400 buckets at 10 M customers: as many write streams per range in pass 1,
+ * more than the caches and the TLB hold, and a miss per row; 16,384 measured cheaper in both
+ * passes together (a 10 M run's event rows: 0.9 -> 0.7 s of CPU). A bucket's rows (about 4
+ * a customer there) stay within the last-level cache in pass 2. */
+#define CUSTOMERS_PER_BUCKET 16384
 
 /* A row between the passes, as two columns (the amount, and this key), so that the
  * caller's spare 8-byte column can hold one of them: the day, and the customer's offset

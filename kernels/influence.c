@@ -13,17 +13,35 @@ void sgs_influence_config_default(sgs_influence_config_t *cfg)
     cfg->damping = 0.5;
 }
 
+/* Rows between a prefetch and the lookup or queue step that reads what it fetched. */
+#define LOOKUP_AHEAD 16
+#define QUEUE_AHEAD 8
+
 /* ---- Lookup -------------------------------------------------------------------------- */
+
+/* Where id would be in ids[0..n) were the ids evenly spread (n > 0, ids[0] <= id <=
+ * ids[n - 1]); computed in double so that no int64 difference can overflow. */
+static inline size_t interpolation_guess(const int64_t *ids, size_t n, int64_t id)
+{
+    double span = (double)ids[n - 1] - (double)ids[0];
+    double frac = span > 0.0 ? ((double)id - (double)ids[0]) / span : 0.0;
+    double gd = frac * (double)(n - 1);
+    return gd <= 0.0 ? 0 : (gd >= (double)(n - 1) ? n - 1 : (size_t)gd);
+}
+
+/* Ask for the cache line sgs_customer_index_of(ids, n, id) looks at first: the lookups of
+ * a run of rows are random reads, and prefetching some rows ahead overlaps their misses. */
+static inline void prefetch_index_of(const int64_t *ids, size_t n, int64_t id)
+{
+    if (n > 0 && id >= ids[0] && id <= ids[n - 1])
+        __builtin_prefetch(&ids[interpolation_guess(ids, n, id)]);
+}
 
 int64_t sgs_customer_index_of(const int64_t *ids, size_t n, int64_t id)
 {
     if (n == 0 || id < ids[0] || id > ids[n - 1])
         return -1;
-    /* interpolation guess, computed in double so that no int64 difference can overflow */
-    double span = (double)ids[n - 1] - (double)ids[0];
-    double frac = span > 0.0 ? ((double)id - (double)ids[0]) / span : 0.0;
-    double gd = frac * (double)(n - 1);
-    size_t g = gd <= 0.0 ? 0 : (gd >= (double)(n - 1) ? n - 1 : (size_t)gd);
+    size_t g = interpolation_guess(ids, n, id);
     if (ids[g] == id)
         return (int64_t)g;
     size_t lo, hi; /* the id, if present, is in ids[lo..hi-1] */
@@ -119,6 +137,8 @@ int sgs_influence_compute(size_t n, const int64_t *customer_id, const int64_t *r
         direct[i] = 0;
         desc[i] = 0;
         nv[i] = 0.0;
+        if (il + LOOKUP_AHEAD < nl && referrer_id[i + LOOKUP_AHEAD] != -1)
+            prefetch_index_of(customer_id, n, referrer_id[i + LOOKUP_AHEAD]);
         int64_t ref = referrer_id[i];
         if (ref == -1) {
             parent[i] = -1;
@@ -164,6 +184,16 @@ int sgs_influence_compute(size_t n, const int64_t *customer_id, const int64_t *r
     /* 4. leaves first (Kahn): hand each finished customer's value to its referrer; a
      * referrer whose last child finished is finished and joins the queue */
     for (size_t head = 0; head < q_len; head++) {
+        /* the referrers a little ahead in the queue: their rows are random reads */
+        if (head + 2 * QUEUE_AHEAD < q_len)
+            __builtin_prefetch(&parent[queue[head + 2 * QUEUE_AHEAD]]);
+        if (head + QUEUE_AHEAD < q_len) {
+            int32_t a = parent[queue[head + QUEUE_AHEAD]];
+            __builtin_prefetch(&nv[a], 1);
+            __builtin_prefetch(&direct[a], 1);
+            __builtin_prefetch(&desc[a], 1);
+            __builtin_prefetch(&pending[a], 1);
+        }
         int32_t i = queue[head];
         int32_t j = parent[i];
         nv[j] += nv[i];

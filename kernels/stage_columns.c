@@ -87,6 +87,35 @@ int sgs_purchase_index_fill(const sgs_grouped_t *g, const int64_t *grouped_of, s
     return SGS_OK;
 }
 
+int sgs_purchase_index_take(sgs_grouped_t *g, const sgs_exec_t *exec, size_t *offset,
+                            int32_t **day_out, sgs_error_t *err)
+{
+    const size_t n = g ? g->n_customers : 0;
+    int rc = check_index_args(g, NULL, n, offset, err);
+    if (rc != SGS_OK)
+        return rc;
+    const int n_threads = sgs_exec_threads_for(exec, n);
+    /* occasions() writes day[k] after reading the rows of its k-th occasion, all at or past
+     * row_offset[c] + k: the write lands on a row already read */
+#pragma omp parallel for num_threads(n_threads) schedule(static)
+    for (size_t c = 0; c < n; c++)
+        offset[c + 1] = occasions(g, c, g->day + g->row_offset[c]);
+    prefix_sum(n, offset);
+    int32_t *day = sgs_alloc_array(offset[n] ? offset[n] : 1, sizeof *day);
+    if (!day)
+        return sgs_error_set(err, SGS_ENOMEM, "purchase index: no memory for %zu purchase days",
+                             offset[n]);
+#pragma omp parallel for num_threads(n_threads) schedule(static)
+    for (size_t c = 0; c < n; c++) {
+        const int32_t *from = g->day + g->row_offset[c];
+        int32_t *to = day + offset[c];
+        for (size_t k = 0, m = offset[c + 1] - offset[c]; k < m; k++)
+            to[k] = from[k];
+    }
+    *day_out = day;
+    return SGS_OK;
+}
+
 int sgs_purchase_index_count_ref(const sgs_grouped_t *g, const int64_t *grouped_of, size_t n,
                                  size_t *offset, sgs_error_t *err)
 {

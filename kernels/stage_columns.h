@@ -52,6 +52,17 @@ int sgs_purchase_index_fill(const sgs_grouped_t *g, const int64_t *grouped_of, s
                             const size_t *offset, const sgs_exec_t *exec, int32_t *day,
                             sgs_error_t *err);
 
+/* The index of the grouped customers themselves (sgs_purchase_index_count and _fill with
+ * grouped_of NULL and n = g->n_customers: the same offset and days) in one pass over the rows
+ * instead of two: each customer's occasion days are written over the start of its own rows in
+ * g->day (a customer never has more occasions than rows) and counted, then gathered into a new
+ * array. g->day is overwritten: the caller reads no row of g after this. offset:
+ * [g->n_customers + 1], caller-owned; *day_out: [offset[n]] (at least 1), returned owned.
+ * Parallel over customers; the result does not depend on the thread count.
+ * @return 0; SGS_EINVAL (NULL array); SGS_ENOMEM (nothing returned). */
+int sgs_purchase_index_take(sgs_grouped_t *g, const sgs_exec_t *exec, size_t *offset,
+                            int32_t **day_out, sgs_error_t *err);
+
 /* Serial reference twins. */
 int sgs_purchase_index_count_ref(const sgs_grouped_t *g, const int64_t *grouped_of, size_t n,
                                  size_t *offset, sgs_error_t *err);

@@ -261,21 +261,21 @@ static int by_id_day_row(const void *pa, const void *pb)
     return (a->row > b->row) - (a->row < b->row);
 }
 
-/* Customers 0..4095 buy within 40 days, customers 4096..8191 over 200,000 days (a span no
+/* Customers 0..16383 buy within 40 days, customers 16384..32767 over 200,000 days (a span no
  * per-day counter array takes): both in-bucket sorts, checked row by row against a
  * (customer, day, file row) sort done here. */
 static void test_narrow_and_wide_day_spans_match_a_reference_sort(void **state)
 {
     (void)state;
-    const size_t n = 60000;
+    const size_t n = 240000;
     int64_t *ids = malloc(n * sizeof *ids), *t = malloc(n * sizeof *t);
     double *a = malloc(n * sizeof *a);
     uint8_t *ch = malloc(n);
     ref_row_t *ref = malloc(n * sizeof *ref);
     for (size_t i = 0; i < n; i++) {
         uint64_t r = sgs_rng_u64(5, 0, i);
-        ids[i] = i < 8192 ? (int64_t)i : (int64_t)(r % 8192); /* every customer has rows */
-        int64_t span = ids[i] < 4096 ? 40 : 200000;
+        ids[i] = i < 32768 ? (int64_t)i : (int64_t)(r % 32768); /* every customer has rows */
+        int64_t span = ids[i] < 16384 ? 40 : 200000; /* a bucket each (kernels/group.c) */
         int64_t day = (int64_t)((r >> 20) % (uint64_t)span);
         t[i] = day * DAY + (int64_t)(r >> 50) % DAY;
         a[i] = (double)i;
@@ -286,13 +286,13 @@ static void test_narrow_and_wide_day_spans_match_a_reference_sort(void **state)
     for (int threads = 1; threads <= 3; threads++) {
         built_t b;
         build(ids, t, a, ch, n, threads, &b);
-        assert_int_equal(b.g.n_customers, 8192);
+        assert_int_equal(b.g.n_customers, 32768);
         for (size_t k = 0; k < n; k++) {
             assert_int_equal(b.g.day[k], ref[k].day);
             sgs_assert_cmp(b.g.amount[k], ==, (double)ref[k].row);
             assert_int_equal(b.g.channel[k], ch[ref[k].row]);
         }
-        for (size_t c = 0; c < 8192; c++)
+        for (size_t c = 0; c < 32768; c++)
             for (size_t k = b.g.row_offset[c]; k < b.g.row_offset[c + 1]; k++)
                 assert_int_equal(ref[k].id, b.g.customer_id[c]);
         release(&b);
@@ -304,6 +304,106 @@ static void test_narrow_and_wide_day_spans_match_a_reference_sort(void **state)
     free(ref);
 }
 
+static int compare_i64(const void *pa, const void *pb)
+{
+    int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+    return (a > b) - (a < b);
+}
+
+/* Dense ids (the bitmap path, whose ranks are counted by POPCNT where the CPU has it): every
+ * row's index is its id's rank among the distinct ids of a qsort done here, for sizes around
+ * a bitmap word and a rank block, ids that start and end on word edges, negative ids and
+ * repeats; 1, 2 and 3 threads agree. */
+static void test_bitmap_path_ranks_match_a_sorted_reference(void **state)
+{
+    (void)state;
+    const size_t sizes[] = {1, 2, 3, 63, 64, 65, 129, 65535, 65536, 65537, 200003};
+    for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+        size_t n = sizes[z];
+        int64_t *ids = malloc(n * sizeof *ids), *sorted = malloc(n * sizeof *sorted);
+        assert_non_null(ids);
+        assert_non_null(sorted);
+        int64_t base = z % 2 ? -1000003 : 64 * 7; /* negative, and on a word edge */
+        for (size_t i = 0; i < n; i++) {
+            uint64_t r = sgs_rng_u64(31, z, i);
+            /* range about 4 ids a row, so the bitmap path; the ends always present */
+            ids[i] = i == 0   ? base
+                     : i == 1 ? base + (int64_t)(4 * n)
+                              : base + (int64_t)(r % (4 * n + 1));
+            if (r % 7 == 0 && i > 0)
+                ids[i] = ids[i - 1]; /* repeats */
+        }
+        memcpy(sorted, ids, n * sizeof *ids);
+        qsort(sorted, n, sizeof *sorted, compare_i64);
+        size_t n_distinct = 0;
+        for (size_t i = 0; i < n; i++)
+            if (i == 0 || sorted[i] != sorted[n_distinct - 1])
+                sorted[n_distinct++] = sorted[i];
+        for (int t = 1; t <= 3; t++) {
+            sgs_exec_t exec = {.n_threads = t, .grain = 1};
+            uint32_t *rc = malloc(n * sizeof *rc);
+            assert_non_null(rc);
+            int64_t *distinct = NULL;
+            size_t n_customers = 0;
+            assert_int_equal(
+                sgs_customer_index_build(&exec, ids, n, rc, &distinct, &n_customers, NULL), 0);
+            assert_int_equal(n_customers, n_distinct);
+            assert_memory_equal(distinct, sorted, n_distinct * sizeof *sorted);
+            for (size_t i = 0; i < n; i++) {
+                const int64_t *at =
+                    bsearch(&ids[i], sorted, n_distinct, sizeof *sorted, compare_i64);
+                assert_non_null(at);
+                assert_int_equal(rc[i], (uint32_t)(at - sorted));
+            }
+            free(rc);
+            sgs_free(distinct);
+        }
+        free(ids);
+        free(sorted);
+    }
+}
+
+/* Rows in order except for one pair, early (inside the rows looked at first) or late (after
+ * them): neither takes the sorted shortcut, and both group as the scatter does; rows wholly
+ * in order take it. */
+static void test_one_pair_out_of_order_is_not_taken_for_sorted(void **state)
+{
+    (void)state;
+    const size_t n = 20000;
+    const size_t bad_at[] = {0, 1, 4094, 4095, 4096, 4097, 19998, 19999, n};
+    int64_t *ids = malloc(n * sizeof *ids), *t = malloc(n * sizeof *t);
+    double *a = malloc(n * sizeof *a);
+    assert_non_null(ids);
+    assert_non_null(t);
+    assert_non_null(a);
+    for (size_t k = 0; k < sizeof bad_at / sizeof bad_at[0]; k++) {
+        for (size_t i = 0; i < n; i++) {
+            ids[i] = (int64_t)(i / 3);
+            t[i] = (int64_t)(i % 3) * DAY;
+            a[i] = (double)i;
+        }
+        size_t b = bad_at[k];
+        if (b < n && b + 1 < n) /* swap rows b and b + 1: the pair (b, b + 1) is out of order */
+        {
+            int64_t x = ids[b], y = t[b];
+            ids[b] = ids[b + 1];
+            t[b] = t[b + 1];
+            ids[b + 1] = x;
+            t[b + 1] = y;
+        }
+        built_t got, scattered;
+        build(ids, t, a, NULL, n, 2, &got);
+        build_with(ids, t, a, NULL, n, 2, SGS_ORDER_SCATTERED, 0, &scattered);
+        assert_int_equal(got.skipped, b + 1 < n ? 0 : 1);
+        assert_same_grouping(&got.g, &scattered.g);
+        release(&got);
+        release(&scattered);
+    }
+    free(ids);
+    free(t);
+    free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -313,6 +413,8 @@ int main(void)
         cmocka_unit_test(test_large_random_input_is_thread_independent),
         cmocka_unit_test(test_sample_sort_path_maps_every_row),
         cmocka_unit_test(test_narrow_and_wide_day_spans_match_a_reference_sort),
+        cmocka_unit_test(test_bitmap_path_ranks_match_a_sorted_reference),
+        cmocka_unit_test(test_one_pair_out_of_order_is_not_taken_for_sorted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

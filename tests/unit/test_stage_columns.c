@@ -136,6 +136,64 @@ static void test_purchase_index_threads_and_twin(void **state)
     sgs_assert_contains(err.message, "grouped customer 30000 of 30000");
 }
 
+/* sgs_purchase_index_take: the grouped customers' own index in one pass, over a copy of the
+ * days (it overwrites them), against the twins' count and fill with grouped_of NULL; random
+ * customers with 0 to 11 rows, refunds that cancel whole days (no occasion), and several rows
+ * a day; 1, 2 and 3 threads; no customers at all. */
+static void test_purchase_index_take_matches_the_twins(void **state)
+{
+    (void)state;
+    enum { n_grouped = 20011, max_rows = 12 * n_grouped };
+    static int64_t id[n_grouped];
+    static size_t off[n_grouped + 1], ref_offset[n_grouped + 1], got_offset[n_grouped + 1];
+    static int32_t day[max_rows], work[max_rows], ref_days[max_rows];
+    static double amount[max_rows];
+    const uint64_t seed = 17;
+    size_t r = 0;
+    for (size_t c = 0; c < n_grouped; c++) {
+        id[c] = (int64_t)c;
+        off[c] = r;
+        int32_t d = (int32_t)(sgs_rng_u64(seed, 0, c) % 500) - 250;
+        size_t rows = sgs_rng_u64(seed, 1, c) % 12;
+        for (size_t k = 0; k < rows; k++) {
+            day[r] = d;
+            uint64_t a = sgs_rng_u64(seed, 2, r) % 5;
+            /* 0: a refund of a line of 10 (a day of one line and its refund has no occasion) */
+            amount[r] = a == 0 ? -10.0 : a == 1 ? 0.0 : 10.0;
+            r++;
+            d += (int32_t)(sgs_rng_u64(seed, 3, r) % 3);
+        }
+    }
+    off[n_grouped] = r;
+    sgs_grouped_t g = {n_grouped, r, id, off, day, amount, NULL};
+    sgs_assert_cmp(sgs_purchase_index_count_ref(&g, NULL, n_grouped, ref_offset, NULL), ==, SGS_OK);
+    sgs_assert_cmp(sgs_purchase_index_fill_ref(&g, NULL, n_grouped, ref_offset, ref_days, NULL), ==,
+                   SGS_OK);
+    sgs_assert_cmp(ref_offset[n_grouped], <, r); /* some days hold no occasion or several rows */
+    for (int t = 1; t <= 3; t++) {
+        sgs_exec_t ex = {.n_threads = t, .grain = 1};
+        memcpy(work, day, r * sizeof *work);
+        sgs_grouped_t w = g;
+        w.day = work;
+        int32_t *got_days = NULL;
+        memset(got_offset, 0xA5, sizeof got_offset);
+        sgs_assert_cmp(sgs_purchase_index_take(&w, &ex, got_offset, &got_days, NULL), ==, SGS_OK);
+        if (memcmp(got_offset, ref_offset, sizeof got_offset) != 0 ||
+            memcmp(got_days, ref_days, ref_offset[n_grouped] * sizeof *got_days) != 0)
+            fail_msg("%d threads: not the twins' index", t);
+        sgs_free(got_days);
+    }
+    sgs_grouped_t none = {0, 0, NULL, off, day, amount, NULL};
+    size_t one_offset[1] = {99};
+    int32_t *none_days = NULL;
+    sgs_assert_cmp(sgs_purchase_index_take(&none, NULL, one_offset, &none_days, NULL), ==, SGS_OK);
+    sgs_assert_cmp(one_offset[0], ==, 0);
+    assert_non_null(none_days);
+    sgs_free(none_days);
+    sgs_error_t err = {0};
+    sgs_assert_cmp(sgs_purchase_index_take(&g, NULL, NULL, &none_days, &err), ==, SGS_EINVAL);
+}
+
 /* ---- the rate and the buyers' columns --------------------------------------------------- */
 
 static void test_rate_while_buying(void **state)
@@ -312,6 +370,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_purchase_index_by_hand),
         cmocka_unit_test(test_purchase_index_threads_and_twin),
+        cmocka_unit_test(test_purchase_index_take_matches_the_twins),
         cmocka_unit_test(test_rate_while_buying),
         cmocka_unit_test(test_buyer_columns),
         cmocka_unit_test(test_model_at_by_hand),

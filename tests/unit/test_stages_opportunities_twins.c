@@ -280,6 +280,60 @@ static void test_stages_errors_match_the_reference(void **state)
     base_free(&b);
 }
 
+/* One customer's purchase days out of order at its last pair (pass 1 checks a customer's rows
+ * and summarises those up to the as-of day in one pass: the pair may be before, at or after
+ * the first row past the as-of day), or its offsets decreasing: the same code and message as
+ * the reference, for each of many customers alone and at both as-of days. */
+static void test_stages_late_disorder_matches_the_reference(void **state)
+{
+    (void)state;
+    const size_t n = 2000;
+    base_t b;
+    base_random(&b, n, 91);
+    stage_cols_t ref, got;
+    stage_cols_alloc(&ref, n);
+    stage_cols_alloc(&got, n);
+    int32_t *day = malloc((b.p_off[n] + 1) * sizeof *day);
+    size_t *off = malloc((n + 1) * sizeof *off);
+    assert_non_null(day);
+    assert_non_null(off);
+    size_t n_tried = 0;
+    for (size_t i = 0; i < n && n_tried < 120; i++) {
+        size_t lo = b.p_off[i], hi = b.p_off[i + 1];
+        if (hi - lo < 2 || b.p_day[hi - 1] == 0)
+            continue;
+        n_tried++;
+        for (int how = 0; how < 2; how++) {
+            if (how == 1 && lo == 0)
+                continue;
+            memcpy(day, b.p_day, b.p_off[n] * sizeof *day);
+            memcpy(off, b.p_off, (n + 1) * sizeof *off);
+            if (how == 0)
+                day[hi - 1] = day[hi - 2] - 1;
+            else
+                off[i + 1] = lo - 1; /* offsets decrease */
+            base_t c = b;
+            c.in.purchase_day = day;
+            c.in.purchase_offset = off;
+            for (int as_of = 700; as_of <= 1000; as_of += 300) {
+                sgs_error_t e_ref = {0}, e = {0};
+                assert_int_equal(sgs_stages_compute_ref(&c.in, as_of, NULL, &ref.out, NULL, &e_ref),
+                                 SGS_EDATA);
+                sgs_exec_t ex = {.n_threads = 2, .grain = 1};
+                assert_int_equal(sgs_stages_compute(&c.in, as_of, NULL, &ex, &got.out, NULL, &e),
+                                 SGS_EDATA);
+                assert_string_equal(e.message, e_ref.message);
+            }
+        }
+    }
+    sgs_assert_cmp(n_tried, ==, 120);
+    free(day);
+    free(off);
+    stage_cols_free(&ref);
+    stage_cols_free(&got);
+    base_free(&b);
+}
+
 /* An empty base: both give a zeroed summary with the default cycle. */
 static void test_stages_empty(void **state)
 {
@@ -608,6 +662,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stages_match_the_reference),
         cmocka_unit_test(test_stages_errors_match_the_reference),
+        cmocka_unit_test(test_stages_late_disorder_matches_the_reference),
         cmocka_unit_test(test_stages_empty),
         cmocka_unit_test(test_transitions_match_the_reference),
         cmocka_unit_test(test_opportunities_match_the_reference),
