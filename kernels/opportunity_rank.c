@@ -99,6 +99,16 @@ uint8_t sgs_opportunity_channel_of(const sgs_opportunity_input_t *in,
     return cfg->fallback_channel;
 }
 
+/* The candidate (customer i, kind k), its route not yet packed (zero). */
+static cand_t cand_of(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
+                      const sgs_opportunity_stats_t *st, size_t i, int k)
+{
+    return (cand_t){.value = sgs_opportunity_value(in, cfg, st, i, k),
+                    .index = (int64_t)i,
+                    .priority = cfg->priority[k],
+                    .kind = (uint8_t)k};
+}
+
 /* The best kind of a mask for customer i: priority desc, value desc, code asc. */
 static void best_kind(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
                       const sgs_opportunity_stats_t *st, size_t i, uint16_t mask, cand_t *out)
@@ -107,8 +117,7 @@ static void best_kind(const sgs_opportunity_input_t *in, const sgs_opportunity_c
     for (int k = 1; k < SGS_OPP_KIND_COUNT; k++) {
         if (!(mask & (1u << k)))
             continue;
-        cand_t c = {sgs_opportunity_value(in, cfg, st, i, k), (int64_t)i, cfg->priority[k],
-                    (uint8_t)k};
+        cand_t c = cand_of(in, cfg, st, i, k);
         if (!have || cand_before(&c, out))
             *out = c;
         have = 1;
@@ -135,29 +144,45 @@ route_t sgs__opportunity_route(const sgs_opportunity_input_t *in,
     return r;
 }
 
-void sgs__opportunity_routes(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
-                             const cand_t *sorted, size_t m, const sgs_exec_t *exec,
+void sgs__opportunity_route_pack(cand_t *cd, route_t r)
+{
+    cd->route_own = r.own;
+    cd->route_blocked = (uint8_t)r.blocked;
+    cd->route_flags = (uint8_t)((r.own_unanswered ? 1u : 0u) | (r.control ? 2u : 0u));
+}
+
+route_t sgs__opportunity_route_unpack(const cand_t *cd)
+{
+    route_t r;
+    r.own = cd->route_own;
+    r.blocked = cd->route_blocked;
+    r.own_unanswered = cd->route_flags & 1u;
+    r.control = (cd->route_flags >> 1) & 1u;
+    return r;
+}
+
+void sgs__opportunity_routes(const cand_t *sorted, size_t m, const sgs_exec_t *exec,
                              route_t *routes)
 {
     const long nm = (long)m;
 #pragma omp parallel for num_threads(sgs_exec_threads_for(exec, m)) schedule(static, 4096)
     for (long k = 0; k < nm; k++)
-        routes[k] = sgs__opportunity_route(in, cfg, &sorted[k]);
+        routes[k] = sgs__opportunity_route_unpack(&sorted[k]);
 }
 
 /* The capacity walk (opportunity_rank_internal.h): each row takes what the rows before it
  * left in used[]. */
-size_t sgs__opportunity_walk(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
-                             const cand_t *sorted, size_t m, const route_t *routes,
-                             int64_t used[SGS_CHANNEL_COUNT], int64_t first_rank,
-                             sgs_opportunity_rows_t *rows, sgs_opportunity_list_summary_t *sum)
+size_t sgs__opportunity_walk(const sgs_opportunity_config_t *cfg, const cand_t *sorted, size_t m,
+                             const route_t *routes, int64_t used[SGS_CHANNEL_COUNT],
+                             int64_t first_rank, sgs_opportunity_rows_t *rows,
+                             sgs_opportunity_list_summary_t *sum)
 {
     sum->n_candidates += (int64_t)m;
     const int64_t *cap = cfg->channel_capacity;
     size_t w = 0;
     for (size_t k = 0; k < m; k++) {
         const cand_t *cd = &sorted[k];
-        const route_t r = routes ? routes[k] : sgs__opportunity_route(in, cfg, cd);
+        const route_t r = routes ? routes[k] : sgs__opportunity_route_unpack(cd);
         const uint8_t own = r.own;
         const unsigned blocked = r.blocked;
         uint8_t ch = 0;
@@ -208,17 +233,15 @@ size_t sgs__opportunity_walk(const sgs_opportunity_input_t *in, const sgs_opport
 }
 
 /* The rows of the m ranked candidates sorted[] within the channel capacities (the rules in
- * opportunities.h), written to rows in rank order; *sum gets the counts. routes[k] is
- * the route of sorted[k], or NULL to work each out here. Serial: each row takes what the rows
- * before it left. Returns the number of rows written. */
-static size_t assign_channels(const sgs_opportunity_input_t *in,
-                              const sgs_opportunity_config_t *cfg, const cand_t *sorted, size_t m,
-                              const route_t *routes, sgs_opportunity_rows_t *rows,
-                              sgs_opportunity_list_summary_t *sum)
+ * opportunities.h), written to rows in rank order, each candidate's route the one packed in
+ * it; *sum gets the counts. Serial: each row takes what the rows before it left. Returns the number
+ * of rows written. */
+static size_t assign_channels(const sgs_opportunity_config_t *cfg, const cand_t *sorted, size_t m,
+                              sgs_opportunity_rows_t *rows, sgs_opportunity_list_summary_t *sum)
 {
     memset(sum, 0, sizeof *sum);
     int64_t used[SGS_CHANNEL_COUNT] = {0};
-    return sgs__opportunity_walk(in, cfg, sorted, m, routes, used, 1, rows, sum);
+    return sgs__opportunity_walk(cfg, sorted, m, NULL, used, 1, rows, sum);
 }
 
 /* The checks of ranking and its twin: the configuration, the arrays, and room for every
@@ -295,7 +318,7 @@ int sgs__opportunity_candidates(const sgs_opportunity_input_t *in,
     for (long b = 0; b < nb; b++) {
         size_t lo = (size_t)b * SGS_BLOCK_ROWS,
                hi = lo + SGS_BLOCK_ROWS < n ? lo + SGS_BLOCK_ROWS : n;
-        size_t w = block_start[b];
+        size_t w = block_start[b], w0 = w;
         for (size_t i = lo; i < hi; i++) {
             uint16_t mask = (uint16_t)(fired[i] & 0x3FEu);
             if (!mask)
@@ -306,9 +329,11 @@ int sgs__opportunity_candidates(const sgs_opportunity_input_t *in,
             }
             for (int k = 1; k < SGS_OPP_KIND_COUNT; k++)
                 if (mask & (1u << k))
-                    cand[w++] = (cand_t){sgs_opportunity_value(in, cfg, st, i, k), (int64_t)i,
-                                         cfg->priority[k], (uint8_t)k};
+                    cand[w++] = cand_of(in, cfg, st, i, k);
         }
+        /* the routes, while the block's customers are at hand in order */
+        for (size_t k = w0; k < w; k++)
+            sgs__opportunity_route_pack(&cand[k], sgs__opportunity_route(in, cfg, &cand[k]));
     }
     *out = cand;
     *n_out = m;
@@ -331,7 +356,6 @@ int sgs_opportunities_rank(const sgs_opportunity_input_t *in, const sgs_opportun
         return rc;
     const int n_threads = sgs_exec_threads_for(exec, in->customers->n);
     cand_t *cand = NULL, *tmp = NULL;
-    route_t *routes = NULL;
     size_t m = 0;
     rc = sgs__opportunity_candidates(in, cfg, st, fired, exec, &cand, &m, err);
     if (rc)
@@ -342,22 +366,10 @@ int sgs_opportunities_rank(const sgs_opportunity_input_t *in, const sgs_opportun
         goto cleanup;
     }
     const cand_t *sorted = sgs__opportunity_sort(cand, tmp, m, n_threads);
-    /* the sort's scratch goes before the routes take theirs: the sort is this step's peak */
-    sgs_free(tmp);
-    tmp = NULL;
-    routes = sgs_alloc_array(m ? m : 1, sizeof *routes);
-    if (!routes) {
-        rc = sgs_error_set(err, SGS_ENOMEM, "opportunities: out of memory for %zu candidates", m);
-        goto cleanup;
-    }
 
-    /* what routes each candidate, in parallel: the reads at random customers and the control
-       draw are most of the work, and none depends on the rows before */
-    sgs__opportunity_routes(in, cfg, sorted, m, exec, routes);
-
-    /* channels within capacity, in rank order */
+    /* channels within capacity, in rank order, each candidate's route packed in it */
     sgs_opportunity_list_summary_t sum;
-    size_t w = assign_channels(in, cfg, sorted, m, routes, rows, &sum);
+    size_t w = assign_channels(cfg, sorted, m, rows, &sum);
     *n_rows = w;
     if (summary)
         *summary = sum;
@@ -365,7 +377,6 @@ int sgs_opportunities_rank(const sgs_opportunity_input_t *in, const sgs_opportun
 cleanup:
     sgs_free(cand);
     sgs_free(tmp);
-    sgs_free(routes);
     return rc;
 }
 
@@ -402,8 +413,8 @@ int sgs_opportunities_rank_ref(const sgs_opportunity_input_t *in,
         for (int k = 1; k < SGS_OPP_KIND_COUNT; k++) {
             if (!(fired[i] & 1u << k))
                 continue;
-            cand_t c = {sgs_opportunity_value(in, cfg, st, i, k), (int64_t)i, cfg->priority[k],
-                        (uint8_t)k};
+            cand_t c = cand_of(in, cfg, st, i, k);
+            sgs__opportunity_route_pack(&c, sgs__opportunity_route(in, cfg, &c));
             if (st->all_opportunities || w == first)
                 cand[w++] = c;
             else if (cand_before(&c, &cand[first]))
@@ -419,7 +430,7 @@ int sgs_opportunities_rank_ref(const sgs_opportunity_input_t *in,
     }
     qsort(cand, w, sizeof *cand, cand_compare);
     sgs_opportunity_list_summary_t sum;
-    *n_rows = assign_channels(in, cfg, cand, w, NULL, rows, &sum);
+    *n_rows = assign_channels(cfg, cand, w, rows, &sum);
     if (summary)
         *summary = sum;
 

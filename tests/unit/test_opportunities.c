@@ -1001,8 +1001,10 @@ static void test_sort_in_place(void **state)
         assert_true(want && a && tmp);
         uint64_t s = 7 + z;
         for (size_t k = 0; k < m; k++) /* distinct (index, kind): k itself */
-            want[k] = (sgs__opp_cand_t){(double)(sgs_test_next(&s) % 50), (int64_t)(k / 3),
-                                        (int32_t)(sgs_test_next(&s) % 4), (uint8_t)(k % 3)};
+            want[k] = (sgs__opp_cand_t){.value = (double)(sgs_test_next(&s) % 50),
+                                        .index = (int64_t)(k / 3),
+                                        .priority = (int32_t)(sgs_test_next(&s) % 4),
+                                        .kind = (uint8_t)(k % 3)};
         for (size_t k = m; k-- > 1;) { /* shuffled */
             size_t j = (size_t)(sgs_test_next(&s) % (k + 1));
             sgs__opp_cand_t t = want[k];
