@@ -156,8 +156,8 @@ static void add_seen(const seen_t *s, uint16_t kinds, sgs_audit_row_t *r)
     r->with_opportunity += kinds != 0;
     for (int w = 0; w < SGS_AUDIT_WINDOWS; w++) {
         r->contacted[w] += s->contacted[w];
-        for (int c = 0; c < SGS_CHANNEL_COUNT; c++)
-            r->contacted_via[w][c] += (s->via[w] >> c) & 1u;
+        for (unsigned via = s->via[w]; via; via &= via - 1) /* the channels contacted through */
+            r->contacted_via[w][__builtin_ctz(via)]++;
         r->responders[w] += s->responded[w];
         r->untapped[w] += kinds && !s->contacted[w];
     }
