@@ -86,6 +86,80 @@ cand_t *sgs__opportunity_sort(cand_t *a, cand_t *tmp, size_t m, int n_threads)
     return a;
 }
 
+/* The key of a value, descending: sgs_order_key (kernels/order_keys.h) of it, every bit flipped.
+ * Inline here, as the sort below takes it afresh on every pass instead of storing it. */
+static inline uint64_t value_key_desc(double v)
+{
+    v += 0.0; /* -0 to +0: both zeros one key */
+    uint64_t u;
+    memcpy(&u, &v, sizeof u);
+    uint64_t up = u >> 63 ? ~u : u ^ ((uint64_t)1 << 63);
+    return ~up;
+}
+
+/* Byte d of a's key, (priority desc, value desc): bytes 0..7 the value's, 8..11 the
+ * priority's (sign flipped, then every bit: descending). */
+static inline unsigned key_byte(const cand_t *a, int d)
+{
+    if (d < 8)
+        return (unsigned)(value_key_desc(a->value) >> (8 * d)) & 0xFFu;
+    uint32_t p = ~((uint32_t)a->priority ^ 0x80000000u);
+    return (p >> (8 * (d - 8))) & 0xFFu;
+}
+
+enum { KEY_BYTES = 12 };
+
+/* a[0..m), in (index, kind) order, sorted by sgs__opp_before with the tmp[0..m) as the other
+ * buffer of a stable LSD radix sort by (priority desc, value desc). Returns a or tmp, whichever
+ * holds the result. */
+static cand_t *radix_sort(cand_t *a, cand_t *tmp, size_t m)
+{
+    /* every byte's counts in one pass; a byte the same for all is no pass of its own */
+    size_t count[KEY_BYTES][256];
+    memset(count, 0, sizeof count);
+    for (size_t k = 0; k < m; k++) {
+        const uint64_t v = value_key_desc(a[k].value);
+        const uint32_t p = ~((uint32_t)a[k].priority ^ 0x80000000u);
+        for (int d = 0; d < 8; d++)
+            count[d][(v >> (8 * d)) & 0xFFu]++;
+        for (int d = 0; d < 4; d++)
+            count[8 + d][(p >> (8 * d)) & 0xFFu]++;
+    }
+    cand_t *from = a, *to = tmp;
+    for (int d = 0; d < KEY_BYTES; d++) {
+        size_t start[256], at = 0;
+        int one = 0;
+        for (int b = 0; b < 256; b++) {
+            one |= count[d][b] == m;
+            start[b] = at;
+            at += count[d][b];
+        }
+        if (one)
+            continue;
+        for (size_t k = 0; k < m; k++) /* in order: each byte's pass keeps the ties' order */
+            to[start[key_byte(&from[k], d)]++] = from[k];
+        cand_t *t = from;
+        from = to;
+        to = t;
+    }
+    return from;
+}
+
+/* Each half radix sorted with tmp as its other buffer, then the two merged in place: the
+ * scratch of the merge sort (half the candidates), not a second copy of them all, which would
+ * raise the run's peak of memory. */
+cand_t *sgs__opportunity_sort_made(cand_t *a, cand_t *tmp, size_t m)
+{
+    const size_t h = m / 2;
+    if (radix_sort(a, tmp, h) == tmp)
+        memcpy(a, tmp, h * sizeof *a);
+    if (radix_sort(a + h, tmp, m - h) == tmp)
+        memcpy(a + h, tmp, (m - h) * sizeof *a);
+    if (h > 0)
+        merge_in_place(a, h, m - h, tmp);
+    return a;
+}
+
 uint8_t sgs_opportunity_channel_of(const sgs_opportunity_input_t *in,
                                    const sgs_opportunity_config_t *cfg, size_t i)
 {
@@ -354,7 +428,6 @@ int sgs_opportunities_rank(const sgs_opportunity_input_t *in, const sgs_opportun
     int rc = rank_check(in, cfg, st, fired, rows, capacity, n_rows, err);
     if (rc)
         return rc;
-    const int n_threads = sgs_exec_threads_for(exec, in->customers->n);
     cand_t *cand = NULL, *tmp = NULL;
     size_t m = 0;
     rc = sgs__opportunity_candidates(in, cfg, st, fired, exec, &cand, &m, err);
@@ -365,7 +438,9 @@ int sgs_opportunities_rank(const sgs_opportunity_input_t *in, const sgs_opportun
         rc = sgs_error_set(err, SGS_ENOMEM, "opportunities: out of memory for %zu candidates", m);
         goto cleanup;
     }
-    const cand_t *sorted = sgs__opportunity_sort(cand, tmp, m, n_threads);
+    /* the candidates are made in (customer, kind) order: a stable radix sort by priority and
+     * value ranks them, in a fraction of the comparisons' time */
+    const cand_t *sorted = sgs__opportunity_sort_made(cand, tmp, m);
 
     /* channels within capacity, in rank order, each candidate's route packed in it */
     sgs_opportunity_list_summary_t sum;

@@ -67,6 +67,12 @@ int sgs__opportunity_candidates(const sgs_opportunity_input_t *in,
 sgs__opp_cand_t *sgs__opportunity_sort(sgs__opp_cand_t *a, sgs__opp_cand_t *tmp, size_t m,
                                        int n_threads);
 
+/* a[0..m), candidates as sgs__opportunity_candidates makes them (in (index, kind) order),
+ * sorted by sgs__opp_before in place, with tmp[0..m / 2] as scratch (as sgs__opportunity_sort):
+ * each half by a stable radix sort by (priority desc, value desc), whose ties keep the input's
+ * order, which is the rest of sgs__opp_before's; then the halves merged. Returns a. Serial. */
+sgs__opp_cand_t *sgs__opportunity_sort_made(sgs__opp_cand_t *a, sgs__opp_cand_t *tmp, size_t m);
+
 /* The route of candidate *cd, whose index is a customer of in, from its customer's columns
  * (the route fields of *cd are not read). */
 sgs__opp_route_t sgs__opportunity_route(const sgs_opportunity_input_t *in,
