@@ -176,7 +176,7 @@ static int own_candidates(const sgs_opportunity_input_t *in, const sgs_opportuni
     }
     sgs__opp_cand_t *sorted = sgs__opportunity_sort(a, tmp, n, sgs_exec_threads_for(exec, n));
     sgs_free(tmp);
-    sgs__opportunity_routes(in, cfg, sorted, n, exec, *routes);
+    sgs__opportunity_routes(sorted, n, exec, *routes);
     for (size_t k = 0; k < n; k++)
         sorted[k].index += offset; /* the same order: every index moves by the same offset */
     *cand = sorted;
@@ -354,7 +354,7 @@ int sgs_dist_opportunities_rank(const sgs_dist_t *d, const sgs_opportunity_input
             for (int c = 0; c < SGS_CHANNEL_COUNT; c++)
                 before += used[c]; /* every listed row counts once, on its channel */
             list->first_rank = before + 1;
-            list->n_rows = sgs__opportunity_walk(in, cfg, walk_cand, here, walk_route, used,
+            list->n_rows = sgs__opportunity_walk(cfg, walk_cand, here, walk_route, used,
                                                  list->first_rank, &list->rows, &sum);
         }
         if (p + 1 < size) {

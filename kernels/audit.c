@@ -24,9 +24,11 @@ int sgs_audit_config_check(const sgs_audit_config_t *cfg, sgs_error_t *err)
     return SGS_OK;
 }
 
-/* What a block adds: a row per group and everyone, and the untapped counts per kind. */
+/* What a block adds: a row per group, and the untapped counts per kind; with a second
+ * grouping (sgs_audit_compute_two) a row per group of it too. */
 typedef struct tally {
     sgs_audit_row_t *rows;                           /* [n_groups] */
+    sgs_audit_row_t *rows2;                          /* [n_groups2], or NULL: one grouping */
     int64_t (*untapped_per_kind)[SGS_AUDIT_WINDOWS]; /* [SGS_OPP_KIND_COUNT] */
 } tally_t;
 
@@ -38,11 +40,12 @@ typedef struct seen {
     int32_t survey_day;              /* its day, SGS_DAY_NONE when none */
 } seen_t;
 
-/* Event e, at age days before t (within the longest window), into r and *s. Events come
- * newest first: a survey on the day of the one held is an earlier row and does not replace
- * it (the last row of the latest day counts). */
+/* Event e, at age days before t (within the longest window), into r (and r2 unless NULL: the
+ * customer's row of a second grouping) and *s. Events come newest first: a survey on the day
+ * of the one held is an earlier row and does not replace it (the last row of the latest day
+ * counts). */
 static void see_event(const sgs_stage_input_t *in, const sgs_audit_config_t *cfg, size_t e,
-                      int64_t age, sgs_audit_row_t *r, seen_t *s)
+                      int64_t age, sgs_audit_row_t *r, sgs_audit_row_t *r2, seen_t *s)
 {
     int32_t d = in->event_day[e];
     uint8_t kind = in->event_kind[e];
@@ -60,18 +63,26 @@ static void see_event(const sgs_stage_input_t *in, const sgs_audit_config_t *cfg
         switch (kind) {
         case SGS_EVENT_CAMPAIGN_CONTACT:
             r->contacts[w][c]++;
+            if (r2)
+                r2->contacts[w][c]++;
             s->contacted[w] = 1;
             s->via[w] |= 1u << c;
             break;
         case SGS_EVENT_CAMPAIGN_RESPONSE:
             r->responses[w][c]++;
+            if (r2)
+                r2->responses[w][c]++;
             s->responded[w] = 1;
             break;
         case SGS_EVENT_SUPPORT:
             r->support[w]++;
+            if (r2)
+                r2->support[w]++;
             break;
         case SGS_EVENT_COMPLAINT:
             r->complaints[w]++;
+            if (r2)
+                r2->complaints[w]++;
             break;
         default:
             break;
@@ -83,7 +94,7 @@ static void see_event(const sgs_stage_input_t *in, const sgs_audit_config_t *cfg
  * the walk stops at the first event older than the longest window instead of reading years
  * of history. */
 static void see_recent_events(const sgs_stage_input_t *in, int32_t t, const sgs_audit_config_t *cfg,
-                              size_t i, sgs_audit_row_t *r, seen_t *s)
+                              size_t i, sgs_audit_row_t *r, sgs_audit_row_t *r2, seen_t *s)
 {
     const int64_t longest = cfg->window_days[SGS_AUDIT_WINDOWS - 1];
     for (size_t e = in->event_offset[i + 1]; e-- > in->event_offset[i];) {
@@ -93,7 +104,7 @@ static void see_recent_events(const sgs_stage_input_t *in, int32_t t, const sgs_
         int64_t age = (int64_t)t - d; /* 0 on the as-of day */
         if (age >= longest)
             break;
-        see_event(in, cfg, e, age, r, s);
+        see_event(in, cfg, e, age, r, r2, s);
     }
 }
 
@@ -138,34 +149,45 @@ static void see_every_event(const sgs_stage_input_t *in, int32_t t, const sgs_au
     }
 }
 
-/* Add customer i to row r: its events through the kernel's walk, or the twin's (ref). */
+/* What customer i's walk saw, into its group's row r. */
+static void add_seen(const seen_t *s, uint16_t kinds, sgs_audit_row_t *r)
+{
+    r->customers++;
+    r->with_opportunity += kinds != 0;
+    for (int w = 0; w < SGS_AUDIT_WINDOWS; w++) {
+        r->contacted[w] += s->contacted[w];
+        for (unsigned via = s->via[w]; via; via &= via - 1) /* the channels contacted through */
+            r->contacted_via[w][__builtin_ctz(via)]++;
+        r->responders[w] += s->responded[w];
+        r->untapped[w] += kinds && !s->contacted[w];
+    }
+    if (s->survey_day != SGS_DAY_NONE) {
+        r->surveyed++;
+        r->survey_sum += s->survey;
+    }
+}
+
+/* Add customer i to row r (and to r2 unless NULL) and its untapped kinds to the tally: its
+ * events through the kernel's walk, or the twin's (ref, one grouping only). */
 static void add_customer(const sgs_stage_input_t *in, int32_t t, const sgs_audit_config_t *cfg,
-                         size_t i, uint16_t fired, int ref, sgs_audit_row_t *r, tally_t *tally)
+                         size_t i, uint16_t fired, int ref, sgs_audit_row_t *r, sgs_audit_row_t *r2,
+                         tally_t *tally)
 {
     seen_t s = {.survey = (double)NAN, .survey_day = SGS_DAY_NONE};
     if (in->event_offset) {
         if (ref)
             see_every_event(in, t, cfg, i, r, &s);
         else
-            see_recent_events(in, t, cfg, i, r, &s);
+            see_recent_events(in, t, cfg, i, r, r2, &s);
     }
     const uint16_t kinds = (uint16_t)(fired & 0x3FEu);
-    r->customers++;
-    r->with_opportunity += kinds != 0;
-    for (int w = 0; w < SGS_AUDIT_WINDOWS; w++) {
-        r->contacted[w] += s.contacted[w];
-        for (int c = 0; c < SGS_CHANNEL_COUNT; c++)
-            r->contacted_via[w][c] += (s.via[w] >> c) & 1u;
-        r->responders[w] += s.responded[w];
-        r->untapped[w] += kinds && !s.contacted[w];
+    add_seen(&s, kinds, r);
+    if (r2)
+        add_seen(&s, kinds, r2);
+    for (int w = 0; w < SGS_AUDIT_WINDOWS; w++)
         if (kinds && !s.contacted[w])
             for (int k = 1; k < SGS_OPP_KIND_COUNT; k++)
                 tally->untapped_per_kind[k][w] += (kinds >> k) & 1u;
-    }
-    if (s.survey_day != SGS_DAY_NONE) {
-        r->surveyed++;
-        r->survey_sum += s.survey;
-    }
 }
 
 static void row_add(sgs_audit_row_t *to, const sgs_audit_row_t *from)
@@ -197,7 +219,7 @@ static size_t tally_range(const sgs_stage_input_t *in, int32_t t, const sgs_audi
     for (size_t i = lo; i < hi; i++) {
         if (group[i] >= n_groups)
             return i;
-        add_customer(in, t, cfg, i, fired ? fired[i] : 0, ref, &tally->rows[group[i]], tally);
+        add_customer(in, t, cfg, i, fired ? fired[i] : 0, ref, &tally->rows[group[i]], NULL, tally);
     }
     return hi;
 }
@@ -278,7 +300,7 @@ int sgs_audit_block_tallies(const sgs_stage_input_t *in, int32_t as_of_day,
         size_t lo = b == 0 ? 0 : head + (size_t)(b - 1) * SGS_BLOCK_ROWS;
         size_t end = b == 0 ? head : lo + SGS_BLOCK_ROWS;
         size_t hi = end < n ? end : n;
-        tally_t part = {block_rows + (size_t)b * n_groups, kinds[b].untapped};
+        tally_t part = {block_rows + (size_t)b * n_groups, NULL, kinds[b].untapped};
         size_t at = tally_range(in, as_of_day, cfg, group, n_groups, fired, lo, hi, 0, &part);
         stopped[b] = at < hi ? at : SIZE_MAX;
     }
@@ -295,7 +317,7 @@ void sgs_audit_tally_more(const sgs_stage_input_t *in, int32_t as_of_day,
 {
     sgs_audit_block_kinds_t kinds; /* not asked for */
     memset(&kinds, 0, sizeof kinds);
-    tally_t part = {rows, kinds.untapped};
+    tally_t part = {rows, NULL, kinds.untapped};
     size_t at = tally_range(in, as_of_day, cfg, group, n_groups, fired, lo, hi, 0, &part);
     assert(at == hi); /* the labels were checked by sgs_audit_block_tallies */
     (void)at;
@@ -328,6 +350,87 @@ cleanup:
     return rc;
 }
 
+/* Customers lo..hi-1 into *tally by both groupings (rows zeroed by the caller). @return 0, or
+ * 1 at the first customer with a label out of range (the caller finds which). */
+static int tally_range_two(const sgs_stage_input_t *in, int32_t t, const sgs_audit_config_t *cfg,
+                           const uint8_t *group, size_t n_groups, const uint8_t *group2,
+                           size_t n_groups2, const uint16_t *fired, size_t lo, size_t hi,
+                           tally_t *tally)
+{
+    for (size_t i = lo; i < hi; i++) {
+        if (group[i] >= n_groups || group2[i] >= n_groups2)
+            return 1;
+        add_customer(in, t, cfg, i, fired ? fired[i] : 0, 0, &tally->rows[group[i]],
+                     &tally->rows2[group2[i]], tally);
+    }
+    return 0;
+}
+
+/* The first customer whose label is out of range, or in->n. */
+static size_t first_bad_group(const sgs_stage_input_t *in, const uint8_t *group, size_t n_groups)
+{
+    for (size_t i = 0; i < in->n; i++)
+        if (group[i] >= n_groups)
+            return i;
+    return in->n;
+}
+
+int sgs_audit_compute_two(const sgs_stage_input_t *in, int32_t as_of_day,
+                          const sgs_audit_config_t *cfg, const uint8_t *group, size_t n_groups,
+                          const uint8_t *group2, size_t n_groups2, const uint16_t *fired,
+                          const sgs_exec_t *exec, sgs_audit_row_t *rows, sgs_audit_row_t *rows2,
+                          int64_t (*untapped_per_kind)[SGS_AUDIT_WINDOWS], sgs_error_t *err)
+{
+    int rc = check_args(in, cfg, group, rows, err);
+    if (rc == SGS_OK)
+        rc = check_args(in, cfg, group2, rows2, err);
+    if (rc)
+        return rc;
+    const size_t n = in->n, n_blocks = sgs_audit_block_count(n, SGS_BLOCK_ROWS);
+    const size_t nb1 = n_blocks ? n_blocks : 1;
+    sgs_audit_block_kinds_t *kinds = sgs_alloc_array(nb1, sizeof *kinds);
+    sgs_audit_row_t *block_rows = sgs_alloc_array(nb1 * (n_groups ? n_groups : 1), sizeof(*rows));
+    sgs_audit_row_t *block_rows2 =
+        sgs_alloc_array(nb1 * (n_groups2 ? n_groups2 : 1), sizeof(*rows2));
+    uint8_t *stopped = sgs_calloc_array(nb1, 1);
+    if (!kinds || !block_rows || !block_rows2 || !stopped) {
+        rc = sgs_error_set(err, SGS_ENOMEM, "audit: out of memory for %zu blocks", n_blocks);
+        goto cleanup;
+    }
+    memset(block_rows, 0, n_blocks * n_groups * sizeof *block_rows);
+    memset(block_rows2, 0, n_blocks * n_groups2 * sizeof *block_rows2);
+    memset(kinds, 0, n_blocks * sizeof *kinds);
+    const long nb = (long)n_blocks;
+#pragma omp parallel for num_threads(sgs_exec_threads_for(exec, n)) schedule(dynamic, 1)
+    for (long b = 0; b < nb; b++) {
+        size_t lo = (size_t)b * SGS_BLOCK_ROWS;
+        size_t hi = lo + SGS_BLOCK_ROWS < n ? lo + SGS_BLOCK_ROWS : n;
+        tally_t part = {block_rows + (size_t)b * n_groups, block_rows2 + (size_t)b * n_groups2,
+                        kinds[b].untapped};
+        stopped[b] = (uint8_t)tally_range_two(in, as_of_day, cfg, group, n_groups, group2,
+                                              n_groups2, fired, lo, hi, &part);
+    }
+    int bad = 0;
+    for (size_t b = 0; b < n_blocks; b++)
+        bad |= stopped[b];
+    if (bad) {
+        /* the error of the first grouping's call first, as two calls would report it */
+        size_t at = first_bad_group(in, group, n_groups);
+        rc = at < n ? bad_group(in, group, at, n_groups, err)
+                    : bad_group(in, group2, first_bad_group(in, group2, n_groups2), n_groups2, err);
+        goto cleanup;
+    }
+    combine(block_rows, kinds, n_blocks, n_groups, rows, untapped_per_kind);
+    combine(block_rows2, kinds, n_blocks, n_groups2, rows2, NULL);
+
+cleanup:
+    sgs_free(kinds);
+    sgs_free(block_rows);
+    sgs_free(block_rows2);
+    sgs_free(stopped);
+    return rc;
+}
+
 int sgs_audit_compute_ref(const sgs_stage_input_t *in, int32_t as_of_day,
                           const sgs_audit_config_t *cfg, const uint8_t *group, size_t n_groups,
                           const uint16_t *fired, sgs_audit_row_t *rows,
@@ -341,7 +444,7 @@ int sgs_audit_compute_ref(const sgs_stage_input_t *in, int32_t as_of_day,
         return sgs_error_set(err, SGS_ENOMEM, "audit: out of memory");
     sgs_audit_block_kinds_t kinds;
     memset(&kinds, 0, sizeof kinds);
-    tally_t tally = {one, kinds.untapped};
+    tally_t tally = {one, NULL, kinds.untapped};
     size_t stop = tally_range(in, as_of_day, cfg, group, n_groups, fired, 0, in->n, 1, &tally);
     if (stop < in->n)
         rc = bad_group(in, group, stop, n_groups, err);

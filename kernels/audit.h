@@ -67,6 +67,19 @@ int sgs_audit_compute(const sgs_stage_input_t *in, int32_t as_of_day, const sgs_
                       const sgs_exec_t *exec, sgs_audit_row_t *rows,
                       int64_t (*untapped_per_kind)[SGS_AUDIT_WINDOWS], sgs_error_t *err);
 
+/* sgs_audit_compute by two groupings in one pass over the events: rows [n_groups + 1] by
+ * group[i] and untapped_per_kind (may be NULL) exactly as sgs_audit_compute(group, n_groups)
+ * gives them, rows2 [n_groups2 + 1] by group2[i] exactly as sgs_audit_compute(group2,
+ * n_groups2) gives its rows (the same blocks, the same additions in the same order: the same
+ * bits). @return as the two calls one after the other: the first grouping's error first
+ * (SGS_EDATA naming its first customer out of range), then the second's; on an error the rows
+ * are left as they were. */
+int sgs_audit_compute_two(const sgs_stage_input_t *in, int32_t as_of_day,
+                          const sgs_audit_config_t *cfg, const uint8_t *group, size_t n_groups,
+                          const uint8_t *group2, size_t n_groups2, const uint16_t *fired,
+                          const sgs_exec_t *exec, sgs_audit_row_t *rows, sgs_audit_row_t *rows2,
+                          int64_t (*untapped_per_kind)[SGS_AUDIT_WINDOWS], sgs_error_t *err);
+
 /* The untapped counts per kind of one block of customers. */
 typedef struct sgs_audit_block_kinds {
     int64_t untapped[SGS_OPP_KIND_COUNT][SGS_AUDIT_WINDOWS]; /* as untapped_per_kind */

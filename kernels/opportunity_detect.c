@@ -562,8 +562,12 @@ void sgs_opportunity_facts(const sgs_opportunity_input_t *in, const sgs_opportun
 {
     ctx_t c;
     ctx_init(&c, in, cfg, stats);
-    detail_t d;
-    (void)fires(&c, i, kind, &d);
+    /* the numbers behind the trigger: only these kinds' reasons show them, and the others'
+     * tests (a walk over the purchases for onboarding) would be work for nothing */
+    detail_t d = {.day = SGS_DAY_NONE, .score = (double)NAN};
+    if (kind == SGS_OPP_SERVICE_RECOVERY || kind == SGS_OPP_RENEWAL_AT_RISK ||
+        kind == SGS_OPP_DETRACTOR_FOLLOW_UP)
+        (void)fires(&c, i, kind, &d);
     const int32_t t = in->as_of_day;
     sgs_purchase_summary_t ps;
     sgs_purchase_summary(c.cu, i, t, &ps);

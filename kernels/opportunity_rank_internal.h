@@ -12,12 +12,18 @@
 
 #include "kernels/opportunities.h"
 
-/* One candidate row: a (customer, kind) with its value at stake and priority. */
+/* One candidate row: a (customer, kind) with its value at stake and priority, and its route
+ * (sgs__opp_route_t) packed into what would be the struct's padding: worked out where the
+ * candidate is made, in customer order, its customer's columns are read in order instead of
+ * at random after the sort. */
 typedef struct sgs__opp_cand {
-    double value;     /* value at stake, finite, +0 for zero (sgs_opportunity_value) */
-    int64_t index;    /* customer index; its order is the customer_id order */
-    int32_t priority; /* cfg->priority[kind] */
-    uint8_t kind;     /* enum sgs_opportunity_kind */
+    double value;          /* value at stake, finite, +0 for zero (sgs_opportunity_value) */
+    int64_t index;         /* customer index; its order is the customer_id order */
+    int32_t priority;      /* cfg->priority[kind] */
+    uint8_t kind;          /* enum sgs_opportunity_kind */
+    uint8_t route_own;     /* the route's own */
+    uint8_t route_blocked; /* the route's blocked (channels 1..7: bits 1..7) */
+    uint8_t route_flags;   /* bit 0: the route's own_unanswered, bit 1: its control */
 } sgs__opp_cand_t;
 
 /* a ranks before b: priority desc, value desc, index (= customer_id) asc, kind asc. A total
@@ -44,7 +50,8 @@ typedef struct sgs__opp_route {
 } sgs__opp_route_t;
 
 /* The candidates of in's customers from the masks fired (one per customer, or every fired kind
- * with st->all_opportunities), in customer order, index = the customer's index in `in`, into
+ * with st->all_opportunities), in customer order, index = the customer's index in `in`, each
+ * with its route packed (sgs__opportunity_route of it, in->blocked_channels as given), into
  * *cand (allocated here, free with sgs_free; *m gets the count). Parallel by blocks; the
  * result does not depend on the thread count. Checks the count against st->n_candidates.
  * @return 0; SGS_EINVAL (the masks give another count than st->n_candidates); SGS_ENOMEM
@@ -60,28 +67,39 @@ int sgs__opportunity_candidates(const sgs_opportunity_input_t *in,
 sgs__opp_cand_t *sgs__opportunity_sort(sgs__opp_cand_t *a, sgs__opp_cand_t *tmp, size_t m,
                                        int n_threads);
 
-/* The route of candidate *cd, whose index is a customer of in. */
+/* a[0..m), candidates as sgs__opportunity_candidates makes them (in (index, kind) order),
+ * sorted by sgs__opp_before in place, with tmp[0..m / 2] as scratch (as sgs__opportunity_sort):
+ * each half by a stable radix sort by (priority desc, value desc), whose ties keep the input's
+ * order, which is the rest of sgs__opp_before's; then the halves merged. Returns a. Serial. */
+sgs__opp_cand_t *sgs__opportunity_sort_made(sgs__opp_cand_t *a, sgs__opp_cand_t *tmp, size_t m);
+
+/* The route of candidate *cd, whose index is a customer of in, from its customer's columns
+ * (the route fields of *cd are not read). */
 sgs__opp_route_t sgs__opportunity_route(const sgs_opportunity_input_t *in,
                                         const sgs_opportunity_config_t *cfg,
                                         const sgs__opp_cand_t *cd);
 
-/* routes[k] = sgs__opportunity_route(in, cfg, &sorted[k]) for k < m, in parallel (fixed chunks;
- * each a pure function of its candidate, so the same whatever the thread count). */
-void sgs__opportunity_routes(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
-                             const sgs__opp_cand_t *sorted, size_t m, const sgs_exec_t *exec,
+/* *cd with route r packed into its route fields. */
+void sgs__opportunity_route_pack(sgs__opp_cand_t *cd, sgs__opp_route_t r);
+
+/* The route packed in *cd. */
+sgs__opp_route_t sgs__opportunity_route_unpack(const sgs__opp_cand_t *cd);
+
+/* routes[k] = the route packed in sorted[k] (sgs__opportunity_candidates packed it) for k < m,
+ * in parallel (fixed chunks; the same whatever the thread count). */
+void sgs__opportunity_routes(const sgs__opp_cand_t *sorted, size_t m, const sgs_exec_t *exec,
                              sgs__opp_route_t *routes);
 
 /* The capacity walk over m candidates sorted[] in rank order, continuing from used[] (rows
  * already listed per assigned channel by the rows before; updated): the rules of
- * sgs_opportunities_rank. routes[k] is sgs__opportunity_route(sorted[k]), or NULL to work
- * each out from in here (then the indices are customers of in). The listed rows go to rows
+ * sgs_opportunities_rank. routes[k] is sgs__opportunity_route(sorted[k]), or NULL to take the
+ * route packed in each candidate. The listed rows go to rows
  * (customer_index = the candidate's index), ranked first_rank, first_rank + 1, ...; *sum
  * is added to (not reset), n_candidates and n_listed included. Serial. Returns the number of
  * rows written. */
-size_t sgs__opportunity_walk(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
-                             const sgs__opp_cand_t *sorted, size_t m,
-                             const sgs__opp_route_t *routes, int64_t used[SGS_CHANNEL_COUNT],
-                             int64_t first_rank, sgs_opportunity_rows_t *rows,
-                             sgs_opportunity_list_summary_t *sum);
+size_t sgs__opportunity_walk(const sgs_opportunity_config_t *cfg, const sgs__opp_cand_t *sorted,
+                             size_t m, const sgs__opp_route_t *routes,
+                             int64_t used[SGS_CHANNEL_COUNT], int64_t first_rank,
+                             sgs_opportunity_rows_t *rows, sgs_opportunity_list_summary_t *sum);
 
 #endif /* SGS_OPPORTUNITY_RANK_INTERNAL_H */

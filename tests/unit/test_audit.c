@@ -3,7 +3,8 @@
  * hand-built histories at the edges of its windows (an event 29, 30, 89, 90 days before the
  * as-of day, after it), channels (known, unknown, out of range, no column), the latest
  * survey, untapped opportunities per group and kind; bad groups and windows; and the same
- * bits for 1, 2 and 3 threads and the serial twin on a random base of several blocks.
+ * bits for 1, 2 and 3 threads and the serial twin on a random base of several blocks; the two
+ * groupings of one pass against two calls.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 #include "tests/unit/history_builder.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -237,6 +239,100 @@ static void test_threads_and_twin(void **state)
     big_free(&b);
 }
 
+/* Two groupings in one pass (sgs_audit_compute_two) against two calls of sgs_audit_compute and
+ * of the twin: the same bits for 1, 2 and 3 threads; with no customers; and the errors of the
+ * two calls, the first grouping's first. */
+static void test_two_groupings(void **state)
+{
+    (void)state;
+    big_t b;
+    const size_t n = 50000;
+    big_make(&b, n, 7);
+    sgs_stage_input_t in = big_input(&b);
+    enum { NG = SGS_STAGE_COUNT, NG2 = 12 };
+    uint8_t *group = malloc(n), *group2 = malloc(n);
+    uint16_t *fired = malloc(n * sizeof *fired);
+    for (size_t i = 0; i < n; i++) {
+        group[i] = (uint8_t)((b.id[i] / 3) % NG);
+        group2[i] = (uint8_t)(((uint64_t)b.id[i] * 40503u >> 5) % NG2);
+        fired[i] = (uint16_t)(((uint64_t)b.id[i] * 2654435761u >> 7) & 0x3FFu);
+    }
+    sgs_audit_config_t cfg;
+    sgs_audit_config_default(&cfg);
+    sgs_error_t err = {0};
+    sgs_audit_row_t ref[NG + 1], ref2[NG2 + 1], got[NG + 1], got2[NG2 + 1];
+    int64_t ref_kind[SGS_OPP_KIND_COUNT][SGS_AUDIT_WINDOWS], got_kind[SGS_OPP_KIND_COUNT][2];
+    const int32_t t = 900;
+    sgs_exec_t exec2 = {.n_threads = 2, .grain = 1};
+    assert_int_equal(sgs_audit_compute(&in, t, &cfg, group, NG, fired, &exec2, ref, ref_kind, &err),
+                     SGS_OK);
+    assert_int_equal(sgs_audit_compute(&in, t, &cfg, group2, NG2, fired, &exec2, ref2, NULL, &err),
+                     SGS_OK);
+    sgs_audit_row_t twin[NG + 1], twin2[NG2 + 1];
+    assert_int_equal(sgs_audit_compute_ref(&in, t, &cfg, group, NG, fired, twin, NULL, &err),
+                     SGS_OK);
+    assert_int_equal(sgs_audit_compute_ref(&in, t, &cfg, group2, NG2, fired, twin2, NULL, &err),
+                     SGS_OK);
+    assert_memory_equal(ref, twin, sizeof ref);
+    assert_memory_equal(ref2, twin2, sizeof ref2);
+    sgs_assert_cmp(ref2[NG2].contacted[1], >, 1000);
+    for (int threads = 1; threads <= 3; threads++) {
+        sgs_exec_t exec = {.n_threads = threads, .grain = 1};
+        memset(got, 0xAB, sizeof got);
+        memset(got2, 0xAB, sizeof got2);
+        memset(got_kind, 0xAB, sizeof got_kind);
+        assert_int_equal(sgs_audit_compute_two(&in, t, &cfg, group, NG, group2, NG2, fired, &exec,
+                                               got, got2, got_kind, &err),
+                         SGS_OK);
+        assert_memory_equal(got, ref, sizeof got);
+        assert_memory_equal(got2, ref2, sizeof got2);
+        assert_memory_equal(got_kind, ref_kind, sizeof got_kind);
+    }
+    /* the untapped counts may be left out; no customers gives zero rows */
+    assert_int_equal(sgs_audit_compute_two(&in, t, &cfg, group, NG, group2, NG2, fired, &exec2, got,
+                                           got2, NULL, &err),
+                     SGS_OK);
+    assert_memory_equal(got2, ref2, sizeof got2);
+    sgs_stage_input_t none = in;
+    none.n = 0;
+    memset(got, 0xAB, sizeof got);
+    memset(got2, 0xAB, sizeof got2);
+    assert_int_equal(sgs_audit_compute_two(&none, t, &cfg, group, NG, group2, NG2, fired, &exec2,
+                                           got, got2, got_kind, &err),
+                     SGS_OK);
+    assert_int_equal(
+        sgs_audit_compute(&none, t, &cfg, group, NG, fired, &exec2, ref, ref_kind, &err), SGS_OK);
+    assert_int_equal(
+        sgs_audit_compute(&none, t, &cfg, group2, NG2, fired, &exec2, ref2, NULL, &err), SGS_OK);
+    assert_memory_equal(got, ref, sizeof got);
+    assert_memory_equal(got2, ref2, sizeof got2);
+    assert_memory_equal(got_kind, ref_kind, sizeof got_kind);
+    /* errors: a bad label of the second grouping early, of the first late: the first's */
+    group2[100] = NG2;
+    group[40000] = NG;
+    char want[128];
+    sgs_error_t e1 = {0}, e2 = {0};
+    assert_int_equal(sgs_audit_compute(&in, t, &cfg, group, NG, fired, &exec2, ref, NULL, &e1),
+                     SGS_EDATA);
+    assert_int_equal(sgs_audit_compute_two(&in, t, &cfg, group, NG, group2, NG2, fired, &exec2, got,
+                                           got2, NULL, &e2),
+                     SGS_EDATA);
+    assert_string_equal(e2.message, e1.message);
+    group[40000] = 0; /* now only the second's */
+    assert_int_equal(sgs_audit_compute(&in, t, &cfg, group2, NG2, fired, &exec2, ref2, NULL, &e1),
+                     SGS_EDATA);
+    assert_int_equal(sgs_audit_compute_two(&in, t, &cfg, group, NG, group2, NG2, fired, &exec2, got,
+                                           got2, NULL, &e2),
+                     SGS_EDATA);
+    assert_string_equal(e2.message, e1.message);
+    snprintf(want, sizeof want, "customer %lld has group %d", (long long)b.id[100], NG2);
+    sgs_assert_contains(e2.message, want);
+    free(group);
+    free(group2);
+    free(fired);
+    big_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -244,6 +340,7 @@ int main(void)
         cmocka_unit_test(test_bad_group_and_windows),
         cmocka_unit_test(test_latest_survey_of_a_day_and_old_history),
         cmocka_unit_test(test_threads_and_twin),
+        cmocka_unit_test(test_two_groupings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1001,8 +1001,10 @@ static void test_sort_in_place(void **state)
         assert_true(want && a && tmp);
         uint64_t s = 7 + z;
         for (size_t k = 0; k < m; k++) /* distinct (index, kind): k itself */
-            want[k] = (sgs__opp_cand_t){(double)(sgs_test_next(&s) % 50), (int64_t)(k / 3),
-                                        (int32_t)(sgs_test_next(&s) % 4), (uint8_t)(k % 3)};
+            want[k] = (sgs__opp_cand_t){.value = (double)(sgs_test_next(&s) % 50),
+                                        .index = (int64_t)(k / 3),
+                                        .priority = (int32_t)(sgs_test_next(&s) % 4),
+                                        .kind = (uint8_t)(k % 3)};
         for (size_t k = m; k-- > 1;) { /* shuffled */
             size_t j = (size_t)(sgs_test_next(&s) % (k + 1));
             sgs__opp_cand_t t = want[k];
@@ -1027,6 +1029,68 @@ static void test_sort_in_place(void **state)
     }
 }
 
+/* The radix sort of candidates as made (sgs__opportunity_sort_made) against qsort: inputs in
+ * (index, kind) order, one to three kinds per customer; values with many ties, both zeros,
+ * negatives, huge and tiny magnitudes; priorities with ties, negative, INT32_MIN and
+ * INT32_MAX (every byte of the key busy), or all one (passes skipped); sizes 0, 1, 2 and
+ * larger. Every candidate comes out whole, its bits and route unchanged. */
+static void test_sort_made(void **state)
+{
+    (void)state;
+    static const size_t sizes[] = {0, 1, 2, 3, 17, 256, 70001, 70002};
+    static const double special[] = {0.0,    -0.0,   1.0,     -1.0,  1e300, -1e300,
+                                     1e-300, 5e-324, -5e-324, 0.125, 123.45};
+    static const int32_t prio[] = {INT32_MIN, -7, 0, 3, 3, 90, 256, 65536, INT32_MAX};
+    for (int mode = 0; mode < 3; mode++)
+        for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+            size_t m = sizes[z];
+            sgs__opp_cand_t *want = malloc((m + 1) * sizeof *want),
+                            *a = malloc((m + 1) * sizeof *a),
+                            *tmp = malloc((m / 2 + 1) * sizeof *tmp);
+            assert_true(want && a && tmp);
+            uint64_t s = 1000 + 10 * (uint64_t)z + (uint64_t)mode;
+            int64_t index = 0;
+            uint8_t kind = 1;
+            for (size_t k = 0; k < m; k++) {
+                if (sgs_test_next(&s) % 3 == 0 || kind >= 9) { /* a new customer */
+                    index += 1 + (int64_t)(sgs_test_next(&s) % 3);
+                    kind = (uint8_t)(1 + sgs_test_next(&s) % 3);
+                } else {
+                    kind = (uint8_t)(kind + 1 + sgs_test_next(&s) % 2);
+                }
+                uint64_t r = sgs_test_next(&s);
+                double v = r % 4 == 0  ? special[r / 4 % (sizeof special / sizeof *special)]
+                           : mode == 2 ? (double)(int64_t)(r % 2001) - 1000.0
+                                       : (double)(r % 40) * 0.5;
+                int32_t p = mode == 0 ? 50 : prio[sgs_test_next(&s) % (sizeof prio / sizeof *prio)];
+                want[k] = (sgs__opp_cand_t){.value = v,
+                                            .index = index,
+                                            .priority = p,
+                                            .kind = kind,
+                                            .route_own = (uint8_t)(r >> 8),
+                                            .route_blocked = (uint8_t)(r >> 16),
+                                            .route_flags = (uint8_t)(r >> 24 & 3u)};
+            }
+            memcpy(a, want, m * sizeof *a);
+            sgs__opp_cand_t *got = sgs__opportunity_sort_made(a, tmp, m);
+            assert_ptr_equal(got, a);
+            qsort(want, m, sizeof *want, cand_compare);
+            for (size_t k = 0; k < m; k++)
+                if (memcmp(&got[k].value, &want[k].value, sizeof(double)) != 0 ||
+                    got[k].index != want[k].index || got[k].kind != want[k].kind ||
+                    got[k].priority != want[k].priority || got[k].route_own != want[k].route_own ||
+                    got[k].route_blocked != want[k].route_blocked ||
+                    got[k].route_flags != want[k].route_flags)
+                    fail_msg(
+                        "mode %d, %zu candidates: entry %zu is (%lld, %d), expected (%lld, %d)",
+                        mode, m, k, (long long)got[k].index, got[k].kind, (long long)want[k].index,
+                        want[k].kind);
+            free(want);
+            free(a);
+            free(tmp);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1047,6 +1111,7 @@ int main(void)
         cmocka_unit_test(test_control_draw),
         cmocka_unit_test(test_threads_identical_and_reference),
         cmocka_unit_test(test_sort_in_place),
+        cmocka_unit_test(test_sort_made),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

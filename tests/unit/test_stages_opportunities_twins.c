@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "kernels/opportunities.h"
+#include "kernels/opportunity_rank_internal.h"
 #include "kernels/stages.h"
 #include "kernels/tables.h"
 #include "tests/support/stage_cols.h"
@@ -595,6 +596,178 @@ static void test_opportunities_match_the_reference(void **state)
     }
 }
 
+/* The routes packed into the candidates where they are made (in customer order) against
+ * sgs__opportunity_route of each, worked out from the columns, with blocked and avoided
+ * channels, RFM segments and every kind; and packing then unpacking every route value. */
+static void test_packed_routes(void **state)
+{
+    (void)state;
+    const size_t n = 30011;
+    base_t b;
+    base_random(&b, n, 77);
+    opp_extra_t x;
+    extra_random(&x, &b, n, 78);
+    stage_cols_t sc;
+    stage_cols_alloc(&sc, n);
+    assert_int_equal(sgs_stages_compute_ref(&b.in, 1000, NULL, &sc.out, NULL, NULL), 0);
+    sgs_opportunity_input_t in = {.customers = &b.in,
+                                  .as_of_day = 1000,
+                                  .stage = sc.stage,
+                                  .cycle_days = sc.cycle,
+                                  .days_overdue = sc.overdue,
+                                  .compare_day = 900,
+                                  .n_direct_referrals = x.direct,
+                                  .n_indirect_referrals = x.indirect,
+                                  .network_value = x.network,
+                                  .blocked_channels = x.blocked,
+                                  .rfm_segment = x.rfm};
+    uint16_t *fired;
+    ALLOC(fired, n);
+    for (int all = 0; all <= 1; all++) {
+        sgs_opportunity_config_t cfg;
+        sgs_opportunity_config_default(&cfg);
+        cfg.all_opportunities = all;
+        cfg.avoid_channels[SGS_OPP_GROW] = 1u << 3;
+        cfg.avoid_channels_by_rfm[SGS_OPP_WIN_BACK][2] = 1u << 1;
+        cfg.control_share = 0.3;
+        sgs_opportunity_stats_t st;
+        sgs_exec_t ex = {.n_threads = 2, .grain = 1};
+        assert_int_equal(sgs_opportunities_detect(&in, &cfg, &ex, fired, &st, NULL), 0);
+        sgs__opp_cand_t *cand = NULL;
+        size_t m = 0;
+        assert_int_equal(sgs__opportunity_candidates(&in, &cfg, &st, fired, &ex, &cand, &m, NULL),
+                         0);
+        sgs_assert_cmp(m, >, n / 10);
+        int seen_blocked = 0, seen_unanswered = 0, seen_control = 0;
+        for (size_t k = 0; k < m; k++) {
+            sgs__opp_route_t want = sgs__opportunity_route(&in, &cfg, &cand[k]);
+            sgs__opp_route_t got = sgs__opportunity_route_unpack(&cand[k]);
+            if (got.own != want.own || got.blocked != want.blocked ||
+                got.own_unanswered != want.own_unanswered || got.control != want.control)
+                fail_msg("all=%d: candidate %zu (customer %lld, kind %d): packed route differs",
+                         all, k, (long long)cand[k].index, cand[k].kind);
+            seen_blocked |= want.blocked != 0;
+            seen_unanswered |= want.own_unanswered;
+            seen_control |= want.control;
+        }
+        assert_true(seen_blocked && seen_unanswered && seen_control);
+        sgs_free(cand);
+        sgs_opportunity_stats_free(&st);
+    }
+    for (unsigned v = 0; v < 1u << 13; v++) {
+        sgs__opp_route_t r = {.blocked = (uint16_t)(v & 0xFFu),
+                              .own = (uint8_t)((v >> 8) & 7u),
+                              .own_unanswered = (uint8_t)((v >> 11) & 1u),
+                              .control = (uint8_t)((v >> 12) & 1u)};
+        sgs__opp_cand_t c = {.value = 1.0, .index = 5, .priority = 3, .kind = 2};
+        sgs__opportunity_route_pack(&c, r);
+        sgs__opp_route_t u = sgs__opportunity_route_unpack(&c);
+        assert_true(u.blocked == r.blocked && u.own == r.own &&
+                    u.own_unanswered == r.own_unanswered && u.control == r.control);
+        assert_true(c.value == 1.0 && c.index == 5 && c.priority == 3 && c.kind == 2);
+    }
+    free(fired);
+    stage_cols_free(&sc);
+    extra_free(&x);
+    base_free(&b);
+}
+
+/* The facts behind a reason (sgs_opportunity_facts) for every customer and kind: what the
+ * customer's columns and purchases give whatever the kind; what the trigger looked at only for
+ * the kinds whose reasons show it (the support contacts and complaints in the service window,
+ * counted here from the events; the renewal's due day; the latest scored survey) and the
+ * documented blanks for the others. */
+static void test_facts_of_every_kind(void **state)
+{
+    (void)state;
+    const size_t n = 4000;
+    base_t b;
+    base_random(&b, n, 91);
+    opp_extra_t x;
+    extra_random(&x, &b, n, 92);
+    stage_cols_t sc;
+    stage_cols_alloc(&sc, n);
+    assert_int_equal(sgs_stages_compute_ref(&b.in, 1000, NULL, &sc.out, NULL, NULL), 0);
+    sgs_opportunity_input_t in = {.customers = &b.in,
+                                  .as_of_day = 1000,
+                                  .stage = sc.stage,
+                                  .cycle_days = sc.cycle,
+                                  .days_overdue = sc.overdue,
+                                  .compare_day = 900,
+                                  .n_direct_referrals = x.direct,
+                                  .n_indirect_referrals = x.indirect,
+                                  .network_value = x.network};
+    sgs_opportunity_config_t cfg;
+    sgs_opportunity_config_default(&cfg);
+    uint16_t *fired;
+    ALLOC(fired, n);
+    sgs_opportunity_stats_t st;
+    assert_int_equal(sgs_opportunities_detect_ref(&in, &cfg, fired, &st, NULL), 0);
+    const sgs_stage_input_t *cu = &b.in;
+    int n_support_seen = 0, n_due_seen = 0, n_survey_seen = 0;
+    for (size_t i = 0; i < n; i++) {
+        sgs_purchase_summary_t ps;
+        sgs_purchase_summary(cu, i, 1000, &ps);
+        int32_t support = 0, complaints = 0, due = SGS_DAY_NONE, survey_day = SGS_DAY_NONE;
+        double score = (double)NAN;
+        for (size_t e = cu->event_offset[i]; e < cu->event_offset[i + 1]; e++) {
+            int32_t d = cu->event_day[e];
+            if (d > 1000)
+                continue;
+            int kind = cu->event_kind[e];
+            if (d > 1000 - cfg.service_window_days) {
+                support += kind == SGS_EVENT_SUPPORT;
+                complaints += kind == SGS_EVENT_COMPLAINT;
+            }
+            if (kind == SGS_EVENT_RENEWAL_DUE && (due == SGS_DAY_NONE || d >= due))
+                due = d;
+            double v = cu->event_value ? sgs_sparse_value(cu->event_value, e) : (double)NAN;
+            if (kind == SGS_EVENT_SURVEY && isfinite(v) &&
+                (survey_day == SGS_DAY_NONE || d >= survey_day)) {
+                survey_day = d;
+                score = v;
+            }
+        }
+        for (int k = 1; k < SGS_OPP_KIND_COUNT; k++) {
+            sgs_opportunity_facts_t f;
+            sgs_opportunity_facts(&in, &cfg, &st, i, k, &f);
+            assert_int_equal(f.kind, k);
+            assert_int_equal(f.n_purchase_days, ps.n_days);
+            assert_int_equal(f.first_purchase_day, ps.n_days > 0 ? ps.first_day : SGS_DAY_NONE);
+            assert_int_equal(f.days_since_last, ps.n_days > 0 ? 1000 - ps.last_day : -1);
+            assert_memory_equal(&f.cycle_days, &sc.cycle[i], sizeof(double));
+            assert_int_equal(f.n_direct_referrals, x.direct[i]);
+            int service = k == SGS_OPP_SERVICE_RECOVERY, renewal = k == SGS_OPP_RENEWAL_AT_RISK,
+                detractor = k == SGS_OPP_DETRACTOR_FOLLOW_UP;
+            assert_int_equal(f.n_support, service ? support : 0);
+            assert_int_equal(f.n_complaints, service ? complaints : 0);
+            /* renewal: the due day is looked up only for a customer with a stage that can
+             * renew; detractor: the survey only for a customer with a stage */
+            int32_t want_day = SGS_DAY_NONE;
+            if (renewal && sc.stage[i] != SGS_STAGE_NONE && sc.stage[i] != SGS_STAGE_CANCELLED)
+                want_day = due;
+            if (detractor && sc.stage[i] != SGS_STAGE_NONE)
+                want_day = survey_day;
+            assert_int_equal(f.event_day, want_day);
+            if (detractor && sc.stage[i] != SGS_STAGE_NONE && survey_day != SGS_DAY_NONE)
+                assert_memory_equal(&f.survey_score, &score, sizeof(double));
+            else
+                assert_true(isnan(f.survey_score));
+            n_support_seen += service && support > 0;
+            n_due_seen += renewal && want_day != SGS_DAY_NONE;
+            n_survey_seen += detractor && want_day != SGS_DAY_NONE;
+        }
+    }
+    sgs_assert_cmp(n_support_seen, >, 10);
+    sgs_assert_cmp(n_due_seen, >, 10);
+    sgs_assert_cmp(n_survey_seen, >, 10);
+    sgs_opportunity_stats_free(&st);
+    free(fired);
+    stage_cols_free(&sc);
+    extra_free(&x);
+    base_free(&b);
+}
+
 /* Errors: a label not below n, masks that do not match the stats, too little room. */
 static void test_opportunities_errors_match_the_reference(void **state)
 {
@@ -666,6 +839,8 @@ int main(void)
         cmocka_unit_test(test_stages_empty),
         cmocka_unit_test(test_transitions_match_the_reference),
         cmocka_unit_test(test_opportunities_match_the_reference),
+        cmocka_unit_test(test_packed_routes),
+        cmocka_unit_test(test_facts_of_every_kind),
         cmocka_unit_test(test_opportunities_errors_match_the_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
