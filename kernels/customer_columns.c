@@ -12,6 +12,7 @@
 #include "kernels/customer_columns.h"
 
 #include "kernels/dates.h"
+#include "kernels/group.h"
 
 #include <omp.h>
 
@@ -89,16 +90,7 @@ int sgs_customer_columns_scatter(const sgs_exec_t *exec, const sgs_customer_rows
 #pragma omp barrier
 #pragma omp single
         {
-            size_t next = 0;
-            for (size_t b = 0; b < n_buckets; b++) {
-                bucket_start[b] = next;
-                for (size_t q = 0; q < n_ranges; q++) {
-                    size_t count = cursor[q * n_buckets + b];
-                    cursor[q * n_buckets + b] = next;
-                    next += count;
-                }
-            }
-            bucket_start[n_buckets] = next;
+            sgs_bucket_cursors(n_ranges, n_buckets, cursor, bucket_start);
         }
         for (size_t q = tid; q < n_ranges; q += step) { /* pass 2 */
             size_t *mine = cursor + q * n_buckets;

@@ -304,6 +304,20 @@ static size_t bucket_to_columns(const packed_key_t *keys, const double *amounts,
     return longest_unsorted;
 }
 
+void sgs_bucket_cursors(size_t n_ranges, size_t n_buckets, size_t *cursor, size_t *bucket_start)
+{
+    size_t next = 0;
+    for (size_t b = 0; b < n_buckets; b++) {
+        bucket_start[b] = next;
+        for (size_t q = 0; q < n_ranges; q++) {
+            size_t count = cursor[q * n_buckets + b];
+            cursor[q * n_buckets + b] = next;
+            next += count;
+        }
+    }
+    bucket_start[n_buckets] = next;
+}
+
 /* Pass 1 reads the input columns into the packed columns (the amounts in the caller's
  * spare column when there is one); pass 2 writes the output columns over the input columns
  * pass 1 has finished with (days over the customer indices, amounts over the times,
@@ -347,16 +361,7 @@ static int scatter_stable(int n_threads, sgs_row_columns_t *rows, sgs_grouped_t 
 #pragma omp barrier
 #pragma omp single
         {
-            size_t next = 0;
-            for (size_t b = 0; b < n_buckets; b++) {
-                bucket_start[b] = next;
-                for (size_t q = 0; q < n_ranges; q++) {
-                    size_t count = cursor[q * n_buckets + b];
-                    cursor[q * n_buckets + b] = next;
-                    next += count;
-                }
-            }
-            bucket_start[n_buckets] = next;
+            sgs_bucket_cursors(n_ranges, n_buckets, cursor, bucket_start);
         }
         for (size_t r = tid; r < n_ranges; r += step) {
             size_t *mine = cursor + r * n_buckets;

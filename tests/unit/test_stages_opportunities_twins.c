@@ -596,6 +596,25 @@ static void test_opportunities_match_the_reference(void **state)
     }
 }
 
+/* A random base of n customers and its extra columns (seeds seed and seed + 1), their stages as
+ * of day 1000 by the reference, and the opportunity input over them, compared with day 900. */
+static sgs_opportunity_input_t random_opportunity_input(base_t *b, opp_extra_t *x, stage_cols_t *sc,
+                                                        size_t n, uint64_t seed)
+{
+    base_random(b, n, seed);
+    extra_random(x, b, n, seed + 1);
+    stage_cols_alloc(sc, n);
+    assert_int_equal(sgs_stages_compute_ref(&b->in, 1000, NULL, &sc->out, NULL, NULL), 0);
+    return (sgs_opportunity_input_t){.customers = &b->in,
+                                     .as_of_day = 1000,
+                                     .stage = sc->stage,
+                                     .cycle_days = sc->cycle,
+                                     .days_overdue = sc->overdue,
+                                     .compare_day = 900,
+                                     .n_direct_referrals = x->direct,
+                                     .n_indirect_referrals = x->indirect,
+                                     .network_value = x->network};
+}
 /* The routes packed into the candidates where they are made (in customer order) against
  * sgs__opportunity_route of each, worked out from the columns, with blocked and avoided
  * channels, RFM segments and every kind; and packing then unpacking every route value. */
@@ -604,23 +623,11 @@ static void test_packed_routes(void **state)
     (void)state;
     const size_t n = 30011;
     base_t b;
-    base_random(&b, n, 77);
     opp_extra_t x;
-    extra_random(&x, &b, n, 78);
     stage_cols_t sc;
-    stage_cols_alloc(&sc, n);
-    assert_int_equal(sgs_stages_compute_ref(&b.in, 1000, NULL, &sc.out, NULL, NULL), 0);
-    sgs_opportunity_input_t in = {.customers = &b.in,
-                                  .as_of_day = 1000,
-                                  .stage = sc.stage,
-                                  .cycle_days = sc.cycle,
-                                  .days_overdue = sc.overdue,
-                                  .compare_day = 900,
-                                  .n_direct_referrals = x.direct,
-                                  .n_indirect_referrals = x.indirect,
-                                  .network_value = x.network,
-                                  .blocked_channels = x.blocked,
-                                  .rfm_segment = x.rfm};
+    sgs_opportunity_input_t in = random_opportunity_input(&b, &x, &sc, n, 77);
+    in.blocked_channels = x.blocked;
+    in.rfm_segment = x.rfm;
     uint16_t *fired;
     ALLOC(fired, n);
     for (int all = 0; all <= 1; all++) {
@@ -682,21 +689,9 @@ static void test_facts_of_every_kind(void **state)
     (void)state;
     const size_t n = 4000;
     base_t b;
-    base_random(&b, n, 91);
     opp_extra_t x;
-    extra_random(&x, &b, n, 92);
     stage_cols_t sc;
-    stage_cols_alloc(&sc, n);
-    assert_int_equal(sgs_stages_compute_ref(&b.in, 1000, NULL, &sc.out, NULL, NULL), 0);
-    sgs_opportunity_input_t in = {.customers = &b.in,
-                                  .as_of_day = 1000,
-                                  .stage = sc.stage,
-                                  .cycle_days = sc.cycle,
-                                  .days_overdue = sc.overdue,
-                                  .compare_day = 900,
-                                  .n_direct_referrals = x.direct,
-                                  .n_indirect_referrals = x.indirect,
-                                  .network_value = x.network};
+    sgs_opportunity_input_t in = random_opportunity_input(&b, &x, &sc, n, 91);
     sgs_opportunity_config_t cfg;
     sgs_opportunity_config_default(&cfg);
     uint16_t *fired;
