@@ -2,8 +2,9 @@
  * kernels/page_pool.h — large arrays on pages the process has already touched.
  *
  * On the virtual machines segscore runs on, the first touch of a page the process never had
- * costs far more than the work done on it (2 to 5 us per 4 KiB page measured on the
- * benchmark VM; docs/benchmarks.md "Pages used again"). A run frees one step's columns just
+ * costs far more than the work done on it (2 us per 4 KiB page by bench/bench_first_touch.c
+ * on the benchmark VM, 9 us for the value step's output columns in a profile of a run;
+ * docs/benchmarks.md "Pages used again"). A run frees one step's columns just
  * before the next step allocates its own, of other sizes, so a heap that keeps freed memory
  * still meets many requests with fresh pages: its free pieces are rarely where and as large
  * as the next request. This pool keeps the pages of freed large arrays as they are and, for
