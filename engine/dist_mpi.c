@@ -7,6 +7,7 @@
  * ends the job through mpirun, which names the process.
  */
 #include "engine/dist.h"
+#include "kernels/page_pool.h"
 
 #include <mpi.h>
 #include <stdio.h>
@@ -16,6 +17,9 @@
 int sgs_dist_start(int *argc, char ***argv)
 {
     int provided = 0;
+    /* Before MPI starts: Open MPI's and UCX's memory hooks mishandle the page pool's
+     * mremap (kernels/page_pool.h), so large arrays come from malloc in an MPI process. */
+    sgs_page_pool_disable();
     /* Only the thread that called MPI_Init_thread calls MPI; OpenMP threads compute. */
     if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS ||
         provided < MPI_THREAD_FUNNELED)

@@ -135,8 +135,8 @@ static void check_round_trip(const sgs_config_t *cfg)
                    "round trip changed the configuration:\n  %s\n  %s", json,
                    json_again ? json_again : "(null)");
     (void)sgs_config_validate(&again, &err);
-    free(json_again);
-    free(json);
+    sgs_free(json_again);
+    sgs_free(json);
 }
 
 static void fuzz_file(const uint8_t *data, size_t size)
@@ -161,7 +161,7 @@ static void fuzz_file(const uint8_t *data, size_t size)
     SGS_FUZZ_CHECK(root && eff, "accepted file or effective configuration does not parse");
     check_applied(root, "", eff);
     cJSON_Delete(eff);
-    free(eff_text);
+    sgs_free(eff_text);
     cJSON_Delete(root);
     free(text);
     (void)sgs_config_validate(&cfg, &err);
@@ -215,7 +215,7 @@ static void fuzz_set_lines(const uint8_t *data, size_t size)
                                "--set %s=\"%.80s\" reads back as \"%.80s\"", key, value,
                                got->valuestring);
             cJSON_Delete(eff);
-            free(eff_text);
+            sgs_free(eff_text);
         }
         line = nl ? nl + 1 : NULL;
     }

@@ -212,7 +212,8 @@ void *sgs_alloc_array(size_t n, size_t size)
     size_t bytes;
     if (sgs_size_mul(n, size, &bytes) != SGS_OK || !alloc_allowed())
         return counted(NULL);
-    return counted(pooled(bytes) ? sgs_page_pool_alloc(bytes, 0) : malloc(bytes ? bytes : 1));
+    void *p = pooled(bytes) ? sgs_page_pool_alloc(bytes, 0) : NULL;
+    return counted(p ? p : malloc(bytes ? bytes : 1));
 }
 
 void *sgs_calloc_array(size_t n, size_t size)
@@ -220,8 +221,8 @@ void *sgs_calloc_array(size_t n, size_t size)
     size_t bytes;
     if (sgs_size_mul(n, size, &bytes) != SGS_OK || !alloc_allowed())
         return counted(NULL);
-    return counted(pooled(bytes) ? sgs_page_pool_alloc(bytes, 1)
-                                 : calloc(bytes ? n : 1, bytes ? size : 1));
+    void *p = pooled(bytes) ? sgs_page_pool_alloc(bytes, 1) : NULL;
+    return counted(p ? p : calloc(bytes ? n : 1, bytes ? size : 1));
 }
 
 void *sgs_realloc_array(void *p, size_t n, size_t size)
@@ -229,10 +230,19 @@ void *sgs_realloc_array(void *p, size_t n, size_t size)
     size_t bytes;
     if (sgs_size_mul(n, size, &bytes) != SGS_OK || !alloc_allowed())
         return counted(NULL);
-    if (sgs_page_pool_owns(p))
-        return counted(sgs_page_pool_realloc(p, bytes));
-    if (!p)
-        return counted(pooled(bytes) ? sgs_page_pool_alloc(bytes, 0) : malloc(bytes ? bytes : 1));
+    size_t had = sgs_page_pool_size(p);
+    if (had) {
+        void *q = sgs_page_pool_realloc(p, bytes);
+        if (!q && (q = malloc(bytes ? bytes : 1)) != NULL) { /* no pool: malloc's, a copy */
+            memcpy(q, p, had < bytes ? had : bytes);
+            sgs_page_pool_free(p);
+        }
+        return counted(q);
+    }
+    if (!p) {
+        void *q = pooled(bytes) ? sgs_page_pool_alloc(bytes, 0) : NULL;
+        return counted(q ? q : malloc(bytes ? bytes : 1));
+    }
     return counted(realloc(p, bytes ? bytes : 1)); /* a heap block stays in the heap */
 }
 

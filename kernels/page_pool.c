@@ -14,6 +14,7 @@
 #define _GNU_SOURCE /* mremap */
 #include "kernels/page_pool.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -31,7 +32,7 @@
 #define SGS__SANITIZED 1
 #endif
 #endif
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || defined(__SANITIZE_HWADDRESS__)
 #define SGS__SANITIZED 1
 #endif
 
@@ -39,10 +40,15 @@
 #define SGS__CAN_MOVE_PAGES 1
 #endif
 
+/* Set for good once pages must not be moved any more: by sgs_page_pool_disable, or when a
+ * move failed (the system short of memory or of mappings, or a library's mremap hook that
+ * mishandles MREMAP_FIXED). */
+static _Atomic int moves_off;
+
 int sgs_page_pool_available(void)
 {
 #if defined(SGS__CAN_MOVE_PAGES) && !defined(SGS__SANITIZED)
-    return 1;
+    return !atomic_load(&moves_off);
 #else
     return 0;
 #endif
@@ -133,17 +139,28 @@ static size_t pick_kept(size_t need)
 }
 
 /* Moves kept pages into owner's range [off, end), from off on, until it is full or nothing is
- * kept; returns where the moved pages end. The caller reserved a span per kept span. */
+ * kept; returns where the moved pages end, or SIZE_MAX when a failed move left a hole the
+ * range could not be mapped again in (the array is then unusable). A failed move turns moves
+ * off: MREMAP_FIXED unmaps its target before it can fail, so the target is mapped afresh. The
+ * caller reserved a span per kept span. */
 static size_t fill_from_kept(char *owner, size_t off, size_t end)
 {
-    while (off < end) {
+    while (off < end && !atomic_load(&moves_off)) {
         size_t k = pick_kept(end - off);
         if (k == n_spans)
             break;
         size_t take = spans[k].len < end - off ? spans[k].len : end - off;
         void *to = mremap(spans[k].addr, take, take, MREMAP_MAYMOVE | MREMAP_FIXED, owner + off);
-        if (to == MAP_FAILED)
-            break; /* the rest stays fresh */
+        if (to == MAP_FAILED) {
+            atomic_store(&moves_off, 1);
+            void *again = mmap(owner + off, take, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+            if (again == (void *)(owner + off) || (again == MAP_FAILED && errno == EEXIST))
+                break; /* the target is fresh again (or was never unmapped), as is the rest */
+            if (again != MAP_FAILED)
+                munmap(again, take); /* a kernel without MAP_FIXED_NOREPLACE put it elsewhere */
+            return SIZE_MAX;
+        }
         spans[n_spans++] = (span_t){owner + off, take, owner};
         spans[k].addr += take;
         spans[k].len -= take;
@@ -152,6 +169,19 @@ static size_t fill_from_kept(char *owner, size_t off, size_t end)
         off += take;
     }
     return off;
+}
+
+/* Unmaps the spans whose owner is `owner` (NULL: the kept ones) and drops them. */
+static void unmap_spans(const char *owner)
+{
+    for (size_t s = 0; s < n_spans;) {
+        if (spans[s].owner == owner) {
+            munmap(spans[s].addr, spans[s].len);
+            spans[s] = spans[--n_spans];
+        } else {
+            s++;
+        }
+    }
 }
 
 static size_t find_array(const void *p)
@@ -165,7 +195,7 @@ static size_t find_array(const void *p)
 void *sgs_page_pool_alloc(size_t bytes, int zero)
 {
     size_t len = whole_pages(bytes ? bytes : 1);
-    if (!len)
+    if (!len || atomic_load(&moves_off))
         return NULL;
     char *a = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (a == MAP_FAILED)
@@ -177,10 +207,19 @@ void *sgs_page_pool_alloc(size_t bytes, int zero)
         return NULL;
     }
     size_t reused = fill_from_kept(a, 0, len);
-    if (reused < len)
-        spans[n_spans++] = (span_t){a + reused, len - reused, a};
-    arrays[n_arrays++] = (array_t){a, len};
+    if (reused == SIZE_MAX) { /* a hole: give the range up, pages moved in included */
+        unmap_spans(a);
+        munmap(a, len);
+    } else {
+        if (reused < len)
+            spans[n_spans++] = (span_t){a + reused, len - reused, a};
+        arrays[n_arrays++] = (array_t){a, len};
+    }
+    if (atomic_load(&moves_off))
+        unmap_spans(NULL); /* kept pages no array can take any more */
     pthread_mutex_unlock(&pool_lock);
+    if (reused == SIZE_MAX)
+        return NULL;
     if (zero)
         memset(a, 0, reused); /* fresh pages are zero already */
     return a;
@@ -221,37 +260,21 @@ void *sgs_page_pool_realloc(void *p, size_t bytes)
         return NULL;
     pthread_mutex_lock(&pool_lock);
     size_t i = find_array(p);
-    if (i == n_arrays) { /* not the pool's: the caller's error (see sgs_page_pool_owns) */
+    if (i == n_arrays) { /* not the pool's: the caller's error (see sgs_page_pool_size) */
         pthread_mutex_unlock(&pool_lock);
         return NULL;
     }
     size_t old = arrays[i].len;
     if (len <= old) {
-        if (!reserve(spans_of(p)))
-            len = old; /* keep the tail rather than fail a shrink */
-        else
+        /* the tail to the pool (or kept by the array when the table cannot grow) */
+        if (!atomic_load(&moves_off) && reserve(spans_of(p)))
             give_tail(i, len);
         pthread_mutex_unlock(&pool_lock);
         return p;
     }
-    if (spans_of(p) == 1 && reserve(n_kept() + 1)) {
-        /* one mapping: the kernel grows or moves it whole, the contents stay in their pages */
-        size_t s = 0;
-        while (spans[s].owner != p)
-            s++;
-        char *a = mremap(p, old, len, MREMAP_MAYMOVE);
-        if (a != MAP_FAILED) {
-            spans[s] = (span_t){a, old, a};
-            size_t reused = fill_from_kept(a, old, len);
-            if (reused < len)
-                spans[n_spans++] = (span_t){a + reused, len - reused, a};
-            arrays[i] = (array_t){a, len};
-            pthread_mutex_unlock(&pool_lock);
-            return a;
-        }
-    }
     pthread_mutex_unlock(&pool_lock);
-    /* several mappings: a new array, the contents copied, the old pages kept */
+    /* A new array and a copy: an array is mostly several mappings, which one mremap cannot
+     * move together. */
     void *q = sgs_page_pool_alloc(len, 0);
     if (!q)
         return NULL;
@@ -260,14 +283,14 @@ void *sgs_page_pool_realloc(void *p, size_t bytes)
     return q;
 }
 
-int sgs_page_pool_owns(const void *p)
+size_t sgs_page_pool_size(const void *p)
 {
     if (!p || (uintptr_t)p % page_bytes() != 0) /* malloc's blocks are rarely page-aligned */
         return 0;
     pthread_mutex_lock(&pool_lock);
-    int ours = find_array(p) < n_arrays;
+    size_t i = find_array(p), len = i < n_arrays ? arrays[i].len : 0;
     pthread_mutex_unlock(&pool_lock);
-    return ours;
+    return len;
 }
 
 int sgs_page_pool_free(void *p)
@@ -277,7 +300,10 @@ int sgs_page_pool_free(void *p)
     pthread_mutex_lock(&pool_lock);
     size_t i = find_array(p);
     int ours = i < n_arrays;
-    if (ours) {
+    if (ours && atomic_load(&moves_off)) {
+        unmap_spans(p); /* no array can take its pages any more */
+        arrays[i] = arrays[--n_arrays];
+    } else if (ours) {
         for (size_t s = 0; s < n_spans; s++)
             if (spans[s].owner == p)
                 spans[s].owner = NULL;
@@ -285,6 +311,14 @@ int sgs_page_pool_free(void *p)
     }
     pthread_mutex_unlock(&pool_lock);
     return ours;
+}
+
+void sgs_page_pool_disable(void)
+{
+    pthread_mutex_lock(&pool_lock);
+    atomic_store(&moves_off, 1);
+    unmap_spans(NULL);
+    pthread_mutex_unlock(&pool_lock);
 }
 
 void sgs_page_pool_usage(size_t *live_bytes, size_t *kept_bytes)
@@ -314,10 +348,15 @@ void *sgs_page_pool_realloc(void *p, size_t bytes)
     return NULL;
 }
 
-int sgs_page_pool_owns(const void *p)
+size_t sgs_page_pool_size(const void *p)
 {
     (void)p;
     return 0;
+}
+
+void sgs_page_pool_disable(void)
+{
+    atomic_store(&moves_off, 1);
 }
 
 int sgs_page_pool_free(void *p)

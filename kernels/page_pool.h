@@ -13,10 +13,11 @@
  * follows its live arrays instead of the heap's history.
  *
  * kernels/core.c's sgs_alloc_array, sgs_calloc_array, sgs_realloc_array and sgs_free use it
- * for requests of SGS_PAGE_POOL_MIN_BYTES or more. Pages are never returned to the system
- * while the process runs (as the run's heap does not return them: engine/main.c). Linux
- * only (mremap); elsewhere, and in sanitizer builds (whose allocators track each block),
- * sgs_page_pool_available is 0 and every request goes to malloc.
+ * for requests of SGS_PAGE_POOL_MIN_BYTES or more, and malloc when it gives nothing. Pages
+ * are not returned to the system while the process runs (as the run's heap does not return
+ * them: engine/main.c), so the resident memory stays at the high-water mark of the live large
+ * arrays. Linux only (mremap); elsewhere, in sanitizer builds (whose allocators track each
+ * block) and in MPI processes, sgs_page_pool_available is 0 and every request goes to malloc.
  */
 #ifndef SGS_KERNELS_PAGE_POOL_H
 #define SGS_KERNELS_PAGE_POOL_H
@@ -25,24 +26,35 @@
 
 #define SGS_PAGE_POOL_MIN_BYTES ((size_t)1 << 20)
 
-/* 1 when this build can move pages (Linux, no sanitizer). */
+/* 1 when this build can move pages (Linux, no sanitizer) and moving has not been turned
+ * off (sgs_page_pool_disable, or a move the system refused). */
 int sgs_page_pool_available(void);
 
 /* An array of `bytes` (> 0) on page boundaries: the pool's pages first, then fresh ones;
- * zeroed when `zero`. NULL when the system refuses memory. Thread-safe. */
+ * zeroed when `zero`. NULL when the system refuses memory or the pool is not available (the
+ * caller then uses malloc). Thread-safe. */
 void *sgs_page_pool_alloc(size_t bytes, int zero);
 
-/* 1 when p came from sgs_page_pool_alloc or _realloc and is not freed yet. */
-int sgs_page_pool_owns(const void *p);
+/* The length (whole pages) of p when it came from sgs_page_pool_alloc or _realloc and is not
+ * freed yet; 0 for any other pointer. */
+size_t sgs_page_pool_size(const void *p);
 
-/* p's new size (p from the pool: sgs_page_pool_owns): its contents kept up to the smaller size, the
- * pages moved, not copied; a tail given up goes to the pool. NULL (p unchanged) when the
- * system refuses memory or p is not the pool's. */
+/* p's new size (p from the pool: sgs_page_pool_size > 0): a shrunk array keeps its address
+ * and gives its tail to the pool; a grown one is a new array with p's contents copied and p
+ * freed. NULL (p unchanged) when the system refuses memory, the pool is not available or p is
+ * not the pool's. */
 void *sgs_page_pool_realloc(void *p, size_t bytes);
 
 /* Gives p's pages to the pool and returns 1 when p came from sgs_page_pool_alloc (or
- * _realloc); returns 0 and does nothing for any other pointer (NULL included). */
+ * _realloc); returns 0 and does nothing for any other pointer (NULL included). Once the pool
+ * is not available, p's pages go back to the system instead. */
 int sgs_page_pool_free(void *p);
+
+/* Turns moving pages off for the rest of the process and gives the kept pages back to the
+ * system; arrays already made stay valid and are freed as usual. An MPI process calls it before
+ * MPI starts: Open MPI's and UCX's mremap hooks of the versions Debian ships mishandle
+ * MREMAP_FIXED (open-mpi/ompi#12180, openucx/ucx#8820). */
+void sgs_page_pool_disable(void);
 
 /* What the pool holds: bytes in live arrays and bytes kept for reuse (for tests). */
 void sgs_page_pool_usage(size_t *live_bytes, size_t *kept_bytes);

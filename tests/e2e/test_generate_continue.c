@@ -361,10 +361,10 @@ static void test_truth_holds_the_list(void **state)
         assert_int_equal(N.group[i], group[r]);
         assert_int_equal(N.channel[i], channel[r]);
     }
-    free(id);
-    free(kind);
-    free(group);
-    free(channel);
+    sgs_free(id);
+    sgs_free(kind);
+    sgs_free(group);
+    sgs_free(channel);
     free(ix);
     unload(&N);
 }

@@ -158,7 +158,7 @@ static void test_sklearn_fixture_through_the_command_line(void **state)
     sgs_assert_close(inertia, s, 0, 1e-12);
     for (size_t e = 0; e < 15; e++)
         sgs_assert_close(c[e], sk_plain_centers[e], 1e-12, 1e-12);
-    free(labels);
+    sgs_free(labels);
 }
 
 static void test_same_bytes_for_1_2_3_threads(void **state)

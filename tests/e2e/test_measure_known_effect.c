@@ -79,13 +79,13 @@ static void read_truth(const char *path, truth_t t[SGS_OPP_KIND_COUNT])
         x->revenue_diff = vd[r];
         x->control_bought = cb[r];
     }
-    free(kind);
-    free(nt);
-    free(nc);
-    free(rd);
-    free(bd);
-    free(vd);
-    free(cb);
+    sgs_free(kind);
+    sgs_free(nt);
+    sgs_free(nc);
+    sgs_free(rd);
+    sgs_free(bd);
+    sgs_free(vd);
+    sgs_free(cb);
 }
 
 static void test_measured_effects_match_the_truth(void **state)

@@ -819,17 +819,17 @@ static void write_copy(const char *path, int with_events)
     for (int k = 0; k < (with_events ? 4 : 2); k++) {
         int64_t *v = sgs_test_column(src, names[k], SGS_H5_I64, &n);
         sgs_assert_cmp(sgs_h5_write_column(dst, names[k], SGS_H5_I64, v, n, 0, NULL), ==, 0);
-        free(v);
+        sgs_free(v);
     }
     double *amount = sgs_test_column(src, "/transactions/amount", SGS_H5_F64, &n);
     sgs_assert_cmp(sgs_h5_write_column(dst, "/transactions/amount", SGS_H5_F64, amount, n, 0, NULL),
                    ==, 0);
-    free(amount);
+    sgs_free(amount);
     if (with_events) {
         uint8_t *kind = sgs_test_column(src, "/events/kind", SGS_H5_U8, &n);
         sgs_assert_cmp(sgs_h5_write_column(dst, "/events/kind", SGS_H5_U8, kind, n, 0, NULL), ==,
                        0);
-        free(kind);
+        sgs_free(kind);
     }
     H5Fclose(src);
     H5Fclose(dst);

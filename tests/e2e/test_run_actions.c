@@ -145,10 +145,10 @@ static void load_input(void)
         in.ev[i] = (event_t){cid[i], (int32_t)day_of(time[i]), kind[i], value[i]};
     in.n_ev = n;
     qsort(in.ev, n, sizeof *in.ev, event_cmp);
-    free(cid);
-    free(time);
-    free(kind);
-    free(value);
+    sgs_free(cid);
+    sgs_free(time);
+    sgs_free(kind);
+    sgs_free(value);
 
     cid = sgs_test_column(f, "/transactions/customer_id", SGS_H5_I64, &n);
     time = sgs_test_column(f, "/transactions/time", SGS_H5_I64, &n2);
@@ -179,9 +179,9 @@ static void load_input(void)
     for (size_t k = 0; k < in.n_pu; k++)
         in.n_no_occasion -= k == 0 || in.pu[k].cid != in.pu[k - 1].cid;
     free(rows);
-    free(cid);
-    free(time);
-    free(amount);
+    sgs_free(cid);
+    sgs_free(time);
+    sgs_free(amount);
 
     int64_t *truth_id = sgs_test_column(f, "/truth/customer_id", SGS_H5_I64, &n);
     uint8_t *burst = sgs_test_column(f, "/truth/support_burst", SGS_H5_U8, &n);
@@ -867,10 +867,10 @@ static void test_referral_chains_and_advocates(void **state)
     free(brought);
     free(sorted);
     free(got);
-    free(nv);
+    sgs_free(nv);
     free(next);
     free(parent);
-    free(direct);
+    sgs_free(direct);
     free_results(&r);
 }
 
@@ -1158,8 +1158,8 @@ static void test_referral_cycle_is_a_reported_warning(void **state)
         if (i >= 6)
             assert_int_equal(stage[i], want_stage[i]);
     }
-    free(row);
-    free(stage);
+    sgs_free(row);
+    sgs_free(stage);
 
     /* An event kind outside 1..8 fails the run (exit 65, the row named) and every output of
      * the previous run, opportunities.csv included, stays as it was. */
@@ -1185,10 +1185,10 @@ static void test_referral_cycle_is_a_reported_warning(void **state)
     assert_int_equal(direct[0], 1);                             /* 1 referred 6 */
     assert_int_equal(indirect[0], 1);                           /* and, through 6, 7 */
     sgs_assert_close(nv[0], 1.0 + 0.5 * (1.0 + 0.5), 0, 1e-15); /* head count without CLV */
-    free(status_col);
-    free(direct);
-    free(indirect);
-    free(nv);
+    sgs_free(status_col);
+    sgs_free(direct);
+    sgs_free(indirect);
+    sgs_free(nv);
 }
 
 /* The transactions of the generated file alone: no /events, no /customers. */
@@ -1208,12 +1208,12 @@ static void test_run_without_events_and_customers(void **state)
     for (int k = 0; k < 2; k++) {
         int64_t *v = sgs_test_column(src, names[k], SGS_H5_I64, &n);
         assert_int_equal(sgs_h5_write_column(dst, names[k], SGS_H5_I64, v, n, 0, NULL), 0);
-        free(v);
+        sgs_free(v);
     }
     double *amount = sgs_test_column(src, "/transactions/amount", SGS_H5_F64, &n);
     assert_int_equal(
         sgs_h5_write_column(dst, "/transactions/amount", SGS_H5_F64, amount, n, 0, NULL), 0);
-    free(amount);
+    sgs_free(amount);
     H5Fclose(src);
     H5Fclose(dst);
 
@@ -1228,7 +1228,7 @@ static void test_run_without_events_and_customers(void **state)
     size_t listed[SGS_OPP_KIND_COUNT] = {0};
     for (size_t k = 0; k < r.n_rows; k++)
         listed[r.rows[k].kind]++;
-    free(r.rows);
+    sgs_free(r.rows);
     /* triggers on events and referrals cannot fire; the purchase-based ones do */
     assert_int_equal(listed[SGS_OPP_SERVICE_RECOVERY], 0);
     assert_int_equal(listed[SGS_OPP_RENEWAL_AT_RISK], 0);

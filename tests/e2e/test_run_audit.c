@@ -240,12 +240,12 @@ static void recount(const char *results, int32_t t, recount_t *rs, recount_t *rr
     free_events(&e);
     free(p);
     free(rfm);
-    free(sid);
-    free(stage);
-    free(bid);
-    free(seg);
-    free(lid);
-    free(lkind);
+    sgs_free(sid);
+    sgs_free(stage);
+    sgs_free(bid);
+    sgs_free(seg);
+    sgs_free(lid);
+    sgs_free(lkind);
 }
 
 /* The file's grouping `name` against the recount x of `rows` rows. */
@@ -281,7 +281,7 @@ static void compare_grouping(hid_t f, const char *name, const recount_t *x, size
             sgs_assert_nan(mean[r]);
         else
             sgs_assert_close(mean[r], x->survey_sum[r] / (double)x->surveyed[r], 0, 1e-12);
-    free(mean);
+    sgs_free(mean);
 }
 
 static void test_the_audit_is_the_raw_events_recounted(void **state)
@@ -411,9 +411,9 @@ static void test_the_policy_holds_back_and_avoids_channels(void **state)
     sgs_assert_contains(text, "rows moved off a channel the customer never answers");
     free(text);
     free_events(&e);
-    free(lid);
-    free(prio);
-    free(chan);
+    sgs_free(lid);
+    sgs_free(prio);
+    sgs_free(chan);
 }
 
 /* ---- Setup ------------------------------------------------------------------------------- */
@@ -433,8 +433,8 @@ static void write_channels(void)
     sgs_assert_cmp(sgs_h5_write_column(f, "/events/channel", SGS_H5_U8, channel, n, 0, NULL), ==,
                    0);
     H5Fclose(f);
-    free(id);
-    free(channel);
+    sgs_free(id);
+    sgs_free(channel);
 }
 
 static int setup(void **state)

@@ -226,12 +226,12 @@ static void test_cancellations_and_refunds(void **state)
     sgs_assert_contains(text, "2 purchase days cancelled the same day are not purchases");
     sgs_assert_contains(text, "1 customers who returned at least what they bought are worth 0");
     free(text);
-    free(id);
-    free(freq);
-    free(total);
-    free(monetary);
-    free(spend);
-    free(clv);
+    sgs_free(id);
+    sgs_free(freq);
+    sgs_free(total);
+    sgs_free(monetary);
+    sgs_free(spend);
+    sgs_free(clv);
 }
 
 static void test_dropout_not_identified_is_said(void **state)
@@ -313,8 +313,8 @@ static void test_dropout_not_identified_is_said(void **state)
     H5Fclose(f);
     assert_int_equal(n1, n2);
     assert_memory_equal(stage1, stage2, n1);
-    free(stage1);
-    free(stage2);
+    sgs_free(stage1);
+    sgs_free(stage2);
 }
 
 /* 100 customers who each buy on about every other day, always about the same amount: the

@@ -140,8 +140,8 @@ static void test_auto_takes_the_best_calibrated_log_score(void **state)
             fail_msg("/clv/p_buy[%zu] = %.17g, not in [0, 1]", i, p_buy[i]);
     for (size_t k = 1; k < nk; k++)
         sgs_assert_cmp(knots[k], >=, knots[k - 1]); /* monotone */
-    free(p_buy);
-    free(knots);
+    sgs_free(p_buy);
+    sgs_free(knots);
     snprintf(path, sizeof path, "%s/auto/report.txt", dir);
     char *text = sgs_test_read_file(path, NULL);
     sgs_assert_contains(text, "Do the stages mean what they say?");

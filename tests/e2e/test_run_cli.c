@@ -236,11 +236,11 @@ static void run_and_check_against_reference(const char *input, const char *resul
         assert_int_equal(seg[i], sgs_rfm_segment_of(r[i], fs[i], 5));
     }
     H5Fclose(f);
-    free(r);
-    free(fs);
-    free(m);
-    free(seg);
-    free(id);
+    sgs_free(r);
+    sgs_free(fs);
+    sgs_free(m);
+    sgs_free(seg);
+    sgs_free(id);
     reference_free(&ref);
 }
 

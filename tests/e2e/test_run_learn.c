@@ -124,11 +124,11 @@ static void expected_scales(const char *path, double scale[SGS_OPP_KIND_COUNT])
     for (size_t r = 0; r < n; r++)
         if (conclusive[r])
             scale[kind[r]] = inc[r] / (double)nt[r] / assumed[r];
-    free(kind);
-    free(conclusive);
-    free(nt);
-    free(inc);
-    free(assumed);
+    sgs_free(kind);
+    sgs_free(conclusive);
+    sgs_free(nt);
+    sgs_free(inc);
+    sgs_free(assumed);
 }
 
 /* The measured-impact chart of report.html: one bar per kind of the measurement with treated
@@ -172,11 +172,11 @@ static void check_impact_chart(const char *html, const char *path)
         checked++;
     }
     sgs_assert_cmp(checked, >=, 2);
-    free(kind);
-    free(nt);
-    free(inc);
-    free(lo);
-    free(hi);
+    sgs_free(kind);
+    sgs_free(nt);
+    sgs_free(inc);
+    sgs_free(lo);
+    sgs_free(hi);
 }
 
 static void test_values_are_scaled_where_conclusive(void **state)
@@ -252,8 +252,8 @@ static uint8_t *rfm_of_rows(const char *path, const list_t *l)
         long b = sgs_test_find_id(bid, nb, l->id[r]);
         out[r] = b >= 0 ? seg[b] : (uint8_t)SGS_RFM_SEGMENT_COUNT;
     }
-    free(bid);
-    free(seg);
+    sgs_free(bid);
+    sgs_free(seg);
     return out;
 }
 
@@ -297,15 +297,15 @@ static void test_segment_lines_follow_the_list(void **state)
     for (size_t r = 0; r < nl; r++)
         assert_int_equal(by_channel[lk[r]][lc[r]], lnt[r]);
     sgs_assert_cmp(ns, >, nl);
-    free(group);
+    sgs_free(group);
     free(rfm);
-    free(sk);
-    free(ss);
-    free(sc);
-    free(snt);
-    free(lk);
-    free(lc);
-    free(lnt);
+    sgs_free(sk);
+    sgs_free(ss);
+    sgs_free(sc);
+    sgs_free(snt);
+    sgs_free(lk);
+    sgs_free(lc);
+    sgs_free(lnt);
     free(l.id);
     free(l.kind);
     free(l.channel);
@@ -342,10 +342,10 @@ static void test_a_losing_channel_is_avoided(void **state)
     sgs_assert_cmp(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, hi), >=, 0);
     H5Dclose(d);
     H5Fclose(f);
-    free(kind);
-    free(channel);
-    free(conclusive);
-    free(hi);
+    sgs_free(kind);
+    sgs_free(channel);
+    sgs_free(conclusive);
+    sgs_free(hi);
 
     char extra[700];
     snprintf(extra, sizeof extra, "--learn-from '%s'", edited);
@@ -419,11 +419,11 @@ static void test_a_losing_channel_is_avoided_in_one_segment(void **state)
     sgs_assert_cmp(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, hi), >=, 0);
     H5Dclose(d);
     H5Fclose(f);
-    free(kind);
-    free(seg);
-    free(channel);
-    free(conclusive);
-    free(hi);
+    sgs_free(kind);
+    sgs_free(seg);
+    sgs_free(channel);
+    sgs_free(conclusive);
+    sgs_free(hi);
 
     char extra[700], path[700];
     snprintf(extra, sizeof extra, "--learn-from '%s'", edited);

@@ -175,14 +175,14 @@ static void test_chosen_k_and_consistent_profiles(void **state)
         sgs_assert_close(mean[j * 6 + 1], freq_sum[j] / count[j], 1e-12, 1e-9);
     }
     H5Fclose(f);
-    free(label);
-    free(frequency);
-    free(spend);
-    free(clv);
-    free(size);
-    free(revenue_share);
-    free(clv_share);
-    free(table_k);
+    sgs_free(label);
+    sgs_free(frequency);
+    sgs_free(spend);
+    sgs_free(clv);
+    sgs_free(size);
+    sgs_free(revenue_share);
+    sgs_free(clv_share);
+    sgs_free(table_k);
 }
 
 static void test_configured_k_and_pca(void **state)
@@ -200,7 +200,7 @@ static void test_configured_k_and_pca(void **state)
     sgs_assert_cmp(ratio[0], >=, ratio[1]);
     sgs_assert_cmp(ratio[1], >, 0);
     sgs_assert_cmp(ratio[0] + ratio[1], <=, 1 + 1e-12);
-    free(ratio);
+    sgs_free(ratio);
     H5Fclose(f);
 
     /* Without the value step, clv and p_alive are dropped from the features. */
@@ -244,7 +244,7 @@ static void outcome_read(const char *name, const char *extra, outcome_t *o)
         o->size[o->label[c]]++;
         o->dropouts[o->label[c]] += id[c] >= FIRST_DROPOUT_ID;
     }
-    free(id);
+    sgs_free(id);
     H5Fclose(f);
     snprintf(path, sizeof path, "%s/%s/summary.json", dir, name);
     char *text = sgs_test_read_file(path, NULL);
@@ -260,9 +260,9 @@ static void outcome_read(const char *name, const char *extra, outcome_t *o)
 
 static void outcome_free(outcome_t *o)
 {
-    free(o->label);
+    sgs_free(o->label);
     cJSON_Delete(o->summary);
-    free(o->report);
+    sgs_free(o->report);
 }
 
 /* The summary's check of feature `name`. */
@@ -419,8 +419,8 @@ static void test_standard_scaling_isolates_them_and_merging_folds_them_in(void *
     assert_int_equal(nk, 3);
     for (size_t j = 0; j < nk; j++)
         sgs_assert_close(size[j], (double)o.size[j], 0, 0);
-    free(customers);
-    free(size);
+    sgs_free(customers);
+    sgs_free(size);
     H5Fclose(f);
     outcome_free(&o);
 }

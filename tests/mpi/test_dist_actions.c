@@ -376,12 +376,12 @@ static void infl_make(infl_cols_t *c, size_t n)
 
 static void infl_free(infl_cols_t *c)
 {
-    free(c->direct);
-    free(c->indirect);
-    free(c->ref_index);
-    free(c->nv);
-    free(c->depth);
-    free(c->status);
+    sgs_free(c->direct);
+    sgs_free(c->indirect);
+    sgs_free(c->ref_index);
+    sgs_free(c->nv);
+    sgs_free(c->depth);
+    sgs_free(c->status);
 }
 
 /* The process whose id range holds id (share()'s ranges), or -1. */
@@ -658,8 +658,8 @@ static void act_free(act_cols_t *a)
     stage_cols_free(&a->stages);
     stage_cols_free(&a->then);
     infl_free(&a->infl);
-    free(a->fired);
-    free(a->blocked);
+    sgs_free(a->fired);
+    sgs_free(a->blocked);
 }
 
 /* One process's whole step, as engine/run_opportunities.c and the CSV writer make it. */
@@ -725,14 +725,14 @@ static void one_process_list(act_cols_t *a, const sgs_opportunity_config_t *cfg,
 static void one_list_free(one_list_t *o)
 {
     sgs_opportunity_stats_free(&o->stats);
-    free(o->rows.customer_index);
-    free(o->rows.kind);
-    free(o->rows.priority);
-    free(o->rows.value_at_stake);
-    free(o->rows.channel);
-    free(o->rows.rank);
-    free(o->rows.control);
-    free(o->reason);
+    sgs_free(o->rows.customer_index);
+    sgs_free(o->rows.kind);
+    sgs_free(o->rows.priority);
+    sgs_free(o->rows.value_at_stake);
+    sgs_free(o->rows.channel);
+    sgs_free(o->rows.rank);
+    sgs_free(o->rows.control);
+    sgs_free(o->reason);
 }
 
 /* this process's stretch against the rows of the whole list it holds */
@@ -797,7 +797,7 @@ static void reason_bytes(const act_cols_t *mine, const sgs_opportunity_config_t 
         if (my_customer && !mine_row)
             expected += SGS_DIST_ROW_FACTS_BYTES + strlen(o->reason[r]) + 1;
     }
-    free(spans);
+    sgs_free(spans);
     sgs_dist_row_facts_t f;
     uint64_t before = sgs_dist_bytes_sent();
     assert_int_equal(

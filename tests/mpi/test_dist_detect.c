@@ -137,22 +137,22 @@ static void slice(base_t *b, size_t lo, size_t hi)
 
 static void base_free(base_t *b)
 {
-    free(b->id);
-    free(b->direct);
-    free(b->segment);
-    free(b->purchase_offset);
-    free(b->event_offset);
-    free(b->stage);
-    free(b->clv);
-    free(b->p_buy);
-    free(b->p_model);
-    free(b->cycle);
-    free(b->overdue);
-    free(b->network);
-    free(b->purchase_day);
-    free(b->event_day);
-    free(b->event_kind);
-    free(b->event_value);
+    sgs_free(b->id);
+    sgs_free(b->direct);
+    sgs_free(b->segment);
+    sgs_free(b->purchase_offset);
+    sgs_free(b->event_offset);
+    sgs_free(b->stage);
+    sgs_free(b->clv);
+    sgs_free(b->p_buy);
+    sgs_free(b->p_model);
+    sgs_free(b->cycle);
+    sgs_free(b->overdue);
+    sgs_free(b->network);
+    sgs_free(b->purchase_day);
+    sgs_free(b->event_day);
+    sgs_free(b->event_kind);
+    sgs_free(b->event_value);
     sgs_sparse_values_free(&b->event_values);
 }
 

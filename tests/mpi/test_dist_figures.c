@@ -96,16 +96,16 @@ static void base_make(base_t *b, size_t n, int bins, uint64_t seed)
 
 static void base_free(base_t *b)
 {
-    free(b->days_since_last);
-    free(b->n_purchase_days);
-    free(b->frequency);
-    free(b->age_days);
-    free(b->total_spend);
-    free(b->clv);
-    free(b->p_buy);
-    free(b->r_score);
-    free(b->f_score);
-    free(b->rfm_segment);
+    sgs_free(b->days_since_last);
+    sgs_free(b->n_purchase_days);
+    sgs_free(b->frequency);
+    sgs_free(b->age_days);
+    sgs_free(b->total_spend);
+    sgs_free(b->clv);
+    sgs_free(b->p_buy);
+    sgs_free(b->r_score);
+    sgs_free(b->f_score);
+    sgs_free(b->rfm_segment);
 }
 
 /* A run's state as the customer outputs find it, over customers [first, first + n) of *b, on

@@ -492,8 +492,8 @@ static void make_losing(hid_t f, const char *conclusive_path, const char *hi_pat
     d = H5Dopen2(f, hi_path, H5P_DEFAULT);
     sgs_assert_cmp(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, hi), >=, 0);
     H5Dclose(d);
-    free(conclusive);
-    free(hi);
+    sgs_free(conclusive);
+    sgs_free(hi);
 }
 
 /* By process 0, as `segscore measure -o` makes it (engine/measure.h): the measurement of the
@@ -543,8 +543,8 @@ static void make_measurement(void)
         sgs_assert_cmp(found, ==, 1);
         make_losing(f, "/lines/revenue_per_customer/conclusive", "/lines/revenue_per_customer/hi",
                     pick, n);
-        free(kind);
-        free(channel);
+        sgs_free(kind);
+        sgs_free(channel);
         free(pick);
         kind = sgs_test_column(f, "/segment_lines/kind", SGS_H5_U8, &n);
         channel = sgs_test_column(f, "/segment_lines/channel", SGS_H5_U8, &n);
@@ -559,9 +559,9 @@ static void make_measurement(void)
         sgs_assert_cmp(treated[best], >, 10);
         pick[best] = 1;
         make_losing(f, "/segment_lines/conclusive", "/segment_lines/hi", pick, n);
-        free(kind);
-        free(channel);
-        free(treated);
+        sgs_free(kind);
+        sgs_free(channel);
+        sgs_free(treated);
         free(pick);
         H5Fclose(f);
     }

@@ -348,7 +348,7 @@ static void merge_and_medians(void **state)
                 if (rc != SGS_OK || memcmp(med, med1, k_out * sizeof *med))
                     fail_msg("%zu rows deal %d column %zu: rc %d (%s), medians differ", n_all, deal,
                              f, rc, err.message);
-                free(col);
+                sgs_free(col);
             }
             free(labels);
             free(labels1);

@@ -323,13 +323,13 @@ static void make_cohort(const sgs_grouped_t *g, int32_t as_of_day, size_t want, 
 
 static void free_cohort(test_cohort_t *co)
 {
-    free(co->id);
-    free(co->x);
-    free(co->t_x);
-    free(co->T);
-    free(co->m);
-    free(co->occasions);
-    free(co->spend);
+    sgs_free(co->id);
+    sgs_free(co->x);
+    sgs_free(co->t_x);
+    sgs_free(co->T);
+    sgs_free(co->m);
+    sgs_free(co->occasions);
+    sgs_free(co->spend);
 }
 
 static sgs_model_fit_options_t test_fit_options(void *ctx, const char *what, sgs_fit_watch_t *watch)
@@ -717,7 +717,7 @@ static void tracking_is_the_single_process_curve(void **state)
                 fail_msg("holdout %d days, layout %d: rc %d (%s), %zu points against %zu, the "
                          "curves differ",
                          (int)holds[h], layout, rc, err.message, btb.n_tracking, bta.n_tracking);
-            free(sh.g_row);
+            sgs_free(sh.g_row);
         }
         free(tc.g_row);
         free(tc.first_day);
@@ -783,7 +783,7 @@ static void tracking_errors_are_everyones(void **state)
         sgs_assert_contains(err.message, want);
     }
     free(bad);
-    free(sh.g_row);
+    sgs_free(sh.g_row);
     free(tc.g_row);
     free(tc.first_day);
     sgs_grouped_free(&g_all);

@@ -117,7 +117,7 @@ static void columns_equal_one_writer(void **state)
         sgs_assert_cmp(got_n, ==, n_all);
         for (size_t i = 0; i < n_all; i++)
             sgs_assert_cmp(got[i], ==, all_id[i]);
-        free(got);
+        sgs_free(got);
         /* the column of no row: an empty dataset of the type */
         hid_t d = H5Dopen2(h, "/rfm/empty", H5P_DEFAULT);
         sgs_assert_cmp(d, >=, 0);
@@ -260,7 +260,7 @@ static void compressed_columns_equal_one_writer(void **state)
         sgs_assert_cmp(got_n, ==, n_all);
         for (size_t i = 0; i < n_all - big_rows_of(last); i++)
             sgs_assert_cmp(got[i], ==, all_code[i]);
-        free(got);
+        sgs_free(got);
         H5Fclose(h);
         free(all_id);
         free(all_value);

@@ -147,9 +147,9 @@ static void assess_run(const char *name, const int *bought, double *brier_cal, d
            *brier_raw, *brier_cal, *gap_raw, *gap_cal);
     free(cal);
     free(raw);
-    free(id);
-    free(p_buy);
-    free(no_buy);
+    sgs_free(id);
+    sgs_free(p_buy);
+    sgs_free(no_buy);
 }
 
 static void test_p_buy_beats_the_model_out_of_sample(void **state)
@@ -208,8 +208,8 @@ static void test_stages_order_who_bought_again(void **state)
     sgs_assert_cmp(share[SGS_STAGE_ACTIVE], >, share[SGS_STAGE_AT_RISK]);
     sgs_assert_cmp(share[SGS_STAGE_LOYAL], >, share[SGS_STAGE_AT_RISK]);
     sgs_assert_cmp(share[SGS_STAGE_AT_RISK], >, share[SGS_STAGE_LAPSED]);
-    free(id);
-    free(stage);
+    sgs_free(id);
+    sgs_free(stage);
 }
 
 int main(void)

@@ -226,7 +226,7 @@ static void test_effective_json_round_trips(void **state)
     sgs_error_t err = {0};
     assert_int_equal(sgs_config_load_file(&back, path, &err), SGS_OK);
     assert_memory_equal(&cfg, &back, sizeof cfg);
-    free(json);
+    sgs_free(json);
     sgs_test_rmdir(dir);
 }
 

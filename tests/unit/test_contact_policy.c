@@ -131,7 +131,7 @@ static void test_recent_contact_holds_back_below_the_bar(void **state)
                                               &f->policy, &err),
                      SGS_OK);
     assert_int_equal(f->st.n_candidates, 6);
-    free(f);
+    sgs_free(f);
 }
 
 static void test_unanswered_channels_are_blocked(void **state)
@@ -198,7 +198,7 @@ static void test_unanswered_channels_are_blocked(void **state)
                                             &f->policy, &err),
                    ==, SGS_OK);
     assert_int_equal(f->policy.n_with_blocked_channel, 0);
-    free(f);
+    sgs_free(f);
 }
 
 static void test_bad_arguments(void **state)
@@ -217,7 +217,7 @@ static void test_bad_arguments(void **state)
                                               &f->policy, &err),
                      SGS_ECONFIG);
     sgs_assert_contains(err.message, "max_unanswered_contacts");
-    free(f);
+    sgs_free(f);
 }
 
 /* 50,000 random customers (four blocks): 1, 2, 3 threads against the serial twin. */

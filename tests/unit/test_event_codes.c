@@ -69,7 +69,7 @@ static void test_match_the_reference(void **state)
                 fail_msg("seed %llu, %d threads: split codes differ", (unsigned long long)seed, t);
         }
         free(split_ref);
-        free(kind);
+        sgs_free(kind);
         free(channel);
         free(ref);
         free(got);

@@ -132,7 +132,7 @@ static void load(const char *path)
 
 static void unload(void)
 {
-    free(L.ev_channel);
+    sgs_free(L.ev_channel);
     void *all[] = {L.tx_id,     L.tx_time,     L.tx_amount,  L.tx_channel, L.tx_category,
                    L.ev_id,     L.ev_time,     L.ev_kind,    L.ev_value,   L.cu_id,
                    L.cu_signup, L.cu_referrer, L.cu_channel, L.tr_id,      L.birth,
@@ -855,7 +855,7 @@ static void test_customer_ids_are_a_bijection(void **state)
         seen[id] = 1;
     }
     free(ix);
-    free(ids);
+    sgs_free(ids);
 }
 
 /* The variates themselves, 200,000 draws each: Gamma(shape) mean = var = shape (both

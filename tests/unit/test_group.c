@@ -78,7 +78,7 @@ static void assert_same_grouping(const sgs_grouped_t *x, const sgs_grouped_t *y)
 
 static void release(built_t *b)
 {
-    free(b->row_customer);
+    sgs_free(b->row_customer);
     sgs_grouped_free(&b->g);
 }
 

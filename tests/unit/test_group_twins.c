@@ -150,10 +150,10 @@ static void rows_random(rows_t *r, size_t n, int sorted, int wide, uint64_t seed
 
 static void rows_free(rows_t *r)
 {
-    free(r->customer);
-    free(r->time_s);
-    free(r->amount);
-    free(r->channel);
+    sgs_free(r->customer);
+    sgs_free(r->time_s);
+    sgs_free(r->amount);
+    sgs_free(r->channel);
     sgs_free(r->ids);
 }
 

@@ -434,7 +434,7 @@ static void test_event_values_as_h5dread(void **state)
                 snprintf(what, sizeof what, "/events/value, file type %d, %s, %d threads", k,
                          layout_names[layout], nt);
                 assert_rows_equal(e.value, want, N, 8, what);
-                free(want);
+                sgs_free(want);
                 int64_t *want_time = h5dread(path, "/events/time", SGS_H5_I64);
                 assert_rows_equal(e.time_s, want_time, N, 8, "/events/time");
                 free(want_time);
@@ -772,7 +772,7 @@ static void test_convert_floats_as_h5tconvert(void **state)
     }
     free(src);
     free(buf);
-    free(got);
+    sgs_free(got);
 }
 
 /* ---- The decode against the guard's decoded size -------------------------------------------- */

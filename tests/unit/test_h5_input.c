@@ -363,7 +363,7 @@ static void test_first_bad_row_is_deterministic_in_big_chunks(void **state)
     }
     free(ids);
     free(times);
-    free(a);
+    sgs_free(a);
 }
 
 static void test_infinite_amount(void **state)
@@ -919,7 +919,7 @@ static void test_hash_across_blocks_chunks_threads(void **state)
             assert_int_equal(read_hash(f->path, chunks[c], threads), expected);
     free(ids);
     free(times);
-    free(a);
+    sgs_free(a);
 }
 
 /* ---- Collecting problems (inspect) ---------------------------------------------------- */

@@ -212,8 +212,8 @@ static void test_clv_scores_match_the_reference(void **state)
         assert_int_equal(sgs_clv_score_histories_ref(SGS_MODEL_BGNBD, p_bad, &h, &opt, ref, NULL,
                                                      NULL, NULL, NULL),
                          SGS_EINVAL);
-        free(ref);
-        free(got);
+        sgs_free(ref);
+        sgs_free(got);
         sgs_histories_free(&h);
         input_free(&in);
     }

@@ -391,7 +391,7 @@ static void test_threads_identical(void **state)
     }
     free(id);
     free(ref);
-    free(clv);
+    sgs_free(clv);
 }
 
 int main(void)

@@ -82,7 +82,7 @@ static void test_match_the_reference(void **state)
             sgs_assert_nan(ch_ref);
         }
         free(x);
-        free(l);
+        sgs_free(l);
     }
 }
 
@@ -103,7 +103,7 @@ static void test_bad_label(void **state)
     assert_int_equal(sgs_kchoice_silhouette(x, 100, 2, l, 3, 0, 1, NULL, &score, &e), SGS_EINVAL);
     assert_string_equal(e.message, e_ref.message);
     free(x);
-    free(l);
+    sgs_free(l);
 }
 
 int main(void)

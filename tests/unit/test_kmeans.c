@@ -96,7 +96,7 @@ static double ari(const int32_t *a, const int32_t *b, size_t n, size_t ka, size_
         sa += ra[i] * (ra[i] - 1) / 2;
     for (size_t j = 0; j < kb; j++)
         sb += cb[j] * (cb[j] - 1) / 2;
-    free(t);
+    sgs_free(t);
     double expected = sa * sb / ((double)n * (double)(n - 1) / 2);
     double mx = (sa + sb) / 2;
     return (idx - expected) / (mx - expected);
@@ -202,8 +202,8 @@ static fit_out_t run_fit(const double *x, size_t n, size_t d, const double *w,
 
 static void fit_free(fit_out_t *o)
 {
-    free(o->labels);
-    free(o->centers);
+    sgs_free(o->labels);
+    sgs_free(o->centers);
 }
 
 static void assert_same_fit(const fit_out_t *a, const fit_out_t *b, size_t n, size_t kd,

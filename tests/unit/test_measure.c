@@ -128,14 +128,14 @@ static void fixture_init(fixture_t *f, size_t n)
 
 static void fixture_free(fixture_t *f)
 {
-    free(f->responded);
-    free(f->bought);
-    free(f->renewed);
-    free(f->revenue);
-    free(f->before);
-    free(f->after);
-    free(f->before_t);
-    free(f->after_t);
+    sgs_free(f->responded);
+    sgs_free(f->bought);
+    sgs_free(f->renewed);
+    sgs_free(f->revenue);
+    sgs_free(f->before);
+    sgs_free(f->after);
+    sgs_free(f->before_t);
+    sgs_free(f->after_t);
 }
 
 static sgs_measure_table_t table, table2;
@@ -152,7 +152,7 @@ static void arms(const uint32_t *cust, const uint8_t *kind, const uint8_t *chann
     int rc = sgs_measure_arms(cust, kind, channel, group, n, o, &ex, ws, out, &err);
     if (rc != 0)
         fail_msg("sgs_measure_arms: %s", err.message);
-    free(ws);
+    sgs_free(ws);
 }
 
 /* Welch through the sums: treated revenues {12.5, 0, 0, 30.25, -4, 8, 0, 19.5} (one refund),

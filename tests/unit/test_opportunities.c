@@ -109,7 +109,7 @@ static void fx_rank(fx_t *f)
 static void fx_free(fx_t *f)
 {
     sgs_opportunity_stats_free(&f->st);
-    free(f);
+    sgs_free(f);
 }
 
 /* Fail unless the last detection counted `kind` among the kinds whose input was missing. */
@@ -1023,7 +1023,7 @@ static void test_sort_in_place(void **state)
                              m, threads, k, (long long)a[k].index, a[k].kind,
                              (long long)want[k].index, want[k].kind);
         }
-        free(want);
+        sgs_free(want);
         free(a);
         free(tmp);
     }
@@ -1085,7 +1085,7 @@ static void test_sort_made(void **state)
                         "mode %d, %zu candidates: entry %zu is (%lld, %d), expected (%lld, %d)",
                         mode, m, k, (long long)got[k].index, got[k].kind, (long long)want[k].index,
                         want[k].kind);
-            free(want);
+            sgs_free(want);
             free(a);
             free(tmp);
         }

@@ -91,7 +91,7 @@ static void test_sort_as_qsort(void **state)
             expect_sorted_as_qsort(keys, n);
         }
     }
-    free(keys);
+    sgs_free(keys);
 }
 
 static void test_sorted_leaves_out(void **state)

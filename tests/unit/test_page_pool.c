@@ -4,8 +4,9 @@
  * does not grow when the next array is no larger than what was freed); calloc's arrays are
  * zero even on reused pages; realloc keeps the contents when an array grows in one mapping
  * or in several and when it shrinks; pointers that are not the pool's are left alone;
- * threads allocating and freeing at once each keep their own bytes; and kernels/core.h's
- * allocation functions use the pool for large arrays where the build can.
+ * threads allocating and freeing at once each keep their own bytes; kernels/core.h's
+ * allocation functions use the pool for large arrays where the build can, and malloc once the
+ * pool is turned off.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MIB ((size_t)1 << 20)
 
@@ -33,7 +35,7 @@ static size_t resident_bytes(void)
     unsigned long size = 0, resident = 0;
     assert_int_equal(fscanf(f, "%lu %lu", &size, &resident), 2);
     fclose(f);
-    return (size_t)resident * 4096;
+    return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
 }
 
 static void fill(unsigned char *p, size_t n, unsigned seed)
@@ -83,11 +85,11 @@ static void test_pages_serve_other_sizes(void **state)
     unsigned char *a = sgs_page_pool_alloc(64 * MIB, 0);
     assert_non_null(a);
     assert_int_equal((uintptr_t)a % 4096, 0);
-    assert_true(sgs_page_pool_owns(a));
+    assert_int_equal(sgs_page_pool_size(a), 64 * MIB);
     memset(a, 1, 64 * MIB);
     size_t touched = resident_bytes();
     assert_int_equal(sgs_page_pool_free(a), 1);
-    assert_false(sgs_page_pool_owns(a));
+    assert_int_equal(sgs_page_pool_size(a), 0);
     expect_usage(0, k0 + 64 * MIB);
 
     /* three arrays of other sizes from the same pages: no fresh page is touched */
@@ -149,7 +151,7 @@ static void test_foreign_pointers_left_alone(void **state)
 {
     (void)state;
     void *m = calloc(2 * MIB, 1);
-    assert_false(sgs_page_pool_owns(m));
+    assert_int_equal(sgs_page_pool_size(m), 0);
     assert_int_equal(sgs_page_pool_free(m), 0);
     assert_int_equal(sgs_page_pool_free(NULL), 0);
     assert_null(sgs_page_pool_realloc(m, 4 * MIB));
@@ -189,11 +191,11 @@ static void test_core_allocations_use_it(void **state)
 {
     (void)state;
     unsigned char *small = sgs_alloc_array(1000, 1);
-    assert_false(sgs_page_pool_owns(small));
+    assert_int_equal(sgs_page_pool_size(small), 0);
     sgs_free(small);
     unsigned char *big = sgs_alloc_array(3 * MIB, 1);
     assert_non_null(big);
-    assert_int_equal(sgs_page_pool_owns(big), sgs_page_pool_available());
+    assert_int_equal(sgs_page_pool_size(big) > 0, sgs_page_pool_available());
     fill(big, 3 * MIB, 4);
     big = sgs_realloc_array(big, 5 * MIB, 1);
     assert_non_null(big);
@@ -210,8 +212,41 @@ static void test_core_allocations_use_it(void **state)
     h = sgs_realloc_array(h, 2 * MIB, 1);
     assert_non_null(h);
     assert_true(filled(h, 100, 8));
-    assert_false(sgs_page_pool_owns(h));
+    assert_int_equal(sgs_page_pool_size(h), 0);
     sgs_free(h);
+}
+
+/* Turned off (as an MPI process does, or after a refused move): the kept pages go back to the
+ * system, large arrays come from malloc, and an array made before is still freed, shrunk and
+ * grown (then by malloc, its contents copied). Last: it is for the rest of the process. */
+static void test_disabled_falls_back_to_malloc(void **state)
+{
+    (void)state;
+    unsigned char *before = sgs_alloc_array(4 * MIB, 1);
+    int pooled_before = sgs_page_pool_size(before) > 0;
+    assert_int_equal(pooled_before, sgs_page_pool_available());
+    fill(before, 4 * MIB, 11);
+    sgs_page_pool_disable();
+    assert_false(sgs_page_pool_available());
+    assert_null(sgs_page_pool_alloc(2 * MIB, 0));
+    size_t live, kept;
+    sgs_page_pool_usage(&live, &kept);
+    assert_int_equal(kept, 0);
+    assert_int_equal(live, pooled_before ? 4 * MIB : 0);
+    unsigned char *big = sgs_calloc_array(3 * MIB, 1);
+    assert_non_null(big);
+    assert_int_equal(sgs_page_pool_size(big), 0);
+    assert_true(all_zero(big, 3 * MIB));
+    sgs_free(big);
+    before = sgs_realloc_array(before, 2 * MIB, 1); /* shrunk in place */
+    assert_true(filled(before, 2 * MIB, 11));
+    before = sgs_realloc_array(before, 6 * MIB, 1); /* grown: malloc's now */
+    assert_non_null(before);
+    assert_int_equal(sgs_page_pool_size(before), 0);
+    assert_true(filled(before, 2 * MIB, 11));
+    sgs_free(before);
+    sgs_page_pool_usage(&live, &kept);
+    assert_int_equal(live + kept, 0);
 }
 
 int main(void)
@@ -222,6 +257,7 @@ int main(void)
         cmocka_unit_test(test_foreign_pointers_left_alone),
         cmocka_unit_test(test_threads_keep_their_bytes),
         cmocka_unit_test(test_core_allocations_use_it),
+        cmocka_unit_test(test_disabled_falls_back_to_malloc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -321,9 +321,9 @@ static void fit_and_score(sgs_purchase_model_t truth, const double *truth_params
         sgs_assert_finite(disc[i]);
         sgs_assert_cmp(disc[i], >=, 0.0);
     }
-    free(pa);
+    sgs_free(pa);
     free(ey);
-    free(np);
+    sgs_free(np);
     free(disc);
     sgs_histories_free(&h);
     free(x);

@@ -146,7 +146,7 @@ static void test_keys_reach_the_kernels(void **state)
     FILE *f = fopen(path, "w");
     fputs(json, f);
     fclose(f);
-    free(json);
+    sgs_free(json);
     sgs_config_t back;
     sgs_config_defaults(&back);
     assert_int_equal(sgs_config_load_file(&back, path, &err), SGS_OK);

@@ -75,7 +75,7 @@ static void test_against_reference_for_any_thread_count(void **state)
         }
     }
     free(id);
-    free(eligible);
+    sgs_free(eligible);
     free(want);
     free(got);
 }
@@ -165,7 +165,7 @@ static void test_nested_and_ties(void **state)
     assert_int_equal(n_chosen, 3);
     assert_memory_equal(got, want, sizeof got);
     free(id);
-    free(eligible);
+    sgs_free(eligible);
     free(small);
     free(big);
 }
@@ -224,7 +224,7 @@ static void test_allocation_failures(void **state)
         sgs_assert_cmp(fail_after, <, 20);
     }
     free(id);
-    free(eligible);
+    sgs_free(eligible);
     free(got);
     free(want);
 }

@@ -130,23 +130,23 @@ static void base_random(base_t *b, size_t n, uint64_t seed)
 
 static void base_free(base_t *b)
 {
-    free(b->id);
-    free(b->signup);
-    free(b->p_off);
-    free(b->e_off);
-    free(b->p_day);
-    free(b->e_day);
-    free(b->e_kind);
-    free(b->e_channel);
-    free(b->e_value);
+    sgs_free(b->id);
+    sgs_free(b->signup);
+    sgs_free(b->p_off);
+    sgs_free(b->e_off);
+    sgs_free(b->p_day);
+    sgs_free(b->e_day);
+    sgs_free(b->e_kind);
+    sgs_free(b->e_channel);
+    sgs_free(b->e_value);
     sgs_sparse_values_free(&b->e_values);
-    free(b->pref);
-    free(b->main_ch);
-    free(b->p_buy);
-    free(b->p_model);
-    free(b->rate);
-    free(b->clv);
-    free(b->segment);
+    sgs_free(b->pref);
+    sgs_free(b->main_ch);
+    sgs_free(b->p_buy);
+    sgs_free(b->p_model);
+    sgs_free(b->rate);
+    sgs_free(b->clv);
+    sgs_free(b->segment);
 }
 
 /* ---- Stages ------------------------------------------------------------------------------ */
@@ -392,8 +392,8 @@ static void test_transitions_match_the_reference(void **state)
                 assert_string_equal(e.message, e_ref.message);
             }
         }
-        free(a);
-        free(b);
+        sgs_free(a);
+        sgs_free(b);
     }
 }
 
@@ -456,13 +456,13 @@ static void list_alloc(list_t *l, size_t cap)
 
 static void list_free(list_t *l)
 {
-    free(l->rows.customer_index);
-    free(l->rows.kind);
-    free(l->rows.priority);
-    free(l->rows.value_at_stake);
-    free(l->rows.channel);
-    free(l->rows.rank);
-    free(l->rows.control);
+    sgs_free(l->rows.customer_index);
+    sgs_free(l->rows.kind);
+    sgs_free(l->rows.priority);
+    sgs_free(l->rows.value_at_stake);
+    sgs_free(l->rows.channel);
+    sgs_free(l->rows.rank);
+    sgs_free(l->rows.control);
 }
 
 static void assert_lists_equal(const list_t *a, const list_t *b, uint64_t seed, int threads)

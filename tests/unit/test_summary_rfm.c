@@ -293,9 +293,9 @@ static void test_scores_are_thread_independent_and_balanced(void **state)
     for (int b = 1; b <= 5; b++)
         assert_int_equal(count[b], n / 5);
     for (int k = 0; k < 3; k++)
-        free(s[k]);
+        sgs_free(s[k]);
     free(ws);
-    free(v);
+    sgs_free(v);
 }
 
 /* Shifting every value by one half keeps the order, so the scores must not change. */
@@ -351,7 +351,7 @@ static void test_scores_match_the_definition(void **state)
                 }
             }
     }
-    free(v);
+    sgs_free(v);
     free(got);
 }
 

@@ -76,11 +76,11 @@ static void rows_random(rows_t *r, size_t n, int32_t last_day, uint64_t seed)
 
 static void rows_free(rows_t *r)
 {
-    free(r->id);
-    free(r->offset);
-    free(r->day);
-    free(r->amount);
-    free(r->channel);
+    sgs_free(r->id);
+    sgs_free(r->offset);
+    sgs_free(r->day);
+    sgs_free(r->amount);
+    sgs_free(r->channel);
 }
 
 /* Fail unless every column allocated in a is byte-identical in b. */
@@ -240,8 +240,8 @@ static void test_rfm_scores_match_the_reference(void **state)
         assert_int_equal(sgs_rfm_score(&ex, v, n, 1, 5, ws, got, NULL), SGS_EINVAL);
         assert_int_equal(sgs_rfm_score_ref(v, n, 1, 10, ws, ref, NULL), SGS_EINVAL);
         free(v);
-        free(ref);
-        free(got);
+        sgs_free(ref);
+        sgs_free(got);
         free(ws);
     }
 }
