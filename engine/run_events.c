@@ -155,7 +155,8 @@ static int build_purchases_grouped(sgs_run_state_t *st, size_t **offset_out, int
     int32_t *day = NULL;
     if (!offset)
         return sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", na);
-    /* in one pass over the rows, over the grouped days (released below either way) */
+    /* in one pass over the rows, over the grouped days (released below; after an error the
+     * run frees them with the rest of its state) */
     int rc = sgs_purchase_index_take(g, &st->exec, offset, &day, err);
     if (rc != SGS_OK) {
         sgs_free(offset);

@@ -71,9 +71,9 @@ int sgs_audit_compute(const sgs_stage_input_t *in, int32_t as_of_day, const sgs_
  * group[i] and untapped_per_kind (may be NULL) exactly as sgs_audit_compute(group, n_groups)
  * gives them, rows2 [n_groups2 + 1] by group2[i] exactly as sgs_audit_compute(group2,
  * n_groups2) gives its rows (the same blocks, the same additions in the same order: the same
- * bits). @return as the two calls one after the other: the first grouping's error first
- * (SGS_EDATA naming its first customer out of range), then the second's; on an error the rows
- * are left as they were. */
+ * bits). @return SGS_EINVAL for either grouping's arguments first; then as the two calls
+ * one after the other: the first grouping's SGS_EDATA (naming its first customer out of
+ * range), then the second's; on an error the rows are left as they were. */
 int sgs_audit_compute_two(const sgs_stage_input_t *in, int32_t as_of_day,
                           const sgs_audit_config_t *cfg, const uint8_t *group, size_t n_groups,
                           const uint8_t *group2, size_t n_groups2, const uint16_t *fired,

@@ -206,7 +206,8 @@ static void bg_eval(bg_eval_t *e, const double *p, double *ll, double *grad_log)
             double a3 = -rx * lT[jT], lpart, w;
             if (c4[k] > -HUGE_VAL) {
                 /* ln(e^a3 + e^a4) and the weight w = σ(a4 - a3) from one e^-|d|: the
-                 * same bits as sgs_sigmoid(d), which would take a second exp */
+                 * same bits as sgs_sigmoid(d) (up to a NaN's sign), which would take a
+                 * second exp */
                 double a4 = c4[k] - rx * ltx[jt], d = a4 - a3, em = exp(-fabs(d));
                 lpart = (d > 0.0 ? a4 : a3) + log1p(em);
                 w = d >= 0.0 ? 1.0 / (1.0 + em) : em / (1.0 + em);

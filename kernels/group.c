@@ -226,9 +226,10 @@ typedef struct packed_key {
 
 /* Per thread scratch of the in-bucket sort: a counter per day of the bucket's span, and
  * the bucket's rows in day order. Buckets with a wider span of days or more rows take the
- * insertion sort after the counting sort instead. */
+ * insertion sort after the counting sort instead. The row limit allows 64 rows per customer
+ * on average (4 MiB of scratch a thread). */
 #define BUCKET_DAY_SPAN_MAX ((size_t)1 << 16)
-#define BUCKET_ROWS_MAX ((size_t)1 << 18)
+#define BUCKET_ROWS_MAX (64 * (size_t)CUSTOMERS_PER_BUCKET)
 
 typedef struct bucket_scratch {
     uint32_t day_count[BUCKET_DAY_SPAN_MAX];

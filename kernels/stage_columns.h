@@ -59,7 +59,7 @@ int sgs_purchase_index_fill(const sgs_grouped_t *g, const int64_t *grouped_of, s
  * array. g->day is overwritten: the caller reads no row of g after this. offset:
  * [g->n_customers + 1], caller-owned; *day_out: [offset[n]] (at least 1), returned owned.
  * Parallel over customers; the result does not depend on the thread count.
- * @return 0; SGS_EINVAL (NULL array); SGS_ENOMEM (nothing returned). */
+ * @return 0; SGS_EINVAL (NULL array); SGS_ENOMEM (nothing returned, g->day overwritten). */
 int sgs_purchase_index_take(sgs_grouped_t *g, const sgs_exec_t *exec, size_t *offset,
                             int32_t **day_out, sgs_error_t *err);
 
