@@ -315,16 +315,7 @@ static int build_with_sample_sort(int n_threads, const int64_t *customer_id, siz
 #pragma omp barrier
 #pragma omp single
         {
-            size_t next = 0;
-            for (size_t p = 0; p < N_PARTITIONS; p++) {
-                part_begin[p] = next;
-                for (size_t q = 0; q < n_ranges; q++) {
-                    size_t c = cursor[q * N_PARTITIONS + p];
-                    cursor[q * N_PARTITIONS + p] = next;
-                    next += c;
-                }
-            }
-            part_begin[N_PARTITIONS] = next;
+            sgs_bucket_cursors(n_ranges, N_PARTITIONS, cursor, part_begin);
         }
         for (size_t r = tid; r < n_ranges; r += step)
             for (size_t i = n_rows * r / n_ranges; i < n_rows * (r + 1) / n_ranges; i++) {
