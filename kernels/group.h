@@ -76,10 +76,10 @@ int sgs_group_rows(const sgs_exec_t *exec, sgs_row_columns_t *rows, int order, i
                    sgs_error_t *err);
 
 /* The cursors of a stable scatter by bucket (the grouping's, the customer index's sample sort,
- * kernels/customer_columns.c): on entry cursor[q * n_buckets + b] holds how many
- * of range q's rows go to bucket b; on return it holds where the first of them goes, the buckets
- * one after the other and, within a bucket, the ranges in order; bucket_start[b] (n_buckets + 1
- * entries) where bucket b begins, bucket_start[n_buckets] the total. */
+ * kernels/customer_columns.c): on entry cursor[q * n_buckets + b] holds how many of range q's
+ * rows go to bucket b; on return it holds where the first of them goes, the buckets one after
+ * the other and, within a bucket, the ranges in order; bucket_start[b] (n_buckets + 1 entries)
+ * where bucket b begins, bucket_start[n_buckets] the total. */
 void sgs_bucket_cursors(size_t n_ranges, size_t n_buckets, size_t *cursor, size_t *bucket_start);
 
 /* Serial reference twin of sgs_customer_index_build: the ids copied, sorted (qsort) and made
