@@ -45,6 +45,14 @@
  * mishandles MREMAP_FIXED). */
 static _Atomic int moves_off;
 
+/* Test seam: the next move fails as the kernel's can, its target already unmapped. */
+static _Atomic int fail_next_move;
+
+void sgs_page_pool_test_fail_next_move(void)
+{
+    atomic_store(&fail_next_move, 1);
+}
+
 int sgs_page_pool_available(void)
 {
 #if defined(SGS__CAN_MOVE_PAGES) && !defined(SGS__SANITIZED)
@@ -150,7 +158,11 @@ static size_t fill_from_kept(char *owner, size_t off, size_t end)
         if (k == n_spans)
             break;
         size_t take = spans[k].len < end - off ? spans[k].len : end - off;
-        void *to = mremap(spans[k].addr, take, take, MREMAP_MAYMOVE | MREMAP_FIXED, owner + off);
+        void *to = MAP_FAILED;
+        if (atomic_exchange(&fail_next_move, 0))
+            munmap(owner + off, take);
+        else
+            to = mremap(spans[k].addr, take, take, MREMAP_MAYMOVE | MREMAP_FIXED, owner + off);
         if (to == MAP_FAILED) {
             atomic_store(&moves_off, 1);
             void *again = mmap(owner + off, take, PROT_READ | PROT_WRITE,

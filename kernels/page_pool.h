@@ -56,6 +56,10 @@ int sgs_page_pool_free(void *p);
  * MREMAP_FIXED (open-mpi/ompi#12180, openucx/ucx#8820). */
 void sgs_page_pool_disable(void);
 
+/* Test seam: the next move of kept pages fails as a refused mremap does (its target already
+ * unmapped), so that a test can check that the array is still whole and moving turns off. */
+void sgs_page_pool_test_fail_next_move(void);
+
 /* What the pool holds: bytes in live arrays and bytes kept for reuse (for tests). */
 void sgs_page_pool_usage(size_t *live_bytes, size_t *kept_bytes);
 

@@ -216,6 +216,32 @@ static void test_core_allocations_use_it(void **state)
     sgs_free(h);
 }
 
+/* A move the system refuses (its target unmapped first, as the kernel's MREMAP_FIXED does):
+ * the array is still whole and usable, moving turns off and the kept pages go back. */
+static void test_refused_move_leaves_a_whole_array(void **state)
+{
+    (void)state;
+    if (!sgs_page_pool_available())
+        skip();
+    unsigned char *a = sgs_alloc_array(8 * MIB, 1);
+    memset(a, 7, 8 * MIB);
+    sgs_free(a);
+    sgs_page_pool_test_fail_next_move();
+    unsigned char *b = sgs_calloc_array(6 * MIB, 1); /* would take a's pages */
+    assert_non_null(b);
+    assert_false(sgs_page_pool_available());
+    assert_true(all_zero(b, 6 * MIB)); /* every page mapped: a hole would fault here */
+    fill(b, 6 * MIB, 12);
+    assert_true(filled(b, 6 * MIB, 12));
+    size_t live, kept;
+    sgs_page_pool_usage(&live, &kept);
+    assert_int_equal(kept, 0);
+    assert_int_equal(sgs_page_pool_size(b) > 0, live > 0);
+    sgs_free(b);
+    sgs_page_pool_usage(&live, &kept);
+    assert_int_equal(live + kept, 0);
+}
+
 /* Turned off (as an MPI process does, or after a refused move): the kept pages go back to the
  * system, large arrays come from malloc, and an array made before is still freed, shrunk and
  * grown (then by malloc, its contents copied). Last: it is for the rest of the process. */
@@ -257,6 +283,7 @@ int main(void)
         cmocka_unit_test(test_foreign_pointers_left_alone),
         cmocka_unit_test(test_threads_keep_their_bytes),
         cmocka_unit_test(test_core_allocations_use_it),
+        cmocka_unit_test(test_refused_move_leaves_a_whole_array),
         cmocka_unit_test(test_disabled_falls_back_to_malloc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
