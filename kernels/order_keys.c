@@ -11,18 +11,12 @@
 
 uint64_t sgs_order_key(double v)
 {
-    v += 0.0; /* -0 + 0 is +0: one key for both zeros */
-    uint64_t u;
-    memcpy(&u, &v, sizeof u);
-    return (u >> 63) ? ~u : (u | (UINT64_C(1) << 63));
+    return sgs_order_bits_key(v + 0.0); /* -0 + 0 is +0: one key for both zeros */
 }
 
 double sgs_order_key_value(uint64_t k)
 {
-    uint64_t u = (k >> 63) ? (k & ~(UINT64_C(1) << 63)) : ~k;
-    double v;
-    memcpy(&v, &u, sizeof v);
-    return v;
+    return sgs_order_bits_value(k);
 }
 
 static int compare_keys(const void *a, const void *b)

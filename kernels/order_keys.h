@@ -14,6 +14,26 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+/* The key of v's own bits: the transform above without the +0, so that -0 keys just below +0
+ * and sgs_order_bits_value gives every value's bits back (a selection that must return the
+ * data's own zero: kernels/radix_select.c). Inline for passes over every value. */
+static inline uint64_t sgs_order_bits_key(double v)
+{
+    uint64_t u;
+    memcpy(&u, &v, sizeof u);
+    return (u >> 63) ? ~u : (u | (UINT64_C(1) << 63));
+}
+
+/* The value whose bits' key is k (sgs_order_bits_key's inverse). */
+static inline double sgs_order_bits_value(uint64_t k)
+{
+    uint64_t u = (k >> 63) ? (k & ~(UINT64_C(1) << 63)) : ~k;
+    double v;
+    memcpy(&v, &u, sizeof v);
+    return v;
+}
 
 /* The key of v. Pure. */
 uint64_t sgs_order_key(double v);

@@ -4,6 +4,7 @@
  */
 #include "kernels/radix_select.h"
 
+#include "kernels/order_keys.h"
 #include "kernels/order_stats.h"
 
 #include <math.h>
@@ -22,15 +23,6 @@ typedef struct {
     uint32_t count[N_HIST][N_BUCKETS];
     uint8_t target[N_BUCKETS]; /* 1 + index of a bucket kept by this pass, 0: not kept */
 } workspace_t;
-
-/* The order-preserving key of a double (radix_select.h): flip the sign bit of positive
- * values, every bit of negative ones. */
-static inline uint64_t key_of(double v)
-{
-    uint64_t u;
-    memcpy(&u, &v, sizeof u);
-    return u ^ ((uint64_t)((int64_t)u >> 63) | UINT64_C(0x8000000000000000));
-}
 
 static inline void swap_d(double *x, size_t i, size_t j)
 {
@@ -56,15 +48,6 @@ int sgs_radix_value_range(const double *x, size_t n, double *min, double *max)
     return neg && pos;
 }
 
-/* The double whose key is key (key_of's inverse). */
-static inline double value_of_key(uint64_t key)
-{
-    uint64_t u = key >> 63 ? key ^ UINT64_C(0x8000000000000000) : ~key;
-    double v;
-    memcpy(&v, &u, sizeof v);
-    return v;
-}
-
 /* The digit of a value in one pass: a monotone map of the values in [min, max] onto
  * 0..nb-1, so that each bucket holds a range of values and the buckets are in order. Either
  * the keys' bits from shift up, counted from base (suits values spread over many scales), or
@@ -86,7 +69,7 @@ static inline size_t digit_of(const digits_t *g, double v)
         size_t d = (size_t)((v - g->min) * g->scale);
         return d < g->nb - 1 ? d : g->nb - 1;
     }
-    return (size_t)((key_of(v) >> g->shift) - g->base);
+    return (size_t)((sgs_order_bits_key(v) >> g->shift) - g->base);
 }
 
 /* The digits of keys in [kmin, kmax] (kmin < kmax): the smallest shift that keeps them below
@@ -94,7 +77,7 @@ static inline size_t digit_of(const digits_t *g, double v)
 static digits_t digits_for(uint64_t kmin, uint64_t kmax, int linear)
 {
     digits_t g = {0};
-    double min = value_of_key(kmin), span = value_of_key(kmax) - min;
+    double min = sgs_order_bits_value(kmin), span = sgs_order_bits_value(kmax) - min;
     g.scale = (double)N_BUCKETS / span;
     if (linear && isfinite(span) && isfinite(g.scale) && g.scale > 0) {
         g.linear = 1;
@@ -152,7 +135,7 @@ static void measure_kept(const double *x, size_t n, const digits_t *g, kept_t *k
         hi[t] = 0;
     }
     for (size_t i = 0; i < n; i++) {
-        uint64_t key = key_of(x[i]);
+        uint64_t key = sgs_order_bits_key(x[i]);
         size_t d = digit_of(g, x[i]);
         for (size_t t = 0; t < SGS_RADIX_SELECT_MAX_RANKS; t++) {
             uint64_t in = d == digit[t], mask = 0 - in;
@@ -189,7 +172,7 @@ static void move_kept(double *x, size_t n, const digits_t *g, kept_t *kept, size
         if (k->n <= n / 16) {
             for (size_t i = 0; i < n; i++) {
                 if (digit_of(g, x[i]) == digit) {
-                    uint64_t key = key_of(x[i]);
+                    uint64_t key = sgs_order_bits_key(x[i]);
                     lo = key < lo ? key : lo;
                     hi = key > hi ? key : hi;
                     swap_d(x, i, front++);
@@ -200,7 +183,7 @@ static void move_kept(double *x, size_t n, const digits_t *g, kept_t *kept, size
              * front, which moves past members only (x's other values are lost) */
             for (size_t i = 0; i < n; i++) {
                 double v = x[i];
-                uint64_t key = key_of(v);
+                uint64_t key = sgs_order_bits_key(v);
                 uint64_t in = digit_of(g, v) == digit, mask = 0 - in;
                 uint64_t as_lo = key | ~mask, as_hi = key & mask; /* others: no effect */
                 lo = as_lo < lo ? as_lo : lo;
@@ -216,7 +199,7 @@ static void move_kept(double *x, size_t n, const digits_t *g, kept_t *kept, size
             unsigned t = w->target[digit_of(g, x[i])];
             if (t) {
                 kept_t *k = &kept[t - 1];
-                uint64_t key = key_of(x[i]);
+                uint64_t key = sgs_order_bits_key(x[i]);
                 k->kmin = key < k->kmin ? key : k->kmin;
                 k->kmax = key > k->kmax ? key : k->kmax;
                 swap_d(x, i, front++);
@@ -245,7 +228,7 @@ static void select_ranks(double *x, size_t n, uint64_t kmin, uint64_t kmax, cons
 {
     if (kmin == kmax) { /* every value has the same bits */
         for (size_t r = 0; r < n_ranks; r++)
-            out[r] = value_of_key(kmin);
+            out[r] = sgs_order_bits_value(kmin);
         return;
     }
     if (n <= SMALL_N || n > UINT32_MAX) {
@@ -309,7 +292,7 @@ static void select_ranks(double *x, size_t n, uint64_t kmin, uint64_t kmax, cons
                          kept[t].n_ranks, out + kept[t].rank0, w);
         else
             for (size_t q = 0; q < kept[t].n_ranks; q++)
-                out[kept[t].rank0 + q] = value_of_key(kept[t].kmin);
+                out[kept[t].rank0 + q] = sgs_order_bits_value(kept[t].kmin);
     }
 }
 
@@ -318,7 +301,7 @@ void sgs_radix_select(double *x, size_t n, double min, double max, const size_t 
 {
     workspace_t w;
     memset(w.target, 0, sizeof w.target);
-    select_ranks(x, n, key_of(min), key_of(max), rank, n_ranks, out, &w);
+    select_ranks(x, n, sgs_order_bits_key(min), sgs_order_bits_key(max), rank, n_ranks, out, &w);
 }
 
 double sgs_radix_median(double *x, size_t n, double min, double max)

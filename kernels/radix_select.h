@@ -10,12 +10,12 @@
  * compares each more than once; values equal to the wanted one end the work as soon as a
  * bucket holds only them.
  *
- * The key: a double's 64 bits with the sign bit flipped for positive values and all bits
- * flipped for negative ones orders finite doubles as `<` does, except that -0.0 is below
- * +0.0. Without both zeros in the array (order_stats.h sgs_has_both_zeros) the value a
- * selection returns for a rank is therefore the same bits, whichever correct selection
- * finds it; with both zeros it may not be, and callers that must keep sgs_select_kth's bits
- * use that instead.
+ * The key (kernels/order_keys.h sgs_order_bits_key): a double's 64 bits with the sign bit
+ * flipped for positive values and all bits flipped for negative ones orders finite doubles as
+ * `<` does, except that -0.0 is below +0.0. Without both zeros in the array (order_stats.h
+ * sgs_has_both_zeros) the value a selection returns for a rank is therefore the same bits,
+ * whichever correct selection finds it; with both zeros it may not be, and callers that must keep
+ * sgs_select_kth's bits use that instead.
  */
 #ifndef SGS_RADIX_SELECT_H
 #define SGS_RADIX_SELECT_H
