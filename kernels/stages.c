@@ -126,43 +126,6 @@ static int rows_sorted(const size_t *offset, const int32_t *day, size_t i)
     return 1;
 }
 
-/* rows_sorted(purchase rows of i) and, when they are, sgs_purchase_summary(in, i, as_of_day)
- * in one pass over the rows instead of two (pass 1 reads every customer's rows for both).
- * Returns 0, ps unset, when the rows are not valid and ascending. */
-static int purchase_summary_if_sorted(const sgs_stage_input_t *in, size_t i, int32_t as_of_day,
-                                      sgs_purchase_summary_t *ps)
-{
-    const size_t lo = in->purchase_offset[i], hi = in->purchase_offset[i + 1];
-    if (hi < lo)
-        return 0;
-    const int32_t *day = in->purchase_day;
-    int32_t n_days = 0, first = SGS_DAY_NONE, last = SGS_DAY_NONE, next = SGS_DAY_NONE;
-    size_t r = lo;
-    for (; r < hi; r++) { /* the summary's rows: those up to the first after as_of_day */
-        int32_t d = day[r];
-        if (r > lo && d < day[r - 1])
-            return 0;
-        if (d > as_of_day) {
-            next = d;
-            break;
-        }
-        if (n_days == 0)
-            first = d;
-        if (n_days == 0 || d != last)
-            n_days++;
-        last = d;
-    }
-    for (r++; r < hi; r++) /* the rest: only checked */
-        if (day[r] < day[r - 1])
-            return 0;
-    ps->n_days = n_days;
-    ps->first_day = first;
-    ps->last_day = last;
-    ps->next_day = next;
-    ps->mean_gap_days = n_days >= 2 ? (double)((int64_t)last - first) / (n_days - 1) : (double)NAN;
-    return 1;
-}
-
 /* The own cycle of a customer: 1/rate (model) or the observed mean gap, NaN when the
  * customer has too little history. *source gets the source when not NaN. */
 static double own_cycle(const sgs_stage_input_t *in, size_t i, const sgs_purchase_summary_t *ps,
@@ -411,14 +374,15 @@ int sgs_stages_own_cycles(const sgs_stage_input_t *in, int32_t as_of_day,
               : top)
     for (long il = 0; il < nl; il++) {
         size_t i = (size_t)il;
-        sgs_purchase_summary_t ps;
-        if (!purchase_summary_if_sorted(in, i, as_of_day, &ps) ||
+        if (!rows_sorted(in->purchase_offset, in->purchase_day, i) ||
             (in->event_offset && !rows_sorted(in->event_offset, in->event_day, i)) ||
             (in->segment && (int64_t)in->segment[i] >= n_all)) {
             if (il < first_bad)
                 first_bad = il;
             continue;
         }
+        sgs_purchase_summary_t ps;
+        sgs_purchase_summary(in, i, as_of_day, &ps);
         uint8_t src = SGS_CYCLE_DEFAULT;
         double own = own_cycle(in, i, &ps, rules, &src);
         own_cycle_days[i] = own;
