@@ -58,17 +58,6 @@ rank_base_body(const uint64_t *bits, size_t n_words, uint32_t *rank_base)
     return total;
 }
 
-static void rank_rows_plain(const int64_t *customer_id, size_t lo, size_t hi, int64_t min_id,
-                            const uint64_t *bits, const uint32_t *rank_base, uint32_t *row_customer)
-{
-    rank_rows_body(customer_id, lo, hi, min_id, bits, rank_base, row_customer);
-}
-
-static uint64_t rank_base_plain(const uint64_t *bits, size_t n_words, uint32_t *rank_base)
-{
-    return rank_base_body(bits, n_words, rank_base);
-}
-
 #ifdef SGS__POPCNT_DISPATCH
 __attribute__((target("popcnt"))) static void
 rank_rows_popcnt(const int64_t *customer_id, size_t lo, size_t hi, int64_t min_id,
@@ -104,7 +93,7 @@ static void rank_rows(int popcnt, const int64_t *customer_id, size_t lo, size_t 
     }
 #endif
     (void)popcnt;
-    rank_rows_plain(customer_id, lo, hi, min_id, bits, rank_base, row_customer);
+    rank_rows_body(customer_id, lo, hi, min_id, bits, rank_base, row_customer);
 }
 
 static uint64_t rank_base_fill(int popcnt, const uint64_t *bits, size_t n_words,
@@ -115,7 +104,7 @@ static uint64_t rank_base_fill(int popcnt, const uint64_t *bits, size_t n_words,
         return rank_base_popcnt(bits, n_words, rank_base);
 #endif
     (void)popcnt;
-    return rank_base_plain(bits, n_words, rank_base);
+    return rank_base_body(bits, n_words, rank_base);
 }
 
 /* ---- Bitmap path ----------------------------------------------------------------------- */
