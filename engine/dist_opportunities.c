@@ -16,30 +16,24 @@
 
 /* ---- Records ------------------------------------------------------------------------------ */
 
-/* A candidate with what its walk needs from its owner: its route and its customer's id. */
+/* A candidate (its route packed in it) with what its walk needs from its owner: its
+ * customer's id. */
 typedef struct rec {
     sgs__opp_cand_t c; /* index: the global customer index */
     int64_t id;        /* customer_id */
-    sgs__opp_route_t r;
 } rec_t;
 
 enum { REC = SGS_DIST_OPPORTUNITY_RECORD_BYTES };
 
-/* The walk's candidates and routes fit in the merge's spare buffer of records. */
-_Static_assert(sizeof(sgs__opp_cand_t) + sizeof(sgs__opp_route_t) <= sizeof(rec_t) &&
-                   sizeof(sgs__opp_cand_t) % _Alignof(sgs__opp_route_t) == 0,
-               "a candidate and its route fit in a record");
-
-static void rec_pack(const sgs__opp_cand_t *c, int64_t id, const sgs__opp_route_t *r,
-                     unsigned char *out)
+static void rec_pack(const sgs__opp_cand_t *c, int64_t id, unsigned char *out)
 {
     memcpy(out, &c->value, 8);
     memcpy(out + 8, &c->index, 8);
     memcpy(out + 16, &id, 8);
     out[24] = c->kind;
-    out[25] = r->own;
-    out[26] = (unsigned char)r->blocked; /* channels 1..7: bits 1..7 */
-    out[27] = (unsigned char)((r->own_unanswered ? 1u : 0u) | (r->control ? 2u : 0u));
+    out[25] = c->route_own;
+    out[26] = c->route_blocked;
+    out[27] = c->route_flags;
 }
 
 static void rec_unpack(const unsigned char *in, const sgs_opportunity_config_t *cfg, rec_t *r)
@@ -49,10 +43,9 @@ static void rec_unpack(const unsigned char *in, const sgs_opportunity_config_t *
     memcpy(&r->id, in + 16, 8);
     r->c.kind = in[24];
     r->c.priority = r->c.kind < SGS_OPP_KIND_COUNT ? cfg->priority[r->c.kind] : 0;
-    r->r.own = in[25];
-    r->r.blocked = in[26];
-    r->r.own_unanswered = in[27] & 1u;
-    r->r.control = (in[27] >> 1) & 1u;
+    r->c.route_own = in[25];
+    r->c.route_blocked = in[26];
+    r->c.route_flags = in[27];
 }
 
 static int cand_compare(const void *pa, const void *pb)
@@ -144,15 +137,14 @@ _Static_assert(sizeof(sgs_opportunity_list_summary_t) % sizeof(int64_t) == 0 &&
                        sizeof(int64_t) * (9 + 3 * SGS_OPP_KIND_COUNT + 2 * SGS_CHANNEL_COUNT),
                "sgs_opportunity_list_summary_t holds int64_t counts only");
 
-/* This process's candidates: built, sorted and routed, their index made global. What the
- * caller frees: *cand, *routes (of *m rows; *cand the sorted ones). */
+/* This process's candidates (their routes packed in them): built and sorted, their index made
+ * global. The caller frees *cand (*m rows, sorted). */
 static int own_candidates(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
                           const sgs_opportunity_stats_t *st, const uint16_t *fired,
-                          const sgs_exec_t *exec, int64_t offset, sgs__opp_cand_t **cand,
-                          sgs__opp_route_t **routes, size_t *m, sgs_error_t *err)
+                          const sgs_exec_t *exec, int64_t offset, sgs__opp_cand_t **cand, size_t *m,
+                          sgs_error_t *err)
 {
     *cand = NULL;
-    *routes = NULL;
     *m = 0;
     int rc = sgs_opportunity_config_check(cfg, err);
     if (rc)
@@ -166,17 +158,12 @@ static int own_candidates(const sgs_opportunity_input_t *in, const sgs_opportuni
     if (rc)
         return rc;
     tmp = sgs_alloc_array(n / 2 + 1, sizeof *tmp); /* the sort's scratch: half of them */
-    *routes = sgs_alloc_array(n ? n : 1, sizeof **routes);
-    if (!tmp || !*routes) {
+    if (!tmp) {
         sgs_free(a);
-        sgs_free(tmp);
-        sgs_free(*routes);
-        *routes = NULL;
         return sgs_error_set(err, SGS_ENOMEM, "opportunities: out of memory for %zu candidates", n);
     }
     sgs__opp_cand_t *sorted = sgs__opportunity_sort(a, tmp, n, sgs_exec_threads_for(exec, n));
     sgs_free(tmp);
-    sgs__opportunity_routes(sorted, n, exec, *routes);
     for (size_t k = 0; k < n; k++)
         sorted[k].index += offset; /* the same order: every index moves by the same offset */
     *cand = sorted;
@@ -189,8 +176,8 @@ static int own_candidates(const sgs_opportunity_input_t *in, const sgs_opportuni
  * `stride` of its sorted list, and takes the samples at q / size of them. Sets *n_cut to the
  * number of cuts found (0 when no process has a sample: every range but the last is empty). */
 static int splitters(const sgs_dist_t *d, const sgs_opportunity_config_t *cfg,
-                     const sgs__opp_cand_t *cand, const sgs__opp_route_t *routes, size_t m,
-                     int64_t total, sgs__opp_cand_t *cut, size_t *n_cut, sgs_error_t *err)
+                     const sgs__opp_cand_t *cand, size_t m, int64_t total, sgs__opp_cand_t *cut,
+                     size_t *n_cut, sgs_error_t *err)
 {
     *n_cut = 0;
     const uint64_t want = (uint64_t)d->size * SAMPLES_PER_PROCESS;
@@ -205,7 +192,7 @@ static int splitters(const sgs_dist_t *d, const sgs_opportunity_config_t *cfg,
     }
     for (size_t j = 0; j < n_mine; j++) {
         size_t k = j * stride + stride / 2;
-        rec_pack(&cand[k], 0, &routes[k], mine + j * REC);
+        rec_pack(&cand[k], 0, mine + j * REC);
     }
     void *all = NULL;
     rc = sgs_dist_gather_all(d, mine, n_mine * REC, &all, NULL, err);
@@ -250,7 +237,6 @@ int sgs_dist_opportunities_rank(const sgs_dist_t *d, const sgs_opportunity_input
     const size_t n_local = in && in->customers ? in->customers->n : 0;
     const int64_t offset = (int64_t)sgs_dist_offset(d, n_local);
     sgs__opp_cand_t *cand = NULL, *cut = NULL;
-    sgs__opp_route_t *routes = NULL;
     size_t *send_bytes = NULL, *recv_bytes = NULL, *start = NULL;
     unsigned char *send = NULL;
     void *recv = NULL;
@@ -258,7 +244,7 @@ int sgs_dist_opportunities_rank(const sgs_dist_t *d, const sgs_opportunity_input
     size_t m = 0;
 
     /* 1. this process's candidates, sorted and routed, and the work arrays */
-    int rc = own_candidates(in, cfg, st, fired, exec, offset, &cand, &routes, &m, err);
+    int rc = own_candidates(in, cfg, st, fired, exec, offset, &cand, &m, err);
     if (rc == SGS_OK) {
         cut = calloc((size_t)size, sizeof *cut);
         send_bytes = calloc(3 * (size_t)size + 1, sizeof *send_bytes);
@@ -275,7 +261,7 @@ int sgs_dist_opportunities_rank(const sgs_dist_t *d, const sgs_opportunity_input
 
     /* 2. one range of the global order per process, cut at sampled candidates */
     size_t n_cut = 0;
-    rc = splitters(d, cfg, cand, routes, m, total, cut, &n_cut, err);
+    rc = splitters(d, cfg, cand, m, total, cut, &n_cut, err);
     if (rc)
         goto cleanup;
     size_t at = 0;
@@ -295,12 +281,10 @@ int sgs_dist_opportunities_rank(const sgs_dist_t *d, const sgs_opportunity_input
         goto cleanup;
     for (size_t k = 0; k < m; k++) {
         size_t local = (size_t)(cand[k].index - offset);
-        rec_pack(&cand[k], in->customers->customer_id[local], &routes[k], send + k * REC);
+        rec_pack(&cand[k], in->customers->customer_id[local], send + k * REC);
     }
     sgs_free(cand);
-    sgs_free(routes);
     cand = NULL;
-    routes = NULL;
 
     /* 3. each candidate to the process of its range */
     rc = sgs_dist_exchange(d, send, send_bytes, &recv, recv_bytes, err);
@@ -316,9 +300,9 @@ int sgs_dist_opportunities_rank(const sgs_dist_t *d, const sgs_opportunity_input
     start[size] = here;
 
     /* 4. the runs received merged: this range in rank order. Memory per candidate of the
-     * range: the received 28 bytes and two records of 40 for the merge, then the 40 of the
-     * merged record, the 39 of its row, and the candidate and route the walk reads, put in
-     * the merge's other buffer. */
+     * range: the received 28 bytes and two records of 32 for the merge, then the 32 of the
+     * merged record, the 39 of its row, and the candidate the walk reads, put in the merge's
+     * other buffer. */
     a = sgs_alloc_array(here ? here : 1, sizeof *a);
     tmp = sgs_alloc_array(here ? here : 1, sizeof *tmp);
     rc = a && tmp ? SGS_OK
@@ -337,11 +321,8 @@ int sgs_dist_opportunities_rank(const sgs_dist_t *d, const sgs_opportunity_input
     const rec_t *sorted = merge_all(a, tmp, start, (size_t)size);
     void *spare = sorted == a ? (void *)tmp : (void *)a;
     sgs__opp_cand_t *walk_cand = spare;
-    sgs__opp_route_t *walk_route = (sgs__opp_route_t *)(void *)(walk_cand + here);
-    for (size_t k = 0; k < here; k++) {
+    for (size_t k = 0; k < here; k++)
         walk_cand[k] = sorted[k].c;
-        walk_route[k] = sorted[k].r;
-    }
 
     /* 5. the capacity walk, process after process: each starts from the counts per channel
      * the ranges before it left, which the one before passes on (a sum where only it adds) */
@@ -354,8 +335,8 @@ int sgs_dist_opportunities_rank(const sgs_dist_t *d, const sgs_opportunity_input
             for (int c = 0; c < SGS_CHANNEL_COUNT; c++)
                 before += used[c]; /* every listed row counts once, on its channel */
             list->first_rank = before + 1;
-            list->n_rows = sgs__opportunity_walk(cfg, walk_cand, here, walk_route, used,
-                                                 list->first_rank, &list->rows, &sum);
+            list->n_rows = sgs__opportunity_walk(cfg, walk_cand, here, used, list->first_rank,
+                                                 &list->rows, &sum);
         }
         if (p + 1 < size) {
             if (p != d->rank)
@@ -376,7 +357,6 @@ int sgs_dist_opportunities_rank(const sgs_dist_t *d, const sgs_opportunity_input
 
 cleanup:
     sgs_free(cand);
-    sgs_free(routes);
     free(cut);
     free(send_bytes);
     sgs_free(send);

@@ -235,28 +235,18 @@ route_t sgs__opportunity_route_unpack(const cand_t *cd)
     return r;
 }
 
-void sgs__opportunity_routes(const cand_t *sorted, size_t m, const sgs_exec_t *exec,
-                             route_t *routes)
-{
-    const long nm = (long)m;
-#pragma omp parallel for num_threads(sgs_exec_threads_for(exec, m)) schedule(static, 4096)
-    for (long k = 0; k < nm; k++)
-        routes[k] = sgs__opportunity_route_unpack(&sorted[k]);
-}
-
 /* The capacity walk (opportunity_rank_internal.h): each row takes what the rows before it
  * left in used[]. */
 size_t sgs__opportunity_walk(const sgs_opportunity_config_t *cfg, const cand_t *sorted, size_t m,
-                             const route_t *routes, int64_t used[SGS_CHANNEL_COUNT],
-                             int64_t first_rank, sgs_opportunity_rows_t *rows,
-                             sgs_opportunity_list_summary_t *sum)
+                             int64_t used[SGS_CHANNEL_COUNT], int64_t first_rank,
+                             sgs_opportunity_rows_t *rows, sgs_opportunity_list_summary_t *sum)
 {
     sum->n_candidates += (int64_t)m;
     const int64_t *cap = cfg->channel_capacity;
     size_t w = 0;
     for (size_t k = 0; k < m; k++) {
         const cand_t *cd = &sorted[k];
-        const route_t r = routes ? routes[k] : sgs__opportunity_route_unpack(cd);
+        const route_t r = sgs__opportunity_route_unpack(cd);
         const uint8_t own = r.own;
         const unsigned blocked = r.blocked;
         uint8_t ch = 0;
@@ -315,7 +305,7 @@ static size_t assign_channels(const sgs_opportunity_config_t *cfg, const cand_t 
 {
     memset(sum, 0, sizeof *sum);
     int64_t used[SGS_CHANNEL_COUNT] = {0};
-    return sgs__opportunity_walk(cfg, sorted, m, NULL, used, 1, rows, sum);
+    return sgs__opportunity_walk(cfg, sorted, m, used, 1, rows, sum);
 }
 
 /* The checks of ranking and its twin: the configuration, the arrays, and room for every

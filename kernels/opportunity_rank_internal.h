@@ -85,21 +85,15 @@ void sgs__opportunity_route_pack(sgs__opp_cand_t *cd, sgs__opp_route_t r);
 /* The route packed in *cd. */
 sgs__opp_route_t sgs__opportunity_route_unpack(const sgs__opp_cand_t *cd);
 
-/* routes[k] = the route packed in sorted[k] (sgs__opportunity_candidates packed it) for k < m,
- * in parallel (fixed chunks; the same whatever the thread count). */
-void sgs__opportunity_routes(const sgs__opp_cand_t *sorted, size_t m, const sgs_exec_t *exec,
-                             sgs__opp_route_t *routes);
-
 /* The capacity walk over m candidates sorted[] in rank order, continuing from used[] (rows
  * already listed per assigned channel by the rows before; updated): the rules of
- * sgs_opportunities_rank. routes[k] is sgs__opportunity_route(sorted[k]), or NULL to take the
- * route packed in each candidate. The listed rows go to rows
+ * sgs_opportunities_rank, each candidate routed by the route packed in it. The listed rows go
+ * to rows
  * (customer_index = the candidate's index), ranked first_rank, first_rank + 1, ...; *sum
  * is added to (not reset), n_candidates and n_listed included. Serial. Returns the number of
  * rows written. */
 size_t sgs__opportunity_walk(const sgs_opportunity_config_t *cfg, const sgs__opp_cand_t *sorted,
-                             size_t m, const sgs__opp_route_t *routes,
-                             int64_t used[SGS_CHANNEL_COUNT], int64_t first_rank,
+                             size_t m, int64_t used[SGS_CHANNEL_COUNT], int64_t first_rank,
                              sgs_opportunity_rows_t *rows, sgs_opportunity_list_summary_t *sum);
 
 #endif /* SGS_OPPORTUNITY_RANK_INTERNAL_H */
