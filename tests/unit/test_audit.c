@@ -216,7 +216,8 @@ static void test_threads_and_twin(void **state)
     sgs_audit_config_default(&cfg);
     sgs_error_t err = {0};
     sgs_audit_row_t ref[SGS_STAGE_COUNT + 1], got[SGS_STAGE_COUNT + 1];
-    int64_t ref_kind[SGS_OPP_KIND_COUNT][SGS_AUDIT_WINDOWS], got_kind[SGS_OPP_KIND_COUNT][2];
+    int64_t ref_kind[SGS_OPP_KIND_COUNT][SGS_AUDIT_WINDOWS],
+        got_kind[SGS_OPP_KIND_COUNT][SGS_AUDIT_WINDOWS];
     const int32_t t = 900; /* events run from 700 to about 1000: some after */
     assert_int_equal(
         sgs_audit_compute_ref(&in, t, &cfg, group, SGS_STAGE_COUNT, fired, ref, ref_kind, &err),
@@ -261,7 +262,8 @@ static void test_two_groupings(void **state)
     sgs_audit_config_default(&cfg);
     sgs_error_t err = {0};
     sgs_audit_row_t ref[NG + 1], ref2[NG2 + 1], got[NG + 1], got2[NG2 + 1];
-    int64_t ref_kind[SGS_OPP_KIND_COUNT][SGS_AUDIT_WINDOWS], got_kind[SGS_OPP_KIND_COUNT][2];
+    int64_t ref_kind[SGS_OPP_KIND_COUNT][SGS_AUDIT_WINDOWS],
+        got_kind[SGS_OPP_KIND_COUNT][SGS_AUDIT_WINDOWS];
     const int32_t t = 900;
     sgs_exec_t exec2 = {.n_threads = 2, .grain = 1};
     assert_int_equal(sgs_audit_compute(&in, t, &cfg, group, NG, fired, &exec2, ref, ref_kind, &err),
