@@ -99,6 +99,49 @@ static int write_aligned(sgs_direct_file_t *f, uint64_t offset, const unsigned c
     return write_cached(f, offset, p, n, err);
 }
 
+/* ---- Writes in flight ------------------------------------------------------------------- */
+
+static int write_job(void *arg)
+{
+    sgs_direct_write_t *w = arg;
+    return write_aligned(w->file, w->offset, w->bytes, w->n, &w->err);
+}
+
+/* Wait for the write in flight, if any. @return its outcome (its error into err). */
+static int wait_for_write(sgs_direct_file_t *f, sgs_error_t *err)
+{
+    if (!f->in_flight)
+        return SGS_OK;
+    f->in_flight = 0;
+    int rc = sgs_background_finish(&f->writing);
+    if (rc != SGS_OK && err)
+        *err = f->write.err;
+    return rc;
+}
+
+/* The first n bytes of the stage (n aligned) to the file at the aligned `offset`, on a thread
+ * of their own once the write before has ended; the stage is then the other buffer, free to
+ * fill. Without memory for a second buffer the bytes are written here and now. */
+static int write_stage(sgs_direct_file_t *f, uint64_t offset, size_t n, sgs_error_t *err)
+{
+    int rc = wait_for_write(f, err);
+    if (rc != SGS_OK)
+        return rc;
+    if (!f->spare) {
+        f->spare_block = sgs_alloc_array(f->stage_size + SGS_DIRECT_ALIGN, 1);
+        if (!f->spare_block)
+            return write_aligned(f, offset, f->stage, n, err);
+        f->spare = (unsigned char *)(uintptr_t)align_up((uintptr_t)f->spare_block);
+    }
+    f->write = (sgs_direct_write_t){f, f->stage, n, offset, {0}};
+    f->in_flight = 1;
+    sgs_background_start(&f->writing, write_job, &f->write);
+    unsigned char *filled = f->stage;
+    f->stage = f->spare;
+    f->spare = filled;
+    return SGS_OK;
+}
+
 /* ---- Opening and closing --------------------------------------------------------------- */
 
 int sgs_direct_open(sgs_direct_file_t *f, const char *path, int create, size_t stage_bytes,
@@ -127,6 +170,9 @@ int sgs_direct_open(sgs_direct_file_t *f, const char *path, int create, size_t s
 
 int sgs_direct_close(sgs_direct_file_t *f, int rc, sgs_error_t *err)
 {
+    int written = wait_for_write(f, rc == SGS_OK ? err : NULL);
+    if (rc == SGS_OK)
+        rc = written;
     if (rc == SGS_OK && f->staged > 0) {
         size_t aligned = (size_t)align_down(f->staged);
         rc = write_aligned(f, f->append_at, f->stage, aligned, err);
@@ -139,9 +185,10 @@ int sgs_direct_close(sgs_direct_file_t *f, int rc, sgs_error_t *err)
     if (f->fd >= 0 && close(f->fd) != 0 && rc == SGS_OK)
         rc = write_failed(f, errno, err);
     sgs_free(f->stage_block);
+    sgs_free(f->spare_block);
     f->fd = f->direct_fd = -1;
-    f->stage_block = NULL;
-    f->stage = NULL;
+    f->stage_block = f->spare_block = NULL;
+    f->stage = f->spare = NULL;
     return rc;
 }
 
@@ -158,9 +205,12 @@ int sgs_direct_write_at(sgs_direct_file_t *f, uint64_t offset, const void *data,
     for (uint64_t at = first; rc == SGS_OK && at < last;) {
         size_t len = last - at < f->stage_size ? (size_t)(last - at) : f->stage_size;
         memcpy(f->stage, p + (at - offset), len);
-        rc = write_aligned(f, at, f->stage, len, err);
+        rc = write_stage(f, at, len, err);
         at += len;
     }
+    int written = wait_for_write(f, rc == SGS_OK ? err : NULL);
+    if (rc == SGS_OK)
+        rc = written;
     if (rc == SGS_OK)
         rc = write_cached(f, last, p + (last - offset), (size_t)(end - last), err);
     return rc;
@@ -176,7 +226,7 @@ int sgs_direct_append(sgs_direct_file_t *f, const void *data, size_t n, sgs_erro
         p += take;
         n -= take;
         if (f->staged == f->stage_size) {
-            int rc = write_aligned(f, f->append_at, f->stage, f->stage_size, err);
+            int rc = write_stage(f, f->append_at, f->stage_size, err);
             if (rc != SGS_OK)
                 return rc;
             f->append_at += f->stage_size;

@@ -3,7 +3,8 @@
  * hold the bytes written, whether the file system takes O_DIRECT or not: pieces at unaligned
  * offsets and of unaligned lengths, appends through a small staging buffer, results.h5's
  * columns written at their address in the file (io/h5_columns.c), a file system that refuses
- * a direct write, a full device, a folder that is not there and no memory.
+ * a direct write, a full device (also under a write in flight), a folder that is not there and
+ * no memory.
  */
 #define _GNU_SOURCE /* O_DIRECT */
 #include <setjmp.h>
@@ -211,6 +212,52 @@ static void test_full_device(void **state)
     free(bytes);
 }
 
+/* A full buffer is written while the next fills: a failed write is reported by the append that
+ * fills the next buffer (which waits for it), naming the file, and the close keeps it. */
+static void test_failure_of_a_write_in_flight(void **state)
+{
+    (void)state;
+    if (access("/dev/full", W_OK) != 0)
+        skip();
+    const size_t stage = 8192, piece = 1000;
+    unsigned char *bytes = random_bytes(8 * stage, 2);
+    sgs_direct_file_t f;
+    sgs_error_t err = {0};
+    assert_int_equal(sgs_direct_open(&f, "/dev/full", 0, stage, &err), 0);
+    int rc = SGS_OK;
+    size_t at = 0;
+    for (; rc == SGS_OK && at < 8 * stage; at += piece)
+        rc = sgs_direct_append(&f, bytes + at, piece, &err);
+    assert_int_equal(rc, SGS_ENOSPACE);
+    assert_true(at > 2 * stage && at - piece < 2 * stage); /* this append filled the second */
+    assert_non_null(strstr(err.message, "/dev/full: no space left on device"));
+    memset(&err, 0, sizeof err);
+    assert_int_equal(sgs_direct_close(&f, rc, &err), SGS_ENOSPACE);
+    free(bytes);
+}
+
+/* Without memory for the second buffer the full one is written at once: the same file. */
+static void test_appends_without_a_second_buffer(void **state)
+{
+    (void)state;
+    const size_t total = (1 << 20) + 99;
+    unsigned char *bytes = random_bytes(total, 13);
+    char path[300];
+    snprintf(path, sizeof path, "%s/one-buffer.bin", dir);
+    sgs_direct_file_t f;
+    sgs_error_t err = {0};
+    assert_int_equal(sgs_direct_open(&f, path, 1, 8192, &err), 0);
+    sgs_test_fail_alloc_after(0);
+    for (size_t at = 0; at < total; at += 3000)
+        assert_int_equal(
+            sgs_direct_append(&f, bytes + at, total - at < 3000 ? total - at : 3000, &err), 0);
+    sgs_test_fail_alloc_after(-1);
+    assert_null(f.spare);
+    assert_int_equal(sgs_direct_close(&f, 0, &err), 0);
+    assert_file_holds(path, bytes, total);
+    free(bytes);
+}
+
 static void test_cannot_open(void **state)
 {
     (void)state;
@@ -324,6 +371,8 @@ int main(void)
         cmocka_unit_test(test_close_keeps_the_callers_failure),
         cmocka_unit_test(test_refused_in_the_middle),
         cmocka_unit_test(test_full_device),
+        cmocka_unit_test(test_failure_of_a_write_in_flight),
+        cmocka_unit_test(test_appends_without_a_second_buffer),
         cmocka_unit_test(test_cannot_open),
         cmocka_unit_test(test_h5_columns),
     };
