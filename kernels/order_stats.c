@@ -191,13 +191,18 @@ double sgs_median_inplace_fr(double *x, size_t n)
     return 0.5 * (a + b);
 }
 
+/* The 0-based index of the nearest-rank quantile q of n values (n > 0, q not NaN). */
+static size_t nearest_rank_index(double q, size_t n)
+{
+    double r = ceil(q * (double)n);
+    return (r < 1.0 ? 1 : (r > (double)n ? n : (size_t)r)) - 1;
+}
+
 double sgs_quantile_nearest_rank_inplace(double *x, size_t n, double q)
 {
-    if (n == 0)
+    if (n == 0 || isnan(q))
         return (double)NAN;
-    double r = ceil(q * (double)n);
-    size_t rank = r < 1.0 ? 1 : (r > (double)n ? n : (size_t)r);
-    return sgs_select_kth(x, n, rank - 1);
+    return sgs_select_kth(x, n, nearest_rank_index(q, n));
 }
 
 /* ---- Per group ---------------------------------------------------------------------- */
@@ -315,12 +320,11 @@ int sgs_quantile_of(size_t n, const double *value, const uint8_t *keep, double q
         if ((!keep || keep[i]) && isfinite(value[i]))
             scratch[j++] = value[i];
     double min, max;
-    if (m == 0 || sgs_radix_value_range(scratch, m, &min, &max))
+    if (m == 0 || isnan(q) || sgs_radix_value_range(scratch, m, &min, &max))
         *out = sgs_quantile_nearest_rank_inplace(scratch, m, q); /* NaN; or both zeros */
     else {
         /* the rank of sgs_quantile_nearest_rank_inplace; any selection gives its bits */
-        double r = ceil(q * (double)m);
-        size_t rank = (r < 1.0 ? 1 : (r > (double)m ? m : (size_t)r)) - 1;
+        size_t rank = nearest_rank_index(q, m);
         sgs_radix_select(scratch, m, min, max, &rank, 1, out);
     }
     sgs_free(scratch);

@@ -42,7 +42,8 @@ double sgs_select_kth_fr(double *x, size_t n, size_t k);
 double sgs_median_inplace_fr(double *x, size_t n);
 
 /* Nearest-rank quantile of x[0..n-1] in place: the order statistic of 1-based rank
- * ceil(q * n) (rank 1 for q == 0). q in [0, 1]. NaN for n == 0. Precondition: no NaN.
+ * ceil(q * n) (rank 1 for q == 0). q in [0, 1]. NaN for n == 0 or q NaN. Precondition: no
+ * NaN in x.
  * Example: q = 0.8, n = 5 gives the 4th smallest. */
 double sgs_quantile_nearest_rank_inplace(double *x, size_t n, double q);
 
@@ -78,7 +79,7 @@ int sgs_group_medians_ref(size_t n, const double *value, const int32_t *group, i
 
 /* Nearest-rank quantile (see above) of the finite values value[i] with keep[i] != 0 (keep
  * NULL: all rows). Copies them into one scratch array (allocated per call).
- * @return 0 or SGS_ENOMEM; *out = NaN when nothing qualifies. */
+ * @return 0 or SGS_ENOMEM; *out = NaN when nothing qualifies or q is NaN. */
 int sgs_quantile_of(size_t n, const double *value, const uint8_t *keep, double q, double *out,
                     sgs_error_t *err);
 

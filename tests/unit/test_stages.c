@@ -112,11 +112,14 @@ static void test_median_and_quantile(void **state)
     sgs_assert_cmp(sgs_quantile_nearest_rank_inplace(c, 5, 0.81), ==, 50.0);
     sgs_assert_cmp(sgs_quantile_nearest_rank_inplace(c, 5, 0.0), ==, 10.0);
     sgs_assert_cmp(sgs_quantile_nearest_rank_inplace(c, 5, 1.0), ==, 50.0);
+    sgs_assert_nan(sgs_quantile_nearest_rank_inplace(c, 5, (double)NAN));
     double v[] = {1, NAN, 3, 100, 7, 9, INFINITY};
     uint8_t keep[] = {1, 1, 1, 0, 1, 1, 1};
     double q = 0;
     assert_int_equal(sgs_quantile_of(7, v, keep, 0.5, &q, NULL), 0);
     sgs_assert_cmp(q, ==, 3.0); /* of {1, 3, 7, 9}: rank ceil(2) = 2 -> 3 */
+    assert_int_equal(sgs_quantile_of(7, v, keep, (double)NAN, &q, NULL), 0);
+    sgs_assert_nan(q);
 }
 
 static void test_group_medians(void **state)
