@@ -20,7 +20,8 @@ size_t sgs_fmt_int(char *out, int64_t v);
 
 /* v rounded to `decimals` (0..6) places, like printf("%.*f") except that halves are
  * rounded away from zero on the scaled value; NaN writes nothing (an empty CSV field);
- * infinities and |v| >= 1e15 fall back to printf. */
+ * infinities, |v| >= 1e15 and values whose scaled magnitude reaches 2^64 (5 and 6 decimals)
+ * fall back to printf. */
 size_t sgs_fmt_fixed(char *out, double v, int decimals);
 
 /* Exactly the characters of printf("%.*f", decimals, v) (decimals 0..6): the decimal nearest

@@ -91,6 +91,51 @@ static void test_fixed_point(void **state)
         }
 }
 
+/* What sgs_fmt_fixed writes by its contract, the plain way: v * 10^d rounded by round() (halves
+ * away from zero), its digits printed by printf with the point put in, no "-" for a zero;
+ * within the fast range (the scaled magnitude below 2^64). */
+static void fixed_by_round(char *want, size_t size, double v, int d)
+{
+    double r = round(v * pow(10, d));
+    char digits[40];
+    snprintf(digits, sizeof digits, "%0*.0f", d + 1, fabs(r));
+    size_t n = strlen(digits);
+    snprintf(want, size, "%s%.*s%s%s", r < 0 ? "-" : "", (int)(n - (size_t)d), digits,
+             d > 0 ? "." : "", digits + n - (size_t)d);
+}
+
+/* Halves of the scaled value (0.125 to 2 decimals, 2.5 to none, their negatives), values just
+ * beside them, -0.0, values that round to zero from below, and random values of every
+ * magnitude up to 1e15 with every count of decimals: what round() gives. */
+static void test_fixed_point_rounds_as_round(void **state)
+{
+    (void)state;
+    char buf[64], want[64];
+    static const double special[] = {0.125,  2.5,        0.5,   1.5,   0.00005, 1e-300,
+                                     -0.0,   -0.004,     -0.5,  -2.5,  0.045,   999999999999999.9,
+                                     4.5e14, 123456.785, 0.995, 1.005, 2.675,   9.2233720368e14};
+    uint64_t s = 9;
+    for (int d = 0; d <= 6; d++)
+        for (size_t i = 0; i < 200000; i++) {
+            double v;
+            if (i < 3 * sizeof special / sizeof special[0]) {
+                double base = special[i / 3] * (i % 2 ? -1 : 1);
+                v = i % 3 == 2 ? nextafter(base, INFINITY) : base;
+            } else {
+                int e = (int)(sgs_test_next(&s) % 16);
+                v = (sgs_rng_uniform(5, (uint64_t)d, i) - 0.5) * pow(10, e);
+                if (i % 5 == 0) /* an exact half of the last decimal */
+                    v = (floor(v * pow(10, d)) + 0.5) / pow(10, d);
+            }
+            if (!(fabs(v) * pow(10, d) < 0x1p64))
+                continue; /* printf's, the contract says */
+            size_t n = sgs_fmt_fixed(buf, v, d);
+            fixed_by_round(want, sizeof want, v, d);
+            if (n != strlen(want) || memcmp(buf, want, n) != 0)
+                fail_msg("%.17g to %d decimals: got %.*s, by round() %s", v, d, (int)n, buf, want);
+        }
+}
+
 /* sgs_fmt_fixed_exact gives printf's characters for every value, also at exact binary ties
  * (printf rounds half to even on the exact value), for -0.0 and values that round to -0, and
  * for NaN, infinities and values past its fast range. */
@@ -284,9 +329,13 @@ static void test_chunked_writer(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_integers_and_dates), cmocka_unit_test(test_integers_as_printf),
-        cmocka_unit_test(test_fixed_point),        cmocka_unit_test(test_fixed_exact),
-        cmocka_unit_test(test_grouped_numbers),    cmocka_unit_test(test_chunked_writer),
+        cmocka_unit_test(test_integers_and_dates),
+        cmocka_unit_test(test_integers_as_printf),
+        cmocka_unit_test(test_fixed_point),
+        cmocka_unit_test(test_fixed_point_rounds_as_round),
+        cmocka_unit_test(test_fixed_exact),
+        cmocka_unit_test(test_grouped_numbers),
+        cmocka_unit_test(test_chunked_writer),
         cmocka_unit_test(test_date_texts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
