@@ -303,9 +303,8 @@ static int write_file_part(const sgs_run_state_t *st, const char *path, int crea
         rc = sgs_dist_run_agree(st, rc, err);
     if (rc != SGS_OK)
         return rc;
-    hid_t f = spread   ? (create ? sgs_h5_create_shared(path) : sgs_h5_open_shared(path))
-              : create ? H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)
-                       : H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t f = spread ? (create ? sgs_h5_create_shared(path) : sgs_h5_open_shared(path))
+                     : sgs_h5_open_output(path, create);
     if (spread && sgs_dist_run_agree(st, f < 0 ? SGS_ECANTCREAT : SGS_OK, err) && f >= 0) {
         sgs_error_t ignored = {0}; /* another process could not: this one's file goes too */
         sgs_h5_finish_output(f, SGS_ECANTCREAT, &ignored);

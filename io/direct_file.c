@@ -99,6 +99,9 @@ static int write_aligned(sgs_direct_file_t *f, uint64_t offset, const unsigned c
     return write_cached(f, offset, p, n, err);
 }
 
+/* The largest write straight from the caller's memory. */
+#define DIRECT_PIECE_MAX ((size_t)1 << 28)
+
 /* ---- Writes in flight ------------------------------------------------------------------- */
 
 static int write_job(void *arg)
@@ -202,6 +205,16 @@ int sgs_direct_write_at(sgs_direct_file_t *f, uint64_t offset, const void *data,
     if (f->direct_fd < 0 || last <= first)
         return write_cached(f, offset, p, n, err);
     int rc = write_cached(f, offset, p, (size_t)(first - offset), err);
+    if (((uintptr_t)p - offset) % SGS_DIRECT_ALIGN == 0) {
+        /* the bytes' memory is aligned as the file's blocks are: straight from it, no copy
+         * (in pieces: one write takes at most 2 GiB less a page) */
+        for (; rc == SGS_OK && first < last; first += DIRECT_PIECE_MAX) {
+            size_t len =
+                last - first < DIRECT_PIECE_MAX ? (size_t)(last - first) : DIRECT_PIECE_MAX;
+            rc = write_aligned(f, first, p + (first - offset), len, err);
+        }
+        first = last;
+    }
     for (uint64_t at = first; rc == SGS_OK && at < last;) {
         size_t len = last - at < f->stage_size ? (size_t)(last - at) : f->stage_size;
         memcpy(f->stage, p + (at - offset), len);

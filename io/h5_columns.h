@@ -69,6 +69,12 @@ int sgs_h5_group_ensure(hid_t file, const char *path, sgs_error_t *err);
 int sgs_h5_write_column(hid_t file, const char *path, sgs_h5_type_t type, const void *data,
                         size_t n, int deflate_level, sgs_error_t *err);
 
+/* An output file of one process created (create != 0) or opened read-write to add to it, with
+ * every dataset of 1 MiB or more placed at a multiple of 4 KiB in the file: a column whose
+ * memory is page-aligned then goes to disk straight from it (io/direct_file.h). The contents
+ * are those H5Fcreate or H5Fopen would hold. Returns the file or -1. */
+hid_t sgs_h5_open_output(const char *path, int create);
+
 /* One results file written by every process of a run together (docs/mpi.md). The MPI build
  * creates it through MPI-IO, every process calling with the same path; the single-process
  * build creates it as H5Fcreate does. Returns the file or -1. */

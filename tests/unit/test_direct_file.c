@@ -190,6 +190,39 @@ static void test_refused_in_the_middle(void **state)
     free(bytes);
 }
 
+/* Bytes whose memory lies as the file's blocks do go direct straight from it: one direct write
+ * for a megabyte through a 64 KiB buffer (a refusal armed for the second never comes), the
+ * file the same as when they are copied through the buffer (memory one byte off). */
+static void test_aligned_memory_without_a_copy(void **state)
+{
+    (void)state;
+    if (!takes_direct(dir))
+        skip();
+    const size_t total = (1 << 20) + 8192;
+    unsigned char *memory = aligned_alloc(4096, total + 4096);
+    assert_non_null(memory);
+    unsigned char *bytes = random_bytes(total, 17);
+    for (int off_by_one = 0; off_by_one <= 1; off_by_one++) {
+        unsigned char *p = memory + off_by_one;
+        memcpy(p, bytes, total);
+        char path[300];
+        snprintf(path, sizeof path, "%s/aligned-%d.bin", dir, off_by_one);
+        sgs_direct_file_t f;
+        sgs_error_t err = {0};
+        assert_int_equal(sgs_direct_open(&f, path, 1, 64 << 10, &err), 0);
+        sgs_test_direct_refuse_at(2);
+        /* from 100 on: a cached head of 3,996 bytes, then the middle */
+        assert_int_equal(sgs_direct_write_at(&f, 100, p + 100, total - 100, &err), 0);
+        assert_int_equal(sgs_direct_is_direct(&f), !off_by_one);
+        assert_int_equal(sgs_direct_write_at(&f, 0, p, 100, &err), 0);
+        assert_int_equal(sgs_direct_close(&f, 0, &err), 0);
+        sgs_test_direct_refuse_at(0);
+        assert_file_holds(path, bytes, total);
+    }
+    free(bytes);
+    free(memory);
+}
+
 /* A full device: the write fails with "no space left", naming the file, by either way. */
 static void test_full_device(void **state)
 {
@@ -282,16 +315,29 @@ static void test_cannot_open(void **state)
  * what HDF5 reads back is what was written, for lengths around the block size, every type,
  * a column stored in another type than in memory (HDF5 converts it: written through HDF5),
  * and empty columns; the same with direct writes off. */
+/* Memory for n elements of `size` bytes, page-aligned when `aligned`. */
+static void *column_memory(size_t n, size_t size, int aligned)
+{
+    size_t bytes = (n + 1) * size;
+    void *m = aligned ? aligned_alloc(4096, (bytes + 4095) / 4096 * 4096) : malloc(bytes);
+    assert_non_null(m);
+    return m;
+}
+
 static void test_h5_columns(void **state)
 {
     (void)state;
     const size_t lengths[] = {0, 1, 511, 512, 513, 4097, 200001};
     const size_t n_lengths = sizeof lengths / sizeof lengths[0];
-    for (int direct = 0; direct <= 1; direct++) {
+    /* aligned: an output file (large datasets at multiples of 4 KiB) and page-aligned
+     * memory, which direct writes take without a copy */
+    for (int run = 0; run < 4; run++) {
+        int direct = run & 1, aligned = run >> 1;
         sgs_direct_io_enable(direct);
         char path[300];
-        snprintf(path, sizeof path, "%s/columns-%d.h5", dir, direct);
-        hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+        snprintf(path, sizeof path, "%s/columns-%d.h5", dir, run);
+        hid_t file = aligned ? sgs_h5_open_output(path, 1)
+                             : H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
         assert_true(file >= 0);
         uint64_t rng = 99;
         double *d[8];
@@ -301,10 +347,10 @@ static void test_h5_columns(void **state)
         sgs_error_t err = {0};
         for (size_t k = 0; k < n_lengths; k++) {
             size_t n = lengths[k];
-            d[k] = malloc((n + 1) * sizeof(double));
-            i32[k] = malloc((n + 1) * sizeof(int32_t));
-            i64[k] = malloc((n + 1) * sizeof(int64_t));
-            u8[k] = malloc(n + 1);
+            d[k] = column_memory(n, sizeof(double), aligned);
+            i32[k] = column_memory(n, sizeof(int32_t), aligned);
+            i64[k] = column_memory(n, sizeof(int64_t), aligned);
+            u8[k] = column_memory(n, 1, aligned);
             for (size_t i = 0; i < n; i++) {
                 d[k][i] = sgs_test_uniform(&rng) * 1e6 - 5e5;
                 i32[k][i] = (int32_t)sgs_test_next(&rng);
@@ -330,6 +376,11 @@ static void test_h5_columns(void **state)
             size_t n = lengths[k], got_n;
             char name[64];
             snprintf(name, sizeof name, "/d/%zu", k);
+            if (aligned && n * sizeof(double) >= (1 << 20)) {
+                hid_t dset = H5Dopen2(file, name, H5P_DEFAULT);
+                assert_int_equal(H5Dget_offset(dset) % 4096, 0);
+                H5Dclose(dset);
+            }
             double *gd = sgs_test_column(file, name, SGS_H5_F64, &got_n);
             assert_int_equal(got_n, n);
             if (n)
@@ -370,6 +421,7 @@ int main(void)
         cmocka_unit_test(test_appends),
         cmocka_unit_test(test_close_keeps_the_callers_failure),
         cmocka_unit_test(test_refused_in_the_middle),
+        cmocka_unit_test(test_aligned_memory_without_a_copy),
         cmocka_unit_test(test_full_device),
         cmocka_unit_test(test_failure_of_a_write_in_flight),
         cmocka_unit_test(test_appends_without_a_second_buffer),
