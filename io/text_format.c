@@ -12,73 +12,33 @@
 #include <stdio.h>
 #include <string.h>
 
-/* "00" .. "99": two digits per division, half the divisions of one at a time (the CSV files
- * at 10M customers format about 200 million integers). */
-static const char two_digits[] =
+const char sgs__two_digits[201] =
     "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
     "8081828384858687888990919293949596979899";
 
-/* The decimal digits of u: the number of bits says it to within one, a power of ten decides. */
-static unsigned decimal_digits(uint64_t u)
-{
-    static const uint64_t power[20] = {1ULL,
-                                       10ULL,
-                                       100ULL,
-                                       1000ULL,
-                                       10000ULL,
-                                       100000ULL,
-                                       1000000ULL,
-                                       10000000ULL,
-                                       100000000ULL,
-                                       1000000000ULL,
-                                       10000000000ULL,
-                                       100000000000ULL,
-                                       1000000000000ULL,
-                                       10000000000000ULL,
-                                       100000000000000ULL,
-                                       1000000000000000ULL,
-                                       10000000000000000ULL,
-                                       100000000000000000ULL,
-                                       1000000000000000000ULL,
-                                       10000000000000000000ULL};
-    unsigned bits = 64 - (unsigned)__builtin_clzll(u | 1);
-    unsigned guess = bits * 1233 >> 12; /* 1233 / 4096 is just above log10(2) */
-    return guess + (u >= power[guess]); /* guess <= 19 */
-}
+const uint64_t sgs__powers_of_ten[20] = {1ULL,
+                                         10ULL,
+                                         100ULL,
+                                         1000ULL,
+                                         10000ULL,
+                                         100000ULL,
+                                         1000000ULL,
+                                         10000000ULL,
+                                         100000000ULL,
+                                         1000000000ULL,
+                                         10000000000ULL,
+                                         100000000000ULL,
+                                         1000000000000ULL,
+                                         10000000000000ULL,
+                                         100000000000000ULL,
+                                         1000000000000000ULL,
+                                         10000000000000000ULL,
+                                         100000000000000000ULL,
+                                         1000000000000000000ULL,
+                                         10000000000000000000ULL};
 
-/* u's digits, written backwards from `end` (the digits' count known): no buffer to copy out
- * of, which at about 200 million integers per run was a third of the formatting. */
-static void put_digits(char *end, uint64_t u)
-{
-    while (u >= 100) {
-        end -= 2;
-        memcpy(end, &two_digits[2 * (u % 100)], 2);
-        u /= 100;
-    }
-    if (u >= 10)
-        memcpy(end - 2, &two_digits[2 * u], 2);
-    else
-        end[-1] = (char)('0' + u);
-}
-
-static size_t put_unsigned(char *out, uint64_t u)
-{
-    size_t len = u < 10 ? 1 : decimal_digits(u);
-    put_digits(out + len, u);
-    return len;
-}
-
-size_t sgs_fmt_int(char *out, int64_t v)
-{
-    if (v < 0) {
-        out[0] = '-';
-        return 1 + put_unsigned(out + 1, 0 - (uint64_t)v);
-    }
-    return put_unsigned(out, (uint64_t)v);
-}
-
-size_t sgs_fmt_fixed(char *out, double v, int decimals)
+size_t sgs__fmt_fixed_other(char *out, double v, int decimals)
 {
     static const double scale[] = {1, 10, 100, 1000, 1e4, 1e5, 1e6};
     if (isnan(v))
@@ -90,31 +50,11 @@ size_t sgs_fmt_fixed(char *out, double v, int decimals)
         int n = snprintf(out, 32, "%.*f", decimals < 0 ? 0 : decimals, v);
         return n > 0 && n < 32 ? (size_t)n : 0;
     }
-    /* round(a), halves away from zero, without the libm call: a - u is exact below 2^53 and
-     * zero above it, where a is a whole number */
-    uint64_t u = (uint64_t)a;
-    u += a - (double)u >= 0.5;
+    uint64_t u = sgs__round_scaled(a), unit = sgs__powers_of_ten[decimals];
     size_t len = 0;
-    if (v < 0 && u != 0) /* a value that rounds to zero has no "-" */
+    if (v < 0 && u != 0)
         out[len++] = '-';
-    /* the decimals the CSV files use (2 for money, 4 for probabilities) by constant divisors
-     * and digit pairs: this is the writers' hottest function */
-    if (decimals == 2) {
-        len += put_unsigned(out + len, u / 100);
-        out[len] = '.';
-        memcpy(out + len + 1, &two_digits[2 * (u % 100)], 2);
-        return len + 3;
-    }
-    if (decimals == 4) {
-        unsigned f = (unsigned)(u % 10000);
-        len += put_unsigned(out + len, u / 10000);
-        out[len] = '.';
-        memcpy(out + len + 1, &two_digits[2 * (f / 100)], 2);
-        memcpy(out + len + 3, &two_digits[2 * (f % 100)], 2);
-        return len + 5;
-    }
-    uint64_t unit = (uint64_t)scale[decimals];
-    len += put_unsigned(out + len, u / unit);
+    len += sgs__fmt_unsigned(out + len, u / unit);
     if (decimals > 0) {
         out[len++] = '.';
         uint64_t frac = u % unit;
@@ -148,7 +88,7 @@ size_t sgs_fmt_fixed_exact(char *out, double v, int decimals)
     size_t len = 0;
     if (signbit(v))
         out[len++] = '-';
-    len += put_unsigned(out + len, u / unit[decimals]);
+    len += sgs__fmt_unsigned(out + len, u / unit[decimals]);
     if (decimals > 0) {
         out[len++] = '.';
         uint64_t f = u % unit[decimals];
