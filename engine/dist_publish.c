@@ -75,6 +75,11 @@ const char *sgs_dist_publish_file(const sgs_dist_publish_t *p, size_t i)
     return i < p->n ? p->file[i] : NULL;
 }
 
+const char *sgs_dist_publish_path(const sgs_dist_publish_t *p, size_t i)
+{
+    return p->set && i < p->n ? sgs_publish_path(p->set, i) : NULL;
+}
+
 size_t sgs_dist_publish_stale_removed(const sgs_dist_publish_t *p)
 {
     return p && p->set ? sgs_publish_stale_removed(p->set) : 0;

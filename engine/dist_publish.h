@@ -37,6 +37,10 @@ int sgs_dist_publish_open(const sgs_dist_t *d, const sgs_publish_output_t *outpu
 /* Where output i of the new generation is written, on every process. */
 const char *sgs_dist_publish_file(const sgs_dist_publish_t *p, size_t i);
 
+/* The public path of output i (io/publish.h sgs_publish_path) on process 0; NULL on the
+ * others. */
+const char *sgs_dist_publish_path(const sgs_dist_publish_t *p, size_t i);
+
 /* How many temporary files or folders a stopped run had left (a killed job's unfinished
  * generation among them) that process 0's open removed (io/publish.h
  * sgs_publish_stale_removed); 0 on the other processes. Not collective. */

@@ -289,6 +289,19 @@ int sgs_run_publish_customers(sgs_run_state_t *st, sgs_error_t *err)
     return rc;
 }
 
+/* The progress line that names the published outputs ("wrote a, b and c"). */
+static void note_written(const sgs_run_state_t *st, const char *const *paths, size_t n)
+{
+    char list[4 * SGS_PATH_MAX] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < n && used < sizeof list; i++) {
+        int w = snprintf(list + used, sizeof list - used, "%s%s",
+                         i == 0 ? "" : (i + 1 == n ? " and " : ", "), paths[i]);
+        used += w > 0 ? (size_t)w : 0;
+    }
+    sgs_progress_note(st->req->progress, "wrote %s", list);
+}
+
 /* A spread run's end: the rest of the outputs every process writes together (each writer
  * agrees on its outcome), every process's figures gathered to process 0 for summary.json's
  * "processes", then the outputs process 0 writes alone, in the table's order, from a view of
@@ -326,6 +339,12 @@ static int publish_spread(sgs_run_state_t *st, sgs_error_t *err)
      * agreement): a process stopped here is stopped after the set was published. */
     if (rc == SGS_OK)
         sgs_test_pause_at("switched");
+    if (rc == SGS_OK && st->dist.rank == 0) {
+        const char *paths[N_OUTPUTS];
+        for (size_t j = 0; j < n; j++)
+            paths[j] = sgs_dist_publish_path(st->dist_publish, j);
+        note_written(st, paths, n);
+    }
     return rc;
 }
 
@@ -356,14 +375,10 @@ int sgs_run_publish(sgs_run_state_t *st, sgs_error_t *err)
         return rc;
     sgs_test_pause_at("switched");
     sgs_publish_prune(p);
-    char list[4 * SGS_PATH_MAX] = "";
-    size_t used = 0;
-    for (size_t i = 0; i < n && used < sizeof list; i++) {
-        int w = snprintf(list + used, sizeof list - used, "%s%s",
-                         i == 0 ? "" : (i + 1 == n ? " and " : ", "), sgs_publish_path(p, i));
-        used += w > 0 ? (size_t)w : 0;
-    }
-    sgs_progress_note(st->req->progress, "wrote %s", list);
+    const char *paths[N_OUTPUTS];
+    for (size_t i = 0; i < n; i++)
+        paths[i] = sgs_publish_path(p, i);
+    note_written(st, paths, n);
     return SGS_OK;
 }
 

@@ -140,6 +140,38 @@ static void expect_actions_outputs(void)
     sgs_assert_cmp((double)lines, ==, listed + 1);
 }
 
+/* A spread run, as one process's, ends by naming the outputs it published: process 0 says
+ * "wrote" and every path, among them results.h5's and customers.csv's. */
+static void spread_run_says_what_it_wrote(void **state)
+{
+    (void)state;
+    char folder[600], results[700], said[600];
+    snprintf(folder, sizeof folder, "%s/said", dir);
+    snprintf(results, sizeof results, "%s/results.h5", folder);
+    snprintf(said, sizeof said, "%s/said-%d.txt", dir, sgs_test_world.rank);
+    if (sgs_test_world.rank == 0)
+        (void)mkdir(folder, 0755);
+    sgs_test_mpi_wait();
+    FILE *out = fopen(said, "w");
+    assert_non_null(out);
+    sgs_progress_t progress;
+    sgs_error_t err = {0};
+    int rc = sgs_test_mpi_run_settings(input, results, NULL, 1, out, &progress, &err);
+    fclose(out);
+    if (rc != SGS_OK)
+        fail_msg("spread run: %s", err.message);
+    if (sgs_test_world.rank == 0) {
+        size_t n = 0;
+        char *text = sgs_test_read_file(said, &n);
+        char *wrote = strstr(text, "wrote ");
+        if (!wrote || !strstr(wrote, results) || !strstr(wrote, "/customers.csv") ||
+            !strstr(wrote, "/summary.json"))
+            fail_msg("process 0's progress does not name what it wrote:\n%s", text);
+        free(text);
+    }
+    sgs_test_mpi_wait();
+}
+
 static void spread_run_equals_one_process(void **state)
 {
     (void)state;
@@ -708,6 +740,7 @@ int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(spread_run_equals_one_process),
+        cmocka_unit_test(spread_run_says_what_it_wrote),
         cmocka_unit_test(bad_row_fails_every_process),
         cmocka_unit_test(bad_event_fails_every_process),
         cmocka_unit_test(out_of_memory_on_one_process_fails_all),
