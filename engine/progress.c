@@ -77,7 +77,11 @@ void sgs_progress_update(void *ctx, const char *what, size_t done, size_t total)
 
 sgs_step_record_t sgs_progress_so_far(const sgs_progress_t *p)
 {
+    double user, system;
+    cpu_times(&user, &system);
     sgs_step_record_t r = {.seconds = now_s() - p->step_start,
+                           .cpu_seconds = (user - p->step_user) + (system - p->step_system),
+                           .system_seconds = system - p->step_system,
                            .peak_rss_mb = sgs_peak_rss_mb(),
                            .bytes_sent = sgs_dist_bytes_sent() - p->step_bytes};
     snprintf(r.name, sizeof r.name, "%s", p->current);

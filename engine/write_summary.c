@@ -176,6 +176,8 @@ static cJSON *processes_array(const sgs_run_state_t *st)
             snprintf(name, sizeof name, "%.*s", (int)sizeof s->name, s->name);
             cJSON_AddStringToObject(step, "name", name);
             cJSON_AddNumberToObject(step, "seconds", s->seconds);
+            cJSON_AddNumberToObject(step, "cpu_seconds", s->cpu_seconds);
+            cJSON_AddNumberToObject(step, "system_seconds", s->system_seconds);
             cJSON_AddNumberToObject(step, "bytes_sent", (double)s->bytes_sent);
             cJSON_AddNumberToObject(step, "peak_rss_mb", s->peak_rss_mb);
             sgs_json_attach(steps, NULL, step);

@@ -227,7 +227,7 @@ double sgs_test_json_number(const cJSON *o, const char *name, const char *what)
  * (one), then taken out of spread: one process writes no such key, nor a spread run of one
  * process; a spread run one entry per process in rank order, whose customers and rows add up to
  * the whole base's, each having sent bytes to the others (in all at least the sum over its
- * steps), with its peak memory, and steps from read to write. */
+ * steps), with its peak memory, and steps from read to write, each with its CPU time. */
 static void check_processes(cJSON *spread, const cJSON *one, const char *what)
 {
     if (cJSON_GetObjectItemCaseSensitive(one, "processes"))
@@ -263,7 +263,7 @@ static void check_processes(cJSON *spread, const cJSON *one, const char *what)
         sgs_assert_cmp(peak, >, 1.0);
         const cJSON *steps = cJSON_GetObjectItemCaseSensitive(p, "steps");
         assert_true(cJSON_IsArray(steps));
-        double sent_in_steps = 0, peak_before = 0;
+        double sent_in_steps = 0, peak_before = 0, cpu_in_steps = 0;
         const char *first = NULL, *last = NULL;
         for (const cJSON *s = steps->child; s; s = s->next) {
             const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "name"));
@@ -276,7 +276,12 @@ static void check_processes(cJSON *spread, const cJSON *one, const char *what)
             sgs_assert_cmp(step_peak, <=, peak);
             peak_before = step_peak;
             sgs_assert_cmp(sgs_test_json_number(s, "seconds", what), >=, 0.0);
+            double cpu = sgs_test_json_number(s, "cpu_seconds", what);
+            sgs_assert_cmp(cpu, >=, sgs_test_json_number(s, "system_seconds", what));
+            cpu_in_steps += cpu;
         }
+        if (!(cpu_in_steps > 0))
+            fail_msg("%s: process %d's steps took no CPU time", what, r);
         assert_non_null(first);
         assert_string_equal(first, "read");
         assert_string_equal(last, "write");
