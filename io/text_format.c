@@ -12,33 +12,33 @@
 #include <stdio.h>
 #include <string.h>
 
-const char sgs__two_digits[201] =
+const char sgs_fmt_digit_pairs[201] =
     "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
     "8081828384858687888990919293949596979899";
 
-const uint64_t sgs__powers_of_ten[20] = {1ULL,
-                                         10ULL,
-                                         100ULL,
-                                         1000ULL,
-                                         10000ULL,
-                                         100000ULL,
-                                         1000000ULL,
-                                         10000000ULL,
-                                         100000000ULL,
-                                         1000000000ULL,
-                                         10000000000ULL,
-                                         100000000000ULL,
-                                         1000000000000ULL,
-                                         10000000000000ULL,
-                                         100000000000000ULL,
-                                         1000000000000000ULL,
-                                         10000000000000000ULL,
-                                         100000000000000000ULL,
-                                         1000000000000000000ULL,
-                                         10000000000000000000ULL};
+const uint64_t sgs_fmt_powers_of_ten[20] = {1ULL,
+                                            10ULL,
+                                            100ULL,
+                                            1000ULL,
+                                            10000ULL,
+                                            100000ULL,
+                                            1000000ULL,
+                                            10000000ULL,
+                                            100000000ULL,
+                                            1000000000ULL,
+                                            10000000000ULL,
+                                            100000000000ULL,
+                                            1000000000000ULL,
+                                            10000000000000ULL,
+                                            100000000000000ULL,
+                                            1000000000000000ULL,
+                                            10000000000000000ULL,
+                                            100000000000000000ULL,
+                                            1000000000000000000ULL,
+                                            10000000000000000000ULL};
 
-size_t sgs__fmt_fixed_other(char *out, double v, int decimals)
+size_t sgs_fmt_fixed_any(char *out, double v, int decimals)
 {
     static const double scale[] = {1, 10, 100, 1000, 1e4, 1e5, 1e6};
     if (isnan(v))
@@ -50,11 +50,11 @@ size_t sgs__fmt_fixed_other(char *out, double v, int decimals)
         int n = snprintf(out, 32, "%.*f", decimals < 0 ? 0 : decimals, v);
         return n > 0 && n < 32 ? (size_t)n : 0;
     }
-    uint64_t u = sgs__round_scaled(a), unit = sgs__powers_of_ten[decimals];
+    uint64_t u = sgs_fmt_round_half_away(a), unit = sgs_fmt_powers_of_ten[decimals];
     size_t len = 0;
     if (v < 0 && u != 0)
         out[len++] = '-';
-    len += sgs__fmt_unsigned(out + len, u / unit);
+    len += sgs_fmt_uint(out + len, u / unit);
     if (decimals > 0) {
         out[len++] = '.';
         uint64_t frac = u % unit;
@@ -88,7 +88,7 @@ size_t sgs_fmt_fixed_exact(char *out, double v, int decimals)
     size_t len = 0;
     if (signbit(v))
         out[len++] = '-';
-    len += sgs__fmt_unsigned(out + len, u / unit[decimals]);
+    len += sgs_fmt_uint(out + len, u / unit[decimals]);
     if (decimals > 0) {
         out[len++] = '.';
         uint64_t f = u % unit[decimals];

@@ -19,30 +19,30 @@
 /* The formatters the writers call per field are inline: at 10M customers the CSV files
  * format about 200 million numbers, and a call each cost a fifth of their time. */
 
-extern const char sgs__two_digits[201];       /* "00" .. "99": two digits per division */
-extern const uint64_t sgs__powers_of_ten[20]; /* 10^0 .. 10^19 */
+extern const char sgs_fmt_digit_pairs[201];      /* "00" .. "99": two digits per division */
+extern const uint64_t sgs_fmt_powers_of_ten[20]; /* 10^0 .. 10^19 */
 
 /* The decimal digits of u >= 10: the number of bits says it to within one, a power of ten
  * decides. */
-static inline unsigned sgs__decimal_digits(uint64_t u)
+static inline unsigned sgs_fmt_digit_count(uint64_t u)
 {
     unsigned bits = 64 - (unsigned)__builtin_clzll(u);
     unsigned guess = bits * 1233 >> 12; /* 1233 / 4096 is just above log10(2); <= 19 */
-    return guess + (u >= sgs__powers_of_ten[guess]);
+    return guess + (u >= sgs_fmt_powers_of_ten[guess]);
 }
 
-/* u in decimal, its digits counted first and written backwards into place. */
-static inline size_t sgs__fmt_unsigned(char *out, uint64_t u)
+/* Decimal unsigned integer: its digits counted first and written backwards into place. */
+static inline size_t sgs_fmt_uint(char *out, uint64_t u)
 {
-    size_t len = u < 10 ? 1 : sgs__decimal_digits(u);
+    size_t len = u < 10 ? 1 : sgs_fmt_digit_count(u);
     char *end = out + len;
     while (u >= 100) {
         end -= 2;
-        memcpy(end, &sgs__two_digits[2 * (u % 100)], 2);
+        memcpy(end, &sgs_fmt_digit_pairs[2 * (u % 100)], 2);
         u /= 100;
     }
     if (u >= 10)
-        memcpy(end - 2, &sgs__two_digits[2 * u], 2);
+        memcpy(end - 2, &sgs_fmt_digit_pairs[2 * u], 2);
     else
         end[-1] = (char)('0' + u);
     return len;
@@ -53,21 +53,21 @@ static inline size_t sgs_fmt_int(char *out, int64_t v)
 {
     if (v < 0) {
         out[0] = '-';
-        return 1 + sgs__fmt_unsigned(out + 1, 0 - (uint64_t)v);
+        return 1 + sgs_fmt_uint(out + 1, 0 - (uint64_t)v);
     }
-    return sgs__fmt_unsigned(out, (uint64_t)v);
+    return sgs_fmt_uint(out, (uint64_t)v);
 }
 
 /* round(a) for 0 <= a < 2^64, halves away from zero, without the libm call: a - u is exact
  * below 2^53 and zero above it, where a is a whole number. */
-static inline uint64_t sgs__round_scaled(double a)
+static inline uint64_t sgs_fmt_round_half_away(double a)
 {
     uint64_t u = (uint64_t)a;
     return u + (a - (double)u >= 0.5);
 }
 
-/* sgs_fmt_fixed's cases other than 2 and 4 decimals below 1e15 (io/text_format.c). */
-size_t sgs__fmt_fixed_other(char *out, double v, int decimals);
+/* sgs_fmt_fixed, not inline: its cases other than 2 and 4 decimals below 1e15 are here. */
+size_t sgs_fmt_fixed_any(char *out, double v, int decimals);
 
 /* v rounded to `decimals` (0..6) places, like printf("%.*f") except that halves are
  * rounded away from zero on the scaled value; NaN writes nothing (an empty CSV field);
@@ -76,22 +76,22 @@ size_t sgs__fmt_fixed_other(char *out, double v, int decimals);
 static inline size_t sgs_fmt_fixed(char *out, double v, int decimals)
 {
     if ((decimals != 2 && decimals != 4) || !(fabs(v) < 1e15))
-        return sgs__fmt_fixed_other(out, v, decimals);
-    uint64_t u = sgs__round_scaled(fabs(v) * (decimals == 2 ? 100.0 : 1e4));
+        return sgs_fmt_fixed_any(out, v, decimals);
+    uint64_t u = sgs_fmt_round_half_away(fabs(v) * (decimals == 2 ? 100.0 : 1e4));
     size_t len = 0;
     if (v < 0 && u != 0) /* a value that rounds to zero has no "-" */
         out[len++] = '-';
     if (decimals == 2) {
-        len += sgs__fmt_unsigned(out + len, u / 100);
+        len += sgs_fmt_uint(out + len, u / 100);
         out[len] = '.';
-        memcpy(out + len + 1, &sgs__two_digits[2 * (u % 100)], 2);
+        memcpy(out + len + 1, &sgs_fmt_digit_pairs[2 * (u % 100)], 2);
         return len + 3;
     }
     unsigned f = (unsigned)(u % 10000);
-    len += sgs__fmt_unsigned(out + len, u / 10000);
+    len += sgs_fmt_uint(out + len, u / 10000);
     out[len] = '.';
-    memcpy(out + len + 1, &sgs__two_digits[2 * (f / 100)], 2);
-    memcpy(out + len + 3, &sgs__two_digits[2 * (f % 100)], 2);
+    memcpy(out + len + 1, &sgs_fmt_digit_pairs[2 * (f / 100)], 2);
+    memcpy(out + len + 3, &sgs_fmt_digit_pairs[2 * (f % 100)], 2);
     return len + 5;
 }
 
