@@ -29,10 +29,21 @@
 #include "io/h5_reader_internal.h"
 
 #include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define BATCH_BYTES ((size_t)32 << 20) /* stored bytes read (serially) before decoding them */
 #define BATCH_CHUNKS ((size_t)1024)    /* chunks a batch holds at most */
+
+/* BATCH_CHUNKS, or fewer for a test (SGS_TEST_DECODE_BATCH_CHUNKS), so that a small file is
+ * read in several batches, each read while the one before is decoded. */
+static size_t batch_chunks(void)
+{
+    const char *seam = getenv("SGS_TEST_DECODE_BATCH_CHUNKS");
+    long n = seam ? atol(seam) : 0;
+    return n > 0 && (size_t)n < BATCH_CHUNKS ? (size_t)n : BATCH_CHUNKS;
+}
 /* The decode buffers of all threads, at most (fewer threads for larger chunks; 1: any). */
 #define WORK_BYTES ((size_t)256 << 20)
 
@@ -72,7 +83,7 @@ int sgs__reader_settle(reader_t *r)
 /* ---- One column ---------------------------------------------------------------------------- */
 
 /* A batch of stored chunks, read one after the other into one buffer and decoded in
- * parallel. */
+ * parallel; while one batch is decoded, the next is read. */
 typedef struct batch {
     size_t n;                              /* chunks in the batch */
     size_t at[BATCH_CHUNKS];               /* where chunk j's stored bytes start */
@@ -81,6 +92,10 @@ typedef struct batch {
     sgs_h5_decoded_t result[BATCH_CHUNKS]; /* its decode */
     size_t decoded[BATCH_CHUNKS];          /* decoded bytes (result OK) */
     unsigned char converted[BATCH_CHUNKS]; /* 1: its rows are in the destination */
+    unsigned char *raw;                    /* the stored bytes */
+    size_t cap;                            /* raw's size */
+    int read_rc;                           /* the read's outcome: 0, or why it stopped */
+    sgs_h5_refusal_t read_failure;         /* its text is reported when read_rc != 0 */
 } batch_t;
 
 /* The chunk shape and file element size of c's dataset, and its pipeline. @return 0 when
@@ -104,44 +119,43 @@ static int column_layout(const column_t *c, size_t *cdim, size_t *file_elem,
     return ok;
 }
 
-/* Read chunks [k0, n_chunks) raw into raw (growing it for a chunk larger than it), as many
- * as fit BATCH_BYTES and BATCH_CHUNKS (at least one), filling b. @return 0, or the code of a
- * chunk that cannot be read (reported as the guard reports it). */
-static int read_batch(reader_t *r, column_t *c, size_t cdim, size_t k0, size_t n_chunks,
-                      unsigned char **raw, size_t *cap, batch_t *b)
+/* Read chunks [k0, n_chunks) raw into b->raw (growing it for a chunk larger than it), as many
+ * as fit BATCH_BYTES and BATCH_CHUNKS (at least one), filling b. A chunk that cannot be read
+ * ends the batch before it, with b->read_rc and b->read_failure saying why (as the guard says
+ * it); the caller reports it once the batch before is checked, so that findings come in index
+ * order. Calls HDF5: one thread at a time. */
+static void read_batch(reader_t *r, column_t *c, size_t cdim, size_t k0, size_t n_chunks,
+                       batch_t *b)
 {
-    int rc = SGS_OK;
-    size_t used = 0;
+    size_t used = 0, most = batch_chunks();
+    b->read_rc = SGS_OK;
     sgs_h5_crash_arm(r->rep.file);
-    for (b->n = 0; b->n < BATCH_CHUNKS && k0 + b->n < n_chunks; b->n++) {
+    for (b->n = 0; b->n < most && k0 + b->n < n_chunks; b->n++) {
         hsize_t offset = (hsize_t)((k0 + b->n) * cdim), bytes = 0;
         unsigned mask = 0;
         haddr_t addr = HADDR_UNDEF;
         uint32_t raw_mask = 0;
-        sgs_h5_refusal_t why;
         if (H5Dget_chunk_info_by_coord(c->dset, &offset, &mask, &addr, &bytes) < 0 ||
             addr == HADDR_UNDEF) {
-            rc = sgs_h5_guard_refuse_chunk_read(c->dset, &offset, &why);
-            sgs__reader_report(&r->rep, SGS_CHECK_STORAGE, rc, c->path, SGS_NO_ROW, "%s", why.text);
+            b->read_rc = sgs_h5_guard_refuse_chunk_read(c->dset, &offset, &b->read_failure);
             break;
         }
-        if (b->n > 0 && bytes > *cap - used)
-            break;          /* the next batch's */
-        if (bytes > *cap) { /* one chunk larger than a batch: a batch of its own */
-            unsigned char *grown = sgs_realloc_array(*raw, (size_t)bytes, 1);
+        if (b->n > 0 && bytes > b->cap - used)
+            break;            /* the next batch's */
+        if (bytes > b->cap) { /* one chunk larger than a batch: a batch of its own */
+            unsigned char *grown = sgs_realloc_array(b->raw, (size_t)bytes, 1);
             if (!grown) {
-                sgs__reader_report(&r->rep, SGS_CHECK_STORAGE, SGS_ENOMEM, c->path, SGS_NO_ROW,
-                                   "out of memory for a stored chunk of %llu bytes",
-                                   (unsigned long long)bytes);
-                rc = SGS_ENOMEM;
+                b->read_rc = SGS_ENOMEM;
+                snprintf(b->read_failure.text, sizeof b->read_failure.text,
+                         "out of memory for a stored chunk of %llu bytes",
+                         (unsigned long long)bytes);
                 break;
             }
-            *raw = grown;
-            *cap = (size_t)bytes;
+            b->raw = grown;
+            b->cap = (size_t)bytes;
         }
-        if (H5Dread_chunk(c->dset, H5P_DEFAULT, &offset, &raw_mask, *raw + used) < 0) {
-            rc = sgs_h5_guard_refuse_chunk_read(c->dset, &offset, &why);
-            sgs__reader_report(&r->rep, SGS_CHECK_STORAGE, rc, c->path, SGS_NO_ROW, "%s", why.text);
+        if (H5Dread_chunk(c->dset, H5P_DEFAULT, &offset, &raw_mask, b->raw + used) < 0) {
+            b->read_rc = sgs_h5_guard_refuse_chunk_read(c->dset, &offset, &b->read_failure);
             break;
         }
         b->at[b->n] = used;
@@ -150,88 +164,128 @@ static int read_batch(reader_t *r, column_t *c, size_t cdim, size_t k0, size_t n
         used += (size_t)bytes;
     }
     sgs_h5_crash_disarm();
-    return rc;
+}
+
+/* What decoding column c needs besides its batches. */
+typedef struct decode_job {
+    column_t *c;
+    sgs_h5_chunk_pipeline_t pipe;
+    size_t cdim, file_elem, want, n_rows, lo_row, hi_row;
+    unsigned char *work; /* 2 * want bytes per thread */
+    int fallback;        /* a chunk's values did not convert: H5Dread reads the column */
+} decode_job_t;
+
+/* Decode chunk j of batch b (its first chunk k0) into its rows of the destination. */
+static void decode_chunk(const decode_job_t *job, batch_t *b, size_t k0, size_t j)
+{
+    const column_t *c = job->c;
+    const size_t cdim = job->cdim, want = job->want;
+    unsigned char *mine = job->work + (size_t)omp_get_thread_num() * 2 * want;
+    size_t row0 = (k0 + j) * cdim;
+    size_t rows = job->n_rows - row0 < cdim ? job->n_rows - row0 : cdim;
+    /* the chunk's rows within the share: [lo, hi) */
+    size_t lo = row0 > job->lo_row ? row0 : job->lo_row;
+    size_t hi = row0 + rows < job->hi_row ? row0 + rows : job->hi_row;
+    unsigned char *dest = c->data + (lo - job->lo_row) * c->elem;
+    /* a whole chunk of the memory type decodes straight into place */
+    int direct =
+        c->conv.kind == SGS_H5_CONV_COPY && rows == cdim && lo == row0 && hi == row0 + rows;
+    b->decoded[j] = 0;
+    b->result[j] = sgs_h5_chunk_decode(&job->pipe, b->mask[j], b->raw + b->at[j], b->bytes[j],
+                                       direct ? dest : mine, want, mine + want, &b->decoded[j]);
+    b->converted[j] = (unsigned char)direct;
+    if (!direct && !job->fallback && b->result[j] == SGS_H5_DECODED_OK && b->decoded[j] == want)
+        b->converted[j] =
+            sgs_h5_convert(&c->conv, mine + (lo - row0) * job->file_elem, hi - lo, dest) == hi - lo;
 }
 
 /* Decode every chunk of column c (deferred by the guard) into c->data, each row at its file
  * row. The first chunk that does not decode to its size, in index order, is refused as the
  * guard would refuse it; a value out of the column's range leaves c->decoded 0 (H5Dread reads
- * the column, and reports it) once every chunk was checked. @return 0, SGS_EDATA (reported),
- * SGS_ENOMEM, SGS_EIO, or the code of opt->stop. */
+ * the column, and reports it) once every chunk was checked. The calling thread reads the next
+ * batch (HDF5) while the others decode the current one, then decodes with them. @return 0,
+ * SGS_EDATA (reported), SGS_ENOMEM, SGS_EIO, or the code of opt->stop. */
 static int decode_column(reader_t *r, column_t *c, const sgs_read_options_t *opt)
 {
-    size_t cdim = 0, file_elem = 0;
-    sgs_h5_chunk_pipeline_t pipe;
-    if (!column_layout(c, &cdim, &file_elem, &pipe))
+    decode_job_t job = {.c = c};
+    if (!column_layout(c, &job.cdim, &job.file_elem, &job.pipe))
         return check_now(r, c);
     /* the chunks of the share's rows [row_begin, row_end): all of them unless a run is spread
      * over processes (io/h5_input.h), each row to its place in the share */
-    const size_t want = cdim * file_elem, n_rows = r->n_rows;
-    const size_t lo_row = r->row_begin, hi_row = r->row_end;
-    const size_t first_chunk = lo_row / cdim;
-    const size_t n_chunks = hi_row > lo_row ? hi_row / cdim + (hi_row % cdim != 0) : first_chunk;
+    const size_t cdim = job.cdim;
+    job.want = cdim * job.file_elem;
+    job.n_rows = r->n_rows;
+    job.lo_row = r->row_begin;
+    job.hi_row = r->row_end;
+    const size_t first_chunk = job.lo_row / cdim;
+    const size_t n_chunks =
+        job.hi_row > job.lo_row ? job.hi_row / cdim + (job.hi_row % cdim != 0) : first_chunk;
     int nt = r->nt;
-    while (nt > 1 && want > WORK_BYTES / 2 / (size_t)nt)
+    while (nt > 1 && job.want > WORK_BYTES / 2 / (size_t)nt)
         nt--;
-    /* the raw buffer: a batch, or the whole stored column when that is less */
+    /* the raw buffers: a batch each, or the whole stored column when that is less */
     hsize_t stored = H5Dget_storage_size(c->dset);
     size_t cap = stored > 0 && stored < BATCH_BYTES ? (size_t)stored : BATCH_BYTES;
-    unsigned char *work = sgs_alloc_array(2 * (size_t)nt, want), *raw = sgs_alloc_array(cap, 1);
-    batch_t *b = sgs_alloc_array(1, sizeof *b);
-    int rc = SGS_OK, fallback = 0;
-    if (!work || !raw || !b) {
+    job.work = sgs_alloc_array(2 * (size_t)nt, job.want);
+    batch_t *b = sgs_calloc_array(2, sizeof *b);
+    if (b)
+        for (int i = 0; i < 2; i++)
+            b[i] = (batch_t){.raw = sgs_alloc_array(cap, 1), .cap = cap};
+    int rc = SGS_OK;
+    if (!job.work || !b || !b[0].raw || !b[1].raw) {
         sgs__reader_report(&r->rep, SGS_CHECK_STORAGE, SGS_ENOMEM, c->path, SGS_NO_ROW,
                            "out of memory for decoding its chunks");
         rc = SGS_ENOMEM;
         goto cleanup;
     }
-    for (size_t k0 = first_chunk; k0 < n_chunks; k0 += b->n) {
+    if (first_chunk < n_chunks)
+        read_batch(r, c, cdim, first_chunk, n_chunks, &b[0]);
+    for (size_t k0 = first_chunk, cur = 0; k0 < n_chunks; k0 += b[cur].n, cur ^= 1) {
+        batch_t *now = &b[cur], *next = &b[cur ^ 1];
+        const size_t next_k0 = k0 + now->n;
+        next->n = 0;
+        next->read_rc = SGS_OK;
         if (opt && opt->stop && (rc = opt->stop(opt->stop_ctx, r->rep.err)) != SGS_OK)
             goto cleanup;
-        if ((rc = read_batch(r, c, cdim, k0, n_chunks, &raw, &cap, b)) != SGS_OK)
-            goto cleanup;
-        const long long n_batch = (long long)b->n;
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (n_batch > 1)
-        for (long long j = 0; j < n_batch; j++) {
-            unsigned char *mine = work + (size_t)omp_get_thread_num() * 2 * want;
-            size_t row0 = (k0 + (size_t)j) * cdim;
-            size_t rows = n_rows - row0 < cdim ? n_rows - row0 : cdim;
-            /* the chunk's rows within the share: [lo, hi) */
-            size_t lo = row0 > lo_row ? row0 : lo_row;
-            size_t hi = row0 + rows < hi_row ? row0 + rows : hi_row;
-            unsigned char *dest = c->data + (lo - lo_row) * c->elem;
-            /* a whole chunk of the memory type decodes straight into place */
-            int direct =
-                c->conv.kind == SGS_H5_CONV_COPY && rows == cdim && lo == row0 && hi == row0 + rows;
-            b->decoded[j] = 0;
-            b->result[j] =
-                sgs_h5_chunk_decode(&pipe, b->mask[j], raw + b->at[j], b->bytes[j],
-                                    direct ? dest : mine, want, mine + want, &b->decoded[j]);
-            b->converted[j] = (unsigned char)direct;
-            if (!direct && !fallback && b->result[j] == SGS_H5_DECODED_OK && b->decoded[j] == want)
-                b->converted[j] = sgs_h5_convert(&c->conv, mine + (lo - row0) * file_elem, hi - lo,
-                                                 dest) == hi - lo;
+        const int read_next = now->read_rc == SGS_OK && next_k0 < n_chunks;
+        const long long n_batch = (long long)now->n;
+#pragma omp parallel num_threads(nt) if (n_batch > 1)
+        {
+#pragma omp master
+            if (read_next)
+                read_batch(r, c, cdim, next_k0, n_chunks, next);
+#pragma omp for schedule(dynamic, 1) nowait
+            for (long long j = 0; j < n_batch; j++)
+                decode_chunk(&job, now, k0, (size_t)j);
         }
-        for (size_t j = 0; j < b->n; j++) { /* the first finding in index order */
-            if (b->result[j] != SGS_H5_DECODED_OK || b->decoded[j] != want) {
+        for (size_t j = 0; j < now->n; j++) { /* the first finding in index order */
+            if (now->result[j] != SGS_H5_DECODED_OK || now->decoded[j] != job.want) {
                 hsize_t offset = (hsize_t)((k0 + j) * cdim);
                 sgs_h5_refusal_t why;
                 sgs_h5_crash_arm(r->rep.file);
-                rc = sgs_h5_guard_refuse_decoded(c->dset, &offset, b->result[j], b->decoded[j],
-                                                 want, &why);
+                rc = sgs_h5_guard_refuse_decoded(c->dset, &offset, now->result[j], now->decoded[j],
+                                                 job.want, &why);
                 sgs_h5_crash_disarm();
                 sgs__reader_report(&r->rep, SGS_CHECK_STORAGE, rc, c->path, SGS_NO_ROW, "%s",
                                    why.text);
                 goto cleanup;
             }
-            fallback |= !b->converted[j]; /* out of range: H5Dread reads the column */
+            job.fallback |= !now->converted[j]; /* out of range: H5Dread reads the column */
+        }
+        if (now->read_rc != SGS_OK) { /* a chunk past this batch could not be read */
+            rc = now->read_rc;
+            sgs__reader_report(&r->rep, SGS_CHECK_STORAGE, rc, c->path, SGS_NO_ROW, "%s",
+                               now->read_failure.text);
+            goto cleanup;
         }
     }
-    c->decoded = !fallback;
+    c->decoded = !job.fallback;
 cleanup:
-    c->touched = (hi_row - lo_row) * c->elem; /* faulted in by the decode (or read whole) */
-    sgs_free(work);
-    sgs_free(raw);
+    c->touched = (job.hi_row - job.lo_row) * c->elem; /* faulted in by the decode (or read whole) */
+    sgs_free(job.work);
+    if (b)
+        for (int i = 0; i < 2; i++)
+            sgs_free(b[i].raw);
     sgs_free(b);
     return rc;
 }

@@ -592,6 +592,46 @@ static void test_damaged_chunk_is_refused(void **state)
                                              "decoded (a broken compressed stream)");
 }
 
+/* Read in batches of 3 chunks, each read while the one before is decoded: the same values
+ * as H5Dread for every layout and thread count, and a damaged chunk in a later batch refused
+ * with the same message, before any row problem. */
+static void test_batches_read_while_decoding(void **state)
+{
+    (void)state;
+    setenv("SGS_TEST_DECODE_BATCH_CHUNKS", "3", 1);
+    types_t sets[N_TYPE_SETS];
+    type_sets(sets);
+    for (int layout = 0; layout < N_LAYOUTS; layout++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/batches-%d.h5", dir, layout);
+        write_table(path, &sets[1], (layout_t)layout);
+        reference_t ref;
+        reference_read(path, &ref);
+        for (int nt = 1; nt <= 3; nt++)
+            for (int as_of = 0; as_of <= 1; as_of++) {
+                char what[256];
+                snprintf(what, sizeof what, "batches of 3 chunks, %s, %d threads%s",
+                         layout_names[layout], nt, as_of ? ", as-of" : "");
+                sgs_read_options_t opt = options(0, nt, as_of);
+                sgs_read_stats_t stats;
+                check_against_h5dread(path, &ref, &opt, &stats, what);
+            }
+        reference_free(&ref);
+    }
+    char path[512];
+    snprintf(path, sizeof path, "%s/batches-damaged.h5", dir);
+    write_table(path, &sets[0], SHUFFLE_DEFLATE);
+    hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t d = H5Dopen2(file, "/transactions/amount", H5P_DEFAULT);
+    hsize_t offset = 10 * CHUNK; /* the fourth batch's second chunk */
+    sgs_assert_cmp(H5Dwrite_chunk(d, H5P_DEFAULT, 0, &offset, 4, "\x78\x9c\x01\x02"), >=, 0);
+    H5Dclose(d);
+    H5Fclose(file);
+    sgs_assert_contains(first_problem(path),
+                        "/transactions/amount: rows 640..703 cannot be decoded");
+    unsetenv("SGS_TEST_DECODE_BATCH_CHUNKS");
+}
+
 /* A damaged chunk comes before every row problem (it is found before any row is read, as the
  * guard found it at open) and before problems the open finds in later columns: a time before
  * 1970 in row 0, a channel column of another length. In collect mode both are reported, in
@@ -904,6 +944,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reads_as_h5dread),
+        cmocka_unit_test(test_batches_read_while_decoding),
         cmocka_unit_test(test_skipped_filters_as_h5dread),
         cmocka_unit_test(test_event_values_as_h5dread),
         cmocka_unit_test(test_out_of_range_as_h5dread),
