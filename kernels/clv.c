@@ -294,6 +294,7 @@ static int check_customer_inputs(const model_ops_t *o, const double *params,
 /* A history's scores, side by side: each customer reads its history's in one place (the
  * histories are far too many for the cache, and a customer's history is anywhere). */
 enum { R_PA, R_EX, R_NP, R_DISC, R_PBUY, R_COUNT };
+#define RECORD_AHEAD 32 /* customers between the prefetch of a history's record and its use */
 
 int sgs_clv_score_customers(sgs_purchase_model_t model, const double *params,
                             const double *gg_params, const sgs_histories_t *h, const double *x,
@@ -344,6 +345,11 @@ int sgs_clv_score_customers_to(sgs_purchase_model_t model, const double *params,
     double margin = options->margin;
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (size_t i = 0; i < n; i++) {
+        if (i + RECORD_AHEAD < n) { /* a record may straddle two cache lines */
+            const double *ahead = rec + R_COUNT * (size_t)h->history_of[i + RECORD_AHEAD];
+            __builtin_prefetch(ahead);
+            __builtin_prefetch(ahead + R_COUNT - 1);
+        }
         const double *r = rec + R_COUNT * (size_t)h->history_of[i];
         if (p_alive)
             p_alive[i] = r[R_PA];
