@@ -119,6 +119,42 @@ static void test_histories_match_the_reference(void **state)
             }
 }
 
+/* Whole numbers at the edge of the table kernels/histories.c ranks them in (below 2^16), past
+ * it, and a column that is whole but for its last row, against the twin on 1, 2 and 3
+ * threads. */
+static void test_histories_whole_numbers_at_the_table_edge(void **state)
+{
+    (void)state;
+    const size_t n = 5000;
+    for (int variant = 0; variant < 4; variant++) {
+        hist_input_t in;
+        random_input(&in, n, 0, 2000 + (uint64_t)variant);
+        for (size_t i = 0; i < n; i += 7) {
+            double top = variant == 0   ? 65535.0
+                         : variant == 1 ? 65536.0
+                         : variant == 2 ? 1e9
+                                        : 70.0;
+            in.T[i] = top;
+            in.x[i] = variant == 0 ? 65535.0 : in.x[i];
+            in.t_x[i] = in.x[i] == 0.0 ? -0.0 : top - 1.0;
+        }
+        if (variant == 3) { /* whole but for the last row: the hash sets take the column */
+            in.T[n - 1] = 70.5;
+            in.t_x[n - 1] = in.x[n - 1] == 0.0 ? 0.0 : 0.25;
+        }
+        sgs_histories_t ref, got;
+        assert_int_equal(sgs_histories_build_ref(&ref, in.x, in.t_x, in.T, NULL, n, NULL), 0);
+        for (int t = 1; t <= 3; t++) {
+            sgs_exec_t ex = {.n_threads = t, .grain = 1};
+            assert_int_equal(sgs_histories_build(&got, in.x, in.t_x, in.T, NULL, n, &ex, NULL), 0);
+            assert_tables_equal(&ref, &got, 2000 + (uint64_t)variant, t);
+            sgs_histories_free(&got);
+        }
+        sgs_histories_free(&ref);
+        input_free(&in);
+    }
+}
+
 /* Malformed rows: the same code and message (the first bad row) from both. */
 static void test_histories_errors_match_the_reference(void **state)
 {
@@ -306,6 +342,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_histories_match_the_reference),
         cmocka_unit_test(test_histories_errors_match_the_reference),
+        cmocka_unit_test(test_histories_whole_numbers_at_the_table_edge),
         cmocka_unit_test(test_clv_scores_match_the_reference),
         cmocka_unit_test(test_clv_p_buy_matches_the_columns),
     };
