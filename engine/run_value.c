@@ -124,27 +124,32 @@ static int choose_model(sgs_run_state_t *st, sgs_error_t *err)
 }
 
 /* p_buy: the model's P(buy within the horizon) with its P(alive) replaced by the calibrated
- * one the backtest learned (kernels/calibration.h, docs/backtest.md). The model's own
- * probability, with a warning, when no calibration is available. */
-static int calibrate_p_buy(sgs_run_state_t *st, sgs_error_t *err)
+ * one the backtest learned (kernels/calibration.h, docs/backtest.md); the model's own
+ * probability when no calibration is available. Returns the map, or NULL. */
+static const sgs_isotonic_t *p_buy_calibration(sgs_run_state_t *st)
 {
     const sgs_backtest_t *bt = &st->value.backtest;
     st->value.p_buy_calibrated = bt->ran && bt->used >= 0;
-    int rc = sgs_p_buy_column(
-        st->summary.n_customers, st->value.p_buy_calibrated ? &bt->calibration : NULL,
-        st->value.p_alive, st->value.prob_no_purchase, &st->exec, st->value.p_buy, err);
-    if (rc != SGS_OK)
-        return rc;
+    return st->value.p_buy_calibrated ? &bt->calibration : NULL;
+}
+
+/* The warning when p_buy is the model's own probability. */
+static void warn_p_buy_uncalibrated(sgs_run_state_t *st)
+{
+    const sgs_backtest_t *bt = &st->value.backtest;
     if (!st->value.p_buy_calibrated)
         sgs_run_warn(st, "p_buy_uncalibrated",
                      "p_buy is the model's own probability of buying within the horizon, not "
                      "calibrated: %s",
                      bt->ran ? "the configured model could not be fitted in the backtest"
                              : bt->skipped);
-    return SGS_OK;
 }
 
-static int alloc_outputs(sgs_run_value_t *v, size_t n)
+/* The scores' columns, allocated only when the scoring is next: by then the fits' and the
+ * histories' scratch and the inputs no longer needed have gone back to the page pool
+ * (kernels/page_pool.h), and the columns take those pages instead of fresh ones, whose first
+ * touch costs more than the scoring's own work. */
+static int alloc_outputs(const sgs_run_state_t *st, sgs_run_value_t *v, size_t n, sgs_error_t *err)
 {
     v->p_alive = sgs_alloc_array(n, sizeof(double));
     v->expected_purchases = sgs_alloc_array(n, sizeof(double));
@@ -152,10 +157,11 @@ static int alloc_outputs(sgs_run_value_t *v, size_t n)
     v->expected_spend = sgs_alloc_array(n, sizeof(double));
     v->clv = sgs_alloc_array(n, sizeof(double));
     v->p_buy = sgs_alloc_array(n, sizeof(double));
-    return v->p_alive && v->expected_purchases && v->prob_no_purchase && v->expected_spend &&
-                   v->clv && v->p_buy
-               ? SGS_OK
-               : SGS_ENOMEM;
+    int rc = v->p_alive && v->expected_purchases && v->prob_no_purchase && v->expected_spend &&
+                     v->clv && v->p_buy
+                 ? SGS_OK
+                 : sgs_error_set(err, SGS_ENOMEM, "value: no memory for %zu customers", n);
+    return sgs_dist_run_agree(st, rc, err);
 }
 
 int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
@@ -175,7 +181,7 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
     double *age = sgs_alloc_array(n, sizeof *age);
     double *spend = sgs_alloc_array(n, sizeof *spend); /* Gamma-Gamma's m per customer */
     int rc = SGS_OK;
-    if (!x || !t_x || !age || !spend || alloc_outputs(v, n) != SGS_OK)
+    if (!x || !t_x || !age || !spend)
         rc = sgs_error_set(err, SGS_ENOMEM, "value: no memory for %zu customers", n);
     /* the purchase models' histories, and Gamma-Gamma's m per customer: net spend <= 0 has
      * nothing to learn about spend per purchase, and is worth nothing */
@@ -193,6 +199,10 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
     if (rc == SGS_OK)
         rc = sgs_dist_run_agree(
             st, sgs_histories_build(&hist, x, t_x, age, NULL, n, &st->exec, err), err);
+    /* t_x and T are in the histories now: their pages go back for the fits' scratch */
+    sgs_free(t_x);
+    sgs_free(age);
+    t_x = age = NULL;
     if (rc == SGS_OK && st->dist.size > 1) {
         rc = sgs_dist_histories_merge(&st->dist, &st->exec, &hist, &merged, err);
         fit_on = &merged;
@@ -235,16 +245,22 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
     sgs_clv_options_t clv_options = cfg->value_clv; /* value.discount_rate_annual, margin */
     clv_options.horizon = v->horizon;
     clv_options.units_per_month = unit == 1.0 ? SGS_CLV_DAYS_PER_MONTH : SGS_CLV_WEEKS_PER_MONTH;
-    rc = sgs_clv_score_customers(v->model, v->model_fit.params, v->spend_fit.params, &hist, x,
-                                 spend, &clv_options, v->p_alive, v->expected_purchases,
-                                 v->prob_no_purchase, v->expected_spend, v->clv, &st->exec, err);
+    rc = alloc_outputs(st, v, n, err);
+    if (rc != SGS_OK)
+        goto cleanup;
+    /* the scores, and p_buy from the same per-history P(alive) and P(no purchase) */
+    sgs_clv_customer_scores_t scores = {
+        v->p_alive, v->expected_purchases, v->prob_no_purchase, v->expected_spend, v->clv,
+        v->p_buy,   p_buy_calibration(st)};
+    rc = sgs_clv_score_customers_to(v->model, v->model_fit.params, v->spend_fit.params, &hist, x,
+                                    spend, &clv_options, &scores, &st->exec, err);
     rc = sgs_dist_run_agree(st, rc, err);
     if (rc != SGS_OK) {
         sgs_error_prefix(err, "value: scoring");
         goto cleanup;
     }
     sgs_value_zero_without_spend(n, s->total_spend, v->expected_spend, v->clv);
-    rc = calibrate_p_buy(st, err);
+    warn_p_buy_uncalibrated(st);
     if (rc == SGS_OK)
         rc = check_scores(st, err);
     rc = sgs_dist_run_agree(st, rc, err);
@@ -271,7 +287,7 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
     v->expected_purchases_total = purchases_total;
     v->ran = 1;
     sgs_progress_end(st->req->progress, "%s over %zu histories, log-likelihood %.1f%s", model_name,
-                     fit_on->n_unique, v->model_fit.log_likelihood,
+                     v->n_histories, v->model_fit.log_likelihood,
                      v->model_fit.converged && v->spend_fit.converged ? "" : " (NOT CONVERGED)");
 cleanup:
     sgs_histories_free(&hist);

@@ -136,18 +136,30 @@ double sgs_bgnbd_prob_no_purchase(const double *params, double t, double x, doub
 
 enum { S_LL, S_R, S_ALPHA, S_WA, S_WB, S_COUNT };
 
+/* The last evaluations of a fit, by their parameters' bits: the optimizer asks again for a
+ * point it has seen (the best start when its descent begins, the optimum for its
+ * log-likelihood), and the same parameters give the same bits. */
+#define BG_CACHE 4
+
+typedef struct bg_cached {
+    double p[4], ll, grad_log[4];
+} bg_cached_t;
+
 typedef struct bg_eval {
     int m;
     const sgs_histories_t *h;
     int n_threads;
     size_t n_blocks;
     double *ws; /* tables and block partials, see bg_eval_init */
+    bg_cached_t cache[BG_CACHE];
+    int n_cached, next_cached; /* entries filled; the one to overwrite next */
 } bg_eval_t;
 
 static int bg_eval_init(bg_eval_t *e, int m, const sgs_histories_t *h, const sgs_exec_t *exec)
 {
     e->m = m;
     e->h = h;
+    e->n_cached = e->next_cached = 0;
     e->n_threads = sgs_exec_threads_for(exec, h->n_unique);
     e->n_blocks = sgs_block_count(h->n_unique, SGS_BLOCK_ROWS);
     size_t n = 6 * h->n_x_values + 2 * h->n_T_values + 2 * h->n_t_x_values + S_COUNT * e->n_blocks;
@@ -161,8 +173,31 @@ static void bg_eval_free(bg_eval_t *e)
     e->ws = NULL;
 }
 
-/* Σ count ln L and ∂/∂(ln r, ln α, ln a, ln b). */
+/* Σ count ln L and ∂/∂(ln r, ln α, ln a, ln b) (both computed, the gradient written when
+ * grad_log is not NULL). */
+static void bg_eval_new(bg_eval_t *e, const double *p, double *ll, double *grad_log);
+
 static void bg_eval(bg_eval_t *e, const double *p, double *ll, double *grad_log)
+{
+    for (int k = 0; k < e->n_cached; k++)
+        if (memcmp(e->cache[k].p, p, sizeof e->cache[k].p) == 0) {
+            *ll = e->cache[k].ll;
+            if (grad_log)
+                memcpy(grad_log, e->cache[k].grad_log, sizeof e->cache[k].grad_log);
+            return;
+        }
+    bg_cached_t *c = &e->cache[e->next_cached];
+    bg_eval_new(e, p, &c->ll, c->grad_log);
+    memcpy(c->p, p, sizeof c->p);
+    e->next_cached = (e->next_cached + 1) % BG_CACHE;
+    if (e->n_cached < BG_CACHE)
+        e->n_cached++;
+    *ll = c->ll;
+    if (grad_log)
+        memcpy(grad_log, c->grad_log, sizeof c->grad_log);
+}
+
+static void bg_eval_new(bg_eval_t *e, const double *p, double *ll, double *grad_log)
 {
     const sgs_histories_t *h = e->h;
     int m = e->m;

@@ -3,6 +3,7 @@
  */
 #include "kernels/clv.h"
 
+#include "kernels/calibration.h"
 #include "kernels/gammagamma.h"
 #include "kernels/mbgnbd.h"
 #include "kernels/paretonbd.h"
@@ -180,10 +181,11 @@ static void pair_scores(const model_ops_t *o, const double *params, const sgs_cl
 #define PAIR_USED 1
 
 /* History i's outputs from its (x, T) scores ps and the model's P(alive): each output that
- * is asked for (not NULL). */
-static void put_scores(const double *ps, double pa, size_t i, double *p_alive, double *expected,
-                       double *prob_no_purchase, double *discounted)
+ * is asked for (not NULL), at index i * stride (1 for columns; interleaved records else). */
+static void put_scores(const double *ps, double pa, size_t i, size_t stride, double *p_alive,
+                       double *expected, double *prob_no_purchase, double *discounted)
 {
+    i *= stride;
     if (p_alive)
         p_alive[i] = pa;
     if (expected)
@@ -194,15 +196,12 @@ static void put_scores(const double *ps, double pa, size_t i, double *p_alive, d
         discounted[i] = ps[2] * pa;
 }
 
-int sgs_clv_score_histories(sgs_purchase_model_t model, const double *params,
-                            const sgs_histories_t *h, const sgs_clv_options_t *options,
-                            double *p_alive, double *expected, double *prob_no_purchase,
-                            double *discounted, const sgs_exec_t *exec, sgs_error_t *err)
+/* sgs_clv_score_histories after its checks, each output at index i * stride. */
+static int score_histories(const model_ops_t *o, const double *params, const sgs_histories_t *h,
+                           const sgs_clv_options_t *options, size_t stride, double *p_alive,
+                           double *expected, double *prob_no_purchase, double *discounted,
+                           const sgs_exec_t *exec, sgs_error_t *err)
 {
-    const model_ops_t *o = ops_of(model);
-    int rc = check_inputs(o, params, options, err);
-    if (rc)
-        return rc;
     size_t n = h->n_unique, n_T = h->n_T_values;
     int nt = sgs_exec_threads_for(exec, n);
     /* one table entry per (x, T) pair when the dense table is not much larger than n */
@@ -240,12 +239,25 @@ int sgs_clv_score_histories(sgs_purchase_model_t model, const double *params,
             else
                 pair_scores(o, params, options, discounted != NULL, h->x[i], h->T[i], local);
             double pa = o->p_alive(params, h->x[i], h->t_x[i], h->T[i]);
-            put_scores(ps, pa, i, p_alive, expected, prob_no_purchase, discounted);
+            put_scores(ps, pa, i, stride, p_alive, expected, prob_no_purchase, discounted);
         }
     }
     sgs_free(pair);
     sgs_free(used);
     return SGS_OK;
+}
+
+int sgs_clv_score_histories(sgs_purchase_model_t model, const double *params,
+                            const sgs_histories_t *h, const sgs_clv_options_t *options,
+                            double *p_alive, double *expected, double *prob_no_purchase,
+                            double *discounted, const sgs_exec_t *exec, sgs_error_t *err)
+{
+    const model_ops_t *o = ops_of(model);
+    int rc = check_inputs(o, params, options, err);
+    if (rc)
+        return rc;
+    return score_histories(o, params, h, options, 1, p_alive, expected, prob_no_purchase,
+                           discounted, exec, err);
 }
 
 /* The inputs of expected spend and CLV: the Gamma-Gamma parameters (q > 1), x, mean spend. */
@@ -279,6 +291,11 @@ static int check_customer_inputs(const model_ops_t *o, const double *params,
     return rc;
 }
 
+/* A history's scores, side by side: each customer reads its history's in one place (the
+ * histories are far too many for the cache, and a customer's history is anywhere). */
+enum { R_PA, R_EX, R_NP, R_DISC, R_PBUY, R_COUNT };
+#define RECORD_AHEAD 32 /* customers between the prefetch of a history's record and its use */
+
 int sgs_clv_score_customers(sgs_purchase_model_t model, const double *params,
                             const double *gg_params, const sgs_histories_t *h, const double *x,
                             const double *mean_spend, const sgs_clv_options_t *options,
@@ -286,41 +303,71 @@ int sgs_clv_score_customers(sgs_purchase_model_t model, const double *params,
                             double *expected_spend, double *clv, const sgs_exec_t *exec,
                             sgs_error_t *err)
 {
+    sgs_clv_customer_scores_t out = {
+        p_alive, expected_purchases, prob_no_purchase, expected_spend, clv, NULL, NULL};
+    return sgs_clv_score_customers_to(model, params, gg_params, h, x, mean_spend, options, &out,
+                                      exec, err);
+}
+
+int sgs_clv_score_customers_to(sgs_purchase_model_t model, const double *params,
+                               const double *gg_params, const sgs_histories_t *h, const double *x,
+                               const double *mean_spend, const sgs_clv_options_t *options,
+                               const sgs_clv_customer_scores_t *out, const sgs_exec_t *exec,
+                               sgs_error_t *err)
+{
     const model_ops_t *o = ops_of(model);
+    double *p_alive = out->p_alive, *expected_purchases = out->expected_purchases;
+    double *prob_no_purchase = out->prob_no_purchase, *expected_spend = out->expected_spend;
+    double *clv = out->clv, *p_buy = out->p_buy;
+    const sgs_isotonic_t *alive_map = out->alive_map;
     int need_spend = expected_spend || clv;
     int rc = check_customer_inputs(o, params, gg_params, x, mean_spend, options, need_spend, err);
     if (rc)
         return rc;
     size_t m = h->n_unique, n = h->n_customers;
-    double *buf = sgs_alloc_array(m, 4 * sizeof *buf);
-    if (!buf)
+    double *rec = sgs_alloc_array(m, R_COUNT * sizeof *rec);
+    if (!rec)
         return sgs_error_set(err, SGS_ENOMEM, "clv: out of memory for %zu histories", m);
-    double *pa = buf, *ex = buf + m, *np = buf + 2 * m, *disc = buf + 3 * m;
-    rc = sgs_clv_score_histories(model, params, h, options, pa, ex, np, disc, exec, err);
+    rc = score_histories(o, params, h, options, R_COUNT, rec + R_PA, rec + R_EX, rec + R_NP,
+                         rec + R_DISC, exec, err);
     if (rc) {
-        sgs_free(buf);
+        sgs_free(rec);
         return rc;
+    }
+    if (p_buy) { /* sgs_p_buy of the history's P(alive) and P(no purchase), as the customer's */
+#pragma omp parallel for num_threads(sgs_exec_threads_for(exec, m)) schedule(static)
+        for (size_t j = 0; j < m; j++) {
+            double *r = rec + R_COUNT * j;
+            r[R_PBUY] = sgs_p_buy(alive_map, alive_map ? r[R_PA] : (double)NAN, r[R_NP]);
+        }
     }
     int nt = sgs_exec_threads_for(exec, n);
     double margin = options->margin;
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (size_t i = 0; i < n; i++) {
-        uint32_t j = h->history_of[i];
+        if (i + RECORD_AHEAD < n) { /* a record may straddle two cache lines */
+            const double *ahead = rec + R_COUNT * (size_t)h->history_of[i + RECORD_AHEAD];
+            __builtin_prefetch(ahead);
+            __builtin_prefetch(ahead + R_COUNT - 1);
+        }
+        const double *r = rec + R_COUNT * (size_t)h->history_of[i];
         if (p_alive)
-            p_alive[i] = pa[j];
+            p_alive[i] = r[R_PA];
         if (expected_purchases)
-            expected_purchases[i] = ex[j];
+            expected_purchases[i] = r[R_EX];
         if (prob_no_purchase)
-            prob_no_purchase[i] = np[j];
+            prob_no_purchase[i] = r[R_NP];
+        if (p_buy)
+            p_buy[i] = r[R_PBUY];
         if (need_spend) {
             double s = sgs_gg_expected_spend(gg_params, x[i], mean_spend[i]);
             if (expected_spend)
                 expected_spend[i] = s;
             if (clv)
-                clv[i] = margin * s * disc[j];
+                clv[i] = margin * s * r[R_DISC];
         }
     }
-    sgs_free(buf);
+    sgs_free(rec);
     return SGS_OK;
 }
 
@@ -339,7 +386,7 @@ int sgs_clv_score_histories_ref(sgs_purchase_model_t model, const double *params
         double ps[3];
         pair_scores(o, params, options, discounted != NULL, h->x[i], h->T[i], ps);
         double pa = o->p_alive(params, h->x[i], h->t_x[i], h->T[i]);
-        put_scores(ps, pa, i, p_alive, expected, prob_no_purchase, discounted);
+        put_scores(ps, pa, i, 1, p_alive, expected, prob_no_purchase, discounted);
     }
     return SGS_OK;
 }

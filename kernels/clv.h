@@ -30,6 +30,7 @@
 #define SGS_CLV_H
 
 #include "kernels/bgnbd.h"
+#include "kernels/calibration.h"
 #include "kernels/core.h"
 #include "kernels/histories.h"
 #include "kernels/optimizer.h"
@@ -104,6 +105,24 @@ int sgs_clv_score_customers(sgs_purchase_model_t model, const double *params,
                             double *p_alive, double *expected_purchases, double *prob_no_purchase,
                             double *expected_spend, double *clv, const sgs_exec_t *exec,
                             sgs_error_t *err);
+
+/* The per-customer outputs of sgs_clv_score_customers_to, each [n_customers] or NULL
+ * (skipped); p_buy[i] = sgs_p_buy(alive_map, p_alive, prob_no_purchase) of customer i's
+ * history (kernels/calibration.h; alive_map NULL: the model's own probability), the same bits
+ * as sgs_p_buy_column over the p_alive and prob_no_purchase columns, at a cost per history. */
+typedef struct sgs_clv_customer_scores {
+    double *p_alive, *expected_purchases, *prob_no_purchase, *expected_spend, *clv;
+    double *p_buy;
+    const sgs_isotonic_t *alive_map;
+} sgs_clv_customer_scores_t;
+
+/* sgs_clv_score_customers with p_buy too (outputs in *out, as above); the same checks and
+ * return codes. */
+int sgs_clv_score_customers_to(sgs_purchase_model_t model, const double *params,
+                               const double *gg_params, const sgs_histories_t *h, const double *x,
+                               const double *mean_spend, const sgs_clv_options_t *options,
+                               const sgs_clv_customer_scores_t *out, const sgs_exec_t *exec,
+                               sgs_error_t *err);
 
 /* Serial reference twin of sgs_clv_score_histories: each history's scores computed on their own
  * (no table of (x, T) pairs), in history order; the same bits and return codes. */

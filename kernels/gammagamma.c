@@ -50,6 +50,8 @@ enum {
     G_COUNT = SGS__GG_COUNT
 };
 
+#define GG_CACHE 4
+
 typedef struct gg_eval {
     const double *x, *m;
     size_t n, n_blocks;
@@ -65,6 +67,11 @@ typedef struct gg_eval {
     double *ux;         /* [n_used] x */
     double *uxm;        /* [n_used] x m */
     size_t *block_used; /* [n_blocks + 1] used customers before each block of rows */
+    /* the sums of the last values of γ, by their bits: the optimizer asks again for points it
+     * has seen (the best start, the optimum for its log-likelihood and Hessian), and the
+     * same γ gives the same sums */
+    double cached_g[GG_CACHE], cached_sums[GG_CACHE][G_COUNT];
+    int n_cached, next_cached; /* entries filled; the one to overwrite next */
 } gg_eval_t;
 
 static int cmp_double(const void *a, const void *b)
@@ -217,7 +224,25 @@ void sgs__gg_block_sums(const double *ux, const double *uxm, size_t n, double g,
 
 /* Σ over used customers of L = ln(γ + x m), x L, 1/(γ + x m), x/(γ + x m) and their
  * squares' versions, combined in block order into s[G_COUNT]. */
+static void gg_sums_new(gg_eval_t *e, double g, double *s);
+
 static void gg_sums(gg_eval_t *e, double g, double *s)
+{
+    for (int k = 0; k < e->n_cached; k++)
+        if (memcmp(&e->cached_g[k], &g, sizeof g) == 0) {
+            memcpy(s, e->cached_sums[k], sizeof e->cached_sums[k]);
+            return;
+        }
+    int k = e->next_cached;
+    gg_sums_new(e, g, e->cached_sums[k]);
+    e->cached_g[k] = g;
+    e->next_cached = (k + 1) % GG_CACHE;
+    if (e->n_cached < GG_CACHE)
+        e->n_cached++;
+    memcpy(s, e->cached_sums[k], sizeof e->cached_sums[k]);
+}
+
+static void gg_sums_new(gg_eval_t *e, double g, double *s)
 {
     const double *ux = e->ux, *uxm = e->uxm;
     size_t n = e->n_used;

@@ -1,10 +1,11 @@
 /*
  * kernels/histories.c — distinct (x, t_x, T) histories with counts. See histories.h.
  *
- * Steps: validate; per column, the sorted distinct values (hash sets per thread, merged
- * and sorted; a radix sort of the column when it has very many distinct values) and a
- * value -> rank lookup table; each row's rank triple packed into one 64-bit key (two keys
- * in the rare case the ranks need more than 64 bits); a stable parallel LSD radix sort of
+ * Steps: validate; per column, the sorted distinct values (marks per thread in a table
+ * indexed by the value when the column holds whole numbers below 2^16, else hash sets per
+ * thread, merged and sorted; a radix sort of the column when it has very many distinct
+ * values) and a value -> rank lookup table; each row's rank triple packed into one 64-bit key (two
+ * keys in the rare case the ranks need more than 64 bits); a stable parallel LSD radix sort of
  * (key, row); runs of equal keys become the histories.
  */
 #include "kernels/histories.h"
@@ -184,12 +185,73 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 typedef struct column {
-    const double *v; /* [n] input */
-    size_t m;        /* distinct values */
-    double *values;  /* [m] ascending (owned, moved into the result) */
-    keyset_t lookup; /* key -> rank, when found by hashing */
-    uint32_t *rank;  /* [n] per-row ranks, when found by radix sort (else NULL) */
+    const double *v;         /* [n] input */
+    size_t m;                /* distinct values */
+    double *values;          /* [m] ascending (owned, moved into the result) */
+    keyset_t lookup;         /* key -> rank, when found by hashing */
+    uint32_t *rank;          /* [n] per-row ranks, when found by radix sort (else NULL) */
+    uint32_t *rank_of_value; /* [max + 1] rank of each whole value, when found by counting */
 } column_t;
+
+/* Columns of whole numbers below this (days, purchase counts: nearly always) are ranked
+ * through a table indexed by the value, instead of hash sets. */
+#define DENSE_VALUE_LIMIT ((size_t)1 << 16)
+
+/* Distinct values of a column of whole numbers in [0, DENSE_VALUE_LIMIT) (values >= 0 already
+ * checked) by marking them in per-thread tables; *not_dense when a value is not such a
+ * number (the caller then hashes). The same values as the hash sets find (-0 as +0). */
+static int column_by_counting(column_t *col, size_t n, int n_threads, int *not_dense)
+{
+    uint8_t *seen = sgs_calloc_array((size_t)n_threads * DENSE_VALUE_LIMIT, sizeof *seen);
+    if (!seen)
+        return SGS_ENOMEM;
+    int other = 0;
+#pragma omp parallel num_threads(n_threads) reduction(| : other)
+    {
+        int tid = omp_get_thread_num(), nt = omp_get_num_threads();
+        size_t lo = n * (size_t)tid / (size_t)nt, hi = n * (size_t)(tid + 1) / (size_t)nt;
+        uint8_t *mine = seen + (size_t)tid * DENSE_VALUE_LIMIT;
+        for (size_t i = lo; i < hi; i++) {
+            double v = col->v[i];
+            if (!(v < (double)DENSE_VALUE_LIMIT) || v != floor(v)) {
+                other = 1;
+                break;
+            }
+            mine[(size_t)v] = 1;
+        }
+    }
+    *not_dense = other;
+    if (other) {
+        sgs_free(seen);
+        return SGS_OK;
+    }
+    size_t top = 0, m = 0; /* one past the largest value; distinct values */
+    for (size_t v = 0; v < DENSE_VALUE_LIMIT; v++) {
+        uint8_t any = 0;
+        for (int t = 0; t < n_threads; t++)
+            any |= seen[(size_t)t * DENSE_VALUE_LIMIT + v];
+        seen[v] = any;
+        if (any) {
+            top = v + 1;
+            m++;
+        }
+    }
+    col->rank_of_value = sgs_alloc_array(top ? top : 1, sizeof *col->rank_of_value);
+    col->values = sgs_alloc_array(m ? m : 1, sizeof *col->values);
+    if (!col->rank_of_value || !col->values) {
+        sgs_free(seen);
+        return SGS_ENOMEM;
+    }
+    size_t r = 0;
+    for (size_t v = 0; v < top; v++)
+        if (seen[v]) {
+            col->rank_of_value[v] = (uint32_t)r;
+            col->values[r++] = (double)v;
+        }
+    col->m = m;
+    sgs_free(seen);
+    return SGS_OK;
+}
 
 /* Distinct values by radix-sorting the whole column (for columns with very many). */
 static int column_by_sort(column_t *col, size_t n, uint64_t *k, uint32_t *r, uint64_t *tk,
@@ -296,6 +358,8 @@ static int column_by_hash(column_t *col, size_t n, int n_threads, int *too_many)
 
 static uint32_t column_rank(const column_t *col, size_t i)
 {
+    if (col->rank_of_value)
+        return col->rank_of_value[(size_t)col->v[i]];
     if (col->rank)
         return col->rank[i];
     return col->lookup.rank[keyset_find(&col->lookup, key_of(col->v[i]))];
@@ -306,8 +370,10 @@ static void column_free(column_t *col)
     sgs_free(col->values);
     keyset_free(&col->lookup);
     sgs_free(col->rank);
+    sgs_free(col->rank_of_value);
     col->values = NULL;
     col->rank = NULL;
+    col->rank_of_value = NULL;
 }
 
 /* ---- Validation ---------------------------------------------------------------------------- */
@@ -408,8 +474,10 @@ int sgs_histories_build(sgs_histories_t *h, const double *x, const double *t_x, 
 
     /* distinct values and ranks of each column */
     for (int c = 0; c < 3 && !rc; c++) {
-        int too_many = 0;
-        rc = column_by_hash(&cols[c], n, nt, &too_many);
+        int not_dense = 0, too_many = 0;
+        rc = column_by_counting(&cols[c], n, nt, &not_dense);
+        if (!rc && not_dense)
+            rc = column_by_hash(&cols[c], n, nt, &too_many);
         if (!rc && too_many)
             rc = column_by_sort(&cols[c], n, key, row, tmp_key, tmp_row, nt);
     }

@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "kernels/calibration.h"
 #include "kernels/clv.h"
 #include "kernels/histories.h"
 #include "tests/support/test_rng.h"
@@ -118,6 +119,42 @@ static void test_histories_match_the_reference(void **state)
             }
 }
 
+/* Whole numbers at the edge of the table kernels/histories.c ranks them in (below 2^16), past
+ * it, and a column that is whole but for its last row, against the twin on 1, 2 and 3
+ * threads. */
+static void test_histories_whole_numbers_at_the_table_edge(void **state)
+{
+    (void)state;
+    const size_t n = 5000;
+    for (int variant = 0; variant < 4; variant++) {
+        hist_input_t in;
+        random_input(&in, n, 0, 2000 + (uint64_t)variant);
+        for (size_t i = 0; i < n; i += 7) {
+            double top = variant == 0   ? 65535.0
+                         : variant == 1 ? 65536.0
+                         : variant == 2 ? 1e9
+                                        : 70.0;
+            in.T[i] = top;
+            in.x[i] = variant == 0 ? 65535.0 : in.x[i];
+            in.t_x[i] = in.x[i] == 0.0 ? -0.0 : top - 1.0;
+        }
+        if (variant == 3) { /* whole but for the last row: the hash sets take the column */
+            in.T[n - 1] = 70.5;
+            in.t_x[n - 1] = in.x[n - 1] == 0.0 ? 0.0 : 0.25;
+        }
+        sgs_histories_t ref, got;
+        assert_int_equal(sgs_histories_build_ref(&ref, in.x, in.t_x, in.T, NULL, n, NULL), 0);
+        for (int t = 1; t <= 3; t++) {
+            sgs_exec_t ex = {.n_threads = t, .grain = 1};
+            assert_int_equal(sgs_histories_build(&got, in.x, in.t_x, in.T, NULL, n, &ex, NULL), 0);
+            assert_tables_equal(&ref, &got, 2000 + (uint64_t)variant, t);
+            sgs_histories_free(&got);
+        }
+        sgs_histories_free(&ref);
+        input_free(&in);
+    }
+}
+
 /* Malformed rows: the same code and message (the first bad row) from both. */
 static void test_histories_errors_match_the_reference(void **state)
 {
@@ -219,12 +256,95 @@ static void test_clv_scores_match_the_reference(void **state)
     }
 }
 
+/* sgs_clv_score_customers_to: the five scores as the reference twin gives them and p_buy as
+ * sgs_p_buy_column_ref over its P(alive) and P(no purchase) columns, with a calibration map and
+ * without, every output or p_buy alone, for 0, 1, 2 and many customers on 1, 2 and 3 threads. */
+static void test_clv_p_buy_matches_the_columns(void **state)
+{
+    (void)state;
+    static const double params[SGS_PURCHASE_MODEL_COUNT][4] = {
+        [SGS_MODEL_BGNBD] = {0.243, 4.414, 0.793, 2.426},
+        [SGS_MODEL_MBGNBD] = {0.525, 6.183, 0.891, 1.614},
+        [SGS_MODEL_PARETONBD] = {0.553, 10.578, 0.606, 11.669}};
+    const double gg[3] = {6.25, 3.74, 15.44};
+    sgs_clv_options_t opt = {52.0, 52.0 / 12.0, 0.1, 0.3};
+    /* a calibration map with flat steps and slopes, through 0 and 1 at its ends */
+    enum { G = 64 };
+    double score[G], weight[G], y[G];
+    uint64_t s = 77;
+    for (int k = 0; k < G; k++) {
+        score[k] = k % 9 == 0 ? 0.5 : sgs_test_uniform(&s); /* ties */
+        weight[k] = 1.0 + (double)(sgs_test_next(&s) % 5);
+        y[k] = weight[k] * (k < 4 ? 0.0 : k > 60 ? 1.0 : sgs_test_uniform(&s));
+    }
+    sgs_isotonic_t map = {0};
+    assert_int_equal(sgs_isotonic_fit(score, weight, y, G, 1.0, &map, NULL), 0);
+    const size_t sizes[] = {0, 1, 2, 12007};
+    for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++)
+        for (int continuous = 0; continuous <= 1; continuous++) {
+            uint64_t seed = 1300 + 10 * z + (uint64_t)continuous;
+            hist_input_t in;
+            random_input(&in, sizes[z], continuous, seed);
+            sgs_histories_t h;
+            sgs_exec_t ex1 = {.n_threads = 1};
+            assert_int_equal(sgs_histories_build(&h, in.x, in.t_x, in.T, NULL, in.n, &ex1, NULL),
+                             0);
+            size_t n = in.n, n1 = n ? n : 1;
+            double *ref = malloc(6 * n1 * sizeof *ref), *got = malloc(6 * n1 * sizeof *got);
+            assert_true(ref && got);
+            for (int model = 0; model < SGS_PURCHASE_MODEL_COUNT; model++)
+                for (int mapped = 0; mapped <= 1; mapped++) {
+                    const sgs_isotonic_t *am = mapped ? &map : NULL;
+                    const double *p = params[model];
+                    memset(ref, 0, 6 * n1 * sizeof *ref);
+                    assert_int_equal(sgs_clv_score_customers_ref(
+                                         (sgs_purchase_model_t)model, p, gg, &h, in.x, in.m, &opt,
+                                         ref, ref + n, ref + 2 * n, ref + 3 * n, ref + 4 * n, NULL),
+                                     0);
+                    assert_int_equal(
+                        sgs_p_buy_column_ref(n, am, ref, ref + 2 * n, ref + 5 * n, NULL), 0);
+                    for (int t = 1; t <= 3; t++) {
+                        sgs_exec_t ex = {.n_threads = t, .grain = 1};
+                        memset(got, 0xff, 6 * n1 * sizeof *got);
+                        sgs_clv_customer_scores_t all = {
+                            got, got + n, got + 2 * n, got + 3 * n, got + 4 * n, got + 5 * n, am};
+                        assert_int_equal(sgs_clv_score_customers_to((sgs_purchase_model_t)model, p,
+                                                                    gg, &h, in.x, in.m, &opt, &all,
+                                                                    &ex, NULL),
+                                         0);
+                        assert_same(ref, got, 6 * n * sizeof *ref, "scores and p_buy", seed, t);
+                        memset(got, 0xff, 6 * n1 * sizeof *got);
+                        sgs_clv_customer_scores_t only = {NULL, NULL, NULL, NULL, NULL, got, am};
+                        assert_int_equal(sgs_clv_score_customers_to((sgs_purchase_model_t)model, p,
+                                                                    NULL, &h, NULL, NULL, &opt,
+                                                                    &only, &ex, NULL),
+                                         0);
+                        assert_same(ref + 5 * n, got, n * sizeof *ref, "p_buy alone", seed, t);
+                    }
+                }
+            /* the same refusal as sgs_clv_score_customers: q <= 1 */
+            const double gg_bad[3] = {6.25, 1.0, 15.44};
+            sgs_clv_customer_scores_t bad = {NULL, NULL, NULL, NULL, got, got + n, &map};
+            sgs_exec_t ex = {.n_threads = 2, .grain = 1};
+            assert_int_equal(sgs_clv_score_customers_to(SGS_MODEL_BGNBD, params[0], gg_bad, &h,
+                                                        in.x, in.m, &opt, &bad, &ex, NULL),
+                             SGS_EDATA);
+            free(ref);
+            free(got);
+            sgs_histories_free(&h);
+            input_free(&in);
+        }
+    sgs_isotonic_free(&map);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_histories_match_the_reference),
         cmocka_unit_test(test_histories_errors_match_the_reference),
+        cmocka_unit_test(test_histories_whole_numbers_at_the_table_edge),
         cmocka_unit_test(test_clv_scores_match_the_reference),
+        cmocka_unit_test(test_clv_p_buy_matches_the_columns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
