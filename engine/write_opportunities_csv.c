@@ -131,6 +131,31 @@ static void chunk_begin(void *ctx, size_t lo, size_t hi)
     c->facts.first = lo;
 }
 
+/* Rows ahead of the one being gathered whose facts are asked of the memory: the rows of a chunk
+ * in customer order are about 20 customers apart at 10M customers, so that every column of
+ * every row is a cache miss; asked for in two steps (the columns, then what the columns point
+ * to: the customer's RFM segment through buyer_row, its purchase rows through the offsets),
+ * they arrive while the rows before are worded instead of one after the other. */
+enum { FACTS_AHEAD = 8 };
+
+/* Step 0 or 1 of the facts of the row whose key is `key` (chunk_part reads them). */
+static void prefetch_facts(const chunk_t *c, size_t lo, uint64_t key, int step)
+{
+    const sgs_run_actions_t *A = c->st->actions;
+    size_t j = key & (((uint64_t)1 << ROW_BITS) - 1);
+    size_t i = key >> ROW_BITS;
+    sgs_opportunity_kind_facts_prefetch(&A->opp_in, i, A->rows.kind[lo + j], step);
+    if (step == 0) {
+        __builtin_prefetch(&A->customer_id[i]);
+        __builtin_prefetch(&A->stage[i]);
+        __builtin_prefetch(&A->buyer_row[i]);
+        if (A->input.segment)
+            __builtin_prefetch(&A->input.segment[i]);
+    } else if (A->buyer_row[i] >= 0) {
+        __builtin_prefetch(&c->st->rfm.rfm_segment[A->buyer_row[i]]);
+    }
+}
+
 /* Piece k of n: the facts of its share of the chunk's rows, taken in customer order. */
 static void chunk_part(void *ctx, size_t lo, size_t hi, size_t k, size_t n)
 {
@@ -140,6 +165,10 @@ static void chunk_part(void *ctx, size_t lo, size_t hi, size_t k, size_t n)
     size_t m = hi - lo, a = m * k / n, b = m * (k + 1) / n;
     size_t at = a * SGS_OPPORTUNITY_REASON_MAX;
     for (size_t s = a; s < b; s++) {
+        if (s + 2 * FACTS_AHEAD < b)
+            prefetch_facts(c, lo, c->keys[s + 2 * FACTS_AHEAD], 0);
+        if (s + FACTS_AHEAD < b)
+            prefetch_facts(c, lo, c->keys[s + FACTS_AHEAD], 1);
         size_t j = c->keys[s] & (((uint64_t)1 << ROW_BITS) - 1);
         size_t i = c->keys[s] >> ROW_BITS;
         int len =

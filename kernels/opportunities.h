@@ -309,6 +309,15 @@ void sgs_opportunity_kind_facts(const sgs_opportunity_input_t *in,
                                 const sgs_opportunity_stats_t *stats, size_t i, int kind,
                                 sgs_opportunity_facts_t *facts);
 
+/* A hint for a later sgs_opportunity_kind_facts(in, ..., i, kind): asks the memory for what
+ * it will read of customer i, so that a caller going through many customers overlaps their
+ * cache misses instead of waiting for them one customer at a time. Step 0: the customer's
+ * columns (and its entries of the purchase and event offsets); step 1, once step 0's have
+ * arrived (it reads those offsets): the purchase or event rows they point to. Reads nothing
+ * else and writes nothing; changes no result. */
+void sgs_opportunity_kind_facts_prefetch(const sgs_opportunity_input_t *in, size_t i, int kind,
+                                         int step);
+
 /* Control groups. A listed row of customer `customer_id` and `kind` on the list of
  * `as_of_day` is held out as control (not to be contacted; its outcome is the baseline
  * the contacted rows are measured against) when

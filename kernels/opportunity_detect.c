@@ -685,3 +685,68 @@ void sgs_opportunity_kind_facts(const sgs_opportunity_input_t *in,
     f->save_clv_threshold = stats->save_clv_threshold;
     f->advocate_value_threshold = stats->advocate_value_threshold;
 }
+
+#define PREFETCH(column, i)                                                                        \
+    do {                                                                                           \
+        if (column)                                                                                \
+            __builtin_prefetch(&(column)[i]);                                                      \
+    } while (0)
+
+void sgs_opportunity_kind_facts_prefetch(const sgs_opportunity_input_t *in, size_t i, int kind,
+                                         int step)
+{
+    const sgs_stage_input_t *cu = in->customers;
+    const int purchases =
+        kind == SGS_OPP_WIN_BACK || kind == SGS_OPP_SAVE_HIGH_VALUE || kind == SGS_OPP_ONBOARDING;
+    const int events = kind == SGS_OPP_SERVICE_RECOVERY || kind == SGS_OPP_RENEWAL_AT_RISK ||
+                       kind == SGS_OPP_DETRACTOR_FOLLOW_UP;
+    if (step != 0) {
+        /* the rows sgs_purchase_last_day, sgs_purchase_summary and the event walks start at */
+        if (purchases) {
+            size_t r =
+                kind == SGS_OPP_ONBOARDING ? cu->purchase_offset[i] : cu->purchase_offset[i + 1];
+            if (r > 0)
+                PREFETCH(cu->purchase_day, kind == SGS_OPP_ONBOARDING ? r : r - 1);
+        } else if (events && cu->event_offset && cu->event_offset[i + 1] > 0) {
+            PREFETCH(cu->event_day, cu->event_offset[i + 1] - 1);
+            PREFETCH(cu->event_kind, cu->event_offset[i + 1] - 1);
+        }
+        return;
+    }
+    switch (kind) {
+    case SGS_OPP_WIN_BACK:
+    case SGS_OPP_SAVE_HIGH_VALUE:
+    case SGS_OPP_OVERDUE_REMINDER:
+    case SGS_OPP_ONBOARDING:
+        PREFETCH(in->cycle_days, i);
+        if (kind != SGS_OPP_ONBOARDING)
+            PREFETCH(cu->p_buy, i);
+        if (kind == SGS_OPP_WIN_BACK || kind == SGS_OPP_SAVE_HIGH_VALUE) {
+            PREFETCH(cu->clv, i);
+            PREFETCH(cu->p_buy_model, i);
+        }
+        if (kind == SGS_OPP_SAVE_HIGH_VALUE || kind == SGS_OPP_OVERDUE_REMINDER)
+            PREFETCH(in->days_overdue, i);
+        if (kind == SGS_OPP_WIN_BACK)
+            PREFETCH(in->stage_compare, i);
+        break;
+    case SGS_OPP_GROW:
+        PREFETCH(cu->clv, i);
+        PREFETCH(cu->segment, i);
+        break;
+    case SGS_OPP_ADVOCATE:
+        PREFETCH(cu->clv, i);
+        PREFETCH(in->n_direct_referrals, i);
+        PREFETCH(in->n_indirect_referrals, i);
+        PREFETCH(in->network_value, i);
+        break;
+    default:
+        break;
+    }
+    if (purchases)
+        PREFETCH(cu->purchase_offset, i + (kind != SGS_OPP_ONBOARDING));
+    if (events) {
+        PREFETCH(in->stage, i);
+        PREFETCH(cu->event_offset, i + 1);
+    }
+}

@@ -908,7 +908,8 @@ static void blank_other_facts(sgs_opportunity_facts_t *f)
 
 /* sgs_opportunity_kind_facts against sgs_opportunity_facts for every customer and kind (the
  * kinds, 0 and an unknown one), with every optional column, without the network columns, with
- * the stages of a compare day, and without the model columns and segments; at a day with
+ * the stages of a compare day, and without the model columns, segments and events (and
+ * sgs_opportunity_kind_facts_prefetch called before each, in every case); at a day with
  * purchases after it and one without: its fields bit for bit sgs_opportunity_facts' (the
  * cycle-derived thresholds from the cycle it fills), the others blank, and the reasons worded
  * from the two (engine/opportunity_reason.h) the same bytes and lengths. */
@@ -940,13 +941,20 @@ static void test_kind_facts_match_the_facts(void **state)
                 in.n_direct_referrals = in.n_indirect_referrals = NULL, in.network_value = NULL;
             if (v == 2)
                 in.stage_compare = x.compare;
-            if (v == 3)
-                cu.clv = cu.p_buy = cu.p_buy_model = NULL, cu.segment = NULL;
+            if (v == 3) {
+                cu.clv = cu.p_buy = cu.p_buy_model = NULL;
+                cu.segment = NULL;
+                cu.event_offset = NULL; /* no /events */
+            }
             sgs_opportunity_stats_t st;
             assert_int_equal(sgs_opportunities_detect_ref(&in, &cfg, fired, &st, NULL), 0);
             const int kinds[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 77};
             for (size_t i = 0; i < n; i++) {
                 for (size_t q = 0; q < sizeof kinds / sizeof kinds[0]; q++) {
+                    /* the hints first: they must read nothing out of bounds (the sanitizer
+                     * builds) and change nothing */
+                    sgs_opportunity_kind_facts_prefetch(&in, i, kinds[q], 0);
+                    sgs_opportunity_kind_facts_prefetch(&in, i, kinds[q], 1);
                     sgs_opportunity_facts_t want, got;
                     sgs_opportunity_facts(&in, &cfg, &st, i, kinds[q], &want);
                     sgs_opportunity_kind_facts(&in, &cfg, &st, i, kinds[q], &got);
