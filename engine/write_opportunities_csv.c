@@ -54,8 +54,10 @@ static size_t format_rows(const sgs_opportunity_rows_t *rows, const row_facts_t 
         size_t k = r - f->first;
         /* the reasons lie in customer order: ask for a later row's ahead, so that the misses
          * overlap instead of coming one row at a time */
-        if (r + REASON_AHEAD < hi)
+        if (r + REASON_AHEAD < hi) { /* a reason takes about 100 bytes: two lines */
             __builtin_prefetch(f->text + f->start[k + REASON_AHEAD]);
+            __builtin_prefetch(f->text + f->start[k + REASON_AHEAD] + 64);
+        }
         int kind = rows->kind[r];
         p += sgs_fmt_int(p, rows->rank[r]);
         *p++ = ',';
@@ -151,8 +153,16 @@ static void prefetch_facts(const chunk_t *c, size_t lo, uint64_t key, int step)
         __builtin_prefetch(&A->buyer_row[i]);
         if (A->input.segment)
             __builtin_prefetch(&A->input.segment[i]);
-    } else if (A->buyer_row[i] >= 0) {
-        __builtin_prefetch(&c->st->rfm.rfm_segment[A->buyer_row[i]]);
+    } else {
+        if (A->buyer_row[i] >= 0)
+            __builtin_prefetch(&c->st->rfm.rfm_segment[A->buyer_row[i]]);
+        /* the row's slots, written at its place in rank order: a miss each too */
+        __builtin_prefetch(&c->start[j], 1);
+        __builtin_prefetch(&c->end[j], 1);
+        __builtin_prefetch(&c->customer_id[j], 1);
+        __builtin_prefetch(&c->stage[j], 1);
+        __builtin_prefetch(&c->segment[j], 1);
+        __builtin_prefetch(&c->rfm_segment[j], 1);
     }
 }
 
