@@ -2,11 +2,12 @@
  * engine/write_opportunities_csv.c — opportunities.csv (docs/opportunities.md has the columns):
  * one line per row of the list, in rank order.
  *
- * A line prints the row's own columns and facts of its customer (the reason, worded from a
- * dozen of the customer's columns, the id, stage, segment and RFM segment). Rows in rank order
- * meet their customers in random order, and at 10M customers each row's columns then cost a
- * cache and a TLB miss apiece: most of this file's time. So one process gathers the facts a
- * chunk of rows at a time with the rows taken in customer order, then formats the chunk's lines
+ * A line prints the row's own columns and facts of its customer (the reason, worded from the
+ * customer's columns its kind shows (sgs_opportunity_kind_facts), the id, stage, segment and RFM
+ * segment). Rows in rank order meet their customers in random order, and at 10M customers each
+ * row's columns then cost a cache and a TLB miss apiece: most of this file's time. So one
+ * process gathers the facts a chunk of rows at a time with the rows taken in customer order
+ * (asking for the rows ahead's columns while it words a row), then formats the chunk's lines
  * in rank order from them; a spread run's customers' processes send the facts
  * (engine/dist_actions.h). Either way the same line for a row, formatted by one function.
  */
