@@ -23,7 +23,8 @@
 int sgs_opportunity_reason_text(const sgs_opportunity_facts_t *facts,
                                 const sgs_opportunity_config_t *cfg, char *buf, size_t size);
 
-/* The reason of (customer i, kind): sgs_opportunity_facts, then sgs_opportunity_reason_text. */
+/* The reason of (customer i, kind): sgs_opportunity_kind_facts (the facts the kind's reason
+ * shows), then sgs_opportunity_reason_text; the text sgs_opportunity_facts' facts give. */
 int sgs_opportunity_reason(const sgs_opportunity_input_t *in, const sgs_opportunity_config_t *cfg,
                            const sgs_opportunity_stats_t *stats, size_t i, int kind, char *buf,
                            size_t size);

@@ -2,11 +2,12 @@
  * engine/write_opportunities_csv.c — opportunities.csv (docs/opportunities.md has the columns):
  * one line per row of the list, in rank order.
  *
- * A line prints the row's own columns and facts of its customer (the reason, worded from a
- * dozen of the customer's columns, the id, stage, segment and RFM segment). Rows in rank order
- * meet their customers in random order, and at 10M customers each row's columns then cost a
- * cache and a TLB miss apiece: most of this file's time. So one process gathers the facts a
- * chunk of rows at a time with the rows taken in customer order, then formats the chunk's lines
+ * A line prints the row's own columns and facts of its customer (the reason, worded from the
+ * customer's columns its kind shows (sgs_opportunity_kind_facts), the id, stage, segment and RFM
+ * segment). Rows in rank order meet their customers in random order, and at 10M customers each
+ * row's columns then cost a cache and a TLB miss apiece: most of this file's time. So one
+ * process gathers the facts a chunk of rows at a time with the rows taken in customer order
+ * (asking for the rows ahead's columns while it words a row), then formats the chunk's lines
  * in rank order from them; a spread run's customers' processes send the facts
  * (engine/dist_actions.h). Either way the same line for a row, formatted by one function.
  */
@@ -54,8 +55,10 @@ static size_t format_rows(const sgs_opportunity_rows_t *rows, const row_facts_t 
         size_t k = r - f->first;
         /* the reasons lie in customer order: ask for a later row's ahead, so that the misses
          * overlap instead of coming one row at a time */
-        if (r + REASON_AHEAD < hi)
+        if (r + REASON_AHEAD < hi) { /* a reason takes about 100 bytes: two lines */
             __builtin_prefetch(f->text + f->start[k + REASON_AHEAD]);
+            __builtin_prefetch(f->text + f->start[k + REASON_AHEAD] + 64);
+        }
         int kind = rows->kind[r];
         p += sgs_fmt_int(p, rows->rank[r]);
         *p++ = ',';
@@ -131,6 +134,39 @@ static void chunk_begin(void *ctx, size_t lo, size_t hi)
     c->facts.first = lo;
 }
 
+/* Rows ahead of the one being gathered whose facts are asked of the memory: the rows of a chunk
+ * in customer order are about 20 customers apart at 10M customers, so that every column of
+ * every row is a cache miss; asked for in two steps (the columns, then what the columns point
+ * to: the customer's RFM segment through buyer_row, its purchase rows through the offsets),
+ * they arrive while the rows before are worded instead of one after the other. */
+enum { FACTS_AHEAD = 8 };
+
+/* Step 0 or 1 of the facts of the row whose key is `key` (chunk_part reads them). */
+static void prefetch_facts(const chunk_t *c, size_t lo, uint64_t key, int step)
+{
+    const sgs_run_actions_t *A = c->st->actions;
+    size_t j = key & (((uint64_t)1 << ROW_BITS) - 1);
+    size_t i = key >> ROW_BITS;
+    sgs_opportunity_kind_facts_prefetch(&A->opp_in, i, A->rows.kind[lo + j], step);
+    if (step == 0) {
+        __builtin_prefetch(&A->customer_id[i]);
+        __builtin_prefetch(&A->stage[i]);
+        __builtin_prefetch(&A->buyer_row[i]);
+        if (A->input.segment)
+            __builtin_prefetch(&A->input.segment[i]);
+    } else {
+        if (A->buyer_row[i] >= 0)
+            __builtin_prefetch(&c->st->rfm.rfm_segment[A->buyer_row[i]]);
+        /* the row's slots, written at its place in rank order: a miss each too */
+        __builtin_prefetch(&c->start[j], 1);
+        __builtin_prefetch(&c->end[j], 1);
+        __builtin_prefetch(&c->customer_id[j], 1);
+        __builtin_prefetch(&c->stage[j], 1);
+        __builtin_prefetch(&c->segment[j], 1);
+        __builtin_prefetch(&c->rfm_segment[j], 1);
+    }
+}
+
 /* Piece k of n: the facts of its share of the chunk's rows, taken in customer order. */
 static void chunk_part(void *ctx, size_t lo, size_t hi, size_t k, size_t n)
 {
@@ -140,6 +176,10 @@ static void chunk_part(void *ctx, size_t lo, size_t hi, size_t k, size_t n)
     size_t m = hi - lo, a = m * k / n, b = m * (k + 1) / n;
     size_t at = a * SGS_OPPORTUNITY_REASON_MAX;
     for (size_t s = a; s < b; s++) {
+        if (s + 2 * FACTS_AHEAD < b)
+            prefetch_facts(c, lo, c->keys[s + 2 * FACTS_AHEAD], 0);
+        if (s + FACTS_AHEAD < b)
+            prefetch_facts(c, lo, c->keys[s + FACTS_AHEAD], 1);
         size_t j = c->keys[s] & (((uint64_t)1 << ROW_BITS) - 1);
         size_t i = c->keys[s] >> ROW_BITS;
         int len =

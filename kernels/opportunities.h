@@ -285,6 +285,39 @@ void sgs_opportunity_facts(const sgs_opportunity_input_t *in, const sgs_opportun
                            const sgs_opportunity_stats_t *stats, size_t i, int kind,
                            sgs_opportunity_facts_t *facts);
 
+/* The facts of (customer i, kind) that kind's reason shows, the same values as
+ * sgs_opportunity_facts gives in these fields:
+ *   every kind          kind, as_of_day, compare_day, lapsed_p_buy, at_risk_p_buy,
+ *                       save_clv_threshold, advocate_value_threshold, and lapse_overdue_days,
+ *                       overdue_margin_days from cycle_days (NaN where it is not filled)
+ *   service_recovery    n_support, n_complaints
+ *   renewal_at_risk     event_day
+ *   win_back            cycle_days, p_buy, value_if_back, days_since_last, stage_then
+ *   save_high_value     cycle_days, days_overdue, clv, p_buy, value_if_back, days_since_last
+ *   overdue_reminder    cycle_days, days_overdue, p_buy
+ *   onboarding          cycle_days, n_purchase_days, first_purchase_day
+ *   detractor_follow_up event_day, survey_score
+ *   grow                clv, potential, potential_segment
+ *   advocate            n_direct_referrals, n_indirect_referrals, brought_in, network_value
+ * and the blanks of a fact that does not apply in the others (NaN; 0 for the counts;
+ * SGS_DAY_NONE for the days; -1 for days_since_last, stage_then and potential_segment). It
+ * reads only the columns of those fields (a listed row costs a cache miss per column it
+ * touches at 10M customers), and walks the purchases only back to the last day on or before
+ * as_of_day (sgs_purchase_last_day) but for onboarding. Pure, thread-safe. */
+void sgs_opportunity_kind_facts(const sgs_opportunity_input_t *in,
+                                const sgs_opportunity_config_t *cfg,
+                                const sgs_opportunity_stats_t *stats, size_t i, int kind,
+                                sgs_opportunity_facts_t *facts);
+
+/* A hint for a later sgs_opportunity_kind_facts(in, ..., i, kind): asks the memory for what
+ * it will read of customer i, so that a caller going through many customers overlaps their
+ * cache misses instead of waiting for them one customer at a time. Step 0: the customer's
+ * columns (and its entries of the purchase and event offsets); step 1, once step 0's have
+ * arrived (it reads those offsets): the purchase or event rows they point to. Reads nothing
+ * else and writes nothing; changes no result. */
+void sgs_opportunity_kind_facts_prefetch(const sgs_opportunity_input_t *in, size_t i, int kind,
+                                         int step);
+
 /* Control groups. A listed row of customer `customer_id` and `kind` on the list of
  * `as_of_day` is held out as control (not to be contacted; its outcome is the baseline
  * the contacted rows are measured against) when

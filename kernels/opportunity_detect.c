@@ -602,3 +602,151 @@ void sgs_opportunity_facts(const sgs_opportunity_input_t *in, const sgs_opportun
     f->save_clv_threshold = stats->save_clv_threshold;
     f->advocate_value_threshold = stats->advocate_value_threshold;
 }
+
+void sgs_opportunity_kind_facts(const sgs_opportunity_input_t *in,
+                                const sgs_opportunity_config_t *cfg,
+                                const sgs_opportunity_stats_t *stats, size_t i, int kind,
+                                sgs_opportunity_facts_t *f)
+{
+    ctx_t c;
+    ctx_init(&c, in, cfg, stats);
+    const int32_t t = in->as_of_day;
+    memset(f, 0, sizeof *f);
+    f->kind = kind;
+    f->as_of_day = t;
+    f->cycle_days = f->days_overdue = f->clv = f->p_buy = f->value_if_back = (double)NAN;
+    f->first_purchase_day = f->event_day = SGS_DAY_NONE;
+    f->days_since_last = -1;
+    f->survey_score = f->potential = f->brought_in = f->network_value = (double)NAN;
+    f->stage_then = -1;
+    f->potential_segment = -1;
+    f->compare_day = in->compare_day;
+    detail_t d;
+    switch (kind) {
+    case SGS_OPP_SERVICE_RECOVERY:
+        (void)fires(&c, i, kind, &d);
+        f->n_support = d.count;
+        f->n_complaints = d.count2;
+        break;
+    case SGS_OPP_RENEWAL_AT_RISK:
+        (void)fires(&c, i, kind, &d);
+        f->event_day = d.day;
+        break;
+    case SGS_OPP_DETRACTOR_FOLLOW_UP:
+        (void)fires(&c, i, kind, &d);
+        f->event_day = d.day;
+        f->survey_score = d.score;
+        break;
+    case SGS_OPP_WIN_BACK:
+    case SGS_OPP_SAVE_HIGH_VALUE: {
+        f->cycle_days = in->cycle_days[i];
+        f->p_buy = p_buy_of(&c, i);
+        f->value_if_back = value_if_back(&c, i);
+        int32_t last = sgs_purchase_last_day(c.cu, i, t);
+        f->days_since_last = last != SGS_DAY_NONE ? (int64_t)t - last : -1;
+        if (kind == SGS_OPP_WIN_BACK) {
+            f->stage_then = in->stage_compare ? (int)in->stage_compare[i] : -1;
+        } else {
+            f->days_overdue = in->days_overdue[i];
+            f->clv = clv_of(&c, i);
+        }
+        break;
+    }
+    case SGS_OPP_OVERDUE_REMINDER:
+        f->cycle_days = in->cycle_days[i];
+        f->days_overdue = in->days_overdue[i];
+        f->p_buy = p_buy_of(&c, i);
+        break;
+    case SGS_OPP_ONBOARDING: {
+        f->cycle_days = in->cycle_days[i];
+        sgs_purchase_summary_t ps;
+        sgs_purchase_summary(c.cu, i, t, &ps);
+        f->n_purchase_days = ps.n_days;
+        f->first_purchase_day = ps.n_days > 0 ? ps.first_day : SGS_DAY_NONE;
+        break;
+    }
+    case SGS_OPP_GROW:
+        f->clv = clv_of(&c, i);
+        f->potential = potential_of(&c, i, &f->potential_segment);
+        break;
+    case SGS_OPP_ADVOCATE:
+        f->n_direct_referrals = in->n_direct_referrals ? in->n_direct_referrals[i] : 0;
+        f->n_indirect_referrals = in->n_indirect_referrals ? in->n_indirect_referrals[i] : 0;
+        f->brought_in = brought_in_of(&c, i);
+        f->network_value = in->network_value ? in->network_value[i] : (double)NAN;
+        break;
+    default:
+        break;
+    }
+    f->lapsed_p_buy = c.rules.lapsed_p_buy;
+    f->at_risk_p_buy = c.rules.at_risk_p_buy;
+    f->lapse_overdue_days = c.rules.lapsed_overdue_cycles * f->cycle_days;
+    f->overdue_margin_days = cfg->overdue_margin_cycles * f->cycle_days;
+    f->save_clv_threshold = stats->save_clv_threshold;
+    f->advocate_value_threshold = stats->advocate_value_threshold;
+}
+
+#define PREFETCH(column, i)                                                                        \
+    do {                                                                                           \
+        if (column)                                                                                \
+            __builtin_prefetch(&(column)[i]);                                                      \
+    } while (0)
+
+void sgs_opportunity_kind_facts_prefetch(const sgs_opportunity_input_t *in, size_t i, int kind,
+                                         int step)
+{
+    const sgs_stage_input_t *cu = in->customers;
+    const int purchases =
+        kind == SGS_OPP_WIN_BACK || kind == SGS_OPP_SAVE_HIGH_VALUE || kind == SGS_OPP_ONBOARDING;
+    const int events = kind == SGS_OPP_SERVICE_RECOVERY || kind == SGS_OPP_RENEWAL_AT_RISK ||
+                       kind == SGS_OPP_DETRACTOR_FOLLOW_UP;
+    if (step != 0) {
+        /* the rows sgs_purchase_last_day, sgs_purchase_summary and the event walks start at */
+        if (purchases) {
+            size_t r =
+                kind == SGS_OPP_ONBOARDING ? cu->purchase_offset[i] : cu->purchase_offset[i + 1];
+            if (r > 0)
+                PREFETCH(cu->purchase_day, kind == SGS_OPP_ONBOARDING ? r : r - 1);
+        } else if (events && cu->event_offset && cu->event_offset[i + 1] > 0) {
+            PREFETCH(cu->event_day, cu->event_offset[i + 1] - 1);
+            PREFETCH(cu->event_kind, cu->event_offset[i + 1] - 1);
+        }
+        return;
+    }
+    switch (kind) {
+    case SGS_OPP_WIN_BACK:
+    case SGS_OPP_SAVE_HIGH_VALUE:
+    case SGS_OPP_OVERDUE_REMINDER:
+    case SGS_OPP_ONBOARDING:
+        PREFETCH(in->cycle_days, i);
+        if (kind != SGS_OPP_ONBOARDING)
+            PREFETCH(cu->p_buy, i);
+        if (kind == SGS_OPP_WIN_BACK || kind == SGS_OPP_SAVE_HIGH_VALUE) {
+            PREFETCH(cu->clv, i);
+            PREFETCH(cu->p_buy_model, i);
+        }
+        if (kind == SGS_OPP_SAVE_HIGH_VALUE || kind == SGS_OPP_OVERDUE_REMINDER)
+            PREFETCH(in->days_overdue, i);
+        if (kind == SGS_OPP_WIN_BACK)
+            PREFETCH(in->stage_compare, i);
+        break;
+    case SGS_OPP_GROW:
+        PREFETCH(cu->clv, i);
+        PREFETCH(cu->segment, i);
+        break;
+    case SGS_OPP_ADVOCATE:
+        PREFETCH(cu->clv, i);
+        PREFETCH(in->n_direct_referrals, i);
+        PREFETCH(in->n_indirect_referrals, i);
+        PREFETCH(in->network_value, i);
+        break;
+    default:
+        break;
+    }
+    if (purchases)
+        PREFETCH(cu->purchase_offset, i + (kind != SGS_OPP_ONBOARDING));
+    if (events) {
+        PREFETCH(in->stage, i);
+        PREFETCH(cu->event_offset, i + 1);
+    }
+}

@@ -115,6 +115,14 @@ void sgs_purchase_summary(const sgs_stage_input_t *in, size_t i, int32_t as_of_d
         ps->mean_gap_days = (double)((int64_t)ps->last_day - ps->first_day) / (ps->n_days - 1);
 }
 
+int32_t sgs_purchase_last_day(const sgs_stage_input_t *in, size_t i, int32_t as_of_day)
+{
+    for (size_t r = in->purchase_offset[i + 1]; r-- > in->purchase_offset[i];)
+        if (in->purchase_day[r] <= as_of_day)
+            return in->purchase_day[r];
+    return SGS_DAY_NONE;
+}
+
 /* Rows of customer i in a CSR offset array are valid and their days ascending. */
 static int rows_sorted(const size_t *offset, const int32_t *day, size_t i)
 {

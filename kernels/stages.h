@@ -248,6 +248,12 @@ typedef struct sgs_purchase_summary {
 void sgs_purchase_summary(const sgs_stage_input_t *in, size_t i, int32_t as_of_day,
                           sgs_purchase_summary_t *ps);
 
+/* sgs_purchase_summary's last_day alone: customer i's last purchase day on or before
+ * as_of_day, SGS_DAY_NONE when none (then n_days == 0). Walks i's rows from the last one
+ * back (days ascending, as sgs_stage_input_t requires), so O(1) when nothing was bought after
+ * as_of_day, however long the history. */
+int32_t sgs_purchase_last_day(const sgs_stage_input_t *in, size_t i, int32_t as_of_day);
+
 /* ---- Transitions between two as-of days ---------------------------------------------- */
 
 /* counts[a * SGS_STAGE_COUNT + b] = number of customers in stage a at the earlier day and

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "engine/opportunity_reason.h"
 #include "kernels/opportunities.h"
 #include "kernels/opportunity_rank_internal.h"
 #include "kernels/stages.h"
@@ -825,6 +826,199 @@ static void test_opportunities_errors_match_the_reference(void **state)
     base_free(&b);
 }
 
+/* sgs_purchase_last_day against sgs_purchase_summary's last_day for every customer of a random
+ * base (no rows, one row, same-day repeats, rows after the day) at days before, on, between
+ * and after each of its purchase days and at the ends of the int32 range. */
+static void test_purchase_last_day_matches_the_summary(void **state)
+{
+    (void)state;
+    const size_t n = 3000;
+    base_t b;
+    base_random(&b, n, 4242);
+    size_t n_empty = 0, n_later = 0;
+    for (size_t i = 0; i < n; i++) {
+        int32_t days[40] = {INT32_MIN, -1, 0, 700, 1000, 1100, INT32_MAX};
+        size_t m = 7;
+        for (size_t r = b.in.purchase_offset[i]; r < b.in.purchase_offset[i + 1]; r++) {
+            days[m++] = b.in.purchase_day[r] - 1;
+            days[m++] = b.in.purchase_day[r];
+            days[m++] = b.in.purchase_day[r] + 1;
+        }
+        n_empty += b.in.purchase_offset[i] == b.in.purchase_offset[i + 1];
+        for (size_t k = 0; k < m; k++) {
+            sgs_purchase_summary_t ps;
+            sgs_purchase_summary(&b.in, i, days[k], &ps);
+            int32_t got = sgs_purchase_last_day(&b.in, i, days[k]);
+            if (got != ps.last_day || (got == SGS_DAY_NONE) != (ps.n_days == 0))
+                fail_msg("customer %zu, day %d: last day %d, the summary's %d (%d days)", i,
+                         (int)days[k], (int)got, (int)ps.last_day, (int)ps.n_days);
+            n_later += ps.next_day != SGS_DAY_NONE && ps.n_days > 0;
+        }
+    }
+    sgs_assert_cmp(n_empty, >, 10);
+    sgs_assert_cmp(n_later, >, 100);
+    base_free(&b);
+}
+
+/* f's fields that sgs_opportunity_kind_facts leaves blank for its kind, blanked (the table in
+ * kernels/opportunities.h, written out here again). */
+static void blank_other_facts(sgs_opportunity_facts_t *f)
+{
+    const int k = f->kind;
+    const int wb = k == SGS_OPP_WIN_BACK, save = k == SGS_OPP_SAVE_HIGH_VALUE,
+              od = k == SGS_OPP_OVERDUE_REMINDER, onb = k == SGS_OPP_ONBOARDING,
+              grow = k == SGS_OPP_GROW, adv = k == SGS_OPP_ADVOCATE;
+    if (!(wb || save || od || onb))
+        f->cycle_days = (double)NAN;
+    if (!(save || od))
+        f->days_overdue = (double)NAN;
+    if (!(save || grow))
+        f->clv = (double)NAN;
+    if (!(wb || save || od))
+        f->p_buy = (double)NAN;
+    if (!(wb || save)) {
+        f->value_if_back = (double)NAN;
+        f->days_since_last = -1;
+    }
+    if (!onb) {
+        f->n_purchase_days = 0;
+        f->first_purchase_day = SGS_DAY_NONE;
+    }
+    if (!wb)
+        f->stage_then = -1;
+    if (!grow) {
+        f->potential = (double)NAN;
+        f->potential_segment = -1;
+    }
+    if (!adv) {
+        f->n_direct_referrals = f->n_indirect_referrals = 0;
+        f->brought_in = f->network_value = (double)NAN;
+    }
+    /* n_support, n_complaints, event_day and survey_score: sgs_opportunity_facts blanks them
+     * already for the kinds that do not show them; lapse_overdue_days and overdue_margin_days
+     * follow cycle_days (the caller's) */
+}
+
+#define ASSERT_FACT(want, got, field)                                                              \
+    do {                                                                                           \
+        if (memcmp(&(want)->field, &(got)->field, sizeof(want)->field) != 0)                       \
+            fail_msg("variant %d, day %d, customer %zu, kind %d: %s differs", v, (int)day, i,      \
+                     (want)->kind, #field);                                                        \
+    } while (0)
+
+/* sgs_opportunity_kind_facts against sgs_opportunity_facts for every customer and kind (the
+ * kinds, 0 and an unknown one), with every optional column, without the network columns, with
+ * the stages of a compare day, and without the model columns, segments and events (and
+ * sgs_opportunity_kind_facts_prefetch called before each, in every case); at a day with
+ * purchases after it and one without: its fields bit for bit sgs_opportunity_facts' (the
+ * cycle-derived thresholds from the cycle it fills), the others blank, and the reasons worded
+ * from the two (engine/opportunity_reason.h) the same bytes and lengths. */
+static void test_kind_facts_match_the_facts(void **state)
+{
+    (void)state;
+    const size_t n = 3000;
+    base_t b;
+    opp_extra_t x;
+    stage_cols_t sc;
+    sgs_opportunity_input_t in0 = random_opportunity_input(&b, &x, &sc, n, 5151);
+    const sgs_stage_input_t cu0 = b.in;
+    sgs_opportunity_config_t cfg;
+    sgs_opportunity_config_default(&cfg);
+    cfg.service_min_contacts = 1; /* so that every kind fires for some */
+    cfg.detractor_window_days = 400;
+    uint16_t *fired;
+    ALLOC(fired, n);
+    int n_seen[SGS_OPP_KIND_COUNT] = {0};
+    sgs_stage_rules_t rules; /* in.stage_rules is NULL: the defaults */
+    sgs_stage_rules_default(&rules);
+    for (int v = 0; v < 4; v++) {
+        for (int32_t day = 1000; day <= 1200; day += 200) {
+            sgs_stage_input_t cu = cu0;
+            sgs_opportunity_input_t in = in0;
+            in.customers = &cu;
+            in.as_of_day = day;
+            if (v == 1)
+                in.n_direct_referrals = in.n_indirect_referrals = NULL, in.network_value = NULL;
+            if (v == 2)
+                in.stage_compare = x.compare;
+            if (v == 3) {
+                cu.clv = cu.p_buy = cu.p_buy_model = NULL;
+                cu.segment = NULL;
+                cu.event_offset = NULL; /* no /events */
+            }
+            sgs_opportunity_stats_t st;
+            assert_int_equal(sgs_opportunities_detect_ref(&in, &cfg, fired, &st, NULL), 0);
+            const int kinds[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 77};
+            for (size_t i = 0; i < n; i++) {
+                for (size_t q = 0; q < sizeof kinds / sizeof kinds[0]; q++) {
+                    /* the hints first: they must read nothing out of bounds (the sanitizer
+                     * builds) and change nothing */
+                    sgs_opportunity_kind_facts_prefetch(&in, i, kinds[q], 0);
+                    sgs_opportunity_kind_facts_prefetch(&in, i, kinds[q], 1);
+                    sgs_opportunity_facts_t want, got;
+                    sgs_opportunity_facts(&in, &cfg, &st, i, kinds[q], &want);
+                    sgs_opportunity_kind_facts(&in, &cfg, &st, i, kinds[q], &got);
+                    blank_other_facts(&want);
+                    want.lapse_overdue_days = rules.lapsed_overdue_cycles * want.cycle_days;
+                    want.overdue_margin_days = cfg.overdue_margin_cycles * want.cycle_days;
+                    ASSERT_FACT(&want, &got, kind);
+                    ASSERT_FACT(&want, &got, as_of_day);
+                    ASSERT_FACT(&want, &got, cycle_days);
+                    ASSERT_FACT(&want, &got, days_overdue);
+                    ASSERT_FACT(&want, &got, clv);
+                    ASSERT_FACT(&want, &got, p_buy);
+                    ASSERT_FACT(&want, &got, value_if_back);
+                    ASSERT_FACT(&want, &got, n_purchase_days);
+                    ASSERT_FACT(&want, &got, first_purchase_day);
+                    ASSERT_FACT(&want, &got, days_since_last);
+                    ASSERT_FACT(&want, &got, n_support);
+                    ASSERT_FACT(&want, &got, n_complaints);
+                    ASSERT_FACT(&want, &got, event_day);
+                    ASSERT_FACT(&want, &got, survey_score);
+                    ASSERT_FACT(&want, &got, stage_then);
+                    ASSERT_FACT(&want, &got, compare_day);
+                    ASSERT_FACT(&want, &got, potential);
+                    ASSERT_FACT(&want, &got, potential_segment);
+                    ASSERT_FACT(&want, &got, n_direct_referrals);
+                    ASSERT_FACT(&want, &got, n_indirect_referrals);
+                    ASSERT_FACT(&want, &got, brought_in);
+                    ASSERT_FACT(&want, &got, network_value);
+                    ASSERT_FACT(&want, &got, lapsed_p_buy);
+                    ASSERT_FACT(&want, &got, at_risk_p_buy);
+                    ASSERT_FACT(&want, &got, lapse_overdue_days);
+                    ASSERT_FACT(&want, &got, overdue_margin_days);
+                    ASSERT_FACT(&want, &got, save_clv_threshold);
+                    ASSERT_FACT(&want, &got, advocate_value_threshold);
+                    /* the reasons: from every fact, and from the kind's */
+                    sgs_opportunity_facts_t full;
+                    sgs_opportunity_facts(&in, &cfg, &st, i, kinds[q], &full);
+                    char a[SGS_OPPORTUNITY_REASON_MAX], c[SGS_OPPORTUNITY_REASON_MAX];
+                    int la = sgs_opportunity_reason_text(&full, &cfg, a, sizeof a);
+                    int lc = sgs_opportunity_reason_text(&got, &cfg, c, sizeof c);
+                    if (la != lc || strcmp(a, c) != 0)
+                        fail_msg("variant %d, day %d, customer %zu, kind %d: \"%s\" against "
+                                 "\"%s\"",
+                                 v, (int)day, i, kinds[q], c, a);
+                    char r[SGS_OPPORTUNITY_REASON_MAX];
+                    int lr = sgs_opportunity_reason(&in, &cfg, &st, i, kinds[q], r, sizeof r);
+                    assert_int_equal(lr, la);
+                    assert_string_equal(r, a);
+                    if (kinds[q] < SGS_OPP_KIND_COUNT && (fired[i] >> kinds[q] & 1u))
+                        n_seen[kinds[q]]++;
+                }
+            }
+            sgs_opportunity_stats_free(&st);
+        }
+    }
+    for (int k = 1; k < SGS_OPP_KIND_COUNT; k++)
+        if (n_seen[k] < 5)
+            fail_msg("kind %d fired for %d customers only", k, n_seen[k]);
+    free(fired);
+    stage_cols_free(&sc);
+    extra_free(&x);
+    base_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -836,6 +1030,8 @@ int main(void)
         cmocka_unit_test(test_opportunities_match_the_reference),
         cmocka_unit_test(test_packed_routes),
         cmocka_unit_test(test_facts_of_every_kind),
+        cmocka_unit_test(test_purchase_last_day_matches_the_summary),
+        cmocka_unit_test(test_kind_facts_match_the_facts),
         cmocka_unit_test(test_opportunities_errors_match_the_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
