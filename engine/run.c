@@ -214,6 +214,9 @@ int sgs_run(const sgs_run_request_t *req, sgs_error_t *err)
     rc = checkpoint(st, "value", rc, err);
     if (rc == SGS_OK)
         rc = sgs_run_value(st, err);
+    /* results.h5's part of the models goes to disk while the segment step computes */
+    if (rc == SGS_OK)
+        rc = sgs_run_publish_models(st, err);
     rc = checkpoint(st, "segments", rc, err);
     if (rc == SGS_OK)
         rc = sgs_run_segments(st, err);

@@ -23,11 +23,12 @@
 
 #define RESULTS_ITSELF ((size_t)-1)
 
-/* A run writes twice: once right after the segment step, what the steps up to it made (the
- * customer outputs), so that the columns only they read are freed before the actions step
- * (engine/run.c); then at the end, the rest. Both parts go into the same new generation,
- * published together at the end. */
-enum { PART_CUSTOMERS, PART_END, N_PARTS };
+/* A run writes three times: right after the value step, results.h5's part of the models (its
+ * disk time taken while the segment step computes); right after the segment step, what it
+ * made and the customer outputs, so that the columns only they read are freed before the
+ * actions step (engine/run.c); then at the end, the rest. Every part goes into the same new
+ * generation, published together at the end. */
+enum { PART_MODELS, PART_CUSTOMERS, PART_END, N_PARTS };
 
 typedef int (*output_writer_t)(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
 
@@ -47,42 +48,42 @@ static const struct {
     {"results",
      "results.h5",
      RESULTS_ITSELF,
-     {sgs_write_results_customers_h5, sgs_write_results_actions_h5},
+     {sgs_write_results_models_h5, sgs_write_results_segments_h5, sgs_write_results_actions_h5},
      0,
      0,
      1},
     {"output.customers_csv",
      "customers.csv",
      offsetof(sgs_config_t, customers_csv),
-     {sgs_write_customers_csv, NULL},
+     {NULL, sgs_write_customers_csv, NULL},
      0,
      1,
      1},
     {"output.opportunities_csv",
      "opportunities.csv",
      offsetof(sgs_config_t, opportunities_csv),
-     {NULL, sgs_write_opportunities_csv},
+     {NULL, NULL, sgs_write_opportunities_csv},
      0,
      1,
      1},
     {"output.report",
      "report.txt",
      offsetof(sgs_config_t, report),
-     {NULL, sgs_write_report},
+     {NULL, NULL, sgs_write_report},
      0,
      0,
      0},
     {"output.report_html",
      "report.html",
      offsetof(sgs_config_t, report_html),
-     {NULL, sgs_write_report_html},
+     {NULL, NULL, sgs_write_report_html},
      1,
      0,
      0},
     {"output.summary_json",
      "summary.json",
      offsetof(sgs_config_t, summary_json),
-     {NULL, sgs_write_summary_json},
+     {NULL, NULL, sgs_write_summary_json},
      0,
      0,
      0},
@@ -276,12 +277,49 @@ static int publish_customers_spread(sgs_run_state_t *st, sgs_error_t *err)
     return rc;
 }
 
+/* results.h5's models' part in one process, on a thread of its own. */
+struct sgs_run_models_write {
+    results_part_t part;
+    sgs_background_task_t task;
+};
+
+int sgs_run_publish_models(sgs_run_state_t *st, sgs_error_t *err)
+{
+    if (st->dist.size > 1)
+        return write_spread_part(st, PART_MODELS, err);
+    int rc = sgs_publish_begin(st->publish, err);
+    if (rc != SGS_OK)
+        return rc;
+    struct sgs_run_models_write *w =
+        st->exec.n_threads > 1 ? sgs_alloc_array(1, sizeof *st->models_write) : NULL;
+    if (!w) /* one thread, or no memory for the task: written now */
+        return write_one(st, PART_MODELS, 0, 0, err);
+    w->part = (results_part_t){st, PART_MODELS, {0}};
+    st->models_write = w;
+    sgs_background_start(&w->task, write_results_part, &w->part);
+    return SGS_OK;
+}
+
+/* Wait for the models' part being written, if it is. @return its outcome (err: its error). */
+static int finish_models(sgs_run_state_t *st, sgs_error_t *err)
+{
+    struct sgs_run_models_write *w = st->models_write;
+    if (!w)
+        return SGS_OK;
+    st->models_write = NULL;
+    int rc = sgs_background_finish(&w->task);
+    if (rc != SGS_OK && err)
+        *err = w->part.err;
+    sgs_free(w);
+    return rc;
+}
+
 int sgs_run_publish_customers(sgs_run_state_t *st, sgs_error_t *err)
 {
     sgs_progress_begin(st->req->progress, "write customers");
     if (st->dist.size > 1)
         return publish_customers_spread(st, err);
-    int rc = sgs_publish_begin(st->publish, err);
+    int rc = finish_models(st, err);
     if (rc == SGS_OK)
         rc = sgs_report_figures_compute(st, &st->figures, err);
     if (rc == SGS_OK)
@@ -384,6 +422,7 @@ int sgs_run_publish(sgs_run_state_t *st, sgs_error_t *err)
 
 void sgs_run_publish_close(sgs_run_state_t *st)
 {
+    finish_models(st, NULL); /* a run stopped while it was written: it ends first */
     sgs_publish_close(st->publish);
     st->publish = NULL;
     if (st->dist.size > 1) /* collective: every process gets here */

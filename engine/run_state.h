@@ -117,6 +117,7 @@ typedef struct sgs_run_state {
 
     /* the output set, locked from before the first step to the end (engine/run_publish.c) */
     struct sgs_publish *publish;
+    struct sgs_run_models_write *models_write; /* results.h5's models' part being written */
     struct sgs_dist_publish *dist_publish; /* instead, in a spread run (engine/dist_publish.h) */
 } sgs_run_state_t;
 
@@ -170,10 +171,12 @@ void sgs_run_warn(sgs_run_state_t *st, const char *code, const char *fmt, ...)
 
 /* Output writers: each writes one complete file at `path` (a temporary name chosen by the
  * caller) from the state. @return 0 or an SGS_E* code with err naming the file. The results
- * file is written in two parts (engine/run_publish.c): the customers' part creates it after
- * the segment step (/customers, /rfm, /clv, /models, /backtest, /clusters, /profiles and the
- * root attributes), the actions' part adds /stages, /influence, /audit and /opportunities. */
-int sgs_write_results_customers_h5(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
+ * file is written in three parts (engine/run_publish.c): the models' part creates it after
+ * the value step (/customers, /rfm, /clv, /models, /backtest), the segments' part adds
+ * /clusters, /profiles and the root attributes after the segment step, the actions' part
+ * /stages, /influence, /audit and /opportunities. */
+int sgs_write_results_models_h5(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
+int sgs_write_results_segments_h5(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
 int sgs_write_results_actions_h5(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
 int sgs_write_summary_json(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
 int sgs_write_customers_csv(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
@@ -210,8 +213,13 @@ void sgs_report_segments(const sgs_run_state_t *st, FILE *out);
  * left (engine/run_publish.c, io/publish.h). */
 int sgs_run_publish_open(sgs_run_state_t *st, sgs_error_t *err);
 
-/* Right after the segment step: begin the new generation and write into it what the steps
- * so far made (results.h5's customer part and customers.csv), the step "write customers". */
+/* Right after the value step: begin the new generation and write results.h5's models' part
+ * into it, on a thread of its own while the segment step runs when the run has more than one
+ * thread (the segment step calls no HDF5), else at once. */
+int sgs_run_publish_models(sgs_run_state_t *st, sgs_error_t *err);
+
+/* Right after the segment step: once the models' part is written, write what the segment
+ * step made (results.h5's segments' part) and customers.csv, the step "write customers". */
 int sgs_run_publish_customers(sgs_run_state_t *st, sgs_error_t *err);
 
 /* Publish every output together: the rest of each is written into the new generation and
@@ -219,7 +227,8 @@ int sgs_run_publish_customers(sgs_run_state_t *st, sgs_error_t *err);
  * that rename leaves the previous set as it was (docs/publishing.md). */
 int sgs_run_publish(sgs_run_state_t *st, sgs_error_t *err);
 
-/* Remove an unpublished generation and release the lock. NULL-safe on st->publish. */
+/* Wait for the models' part if it is still being written, then remove an unpublished
+ * generation and release the lock. NULL-safe on st->publish. */
 void sgs_run_publish_close(sgs_run_state_t *st);
 
 #endif

@@ -247,12 +247,13 @@ static int write_strings_alone(const sgs_run_state_t *st, const char *path, sgs_
     return sgs_h5_finish_output(f, sgs_write_segments_strings_h5(f, st, err), err);
 }
 
-/* The customer part: everything the steps up to the segment step made. In a spread run every
- * group's writer makes its collective calls (the per-customer columns, its agreements) before
+/* The models' part: everything the steps up to the value step made (/customers, /rfm, /clv,
+ * /models, /backtest), written while the segment step runs. In a spread run every group's
+ * writer makes its collective calls (the per-customer columns, its agreements) before
  * anything that may fail on one process alone (small datasets, attributes), and the outcome is
  * agreed after each: every process then takes the same way, up to the file's flush and close,
  * which are collective too. */
-static int write_customer_part(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
+static int write_models_part(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
 {
     double *scratch = sgs_alloc_array(st->summary.n_customers, sizeof *scratch);
     int z = st->req->config->compression;
@@ -269,9 +270,15 @@ static int write_customer_part(hid_t f, const sgs_run_state_t *st, sgs_error_t *
     rc = sgs_dist_run_agree(st, rc, err);
     if (rc == SGS_OK && st->value.ran)
         rc = write_value_groups(f, st, z, err);
-    rc = sgs_dist_run_agree(st, rc, err);
-    if (rc == SGS_OK && st->segments.ran)
-        rc = sgs_write_segments_h5(f, st, z, err);
+    return sgs_dist_run_agree(st, rc, err);
+}
+
+/* The segments' part: /clusters, /profiles and the root attributes (as the models' part). */
+static int write_segments_part(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
+{
+    int rc = SGS_OK;
+    if (st->segments.ran)
+        rc = sgs_write_segments_h5(f, st, st->req->config->compression, err);
     rc = sgs_dist_run_agree(st, rc, err);
     if (rc == SGS_OK)
         rc = write_root_attributes(f, st, err);
@@ -280,7 +287,7 @@ static int write_customer_part(hid_t f, const sgs_run_state_t *st, sgs_error_t *
 
 /* The actions part: /backtest/stages, then /stages, /influence, /audit and /opportunities
  * (engine/write_actions.c: in a spread run their per-customer and per-row columns every
- * process's rows at its offset, the rest the whole base's, agreed as the customer part). */
+ * process's rows at its offset, the rest the whole base's, agreed as the models' part). */
 static int write_actions_part(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
 {
     int rc = sgs_write_backtest_stages_h5(f, st, err);
@@ -332,7 +339,7 @@ static int write_file_part(const sgs_run_state_t *st, const char *path, int crea
     rc = sgs_h5_finish_output(f, rc, err);
     if (spread) { /* every process's outcome, then process 0's second pass */
         rc = sgs_dist_run_agree(st, rc, err);
-        if (rc == SGS_OK && create)
+        if (rc == SGS_OK && part == write_segments_part)
             rc = sgs_dist_run_agree(st, write_strings_alone(st, path, err), err);
     }
     if (rc != SGS_OK && rc != SGS_ENOSPACE) /* that one names the file already */
@@ -340,9 +347,14 @@ static int write_file_part(const sgs_run_state_t *st, const char *path, int crea
     return rc;
 }
 
-int sgs_write_results_customers_h5(const sgs_run_state_t *st, const char *path, sgs_error_t *err)
+int sgs_write_results_models_h5(const sgs_run_state_t *st, const char *path, sgs_error_t *err)
 {
-    return write_file_part(st, path, 1, write_customer_part, err);
+    return write_file_part(st, path, 1, write_models_part, err);
+}
+
+int sgs_write_results_segments_h5(const sgs_run_state_t *st, const char *path, sgs_error_t *err)
+{
+    return write_file_part(st, path, 0, write_segments_part, err);
 }
 
 int sgs_write_results_actions_h5(const sgs_run_state_t *st, const char *path, sgs_error_t *err)

@@ -366,6 +366,20 @@ static void test_signals_stop_the_run_and_keep_previous_outputs(void **state)
             assert_int_equal(count_generations(work), n_gen);
         }
 
+    /* With two threads results.h5's models' part is written on a thread of its own while the
+     * segment step runs: stopped there, the run waits for that write and removes it too. */
+    snprintf(args, sizeof args,
+             "run --threads 2 --model bgnbd --set value.backtest=false --set segments.k=3 " TODAY
+             " -i '%s' -o '%s/results.h5'",
+             demo, work);
+    for (size_t s = 0; s < sizeof sigs / sizeof sigs[0]; s++) {
+        int status = signal_and_wait(start_paused(args, "segments"), sigs[s].sig);
+        sgs_assert_cmp(status, ==, sigs[s].status);
+        assert_set_equals(work, snap, "segments, two threads");
+        sgs_test_assert_no_leftovers(work);
+        assert_int_equal(count_generations(work), n_gen);
+    }
+
     char reference[512];
     fresh_folder("signals-today", reference, sizeof reference);
     assert_int_equal(run_into(reference, TODAY, out, sizeof out), 0);
