@@ -30,6 +30,8 @@
 #include "engine/run_actions.h"
 
 #include "engine/dist_actions.h"
+#include "engine/dist_run.h"
+#include "engine/interrupt.h"
 
 #include <stdlib.h>
 
@@ -48,6 +50,12 @@ int sgs_run_actions(sgs_run_state_t *st, sgs_error_t *err)
         rc = sgs__run_actions_events(st, A, err);
     if (rc == SGS_OK)
         rc = sgs__run_actions_stages(st, A, err);
+    /* results.h5's stages go to disk while the opportunity step computes */
+    if (rc == SGS_OK)
+        rc = sgs_run_publish_stages(st, err);
+    if (rc == SGS_OK)
+        rc = sgs_interrupt_checkpoint("opportunities", "before the opportunities step", err);
+    rc = sgs_dist_run_agree(st, rc, err);
     if (rc == SGS_OK)
         rc = sgs__run_actions_opportunities(st, A, err);
     return rc;

@@ -196,7 +196,10 @@ int sgs__run_actions_model_columns_at(const sgs_run_state_t *st, const sgs_run_a
                                       const sgs_isotonic_t *calibration, double **p_buy_out,
                                       double **rate_out, sgs_error_t *err);
 
-/* Writers (engine/write_actions.c), called by the results, summary and report writers. */
+/* Writers (engine/write_actions.c), called by the results, summary and report writers:
+ * results.h5's /stages and /influence (made by the stage step), then /audit and
+ * /opportunities. */
+int sgs_write_stages_h5(const sgs_run_state_t *st, hid_t file, int deflate_level, sgs_error_t *err);
 int sgs_write_actions_h5(const sgs_run_state_t *st, hid_t file, int deflate_level,
                          sgs_error_t *err);
 void sgs_actions_summary_add(const sgs_run_state_t *st,

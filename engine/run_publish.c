@@ -23,12 +23,13 @@
 
 #define RESULTS_ITSELF ((size_t)-1)
 
-/* A run writes three times: right after the value step, results.h5's part of the models (its
+/* A run writes four times: right after the value step, results.h5's part of the models (its
  * disk time taken while the segment step computes); right after the segment step, what it
  * made and the customer outputs, so that the columns only they read are freed before the
- * actions step (engine/run.c); then at the end, the rest. Every part goes into the same new
- * generation, published together at the end. */
-enum { PART_MODELS, PART_CUSTOMERS, PART_END, N_PARTS };
+ * actions step (engine/run.c); right after the stage step, results.h5's part of the stages
+ * (while the opportunity step computes); then at the end, the rest. Every part goes into the
+ * same new generation, published together at the end. */
+enum { PART_MODELS, PART_CUSTOMERS, PART_STAGES, PART_END, N_PARTS };
 
 typedef int (*output_writer_t)(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
 
@@ -48,42 +49,43 @@ static const struct {
     {"results",
      "results.h5",
      RESULTS_ITSELF,
-     {sgs_write_results_models_h5, sgs_write_results_segments_h5, sgs_write_results_actions_h5},
+     {sgs_write_results_models_h5, sgs_write_results_segments_h5, sgs_write_results_stages_h5,
+      sgs_write_results_actions_h5},
      0,
      0,
      1},
     {"output.customers_csv",
      "customers.csv",
      offsetof(sgs_config_t, customers_csv),
-     {NULL, sgs_write_customers_csv, NULL},
+     {NULL, sgs_write_customers_csv, NULL, NULL},
      0,
      1,
      1},
     {"output.opportunities_csv",
      "opportunities.csv",
      offsetof(sgs_config_t, opportunities_csv),
-     {NULL, NULL, sgs_write_opportunities_csv},
+     {NULL, NULL, NULL, sgs_write_opportunities_csv},
      0,
      1,
      1},
     {"output.report",
      "report.txt",
      offsetof(sgs_config_t, report),
-     {NULL, NULL, sgs_write_report},
+     {NULL, NULL, NULL, sgs_write_report},
      0,
      0,
      0},
     {"output.report_html",
      "report.html",
      offsetof(sgs_config_t, report_html),
-     {NULL, NULL, sgs_write_report_html},
+     {NULL, NULL, NULL, sgs_write_report_html},
      1,
      0,
      0},
     {"output.summary_json",
      "summary.json",
      offsetof(sgs_config_t, summary_json),
-     {NULL, NULL, sgs_write_summary_json},
+     {NULL, NULL, NULL, sgs_write_summary_json},
      0,
      0,
      0},
@@ -277,36 +279,20 @@ static int publish_customers_spread(sgs_run_state_t *st, sgs_error_t *err)
     return rc;
 }
 
-/* results.h5's models' part in one process, on a thread of its own. */
-struct sgs_run_models_write {
+/* A part of results.h5 written ahead in one process, on a thread of its own while the next
+ * step computes: its disk time then leaves the write steps. One at a time. */
+struct sgs_run_results_ahead {
     results_part_t part;
     sgs_background_task_t task;
 };
 
-int sgs_run_publish_models(sgs_run_state_t *st, sgs_error_t *err)
+/* Wait for the part being written ahead, if one is. @return its outcome (err: its error). */
+static int finish_ahead(sgs_run_state_t *st, sgs_error_t *err)
 {
-    if (st->dist.size > 1)
-        return write_spread_part(st, PART_MODELS, err);
-    int rc = sgs_publish_begin(st->publish, err);
-    if (rc != SGS_OK)
-        return rc;
-    struct sgs_run_models_write *w =
-        st->exec.n_threads > 1 ? sgs_alloc_array(1, sizeof *st->models_write) : NULL;
-    if (!w) /* one thread, or no memory for the task: written now */
-        return write_one(st, PART_MODELS, 0, 0, err);
-    w->part = (results_part_t){st, PART_MODELS, {0}};
-    st->models_write = w;
-    sgs_background_start(&w->task, write_results_part, &w->part);
-    return SGS_OK;
-}
-
-/* Wait for the models' part being written, if it is. @return its outcome (err: its error). */
-static int finish_models(sgs_run_state_t *st, sgs_error_t *err)
-{
-    struct sgs_run_models_write *w = st->models_write;
+    struct sgs_run_results_ahead *w = st->results_ahead;
     if (!w)
         return SGS_OK;
-    st->models_write = NULL;
+    st->results_ahead = NULL;
     int rc = sgs_background_finish(&w->task);
     if (rc != SGS_OK && err)
         *err = w->part.err;
@@ -314,12 +300,46 @@ static int finish_models(sgs_run_state_t *st, sgs_error_t *err)
     return rc;
 }
 
+/* results.h5's part `part`: every process together in a spread run; else, once the part
+ * before it is written, on a thread of its own when the run has more than one thread (the
+ * caller's next step must call no HDF5), or at once. */
+static int write_results_ahead(sgs_run_state_t *st, int part, sgs_error_t *err)
+{
+    if (st->dist.size > 1)
+        return write_spread_part(st, part, err);
+    int rc = finish_ahead(st, err);
+    if (rc != SGS_OK)
+        return rc;
+    struct sgs_run_results_ahead *w = st->exec.n_threads > 1 ? sgs_alloc_array(1, sizeof *w) : NULL;
+    if (!w) /* one thread, or no memory for the task: written now */
+        return write_one(st, part, 0, 0, err);
+    w->part = (results_part_t){st, part, {0}};
+    st->results_ahead = w;
+    sgs_background_start(&w->task, write_results_part, &w->part);
+    return SGS_OK;
+}
+
+int sgs_run_publish_models(sgs_run_state_t *st, sgs_error_t *err)
+{
+    if (st->dist.size == 1) {
+        int rc = sgs_publish_begin(st->publish, err);
+        if (rc != SGS_OK)
+            return rc;
+    }
+    return write_results_ahead(st, PART_MODELS, err);
+}
+
+int sgs_run_publish_stages(sgs_run_state_t *st, sgs_error_t *err)
+{
+    return write_results_ahead(st, PART_STAGES, err);
+}
+
 int sgs_run_publish_customers(sgs_run_state_t *st, sgs_error_t *err)
 {
     sgs_progress_begin(st->req->progress, "write customers");
     if (st->dist.size > 1)
         return publish_customers_spread(st, err);
-    int rc = finish_models(st, err);
+    int rc = finish_ahead(st, err);
     if (rc == SGS_OK)
         rc = sgs_report_figures_compute(st, &st->figures, err);
     if (rc == SGS_OK)
@@ -393,7 +413,9 @@ int sgs_run_publish(sgs_run_state_t *st, sgs_error_t *err)
     sgs_publish_t *p = st->publish;
     sgs_progress_begin(st->req->progress, "write");
     size_t active[N_OUTPUTS], n = active_outputs(st->req, active);
-    int rc = write_part(st, PART_END, "results, csv files and reports", err);
+    int rc = finish_ahead(st, err);
+    if (rc == SGS_OK)
+        rc = write_part(st, PART_END, "results, csv files and reports", err);
     /* Every output to disk, in the order of the table, as if written one after another. */
     for (size_t j = 0; rc == SGS_OK && j < n; j++) {
         rc = sgs_publish_flush(p, j, err);
@@ -422,7 +444,7 @@ int sgs_run_publish(sgs_run_state_t *st, sgs_error_t *err)
 
 void sgs_run_publish_close(sgs_run_state_t *st)
 {
-    finish_models(st, NULL); /* a run stopped while it was written: it ends first */
+    finish_ahead(st, NULL); /* a run stopped while a part was written: it ends first */
     sgs_publish_close(st->publish);
     st->publish = NULL;
     if (st->dist.size > 1) /* collective: every process gets here */

@@ -117,7 +117,7 @@ typedef struct sgs_run_state {
 
     /* the output set, locked from before the first step to the end (engine/run_publish.c) */
     struct sgs_publish *publish;
-    struct sgs_run_models_write *models_write; /* results.h5's models' part being written */
+    struct sgs_run_results_ahead *results_ahead; /* a part of results.h5 being written */
     struct sgs_dist_publish *dist_publish; /* instead, in a spread run (engine/dist_publish.h) */
 } sgs_run_state_t;
 
@@ -171,12 +171,14 @@ void sgs_run_warn(sgs_run_state_t *st, const char *code, const char *fmt, ...)
 
 /* Output writers: each writes one complete file at `path` (a temporary name chosen by the
  * caller) from the state. @return 0 or an SGS_E* code with err naming the file. The results
- * file is written in three parts (engine/run_publish.c): the models' part creates it after
+ * file is written in four parts (engine/run_publish.c): the models' part creates it after
  * the value step (/customers, /rfm, /clv, /models, /backtest), the segments' part adds
- * /clusters, /profiles and the root attributes after the segment step, the actions' part
- * /stages, /influence, /audit and /opportunities. */
+ * /clusters, /profiles and the root attributes after the segment step, the stages' part
+ * /stages and /influence after the stage step, the actions' part /backtest/stages, /audit and
+ * /opportunities. */
 int sgs_write_results_models_h5(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
 int sgs_write_results_segments_h5(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
+int sgs_write_results_stages_h5(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
 int sgs_write_results_actions_h5(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
 int sgs_write_summary_json(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
 int sgs_write_customers_csv(const sgs_run_state_t *st, const char *path, sgs_error_t *err);
@@ -222,13 +224,17 @@ int sgs_run_publish_models(sgs_run_state_t *st, sgs_error_t *err);
  * step made (results.h5's segments' part) and customers.csv, the step "write customers". */
 int sgs_run_publish_customers(sgs_run_state_t *st, sgs_error_t *err);
 
+/* Right after the stage step: results.h5's stages' part, as the models' part (the opportunity
+ * step calls no HDF5). */
+int sgs_run_publish_stages(sgs_run_state_t *st, sgs_error_t *err);
+
 /* Publish every output together: the rest of each is written into the new generation and
  * every output flushed, then one rename makes the whole set visible. A failure or a signal before
  * that rename leaves the previous set as it was (docs/publishing.md). */
 int sgs_run_publish(sgs_run_state_t *st, sgs_error_t *err);
 
-/* Wait for the models' part if it is still being written, then remove an unpublished
- * generation and release the lock. NULL-safe on st->publish. */
+/* Wait for a part of results.h5 still being written, then remove an unpublished generation
+ * and release the lock. NULL-safe on st->publish. */
 void sgs_run_publish_close(sgs_run_state_t *st);
 
 #endif

@@ -250,23 +250,40 @@ static int write_opportunities_group(hid_t f, const sgs_run_state_t *st, actions
  * offset, agreed after each) before its small datasets and attributes (the whole base's, the
  * same on every process), and the outcome is agreed after each group, as the customer part
  * does (engine/write_results.c). */
-int sgs_write_actions_h5(const sgs_run_state_t *st, hid_t file, int deflate_level, sgs_error_t *err)
+/* The scratch of the columns written converted: m values of 8 bytes. */
+static int alloc_scratch(const sgs_run_state_t *st, size_t m, actions_scratch_t *scratch,
+                         sgs_error_t *err)
+{
+    scratch->any = sgs_alloc_array(m ? m : 1, sizeof(int64_t));
+    int rc = scratch->any
+                 ? SGS_OK
+                 : sgs_error_set(err, SGS_ENOMEM, "no memory for %zu customers' columns", m);
+    return sgs_dist_run_agree(st, rc, err);
+}
+
+int sgs_write_stages_h5(const sgs_run_state_t *st, hid_t file, int deflate_level, sgs_error_t *err)
 {
     const sgs_run_actions_t *A = st->actions;
     if (!A)
         return SGS_OK;
-    size_t m = A->n > A->n_rows ? A->n : A->n_rows;
-    actions_scratch_t scratch = {.any = sgs_alloc_array(m ? m : 1, sizeof(int64_t))};
-    int rc = scratch.any
-                 ? SGS_OK
-                 : sgs_error_set(err, SGS_ENOMEM, "no memory for %zu customers' columns", m);
-    rc = sgs_dist_run_agree(st, rc, err);
+    actions_scratch_t scratch;
+    int rc = alloc_scratch(st, A->n, &scratch, err);
     if (rc == SGS_OK)
         rc = write_stages_group(file, st, scratch, deflate_level, err);
     rc = sgs_dist_run_agree(st, rc, err);
     if (rc == SGS_OK && A->influence_ran)
         rc = write_influence_group(file, st, scratch, deflate_level, err);
-    rc = sgs_dist_run_agree(st, rc, err);
+    sgs_free(scratch.any);
+    return sgs_dist_run_agree(st, rc, err);
+}
+
+int sgs_write_actions_h5(const sgs_run_state_t *st, hid_t file, int deflate_level, sgs_error_t *err)
+{
+    const sgs_run_actions_t *A = st->actions;
+    if (!A)
+        return SGS_OK;
+    actions_scratch_t scratch;
+    int rc = alloc_scratch(st, A->n_rows, &scratch, err);
     if (rc == SGS_OK)
         rc = sgs_write_audit_h5(st, file, err);
     rc = sgs_dist_run_agree(st, rc, err);

@@ -285,9 +285,15 @@ static int write_segments_part(hid_t f, const sgs_run_state_t *st, sgs_error_t *
     return sgs_dist_run_agree(st, rc, err);
 }
 
-/* The actions part: /backtest/stages, then /stages, /influence, /audit and /opportunities
- * (engine/write_actions.c: in a spread run their per-customer and per-row columns every
- * process's rows at its offset, the rest the whole base's, agreed as the models' part). */
+/* The stages' part: /stages and /influence (engine/write_actions.c: in a spread run their
+ * per-customer columns every process's rows at its offset, the rest the whole base's, agreed
+ * as the models' part), written while the opportunity step runs. */
+static int write_stages_part(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
+{
+    return sgs_write_stages_h5(st, f, st->req->config->compression, err);
+}
+
+/* The actions part: /backtest/stages, /audit and /opportunities (per-row columns as above). */
 static int write_actions_part(hid_t f, const sgs_run_state_t *st, sgs_error_t *err)
 {
     int rc = sgs_write_backtest_stages_h5(f, st, err);
@@ -355,6 +361,13 @@ int sgs_write_results_models_h5(const sgs_run_state_t *st, const char *path, sgs
 int sgs_write_results_segments_h5(const sgs_run_state_t *st, const char *path, sgs_error_t *err)
 {
     return write_file_part(st, path, 0, write_segments_part, err);
+}
+
+int sgs_write_results_stages_h5(const sgs_run_state_t *st, const char *path, sgs_error_t *err)
+{
+    if (!st->actions)
+        return SGS_OK;
+    return write_file_part(st, path, 0, write_stages_part, err);
 }
 
 int sgs_write_results_actions_h5(const sgs_run_state_t *st, const char *path, sgs_error_t *err)

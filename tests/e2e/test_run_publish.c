@@ -340,8 +340,8 @@ static void test_signals_stop_the_run_and_keep_previous_outputs(void **state)
     } points[] = {{"read", ""},     {"read-chunks", "while reading the input"},
                   {"value", ""},    {"fit", "during a model fit"},
                   {"segments", ""}, {"write-customers", ""},
-                  {"actions", ""},  {"write", ""},
-                  {"written", ""}};
+                  {"actions", ""},  {"opportunities", ""},
+                  {"write", ""},    {"written", ""}};
     static const struct {
         int sig, status;
         const char *name;
@@ -367,18 +367,21 @@ static void test_signals_stop_the_run_and_keep_previous_outputs(void **state)
         }
 
     /* With two threads results.h5's models' part is written on a thread of its own while the
-     * segment step runs: stopped there, the run waits for that write and removes it too. */
+     * segment step runs, its stages' part while the opportunity step runs: stopped there, the
+     * run waits for that write and removes it too. */
     snprintf(args, sizeof args,
              "run --threads 2 --model bgnbd --set value.backtest=false --set segments.k=3 " TODAY
              " -i '%s' -o '%s/results.h5'",
              demo, work);
-    for (size_t s = 0; s < sizeof sigs / sizeof sigs[0]; s++) {
-        int status = signal_and_wait(start_paused(args, "segments"), sigs[s].sig);
-        sgs_assert_cmp(status, ==, sigs[s].status);
-        assert_set_equals(work, snap, "segments, two threads");
-        sgs_test_assert_no_leftovers(work);
-        assert_int_equal(count_generations(work), n_gen);
-    }
+    static const char *const ahead[] = {"segments", "opportunities"};
+    for (size_t a = 0; a < 2; a++)
+        for (size_t s = 0; s < sizeof sigs / sizeof sigs[0]; s++) {
+            int status = signal_and_wait(start_paused(args, ahead[a]), sigs[s].sig);
+            sgs_assert_cmp(status, ==, sigs[s].status);
+            assert_set_equals(work, snap, ahead[a]);
+            sgs_test_assert_no_leftovers(work);
+            assert_int_equal(count_generations(work), n_gen);
+        }
 
     char reference[512];
     fresh_folder("signals-today", reference, sizeof reference);
