@@ -184,18 +184,20 @@ static void test_histories_errors_match_the_reference(void **state)
     input_free(&in);
 }
 
+/* The models' parameters, Gamma-Gamma's and the CLV options the scoring tests use. */
+static const double params[SGS_PURCHASE_MODEL_COUNT][4] = {
+    [SGS_MODEL_BGNBD] = {0.243, 4.414, 0.793, 2.426},
+    [SGS_MODEL_MBGNBD] = {0.525, 6.183, 0.891, 1.614},
+    [SGS_MODEL_PARETONBD] = {0.553, 10.578, 0.606, 11.669}};
+static const double gg[3] = {6.25, 3.74, 15.44};
+static const sgs_clv_options_t opt = {52.0, 52.0 / 12.0, 0.1, 0.3};
+
 /* The three purchase models' scores per history and per customer against the twins, on both
  * paths of sgs_clv_score_histories (dense table of (x, T) pairs, or per history), with and
  * without the discounted sum, 1, 2 and 3 threads. */
 static void test_clv_scores_match_the_reference(void **state)
 {
     (void)state;
-    static const double params[SGS_PURCHASE_MODEL_COUNT][4] = {
-        [SGS_MODEL_BGNBD] = {0.243, 4.414, 0.793, 2.426},
-        [SGS_MODEL_MBGNBD] = {0.525, 6.183, 0.891, 1.614},
-        [SGS_MODEL_PARETONBD] = {0.553, 10.578, 0.606, 11.669}};
-    const double gg[3] = {6.25, 3.74, 15.44};
-    sgs_clv_options_t opt = {52.0, 52.0 / 12.0, 0.1, 0.3};
     for (int continuous = 0; continuous <= 1; continuous++) {
         uint64_t seed = 900 + (uint64_t)continuous;
         hist_input_t in;
@@ -262,12 +264,6 @@ static void test_clv_scores_match_the_reference(void **state)
 static void test_clv_p_buy_matches_the_columns(void **state)
 {
     (void)state;
-    static const double params[SGS_PURCHASE_MODEL_COUNT][4] = {
-        [SGS_MODEL_BGNBD] = {0.243, 4.414, 0.793, 2.426},
-        [SGS_MODEL_MBGNBD] = {0.525, 6.183, 0.891, 1.614},
-        [SGS_MODEL_PARETONBD] = {0.553, 10.578, 0.606, 11.669}};
-    const double gg[3] = {6.25, 3.74, 15.44};
-    sgs_clv_options_t opt = {52.0, 52.0 / 12.0, 0.1, 0.3};
     /* a calibration map with flat steps and slopes, through 0 and 1 at its ends */
     enum { G = 64 };
     double score[G], weight[G], y[G];
