@@ -1,12 +1,12 @@
 /*
  * io/background_task.h — one function run on a thread of its own while the caller goes on:
- * a run writes results.h5 (HDF5 writes on one thread, most of it the kernel copying into the
- * page cache) while its other threads format the CSV files. Threads stay out of engine/
- * (scripts/check-layers), so the engine asks for one here.
+ * a run writes parts of results.h5 (HDF5 on one thread, most of it waiting for the disk) while
+ * its other threads format the CSV files or compute the next step. Threads stay out of
+ * engine/ (scripts/check-layers), so the engine asks for one here.
  *
  * The function must not share anything with what the caller does meanwhile, except what
- * both only read; in particular only one of the two may call HDF5 (the library is built
- * without thread safety).
+ * both only read; in particular only one of the two may call HDF5 (segscore calls it from one
+ * thread at a time: a build of the library need not be thread-safe, and parallel HDF5 is not).
  */
 #ifndef SGS_BACKGROUND_TASK_H
 #define SGS_BACKGROUND_TASK_H

@@ -288,11 +288,16 @@ static void test_file_size_limit_is_one_line_naming_the_file(void **state)
     sgs_test_limits_t lim = {.file_size_bytes = 20000, .timeout_s = 120};
 
     copy_previous(out_dir);
-    snprintf(args, sizeof args, "run -q -i '%s' -o '%s/results.h5'", input, out_dir);
-    assert_int_equal(sgs_test_run_limited(&lim, args, out, sizeof out), 74);
-    snprintf(want, sizeof want, "%s/results.h5: %s", out_dir, reason);
-    assert_one_line_with(out, want, "run");
-    assert_previous_intact(out_dir, "run under ulimit -f");
+    /* with two threads the first part of results.h5 fails on a thread of its own, beside the
+     * segment step */
+    for (int threads = 1; threads <= 2; threads++) {
+        snprintf(args, sizeof args, "run -q -i '%s' -o '%s/results.h5' --threads %d", input,
+                 out_dir, threads);
+        assert_int_equal(sgs_test_run_limited(&lim, args, out, sizeof out), 74);
+        snprintf(want, sizeof want, "%s/results.h5: %s", out_dir, reason);
+        assert_one_line_with(out, want, "run");
+        assert_previous_intact(out_dir, "run under ulimit -f");
+    }
 
     for (int threads = 1; threads <= 2; threads++) { /* the writer thread and without it */
         snprintf(args, sizeof args,
