@@ -99,9 +99,6 @@ static int write_aligned(sgs_direct_file_t *f, uint64_t offset, const unsigned c
     return write_cached(f, offset, p, n, err);
 }
 
-/* The largest write straight from the caller's memory. */
-#define DIRECT_PIECE_MAX ((size_t)1 << 28)
-
 /* ---- Writes in flight ------------------------------------------------------------------- */
 
 static int write_job(void *arg)
@@ -196,6 +193,9 @@ int sgs_direct_close(sgs_direct_file_t *f, int rc, sgs_error_t *err)
 }
 
 /* ---- Writing --------------------------------------------------------------------------- */
+
+/* The largest write straight from the caller's memory. */
+#define DIRECT_PIECE_MAX ((size_t)1 << 28)
 
 int sgs_direct_write_at(sgs_direct_file_t *f, uint64_t offset, const void *data, size_t n,
                         sgs_error_t *err)
