@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 static int direct_enabled = 1;
-static long refuse_at; /* sgs_test_direct_refuse_at: direct writes until the refused one */
+static atomic_long refuse_at; /* sgs_test_direct_refuse_at: direct writes until the refused one */
 
 void sgs_direct_io_enable(int on)
 {
@@ -20,13 +20,13 @@ void sgs_direct_io_enable(int on)
 
 void sgs_test_direct_refuse_at(long n)
 {
-    refuse_at = n > 0 ? n : 0;
+    atomic_store(&refuse_at, n > 0 ? n : 0);
 }
 
 /* pwrite on the O_DIRECT descriptor, or the refusal the test seam asks for. */
 static ssize_t pwrite_direct(int fd, const void *p, size_t n, uint64_t offset)
 {
-    if (refuse_at > 0 && --refuse_at == 0) {
+    if (atomic_load(&refuse_at) > 0 && atomic_fetch_sub(&refuse_at, 1) == 1) {
         errno = EINVAL;
         return -1;
     }
@@ -35,7 +35,7 @@ static ssize_t pwrite_direct(int fd, const void *p, size_t n, uint64_t offset)
 
 int sgs_direct_is_direct(const sgs_direct_file_t *f)
 {
-    return f->direct_fd >= 0;
+    return f->direct_fd >= 0 && !atomic_load(&f->refused);
 }
 
 static uint64_t align_down(uint64_t v)
@@ -79,13 +79,12 @@ static int write_cached(sgs_direct_file_t *f, uint64_t offset, const unsigned ch
 static int write_aligned(sgs_direct_file_t *f, uint64_t offset, const unsigned char *p, size_t n,
                          sgs_error_t *err)
 {
-    while (n > 0 && f->direct_fd >= 0) {
+    while (n > 0 && sgs_direct_is_direct(f)) {
         ssize_t w = pwrite_direct(f->direct_fd, p, n, offset);
         if (w < 0 && errno == EINTR)
             continue;
-        if (w < 0 && errno == EINVAL) {
-            close(f->direct_fd);
-            f->direct_fd = -1;
+        if (w < 0 && errno == EINVAL) { /* the descriptor stays open: other writes may use it */
+            atomic_store(&f->refused, 1);
             break;
         }
         if (w < 0)
@@ -107,38 +106,62 @@ static int write_job(void *arg)
     return write_aligned(w->file, w->offset, w->bytes, w->n, &w->err);
 }
 
-/* Wait for the write in flight, if any. @return its outcome (its error into err). */
-static int wait_for_write(sgs_direct_file_t *f, sgs_error_t *err)
+/* Wait for slot w's write, if one is in flight. @return its outcome (its error into err). */
+static int wait_for_slot(sgs_direct_write_t *w, sgs_error_t *err)
 {
-    if (!f->in_flight)
+    if (!w->in_flight)
         return SGS_OK;
-    f->in_flight = 0;
-    int rc = sgs_background_finish(&f->writing);
+    w->in_flight = 0;
+    int rc = sgs_background_finish(&w->writing);
     if (rc != SGS_OK && err)
-        *err = f->write.err;
+        *err = w->err;
+    return rc;
+}
+
+/* Wait for every write in flight, oldest first. @return the first failure (into err). */
+static int wait_for_writes(sgs_direct_file_t *f, sgs_error_t *err)
+{
+    int rc = SGS_OK;
+    for (unsigned k = 0; k < SGS_DIRECT_WRITES; k++) {
+        int w = wait_for_slot(&f->slot[(f->next_slot + k) % SGS_DIRECT_WRITES],
+                              rc == SGS_OK ? err : NULL);
+        if (rc == SGS_OK)
+            rc = w;
+    }
     return rc;
 }
 
 /* The first n bytes of the stage (n aligned) to the file at the aligned `offset`, on a thread
- * of their own once the write before has ended; the stage is then the other buffer, free to
- * fill. Without memory for a second buffer the bytes are written here and now. */
+ * of their own in the next slot once that slot's write before has ended; the stage is then
+ * the slot's former buffer, free to fill. Without memory for that buffer the writes in flight
+ * end and the bytes are written here and now. */
 static int write_stage(sgs_direct_file_t *f, uint64_t offset, size_t n, sgs_error_t *err)
 {
-    int rc = wait_for_write(f, err);
+    sgs_direct_write_t *w = &f->slot[f->next_slot];
+    int rc = wait_for_slot(w, err);
     if (rc != SGS_OK)
         return rc;
-    if (!f->spare) {
-        f->spare_block = sgs_alloc_array(f->stage_size + SGS_DIRECT_ALIGN, 1);
-        if (!f->spare_block)
-            return write_aligned(f, offset, f->stage, n, err);
-        f->spare = (unsigned char *)(uintptr_t)align_up((uintptr_t)f->spare_block);
+    if (!w->bytes) {
+        w->block = sgs_alloc_array(f->stage_size + SGS_DIRECT_ALIGN, 1);
+        if (!w->block) {
+            rc = wait_for_writes(f, err);
+            return rc != SGS_OK ? rc : write_aligned(f, offset, f->stage, n, err);
+        }
+        w->bytes = (unsigned char *)(uintptr_t)align_up((uintptr_t)w->block);
     }
-    f->write = (sgs_direct_write_t){f, f->stage, n, offset, {0}};
-    f->in_flight = 1;
-    sgs_background_start(&f->writing, write_job, &f->write);
     unsigned char *filled = f->stage;
-    f->stage = f->spare;
-    f->spare = filled;
+    void *filled_block = f->stage_block;
+    f->stage = w->bytes;
+    f->stage_block = w->block;
+    w->file = f;
+    w->bytes = filled;
+    w->block = filled_block;
+    w->n = n;
+    w->offset = offset;
+    w->err = (sgs_error_t){0};
+    w->in_flight = 1;
+    f->next_slot = (f->next_slot + 1) % SGS_DIRECT_WRITES;
+    sgs_background_start(&w->writing, write_job, w);
     return SGS_OK;
 }
 
@@ -148,6 +171,7 @@ int sgs_direct_open(sgs_direct_file_t *f, const char *path, int create, size_t s
                     sgs_error_t *err)
 {
     memset(f, 0, sizeof *f);
+    atomic_init(&f->refused, 0);
     f->path = path;
     f->fd = f->direct_fd = -1;
     f->stage_size = (size_t)align_up(stage_bytes ? stage_bytes : 1);
@@ -170,7 +194,7 @@ int sgs_direct_open(sgs_direct_file_t *f, const char *path, int create, size_t s
 
 int sgs_direct_close(sgs_direct_file_t *f, int rc, sgs_error_t *err)
 {
-    int written = wait_for_write(f, rc == SGS_OK ? err : NULL);
+    int written = wait_for_writes(f, rc == SGS_OK ? err : NULL);
     if (rc == SGS_OK)
         rc = written;
     if (rc == SGS_OK && f->staged > 0) {
@@ -185,10 +209,13 @@ int sgs_direct_close(sgs_direct_file_t *f, int rc, sgs_error_t *err)
     if (f->fd >= 0 && close(f->fd) != 0 && rc == SGS_OK)
         rc = write_failed(f, errno, err);
     sgs_free(f->stage_block);
-    sgs_free(f->spare_block);
+    for (unsigned k = 0; k < SGS_DIRECT_WRITES; k++) {
+        sgs_free(f->slot[k].block);
+        f->slot[k].block = f->slot[k].bytes = NULL;
+    }
     f->fd = f->direct_fd = -1;
-    f->stage_block = f->spare_block = NULL;
-    f->stage = f->spare = NULL;
+    f->stage_block = NULL;
+    f->stage = NULL;
     return rc;
 }
 
@@ -202,7 +229,7 @@ int sgs_direct_write_at(sgs_direct_file_t *f, uint64_t offset, const void *data,
 {
     const unsigned char *p = data;
     uint64_t end = offset + n, first = align_up(offset), last = align_down(end);
-    if (f->direct_fd < 0 || last <= first)
+    if (!sgs_direct_is_direct(f) || last <= first)
         return write_cached(f, offset, p, n, err);
     int rc = write_cached(f, offset, p, (size_t)(first - offset), err);
     if (((uintptr_t)p - offset) % SGS_DIRECT_ALIGN == 0) {
@@ -221,7 +248,7 @@ int sgs_direct_write_at(sgs_direct_file_t *f, uint64_t offset, const void *data,
         rc = write_stage(f, at, len, err);
         at += len;
     }
-    int written = wait_for_write(f, rc == SGS_OK ? err : NULL);
+    int written = wait_for_writes(f, rc == SGS_OK ? err : NULL);
     if (rc == SGS_OK)
         rc = written;
     if (rc == SGS_OK)

@@ -20,9 +20,12 @@
  *
  * A direct write returns only once the device has the bytes (about 2 ms for 4 MiB on the
  * benchmark VM), so a full staging buffer is written on a thread of its own while the caller
- * fills a second one: formatting and the disk overlap instead of taking turns. One such write
- * is in flight at a time; its failure is reported by the call that next waits for it (the next
- * buffer handed over, the end of sgs_direct_write_at, or the close).
+ * fills another: formatting and the disk overlap instead of taking turns. Up to
+ * SGS_DIRECT_WRITES such writes are in flight, so that a moment the disk is slower does not stop
+ * the caller; a failure is reported by the call that next waits for that write (the buffer
+ * handed over that reuses its slot, the end of sgs_direct_write_at, or the close). A refusal
+ * seen by one of them sends the later writes through the cache (the O_DIRECT descriptor stays
+ * open until the close, as the other writes may be using it).
  */
 #ifndef SGS_DIRECT_FILE_H
 #define SGS_DIRECT_FILE_H
@@ -30,6 +33,7 @@
 #include "io/background_task.h"
 #include "kernels/core.h"
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,30 +41,34 @@
  * the 512- and 4096-byte logical blocks of disks. */
 #define SGS_DIRECT_ALIGN ((size_t)4096)
 
-/* A staging buffer's write in flight (the module's). */
+/* Staging buffers written at once, at most. */
+#define SGS_DIRECT_WRITES 3
+
+/* A staging buffer's write slot (the module's). */
 typedef struct sgs_direct_write {
     struct sgs_direct_file *file;
-    const unsigned char *bytes; /* the buffer being written */
-    size_t n;                   /* a multiple of SGS_DIRECT_ALIGN */
+    unsigned char *bytes; /* the slot's buffer (NULL until first needed), maybe being written */
+    void *block;          /* the allocation it lies in */
+    size_t n;             /* a multiple of SGS_DIRECT_ALIGN */
     uint64_t offset;
-    sgs_error_t err; /* its own: the caller's is in use meanwhile */
+    int in_flight;                 /* `writing` runs: wait for it before reusing the slot */
+    sgs_background_task_t writing; /* the thread it runs on */
+    sgs_error_t err;               /* its own: the caller's is in use meanwhile */
 } sgs_direct_write_t;
 
 /* Caller-owned; the fields are the module's. */
 typedef struct sgs_direct_file {
     const char *path;     /* borrowed, for messages */
     int fd;               /* through the page cache: heads, tails, everything when not direct */
-    int direct_fd;        /* O_DIRECT, or -1 when the file system refused it */
+    int direct_fd;        /* O_DIRECT, or -1 when the file system refused it at open */
+    atomic_int refused;   /* a direct write was refused: every later one goes through the cache */
     unsigned char *stage; /* SGS_DIRECT_ALIGN-aligned, stage_size bytes: being filled */
-    unsigned char *spare; /* the other buffer, maybe being written (NULL until first needed) */
-    void *stage_block;    /* the allocations they lie in */
-    void *spare_block;
-    size_t stage_size;             /* a multiple of SGS_DIRECT_ALIGN */
-    uint64_t append_at;            /* sgs_direct_append: file offset of stage[0] */
-    size_t staged;                 /* sgs_direct_append: bytes waiting in stage */
-    int in_flight;                 /* `writing` runs: wait for it before the next */
-    sgs_direct_write_t write;      /* the write in flight */
-    sgs_background_task_t writing; /* the thread it runs on */
+    void *stage_block;    /* the allocation it lies in */
+    size_t stage_size;    /* a multiple of SGS_DIRECT_ALIGN */
+    uint64_t append_at;   /* sgs_direct_append: file offset of stage[0] */
+    size_t staged;        /* sgs_direct_append: bytes waiting in stage */
+    sgs_direct_write_t slot[SGS_DIRECT_WRITES]; /* the writes, taken in turn */
+    unsigned next_slot;                         /* the one to take next: the oldest write */
 } sgs_direct_file_t;
 
 /* Open `path` for writing: created empty when `create` (else it must exist and keeps its
@@ -94,8 +102,8 @@ void sgs_direct_io_enable(int on);
  * wants another alignment (n <= 0: off). Not thread-safe, like sgs_test_fail_fsync_at. */
 void sgs_test_direct_refuse_at(long n);
 
-/* Whether the file's writes go direct (0 once the file system refused them); not while
- * appends may have a write in flight (after sgs_direct_write_at it is settled). */
+/* Whether the file's writes go direct (0 once the file system refused them); settled after
+ * sgs_direct_write_at, not while appends may have writes in flight. */
 int sgs_direct_is_direct(const sgs_direct_file_t *f);
 
 #endif /* SGS_DIRECT_FILE_H */
