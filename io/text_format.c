@@ -38,9 +38,27 @@ const uint64_t sgs_fmt_powers_of_ten[20] = {1ULL,
                                             1000000000000000000ULL,
                                             10000000000000000000ULL};
 
+/* 10^decimals for the fixed-point formatters (0..6). */
+static const double scale[] = {1, 10, 100, 1000, 1e4, 1e5, 1e6};
+
+/* u / 10^decimals with its `decimals` digits after the point (decimals 0..6). */
+static size_t put_scaled(char *out, uint64_t u, int decimals)
+{
+    uint64_t unit = sgs_fmt_powers_of_ten[decimals];
+    size_t len = sgs_fmt_uint(out, u / unit);
+    if (decimals == 0)
+        return len;
+    out[len++] = '.';
+    uint64_t frac = u % unit;
+    for (int k = decimals - 1; k >= 0; k--) {
+        out[len + (size_t)k] = (char)('0' + frac % 10);
+        frac /= 10;
+    }
+    return len + (size_t)decimals;
+}
+
 size_t sgs_fmt_fixed_any(char *out, double v, int decimals)
 {
-    static const double scale[] = {1, 10, 100, 1000, 1e4, 1e5, 1e6};
     if (isnan(v))
         return 0;
     /* the scaled magnitude below 2^64, where its whole part is an integer of ours (with 5 and
@@ -50,27 +68,15 @@ size_t sgs_fmt_fixed_any(char *out, double v, int decimals)
         int n = snprintf(out, 32, "%.*f", decimals < 0 ? 0 : decimals, v);
         return n > 0 && n < 32 ? (size_t)n : 0;
     }
-    uint64_t u = sgs_fmt_round_half_away(a), unit = sgs_fmt_powers_of_ten[decimals];
+    uint64_t u = sgs_fmt_round_half_away(a);
     size_t len = 0;
     if (v < 0 && u != 0)
         out[len++] = '-';
-    len += sgs_fmt_uint(out + len, u / unit);
-    if (decimals > 0) {
-        out[len++] = '.';
-        uint64_t frac = u % unit;
-        for (int k = decimals - 1; k >= 0; k--) {
-            out[len + (size_t)k] = (char)('0' + frac % 10);
-            frac /= 10;
-        }
-        len += (size_t)decimals;
-    }
-    return len;
+    return len + put_scaled(out + len, u, decimals);
 }
 
 size_t sgs_fmt_fixed_exact(char *out, double v, int decimals)
 {
-    static const double scale[] = {1, 10, 100, 1000, 1e4, 1e5, 1e6};
-    static const uint64_t unit[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
     if (decimals < 0 || decimals > 6) {
         int n = snprintf(out, SGS_FMT_FIXED_EXACT_MAX, "%.*f", decimals < 0 ? 0 : decimals, v);
         return n > 0 && n < SGS_FMT_FIXED_EXACT_MAX ? (size_t)n : 0;
@@ -88,17 +94,7 @@ size_t sgs_fmt_fixed_exact(char *out, double v, int decimals)
     size_t len = 0;
     if (signbit(v))
         out[len++] = '-';
-    len += sgs_fmt_uint(out + len, u / unit[decimals]);
-    if (decimals > 0) {
-        out[len++] = '.';
-        uint64_t f = u % unit[decimals];
-        for (int k = decimals - 1; k >= 0; k--) {
-            out[len + (size_t)k] = (char)('0' + f % 10);
-            f /= 10;
-        }
-        len += (size_t)decimals;
-    }
-    return len;
+    return len + put_scaled(out + len, u, decimals);
 }
 
 size_t sgs_fmt_date(char *out, int64_t day)
