@@ -506,7 +506,7 @@ typedef struct sums_step {
 static void continue_sums(double *state, void *ctx)
 {
     sums_step_t *s = ctx;
-    s->rc = sgs_segment_sums_add(s->cols, s->dims, s->n, s->labels, s->k, state, s->err);
+    s->rc = sgs_segment_sums_add(s->cols, s->dims, s->n, s->labels, s->k, NULL, state, s->err);
 }
 
 int sgs_dist_segment_sums(const sgs_dist_t *d, const sgs_feature_column_t *cols, size_t dims,
@@ -551,7 +551,7 @@ int sgs_dist_segment_counts(const sgs_dist_t *d, size_t n, const int32_t *labels
     if (rc == SGS_OK && !all)
         rc = sgs_error_set(err, SGS_ENOMEM, "segment counts: out of memory");
     if (rc == SGS_OK)
-        rc = sgs_segment_counts(n, labels, k, code, n_codes, counts, err);
+        rc = sgs_segment_counts(n, labels, k, code, n_codes, NULL, counts, err);
     rc = sgs_dist_agree(d, rc, err);
     if (rc == SGS_OK) {
         for (size_t e = 0; e < k * width; e++)

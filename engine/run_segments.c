@@ -360,44 +360,52 @@ static int build_profiles(sgs_run_state_t *st, const feature_id_t *ids, double *
     double *column = d >= 2 ? x_std : owned;
     double *median_scratch = column ? column + n : NULL; /* every feature's */
     double *std_mean = st->segments.profile_deviation;   /* sums first, then the deviations */
-    double *clv_sum = sgs_calloc_array(k, sizeof *clv_sum);
-    double *revenue_sum = sgs_calloc_array(k, sizeof *revenue_sum);
+    /* per segment: revenue, CLV, then the d features and the d scaled features */
+    size_t n_sums = 2 + 2 * d;
+    double *sums = sgs_calloc_array(k, n_sums * sizeof *sums);
     int rc = SGS_OK;
-    if (!column || !median_scratch || !clv_sum || !revenue_sum)
+    if (!column || !median_scratch || !sums)
         rc = sgs_error_set(err, SGS_ENOMEM, "segments: no memory for the profiles");
     rc = sgs_dist_run_agree(st, rc, err);
     if (rc != SGS_OK)
         goto cleanup;
     const sgs_dist_t *dist = st->dist.size > 1 ? &st->dist : NULL; /* spread: over all */
     /* Sums in customer order: deterministic (kernels/segment_profile.h). */
-    sgs_feature_column_t cols[8], std_cols[8];
+    sgs_feature_column_t cols[8], summed[2 + 2 * 8];
     feature_columns(st, ids, d, cols);
-    for (size_t f = 0; f < d; f++)
-        std_cols[f] = (sgs_feature_column_t){x_std + f, d, NULL, 1.0};
-    const sgs_feature_column_t revenue_col = {st->summary.columns.total_spend, 1, NULL, 1.0},
-                               clv_col = {st->value.clv, 1, NULL, 1.0};
+    summed[0] = (sgs_feature_column_t){st->summary.columns.total_spend, 1, NULL, 1.0};
+    /* without the value step the revenue again in CLV's place, its sums unused */
+    summed[1] = (sgs_feature_column_t){st->value.ran ? st->value.clv : summed[0].f64, 1, NULL, 1.0};
+    for (size_t f = 0; f < d; f++) {
+        summed[2 + f] = cols[f];
+        summed[2 + d + f] = (sgs_feature_column_t){x_std + f, d, NULL, 1.0};
+    }
     const int32_t *seg = st->segments.segment;
-#define COUNTS(codes, n_codes, out)                                                                \
-    (dist ? sgs_dist_segment_counts(dist, n, seg, k, codes, n_codes, out, err)                     \
-          : sgs_segment_counts(n, seg, k, codes, n_codes, out, err))
-#define SUMS(c, n_cols, out)                                                                       \
-    (dist ? sgs_dist_segment_sums(dist, c, n_cols, n, seg, k, out, err)                            \
-          : sgs_segment_sums(c, n_cols, n, seg, k, out, err))
-    rc = COUNTS(NULL, 0, st->segments.profile_size);
-    if (rc == SGS_OK)
-        rc = COUNTS(st->rfm.rfm_segment, SGS_RFM_SEGMENT_COUNT, st->segments.profile_rfm_mix);
-    if (rc == SGS_OK)
-        rc = SUMS(&revenue_col, 1, revenue_sum);
-    if (rc == SGS_OK && st->value.ran)
-        rc = SUMS(&clv_col, 1, clv_sum);
-    if (rc == SGS_OK)
-        rc = SUMS(cols, d, st->segments.profile_mean);
-    if (rc == SGS_OK)
-        rc = SUMS(std_cols, d, std_mean);
-#undef COUNTS
-#undef SUMS
+    if (dist) {
+        rc = sgs_dist_segment_counts(dist, n, seg, k, NULL, 0, st->segments.profile_size, err);
+        if (rc == SGS_OK)
+            rc = sgs_dist_segment_counts(dist, n, seg, k, st->rfm.rfm_segment,
+                                         SGS_RFM_SEGMENT_COUNT, st->segments.profile_rfm_mix, err);
+        if (rc == SGS_OK)
+            rc = sgs_dist_segment_sums(dist, summed, n_sums, n, seg, k, sums, err);
+    } else {
+        rc = sgs_segment_counts(n, seg, k, NULL, 0, &st->exec, st->segments.profile_size, err);
+        if (rc == SGS_OK)
+            rc = sgs_segment_counts(n, seg, k, st->rfm.rfm_segment, SGS_RFM_SEGMENT_COUNT,
+                                    &st->exec, st->segments.profile_rfm_mix, err);
+        if (rc == SGS_OK)
+            rc = sgs_segment_sums(summed, n_sums, n, seg, k, &st->exec, sums, err);
+    }
     if (rc != SGS_OK)
         goto cleanup;
+    double revenue_sum[SGS_SEGMENTS_MAX_K], clv_sum[SGS_SEGMENTS_MAX_K];
+    for (size_t j = 0; j < k; j++) {
+        const double *row = sums + j * n_sums;
+        revenue_sum[j] = row[0];
+        clv_sum[j] = st->value.ran ? row[1] : 0.0; /* shares NaN: a total of 0 */
+        memcpy(st->segments.profile_mean + j * d, row + 2, d * sizeof *row);
+        memcpy(std_mean + j * d, row + 2 + d, d * sizeof *row);
+    }
     /* The base's mean and standard deviation of each clustered column, for the labels. */
     double base_mean[8], base_var[8];
     if (dist)
@@ -434,8 +442,7 @@ static int build_profiles(sgs_run_state_t *st, const feature_id_t *ids, double *
     }
 cleanup:
     sgs_free(owned);
-    sgs_free(clv_sum);
-    sgs_free(revenue_sum);
+    sgs_free(sums);
     return rc;
 }
 

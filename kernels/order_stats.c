@@ -207,6 +207,72 @@ double sgs_quantile_nearest_rank_inplace(double *x, size_t n, double q)
 
 /* ---- Per group ---------------------------------------------------------------------- */
 
+/* Bucket of row i in group_medians: 0 for a label < 0, g + 1 for label g, SIZE_MAX for a
+ * value that is not finite (left out). */
+static size_t bucket_of(const double *value, const int32_t *group, size_t i)
+{
+    if (!isfinite(value[i]))
+        return SIZE_MAX;
+    int32_t g = group ? group[i] : -1;
+    return g < 0 ? 0 : (size_t)g + 1;
+}
+
+static size_t block_end(size_t b, size_t n)
+{
+    return (b + 1) * SGS_BLOCK_ROWS < n ? (b + 1) * SGS_BLOCK_ROWS : n;
+}
+
+/* Counts per block of rows and bucket into at (n_blocks x n_buckets), then each block's
+ * first place in each bucket (the bucket's start plus the rows of the blocks before it) and
+ * start[b], the first place of bucket b (start[n_buckets]: the values kept). Returns the
+ * first row whose finite value has a label not below n_buckets - 1, or n. */
+static size_t count_by_group(size_t n, const double *value, const int32_t *group, size_t n_buckets,
+                             int n_threads, size_t *at, size_t *start)
+{
+    size_t nb = sgs_block_count(n, SGS_BLOCK_ROWS), bad = n;
+#pragma omp parallel for num_threads(n_threads) schedule(static) reduction(min : bad)
+    for (size_t b = 0; b < nb; b++) {
+        size_t *c = at + b * n_buckets;
+        for (size_t e = 0; e < n_buckets; e++)
+            c[e] = 0;
+        for (size_t i = b * SGS_BLOCK_ROWS; i < block_end(b, n); i++) {
+            size_t e = bucket_of(value, group, i);
+            if (e < n_buckets)
+                c[e]++;
+            else if (e != SIZE_MAX && i < bad)
+                bad = i;
+        }
+    }
+    start[0] = 0;
+    for (size_t e = 0; e < n_buckets; e++) {
+        size_t next = start[e];
+        for (size_t b = 0; b < nb; b++) {
+            size_t c = at[b * n_buckets + e];
+            at[b * n_buckets + e] = next;
+            next += c;
+        }
+        start[e + 1] = next;
+    }
+    return bad;
+}
+
+/* The finite values of each bucket in row order, one bucket after another, at the places
+ * count_by_group gave: the serial layout whatever the thread count. */
+static void copy_by_group(size_t n, const double *value, const int32_t *group, size_t n_buckets,
+                          int n_threads, size_t *at, double *out)
+{
+    size_t nb = sgs_block_count(n, SGS_BLOCK_ROWS);
+#pragma omp parallel for num_threads(n_threads) schedule(static)
+    for (size_t b = 0; b < nb; b++) {
+        size_t *next = at + b * n_buckets;
+        for (size_t i = b * SGS_BLOCK_ROWS; i < block_end(b, n); i++) {
+            size_t e = bucket_of(value, group, i);
+            if (e < n_buckets)
+                out[next[e]++] = value[i];
+        }
+    }
+}
+
 /* The medians of sgs_group_medians_into; scratch NULL: allocated here (m doubles). */
 static int group_medians(size_t n, const double *value, const int32_t *group, int32_t n_groups,
                          double *group_median, double *overall_median, double *scratch,
@@ -215,44 +281,31 @@ static int group_medians(size_t n, const double *value, const int32_t *group, in
     if (n_groups < 0)
         return sgs_error_set(err, SGS_EINVAL, "group medians: n_groups %d < 0", (int)n_groups);
     size_t n_buckets = (size_t)n_groups + 1; /* bucket 0 holds labels < 0 */
+    size_t nb = sgs_block_count(n, SGS_BLOCK_ROWS);
     size_t *start = sgs_calloc_array(n_buckets + 1, sizeof *start);
+    size_t *at = sgs_alloc_array(nb ? nb : 1, n_buckets * sizeof *at);
     double *owned = NULL;
-    size_t *fill = NULL;
     int rc = SGS_OK;
-    if (!start) {
+    if (!start || !at) {
         rc = sgs_error_set(err, SGS_ENOMEM, "group medians: out of memory");
         goto cleanup;
     }
-    /* count finite values per bucket */
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(value[i]))
-            continue;
-        int32_t g = group ? group[i] : -1;
-        if (g >= n_groups) {
-            rc = sgs_error_set(err, SGS_EDATA,
-                               "row %zu: segment label %d is not below the segment count %d", i,
-                               (int)g, (int)n_groups);
-            goto cleanup;
-        }
-        start[(g < 0 ? 0 : (size_t)g + 1) + 1]++;
+    int scan_threads = sgs_exec_threads_for(exec, n);
+    size_t bad = count_by_group(n, value, group, n_buckets, scan_threads, at, start);
+    if (bad < n) {
+        rc = sgs_error_set(err, SGS_EDATA,
+                           "row %zu: segment label %d is not below the segment count %d", bad,
+                           (int)group[bad], (int)n_groups);
+        goto cleanup;
     }
-    for (size_t b = 0; b < n_buckets; b++)
-        start[b + 1] += start[b];
     size_t m = start[n_buckets];
     if (!scratch)
         scratch = owned = sgs_alloc_array(m, sizeof *scratch);
-    fill = sgs_alloc_array(n_buckets, sizeof *fill);
-    if (!scratch || !fill) {
+    if (!scratch) {
         rc = sgs_error_set(err, SGS_ENOMEM, "group medians: out of memory for %zu values", m);
         goto cleanup;
     }
-    memcpy(fill, start, n_buckets * sizeof *fill);
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(value[i]))
-            continue;
-        int32_t g = group ? group[i] : -1;
-        scratch[fill[g < 0 ? 0 : (size_t)g + 1]++] = value[i];
-    }
+    copy_by_group(n, value, group, n_buckets, scan_threads, at, scratch);
     int n_threads = sgs_exec_threads_for(exec, m);
     long ng = (long)n_groups;
     /* The overall median is selected from what the groups' selections left: with both zeros
@@ -284,8 +337,8 @@ static int group_medians(size_t n, const double *value, const int32_t *group, in
 
 cleanup:
     sgs_free(start);
+    sgs_free(at);
     sgs_free(owned);
-    sgs_free(fill);
     return rc;
 }
 

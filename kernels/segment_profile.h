@@ -56,24 +56,27 @@ int sgs_segment_distances_ref(const double *x, size_t n, size_t d, const double 
                               const int32_t *labels, double *dist, sgs_error_t *err);
 
 /* sums[j * d + f] = Σ_{c: labels[c] = j} sgs_feature_column_value(&cols[f], c), added in
- * customer order (serial; sums [k x d], overwritten, 0 for an empty segment).
- * @return 0 or SGS_EINVAL (a NULL array, a label outside 0..k-1). */
+ * customer order (sums [k x d], overwritten, 0 for an empty segment). Parallel over columns,
+ * each column summed in customer order: the same bits whatever the thread count.
+ * @return 0 or SGS_EINVAL (a NULL array, a label outside 0..k-1: the first is named). */
 int sgs_segment_sums(const sgs_feature_column_t *cols, size_t d, size_t n, const int32_t *labels,
-                     size_t k, double *sums, sgs_error_t *err);
+                     size_t k, const sgs_exec_t *exec, double *sums, sgs_error_t *err);
 
 /* sgs_segment_sums without the zeroing: sums[j * d + f] += each value, in customer order,
  * continuing the sums already there (a caller whose customers are spread over processes
  * continues the sums of the customers before them: engine/dist_segments.h). The same checks and
  * codes; the same bits as sgs_segment_sums over the customers before and these together. */
 int sgs_segment_sums_add(const sgs_feature_column_t *cols, size_t d, size_t n,
-                         const int32_t *labels, size_t k, double *sums, sgs_error_t *err);
+                         const int32_t *labels, size_t k, const sgs_exec_t *exec, double *sums,
+                         sgs_error_t *err);
 
 /* counts[j * n_codes + code[c]] = customers c of segment j = labels[c] with that code; with
  * code NULL, counts[j] = customers of segment j (n_codes ignored). counts [k x n_codes] or
- * [k], overwritten. Integer counts, exact.
- * @return 0 or SGS_EINVAL (a NULL array, a label or code out of range). */
+ * [k], overwritten. Integer counts, exact; parallel over blocks of customers.
+ * @return 0, SGS_EINVAL (a NULL array, a label or code out of range: the first such customer
+ * is named) or SGS_ENOMEM. */
 int sgs_segment_counts(size_t n, const int32_t *labels, size_t k, const uint8_t *code,
-                       size_t n_codes, size_t *counts, sgs_error_t *err);
+                       size_t n_codes, const sgs_exec_t *exec, size_t *counts, sgs_error_t *err);
 
 /* The profiles from the sums of sgs_segment_sums, in place, for k segments of size[j]
  * customers and d columns ([k x d], row-major): mean[j d + f] = mean[j d + f] / size[j] (NaN

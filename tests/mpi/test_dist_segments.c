@@ -499,7 +499,7 @@ static void profile_sums_and_counts(void **state)
             double sums[5 * (D + 1)], sums1[5 * (D + 1)];
             size_t counts[5 * 11], counts1[5 * 11];
             sgs_error_t err = {0};
-            sgs_assert_cmp(sgs_segment_sums(cols, D + 1, n_all, labels, k, sums1, &err), ==,
+            sgs_assert_cmp(sgs_segment_sums(cols, D + 1, n_all, labels, k, NULL, sums1, &err), ==,
                            SGS_OK);
             int rc = sgs_dist_segment_sums(&sgs_test_world, mine, D + 1, n, labels + first, k, sums,
                                            &err);
@@ -508,7 +508,7 @@ static void profile_sums_and_counts(void **state)
             for (int with_code = 0; with_code < 2; with_code++) {
                 size_t width = with_code ? 11 : 1;
                 sgs_assert_cmp(sgs_segment_counts(n_all, labels, k, with_code ? code : NULL, 11,
-                                                  counts1, &err),
+                                                  NULL, counts1, &err),
                                ==, SGS_OK);
                 rc = sgs_dist_segment_counts(&sgs_test_world, n, labels + first, k,
                                              with_code ? code + first : NULL, 11, counts, &err);

@@ -24,7 +24,7 @@
 static void test_group_medians_match_the_reference(void **state)
 {
     (void)state;
-    const size_t sizes[] = {0, 1, 2, 999, 20000};
+    const size_t sizes[] = {0, 1, 2, 999, 20000, 3 * 16384 + 5};
     const int32_t groups[] = {0, 1, 7, 40};
     for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++)
         for (size_t q = 0; q < sizeof groups / sizeof groups[0]; q++) {
@@ -65,6 +65,8 @@ static void test_group_medians_match_the_reference(void **state)
             if (n > 10 && ng > 0) { /* a label beyond the count: the same message */
                 g[n - 3] = ng;
                 v[n - 3] = 1.0;
+                g[n / 2] = ng + 1; /* the first of two, in another block of rows */
+                v[n / 2] = 2.0;
                 sgs_error_t e_ref = {0}, e = {0};
                 sgs_exec_t ex = {.n_threads = 3, .grain = 1};
                 assert_int_equal(sgs_group_medians_ref(n, v, g, ng, ref, NULL, &e_ref), SGS_EDATA);
