@@ -213,11 +213,12 @@ int sgs_dist_gg_fit(const sgs_dist_t *d, const double *x, const double *m, size_
     sum.correlation = 0.0;
     if (N >= 2.0) {
         double sxm[2], c3[3];
-        sgs__gg_correlation_blocks(rxx, rmm, nr, 1, 0.0, 0.0, part);
+        sgs__gg_correlation_blocks(rxx, rmm, nr, 1, 0.0, 0.0, sgs_exec_threads_for(exec, nr), part);
         rc = sgs_dist_blocks_sum(d, part, nb, 2, sxm, err);
         if (rc)
             goto cleanup;
-        sgs__gg_correlation_blocks(rxx, rmm, nr, 2, sxm[0] / N, sxm[1] / N, part);
+        sgs__gg_correlation_blocks(rxx, rmm, nr, 2, sxm[0] / N, sxm[1] / N,
+                                   sgs_exec_threads_for(exec, nr), part);
         rc = sgs_dist_blocks_sum(d, part, nb, 3, c3, err);
         if (rc)
             goto cleanup;

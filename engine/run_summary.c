@@ -73,13 +73,13 @@ int sgs_run_summarize(sgs_run_state_t *st, sgs_error_t *err)
     sgs_spend_totals_t all, buyers;
     sgs_exact_sum_t sums[4]; /* revenue and magnitude of all, revenue and magnitude of buyers */
     if (rc == SGS_OK) {
-        sgs_spend_sums(&out->columns, g->n_customers, &sums[0], &sums[1], &all);
+        sgs_spend_sums(&out->columns, g->n_customers, &st->exec, &sums[0], &sums[1], &all);
         rc = keep_buyers(st, err);
     }
     rc = sgs_dist_run_agree(st, rc, err);
     if (rc != SGS_OK)
         return rc;
-    sgs_spend_sums(&out->columns, out->n_customers, &sums[2], &sums[3], &buyers);
+    sgs_spend_sums(&out->columns, out->n_customers, &st->exec, &sums[2], &sums[3], &buyers);
     sgs_amount_signs(g->n_rows, g->amount, &st->exec, &out->n_refund_rows,
                      &out->n_zero_amount_rows);
     size_t counts[] = {all.n_cancelled_days, out->n_no_purchase,      buyers.n_nonpositive,

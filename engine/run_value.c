@@ -269,8 +269,8 @@ int sgs_run_value(sgs_run_state_t *st, sgs_error_t *err)
     sgs_value_check_identification(st);
     /* exact sums: the same bits in any order and over any split of the customers */
     sgs_exact_sum_t sums[4]; /* CLV, its magnitude, expected purchases, their magnitude */
-    sgs_column_sums(n, v->clv, &sums[0], &sums[1]);
-    sgs_column_sums(n, v->expected_purchases, &sums[2], &sums[3]);
+    sgs_column_sums(n, v->clv, &st->exec, &sums[0], &sums[1]);
+    sgs_column_sums(n, v->expected_purchases, &st->exec, &sums[2], &sums[3]);
     sgs_dist_run_exact_sums(&st->dist, sums, 4);
     double clv_total = sgs_exact_sum_value(&sums[0]), clv_magnitude = sgs_exact_sum_value(&sums[1]);
     double purchases_total = sgs_exact_sum_value(&sums[2]);

@@ -8,21 +8,54 @@
 #include "kernels/exact_sum.h"
 
 #include <math.h>
+#include <omp.h>
 
 /* ---- Spend totals --------------------------------------------------------------------- */
 
 /* Totals over customers are exact sums (kernels/exact_sum.h): the same bits whatever the
  * order of the customers or how they are split between threads or processes (docs/mpi.md). */
 
-void sgs_spend_sums(const sgs_summary_t *s, size_t n, sgs_exact_sum_t *revenue,
-                    sgs_exact_sum_t *magnitude, sgs_spend_totals_t *out)
+/* The exact sums of v[lo..hi) and of their magnitudes into sum and sum_abs. */
+static void add_range(const double *v, size_t lo, size_t hi, sgs_exact_sum_t *sum,
+                      sgs_exact_sum_t *sum_abs)
 {
-    sgs_exact_sum_init(revenue);
-    sgs_exact_sum_init(magnitude);
+    for (size_t i = lo; i < hi; i++) {
+        sgs_exact_sum_add(sum, v[i]);
+        sgs_exact_sum_add(sum_abs, fabs(v[i]));
+    }
+}
+
+/* *sum and *sum_abs (initialized here) over v[0..n): each thread sums a share of the rows
+ * into accumulators of its own, merged after (exact: any split and any order of the merges
+ * give the same sums). */
+static void exact_column_sums(size_t n, const double *v, const sgs_exec_t *exec,
+                              sgs_exact_sum_t *sum, sgs_exact_sum_t *sum_abs)
+{
+    sgs_exact_sum_init(sum);
+    sgs_exact_sum_init(sum_abs);
+#pragma omp parallel num_threads(sgs_exec_threads_for(exec, n))
+    {
+        size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
+        sgs_exact_sum_t mine, mine_abs;
+        sgs_exact_sum_init(&mine);
+        sgs_exact_sum_init(&mine_abs);
+        add_range(v, n * t / nt, n * (t + 1) / nt, &mine, &mine_abs);
+#pragma omp critical(sgs_exact_column_sums)
+        {
+            sgs_exact_sum_merge(sum, &mine);
+            sgs_exact_sum_merge(sum_abs, &mine_abs);
+        }
+    }
+}
+
+void sgs_spend_sums(const sgs_summary_t *s, size_t n, const sgs_exec_t *exec,
+                    sgs_exact_sum_t *revenue, sgs_exact_sum_t *magnitude, sgs_spend_totals_t *out)
+{
+    exact_column_sums(n, s->total_spend, exec, revenue, magnitude);
     size_t n_cancelled = 0, n_nonpositive = 0;
+#pragma omp parallel for num_threads(sgs_exec_threads_for(exec, n))                               \
+    reduction(+ : n_cancelled, n_nonpositive)
     for (size_t c = 0; c < n; c++) {
-        sgs_exact_sum_add(revenue, s->total_spend[c]);
-        sgs_exact_sum_add(magnitude, fabs(s->total_spend[c]));
         n_cancelled += (size_t)s->n_cancelled_days[c];
         n_nonpositive += s->total_spend[c] <= 0.0;
     }
@@ -33,7 +66,7 @@ void sgs_spend_sums(const sgs_summary_t *s, size_t n, sgs_exact_sum_t *revenue,
 void sgs_spend_totals(const sgs_summary_t *s, size_t n, sgs_spend_totals_t *out)
 {
     sgs_exact_sum_t revenue, magnitude;
-    sgs_spend_sums(s, n, &revenue, &magnitude, out);
+    sgs_spend_sums(s, n, NULL, &revenue, &magnitude, out);
     out->revenue = sgs_exact_sum_value(&revenue);
     out->magnitude = sgs_exact_sum_value(&magnitude);
 }
@@ -167,20 +200,16 @@ void sgs_value_zero_without_spend(size_t n, const double *total_spend, double *e
             expected_spend[c] = clv[c] = 0.0;
 }
 
-void sgs_column_sums(size_t n, const double *v, sgs_exact_sum_t *sum, sgs_exact_sum_t *sum_abs)
+void sgs_column_sums(size_t n, const double *v, const sgs_exec_t *exec, sgs_exact_sum_t *sum,
+                     sgs_exact_sum_t *sum_abs)
 {
-    sgs_exact_sum_init(sum);
-    sgs_exact_sum_init(sum_abs);
-    for (size_t i = 0; i < n; i++) {
-        sgs_exact_sum_add(sum, v[i]);
-        sgs_exact_sum_add(sum_abs, fabs(v[i]));
-    }
+    exact_column_sums(n, v, exec, sum, sum_abs);
 }
 
 void sgs_column_total(size_t n, const double *v, double *sum, double *sum_abs)
 {
     sgs_exact_sum_t total, magnitude;
-    sgs_column_sums(n, v, &total, &magnitude);
+    sgs_column_sums(n, v, NULL, &total, &magnitude);
     *sum = sgs_exact_sum_value(&total);
     *sum_abs = sgs_exact_sum_value(&magnitude);
 }

@@ -34,9 +34,10 @@ void sgs_spend_totals(const sgs_summary_t *s, size_t n, sgs_spend_totals_t *out)
 
 /* The same totals before rounding: *revenue and *magnitude the exact sums (initialized here),
  * which sums over other customers merge into (kernels/exact_sum.h; the totals of customers
- * spread over processes); out's revenue and magnitude are left unset. Serial. */
-void sgs_spend_sums(const sgs_summary_t *s, size_t n, sgs_exact_sum_t *revenue,
-                    sgs_exact_sum_t *magnitude, sgs_spend_totals_t *out);
+ * spread over processes); out's revenue and magnitude are left unset. Parallel (exact: the
+ * same sums whatever the thread count). */
+void sgs_spend_sums(const sgs_summary_t *s, size_t n, const sgs_exec_t *exec,
+                    sgs_exact_sum_t *revenue, sgs_exact_sum_t *magnitude, sgs_spend_totals_t *out);
 
 /* *n_negative = rows with amount < 0 (refunds), *n_zero = rows with amount == 0, over n rows.
  * Integer counts, parallel (at most one thread per exec->grain rows). */
@@ -87,11 +88,13 @@ int sgs_value_inputs_ref(const sgs_summary_t *s, size_t n, double days_per_unit,
 void sgs_value_zero_without_spend(size_t n, const double *total_spend, double *expected_spend,
                                   double *clv);
 
-/* *sum = Σ v[i] and *sum_abs = Σ |v[i]| over i < n, exactly rounded. */
+/* *sum = Σ v[i] and *sum_abs = Σ |v[i]| over i < n, exactly rounded. Serial. */
 void sgs_column_total(size_t n, const double *v, double *sum, double *sum_abs);
 
-/* The same sums before rounding, into *sum and *sum_abs (initialized here). */
-void sgs_column_sums(size_t n, const double *v, sgs_exact_sum_t *sum, sgs_exact_sum_t *sum_abs);
+/* The same sums before rounding, into *sum and *sum_abs (initialized here). Parallel (exact:
+ * the same sums whatever the thread count). */
+void sgs_column_sums(size_t n, const double *v, const sgs_exec_t *exec, sgs_exact_sum_t *sum,
+                     sgs_exact_sum_t *sum_abs);
 
 /* The index of the first v[i], i < n, that is not a finite number, or n when every one is. */
 size_t sgs_first_not_finite(size_t n, const double *v);

@@ -12,6 +12,7 @@
 #include "kernels/special.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,6 +93,29 @@ static void gg_eval_free(gg_eval_t *e)
     e->block_used = NULL;
 }
 
+/* dense[v] = the used customers with x = v, v < len (whole numbers: the same whatever the
+ * split); each thread counts a share of the rows into counts of its own when they are few. */
+static double *dense_counts(const double *x, const double *m, size_t n, size_t len, int n_threads)
+{
+    if (len > ((size_t)1 << 16))
+        n_threads = 1;
+    double *dense = sgs_calloc_array((size_t)n_threads, len * sizeof *dense);
+    if (!dense)
+        return NULL;
+#pragma omp parallel num_threads(n_threads)
+    {
+        size_t t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
+        double *mine = dense + t * len;
+        for (size_t i = n * t / nt; i < n * (t + 1) / nt; i++)
+            if (sgs__gg_usable(x[i], m[i]))
+                mine[(size_t)x[i]] += 1.0;
+    }
+    for (int t = 1; t < n_threads; t++)
+        for (size_t v = 0; v < len; v++)
+            dense[v] += dense[(size_t)t * len + v];
+    return dense;
+}
+
 /* Validate x, count used/left out, distinct x with counts, constant sums. */
 static int gg_eval_init(gg_eval_t *e, const double *x, const double *m, size_t n,
                         const sgs_exec_t *exec, sgs_gg_summary_t *summary, sgs_error_t *err)
@@ -158,12 +182,9 @@ static int gg_eval_init(gg_eval_t *e, const double *x, const double *m, size_t n
     /* distinct x of the used customers: dense counts when x is not too large, else sort */
     if (max_x <= 16.0 * (double)n_used + 4096.0) {
         size_t len = (size_t)max_x + 1;
-        double *dense = sgs_calloc_array(len, sizeof *dense);
+        double *dense = dense_counts(x, m, n, len, e->n_threads);
         if (!dense)
             return sgs_error_set(err, SGS_ENOMEM, "gamma-gamma: out of memory");
-        for (size_t i = 0; i < n; i++)
-            if (sgs__gg_usable(x[i], m[i]))
-                dense[(size_t)x[i]] += 1.0;
         for (size_t v = 0; v < len; v++)
             e->n_x += dense[v] > 0.0;
         e->x_values = sgs_alloc_array(e->n_x, sizeof *e->x_values);
@@ -386,13 +407,13 @@ static double correlation(const gg_eval_t *e)
     if (e->N < 2.0)
         return 0.0;
     double sx = 0.0, sm = 0.0;
-    sgs__gg_correlation_blocks(e->x, e->m, e->n, 1, 0.0, 0.0, e->part);
+    sgs__gg_correlation_blocks(e->x, e->m, e->n, 1, 0.0, 0.0, e->n_threads, e->part);
     for (size_t b = 0; b < nb; b++) {
         sx += e->part[2 * b];
         sm += e->part[2 * b + 1];
     }
     double cxx = 0.0, cmm = 0.0, cxm = 0.0;
-    sgs__gg_correlation_blocks(e->x, e->m, e->n, 2, sx / e->N, sm / e->N, e->part);
+    sgs__gg_correlation_blocks(e->x, e->m, e->n, 2, sx / e->N, sm / e->N, e->n_threads, e->part);
     for (size_t b = 0; b < nb; b++) {
         cxx += e->part[3 * b];
         cmm += e->part[3 * b + 1];

@@ -67,9 +67,10 @@ void sgs__gg_row_blocks(const double *x, const double *m, size_t n, const sgs_ex
 
 /* kernels/gammagamma.c correlation's two passes, block by block. */
 void sgs__gg_correlation_blocks(const double *x, const double *m, size_t n, int pass, double mx,
-                                double mm, double *part)
+                                double mm, int n_threads, double *part)
 {
     size_t nb = sgs_block_count(n, SGS_BLOCK_ROWS);
+#pragma omp parallel for num_threads(n_threads) schedule(static)
     for (size_t b = 0; b < nb; b++) {
         size_t end = (b + 1) * SGS_BLOCK_ROWS < n ? (b + 1) * SGS_BLOCK_ROWS : n;
         if (pass == 1) {

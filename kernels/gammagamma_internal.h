@@ -80,9 +80,10 @@ int sgs__gg_default_starts(double mean_m, double *starts);
 
 /* The correlation's block partials over the used rows of n rows x, m: pass 1 writes
  * part[2 b ..] = Σ x, Σ m; pass 2, with the means mx, mm, part[3 b ..] = Σ dx², Σ dm², Σ dx dm
- * (dx = x - mx, dm = m - mm). Serial, as the kernel. */
+ * (dx = x - mx, dm = m - mm). Parallel over blocks, each block's partials the same whatever
+ * the thread count. */
 void sgs__gg_correlation_blocks(const double *x, const double *m, size_t n, int pass, double mx,
-                                double mm, double *part);
+                                double mm, int n_threads, double *part);
 
 /* The correlation from the combined sums: cxm / sqrt(cxx cmm), 0 when a variance is not > 0. */
 double sgs__gg_correlation_of(double cxx, double cmm, double cxm);

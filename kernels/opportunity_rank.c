@@ -145,16 +145,32 @@ static cand_t *radix_sort(cand_t *a, cand_t *tmp, size_t m)
     return from;
 }
 
-/* Each half radix sorted with tmp as its other buffer, then the two merged in place: the
+/* Four quarters radix sorted, two at a time side by side with tmp (m / 2 + 1 entries) as
+ * their other buffers, then merged in place in pairs, side by side, and the halves merged: the
  * scratch of the merge sort (half the candidates), not a second copy of them all, which would
- * raise the run's peak of memory. */
-cand_t *sgs__opportunity_sort_made(cand_t *a, cand_t *tmp, size_t m)
+ * raise the run's peak of memory. The order is total, so the result is the same whatever the
+ * thread count. */
+cand_t *sgs__opportunity_sort_made(cand_t *a, cand_t *tmp, size_t m, int n_threads)
 {
     const size_t h = m / 2;
-    if (radix_sort(a, tmp, h) == tmp)
-        memcpy(a, tmp, h * sizeof *a);
-    if (radix_sort(a + h, tmp, m - h) == tmp)
-        memcpy(a + h, tmp, (m - h) * sizeof *a);
+    const size_t at[5] = {0, h / 2, h, h + (m - h) / 2, m}; /* quarter q: a[at[q]..at[q + 1]) */
+    for (int pair = 0; pair < 2; pair++) {
+        /* the pair's quarters: together m - h <= m / 2 + 1 entries of tmp */
+#pragma omp parallel for num_threads(n_threads > 1 ? 2 : 1) schedule(static, 1)
+        for (int q = 2 * pair; q < 2 * pair + 2; q++) {
+            size_t len = at[q + 1] - at[q];
+            cand_t *buf = tmp + (at[q] - at[2 * pair]);
+            if (radix_sort(a + at[q], buf, len) == buf)
+                memcpy(a + at[q], buf, len * sizeof *a);
+        }
+    }
+    /* merging quarters q and q + 1 copies the shorter aside: at most at[1] and
+     * (m - h) / 2 entries, which fit tmp side by side */
+#pragma omp parallel for num_threads(n_threads > 1 ? 2 : 1) schedule(static, 1)
+    for (int q = 0; q < 4; q += 2)
+        if (at[q + 1] > at[q])
+            merge_in_place(a + at[q], at[q + 1] - at[q], at[q + 2] - at[q + 1],
+                           q == 0 ? tmp : tmp + at[1]);
     if (h > 0)
         merge_in_place(a, h, m - h, tmp);
     return a;
@@ -430,7 +446,7 @@ int sgs_opportunities_rank(const sgs_opportunity_input_t *in, const sgs_opportun
     }
     /* the candidates are made in (customer, kind) order: a stable radix sort by priority and
      * value ranks them, in a fraction of the comparisons' time */
-    const cand_t *sorted = sgs__opportunity_sort_made(cand, tmp, m);
+    const cand_t *sorted = sgs__opportunity_sort_made(cand, tmp, m, sgs_exec_threads_for(exec, m));
 
     /* channels within capacity, in rank order, each candidate's route packed in it */
     sgs_opportunity_list_summary_t sum;

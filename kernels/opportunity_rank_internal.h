@@ -69,9 +69,11 @@ sgs__opp_cand_t *sgs__opportunity_sort(sgs__opp_cand_t *a, sgs__opp_cand_t *tmp,
 
 /* a[0..m), candidates as sgs__opportunity_candidates makes them (in (index, kind) order),
  * sorted by sgs__opp_before in place, with tmp[0..m / 2] as scratch (as sgs__opportunity_sort):
- * each half by a stable radix sort by (priority desc, value desc), whose ties keep the input's
- * order, which is the rest of sgs__opp_before's; then the halves merged. Returns a. Serial. */
-sgs__opp_cand_t *sgs__opportunity_sort_made(sgs__opp_cand_t *a, sgs__opp_cand_t *tmp, size_t m);
+ * each quarter by a stable radix sort by (priority desc, value desc), whose ties keep the
+ * input's order, which is the rest of sgs__opp_before's; then the quarters merged in pairs and
+ * the halves merged. Two quarters at a time with n_threads > 1. Returns a. */
+sgs__opp_cand_t *sgs__opportunity_sort_made(sgs__opp_cand_t *a, sgs__opp_cand_t *tmp, size_t m,
+                                            int n_threads);
 
 /* The route of candidate *cd, whose index is a customer of in, from its customer's columns
  * (the route fields of *cd are not read). */

@@ -3,7 +3,8 @@
  * (kernels/base_totals.h): spend totals, amount signs, RFM measures with the money key, the
  * value models' inputs, the zeroing of customers without net spend, a column's total and
  * per-category totals, by hand; the parallel kernels against their serial twins bit for bit on
- * 1, 2 and 3 threads (grain 1) on random summaries whose seed is printed on failure.
+ * 1, 2 and 3 threads (grain 1) on random summaries whose seed is printed on failure, and the
+ * exact totals split between 1 to 4 threads against the serial ones.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <cmocka.h>
 
 #include "kernels/base_totals.h"
+#include "kernels/exact_sum.h"
 #include "tests/support/test_support.h"
 
 #include <math.h>
@@ -175,6 +177,27 @@ static void test_threads_and_twins(void **state)
         sgs_assert_cmp(neg, ==, neg_ref);
         sgs_assert_cmp(zero, ==, zero_ref);
     }
+    /* exact sums split between threads: the serial totals' bits */
+    sgs_spend_totals_t totals_ref, totals;
+    sgs_spend_totals(&s, n, &totals_ref);
+    double sum_ref, abs_ref;
+    sgs_column_total(n, ref[3], &sum_ref, &abs_ref);
+    for (int t = 1; t <= 4; t++) {
+        sgs_exec_t ex = {.n_threads = t, .grain = 1};
+        sgs_exact_sum_t a, b;
+        sgs_spend_sums(&s, n, &ex, &a, &b, &totals);
+        if (sgs_exact_sum_value(&a) != totals_ref.revenue ||
+            sgs_exact_sum_value(&b) != totals_ref.magnitude ||
+            totals.n_cancelled_days != totals_ref.n_cancelled_days ||
+            totals.n_nonpositive != totals_ref.n_nonpositive)
+            fail_msg("seed %llu, %d threads: spend sums not the serial totals",
+                     (unsigned long long)seed, t);
+        sgs_column_sums(n, ref[3], &ex, &a, &b);
+        if (sgs_exact_sum_value(&a) != sum_ref || sgs_exact_sum_value(&b) != abs_ref)
+            fail_msg("seed %llu, %d threads: column sums not the serial totals",
+                     (unsigned long long)seed, t);
+    }
+    sgs_assert_cmp(totals_ref.n_nonpositive, >, 0);
     sgs_summary_free(&s);
 }
 

@@ -1033,7 +1033,8 @@ static void test_sort_in_place(void **state)
  * (index, kind) order, one to three kinds per customer; values with many ties, both zeros,
  * negatives, huge and tiny magnitudes; priorities with ties, negative, INT32_MIN and
  * INT32_MAX (every byte of the key busy), or all one (passes skipped); sizes 0, 1, 2 and
- * larger. Every candidate comes out whole, its bits and route unchanged. */
+ * larger; on 1, 2 and 3 threads. Every candidate comes out whole, its bits and route
+ * unchanged. */
 static void test_sort_made(void **state)
 {
     (void)state;
@@ -1071,20 +1072,27 @@ static void test_sort_made(void **state)
                                             .route_blocked = (uint8_t)(r >> 16),
                                             .route_flags = (uint8_t)(r >> 24 & 3u)};
             }
-            memcpy(a, want, m * sizeof *a);
-            sgs__opp_cand_t *got = sgs__opportunity_sort_made(a, tmp, m);
-            assert_ptr_equal(got, a);
+            sgs__opp_cand_t *made = malloc((m + 1) * sizeof *made);
+            assert_true(made != NULL);
+            memcpy(made, want, m * sizeof *made);
             qsort(want, m, sizeof *want, cand_compare);
-            for (size_t k = 0; k < m; k++)
-                if (memcmp(&got[k].value, &want[k].value, sizeof(double)) != 0 ||
-                    got[k].index != want[k].index || got[k].kind != want[k].kind ||
-                    got[k].priority != want[k].priority || got[k].route_own != want[k].route_own ||
-                    got[k].route_blocked != want[k].route_blocked ||
-                    got[k].route_flags != want[k].route_flags)
-                    fail_msg(
-                        "mode %d, %zu candidates: entry %zu is (%lld, %d), expected (%lld, %d)",
-                        mode, m, k, (long long)got[k].index, got[k].kind, (long long)want[k].index,
-                        want[k].kind);
+            for (int threads = 1; threads <= 3; threads++) {
+                memcpy(a, made, m * sizeof *a);
+                sgs__opp_cand_t *got = sgs__opportunity_sort_made(a, tmp, m, threads);
+                assert_ptr_equal(got, a);
+                for (size_t k = 0; k < m; k++)
+                    if (memcmp(&got[k].value, &want[k].value, sizeof(double)) != 0 ||
+                        got[k].index != want[k].index || got[k].kind != want[k].kind ||
+                        got[k].priority != want[k].priority ||
+                        got[k].route_own != want[k].route_own ||
+                        got[k].route_blocked != want[k].route_blocked ||
+                        got[k].route_flags != want[k].route_flags)
+                        fail_msg(
+                            "mode %d, %zu candidates: entry %zu is (%lld, %d), expected (%lld, %d)",
+                            mode, m, k, (long long)got[k].index, got[k].kind,
+                            (long long)want[k].index, want[k].kind);
+            }
+            free(made);
             sgs_free(want);
             free(a);
             free(tmp);
