@@ -18,10 +18,10 @@
 #include "engine/dist_kmeans.h"
 #include "engine/dist_run.h"
 #include "engine/dist_segments.h"
-#include "kernels/base_totals.h"
 #include "kernels/features.h"
 #include "kernels/kchoice.h"
 #include "kernels/kmeans.h"
+#include "kernels/kmeans_blocks.h"
 #include "kernels/order_stats.h"
 #include "kernels/segment_profile.h"
 
@@ -526,8 +526,8 @@ static int scale_features(sgs_run_state_t *st, double *x, size_t n, size_t d, co
 static int check_finite(const sgs_run_state_t *st, const double *x, size_t n, size_t d,
                         const feature_id_t *ids, sgs_error_t *err)
 {
-    size_t bad = sgs_first_not_finite(n * d, x); /* row-major: customer bad / d */
-    if (bad == n * d)
+    size_t bad = sgs_kmeans_first_nonfinite(x, n, d, &st->exec); /* customer bad / d */
+    if (bad == SIZE_MAX)
         return SGS_OK;
     size_t c = bad / d, f = bad % d;
     return sgs_error_set(err, SGS_ENUMERIC,
