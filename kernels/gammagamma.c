@@ -68,6 +68,13 @@ typedef struct gg_eval {
     double *ux;         /* [n_used] x */
     double *uxm;        /* [n_used] x m */
     size_t *block_used; /* [n_blocks + 1] used customers before each block of rows */
+    /* the distinct values of x m among the used customers when they are far fewer (amounts
+     * repeat): ln(γ + v) and 1/(γ + v) are computed once per value, and each customer's terms
+     * taken from the tables (the same expression of the same value: the same bits) */
+    size_t n_values;         /* 0: computed customer by customer */
+    uint32_t *value_of;      /* [n_used] the number of the customer's x m in values */
+    double *values;          /* [n_values] */
+    double *log_of, *inv_of; /* [n_values] for the γ of the evaluation in progress */
     /* the sums of the last values of γ, by their bits: the optimizer asks again for points it
      * has seen (the best start, the optimum for its log-likelihood and Hessian), and the
      * same γ gives the same sums */
@@ -89,8 +96,14 @@ static void gg_eval_free(gg_eval_t *e)
     sgs_free(e->ux);
     sgs_free(e->uxm);
     sgs_free(e->block_used);
+    sgs_free(e->value_of);
+    sgs_free(e->values);
+    sgs_free(e->log_of);
+    sgs_free(e->inv_of);
     e->x_values = e->x_counts = e->part = e->ux = e->uxm = NULL;
+    e->values = e->log_of = e->inv_of = NULL;
     e->block_used = NULL;
+    e->value_of = NULL;
 }
 
 /* dense[v] = the used customers with x = v, v < len (whole numbers: the same whatever the
@@ -114,6 +127,83 @@ static double *dense_counts(const double *x, const double *m, size_t n, size_t l
         for (size_t v = 0; v < len; v++)
             dense[v] += dense[(size_t)t * len + v];
     return dense;
+}
+
+/* A table of values pays when each value serves this many customers on average. */
+#define ROWS_PER_VALUE 4
+
+static uint64_t bits_of(double v)
+{
+    uint64_t u;
+    memcpy(&u, &v, sizeof u);
+    return u;
+}
+
+/* The distinct values of v[0..n) by their bits, numbered in the order they first appear:
+ * value_of[i] = the number of v[i]'s value, (*values)[j] the value numbered j (open
+ * addressing on the bits). Returns their count, or 0 when there are more than max_values or
+ * no memory (nothing is kept then). */
+static size_t number_values(const double *v, size_t n, size_t max_values, uint32_t *value_of,
+                            double **values)
+{
+    size_t cap = 1024, n_values = 0, slots = 4096, i = 0;
+    int shift = 64 - 12; /* the top bits of the hash: log2(slots) of them */
+    double *d = sgs_alloc_array(cap, sizeof *d);
+    uint32_t *slot = sgs_calloc_array(slots, sizeof *slot); /* a value's number + 1; 0: free */
+    /* a row's slot, then the value it names, asked of the memory while the rows before it
+     * look theirs up */
+    enum { AHEAD = 8 };
+    for (; d && slot && i < n; i++) {
+        if (i + 2 * AHEAD < n)
+            __builtin_prefetch(&slot[(
+                size_t)((bits_of(v[i + 2 * AHEAD]) * UINT64_C(0x9E3779B97F4A7C15)) >> shift)]);
+        if (i + AHEAD < n) {
+            uint32_t at =
+                slot[(size_t)((bits_of(v[i + AHEAD]) * UINT64_C(0x9E3779B97F4A7C15)) >> shift)];
+            if (at)
+                __builtin_prefetch(&d[at - 1]);
+        }
+        uint64_t key = bits_of(v[i]);
+        size_t h = (size_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >> shift);
+        while (slot[h] && bits_of(d[slot[h] - 1]) != key)
+            h = (h + 1) & (slots - 1);
+        if (slot[h]) {
+            value_of[i] = slot[h] - 1;
+            continue;
+        }
+        if (n_values == max_values)
+            break;
+        if (n_values == cap) {
+            double *more = sgs_realloc_array(d, 2 * cap, sizeof *d);
+            if (!more)
+                break;
+            d = more;
+            cap *= 2;
+        }
+        d[n_values] = v[i];
+        value_of[i] = (uint32_t)n_values;
+        slot[h] = (uint32_t)++n_values;
+        if (2 * n_values > slots) { /* twice the slots, every value placed again */
+            sgs_free(slot);
+            slots *= 2;
+            shift--;
+            slot = sgs_calloc_array(slots, sizeof *slot);
+            for (size_t j = 0; slot && j < n_values; j++) {
+                size_t g = (size_t)((bits_of(d[j]) * UINT64_C(0x9E3779B97F4A7C15)) >> shift);
+                while (slot[g])
+                    g = (g + 1) & (slots - 1);
+                slot[g] = (uint32_t)(j + 1);
+            }
+        }
+    }
+    int complete = d && slot && i == n;
+    sgs_free(slot);
+    if (complete) {
+        *values = d;
+        return n_values;
+    }
+    sgs_free(d);
+    return 0;
 }
 
 /* Validate x, count used/left out, distinct x with counts, constant sums. */
@@ -179,6 +269,30 @@ static int gg_eval_init(gg_eval_t *e, const double *x, const double *m, size_t n
             }
     }
 
+    /* the values of x m numbered when they repeat (amounts do); x m row by row is then
+     * not needed any more (a test compares with the row-by-row sums:
+     * SGS_TEST_GG_ROW_BY_ROW) */
+    if (n_used >= ROWS_PER_VALUE && n_used < UINT32_MAX && !getenv("SGS_TEST_GG_ROW_BY_ROW")) {
+        e->value_of = sgs_alloc_array(n_used, sizeof *e->value_of);
+        if (e->value_of)
+            e->n_values =
+                number_values(e->uxm, n_used, n_used / ROWS_PER_VALUE, e->value_of, &e->values);
+        e->log_of = e->n_values ? sgs_alloc_array(e->n_values, sizeof *e->log_of) : NULL;
+        e->inv_of = e->n_values ? sgs_alloc_array(e->n_values, sizeof *e->inv_of) : NULL;
+        if (e->log_of && e->inv_of) {
+            sgs_free(e->uxm);
+            e->uxm = NULL;
+        } else { /* row by row, as without repeats */
+            e->n_values = 0;
+            sgs_free(e->value_of);
+            sgs_free(e->values);
+            sgs_free(e->log_of);
+            sgs_free(e->inv_of);
+            e->value_of = NULL;
+            e->values = e->log_of = e->inv_of = NULL;
+        }
+    }
+
     /* distinct x of the used customers: dense counts when x is not too large, else sort */
     if (max_x <= 16.0 * (double)n_used + 4096.0) {
         size_t len = (size_t)max_x + 1;
@@ -228,18 +342,35 @@ static int gg_eval_init(gg_eval_t *e, const double *x, const double *m, size_t n
     return SGS_OK;
 }
 
+/* One customer's terms (x = xi, L = ln(γ + x m), inv = 1/(γ + x m)) added to the sums. */
+static inline void add_terms(double *s, double xi, double L, double inv)
+{
+    s[G_L] += L;
+    s[G_XL] += xi * L;
+    s[G_INV] += inv;
+    s[G_XINV] += xi * inv;
+    s[G_INV2] += inv * inv;
+    s[G_XINV2] += xi * inv * inv;
+}
+
 void sgs__gg_block_sums(const double *ux, const double *uxm, size_t n, double g, double *a)
 {
     double s[G_COUNT] = {0};
     for (size_t i = 0; i < n; i++) {
-        double den = g + uxm[i], L = log(den), inv = 1.0 / den, xi = ux[i];
-        s[G_L] += L;
-        s[G_XL] += xi * L;
-        s[G_INV] += inv;
-        s[G_XINV] += xi * inv;
-        s[G_INV2] += inv * inv;
-        s[G_XINV2] += xi * inv * inv;
+        double den = g + uxm[i];
+        add_terms(s, ux[i], log(den), 1.0 / den);
     }
+    memcpy(a, s, sizeof s);
+}
+
+/* sgs__gg_block_sums with each customer's logarithm and inverse taken from the tables of its
+ * value of x m. */
+static void block_sums_by_value(const double *ux, const uint32_t *value_of, size_t n,
+                                const double *log_of, const double *inv_of, double *a)
+{
+    double s[G_COUNT] = {0};
+    for (size_t i = 0; i < n; i++)
+        add_terms(s, ux[i], log_of[value_of[i]], inv_of[value_of[i]]);
     memcpy(a, s, sizeof s);
 }
 
@@ -267,11 +398,22 @@ static void gg_sums_new(gg_eval_t *e, double g, double *s)
 {
     const double *ux = e->ux, *uxm = e->uxm;
     size_t n = e->n_used;
+    long n_values = (long)e->n_values;
+#pragma omp parallel for num_threads(e->n_threads) schedule(static)
+    for (long j = 0; j < n_values; j++) {
+        double den = g + e->values[j]; /* as sgs__gg_block_sums */
+        e->log_of[j] = log(den);
+        e->inv_of[j] = 1.0 / den;
+    }
 #pragma omp parallel for num_threads(e->n_threads) schedule(static)
     for (size_t b = 0; b < e->n_used_blocks; b++) {
-        size_t end = (b + 1) * SGS_BLOCK_ROWS < n ? (b + 1) * SGS_BLOCK_ROWS : n;
-        sgs__gg_block_sums(ux + b * SGS_BLOCK_ROWS, uxm + b * SGS_BLOCK_ROWS,
-                           end - b * SGS_BLOCK_ROWS, g, e->part + b * G_COUNT);
+        size_t first = b * SGS_BLOCK_ROWS,
+               end = first + SGS_BLOCK_ROWS < n ? first + SGS_BLOCK_ROWS : n;
+        if (n_values > 0)
+            block_sums_by_value(ux + first, e->value_of + first, end - first, e->log_of, e->inv_of,
+                                e->part + b * G_COUNT);
+        else
+            sgs__gg_block_sums(ux + first, uxm + first, end - first, g, e->part + b * G_COUNT);
     }
     for (int k = 0; k < G_COUNT; k++)
         s[k] = 0.0;

@@ -162,8 +162,10 @@ static void gg_fit_on_generated_customers(void **state)
 }
 
 /* n_all rows drawn from seed: x from 0 to 40 (a third 0), m log-normal-ish, a few m <= 0 or
- * NaN. */
-static void random_rows(uint64_t seed, size_t n_all, double *x, double *m)
+ * NaN; with `levels`, m is one of that many amounts, so that the values of x m repeat (the
+ * single-process fit then takes each value's terms from a table, the spread fit computes them
+ * row by row: the same bits). */
+static void random_rows(uint64_t seed, size_t n_all, int levels, double *x, double *m)
 {
     uint64_t s = seed;
     for (size_t i = 0; i < n_all; i++) {
@@ -172,6 +174,8 @@ static void random_rows(uint64_t seed, size_t n_all, double *x, double *m)
         if (x[i] > 40.0)
             x[i] = 40.0;
         m[i] = 20.0 * exp(1.2 * (sgs_test_uniform(&s) + sgs_test_uniform(&s) - 1.0));
+        if (levels > 0)
+            m[i] = 4.99 + 2.5 * floor(m[i] * levels / 70.0);
         double v = sgs_test_uniform(&s);
         if (v < 0.01)
             m[i] = -m[i];
@@ -205,16 +209,19 @@ static void gg_fit_on_rows_dealt_unevenly(void **state)
     (void)state;
     const size_t sizes[] = {7, 5000, 16384, 40123, 70001};
     for (size_t c = 0; c < sizeof sizes / sizeof sizes[0]; c++)
-        for (int layout = 0; layout < 4; layout++) {
-            size_t n_all = sizes[c];
-            double *x = malloc(n_all * sizeof *x), *m = malloc(n_all * sizeof *m);
-            random_rows(100 + c, n_all, x, m);
-            int np = sgs_test_world.size, me = sgs_test_world.rank;
-            size_t lo = cut(layout, n_all, me, np), hi = cut(layout, n_all, me + 1, np);
-            check_gg(x, m, x + lo, m + lo, hi - lo, c % 2 == 0);
-            free(x);
-            free(m);
-        }
+        for (int layout = 0; layout < 4; layout++)
+            /* repeated amounts from 16,384 rows on (5,000 such rows put the fit at the
+             * edge: it does not converge, whichever way the terms are computed) */
+            for (int levels = 0; levels <= (sizes[c] < 16384 ? 0 : 30); levels += 30) {
+                size_t n_all = sizes[c];
+                double *x = malloc(n_all * sizeof *x), *m = malloc(n_all * sizeof *m);
+                random_rows(100 + c, n_all, levels, x, m);
+                int np = sgs_test_world.size, me = sgs_test_world.rank;
+                size_t lo = cut(layout, n_all, me, np), hi = cut(layout, n_all, me + 1, np);
+                check_gg(x, m, x + lo, m + lo, hi - lo, c % 2 == 0);
+                free(x);
+                free(m);
+            }
 }
 
 static void gg_errors_are_everyones(void **state)
@@ -224,7 +231,7 @@ static void gg_errors_are_everyones(void **state)
     int np = sgs_test_world.size, me = sgs_test_world.rank;
     size_t n_all = 30000;
     double *x = malloc(n_all * sizeof *x), *m = malloc(n_all * sizeof *m);
-    random_rows(7, n_all, x, m);
+    random_rows(7, n_all, 0, x, m);
     x[n_all - 5] = 2.5; /* on the last process */
     x[n_all - 2] = -1.0;
     size_t lo = cut(0, n_all, me, np), hi = cut(0, n_all, me + 1, np);

@@ -1,8 +1,9 @@
 /*
  * tests/unit/test_gammagamma.c — Gamma-Gamma spend model: the likelihood against the
  * per-customer formula, the gradient against finite differences, the conditional mean by
- * hand, left-out customers counted, the correlation recomputed, thread independence, and
- * clear errors for unusable data.
+ * hand, left-out customers counted, the correlation recomputed, thread independence, the
+ * table of repeated amounts against customer-by-customer terms bit for bit, and clear errors
+ * for unusable data.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -134,6 +135,39 @@ static void test_fit_summary_and_threads(void **state)
     }
 }
 
+/* Spend in whole amounts repeats (10.00, 12.50, ...): the fit takes each distinct value's
+ * terms from a table; computed customer by customer instead (the test seam), every bit of the
+ * fit, its standard errors and its correlation is the same, on 1 and 2 threads. */
+static void test_repeated_amounts_same_bits(void **state)
+{
+    (void)state;
+    make_data(9);
+    for (size_t i = 0; i < N; i++)
+        if (ms[i] > 0)
+            ms[i] = 2.5 * floor(ms[i] / 2.5) + 2.5;
+    for (int t = 1; t <= 2; t++) {
+        sgs_exec_t ex = {.n_threads = t, .grain = 1};
+        sgs_fit_t table, rows;
+        sgs_gg_summary_t s_table, s_rows;
+        assert_int_equal(sgs_gg_fit(xs, ms, N, NULL, &table, &s_table, &ex, NULL), 0);
+        setenv("SGS_TEST_GG_ROW_BY_ROW", "1", 1);
+        assert_int_equal(sgs_gg_fit(xs, ms, N, NULL, &rows, &s_rows, &ex, NULL), 0);
+        unsetenv("SGS_TEST_GG_ROW_BY_ROW");
+        assert_memory_equal(table.params, rows.params, sizeof table.params);
+        assert_memory_equal(table.std_err, rows.std_err, sizeof table.std_err);
+        assert_memory_equal(&table.log_likelihood, &rows.log_likelihood, sizeof(double));
+        assert_memory_equal(&s_table.correlation, &s_rows.correlation, sizeof(double));
+        double ll_table, ll_rows, grad_table[3], grad_rows[3];
+        assert_int_equal(sgs_gg_loglik(table.params, xs, ms, N, &ll_table, grad_table, &ex, NULL),
+                         0);
+        setenv("SGS_TEST_GG_ROW_BY_ROW", "1", 1);
+        assert_int_equal(sgs_gg_loglik(table.params, xs, ms, N, &ll_rows, grad_rows, &ex, NULL), 0);
+        unsetenv("SGS_TEST_GG_ROW_BY_ROW");
+        assert_memory_equal(&ll_table, &ll_rows, sizeof ll_rows);
+        assert_memory_equal(grad_table, grad_rows, sizeof grad_rows);
+    }
+}
+
 /* The fit's standard errors come from the analytic Hessian; recompute them from central
  * differences of the analytic gradient and invert by cofactors here. */
 static void test_standard_errors_match_numeric_hessian(void **state)
@@ -203,6 +237,7 @@ int main(void)
         cmocka_unit_test(test_loglik_sum_and_gradient),
         cmocka_unit_test(test_one_customer_by_hand),
         cmocka_unit_test(test_fit_summary_and_threads),
+        cmocka_unit_test(test_repeated_amounts_same_bits),
         cmocka_unit_test(test_standard_errors_match_numeric_hessian),
         cmocka_unit_test(test_unusable_data),
     };
