@@ -95,7 +95,7 @@ int sgs_dist_stage_came_back(const sgs_dist_t *d, const sgs_stage_input_t *in, c
                              sgs_error_t *err)
 {
     int rc = sgs_dist_agree(
-        d, sgs_stage_came_back(in, stage, p_buy, end, until, customers, bought, err), err);
+        d, sgs_stage_came_back(in, stage, p_buy, end, until, NULL, customers, bought, err), err);
     if (rc != SGS_OK)
         return rc;
     int64_t counts[2 * SGS_STAGE_COUNT];

@@ -202,7 +202,7 @@ static int stages_on_backtest(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_err
     rc = st->dist.size > 1
              ? sgs_dist_stage_came_back(&st->dist, &A->input, stage, p_buy, end, st->read.as_of_day,
                                         bt->stage_customers, bt->stage_bought, err)
-             : sgs_stage_came_back(&A->input, stage, p_buy, end, st->read.as_of_day,
+             : sgs_stage_came_back(&A->input, stage, p_buy, end, st->read.as_of_day, &st->exec,
                                    bt->stage_customers, bt->stage_bought, err);
     if (rc != SGS_OK)
         goto cleanup;

@@ -141,10 +141,12 @@ int sgs_gather_rows(size_t n, const int64_t *row, const double *src, const sgs_e
 
 /* The backtest of the stages: for every customer u with a finite p_buy[u] (those the backtest
  * scored), customers[stage[u]] += 1, and bought[stage[u]] += 1 when u's first purchase day
- * after `end` is on or before `until`. Both arrays are overwritten. Integer counts, serial,
- * exact. @return 0; SGS_EDATA for a stage code >= SGS_STAGE_COUNT; SGS_EINVAL (NULL). */
+ * after `end` is on or before `until`. Both arrays are overwritten. Integer counts, parallel,
+ * exact. @return 0; SGS_EDATA for a stage code >= SGS_STAGE_COUNT (the first such customer
+ * named; the arrays untouched); SGS_EINVAL (NULL). */
 int sgs_stage_came_back(const sgs_stage_input_t *in, const uint8_t *stage, const double *p_buy,
-                        int32_t end, int32_t until, int64_t customers[SGS_STAGE_COUNT],
-                        int64_t bought[SGS_STAGE_COUNT], sgs_error_t *err);
+                        int32_t end, int32_t until, const sgs_exec_t *exec,
+                        int64_t customers[SGS_STAGE_COUNT], int64_t bought[SGS_STAGE_COUNT],
+                        sgs_error_t *err);
 
 #endif /* SGS_STAGE_COLUMNS_H */

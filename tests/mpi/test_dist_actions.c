@@ -287,7 +287,7 @@ static void stages_equal_one_process(size_t n, uint64_t seed, int model)
      * some: not counted) */
     int64_t came[2][SGS_STAGE_COUNT], spread_came[2][SGS_STAGE_COUNT];
     sgs_stage_input_t whole = view(&w, 0, n, model);
-    assert_int_equal(sgs_stage_came_back(&whole, all_then.stage, w.p_buy, AS_OF - 120, AS_OF,
+    assert_int_equal(sgs_stage_came_back(&whole, all_then.stage, w.p_buy, AS_OF - 120, AS_OF, NULL,
                                          came[0], came[1], &err),
                      SGS_OK);
     assert_int_equal(sgs_dist_stage_came_back(&sgs_test_world, &then, mine_then.stage, w.p_buy + lo,

@@ -351,18 +351,23 @@ static void test_gather_and_came_back(void **state)
                               SGS_STAGE_ACTIVE};
     const double p_buy[4] = {0.9, 0.8, 0.3, NAN};
     int64_t customers[SGS_STAGE_COUNT], bought[SGS_STAGE_COUNT];
-    sgs_assert_cmp(sgs_stage_came_back(&in, stage, p_buy, 100, 150, customers, bought, NULL), ==,
-                   SGS_OK);
-    sgs_assert_cmp(customers[SGS_STAGE_ACTIVE], ==, 2);
-    sgs_assert_cmp(bought[SGS_STAGE_ACTIVE], ==, 1);
-    sgs_assert_cmp(customers[SGS_STAGE_AT_RISK], ==, 1);
-    sgs_assert_cmp(bought[SGS_STAGE_AT_RISK], ==, 0);
-    sgs_assert_cmp(customers[SGS_STAGE_LAPSED], ==, 0);
-    const uint8_t bad_stage[4] = {SGS_STAGE_COUNT, 0, 0, 0};
-    sgs_error_t err = {0};
-    sgs_assert_cmp(sgs_stage_came_back(&in, bad_stage, p_buy, 100, 150, customers, bought, &err),
-                   ==, SGS_EDATA);
-    sgs_assert_contains(err.message, "customer 1");
+    for (int t = 1; t <= 3; t++) { /* a customer or two per thread */
+        sgs_exec_t per = {.n_threads = t, .grain = 1};
+        sgs_assert_cmp(
+            sgs_stage_came_back(&in, stage, p_buy, 100, 150, &per, customers, bought, NULL), ==,
+            SGS_OK);
+        sgs_assert_cmp(customers[SGS_STAGE_ACTIVE], ==, 2);
+        sgs_assert_cmp(bought[SGS_STAGE_ACTIVE], ==, 1);
+        sgs_assert_cmp(customers[SGS_STAGE_AT_RISK], ==, 1);
+        sgs_assert_cmp(bought[SGS_STAGE_AT_RISK], ==, 0);
+        sgs_assert_cmp(customers[SGS_STAGE_LAPSED], ==, 0);
+        const uint8_t bad_stage[4] = {0, SGS_STAGE_COUNT, SGS_STAGE_COUNT + 1, 0};
+        sgs_error_t err = {0};
+        sgs_assert_cmp(
+            sgs_stage_came_back(&in, bad_stage, p_buy, 100, 150, &per, customers, bought, &err), ==,
+            SGS_EDATA);
+        sgs_assert_contains(err.message, "stage code 9 of customer 2");
+    }
 }
 
 int main(void)
