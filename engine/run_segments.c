@@ -659,6 +659,8 @@ int sgs_run_segments(sgs_run_state_t *st, sgs_error_t *err)
         rc = sgs_dist_kmeans_inertia(dist, x, n, st->segments.n_dims, st->segments.centroids,
                                      st->segments.k, st->segments.segment, &st->exec,
                                      &st->segments.inertia, err);
+    else if (rc == SGS_OK && st->segments.n_merges == 0)
+        st->segments.inertia = st->segments.kmeans.inertia; /* the same labels and centres */
     else if (rc == SGS_OK)
         rc = sgs_kmeans_inertia(x, n, st->segments.n_dims, NULL, st->segments.centroids,
                                 st->segments.k, st->segments.segment, &st->exec,

@@ -5,6 +5,7 @@
 #include "kernels/segment_merge.h"
 
 #include <math.h>
+#include <omp.h>
 #include <string.h>
 
 int sgs_segments_merge_plan(const size_t *counts, size_t n, double *centers, size_t k, size_t d,
@@ -88,26 +89,40 @@ int sgs_segments_merge_plan(const size_t *counts, size_t n, double *centers, siz
     return SGS_OK;
 }
 
-/* Everything but the relabelling: the labels checked and counted, then the plan. */
+/* Everything but the relabelling: the labels checked and counted (each thread counts a share
+ * of the rows: integer counts, the same whatever the split), then the plan. */
 static int merge_plan(const int32_t *labels, size_t n, double *centers, size_t k, size_t d,
-                      double min_share, size_t *k_out, sgs_segment_merge_t *merges,
-                      size_t *n_merges, size_t *sizes, int32_t *final, sgs_error_t *err)
+                      double min_share, const sgs_exec_t *exec, size_t *k_out,
+                      sgs_segment_merge_t *merges, size_t *n_merges, size_t *sizes, int32_t *final,
+                      sgs_error_t *err)
 {
     if (!(min_share >= 0 && min_share < 1))
         return sgs_error_set(err, SGS_EINVAL, "merge segments: min_share must be in [0, 1), got %g",
                              min_share);
-    size_t *size = sgs_calloc_array(k, sizeof *size);
+    int nt = sgs_exec_threads_for(exec, n);
+    size_t *size = sgs_calloc_array((size_t)nt, k * sizeof *size), bad = n;
     if (!size)
         return sgs_error_set(err, SGS_ENOMEM, "merge segments: out of memory");
-    for (size_t i = 0; i < n; i++) {
-        if (labels[i] < 0 || (size_t)labels[i] >= k) {
-            int32_t bad = labels[i];
-            sgs_free(size);
-            return sgs_error_set(err, SGS_EDATA, "merge segments: row %zu has label %d (k = %zu)",
-                                 i, (int)bad, k);
+#pragma omp parallel num_threads(nt) reduction(min : bad)
+    {
+        size_t t = (size_t)omp_get_thread_num(), m = (size_t)omp_get_num_threads();
+        size_t *mine = size + t * k;
+        for (size_t i = n * t / m; i < n * (t + 1) / m; i++) {
+            if (labels[i] < 0 || (size_t)labels[i] >= k) {
+                bad = i < bad ? i : bad;
+                break;
+            }
+            mine[labels[i]]++;
         }
-        size[labels[i]]++;
     }
+    if (bad < n) {
+        sgs_free(size);
+        return sgs_error_set(err, SGS_EDATA, "merge segments: row %zu has label %d (k = %zu)", bad,
+                             (int)labels[bad], k);
+    }
+    for (int t = 1; t < nt; t++)
+        for (size_t j = 0; j < k; j++)
+            size[j] += size[(size_t)t * k + j];
     int rc = sgs_segments_merge_plan(size, n, centers, k, d, min_share, k_out, merges, n_merges,
                                      sizes, final, err);
     sgs_free(size);
@@ -133,9 +148,11 @@ static int merge(int32_t *labels, size_t n, double *centers, size_t k, size_t d,
     int32_t *final = sgs_alloc_array(k, sizeof *final);
     if (!final)
         return sgs_error_set(err, SGS_ENOMEM, "merge segments: out of memory");
-    int rc =
-        merge_plan(labels, n, centers, k, d, min_share, k_out, merges, n_merges, sizes, final, err);
-    if (rc == SGS_OK && parallel) {
+    int rc = merge_plan(labels, n, centers, k, d, min_share, parallel ? exec : NULL, k_out, merges,
+                        n_merges, sizes, final, err);
+    if (rc == SGS_OK && *n_merges == 0) {
+        /* nothing merged: every label keeps its number */
+    } else if (rc == SGS_OK && parallel) {
         sgs_segments_merge_relabel(labels, n, final, exec);
     } else if (rc == SGS_OK) {
         for (size_t i = 0; i < n; i++)

@@ -148,6 +148,15 @@ static void test_bad_input_changes_nothing(void **state)
                      SGS_EDATA);
     assert_string_equal(err.message, "merge segments: row 7 has label 4 (k = 4)");
     assert_memory_equal(labels, before, sizeof before);
+    labels[15] = -1; /* a second bad label, in another thread's share: the first is named */
+    for (int t = 1; t <= 3; t++) {
+        sgs_exec_t ex = {.n_threads = t, .grain = 1};
+        assert_int_equal(sgs_segments_merge_small(labels, 20, centers, 4, 2, 0.2, &ex, &k_out,
+                                                  merges, &n_merges, NULL, &err),
+                         SGS_EDATA);
+        assert_string_equal(err.message, "merge segments: row 7 has label 4 (k = 4)");
+    }
+    labels[15] = before[15];
     assert_memory_equal(centers, centers_before, sizeof centers);
     assert_int_equal(sgs_segments_merge_small(labels, 20, centers, 4, 2, 1.0, NULL, &k_out, merges,
                                               &n_merges, NULL, &err),
