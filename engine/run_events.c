@@ -15,7 +15,6 @@
 #include "kernels/dates.h"
 #include "kernels/event_codes.h"
 #include "kernels/group.h"
-#include "kernels/id_merge.h"
 #include "kernels/stage_columns.h"
 
 #include <math.h>
@@ -90,20 +89,56 @@ cleanup:
 
 /* ---- The combined customer index -------------------------------------------------------- */
 
-/* The sorted distinct id lists of the transactions (grouped customers), of /customers (b)
- * and of /events (c), and the buyers (st->summary's subset of the transactions'), for
- * kernels/id_merge.h, in that order: a union id's first list tells where it comes from. */
-enum { IDS_GROUPED, IDS_CUSTOMERS, IDS_EVENTS, IDS_BUYERS, N_ID_LISTS };
-
-static void id_lists(const sgs_run_state_t *st, const int64_t *b, size_t nb, const int64_t *c,
-                     size_t nc, sgs_id_list_t *lists)
+/* Merge the sorted distinct id lists a (transactions), b (/customers) and c (/events) into
+ * A->customer_id. With fill == 0 only counts; with fill == 1 also writes the maps:
+ * grouped_of[u] / events_of[u] (index in a / c, or -1), b_to_u[j] (index of b[j]), and
+ * A->buyer_row[u] from st->customer_id (a subset of a). */
+static size_t merge_ids(const sgs_run_state_t *st, sgs_run_actions_t *A, const int64_t *b,
+                        size_t nb, const int64_t *c, size_t nc, int fill, int64_t *grouped_of,
+                        int64_t *events_of, int64_t *b_to_u)
 {
-    lists[IDS_GROUPED] =
-        (sgs_id_list_t){st->group.rows.customer_id, st->group.rows.n_customers, NULL, NULL};
-    lists[IDS_CUSTOMERS] = (sgs_id_list_t){b, nb, NULL, NULL};
-    lists[IDS_EVENTS] = (sgs_id_list_t){c, nc, NULL, NULL};
-    lists[IDS_BUYERS] =
-        (sgs_id_list_t){st->summary.customer_id, st->summary.n_customers, NULL, NULL};
+    const int64_t *a = st->group.rows.customer_id;
+    size_t na = st->group.rows.n_customers, ia = 0, ib = 0, ic = 0, ibuy = 0, u = 0;
+    size_t only_c = 0, only_b = 0;
+    while (ia < na || ib < nb || ic < nc) {
+        int64_t id = 0;
+        int have = 0;
+        if (ia < na) {
+            id = a[ia];
+            have = 1;
+        }
+        if (ib < nb && (!have || b[ib] < id)) {
+            id = b[ib];
+            have = 1;
+        }
+        if (ic < nc && (!have || c[ic] < id))
+            id = c[ic];
+        int in_a = ia < na && a[ia] == id, in_b = ib < nb && b[ib] == id,
+            in_c = ic < nc && c[ic] == id;
+        only_c += in_c && !in_a && !in_b;
+        only_b += in_b && !in_a;
+        if (fill) {
+            A->customer_id[u] = id;
+            grouped_of[u] = in_a ? (int64_t)ia : -1;
+            events_of[u] = in_c ? (int64_t)ic : -1;
+            if (in_b)
+                b_to_u[ib] = (int64_t)u;
+            if (in_a && ibuy < st->summary.n_customers && st->summary.customer_id[ibuy] == id)
+                A->buyer_row[u] = (int64_t)ibuy++;
+            else
+                A->buyer_row[u] = -1;
+        }
+        ia += (size_t)in_a;
+        ib += (size_t)in_b;
+        ic += (size_t)in_c;
+        u++;
+    }
+    if (fill) {
+        A->n_only_in_events = only_c;
+        A->n_only_in_customers = only_b;
+        A->n_buyers = ibuy;
+    }
+    return u;
 }
 
 /* Purchase occasions (kernels/summary.h) of every grouped customer, CSR over the grouped
@@ -352,7 +387,6 @@ int sgs__run_actions_events(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error
     int32_t *purchase_day_g = NULL;
     const size_t n_grouped = st->group.rows.n_customers;
     size_t n_c = 0;
-    sgs_id_merge_t merge = {0};
     /* spread: the reads are collective, every process reaches them with the agreed outcome of
      * the part before (engine/dist_run.h) */
     int rc = build_purchases_grouped(st, &purchase_offset_g, &purchase_day_g, err);
@@ -381,12 +415,7 @@ int sgs__run_actions_events(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error
             goto cleanup;
     }
 
-    sgs_id_list_t lists[N_ID_LISTS];
-    size_t n_new[N_ID_LISTS];
-    id_lists(st, c_ids, n_c, eg.g.customer_id, eg.g.n_customers, lists);
-    rc = sgs_id_merge_count(&merge, lists, N_ID_LISTS, &st->exec, &A->n, n_new, err);
-    if (rc != SGS_OK)
-        goto cleanup;
+    A->n = merge_ids(st, A, c_ids, n_c, eg.g.customer_id, eg.g.n_customers, 0, NULL, NULL, NULL);
     size_t n = A->n;
     A->customer_id = sgs_alloc_array(n, sizeof *A->customer_id);
     A->buyer_row = sgs_alloc_array(n, sizeof *A->buyer_row);
@@ -399,15 +428,8 @@ int sgs__run_actions_events(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error
         rc = sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", n);
         goto cleanup;
     }
-    lists[IDS_GROUPED].index_in = grouped_of;
-    lists[IDS_CUSTOMERS].union_at = b_to_u;
-    lists[IDS_EVENTS].index_in = events_of;
-    lists[IDS_BUYERS].index_in = A->buyer_row;
-    sgs_id_merge_fill(&merge, lists, &st->exec, A->customer_id);
-    /* the buyers are grouped customers: they add no id */
-    A->n_only_in_customers = n_new[IDS_CUSTOMERS];
-    A->n_only_in_events = n_new[IDS_EVENTS];
-    A->n_buyers = st->summary.n_customers;
+    merge_ids(st, A, c_ids, n_c, eg.g.customer_id, eg.g.n_customers, 1, grouped_of, events_of,
+              b_to_u);
     A->rfm_segment = sgs_alloc_array(n ? n : 1, 1);
     if (!A->rfm_segment) {
         rc = sgs_error_set(err, SGS_ENOMEM, "stages: no memory for %zu customers", n);
@@ -463,7 +485,6 @@ int sgs__run_actions_events(sgs_run_state_t *st, sgs_run_actions_t *A, sgs_error
     in->preferred_channel = A->preferred_channel;
     in->main_channel = A->main_channel;
 cleanup:
-    sgs_id_merge_free(&merge);
     sgs_grouped_free(&eg.g);
     sgs_customers_free(&cu);
     sgs_free(crow);
