@@ -62,6 +62,7 @@ typedef struct gg_eval {
     double *x_counts; /* [n_x] */
     double N;         /* used customers */
     double sum_xlnm, sum_lnm, sum_xlnx;
+    double sum_m; /* Σ m over the used customers in row order: the default start's mean spend */
     double *part; /* [max(n_blocks, n_used_blocks) * G_COUNT] */
     /* the used customers, compacted in row order: the hot loop has no branch */
     size_t n_used, n_used_blocks;
@@ -206,6 +207,16 @@ static size_t number_values(const double *v, size_t n, size_t max_values, uint32
     return 0;
 }
 
+/* Σ m over the used customers, in row order. */
+static double sum_used_m(const double *x, const double *m, size_t n)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++)
+        if (sgs__gg_usable(x[i], m[i]))
+            s += m[i];
+    return s;
+}
+
 /* Validate x, count used/left out, distinct x with counts, constant sums. */
 static int gg_eval_init(gg_eval_t *e, const double *x, const double *m, size_t n,
                         const sgs_exec_t *exec, sgs_gg_summary_t *summary, sgs_error_t *err)
@@ -272,11 +283,19 @@ static int gg_eval_init(gg_eval_t *e, const double *x, const double *m, size_t n
     /* the values of x m numbered when they repeat (amounts do); x m row by row is then
      * not needed any more (a test compares with the row-by-row sums:
      * SGS_TEST_GG_ROW_BY_ROW) */
-    if (n_used >= ROWS_PER_VALUE && n_used < UINT32_MAX && !getenv("SGS_TEST_GG_ROW_BY_ROW")) {
+    if (n_used >= ROWS_PER_VALUE && n_used < UINT32_MAX && !getenv("SGS_TEST_GG_ROW_BY_ROW"))
         e->value_of = sgs_alloc_array(n_used, sizeof *e->value_of);
+        /* two serial passes side by side: the numbering and the sum of the used m */
+#pragma omp parallel sections num_threads(e->n_threads > 1 ? 2 : 1)
+    {
+#pragma omp section
+        e->sum_m = sum_used_m(x, m, n);
+#pragma omp section
         if (e->value_of)
             e->n_values =
                 number_values(e->uxm, n_used, n_used / ROWS_PER_VALUE, e->value_of, &e->values);
+    }
+    if (e->value_of) {
         e->log_of = e->n_values ? sgs_alloc_array(e->n_values, sizeof *e->log_of) : NULL;
         e->inv_of = e->n_values ? sgs_alloc_array(e->n_values, sizeof *e->inv_of) : NULL;
         if (e->log_of && e->inv_of) {
@@ -592,11 +611,7 @@ int sgs_gg_fit(const double *x, const double *m, size_t n, const sgs_model_fit_o
     if (rc)
         goto cleanup;
     if (n_starts == 0) {
-        double s = 0.0; /* mean of the used m: Σ m / N, in row order */
-        for (size_t i = 0; i < n; i++)
-            if (sgs__gg_usable(x[i], m[i]))
-                s += m[i];
-        n_starts = sgs__gg_default_starts(s / e.N, starts);
+        n_starts = sgs__gg_default_starts(e.sum_m / e.N, starts);
     }
     sgs_optim_problem_t prob = {3,           gg_callback, &e,     e.N,
                                 o.penalizer, n_starts,    starts, gg_hessian_callback};
