@@ -1,7 +1,8 @@
 /*
  * kernels/kmeans_assign.c — the k-means helpers on fixed centers: the E-step (nearest
  * center of every row), the inertia of a labelling, the absolute tolerance from the
- * feature variances, and whether two labellings are the same clustering (kernels/kmeans.h).
+ * feature variances, whether two labellings are the same clustering (kernels/kmeans.h), and
+ * the number of non-empty clusters of a labelling (kernels/kmeans_internal.h).
  */
 #include "kernels/kmeans.h"
 
@@ -10,6 +11,7 @@
 #include "kernels/kmeans_internal.h"
 
 #include <math.h>
+#include <omp.h>
 #include <string.h>
 
 int sgs_kmeans_assign(const double *x, size_t n, size_t d, const double *centers, size_t k,
@@ -122,4 +124,39 @@ int sgs_kmeans_same_clustering(const int32_t *a, const int32_t *b, size_t n, siz
     }
     sgs_free(map);
     return same;
+}
+
+/* The clusters of labels[0..n) with a positive weight (weights >= 0: a cluster's sum is > 0
+ * when one of its weights is, whatever the order): each thread marks the clusters of its
+ * share of the rows; serially, by the sums in wsum, without memory for the marks. */
+size_t sgs__kmeans_count_nonempty(const int32_t *labels, size_t n, size_t k, const double *weights,
+                                  int nt, double *wsum)
+{
+    uint8_t *seen = nt > 1 ? sgs_calloc_array((size_t)nt, k) : NULL;
+    size_t count = 0;
+    if (!seen) {
+        for (size_t j = 0; j < k; j++)
+            wsum[j] = 0;
+        for (size_t i = 0; i < n; i++)
+            wsum[labels[i]] += weights ? weights[i] : 1.0;
+        for (size_t j = 0; j < k; j++)
+            count += wsum[j] > 0;
+        return count;
+    }
+#pragma omp parallel num_threads(nt)
+    {
+        size_t t = (size_t)omp_get_thread_num(), m = (size_t)omp_get_num_threads();
+        uint8_t *mine = seen + t * k;
+        for (size_t i = n * t / m; i < n * (t + 1) / m; i++)
+            if (!weights || weights[i] > 0)
+                mine[labels[i]] = 1;
+    }
+    for (size_t j = 0; j < k; j++) {
+        int any = 0;
+        for (int t = 0; t < nt; t++)
+            any |= seen[(size_t)t * k + j];
+        count += (size_t)any;
+    }
+    sgs_free(seen);
+    return count;
 }

@@ -12,7 +12,6 @@
 #include "kernels/kmeans_lloyd_internal.h"
 
 #include <math.h>
-#include <omp.h>
 #include <string.h>
 
 /* Rows handed to the distance kernel at once: labels of a chunk are kept on the stack and
@@ -308,41 +307,6 @@ static void elkan_block(const double *x, size_t d, const double *w, const double
     *ndist = nd;
 }
 
-/* The clusters of labels[0..n) with a positive weight (weights >= 0: a cluster's sum is > 0
- * when one of its weights is, whatever the order): each thread marks the clusters of its
- * share of the rows; serially, by the sums in wsum, without memory for the marks. */
-static size_t count_nonempty(const int32_t *labels, size_t n, size_t k, const double *weights,
-                             int nt, double *wsum)
-{
-    uint8_t *seen = nt > 1 ? sgs_calloc_array((size_t)nt, k) : NULL;
-    size_t count = 0;
-    if (!seen) {
-        for (size_t j = 0; j < k; j++)
-            wsum[j] = 0;
-        for (size_t i = 0; i < n; i++)
-            wsum[labels[i]] += weights ? weights[i] : 1.0;
-        for (size_t j = 0; j < k; j++)
-            count += wsum[j] > 0;
-        return count;
-    }
-#pragma omp parallel num_threads(nt)
-    {
-        size_t t = (size_t)omp_get_thread_num(), m = (size_t)omp_get_num_threads();
-        uint8_t *mine = seen + t * k;
-        for (size_t i = n * t / m; i < n * (t + 1) / m; i++)
-            if (!weights || weights[i] > 0)
-                mine[labels[i]] = 1;
-    }
-    for (size_t j = 0; j < k; j++) {
-        int any = 0;
-        for (int t = 0; t < nt; t++)
-            any |= seen[(size_t)t * k + j];
-        count += (size_t)any;
-    }
-    sgs_free(seen);
-    return count;
-}
-
 /* One run of sgs_kmeans_single in the workspace ws, allocated by sgs__kmeans_ws_alloc for (n, d,
  * opt->k, opt->algorithm): every run sets all of it before reading it, so that restarts share
  * one workspace and touch its pages (2 x 8 n bytes of bounds for Hamerly) only once. */
@@ -453,7 +417,7 @@ int sgs__kmeans_run(const double *x, size_t n, size_t d, const double *weights,
     if (!rc)
         rc = sgs_kmeans_inertia(x, n, d, weights, centers, k, labels, exec, &result->inertia, err);
     if (!rc)
-        result->n_nonempty = count_nonempty(labels, n, k, weights, nt, ws.wsum);
+        result->n_nonempty = sgs__kmeans_count_nonempty(labels, n, k, weights, nt, ws.wsum);
     return rc;
 }
 

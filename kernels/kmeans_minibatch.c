@@ -149,14 +149,9 @@ int sgs__kmeans_minibatch(const double *x, size_t n, size_t d, const double *wei
     rc = sgs_kmeans_assign(x, n, d, centers, k, exec, labels, NULL, err);
     if (!rc)
         rc = sgs_kmeans_inertia(x, n, d, weights, centers, k, labels, exec, &res->inertia, err);
-    if (!rc) {
-        for (size_t j = 0; j < k; j++)
-            bw[j] = 0;
-        for (size_t i = 0; i < n; i++)
-            bw[labels[i]] += weights ? weights[i] : 1.0;
-        for (size_t j = 0; j < k; j++)
-            res->n_nonempty += bw[j] > 0;
-    }
+    if (!rc)
+        res->n_nonempty =
+            sgs__kmeans_count_nonempty(labels, n, k, weights, sgs_exec_threads(exec), bw);
 
 cleanup:
     sgs_free(idx);
