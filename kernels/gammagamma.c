@@ -219,7 +219,8 @@ static double sum_used_m(const double *x, const double *m, size_t n)
 
 /* Validate x, count used/left out, distinct x with counts, constant sums. */
 static int gg_eval_init(gg_eval_t *e, const double *x, const double *m, size_t n,
-                        const sgs_exec_t *exec, sgs_gg_summary_t *summary, sgs_error_t *err)
+                        const sgs_exec_t *exec, int by_value, sgs_gg_summary_t *summary,
+                        sgs_error_t *err)
 {
     memset(e, 0, sizeof *e);
     e->x = x;
@@ -281,9 +282,8 @@ static int gg_eval_init(gg_eval_t *e, const double *x, const double *m, size_t n
     }
 
     /* the values of x m numbered when they repeat (amounts do); x m row by row is then
-     * not needed any more (a test compares with the row-by-row sums:
-     * SGS_TEST_GG_ROW_BY_ROW) */
-    if (n_used >= ROWS_PER_VALUE && n_used < UINT32_MAX && !getenv("SGS_TEST_GG_ROW_BY_ROW"))
+     * not needed any more (by_value 0: row by row, what the tests compare with) */
+    if (by_value && n_used >= ROWS_PER_VALUE && n_used < UINT32_MAX)
         e->value_of = sgs_alloc_array(n_used, sizeof *e->value_of);
         /* two serial passes side by side: the numbering and the sum of the used m */
 #pragma omp parallel sections num_threads(e->n_threads > 1 ? 2 : 1)
@@ -529,17 +529,24 @@ static int params_ok(const double *p)
     return 1;
 }
 
-int sgs_gg_loglik(const double *params, const double *x, const double *m, size_t n, double *ll,
-                  double *grad_log, const sgs_exec_t *exec, sgs_error_t *err)
+int sgs__gg_loglik_as(int by_value, const double *params, const double *x, const double *m,
+                      size_t n, double *ll, double *grad_log, const sgs_exec_t *exec,
+                      sgs_error_t *err)
 {
     if (!params_ok(params))
         return sgs_error_set(err, SGS_EINVAL, "gamma-gamma: parameters must be finite and > 0");
     gg_eval_t e;
-    int rc = gg_eval_init(&e, x, m, n, exec, NULL, err);
+    int rc = gg_eval_init(&e, x, m, n, exec, by_value, NULL, err);
     if (!rc)
         gg_eval(&e, params, ll, grad_log);
     gg_eval_free(&e);
     return rc;
+}
+
+int sgs_gg_loglik(const double *params, const double *x, const double *m, size_t n, double *ll,
+                  double *grad_log, const sgs_exec_t *exec, sgs_error_t *err)
+{
+    return sgs__gg_loglik_as(1, params, x, m, n, ll, grad_log, exec, err);
 }
 
 /* ---- Fit --------------------------------------------------------------------------------------
@@ -583,15 +590,16 @@ static double correlation(const gg_eval_t *e)
     return sgs__gg_correlation_of(cxx, cmm, cxm);
 }
 
-int sgs_gg_fit(const double *x, const double *m, size_t n, const sgs_model_fit_options_t *options,
-               sgs_fit_t *fit, sgs_gg_summary_t *summary, const sgs_exec_t *exec, sgs_error_t *err)
+int sgs__gg_fit_as(int by_value, const double *x, const double *m, size_t n,
+                   const sgs_model_fit_options_t *options, sgs_fit_t *fit,
+                   sgs_gg_summary_t *summary, const sgs_exec_t *exec, sgs_error_t *err)
 {
     sgs_model_fit_options_t o = options ? *options : sgs_model_fit_default_options();
     if (n > 0 && (!x || !m))
         return sgs_error_set(err, SGS_EINVAL, "gamma-gamma fit: NULL column");
     gg_eval_t e;
     sgs_gg_summary_t sum = {0};
-    int rc = gg_eval_init(&e, x, m, n, exec, &sum, err);
+    int rc = gg_eval_init(&e, x, m, n, exec, by_value, &sum, err);
     if (rc)
         goto cleanup;
     sum.correlation = correlation(&e);
@@ -621,6 +629,12 @@ int sgs_gg_fit(const double *x, const double *m, size_t n, const sgs_model_fit_o
 cleanup:
     gg_eval_free(&e);
     return rc;
+}
+
+int sgs_gg_fit(const double *x, const double *m, size_t n, const sgs_model_fit_options_t *options,
+               sgs_fit_t *fit, sgs_gg_summary_t *summary, const sgs_exec_t *exec, sgs_error_t *err)
+{
+    return sgs__gg_fit_as(1, x, m, n, options, fit, summary, exec, err);
 }
 
 int sgs__gg_given_starts(const sgs_model_fit_options_t *o, double *starts, int *n_starts,

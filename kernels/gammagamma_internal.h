@@ -88,4 +88,14 @@ void sgs__gg_correlation_blocks(const double *x, const double *m, size_t n, int 
 /* The correlation from the combined sums: cxm / sqrt(cxx cmm), 0 when a variance is not > 0. */
 double sgs__gg_correlation_of(double cxx, double cmm, double cxm);
 
+/* sgs_gg_loglik and sgs_gg_fit with by_value 1, as they are, or 0: every customer's terms
+ * computed row by row instead of taken from the table of repeated values of x m (the same
+ * bits, which the tests check with this). */
+int sgs__gg_loglik_as(int by_value, const double *params, const double *x, const double *m,
+                      size_t n, double *ll, double *grad_log, const sgs_exec_t *exec,
+                      sgs_error_t *err);
+int sgs__gg_fit_as(int by_value, const double *x, const double *m, size_t n,
+                   const sgs_model_fit_options_t *options, sgs_fit_t *fit,
+                   sgs_gg_summary_t *summary, const sgs_exec_t *exec, sgs_error_t *err);
+
 #endif /* SGS_GAMMAGAMMA_INTERNAL_H */

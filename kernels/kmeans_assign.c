@@ -126,9 +126,9 @@ int sgs_kmeans_same_clustering(const int32_t *a, const int32_t *b, size_t n, siz
     return same;
 }
 
-/* The clusters of labels[0..n) with a positive weight (weights >= 0: a cluster's sum is > 0
- * when one of its weights is, whatever the order): each thread marks the clusters of its
- * share of the rows; serially, by the sums in wsum, without memory for the marks. */
+/* The clusters of labels[0..n) holding a row of positive weight (with weights >= 0, those
+ * whose weight sums to more than 0, whatever the order): each thread marks the clusters of its
+ * share of the rows; serially, marks in wsum, without memory for the threads' marks. */
 size_t sgs__kmeans_count_nonempty(const int32_t *labels, size_t n, size_t k, const double *weights,
                                   int nt, double *wsum)
 {
@@ -138,7 +138,8 @@ size_t sgs__kmeans_count_nonempty(const int32_t *labels, size_t n, size_t k, con
         for (size_t j = 0; j < k; j++)
             wsum[j] = 0;
         for (size_t i = 0; i < n; i++)
-            wsum[labels[i]] += weights ? weights[i] : 1.0;
+            if (!weights || weights[i] > 0)
+                wsum[labels[i]] = 1.0;
         for (size_t j = 0; j < k; j++)
             count += wsum[j] > 0;
         return count;

@@ -58,9 +58,9 @@ int sgs__kmeans_parallel_init_into(const double *x, size_t n, size_t d, const do
                                    int32_t *nearest, double *centers, sgs_error_t *err);
 
 /* Validate the options against (n, d); messages name the option. */
-/* The clusters of labels[0..n) (each in 0..k-1) with a positive weight (weights NULL: every
- * row weighs 1; weights >= 0); on nt threads, the same count whatever nt; wsum (k doubles)
- * is scratch. */
+/* The clusters of labels[0..n) (each in 0..k-1) holding a row of positive weight (weights
+ * NULL: every row weighs 1); on nt threads, the same count whatever nt; wsum (k doubles) is
+ * scratch. */
 size_t sgs__kmeans_count_nonempty(const int32_t *labels, size_t n, size_t k, const double *weights,
                                   int nt, double *wsum);
 

@@ -53,8 +53,9 @@ double sgs_quantile_nearest_rank_inplace(double *x, size_t n, double q);
  * groups < 0 included. Rows with a non-finite value are ignored.
  *   n: rows; value: [n]; group: [n] or NULL, labels -1..n_groups-1 (other negatives
  *   count as -1); group_median: [n_groups] written, may be NULL when n_groups == 0.
- * Allocates one scratch copy of the finite values (O(n) doubles) per call; groups are
- * processed in parallel with exec's threads.
+ * Allocates one scratch copy of the finite values (O(n) doubles) per call and counters per
+ * block of rows (n_groups + 1 per 16,384 rows); the values are counted and copied per block
+ * and the groups processed in parallel with exec's threads.
  * @return 0; SGS_EDATA when a label is >= n_groups (message names the row);
  * SGS_ENOMEM. */
 int sgs_group_medians(size_t n, const double *value, const int32_t *group, int32_t n_groups,
@@ -62,10 +63,10 @@ int sgs_group_medians(size_t n, const double *value, const int32_t *group, int32
                       sgs_error_t *err);
 
 /* sgs_group_medians with caller-owned scratch: scratch holds at least as many doubles as
- * value has finite entries (n always suffices) and is overwritten; nothing is allocated, so a
- * caller computing the medians of several columns reuses one scratch (its pages touched
- * once). Same results, errors (but never SGS_ENOMEM for the values) and thread behaviour as
- * sgs_group_medians. */
+ * value has finite entries (n always suffices) and is overwritten; only the counters are
+ * allocated, so a caller computing the medians of several columns reuses one scratch (its
+ * pages touched once). Same results, errors (but never SGS_ENOMEM for the values) and thread
+ * behaviour as sgs_group_medians. */
 int sgs_group_medians_into(size_t n, const double *value, const int32_t *group, int32_t n_groups,
                            double *group_median, double *overall_median, double *scratch,
                            const sgs_exec_t *exec, sgs_error_t *err);

@@ -38,7 +38,8 @@ typedef struct sgs_segment_merge {
  *   min_share: in [0, 1); 0 merges nothing (an empty segment is kept too).
  *   merges:    room for k entries; the first *n_merges are written, in merge order.
  *   sizes:     k entries (may be NULL); the first k_out are written with the final sizes.
- * Serial except the relabelling, which is per row: deterministic whatever exec->n_threads.
+ * The sizes are counted and the labels relabelled (not when nothing merges) on exec's
+ * threads, the plan made serially: deterministic whatever exec->n_threads.
  * @return 0; SGS_EINVAL when k == 0, d == 0, k > INT32_MAX or min_share is out of range;
  * SGS_EDATA when a label is outside 0..k-1 (the message names the row). Nothing is changed
  * on error. */

@@ -158,29 +158,43 @@ static void add_sums(const sgs_feature_column_t *cols, size_t d, size_t n, const
     sgs_free(acc);
 }
 
+static int check_sums_args(const sgs_feature_column_t *cols, size_t d, size_t n,
+                           const int32_t *labels, size_t k, const sgs_exec_t *exec,
+                           const double *sums, sgs_error_t *err)
+{
+    int rc = check_columns(cols, d, n, err);
+    if (rc == SGS_OK && (!sums || k == 0 || (n > 0 && !labels)))
+        rc = sgs_error_set(err, SGS_EINVAL, "segment sums: a NULL array or no segment");
+    return rc == SGS_OK ? check_labels(n, labels, k, exec, err) : rc;
+}
+
+static void sums_on_threads(const sgs_feature_column_t *cols, size_t d, size_t n,
+                            const int32_t *labels, size_t k, const sgs_exec_t *exec, double *sums)
+{
+    int n_threads = sgs_exec_threads_for(exec, n);
+    add_sums(cols, d, n, labels, k, n_threads < (int)d ? n_threads : (int)d, sums);
+}
+
 int sgs_segment_sums(const sgs_feature_column_t *cols, size_t d, size_t n, const int32_t *labels,
                      size_t k, const sgs_exec_t *exec, double *sums, sgs_error_t *err)
 {
-    if (sums)
-        for (size_t e = 0; e < k * d; e++)
-            sums[e] = 0.0;
-    return sgs_segment_sums_add(cols, d, n, labels, k, exec, sums, err);
+    int rc = check_sums_args(cols, d, n, labels, k, exec, sums, err);
+    if (rc != SGS_OK)
+        return rc;
+    for (size_t e = 0; e < k * d; e++)
+        sums[e] = 0.0;
+    sums_on_threads(cols, d, n, labels, k, exec, sums);
+    return SGS_OK;
 }
 
 int sgs_segment_sums_add(const sgs_feature_column_t *cols, size_t d, size_t n,
                          const int32_t *labels, size_t k, const sgs_exec_t *exec, double *sums,
                          sgs_error_t *err)
 {
-    int rc = check_columns(cols, d, n, err);
-    if (rc == SGS_OK && (!sums || k == 0 || (n > 0 && !labels)))
-        rc = sgs_error_set(err, SGS_EINVAL, "segment sums: a NULL array or no segment");
+    int rc = check_sums_args(cols, d, n, labels, k, exec, sums, err);
     if (rc == SGS_OK)
-        rc = check_labels(n, labels, k, exec, err);
-    if (rc != SGS_OK)
-        return rc;
-    int n_threads = sgs_exec_threads_for(exec, n);
-    add_sums(cols, d, n, labels, k, n_threads < (int)d ? n_threads : (int)d, sums);
-    return SGS_OK;
+        sums_on_threads(cols, d, n, labels, k, exec, sums);
+    return rc;
 }
 
 int sgs_segment_counts(size_t n, const int32_t *labels, size_t k, const uint8_t *code,
@@ -210,15 +224,17 @@ int sgs_segment_counts(size_t n, const int32_t *labels, size_t k, const uint8_t 
                 bad = c;
         }
     }
+    if (bad < n) {
+        sgs_free(part);
+        return sgs_error_set(err, SGS_EINVAL, "segment counts: row %zu has code %zu, not 0..%zu",
+                             bad, (size_t)code[bad], width - 1);
+    }
     for (size_t e = 0; e < cells; e++)
         counts[e] = 0;
     for (size_t b = 0; b < nb; b++)
         for (size_t e = 0; e < cells; e++)
             counts[e] += part[b * cells + e];
     sgs_free(part);
-    if (bad < n)
-        return sgs_error_set(err, SGS_EINVAL, "segment counts: row %zu has code %zu, not 0..%zu",
-                             bad, (size_t)code[bad], width - 1);
     return SGS_OK;
 }
 

@@ -8,9 +8,10 @@
  * (1 leaves it exactly as it is: recency in days / 7 is weeks). Labels are 0..k-1.
  *
  * Determinism: the gather and the distances are per customer (a pure function of the row:
- * the same bits for any thread count); the sums run serially in customer order, so they are
- * the same bits as a plain loop. Each parallel kernel has a serial reference twin (suffix
- * _ref) that tests compare with bit for bit. No I/O, no globals.
+ * the same bits for any thread count); each column's sums are added by one thread in customer
+ * order, so they are the same bits as a plain loop; counts are integers. Each parallel kernel
+ * has a serial reference twin (suffix _ref) or a test against a plain loop, bit for bit. No
+ * I/O, no globals.
  */
 #ifndef SGS_SEGMENT_PROFILE_H
 #define SGS_SEGMENT_PROFILE_H
@@ -58,7 +59,8 @@ int sgs_segment_distances_ref(const double *x, size_t n, size_t d, const double 
 /* sums[j * d + f] = Σ_{c: labels[c] = j} sgs_feature_column_value(&cols[f], c), added in
  * customer order (sums [k x d], overwritten, 0 for an empty segment). Parallel over columns,
  * each column summed in customer order: the same bits whatever the thread count.
- * @return 0 or SGS_EINVAL (a NULL array, a label outside 0..k-1: the first is named). */
+ * @return 0 or SGS_EINVAL (a NULL array, a label outside 0..k-1: the first is named; sums
+ * untouched). */
 int sgs_segment_sums(const sgs_feature_column_t *cols, size_t d, size_t n, const int32_t *labels,
                      size_t k, const sgs_exec_t *exec, double *sums, sgs_error_t *err);
 
@@ -74,7 +76,7 @@ int sgs_segment_sums_add(const sgs_feature_column_t *cols, size_t d, size_t n,
  * code NULL, counts[j] = customers of segment j (n_codes ignored). counts [k x n_codes] or
  * [k], overwritten. Integer counts, exact; parallel over blocks of customers.
  * @return 0, SGS_EINVAL (a NULL array, a label or code out of range: the first such customer
- * is named) or SGS_ENOMEM. */
+ * is named) or SGS_ENOMEM; counts untouched on error. */
 int sgs_segment_counts(size_t n, const int32_t *labels, size_t k, const uint8_t *code,
                        size_t n_codes, const sgs_exec_t *exec, size_t *counts, sgs_error_t *err);
 

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "kernels/gammagamma.h"
+#include "kernels/gammagamma_internal.h"
 #include "kernels/special.h"
 #include "tests/support/test_support.h"
 
@@ -136,8 +137,9 @@ static void test_fit_summary_and_threads(void **state)
 }
 
 /* Spend in whole amounts repeats (10.00, 12.50, ...): the fit takes each distinct value's
- * terms from a table; computed customer by customer instead (the test seam), every bit of the
- * fit, its standard errors and its correlation is the same, on 1 and 2 threads. */
+ * terms from a table; computed customer by customer instead (sgs__gg_fit_as with by_value 0),
+ * every bit of the fit, its standard errors and its correlation is the same, on 1 and 2
+ * threads. */
 static void test_repeated_amounts_same_bits(void **state)
 {
     (void)state;
@@ -149,22 +151,42 @@ static void test_repeated_amounts_same_bits(void **state)
         sgs_exec_t ex = {.n_threads = t, .grain = 1};
         sgs_fit_t table, rows;
         sgs_gg_summary_t s_table, s_rows;
-        assert_int_equal(sgs_gg_fit(xs, ms, N, NULL, &table, &s_table, &ex, NULL), 0);
-        setenv("SGS_TEST_GG_ROW_BY_ROW", "1", 1);
-        assert_int_equal(sgs_gg_fit(xs, ms, N, NULL, &rows, &s_rows, &ex, NULL), 0);
-        unsetenv("SGS_TEST_GG_ROW_BY_ROW");
+        assert_int_equal(sgs__gg_fit_as(1, xs, ms, N, NULL, &table, &s_table, &ex, NULL), 0);
+        assert_int_equal(sgs__gg_fit_as(0, xs, ms, N, NULL, &rows, &s_rows, &ex, NULL), 0);
         assert_memory_equal(table.params, rows.params, sizeof table.params);
         assert_memory_equal(table.std_err, rows.std_err, sizeof table.std_err);
         assert_memory_equal(&table.log_likelihood, &rows.log_likelihood, sizeof(double));
         assert_memory_equal(&s_table.correlation, &s_rows.correlation, sizeof(double));
-        double ll_table, ll_rows, grad_table[3], grad_rows[3];
-        assert_int_equal(sgs_gg_loglik(table.params, xs, ms, N, &ll_table, grad_table, &ex, NULL),
-                         0);
-        setenv("SGS_TEST_GG_ROW_BY_ROW", "1", 1);
-        assert_int_equal(sgs_gg_loglik(table.params, xs, ms, N, &ll_rows, grad_rows, &ex, NULL), 0);
-        unsetenv("SGS_TEST_GG_ROW_BY_ROW");
-        assert_memory_equal(&ll_table, &ll_rows, sizeof ll_rows);
-        assert_memory_equal(grad_table, grad_rows, sizeof grad_rows);
+    }
+}
+
+/* The table of values as it grows (past 1,024 values), is placed again (past 2,048), holds
+ * exactly one value per four customers (the most it takes) and gives up at one more: the
+ * log-likelihood and gradient have the row-by-row bits each time. 40,000 customers, x = 1, 2, 3
+ * in turn, m one of `period` amounts in turn: period distinct values of x m (3 divides none of
+ * the periods but 7,500's, where x m has 7,500 values). */
+static void test_value_table_sizes(void **state)
+{
+    (void)state;
+    static const size_t periods[] = {7500, 10000, 10001};
+    const double params[3] = {4.0, 3.0, 20.0};
+    for (size_t z = 0; z < sizeof periods / sizeof periods[0]; z++) {
+        for (size_t i = 0; i < N; i++) {
+            xs[i] = periods[z] == 7500 ? (double)(1 + i % 3) : 1.0;
+            ms[i] = 1.0 + 0.37 * (double)(i % periods[z]);
+        }
+        for (int t = 1; t <= 2; t++) {
+            sgs_exec_t ex = {.n_threads = t, .grain = 1};
+            double ll_table, ll_rows, g_table[3], g_rows[3];
+            assert_int_equal(sgs__gg_loglik_as(1, params, xs, ms, N, &ll_table, g_table, &ex, NULL),
+                             0);
+            assert_int_equal(sgs__gg_loglik_as(0, params, xs, ms, N, &ll_rows, g_rows, &ex, NULL),
+                             0);
+            if (memcmp(&ll_table, &ll_rows, sizeof ll_rows) ||
+                memcmp(g_table, g_rows, sizeof g_rows))
+                fail_msg("%zu values, %d threads: the table's sums are not the rows'", periods[z],
+                         t);
+        }
     }
 }
 
@@ -238,6 +260,7 @@ int main(void)
         cmocka_unit_test(test_one_customer_by_hand),
         cmocka_unit_test(test_fit_summary_and_threads),
         cmocka_unit_test(test_repeated_amounts_same_bits),
+        cmocka_unit_test(test_value_table_sizes),
         cmocka_unit_test(test_standard_errors_match_numeric_hessian),
         cmocka_unit_test(test_unusable_data),
     };

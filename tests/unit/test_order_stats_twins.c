@@ -170,6 +170,50 @@ static void test_both_zeros_keep_introselect(void **state)
     free(g);
 }
 
+/* With both zeros the medians' zeros depend on the order of the values: the groups' values
+ * are laid out in row order, bucket after bucket (unlabelled rows first), whatever the thread
+ * count. Over several blocks of rows and four buckets, on 1 to 3 threads, the bits are those of
+ * sgs_median_inplace on that layout, group after group and then the whole. */
+static void test_both_zeros_layout_on_threads(void **state)
+{
+    (void)state;
+    size_t n = 3 * 16384 + 11;
+    uint64_t s = 91;
+    double *v = malloc(n * sizeof *v), *layout = malloc(n * sizeof *v),
+           *scratch = malloc(n * sizeof *v);
+    int32_t *g = malloc(n * sizeof *g);
+    assert_true(v && layout && scratch && g);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t u = sgs_test_next(&s) % 8;
+        v[i] = u < 3 ? -0.0 : u < 6 ? 0.0 : u == 6 ? 1.0 : (double)NAN;
+        g[i] = (int32_t)(sgs_test_next(&s) % 4) - 1;
+    }
+    double want[3], want_all;
+    size_t start[4], m = 0;
+    for (int32_t b = -1; b < 3; b++) {
+        start[b + 1] = m;
+        for (size_t i = 0; i < n; i++)
+            if (g[i] == b && isfinite(v[i]))
+                layout[m++] = v[i];
+    }
+    for (int32_t b = 0; b < 3; b++) {
+        size_t end = b < 2 ? start[b + 2] : m;
+        want[b] = sgs_median_inplace(layout + start[b + 1], end - start[b + 1]);
+    }
+    want_all = sgs_median_inplace(layout, m);
+    for (int t = 1; t <= 3; t++) {
+        sgs_exec_t ex = {.n_threads = t, .grain = 1};
+        double got[3], got_all;
+        assert_int_equal(sgs_group_medians_into(n, v, g, 3, got, &got_all, scratch, &ex, NULL), 0);
+        if (memcmp(got, want, sizeof want) || memcmp(&got_all, &want_all, sizeof want_all))
+            fail_msg("%d threads: not the bits of the medians of the values in row order", t);
+    }
+    free(v);
+    free(layout);
+    free(scratch);
+    free(g);
+}
+
 /* Hand-computed: odd and even counts, an empty group, the overall median. */
 static void test_group_medians_by_hand(void **state)
 {
@@ -194,6 +238,7 @@ int main(void)
         cmocka_unit_test(test_group_medians_by_hand),
         cmocka_unit_test(test_floyd_rivest_matches_introselect),
         cmocka_unit_test(test_both_zeros_keep_introselect),
+        cmocka_unit_test(test_both_zeros_layout_on_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
