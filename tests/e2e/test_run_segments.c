@@ -174,6 +174,19 @@ static void test_chosen_k_and_consistent_profiles(void **state)
         sgs_assert_close(clv_share[j], value[j] / clv_total, 1e-12, 1e-9);
         sgs_assert_close(mean[j * 6 + 1], freq_sum[j] / count[j], 1e-12, 1e-9);
     }
+    /* The published inertia is the published labels' sum of squared distances; nothing was
+     * merged, so it is the fit's, bit for bit (the run takes it from the fit). */
+    double inertia = 0, inertia_final = 0, squares = 0;
+    assert_int_equal(sgs_h5_attr_read_double(f, "/clusters", "inertia", &inertia, NULL), 0);
+    assert_int_equal(sgs_h5_attr_read_double(f, "/clusters", "inertia_final", &inertia_final, NULL),
+                     0);
+    double *distance = sgs_test_column(f, "/clusters/distance", SGS_H5_F64, &n2);
+    assert_int_equal(n2, n);
+    for (size_t c = 0; c < n; c++)
+        squares += distance[c] * distance[c];
+    sgs_assert_close(inertia_final, squares, 0, 1e-9);
+    assert_memory_equal(&inertia_final, &inertia, sizeof inertia);
+    sgs_free(distance);
     H5Fclose(f);
     sgs_free(label);
     sgs_free(frequency);
