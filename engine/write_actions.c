@@ -246,10 +246,6 @@ static int write_opportunities_group(hid_t f, const sgs_run_state_t *st, actions
     return rc;
 }
 
-/* In a spread run each group's columns are written together (every process's rows at its
- * offset, agreed after each) before its small datasets and attributes (the whole base's, the
- * same on every process), and the outcome is agreed after each group, as the customer part
- * does (engine/write_results.c). */
 /* The scratch of the columns written converted: m values of 8 bytes. */
 static int alloc_scratch(const sgs_run_state_t *st, size_t m, actions_scratch_t *scratch,
                          sgs_error_t *err)
@@ -260,6 +256,11 @@ static int alloc_scratch(const sgs_run_state_t *st, size_t m, actions_scratch_t 
                  : sgs_error_set(err, SGS_ENOMEM, "no memory for %zu customers' columns", m);
     return sgs_dist_run_agree(st, rc, err);
 }
+
+/* In a spread run each group's columns are written together (every process's rows at its
+ * offset, agreed after each) before its small datasets and attributes (the whole base's, the
+ * same on every process), and the outcome is agreed after each group, as the models' part
+ * does (engine/write_results.c). */
 
 int sgs_write_stages_h5(const sgs_run_state_t *st, hid_t file, int deflate_level, sgs_error_t *err)
 {

@@ -89,6 +89,18 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Without the table of values: the customers' terms are computed row by row. */
+static void drop_value_table(gg_eval_t *e)
+{
+    sgs_free(e->value_of);
+    sgs_free(e->values);
+    sgs_free(e->log_of);
+    sgs_free(e->inv_of);
+    e->n_values = 0;
+    e->value_of = NULL;
+    e->values = e->log_of = e->inv_of = NULL;
+}
+
 static void gg_eval_free(gg_eval_t *e)
 {
     sgs_free(e->x_values);
@@ -97,14 +109,9 @@ static void gg_eval_free(gg_eval_t *e)
     sgs_free(e->ux);
     sgs_free(e->uxm);
     sgs_free(e->block_used);
-    sgs_free(e->value_of);
-    sgs_free(e->values);
-    sgs_free(e->log_of);
-    sgs_free(e->inv_of);
+    drop_value_table(e);
     e->x_values = e->x_counts = e->part = e->ux = e->uxm = NULL;
-    e->values = e->log_of = e->inv_of = NULL;
     e->block_used = NULL;
-    e->value_of = NULL;
 }
 
 /* dense[v] = the used customers with x = v, v < len (whole numbers: the same whatever the
@@ -140,6 +147,13 @@ static uint64_t bits_of(double v)
     return u;
 }
 
+/* The first slot to look at for value v: the top bits of a multiplicative hash of its bits
+ * (64 - shift of them: the slots' log2). */
+static size_t slot_of(double v, int shift)
+{
+    return (size_t)((bits_of(v) * UINT64_C(0x9E3779B97F4A7C15)) >> shift);
+}
+
 /* The distinct values of v[0..n) by their bits, numbered in the order they first appear:
  * value_of[i] = the number of v[i]'s value, (*values)[j] the value numbered j (open
  * addressing on the bits). Returns their count, or 0 when there are more than max_values or
@@ -156,16 +170,14 @@ static size_t number_values(const double *v, size_t n, size_t max_values, uint32
     enum { AHEAD = 8 };
     for (; d && slot && i < n; i++) {
         if (i + 2 * AHEAD < n)
-            __builtin_prefetch(&slot[(
-                size_t)((bits_of(v[i + 2 * AHEAD]) * UINT64_C(0x9E3779B97F4A7C15)) >> shift)]);
+            __builtin_prefetch(&slot[slot_of(v[i + 2 * AHEAD], shift)]);
         if (i + AHEAD < n) {
-            uint32_t at =
-                slot[(size_t)((bits_of(v[i + AHEAD]) * UINT64_C(0x9E3779B97F4A7C15)) >> shift)];
+            uint32_t at = slot[slot_of(v[i + AHEAD], shift)];
             if (at)
                 __builtin_prefetch(&d[at - 1]);
         }
         uint64_t key = bits_of(v[i]);
-        size_t h = (size_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >> shift);
+        size_t h = slot_of(v[i], shift);
         while (slot[h] && bits_of(d[slot[h] - 1]) != key)
             h = (h + 1) & (slots - 1);
         if (slot[h]) {
@@ -190,7 +202,7 @@ static size_t number_values(const double *v, size_t n, size_t max_values, uint32
             shift--;
             slot = sgs_calloc_array(slots, sizeof *slot);
             for (size_t j = 0; slot && j < n_values; j++) {
-                size_t g = (size_t)((bits_of(d[j]) * UINT64_C(0x9E3779B97F4A7C15)) >> shift);
+                size_t g = slot_of(d[j], shift);
                 while (slot[g])
                     g = (g + 1) & (slots - 1);
                 slot[g] = (uint32_t)(j + 1);
@@ -302,13 +314,7 @@ static int gg_eval_init(gg_eval_t *e, const double *x, const double *m, size_t n
             sgs_free(e->uxm);
             e->uxm = NULL;
         } else { /* row by row, as without repeats */
-            e->n_values = 0;
-            sgs_free(e->value_of);
-            sgs_free(e->values);
-            sgs_free(e->log_of);
-            sgs_free(e->inv_of);
-            e->value_of = NULL;
-            e->values = e->log_of = e->inv_of = NULL;
+            drop_value_table(e);
         }
     }
 

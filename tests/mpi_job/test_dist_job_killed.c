@@ -10,7 +10,7 @@
  * message naming the rank and the signal, no process of it left.
  *
  * Killed before the set is switched (at a step, in a model fit, or inside the collective write of
- * results.h5: after the first column of its customer part or of its end part, the others inside
+ * results.h5: after the first column of its models' part or of its stages' part, the others inside
  * the next column's H5Dwrite, seen with gdb in its MPI_Allreduce): the previous outputs byte for
  * byte; nothing left but the unfinished generation in the set's state folder, which the next run
  * of the same command removes (saying so) before it publishes.
@@ -401,7 +401,7 @@ static void expect_same_outputs(const output_set_t *got, const output_set_t *wan
 }
 
 /* results.h5 at its final name opened and read as a reader does: /customers/customer_id (the
- * customer part) holds every customer, /stages/customer_id (the end part) at least as many. */
+ * models' part) holds every customer, /stages/customer_id (the stages' part) at least as many. */
 static void expect_results_readable(const char *what)
 {
     hid_t f = H5Fopen(results, H5F_ACC_RDONLY, H5P_DEFAULT);
